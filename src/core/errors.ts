@@ -1,0 +1,48 @@
+/**
+ * Errors the engines raise for bad input or exhausted capacity. The server maps each kind onto the
+ * matching gRPC/Connect code and HTTP status; engines stay free of transport imports.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'resource_exhausted'
+  | 'failed_precondition'
+  | 'permission_denied'
+  | 'unavailable';
+
+export class ObservabilityError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** Request field the error is about (proto field path such as `samples[3].value`), if any. */
+    readonly field: string | undefined,
+    message: string,
+  ) {
+    super(field ? `${field}: ${message}` : message);
+    this.name = 'ObservabilityError';
+  }
+}
+
+export function invalidArgument(field: string, message: string): ObservabilityError {
+  return new ObservabilityError('invalid_argument', field, message);
+}
+
+export function notFound(field: string, message: string): ObservabilityError {
+  return new ObservabilityError('not_found', field, message);
+}
+
+export function alreadyExists(field: string, message: string): ObservabilityError {
+  return new ObservabilityError('already_exists', field, message);
+}
+
+export function resourceExhausted(field: string | undefined, message: string): ObservabilityError {
+  return new ObservabilityError('resource_exhausted', field, message);
+}
+
+export function failedPrecondition(field: string | undefined, message: string): ObservabilityError {
+  return new ObservabilityError('failed_precondition', field, message);
+}
+
+export function permissionDenied(field: string | undefined, message: string): ObservabilityError {
+  return new ObservabilityError('permission_denied', field, message);
+}

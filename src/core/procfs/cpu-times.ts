@@ -1,0 +1,47 @@
+import type { HostFiles } from './host-files.js';
+
+/** The aggregate `cpu` line of `/proc/stat`, in clock ticks summed over all CPUs. */
+export interface CpuTimes {
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+  /** All of the above: guest time is already counted in user/nice, so it is not added again. */
+  totalTicks: number;
+  /** idle + iowait: time no task was running. */
+  idleTicks: number;
+}
+
+export function parseCpuTimes(text: string): CpuTimes {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat: no aggregate cpu line');
+  const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .slice(4)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if ([user, nice, system, idle].some((v) => v === undefined || !Number.isFinite(v))) {
+    throw new Error('/proc/stat: malformed cpu line');
+  }
+  return {
+    user, nice, system, idle, iowait, irq, softirq, steal,
+    totalTicks: user + nice + system + idle + iowait + irq + softirq + steal,
+    idleTicks: idle + iowait,
+  };
+}
+
+export function readCpuTimes(files: HostFiles): CpuTimes {
+  return parseCpuTimes(files.readText('/proc/stat'));
+}
+
+/** Busy fraction of the host's CPUs between two readings (0..1), or undefined if no ticks passed. */
+export function busyFraction(previous: CpuTimes, current: CpuTimes): number | undefined {
+  const total = current.totalTicks - previous.totalTicks;
+  if (total <= 0) return undefined;
+  const idle = current.idleTicks - previous.idleTicks;
+  return Math.min(1, Math.max(0, (total - idle) / total));
+}

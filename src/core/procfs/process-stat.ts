@@ -1,0 +1,53 @@
+import type { HostFiles } from './host-files.js';
+import { readPidFile } from './pid.js';
+
+/** The fields of `/proc/<pid>/stat` the profiler uses. Times are in clock ticks, rss in pages. */
+export interface ProcessStat {
+  pid: number;
+  comm: string;
+  /** One-letter state: R running, S sleeping, D disk sleep, Z zombie, ... */
+  state: string;
+  ppid: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  /** Time the process started after boot, in clock ticks. */
+  startTimeTicks: number;
+  numThreads: number;
+  vsizeBytes: number;
+  rssPages: number;
+}
+
+function field(rest: string[], index: number, name: string): number {
+  const value = Number(rest[index - 3]);
+  if (rest[index - 3] === undefined || !Number.isFinite(value)) {
+    throw new Error(`/proc/<pid>/stat: field ${index} (${name}) is missing or not a number`);
+  }
+  return value;
+}
+
+/**
+ * Parses one `/proc/<pid>/stat` line. The comm field is parenthesised and may itself contain spaces
+ * and parentheses, so the numeric fields are read after the LAST `)`.
+ */
+export function parseProcessStat(text: string): ProcessStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) throw new Error('/proc/<pid>/stat: no (comm) field');
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: field(rest, 4, 'ppid'),
+    utimeTicks: field(rest, 14, 'utime'),
+    stimeTicks: field(rest, 15, 'stime'),
+    numThreads: field(rest, 20, 'num_threads'),
+    startTimeTicks: field(rest, 22, 'starttime'),
+    vsizeBytes: field(rest, 23, 'vsize'),
+    rssPages: field(rest, 24, 'rss'),
+  };
+}
+
+export function readProcessStat(files: HostFiles, pid: number): ProcessStat {
+  return parseProcessStat(readPidFile(files, pid, 'stat'));
+}

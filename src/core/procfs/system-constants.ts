@@ -1,0 +1,48 @@
+import type { HostFiles } from './host-files.js';
+
+const AT_NULL = 0n;
+const AT_PAGESZ = 6n;
+const AT_CLKTCK = 17n;
+
+/** What Linux uses on nearly every architecture; only a fallback when auxv cannot be read. */
+export const DEFAULT_CLOCK_TICKS = 100;
+export const DEFAULT_PAGE_SIZE = 4096;
+
+/** Kernel constants needed to turn /proc figures into seconds and bytes, with where each came from. */
+export interface SystemConstants {
+  clockTicksPerSecond: number;
+  clockTicksSource: string;
+  pageSizeBytes: number;
+  pageSizeSource: string;
+}
+
+/** Reads AT_CLKTCK and AT_PAGESZ from an auxv buffer of 64-bit little-endian key/value pairs. */
+export function parseAuxv(buffer: Buffer): { clockTicks?: number; pageSize?: number } {
+  const found: { clockTicks?: number; pageSize?: number } = {};
+  for (let offset = 0; offset + 16 <= buffer.length; offset += 16) {
+    const key = buffer.readBigUInt64LE(offset);
+    if (key === AT_NULL) break;
+    const value = Number(buffer.readBigUInt64LE(offset + 8));
+    if (key === AT_CLKTCK && value > 0) found.clockTicks = value;
+    if (key === AT_PAGESZ && value > 0) found.pageSize = value;
+  }
+  return found;
+}
+
+/** Clock ticks per second and page size from `/proc/self/auxv`, falling back to 100 / 4096. */
+export function readSystemConstants(files: HostFiles): SystemConstants {
+  let found: { clockTicks?: number; pageSize?: number } = {};
+  let why = 'unreadable';
+  try {
+    found = parseAuxv(files.readBytes('/proc/self/auxv'));
+    why = 'has no such entry';
+  } catch {
+    // Unreadable auxv (e.g. a hardened /proc) is what the fallback is for.
+  }
+  return {
+    clockTicksPerSecond: found.clockTicks ?? DEFAULT_CLOCK_TICKS,
+    clockTicksSource: found.clockTicks ? '/proc/self/auxv AT_CLKTCK' : `default ${DEFAULT_CLOCK_TICKS} (/proc/self/auxv ${why})`,
+    pageSizeBytes: found.pageSize ?? DEFAULT_PAGE_SIZE,
+    pageSizeSource: found.pageSize ? '/proc/self/auxv AT_PAGESZ' : `default ${DEFAULT_PAGE_SIZE} (/proc/self/auxv ${why})`,
+  };
+}

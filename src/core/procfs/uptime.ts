@@ -1,0 +1,17 @@
+import type { HostFiles } from './host-files.js';
+
+/** `/proc/uptime`: seconds since boot and idle seconds summed over CPUs. */
+export interface Uptime {
+  uptimeSeconds: number;
+  idleSeconds: number;
+}
+
+export function parseUptime(text: string): Uptime {
+  const [uptime, idle] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(uptime) || !Number.isFinite(idle)) throw new Error('/proc/uptime: malformed');
+  return { uptimeSeconds: uptime, idleSeconds: idle };
+}
+
+export function readUptime(files: HostFiles): Uptime {
+  return parseUptime(files.readText('/proc/uptime'));
+}

@@ -1,0 +1,64 @@
+/**
+ * The pressure signals the resource manager acts on. Each value says where it was read from, so
+ * an operator can tell a container limit from a host-wide figure.
+ */
+
+/** How loaded one resource is, with the file or API the figure came from. */
+export interface ResourceReading {
+  /** Fraction of the available amount in use, 0..1 (may exceed 1 briefly for CPU bursts). */
+  utilization: number;
+  /** Where the figure came from, e.g. `cgroup2:/sys/fs/cgroup/memory.current` or `/proc/meminfo`. */
+  source: string;
+}
+
+export interface CpuReading extends ResourceReading {
+  /** Cores this process may use: the cgroup quota (`cpu.max`, cfs quota/period) or the online CPUs. */
+  availableCores: number;
+}
+
+export interface MemoryReading extends ResourceReading {
+  usedBytes: number;
+  /** The limit the utilisation is taken against (cgroup `memory.max`/`memory.high` or MemTotal). */
+  limitBytes: number;
+}
+
+/** Linux pressure stall information, percent of time stalled over the last 10 s. */
+export interface PsiReading {
+  cpuSomeAvg10?: number;
+  memorySomeAvg10?: number;
+  memoryFullAvg10?: number;
+  ioSomeAvg10?: number;
+  ioFullAvg10?: number;
+  source: string;
+}
+
+export interface HeapReading extends ResourceReading {
+  usedBytes: number;
+  limitBytes: number;
+}
+
+export interface EventLoopReading {
+  /** p99 event-loop delay over the last sampling interval, milliseconds. */
+  delayP99Ms: number;
+  /** Event-loop utilisation over the last sampling interval, 0..1. */
+  utilization: number;
+}
+
+export interface PressureSnapshot {
+  atMs: number;
+  cpu: CpuReading;
+  memory: MemoryReading;
+  /** Absent where the kernel has no /proc/pressure. */
+  psi?: PsiReading;
+  heap: HeapReading;
+  eventLoop: EventLoopReading;
+  /** Memory pressure after hysteresis (enter above the threshold, leave below it minus a margin). */
+  memoryPressure: boolean;
+  /** Overall saturation after hysteresis, 0 = none .. 1 = severe; drives shedding by priority. */
+  overload: number;
+}
+
+/** Anything that can report the current pressure snapshot (real monitor or a fixture-driven one). */
+export interface PressureSource {
+  snapshot(): PressureSnapshot;
+}
