@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 . scripts/go-tools.sh
 rm -rf gen/ts gen/go/rs3gw
 npx buf generate
+npx buf generate --template buf.gen.grpc.yaml

@@ -22,3 +22,9 @@ export function uint64Key(value: Numeric): string {
 export function uint64(value: Numeric): number {
   return typeof value === 'number' ? value : Number(value);
 }
+
+/** An int64 field as an exact signed bigint, for nanosecond timestamps past 2^53. */
+export function int64Big(value: Numeric): bigint {
+  const big = BigInt(value);
+  return big >= TWO_POW_63 ? big - TWO_POW_64 : big;
+}

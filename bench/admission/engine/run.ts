@@ -1,0 +1,72 @@
+import { phaseMetrics, type PhaseMetrics } from './metrics.js';
+import type { Scenario } from './scenario.js';
+import { simulate, type ControllerFactory } from './simulate.js';
+import { summarisePhases, type PhaseSummary } from './summary.js';
+
+/** Thresholds the project's controller must meet in every overload phase (spec "Gates"). */
+export const GATES = {
+  minGoodput: 0.93,
+  maxP99Ratio: 2,
+  maxExcessRejection: 0.05,
+  maxRecoveryS: 5,
+};
+
+export interface GateCheck {
+  phase: number;
+  goodput: boolean;
+  p99AfterConvergence: boolean;
+  excessRejection: boolean;
+  recovery: boolean;
+  /** Median goodput at least the best reference controller's median (rounded to 3 decimals). */
+  matchesBestReference: boolean;
+  bestReference: string;
+  bestReferenceGoodput: number | null;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  controllers: Record<string, { phases: PhaseSummary[] }>;
+  gates?: GateCheck[];
+}
+
+/** Runs every seed of a scenario for each named controller and summarises over seeds. */
+export function runScenario(scenario: Scenario, controllers: Record<string, ControllerFactory>): ScenarioResult {
+  const result: ScenarioResult = { scenario: scenario.name, controllers: {} };
+  for (const [name, factory] of Object.entries(controllers)) {
+    const runs: PhaseMetrics[][] = scenario.seeds.map((seed) => phaseMetrics(scenario, simulate(scenario, seed, factory)));
+    result.controllers[name] = { phases: summarisePhases(runs, scenario.priorities) };
+  }
+  if (result.controllers.project) result.gates = checkGates(result);
+  return result;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function checkGates(result: ScenarioResult): GateCheck[] {
+  const project = result.controllers.project.phases;
+  const references = Object.entries(result.controllers).filter(([name]) => name !== 'project');
+  return project
+    .filter((p) => p.overload)
+    .map((p) => {
+      let bestReference = '';
+      let bestReferenceGoodput: number | null = null;
+      for (const [name, c] of references) {
+        const g = c.phases[p.index].goodput.median;
+        if (g !== null && (bestReferenceGoodput === null || g > bestReferenceGoodput)) {
+          bestReference = name;
+          bestReferenceGoodput = g;
+        }
+      }
+      const goodput = p.goodput.median ?? 0;
+      return {
+        phase: p.index,
+        goodput: goodput >= GATES.minGoodput,
+        p99AfterConvergence: p.p99AfterConvergenceRatio.median !== null && p.p99AfterConvergenceRatio.median <= GATES.maxP99Ratio,
+        excessRejection: p.excessRejection.median !== null && p.excessRejection.median <= GATES.maxExcessRejection,
+        recovery: p.recoveryS.median !== null && p.recoveryS.median <= GATES.maxRecoveryS,
+        matchesBestReference: bestReferenceGoodput === null || round3(goodput) >= round3(bestReferenceGoodput),
+        bestReference,
+        bestReferenceGoodput,
+      };
+    });
+}

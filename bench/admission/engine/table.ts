@@ -1,0 +1,49 @@
+import type { ScenarioResult } from './run.js';
+import type { Stat } from './summary.js';
+
+const fmt = (v: number | null, digits: number): string => (v === null ? '—' : v.toFixed(digits));
+const med = (s: Stat, digits: number): string => fmt(s.median, digits);
+const range = (s: Stat, digits: number): string => `${fmt(s.median, digits)} [${fmt(s.p5, digits)}–${fmt(s.p95, digits)}]`;
+
+const COLUMNS = [
+  'controller', 'goodput [p5–p95]', 'SLO gp', 'p50 ms', 'p99 ms', 'p999 ms', 'p99 after conv / unloaded',
+  'reject', 'excess rej', 'timeout', 'conv s', 'recov s', 'limit CV',
+];
+
+/** Markdown table of every overload phase (medians over seeds), then the gate verdicts. */
+export function renderTable(result: ScenarioResult): string {
+  const lines: string[] = [];
+  const names = Object.keys(result.controllers);
+  const phases = result.controllers[names[0]].phases.filter((p) => p.overload);
+  for (const phase of phases) {
+    lines.push(
+      `### ${result.scenario}: phase ${phase.index} (load ${phase.load}, ${phase.seconds} s, ideal rejection ${phase.idealRejection.toFixed(3)}, unloaded p99 ${med(phase.unloadedP99Ms, 1)} ms)`,
+      '',
+      `| ${COLUMNS.join(' | ')} |`,
+      `|${COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    );
+    for (const name of names) {
+      const p = result.controllers[name].phases[phase.index];
+      lines.push(
+        `| ${name} | ${range(p.goodput, 3)} | ${med(p.sloGoodput, 3)} | ${med(p.p50Ms, 1)} | ${med(p.p99Ms, 1)} | ${med(p.p999Ms, 1)} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.rejectionRate, 3)} | ${med(p.excessRejection, 3)} | ${med(p.timeoutRate, 3)} | ${med(p.convergenceS, 1)} | ${med(p.recoveryS, 1)} | ${med(p.limitCv, 3)} |`,
+      );
+      if (p.byPriority) {
+        const parts = Object.entries(p.byPriority).map(
+          ([prio, s]) => `${prio} served ${med(s.servedRate, 3)} (rejected ${med(s.rejectionRate, 3)})`,
+        );
+        lines.push(`| ↳ ${name} by priority | ${parts.join('; ')} |${' |'.repeat(COLUMNS.length - 2)}`);
+      }
+    }
+    lines.push('');
+  }
+  for (const g of result.gates ?? []) {
+    const mark = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
+    lines.push(
+      `Gates, phase ${g.phase}: goodput >= 0.93 ${mark(g.goodput)}; p99 after convergence <= 2x unloaded ${mark(g.p99AfterConvergence)}; ` +
+        `excess rejection <= 0.05 ${mark(g.excessRejection)}; recovery <= 5 s ${mark(g.recovery)}; ` +
+        `goodput >= best reference (${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)}) ${mark(g.matchesBestReference)}`,
+    );
+  }
+  if (result.gates?.length) lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,117 @@
+/**
+ * Turns command-line flags, RS3GW_* and OTEL_* variables into one validated Config.
+ * Flags win over variables, variables over defaults.
+ */
+import { ConfigError } from './parse.js';
+import { SETTINGS, type SettingKey, type SettingValues } from './settings.js';
+import { readTelemetryConfig, type TelemetryConfig } from './telemetry.js';
+
+export { ConfigError } from './parse.js';
+export { SETTINGS } from './settings.js';
+
+export type Config = SettingValues & { telemetry: TelemetryConfig };
+
+export interface CommandLine {
+  command: 'serve' | 'help' | 'version';
+  /** Flag values by flag name, as given. */
+  flags: Map<string, string>;
+}
+
+const FLAG_KEYS = new Map<string, SettingKey>(
+  (Object.keys(SETTINGS) as SettingKey[]).flatMap((key) => {
+    const flag: string | undefined = SETTINGS[key].flag;
+    return flag ? [[flag, key] as [string, SettingKey]] : [];
+  }),
+);
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const flags = new Map<string, string>();
+  let command: CommandLine['command'] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { command: 'help', flags };
+    if (arg === '--version') return { command: 'version', flags };
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+      if (!FLAG_KEYS.has(name)) throw new ConfigError(`--${name}`, 'unknown flag (see --help)');
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new ConfigError(`--${name}`, 'needs a value');
+      flags.set(name, value);
+    } else if (command === undefined && arg === 'serve') {
+      command = 'serve';
+    } else if (command === undefined && arg === 'help') {
+      return { command: 'help', flags };
+    } else {
+      throw new ConfigError(arg, "unknown command or argument (the command is 'serve'; see --help)");
+    }
+  }
+  return { command: command ?? 'serve', flags };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, string> = new Map()): Config {
+  const values = {} as Record<SettingKey, unknown>;
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const s = SETTINGS[key];
+    const flag: string | undefined = s.flag;
+    const fromFlag = flag !== undefined ? flags.get(flag) : undefined;
+    const fromEnv = env[s.env];
+    if (fromFlag !== undefined) values[key] = s.parse(fromFlag, `--${flag}`);
+    else if (fromEnv !== undefined && fromEnv.trim() !== '') values[key] = s.parse(fromEnv, s.env);
+    else values[key] = s.parse(s.default, s.env);
+  }
+  const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env) };
+  checkConsistency(config);
+  return config;
+}
+
+function checkConsistency(c: Config): void {
+  if (c.minThreads > c.maxThreads) {
+    throw new ConfigError('RS3GW_MIN_THREADS', `must not exceed RS3GW_MAX_THREADS (${c.minThreads} > ${c.maxThreads})`);
+  }
+  if (c.minRateLimit > c.maxRateLimit) {
+    throw new ConfigError('RS3GW_MIN_RATE_LIMIT', `must not exceed RS3GW_MAX_RATE_LIMIT (${c.minRateLimit} > ${c.maxRateLimit})`);
+  }
+  if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
+    throw new ConfigError(
+      'RS3GW_INITIAL_RATE_LIMIT',
+      `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
+    );
+  }
+  if (c.profilingContinuousDuration >= c.profilingContinuousInterval) {
+    throw new ConfigError(
+      'RS3GW_PROFILING_CONTINUOUS_DURATION',
+      `must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL (${c.profilingContinuousDuration} >= ${c.profilingContinuousInterval})`,
+    );
+  }
+}
+
+/** The text of `rs3gw-obs --help`. */
+export function helpText(): string {
+  const lines = [
+    'Usage: rs3gw-obs serve [--host ADDRESS] [--port PORT]',
+    '',
+    'Serves gRPC (with reflection and grpc.health.v1), Connect, gRPC-Web, the REST paths under',
+    '/api/observability/ and /metrics on one port. Every setting is an environment variable;',
+    'flags, where shown, override it.',
+  ];
+  let group = '';
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const s = SETTINGS[key];
+    if (s.group !== group) {
+      group = s.group;
+      lines.push('', `${group}:`);
+    }
+    const flag: string | undefined = s.flag;
+    const name = flag ? `${s.env} (--${flag})` : s.env;
+    lines.push(`  ${name.padEnd(40)} ${s.help}${s.default !== '' ? ` [${s.default}]` : ''}`);
+  }
+  lines.push(
+    '',
+    'Tracing (OpenTelemetry): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER,',
+    '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES.',
+    '',
+    'An invalid value stops start-up with a message naming the variable and exit code 2.',
+  );
+  return lines.join('\n');
+}

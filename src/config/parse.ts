@@ -1,0 +1,91 @@
+/** Parsers for configuration values. Each throws a ConfigError naming the variable or flag. */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Parser<T> = (raw: string, setting: string) => T;
+
+export const parseString: Parser<string> = (raw) => raw;
+
+export const parseBoolean: Parser<boolean> = (raw, setting) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(setting, `must be true or false, got '${raw}'`);
+};
+
+function parseNumber(raw: string, setting: string): number {
+  const v = raw.trim();
+  const n = v === '' ? NaN : Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(setting, `must be a number, got '${raw}'`);
+  return n;
+}
+
+/** A fraction in [0, 1]. */
+export const parseFraction: Parser<number> = (raw, setting) => {
+  const n = parseNumber(raw, setting);
+  if (n < 0 || n > 1) throw new ConfigError(setting, `must lie in [0, 1], got ${raw}`);
+  return n;
+};
+
+/** A count: an integer >= 1. */
+export const parsePositiveInt: Parser<number> = (raw, setting) => {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
+    throw new ConfigError(setting, `must be a positive integer, got '${raw}'`);
+  }
+  return Number(v);
+};
+
+/** A positive number (seconds, prices). */
+export const parsePositiveNumber: Parser<number> = (raw, setting) => {
+  const n = parseNumber(raw, setting);
+  if (n <= 0) throw new ConfigError(setting, `must be greater than 0, got ${raw}`);
+  return n;
+};
+
+/** A number >= 0 (prices may be zero). */
+export const parseNonNegativeNumber: Parser<number> = (raw, setting) => {
+  const n = parseNumber(raw, setting);
+  if (n < 0) throw new ConfigError(setting, `must be 0 or more, got ${raw}`);
+  return n;
+};
+
+/** A TCP port, 0 meaning any free port. */
+export const parsePort: Parser<number> = (raw, setting) => {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) > 65535) {
+    throw new ConfigError(setting, `must be a port number 0..65535, got '${raw}'`);
+  }
+  return Number(v);
+};
+
+export const parseHost: Parser<string> = (raw, setting) => {
+  const v = raw.trim();
+  if (v === '' || /\s/.test(v)) throw new ConfigError(setting, `must be a host name or address, got '${raw}'`);
+  return v;
+};
+
+/** A comma-separated list of process ids. */
+export const parsePidList: Parser<number[]> = (raw, setting) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => parsePositiveInt(s, setting));
+
+export function parseOneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw, setting) => {
+    const v = raw.trim().toLowerCase();
+    const found = values.find((x) => x === v);
+    if (!found) throw new ConfigError(setting, `must be one of ${values.join(', ')}, got '${raw}'`);
+    return found;
+  };
+}

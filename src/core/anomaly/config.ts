@@ -1,0 +1,126 @@
+/** Metric configuration: shipped defaults, type inference from names, and validation of patches. */
+import { invalidArgument } from '../errors.js';
+import { DEFAULT_DETECTOR_SETTINGS } from './detector/defaults.js';
+import type { DetectorTuning } from './detector/types.js';
+import { ANOMALY_TYPES, type AnomalyType, type MetricConfig, type MetricConfigPatch, type SeverityThresholds } from './types.js';
+
+export const DEFAULT_SEVERITY_THRESHOLDS: Readonly<SeverityThresholds> = Object.freeze({ low: 2, medium: 3, high: 4, critical: 5 });
+
+/** Defaults for every metric; `anomalyType` is replaced by the type inferred from the name. */
+export const DEFAULT_METRIC_CONFIG: Readonly<MetricConfig> = Object.freeze({
+  anomalyType: 'other',
+  minSamples: DEFAULT_DETECTOR_SETTINGS.minSamples,
+  windowSize: DEFAULT_DETECTOR_SETTINGS.windowSize,
+  restSamples: DEFAULT_DETECTOR_SETTINGS.restSamples,
+  severityThresholds: DEFAULT_SEVERITY_THRESHOLDS,
+  detector: DEFAULT_DETECTOR_SETTINGS.tuning,
+});
+
+const TYPE_RULES: Array<[RegExp, AnomalyType]> = [
+  [/latency|duration|rtt/, 'latency_spike'],
+  [/error|fail/, 'error_rate_increase'],
+  [/throughput|bandwidth|bytes_per/, 'throughput_drop'],
+  [/cpu/, 'cpu_spike'],
+  [/mem|heap|rss/, 'memory_spike'],
+  [/storage|disk|bytes_stored/, 'storage_growth_anomaly'],
+  [/request|rps|qps|rate/, 'request_rate_anomaly'],
+];
+
+export function inferAnomalyType(metric: string): AnomalyType {
+  const name = metric.toLowerCase();
+  for (const [pattern, type] of TYPE_RULES) if (pattern.test(name)) return type;
+  return 'other';
+}
+
+const MAX_SAMPLES = 10_000_000;
+const MAX_SEASON_MS = 366 * 86_400_000;
+/** A week of one-minute slots; bounds per-metric memory (~17 bytes per slot). */
+const MAX_SEASON_SLOTS = 10_080;
+
+function integer(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalidArgument(field, `must be an integer in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+function real(field: string, v: unknown, min: number, max: number, minExclusive: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v > max || (minExclusive ? v <= min : v < min)) {
+    throw invalidArgument(field, `must be a finite number in ${minExclusive ? '(' : '['}${min}, ${max}]`);
+  }
+  return v;
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function mergeTuning(base: DetectorTuning, patch: Partial<DetectorTuning> | undefined, prefix: string): DetectorTuning {
+  const t: DetectorTuning = { ...base };
+  if (patch !== undefined) {
+    if (typeof patch !== 'object' || patch === null) throw invalidArgument(prefix, 'must be an object');
+    for (const key of Object.keys(patch)) {
+      if (!(key in base)) throw invalidArgument(`${prefix}.${snake(key)}`, 'unknown detector parameter');
+      const v = (patch as Record<string, unknown>)[key];
+      if (v !== undefined) (t as unknown as Record<string, unknown>)[key] = v;
+    }
+  }
+  const f = (k: keyof DetectorTuning): string => `${prefix}.${snake(k)}`;
+  integer(f('levelWindow'), t.levelWindow, 1, MAX_SAMPLES);
+  integer(f('shiftWindow'), t.shiftWindow, 1, MAX_SAMPLES);
+  integer(f('varianceShortWindow'), t.varianceShortWindow, 1, MAX_SAMPLES);
+  integer(f('varianceLongWindow'), t.varianceLongWindow, 2, MAX_SAMPLES);
+  if (t.varianceLongWindow <= t.varianceShortWindow) {
+    throw invalidArgument(f('varianceLongWindow'), 'must be greater than variance_short_window');
+  }
+  integer(f('surpriseMemory'), t.surpriseMemory, 2, MAX_SAMPLES);
+  real(f('alarmMargin'), t.alarmMargin, 1, 1000, false);
+  real(f('clip'), t.clip, 0, 1000, true);
+  real(f('scaleFloor'), t.scaleFloor, 0, 1, false);
+  integer(f('flatMinRun'), t.flatMinRun, 2, MAX_SAMPLES);
+  real(f('seasonPeriodMs'), t.seasonPeriodMs, 0, MAX_SEASON_MS, true);
+  integer(f('seasonSlots'), t.seasonSlots, 0, MAX_SEASON_SLOTS);
+  real(f('seasonAlpha'), t.seasonAlpha, 0, 1, true);
+  real(f('seasonPreference'), t.seasonPreference, 0, 1, true);
+  return t;
+}
+
+function mergeSeverity(base: SeverityThresholds, patch: Partial<SeverityThresholds> | undefined, prefix: string): SeverityThresholds {
+  const s: SeverityThresholds = { ...base };
+  if (patch !== undefined) {
+    if (typeof patch !== 'object' || patch === null) throw invalidArgument(prefix, 'must be an object');
+    for (const key of ['low', 'medium', 'high', 'critical'] as const) if (patch[key] !== undefined) s[key] = patch[key]!;
+  }
+  real(`${prefix}.low`, s.low, 0, 1e6, true);
+  real(`${prefix}.medium`, s.medium, 0, 1e6, true);
+  real(`${prefix}.high`, s.high, 0, 1e6, true);
+  real(`${prefix}.critical`, s.critical, 0, 1e6, true);
+  if (s.medium <= s.low) throw invalidArgument(`${prefix}.medium`, 'must be greater than low');
+  if (s.high <= s.medium) throw invalidArgument(`${prefix}.high`, 'must be greater than medium');
+  if (s.critical <= s.high) throw invalidArgument(`${prefix}.critical`, 'must be greater than high');
+  return s;
+}
+
+/**
+ * Applies `patch` on `base` and validates the result; errors name the field under `prefix`
+ * (e.g. `config.min_samples`). Returns a new frozen config; `base` is untouched.
+ */
+export function mergeMetricConfig(base: MetricConfig, patch: MetricConfigPatch, prefix = 'config'): MetricConfig {
+  if (typeof patch !== 'object' || patch === null) throw invalidArgument(prefix, 'must be an object');
+  for (const key of Object.keys(patch)) {
+    if (!(key in base)) throw invalidArgument(`${prefix}.${snake(key)}`, 'unknown configuration field');
+  }
+  const anomalyType = patch.anomalyType ?? base.anomalyType;
+  if (!(ANOMALY_TYPES as readonly string[]).includes(anomalyType)) {
+    throw invalidArgument(`${prefix}.anomaly_type`, `must be one of ${ANOMALY_TYPES.join(', ')}`);
+  }
+  const config: MetricConfig = {
+    anomalyType,
+    minSamples: integer(`${prefix}.min_samples`, patch.minSamples ?? base.minSamples, 1, MAX_SAMPLES),
+    windowSize: integer(`${prefix}.window_size`, patch.windowSize ?? base.windowSize, 2, MAX_SAMPLES),
+    restSamples: integer(`${prefix}.rest_samples`, patch.restSamples ?? base.restSamples, 0, MAX_SAMPLES),
+    severityThresholds: Object.freeze(mergeSeverity(base.severityThresholds, patch.severityThresholds, `${prefix}.severity_thresholds`)),
+    detector: Object.freeze(mergeTuning(base.detector, patch.detector, `${prefix}.detector`)),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,185 @@
+/**
+ * The shipped detector: a small ensemble over one shared baseline, each member turned into a
+ * scale-free "surprise" by its own self-calibrating gate, combined by taking the largest.
+ *
+ * Baseline: a robust local level, or a seasonal profile when that predicts clearly better (model
+ * selection on mean absolute error, as in Holt-Winters vs. simple smoothing). Members read the
+ * residual of the chosen baseline:
+ *  - spike:           |r| / scale                        (points far from normal, up or down)
+ *  - level_shift:     |mean of last ~shiftWindow r| / scale (smaller but lasting deviations)
+ *  - variance_change: short / long mean of r^2             (noisier, or bursts of spikes)
+ *  - flatline:        run of identical values              (stuck metrics)
+ * One alarm per event, then `restSamples` of rest (as CAD-OSE and KNN-CAD do on NAB).
+ */
+import { FlatlineTracker } from './flatline-tracker.js';
+import { RobustBaseline } from './robust-baseline.js';
+import { RobustScale } from './robust-scale.js';
+import { SeasonalProfile } from './seasonal-profile.js';
+import { SurpriseGate } from './surprise-gate.js';
+import type { Detector, DetectorMember, DetectorOutput, DetectorSettings, Direction } from './types.js';
+
+/** Mean absolute deviation to standard deviation for Gaussian data: sqrt(pi / 2). */
+const MAD_TO_SIGMA = Math.sqrt(Math.PI / 2);
+/** Residuals feeding the shift and variance members are clipped wider than the baseline's. */
+const MEMBER_CLIP_FACTOR = 3;
+/** Gates start learning halfway through warm-up, once the baseline has settled somewhat. */
+const GATE_LEARNING_START = 0.5;
+
+export class EnsembleDetector implements Detector {
+  readonly name = 'ensemble';
+  private readonly local: RobustBaseline;
+  private readonly seasonal: SeasonalProfile | null;
+  private readonly seasonalSpread: RobustScale;
+  private readonly flat: FlatlineTracker;
+  private readonly spikeGate: SurpriseGate;
+  private readonly shiftGate: SurpriseGate;
+  private readonly varianceGate: SurpriseGate;
+  private readonly out: DetectorOutput;
+  private readonly errorAlpha: number;
+  private readonly shiftAlpha: number;
+  private readonly varShortAlpha: number;
+  private readonly varLongAlpha: number;
+  private n = 0;
+  private seasonalN = 0;
+  private localError = 0;
+  private seasonalError = 0;
+  private useSeasonal = false;
+  private shiftMean = 0;
+  private varShort = 0;
+  private varLong = 0;
+  private restLeft = 0;
+
+  constructor(private readonly settings: DetectorSettings) {
+    const t = settings.tuning;
+    this.errorAlpha = 1 / settings.windowSize;
+    this.shiftAlpha = 1 / t.shiftWindow;
+    this.varShortAlpha = 1 / t.varianceShortWindow;
+    this.varLongAlpha = 1 / t.varianceLongWindow;
+    this.local = new RobustBaseline(1 / t.levelWindow, this.errorAlpha, t.clip, t.scaleFloor);
+    this.seasonal = t.seasonSlots > 0 ? new SeasonalProfile(t.seasonPeriodMs, t.seasonSlots, t.seasonAlpha) : null;
+    this.seasonalSpread = new RobustScale(this.errorAlpha, t.clip, t.scaleFloor);
+    this.flat = new FlatlineTracker(t.flatMinRun);
+    this.spikeGate = new SurpriseGate(t.surpriseMemory);
+    this.shiftGate = new SurpriseGate(t.surpriseMemory);
+    this.varianceGate = new SurpriseGate(t.surpriseMemory);
+    this.out = {
+      score: 0,
+      alarm: false,
+      expected: 0,
+      sigma: 0,
+      deviationSigma: 0,
+      member: 'spike',
+      baseline: 'local',
+      direction: 'above',
+      warmingUp: true,
+    };
+  }
+
+  update(x: number, timeMs: number): DetectorOutput {
+    const s = this.settings;
+    const t = s.tuning;
+    const n = ++this.n;
+    if (n === 1) {
+      this.local.update(x, 0);
+      this.shiftMean = 0;
+    }
+    // Relative floor so a perfectly constant series still has a usable (tiny) scale.
+    const level = this.local.level;
+    const tiny = 1e-12 * ((level < 0 ? -level : level) + 1);
+
+    const seasonReady = this.seasonal !== null && this.seasonal.locate(timeMs);
+    const seasonalExpected = seasonReady ? this.seasonal!.expectedValue() : 0;
+    const seasonal = seasonReady && this.useSeasonal;
+    const expected = seasonal ? seasonalExpected : level;
+    const scale = seasonal ? this.seasonalSpread.value(tiny) : this.local.spread.value(tiny);
+    const r = x - expected;
+
+    // Member statistics, all measured before the point joins the baseline.
+    const absR = r < 0 ? -r : r;
+    const spike = absR / scale;
+    const memberLimit = MEMBER_CLIP_FACTOR * t.clip * scale;
+    const rc = r > memberLimit ? memberLimit : r < -memberLimit ? -memberLimit : r;
+    const early = 1 / n;
+    this.shiftMean += (this.shiftAlpha > early ? this.shiftAlpha : early) * (rc - this.shiftMean);
+    const shift = (this.shiftMean < 0 ? -this.shiftMean : this.shiftMean) / scale;
+    const rc2 = rc * rc;
+    this.varShort += (this.varShortAlpha > early ? this.varShortAlpha : early) * (rc2 - this.varShort);
+    this.varLong += (this.varLongAlpha > early ? this.varLongAlpha : early) * (rc2 - this.varLong);
+    const variance = this.varShort / (this.varLong > tiny * tiny ? this.varLong : tiny * tiny);
+    const stuck = this.flat.update(x);
+
+    // Learn.
+    if (n > 1) this.local.update(x, tiny);
+    if (seasonReady) {
+      this.seasonalSpread.update(x - seasonalExpected, tiny);
+      this.seasonalN++;
+      const a = this.errorAlpha > 1 / this.seasonalN ? this.errorAlpha : 1 / this.seasonalN;
+      const eS = x - seasonalExpected;
+      const eL = x - level;
+      this.seasonalError += a * ((eS < 0 ? -eS : eS) - this.seasonalError);
+      this.localError += a * ((eL < 0 ? -eL : eL) - this.localError);
+      this.useSeasonal = this.seasonalError < t.seasonPreference * this.localError;
+    }
+    if (this.seasonal !== null) this.seasonal.update(x);
+
+    // Combine: the member furthest beyond its own recent maximum.
+    const warmingUp = n <= s.minSamples;
+    let best = 0;
+    let member: DetectorMember = 'spike';
+    if (!warmingUp) {
+      best = this.spikeGate.ratio(spike);
+      const shiftRatio = this.shiftGate.ratio(shift);
+      if (shiftRatio > best) {
+        best = shiftRatio;
+        member = 'level_shift';
+      }
+      const varianceRatio = this.varianceGate.ratio(variance);
+      if (varianceRatio > best) {
+        best = varianceRatio;
+        member = 'variance_change';
+      }
+    } else {
+      // Runs that started while learning are part of normal.
+      this.flat.markFired();
+    }
+
+    let alarm = false;
+    if (this.restLeft > 0) {
+      this.restLeft--;
+    } else if (!warmingUp && (best >= t.alarmMargin || stuck)) {
+      alarm = true;
+      this.restLeft = s.restSamples;
+      if (stuck) {
+        this.flat.markFired();
+        if (best < t.alarmMargin) {
+          member = 'flatline';
+          best = t.alarmMargin;
+        }
+      }
+    }
+
+    if (n > GATE_LEARNING_START * s.minSamples) {
+      this.spikeGate.learn(spike);
+      this.shiftGate.learn(shift);
+      this.varianceGate.learn(variance);
+    }
+
+    const out = this.out;
+    out.score = best / (1 + best);
+    out.alarm = alarm;
+    out.expected = expected;
+    out.sigma = scale * MAD_TO_SIGMA;
+    out.deviationSigma = r / out.sigma;
+    out.member = member;
+    out.baseline = seasonal ? 'seasonal' : 'local';
+    out.direction = directionOf(member, member === 'level_shift' ? this.shiftMean : r);
+    out.warmingUp = warmingUp;
+    return out;
+  }
+}
+
+function directionOf(member: DetectorMember, signed: number): Direction {
+  if (member === 'flatline') return 'flat';
+  if (member === 'variance_change') return 'above';
+  return signed < 0 ? 'below' : 'above';
+}

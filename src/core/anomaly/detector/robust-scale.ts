@@ -1,0 +1,40 @@
+/**
+ * Robust spread of residuals: an exponentially weighted mean of Huber-clipped absolute residuals
+ * (robust exponential smoothing, Gelper, Fried & Croux 2010). Where most residuals are exactly zero
+ * (sparse spikes on a flat line) the clipped mean collapses, so, as the modified z-score does when
+ * the MAD is 0, a fraction of the plain mean absolute residual stands in as a floor.
+ */
+/** Clipping starts once a few residuals have given the scale a meaning. */
+const WARM_CLIP_SAMPLES = 10;
+
+export class RobustScale {
+  private clipped = 0;
+  private meanAbs = 0;
+  private n = 0;
+
+  constructor(
+    private readonly alpha: number,
+    private readonly clip: number,
+    private readonly floorFraction: number,
+  ) {}
+
+  /** Current scale (mean-absolute-deviation units), never below `tiny`. */
+  value(tiny: number): number {
+    const floor = this.floorFraction * this.meanAbs;
+    const s = this.clipped > floor ? this.clipped : floor;
+    return s > tiny ? s : tiny;
+  }
+
+  /** Learns from residual `r`; returns `r` clipped to `clip` scales (as it was before this update). */
+  update(r: number, tiny: number): number {
+    this.n++;
+    const abs = r < 0 ? -r : r;
+    const limit = this.clip * this.value(tiny);
+    const clippedAbs = abs > limit && this.n > WARM_CLIP_SAMPLES ? limit : abs;
+    // Early on, running means (alpha = 1/n) instead of a cold exponential start.
+    const a = this.alpha > 1 / this.n ? this.alpha : 1 / this.n;
+    this.clipped += a * (clippedAbs - this.clipped);
+    this.meanAbs += a * (abs - this.meanAbs);
+    return r < 0 ? -clippedAbs : clippedAbs;
+  }
+}

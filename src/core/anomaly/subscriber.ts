@@ -1,0 +1,126 @@
+/**
+ * One live subscriber: a bounded queue filled synchronously by the publisher (never awaited), read
+ * through an async iterator. When the queue is full new events are dropped and counted; the count is
+ * delivered as a `gap` item in the place where they would have been. A resume first replays retained
+ * history lazily, one event per read, so a long replay costs no queue space.
+ */
+import { SEVERITIES, type AnomalyEvent, type StreamItem, type Subscription, type SubscriptionFilter } from './types.js';
+import type { EventHistory } from './event-history.js';
+
+const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
+
+type Gap = { kind: 'gap'; missed: number };
+
+export class Subscriber implements Subscription {
+  private readonly items: StreamItem[] = [];
+  private head = 0;
+  private queuedEvents = 0;
+  private readonly waiters: Array<(r: IteratorResult<StreamItem>) => void> = [];
+  private closed = false;
+  private readonly minRank: number;
+  /** Resume state: last sequence replayed, and the engine's last sequence when the replay began. */
+  private replayCursor: number;
+  private readonly replayUpTo: number;
+  private replaying: boolean;
+  /** Events this subscriber lost to queue overflow, in total. */
+  dropped = 0;
+
+  constructor(
+    readonly filter: SubscriptionFilter,
+    private readonly capacity: number,
+    private readonly history: EventHistory,
+    lastSequence: number,
+    private readonly onClose: (s: Subscriber) => void,
+  ) {
+    this.minRank = filter.minSeverity === undefined ? 0 : SEVERITY_RANK[filter.minSeverity];
+    this.replaying = filter.resumeAfterSequence !== undefined;
+    this.replayCursor = filter.resumeAfterSequence ?? lastSequence;
+    this.replayUpTo = lastSequence;
+  }
+
+  matches(e: AnomalyEvent): boolean {
+    return (
+      (this.filter.metric === undefined || this.filter.metric === e.metric) &&
+      (this.filter.type === undefined || this.filter.type === e.anomalyType) &&
+      SEVERITY_RANK[e.severity] >= this.minRank
+    );
+  }
+
+  /** Called by the publisher for a matching event; O(1), never blocks. */
+  offer(event: AnomalyEvent): void {
+    if (this.closed) return;
+    if (!this.replaying && this.waiters.length > 0) {
+      this.waiters.shift()!({ value: { kind: 'anomaly', event }, done: false });
+      return;
+    }
+    if (this.queuedEvents >= this.capacity) {
+      this.dropped++;
+      const tail = this.items.length > this.head ? this.items[this.items.length - 1] : undefined;
+      if (tail !== undefined && tail.kind === 'gap') (tail as Gap).missed++;
+      else this.items.push({ kind: 'gap', missed: 1 });
+      return;
+    }
+    this.items.push({ kind: 'anomaly', event });
+    this.queuedEvents++;
+  }
+
+  next(): Promise<IteratorResult<StreamItem>> {
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    const item = this.replaying ? this.nextReplayed() : this.dequeue();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<StreamItem>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamItem> {
+    return this;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.items.length = 0;
+    this.head = 0;
+    this.queuedEvents = 0;
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    this.onClose(this);
+  }
+
+  private dequeue(): StreamItem | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (item.kind === 'anomaly') this.queuedEvents--;
+    // Compact now and then so the array does not grow with the number of items ever queued.
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Next replayed item: a gap for events gone from history, a matching event, or `caught_up`. */
+  private nextReplayed(): StreamItem {
+    const oldest = this.history.oldestSequence();
+    const firstRetained = oldest === undefined ? this.replayUpTo + 1 : oldest;
+    if (firstRetained > this.replayCursor + 1 && this.replayCursor < this.replayUpTo) {
+      const missed = Math.min(firstRetained - 1, this.replayUpTo) - this.replayCursor;
+      this.replayCursor += missed;
+      return { kind: 'gap', missed };
+    }
+    for (let i = this.history.indexAfter(this.replayCursor); i < this.history.length; i++) {
+      const e = this.history.at(i);
+      if (e.sequence > this.replayUpTo) break;
+      this.replayCursor = e.sequence;
+      if (this.matches(e)) return { kind: 'anomaly', event: e };
+    }
+    this.replaying = false;
+    return { kind: 'caught_up', lastSequence: this.replayUpTo };
+  }
+}

@@ -1,0 +1,155 @@
+/** Public shapes of the anomaly engine (issues 2 and 3). */
+import type { DetectorTuning } from './detector/types.js';
+
+export const ANOMALY_TYPES = [
+  'latency_spike',
+  'error_rate_increase',
+  'throughput_drop',
+  'cpu_spike',
+  'memory_spike',
+  'storage_growth_anomaly',
+  'request_rate_anomaly',
+  'other',
+] as const;
+export type AnomalyType = (typeof ANOMALY_TYPES)[number];
+
+/** Ordered from least to most severe. */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Deviation (in sigma) from which each severity applies; strictly increasing and positive. */
+export interface SeverityThresholds {
+  low: number;
+  medium: number;
+  high: number;
+  critical: number;
+}
+
+export interface MetricConfig {
+  anomalyType: AnomalyType;
+  /** Samples that only train the baseline before anomalies can be reported. */
+  minSamples: number;
+  /** Samples of history behind the baseline's scale and error estimates. */
+  windowSize: number;
+  /** Samples after an anomaly during which the metric raises no new one. */
+  restSamples: number;
+  severityThresholds: SeverityThresholds;
+  detector: DetectorTuning;
+}
+
+/** What `configure` accepts: any subset, nested objects merged field by field. */
+export interface MetricConfigPatch {
+  anomalyType?: AnomalyType;
+  minSamples?: number;
+  windowSize?: number;
+  restSamples?: number;
+  severityThresholds?: Partial<SeverityThresholds>;
+  detector?: Partial<DetectorTuning>;
+}
+
+export type Direction = 'above' | 'below' | 'flat';
+
+export interface AnomalyEvent {
+  /** Strictly increasing from 1, unique across metrics. */
+  sequence: number;
+  metric: string;
+  value: number;
+  /** Robust local level of the metric before this sample. */
+  baselineMean: number;
+  deviationSigma: number;
+  score: number;
+  severity: Severity;
+  anomalyType: AnomalyType;
+  expected: number;
+  lower: number;
+  upper: number;
+  /** Ensemble member that fired, e.g. `ensemble/spike` or `ensemble/level_shift@seasonal`. */
+  detector: string;
+  direction: Direction;
+  /** Sample time. */
+  timeMs: number;
+  /** Engine clock when the anomaly was detected. */
+  detectedAtMs: number;
+}
+
+export interface Assessment {
+  metric: string;
+  value: number;
+  timeMs: number;
+  /** 0..1, how surprising the sample was. */
+  score: number;
+  expected: number;
+  /** Band expected +- the `low` severity threshold in sigma. */
+  lower: number;
+  upper: number;
+  deviationSigma: number;
+  warmingUp: boolean;
+  samplesSeen: number;
+  anomaly?: AnomalyEvent;
+}
+
+export interface RecordSample {
+  metric: string;
+  value: number;
+  timeMs?: number;
+}
+
+export interface MetricStatistics {
+  metric: string;
+  count: number;
+  mean: number;
+  stdDev: number;
+  min: number;
+  max: number;
+  lastValue: number;
+  anomalyCount: number;
+  config: MetricConfig;
+  /** Engine clock at the last record (0 before any). */
+  lastUpdateMs: number;
+}
+
+export interface HistoryFilter {
+  type?: AnomalyType;
+  /** Exact severity. */
+  severity?: Severity;
+  minSeverity?: Severity;
+  metric?: string;
+  /** Events whose sample time is at or after this. */
+  sinceMs?: number;
+  afterSequence?: number;
+  /** Newest events returned, default 100. */
+  limit?: number;
+}
+
+export interface SubscriptionFilter {
+  metric?: string;
+  type?: AnomalyType;
+  minSeverity?: Severity;
+  /** Replay retained events after this sequence before going live. */
+  resumeAfterSequence?: number;
+}
+
+export type StreamItem =
+  | { kind: 'anomaly'; event: AnomalyEvent }
+  /** Events this subscriber will never see (its queue overflowed, or they left the history). */
+  | { kind: 'gap'; missed: number }
+  /** Sent once after a resume replay: everything up to `lastSequence` has been delivered or counted. */
+  | { kind: 'caught_up'; lastSequence: number };
+
+export interface Subscription extends AsyncIterable<StreamItem> {
+  close(): void;
+}
+
+export interface EngineLimits {
+  /** Metrics tracked at once. */
+  maxMetrics: number;
+  /** Events kept in history; the oldest are dropped beyond it. */
+  historyCapacity: number;
+  /** Samples per `recordBatch`. */
+  maxBatchSize: number;
+  /** Live subscribers at once. */
+  maxSubscribers: number;
+  /** Default and largest per-subscriber queue (events). */
+  defaultQueueCapacity: number;
+  maxQueueCapacity: number;
+}

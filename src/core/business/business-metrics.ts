@@ -1,0 +1,244 @@
+/**
+ * Business KPIs of the gateway, fed by request events: storage utilisation, data transfer, request
+ * patterns, user activity and a cost estimate; also exposed as Prometheus metrics (kpi-instruments.ts).
+ *
+ * Definitions (window = the last `windowSeconds`, default 60, in one-second slots):
+ * - upload/download rate: bytes in/out within the window / windowSeconds. Peak: the highest such rate
+ *   evaluated after each ingest, remembered per minute for 24 h.
+ * - p50/p95/p99 latency: over the window, within 1% (see latency-histogram.ts); null without requests.
+ * - errorRate: 5xx / requests within the window (failures of the gateway; S3 clients cause many expected
+ *   4xx such as 404 on HEAD). clientErrorRate: 4xx / requests. Both 0 without requests.
+ * - requestsPerSecond: requests within the window / windowSeconds.
+ * - totals, by-operation and by-bucket counts: since start (buckets capped, overflow in `_other`).
+ * - active users: tracked users seen in the last hour / day (tracked users capped, least recently seen dropped).
+ */
+import { systemClock, type Clock } from '../clock.js';
+import { invalidArgument } from '../errors.js';
+import type { MetricsEngine } from '../metrics/engine.js';
+import { CappedCounts } from './capped-counts.js';
+import { checkPrices, estimateCosts, type CostEstimate, type Prices } from './costs.js';
+import { OPERATIONS, acceptEvents, type AcceptedEvent, type Operation, type RequestEvent } from './events.js';
+import { createKpiInstruments, statusClass, type KpiInstruments } from './kpi-instruments.js';
+import { binOf } from './latency-histogram.js';
+import { PeakTracker } from './peak-tracker.js';
+import { RequestWindow } from './request-window.js';
+import { StorageTracker, type StorageUsage } from './storage-tracker.js';
+import { UserTracker, type UserUsage } from './user-tracker.js';
+
+export interface BusinessLimits {
+  /** Length of the sliding window for rates, error rates and latency percentiles (1..3600). */
+  windowSeconds: number;
+  /** Buckets counted by name (report and `rs3gw_bucket_requests_total`); more go to `_other`. */
+  maxTrackedBuckets: number;
+  /** Users tracked for activity and top lists. */
+  maxTrackedUsers: number;
+  /** Length of each top-users list (1..100). */
+  topUsers: number;
+  /** Events in one `ingest` call. */
+  maxEventsPerBatch: number;
+}
+
+export const DEFAULT_BUSINESS_LIMITS: BusinessLimits = {
+  windowSeconds: 60,
+  maxTrackedBuckets: 1_000,
+  maxTrackedUsers: 10_000,
+  topUsers: 10,
+  maxEventsPerBatch: 10_000,
+};
+
+const LIMIT_RANGES: Record<keyof BusinessLimits, [number, number]> = {
+  windowSeconds: [1, 3_600],
+  maxTrackedBuckets: [1, 100_000],
+  maxTrackedUsers: [1, 1_000_000],
+  topUsers: [1, 100],
+  maxEventsPerBatch: [1, 1_000_000],
+};
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Peaks are remembered for one day. */
+const PEAK_RETENTION_MINUTES = 24 * 60;
+
+export interface BusinessMetricsOptions {
+  /** The engine whose registries expose the KPI metrics. */
+  metrics: MetricsEngine;
+  clock?: Clock;
+  prices?: Partial<Prices>;
+  limits?: Partial<BusinessLimits>;
+}
+
+export interface BusinessReport {
+  timestamp: string;
+  storageUtilization: StorageUsage & { growthRateBytesPerDay: number };
+  dataTransfer: {
+    uploadRateBytesPerSec: number;
+    downloadRateBytesPerSec: number;
+    peakUploadRate: number;
+    peakDownloadRate: number;
+    totalBytesIn: number;
+    totalBytesOut: number;
+    windowSeconds: number;
+  };
+  requestPatterns: {
+    p50LatencyMs: number | null;
+    p95LatencyMs: number | null;
+    p99LatencyMs: number | null;
+    errorRate: number;
+    clientErrorRate: number;
+    requestsPerSecond: number;
+    totalRequests: number;
+    clientErrors: number;
+    serverErrors: number;
+    byOperation: Record<Operation, number>;
+    byBucket: Record<string, number>;
+    windowSeconds: number;
+  };
+  userActivity: {
+    activeUsersLastHour: number;
+    activeUsersLastDay: number;
+    trackedUsers: number;
+    /** Users forgotten because the tracked set was full. */
+    evictedUsers: number;
+    topByRequests: UserUsage[];
+    /** By bytes in + bytes out. */
+    topByBytes: UserUsage[];
+  };
+  costEstimate: CostEstimate;
+}
+
+export class BusinessMetrics {
+  private readonly clock: Clock;
+  private readonly limits: BusinessLimits;
+  private readonly prices: Prices;
+  private readonly window: RequestWindow;
+  private readonly peakUpload = new PeakTracker(PEAK_RETENTION_MINUTES);
+  private readonly peakDownload = new PeakTracker(PEAK_RETENTION_MINUTES);
+  private readonly storage = new StorageTracker();
+  private readonly users: UserTracker;
+  private readonly byBucket: CappedCounts;
+  private readonly byOperation = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
+  private readonly totals = { requests: 0, bytesIn: 0, bytesOut: 0, clientErrors: 0, serverErrors: 0 };
+  private readonly instruments: KpiInstruments;
+
+  constructor(options: BusinessMetricsOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.limits = checkLimits({ ...DEFAULT_BUSINESS_LIMITS, ...options.limits });
+    this.prices = checkPrices(options.prices);
+    this.window = new RequestWindow(this.limits.windowSeconds);
+    this.users = new UserTracker(this.limits.maxTrackedUsers);
+    this.byBucket = new CappedCounts(this.limits.maxTrackedBuckets);
+    this.instruments = createKpiInstruments(options.metrics, {
+      storage: () => ({ ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(this.clock.nowMs()) }),
+      transferRates: () => this.rates(this.clock.nowMs()),
+      activeUsers: () => {
+        const now = this.clock.nowMs();
+        return { hour: this.users.activeSince(now - HOUR_MS), day: this.users.activeSince(now - DAY_MS) };
+      },
+      costs: () => this.costs(),
+    });
+  }
+
+  /** Validates every event first (nothing is applied if one is bad), then counts them all. */
+  ingest(events: RequestEvent[]): { accepted: number } {
+    const nowMs = this.clock.nowMs();
+    const accepted = acceptEvents(events, nowMs, this.limits.maxEventsPerBatch);
+    for (const event of accepted) this.apply(event, nowMs);
+    const rates = this.rates(nowMs);
+    this.peakUpload.observe(nowMs, rates.upload);
+    this.peakDownload.observe(nowMs, rates.download);
+    return { accepted: accepted.length };
+  }
+
+  /** Absolute storage figures from a gateway that knows them; request deltas then apply on top. */
+  setStorageUsage(usage: StorageUsage): void {
+    this.storage.set(usage, this.clock.nowMs());
+  }
+
+  report(nowMs: number = this.clock.nowMs()): BusinessReport {
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw invalidArgument('now_ms', 'must be a finite time');
+    const seconds = this.limits.windowSeconds;
+    const counts = this.window.counts(nowMs);
+    const [p50, p95, p99] = this.window.latencyQuantiles(nowMs, [0.5, 0.95, 0.99]);
+    const rates = this.rates(nowMs);
+    const top = this.limits.topUsers;
+    return {
+      timestamp: new Date(nowMs).toISOString(),
+      storageUtilization: { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(nowMs) },
+      dataTransfer: {
+        uploadRateBytesPerSec: rates.upload,
+        downloadRateBytesPerSec: rates.download,
+        peakUploadRate: Math.max(this.peakUpload.peak(nowMs), rates.upload),
+        peakDownloadRate: Math.max(this.peakDownload.peak(nowMs), rates.download),
+        totalBytesIn: this.totals.bytesIn,
+        totalBytesOut: this.totals.bytesOut,
+        windowSeconds: seconds,
+      },
+      requestPatterns: {
+        p50LatencyMs: p50,
+        p95LatencyMs: p95,
+        p99LatencyMs: p99,
+        errorRate: counts.requests ? counts.serverErrors / counts.requests : 0,
+        clientErrorRate: counts.requests ? counts.clientErrors / counts.requests : 0,
+        requestsPerSecond: counts.requests / seconds,
+        totalRequests: this.totals.requests,
+        clientErrors: this.totals.clientErrors,
+        serverErrors: this.totals.serverErrors,
+        byOperation: { ...this.byOperation },
+        byBucket: this.byBucket.toRecord(),
+        windowSeconds: seconds,
+      },
+      userActivity: {
+        activeUsersLastHour: this.users.activeSince(nowMs - HOUR_MS),
+        activeUsersLastDay: this.users.activeSince(nowMs - DAY_MS),
+        trackedUsers: this.users.tracked,
+        evictedUsers: this.users.evicted,
+        topByRequests: this.users.top(top, (u) => u.requests),
+        topByBytes: this.users.top(top, (u) => u.bytesIn + u.bytesOut),
+      },
+      costEstimate: this.costs(),
+    };
+  }
+
+  private apply(event: AcceptedEvent, nowMs: number): void {
+    const { operation, status, bytesIn, bytesOut } = event;
+    this.totals.requests += 1;
+    this.totals.bytesIn += bytesIn;
+    this.totals.bytesOut += bytesOut;
+    if (status >= 400 && status < 500) this.totals.clientErrors += 1;
+    if (status >= 500) this.totals.serverErrors += 1;
+    this.byOperation[operation] += 1;
+    this.users.record(event.user, event.timeMs, bytesIn, bytesOut);
+    this.window.add(event, binOf(event.latencyMs), nowMs);
+    this.storage.change(event.storedBucketsDelta, event.storedObjectsDelta, event.storedBytesDelta, nowMs);
+
+    const { requests, bucketRequests, transferBytes, latency } = this.instruments;
+    requests.inc({ operation, status_class: statusClass(status) });
+    if (event.bucket) bucketRequests.inc({ bucket: this.byBucket.add(event.bucket, 1) });
+    if (bytesIn) transferBytes.inc({ direction: 'in' }, bytesIn);
+    if (bytesOut) transferBytes.inc({ direction: 'out' }, bytesOut);
+    latency.observe({ operation }, event.latencyMs);
+  }
+
+  private rates(nowMs: number): { upload: number; download: number } {
+    const counts = this.window.counts(nowMs);
+    return { upload: counts.bytesIn / this.limits.windowSeconds, download: counts.bytesOut / this.limits.windowSeconds };
+  }
+
+  private costs(): CostEstimate {
+    return estimateCosts(this.prices, {
+      storedBytes: this.storage.current.totalBytes,
+      bytesOut: this.totals.bytesOut,
+      requests: this.totals.requests,
+    });
+  }
+}
+
+function checkLimits(limits: BusinessLimits): BusinessLimits {
+  for (const [name, [min, max]] of Object.entries(LIMIT_RANGES)) {
+    const value = limits[name as keyof BusinessLimits];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw invalidArgument(`limits.${name}`, `must be an integer in ${min}..${max}`);
+    }
+  }
+  return limits;
+}

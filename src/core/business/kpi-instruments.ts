@@ -1,0 +1,99 @@
+/**
+ * The business KPIs as Prometheus metrics, created through the metrics engine's KPI factory so they
+ * appear in `/metrics` and in the metrics export. Counters and the latency histogram are fed per
+ * event; gauges are computed at collection time from the state `KpiGauges` exposes.
+ */
+import type { Counter, Histogram } from 'prom-client';
+import type { MetricsEngine } from '../metrics/engine.js';
+
+/** Millisecond bounds from a fast cache hit to a slow multi-GB transfer. */
+export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+
+export interface KpiGauges {
+  storage(): { buckets: number; objects: number; totalBytes: number; growthRateBytesPerDay: number };
+  transferRates(): { upload: number; download: number };
+  activeUsers(): { hour: number; day: number };
+  costs(): { storagePerMonth: number; transferOut: number; requests: number };
+}
+
+export interface KpiInstruments {
+  requests: Counter<'operation' | 'status_class'>;
+  bucketRequests: Counter<'bucket'>;
+  transferBytes: Counter<'direction'>;
+  latency: Histogram<'operation'>;
+}
+
+export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges): KpiInstruments {
+  const kpi = metrics.kpi;
+  const gauge = (name: string, help: string, read: () => number) =>
+    kpi.gauge({
+      name,
+      help,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('rs3gw_storage_bytes', 'Total storage used in bytes', () => gauges.storage().totalBytes);
+  gauge('rs3gw_storage_objects', 'Objects stored', () => gauges.storage().objects);
+  gauge('rs3gw_storage_buckets', 'Buckets', () => gauges.storage().buckets);
+  gauge('rs3gw_storage_growth_bytes_per_day', 'Growth of stored bytes per day (linear fit over 24 h)', () => gauges.storage().growthRateBytesPerDay);
+  kpi.gauge({
+    name: 'rs3gw_transfer_rate_bytes_per_second',
+    help: 'Transfer rate over the sliding window, by direction (in = upload, out = download)',
+    labelNames: ['direction'],
+    collect() {
+      const rates = gauges.transferRates();
+      this.set({ direction: 'in' }, rates.upload);
+      this.set({ direction: 'out' }, rates.download);
+    },
+  });
+  kpi.gauge({
+    name: 'rs3gw_active_users',
+    help: 'Users seen within the window',
+    labelNames: ['window'],
+    collect() {
+      const active = gauges.activeUsers();
+      this.set({ window: '1h' }, active.hour);
+      this.set({ window: '24h' }, active.day);
+    },
+  });
+  kpi.gauge({
+    name: 'rs3gw_estimated_cost_usd',
+    help: 'Estimated cost by component: storage_month (one month at current size), transfer_out and requests (since start)',
+    labelNames: ['component'],
+    collect() {
+      const costs = gauges.costs();
+      this.set({ component: 'storage_month' }, costs.storagePerMonth);
+      this.set({ component: 'transfer_out' }, costs.transferOut);
+      this.set({ component: 'requests' }, costs.requests);
+    },
+  });
+
+  return {
+    requests: kpi.counter({
+      name: 'rs3gw_requests_total',
+      help: 'Gateway requests by operation and status class',
+      labelNames: ['operation', 'status_class'],
+    }),
+    bucketRequests: kpi.counter({
+      name: 'rs3gw_bucket_requests_total',
+      help: 'Gateway requests by bucket (capped; further buckets count as _other)',
+      labelNames: ['bucket'],
+    }),
+    transferBytes: kpi.counter({
+      name: 'rs3gw_transfer_bytes_total',
+      help: 'Bytes transferred, by direction (in = upload, out = download)',
+      labelNames: ['direction'],
+    }),
+    latency: kpi.histogram({
+      name: 'rs3gw_request_latency_ms',
+      help: 'Gateway request latency in milliseconds',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS_MS,
+    }),
+  };
+}
+
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

@@ -1,0 +1,493 @@
+/**
+ * The metrics engine: owns the service's prom-client registries (Prometheus text and OpenMetrics),
+ * the user-defined metrics of the MetricsService, the business KPI instruments, and a capped ring of
+ * snapshots for trends. No transport code: the server calls these methods and maps the errors.
+ */
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { systemClock, type Clock } from '../clock.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../errors.js';
+import { Expositions, fixNaN, type ScrapeResult } from './expositions.js';
+import { DEFAULT_BUCKETS } from './histogram.js';
+import { InstrumentFactory, type Instrument } from './instruments.js';
+import type { MetricKind, PromValue, Statistic } from './kind.js';
+import { KINDS, isMetricType } from './kinds.js';
+import { checkLabels, promClientSeriesHash, seriesKey } from './labels.js';
+import { canonicalName, checkDescription, checkLabelNames, checkMetricName, checkUnit, exposedNames } from './names.js';
+import { SnapshotRing } from './snapshots.js';
+import { DEFAULT_QUANTILES } from './summary.js';
+import { summarizeTrend, type TrendSummary } from './trend.js';
+import type {
+  Labels,
+  MetricDefinition,
+  MetricDescriptor,
+  MetricOrigin,
+  MetricReading,
+  MetricType,
+  RecordOp,
+  RecordRequest,
+  Series,
+} from './types.js';
+
+export interface MetricsLimits {
+  /** User-registered metrics. */
+  maxMetrics: number;
+  /** Series (distinct label sets) of one user metric: its label cardinality. */
+  maxSeriesPerMetric: number;
+  /** Series over all user metrics, so that many metrics at full cardinality cannot exhaust memory. */
+  maxTotalSeries: number;
+  /** Records in one `recordBatch` call. */
+  maxBatchSize: number;
+  /** Snapshots kept for trends (1,440 = one day at one per minute). */
+  maxSnapshots: number;
+  /** Values kept over all snapshots (8 bytes each); oldest snapshots are dropped first. */
+  maxSnapshotValues: number;
+}
+
+export const DEFAULT_METRICS_LIMITS: MetricsLimits = {
+  maxMetrics: 1_000,
+  maxSeriesPerMetric: 1_000,
+  maxTotalSeries: 100_000,
+  maxBatchSize: 1_000,
+  maxSnapshots: 1_440,
+  maxSnapshotValues: 5_000_000,
+};
+
+/** Snapshots are the costliest periodic work; more often than this is never needed for trends. */
+export const MIN_SNAPSHOT_INTERVAL_MS = 1_000;
+
+export interface MetricsEngineOptions {
+  clock?: Clock;
+  limits?: Partial<MetricsLimits>;
+  /** Collect prom-client's default process and Node.js metrics (no prefix). Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface RegisterResult {
+  descriptor: MetricDescriptor;
+  /** False when the same definition was already registered (registration is idempotent). */
+  created: boolean;
+}
+
+export interface ListFilter {
+  prefix?: string;
+  type?: MetricType;
+}
+
+export interface TrendResult extends TrendSummary {
+  name: string;
+  labels: Labels;
+  statistic: Statistic;
+  windowMs: number;
+}
+
+export interface JsonMetric {
+  type: MetricType;
+  /** Counter/gauge: the unlabelled value or the sum over series; histogram/summary: observation count. */
+  value: number;
+  description: string;
+  unit?: string;
+  series: Series[];
+}
+
+export interface JsonExport {
+  timestamp: string;
+  metrics: Record<string, JsonMetric>;
+}
+
+export interface EngineStats {
+  customMetrics: number;
+  kpiMetrics: number;
+  customSeries: number;
+  snapshots: number;
+  snapshotValues: number;
+  /** Message of the last failed periodic snapshot, if any. */
+  lastSnapshotError?: string;
+}
+
+interface Entry {
+  descriptor: MetricDescriptor;
+  kind: MetricKind;
+  metric: Metric;
+  /** prom-client series hash -> our series key; the cardinality of a user metric and its collision guard. */
+  series: Map<string, string>;
+}
+
+interface PreparedRecord {
+  entry: Entry;
+  labels: Labels;
+  op: RecordOp;
+  value: number;
+  hash: string;
+  key: string;
+}
+
+export class MetricsEngine {
+  /** The server's own instruments (RPC latency, request counters): in `/metrics` only. */
+  readonly builtin: InstrumentFactory;
+  /** Service-maintained KPIs: in `/metrics`, and also listed, read, snapshotted and exported like user metrics. */
+  readonly kpi: InstrumentFactory;
+
+  private readonly clock: Clock;
+  private readonly limits: MetricsLimits;
+  private readonly expositions = new Expositions();
+  /** User and KPI metrics: what `exportPrometheus` prints. */
+  private readonly exportRegistry = new Registry();
+  private readonly entries = new Map<string, Entry>();
+  /** Every exposed family/sample name -> the metric owning it, for all metrics including built-in ones. */
+  private readonly claims = new Map<string, string>();
+  private readonly snapshots: SnapshotRing;
+  private customMetrics = 0;
+  private customSeries = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSnapshotError: string | undefined;
+
+  constructor(options: MetricsEngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.limits = checkLimits({ ...DEFAULT_METRICS_LIMITS, ...options.limits });
+    this.snapshots = new SnapshotRing(this.limits.maxSnapshots, this.limits.maxSnapshotValues);
+    this.builtin = new InstrumentFactory((instrument) => this.adopt(instrument, undefined));
+    this.kpi = new InstrumentFactory((instrument) => this.adopt(instrument, 'kpi'));
+    if (options.defaultMetrics ?? true) this.collectDefaultMetrics();
+  }
+
+  /** `/metrics`: Prometheus text, or OpenMetrics when the scraper asked for it. */
+  scrape(openMetrics: boolean): Promise<ScrapeResult> {
+    return this.expositions.scrape(openMetrics);
+  }
+
+  register(definition: MetricDefinition): RegisterResult {
+    const def = (definition ?? {}) as Partial<MetricDefinition>;
+    if (!isMetricType(def.type)) throw invalidArgument('type', 'must be one of counter, gauge, histogram, summary');
+    const kind = KINDS[def.type];
+    checkMetricName(def.name);
+    checkDescription(def.description);
+    const unit = def.unit ?? '';
+    checkUnit(unit);
+    const labelNames = checkLabelNames(def.labelNames, kind.reservedLabel);
+    const options = kind.options(def as MetricDefinition);
+    const descriptor: MetricDescriptor = {
+      name: canonicalName(def.type, def.name),
+      type: def.type,
+      description: def.description,
+      labelNames,
+      ...options,
+      unit,
+      origin: 'custom',
+    };
+
+    const existing = this.entries.get(descriptor.name);
+    if (existing) {
+      if (existing.descriptor.origin === 'custom' && sameDefinition(existing.descriptor, descriptor)) return { descriptor: copyDescriptor(existing.descriptor), created: false };
+      const why = existing.descriptor.origin === 'kpi' ? 'is a built-in metric' : 'is already registered with a different definition';
+      throw alreadyExists('name', `"${descriptor.name}" ${why}`);
+    }
+    this.checkUnclaimed(def.type, descriptor.name);
+    if (this.customMetrics >= this.limits.maxMetrics) {
+      throw resourceExhausted('name', `at most ${this.limits.maxMetrics} custom metrics may be registered`);
+    }
+
+    const metric = kind.create(descriptor.name, descriptor.description, labelNames, options);
+    const entry = this.addEntry(descriptor, kind, metric);
+    if (labelNames.length === 0) this.addSeries(entry, promClientSeriesHash({}), seriesKey({}));
+    this.customMetrics += 1;
+    return { descriptor: copyDescriptor(descriptor), created: true };
+  }
+
+  record(request: RecordRequest): void {
+    const prepared = this.prepare(request, '', new Map());
+    this.apply(prepared);
+  }
+
+  /** All records are validated (and the caps checked) before any is applied: a bad batch changes nothing. */
+  recordBatch(records: RecordRequest[]): void {
+    if (!Array.isArray(records)) throw invalidArgument('records', 'must be a list');
+    if (records.length > this.limits.maxBatchSize) {
+      throw invalidArgument('records', `at most ${this.limits.maxBatchSize} records per batch (got ${records.length})`);
+    }
+    const pending = new Map<Entry, Map<string, string>>();
+    const prepared = records.map((record, i) => this.prepare(record, `records[${i}]`, pending));
+    for (const p of prepared) this.apply(p);
+  }
+
+  /** Descriptor and series of a metric; `labels` keeps only series carrying all those label values. */
+  async get(name: string, labels?: Labels): Promise<MetricReading> {
+    const entry = this.resolve(name, 'name');
+    const filter = labels === undefined ? {} : checkLabelFilter(entry.descriptor.labelNames, labels);
+    const series = (await this.read(entry)).filter((s) =>
+      Object.entries(filter).every(([label, value]) => s.labels[label] === value),
+    );
+    return { descriptor: copyDescriptor(entry.descriptor), series };
+  }
+
+  list(filter: ListFilter = {}): MetricDescriptor[] {
+    if (filter.type !== undefined && !isMetricType(filter.type)) {
+      throw invalidArgument('type', 'must be one of counter, gauge, histogram, summary');
+    }
+    return [...this.entries.values()]
+      .map((e) => e.descriptor)
+      .filter((d) => (filter.prefix ? d.name.startsWith(filter.prefix) : true))
+      .filter((d) => (filter.type ? d.type === filter.type : true))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(copyDescriptor);
+  }
+
+  /** Stores the current value of every user and KPI series (count and sum for histograms/summaries). */
+  async snapshot(): Promise<void> {
+    const atMs = this.clock.nowMs();
+    const readings: Array<[Entry, Series[]]> = [];
+    for (const entry of this.entries.values()) readings.push([entry, await this.read(entry)]);
+    const slots: Array<[number, number]> = [];
+    for (const [entry, series] of readings) {
+      const { kind } = entry;
+      for (const s of series) {
+        const slot = this.snapshots.slotFor(seriesId(entry, s.labels), kind.statistics.length);
+        kind.statistics.forEach((statistic, i) => slots.push([slot + i, kind.pick(s, statistic)]));
+      }
+    }
+    const values = this.snapshots.newValues();
+    for (const [slot, value] of slots) values[slot] = value;
+    this.snapshots.add(atMs, values);
+  }
+
+  /** Takes a snapshot every `intervalMs` until `stop()`; calling it again changes the interval. */
+  start(intervalMs: number): void {
+    if (!Number.isInteger(intervalMs) || intervalMs < MIN_SNAPSHOT_INTERVAL_MS) {
+      throw invalidArgument('interval_ms', `must be an integer >= ${MIN_SNAPSHOT_INTERVAL_MS}`);
+    }
+    this.stop();
+    this.timer = setInterval(() => {
+      this.snapshot().then(
+        () => (this.lastSnapshotError = undefined),
+        (err: unknown) => (this.lastSnapshotError = err instanceof Error ? err.message : String(err)),
+      );
+    }, intervalMs);
+    // The snapshot timer alone must not keep the process alive.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /**
+   * Trend of one series over the last `windowMs`: the snapshots in the window plus the current value.
+   * `statistic` is `value` for counters/gauges, `count` (default) or `sum` for histograms/summaries.
+   */
+  async trend(name: string, labels: Labels | undefined, windowMs: number, statistic?: Statistic): Promise<TrendResult> {
+    const entry = this.resolve(name, 'name');
+    if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
+      throw invalidArgument('window_ms', 'must be a positive number of milliseconds');
+    }
+    const { kind, descriptor } = entry;
+    const stat = statistic ?? kind.statistics[0];
+    const offset = kind.statistics.indexOf(stat);
+    if (offset < 0) throw invalidArgument('statistic', `a ${kind.type} has the statistics ${kind.statistics.join(', ')}`);
+    const wanted = checkLabels(descriptor.labelNames, labels, 'labels');
+    const key = seriesKey(wanted);
+    const current = (await this.read(entry)).find((s) => seriesKey(s.labels) === key);
+    if (!current) throw notFound('labels', `${descriptor.name} has no series ${key}`);
+
+    const nowMs = this.clock.nowMs();
+    const points = this.snapshots.points(seriesId(entry, wanted), offset, nowMs - windowMs, nowMs);
+    points.push({ timestampMs: nowMs, value: kind.pick(current, stat) });
+    return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
+  }
+
+  /** Prometheus text of the user and KPI metrics (no process or RPC metrics). */
+  async exportPrometheus(): Promise<string> {
+    return fixNaN(await this.exportRegistry.metrics());
+  }
+
+  /** The user and KPI metrics in the seed README's JSON shape, plus every series. */
+  async exportJson(): Promise<JsonExport> {
+    const metrics: Record<string, JsonMetric> = {};
+    const entries = [...this.entries.values()].sort((a, b) => (a.descriptor.name < b.descriptor.name ? -1 : 1));
+    for (const entry of entries) {
+      const { descriptor, kind } = entry;
+      const series = await this.read(entry);
+      metrics[descriptor.name] = {
+        type: descriptor.type,
+        value: kind.total(series),
+        description: descriptor.description,
+        ...(descriptor.unit ? { unit: descriptor.unit } : {}),
+        series,
+      };
+    }
+    return { timestamp: new Date(this.clock.nowMs()).toISOString(), metrics };
+  }
+
+  stats(): EngineStats {
+    return {
+      customMetrics: this.customMetrics,
+      kpiMetrics: this.entries.size - this.customMetrics,
+      customSeries: this.customSeries,
+      snapshots: this.snapshots.count,
+      snapshotValues: this.snapshots.valueCount,
+      ...(this.lastSnapshotError ? { lastSnapshotError: this.lastSnapshotError } : {}),
+    };
+  }
+
+  private collectDefaultMetrics(): void {
+    // Collected into a staging registry, then adopted, so each default metric is one object in both formats.
+    const staging = new Registry();
+    collectDefaultMetrics({ register: staging });
+    for (const metric of staging.getMetricsAsArray()) {
+      const { name, help, type } = metric as unknown as { name: string; help: string; type: MetricType };
+      this.adopt({ type, name, help, labelNames: [], metric: metric as unknown as Metric }, undefined);
+    }
+  }
+
+  /** Registers a service instrument; KPI instruments also join the catalogue. */
+  private adopt(instrument: Instrument, origin: MetricOrigin | undefined): void {
+    const { type, name, metric } = instrument;
+    this.checkUnclaimed(type, name);
+    if (origin === 'kpi') {
+      const descriptor: MetricDescriptor = {
+        name,
+        type,
+        description: instrument.help,
+        labelNames: instrument.labelNames,
+        ...(type === 'histogram' ? { buckets: instrument.buckets ?? [...DEFAULT_BUCKETS] } : {}),
+        ...(type === 'summary' ? { quantiles: instrument.quantiles ?? [...DEFAULT_QUANTILES] } : {}),
+        unit: '',
+        origin,
+      };
+      this.addEntry(descriptor, KINDS[type], metric);
+    } else {
+      this.expositions.add(type, name, metric);
+      for (const exposed of exposedNames(type, name)) this.claims.set(exposed, name);
+    }
+  }
+
+  private addEntry(descriptor: MetricDescriptor, kind: MetricKind, metric: Metric): Entry {
+    const entry: Entry = { descriptor, kind, metric, series: new Map() };
+    this.expositions.add(descriptor.type, descriptor.name, metric);
+    this.exportRegistry.registerMetric(metric);
+    this.entries.set(descriptor.name, entry);
+    for (const exposed of exposedNames(descriptor.type, descriptor.name)) this.claims.set(exposed, descriptor.name);
+    return entry;
+  }
+
+  private checkUnclaimed(type: MetricType, name: string): void {
+    for (const exposed of exposedNames(type, name)) {
+      const owner = this.claims.get(exposed);
+      if (owner !== undefined) {
+        throw alreadyExists('name', `"${name}" would expose "${exposed}", which metric "${owner}" already uses`);
+      }
+    }
+  }
+
+  /** A metric by canonical name; a counter is also found by its name without `_total`. */
+  private resolve(name: unknown, field: string): Entry {
+    if (typeof name !== 'string' || name.length === 0) throw invalidArgument(field, 'must not be empty');
+    const entry = this.entries.get(name);
+    if (entry) return entry;
+    const counter = this.entries.get(canonicalName('counter', name));
+    if (counter?.descriptor.type === 'counter') return counter;
+    throw notFound(field, `no metric named "${name}"`);
+  }
+
+  private prepare(request: RecordRequest, at: string, pending: Map<Entry, Map<string, string>>): PreparedRecord {
+    const field = (name: string) => (at ? `${at}.${name}` : name);
+    if (request === null || typeof request !== 'object') throw invalidArgument(at || 'request', 'must be a record');
+    const entry = this.resolve(request.name, field('name'));
+    const { descriptor, kind } = entry;
+    if (descriptor.origin !== 'custom') {
+      throw failedPrecondition(field('name'), `"${descriptor.name}" is maintained by the service and cannot be recorded`);
+    }
+    const { value } = request;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(field('value'), 'must be a finite number');
+    const op = request.op ?? kind.defaultOp;
+    if (!kind.ops.includes(op)) throw invalidArgument(field('op'), `a ${kind.type} accepts ${kind.ops.join(', ')}`);
+    kind.checkValue(op, value, field('value'));
+    const labels = checkLabels(descriptor.labelNames, request.labels, field('labels'));
+
+    const key = seriesKey(labels);
+    const hash = promClientSeriesHash(labels);
+    let batchNew = pending.get(entry);
+    const known = entry.series.get(hash) ?? batchNew?.get(hash);
+    if (known !== undefined && known !== key) {
+      throw invalidArgument(
+        field('labels'),
+        `label values collide with series ${known} (prom-client joins labels as name:value, so "," and ":" in values can clash)`,
+      );
+    }
+    if (known === undefined) {
+      const batchNewTotal = [...pending.values()].reduce((n, m) => n + m.size, 0);
+      if (entry.series.size + (batchNew?.size ?? 0) >= this.limits.maxSeriesPerMetric) {
+        throw resourceExhausted(
+          field('labels'),
+          `${descriptor.name} already has ${this.limits.maxSeriesPerMetric} series (label cardinality cap)`,
+        );
+      }
+      if (this.customSeries + batchNewTotal >= this.limits.maxTotalSeries) {
+        throw resourceExhausted(field('labels'), `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
+      }
+      if (!batchNew) pending.set(entry, (batchNew = new Map()));
+      batchNew.set(hash, key);
+    }
+    return { entry, labels, op, value, hash, key };
+  }
+
+  private apply({ entry, labels, op, value, hash, key }: PreparedRecord): void {
+    entry.kind.apply(entry.metric, labels, op, value);
+    if (!entry.series.has(hash)) this.addSeries(entry, hash, key);
+  }
+
+  private addSeries(entry: Entry, hash: string, key: string): void {
+    entry.series.set(hash, key);
+    this.customSeries += 1;
+  }
+
+  private async read(entry: Entry): Promise<Series[]> {
+    const { values } = await entry.metric.get();
+    return entry.kind.read(values as PromValue[]);
+  }
+}
+
+function seriesId(entry: Entry, labels: Labels): string {
+  return `${entry.descriptor.name}\u0000${seriesKey(labels)}`;
+}
+
+function checkLabelFilter(labelNames: readonly string[], labels: Labels): Labels {
+  if (labels === null || typeof labels !== 'object') throw invalidArgument('labels', 'must be a map of label values');
+  for (const [name, value] of Object.entries(labels)) {
+    if (!labelNames.includes(name)) throw invalidArgument('labels', `unknown label "${name}"`);
+    if (typeof value !== 'string') throw invalidArgument('labels', `label "${name}" must be a string`);
+  }
+  return labels;
+}
+
+function checkLimits(limits: MetricsLimits): MetricsLimits {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw invalidArgument(`limits.${name}`, 'must be a positive integer');
+  }
+  return limits;
+}
+
+function sameDefinition(a: MetricDescriptor, b: MetricDescriptor): boolean {
+  const sameList = (x: readonly unknown[] | undefined, y: readonly unknown[] | undefined) =>
+    (x ?? []).length === (y ?? []).length && (x ?? []).every((v, i) => v === (y ?? [])[i]);
+  return (
+    a.type === b.type &&
+    a.description === b.description &&
+    a.unit === b.unit &&
+    sameList([...a.labelNames].sort(), [...b.labelNames].sort()) &&
+    sameList(a.buckets, b.buckets) &&
+    sameList(a.quantiles, b.quantiles)
+  );
+}
+
+function copyDescriptor(d: MetricDescriptor): MetricDescriptor {
+  return {
+    ...d,
+    labelNames: [...d.labelNames],
+    ...(d.buckets ? { buckets: [...d.buckets] } : {}),
+    ...(d.quantiles ? { quantiles: [...d.quantiles] } : {}),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Factory for the service's own instruments (RPC latency, request counters, business KPIs). They are
+ * plain prom-client objects, registered by the engine in both exposition registries; names are checked
+ * against every other metric so nothing collides in `/metrics`.
+ */
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Summary,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+  type Metric,
+  type SummaryConfiguration,
+} from 'prom-client';
+import { checkDescription, checkLabelNames, checkMetricName } from './names.js';
+import type { MetricType } from './types.js';
+
+/** What a factory hands to the engine for each instrument it creates. */
+export interface Instrument {
+  type: MetricType;
+  name: string;
+  help: string;
+  labelNames: string[];
+  metric: Metric;
+  buckets?: number[];
+  quantiles?: number[];
+}
+
+/** prom-client configurations without `registers`: the engine decides where instruments go. */
+export type InstrumentConfig<C> = Omit<C, 'registers'>;
+
+const RESERVED_LABEL: Partial<Record<MetricType, string>> = { histogram: 'le', summary: 'quantile' };
+
+export class InstrumentFactory {
+  constructor(private readonly adopt: (instrument: Instrument) => void) {}
+
+  counter<T extends string>(config: InstrumentConfig<CounterConfiguration<T>>): Counter<T> {
+    const labelNames = this.check('counter', config);
+    const counter = new Counter<T>({ ...config, registers: [] });
+    this.adopt({ type: 'counter', name: config.name, help: config.help, labelNames, metric: counter });
+    return counter;
+  }
+
+  gauge<T extends string>(config: InstrumentConfig<GaugeConfiguration<T>>): Gauge<T> {
+    const labelNames = this.check('gauge', config);
+    const gauge = new Gauge<T>({ ...config, registers: [] });
+    this.adopt({ type: 'gauge', name: config.name, help: config.help, labelNames, metric: gauge });
+    return gauge;
+  }
+
+  histogram<T extends string>(config: InstrumentConfig<HistogramConfiguration<T>>): Histogram<T> {
+    const labelNames = this.check('histogram', config);
+    const histogram = new Histogram<T>({ ...config, registers: [] });
+    const buckets = config.buckets ? [...config.buckets] : undefined;
+    this.adopt({ type: 'histogram', name: config.name, help: config.help, labelNames, metric: histogram, buckets });
+    return histogram;
+  }
+
+  summary<T extends string>(config: InstrumentConfig<SummaryConfiguration<T>>): Summary<T> {
+    const labelNames = this.check('summary', config);
+    const summary = new Summary<T>({ ...config, registers: [] });
+    const quantiles = config.percentiles ? [...config.percentiles] : undefined;
+    this.adopt({ type: 'summary', name: config.name, help: config.help, labelNames, metric: summary, quantiles });
+    return summary;
+  }
+
+  /** Raises the engine's errors (instead of prom-client's plain Error) for bad names. */
+  private check(type: MetricType, config: { name: string; help: string; labelNames?: readonly string[] }): string[] {
+    checkMetricName(config.name);
+    checkDescription(config.help, 'help');
+    return checkLabelNames(config.labelNames ? [...config.labelNames] : undefined, RESERVED_LABEL[type]);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What the engine needs to know about one metric type; counter.ts, gauge.ts, histogram.ts and
+ * summary.ts each implement it on top of the matching prom-client class.
+ */
+import type { Metric } from 'prom-client';
+import { seriesKey, plainLabels } from './labels.js';
+import type { Labels, MetricDefinition, MetricType, RecordOp, Series } from './types.js';
+
+/** One value line as prom-client's `metric.get()` reports it. */
+export interface PromValue {
+  value: number;
+  labels: Record<string, string | number | undefined>;
+  metricName?: string;
+}
+
+export interface KindOptions {
+  buckets?: number[];
+  quantiles?: number[];
+}
+
+/** Statistic of a series that snapshots store and trends follow. */
+export type Statistic = 'value' | 'count' | 'sum';
+
+export interface MetricKind {
+  readonly type: MetricType;
+  /** Label the type emits itself, so users may not declare it (`le`, `quantile`). */
+  readonly reservedLabel?: string;
+  readonly ops: readonly RecordOp[];
+  readonly defaultOp: RecordOp;
+  /** Statistics stored per series in snapshots; the first one is the default for trends. */
+  readonly statistics: readonly Statistic[];
+  /** Validates and fills in the type-specific options of a definition. */
+  options(def: MetricDefinition): KindOptions;
+  /** A prom-client instrument registered in no registry (the engine registers it). */
+  create(name: string, help: string, labelNames: string[], options: KindOptions): Metric;
+  /** Type-specific value rules beyond "finite" (e.g. counters never decrease). */
+  checkValue(op: RecordOp, value: number, field: string): void;
+  apply(metric: Metric, labels: Labels, op: RecordOp, value: number): void;
+  /** Parses prom-client's value lines into one entry per series. */
+  read(values: PromValue[]): Series[];
+  pick(series: Series, statistic: Statistic): number;
+  /** The single figure of the JSON export: unlabelled value or sum over series. */
+  total(series: Series[]): number;
+}
+
+/** Groups value lines by their series labels (without the kind's own `le`/`quantile` label). */
+export function groupBySeries<S>(
+  values: PromValue[],
+  reservedLabel: string | undefined,
+  init: (labels: Labels) => S,
+  add: (series: S, value: PromValue) => void,
+): S[] {
+  const bySeries = new Map<string, S>();
+  for (const value of values) {
+    const labels = plainLabels(value.labels, reservedLabel);
+    const key = seriesKey(labels);
+    let series = bySeries.get(key);
+    if (!series) {
+      series = init(labels);
+      bySeries.set(key, series);
+    }
+    add(series, value);
+  }
+  return [...bySeries.values()];
+}
+
+export function sumOf<S>(series: S[], pick: (s: S) => number): number {
+  return series.reduce((total, s) => total + pick(s), 0);
+}

@@ -1,0 +1,93 @@
+/**
+ * Prometheus naming rules and the names each metric occupies in an exposition.
+ *
+ * Counter naming: the canonical name of a counter always ends in `_total`, because that is the sample
+ * name Prometheus stores and PromQL queries whichever format was scraped. Registering `requests` or
+ * `requests_total` as a counter both give the metric `requests_total`; record/get/trend accept either.
+ * The Prometheus text format shows `# TYPE requests_total counter` / `requests_total 5`; OpenMetrics shows
+ * the family `# TYPE requests counter` with the sample `requests_total 5`.
+ */
+import { invalidArgument } from '../errors.js';
+import type { MetricType } from './types.js';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const UNIT = /^[a-zA-Z0-9_]*$/;
+
+export const MAX_NAME_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 1024;
+export const MAX_UNIT_LENGTH = 64;
+/** A label set has at most this many names (each adds a dimension to the series cap). */
+export const MAX_LABEL_NAMES = 16;
+
+const COUNTER_SUFFIX = '_total';
+
+export function checkMetricName(name: unknown, field = 'name'): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) throw invalidArgument(field, 'must not be empty');
+  if (name.length > MAX_NAME_LENGTH) throw invalidArgument(field, `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (!METRIC_NAME.test(name)) {
+    throw invalidArgument(field, `"${name}" is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
+  }
+}
+
+export function checkDescription(description: unknown, field = 'description'): asserts description is string {
+  if (typeof description !== 'string' || description.trim().length === 0) {
+    throw invalidArgument(field, 'must not be empty');
+  }
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw invalidArgument(field, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
+  }
+}
+
+export function checkUnit(unit: unknown, field = 'unit'): asserts unit is string {
+  if (typeof unit !== 'string' || unit.length > MAX_UNIT_LENGTH || !UNIT.test(unit)) {
+    throw invalidArgument(field, `must be at most ${MAX_UNIT_LENGTH} characters of [a-zA-Z0-9_]`);
+  }
+}
+
+/** Checks label names; `reserved` is the label the metric type emits itself (`le`, `quantile`). */
+export function checkLabelNames(labelNames: unknown, reserved: string | undefined, field = 'label_names'): string[] {
+  if (labelNames === undefined) return [];
+  if (!Array.isArray(labelNames)) throw invalidArgument(field, 'must be a list of label names');
+  if (labelNames.length > MAX_LABEL_NAMES) throw invalidArgument(field, `at most ${MAX_LABEL_NAMES} label names`);
+  const seen = new Set<string>();
+  labelNames.forEach((label: unknown, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof label !== 'string' || !LABEL_NAME.test(label)) {
+      throw invalidArgument(at, `"${String(label)}" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
+    }
+    if (label.startsWith('__')) throw invalidArgument(at, `"${label}": names starting with "__" are reserved`);
+    if (label === reserved) throw invalidArgument(at, `"${label}" is reserved for this metric type`);
+    if (seen.has(label)) throw invalidArgument(at, `"${label}" is repeated`);
+    seen.add(label);
+  });
+  return [...labelNames] as string[];
+}
+
+/** The name a metric is known by: counters get the `_total` suffix. */
+export function canonicalName(type: MetricType, name: string): string {
+  return type === 'counter' && !name.endsWith(COUNTER_SUFFIX) ? name + COUNTER_SUFFIX : name;
+}
+
+/** The OpenMetrics family name: a counter without its `_total` suffix. */
+export function familyName(type: MetricType, name: string): string {
+  return type === 'counter' && name.endsWith(COUNTER_SUFFIX) ? name.slice(0, -COUNTER_SUFFIX.length) : name;
+}
+
+/**
+ * Every family and sample name a metric puts in either exposition format. Two metrics whose sets
+ * intersect would produce an ambiguous exposition (e.g. a gauge `x_count` beside a histogram `x`).
+ */
+export function exposedNames(type: MetricType, name: string): string[] {
+  const family = familyName(type, name);
+  switch (type) {
+    case 'counter':
+      return [family, family + COUNTER_SUFFIX];
+    case 'gauge':
+      return [name];
+    case 'histogram':
+      return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
+    case 'summary':
+      return [name, `${name}_sum`, `${name}_count`];
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Snapshot ring: the values of every series at past instants, for trends. Each series owns fixed
+ * slots in a table that only grows (series are never removed and their number is capped by the
+ * engine), so a snapshot is one Float64Array: 8 bytes per stored value. Series born after a
+ * snapshot are simply beyond its length; a slot never filled reads NaN.
+ */
+
+export interface SnapshotPoint {
+  timestampMs: number;
+  value: number;
+}
+
+interface Snapshot {
+  atMs: number;
+  values: Float64Array;
+}
+
+export class SnapshotRing {
+  private readonly slots = new Map<string, number>();
+  private slotCount = 0;
+  private readonly ring: Snapshot[] = [];
+  private storedValues = 0;
+
+  /**
+   * @param maxSnapshots snapshots kept (oldest dropped first)
+   * @param maxValues values kept over all snapshots (oldest snapshots dropped first; the newest is always kept)
+   */
+  constructor(
+    private readonly maxSnapshots: number,
+    private readonly maxValues: number,
+  ) {}
+
+  /** First slot of a series with `width` statistics, allocated on first use. */
+  slotFor(seriesId: string, width: number): number {
+    let slot = this.slots.get(seriesId);
+    if (slot === undefined) {
+      slot = this.slotCount;
+      this.slotCount += width;
+      this.slots.set(seriesId, slot);
+    }
+    return slot;
+  }
+
+  /** A value array for the next snapshot, NaN where a series has no value. */
+  newValues(): Float64Array {
+    return new Float64Array(this.slotCount).fill(Number.NaN);
+  }
+
+  add(atMs: number, values: Float64Array): void {
+    this.ring.push({ atMs, values });
+    this.storedValues += values.length;
+    while (this.ring.length > 1 && (this.ring.length > this.maxSnapshots || this.storedValues > this.maxValues)) {
+      this.storedValues -= this.ring.shift()!.values.length;
+    }
+  }
+
+  /** Stored values of one series statistic taken at times in [sinceMs, untilMs], oldest first. */
+  points(seriesId: string, offset: number, sinceMs: number, untilMs: number): SnapshotPoint[] {
+    const slot = this.slots.get(seriesId);
+    if (slot === undefined) return [];
+    const out: SnapshotPoint[] = [];
+    for (const { atMs, values } of this.ring) {
+      if (atMs < sinceMs || atMs > untilMs) continue;
+      const value = values[slot + offset];
+      if (value !== undefined && !Number.isNaN(value)) out.push({ timestampMs: atMs, value });
+    }
+    return out;
+  }
+
+  get count(): number {
+    return this.ring.length;
+  }
+
+  get valueCount(): number {
+    return this.storedValues;
+  }
+}

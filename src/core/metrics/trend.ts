@@ -1,0 +1,60 @@
+/** Trend of one series statistic over a window of snapshot points. */
+import type { SnapshotPoint } from './snapshots.js';
+
+export interface TrendSummary {
+  start: number;
+  end: number;
+  change: number;
+  /** change / |start| * 100; null when start is 0 (no meaningful ratio). */
+  percentChange: number | null;
+  min: number;
+  max: number;
+  mean: number;
+  /** Least-squares slope in units per second; null with fewer than two distinct timestamps. */
+  slopePerSecond: number | null;
+  samples: number;
+  points: SnapshotPoint[];
+}
+
+/** Summarises points sorted by time; `points` must not be empty. */
+export function summarizeTrend(points: SnapshotPoint[]): TrendSummary {
+  const values = points.map((p) => p.value);
+  const start = values[0];
+  const end = values[values.length - 1];
+  const change = end - start;
+  return {
+    start,
+    end,
+    change,
+    percentChange: start === 0 ? null : (change / Math.abs(start)) * 100,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    slopePerSecond: leastSquaresSlope(points, 1000),
+    samples: points.length,
+    points,
+  };
+}
+
+/** Slope of value against time, per `perMs` milliseconds; null without spread in time. */
+export function leastSquaresSlope(points: readonly SnapshotPoint[], perMs: number): number | null {
+  if (points.length < 2) return null;
+  // Times relative to the first point keep the sums small enough for exact doubles.
+  const t0 = points[0].timestampMs;
+  let sumT = 0;
+  let sumV = 0;
+  for (const p of points) {
+    sumT += p.timestampMs - t0;
+    sumV += p.value;
+  }
+  const meanT = sumT / points.length;
+  const meanV = sumV / points.length;
+  let covariance = 0;
+  let variance = 0;
+  for (const p of points) {
+    const dt = p.timestampMs - t0 - meanT;
+    covariance += dt * (p.value - meanV);
+    variance += dt * dt;
+  }
+  return variance === 0 ? null : (covariance / variance) * perMs;
+}

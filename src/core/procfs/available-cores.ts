@@ -1,0 +1,23 @@
+import type { CgroupCpu } from './cgroup-cpu.js';
+import type { OnlineCpus } from './cpu-list.js';
+
+/** How many cores this process can use, and which limit decided it. */
+export interface AvailableCores {
+  cores: number;
+  source: string;
+  /** True when a cgroup quota or cpuset, not the host, sets the figure. */
+  limitedByCgroup: boolean;
+  onlineCpus: number;
+}
+
+/** The smallest of the online CPUs, the cgroup CPU quota and the cgroup cpuset. */
+export function availableCores(online: OnlineCpus, cgroup: CgroupCpu): AvailableCores {
+  let result: AvailableCores = { cores: online.count, source: online.source, limitedByCgroup: false, onlineCpus: online.count };
+  if (cgroup.cpusetCpus !== undefined && cgroup.cpusetSource && cgroup.cpusetCpus < result.cores) {
+    result = { ...result, cores: cgroup.cpusetCpus, source: cgroup.cpusetSource, limitedByCgroup: true };
+  }
+  if (cgroup.quotaCores !== undefined && cgroup.quotaSource && cgroup.quotaCores < result.cores) {
+    result = { ...result, cores: cgroup.quotaCores, source: cgroup.quotaSource, limitedByCgroup: true };
+  }
+  return result;
+}

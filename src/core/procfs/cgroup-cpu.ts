@@ -1,0 +1,99 @@
+import { cgroupLevels, cgroupSource, type CgroupDir, type CgroupLayout } from './cgroup-layout.js';
+import { parseFlatKeyed } from './cgroup-memory.js';
+import { countCpuList } from './cpu-list.js';
+import type { HostFiles } from './host-files.js';
+
+/** CPU accounting and limits of this process's cgroup. */
+export interface CgroupCpu {
+  /** CPU time used by the cgroup since it was created, microseconds. */
+  usageUs?: number;
+  usageSource?: string;
+  /** Cores' worth of CPU time the quota allows (quota / period); the lowest over ancestors. */
+  quotaCores?: number;
+  quotaSource?: string;
+  /** CPUs the cgroup may run on (cpuset), where the cpuset controller is visible. */
+  cpusetCpus?: number;
+  cpusetSource?: string;
+}
+
+interface Quota {
+  cores: number;
+  source: string;
+}
+
+function lowerQuota(current: Quota | undefined, candidate: Quota): Quota {
+  return !current || candidate.cores < current.cores ? candidate : current;
+}
+
+/** `cpu.max` is `$MAX $PERIOD`, MAX being `max` when there is no quota. */
+export function parseCpuMax(text: string): number | undefined {
+  const [max, period] = text.trim().split(/\s+/);
+  const quota = Number(max);
+  const periodUs = Number(period);
+  if (max === 'max' || !Number.isFinite(quota) || !(periodUs > 0) || quota <= 0) return undefined;
+  return quota / periodUs;
+}
+
+function v2Quota(files: HostFiles, dir: CgroupDir): Quota | undefined {
+  let quota: Quota | undefined;
+  for (const level of cgroupLevels(dir)) {
+    const path = `${level}/cpu.max`;
+    const text = files.tryReadText(path);
+    const cores = text === undefined ? undefined : parseCpuMax(text);
+    if (cores !== undefined) quota = lowerQuota(quota, { cores, source: cgroupSource(2, path) });
+  }
+  return quota;
+}
+
+function v1Quota(files: HostFiles, dir: CgroupDir): Quota | undefined {
+  let quota: Quota | undefined;
+  for (const level of cgroupLevels(dir)) {
+    const quotaUs = Number(files.tryReadText(`${level}/cpu.cfs_quota_us`)?.trim());
+    const periodUs = Number(files.tryReadText(`${level}/cpu.cfs_period_us`)?.trim());
+    // A quota of -1 means none.
+    if (quotaUs > 0 && periodUs > 0) {
+      quota = lowerQuota(quota, { cores: quotaUs / periodUs, source: cgroupSource(1, `${level}/cpu.cfs_quota_us`) });
+    }
+  }
+  return quota;
+}
+
+function usage(files: HostFiles, dir: CgroupDir | undefined): { usageUs: number; source: string } | undefined {
+  if (!dir) return undefined;
+  if (dir.version === 2) {
+    const path = `${dir.dir}/cpu.stat`;
+    const usec = parseFlatKeyed(files.tryReadText(path) ?? '').get('usage_usec');
+    return usec === undefined ? undefined : { usageUs: usec, source: cgroupSource(2, `${path} usage_usec`) };
+  }
+  const path = `${dir.dir}/cpuacct.usage`;
+  const text = files.tryReadText(path)?.trim();
+  return text !== undefined && /^\d+$/.test(text)
+    ? { usageUs: Number(text) / 1000, source: cgroupSource(1, path) }
+    : undefined;
+}
+
+function cpuset(files: HostFiles, dir: CgroupDir | undefined): { cpus: number; source: string } | undefined {
+  if (!dir) return undefined;
+  const names = dir.version === 2 ? ['cpuset.cpus.effective'] : ['cpuset.effective_cpus', 'cpuset.cpus'];
+  for (const name of names) {
+    const path = `${dir.dir}/${name}`;
+    const text = files.tryReadText(path);
+    const cpus = text === undefined ? undefined : countCpuList(text);
+    if (cpus !== undefined) return { cpus, source: cgroupSource(dir.version, path) };
+  }
+  return undefined;
+}
+
+export function readCgroupCpu(files: HostFiles, layout: CgroupLayout): CgroupCpu {
+  const quota = layout.cpu ? (layout.cpu.version === 2 ? v2Quota(files, layout.cpu) : v1Quota(files, layout.cpu)) : undefined;
+  const used = usage(files, layout.cpuacct);
+  const set = cpuset(files, layout.cpuset);
+  return {
+    usageUs: used?.usageUs,
+    usageSource: used?.source,
+    quotaCores: quota?.cores,
+    quotaSource: quota?.source,
+    cpusetCpus: set?.cpus,
+    cpusetSource: set?.source,
+  };
+}

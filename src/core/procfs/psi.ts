@@ -1,0 +1,77 @@
+import type { CgroupDir } from './cgroup-layout.js';
+import { cgroupSource } from './cgroup-layout.js';
+import type { HostFiles } from './host-files.js';
+
+/** One `some`/`full` line: percent of time stalled over 10/60/300 s, and total stall microseconds. */
+export interface PsiLine {
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  totalUs: number;
+}
+
+export interface PsiResource {
+  some: PsiLine;
+  /** Absent for cpu on kernels before 5.13 (the line is missing) and outside cgroups where meaningless. */
+  full?: PsiLine;
+}
+
+export type PsiResourceName = 'cpu' | 'memory' | 'io';
+
+/** Pressure stall information; resources the kernel does not report are listed in `absent`. */
+export interface Pressure {
+  cpu?: PsiResource;
+  memory?: PsiResource;
+  io?: PsiResource;
+  absent: PsiResourceName[];
+  /** e.g. `/proc/pressure` or `cgroup2:/sys/fs/cgroup/app` (the cgroup's own *.pressure files). */
+  source: string;
+}
+
+function parseLine(text: string): PsiLine | undefined {
+  const values = new Map<string, number>();
+  for (const pair of text.trim().split(/\s+/).slice(1)) {
+    const [key, value] = pair.split('=');
+    if (key && value !== undefined && Number.isFinite(Number(value))) values.set(key, Number(value));
+  }
+  const avg10 = values.get('avg10');
+  const avg60 = values.get('avg60');
+  const avg300 = values.get('avg300');
+  const total = values.get('total');
+  if (avg10 === undefined || avg60 === undefined || avg300 === undefined || total === undefined) return undefined;
+  return { avg10, avg60, avg300, totalUs: total };
+}
+
+/** Parses a PSI file; undefined if it has no valid `some` line. */
+export function parsePsi(text: string): PsiResource | undefined {
+  let some: PsiLine | undefined;
+  let full: PsiLine | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('some ')) some = parseLine(line);
+    if (line.startsWith('full ')) full = parseLine(line);
+  }
+  return some ? { some, full } : undefined;
+}
+
+const RESOURCES: PsiResourceName[] = ['cpu', 'memory', 'io'];
+
+/**
+ * Reads PSI. A v2 cgroup's own `*.pressure` files describe stalls of this container's tasks, so they
+ * are preferred to the host-wide `/proc/pressure`. Missing files are normal on older kernels.
+ */
+export function readPressure(files: HostFiles, unified: CgroupDir | undefined): Pressure {
+  const useCgroup = unified !== undefined && files.exists(`${unified.dir}/cpu.pressure`);
+  const pathOf = (resource: PsiResourceName): string =>
+    useCgroup ? `${unified.dir}/${resource}.pressure` : `/proc/pressure/${resource}`;
+  const pressure: Pressure = {
+    absent: [],
+    source: useCgroup ? cgroupSource(2, unified.dir) : '/proc/pressure',
+  };
+  for (const resource of RESOURCES) {
+    const text = files.tryReadText(pathOf(resource));
+    const parsed = text === undefined ? undefined : parsePsi(text);
+    if (parsed) pressure[resource] = parsed;
+    else pressure.absent.push(resource);
+  }
+  return pressure;
+}

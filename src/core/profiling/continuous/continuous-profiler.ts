@@ -1,0 +1,226 @@
+import { type Clock, systemClock } from '../../clock.js';
+import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
+import { decodeProfile, encodeProfile } from '../pprof/codec.js';
+import { mergeProfiles } from '../pprof/merge.js';
+import { captureCpuProfile } from '../v8/cpu-capture.js';
+import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
+import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './profile-store.js';
+
+/** Takes one CPU profile; must reject promptly when the signal aborts. */
+export type CpuCaptureFunction = (request: { durationMs: number; samplingIntervalUs: number; signal: AbortSignal }) => Promise<Uint8Array>;
+
+export interface ContinuousProfilerOptions {
+  clock?: Clock;
+  /** Defaults to captureCpuProfile (this process's V8 profiler). */
+  capture?: CpuCaptureFunction;
+  config?: Partial<ContinuousProfilingConfig>;
+}
+
+/** A time range over profile start times, [startMs, endMs); open ends when omitted. */
+export interface ProfileRange {
+  startMs?: number;
+  endMs?: number;
+}
+
+export interface ProfileListQuery extends ProfileRange {
+  /** Most recent profiles to return; default DEFAULT_LIST_LIMIT, at most MAX_LIST_LIMIT. */
+  limit?: number;
+}
+
+export interface MergedProfile {
+  /** Gzipped pprof of all profiles in the range. */
+  data: Uint8Array;
+  profileIds: string[];
+  /** Start of the earliest profile and end of the latest one. */
+  startMs: number;
+  endMs: number;
+}
+
+export interface ContinuousProfilerStats {
+  running: boolean;
+  storedProfiles: number;
+  storedBytes: number;
+  evictedProfiles: number;
+  completedCaptures: number;
+  failedCaptures: number;
+  lastError?: string;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * Captures a short CPU profile every interval while running and keeps them under the retention
+ * caps, for listing, fetching and merging over a time range.
+ */
+export class ContinuousProfiler {
+  readonly config: ContinuousProfilingConfig;
+  private readonly clock: Clock;
+  private readonly capture: CpuCaptureFunction;
+  private readonly store: ProfileStore;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: { controller: AbortController; promise: Promise<StoredProfileInfo> } | undefined;
+  private isRunning = false;
+  private sequence = 0;
+  private completed = 0;
+  private failed = 0;
+  private lastError: string | undefined;
+
+  constructor(options: ContinuousProfilerOptions = {}) {
+    this.config = resolveContinuousProfilingConfig(options.config);
+    this.clock = options.clock ?? systemClock;
+    this.capture = options.capture ?? captureCpuProfile;
+    this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
+  }
+
+  get running(): boolean {
+    return this.isRunning;
+  }
+
+  /** Starts capturing: the first profile at once, then one every intervalMs. */
+  start(): void {
+    if (this.isRunning) return;
+    this.isRunning = true;
+    this.schedule(0);
+  }
+
+  /** Stops the schedule and abandons a capture in flight; resolves once it has let go of the profiler. */
+  async stop(): Promise<void> {
+    this.isRunning = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    inFlight.controller.abort(new Error('continuous profiling stopped'));
+    await inFlight.promise.catch(() => undefined);
+  }
+
+  /** Captures one profile now and stores it; joins the capture already in flight, if any. */
+  captureNow(): Promise<StoredProfileInfo> {
+    if (this.inFlight) return this.inFlight.promise;
+    const controller = new AbortController();
+    const promise = this.captureAndStore(controller.signal).finally(() => {
+      this.inFlight = undefined;
+    });
+    this.inFlight = { controller, promise };
+    return promise;
+  }
+
+  /** Profiles that started in the range, most recent first. */
+  list(query: ProfileListQuery = {}): StoredProfileInfo[] {
+    const { startMs, endMs } = this.range(query);
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw invalidArgument('limit', `must be an integer in [1, ${MAX_LIST_LIMIT}], got ${limit}`);
+    }
+    return this.store
+      .inRange(startMs, endMs)
+      .reverse()
+      .slice(0, limit)
+      .map(infoOf);
+  }
+
+  get(id: string): StoredProfile {
+    const profile = this.store.get(id);
+    if (!profile) throw notFound('id', `no stored profile "${id}" (it may have been evicted by the retention caps)`);
+    return profile;
+  }
+
+  /** One profile summing every stored profile that started in the range. */
+  merge(range: ProfileRange = {}): MergedProfile {
+    const { startMs, endMs } = this.range(range);
+    const profiles = this.store.inRange(startMs, endMs);
+    if (profiles.length === 0) {
+      const state = this.isRunning ? 'running' : 'not running';
+      throw failedPrecondition(
+        undefined,
+        `no stored profiles started in [${describeTime(startMs)}, ${describeTime(endMs)}); continuous profiling is ${state}`,
+      );
+    }
+    const merged = mergeProfiles(profiles.map((p) => decodeProfile(p.data, { field: `profiles[${p.id}]` })));
+    return {
+      data: encodeProfile(merged),
+      profileIds: profiles.map((p) => p.id),
+      startMs: profiles[0].startMs,
+      endMs: Math.max(...profiles.map((p) => p.startMs + p.durationMs)),
+    };
+  }
+
+  stats(): ContinuousProfilerStats {
+    return {
+      running: this.isRunning,
+      storedProfiles: this.store.size,
+      storedBytes: this.store.totalBytes,
+      evictedProfiles: this.store.evicted,
+      completedCaptures: this.completed,
+      failedCaptures: this.failed,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.cycle();
+    }, delayMs);
+    // The service's servers keep the process alive; this timer alone should not.
+    this.timer.unref();
+  }
+
+  private async cycle(): Promise<void> {
+    const cycleStart = this.clock.nowMs();
+    try {
+      await this.captureNow();
+    } catch {
+      // Counted in captureAndStore; a failed capture must not end the schedule.
+    }
+    if (this.isRunning) this.schedule(Math.max(0, cycleStart + this.config.intervalMs - this.clock.nowMs()));
+  }
+
+  private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {
+    const startMs = this.clock.nowMs();
+    let data: Uint8Array;
+    try {
+      data = await this.capture({ durationMs: this.config.captureDurationMs, samplingIntervalUs: this.config.samplingIntervalUs, signal });
+    } catch (err) {
+      if (!signal.aborted) {
+        this.failed++;
+        this.lastError = (err as Error).message;
+      }
+      throw err;
+    }
+    const profile: StoredProfile = {
+      id: `cpu-${startMs}-${++this.sequence}`,
+      type: 'cpu',
+      startMs,
+      durationMs: this.clock.nowMs() - startMs,
+      sizeBytes: data.byteLength,
+      data,
+    };
+    this.store.add(profile);
+    this.completed++;
+    return infoOf(profile);
+  }
+
+  private range(range: ProfileRange): { startMs: number; endMs: number } {
+    const startMs = range.startMs ?? -Infinity;
+    const endMs = range.endMs ?? Infinity;
+    if (range.startMs !== undefined && !Number.isFinite(range.startMs)) {
+      throw invalidArgument('start_ms', `must be a finite time in ms since the epoch, got ${range.startMs}`);
+    }
+    if (range.endMs !== undefined && !Number.isFinite(range.endMs)) {
+      throw invalidArgument('end_ms', `must be a finite time in ms since the epoch, got ${range.endMs}`);
+    }
+    if (startMs > endMs) throw invalidArgument('end_ms', `must not be before start_ms (${startMs}), got ${endMs}`);
+    return { startMs, endMs };
+  }
+}
+
+function infoOf(profile: StoredProfile): StoredProfileInfo {
+  const { id, type, startMs, durationMs, sizeBytes } = profile;
+  return { id, type, startMs, durationMs, sizeBytes };
+}
+
+function describeTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : ms > 0 ? 'end of time' : 'beginning of time';
+}

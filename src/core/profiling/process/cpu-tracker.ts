@@ -1,0 +1,60 @@
+/** CPU time of a process at one moment. */
+export interface CpuReadingPoint {
+  atMs: number;
+  /** utime + stime, clock ticks. */
+  ticks: number;
+  /** Process start after boot, clock ticks: tells a reused pid from the process we saw before. */
+  startTimeTicks: number;
+}
+
+export type CpuBasis = 'since_start' | 'interval';
+
+export interface CpuMeasure {
+  /** Percent of one core (100 = one core fully busy). */
+  percentOfCore: number;
+  /** `interval`: since an earlier sample; `since_start`: average over the process's life. */
+  basis: CpuBasis;
+  /** Length of the window the figure covers. */
+  intervalMs: number;
+}
+
+/**
+ * CPU use of one process from deltas between samples. Tick counters are coarse (10 ms at 100 Hz),
+ * so a delta is only taken over at least `minIntervalMs`: when the newest baseline is too recent the
+ * one before it is used, and with no usable baseline (first sample, or a reused pid) the figure is
+ * the average since the process started rather than an inflated short-window one.
+ */
+export class CpuTracker {
+  private latest?: CpuReadingPoint;
+  private older?: CpuReadingPoint;
+
+  constructor(private readonly minIntervalMs: number) {}
+
+  measure(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number): CpuMeasure {
+    if (this.latest && (this.latest.startTimeTicks !== current.startTimeTicks || current.ticks < this.latest.ticks)) {
+      this.latest = undefined;
+      this.older = undefined;
+    }
+    const reference = [this.latest, this.older].find((b) => b && current.atMs - b.atMs >= this.minIntervalMs);
+    const result = reference
+      ? this.overInterval(reference, current, ticksPerSecond)
+      : this.sinceStart(current, uptimeSeconds, ticksPerSecond);
+    if (!this.latest || current.atMs - this.latest.atMs >= this.minIntervalMs) {
+      this.older = this.latest;
+      this.latest = current;
+    }
+    return result;
+  }
+
+  private overInterval(from: CpuReadingPoint, to: CpuReadingPoint, ticksPerSecond: number): CpuMeasure {
+    const intervalMs = to.atMs - from.atMs;
+    const cpuMs = ((to.ticks - from.ticks) / ticksPerSecond) * 1000;
+    return { percentOfCore: (cpuMs / intervalMs) * 100, basis: 'interval', intervalMs };
+  }
+
+  private sinceStart(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number): CpuMeasure {
+    const aliveSeconds = uptimeSeconds - current.startTimeTicks / ticksPerSecond;
+    const percentOfCore = aliveSeconds > 0 ? (current.ticks / ticksPerSecond / aliveSeconds) * 100 : 0;
+    return { percentOfCore, basis: 'since_start', intervalMs: Math.max(0, aliveSeconds * 1000) };
+  }
+}

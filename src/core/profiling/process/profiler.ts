@@ -1,0 +1,243 @@
+import { systemClock, type Clock } from '../../clock.js';
+import { invalidArgument, ObservabilityError, permissionDenied } from '../../errors.js';
+import { validatePid } from '../../procfs/pid.js';
+import type { ProcessIo } from '../../procfs/process-io.js';
+import { ProcReader } from '../../procfs/reader.js';
+import { CpuTracker, type CpuBasis } from './cpu-tracker.js';
+import { IoOperationRecorder, type IoOperation, type IoOperationStats } from './io-operations.js';
+import { Ring } from './ring.js';
+
+export const DEFAULT_PROFILING_INTERVAL_SECONDS = 60;
+export const DEFAULT_MAX_SNAPSHOTS = 100;
+/** Upper bounds on configuration, so a typo cannot make the profiler hold unbounded history. */
+export const MAX_WATCHED_PIDS = 64;
+export const MAX_SNAPSHOTS_PER_PID = 10_000;
+/** Shortest window a CPU delta is taken over; tick counters are too coarse for less. */
+export const DEFAULT_MIN_CPU_INTERVAL_MS = 1000;
+
+export interface ProcessProfilerOptions {
+  clock?: Clock;
+  reader?: ProcReader;
+  /** Pids that may be profiled (RS3GW_PROFILING_PIDS); default: this service's own pid. */
+  pids?: readonly number[];
+  /** Seconds between periodic snapshots (RS3GW_PROFILING_INTERVAL), default 60. */
+  intervalSeconds?: number;
+  /** Snapshots kept per pid (RS3GW_PROFILING_MAX_SNAPSHOTS), default 100. */
+  maxSnapshots?: number;
+  minCpuIntervalMs?: number;
+}
+
+export interface ProcessCpu {
+  /** Percent of one core (100 = one core busy all the time). */
+  percentOfCore: number;
+  /** Percent of the cores this machine or container gives us (percentOfCore / availableCores). */
+  percentOfMachine: number;
+  availableCores: number;
+  /** The cgroup quota/cpuset file or `/sys/devices/system/cpu/online`. */
+  availableCoresSource: string;
+  basis: CpuBasis;
+  /** Window the percentages cover, ms. */
+  intervalMs: number;
+  /** utime + stime since the process started, microseconds. */
+  totalTimeUs: number;
+  userTimeUs: number;
+  systemTimeUs: number;
+  clockTicksPerSecond: number;
+  clockTicksSource: string;
+}
+
+export interface ProcessMemory {
+  rssBytes: number;
+  virtualBytes: number;
+  /** VmHWM; the current RSS where the kernel does not report a peak. */
+  peakRssBytes: number;
+  peakVirtualBytes?: number;
+  threads: number;
+}
+
+export interface ProcessSample {
+  pid: number;
+  comm: string;
+  state: string;
+  atMs: number;
+  cpu: ProcessCpu;
+  memory: ProcessMemory;
+  /** Counters from /proc/<pid>/io, or `{ available: false, reason }`. */
+  io: ProcessIo;
+}
+
+/** A periodic snapshot: one pid's sample plus the service-wide recorded I/O operations at that time. */
+export interface ProcessSnapshot extends ProcessSample {
+  operations: IoOperationStats;
+}
+
+export interface SnapshotQuery {
+  /** Only snapshots taken at or after this time (epoch ms). */
+  sinceMs?: number;
+  /** At most this many, newest first; default all that are retained. */
+  limit?: number;
+}
+
+export interface CollectResult {
+  taken: number;
+  failed: { pid: number; reason: string }[];
+}
+
+function positiveNumber(field: string, value: number, max?: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (max !== undefined && value > max)) {
+    throw invalidArgument(field, `must be a positive number${max !== undefined ? ` no larger than ${max}` : ''}`);
+  }
+  return value;
+}
+
+function positiveInteger(field: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidArgument(field, `must be an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+/**
+ * Profiles an allowlist of processes from /proc: CPU from tick deltas, memory and I/O counters, plus
+ * the I/O operations the gateway records, with periodic snapshots kept per pid up to a cap.
+ */
+export class ProcessProfiler {
+  readonly intervalSeconds: number;
+  readonly maxSnapshots: number;
+  private readonly clock: Clock;
+  private readonly reader: ProcReader;
+  /** One entry per allowlisted pid: its CPU baseline and its snapshot history. */
+  private readonly watched = new Map<number, { cpu: CpuTracker; history: Ring<ProcessSnapshot> }>();
+  private readonly operations: IoOperationRecorder;
+  private timer?: NodeJS.Timeout;
+
+  constructor(options: ProcessProfilerOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.reader = options.reader ?? new ProcReader();
+    const pids = options.pids ?? [process.pid];
+    if (pids.length === 0) throw invalidArgument('pids', 'must list at least one pid');
+    if (pids.length > MAX_WATCHED_PIDS) throw invalidArgument('pids', `at most ${MAX_WATCHED_PIDS} pids, got ${pids.length}`);
+    pids.forEach((pid, i) => validatePid(pid, `pids[${i}]`));
+    this.intervalSeconds = positiveNumber('intervalSeconds', options.intervalSeconds ?? DEFAULT_PROFILING_INTERVAL_SECONDS);
+    this.maxSnapshots = positiveInteger('maxSnapshots', options.maxSnapshots ?? DEFAULT_MAX_SNAPSHOTS, MAX_SNAPSHOTS_PER_PID);
+    const minCpuIntervalMs = options.minCpuIntervalMs ?? DEFAULT_MIN_CPU_INTERVAL_MS;
+    positiveNumber('minCpuIntervalMs', minCpuIntervalMs);
+    for (const pid of pids) {
+      this.watched.set(pid, { cpu: new CpuTracker(minCpuIntervalMs), history: new Ring(this.maxSnapshots) });
+    }
+    this.operations = new IoOperationRecorder(this.clock);
+  }
+
+  /** The allowlisted pids, in configuration order. */
+  watchedPids(): number[] {
+    return [...this.watched.keys()];
+  }
+
+  /** Current CPU, memory and I/O of `pid`; also advances the CPU baseline for later samples. */
+  sample(pid: number): ProcessSample {
+    const { cpu } = this.watchedEntry(pid);
+    const stat = this.reader.processStat(pid);
+    const status = this.reader.processStatus(pid);
+    const io = this.reader.processIo(pid);
+    const constants = this.reader.systemConstants();
+    const cores = this.reader.availableCores();
+    const hz = constants.clockTicksPerSecond;
+    const atMs = this.clock.nowMs();
+    const ticks = stat.utimeTicks + stat.stimeTicks;
+    const measure = cpu.measure(
+      { atMs, ticks, startTimeTicks: stat.startTimeTicks },
+      this.reader.uptime().uptimeSeconds,
+      hz,
+    );
+    const rssBytes = status.rssBytes ?? stat.rssPages * constants.pageSizeBytes;
+    return {
+      pid,
+      comm: stat.comm,
+      state: stat.state,
+      atMs,
+      cpu: {
+        percentOfCore: measure.percentOfCore,
+        percentOfMachine: measure.percentOfCore / cores.cores,
+        availableCores: cores.cores,
+        availableCoresSource: cores.source,
+        basis: measure.basis,
+        intervalMs: measure.intervalMs,
+        totalTimeUs: (ticks / hz) * 1e6,
+        userTimeUs: (stat.utimeTicks / hz) * 1e6,
+        systemTimeUs: (stat.stimeTicks / hz) * 1e6,
+        clockTicksPerSecond: hz,
+        clockTicksSource: constants.clockTicksSource,
+      },
+      memory: {
+        rssBytes,
+        virtualBytes: status.virtualBytes ?? stat.vsizeBytes,
+        peakRssBytes: status.peakRssBytes ?? rssBytes,
+        peakVirtualBytes: status.peakVirtualBytes,
+        threads: status.threads ?? stat.numThreads,
+      },
+      io,
+    };
+  }
+
+  /** Records I/O operations the gateway performed (one or a batch); see IoOperationRecorder.record. */
+  recordIo(operations: IoOperation | readonly IoOperation[]): void {
+    this.operations.record(operations);
+  }
+
+  ioOperations(): IoOperationStats {
+    return this.operations.stats();
+  }
+
+  /** Takes one snapshot of every watched pid; pids that fail (e.g. exited) are listed, not thrown. */
+  collect(): CollectResult {
+    const result: CollectResult = { taken: 0, failed: [] };
+    const operations = this.operations.stats();
+    for (const [pid, { history }] of this.watched) {
+      try {
+        history.push({ ...this.sample(pid), operations });
+        result.taken += 1;
+      } catch (error) {
+        if (!(error instanceof ObservabilityError)) throw error;
+        result.failed.push({ pid, reason: error.message });
+      }
+    }
+    return result;
+  }
+
+  /** Snapshots of `pid`, newest first. */
+  snapshots(pid: number, query: SnapshotQuery = {}): ProcessSnapshot[] {
+    const { history } = this.watchedEntry(pid);
+    const limit = query.limit === undefined ? this.maxSnapshots : positiveInteger('limit', query.limit, MAX_SNAPSHOTS_PER_PID);
+    if (query.sinceMs !== undefined && (typeof query.sinceMs !== 'number' || !Number.isFinite(query.sinceMs))) {
+      throw invalidArgument('since_ms', 'must be a finite number of epoch milliseconds');
+    }
+    const since = query.sinceMs ?? Number.NEGATIVE_INFINITY;
+    return history.newestFirst().filter((s) => s.atMs >= since).slice(0, limit);
+  }
+
+  /** Takes a snapshot now and then every intervalSeconds until stop(); calling it again does nothing. */
+  start(): void {
+    if (this.timer) return;
+    this.collect();
+    this.timer = setInterval(() => this.collect(), this.intervalSeconds * 1000);
+    // Profiling alone must not keep the process alive.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  private watchedEntry(pid: number): { cpu: CpuTracker; history: Ring<ProcessSnapshot> } {
+    const entry = this.watched.get(validatePid(pid));
+    if (!entry) {
+      throw permissionDenied('pid', `process ${pid} is not in the profiling allowlist; add it to RS3GW_PROFILING_PIDS`);
+    }
+    return entry;
+  }
+}

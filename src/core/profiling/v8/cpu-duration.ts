@@ -1,0 +1,22 @@
+import { invalidArgument } from '../../errors.js';
+
+export interface CpuDurationLimits {
+  /** Used when the request gives no duration (Go's /debug/pprof/profile default). */
+  defaultSeconds?: number;
+  /** The configured ceiling. */
+  maxSeconds?: number;
+}
+
+export const DEFAULT_CPU_PROFILE_SECONDS = 30;
+export const DEFAULT_MAX_CPU_PROFILE_SECONDS = 300;
+
+/** Turns a request's `seconds` into a capture duration in ms, or raises invalidArgument('seconds'). */
+export function cpuProfileDurationMs(seconds: number | undefined, limits: CpuDurationLimits = {}): number {
+  const maxSeconds = limits.maxSeconds ?? DEFAULT_MAX_CPU_PROFILE_SECONDS;
+  const chosen = seconds ?? limits.defaultSeconds ?? DEFAULT_CPU_PROFILE_SECONDS;
+  if (!Number.isFinite(chosen) || chosen <= 0) {
+    throw invalidArgument('seconds', `must be a finite number of seconds above 0, got ${chosen}`);
+  }
+  if (chosen > maxSeconds) throw invalidArgument('seconds', `must be at most ${maxSeconds} (the configured maximum), got ${chosen}`);
+  return Math.max(1, Math.round(chosen * 1000));
+}

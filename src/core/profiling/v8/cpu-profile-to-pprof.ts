@@ -1,0 +1,94 @@
+import type { Profile } from 'pprof-format';
+import { type MappingDescriptor, ProfileBuilder } from '../pprof/builder.js';
+import { frameFunction, frameLine, nodeRuntimeMapping, type V8CallFrame } from './call-frames.js';
+
+/** The inspector's `Profiler.Profile`: a call tree plus one node id per sample (times in µs). */
+export interface V8CpuProfile {
+  nodes: { id: number; callFrame: V8CallFrame; children?: number[] }[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+export interface CpuConversionOptions {
+  /** Wall-clock time the capture started, in ns since the epoch. */
+  timeNanos: number | bigint;
+  samplingIntervalUs: number;
+  mapping?: MappingDescriptor;
+}
+
+export const CPU_PROFILE_COMMENT =
+  '(idle) is time the JS thread waited for work, (program) native code outside JS, ' +
+  '(garbage collector) GC; they are kept so totals match the capture. ' +
+  "Lines are each function's first line. Use -ignore='^\\(idle\\)$' for busy time only.";
+
+/**
+ * Converts a V8 CPU profile to pprof with sample types samples/count and cpu/nanoseconds. Each
+ * sample lasts until the next one (the last until the profile's end), as Chrome DevTools counts it.
+ */
+export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOptions): Profile {
+  const builder = new ProfileBuilder({
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period: options.samplingIntervalUs * 1000,
+    timeNanos: options.timeNanos,
+    durationNanos: Math.max(0, v8.endTime - v8.startTime) * 1000,
+    defaultSampleType: 'cpu',
+    comments: [CPU_PROFILE_COMMENT],
+  });
+  const mappingId = builder.mappingId(options.mapping ?? nodeRuntimeMapping());
+
+  const byId = new Map(v8.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of v8.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+  const rootId = v8.nodes[0]?.id;
+
+  const stacks = new Map<number, number[]>();
+  const stackOf = (nodeId: number): number[] => {
+    const cached = stacks.get(nodeId);
+    if (cached) return cached;
+    // Walk up to the first node whose stack is known (iteratively: JS stacks can be deep).
+    const chain: number[] = [];
+    let cursor: number | undefined = nodeId;
+    while (cursor !== undefined && cursor !== rootId && !stacks.has(cursor)) {
+      chain.push(cursor);
+      cursor = parentOf.get(cursor);
+    }
+    let stack = cursor !== undefined && cursor !== rootId ? (stacks.get(cursor) as number[]) : [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const frame = (byId.get(chain[i]) as { callFrame: V8CallFrame }).callFrame;
+      const { line, column } = frameLine(frame);
+      const location = builder.locationId([{ functionId: builder.functionId(frameFunction(frame)), line, column }], mappingId);
+      stack = [location, ...stack];
+      stacks.set(chain[i], stack);
+    }
+    return stack;
+  };
+
+  const samples = v8.samples ?? [];
+  const deltas = v8.timeDeltas ?? [];
+  const timestamps: number[] = [];
+  let t = v8.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    t += deltas[i] ?? 0;
+    timestamps.push(t);
+  }
+  const totals = new Map<number, { count: number; micros: number }>();
+  for (let i = 0; i < samples.length; i++) {
+    const next = i + 1 < samples.length ? timestamps[i + 1] : v8.endTime;
+    const micros = Math.max(0, next - timestamps[i]);
+    const total = totals.get(samples[i]) ?? { count: 0, micros: 0 };
+    total.count += 1;
+    total.micros += micros;
+    totals.set(samples[i], total);
+  }
+  for (const [nodeId, total] of totals) {
+    if (nodeId === rootId || !byId.has(nodeId)) continue;
+    builder.addSample(stackOf(nodeId), [total.count, Math.round(total.micros * 1000)]);
+  }
+  return builder.build();
+}

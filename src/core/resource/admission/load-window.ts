@@ -1,0 +1,85 @@
+/**
+ * One measurement window of an admission controller: mean round trip of completed requests, the
+ * time-averaged number in flight, and whether any request was refused (demand reached the limit).
+ */
+export interface WindowSummary {
+  startMs: number;
+  endMs: number;
+  samples: number;
+  meanRttMs: number;
+  meanInflight: number;
+  maxInflight: number;
+  rejections: number;
+}
+
+export class LoadWindow {
+  private startMs: number;
+  private lastChangeMs: number;
+  private inflightArea = 0;
+  private maxInflight: number;
+  private rttSum = 0;
+  private samples = 0;
+  private rejections = 0;
+
+  constructor(
+    nowMs: number,
+    private inflight: number,
+  ) {
+    this.startMs = nowMs;
+    this.lastChangeMs = nowMs;
+    this.maxInflight = inflight;
+  }
+
+  get sampleCount(): number {
+    return this.samples;
+  }
+
+  elapsedMs(nowMs: number): number {
+    return nowMs - this.startMs;
+  }
+
+  /** Records that the number in flight changed to `inflight` at `nowMs`. */
+  inflightChanged(nowMs: number, inflight: number): void {
+    this.advance(nowMs);
+    this.inflight = inflight;
+    if (inflight > this.maxInflight) this.maxInflight = inflight;
+  }
+
+  addSample(rttMs: number): void {
+    this.rttSum += rttMs;
+    this.samples += 1;
+  }
+
+  addRejection(): void {
+    this.rejections += 1;
+  }
+
+  /** Summarises the window up to `nowMs` and starts the next one there. */
+  roll(nowMs: number): WindowSummary {
+    this.advance(nowMs);
+    const span = nowMs - this.startMs;
+    const summary: WindowSummary = {
+      startMs: this.startMs,
+      endMs: nowMs,
+      samples: this.samples,
+      meanRttMs: this.samples > 0 ? this.rttSum / this.samples : 0,
+      meanInflight: span > 0 ? this.inflightArea / span : this.inflight,
+      maxInflight: this.maxInflight,
+      rejections: this.rejections,
+    };
+    this.startMs = nowMs;
+    this.inflightArea = 0;
+    this.maxInflight = this.inflight;
+    this.rttSum = 0;
+    this.samples = 0;
+    this.rejections = 0;
+    return summary;
+  }
+
+  private advance(nowMs: number): void {
+    if (nowMs > this.lastChangeMs) {
+      this.inflightArea += this.inflight * (nowMs - this.lastChangeMs);
+      this.lastChangeMs = nowMs;
+    }
+  }
+}

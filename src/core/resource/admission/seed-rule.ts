@@ -1,0 +1,152 @@
+import { invalidArgument } from '../../errors.js';
+import { TokenBucket } from './token-bucket.js';
+import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
+
+/**
+ * rs3gw's documented adaptive rate limit: a token bucket of R requests per second whose rate is
+ * adjusted every interval from that interval's completions (x0.9 when success < 95 %, else x0.95
+ * when mean latency > 1 s, else x1.1 when success > 99 % and latency < 100 ms), within [min, max].
+ */
+export interface SeedRuleOptions {
+  initialRps: number;
+  minRps: number;
+  maxRps: number;
+  /** false keeps the rate fixed at `initialRps` (RS3GW_ADAPTIVE_RATE_LIMIT=false). */
+  adaptive: boolean;
+  adjustIntervalMs: number;
+  /** Bucket capacity in seconds of rate. */
+  burstSeconds: number;
+}
+
+export const SEED_RULE_DEFAULTS: SeedRuleOptions = {
+  initialRps: 1000,
+  minRps: 100,
+  maxRps: 10000,
+  adaptive: true,
+  adjustIntervalMs: 5000,
+  burstSeconds: 0.1,
+};
+
+const SUCCESS_FLOOR = 0.95;
+const SUCCESS_GOOD = 0.99;
+const LATENCY_HIGH_MS = 1000;
+const LATENCY_GOOD_MS = 100;
+
+export class SeedRuleController implements AdmissionController {
+  readonly name = 'seed';
+  readonly limitUnit = 'rps' as const;
+  private readonly options: SeedRuleOptions;
+  private readonly bucket: TokenBucket;
+  private rps: number;
+  private inflightCount = 0;
+  private windowStartMs: number;
+  private completions = 0;
+  private successes = 0;
+  private latencySumMs = 0;
+
+  constructor(nowMs: number, options: Partial<SeedRuleOptions> = {}) {
+    this.options = checkSeedRuleOptions({ ...SEED_RULE_DEFAULTS, ...options });
+    this.rps = this.options.initialRps;
+    this.bucket = new TokenBucket(this.rps, this.burstFor(this.rps), nowMs);
+    this.windowStartMs = nowMs;
+  }
+
+  get limit(): number {
+    return this.rps;
+  }
+
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
+    this.adjustIfDue(nowMs);
+    if (!this.bucket.tryTake(nowMs)) return undefined;
+    this.inflightCount += 1;
+    return { startMs: nowMs, priority, inflight: this.inflightCount };
+  }
+
+  release(permit: Permit, outcome: ReleaseOutcome): void {
+    this.inflightCount = Math.max(0, this.inflightCount - 1);
+    this.completions += 1;
+    if (!outcome.dropped && !outcome.failed) this.successes += 1;
+    this.latencySumMs += Math.max(0, outcome.nowMs - permit.startMs);
+    this.adjustIfDue(outcome.nowMs);
+  }
+
+  tick(nowMs: number): void {
+    this.adjustIfDue(nowMs);
+  }
+
+  private adjustIfDue(nowMs: number): void {
+    const interval = this.options.adjustIntervalMs;
+    if (nowMs - this.windowStartMs < interval) return;
+    if (this.options.adaptive && this.completions > 0) this.adjust(nowMs);
+    // Keep a steady cadence under regular ticks, but do not replay intervals after a long gap.
+    this.windowStartMs = nowMs - this.windowStartMs < 2 * interval ? this.windowStartMs + interval : nowMs;
+    this.completions = 0;
+    this.successes = 0;
+    this.latencySumMs = 0;
+  }
+
+  private adjust(nowMs: number): void {
+    const success = this.successes / this.completions;
+    const meanLatency = this.latencySumMs / this.completions;
+    let factor = 1;
+    if (success < SUCCESS_FLOOR) factor = 0.9;
+    else if (meanLatency > LATENCY_HIGH_MS) factor = 0.95;
+    else if (success > SUCCESS_GOOD && meanLatency < LATENCY_GOOD_MS) factor = 1.1;
+    if (factor === 1) return;
+    const { minRps, maxRps } = this.options;
+    this.rps = Math.min(maxRps, Math.max(minRps, this.rps * factor));
+    this.bucket.reconfigure(this.rps, this.burstFor(this.rps), nowMs);
+  }
+
+  private burstFor(rps: number): number {
+    return Math.max(1, rps * this.options.burstSeconds);
+  }
+}
+
+function checkSeedRuleOptions(o: SeedRuleOptions): SeedRuleOptions {
+  const positive: (keyof SeedRuleOptions)[] = ['initialRps', 'minRps', 'maxRps', 'adjustIntervalMs', 'burstSeconds'];
+  for (const key of positive) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw invalidArgument(key, 'must be a finite number > 0');
+    }
+  }
+  if (o.minRps > o.maxRps) throw invalidArgument('minRps', `must not exceed maxRps (${o.maxRps})`);
+  if (o.initialRps < o.minRps || o.initialRps > o.maxRps) {
+    throw invalidArgument('initialRps', `must lie within [minRps, maxRps] = [${o.minRps}, ${o.maxRps}]`);
+  }
+  return o;
+}
+
+/**
+ * Reads the seed rule's parameters from rs3gw's environment variables; unset variables keep the
+ * defaults. RS3GW_ADAPTIVE_RATE_LIMIT accepts true/false/1/0.
+ */
+export function seedRuleOptionsFromEnv(env: Record<string, string | undefined>): Partial<SeedRuleOptions> {
+  const options: Partial<SeedRuleOptions> = {};
+  const num = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw invalidArgument(name, `must be a number > 0, got '${raw}'`);
+    return value;
+  };
+  const initial = num('RS3GW_INITIAL_RATE_LIMIT');
+  const min = num('RS3GW_MIN_RATE_LIMIT');
+  const max = num('RS3GW_MAX_RATE_LIMIT');
+  if (initial !== undefined) options.initialRps = initial;
+  if (min !== undefined) options.minRps = min;
+  if (max !== undefined) options.maxRps = max;
+  const adaptive = env.RS3GW_ADAPTIVE_RATE_LIMIT;
+  if (adaptive !== undefined && adaptive.trim() !== '') {
+    const v = adaptive.trim().toLowerCase();
+    if (v === 'true' || v === '1') options.adaptive = true;
+    else if (v === 'false' || v === '0') options.adaptive = false;
+    else throw invalidArgument('RS3GW_ADAPTIVE_RATE_LIMIT', `must be true or false, got '${adaptive}'`);
+  }
+  return options;
+}

@@ -1,0 +1,51 @@
+/**
+ * The admission-control contract shared by the service and the admission simulation. The caller
+ * passes the time on every call, so the service can use the wall clock and the simulation virtual
+ * time, and every controller meets exactly the same requests.
+ */
+
+/** How much a request matters when the service has to refuse some: lower priorities go first. */
+export type Priority = 'critical' | 'normal' | 'sheddable';
+
+/** Highest first, the order in which traffic keeps its share under overload. */
+export const PRIORITIES: readonly Priority[] = ['critical', 'normal', 'sheddable'];
+
+/** Proof of admission, handed back on release so the controller can measure the round trip. */
+export interface Permit {
+  /** When the request was admitted; rtt = release time - startMs. */
+  readonly startMs: number;
+  readonly priority: Priority;
+  /** Requests in flight just after this one was admitted (itself included). */
+  readonly inflight: number;
+}
+
+export interface ReleaseOutcome {
+  nowMs: number;
+  /** The request was dropped or timed out: the strongest sign of overload. */
+  dropped: boolean;
+  /**
+   * The request ended in an error that says nothing about load (its latency is not representative).
+   * It still frees its slot; success-rate rules count it as a failure.
+   */
+  failed?: boolean;
+}
+
+export interface AdmissionController {
+  /** Admit now (a permit) or refuse (undefined). */
+  tryAcquire(nowMs: number, priority?: Priority): Permit | undefined;
+  release(permit: Permit, outcome: ReleaseOutcome): void;
+  /** Periodic housekeeping; callers invoke it at least every 100 ms. */
+  tick?(nowMs: number): void;
+  /** Current limit, for reporting: concurrent requests, or requests per second for rate limiters. */
+  readonly limit: number;
+  /** Requests admitted and not yet released. */
+  readonly inflight: number;
+  /** Short algorithm name for status pages and the simulation's tables. */
+  readonly name: string;
+  /** What `limit` counts. */
+  readonly limitUnit: 'concurrency' | 'rps';
+}
+
+export function isPriority(value: unknown): value is Priority {
+  return value === 'critical' || value === 'normal' || value === 'sheddable';
+}

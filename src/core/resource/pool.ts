@@ -1,0 +1,101 @@
+import { invalidArgument } from '../errors.js';
+
+/**
+ * Threads per available core worth having at most: pool workers mostly wait on storage I/O, so a few
+ * per core keep the cores busy, and beyond that extra threads only queue for CPU under the quota.
+ */
+export const THREADS_PER_CORE = 4;
+export const DEFAULT_TARGET_CPU = 0.75;
+/** CPU within this distance of the target holds the size, so measurement noise does not flap it. */
+export const DEFAULT_TOLERANCE = 0.05;
+
+export interface PoolAdviceInput {
+  /** Threads in the pool now. */
+  currentSize: number;
+  /** RS3GW_MIN_THREADS, default 1. */
+  minThreads?: number;
+  /** RS3GW_MAX_THREADS, default THREADS_PER_CORE x availableCores (rounded up, at least minThreads). */
+  maxThreads?: number;
+  /** RS3GW_TARGET_CPU, 0..1 of the available cores, default 0.75. */
+  targetCpu?: number;
+  tolerance?: number;
+  /** Cores this process may use: the cgroup quota where there is one (CpuReading.availableCores). */
+  availableCores: number;
+  /** CPU use as a fraction of availableCores (CpuReading.utilization); may exceed 1 briefly. */
+  cpuUtilization: number;
+  /** Tasks waiting for a worker. */
+  pendingWork: number;
+}
+
+export interface PoolAdvice {
+  size: number;
+  /** One line saying why, with the figures that decided it. */
+  reason: string;
+  /** The range the size is kept in: [minThreads, lower of maxThreads and the useful cap]. */
+  lower: number;
+  upper: number;
+}
+
+function integer(field: string, value: number | undefined, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalidArgument(field, `must be an integer of at least ${min}`);
+  }
+  return value;
+}
+
+function finite(field: string, value: number, check: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) throw invalidArgument(field, `must be ${rule}`);
+  return value;
+}
+
+const pct = (fraction: number): string => `${Math.round(fraction * 100)}%`;
+
+/**
+ * Recommends a worker-pool size. Grows when CPU is below target and work is waiting, by no more than
+ * the work waiting, the CPU headroom (size x target / cpu) or doubling; shrinks when CPU is above
+ * target in proportion to the excess. The result stays within [min, max], and max is cut to
+ * THREADS_PER_CORE x the cores the quota gives, since more runnable threads than that only contend.
+ */
+export function advisePoolSize(input: PoolAdviceInput): PoolAdvice {
+  const cores = finite('availableCores', input.availableCores, (v) => v > 0, 'a positive number');
+  const current = integer('currentSize', input.currentSize, 0);
+  const min = integer('minThreads', input.minThreads ?? 1, 1);
+  const usefulCap = Math.max(1, Math.ceil(cores * THREADS_PER_CORE));
+  const max = integer('maxThreads', input.maxThreads ?? Math.max(min, usefulCap), 1);
+  if (min > max) throw invalidArgument('minThreads', `must not exceed maxThreads (${min} > ${max})`);
+  const target = finite('targetCpu', input.targetCpu ?? DEFAULT_TARGET_CPU, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+  const tolerance = finite('tolerance', input.tolerance ?? DEFAULT_TOLERANCE, (v) => v >= 0 && v < target, `a number from 0 to below targetCpu`);
+  const cpu = finite('cpuUtilization', input.cpuUtilization, (v) => v >= 0, 'a non-negative number');
+  const pending = integer('pendingWork', input.pendingWork, 0);
+
+  // The configured minimum wins over the useful cap: it is an explicit operator decision.
+  const upper = Math.max(min, Math.min(max, usefulCap));
+  const capNote = upper === usefulCap && usefulCap < max
+    ? `cap ${upper} = ${THREADS_PER_CORE} x ${cores} cores`
+    : `max ${upper}`;
+  const advice = (size: number, reason: string): PoolAdvice => ({ size, reason, lower: min, upper });
+  const load = `cpu ${pct(cpu)} vs target ${pct(target)}`;
+
+  if (current < min) return advice(min, `raise ${current} -> ${min}: below minThreads`);
+  if (current > upper) return advice(upper, `lower ${current} -> ${upper}: above ${capNote}`);
+
+  if (cpu > target + tolerance) {
+    const proportional = Math.floor((current * target) / cpu);
+    const size = Math.max(min, Math.min(current - 1, proportional));
+    return size < current
+      ? advice(size, `shrink ${current} -> ${size}: ${load}`)
+      : advice(current, `hold ${current}: ${load} but already at minThreads ${min}`);
+  }
+
+  if (cpu < target - tolerance && pending > 0) {
+    const headroom = cpu > 0 ? Math.floor((current * target) / cpu) : Number.POSITIVE_INFINITY;
+    const step = Math.max(current + 1, Math.min(current + pending, headroom, Math.max(1, current * 2)));
+    const size = Math.min(upper, step);
+    return size > current
+      ? advice(size, `grow ${current} -> ${size}: ${load} with ${pending} pending (${capNote})`)
+      : advice(current, `hold ${current}: ${load} with ${pending} pending, but at ${capNote}`);
+  }
+
+  const why = pending === 0 && cpu < target - tolerance ? `${load}, no work pending` : `${load} (within ${pct(tolerance)})`;
+  return advice(current, `hold ${current}: ${why}`);
+}

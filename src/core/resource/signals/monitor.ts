@@ -1,0 +1,262 @@
+import { systemClock, type Clock } from '../../clock.js';
+import { invalidArgument } from '../../errors.js';
+import { ProcReader } from '../../procfs/reader.js';
+import { CpuUtilization } from './cpu-utilization.js';
+import { HysteresisGate, type GateSignal } from './hysteresis.js';
+import { NodeEventLoopMonitor, v8HeapStats, type EventLoopProvider, type HeapStatsProvider } from './providers.js';
+import type { HeapReading, MemoryReading, PressureSnapshot, PressureSource, PsiReading } from './types.js';
+
+export interface PressureMonitorOptions {
+  clock?: Clock;
+  reader?: ProcReader;
+  heap?: HeapStatsProvider;
+  /** Default: a NodeEventLoopMonitor, closed by close(). */
+  eventLoop?: EventLoopProvider;
+  /** Memory utilisation that turns memory pressure on (RS3GW_MEMORY_THRESHOLD), default 0.85. */
+  memoryThreshold?: number;
+  /** Memory pressure turns off only below threshold minus this, default 0.05 (also used for the heap). */
+  memoryMargin?: number;
+  /** V8 heap used over its limit that counts as memory pressure, default 0.9. */
+  heapThreshold?: number;
+  /** PSI memory `full` avg10 (percent) that counts as memory pressure, default 10; off below half. */
+  psiMemoryFullThreshold?: number;
+  /** CPU utilisation where overload starts (RS3GW_LOAD_SHEDDING_THRESHOLD), default 0.95. */
+  loadSheddingThreshold?: number;
+  /** Overload ends only when CPU is below the threshold minus this, default 0.05. */
+  overloadMargin?: number;
+  /** PSI cpu/io `some` avg10 (percent) where overload starts, default 40; ends below it minus 10. */
+  psiSomeThreshold?: number;
+  /** Event-loop p99 delay (ms) where overload starts, default 200; ends below half of it. */
+  eventLoopDelayThresholdMs?: number;
+  /** Event-loop utilisation where overload starts, default 0.95; ends below it minus 0.1. */
+  eventLoopUtilizationThreshold?: number;
+  /** tick() samples at most this often, and start() samples this often; default 1000. */
+  intervalMs?: number;
+}
+
+/** Why the last snapshot says what it says. */
+export interface PressureDetail {
+  /** Signals holding memory pressure on: `memory`, `psi_memory_full`, `heap`. */
+  memoryPressureCauses: string[];
+  /** Signals holding overload on: `cpu`, `psi_cpu_some`, `psi_io_some`, `event_loop_delay`, `event_loop_utilization`. */
+  overloadCauses: string[];
+  /** Each overload signal's severity, 0 at its enter level .. 1 at its severe level. */
+  overloadScores: Record<string, number>;
+  /** The last error from a periodic sample started by start(), if the last one failed. */
+  lastError?: string;
+}
+
+/** Overload never reads lower than this while it is on, so "on" is never reported as 0. */
+const OVERLOAD_FLOOR = 0.01;
+const PSI_SOME_LEAVE_POINTS = 10;
+const EVENT_LOOP_UTILIZATION_LEAVE = 0.1;
+
+interface OverloadSignal extends GateSignal {
+  /** Level at which the signal alone means overload 1. */
+  severe: number;
+}
+
+function fraction(field: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) {
+    throw invalidArgument(field, 'must be a number in (0, 1]');
+  }
+  return value;
+}
+
+function margin(field: string, value: number, below: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= below) {
+    throw invalidArgument(field, `must be a number from 0 to below ${below}`);
+  }
+  return value;
+}
+
+function positive(field: string, value: number, max = Number.POSITIVE_INFINITY): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw invalidArgument(field, `must be a positive number${max < Number.POSITIVE_INFINITY ? ` no larger than ${max}` : ''}`);
+  }
+  return value;
+}
+
+/**
+ * Samples memory, CPU, PSI, the V8 heap and the event loop, and turns them into the two decisions the
+ * resource manager acts on: memory pressure (on/off with hysteresis) and overload (0..1, with
+ * hysteresis on whether it is on at all). snapshot() only returns the last sample.
+ */
+export class PressureMonitor implements PressureSource {
+  private readonly clock: Clock;
+  private readonly reader: ProcReader;
+  private readonly heap: HeapStatsProvider;
+  private readonly eventLoop: EventLoopProvider;
+  private readonly ownsEventLoop: boolean;
+  private readonly cpu: CpuUtilization;
+  private readonly memoryGate = new HysteresisGate();
+  private readonly overloadGate = new HysteresisGate();
+  private readonly settings: Required<Omit<PressureMonitorOptions, 'clock' | 'reader' | 'heap' | 'eventLoop'>>;
+  private last: PressureSnapshot;
+  private lastDetail: PressureDetail;
+  private timer?: NodeJS.Timeout;
+
+  constructor(options: PressureMonitorOptions = {}) {
+    const memoryThreshold = fraction('memoryThreshold', options.memoryThreshold ?? 0.85);
+    const heapThreshold = fraction('heapThreshold', options.heapThreshold ?? 0.9);
+    const loadSheddingThreshold = fraction('loadSheddingThreshold', options.loadSheddingThreshold ?? 0.95);
+    const eventLoopUtilizationThreshold = fraction('eventLoopUtilizationThreshold', options.eventLoopUtilizationThreshold ?? 0.95);
+    this.settings = {
+      memoryThreshold,
+      memoryMargin: margin('memoryMargin', options.memoryMargin ?? 0.05, Math.min(memoryThreshold, heapThreshold)),
+      heapThreshold,
+      psiMemoryFullThreshold: positive('psiMemoryFullThreshold', options.psiMemoryFullThreshold ?? 10, 100),
+      loadSheddingThreshold,
+      overloadMargin: margin('overloadMargin', options.overloadMargin ?? 0.05, loadSheddingThreshold),
+      psiSomeThreshold: positive('psiSomeThreshold', options.psiSomeThreshold ?? 40, 100),
+      eventLoopDelayThresholdMs: positive('eventLoopDelayThresholdMs', options.eventLoopDelayThresholdMs ?? 200),
+      eventLoopUtilizationThreshold,
+      intervalMs: positive('intervalMs', options.intervalMs ?? 1000),
+    };
+    this.clock = options.clock ?? systemClock;
+    this.reader = options.reader ?? new ProcReader();
+    this.heap = options.heap ?? v8HeapStats;
+    this.ownsEventLoop = options.eventLoop === undefined;
+    this.eventLoop = options.eventLoop ?? new NodeEventLoopMonitor();
+    this.cpu = new CpuUtilization(this.reader);
+    // Sampling once here means snapshot() always has something true to return.
+    [this.last, this.lastDetail] = this.measure(this.clock.nowMs());
+  }
+
+  snapshot(): PressureSnapshot {
+    return this.last;
+  }
+
+  detail(): PressureDetail {
+    return this.lastDetail;
+  }
+
+  /** Samples now (reading /proc, the heap and the event loop) and returns the new snapshot. */
+  sample(nowMs: number = this.clock.nowMs()): PressureSnapshot {
+    [this.last, this.lastDetail] = this.measure(nowMs);
+    return this.last;
+  }
+
+  /** Samples if at least intervalMs has passed since the last sample; cheap to call often. */
+  tick(nowMs: number = this.clock.nowMs()): PressureSnapshot {
+    return nowMs - this.last.atMs >= this.settings.intervalMs ? this.sample(nowMs) : this.last;
+  }
+
+  /** Samples every intervalMs until stop(). A failed periodic sample keeps the previous snapshot. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      try {
+        this.sample();
+      } catch (error) {
+        this.lastDetail = { ...this.lastDetail, lastError: error instanceof Error ? error.message : String(error) };
+      }
+    }, this.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops sampling for good, and the event-loop monitor if this monitor created it. */
+  close(): void {
+    this.stop();
+    if (this.ownsEventLoop && this.eventLoop instanceof NodeEventLoopMonitor) this.eventLoop.close();
+  }
+
+  private measure(atMs: number): [PressureSnapshot, PressureDetail] {
+    const s = this.settings;
+    const cpu = this.cpu.read(atMs);
+    const memory = this.readMemory();
+    const psi = this.readPsi();
+    const heap = this.readHeap();
+    const eventLoop = this.eventLoop.sample();
+
+    const memoryPressureCauses = this.memoryGate.update([
+      { name: 'memory', value: memory.utilization, enter: s.memoryThreshold, leave: s.memoryThreshold - s.memoryMargin },
+      { name: 'psi_memory_full', value: psi?.memoryFullAvg10, enter: s.psiMemoryFullThreshold, leave: s.psiMemoryFullThreshold / 2 },
+      { name: 'heap', value: heap.utilization, enter: s.heapThreshold, leave: s.heapThreshold - s.memoryMargin },
+    ]);
+
+    const psiSomeLeave = Math.max(0, s.psiSomeThreshold - PSI_SOME_LEAVE_POINTS);
+    const overloadSignals: OverloadSignal[] = [
+      {
+        name: 'cpu',
+        value: cpu.utilization,
+        enter: s.loadSheddingThreshold,
+        leave: s.loadSheddingThreshold - s.overloadMargin,
+        severe: Math.max(1, s.loadSheddingThreshold + s.overloadMargin),
+      },
+      { name: 'psi_cpu_some', value: psi?.cpuSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
+      { name: 'psi_io_some', value: psi?.ioSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
+      {
+        name: 'event_loop_delay',
+        value: eventLoop.delayP99Ms,
+        enter: s.eventLoopDelayThresholdMs,
+        leave: s.eventLoopDelayThresholdMs / 2,
+        severe: s.eventLoopDelayThresholdMs * 5,
+      },
+      {
+        name: 'event_loop_utilization',
+        value: eventLoop.utilization,
+        enter: s.eventLoopUtilizationThreshold,
+        leave: Math.max(0, s.eventLoopUtilizationThreshold - EVENT_LOOP_UTILIZATION_LEAVE),
+        severe: Math.max(1, s.eventLoopUtilizationThreshold + 0.01),
+      },
+    ];
+    const overloadCauses = this.overloadGate.update(overloadSignals);
+    const overloadScores: Record<string, number> = {};
+    for (const signal of overloadSignals) {
+      if (signal.value === undefined) continue;
+      overloadScores[signal.name] = Math.min(1, Math.max(0, (signal.value - signal.enter) / (signal.severe - signal.enter)));
+    }
+    const overload = this.overloadGate.isOn ? Math.max(OVERLOAD_FLOOR, ...Object.values(overloadScores)) : 0;
+
+    const snapshot: PressureSnapshot = {
+      atMs,
+      cpu,
+      memory,
+      heap,
+      eventLoop,
+      memoryPressure: this.memoryGate.isOn,
+      overload,
+    };
+    if (psi) snapshot.psi = psi;
+    return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];
+  }
+
+  private readMemory(): MemoryReading {
+    const usage = this.reader.memoryUsage();
+    return {
+      utilization: usage.limitBytes > 0 ? usage.usedBytes / usage.limitBytes : 0,
+      source: `${usage.source} over ${usage.limitSource}`,
+      usedBytes: usage.usedBytes,
+      limitBytes: usage.limitBytes,
+    };
+  }
+
+  private readPsi(): PsiReading | undefined {
+    const pressure = this.reader.pressure();
+    if (!pressure.cpu && !pressure.memory && !pressure.io) return undefined;
+    return {
+      cpuSomeAvg10: pressure.cpu?.some.avg10,
+      memorySomeAvg10: pressure.memory?.some.avg10,
+      memoryFullAvg10: pressure.memory?.full?.avg10,
+      ioSomeAvg10: pressure.io?.some.avg10,
+      ioFullAvg10: pressure.io?.full?.avg10,
+      source: pressure.source,
+    };
+  }
+
+  private readHeap(): HeapReading {
+    const heap = this.heap();
+    return {
+      utilization: heap.limitBytes > 0 ? heap.usedBytes / heap.limitBytes : 0,
+      source: heap.source,
+      usedBytes: heap.usedBytes,
+      limitBytes: heap.limitBytes,
+    };
+  }
+}

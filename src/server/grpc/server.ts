@@ -1,0 +1,50 @@
+/**
+ * The native gRPC side of the port: a grpc-js server that is never bound to a port itself, but
+ * receives the HTTP/2 connections the front door hands it, so gRPC calls skip the Connect layer.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { ServiceBinding } from '../pipeline/handlers.js';
+import type { CallPipeline } from '../pipeline/invoke.js';
+import type { DescriptorIndex } from './descriptor-index.js';
+import { addReflection } from './reflection.js';
+import { grpcServiceOf } from './service-adapter.js';
+
+export interface GrpcSide {
+  injector: grpc.ConnectionInjector;
+  /** Stops accepting calls and waits up to graceMs for running ones, then closes connections. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createGrpcSide(options: {
+  bindings: readonly ServiceBinding[];
+  pipeline: CallPipeline;
+  index: DescriptorIndex;
+  maxReceiveMessageBytes: number;
+}): GrpcSide {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': -1,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  for (const binding of options.bindings) {
+    const { definition, implementation } = grpcServiceOf(binding, options.pipeline);
+    server.addService(definition, implementation);
+  }
+  addReflection(server, options.index);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return {
+    injector,
+    shutdown: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        injector.drain(graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Serves a transport-independent ServiceBinding on @grpc/grpc-js: (de)serialisation with
+ * protobuf-es, the call pipeline, cancellation, and write backpressure for server streams.
+ */
+import { fromBinary, toBinary, type DescMessage, type DescMethod, type Message } from '@bufbuild/protobuf';
+import type { ConnectError } from '@connectrpc/connect';
+import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import type { CallContext } from '../pipeline/context.js';
+import type { ServiceBinding } from '../pipeline/handlers.js';
+import type { CallPipeline } from '../pipeline/invoke.js';
+import { headersFromMetadata } from './metadata.js';
+
+function serializer(schema: DescMessage) {
+  return (message: Message) => Buffer.from(toBinary(schema, message));
+}
+
+function deserializer(schema: DescMessage) {
+  return (bytes: Buffer) => fromBinary(schema, bytes);
+}
+
+function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
+  return { code: error.code as number as grpc.status, details: error.rawMessage };
+}
+
+function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Message, Message> | grpc.ServerWritableStream<Message, Message>): CallContext {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort());
+  return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal };
+}
+
+export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+} {
+  const definition: Record<string, grpc.MethodDefinition<Message, Message>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of binding.service.methods) {
+    if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
+      throw new Error(`${method.name}: only unary and server-streaming methods are supported`);
+    }
+    const streaming = method.methodKind === 'server_streaming';
+    definition[method.name] = {
+      path: `/${binding.service.typeName}/${method.name}`,
+      requestStream: false,
+      responseStream: streaming,
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+      originalName: method.localName,
+    };
+    implementation[method.name] = streaming
+      ? (call: grpc.ServerWritableStream<Message, Message>) => void serveStream(binding, method, pipeline, call)
+      : (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
+          pipeline.unary(binding, method, call.request, callContext(method, call)).then(
+            (response) => callback(null, response),
+            (error: ConnectError) => callback(statusOf(error)),
+          );
+        };
+  }
+  return { definition, implementation };
+}
+
+async function serveStream(
+  binding: ServiceBinding,
+  method: DescMethod,
+  pipeline: CallPipeline,
+  call: grpc.ServerWritableStream<Message, Message>,
+): Promise<void> {
+  const ctx = callContext(method, call);
+  try {
+    for await (const message of pipeline.serverStream(binding, method, call.request, ctx)) {
+      if (call.cancelled) break;
+      if (!call.write(message)) await Promise.race([once(call, 'drain'), once(ctx.signal, 'abort')]);
+    }
+    if (!call.cancelled) call.end();
+  } catch (error) {
+    // grpc-js sends a status emitted as 'error' as the stream's trailers.
+    if (!call.cancelled) call.emit('error', statusOf(error as ConnectError));
+  }
+}

@@ -1,0 +1,49 @@
+/** Maps engine errors onto Connect/gRPC codes, and codes onto HTTP statuses for REST. */
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ObservabilityError, type ErrorKind } from '../../core/errors.js';
+
+const CODE_OF_KIND: Record<ErrorKind, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  resource_exhausted: Code.ResourceExhausted,
+  failed_precondition: Code.FailedPrecondition,
+  permission_denied: Code.PermissionDenied,
+  unavailable: Code.Unavailable,
+};
+
+/** Turns anything a handler threw into a ConnectError; unexpected errors are logged, not leaked. */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof ObservabilityError) return new ConnectError(error.message, CODE_OF_KIND[error.kind]);
+  console.error('internal error:', error);
+  return new ConnectError('internal error', Code.Internal);
+}
+
+const HTTP_STATUS_OF_CODE: Partial<Record<Code, number>> = {
+  [Code.Canceled]: 499,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+export function httpStatusOf(code: Code): number {
+  return HTTP_STATUS_OF_CODE[code] ?? 500;
+}
+
+/** The Connect protocol's name for a code, e.g. "invalid_argument". */
+export function codeName(code: Code): string {
+  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i > 0 ? '_' : '') + c.toLowerCase());
+}

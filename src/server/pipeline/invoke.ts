@@ -1,0 +1,119 @@
+/**
+ * The one path every call takes, whatever its protocol: a server span (parented on an incoming
+ * `traceparent`), the call's duration and code for /metrics, and engine errors mapped to codes.
+ */
+import { create, type DescMethod, type Message } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import type { CallContext, Protocol } from './context.js';
+import { codeName, toConnectError } from './errors.js';
+import type { ServerStreamHandler, ServiceBinding, UnaryHandler } from './handlers.js';
+
+export interface FinishedCall {
+  service: string;
+  method: string;
+  protocol: Protocol;
+  /** Connect code name, "ok" on success. */
+  code: string;
+  seconds: number;
+}
+
+/** Receives every finished call (the RPC metrics). */
+export type CallObserver = (call: FinishedCall) => void;
+
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (carrier) => [...carrier.keys()],
+  get: (carrier, key) => carrier.get(key) ?? undefined,
+};
+
+const RPC_SYSTEM: Record<Protocol, string> = {
+  grpc: 'grpc',
+  'grpc-web': 'grpc_web',
+  connect: 'connect_rpc',
+  rest: 'http_json',
+};
+
+export class CallPipeline {
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly observe: CallObserver,
+    /** Aborted when the server shuts down: open streams then end cleanly. */
+    private readonly shutdownSignal: AbortSignal,
+  ) {}
+
+  async unary(binding: ServiceBinding, method: DescMethod, request: Message, ctx: CallContext): Promise<Message> {
+    const handler = binding.handler(method) as UnaryHandler;
+    if (!binding.observed) {
+      try {
+        return create(method.output, await handler(request, ctx));
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    }
+    const call = this.begin(binding, method, ctx);
+    try {
+      const response = await context.with(call.context, () => handler(request, ctx));
+      const message = create(method.output, response);
+      call.end(undefined);
+      return message;
+    } catch (error) {
+      const connectError = toConnectError(error);
+      call.end(connectError);
+      throw connectError;
+    }
+  }
+
+  /** Streams end cleanly (no error) when the client leaves or the server shuts down: handlers watch ctx.signal. */
+  async *serverStream(binding: ServiceBinding, method: DescMethod, request: Message, ctx: CallContext): AsyncGenerator<Message> {
+    const handler = binding.handler(method) as ServerStreamHandler;
+    const streamCtx: CallContext = { ...ctx, signal: AbortSignal.any([ctx.signal, this.shutdownSignal]) };
+    const call = binding.observed ? this.begin(binding, method, ctx) : undefined;
+    let failure: ConnectError | undefined;
+    try {
+      for await (const item of handler(request, streamCtx)) yield create(method.output, item);
+    } catch (error) {
+      failure = toConnectError(error);
+      throw failure;
+    } finally {
+      call?.end(failure);
+    }
+  }
+
+  private begin(binding: ServiceBinding, method: DescMethod, ctx: CallContext) {
+    const service = binding.service.typeName;
+    const parent = propagation.extract(ROOT_CONTEXT, ctx.requestHeaders, headerGetter);
+    const span: Span = this.tracer.startSpan(
+      `${service}/${method.name}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'rpc.system': RPC_SYSTEM[ctx.protocol],
+          'rpc.service': service,
+          'rpc.method': method.name,
+          'rs3gw.protocol': ctx.protocol,
+        },
+      },
+      parent,
+    );
+    const started = performance.now();
+    return {
+      context: trace.setSpan(parent, span),
+      end: (error: ConnectError | undefined) => {
+        const code = error ? error.code : Code.Unknown;
+        span.setAttribute('rpc.grpc.status_code', error ? code : 0);
+        if (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
+          if (code === Code.Internal) span.recordException(error);
+        }
+        span.end();
+        this.observe({
+          service,
+          method: method.name,
+          protocol: ctx.protocol,
+          code: error ? codeName(code) : 'ok',
+          seconds: (performance.now() - started) / 1000,
+        });
+      },
+    };
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Everything one port serves, assembled: the call pipeline shared by every protocol, grpc-js for
+ * native gRPC (with reflection and health), Connect/gRPC-Web and REST over HTTP/1.1, /metrics
+ * and /debug/pprof. Shutdown drains: streams end cleanly, then connections close.
+ */
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Tracer } from '@opentelemetry/api';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
+import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
+import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
+import { connectRoutes } from './connect/routes.js';
+import { FrontDoor } from './front-door.js';
+import { DescriptorIndex } from './grpc/descriptor-index.js';
+import { createGrpcSide, type GrpcSide } from './grpc/server.js';
+import { createHttp1Handler, type HttpRoute } from './http/router.js';
+import type { ServiceBinding } from './pipeline/handlers.js';
+import { CallPipeline, type CallObserver } from './pipeline/invoke.js';
+import { writeError } from './rest/response.js';
+import { createRestHandler } from './rest/handler.js';
+import { RestRoutes } from './rest/routes.js';
+import { healthBinding, HealthStatuses } from './services/grpc-health.js';
+
+export interface PortOptions {
+  bindings: readonly ServiceBinding[];
+  tracer: Tracer;
+  observeCall: CallObserver;
+  maxMessageBytes: number;
+  metrics: HttpRoute;
+  pprof: HttpRoute;
+}
+
+export class ServicePort {
+  private readonly shutdownController = new AbortController();
+  private readonly health: HealthStatuses;
+  private readonly grpc: GrpcSide;
+  private readonly door: FrontDoor;
+  private readonly http1;
+
+  constructor(options: PortOptions) {
+    const pipeline = new CallPipeline(options.tracer, options.observeCall, this.shutdownController.signal);
+    this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName));
+    const bindings = [...options.bindings, healthBinding(this.health)];
+    const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
+    this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes });
+    const connect = connectNodeAdapter({
+      routes: connectRoutes(bindings, pipeline),
+      readMaxBytes: options.maxMessageBytes,
+      fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${req.url}`),
+    });
+    const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
+    this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof: options.pprof, rest, connect }));
+    this.http1.keepAliveTimeout = 65_000;
+    this.door = new FrontDoor(this.http1, this.grpc.injector);
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return this.door.listen(host, port);
+  }
+
+  /** Health turns NOT_SERVING, streams end, running calls get graceMs to finish, then all closes. */
+  async shutdown(graceMs: number): Promise<void> {
+    const stopped = this.door.stopAccepting();
+    this.health.setAll(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    await new Promise((resolve) => setImmediate(resolve)); // let Watch streams send NOT_SERVING
+    this.shutdownController.abort();
+    this.http1.closeIdleConnections();
+    await this.grpc.shutdown(graceMs);
+    const deadline = Date.now() + graceMs;
+    while (this.door.openConnections > 0 && Date.now() < deadline) {
+      this.http1.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.door.destroyAll();
+    await stopped;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The REST side of the port: matches a request to an annotated method, builds the request
+ * message from path, query and JSON body, and calls the same pipeline as gRPC and Connect.
+ */
+import { create, fromJson, type JsonValue, type Message } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallContext } from '../pipeline/context.js';
+import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
+import type { CallPipeline } from '../pipeline/invoke.js';
+import { findField, messageFromQuery } from './query.js';
+import { writeError, writeMessage } from './response.js';
+import type { RestRoutes, RouteMatch } from './routes.js';
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v);
+  }
+  return headers;
+}
+
+async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL, maxBytes: number): Promise<Message> {
+  const { route, pathParams } = match;
+  const schema = route.method.input;
+  let message: Message;
+  if (route.body === '') {
+    message = messageFromQuery(schema, url.searchParams);
+  } else {
+    const body = await readBody(req, maxBytes);
+    let json: JsonValue;
+    try {
+      json = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as JsonValue);
+    } catch (error) {
+      throw new ConnectError(`request body: not valid JSON (${(error as Error).message})`, Code.InvalidArgument);
+    }
+    try {
+      message = route.body === '*' ? fromJson(schema, json) : fromJson(schema, { [route.body]: json });
+    } catch (error) {
+      throw new ConnectError(`request body: ${(error as Error).message}`, Code.InvalidArgument);
+    }
+    if ([...url.searchParams.keys()].length > 0) {
+      throw new ConnectError(`query parameters are not accepted with a request body: ${[...url.searchParams.keys()].join(', ')}`, Code.InvalidArgument);
+    }
+  }
+  const fields = message as unknown as Record<string, unknown>;
+  for (const [name, value] of pathParams) {
+    const f = findField(schema, name);
+    if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
+    fields[f.localName] = value;
+  }
+  return create(schema, message);
+}
+
+export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const found = routes.match(req.method ?? 'GET', url.pathname);
+    if (!found) {
+      writeError(res, 404, 'not_found', `no REST path ${url.pathname}`);
+      return;
+    }
+    if ('allowed' in found) {
+      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${url.pathname}; use ${found.allowed.join(', ')}`, {
+        allow: found.allowed.join(', '),
+      });
+      return;
+    }
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    try {
+      const request = await requestMessage(found, req, url, maxBodyBytes);
+      const ctx: CallContext = { protocol: 'rest', method: found.route.method, requestHeaders: headersOf(req), signal: controller.signal };
+      const response = await pipeline.unary(found.route.binding, found.route.method, request, ctx);
+      writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        writeError(res, 413, 'resource_exhausted', `request body: larger than the limit of ${maxBodyBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, { connection: 'close' });
+        return;
+      }
+      const e = toConnectError(error);
+      writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
+    }
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Reads URL query parameters into a request message by the message's own field names:
+ * `limit=5`, `since=2025-12-31T00:00:00Z`, `window=3600s` (or `3600`), `labels.method=GET`,
+ * `config.min_samples=10`, repeated parameters for repeated fields. Enum values are accepted in
+ * proto form and in short forms (`latency_spike`, `LatencySpike`, `high`, `High`).
+ */
+import {
+  create,
+  protoInt64,
+  ScalarType,
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type Message,
+} from '@bufbuild/protobuf';
+import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { invalidArgument } from '../../core/errors.js';
+
+type Fields = Record<string, unknown>;
+
+export function findField(schema: DescMessage, name: string): DescField | undefined {
+  return schema.fields.find((f) => f.name === name || f.jsonName === name);
+}
+
+function normaliseEnumName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9]/g, '').toLowerCase();
+}
+
+/** An enum value from its proto name, its name without the enum's prefix, or that name in another case. */
+export function parseEnumValue(desc: DescEnum, raw: string, field: string): number {
+  const wanted = normaliseEnumName(raw);
+  for (const value of desc.values) {
+    if (value.name === raw || normaliseEnumName(value.localName) === wanted || normaliseEnumName(value.name) === wanted) {
+      return value.number;
+    }
+  }
+  const choices = desc.values.filter((v) => v.number !== 0).map((v) => v.localName.toLowerCase());
+  throw invalidArgument(field, `unknown value '${raw}'; expected one of ${choices.join(', ')}`);
+}
+
+const INTEGER = /^[+-]?\d+$/;
+const UNSIGNED = /^\+?\d+$/;
+
+function parseScalar(type: ScalarType, raw: string, field: string): unknown {
+  switch (type) {
+    case ScalarType.STRING:
+      return raw;
+    case ScalarType.BOOL:
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw invalidArgument(field, `must be true or false, got '${raw}'`);
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT: {
+      const n = raw.trim() === '' ? NaN : Number(raw);
+      if (!Number.isFinite(n)) throw invalidArgument(field, `must be a finite number, got '${raw}'`);
+      return n;
+    }
+    case ScalarType.INT32:
+    case ScalarType.SINT32:
+    case ScalarType.SFIXED32: {
+      const n = Number(raw);
+      if (!INTEGER.test(raw) || n < -(2 ** 31) || n >= 2 ** 31) throw invalidArgument(field, `must be a 32-bit integer, got '${raw}'`);
+      return n;
+    }
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32: {
+      const n = Number(raw);
+      if (!UNSIGNED.test(raw) || n >= 2 ** 32) throw invalidArgument(field, `must be an unsigned 32-bit integer, got '${raw}'`);
+      return n;
+    }
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+      if (!INTEGER.test(raw)) throw invalidArgument(field, `must be an integer, got '${raw}'`);
+      try {
+        return protoInt64.parse(raw);
+      } catch {
+        throw invalidArgument(field, `must be a 64-bit integer, got '${raw}'`);
+      }
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      if (!UNSIGNED.test(raw)) throw invalidArgument(field, `must be an unsigned integer, got '${raw}'`);
+      try {
+        return protoInt64.uParse(raw);
+      } catch {
+        throw invalidArgument(field, `must be an unsigned 64-bit integer, got '${raw}'`);
+      }
+    case ScalarType.BYTES:
+      return new Uint8Array(Buffer.from(raw, 'base64'));
+  }
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function parseMessageValue(schema: DescMessage, raw: string, field: string): Message {
+  if (schema.typeName === 'google.protobuf.Timestamp') {
+    const ms = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+    if (!Number.isFinite(ms)) throw invalidArgument(field, `must be an RFC 3339 time such as 2025-12-31T00:00:00Z, got '${raw}'`);
+    return timestampFromMs(ms);
+  }
+  if (schema.typeName === 'google.protobuf.Duration') {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+    if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got '${raw}'`);
+    return durationFromMs(Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 's']!);
+  }
+  throw invalidArgument(field, 'cannot be given as a query parameter');
+}
+
+function fieldValue(f: DescField & { fieldKind: 'scalar' | 'enum' | 'message' }, raw: string, path: string): unknown {
+  if (f.fieldKind === 'scalar') return parseScalar(f.scalar, raw, path);
+  if (f.fieldKind === 'enum') return parseEnumValue(f.enum, raw, path);
+  return parseMessageValue(f.message, raw, path);
+}
+
+/** Sets one `a.b.c=value` parameter on a message. */
+function setParameter(message: Fields, schema: DescMessage, parts: string[], raw: string, prefix: string): void {
+  const name = parts[0]!;
+  const path = prefix ? `${prefix}.${name}` : name;
+  const f = findField(schema, name);
+  if (!f) throw invalidArgument(path, 'unknown query parameter');
+  const rest = parts.slice(1);
+  switch (f.fieldKind) {
+    case 'map': {
+      if (rest.length !== 1) throw invalidArgument(path, `give map entries as ${path}.KEY=VALUE`);
+      if (f.mapKey !== ScalarType.STRING) throw invalidArgument(path, 'cannot be given as a query parameter');
+      const entryPath = `${path}.${rest[0]}`;
+      const value =
+        f.mapKind === 'scalar' ? parseScalar(f.scalar, raw, entryPath) : f.mapKind === 'enum' ? parseEnumValue(f.enum, raw, entryPath) : parseMessageValue(f.message, raw, entryPath);
+      (message[f.localName] as Fields)[rest[0]!] = value;
+      return;
+    }
+    case 'list': {
+      if (rest.length > 0) throw invalidArgument(path, 'repeated fields take plain values');
+      const value =
+        f.listKind === 'scalar' ? parseScalar(f.scalar, raw, path) : f.listKind === 'enum' ? parseEnumValue(f.enum, raw, path) : parseMessageValue(f.message, raw, path);
+      (message[f.localName] as unknown[]).push(value);
+      return;
+    }
+    case 'message':
+      if (rest.length > 0 && !f.message.typeName.startsWith('google.protobuf.')) {
+        const child = (message[f.localName] as Fields | undefined) ?? (create(f.message) as unknown as Fields);
+        message[f.localName] = child;
+        setParameter(child, f.message, rest, raw, path);
+        return;
+      }
+      break;
+  }
+  if (rest.length > 0) throw invalidArgument(path, 'has no sub-fields');
+  if (f.oneof) message[f.oneof.localName] = { case: f.localName, value: fieldValue(f as never, raw, path) };
+  else message[f.localName] = fieldValue(f as never, raw, path);
+}
+
+export function messageFromQuery(schema: DescMessage, query: URLSearchParams): Message {
+  const message = create(schema) as unknown as Fields;
+  const seen = new Set<string>();
+  for (const [key, raw] of query) {
+    const f = findField(schema, key.split('.')[0]!);
+    if (seen.has(key) && f?.fieldKind !== 'list') throw invalidArgument(key, 'given more than once');
+    seen.add(key);
+    setParameter(message, schema, key.split('.'), raw, '');
+  }
+  return message as unknown as Message;
+}

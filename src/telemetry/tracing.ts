@@ -1,0 +1,83 @@
+/**
+ * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with
+ * W3C trace-context propagation and OTLP export when an endpoint or exporter is configured.
+ */
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { TelemetryConfig } from '../config/telemetry.js';
+
+export interface Tracing {
+  tracer: Tracer;
+  /** Flushes pending spans and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+function sampler(config: TelemetryConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
+
+function exporter(config: TelemetryConfig): SpanExporter | undefined {
+  if (config.exporter === 'none') return undefined;
+  if (config.exporter === 'console') return new ConsoleSpanExporter();
+  // The exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS themselves.
+  if (config.protocol === 'grpc') return new OtlpGrpcExporter();
+  if (config.protocol === 'http/json') return new OtlpJsonExporter();
+  return new OtlpProtoExporter();
+}
+
+export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
+  const spanExporter = exporter(config);
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      ...config.resourceAttributes,
+      [ATTR_SERVICE_NAME]: config.serviceName,
+      [ATTR_SERVICE_VERSION]: serviceVersion,
+    }),
+    sampler: sampler(config),
+    spanProcessors: spanExporter ? [new BatchSpanProcessor(spanExporter, { scheduledDelayMillis: 1000 })] : [],
+  });
+  provider.register({
+    propagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  });
+  return {
+    tracer: trace.getTracer('rs3gw-observability', serviceVersion),
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    },
+  };
+}

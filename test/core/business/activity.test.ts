@@ -1,0 +1,135 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseExposition } from '../metrics/exposition-format.js';
+import { event, setup } from './setup.js';
+
+const HOUR = 3_600_000;
+const GIB = 2 ** 30;
+
+test('requests by operation, and by bucket with overflow into _other', async () => {
+  const { business, metrics } = setup({ limits: { maxTrackedBuckets: 2 } });
+  business.ingest([
+    event({ bucket: 'a' }),
+    event({ bucket: 'b', operation: 'head_object' }),
+    event({ bucket: 'c' }),
+    event({ bucket: 'd', operation: 'list_objects' }),
+    event({ bucket: 'a' }),
+  ]);
+  const r = business.report().requestPatterns;
+  assert.equal(r.byBucket, { a: 2, b: 1, _other: 2 });
+  assert.is(r.byOperation.get_object, 3);
+  assert.is(r.byOperation.head_object, 1);
+  assert.is(r.byOperation.list_objects, 1);
+  const x = parseExposition((await metrics.scrape(false)).body, false);
+  assert.is(x.value('rs3gw_bucket_requests_total', { bucket: '_other' }), 2);
+  assert.is(x.samples.filter((s) => s.name === 'rs3gw_bucket_requests_total').length, 3, 'metric cardinality capped too');
+});
+
+test('active users in the last hour and day', () => {
+  const { business, clock } = setup();
+  const now = clock.nowMs();
+  business.ingest([
+    event({ user: 'old', timeMs: now - 30 * HOUR }),
+    event({ user: 'yesterday', timeMs: now - 5 * HOUR }),
+    event({ user: 'recent', timeMs: now - 10 * 60_000 }),
+    event({ user: '' }),
+  ]);
+  let u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay, u.trackedUsers], [2, 3, 4]);
+  clock.advance(2 * HOUR);
+  u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay], [0, 3]);
+});
+
+test('top users by requests and by bytes', () => {
+  const { business } = setup({ limits: { topUsers: 2 } });
+  business.ingest([
+    event({ user: 'many' }),
+    event({ user: 'many' }),
+    event({ user: 'many' }),
+    event({ user: 'big', bytesOut: 10 * GIB }),
+    event({ user: 'mid', operation: 'put_object', bytesIn: 1000 }),
+    event({ user: 'mid' }),
+  ]);
+  const u = business.report().userActivity;
+  assert.equal(u.topByRequests.map((x) => [x.user, x.requests]), [
+    ['many', 3],
+    ['mid', 2],
+  ]);
+  assert.equal(u.topByBytes.map((x) => x.user), ['big', 'mid']);
+});
+
+test('tracked users are capped, forgetting the least recently seen', () => {
+  const { business, clock } = setup({ limits: { maxTrackedUsers: 3 } });
+  for (const user of ['u1', 'u2', 'u3']) {
+    business.ingest([event({ user })]);
+    clock.advance(1000);
+  }
+  business.ingest([event({ user: 'u1' })]);
+  business.ingest([event({ user: 'u4' })]);
+  const u = business.report().userActivity;
+  assert.is(u.trackedUsers, 3);
+  assert.is(u.evictedUsers, 1);
+  assert.equal(u.topByRequests.map((x) => x.user).sort(), ['u1', 'u3', 'u4'], 'u2 was seen least recently');
+  assert.is(u.topByRequests[0].user, 'u1');
+});
+
+test('costs compute from the documented prices', () => {
+  const { business } = setup();
+  business.setStorageUsage({ buckets: 1, objects: 1, totalBytes: 100 * GIB });
+  for (let batch = 0; batch < 2; batch++) business.ingest(Array.from({ length: 5_120 }, () => event({ bytesOut: GIB / 1024 })));
+  const c = business.report().costEstimate;
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+  assert.ok(near(c.storagePerMonth, 2.3), `${c.storagePerMonth}`);
+  assert.ok(near(c.transferOut, 0.9), `${c.transferOut}`);
+  assert.ok(near(c.requests, 0.004096), `${c.requests}`);
+  assert.ok(near(c.total, 3.204096), `${c.total}`);
+  assert.is(c.currency, 'USD');
+});
+
+test('prices are configurable', () => {
+  const { business } = setup({ prices: { storagePerGiBMonth: 0.01, per1000Requests: 1 } });
+  business.setStorageUsage({ buckets: 0, objects: 0, totalBytes: 3 * GIB });
+  business.ingest([event(), event()]);
+  const c = business.report().costEstimate;
+  assert.ok(Math.abs(c.storagePerMonth - 0.03) < 1e-12);
+  assert.is(c.requests, 0.002);
+  assert.is(c.prices.transferOutPerGiB, 0.09, 'unset prices keep their defaults');
+});
+
+test('the KPIs are Prometheus metrics in /metrics (both formats) and in the exports', async () => {
+  const { business, metrics } = setup();
+  business.setStorageUsage({ buckets: 2, objects: 10, totalBytes: 5000 });
+  business.ingest([
+    event({ operation: 'put_object', bytesIn: 600, latencyMs: 7 }),
+    event({ bytesOut: 1200, latencyMs: 30 }),
+    event({ status: 503, latencyMs: 900 }),
+    event({ user: 'bob' }),
+  ]);
+  for (const openMetrics of [false, true]) {
+    const x = parseExposition((await metrics.scrape(openMetrics)).body, openMetrics);
+    assert.is(x.value('rs3gw_storage_bytes'), 5600);
+    assert.is(x.value('rs3gw_storage_objects'), 11);
+    assert.is(x.value('rs3gw_storage_buckets'), 2);
+    assert.is(x.value('rs3gw_requests_total', { operation: 'get_object', status_class: '2xx' }), 2);
+    assert.is(x.value('rs3gw_requests_total', { operation: 'get_object', status_class: '5xx' }), 1);
+    assert.is(x.value('rs3gw_transfer_bytes_total', { direction: 'in' }), 600);
+    assert.is(x.value('rs3gw_transfer_bytes_total', { direction: 'out' }), 1200);
+    assert.is(x.value('rs3gw_transfer_rate_bytes_per_second', { direction: 'out' }), 20);
+    assert.is(x.value('rs3gw_request_latency_ms_bucket', { operation: 'get_object', le: '50' }), 2);
+    assert.is(x.value('rs3gw_request_latency_ms_count', { operation: 'get_object' }), 3);
+    assert.is(x.value('rs3gw_active_users', { window: '1h' }), 2);
+    assert.ok(x.value('rs3gw_estimated_cost_usd', { component: 'requests' })! > 0);
+  }
+  const text = parseExposition(await metrics.exportPrometheus(), false);
+  assert.is(text.value('rs3gw_storage_bytes'), 5600);
+  const json = await metrics.exportJson();
+  assert.equal(
+    { type: json.metrics.rs3gw_storage_bytes.type, value: json.metrics.rs3gw_storage_bytes.value },
+    { type: 'gauge', value: 5600 },
+  );
+  assert.is(json.metrics.rs3gw_requests_total.value, 4);
+  assert.ok(metrics.list({ prefix: 'rs3gw_' }).every((d) => d.origin === 'kpi'));
+});
+
+test.run();

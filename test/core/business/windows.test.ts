@@ -1,0 +1,109 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LATENCY_RELATIVE_ERROR } from '../../../src/core/business/index.js';
+import { BIN_COUNT, binOf, quantileOf } from '../../../src/core/business/latency-histogram.js';
+import { event, setup } from './setup.js';
+
+const MIN = 60_000;
+
+test('transfer rates cover the sliding window and forget older seconds', () => {
+  const { business, clock } = setup();
+  business.ingest([event({ operation: 'put_object', bytesIn: 6000 }), event({ bytesOut: 60_000 })]);
+  let t = business.report().dataTransfer;
+  assert.equal([t.uploadRateBytesPerSec, t.downloadRateBytesPerSec], [100, 1000]);
+  clock.advance(59_000);
+  t = business.report().dataTransfer;
+  assert.is(t.uploadRateBytesPerSec, 100, 'still inside the 60 s window');
+  clock.advance(1_000);
+  t = business.report().dataTransfer;
+  assert.equal([t.uploadRateBytesPerSec, t.downloadRateBytesPerSec], [0, 0]);
+  assert.equal([t.totalBytesIn, t.totalBytesOut], [6000, 60_000], 'totals are kept');
+  assert.equal([t.peakUploadRate, t.peakDownloadRate], [100, 1000], 'peaks are kept');
+});
+
+test('the peak is the highest window rate seen, forgotten after a day', () => {
+  const { business, clock } = setup();
+  business.ingest([event({ bytesOut: 6000 })]);
+  clock.advance(10_000);
+  business.ingest([event({ bytesOut: 12_000 })]);
+  assert.is(business.report().dataTransfer.peakDownloadRate, 300, 'both in the window: 18000 / 60');
+  clock.advance(5 * MIN);
+  business.ingest([event({ bytesOut: 600 })]);
+  const t = business.report().dataTransfer;
+  assert.equal([t.downloadRateBytesPerSec, t.peakDownloadRate], [10, 300]);
+  clock.advance(24 * 60 * MIN);
+  assert.is(business.report().dataTransfer.peakDownloadRate, 0);
+});
+
+test('events older than the window count in totals only', () => {
+  const { business, clock } = setup();
+  business.ingest([event({ timeMs: clock.nowMs() - 2 * MIN, bytesOut: 999, latencyMs: 5 })]);
+  const r = business.report();
+  assert.is(r.dataTransfer.downloadRateBytesPerSec, 0);
+  assert.is(r.requestPatterns.p50LatencyMs, null);
+  assert.is(r.requestPatterns.totalRequests, 1);
+  assert.is(r.dataTransfer.totalBytesOut, 999);
+});
+
+test('latency percentiles over the window, within the stated error', () => {
+  const { business, clock } = setup();
+  business.ingest(Array.from({ length: 1000 }, (_, i) => event({ latencyMs: i + 1 })));
+  const r = business.report().requestPatterns;
+  for (const [got, want] of [
+    [r.p50LatencyMs, 500],
+    [r.p95LatencyMs, 950],
+    [r.p99LatencyMs, 990],
+  ] as const) {
+    assert.ok(got !== null && Math.abs(got - want) <= want * LATENCY_RELATIVE_ERROR, `${got} vs ${want}`);
+  }
+  clock.advance(MIN);
+  assert.is(business.report().requestPatterns.p99LatencyMs, null, 'the window forgot them');
+});
+
+test('log histogram quantiles stay within 1% of the exact nearest-rank quantile', () => {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let trial = 0; trial < 20; trial++) {
+    const values = Array.from({ length: 500 }, () => Math.exp(random() * 16 - 4)); // ~0.02 ms .. 160 s
+    const counts = new Uint32Array(BIN_COUNT);
+    for (const v of values) counts[binOf(v)] += 1;
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of [0.01, 0.5, 0.9, 0.95, 0.99, 1]) {
+      const exact = sorted[Math.max(1, Math.ceil(q * values.length)) - 1];
+      const got = quantileOf(counts, values.length, q)!;
+      assert.ok(Math.abs(got - exact) <= exact * LATENCY_RELATIVE_ERROR + 1e-12, `q${q}: ${got} vs ${exact}`);
+    }
+  }
+  assert.is(quantileOf(new Uint32Array(BIN_COUNT), 0, 0.5), null);
+  assert.is(binOf(0), 0);
+  assert.is(binOf(1e12), BIN_COUNT - 1, 'huge latencies land in the top bin');
+});
+
+test('error rates: 5xx is errorRate, 4xx is clientErrorRate, both over the window', () => {
+  const { business, clock } = setup();
+  business.ingest([
+    ...Array.from({ length: 6 }, () => event()),
+    event({ status: 404 }),
+    event({ status: 403 }),
+    event({ status: 503 }),
+    event({ status: 301 }),
+  ]);
+  let r = business.report().requestPatterns;
+  assert.equal([r.errorRate, r.clientErrorRate], [0.1, 0.2]);
+  assert.equal([r.serverErrors, r.clientErrors, r.totalRequests], [1, 2, 10]);
+  assert.is(r.requestsPerSecond, 10 / 60);
+  clock.advance(MIN);
+  business.ingest([event()]);
+  r = business.report().requestPatterns;
+  assert.equal([r.errorRate, r.clientErrorRate, r.totalRequests, r.serverErrors], [0, 0, 11, 1]);
+});
+
+test('a shorter configured window forgets sooner', () => {
+  const { business, clock } = setup({ limits: { windowSeconds: 10 } });
+  business.ingest([event({ bytesIn: 100, operation: 'put_object' })]);
+  assert.is(business.report().dataTransfer.uploadRateBytesPerSec, 10);
+  clock.advance(10_000);
+  assert.is(business.report().dataTransfer.uploadRateBytesPerSec, 0);
+});
+
+test.run();

@@ -1,0 +1,124 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetricsEngine } from '../../../src/core/metrics/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { expectError } from './expect-error.js';
+import { parseExposition } from './exposition-format.js';
+
+function populated() {
+  const clock = new FakeClock(Date.UTC(2025, 11, 31));
+  const e = new MetricsEngine({ clock, defaultMetrics: false });
+  e.register({ name: 'request_count', type: 'counter', description: 'Total number of requests' });
+  e.register({ name: 'storage_bytes', type: 'gauge', description: 'Total storage used in bytes', unit: 'bytes' });
+  e.register({ name: 'op_seconds', type: 'histogram', description: 'Op time', labelNames: ['op'], buckets: [0.1, 1] });
+  e.register({ name: 'item_size', type: 'summary', description: 'Item size "quoted"\nsecond line', labelNames: ['kind'] });
+  e.record({ name: 'request_count', value: 12345 });
+  e.record({ name: 'storage_bytes', value: 1073741824 });
+  e.record({ name: 'op_seconds', value: 0.5, labels: { op: 'get' } });
+  e.record({ name: 'op_seconds', value: 2, labels: { op: 'put' } });
+  e.record({ name: 'item_size', value: 3, labels: { kind: 'a"b\\c\nd' } });
+  return { clock, e };
+}
+
+test('/metrics in Prometheus text and OpenMetrics parse, with the right content types', async () => {
+  const { e } = populated();
+  const text = await e.scrape(false);
+  assert.is(text.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+  const om = await e.scrape(true);
+  assert.is(om.contentType, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+  const t = parseExposition(text.body, false);
+  const o = parseExposition(om.body, true);
+  for (const x of [t, o]) {
+    assert.is(x.value('request_count_total'), 12345);
+    assert.is(x.value('storage_bytes'), 1073741824);
+    assert.is(x.value('op_seconds_bucket', { op: 'get', le: '1' }), 1);
+    assert.is(x.value('op_seconds_bucket', { op: 'put', le: '+Inf' }), 1);
+    assert.is(x.value('item_size_count', { kind: 'a"b\\c\nd' }), 1, 'label values are escaped and read back');
+  }
+  assert.is(t.families.get('request_count_total')?.type, 'counter');
+  assert.is(o.families.get('request_count')?.type, 'counter', 'OpenMetrics family drops _total');
+});
+
+test('the text exposition keeps _total after OpenMetrics scrapes', async () => {
+  const { e } = populated();
+  const first = await e.scrape(false);
+  await e.scrape(true);
+  await e.scrape(true);
+  const second = await e.scrape(false);
+  assert.is(second.body, first.body);
+  assert.ok(second.body.includes('\nrequest_count_total 12345'));
+});
+
+test('default process metrics are collected, without prefix, in both formats', async () => {
+  const e = new MetricsEngine({ defaultMetrics: true });
+  const t = parseExposition((await e.scrape(false)).body, false);
+  const o = parseExposition((await e.scrape(true)).body, true);
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_total_bytes']) {
+    assert.ok(t.samples.some((s) => s.name === name), `${name} in text`);
+    assert.ok(o.samples.some((s) => s.name === name), `${name} in OpenMetrics`);
+  }
+  assert.ok(o.families.has('process_cpu_seconds'));
+  assert.equal(e.list(), [], 'process metrics are not user metrics');
+});
+
+test('the server creates its own instruments in both registries', async () => {
+  const e = new MetricsEngine({ defaultMetrics: false });
+  const rpcs = e.builtin.counter({ name: 'rs3gw_obs_rpc_requests_total', help: 'RPCs', labelNames: ['method', 'code'] });
+  const latency = e.builtin.histogram({
+    name: 'rs3gw_obs_rpc_duration_seconds',
+    help: 'RPC latency',
+    labelNames: ['method', 'code'],
+    buckets: [0.01, 0.1, 1],
+  });
+  rpcs.inc({ method: 'Get', code: 'OK' });
+  latency.observe({ method: 'Get', code: 'OK' }, 0.05);
+  for (const openMetrics of [false, true]) {
+    const x = parseExposition((await e.scrape(openMetrics)).body, openMetrics);
+    assert.is(x.value('rs3gw_obs_rpc_requests_total', { method: 'Get', code: 'OK' }), 1);
+    assert.is(x.value('rs3gw_obs_rpc_duration_seconds_bucket', { method: 'Get', code: 'OK', le: '0.1' }), 1);
+  }
+  await expectError(() => e.builtin.gauge({ name: 'rs3gw_obs_rpc_requests', help: 'x' }), 'already_exists', 'name');
+  await expectError(() => e.builtin.gauge({ name: 'bad name', help: 'x' }), 'invalid_argument', 'name');
+  await expectError(() => e.builtin.histogram({ name: 'h', help: 'x', labelNames: ['le'] }), 'invalid_argument', 'label_names[0]');
+  e.register({ name: 'user_metric', type: 'gauge', description: 'd' });
+  await expectError(() => e.builtin.gauge({ name: 'user_metric', help: 'x' }), 'already_exists', 'name');
+  assert.not.ok((await e.exportPrometheus()).includes('rs3gw_obs_rpc'), 'server instruments stay out of the export');
+  assert.not.ok('rs3gw_obs_rpc_requests_total' in (await e.exportJson()).metrics);
+});
+
+test('exportPrometheus prints the user and KPI metrics, well formed', async () => {
+  const { e } = populated();
+  e.kpi.gauge({ name: 'rs3gw_storage_objects', help: 'Objects stored' }).set(15234);
+  const body = await e.exportPrometheus();
+  const x = parseExposition(body, false);
+  assert.ok(body.includes('# HELP request_count_total Total number of requests\n# TYPE request_count_total counter\nrequest_count_total 12345'));
+  assert.is(x.value('rs3gw_storage_objects'), 15234);
+  assert.equal([...x.families.keys()].sort(), ['item_size', 'op_seconds', 'request_count_total', 'rs3gw_storage_objects', 'storage_bytes']);
+});
+
+test('exportJson has the seed shape, with every series', async () => {
+  const { e } = populated();
+  const json = await e.exportJson();
+  assert.is(json.timestamp, '2025-12-31T00:00:00.000Z');
+  assert.equal(json.metrics.request_count_total, {
+    type: 'counter',
+    value: 12345,
+    description: 'Total number of requests',
+    series: [{ labels: {}, value: 12345 }],
+  });
+  assert.equal(json.metrics.storage_bytes.unit, 'bytes');
+  assert.is(json.metrics.op_seconds.value, 2, 'histogram value = observations over all series');
+  assert.is(json.metrics.op_seconds.series.length, 2);
+  assert.is(json.metrics.item_size.type, 'summary');
+  assert.ok(JSON.parse(JSON.stringify(json)), 'plain JSON (no Infinity, no undefined)');
+});
+
+test('exportJson sums labelled series into value', async () => {
+  const e = new MetricsEngine({ defaultMetrics: false });
+  e.register({ name: 'bytes', type: 'counter', description: 'd', labelNames: ['dir'] });
+  e.record({ name: 'bytes', value: 5, labels: { dir: 'in' } });
+  e.record({ name: 'bytes', value: 7, labels: { dir: 'out' } });
+  assert.is((await e.exportJson()).metrics.bytes_total.value, 12);
+});
+
+test.run();

@@ -1,0 +1,155 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetricsEngine } from '../../../src/core/metrics/index.js';
+import { expectError } from './expect-error.js';
+
+const engine = (limits = {}) => new MetricsEngine({ defaultMetrics: false, limits });
+
+test('names and label names follow the Prometheus rules', async () => {
+  const e = engine();
+  await expectError(() => e.register({ name: '1abc', type: 'gauge', description: 'd' }), 'invalid_argument', 'name', '1abc');
+  await expectError(() => e.register({ name: 'a-b', type: 'gauge', description: 'd' }), 'invalid_argument', 'name');
+  await expectError(() => e.register({ name: '', type: 'gauge', description: 'd' }), 'invalid_argument', 'name');
+  await expectError(() => e.register({ name: 'ok', type: 'meter' as never, description: 'd' }), 'invalid_argument', 'type');
+  await expectError(() => e.register({ name: 'ok', type: 'gauge', description: ' ' }), 'invalid_argument', 'description');
+  await expectError(
+    () => e.register({ name: 'ok', type: 'gauge', description: 'd', labelNames: ['good', 'bad:colon'] }),
+    'invalid_argument',
+    'label_names[1]',
+  );
+  await expectError(
+    () => e.register({ name: 'ok', type: 'gauge', description: 'd', labelNames: ['__reserved'] }),
+    'invalid_argument',
+    'label_names[0]',
+    '__',
+  );
+  await expectError(
+    () => e.register({ name: 'ok', type: 'gauge', description: 'd', labelNames: ['a', 'a'] }),
+    'invalid_argument',
+    'label_names[1]',
+  );
+  await expectError(
+    () => e.register({ name: 'ok', type: 'gauge', description: 'd', unit: 'meters per second' }),
+    'invalid_argument',
+    'unit',
+  );
+  // Colons are legal in metric names (recording-rule style).
+  assert.is(e.register({ name: 'job:ok_ratio', type: 'gauge', description: 'd' }).descriptor.name, 'job:ok_ratio');
+});
+
+test('le is reserved for histograms and quantile for summaries only', async () => {
+  const e = engine();
+  await expectError(
+    () => e.register({ name: 'h', type: 'histogram', description: 'd', labelNames: ['le'] }),
+    'invalid_argument',
+    'label_names[0]',
+    'reserved',
+  );
+  await expectError(
+    () => e.register({ name: 's', type: 'summary', description: 'd', labelNames: ['quantile'] }),
+    'invalid_argument',
+    'label_names[0]',
+  );
+  e.register({ name: 'g', type: 'gauge', description: 'd', labelNames: ['le', 'quantile'] });
+});
+
+test('buckets must be finite and strictly increasing; quantiles in (0,1)', async () => {
+  const e = engine();
+  const h = (buckets: number[]) => () => e.register({ name: 'h', type: 'histogram', description: 'd', buckets });
+  await expectError(h([1, 2, 2]), 'invalid_argument', 'buckets[2]', 'strictly increasing');
+  await expectError(h([2, 1]), 'invalid_argument', 'buckets[1]');
+  await expectError(h([1, Infinity]), 'invalid_argument', 'buckets[1]', 'finite');
+  await expectError(h([Number.NaN]), 'invalid_argument', 'buckets[0]');
+  await expectError(h(Array.from({ length: 65 }, (_, i) => i)), 'invalid_argument', 'buckets', '64');
+  const s = (quantiles: number[]) => () => e.register({ name: 's', type: 'summary', description: 'd', quantiles });
+  await expectError(s([0.5, 1]), 'invalid_argument', 'quantiles[1]');
+  await expectError(s([0]), 'invalid_argument', 'quantiles[0]');
+  await expectError(s([0.5, 0.5]), 'invalid_argument', 'quantiles[1]', 'repeated');
+
+  const hist = e.register({ name: 'h', type: 'histogram', description: 'd' }).descriptor;
+  assert.equal(hist.buckets, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], 'prom-client defaults');
+  const sum = e.register({ name: 's', type: 'summary', description: 'd', quantiles: [0.99, 0.5] }).descriptor;
+  assert.equal(sum.quantiles, [0.5, 0.99], 'sorted');
+});
+
+test('a counter is named with _total; both spellings reach it', async () => {
+  const e = engine();
+  const { descriptor, created } = e.register({ name: 'request_count', type: 'counter', description: 'Total requests' });
+  assert.is(descriptor.name, 'request_count_total');
+  assert.ok(created);
+  const again = e.register({ name: 'request_count_total', type: 'counter', description: 'Total requests' });
+  assert.is(again.created, false, 'same counter either way');
+  e.record({ name: 'request_count', value: 2 });
+  e.record({ name: 'request_count_total', value: 3 });
+  assert.is(((await e.get('request_count')).series[0] as { value: number }).value, 5);
+});
+
+test('registering the same definition again is idempotent; a different one is refused', async () => {
+  const e = engine();
+  const def = { name: 'queue_depth', type: 'gauge' as const, description: 'Items queued', labelNames: ['queue', 'region'] };
+  assert.ok(e.register(def).created);
+  e.record({ name: 'queue_depth', value: 7, labels: { queue: 'a', region: 'eu' } });
+  const again = e.register({ ...def, labelNames: ['region', 'queue'] });
+  assert.is(again.created, false);
+  assert.is((await e.get('queue_depth')).series.length, 1, 'the series survive an idempotent register');
+  await expectError(() => e.register({ ...def, description: 'other' }), 'already_exists', 'name');
+  await expectError(() => e.register({ ...def, labelNames: ['queue'] }), 'already_exists', 'name');
+  await expectError(() => e.register({ ...def, type: 'summary' }), 'already_exists', 'name');
+  await expectError(() => e.register({ ...def, unit: 'items' }), 'already_exists', 'name');
+});
+
+test('names whose exposition would overlap another metric are refused', async () => {
+  const e = engine();
+  e.register({ name: 'latency', type: 'histogram', description: 'd' });
+  await expectError(() => e.register({ name: 'latency_count', type: 'gauge', description: 'd' }), 'already_exists', 'name', 'latency');
+  await expectError(() => e.register({ name: 'latency_bucket', type: 'counter', description: 'd' }), 'already_exists', 'name');
+  e.register({ name: 'jobs', type: 'counter', description: 'd' });
+  // OpenMetrics would show the family `jobs` twice.
+  await expectError(() => e.register({ name: 'jobs', type: 'gauge', description: 'd' }), 'already_exists', 'name');
+  await expectError(() => e.register({ name: 'jobs_total', type: 'gauge', description: 'd' }), 'already_exists', 'name');
+});
+
+test('names of built-in metrics are refused', async () => {
+  const e = new MetricsEngine();
+  await expectError(
+    () => e.register({ name: 'process_cpu_seconds_total', type: 'counter', description: 'd' }),
+    'already_exists',
+    'name',
+  );
+  await expectError(() => e.register({ name: 'process_cpu_seconds', type: 'gauge', description: 'd' }), 'already_exists', 'name');
+  e.builtin.histogram({ name: 'rpc_duration_seconds', help: 'RPC latency', labelNames: ['method', 'code'] });
+  await expectError(() => e.register({ name: 'rpc_duration_seconds', type: 'histogram', description: 'd' }), 'already_exists', 'name');
+  await expectError(() => e.register({ name: 'rpc_duration_seconds_sum', type: 'gauge', description: 'd' }), 'already_exists', 'name');
+  e.kpi.gauge({ name: 'rs3gw_storage_bytes', help: 'Stored bytes' });
+  await expectError(
+    () => e.register({ name: 'rs3gw_storage_bytes', type: 'gauge', description: 'Stored bytes' }),
+    'already_exists',
+    'name',
+    'built-in',
+  );
+});
+
+test('the number of custom metrics is capped', async () => {
+  const e = engine({ maxMetrics: 3 });
+  for (const n of ['a', 'b', 'c']) e.register({ name: n, type: 'gauge', description: 'd' });
+  await expectError(() => e.register({ name: 'd', type: 'gauge', description: 'd' }), 'resource_exhausted', 'name', '3');
+  assert.is(e.list().length, 3);
+  assert.ok(e.register({ name: 'a', type: 'gauge', description: 'd' }), 're-registering an existing one still works');
+});
+
+test('list filters by prefix and type, sorted by name', () => {
+  const e = engine();
+  e.register({ name: 'app_b', type: 'gauge', description: 'd' });
+  e.register({ name: 'app_a', type: 'counter', description: 'd' });
+  e.register({ name: 'other', type: 'gauge', description: 'd' });
+  assert.equal(e.list().map((d) => d.name), ['app_a_total', 'app_b', 'other']);
+  assert.equal(e.list({ prefix: 'app_' }).map((d) => d.name), ['app_a_total', 'app_b']);
+  assert.equal(e.list({ prefix: 'app_', type: 'gauge' }).map((d) => d.name), ['app_b']);
+  assert.equal(e.list({ type: 'summary' }), []);
+});
+
+test('limits must be positive integers', async () => {
+  await expectError(() => new MetricsEngine({ defaultMetrics: false, limits: { maxMetrics: 0 } }), 'invalid_argument', 'limits.maxMetrics');
+});
+
+test.run();

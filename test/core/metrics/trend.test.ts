@@ -1,0 +1,151 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MetricsEngine, type MetricsLimits } from '../../../src/core/metrics/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { expectError } from './expect-error.js';
+
+const MIN = 60_000;
+
+function setup(limits: Partial<MetricsLimits> = {}) {
+  const clock = new FakeClock();
+  const e = new MetricsEngine({ clock, defaultMetrics: false, limits });
+  e.register({ name: 'queue', type: 'gauge', description: 'Queue depth', labelNames: ['q'] });
+  return { clock, e };
+}
+
+test('a trend covers the snapshots in the window plus the current value', async () => {
+  const { clock, e } = setup();
+  const t0 = clock.nowMs();
+  for (const v of [100, 10, 20, 30]) {
+    e.record({ name: 'queue', value: v, labels: { q: 'a' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  e.record({ name: 'queue', value: 40, labels: { q: 'a' } });
+  // Snapshots at t0..t0+3min; now t0+4min. A 3-minute window starts at t0+1min (value 10).
+  const trend = await e.trend('queue', { q: 'a' }, 3 * MIN);
+  assert.equal(
+    trend.points.map((p) => [p.timestampMs - t0, p.value]),
+    [
+      [1 * MIN, 10],
+      [2 * MIN, 20],
+      [3 * MIN, 30],
+      [4 * MIN, 40],
+    ],
+  );
+  assert.is(trend.start, 10);
+  assert.is(trend.end, 40);
+  assert.is(trend.change, 30);
+  assert.is(trend.percentChange, 300);
+  assert.is(trend.min, 10);
+  assert.is(trend.max, 40);
+  assert.is(trend.mean, 25);
+  assert.ok(Math.abs(trend.slopePerSecond! - 10 / 60) < 1e-12, `slope ${trend.slopePerSecond}`);
+  assert.is(trend.samples, 4);
+  assert.is(trend.statistic, 'value');
+
+  const all = await e.trend('queue', { q: 'a' }, 60 * MIN);
+  assert.is(all.start, 100, 'a wider window reaches the older snapshot');
+  assert.is(all.percentChange, -60);
+});
+
+test('percent change is null from zero, slope null from one point', async () => {
+  const { clock, e } = setup();
+  e.record({ name: 'queue', value: 0, labels: { q: 'a' } });
+  const single = await e.trend('queue', { q: 'a' }, MIN);
+  assert.is(single.samples, 1);
+  assert.is(single.slopePerSecond, null);
+  assert.is(single.percentChange, null);
+  await e.snapshot();
+  clock.advance(1000);
+  e.record({ name: 'queue', value: 5, labels: { q: 'a' } });
+  const t = await e.trend('queue', { q: 'a' }, MIN);
+  assert.is(t.change, 5);
+  assert.is(t.percentChange, null);
+  assert.is(t.slopePerSecond, 5);
+});
+
+test('a series born after a snapshot has no point in it', async () => {
+  const { clock, e } = setup();
+  e.record({ name: 'queue', value: 1, labels: { q: 'a' } });
+  await e.snapshot();
+  clock.advance(MIN);
+  e.record({ name: 'queue', value: 2, labels: { q: 'b' } });
+  await e.snapshot();
+  clock.advance(MIN);
+  assert.is((await e.trend('queue', { q: 'a' }, 10 * MIN)).samples, 3);
+  assert.is((await e.trend('queue', { q: 'b' }, 10 * MIN)).samples, 2);
+});
+
+test('histogram trends follow count (default) or sum', async () => {
+  const { clock, e } = setup();
+  e.register({ name: 'obj_bytes', type: 'histogram', description: 'd', buckets: [1] });
+  e.record({ name: 'obj_bytes', value: 10 });
+  await e.snapshot();
+  clock.advance(10_000);
+  e.record({ name: 'obj_bytes', value: 30 });
+  const count = await e.trend('obj_bytes', {}, MIN);
+  assert.is(count.statistic, 'count');
+  assert.equal([count.start, count.end], [1, 2]);
+  const sum = await e.trend('obj_bytes', undefined, MIN, 'sum');
+  assert.equal([sum.start, sum.end], [10, 40]);
+  await expectError(() => e.trend('obj_bytes', {}, MIN, 'value'), 'invalid_argument', 'statistic');
+  await expectError(() => e.trend('queue', { q: 'a' }, MIN, 'sum'), 'invalid_argument', 'statistic');
+});
+
+test('unknown metric or series is not found; bad window refused', async () => {
+  const { e } = setup();
+  e.record({ name: 'queue', value: 1, labels: { q: 'a' } });
+  await expectError(() => e.trend('nope', {}, MIN), 'not_found', 'name');
+  await expectError(() => e.trend('queue', { q: 'zzz' }, MIN), 'not_found', 'labels');
+  await expectError(() => e.trend('queue', {}, MIN), 'invalid_argument', 'labels', 'missing label "q"');
+  await expectError(() => e.trend('queue', { q: 'a' }, 0), 'invalid_argument', 'window_ms');
+  await expectError(() => e.trend('queue', { q: 'a' }, Number.NaN), 'invalid_argument', 'window_ms');
+});
+
+test('the snapshot ring keeps at most maxSnapshots, dropping the oldest', async () => {
+  const { clock, e } = setup({ maxSnapshots: 3 });
+  for (let v = 1; v <= 5; v++) {
+    e.record({ name: 'queue', value: v, labels: { q: 'a' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  assert.is(e.stats().snapshots, 3);
+  const t = await e.trend('queue', { q: 'a' }, 24 * 60 * MIN);
+  assert.equal(t.points.map((p) => p.value), [3, 4, 5, 5]);
+});
+
+test('the snapshot ring keeps at most maxSnapshotValues values', async () => {
+  const { e } = setup({ maxSnapshotValues: 10 });
+  for (let i = 0; i < 4; i++) e.record({ name: 'queue', value: i, labels: { q: String(i) } });
+  for (let i = 0; i < 5; i++) await e.snapshot();
+  // 4 values per snapshot: only two snapshots fit in 10 values.
+  assert.equal([e.stats().snapshots, e.stats().snapshotValues], [2, 8]);
+});
+
+test('KPI metrics are snapshotted and trended like custom ones', async () => {
+  const { clock, e } = setup();
+  const bytes = e.kpi.gauge({ name: 'rs3gw_storage_bytes', help: 'Stored bytes' });
+  bytes.set(1000);
+  await e.snapshot();
+  clock.advance(MIN);
+  bytes.set(1500);
+  const t = await e.trend('rs3gw_storage_bytes', {}, 10 * MIN);
+  assert.equal([t.start, t.end, t.percentChange], [1000, 1500, 50]);
+});
+
+test('start/stop drive periodic snapshots', async () => {
+  const { e } = setup();
+  await expectError(() => e.start(10), 'invalid_argument', 'interval_ms');
+  await expectError(() => e.start(1500.5), 'invalid_argument', 'interval_ms');
+  e.start(1000);
+  assert.ok(e.running);
+  await new Promise((resolve) => setTimeout(resolve, 1150));
+  e.stop();
+  assert.not.ok(e.running);
+  assert.is(e.stats().snapshots, 1);
+  assert.is(e.stats().lastSnapshotError, undefined);
+  e.stop();
+});
+
+test.run();

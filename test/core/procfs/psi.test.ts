@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parsePsi } from '../../../src/core/procfs/psi.js';
+import { ProcReader } from '../../../src/core/procfs/reader.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url));
+
+test("a v2 cgroup's own pressure files are preferred to the host's", () => {
+  const pressure = new ProcReader({ root: fixture('cgroup-v2-limited') }).pressure();
+  assert.is(pressure.source, 'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service');
+  assert.equal(pressure.absent, []);
+  assert.equal(pressure.cpu?.some, { avg10: 12.5, avg60: 8, avg300: 3, totalUs: 912345 });
+  assert.is(pressure.memory?.full?.avg10, 1.5);
+  assert.is(pressure.io?.some.avg10, 20);
+});
+
+test('host /proc/pressure; a cpu file without a "full" line (before 5.13) is fine', () => {
+  const pressure = new ProcReader({ root: fixture('cgroup-v1-limited') }).pressure();
+  assert.is(pressure.source, '/proc/pressure');
+  assert.is(pressure.cpu?.some.avg10, 30);
+  assert.is(pressure.cpu?.full, undefined);
+  assert.is(pressure.memory?.full?.avg10, 2);
+});
+
+test('no PSI at all is reported as absent, not as an error', () => {
+  const pressure = new ProcReader({ root: fixture('cgroup-v2-unlimited') }).pressure();
+  assert.equal(pressure.absent, ['cpu', 'memory', 'io']);
+  assert.is(pressure.cpu, undefined);
+});
+
+test('malformed lines are not taken as readings', () => {
+  assert.is(parsePsi('some avg10=abc\n'), undefined);
+  assert.is(parsePsi(''), undefined);
+});
+
+test.run();

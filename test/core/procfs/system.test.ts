@@ -1,0 +1,65 @@
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { countCpuList } from '../../../src/core/procfs/cpu-list.js';
+import { busyFraction } from '../../../src/core/procfs/cpu-times.js';
+import { parseMeminfo } from '../../../src/core/procfs/meminfo.js';
+import { ProcReader } from '../../../src/core/procfs/reader.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url));
+const v2 = new ProcReader({ root: fixture('cgroup-v2-limited') });
+const v1 = new ProcReader({ root: fixture('cgroup-v1-limited') });
+const bare = new ProcReader({ root: fixture('cgroup-v2-unlimited') });
+
+test('clock ticks and page size come from auxv', () => {
+  assert.equal(v2.systemConstants(), {
+    clockTicksPerSecond: 250,
+    clockTicksSource: '/proc/self/auxv AT_CLKTCK',
+    pageSizeBytes: 4096,
+    pageSizeSource: '/proc/self/auxv AT_PAGESZ',
+  });
+  assert.is(v1.systemConstants().pageSizeBytes, 65536);
+});
+
+test('without auxv the defaults are used and say so', () => {
+  const constants = bare.systemConstants();
+  assert.is(constants.clockTicksPerSecond, 100);
+  assert.is(constants.pageSizeBytes, 4096);
+  assert.match(constants.clockTicksSource, /^default 100 \(\/proc\/self\/auxv unreadable\)$/);
+});
+
+test('the real auxv gives the real page size', () => {
+  const constants = new ProcReader().systemConstants();
+  assert.is(constants.clockTicksSource, '/proc/self/auxv AT_CLKTCK');
+  assert.ok([4096, 16384, 65536].includes(constants.pageSizeBytes));
+});
+
+test('meminfo: bytes, with MemAvailable', () => {
+  const meminfo = v2.meminfo();
+  assert.is(meminfo.totalBytes, 16 * 1024 ** 3);
+  assert.is(meminfo.availableBytes, 12 * 1024 ** 3);
+  assert.is(meminfo.fields.get('HugePages_Total'), 0);
+});
+
+test('meminfo: old kernels without MemAvailable use free + buffers + cached', () => {
+  const meminfo = parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 20 kB\nCached: 300 kB\n');
+  assert.is(meminfo.availableBytes, 420 * 1024);
+});
+
+test('/proc/stat aggregate line and busy fraction between readings', () => {
+  const times = v2.cpuTimes();
+  assert.is(times.user, 400000);
+  assert.is(times.idleTicks, 7500000 + 20000);
+  const later = { ...times, user: times.user + 300, idle: times.idle + 100, totalTicks: times.totalTicks + 400, idleTicks: times.idleTicks + 100 };
+  assert.is(busyFraction(times, later), 0.75);
+  assert.is(busyFraction(times, times), undefined);
+});
+
+test('uptime and online CPUs', () => {
+  assert.equal(v2.uptime(), { uptimeSeconds: 1000, idleSeconds: 7600 });
+  assert.equal(v2.onlineCpus(), { count: 8, source: '/sys/devices/system/cpu/online' });
+  assert.is(countCpuList('0-3,8,10-11\n'), 7);
+  assert.is(countCpuList('garbage'), undefined);
+});
+
+test.run();

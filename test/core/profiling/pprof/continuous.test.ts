@@ -1,0 +1,233 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ObservabilityError } from '../../../../src/core/errors.js';
+import {
+  captureCpuProfile,
+  ContinuousProfiler,
+  type CpuCaptureFunction,
+  DEFAULT_CONTINUOUS_PROFILING,
+  decodeProfile,
+  encodeProfile,
+  validateProfile,
+} from '../../../../src/core/profiling/pprof/index.js';
+import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+import { foldedStacks } from './profile-reader.js';
+import { syntheticCpuProfile } from './sample-profiles.js';
+
+const ms = 1_000_000;
+
+/** Stands in for V8: a profile of `main;work` stamped with the fake time, taking the capture duration on the fake clock. */
+function fakeCapture(clock: FakeClock, calls: { count: number } = { count: 0 }): CpuCaptureFunction {
+  return async ({ durationMs, signal }) => {
+    calls.count++;
+    signal.throwIfAborted();
+    const startMs = clock.nowMs();
+    clock.advance(durationMs);
+    return encodeProfile(syntheticCpuProfile([{ stack: ['main', 'work'], values: [1, 10 * ms] }], startMs, durationMs));
+  };
+}
+
+function errorOf(fn: () => unknown): ObservabilityError {
+  try {
+    fn();
+  } catch (err) {
+    return err as ObservabilityError;
+  }
+  throw new Error('expected an error');
+}
+
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+test('defaults: a 10 s capture every 60 s, 100 profiles / 64 MiB retained', () => {
+  const profiler = new ContinuousProfiler({ clock: new FakeClock() });
+  assert.equal(profiler.config, { ...DEFAULT_CONTINUOUS_PROFILING });
+  assert.equal(DEFAULT_CONTINUOUS_PROFILING, {
+    intervalMs: 60_000,
+    captureDurationMs: 10_000,
+    samplingIntervalUs: 10_000,
+    maxProfiles: 100,
+    maxBytes: 64 * 1024 * 1024,
+  });
+});
+
+test('a capture is stored with id, type, start, duration, size and its gzipped pprof', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.nowMs();
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
+  const info = await profiler.captureNow();
+  assert.equal({ ...info, id: typeof info.id }, { id: 'string', type: 'cpu', startMs: t0, durationMs: 10_000, sizeBytes: info.sizeBytes });
+  const stored = profiler.get(info.id);
+  assert.is(stored.data.byteLength, info.sizeBytes);
+  assert.equal(validateProfile(decodeProfile(stored.data)), []);
+  assert.equal(profiler.list(), [info]);
+});
+
+test('the count cap holds: the oldest profiles are evicted', async () => {
+  const clock = new FakeClock();
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock), config: { maxProfiles: 3 } });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    ids.push((await profiler.captureNow()).id);
+    clock.advance(50_000);
+  }
+  assert.equal(
+    profiler.list().map((p) => p.id),
+    ids.slice(2).reverse(),
+  );
+  assert.is(profiler.stats().storedProfiles, 3);
+  assert.is(profiler.stats().evictedProfiles, 2);
+  const err = errorOf(() => profiler.get(ids[0]));
+  assert.is(err.kind, 'not_found');
+  assert.is(err.field, 'id');
+});
+
+test('the byte cap holds: the oldest profiles are evicted until the total fits', async () => {
+  const clock = new FakeClock();
+  const size = (await fakeCapture(new FakeClock())({ durationMs: 10_000, samplingIntervalUs: 10_000, signal: new AbortController().signal })).byteLength;
+  const maxBytes = Math.floor(size * 2.5);
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock), config: { maxBytes } });
+  for (let i = 0; i < 6; i++) {
+    await profiler.captureNow();
+    clock.advance(50_000);
+    assert.ok(profiler.stats().storedBytes <= maxBytes);
+  }
+  assert.is(profiler.stats().storedProfiles, 2);
+  assert.is(profiler.stats().storedBytes, 2 * size);
+  assert.is(profiler.stats().evictedProfiles, 4);
+});
+
+test('listing filters by start time, newest first, up to the limit', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.nowMs();
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
+  for (let i = 0; i < 3; i++) {
+    await profiler.captureNow();
+    clock.set(t0 + (i + 1) * 60_000);
+  }
+  assert.equal(
+    profiler.list({ startMs: t0 + 60_000 }).map((p) => p.startMs),
+    [t0 + 120_000, t0 + 60_000],
+  );
+  assert.equal(
+    profiler.list({ startMs: t0, endMs: t0 + 60_000 }).map((p) => p.startMs),
+    [t0],
+  );
+  assert.equal(
+    profiler.list({ limit: 1 }).map((p) => p.startMs),
+    [t0 + 120_000],
+  );
+  assert.is(errorOf(() => profiler.list({ limit: 0 })).field, 'limit');
+  assert.is(errorOf(() => profiler.list({ startMs: t0 + 1, endMs: t0 })).field, 'end_ms');
+  assert.is(errorOf(() => profiler.list({ startMs: Number.NaN })).field, 'start_ms');
+});
+
+test('a time range merges into one valid profile summing the stacks', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.nowMs();
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
+  for (let i = 0; i < 4; i++) {
+    await profiler.captureNow();
+    clock.set(t0 + (i + 1) * 60_000);
+  }
+  const merged = profiler.merge({ startMs: t0 + 60_000, endMs: t0 + 240_000 });
+  assert.is(merged.profileIds.length, 3);
+  assert.is(merged.startMs, t0 + 60_000);
+  assert.is(merged.endMs, t0 + 180_000 + 10_000);
+  const profile = decodeProfile(merged.data);
+  assert.equal(validateProfile(profile), []);
+  assert.equal(foldedStacks(profile).get('main;work'), [3, 30 * ms]);
+  assert.is(int64Big(profile.timeNanos), BigInt(t0 + 60_000) * 1_000_000n);
+  assert.is(Number(profile.durationNanos), 130_000 * ms);
+});
+
+test('merging an empty range fails with a clear message', async () => {
+  const clock = new FakeClock();
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
+  await profiler.captureNow();
+  const err = errorOf(() => profiler.merge({ startMs: clock.nowMs() + 1 }));
+  assert.is(err.kind, 'failed_precondition');
+  assert.match(err.message, /^no stored profiles started in \[2026-01-01T00:00:10\.001Z, end of time\); continuous profiling is not running$/);
+});
+
+test('concurrent capture requests share the capture in flight', async () => {
+  const clock = new FakeClock();
+  const calls = { count: 0 };
+  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock, calls) });
+  const [a, b] = await Promise.all([profiler.captureNow(), profiler.captureNow()]);
+  assert.is(a.id, b.id);
+  assert.is(calls.count, 1);
+  assert.is(profiler.stats().storedProfiles, 1);
+});
+
+test('a failed capture is counted and reported, and stores nothing', async () => {
+  const profiler = new ContinuousProfiler({
+    clock: new FakeClock(),
+    capture: async () => {
+      throw new Error('inspector unavailable');
+    },
+  });
+  const err = await profiler.captureNow().catch((e: Error) => e);
+  assert.match((err as Error).message, /inspector unavailable/);
+  assert.equal(profiler.stats(), {
+    running: false,
+    storedProfiles: 0,
+    storedBytes: 0,
+    evictedProfiles: 0,
+    completedCaptures: 0,
+    failedCaptures: 1,
+    lastError: 'inspector unavailable',
+  });
+});
+
+test('bad config is refused naming the field', () => {
+  assert.is(errorOf(() => new ContinuousProfiler({ config: { intervalMs: 10_000, captureDurationMs: 10_000 } })).field, 'capture_duration_ms');
+  assert.is(errorOf(() => new ContinuousProfiler({ config: { maxProfiles: 0 } })).field, 'max_profiles');
+  assert.is(errorOf(() => new ContinuousProfiler({ config: { maxBytes: -1 } })).field, 'max_bytes');
+  assert.is(errorOf(() => new ContinuousProfiler({ config: { samplingIntervalUs: 1 } })).field, 'sampling_interval_us');
+});
+
+test('running on the real profiler: captures every interval, and stop leaves no timer behind', async () => {
+  const timersBefore = activeTimers();
+  const profiler = new ContinuousProfiler({ config: { intervalMs: 250, captureDurationMs: 50 } });
+  profiler.start();
+  assert.ok(profiler.running);
+  await delay(650);
+  await profiler.stop();
+  assert.not.ok(profiler.running);
+  assert.is(activeTimers(), timersBefore);
+  const listed = profiler.list();
+  assert.ok(listed.length >= 2 && listed.length <= 3, `${listed.length} profiles in 650 ms at 250 ms intervals`);
+  for (const info of listed) assert.equal(validateProfile(decodeProfile(profiler.get(info.id).data)), []);
+  assert.ok(listed[0].startMs - listed[1].startMs >= 240, 'captures start an interval apart');
+  assert.equal(validateProfile(decodeProfile(profiler.merge().data)), []);
+  const storedAfterStop = profiler.stats().storedProfiles;
+  await delay(300);
+  assert.is(profiler.stats().storedProfiles, storedAfterStop, 'nothing runs after stop');
+});
+
+test('stop abandons a capture in flight and releases the V8 profiler at once', async () => {
+  const profiler = new ContinuousProfiler({ config: { intervalMs: 60_000, captureDurationMs: 20_000 } });
+  profiler.start();
+  await delay(200);
+  const stopping = Date.now();
+  await profiler.stop();
+  assert.ok(Date.now() - stopping < 2_000, 'stop did not wait for the 20 s capture');
+  assert.equal(profiler.stats(), {
+    running: false,
+    storedProfiles: 0,
+    storedBytes: 0,
+    evictedProfiles: 0,
+    completedCaptures: 0,
+    failedCaptures: 0,
+  });
+  const started = Date.now();
+  const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));
+  assert.ok(Date.now() - started < 2_000, 'the next capture did not queue behind the abandoned one');
+  assert.equal(validateProfile(next), []);
+});
+
+test.run();

@@ -1,0 +1,36 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A writable copy of a /proc fixture tree, so a test can change what the "kernel" reports between samples. */
+export class FixtureRoot {
+  readonly path: string;
+
+  constructor(name: string) {
+    this.path = mkdtempSync(join(tmpdir(), 'procfs-'));
+    cpSync(fileURLToPath(new URL(`../../../fixtures/procfs/${name}`, import.meta.url)), this.path, { recursive: true });
+  }
+
+  write(file: string, text: string): void {
+    writeFileSync(join(this.path, file), text);
+  }
+
+  /** Rewrites numbered fields (as in proc(5): 14 = utime, 22 = starttime) of /proc/<pid>/stat. */
+  setStat(pid: number, fields: Record<number, number>): void {
+    const file = join(this.path, `proc/${pid}/stat`);
+    const text = readFileSync(file, 'utf8');
+    const close = text.lastIndexOf(')');
+    const rest = text.slice(close + 1).trim().split(/\s+/);
+    for (const [index, value] of Object.entries(fields)) rest[Number(index) - 3] = String(value);
+    writeFileSync(file, `${text.slice(0, close + 1)} ${rest.join(' ')}\n`);
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+export const UTIME = 14;
+export const STIME = 15;
+export const STARTTIME = 22;

@@ -1,0 +1,93 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../../src/core/errors.js';
+import { IoOperationRecorder, MAX_IO_BATCH, type IoOperation } from '../../../../src/core/profiling/process/io-operations.js';
+import { LatencyHistogram, PERCENTILE_RELATIVE_ERROR } from '../../../../src/core/profiling/process/latency-histogram.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+
+function errorOf(fn: () => unknown): ObservabilityError {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, ObservabilityError);
+    return error as ObservabilityError;
+  }
+  throw new Error('expected an error');
+}
+
+test('counts, bytes and average latency per direction', () => {
+  const recorder = new IoOperationRecorder(new FakeClock(42));
+  recorder.record([
+    { direction: 'read', bytes: 1024, latencyUs: 100 },
+    { direction: 'read', bytes: 2048, latencyUs: 300 },
+    { direction: 'write', bytes: 4096, latencyUs: 1000 },
+  ]);
+  recorder.record({ direction: 'write', bytes: 0, latencyUs: 0 });
+  const stats = recorder.stats();
+  assert.is(stats.sinceMs, 42);
+  assert.equal([stats.read.operations, stats.read.bytes, stats.read.avgLatencyUs], [2, 3072, 200]);
+  assert.equal([stats.write.operations, stats.write.bytes, stats.write.avgLatencyUs, stats.write.maxLatencyUs], [2, 4096, 500, 1000]);
+});
+
+test('an empty recorder reports zero operations and no latency figures', () => {
+  const stats = new IoOperationRecorder(new FakeClock()).stats();
+  assert.equal(stats.read, { operations: 0, bytes: 0 });
+});
+
+test('percentiles are within the stated error bound', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  // A skewed spread: 1..100000 us, with a long tail.
+  const latencies = Array.from({ length: 20000 }, (_, i) => 1 + ((i * 7919) % 20000) ** 2 / 4000);
+  for (let i = 0; i < latencies.length; i += 1000) {
+    recorder.record(latencies.slice(i, i + 1000).map((latencyUs) => ({ direction: 'read' as const, bytes: 1, latencyUs })));
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const exact = (q: number) => sorted[Math.ceil(q * sorted.length) - 1];
+  const stats = recorder.stats();
+  assert.is(stats.percentileRelativeError, PERCENTILE_RELATIVE_ERROR);
+  assert.ok(PERCENTILE_RELATIVE_ERROR < 0.01);
+  for (const [q, estimate] of [[0.5, stats.read.p50LatencyUs], [0.95, stats.read.p95LatencyUs], [0.99, stats.read.p99LatencyUs]] as const) {
+    const error = Math.abs((estimate ?? 0) - exact(q)) / exact(q);
+    assert.ok(error <= PERCENTILE_RELATIVE_ERROR + 1e-12, `p${q * 100}: ${estimate} vs ${exact(q)} (${error})`);
+  }
+});
+
+test('the histogram never grows, whatever is recorded', () => {
+  const histogram = new LatencyHistogram();
+  const buckets = histogram.bucketCount;
+  for (let i = 0; i < 100_000; i++) histogram.record(Math.random() * 10 ** (i % 12));
+  histogram.record(Number.MAX_VALUE);
+  assert.is(histogram.bucketCount, buckets);
+  assert.ok(buckets < 1200);
+  assert.is(histogram.percentile(1), Number.MAX_VALUE);
+  assert.is(histogram.count, 100_001);
+});
+
+test('bad operations are rejected naming the element and field, and nothing is recorded', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  const ok: IoOperation = { direction: 'read', bytes: 1, latencyUs: 1 };
+  const cases: [unknown, string][] = [
+    [[ok, ok, { ...ok, latencyUs: -1 }], 'operations[2].latency_us'],
+    [[ok, { ...ok, latencyUs: Number.NaN }], 'operations[1].latency_us'],
+    [[{ ...ok, bytes: -5 }], 'operations[0].bytes'],
+    [[ok, { ...ok, bytes: 1.5 }], 'operations[1].bytes'],
+    [[{ ...ok, direction: 'delete' }], 'operations[0].direction'],
+    [{ ...ok, latencyUs: Number.POSITIVE_INFINITY }, 'latency_us'],
+  ];
+  for (const [input, field] of cases) {
+    const error = errorOf(() => recorder.record(input as IoOperation[]));
+    assert.is(error.kind, 'invalid_argument');
+    assert.is(error.field, field);
+  }
+  assert.is(recorder.stats().read.operations, 0);
+});
+
+test('a batch larger than the cap is refused whole', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  const batch = Array.from({ length: MAX_IO_BATCH + 1 }, () => ({ direction: 'write' as const, bytes: 1, latencyUs: 1 }));
+  assert.is(errorOf(() => recorder.record(batch)).field, 'operations');
+  recorder.record(batch.slice(0, MAX_IO_BATCH));
+  assert.is(recorder.stats().write.operations, MAX_IO_BATCH);
+});
+
+test.run();

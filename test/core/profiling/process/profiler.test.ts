@@ -1,0 +1,188 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../../src/core/errors.js';
+import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
+import { ProcReader } from '../../../../src/core/procfs/reader.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+import { FixtureRoot, STARTTIME, STIME, UTIME } from './fixture-root.js';
+
+function setup(name = 'cgroup-v2-limited') {
+  const root = new FixtureRoot(name);
+  const clock = new FakeClock();
+  const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242] });
+  return { root, clock, profiler };
+}
+
+function errorOf(fn: () => unknown): ObservabilityError {
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, ObservabilityError);
+    return error as ObservabilityError;
+  }
+  throw new Error('expected an error');
+}
+
+const close = (actual: number, expected: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
+
+test('first sample is the average since the process started, not inflated', () => {
+  const { root, profiler } = setup();
+  try {
+    // 15000 ticks at 250 Hz = 60 s of CPU; started 400 s after boot, uptime 1000 s: 600 s alive.
+    const { cpu } = profiler.sample(4242);
+    assert.is(cpu.basis, 'since_start');
+    close(cpu.percentOfCore, 10, 'percent of core');
+    close(cpu.percentOfMachine, 5, 'percent of machine (2-core quota)');
+    assert.is(cpu.availableCores, 2);
+    assert.is(cpu.intervalMs, 600_000);
+    assert.is(cpu.totalTimeUs, 60_000_000);
+    assert.is(cpu.userTimeUs, 40_000_000);
+    assert.is(cpu.systemTimeUs, 20_000_000);
+    assert.is(cpu.clockTicksPerSecond, 250);
+  } finally {
+    root.remove();
+  }
+});
+
+test('later samples use the tick delta over the elapsed time', () => {
+  const { root, clock, profiler } = setup();
+  try {
+    profiler.sample(4242);
+    clock.advance(4000);
+    root.setStat(4242, { [UTIME]: 10300, [STIME]: 5200 }); // +500 ticks = 2 s of CPU in 4 s
+    const { cpu } = profiler.sample(4242);
+    assert.is(cpu.basis, 'interval');
+    assert.is(cpu.intervalMs, 4000);
+    close(cpu.percentOfCore, 50, 'percent of core');
+    close(cpu.percentOfMachine, 25, 'percent of machine');
+  } finally {
+    root.remove();
+  }
+});
+
+test('a sample too soon after the last one does not divide by a tiny interval', () => {
+  const { root, clock, profiler } = setup();
+  try {
+    profiler.sample(4242);
+    clock.advance(200);
+    root.setStat(4242, { [UTIME]: 10025 }); // 0.1 s of CPU in 0.2 s would read as 50%
+    root.write('proc/uptime', '1000.20 7601.00\n');
+    const soon = profiler.sample(4242).cpu;
+    assert.is(soon.basis, 'since_start');
+    close(soon.percentOfCore, (15025 / 250 / 600.2) * 100, 'since start');
+
+    // Once a baseline is old enough the interval figure is used, and a quick call after that still
+    // measures against a window of at least a second.
+    clock.advance(1000);
+    root.setStat(4242, { [UTIME]: 10250 }); // 250 ticks = 1 s since the first sample, 1.2 s ago
+    const later = profiler.sample(4242).cpu;
+    assert.is(later.basis, 'interval');
+    assert.is(later.intervalMs, 1200);
+    clock.advance(10);
+    const quick = profiler.sample(4242).cpu;
+    assert.is(quick.basis, 'interval');
+    assert.is(quick.intervalMs, 1210);
+  } finally {
+    root.remove();
+  }
+});
+
+test('a reused pid (new start time) starts over from its own start', () => {
+  const { root, clock, profiler } = setup();
+  try {
+    profiler.sample(4242);
+    clock.advance(5000);
+    root.setStat(4242, { [UTIME]: 250, [STIME]: 0, [STARTTIME]: 225000 }); // started at 900 s, 1 s of CPU
+    const { cpu } = profiler.sample(4242);
+    assert.is(cpu.basis, 'since_start');
+    close(cpu.percentOfCore, 1, 'percent of core over 100 s alive');
+  } finally {
+    root.remove();
+  }
+});
+
+test('memory and I/O counters of the process', () => {
+  const { root, profiler } = setup();
+  try {
+    const sample = profiler.sample(4242);
+    assert.is(sample.comm, 'rs3gw) (io 2');
+    assert.equal(sample.memory, {
+      rssBytes: 256 * 1024 ** 2,
+      virtualBytes: 1024 ** 3,
+      peakRssBytes: 384 * 1024 ** 2,
+      peakVirtualBytes: 1100000 * 1024,
+      threads: 9,
+    });
+    assert.is(sample.io.available, true);
+    if (sample.io.available) assert.is(sample.io.readBytes, 4096000);
+  } finally {
+    root.remove();
+  }
+});
+
+test('no auxv: 100 Hz default is used and reported; missing io is reported with a reason', () => {
+  const { root, profiler } = setup('cgroup-v2-unlimited');
+  try {
+    const sample = profiler.sample(4242);
+    assert.is(sample.cpu.clockTicksPerSecond, 100);
+    assert.match(sample.cpu.clockTicksSource, /^default 100/);
+    // 3000 ticks = 30 s over 300 s alive; no quota, so the machine is the 4 online CPUs.
+    close(sample.cpu.percentOfCore, 10, 'percent of core');
+    close(sample.cpu.percentOfMachine, 2.5, 'percent of machine');
+    assert.is(sample.cpu.availableCoresSource, '/sys/devices/system/cpu/online');
+    assert.equal(sample.io, { available: false, reason: 'this kernel has no per-process I/O accounting (/proc/<pid>/io)' });
+  } finally {
+    root.remove();
+  }
+});
+
+test('a pid outside the allowlist is permissionDenied naming RS3GW_PROFILING_PIDS', () => {
+  const { root, profiler } = setup();
+  try {
+    const error = errorOf(() => profiler.sample(1));
+    assert.is(error.kind, 'permission_denied');
+    assert.is(error.field, 'pid');
+    assert.match(error.message, /RS3GW_PROFILING_PIDS/);
+    assert.is(errorOf(() => profiler.snapshots(1)).kind, 'permission_denied');
+    assert.is(errorOf(() => profiler.sample(-3)).kind, 'invalid_argument');
+  } finally {
+    root.remove();
+  }
+});
+
+test('an allowlisted pid that has exited is notFound', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 999] });
+    const error = errorOf(() => profiler.sample(999));
+    assert.is(error.kind, 'not_found');
+    assert.is(error.message, 'pid: process 999 does not exist');
+  } finally {
+    root.remove();
+  }
+});
+
+test('by default the service profiles itself, from the real /proc', () => {
+  const profiler = new ProcessProfiler();
+  assert.equal(profiler.watchedPids(), [process.pid]);
+  const sample = profiler.sample(process.pid);
+  assert.is(sample.cpu.basis, 'since_start');
+  assert.ok(sample.cpu.percentOfCore >= 0 && Number.isFinite(sample.cpu.percentOfCore));
+  assert.ok(sample.memory.rssBytes > 0 && sample.memory.peakRssBytes >= sample.memory.rssBytes);
+});
+
+test('configuration is validated and the watched-pid list is capped', () => {
+  const kinds = [
+    () => new ProcessProfiler({ pids: [] }),
+    () => new ProcessProfiler({ pids: Array.from({ length: 65 }, (_, i) => i + 1) }),
+    () => new ProcessProfiler({ pids: [1, 0] }),
+    () => new ProcessProfiler({ intervalSeconds: 0 }),
+    () => new ProcessProfiler({ maxSnapshots: 2.5 }),
+  ].map((make) => errorOf(make));
+  assert.equal(kinds.map((e) => e.field), ['pids', 'pids', 'pids[1]', 'intervalSeconds', 'maxSnapshots']);
+  assert.ok(kinds.every((e) => e.kind === 'invalid_argument'));
+  assert.is(new ProcessProfiler({ pids: Array.from({ length: 64 }, (_, i) => i + 1) }).watchedPids().length, 64);
+});
+
+test.run();

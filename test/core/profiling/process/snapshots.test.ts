@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
+import { ProcReader } from '../../../../src/core/procfs/reader.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+import { FixtureRoot, UTIME } from './fixture-root.js';
+
+test('retention: only the newest maxSnapshots are kept, newest first', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const clock = new FakeClock(1_000_000);
+    const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242], maxSnapshots: 5 });
+    for (let i = 0; i < 12; i++) {
+      root.setStat(4242, { [UTIME]: 10000 + i * 250 });
+      assert.equal(profiler.collect(), { taken: 1, failed: [] });
+      clock.advance(60_000);
+    }
+    const kept = profiler.snapshots(4242);
+    assert.is(kept.length, 5);
+    assert.equal(kept.map((s) => s.atMs), [7, 8, 9, 10, 11].reverse().map((i) => 1_000_000 + i * 60_000));
+    // 250 ticks (1 s) per 60 s interval after the first.
+    assert.ok(kept.every((s) => s.cpu.basis === 'interval' && Math.abs(s.cpu.percentOfCore - 100 / 60) < 1e-9));
+  } finally {
+    root.remove();
+  }
+});
+
+test('sinceMs and limit select from the retained snapshots', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const clock = new FakeClock(0);
+    const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242] });
+    for (let i = 0; i < 6; i++) {
+      profiler.collect();
+      clock.advance(1000);
+    }
+    assert.equal(profiler.snapshots(4242, { sinceMs: 3000 }).map((s) => s.atMs), [5000, 4000, 3000]);
+    assert.equal(profiler.snapshots(4242, { limit: 2 }).map((s) => s.atMs), [5000, 4000]);
+    assert.throws(() => profiler.snapshots(4242, { limit: 0 }), /limit: must be an integer/);
+    assert.throws(() => profiler.snapshots(4242, { sinceMs: Number.NaN }), /since_ms/);
+  } finally {
+    root.remove();
+  }
+});
+
+test('snapshots carry the recorded I/O operations at the time they were taken', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242] });
+    profiler.recordIo({ direction: 'read', bytes: 100, latencyUs: 50 });
+    profiler.collect();
+    profiler.recordIo({ direction: 'write', bytes: 10, latencyUs: 5 });
+    const [snapshot] = profiler.snapshots(4242);
+    assert.is(snapshot.operations.read.operations, 1);
+    assert.is(snapshot.operations.write.operations, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('a watched pid that exits is listed as failed and the others are still taken', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 999] });
+    assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 999, reason: 'pid: process 999 does not exist' }] });
+    assert.is(profiler.snapshots(999).length, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('start() snapshots at once and then every interval; stop() ends it', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  const profiler = new ProcessProfiler({ reader: new ProcReader({ root: root.path }), pids: [4242], intervalSeconds: 0.02 });
+  try {
+    profiler.start();
+    profiler.start(); // a second start must not add a second timer
+    assert.is(profiler.snapshots(4242).length, 1);
+    await sleep(110);
+    profiler.stop();
+    const taken = profiler.snapshots(4242).length;
+    assert.ok(taken >= 3 && taken <= 7, `expected about 6 snapshots from one timer, got ${taken}`);
+    assert.is(profiler.running, false);
+    await sleep(60);
+    assert.is(profiler.snapshots(4242).length, taken);
+  } finally {
+    profiler.stop();
+    root.remove();
+  }
+});
+
+test.run();

@@ -1,0 +1,259 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../../src/core/errors.js';
+import { ProcReader } from '../../../../src/core/procfs/reader.js';
+import { PressureMonitor, type PressureMonitorOptions } from '../../../../src/core/resource/signals/monitor.js';
+import type { HeapStats } from '../../../../src/core/resource/signals/providers.js';
+import type { EventLoopReading } from '../../../../src/core/resource/signals/types.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+import { FixtureRoot } from './fixture-root.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const LEAF = 'sys/fs/cgroup/system.slice/rs3gw.service';
+
+/**
+ * The heap and event-loop figures are runtime readings the monitor takes through injected providers;
+ * these hold fixed values the test sets, as the fixture trees do for /proc.
+ */
+function setup(name = 'cgroup-v2-limited', options: PressureMonitorOptions = {}) {
+  const root = new FixtureRoot(name);
+  const clock = new FakeClock();
+  const heap: HeapStats = { usedBytes: 100 * MiB, limitBytes: 4 * GiB, source: 'test heap' };
+  const loop: EventLoopReading = { delayP99Ms: 1, utilization: 0.2 };
+  const monitor = new PressureMonitor({
+    clock,
+    reader: new ProcReader({ root: root.path }),
+    heap: () => heap,
+    eventLoop: { sample: () => ({ ...loop }) },
+    ...options,
+  });
+  /** Sets the cgroup working set (memory.current minus the fixture's 256 MiB inactive_file). */
+  const setWorkingSet = (bytes: number) => root.write(`${LEAF}/memory.current`, `${Math.round(bytes) + 256 * MiB}\n`);
+  let usageUs = 5_000_000;
+  /** Adds CPU time to the cgroup and moves the clock one second. */
+  const burnCpu = (cpuUs: number) => {
+    usageUs += cpuUs;
+    root.write(`${LEAF}/cpu.stat`, `usage_usec ${usageUs}\n`);
+    clock.advance(1000);
+  };
+  return { root, clock, heap, loop, monitor, setWorkingSet, burnCpu };
+}
+
+test('container figures: memory against memory.high, CPU quota, cgroup PSI; first CPU reading has no interval', () => {
+  const { root, monitor } = setup();
+  try {
+    const snap = monitor.snapshot();
+    assert.is(snap.memory.usedBytes, 1 * GiB);
+    assert.is(snap.memory.limitBytes, 1.5 * GiB);
+    assert.ok(Math.abs(snap.memory.utilization - 2 / 3) < 1e-12);
+    assert.is(
+      snap.memory.source,
+      'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/memory.current over cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/memory.high',
+    );
+    assert.is(snap.cpu.availableCores, 2);
+    assert.is(snap.cpu.utilization, 0);
+    assert.match(snap.cpu.source, /first sample: no interval yet/);
+    assert.equal(snap.psi, {
+      cpuSomeAvg10: 12.5,
+      memorySomeAvg10: 3,
+      memoryFullAvg10: 1.5,
+      ioSomeAvg10: 20,
+      ioFullAvg10: 10,
+      source: 'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service',
+    });
+    assert.is(snap.heap.source, 'test heap');
+    assert.is(snap.memoryPressure, false);
+    assert.is(snap.overload, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('CPU utilisation is the cgroup usage delta over elapsed time x quota cores', () => {
+  const { root, monitor, burnCpu } = setup();
+  try {
+    burnCpu(1_200_000); // 1.2 s of CPU in 1 s on a 2-core quota
+    const snap = monitor.sample();
+    assert.ok(Math.abs(snap.cpu.utilization - 0.6) < 1e-12);
+    assert.is(
+      snap.cpu.source,
+      'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/cpu.stat usage_usec over cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
+    );
+  } finally {
+    root.remove();
+  }
+});
+
+test('memory pressure: on at the threshold, held until below threshold minus margin', () => {
+  const { root, monitor, setWorkingSet } = setup();
+  try {
+    const limit = 1.5 * GiB;
+    const steps: [number, boolean][] = [
+      [0.84, false],
+      [0.86, true],
+      [0.82, true], // between 0.80 and 0.85: stays on
+      [0.81, true],
+      [0.79, false],
+      [0.84, false], // below 0.85 again: stays off
+    ];
+    for (const [fraction, expected] of steps) {
+      setWorkingSet(fraction * limit);
+      assert.is(monitor.sample().memoryPressure, expected, `at ${fraction}`);
+    }
+    setWorkingSet(0.9 * limit);
+    monitor.sample();
+    assert.equal(monitor.detail().memoryPressureCauses, ['memory']);
+  } finally {
+    root.remove();
+  }
+});
+
+test('memory pressure also from PSI memory full and from a heap near its limit', () => {
+  const { root, monitor, heap } = setup();
+  try {
+    root.write(`${LEAF}/memory.pressure`, 'some avg10=30.00 avg60=10.00 avg300=5.00 total=1\nfull avg10=15.00 avg60=5.00 avg300=2.00 total=1\n');
+    assert.is(monitor.sample().memoryPressure, true);
+    assert.equal(monitor.detail().memoryPressureCauses, ['psi_memory_full']);
+    root.write(`${LEAF}/memory.pressure`, 'some avg10=1.00 avg60=1.00 avg300=1.00 total=1\nfull avg10=1.00 avg60=1.00 avg300=1.00 total=1\n');
+    assert.is(monitor.sample().memoryPressure, false);
+
+    heap.usedBytes = 0.92 * heap.limitBytes;
+    const snap = monitor.sample();
+    assert.is(snap.memoryPressure, true);
+    assert.ok(Math.abs(snap.heap.utilization - 0.92) < 1e-12);
+    assert.equal(monitor.detail().memoryPressureCauses, ['heap']);
+  } finally {
+    root.remove();
+  }
+});
+
+test('overload: enters at the load-shedding threshold, scales to 1, leaves below threshold minus margin', () => {
+  const { root, monitor, burnCpu } = setup();
+  try {
+    burnCpu(1_800_000); // 0.90
+    assert.is(monitor.sample().overload, 0);
+    burnCpu(1_960_000); // 0.98: (0.98 - 0.95) / (1 - 0.95)
+    let snap = monitor.sample();
+    assert.ok(Math.abs(snap.overload - 0.6) < 1e-9, `overload ${snap.overload}`);
+    assert.equal(monitor.detail().overloadCauses, ['cpu']);
+    burnCpu(2_200_000); // 1.1: capped at 1
+    assert.is(monitor.sample().overload, 1);
+    burnCpu(1_860_000); // 0.93: below the threshold but not below 0.90, so still on, at the floor
+    snap = monitor.sample();
+    assert.is(snap.overload, 0.01);
+    burnCpu(1_780_000); // 0.89: off
+    assert.is(monitor.sample().overload, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('overload from event-loop delay and from PSI io some', () => {
+  const { root, monitor, loop } = setup();
+  try {
+    loop.delayP99Ms = 300; // (300 - 200) / (1000 - 200)
+    let snap = monitor.sample();
+    assert.ok(Math.abs(snap.overload - 0.125) < 1e-12);
+    assert.is(snap.eventLoop.delayP99Ms, 300);
+    loop.delayP99Ms = 150; // above half the threshold: held
+    assert.is(monitor.sample().overload, 0.01);
+    loop.delayP99Ms = 50;
+    assert.is(monitor.sample().overload, 0);
+
+    root.write(`${LEAF}/io.pressure`, 'some avg10=70.00 avg60=50.00 avg300=20.00 total=1\nfull avg10=40.00 avg60=30.00 avg300=10.00 total=1\n');
+    snap = monitor.sample();
+    assert.ok(Math.abs(snap.overload - 0.5) < 1e-12); // (70 - 40) / (100 - 40)
+    assert.equal(monitor.detail().overloadCauses, ['psi_io_some']);
+  } finally {
+    root.remove();
+  }
+});
+
+test('no cgroup limit and no PSI: host /proc/meminfo and /proc/stat, psi absent', () => {
+  const { root, monitor, clock } = setup('cgroup-v2-unlimited');
+  try {
+    let snap = monitor.snapshot();
+    assert.is(snap.psi, undefined);
+    assert.is(snap.memory.utilization, 0.75);
+    assert.is(snap.memory.source, '/proc/meminfo over /proc/meminfo MemTotal');
+    assert.is(snap.cpu.availableCores, 4);
+    // 300 busy + 100 idle ticks since the last reading.
+    root.write('proc/stat', 'cpu  300300 0 100000 600100 0 0 10 0 0 0\n');
+    clock.advance(1000);
+    snap = monitor.sample();
+    assert.is(snap.cpu.utilization, 0.75);
+    assert.is(snap.cpu.source, '/proc/stat');
+  } finally {
+    root.remove();
+  }
+});
+
+test('cgroup v1: memory against the v1 limit, CPU from cpuacct over 1.5 cores', () => {
+  const { root, monitor, clock } = setup('cgroup-v1-limited');
+  try {
+    const first = monitor.snapshot();
+    assert.ok(Math.abs(first.memory.utilization - 500 / 768) < 1e-12);
+    assert.is(first.cpu.availableCores, 1.5);
+    root.write('sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpuacct.usage', `${12_000_000_000 + 750_000_000}\n`);
+    clock.advance(1000);
+    assert.is(monitor.sample().cpu.utilization, 0.5); // 0.75 s over 1 s x 1.5 cores
+    assert.is(first.psi?.source, '/proc/pressure');
+  } finally {
+    root.remove();
+  }
+});
+
+test('tick() samples only once the interval has passed; snapshot() never reads', () => {
+  const { root, monitor, clock, setWorkingSet } = setup();
+  try {
+    const first = monitor.snapshot();
+    setWorkingSet(0.9 * 1.5 * GiB);
+    clock.advance(400);
+    assert.is(monitor.tick(), first);
+    assert.is(monitor.snapshot(), first);
+    clock.advance(600);
+    const next = monitor.tick();
+    assert.is.not(next, first);
+    assert.is(next.memoryPressure, true);
+    assert.is(next.atMs, first.atMs + 1000);
+  } finally {
+    root.remove();
+  }
+});
+
+test('options are validated, naming the option', () => {
+  const bad: [PressureMonitorOptions, string][] = [
+    [{ memoryThreshold: 1.5 }, 'memoryThreshold'],
+    [{ memoryThreshold: 0.5, memoryMargin: 0.6 }, 'memoryMargin'],
+    [{ loadSheddingThreshold: Number.NaN }, 'loadSheddingThreshold'],
+    [{ psiSomeThreshold: 0 }, 'psiSomeThreshold'],
+    [{ intervalMs: -1 }, 'intervalMs'],
+  ];
+  for (const [options, field] of bad) {
+    try {
+      new PressureMonitor({ eventLoop: { sample: () => ({ delayP99Ms: 0, utilization: 0 }) }, ...options });
+      assert.unreachable(field);
+    } catch (error) {
+      assert.instance(error, ObservabilityError);
+      assert.is((error as ObservabilityError).field, field);
+    }
+  }
+});
+
+test('the real machine, real heap and event loop: a sane snapshot', async () => {
+  const monitor = new PressureMonitor();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const snap = monitor.sample();
+    assert.ok(snap.memory.utilization > 0 && snap.memory.utilization < 1);
+    assert.ok(snap.heap.usedBytes > 0 && snap.heap.usedBytes < snap.heap.limitBytes);
+    assert.is(snap.heap.source, 'v8.getHeapStatistics()');
+    assert.ok(snap.eventLoop.delayP99Ms >= 0 && snap.eventLoop.utilization >= 0 && snap.eventLoop.utilization <= 1);
+    assert.ok(snap.cpu.availableCores > 0);
+  } finally {
+    monitor.close();
+  }
+});
+
+test.run();
