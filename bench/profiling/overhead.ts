@@ -5,6 +5,8 @@
 // process drives it with keep-alive connections for fixed-length rounds, alternating profiling
 // off and on (ABBA order, to cancel drift), and prints requests/s off and on and their ratio.
 // Rounds should last a whole profiling interval (60 s) so that "on" holds the default duty cycle.
+// On a shared machine throughput swings between rounds; the server's CPU time per request (all its
+// threads, V8's sampler included) is printed too, as a steadier measure of the same cost.
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
@@ -14,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { ContinuousProfiler, type ContinuousProfilerStats } from '../../src/core/profiling/pprof/index.js';
 
 type ToChild = { cmd: 'profiling'; on: boolean };
-type FromChild = { port: number } | { profiling: boolean; stats: ContinuousProfilerStats };
+type ProfilingReply = { profiling: boolean; stats: ContinuousProfilerStats; cpuMicros: number };
+type FromChild = { port: number } | ProfilingReply;
 
 /** One request's work: what a metadata-heavy gateway call does besides I/O. */
 function handle(body: string): string {
@@ -41,14 +44,15 @@ function serve(): void {
   process.on('message', async (msg: ToChild) => {
     if (msg.on) profiler.start();
     else await profiler.stop();
-    process.send?.({ profiling: profiler.running, stats: profiler.stats() } satisfies FromChild);
+    const cpu = process.cpuUsage();
+    process.send?.({ profiling: profiler.running, stats: profiler.stats(), cpuMicros: cpu.user + cpu.system } satisfies FromChild);
   });
   process.on('disconnect', () => process.exit(0));
 }
 
-function ask(child: ChildProcess, msg: ToChild): Promise<Extract<FromChild, { profiling: boolean }>> {
+function ask(child: ChildProcess, msg: ToChild): Promise<ProfilingReply> {
   return new Promise((resolve) => {
-    child.once('message', (reply: FromChild) => resolve(reply as Extract<FromChild, { profiling: boolean }>));
+    child.once('message', (reply: FromChild) => resolve(reply as ProfilingReply));
     child.send(msg);
   });
 }
@@ -113,23 +117,26 @@ async function main(): Promise<void> {
   if (roundSeconds * 1000 < intervalMs) console.log('note: rounds shorter than the interval over-weight capture time in "on" rounds');
 
   await drive(port, connections, warmupSeconds);
-  const totals = { off: { requests: 0, seconds: 0 }, on: { requests: 0, seconds: 0 } };
+  const totals = { off: { requests: 0, seconds: 0, cpuMicros: 0 }, on: { requests: 0, seconds: 0, cpuMicros: 0 } };
   const duringCapture = { requests: 0, seconds: 0 };
   for (let r = 0; r < rounds; r++) {
     for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
-      await ask(child, { cmd: 'profiling', on });
+      const before = await ask(child, { cmd: 'profiling', on });
       const perSecond = await drive(port, connections, roundSeconds);
       const reply = await ask(child, { cmd: 'profiling', on: false });
       const mode = on ? 'on' : 'off';
+      const cpuMicros = reply.cpuMicros - before.cpuMicros;
       totals[mode].requests += sum(perSecond);
       totals[mode].seconds += roundSeconds;
+      totals[mode].cpuMicros += cpuMicros;
       if (on) {
         const captureSeconds = Math.min(roundSeconds, Math.ceil(captureDurationMs / 1000));
         duringCapture.requests += sum(perSecond.slice(0, captureSeconds));
         duringCapture.seconds += captureSeconds;
       }
       const captures = on ? `, profiles stored: ${reply.stats.storedProfiles}` : '';
-      console.log(`round ${r + 1} ${mode.padEnd(3)} ${(sum(perSecond) / roundSeconds).toFixed(1)} req/s${captures}`);
+      const cpuPerRequest = (cpuMicros / sum(perSecond)).toFixed(1);
+      console.log(`round ${r + 1} ${mode.padEnd(3)} ${(sum(perSecond) / roundSeconds).toFixed(1)} req/s, server CPU ${cpuPerRequest} µs/req${captures}`);
     }
   }
   child.disconnect();
@@ -140,6 +147,9 @@ async function main(): Promise<void> {
   console.log(`profiling off: ${off.toFixed(1)} req/s`);
   console.log(`profiling on:  ${on.toFixed(1)} req/s`);
   console.log(`ratio on/off:  ${ratio.toFixed(4)} (throughput loss ${((1 - ratio) * 100).toFixed(2)}%, target < 1%)`);
+  const cpuOff = totals.off.cpuMicros / totals.off.requests;
+  const cpuOn = totals.on.cpuMicros / totals.on.requests;
+  console.log(`server CPU per request: off ${cpuOff.toFixed(1)} µs, on ${cpuOn.toFixed(1)} µs (${(((cpuOn - cpuOff) / cpuOff) * 100).toFixed(2)}%)`);
   console.log(
     `while a capture runs: ${(duringCapture.requests / duringCapture.seconds).toFixed(1)} req/s ` +
       `(${((duringCapture.requests / duringCapture.seconds / off) * 100).toFixed(1)}% of off)`,

@@ -80,10 +80,14 @@ function lowerBound(arr: Float64Array, x: number): number {
   return lo;
 }
 
-/** Answers "p99 within threshold, and how many successes" for windows of one run. */
+/**
+ * Answers, for windows of one run: how many successes, and is the p99 of completions within the
+ * threshold (timed-out completions count as over it).
+ */
 class WindowProbe {
   private readonly withinPrefix: Uint32Array;
   private readonly rejectionPrefix: Float64Array;
+  private readonly timeoutPrefix: Float64Array;
   constructor(
     private readonly rec: RunRecord,
     threshold: number,
@@ -92,24 +96,32 @@ class WindowProbe {
     for (let i = 0; i < rec.successCount; i++) {
       this.withinPrefix[i + 1] = this.withinPrefix[i] + (rec.successLatencyMs[i] <= threshold ? 1 : 0);
     }
-    this.rejectionPrefix = new Float64Array(rec.rejections.length + 1);
-    for (let i = 0; i < rec.rejections.length; i++) {
-      this.rejectionPrefix[i + 1] = this.rejectionPrefix[i] + rec.rejections[i];
-    }
+    this.rejectionPrefix = prefixSums(rec.rejections);
+    this.timeoutPrefix = prefixSums(rec.timeouts);
   }
-  /** Successes completed in [a, b) and whether their p99 is within the threshold (vacuously true if none). */
+  /** Successes completed in [a, b), and whether the p99 of all completions then is within the threshold. */
   successes(a: number, b: number): { count: number; p99Within: boolean } {
     const i = lowerBound(this.rec.successAtMs, a);
     const j = lowerBound(this.rec.successAtMs, b);
     const count = j - i;
     const within = this.withinPrefix[j] - this.withinPrefix[i];
-    return { count, p99Within: count === 0 || within >= Math.ceil(0.99 * count) };
+    const completed = count + this.bucketSum(this.timeoutPrefix, a, b);
+    return { count, p99Within: completed === 0 || within >= Math.ceil(0.99 * completed) };
   }
   rejections(a: number, b: number): number {
-    const i = Math.floor(a / BUCKET_MS);
-    const j = Math.min(this.rejectionPrefix.length - 1, Math.ceil(b / BUCKET_MS));
-    return this.rejectionPrefix[j] - this.rejectionPrefix[i];
+    return this.bucketSum(this.rejectionPrefix, a, b);
   }
+  private bucketSum(prefix: Float64Array, a: number, b: number): number {
+    const i = Math.floor(a / BUCKET_MS);
+    const j = Math.min(prefix.length - 1, Math.ceil(b / BUCKET_MS));
+    return prefix[j] - prefix[i];
+  }
+}
+
+function prefixSums(counts: Uint32Array): Float64Array {
+  const prefix = new Float64Array(counts.length + 1);
+  for (let i = 0; i < counts.length; i++) prefix[i + 1] = prefix[i] + counts[i];
+  return prefix;
 }
 
 function sortedSlice(values: Float64Array): Float64Array {

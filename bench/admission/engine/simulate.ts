@@ -16,8 +16,9 @@ const PRIORITY_INDEX: Record<Priority, number> = { critical: 0, normal: 1, shedd
 /** Everything one run records; metrics are derived from it afterwards. */
 export interface RunRecord {
   endMs: number;
-  /** Rejections per 100 ms bucket. */
+  /** Rejections and timed-out completions per 100 ms bucket. */
   rejections: Uint32Array;
+  timeouts: Uint32Array;
   /** Successful completions as (completion time, latency) pairs, in completion order. */
   successAtMs: Float64Array;
   successLatencyMs: Float64Array;
@@ -107,6 +108,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
   const rec: RunRecord = {
     endMs,
     rejections: new Uint32Array(buckets),
+    timeouts: new Uint32Array(buckets),
     successAtMs: new Float64Array(0),
     successLatencyMs: new Float64Array(0),
     successCount: 0,
@@ -187,6 +189,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
         controller.release(job.permit!, { nowMs: now, dropped });
         if (dropped) {
           rec.timeoutsByPhase[phase]++;
+          rec.timeouts[bucket]++;
         } else {
           rec.priorityCounts[job.phase].successes[PRIORITY_INDEX[job.priority]]++;
           successAt.push(now);

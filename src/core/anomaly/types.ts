@@ -1,5 +1,7 @@
 /** Public shapes of the anomaly engine (issues 2 and 3). */
-import type { DetectorTuning } from './detector/types.js';
+import type { DetectorTuning, Direction } from './detector/types.js';
+
+export type { Direction };
 
 export const ANOMALY_TYPES = [
   'latency_spike',
@@ -46,8 +48,6 @@ export interface MetricConfigPatch {
   severityThresholds?: Partial<SeverityThresholds>;
   detector?: Partial<DetectorTuning>;
 }
-
-export type Direction = 'above' | 'below' | 'flat';
 
 export interface AnomalyEvent {
   /** Strictly increasing from 1, unique across metrics. */

@@ -6,9 +6,9 @@
  * - upload/download rate: bytes in/out within the window / windowSeconds. Peak: the highest such rate
  *   evaluated after each ingest, remembered per minute for 24 h.
  * - p50/p95/p99 latency: over the window, within 1% (see latency-histogram.ts); null without requests.
- * - errorRate: 5xx / requests within the window (failures of the gateway; S3 clients cause many expected
- *   4xx such as 404 on HEAD). clientErrorRate: 4xx / requests. Both 0 without requests.
- * - requestsPerSecond: requests within the window / windowSeconds.
+ * - errorRate: (4xx + 5xx) / requests within the window; clientErrorRate (4xx) and serverErrorRate (5xx)
+ *   apart, since S3 clients cause many expected 4xx (404 on HEAD). All 0 without requests.
+ * - requestsPerSec: requests within the window / windowSeconds.
  * - totals, by-operation and by-bucket counts: since start (buckets capped, overflow in `_other`).
  * - active users: tracked users seen in the last hour / day (tracked users capped, least recently seen dropped).
  */
@@ -73,24 +73,27 @@ export interface BusinessReport {
   dataTransfer: {
     uploadRateBytesPerSec: number;
     downloadRateBytesPerSec: number;
-    peakUploadRate: number;
-    peakDownloadRate: number;
-    totalBytesIn: number;
-    totalBytesOut: number;
-    windowSeconds: number;
+    peakUploadRateBytesPerSec: number;
+    peakDownloadRateBytesPerSec: number;
+    totalUploadedBytes: number;
+    totalDownloadedBytes: number;
+    rateWindowSeconds: number;
   };
   requestPatterns: {
+    /** Null when the window holds no request. */
     p50LatencyMs: number | null;
     p95LatencyMs: number | null;
     p99LatencyMs: number | null;
     errorRate: number;
     clientErrorRate: number;
-    requestsPerSecond: number;
+    serverErrorRate: number;
+    requestsPerSec: number;
     totalRequests: number;
+    /** 4xx and 5xx answers since start. */
     clientErrors: number;
     serverErrors: number;
-    byOperation: Record<Operation, number>;
-    byBucket: Record<string, number>;
+    requestsByOperation: Record<Operation, number>;
+    requestsByBucket: Record<string, number>;
     windowSeconds: number;
   };
   userActivity: {
@@ -99,9 +102,10 @@ export interface BusinessReport {
     trackedUsers: number;
     /** Users forgotten because the tracked set was full. */
     evictedUsers: number;
-    topByRequests: UserUsage[];
-    /** By bytes in + bytes out. */
-    topByBytes: UserUsage[];
+    /** Heaviest users by requests. */
+    topUsers: UserUsage[];
+    /** Heaviest users by bytes in + bytes out. */
+    topUsersByBytes: UserUsage[];
   };
   costEstimate: CostEstimate;
 }
@@ -119,8 +123,10 @@ export class BusinessMetrics {
   private readonly byOperation = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
   private readonly totals = { requests: 0, bytesIn: 0, bytesOut: 0, clientErrors: 0, serverErrors: 0 };
   private readonly instruments: KpiInstruments;
+  private readonly metrics: MetricsEngine;
 
   constructor(options: BusinessMetricsOptions) {
+    this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
     this.limits = checkLimits({ ...DEFAULT_BUSINESS_LIMITS, ...options.limits });
     this.prices = checkPrices(options.prices);
@@ -150,8 +156,15 @@ export class BusinessMetrics {
   }
 
   /** Absolute storage figures from a gateway that knows them; request deltas then apply on top. */
-  setStorageUsage(usage: StorageUsage): void {
-    this.storage.set(usage, this.clock.nowMs());
+  setStorageUsage(usage: StorageUsage): BusinessReport['storageUtilization'] {
+    const nowMs = this.clock.nowMs();
+    this.storage.set(usage, nowMs);
+    return { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(nowMs) };
+  }
+
+  /** The KPI metrics alone, in Prometheus text. */
+  exportPrometheus(): Promise<string> {
+    return this.metrics.exportPrometheus('kpi');
   }
 
   report(nowMs: number = this.clock.nowMs()): BusinessReport {
@@ -167,24 +180,25 @@ export class BusinessMetrics {
       dataTransfer: {
         uploadRateBytesPerSec: rates.upload,
         downloadRateBytesPerSec: rates.download,
-        peakUploadRate: Math.max(this.peakUpload.peak(nowMs), rates.upload),
-        peakDownloadRate: Math.max(this.peakDownload.peak(nowMs), rates.download),
-        totalBytesIn: this.totals.bytesIn,
-        totalBytesOut: this.totals.bytesOut,
-        windowSeconds: seconds,
+        peakUploadRateBytesPerSec: Math.max(this.peakUpload.peak(nowMs), rates.upload),
+        peakDownloadRateBytesPerSec: Math.max(this.peakDownload.peak(nowMs), rates.download),
+        totalUploadedBytes: this.totals.bytesIn,
+        totalDownloadedBytes: this.totals.bytesOut,
+        rateWindowSeconds: seconds,
       },
       requestPatterns: {
         p50LatencyMs: p50,
         p95LatencyMs: p95,
         p99LatencyMs: p99,
-        errorRate: counts.requests ? counts.serverErrors / counts.requests : 0,
-        clientErrorRate: counts.requests ? counts.clientErrors / counts.requests : 0,
-        requestsPerSecond: counts.requests / seconds,
+        errorRate: ratio(counts.clientErrors + counts.serverErrors, counts.requests),
+        clientErrorRate: ratio(counts.clientErrors, counts.requests),
+        serverErrorRate: ratio(counts.serverErrors, counts.requests),
+        requestsPerSec: counts.requests / seconds,
         totalRequests: this.totals.requests,
         clientErrors: this.totals.clientErrors,
         serverErrors: this.totals.serverErrors,
-        byOperation: { ...this.byOperation },
-        byBucket: this.byBucket.toRecord(),
+        requestsByOperation: { ...this.byOperation },
+        requestsByBucket: this.byBucket.toRecord(),
         windowSeconds: seconds,
       },
       userActivity: {
@@ -192,8 +206,8 @@ export class BusinessMetrics {
         activeUsersLastDay: this.users.activeSince(nowMs - DAY_MS),
         trackedUsers: this.users.tracked,
         evictedUsers: this.users.evicted,
-        topByRequests: this.users.top(top, (u) => u.requests),
-        topByBytes: this.users.top(top, (u) => u.bytesIn + u.bytesOut),
+        topUsers: this.users.top(top, (u) => u.requests),
+        topUsersByBytes: this.users.top(top, (u) => u.bytesIn + u.bytesOut),
       },
       costEstimate: this.costs(),
     };
@@ -231,6 +245,10 @@ export class BusinessMetrics {
       requests: this.totals.requests,
     });
   }
+}
+
+function ratio(part: number, whole: number): number {
+  return whole ? part / whole : 0;
 }
 
 function checkLimits(limits: BusinessLimits): BusinessLimits {

@@ -1,30 +1,29 @@
 /**
  * Cost estimate from configurable unit prices (USD). GiB = 2^30 bytes.
- * - storagePerMonth: current stored bytes kept for one month.
- * - transferOut: bytes sent to clients since the service started.
- * - requests: requests since the service started.
- * - total: the sum of the three (one month of storage at today's size plus the usage charges so far).
+ * - storageUsdPerMonth: current stored bytes kept for one month.
+ * - transferOutUsd: bytes sent to clients since the service started.
+ * - requestsUsd: requests since the service started.
+ * - totalUsd: the sum of the three (one month of storage at today's size plus the usage charges so far).
  */
 import { invalidArgument } from '../errors.js';
 
 export interface Prices {
-  storagePerGiBMonth: number;
-  transferOutPerGiB: number;
-  per1000Requests: number;
+  storageUsdPerGibMonth: number;
+  transferOutUsdPerGib: number;
+  requestsUsdPerThousand: number;
 }
 
 export const DEFAULT_PRICES: Prices = {
-  storagePerGiBMonth: 0.023,
-  transferOutPerGiB: 0.09,
-  per1000Requests: 0.0004,
+  storageUsdPerGibMonth: 0.023,
+  transferOutUsdPerGib: 0.09,
+  requestsUsdPerThousand: 0.0004,
 };
 
 export interface CostEstimate {
-  currency: 'USD';
-  storagePerMonth: number;
-  transferOut: number;
-  requests: number;
-  total: number;
+  storageUsdPerMonth: number;
+  transferOutUsd: number;
+  requestsUsd: number;
+  totalUsd: number;
   prices: Prices;
 }
 
@@ -41,15 +40,14 @@ export function checkPrices(prices: Partial<Prices> = {}): Prices {
 }
 
 export function estimateCosts(prices: Prices, usage: { storedBytes: number; bytesOut: number; requests: number }): CostEstimate {
-  const storagePerMonth = (usage.storedBytes / GIB) * prices.storagePerGiBMonth;
-  const transferOut = (usage.bytesOut / GIB) * prices.transferOutPerGiB;
-  const requests = (usage.requests / 1000) * prices.per1000Requests;
+  const storageUsdPerMonth = (usage.storedBytes / GIB) * prices.storageUsdPerGibMonth;
+  const transferOutUsd = (usage.bytesOut / GIB) * prices.transferOutUsdPerGib;
+  const requestsUsd = (usage.requests / 1000) * prices.requestsUsdPerThousand;
   return {
-    currency: 'USD',
-    storagePerMonth,
-    transferOut,
-    requests,
-    total: storagePerMonth + transferOut + requests,
+    storageUsdPerMonth,
+    transferOutUsd,
+    requestsUsd,
+    totalUsd: storageUsdPerMonth + transferOutUsd + requestsUsd,
     prices: { ...prices },
   };
 }

@@ -67,7 +67,10 @@ export const MAX_USER_NAME_LENGTH = 256;
 
 const WRITES: ReadonlySet<Operation> = new Set(['put_object', 'copy_object', 'multipart_upload']);
 
-/** Validates every event (field paths like `events[2].latency_ms`) before returning any. */
+/**
+ * Validates every event before returning any. Field paths use the proto field names of
+ * rs3gw.observability.v1.RequestEvent (e.g. `events[2].latency`, `events[0].status_code`).
+ */
 export function acceptEvents(events: unknown, nowMs: number, maxEvents: number): AcceptedEvent[] {
   if (!Array.isArray(events)) throw invalidArgument('events', 'must be a list');
   if (events.length > maxEvents) throw invalidArgument('events', `at most ${maxEvents} events per batch (got ${events.length})`);
@@ -81,8 +84,8 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
 
   let timeMs = nowMs;
   if (e.timeMs !== undefined) {
-    if (!isFiniteNumber(e.timeMs) || e.timeMs < 0) throw invalidArgument(field('time_ms'), 'must be a non-negative number');
-    if (e.timeMs > nowMs + MAX_FUTURE_SKEW_MS) throw invalidArgument(field('time_ms'), 'is more than 60 s in the future');
+    if (!isFiniteNumber(e.timeMs) || e.timeMs < 0) throw invalidArgument(field('time'), 'must be a non-negative time');
+    if (e.timeMs > nowMs + MAX_FUTURE_SKEW_MS) throw invalidArgument(field('time'), 'is more than 60 s in the future');
     timeMs = Math.min(e.timeMs, nowMs);
   }
   if (!OPERATIONS.includes(e.operation as Operation)) {
@@ -99,13 +102,13 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
     throw invalidArgument(field('user'), `must be a name of at most ${MAX_USER_NAME_LENGTH} characters`);
   }
   if (!Number.isInteger(e.status) || e.status! < 100 || e.status! > 599) {
-    throw invalidArgument(field('status'), 'must be an HTTP status code in 100..599');
+    throw invalidArgument(field('status_code'), 'must be an HTTP status code in 100..599');
   }
   const status = e.status!;
   const bytesIn = byteCount(e.bytesIn, field('bytes_in'));
   const bytesOut = byteCount(e.bytesOut, field('bytes_out'));
   if (!isFiniteNumber(e.latencyMs) || e.latencyMs < 0) {
-    throw invalidArgument(field('latency_ms'), 'must be a finite number >= 0');
+    throw invalidArgument(field('latency'), 'must be a finite number of milliseconds >= 0');
   }
   for (const [value, name] of [
     [e.storedBytesDelta, 'stored_bytes_delta'],

@@ -13,7 +13,7 @@ export interface KpiGauges {
   storage(): { buckets: number; objects: number; totalBytes: number; growthRateBytesPerDay: number };
   transferRates(): { upload: number; download: number };
   activeUsers(): { hour: number; day: number };
-  costs(): { storagePerMonth: number; transferOut: number; requests: number };
+  costs(): { storageUsdPerMonth: number; transferOutUsd: number; requestsUsd: number };
 }
 
 export interface KpiInstruments {
@@ -63,9 +63,9 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges):
     labelNames: ['component'],
     collect() {
       const costs = gauges.costs();
-      this.set({ component: 'storage_month' }, costs.storagePerMonth);
-      this.set({ component: 'transfer_out' }, costs.transferOut);
-      this.set({ component: 'requests' }, costs.requests);
+      this.set({ component: 'storage_month' }, costs.storageUsdPerMonth);
+      this.set({ component: 'transfer_out' }, costs.transferOutUsd);
+      this.set({ component: 'requests' }, costs.requestsUsd);
     },
   });
 

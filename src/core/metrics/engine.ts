@@ -104,8 +104,11 @@ export interface EngineStats {
   lastSnapshotError?: string;
 }
 
+/** A descriptor as stored: the series count is read when a descriptor is handed out. */
+type StoredDescriptor = Omit<MetricDescriptor, 'seriesCount'>;
+
 interface Entry {
-  descriptor: MetricDescriptor;
+  descriptor: StoredDescriptor;
   kind: MetricKind;
   metric: Metric;
   /** prom-client series hash -> our series key; the cardinality of a user metric and its collision guard. */
@@ -130,8 +133,6 @@ export class MetricsEngine {
   private readonly clock: Clock;
   private readonly limits: MetricsLimits;
   private readonly expositions = new Expositions();
-  /** User and KPI metrics: what `exportPrometheus` prints. */
-  private readonly exportRegistry = new Registry();
   private readonly entries = new Map<string, Entry>();
   /** Every exposed family/sample name -> the metric owning it, for all metrics including built-in ones. */
   private readonly claims = new Map<string, string>();
@@ -165,7 +166,7 @@ export class MetricsEngine {
     checkUnit(unit);
     const labelNames = checkLabelNames(def.labelNames, kind.reservedLabel);
     const options = kind.options(def as MetricDefinition);
-    const descriptor: MetricDescriptor = {
+    const descriptor: StoredDescriptor = {
       name: canonicalName(def.type, def.name),
       type: def.type,
       description: def.description,
@@ -173,11 +174,14 @@ export class MetricsEngine {
       ...options,
       unit,
       origin: 'custom',
+      createdMs: this.clock.nowMs(),
     };
 
     const existing = this.entries.get(descriptor.name);
     if (existing) {
-      if (existing.descriptor.origin === 'custom' && sameDefinition(existing.descriptor, descriptor)) return { descriptor: copyDescriptor(existing.descriptor), created: false };
+      if (existing.descriptor.origin === 'custom' && sameDefinition(existing.descriptor, descriptor)) {
+        return { descriptor: describe(existing, existing.series.size), created: false };
+      }
       const why = existing.descriptor.origin === 'kpi' ? 'is a built-in metric' : 'is already registered with a different definition';
       throw alreadyExists('name', `"${descriptor.name}" ${why}`);
     }
@@ -190,7 +194,7 @@ export class MetricsEngine {
     const entry = this.addEntry(descriptor, kind, metric);
     if (labelNames.length === 0) this.addSeries(entry, promClientSeriesHash({}), seriesKey({}));
     this.customMetrics += 1;
-    return { descriptor: copyDescriptor(descriptor), created: true };
+    return { descriptor: describe(entry, entry.series.size), created: true };
   }
 
   record(request: RecordRequest): void {
@@ -198,8 +202,11 @@ export class MetricsEngine {
     this.apply(prepared);
   }
 
-  /** All records are validated (and the caps checked) before any is applied: a bad batch changes nothing. */
-  recordBatch(records: RecordRequest[]): void {
+  /**
+   * All records are validated (and the caps checked) before any is applied: a bad batch changes nothing.
+   * (To answer with the updated series of a single record, `get(name, labels)` returns exactly it.)
+   */
+  recordBatch(records: RecordRequest[]): { recorded: number } {
     if (!Array.isArray(records)) throw invalidArgument('records', 'must be a list');
     if (records.length > this.limits.maxBatchSize) {
       throw invalidArgument('records', `at most ${this.limits.maxBatchSize} records per batch (got ${records.length})`);
@@ -207,28 +214,33 @@ export class MetricsEngine {
     const pending = new Map<Entry, Map<string, string>>();
     const prepared = records.map((record, i) => this.prepare(record, `records[${i}]`, pending));
     for (const p of prepared) this.apply(p);
+    return { recorded: prepared.length };
   }
 
   /** Descriptor and series of a metric; `labels` keeps only series carrying all those label values. */
   async get(name: string, labels?: Labels): Promise<MetricReading> {
     const entry = this.resolve(name, 'name');
     const filter = labels === undefined ? {} : checkLabelFilter(entry.descriptor.labelNames, labels);
-    const series = (await this.read(entry)).filter((s) =>
-      Object.entries(filter).every(([label, value]) => s.labels[label] === value),
-    );
-    return { descriptor: copyDescriptor(entry.descriptor), series };
+    const all = await this.read(entry);
+    const series = all.filter((s) => Object.entries(filter).every(([label, value]) => s.labels[label] === value));
+    return { descriptor: describe(entry, all.length), series };
   }
 
-  list(filter: ListFilter = {}): MetricDescriptor[] {
+  /** User and KPI metric descriptors, sorted by name. */
+  async list(filter: ListFilter = {}): Promise<MetricDescriptor[]> {
     if (filter.type !== undefined && !isMetricType(filter.type)) {
       throw invalidArgument('type', 'must be one of counter, gauge, histogram, summary');
     }
-    return [...this.entries.values()]
-      .map((e) => e.descriptor)
-      .filter((d) => (filter.prefix ? d.name.startsWith(filter.prefix) : true))
-      .filter((d) => (filter.type ? d.type === filter.type : true))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map(copyDescriptor);
+    const entries = this.sortedEntries().filter(
+      ({ descriptor: d }) => (!filter.prefix || d.name.startsWith(filter.prefix)) && (!filter.type || d.type === filter.type),
+    );
+    const out: MetricDescriptor[] = [];
+    for (const entry of entries) {
+      // User series are counted as recorded; KPI series only exist in prom-client, so they are read.
+      const count = entry.descriptor.origin === 'custom' ? entry.series.size : (await this.read(entry)).length;
+      out.push(describe(entry, count));
+    }
+    return out;
   }
 
   /** Stores the current value of every user and KPI series (count and sum for histograms/summaries). */
@@ -281,7 +293,7 @@ export class MetricsEngine {
   async trend(name: string, labels: Labels | undefined, windowMs: number, statistic?: Statistic): Promise<TrendResult> {
     const entry = this.resolve(name, 'name');
     if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
-      throw invalidArgument('window_ms', 'must be a positive number of milliseconds');
+      throw invalidArgument('window', 'must be a positive number of milliseconds');
     }
     const { kind, descriptor } = entry;
     const stat = statistic ?? kind.statistics[0];
@@ -298,16 +310,19 @@ export class MetricsEngine {
     return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
   }
 
-  /** Prometheus text of the user and KPI metrics (no process or RPC metrics). */
-  async exportPrometheus(): Promise<string> {
-    return fixNaN(await this.exportRegistry.metrics());
+  /** Prometheus text of the user and KPI metrics, or of one origin only (no process or RPC metrics). */
+  async exportPrometheus(origin?: MetricOrigin): Promise<string> {
+    const registry = new Registry();
+    for (const entry of this.sortedEntries()) {
+      if (!origin || entry.descriptor.origin === origin) registry.registerMetric(entry.metric);
+    }
+    return fixNaN(await registry.metrics());
   }
 
   /** The user and KPI metrics in the seed README's JSON shape, plus every series. */
   async exportJson(): Promise<JsonExport> {
     const metrics: Record<string, JsonMetric> = {};
-    const entries = [...this.entries.values()].sort((a, b) => (a.descriptor.name < b.descriptor.name ? -1 : 1));
-    for (const entry of entries) {
+    for (const entry of this.sortedEntries()) {
       const { descriptor, kind } = entry;
       const series = await this.read(entry);
       metrics[descriptor.name] = {
@@ -347,7 +362,7 @@ export class MetricsEngine {
     const { type, name, metric } = instrument;
     this.checkUnclaimed(type, name);
     if (origin === 'kpi') {
-      const descriptor: MetricDescriptor = {
+      const descriptor: StoredDescriptor = {
         name,
         type,
         description: instrument.help,
@@ -356,6 +371,7 @@ export class MetricsEngine {
         ...(type === 'summary' ? { quantiles: instrument.quantiles ?? [...DEFAULT_QUANTILES] } : {}),
         unit: '',
         origin,
+        createdMs: this.clock.nowMs(),
       };
       this.addEntry(descriptor, KINDS[type], metric);
     } else {
@@ -364,10 +380,9 @@ export class MetricsEngine {
     }
   }
 
-  private addEntry(descriptor: MetricDescriptor, kind: MetricKind, metric: Metric): Entry {
+  private addEntry(descriptor: StoredDescriptor, kind: MetricKind, metric: Metric): Entry {
     const entry: Entry = { descriptor, kind, metric, series: new Map() };
     this.expositions.add(descriptor.type, descriptor.name, metric);
-    this.exportRegistry.registerMetric(metric);
     this.entries.set(descriptor.name, entry);
     for (const exposed of exposedNames(descriptor.type, descriptor.name)) this.claims.set(exposed, descriptor.name);
     return entry;
@@ -380,6 +395,10 @@ export class MetricsEngine {
         throw alreadyExists('name', `"${name}" would expose "${exposed}", which metric "${owner}" already uses`);
       }
     }
+  }
+
+  private sortedEntries(): Entry[] {
+    return [...this.entries.values()].sort((a, b) => (a.descriptor.name < b.descriptor.name ? -1 : 1));
   }
 
   /** A metric by canonical name; a counter is also found by its name without `_total`. */
@@ -403,7 +422,7 @@ export class MetricsEngine {
     const { value } = request;
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(field('value'), 'must be a finite number');
     const op = request.op ?? kind.defaultOp;
-    if (!kind.ops.includes(op)) throw invalidArgument(field('op'), `a ${kind.type} accepts ${kind.ops.join(', ')}`);
+    if (!kind.ops.includes(op)) throw invalidArgument(field('operation'), `a ${kind.type} accepts ${kind.ops.join(', ')}`);
     kind.checkValue(op, value, field('value'));
     const labels = checkLabels(descriptor.labelNames, request.labels, field('labels'));
 
@@ -470,7 +489,7 @@ function checkLimits(limits: MetricsLimits): MetricsLimits {
   return limits;
 }
 
-function sameDefinition(a: MetricDescriptor, b: MetricDescriptor): boolean {
+function sameDefinition(a: StoredDescriptor, b: StoredDescriptor): boolean {
   const sameList = (x: readonly unknown[] | undefined, y: readonly unknown[] | undefined) =>
     (x ?? []).length === (y ?? []).length && (x ?? []).every((v, i) => v === (y ?? [])[i]);
   return (
@@ -483,9 +502,10 @@ function sameDefinition(a: MetricDescriptor, b: MetricDescriptor): boolean {
   );
 }
 
-function copyDescriptor(d: MetricDescriptor): MetricDescriptor {
+function describe({ descriptor: d }: Entry, seriesCount: number): MetricDescriptor {
   return {
     ...d,
+    seriesCount,
     labelNames: [...d.labelNames],
     ...(d.buckets ? { buckets: [...d.buckets] } : {}),
     ...(d.quantiles ? { quantiles: [...d.quantiles] } : {}),

@@ -44,7 +44,7 @@ export const histogramKind: MetricKind = {
         const le = v.labels.le;
         if (le !== undefined) {
           // The +Inf bucket repeats `count`; it is left out so every upper bound is a finite number.
-          if (le !== '+Inf') series.buckets.push({ upperBound: Number(le), count: v.value });
+          if (le !== '+Inf') series.buckets.push({ upperBound: Number(le), cumulativeCount: v.value });
         } else if (v.metricName?.endsWith('_sum')) series.sum = v.value;
         else if (v.metricName?.endsWith('_count')) series.count = v.value;
       },

@@ -34,12 +34,17 @@ export interface MetricDescriptor {
   quantiles?: number[];
   unit: string;
   origin: MetricOrigin;
+  /** Series (label sets) the metric has now. */
+  seriesCount: number;
+  /** When the metric was registered (ms since epoch, engine clock). */
+  createdMs: number;
 }
 
 export interface RecordRequest {
   name: string;
   value: number;
   labels?: Labels;
+  /** Default per type: counter `inc`, gauge `set`, histogram/summary `observe`. Errors name it `operation` (proto field). */
   op?: RecordOp;
 }
 
@@ -50,8 +55,8 @@ export interface ScalarSeries {
 
 export interface BucketCount {
   upperBound: number;
-  /** Cumulative: observations <= upperBound (Prometheus style). The +Inf bucket equals `count`. */
-  count: number;
+  /** Observations <= upperBound (Prometheus style). The +Inf bucket, equal to `count`, is left out. */
+  cumulativeCount: number;
 }
 
 export interface HistogramSeries {

@@ -1,6 +1,6 @@
 import { cgroupLevels, cgroupSource, type CgroupDir, type CgroupLayout } from './cgroup-layout.js';
-import { parseFlatKeyed } from './cgroup-memory.js';
 import { countCpuList } from './cpu-list.js';
+import { parseFlatKeyed } from './flat-keyed.js';
 import type { HostFiles } from './host-files.js';
 
 /** CPU accounting and limits of this process's cgroup. */

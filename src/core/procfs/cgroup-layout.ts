@@ -83,8 +83,6 @@ function locate(files: HostFiles, version: 1 | 2, mount: Mount, cgroupPath: stri
   return { version, dir: files.exists(dir) ? dir : mount.mountPoint, mountPoint: mount.mountPoint };
 }
 
-const V1_DEFAULT_MOUNT = '/sys/fs/cgroup';
-
 /**
  * Finds this process's cgroup directories from `/proc/self/cgroup` and `/proc/self/mountinfo`. Each
  * controller is taken from v1 when a v1 hierarchy has it mounted (hybrid hosts keep memory and cpu
@@ -92,28 +90,21 @@ const V1_DEFAULT_MOUNT = '/sys/fs/cgroup';
  */
 export function detectCgroupLayout(files: HostFiles): CgroupLayout {
   const procCgroup = files.tryReadText('/proc/self/cgroup');
-  if (procCgroup === undefined) return { mode: 'none' };
+  const mountinfo = files.tryReadText('/proc/self/mountinfo');
+  // Without both files (not Linux, or /proc hidden) there is no cgroup to read: host figures apply.
+  if (procCgroup === undefined || mountinfo === undefined) return { mode: 'none' };
   const lines = parseProcCgroup(procCgroup);
-  const mounts = parseCgroupMounts(files.tryReadText('/proc/self/mountinfo') ?? '');
+  const mounts = parseCgroupMounts(mountinfo);
 
   const v1 = (controller: string): CgroupDir | undefined => {
     const line = lines.find((l) => l.controllers.includes(controller));
     if (!line) return undefined;
-    const mount =
-      mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(controller)) ??
-      // Without mountinfo, assume the conventional layout if it is there.
-      (mounts.length === 0 && files.exists(posix.join(V1_DEFAULT_MOUNT, controller))
-        ? { root: '/', mountPoint: posix.join(V1_DEFAULT_MOUNT, controller), fsType: 'cgroup', superOptions: [] }
-        : undefined);
+    const mount = mounts.find((m) => m.fsType === 'cgroup' && m.superOptions.includes(controller));
     return mount ? locate(files, 1, mount, line.path) : undefined;
   };
 
   const unifiedLine = lines.find((l) => l.hierarchyId === '0' && l.controllers.length === 0);
-  const unifiedMount =
-    mounts.find((m) => m.fsType === 'cgroup2') ??
-    (mounts.length === 0 && files.exists('/sys/fs/cgroup/cgroup.controllers')
-      ? { root: '/', mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', superOptions: [] }
-      : undefined);
+  const unifiedMount = mounts.find((m) => m.fsType === 'cgroup2');
   const unified = unifiedLine && unifiedMount ? locate(files, 2, unifiedMount, unifiedLine.path) : undefined;
 
   const memory = v1('memory');

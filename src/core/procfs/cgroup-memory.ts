@@ -1,4 +1,5 @@
 import { cgroupLevels, cgroupSource, type CgroupDir } from './cgroup-layout.js';
+import { parseFlatKeyed } from './flat-keyed.js';
 import type { HostFiles } from './host-files.js';
 
 /** v1 reports "no limit" as PAGE_COUNTER_MAX pages (~2^63 bytes); anything this large is no limit. */
@@ -15,16 +16,6 @@ export interface CgroupMemory {
   /** The lowest limit on this cgroup or an ancestor; absent when there is none. */
   limitBytes?: number;
   limitSource?: string;
-}
-
-/** `key value` lines of memory.stat / cpu.stat. */
-export function parseFlatKeyed(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key && value !== undefined && /^-?\d+$/.test(value)) values.set(key, Number(value));
-  }
-  return values;
 }
 
 function readNumber(files: HostFiles, path: string): number | undefined {

@@ -16,10 +16,10 @@ test('requests by operation, and by bucket with overflow into _other', async () 
     event({ bucket: 'a' }),
   ]);
   const r = business.report().requestPatterns;
-  assert.equal(r.byBucket, { a: 2, b: 1, _other: 2 });
-  assert.is(r.byOperation.get_object, 3);
-  assert.is(r.byOperation.head_object, 1);
-  assert.is(r.byOperation.list_objects, 1);
+  assert.equal(r.requestsByBucket, { a: 2, b: 1, _other: 2 });
+  assert.is(r.requestsByOperation.get_object, 3);
+  assert.is(r.requestsByOperation.head_object, 1);
+  assert.is(r.requestsByOperation.list_objects, 1);
   const x = parseExposition((await metrics.scrape(false)).body, false);
   assert.is(x.value('rs3gw_bucket_requests_total', { bucket: '_other' }), 2);
   assert.is(x.samples.filter((s) => s.name === 'rs3gw_bucket_requests_total').length, 3, 'metric cardinality capped too');
@@ -52,11 +52,11 @@ test('top users by requests and by bytes', () => {
     event({ user: 'mid' }),
   ]);
   const u = business.report().userActivity;
-  assert.equal(u.topByRequests.map((x) => [x.user, x.requests]), [
+  assert.equal(u.topUsers.map((x) => [x.user, x.requests]), [
     ['many', 3],
     ['mid', 2],
   ]);
-  assert.equal(u.topByBytes.map((x) => x.user), ['big', 'mid']);
+  assert.equal(u.topUsersByBytes.map((x) => x.user), ['big', 'mid']);
 });
 
 test('tracked users are capped, forgetting the least recently seen', () => {
@@ -70,8 +70,8 @@ test('tracked users are capped, forgetting the least recently seen', () => {
   const u = business.report().userActivity;
   assert.is(u.trackedUsers, 3);
   assert.is(u.evictedUsers, 1);
-  assert.equal(u.topByRequests.map((x) => x.user).sort(), ['u1', 'u3', 'u4'], 'u2 was seen least recently');
-  assert.is(u.topByRequests[0].user, 'u1');
+  assert.equal(u.topUsers.map((x) => x.user).sort(), ['u1', 'u3', 'u4'], 'u2 was seen least recently');
+  assert.is(u.topUsers[0].user, 'u1');
 });
 
 test('costs compute from the documented prices', () => {
@@ -80,21 +80,20 @@ test('costs compute from the documented prices', () => {
   for (let batch = 0; batch < 2; batch++) business.ingest(Array.from({ length: 5_120 }, () => event({ bytesOut: GIB / 1024 })));
   const c = business.report().costEstimate;
   const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
-  assert.ok(near(c.storagePerMonth, 2.3), `${c.storagePerMonth}`);
-  assert.ok(near(c.transferOut, 0.9), `${c.transferOut}`);
-  assert.ok(near(c.requests, 0.004096), `${c.requests}`);
-  assert.ok(near(c.total, 3.204096), `${c.total}`);
-  assert.is(c.currency, 'USD');
+  assert.ok(near(c.storageUsdPerMonth, 2.3), `${c.storageUsdPerMonth}`);
+  assert.ok(near(c.transferOutUsd, 0.9), `${c.transferOutUsd}`);
+  assert.ok(near(c.requestsUsd, 0.004096), `${c.requestsUsd}`);
+  assert.ok(near(c.totalUsd, 3.204096), `${c.totalUsd}`);
 });
 
 test('prices are configurable', () => {
-  const { business } = setup({ prices: { storagePerGiBMonth: 0.01, per1000Requests: 1 } });
+  const { business } = setup({ prices: { storageUsdPerGibMonth: 0.01, requestsUsdPerThousand: 1 } });
   business.setStorageUsage({ buckets: 0, objects: 0, totalBytes: 3 * GIB });
   business.ingest([event(), event()]);
   const c = business.report().costEstimate;
-  assert.ok(Math.abs(c.storagePerMonth - 0.03) < 1e-12);
-  assert.is(c.requests, 0.002);
-  assert.is(c.prices.transferOutPerGiB, 0.09, 'unset prices keep their defaults');
+  assert.ok(Math.abs(c.storageUsdPerMonth - 0.03) < 1e-12);
+  assert.is(c.requestsUsd, 0.002);
+  assert.is(c.prices.transferOutUsdPerGib, 0.09, 'unset prices keep their defaults');
 });
 
 test('the KPIs are Prometheus metrics in /metrics (both formats) and in the exports', async () => {
@@ -129,7 +128,19 @@ test('the KPIs are Prometheus metrics in /metrics (both formats) and in the expo
     { type: 'gauge', value: 5600 },
   );
   assert.is(json.metrics.rs3gw_requests_total.value, 4);
-  assert.ok(metrics.list({ prefix: 'rs3gw_' }).every((d) => d.origin === 'kpi'));
+  const kpis = await metrics.list({ prefix: 'rs3gw_' });
+  assert.ok(kpis.length >= 11 && kpis.every((d) => d.origin === 'kpi'));
+  assert.is(kpis.find((d) => d.name === 'rs3gw_transfer_bytes_total')?.seriesCount, 2);
+});
+
+test('the business Prometheus export holds the KPIs only', async () => {
+  const { business, metrics } = setup();
+  metrics.register({ name: 'user_gauge', type: 'gauge', description: 'A user metric' });
+  business.ingest([event({ bytesOut: 10 })]);
+  const x = parseExposition(await business.exportPrometheus(), false);
+  assert.ok([...x.families.keys()].every((name) => name.startsWith('rs3gw_')), [...x.families.keys()].join());
+  assert.is(x.value('rs3gw_transfer_bytes_total', { direction: 'out' }), 10);
+  assert.ok((await metrics.exportPrometheus()).includes('user_gauge'), 'the metrics export has both');
 });
 
 test.run();

@@ -6,13 +6,13 @@ import { event, setup } from './setup.js';
 test('bad events are refused with the field path, and the batch changes nothing', async () => {
   const { business, metrics } = setup();
   const bad = [
-    [{ latencyMs: Number.NaN }, 'events[2].latency_ms'],
-    [{ latencyMs: -1 }, 'events[2].latency_ms'],
+    [{ latencyMs: Number.NaN }, 'events[2].latency'],
+    [{ latencyMs: -1 }, 'events[2].latency'],
     [{ bytesIn: -5 }, 'events[2].bytes_in'],
     [{ bytesOut: 1.5 }, 'events[2].bytes_out'],
-    [{ status: 99 }, 'events[2].status'],
-    [{ status: 600 }, 'events[2].status'],
-    [{ status: 200.5 }, 'events[2].status'],
+    [{ status: 99 }, 'events[2].status_code'],
+    [{ status: 600 }, 'events[2].status_code'],
+    [{ status: 200.5 }, 'events[2].status_code'],
     [{ bucket: '' }, 'events[2].bucket'],
     [{ bucket: 'b'.repeat(256) }, 'events[2].bucket'],
     [{ operation: 'rename_object' as never }, 'events[2].operation'],
@@ -31,17 +31,17 @@ test('bad events are refused with the field path, and the batch changes nothing'
 test('only bucket operations need a bucket', () => {
   const { business } = setup();
   business.ingest([event({ operation: 'other', bucket: '' })]);
-  assert.is(business.report().requestPatterns.byOperation.other, 1);
-  assert.equal(business.report().requestPatterns.byBucket, {}, 'no empty bucket name is counted');
+  assert.is(business.report().requestPatterns.requestsByOperation.other, 1);
+  assert.equal(business.report().requestPatterns.requestsByBucket, {}, 'no empty bucket name is counted');
 });
 
 test('event times: default now, small skew clamped, far future refused', async () => {
   const { business, clock } = setup();
   const now = clock.nowMs();
-  await expectError(() => business.ingest([event({ timeMs: now + 61_000 })]), 'invalid_argument', 'events[0].time_ms', 'future');
-  await expectError(() => business.ingest([event({ timeMs: -1 })]), 'invalid_argument', 'events[0].time_ms');
+  await expectError(() => business.ingest([event({ timeMs: now + 61_000 })]), 'invalid_argument', 'events[0].time', 'future');
+  await expectError(() => business.ingest([event({ timeMs: -1 })]), 'invalid_argument', 'events[0].time');
   business.ingest([event({ timeMs: now + 30_000, user: 'skewed' }), event({ user: 'plain' })]);
-  const top = business.report().userActivity.topByRequests;
+  const top = business.report().userActivity.topUsers;
   assert.ok(top.every((u) => u.lastSeenMs === now), JSON.stringify(top));
 });
 
@@ -54,7 +54,7 @@ test('the batch size is capped', async () => {
 test('limits and prices are checked', async () => {
   await expectError(() => setup({ limits: { windowSeconds: 0 } }), 'invalid_argument', 'limits.windowSeconds');
   await expectError(() => setup({ limits: { windowSeconds: 3601 } }), 'invalid_argument', 'limits.windowSeconds');
-  await expectError(() => setup({ prices: { transferOutPerGiB: -1 } }), 'invalid_argument', 'prices.transferOutPerGiB');
+  await expectError(() => setup({ prices: { transferOutUsdPerGib: -1 } }), 'invalid_argument', 'prices.transferOutUsdPerGib');
 });
 
 test.run();

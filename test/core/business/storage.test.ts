@@ -32,7 +32,12 @@ test('default storage deltas follow the documented rules', () => {
 
 test('setStorageUsage sets absolute figures that deltas then build on', async () => {
   const { business } = setup();
-  business.setStorageUsage({ buckets: 42, objects: 15234, totalBytes: 1073741824 });
+  assert.equal(business.setStorageUsage({ buckets: 42, objects: 15234, totalBytes: 1073741824 }), {
+    buckets: 42,
+    objects: 15234,
+    totalBytes: 1073741824,
+    growthRateBytesPerDay: 0,
+  });
   business.ingest([event({ operation: 'put_object', bytesIn: 1024 })]);
   assert.equal(business.report().storageUtilization, {
     buckets: 42,

@@ -17,8 +17,8 @@ test('transfer rates cover the sliding window and forget older seconds', () => {
   clock.advance(1_000);
   t = business.report().dataTransfer;
   assert.equal([t.uploadRateBytesPerSec, t.downloadRateBytesPerSec], [0, 0]);
-  assert.equal([t.totalBytesIn, t.totalBytesOut], [6000, 60_000], 'totals are kept');
-  assert.equal([t.peakUploadRate, t.peakDownloadRate], [100, 1000], 'peaks are kept');
+  assert.equal([t.totalUploadedBytes, t.totalDownloadedBytes], [6000, 60_000], 'totals are kept');
+  assert.equal([t.peakUploadRateBytesPerSec, t.peakDownloadRateBytesPerSec], [100, 1000], 'peaks are kept');
 });
 
 test('the peak is the highest window rate seen, forgotten after a day', () => {
@@ -26,13 +26,13 @@ test('the peak is the highest window rate seen, forgotten after a day', () => {
   business.ingest([event({ bytesOut: 6000 })]);
   clock.advance(10_000);
   business.ingest([event({ bytesOut: 12_000 })]);
-  assert.is(business.report().dataTransfer.peakDownloadRate, 300, 'both in the window: 18000 / 60');
+  assert.is(business.report().dataTransfer.peakDownloadRateBytesPerSec, 300, 'both in the window: 18000 / 60');
   clock.advance(5 * MIN);
   business.ingest([event({ bytesOut: 600 })]);
   const t = business.report().dataTransfer;
-  assert.equal([t.downloadRateBytesPerSec, t.peakDownloadRate], [10, 300]);
+  assert.equal([t.downloadRateBytesPerSec, t.peakDownloadRateBytesPerSec], [10, 300]);
   clock.advance(24 * 60 * MIN);
-  assert.is(business.report().dataTransfer.peakDownloadRate, 0);
+  assert.is(business.report().dataTransfer.peakDownloadRateBytesPerSec, 0);
 });
 
 test('events older than the window count in totals only', () => {
@@ -42,7 +42,7 @@ test('events older than the window count in totals only', () => {
   assert.is(r.dataTransfer.downloadRateBytesPerSec, 0);
   assert.is(r.requestPatterns.p50LatencyMs, null);
   assert.is(r.requestPatterns.totalRequests, 1);
-  assert.is(r.dataTransfer.totalBytesOut, 999);
+  assert.is(r.dataTransfer.totalDownloadedBytes, 999);
 });
 
 test('latency percentiles over the window, within the stated error', () => {
@@ -79,7 +79,7 @@ test('log histogram quantiles stay within 1% of the exact nearest-rank quantile'
   assert.is(binOf(1e12), BIN_COUNT - 1, 'huge latencies land in the top bin');
 });
 
-test('error rates: 5xx is errorRate, 4xx is clientErrorRate, both over the window', () => {
+test('error rates over the window: errorRate counts 4xx and 5xx, also given apart', () => {
   const { business, clock } = setup();
   business.ingest([
     ...Array.from({ length: 6 }, () => event()),
@@ -89,13 +89,13 @@ test('error rates: 5xx is errorRate, 4xx is clientErrorRate, both over the windo
     event({ status: 301 }),
   ]);
   let r = business.report().requestPatterns;
-  assert.equal([r.errorRate, r.clientErrorRate], [0.1, 0.2]);
+  assert.equal([r.errorRate, r.clientErrorRate, r.serverErrorRate], [0.3, 0.2, 0.1]);
   assert.equal([r.serverErrors, r.clientErrors, r.totalRequests], [1, 2, 10]);
-  assert.is(r.requestsPerSecond, 10 / 60);
+  assert.is(r.requestsPerSec, 10 / 60);
   clock.advance(MIN);
   business.ingest([event()]);
   r = business.report().requestPatterns;
-  assert.equal([r.errorRate, r.clientErrorRate, r.totalRequests, r.serverErrors], [0, 0, 11, 1]);
+  assert.equal([r.errorRate, r.clientErrorRate, r.serverErrorRate, r.totalRequests, r.serverErrors], [0, 0, 0, 11, 1]);
 });
 
 test('a shorter configured window forgets sooner', () => {

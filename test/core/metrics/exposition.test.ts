@@ -58,7 +58,17 @@ test('default process metrics are collected, without prefix, in both formats', a
     assert.ok(o.samples.some((s) => s.name === name), `${name} in OpenMetrics`);
   }
   assert.ok(o.families.has('process_cpu_seconds'));
-  assert.equal(e.list(), [], 'process metrics are not user metrics');
+  assert.equal(await e.list(), [], 'process metrics are not user metrics');
+});
+
+test('NaN gauge values are written as NaN, as OpenMetrics requires', async () => {
+  const e = new MetricsEngine({ defaultMetrics: false });
+  e.builtin.gauge({ name: 'lag_seconds', help: 'Lag' }).set(Number.NaN);
+  for (const openMetrics of [false, true]) {
+    const { body } = await e.scrape(openMetrics);
+    assert.ok(body.includes('\nlag_seconds NaN\n'), body);
+    assert.ok(Number.isNaN(parseExposition(body, openMetrics).value('lag_seconds')!));
+  }
 });
 
 test('the server creates its own instruments in both registries', async () => {
@@ -107,6 +117,7 @@ test('exportJson has the seed shape, with every series', async () => {
     series: [{ labels: {}, value: 12345 }],
   });
   assert.equal(json.metrics.storage_bytes.unit, 'bytes');
+  assert.is((await e.get('storage_bytes')).descriptor.createdMs, Date.UTC(2025, 11, 31), 'registration time from the engine clock');
   assert.is(json.metrics.op_seconds.value, 2, 'histogram value = observations over all series');
   assert.is(json.metrics.op_seconds.series.length, 2);
   assert.is(json.metrics.item_size.type, 'summary');

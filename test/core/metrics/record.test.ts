@@ -22,7 +22,7 @@ test('counters increase by non-negative amounts only', async () => {
   e.record({ name: 'hits', value: 2.5, labels: { method: 'GET' }, op: 'inc' });
   assert.is(await scalar(e, 'hits'), 3.5);
   await expectError(() => e.record({ name: 'hits', value: -1, labels: { method: 'GET' } }), 'invalid_argument', 'value', '>= 0');
-  await expectError(() => e.record({ name: 'hits', value: 1, labels: { method: 'GET' }, op: 'set' }), 'invalid_argument', 'op');
+  await expectError(() => e.record({ name: 'hits', value: 1, labels: { method: 'GET' }, op: 'set' }), 'invalid_argument', 'operation');
   assert.is(await scalar(e, 'hits'), 3.5, 'refused records change nothing');
 });
 
@@ -34,7 +34,7 @@ test('gauges set (default), inc and dec', async () => {
   assert.is(await scalar(e, 'temperature'), -5);
   e.record({ name: 'temperature', value: 12 });
   assert.is(await scalar(e, 'temperature'), 12);
-  await expectError(() => e.record({ name: 'temperature', value: 1, op: 'observe' }), 'invalid_argument', 'op');
+  await expectError(() => e.record({ name: 'temperature', value: 1, op: 'observe' }), 'invalid_argument', 'operation');
 });
 
 test('values must be finite numbers', async () => {
@@ -53,8 +53,8 @@ test('histograms and summaries observe values', async () => {
     count: 3,
     sum: 555,
     buckets: [
-      { upperBound: 10, count: 1 },
-      { upperBound: 100, count: 2 },
+      { upperBound: 10, cumulativeCount: 1 },
+      { upperBound: 100, cumulativeCount: 2 },
     ],
   });
   for (let v = 1; v <= 100; v++) e.record({ name: 'wait_ms', value: v, op: 'observe' });
@@ -63,7 +63,7 @@ test('histograms and summaries observe values', async () => {
   assert.is(s.sum, 5050);
   assert.equal(s.quantiles.map((q) => q.quantile), [0.5, 0.9]);
   assert.ok(Math.abs(s.quantiles[0].value - 50) <= 1 && Math.abs(s.quantiles[1].value - 90) <= 1, JSON.stringify(s.quantiles));
-  await expectError(() => e.record({ name: 'wait_ms', value: 1, op: 'inc' }), 'invalid_argument', 'op');
+  await expectError(() => e.record({ name: 'wait_ms', value: 1, op: 'inc' }), 'invalid_argument', 'operation');
 });
 
 test('labels must match the registered names exactly', async () => {

@@ -76,6 +76,7 @@ test('a counter is named with _total; both spellings reach it', async () => {
   const e = engine();
   const { descriptor, created } = e.register({ name: 'request_count', type: 'counter', description: 'Total requests' });
   assert.is(descriptor.name, 'request_count_total');
+  assert.is(descriptor.seriesCount, 1, 'an unlabelled metric has its one series from the start');
   assert.ok(created);
   const again = e.register({ name: 'request_count_total', type: 'counter', description: 'Total requests' });
   assert.is(again.created, false, 'same counter either way');
@@ -133,19 +134,25 @@ test('the number of custom metrics is capped', async () => {
   const e = engine({ maxMetrics: 3 });
   for (const n of ['a', 'b', 'c']) e.register({ name: n, type: 'gauge', description: 'd' });
   await expectError(() => e.register({ name: 'd', type: 'gauge', description: 'd' }), 'resource_exhausted', 'name', '3');
-  assert.is(e.list().length, 3);
+  assert.is((await e.list()).length, 3);
   assert.ok(e.register({ name: 'a', type: 'gauge', description: 'd' }), 're-registering an existing one still works');
 });
 
-test('list filters by prefix and type, sorted by name', () => {
+test('list filters by prefix and type, sorted by name, with series counts', async () => {
   const e = engine();
   e.register({ name: 'app_b', type: 'gauge', description: 'd' });
   e.register({ name: 'app_a', type: 'counter', description: 'd' });
   e.register({ name: 'other', type: 'gauge', description: 'd' });
-  assert.equal(e.list().map((d) => d.name), ['app_a_total', 'app_b', 'other']);
-  assert.equal(e.list({ prefix: 'app_' }).map((d) => d.name), ['app_a_total', 'app_b']);
-  assert.equal(e.list({ prefix: 'app_', type: 'gauge' }).map((d) => d.name), ['app_b']);
-  assert.equal(e.list({ type: 'summary' }), []);
+  assert.equal((await e.list()).map((d) => d.name), ['app_a_total', 'app_b', 'other']);
+  assert.equal((await e.list({ prefix: 'app_' })).map((d) => d.name), ['app_a_total', 'app_b']);
+  assert.equal((await e.list({ prefix: 'app_', type: 'gauge' })).map((d) => d.name), ['app_b']);
+  assert.equal(await e.list({ type: 'summary' }), []);
+  await expectError(() => e.list({ type: 'meter' as never }), 'invalid_argument', 'type');
+  e.register({ name: 'labelled', type: 'gauge', description: 'd', labelNames: ['k'] });
+  for (const k of ['x', 'y', 'x']) e.record({ name: 'labelled', value: 1, labels: { k } });
+  const [labelled] = await e.list({ prefix: 'labelled' });
+  assert.is(labelled.seriesCount, 2);
+  assert.is((await e.get('labelled', { k: 'x' })).descriptor.seriesCount, 2, 'get counts all series, not the filtered ones');
 });
 
 test('limits must be positive integers', async () => {

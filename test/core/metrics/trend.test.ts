@@ -99,8 +99,8 @@ test('unknown metric or series is not found; bad window refused', async () => {
   await expectError(() => e.trend('nope', {}, MIN), 'not_found', 'name');
   await expectError(() => e.trend('queue', { q: 'zzz' }, MIN), 'not_found', 'labels');
   await expectError(() => e.trend('queue', {}, MIN), 'invalid_argument', 'labels', 'missing label "q"');
-  await expectError(() => e.trend('queue', { q: 'a' }, 0), 'invalid_argument', 'window_ms');
-  await expectError(() => e.trend('queue', { q: 'a' }, Number.NaN), 'invalid_argument', 'window_ms');
+  await expectError(() => e.trend('queue', { q: 'a' }, 0), 'invalid_argument', 'window');
+  await expectError(() => e.trend('queue', { q: 'a' }, Number.NaN), 'invalid_argument', 'window');
 });
 
 test('the snapshot ring keeps at most maxSnapshots, dropping the oldest', async () => {

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseCgroupMounts } from '../../../src/core/procfs/cgroup-layout.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
+import { FixtureRoot } from './fixture-root.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url));
 const v2 = new ProcReader({ root: fixture('cgroup-v2-limited') });
@@ -85,6 +87,47 @@ test('v1: CFS quota/period gives fractional cores; cpuacct.usage ns becomes us',
     limitedByCgroup: true,
     onlineCpus: 8,
   });
+});
+
+test('hybrid: v1 controllers for limits, the unified hierarchy alongside', () => {
+  const root = new FixtureRoot('cgroup-v1-limited');
+  try {
+    root.write('proc/self/cgroup', '12:memory:/docker/abc123\n11:cpu,cpuacct:/docker/abc123\n0::/docker/abc123\n');
+    root.write('proc/self/mountinfo', [
+      '33 25 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct',
+      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+    ].join('\n'));
+    const reader = new ProcReader({ root: root.path });
+    const layout = reader.cgroupLayout();
+    assert.is(layout.mode, 'hybrid');
+    assert.is(layout.memory?.version, 1);
+    assert.is(layout.unified?.version, 2);
+    // cpuset is not mounted in v1 here, so it falls to the unified hierarchy.
+    assert.is(layout.cpuset?.version, 2);
+    assert.is(reader.cgroupMemory()?.limitBytes, 768 * MiB);
+    assert.is(reader.availableCores().cores, 1.5);
+  } finally {
+    root.remove();
+  }
+});
+
+test('no mountinfo: no cgroup is assumed and host figures are used', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    root.removeFile('proc/self/mountinfo');
+    const reader = new ProcReader({ root: root.path });
+    assert.is(reader.cgroupLayout().mode, 'none');
+    assert.is(reader.memoryUsage().scope, 'host');
+    assert.is(reader.availableCores().cores, 8);
+  } finally {
+    root.remove();
+  }
+});
+
+test('mountinfo paths with escaped spaces are decoded', () => {
+  const [mount] = parseCgroupMounts('41 25 0:38 /a\\040b /sys/fs/cgroup/my\\040mount rw shared:1 - cgroup2 cgroup2 rw\n');
+  assert.equal([mount.root, mount.mountPoint, mount.fsType], ['/a b', '/sys/fs/cgroup/my mount', 'cgroup2']);
 });
 
 test('the real host: readings come back with sources', () => {

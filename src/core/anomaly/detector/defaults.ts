@@ -9,7 +9,7 @@ export const DEFAULT_DETECTOR_TUNING: Readonly<DetectorTuning> = Object.freeze({
   shiftWindow: 8,
   varianceShortWindow: 16,
   varianceLongWindow: 500,
-  surpriseMemory: 2000,
+  surpriseMemory: 10_000,
   alarmMargin: 1.2,
   clip: 4,
   scaleFloor: 0.25,

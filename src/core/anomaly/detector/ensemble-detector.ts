@@ -59,12 +59,13 @@ export class EnsembleDetector implements Detector {
     this.seasonal = t.seasonSlots > 0 ? new SeasonalProfile(t.seasonPeriodMs, t.seasonSlots, t.seasonAlpha) : null;
     this.seasonalSpread = new RobustScale(this.errorAlpha, t.clip, t.scaleFloor);
     this.flat = new FlatlineTracker(t.flatMinRun);
-    this.spikeGate = new SurpriseGate(t.surpriseMemory);
-    this.shiftGate = new SurpriseGate(t.surpriseMemory);
-    this.varianceGate = new SurpriseGate(t.surpriseMemory);
+    this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
+    this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
+    this.varianceGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
     this.out = {
       score: 0,
       alarm: false,
+      level: 0,
       expected: 0,
       sigma: 0,
       deviationSigma: 0,
@@ -159,14 +160,16 @@ export class EnsembleDetector implements Detector {
     }
 
     if (n > GATE_LEARNING_START * s.minSamples) {
-      this.spikeGate.learn(spike);
-      this.shiftGate.learn(shift);
-      this.varianceGate.learn(variance);
+      const anomalous = alarm || this.restLeft > 0;
+      this.spikeGate.learn(spike, anomalous);
+      this.shiftGate.learn(shift, anomalous);
+      this.varianceGate.learn(variance, anomalous);
     }
 
     const out = this.out;
     out.score = best / (1 + best);
     out.alarm = alarm;
+    out.level = level;
     out.expected = expected;
     out.sigma = scale * MAD_TO_SIGMA;
     out.deviationSigma = r / out.sigma;

@@ -13,6 +13,8 @@ export interface DetectorOutput {
   score: number;
   /** True when this point starts an anomaly event (then the detector rests). */
   alarm: boolean;
+  /** Robust local level before this point (the expected value when the baseline is local). */
+  level: number;
   /** Value the baseline expected for this point (before the point joined it). */
   expected: number;
   /** Baseline spread as a Gaussian-equivalent standard deviation. */

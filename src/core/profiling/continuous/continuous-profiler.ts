@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
-import { decodeProfile, encodeProfile } from '../pprof/codec.js';
+import { encodeProfile } from '../pprof/codec.js';
 import { mergeProfiles } from '../pprof/merge.js';
 import { captureCpuProfile } from '../v8/cpu-capture.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
@@ -61,6 +61,8 @@ export class ContinuousProfiler {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: { controller: AbortController; promise: Promise<StoredProfileInfo> } | undefined;
   private isRunning = false;
+  /** Bumped by start and stop, so a cycle from an earlier run never schedules another. */
+  private generation = 0;
   private sequence = 0;
   private completed = 0;
   private failed = 0;
@@ -81,12 +83,14 @@ export class ContinuousProfiler {
   start(): void {
     if (this.isRunning) return;
     this.isRunning = true;
+    this.generation++;
     this.schedule(0);
   }
 
   /** Stops the schedule and abandons a capture in flight; resolves once it has let go of the profiler. */
   async stop(): Promise<void> {
     this.isRunning = false;
+    this.generation++;
     clearTimeout(this.timer);
     this.timer = undefined;
     const inFlight = this.inFlight;
@@ -137,12 +141,12 @@ export class ContinuousProfiler {
         `no stored profiles started in [${describeTime(startMs)}, ${describeTime(endMs)}); continuous profiling is ${state}`,
       );
     }
-    const merged = mergeProfiles(profiles.map((p) => decodeProfile(p.data, { field: `profiles[${p.id}]` })));
+    const merged = mergeProfiles(profiles.map((p) => p.data));
     return {
       data: encodeProfile(merged),
       profileIds: profiles.map((p) => p.id),
       startMs: profiles[0].startMs,
-      endMs: Math.max(...profiles.map((p) => p.startMs + p.durationMs)),
+      endMs: profiles.reduce((latest, p) => Math.max(latest, p.startMs + p.durationMs), -Infinity),
     };
   }
 
@@ -168,13 +172,14 @@ export class ContinuousProfiler {
   }
 
   private async cycle(): Promise<void> {
+    const generation = this.generation;
     const cycleStart = this.clock.nowMs();
     try {
       await this.captureNow();
     } catch {
       // Counted in captureAndStore; a failed capture must not end the schedule.
     }
-    if (this.isRunning) this.schedule(Math.max(0, cycleStart + this.config.intervalMs - this.clock.nowMs()));
+    if (this.isRunning && generation === this.generation) this.schedule(Math.max(0, cycleStart + this.config.intervalMs - this.clock.nowMs()));
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {

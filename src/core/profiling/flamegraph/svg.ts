@@ -115,7 +115,7 @@ export function renderFlameGraphSvg(profile: Profile, options: FlameGraphOptions
 
   const scale = (width - 2 * PAD) / root.value;
   const { placed, omitted } = placeFrames(root, scale, maxFrames);
-  const maxDepth = Math.max(...placed.map((f) => f.depth));
+  const maxDepth = placed.reduce((deepest, f) => Math.max(deepest, f.depth), 0);
   const height = HEADER + (maxDepth + 1) * FRAME_HEIGHT + PAD;
   const notDrawn = omitted > 0 ? ` · ${omitted} narrow frames not drawn` : '';
   const subtitle = `${typeName} · total ${formatValue(root.value, unit)}${notDrawn}`;

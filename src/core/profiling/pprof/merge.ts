@@ -1,5 +1,6 @@
 import type { Profile } from 'pprof-format';
 import { invalidArgument } from '../../errors.js';
+import { decodeProfile } from './codec.js';
 import { type LabelDescriptor, type LineDescriptor, ProfileBuilder, type ValueTypeName } from './builder.js';
 import { int64, int64Big, uint64, uint64Key } from './numbers.js';
 import { assertValidProfile } from './validate.js';
@@ -16,10 +17,11 @@ function describe(types: ValueTypeName[]): string {
 /**
  * Merges profiles of one kind (same sample types and period type) into one: samples with the same
  * stack and labels are summed, time_nanos is the earliest start and duration_nanos spans to the
- * latest end, the period is the largest.
+ * latest end, the period is the largest. Encoded profiles (gzipped or not) are decoded first.
  */
-export function mergeProfiles(profiles: Profile[], field = 'profiles'): Profile {
-  if (profiles.length === 0) throw invalidArgument(field, 'must list at least one profile to merge');
+export function mergeProfiles(list: (Profile | Uint8Array)[], field = 'profiles'): Profile {
+  if (list.length === 0) throw invalidArgument(field, 'must list at least one profile to merge');
+  const profiles = list.map((p, i) => (p instanceof Uint8Array ? decodeProfile(p, { field: `${field}[${i}]` }) : p));
   profiles.forEach((p, i) => assertValidProfile(p, `${field}[${i}]`));
 
   const first = profiles[0];

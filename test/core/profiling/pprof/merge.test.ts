@@ -17,8 +17,8 @@ test('samples with identical stacks are summed, other stacks kept, and the resul
     { stack: ['main', 'handle'], values: [2, 20] },
     { stack: ['gc'], values: [5, 50] },
   ]);
-  // Through the wire, so string tables and ids differ between the inputs as they would in practice.
-  const merged = decodeProfile(encodeProfile(mergeProfiles([a, b].map((p) => decodeProfile(encodeProfile(p))))));
+  // Inputs as gzipped bytes or decoded, each through the wire, so their string tables and ids differ.
+  const merged = decodeProfile(encodeProfile(mergeProfiles([encodeProfile(a), decodeProfile(encodeProfile(b))])));
   assert.equal(validateProfile(merged), []);
   assert.equal(sampleTypes(merged), ['samples/count', 'cpu/nanoseconds']);
   const folded = foldedStacks(merged);
@@ -64,6 +64,7 @@ test('an empty list or an invalid input profile is refused', () => {
   const broken = syntheticCpuProfile([{ stack: ['a'], values: [1, 1] }]);
   broken.sample[0].value = [1];
   assert.throws(() => mergeProfiles([syntheticCpuProfile([]), broken]), /profiles\[1\]: is not a valid pprof profile/);
+  assert.throws(() => mergeProfiles([syntheticCpuProfile([]), new Uint8Array([0x1f, 0x8b, 0])], 'sources'), /sources\[1\]: is not valid gzip/);
 });
 
 test.run();

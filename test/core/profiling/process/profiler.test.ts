@@ -4,7 +4,7 @@ import { ObservabilityError } from '../../../../src/core/errors.js';
 import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { FakeClock } from '../../../support/fake-clock.js';
-import { FixtureRoot, STARTTIME, STIME, UTIME } from './fixture-root.js';
+import { FixtureRoot, STARTTIME, STIME, UTIME } from '../../procfs/fixture-root.js';
 
 function setup(name = 'cgroup-v2-limited') {
   const root = new FixtureRoot(name);

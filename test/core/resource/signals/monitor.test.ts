@@ -6,7 +6,7 @@ import { PressureMonitor, type PressureMonitorOptions } from '../../../../src/co
 import type { HeapStats } from '../../../../src/core/resource/signals/providers.js';
 import type { EventLoopReading } from '../../../../src/core/resource/signals/types.js';
 import { FakeClock } from '../../../support/fake-clock.js';
-import { FixtureRoot } from './fixture-root.js';
+import { FixtureRoot } from '../../procfs/fixture-root.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

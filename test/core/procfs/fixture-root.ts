@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ export class FixtureRoot {
 
   constructor(name: string) {
     this.path = mkdtempSync(join(tmpdir(), 'procfs-'));
-    cpSync(fileURLToPath(new URL(`../../../fixtures/procfs/${name}`, import.meta.url)), this.path, { recursive: true });
+    cpSync(fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url)), this.path, { recursive: true });
   }
 
   write(file: string, text: string): void {
@@ -24,6 +24,10 @@ export class FixtureRoot {
     const rest = text.slice(close + 1).trim().split(/\s+/);
     for (const [index, value] of Object.entries(fields)) rest[Number(index) - 3] = String(value);
     writeFileSync(file, `${text.slice(0, close + 1)} ${rest.join(' ')}\n`);
+  }
+
+  removeFile(file: string): void {
+    unlinkSync(join(this.path, file));
   }
 
   remove(): void {

@@ -1,0 +1,344 @@
+/**
+ * AnomalyEngine: per-metric streaming detection (issue 2) and the anomaly event log with live,
+ * resumable subscriptions (issue 3). Synchronous and transport-free; the server wires it to RPCs.
+ */
+import type { Clock } from '../clock.js';
+import { invalidArgument, notFound, resourceExhausted } from '../errors.js';
+import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig } from './config.js';
+import type { DetectorOutput } from './detector/types.js';
+import { EventHistory } from './event-history.js';
+import { MetricState } from './metric-state.js';
+import { Subscriber } from './subscriber.js';
+import {
+  ANOMALY_TYPES,
+  SEVERITIES,
+  type AnomalyEvent,
+  type Assessment,
+  type EngineLimits,
+  type HistoryFilter,
+  type MetricConfig,
+  type MetricConfigPatch,
+  type MetricStatistics,
+  type RecordSample,
+  type Severity,
+  type Subscription,
+  type SubscriptionFilter,
+} from './types.js';
+
+export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
+  maxMetrics: 10_000,
+  historyCapacity: 10_000,
+  maxBatchSize: 10_000,
+  maxSubscribers: 10_000,
+  defaultQueueCapacity: 1_024,
+  maxQueueCapacity: 65_536,
+});
+
+const DEFAULT_HISTORY_LIMIT = 100;
+const MAX_METRIC_NAME = 200;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
+const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
+
+export interface AnomalyEngineOptions {
+  clock: Clock;
+  limits?: Partial<EngineLimits>;
+  /** Overrides of the shipped metric defaults (anomalyType excluded: it follows each name). */
+  defaults?: Omit<MetricConfigPatch, 'anomalyType'>;
+}
+
+function validateLimits(patch: Partial<EngineLimits> | undefined): EngineLimits {
+  const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, ...patch };
+  const max: Record<keyof EngineLimits, number> = {
+    maxMetrics: 10_000_000,
+    historyCapacity: 10_000_000,
+    maxBatchSize: 1_000_000,
+    maxSubscribers: 1_000_000,
+    defaultQueueCapacity: 10_000_000,
+    maxQueueCapacity: 10_000_000,
+  };
+  for (const key of Object.keys(max) as Array<keyof EngineLimits>) {
+    const v = limits[key];
+    if (!Number.isInteger(v) || v < 1 || v > max[key]) {
+      throw invalidArgument(`limits.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `must be an integer in [1, ${max[key]}]`);
+    }
+  }
+  if (limits.defaultQueueCapacity > limits.maxQueueCapacity) {
+    throw invalidArgument('limits.default_queue_capacity', 'must not exceed max_queue_capacity');
+  }
+  return limits;
+}
+
+function validateMetricName(field: string, metric: unknown): string {
+  if (typeof metric !== 'string' || metric.length === 0) throw invalidArgument(field, 'must be a non-empty string');
+  if (metric.length > MAX_METRIC_NAME) throw invalidArgument(field, `must be at most ${MAX_METRIC_NAME} characters`);
+  if (!METRIC_NAME.test(metric)) throw invalidArgument(field, 'must match [a-zA-Z_:][a-zA-Z0-9_:.-]*');
+  return metric;
+}
+
+function validateSeverity(field: string, v: unknown): Severity | undefined {
+  if (v === undefined) return undefined;
+  if (!(SEVERITIES as readonly unknown[]).includes(v)) throw invalidArgument(field, `must be one of ${SEVERITIES.join(', ')}`);
+  return v as Severity;
+}
+
+export class AnomalyEngine {
+  readonly limits: EngineLimits;
+  private readonly clock: Clock;
+  private readonly defaults: MetricConfig;
+  private readonly metrics = new Map<string, MetricState>();
+  private readonly events: EventHistory;
+  private readonly subscribers = new Set<Subscriber>();
+  private sequence = 0;
+
+  constructor(options: AnomalyEngineOptions) {
+    this.clock = options.clock;
+    this.limits = validateLimits(options.limits);
+    if (options.defaults !== undefined && 'anomalyType' in options.defaults) {
+      throw invalidArgument('defaults.anomaly_type', 'is inferred per metric; set it with configure()');
+    }
+    this.defaults = mergeMetricConfig(DEFAULT_METRIC_CONFIG, options.defaults ?? {}, 'defaults');
+    this.events = new EventHistory(this.limits.historyCapacity);
+  }
+
+  /** Sequence of the newest event (0 before any). */
+  get lastSequence(): number {
+    return this.sequence;
+  }
+
+  get metricCount(): number {
+    return this.metrics.size;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Scores one sample against its metric's baseline (before the sample joins it), then learns it. */
+  record(metric: string, value: number, timeMs?: number): Assessment {
+    const known = this.metrics.has(metric);
+    this.validateSample(metric, value, timeMs, '', known);
+    if (!known && this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
+    return this.apply(metric, value, timeMs);
+  }
+
+  /** Validates every sample first, so a bad batch changes nothing; then records them in order. */
+  recordBatch(samples: RecordSample[]): Assessment[] {
+    if (!Array.isArray(samples)) throw invalidArgument('samples', 'must be a list');
+    if (samples.length > this.limits.maxBatchSize) {
+      throw invalidArgument('samples', `at most ${this.limits.maxBatchSize} samples per batch (got ${samples.length})`);
+    }
+    const fresh = new Set<string>();
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      if (typeof s !== 'object' || s === null) throw invalidArgument(`samples[${i}]`, 'must be an object');
+      const known = this.metrics.has(s.metric);
+      this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known);
+      if (!known) fresh.add(s.metric);
+    }
+    if (this.metrics.size + fresh.size > this.limits.maxMetrics) throw this.tooManyMetrics('samples');
+    return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));
+  }
+
+  /** Creates or updates a metric's config; detector changes restart its learning. */
+  configure(metric: string, patch: MetricConfigPatch): MetricConfig {
+    validateMetricName('metric', metric);
+    const state = this.metrics.get(metric);
+    if (state === undefined && this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
+    const config = mergeMetricConfig(state?.config ?? this.configFor(metric), patch);
+    if (state === undefined) {
+      this.metrics.set(metric, new MetricState(config));
+      return config;
+    }
+    const relearn =
+      config.minSamples !== state.config.minSamples ||
+      config.windowSize !== state.config.windowSize ||
+      config.restSamples !== state.config.restSamples ||
+      JSON.stringify(config.detector) !== JSON.stringify(state.config.detector);
+    state.config = config;
+    if (relearn) state.detector = MetricState.detectorFor(config);
+    return config;
+  }
+
+  /** The config in force for `metric` (the defaults, with the type inferred from its name, if unknown). */
+  getConfig(metric: string): MetricConfig {
+    validateMetricName('metric', metric);
+    return this.metrics.get(metric)?.config ?? this.configFor(metric);
+  }
+
+  statistics(metric?: string): MetricStatistics[] {
+    if (metric !== undefined) {
+      validateMetricName('metric', metric);
+      const state = this.metrics.get(metric);
+      if (state === undefined) throw notFound('metric', `unknown metric "${metric}"`);
+      return [this.statisticsOf(metric, state)];
+    }
+    return [...this.metrics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, s]) => this.statisticsOf(name, s));
+  }
+
+  /** Forgets what `metric` learned (baseline, statistics); keeps its config. */
+  reset(metric: string): void {
+    this.stateOf(metric).reset();
+  }
+
+  /** Removes `metric` and frees its state. Its past events stay in history. */
+  delete(metric: string): void {
+    this.stateOf(metric);
+    this.metrics.delete(metric);
+  }
+
+  /** Retained events, newest first. */
+  history(filter: HistoryFilter = {}): AnomalyEvent[] {
+    if (typeof filter !== 'object' || filter === null) throw invalidArgument('filter', 'must be an object');
+    const limit = filter.limit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.limits.historyCapacity) {
+      throw invalidArgument('limit', `must be an integer in [1, ${this.limits.historyCapacity}]`);
+    }
+    if (filter.type !== undefined && !(ANOMALY_TYPES as readonly string[]).includes(filter.type)) {
+      throw invalidArgument('type', `must be one of ${ANOMALY_TYPES.join(', ')}`);
+    }
+    const severity = validateSeverity('severity', filter.severity);
+    const minSeverity = validateSeverity('min_severity', filter.minSeverity);
+    if (filter.metric !== undefined) validateMetricName('metric', filter.metric);
+    if (filter.sinceMs !== undefined && !Number.isFinite(filter.sinceMs)) throw invalidArgument('since_ms', 'must be a finite number');
+    const after = filter.afterSequence ?? 0;
+    if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
+    const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
+    return this.events.newest(
+      limit,
+      (e) =>
+        (filter.type === undefined || e.anomalyType === filter.type) &&
+        (severity === undefined || e.severity === severity) &&
+        SEVERITY_RANK[e.severity] >= minRank &&
+        (filter.metric === undefined || e.metric === filter.metric) &&
+        (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs),
+      after,
+    );
+  }
+
+  /**
+   * Live events matching `filter`. With `resumeAfterSequence`, retained events after it are replayed
+   * first (a `gap` counts those no longer retained), then `caught_up`, then live events.
+   */
+  subscribe(filter: SubscriptionFilter = {}, opts: { queueCapacity?: number } = {}): Subscription {
+    if (typeof filter !== 'object' || filter === null) throw invalidArgument('filter', 'must be an object');
+    if (filter.metric !== undefined) validateMetricName('metric', filter.metric);
+    if (filter.type !== undefined && !(ANOMALY_TYPES as readonly string[]).includes(filter.type)) {
+      throw invalidArgument('type', `must be one of ${ANOMALY_TYPES.join(', ')}`);
+    }
+    validateSeverity('min_severity', filter.minSeverity);
+    const resume = filter.resumeAfterSequence;
+    if (resume !== undefined && (!Number.isInteger(resume) || resume < 0)) {
+      throw invalidArgument('resume_after_sequence', 'must be a non-negative integer');
+    }
+    const capacity = opts.queueCapacity ?? this.limits.defaultQueueCapacity;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.limits.maxQueueCapacity) {
+      throw invalidArgument('queue_capacity', `must be an integer in [1, ${this.limits.maxQueueCapacity}]`);
+    }
+    if (this.subscribers.size >= this.limits.maxSubscribers) {
+      throw resourceExhausted('subscribers', `at most ${this.limits.maxSubscribers} concurrent subscribers`);
+    }
+    const sub = new Subscriber({ ...filter }, capacity, this.events, this.sequence, (s) => this.subscribers.delete(s));
+    this.subscribers.add(sub);
+    return sub;
+  }
+
+  /** Names of known metrics were validated when they were created. */
+  private validateSample(metric: unknown, value: unknown, timeMs: unknown, prefix: string, known: boolean): void {
+    if (!known) validateMetricName(`${prefix}metric`, metric);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`${prefix}value`, 'must be a finite number');
+    if (timeMs !== undefined && (typeof timeMs !== 'number' || !Number.isFinite(timeMs))) {
+      throw invalidArgument(`${prefix}time_ms`, 'must be a finite number');
+    }
+  }
+
+  private tooManyMetrics(field: string): Error {
+    return resourceExhausted(field, `metric limit reached (${this.limits.maxMetrics} metrics); delete unused metrics or raise limits.max_metrics`);
+  }
+
+  private configFor(metric: string): MetricConfig {
+    return Object.freeze({ ...this.defaults, anomalyType: inferAnomalyType(metric) });
+  }
+
+  private stateOf(metric: string): MetricState {
+    validateMetricName('metric', metric);
+    const state = this.metrics.get(metric);
+    if (state === undefined) throw notFound('metric', `unknown metric "${metric}"`);
+    return state;
+  }
+
+  /** Validated input only. */
+  private apply(metric: string, value: number, timeMs: number | undefined): Assessment {
+    let state = this.metrics.get(metric);
+    if (state === undefined) {
+      state = new MetricState(this.configFor(metric));
+      this.metrics.set(metric, state);
+    }
+    const now = this.clock.nowMs();
+    const t = timeMs ?? now;
+    const out = state.detector.update(value, t);
+    state.observe(value, now);
+    const band = state.config.severityThresholds.low * out.sigma;
+    const assessment: Assessment = {
+      metric,
+      value,
+      timeMs: t,
+      score: out.score,
+      expected: out.expected,
+      lower: out.expected - band,
+      upper: out.expected + band,
+      deviationSigma: out.deviationSigma,
+      warmingUp: out.warmingUp,
+      samplesSeen: state.count,
+    };
+    if (out.alarm) assessment.anomaly = this.raise(metric, value, t, now, state, out, assessment);
+    return assessment;
+  }
+
+  private raise(metric: string, value: number, timeMs: number, now: number, state: MetricState, out: DetectorOutput, a: Assessment): AnomalyEvent {
+    state.anomalyCount++;
+    const event: AnomalyEvent = Object.freeze({
+      sequence: ++this.sequence,
+      metric,
+      value,
+      baselineMean: out.level,
+      deviationSigma: out.deviationSigma,
+      score: out.score,
+      severity: severityOf(Math.abs(out.deviationSigma), state.config),
+      anomalyType: state.config.anomalyType,
+      expected: out.expected,
+      lower: a.lower,
+      upper: a.upper,
+      detector: `${state.detector.name}/${out.member}${out.baseline === 'seasonal' ? '@seasonal' : ''}`,
+      direction: out.direction,
+      timeMs,
+      detectedAtMs: now,
+    });
+    this.events.append(event);
+    for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);
+    return event;
+  }
+
+  private statisticsOf(metric: string, s: MetricState): MetricStatistics {
+    return {
+      metric,
+      count: s.count,
+      mean: s.mean,
+      stdDev: s.stdDev(),
+      min: s.count > 0 ? s.min : 0,
+      max: s.count > 0 ? s.max : 0,
+      lastValue: s.count > 0 ? s.lastValue : 0,
+      anomalyCount: s.anomalyCount,
+      config: s.config,
+      lastUpdateMs: s.lastUpdateMs,
+    };
+  }
+}
+
+/** Severity from the deviation; an alarm below the `low` threshold (a flat-line, a variance change) is `low`. */
+function severityOf(absSigma: number, config: MetricConfig): Severity {
+  const t = config.severityThresholds;
+  if (absSigma >= t.critical) return 'critical';
+  if (absSigma >= t.high) return 'high';
+  if (absSigma >= t.medium) return 'medium';
+  return 'low';
+}

@@ -1,0 +1,138 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDetector, DEFAULT_DETECTOR_SETTINGS, type DetectorOutput } from '../../../src/core/anomaly/index.js';
+import { DAY, FIVE_MINUTES, normal, timeAt } from './signals.js';
+
+interface Alarm {
+  row: number;
+  out: DetectorOutput;
+}
+
+/** Runs the shipped detector over `values`; returns copies of the alarm outputs. */
+function alarmsOf(values: number[], times: (i: number) => number = timeAt): Alarm[] {
+  const d = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  const alarms: Alarm[] = [];
+  values.forEach((v, i) => {
+    const out = d.update(v, times(i));
+    if (out.alarm) alarms.push({ row: i, out: { ...out } });
+  });
+  return alarms;
+}
+
+function series(n: number, f: (i: number) => number): number[] {
+  return Array.from({ length: n }, (_, i) => f(i));
+}
+
+test('latency spikes are reported where they happen, upwards, far from normal', () => {
+  const g = normal(1);
+  const spikes = [1500, 2500, 3500];
+  const values = series(4000, (i) => 50 * Math.exp(0.1 * g()) * (spikes.includes(i) ? 5 : 1));
+  const alarms = alarmsOf(values);
+  for (const s of spikes) {
+    const hit = alarms.find((a) => a.row === s);
+    assert.ok(hit, `spike at ${s} reported`);
+    assert.is(hit!.out.direction, 'above');
+    assert.ok(hit!.out.deviationSigma > 5, `deviation ${hit!.out.deviationSigma}`);
+  }
+});
+
+test('a lasting level shift raises one alarm, then becomes the new normal', () => {
+  const g = normal(2);
+  const values = series(4000, (i) => (i < 2000 ? 30 : 60) + 2 * g());
+  const alarms = alarmsOf(values).filter((a) => a.row >= 2000);
+  assert.ok(alarms.length >= 1 && alarms[0].row <= 2002, `first alarm at ${alarms[0]?.row}`);
+  assert.is(alarms[0].out.direction, 'above');
+  assert.ok(alarms.every((a) => a.row < 2400), `alarms after the change: ${alarms.map((a) => a.row)}`);
+});
+
+test('a dip is reported as below', () => {
+  const g = normal(3);
+  const values = series(3000, (i) => (i >= 2000 && i < 2010 ? 20 : 100) + 3 * g());
+  const hit = alarmsOf(values).find((a) => a.row >= 2000 && a.row < 2010);
+  assert.ok(hit);
+  assert.is(hit!.out.direction, 'below');
+});
+
+test('a stuck value is reported once as a flat line', () => {
+  const g = normal(4);
+  const values = series(3000, (i) => (i >= 2000 && i < 2200 ? 61.5 : Math.round((60 + 5 * g()) * 100) / 100));
+  const alarms = alarmsOf(values).filter((a) => a.row >= 2000 && a.row < 2200);
+  assert.is(alarms.length, 1);
+  assert.is(alarms[0].out.member, 'flatline');
+  assert.is(alarms[0].out.direction, 'flat');
+  assert.ok(alarms[0].row < 2030, `flat line reported at ${alarms[0].row}`);
+});
+
+test('a metric that is constant from the start never alarms', () => {
+  assert.equal(alarmsOf(series(5000, () => 18)), []);
+});
+
+test('a variance increase is reported', () => {
+  const g = normal(5);
+  const values = series(4000, (i) => 40 + (i < 2500 ? 1 : 5) * g());
+  const alarms = alarmsOf(values).filter((a) => a.row >= 2500);
+  assert.ok(alarms.length >= 1 && alarms[0].row < 2550, `first alarm at ${alarms[0]?.row}`);
+});
+
+test('daily seasonality: normal days stay quiet, a dip at a busy hour is caught against the seasonal baseline', () => {
+  const g = normal(6);
+  const rate = (i: number) => 1000 * (1 + 0.6 * Math.sin((2 * Math.PI * ((i * FIVE_MINUTES) % DAY)) / DAY));
+  // Day 10, 06:00: the busiest time of day, rate halved for two hours.
+  const start = 10 * 288 + 72;
+  const values = series(14 * 288, (i) => rate(i) * (i >= start && i < start + 24 ? 0.5 : 1) + 15 * g());
+  const alarms = alarmsOf(values);
+  const hit = alarms.find((a) => a.row >= start && a.row < start + 24);
+  assert.ok(hit, 'dip reported');
+  assert.is(hit!.out.baseline, 'seasonal');
+  assert.is(hit!.out.direction, 'below');
+  const elsewhere = alarms.filter((a) => a.row >= 3 * 288 && (a.row < start || a.row >= start + 24 + 100));
+  assert.ok(elsewhere.length <= 2, `alarms on normal days: ${elsewhere.map((a) => a.row)}`);
+});
+
+test('slow drift is followed without alarms', () => {
+  const g = normal(7);
+  const alarms = alarmsOf(series(6000, (i) => 100 + i * 0.02 + 2 * g())).filter((a) => a.row > 200);
+  assert.ok(alarms.length <= 2, `alarms: ${alarms.map((a) => a.row)}`);
+});
+
+test('one alarm per event: nothing within the rest period after an alarm', () => {
+  const g = normal(8);
+  const values = series(3000, (i) => (i >= 1000 && i < 1060 ? 200 : 50) + (i % 2 === 0 ? 3 : -3) * Math.abs(g()));
+  const rows = alarmsOf(values).map((a) => a.row);
+  for (let k = 1; k < rows.length; k++) assert.ok(rows[k] - rows[k - 1] > DEFAULT_DETECTOR_SETTINGS.restSamples, `alarms at ${rows}`);
+});
+
+test('no alarms while warming up, and warmingUp tells so', () => {
+  const d = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  for (let i = 0; i < DEFAULT_DETECTOR_SETTINGS.minSamples; i++) {
+    const out = d.update(i % 7 === 0 ? 1000 : 1, timeAt(i));
+    assert.ok(out.warmingUp);
+    assert.not.ok(out.alarm);
+  }
+  assert.not.ok(d.update(1, timeAt(1000)).warmingUp);
+});
+
+test('streaming: outputs for a prefix do not depend on what comes after', () => {
+  const g = normal(9);
+  const prefix = series(1500, (i) => 10 + g() + (i === 1200 ? 30 : 0));
+  const a = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  const b = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  const first = prefix.map((v, i) => ({ ...a.update(v, timeAt(i)) }));
+  const second = prefix.map((v, i) => ({ ...b.update(v, timeAt(i)) }));
+  assert.equal(first, second);
+  // Feeding very different futures afterwards cannot change what was already emitted.
+  a.update(1e9, timeAt(1500));
+  b.update(-1e9, timeAt(1500));
+  assert.equal(first[1200].alarm, true);
+});
+
+test('scores stay in [0, 1]', () => {
+  const g = normal(10);
+  const d = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  for (let i = 0; i < 5000; i++) {
+    const out = d.update(i % 500 === 0 ? 1e6 : g(), timeAt(i));
+    assert.ok(out.score >= 0 && out.score <= 1, `score ${out.score}`);
+  }
+});
+
+test.run();
