@@ -28,7 +28,7 @@ function main(): void {
   const outDir = resolve(option(args, '--out', join(tmpdir(), 'rs3gw-nab')));
 
   const corpus = readCorpus(dataDir, readWindows(windowsFile));
-  const results = corpus.map(runSeries);
+  const results = corpus.map((s) => runSeries(s));
   for (const r of results) writeResult(outDir, r);
   const rows = corpus.reduce((n, s) => n + s.rows, 0);
   const windows = corpus.reduce((n, s) => n + s.windows.length, 0);

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../../src/core/clock.js';
-import { AnomalyEngine, DEFAULT_DETECTOR_SETTINGS, createDetector } from '../../src/core/anomaly/index.js';
+import { AnomalyEngine, DEFAULT_DETECTOR_SETTINGS, createDetector, type AnomalyEngineOptions } from '../../src/core/anomaly/index.js';
 import type { NabSeries } from './corpus.js';
 
 export interface SeriesResult {
@@ -21,8 +21,9 @@ function metricName(series: NabSeries): string {
   return `nab_${series.file.replace(/\.csv$/, '').replace(/[^a-zA-Z0-9_:.-]/g, '_')}`;
 }
 
-export function runSeries(series: NabSeries): SeriesResult {
-  const engine = new AnomalyEngine({ clock: systemClock });
+/** Runs one series with the shipped defaults, or with `defaults` overriding them (sensitivity checks). */
+export function runSeries(series: NabSeries, defaults?: AnomalyEngineOptions['defaults']): SeriesResult {
+  const engine = new AnomalyEngine({ clock: systemClock, defaults });
   const metric = metricName(series);
   const scores = new Float64Array(series.rows);
   const alarms = new Float64Array(series.rows);

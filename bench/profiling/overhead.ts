@@ -119,6 +119,7 @@ async function main(): Promise<void> {
   await drive(port, connections, warmupSeconds);
   const totals = { off: { requests: 0, seconds: 0, cpuMicros: 0 }, on: { requests: 0, seconds: 0, cpuMicros: 0 } };
   const duringCapture = { requests: 0, seconds: 0 };
+  const offRounds: number[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
       const before = await ask(child, { cmd: 'profiling', on });
@@ -129,12 +130,13 @@ async function main(): Promise<void> {
       totals[mode].requests += sum(perSecond);
       totals[mode].seconds += roundSeconds;
       totals[mode].cpuMicros += cpuMicros;
+      if (!on) offRounds.push(sum(perSecond) / roundSeconds);
       if (on) {
         const captureSeconds = Math.min(roundSeconds, Math.ceil(captureDurationMs / 1000));
         duringCapture.requests += sum(perSecond.slice(0, captureSeconds));
         duringCapture.seconds += captureSeconds;
       }
-      const captures = on ? `, profiles stored: ${reply.stats.storedProfiles}` : '';
+      const captures = on ? `, captures ${reply.stats.completedCaptures - before.stats.completedCaptures}` : '';
       const cpuPerRequest = (cpuMicros / sum(perSecond)).toFixed(1);
       console.log(`round ${r + 1} ${mode.padEnd(3)} ${(sum(perSecond) / roundSeconds).toFixed(1)} req/s, server CPU ${cpuPerRequest} µs/req${captures}`);
     }
@@ -147,6 +149,8 @@ async function main(): Promise<void> {
   console.log(`profiling off: ${off.toFixed(1)} req/s`);
   console.log(`profiling on:  ${on.toFixed(1)} req/s`);
   console.log(`ratio on/off:  ${ratio.toFixed(4)} (throughput loss ${((1 - ratio) * 100).toFixed(2)}%, target < 1%)`);
+  const spread = ((Math.max(...offRounds) - Math.min(...offRounds)) / off) * 100;
+  console.log(`noise: off rounds differ by ${spread.toFixed(1)}% among themselves; a smaller on/off difference is within noise`);
   const cpuOff = totals.off.cpuMicros / totals.off.requests;
   const cpuOn = totals.on.cpuMicros / totals.on.requests;
   console.log(`server CPU per request: off ${cpuOff.toFixed(1)} µs, on ${cpuOn.toFixed(1)} µs (${(((cpuOn - cpuOff) / cpuOff) * 100).toFixed(2)}%)`);

@@ -14,7 +14,10 @@ import { connectRoutes } from './connect/routes.js';
 import { FrontDoor } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
+import { headersOf } from './http/headers.js';
+import { pprofRoutes, type CaptureInvoker } from './http/pprof-routes.js';
 import { createHttp1Handler, type HttpRoute } from './http/router.js';
+import { ProfilingService, type CaptureProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { ServiceBinding } from './pipeline/handlers.js';
 import { CallPipeline, type CallObserver } from './pipeline/invoke.js';
 import { writeError } from './rest/response.js';
@@ -28,7 +31,15 @@ export interface PortOptions {
   observeCall: CallObserver;
   maxMessageBytes: number;
   metrics: HttpRoute;
-  pprof: HttpRoute;
+}
+
+/** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call. */
+function captureInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline): CaptureInvoker {
+  const binding = bindings.find((b) => b.service.typeName === ProfilingService.typeName);
+  if (!binding) throw new Error('the ProfilingService binding is required for /debug/pprof');
+  const method = ProfilingService.method.captureProfile;
+  return async (request, req, signal) =>
+    (await pipeline.unary(binding, method, request, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as CaptureProfileResponse;
 }
 
 export class ServicePort {
@@ -50,7 +61,8 @@ export class ServicePort {
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${req.url}`),
     });
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
-    this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof: options.pprof, rest, connect }));
+    const pprof = pprofRoutes(captureInvoker(options.bindings, pipeline));
+    this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof, rest, connect }));
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector);
   }

@@ -61,11 +61,13 @@ export function capacityBetween(s: Scenario, a: number, b: number): number {
   return total;
 }
 
-/** Mean offered rate of a phase in requests per ms (on/off patterns counted at their duty cycle). */
+/**
+ * Offered rate of a phase in requests per ms while arrivals are on. On/off patterns are judged at
+ * their on-rate: a burst longer than the deadline cannot be queued away, so that is what an ideal
+ * controller has to refuse.
+ */
 function offeredPerMs(s: Scenario, phase: number): number {
-  const a = s.arrivals;
-  const duty = a.kind === 'onOff' ? a.onS / (a.onS + a.offS) : 1;
-  return (s.phases[phase].load * capacityRps(s) * duty) / 1000;
+  return (s.phases[phase].load * capacityRps(s)) / 1000;
 }
 
 /** First index i with arr[i] >= x (arr ascending). */
@@ -146,6 +148,10 @@ function coefficientOfVariation(values: ArrayLike<number>): number | null {
 export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
   const bounds = phaseBoundsMs(s);
   const unloadedP99 = rec.unloadedLatencyByPhase.map((u) => percentile(sortedSlice(u), 0.99) ?? 0);
+  const overloaded = s.phases.map((_, i) => {
+    const muEffPerMs = capacityBetween(s, bounds[i], bounds[i + 1]) / (bounds[i + 1] - bounds[i]);
+    return offeredPerMs(s, i) > muEffPerMs * (1 + 1e-9);
+  });
   const phaseAt = (t: number): number => {
     let p = 0;
     while (p < s.phases.length - 1 && t >= bounds[p + 1]) p++;
@@ -156,7 +162,7 @@ export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
     const capacity = capacityBetween(s, start, end);
     const muEffPerMs = capacity / (end - start);
     const lambda = offeredPerMs(s, index);
-    const overload = lambda > muEffPerMs * (1 + 1e-9);
+    const overload = overloaded[index];
     const idealRejection = lambda > 0 ? Math.max(0, 1 - muEffPerMs / lambda) : 0;
 
     const i = lowerBound(rec.successAtMs, start);
@@ -186,7 +192,10 @@ export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
           break;
         }
       }
-      recoveryS = recoveryAfter(s, rec, end, unloadedP99, phaseAt);
+      // Recovery is only defined when the overload gives way to a phase the server can carry.
+      if (index + 1 < s.phases.length && !overloaded[index + 1]) {
+        recoveryS = recoveryAfter(s, rec, end, unloadedP99, phaseAt);
+      }
     }
     const limits = rec.limitSamples.subarray(
       Math.ceil(Math.max(start, end - LIMIT_CV_MS) / TICK_MS),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -40,23 +41,35 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
+	// An alarm normally mutes its metric for 100 samples; judge every sample so that a chance alarm
+	// during the warm-up cannot mute the spike.
+	_, err = client.Anomalies.ConfigureMetric(ctx, connect.NewRequest(&v1.ConfigureMetricRequest{
+		Metric: *metric, Config: &v1.MetricDetectionConfig{RestSamples: proto.Uint32(0)},
+	}))
+	if err != nil {
+		log.Fatal("configure metric: ", err)
+	}
+
 	// Watch first, so the anomaly we are about to cause is delivered live.
 	caughtUp := make(chan struct{})
-	fired := make(chan struct{})
-	go watchAnomalies(ctx, client, *metric, caughtUp, fired)
+	anomalies := make(chan uint64, 16)
+	go watchAnomalies(ctx, client, *metric, caughtUp, anomalies)
 	select {
 	case <-caughtUp:
 	case <-ctx.Done():
 		log.Fatal("the anomaly stream did not start: ", ctx.Err())
 	}
 
-	if err := recordSteadyThenSpike(ctx, client, *metric); err != nil {
+	spike, err := recordSteadyThenSpike(ctx, client, *metric)
+	if err != nil {
 		log.Fatal("record samples: ", err)
 	}
-	select {
-	case <-fired:
-	case <-ctx.Done():
-		log.Fatal("no anomaly arrived: ", ctx.Err())
+	for seq := uint64(0); seq != spike; {
+		select {
+		case seq = <-anomalies:
+		case <-ctx.Done():
+			log.Fatal("the spike's anomaly did not arrive: ", ctx.Err())
+		}
 	}
 
 	if err := printBusinessMetrics(ctx, client); err != nil {
@@ -67,15 +80,14 @@ func main() {
 	}
 }
 
-// watchAnomalies prints the stream's events; it closes caughtUp when the stream is live and fired
-// at the first anomaly.
-func watchAnomalies(ctx context.Context, client *observability.Client, metric string, caughtUp, fired chan<- struct{}) {
+// watchAnomalies prints the stream's events; it closes caughtUp when the stream is live and sends
+// the sequence number of each anomaly it prints.
+func watchAnomalies(ctx context.Context, client *observability.Client, metric string, caughtUp chan<- struct{}, anomalies chan<- uint64) {
 	stream, err := client.Anomalies.WatchAnomalies(ctx, connect.NewRequest(&v1.WatchAnomaliesRequest{Metric: metric}))
 	if err != nil {
 		log.Fatal("watch anomalies: ", err)
 	}
 	defer stream.Close()
-	firstAnomaly := true
 	for stream.Receive() {
 		switch event := stream.Msg().GetEvent().(type) {
 		case *v1.WatchAnomaliesResponse_CaughtUp:
@@ -88,9 +100,10 @@ func watchAnomalies(ctx context.Context, client *observability.Client, metric st
 			fmt.Printf("anomaly #%d %s: value %.1f, expected %.1f (%.1f sigma, %s, %s)\n",
 				a.GetSequence(), a.GetMetricName(), a.GetCurrentValue(), a.GetExpectedValue(),
 				a.GetDeviationSigma(), a.GetSeverity(), a.GetAnomalyType())
-			if firstAnomaly {
-				firstAnomaly = false
-				close(fired)
+			select {
+			case anomalies <- a.GetSequence():
+			case <-ctx.Done():
+				return
 			}
 		}
 	}
@@ -100,8 +113,9 @@ func watchAnomalies(ctx context.Context, client *observability.Client, metric st
 	}
 }
 
-// recordSteadyThenSpike sends 300 samples around 100 (one a second, ending now), then one 50x larger.
-func recordSteadyThenSpike(ctx context.Context, client *observability.Client, metric string) error {
+// recordSteadyThenSpike sends 300 samples around 100 (one a second, ending now), then one 50x
+// larger, and returns the sequence number of the anomaly the spike raised.
+func recordSteadyThenSpike(ctx context.Context, client *observability.Client, metric string) (uint64, error) {
 	const steady = 300
 	start := time.Now().Add(-steady * time.Second)
 	samples := make([]*v1.Sample, 0, steady+1)
@@ -116,12 +130,15 @@ func recordSteadyThenSpike(ctx context.Context, client *observability.Client, me
 
 	res, err := client.Anomalies.RecordSamples(ctx, connect.NewRequest(&v1.RecordSamplesRequest{Samples: samples}))
 	if err != nil {
-		return err
+		return 0, err
 	}
-	last := res.Msg.GetAssessments()[len(samples)-1]
-	fmt.Printf("recorded %d samples; the last scored %.2f (expected %.1f)\n",
+	last := res.Msg.GetAssessments()[steady]
+	fmt.Printf("recorded %d samples; the spike scored %.2f (expected %.1f)\n",
 		len(res.Msg.GetAssessments()), last.GetScore(), last.GetExpectedValue())
-	return nil
+	if last.GetAnomaly() == nil {
+		return 0, errors.New("the spike raised no anomaly")
+	}
+	return last.GetAnomaly().GetSequence(), nil
 }
 
 func printBusinessMetrics(ctx context.Context, client *observability.Client) error {

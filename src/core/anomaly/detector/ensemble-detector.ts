@@ -80,10 +80,8 @@ export class EnsembleDetector implements Detector {
     const s = this.settings;
     const t = s.tuning;
     const n = ++this.n;
-    if (n === 1) {
-      this.local.update(x, 0);
-      this.shiftMean = 0;
-    }
+    // The first sample defines the level; it is not scored against anything.
+    if (n === 1) this.local.update(x, 0);
     // Relative floor so a perfectly constant series still has a usable (tiny) scale.
     const level = this.local.level;
     const tiny = 1e-12 * ((level < 0 ? -level : level) + 1);
@@ -111,17 +109,28 @@ export class EnsembleDetector implements Detector {
 
     // Learn.
     if (n > 1) this.local.update(x, tiny);
+    // The profile learns clipped residuals (robust Holt-Winters), so an anomalous day does not
+    // come back as an expected shape the next day.
+    let seasonalTarget = x;
     if (seasonReady) {
-      this.seasonalSpread.update(x - seasonalExpected, tiny);
+      seasonalTarget = seasonalExpected + this.seasonalSpread.update(x - seasonalExpected, tiny);
       this.seasonalN++;
       const a = this.errorAlpha > 1 / this.seasonalN ? this.errorAlpha : 1 / this.seasonalN;
       const eS = x - seasonalExpected;
       const eL = x - level;
       this.seasonalError += a * ((eS < 0 ? -eS : eS) - this.seasonalError);
       this.localError += a * ((eL < 0 ? -eL : eL) - this.localError);
-      this.useSeasonal = this.seasonalError < t.seasonPreference * this.localError;
+      // Switch only on a window's worth of evidence; member memories restart in the new units.
+      const preferSeasonal = this.seasonalN >= s.windowSize && this.seasonalError < t.seasonPreference * this.localError;
+      if (preferSeasonal !== this.useSeasonal) {
+        this.useSeasonal = preferSeasonal;
+        const ratio = (preferSeasonal ? this.seasonalSpread.value(tiny) : this.local.spread.value(tiny)) / scale;
+        this.shiftMean = 0;
+        this.varShort *= ratio * ratio;
+        this.varLong *= ratio * ratio;
+      }
     }
-    if (this.seasonal !== null) this.seasonal.update(x);
+    if (this.seasonal !== null) this.seasonal.update(seasonalTarget);
 
     // Combine: the member furthest beyond its own recent maximum.
     const warmingUp = n <= s.minSamples;

@@ -4,16 +4,15 @@
  * sample). A ratio at or above `margin` means "clearly beyond anything seen lately", whatever the
  * units, noise shape or autocorrelation of the series.
  *
- * While the detector is alarming or resting, the maximum may rise only up to the alarm threshold
- * as it stood when the anomaly began:
- * an anomaly does not teach the gate that anomalies are normal, so the next distinct event is still
- * caught. Lasting changes are absorbed by the baselines instead, and the slow decay forgets the
- * rest.
+ * While the detector is alarming or resting, a statistic above the alarm threshold (as it stood
+ * when the anomaly began) is learned as the geometric mean of the two: a one-off anomaly barely
+ * desensitises the gate, so the next distinct event is still caught, while a pattern that keeps
+ * recurring is learned within a few occurrences. Lasting changes are absorbed by the baselines.
  */
 export class SurpriseGate {
   private max = 0;
-  /** The maximum when the current anomaly began (-1 outside anomalies); caps learning during it. */
-  private anchor = -1;
+  /** The alarm threshold when the current anomaly began (-1 outside anomalies). */
+  private cap = -1;
   private readonly keep: number;
 
   constructor(
@@ -28,15 +27,14 @@ export class SurpriseGate {
     return this.max > 0 ? stat / this.max : 0;
   }
 
-  /** Learns `stat`; during an anomaly (`anomalous`) it counts for at most the alarm threshold. */
+  /** Learns `stat`; `anomalous` while the detector is alarming or resting. */
   learn(stat: number, anomalous: boolean): void {
     let s = stat;
     if (!anomalous) {
-      this.anchor = -1;
+      this.cap = -1;
     } else {
-      if (this.anchor < 0) this.anchor = this.max;
-      const cap = this.margin * this.anchor;
-      if (this.anchor > 0 && s > cap) s = cap;
+      if (this.cap < 0) this.cap = this.margin * this.max;
+      if (this.cap > 0 && s > this.cap) s = Math.sqrt(s * this.cap);
     }
     const decayed = this.max * this.keep;
     this.max = s > decayed ? s : decayed;

@@ -1,12 +1,14 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
-import { encodeProfile } from '../pprof/codec.js';
+import { decodeProfile, encodeProfile } from '../pprof/codec.js';
 import { mergeProfiles } from '../pprof/merge.js';
+import { int64, int64Big } from '../pprof/numbers.js';
+import { assertValidProfile } from '../pprof/validate.js';
 import { captureCpuProfile } from '../v8/cpu-capture.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
 import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './profile-store.js';
 
-/** Takes one CPU profile; must reject promptly when the signal aborts. */
+/** Takes one CPU profile as gzipped pprof with time_nanos and duration_nanos set; must reject promptly when the signal aborts. */
 export type CpuCaptureFunction = (request: { durationMs: number; samplingIntervalUs: number; signal: AbortSignal }) => Promise<Uint8Array>;
 
 export interface ContinuousProfilerOptions {
@@ -47,7 +49,7 @@ export interface ContinuousProfilerStats {
 }
 
 export const DEFAULT_LIST_LIMIT = 100;
-export const MAX_LIST_LIMIT = 1000;
+export const MAX_LIST_LIMIT = 10_000;
 
 /**
  * Captures a short CPU profile every interval while running and keeps them under the retention
@@ -183,10 +185,12 @@ export class ContinuousProfiler {
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {
-    const startMs = this.clock.nowMs();
+    const requestedMs = this.clock.nowMs();
     let data: Uint8Array;
+    let header: { startMs: number; durationMs: number };
     try {
       data = await this.capture({ durationMs: this.config.captureDurationMs, samplingIntervalUs: this.config.samplingIntervalUs, signal });
+      header = profileTimes(data, requestedMs);
     } catch (err) {
       if (!signal.aborted) {
         this.failed++;
@@ -195,10 +199,9 @@ export class ContinuousProfiler {
       throw err;
     }
     const profile: StoredProfile = {
-      id: `cpu-${startMs}-${++this.sequence}`,
+      id: `cpu-${header.startMs}-${++this.sequence}`,
       type: 'cpu',
-      startMs,
-      durationMs: this.clock.nowMs() - startMs,
+      ...header,
       sizeBytes: data.byteLength,
       data,
     };
@@ -211,14 +214,28 @@ export class ContinuousProfiler {
     const startMs = range.startMs ?? -Infinity;
     const endMs = range.endMs ?? Infinity;
     if (range.startMs !== undefined && !Number.isFinite(range.startMs)) {
-      throw invalidArgument('start_ms', `must be a finite time in ms since the epoch, got ${range.startMs}`);
+      throw invalidArgument('start_time', `must be a finite time in ms since the epoch, got ${range.startMs}`);
     }
     if (range.endMs !== undefined && !Number.isFinite(range.endMs)) {
-      throw invalidArgument('end_ms', `must be a finite time in ms since the epoch, got ${range.endMs}`);
+      throw invalidArgument('end_time', `must be a finite time in ms since the epoch, got ${range.endMs}`);
     }
-    if (startMs > endMs) throw invalidArgument('end_ms', `must not be before start_ms (${startMs}), got ${endMs}`);
+    if (startMs > endMs) throw invalidArgument('end_time', `must not be before start_time (${startMs}), got ${endMs}`);
     return { startMs, endMs };
   }
+}
+
+/**
+ * Start and length as recorded in the profile itself (a capture may have queued behind another),
+ * checking on the way that it is a valid profile, so a later merge cannot trip over it.
+ */
+function profileTimes(data: Uint8Array, requestedMs: number): { startMs: number; durationMs: number } {
+  const profile = decodeProfile(data, { field: 'capture' });
+  assertValidProfile(profile, 'capture');
+  const timeNanos = int64Big(profile.timeNanos);
+  return {
+    startMs: timeNanos > 0n ? Number(timeNanos / 1_000_000n) : requestedMs,
+    durationMs: int64(profile.durationNanos) / 1e6,
+  };
 }
 
 function infoOf(profile: StoredProfile): StoredProfileInfo {

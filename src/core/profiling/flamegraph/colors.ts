@@ -8,18 +8,18 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-/** Runtime pseudo-frames such as (idle), (program), (garbage collector). */
-function isPseudoFrame(name: string): boolean {
-  return name.startsWith('(') && name.endsWith(')');
+/** Runtime pseudo-frames such as (idle), (program), (garbage collector): parenthesised, with no source file. */
+function isRuntimeFrame(name: string, filename: string): boolean {
+  return filename === '' && name.startsWith('(') && name.endsWith(')');
 }
 
 /** flamegraph.pl's "hot" palette picked by name; runtime pseudo-frames are grey so they read as not-your-code. */
-export function frameColor(name: string): string {
+export function frameColor(name: string, filename: string): string {
   const h = hash(name);
   const a = (h & 0xff) / 255;
   const b = ((h >>> 8) & 0xff) / 255;
   const c = ((h >>> 16) & 0xff) / 255;
-  if (isPseudoFrame(name)) {
+  if (isRuntimeFrame(name, filename)) {
     const grey = Math.round(170 + 40 * a);
     return `rgb(${grey},${grey},${grey})`;
   }

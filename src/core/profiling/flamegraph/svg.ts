@@ -126,7 +126,7 @@ export function renderFlameGraphSvg(profile: Profile, options: FlameGraphOptions
     const where = node.filename ? ` (${node.filename}${node.line > 0 ? `:${node.line}` : ''})` : '';
     const percent = ((node.value / root.value) * 100).toFixed(2);
     const tooltip = `${node.name}${where}\n${formatValue(node.value, unit)} (${percent}%)`;
-    const fill = node === root ? 'rgb(230,230,230)' : frameColor(node.name);
+    const fill = node === root ? 'rgb(230,230,230)' : frameColor(node.name, node.filename);
     const text = label(node.name, w);
     body.push(
       `<g class="frame"><title>${escapeXml(tooltip)}</title>` +

@@ -26,6 +26,7 @@ export function mergeProfiles(list: (Profile | Uint8Array)[], field = 'profiles'
 
   const first = profiles[0];
   const sampleTypes = first.sampleType.map((t) => valueTypeName(first, t));
+  if (sampleTypes.length === 0) throw invalidArgument(`${field}[0].sample_type`, 'is empty: there are no values to merge');
   const periodType = valueTypeName(first, first.periodType);
   let start: bigint | undefined;
   let end = 0n;

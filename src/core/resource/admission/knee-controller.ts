@@ -9,17 +9,22 @@ export interface KneeOptions {
   /** Queue allowed beyond the knee: a share of the knee plus a fixed number of slots. */
   headroom: number;
   queueSlots: number;
-  /** A window closes after this many completions and at least two base round trips. */
-  windowSamples: number;
+  /**
+   * Relative standard error wanted from a window's mean round trip; with the measured spread of
+   * round trips it sets how many completions a window (and a probe cohort) needs.
+   */
+  precision: number;
   minWindowMs: number;
   maxWindowMs: number;
-  /** Requests in a probe cohort, whose round trips measure the base without a queue. */
-  probeCohort: number;
-  /** While saturated, re-measure the base this often, this far below the knee. */
+  /** While overloaded, re-measure the base at least this often, this far below the knee... */
   probeIntervalMs: number;
   probeDepth: number;
-  /** Share of the limit kept back from sheddable traffic, and added for critical traffic. */
-  priorityReserve: number;
+  /** ...but less often when a probe is slow, so routine probes cost at most this share of capacity. */
+  probeBudget: number;
+  /** Share of the limit kept back from sheddable traffic (at least one slot)... */
+  sheddableReserve: number;
+  /** ...and added on top of it for critical traffic (at least two slots). */
+  criticalExtra: number;
 }
 
 export const KNEE_DEFAULTS: KneeOptions = {
@@ -28,29 +33,38 @@ export const KNEE_DEFAULTS: KneeOptions = {
   maxLimit: 10_000,
   headroom: 0.15,
   queueSlots: 3,
-  windowSamples: 40,
+  precision: 0.075,
   minWindowMs: 20,
   maxWindowMs: 1000,
-  probeCohort: 48,
   probeIntervalMs: 10_000,
   probeDepth: 0.1,
-  priorityReserve: 0.1,
+  probeBudget: 0.001,
+  sheddableReserve: 0.15,
+  criticalExtra: 0.5,
 };
 
-/** How far the busy-server estimate may move in one window before a probe re-checks the base. */
-const SURPRISE_LOW = 0.75;
-const SURPRISE_HIGH = 1.33;
-/** A window counts as saturated when requests were refused and inflight stayed near the limit. */
-const SATURATED_SHARE = 0.85;
+const MIN_SAMPLES = 32;
+const MAX_SAMPLES = 4000;
+/** Squared coefficient of variation assumed before any window has been measured. */
+const INITIAL_CV2 = 0.5;
+const CV2_GAIN = 0.2;
+/** A busy-server estimate this far (as a ratio) from the knee, twice in a row, is a surprise. */
+const SURPRISE_RATIO = 1.33;
+/** A surprise probe's base must differ at least this much to count as a service-time change. */
+const BASE_CHANGE = 0.15;
+/** Round trip over base from which a queue counts as standing even before the knee is known. */
+const STANDING_RATIO = 1.5;
+/** From this round trip over base a queue is visible: the limit is held, not grown. */
+const QUEUE_RATIO = 1.25;
 /** Below this share of the knee the round trip is taken as the base (little queueing). */
 const UNLOADED_SHARE = 0.8;
-/** Round trips this far above the base mean a queue has formed, refused or not. */
-const QUEUEING_RATIO = 1.25;
 const KNEE_GAIN = 0.3;
+const BASE_GAIN = 0.2;
 /** Weight of a routine probe's cohort in the base; a surprise probe replaces the base outright. */
 const PROBE_GAIN = 0.5;
-const BASE_GAIN = 0.2;
 const PEAK_DECAY = 0.98;
+/** Windows without overload in a row after which the overload counts as over. */
+const CALM_WINDOWS = 3;
 /** A probe cohort that has not come back after this long is abandoned. */
 const PROBE_TIMEOUT_MS = 60_000;
 
@@ -58,22 +72,13 @@ interface KneePermit extends Permit {
   readonly cohort: number;
 }
 
-/**
- * A probe holds the limit at or below the knee until a cohort of requests has been admitted: they
- * start service at once, so their round trips are the base. Later arrivals queue behind them in
- * FIFO order and do not disturb the measurement, so the limit is restored as soon as the cohort is in.
- */
-type Probe =
-  | { phase: 'off' }
-  | { phase: 'draining'; id: number; surprise: boolean; limit: number; startedMs: number }
-  | (ProbeCohort & { phase: 'admitting'; limit: number })
-  | (ProbeCohort & { phase: 'awaiting' });
-
-interface ProbeCohort {
+interface Cohort {
   id: number;
-  /** Started because the round trip jumped: its result replaces the base instead of refining it. */
+  /** Started because the busy-server estimate jumped: checks whether the service time changed. */
   surprise: boolean;
   startedMs: number;
+  size: number;
+  admittingFromMs: number;
   admitted: number;
   done: number;
   rttSum: number;
@@ -81,11 +86,24 @@ interface ProbeCohort {
 }
 
 /**
+ * A probe holds the limit at or below the knee until a cohort of requests has been admitted: they
+ * start service at once, so their round trips are the base. Later arrivals queue behind them in
+ * FIFO order and do not disturb the measurement, so the limit is restored once the cohort is in.
+ */
+type Probe =
+  | { phase: 'off' }
+  | { phase: 'draining'; limit: number; cohort: Cohort }
+  | { phase: 'admitting'; limit: number; cohort: Cohort }
+  | { phase: 'awaiting'; cohort: Cohort };
+
+/**
  * Adaptive concurrency limit that tracks the knee: the number of requests in flight beyond which
- * the server only queues. By Little's law the busy servers are inflight x baseRtt / rtt; the limit
- * sits a little above the knee so the server never idles while the queue stays short. A change in
- * round trip at a steady limit is a change in service time, not in queue, so it triggers a probe
- * that re-measures the base instead of a cut.
+ * the server only queues. By Little's law the busy servers are throughput x baseRtt; while a
+ * standing queue meets the limit, the limit sits a little above that knee, so the server never
+ * idles and the queue stays short. A jump of the estimate means either the service time changed
+ * or the knee moved; a probe re-measures the base to tell which, instead of cutting the limit.
+ * Without a standing queue the limit keeps room for twice the recent peak, so bursts below
+ * capacity are not refused.
  */
 export class KneeController implements AdmissionController {
   readonly name = 'knee';
@@ -94,13 +112,19 @@ export class KneeController implements AdmissionController {
   private count = 0;
   private knee: number | undefined;
   private baseRttMs: number | undefined;
+  private cv2 = INITIAL_CV2;
   private current: number;
   private peakInflight = 0;
-  private window: LoadWindow;
-  private lastSaturated: WindowSummary | undefined;
+  private readonly window: LoadWindow;
   private probe: Probe = { phase: 'off' };
   private probeIds = 0;
   private lastProbeMs: number;
+  private lastProbeAdmitMs = 0;
+  /** The first window after a probe still shows the probe's drain and is skipped. */
+  private settling = false;
+  private suspicious = 0;
+  private calmWindows = 0;
+  private suspectBusySum = 0;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
@@ -118,8 +142,8 @@ export class KneeController implements AdmissionController {
     return this.count;
   }
 
-  /** The estimated knee (busy servers at saturation), once the server has been saturated. */
-  get estimatedKnee(): number | undefined {
+  /** The estimated knee (busy servers under overload), once the server has been overloaded. */
+  get estimatedCapacity(): number | undefined {
     return this.knee;
   }
 
@@ -130,23 +154,13 @@ export class KneeController implements AdmissionController {
 
   tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
     this.maybeRoll(nowMs);
-    const limit = this.limit;
-    const reserve = Math.max(1, Math.round(this.o.priorityReserve * limit));
-    const cap = priority === 'critical' ? limit + reserve : priority === 'sheddable' ? limit - reserve : limit;
-    if (this.count >= Math.floor(cap)) {
+    if (this.count >= this.capFor(priority)) {
       this.window.addRejection();
       return undefined;
     }
     this.count += 1;
     this.window.inflightChanged(nowMs, this.count);
-    let cohort = 0;
-    const p = this.probe;
-    if (p.phase === 'admitting') {
-      cohort = p.id;
-      p.admitted += 1;
-      if (p.admitted >= this.o.probeCohort) this.probe = { ...p, phase: 'awaiting' };
-    }
-    const permit: KneePermit = { startMs: nowMs, priority, inflight: this.count, cohort };
+    const permit: KneePermit = { startMs: nowMs, priority, inflight: this.count, cohort: this.joinCohort(nowMs) };
     return permit;
   }
 
@@ -155,17 +169,19 @@ export class KneeController implements AdmissionController {
     this.count = Math.max(0, this.count - 1);
     this.window.inflightChanged(now, this.count);
     const rtt = Math.max(0, now - permit.startMs);
+    this.window.addCompletion();
     if (!outcome.failed) this.window.addSample(rtt);
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {
-      this.probe = { ...p, phase: 'admitting', admitted: 0, done: 0, rttSum: 0, rttCount: 0 };
-    } else if ((p.phase === 'admitting' || p.phase === 'awaiting') && (permit as KneePermit).cohort === p.id) {
-      p.done += 1;
+      this.probe = { phase: 'admitting', limit: p.limit, cohort: { ...p.cohort, admittingFromMs: now } };
+    } else if ((p.phase === 'admitting' || p.phase === 'awaiting') && (permit as KneePermit).cohort === p.cohort.id) {
+      const c = p.cohort;
+      c.done += 1;
       if (!outcome.failed) {
-        p.rttSum += rtt;
-        p.rttCount += 1;
+        c.rttSum += rtt;
+        c.rttCount += 1;
       }
-      if (p.phase === 'awaiting' && p.done >= p.admitted) this.finishProbe(p, now);
+      if (p.phase === 'awaiting' && c.done >= c.admitted) this.finishProbe(c, now);
     }
     this.maybeRoll(now);
   }
@@ -174,56 +190,118 @@ export class KneeController implements AdmissionController {
     this.maybeRoll(nowMs);
   }
 
+  /**
+   * Requests in flight at which this priority is refused: sheddable traffic leaves a reserve under
+   * the limit, critical traffic may go beyond it, so under overload the lower priorities give way.
+   */
+  private capFor(priority: Priority): number {
+    const limit = Math.floor(this.limit);
+    if (priority === 'sheddable') return limit - Math.max(1, Math.round(this.o.sheddableReserve * limit));
+    if (priority === 'critical') return limit + Math.max(2, Math.round(this.o.criticalExtra * limit));
+    return limit;
+  }
+
+  /** Completions a window or a cohort needs for the wanted precision, given the spread seen. */
+  private targetSamples(): number {
+    const n = Math.ceil(this.cv2 / (this.o.precision * this.o.precision));
+    return Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, n));
+  }
+
+  private joinCohort(nowMs: number): number {
+    const p = this.probe;
+    if (p.phase !== 'admitting') return 0;
+    p.cohort.admitted += 1;
+    if (p.cohort.admitted >= p.cohort.size) {
+      this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
+      this.probe = { phase: 'awaiting', cohort: p.cohort };
+    }
+    return p.cohort.id;
+  }
+
   private maybeRoll(nowMs: number): void {
     this.expireProbe(nowMs);
-    const minSpan = Math.max(this.o.minWindowMs, 2 * (this.baseRttMs ?? 0));
     const elapsed = this.window.elapsedMs(nowMs);
-    const full = this.window.sampleCount >= this.o.windowSamples && elapsed >= minSpan;
+    const full =
+      this.window.sampleCount >= this.targetSamples() &&
+      elapsed >= Math.max(this.o.minWindowMs, 2 * (this.baseRttMs ?? 0));
     if (!full && elapsed < this.o.maxWindowMs) return;
     const w = this.window.roll(nowMs);
     if (w.samples > 0) this.learn(w, nowMs);
   }
 
   private learn(w: WindowSummary, nowMs: number): void {
+    // Short windows (low traffic) count for less.
+    const weight = Math.min(1, w.samples / this.targetSamples());
     this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
+    if (w.samples > 1) this.cv2 += CV2_GAIN * weight * (w.rttCv2 - this.cv2);
+    if (this.probe.phase !== 'off') return;
+    if (this.settling) {
+      this.settling = false;
+      return;
+    }
     if (this.baseRttMs === undefined) {
       this.baseRttMs = w.meanRttMs;
       return;
     }
-    const busy = (w.meanInflight * this.baseRttMs) / Math.max(w.meanRttMs, 1e-9);
-    const queueing = w.meanRttMs > QUEUEING_RATIO * this.baseRttMs;
-    const refused = w.rejections > 0 && w.meanInflight >= SATURATED_SHARE * this.limit;
-    if (!queueing && !refused) {
-      if (w.rejections > 0) {
-        // Refusals in a bursty window: the knee is at least what was busy.
-        if (this.knee !== undefined && busy > this.knee) this.knee = busy;
-      } else {
-        // Calm: well below the knee the round trip is the base, and the limit keeps room for
-        // twice the recent peak so that bursts are not refused.
-        if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
-          this.baseRttMs += BASE_GAIN * (w.meanRttMs - this.baseRttMs);
-        }
-        if (this.knee !== undefined) this.knee = Math.max(this.knee, busy);
-        this.current = this.clamp(Math.max(this.kneeLimit(), 2 * this.peakInflight));
-      }
+    const ratio = w.meanRttMs / this.baseRttMs;
+    // Busy servers by Little's law: throughput x base round trip. Unlike inflight / ratio it does
+    // not lag while a queue builds or drains.
+    const busy = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
+    // Overload is a standing queue (CoDel's "bad queue") that meets the limit: inflight never fell
+    // below the knee in the window, or round trips show a queue half as long as the work.
+    const standing =
+      w.rejections > 0 && ((this.knee !== undefined && w.minInflight >= this.knee) || ratio >= STANDING_RATIO);
+    if (!standing) {
+      this.suspicious = 0;
+      this.calmWindows = w.rejections === 0 ? this.calmWindows + 1 : 0;
+      this.adjustWithoutOverload(w, ratio, weight);
       return;
     }
-    if (this.probe.phase !== 'off') return;
-    this.lastSaturated = w;
-    if (this.knee === undefined) {
-      this.knee = busy;
-    } else if (busy < SURPRISE_LOW * this.knee) {
-      this.startProbe(Math.max(busy, SURPRISE_LOW * this.knee), true, nowMs);
+    this.calmWindows = 0;
+    const noise = Math.sqrt(this.cv2 / w.samples);
+    const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * noise);
+    if (this.knee === undefined || Math.abs(Math.log(busy / this.knee)) > tolerance) {
+      // First overload, or the busy-server estimate jumped. On the first overload the base may be
+      // stale, so a probe at the estimate re-measures it and the window is re-read with it. A jump
+      // twice in a row is checked by a probe at the knee itself, which costs nothing if the knee is
+      // right: the same base there means noise, a different one a change of service time.
+      this.suspicious += 1;
+      this.suspectBusySum = (this.suspicious === 1 ? 0 : this.suspectBusySum) + busy;
+      if (this.knee === undefined) this.startProbe(busy, true, nowMs);
+      else if (this.suspicious >= 2) this.startProbe(this.knee, true, nowMs);
       return;
-    } else if (busy > SURPRISE_HIGH * this.knee) {
-      this.startProbe(this.knee, true, nowMs);
-      return;
-    } else if (nowMs - this.lastProbeMs >= this.o.probeIntervalMs) {
+    }
+    this.suspicious = 0;
+    if (nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
       this.startProbe(this.knee * (1 - this.o.probeDepth), false, nowMs);
     } else {
-      this.knee += KNEE_GAIN * (busy - this.knee);
+      this.knee += KNEE_GAIN * weight * (busy - this.knee);
     }
     this.current = this.kneeLimit();
+  }
+
+  private adjustWithoutOverload(w: WindowSummary, ratio: number, weight: number): void {
+    // A visible queue that has not met the limit: hold the limit and let the queue decide.
+    if (ratio >= QUEUE_RATIO || this.baseRttMs === undefined) return;
+    if (w.rejections > 0) {
+      // Bursts met the limit before the server queued: grow as above a knee of the current size.
+      this.current = this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
+      return;
+    }
+    // Calm: well below the knee the round trip is the base. Once the overload is over (a few calm
+    // windows in a row, not a lull) the limit opens to twice the recent peak so that bursts below
+    // capacity are not refused; otherwise it only relaxes towards that, never below the knee's limit.
+    if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
+      this.baseRttMs += BASE_GAIN * weight * (w.meanRttMs - this.baseRttMs);
+    }
+    const room = 2 * this.peakInflight;
+    const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
+    this.current = this.clamp(Math.max(this.kneeLimit(), open));
+  }
+
+  /** Relative change of a cohort's mean round trip that sampling noise does not explain. */
+  private baseTolerance(samples: number): number {
+    return Math.max(BASE_CHANGE, 3 * Math.sqrt(this.cv2 / samples));
   }
 
   private kneeLimit(): number {
@@ -231,29 +309,49 @@ export class KneeController implements AdmissionController {
     return this.clamp(this.knee * (1 + this.o.headroom) + this.o.queueSlots);
   }
 
-  private startProbe(target: number, surprise: boolean, nowMs: number): void {
-    const limit = Math.max(this.o.minLimit, Math.floor(target));
-    const id = ++this.probeIds;
-    this.lastProbeMs = nowMs;
-    this.probe =
-      this.count <= limit
-        ? { phase: 'admitting', id, surprise, limit, startedMs: nowMs, admitted: 0, done: 0, rttSum: 0, rttCount: 0 }
-        : { phase: 'draining', id, surprise, limit, startedMs: nowMs };
+  private routineProbeIntervalMs(): number {
+    return Math.max(this.o.probeIntervalMs, (this.o.probeDepth * this.lastProbeAdmitMs) / this.o.probeBudget);
   }
 
-  private finishProbe(p: Extract<Probe, { phase: 'awaiting' }>, nowMs: number): void {
-    this.probe = { phase: 'off' };
+  private startProbe(target: number, surprise: boolean, nowMs: number): void {
+    const limit = Math.max(this.o.minLimit, Math.round(target));
+    const cohort: Cohort = {
+      id: ++this.probeIds,
+      surprise,
+      startedMs: nowMs,
+      size: this.targetSamples(),
+      admittingFromMs: nowMs,
+      admitted: 0,
+      done: 0,
+      rttSum: 0,
+      rttCount: 0,
+    };
     this.lastProbeMs = nowMs;
-    if (p.rttCount === 0 || this.baseRttMs === undefined) return;
-    const measured = p.rttSum / p.rttCount;
+    this.probe = this.count <= limit ? { phase: 'admitting', limit, cohort } : { phase: 'draining', limit, cohort };
+  }
+
+  private finishProbe(c: Cohort, nowMs: number): void {
+    this.probe = { phase: 'off' };
+    this.settling = true;
+    this.lastProbeMs = nowMs;
+    const suspects = this.suspicious;
+    this.suspicious = 0;
+    if (c.rttCount === 0 || this.baseRttMs === undefined) return;
+    const measured = c.rttSum / c.rttCount;
     const previous = this.baseRttMs;
-    this.baseRttMs = p.surprise ? measured : previous + PROBE_GAIN * (measured - previous);
-    const w = this.lastSaturated;
-    if (p.surprise && w !== undefined) {
-      this.knee = (w.meanInflight * this.baseRttMs) / Math.max(w.meanRttMs, 1e-9);
-    } else if (this.knee !== undefined) {
-      // The busy-server estimate scales with the base: rescale rather than re-measure it.
+    const suspectBusy = suspects > 0 ? this.suspectBusySum / suspects : undefined;
+    if (this.knee === undefined) {
+      this.baseRttMs = measured;
+      if (suspectBusy !== undefined) this.knee = (suspectBusy * measured) / previous;
+    } else if (c.surprise && Math.abs(measured / previous - 1) > this.baseTolerance(c.rttCount)) {
+      // The service time changed; the knee, a number of servers, did not.
+      this.baseRttMs = measured;
+    } else {
+      this.baseRttMs = previous + PROBE_GAIN * (measured - previous);
+      // Busy-server estimates scale with the base: rescale the knee rather than wait for windows,
+      // and let a surprise that the base does not explain move the knee one ordinary step.
       this.knee *= this.baseRttMs / previous;
+      if (suspectBusy !== undefined) this.knee += KNEE_GAIN * (suspectBusy - this.knee);
     }
     this.current = this.kneeLimit();
   }
@@ -261,10 +359,11 @@ export class KneeController implements AdmissionController {
   private expireProbe(nowMs: number): void {
     const p = this.probe;
     if (p.phase === 'off') return;
-    const age = nowMs - p.startedMs;
-    if ((p.phase === 'draining' || p.phase === 'admitting') && age > 2 * this.o.maxWindowMs) {
-      // Traffic dried up: stop holding the limit down and use whatever the cohort measures.
-      this.probe = p.phase === 'admitting' && p.admitted > 0 ? { ...p, phase: 'awaiting' } : { phase: 'off' };
+    const age = nowMs - p.cohort.startedMs;
+    if (p.phase !== 'awaiting' && age > 2 * this.o.maxWindowMs) {
+      // Low traffic or slow service: hold the limit down no longer and use the cohort admitted so far.
+      if (p.phase === 'admitting') this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
+      this.probe = p.cohort.admitted > 0 ? { phase: 'awaiting', cohort: p.cohort } : { phase: 'off' };
     } else if (age > PROBE_TIMEOUT_MS) {
       this.probe = { phase: 'off' };
     }
@@ -286,7 +385,9 @@ function checkKneeOptions(o: KneeOptions): KneeOptions {
   if (o.initialLimit < o.minLimit || o.initialLimit > o.maxLimit) {
     throw invalidArgument('initialLimit', 'must lie within [minLimit, maxLimit]');
   }
+  if (o.precision <= 0) throw invalidArgument('precision', 'must be > 0');
   if (o.probeDepth >= 1) throw invalidArgument('probeDepth', 'must be < 1');
-  if (o.probeCohort < 1) throw invalidArgument('probeCohort', 'must be >= 1');
+  if (o.probeBudget <= 0) throw invalidArgument('probeBudget', 'must be > 0');
+  if (o.maxWindowMs <= 0) throw invalidArgument('maxWindowMs', 'must be > 0');
   return o;
 }

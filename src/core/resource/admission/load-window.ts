@@ -5,9 +5,15 @@
 export interface WindowSummary {
   startMs: number;
   endMs: number;
+  /** Completions that measured a round trip (failures excluded). */
   samples: number;
+  /** Every release, failures included: each held a server. */
+  completions: number;
   meanRttMs: number;
+  /** Squared coefficient of variation of the round trips (variance / mean²). */
+  rttCv2: number;
   meanInflight: number;
+  minInflight: number;
   maxInflight: number;
   rejections: number;
 }
@@ -16,9 +22,12 @@ export class LoadWindow {
   private startMs: number;
   private lastChangeMs: number;
   private inflightArea = 0;
+  private minInflight: number;
   private maxInflight: number;
   private rttSum = 0;
+  private rttSquares = 0;
   private samples = 0;
+  private completions = 0;
   private rejections = 0;
 
   constructor(
@@ -27,6 +36,7 @@ export class LoadWindow {
   ) {
     this.startMs = nowMs;
     this.lastChangeMs = nowMs;
+    this.minInflight = inflight;
     this.maxInflight = inflight;
   }
 
@@ -43,10 +53,16 @@ export class LoadWindow {
     this.advance(nowMs);
     this.inflight = inflight;
     if (inflight > this.maxInflight) this.maxInflight = inflight;
+    if (inflight < this.minInflight) this.minInflight = inflight;
+  }
+
+  addCompletion(): void {
+    this.completions += 1;
   }
 
   addSample(rttMs: number): void {
     this.rttSum += rttMs;
+    this.rttSquares += rttMs * rttMs;
     this.samples += 1;
   }
 
@@ -58,20 +74,28 @@ export class LoadWindow {
   roll(nowMs: number): WindowSummary {
     this.advance(nowMs);
     const span = nowMs - this.startMs;
+    const mean = this.samples > 0 ? this.rttSum / this.samples : 0;
+    const variance = this.samples > 1 ? Math.max(0, this.rttSquares / this.samples - mean * mean) : 0;
     const summary: WindowSummary = {
       startMs: this.startMs,
       endMs: nowMs,
       samples: this.samples,
-      meanRttMs: this.samples > 0 ? this.rttSum / this.samples : 0,
+      completions: this.completions,
+      meanRttMs: mean,
+      rttCv2: mean > 0 ? variance / (mean * mean) : 0,
       meanInflight: span > 0 ? this.inflightArea / span : this.inflight,
+      minInflight: this.minInflight,
       maxInflight: this.maxInflight,
       rejections: this.rejections,
     };
     this.startMs = nowMs;
     this.inflightArea = 0;
+    this.minInflight = this.inflight;
     this.maxInflight = this.inflight;
     this.rttSum = 0;
+    this.rttSquares = 0;
     this.samples = 0;
+    this.completions = 0;
     this.rejections = 0;
     return summary;
   }

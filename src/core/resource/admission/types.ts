@@ -44,6 +44,8 @@ export interface AdmissionController {
   readonly name: string;
   /** What `limit` counts. */
   readonly limitUnit: 'concurrency' | 'rps';
+  /** Requests the server runs at once, if the controller estimates it (the rest are queued). */
+  readonly estimatedCapacity?: number;
 }
 
 export function isPriority(value: unknown): value is Priority {

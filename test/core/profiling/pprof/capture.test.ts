@@ -173,6 +173,7 @@ test('request seconds default to 30, are capped by config and must be positive',
     [0, {}, /^seconds: must be a finite number of seconds above 0/],
     [-3, {}, /^seconds: must be a finite number/],
     [Number.NaN, {}, /^seconds: must be a finite number/],
+    [400, { field: 'duration' }, /^duration: must be at most 300/],
   ] as const) {
     const err = errorOf(() => cpuProfileDurationMs(seconds, limits));
     assert.is(err.kind, 'invalid_argument');

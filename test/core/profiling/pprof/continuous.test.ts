@@ -121,8 +121,9 @@ test('listing filters by start time, newest first, up to the limit', async () =>
     [t0 + 120_000],
   );
   assert.is(errorOf(() => profiler.list({ limit: 0 })).field, 'limit');
-  assert.is(errorOf(() => profiler.list({ startMs: t0 + 1, endMs: t0 })).field, 'end_ms');
-  assert.is(errorOf(() => profiler.list({ startMs: Number.NaN })).field, 'start_ms');
+  assert.is(errorOf(() => profiler.list({ startMs: t0 + 1, endMs: t0 })).field, 'end_time');
+  assert.is(errorOf(() => profiler.list({ startMs: Number.NaN })).field, 'start_time');
+  assert.is(errorOf(() => profiler.list({ limit: 10_001 })).field, 'limit');
 });
 
 test('a time range merges into one valid profile summing the stacks', async () => {
@@ -181,6 +182,29 @@ test('a failed capture is counted and reported, and stores nothing', async () =>
     failedCaptures: 1,
     lastError: 'inspector unavailable',
   });
+});
+
+test('a capture that returns something other than a valid profile is a failure, not a stored profile', async () => {
+  const profiler = new ContinuousProfiler({ clock: new FakeClock(), capture: async () => new TextEncoder().encode('not a profile') });
+  const err = await profiler.captureNow().catch((e: Error) => e);
+  assert.match((err as Error).message, /^capture: is not a pprof protobuf/);
+  assert.is(profiler.stats().failedCaptures, 1);
+  assert.is(profiler.stats().storedProfiles, 0);
+});
+
+test('stored start and duration come from the profile, even when the capture started late', async () => {
+  const clock = new FakeClock();
+  const requested = clock.nowMs();
+  const profiler = new ContinuousProfiler({
+    clock,
+    capture: async ({ durationMs }) => {
+      clock.advance(4_000); // queued behind another capture
+      return fakeCapture(clock)({ durationMs, samplingIntervalUs: 10_000, signal: new AbortController().signal });
+    },
+  });
+  const info = await profiler.captureNow();
+  assert.is(info.startMs, requested + 4_000);
+  assert.is(info.durationMs, 10_000);
 });
 
 test('bad config is refused naming the field', () => {

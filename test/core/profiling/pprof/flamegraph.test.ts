@@ -119,6 +119,8 @@ test('colours are deterministic by name and pseudo-frames are grey', () => {
   assert.is(frameNamed(a, 'handle').fill, frameNamed(b, 'handle').fill);
   assert.is.not(frameNamed(a, 'handle').fill, frameNamed(a, 'parse').fill);
   assert.match(frameNamed(a, '(garbage collector)').fill, /^rgb\((\d+),\1,\1\)$/);
+  const anonymous = renderFlameGraphSvg(syntheticCpuProfile([{ stack: ['main', '(anonymous)'], values: [1, 1] }]), { title: 'x' });
+  assert.not.match(frameNamed(anonymous, '(anonymous)').fill, /^rgb\((\d+),\1,\1\)$/, 'anonymous functions are code, not runtime');
 });
 
 test('frames too narrow to see and frames over the cap are not drawn', () => {

@@ -1,3 +1,4 @@
+import { Profile, StringTable, ValueType } from 'pprof-format';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ObservabilityError } from '../../../../src/core/errors.js';
@@ -61,6 +62,9 @@ test('profiles of different kinds are refused, naming the odd one out', () => {
 
 test('an empty list or an invalid input profile is refused', () => {
   assert.throws(() => mergeProfiles([]), /profiles: must list at least one profile/);
+  const strings = new StringTable();
+  const noSampleTypes = new Profile({ stringTable: strings, periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }) });
+  assert.throws(() => mergeProfiles([noSampleTypes]), /profiles\[0\]\.sample_type: is empty/);
   const broken = syntheticCpuProfile([{ stack: ['a'], values: [1, 1] }]);
   broken.sample[0].value = [1];
   assert.throws(() => mergeProfiles([syntheticCpuProfile([]), broken]), /profiles\[1\]: is not a valid pprof profile/);

@@ -7,6 +7,9 @@ export interface SyntheticSample {
   values: number[];
 }
 
+/** V8's pseudo-frames carry no source file. */
+const RUNTIME_FRAMES = new Set(['(idle)', '(program)', '(garbage collector)']);
+
 /** A CPU-shaped profile with the given stacks, built the way the V8 conversion builds them. */
 export function syntheticCpuProfile(samples: SyntheticSample[], timeMs = Date.UTC(2026, 0, 1), durationMs = 10_000): Profile {
   const builder = new ProfileBuilder({
@@ -30,7 +33,7 @@ export function syntheticCpuProfile(samples: SyntheticSample[], timeMs = Date.UT
   });
   for (const sample of samples) {
     const locations = sample.stack
-      .map((name, i) => builder.locationId([{ functionId: builder.functionId({ name, filename: `/app/${name}.js`, startLine: i + 1 }), line: i + 1 }], mappingId))
+      .map((name, i) => builder.locationId([{ functionId: builder.functionId({ name, filename: RUNTIME_FRAMES.has(name) ? '' : `/app/${name}.js`, startLine: i + 1 }), line: i + 1 }], mappingId))
       .reverse();
     builder.addSample(locations, sample.values);
   }

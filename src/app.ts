@@ -1,0 +1,168 @@
+/**
+ * The composition root: builds the engines from the configuration, binds the five services onto
+ * them, and serves everything on one port. `stop()` drains and releases every timer and sampler.
+ */
+import { AnomalyEngine } from './core/anomaly/index.js';
+import { BusinessMetrics } from './core/business/index.js';
+import { systemClock } from './core/clock.js';
+import { MetricsEngine } from './core/metrics/index.js';
+import { ProcReader } from './core/procfs/reader.js';
+import { ContinuousProfiler, HeapSampler } from './core/profiling/pprof/index.js';
+import { ProcessProfiler } from './core/profiling/process/profiler.js';
+import { KneeController } from './core/resource/admission/knee-controller.js';
+import { SeedRuleController } from './core/resource/admission/seed-rule.js';
+import type { AdmissionController } from './core/resource/admission/types.js';
+import { ResourceManager } from './core/resource/manager.js';
+import { PoolAdvisor } from './core/resource/pool-advisor.js';
+import { PressureMonitor } from './core/resource/signals/monitor.js';
+import { v8HeapStats } from './core/resource/signals/providers.js';
+import type { Config } from './config/index.js';
+import { metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
+import { ServicePort } from './server/port.js';
+import { anomalyBinding } from './server/services/anomaly.js';
+import { healthReportBinding } from './server/services/health-report.js';
+import { metricsBinding } from './server/services/metrics.js';
+import { measureProcess, profilingBinding, type ProfilingDeps } from './server/services/profiling.js';
+import { resourceBinding, type ResourceDeps } from './server/services/resource.js';
+import { startTracing } from './telemetry/tracing.js';
+import { SERVICE_VERSION } from './version.js';
+
+export interface RunningService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Requests larger than this many records, samples or events per batch are refused. */
+const MAX_BATCH = 10_000;
+/** The admission controllers want a tick at least every 100 ms. */
+const ADMISSION_TICK_MS = 100;
+const PRESSURE_TICK_MS = 1000;
+
+function admissionController(config: Config, nowMs: number): AdmissionController {
+  if (config.admissionController === 'seed' || !config.adaptiveRateLimit) {
+    return new SeedRuleController(nowMs, {
+      initialRps: config.initialRateLimit,
+      minRps: config.minRateLimit,
+      maxRps: config.maxRateLimit,
+      adaptive: config.adaptiveRateLimit,
+      adjustIntervalMs: config.adjustmentInterval * 1000,
+    });
+  }
+  return new KneeController(nowMs);
+}
+
+export async function startService(config: Config): Promise<RunningService> {
+  const clock = systemClock;
+  const tracing = startTracing(config.telemetry, SERVICE_VERSION);
+  const reader = new ProcReader({ root: config.fsRoot });
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, task: () => void) => {
+    const timer = setInterval(task, ms);
+    timer.unref();
+    timers.push(timer);
+  };
+
+  const metrics = new MetricsEngine({
+    clock,
+    limits: { maxMetrics: config.metricsMaxMetrics, maxSeriesPerMetric: config.metricsMaxSeries, maxSnapshots: config.metricsSnapshotRetention, maxBatchSize: MAX_BATCH },
+  });
+  metrics.start(Math.max(1000, Math.round(config.metricsSnapshotInterval * 1000)));
+  const business = new BusinessMetrics({
+    metrics,
+    clock,
+    prices: {
+      storageUsdPerGibMonth: config.costStoragePerGibMonth,
+      transferOutUsdPerGib: config.costTransferOutPerGib,
+      requestsUsdPerThousand: config.costPerThousandRequests,
+    },
+    limits: { maxEventsPerBatch: MAX_BATCH },
+  });
+  const anomalies = new AnomalyEngine({
+    clock,
+    limits: {
+      maxMetrics: config.anomalyMaxMetrics,
+      historyCapacity: config.anomalyHistorySize,
+      maxSubscribers: config.anomalyMaxSubscribers,
+      defaultQueueCapacity: config.anomalySubscriberQueue,
+      maxBatchSize: MAX_BATCH,
+    },
+  });
+
+  const processes = new ProcessProfiler({
+    clock,
+    reader,
+    pids: [process.pid, ...config.profilingPids.filter((pid) => pid !== process.pid)],
+    intervalSeconds: config.profilingInterval,
+    maxSnapshots: config.profilingMaxSnapshots,
+  });
+  if (config.profilingEnabled) processes.start();
+  const heapSampler = new HeapSampler({ clock });
+  await heapSampler.start();
+  const continuous = new ContinuousProfiler({
+    clock,
+    config: {
+      intervalMs: config.profilingContinuousInterval * 1000,
+      captureDurationMs: config.profilingContinuousDuration * 1000,
+      maxProfiles: config.profilingMaxProfiles,
+      maxBytes: config.profilingMaxProfileBytes,
+    },
+  });
+  if (config.profilingContinuous) continuous.start();
+  const profiling: ProfilingDeps = { processes, heapSampler, continuous, heapStats: v8HeapStats, maxProfileSeconds: config.profilingMaxSeconds };
+
+  const pressure = new PressureMonitor({
+    clock,
+    reader,
+    memoryThreshold: config.memoryThreshold,
+    loadSheddingThreshold: config.loadSheddingThreshold,
+  });
+  const manager = new ResourceManager({
+    clock,
+    controller: admissionController(config, clock.nowMs()),
+    pressure,
+    config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },
+  });
+  const poolSettings = { minThreads: config.minThreads, maxThreads: config.maxThreads, targetCpu: config.targetCpu };
+  const pool = new PoolAdvisor(poolSettings, pressure.snapshot().cpu);
+  const resources: ResourceDeps = { manager, pool, poolSettings };
+  every(PRESSURE_TICK_MS, () => pressure.tick(clock.nowMs()));
+  every(ADMISSION_TICK_MS, () => manager.tick());
+  every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
+
+  const port = new ServicePort({
+    bindings: [
+      profilingBinding(profiling),
+      metricsBinding(metrics, business),
+      anomalyBinding(anomalies, config.anomalyHistorySize),
+      resourceBinding(resources),
+      healthReportBinding({
+        clock,
+        measureSelf: () => measureProcess(profiling, 0),
+        business,
+        anomalies,
+        anomalyHistoryCapacity: config.anomalyHistorySize,
+        resources,
+      }),
+    ],
+    tracer: tracing.tracer,
+    observeCall: rpcMetrics(metrics),
+    maxMessageBytes: config.maxMessageBytes,
+    metrics: metricsEndpoint(metrics),
+  });
+  const address = await port.listen(config.host, config.port);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    async stop() {
+      await port.shutdown(config.shutdownGraceSeconds * 1000);
+      for (const timer of timers) clearInterval(timer);
+      processes.stop();
+      metrics.stop();
+      await continuous.stop();
+      await heapSampler.stop();
+      pressure.close();
+      await tracing.shutdown();
+    },
+  };
+}

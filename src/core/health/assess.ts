@@ -1,0 +1,41 @@
+/**
+ * The overall health verdict from the engines' state. Degraded: the service is still serving but
+ * something needs attention; unhealthy: it is refusing critical work or has no memory headroom.
+ */
+import type { Severity } from '../anomaly/index.js';
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface HealthInputs {
+  memoryPressure: boolean;
+  memoryUtilization: number;
+  overload: number;
+  shedding: Record<'critical' | 'normal' | 'sheddable', boolean>;
+  /** Success rate over the resource window; undefined without completions. */
+  successRate?: number;
+  /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
+  recentAnomalySeverities: readonly Severity[];
+}
+
+/** Anomalies this recent count towards the verdict. */
+export const RECENT_ANOMALY_MS = 5 * 60_000;
+const LOW_SUCCESS_RATE = 0.95;
+const NO_MEMORY_HEADROOM = 0.98;
+
+export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: string[] } {
+  const unhealthy: string[] = [];
+  const degraded: string[] = [];
+  if (h.shedding.critical) unhealthy.push('shedding critical requests');
+  if (h.memoryUtilization >= NO_MEMORY_HEADROOM) unhealthy.push(`memory ${(h.memoryUtilization * 100).toFixed(1)}% of its limit`);
+  if (h.memoryPressure) degraded.push('under memory pressure');
+  if (h.overload > 0) degraded.push(`overloaded (level ${h.overload.toFixed(2)})`);
+  if (!h.shedding.critical && (h.shedding.normal || h.shedding.sheddable)) {
+    degraded.push(`shedding ${h.shedding.normal ? 'normal and sheddable' : 'sheddable'} requests`);
+  }
+  if (h.successRate !== undefined && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
+  const severe = h.recentAnomalySeverities.filter((s) => s === 'high' || s === 'critical').length;
+  if (severe > 0) degraded.push(`${severe} high or critical anomalies in the last 5 minutes`);
+  if (unhealthy.length > 0) return { status: 'unhealthy', reasons: [...unhealthy, ...degraded] };
+  if (degraded.length > 0) return { status: 'degraded', reasons: degraded };
+  return { status: 'healthy', reasons: [] };
+}

@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { invalidArgument, notFound } from '../errors.js';
+import { isPriority, PRIORITIES, type AdmissionController, type Permit, type Priority } from './admission/types.js';
+import { LoadShedder, type ShedState } from './load-shedder.js';
+import { resolveResourceManagerConfig, type ResourceManagerConfig } from './manager-config.js';
+import type { PressureSnapshot, PressureSource } from './signals/types.js';
+import { SlidingWindowStats, type Outcome } from './window-stats.js';
+
+export type AcquireResult =
+  | { admitted: true; permitId: string }
+  | { admitted: false; reason: string; retryAfterMs?: number };
+
+export interface ResourceManagerOptions {
+  clock: Clock;
+  controller: AdmissionController;
+  pressure: PressureSource;
+  config?: Partial<ResourceManagerConfig>;
+}
+
+/** Everything GetResources reports. */
+export interface ResourceStatus {
+  atMs: number;
+  controller: string;
+  /** The controller's limit, in `limitUnit`. */
+  limit: number;
+  limitUnit: 'concurrency' | 'rps';
+  /** Requests per second the token bucket allows; only for rate-limiting controllers. */
+  rateLimitRps?: number;
+  /** Permits outstanding (requests in flight). */
+  inflight: number;
+  /** Requests in flight beyond what the server runs at once, i.e. queued (0 when unknown). */
+  pending: number;
+  maxOutstanding: number;
+  window: {
+    windowMs: number;
+    completions: number;
+    successes: number;
+    errors: number;
+    dropped: number;
+    successRate?: number;
+    p50LatencyMs?: number;
+    p99LatencyMs?: number;
+    admitted: Record<Priority, number>;
+    rejected: Record<Priority, number>;
+  };
+  totals: {
+    admitted: Record<Priority, number>;
+    rejected: Record<Priority, number>;
+    /** Permits reclaimed after their lease ran out. */
+    reclaimed: number;
+  };
+  shedding: { level: number; byPriority: Record<Priority, ShedState> };
+  pressure: PressureSnapshot;
+}
+
+interface Held {
+  permit: Permit;
+  priority: Priority;
+  acquiredMs: number;
+}
+
+const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
+/** Retry hint when shedding or at the outstanding cap: about one pressure refresh. */
+const SHED_RETRY_MS = 1000;
+
+/**
+ * Admission for the service: load shedding by priority from the pressure monitor, then the
+ * admission controller, with leases so that permits a client forgets are reclaimed, and request
+ * statistics over a sliding window.
+ */
+export class ResourceManager {
+  private readonly clock: Clock;
+  private readonly controller: AdmissionController;
+  private readonly pressure: PressureSource;
+  private readonly config: ResourceManagerConfig;
+  private readonly shedder: LoadShedder;
+  private readonly stats: SlidingWindowStats;
+  /** Outstanding permits in acquisition order, so expired leases are found at the front. */
+  private readonly held = new Map<string, Held>();
+  private readonly admittedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  private readonly rejectedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  private reclaimed = 0;
+  private snapshot: PressureSnapshot;
+  private snapshotReadMs: number;
+
+  constructor(options: ResourceManagerOptions) {
+    this.clock = options.clock;
+    this.controller = options.controller;
+    this.pressure = options.pressure;
+    this.config = resolveResourceManagerConfig(options.config);
+    this.shedder = new LoadShedder(this.config.shedThresholds, this.config.memoryPressureLevel);
+    this.stats = new SlidingWindowStats(this.config.windowMs, this.config.bucketMs);
+    this.snapshotReadMs = this.clock.nowMs();
+    this.snapshot = this.pressure.snapshot();
+    this.shedder.update(this.snapshot, this.snapshotReadMs);
+  }
+
+  acquire(priority: Priority = 'normal'): AcquireResult {
+    if (!isPriority(priority)) {
+      throw invalidArgument('priority', `must be one of ${PRIORITIES.join(', ')}, got '${String(priority)}'`);
+    }
+    const now = this.clock.nowMs();
+    this.refreshPressure(now);
+    if (this.shedder.sheds(priority)) {
+      return this.refuse(now, priority, `shedding ${priority} traffic: pressure level ${this.shedder.level.toFixed(2)}`, SHED_RETRY_MS);
+    }
+    if (this.held.size >= this.config.maxOutstanding) this.reclaimExpired(now);
+    if (this.held.size >= this.config.maxOutstanding) {
+      return this.refuse(now, priority, `too many outstanding permits (cap ${this.config.maxOutstanding})`, SHED_RETRY_MS);
+    }
+    const permit = this.controller.tryAcquire(now, priority);
+    if (permit === undefined) {
+      const c = this.controller;
+      const reason =
+        c.limitUnit === 'rps'
+          ? `rate limit reached (${c.limit.toFixed(0)} requests/s, ${c.name})`
+          : `concurrency limit reached (${Math.floor(c.limit)} in flight, ${c.name})`;
+      return this.refuse(now, priority, reason, this.retryAfterMs(now));
+    }
+    const id = randomBytes(16).toString('base64url');
+    this.held.set(id, { permit, priority, acquiredMs: now });
+    this.admittedTotal[priority] += 1;
+    this.stats.recordAdmission(now, priority);
+    return { admitted: true, permitId: id };
+  }
+
+  /** Ends a request. `latencyMs` defaults to the time since the permit was acquired. */
+  release(permitId: string, outcome: Outcome, latencyMs?: number): void {
+    if (!OUTCOMES.includes(outcome)) {
+      throw invalidArgument('outcome', `must be one of ${OUTCOMES.join(', ')}, got '${String(outcome)}'`);
+    }
+    if (latencyMs !== undefined && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
+      throw invalidArgument('latency_ms', 'must be a finite number >= 0');
+    }
+    const held = this.held.get(permitId);
+    if (held === undefined) {
+      throw notFound('permit_id', 'no outstanding permit with this id (unknown, already released, or reclaimed after its lease)');
+    }
+    const now = this.clock.nowMs();
+    this.held.delete(permitId);
+    this.finish(held, now, outcome, latencyMs ?? Math.max(0, now - held.acquiredMs));
+  }
+
+  /** Housekeeping; call about every 100 ms: reclaims expired leases, reads pressure, ticks the controller. */
+  tick(): void {
+    const now = this.clock.nowMs();
+    this.reclaimExpired(now);
+    this.refreshPressure(now);
+    this.controller.tick?.(now);
+  }
+
+  status(): ResourceStatus {
+    const now = this.clock.nowMs();
+    this.refreshPressure(now);
+    const c = this.controller;
+    const w = this.stats.totals(now);
+    const capacity = c.estimatedCapacity;
+    return {
+      atMs: now,
+      controller: c.name,
+      limit: c.limit,
+      limitUnit: c.limitUnit,
+      ...(c.limitUnit === 'rps' ? { rateLimitRps: c.limit } : {}),
+      inflight: this.held.size,
+      pending: capacity === undefined ? 0 : Math.max(0, Math.round(this.held.size - capacity)),
+      maxOutstanding: this.config.maxOutstanding,
+      window: {
+        windowMs: w.windowMs,
+        completions: w.completions,
+        successes: w.successes,
+        errors: w.errors,
+        dropped: w.dropped,
+        ...(w.successRate !== undefined ? { successRate: w.successRate } : {}),
+        ...(w.p50LatencyMs !== undefined ? { p50LatencyMs: w.p50LatencyMs } : {}),
+        ...(w.p99LatencyMs !== undefined ? { p99LatencyMs: w.p99LatencyMs } : {}),
+        admitted: w.admitted,
+        rejected: w.rejected,
+      },
+      totals: { admitted: { ...this.admittedTotal }, rejected: { ...this.rejectedTotal }, reclaimed: this.reclaimed },
+      shedding: { level: this.shedder.level, byPriority: this.shedder.states() },
+      pressure: this.snapshot,
+    };
+  }
+
+  private refuse(now: number, priority: Priority, reason: string, retryAfterMs: number | undefined): AcquireResult {
+    this.rejectedTotal[priority] += 1;
+    this.stats.recordRejection(now, priority);
+    return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
+  }
+
+  /** A rate limiter frees a token in 1/rate; a concurrency limiter a slot in about a median latency. */
+  private retryAfterMs(now: number): number | undefined {
+    const c = this.controller;
+    if (c.limitUnit === 'rps') return c.limit > 0 ? Math.ceil(1000 / c.limit) : undefined;
+    const p50 = this.stats.totals(now).p50LatencyMs;
+    return p50 === undefined ? undefined : Math.ceil(p50);
+  }
+
+  private finish(held: Held, now: number, outcome: Outcome, latencyMs: number): void {
+    this.controller.release(held.permit, { nowMs: now, dropped: outcome === 'dropped', failed: outcome === 'error' });
+    this.stats.recordCompletion(now, outcome, latencyMs);
+  }
+
+  private reclaimExpired(now: number): void {
+    for (const [id, held] of this.held) {
+      if (now - held.acquiredMs < this.config.leaseMs) break;
+      this.held.delete(id);
+      this.reclaimed += 1;
+      this.finish(held, now, 'dropped', now - held.acquiredMs);
+    }
+  }
+
+  private refreshPressure(now: number): void {
+    if (now - this.snapshotReadMs < this.config.pressureRefreshMs && now >= this.snapshotReadMs) return;
+    this.snapshot = this.pressure.snapshot();
+    this.snapshotReadMs = now;
+    this.shedder.update(this.snapshot, now);
+  }
+}

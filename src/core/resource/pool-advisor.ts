@@ -1,0 +1,41 @@
+/**
+ * Keeps the worker-pool recommendation between adjustments: each update starts from the size
+ * recommended last time, so advice moves step by step as the seed's auto-scaler does.
+ */
+import { advisePoolSize, type PoolAdvice } from './pool.js';
+import type { CpuReading } from './signals/types.js';
+
+export interface PoolSettings {
+  minThreads: number;
+  maxThreads: number;
+  targetCpu: number;
+}
+
+export class PoolAdvisor {
+  private advice: PoolAdvice;
+
+  constructor(
+    private readonly settings: PoolSettings,
+    cpu: CpuReading,
+  ) {
+    const start = Math.min(settings.maxThreads, Math.max(settings.minThreads, Math.round(cpu.availableCores)));
+    this.advice = { size: start, reason: `start at ${start}: one per available core within [${settings.minThreads}, ${settings.maxThreads}]`, lower: settings.minThreads, upper: settings.maxThreads };
+  }
+
+  get current(): PoolAdvice {
+    return this.advice;
+  }
+
+  update(cpu: CpuReading, pendingWork: number): PoolAdvice {
+    this.advice = advisePoolSize({
+      currentSize: this.advice.size,
+      minThreads: this.settings.minThreads,
+      maxThreads: this.settings.maxThreads,
+      targetCpu: this.settings.targetCpu,
+      availableCores: cpu.availableCores,
+      cpuUtilization: Math.max(0, cpu.utilization),
+      pendingWork: Math.max(0, Math.round(pendingWork)),
+    });
+    return this.advice;
+  }
+}

@@ -1,0 +1,118 @@
+import { PRIORITIES, type Priority } from './admission/types.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+export type Outcome = 'success' | 'error' | 'dropped';
+
+/** Totals over the sliding window. */
+export interface WindowTotals {
+  windowMs: number;
+  completions: number;
+  successes: number;
+  errors: number;
+  dropped: number;
+  /** successes / completions; undefined before any completion. */
+  successRate: number | undefined;
+  p50LatencyMs: number | undefined;
+  p99LatencyMs: number | undefined;
+  admitted: Record<Priority, number>;
+  rejected: Record<Priority, number>;
+}
+
+class Bucket {
+  startMs = -Infinity;
+  successes = 0;
+  errors = 0;
+  dropped = 0;
+  readonly admitted: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  readonly rejected: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  readonly latency = new LatencyHistogram();
+
+  reset(startMs: number): void {
+    this.startMs = startMs;
+    this.successes = 0;
+    this.errors = 0;
+    this.dropped = 0;
+    for (const p of PRIORITIES) {
+      this.admitted[p] = 0;
+      this.rejected[p] = 0;
+    }
+    this.latency.clear();
+  }
+}
+
+/**
+ * Request statistics over a sliding window, kept as a ring of fixed-width buckets: memory is
+ * bounded by the number of buckets, and data older than the window is forgotten bucket by bucket.
+ */
+export class SlidingWindowStats {
+  private readonly buckets: Bucket[];
+
+  constructor(
+    readonly windowMs: number,
+    private readonly bucketMs: number,
+  ) {
+    this.buckets = Array.from({ length: Math.ceil(windowMs / bucketMs) }, () => new Bucket());
+  }
+
+  recordAdmission(nowMs: number, priority: Priority): void {
+    this.bucketAt(nowMs).admitted[priority] += 1;
+  }
+
+  recordRejection(nowMs: number, priority: Priority): void {
+    this.bucketAt(nowMs).rejected[priority] += 1;
+  }
+
+  /** Latency is recorded for successful completions only: failures say little about speed. */
+  recordCompletion(nowMs: number, outcome: Outcome, latencyMs: number): void {
+    const b = this.bucketAt(nowMs);
+    if (outcome === 'success') {
+      b.successes += 1;
+      b.latency.add(latencyMs);
+    } else if (outcome === 'error') b.errors += 1;
+    else b.dropped += 1;
+  }
+
+  totals(nowMs: number): WindowTotals {
+    const latency = new LatencyHistogram();
+    const t = {
+      windowMs: this.windowMs,
+      completions: 0,
+      successes: 0,
+      errors: 0,
+      dropped: 0,
+      admitted: { critical: 0, normal: 0, sheddable: 0 },
+      rejected: { critical: 0, normal: 0, sheddable: 0 },
+    };
+    const oldest = this.startOf(nowMs) - (this.buckets.length - 1) * this.bucketMs;
+    for (const b of this.buckets) {
+      if (b.startMs < oldest || b.startMs > nowMs) continue;
+      t.successes += b.successes;
+      t.errors += b.errors;
+      t.dropped += b.dropped;
+      for (const p of PRIORITIES) {
+        t.admitted[p] += b.admitted[p];
+        t.rejected[p] += b.rejected[p];
+      }
+      latency.addAll(b.latency);
+    }
+    t.completions = t.successes + t.errors + t.dropped;
+    return {
+      ...t,
+      successRate: t.completions > 0 ? t.successes / t.completions : undefined,
+      p50LatencyMs: latency.quantile(0.5),
+      p99LatencyMs: latency.quantile(0.99),
+    };
+  }
+
+  private startOf(nowMs: number): number {
+    return Math.floor(nowMs / this.bucketMs) * this.bucketMs;
+  }
+
+  private bucketAt(nowMs: number): Bucket {
+    const start = this.startOf(nowMs);
+    const index = ((Math.floor(start / this.bucketMs) % this.buckets.length) + this.buckets.length) % this.buckets.length;
+    const b = this.buckets[index];
+    if (b.startMs !== start) b.reset(start);
+    return b;
+  }
+}

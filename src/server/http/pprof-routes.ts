@@ -1,0 +1,112 @@
+/**
+ * The Go net/http/pprof paths, so existing tools work unchanged (`go tool pprof
+ * http://host:9000/debug/pprof/profile?seconds=5`, Parca, Pyroscope), plus a flame graph. They call
+ * ProfilingService.CaptureProfile through the same pipeline as every RPC.
+ */
+import { create } from '@bufbuild/protobuf';
+import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { ConnectError } from '@connectrpc/connect';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CaptureProfileRequestSchema,
+  ProfileType,
+  type CaptureProfileResponse,
+} from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { invalidArgument } from '../../core/errors.js';
+import { decodeProfile, renderFlameGraphSvg } from '../../core/profiling/pprof/index.js';
+import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
+import { writeError } from '../rest/response.js';
+import type { HttpRoute } from './router.js';
+
+export type CaptureInvoker = (
+  request: ReturnType<typeof create<typeof CaptureProfileRequestSchema>>,
+  req: IncomingMessage,
+  signal: AbortSignal,
+) => Promise<CaptureProfileResponse>;
+
+const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><body>
+<h1>/debug/pprof/</h1>
+<ul>
+<li><a href="profile?seconds=30">profile</a>: CPU profile (pprof, <code>?seconds=N</code>, default 30)</li>
+<li><a href="heap">heap</a>: sampled live heap (pprof)</li>
+<li><a href="flamegraph?seconds=10">flamegraph</a>: CPU flame graph (SVG, <code>?seconds=N</code>; <code>?type=heap</code> for the heap)</li>
+</ul></body></html>`;
+
+function parameters(url: URL, allowed: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of url.searchParams) {
+    if (!allowed.includes(key)) throw invalidArgument(key, `unknown query parameter; this path takes ${allowed.join(', ') || 'none'}`);
+    out.set(key, value);
+  }
+  return out;
+}
+
+function secondsParam(params: Map<string, string>) {
+  const raw = params.get('seconds');
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw invalidArgument('seconds', `must be a positive number of seconds, got '${raw}'`);
+  return durationFromMs(n * 1000);
+}
+
+function typeParam(params: Map<string, string>): ProfileType {
+  const raw = params.get('type') ?? 'cpu';
+  if (raw === 'cpu') return ProfileType.CPU;
+  if (raw === 'heap') return ProfileType.HEAP;
+  throw invalidArgument('type', `must be cpu or heap, got '${raw}'`);
+}
+
+function writeProfile(res: ServerResponse, response: CaptureProfileResponse): void {
+  const data = response.pprof?.data ?? new Uint8Array();
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-disposition': `attachment; filename="${response.fileName}"`,
+    'content-length': data.length,
+  });
+  res.end(data);
+}
+
+export function pprofRoutes(capture: CaptureInvoker): HttpRoute {
+  return async (req, res, url) => {
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    try {
+      if (req.method !== 'GET') throw invalidArgument('method', 'use GET');
+      const path = url.pathname.replace(/\/+$/, '');
+      switch (path) {
+        case '/debug/pprof':
+          parameters(url, []);
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(INDEX);
+          return;
+        case '/debug/pprof/profile': {
+          const p = parameters(url, ['seconds']);
+          writeProfile(res, await capture(create(CaptureProfileRequestSchema, { type: ProfileType.CPU, duration: secondsParam(p) }), req, controller.signal));
+          return;
+        }
+        case '/debug/pprof/heap': {
+          // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
+          parameters(url, ['gc']);
+          writeProfile(res, await capture(create(CaptureProfileRequestSchema, { type: ProfileType.HEAP }), req, controller.signal));
+          return;
+        }
+        case '/debug/pprof/flamegraph': {
+          const p = parameters(url, ['seconds', 'type']);
+          const type = typeParam(p);
+          const response = await capture(create(CaptureProfileRequestSchema, { type, duration: secondsParam(p) }), req, controller.signal);
+          const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
+          const title = type === ProfileType.HEAP ? 'rs3gw-observability heap (in-use bytes)' : `rs3gw-observability CPU`;
+          const svg = renderFlameGraphSvg(profile, { title });
+          res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'content-length': Buffer.byteLength(svg) });
+          res.end(svg);
+          return;
+        }
+        default:
+          writeError(res, 404, 'not_found', `no pprof path ${url.pathname}; see /debug/pprof/`);
+      }
+    } catch (error) {
+      const e: ConnectError = toConnectError(error);
+      writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
+    }
+  };
+}

@@ -1,0 +1,213 @@
+/** AnomalyService: the anomaly engine's samples, configuration, history and live stream. */
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import {
+  AnomalyDirectionSchema,
+  AnomalyService,
+  AnomalySeveritySchema,
+  AnomalyTypeSchema,
+  type AnomalySchema,
+  type AnomalySummarySchema,
+  type MetricDetectionConfig,
+  type MetricDetectionConfigSchema,
+  type SampleAssessmentSchema,
+} from '../../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import type {
+  AnomalyEngine,
+  AnomalyEvent,
+  AnomalyType,
+  Assessment,
+  MetricConfig,
+  MetricConfigPatch,
+  Severity,
+  StreamItem,
+} from '../../core/anomaly/index.js';
+import { DEFAULT_DETECTOR_TUNING, SEVERITIES } from '../../core/anomaly/index.js';
+import { invalidArgument } from '../../core/errors.js';
+import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
+import { enumName, enumNumber, limitOf, timestamp, timestampOrUndefined, u64 } from './convert.js';
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+type TuningKey = keyof typeof DEFAULT_DETECTOR_TUNING;
+const TUNING_KEYS = Object.keys(DEFAULT_DETECTOR_TUNING) as TuningKey[];
+
+export function anomalyOut(e: AnomalyEvent): MessageInitShape<typeof AnomalySchema> {
+  return {
+    sequence: u64(e.sequence),
+    metricName: e.metric,
+    currentValue: e.value,
+    baselineMean: e.baselineMean,
+    deviationSigma: e.deviationSigma,
+    anomalyType: enumNumber(AnomalyTypeSchema, e.anomalyType),
+    severity: enumNumber(AnomalySeveritySchema, e.severity),
+    detectedAt: timestamp(e.detectedAtMs),
+    sampleTime: timestamp(e.timeMs),
+    score: e.score,
+    expectedValue: e.expected,
+    lowerBound: e.lower,
+    upperBound: e.upper,
+    detector: e.detector,
+    direction: enumNumber(AnomalyDirectionSchema, e.direction),
+  };
+}
+
+function assessmentOut(a: Assessment): MessageInitShape<typeof SampleAssessmentSchema> {
+  return {
+    metric: a.metric,
+    value: a.value,
+    time: timestamp(a.timeMs),
+    score: a.score,
+    expectedValue: a.expected,
+    lowerBound: a.lower,
+    upperBound: a.upper,
+    deviationSigma: a.deviationSigma,
+    warmingUp: a.warmingUp,
+    samplesSeen: u64(a.samplesSeen),
+    anomaly: a.anomaly ? anomalyOut(a.anomaly) : undefined,
+  };
+}
+
+function configOut(c: MetricConfig): MessageInitShape<typeof MetricDetectionConfigSchema> {
+  return {
+    anomalyType: enumNumber(AnomalyTypeSchema, c.anomalyType),
+    minSamples: c.minSamples,
+    windowSize: c.windowSize,
+    restSamples: c.restSamples,
+    severityThresholds: {
+      lowSigma: c.severityThresholds.low,
+      mediumSigma: c.severityThresholds.medium,
+      highSigma: c.severityThresholds.high,
+      criticalSigma: c.severityThresholds.critical,
+    },
+    detectorParameters: Object.fromEntries(TUNING_KEYS.map((k) => [snake(k), c.detector[k]])),
+  };
+}
+
+function configPatchIn(c: MetricDetectionConfig | undefined): MetricConfigPatch {
+  if (!c) return {};
+  const patch: MetricConfigPatch = {};
+  const type = enumName<AnomalyType>(AnomalyTypeSchema, c.anomalyType, 'config.anomaly_type');
+  if (type) patch.anomalyType = type;
+  if (c.minSamples !== undefined) patch.minSamples = c.minSamples;
+  if (c.windowSize !== undefined) patch.windowSize = c.windowSize;
+  if (c.restSamples !== undefined) patch.restSamples = c.restSamples;
+  const t = c.severityThresholds;
+  if (t) {
+    // Unset (zero) thresholds keep their value; the engine checks the result is increasing.
+    patch.severityThresholds = {
+      ...(t.lowSigma !== 0 && { low: t.lowSigma }),
+      ...(t.mediumSigma !== 0 && { medium: t.mediumSigma }),
+      ...(t.highSigma !== 0 && { high: t.highSigma }),
+      ...(t.criticalSigma !== 0 && { critical: t.criticalSigma }),
+    };
+  }
+  const detector: Partial<Record<TuningKey, number>> = {};
+  for (const [name, value] of Object.entries(c.detectorParameters)) {
+    const key = camel(name) as TuningKey;
+    if (!TUNING_KEYS.includes(key)) {
+      throw invalidArgument(`config.detector_parameters.${name}`, `unknown parameter; known: ${TUNING_KEYS.map(snake).join(', ')}`);
+    }
+    detector[key] = value;
+  }
+  if (Object.keys(detector).length > 0) patch.detector = detector;
+  return patch;
+}
+
+function severityIn(value: number, field: string): Severity | undefined {
+  return enumName<Severity>(AnomalySeveritySchema, value, field);
+}
+
+/** The health report's view of the anomaly history. */
+export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
+  const lastHour = engine.history({ sinceMs: nowMs - 3_600_000, limit: historyCapacity });
+  return {
+    totalDetected: u64(engine.lastSequence),
+    lastHour: u64(lastHour.length),
+    lastHourBySeverity: SEVERITIES.map((s) => ({
+      severity: enumNumber(AnomalySeveritySchema, s),
+      count: u64(lastHour.filter((e) => e.severity === s).length),
+    })),
+    metricsTracked: engine.metricCount,
+    recent: engine.history({ limit: 10 }).map(anomalyOut),
+  };
+}
+
+function streamMessage(item: StreamItem, caughtUp: boolean) {
+  switch (item.kind) {
+    case 'anomaly':
+      return { event: { case: 'anomaly' as const, value: anomalyOut(item.event) } };
+    case 'gap':
+      return { event: { case: 'missed' as const, value: { count: u64(item.missed), reason: caughtUp ? 'queue_overflow' : 'history_expired' } } };
+    case 'caught_up':
+      return { event: { case: 'caughtUp' as const, value: { lastSequence: u64(item.lastSequence) } } };
+  }
+}
+
+export function anomalyBinding(engine: AnomalyEngine, historyCapacity: number): ServiceBinding {
+  return bindService(AnomalyService, {
+    recordSample(req) {
+      const timeMs = timestampOrUndefined(req.time, 'time');
+      return { assessment: assessmentOut(engine.record(req.metric, req.value, timeMs)) };
+    },
+    recordSamples(req) {
+      const samples = req.samples.map((s, i) => ({ metric: s.metric, value: s.value, timeMs: timestampOrUndefined(s.time, `samples[${i}].time`) }));
+      return { assessments: engine.recordBatch(samples).map(assessmentOut) };
+    },
+    listAnomalies(req) {
+      const events = engine.history({
+        type: enumName<AnomalyType>(AnomalyTypeSchema, req.type, 'type'),
+        severity: severityIn(req.severity, 'severity'),
+        minSeverity: severityIn(req.minSeverity, 'min_severity'),
+        metric: req.metric || undefined,
+        sinceMs: timestampOrUndefined(req.since, 'since'),
+        afterSequence: req.afterSequence > 0n ? Number(req.afterSequence) : undefined,
+        limit: limitOf(req.limit, 'limit', { default: 100, max: historyCapacity }),
+      });
+      return { timestamp: timestamp(Date.now()), anomalies: events.map(anomalyOut), lastSequence: u64(engine.lastSequence) };
+    },
+    async *watchAnomalies(req, ctx) {
+      const subscription = engine.subscribe({
+        metric: req.metric || undefined,
+        type: enumName<AnomalyType>(AnomalyTypeSchema, req.type, 'type'),
+        minSeverity: severityIn(req.minSeverity, 'min_severity'),
+        resumeAfterSequence: req.resumeAfterSequence !== undefined ? Number(req.resumeAfterSequence) : undefined,
+      });
+      const close = () => subscription.close();
+      ctx.signal.addEventListener('abort', close, { once: true });
+      let caughtUp = false;
+      try {
+        for await (const item of subscription) {
+          yield streamMessage(item, caughtUp);
+          if (item.kind === 'caught_up') caughtUp = true;
+        }
+      } finally {
+        ctx.signal.removeEventListener('abort', close);
+        subscription.close();
+      }
+    },
+    configureMetric(req) {
+      return { config: configOut(engine.configure(req.metric, configPatchIn(req.config))) };
+    },
+    getStatistics(req) {
+      return {
+        statistics: engine.statistics(req.metric || undefined).map((s) => ({
+          metric: s.metric,
+          count: u64(s.count),
+          mean: s.mean,
+          stdDev: s.stdDev,
+          min: s.min,
+          max: s.max,
+          lastValue: s.lastValue,
+          anomalyCount: u64(s.anomalyCount),
+          lastUpdateTime: s.lastUpdateMs > 0 ? timestamp(s.lastUpdateMs) : undefined,
+          config: configOut(s.config),
+        })),
+      };
+    },
+    resetMetric(req) {
+      if (req.delete) engine.delete(req.metric);
+      else engine.reset(req.metric);
+      return {};
+    },
+  });
+}

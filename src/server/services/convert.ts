@@ -1,0 +1,52 @@
+/** Conversions between proto messages and the engines' plain values, shared by the handlers. */
+import type { DescEnum } from '@bufbuild/protobuf';
+import { durationFromMs, durationMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { invalidArgument } from '../../core/errors.js';
+
+/**
+ * A proto enum value as the engines name it: ANOMALY_TYPE_LATENCY_SPIKE -> 'latency_spike'.
+ * UNSPECIFIED gives undefined; a number the enum does not define is refused, naming the field.
+ */
+export function enumName<T extends string>(schema: DescEnum, value: number, field: string): T | undefined {
+  if (value === 0) return undefined;
+  const found = schema.values.find((v) => v.number === value);
+  if (!found) throw invalidArgument(field, `unknown value ${value}`);
+  return found.localName.toLowerCase() as T;
+}
+
+/** The proto enum number of an engine name: 'latency_spike' -> ANOMALY_TYPE_LATENCY_SPIKE. */
+export function enumNumber(schema: DescEnum, name: string): number {
+  const found = schema.values.find((v) => v.localName.toLowerCase() === name);
+  if (!found) throw new Error(`${schema.typeName} has no value ${name}`);
+  return found.number;
+}
+
+export function timestampOrUndefined(ts: Timestamp | undefined, field: string): number | undefined {
+  if (ts === undefined) return undefined;
+  if (ts.nanos < 0 || ts.nanos > 999_999_999) throw invalidArgument(field, `nanos must lie in [0, 999999999], got ${ts.nanos}`);
+  const ms = timestampMs(ts);
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw invalidArgument(field, 'out of range');
+  return ms;
+}
+
+/** A duration in ms; negative durations are refused. */
+export function durationOrUndefined(d: Duration | undefined, field: string): number | undefined {
+  if (d === undefined) return undefined;
+  const ms = durationMs(d);
+  if (!Number.isFinite(ms)) throw invalidArgument(field, 'out of range');
+  if (ms < 0 || d.nanos < 0) throw invalidArgument(field, `must not be negative, got ${ms} ms`);
+  return ms;
+}
+
+export const timestamp = (ms: number): Timestamp => timestampFromMs(Math.round(ms));
+export const duration = (ms: number): Duration => durationFromMs(Math.round(ms));
+
+/** Engine counts are JS numbers; proto uint64 fields are bigint. */
+export const u64 = (n: number): bigint => BigInt(Math.max(0, Math.trunc(n)));
+
+/** A limit parameter: 0 means the default, above the maximum is refused. */
+export function limitOf(value: number, field: string, defaults: { default: number; max: number }): number {
+  if (value === 0) return Math.min(defaults.default, defaults.max);
+  if (value > defaults.max) throw invalidArgument(field, `must be at most ${defaults.max}, got ${value}`);
+  return value;
+}

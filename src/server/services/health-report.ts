@@ -1,0 +1,50 @@
+/** HealthReportService: one report over the four engines, with the verdict from core/health. */
+import { HealthReportService, HealthStatusSchema } from '../../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
+import type { AnomalyEngine } from '../../core/anomaly/index.js';
+import type { BusinessMetrics } from '../../core/business/index.js';
+import type { Clock } from '../../core/clock.js';
+import { assessHealth, RECENT_ANOMALY_MS } from '../../core/health/assess.js';
+import { PRIORITIES } from '../../core/resource/admission/types.js';
+import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
+import { anomalySummary } from './anomaly.js';
+import { enumNumber, timestamp } from './convert.js';
+import type { measureProcess } from './profiling.js';
+import { businessReportOut } from './metrics.js';
+import { resourceStatusOut, type ResourceDeps } from './resource.js';
+
+export interface HealthReportDeps {
+  clock: Clock;
+  /** This service's own measurement, as GetProfile reports it. */
+  measureSelf: () => ReturnType<typeof measureProcess>;
+  business: BusinessMetrics;
+  anomalies: AnomalyEngine;
+  anomalyHistoryCapacity: number;
+  resources: ResourceDeps;
+}
+
+export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
+  return bindService(HealthReportService, {
+    getHealthReport() {
+      const nowMs = deps.clock.nowMs();
+      const status = deps.resources.manager.status();
+      const recent = deps.anomalies.history({ sinceMs: nowMs - RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
+      const verdict = assessHealth({
+        memoryPressure: status.pressure.memoryPressure,
+        memoryUtilization: status.pressure.memory.utilization,
+        overload: status.pressure.overload,
+        shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<(typeof PRIORITIES)[number], boolean>,
+        successRate: status.window.successRate,
+        recentAnomalySeverities: recent.map((e) => e.severity),
+      });
+      return {
+        status: enumNumber(HealthStatusSchema, verdict.status),
+        timestamp: timestamp(nowMs),
+        profiling: deps.measureSelf(),
+        businessMetrics: businessReportOut(deps.business.report(nowMs)),
+        anomalies: anomalySummary(deps.anomalies, nowMs, deps.anomalyHistoryCapacity),
+        resources: resourceStatusOut(deps.resources),
+        reasons: verdict.reasons,
+      };
+    },
+  });
+}

@@ -1,0 +1,235 @@
+/** MetricsService: custom metrics on the metrics engine, and the business KPIs. */
+import { create } from '@bufbuild/protobuf';
+import { HttpBodySchema } from '../../../gen/ts/google/api/httpbody_pb.js';
+import {
+  ExportFormat,
+  MetricsService,
+  MetricTypeSchema,
+  RecordOperationSchema,
+  S3OperationSchema,
+  type MetricDescriptorSchema,
+  type MetricRecord,
+  type MetricSeriesSchema,
+} from '../../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { BusinessMetrics, BusinessReport, Operation, RequestEvent } from '../../core/business/index.js';
+import { invalidArgument } from '../../core/errors.js';
+import type { MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
+import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
+import { duration, durationOrUndefined, enumName, enumNumber, timestamp, timestampOrUndefined, u64 } from './convert.js';
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+const DEFAULT_TREND_WINDOW_MS = 3_600_000;
+
+function descriptorOut(d: MetricDescriptor): MessageInitShape<typeof MetricDescriptorSchema> {
+  return {
+    name: d.name,
+    type: enumNumber(MetricTypeSchema, d.type),
+    description: d.description,
+    labelNames: d.labelNames,
+    buckets: d.buckets ?? [],
+    quantiles: d.quantiles ?? [],
+    unit: d.unit,
+    seriesCount: d.seriesCount,
+    createTime: timestamp(d.createdMs),
+  };
+}
+
+function seriesOut(s: Series): MessageInitShape<typeof MetricSeriesSchema> {
+  if ('buckets' in s) {
+    return {
+      labels: s.labels,
+      count: u64(s.count),
+      sum: s.sum,
+      buckets: s.buckets.map((b) => ({ upperBound: b.upperBound, cumulativeCount: u64(b.cumulativeCount) })),
+    };
+  }
+  if ('quantiles' in s) return { labels: s.labels, count: u64(s.count), sum: s.sum, quantiles: s.quantiles };
+  return { labels: s.labels, value: s.value };
+}
+
+function recordIn(r: Pick<MetricRecord, 'name' | 'value' | 'labels' | 'operation'>, prefix: string): RecordRequest {
+  const op = enumName<string>(RecordOperationSchema, r.operation, `${prefix}operation`);
+  return { name: r.name, value: r.value, labels: r.labels, op: op as RecordOp | undefined };
+}
+
+export function businessReportOut(r: BusinessReport) {
+  const s = r.storageUtilization;
+  const t = r.dataTransfer;
+  const q = r.requestPatterns;
+  const u = r.userActivity;
+  return {
+    timestamp: timestamp(Date.parse(r.timestamp)),
+    storageUtilization: {
+      buckets: u64(s.buckets),
+      objects: u64(s.objects),
+      totalBytes: u64(s.totalBytes),
+      growthRateBytesPerDay: s.growthRateBytesPerDay,
+    },
+    dataTransfer: {
+      uploadRateBytesPerSec: t.uploadRateBytesPerSec,
+      downloadRateBytesPerSec: t.downloadRateBytesPerSec,
+      peakUploadRateBytesPerSec: t.peakUploadRateBytesPerSec,
+      peakDownloadRateBytesPerSec: t.peakDownloadRateBytesPerSec,
+      totalUploadedBytes: u64(t.totalUploadedBytes),
+      totalDownloadedBytes: u64(t.totalDownloadedBytes),
+      rateWindow: duration(t.rateWindowSeconds * 1000),
+    },
+    requestPatterns: {
+      p50LatencyMs: q.p50LatencyMs ?? 0,
+      p95LatencyMs: q.p95LatencyMs ?? 0,
+      p99LatencyMs: q.p99LatencyMs ?? 0,
+      errorRate: q.errorRate,
+      clientErrorRate: q.clientErrorRate,
+      serverErrorRate: q.serverErrorRate,
+      totalRequests: u64(q.totalRequests),
+      requestsPerSec: q.requestsPerSec,
+      requestsByOperation: Object.fromEntries(Object.entries(q.requestsByOperation).map(([k, v]) => [k, u64(v)])),
+      requestsByBucket: Object.fromEntries(Object.entries(q.requestsByBucket).map(([k, v]) => [k, u64(v)])),
+      window: duration(q.windowSeconds * 1000),
+    },
+    userActivity: {
+      activeUsersLastHour: u.activeUsersLastHour,
+      activeUsersLastDay: u.activeUsersLastDay,
+      trackedUsers: u.trackedUsers,
+      topUsers: u.topUsers.map((x) => ({
+        user: x.user,
+        requests: u64(x.requests),
+        bytesIn: u64(x.bytesIn),
+        bytesOut: u64(x.bytesOut),
+        lastSeen: timestamp(x.lastSeenMs),
+      })),
+    },
+    costEstimate: r.costEstimate,
+  };
+}
+
+function int64Delta(value: bigint | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, 'out of range');
+  return Number(value);
+}
+
+export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics): ServiceBinding {
+  return bindService(MetricsService, {
+    registerMetric(req) {
+      const type = enumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
+      if (!type) throw invalidArgument('type', 'required: counter, gauge, histogram or summary');
+      const { descriptor, created } = metrics.register({
+        name: req.name,
+        type,
+        description: req.description,
+        labelNames: req.labelNames,
+        buckets: req.buckets,
+        quantiles: req.quantiles,
+        unit: req.unit,
+      });
+      return { metric: descriptorOut(descriptor), created };
+    },
+    async recordMetric(req) {
+      const record = recordIn(req, '');
+      metrics.record(record);
+      const reading = await metrics.get(req.name, req.labels);
+      const series = reading.series.find((s) => sameLabels(s.labels, req.labels));
+      return { series: series ? seriesOut(series) : undefined };
+    },
+    batchRecordMetrics(req) {
+      const { recorded } = metrics.recordBatch(req.records.map((r, i) => recordIn(r, `records[${i}].`)));
+      return { recorded };
+    },
+    async getMetric(req) {
+      const reading = await metrics.get(req.name, Object.keys(req.labels).length > 0 ? req.labels : undefined);
+      return { metric: descriptorOut(reading.descriptor), series: reading.series.map(seriesOut) };
+    },
+    async listMetrics(req) {
+      const type = enumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
+      const list = await metrics.list({ prefix: req.prefix || undefined, type });
+      return { metrics: list.map(descriptorOut) };
+    },
+    async getTrend(req) {
+      const windowMs = durationOrUndefined(req.window, 'window') ?? DEFAULT_TREND_WINDOW_MS;
+      const t = await metrics.trend(req.name, req.labels, windowMs);
+      return {
+        name: t.name,
+        labels: t.labels,
+        window: duration(t.windowMs),
+        startValue: t.start,
+        endValue: t.end,
+        change: t.change,
+        changePercent: t.percentChange ?? undefined,
+        minValue: t.min,
+        maxValue: t.max,
+        meanValue: t.mean,
+        slopePerSecond: t.slopePerSecond ?? 0,
+        points: t.points.map((p) => ({ time: timestamp(p.timestampMs), value: p.value })),
+      };
+    },
+    async exportMetrics(req) {
+      checkFormat(req.format);
+      if (req.format === ExportFormat.PROMETHEUS) {
+        const text = await metrics.exportPrometheus();
+        return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data: Buffer.from(text) }) };
+      }
+      const json = await metrics.exportJson();
+      return {
+        timestamp: timestamp(Date.parse(json.timestamp)),
+        metrics: Object.fromEntries(
+          Object.entries(json.metrics).map(([name, m]) => [
+            name,
+            { type: enumNumber(MetricTypeSchema, m.type), value: m.value, description: m.description, series: m.series.map(seriesOut) },
+          ]),
+        ),
+      };
+    },
+    async getBusinessMetrics(req) {
+      checkFormat(req.format);
+      if (req.format === ExportFormat.PROMETHEUS) {
+        const text = await business.exportPrometheus();
+        return { prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data: Buffer.from(text) }) };
+      }
+      return { report: businessReportOut(business.report()) };
+    },
+    ingestRequestEvents(req) {
+      const events: RequestEvent[] = req.events.map((e, i) => {
+        const at = `events[${i}].`;
+        const operation = enumName<Operation>(S3OperationSchema, e.operation, `${at}operation`);
+        if (!operation) throw invalidArgument(`${at}operation`, 'required');
+        return {
+          timeMs: timestampOrUndefined(e.time, `${at}time`),
+          operation,
+          bucket: e.bucket,
+          user: e.user,
+          status: e.statusCode,
+          bytesIn: Number(e.bytesIn),
+          bytesOut: Number(e.bytesOut),
+          latencyMs: durationOrUndefined(e.latency, `${at}latency`) ?? 0,
+          storedBytesDelta: int64Delta(e.storedBytesDelta, `${at}stored_bytes_delta`),
+          storedObjectsDelta: int64Delta(e.storedObjectsDelta, `${at}stored_objects_delta`),
+        };
+      });
+      return business.ingest(events);
+    },
+    setStorageUsage(req) {
+      const s = business.setStorageUsage({ buckets: Number(req.buckets), objects: Number(req.objects), totalBytes: Number(req.totalBytes) });
+      return {
+        storageUtilization: {
+          buckets: u64(s.buckets),
+          objects: u64(s.objects),
+          totalBytes: u64(s.totalBytes),
+          growthRateBytesPerDay: s.growthRateBytesPerDay,
+        },
+      };
+    },
+  });
+}
+
+function checkFormat(format: ExportFormat): void {
+  if (format !== ExportFormat.UNSPECIFIED && format !== ExportFormat.JSON && format !== ExportFormat.PROMETHEUS) {
+    throw invalidArgument('format', `unknown value ${format}`);
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,203 @@
+/** ProfilingService: process measurements and snapshots, recorded I/O, and pprof profiles. */
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { HttpBodySchema } from '../../../gen/ts/google/api/httpbody_pb.js';
+import {
+  CpuMeasurementBasis,
+  IoDirectionSchema,
+  ProfileFormat,
+  ProfileFormatSchema,
+  ProfileType,
+  ProfileTypeSchema,
+  ProfilingService,
+  type ProcessProfileSchema,
+  type ProfileInfoSchema,
+} from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { invalidArgument } from '../../core/errors.js';
+import type { ContinuousProfiler, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
+import { captureCpuProfile, cpuProfileDurationMs } from '../../core/profiling/pprof/index.js';
+import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
+import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
+import type { HeapStatsProvider } from '../../core/resource/signals/providers.js';
+import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
+import { duration, durationOrUndefined, enumName, limitOf, timestamp, timestampOrUndefined, u64 } from './convert.js';
+
+const PPROF = 'application/octet-stream';
+const MAX_LIST = 10_000;
+
+export interface ProfilingDeps {
+  processes: ProcessProfiler;
+  heapSampler: HeapSampler;
+  continuous: ContinuousProfiler;
+  heapStats: HeapStatsProvider;
+  maxProfileSeconds: number;
+}
+
+function profileOut(s: ProcessSample, ops: IoOperationStats | undefined, heap: { usedBytes: number; limitBytes: number } | undefined): MessageInitShape<typeof ProcessProfileSchema> {
+  const io = s.io;
+  return {
+    timestamp: timestamp(s.atMs),
+    pid: s.pid,
+    command: s.comm,
+    cpu: {
+      usagePercent: s.cpu.percentOfCore,
+      usagePercentOfMachine: s.cpu.percentOfMachine,
+      totalTimeUs: u64(s.cpu.totalTimeUs),
+      userTimeUs: u64(s.cpu.userTimeUs),
+      systemTimeUs: u64(s.cpu.systemTimeUs),
+      availableCores: s.cpu.availableCores,
+      basis: s.cpu.basis === 'interval' ? CpuMeasurementBasis.INTERVAL : CpuMeasurementBasis.SINCE_START,
+      interval: duration(s.cpu.intervalMs),
+      threads: s.memory.threads,
+    },
+    memory: {
+      rssBytes: u64(s.memory.rssBytes),
+      virtualBytes: u64(s.memory.virtualBytes),
+      peakRssBytes: u64(s.memory.peakRssBytes),
+      heapUsedBytes: u64(heap?.usedBytes ?? 0),
+      heapLimitBytes: u64(heap?.limitBytes ?? 0),
+    },
+    io: {
+      ...(ops && {
+        readOps: u64(ops.read.operations),
+        writeOps: u64(ops.write.operations),
+        readBytes: u64(ops.read.bytes),
+        writeBytes: u64(ops.write.bytes),
+        readLatencyUs: ops.read.avgLatencyUs ?? 0,
+        writeLatencyUs: ops.write.avgLatencyUs ?? 0,
+        readLatencyP50Us: ops.read.p50LatencyUs ?? 0,
+        readLatencyP95Us: ops.read.p95LatencyUs ?? 0,
+        readLatencyP99Us: ops.read.p99LatencyUs ?? 0,
+        writeLatencyP50Us: ops.write.p50LatencyUs ?? 0,
+        writeLatencyP95Us: ops.write.p95LatencyUs ?? 0,
+        writeLatencyP99Us: ops.write.p99LatencyUs ?? 0,
+      }),
+      process: io.available
+        ? {
+            available: true,
+            storageReadBytes: u64(io.readBytes),
+            storageWriteBytes: u64(io.writeBytes),
+            logicalReadBytes: u64(io.rchar),
+            logicalWriteBytes: u64(io.wchar),
+            readSyscalls: u64(io.syscr),
+            writeSyscalls: u64(io.syscw),
+            cancelledWriteBytes: u64(io.cancelledWriteBytes),
+          }
+        : { available: false, reason: io.reason },
+    },
+  };
+}
+
+function infoOut(i: StoredProfileInfo): MessageInitShape<typeof ProfileInfoSchema> {
+  return { id: i.id, type: ProfileType.CPU, startTime: timestamp(i.startMs), duration: duration(i.durationMs), sizeBytes: u64(i.sizeBytes) };
+}
+
+const fileStamp = (ms: number) => new Date(ms).toISOString().replace(/[:.]/g, '-');
+const pprofBody = (data: Uint8Array) => create(HttpBodySchema, { contentType: PPROF, data });
+
+/** CPU unless heap is asked for; numbers the enum does not define are refused. */
+function profileTypeIn(type: ProfileType, field: string): 'cpu' | 'heap' {
+  return enumName<'cpu' | 'heap'>(ProfileTypeSchema, type, field) ?? 'cpu';
+}
+
+/** A measurement of one process (0 = this service), as GetProfile and the health report give it. */
+export function measureProcess(deps: ProfilingDeps, pid: number): MessageInitShape<typeof ProcessProfileSchema> {
+  const self = process.pid;
+  const target = pid === 0 ? self : pid;
+  const sample = deps.processes.sample(target);
+  const isSelf = target === self;
+  return profileOut(sample, isSelf ? deps.processes.ioOperations() : undefined, isSelf ? deps.heapStats() : undefined);
+}
+
+export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
+  const self = process.pid;
+
+  /** One pprof profile of this service: CPU for durationMs, or the heap now. */
+  async function capture(type: 'cpu' | 'heap', durationMs: number, signal: AbortSignal) {
+    const startMs = Date.now();
+    const data = type === 'heap' ? await deps.heapSampler.profile() : await captureCpuProfile({ durationMs, signal });
+    return {
+      info: { type: type === 'heap' ? ProfileType.HEAP : ProfileType.CPU, startTime: timestamp(startMs), duration: duration(type === 'heap' ? 0 : durationMs), sizeBytes: u64(data.length) },
+      pprof: pprofBody(data),
+      fileName: `${type}-${fileStamp(startMs)}.pb.gz`,
+    };
+  }
+
+  return bindService(ProfilingService, {
+    async getProfile(req, ctx) {
+      enumName(ProfileFormatSchema, req.format, 'format');
+      if (req.format !== ProfileFormat.PPROF) return { profile: measureProcess(deps, req.pid) };
+      if (req.pid !== 0 && req.pid !== self) throw invalidArgument('pid', 'pprof profiles are only available for this service (pid 0)');
+      const type = profileTypeIn(req.type, 'type');
+      const durationMs = type === 'cpu' ? cpuProfileDurationMs(req.seconds === 0 ? undefined : req.seconds, { maxSeconds: deps.maxProfileSeconds }) : 0;
+      const { pprof, fileName } = await capture(type, durationMs, ctx.signal);
+      return { pprof, fileName };
+    },
+    listProcesses() {
+      return {
+        processes: deps.processes.watchedPids().map((pid) => {
+          try {
+            const s = deps.processes.sample(pid);
+            return { pid, command: s.comm, self: pid === self, alive: true };
+          } catch (error) {
+            return { pid, self: pid === self, alive: false, error: (error as Error).message };
+          }
+        }),
+      };
+    },
+    recordIo(req) {
+      const operations = req.operations.map((op, i) => {
+        const direction = enumName<'read' | 'write'>(IoDirectionSchema, op.direction, `operations[${i}].direction`);
+        if (!direction) throw invalidArgument(`operations[${i}].direction`, 'required: read or write');
+        const latencyMs = durationOrUndefined(op.latency, `operations[${i}].latency`) ?? 0;
+        return { direction, bytes: Number(op.bytes), latencyUs: latencyMs * 1000 };
+      });
+      deps.processes.recordIo(operations);
+      return { accepted: operations.length };
+    },
+    listSnapshots(req) {
+      const pid = req.pid === 0 ? self : req.pid;
+      const snapshots = deps.processes.snapshots(pid, {
+        sinceMs: timestampOrUndefined(req.since, 'since'),
+        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
+      });
+      return {
+        snapshots: snapshots.map((s) => profileOut(s, pid === self ? s.operations : undefined, undefined)),
+        interval: duration(deps.processes.intervalSeconds * 1000),
+        retention: deps.processes.maxSnapshots,
+      };
+    },
+    async captureProfile(req, ctx) {
+      const type = profileTypeIn(req.type, 'type');
+      const requested = durationOrUndefined(req.duration, 'duration');
+      const durationMs =
+        type === 'cpu'
+          ? cpuProfileDurationMs(requested === undefined || requested === 0 ? undefined : requested / 1000, { maxSeconds: deps.maxProfileSeconds, field: 'duration' })
+          : 0;
+      return capture(type, durationMs, ctx.signal);
+    },
+    listStoredProfiles(req) {
+      if (profileTypeIn(req.type, 'type') === 'heap') return { profiles: [] }; // only CPU profiles are stored
+      const profiles = deps.continuous.list({
+        startMs: timestampOrUndefined(req.startTime, 'start_time'),
+        endMs: timestampOrUndefined(req.endTime, 'end_time'),
+        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
+      });
+      return { profiles: profiles.map(infoOut) };
+    },
+    getStoredProfile(req) {
+      if (req.id === '') throw invalidArgument('id', 'required');
+      const p = deps.continuous.get(req.id);
+      return { info: infoOut(p), pprof: pprofBody(p.data), fileName: `cpu-${fileStamp(p.startMs)}.pb.gz` };
+    },
+    async mergeStoredProfiles(req) {
+      if (profileTypeIn(req.type, 'type') === 'heap') throw invalidArgument('type', 'only CPU profiles are stored');
+      const merged = await deps.continuous.merge({ startMs: timestampOrUndefined(req.startTime, 'start_time'), endMs: timestampOrUndefined(req.endTime, 'end_time') });
+      return {
+        profileCount: merged.profileIds.length,
+        info: { type: ProfileType.CPU, startTime: timestamp(merged.startMs), duration: duration(merged.endMs - merged.startMs), sizeBytes: u64(merged.data.length) },
+        pprof: pprofBody(merged.data),
+        fileName: `cpu-merged-${fileStamp(merged.startMs)}.pb.gz`,
+      };
+    },
+  });
+}

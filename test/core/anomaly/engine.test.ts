@@ -1,0 +1,278 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../src/core/errors.js';
+import { AnomalyEngine, inferAnomalyType, type AnomalyEngineOptions } from '../../../src/core/anomaly/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { normal, timeAt } from './signals.js';
+
+function engine(opts: Partial<AnomalyEngineOptions> = {}): { engine: AnomalyEngine; clock: FakeClock } {
+  const clock = new FakeClock();
+  return { engine: new AnomalyEngine({ clock, ...opts }), clock };
+}
+
+function throwsError(fn: () => unknown, kind: string, field: string): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, ObservabilityError);
+    const err = e as ObservabilityError;
+    assert.is(err.kind, kind, err.message);
+    assert.is(err.field, field, err.message);
+    assert.ok(err.message.startsWith(`${field}: `), err.message);
+    return;
+  }
+  assert.unreachable(`expected ${kind} on ${field}`);
+}
+
+/** Feeds `n` samples alternating around `level`: a steady baseline that raises no anomaly. */
+function warm(e: AnomalyEngine, metric: string, n: number, level = 100): void {
+  for (let i = 0; i < n; i++) assert.is(e.record(metric, level + (i % 2 === 0 ? -1 : 1), timeAt(i)).anomaly, undefined);
+}
+
+test('record validates the metric name, value and time, naming the field', () => {
+  const { engine: e } = engine();
+  throwsError(() => e.record('', 1), 'invalid_argument', 'metric');
+  throwsError(() => e.record('x'.repeat(201), 1), 'invalid_argument', 'metric');
+  throwsError(() => e.record('9bad', 1), 'invalid_argument', 'metric');
+  throwsError(() => e.record('has space', 1), 'invalid_argument', 'metric');
+  throwsError(() => e.record('ok', Number.NaN), 'invalid_argument', 'value');
+  throwsError(() => e.record('ok', Number.POSITIVE_INFINITY), 'invalid_argument', 'value');
+  throwsError(() => e.record('ok', 1, Number.NaN), 'invalid_argument', 'time_ms');
+  assert.is(e.metricCount, 0);
+  assert.ok(e.record('http:requests.total-x_1', 1));
+});
+
+test('a sample is scored against the baseline before it joins it; time defaults to the clock', () => {
+  const { engine: e, clock } = engine();
+  warm(e, 'api_latency_ms', 300);
+  const before = e.record('api_latency_ms', 100, timeAt(300));
+  const spike = e.record('api_latency_ms', 400, timeAt(301));
+  // The spike's expected value is the old level, not pulled up by the spike itself.
+  assert.ok(Math.abs(spike.expected - before.expected) < 1, `${spike.expected} vs ${before.expected}`);
+  assert.ok(spike.value > spike.upper && spike.lower < spike.expected);
+  assert.ok(spike.deviationSigma > 50, `${spike.deviationSigma}`);
+  assert.ok(spike.anomaly);
+  const event = spike.anomaly!;
+  assert.is(event.anomalyType, 'latency_spike');
+  assert.is(event.severity, 'critical');
+  assert.is(event.direction, 'above');
+  assert.is(event.detector, 'ensemble/spike');
+  assert.is(event.timeMs, timeAt(301));
+  assert.is(event.detectedAtMs, clock.nowMs());
+  assert.is(event.sequence, 1);
+  assert.is(spike.samplesSeen, 302);
+  assert.is(spike.warmingUp, false);
+  clock.advance(5000);
+  assert.is(e.record('api_latency_ms', 100).timeMs, clock.nowMs());
+});
+
+test('warming up: no anomalies below min_samples', () => {
+  const { engine: e } = engine();
+  e.configure('cpu_usage', { minSamples: 50 });
+  for (let i = 0; i < 50; i++) {
+    const a = e.record('cpu_usage', i % 5 === 0 ? 1000 : 1, timeAt(i));
+    assert.ok(a.warmingUp);
+    assert.is(a.anomaly, undefined);
+  }
+  assert.is(e.record('cpu_usage', 1, timeAt(50)).warmingUp, false);
+});
+
+test('severity follows the deviation and the configured thresholds', () => {
+  const { engine: e } = engine();
+  e.configure('disk_used', { severityThresholds: { low: 10, medium: 1000, high: 2000, critical: 3000 } });
+  warm(e, 'disk_used', 300);
+  const a = e.record('disk_used', 130, timeAt(300));
+  assert.ok(a.anomaly, 'anomaly raised');
+  assert.is(a.anomaly!.severity, 'low');
+  assert.is(a.anomaly!.anomalyType, 'storage_growth_anomaly');
+});
+
+test('sequences are strictly increasing and unique across metrics', () => {
+  const { engine: e } = engine();
+  warm(e, 'a_latency', 300);
+  warm(e, 'b_errors', 300);
+  const s1 = e.record('a_latency', 1000, timeAt(400)).anomaly!.sequence;
+  const s2 = e.record('b_errors', 1000, timeAt(400)).anomaly!.sequence;
+  assert.is(s2, s1 + 1);
+  assert.is(e.lastSequence, s2);
+});
+
+test('recordBatch validates everything first: a bad batch changes nothing', () => {
+  const { engine: e } = engine();
+  e.record('x', 1);
+  throwsError(
+    () => e.recordBatch([{ metric: 'x', value: 2 }, { metric: 'y', value: 3 }, { metric: 'z', value: 1 }, { metric: 'w', value: Number.NaN }]),
+    'invalid_argument',
+    'samples[3].value',
+  );
+  throwsError(() => e.recordBatch([{ metric: 'x', value: 2 }, { metric: 'bad name', value: 3 }]), 'invalid_argument', 'samples[1].metric');
+  assert.is(e.metricCount, 1);
+  assert.is(e.statistics('x')[0].count, 1);
+  const out = e.recordBatch([{ metric: 'x', value: 2 }, { metric: 'y', value: 3, timeMs: 5 }]);
+  assert.equal(out.map((a) => [a.metric, a.value, a.samplesSeen]), [['x', 2, 2], ['y', 3, 1]]);
+  assert.is(out[1].timeMs, 5);
+});
+
+test('recordBatch size is capped', () => {
+  const { engine: e } = engine({ limits: { maxBatchSize: 3 } });
+  throwsError(() => e.recordBatch(Array.from({ length: 4 }, () => ({ metric: 'x', value: 1 }))), 'invalid_argument', 'samples');
+  assert.is(e.recordBatch(Array.from({ length: 3 }, () => ({ metric: 'x', value: 1 }))).length, 3);
+});
+
+test('the number of metrics is capped, also for batches and configure; delete frees a slot', () => {
+  const { engine: e } = engine({ limits: { maxMetrics: 3 } });
+  e.record('m1', 1);
+  e.record('m2', 1);
+  e.record('m3', 1);
+  throwsError(() => e.record('m4', 1), 'resource_exhausted', 'metric');
+  throwsError(() => e.configure('m4', { minSamples: 5 }), 'resource_exhausted', 'metric');
+  throwsError(() => e.recordBatch([{ metric: 'm1', value: 1 }, { metric: 'm5', value: 1 }]), 'resource_exhausted', 'samples');
+  assert.is(e.metricCount, 3);
+  assert.is(e.statistics('m1')[0].count, 1, 'the rejected batch did not apply its first sample');
+  e.record('m1', 2);
+  e.delete('m2');
+  e.record('m4', 1);
+  assert.equal(e.statistics().map((s) => s.metric), ['m1', 'm3', 'm4']);
+});
+
+test('anomaly types are inferred from names and can be overridden', () => {
+  const cases: Array<[string, string]> = [
+    ['http_request_duration_seconds', 'latency_spike'],
+    ['rtt_ms', 'latency_spike'],
+    ['s3_errors_total', 'error_rate_increase'],
+    ['upload_failures', 'error_rate_increase'],
+    ['network_bandwidth', 'throughput_drop'],
+    ['bytes_per_second', 'throughput_drop'],
+    ['process_cpu_seconds', 'cpu_spike'],
+    ['heap_used', 'memory_spike'],
+    ['process_rss', 'memory_spike'],
+    ['disk_free', 'storage_growth_anomaly'],
+    ['bytes_stored', 'storage_growth_anomaly'],
+    ['http_requests', 'request_rate_anomaly'],
+    ['qps', 'request_rate_anomaly'],
+    ['temperature', 'other'],
+  ];
+  for (const [name, type] of cases) assert.is(inferAnomalyType(name), type, name);
+  const { engine: e } = engine();
+  assert.is(e.getConfig('heap_used').anomalyType, 'memory_spike');
+  assert.is(e.configure('heap_used', { anomalyType: 'other' }).anomalyType, 'other');
+  assert.is(e.getConfig('heap_used').anomalyType, 'other');
+});
+
+test('configure validates every field and names it; a bad patch changes nothing', () => {
+  const { engine: e } = engine();
+  const before = e.configure('m', { minSamples: 20 });
+  throwsError(() => e.configure('m', { minSamples: 0 }), 'invalid_argument', 'config.min_samples');
+  throwsError(() => e.configure('m', { minSamples: 1.5 }), 'invalid_argument', 'config.min_samples');
+  throwsError(() => e.configure('m', { windowSize: 1 }), 'invalid_argument', 'config.window_size');
+  throwsError(() => e.configure('m', { restSamples: -1 }), 'invalid_argument', 'config.rest_samples');
+  throwsError(() => e.configure('m', { anomalyType: 'nope' as never }), 'invalid_argument', 'config.anomaly_type');
+  throwsError(() => e.configure('m', { severityThresholds: { low: 0 } }), 'invalid_argument', 'config.severity_thresholds.low');
+  throwsError(() => e.configure('m', { severityThresholds: { medium: 2 } }), 'invalid_argument', 'config.severity_thresholds.medium');
+  throwsError(() => e.configure('m', { severityThresholds: { critical: 4 } }), 'invalid_argument', 'config.severity_thresholds.critical');
+  throwsError(() => e.configure('m', { detector: { alarmMargin: 0.5 } }), 'invalid_argument', 'config.detector.alarm_margin');
+  throwsError(() => e.configure('m', { detector: { seasonSlots: 1_000_000 } }), 'invalid_argument', 'config.detector.season_slots');
+  throwsError(() => e.configure('m', { detector: { varianceLongWindow: 10 } }), 'invalid_argument', 'config.detector.variance_long_window');
+  throwsError(() => e.configure('m', { detector: { seasonAlpha: Number.NaN } }), 'invalid_argument', 'config.detector.season_alpha');
+  throwsError(() => e.configure('m', { detector: { bogus: 1 } as never }), 'invalid_argument', 'config.detector.bogus');
+  throwsError(() => e.configure('m', { bogus: 1 } as never), 'invalid_argument', 'config.bogus');
+  assert.equal(e.getConfig('m'), before);
+  const after = e.configure('m', { severityThresholds: { critical: 9 }, detector: { seasonSlots: 0 } });
+  assert.equal(after.severityThresholds, { low: 2, medium: 3, high: 4, critical: 9 });
+  assert.is(after.detector.seasonSlots, 0);
+  assert.is(after.minSamples, 20);
+});
+
+test('engine defaults and limits are validated', () => {
+  throwsError(() => new AnomalyEngine({ clock: new FakeClock(), limits: { maxMetrics: 0 } }), 'invalid_argument', 'limits.max_metrics');
+  throwsError(() => new AnomalyEngine({ clock: new FakeClock(), defaults: { minSamples: -3 } }), 'invalid_argument', 'defaults.min_samples');
+  const e = new AnomalyEngine({ clock: new FakeClock(), defaults: { minSamples: 7 } });
+  assert.is(e.getConfig('anything').minSamples, 7);
+});
+
+test('statistics per metric; unknown metric is not found', () => {
+  const { engine: e, clock } = engine();
+  [2, 4, 4, 4, 5, 5, 7, 9].forEach((v) => e.record('m', v));
+  clock.advance(1000);
+  e.record('n', 1);
+  const [s] = e.statistics('m');
+  assert.is(s.count, 8);
+  assert.is(s.mean, 5);
+  assert.ok(Math.abs(s.stdDev - Math.sqrt(32 / 7)) < 1e-12);
+  assert.is(s.min, 2);
+  assert.is(s.max, 9);
+  assert.is(s.lastValue, 9);
+  assert.is(s.anomalyCount, 0);
+  assert.is(s.lastUpdateMs, clock.nowMs() - 1000);
+  assert.is(e.statistics('n')[0].lastUpdateMs, clock.nowMs());
+  assert.is(s.config.anomalyType, 'other');
+  throwsError(() => e.statistics('missing'), 'not_found', 'metric');
+});
+
+test('reset forgets what was learned but keeps the config; delete removes the metric', () => {
+  const { engine: e } = engine();
+  e.configure('m', { minSamples: 10 });
+  warm(e, 'm', 50);
+  e.reset('m');
+  const [s] = e.statistics('m');
+  assert.is(s.count, 0);
+  assert.is(s.config.minSamples, 10);
+  assert.ok(e.record('m', 5).warmingUp);
+  e.delete('m');
+  throwsError(() => e.statistics('m'), 'not_found', 'metric');
+  throwsError(() => e.reset('m'), 'not_found', 'metric');
+  throwsError(() => e.delete('m'), 'not_found', 'metric');
+});
+
+/** Raises one anomaly on `metric` (a fresh metric warmed to normal, then a spike). */
+function raise(e: AnomalyEngine, metric: string, t: number, spike = 1000): number {
+  e.configure(metric, { minSamples: 20, restSamples: 0 });
+  // Alternating +-1: a steady baseline on which nothing but the spike is surprising.
+  for (let i = 0; i < 60; i++) assert.is(e.record(metric, i % 2 === 0 ? 99 : 101, t).anomaly, undefined);
+  const a = e.record(metric, spike, t);
+  assert.ok(a.anomaly, `anomaly on ${metric}`);
+  return a.anomaly!.sequence;
+}
+
+test('history: newest first, filtered by type, severity, metric, time and sequence', () => {
+  const { engine: e } = engine();
+  raise(e, 'api_latency', 1000);
+  raise(e, 'api_errors', 2000);
+  raise(e, 'cpu_busy', 3000, 104);
+  raise(e, 'api_latency2', 4000);
+  assert.equal(e.history({ limit: 10 }).map((x) => x.sequence), [4, 3, 2, 1]);
+  assert.equal(e.history({ limit: 2 }).map((x) => x.sequence), [4, 3]);
+  assert.equal(e.history({ type: 'latency_spike', limit: 10 }).map((x) => x.metric), ['api_latency2', 'api_latency']);
+  assert.equal(e.history({ metric: 'api_errors', limit: 10 }).map((x) => x.sequence), [2]);
+  assert.equal(e.history({ sinceMs: 2000, limit: 10 }).map((x) => x.sequence), [4, 3, 2]);
+  assert.equal(e.history({ afterSequence: 2, limit: 10 }).map((x) => x.sequence), [4, 3]);
+  const cpu = e.history({ metric: 'cpu_busy', limit: 1 })[0];
+  assert.not.equal(cpu.severity, 'critical');
+  assert.equal(e.history({ severity: cpu.severity, limit: 10 }).map((x) => x.metric), ['cpu_busy']);
+  assert.equal(e.history({ minSeverity: 'critical', limit: 10 }).map((x) => x.sequence), [4, 2, 1]);
+  throwsError(() => e.history({ limit: 0 }), 'invalid_argument', 'limit');
+  throwsError(() => e.history({ severity: 'huge' as never, limit: 1 }), 'invalid_argument', 'severity');
+  throwsError(() => e.history({ type: 'nope' as never, limit: 1 }), 'invalid_argument', 'type');
+});
+
+test('history is capped: the oldest events are dropped', () => {
+  const { engine: e } = engine({ limits: { historyCapacity: 5 } });
+  for (let k = 0; k < 8; k++) raise(e, `m${k}`, k);
+  const all = e.history({ limit: 5 });
+  assert.equal(all.map((x) => x.sequence), [8, 7, 6, 5, 4]);
+  throwsError(() => e.history({ limit: 6 }), 'invalid_argument', 'limit');
+});
+
+test('per-metric state is bounded by its config whatever the number of samples', () => {
+  const { engine: e } = engine();
+  e.configure('m', { detector: { seasonSlots: 10_080 } });
+  throwsError(() => e.configure('m', { detector: { seasonSlots: 10_081 } }), 'invalid_argument', 'config.detector.season_slots');
+  throwsError(() => e.configure('m', { windowSize: 10_000_001 }), 'invalid_argument', 'config.window_size');
+  // A million samples leave one metric with one summary and no growing buffers.
+  const g = normal(3);
+  for (let i = 0; i < 1_000_000; i++) e.record('m', g(), timeAt(i));
+  assert.is(e.metricCount, 1);
+  assert.is(e.statistics('m')[0].count, 1_000_000);
+});
+
+test.run();

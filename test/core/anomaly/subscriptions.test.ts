@@ -1,0 +1,171 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../src/core/errors.js';
+import { AnomalyEngine, type EngineLimits, type StreamItem, type Subscription } from '../../../src/core/anomaly/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+function newEngine(limits: Partial<EngineLimits> = {}): AnomalyEngine {
+  return new AnomalyEngine({ clock: new FakeClock(), limits });
+}
+
+let metricCounter = 0;
+
+/** Raises one anomaly on a fresh metric (steady baseline, then a spike); returns its sequence. */
+function emit(e: AnomalyEngine, prefix = 'api_latency'): number {
+  const metric = `${prefix}_${metricCounter++}`;
+  e.configure(metric, { minSamples: 20 });
+  for (let i = 0; i < 40; i++) e.record(metric, i % 2 === 0 ? 99 : 101);
+  const a = e.record(metric, 1000);
+  assert.ok(a.anomaly, 'spike raised an anomaly');
+  return a.anomaly!.sequence;
+}
+
+/** Reads the next item, failing if none is ready within a few event-loop turns. */
+async function next(sub: Subscription): Promise<StreamItem> {
+  const it = sub[Symbol.asyncIterator]();
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no item ready')), 50));
+  const r = await Promise.race([it.next(), timeout]);
+  assert.not.ok(r.done, 'stream still open');
+  return r.value;
+}
+
+async function nextSequence(sub: Subscription): Promise<number> {
+  const item = await next(sub);
+  assert.is(item.kind, 'anomaly', JSON.stringify(item));
+  return (item as { kind: 'anomaly'; event: { sequence: number } }).event.sequence;
+}
+
+test('live events reach matching subscribers only', async () => {
+  const e = newEngine();
+  const all = e.subscribe();
+  const errorsOnly = e.subscribe({ type: 'error_rate_increase' });
+  const oneMetric = e.subscribe({ metric: 'api_latency_x' });
+  const s1 = emit(e, 'api_latency');
+  const s2 = emit(e, 'upload_errors');
+  assert.is(await nextSequence(all), s1);
+  assert.is(await nextSequence(all), s2);
+  assert.is(await nextSequence(errorsOnly), s2);
+  e.configure('api_latency_x', { minSamples: 20 });
+  for (let i = 0; i < 40; i++) e.record('api_latency_x', i % 2 === 0 ? 99 : 101);
+  const s3 = e.record('api_latency_x', 1000).anomaly!.sequence;
+  assert.is(await nextSequence(oneMetric), s3);
+  const critical = e.subscribe({ minSeverity: 'critical' });
+  const s4 = emit(e);
+  assert.is(await nextSequence(critical), s4);
+});
+
+test('a waiting reader is woken by the next event', async () => {
+  const e = newEngine();
+  const sub = e.subscribe();
+  const pending = sub[Symbol.asyncIterator]().next();
+  const s = emit(e);
+  const r = await pending;
+  assert.is(r.value.kind, 'anomaly');
+  assert.is(r.value.event.sequence, s);
+});
+
+test('a stalled subscriber blocks neither ingest nor other subscribers, and learns how many it missed', async () => {
+  const e = newEngine();
+  const stalled = e.subscribe({}, { queueCapacity: 4 });
+  const live = e.subscribe();
+  const sequences: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    sequences.push(emit(e));
+    // The live subscriber gets each event at once, while the stalled one never reads.
+    assert.is(await nextSequence(live), sequences[k]);
+  }
+  // When it reads again: its 4 queued events, then the gap for the 6 dropped, then live events.
+  for (let k = 0; k < 4; k++) assert.is(await nextSequence(stalled), sequences[k]);
+  assert.equal(await next(stalled), { kind: 'gap', missed: 6 });
+  const after = emit(e);
+  assert.is(await nextSequence(stalled), after);
+  assert.is(await nextSequence(live), after);
+});
+
+test('resume replays exactly what was missed, then says caught_up, then goes live', async () => {
+  const e = newEngine();
+  const first = e.subscribe();
+  const seen = [emit(e), emit(e), emit(e)];
+  for (const s of seen) assert.is(await nextSequence(first), s);
+  first.close();
+  const missed = [emit(e), emit(e, 'upload_errors'), emit(e), emit(e, 'upload_errors'), emit(e)];
+  const resumed = e.subscribe({ resumeAfterSequence: seen[2] });
+  for (const s of missed) assert.is(await nextSequence(resumed), s);
+  assert.equal(await next(resumed), { kind: 'caught_up', lastSequence: missed[4] });
+  const live = emit(e);
+  assert.is(await nextSequence(resumed), live);
+  // Filters apply to the replay too.
+  const errorsOnly = e.subscribe({ resumeAfterSequence: seen[2], type: 'error_rate_increase' });
+  assert.is(await nextSequence(errorsOnly), missed[1]);
+  assert.is(await nextSequence(errorsOnly), missed[3]);
+  assert.equal(await next(errorsOnly), { kind: 'caught_up', lastSequence: live });
+});
+
+test('resume past the retained history reports the lost events as a gap', async () => {
+  const e = newEngine({ historyCapacity: 3 });
+  const all = Array.from({ length: 6 }, () => emit(e));
+  const sub = e.subscribe({ resumeAfterSequence: 1 });
+  assert.equal(await next(sub), { kind: 'gap', missed: 2 });
+  for (const s of all.slice(3)) assert.is(await nextSequence(sub), s);
+  assert.equal(await next(sub), { kind: 'caught_up', lastSequence: all[5] });
+});
+
+test('a long replay does not overflow a small queue', async () => {
+  const e = newEngine();
+  const all = Array.from({ length: 20 }, () => emit(e));
+  const sub = e.subscribe({ resumeAfterSequence: 0 }, { queueCapacity: 2 });
+  for (const s of all) assert.is(await nextSequence(sub), s);
+  assert.equal(await next(sub), { kind: 'caught_up', lastSequence: all[19] });
+});
+
+test('the number of subscribers is capped; closing frees a slot and ends iteration', async () => {
+  const e = newEngine({ maxSubscribers: 2 });
+  const a = e.subscribe();
+  e.subscribe();
+  try {
+    e.subscribe();
+    assert.unreachable('third subscriber accepted');
+  } catch (err) {
+    assert.instance(err, ObservabilityError);
+    assert.is((err as ObservabilityError).kind, 'resource_exhausted');
+  }
+  const pending = a[Symbol.asyncIterator]().next();
+  a.close();
+  assert.is((await pending).done, true);
+  assert.is(e.subscriberCount, 1);
+  e.subscribe();
+  let items = 0;
+  for await (const _ of a) items++;
+  assert.is(items, 0);
+});
+
+test('queue capacity and filters are validated', () => {
+  const e = newEngine({ defaultQueueCapacity: 100, maxQueueCapacity: 100 });
+  for (const [fn, field] of [
+    [() => e.subscribe({}, { queueCapacity: 0 }), 'queue_capacity'],
+    [() => e.subscribe({}, { queueCapacity: 101 }), 'queue_capacity'],
+    [() => e.subscribe({ resumeAfterSequence: -1 }), 'resume_after_sequence'],
+    [() => e.subscribe({ minSeverity: 'extreme' as never }), 'min_severity'],
+    [() => e.subscribe({ type: 'weird' as never }), 'type'],
+    [() => e.subscribe({ metric: '' }), 'metric'],
+  ] as Array<[() => unknown, string]>) {
+    try {
+      fn();
+      assert.unreachable(field);
+    } catch (err) {
+      assert.instance(err, ObservabilityError);
+      assert.is((err as ObservabilityError).field, field);
+    }
+  }
+});
+
+test('1,000 concurrent subscribers each get every event', async () => {
+  const e = newEngine();
+  const subs = Array.from({ length: 1000 }, () => e.subscribe());
+  const sequences = [emit(e), emit(e), emit(e)];
+  for (const sub of subs) for (const s of sequences) assert.is(await nextSequence(sub), s);
+  for (const sub of subs) sub.close();
+  assert.is(e.subscriberCount, 0);
+});
+
+test.run();

@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
+import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
+import { simulate } from '../../../../bench/admission/engine/simulate.js';
+import { ObservabilityError } from '../../../../src/core/errors.js';
+import { KneeController } from '../../../../src/core/resource/admission/knee-controller.js';
+
+const WORKERS = 16;
+
+const scenario = (extra: Record<string, unknown>) =>
+  parseScenario({
+    name: 'knee',
+    seeds: [3],
+    workers: WORKERS,
+    service: { lognormal: { meanMs: 20, sigma: 0.5 } },
+    ...extra,
+  });
+
+/** Median of the limit samples taken in [fromS, toS). */
+function medianLimit(samples: Float64Array, fromS: number, toS: number): number {
+  const part = Array.from(samples.subarray(fromS * 10, toS * 10)).sort((a, b) => a - b);
+  return part[Math.floor(part.length / 2)];
+}
+
+test('under a step overload the limit settles just above the server concurrency', () => {
+  const s = scenario({ contention: 0.05, phases: [{ seconds: 10, load: 0.5 }, { seconds: 30, load: 4 }] });
+  const rec = simulate(s, 3, (now) => new KneeController(now));
+  const [, overload] = phaseMetrics(s, rec);
+  const limit = medianLimit(rec.limitSamples, 20, 40);
+  assert.ok(limit >= WORKERS && limit <= 1.5 * WORKERS, `limit ${limit}`);
+  assert.ok(overload.goodput >= 0.92, `goodput ${overload.goodput}`);
+  assert.ok(overload.p99Ms! <= 2 * overload.unloadedP99Ms, `p99 ${overload.p99Ms} vs unloaded ${overload.unloadedP99Ms}`);
+  assert.ok(overload.excessRejection <= 0.05, `excess rejection ${overload.excessRejection}`);
+});
+
+test('slower service is not mistaken for a queue: the concurrency limit holds', () => {
+  const s = scenario({
+    phases: [{ seconds: 10, load: 0.8 }, { seconds: 30, load: 0.8 }],
+    capacityEvents: [{ atS: 10, seconds: 30, serviceMultiplier: 2 }],
+  });
+  const rec = simulate(s, 3, (now) => new KneeController(now));
+  const [, slow] = phaseMetrics(s, rec);
+  const limit = medianLimit(rec.limitSamples, 20, 40);
+  assert.ok(limit >= WORKERS, `the limit stays at or above the ${WORKERS} workers: ${limit}`);
+  assert.ok(slow.goodput >= 0.97, `goodput ${slow.goodput}`);
+});
+
+test('traffic below capacity is not refused', () => {
+  const s = scenario({ phases: [{ seconds: 30, load: 0.8 }] });
+  const [calm] = phaseMetrics(s, simulate(s, 3, (now) => new KneeController(now)));
+  assert.ok(calm.rejectionRate < 0.001, `rejection rate ${calm.rejectionRate}`);
+});
+
+test('the limit opens again after an overload, so recovery is quick', () => {
+  const s = scenario({ contention: 0.05, phases: [{ seconds: 10, load: 0.5 }, { seconds: 20, load: 5 }, { seconds: 20, load: 0.7 }] });
+  const [, overload] = phaseMetrics(s, simulate(s, 3, (now) => new KneeController(now)));
+  assert.ok(overload.recoveryS !== null && overload.recoveryS <= 1, `recovery ${overload.recoveryS}`);
+});
+
+test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
+  const c = new KneeController(0, { initialLimit: 20 });
+  const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;
+  for (let i = 0; i < 17; i++) assert.ok(admitted('normal'));
+  assert.ok(!admitted('sheddable'), 'sheddable stops at 17 of 20');
+  assert.ok(admitted('normal'));
+  assert.ok(admitted('normal'));
+  assert.ok(admitted('normal'));
+  assert.ok(!admitted('normal'), 'normal stops at the limit');
+  for (let i = 0; i < 10; i++) assert.ok(admitted('critical'));
+  assert.ok(!admitted('critical'), 'critical stops at 1.5 times the limit');
+  assert.is(c.inflight, 30);
+});
+
+test('rejects options that cannot work, naming the option', () => {
+  const bad = (options: Record<string, number>, field: string) =>
+    assert.throws(
+      () => new KneeController(0, options),
+      (e: unknown) => e instanceof ObservabilityError && e.message.startsWith(`${field}:`),
+    );
+  bad({ minLimit: 0 }, 'minLimit');
+  bad({ headroom: -1 }, 'headroom');
+  bad({ initialLimit: 50_000 }, 'initialLimit');
+  bad({ probeDepth: 1 }, 'probeDepth');
+  bad({ precision: Number.NaN }, 'precision');
+});
+
+test.run();

@@ -1,0 +1,146 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../src/core/errors.js';
+import { KneeController } from '../../../src/core/resource/admission/knee-controller.js';
+import { SeedRuleController } from '../../../src/core/resource/admission/seed-rule.js';
+import { ResourceManager } from '../../../src/core/resource/manager.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { FixturePressure } from './manager-fixtures.js';
+
+function setup(config = {}, limit = 20) {
+  const clock = new FakeClock();
+  const controller = new KneeController(clock.nowMs(), { initialLimit: limit });
+  const manager = new ResourceManager({ clock, controller, pressure: new FixturePressure(), config });
+  return { clock, manager };
+}
+
+const isKind = (kind: string, field: string) => (e: unknown) =>
+  e instanceof ObservabilityError && e.kind === kind && e.field === field;
+
+function admit(manager: ResourceManager, priority?: 'critical' | 'normal' | 'sheddable'): string {
+  const r = manager.acquire(priority);
+  assert.ok(r.admitted, 'admitted');
+  return (r as { permitId: string }).permitId;
+}
+
+test('acquire then release: inflight follows, the window counts the completion', () => {
+  const { clock, manager } = setup();
+  const id = admit(manager);
+  assert.is(manager.status().inflight, 1);
+  clock.advance(25);
+  manager.release(id, 'success');
+  const s = manager.status();
+  assert.is(s.inflight, 0);
+  assert.is(s.window.completions, 1);
+  assert.is(s.window.successRate, 1);
+  assert.ok(Math.abs(s.window.p50LatencyMs! - 25) / 25 < 0.05, `p50 ${s.window.p50LatencyMs}`);
+  assert.is(s.totals.admitted.normal, 1);
+});
+
+test('permit ids are random 128-bit tokens', () => {
+  const { manager } = setup();
+  const ids = new Set(Array.from({ length: 15 }, () => admit(manager)));
+  assert.is(ids.size, 15);
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+});
+
+test('an unknown or already released permit is not_found on permit_id', () => {
+  const { manager } = setup();
+  assert.throws(() => manager.release('nope', 'success'), isKind('not_found', 'permit_id'));
+  const id = admit(manager);
+  manager.release(id, 'error');
+  assert.throws(() => manager.release(id, 'success'), isKind('not_found', 'permit_id'));
+});
+
+test('bad outcome, latency or priority are invalid_argument naming the field', () => {
+  const { manager } = setup();
+  const id = admit(manager);
+  assert.throws(() => manager.release(id, 'fine' as never), isKind('invalid_argument', 'outcome'));
+  assert.throws(() => manager.release(id, 'success', -3), isKind('invalid_argument', 'latency_ms'));
+  assert.throws(() => manager.release(id, 'success', Number.NaN), isKind('invalid_argument', 'latency_ms'));
+  assert.throws(() => manager.acquire('urgent' as never), isKind('invalid_argument', 'priority'));
+  manager.release(id, 'success', 12);
+  assert.is(manager.status().window.completions, 1);
+});
+
+test('permits not released within the lease are reclaimed as dropped on tick', () => {
+  const { clock, manager } = setup({ leaseMs: 60_000 });
+  const early = admit(manager);
+  clock.advance(30_000);
+  const late = admit(manager);
+  clock.advance(30_000);
+  manager.tick();
+  let s = manager.status();
+  assert.is(s.inflight, 1, 'only the permit past its lease is reclaimed');
+  assert.is(s.totals.reclaimed, 1);
+  assert.is(s.window.dropped, 1);
+  assert.throws(() => manager.release(early, 'success'), isKind('not_found', 'permit_id'));
+  manager.release(late, 'success');
+  s = manager.status();
+  assert.is(s.inflight, 0);
+});
+
+test('outstanding permits are capped; further acquires are refused with a reason', () => {
+  const { manager } = setup({ maxOutstanding: 5 }, 100);
+  for (let i = 0; i < 5; i++) admit(manager);
+  const r = manager.acquire();
+  assert.is(r.admitted, false);
+  assert.match((r as { reason: string }).reason, /outstanding permits \(cap 5\)/);
+  assert.is(manager.status().inflight, 5, 'the cap holds');
+  assert.is(manager.status().totals.rejected.normal, 1);
+});
+
+test('the cap frees up once expired leases are reclaimed', () => {
+  const { clock, manager } = setup({ maxOutstanding: 2, leaseMs: 1000 }, 100);
+  admit(manager);
+  admit(manager);
+  assert.is(manager.acquire().admitted, false);
+  clock.advance(1000);
+  assert.is(manager.acquire().admitted, true, 'acquire reclaims expired leases when at the cap');
+});
+
+test('the controller limit refuses with a reason and a retry hint', () => {
+  const { clock, manager } = setup({}, 2);
+  const a = admit(manager);
+  clock.advance(40);
+  manager.release(a, 'success');
+  admit(manager);
+  admit(manager);
+  const r = manager.acquire();
+  assert.is(r.admitted, false);
+  const refusal = r as { reason: string; retryAfterMs?: number };
+  assert.match(refusal.reason, /concurrency limit reached \(2 in flight, knee\)/);
+  assert.ok(refusal.retryAfterMs !== undefined && refusal.retryAfterMs >= 38 && refusal.retryAfterMs <= 42);
+});
+
+test('status reports the seed rule as a rate limit in requests per second', () => {
+  const clock = new FakeClock();
+  const manager = new ResourceManager({
+    clock,
+    controller: new SeedRuleController(clock.nowMs(), { initialRps: 100 }),
+    pressure: new FixturePressure(),
+  });
+  let admitted = 0;
+  while (manager.acquire().admitted) admitted++;
+  const s = manager.status();
+  assert.is(admitted, 10, 'burst of 0.1 s at 100 rps');
+  assert.is(s.controller, 'seed');
+  assert.is(s.limitUnit, 'rps');
+  assert.is(s.rateLimitRps, 100);
+  assert.is(s.inflight, 10);
+});
+
+test('invalid configuration is refused by field', () => {
+  const clock = new FakeClock();
+  const make = (config: object) => () =>
+    new ResourceManager({ clock, controller: new KneeController(0), pressure: new FixturePressure(), config });
+  assert.throws(make({ leaseMs: 0 }), isKind('invalid_argument', 'lease_ms'));
+  assert.throws(make({ maxOutstanding: 0.5 }), isKind('invalid_argument', 'max_outstanding'));
+  assert.throws(make({ windowMs: 10_000_000, bucketMs: 1 }), isKind('invalid_argument', 'window_ms'));
+  assert.throws(
+    make({ shedThresholds: { critical: { enter: 0.5, exit: 0.9 }, normal: { enter: 0.8, exit: 0.7 }, sheddable: { enter: 0.5, exit: 0.4 } } }),
+    isKind('invalid_argument', 'shed_thresholds.critical'),
+  );
+});
+
+test.run();
