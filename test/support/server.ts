@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = `${REPO_ROOT}dist/src/cli.js`;
+/** The built CLI; RS3GW_TEST_CLI points the tests at another build (e.g. `.build/x/src/cli.js`). */
+export const CLI = process.env.RS3GW_TEST_CLI ? `${REPO_ROOT}${process.env.RS3GW_TEST_CLI}` : `${REPO_ROOT}dist/src/cli.js`;
 
 export interface RunningServer {
   url: string;

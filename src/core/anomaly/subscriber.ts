@@ -33,7 +33,9 @@ export class Subscriber implements Subscription {
     private readonly onClose: (s: Subscriber) => void,
   ) {
     this.minRank = filter.minSeverity === undefined ? 0 : SEVERITY_RANK[filter.minSeverity];
-    this.replaying = filter.resumeAfterSequence !== undefined;
+    // Every subscription starts with a (possibly empty) replay, so `caught_up` always tells the
+    // client it is live, resumed or not.
+    this.replaying = true;
     this.replayCursor = filter.resumeAfterSequence ?? lastSequence;
     this.replayUpTo = lastSequence;
   }

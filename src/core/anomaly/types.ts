@@ -133,7 +133,7 @@ export type StreamItem =
   | { kind: 'anomaly'; event: AnomalyEvent }
   /** Events this subscriber will never see (its queue overflowed, or they left the history). */
   | { kind: 'gap'; missed: number }
-  /** Sent once after a resume replay: everything up to `lastSequence` has been delivered or counted. */
+  /** Sent once, first or after a resume replay: everything up to `lastSequence` has been delivered or counted. */
   | { kind: 'caught_up'; lastSequence: number };
 
 export interface Subscription extends AsyncIterable<StreamItem> {

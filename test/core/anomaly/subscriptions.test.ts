@@ -29,6 +29,13 @@ async function next(sub: Subscription): Promise<StreamItem> {
   return r.value;
 }
 
+/** Subscribes without resume: the first item says the subscription is live. */
+async function live(e: AnomalyEngine, ...args: Parameters<AnomalyEngine['subscribe']>): Promise<Subscription> {
+  const sub = e.subscribe(...args);
+  assert.equal(await next(sub), { kind: 'caught_up', lastSequence: e.lastSequence });
+  return sub;
+}
+
 async function nextSequence(sub: Subscription): Promise<number> {
   const item = await next(sub);
   assert.is(item.kind, 'anomaly', JSON.stringify(item));
@@ -37,9 +44,9 @@ async function nextSequence(sub: Subscription): Promise<number> {
 
 test('live events reach matching subscribers only', async () => {
   const e = newEngine();
-  const all = e.subscribe();
-  const errorsOnly = e.subscribe({ type: 'error_rate_increase' });
-  const oneMetric = e.subscribe({ metric: 'api_latency_x' });
+  const all = await live(e);
+  const errorsOnly = await live(e, { type: 'error_rate_increase' });
+  const oneMetric = await live(e, { metric: 'api_latency_x' });
   const s1 = emit(e, 'api_latency');
   const s2 = emit(e, 'upload_errors');
   assert.is(await nextSequence(all), s1);
@@ -49,14 +56,14 @@ test('live events reach matching subscribers only', async () => {
   for (let i = 0; i < 40; i++) e.record('api_latency_x', i % 2 === 0 ? 99 : 101);
   const s3 = e.record('api_latency_x', 1000).anomaly!.sequence;
   assert.is(await nextSequence(oneMetric), s3);
-  const critical = e.subscribe({ minSeverity: 'critical' });
+  const critical = await live(e, { minSeverity: 'critical' });
   const s4 = emit(e);
   assert.is(await nextSequence(critical), s4);
 });
 
 test('a waiting reader is woken by the next event', async () => {
   const e = newEngine();
-  const sub = e.subscribe();
+  const sub = await live(e);
   const pending = sub[Symbol.asyncIterator]().next();
   const s = emit(e);
   const r = await pending;
@@ -66,25 +73,25 @@ test('a waiting reader is woken by the next event', async () => {
 
 test('a stalled subscriber blocks neither ingest nor other subscribers, and learns how many it missed', async () => {
   const e = newEngine();
-  const stalled = e.subscribe({}, { queueCapacity: 4 });
-  const live = e.subscribe();
+  const stalled = await live(e, {}, { queueCapacity: 4 });
+  const reader = await live(e);
   const sequences: number[] = [];
   for (let k = 0; k < 10; k++) {
     sequences.push(emit(e));
     // The live subscriber gets each event at once, while the stalled one never reads.
-    assert.is(await nextSequence(live), sequences[k]);
+    assert.is(await nextSequence(reader), sequences[k]);
   }
   // When it reads again: its 4 queued events, then the gap for the 6 dropped, then live events.
   for (let k = 0; k < 4; k++) assert.is(await nextSequence(stalled), sequences[k]);
   assert.equal(await next(stalled), { kind: 'gap', missed: 6 });
   const after = emit(e);
   assert.is(await nextSequence(stalled), after);
-  assert.is(await nextSequence(live), after);
+  assert.is(await nextSequence(reader), after);
 });
 
 test('resume replays exactly what was missed, then says caught_up, then goes live', async () => {
   const e = newEngine();
-  const first = e.subscribe();
+  const first = await live(e);
   const seen = [emit(e), emit(e), emit(e)];
   for (const s of seen) assert.is(await nextSequence(first), s);
   first.close();
@@ -92,13 +99,13 @@ test('resume replays exactly what was missed, then says caught_up, then goes liv
   const resumed = e.subscribe({ resumeAfterSequence: seen[2] });
   for (const s of missed) assert.is(await nextSequence(resumed), s);
   assert.equal(await next(resumed), { kind: 'caught_up', lastSequence: missed[4] });
-  const live = emit(e);
-  assert.is(await nextSequence(resumed), live);
+  const after = emit(e);
+  assert.is(await nextSequence(resumed), after);
   // Filters apply to the replay too.
   const errorsOnly = e.subscribe({ resumeAfterSequence: seen[2], type: 'error_rate_increase' });
   assert.is(await nextSequence(errorsOnly), missed[1]);
   assert.is(await nextSequence(errorsOnly), missed[3]);
-  assert.equal(await next(errorsOnly), { kind: 'caught_up', lastSequence: live });
+  assert.equal(await next(errorsOnly), { kind: 'caught_up', lastSequence: after });
 });
 
 test('resume past the retained history reports the lost events as a gap', async () => {
@@ -120,7 +127,7 @@ test('a long replay does not overflow a small queue', async () => {
 
 test('the number of subscribers is capped; closing frees a slot and ends iteration', async () => {
   const e = newEngine({ maxSubscribers: 2 });
-  const a = e.subscribe();
+  const a = await live(e);
   e.subscribe();
   try {
     e.subscribe();
@@ -161,7 +168,7 @@ test('queue capacity and filters are validated', () => {
 
 test('1,000 concurrent subscribers each get every event', async () => {
   const e = newEngine();
-  const subs = Array.from({ length: 1000 }, () => e.subscribe());
+  const subs = await Promise.all(Array.from({ length: 1000 }, () => live(e)));
   const sequences = [emit(e), emit(e), emit(e)];
   for (const sub of subs) for (const s of sequences) assert.is(await nextSequence(sub), s);
   for (const sub of subs) sub.close();

@@ -63,6 +63,10 @@ const BASE_GAIN = 0.2;
 /** Weight of a routine probe's cohort in the base; a surprise probe replaces the base outright. */
 const PROBE_GAIN = 0.5;
 const PEAK_DECAY = 0.98;
+/** Share of time the server may idle for want of a queued request, and the queue's upper bound. */
+const IDLE_TARGET = 0.003;
+const MAX_QUEUE_SHARE = 0.5;
+const RATIO_GAIN = 0.2;
 /** Windows without overload in a row after which the overload counts as over. */
 const CALM_WINDOWS = 3;
 /** A probe cohort that has not come back after this long is abandoned. */
@@ -124,6 +128,8 @@ export class KneeController implements AdmissionController {
   private settling = false;
   private suspicious = 0;
   private calmWindows = 0;
+  /** Arrivals per completion while overloaded (smoothed). */
+  private overloadRatio = 2;
   private suspectBusySum = 0;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
@@ -159,6 +165,7 @@ export class KneeController implements AdmissionController {
       return undefined;
     }
     this.count += 1;
+    this.window.addAdmission();
     this.window.inflightChanged(nowMs, this.count);
     const permit: KneePermit = { startMs: nowMs, priority, inflight: this.count, cohort: this.joinCohort(nowMs) };
     return permit;
@@ -272,6 +279,10 @@ export class KneeController implements AdmissionController {
       return;
     }
     this.suspicious = 0;
+    if (w.completions > 0) {
+      const r = (w.admissions + w.rejections) / w.completions;
+      this.overloadRatio += RATIO_GAIN * weight * (r - this.overloadRatio);
+    }
     if (nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
       this.startProbe(this.knee * (1 - this.o.probeDepth), false, nowMs);
     } else {
@@ -306,7 +317,19 @@ export class KneeController implements AdmissionController {
 
   private kneeLimit(): number {
     if (this.knee === undefined) return this.current;
-    return this.clamp(this.knee * (1 + this.o.headroom) + this.o.queueSlots);
+    const base = this.knee * this.o.headroom + this.o.queueSlots;
+    return this.clamp(this.knee + Math.max(base, Math.min(MAX_QUEUE_SHARE * this.knee, this.bufferFor(this.overloadRatio))));
+  }
+
+  /**
+   * Queue needed so that the server rarely idles: while overloaded, the queue behind the busy
+   * servers rises with each arrival and falls with each completion, a birth-death chain with ratio
+   * r = arrivals / completions that is empty with probability (r - 1) / (r^(q + 1) - 1). The closer
+   * the overload is to capacity, the longer the queue must be.
+   */
+  private bufferFor(r: number): number {
+    if (!(r > 1.01)) return MAX_QUEUE_SHARE * (this.knee ?? 0);
+    return Math.log((r - 1) / IDLE_TARGET + 1) / Math.log(r) - 1;
   }
 
   private routineProbeIntervalMs(): number {

@@ -16,6 +16,7 @@ export interface WindowSummary {
   minInflight: number;
   maxInflight: number;
   rejections: number;
+  admissions: number;
 }
 
 export class LoadWindow {
@@ -29,6 +30,7 @@ export class LoadWindow {
   private samples = 0;
   private completions = 0;
   private rejections = 0;
+  private admissions = 0;
 
   constructor(
     nowMs: number,
@@ -70,6 +72,10 @@ export class LoadWindow {
     this.rejections += 1;
   }
 
+  addAdmission(): void {
+    this.admissions += 1;
+  }
+
   /** Summarises the window up to `nowMs` and starts the next one there. */
   roll(nowMs: number): WindowSummary {
     this.advance(nowMs);
@@ -87,6 +93,7 @@ export class LoadWindow {
       minInflight: this.minInflight,
       maxInflight: this.maxInflight,
       rejections: this.rejections,
+      admissions: this.admissions,
     };
     this.startMs = nowMs;
     this.inflightArea = 0;
@@ -97,6 +104,7 @@ export class LoadWindow {
     this.samples = 0;
     this.completions = 0;
     this.rejections = 0;
+    this.admissions = 0;
     return summary;
   }
 
