@@ -57,6 +57,8 @@ function exporter(config: TelemetryConfig): SpanExporter | undefined {
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
   const spanExporter = exporter(config);
+  // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place.
+  if (!spanExporter) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
@@ -64,7 +66,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       [ATTR_SERVICE_VERSION]: serviceVersion,
     }),
     sampler: sampler(config),
-    spanProcessors: spanExporter ? [new BatchSpanProcessor(spanExporter, { scheduledDelayMillis: 1000 })] : [],
+    spanProcessors: [new BatchSpanProcessor(spanExporter, { scheduledDelayMillis: 1000 })],
   });
   provider.register({
     propagator: new CompositePropagator({

@@ -96,6 +96,16 @@ export class ResourceManager {
     this.shedder.update(this.snapshot, this.snapshotReadMs);
   }
 
+  /** The controller's current limit (cheap; `status()` has the full picture). */
+  get limit(): number {
+    return this.controller.limit;
+  }
+
+  /** Permits outstanding. */
+  get inflight(): number {
+    return this.held.size;
+  }
+
   acquire(priority: Priority = 'normal'): AcquireResult {
     if (!isPriority(priority)) {
       throw invalidArgument('priority', `must be one of ${PRIORITIES.join(', ')}, got '${String(priority)}'`);

@@ -1,6 +1,6 @@
 /** Conversions between proto messages and the engines' plain values, shared by the handlers. */
 import type { DescEnum } from '@bufbuild/protobuf';
-import { durationFromMs, durationMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { durationFromMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
 
 /**
@@ -32,7 +32,8 @@ export function timestampOrUndefined(ts: Timestamp | undefined, field: string): 
 /** A duration in ms; negative durations are refused. */
 export function durationOrUndefined(d: Duration | undefined, field: string): number | undefined {
   if (d === undefined) return undefined;
-  const ms = durationMs(d);
+  // Exact, unlike durationMs() which rounds to whole milliseconds (I/O latencies are microseconds).
+  const ms = Number(d.seconds) * 1000 + d.nanos / 1e6;
   if (!Number.isFinite(ms)) throw invalidArgument(field, 'out of range');
   if (ms < 0 || d.nanos < 0) throw invalidArgument(field, `must not be negative, got ${ms} ms`);
   return ms;

@@ -36,7 +36,7 @@ export const KNEE_DEFAULTS: KneeOptions = {
   precision: 0.075,
   minWindowMs: 20,
   maxWindowMs: 1000,
-  probeIntervalMs: 10_000,
+  probeIntervalMs: 20_000,
   probeDepth: 0.1,
   probeBudget: 0.001,
   sheddableReserve: 0.15,
@@ -67,6 +67,8 @@ const PEAK_DECAY = 0.98;
 const IDLE_TARGET = 0.003;
 const MAX_QUEUE_SHARE = 0.5;
 const RATIO_GAIN = 0.2;
+/** Windows in a row with a standing queue that make an overload even before anything is refused. */
+const STANDING_WINDOWS = 3;
 /** Windows without overload in a row after which the overload counts as over. */
 const CALM_WINDOWS = 3;
 /** A probe cohort that has not come back after this long is abandoned. */
@@ -128,6 +130,12 @@ export class KneeController implements AdmissionController {
   private settling = false;
   private suspicious = 0;
   private calmWindows = 0;
+  private queuedWindows = 0;
+  /**
+   * Most requests seen in flight on average over a calm window: the server ran that many at once
+   * without queueing, so the knee is at least this. A first-overload probe does not go below it.
+   */
+  private provenBusy = 0;
   /** Arrivals per completion while overloaded (smoothed). */
   private overloadRatio = 2;
   private suspectBusySum = 0;
@@ -151,11 +159,6 @@ export class KneeController implements AdmissionController {
   /** The estimated knee (busy servers under overload), once the server has been overloaded. */
   get estimatedCapacity(): number | undefined {
     return this.knee;
-  }
-
-  /** The estimated round trip without queueing. */
-  get baseRtt(): number | undefined {
-    return this.baseRttMs;
   }
 
   tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
@@ -239,7 +242,6 @@ export class KneeController implements AdmissionController {
   private learn(w: WindowSummary, nowMs: number): void {
     // Short windows (low traffic) count for less.
     const weight = Math.min(1, w.samples / this.targetSamples());
-    this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
     if (w.samples > 1) this.cv2 += CV2_GAIN * weight * (w.rttCv2 - this.cv2);
     if (this.probe.phase !== 'off') return;
     if (this.settling) {
@@ -254,14 +256,16 @@ export class KneeController implements AdmissionController {
     // Busy servers by Little's law: throughput x base round trip. Unlike inflight / ratio it does
     // not lag while a queue builds or drains.
     const busy = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
-    // Overload is a standing queue (CoDel's "bad queue") that meets the limit: inflight never fell
-    // below the knee in the window, or round trips show a queue half as long as the work.
-    const standing =
-      w.rejections > 0 && ((this.knee !== undefined && w.minInflight >= this.knee) || ratio >= STANDING_RATIO);
+    // A queue stood through the window if inflight never fell below the knee, or round trips show
+    // a queue half as long as the work. It is overload (CoDel's "bad queue", not a burst) once it
+    // meets the limit or lasts several windows.
+    const queued = (this.knee !== undefined && w.minInflight >= this.knee) || ratio >= STANDING_RATIO;
+    this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
+    const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
       this.suspicious = 0;
-      this.calmWindows = w.rejections === 0 ? this.calmWindows + 1 : 0;
-      this.adjustWithoutOverload(w, ratio, weight);
+      this.calmWindows = w.rejections === 0 && !queued ? this.calmWindows + 1 : 0;
+      if (!queued) this.adjustWithoutOverload(w, ratio, weight);
       return;
     }
     this.calmWindows = 0;
@@ -274,7 +278,7 @@ export class KneeController implements AdmissionController {
       // right: the same base there means noise, a different one a change of service time.
       this.suspicious += 1;
       this.suspectBusySum = (this.suspicious === 1 ? 0 : this.suspectBusySum) + busy;
-      if (this.knee === undefined) this.startProbe(busy, true, nowMs);
+      if (this.knee === undefined) this.startProbe(Math.max(busy, this.provenBusy), true, nowMs);
       else if (this.suspicious >= 2) this.startProbe(this.knee, true, nowMs);
       return;
     }
@@ -305,6 +309,8 @@ export class KneeController implements AdmissionController {
     if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
       this.baseRttMs += BASE_GAIN * weight * (w.meanRttMs - this.baseRttMs);
     }
+    this.provenBusy = Math.max(this.provenBusy * PEAK_DECAY, w.meanInflight);
+    this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
     this.current = this.clamp(Math.max(this.kneeLimit(), open));

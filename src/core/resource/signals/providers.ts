@@ -17,6 +17,9 @@ export const v8HeapStats: HeapStatsProvider = () => {
   return { usedBytes: stats.used_heap_size, limitBytes: stats.heap_size_limit, source: 'v8.getHeapStatistics()' };
 };
 
+/** Shortest window an event-loop reading is taken over, ms. */
+const MIN_WINDOW_MS = 100;
+
 /** Event-loop delay and utilisation since the previous call. */
 export interface EventLoopProvider {
   sample(): EventLoopReading;
@@ -29,6 +32,8 @@ export interface EventLoopProvider {
 export class NodeEventLoopMonitor implements EventLoopProvider {
   private readonly delay: IntervalHistogram;
   private previous: EventLoopUtilization;
+  /** Until a window of MIN_WINDOW_MS has passed, the last full reading (none yet: an idle loop). */
+  private last: EventLoopReading = { delayP99Ms: 0, utilization: 0 };
 
   constructor(private readonly resolutionMs = 10) {
     this.delay = monitorEventLoopDelay({ resolution: resolutionMs });
@@ -37,13 +42,17 @@ export class NodeEventLoopMonitor implements EventLoopProvider {
   }
 
   sample(): EventLoopReading {
+    const now = performance.eventLoopUtilization();
+    // A window of a few milliseconds says nothing (and the first one, taken during start-up, reads
+    // as a saturated loop): keep reporting the last full window.
+    if (now.idle + now.active - (this.previous.idle + this.previous.active) < MIN_WINDOW_MS) return this.last;
     // An empty histogram reports 0 for percentiles: no timer period completed, no delay measured.
     const p99Ms = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : this.resolutionMs;
     this.delay.reset();
-    const now = performance.eventLoopUtilization();
     const utilization = performance.eventLoopUtilization(now, this.previous).utilization;
     this.previous = now;
-    return { delayP99Ms: Math.max(0, p99Ms - this.resolutionMs), utilization: Number.isFinite(utilization) ? utilization : 0 };
+    this.last = { delayP99Ms: Math.max(0, p99Ms - this.resolutionMs), utilization: Number.isFinite(utilization) ? utilization : 0 };
+    return this.last;
   }
 
   close(): void {
