@@ -51,6 +51,26 @@ function record(name, ok, detail) {
   }
 }
 
+console.log('# tools (pinned Go tools, promtool)');
+const tools = await run('bash', ['scripts/test-tools.sh']);
+record('tools', tools.code === 0, tools.output);
+
+console.log('# contracts (buf lint, buf breaking, generated code up to date)');
+const lint = await run('npx', ['buf', 'lint']);
+record('buf lint', lint.code === 0, lint.output);
+console.log(`${lint.code === 0 ? '✔' : '✘'} buf lint`);
+const previous = await run('git', ['rev-parse', '--verify', '-q', 'HEAD~1:proto']);
+if (previous.code === 0) {
+  const breaking = await run('npx', ['buf', 'breaking', '--against', '.git#ref=HEAD~1']);
+  record('buf breaking', breaking.code === 0, breaking.output);
+  console.log(`${breaking.code === 0 ? '✔' : '✘'} buf breaking (FILE) against the previous commit`);
+} else {
+  console.log('- buf breaking: the previous commit has no contracts to compare with');
+}
+const stale = await run('bash', ['-c', 'snapshot=$(mktemp -d) && cp -r gen "$snapshot/" && bash scripts/generate.sh >/dev/null && diff -r "$snapshot/gen" gen; status=$?; rm -rf "$snapshot"; exit $status']);
+record('generated code up to date', stale.code === 0, `gen/ differs from a fresh \`npm run generate\`:\n${stale.output}`);
+console.log(`${stale.code === 0 ? '✔' : '✘'} gen/ matches a fresh generation`);
+
 console.log('# build (tsc)');
 const build = await run('npx', ['tsc', '-p', 'tsconfig.json']);
 record('build', build.code === 0, build.output);

@@ -803,7 +803,7 @@ type ListAnomaliesRequest struct {
 	MinSeverity AnomalySeverity `protobuf:"varint,3,opt,name=min_severity,json=minSeverity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"min_severity,omitempty"`
 	// Only this metric.
 	Metric string `protobuf:"bytes,4,opt,name=metric,proto3" json:"metric,omitempty"`
-	// Only anomalies detected at or after this time.
+	// Only anomalies whose sample time is at or after this time.
 	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
 	// Most anomalies to return (default 100, at most 10,000).
 	Limit uint32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`

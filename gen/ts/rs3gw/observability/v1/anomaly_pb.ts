@@ -393,7 +393,7 @@ export type ListAnomaliesRequest = Message<"rs3gw.observability.v1.ListAnomalies
   metric: string;
 
   /**
-   * Only anomalies detected at or after this time.
+   * Only anomalies whose sample time is at or after this time.
    *
    * @generated from field: google.protobuf.Timestamp since = 5;
    */

@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, parseCommandLine, SETTINGS } from '../../src/config/index.js';
+
+function rejects(env: Record<string, string>, variable: string, flags = new Map<string, string>()): void {
+  try {
+    loadConfig(env, flags);
+    assert.unreachable(`accepted ${JSON.stringify(env)}`);
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    assert.is((error as ConfigError).setting, variable);
+    assert.ok((error as Error).message.startsWith(`${variable}: `), (error as Error).message);
+  }
+}
+
+test('defaults are the seed documentation and the issue say', () => {
+  const c = loadConfig({});
+  assert.is(c.host, '127.0.0.1');
+  assert.is(c.port, 9000);
+  assert.is(c.profilingEnabled, true);
+  assert.is(c.profilingInterval, 60);
+  assert.is(c.profilingMaxSnapshots, 100);
+  assert.is(c.targetCpu, 0.75);
+  assert.is(c.memoryThreshold, 0.85);
+  assert.is(c.adaptiveRateLimit, true);
+  assert.is(c.initialRateLimit, 1000);
+  assert.is(c.minRateLimit, 100);
+  assert.is(c.maxRateLimit, 10000);
+  assert.is(c.loadSheddingThreshold, 0.95);
+  assert.is(c.costStoragePerGibMonth, 0.023);
+  assert.is(c.costTransferOutPerGib, 0.09);
+  assert.is(c.costPerThousandRequests, 0.0004);
+  assert.is(c.telemetry.exporter, 'none');
+});
+
+test('flags win over variables, variables over defaults', () => {
+  const { flags } = parseCommandLine(['serve', '--port', '9100', '--host=0.0.0.0']);
+  const c = loadConfig({ RS3GW_PORT: '9200', RS3GW_TARGET_CPU: '0.5' }, flags);
+  assert.is(c.port, 9100);
+  assert.is(c.host, '0.0.0.0');
+  assert.is(c.targetCpu, 0.5);
+});
+
+test('fractions must lie in [0, 1]', () => {
+  for (const v of ['1.5', '-0.1', 'abc', 'NaN']) rejects({ RS3GW_TARGET_CPU: v }, 'RS3GW_TARGET_CPU');
+  for (const name of ['RS3GW_MEMORY_THRESHOLD', 'RS3GW_LOAD_SHEDDING_THRESHOLD']) rejects({ [name]: '2' }, name);
+  rejects({ OTEL_TRACES_SAMPLER_ARG: '1.01' }, 'OTEL_TRACES_SAMPLER_ARG');
+});
+
+test('counts must be positive integers', () => {
+  for (const v of ['0', '-3', '2.5', '1e3', 'ten']) rejects({ RS3GW_PROFILING_MAX_SNAPSHOTS: v }, 'RS3GW_PROFILING_MAX_SNAPSHOTS');
+  rejects({ RS3GW_MAX_THREADS: '0' }, 'RS3GW_MAX_THREADS');
+  rejects({ RS3GW_INITIAL_RATE_LIMIT: '-1' }, 'RS3GW_INITIAL_RATE_LIMIT');
+});
+
+test('booleans, ports, lists and choices are checked', () => {
+  rejects({ RS3GW_PROFILING_ENABLED: 'maybe' }, 'RS3GW_PROFILING_ENABLED');
+  rejects({ RS3GW_PORT: '70000' }, 'RS3GW_PORT');
+  rejects({ RS3GW_PROFILING_PIDS: '12,abc' }, 'RS3GW_PROFILING_PIDS');
+  rejects({ RS3GW_ADMISSION_CONTROLLER: 'magic' }, 'RS3GW_ADMISSION_CONTROLLER');
+  rejects({ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER');
+  rejects({ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER');
+  rejects({}, '--port', new Map([['port', 'x']]));
+});
+
+test('settings that must agree with each other are checked together', () => {
+  rejects({ RS3GW_MIN_THREADS: '8', RS3GW_MAX_THREADS: '4' }, 'RS3GW_MIN_THREADS');
+  rejects({ RS3GW_MIN_RATE_LIMIT: '500', RS3GW_MAX_RATE_LIMIT: '400', RS3GW_INITIAL_RATE_LIMIT: '450' }, 'RS3GW_MIN_RATE_LIMIT');
+  rejects({ RS3GW_INITIAL_RATE_LIMIT: '50' }, 'RS3GW_INITIAL_RATE_LIMIT');
+  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '60' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+});
+
+test('the command line knows serve, --help and --version, and nothing else', () => {
+  assert.is(parseCommandLine([]).command, 'serve');
+  assert.is(parseCommandLine(['serve']).command, 'serve');
+  assert.is(parseCommandLine(['--help']).command, 'help');
+  assert.is(parseCommandLine(['serve', '-h']).command, 'help');
+  assert.is(parseCommandLine(['--version']).command, 'version');
+  assert.throws(() => parseCommandLine(['serve', '--bogus', '1']), (e: Error) => e.message.startsWith('--bogus:'));
+  assert.throws(() => parseCommandLine(['launch']), (e: Error) => e.message.startsWith('launch:'));
+  assert.throws(() => parseCommandLine(['serve', '--port']), (e: Error) => e.message.startsWith('--port:'));
+});
+
+test('OTLP export is on only when an endpoint or an exporter is configured', () => {
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.exporter, 'otlp');
+  assert.is(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).telemetry.exporter, 'otlp');
+  const t = loadConfig({ OTEL_SERVICE_NAME: 'gw', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,team=storage' }).telemetry;
+  assert.is(t.serviceName, 'gw');
+  assert.equal(t.resourceAttributes, { 'deployment.environment': 'prod', team: 'storage' });
+});
+
+test('the README documents every setting', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const s of Object.values(SETTINGS)) assert.ok(readme.includes(`\`${s.env}\``), `README lacks ${s.env}`);
+});
+
+test.run();
