@@ -5,17 +5,10 @@
  * CPU time (utime+stime from /proc/<pid>/stat) is read before and after a fixed number of calls.
  * Method: AnomalyService/RecordSample with a small request (microseconds of engine work).
  */
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  RecordSampleRequestSchema,
-  RecordSampleResponseSchema,
-  type RecordSampleRequest,
-  type RecordSampleResponse,
-} from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import { AnomalyService, type RecordSampleRequestSchema, type RecordSampleResponseSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import { processCpuSeconds, unaryCaller, type UnaryCaller } from '../support/grpc-unary.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -23,13 +16,6 @@ const CALLS = Number(args.get('calls') ?? 20_000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const VARIANTS = (args.get('variants') ?? 'front-door,grpc-js,connect-h2').split(',');
-const TICKS_PER_SECOND = 100;
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
 
 async function startVariant(variant: string): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -44,34 +30,13 @@ async function startVariant(variant: string): Promise<{ child: ChildProcess; por
   return { child, port };
 }
 
-function client(port: number) {
-  const Client = grpc.makeGenericClientConstructor(
-    {
-      RecordSample: {
-        path: '/rs3gw.observability.v1.AnomalyService/RecordSample',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (m: RecordSampleRequest) => Buffer.from(toBinary(RecordSampleRequestSchema, m)),
-        requestDeserialize: (b: Buffer) => fromBinary(RecordSampleRequestSchema, b),
-        responseSerialize: (m: RecordSampleResponse) => Buffer.from(toBinary(RecordSampleResponseSchema, m)),
-        responseDeserialize: (b: Buffer) => fromBinary(RecordSampleResponseSchema, b),
-      },
-    },
-    'AnomalyService',
-  );
-  return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    RecordSample(req: RecordSampleRequest, cb: (e: grpc.ServiceError | null, r?: RecordSampleResponse) => void): void;
-  };
-}
-
-async function drive(c: ReturnType<typeof client>, calls: number): Promise<number> {
+async function drive(c: UnaryCaller<typeof RecordSampleRequestSchema, typeof RecordSampleResponseSchema>, calls: number): Promise<number> {
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < calls) {
       const i = next++;
-      const request = create(RecordSampleRequestSchema, { metric: `bench_latency_ms_${i % 64}`, value: 20 + (i % 7) });
-      await new Promise<void>((resolve, reject) => c.RecordSample(request, (e) => (e ? reject(e) : resolve())));
+      await c.call({ metric: `bench_latency_ms_${i % 64}`, value: 20 + (i % 7) });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -82,11 +47,11 @@ const results = new Map<string, { cpuUsPerCall: number[]; rps: number[] }>(VARIA
 for (let round = 0; round < ROUNDS; round++) {
   for (const variant of VARIANTS) {
     const { child, port } = await startVariant(variant);
-    const c = client(port);
+    const c = unaryCaller(`127.0.0.1:${port}`, AnomalyService.method.recordSample);
     await drive(c, Math.min(2000, CALLS)); // warm-up: JIT, connections
-    const before = cpuSeconds(child.pid!);
+    const before = processCpuSeconds(child.pid!);
     const rps = await drive(c, CALLS);
-    const after = cpuSeconds(child.pid!);
+    const after = processCpuSeconds(child.pid!);
     c.close();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
