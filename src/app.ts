@@ -45,7 +45,6 @@ function admissionController(config: Config, nowMs: number): AdmissionController
       minRps: config.minRateLimit,
       maxRps: config.maxRateLimit,
       adaptive: config.adaptiveRateLimit,
-      adjustIntervalMs: config.adjustmentInterval * 1000,
     });
   }
   return new KneeController(nowMs);

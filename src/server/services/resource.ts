@@ -88,14 +88,14 @@ export function resourceBinding(deps: ResourceDeps): ServiceBinding {
     acquire(req) {
       const priority = enumName<Priority>(PrioritySchema, req.priority, 'priority') ?? 'normal';
       const result = deps.manager.acquire(priority);
-      const s = deps.manager.status();
-      if (result.admitted) return { admitted: true, permitId: result.permitId, limit: s.limit, inflight: s.inflight };
+      const { limit, inflight } = deps.manager;
+      if (result.admitted) return { admitted: true, permitId: result.permitId, limit, inflight };
       return {
         admitted: false,
         reason: result.reason,
         retryAfter: result.retryAfterMs !== undefined ? duration(result.retryAfterMs) : undefined,
-        limit: s.limit,
-        inflight: s.inflight,
+        limit,
+        inflight,
       };
     },
     release(req) {
