@@ -93,6 +93,7 @@ export async function startService(config: Config): Promise<RunningService> {
     pids: [process.pid, ...config.profilingPids.filter((pid) => pid !== process.pid)],
     intervalSeconds: config.profilingInterval,
     maxSnapshots: config.profilingMaxSnapshots,
+    selfHeap: v8HeapStats,
   });
   if (config.profilingEnabled) processes.start();
   const heapSampler = new HeapSampler({ clock });
@@ -107,7 +108,7 @@ export async function startService(config: Config): Promise<RunningService> {
     },
   });
   if (config.profilingContinuous) continuous.start();
-  const profiling: ProfilingDeps = { processes, heapSampler, continuous, heapStats: v8HeapStats, maxProfileSeconds: config.profilingMaxSeconds };
+  const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
   const pressure = new PressureMonitor({
     clock,

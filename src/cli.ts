@@ -29,26 +29,22 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  // Handlers first: a signal that arrives while the service starts still drains it.
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const service = await startService(config);
   console.log(`rs3gw-observability listening on ${service.url} (gRPC, Connect, gRPC-Web, REST, /metrics)`);
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`rs3gw-observability: ${signal}, draining`);
-      service.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          console.error('rs3gw-obs: shutdown failed:', error);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await signalled;
+  console.log(`rs3gw-observability: ${signal}, draining`);
+  try {
+    await service.stop();
+    return 0;
+  } catch (error) {
+    console.error('rs3gw-obs: shutdown failed:', error);
+    return 1;
+  }
 }
 
 main().then(

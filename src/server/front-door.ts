@@ -4,7 +4,7 @@
  * /metrics. Native gRPC thus runs on grpc-js alone and never pays for the Connect layer.
  */
 import type { ConnectionInjector } from '@grpc/grpc-js';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0');
@@ -12,12 +12,24 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0');
 export class FrontDoor {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** HTTP/1.1 connections and their requests in progress (Node tracks neither for a server that never listened). */
+  private readonly http1Requests = new Map<Socket, number>();
+  private draining = false;
 
   constructor(
     private readonly http1: HttpServer,
     private readonly grpc: ConnectionInjector,
   ) {
     this.server = createServer((socket) => this.accept(socket));
+    http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      this.http1Requests.set(socket, (this.http1Requests.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (this.http1Requests.get(socket) ?? 1) - 1;
+        this.http1Requests.set(socket, left);
+        if (this.draining && left === 0) socket.destroy();
+      });
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -33,6 +45,12 @@ export class FrontDoor {
   /** Stops accepting connections; open ones are closed by their servers or by destroyAll. */
   stopAccepting(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** From now on HTTP/1.1 connections close as soon as they are idle; idle ones close at once. */
+  closeIdleHttp1(): void {
+    this.draining = true;
+    for (const [socket, active] of this.http1Requests) if (active === 0) socket.destroy();
   }
 
   get openConnections(): number {
@@ -60,6 +78,12 @@ export class FrontDoor {
         // The HTTP/2 session reads what is buffered, then takes over the socket's handle itself.
         this.grpc.injectConnection(socket);
       } else {
+        this.http1Requests.set(socket, 0);
+        socket.once('close', () => this.http1Requests.delete(socket));
+        if (this.draining) {
+          socket.destroy();
+          return;
+        }
         this.http1.emit('connection', socket);
         socket.resume();
       }

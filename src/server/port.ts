@@ -15,9 +15,9 @@ import { FrontDoor } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
-import { pprofRoutes, type CaptureInvoker } from './http/pprof-routes.js';
+import { pprofRoutes, type ProfileInvoker } from './http/pprof-routes.js';
 import { createHttp1Handler, type HttpRoute } from './http/router.js';
-import { ProfilingService, type CaptureProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { ProfilingService, type GetProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { ServiceBinding } from './pipeline/handlers.js';
 import { CallPipeline, type CallObserver } from './pipeline/invoke.js';
 import { writeError } from './rest/response.js';
@@ -33,13 +33,13 @@ export interface PortOptions {
   metrics: HttpRoute;
 }
 
-/** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call. */
-function captureInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline): CaptureInvoker {
+/** /debug/pprof answers through ProfilingService.GetProfile, like any REST call. */
+function profileInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline): ProfileInvoker {
   const binding = bindings.find((b) => b.service.typeName === ProfilingService.typeName);
   if (!binding) throw new Error('the ProfilingService binding is required for /debug/pprof');
-  const method = ProfilingService.method.captureProfile;
+  const method = ProfilingService.method.getProfile;
   return async (request, req, signal) =>
-    (await pipeline.unary(binding, method, request, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as CaptureProfileResponse;
+    (await pipeline.unary(binding, method, request, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as GetProfileResponse;
 }
 
 export class ServicePort {
@@ -61,7 +61,7 @@ export class ServicePort {
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${req.url}`),
     });
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
-    const pprof = pprofRoutes(captureInvoker(options.bindings, pipeline));
+    const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof, rest, connect }));
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector);
@@ -77,13 +77,10 @@ export class ServicePort {
     this.health.setAll(HealthCheckResponse_ServingStatus.NOT_SERVING);
     await new Promise((resolve) => setImmediate(resolve)); // let Watch streams send NOT_SERVING
     this.shutdownController.abort();
-    this.http1.closeIdleConnections();
+    this.door.closeIdleHttp1();
     await this.grpc.shutdown(graceMs);
     const deadline = Date.now() + graceMs;
-    while (this.door.openConnections > 0 && Date.now() < deadline) {
-      this.http1.closeIdleConnections();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    while (this.door.openConnections > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     this.door.destroyAll();
     await stopped;
   }

@@ -230,7 +230,7 @@ export class BusinessMetrics {
     if (event.bucket) bucketRequests.inc({ bucket: this.byBucket.add(event.bucket, 1) });
     if (bytesIn) transferBytes.inc({ direction: 'in' }, bytesIn);
     if (bytesOut) transferBytes.inc({ direction: 'out' }, bytesOut);
-    latency.observe({ operation }, event.latencyMs);
+    latency.observe({ operation }, event.latencyMs / 1000);
   }
 
   private rates(nowMs: number): { upload: number; download: number } {

@@ -7,7 +7,7 @@ import type { Counter, Histogram } from 'prom-client';
 import type { MetricsEngine } from '../metrics/engine.js';
 
 /** Millisecond bounds from a fast cache hit to a slow multi-GB transfer. */
-export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export interface KpiGauges {
   storage(): { buckets: number; objects: number; totalBytes: number; growthRateBytesPerDay: number };
@@ -86,10 +86,10 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges):
       labelNames: ['direction'],
     }),
     latency: kpi.histogram({
-      name: 'rs3gw_request_latency_ms',
-      help: 'Gateway request latency in milliseconds',
+      name: 'rs3gw_request_duration_seconds',
+      help: 'Gateway request latency in seconds (Prometheus base unit)',
       labelNames: ['operation'],
-      buckets: LATENCY_BUCKETS_MS,
+      buckets: LATENCY_BUCKETS_SECONDS,
     }),
   };
 }

@@ -4,13 +4,13 @@
  * ProfilingService.CaptureProfile through the same pipeline as every RPC.
  */
 import { create } from '@bufbuild/protobuf';
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ConnectError } from '@connectrpc/connect';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  CaptureProfileRequestSchema,
+  GetProfileRequestSchema,
+  ProfileFormat,
   ProfileType,
-  type CaptureProfileResponse,
+  type GetProfileResponse,
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
 import { decodeProfile, renderFlameGraphSvg } from '../../core/profiling/pprof/index.js';
@@ -18,11 +18,11 @@ import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
 import { writeError } from '../rest/response.js';
 import type { HttpRoute } from './router.js';
 
-export type CaptureInvoker = (
-  request: ReturnType<typeof create<typeof CaptureProfileRequestSchema>>,
+export type ProfileInvoker = (
+  request: ReturnType<typeof create<typeof GetProfileRequestSchema>>,
   req: IncomingMessage,
   signal: AbortSignal,
-) => Promise<CaptureProfileResponse>;
+) => Promise<GetProfileResponse>;
 
 const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><body>
 <h1>/debug/pprof/</h1>
@@ -41,12 +41,14 @@ function parameters(url: URL, allowed: string[]): Map<string, string> {
   return out;
 }
 
-function secondsParam(params: Map<string, string>) {
+/** Whole seconds, as Go's handler takes them; 0 (absent) means the default. */
+function secondsParam(params: Map<string, string>): number {
   const raw = params.get('seconds');
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw invalidArgument('seconds', `must be a positive number of seconds, got '${raw}'`);
-  return durationFromMs(n * 1000);
+  if (raw === undefined) return 0;
+  if (!/^\d+$/.test(raw) || Number(raw) === 0 || Number(raw) >= 2 ** 32) {
+    throw invalidArgument('seconds', `must be a positive whole number of seconds, got '${raw}'`);
+  }
+  return Number(raw);
 }
 
 function typeParam(params: Map<string, string>): ProfileType {
@@ -56,7 +58,11 @@ function typeParam(params: Map<string, string>): ProfileType {
   throw invalidArgument('type', `must be cpu or heap, got '${raw}'`);
 }
 
-function writeProfile(res: ServerResponse, response: CaptureProfileResponse): void {
+function pprofRequest(type: ProfileType, seconds: number) {
+  return create(GetProfileRequestSchema, { format: ProfileFormat.PPROF, type, seconds });
+}
+
+function writeProfile(res: ServerResponse, response: GetProfileResponse): void {
   const data = response.pprof?.data ?? new Uint8Array();
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
@@ -66,12 +72,15 @@ function writeProfile(res: ServerResponse, response: CaptureProfileResponse): vo
   res.end(data);
 }
 
-export function pprofRoutes(capture: CaptureInvoker): HttpRoute {
+export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
   return async (req, res, url) => {
+    if (req.method !== 'GET') {
+      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${url.pathname}; use GET`, { allow: 'GET' });
+      return;
+    }
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     try {
-      if (req.method !== 'GET') throw invalidArgument('method', 'use GET');
       const path = url.pathname.replace(/\/+$/, '');
       switch (path) {
         case '/debug/pprof':
@@ -81,19 +90,19 @@ export function pprofRoutes(capture: CaptureInvoker): HttpRoute {
           return;
         case '/debug/pprof/profile': {
           const p = parameters(url, ['seconds']);
-          writeProfile(res, await capture(create(CaptureProfileRequestSchema, { type: ProfileType.CPU, duration: secondsParam(p) }), req, controller.signal));
+          writeProfile(res, await capture(pprofRequest(ProfileType.CPU, secondsParam(p)), req, controller.signal));
           return;
         }
         case '/debug/pprof/heap': {
           // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
           parameters(url, ['gc']);
-          writeProfile(res, await capture(create(CaptureProfileRequestSchema, { type: ProfileType.HEAP }), req, controller.signal));
+          writeProfile(res, await capture(pprofRequest(ProfileType.HEAP, 0), req, controller.signal));
           return;
         }
         case '/debug/pprof/flamegraph': {
           const p = parameters(url, ['seconds', 'type']);
           const type = typeParam(p);
-          const response = await capture(create(CaptureProfileRequestSchema, { type, duration: secondsParam(p) }), req, controller.signal);
+          const response = await capture(pprofRequest(type, secondsParam(p)), req, controller.signal);
           const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
           const title = type === ProfileType.HEAP ? 'rs3gw-observability heap (in-use bytes)' : `rs3gw-observability CPU`;
           const svg = renderFlameGraphSvg(profile, { title });

@@ -41,18 +41,23 @@ export class CallPipeline {
     private readonly shutdownSignal: AbortSignal,
   ) {}
 
-  async unary(binding: ServiceBinding, method: DescMethod, request: Message, ctx: CallContext): Promise<Message> {
+  /**
+   * `request` may be a function that decodes it (REST): a request refused while decoding is then
+   * traced and counted like any other failed call.
+   */
+  async unary(binding: ServiceBinding, method: DescMethod, request: Message | (() => Promise<Message>), ctx: CallContext): Promise<Message> {
     const handler = binding.handler(method) as UnaryHandler;
+    const decode = async () => (typeof request === 'function' ? request() : request);
     if (!binding.observed) {
       try {
-        return create(method.output, await handler(request, ctx));
+        return create(method.output, await handler(await decode(), ctx));
       } catch (error) {
         throw toConnectError(error);
       }
     }
     const call = this.begin(binding, method, ctx);
     try {
-      const response = await context.with(call.context, () => handler(request, ctx));
+      const response = await context.with(call.context, async () => handler(await decode(), ctx));
       const message = create(method.output, response);
       call.end(undefined);
       return message;

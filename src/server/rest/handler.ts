@@ -2,29 +2,39 @@
  * The REST side of the port: matches a request to an annotated method, builds the request
  * message from path, query and JSON body, and calls the same pipeline as gRPC and Connect.
  */
-import { create, fromJson, type JsonValue, type Message } from '@bufbuild/protobuf';
+import { create, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
 import type { CallContext } from '../pipeline/context.js';
 import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
+import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { writeError, writeMessage } from './response.js';
 import type { RestRoutes, RouteMatch } from './routes.js';
 
+/** Marks the RESOURCE_EXHAUSTED of an oversize body, which REST answers with 413. */
 class BodyTooLarge extends Error {}
+
+function bodyTooLarge(maxBytes: number): ConnectError {
+  return new ConnectError(`request body: larger than the limit of ${maxBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted, undefined, undefined, new BodyTooLarge());
+}
+
+/** A too-large body is still read (up to this much) so the client sees the 413 rather than a reset. */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new BodyTooLarge();
+  if (declared > MAX_DRAINED_BYTES) throw bodyTooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new BodyTooLarge();
-    chunks.push(chunk);
+    if (size > MAX_DRAINED_BYTES) break;
+    if (size <= maxBytes) chunks.push(chunk);
   }
+  if (size > maxBytes || declared > maxBytes) throw bodyTooLarge(maxBytes);
   return Buffer.concat(chunks);
 }
 
@@ -42,11 +52,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     } catch (error) {
       throw new ConnectError(`request body: not valid JSON (${(error as Error).message})`, Code.InvalidArgument);
     }
-    try {
-      message = route.body === '*' ? fromJson(schema, json) : fromJson(schema, { [route.body]: json });
-    } catch (error) {
-      throw new ConnectError(`request body: ${(error as Error).message}`, Code.InvalidArgument);
-    }
+    message = messageFromJsonBody(schema, route.body === '*' ? json : { [route.body]: json });
     if ([...url.searchParams.keys()].length > 0) {
       throw new ConnectError(`query parameters are not accepted with a request body: ${[...url.searchParams.keys()].join(', ')}`, Code.InvalidArgument);
     }
@@ -76,17 +82,13 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     try {
-      const request = await requestMessage(found, req, url, maxBodyBytes);
       const ctx: CallContext = { protocol: 'rest', method: found.route.method, requestHeaders: headersOf(req), signal: controller.signal };
-      const response = await pipeline.unary(found.route.binding, found.route.method, request, ctx);
+      const response = await pipeline.unary(found.route.binding, found.route.method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
       writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        writeError(res, 413, 'resource_exhausted', `request body: larger than the limit of ${maxBodyBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, { connection: 'close' });
-        return;
-      }
       const e = toConnectError(error);
-      writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
+      if (e.cause instanceof BodyTooLarge) writeError(res, 413, codeName(e.code), e.rawMessage, { connection: 'close' });
+      else writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
     }
   };
 }

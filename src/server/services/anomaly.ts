@@ -117,6 +117,9 @@ function severityIn(value: number, field: string): Severity | undefined {
   return enumName<Severity>(AnomalySeveritySchema, value, field);
 }
 
+/** Most recent anomalies the health report lists. */
+const RECENT_IN_SUMMARY = 10;
+
 /** The health report's view of the anomaly history. */
 export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
   const lastHour = engine.history({ sinceMs: nowMs - 3_600_000, limit: historyCapacity });
@@ -128,7 +131,7 @@ export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapa
       count: u64(lastHour.filter((e) => e.severity === s).length),
     })),
     metricsTracked: engine.metricCount,
-    recent: engine.history({ limit: 10 }).map(anomalyOut),
+    recent: engine.history({ limit: Math.min(RECENT_IN_SUMMARY, historyCapacity) }).map(anomalyOut),
   };
 }
 

@@ -41,7 +41,8 @@ function seriesOut(s: Series): MessageInitShape<typeof MetricSeriesSchema> {
       labels: s.labels,
       count: u64(s.count),
       sum: s.sum,
-      buckets: s.buckets.map((b) => ({ upperBound: b.upperBound, cumulativeCount: u64(b.cumulativeCount) })),
+      // The engine leaves out +Inf (it always equals count); the contract lists it last.
+      buckets: [...s.buckets, { upperBound: Infinity, cumulativeCount: s.count }].map((b) => ({ upperBound: b.upperBound, cumulativeCount: u64(b.cumulativeCount) })),
     };
   }
   if ('quantiles' in s) return { labels: s.labels, count: u64(s.count), sum: s.sum, quantiles: s.quantiles };

@@ -17,7 +17,6 @@ import type { ContinuousProfiler, HeapSampler, StoredProfileInfo } from '../../c
 import { captureCpuProfile, cpuProfileDurationMs } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
-import type { HeapStatsProvider } from '../../core/resource/signals/providers.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { duration, durationOrUndefined, enumName, limitOf, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
@@ -28,11 +27,11 @@ export interface ProfilingDeps {
   processes: ProcessProfiler;
   heapSampler: HeapSampler;
   continuous: ContinuousProfiler;
-  heapStats: HeapStatsProvider;
   maxProfileSeconds: number;
 }
 
-function profileOut(s: ProcessSample, ops: IoOperationStats | undefined, heap: { usedBytes: number; limitBytes: number } | undefined): MessageInitShape<typeof ProcessProfileSchema> {
+function profileOut(s: ProcessSample, ops: IoOperationStats | undefined): MessageInitShape<typeof ProcessProfileSchema> {
+  const heap = s.memory.heap;
   const io = s.io;
   return {
     timestamp: timestamp(s.atMs),
@@ -105,7 +104,7 @@ export function measureProcess(deps: ProfilingDeps, pid: number): MessageInitSha
   const target = pid === 0 ? self : pid;
   const sample = deps.processes.sample(target);
   const isSelf = target === self;
-  return profileOut(sample, isSelf ? deps.processes.ioOperations() : undefined, isSelf ? deps.heapStats() : undefined);
+  return profileOut(sample, isSelf ? deps.processes.ioOperations() : undefined);
 }
 
 export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
@@ -161,7 +160,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
       });
       return {
-        snapshots: snapshots.map((s) => profileOut(s, pid === self ? s.operations : undefined, undefined)),
+        snapshots: snapshots.map((s) => profileOut(s, pid === self ? s.operations : undefined)),
         interval: duration(deps.processes.intervalSeconds * 1000),
         retention: deps.processes.maxSnapshots,
       };

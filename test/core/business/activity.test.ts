@@ -115,8 +115,8 @@ test('the KPIs are Prometheus metrics in /metrics (both formats) and in the expo
     assert.is(x.value('rs3gw_transfer_bytes_total', { direction: 'in' }), 600);
     assert.is(x.value('rs3gw_transfer_bytes_total', { direction: 'out' }), 1200);
     assert.is(x.value('rs3gw_transfer_rate_bytes_per_second', { direction: 'out' }), 20);
-    assert.is(x.value('rs3gw_request_latency_ms_bucket', { operation: 'get_object', le: '50' }), 2);
-    assert.is(x.value('rs3gw_request_latency_ms_count', { operation: 'get_object' }), 3);
+    assert.is(x.value('rs3gw_request_duration_seconds_bucket', { operation: 'get_object', le: '0.05' }), 2);
+    assert.is(x.value('rs3gw_request_duration_seconds_count', { operation: 'get_object' }), 3);
     assert.is(x.value('rs3gw_active_users', { window: '1h' }), 2);
     assert.ok(x.value('rs3gw_estimated_cost_usd', { component: 'requests' })! > 0);
   }

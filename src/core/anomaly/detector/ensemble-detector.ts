@@ -9,7 +9,8 @@
  *  - level_shift:     |mean of last ~shiftWindow r| / scale (smaller but lasting deviations)
  *  - variance_change: short / long mean of r^2             (noisier, or bursts of spikes)
  *  - flatline:        run of identical values              (stuck metrics)
- * One alarm per event, then `restSamples` of rest (as CAD-OSE and KNN-CAD do on NAB).
+ * One alarm per event, then `restSamples` of rest (as CAD-OSE and KNN-CAD do on NAB), which only a
+ * much larger event breaks.
  */
 import { FlatlineTracker } from './flatline-tracker.js';
 import { RobustBaseline } from './robust-baseline.js';
@@ -24,6 +25,13 @@ const MAD_TO_SIGMA = Math.sqrt(Math.PI / 2);
 const MEMBER_CLIP_FACTOR = 3;
 /** Gates start learning halfway through warm-up, once the baseline has settled somewhat. */
 const GATE_LEARNING_START = 0.5;
+/**
+ * A rest mutes the rest of its event, not a much larger one: a point whose spike surprise reaches
+ * this many alarm margins times that of the point that began the rest (taken as at least 1, the
+ * normal maximum) alarms anyway and begins a new rest. So a weak alarm (a small lasting shift, a
+ * point inside the normal range) cannot hide a real incident right after it.
+ */
+const REST_BREAK = 2;
 
 export class EnsembleDetector implements Detector {
   readonly name = 'ensemble';
@@ -48,6 +56,8 @@ export class EnsembleDetector implements Detector {
   private varShort = 0;
   private varLong = 0;
   private restLeft = 0;
+  /** Spike surprise of the point that began the current rest (at least 1). */
+  private restStrength = 1;
 
   constructor(private readonly settings: DetectorSettings) {
     const t = settings.tuning;
@@ -59,9 +69,9 @@ export class EnsembleDetector implements Detector {
     this.seasonal = t.seasonSlots > 0 ? new SeasonalProfile(t.seasonPeriodMs, t.seasonSlots, t.seasonAlpha) : null;
     this.seasonalSpread = new RobustScale(this.errorAlpha, t.clip, t.scaleFloor);
     this.flat = new FlatlineTracker(t.flatMinRun);
-    this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
-    this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
-    this.varianceGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin);
+    this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, 1);
+    this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.shiftAlpha));
+    this.varianceGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.varShortAlpha));
     this.out = {
       score: 0,
       alarm: false,
@@ -136,8 +146,10 @@ export class EnsembleDetector implements Detector {
     const warmingUp = n <= s.minSamples;
     let best = 0;
     let member: DetectorMember = 'spike';
+    let spikeRatio = 0;
     if (!warmingUp) {
-      best = this.spikeGate.ratio(spike);
+      spikeRatio = this.spikeGate.ratio(spike);
+      best = spikeRatio;
       const shiftRatio = this.shiftGate.ratio(shift);
       if (shiftRatio > best) {
         best = shiftRatio;
@@ -154,11 +166,13 @@ export class EnsembleDetector implements Detector {
     }
 
     let alarm = false;
-    if (this.restLeft > 0) {
+    const breaksRest = spikeRatio >= REST_BREAK * t.alarmMargin * this.restStrength;
+    if (this.restLeft > 0 && !breaksRest) {
       this.restLeft--;
     } else if (!warmingUp && (best >= t.alarmMargin || stuck)) {
       alarm = true;
       this.restLeft = s.restSamples;
+      this.restStrength = spikeRatio > 1 ? spikeRatio : 1;
       if (stuck) {
         this.flat.markFired();
         if (best < t.alarmMargin) {
@@ -188,6 +202,11 @@ export class EnsembleDetector implements Detector {
     out.warmingUp = warmingUp;
     return out;
   }
+}
+
+/** Samples per independent value of an exponentially weighted mean with weight `a` (its variance inflation). */
+function ewmaCorrelation(a: number): number {
+  return (2 - a) / a;
 }
 
 function directionOf(member: DetectorMember, signed: number): Direction {

@@ -4,6 +4,12 @@
  * sample). A ratio at or above `margin` means "clearly beyond anything seen lately", whatever the
  * units, noise shape or autocorrelation of the series.
  *
+ * A young gate's maximum is too small: the largest of k values grows with k (like sqrt(2 ln k) for
+ * Gaussian-like tails), so right after warm-up ordinary values would look "beyond anything seen".
+ * Until the gate has seen as many independent values as its decaying maximum effectively spans (its
+ * horizon), the maximum's excess over the statistic's mean is stretched by sqrt(ln horizon / ln k):
+ * an extreme-value allowance that shrinks to nothing as values come in.
+ *
  * While the detector is alarming or resting, a statistic above the alarm threshold (as it stood
  * when the anomaly began) is learned as the geometric mean of the two: a one-off anomaly barely
  * desensitises the gate, so the next distinct event is still caught, while a pattern that keeps
@@ -11,20 +17,36 @@
  */
 export class SurpriseGate {
   private max = 0;
+  /** What a statistic is compared with: the maximum, stretched by the allowance while young. */
+  private reference = 0;
   /** The alarm threshold when the current anomaly began (-1 outside anomalies). */
   private cap = -1;
   private readonly keep: number;
+  /** Values learned after which the gate is mature (no allowance), and ln(1 + horizon). */
+  private readonly matureAfter: number;
+  private readonly logHorizon: number;
+  /** Values learned and their mean, tracked until the gate is mature. */
+  private learned = 0;
+  private mean = 0;
 
+  /**
+   * @param correlation values per independent value of the statistic: 1 for a point statistic,
+   *   (2 - a) / a for an exponentially weighted mean with weight a (its variance inflation).
+   */
   constructor(
     memory: number,
     private readonly margin: number,
+    private readonly correlation: number,
   ) {
     this.keep = 1 - 1 / memory;
+    const horizon = maximumHorizon(memory / correlation);
+    this.logHorizon = Math.log1p(horizon);
+    this.matureAfter = horizon * correlation;
   }
 
-  /** Ratio of `stat` to the normal maximum (0 while there is none). */
+  /** Ratio of `stat` to the normal maximum, with the allowance while young (0 while there is none). */
   ratio(stat: number): number {
-    return this.max > 0 ? stat / this.max : 0;
+    return this.reference > 0 ? stat / this.reference : 0;
   }
 
   /** Learns `stat`; `anomalous` while the detector is alarming or resting. */
@@ -33,10 +55,32 @@ export class SurpriseGate {
     if (!anomalous) {
       this.cap = -1;
     } else {
-      if (this.cap < 0) this.cap = this.margin * this.max;
+      if (this.cap < 0) this.cap = this.margin * this.reference;
       if (this.cap > 0 && s > this.cap) s = Math.sqrt(s * this.cap);
     }
     const decayed = this.max * this.keep;
     this.max = s > decayed ? s : decayed;
+    if (this.learned >= this.matureAfter) {
+      this.reference = this.max;
+      return;
+    }
+    this.learned++;
+    this.mean += (s - this.mean) / this.learned;
+    const excess = this.max - this.mean;
+    const allowance = Math.sqrt(this.logHorizon / Math.log1p(this.learned / this.correlation));
+    this.reference = excess > 0 && allowance > 1 ? this.mean + excess * allowance : this.max;
   }
+}
+
+/**
+ * Independent values over which a maximum decaying by 1 - 1/m per value effectively ranges: for
+ * Gaussian-like tails a value j steps old has raised the maximum by ~sqrt(2 ln j) and decayed by
+ * e^(-j/m), a trade-off that peaks where j ln j = m / 2 (about 1,400 for m = 20,000).
+ */
+function maximumHorizon(m: number): number {
+  const target = m / 2;
+  let h = target > 1 ? target : 1;
+  // Fixed-point iteration h = target / ln(1 + h) converges in a few steps.
+  for (let i = 0; i < 20; i++) h = Math.max(1, target / Math.log1p(h));
+  return h;
 }

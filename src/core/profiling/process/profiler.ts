@@ -25,6 +25,8 @@ export interface ProcessProfilerOptions {
   /** Snapshots kept per pid (RS3GW_PROFILING_MAX_SNAPSHOTS), default 100. */
   maxSnapshots?: number;
   minCpuIntervalMs?: number;
+  /** This process's V8 heap, reported in its own samples and snapshots (e.g. v8.getHeapStatistics). */
+  selfHeap?: () => { usedBytes: number; limitBytes: number };
 }
 
 export interface ProcessCpu {
@@ -53,6 +55,8 @@ export interface ProcessMemory {
   peakRssBytes: number;
   peakVirtualBytes?: number;
   threads: number;
+  /** V8 heap in use and its limit; only in samples of this process, when a heap reader is given. */
+  heap?: { usedBytes: number; limitBytes: number };
 }
 
 export interface ProcessSample {
@@ -109,6 +113,7 @@ export class ProcessProfiler {
   /** One entry per allowlisted pid: its CPU baseline and its snapshot history. */
   private readonly watched = new Map<number, { cpu: CpuTracker; history: Ring<ProcessSnapshot> }>();
   private readonly operations: IoOperationRecorder;
+  private readonly selfHeap?: () => { usedBytes: number; limitBytes: number };
   private timer?: NodeJS.Timeout;
 
   constructor(options: ProcessProfilerOptions = {}) {
@@ -126,6 +131,7 @@ export class ProcessProfiler {
       this.watched.set(pid, { cpu: new CpuTracker(minCpuIntervalMs), history: new Ring(this.maxSnapshots) });
     }
     this.operations = new IoOperationRecorder(this.clock);
+    this.selfHeap = options.selfHeap;
   }
 
   /** The allowlisted pids, in configuration order. */
@@ -174,6 +180,7 @@ export class ProcessProfiler {
         peakRssBytes: status.peakRssBytes ?? rssBytes,
         peakVirtualBytes: status.peakVirtualBytes,
         threads: status.threads ?? stat.numThreads,
+        ...(pid === process.pid && this.selfHeap && { heap: this.selfHeap() }),
       },
       io,
     };

@@ -179,15 +179,18 @@ export class KneeController implements AdmissionController {
     this.count = Math.max(0, this.count - 1);
     this.window.inflightChanged(now, this.count);
     const rtt = Math.max(0, now - permit.startMs);
+    // Every completion held a server; only clean ones measure the round trip (an error can be
+    // fast, and a dropped request may have been reclaimed long after it ended).
+    const measured = !outcome.failed && !outcome.dropped;
     this.window.addCompletion();
-    if (!outcome.failed) this.window.addSample(rtt);
+    if (measured) this.window.addSample(rtt);
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {
       this.probe = { phase: 'admitting', limit: p.limit, cohort: { ...p.cohort, admittingFromMs: now } };
     } else if ((p.phase === 'admitting' || p.phase === 'awaiting') && (permit as KneePermit).cohort === p.cohort.id) {
       const c = p.cohort;
       c.done += 1;
-      if (!outcome.failed) {
+      if (measured) {
         c.rttSum += rtt;
         c.rttCount += 1;
       }
@@ -324,7 +327,8 @@ export class KneeController implements AdmissionController {
   private kneeLimit(): number {
     if (this.knee === undefined) return this.current;
     const base = this.knee * this.o.headroom + this.o.queueSlots;
-    return this.clamp(this.knee + Math.max(base, Math.min(MAX_QUEUE_SHARE * this.knee, this.bufferFor(this.overloadRatio))));
+    const cap = MAX_QUEUE_SHARE * this.knee + this.o.queueSlots;
+    return this.clamp(this.knee + Math.max(base, Math.min(cap, this.bufferFor(this.overloadRatio))));
   }
 
   /**
@@ -334,7 +338,7 @@ export class KneeController implements AdmissionController {
    * the overload is to capacity, the longer the queue must be.
    */
   private bufferFor(r: number): number {
-    if (!(r > 1.01)) return MAX_QUEUE_SHARE * (this.knee ?? 0);
+    if (!(r > 1.01)) return Infinity;
     return Math.log((r - 1) / IDLE_TARGET + 1) / Math.log(r) - 1;
   }
 

@@ -1,0 +1,143 @@
+/**
+ * GET /metrics as a Prometheus server scrapes it: process metrics, the RPC duration histogram by
+ * method and code (REST calls included), the business KPIs and custom metrics; promtool accepts the
+ * text format, and OpenMetrics is served when the scraper asks for it.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCommand, type RunningServer } from '../support/server.js';
+import { API, Rest, startRestServer } from './support/rest-http.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+const HEALTH_CALLS = 3;
+
+test.before(async () => {
+  server = await startRestServer();
+  rest = new Rest(server.url);
+  for (let i = 0; i < HEALTH_CALLS; i++) await rest.getOk(`${API}/health`);
+  assert.is((await rest.get(`${API}/metrics/no_such_metric`)).status, 404);
+  assert.is((await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 'NaN' })).status, 400);
+  await rest.postOk(`${API}/metrics`, { name: 'cache_hits', type: 'METRIC_TYPE_COUNTER', description: 'Cache hits', label_names: ['tier'] });
+  await rest.postOk(`${API}/metrics/record`, { name: 'cache_hits', value: 7, labels: { tier: 'ram' } });
+  await rest.postOk(`${API}/business-metrics/events`, {
+    events: [{ operation: 'S3_OPERATION_GET_OBJECT', bucket: 'photos', user: 'alice', status_code: 200, bytes_out: '2048', latency: '0.020s' }],
+  });
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+async function scrape(accept?: string): Promise<{ response: Response; text: string }> {
+  const response = await fetch(`${server.url}/metrics`, { headers: accept ? { accept } : {} });
+  return { response, text: await response.text() };
+}
+
+/** The value of the one sample of `name` whose labels include every given pair. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[4]);
+  }
+  return undefined;
+}
+
+const rpc = (method: string, code: string, service: string) => ({
+  service: `rs3gw.observability.v1.${service}`,
+  method,
+  protocol: 'rest',
+  code,
+});
+
+test('Prometheus text with process and Node.js metrics', async () => {
+  const { response, text } = await scrape();
+  assert.is(response.status, 200);
+  assert.is(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+  assert.ok(sample(text, 'process_cpu_seconds_total')! > 0, 'CPU seconds measured');
+  assert.ok(sample(text, 'process_resident_memory_bytes')! > 10 * 1024 * 1024, 'resident memory measured');
+  assert.ok(sample(text, 'nodejs_heap_size_used_bytes')! > 0);
+  assert.ok(sample(text, 'process_start_time_seconds')! > Date.now() / 1000 - 3600);
+});
+
+test('the RPC duration histogram counts REST calls by method and code', async () => {
+  const { text } = await scrape();
+  assert.match(text, /^# TYPE rs3gw_rpc_server_duration_seconds histogram$/m);
+  const health = rpc('GetHealthReport', 'ok', 'HealthReportService');
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', health), HEALTH_CALLS);
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_bucket', { ...health, le: '+Inf' }), HEALTH_CALLS);
+  assert.ok(sample(text, 'rs3gw_rpc_server_duration_seconds_sum', health)! > 0);
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('GetMetric', 'not_found', 'MetricsService')), 1);
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('RecordSample', 'invalid_argument', 'AnomalyService')), 1);
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('RegisterMetric', 'ok', 'MetricsService')), 1);
+  // Buckets are cumulative.
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_bucket{') && l.includes('method="GetHealthReport"'))
+    .map((l) => Number(l.split(' ').pop()));
+  assert.ok(buckets.length > 5);
+  assert.equal([...buckets].sort((a, b) => a - b), buckets, 'non-decreasing');
+});
+
+test('a REST call refused while its request is read is counted with its code too', async () => {
+  // The caller got a 400 from ListAnomalies; an operator watching error rates must see it.
+  assert.is((await rest.get(`${API}/anomalies?limit=lots`)).status, 400);
+  assert.is((await rest.post(`${API}/anomalies/samples`, '{"metric": ')).status, 400);
+  const { text } = await scrape();
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('ListAnomalies', 'invalid_argument', 'AnomalyService')), 1, 'bad query parameter');
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('RecordSample', 'invalid_argument', 'AnomalyService')), 2, 'NaN value and malformed JSON');
+});
+
+test('business KPIs and custom metrics are exposed', async () => {
+  const { text } = await scrape();
+  assert.is(sample(text, 'rs3gw_requests_total', { operation: 'get_object', status_class: '2xx' }), 1);
+  assert.is(sample(text, 'rs3gw_transfer_bytes_total', { direction: 'out' }), 2048);
+  assert.is(sample(text, 'rs3gw_request_duration_seconds_count', { operation: 'get_object' }), 1);
+  assert.is(sample(text, 'rs3gw_active_users', { window: '1h' }), 1);
+  assert.match(text, /^# HELP cache_hits_total Cache hits$/m);
+  assert.match(text, /^# TYPE cache_hits_total counter$/m);
+  assert.is(sample(text, 'cache_hits_total', { tier: 'ram' }), 7);
+});
+
+test('promtool check metrics accepts the exposition', async () => {
+  const { text } = await scrape();
+  const run = await runCommand('promtool', ['check', 'metrics'], { input: text });
+  // Exit 1 is a parse error; exit 3 means lint findings only. The only findings accepted are
+  // prom-client's default Node.js gauges named *_total (upstream names that dashboards use);
+  // nothing the service defines may draw one.
+  const findings = (run.stdout + run.stderr).split('\n').filter((l) => l.trim() !== '');
+  assert.ok(run.code === 0 || run.code === 3, `promtool exit ${run.code}: ${findings.join('\n')}`);
+  for (const f of findings) assert.match(f, /^nodejs_\w+_total non-counter metrics should not have "_total" suffix$/, `promtool: ${f}`);
+});
+
+test('OpenMetrics when the scraper asks for it', async () => {
+  const { response, text } = await scrape('application/openmetrics-text; version=1.0.0; charset=utf-8');
+  assert.is(response.status, 200);
+  assert.is(response.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+  assert.ok(text.endsWith('# EOF\n'), `ends with # EOF: ${JSON.stringify(text.slice(-40))}`);
+  assert.is(text.match(/^# EOF$/gm)!.length, 1);
+  // Counter families drop _total; their samples keep it.
+  assert.match(text, /^# TYPE cache_hits counter$/m);
+  assert.is(sample(text, 'cache_hits_total', { tier: 'ram' }), 7);
+  assert.match(text, /^# TYPE rs3gw_rpc_server_duration_seconds histogram$/m);
+  assert.is(sample(text, 'rs3gw_rpc_server_duration_seconds_count', rpc('GetHealthReport', 'ok', 'HealthReportService')), HEALTH_CALLS);
+  // A Prometheus server's usual Accept header, which prefers OpenMetrics.
+  const prom = await scrape('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
+  assert.match(prom.response.headers.get('content-type')!, /^application\/openmetrics-text/);
+});
+
+test('HEAD answers the headers only; other methods are 405 with Allow', async () => {
+  const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' });
+  assert.is(head.status, 200);
+  assert.is(head.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  assert.is(await head.text(), '');
+  const post = await fetch(`${server.url}/metrics`, { method: 'POST', body: '' });
+  assert.is(post.status, 405);
+  assert.is(post.headers.get('allow'), 'GET, HEAD');
+});
+
+test.run();

@@ -1,0 +1,142 @@
+/**
+ * The Go-compatible /debug/pprof paths: an index, CPU and heap profiles that `go tool pprof` opens
+ * and that show the service's own functions, flame graphs as self-contained SVG, and bad requests.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, startRestServer, type Json } from './support/rest-http.js';
+import { assertSelfContained, parseSvg, pprofTop, serviceFunctions, validPprof } from './support/rest-pprof.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+test.before(async () => {
+  server = await startRestServer({ RS3GW_PROFILING_MAX_SECONDS: '5' });
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+/** Keeps the service busy with REST calls (4 at a time) until `done` settles; returns the calls made. */
+async function loadUntil(done: Promise<unknown>): Promise<number> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  let calls = 0;
+  const samples = Array.from({ length: 200 }, (_, i) => ({ metric: `load_${i % 20}`, value: i % 7 }));
+  const worker = async () => {
+    // Bounded: a capture lasts about a second; 2,000 calls per worker is far beyond that.
+    for (let i = 0; i < 2_000 && !finished; i++) {
+      await rest.postOk(`${API}/anomalies/samples/batch`, { samples });
+      await rest.getOk(`${API}/metrics-export`);
+      calls += 2;
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return calls;
+}
+
+function assertShowsService(top: string, names: string[], what: string): void {
+  assert.ok(names.length > 0, `${what}: the profile has functions from src/server or src/core`);
+  const shown = names.filter((n) => new RegExp(`\\s${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(top));
+  assert.ok(shown.length > 0, `${what}: go tool pprof -top shows one of ${names.slice(0, 10).join(', ')}:\n${top.slice(0, 2000)}`);
+}
+
+test('the index page links the profiles', async () => {
+  for (const path of ['/debug/pprof/', '/debug/pprof']) {
+    const r = await fetch(server.url + path);
+    assert.is(r.status, 200, path);
+    assert.match(r.headers.get('content-type')!, /^text\/html/);
+    const html = await r.text();
+    for (const link of ['profile?seconds=', 'heap', 'flamegraph?seconds=']) assert.ok(html.includes(`href="${link}`), `${path} links ${link}`);
+  }
+});
+
+test('profile?seconds=1 under load is a CPU profile that shows the service at work', async () => {
+  const capture = fetch(`${server.url}/debug/pprof/profile?seconds=1`);
+  const calls = await loadUntil(capture);
+  const r = await capture;
+  assert.is(r.status, 200);
+  assert.is(r.headers.get('content-type'), 'application/octet-stream');
+  assert.match(r.headers.get('content-disposition')!, /^attachment; filename="cpu-[0-9TZ-]+\.pb\.gz"$/);
+  assert.ok(calls > 0, 'load was generated during the capture');
+  const body = new Uint8Array(await r.arrayBuffer());
+  const profile = validPprof(body, 'cpu profile');
+  const top = await pprofTop(body);
+  assert.match(top, /^Type: cpu$/m);
+  assertShowsService(top, serviceFunctions(profile), 'cpu');
+});
+
+test('heap is a live-heap profile that shows what the service keeps', async () => {
+  // Three thousand anomaly metrics: their detectors are the service's own retained memory.
+  const samples: Json[] = Array.from({ length: 3000 }, (_, i) => ({ metric: `heap_${i}`, value: 1 }));
+  await rest.postOk(`${API}/anomalies/samples/batch`, { samples });
+  for (const path of ['/debug/pprof/heap', '/debug/pprof/heap?gc=1']) {
+    const r = await fetch(server.url + path);
+    assert.is(r.status, 200, path);
+    assert.is(r.headers.get('content-type'), 'application/octet-stream');
+    assert.match(r.headers.get('content-disposition')!, /^attachment; filename="heap-[0-9TZ-]+\.pb\.gz"$/);
+    const body = new Uint8Array(await r.arrayBuffer());
+    const profile = validPprof(body, path);
+    const top = await pprofTop(body);
+    assert.match(top, /^Type: inuse_space$/m);
+    assertShowsService(top, serviceFunctions(profile), path);
+  }
+});
+
+test('flamegraph?seconds=1 is a self-contained SVG with a tooltip per frame', async () => {
+  const capture = fetch(`${server.url}/debug/pprof/flamegraph?seconds=1`);
+  await loadUntil(capture);
+  const r = await capture;
+  assert.is(r.status, 200);
+  assert.is(r.headers.get('content-type'), 'image/svg+xml; charset=utf-8');
+  const svg = await r.text();
+  const facts = await parseSvg(svg);
+  assert.is(facts.root, '{http://www.w3.org/2000/svg}svg');
+  assert.ok(facts.titles > 3, `frames with <title> tooltips: ${facts.titles}`);
+  assert.match(svg, /CPU/);
+  assertSelfContained(svg);
+});
+
+test('flamegraph?type=heap is the heap as a self-contained SVG', async () => {
+  const r = await fetch(`${server.url}/debug/pprof/flamegraph?type=heap`);
+  assert.is(r.status, 200);
+  assert.is(r.headers.get('content-type'), 'image/svg+xml; charset=utf-8');
+  const svg = await r.text();
+  const facts = await parseSvg(svg);
+  assert.ok(facts.titles > 3, `frames with <title> tooltips: ${facts.titles}`);
+  assert.match(svg, /heap/);
+  assertSelfContained(svg);
+});
+
+test('bad seconds, types and parameters are 400 naming the parameter', async () => {
+  for (const seconds of ['0', '-1', 'abc', '', 'NaN', 'Infinity']) {
+    assertError(await rest.get(`/debug/pprof/profile?seconds=${seconds}`), 400, 'invalid_argument', 'seconds');
+    assertError(await rest.get(`/debug/pprof/flamegraph?seconds=${seconds}`), 400, 'invalid_argument', 'seconds');
+  }
+  assertError(await rest.get('/debug/pprof/flamegraph?type=wall'), 400, 'invalid_argument', 'type');
+  assertError(await rest.get('/debug/pprof/profile?duration=1'), 400, 'invalid_argument', 'duration');
+  assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
+});
+
+test('seconds beyond RS3GW_PROFILING_MAX_SECONDS is 400 naming seconds, the parameter the user gave', async () => {
+  assertError(await rest.get('/debug/pprof/profile?seconds=6'), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get('/debug/pprof/flamegraph?seconds=6'), 400, 'invalid_argument', 'seconds');
+});
+
+test('an unknown pprof path is 404', async () => {
+  assertError(await rest.get('/debug/pprof/goroutine'), 404, 'not_found', /no pprof path \/debug\/pprof\/goroutine/);
+});
+
+test('a method other than GET is 405 with Allow, as on /metrics and the REST paths', async () => {
+  for (const path of ['/debug/pprof/heap', '/debug/pprof/profile?seconds=1', '/debug/pprof/']) {
+    const r = await fetch(server.url + path, { method: 'POST', body: '' });
+    assert.is(r.status, 405, `POST ${path}: ${r.status}`);
+    assert.match(r.headers.get('allow') ?? '', /GET/, `POST ${path}: Allow`);
+  }
+});
+
+test.run();

@@ -1,0 +1,279 @@
+/**
+ * Anomaly detection over REST: samples and batches in, anomalies out, filters in every spelling the
+ * REST mapping accepts, configuration, statistics and reset; the bad inputs; and the caps
+ * RS3GW_ANOMALY_MAX_METRICS and RS3GW_ANOMALY_HISTORY_SIZE as a user meets them.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, assertSnakeCase, int, startRestServer, timeMs, type Json } from './support/rest-http.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+/** Sample times one second apart from a fixed start, so the detector sees the same series every run. */
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const at = (i: number) => new Date(T0 + i * 1000).toISOString();
+
+/** A steady series (100 +- 1 in a fixed pattern) of `n` samples starting at index `from`. */
+function steady(metric: string, n: number, from = 0): Json[] {
+  return Array.from({ length: n }, (_, k) => ({ metric, value: 100 + ((from + k) % 3) - 1, time: at(from + k) }));
+}
+
+test.before(async () => {
+  server = await startRestServer();
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+test('a sample is judged against its baseline; the first ones are warm-up', async () => {
+  const r = await rest.postOk(`${API}/anomalies/samples`, { metric: 'gw.get_latency_ms', value: 12.5, time: at(0) });
+  assertSnakeCase(r);
+  const a = r.assessment;
+  assert.is(a.metric, 'gw.get_latency_ms');
+  assert.is(a.value, 12.5);
+  assert.is(timeMs(a.time), T0);
+  assert.is(a.warming_up, true);
+  assert.is(a.samples_seen, '1');
+  assert.type(a.score, 'number');
+  assert.not.ok('anomaly' in a, 'no anomaly during warm-up');
+  const now = await rest.postOk(`${API}/anomalies/samples`, { metric: 'gw.get_latency_ms', value: 13 });
+  assert.ok(Math.abs(timeMs(now.assessment.time) - Date.now()) < 60_000, 'time defaults to now');
+  assert.is(now.assessment.samples_seen, '2');
+});
+
+test('configuring a metric returns the whole configuration; unset fields keep their value', async () => {
+  const r = await rest.postOk(`${API}/anomalies/config`, { metric: 'api_latency_ms', config: { min_samples: 30, rest_samples: 5 } });
+  assertSnakeCase(r);
+  const c = r.config;
+  assert.is(c.anomaly_type, 'ANOMALY_TYPE_LATENCY_SPIKE', 'type inferred from the name');
+  assert.is(c.min_samples, 30);
+  assert.is(c.rest_samples, 5);
+  assert.is(c.window_size, 100, 'default kept');
+  assert.equal(c.severity_thresholds, { low_sigma: 2, medium_sigma: 3, high_sigma: 4, critical_sigma: 5 });
+  assert.is(c.detector_parameters.alarm_margin, 1.15);
+  const again = await rest.postOk(`${API}/anomalies/config`, { metric: 'api_latency_ms', config: { severity_thresholds: { critical_sigma: 6 } } });
+  assert.is(again.config.min_samples, 30, 'kept');
+  assert.equal(again.config.severity_thresholds, { low_sigma: 2, medium_sigma: 3, high_sigma: 4, critical_sigma: 6 });
+});
+
+test('a spike after a steady baseline raises an anomaly above the expected band', async () => {
+  const samples = [...steady('api_latency_ms', 60), { metric: 'api_latency_ms', value: 1000, time: at(60) }];
+  const r = await rest.postOk(`${API}/anomalies/samples/batch`, { samples });
+  assertSnakeCase(r);
+  assert.is(r.assessments.length, 61, 'one assessment per sample, in order');
+  assert.equal(
+    r.assessments.map((a: Json) => a.value),
+    samples.map((s) => s.value),
+  );
+  assert.is(r.assessments[0].warming_up, true);
+  assert.is(r.assessments[59].warming_up, false, 'past min_samples=30');
+  const spike = r.assessments[60];
+  assert.ok(spike.anomaly, `the spike raises an anomaly: ${JSON.stringify(spike)}`);
+  const an = spike.anomaly;
+  assert.is(an.metric_name, 'api_latency_ms');
+  assert.is(an.current_value, 1000);
+  assert.is(an.anomaly_type, 'ANOMALY_TYPE_LATENCY_SPIKE');
+  assert.is(an.severity, 'ANOMALY_SEVERITY_CRITICAL');
+  assert.is(an.direction, 'ANOMALY_DIRECTION_ABOVE');
+  assert.ok(an.deviation_sigma > 6, `deviation ${an.deviation_sigma}`);
+  assert.ok(Math.abs(an.baseline_mean - 100) < 2, `baseline ${an.baseline_mean}`);
+  assert.ok(an.lower_bound < 100 && an.upper_bound > 100 && an.upper_bound < 1000);
+  assert.ok(an.score > 0.5 && an.score <= 1);
+  assert.is(timeMs(an.sample_time), timeMs(at(60)));
+  assert.ok(int(an.sequence) >= 1);
+  assert.type(an.detector, 'string');
+});
+
+test('ListAnomalies filters by type, severity and time in every accepted spelling', async () => {
+  // A second metric of another inferred type, with a downward drop.
+  await rest.postOk(`${API}/anomalies/config`, { metric: 'cpu_usage_percent', config: { min_samples: 30 } });
+  const drop = [...steady('cpu_usage_percent', 60), { metric: 'cpu_usage_percent', value: -500, time: at(60) }];
+  const last = (await rest.postOk(`${API}/anomalies/samples/batch`, { samples: drop })).assessments[60];
+  assert.ok(last.anomaly, 'the drop raises an anomaly');
+  assert.is(last.anomaly.anomaly_type, 'ANOMALY_TYPE_CPU_SPIKE');
+  assert.is(last.anomaly.direction, 'ANOMALY_DIRECTION_BELOW');
+
+  const list = async (q: string) => {
+    const r = await rest.getOk(`${API}/anomalies${q}`);
+    assertSnakeCase(r);
+    return r.anomalies as Json[];
+  };
+  const all = await list('');
+  assert.ok(all.length >= 2);
+  const seqs = all.map((a) => int(a.sequence));
+  assert.equal([...seqs].sort((a, b) => b - a), seqs, 'newest first');
+  assert.is(int((await rest.getOk(`${API}/anomalies`)).last_sequence), seqs[0]);
+
+  for (const type of ['latency_spike', 'LatencySpike', 'LATENCY_SPIKE', 'ANOMALY_TYPE_LATENCY_SPIKE']) {
+    const got = await list(`?type=${type}`);
+    assert.ok(got.length >= 1, type);
+    assert.ok(got.every((a) => a.anomaly_type === 'ANOMALY_TYPE_LATENCY_SPIKE'), type);
+  }
+  assert.ok((await list('?type=cpu_spike')).every((a) => a.metric_name === 'cpu_usage_percent'));
+  for (const severity of ['critical', 'Critical', 'ANOMALY_SEVERITY_CRITICAL']) {
+    const got = await list(`?severity=${severity}`);
+    assert.ok(got.length >= 2 && got.every((a) => a.severity === 'ANOMALY_SEVERITY_CRITICAL'), severity);
+  }
+  assert.ok((await list('?min_severity=high')).every((a) => ['ANOMALY_SEVERITY_HIGH', 'ANOMALY_SEVERITY_CRITICAL'].includes(a.severity)));
+  assert.equal(await list('?severity=High&min_severity=critical'), [], 'both filters apply');
+  assert.ok((await list('?metric=api_latency_ms')).every((a) => a.metric_name === 'api_latency_ms'));
+  assert.is((await list('?limit=1')).length, 1);
+  assert.equal((await list('?limit=1'))[0].sequence, all[0].sequence, 'limit keeps the newest');
+  assert.equal(await list(`?after_sequence=${seqs[0]}`), []);
+  assert.equal((await list(`?after_sequence=${seqs[0] - 1}`)).map((a) => a.sequence), [all[0].sequence]);
+  // since= compares with the sample time: both spikes were at T0 + 60 s.
+  assert.ok((await list(`?since=${at(60)}`)).length >= 2);
+  assert.equal(await list(`?since=${at(61)}`), []);
+  assert.equal(await list('?since=2026-01-01T00:01:00.001Z'), []);
+});
+
+test('statistics describe each baseline; reset forgets it; delete frees the metric', async () => {
+  const s = await rest.getOk(`${API}/anomalies/statistics?metric=api_latency_ms`);
+  assertSnakeCase(s);
+  assert.is(s.statistics.length, 1);
+  const st = s.statistics[0];
+  assert.is(st.metric, 'api_latency_ms');
+  assert.is(st.count, '61');
+  assert.is(st.min, 99);
+  assert.is(st.max, 1000);
+  assert.is(st.last_value, 1000);
+  assert.ok(int(st.anomaly_count) >= 1);
+  assert.is(st.last_update_time !== undefined, true);
+  assert.is(st.config.min_samples, 30);
+  const every = await rest.getOk(`${API}/anomalies/statistics`);
+  assert.equal(
+    every.statistics.map((x: Json) => x.metric),
+    ['api_latency_ms', 'cpu_usage_percent', 'gw.get_latency_ms'],
+    'all metrics, by name',
+  );
+
+  assert.equal(await rest.postOk(`${API}/anomalies/reset`, { metric: 'api_latency_ms' }), {});
+  const reset = (await rest.getOk(`${API}/anomalies/statistics?metric=api_latency_ms`)).statistics[0];
+  assert.is(reset.count, '0');
+  assert.is(reset.config.min_samples, 30, 'reset keeps the configuration');
+  assert.equal(await rest.postOk(`${API}/anomalies/reset`, { metric: 'api_latency_ms', delete: true }), {});
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=api_latency_ms`), 404, 'not_found', 'metric');
+  assert.ok((await rest.getOk(`${API}/anomalies?metric=api_latency_ms`)).anomalies.length >= 1, 'its past anomalies stay in the history');
+});
+
+test('bad samples, filters and configurations are refused naming the field', async () => {
+  const sample = (body: Json) => rest.post(`${API}/anomalies/samples`, body);
+  assertError(await sample({ metric: 'm', value: 'NaN' }), 400, 'invalid_argument', 'value');
+  assertError(await sample({ metric: 'm', value: 'Infinity' }), 400, 'invalid_argument', 'value');
+  assertError(await sample({ metric: 'm', value: '-Infinity' }), 400, 'invalid_argument', 'value');
+  assertError(await sample({ metric: '', value: 1 }), 400, 'invalid_argument', 'metric');
+  assertError(await sample({ metric: '9lives', value: 1 }), 400, 'invalid_argument', 'metric');
+  assertError(await sample({ metric: 'has space', value: 1 }), 400, 'invalid_argument', 'metric');
+  assertError(await sample({ metric: 'x'.repeat(201), value: 1 }), 400, 'invalid_argument', 'metric');
+
+  assertError(await rest.get(`${API}/anomalies?type=bogus`), 400, 'invalid_argument', 'type');
+  assertError(await rest.get(`${API}/anomalies?severity=severe`), 400, 'invalid_argument', 'severity');
+  assertError(await rest.get(`${API}/anomalies?min_severity=7`), 400, 'invalid_argument', 'min_severity');
+  assertError(await rest.get(`${API}/anomalies?limit=10001`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/anomalies?limit=-1`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/anomalies?limit=many`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/anomalies?since=yesterday`), 400, 'invalid_argument', 'since');
+  assertError(await rest.get(`${API}/anomalies?after_sequence=-2`), 400, 'invalid_argument', 'after_sequence');
+  assertError(await rest.get(`${API}/anomalies?metric=bad%20name`), 400, 'invalid_argument', 'metric');
+  assertError(await rest.get(`${API}/anomalies?limit=1&limit=2`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=never_seen`), 404, 'not_found', 'metric');
+
+  const configure = (config: Json) => rest.post(`${API}/anomalies/config`, { metric: 'cfg_test', config });
+  assertError(await configure({ detector_parameters: { no_such_knob: 1 } }), 400, 'invalid_argument', 'config.detector_parameters.no_such_knob');
+  assertError(await configure({ anomaly_type: 99 }), 400, 'invalid_argument', 'config.anomaly_type');
+  assertError(await configure({ severity_thresholds: { low_sigma: 9 } }), 400, 'invalid_argument', /severity_thresholds|low/);
+  assertError(await rest.post(`${API}/anomalies/reset`, { metric: 'never_seen' }), 404, 'not_found', 'metric');
+});
+
+test('a batch with one bad sample records nothing', async () => {
+  const before = (await rest.getOk(`${API}/anomalies/statistics?metric=cpu_usage_percent`)).statistics[0];
+  const bad = await rest.post(`${API}/anomalies/samples/batch`, {
+    samples: [
+      { metric: 'cpu_usage_percent', value: 50 },
+      { metric: 'brand_new_metric', value: 1 },
+      { metric: 'cpu_usage_percent', value: 'NaN' },
+    ],
+  });
+  assertError(bad, 400, 'invalid_argument', 'samples[2].value');
+  const badName = await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'cpu_usage_percent', value: 1 }, { metric: '', value: 1 }] });
+  assertError(badName, 400, 'invalid_argument', 'samples[1].metric');
+  assert.equal((await rest.getOk(`${API}/anomalies/statistics?metric=cpu_usage_percent`)).statistics[0], before, 'baseline unchanged');
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=brand_new_metric`), 404, 'not_found', 'metric');
+});
+
+test('the health report summarises the anomalies', async () => {
+  const h = await rest.getOk(`${API}/health`);
+  const a = h.anomalies;
+  const list = await rest.getOk(`${API}/anomalies`);
+  assert.is(a.total_detected, list.last_sequence);
+  assert.is(a.recent[0].sequence, list.anomalies[0].sequence);
+  assert.ok(a.metrics_tracked >= 2);
+  const bySeverity = Object.fromEntries(a.last_hour_by_severity.map((s: Json) => [s.severity, int(s.count)]));
+  assert.equal(Object.keys(bySeverity), ['ANOMALY_SEVERITY_LOW', 'ANOMALY_SEVERITY_MEDIUM', 'ANOMALY_SEVERITY_HIGH', 'ANOMALY_SEVERITY_CRITICAL']);
+});
+
+test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429; deleting one frees a slot', async () => {
+  const capped = await startRestServer({ RS3GW_ANOMALY_MAX_METRICS: '3' });
+  try {
+    const c = new Rest(capped.url);
+    for (const m of ['m1', 'm2', 'm3']) await c.postOk(`${API}/anomalies/samples`, { metric: m, value: 1 });
+    assertError(await c.post(`${API}/anomalies/samples`, { metric: 'm4', value: 1 }), 429, 'resource_exhausted', 'metric');
+    assertError(await c.post(`${API}/anomalies/config`, { metric: 'm4', config: {} }), 429, 'resource_exhausted', 'metric');
+    assertError(
+      await c.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'm1', value: 2 }, { metric: 'm4', value: 1 }] }),
+      429,
+      'resource_exhausted',
+      'samples',
+    );
+    assert.is((await c.getOk(`${API}/anomalies/statistics?metric=m1`)).statistics[0].count, '1', 'the refused batch applied nothing');
+    await c.postOk(`${API}/anomalies/samples`, { metric: 'm1', value: 2 });
+    assert.equal((await c.getOk(`${API}/anomalies/statistics`)).statistics.map((s: Json) => s.metric), ['m1', 'm2', 'm3']);
+    await c.postOk(`${API}/anomalies/reset`, { metric: 'm2', delete: true });
+    await c.postOk(`${API}/anomalies/samples`, { metric: 'm4', value: 1 });
+    assert.equal((await c.getOk(`${API}/anomalies/statistics`)).statistics.map((s: Json) => s.metric), ['m1', 'm3', 'm4']);
+  } finally {
+    await capped.stop();
+  }
+});
+
+test('RS3GW_ANOMALY_HISTORY_SIZE: the history never holds more than its size', async () => {
+  const capped = await startRestServer({ RS3GW_ANOMALY_HISTORY_SIZE: '3' });
+  try {
+    const c = new Rest(capped.url);
+    // Five metrics, each steady then one spike: five anomalies, of which the newest three are kept.
+    const samples: Json[] = [];
+    for (let m = 0; m < 5; m++) {
+      samples.push(...steady(`svc${m}_latency_ms`, 150), { metric: `svc${m}_latency_ms`, value: 5000, time: at(150) });
+    }
+    const r = await c.postOk(`${API}/anomalies/samples/batch`, { samples });
+    const raised = r.assessments.filter((a: Json) => a.anomaly).map((a: Json) => int(a.anomaly.sequence));
+    assert.ok(raised.length >= 5, `anomalies raised: ${raised.length}`);
+    const list = await c.getOk(`${API}/anomalies`);
+    assert.is(int(list.last_sequence), raised.length, 'every anomaly got a sequence number');
+    assert.is(list.anomalies.length, 3, 'only the history size is kept');
+    assert.equal(list.anomalies.map((a: Json) => int(a.sequence)), [raised.length, raised.length - 1, raised.length - 2], 'the newest are kept');
+    assertError(await c.get(`${API}/anomalies?limit=4`), 400, 'invalid_argument', 'limit');
+    assert.is((await c.getOk(`${API}/anomalies?limit=3`)).anomalies.length, 3);
+  } finally {
+    await capped.stop();
+  }
+});
+
+test('with RS3GW_ANOMALY_HISTORY_SIZE below 10 the health report still answers', async () => {
+  const capped = await startRestServer({ RS3GW_ANOMALY_HISTORY_SIZE: '3' });
+  try {
+    const c = new Rest(capped.url);
+    // GetHealthReport takes no parameter, so no size of the history may turn it into a 400.
+    const h = await c.getOk(`${API}/health`);
+    assert.is(h.anomalies.total_detected, '0');
+    assert.equal(h.anomalies.recent, []);
+  } finally {
+    await capped.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,179 @@
+/**
+ * Business KPIs over REST: a known batch of gateway request events in, and the figures a gateway
+ * operator reads back (totals, error rates, latency percentiles, users, costs at the documented
+ * default prices), as JSON and as Prometheus text; then storage figures and bad events.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, assertNear, assertSnakeCase, int, startRestServer, timeMs, type Json } from './support/rest-http.js';
+
+const GIB = 2 ** 30;
+const MIB = 2 ** 20;
+/** The documented defaults: RS3GW_COST_STORAGE_PER_GIB_MONTH, RS3GW_COST_TRANSFER_OUT_PER_GIB, RS3GW_COST_PER_1000_REQUESTS. */
+const PRICES = { storage: 0.023, transferOut: 0.09, perThousand: 0.0004 };
+
+let server: RunningServer;
+let rest: Rest;
+
+test.before(async () => {
+  server = await startRestServer();
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+/**
+ * 100 requests with latencies 1..100 ms: 64 GETs of 16 MiB by alice (1 GiB out), one 1 GiB PUT by
+ * bob, 30 HEADs answered 404 and 5 LISTs answered 503 by anonymous clients.
+ */
+function knownEvents(): Json[] {
+  const events: Json[] = [];
+  const at = (i: number) => ({ latency: `${(i + 1) / 1000}s` });
+  for (let i = 0; i < 100; i++) {
+    if (i < 64) events.push({ operation: 'S3_OPERATION_GET_OBJECT', bucket: 'photos', user: 'alice', status_code: 200, bytes_out: String(16 * MIB), ...at(i) });
+    else if (i === 64) events.push({ operation: 'S3_OPERATION_PUT_OBJECT', bucket: 'backups', user: 'bob', status_code: 200, bytes_in: String(GIB), ...at(i) });
+    else if (i < 95) events.push({ operation: 'S3_OPERATION_HEAD_OBJECT', bucket: 'photos', status_code: 404, ...at(i) });
+    else events.push({ operation: 'S3_OPERATION_LIST_OBJECTS', bucket: 'backups', status_code: 503, ...at(i) });
+  }
+  return events;
+}
+
+test('a batch of request events is accepted whole', async () => {
+  const r = await rest.postOk(`${API}/business-metrics/events`, { events: knownEvents() });
+  assert.equal(r, { accepted: 100 });
+});
+
+test('the KPIs reflect exactly the ingested events', async () => {
+  const b = await rest.getOk(`${API}/business-metrics`);
+  assertSnakeCase(b);
+  assert.equal(b.storage_utilization.buckets, '0');
+  assert.is(int(b.storage_utilization.objects), 1, 'one successful PUT stores one object');
+  assert.is(int(b.storage_utilization.total_bytes), GIB);
+
+  const t = b.data_transfer;
+  assert.is(int(t.total_uploaded_bytes), GIB);
+  assert.is(int(t.total_downloaded_bytes), GIB);
+  assert.is(t.rate_window, '60s');
+  assertNear(t.upload_rate_bytes_per_sec, GIB / 60, 1e-9, 'upload rate over the 60 s window');
+  assertNear(t.download_rate_bytes_per_sec, GIB / 60, 1e-9, 'download rate');
+  assert.ok(t.peak_download_rate_bytes_per_sec >= t.download_rate_bytes_per_sec);
+
+  const q = b.request_patterns;
+  assert.is(q.total_requests, '100');
+  assertNear(q.requests_per_sec, 100 / 60, 1e-9, 'requests per second');
+  assertNear(q.error_rate, 0.35, 1e-9, 'error rate');
+  assertNear(q.client_error_rate, 0.3, 1e-9, '4xx rate');
+  assertNear(q.server_error_rate, 0.05, 1e-9, '5xx rate');
+  // Nearest-rank percentiles of 1..100 ms, within the documented 1%.
+  assertNear(q.p50_latency_ms, 50, 0.01, 'p50');
+  assertNear(q.p95_latency_ms, 95, 0.01, 'p95');
+  assertNear(q.p99_latency_ms, 99, 0.01, 'p99');
+  assert.equal(
+    Object.fromEntries(Object.entries(q.requests_by_operation).filter(([, n]) => n !== '0')),
+    { get_object: '64', put_object: '1', head_object: '30', list_objects: '5' },
+  );
+  assert.equal(q.requests_by_bucket, { photos: '94', backups: '6' });
+
+  const u = b.user_activity;
+  assert.is(u.active_users_last_hour, 3, 'alice, bob and anonymous');
+  assert.is(u.active_users_last_day, 3);
+  assert.is(u.tracked_users, 3);
+  assert.equal(
+    u.top_users.map((x: Json) => [x.user, x.requests, x.bytes_in, x.bytes_out]),
+    [
+      ['alice', '64', '0', String(GIB)],
+      ['anonymous', '35', '0', '0'],
+      ['bob', '1', String(GIB), '0'],
+    ],
+  );
+  assert.ok(Math.abs(timeMs(u.top_users[0].last_seen) - Date.now()) < 60_000);
+});
+
+test('costs match the documented default prices on the known ingest', async () => {
+  const c = (await rest.getOk(`${API}/business-metrics`)).cost_estimate;
+  assert.equal(c.prices, { storage_usd_per_gib_month: PRICES.storage, transfer_out_usd_per_gib: PRICES.transferOut, requests_usd_per_thousand: PRICES.perThousand });
+  assertNear(c.storage_usd_per_month, PRICES.storage, 1e-12, '1 GiB stored for a month');
+  assertNear(c.transfer_out_usd, PRICES.transferOut, 1e-12, '1 GiB out');
+  assertNear(c.requests_usd, (100 / 1000) * PRICES.perThousand, 1e-12, '100 requests');
+  assertNear(c.total_usd, PRICES.storage + PRICES.transferOut + 0.1 * PRICES.perThousand, 1e-12, 'total');
+});
+
+test('format=prometheus gives the same KPIs as Prometheus text', async () => {
+  for (const format of ['prometheus', 'Prometheus', 'EXPORT_FORMAT_PROMETHEUS']) {
+    const r = await fetch(`${server.url}${API}/business-metrics?format=${format}`);
+    assert.is(r.status, 200, format);
+    assert.is(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const text = await r.text();
+    assert.match(text, /^# TYPE rs3gw_requests_total counter$/m);
+    assert.match(text, /^rs3gw_requests_total\{operation="get_object",status_class="2xx"\} 64$/m);
+    assert.match(text, /^rs3gw_requests_total\{operation="head_object",status_class="4xx"\} 30$/m);
+    assert.match(text, /^rs3gw_requests_total\{operation="list_objects",status_class="5xx"\} 5$/m);
+    assert.match(text, /^rs3gw_bucket_requests_total\{bucket="photos"\} 94$/m);
+    assert.match(text, new RegExp(`^rs3gw_transfer_bytes_total\\{direction="out"\\} ${GIB}$`, 'm'));
+    assert.match(text, /^rs3gw_estimated_cost_usd\{component="transfer_out"\} 0\.09$/m);
+    assert.match(text, /^rs3gw_request_duration_seconds_count\{operation="get_object"\} 64$/m);
+    // The KPIs only: no process or RPC metrics in this export.
+    assert.not.match(text, /rs3gw_rpc_server_duration_seconds|process_cpu/);
+  }
+  const json = await rest.getOk(`${API}/business-metrics?format=json`);
+  assert.is(json.request_patterns.total_requests, '100');
+});
+
+test('the health report carries the same business figures', async () => {
+  const h = await rest.getOk(`${API}/health`);
+  assert.is(h.business_metrics.request_patterns.total_requests, '100');
+  assert.is(int(h.business_metrics.storage_utilization.total_bytes), GIB);
+  assertNear(h.business_metrics.cost_estimate.transfer_out_usd, PRICES.transferOut, 1e-12, 'transfer cost');
+});
+
+test('sub-millisecond latencies keep their precision (S3 HEADs on a local disk take ~0.3 ms)', async () => {
+  const fresh = await startRestServer();
+  try {
+    const c = new Rest(fresh.url);
+    const events = Array.from({ length: 10 }, () => ({ operation: 'S3_OPERATION_HEAD_OBJECT', bucket: 'b', status_code: 200, latency: '0.000300s' }));
+    await c.postOk(`${API}/business-metrics/events`, { events });
+    const q = (await c.getOk(`${API}/business-metrics`)).request_patterns;
+    assertNear(q.p50_latency_ms, 0.3, 0.01, 'p50 of ten 0.3 ms requests');
+    assertNear(q.p99_latency_ms, 0.3, 0.01, 'p99 of ten 0.3 ms requests');
+  } finally {
+    await fresh.stop();
+  }
+});
+
+test('SetStorageUsage sets absolute figures that the report and costs then use', async () => {
+  const r = await rest.postOk(`${API}/business-metrics/storage`, { buckets: '3', objects: '1000', total_bytes: String(5 * GIB) });
+  assertSnakeCase(r);
+  assert.is(r.storage_utilization.buckets, '3');
+  assert.is(r.storage_utilization.objects, '1000');
+  assert.is(int(r.storage_utilization.total_bytes), 5 * GIB);
+  assert.type(r.storage_utilization.growth_rate_bytes_per_day, 'number');
+  const b = await rest.getOk(`${API}/business-metrics`);
+  assert.is(int(b.storage_utilization.total_bytes), 5 * GIB);
+  assertNear(b.cost_estimate.storage_usd_per_month, 5 * PRICES.storage, 1e-12, '5 GiB stored for a month');
+  // Request deltas apply on top of the absolute figures.
+  await rest.postOk(`${API}/business-metrics/events`, {
+    events: [{ operation: 'S3_OPERATION_PUT_OBJECT', bucket: 'backups', status_code: 201, bytes_in: String(GIB), latency: '0.010s' }],
+  });
+  const after = (await rest.getOk(`${API}/business-metrics`)).storage_utilization;
+  assert.is(int(after.total_bytes), 6 * GIB);
+  assert.is(after.objects, '1001');
+});
+
+test('bad events are refused naming the event and field, and a bad batch ingests nothing', async () => {
+  const before = (await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests;
+  const ok = { operation: 'S3_OPERATION_GET_OBJECT', bucket: 'photos', status_code: 200, latency: '0.005s' };
+  const post = (events: Json[]) => rest.post(`${API}/business-metrics/events`, { events });
+  assertError(await post([ok, { ...ok, status_code: 700 }]), 400, 'invalid_argument', 'events[1].status_code');
+  assertError(await post([ok, { ...ok, latency: '-1s' }]), 400, 'invalid_argument', 'events[1].latency');
+  assertError(await post([ok, ok, { ...ok, bucket: '' }]), 400, 'invalid_argument', 'events[2].bucket');
+  assertError(await post([{ ...ok, operation: undefined }]), 400, 'invalid_argument', 'events[0].operation');
+  assertError(await post([{ ...ok, operation: 42 }]), 400, 'invalid_argument', 'events[0].operation');
+  assertError(await post([{ ...ok, time: new Date(Date.now() + 3_600_000).toISOString() }]), 400, 'invalid_argument', 'events[0].time');
+  assertError(await post([{ ...ok, bytes_out: -5 }]), 400, 'invalid_argument', /bytes_out/);
+  assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');
+});
+
+test.run();

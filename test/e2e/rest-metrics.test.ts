@@ -1,0 +1,283 @@
+/**
+ * Custom metrics over REST: register, record, batch, get, list, trend and export, the bad inputs a
+ * user can send, and the caps (RS3GW_METRICS_MAX_SERIES, RS3GW_METRICS_MAX_METRICS,
+ * RS3GW_METRICS_SNAPSHOT_RETENTION) as a user meets them.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, assertSnakeCase, durationMs, eventually, startRestServer, timeMs, type Json } from './support/rest-http.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+test.before(async () => {
+  // Snapshots every second, three kept: trends get points quickly and the retention cap shows.
+  server = await startRestServer({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '1', RS3GW_METRICS_SNAPSHOT_RETENTION: '3' });
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+const register = (body: Json) => rest.post(`${API}/metrics`, body);
+const record = (body: Json) => rest.post(`${API}/metrics/record`, body);
+
+test('registering a counter gives its canonical _total name; the same definition again is a no-op', async () => {
+  const def = { name: 'uploads', type: 'METRIC_TYPE_COUNTER', description: 'Uploads by method', label_names: ['method'], unit: 'requests' };
+  const first = (await register(def)).json;
+  assertSnakeCase(first);
+  assert.is(first.created, true);
+  assert.is(first.metric.name, 'uploads_total');
+  assert.is(first.metric.type, 'METRIC_TYPE_COUNTER');
+  assert.equal(first.metric.label_names, ['method']);
+  assert.is(first.metric.series_count, 0);
+  assert.ok(Math.abs(timeMs(first.metric.create_time) - Date.now()) < 60_000);
+  const again = await rest.postOk(`${API}/metrics`, def);
+  assert.is(again.created, false);
+  assert.is(again.metric.create_time, first.metric.create_time);
+  assertError(await register({ ...def, description: 'something else' }), 409, 'already_exists', 'name');
+  assertError(await register({ ...def, name: 'rs3gw_requests_total' }), 409, 'already_exists', 'name');
+});
+
+test('a counter counts what is recorded, per label set, and is read by either name', async () => {
+  const a = await rest.postOk(`${API}/metrics/record`, { name: 'uploads', value: 2, labels: { method: 'PUT' } });
+  assert.equal(a.series, { labels: { method: 'PUT' }, value: 2, count: '0', sum: 0, buckets: [], quantiles: [] });
+  const b = await rest.postOk(`${API}/metrics/record`, { name: 'uploads_total', value: 3, labels: { method: 'PUT' }, operation: 'RECORD_OPERATION_INC' });
+  assert.is(b.series.value, 5);
+  await rest.postOk(`${API}/metrics/record`, { name: 'uploads_total', value: 1, labels: { method: 'POST' } });
+  const got = await rest.getOk(`${API}/metrics/uploads`);
+  assertSnakeCase(got);
+  assert.is(got.metric.series_count, 2);
+  const byMethod = Object.fromEntries(got.series.map((s: Json) => [s.labels.method, s.value]));
+  assert.equal(byMethod, { PUT: 5, POST: 1 });
+  const filtered = await rest.getOk(`${API}/metrics/uploads_total?labels.method=POST`);
+  assert.equal(filtered.series.map((s: Json) => s.labels), [{ method: 'POST' }]);
+});
+
+test('gauges set, add and subtract; histograms bucket; summaries estimate quantiles', async () => {
+  await rest.postOk(`${API}/metrics`, { name: 'queue_depth', type: 'METRIC_TYPE_GAUGE', description: 'Queue depth' });
+  assert.is((await rest.postOk(`${API}/metrics/record`, { name: 'queue_depth', value: 10 })).series.value, 10);
+  assert.is((await rest.postOk(`${API}/metrics/record`, { name: 'queue_depth', value: 3, operation: 'RECORD_OPERATION_DEC' })).series.value, 7);
+  assert.is((await rest.postOk(`${API}/metrics/record`, { name: 'queue_depth', value: 5, operation: 'RECORD_OPERATION_INC' })).series.value, 12);
+  assert.is((await rest.postOk(`${API}/metrics/record`, { name: 'queue_depth', value: 4, operation: 'RECORD_OPERATION_SET' })).series.value, 4);
+
+  await rest.postOk(`${API}/metrics`, { name: 'put_seconds', type: 'METRIC_TYPE_HISTOGRAM', description: 'PUT time', buckets: [0.1, 0.5, 1] });
+  const batch = await rest.postOk(`${API}/metrics/batch`, {
+    records: [0.05, 0.3, 0.7, 3].map((value) => ({ name: 'put_seconds', value })),
+  });
+  assert.equal(batch, { recorded: 4 });
+  const h = (await rest.getOk(`${API}/metrics/put_seconds`)).series[0];
+  assert.is(h.count, '4');
+  assert.is(h.sum, 4.05);
+  assert.equal(
+    h.buckets.slice(0, 3),
+    [
+      { upper_bound: 0.1, cumulative_count: '1' },
+      { upper_bound: 0.5, cumulative_count: '2' },
+      { upper_bound: 1, cumulative_count: '3' },
+    ],
+  );
+
+  await rest.postOk(`${API}/metrics`, { name: 'object_kib', type: 'METRIC_TYPE_SUMMARY', description: 'Object sizes', quantiles: [0.5, 0.9] });
+  await rest.postOk(`${API}/metrics/batch`, { records: Array.from({ length: 100 }, (_, i) => ({ name: 'object_kib', value: i + 1 })) });
+  const s = (await rest.getOk(`${API}/metrics/object_kib`)).series[0];
+  assert.is(s.count, '100');
+  assert.is(s.sum, 5050);
+  assert.equal(s.quantiles.map((q: Json) => q.quantile), [0.5, 0.9]);
+  assert.ok(Math.abs(s.quantiles[0].value - 50) <= 1, `median ${s.quantiles[0].value}`);
+  assert.ok(Math.abs(s.quantiles[1].value - 90) <= 1, `p90 ${s.quantiles[1].value}`);
+});
+
+test('the contract: a histogram series ends with the +Inf bucket, holding every observation', async () => {
+  // metrics.proto, HistogramBucket.upper_bound: "Upper bound (le); +Inf for the last bucket."
+  const h = (await rest.getOk(`${API}/metrics/put_seconds`)).series[0];
+  const last = h.buckets[h.buckets.length - 1];
+  assert.equal(last, { upper_bound: 'Infinity', cumulative_count: h.count }, `buckets: ${JSON.stringify(h.buckets)}`);
+});
+
+test('GET /metrics filters by prefix and by type in proto or short form', async () => {
+  const names = async (q: string) => (await rest.getOk(`${API}/metrics?${q}`)).metrics.map((m: Json) => m.name);
+  assert.equal(await names('prefix=upl'), ['uploads_total']);
+  assert.equal(await names('prefix=put_&type=histogram'), ['put_seconds']);
+  assert.equal(await names('prefix=put_&type=METRIC_TYPE_HISTOGRAM'), ['put_seconds']);
+  assert.equal(await names('prefix=put_&type=Histogram'), ['put_seconds']);
+  assert.equal(await names('prefix=put_&type=gauge'), []);
+  const gauges = await names('type=gauge');
+  assert.ok(gauges.includes('queue_depth') && !gauges.includes('uploads_total'), gauges.join(', '));
+});
+
+test('a trend follows a series through the periodic snapshots', async () => {
+  await rest.postOk(`${API}/metrics`, { name: 'disk_used_gib', type: 'METRIC_TYPE_GAUGE', description: 'Disk used', label_names: ['disk'] });
+  await rest.postOk(`${API}/metrics/record`, { name: 'disk_used_gib', value: 10, labels: { disk: 'sda' } });
+  // A snapshot (RS3GW_METRICS_SNAPSHOT_INTERVAL=1) must hold the 10 before the value changes.
+  await eventually('a snapshot of the series', async () => {
+    const t = await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda`);
+    return t.points.length >= 2 ? t : undefined;
+  });
+  await rest.postOk(`${API}/metrics/record`, { name: 'disk_used_gib', value: 20, labels: { disk: 'sda' } });
+  const t = await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda&window=3600s`);
+  assertSnakeCase(t);
+  assert.is(t.name, 'disk_used_gib');
+  assert.equal(t.labels, { disk: 'sda' });
+  assert.is(t.window, '3600s');
+  assert.is(t.start_value, 10);
+  assert.is(t.end_value, 20);
+  assert.is(t.change, 10);
+  assert.is(t.change_percent, 100);
+  assert.is(t.min_value, 10);
+  assert.is(t.max_value, 20);
+  assert.ok(t.mean_value > 10 && t.mean_value < 20, `mean ${t.mean_value}`);
+  assert.ok(t.slope_per_second > 0, `slope ${t.slope_per_second}`);
+  const times = t.points.map((p: Json) => timeMs(p.time));
+  assert.equal([...times].sort((a, b) => a - b), times, 'points oldest first');
+  assert.is(t.points[t.points.length - 1].value, 20);
+  // Other spellings of the window.
+  assert.is((await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda&window=1h`)).window, '3600s');
+  assert.is(durationMs((await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda&window=90`)).window), 90_000);
+  assert.is((await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda`)).window, '3600s', 'default window 1 h');
+});
+
+test('RS3GW_METRICS_SNAPSHOT_RETENTION caps the points a trend can show', async () => {
+  // Three snapshots are kept; with one per second, wait until more than three were taken.
+  const before = Date.now();
+  const t = await eventually('snapshots beyond the retention', async () => {
+    const trend = await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda`);
+    return Date.now() - before > 4_500 ? trend : undefined;
+  }, 20_000, 500);
+  // Three snapshots plus the current value.
+  assert.ok(t.points.length <= 4, `points: ${t.points.length}`);
+});
+
+test('a JSON export carries every custom metric with its series', async () => {
+  const e = await rest.getOk(`${API}/metrics-export?format=json`);
+  assertSnakeCase(e);
+  assert.is(e.metrics.uploads_total.type, 'METRIC_TYPE_COUNTER');
+  assert.is(e.metrics.uploads_total.value, 6, 'sum over the series');
+  assert.is(e.metrics.uploads_total.description, 'Uploads by method');
+  assert.is(e.metrics.put_seconds.value, 4, 'histogram: observation count');
+  const prom = await fetch(`${server.url}${API}/metrics-export?format=PROMETHEUS`);
+  assert.is(prom.status, 200);
+  assert.match(prom.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+  const text = await prom.text();
+  assert.match(text, /^uploads_total\{method="PUT"\} 5$/m);
+  assert.match(text, /^put_seconds_bucket\{le="\+Inf"\} 4$/m);
+  assert.match(text, /^queue_depth 4$/m);
+});
+
+test('bad values and names are refused with 400 naming the field', async () => {
+  assertError(await record({ name: 'queue_depth', value: 'NaN' }), 400, 'invalid_argument', 'value');
+  assertError(await record({ name: 'queue_depth', value: 'Infinity' }), 400, 'invalid_argument', 'value');
+  assertError(await record({ name: 'queue_depth', value: '-Infinity' }), 400, 'invalid_argument', 'value');
+  assertError(await record({ name: 'uploads', value: -1, labels: { method: 'PUT' } }), 400, 'invalid_argument', 'value');
+  assertError(
+    await record({ name: 'uploads', value: 1, labels: { method: 'PUT' }, operation: 'RECORD_OPERATION_DEC' }),
+    400,
+    'invalid_argument',
+    'operation',
+  );
+  assertError(await record({ name: 'queue_depth', value: 1, operation: 'RECORD_OPERATION_OBSERVE' }), 400, 'invalid_argument', 'operation');
+  assertError(await record({ name: 'queue_depth', value: 1, operation: 17 }), 400, 'invalid_argument', 'operation');
+  assertError(await record({ name: 'rs3gw_requests_total', value: 1, labels: { operation: 'x', status_class: '2xx' } }), 400, 'failed_precondition', 'name');
+  assertError(await register({ name: '', type: 'METRIC_TYPE_GAUGE', description: 'd' }), 400, 'invalid_argument', 'name');
+  assertError(await register({ name: 'bad-name', type: 'METRIC_TYPE_GAUGE', description: 'd' }), 400, 'invalid_argument', 'name');
+  assertError(await register({ name: '1st', type: 'METRIC_TYPE_GAUGE', description: 'd' }), 400, 'invalid_argument', 'name');
+  assertError(await register({ name: 'ok_name', description: 'd' }), 400, 'invalid_argument', 'type');
+  assertError(await register({ name: 'ok_name', type: 9, description: 'd' }), 400, 'invalid_argument', 'type');
+  assertError(await register({ name: 'ok_name', type: 'METRIC_TYPE_GAUGE', description: '' }), 400, 'invalid_argument', 'description');
+  assertError(
+    await register({ name: 'ok_name', type: 'METRIC_TYPE_GAUGE', description: 'd', label_names: ['__reserved'] }),
+    400,
+    'invalid_argument',
+    'label_names[0]',
+  );
+  assertError(
+    await register({ name: 'ok_hist', type: 'METRIC_TYPE_HISTOGRAM', description: 'd', buckets: [1, 0.5] }),
+    400,
+    'invalid_argument',
+    'buckets[1]',
+  );
+});
+
+test('labels must be exactly the registered ones', async () => {
+  assertError(await record({ name: 'uploads', value: 1 }), 400, 'invalid_argument', 'labels');
+  assertError(await record({ name: 'uploads', value: 1, labels: { verb: 'PUT' } }), 400, 'invalid_argument', 'labels');
+  assertError(await record({ name: 'uploads', value: 1, labels: { method: 'PUT', extra: 'x' } }), 400, 'invalid_argument', 'labels');
+  assertError(await record({ name: 'queue_depth', value: 1, labels: { disk: 'sda' } }), 400, 'invalid_argument', 'labels');
+  assertError(await rest.get(`${API}/metrics/uploads?labels.verb=PUT`), 400, 'invalid_argument', 'labels');
+  assertError(await rest.get(`${API}/metrics/disk_used_gib/trend`), 400, 'invalid_argument', 'labels');
+  assertError(await rest.get(`${API}/metrics/disk_used_gib/trend?labels.disk=sdz`), 404, 'not_found', 'labels');
+});
+
+test('unknown metrics are 404 on every path that names one', async () => {
+  assertError(await record({ name: 'no_such_metric', value: 1 }), 404, 'not_found', 'name');
+  assertError(await rest.get(`${API}/metrics/no_such_metric`), 404, 'not_found', 'name');
+  assertError(await rest.get(`${API}/metrics/no_such_metric/trend`), 404, 'not_found', 'name');
+  assertError(await rest.post(`${API}/metrics/batch`, { records: [{ name: 'no_such_metric', value: 1 }] }), 404, 'not_found', 'records[0].name');
+});
+
+test('query parameters of the read paths are checked', async () => {
+  assertError(await rest.get(`${API}/metrics?type=bogus`), 400, 'invalid_argument', 'type');
+  assertError(await rest.get(`${API}/metrics?sort=name`), 400, 'invalid_argument', 'sort');
+  assertError(await rest.get(`${API}/metrics/uploads/trend?labels.method=PUT&window=-5s`), 400, 'invalid_argument', 'window');
+  assertError(await rest.get(`${API}/metrics/uploads/trend?labels.method=PUT&window=0s`), 400, 'invalid_argument', 'window');
+  assertError(await rest.get(`${API}/metrics/uploads/trend?labels.method=PUT&window=soon`), 400, 'invalid_argument', 'window');
+  assertError(await rest.get(`${API}/metrics/uploads/trend?labels=PUT`), 400, 'invalid_argument', 'labels');
+});
+
+test('a batch with one bad record records nothing', async () => {
+  const before = await rest.getOk(`${API}/metrics/uploads`);
+  const bad = await rest.post(`${API}/metrics/batch`, {
+    records: [
+      { name: 'uploads', value: 100, labels: { method: 'PUT' } },
+      { name: 'queue_depth', value: 100 },
+      { name: 'uploads', value: -1, labels: { method: 'PUT' } },
+    ],
+  });
+  assertError(bad, 400, 'invalid_argument', 'records[2].value');
+  const nan = await rest.post(`${API}/metrics/batch`, { records: [{ name: 'queue_depth', value: 1 }, { name: 'queue_depth', value: 'NaN' }] });
+  assertError(nan, 400, 'invalid_argument', 'records[1].value');
+  const newSeries = await rest.post(`${API}/metrics/batch`, {
+    records: [
+      { name: 'uploads', value: 1, labels: { method: 'DELETE' } },
+      { name: 'uploads', value: 1, labels: { nope: 'x' } },
+    ],
+  });
+  assertError(newSeries, 400, 'invalid_argument', 'records[1].labels');
+  assert.equal(await rest.getOk(`${API}/metrics/uploads`), before, 'counter and series unchanged');
+  assert.is((await rest.getOk(`${API}/metrics/queue_depth`)).series[0].value, 4, 'gauge unchanged');
+});
+
+test('RS3GW_METRICS_MAX_SERIES and RS3GW_METRICS_MAX_METRICS are caps a user meets as 429', async () => {
+  const capped = await startRestServer({ RS3GW_METRICS_MAX_SERIES: '2', RS3GW_METRICS_MAX_METRICS: '2' });
+  try {
+    const c = new Rest(capped.url);
+    await c.postOk(`${API}/metrics`, { name: 'hits', type: 'METRIC_TYPE_COUNTER', description: 'Hits', label_names: ['path'] });
+    await c.postOk(`${API}/metrics/record`, { name: 'hits', value: 1, labels: { path: '/a' } });
+    await c.postOk(`${API}/metrics/record`, { name: 'hits', value: 1, labels: { path: '/b' } });
+    assertError(await c.post(`${API}/metrics/record`, { name: 'hits', value: 1, labels: { path: '/c' } }), 429, 'resource_exhausted', 'labels');
+    // A known label set still records at the cap.
+    assert.is((await c.postOk(`${API}/metrics/record`, { name: 'hits', value: 1, labels: { path: '/a' } })).series.value, 2);
+    const batch = await c.post(`${API}/metrics/batch`, {
+      records: [
+        { name: 'hits', value: 1, labels: { path: '/a' } },
+        { name: 'hits', value: 1, labels: { path: '/z' } },
+      ],
+    });
+    assertError(batch, 429, 'resource_exhausted', 'records[1].labels');
+    const hits = await c.getOk(`${API}/metrics/hits`);
+    assert.is(hits.metric.series_count, 2);
+    assert.equal(Object.fromEntries(hits.series.map((s: Json) => [s.labels.path, s.value])), { '/a': 2, '/b': 1 }, 'the refused batch applied nothing');
+
+    await c.postOk(`${API}/metrics`, { name: 'second', type: 'METRIC_TYPE_GAUGE', description: 'Second' });
+    assertError(await c.post(`${API}/metrics`, { name: 'third', type: 'METRIC_TYPE_GAUGE', description: 'Third' }), 429, 'resource_exhausted', 'name');
+    const custom = (await c.getOk(`${API}/metrics`)).metrics.filter((m: Json) => !m.name.startsWith('rs3gw_'));
+    assert.equal(custom.map((m: Json) => m.name), ['hits_total', 'second']);
+    assert.is((await c.getOk(`${API}/metrics-export`)).metrics.hits_total.series.length, 2);
+  } finally {
+    await capped.stop();
+  }
+});
+
+test.run();

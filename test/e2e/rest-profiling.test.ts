@@ -1,0 +1,194 @@
+/**
+ * ProfilingService over REST: pprof downloads that `go tool pprof` opens, recorded I/O with its
+ * latency percentiles, snapshots, other watched processes, and the continuous-profiling store with
+ * its retention cap.
+ */
+import { spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, assertNear, assertSnakeCase, durationMs, eventually, int, startRestServer, timeMs, type Json } from './support/rest-http.js';
+import { pprofTop, validPprof } from './support/rest-pprof.js';
+
+/** A pid that existed a moment ago and has exited. */
+const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+
+let server: RunningServer;
+let rest: Rest;
+
+test.before(async () => {
+  // The test runner itself is a second watched process; a process that has exited is a third.
+  server = await startRestServer({ RS3GW_PROFILING_PIDS: `${process.pid},${deadPid}`, RS3GW_PROFILING_MAX_SECONDS: '5' });
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+async function download(path: string): Promise<{ response: Response; body: Uint8Array }> {
+  const response = await fetch(server.url + path);
+  const body = new Uint8Array(await response.arrayBuffer());
+  assert.is(response.status, 200, `${path}: ${response.status} ${Buffer.from(body).toString().slice(0, 300)}`);
+  return { response, body };
+}
+
+function assertPprofDownload(response: Response, kind: 'cpu' | 'heap'): void {
+  assert.is(response.headers.get('content-type'), 'application/octet-stream');
+  assert.match(response.headers.get('content-disposition') ?? '', new RegExp(`^attachment; filename="${kind}-[0-9TZ-]+\\.pb\\.gz"$`));
+}
+
+test('format=pprof&type=cpu&seconds=1 downloads a CPU profile go tool pprof opens', async () => {
+  const started = Date.now();
+  const { response, body } = await download(`${API}/profiling?format=pprof&type=cpu&seconds=1`);
+  assert.ok(Date.now() - started >= 900, 'sampled for about the second asked for');
+  assertPprofDownload(response, 'cpu');
+  const profile = validPprof(body, 'cpu profile');
+  const types = profile.sampleType.map((t) => profile.stringTable.strings[Number(t.type)]);
+  assert.equal(types, ['samples', 'cpu']);
+  const top = await pprofTop(body);
+  assert.match(top, /^Type: cpu$/m);
+  assert.match(top, /^Duration: 1(\.\d+)?s/m);
+});
+
+test('format=pprof&type=heap downloads the live heap, in every enum spelling', async () => {
+  for (const q of ['format=pprof&type=heap', 'format=PPROF&type=Heap', 'format=PROFILE_FORMAT_PPROF&type=PROFILE_TYPE_HEAP']) {
+    const { response, body } = await download(`${API}/profiling?${q}`);
+    assertPprofDownload(response, 'heap');
+    const profile = validPprof(body, q);
+    const types = profile.sampleType.map((t) => profile.stringTable.strings[Number(t.type)]);
+    assert.equal(types, ['inuse_objects', 'inuse_space'], q);
+  }
+  const { body } = await download(`${API}/profiling?format=pprof&type=heap`);
+  assert.match(await pprofTop(body), /^Type: inuse_space$/m);
+});
+
+test('bad pprof requests are refused naming the parameter', async () => {
+  assertError(await rest.get(`${API}/profiling?format=pprof&seconds=6`), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get(`${API}/profiling?format=pprof&seconds=-1`), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get(`${API}/profiling?format=pprof&type=wall`), 400, 'invalid_argument', 'type');
+  assertError(await rest.get(`${API}/profiling?format=pprof&pid=${process.pid}`), 400, 'invalid_argument', 'pid');
+  assertError(await rest.get(`${API}/profiling?format=pdf`), 400, 'invalid_argument', 'format');
+});
+
+test('recorded I/O shows as counts, bytes and latency percentiles', async () => {
+  // Reads of 0.1 .. 10 ms in 0.1 ms steps, writes of exactly 250 us.
+  const operations: Json[] = [];
+  for (let i = 1; i <= 100; i++) operations.push({ direction: 'IO_DIRECTION_READ', bytes: '4096', latency: `${(i / 10_000).toFixed(4)}s` });
+  for (let i = 0; i < 10; i++) operations.push({ direction: 'IO_DIRECTION_WRITE', bytes: '1000', latency: '0.000250s' });
+  assert.equal(await rest.postOk(`${API}/profiling/io`, { operations }), { accepted: 110 });
+  const io = (await rest.getOk(`${API}/profiling`)).io;
+  assertSnakeCase(io);
+  assert.is(io.read_ops, '100');
+  assert.is(io.write_ops, '10');
+  assert.is(int(io.read_bytes), 409_600);
+  assert.is(int(io.write_bytes), 10_000);
+  assertNear(io.read_latency_us, 5050, 1e-9, 'mean read latency');
+  // Nearest-rank percentiles within the documented 1%.
+  assertNear(io.read_latency_p50_us, 5000, 0.01, 'read p50');
+  assertNear(io.read_latency_p95_us, 9500, 0.01, 'read p95');
+  assertNear(io.read_latency_p99_us, 9900, 0.01, 'read p99');
+  assertNear(io.write_latency_us, 250, 1e-9, 'mean write latency');
+  assertNear(io.write_latency_p50_us, 250, 0.01, 'write p50');
+  assertNear(io.write_latency_p99_us, 250, 0.01, 'write p99');
+  const h = await rest.getOk(`${API}/health`);
+  assert.is(h.profiling.io.read_ops, '100', 'the health report shows the same figures');
+});
+
+test('a bad I/O operation is refused naming it, and its batch records nothing', async () => {
+  const read = { direction: 'IO_DIRECTION_READ', bytes: '1', latency: '0.001s' };
+  const post = (operations: Json[]) => rest.post(`${API}/profiling/io`, { operations });
+  assertError(await post([read, { bytes: '1' }]), 400, 'invalid_argument', 'operations[1].direction');
+  assertError(await post([read, { ...read, direction: 5 }]), 400, 'invalid_argument', 'operations[1].direction');
+  assertError(await post([read, read, { ...read, latency: '-0.5s' }]), 400, 'invalid_argument', 'operations[2].latency');
+  assert.is((await rest.getOk(`${API}/profiling`)).io.read_ops, '100', 'nothing recorded');
+});
+
+test('another allowlisted process is measured, and a process that exited is reported as such', async () => {
+  const list = await rest.getOk(`${API}/profiling/processes`);
+  const byPid = new Map<number, Json>(list.processes.map((p: Json) => [p.pid, p]));
+  const self = server.process.pid!;
+  assert.equal(byPid.get(self), { pid: self, command: 'node', self: true, alive: true, error: '' });
+  assert.equal(byPid.get(process.pid), { pid: process.pid, command: 'node', self: false, alive: true, error: '' });
+  const dead = byPid.get(deadPid);
+  assert.ok(dead, `pid ${deadPid} listed`);
+  assert.is(dead.alive, false);
+  assert.ok(dead.error.length > 0, 'says why');
+
+  const other = await rest.getOk(`${API}/profiling?pid=${process.pid}`);
+  assert.is(other.pid, process.pid);
+  assert.ok(int(other.memory.rss_bytes) > 0);
+  assert.ok(int(other.cpu.total_time_us) > 0);
+  assert.is(other.memory.heap_used_bytes, '0', 'V8 heap figures are for this service only');
+  assertError(await rest.get(`${API}/profiling?pid=${deadPid}`), 404, 'not_found', 'pid');
+});
+
+test('snapshots of this service carry its V8 heap figures, as its measurements do', async () => {
+  // profiling.proto, MemoryUsage.heap_used_bytes: "V8 heap in use, bytes; only for this service."
+  const s = (await rest.getOk(`${API}/profiling/snapshots?limit=1`)).snapshots[0];
+  assert.is(s.pid, server.process.pid);
+  assert.ok(int(s.memory.heap_used_bytes) > 0, `heap_used_bytes ${s.memory.heap_used_bytes}`);
+  assert.ok(int(s.memory.heap_limit_bytes) > 0, `heap_limit_bytes ${s.memory.heap_limit_bytes}`);
+});
+
+test('snapshots are kept per process, newest first, with the caps', async () => {
+  const body = await rest.getOk(`${API}/profiling/snapshots?pid=0&limit=1`);
+  assert.is(body.snapshots.length, 1);
+  assert.is(body.retention, 100);
+  assert.is(durationMs(body.interval), 60_000);
+  const other = await rest.getOk(`${API}/profiling/snapshots?pid=${process.pid}`);
+  assert.ok(other.snapshots.every((x: Json) => x.pid === process.pid));
+  assertError(await rest.get(`${API}/profiling/snapshots?pid=1`), 403, 'permission_denied', 'pid');
+  assertError(await rest.get(`${API}/profiling/snapshots?limit=0x10`), 400, 'invalid_argument', 'limit');
+});
+
+test('continuous profiling stores profiles under its cap; each downloads and they merge', async () => {
+  const continuous = await startRestServer({
+    RS3GW_PROFILING_CONTINUOUS: 'true',
+    RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1.2',
+    RS3GW_PROFILING_CONTINUOUS_DURATION: '0.4',
+    RS3GW_PROFILING_MAX_PROFILES: '2',
+  });
+  try {
+    const c = new Rest(continuous.url);
+    // Ids end in the capture's sequence number: wait until a third capture was stored.
+    const list = await eventually('a third background profile', async () => {
+      const l = await c.getOk(`${API}/profiling/profiles`);
+      return l.profiles.some((p: Json) => Number(p.id.split('-').pop()) >= 3) ? l : undefined;
+    }, 30_000, 200);
+    assertSnakeCase(list);
+    assert.is(list.profiles.length, 2, 'RS3GW_PROFILING_MAX_PROFILES=2 keeps two');
+    const [newest, older] = list.profiles;
+    assert.ok(timeMs(newest.start_time) > timeMs(older.start_time), 'newest first');
+    assert.is(newest.type, 'PROFILE_TYPE_CPU');
+    assertNear(durationMs(newest.duration), 400, 0.5, 'each capture lasts about RS3GW_PROFILING_CONTINUOUS_DURATION');
+    assert.ok(int(newest.size_bytes) > 0);
+
+    const one = await fetch(`${continuous.url}${API}/profiling/profiles/${encodeURIComponent(newest.id)}`);
+    assert.is(one.status, 200);
+    assertPprofDownload(one, 'cpu');
+    const body = new Uint8Array(await one.arrayBuffer());
+    assert.is(body.length, int(newest.size_bytes));
+    validPprof(body, 'stored profile');
+    assert.match(await pprofTop(body), /^Type: cpu$/m);
+
+    const merged = await fetch(`${continuous.url}${API}/profiling/merged?start_time=${encodeURIComponent(older.start_time)}`);
+    assert.is(merged.status, 200);
+    assert.match(merged.headers.get('content-disposition') ?? '', /^attachment; filename="cpu-merged-[0-9TZ-]+\.pb\.gz"$/);
+    const mergedBody = new Uint8Array(await merged.arrayBuffer());
+    validPprof(mergedBody, 'merged profile');
+    assert.match(await pprofTop(mergedBody), /^Type: cpu$/m);
+
+    assert.is((await c.getOk(`${API}/profiling/profiles?limit=1`)).profiles.length, 1);
+    assert.equal((await c.getOk(`${API}/profiling/profiles?type=heap`)).profiles, [], 'only CPU profiles are stored');
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    assert.equal((await c.getOk(`${API}/profiling/profiles?start_time=${future}`)).profiles, []);
+    assertError(await c.get(`${API}/profiling/merged?type=heap`), 400, 'invalid_argument', 'type');
+    assertError(await c.get(`${API}/profiling/merged?start_time=${future}`), 400, 'failed_precondition', /no stored profiles/);
+    assertError(await c.get(`${API}/profiling/profiles/cpu-0-0`), 404, 'not_found', 'id');
+  } finally {
+    await continuous.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,183 @@
+/**
+ * The REST mapping itself, whatever the service: paths and methods, query parameters, JSON bodies,
+ * the request size limit, and how the server ends while REST clients hold connections.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startServer, type RunningServer } from '../support/server.js';
+import { API, Rest, assertError, startRestServer } from './support/rest-http.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+test.before(async () => {
+  server = await startRestServer({ RS3GW_MAX_MESSAGE_BYTES: '1024' });
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+test('an unknown path is 404 with a JSON error', async () => {
+  assertError(await rest.get(`${API}/nothing-here`), 404, 'not_found', /no REST path \/api\/observability\/nothing-here/);
+  assertError(await rest.get(`${API}/metrics/uploads/trend/extra`), 404, 'not_found', /no REST path/);
+  assertError(await rest.post(`${API}/anomalies/samples/batch/more`, {}), 404, 'not_found', /no REST path/);
+});
+
+test('a wrong method is 405 with the allowed methods in Allow', async () => {
+  const cases: Array<[string, string, string]> = [
+    ['DELETE', `${API}/anomalies`, 'GET'],
+    ['POST', `${API}/health`, 'GET'],
+    ['GET', `${API}/anomalies/samples`, 'POST'],
+    ['PUT', `${API}/metrics`, 'POST, GET'],
+    ['POST', `${API}/metrics/uploads`, 'GET'],
+    ['GET', `${API}/resources/acquire`, 'POST'],
+  ];
+  for (const [method, path, allow] of cases) {
+    const r = await rest.request(method, path);
+    assertError(r, 405, 'unimplemented', new RegExp(`${method} is not allowed`));
+    assert.is(r.headers.get('allow'), allow, `${method} ${path}`);
+  }
+  const head = await fetch(`${server.url}${API}/anomalies/samples`, { method: 'HEAD' });
+  assert.is(head.status, 405);
+  assert.is(head.headers.get('allow'), 'POST');
+});
+
+test('unknown and repeated query parameters are refused naming them', async () => {
+  assertError(await rest.get(`${API}/anomalies?bogus=1`), 400, 'invalid_argument', 'bogus');
+  assertError(await rest.get(`${API}/anomalies?limit=1&limit=2`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/anomalies?limit.x=1`), 400, 'invalid_argument', 'limit');
+  assertError(await rest.get(`${API}/metrics/m/trend?labels.a.b=1`), 400, 'invalid_argument', 'labels');
+  assertError(await rest.post(`${API}/anomalies/samples?metric=x`, { metric: 'x', value: 1 }), 400, 'invalid_argument', /query parameters are not accepted with a request body: metric/);
+});
+
+test('a path variable is URL-decoded', async () => {
+  await rest.postOk(`${API}/metrics`, { name: 'job:uploads:rate', type: 'METRIC_TYPE_GAUGE', description: 'Recording-rule style name' });
+  const got = await rest.getOk(`${API}/metrics/job%3Auploads%3Arate`);
+  assert.is(got.metric.name, 'job:uploads:rate');
+  assertError(await rest.get(`${API}/metrics/no%20such`), 404, 'not_found', 'name');
+});
+
+test('bodies that are not JSON objects of the request message are 400', async () => {
+  const samples = `${API}/anomalies/samples`;
+  assertError(await rest.post(samples, '{"metric": "x",'), 400, 'invalid_argument', /^request body: not valid JSON/);
+  assertError(await rest.post(samples, '{"metric": "x", "value": NaN}'), 400, 'invalid_argument', /^request body: not valid JSON/);
+  assertError(await rest.post(samples, '[1, 2]'), 400, 'invalid_argument', /^request body: /);
+  assertError(await rest.post(samples, 'null'), 400, 'invalid_argument', /^request body: /);
+  assertError(await rest.post(samples, '"x"'), 400, 'invalid_argument', /^request body: /);
+});
+
+test('an unknown JSON field is refused naming it', async () => {
+  assertError(await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 1, valu: 2 }), 400, 'invalid_argument', /"valu"/);
+  assertError(
+    await rest.post(`${API}/business-metrics/events`, { events: [{ operation: 'S3_OPERATION_GET_OBJECT', bucket: 'b', status_code: 200, bucket_name: 'b' }] }),
+    400,
+    'invalid_argument',
+    /"bucket_name"/,
+  );
+});
+
+test('a JSON value of the wrong type is refused naming the field', async () => {
+  assertError(await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 'abc' }), 400, 'invalid_argument', /\bvalue\b/);
+  assertError(await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: true }), 400, 'invalid_argument', /\bvalue\b/);
+  assertError(await rest.post(`${API}/anomalies/samples`, { metric: 7, value: 1 }), 400, 'invalid_argument', /\bmetric\b/);
+});
+
+test('an unknown enum name in a JSON body is refused naming the field', async () => {
+  // Numbers the enum does not define are named by the service (`type: unknown value 9`); names the
+  // JSON decoder cannot map must name the field too, not only the enum type.
+  assertError(
+    await rest.post(`${API}/metrics`, { name: 'm', type: 'METRIC_TYPE_BOGUS', description: 'd' }),
+    400,
+    'invalid_argument',
+    /\btype\b/,
+  );
+  assertError(await rest.post(`${API}/resources/acquire`, { priority: 'PRIORITY_URGENT' }), 400, 'invalid_argument', /\bpriority\b/);
+  assertError(
+    await rest.post(`${API}/business-metrics/events`, { events: [{ operation: 'S3_OPERATION_RENAME', bucket: 'b', status_code: 200 }] }),
+    400,
+    'invalid_argument',
+    /\boperation\b/,
+  );
+});
+
+test('a malformed timestamp or duration in a JSON body is refused naming the field', async () => {
+  assertError(await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 1, time: 'yesterday' }), 400, 'invalid_argument', /\btime\b/);
+  assertError(
+    await rest.post(`${API}/profiling/io`, { operations: [{ direction: 'IO_DIRECTION_READ', bytes: 1, latency: '5 minutes' }] }),
+    400,
+    'invalid_argument',
+    /\blatency\b/,
+  );
+});
+
+test('a body over RS3GW_MAX_MESSAGE_BYTES is 413', async () => {
+  const big = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(4000) });
+  assertError(await rest.post(`${API}/anomalies/samples`, big), 413, 'resource_exhausted', /^request body: larger than the limit of 1024 bytes/);
+  // Just under the limit is fine.
+  const small = JSON.stringify({ metric: 'x', value: 1 });
+  assert.is((await rest.post(`${API}/anomalies/samples`, small.padEnd(1000, ' '))).status, 200);
+});
+
+/** Status of a POST, or the network error a client saw instead of an answer. */
+async function outcome(body: string | ReadableStream<Uint8Array>): Promise<string> {
+  try {
+    const r = await fetch(`${server.url}${API}/anomalies/samples`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await r.arrayBuffer();
+    return String(r.status);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return `network error ${cause?.code ?? cause?.message ?? String(error)}`;
+  }
+}
+
+test('an oversize body gets its 413, not a reset connection, however it is sent', async () => {
+  const big = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(4000) });
+  // No Content-Length: the limit is found while reading, chunk by chunk.
+  const chunked = () =>
+    new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 1000) controller.enqueue(new TextEncoder().encode(big.slice(i, i + 1000)));
+        controller.close();
+      },
+    });
+  const seen: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    // A successful call first, so the next one goes out on a kept-alive connection, as clients do.
+    seen.push(await outcome(JSON.stringify({ metric: 'x', value: 1 })));
+    seen.push(await outcome(chunked()));
+  }
+  // A large declared body: the server answers before the client has finished sending it.
+  const huge = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(8_000_000) });
+  for (let i = 0; i < 3; i++) seen.push(await outcome(huge));
+  assert.equal(seen, [...Array.from({ length: 10 }, () => ['200', '413']).flat(), '413', '413', '413'], `answers: ${seen.join(', ')}`);
+});
+
+test('SIGTERM with idle keep-alive REST connections ends the server promptly', async () => {
+  // fetch, like browsers and most HTTP clients, keeps the connection open after a call.
+  const s = await startServer();
+  await (await fetch(`${s.url}${API}/health`)).text();
+  const started = Date.now();
+  const code = await s.stop();
+  const ms = Date.now() - started;
+  assert.is(code, 0);
+  // No call is running: waiting out the 10 s shutdown grace (RS3GW_SHUTDOWN_GRACE) serves nothing.
+  assert.ok(ms < 3_000, `exit took ${ms} ms with only idle connections open`);
+});
+
+test('SIGTERM as soon as the server says it is listening drains and exits 0', async () => {
+  // A supervisor may stop the service the moment it reports ready; the signal must not kill it.
+  for (let i = 0; i < 5; i++) {
+    const s = await startServer({ RS3GW_SHUTDOWN_GRACE: '1' });
+    const code = await s.stop();
+    assert.is(code, 0, `run ${i}: exit code ${code}, signal ${s.process.signalCode}`);
+  }
+});
+
+test.run();

@@ -1,0 +1,146 @@
+/**
+ * Admission over REST: acquire a permit, release it with its outcome, and see the resource status
+ * follow; unknown and reused permits, bad enums and durations; the permit cap and the lease.
+ *
+ * The machine running the tests is shared and often busy, and CPU saturation of the host is what
+ * the service sheds on; RS3GW_LOAD_SHEDDING_THRESHOLD=1 keeps host CPU alone from shedding
+ * critical work, so these tests see admission itself rather than the neighbours' load.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, Rest, assertError, assertNear, assertSnakeCase, durationMs, eventually, int, startRestServer, type Json } from './support/rest-http.js';
+
+let server: RunningServer;
+let rest: Rest;
+
+/** Starts a server and waits until it admits critical work (see the first test for why it may not at once). */
+async function startAdmittingServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const started = await startRestServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1', ...env });
+  const c = new Rest(started.url);
+  await eventually('the server to stop shedding critical work', async () => {
+    const s = await c.getOk(`${API}/resources`);
+    return s.priorities.find((p: Json) => p.priority === 'PRIORITY_CRITICAL').shedding ? undefined : s;
+  });
+  return started;
+}
+
+test.before(async () => {
+  server = await startAdmittingServer();
+  rest = new Rest(server.url);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+const critical = { priority: 'PRIORITY_CRITICAL' };
+const priorityOf = (status: Json, p: string) => status.priorities.find((x: Json) => x.priority === p);
+
+test('a server that has just started admits critical work', async () => {
+  const fresh = await startRestServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1' });
+  try {
+    const c = new Rest(fresh.url);
+    const a = await c.postOk(`${API}/resources/acquire`, critical);
+    const pressure = (await c.getOk(`${API}/resources`)).pressure;
+    // An idle service that just started is not overloaded; its own start-up is no reason to shed.
+    assert.is(a.admitted, true, `refused: ${a.reason}; event loop ${JSON.stringify(pressure.event_loop)}, overload ${pressure.overload}`);
+  } finally {
+    await fresh.stop();
+  }
+});
+
+test('an admitted permit shows as work in progress until it is released', async () => {
+  const a = await rest.postOk(`${API}/resources/acquire`, critical);
+  assertSnakeCase(a);
+  assert.is(a.admitted, true, `admitted: ${JSON.stringify(a)}`);
+  assert.match(a.permit_id, /^[A-Za-z0-9_-]{16,}$/);
+  assert.is(a.reason, '');
+  assert.ok(a.limit > 0);
+  assert.is(a.inflight, 1);
+
+  const during = await rest.getOk(`${API}/resources`);
+  assert.is(during.active_requests, 1);
+  assert.is(during.admission.inflight, 1);
+  assert.is(during.admission.admitted_total, '1');
+  assert.is(priorityOf(during, 'PRIORITY_CRITICAL').admitted_total, '1');
+
+  assert.equal(await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_SUCCESS', latency: '0.120s' }), {});
+  const after = await rest.getOk(`${API}/resources`);
+  assert.is(after.active_requests, 0);
+  assert.is(after.window_completions, '1');
+  assert.is(after.success_rate, 1);
+  assertNear(after.p50_latency_ms, 120, 0.05, 'p50 of the one completion');
+  assertNear(after.p99_latency_ms, 120, 0.05, 'p99 of the one completion');
+});
+
+test('a failed completion lowers the success rate', async () => {
+  const a = await rest.postOk(`${API}/resources/acquire`, critical);
+  assert.is(a.admitted, true);
+  await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_ERROR', latency: '0.050s' });
+  const s = await rest.getOk(`${API}/resources`);
+  assert.is(s.window_completions, '2');
+  assert.is(s.success_rate, 0.5);
+});
+
+test('a released, an unknown or a missing permit cannot be released', async () => {
+  const a = await rest.postOk(`${API}/resources/acquire`, critical);
+  assert.is(a.admitted, true);
+  await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id });
+  assertError(await rest.post(`${API}/resources/release`, { permit_id: a.permit_id }), 404, 'not_found', 'permit_id');
+  assertError(await rest.post(`${API}/resources/release`, { permit_id: 'no-such-permit' }), 404, 'not_found', 'permit_id');
+  assertError(await rest.post(`${API}/resources/release`, {}), 400, 'invalid_argument', 'permit_id');
+});
+
+test('bad enums and durations are refused naming the field, and hold no permit', async () => {
+  assertError(await rest.post(`${API}/resources/acquire`, { priority: 7 }), 400, 'invalid_argument', 'priority');
+  const a = await rest.postOk(`${API}/resources/acquire`, critical);
+  assertError(await rest.post(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 9 }), 400, 'invalid_argument', 'outcome');
+  assertError(await rest.post(`${API}/resources/release`, { permit_id: a.permit_id, latency: '-1s' }), 400, 'invalid_argument', 'latency');
+  // The refused releases left the permit outstanding; it still releases.
+  assert.is((await rest.getOk(`${API}/resources`)).active_requests, 1);
+  await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id });
+  assert.is((await rest.getOk(`${API}/resources`)).active_requests, 0);
+});
+
+test('RS3GW_MAX_PERMITS refuses work beyond the cap with a reason and a retry hint', async () => {
+  const capped = await startAdmittingServer({ RS3GW_MAX_PERMITS: '1' });
+  try {
+    const c = new Rest(capped.url);
+    const first = await c.postOk(`${API}/resources/acquire`, critical);
+    assert.is(first.admitted, true);
+    const second = await c.postOk(`${API}/resources/acquire`, critical);
+    assertSnakeCase(second);
+    assert.is(second.admitted, false);
+    assert.is(second.permit_id, '');
+    assert.match(second.reason, /outstanding permits \(cap 1\)/);
+    assert.ok(durationMs(second.retry_after) > 0, `retry_after ${second.retry_after}`);
+    const s = await c.getOk(`${API}/resources`);
+    assert.is(s.active_requests, 1, 'the cap holds');
+    assert.is(int(s.admission.rejected_total), 1);
+    await c.postOk(`${API}/resources/release`, { permit_id: first.permit_id });
+    assert.is((await c.postOk(`${API}/resources/acquire`, critical)).admitted, true, 'a slot is free again');
+  } finally {
+    await capped.stop();
+  }
+});
+
+test('RS3GW_PERMIT_LEASE reclaims a forgotten permit as dropped', async () => {
+  const leased = await startAdmittingServer({ RS3GW_PERMIT_LEASE: '1' });
+  try {
+    const c = new Rest(leased.url);
+    const a = await c.postOk(`${API}/resources/acquire`, critical);
+    assert.is(a.admitted, true);
+    const s = await eventually('the lease to run out', async () => {
+      const status = await c.getOk(`${API}/resources`);
+      return status.active_requests === 0 ? status : undefined;
+    });
+    assert.is(s.window_completions, '1');
+    assert.is(s.success_rate, 0, 'a reclaimed permit counts as dropped');
+    assertError(await c.post(`${API}/resources/release`, { permit_id: a.permit_id }), 404, 'not_found', 'permit_id');
+  } finally {
+    await leased.stop();
+  }
+});
+
+test.run();
