@@ -3,7 +3,7 @@
  * protobuf-es, the call pipeline, cancellation, and write backpressure for server streams.
  */
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type Message } from '@bufbuild/protobuf';
-import type { ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
 import type { CallContext } from '../pipeline/context.js';
@@ -25,7 +25,11 @@ function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
 
 function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Message, Message> | grpc.ServerWritableStream<Message, Message>): CallContext {
   const controller = new AbortController();
-  call.once('cancelled', () => controller.abort());
+  call.once('cancelled', () => {
+    const deadline = call.getDeadline();
+    const expired = deadline !== Infinity && new Date(deadline).getTime() <= Date.now();
+    controller.abort(expired ? new ConnectError('the deadline expired', Code.DeadlineExceeded) : new ConnectError('the client canceled the call', Code.Canceled));
+  });
   return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal };
 }
 

@@ -12,8 +12,17 @@ const CODE_OF_KIND: Record<ErrorKind, Code> = {
   unavailable: Code.Unavailable,
 };
 
-/** Turns anything a handler threw into a ConnectError; unexpected errors are logged, not leaked. */
-export function toConnectError(error: unknown): ConnectError {
+/** Why a call's signal was aborted: the transport's ConnectError (deadline, cancel), or a cancel. */
+export function abortError(signal: AbortSignal): ConnectError {
+  return signal.reason instanceof ConnectError ? signal.reason : new ConnectError('the call was canceled', Code.Canceled);
+}
+
+/**
+ * Turns anything a handler threw into a ConnectError; unexpected errors are logged, not leaked.
+ * Whatever a handler throws once its call was aborted is the abort (canceled, deadline exceeded).
+ */
+export function toConnectError(error: unknown, signal?: AbortSignal): ConnectError {
+  if (signal?.aborted && !(error instanceof ObservabilityError)) return abortError(signal);
   if (error instanceof ConnectError) return error;
   if (error instanceof ObservabilityError) return new ConnectError(error.message, CODE_OF_KIND[error.kind]);
   console.error('internal error:', error);

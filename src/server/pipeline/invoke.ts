@@ -6,7 +6,7 @@ import { create, type DescMethod, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { CallContext, Protocol } from './context.js';
-import { codeName, toConnectError } from './errors.js';
+import { abortError, codeName, toConnectError } from './errors.js';
 import type { ServerStreamHandler, ServiceBinding, UnaryHandler } from './handlers.js';
 
 export interface FinishedCall {
@@ -52,7 +52,7 @@ export class CallPipeline {
       try {
         return create(method.output, await handler(await decode(), ctx));
       } catch (error) {
-        throw toConnectError(error);
+        throw toConnectError(error, ctx.signal);
       }
     }
     const call = this.begin(binding, method, ctx);
@@ -62,13 +62,16 @@ export class CallPipeline {
       call.end(undefined);
       return message;
     } catch (error) {
-      const connectError = toConnectError(error);
+      const connectError = toConnectError(error, ctx.signal);
       call.end(connectError);
       throw connectError;
     }
   }
 
-  /** Streams end cleanly (no error) when the client leaves or the server shuts down: handlers watch ctx.signal. */
+  /**
+   * Handlers end their stream when ctx.signal aborts, which is either the server shutting down
+   * (the stream then ends cleanly) or the call's own end: a deadline or a cancel, reported as such.
+   */
   async *serverStream(binding: ServiceBinding, method: DescMethod, request: Message, ctx: CallContext): AsyncGenerator<Message> {
     const handler = binding.handler(method) as ServerStreamHandler;
     const streamCtx: CallContext = { ...ctx, signal: AbortSignal.any([ctx.signal, this.shutdownSignal]) };
@@ -76,8 +79,9 @@ export class CallPipeline {
     let failure: ConnectError | undefined;
     try {
       for await (const item of handler(request, streamCtx)) yield create(method.output, item);
+      if (ctx.signal.aborted) throw abortError(ctx.signal);
     } catch (error) {
-      failure = toConnectError(error);
+      failure = toConnectError(error, ctx.signal);
       throw failure;
     } finally {
       call?.end(failure);

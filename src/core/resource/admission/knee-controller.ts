@@ -36,7 +36,7 @@ export const KNEE_DEFAULTS: KneeOptions = {
   precision: 0.075,
   minWindowMs: 20,
   maxWindowMs: 1000,
-  probeIntervalMs: 20_000,
+  probeIntervalMs: 120_000,
   probeDepth: 0.1,
   probeBudget: 0.001,
   sheddableReserve: 0.15,
@@ -58,7 +58,11 @@ const STANDING_RATIO = 1.5;
 const QUEUE_RATIO = 1.25;
 /** Below this share of the knee the round trip is taken as the base (little queueing). */
 const UNLOADED_SHARE = 0.8;
-const KNEE_GAIN = 0.3;
+/**
+ * The knee is a running mean of the busy-server estimates since it was last set, then a moving
+ * average over this many windows: one window's throughput is too noisy to steer the limit.
+ */
+const KNEE_WINDOWS = 16;
 const BASE_GAIN = 0.2;
 /** Weight of a routine probe's cohort in the base; a surprise probe replaces the base outright. */
 const PROBE_GAIN = 0.5;
@@ -71,6 +75,8 @@ const RATIO_GAIN = 0.2;
 const STANDING_WINDOWS = 3;
 /** Windows without overload in a row after which the overload counts as over. */
 const CALM_WINDOWS = 3;
+/** Drift of the knee since the last probe (as a log ratio) that calls for a new probe. */
+const KNEE_DRIFT = 0.15;
 /** A probe cohort that has not come back after this long is abandoned. */
 const PROBE_TIMEOUT_MS = 60_000;
 
@@ -131,20 +137,22 @@ export class KneeController implements AdmissionController {
   private suspicious = 0;
   private calmWindows = 0;
   private queuedWindows = 0;
-  /**
-   * Most requests seen in flight on average over a calm window: the server ran that many at once
-   * without queueing, so the knee is at least this. A first-overload probe does not go below it.
-   */
-  private provenBusy = 0;
   /** Arrivals per completion while overloaded (smoothed). */
   private overloadRatio = 2;
   private suspectBusySum = 0;
+  /** The knee as the last probe left it: drift from it calls for a new probe. */
+  private kneeAtProbe: number | undefined;
+  /** Windows (weighted by their samples) behind the knee estimate since it was last set. */
+  private kneeWindows = 0;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
     this.current = this.o.initialLimit;
     this.window = new LoadWindow(nowMs, 0);
     this.lastProbeMs = nowMs;
+    // The first base comes from a cohort, not a window: a window that starts empty sees only the
+    // requests that finished in it, the fast ones.
+    this.startProbe(this.o.initialLimit, false, nowMs);
   }
 
   get limit(): number {
@@ -276,12 +284,13 @@ export class KneeController implements AdmissionController {
     const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * noise);
     if (this.knee === undefined || Math.abs(Math.log(busy / this.knee)) > tolerance) {
       // First overload, or the busy-server estimate jumped. On the first overload the base may be
-      // stale, so a probe at the estimate re-measures it and the window is re-read with it. A jump
+      // stale, so a probe just below the estimate re-measures it and the window is re-read with it
+      // (below, because a cohort that queues would overstate the base). A jump
       // twice in a row is checked by a probe at the knee itself, which costs nothing if the knee is
       // right: the same base there means noise, a different one a change of service time.
       this.suspicious += 1;
       this.suspectBusySum = (this.suspicious === 1 ? 0 : this.suspectBusySum) + busy;
-      if (this.knee === undefined) this.startProbe(Math.max(busy, this.provenBusy), true, nowMs);
+      if (this.knee === undefined) this.startProbe(busy * (1 - this.o.probeDepth), true, nowMs);
       else if (this.suspicious >= 2) this.startProbe(this.knee, true, nowMs);
       return;
     }
@@ -290,10 +299,16 @@ export class KneeController implements AdmissionController {
       const r = (w.admissions + w.rejections) / w.completions;
       this.overloadRatio += RATIO_GAIN * weight * (r - this.overloadRatio);
     }
-    if (nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
+    // Re-measure the base when the knee has drifted since the last probe (the service time may have
+    // changed slowly, below the surprise threshold), and in any case now and then.
+    const drifted = this.kneeAtProbe !== undefined && Math.abs(Math.log(this.knee / this.kneeAtProbe)) > KNEE_DRIFT;
+    if (drifted || nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
       this.startProbe(this.knee * (1 - this.o.probeDepth), false, nowMs);
     } else {
-      this.knee += KNEE_GAIN * weight * (busy - this.knee);
+      this.kneeWindows += weight;
+      this.knee += (weight / Math.min(this.kneeWindows, KNEE_WINDOWS)) * (busy - this.knee);
+      // Drift is measured from the knee as it stood once enough windows were behind it.
+      if (this.kneeAtProbe === undefined && this.kneeWindows >= KNEE_WINDOWS) this.kneeAtProbe = this.knee;
     }
     this.current = this.kneeLimit();
   }
@@ -312,7 +327,6 @@ export class KneeController implements AdmissionController {
     if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
       this.baseRttMs += BASE_GAIN * weight * (w.meanRttMs - this.baseRttMs);
     }
-    this.provenBusy = Math.max(this.provenBusy * PEAK_DECAY, w.meanInflight);
     this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
@@ -369,24 +383,39 @@ export class KneeController implements AdmissionController {
     this.lastProbeMs = nowMs;
     const suspects = this.suspicious;
     this.suspicious = 0;
-    if (c.rttCount === 0 || this.baseRttMs === undefined) return;
+    if (c.rttCount === 0) return;
     const measured = c.rttSum / c.rttCount;
+    if (this.baseRttMs === undefined) {
+      this.baseRttMs = measured;
+      return;
+    }
     const previous = this.baseRttMs;
     const suspectBusy = suspects > 0 ? this.suspectBusySum / suspects : undefined;
     if (this.knee === undefined) {
       this.baseRttMs = measured;
-      if (suspectBusy !== undefined) this.knee = (suspectBusy * measured) / previous;
+      if (suspectBusy !== undefined) this.resetKnee((suspectBusy * measured) / previous, suspects);
     } else if (c.surprise && Math.abs(measured / previous - 1) > this.baseTolerance(c.rttCount)) {
       // The service time changed; the knee, a number of servers, did not.
       this.baseRttMs = measured;
     } else {
       this.baseRttMs = previous + PROBE_GAIN * (measured - previous);
-      // Busy-server estimates scale with the base: rescale the knee rather than wait for windows,
-      // and let a surprise that the base does not explain move the knee one ordinary step.
-      this.knee *= this.baseRttMs / previous;
-      if (suspectBusy !== undefined) this.knee += KNEE_GAIN * (suspectBusy - this.knee);
+      // Busy-server estimates scale with the base: rescale the knee rather than wait for windows.
+      // A surprise that the base does not explain is the knee itself moving: take the windows' estimate.
+      const rescale = this.baseRttMs / previous;
+      if (suspectBusy !== undefined) this.resetKnee(suspectBusy * rescale, suspects);
+      else {
+        this.knee *= rescale;
+        if (this.kneeAtProbe !== undefined) this.kneeAtProbe = this.knee;
+      }
     }
     this.current = this.kneeLimit();
+  }
+
+  /** Sets the knee from `windows` windows' estimate; drift is measured once it has matured. */
+  private resetKnee(knee: number, windows: number): void {
+    this.knee = knee;
+    this.kneeWindows = windows;
+    this.kneeAtProbe = undefined;
   }
 
   private expireProbe(nowMs: number): void {

@@ -1,0 +1,172 @@
+/**
+ * The command line as an operator meets it: `--help` documents every RS3GW_* variable, a bad
+ * setting stops start-up with exit code 2 and a message naming it, and the listening address
+ * follows --host/--port and RS3GW_HOST/RS3GW_PORT (flags winning).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { SETTINGS } from '../../src/config/settings.js';
+import { CLI, REPO_ROOT, runCommand } from '../support/server.js';
+import { freePort, within } from './support/rpc-helpers.js';
+
+/** Runs the CLI to completion (a bad setting must end it at once). */
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCommand(process.execPath, [CLI, ...args], { env, timeoutMs: 20_000 });
+}
+
+/** Starts `serve` exactly as given (no --port 0 added) and returns the address it announces. */
+async function serve(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await within(
+    new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        output += d;
+        const m = /listening on (http:\/\/\S+)/.exec(output);
+        if (m) resolve(m[1]!);
+      });
+      void exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
+    }),
+    'the server to listen',
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return within(exited, 'the server to exit');
+    },
+  };
+}
+
+/** Every RS3GW_* name the service's source mentions (to catch one read but not documented). */
+function variablesInSource(dir = join(REPO_ROOT, 'src')): Set<string> {
+  const found = new Set<string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) variablesInSource(path).forEach((v) => found.add(v));
+    else if (entry.name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/\bRS3GW_[A-Z0-9_]+/g)) found.add(m[0]);
+  }
+  return found;
+}
+
+test('--help lists every RS3GW_* variable with its default, and exits 0', async () => {
+  const { code, stdout, stderr } = await cli(['--help']);
+  assert.is(code, 0, stderr);
+  assert.match(stdout, /^Usage: rs3gw-obs serve/);
+  for (const setting of Object.values(SETTINGS)) {
+    const line = stdout.split('\n').find((l) => l.trimStart().startsWith(`${setting.env} `) || l.trimStart().startsWith(`${setting.env}\t`));
+    assert.ok(line, `${setting.env} is listed`);
+    if (setting.default !== '') assert.ok(line!.includes(`[${setting.default}]`), `${setting.env} shows its default: ${line}`);
+    const flag: string | undefined = setting.flag;
+    if (flag) assert.ok(line!.includes(`--${flag}`), `${setting.env} shows --${flag}`);
+  }
+  for (const variable of variablesInSource()) assert.match(stdout, variable, `${variable} (read in src/) is documented in --help`);
+  for (const otel of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES']) assert.match(stdout, otel);
+});
+
+test('-h and the help command print the same help', async () => {
+  const long = await cli(['--help']);
+  for (const args of [['-h'], ['help'], ['serve', '--help']]) {
+    const { code, stdout } = await cli(args);
+    assert.is(code, 0, args.join(' '));
+    assert.is(stdout, long.stdout, args.join(' '));
+  }
+});
+
+test('--version prints the package version and exits 0', async () => {
+  const { code, stdout } = await cli(['--version']);
+  assert.is(code, 0);
+  const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.is(stdout.trim(), version);
+});
+
+const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string[]; names: string }> = [
+  { kind: 'fraction above 1', env: { RS3GW_TARGET_CPU: '1.5' }, names: 'RS3GW_TARGET_CPU' },
+  { kind: 'negative fraction', env: { RS3GW_MEMORY_THRESHOLD: '-0.1' }, names: 'RS3GW_MEMORY_THRESHOLD' },
+  { kind: 'fraction that is no number', env: { RS3GW_LOAD_SHEDDING_THRESHOLD: 'high' }, names: 'RS3GW_LOAD_SHEDDING_THRESHOLD' },
+  { kind: 'non-integer count', env: { RS3GW_MAX_PERMITS: '2.5' }, names: 'RS3GW_MAX_PERMITS' },
+  { kind: 'zero count', env: { RS3GW_ANOMALY_HISTORY_SIZE: '0' }, names: 'RS3GW_ANOMALY_HISTORY_SIZE' },
+  { kind: 'negative duration', env: { RS3GW_PROFILING_INTERVAL: '-5' }, names: 'RS3GW_PROFILING_INTERVAL' },
+  { kind: 'bad boolean', env: { RS3GW_PROFILING_ENABLED: 'maybe' }, names: 'RS3GW_PROFILING_ENABLED' },
+  { kind: 'host with a space', env: { RS3GW_HOST: 'my host' }, names: 'RS3GW_HOST' },
+  { kind: 'port out of range', env: { RS3GW_PORT: '70000' }, names: 'RS3GW_PORT' },
+  { kind: 'port that is no number', env: { RS3GW_PORT: 'http' }, names: 'RS3GW_PORT' },
+  { kind: 'bad --port', args: ['--port', '-1'], names: '--port' },
+  { kind: '--port without a value', args: ['--port'], names: '--port' },
+  { kind: 'unknown flag', args: ['--verbose'], names: '--verbose' },
+  { kind: 'unknown command', args: ['start'], names: 'start' },
+  { kind: 'unknown choice', env: { RS3GW_ADMISSION_CONTROLLER: 'fastest' }, names: 'RS3GW_ADMISSION_CONTROLLER' },
+  { kind: 'inconsistent pair', env: { RS3GW_MIN_THREADS: '64', RS3GW_MAX_THREADS: '8' }, names: 'RS3GW_MIN_THREADS' },
+  { kind: 'bad pid list', env: { RS3GW_PROFILING_PIDS: '1,two' }, names: 'RS3GW_PROFILING_PIDS' },
+  { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
+  { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
+];
+
+for (const c of INVALID) {
+  test(`a ${c.kind} stops start-up with exit code 2 naming ${c.names}`, async () => {
+    // Port 0 unless the case is about the port, so a wrongly accepted value cannot clash with 9000.
+    const portArgs = c.args?.some((a) => a.startsWith('--port')) || c.env?.RS3GW_PORT ? [] : ['--port', '0'];
+    const args = c.args?.[0] === 'start' ? c.args : ['serve', ...portArgs, ...(c.args ?? [])];
+    const { code, stdout, stderr } = await cli(args, c.env);
+    assert.is(code, 2, `exit code\nstdout: ${stdout}\nstderr: ${stderr}`);
+    assert.ok(stderr.startsWith(`rs3gw-obs: ${c.names}: `), `stderr names ${c.names}: ${stderr}`);
+    assert.is(stderr.trim().split('\n').length, 1, `one line, no stack trace: ${stderr}`);
+    assert.not.match(stdout, 'listening on');
+  });
+}
+
+test('--host and --port choose the listening address', async () => {
+  const port = await freePort();
+  const server = await serve(['--host', '127.0.0.2', '--port', String(port)], {});
+  try {
+    assert.is(server.url, `http://127.0.0.2:${port}`);
+    const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+    const { processes } = await within(client.profiling.listProcesses({}), 'ListProcesses on --host/--port');
+    assert.ok(processes.some((p) => p.self));
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
+test('RS3GW_HOST and RS3GW_PORT choose it when no flag is given, and flags win over them', async () => {
+  const [fromEnv, fromFlag] = [await freePort(), await freePort()];
+  const byEnv = await serve([], { RS3GW_HOST: '127.0.0.3', RS3GW_PORT: String(fromEnv) });
+  try {
+    assert.is(byEnv.url, `http://127.0.0.3:${fromEnv}`);
+    const client = createObservabilityClient(byEnv.url, { protocol: 'grpc' });
+    await within(client.profiling.listProcesses({}), 'ListProcesses on RS3GW_HOST/RS3GW_PORT');
+  } finally {
+    assert.is(await byEnv.stop(), 0);
+  }
+  const byFlag = await serve(['--port', String(fromFlag), '--host=127.0.0.4'], { RS3GW_HOST: '127.0.0.3', RS3GW_PORT: String(fromEnv) });
+  try {
+    assert.is(byFlag.url, `http://127.0.0.4:${fromFlag}`);
+    const client = createObservabilityClient(byFlag.url, { protocol: 'grpc' });
+    await within(client.profiling.listProcesses({}), 'ListProcesses on the flags');
+  } finally {
+    assert.is(await byFlag.stop(), 0);
+  }
+});
+
+test('a port already in use stops start-up with a message, not a hang', async () => {
+  const first = await serve(['--port', '0'], {});
+  try {
+    const port = new URL(first.url).port;
+    const { code, stderr } = await cli(['serve', '--port', port]);
+    assert.ok(code !== 0 && code !== null, `exit code ${code}`);
+    assert.match(stderr, /EADDRINUSE|in use/i);
+  } finally {
+    assert.is(await first.stop(), 0);
+  }
+});
+
+test.run();

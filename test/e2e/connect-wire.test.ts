@@ -1,0 +1,191 @@
+/**
+ * The HTTP/1.1 protocols on the wire, as a client without our TS client sees them: Connect's
+ * side-effect-free calls as HTTP GET (seen through a recording proxy, and made by hand with
+ * fetch), its JSON error bodies with HTTP statuses, and how a server stream that reaches its
+ * deadline ends in Connect and gRPC-Web (native gRPC alongside, for reference).
+ */
+import { request as httpRequest, createServer, type Server } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { within } from './support/rpc-helpers.js';
+
+const ANOMALY = '/rs3gw.observability.v1.AnomalyService';
+
+interface SeenRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  status: number;
+}
+
+/** A pass-through HTTP/1.1 proxy that records what the client really sent and what came back. */
+async function recordingProxy(target: URL): Promise<{ url: string; seen: SeenRequest[]; server: Server }> {
+  const seen: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (reply) => {
+        const url = new URL(req.url ?? '/', 'http://proxy');
+        seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status: reply.statusCode ?? 0 });
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+const get = suite('Connect and gRPC-Web on the wire');
+let server: RunningServer;
+
+get.before(async () => {
+  server = await startServer();
+});
+
+get.after(async () => {
+  await server?.stop();
+});
+
+get('useHttpGet sends side-effect-free calls as GET, and calls with side effects as POST', async () => {
+  const proxy = await recordingProxy(new URL(server.url));
+  try {
+    const client = createObservabilityClient(proxy.url, { protocol: 'connect', useHttpGet: true });
+    await within(client.anomalies.recordSample({ metric: 'connect_get_rps', value: 5 }), 'RecordSample');
+    const list = await within(client.anomalies.listAnomalies({ metric: 'connect_get_rps', limit: 3 }), 'ListAnomalies');
+    assert.equal(list.anomalies, []);
+    const stats = await within(client.anomalies.getStatistics({ metric: 'connect_get_rps' }), 'GetStatistics');
+    assert.is(stats.statistics[0]?.count, 1n);
+    const report = await within(client.health.getHealthReport({}), 'GetHealthReport');
+    assert.is(report.profiling?.pid, server.process.pid);
+
+    assert.equal(
+      proxy.seen.map((r) => [r.method, r.path, r.status]),
+      [
+        ['POST', `${ANOMALY}/RecordSample`, 200],
+        ['GET', `${ANOMALY}/ListAnomalies`, 200],
+        ['GET', `${ANOMALY}/GetStatistics`, 200],
+        ['GET', '/rs3gw.observability.v1.HealthReportService/GetHealthReport', 200],
+      ],
+    );
+    const listGet = proxy.seen[1]!;
+    assert.is(listGet.query.get('connect'), 'v1');
+    assert.is(listGet.query.get('encoding'), 'proto');
+    assert.ok(listGet.query.get('message'), 'the request message is in the query');
+  } finally {
+    proxy.server.close();
+  }
+});
+
+get('a Connect GET made by hand with a JSON message answers JSON', async () => {
+  const message = encodeURIComponent(JSON.stringify({ metric: 'connect_get_rps' }));
+  const response = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=json&message=${message}`), 'GET GetStatistics');
+  assert.is(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', 'application/json');
+  const body = (await response.json()) as { statistics: Array<{ metric: string; count: string }> };
+  assert.equal(body.statistics.map((s) => [s.metric, s.count]), [['connect_get_rps', '1']]);
+});
+
+get('a Connect GET of a method with side effects is refused', async () => {
+  const message = encodeURIComponent(JSON.stringify({ metric: 'connect_get_refused', value: 1 }));
+  const response = await within(fetch(`${server.url}${ANOMALY}/RecordSample?connect=v1&encoding=json&message=${message}`), 'GET RecordSample');
+  assert.is(response.status, 405);
+  const stats = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=json&message=${encodeURIComponent('{"metric":"connect_get_refused"}')}`), 'GET GetStatistics');
+  assert.equal(((await stats.json()) as { statistics?: unknown[] }).statistics ?? [], [], 'nothing was recorded');
+});
+
+get('Connect errors are JSON bodies with the code name and an HTTP status', async () => {
+  const post = (path: string, body: string) =>
+    within(fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }), `POST ${path}`);
+  const nan = await post(`${ANOMALY}/RecordSample`, '{"metric":"connect_raw","value":"NaN"}');
+  assert.is(nan.status, 400);
+  assert.equal(await nan.json(), { code: 'invalid_argument', message: 'value: must be a finite number' });
+
+  const missing = await post('/rs3gw.observability.v1.MetricsService/GetMetric', '{"name":"connect_raw_missing"}');
+  assert.is(missing.status, 404);
+  assert.is(((await missing.json()) as { code: string }).code, 'not_found');
+
+  const badEnum = await post(`${ANOMALY}/ListAnomalies`, '{"type":99}');
+  assert.is(badEnum.status, 400);
+  const badEnumBody = (await badEnum.json()) as { code: string; message: string };
+  assert.is(badEnumBody.code, 'invalid_argument');
+  assert.match(badEnumBody.message, /^type: /);
+
+  const unknownMethod = await post(`${ANOMALY}/NoSuchMethod`, '{}');
+  assert.is(unknownMethod.status, 404);
+});
+
+/** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */
+function frames(body: Buffer): Array<{ flags: number; data: Buffer }> {
+  const out: Array<{ flags: number; data: Buffer }> = [];
+  for (let at = 0; at + 5 <= body.length; ) {
+    const length = body.readUInt32BE(at + 1);
+    out.push({ flags: body[at]!, data: body.subarray(at + 5, at + 5 + length) });
+    at += 5 + length;
+  }
+  return out;
+}
+
+const EMPTY_REQUEST = Buffer.from([0, 0, 0, 0, 0]);
+const DEADLINE_MS = 300;
+
+get('gRPC reference: a WatchAnomalies stream that reaches its grpc-timeout ends with DEADLINE_EXCEEDED', async () => {
+  const session = http2Connect(server.url);
+  try {
+    const status = await within(
+      new Promise<string>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': `${ANOMALY}/WatchAnomalies`, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': `${DEADLINE_MS}m` });
+        req.on('trailers', (trailers) => resolve(String(trailers['grpc-status'])));
+        req.on('error', reject);
+        req.resume();
+        req.end(EMPTY_REQUEST);
+      }),
+      'the gRPC stream to end',
+    );
+    assert.is(status, '4');
+  } finally {
+    session.close();
+  }
+});
+
+get('Connect: a WatchAnomalies stream that reaches its connect-timeout-ms ends with deadline_exceeded', async () => {
+  const response = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+json', 'connect-protocol-version': '1', 'connect-timeout-ms': String(DEADLINE_MS) },
+      body: Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from('{}')]),
+    }),
+    'the Connect stream',
+  );
+  assert.is(response.status, 200);
+  const body = frames(Buffer.from(await within(response.arrayBuffer(), 'the Connect stream to end')));
+  assert.equal(JSON.parse(body[0]!.data.toString()), { caughtUp: {} }, 'first message');
+  const end = body.at(-1)!;
+  assert.is(end.flags & 2, 2, 'the last frame is the end-of-stream message');
+  const endMessage = JSON.parse(end.data.toString()) as { error?: { code?: string } };
+  assert.is(endMessage.error?.code, 'deadline_exceeded', `end-of-stream message: ${end.data.toString()}`);
+});
+
+get('gRPC-Web: a WatchAnomalies stream that reaches its grpc-timeout ends with DEADLINE_EXCEEDED', async () => {
+  const response = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', 'grpc-timeout': `${DEADLINE_MS}m` },
+      body: EMPTY_REQUEST,
+    }),
+    'the gRPC-Web stream',
+  );
+  assert.is(response.status, 200);
+  const body = frames(Buffer.from(await within(response.arrayBuffer(), 'the gRPC-Web stream to end')));
+  const trailer = body.find((f) => (f.flags & 0x80) === 0x80);
+  assert.ok(trailer, 'a trailer frame');
+  assert.match(trailer!.data.toString(), /grpc-status: ?4\r\n/, `trailers: ${JSON.stringify(trailer!.data.toString())}`);
+});
+
+get.run();

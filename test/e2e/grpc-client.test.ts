@@ -1,0 +1,79 @@
+/**
+ * The typed TS client over native gRPC (HTTP/2 cleartext): the shared protocol suite, plus what
+ * only gRPC has: server reflection in both versions, as reflection clients other than grpcurl
+ * (v1alpha: older grpc-go/grpc-java tools) use it.
+ */
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
+import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { within } from './support/rpc-helpers.js';
+import { protocolSuite } from './support/rpc-scenarios.js';
+
+protocolSuite('gRPC', { protocol: 'grpc' });
+
+const reflection = suite('gRPC server reflection');
+let server: RunningServer;
+
+reflection.before(async () => {
+  server = await startServer();
+});
+
+reflection.after(async () => {
+  await server?.stop();
+});
+
+async function* requests<T>(...items: T[]): AsyncIterable<T> {
+  yield* items;
+}
+
+for (const [version, generated] of [
+  ['v1', reflectionV1],
+  ['v1alpha', reflectionV1alpha],
+] as const) {
+  reflection(`${version}: lists the services and serves the file that defines a symbol`, async () => {
+    const client = createClient(generated.ServerReflection, createGrpcTransport({ baseUrl: server.url }));
+    const replies: Array<reflectionV1.ServerReflectionResponse['messageResponse'] | reflectionV1alpha.ServerReflectionResponse['messageResponse']> = [];
+    const stream = client.serverReflectionInfo(
+      requests(
+        { messageRequest: { case: 'listServices' as const, value: '' } },
+        { messageRequest: { case: 'fileContainingSymbol' as const, value: 'rs3gw.observability.v1.AnomalyService' } },
+        { messageRequest: { case: 'fileContainingSymbol' as const, value: 'rs3gw.observability.v1.NoSuchThing' } },
+      ),
+      { timeoutMs: 20_000 },
+    );
+    await within(
+      (async () => {
+        for await (const reply of stream) replies.push(reply.messageResponse);
+      })(),
+      `reflection ${version}`,
+    );
+    assert.is(replies.length, 3);
+
+    const [list, file, missing] = replies;
+    assert.is(list!.case, 'listServicesResponse');
+    const names = list!.case === 'listServicesResponse' ? list!.value.service.map((s) => s.name).sort() : [];
+    assert.ok(names.includes('rs3gw.observability.v1.AnomalyService'), names.join(', '));
+    assert.ok(names.includes('grpc.health.v1.Health'), names.join(', '));
+    assert.ok(names.includes(`grpc.reflection.${version}.ServerReflection`), names.join(', '));
+    assert.is(names.length, 8, names.join(', '));
+
+    assert.is(file!.case, 'fileDescriptorResponse');
+    if (file!.case === 'fileDescriptorResponse') {
+      const files = file!.value.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+      const anomaly = files.find((f) => f.name === 'rs3gw/observability/v1/anomaly.proto');
+      assert.ok(anomaly, `anomaly.proto among ${files.map((f) => f.name).join(', ')}`);
+      assert.ok(anomaly!.service.some((s) => s.name === 'AnomalyService'));
+    }
+
+    assert.is(missing!.case, 'errorResponse');
+    if (missing!.case === 'errorResponse') assert.is(missing!.value.errorCode, 5, 'NOT_FOUND');
+  });
+}
+
+reflection.run();

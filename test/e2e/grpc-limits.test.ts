@@ -1,0 +1,138 @@
+/**
+ * The caps a client can run into, on every RPC protocol: RS3GW_MAX_MESSAGE_BYTES (a larger
+ * request is RESOURCE_EXHAUSTED, records nothing and leaves the connection usable; compression
+ * does not get around it) and RS3GW_ANOMALY_MAX_SUBSCRIBERS (a watcher beyond it is refused, and
+ * watchers that leave, by cancelling or at their deadline, free their place).
+ */
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
+import { AnomalyService, type WatchAnomaliesResponse } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { failure, sampleValue, scrapeMetrics, StreamReader, within } from './support/rpc-helpers.js';
+
+const MAX_MESSAGE_BYTES = 4096;
+const MAX_SUBSCRIBERS = 2;
+/** About 1.5 KB in binary and 2.2 KB in JSON: under the cap. */
+const FITS = 50;
+/** About 10 KB in binary, more in JSON: over the cap. */
+const TOO_MANY = 500;
+/** About 40 KB once decompressed, well under the cap while gzipped (the values repeat). */
+const BOMB = 2000;
+
+let server: RunningServer;
+
+test.before(async () => {
+  server = await startServer({ RS3GW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES), RS3GW_ANOMALY_MAX_SUBSCRIBERS: String(MAX_SUBSCRIBERS) });
+});
+
+test.after(async () => {
+  await server?.stop();
+});
+
+const PROTOCOLS: Array<[string, ClientOptions]> = [
+  ['gRPC', { protocol: 'grpc' }],
+  ['Connect binary', { protocol: 'connect' }],
+  ['Connect JSON', { protocol: 'connect', json: true }],
+  ['gRPC-Web', { protocol: 'grpc-web' }],
+];
+
+const batch = (metric: string, n: number) => ({ samples: Array.from({ length: n }, (_, i) => ({ metric, value: i })) });
+
+for (const [name, options] of PROTOCOLS) {
+  test(`${name}: a request over RS3GW_MAX_MESSAGE_BYTES is RESOURCE_EXHAUSTED and records nothing`, async () => {
+    const client = createObservabilityClient(server.url, options);
+    const metric = `size_${name.replace(/\W+/g, '_').toLowerCase()}`;
+
+    const error = await failure(client.anomalies.recordSamples(batch(metric, TOO_MANY)), `${name} oversize RecordSamples`);
+    assert.is(error.code, Code.ResourceExhausted, error.message);
+    const unknown = await failure(client.anomalies.getStatistics({ metric }), 'GetStatistics');
+    assert.is(unknown.code, Code.NotFound, `the oversize batch recorded nothing: ${unknown.message}`);
+
+    // The same client (and, for gRPC, the same HTTP/2 connection) still works, under the cap.
+    const fits = await within(client.anomalies.recordSamples(batch(metric, FITS)), `${name} RecordSamples under the cap`);
+    assert.is(fits.assessments.length, FITS);
+    const after = await within(client.anomalies.getStatistics({ metric }), 'GetStatistics');
+    assert.is(after.statistics[0]?.count, BigInt(FITS));
+  });
+}
+
+for (const [name, transport] of [
+  ['gRPC', () => createGrpcTransport({ baseUrl: server.url, sendCompression: compressionGzip, compressMinBytes: 1 })],
+  ['Connect', () => createConnectTransport({ baseUrl: server.url, httpVersion: '1.1', sendCompression: compressionGzip, compressMinBytes: 1 })],
+  ['gRPC-Web', () => createGrpcWebTransport({ baseUrl: server.url, httpVersion: '1.1', sendCompression: compressionGzip, compressMinBytes: 1 })],
+] as const) {
+  test(`${name}: gzip is accepted, but the cap applies to the decompressed message`, async () => {
+    const client = createClient(AnomalyService, transport());
+    const metric = `gzip_${name.replace(/\W+/g, '_').toLowerCase()}`;
+    const small = await within(client.recordSamples(batch(metric, FITS)), `${name} gzipped RecordSamples`);
+    assert.is(small.assessments.length, FITS);
+    const bomb = await failure(client.recordSamples(batch(`${metric}_bomb`, BOMB)), `${name} gzipped oversize RecordSamples`);
+    assert.is(bomb.code, Code.ResourceExhausted, bomb.message);
+  });
+}
+
+test('a WatchAnomalies subscriber beyond RS3GW_ANOMALY_MAX_SUBSCRIBERS is refused; leaving frees the place', async () => {
+  const grpc = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const connect = createObservabilityClient(server.url, { protocol: 'connect' });
+  const open = (client: typeof grpc) => new StreamReader<WatchAnomaliesResponse>((signal) => client.anomalies.watchAnomalies({}, { signal }));
+  const first = open(grpc);
+  const second = open(connect);
+  try {
+    for (const [what, stream] of [['first', first], ['second', second]] as const) assert.is((await stream.next(`${what} caught_up`)).event.case, 'caughtUp');
+    for (const client of [grpc, connect]) {
+      const refused = await failure(open(client).rest('a third subscriber'), 'a third subscriber');
+      assert.is(refused.code, Code.ResourceExhausted, refused.message);
+      assert.match(refused.rawMessage, /^subscribers: /);
+    }
+    first.close(); // cancelled by the client
+    await watchersEnded(3); // the two refused and the cancelled one
+    const third = open(grpc);
+    assert.is((await third.next('a subscriber after one left')).event.case, 'caughtUp');
+    third.close();
+  } finally {
+    first.close();
+    second.close();
+  }
+  await watchersEnded(5);
+  // Watchers that reach their deadline free their places too, round after round. (How such a
+  // stream ends is checked in connect-wire.test.ts; here only that each round is admitted.)
+  for (let round = 1; round <= 3; round++) {
+    const watchers = [grpc, connect].map(async (client) => {
+      const events: string[] = [];
+      try {
+        for await (const message of client.anomalies.watchAnomalies({}, { timeoutMs: 300 })) events.push(message.event.case ?? '');
+      } catch (error) {
+        const code = failureCode(error);
+        if (code !== Code.DeadlineExceeded) throw new Error(`round ${round}: ${String(error)}`);
+      }
+      return events;
+    });
+    for (const events of await within(Promise.all(watchers), `round ${round} of watchers with a deadline`)) {
+      assert.equal(events, ['caughtUp'], `round ${round}: admitted, then ended at the deadline`);
+    }
+    await watchersEnded(5 + 2 * round);
+  }
+});
+
+/**
+ * Waits until the server has finished `count` WatchAnomalies calls (it counts a call in /metrics
+ * once the call and its subscription are over): a client's cancel reaches the server a little later.
+ */
+async function watchersEnded(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ended = sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', { method: 'WatchAnomalies' });
+    if (ended >= count) return;
+    if (Date.now() > deadline) throw new Error(`the server finished ${ended} WatchAnomalies calls, expected ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function failureCode(error: unknown): Code {
+  return ConnectError.from(error).code;
+}
+
+test.run();

@@ -1,0 +1,197 @@
+/**
+ * Tracing as an operator configures it with the standard OTEL_* variables: server spans reach an
+ * OTLP/HTTP (JSON) collector, continue the caller's trace from `traceparent` on every protocol,
+ * carry the rpc.* attributes and the configured resource, are flushed on SIGTERM, and obey the
+ * sampler.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
+import { REPO_ROOT, startServer, type RunningServer } from '../support/server.js';
+import { failure, within } from './support/rpc-helpers.js';
+import { OtlpReceiver, type ReceivedSpan } from './support/rpc-otlp.js';
+
+const SERVICE = 'rs3gw.observability.v1.AnomalyService';
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const SERVER_KIND = 2;
+const STATUS_ERROR = 2;
+
+let receiver: OtlpReceiver;
+let server: RunningServer;
+
+function tracingEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_SERVICE_NAME: 'rs3gw-obs-e2e',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e,team=storage%20gateway',
+    ...extra,
+  };
+}
+
+/** A fresh caller context: a W3C traceparent with a random trace and parent span. */
+function callerContext(sampled = true) {
+  const traceId = randomBytes(16).toString('hex');
+  const parentSpanId = randomBytes(8).toString('hex');
+  return { traceId, parentSpanId, traceparent: `00-${traceId}-${parentSpanId}-${sampled ? '01' : '00'}` };
+}
+
+function clientWith(options: ClientOptions, traceparent: string) {
+  return createObservabilityClient(server.url, {
+    ...options,
+    interceptors: [
+      (next) => (req) => {
+        req.header.set('traceparent', traceparent);
+        return next(req);
+      },
+    ],
+  });
+}
+
+function spanOf(traceId: string) {
+  return (span: ReceivedSpan) => span.traceId === traceId;
+}
+
+test.before(async () => {
+  receiver = await OtlpReceiver.start();
+  server = await startServer(tracingEnv());
+});
+
+test.after(async () => {
+  await server?.stop();
+  await receiver?.close();
+});
+
+const PROTOCOLS: Array<[string, ClientOptions, string]> = [
+  ['gRPC', { protocol: 'grpc' }, 'grpc'],
+  ['Connect', { protocol: 'connect' }, 'connect_rpc'],
+  ['gRPC-Web', { protocol: 'grpc-web' }, 'grpc_web'],
+];
+
+for (const [name, options, system] of PROTOCOLS) {
+  test(`${name}: the server span continues the caller's trace and says what was called`, async () => {
+    const caller = callerContext();
+    const client = clientWith(options, caller.traceparent);
+    await within(client.anomalies.recordSample({ metric: 'traced_metric', value: 1 }), `${name} RecordSample`);
+    const span = await receiver.waitFor(spanOf(caller.traceId), `${name} span`);
+    assert.is(span.parentSpanId, caller.parentSpanId, 'parent span id');
+    assert.ok(/^[0-9a-f]{16}$/.test(span.spanId) && span.spanId !== caller.parentSpanId, 'a span of its own');
+    assert.is(span.kind, SERVER_KIND);
+    assert.is(span.name, `${SERVICE}/RecordSample`);
+    assert.is(span.attributes['rpc.system'], system);
+    assert.is(span.attributes['rpc.service'], SERVICE);
+    assert.is(span.attributes['rpc.method'], 'RecordSample');
+    assert.is(span.attributes['rpc.grpc.status_code'], 0);
+    assert.is(span.resource['service.name'], 'rs3gw-obs-e2e');
+    assert.is(span.resource['deployment.environment'], 'e2e');
+    assert.is(span.resource['team'], 'storage gateway', 'percent-encoded values are decoded');
+    assert.is(span.resource['service.version'], VERSION, 'service.version is the package version');
+  });
+}
+
+test('REST: the server span continues the caller trace', async () => {
+  const caller = callerContext();
+  const response = await within(
+    fetch(`${server.url}/api/observability/anomalies/samples`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: caller.traceparent },
+      body: JSON.stringify({ metric: 'traced_metric', value: 2 }),
+    }),
+    'REST POST samples',
+  );
+  assert.is(response.status, 200);
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'REST span');
+  assert.is(span.parentSpanId, caller.parentSpanId);
+  assert.is(span.kind, SERVER_KIND);
+  assert.is(span.attributes['rpc.system'], 'http_json');
+  assert.is(span.attributes['rpc.service'], SERVICE);
+  assert.is(span.attributes['rpc.method'], 'RecordSample');
+  assert.is(span.resource['service.name'], 'rs3gw-obs-e2e');
+});
+
+test('a failed call is an error span with its gRPC status code', async () => {
+  const caller = callerContext();
+  const client = clientWith({ protocol: 'grpc' }, caller.traceparent);
+  const error = await failure(client.anomalies.recordSample({ metric: 'traced_metric', value: Number.NaN }), 'RecordSample NaN');
+  assert.is(error.rawMessage, 'value: must be a finite number');
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'error span');
+  assert.is(span.statusCode, STATUS_ERROR);
+  assert.is(span.attributes['rpc.grpc.status_code'], 3);
+});
+
+test('a call without traceparent starts a trace of its own', async () => {
+  const before = new Set(receiver.spans.map((s) => s.spanId));
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  await within(client.anomalies.recordSample({ metric: 'untraced_root', value: 1 }), 'RecordSample');
+  const span = await receiver.waitFor((s) => !before.has(s.spanId) && s.attributes['rpc.method'] === 'RecordSample', 'root span');
+  assert.is(span.parentSpanId, '');
+  assert.ok(/^[0-9a-f]{32}$/.test(span.traceId), span.traceId);
+});
+
+test('a caller that did not sample its trace gets no server span (parent-based sampling)', async () => {
+  const unsampled = callerContext(false);
+  const sampled = callerContext(true);
+  await within(clientWith({ protocol: 'grpc' }, unsampled.traceparent).anomalies.recordSample({ metric: 'traced_metric', value: 3 }), 'unsampled call');
+  await within(clientWith({ protocol: 'grpc' }, sampled.traceparent).anomalies.recordSample({ metric: 'traced_metric', value: 4 }), 'sampled call');
+  // Spans are exported in order of ending: once the later call's span is here, the earlier one would be.
+  await receiver.waitFor(spanOf(sampled.traceId), 'sampled span');
+  assert.not.ok(receiver.spans.some(spanOf(unsampled.traceId)), 'no span for the unsampled trace');
+});
+
+test('spans still buffered are flushed on SIGTERM', async () => {
+  const own = await startServer(tracingEnv());
+  const caller = callerContext();
+  const client = createObservabilityClient(own.url, {
+    protocol: 'connect',
+    interceptors: [(next) => (req) => (req.header.set('traceparent', caller.traceparent), next(req))],
+  });
+  await within(client.anomalies.recordSample({ metric: 'flushed_on_exit', value: 1 }), 'RecordSample');
+  // Straight away: the batch processor has not exported yet (it waits up to a second).
+  const code = await within(own.stop(), 'server exit');
+  assert.is(code, 0, own.output());
+  const span = receiver.spans.find(spanOf(caller.traceId));
+  assert.ok(span, 'the span arrived before the process exited');
+  assert.is(span!.parentSpanId, caller.parentSpanId);
+});
+
+test('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT alone turns export on, to that exact URL', async () => {
+  const own = await startServer({
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.endpoint}/v1/traces`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_SERVICE_NAME: 'rs3gw-obs-traces-endpoint',
+  });
+  try {
+    const caller = callerContext();
+    const client = createObservabilityClient(own.url, {
+      protocol: 'grpc',
+      interceptors: [(next) => (req) => (req.header.set('traceparent', caller.traceparent), next(req))],
+    });
+    await within(client.health.getHealthReport({}), 'GetHealthReport');
+    const span = await receiver.waitFor(spanOf(caller.traceId), 'span via the traces endpoint');
+    assert.is(span.resource['service.name'], 'rs3gw-obs-traces-endpoint');
+    assert.is(span.attributes['rpc.method'], 'GetHealthReport');
+  } finally {
+    assert.is(await own.stop(), 0);
+  }
+});
+
+test('OTEL_TRACES_SAMPLER=always_off sends no spans at all', async () => {
+  const own = await startServer(tracingEnv({ OTEL_TRACES_SAMPLER: 'always_off', OTEL_SERVICE_NAME: 'rs3gw-obs-always-off' }));
+  const caller = callerContext(true);
+  for (const protocol of ['grpc', 'connect'] as const) {
+    const client = createObservabilityClient(own.url, {
+      protocol,
+      interceptors: [(next) => (req) => (req.header.set('traceparent', caller.traceparent), next(req))],
+    });
+    await within(client.anomalies.recordSample({ metric: 'never_traced', value: 1 }), `${protocol} RecordSample`);
+  }
+  assert.is(await within(own.stop(), 'server exit'), 0);
+  // The exit flushed whatever was buffered: nothing from this server may have arrived.
+  assert.not.ok(receiver.spans.some((s) => s.resource['service.name'] === 'rs3gw-obs-always-off' || s.traceId === caller.traceId), 'no spans');
+  assert.equal(receiver.rejected, [], 'every export was OTLP/JSON on /v1/traces');
+});
+
+test.run();
