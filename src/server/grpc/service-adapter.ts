@@ -15,6 +15,22 @@ function serializer(schema: DescMessage) {
   return (message: Message) => Buffer.from(toBinary(schema, message));
 }
 
+/**
+ * For server streams: a message object written to many streams (an anomaly fanned out to every
+ * subscriber) is encoded once.
+ */
+function sharedSerializer(schema: DescMessage) {
+  const encoded = new WeakMap<Message, Buffer>();
+  return (message: Message) => {
+    let bytes = encoded.get(message);
+    if (!bytes) {
+      bytes = Buffer.from(toBinary(schema, message));
+      encoded.set(message, bytes);
+    }
+    return bytes;
+  };
+}
+
 function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
@@ -50,7 +66,7 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
       responseStream: streaming,
       requestSerialize: serializer(method.input),
       requestDeserialize: deserializer(method.input),
-      responseSerialize: serializer(method.output),
+      responseSerialize: streaming ? sharedSerializer(method.output) : serializer(method.output),
       responseDeserialize: deserializer(method.output),
       originalName: method.localName,
     };
@@ -76,7 +92,8 @@ async function serveStream(
   try {
     for await (const message of pipeline.serverStream(binding, method, call.request, ctx)) {
       if (call.cancelled) break;
-      if (!call.write(message)) await Promise.race([once(call, 'drain'), once(ctx.signal, 'abort')]);
+      // The signal option removes the listener again, whichever comes first: nothing piles up per wait.
+      if (!call.write(message)) await once(call, 'drain', { signal: ctx.signal }).catch(() => undefined);
     }
     if (!call.cancelled) call.end();
   } catch (error) {

@@ -1,11 +1,13 @@
 /** AnomalyService: the anomaly engine's samples, configuration, history and live stream. */
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   AnomalyDirectionSchema,
   AnomalyService,
   AnomalySeveritySchema,
   AnomalyTypeSchema,
+  WatchAnomaliesResponseSchema,
   type AnomalySchema,
+  type WatchAnomaliesResponse,
   type AnomalySummarySchema,
   type MetricDetectionConfig,
   type MetricDetectionConfigSchema,
@@ -135,10 +137,26 @@ export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapa
   };
 }
 
+/**
+ * One stream message per event, shared by every subscriber that receives it (the engine hands them
+ * all the same event object), so the conversion, and the encoding cached on the message by the
+ * transport, is done once per event rather than once per subscriber.
+ */
+const anomalyMessages = new WeakMap<AnomalyEvent, WatchAnomaliesResponse>();
+
+function anomalyMessage(event: AnomalyEvent): WatchAnomaliesResponse {
+  let message = anomalyMessages.get(event);
+  if (!message) {
+    message = create(WatchAnomaliesResponseSchema, { event: { case: 'anomaly', value: anomalyOut(event) } });
+    anomalyMessages.set(event, message);
+  }
+  return message;
+}
+
 function streamMessage(item: StreamItem, caughtUp: boolean) {
   switch (item.kind) {
     case 'anomaly':
-      return { event: { case: 'anomaly' as const, value: anomalyOut(item.event) } };
+      return anomalyMessage(item.event);
     case 'gap':
       return { event: { case: 'missed' as const, value: { count: u64(item.missed), reason: caughtUp ? 'queue_overflow' : 'history_expired' } } };
     case 'caught_up':

@@ -137,6 +137,11 @@ export class KneeController implements AdmissionController {
   private suspicious = 0;
   private calmWindows = 0;
   private queuedWindows = 0;
+  /**
+   * Most servers seen busy over a calm window (throughput x base, decaying): the knee is at least
+   * this, so a first-overload probe does not go below it.
+   */
+  private provenBusy = 0;
   /** Arrivals per completion while overloaded (smoothed). */
   private overloadRatio = 2;
   private suspectBusySum = 0;
@@ -276,7 +281,7 @@ export class KneeController implements AdmissionController {
     if (!standing) {
       this.suspicious = 0;
       this.calmWindows = w.rejections === 0 && !queued ? this.calmWindows + 1 : 0;
-      if (!queued) this.adjustWithoutOverload(w, ratio, weight);
+      if (!queued) this.adjustWithoutOverload(w, ratio, busy, weight);
       return;
     }
     this.calmWindows = 0;
@@ -284,13 +289,12 @@ export class KneeController implements AdmissionController {
     const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * noise);
     if (this.knee === undefined || Math.abs(Math.log(busy / this.knee)) > tolerance) {
       // First overload, or the busy-server estimate jumped. On the first overload the base may be
-      // stale, so a probe just below the estimate re-measures it and the window is re-read with it
-      // (below, because a cohort that queues would overstate the base). A jump
+      // stale, so a probe at the estimate re-measures it and the window is re-read with it. A jump
       // twice in a row is checked by a probe at the knee itself, which costs nothing if the knee is
       // right: the same base there means noise, a different one a change of service time.
       this.suspicious += 1;
       this.suspectBusySum = (this.suspicious === 1 ? 0 : this.suspectBusySum) + busy;
-      if (this.knee === undefined) this.startProbe(busy * (1 - this.o.probeDepth), true, nowMs);
+      if (this.knee === undefined) this.startProbe(Math.max(busy, this.provenBusy), true, nowMs);
       else if (this.suspicious >= 2) this.startProbe(this.knee, true, nowMs);
       return;
     }
@@ -313,7 +317,7 @@ export class KneeController implements AdmissionController {
     this.current = this.kneeLimit();
   }
 
-  private adjustWithoutOverload(w: WindowSummary, ratio: number, weight: number): void {
+  private adjustWithoutOverload(w: WindowSummary, ratio: number, busy: number, weight: number): void {
     // A visible queue that has not met the limit: hold the limit and let the queue decide.
     if (ratio >= QUEUE_RATIO || this.baseRttMs === undefined) return;
     if (w.rejections > 0) {
@@ -327,6 +331,7 @@ export class KneeController implements AdmissionController {
     if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
       this.baseRttMs += BASE_GAIN * weight * (w.meanRttMs - this.baseRttMs);
     }
+    this.provenBusy = Math.max(this.provenBusy * PEAK_DECAY, busy);
     this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
