@@ -9,8 +9,7 @@ import { MetricsEngine } from './core/metrics/index.js';
 import { ProcReader } from './core/procfs/reader.js';
 import { ContinuousProfiler, HeapSampler } from './core/profiling/pprof/index.js';
 import { ProcessProfiler } from './core/profiling/process/profiler.js';
-import { KneeController } from './core/resource/admission/knee-controller.js';
-import { SeedRuleController } from './core/resource/admission/seed-rule.js';
+import { createAdmissionController } from './core/resource/admission/factory.js';
 import type { AdmissionController } from './core/resource/admission/types.js';
 import { ResourceManager } from './core/resource/manager.js';
 import { PoolAdvisor } from './core/resource/pool-advisor.js';
@@ -39,15 +38,12 @@ const ADMISSION_TICK_MS = 100;
 const PRESSURE_TICK_MS = 1000;
 
 function admissionController(config: Config, nowMs: number): AdmissionController {
-  if (config.admissionController === 'seed' || !config.adaptiveRateLimit) {
-    return new SeedRuleController(nowMs, {
-      initialRps: config.initialRateLimit,
-      minRps: config.minRateLimit,
-      maxRps: config.maxRateLimit,
-      adaptive: config.adaptiveRateLimit,
-    });
-  }
-  return new KneeController(nowMs);
+  return createAdmissionController(config.admissionController, nowMs, {
+    initialRps: config.initialRateLimit,
+    minRps: config.minRateLimit,
+    maxRps: config.maxRateLimit,
+    adaptive: config.adaptiveRateLimit,
+  });
 }
 
 export async function startService(config: Config): Promise<RunningService> {

@@ -1,4 +1,4 @@
-import { ConcurrencyLimitController, type Sample } from '../../../src/core/resource/admission/concurrency-limiter.js';
+import { ConcurrencyLimitController, type Sample } from './concurrency-limiter.js';
 
 /**
  * Netflix concurrency-limits AIMDLimit: back off by 0.9 on a drop or an rtt over the timeout,

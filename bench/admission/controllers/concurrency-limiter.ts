@@ -1,4 +1,4 @@
-import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
+import type { AdmissionController, Permit, Priority, ReleaseOutcome } from '../../../src/core/resource/admission/types.js';
 
 /** One completed request as a limit algorithm sees it (Netflix concurrency-limits' onSample). */
 export interface Sample {

@@ -1,4 +1,4 @@
-import { ConcurrencyLimitController, type Sample } from '../../../src/core/resource/admission/concurrency-limiter.js';
+import { ConcurrencyLimitController, type Sample } from './concurrency-limiter.js';
 import { percentile } from '../engine/metrics.js';
 
 /**

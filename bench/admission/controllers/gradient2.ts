@@ -1,4 +1,4 @@
-import { ConcurrencyLimitController, type Sample } from '../../../src/core/resource/admission/concurrency-limiter.js';
+import { ConcurrencyLimitController, type Sample } from './concurrency-limiter.js';
 
 /** Netflix's ExpAvgMeasurement: plain average over a warm-up, then an EMA with factor 2 / (window + 1). */
 class ExpAverage {

@@ -8,7 +8,7 @@ import { VegasController } from './vegas.js';
 
 /**
  * Every controller the simulation compares, by the name used in its output. `project` and `seed`
- * are built exactly as the service builds them (shipped defaults, no environment).
+ * are built by the factory the service uses, with their shipped defaults.
  */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
   project: (now) => createAdmissionController('adaptive', now),

@@ -1,4 +1,4 @@
-import { ConcurrencyLimitController, type Sample } from '../../../src/core/resource/admission/concurrency-limiter.js';
+import { ConcurrencyLimitController, type Sample } from './concurrency-limiter.js';
 
 /**
  * Netflix concurrency-limits VegasLimit: estimate the queue as L (1 - rttNoLoad / rtt) and keep it

@@ -36,6 +36,8 @@ export interface PhaseMetrics {
   convergenceS: number | null;
   recoveryS: number | null;
   limitCv: number | null;
+  /** Share of the workers' time spent serving requests: what goodput would be at zero contention. */
+  busyShare: number;
   byPriority: Record<Priority, { arrivals: number; servedRate: number | null; rejectionRate: number | null }>;
 }
 
@@ -229,6 +231,7 @@ export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
       convergenceS,
       recoveryS,
       limitCv: coefficientOfVariation(limits),
+      busyShare: rec.busyMsByPhase[index] / (s.workers * (end - start)),
       byPriority,
     };
   });

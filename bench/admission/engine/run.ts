@@ -16,11 +16,17 @@ export interface GateCheck {
   goodput: boolean;
   p99AfterConvergence: boolean;
   excessRejection: boolean;
-  recovery: boolean;
+  /** Null when recovery is not defined: the overload runs into another overload or the end. */
+  recovery: boolean | null;
   /** Median goodput at least the best reference controller's median (rounded to 3 decimals). */
   matchesBestReference: boolean;
   bestReference: string;
   bestReferenceGoodput: number | null;
+  /**
+   * Mean per-seed goodput difference (project - best reference) and its standard error: each
+   * controller serves a different subset of requests, so goodputs near 1 differ by sampling noise.
+   */
+  differenceToBest: { mean: number; standardError: number } | null;
 }
 
 export interface ScenarioResult {
@@ -42,6 +48,17 @@ export function runScenario(scenario: Scenario, controllers: Record<string, Cont
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+function recoveryApplies(phases: PhaseSummary[], index: number): boolean {
+  return index + 1 < phases.length && !phases[index + 1].overload;
+}
+
+function pairedDifference(ours: number[], theirs: number[]): { mean: number; standardError: number } {
+  const d = ours.map((x, i) => x - theirs[i]);
+  const mean = d.reduce((a, b) => a + b, 0) / d.length;
+  const variance = d.length > 1 ? d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) : 0;
+  return { mean, standardError: Math.sqrt(variance / d.length) };
+}
+
 function checkGates(result: ScenarioResult): GateCheck[] {
   const project = result.controllers.project.phases;
   const references = Object.entries(result.controllers).filter(([name]) => name !== 'project');
@@ -58,15 +75,19 @@ function checkGates(result: ScenarioResult): GateCheck[] {
         }
       }
       const goodput = p.goodput.median ?? 0;
+      const best = bestReference ? result.controllers[bestReference].phases[p.index].goodputBySeed : undefined;
       return {
         phase: p.index,
         goodput: goodput >= GATES.minGoodput,
         p99AfterConvergence: p.p99AfterConvergenceRatio.median !== null && p.p99AfterConvergenceRatio.median <= GATES.maxP99Ratio,
         excessRejection: p.excessRejection.median !== null && p.excessRejection.median <= GATES.maxExcessRejection,
-        recovery: p.recoveryS.median !== null && p.recoveryS.median <= GATES.maxRecoveryS,
+        recovery: recoveryApplies(project, p.index)
+          ? p.recoveryS.median !== null && p.recoveryS.median <= GATES.maxRecoveryS
+          : null,
         matchesBestReference: bestReferenceGoodput === null || round3(goodput) >= round3(bestReferenceGoodput),
         bestReference,
         bestReferenceGoodput,
+        differenceToBest: best ? pairedDifference(p.goodputBySeed, best) : null,
       };
     });
 }

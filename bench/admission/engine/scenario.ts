@@ -45,6 +45,8 @@ const MAX_PHASES = 1000;
 const MAX_EVENTS = 1000;
 const MAX_WORKERS = 100_000;
 const MAX_TOTAL_SECONDS = 86_400;
+/** Expected arrivals per seed; bounds the memory of a run (an unprotected server queues them all). */
+export const MAX_ARRIVALS_PER_SEED = 20_000_000;
 
 type Json = Record<string, unknown>;
 
@@ -159,7 +161,7 @@ export function parseScenario(input: unknown): Scenario {
       }),
     };
   });
-  return {
+  const scenario: Scenario = {
     name: o.name,
     ...(o.description !== undefined ? { description: o.description as string } : {}),
     seeds,
@@ -173,6 +175,11 @@ export function parseScenario(input: unknown): Scenario {
     capacityEvents,
     priorities: parsePriorities(o.priorities),
   };
+  const expectedArrivals = phases.reduce((n, p) => n + p.load * capacityRps(scenario) * p.seconds, 0);
+  if (expectedArrivals > MAX_ARRIVALS_PER_SEED) {
+    throw invalidArgument('phases', `would bring about ${Math.round(expectedArrivals)} arrivals per seed, more than ${MAX_ARRIVALS_PER_SEED}`);
+  }
+  return scenario;
 }
 
 export function loadScenario(path: string): Scenario {

@@ -31,6 +31,8 @@ export interface RunRecord {
   timeoutsByPhase: number[];
   /** Controller limit sampled at every tick. */
   limitSamples: Float64Array;
+  /** Worker time (ms) spent serving requests in each phase; rejection work not included. */
+  busyMsByPhase: number[];
 }
 
 interface Job {
@@ -116,6 +118,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
     priorityCounts: scenario.phases.map(() => ({ arrivals: [0, 0, 0], rejections: [0, 0, 0], successes: [0, 0, 0] })),
     timeoutsByPhase: scenario.phases.map(() => 0),
     limitSamples: new Float64Array(Math.floor((endMs - 1) / TICK_MS) + 1),
+    busyMsByPhase: scenario.phases.map(() => 0),
   };
   const unloaded = scenario.phases.map(() => new GrowableF64());
   const successAt = new GrowableF64();
@@ -130,12 +133,25 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
   let pendingRejectWork = 0;
   const { workers, contention, deadlineMs, rejectCostMs } = scenario;
   let busy = 0;
+  let serving = 0;
+  let accruedMs = 0;
   let inflight = 0;
   let phase = 0;
   let tickIndex = 0;
 
+  /** Adds the worker time spent on requests up to `now` to the phases it fell in. */
+  let accruedPhase = 0;
+  const accrueBusy = (now: number): void => {
+    while (accruedMs < now) {
+      const until = Math.min(now, bounds[accruedPhase + 1]);
+      rec.busyMsByPhase[accruedPhase] += serving * (until - accruedMs);
+      accruedMs = until;
+      if (accruedMs < now) accruedPhase++;
+    }
+  };
   const startJob = (job: Job, now: number): void => {
     busy++;
+    serving++;
     const effective = job.serviceMs * serviceMultiplierAt(scenario, now) * (1 + (contention * inflight) / workers);
     events.push(now + effective, { kind: 'done', job });
   };
@@ -152,6 +168,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
   events.push(0, { kind: 'tick' });
   while (events.size > 0 && events.peekTime()! < endMs) {
     const { timeMs: now, payload: ev } = events.pop()!;
+    accrueBusy(now);
     while (phase < scenario.phases.length - 1 && now >= bounds[phase + 1]) phase++;
     const bucket = Math.floor(now / BUCKET_MS);
     if (ev.kind === 'tick') {
@@ -183,6 +200,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
       busy--;
       const job = ev.job;
       if (job !== REJECT_WORK) {
+        serving--;
         inflight--;
         const latency = now - job.arrivalMs;
         const dropped = latency > deadlineMs;
@@ -205,6 +223,7 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
       }
     }
   }
+  accrueBusy(endMs);
   rec.successAtMs = successAt.view();
   rec.successLatencyMs = successLatency.view();
   rec.successCount = successAt.length;

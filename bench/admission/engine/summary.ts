@@ -34,6 +34,8 @@ export interface PhaseSummary {
   overload: boolean;
   idealRejection: number;
   goodput: Stat;
+  /** Goodput of each seed, in the scenario's seed order (for paired comparisons). */
+  goodputBySeed: number[];
   sloGoodput: Stat;
   p50Ms: Stat;
   p99Ms: Stat;
@@ -46,13 +48,14 @@ export interface PhaseSummary {
   convergenceS: Stat;
   recoveryS: Stat;
   limitCv: Stat;
+  busyShare: Stat;
   /** Only for scenarios that mix priorities: share of each priority's arrivals served in time. */
   byPriority?: Partial<Record<Priority, { servedRate: Stat; rejectionRate: Stat }>>;
 }
 
 const STAT_KEYS = [
   'goodput', 'sloGoodput', 'p50Ms', 'p99Ms', 'p999Ms', 'unloadedP99Ms', 'p99AfterConvergenceRatio',
-  'rejectionRate', 'excessRejection', 'timeoutRate', 'convergenceS', 'recoveryS', 'limitCv',
+  'rejectionRate', 'excessRejection', 'timeoutRate', 'convergenceS', 'recoveryS', 'limitCv', 'busyShare',
 ] as const;
 
 /** Summarises one controller's per-seed phase metrics (runs[seed][phase]). */
@@ -68,6 +71,7 @@ export function summarisePhases(runs: PhaseMetrics[][], priorities: Record<Prior
       idealRejection: first.idealRejection,
     } as PhaseSummary;
     for (const key of STAT_KEYS) summary[key] = stat(perSeed.map((m) => m[key]));
+    summary.goodputBySeed = perSeed.map((m) => m.goodput);
     if (mixed) {
       summary.byPriority = {};
       for (const p of ['critical', 'normal', 'sheddable'] as const) {

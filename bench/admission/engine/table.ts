@@ -1,13 +1,15 @@
 import type { ScenarioResult } from './run.js';
 import type { Stat } from './summary.js';
 
+const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
 const fmt = (v: number | null, digits: number): string => (v === null ? '—' : v.toFixed(digits));
 const med = (s: Stat, digits: number): string => fmt(s.median, digits);
+const percent = (s: Stat): string => (s.median === null ? '—' : (100 * s.median).toFixed(3));
 const range = (s: Stat, digits: number): string => `${fmt(s.median, digits)} [${fmt(s.p5, digits)}–${fmt(s.p95, digits)}]`;
 
 const COLUMNS = [
   'controller', 'goodput [p5–p95]', 'SLO gp', 'p50 ms', 'p99 ms', 'p999 ms', 'p99 after conv / unloaded',
-  'reject', 'excess rej', 'timeout', 'conv s', 'recov s', 'limit CV',
+  'reject', 'excess rej', 'timeout', 'conv s', 'recov s', 'limit CV', 'busy %',
 ];
 
 /** Markdown table of every overload phase (medians over seeds), then the gate verdicts. */
@@ -25,7 +27,7 @@ export function renderTable(result: ScenarioResult): string {
     for (const name of names) {
       const p = result.controllers[name].phases[phase.index];
       lines.push(
-        `| ${name} | ${range(p.goodput, 3)} | ${med(p.sloGoodput, 3)} | ${med(p.p50Ms, 1)} | ${med(p.p99Ms, 1)} | ${med(p.p999Ms, 1)} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.rejectionRate, 3)} | ${med(p.excessRejection, 3)} | ${med(p.timeoutRate, 3)} | ${med(p.convergenceS, 1)} | ${med(p.recoveryS, 1)} | ${med(p.limitCv, 3)} |`,
+        `| ${name} | ${range(p.goodput, 3)} | ${med(p.sloGoodput, 3)} | ${med(p.p50Ms, 1)} | ${med(p.p99Ms, 1)} | ${med(p.p999Ms, 1)} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.rejectionRate, 3)} | ${med(p.excessRejection, 3)} | ${med(p.timeoutRate, 3)} | ${med(p.convergenceS, 1)} | ${med(p.recoveryS, 1)} | ${med(p.limitCv, 3)} | ${percent(p.busyShare)} |`,
       );
       if (p.byPriority) {
         const parts = Object.entries(p.byPriority).map(
@@ -37,11 +39,14 @@ export function renderTable(result: ScenarioResult): string {
     lines.push('');
   }
   for (const g of result.gates ?? []) {
-    const mark = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
+    const mark = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'pass' : 'FAIL');
     lines.push(
       `Gates, phase ${g.phase}: goodput >= 0.93 ${mark(g.goodput)}; p99 after convergence <= 2x unloaded ${mark(g.p99AfterConvergence)}; ` +
         `excess rejection <= 0.05 ${mark(g.excessRejection)}; recovery <= 5 s ${mark(g.recovery)}; ` +
-        `goodput >= best reference (${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)}) ${mark(g.matchesBestReference)}`,
+        `goodput >= best reference (${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)}) ${mark(g.matchesBestReference)}` +
+        (g.differenceToBest
+          ? ` (per-seed difference ${signed(g.differenceToBest.mean)} ± ${g.differenceToBest.standardError.toFixed(4)} s.e.)`
+          : ''),
     );
   }
   if (result.gates?.length) lines.push('');

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../../errors.js';
+import { addRoundTrip, newCohort, readCohort, type Cohort } from './base-cohort.js';
 import { LoadWindow, type WindowSummary } from './load-window.js';
 import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
 
@@ -16,10 +17,14 @@ export interface KneeOptions {
   precision: number;
   minWindowMs: number;
   maxWindowMs: number;
-  /** While overloaded, re-measure the base at least this often, this far below the knee... */
+  /**
+   * While overloaded the base is re-measured when the knee estimate drifts, and at least this
+   * often (a safety net: every probe idles servers)...
+   */
   probeIntervalMs: number;
+  /** ...by a probe this far below the knee... */
   probeDepth: number;
-  /** ...but less often when a probe is slow, so routine probes cost at most this share of capacity. */
+  /** ...and less often when a probe is slow, so routine probes cost at most this share of capacity. */
   probeBudget: number;
   /** Share of the limit kept back from sheddable traffic (at least one slot)... */
   sheddableReserve: number;
@@ -50,8 +55,6 @@ const INITIAL_CV2 = 0.5;
 const CV2_GAIN = 0.2;
 /** A busy-server estimate this far (as a ratio) from the knee, twice in a row, is a surprise. */
 const SURPRISE_RATIO = 1.33;
-/** A surprise probe's base must differ at least this much to count as a service-time change. */
-const BASE_CHANGE = 0.15;
 /** Round trip over base from which a queue counts as standing even before the knee is known. */
 const STANDING_RATIO = 1.5;
 /** From this round trip over base a queue is visible: the limit is held, not grown. */
@@ -64,8 +67,6 @@ const UNLOADED_SHARE = 0.8;
  */
 const KNEE_WINDOWS = 16;
 const BASE_GAIN = 0.2;
-/** Weight of a routine probe's cohort in the base; a surprise probe replaces the base outright. */
-const PROBE_GAIN = 0.5;
 const PEAK_DECAY = 0.98;
 /** Share of time the server may idle for want of a queued request, and the queue's upper bound. */
 const IDLE_TARGET = 0.003;
@@ -84,19 +85,6 @@ interface KneePermit extends Permit {
   readonly cohort: number;
 }
 
-interface Cohort {
-  id: number;
-  /** Started because the busy-server estimate jumped: checks whether the service time changed. */
-  surprise: boolean;
-  startedMs: number;
-  size: number;
-  admittingFromMs: number;
-  admitted: number;
-  done: number;
-  rttSum: number;
-  rttCount: number;
-}
-
 /**
  * A probe holds the limit at or below the knee until a cohort of requests has been admitted: they
  * start service at once, so their round trips are the base. Later arrivals queue behind them in
@@ -112,10 +100,11 @@ type Probe =
  * Adaptive concurrency limit that tracks the knee: the number of requests in flight beyond which
  * the server only queues. By Little's law the busy servers are throughput x baseRtt; while a
  * standing queue meets the limit, the limit sits a little above that knee, so the server never
- * idles and the queue stays short. A jump of the estimate means either the service time changed
- * or the knee moved; a probe re-measures the base to tell which, instead of cutting the limit.
- * Without a standing queue the limit keeps room for twice the recent peak, so bursts below
- * capacity are not refused.
+ * idles and the queue stays short. The knee is a running mean over many windows, the base is
+ * measured by probe cohorts (the first one at start-up) and refined by each. A jump or a drift of
+ * the estimate means either the service time changed or the servers did; a probe tells which,
+ * instead of cutting the limit. Without a standing queue the limit keeps room for twice the recent
+ * peak, so bursts below capacity are not refused.
  */
 export class KneeController implements AdmissionController {
   readonly name = 'knee';
@@ -124,6 +113,8 @@ export class KneeController implements AdmissionController {
   private count = 0;
   private knee: number | undefined;
   private baseRttMs: number | undefined;
+  /** Round trips behind the base estimate, to weigh a probe's cohort against it. */
+  private baseSamples = 0;
   private cv2 = INITIAL_CV2;
   private current: number;
   private peakInflight = 0;
@@ -145,8 +136,11 @@ export class KneeController implements AdmissionController {
   /** Arrivals per completion while overloaded (smoothed). */
   private overloadRatio = 2;
   private suspectBusySum = 0;
+  private suspectWindows = 0;
   /** The knee as the last probe left it: drift from it calls for a new probe. */
   private kneeAtProbe: number | undefined;
+  /** Variance of the windows' log busy-server estimates around the knee. */
+  private busyLogVar = 0;
   /** Windows (weighted by their samples) behind the knee estimate since it was last set. */
   private kneeWindows = 0;
 
@@ -157,7 +151,7 @@ export class KneeController implements AdmissionController {
     this.lastProbeMs = nowMs;
     // The first base comes from a cohort, not a window: a window that starts empty sees only the
     // requests that finished in it, the fast ones.
-    this.startProbe(this.o.initialLimit, false, nowMs);
+    this.startProbe(this.o.initialLimit, nowMs);
   }
 
   get limit(): number {
@@ -203,10 +197,7 @@ export class KneeController implements AdmissionController {
     } else if ((p.phase === 'admitting' || p.phase === 'awaiting') && (permit as KneePermit).cohort === p.cohort.id) {
       const c = p.cohort;
       c.done += 1;
-      if (measured) {
-        c.rttSum += rtt;
-        c.rttCount += 1;
-      }
+      if (measured) addRoundTrip(c, rtt);
       if (p.phase === 'awaiting' && c.done >= c.admitted) this.finishProbe(c, now);
     }
     this.maybeRoll(now);
@@ -265,7 +256,7 @@ export class KneeController implements AdmissionController {
       return;
     }
     if (this.baseRttMs === undefined) {
-      this.baseRttMs = w.meanRttMs;
+      this.setBase(w.meanRttMs, w.samples);
       return;
     }
     const ratio = w.meanRttMs / this.baseRttMs;
@@ -273,9 +264,12 @@ export class KneeController implements AdmissionController {
     // not lag while a queue builds or drains.
     const busy = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
     // A queue stood through the window if inflight never fell below the knee, or round trips show
-    // a queue half as long as the work. It is overload (CoDel's "bad queue", not a burst) once it
-    // meets the limit or lasts several windows.
-    const queued = (this.knee !== undefined && w.minInflight >= this.knee) || ratio >= STANDING_RATIO;
+    // a queue half as long as the work, beyond what the window's sampling noise explains (few or
+    // heavy-tailed round trips). It is overload (CoDel's "bad queue", not a burst) once it meets
+    // the limit or lasts several windows.
+    const noise = Math.sqrt(this.cv2 / w.samples);
+    const queued =
+      (this.knee !== undefined && w.minInflight >= this.knee) || Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise;
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
@@ -285,17 +279,28 @@ export class KneeController implements AdmissionController {
       return;
     }
     this.calmWindows = 0;
-    const noise = Math.sqrt(this.cv2 / w.samples);
-    const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * noise);
-    if (this.knee === undefined || Math.abs(Math.log(busy / this.knee)) > tolerance) {
+    // A surprise is a jump beyond the noise of the round trips and of the windows' estimates so far
+    // (few servers or heavy-tailed service make one window's throughput swing widely).
+    const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * Math.max(noise, Math.sqrt(this.busyLogVar)));
+    const deviation = this.knee === undefined ? Infinity : Math.log(busy / this.knee);
+    if (this.knee === undefined || Math.abs(deviation) > tolerance) {
       // First overload, or the busy-server estimate jumped. On the first overload the base may be
-      // stale, so a probe at the estimate re-measures it and the window is re-read with it. A jump
-      // twice in a row is checked by a probe at the knee itself, which costs nothing if the knee is
-      // right: the same base there means noise, a different one a change of service time.
+      // stale, so a probe re-measures it and the window is re-read with it. A jump twice in a row is
+      // checked by a probe below the knee: the same base there means noise or a moved knee, a
+      // different one a change of service time.
       this.suspicious += 1;
-      this.suspectBusySum = (this.suspicious === 1 ? 0 : this.suspectBusySum) + busy;
-      if (this.knee === undefined) this.startProbe(Math.max(busy, this.provenBusy), true, nowMs);
-      else if (this.suspicious >= 2) this.startProbe(this.knee, true, nowMs);
+      if (this.suspicious === 1) {
+        this.suspectBusySum = 0;
+        this.suspectWindows = 0;
+      }
+      // The window in which a first overload began still shows the calm before it: not an estimate.
+      if (this.knee !== undefined || this.suspicious > 1) {
+        this.suspectBusySum += busy;
+        this.suspectWindows += 1;
+      }
+      if (this.suspicious >= 2) {
+        this.startProbe(this.knee === undefined ? this.firstProbeLimit(busy) : this.probeLimit(this.knee), nowMs);
+      }
       return;
     }
     this.suspicious = 0;
@@ -307,10 +312,12 @@ export class KneeController implements AdmissionController {
     // changed slowly, below the surprise threshold), and in any case now and then.
     const drifted = this.kneeAtProbe !== undefined && Math.abs(Math.log(this.knee / this.kneeAtProbe)) > KNEE_DRIFT;
     if (drifted || nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
-      this.startProbe(this.knee * (1 - this.o.probeDepth), false, nowMs);
+      this.startProbe(this.probeLimit(this.knee), nowMs);
     } else {
       this.kneeWindows += weight;
-      this.knee += (weight / Math.min(this.kneeWindows, KNEE_WINDOWS)) * (busy - this.knee);
+      const gain = weight / Math.min(this.kneeWindows, KNEE_WINDOWS);
+      this.knee += gain * (busy - this.knee);
+      this.busyLogVar += gain * (deviation * deviation - this.busyLogVar);
       // Drift is measured from the knee as it stood once enough windows were behind it.
       if (this.kneeAtProbe === undefined && this.kneeWindows >= KNEE_WINDOWS) this.kneeAtProbe = this.knee;
     }
@@ -329,7 +336,9 @@ export class KneeController implements AdmissionController {
     // windows in a row, not a lull) the limit opens to twice the recent peak so that bursts below
     // capacity are not refused; otherwise it only relaxes towards that, never below the knee's limit.
     if (w.meanInflight <= UNLOADED_SHARE * (this.knee ?? this.current / 2)) {
-      this.baseRttMs += BASE_GAIN * weight * (w.meanRttMs - this.baseRttMs);
+      const gain = BASE_GAIN * weight;
+      this.baseRttMs += gain * (w.meanRttMs - this.baseRttMs);
+      this.baseSamples = Math.min((1 - gain) * this.baseSamples + w.samples, this.maxBaseSamples());
     }
     this.provenBusy = Math.max(this.provenBusy * PEAK_DECAY, busy);
     this.peakInflight = Math.max(this.peakInflight * PEAK_DECAY, w.maxInflight);
@@ -338,9 +347,9 @@ export class KneeController implements AdmissionController {
     this.current = this.clamp(Math.max(this.kneeLimit(), open));
   }
 
-  /** Relative change of a cohort's mean round trip that sampling noise does not explain. */
-  private baseTolerance(samples: number): number {
-    return Math.max(BASE_CHANGE, 3 * Math.sqrt(this.cv2 / samples));
+  /** Samples the base may count at most, so that it keeps following slow change. */
+  private maxBaseSamples(): number {
+    return KNEE_WINDOWS * this.targetSamples();
   }
 
   private kneeLimit(): number {
@@ -365,19 +374,24 @@ export class KneeController implements AdmissionController {
     return Math.max(this.o.probeIntervalMs, (this.o.probeDepth * this.lastProbeAdmitMs) / this.o.probeBudget);
   }
 
-  private startProbe(target: number, surprise: boolean, nowMs: number): void {
-    const limit = Math.max(this.o.minLimit, Math.round(target));
-    const cohort: Cohort = {
-      id: ++this.probeIds,
-      surprise,
-      startedMs: nowMs,
-      size: this.targetSamples(),
-      admittingFromMs: nowMs,
-      admitted: 0,
-      done: 0,
-      rttSum: 0,
-      rttCount: 0,
-    };
+  /**
+   * A probe's limit, below the knee: its cohort must start service at once. A probe above the true
+   * knee would only measure its own queue (and confirm itself); one below it is corrected by the next.
+   */
+  private probeLimit(knee: number): number {
+    return Math.max(this.o.minLimit, Math.round(knee * (1 - this.o.probeDepth)));
+  }
+
+  /**
+   * The first overload has no knee to go below: its probe runs at the window's estimate, or at the
+   * most servers seen busy before if the estimate is lower (a slower service shrinks the estimate).
+   */
+  private firstProbeLimit(busy: number): number {
+    return Math.max(this.o.minLimit, Math.round(Math.max(busy, this.provenBusy)));
+  }
+
+  private startProbe(limit: number, nowMs: number): void {
+    const cohort = newCohort(++this.probeIds, nowMs, this.targetSamples());
     this.lastProbeMs = nowMs;
     this.probe = this.count <= limit ? { phase: 'admitting', limit, cohort } : { phase: 'draining', limit, cohort };
   }
@@ -386,34 +400,47 @@ export class KneeController implements AdmissionController {
     this.probe = { phase: 'off' };
     this.settling = true;
     this.lastProbeMs = nowMs;
-    const suspects = this.suspicious;
+    const suspects = this.suspectWindows;
     this.suspicious = 0;
+    this.suspectWindows = 0;
     if (c.rttCount === 0) return;
-    const measured = c.rttSum / c.rttCount;
-    if (this.baseRttMs === undefined) {
-      this.baseRttMs = measured;
+    const previous = this.baseRttMs;
+    if (previous === undefined) {
+      this.setBase(c.rttSum / c.rttCount, c.rttCount);
       return;
     }
-    const previous = this.baseRttMs;
+    // The busy-server estimate now (a surprise's windows, or the drifted knee) against the knee as
+    // last confirmed: the cohort tells whether the servers or the service time changed.
     const suspectBusy = suspects > 0 ? this.suspectBusySum / suspects : undefined;
+    const { base, samples, serviceChanged } = readCohort(c, {
+      base: previous,
+      samples: this.baseSamples,
+      cv2: this.cv2,
+      estimate: suspectBusy ?? this.knee,
+      reference: suspectBusy !== undefined ? this.knee : this.kneeAtProbe,
+    });
+    this.setBase(base, samples);
+    // Busy-server estimates scale with the base.
+    const rescale = base / previous;
     if (this.knee === undefined) {
-      this.baseRttMs = measured;
-      if (suspectBusy !== undefined) this.resetKnee((suspectBusy * measured) / previous, suspects);
-    } else if (c.surprise && Math.abs(measured / previous - 1) > this.baseTolerance(c.rttCount)) {
-      // The service time changed; the knee, a number of servers, did not.
-      this.baseRttMs = measured;
-    } else {
-      this.baseRttMs = previous + PROBE_GAIN * (measured - previous);
-      // Busy-server estimates scale with the base: rescale the knee rather than wait for windows.
-      // A surprise that the base does not explain is the knee itself moving: take the windows' estimate.
-      const rescale = this.baseRttMs / previous;
       if (suspectBusy !== undefined) this.resetKnee(suspectBusy * rescale, suspects);
-      else {
-        this.knee *= rescale;
-        if (this.kneeAtProbe !== undefined) this.kneeAtProbe = this.knee;
-      }
+    } else if (suspectBusy !== undefined) {
+      // The surprise's few windows weigh against those behind the knee, and the running mean
+      // restarts from there: quick to follow a real change, and one noisy pair does not set the knee.
+      // Windows from before a change of service time keep their reading.
+      const behind = Math.min(this.kneeWindows, KNEE_WINDOWS);
+      const before = serviceChanged ? this.knee : this.knee * rescale;
+      this.resetKnee((before * behind + suspectBusy * rescale * suspects) / (behind + suspects), suspects);
+    } else {
+      this.knee *= rescale;
+      if (this.kneeAtProbe !== undefined) this.kneeAtProbe = this.knee;
     }
     this.current = this.kneeLimit();
+  }
+
+  private setBase(base: number, samples: number): void {
+    this.baseRttMs = base;
+    this.baseSamples = Math.min(samples, this.maxBaseSamples());
   }
 
   /** Sets the knee from `windows` windows' estimate; drift is measured once it has matured. */
@@ -430,7 +457,9 @@ export class KneeController implements AdmissionController {
     if (p.phase !== 'awaiting' && age > 2 * this.o.maxWindowMs) {
       // Low traffic or slow service: hold the limit down no longer and use the cohort admitted so far.
       if (p.phase === 'admitting') this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
-      this.probe = p.cohort.admitted > 0 ? { phase: 'awaiting', cohort: p.cohort } : { phase: 'off' };
+      if (p.cohort.admitted === 0) this.probe = { phase: 'off' };
+      else if (p.cohort.done >= p.cohort.admitted) this.finishProbe(p.cohort, nowMs);
+      else this.probe = { phase: 'awaiting', cohort: p.cohort };
     } else if (age > PROBE_TIMEOUT_MS) {
       this.probe = { phase: 'off' };
     }

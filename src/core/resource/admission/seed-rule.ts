@@ -121,32 +121,3 @@ function checkSeedRuleOptions(o: SeedRuleOptions): SeedRuleOptions {
   }
   return o;
 }
-
-/**
- * Reads the seed rule's parameters from rs3gw's environment variables; unset variables keep the
- * defaults. RS3GW_ADAPTIVE_RATE_LIMIT accepts true/false/1/0.
- */
-export function seedRuleOptionsFromEnv(env: Record<string, string | undefined>): Partial<SeedRuleOptions> {
-  const options: Partial<SeedRuleOptions> = {};
-  const num = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw invalidArgument(name, `must be a number > 0, got '${raw}'`);
-    return value;
-  };
-  const initial = num('RS3GW_INITIAL_RATE_LIMIT');
-  const min = num('RS3GW_MIN_RATE_LIMIT');
-  const max = num('RS3GW_MAX_RATE_LIMIT');
-  if (initial !== undefined) options.initialRps = initial;
-  if (min !== undefined) options.minRps = min;
-  if (max !== undefined) options.maxRps = max;
-  const adaptive = env.RS3GW_ADAPTIVE_RATE_LIMIT;
-  if (adaptive !== undefined && adaptive.trim() !== '') {
-    const v = adaptive.trim().toLowerCase();
-    if (v === 'true' || v === '1') options.adaptive = true;
-    else if (v === 'false' || v === '0') options.adaptive = false;
-    else throw invalidArgument('RS3GW_ADAPTIVE_RATE_LIMIT', `must be true or false, got '${adaptive}'`);
-  }
-  return options;
-}

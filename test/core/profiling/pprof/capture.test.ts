@@ -15,7 +15,7 @@ import {
 } from '../../../../src/core/profiling/pprof/index.js';
 import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { goToolPprof } from './go-pprof.js';
-import { foldedStacks, periodType, readSamples, sampleTypes } from './profile-reader.js';
+import { periodType, readSamples, sampleTypes } from './profile-reader.js';
 
 /** Spins the CPU for `ms` in one call, so its samples land in its own frame rather than an inlining caller. */
 function busyWorkForProfileTest(ms: number): number {

@@ -91,6 +91,17 @@ test('admitting everything under contention collapses goodput; a limit keeps it'
   assert.ok(limited.successCount > 5 * none.successCount, `${limited.successCount} vs ${none.successCount}`);
 });
 
+test('busy share: the load below capacity, all of the workers under overload, none of the rejection work', () => {
+  const s = scenario({ phases: [{ seconds: 20, load: 0.5 }, { seconds: 20, load: 3 }], rejectCostMs: 2 });
+  const rec = simulate(s, 3, () => new AimdController());
+  const [calm, overload] = rec.busyMsByPhase.map((ms, i) => ms / (s.workers * s.phases[i].seconds * 1000));
+  assert.ok(Math.abs(calm - 0.5) < 0.03, `calm ${calm}`);
+  const free = simulate(scenario({ phases: s.phases }), 3, () => new AimdController());
+  const freeShare = free.busyMsByPhase[1] / (s.workers * 20_000);
+  assert.ok(freeShare > 0.999, `without rejection cost the workers never idle: ${freeShare}`);
+  assert.ok(overload < freeShare - 0.05, `rejection work is not counted as serving: ${overload}`);
+});
+
 test('a rejection with a cost takes worker time', () => {
   const base = { phases: [{ seconds: 5, load: 3 }], deadlineMs: 100000 };
   const free = simulate(scenario(base), 2, () => new AimdController());

@@ -58,6 +58,43 @@ test('the limit opens again after an overload, so recovery is quick', () => {
   assert.ok(overload.recoveryS !== null && overload.recoveryS <= 1, `recovery ${overload.recoveryS}`);
 });
 
+test('the first base comes from a cohort: bimodal service at half load is not taken for overload', () => {
+  // A first window that starts empty sees only the requests that finished in it, the fast ones.
+  const s = scenario({ seeds: [1], service: { bimodal: { p: 0.9, fastMs: 10, slowMs: 200 } }, phases: [{ seconds: 30, load: 0.5 }] });
+  let c: KneeController | undefined;
+  const [calm] = phaseMetrics(s, simulate(s, 1, (now) => (c = new KneeController(now))));
+  assert.is(calm.rejectionRate, 0);
+  assert.is(c!.estimatedCapacity, undefined, 'no overload was seen');
+});
+
+test('a steady overload keeps the workers busy: no probe every few seconds', () => {
+  const s = scenario({ seeds: [5], phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load: 2 }] });
+  const [, overload] = phaseMetrics(s, simulate(s, 5, (now) => new KneeController(now)));
+  assert.ok(overload.busyShare >= 0.9995, `busy ${overload.busyShare}`);
+  assert.ok(overload.p99AfterConvergenceRatio! <= 1.3, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
+});
+
+test('a slow drift of the service time, below the surprise threshold, is followed', () => {
+  // Service 7 % slower every 6 s, to 1.5x: the knee estimate drifts and a probe re-measures the base.
+  const steps = Array.from({ length: 6 }, (_, i) => ({ atS: 16 + 6 * i, seconds: 54 - 6 * i, serviceMultiplier: 1.07 }));
+  const s = scenario({ seeds: [4], phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load: 3 }], capacityEvents: steps });
+  const [, overload] = phaseMetrics(s, simulate(s, 4, (now) => new KneeController(now)));
+  assert.ok(overload.busyShare >= 0.995, `busy ${overload.busyShare}`);
+});
+
+test('few workers and heavy-tailed service: the probes stay below the knee', () => {
+  const s = scenario({
+    seeds: [5],
+    workers: 4,
+    service: { lognormal: { meanMs: 100, sigma: 1 } },
+    deadlineMs: 3000,
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 3 }],
+  });
+  const [, overload] = phaseMetrics(s, simulate(s, 5, (now) => new KneeController(now)));
+  assert.ok(overload.busyShare >= 0.99, `busy ${overload.busyShare}`);
+  assert.ok(overload.p99AfterConvergenceRatio! <= 2, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
+});
+
 test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
   const c = new KneeController(0, { initialLimit: 20 });
   const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;

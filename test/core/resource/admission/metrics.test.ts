@@ -52,6 +52,7 @@ function record(): RunRecord {
     ],
     timeoutsByPhase: [0, 0, 0],
     limitSamples,
+    busyMsByPhase: [5000, 9990, 2500],
   };
 }
 
@@ -93,6 +94,7 @@ test('phase metrics on a hand-computed run', () => {
   close(overload.p99AfterConvergenceRatio, 50 / 99);
   close(overload.recoveryS, 0.1, 'the first window without rejections starts 100 ms after the overload');
   close(overload.limitCv, 5 / 15);
+  close(overload.busyShare, 0.999, 'the one worker busy for 9.99 of the 10 s');
   close(after.goodput, 0.5);
   assert.is(after.recoveryS, null, 'recovery is only defined after an overload');
 });

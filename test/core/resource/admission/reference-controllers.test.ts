@@ -130,4 +130,20 @@ test('Envoy re-measures minRTT after five windows at the minimum', () => {
   assert.is(c.limit, 5, 'with minRTT 40 a 40 ms sample grows the limit again');
 });
 
+test('Envoy keeps a bounded sample buffer even if ticks stop', () => {
+  const c = new EnvoyGradientController(0);
+  let t = 0;
+  for (let i = 0; i < 50; i++) {
+    const [p] = admit(c, t, 1);
+    c.release(p, { nowMs: t + 1, dropped: false });
+    t += 1;
+  }
+  for (let i = 0; i < EnvoyGradientController.MAX_SAMPLES + 1000; i++) {
+    const [p] = admit(c, t, 1);
+    c.release(p, { nowMs: t, dropped: false });
+  }
+  const kept = (c as unknown as { samples: number[] }).samples.length;
+  assert.is(kept, EnvoyGradientController.MAX_SAMPLES);
+});
+
 test.run();

@@ -65,6 +65,14 @@ test('bad values are errors that name the field', () => {
   rejects(nameless, /^name:/);
 });
 
+test('a scenario too large to simulate is refused, which bounds the memory of a run', () => {
+  // 4 workers at 0.01 ms: 400,000 requests/s; at load 10 for 10 s that is 40 million arrivals.
+  rejects(
+    { ...minimal(), service: { lognormal: { meanMs: 0.01, sigma: 0 } }, phases: [{ seconds: 10, load: 10 }] },
+    /^phases: would bring about 40000000 arrivals/,
+  );
+});
+
 test('every shipped scenario file parses', () => {
   const root = join(process.cwd(), 'bench/admission/scenarios');
   const files = [

@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../../src/core/errors.js';
-import { SeedRuleController, seedRuleOptionsFromEnv } from '../../../../src/core/resource/admission/seed-rule.js';
+import { createAdmissionController } from '../../../../src/core/resource/admission/factory.js';
+import { SeedRuleController } from '../../../../src/core/resource/admission/seed-rule.js';
+import type { AdmissionController } from '../../../../src/core/resource/admission/types.js';
 
 /** Completes `n` requests admitted at `start`, each taking `latency` ms; `failures` of them dropped. */
-function window(c: SeedRuleController, start: number, n: number, latency: number, failures = 0): void {
+function window(c: AdmissionController, start: number, n: number, latency: number, failures = 0): void {
   for (let i = 0; i < n; i++) {
     const t = start + i;
     const permit = c.tryAcquire(t);
@@ -64,25 +66,36 @@ test('stays within [min, max]', () => {
   assert.is(c.limit, 115);
 });
 
-test('RS3GW_ADAPTIVE_RATE_LIMIT=false keeps the rate fixed', () => {
-  const c = new SeedRuleController(0, seedRuleOptionsFromEnv({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_INITIAL_RATE_LIMIT: '500' }));
-  window(c, 0, 40, 20, 40);
-  c.tick(5000);
-  assert.is(c.limit, 500);
+test('the factory builds the seed rule from explicit options', () => {
+  const c = createAdmissionController('seed', 0, { initialRps: 200, minRps: 50, maxRps: 400 });
+  assert.is(c.name, 'seed');
+  assert.is(c.limitUnit, 'rps');
+  assert.is(c.limit, 200);
+  window(c, 0, 10, 20, 10);
+  c.tick?.(5000);
+  assert.is(Math.round(c.limit), 180);
 });
 
-test('reads rs3gw environment variables and rejects bad ones by name', () => {
-  assert.equal(seedRuleOptionsFromEnv({ RS3GW_INITIAL_RATE_LIMIT: '200', RS3GW_MIN_RATE_LIMIT: '50', RS3GW_MAX_RATE_LIMIT: '400' }), {
-    initialRps: 200,
-    minRps: 50,
-    maxRps: 400,
-  });
-  assert.throws(() => seedRuleOptionsFromEnv({ RS3GW_MIN_RATE_LIMIT: 'lots' }), /RS3GW_MIN_RATE_LIMIT/);
-  assert.throws(() => seedRuleOptionsFromEnv({ RS3GW_ADAPTIVE_RATE_LIMIT: 'maybe' }), /RS3GW_ADAPTIVE_RATE_LIMIT/);
-  assert.throws(
-    () => new SeedRuleController(0, { initialRps: 50, minRps: 100 }),
-    (e: unknown) => e instanceof ObservabilityError && /initialRps/.test(e.message),
-  );
+test('a fixed rate (adaptive: false) is a token bucket at the initial rate, whatever the kind', () => {
+  for (const kind of ['seed', 'adaptive'] as const) {
+    const c = createAdmissionController(kind, 0, { adaptive: false, initialRps: 500 });
+    assert.is(c.name, 'seed', kind);
+    window(c, 0, 40, 20, 40);
+    c.tick?.(5000);
+    assert.is(c.limit, 500, kind);
+  }
+});
+
+test('the adaptive kind is the concurrency limit and ignores the seed rule\'s rates', () => {
+  const c = createAdmissionController('adaptive', 0, { initialRps: 500, adaptive: true });
+  assert.is(c.limitUnit, 'concurrency');
+});
+
+test('rejects bad options and kinds by name', () => {
+  const named = (field: string) => (e: unknown) => e instanceof ObservabilityError && e.message.startsWith(`${field}:`);
+  assert.throws(() => createAdmissionController('seed', 0, { initialRps: 50, minRps: 100 }), named('initialRps'));
+  assert.throws(() => createAdmissionController('seed', 0, { maxRps: Number.NaN }), named('maxRps'));
+  assert.throws(() => createAdmissionController('magic' as 'seed', 0), named('admission_controller'));
 });
 
 test.run();
