@@ -6,12 +6,13 @@ import { CONTROLLER_NAMES, CONTROLLERS } from './controllers/registry.js';
 import { runScenario, type ScenarioResult } from './engine/run.js';
 import { loadScenario } from './engine/scenario.js';
 import type { ControllerFactory } from './engine/simulate.js';
-import { renderTable } from './engine/table.js';
+import { renderSummary, renderTable } from './engine/table.js';
 
-const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--controllers a,b,...] [--table]
+const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--controllers a,b,...] [--table | --summary]
   With no --scenario, runs every public scenario in bench/admission/scenarios/.
   Controllers: ${CONTROLLER_NAMES.join(', ')} (default: all).
-  Prints one JSON document (an array when several scenarios run), or markdown tables with --table.`;
+  Prints one JSON document (an array when several scenarios run), markdown tables with --table,
+  or one table of every scenario's goodput / SLO goodput by controller with --summary.`;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -27,11 +28,13 @@ function main(argv: string[]): void {
   const files: string[] = [];
   let names = CONTROLLER_NAMES;
   let table = false;
+  let summary = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--scenario') files.push(argv[++i] ?? '');
     else if (arg === '--controllers') names = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--table') table = true;
+    else if (arg === '--summary') summary = true;
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       return;
@@ -49,7 +52,8 @@ function main(argv: string[]): void {
     if (table) console.log(renderTable(result));
     results.push(result);
   }
-  if (!table) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+  if (summary) console.log(renderSummary(results));
+  else if (!table) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
 }
 
 try {

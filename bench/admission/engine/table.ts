@@ -52,3 +52,39 @@ export function renderTable(result: ScenarioResult): string {
   if (result.gates?.length) lines.push('');
   return lines.join('\n');
 }
+
+/**
+ * One row per overload phase of every scenario: each controller's goodput and SLO goodput
+ * (medians over seeds), the project's p99 after convergence against the unloaded p99, and its gates.
+ */
+export function renderSummary(results: ScenarioResult[]): string {
+  const names = Object.keys(results[0]?.controllers ?? {});
+  const lines = [
+    `| scenario (overload phase) | ${names.join(' | ')} | project p99 / unloaded | project gates |`,
+    `| --- |${names.map(() => ' ---: ').join('|')}| ---: | --- |`,
+  ];
+  for (const result of results) {
+    const first = result.controllers[names[0]!]!;
+    for (const phase of first.phases.filter((p) => p.overload)) {
+      const cells = names.map((name) => {
+        const p = result.controllers[name]!.phases[phase.index]!;
+        return `${med(p.goodput, 3)} / ${med(p.sloGoodput, 3)}`;
+      });
+      const ours = result.controllers.project?.phases[phase.index];
+      const gate = result.gates?.find((g) => g.phase === phase.index);
+      const failed = gate
+        ? [
+            gate.goodput === false && 'goodput',
+            gate.p99AfterConvergence === false && 'p99',
+            gate.excessRejection === false && 'excess rejection',
+            gate.recovery === false && 'recovery',
+            gate.matchesBestReference === false && `below ${gate.bestReference} by ${signed(gate.differenceToBest?.mean ?? 0)}`,
+          ].filter(Boolean)
+        : [];
+      lines.push(
+        `| ${result.scenario} (${phase.index}, ${phase.load}x) | ${cells.join(' | ')} | ${ours ? med(ours.p99AfterConvergenceRatio, 2) : '—'} | ${gate ? (failed.length ? failed.join('; ') : 'all pass') : '—'} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
