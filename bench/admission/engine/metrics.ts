@@ -196,7 +196,7 @@ export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
       }
       // Recovery is only defined when the overload gives way to a phase the server can carry.
       if (index + 1 < s.phases.length && !overloaded[index + 1]) {
-        recoveryS = recoveryAfter(s, rec, end, unloadedP99, phaseAt);
+        recoveryS = recoveryAfter(rec, end, unloadedP99, phaseAt);
       }
     }
     const limits = rec.limitSamples.subarray(
@@ -243,7 +243,6 @@ export function phaseMetrics(s: Scenario, rec: RunRecord): PhaseMetrics[] {
  * in, with no rejections; null if there is none.
  */
 function recoveryAfter(
-  s: Scenario,
   rec: RunRecord,
   overloadEnd: number,
   unloadedP99: number[],
