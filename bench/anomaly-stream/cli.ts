@@ -183,19 +183,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const d = delays.summary();
-    const row = {
-      name,
-      subscribers: subscriberCount,
-      samples: INGEST_BATCHES * BATCH,
-      events,
-      seconds: (performance.now() - started) / 1000,
-      batchP50Ms: d.p50Ms,
-      batchP99Ms: d.p99Ms,
-      serverCpuSeconds: cpuSecondsOf(pid) - cpu0,
-    };
-    ingestRows.push(row);
-    return row;
+    return ingestRow(name, subscriberCount, INGEST_BATCHES * BATCH, events, started, delays, cpu0);
   }
 
   /** Open loop at RATE events/s for SECONDS: a batch every eventsPerBatch / RATE seconds. */
@@ -218,11 +206,16 @@ async function main(): Promise<void> {
       inFlight.add(p);
     }
     await Promise.all(inFlight);
+    return ingestRow(name, subscriberCount, batches * BATCH, events, started, delays, cpu0);
+  }
+
+  /** Records one ingest phase's figures. */
+  function ingestRow(name: string, subscribers: number, samples: number, events: number, started: number, delays: DelayHistogram, cpu0: number): IngestRow {
     const d = delays.summary();
     const row = {
       name,
-      subscribers: subscriberCount,
-      samples: batches * BATCH,
+      subscribers,
+      samples,
       events,
       seconds: (performance.now() - started) / 1000,
       batchP50Ms: d.p50Ms,

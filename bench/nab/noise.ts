@@ -17,7 +17,7 @@ export function prng(seed: number): () => number {
 }
 
 /** Standard normal (Box-Muller). */
-function gaussian(rand: () => number): number {
+export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }
 

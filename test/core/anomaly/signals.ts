@@ -1,21 +1,13 @@
 /** Deterministic test signals (seeded noise), shared by the anomaly tests. */
+import { gaussian, prng } from '../../../bench/nab/noise.js';
 
-/** Mulberry32 uniform [0, 1). */
-export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 uniform [0, 1), the benchmarks' generator. */
+export const uniform = prng;
 
 /** Standard normal noise (Box-Muller). */
 export function normal(seed: number): () => number {
   const u = uniform(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  return () => gaussian(u);
 }
 
 export const FIVE_MINUTES = 300_000;
