@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { expectError } from '../metrics/expect-error.js';
+import { expectError } from '../../support/errors.js';
 import { event, setup } from './setup.js';
 
 test('bad events are refused with the field path, and the batch changes nothing', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_GROWTH_POINTS, StorageTracker } from '../../../src/core/business/storage-tracker.js';
-import { expectError } from '../metrics/expect-error.js';
+import { expectError } from '../../support/errors.js';
 import { event, setup } from './setup.js';
 
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { expectError } from './expect-error.js';
+import { expectError } from '../../support/errors.js';
 import { parseExposition } from './exposition-format.js';
 
 function populated() {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine, type MetricsLimits } from '../../../src/core/metrics/index.js';
 import type { HistogramSeries, ScalarSeries, SummarySeries } from '../../../src/core/metrics/types.js';
-import { expectError } from './expect-error.js';
+import { expectError } from '../../support/errors.js';
 
 function setup(limits: Partial<MetricsLimits> = {}) {
   const e = new MetricsEngine({ defaultMetrics: false, limits });

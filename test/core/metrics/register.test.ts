@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
-import { expectError } from './expect-error.js';
+import { expectError } from '../../support/errors.js';
 
 const engine = (limits = {}) => new MetricsEngine({ defaultMetrics: false, limits });
 

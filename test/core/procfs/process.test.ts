@@ -4,22 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ObservabilityError } from '../../../src/core/errors.js';
 import { parseProcessStat } from '../../../src/core/procfs/process-stat.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
+import { errorOf } from '../../support/errors.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url));
 const v2 = new ProcReader({ root: fixture('cgroup-v2-limited') });
-
-function errorOf(fn: () => unknown): ObservabilityError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, ObservabilityError);
-    return error as ObservabilityError;
-  }
-  throw new Error('expected an error');
-}
 
 test('stat: fields are read after the last ")" even when comm holds ") (" and spaces', () => {
   const stat = v2.processStat(4242);

@@ -16,6 +16,7 @@ import {
 import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { goToolPprof } from './go-pprof.js';
 import { periodType, readSamples, sampleTypes } from './profile-reader.js';
+import { errorOf, rejectionOf } from '../../../support/errors.js';
 
 /** Spins the CPU for `ms` in one call, so its samples land in its own frame rather than an inlining caller. */
 function busyWorkForProfileTest(ms: number): number {
@@ -29,24 +30,6 @@ const retained: { index: number; label: string; payload: number[] }[] = [];
 /** Allocates objects and keeps them alive, so they are in use when the heap profile is taken. */
 function allocateRetainedForProfileTest(count: number): void {
   for (let i = 0; i < count; i++) retained.push({ index: i, label: `object-${i}`, payload: [i, i + 1, i + 2, i + 3] });
-}
-
-function errorOf(fn: () => unknown): ObservabilityError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ObservabilityError;
-  }
-  throw new Error('expected an error');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<ObservabilityError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ObservabilityError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 function cpuNanosIn(profile: ReturnType<typeof decodeProfile>, functionName: string): number {
@@ -145,8 +128,8 @@ test('an aborted capture ends promptly and frees the profiler for the next one',
   const queued = captureCpuProfile({ durationMs: 30_000, signal: controller.signal });
   await delay(100);
   controller.abort(new Error('client went away'));
-  assert.match((await rejectionOf(running)).message, /client went away/);
-  assert.match((await rejectionOf(queued)).message, /client went away/);
+  assert.match((await rejectionOf<Error>(running)).message, /client went away/);
+  assert.match((await rejectionOf<Error>(queued)).message, /client went away/);
   assert.ok(Date.now() - started < 5_000, 'did not wait for the full duration');
   const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));
   assert.equal(validateProfile(next), []);

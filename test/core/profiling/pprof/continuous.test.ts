@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ObservabilityError } from '../../../../src/core/errors.js';
 import {
   captureCpuProfile,
   ContinuousProfiler,
@@ -15,6 +14,7 @@ import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { foldedStacks } from './profile-reader.js';
 import { syntheticCpuProfile } from './sample-profiles.js';
+import { errorOf } from '../../../support/errors.js';
 
 const ms = 1_000_000;
 
@@ -27,15 +27,6 @@ function fakeCapture(clock: FakeClock, calls: { count: number } = { count: 0 }):
     clock.advance(durationMs);
     return encodeProfile(syntheticCpuProfile([{ stack: ['main', 'work'], values: [1, 10 * ms] }], startMs, durationMs));
   };
-}
-
-function errorOf(fn: () => unknown): ObservabilityError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ObservabilityError;
-  }
-  throw new Error('expected an error');
 }
 
 function activeTimers(): number {

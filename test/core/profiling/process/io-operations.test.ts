@@ -1,19 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ObservabilityError } from '../../../../src/core/errors.js';
 import { IoOperationRecorder, MAX_IO_BATCH, type IoOperation } from '../../../../src/core/profiling/process/io-operations.js';
 import { LatencyHistogram, PERCENTILE_RELATIVE_ERROR } from '../../../../src/core/profiling/process/latency-histogram.js';
 import { FakeClock } from '../../../support/fake-clock.js';
-
-function errorOf(fn: () => unknown): ObservabilityError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, ObservabilityError);
-    return error as ObservabilityError;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../../../support/errors.js';
 
 test('counts, bytes and average latency per direction', () => {
   const recorder = new IoOperationRecorder(new FakeClock(42));

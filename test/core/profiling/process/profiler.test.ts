@@ -1,26 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ObservabilityError } from '../../../../src/core/errors.js';
 import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { FixtureRoot, STARTTIME, STIME, UTIME } from '../../procfs/fixture-root.js';
+import { errorOf } from '../../../support/errors.js';
 
 function setup(name = 'cgroup-v2-limited') {
   const root = new FixtureRoot(name);
   const clock = new FakeClock();
   const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242] });
   return { root, clock, profiler };
-}
-
-function errorOf(fn: () => unknown): ObservabilityError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, ObservabilityError);
-    return error as ObservabilityError;
-  }
-  throw new Error('expected an error');
 }
 
 const close = (actual: number, expected: number, what: string) =>
