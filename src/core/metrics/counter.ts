@@ -1,8 +1,7 @@
 /** Counters: monotonically increasing values, recorded with `inc` and a non-negative amount. */
 import { Counter } from 'prom-client';
 import { invalidArgument } from '../errors.js';
-import { groupBySeries, sumOf, type MetricKind } from './kind.js';
-import type { ScalarSeries } from './types.js';
+import { scalarReading, type MetricKind } from './kind.js';
 
 export const counterKind: MetricKind = {
   type: 'counter',
@@ -17,15 +16,5 @@ export const counterKind: MetricKind = {
   apply(metric, labels, _op, value) {
     (metric as Counter).inc(labels, value);
   },
-  read: (values) =>
-    groupBySeries<ScalarSeries>(
-      values,
-      undefined,
-      (labels) => ({ labels, value: 0 }),
-      (series, v) => {
-        series.value = v.value;
-      },
-    ),
-  pick: (series) => (series as ScalarSeries).value,
-  total: (series) => sumOf(series as ScalarSeries[], (s) => s.value),
+  ...scalarReading,
 };

@@ -1,7 +1,6 @@
 /** Gauges: values that go up and down, recorded with `set` (default), `inc` or `dec`. */
 import { Gauge } from 'prom-client';
-import { groupBySeries, sumOf, type MetricKind } from './kind.js';
-import type { ScalarSeries } from './types.js';
+import { scalarReading, type MetricKind } from './kind.js';
 
 export const gaugeKind: MetricKind = {
   type: 'gauge',
@@ -17,15 +16,5 @@ export const gaugeKind: MetricKind = {
     else if (op === 'dec') gauge.dec(labels, value);
     else gauge.set(labels, value);
   },
-  read: (values) =>
-    groupBySeries<ScalarSeries>(
-      values,
-      undefined,
-      (labels) => ({ labels, value: 0 }),
-      (series, v) => {
-        series.value = v.value;
-      },
-    ),
-  pick: (series) => (series as ScalarSeries).value,
-  total: (series) => sumOf(series as ScalarSeries[], (s) => s.value),
+  ...scalarReading,
 };

@@ -4,7 +4,7 @@
  */
 import type { Metric } from 'prom-client';
 import { seriesKey, plainLabels } from './labels.js';
-import type { Labels, MetricDefinition, MetricType, RecordOp, Series } from './types.js';
+import type { Labels, MetricDefinition, MetricType, RecordOp, ScalarSeries, Series } from './types.js';
 
 /** One value line as prom-client's `metric.get()` reports it. */
 export interface PromValue {
@@ -67,3 +67,18 @@ export function groupBySeries<S>(
 export function sumOf<S>(series: S[], pick: (s: S) => number): number {
   return series.reduce((total, s) => total + pick(s), 0);
 }
+
+/** How counters and gauges read: one value per series, summed for a total. */
+export const scalarReading: Pick<MetricKind, 'read' | 'pick' | 'total'> = {
+  read: (values) =>
+    groupBySeries<ScalarSeries>(
+      values,
+      undefined,
+      (labels) => ({ labels, value: 0 }),
+      (series, v) => {
+        series.value = v.value;
+      },
+    ),
+  pick: (series) => (series as ScalarSeries).value,
+  total: (series) => sumOf(series as ScalarSeries[], (s) => s.value),
+};
