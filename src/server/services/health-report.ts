@@ -42,7 +42,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
         profiling: deps.measureSelf(),
         businessMetrics: businessReportOut(deps.business.report(nowMs)),
         anomalies: anomalySummary(deps.anomalies, nowMs, deps.anomalyHistoryCapacity),
-        resources: resourceStatusOut(deps.resources),
+        resources: resourceStatusOut(deps.resources, status),
         reasons: verdict.reasons,
       };
     },

@@ -7,7 +7,7 @@ import {
   type ResourceStatusSchema,
 } from '../../../gen/ts/rs3gw/observability/v1/resource_pb.js';
 import { invalidArgument } from '../../core/errors.js';
-import type { ResourceManager } from '../../core/resource/manager.js';
+import type { ResourceManager, ResourceStatus as ResourceManagerStatus } from '../../core/resource/manager.js';
 import type { PoolAdvisor, PoolSettings } from '../../core/resource/pool-advisor.js';
 import { PRIORITIES, type Priority } from '../../core/resource/admission/types.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
@@ -19,8 +19,8 @@ export interface ResourceDeps {
   poolSettings: PoolSettings;
 }
 
-export function resourceStatusOut(deps: ResourceDeps): MessageInitShape<typeof ResourceStatusSchema> {
-  const s = deps.manager.status();
+/** The status as GetResources reports it; `s` is the manager's status when the caller already has it. */
+export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus = deps.manager.status()): MessageInitShape<typeof ResourceStatusSchema> {
   const p = s.pressure;
   const total = (r: Record<Priority, number>) => PRIORITIES.reduce((n, k) => n + r[k], 0);
   const advice = deps.pool.current;
