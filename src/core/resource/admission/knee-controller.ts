@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../errors.js';
 import { addRoundTrip, newCohort, readCohort, type Cohort } from './base-cohort.js';
+import { BurstCarry, type ServerView } from './burst-carry.js';
 import { LoadWindow, type WindowSummary } from './load-window.js';
 import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
 
@@ -119,6 +120,12 @@ export class KneeController implements AdmissionController {
   private current: number;
   private peakInflight = 0;
   private readonly window: LoadWindow;
+  private readonly carry = new BurstCarry();
+  /** What the carry needs to know of the server, read live. */
+  private readonly server: ServerView = {
+    knee: undefined,
+    baseRttMs: undefined,
+  };
   private probe: Probe = { phase: 'off' };
   private probeIds = 0;
   private lastProbeMs: number;
@@ -172,11 +179,12 @@ export class KneeController implements AdmissionController {
     this.maybeRoll(nowMs);
     if (this.count >= this.capFor(priority)) {
       this.window.addRejection();
+      this.carry.refused(nowMs, this.serverView());
       return undefined;
     }
     this.count += 1;
     this.window.addAdmission();
-    this.window.inflightChanged(nowMs, this.count);
+    this.inflightChanged(nowMs);
     const permit: KneePermit = { startMs: nowMs, priority, inflight: this.count, cohort: this.joinCohort(nowMs) };
     return permit;
   }
@@ -184,13 +192,17 @@ export class KneeController implements AdmissionController {
   release(permit: Permit, outcome: ReleaseOutcome): void {
     const now = outcome.nowMs;
     this.count = Math.max(0, this.count - 1);
-    this.window.inflightChanged(now, this.count);
+    this.inflightChanged(now);
     const rtt = Math.max(0, now - permit.startMs);
+    if (outcome.dropped) this.carry.dropped(rtt);
     // Every completion held a server; only clean ones measure the round trip (an error can be
     // fast, and a dropped request may have been reclaimed long after it ended).
     const measured = !outcome.failed && !outcome.dropped;
     this.window.addCompletion();
-    if (measured) this.window.addSample(rtt);
+    if (measured) {
+      this.window.addSample(rtt);
+      if (this.knee !== undefined && permit.inflight > this.knee) this.carry.completed(rtt, permit.inflight);
+    }
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {
       this.probe = { phase: 'admitting', limit: p.limit, cohort: { ...p.cohort, admittingFromMs: now } };
@@ -216,6 +228,11 @@ export class KneeController implements AdmissionController {
     if (priority === 'sheddable') return limit - Math.max(1, Math.round(this.o.sheddableReserve * limit));
     if (priority === 'critical') return limit + Math.max(2, Math.round(this.o.criticalExtra * limit));
     return limit;
+  }
+
+  private inflightChanged(nowMs: number): void {
+    this.window.inflightChanged(nowMs, this.count);
+    this.carry.inflightChanged(nowMs, this.count, this.serverView());
   }
 
   /** Completions a window or a cohort needs for the wanted precision, given the spread seen. */
@@ -279,6 +296,17 @@ export class KneeController implements AdmissionController {
       return;
     }
     this.calmWindows = 0;
+    // While bursts are carried, a window spent wholly in the carried queue says nothing new about
+    // the knee, and one that saw idle servers (the edge of a burst) would read them as fewer.
+    if (
+      this.knee !== undefined &&
+      this.carry.extra(this.serverView()) > 0 &&
+      (w.minInflight > this.shortLimit() || w.minInflight < this.knee)
+    ) {
+      this.suspicious = 0;
+      this.current = this.kneeLimit();
+      return;
+    }
     // A surprise is a jump beyond the noise of the round trips and of the windows' estimates so far
     // (few servers or heavy-tailed service make one window's throughput swing widely).
     const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * Math.max(noise, Math.sqrt(this.busyLogVar)));
@@ -352,11 +380,23 @@ export class KneeController implements AdmissionController {
     return KNEE_WINDOWS * this.targetSamples();
   }
 
+  /** The knee plus the queue that keeps the servers from idling, plus any queue carried for bursts. */
   private kneeLimit(): number {
     if (this.knee === undefined) return this.current;
-    const base = this.knee * this.o.headroom + this.o.queueSlots;
-    const cap = MAX_QUEUE_SHARE * this.knee + this.o.queueSlots;
-    return this.clamp(this.knee + Math.max(base, Math.min(cap, this.bufferFor(this.overloadRatio))));
+    return this.clamp(this.shortLimit() + this.carry.extra(this.serverView()));
+  }
+
+  private serverView(): ServerView {
+    this.server.knee = this.knee;
+    this.server.baseRttMs = this.baseRttMs;
+    return this.server;
+  }
+
+  private shortLimit(): number {
+    const knee = this.knee ?? 0;
+    const base = knee * this.o.headroom + this.o.queueSlots;
+    const cap = MAX_QUEUE_SHARE * knee + this.o.queueSlots;
+    return knee + Math.max(base, Math.min(cap, this.bufferFor(this.overloadRatio)));
   }
 
   /**

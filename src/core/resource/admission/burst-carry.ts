@@ -1,0 +1,189 @@
+/**
+ * Queue allowed beyond the knee's limit so that a burst is carried into the idle time after it.
+ *
+ * Under sustained overload a longer queue buys only latency: the servers are busy anyway. After a
+ * burst, though, they idle, and every request refused during the burst that could have waited for
+ * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
+ * one that drains. The allowance is learnt from regret: when refusals are followed by idle
+ * servers, it grows by half the work that could have been carried (at most fourfold per burst);
+ * a request dropped for its deadline halves it and bounds the wait; an overload that outlasts the
+ * bursts seen so far clears it. A queue only costs nothing when extra requests in flight do not
+ * slow the server (no contention: GC, memory or lock thrash). Round trips of queued requests
+ * measure that slowdown per request in flight, and where a burst's worth of it would cost more
+ * than the carried requests gain, nothing is carried.
+ */
+
+/** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
+const MAX_WAIT_BASES = 25;
+/** Share of the shortest deadline seen (the round trip of a dropped request) a carried request may wait. */
+const DEADLINE_SHARE = 0.5;
+/**
+ * Refusals less than this many base round trips apart belong to the same burst, and servers idle
+ * for less than this are a dip of a queue near capacity, not a silence a burst could be carried into.
+ */
+const BURST_GAP_BASES = 5;
+/** Share of the regret (work refused that idle servers could have carried) added per burst. */
+const REGRET_GAIN = 0.5;
+/** An overload longer than this many times the longest burst seen is sustained, not a burst. */
+const SUSTAINED_FACTOR = 2;
+/** Longest-burst memory decays by this factor per burst, so a change of pattern is followed. */
+const BURST_MEMORY = 0.9;
+/** Weight of past round trips in the contention estimate: about this many recent samples count. */
+const CONTENTION_MEMORY = 20_000;
+/**
+ * Carrying stops once kappa x completions per burst reaches this, a tenth of break-even (1): the
+ * estimate reads contention low (service slows with the inflight at its start, which lags the
+ * inflight at admission), it is noisy, and a carried request is only a gain if idle time follows,
+ * while the slowdown is certain.
+ */
+const CONTENTION_BUDGET = 0.1;
+/** Standard errors taken off the contention estimate, so that noise alone does not stop carrying. */
+const CONTENTION_ERRORS = 1;
+
+export interface ServerView {
+  /** Busy servers under overload, if known. */
+  knee: number | undefined;
+  /** Round trip without queueing, if known. */
+  baseRttMs: number | undefined;
+}
+
+export class BurstCarry {
+  /** Requests allowed in flight beyond the knee's limit. */
+  private allowance = 0;
+  private deadlineMs = Infinity;
+  /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
+  private idleCredit = 0;
+  private refusedInBurst = 0;
+  private lastRefusalMs = -Infinity;
+  private burstStartMs = -Infinity;
+  /** A burst is open from its first refusal until the servers next go idle. */
+  private burstOpen = false;
+  private longestBurstMs = 0;
+  private lastChangeMs = 0;
+  /** Since when the servers have been below the knee without a break. */
+  private idleSinceMs = Infinity;
+  private inflight = 0;
+  private readonly contention = new ContentionFit();
+
+  /**
+   * Extra requests allowed in flight, bounded by the wait a carried request may get. None when the
+   * servers slow down with requests in flight so much that a burst's worth of slower service costs
+   * more than the carried requests gain: kappa x completions per burst >= 1, where kappa is the
+   * relative slowdown per request in flight and a burst lasts until its queue is worked off.
+   */
+  extra(server: ServerView): number {
+    const { knee, baseRttMs } = server;
+    if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
+    const completionsPerBurst = (knee / baseRttMs) * Math.max(this.longestBurstMs, baseRttMs);
+    if (this.contention.slowdownPerRequest(CONTENTION_ERRORS) * completionsPerBurst >= CONTENTION_BUDGET) return 0;
+    return Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
+  }
+
+  /**
+   * A request that was admitted behind a queue (`inflight` above the busy servers) completed. In a
+   * FIFO with busy servers its round trip is inflight x service time / servers, so round trip per
+   * request in flight grows with inflight only if service slows with load: the contention signal,
+   * from every completion rather than from noisy throughput windows.
+   */
+  completed(rttMs: number, inflight: number): void {
+    if (rttMs > 0 && inflight > 0) this.contention.add(inflight, rttMs / inflight);
+  }
+
+  /**
+   * Counts idle servers (below the knee for longer than the gap between bursts) within the wait
+   * bound after the last refusal. The servers
+   * going idle ends a burst: it lasted from its first refusal until its queue was worked off.
+   */
+  inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
+    const { knee, baseRttMs } = server;
+    if (knee !== undefined && baseRttMs !== undefined && baseRttMs > 0 && this.inflight < knee) {
+      // Only a silence counts, not the brief dips of a queue running near capacity.
+      const silentFrom = this.idleSinceMs + BURST_GAP_BASES * baseRttMs;
+      const from = Math.max(this.lastChangeMs, this.lastRefusalMs, silentFrom);
+      const until = Math.min(nowMs, this.lastRefusalMs + this.maxWaitMs(baseRttMs));
+      if (until > from) this.idleCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
+    }
+    if (this.burstOpen && knee !== undefined && inflight < knee) {
+      this.burstOpen = false;
+      this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, nowMs - this.burstStartMs);
+    }
+    if (knee === undefined || inflight >= knee) this.idleSinceMs = Infinity;
+    else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
+    this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
+    this.inflight = inflight;
+  }
+
+  /** A request was refused: a new burst starts after a quiet gap, and its predecessor is judged. */
+  refused(nowMs: number, server: ServerView): void {
+    const { knee, baseRttMs } = server;
+    const base = baseRttMs ?? 0;
+    if (nowMs - this.lastRefusalMs > BURST_GAP_BASES * base) {
+      if (this.refusedInBurst > 0 && knee !== undefined) {
+        const regret = Math.min(this.idleCredit, this.refusedInBurst);
+        const grown = this.allowance + REGRET_GAIN * regret;
+        const bound = baseRttMs !== undefined && baseRttMs > 0 ? (this.maxWaitMs(baseRttMs) * knee) / baseRttMs : 0;
+        this.allowance = Math.min(grown, Math.max(4 * this.allowance, knee), bound);
+      }
+      this.burstStartMs = nowMs;
+      this.burstOpen = true;
+      this.refusedInBurst = 0;
+      this.idleCredit = 0;
+    } else if (this.burstOpen && nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base)) {
+      // Refusals without a break for longer than any burst so far: carrying buys only latency.
+      this.allowance = 0;
+    }
+    this.refusedInBurst += 1;
+    this.lastRefusalMs = nowMs;
+  }
+
+  /** A request missed its deadline: carried requests must wait less. */
+  dropped(rttMs: number): void {
+    this.deadlineMs = Math.min(this.deadlineMs, rttMs);
+    this.allowance /= 2;
+  }
+
+  private maxWaitMs(baseRttMs: number): number {
+    return Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
+  }
+}
+
+/**
+ * Least-squares slope of round trip per request in flight on inflight, relative to its mean, with
+ * exponential forgetting: the relative slowdown of service per extra request in flight (0 without
+ * contention). Means, not logs: the mean round trip is proportional to inflight, its spread is not.
+ */
+class ContentionFit {
+  private w = 0;
+  private sx = 0;
+  private sy = 0;
+  private sxx = 0;
+  private sxy = 0;
+  private syy = 0;
+
+  add(x: number, y: number): void {
+    const keep = 1 - 1 / CONTENTION_MEMORY;
+    this.w = this.w * keep + 1;
+    this.sx = this.sx * keep + x;
+    this.sy = this.sy * keep + y;
+    this.sxx = this.sxx * keep + x * x;
+    this.sxy = this.sxy * keep + x * y;
+    this.syy = this.syy * keep + y * y;
+  }
+
+  /**
+   * The relative slowdown per request in flight less `errors` standard errors (at least 0): only
+   * contention that is shown counts. 0 while inflight has not varied.
+   */
+  slowdownPerRequest(errors: number): number {
+    if (this.w < 3) return 0;
+    const mx = this.sx / this.w;
+    const my = this.sy / this.w;
+    const vx = this.sxx / this.w - mx * mx;
+    if (!(vx > 1e-9) || !(my > 0)) return 0;
+    const cxy = this.sxy / this.w - mx * my;
+    const slope = cxy / vx;
+    const residual = Math.max(0, this.syy / this.w - my * my - slope * cxy);
+    const se = Math.sqrt(residual / (this.w * vx));
+    return Math.max(0, (slope - errors * se) / my);
+  }
+}

@@ -1,0 +1,148 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
+import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
+import { simulate } from '../../../../bench/admission/engine/simulate.js';
+import { AimdController } from '../../../../bench/admission/controllers/aimd.js';
+import { BurstCarry } from '../../../../src/core/resource/admission/burst-carry.js';
+import { KneeController } from '../../../../src/core/resource/admission/knee-controller.js';
+
+const server = { knee: 16, baseRttMs: 20 };
+
+/** A burst: refusals every millisecond for `ms`, the servers full. */
+function burst(c: BurstCarry, fromMs: number, ms: number): void {
+  c.inflightChanged(fromMs, 20, server);
+  for (let t = fromMs; t < fromMs + ms; t++) c.refused(t, server);
+}
+
+/** Idle servers (`inflight` of 16 busy) from `fromMs` for `ms`. */
+function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0): void {
+  c.inflightChanged(fromMs, inflight, server);
+  c.inflightChanged(fromMs + ms, inflight, server);
+}
+
+test('no queue is carried before a burst has been followed by idle servers', () => {
+  const c = new BurstCarry();
+  assert.is(c.extra(server), 0);
+  burst(c, 0, 1000);
+  assert.is(c.extra(server), 0);
+});
+
+test('refusals followed by idle servers grow the carried queue, at most fourfold per burst, up to the wait bound', () => {
+  const c = new BurstCarry();
+  const seen: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    burst(c, i * 2000, 1000);
+    idle(c, i * 2000 + 1000, 1000);
+    seen.push(c.extra(server));
+  }
+  burst(c, 16_000, 10);
+  seen.push(c.extra(server));
+  // Fourfold of 16 is 64; then half of the regret (a silence from 100 ms after the burst to the
+  // 500 ms wait bound: 16 servers x 400 ms / 20 ms = 320 requests) is added.
+  assert.equal(seen.slice(0, 3), [0, 16, 64], `allowance after each burst: ${seen.join(', ')}`);
+  assert.ok(Math.abs(seen[3] - (64 + 160)) < 1, `allowance after the fourth burst: ${seen[3]}`);
+  // 25 base round trips of wait at 16 servers / 20 ms = 400 requests.
+  assert.is(Math.max(...seen), 400);
+});
+
+test('brief dips of a queue near capacity are not a silence: nothing is carried', () => {
+  const c = new BurstCarry();
+  for (let i = 0; i < 50; i++) {
+    burst(c, i * 200, 100);
+    // 50 ms with a few servers free, then busy again.
+    idle(c, i * 200 + 100, 50, 12);
+    c.inflightChanged(i * 200 + 150, 16, server);
+  }
+  burst(c, 10_000, 10);
+  assert.is(c.extra(server), 0);
+});
+
+test('busy servers after a burst are no regret: nothing is carried', () => {
+  const c = new BurstCarry();
+  for (let i = 0; i < 5; i++) {
+    burst(c, i * 2000, 1000);
+    idle(c, i * 2000 + 1000, 1000, 16);
+  }
+  burst(c, 10_000, 10);
+  assert.is(c.extra(server), 0);
+});
+
+test('a dropped request halves the carried queue and bounds the wait by half its round trip', () => {
+  const c = new BurstCarry();
+  for (let i = 0; i < 6; i++) {
+    burst(c, i * 2000, 1000);
+    idle(c, i * 2000 + 1000, 1000);
+  }
+  burst(c, 12_000, 10);
+  assert.is(c.extra(server), 400);
+  c.dropped(200);
+  // Half of a 200 ms deadline is 100 ms of wait: 80 requests at 16 servers / 20 ms.
+  assert.is(c.extra(server), 80);
+});
+
+test('an overload that outlasts the bursts seen so far carries nothing', () => {
+  const c = new BurstCarry();
+  for (let i = 0; i < 4; i++) {
+    burst(c, i * 2000, 500);
+    idle(c, i * 2000 + 500, 1500);
+  }
+  burst(c, 8000, 100);
+  assert.ok(c.extra(server) > 0);
+  burst(c, 8100, 3000);
+  assert.is(c.extra(server), 0);
+});
+
+test('round trips that grow faster than inflight (contention) stop the carrying', () => {
+  const c = new BurstCarry();
+  for (let i = 0; i < 4; i++) {
+    burst(c, i * 2000, 1000);
+    idle(c, i * 2000 + 1000, 1000);
+  }
+  burst(c, 8000, 10);
+  assert.ok(c.extra(server) > 0);
+  // Service 0.3 % slower per request in flight: rtt = n x 20 ms x (1 + 0.003 n) / 16.
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n);
+  assert.is(c.extra(server), 0);
+  const clean = new BurstCarry();
+  for (let i = 0; i < 4; i++) {
+    burst(clean, i * 2000, 1000);
+    idle(clean, i * 2000 + 1000, 1000);
+  }
+  burst(clean, 8000, 10);
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n);
+  assert.ok(clean.extra(server) > 0, 'round trips proportional to inflight are a queue, not contention');
+});
+
+const onOff = (contention: number) =>
+  parseScenario({
+    name: 'bursts',
+    seeds: [5],
+    workers: 16,
+    service: { lognormal: { meanMs: 20, sigma: 0.5 } },
+    contention,
+    arrivals: { onOff: { onS: 0.5, offS: 0.5 } },
+    phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load: 3 }],
+  });
+
+test('half-second bursts without contention: the burst is carried into the silence after it', () => {
+  const s = onOff(0);
+  const ours = phaseMetrics(s, simulate(s, 5, (now) => new KneeController(now)))[1];
+  const aimd = phaseMetrics(s, simulate(s, 5, () => new AimdController()))[1];
+  // Half the time is silent: without carrying the goodput is about 0.5.
+  assert.ok(ours.goodput >= 0.8, `goodput ${ours.goodput}`);
+  assert.ok(ours.goodput > aimd.goodput, `ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
+  assert.is(ours.timeoutRate, 0);
+});
+
+test('the same bursts with contention: the slowdown is measured and nothing is carried', () => {
+  const s = onOff(0.05);
+  const rec = simulate(s, 5, (now) => new KneeController(now));
+  const ours = phaseMetrics(s, rec)[1];
+  const late = Array.from(rec.limitSamples.subarray(400, 700));
+  assert.ok(Math.max(...late) <= 3 * 16, `limit in the last 30 s at most ${Math.max(...late)}`);
+  assert.ok(ours.goodput >= 0.45, `goodput ${ours.goodput}`);
+  assert.is(ours.timeoutRate, 0);
+});
+
+test.run();
