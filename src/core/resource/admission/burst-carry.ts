@@ -5,12 +5,13 @@
  * burst, though, they idle, and every request refused during the burst that could have waited for
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
- * servers, it grows by half the work that could have been carried (at most fourfold per burst);
+ * servers, it grows by half the work that could have been carried (at most fourfold per burst),
+ * and when a carried queue is still not worked off as the next burst begins, it shrinks;
  * a request dropped for its deadline halves it and bounds the wait; an overload that outlasts the
  * bursts seen so far clears it. A queue only costs nothing when extra requests in flight do not
  * slow the server (no contention: GC, memory or lock thrash). Round trips of queued requests
- * measure that slowdown per request in flight, and where a burst's worth of it would cost more
- * than the carried requests gain, nothing is carried.
+ * measure that slowdown per request in flight, and where the slower service during a burst would
+ * cost more than the carried requests gain, nothing is carried.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -24,6 +25,8 @@ const DEADLINE_SHARE = 0.5;
 const BURST_GAP_BASES = 5;
 /** Share of the regret (work refused that idle servers could have carried) added per burst. */
 const REGRET_GAIN = 0.5;
+/** Factor applied to the allowance when a carried queue was still not worked off as the next burst began. */
+const SPILL_SHRINK = 0.75;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
 const SUSTAINED_FACTOR = 2;
 /** Longest-burst memory decays by this factor per burst, so a change of pattern is followed. */
@@ -31,14 +34,17 @@ const BURST_MEMORY = 0.9;
 /** Weight of past round trips in the contention estimate: about this many recent samples count. */
 const CONTENTION_MEMORY = 20_000;
 /**
- * Carrying stops once kappa x completions per burst reaches this, a tenth of break-even (1): the
- * estimate reads contention low (service slows with the inflight at its start, which lags the
- * inflight at admission), it is noisy, and a carried request is only a gain if idle time follows,
- * while the slowdown is certain.
+ * Carrying pays while kappa x (completions while refusing - carried) stays below 1 (see extra());
+ * this margin under 1 allows for the estimate reading contention a little low (service slows with
+ * the inflight at its start, which lags the inflight at admission).
  */
-const CONTENTION_BUDGET = 0.1;
-/** Standard errors taken off the contention estimate, so that noise alone does not stop carrying. */
-const CONTENTION_ERRORS = 1;
+const CONTENTION_MARGIN = 0.8;
+/**
+ * Standard errors added to the contention estimate: -1, so that only contention that is shown
+ * stops carrying. A server without contention shows too little spread of inflight to prove it
+ * while nothing is carried, so carrying starts on trust and the carried queue itself is the test.
+ */
+const CONTENTION_ERRORS = -1;
 
 export interface ServerView {
   /** Busy servers under overload, if known. */
@@ -59,6 +65,8 @@ export class BurstCarry {
   /** A burst is open from its first refusal until the servers next go idle. */
   private burstOpen = false;
   private longestBurstMs = 0;
+  /** Longest time from a burst's first refusal to its last (decaying). */
+  private longestRefusingMs = 0;
   private lastChangeMs = 0;
   /** Since when the servers have been below the knee without a break. */
   private idleSinceMs = Infinity;
@@ -66,17 +74,20 @@ export class BurstCarry {
   private readonly contention = new ContentionFit();
 
   /**
-   * Extra requests allowed in flight, bounded by the wait a carried request may get. None when the
-   * servers slow down with requests in flight so much that a burst's worth of slower service costs
-   * more than the carried requests gain: kappa x completions per burst >= 1, where kappa is the
-   * relative slowdown per request in flight and a burst lasts until its queue is worked off.
+   * Extra requests allowed in flight, bounded by the wait a carried request may get. Carrying E
+   * requests gains E (served in the idle time after the burst) and slows the service while refusing
+   * by 1 + kappa E, where kappa is the relative slowdown per request in flight: over a burst of X T
+   * completions that loses X T kappa E / (1 + kappa E). It pays while kappa (X T - E) < 1: always
+   * without contention, and with contention only when the carried queue is large against the burst.
    */
   extra(server: ServerView): number {
     const { knee, baseRttMs } = server;
     if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
-    const completionsPerBurst = (knee / baseRttMs) * Math.max(this.longestBurstMs, baseRttMs);
-    if (this.contention.slowdownPerRequest(CONTENTION_ERRORS) * completionsPerBurst >= CONTENTION_BUDGET) return 0;
-    return Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
+    const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
+    if (!(carried > 0)) return 0;
+    const whileRefusing = (knee / baseRttMs) * this.longestRefusingMs;
+    const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS);
+    return kappa * (whileRefusing - carried) < CONTENTION_MARGIN ? carried : 0;
   }
 
   /**
@@ -91,8 +102,8 @@ export class BurstCarry {
 
   /**
    * Counts idle servers (below the knee for longer than the gap between bursts) within the wait
-   * bound after the last refusal. The servers
-   * going idle ends a burst: it lasted from its first refusal until its queue was worked off.
+   * bound after the last refusal. The servers going idle ends a burst: it lasted from its first
+   * refusal until its queue was worked off.
    */
   inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
@@ -118,7 +129,14 @@ export class BurstCarry {
     const { knee, baseRttMs } = server;
     const base = baseRttMs ?? 0;
     if (nowMs - this.lastRefusalMs > BURST_GAP_BASES * base) {
-      if (this.refusedInBurst > 0 && knee !== undefined) {
+      if (this.refusedInBurst > 0) {
+        this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);
+      }
+      if (this.burstOpen) {
+        // The carried queue was not worked off before this burst: it spilled into it, slowing it
+        // where there is contention and only adding latency where there is not.
+        this.allowance *= SPILL_SHRINK;
+      } else if (this.refusedInBurst > 0 && knee !== undefined) {
         const regret = Math.min(this.idleCredit, this.refusedInBurst);
         const grown = this.allowance + REGRET_GAIN * regret;
         const bound = baseRttMs !== undefined && baseRttMs > 0 ? (this.maxWaitMs(baseRttMs) * knee) / baseRttMs : 0;
@@ -171,8 +189,8 @@ class ContentionFit {
   }
 
   /**
-   * The relative slowdown per request in flight less `errors` standard errors (at least 0): only
-   * contention that is shown counts. 0 while inflight has not varied.
+   * The relative slowdown per request in flight plus `errors` standard errors (at least 0); 0
+   * while inflight has not varied.
    */
   slowdownPerRequest(errors: number): number {
     if (this.w < 3) return 0;
@@ -184,6 +202,6 @@ class ContentionFit {
     const slope = cxy / vx;
     const residual = Math.max(0, this.syy / this.w - my * my - slope * cxy);
     const se = Math.sqrt(residual / (this.w * vx));
-    return Math.max(0, (slope - errors * se) / my);
+    return Math.max(0, (slope + errors * se) / my);
   }
 }

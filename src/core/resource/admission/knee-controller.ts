@@ -105,7 +105,8 @@ type Probe =
  * measured by probe cohorts (the first one at start-up) and refined by each. A jump or a drift of
  * the estimate means either the service time changed or the servers did; a probe tells which,
  * instead of cutting the limit. Without a standing queue the limit keeps room for twice the recent
- * peak, so bursts below capacity are not refused.
+ * peak, so bursts below capacity are not refused. Bursts followed by silence are carried into it by
+ * a longer queue where round trips show no contention (`BurstCarry`).
  */
 export class KneeController implements AdmissionController {
   readonly name = 'knee';
@@ -121,7 +122,7 @@ export class KneeController implements AdmissionController {
   private peakInflight = 0;
   private readonly window: LoadWindow;
   private readonly carry = new BurstCarry();
-  /** What the carry needs to know of the server, read live. */
+  /** What the carry needs to know of the server, refreshed before each use (no allocation per request). */
   private readonly server: ServerView = {
     knee: undefined,
     baseRttMs: undefined,
