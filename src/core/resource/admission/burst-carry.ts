@@ -31,8 +31,10 @@ const SPILL_SHRINK = 0.75;
 const SUSTAINED_FACTOR = 2;
 /** Longest-burst memory decays by this factor per burst, so a change of pattern is followed. */
 const BURST_MEMORY = 0.9;
-/** Weight of past round trips in the contention estimate: about this many recent samples count. */
-const CONTENTION_MEMORY = 20_000;
+/** Weight kept per round trip in the contention estimate: about the last 20 000 count. */
+const CONTENTION_KEEP = 1 - 1 / 20_000;
+/** Completions needed before the contention estimate is read. */
+const MIN_CONTENTION_SAMPLES = 128;
 /**
  * Carrying pays while kappa x (completions while refusing - carried) stays below 1 (see extra());
  * this margin under 1 allows for the estimate reading contention a little low (service slows with
@@ -71,6 +73,7 @@ export class BurstCarry {
   /** Since when the servers have been below the knee without a break. */
   private idleSinceMs = Infinity;
   private inflight = 0;
+  private inflightArea = 0;
   private readonly contention = new ContentionFit();
 
   /**
@@ -86,18 +89,27 @@ export class BurstCarry {
     const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
     if (!(carried > 0)) return 0;
     const whileRefusing = (knee / baseRttMs) * this.longestRefusingMs;
-    const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS);
+    // Until inflight has varied enough to tell, carrying starts on trust.
+    const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS) ?? 0;
     return kappa * (whileRefusing - carried) < CONTENTION_MARGIN ? carried : 0;
   }
 
   /**
-   * A request that was admitted behind a queue (`inflight` above the busy servers) completed. In a
-   * FIFO with busy servers its round trip is inflight x service time / servers, so round trip per
-   * request in flight grows with inflight only if service slows with load: the contention signal,
-   * from every completion rather than from noisy throughput windows.
+   * A request that was admitted behind a queue (`admittedAt` in flight, itself included, above the
+   * busy servers) completed; `meanInflight` is the time average of the inflight over its round
+   * trip. In a FIFO with busy servers the round trip is admittedAt x service time / servers, so
+   * round trip per request ahead measures the service time, which grows with the inflight it was
+   * served under only if service slows with load: the contention signal, from every completion
+   * rather than from noisy throughput windows. While the inflight holds steady it varies too little
+   * to tell, and the fit says so by its standard error.
    */
-  completed(rttMs: number, inflight: number): void {
-    if (rttMs > 0 && inflight > 0) this.contention.add(inflight, rttMs / inflight);
+  completed(rttMs: number, admittedAt: number, meanInflight: number): void {
+    if (rttMs > 0 && admittedAt > 0) this.contention.add(meanInflight, rttMs / admittedAt);
+  }
+
+  /** Integral of the inflight over time (request-milliseconds) up to `nowMs`. */
+  inflightAreaAt(nowMs: number): number {
+    return this.inflightArea + this.inflight * Math.max(0, nowMs - this.lastChangeMs);
   }
 
   /**
@@ -120,6 +132,7 @@ export class BurstCarry {
     }
     if (knee === undefined || inflight >= knee) this.idleSinceMs = Infinity;
     else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
+    this.inflightArea = this.inflightAreaAt(nowMs);
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     this.inflight = inflight;
   }
@@ -166,9 +179,11 @@ export class BurstCarry {
 }
 
 /**
- * Least-squares slope of round trip per request in flight on inflight, relative to its mean, with
- * exponential forgetting: the relative slowdown of service per extra request in flight (0 without
- * contention). Means, not logs: the mean round trip is proportional to inflight, its spread is not.
+ * Least-squares slope of round trip per request ahead (the service time) on the inflight it was
+ * served under, relative to the mean service time: the slowdown per extra request in flight (0
+ * without contention), weighed with exponential forgetting. The inflight swings with bursts and
+ * their carried queues, which is what carrying changes; while it holds steady it varies too
+ * little to tell.
  */
 class ContentionFit {
   private w = 0;
@@ -179,29 +194,27 @@ class ContentionFit {
   private syy = 0;
 
   add(x: number, y: number): void {
-    const keep = 1 - 1 / CONTENTION_MEMORY;
-    this.w = this.w * keep + 1;
-    this.sx = this.sx * keep + x;
-    this.sy = this.sy * keep + y;
-    this.sxx = this.sxx * keep + x * x;
-    this.sxy = this.sxy * keep + x * y;
-    this.syy = this.syy * keep + y * y;
+    this.w = this.w * CONTENTION_KEEP + 1;
+    this.sx = this.sx * CONTENTION_KEEP + x;
+    this.sy = this.sy * CONTENTION_KEEP + y;
+    this.sxx = this.sxx * CONTENTION_KEEP + x * x;
+    this.sxy = this.sxy * CONTENTION_KEEP + x * y;
+    this.syy = this.syy * CONTENTION_KEEP + y * y;
   }
 
   /**
-   * The relative slowdown per request in flight plus `errors` standard errors (at least 0); 0
-   * while inflight has not varied.
+   * The relative slowdown per request in flight plus `errors` standard errors (at least 0);
+   * undefined until the inflight has varied over enough samples.
    */
-  slowdownPerRequest(errors: number): number {
-    if (this.w < 3) return 0;
+  slowdownPerRequest(errors: number): number | undefined {
+    if (this.w < MIN_CONTENTION_SAMPLES) return undefined;
     const mx = this.sx / this.w;
     const my = this.sy / this.w;
-    const vx = this.sxx / this.w - mx * mx;
-    if (!(vx > 1e-9) || !(my > 0)) return 0;
-    const cxy = this.sxy / this.w - mx * my;
-    const slope = cxy / vx;
-    const residual = Math.max(0, this.syy / this.w - my * my - slope * cxy);
-    const se = Math.sqrt(residual / (this.w * vx));
+    const vxx = this.sxx - this.w * mx * mx;
+    if (!(vxx > 1e-9) || !(my > 0)) return undefined;
+    const vxy = this.sxy - this.w * mx * my;
+    const slope = vxy / vxx;
+    const se = Math.sqrt(Math.max(0, this.syy - this.w * my * my - slope * vxy) / this.w / vxx);
     return Math.max(0, (slope + errors * se) / my);
   }
 }

@@ -84,6 +84,8 @@ const PROBE_TIMEOUT_MS = 60_000;
 
 interface KneePermit extends Permit {
   readonly cohort: number;
+  /** The carry's inflight integral at admission: with the one at release, the mean inflight it saw. */
+  readonly inflightArea: number;
 }
 
 /**
@@ -186,7 +188,13 @@ export class KneeController implements AdmissionController {
     this.count += 1;
     this.window.addAdmission();
     this.inflightChanged(nowMs);
-    const permit: KneePermit = { startMs: nowMs, priority, inflight: this.count, cohort: this.joinCohort(nowMs) };
+    const permit: KneePermit = {
+      startMs: nowMs,
+      priority,
+      inflight: this.count,
+      cohort: this.joinCohort(nowMs),
+      inflightArea: this.carry.inflightAreaAt(nowMs),
+    };
     return permit;
   }
 
@@ -202,7 +210,10 @@ export class KneeController implements AdmissionController {
     this.window.addCompletion();
     if (measured) {
       this.window.addSample(rtt);
-      if (this.knee !== undefined && permit.inflight > this.knee) this.carry.completed(rtt, permit.inflight);
+      const admittedArea = (permit as Partial<KneePermit>).inflightArea;
+      if (this.knee !== undefined && permit.inflight > this.knee && rtt > 0 && admittedArea !== undefined) {
+        this.carry.completed(rtt, permit.inflight, (this.carry.inflightAreaAt(now) - admittedArea) / rtt);
+      }
     }
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {

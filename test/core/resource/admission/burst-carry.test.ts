@@ -102,8 +102,9 @@ test('round trips that grow faster than inflight (contention) stop the carrying'
   }
   burst(c, 8000, 10);
   assert.ok(c.extra(server) > 0);
-  // Service 0.3 % slower per request in flight: rtt = n x 20 ms x (1 + 0.003 n) / 16.
-  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n);
+  // Inflight held at n while served, service 0.3 % slower per request in flight:
+  // rtt = n x 20 ms x (1 + 0.003 n) / 16.
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n, n);
   assert.is(c.extra(server), 0);
   const clean = new BurstCarry();
   for (let i = 0; i < 4; i++) {
@@ -111,7 +112,7 @@ test('round trips that grow faster than inflight (contention) stop the carrying'
     idle(clean, i * 2000 + 1000, 1000);
   }
   burst(clean, 8000, 10);
-  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n);
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n, n);
   assert.ok(clean.extra(server) > 0, 'round trips proportional to inflight are a queue, not contention');
 });
 
