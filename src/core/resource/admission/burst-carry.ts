@@ -167,8 +167,12 @@ export class BurstCarry {
     this.lastRefusalMs = nowMs;
   }
 
-  /** A request missed its deadline: carried requests must wait less. */
-  dropped(rttMs: number): void {
+  /**
+   * A request missed its deadline: carried requests must wait less. A drop quicker than a base
+   * round trip says nothing about the deadline (a client gave up early) and is ignored.
+   */
+  dropped(rttMs: number, server: ServerView): void {
+    if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
     this.allowance /= 2;
   }

@@ -203,7 +203,7 @@ export class KneeController implements AdmissionController {
     this.count = Math.max(0, this.count - 1);
     this.inflightChanged(now);
     const rtt = Math.max(0, now - permit.startMs);
-    if (outcome.dropped) this.carry.dropped(rtt);
+    if (outcome.dropped) this.carry.dropped(rtt, this.serverView());
     // Every completion held a server; only clean ones measure the round trip (an error can be
     // fast, and a dropped request may have been reclaimed long after it ended).
     const measured = !outcome.failed && !outcome.dropped;

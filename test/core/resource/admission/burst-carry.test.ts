@@ -22,6 +22,15 @@ function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0): void {
   c.inflightChanged(fromMs + ms, inflight, server);
 }
 
+/** `count` bursts of `onMs`, each followed by `offMs` with `inflight` in flight; returns the end. */
+function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, inflight = 0): number {
+  for (let i = 0; i < count; i++) {
+    burst(c, i * (onMs + offMs), onMs);
+    idle(c, i * (onMs + offMs) + onMs, offMs, inflight);
+  }
+  return count * (onMs + offMs);
+}
+
 test('no queue is carried before a burst has been followed by idle servers', () => {
   const c = new BurstCarry();
   assert.is(c.extra(server), 0);
@@ -61,34 +70,24 @@ test('brief dips of a queue near capacity are not a silence: nothing is carried'
 
 test('busy servers after a burst are no regret: nothing is carried', () => {
   const c = new BurstCarry();
-  for (let i = 0; i < 5; i++) {
-    burst(c, i * 2000, 1000);
-    idle(c, i * 2000 + 1000, 1000, 16);
-  }
-  burst(c, 10_000, 10);
+  burst(c, bursts(c, 5, 1000, 1000, 16), 10);
   assert.is(c.extra(server), 0);
 });
 
 test('a dropped request halves the carried queue and bounds the wait by half its round trip', () => {
   const c = new BurstCarry();
-  for (let i = 0; i < 6; i++) {
-    burst(c, i * 2000, 1000);
-    idle(c, i * 2000 + 1000, 1000);
-  }
-  burst(c, 12_000, 10);
+  burst(c, bursts(c, 6), 10);
   assert.is(c.extra(server), 400);
-  c.dropped(200);
+  c.dropped(5, server);
+  assert.is(c.extra(server), 400, 'a drop quicker than a base round trip is a client giving up, not a deadline');
+  c.dropped(200, server);
   // Half of a 200 ms deadline is 100 ms of wait: 80 requests at 16 servers / 20 ms.
   assert.is(c.extra(server), 80);
 });
 
 test('an overload that outlasts the bursts seen so far carries nothing', () => {
   const c = new BurstCarry();
-  for (let i = 0; i < 4; i++) {
-    burst(c, i * 2000, 500);
-    idle(c, i * 2000 + 500, 1500);
-  }
-  burst(c, 8000, 100);
+  burst(c, bursts(c, 4, 500, 1500), 100);
   assert.ok(c.extra(server) > 0);
   burst(c, 8100, 3000);
   assert.is(c.extra(server), 0);
@@ -96,22 +95,14 @@ test('an overload that outlasts the bursts seen so far carries nothing', () => {
 
 test('round trips that grow faster than inflight (contention) stop the carrying', () => {
   const c = new BurstCarry();
-  for (let i = 0; i < 4; i++) {
-    burst(c, i * 2000, 1000);
-    idle(c, i * 2000 + 1000, 1000);
-  }
-  burst(c, 8000, 10);
+  burst(c, bursts(c, 4), 10);
   assert.ok(c.extra(server) > 0);
   // Inflight held at n while served, service 0.3 % slower per request in flight:
   // rtt = n x 20 ms x (1 + 0.003 n) / 16.
   for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n, n);
   assert.is(c.extra(server), 0);
   const clean = new BurstCarry();
-  for (let i = 0; i < 4; i++) {
-    burst(clean, i * 2000, 1000);
-    idle(clean, i * 2000 + 1000, 1000);
-  }
-  burst(clean, 8000, 10);
+  burst(clean, bursts(clean, 4), 10);
   for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n, n);
   assert.ok(clean.extra(server) > 0, 'round trips proportional to inflight are a queue, not contention');
 });
