@@ -75,10 +75,11 @@ test('a scenario too large to simulate is refused, which bounds the memory of a 
 
 test('every shipped scenario file parses', () => {
   const root = join(process.cwd(), 'bench/admission/scenarios');
-  const files = [
-    ...readdirSync(root).filter((f) => f.endsWith('.json')).map((f) => join(root, f)),
-    ...readdirSync(join(root, 'extra')).filter((f) => f.endsWith('.json')).map((f) => join(root, 'extra', f)),
-  ];
+  const files = ['', 'extra', 'more-seeds'].flatMap((dir) =>
+    readdirSync(join(root, dir))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => join(root, dir, f)),
+  );
   assert.ok(files.length >= 7);
   for (const f of files) loadScenario(f);
 });
