@@ -8,10 +8,11 @@
  * servers, it grows by half the work that could have been carried (at most fourfold per burst),
  * and when a carried queue is still not worked off as the next burst begins, it shrinks;
  * a request dropped for its deadline halves it and bounds the wait; an overload that outlasts the
- * bursts seen so far clears it. A queue only costs nothing when extra requests in flight do not
- * slow the server (no contention: GC, memory or lock thrash). Round trips of queued requests
- * measure that slowdown per request in flight, and where the slower service during a burst would
- * cost more than the carried requests gain, nothing is carried.
+ * bursts seen so far clears it. It is used only for bursts short against its wait (every request
+ * of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
+ * when extra requests in flight do not slow the server (no contention: GC, memory or lock thrash).
+ * Round trips of queued requests measure that slowdown per request in flight, and where the slower
+ * service during a burst would cost more than the carried requests gain, nothing is carried.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -25,6 +26,12 @@ const DEADLINE_SHARE = 0.5;
 const BURST_GAP_BASES = 5;
 /** Share of the regret (work refused that idle servers could have carried) added per burst. */
 const REGRET_GAIN = 0.5;
+/**
+ * A carried queue delays every request of a burst by its wait and adds that wait's worth of work:
+ * carried only while the wait is at least this share of the burst (short bursts; a long one gains
+ * little and would run at the longer latency throughout).
+ */
+const MIN_CARRY_SHARE = 0.15;
 /** Factor applied to the allowance when a carried queue was still not worked off as the next burst began. */
 const SPILL_SHRINK = 0.75;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
@@ -37,8 +44,8 @@ const CONTENTION_KEEP = 1 - 1 / 20_000;
 const MIN_CONTENTION_SAMPLES = 128;
 /**
  * Carrying pays while kappa x (completions while refusing - carried) stays below 1 (see extra());
- * this margin under 1 allows for the estimate reading contention a little low (service slows with
- * the inflight at its start, which lags the inflight at admission).
+ * this margin under 1 allows for the estimate reading contention a little low (the inflight
+ * averaged over a round trip is not exactly the one its service ran under).
  */
 const CONTENTION_MARGIN = 0.8;
 /**
@@ -88,6 +95,9 @@ export class BurstCarry {
     if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
     const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
     if (!(carried > 0)) return 0;
+    // Every request admitted in a burst waits behind the carried queue; worth it only where that
+    // wait buys a large share of what the burst gets done, that is for bursts short against it.
+    if ((carried * baseRttMs) / knee < MIN_CARRY_SHARE * this.longestRefusingMs) return 0;
     const whileRefusing = (knee / baseRttMs) * this.longestRefusingMs;
     // Until inflight has varied enough to tell, carrying starts on trust.
     const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS) ?? 0;

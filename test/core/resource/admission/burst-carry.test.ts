@@ -48,10 +48,11 @@ test('refusals followed by idle servers grow the carried queue, at most fourfold
   }
   burst(c, 16_000, 10);
   seen.push(c.extra(server));
-  // Fourfold of 16 is 64; then half of the regret (a silence from 100 ms after the burst to the
-  // 500 ms wait bound: 16 servers x 400 ms / 20 ms = 320 requests) is added.
-  assert.equal(seen.slice(0, 3), [0, 16, 64], `allowance after each burst: ${seen.join(', ')}`);
-  assert.ok(Math.abs(seen[3] - (64 + 160)) < 1, `allowance after the fourth burst: ${seen[3]}`);
+  // The allowance goes 16, then fourfold to 64: 20 and 80 ms of wait, too little against a 1 s
+  // burst to be used (at least 150 ms). Then half of the regret (a silence from 100 ms after the
+  // burst to the 500 ms wait bound: 16 servers x 400 ms / 20 ms = 320 requests) is added.
+  assert.equal(seen.slice(0, 3), [0, 0, 0], `carried after each burst: ${seen.join(', ')}`);
+  assert.ok(Math.abs(seen[3] - (64 + 160)) < 1, `carried after the fourth burst: ${seen[3]}`);
   // 25 base round trips of wait at 16 servers / 20 ms = 400 requests.
   assert.is(Math.max(...seen), 400);
 });
@@ -68,6 +69,16 @@ test('brief dips of a queue near capacity are not a silence: nothing is carried'
   assert.is(c.extra(server), 0);
 });
 
+test('long bursts are not carried: the wait would be a small share of the burst, paid throughout it', () => {
+  const c = new BurstCarry();
+  burst(c, bursts(c, 6, 5000, 5000), 10);
+  // 400 requests of allowance are 500 ms of wait, a tenth of a 5 s burst.
+  assert.is(c.extra(server), 0);
+  const short = new BurstCarry();
+  burst(short, bursts(short, 6, 2000, 2000), 10);
+  assert.is(short.extra(server), 400);
+});
+
 test('busy servers after a burst are no regret: nothing is carried', () => {
   const c = new BurstCarry();
   burst(c, bursts(c, 5, 1000, 1000, 16), 10);
@@ -76,7 +87,7 @@ test('busy servers after a burst are no regret: nothing is carried', () => {
 
 test('a dropped request halves the carried queue and bounds the wait by half its round trip', () => {
   const c = new BurstCarry();
-  burst(c, bursts(c, 6), 10);
+  burst(c, bursts(c, 6, 500, 1500), 10);
   assert.is(c.extra(server), 400);
   c.dropped(5, server);
   assert.is(c.extra(server), 400, 'a drop quicker than a base round trip is a client giving up, not a deadline');
