@@ -45,19 +45,7 @@ export interface RequestEvent {
 }
 
 /** An event after validation, with its time and storage deltas settled. */
-export interface AcceptedEvent {
-  timeMs: number;
-  operation: Operation;
-  bucket: string;
-  user: string;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  latencyMs: number;
-  storedBytesDelta: number;
-  storedObjectsDelta: number;
-  storedBucketsDelta: number;
-}
+export type AcceptedEvent = Required<RequestEvent> & { storedBucketsDelta: number };
 
 export const ANONYMOUS_USER = 'anonymous';
 /** Events stamped later than this past the service clock are refused; less is clock skew and is clamped. */

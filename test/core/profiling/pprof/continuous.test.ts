@@ -91,14 +91,20 @@ test('the byte cap holds: the oldest profiles are evicted until the total fits',
   assert.is(profiler.stats().evictedProfiles, 4);
 });
 
-test('listing filters by start time, newest first, up to the limit', async () => {
+/** A profiler holding `count` profiles captured a minute apart from t0. */
+async function profilesAMinuteApart(count: number) {
   const clock = new FakeClock();
   const t0 = clock.nowMs();
   const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < count; i++) {
     await profiler.captureNow();
     clock.set(t0 + (i + 1) * 60_000);
   }
+  return { t0, profiler };
+}
+
+test('listing filters by start time, newest first, up to the limit', async () => {
+  const { t0, profiler } = await profilesAMinuteApart(3);
   assert.equal(
     profiler.list({ startMs: t0 + 60_000 }).map((p) => p.startMs),
     [t0 + 120_000, t0 + 60_000],
@@ -118,13 +124,7 @@ test('listing filters by start time, newest first, up to the limit', async () =>
 });
 
 test('a time range merges into one valid profile summing the stacks', async () => {
-  const clock = new FakeClock();
-  const t0 = clock.nowMs();
-  const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
-  for (let i = 0; i < 4; i++) {
-    await profiler.captureNow();
-    clock.set(t0 + (i + 1) * 60_000);
-  }
+  const { t0, profiler } = await profilesAMinuteApart(4);
   const merged = profiler.merge({ startMs: t0 + 60_000, endMs: t0 + 240_000 });
   assert.is(merged.profileIds.length, 3);
   assert.is(merged.startMs, t0 + 60_000);
