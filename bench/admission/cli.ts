@@ -4,15 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { ObservabilityError } from '../../src/core/errors.js';
 import { CONTROLLER_NAMES, CONTROLLERS } from './controllers/registry.js';
 import { runScenario, type ScenarioResult } from './engine/run.js';
-import { loadScenario } from './engine/scenario.js';
+import { loadScenario, type Scenario } from './engine/scenario.js';
 import type { ControllerFactory } from './engine/simulate.js';
-import { renderSummary, renderTable } from './engine/table.js';
+import { renderGates, renderSummary, renderTable } from './engine/table.js';
+import { sweepScenarios } from './sweep.js';
 
-const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--controllers a,b,...] [--table | --summary]
-  With no --scenario, runs every public scenario in bench/admission/scenarios/.
+const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--sweep N [--sweep-seed S]]
+         [--controllers a,b,...] [--table | --summary | --gates]
+  With no --scenario and no --sweep, runs every public scenario in bench/admission/scenarios/.
+  --sweep N adds N random scenarios drawn by seed S (default 1), see bench/admission/sweep.ts.
   Controllers: ${CONTROLLER_NAMES.join(', ')} (default: all).
   Prints one JSON document (an array when several scenarios run), markdown tables with --table,
-  or one table of every scenario's goodput / SLO goodput by controller with --summary.`;
+  one table of every scenario's goodput / SLO goodput by controller with --summary, or one row
+  per overload phase with the project's gates against the best reference with --gates.`;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -29,12 +33,18 @@ function main(argv: string[]): void {
   let names = CONTROLLER_NAMES;
   let table = false;
   let summary = false;
+  let gates = false;
+  let sweepCount = 0;
+  let sweepSeed = 1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--scenario') files.push(argv[++i] ?? '');
     else if (arg === '--controllers') names = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--table') table = true;
     else if (arg === '--summary') summary = true;
+    else if (arg === '--gates') gates = true;
+    else if (arg === '--sweep') sweepCount = count(argv[++i], '--sweep', 1000);
+    else if (arg === '--sweep-seed') sweepSeed = count(argv[++i], '--sweep-seed', 2 ** 32 - 1);
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       return;
@@ -46,14 +56,26 @@ function main(argv: string[]): void {
   }
   const chosen: Record<string, ControllerFactory> = {};
   for (const n of names) chosen[n] = CONTROLLERS[n];
+  const scenarios: Scenario[] = (files.length > 0 || sweepCount > 0 ? files : publicScenarioFiles()).map(loadScenario);
+  scenarios.push(...sweepScenarios(sweepCount, sweepSeed));
   const results: ScenarioResult[] = [];
-  for (const file of files.length > 0 ? files : publicScenarioFiles()) {
-    const result = runScenario(loadScenario(file), chosen);
+  for (const scenario of scenarios) {
+    const result = runScenario(scenario, chosen);
     if (table) console.log(renderTable(result));
     results.push(result);
   }
   if (summary) console.log(renderSummary(results));
-  else if (!table) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+  else if (gates) {
+    console.log(renderGates(results));
+    const described = scenarios.filter((s) => s.description !== undefined);
+    if (described.length > 0) console.log(['', ...described.map((s) => `- \`${s.name}\`: ${s.description}`)].join('\n'));
+  } else if (!table) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+}
+
+function count(value: string | undefined, flag: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${flag} takes a whole number from 1 to ${max}\n${USAGE}`);
+  return n;
 }
 
 try {

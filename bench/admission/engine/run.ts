@@ -11,13 +11,19 @@ export const GATES = {
   maxRecoveryS: 5,
 };
 
-export interface GateCheck {
-  phase: number;
+/** The spec's absolute gates for one overload phase. */
+export interface AbsoluteGates {
   goodput: boolean;
   p99AfterConvergence: boolean;
   excessRejection: boolean;
   /** Null when recovery is not defined: the overload runs into another overload or the end. */
   recovery: boolean | null;
+}
+
+export interface GateCheck extends AbsoluteGates {
+  phase: number;
+  /** Per absolute gate, the reference controllers that meet it: a gate none meets may not be reachable. */
+  metByReference: Record<keyof AbsoluteGates, string[]>;
   /** Median goodput at least the best reference controller's median (rounded to 3 decimals). */
   matchesBestReference: boolean;
   bestReference: string;
@@ -59,6 +65,17 @@ function pairedDifference(ours: number[], theirs: number[]): { mean: number; sta
   return { mean, standardError: Math.sqrt(variance / d.length) };
 }
 
+function absoluteGates(phases: PhaseSummary[], index: number): AbsoluteGates {
+  const p = phases[index];
+  const goodput = p.goodput.median ?? 0;
+  return {
+    goodput: goodput >= GATES.minGoodput,
+    p99AfterConvergence: p.p99AfterConvergenceRatio.median !== null && p.p99AfterConvergenceRatio.median <= GATES.maxP99Ratio,
+    excessRejection: p.excessRejection.median !== null && p.excessRejection.median <= GATES.maxExcessRejection,
+    recovery: recoveryApplies(phases, index) ? p.recoveryS.median !== null && p.recoveryS.median <= GATES.maxRecoveryS : null,
+  };
+}
+
 function checkGates(result: ScenarioResult): GateCheck[] {
   const project = result.controllers.project.phases;
   const references = Object.entries(result.controllers).filter(([name]) => name !== 'project');
@@ -76,14 +93,17 @@ function checkGates(result: ScenarioResult): GateCheck[] {
       }
       const goodput = p.goodput.median ?? 0;
       const best = bestReference ? result.controllers[bestReference].phases[p.index].goodputBySeed : undefined;
+      const metByReference: GateCheck['metByReference'] = { goodput: [], p99AfterConvergence: [], excessRejection: [], recovery: [] };
+      for (const [name, c] of references) {
+        const gates = absoluteGates(c.phases, p.index);
+        for (const key of Object.keys(metByReference) as (keyof AbsoluteGates)[]) {
+          if (gates[key]) metByReference[key].push(name);
+        }
+      }
       return {
         phase: p.index,
-        goodput: goodput >= GATES.minGoodput,
-        p99AfterConvergence: p.p99AfterConvergenceRatio.median !== null && p.p99AfterConvergenceRatio.median <= GATES.maxP99Ratio,
-        excessRejection: p.excessRejection.median !== null && p.excessRejection.median <= GATES.maxExcessRejection,
-        recovery: recoveryApplies(project, p.index)
-          ? p.recoveryS.median !== null && p.recoveryS.median <= GATES.maxRecoveryS
-          : null,
+        ...absoluteGates(project, p.index),
+        metByReference,
         matchesBestReference: bestReferenceGoodput === null || round3(goodput) >= round3(bestReferenceGoodput),
         bestReference,
         bestReferenceGoodput,

@@ -88,3 +88,39 @@ export function renderSummary(results: ScenarioResult[]): string {
   }
   return lines.join('\n');
 }
+
+const GATE_LABELS = {
+  goodput: 'goodput ≥ 0.93',
+  p99AfterConvergence: 'p99',
+  excessRejection: 'excess rejection',
+  recovery: 'recovery',
+} as const;
+
+/**
+ * One row per overload phase with the project's figures against the best reference and the gates
+ * it misses; a missed gate that no reference controller meets either is starred.
+ */
+export function renderGates(results: ScenarioResult[]): string {
+  const lines = [
+    '| scenario, phase (load) | project goodput | best reference | per-seed difference | p99 after conv. / unloaded | excess rej. | recovery s | busy % | gates not met |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const result of results) {
+    for (const g of result.gates ?? []) {
+      const p = result.controllers.project!.phases[g.phase]!;
+      const missed: string[] = [];
+      for (const key of Object.keys(GATE_LABELS) as (keyof typeof GATE_LABELS)[]) {
+        if (g[key] === false) missed.push(`${GATE_LABELS[key]}${g.metByReference[key].length === 0 ? '*' : ''}`);
+      }
+      if (!g.matchesBestReference) missed.push('vs best');
+      const difference = g.differenceToBest
+        ? `${signed(g.differenceToBest.mean)} ± ${g.differenceToBest.standardError.toFixed(4)} s.e.`
+        : '—';
+      lines.push(
+        `| ${result.scenario}, ${g.phase} (${+p.load.toFixed(2)}x) | ${med(p.goodput, 3)} | ${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)} | ${difference} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.excessRejection, 3)} | ${med(p.recoveryS, 1)} | ${percent(p.busyShare)} | ${missed.length ? missed.join(', ') : 'all pass'} |`,
+      );
+    }
+  }
+  lines.push('', '\\* no reference controller meets this gate either.');
+  return lines.join('\n');
+}
