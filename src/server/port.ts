@@ -58,6 +58,9 @@ export class ServicePort {
     const connect = connectNodeAdapter({
       routes: connectRoutes(bindings, pipeline),
       readMaxBytes: options.maxMessageBytes,
+      // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
+      // without a word, so they are errors here as on the REST paths.
+      jsonOptions: { ignoreUnknownFields: false },
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${req.url}`),
     });
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);

@@ -119,6 +119,21 @@ get('Connect errors are JSON bodies with the code name and an HTTP status', asyn
 
   const unknownMethod = await post(`${ANOMALY}/NoSuchMethod`, '{}');
   assert.is(unknownMethod.status, 404);
+
+  // A misspelt key or enum name is refused, not silently dropped: the call would run on defaults.
+  const acquire = '/rs3gw.observability.v1.ResourceService/Acquire';
+  const typo = await post(acquire, '{"priorty":"PRIORITY_SHEDDABLE"}');
+  assert.is(typo.status, 400);
+  const typoBody = (await typo.json()) as { code: string; message: string };
+  assert.is(typoBody.code, 'invalid_argument');
+  assert.match(typoBody.message, /"priorty" is unknown/);
+  const unknownName = await post(acquire, '{"priority":"PRIORITY_LOW"}');
+  assert.is(unknownName.status, 400);
+  assert.match(((await unknownName.json()) as { message: string }).message, /Priority .*"PRIORITY_LOW"/);
+  const resources = (await (await post('/rs3gw.observability.v1.ResourceService/GetResources', '{}')).json()) as {
+    admission?: { inflight?: number };
+  };
+  assert.is(resources.admission?.inflight ?? 0, 0, 'neither refused call took a permit');
 });
 
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */
