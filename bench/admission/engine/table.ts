@@ -1,4 +1,4 @@
-import type { ScenarioResult } from './run.js';
+import type { AbsoluteGates, GateCheck, ScenarioResult } from './run.js';
 import type { Stat } from './summary.js';
 
 const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
@@ -6,6 +6,13 @@ const fmt = (v: number | null, digits: number): string => (v === null ? '—' : 
 const med = (s: Stat, digits: number): string => fmt(s.median, digits);
 const percent = (s: Stat): string => (s.median === null ? '—' : (100 * s.median).toFixed(3));
 const range = (s: Stat, digits: number): string => `${fmt(s.median, digits)} [${fmt(s.p5, digits)}–${fmt(s.p95, digits)}]`;
+const difference = (d: NonNullable<GateCheck['differenceToBest']>): string =>
+  `${signed(d.mean)} ± ${d.standardError.toFixed(4)} s.e.`;
+
+const ABSOLUTE_GATES = ['goodput', 'p99AfterConvergence', 'excessRejection', 'recovery'] as const satisfies readonly (keyof AbsoluteGates)[];
+
+/** The absolute gates a phase misses (recovery counts only where it applies). */
+const missedGates = (g: GateCheck): (keyof AbsoluteGates)[] => ABSOLUTE_GATES.filter((key) => g[key] === false);
 
 const COLUMNS = [
   'controller', 'goodput [p5–p95]', 'SLO gp', 'p50 ms', 'p99 ms', 'p999 ms', 'p99 after conv / unloaded',
@@ -44,14 +51,19 @@ export function renderTable(result: ScenarioResult): string {
       `Gates, phase ${g.phase}: goodput >= 0.93 ${mark(g.goodput)}; p99 after convergence <= 2x unloaded ${mark(g.p99AfterConvergence)}; ` +
         `excess rejection <= 0.05 ${mark(g.excessRejection)}; recovery <= 5 s ${mark(g.recovery)}; ` +
         `goodput >= best reference (${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)}) ${mark(g.matchesBestReference)}` +
-        (g.differenceToBest
-          ? ` (per-seed difference ${signed(g.differenceToBest.mean)} ± ${g.differenceToBest.standardError.toFixed(4)} s.e.)`
-          : ''),
+        (g.differenceToBest ? ` (per-seed difference ${difference(g.differenceToBest)})` : ''),
     );
   }
   if (result.gates?.length) lines.push('');
   return lines.join('\n');
 }
+
+const SUMMARY_LABELS: Record<keyof AbsoluteGates, string> = {
+  goodput: 'goodput',
+  p99AfterConvergence: 'p99',
+  excessRejection: 'excess rejection',
+  recovery: 'recovery',
+};
 
 /**
  * One row per overload phase of every scenario: each controller's goodput and SLO goodput
@@ -72,15 +84,8 @@ export function renderSummary(results: ScenarioResult[]): string {
       });
       const ours = result.controllers.project?.phases[phase.index];
       const gate = result.gates?.find((g) => g.phase === phase.index);
-      const failed = gate
-        ? [
-            gate.goodput === false && 'goodput',
-            gate.p99AfterConvergence === false && 'p99',
-            gate.excessRejection === false && 'excess rejection',
-            gate.recovery === false && 'recovery',
-            gate.matchesBestReference === false && `below ${gate.bestReference} by ${signed(gate.differenceToBest?.mean ?? 0)}`,
-          ].filter(Boolean)
-        : [];
+      const failed = gate ? missedGates(gate).map((key) => SUMMARY_LABELS[key]) : [];
+      if (gate && !gate.matchesBestReference) failed.push(`below ${gate.bestReference} by ${signed(gate.differenceToBest?.mean ?? 0)}`);
       lines.push(
         `| ${result.scenario} (${phase.index}, ${phase.load}x) | ${cells.join(' | ')} | ${ours ? med(ours.p99AfterConvergenceRatio, 2) : '—'} | ${gate ? (failed.length ? failed.join('; ') : 'all pass') : '—'} |`,
       );
@@ -89,12 +94,7 @@ export function renderSummary(results: ScenarioResult[]): string {
   return lines.join('\n');
 }
 
-const GATE_LABELS = {
-  goodput: 'goodput ≥ 0.93',
-  p99AfterConvergence: 'p99',
-  excessRejection: 'excess rejection',
-  recovery: 'recovery',
-} as const;
+const GATE_LABELS: Record<keyof AbsoluteGates, string> = { ...SUMMARY_LABELS, goodput: 'goodput ≥ 0.93' };
 
 /**
  * One row per overload phase with the project's figures against the best reference and the gates
@@ -108,16 +108,10 @@ export function renderGates(results: ScenarioResult[]): string {
   for (const result of results) {
     for (const g of result.gates ?? []) {
       const p = result.controllers.project!.phases[g.phase]!;
-      const missed: string[] = [];
-      for (const key of Object.keys(GATE_LABELS) as (keyof typeof GATE_LABELS)[]) {
-        if (g[key] === false) missed.push(`${GATE_LABELS[key]}${g.metByReference[key].length === 0 ? '*' : ''}`);
-      }
+      const missed = missedGates(g).map((key) => `${GATE_LABELS[key]}${g.metByReference[key].length === 0 ? '*' : ''}`);
       if (!g.matchesBestReference) missed.push('vs best');
-      const difference = g.differenceToBest
-        ? `${signed(g.differenceToBest.mean)} ± ${g.differenceToBest.standardError.toFixed(4)} s.e.`
-        : '—';
       lines.push(
-        `| ${result.scenario}, ${g.phase} (${+p.load.toFixed(2)}x) | ${med(p.goodput, 3)} | ${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)} | ${difference} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.excessRejection, 3)} | ${med(p.recoveryS, 1)} | ${percent(p.busyShare)} | ${missed.length ? missed.join(', ') : 'all pass'} |`,
+        `| ${result.scenario}, ${g.phase} (${+p.load.toFixed(2)}x) | ${med(p.goodput, 3)} | ${g.bestReference} ${fmt(g.bestReferenceGoodput, 3)} | ${g.differenceToBest ? difference(g.differenceToBest) : '—'} | ${med(p.p99AfterConvergenceRatio, 2)} | ${med(p.excessRejection, 3)} | ${med(p.recoveryS, 1)} | ${percent(p.busyShare)} | ${missed.length ? missed.join(', ') : 'all pass'} |`,
       );
     }
   }
