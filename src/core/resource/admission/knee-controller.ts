@@ -138,6 +138,8 @@ export class KneeController implements AdmissionController {
   private suspicious = 0;
   private calmWindows = 0;
   private queuedWindows = 0;
+  /** Windows in a row that refused, and their round trips: a queue too short to show in one window. */
+  private refusing = { windows: 0, samples: 0, rttSum: 0 };
   /**
    * Most servers seen busy over a calm window (throughput x base, decaying): the knee is at least
    * this, so a first-overload probe does not go below it.
@@ -146,6 +148,7 @@ export class KneeController implements AdmissionController {
   /** Arrivals per completion while overloaded (smoothed). */
   private overloadRatio = 2;
   private suspectBusySum = 0;
+  private suspectRttSum = 0;
   private suspectWindows = 0;
   /** The knee as the last probe left it: drift from it calls for a new probe. */
   private kneeAtProbe: number | undefined;
@@ -298,7 +301,9 @@ export class KneeController implements AdmissionController {
     // the limit or lasts several windows.
     const noise = Math.sqrt(this.cv2 / w.samples);
     const queued =
-      (this.knee !== undefined && w.minInflight >= this.knee) || Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise;
+      (this.knee !== undefined && w.minInflight >= this.knee) ||
+      Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise ||
+      this.refusingBehindQueue(w);
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
@@ -331,11 +336,13 @@ export class KneeController implements AdmissionController {
       this.suspicious += 1;
       if (this.suspicious === 1) {
         this.suspectBusySum = 0;
+        this.suspectRttSum = 0;
         this.suspectWindows = 0;
       }
       // The window in which a first overload began still shows the calm before it: not an estimate.
       if (this.knee !== undefined || this.suspicious > 1) {
         this.suspectBusySum += busy;
+        this.suspectRttSum += w.meanRttMs;
         this.suspectWindows += 1;
       }
       if (this.suspicious >= 2) {
@@ -362,6 +369,28 @@ export class KneeController implements AdmissionController {
       if (this.kneeAtProbe === undefined && this.kneeWindows >= KNEE_WINDOWS) this.kneeAtProbe = this.knee;
     }
     this.current = this.kneeLimit();
+  }
+
+  /**
+   * Refusing for several windows in a row while their round trips, pooled, show a queue too short
+   * to call standing in any one of them: that is overload too, or a base measured low, which the
+   * overload's probe re-measures (and which then lets the limit grow). Without this the limit
+   * would hold, refusing, as long as the demand lasts.
+   */
+  private refusingBehindQueue(w: WindowSummary): boolean {
+    const r = this.refusing;
+    if (w.rejections === 0) {
+      r.windows = 0;
+      r.samples = 0;
+      r.rttSum = 0;
+      return false;
+    }
+    r.windows += 1;
+    r.samples += w.samples;
+    r.rttSum += w.meanRttMs * w.samples;
+    if (r.windows < STANDING_WINDOWS) return false;
+    const noise = Math.sqrt(this.cv2 / r.samples);
+    return Math.log(r.rttSum / r.samples / this.baseRttMs!) >= Math.log(QUEUE_RATIO) + 3 * noise;
   }
 
   private adjustWithoutOverload(w: WindowSummary, ratio: number, busy: number, weight: number): void {
@@ -475,7 +504,11 @@ export class KneeController implements AdmissionController {
     // Busy-server estimates scale with the base.
     const rescale = base / previous;
     if (this.knee === undefined) {
-      if (suspectBusy !== undefined) this.resetKnee(suspectBusy * rescale, suspects);
+      // Round trips no longer than the cohort's showed no queue behind the refusals: the limit, not
+      // the server, was the bottleneck (a base measured low read them as a queue). It grows instead.
+      const queueShown = this.suspectRttSum / suspects >= QUEUE_RATIO * base;
+      if (suspectBusy !== undefined && queueShown) this.resetKnee(suspectBusy * rescale, suspects);
+      else if (suspectBusy !== undefined) this.current = this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
     } else if (suspectBusy !== undefined) {
       // The surprise's few windows weigh against those behind the knee, and the running mean
       // restarts from there: quick to follow a real change, and one noisy pair does not set the knee.

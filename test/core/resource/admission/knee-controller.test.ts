@@ -95,6 +95,22 @@ test('few workers and heavy-tailed service: the probes stay below the knee', () 
   assert.ok(overload.p99AfterConvergenceRatio! <= 2, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
 });
 
+test('a base measured low does not keep the limit refusing: the probe re-measures it and the limit grows', () => {
+  // Heavy-tailed service: the first cohort's mean missed the long requests, and every window then
+  // looked like a short queue behind a limit of 20, far below the 128 workers (2 seeds in 8 did this).
+  const s = scenario({
+    seeds: [6],
+    workers: 128,
+    service: { bimodal: { p: 0.95, fastMs: 10, slowMs: 300 } },
+    contention: 0.05,
+    deadlineMs: 2000,
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 10, load: 20 }, { seconds: 20, load: 0.5 }],
+  });
+  const [, overload, after] = phaseMetrics(s, simulate(s, 6, (now) => new KneeController(now)));
+  assert.ok(overload.goodput >= 0.9, `goodput ${overload.goodput}`);
+  assert.ok(after.rejectionRate < 0.01, `rejection at half load after the overload ${after.rejectionRate}`);
+});
+
 test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
   const c = new KneeController(0, { initialLimit: 20 });
   const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;
