@@ -297,8 +297,8 @@ export class KneeController implements AdmissionController {
     const busy = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
     // A queue stood through the window if inflight never fell below the knee, or round trips show
     // a queue half as long as the work, beyond what the window's sampling noise explains (few or
-    // heavy-tailed round trips). It is overload (CoDel's "bad queue", not a burst) once it meets
-    // the limit or lasts several windows.
+    // heavy-tailed round trips), or refusals go on behind a shorter one. It is overload (CoDel's
+    // "bad queue", not a burst) once it meets the limit or lasts several windows.
     const noise = Math.sqrt(this.cv2 / w.samples);
     const queued =
       (this.knee !== undefined && w.minInflight >= this.knee) ||
@@ -398,7 +398,7 @@ export class KneeController implements AdmissionController {
     if (ratio >= QUEUE_RATIO || this.baseRttMs === undefined) return;
     if (w.rejections > 0) {
       // Bursts met the limit before the server queued: grow as above a knee of the current size.
-      this.current = this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
+      this.current = this.grownLimit();
       return;
     }
     // Calm: well below the knee the round trip is the base. Once the overload is over (a few calm
@@ -414,6 +414,11 @@ export class KneeController implements AdmissionController {
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
     this.current = this.clamp(Math.max(this.kneeLimit(), open));
+  }
+
+  /** The limit as if it were a knee, with the queue kept beyond one. */
+  private grownLimit(): number {
+    return this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
   }
 
   /** Samples the base may count at most, so that it keeps following slow change. */
@@ -504,11 +509,13 @@ export class KneeController implements AdmissionController {
     // Busy-server estimates scale with the base.
     const rescale = base / previous;
     if (this.knee === undefined) {
-      // Round trips no longer than the cohort's showed no queue behind the refusals: the limit, not
-      // the server, was the bottleneck (a base measured low read them as a queue). It grows instead.
-      const queueShown = this.suspectRttSum / suspects >= QUEUE_RATIO * base;
-      if (suspectBusy !== undefined && queueShown) this.resetKnee(suspectBusy * rescale, suspects);
-      else if (suspectBusy !== undefined) this.current = this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
+      if (suspectBusy !== undefined) {
+        // Round trips no longer than the cohort's showed no queue behind the refusals: the limit,
+        // not the server, was the bottleneck (a base measured low read them as a queue). It grows.
+        const queueShown = this.suspectRttSum / suspects >= QUEUE_RATIO * base;
+        if (queueShown) this.resetKnee(suspectBusy * rescale, suspects);
+        else this.current = this.grownLimit();
+      }
     } else if (suspectBusy !== undefined) {
       // The surprise's few windows weigh against those behind the knee, and the running mean
       // restarts from there: quick to follow a real change, and one noisy pair does not set the knee.
