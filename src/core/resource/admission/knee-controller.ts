@@ -138,7 +138,10 @@ export class KneeController implements AdmissionController {
   private suspicious = 0;
   private calmWindows = 0;
   private queuedWindows = 0;
-  /** Windows in a row that refused, and their round trips: a queue too short to show in one window. */
+  /**
+   * Refusing windows that showed no queue by themselves, since the last window without refusals,
+   * and their round trips: a queue too short to show in one window.
+   */
   private refusing = { windows: 0, samples: 0, rttSum: 0 };
   /**
    * Most servers seen busy over a calm window (throughput x base, decaying): the knee is at least
@@ -300,10 +303,11 @@ export class KneeController implements AdmissionController {
     // heavy-tailed round trips), or refusals go on behind a shorter one. It is overload (CoDel's
     // "bad queue", not a burst) once it meets the limit or lasts several windows.
     const noise = Math.sqrt(this.cv2 / w.samples);
-    const queued =
-      (this.knee !== undefined && w.minInflight >= this.knee) ||
-      Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise ||
-      this.refusingBehindQueue(w);
+    const queueInWindow =
+      (this.knee !== undefined && w.minInflight >= this.knee) || Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise;
+    // Only windows that show no queue by themselves are pooled (and a window without refusals
+    // among them ends the run).
+    const queued = queueInWindow || this.refusingBehindQueue(w);
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
