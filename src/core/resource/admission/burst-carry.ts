@@ -7,18 +7,28 @@
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
  * servers, it grows by half the work that could have been carried (at most fourfold per burst),
  * and when a carried queue is still not worked off as the next burst begins, it shrinks;
- * a request dropped for its deadline halves it and bounds the wait; an overload that outlasts the
- * bursts seen so far clears it. It is used only for bursts short against its wait (every request
- * of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
- * when extra requests in flight do not slow the server (no contention: GC, memory or lock thrash).
- * Round trips of queued requests measure that slowdown per request in flight, and where the slower
- * service during a burst would cost more than the carried requests gain, nothing is carried.
+ * requests dropped for their deadline bound the wait, and the first drop of a burst halves it; an
+ * overload that outlasts the bursts seen so far clears it. It is used only for bursts short
+ * against its wait (every request of the burst pays the wait, for that wait's worth of extra
+ * work). A queue only costs nothing when extra requests in flight do not slow the server (no
+ * contention: GC, memory or lock thrash). Round trips of queued requests measure that slowdown per
+ * request in flight: where the slower service during a burst would cost more than the carried
+ * requests gain, nothing is carried, and where they prove it negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
 const MAX_WAIT_BASES = 25;
 /** Share of the shortest deadline seen (the round trip of a dropped request) a carried request may wait. */
 const DEADLINE_SHARE = 0.5;
+/**
+ * Where round trips prove that a queue carried this long would slow service by less than
+ * NEGLIGIBLE_SLOWDOWN (the contention estimate plus PROOF_ERRORS standard errors), a carried request
+ * may wait this many base round trips, or this share of the deadline: a queue costs only its wait.
+ */
+const PROVEN_WAIT_BASES = 50;
+const PROVEN_DEADLINE_SHARE = 0.9;
+const NEGLIGIBLE_SLOWDOWN = 0.05;
+const PROOF_ERRORS = 2;
 /**
  * Refusals less than this many base round trips apart belong to the same burst, and servers idle
  * for less than this are a dip of a queue near capacity, not a silence a burst could be carried into.
@@ -68,7 +78,11 @@ export class BurstCarry {
   private deadlineMs = Infinity;
   /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
   private idleCredit = 0;
+  /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
+  private silenceCredit = 0;
   private refusedInBurst = 0;
+  /** Whether a drop has halved the allowance in this burst already. */
+  private halvedInBurst = false;
   private lastRefusalMs = -Infinity;
   private burstStartMs = -Infinity;
   /** A burst is open from its first refusal until the servers next go idle. */
@@ -80,6 +94,9 @@ export class BurstCarry {
   /** Since when the servers have been below the knee without a break. */
   private idleSinceMs = Infinity;
   private inflight = 0;
+  /** Inflight at the last refusal, and the lowest since: whether the queue drained in between. */
+  private inflightAtRefusal = 0;
+  private lowestSinceRefusal = 0;
   private inflightArea = 0;
   private readonly contention = new ContentionFit();
 
@@ -93,7 +110,7 @@ export class BurstCarry {
   extra(server: ServerView): number {
     const { knee, baseRttMs } = server;
     if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
-    const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs) * knee) / baseRttMs);
+    const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs);
     if (!(carried > 0)) return 0;
     // Every request admitted in a burst waits behind the carried queue; worth it only where that
     // wait buys a large share of what the burst gets done, that is for bursts short against it.
@@ -130,28 +147,39 @@ export class BurstCarry {
   inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
     if (knee !== undefined && baseRttMs !== undefined && baseRttMs > 0 && this.inflight < knee) {
-      // Only a silence counts, not the brief dips of a queue running near capacity.
-      const silentFrom = this.idleSinceMs + BURST_GAP_BASES * baseRttMs;
-      const from = Math.max(this.lastChangeMs, this.lastRefusalMs, silentFrom);
-      const until = Math.min(nowMs, this.lastRefusalMs + this.maxWaitMs(baseRttMs));
-      if (until > from) this.idleCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
+      const from = Math.max(this.lastChangeMs, this.lastRefusalMs);
+      const until = Math.min(nowMs, this.lastRefusalMs + this.maxWaitMs(baseRttMs, knee));
+      if (until > from) this.silenceCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
+      // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
+      // enough to be one, all of it does.
+      if (nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs) {
+        this.idleCredit += this.silenceCredit;
+        this.silenceCredit = 0;
+      }
     }
     if (this.burstOpen && knee !== undefined && inflight < knee) {
       this.burstOpen = false;
       this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, nowMs - this.burstStartMs);
     }
-    if (knee === undefined || inflight >= knee) this.idleSinceMs = Infinity;
-    else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
+    if (knee === undefined || inflight >= knee) {
+      this.idleSinceMs = Infinity;
+      this.silenceCredit = 0;
+    } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
     this.inflightArea = this.inflightAreaAt(nowMs);
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     this.inflight = inflight;
+    this.lowestSinceRefusal = Math.min(this.lowestSinceRefusal, inflight);
   }
 
   /** A request was refused: a new burst starts after a quiet gap, and its predecessor is judged. */
   refused(nowMs: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
     const base = baseRttMs ?? 0;
-    if (nowMs - this.lastRefusalMs > BURST_GAP_BASES * base) {
+    const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base;
+    // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
+    // queue grew into it. A new burst, or a spill, shows the queue drained in between.
+    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - (knee ?? 0);
+    if (quiet && drained) {
       if (this.refusedInBurst > 0) {
         this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);
       }
@@ -162,19 +190,23 @@ export class BurstCarry {
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
         const regret = Math.min(this.idleCredit, this.refusedInBurst);
         const grown = this.allowance + REGRET_GAIN * regret;
-        const bound = baseRttMs !== undefined && baseRttMs > 0 ? (this.maxWaitMs(baseRttMs) * knee) / baseRttMs : 0;
+        const bound = baseRttMs !== undefined && baseRttMs > 0 ? (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs : 0;
         this.allowance = Math.min(grown, Math.max(4 * this.allowance, knee), bound);
       }
       this.burstStartMs = nowMs;
       this.burstOpen = true;
       this.refusedInBurst = 0;
       this.idleCredit = 0;
-    } else if (this.burstOpen && nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base)) {
+      this.silenceCredit = 0;
+      this.halvedInBurst = false;
+    } else if (this.burstOpen && nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base, knee)) {
       // Refusals without a break for longer than any burst so far: carrying buys only latency.
       this.allowance = 0;
     }
     this.refusedInBurst += 1;
     this.lastRefusalMs = nowMs;
+    this.inflightAtRefusal = this.inflight;
+    this.lowestSinceRefusal = this.inflight;
   }
 
   /**
@@ -184,11 +216,23 @@ export class BurstCarry {
   dropped(rttMs: number, server: ServerView): void {
     if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
-    this.allowance /= 2;
+    // Once per burst: the drops of one overshoot come in a run, and each would halve it again.
+    if (!this.halvedInBurst) this.allowance /= 2;
+    this.halvedInBurst = true;
   }
 
-  private maxWaitMs(baseRttMs: number): number {
-    return Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
+  /**
+   * Longest wait of a carried request: the standard bound, or longer as far as the contention
+   * estimate proves a queue that long harmless (its slowdown, with PROOF_ERRORS standard errors,
+   * below NEGLIGIBLE_SLOWDOWN).
+   */
+  private maxWaitMs(baseRttMs: number, knee: number | undefined): number {
+    const standard = Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
+    const kappa = this.contention.slowdownPerRequest(PROOF_ERRORS);
+    if (knee === undefined || !(baseRttMs > 0) || kappa === undefined) return standard;
+    const longest = Math.min(PROVEN_WAIT_BASES * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
+    const harmless = kappa > 0 ? ((NEGLIGIBLE_SLOWDOWN / kappa) * baseRttMs) / knee : Infinity;
+    return Math.max(standard, Math.min(longest, harmless));
   }
 }
 
