@@ -110,7 +110,7 @@ export class BurstCarry {
   extra(server: ServerView): number {
     const { knee, baseRttMs } = server;
     if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
-    const carried = Math.min(this.allowance, (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs);
+    const carried = Math.min(this.allowance, this.requestsWithin(baseRttMs, knee));
     if (!(carried > 0)) return 0;
     // Every request admitted in a burst waits behind the carried queue; worth it only where that
     // wait buys a large share of what the burst gets done, that is for bursts short against it.
@@ -190,7 +190,7 @@ export class BurstCarry {
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
         const regret = Math.min(this.idleCredit, this.refusedInBurst);
         const grown = this.allowance + REGRET_GAIN * regret;
-        const bound = baseRttMs !== undefined && baseRttMs > 0 ? (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs : 0;
+        const bound = baseRttMs !== undefined && baseRttMs > 0 ? this.requestsWithin(baseRttMs, knee) : 0;
         this.allowance = Math.min(grown, Math.max(4 * this.allowance, knee), bound);
       }
       this.burstStartMs = nowMs;
@@ -221,6 +221,11 @@ export class BurstCarry {
     this.halvedInBurst = true;
   }
 
+  /** Requests the busy servers work off within the longest wait of a carried request. */
+  private requestsWithin(baseRttMs: number, knee: number): number {
+    return (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs;
+  }
+
   /**
    * Longest wait of a carried request: the standard bound, or longer as far as the contention
    * estimate proves a queue that long harmless (its slowdown, with PROOF_ERRORS standard errors,
@@ -228,8 +233,9 @@ export class BurstCarry {
    */
   private maxWaitMs(baseRttMs: number, knee: number | undefined): number {
     const standard = Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
+    if (knee === undefined || !(baseRttMs > 0)) return standard;
     const kappa = this.contention.slowdownPerRequest(PROOF_ERRORS);
-    if (knee === undefined || !(baseRttMs > 0) || kappa === undefined) return standard;
+    if (kappa === undefined) return standard;
     const longest = Math.min(PROVEN_WAIT_BASES * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
     const harmless = kappa > 0 ? ((NEGLIGIBLE_SLOWDOWN / kappa) * baseRttMs) / knee : Infinity;
     return Math.max(standard, Math.min(longest, harmless));
