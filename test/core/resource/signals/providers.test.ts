@@ -10,9 +10,10 @@ test('a blocked event loop shows as delay and utilisation; an idle one does not'
     assert.ok(idle.delayP99Ms < 50, `idle delay ${idle.delayP99Ms}`);
     assert.ok(idle.utilization < 0.5, `idle utilisation ${idle.utilization}`);
 
-    // Let one timer period complete after the reset, then block the loop for 150 ms.
+    // Let one timer period complete after the reset, then block the loop for 400 ms: long against
+    // the idle waits around it, even when a loaded machine stretches those timers.
     await new Promise((resolve) => setTimeout(resolve, 30));
-    const until = Date.now() + 150;
+    const until = Date.now() + 400;
     while (Date.now() < until);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const busy = loop.sample();
