@@ -6,9 +6,11 @@
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
  * servers, it grows by half the work that could have been carried (at most fourfold per burst),
- * and when a carried queue is still not worked off as the next burst begins, it shrinks;
- * requests dropped for their deadline bound the wait, and the first drop of a burst halves it; an
- * overload that outlasts the bursts seen so far clears it. It is used only for bursts short
+ * or by all of it where round trips prove a queue that long harmless (up to the standard wait
+ * until a deadline is seen, and below an earlier overshoot), and when a carried queue is still
+ * not worked off as the next burst begins, it shrinks; requests dropped for their deadline bound
+ * the wait, and a drop the wait bound does not explain halves it (once per burst); an overload
+ * that outlasts the bursts seen so far clears it. It is used only for bursts short
  * against its wait (every request of the burst pays the wait, for that wait's worth of extra
  * work). A queue only costs nothing when extra requests in flight do not slow the server (no
  * contention: GC, memory or lock thrash). Round trips of queued requests measure that slowdown per
@@ -42,6 +44,11 @@ const REGRET_GAIN = 0.5;
  * little and would run at the longer latency throughout).
  */
 const MIN_CARRY_SHARE = 0.15;
+/**
+ * Share of the allowance at an overshoot (a drop within the wait bound) up to which proven-harmless
+ * regret is carried again at once; beyond it, growth probes.
+ */
+const DROP_CEILING = 0.9;
 /** Factor applied to the allowance when a carried queue was still not worked off as the next burst began. */
 const SPILL_SHRINK = 0.75;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
@@ -76,6 +83,8 @@ export class BurstCarry {
   /** Requests allowed in flight beyond the knee's limit. */
   private allowance = 0;
   private deadlineMs = Infinity;
+  /** Below the allowance at the last overshoot, carried regret grows the allowance at once; above it, probing. */
+  private dropCeiling = Infinity;
   /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
   private idleCredit = 0;
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
@@ -189,9 +198,16 @@ export class BurstCarry {
         this.allowance *= SPILL_SHRINK;
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
         const regret = Math.min(this.idleCredit, this.refusedInBurst);
-        const grown = this.allowance + REGRET_GAIN * regret;
         const bound = baseRttMs !== undefined && baseRttMs > 0 ? this.requestsWithin(baseRttMs, knee) : 0;
-        this.allowance = Math.min(grown, Math.max(4 * this.allowance, knee), bound);
+        const wanted = this.allowance + regret;
+        const probed = this.allowance + REGRET_GAIN * regret;
+        // Where round trips prove a queue of all the regret harmless, it is carried at once up to
+        // the fast ceiling, and probed beyond; unproven, probing grows at most fourfold per burst.
+        const grown =
+          wanted <= this.harmlessRequests()
+            ? Math.min(wanted, Math.max(this.fastCeiling(knee), probed))
+            : Math.min(probed, Math.max(4 * this.allowance, knee));
+        this.allowance = Math.min(grown, bound);
       }
       this.burstStartMs = nowMs;
       this.burstOpen = true;
@@ -215,10 +231,38 @@ export class BurstCarry {
    */
   dropped(rttMs: number, server: ServerView): void {
     if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return;
+    const { knee, baseRttMs } = server;
+    // A wait bound longer than the deadline explains the drop, and the deadline now shortens it;
+    // otherwise the queue was slower than its bound assumed, and the carry itself is too large.
+    const boundTooLong = knee !== undefined && baseRttMs !== undefined && this.maxWaitMs(baseRttMs, knee) >= rttMs;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
     // Once per burst: the drops of one overshoot come in a run, and each would halve it again.
-    if (!this.halvedInBurst) this.allowance /= 2;
+    if (!this.halvedInBurst && !boundTooLong) {
+      this.dropCeiling = DROP_CEILING * this.allowance;
+      this.allowance /= 2;
+    }
     this.halvedInBurst = true;
+  }
+
+  /**
+   * Allowance up to which proven-harmless regret is carried at once: below the last overshoot, or
+   * before any deadline is seen, the standard wait (a request queued past an unknown deadline shows
+   * as a drop only a deadline later, after a whole burst of them).
+   */
+  private fastCeiling(knee: number): number {
+    if (this.dropCeiling < Infinity) return this.dropCeiling;
+    return this.deadlineMs === Infinity ? MAX_WAIT_BASES * knee : Infinity;
+  }
+
+  /**
+   * Requests in flight beyond the busy servers that round trips prove harmless: their slowdown, by
+   * the contention estimate plus PROOF_ERRORS standard errors, below NEGLIGIBLE_SLOWDOWN (0 until
+   * the inflight has varied enough to tell).
+   */
+  private harmlessRequests(): number {
+    const kappa = this.contention.slowdownPerRequest(PROOF_ERRORS);
+    if (kappa === undefined) return 0;
+    return kappa > 0 ? NEGLIGIBLE_SLOWDOWN / kappa : Infinity;
   }
 
   /** Requests the busy servers work off within the longest wait of a carried request. */
@@ -227,18 +271,14 @@ export class BurstCarry {
   }
 
   /**
-   * Longest wait of a carried request: the standard bound, or longer as far as the contention
-   * estimate proves a queue that long harmless (its slowdown, with PROOF_ERRORS standard errors,
-   * below NEGLIGIBLE_SLOWDOWN).
+   * Longest wait of a carried request: the standard bound, or longer as far as round trips prove a
+   * queue that long harmless.
    */
   private maxWaitMs(baseRttMs: number, knee: number | undefined): number {
     const standard = Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
     if (knee === undefined || !(baseRttMs > 0)) return standard;
-    const kappa = this.contention.slowdownPerRequest(PROOF_ERRORS);
-    if (kappa === undefined) return standard;
     const longest = Math.min(PROVEN_WAIT_BASES * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
-    const harmless = kappa > 0 ? ((NEGLIGIBLE_SLOWDOWN / kappa) * baseRttMs) / knee : Infinity;
-    return Math.max(standard, Math.min(longest, harmless));
+    return Math.max(standard, Math.min(longest, (this.harmlessRequests() * baseRttMs) / knee));
   }
 }
 
