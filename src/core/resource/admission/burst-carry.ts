@@ -7,15 +7,16 @@
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
  * servers, it grows by half the work that could have been carried (at most fourfold per burst),
  * or by all of it where round trips prove a queue that long harmless (up to the standard wait
- * until a deadline is seen, and below an earlier overshoot), and when a carried queue is still
- * not worked off as the next burst begins, it shrinks; requests dropped for their deadline bound
- * the wait, and a drop the wait bound does not explain halves it (once per burst); an overload
- * that outlasts the bursts seen so far clears it. It is used only for bursts short
- * against its wait (every request of the burst pays the wait, for that wait's worth of extra
- * work). A queue only costs nothing when extra requests in flight do not slow the server (no
- * contention: GC, memory or lock thrash). Round trips of queued requests measure that slowdown per
- * request in flight: where the slower service during a burst would cost more than the carried
- * requests gain, nothing is carried, and where they prove it negligible, the wait may be longer.
+ * until a deadline is seen), and when a carried queue is still not worked off as the next burst
+ * begins, it shrinks; requests dropped for their deadline bound the wait, and a drop the wait
+ * bound does not explain (an overshoot) halves it, or takes a tenth where it is proven harmless
+ * (once per burst); an overload that outlasts the bursts seen so far clears it. It is used only
+ * for bursts short against its wait (every request of the burst pays the wait, for that wait's
+ * worth of extra work). A queue only costs nothing when extra requests in flight do not slow the
+ * server (no contention: GC, memory or lock thrash). Round trips of queued requests measure that
+ * slowdown per request in flight: where the slower service during a burst would cost more than
+ * the carried requests gain, nothing is carried, and where they prove it negligible, the wait may
+ * be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -45,10 +46,11 @@ const REGRET_GAIN = 0.5;
  */
 const MIN_CARRY_SHARE = 0.15;
 /**
- * Share of the allowance at an overshoot (a drop within the wait bound) up to which proven-harmless
- * regret is carried again at once; beyond it, growth probes.
+ * Factor applied to the allowance by an overshoot (a drop within the wait bound) where round trips
+ * prove a queue that long harmless: it costs only its drops, while halving would cost a burst's
+ * worth of carried requests. Elsewhere an overshoot halves it.
  */
-const DROP_CEILING = 0.9;
+const PROVEN_OVERSHOOT_SHRINK = 0.9;
 /** Factor applied to the allowance when a carried queue was still not worked off as the next burst began. */
 const SPILL_SHRINK = 0.75;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
@@ -83,15 +85,13 @@ export class BurstCarry {
   /** Requests allowed in flight beyond the knee's limit. */
   private allowance = 0;
   private deadlineMs = Infinity;
-  /** Below the allowance at the last overshoot, carried regret grows the allowance at once; above it, probing. */
-  private dropCeiling = Infinity;
   /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
   private idleCredit = 0;
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
   private silenceCredit = 0;
   private refusedInBurst = 0;
-  /** Whether a drop has halved the allowance in this burst already. */
-  private halvedInBurst = false;
+  /** Whether a drop has shrunk the allowance in this burst already. */
+  private shrunkInBurst = false;
   private lastRefusalMs = -Infinity;
   private burstStartMs = -Infinity;
   /** A burst is open from its first refusal until the servers next go idle. */
@@ -214,7 +214,7 @@ export class BurstCarry {
       this.refusedInBurst = 0;
       this.idleCredit = 0;
       this.silenceCredit = 0;
-      this.halvedInBurst = false;
+      this.shrunkInBurst = false;
     } else if (this.burstOpen && nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base, knee)) {
       // Refusals without a break for longer than any burst so far: carrying buys only latency.
       this.allowance = 0;
@@ -236,21 +236,19 @@ export class BurstCarry {
     // otherwise the queue was slower than its bound assumed, and the carry itself is too large.
     const boundTooLong = knee !== undefined && baseRttMs !== undefined && this.maxWaitMs(baseRttMs, knee) >= rttMs;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
-    // Once per burst: the drops of one overshoot come in a run, and each would halve it again.
-    if (!this.halvedInBurst && !boundTooLong) {
-      this.dropCeiling = DROP_CEILING * this.allowance;
-      this.allowance /= 2;
+    // Once per burst: the drops of one overshoot come in a run, and each would shrink it again.
+    if (!this.shrunkInBurst && !boundTooLong) {
+      this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : 0.5;
     }
-    this.halvedInBurst = true;
+    this.shrunkInBurst = true;
   }
 
   /**
-   * Allowance up to which proven-harmless regret is carried at once: below the last overshoot, or
-   * before any deadline is seen, the standard wait (a request queued past an unknown deadline shows
-   * as a drop only a deadline later, after a whole burst of them).
+   * Allowance up to which proven-harmless regret is carried at once: before any deadline is seen,
+   * the standard wait (a request queued past an unknown deadline shows as a drop only a deadline
+   * later, after a whole burst of them).
    */
   private fastCeiling(knee: number): number {
-    if (this.dropCeiling < Infinity) return this.dropCeiling;
     return this.deadlineMs === Infinity ? MAX_WAIT_BASES * knee : Infinity;
   }
 

@@ -96,7 +96,7 @@ test('a dropped request bounds the wait by half its round trip', () => {
   assert.is(c.extra(server), 80);
 });
 
-test('the drops of one overshoot halve the carried queue once', () => {
+test('the drops of one overshoot halve the carried queue once, where no round trips prove it harmless', () => {
   const c = new BurstCarry();
   burst(c, bursts(c, 6, 500, 1500), 10);
   assert.is(c.extra(server), 400);
@@ -171,7 +171,7 @@ test('where round trips prove a queue harmless, the regret is carried at once, u
   assert.equal(carriedInBursts(new BurstCarry()), [0, 0, 0, 256]);
 });
 
-test('a drop that a wait bound longer than the deadline explains does not halve the carry; an overshoot within the bound does', () => {
+test('a drop that a wait bound longer than the deadline explains only shortens the bound; an overshoot within it shrinks the carry', () => {
   const c = new BurstCarry();
   proveNoContention(c);
   let t = bursts(c, 3, 500, 1500);
@@ -186,14 +186,13 @@ test('a drop that a wait bound longer than the deadline explains does not halve 
   // 0.9 x 900 ms, 648 requests, and nothing else changes.
   c.dropped(900, server);
   assert.is(c.extra(server), 648);
-  // In the next burst a drop within that bound: the queue was slower than the bound assumed.
+  // In the next burst a drop within that bound: the queue was slower than the bound assumed. With
+  // a queue that long proven harmless it costs only its drops, and the carry loses a tenth, once
+  // for the run of drops.
   nextBurst();
-  c.dropped(900, server);
-  assert.is(c.extra(server), 324);
-  // The regret (500 refused) regrows it at once only up to 0.9 of where it overshot; beyond, by
-  // half the regret, up to the bound.
-  nextBurst();
+  for (let i = 0; i < 5; i++) c.dropped(900, server);
   assert.ok(Math.abs(c.extra(server) - 0.9 * 648) < 1e-9, `carried ${c.extra(server)}`);
+  // Unproven (no round trips yet), the same overshoot halves it: see 'the drops of one overshoot'.
   nextBurst();
   assert.is(c.extra(server), 648);
 });
@@ -250,8 +249,9 @@ test('half-second bursts without contention: the burst is carried into the silen
 test('one-second bursts at twice capacity without contention: carried up to near the deadline', () => {
   const { ours, aimd } = run(onOff(0, 1, 2));
   // The load averages capacity; a burst is a second of work more than its second can serve. With
-  // 25 base round trips (500 ms) of wait the goodput was 0.68; the proven harmless 50 reach 0.87.
-  assert.ok(ours.goodput >= 0.8, `goodput ${ours.goodput}`);
+  // 25 base round trips (500 ms) of wait the goodput was 0.68; the proven harmless 50 reached 0.87,
+  // and carrying proven-harmless regret at once, with an overshoot costing a tenth, 0.886.
+  assert.ok(ours.goodput >= 0.88, `goodput ${ours.goodput}`);
   assert.ok(ours.goodput > aimd.goodput, `ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
   // 50 base round trips are the 1 s deadline: one overshoot finds it, then waits stay within 0.9 of it.
   assert.ok(ours.timeoutRate < 0.001, `timeout rate ${ours.timeoutRate}`);
