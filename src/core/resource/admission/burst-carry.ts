@@ -5,18 +5,18 @@
  * burst, though, they idle, and every request refused during the burst that could have waited for
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
- * servers, it grows by half the work that could have been carried (at most fourfold per burst),
- * or by all of it where round trips prove a queue that long harmless (up to the standard wait
- * until a deadline is seen), and when a carried queue is still not worked off as the next burst
- * begins, it shrinks; requests dropped for their deadline bound the wait, and a drop the wait
- * bound does not explain (an overshoot) halves it, or takes a tenth where it is proven harmless
- * (once per burst); an overload that outlasts the bursts seen so far clears it. It is used only
- * for bursts short against its wait (every request of the burst pays the wait, for that wait's
- * worth of extra work). A queue only costs nothing when extra requests in flight do not slow the
- * server (no contention: GC, memory or lock thrash). Round trips of queued requests measure that
- * slowdown per request in flight: where the slower service during a burst would cost more than
- * the carried requests gain, nothing is carried, and where they prove it negligible, the wait may
- * be longer.
+ * servers, it grows by half the work that could have been carried (at once to the smallest carry
+ * used, then at most fourfold per burst), or by all of it where round trips prove a queue that
+ * long harmless (up to the standard wait until a deadline is seen), and when a carried queue is
+ * still not worked off as the next burst begins, it shrinks; requests dropped for their deadline
+ * bound the wait, and a drop the wait bound does not explain (an overshoot) halves it, or takes a
+ * tenth where it is proven harmless (once per burst); an overload that outlasts the bursts seen so
+ * far clears it. It is used only for bursts short against its wait (every request of the burst
+ * pays the wait, for that wait's worth of extra work). A queue only costs nothing when extra
+ * requests in flight do not slow the server (no contention: GC, memory or lock thrash). Round
+ * trips of queued requests measure that slowdown per request in flight: where the slower service
+ * during a burst would cost more than the carried requests gain, nothing is carried, and where
+ * they prove it negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -121,9 +121,7 @@ export class BurstCarry {
     if (knee === undefined || baseRttMs === undefined || baseRttMs <= 0) return 0;
     const carried = Math.min(this.allowance, this.requestsWithin(baseRttMs, knee));
     if (!(carried > 0)) return 0;
-    // Every request admitted in a burst waits behind the carried queue; worth it only where that
-    // wait buys a large share of what the burst gets done, that is for bursts short against it.
-    if ((carried * baseRttMs) / knee < MIN_CARRY_SHARE * this.longestRefusingMs) return 0;
+    if (carried < this.smallestUsed(baseRttMs, knee)) return 0;
     const whileRefusing = (knee / baseRttMs) * this.longestRefusingMs;
     // Until inflight has varied enough to tell, carrying starts on trust.
     const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS) ?? 0;
@@ -197,17 +195,7 @@ export class BurstCarry {
         // where there is contention and only adding latency where there is not.
         this.allowance *= SPILL_SHRINK;
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
-        const regret = Math.min(this.idleCredit, this.refusedInBurst);
-        const bound = baseRttMs !== undefined && baseRttMs > 0 ? this.requestsWithin(baseRttMs, knee) : 0;
-        const wanted = this.allowance + regret;
-        const probed = this.allowance + REGRET_GAIN * regret;
-        // Where round trips prove a queue of all the regret harmless, it is carried at once up to
-        // the fast ceiling, and probed beyond; unproven, probing grows at most fourfold per burst.
-        const grown =
-          wanted <= this.harmlessRequests()
-            ? Math.min(wanted, Math.max(this.fastCeiling(knee), probed))
-            : Math.min(probed, Math.max(4 * this.allowance, knee));
-        this.allowance = Math.min(grown, bound);
+        this.allowance = baseRttMs !== undefined && baseRttMs > 0 ? this.grownAllowance(baseRttMs, knee) : 0;
       }
       this.burstStartMs = nowMs;
       this.burstOpen = true;
@@ -241,6 +229,31 @@ export class BurstCarry {
       this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : 0.5;
     }
     this.shrunkInBurst = true;
+  }
+
+  /**
+   * The allowance after a burst whose refusals were followed by idle servers. Where round trips
+   * prove a queue of all the regret harmless, it is carried at once (up to the fast ceiling, and
+   * probed beyond); unproven, growth probes, at most fourfold per burst but at once to the smallest
+   * carry that is used (a smaller one neither gains nor shows contention: a burst lost).
+   */
+  private grownAllowance(baseRttMs: number, knee: number): number {
+    const regret = Math.min(this.idleCredit, this.refusedInBurst);
+    const wanted = this.allowance + regret;
+    const probed = this.allowance + REGRET_GAIN * regret;
+    const grown =
+      wanted <= this.harmlessRequests()
+        ? Math.min(wanted, Math.max(this.fastCeiling(knee), probed))
+        : Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
+    return Math.min(grown, this.requestsWithin(baseRttMs, knee));
+  }
+
+  /**
+   * Smallest carry used: every request admitted in a burst waits behind the carried queue, worth
+   * it only where that wait buys a large share of what the burst gets done (bursts short against it).
+   */
+  private smallestUsed(baseRttMs: number, knee: number): number {
+    return (MIN_CARRY_SHARE * this.longestRefusingMs * knee) / baseRttMs;
   }
 
   /**
