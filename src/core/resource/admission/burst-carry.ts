@@ -6,7 +6,7 @@
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
  * servers, it grows by half the work that could have been carried (at once to the smallest carry
- * used, then at most fourfold per burst), or by all of it where round trips prove a queue that
+ * used, then at most fourfold per burst), or by all of it as far as round trips prove a queue that
  * long harmless (up to the standard wait until a deadline is seen), and when a carried queue is
  * still not worked off as the next burst begins, it shrinks; requests dropped for their deadline
  * bound the wait, and a drop the wait bound does not explain (an overshoot) halves it, or takes a
@@ -232,20 +232,18 @@ export class BurstCarry {
   }
 
   /**
-   * The allowance after a burst whose refusals were followed by idle servers. Where round trips
-   * prove a queue of all the regret harmless, it is carried at once (up to the fast ceiling, and
-   * probed beyond); unproven, growth probes, at most fourfold per burst but at once to the smallest
-   * carry that is used (a smaller one neither gains nor shows contention: a burst lost).
+   * The allowance after a burst whose refusals were followed by idle servers: the regret is carried
+   * at once as far as round trips prove a queue that long harmless (up to the fast ceiling), and
+   * probed beyond, by half of it and at most fourfold per burst, but at once to the smallest carry
+   * that is used (a smaller one neither gains nor shows contention: a burst lost).
    */
   private grownAllowance(baseRttMs: number, knee: number): number {
     const regret = Math.min(this.idleCredit, this.refusedInBurst);
     const wanted = this.allowance + regret;
     const probed = this.allowance + REGRET_GAIN * regret;
-    const grown =
-      wanted <= this.harmlessRequests()
-        ? Math.min(wanted, Math.max(this.fastCeiling(knee), probed))
-        : Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
-    return Math.min(grown, this.requestsWithin(baseRttMs, knee));
+    const probing = Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
+    const proven = Math.min(this.harmlessRequests(), this.fastCeiling(knee));
+    return Math.min(wanted, Math.max(proven, probing), this.requestsWithin(baseRttMs, knee));
   }
 
   /**
