@@ -8,7 +8,7 @@
  * servers, it grows by half the work that could have been carried (at once to the smallest carry
  * used, then at most fourfold per burst), or by all of it as far as round trips prove a queue that
  * long harmless (up to the standard wait until a deadline is seen), and when a carried queue is
- * still not worked off as the next burst begins, it shrinks; requests dropped for their deadline
+ * still not worked off as the next burst begins, it shrinks unless proven harmless; requests dropped for their deadline
  * bound the wait, and a drop the wait bound does not explain (an overshoot) halves it, or takes a
  * tenth where it is proven harmless (once per burst); an overload that outlasts the bursts seen so
  * far clears it. It is used only for bursts short against its wait (every request of the burst
@@ -51,7 +51,10 @@ const MIN_CARRY_SHARE = 0.15;
  * worth of carried requests. Elsewhere an overshoot halves it.
  */
 const PROVEN_OVERSHOOT_SHRINK = 0.9;
-/** Factor applied to the allowance when a carried queue was still not worked off as the next burst began. */
+/**
+ * Factor applied to the allowance when a carried queue, not proven harmless, was still not worked
+ * off as the next burst began.
+ */
 const SPILL_SHRINK = 0.75;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
 const SUSTAINED_FACTOR = 2;
@@ -192,8 +195,9 @@ export class BurstCarry {
       }
       if (this.burstOpen) {
         // The carried queue was not worked off before this burst: it spilled into it, slowing it
-        // where there is contention and only adding latency where there is not.
-        this.allowance *= SPILL_SHRINK;
+        // where there is contention and only adding latency where there is not (the limit still
+        // bounds the wait), so only a queue not proven harmless shrinks.
+        if (this.allowance > this.harmlessRequests()) this.allowance *= SPILL_SHRINK;
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
         this.allowance = baseRttMs !== undefined && baseRttMs > 0 ? this.grownAllowance(baseRttMs, knee) : 0;
       }

@@ -31,6 +31,11 @@ function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, infligh
   return count * (onMs + offMs);
 }
 
+/** Round trips of a carried queue draining from 400 to 17 in flight, in proportion: no contention. */
+function proveNoContention(c: BurstCarry): void {
+  for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n, n);
+}
+
 test('no queue is carried before a burst has been followed by idle servers', () => {
   const c = new BurstCarry();
   assert.is(c.extra(server), 0);
@@ -120,6 +125,23 @@ test('a pause in refusals while the queue stays full is the same burst, not a sp
   assert.is(c.extra(server), carried * 0.75);
 });
 
+test('a spill of a carried queue proven harmless costs only latency: the carry is kept', () => {
+  const c = new BurstCarry();
+  proveNoContention(c);
+  const end = bursts(c, 3, 500, 1500);
+  burst(c, end, 10);
+  const carried = c.extra(server);
+  assert.is(carried, 800);
+  // The carried queue fills (refusals at 816 in flight), drains by more than the servers, fills
+  // again and is still full as refusals resume: a spill.
+  c.inflightChanged(end + 100, 816, server);
+  for (let t = end + 200; t < end + 210; t++) c.refused(t, server);
+  c.inflightChanged(end + 500, 700, server);
+  c.inflightChanged(end + 600, 816, server);
+  for (let t = end + 800; t < end + 810; t++) c.refused(t, server);
+  assert.is(c.extra(server), carried);
+});
+
 test('where round trips prove no contention, a carried request may wait 50 base round trips', () => {
   const c = new BurstCarry();
   const seen: number[] = [];
@@ -139,11 +161,6 @@ test('where round trips prove no contention, a carried request may wait 50 base 
   burst(slowed, bursts(slowed, 8, 500, 2500), 10);
   assert.is(slowed.extra(server), 400, 'a slowdown of 0.03 % per request in flight is 24 % at 800: not proven harmless');
 });
-
-/** Round trips of a carried queue draining from 400 to 17 in flight, in proportion: no contention. */
-function proveNoContention(c: BurstCarry): void {
-  for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n, n);
-}
 
 test('where round trips prove a queue harmless, the regret is carried at once, up to the standard wait until a deadline is seen', () => {
   /** What is carried during each of four one-second bursts, one second apart. */
