@@ -8,15 +8,16 @@
  * servers, it grows by half the work that could have been carried (at once to the smallest carry
  * used, then at most fourfold per burst), or by all of it as far as round trips prove a queue that
  * long harmless (up to the standard wait until a deadline is seen), and when a carried queue is
- * still not worked off as the next burst begins, it shrinks unless proven harmless; requests dropped for their deadline
- * bound the wait, and a drop the wait bound does not explain (an overshoot) halves it, or takes a
- * tenth where it is proven harmless (once per burst); an overload that outlasts the bursts seen so
- * far clears it. It is used only for bursts short against its wait (every request of the burst
- * pays the wait, for that wait's worth of extra work). A queue only costs nothing when extra
- * requests in flight do not slow the server (no contention: GC, memory or lock thrash). Round
- * trips of queued requests measure that slowdown per request in flight: where the slower service
- * during a burst would cost more than the carried requests gain, nothing is carried, and where
- * they prove it negligible, the wait may be longer.
+ * still not worked off as the next burst begins, it shrinks unless proven harmless; requests
+ * dropped for their deadline bound the wait (until one is seen, a carry in use probes ever longer
+ * waits where proven harmless), and a drop the wait bound does not explain (an overshoot) halves
+ * it, or takes a tenth where it is proven harmless (once per burst); an overload that outlasts the
+ * bursts seen so far clears it. It is used only for bursts short against its wait (every request
+ * of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
+ * when extra requests in flight do not slow the server (no contention: GC, memory or lock thrash).
+ * Round trips of queued requests measure that slowdown per request in flight: where the slower
+ * service during a burst would cost more than the carried requests gain, nothing is carried, and
+ * where they prove it negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -30,6 +31,12 @@ const DEADLINE_SHARE = 0.5;
  */
 const PROVEN_WAIT_BASES = 50;
 const PROVEN_DEADLINE_SHARE = 0.9;
+/**
+ * Until a deadline is seen, the longest proven wait doubles each time it stops the growth of a
+ * carry in use (clients may wait far longer than 50 service times), up to this many base round
+ * trips; the first drop then shows the deadline.
+ */
+const MAX_PROBED_WAIT_BASES = 1600;
 const NEGLIGIBLE_SLOWDOWN = 0.05;
 const PROOF_ERRORS = 2;
 /**
@@ -88,6 +95,8 @@ export class BurstCarry {
   /** Requests allowed in flight beyond the knee's limit. */
   private allowance = 0;
   private deadlineMs = Infinity;
+  /** Longest wait, in base round trips, a carried request proven harmless may get. */
+  private provenWaitBases = PROVEN_WAIT_BASES;
   /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
   private idleCredit = 0;
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
@@ -245,9 +254,24 @@ export class BurstCarry {
     const regret = Math.min(this.idleCredit, this.refusedInBurst);
     const wanted = this.allowance + regret;
     const probed = this.allowance + REGRET_GAIN * regret;
+    if (this.waitTooShortForBursts(baseRttMs, knee, probed)) {
+      this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
+    }
     const probing = Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
     const proven = Math.min(this.harmlessRequests(), this.fastCeiling(knee));
     return Math.min(wanted, Math.max(proven, probing), this.requestsWithin(baseRttMs, knee));
+  }
+
+  /**
+   * A carry in use whose growth (`probed`) the wait bound stops, with a queue that long proven
+   * harmless and no deadline seen: the wait the clients accept is not known yet, and the bursts
+   * probe a longer one.
+   */
+  private waitTooShortForBursts(baseRttMs: number, knee: number, probed: number): boolean {
+    if (this.deadlineMs < Infinity) return false;
+    const bound = this.requestsWithin(baseRttMs, knee);
+    const used = this.allowance >= this.smallestUsed(baseRttMs, knee);
+    return used && probed > bound && bound <= this.harmlessRequests();
   }
 
   /**
@@ -290,7 +314,7 @@ export class BurstCarry {
   private maxWaitMs(baseRttMs: number, knee: number | undefined): number {
     const standard = Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
     if (knee === undefined || !(baseRttMs > 0)) return standard;
-    const longest = Math.min(PROVEN_WAIT_BASES * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
+    const longest = Math.min(this.provenWaitBases * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
     return Math.max(standard, Math.min(longest, (this.harmlessRequests() * baseRttMs) / knee));
   }
 }
