@@ -52,10 +52,11 @@ const REGRET_GAIN = 0.5;
  * little and would run at the longer latency throughout).
  */
 const MIN_CARRY_SHARE = 0.15;
+/** Factor applied to the allowance by an overshoot: a drop within the wait bound. */
+const OVERSHOOT_SHRINK = 0.5;
 /**
- * Factor applied to the allowance by an overshoot (a drop within the wait bound) where round trips
- * prove a queue that long harmless: it costs only its drops, while halving would cost a burst's
- * worth of carried requests. Elsewhere an overshoot halves it.
+ * The same where round trips prove a queue that long harmless: the overshoot costs only its drops,
+ * while halving would cost a burst's worth of carried requests.
  */
 const PROVEN_OVERSHOOT_SHRINK = 0.9;
 /**
@@ -208,7 +209,8 @@ export class BurstCarry {
         // bounds the wait), so only a queue not proven harmless shrinks.
         if (this.allowance > this.harmlessRequests()) this.allowance *= SPILL_SHRINK;
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
-        this.allowance = baseRttMs !== undefined && baseRttMs > 0 ? this.grownAllowance(baseRttMs, knee) : 0;
+        if (baseRttMs !== undefined && baseRttMs > 0) this.grow(baseRttMs, knee);
+        else this.allowance = 0;
       }
       this.burstStartMs = nowMs;
       this.burstOpen = true;
@@ -239,18 +241,18 @@ export class BurstCarry {
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
     // Once per burst: the drops of one overshoot come in a run, and each would shrink it again.
     if (!this.shrunkInBurst && !boundTooLong) {
-      this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : 0.5;
+      this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : OVERSHOOT_SHRINK;
     }
     this.shrunkInBurst = true;
   }
 
   /**
-   * The allowance after a burst whose refusals were followed by idle servers: the regret is carried
-   * at once as far as round trips prove a queue that long harmless (up to the fast ceiling), and
-   * probed beyond, by half of it and at most fourfold per burst, but at once to the smallest carry
-   * that is used (a smaller one neither gains nor shows contention: a burst lost).
+   * Grows the allowance after a burst whose refusals were followed by idle servers: the regret is
+   * carried at once as far as round trips prove a queue that long harmless (up to the fast
+   * ceiling), and probed beyond, by half of it and at most fourfold per burst, but at once to the
+   * smallest carry that is used (a smaller one neither gains nor shows contention: a burst lost).
    */
-  private grownAllowance(baseRttMs: number, knee: number): number {
+  private grow(baseRttMs: number, knee: number): void {
     const regret = Math.min(this.idleCredit, this.refusedInBurst);
     const wanted = this.allowance + regret;
     const probed = this.allowance + REGRET_GAIN * regret;
@@ -259,7 +261,7 @@ export class BurstCarry {
     }
     const probing = Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
     const proven = Math.min(this.harmlessRequests(), this.fastCeiling(knee));
-    return Math.min(wanted, Math.max(proven, probing), this.requestsWithin(baseRttMs, knee));
+    this.allowance = Math.min(wanted, Math.max(proven, probing), this.requestsWithin(baseRttMs, knee));
   }
 
   /**

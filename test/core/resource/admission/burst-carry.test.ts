@@ -232,6 +232,17 @@ test('until a deadline is seen, a full carry proven harmless probes a longer wai
   // carry is bounded by 0.9 of it, 2.25 s or 1800 requests.
   c.dropped(2500, server);
   assert.is(c.extra(server), 1800);
+  // The wait probed is capped at 1600 base round trips (32 s): 25 600 requests at 16 servers / 20 ms.
+  // One-second bursts of 30 refusals a millisecond, each followed by a minute of silence.
+  const endless = new BurstCarry();
+  proveNoContention(endless);
+  for (let i = 0; i < 20; i++) {
+    endless.inflightChanged(i * 61_000, 20, server);
+    for (let t = i * 61_000; t < i * 61_000 + 1000; t++) for (let k = 0; k < 30; k++) endless.refused(t, server);
+    idle(endless, i * 61_000 + 1000, 60_000);
+  }
+  burst(endless, 20 * 61_000, 10);
+  assert.is(Math.round(endless.extra(server)), 25_600);
   // An unused carry probes nothing: against 8 s bursts 50 base round trips of wait are too little
   // to use (under 15 % of a burst), and the wait is not probed longer.
   const long = new BurstCarry();
