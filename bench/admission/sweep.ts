@@ -4,7 +4,9 @@ import { capacityRps, parseScenario, type Scenario } from './engine/scenario.js'
 /**
  * Random scenarios in the spec's format, for judging the controller beyond the files we wrote:
  * the unpublished scenarios it is judged on vary the mix, the bursts, the contention and the
- * seeds, so the sweep draws each of those from a wide range. Deterministic for a sweep seed.
+ * seeds, so the sweep draws each of those from a wide range. Deterministic for a sweep seed. With
+ * `bursts`, the same scenarios get on/off arrivals (drawn from a stream of their own, so that
+ * everything else stays as drawn).
  */
 
 const WORKERS = [2, 8, 16, 32, 128];
@@ -25,11 +27,24 @@ const OVERLOAD_S = 40;
 /** Arrivals per seed in the overload phase, at most: shorter phases for large, fast servers. */
 const MAX_OVERLOAD_ARRIVALS = 150_000;
 const SEEDS = [1, 2, 3, 4, 5];
+const BURST_ON_S = [0.25, 0.5, 1, 2, 3];
+const BURST_OFF_S = [0.25, 0.5, 1, 2, 4];
+/** The random stream of the on/off draws (the main draws use stream 0). */
+const BURST_STREAM = 1;
 
-/** `count` scenarios (`sweep-<seed>-<index>`), each a calm phase, an overload and a calm phase. */
-export function sweepScenarios(count: number, seed: number): Scenario[] {
+export interface SweepOptions {
+  /** On/off arrivals instead of Poisson. */
+  bursts?: boolean;
+}
+
+/**
+ * `count` scenarios (`sweep-<seed>-<index>`, or `bursts-<seed>-<index>` with on/off arrivals),
+ * each a calm phase, an overload and a calm phase.
+ */
+export function sweepScenarios(count: number, seed: number, options: SweepOptions = {}): Scenario[] {
   const rng = new Rng(seed);
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(rng.next() * values.length)]!;
+  const burstRng = new Rng(seed, BURST_STREAM);
+  const pick = <T>(values: readonly T[], from = rng): T => values[Math.floor(from.next() * values.length)]!;
   const scenarios: Scenario[] = [];
   for (let i = 0; i < count; i++) {
     const workers = pick(WORKERS);
@@ -54,13 +69,15 @@ export function sweepScenarios(count: number, seed: number): Scenario[] {
     const event = rng.next() < CAPACITY_EVENT_SHARE;
     const multiplier = pick(MULTIPLIERS);
     const capacityEvents = event ? [{ atS: CALM_S + seconds / 2, seconds: 10, serviceMultiplier: multiplier }] : [];
+    const arrivals = options.bursts ? { onOff: { onS: pick(BURST_ON_S, burstRng), offS: pick(BURST_OFF_S, burstRng) } } : 'poisson';
     const scenario = parseScenario({
-      name: `sweep-${seed}-${String(i).padStart(2, '0')}`,
+      name: `${options.bursts ? 'bursts' : 'sweep'}-${seed}-${String(i).padStart(2, '0')}`,
       seeds: SEEDS,
       workers,
       service,
       contention,
       deadlineMs,
+      arrivals,
       phases: [
         { seconds: CALM_S, load: 0.5 },
         { seconds, load },
@@ -81,12 +98,14 @@ function describe(s: Scenario): string {
       : `bimodal ${s.service.fastMs}/${s.service.slowMs} ms p ${s.service.p}`;
   const overload = s.phases[1]!;
   const event = s.capacityEvents[0];
+  const arrivals = s.arrivals.kind === 'onOff' ? [`on/off ${s.arrivals.onS}/${s.arrivals.offS} s`] : [];
   return [
     `${s.workers} workers`,
     service,
     `contention ${s.contention}`,
     `deadline ${Math.round(s.deadlineMs)} ms`,
     `${overload.load}x for ${overload.seconds} s (${Math.round(capacityRps(s))} rps capacity)`,
+    ...arrivals,
     ...(event ? [`service x${event.serviceMultiplier} from ${event.atS} s for ${event.seconds} s`] : []),
   ].join(', ');
 }

@@ -41,4 +41,25 @@ test('the sweep covers the mixes, contention levels, loads and capacity changes 
   }
 });
 
+test('with bursts, the same scenarios get on/off arrivals of every drawn length', () => {
+  const plain = sweepScenarios(100, 1);
+  const bursts = sweepScenarios(100, 1, { bursts: true });
+  const on = new Set<number>();
+  const off = new Set<number>();
+  bursts.forEach((s, i) => {
+    const { name, arrivals, description, ...rest } = s;
+    const { name: plainName, arrivals: plainArrivals, description: plainDescription, ...plainRest } = plain[i]!;
+    assert.equal(rest, plainRest, `${name} is ${plainName} but for its arrivals`);
+    assert.is(name, plainName.replace('sweep-', 'bursts-'));
+    assert.is(plainArrivals.kind, 'poisson');
+    if (arrivals.kind !== 'onOff') throw new Error(`${name} has ${arrivals.kind} arrivals`);
+    on.add(arrivals.onS);
+    off.add(arrivals.offS);
+    assert.ok(description?.includes(`, on/off ${arrivals.onS}/${arrivals.offS} s`), description);
+    assert.not.ok(plainDescription?.includes('on/off'), plainDescription);
+  });
+  assert.equal([...on].sort((a, b) => a - b), [0.25, 0.5, 1, 2, 3]);
+  assert.equal([...off].sort((a, b) => a - b), [0.25, 0.5, 1, 2, 4]);
+});
+
 test.run();
