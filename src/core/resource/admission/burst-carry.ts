@@ -218,8 +218,13 @@ export class BurstCarry {
       this.idleCredit = 0;
       this.silenceCredit = 0;
       this.shrunkInBurst = false;
-    } else if (this.burstOpen && nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base, knee)) {
-      // Refusals without a break for longer than any burst so far: carrying buys only latency.
+    } else if (
+      this.allowance > 0 &&
+      this.burstOpen &&
+      nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base, knee)
+    ) {
+      // Refusals without a break for longer than any burst so far: carrying buys only latency (and
+      // once cleared, the check is not repeated on every refusal of a sustained overload).
       this.allowance = 0;
     }
     this.refusedInBurst += 1;

@@ -302,9 +302,8 @@ export class KneeController implements AdmissionController {
     // a queue half as long as the work, beyond what the window's sampling noise explains (few or
     // heavy-tailed round trips), or refusals go on behind a shorter one. It is overload (CoDel's
     // "bad queue", not a burst) once it meets the limit or lasts several windows.
-    const noise = Math.sqrt(this.cv2 / w.samples);
     const queueInWindow =
-      (this.knee !== undefined && w.minInflight >= this.knee) || Math.log(ratio) >= Math.log(STANDING_RATIO) + 3 * noise;
+      (this.knee !== undefined && w.minInflight >= this.knee) || this.showsQueue(ratio, STANDING_RATIO, w.samples);
     // Only windows that show no queue by themselves are pooled (and a window without refusals
     // among them ends the run).
     const queued = queueInWindow || this.refusingBehindQueue(w);
@@ -330,6 +329,7 @@ export class KneeController implements AdmissionController {
     }
     // A surprise is a jump beyond the noise of the round trips and of the windows' estimates so far
     // (few servers or heavy-tailed service make one window's throughput swing widely).
+    const noise = Math.sqrt(this.cv2 / w.samples);
     const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * Math.max(noise, Math.sqrt(this.busyLogVar)));
     const deviation = this.knee === undefined ? Infinity : Math.log(busy / this.knee);
     if (this.knee === undefined || Math.abs(deviation) > tolerance) {
@@ -393,8 +393,15 @@ export class KneeController implements AdmissionController {
     r.samples += w.samples;
     r.rttSum += w.meanRttMs * w.samples;
     if (r.windows < STANDING_WINDOWS) return false;
-    const noise = Math.sqrt(this.cv2 / r.samples);
-    return Math.log(r.rttSum / r.samples / this.baseRttMs!) >= Math.log(QUEUE_RATIO) + 3 * noise;
+    return this.showsQueue(r.rttSum / r.samples / this.baseRttMs!, QUEUE_RATIO, r.samples);
+  }
+
+  /**
+   * Whether round trips averaging `ratio` times the base over `samples` exceed `threshold` by more
+   * than their sampling noise explains (three standard errors of the mean's logarithm).
+   */
+  private showsQueue(ratio: number, threshold: number, samples: number): boolean {
+    return Math.log(ratio) >= Math.log(threshold) + 3 * Math.sqrt(this.cv2 / samples);
   }
 
   private adjustWithoutOverload(w: WindowSummary, ratio: number, busy: number, weight: number): void {
