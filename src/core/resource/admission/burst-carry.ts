@@ -74,8 +74,8 @@ const CONTENTION_KEEP = 1 - 1 / 20_000;
 const MIN_CONTENTION_SAMPLES = 128;
 /**
  * Carrying pays while kappa x (completions while refusing - carried) stays below 1 (see extra());
- * this margin under 1 allows for the estimate reading contention a little low (the inflight
- * averaged over a round trip is not exactly the one its service ran under).
+ * this margin under 1 allows for the estimate reading contention a little low (the inflight found
+ * at admission is more than a request's service runs under while a carried queue drains).
  */
 const CONTENTION_MARGIN = 0.8;
 /**
@@ -119,7 +119,6 @@ export class BurstCarry {
   /** Inflight at the last refusal, and the lowest since: whether the queue drained in between. */
   private inflightAtRefusal = 0;
   private lowestSinceRefusal = 0;
-  private inflightArea = 0;
   private readonly contention = new ContentionFit();
 
   /**
@@ -143,20 +142,16 @@ export class BurstCarry {
 
   /**
    * A request that was admitted behind a queue (`admittedAt` in flight, itself included, above the
-   * busy servers) completed; `meanInflight` is the time average of the inflight over its round
-   * trip. In a FIFO with busy servers the round trip is admittedAt x service time / servers, so
-   * round trip per request ahead measures the service time, which grows with the inflight it was
-   * served under only if service slows with load: the contention signal, from every completion
-   * rather than from noisy throughput windows. While the inflight holds steady it varies too little
-   * to tell, and the fit says so by its standard error.
+   * busy servers) completed. In a FIFO with busy servers the round trip is admittedAt x service
+   * time / servers, so round trip per request ahead measures the service time, which grows with
+   * the inflight only if service slows with load: the contention signal, from every completion
+   * rather than from noisy throughput windows. The inflight is the one found at admission, fixed
+   * before the round trip: an average over the round trip would be lower when service runs fast
+   * (the queue drains) and read variable service as contention. While the inflight holds steady it
+   * varies too little to tell, and the fit says so by its standard error.
    */
-  completed(rttMs: number, admittedAt: number, meanInflight: number): void {
-    if (rttMs > 0 && admittedAt > 0) this.contention.add(meanInflight, rttMs / admittedAt);
-  }
-
-  /** Integral of the inflight over time (request-milliseconds) up to `nowMs`. */
-  inflightAreaAt(nowMs: number): number {
-    return this.inflightArea + this.inflight * Math.max(0, nowMs - this.lastChangeMs);
+  completed(rttMs: number, admittedAt: number): void {
+    if (rttMs > 0 && admittedAt > 0) this.contention.add(admittedAt, rttMs / admittedAt);
   }
 
   /**
@@ -185,7 +180,6 @@ export class BurstCarry {
       this.idleSinceMs = Infinity;
       this.silenceCredit = 0;
     } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
-    this.inflightArea = this.inflightAreaAt(nowMs);
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     this.inflight = inflight;
     this.lowestSinceRefusal = Math.min(this.lowestSinceRefusal, inflight);
@@ -327,8 +321,8 @@ export class BurstCarry {
 }
 
 /**
- * Least-squares slope of round trip per request ahead (the service time) on the inflight it was
- * served under, relative to the mean service time: the slowdown per extra request in flight (0
+ * Least-squares slope of round trip per request ahead (the service time) on the inflight found at
+ * admission, relative to the mean service time: the slowdown per extra request in flight (0
  * without contention), weighed with exponential forgetting. The inflight swings with bursts and
  * their carried queues, which is what carrying changes; while it holds steady it varies too
  * little to tell.

@@ -84,8 +84,6 @@ const PROBE_TIMEOUT_MS = 60_000;
 
 interface KneePermit extends Permit {
   readonly cohort: number;
-  /** The carry's inflight integral at admission: with the one at release, the mean inflight it saw. */
-  readonly inflightArea: number;
 }
 
 /**
@@ -199,7 +197,6 @@ export class KneeController implements AdmissionController {
       priority,
       inflight: this.count,
       cohort: this.joinCohort(nowMs),
-      inflightArea: this.carry.inflightAreaAt(nowMs),
     };
     return permit;
   }
@@ -216,10 +213,7 @@ export class KneeController implements AdmissionController {
     this.window.addCompletion();
     if (measured) {
       this.window.addSample(rtt);
-      const admittedArea = (permit as Partial<KneePermit>).inflightArea;
-      if (this.knee !== undefined && permit.inflight > this.knee && rtt > 0 && admittedArea !== undefined) {
-        this.carry.completed(rtt, permit.inflight, (this.carry.inflightAreaAt(now) - admittedArea) / rtt);
-      }
+      if (this.knee !== undefined && permit.inflight > this.knee && rtt > 0) this.carry.completed(rtt, permit.inflight);
     }
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {
@@ -279,11 +273,14 @@ export class KneeController implements AdmissionController {
     if (!full && elapsed < this.o.maxWindowMs) return;
     const w = this.window.roll(nowMs);
     if (w.samples > 0) this.learn(w, nowMs);
+    // Loaded: all servers busy, at the knee, or before one is known at the limit.
+    this.window.loadedFrom(this.knee ?? Math.max(1, Math.floor(this.limit) - 1));
   }
 
   private learn(w: WindowSummary, nowMs: number): void {
     // Short windows (low traffic) count for less.
-    const weight = Math.min(1, w.samples / this.targetSamples());
+    const target = this.targetSamples();
+    const weight = Math.min(1, w.samples / target);
     if (w.samples > 1) this.cv2 += CV2_GAIN * weight * (w.rttCv2 - this.cv2);
     if (this.probe.phase !== 'off') return;
     if (this.settling) {
@@ -297,7 +294,7 @@ export class KneeController implements AdmissionController {
     const ratio = w.meanRttMs / this.baseRttMs;
     // Busy servers by Little's law: throughput x base round trip. Unlike inflight / ratio it does
     // not lag while a queue builds or drains.
-    const busy = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
+    const busyOverWindow = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
     // A queue stood through the window if inflight never fell below the knee, or round trips show
     // a queue half as long as the work, beyond what the window's sampling noise explains (few or
     // heavy-tailed round trips), or refusals go on behind a shorter one. It is overload (CoDel's
@@ -312,10 +309,18 @@ export class KneeController implements AdmissionController {
     if (!standing) {
       this.suspicious = 0;
       this.calmWindows = w.rejections === 0 && !queued ? this.calmWindows + 1 : 0;
-      if (!queued) this.adjustWithoutOverload(w, ratio, busy, weight);
+      if (!queued) this.adjustWithoutOverload(w, ratio, busyOverWindow, weight);
       return;
     }
     this.calmWindows = 0;
+    const loaded = this.busyUnderLoad(w, busyOverWindow);
+    if (loaded === undefined) {
+      this.current = this.kneeLimit();
+      return;
+    }
+    const busy = loaded.busy;
+    // Estimates from few completions count for less, in the knee and in a surprise's reading.
+    const kneeWeight = Math.min(1, loaded.samples / target);
     // While bursts are carried, a window spent wholly in the carried queue says nothing new about
     // the knee, and one that saw idle servers (the edge of a burst) would read them as fewer.
     if (
@@ -329,7 +334,7 @@ export class KneeController implements AdmissionController {
     }
     // A surprise is a jump beyond the noise of the round trips and of the windows' estimates so far
     // (few servers or heavy-tailed service make one window's throughput swing widely).
-    const noise = Math.sqrt(this.cv2 / w.samples);
+    const noise = Math.sqrt(this.cv2 / loaded.samples);
     const tolerance = Math.max(Math.log(SURPRISE_RATIO), 3 * Math.max(noise, Math.sqrt(this.busyLogVar)));
     const deviation = this.knee === undefined ? Infinity : Math.log(busy / this.knee);
     if (this.knee === undefined || Math.abs(deviation) > tolerance) {
@@ -345,9 +350,9 @@ export class KneeController implements AdmissionController {
       }
       // The window in which a first overload began still shows the calm before it: not an estimate.
       if (this.knee !== undefined || this.suspicious > 1) {
-        this.suspectBusySum += busy;
-        this.suspectRttSum += w.meanRttMs;
-        this.suspectWindows += 1;
+        this.suspectBusySum += busy * kneeWeight;
+        this.suspectRttSum += w.meanRttMs * kneeWeight;
+        this.suspectWindows += kneeWeight;
       }
       if (this.suspicious >= 2) {
         this.startProbe(this.knee === undefined ? this.firstProbeLimit(busy) : this.probeLimit(this.knee), nowMs);
@@ -365,8 +370,8 @@ export class KneeController implements AdmissionController {
     if (drifted || nowMs - this.lastProbeMs >= this.routineProbeIntervalMs()) {
       this.startProbe(this.probeLimit(this.knee), nowMs);
     } else {
-      this.kneeWindows += weight;
-      const gain = weight / Math.min(this.kneeWindows, KNEE_WINDOWS);
+      this.kneeWindows += kneeWeight;
+      const gain = kneeWeight / Math.min(this.kneeWindows, KNEE_WINDOWS);
       this.knee += gain * (busy - this.knee);
       this.busyLogVar += gain * (deviation * deviation - this.busyLogVar);
       // Drift is measured from the knee as it stood once enough windows were behind it.
@@ -394,6 +399,18 @@ export class KneeController implements AdmissionController {
     r.rttSum += w.meanRttMs * w.samples;
     if (r.windows < STANDING_WINDOWS) return false;
     return this.showsQueue(r.rttSum / r.samples / this.baseRttMs!, QUEUE_RATIO, r.samples);
+  }
+
+  /**
+   * Busy servers in an overloaded window, with the completions behind the estimate: over the whole
+   * window, unless the servers went idle in it (a silence between bursts, which a window longer
+   * than a burst would read as fewer servers); then over the time loaded only. A window never
+   * loaded (a straggler's slow round trip after the burst) says nothing about the knee.
+   */
+  private busyUnderLoad(w: WindowSummary, busyOverWindow: number): { busy: number; samples: number } | undefined {
+    if (w.minInflight > 0) return { busy: busyOverWindow, samples: w.samples };
+    if (w.loadedCompletions === 0 || !(w.loadedMs > 0)) return undefined;
+    return { busy: (w.loadedCompletions / w.loadedMs) * this.baseRttMs!, samples: w.loadedCompletions };
   }
 
   /**

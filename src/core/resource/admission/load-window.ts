@@ -17,6 +17,10 @@ export interface WindowSummary {
   maxInflight: number;
   rejections: number;
   admissions: number;
+  /** Time spent with at least `loadedFrom` in flight (see `LoadWindow.loadedFrom`)... */
+  loadedMs: number;
+  /** ...and the completions that left that many or more in flight before them. */
+  loadedCompletions: number;
 }
 
 export class LoadWindow {
@@ -31,6 +35,9 @@ export class LoadWindow {
   private completions = 0;
   private rejections = 0;
   private admissions = 0;
+  private loadedMs = 0;
+  private loadedCompletions = 0;
+  private loadedFromInflight = Infinity;
 
   constructor(
     nowMs: number,
@@ -50,6 +57,14 @@ export class LoadWindow {
     return nowMs - this.startMs;
   }
 
+  /**
+   * From now on, time with at least `inflight` in flight, and the completions in it, are counted
+   * apart: the throughput of the servers while loaded, which silences between bursts do not dilute.
+   */
+  loadedFrom(inflight: number): void {
+    this.loadedFromInflight = inflight;
+  }
+
   /** Records that the number in flight changed to `inflight` at `nowMs`. */
   inflightChanged(nowMs: number, inflight: number): void {
     this.advance(nowMs);
@@ -58,8 +73,10 @@ export class LoadWindow {
     if (inflight < this.minInflight) this.minInflight = inflight;
   }
 
+  /** A request completed; the inflight has already been lowered for it. */
   addCompletion(): void {
     this.completions += 1;
+    if (this.inflight + 1 >= this.loadedFromInflight) this.loadedCompletions += 1;
   }
 
   addSample(rttMs: number): void {
@@ -94,6 +111,8 @@ export class LoadWindow {
       maxInflight: this.maxInflight,
       rejections: this.rejections,
       admissions: this.admissions,
+      loadedMs: this.loadedMs,
+      loadedCompletions: this.loadedCompletions,
     };
     this.startMs = nowMs;
     this.inflightArea = 0;
@@ -105,12 +124,15 @@ export class LoadWindow {
     this.completions = 0;
     this.rejections = 0;
     this.admissions = 0;
+    this.loadedMs = 0;
+    this.loadedCompletions = 0;
     return summary;
   }
 
   private advance(nowMs: number): void {
     if (nowMs > this.lastChangeMs) {
       this.inflightArea += this.inflight * (nowMs - this.lastChangeMs);
+      if (this.inflight >= this.loadedFromInflight) this.loadedMs += nowMs - this.lastChangeMs;
       this.lastChangeMs = nowMs;
     }
   }

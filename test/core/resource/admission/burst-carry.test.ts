@@ -33,7 +33,7 @@ function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, infligh
 
 /** Round trips of a carried queue draining from 400 to 17 in flight, in proportion: no contention. */
 function proveNoContention(c: BurstCarry): void {
-  for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n, n);
+  for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n);
 }
 
 test('no queue is carried before a burst has been followed by idle servers', () => {
@@ -151,7 +151,7 @@ test('where round trips prove no contention, a carried request may wait 50 base 
   for (let i = 0; i < 8; i++) {
     burst(c, t, 500);
     // The carried queue drains with inflight from 16 to 400: round trips in proportion, a queue.
-    for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n, n);
+    for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n);
     idle(c, t + 500, 2500);
     t += 3000;
     seen.push(c.extra(server));
@@ -161,7 +161,7 @@ test('where round trips prove no contention, a carried request may wait 50 base 
   assert.is(Math.max(...seen), 800, `carried: ${seen.join(', ')}`);
   const slowed = new BurstCarry();
   slowed.dropped(1200, server);
-  for (let n = 17; n < 400; n++) slowed.completed((n * 20 * (1 + 0.0003 * n)) / 16, n, n);
+  for (let n = 17; n < 400; n++) slowed.completed((n * 20 * (1 + 0.0003 * n)) / 16, n);
   burst(slowed, bursts(slowed, 8, 500, 2500), 10);
   assert.is(slowed.extra(server), 400, 'a slowdown of 0.03 % per request in flight is 24 % at 800: not proven harmless');
 });
@@ -268,11 +268,11 @@ test('round trips that grow faster than inflight (contention) stop the carrying'
   assert.ok(c.extra(server) > 0);
   // Inflight held at n while served, service 0.3 % slower per request in flight:
   // rtt = n x 20 ms x (1 + 0.003 n) / 16.
-  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n, n);
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) c.completed((n * 20 * (1 + 0.003 * n)) / 16, n);
   assert.is(c.extra(server), 0);
   const clean = new BurstCarry();
   burst(clean, bursts(clean, 4), 10);
-  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n, n);
+  for (let n = 17; n < 60; n++) for (let k = 0; k < 50; k++) clean.completed((n * 20) / 16, n);
   assert.ok(clean.extra(server) > 0, 'round trips proportional to inflight are a queue, not contention');
 });
 

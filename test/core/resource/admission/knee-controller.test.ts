@@ -111,6 +111,59 @@ test('a base measured low does not keep the limit refusing: the probe re-measure
   assert.ok(after.rejectionRate < 0.01, `rejection at half load after the overload ${after.rejectionRate}`);
 });
 
+test('bursts shorter than a window: the knee counts the servers, not the silence between bursts', () => {
+  // Quarter-second bursts every 1.25 s, with heavy-tailed service: a window lasts its full second
+  // and spans burst and silence; read over the whole window the knee came out at a third of the servers.
+  const s = scenario({
+    service: { bimodal: { p: 0.8, fastMs: 10, slowMs: 100 } },
+    deadlineMs: 2000,
+    arrivals: { onOff: { onS: 0.25, offS: 1 } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 2 }],
+  });
+  for (const seed of [1, 2, 3]) {
+    let c: KneeController | undefined;
+    simulate(s, seed, (now) => (c = new KneeController(now)));
+    const knee = c!.estimatedCapacity!;
+    assert.ok(knee >= 0.75 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+  }
+});
+
+test('a window that only saw a straggler after a burst does not set the knee', () => {
+  // Quarter-second bursts every 2.25 s at 10x, lognormal service with sigma 1: the second after a
+  // burst holds one slow round trip and nothing else in flight. Read as an overloaded window it set
+  // the knee at 0.08 of 16 servers, and the limit stayed at 2 to 3 for the rest of the overload.
+  const s = scenario({
+    service: { lognormal: { meanMs: 100, sigma: 1 } },
+    deadlineMs: 2000,
+    arrivals: { onOff: { onS: 0.25, offS: 2 } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 10 }],
+  });
+  for (const seed of [1, 2, 3]) {
+    let c: KneeController | undefined;
+    const rec = simulate(s, seed, (now) => (c = new KneeController(now)));
+    const knee = c!.estimatedCapacity!;
+    assert.ok(knee >= 0.75 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    assert.ok(medianLimit(rec.limitSamples, 40, 60) >= WORKERS, `seed ${seed}: limit ${medianLimit(rec.limitSamples, 40, 60)}`);
+  }
+});
+
+test('heavy-tailed service without contention is not read as contention: bursts are carried', () => {
+  // The knee's own short queue drains when service runs fast: against the inflight averaged over a
+  // round trip, fast round trips went with low inflight, which read as contention and kept the
+  // carry at zero (limit about twice the knee throughout).
+  const s = scenario({
+    workers: 8,
+    service: { lognormal: { meanMs: 20, sigma: 1 } },
+    deadlineMs: 1000,
+    arrivals: { onOff: { onS: 2, offS: 4 } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 1.5 }],
+  });
+  let c: KneeController | undefined;
+  const rec = simulate(s, 1, (now) => (c = new KneeController(now)));
+  const highest = Math.max(...rec.limitSamples.subarray(300, 600));
+  assert.ok(highest >= 5 * c!.estimatedCapacity!, `highest limit ${highest}, knee ${c!.estimatedCapacity}`);
+});
+
 test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
   const c = new KneeController(0, { initialLimit: 20 });
   const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;
