@@ -131,7 +131,7 @@ test('bursts shorter than a window: the knee counts the servers, not the silence
 test('a window that only saw a straggler after a burst does not set the knee', () => {
   // Quarter-second bursts every 2.25 s at 10x, lognormal service with sigma 1: the second after a
   // burst holds one slow round trip and nothing else in flight. Read as an overloaded window it set
-  // the knee at 0.08 of 16 servers, and the limit stayed at 2 to 3 for the rest of the overload.
+  // the knee at 0.08 of 16 servers, where it stayed, and cut the limit to 3 for seconds.
   const s = scenario({
     service: { lognormal: { meanMs: 100, sigma: 1 } },
     deadlineMs: 2000,
