@@ -5,15 +5,14 @@
  * burst, though, they idle, and every request refused during the burst that could have waited for
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle
- * servers, it grows by half the work that could have been carried (at once to the smallest carry
- * used, then at most fourfold per burst), or by all of it as far as round trips prove a queue that
- * long harmless (up to the standard wait until a deadline is seen), and when a carried queue is
- * still not worked off as the next burst begins, it shrinks unless proven harmless; requests
- * dropped for their deadline bound the wait (until one is seen, a carry in use probes ever longer
- * waits where proven harmless), and a drop the wait bound does not explain (an overshoot) halves
- * it, or takes a tenth where it is proven harmless (once per burst); an overload that outlasts the
- * bursts seen so far clears it. It is used only for bursts short against its wait (every request
- * of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
+ * servers, it grows by half the work that could have been carried, or by all of it as far as round
+ * trips prove a queue that long harmless (up to the standard wait until a deadline is seen), and
+ * when a carried queue is still not worked off as the next burst begins, it shrinks unless proven
+ * harmless; requests dropped for their deadline bound the wait (until one is seen, a carry in use
+ * probes ever longer waits where proven harmless), and a drop the wait bound does not explain (an
+ * overshoot) halves it, or takes a tenth where it is proven harmless (once per burst); an overload
+ * that outlasts the bursts seen so far clears it. It is used only for bursts short against its
+ * wait (every request of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
  * when extra requests in flight do not slow the server (no contention: GC, memory or lock thrash).
  * Round trips of queued requests measure that slowdown per request in flight: where the slower
  * service during a burst would cost more than the carried requests gain, nothing is carried, and
@@ -248,8 +247,7 @@ export class BurstCarry {
   /**
    * Grows the allowance after a burst whose refusals were followed by idle servers: the regret is
    * carried at once as far as round trips prove a queue that long harmless (up to the fast
-   * ceiling), and probed beyond, by half of it and at most fourfold per burst, but at once to the
-   * smallest carry that is used (a smaller one neither gains nor shows contention: a burst lost).
+   * ceiling), and probed beyond by half of it per burst.
    */
   private grow(baseRttMs: number, knee: number): void {
     const regret = Math.min(this.idleCredit, this.refusedInBurst);
@@ -258,9 +256,8 @@ export class BurstCarry {
     if (this.waitTooShortForBursts(baseRttMs, knee, probed)) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }
-    const probing = Math.min(probed, Math.max(4 * this.allowance, knee, this.smallestUsed(baseRttMs, knee)));
     const proven = Math.min(this.harmlessRequests(), this.fastCeiling(knee));
-    this.allowance = Math.min(wanted, Math.max(proven, probing), this.requestsWithin(baseRttMs, knee));
+    this.allowance = Math.min(wanted, Math.max(proven, probed), this.requestsWithin(baseRttMs, knee));
   }
 
   /**
