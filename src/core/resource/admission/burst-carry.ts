@@ -12,11 +12,11 @@
  * probes ever longer waits where proven harmless), and a drop the wait bound does not explain (an
  * overshoot) halves it, or takes a tenth where it is proven harmless (once per burst); an overload
  * that outlasts the bursts seen so far clears it. It is used only for bursts short against its
- * wait (every request of the burst pays the wait, for that wait's worth of extra work). A queue only costs nothing
- * when extra requests in flight do not slow the server (no contention: GC, memory or lock thrash).
- * Round trips of queued requests measure that slowdown per request in flight: where the slower
- * service during a burst would cost more than the carried requests gain, nothing is carried, and
- * where they prove it negligible, the wait may be longer.
+ * wait (every request of the burst pays the wait, for that wait's worth of extra work). A queue
+ * only costs nothing when extra requests in flight do not slow the server (no contention: GC,
+ * memory or lock thrash). Round trips of queued requests measure that slowdown per request in
+ * flight: where the slower service during a burst would cost more than the carried requests gain,
+ * nothing is carried, and where they prove it negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
