@@ -40,9 +40,15 @@ const NEGLIGIBLE_SLOWDOWN = 0.05;
 const PROOF_ERRORS = 2;
 /**
  * Refusals less than this many base round trips apart belong to the same burst, and servers idle
- * for less than this are a dip of a queue near capacity, not a silence a burst could be carried into.
+ * for less than this are a dip of a queue near capacity, not a silence a burst could be carried into...
  */
 const BURST_GAP_BASES = 5;
+/**
+ * ...unless arrivals stopped: no arrival for as long as the busy servers take to work off this many
+ * requests is a silence too. Arriving at capacity or faster, as in an overload, requests leave such
+ * a gap by chance with probability e^-7 (0.1 %), so a queue near capacity does not show one.
+ */
+const SILENCE_ARRIVALS = 7;
 /** Share of the regret (work refused that idle servers could have carried) added per burst. */
 const REGRET_GAIN = 0.5;
 /**
@@ -114,6 +120,9 @@ export class BurstCarry {
   private lastChangeMs = 0;
   /** Since when the servers have been below the knee without a break. */
   private idleSinceMs = Infinity;
+  /** Last admission or refusal, and whether a gap without arrivals (a silence) came since the last refusal. */
+  private lastArrivalMs = -Infinity;
+  private silenceSinceRefusal = false;
   private inflight = 0;
   /** Inflight at the last refusal, and the lowest since: whether the queue drained in between. */
   private inflightAtRefusal = 0;
@@ -165,8 +174,9 @@ export class BurstCarry {
       const until = Math.min(nowMs, this.lastRefusalMs + this.maxWaitMs(baseRttMs, knee));
       if (until > from) this.silenceCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
-      // enough to be one, all of it does.
-      if (nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs) {
+      // enough to be one, or without arrivals for long enough, all of it does.
+      const quietSinceMs = Math.max(this.idleSinceMs, this.lastArrivalMs);
+      if (nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs || nowMs - quietSinceMs >= this.silentGapMs(server)) {
         this.idleCredit += this.silenceCredit;
         this.silenceCredit = 0;
       }
@@ -180,6 +190,7 @@ export class BurstCarry {
       this.silenceCredit = 0;
     } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
+    if (inflight > this.inflight) this.arrived(nowMs, server);
     this.inflight = inflight;
     this.lowestSinceRefusal = Math.min(this.lowestSinceRefusal, inflight);
   }
@@ -188,7 +199,8 @@ export class BurstCarry {
   refused(nowMs: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
     const base = baseRttMs ?? 0;
-    const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base;
+    this.arrived(nowMs, server);
+    const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base || this.silenceSinceRefusal;
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
     const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - (knee ?? 0);
@@ -222,8 +234,22 @@ export class BurstCarry {
     }
     this.refusedInBurst += 1;
     this.lastRefusalMs = nowMs;
+    this.silenceSinceRefusal = false;
     this.inflightAtRefusal = this.inflight;
     this.lowestSinceRefusal = this.inflight;
+  }
+
+  /** A request arrived (admitted or refused): notes whether arrivals had stopped long enough before it. */
+  private arrived(nowMs: number, server: ServerView): void {
+    if (nowMs - this.lastArrivalMs >= this.silentGapMs(server)) this.silenceSinceRefusal = true;
+    this.lastArrivalMs = nowMs;
+  }
+
+  /** The gap without arrivals that makes a silence: SILENCE_ARRIVALS requests' worth of the busy servers' work. */
+  private silentGapMs(server: ServerView): number {
+    const { knee, baseRttMs } = server;
+    if (knee === undefined || baseRttMs === undefined || !(knee > 0)) return Infinity;
+    return (SILENCE_ARRIVALS * baseRttMs) / knee;
   }
 
   /**

@@ -74,12 +74,31 @@ test('brief dips of a queue near capacity are not a silence: nothing is carried'
   const c = new BurstCarry();
   for (let i = 0; i < 50; i++) {
     burst(c, i * 200, 100);
-    // 50 ms with a few servers free, then busy again.
-    idle(c, i * 200 + 100, 50, 12);
+    // 50 ms with a few servers free while requests keep arriving (one every 2 ms, each admitted
+    // and soon done), then busy again.
+    for (let t = i * 200 + 100; t < i * 200 + 150; t += 2) {
+      c.inflightChanged(t, 12, server);
+      c.inflightChanged(t + 1, 13, server);
+    }
     c.inflightChanged(i * 200 + 150, 16, server);
   }
   burst(c, 10_000, 10);
   assert.is(c.extra(server), 0);
+});
+
+test('a short gap without any arrival is a silence: the bursts before it are carried', () => {
+  const c = new BurstCarry();
+  const seen: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    burst(c, i * 580, 500);
+    seen.push(Math.round(c.extra(server)));
+    idle(c, i * 580 + 500, 80);
+  }
+  // 80 ms is four base round trips, shorter than the five that make a silence of idle servers, but
+  // no request arrives in it where 16 servers / 20 ms would bring seven in 8.75 ms. Each gap could
+  // have served 16 x 80 ms / 20 ms = 64 requests; half of that is added per burst, and the carry is
+  // used once it reaches 15 % of a 500 ms burst (60 requests).
+  assert.equal(seen, [0, 0, 64, 96, 128]);
 });
 
 test('long bursts are not carried: the wait would be a small share of the burst, paid throughout it', () => {
