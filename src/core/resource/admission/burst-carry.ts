@@ -46,7 +46,8 @@ const BURST_GAP_BASES = 5;
 /**
  * ...unless arrivals stopped: no arrival for as long as the busy servers take to work off this many
  * requests is a silence too. Arriving at capacity or faster, as in an overload, requests leave such
- * a gap by chance with probability e^-7 (0.1 %), so a queue near capacity does not show one.
+ * a gap by chance with probability e^-7 (0.1 %) per gap's length of time, so a queue near capacity
+ * seldom shows one.
  */
 const SILENCE_ARRIVALS = 7;
 /** Share of the regret (work refused that idle servers could have carried) added per burst. */
@@ -175,8 +176,9 @@ export class BurstCarry {
       if (until > from) this.silenceCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
       // enough to be one, or without arrivals for long enough, all of it does.
-      const quietSinceMs = Math.max(this.idleSinceMs, this.lastArrivalMs);
-      if (nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs || nowMs - quietSinceMs >= this.silentGapMs(server)) {
+      const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
+      const noArrivals = nowMs - Math.max(this.idleSinceMs, this.lastArrivalMs) >= this.silentGapMs(server);
+      if (idleLong || noArrivals) {
         this.idleCredit += this.silenceCredit;
         this.silenceCredit = 0;
       }
