@@ -31,6 +31,17 @@ function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, infligh
   return count * (onMs + offMs);
 }
 
+/** The carried queue at the start of each of `count` bursts of `onMs`, each followed by `offMs` of idle servers. */
+function carriedAtEachBurst(c: BurstCarry, count: number, onMs: number, offMs: number): number[] {
+  const seen: number[] = [];
+  for (let i = 0; i < count; i++) {
+    burst(c, i * (onMs + offMs), onMs);
+    seen.push(Math.round(c.extra(server)));
+    idle(c, i * (onMs + offMs) + onMs, offMs);
+  }
+  return seen;
+}
+
 /** Round trips of a carried queue draining from 400 to 17 in flight, in proportion: no contention. */
 function proveNoContention(c: BurstCarry): void {
   for (let n = 17; n < 400; n++) c.completed((n * 20) / 16, n);
@@ -44,27 +55,15 @@ test('no queue is carried before a burst has been followed by idle servers', () 
 });
 
 test('refusals followed by idle servers grow the carried queue by half the regret per burst, up to the wait bound', () => {
-  const c = new BurstCarry();
-  const seen: number[] = [];
-  for (let i = 0; i < 6; i++) {
-    burst(c, i * 2000, 500);
-    seen.push(c.extra(server));
-    idle(c, i * 2000 + 500, 1500);
-  }
+  const seen = carriedAtEachBurst(new BurstCarry(), 6, 500, 1500);
   // The silence up to the 500 ms wait bound (from the last refusal, a millisecond before it began)
   // could have served about 16 servers x 500 ms / 20 ms = 400 requests: half of that is added per
   // burst until the bound holds the carry, 25 base round trips of wait at 16 servers / 20 ms = 400.
-  assert.equal(seen.map(Math.round), [0, 200, 399, 400, 400, 400]);
+  assert.equal(seen, [0, 200, 399, 400, 400, 400]);
 });
 
 test('a carry smaller than the smallest one used is kept back until later bursts add to it', () => {
-  const c = new BurstCarry();
-  const seen: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    burst(c, i * 2500, 2000);
-    seen.push(Math.round(c.extra(server)));
-    idle(c, i * 2500 + 2000, 500);
-  }
+  const seen = carriedAtEachBurst(new BurstCarry(), 4, 2000, 500);
   // Against a 2 s burst a carried queue is worth its wait only from 15 % of the burst, 240
   // requests: the first half-regret (200) is not used until the next burst has doubled it.
   assert.equal(seen, [0, 0, 399, 400]);
@@ -87,13 +86,7 @@ test('brief dips of a queue near capacity are not a silence: nothing is carried'
 });
 
 test('a short gap without any arrival is a silence: the bursts before it are carried', () => {
-  const c = new BurstCarry();
-  const seen: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    burst(c, i * 580, 500);
-    seen.push(Math.round(c.extra(server)));
-    idle(c, i * 580 + 500, 80);
-  }
+  const seen = carriedAtEachBurst(new BurstCarry(), 5, 500, 80);
   // 80 ms is four base round trips, shorter than the five that make a silence of idle servers, but
   // no request arrives in it where 16 servers / 20 ms would bring seven in 8.75 ms. Each gap could
   // have served 16 x 80 ms / 20 ms = 64 requests; half of that is added per burst, and the carry is
@@ -198,15 +191,7 @@ test('where round trips prove no contention, a carried request may wait 50 base 
 
 test('where round trips prove a queue harmless, the regret is carried at once, up to the standard wait until a deadline is seen', () => {
   /** What is carried during each of `count` one-second bursts, one second apart. */
-  const carriedInBursts = (c: BurstCarry, count: number) => {
-    const seen: number[] = [];
-    for (let i = 0; i < count; i++) {
-      burst(c, i * 2000, 1000);
-      seen.push(Math.round(c.extra(server)));
-      idle(c, i * 2000 + 1000, 1000);
-    }
-    return seen;
-  };
+  const carriedInBursts = (c: BurstCarry, count: number) => carriedAtEachBurst(c, count, 1000, 1000);
   const proven = new BurstCarry();
   proveNoContention(proven);
   // Each silence could have served 16 servers x 1 s (the proven wait) / 20 ms = 800 requests. The
@@ -248,12 +233,7 @@ test('a drop that a wait bound longer than the deadline explains only shortens t
 test('until a deadline is seen, a full carry proven harmless probes a longer wait each burst its regret exceeds it', () => {
   const c = new BurstCarry();
   proveNoContention(c);
-  const seen: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    burst(c, i * 4000, 1000);
-    seen.push(Math.round(c.extra(server)));
-    idle(c, i * 4000 + 1000, 3000);
-  }
+  const seen = carriedAtEachBurst(c, 7, 1000, 3000);
   // 50 base round trips (1 s, 800 requests) hold less than a burst leaves; with no drop seen, the
   // clients may wait longer, and each time the bound stops growth it doubles (2 s, then 4 s)
   // while the carry grows by probing, half the regret per burst.
