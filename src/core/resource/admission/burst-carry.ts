@@ -4,19 +4,20 @@
  * Under sustained overload a longer queue buys only latency: the servers are busy anyway. After a
  * burst, though, they idle, and every request refused during the burst that could have waited for
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
- * one that drains. The allowance is learnt from regret: when refusals are followed by idle
- * servers, it grows by half the work that could have been carried, or by all of it as far as round
- * trips prove a queue that long harmless (up to the standard wait until a deadline is seen), and
- * when a carried queue is still not worked off as the next burst begins, it shrinks unless proven
+ * one that drains. The allowance is learnt from regret: when refusals are followed by idle servers,
+ * it grows by half the work that could have been carried, or by all of it as far as round trips
+ * prove a queue that long harmless (up to the standard wait until a deadline is seen), and when a
+ * carried queue is still not worked off as the next burst begins, it shrinks unless proven
  * harmless; requests dropped for their deadline bound the wait (until one is seen, a carry in use
- * probes ever longer waits where proven harmless), and a drop the wait bound does not explain (an
- * overshoot) halves it, or takes a tenth where it is proven harmless (once per burst); an overload
- * that outlasts the bursts seen so far clears it. It is used only for bursts short against its
- * wait (every request of the burst pays the wait, for that wait's worth of extra work). A queue
- * only costs nothing when extra requests in flight do not slow the server (no contention: GC,
- * memory or lock thrash). Round trips of queued requests measure that slowdown per request in
- * flight: where the slower service during a burst would cost more than the carried requests gain,
- * nothing is carried, and where they prove it negligible, the wait may be longer.
+ * probes ever longer waits where proven harmless), and drops the wait bound does not explain, more
+ * than the service's tail would give (an overshoot), halve it, or take a tenth where it is proven
+ * harmless (once per burst); an overload that outlasts the bursts seen so far clears it. It is used
+ * only for bursts short against its wait (every request of the burst pays the wait, for that wait's
+ * worth of extra work). A queue only costs nothing when extra requests in flight do not slow the
+ * server (no contention: GC, memory or lock thrash). Round trips of queued requests measure that
+ * slowdown per request in flight: where the slower service during a burst would cost more than the
+ * carried requests gain, nothing is carried, and where they prove it negligible, the wait may be
+ * longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
@@ -58,7 +59,13 @@ const REGRET_GAIN = 0.5;
  * little and would run at the longer latency throughout).
  */
 const MIN_CARRY_SHARE = 0.15;
-/** Factor applied to the allowance by an overshoot: a drop within the wait bound. */
+/**
+ * Drops within the wait bound, as a share of the allowance, that make an overshoot. Fewer are the
+ * tail of the service time (a long request behind a queue the bound allows), which shrinking the
+ * carry would cut far fewer of than the carried requests it loses.
+ */
+const OVERSHOOT_DROP_SHARE = 0.05;
+/** Factor applied to the allowance by an overshoot. */
 const OVERSHOOT_SHRINK = 0.5;
 /**
  * The same where round trips prove a queue that long harmless: the overshoot costs only its drops,
@@ -111,6 +118,8 @@ export class BurstCarry {
   private refusedInBurst = 0;
   /** Whether a drop has shrunk the allowance in this burst already. */
   private shrunkInBurst = false;
+  /** Drops in this burst the wait bound does not explain. */
+  private unexplainedDrops = 0;
   private lastRefusalMs = -Infinity;
   private burstStartMs = -Infinity;
   /** A burst is open from its first refusal until the servers next go idle. */
@@ -225,6 +234,7 @@ export class BurstCarry {
       this.idleCredit = 0;
       this.silenceCredit = 0;
       this.shrunkInBurst = false;
+      this.unexplainedDrops = 0;
     } else if (
       this.allowance > 0 &&
       this.burstOpen &&
@@ -262,14 +272,17 @@ export class BurstCarry {
     if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return;
     const { knee, baseRttMs } = server;
     // A wait bound longer than the deadline explains the drop, and the deadline now shortens it;
-    // otherwise the queue was slower than its bound assumed, and the carry itself is too large.
+    // otherwise the request ran long (the service's tail) or the queue was slower than its bound
+    // assumed, and a run of such drops beyond a few shows the carry itself too large.
     const boundTooLong = knee !== undefined && baseRttMs !== undefined && this.maxWaitMs(baseRttMs, knee) >= rttMs;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
     // Once per burst: the drops of one overshoot come in a run, and each would shrink it again.
-    if (!this.shrunkInBurst && !boundTooLong) {
+    if (boundTooLong) this.shrunkInBurst = true;
+    else this.unexplainedDrops += 1;
+    if (!this.shrunkInBurst && this.unexplainedDrops > OVERSHOOT_DROP_SHARE * this.allowance) {
       this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : OVERSHOOT_SHRINK;
+      this.shrunkInBurst = true;
     }
-    this.shrunkInBurst = true;
   }
 
   /**
