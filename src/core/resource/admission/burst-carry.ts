@@ -61,8 +61,8 @@ const REGRET_GAIN = 0.5;
 const MIN_CARRY_SHARE = 0.15;
 /**
  * Drops within the wait bound, as a share of the allowance, that make an overshoot. Fewer are the
- * tail of the service time (a long request behind a queue the bound allows), which shrinking the
- * carry would cut far fewer of than the carried requests it loses.
+ * tail of the service time (long requests behind a queue the bound allows): shrinking the carry
+ * would save few of them and lose many carried requests.
  */
 const OVERSHOOT_DROP_SHARE = 0.05;
 /** Factor applied to the allowance by an overshoot. */
@@ -116,7 +116,7 @@ export class BurstCarry {
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
   private silenceCredit = 0;
   private refusedInBurst = 0;
-  /** Whether a drop has shrunk the allowance in this burst already. */
+  /** Whether this burst's drops were answered already: the bound shortened, or the allowance shrunk. */
   private shrunkInBurst = false;
   /** Drops in this burst the wait bound does not explain. */
   private unexplainedDrops = 0;

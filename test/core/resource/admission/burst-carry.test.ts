@@ -222,9 +222,9 @@ test('a drop that a wait bound longer than the deadline explains only shortens t
   // wait to 0.9 x 900 ms, 648 requests, and nothing else changes.
   c.dropped(900, server);
   assert.is(c.extra(server), 648);
-  // In the next burst a drop within that bound: the queue was slower than the bound assumed. With
-  // a queue that long proven harmless it costs only its drops, and the carry loses a tenth, once
-  // for the run of drops (more than 5 % of the carry).
+  // In the next burst a run of drops within that bound (more than 5 % of the carry): the queue was
+  // slower than the bound assumed. With a queue that long proven harmless it costs only its drops,
+  // and the carry loses a tenth, once for the run.
   nextBurst();
   for (let i = 0; i < 40; i++) c.dropped(900, server);
   assert.ok(Math.abs(c.extra(server) - 0.9 * 648) < 1e-9, `carried ${c.extra(server)}`);
