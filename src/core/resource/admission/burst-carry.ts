@@ -117,7 +117,7 @@ export class BurstCarry {
   private silenceCredit = 0;
   private refusedInBurst = 0;
   /** Whether this burst's drops were answered already: the bound shortened, or the allowance shrunk. */
-  private shrunkInBurst = false;
+  private dropsAnsweredInBurst = false;
   /** Drops in this burst the wait bound does not explain. */
   private unexplainedDrops = 0;
   private lastRefusalMs = -Infinity;
@@ -233,7 +233,7 @@ export class BurstCarry {
       this.refusedInBurst = 0;
       this.idleCredit = 0;
       this.silenceCredit = 0;
-      this.shrunkInBurst = false;
+      this.dropsAnsweredInBurst = false;
       this.unexplainedDrops = 0;
     } else if (
       this.allowance > 0 &&
@@ -277,11 +277,11 @@ export class BurstCarry {
     const boundTooLong = knee !== undefined && baseRttMs !== undefined && this.maxWaitMs(baseRttMs, knee) >= rttMs;
     this.deadlineMs = Math.min(this.deadlineMs, rttMs);
     // Once per burst: the drops of one overshoot come in a run, and each would shrink it again.
-    if (boundTooLong) this.shrunkInBurst = true;
+    if (boundTooLong) this.dropsAnsweredInBurst = true;
     else this.unexplainedDrops += 1;
-    if (!this.shrunkInBurst && this.unexplainedDrops > OVERSHOOT_DROP_SHARE * this.allowance) {
+    if (!this.dropsAnsweredInBurst && this.unexplainedDrops > OVERSHOOT_DROP_SHARE * this.allowance) {
       this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : OVERSHOOT_SHRINK;
-      this.shrunkInBurst = true;
+      this.dropsAnsweredInBurst = true;
     }
   }
 

@@ -193,18 +193,16 @@ test('where round trips prove no contention, a carried request may wait 50 base 
 });
 
 test('where round trips prove a queue harmless, the regret is carried at once, up to the standard wait until a deadline is seen', () => {
-  /** What is carried during each of `count` one-second bursts, one second apart. */
-  const carriedInBursts = (c: BurstCarry, count: number) => carriedAtEachBurst(c, count, 1000, 1000);
   const proven = new BurstCarry();
   proveNoContention(proven);
-  // Each silence could have served 16 servers x 1 s (the proven wait) / 20 ms = 800 requests. The
-  // first regret is carried up to the 400 of 25 base round trips (no deadline seen yet, and a
-  // request queued past one would show it only a deadline later); beyond it, growth probes by
-  // half the regret: 400 + 800 / 2.
-  assert.equal(carriedInBursts(proven, 3), [0, 400, 800]);
+  // One-second bursts, one second apart. Each silence could have served 16 servers x 1 s (the
+  // proven wait) / 20 ms = 800 requests. The first regret is carried up to the 400 of 25 base
+  // round trips (no deadline seen yet, and a request queued past one would show it only a
+  // deadline later); beyond it, growth probes by half the regret: 400 + 800 / 2.
+  assert.equal(carriedAtEachBurst(proven, 3, 1000, 1000), [0, 400, 800]);
   // Unproven, growth probes by half the regret (200 of the 400 within the standard 500 ms wait),
   // up to that bound.
-  assert.equal(carriedInBursts(new BurstCarry(), 4), [0, 200, 399, 400]);
+  assert.equal(carriedAtEachBurst(new BurstCarry(), 4, 1000, 1000), [0, 200, 399, 400]);
 });
 
 test('a drop that a wait bound longer than the deadline explains only shortens the bound; an overshoot within it shrinks the carry', () => {
