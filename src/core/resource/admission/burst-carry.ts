@@ -20,8 +20,14 @@
  * longer.
  */
 
-/** Longest wait (in base round trips) a carried request may be given before any deadline is seen. */
+/** Longest wait (in base round trips) a carried request may be given before any deadline is seen... */
 const MAX_WAIT_BASES = 25;
+/**
+ * ...but at least this long: clients wait in time, not in service times. A fast service's 25 round
+ * trips (125 ms at 5 ms) are too short against bursts of a second to be worth carrying (see
+ * MIN_CARRY_SHARE), so such a carry would never be used, never proven harmless and never grow.
+ */
+const MIN_WAIT_MS = 250;
 /** Share of the shortest deadline seen (the round trip of a dropped request) a carried request may wait. */
 const DEADLINE_SHARE = 0.5;
 /**
@@ -297,7 +303,7 @@ export class BurstCarry {
     if (this.waitTooShortForBursts(baseRttMs, knee, probed)) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }
-    const proven = Math.min(this.harmlessRequests(), this.fastCeiling(knee));
+    const proven = Math.min(this.harmlessRequests(), this.fastCeiling(baseRttMs, knee));
     this.allowance = Math.min(wanted, Math.max(proven, probed), this.requestsWithin(baseRttMs, knee));
   }
 
@@ -326,8 +332,14 @@ export class BurstCarry {
    * the standard wait (a request queued past an unknown deadline shows as a drop only a deadline
    * later, after a whole burst of them).
    */
-  private fastCeiling(knee: number): number {
-    return this.deadlineMs === Infinity ? MAX_WAIT_BASES * knee : Infinity;
+  private fastCeiling(baseRttMs: number, knee: number): number {
+    return this.deadlineMs === Infinity ? (this.standardWaitMs(baseRttMs) * knee) / baseRttMs : Infinity;
+  }
+
+  /** Wait a carried request may be given before any deadline is seen (not proven harmless). */
+  private standardWaitMs(baseRttMs: number): number {
+    const inBases = MAX_WAIT_BASES * baseRttMs;
+    return inBases >= MIN_CARRY_SHARE * this.longestRefusingMs ? inBases : Math.max(inBases, MIN_WAIT_MS);
   }
 
   /**
@@ -351,7 +363,7 @@ export class BurstCarry {
    * queue that long harmless.
    */
   private maxWaitMs(baseRttMs: number, knee: number | undefined): number {
-    const standard = Math.min(MAX_WAIT_BASES * baseRttMs, DEADLINE_SHARE * this.deadlineMs);
+    const standard = Math.min(this.standardWaitMs(baseRttMs), DEADLINE_SHARE * this.deadlineMs);
     if (knee === undefined || !(baseRttMs > 0)) return standard;
     const longest = Math.min(this.provenWaitBases * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
     return Math.max(standard, Math.min(longest, (this.harmlessRequests() * baseRttMs) / knee));

@@ -11,15 +11,15 @@ import { KneeController } from '../../../../src/core/resource/admission/knee-con
 const server = { knee: 16, baseRttMs: 20 };
 
 /** A burst: refusals every millisecond for `ms`, the servers full. */
-function burst(c: BurstCarry, fromMs: number, ms: number): void {
-  c.inflightChanged(fromMs, 20, server);
-  for (let t = fromMs; t < fromMs + ms; t++) c.refused(t, server);
+function burst(c: BurstCarry, fromMs: number, ms: number, view = server): void {
+  c.inflightChanged(fromMs, 20, view);
+  for (let t = fromMs; t < fromMs + ms; t++) c.refused(t, view);
 }
 
 /** Idle servers (`inflight` of 16 busy) from `fromMs` for `ms`. */
-function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0): void {
-  c.inflightChanged(fromMs, inflight, server);
-  c.inflightChanged(fromMs + ms, inflight, server);
+function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0, view = server): void {
+  c.inflightChanged(fromMs, inflight, view);
+  c.inflightChanged(fromMs + ms, inflight, view);
 }
 
 /** `count` bursts of `onMs`, each followed by `offMs` with `inflight` in flight; returns the end. */
@@ -32,12 +32,12 @@ function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, infligh
 }
 
 /** The carried queue at the start of each of `count` bursts of `onMs`, each followed by `offMs` of idle servers. */
-function carriedAtEachBurst(c: BurstCarry, count: number, onMs: number, offMs: number): number[] {
+function carriedAtEachBurst(c: BurstCarry, count: number, onMs: number, offMs: number, view = server): number[] {
   const seen: number[] = [];
   for (let i = 0; i < count; i++) {
-    burst(c, i * (onMs + offMs), onMs);
-    seen.push(Math.round(c.extra(server)));
-    idle(c, i * (onMs + offMs) + onMs, offMs);
+    burst(c, i * (onMs + offMs), onMs, view);
+    seen.push(Math.round(c.extra(view)));
+    idle(c, i * (onMs + offMs) + onMs, offMs, 0, view);
   }
   return seen;
 }
@@ -67,6 +67,16 @@ test('a carry smaller than the smallest one used is kept back until later bursts
   // Against a 2 s burst a carried queue is worth its wait only from 15 % of the burst, 240
   // requests: the first half-regret (200) is not used until the next burst has doubled it.
   assert.equal(seen, [0, 0, 399, 400]);
+});
+
+test('a fast service may carry a quarter second against bursts too long for 25 round trips of wait', () => {
+  const fast = { knee: 16, baseRttMs: 5 };
+  const seen = carriedAtEachBurst(new BurstCarry(), 4, 1000, 1000, fast);
+  // 25 round trips of 5 ms would be 125 ms, 400 requests at 16 servers: below the smallest carry
+  // used against a one-second burst (15 %, 480), never used. Once such a burst has been seen, the
+  // wait is at least 250 ms (800 requests): the first half-regret (of the 400 that the silence
+  // after the first burst was counted for) waits for the next burst to add to it.
+  assert.equal(seen, [0, 0, 597, 800]);
 });
 
 test('brief dips of a queue near capacity are not a silence: nothing is carried', () => {
