@@ -23,9 +23,10 @@
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen... */
 const MAX_WAIT_BASES = 25;
 /**
- * ...but at least this long: clients wait in time, not in service times. A fast service's 25 round
- * trips (125 ms at 5 ms) are too short against bursts of a second to be worth carrying (see
- * MIN_CARRY_SHARE), so such a carry would never be used, never proven harmless and never grow.
+ * ...or this long where bursts are too long for that wait to be used (see MIN_CARRY_SHARE): clients
+ * wait in time, not in service times. A fast service's 25 round trips (125 ms at 5 ms) are too
+ * short against bursts of a second, so such a carry would never be used, never proven harmless and
+ * never grow.
  */
 const MIN_WAIT_MS = 250;
 /** Share of the shortest deadline seen (the round trip of a dropped request) a carried request may wait. */
@@ -324,7 +325,12 @@ export class BurstCarry {
    * it only where that wait buys a large share of what the burst gets done (bursts short against it).
    */
   private smallestUsed(baseRttMs: number, knee: number): number {
-    return (MIN_CARRY_SHARE * this.longestRefusingMs * knee) / baseRttMs;
+    return (this.smallestUsedWaitMs() * knee) / baseRttMs;
+  }
+
+  /** The wait of the smallest carry used. */
+  private smallestUsedWaitMs(): number {
+    return MIN_CARRY_SHARE * this.longestRefusingMs;
   }
 
   /**
@@ -336,10 +342,13 @@ export class BurstCarry {
     return this.deadlineMs === Infinity ? (this.standardWaitMs(baseRttMs) * knee) / baseRttMs : Infinity;
   }
 
-  /** Wait a carried request may be given before any deadline is seen (not proven harmless). */
+  /**
+   * Wait a carried request not proven harmless may be given before any deadline is seen: 25 base
+   * round trips, or a quarter second where that is too short to be used against the bursts seen.
+   */
   private standardWaitMs(baseRttMs: number): number {
     const inBases = MAX_WAIT_BASES * baseRttMs;
-    return inBases >= MIN_CARRY_SHARE * this.longestRefusingMs ? inBases : Math.max(inBases, MIN_WAIT_MS);
+    return inBases >= this.smallestUsedWaitMs() ? inBases : Math.max(inBases, MIN_WAIT_MS);
   }
 
   /**
