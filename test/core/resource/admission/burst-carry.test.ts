@@ -77,6 +77,9 @@ test('a fast service may carry a quarter second against bursts too long for 25 r
   // wait is at least 250 ms (800 requests): the first half-regret (of the 400 that the silence
   // after the first burst was counted for) waits for the next burst to add to it.
   assert.equal(seen, [0, 0, 597, 800]);
+  // Against bursts of 300 ms, 25 round trips are long enough to be used, and stay the bound.
+  const short = carriedAtEachBurst(new BurstCarry(), 6, 300, 1000, fast);
+  assert.is(Math.max(...short), 400);
 });
 
 test('brief dips of a queue near capacity are not a silence: nothing is carried', () => {
