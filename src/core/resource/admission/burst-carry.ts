@@ -325,7 +325,7 @@ export class BurstCarry {
    * it only where that wait buys a large share of what the burst gets done (bursts short against it).
    */
   private smallestUsed(baseRttMs: number, knee: number): number {
-    return (this.smallestUsedWaitMs() * knee) / baseRttMs;
+    return requestsIn(this.smallestUsedWaitMs(), baseRttMs, knee);
   }
 
   /** The wait of the smallest carry used. */
@@ -339,7 +339,7 @@ export class BurstCarry {
    * later, after a whole burst of them).
    */
   private fastCeiling(baseRttMs: number, knee: number): number {
-    return this.deadlineMs === Infinity ? (this.standardWaitMs(baseRttMs) * knee) / baseRttMs : Infinity;
+    return this.deadlineMs === Infinity ? requestsIn(this.standardWaitMs(baseRttMs), baseRttMs, knee) : Infinity;
   }
 
   /**
@@ -364,7 +364,7 @@ export class BurstCarry {
 
   /** Requests the busy servers work off within the longest wait of a carried request. */
   private requestsWithin(baseRttMs: number, knee: number): number {
-    return (this.maxWaitMs(baseRttMs, knee) * knee) / baseRttMs;
+    return requestsIn(this.maxWaitMs(baseRttMs, knee), baseRttMs, knee);
   }
 
   /**
@@ -377,6 +377,11 @@ export class BurstCarry {
     const longest = Math.min(this.provenWaitBases * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
     return Math.max(standard, Math.min(longest, (this.harmlessRequests() * baseRttMs) / knee));
   }
+}
+
+/** Requests `knee` busy servers work off in `waitMs`, at `baseRttMs` each. */
+function requestsIn(waitMs: number, baseRttMs: number, knee: number): number {
+  return (waitMs * knee) / baseRttMs;
 }
 
 /**
