@@ -131,7 +131,7 @@ export class KneeController implements AdmissionController {
   private probeIds = 0;
   private lastProbeMs: number;
   private lastProbeAdmitMs = 0;
-  /** The first window after a probe still shows the probe's drain and is skipped. */
+  /** The first window after a probe below the limit still shows the probe's drain and is skipped. */
   private settling = false;
   private suspicious = 0;
   private calmWindows = 0;
@@ -157,6 +157,11 @@ export class KneeController implements AdmissionController {
   private busyLogVar = 0;
   /** Windows (weighted by their samples) behind the knee estimate since it was last set. */
   private kneeWindows = 0;
+  /**
+   * Until the limit has once met the demand (a window without refusals) or a knee is known, the
+   * initial limit is a guess, not a measurement: it doubles per window (TCP's slow start).
+   */
+  private startingUp = true;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
@@ -273,6 +278,7 @@ export class KneeController implements AdmissionController {
     if (!full && elapsed < this.o.maxWindowMs) return;
     const w = this.window.roll(nowMs);
     if (w.samples > 0) this.learn(w, nowMs);
+    if (w.rejections === 0 || this.knee !== undefined) this.startingUp = false;
     // Loaded: all servers busy, at the knee, or before one is known at the limit.
     this.window.loadedFrom(this.knee ?? Math.max(1, Math.floor(this.limit) - 1));
   }
@@ -446,7 +452,8 @@ export class KneeController implements AdmissionController {
 
   /** The limit as if it were a knee, with the queue kept beyond one. */
   private grownLimit(): number {
-    return this.clamp(this.current * (1 + this.o.headroom) + this.o.queueSlots);
+    const grown = this.current * (1 + this.o.headroom) + this.o.queueSlots;
+    return this.clamp(this.startingUp ? Math.max(grown, 2 * this.current) : grown);
   }
 
   /** Samples the base may count at most, so that it keeps following slow change. */
@@ -512,7 +519,8 @@ export class KneeController implements AdmissionController {
 
   private finishProbe(c: Cohort, nowMs: number): void {
     this.probe = { phase: 'off' };
-    this.settling = true;
+    // The start-up cohort ran at the initial limit, not below one: it left no drain to skip.
+    this.settling = this.baseRttMs !== undefined;
     this.lastProbeMs = nowMs;
     const suspects = this.suspectWindows;
     this.suspicious = 0;

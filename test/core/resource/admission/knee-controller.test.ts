@@ -58,6 +58,27 @@ test('the limit opens again after an overload, so recovery is quick', () => {
   assert.ok(overload.recoveryS !== null && overload.recoveryS <= 1, `recovery ${overload.recoveryS}`);
 });
 
+test('start-up: the limit doubles until it first meets the demand, so a large server is reached in a second', () => {
+  // 128 workers of 100 ms at half load need 64 in flight; the initial limit is 20. Growing by 15 %
+  // plus 3 per window took until 2.3-2.8 s and refused 11-13 % of the first 10 s.
+  const s = scenario({
+    seeds: [1],
+    workers: 128,
+    service: { lognormal: { meanMs: 100, sigma: 0.25 } },
+    phases: [{ seconds: 10, load: 0.5 }, { seconds: 10, load: 20 }],
+  });
+  const rec = simulate(s, 1, (now) => new KneeController(now));
+  const [calm, overload] = phaseMetrics(s, rec);
+  const lastCalmRefusalS = rec.rejections.subarray(0, 100).findLastIndex((n) => n > 0) / 10;
+  assert.ok(lastCalmRefusalS < 1.5, `last refusal at half load in the bucket from ${lastCalmRefusalS} s`);
+  assert.ok(calm.rejectionRate < 0.08, `rejection rate ${calm.rejectionRate}`);
+  // Once the demand was met, the first overload does not double the limit past the knee (doubling
+  // until the knee was known raised it to 2.9 x the workers here, with a p99 of 1.87 x unloaded).
+  const peakLimit = Math.max(...rec.limitSamples.subarray(100, 200));
+  assert.ok(peakLimit <= 2 * 128, `limit at most ${peakLimit}`);
+  assert.ok(overload.p99Ms! <= 1.5 * overload.unloadedP99Ms, `p99 ${overload.p99Ms} vs unloaded ${overload.unloadedP99Ms}`);
+});
+
 test('the first base comes from a cohort: bimodal service at half load is not taken for overload', () => {
   // A first window that starts empty sees only the requests that finished in it, the fast ones.
   const s = scenario({ seeds: [1], service: { bimodal: { p: 0.9, fastMs: 10, slowMs: 200 } }, phases: [{ seconds: 30, load: 0.5 }] });
