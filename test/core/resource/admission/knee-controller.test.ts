@@ -60,7 +60,7 @@ test('the limit opens again after an overload, so recovery is quick', () => {
 
 test('start-up: the limit doubles until it first meets the demand, so a large server is reached in a second', () => {
   // 128 workers of 100 ms at half load need 64 in flight; the initial limit is 20. Growing by 15 %
-  // plus 3 per window took until 2.3-2.8 s and refused 11-13 % of the first 10 s.
+  // plus 3 per window, the last refusal came at 2.3 s and 11 % of the first 10 s were refused.
   const s = scenario({
     seeds: [1],
     workers: 128,
