@@ -158,7 +158,7 @@ export class KneeController implements AdmissionController {
   /** Windows (weighted by their samples) behind the knee estimate since it was last set. */
   private kneeWindows = 0;
   /**
-   * Until the limit has once met the demand (a window without refusals) or a knee is known, the
+   * Until the limit has once met the demand (a window with arrivals, none refused) or a knee is known, the
    * initial limit is a guess, not a measurement: it doubles per window (TCP's slow start).
    */
   private startingUp = true;
@@ -278,7 +278,7 @@ export class KneeController implements AdmissionController {
     if (!full && elapsed < this.o.maxWindowMs) return;
     const w = this.window.roll(nowMs);
     if (w.samples > 0) this.learn(w, nowMs);
-    if (w.rejections === 0 || this.knee !== undefined) this.startingUp = false;
+    if ((w.admissions > 0 && w.rejections === 0) || this.knee !== undefined) this.startingUp = false;
     // Loaded: all servers busy, at the knee, or before one is known at the limit.
     this.window.loadedFrom(this.knee ?? Math.max(1, Math.floor(this.limit) - 1));
   }

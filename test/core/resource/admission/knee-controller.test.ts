@@ -79,6 +79,22 @@ test('start-up: the limit doubles until it first meets the demand, so a large se
   assert.ok(overload.p99Ms! <= 1.5 * overload.unloadedP99Ms, `p99 ${overload.p99Ms} vs unloaded ${overload.unloadedP99Ms}`);
 });
 
+test('start-up: silence between bursts does not end the slow start, only a burst met in full does', () => {
+  // Quarter-second bursts at half load every 4.25 s: the windows of the silences have no arrivals.
+  // Read as "the demand was met", they ended the doubling, and refusals went on until the 6th burst.
+  const s = scenario({
+    seeds: [1],
+    workers: 128,
+    service: { lognormal: { meanMs: 100, sigma: 0.25 } },
+    arrivals: { onOff: { onS: 0.25, offS: 4 } },
+    phases: [{ seconds: 30, load: 0.5 }],
+  });
+  const rec = simulate(s, 1, (now) => new KneeController(now));
+  // The start-up cohort holds the initial limit through the first two bursts; the third doubles it.
+  const refusedFromFourthBurst = rec.rejections.subarray(125).reduce((a, n) => a + n, 0);
+  assert.is(refusedFromFourthBurst, 0);
+});
+
 test('the first base comes from a cohort: bimodal service at half load is not taken for overload', () => {
   // A first window that starts empty sees only the requests that finished in it, the fast ones.
   const s = scenario({ seeds: [1], service: { bimodal: { p: 0.9, fastMs: 10, slowMs: 200 } }, phases: [{ seconds: 30, load: 0.5 }] });
