@@ -158,8 +158,9 @@ export class KneeController implements AdmissionController {
   /** Windows (weighted by their samples) behind the knee estimate since it was last set. */
   private kneeWindows = 0;
   /**
-   * Until the limit has once met the demand (a window with arrivals, none refused) or a knee is known, the
-   * initial limit is a guess, not a measurement: it doubles per window (TCP's slow start).
+   * Until the limit has once met the demand (a window with arrivals, none refused) or a knee is
+   * known, the initial limit is a guess, not a measurement: refusals without a queue double it per
+   * window (TCP's slow start).
    */
   private startingUp = true;
 
