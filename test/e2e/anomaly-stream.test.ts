@@ -236,14 +236,18 @@ class Ingest {
     }
   }
 
-  /** Sends `batches` batches one after another; all must complete within a timeout. */
-  async run(batches: number): Promise<{ events: number; ms: number }> {
+  /**
+   * Sends `batches` batches one after another, each after `afterBatch` (if given) has settled for
+   * the one before; all must complete within a timeout.
+   */
+  async run(batches: number, afterBatch?: () => Promise<void>): Promise<{ events: number; ms: number }> {
     const started = performance.now();
     const before = this.sequences.length;
     for (let i = 0; i < batches; i++) {
       this.step++;
       const value = 100 + (this.step % 7) * 37 * (this.step % 2 === 0 ? 1 : -1);
       this.count(await this.client.anomalies.recordSamples({ samples: this.metrics.map((metric) => ({ metric, value })) }));
+      await afterBatch?.();
       if (performance.now() - started > INGEST_TIMEOUT_MS) {
         throw new Error(`ingest too slow: ${i + 1} of ${batches} batches in ${INGEST_TIMEOUT_MS} ms`);
       }
@@ -265,7 +269,8 @@ interface Scenario {
   /** Batches sent without the stalled subscriber, then again with it. */
   batches: number;
   /** Metrics per batch, so at most this many events per batch: below the queue of 8, the healthy
-   * subscriber (which reads between batches) never overflows. Long names make messages bigger. */
+   * subscriber, which has read each batch before the next is sent, never overflows. Long names
+   * make messages bigger. */
   metrics: string[];
 }
 
@@ -277,15 +282,21 @@ async function stalledScenario({ name, open, batches, metrics }: Scenario): Prom
   try {
     await healthy.received.until(() => healthy.received.caughtUp, 'the healthy subscriber to go live');
     await ingest.setUp();
+    // The next batch waits until the healthy subscriber has the last one. Without this it could
+    // fall a batch behind by scheduling alone (the server writes a stream one message per turn, and
+    // a batch can raise 6 events against a queue of 8) and miss events no stall caused.
+    const h = healthy.received;
+    const healthyKeepsUp = () =>
+      h.until(() => h.sequences.length + h.missedTotal >= ingest.sequences.length, 'the healthy subscriber to keep up');
 
     // The same load without, then with, the stalled subscriber: both complete within the timeout.
-    const alone = await ingest.run(batches);
+    const alone = await ingest.run(batches, healthyKeepsUp);
     stalled = open(server.url);
     const s = stalled.received;
     await s.until(() => s.caughtUp, 'the stalled subscriber to go live');
     stalled.stall();
     const firstStalled = ingest.sequences.length;
-    const withStall = await ingest.run(batches);
+    const withStall = await ingest.run(batches, healthyKeepsUp);
     const generated = ingest.sequences.slice(firstStalled);
     console.log(
       `  ${name}: ${batches} batches without the stalled subscriber: ${alone.events} events in ${alone.ms.toFixed(0)} ms;` +
@@ -293,7 +304,6 @@ async function stalledScenario({ name, open, batches, metrics }: Scenario): Prom
     );
 
     // The healthy subscriber got every event, in order, none missed, promptly.
-    const h = healthy.received;
     await h.until(() => h.sequences.length + h.missedTotal >= ingest.sequences.length, 'the healthy subscriber to receive every event');
     assert.equal(h.missed, [], 'healthy subscriber: nothing missed');
     assert.equal(h.sequences, ingest.sequences, 'healthy subscriber: every event, in order');
