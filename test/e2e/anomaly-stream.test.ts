@@ -303,8 +303,8 @@ async function stalledScenario({ name, open, batches, metrics }: Scenario): Prom
         ` with it: ${withStall.events} events in ${withStall.ms.toFixed(0)} ms`,
     );
 
-    // The healthy subscriber got every event, in order, none missed, promptly.
-    await h.until(() => h.sequences.length + h.missedTotal >= ingest.sequences.length, 'the healthy subscriber to receive every event');
+    // The healthy subscriber got every event (run() waited for each batch's), in order, none
+    // missed, promptly.
     assert.equal(h.missed, [], 'healthy subscriber: nothing missed');
     assert.equal(h.sequences, ingest.sequences, 'healthy subscriber: every event, in order');
     assert.ok(h.maxDelayMs < MAX_HEALTHY_DELAY_MS, `healthy subscriber: largest delay ${h.maxDelayMs.toFixed(1)} ms`);

@@ -58,15 +58,13 @@ test('the limit opens again after an overload, so recovery is quick', () => {
   assert.ok(overload.recoveryS !== null && overload.recoveryS <= 1, `recovery ${overload.recoveryS}`);
 });
 
+/** Far more servers than the initial limit of 20: 128 workers of 100 ms. */
+const LARGE_SERVER = { seeds: [1], workers: 128, service: { lognormal: { meanMs: 100, sigma: 0.25 } } };
+
 test('start-up: the limit doubles until it first meets the demand, so a large server is reached in a second', () => {
   // 128 workers of 100 ms at half load need 64 in flight; the initial limit is 20. Growing by 15 %
   // plus 3 per window, the last refusal came at 2.3 s and 11 % of the first 10 s were refused.
-  const s = scenario({
-    seeds: [1],
-    workers: 128,
-    service: { lognormal: { meanMs: 100, sigma: 0.25 } },
-    phases: [{ seconds: 10, load: 0.5 }, { seconds: 10, load: 20 }],
-  });
+  const s = scenario({ ...LARGE_SERVER, phases: [{ seconds: 10, load: 0.5 }, { seconds: 10, load: 20 }] });
   const rec = simulate(s, 1, (now) => new KneeController(now));
   const [calm, overload] = phaseMetrics(s, rec);
   const lastCalmRefusalS = rec.rejections.subarray(0, 100).findLastIndex((n) => n > 0) / 10;
@@ -82,13 +80,7 @@ test('start-up: the limit doubles until it first meets the demand, so a large se
 test('start-up: silence between bursts does not end the slow start, only a burst met in full does', () => {
   // Quarter-second bursts at half load every 4.25 s: the windows of the silences have no arrivals.
   // Read as "the demand was met", they ended the doubling, and refusals went on until the 6th burst.
-  const s = scenario({
-    seeds: [1],
-    workers: 128,
-    service: { lognormal: { meanMs: 100, sigma: 0.25 } },
-    arrivals: { onOff: { onS: 0.25, offS: 4 } },
-    phases: [{ seconds: 30, load: 0.5 }],
-  });
+  const s = scenario({ ...LARGE_SERVER, arrivals: { onOff: { onS: 0.25, offS: 4 } }, phases: [{ seconds: 30, load: 0.5 }] });
   const rec = simulate(s, 1, (now) => new KneeController(now));
   // The start-up cohort holds the initial limit through the first two bursts; the third doubles it.
   const refusedFromFourthBurst = rec.rejections.subarray(125).reduce((a, n) => a + n, 0);
