@@ -13,7 +13,7 @@
  * than the service's tail would give (an overshoot), halve it, or take a tenth where it is proven
  * harmless (once per burst); an overload that outlasts the bursts seen so far clears it. It is used
  * only for bursts short against its wait (every request of the burst pays the wait, for that wait's
- * worth of extra work). A queue only costs nothing when extra requests in flight do not slow the
+ * worth of extra work), and opens over each burst, as it is needed only at its end. A queue only costs nothing when extra requests in flight do not slow the
  * server (no contention: GC, memory or lock thrash). Round trips of queued requests measure that
  * slowdown per request in flight: where the slower service during a burst would cost more than the
  * carried requests gain, nothing is carried, and where they prove it negligible, the wait may be
@@ -163,6 +163,20 @@ export class BurstCarry {
     // Until inflight has varied enough to tell, carrying starts on trust.
     const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS) ?? 0;
     return kappa * (whileRefusing - carried) < CONTENTION_MARGIN ? carried : 0;
+  }
+
+  /**
+   * Share of the allowance open at `nowMs`. A carried queue pays only as a burst ends, worked off
+   * into the silence after it; until then it buys nothing and costs every request admitted behind
+   * it its wait (and with contention, slower service). So it opens over each burst, from nothing at
+   * its first refusal to all of it when the longest recent burst stopped refusing: a burst that long
+   * still ends with the full queue, and round trips show the slowdown of a partial queue before a
+   * full one is built.
+   */
+  openShare(nowMs: number): number {
+    if (!this.burstOpen) return 0;
+    if (!(this.longestRefusingMs > 0)) return 1;
+    return Math.min(1, (nowMs - this.burstStartMs) / this.longestRefusingMs);
   }
 
   /**

@@ -106,7 +106,7 @@ type Probe =
  * the estimate means either the service time changed or the servers did; a probe tells which,
  * instead of cutting the limit. Without a standing queue the limit keeps room for twice the recent
  * peak, so bursts below capacity are not refused. Bursts followed by silence are carried into it by
- * a longer queue where round trips show no contention (`BurstCarry`).
+ * a longer queue, opened over each burst, where round trips show no contention (`BurstCarry`).
  */
 export class KneeController implements AdmissionController {
   readonly name = 'knee';
@@ -163,10 +163,15 @@ export class KneeController implements AdmissionController {
    * window (TCP's slow start).
    */
   private startingUp = true;
+  /** The burst carry's part of `current`: it opens over each burst (see `BurstCarry.openShare`). */
+  private carried = 0;
+  /** The latest time seen: the limit is read at it. */
+  private nowMs: number;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
     this.current = this.o.initialLimit;
+    this.nowMs = nowMs;
     this.window = new LoadWindow(nowMs, 0);
     this.lastProbeMs = nowMs;
     // The first base comes from a cohort, not a window: a window that starts empty sees only the
@@ -176,7 +181,8 @@ export class KneeController implements AdmissionController {
 
   get limit(): number {
     const p = this.probe;
-    return p.phase === 'draining' || p.phase === 'admitting' ? p.limit : this.current;
+    if (p.phase === 'draining' || p.phase === 'admitting') return p.limit;
+    return this.current - this.carried * (1 - this.carry.openShare(this.nowMs));
   }
 
   get inflight(): number {
@@ -271,6 +277,7 @@ export class KneeController implements AdmissionController {
   }
 
   private maybeRoll(nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
     this.expireProbe(nowMs);
     const elapsed = this.window.elapsedMs(nowMs);
     const full =
@@ -449,6 +456,8 @@ export class KneeController implements AdmissionController {
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
     this.current = this.clamp(Math.max(this.kneeLimit(), open));
+    // Only a carry above the open limit is a carry.
+    this.carried = Math.max(0, Math.min(this.carried, this.current - open));
   }
 
   /** The limit as if it were a knee, with the queue kept beyond one. */
@@ -462,10 +471,17 @@ export class KneeController implements AdmissionController {
     return KNEE_WINDOWS * this.targetSamples();
   }
 
-  /** The knee plus the queue that keeps the servers from idling, plus any queue carried for bursts. */
+  /**
+   * The knee plus the queue that keeps the servers from idling, plus any queue carried for bursts
+   * (noted in `carried`, as it opens only over a burst).
+   */
   private kneeLimit(): number {
     if (this.knee === undefined) return this.current;
-    return this.clamp(this.shortLimit() + this.carry.extra(this.serverView()));
+    const short = this.shortLimit();
+    const extra = this.carry.extra(this.serverView());
+    const limit = this.clamp(short + extra);
+    this.carried = Math.max(0, Math.min(extra, limit - short));
+    return limit;
   }
 
   private serverView(): ServerView {

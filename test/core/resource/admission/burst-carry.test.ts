@@ -286,6 +286,21 @@ test('an overload that outlasts the bursts seen so far carries nothing', () => {
   assert.is(c.extra(server), 0);
 });
 
+test('the carried queue opens over a burst: none between bursts, all of it when the longest burst stopped refusing', () => {
+  const c = new BurstCarry();
+  const end = bursts(c, 4, 500, 1500);
+  assert.ok(c.extra(server) > 0);
+  assert.is(c.openShare(end), 0, 'between bursts');
+  // Each burst refused for 499 ms (its last refusal a millisecond before its end).
+  c.refused(end, server);
+  assert.is(c.openShare(end), 0, 'at the first refusal');
+  assert.ok(Math.abs(c.openShare(end + 250) - 250 / 499) < 1e-9, 'half-way');
+  assert.is(c.openShare(end + 499), 1);
+  assert.is(c.openShare(end + 2000), 1);
+  idle(c, end + 500, 1500);
+  assert.is(c.openShare(end + 600), 0, 'the servers went idle: the burst is over');
+});
+
 test('round trips that grow faster than inflight (contention) stop the carrying', () => {
   const c = new BurstCarry();
   burst(c, bursts(c, 4), 10);
@@ -315,8 +330,8 @@ function run(s: ReturnType<typeof onOff>) {
   const rec = simulate(s, 5, (now) => new KneeController(now));
   const ours = phaseMetrics(s, rec)[1];
   const aimd = phaseMetrics(s, simulate(s, 5, () => new AimdController()))[1];
-  const lateLimit = Math.max(...Array.from(rec.limitSamples.subarray(400, 700)));
-  return { ours, aimd, lateLimit };
+  const late = Array.from(rec.limitSamples.subarray(400, 700));
+  return { ours, aimd, late, lateLimit: Math.max(...late) };
 }
 
 test('half-second bursts without contention: the burst is carried into the silence after it', () => {
@@ -339,8 +354,14 @@ test('one-second bursts at twice capacity without contention: carried up to near
 });
 
 test('contention and bursts long against the carried queue: the slowdown is measured and nothing is carried', () => {
-  const { ours, aimd, lateLimit } = run(onOff(0.05, 2, 4));
-  assert.ok(lateLimit <= 3 * 16, `limit in the last 30 s at most ${lateLimit}`);
+  const { ours, aimd, late } = run(onOff(0.05, 2, 4));
+  // The fit's estimate dips now and then: a carry it lets through opens only over the next burst
+  // and is closed again by the next window, so it shows in a sample or two, not in the latency.
+  const carrying = late.filter((limit) => limit > 3 * 16).length;
+  assert.ok(carrying <= 3, `${carrying} of the last 30 s's ${late.length} limit samples above 3 x 16`);
+  // Twice the unloaded p99 (57 ms for lognormal 20 ms, sigma 0.5). Before the carried queue opened
+  // over each burst, the first carries, taken on trust at once, gave a p99 of 701 ms here.
+  assert.ok(ours.p99Ms !== null && ours.p99Ms <= 114, `p99 ${ours.p99Ms} ms`);
   assert.ok(ours.goodput > aimd.goodput, `ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
   assert.ok(ours.timeoutRate < 0.001, `timeout rate ${ours.timeoutRate}`);
 });
