@@ -29,8 +29,13 @@ const MAX_WAIT_BASES = 25;
  * never grow.
  */
 const MIN_WAIT_MS = 250;
-/** Share of the shortest deadline seen (the round trip of a dropped request) a carried request may wait. */
-const DEADLINE_SHARE = 0.5;
+/**
+ * Share of the shortest deadline seen (the round trip of a dropped request) a carried request may
+ * wait. The rest is a margin for a queue that runs slower than the wait bound assumes (contention
+ * not yet measured); as the queue opens over each burst, round trips show contention before a full
+ * one is built, so the margin need not be half.
+ */
+const DEADLINE_SHARE = 0.7;
 /**
  * Where round trips prove that a queue carried this long would slow service by less than
  * NEGLIGIBLE_SLOWDOWN (the contention estimate plus PROOF_ERRORS standard errors), a carried request
