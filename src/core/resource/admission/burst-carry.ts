@@ -13,11 +13,11 @@
  * than the service's tail would give (an overshoot), halve it, or take a tenth where it is proven
  * harmless (once per burst); an overload that outlasts the bursts seen so far clears it. It is used
  * only for bursts short against its wait (every request of the burst pays the wait, for that wait's
- * worth of extra work), and opens over each burst, as it is needed only at its end. A queue only costs nothing when extra requests in flight do not slow the
- * server (no contention: GC, memory or lock thrash). Round trips of queued requests measure that
- * slowdown per request in flight: where the slower service during a burst would cost more than the
- * carried requests gain, nothing is carried, and where they prove it negligible, the wait may be
- * longer.
+ * worth of extra work), and it opens over each burst, as it is needed only at its end. A queue only
+ * costs nothing when extra requests in flight do not slow the server (no contention: GC, memory or
+ * lock thrash). Round trips of queued requests measure that slowdown per request in flight: where
+ * the slower service during a burst would cost more than the carried requests gain, nothing is
+ * carried, and where they prove it negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen... */

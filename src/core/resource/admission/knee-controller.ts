@@ -456,7 +456,7 @@ export class KneeController implements AdmissionController {
     const room = 2 * this.peakInflight;
     const open = this.calmWindows >= CALM_WINDOWS ? room : Math.min(this.current, room);
     this.current = this.clamp(Math.max(this.kneeLimit(), open));
-    // Only a carry above the open limit is a carry.
+    // The open limit is not carried: only what the knee's limit adds above it opens over a burst.
     this.carried = Math.max(0, Math.min(this.carried, this.current - open));
   }
 
