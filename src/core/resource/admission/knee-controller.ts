@@ -462,8 +462,11 @@ export class KneeController implements AdmissionController {
 
   /** The limit as if it were a knee, with the queue kept beyond one. */
   private grownLimit(): number {
-    const grown = this.current * (1 + this.o.headroom) + this.o.queueSlots;
-    return this.clamp(this.startingUp ? Math.max(grown, 2 * this.current) : grown);
+    // The refusals met the limit without the carry's closed part: that rest grows, and the carry
+    // still opens over each burst.
+    const met = this.current - this.carried;
+    const grown = met * (1 + this.o.headroom) + this.o.queueSlots;
+    return this.clamp((this.startingUp ? Math.max(grown, 2 * met) : grown) + this.carried);
   }
 
   /** Samples the base may count at most, so that it keeps following slow change. */
