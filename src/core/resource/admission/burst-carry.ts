@@ -5,8 +5,9 @@
  * burst, though, they idle, and every request refused during the burst that could have waited for
  * that idle time (within the wait a client accepts) is goodput lost. This is CoDel's "good queue":
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle servers,
- * it grows by half the work that could have been carried, or by all of it as far as round trips
- * prove a queue that long harmless (up to the standard wait until a deadline is seen), and when a
+ * it grows by half the work that could have been carried (or to the smallest carry worth using,
+ * where all of it reaches that), or by all of it as far as round trips prove a queue that long
+ * harmless (up to the standard wait until a deadline is seen), and when a
  * carried queue is still not worked off as the next burst begins, it shrinks unless proven
  * harmless; requests dropped for their deadline bound the wait (until one is seen, a carry in use
  * probes ever longer waits where proven harmless), and drops the wait bound does not explain, more
@@ -314,12 +315,15 @@ export class BurstCarry {
   /**
    * Grows the allowance after a burst whose refusals were followed by idle servers: the regret is
    * carried at once as far as round trips prove a queue that long harmless (up to the fast
-   * ceiling), and probed beyond by half of it per burst.
+   * ceiling), and probed beyond by half of it per burst, or by as much as reaches the smallest carry
+   * used where the whole regret does: a smaller probe would carry nothing for another burst.
    */
   private grow(baseRttMs: number, knee: number): void {
     const regret = Math.min(this.idleCredit, this.refusedInBurst);
     const wanted = this.allowance + regret;
-    const probed = this.allowance + REGRET_GAIN * regret;
+    const halfway = this.allowance + REGRET_GAIN * regret;
+    const smallest = this.smallestUsed(baseRttMs, knee);
+    const probed = halfway < smallest && wanted >= smallest ? smallest : halfway;
     if (this.waitTooShortForBursts(baseRttMs, knee, probed)) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }

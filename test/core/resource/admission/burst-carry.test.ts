@@ -62,11 +62,12 @@ test('refusals followed by idle servers grow the carried queue by half the regre
   assert.equal(seen, [0, 200, 399, 400, 400, 400]);
 });
 
-test('a carry smaller than the smallest one used is kept back until later bursts add to it', () => {
+test('a first probe too small to be used is rounded up to the smallest carry used, as far as the regret reaches', () => {
   const seen = carriedAtEachBurst(new BurstCarry(), 4, 2000, 500);
   // Against a 2 s burst a carried queue is worth its wait only from 15 % of the burst, 240
-  // requests: the first half-regret (200) is not used until the next burst has doubled it.
-  assert.equal(seen, [0, 0, 399, 400]);
+  // requests. Half the regret (200 of 400) would carry nothing for another burst; the whole regret
+  // covers 240, so the carry starts there, and half the regret more reaches the wait bound (400).
+  assert.equal(seen, [0, 240, 400, 400]);
 });
 
 test('a fast service may carry a quarter second against bursts too long for 25 round trips of wait', () => {
@@ -102,9 +103,10 @@ test('a short gap without any arrival is a silence: the bursts before it are car
   const seen = carriedAtEachBurst(new BurstCarry(), 5, 500, 80);
   // 80 ms is four base round trips, shorter than the five that make a silence of idle servers, but
   // no request arrives in it where 16 servers / 20 ms would bring seven in 8.75 ms. Each gap could
-  // have served 16 x 80 ms / 20 ms = 64 requests; half of that is added per burst, and the carry is
-  // used once it reaches 15 % of a 500 ms burst (60 requests).
-  assert.equal(seen, [0, 0, 64, 96, 128]);
+  // have served 16 x 80 ms / 20 ms = 64 requests. The smallest carry used, 15 % of a 500 ms burst
+  // (60 requests), is within that regret, so the carry starts there and then grows by half of it
+  // (32) per burst.
+  assert.equal(seen, [0, 60, 92, 124, 156]);
 });
 
 test('long bursts are not carried: the wait would be a small share of the burst, paid throughout it', () => {
