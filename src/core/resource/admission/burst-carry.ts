@@ -7,18 +7,18 @@
  * one that drains. The allowance is learnt from regret: when refusals are followed by idle servers,
  * it grows by half the work that could have been carried (or to the smallest carry worth using,
  * where all of it reaches that), or by all of it as far as round trips prove a queue that long
- * harmless (up to the standard wait until a deadline is seen), and when a
- * carried queue is still not worked off as the next burst begins, it shrinks unless proven
- * harmless; requests dropped for their deadline bound the wait (until one is seen, a carry in use
- * probes ever longer waits where proven harmless), and drops the wait bound does not explain, more
- * than the service's tail would give (an overshoot), halve it, or take a tenth where it is proven
- * harmless (once per burst); an overload that outlasts the bursts seen so far clears it. It is used
- * only for bursts short against its wait (every request of the burst pays the wait, for that wait's
- * worth of extra work), and it opens over each burst, as it is needed only at its end. A queue only
- * costs nothing when extra requests in flight do not slow the server (no contention: GC, memory or
- * lock thrash). Round trips of queued requests measure that slowdown per request in flight: where
- * the slower service during a burst would cost more than the carried requests gain, nothing is
- * carried, and where they prove it negligible, the wait may be longer.
+ * harmless (up to the standard wait until a deadline is seen), and when a carried queue is still
+ * not worked off as the next burst begins, it shrinks unless proven harmless; requests dropped for
+ * their deadline bound the wait (until one is seen, a carry in use probes ever longer waits where
+ * proven harmless), and drops the wait bound does not explain, more than the service's tail would
+ * give (an overshoot), halve it, or take a tenth where it is proven harmless (once per burst); an
+ * overload that outlasts the bursts seen so far clears it. It is used only for bursts short against
+ * its wait (every request of the burst pays the wait, for that wait's worth of extra work), and it
+ * opens over each burst, as it is needed only at its end. A queue only costs nothing when extra
+ * requests in flight do not slow the server (no contention: GC, memory or lock thrash). Round trips
+ * of queued requests measure that slowdown per request in flight: where the slower service during a
+ * burst would cost more than the carried requests gain, nothing is carried, and where they prove it
+ * negligible, the wait may be longer.
  */
 
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen... */
