@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
 import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
 import { simulate } from '../../../../bench/admission/engine/simulate.js';
+import { quantile } from '../../../../bench/admission/engine/summary.js';
 import { AimdController } from '../../../../bench/admission/controllers/aimd.js';
 import { Gradient2Controller } from '../../../../bench/admission/controllers/gradient2.js';
 import { BurstCarry } from '../../../../src/core/resource/admission/burst-carry.js';
@@ -370,14 +371,14 @@ test('contention and bursts long against the carried queue: the slowdown is meas
     assert.ok(ours.p99Ms !== null, `seed ${seed}: no successes`);
     p99s.push(ours.p99Ms);
   }
-  p99s.sort((a, b) => a - b);
   // Twice the unloaded p99 (57 ms for lognormal 20 ms, sigma 0.5) in the median seed, and in all but
   // a fifth of them. Before the carried queue opened over each burst, the first carries, taken on
   // trust at once, gave a p99 of 701 ms (seed 5): no seed reaches half of that.
+  const median = quantile(p99s, 0.5);
   const over = p99s.filter((p) => p > 114).length;
-  assert.ok((p99s[9] + p99s[10]) / 2 <= 114, `median p99 ${(p99s[9] + p99s[10]) / 2} ms`);
-  assert.ok(over <= 4, `${over} of 20 seeds with a p99 above 114 ms: ${p99s.map(Math.round).join(', ')}`);
-  assert.ok(p99s[19] < 350, `worst p99 ${p99s[19]} ms`);
+  assert.ok(median !== null && median <= 114, `median p99 ${median} ms`);
+  assert.ok(over <= p99s.length / 5, `${over} of ${p99s.length} seeds with a p99 above 114 ms: ${p99s.map(Math.round).join(', ')}`);
+  assert.ok(Math.max(...p99s) < 350, `worst p99 ${Math.max(...p99s)} ms`);
 });
 
 test('contention and half-second bursts: a queue large against the burst still pays and is carried', () => {
