@@ -24,12 +24,15 @@
 /** Longest wait (in base round trips) a carried request may be given before any deadline is seen... */
 const MAX_WAIT_BASES = 25;
 /**
- * ...or this long where bursts are too long for that wait to be used (see MIN_CARRY_SHARE): clients
- * wait in time, not in service times. A fast service's 25 round trips (125 ms at 5 ms) are too
- * short against bursts of a second, so such a carry would never be used, never proven harmless and
- * never grow.
+ * ...or, where bursts are too long for that wait to be used (see MIN_CARRY_SHARE), as long as the
+ * smallest carry used, at least MIN_WAIT_MS and at most MAX_TRUSTED_WAIT_MS: clients wait in time,
+ * not in service times. A fast service's 25 round trips (125 ms at 5 ms) are too short against
+ * bursts of a second, and a quarter second against bursts of two, so such a carry would never be
+ * used, never proven harmless and never grow. Longer bursts (over 3.3 s) are not carried on trust:
+ * every request of the burst would wait more than half a second for a small share of its work.
  */
 const MIN_WAIT_MS = 250;
+const MAX_TRUSTED_WAIT_MS = 500;
 /**
  * Share of the shortest deadline seen (the round trip of a dropped request) a carried request may
  * wait. The rest is a margin for a queue that runs slower than the wait bound assumes (contention
@@ -367,11 +370,14 @@ export class BurstCarry {
 
   /**
    * Wait a carried request not proven harmless may be given before any deadline is seen: 25 base
-   * round trips, or a quarter second where that is too short to be used against the bursts seen.
+   * round trips, or where that is too short to be used against the bursts seen, the smallest carry
+   * used, from a quarter to half a second.
    */
   private standardWaitMs(baseRttMs: number): number {
     const inBases = MAX_WAIT_BASES * baseRttMs;
-    return inBases >= this.smallestUsedWaitMs() ? inBases : Math.max(inBases, MIN_WAIT_MS);
+    const smallest = this.smallestUsedWaitMs();
+    if (inBases >= smallest) return inBases;
+    return Math.max(inBases, MIN_WAIT_MS, Math.min(smallest, MAX_TRUSTED_WAIT_MS));
   }
 
   /**
