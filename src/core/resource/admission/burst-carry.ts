@@ -28,11 +28,12 @@ const MAX_WAIT_BASES = 25;
  * smallest carry used, at least MIN_WAIT_MS and at most MAX_TRUSTED_WAIT_MS: clients wait in time,
  * not in service times. A fast service's 25 round trips (125 ms at 5 ms) are too short against
  * bursts of a second, and a quarter second against bursts of two, so such a carry would never be
- * used, never proven harmless and never grow. Longer bursts (over 3.3 s) are not carried on trust:
- * every request of the burst would wait more than half a second for a small share of its work.
+ * used, never proven harmless and never grow. Longer bursts (over 2.7 s) are not carried on trust:
+ * every request of the burst would wait more than 0.4 s for a small share of its work (with 0.5 s,
+ * three-second bursts gained nothing measurable and lost goodput under contention).
  */
 const MIN_WAIT_MS = 250;
-const MAX_TRUSTED_WAIT_MS = 500;
+const MAX_TRUSTED_WAIT_MS = 400;
 /**
  * Share of the shortest deadline seen (the round trip of a dropped request) a carried request may
  * wait. The rest is a margin for a queue that runs slower than the wait bound assumes (contention
@@ -371,7 +372,7 @@ export class BurstCarry {
   /**
    * Wait a carried request not proven harmless may be given before any deadline is seen: 25 base
    * round trips, or where that is too short to be used against the bursts seen, the smallest carry
-   * used, from a quarter to half a second.
+   * used, from a quarter second to MAX_TRUSTED_WAIT_MS.
    */
   private standardWaitMs(baseRttMs: number): number {
     const inBases = MAX_WAIT_BASES * baseRttMs;
