@@ -94,6 +94,13 @@ const PROVEN_OVERSHOOT_SHRINK = 0.9;
  * off as the next burst began.
  */
 const SPILL_SHRINK = 0.75;
+/**
+ * A burst's queue must drain by more than the servers and this share of the allowance during a
+ * pause in refusals to show a spill or a new burst: with few servers and heavy-tailed service the
+ * queue of a burst that goes on swings by more than the servers, and each such swing, read as a
+ * spill, shrank the carry and shortened the longest burst remembered.
+ */
+const SPILL_DRAIN_SHARE = 0.25;
 /** An overload longer than this many times the longest burst seen is sustained, not a burst. */
 const SUSTAINED_FACTOR = 2;
 /** Longest-burst memory decays by this factor per burst, so a change of pattern is followed. */
@@ -245,7 +252,8 @@ export class BurstCarry {
     const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base || this.silenceSinceRefusal;
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
-    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - (knee ?? 0);
+    const drop = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
+    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - drop;
     if (quiet && drained) {
       if (this.refusedInBurst > 0) {
         this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);

@@ -160,7 +160,7 @@ test('the drops of one overshoot halve the carried queue once, where no round tr
   assert.is(c.extra(server), 200);
 });
 
-test('a pause in refusals while the queue stays full is the same burst, not a spill', () => {
+test('a pause in refusals while the queue stays full, or dips by less than a quarter of the carry, is the same burst, not a spill', () => {
   const c = new BurstCarry();
   const end = bursts(c, 6, 500, 1500);
   burst(c, end, 10);
@@ -170,11 +170,17 @@ test('a pause in refusals while the queue stays full is the same burst, not a sp
   c.inflightChanged(end + 100, 300, server);
   for (let t = end + 300; t < end + 400; t++) c.refused(t, server);
   assert.is(c.extra(server), carried);
-  // A queue that drained by more than the servers and filled again before the next refusals did
-  // spill into a new burst: the allowance shrinks.
-  c.inflightChanged(end + 500, 250, server);
-  c.inflightChanged(end + 600, 300, server);
-  for (let t = end + 800; t < end + 810; t++) c.refused(t, server);
+  // Nor does a dip by more than the servers but less than a quarter of the carry (100 of 400): the
+  // queue of a burst that goes on swings that much.
+  c.inflightChanged(end + 450, 250, server);
+  c.inflightChanged(end + 500, 300, server);
+  for (let t = end + 600; t < end + 700; t++) c.refused(t, server);
+  assert.is(c.extra(server), carried);
+  // A queue that drained by more than that and filled again before the next refusals did spill
+  // into a new burst: the allowance shrinks.
+  c.inflightChanged(end + 800, 150, server);
+  c.inflightChanged(end + 900, 300, server);
+  for (let t = end + 1100; t < end + 1110; t++) c.refused(t, server);
   assert.is(c.extra(server), carried * 0.75);
 });
 
