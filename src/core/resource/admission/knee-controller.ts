@@ -137,8 +137,9 @@ export class KneeController implements AdmissionController {
   private calmWindows = 0;
   private queuedWindows = 0;
   /**
-   * Refusing windows that showed no queue by themselves, since the last window without refusals,
-   * and their round trips: a queue too short to show in one window.
+   * Refusing windows that showed no queue by themselves, since the last window with arrivals and
+   * no refusals, and their round trips (with those of windows without arrivals between them, where
+   * a burst's queue is worked off): a queue too short to show in one window.
    */
   private refusing = { windows: 0, samples: 0, rttSum: 0 };
   /**
@@ -321,7 +322,8 @@ export class KneeController implements AdmissionController {
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
-      this.suspicious = 0;
+      // A window without arrivals (the silence after a burst) neither confirms nor clears a suspicion.
+      if (w.admissions > 0 || w.rejections > 0) this.suspicious = 0;
       this.calmWindows = w.rejections === 0 && !queued ? this.calmWindows + 1 : 0;
       if (!queued) this.adjustWithoutOverload(w, ratio, busyOverWindow, weight);
       return;
@@ -398,19 +400,22 @@ export class KneeController implements AdmissionController {
    * Refusing for several windows in a row while their round trips, pooled, show a queue too short
    * to call standing in any one of them: that is overload too, or a base measured low, which the
    * overload's probe re-measures (and which then lets the limit grow). Without this the limit
-   * would hold, refusing, as long as the demand lasts.
+   * would hold, refusing, as long as the demand lasts. Short bursts with silences between them
+   * refuse in one window each, and their queue shows in the round trips of the silence after it.
    */
   private refusingBehindQueue(w: WindowSummary): boolean {
     const r = this.refusing;
-    if (w.rejections === 0) {
+    const silent = w.admissions === 0 && w.rejections === 0;
+    if (w.rejections === 0 && !(silent && r.windows > 0)) {
       r.windows = 0;
       r.samples = 0;
       r.rttSum = 0;
       return false;
     }
-    r.windows += 1;
     r.samples += w.samples;
     r.rttSum += w.meanRttMs * w.samples;
+    if (silent) return false;
+    r.windows += 1;
     if (r.windows < STANDING_WINDOWS) return false;
     return this.showsQueue(r.rttSum / r.samples / this.baseRttMs!, QUEUE_RATIO, r.samples);
   }
@@ -545,15 +550,27 @@ export class KneeController implements AdmissionController {
     const suspects = this.suspectWindows;
     this.suspicious = 0;
     this.suspectWindows = 0;
-    if (c.rttCount === 0) return;
     const previous = this.baseRttMs;
+    // The busy-server estimate now (a surprise's windows, or the drifted knee) against the knee as
+    // last confirmed: the cohort tells whether the servers or the service time changed.
+    const suspectBusy = suspects > 0 ? this.suspectBusySum / suspects : undefined;
+    if (c.rttCount === 0) {
+      if (c.admitted > 0) return;
+      // Nothing arrived while it admitted (the silence after a burst), so nothing drained either:
+      // the base stands as measured while calm, and a first overload is read with it. Otherwise the
+      // next burst would probe again into the next silence, and the knee, which carrying bursts
+      // needs, would never be set.
+      this.settling = false;
+      if (this.knee === undefined && previous !== undefined && suspectBusy !== undefined) {
+        this.readFirstOverload(suspectBusy, suspects, previous);
+        this.current = this.kneeLimit();
+      }
+      return;
+    }
     if (previous === undefined) {
       this.setBase(c.rttSum / c.rttCount, c.rttCount);
       return;
     }
-    // The busy-server estimate now (a surprise's windows, or the drifted knee) against the knee as
-    // last confirmed: the cohort tells whether the servers or the service time changed.
-    const suspectBusy = suspects > 0 ? this.suspectBusySum / suspects : undefined;
     const { base, samples, serviceChanged } = readCohort(c, {
       base: previous,
       samples: this.baseSamples,
@@ -565,13 +582,7 @@ export class KneeController implements AdmissionController {
     // Busy-server estimates scale with the base.
     const rescale = base / previous;
     if (this.knee === undefined) {
-      if (suspectBusy !== undefined) {
-        // Round trips no longer than the cohort's showed no queue behind the refusals: the limit,
-        // not the server, was the bottleneck (a base measured low read them as a queue). It grows.
-        const queueShown = this.suspectRttSum / suspects >= QUEUE_RATIO * base;
-        if (queueShown) this.resetKnee(suspectBusy * rescale, suspects);
-        else this.current = this.grownLimit();
-      }
+      if (suspectBusy !== undefined) this.readFirstOverload(suspectBusy * rescale, suspects, base);
     } else if (suspectBusy !== undefined) {
       // The surprise's few windows weigh against those behind the knee, and the running mean
       // restarts from there: quick to follow a real change, and one noisy pair does not set the knee.
@@ -584,6 +595,17 @@ export class KneeController implements AdmissionController {
       if (this.kneeAtProbe !== undefined) this.kneeAtProbe = this.knee;
     }
     this.current = this.kneeLimit();
+  }
+
+  /**
+   * The windows of a first overload, read with the base: round trips no longer than the base's
+   * showed no queue behind the refusals, so the limit, not the server, was the bottleneck (a base
+   * measured low read them as a queue) and it grows; otherwise they set the knee.
+   */
+  private readFirstOverload(busy: number, windows: number, base: number): void {
+    const queueShown = this.suspectRttSum / windows >= QUEUE_RATIO * base;
+    if (queueShown) this.resetKnee(busy, windows);
+    else this.current = this.grownLimit();
   }
 
   private setBase(base: number, samples: number): void {
@@ -605,8 +627,7 @@ export class KneeController implements AdmissionController {
     if (p.phase !== 'awaiting' && age > 2 * this.o.maxWindowMs) {
       // Low traffic or slow service: hold the limit down no longer and use the cohort admitted so far.
       if (p.phase === 'admitting') this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
-      if (p.cohort.admitted === 0) this.probe = { phase: 'off' };
-      else if (p.cohort.done >= p.cohort.admitted) this.finishProbe(p.cohort, nowMs);
+      if (p.cohort.done >= p.cohort.admitted) this.finishProbe(p.cohort, nowMs);
       else this.probe = { phase: 'awaiting', cohort: p.cohort };
     } else if (age > PROBE_TIMEOUT_MS) {
       this.probe = { phase: 'off' };

@@ -176,6 +176,27 @@ test('a window that only saw a straggler after a burst does not set the knee', (
   }
 });
 
+test('quarter-second bursts with four-second silences: the knee is set and the bursts are carried', () => {
+  // Each burst refuses in one window and its queue shows in the round trips of the silence after
+  // it; the first overload's probe then admits nothing in that silence. Before, each such window
+  // cleared the suspicion and each empty probe was dropped: the knee, which carrying needs, was
+  // never set (5 of 6 seeds), and the limit stayed near the servers.
+  const s = scenario({
+    service: { lognormal: { meanMs: 100, sigma: 0.5 } },
+    deadlineMs: 2000,
+    arrivals: { onOff: { onS: 0.25, offS: 4 } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 5 }],
+  });
+  for (const seed of [1, 2, 3]) {
+    let c: KneeController | undefined;
+    const rec = simulate(s, seed, (now) => (c = new KneeController(now)));
+    const knee = c!.estimatedCapacity;
+    assert.ok(knee !== undefined && knee >= 0.6 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    const highest = Math.max(...rec.limitSamples.subarray(400, 600));
+    assert.ok(highest >= 8 * WORKERS, `seed ${seed}: highest limit in the last 20 s ${highest}`);
+  }
+});
+
 test('heavy-tailed service without contention is not read as contention: bursts are carried', () => {
   // The knee's own short queue drains when service runs fast: against the inflight averaged over a
   // round trip, fast round trips went with low inflight, which read as contention and kept the
