@@ -140,20 +140,33 @@ test('a base measured low does not keep the limit refusing: the probe re-measure
   assert.ok(after.rejectionRate < 0.01, `rejection at half load after the overload ${after.rejectionRate}`);
 });
 
+/** Quarter-second bursts every `offS` + 0.25 s: 20 s at half load, then 40 s at `load` (2 s deadline). */
+const quarterSecondBursts = (service: Record<string, unknown>, offS: number, load: number) =>
+  scenario({
+    service,
+    deadlineMs: 2000,
+    arrivals: { onOff: { onS: 0.25, offS } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load }],
+  });
+
+/** Runs the controller on one seed: its knee at the end, and the run's record. */
+function runKnee(s: ReturnType<typeof scenario>, seed: number) {
+  let c: KneeController | undefined;
+  const rec = simulate(s, seed, (now) => (c = new KneeController(now)));
+  return { knee: c!.estimatedCapacity, rec };
+}
+
+/** Whether the knee lies within [low, 1.25] times the servers. */
+const kneeNearServers = (knee: number | undefined, low: number) =>
+  knee !== undefined && knee >= low * WORKERS && knee <= 1.25 * WORKERS;
+
 test('bursts shorter than a window: the knee counts the servers, not the silence between bursts', () => {
   // Quarter-second bursts every 1.25 s, with heavy-tailed service: a window lasts its full second
   // and spans burst and silence; read over the whole window the knee came out at a third of the servers.
-  const s = scenario({
-    service: { bimodal: { p: 0.8, fastMs: 10, slowMs: 100 } },
-    deadlineMs: 2000,
-    arrivals: { onOff: { onS: 0.25, offS: 1 } },
-    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 2 }],
-  });
+  const s = quarterSecondBursts({ bimodal: { p: 0.8, fastMs: 10, slowMs: 100 } }, 1, 2);
   for (const seed of [1, 2, 3]) {
-    let c: KneeController | undefined;
-    simulate(s, seed, (now) => (c = new KneeController(now)));
-    const knee = c!.estimatedCapacity!;
-    assert.ok(knee >= 0.75 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    const { knee } = runKnee(s, seed);
+    assert.ok(kneeNearServers(knee, 0.75), `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
   }
 });
 
@@ -161,17 +174,10 @@ test('a window that only saw a straggler after a burst does not set the knee', (
   // Quarter-second bursts every 2.25 s at 10x, lognormal service with sigma 1: the second after a
   // burst holds one slow round trip and nothing else in flight. Read as an overloaded window it set
   // the knee at 0.08 of 16 servers, where it stayed, and cut the limit to 3 for seconds.
-  const s = scenario({
-    service: { lognormal: { meanMs: 100, sigma: 1 } },
-    deadlineMs: 2000,
-    arrivals: { onOff: { onS: 0.25, offS: 2 } },
-    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 10 }],
-  });
+  const s = quarterSecondBursts({ lognormal: { meanMs: 100, sigma: 1 } }, 2, 10);
   for (const seed of [1, 2, 3]) {
-    let c: KneeController | undefined;
-    const rec = simulate(s, seed, (now) => (c = new KneeController(now)));
-    const knee = c!.estimatedCapacity!;
-    assert.ok(knee >= 0.75 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    const { knee, rec } = runKnee(s, seed);
+    assert.ok(kneeNearServers(knee, 0.75), `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
     assert.ok(medianLimit(rec.limitSamples, 40, 60) >= WORKERS, `seed ${seed}: limit ${medianLimit(rec.limitSamples, 40, 60)}`);
   }
 });
@@ -181,17 +187,10 @@ test('quarter-second bursts with four-second silences: the knee is set and the b
   // it; the first overload's probe then admits nothing in that silence. Before, each such window
   // cleared the suspicion and each empty probe was dropped: the knee, which carrying needs, was
   // never set (5 of 6 seeds), and the limit stayed near the servers.
-  const s = scenario({
-    service: { lognormal: { meanMs: 100, sigma: 0.5 } },
-    deadlineMs: 2000,
-    arrivals: { onOff: { onS: 0.25, offS: 4 } },
-    phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 5 }],
-  });
+  const s = quarterSecondBursts({ lognormal: { meanMs: 100, sigma: 0.5 } }, 4, 5);
   for (const seed of [1, 2, 3]) {
-    let c: KneeController | undefined;
-    const rec = simulate(s, seed, (now) => (c = new KneeController(now)));
-    const knee = c!.estimatedCapacity;
-    assert.ok(knee !== undefined && knee >= 0.6 * WORKERS && knee <= 1.25 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    const { knee, rec } = runKnee(s, seed);
+    assert.ok(kneeNearServers(knee, 0.6), `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
     const highest = Math.max(...rec.limitSamples.subarray(400, 600));
     assert.ok(highest >= 8 * WORKERS, `seed ${seed}: highest limit in the last 20 s ${highest}`);
   }
