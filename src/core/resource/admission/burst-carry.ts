@@ -252,8 +252,8 @@ export class BurstCarry {
     const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base || this.silenceSinceRefusal;
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
-    const drop = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
-    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - drop;
+    const spillDrain = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
+    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - spillDrain;
     if (quiet && drained) {
       if (this.refusedInBurst > 0) {
         this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);

@@ -318,12 +318,14 @@ export class KneeController implements AdmissionController {
       (this.knee !== undefined && w.minInflight >= this.knee) || this.showsQueue(ratio, STANDING_RATIO, w.samples);
     // Only windows that show no queue by themselves are pooled (and a window without refusals
     // among them ends the run).
-    const queued = queueInWindow || this.refusingBehindQueue(w);
+    // A window without arrivals is the silence after a burst, in which its queue is worked off.
+    const silent = w.admissions === 0 && w.rejections === 0;
+    const queued = queueInWindow || this.refusingBehindQueue(w, silent);
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
-      // A window without arrivals (the silence after a burst) neither confirms nor clears a suspicion.
-      if (w.admissions > 0 || w.rejections > 0) this.suspicious = 0;
+      // A silence neither confirms nor clears a suspicion.
+      if (!silent) this.suspicious = 0;
       this.calmWindows = w.rejections === 0 && !queued ? this.calmWindows + 1 : 0;
       if (!queued) this.adjustWithoutOverload(w, ratio, busyOverWindow, weight);
       return;
@@ -403,9 +405,8 @@ export class KneeController implements AdmissionController {
    * would hold, refusing, as long as the demand lasts. Short bursts with silences between them
    * refuse in one window each, and their queue shows in the round trips of the silence after it.
    */
-  private refusingBehindQueue(w: WindowSummary): boolean {
+  private refusingBehindQueue(w: WindowSummary, silent: boolean): boolean {
     const r = this.refusing;
-    const silent = w.admissions === 0 && w.rejections === 0;
     if (w.rejections === 0 && !(silent && r.windows > 0)) {
       r.windows = 0;
       r.samples = 0;
