@@ -50,8 +50,9 @@ const PROVEN_WAIT_BASES = 50;
 const PROVEN_DEADLINE_SHARE = 0.9;
 /**
  * Until a deadline is seen, the longest proven wait doubles each time it stops the growth of a
- * carry in use (clients may wait far longer than 50 service times), up to this many base round
- * trips; the first drop then shows the deadline.
+ * carry in use, or a carry in use fills it and idle servers follow within twice it (clients may
+ * wait far longer than 50 service times), up to this many base round trips; the first drop then
+ * shows the deadline.
  */
 const MAX_PROBED_WAIT_BASES = 1600;
 const NEGLIGIBLE_SLOWDOWN = 0.05;
@@ -139,6 +140,12 @@ export class BurstCarry {
   private idleCredit = 0;
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
   private silenceCredit = 0;
+  /**
+   * The same within twice the wait bound: whether a longer wait would still have found idle servers
+   * (within the bound, a carry that fills it leaves none, and the bound could not tell it is short).
+   */
+  private idleCreditBeyond = 0;
+  private silenceCreditBeyond = 0;
   private refusedInBurst = 0;
   /** Whether this burst's drops were answered already: the bound shortened, or the allowance shrunk. */
   private dropsAnsweredInBurst = false;
@@ -218,9 +225,9 @@ export class BurstCarry {
   inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
     if (knee !== undefined && baseRttMs !== undefined && baseRttMs > 0 && this.inflight < knee) {
-      const from = Math.max(this.lastChangeMs, this.lastRefusalMs);
-      const until = Math.min(nowMs, this.lastRefusalMs + this.maxWaitMs(baseRttMs, knee));
-      if (until > from) this.silenceCredit += ((knee - this.inflight) * (until - from)) / baseRttMs;
+      const waitMs = this.maxWaitMs(baseRttMs, knee);
+      this.silenceCredit += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
+      this.silenceCreditBeyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
       // enough to be one, or without arrivals for long enough, all of it does.
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
@@ -228,6 +235,8 @@ export class BurstCarry {
       if (idleLong || noArrivals) {
         this.idleCredit += this.silenceCredit;
         this.silenceCredit = 0;
+        this.idleCreditBeyond += this.silenceCreditBeyond;
+        this.silenceCreditBeyond = 0;
       }
     }
     if (this.burstOpen && knee !== undefined && inflight < knee) {
@@ -237,11 +246,19 @@ export class BurstCarry {
     if (knee === undefined || inflight >= knee) {
       this.idleSinceMs = Infinity;
       this.silenceCredit = 0;
+      this.silenceCreditBeyond = 0;
     } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     if (inflight > this.inflight) this.arrived(nowMs, server);
     this.inflight = inflight;
     this.lowestSinceRefusal = Math.min(this.lowestSinceRefusal, inflight);
+  }
+
+  /** Idle servers' work (in requests) since the last change, within `waitMs` of the last refusal. */
+  private idleSinceChange(nowMs: number, waitMs: number, knee: number, baseRttMs: number): number {
+    const from = Math.max(this.lastChangeMs, this.lastRefusalMs);
+    const until = Math.min(nowMs, this.lastRefusalMs + waitMs);
+    return until > from ? ((knee - this.inflight) * (until - from)) / baseRttMs : 0;
   }
 
   /** A request was refused: a new burst starts after a quiet gap, and its predecessor is judged. */
@@ -272,6 +289,8 @@ export class BurstCarry {
       this.refusedInBurst = 0;
       this.idleCredit = 0;
       this.silenceCredit = 0;
+      this.idleCreditBeyond = 0;
+      this.silenceCreditBeyond = 0;
       this.dropsAnsweredInBurst = false;
       this.unexplainedDrops = 0;
     } else if (
@@ -336,7 +355,10 @@ export class BurstCarry {
     const halfway = this.allowance + REGRET_GAIN * regret;
     const smallest = this.smallestUsed(baseRttMs, knee);
     const probed = halfway < smallest && wanted >= smallest ? smallest : halfway;
-    if (this.waitTooShortForBursts(baseRttMs, knee, probed)) {
+    // Whether the bound is too short is judged on the idle time within twice it: a carry that fills
+    // the bound leaves no idle time within it, however long the silence after it.
+    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCreditBeyond, this.refusedInBurst);
+    if (this.waitTooShortForBursts(baseRttMs, knee, Math.max(probed, probedBeyond))) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }
     const proven = Math.min(this.harmlessRequests(), this.fastCeiling(baseRttMs, knee));
@@ -344,9 +366,9 @@ export class BurstCarry {
   }
 
   /**
-   * A carry in use whose growth (`probed`) the wait bound stops, with a queue that long proven
-   * harmless and no deadline seen: the wait the clients accept is not known yet, and the bursts
-   * probe a longer one.
+   * A carry in use whose growth (`probed`, with the regret counted within twice the wait bound) the
+   * bound stops, with a queue that long proven harmless and no deadline seen: the wait the clients
+   * accept is not known yet, and the bursts probe a longer one.
    */
   private waitTooShortForBursts(baseRttMs: number, knee: number, probed: number): boolean {
     if (this.deadlineMs < Infinity) return false;

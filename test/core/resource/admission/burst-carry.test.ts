@@ -269,9 +269,9 @@ test('until a deadline is seen, a full carry proven harmless probes a longer wai
   proveNoContention(c);
   const seen = carriedAtEachBurst(c, 7, 1000, 3000);
   // 50 base round trips (1 s, 800 requests) hold less than a burst leaves; with no drop seen, the
-  // clients may wait longer, and each time the bound stops growth it doubles (2 s, then 4 s)
-  // while the carry grows by probing, half the regret per burst.
-  assert.equal(seen, [0, 400, 800, 1199, 1699, 2199, 2699]);
+  // clients may wait longer, and each time a wait twice the bound would still have found idle
+  // servers it doubles (2 s, then 4 s), while the carry grows by probing, half the regret per burst.
+  assert.equal(seen, [0, 400, 800, 1300, 1800, 2300, 2800]);
   // The first drop shows the deadline (2.5 s): the wait probed was longer and explains it, and the
   // carry is bounded by 0.9 of it, 2.25 s or 1800 requests.
   c.dropped(2500, server);
@@ -296,6 +296,28 @@ test('until a deadline is seen, a full carry proven harmless probes a longer wai
     idle(long, i * 11_000 + 8000, 3000);
   }
   assert.is(long.extra(server), 0);
+});
+
+test('a carry that fills its wait bound still probes a longer wait where idle servers follow it', () => {
+  const c = new BurstCarry();
+  proveNoContention(c);
+  const seen: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const t = i * 4000;
+    burst(c, t, 1000);
+    // The carried queue keeps the servers busy for its wait (carried x 20 ms / 16), then the
+    // servers idle for the rest of the 3 s silence: within the bound there is no idle time to
+    // regret, only beyond it.
+    const carried = c.extra(server);
+    seen.push(Math.round(carried));
+    const waitMs = (carried * 20) / 16;
+    c.inflightChanged(t + 1000, 16, server);
+    idle(c, t + 1000 + waitMs, Math.max(0, 3000 - waitMs));
+  }
+  // Regret counted within 50 base round trips (800 requests) only, the carry nears that bound by
+  // halves and never doubles it (793 after eight bursts); the idle time beyond it doubles the
+  // bound, and the carry grows on towards the 2 400 requests the silence can serve.
+  assert.ok(Math.max(...seen) > 1600, `carried: ${seen.join(', ')}`);
 });
 
 test('an overload that outlasts the bursts seen so far carries nothing', () => {
