@@ -136,16 +136,10 @@ export class BurstCarry {
   private deadlineMs = Infinity;
   /** Longest wait, in base round trips, a carried request proven harmless may get. */
   private provenWaitBases = PROVEN_WAIT_BASES;
-  /** Work (in requests) the servers could have done while idle since the last burst, within the wait bound. */
-  private idleCredit = 0;
+  /** Work (in requests) the servers could have done while idle since the last burst. */
+  private readonly idleCredit: IdleWork = { within: 0, beyond: 0 };
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
-  private silenceCredit = 0;
-  /**
-   * The same within twice the wait bound: whether a longer wait would still have found idle servers
-   * (within the bound, a carry that fills it leaves none, and the bound could not tell it is short).
-   */
-  private idleCreditBeyond = 0;
-  private silenceCreditBeyond = 0;
+  private readonly silenceCredit: IdleWork = { within: 0, beyond: 0 };
   private refusedInBurst = 0;
   /** Whether this burst's drops were answered already: the bound shortened, or the allowance shrunk. */
   private dropsAnsweredInBurst = false;
@@ -226,17 +220,16 @@ export class BurstCarry {
     const { knee, baseRttMs } = server;
     if (knee !== undefined && baseRttMs !== undefined && baseRttMs > 0 && this.inflight < knee) {
       const waitMs = this.maxWaitMs(baseRttMs, knee);
-      this.silenceCredit += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
-      this.silenceCreditBeyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
+      this.silenceCredit.within += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
+      this.silenceCredit.beyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
       // enough to be one, or without arrivals for long enough, all of it does.
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
       const noArrivals = nowMs - Math.max(this.idleSinceMs, this.lastArrivalMs) >= this.silentGapMs(server);
       if (idleLong || noArrivals) {
-        this.idleCredit += this.silenceCredit;
-        this.silenceCredit = 0;
-        this.idleCreditBeyond += this.silenceCreditBeyond;
-        this.silenceCreditBeyond = 0;
+        this.idleCredit.within += this.silenceCredit.within;
+        this.idleCredit.beyond += this.silenceCredit.beyond;
+        clearIdleWork(this.silenceCredit);
       }
     }
     if (this.burstOpen && knee !== undefined && inflight < knee) {
@@ -245,8 +238,7 @@ export class BurstCarry {
     }
     if (knee === undefined || inflight >= knee) {
       this.idleSinceMs = Infinity;
-      this.silenceCredit = 0;
-      this.silenceCreditBeyond = 0;
+      clearIdleWork(this.silenceCredit);
     } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     if (inflight > this.inflight) this.arrived(nowMs, server);
@@ -287,10 +279,8 @@ export class BurstCarry {
       this.burstStartMs = nowMs;
       this.burstOpen = true;
       this.refusedInBurst = 0;
-      this.idleCredit = 0;
-      this.silenceCredit = 0;
-      this.idleCreditBeyond = 0;
-      this.silenceCreditBeyond = 0;
+      clearIdleWork(this.idleCredit);
+      clearIdleWork(this.silenceCredit);
       this.dropsAnsweredInBurst = false;
       this.unexplainedDrops = 0;
     } else if (
@@ -350,14 +340,14 @@ export class BurstCarry {
    * used where the whole regret does: a smaller probe would carry nothing for another burst.
    */
   private grow(baseRttMs: number, knee: number): void {
-    const regret = Math.min(this.idleCredit, this.refusedInBurst);
+    const regret = Math.min(this.idleCredit.within, this.refusedInBurst);
     const wanted = this.allowance + regret;
     const halfway = this.allowance + REGRET_GAIN * regret;
     const smallest = this.smallestUsed(baseRttMs, knee);
     const probed = halfway < smallest && wanted >= smallest ? smallest : halfway;
     // Whether the bound is too short is judged on the idle time within twice it: a carry that fills
     // the bound leaves no idle time within it, however long the silence after it.
-    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCreditBeyond, this.refusedInBurst);
+    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCredit.beyond, this.refusedInBurst);
     if (this.waitTooShortForBursts(baseRttMs, knee, Math.max(probed, probedBeyond))) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }
@@ -437,6 +427,21 @@ export class BurstCarry {
     const longest = Math.min(this.provenWaitBases * baseRttMs, PROVEN_DEADLINE_SHARE * this.deadlineMs);
     return Math.max(standard, Math.min(longest, (this.harmlessRequests() * baseRttMs) / knee));
   }
+}
+
+/**
+ * Work (in requests) idle servers could have done after the last refusal: `within` the wait bound
+ * (the regret a carry grows by), and `beyond` it, within twice the bound (whether a longer wait
+ * would still have found idle servers: a carry that fills the bound leaves none within it).
+ */
+interface IdleWork {
+  within: number;
+  beyond: number;
+}
+
+function clearIdleWork(work: IdleWork): void {
+  work.within = 0;
+  work.beyond = 0;
 }
 
 /** Requests `knee` busy servers work off in `waitMs`, at `baseRttMs` each. */
