@@ -9,11 +9,12 @@ import type { ControllerFactory } from './engine/simulate.js';
 import { renderGates, renderSummary, renderTable } from './engine/table.js';
 import { sweepScenarios } from './sweep.js';
 
-const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--sweep N [--sweep-seed S] [--sweep-bursts]]
+const USAGE = `usage: npm run bench:admission -- [--scenario FILE]... [--sweep N [--sweep-seed S] [--sweep-bursts] [--sweep-runs R]]
          [--controllers a,b,...] [--table | --summary | --gates]
   With no --scenario and no --sweep, runs every public scenario in bench/admission/scenarios/.
   --sweep N adds N random scenarios drawn by seed S (default 1), see bench/admission/sweep.ts;
-  --sweep-bursts gives the same scenarios on/off arrivals.
+  --sweep-bursts gives the same scenarios on/off arrivals; --sweep-runs R runs each with seeds 1 to R
+  (default 5).
   Controllers: ${CONTROLLER_NAMES.join(', ')} (default: all).
   Prints one JSON document (an array when several scenarios run), markdown tables with --table,
   one table of every scenario's goodput / SLO goodput by controller with --summary, or one row
@@ -38,6 +39,7 @@ function main(argv: string[]): void {
   let sweepCount = 0;
   let sweepSeed = 1;
   let sweepBursts = false;
+  let sweepRuns: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--scenario') files.push(argv[++i] ?? '');
@@ -48,6 +50,7 @@ function main(argv: string[]): void {
     else if (arg === '--sweep') sweepCount = count(argv[++i], '--sweep', 1000);
     else if (arg === '--sweep-seed') sweepSeed = count(argv[++i], '--sweep-seed', 2 ** 32 - 1);
     else if (arg === '--sweep-bursts') sweepBursts = true;
+    else if (arg === '--sweep-runs') sweepRuns = count(argv[++i], '--sweep-runs', 1000);
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       return;
@@ -60,7 +63,7 @@ function main(argv: string[]): void {
   const chosen: Record<string, ControllerFactory> = {};
   for (const n of names) chosen[n] = CONTROLLERS[n];
   const scenarios: Scenario[] = (files.length > 0 || sweepCount > 0 ? files : publicScenarioFiles()).map(loadScenario);
-  scenarios.push(...sweepScenarios(sweepCount, sweepSeed, { bursts: sweepBursts }));
+  scenarios.push(...sweepScenarios(sweepCount, sweepSeed, { bursts: sweepBursts, runs: sweepRuns }));
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
     const result = runScenario(scenario, chosen);

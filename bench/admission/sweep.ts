@@ -26,7 +26,8 @@ const CALM_S = 20;
 const OVERLOAD_S = 40;
 /** Arrivals per seed in the overload phase, at most: shorter phases for large, fast servers. */
 const MAX_OVERLOAD_ARRIVALS = 150_000;
-const SEEDS = [1, 2, 3, 4, 5];
+/** Seeds (runs) per scenario unless asked for more: enough for a median, quick to run. */
+const DEFAULT_RUNS = 5;
 const BURST_ON_S = [0.25, 0.5, 1, 2, 3];
 const BURST_OFF_S = [0.25, 0.5, 1, 2, 4];
 /** The random stream of the on/off draws (the main draws use stream 0). */
@@ -35,6 +36,11 @@ const BURST_STREAM = 1;
 export interface SweepOptions {
   /** On/off arrivals instead of Poisson. */
   bursts?: boolean;
+  /**
+   * Seeds 1 to `runs` per scenario (default 5): more runs tell smaller changes apart, as the
+   * per-seed differences of two controllers then have a smaller standard error.
+   */
+  runs?: number;
 }
 
 /**
@@ -72,7 +78,7 @@ export function sweepScenarios(count: number, seed: number, options: SweepOption
     const arrivals = options.bursts ? { onOff: { onS: pick(BURST_ON_S, burstRng), offS: pick(BURST_OFF_S, burstRng) } } : 'poisson';
     const scenario = parseScenario({
       name: `${options.bursts ? 'bursts' : 'sweep'}-${seed}-${String(i).padStart(2, '0')}`,
-      seeds: SEEDS,
+      seeds: Array.from({ length: options.runs ?? DEFAULT_RUNS }, (_, k) => k + 1),
       workers,
       service,
       contention,
