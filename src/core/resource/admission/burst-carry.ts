@@ -402,6 +402,14 @@ export class BurstCarry {
   }
 
   /**
+   * The slowdown per request in flight that round trips allow at most (the estimate plus
+   * PROOF_ERRORS standard errors), or undefined until the inflight has varied enough to tell.
+   */
+  slowdownBound(): number | undefined {
+    return this.contention.slowdownPerRequest(PROOF_ERRORS);
+  }
+
+  /**
    * Requests in flight beyond the busy servers that round trips prove harmless: their slowdown, by
    * the contention estimate plus PROOF_ERRORS standard errors, below NEGLIGIBLE_SLOWDOWN (0 until
    * the inflight has varied enough to tell).

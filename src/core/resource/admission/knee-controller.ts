@@ -2,6 +2,7 @@ import { invalidArgument } from '../../errors.js';
 import { addRoundTrip, newCohort, readCohort, type Cohort } from './base-cohort.js';
 import { BurstCarry, type ServerView } from './burst-carry.js';
 import { LoadWindow, type WindowSummary } from './load-window.js';
+import { bestQueue } from './queue-trade.js';
 import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
 
 export interface KneeOptions {
@@ -72,6 +73,11 @@ const PEAK_DECAY = 0.98;
 /** Share of time the server may idle for want of a queued request, and the queue's upper bound. */
 const IDLE_TARGET = 0.003;
 const MAX_QUEUE_SHARE = 0.5;
+/**
+ * Upper bound of a queue lengthened where round trips bound the contention: one knee of requests
+ * waits one mean service time, no more than the unloaded p99, so the p99 stays within twice it.
+ */
+const PROVEN_QUEUE_SHARE = 1;
 const RATIO_GAIN = 0.2;
 /** Windows in a row with a standing queue that make an overload even before anything is refused. */
 const STANDING_WINDOWS = 3;
@@ -499,11 +505,20 @@ export class KneeController implements AdmissionController {
     return this.server;
   }
 
+  /**
+   * The knee plus the queue that keeps the servers from idling: the birth-death chain's, at most
+   * half a knee, as contention may make every queued request slow the service. Once round trips
+   * bound the contention, the queue is as long as pays (`bestQueue`), up to one knee: near
+   * capacity the short queue runs dry often enough to idle a few percent of the servers.
+   */
   private shortLimit(): number {
     const knee = this.knee ?? 0;
     const base = knee * this.o.headroom + this.o.queueSlots;
     const cap = MAX_QUEUE_SHARE * knee + this.o.queueSlots;
-    return knee + Math.max(base, Math.min(cap, this.bufferFor(this.overloadRatio)));
+    const short = Math.max(base, Math.min(cap, this.bufferFor(this.overloadRatio)));
+    const slowdown = this.carry.slowdownBound();
+    if (slowdown === undefined) return knee + short;
+    return knee + bestQueue(knee, this.overloadRatio, slowdown, IDLE_TARGET, short, PROVEN_QUEUE_SHARE * knee);
   }
 
   /**

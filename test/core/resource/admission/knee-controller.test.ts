@@ -103,6 +103,25 @@ test('a steady overload keeps the workers busy: no probe every few seconds', () 
   assert.ok(overload.p99AfterConvergenceRatio! <= 1.3, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
 });
 
+test('just above capacity the queue is longer where round trips show no contention, and stays short where they do', () => {
+  const nearCapacity = (contention: number) =>
+    scenario({ contention, phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load: 1.05 }] });
+  // Without contention a queue of half a knee runs dry often enough to idle 2.7 % of the workers.
+  const free = nearCapacity(0);
+  const freeRec = simulate(free, 3, (now) => new KneeController(now));
+  const [, freeOverload] = phaseMetrics(free, freeRec);
+  assert.ok(freeOverload.busyShare >= 0.98, `busy ${freeOverload.busyShare}`);
+  assert.ok(freeOverload.p99Ms! <= 2 * freeOverload.unloadedP99Ms, `p99 ${freeOverload.p99Ms}`);
+  // With contention every queued request slows the service: the limit stays near the short queue's.
+  const slowed = nearCapacity(0.05);
+  const slowedRec = simulate(slowed, 3, (now) => new KneeController(now));
+  const [, slowedOverload] = phaseMetrics(slowed, slowedRec);
+  const freeLimit = medianLimit(freeRec.limitSamples, 30, 70);
+  const slowedLimit = medianLimit(slowedRec.limitSamples, 30, 70);
+  assert.ok(slowedLimit < freeLimit - 4, `limit ${slowedLimit} with contention, ${freeLimit} without`);
+  assert.ok(slowedOverload.goodput >= 0.92, `goodput ${slowedOverload.goodput}`);
+});
+
 test('a slow drift of the service time, below the surprise threshold, is followed', () => {
   // Service 7 % slower every 6 s, to 1.5x: the knee estimate drifts and a probe re-measures the base.
   const steps = Array.from({ length: 6 }, (_, i) => ({ atS: 16 + 6 * i, seconds: 54 - 6 * i, serviceMultiplier: 1.07 }));

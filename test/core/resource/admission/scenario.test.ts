@@ -75,7 +75,7 @@ test('a scenario too large to simulate is refused, which bounds the memory of a 
 
 test('every shipped scenario file parses', () => {
   const root = join(process.cwd(), 'bench/admission/scenarios');
-  const files = ['', 'extra', 'more-seeds'].flatMap((dir) =>
+  const files = ['', 'extra', 'more-seeds', 'near-capacity'].flatMap((dir) =>
     readdirSync(join(root, dir))
       .filter((f) => f.endsWith('.json'))
       .map((f) => join(root, dir, f)),
