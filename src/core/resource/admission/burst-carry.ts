@@ -15,7 +15,7 @@
  * overload that outlasts the bursts seen so far clears it. It is used only for bursts short against
  * its wait (every request of the burst pays the wait, for that wait's worth of extra work), and it
  * opens over each burst, as it is needed only at its end. A queue only costs nothing when extra
- * requests in flight do not slow the server (no contention: GC, memory or lock thrash). Round trips
+ * requests in flight do not slow the server (no contention: GC, memory or lock thrash). Completions
  * of queued requests measure that slowdown per request in flight: where the slower service during a
  * burst would cost more than the carried requests gain, nothing is carried, and where they prove it
  * negligible, the wait may be longer.
@@ -106,14 +106,14 @@ const SPILL_DRAIN_SHARE = 0.25;
 const SUSTAINED_FACTOR = 2;
 /** Longest-burst memory decays by this factor per burst, so a change of pattern is followed. */
 const BURST_MEMORY = 0.9;
-/** Weight kept per round trip in the contention estimate: about the last 20 000 count. */
+/** Weight kept per completion in each contention fit: about the last 20 000 count. */
 const CONTENTION_KEEP = 1 - 1 / 20_000;
 /** Completions needed before the contention estimate is read. */
 const MIN_CONTENTION_SAMPLES = 128;
 /**
  * Carrying pays while kappa x (completions while refusing - carried) stays below 1 (see extra());
- * this margin under 1 allows for the estimate reading contention a little low (the inflight found
- * at admission is more than a request's service runs under while a carried queue drains).
+ * this margin under 1 allows for the estimate reading contention a little low (it is the lower of
+ * two fits, each taken one standard error low).
  */
 const CONTENTION_MARGIN = 0.8;
 /**
@@ -162,7 +162,10 @@ export class BurstCarry {
   /** Inflight at the last refusal, and the lowest since: whether the queue drained in between. */
   private inflightAtRefusal = 0;
   private lowestSinceRefusal = 0;
-  private readonly contention = new ContentionFit();
+  /** Round trip per request ahead against the inflight at admission: precise, but biased (see `completed`). */
+  private readonly roundTripFit = new ContentionFit();
+  /** Service time against the inflight it ran under: no bias from the queue found, noisier, only as right as the knee. */
+  private readonly serviceFit = new ContentionFit();
 
   /**
    * Extra requests allowed in flight, bounded by the wait a carried request may get. Carrying E
@@ -170,6 +173,10 @@ export class BurstCarry {
    * by 1 + kappa E, where kappa is the relative slowdown per request in flight: over a burst of X T
    * completions that loses X T kappa E / (1 + kappa E). It pays while kappa (X T - E) < 1: always
    * without contention, and with contention only when the carried queue is large against the burst.
+   * Kappa is the lower of the two fits' estimates: each reads contention where there is none in a
+   * way of its own (round trips behind a queue that slow requests built; service times with a knee
+   * read a server high, which starts every queued request a completion early), and contention
+   * shows in both.
    */
   extra(server: ServerView): number {
     const { knee, baseRttMs } = server;
@@ -179,7 +186,10 @@ export class BurstCarry {
     if (carried < this.smallestUsed(baseRttMs, knee)) return 0;
     const whileRefusing = (knee / baseRttMs) * this.longestRefusingMs;
     // Until inflight has varied enough to tell, carrying starts on trust.
-    const kappa = this.contention.slowdownPerRequest(CONTENTION_ERRORS) ?? 0;
+    const kappa = lowest(
+      this.roundTripFit.slowdownPerRequest(CONTENTION_ERRORS),
+      this.serviceFit.slowdownPerRequest(CONTENTION_ERRORS),
+    ) ?? 0;
     return kappa * (whileRefusing - carried) < CONTENTION_MARGIN ? carried : 0;
   }
 
@@ -205,10 +215,24 @@ export class BurstCarry {
    * rather than from noisy throughput windows. The inflight is the one found at admission, fixed
    * before the round trip: an average over the round trip would be lower when service runs fast
    * (the queue drains) and read variable service as contention. While the inflight holds steady it
-   * varies too little to tell, and the fit says so by its standard error.
+   * varies too little to tell, and the fit says so by its standard error. A round trip still
+   * depends on the queue found at admission beyond the service: a queue builds while slow requests
+   * hold the servers, so with heavy-tailed or bimodal service the round trip per request ahead is
+   * longer behind a long queue, without any contention; and while a queue drains, the inflight
+   * found at admission is more than the service runs under, which reads contention a little low.
    */
   completed(rttMs: number, admittedAt: number): void {
-    if (rttMs > 0 && admittedAt > 0) this.contention.add(admittedAt, rttMs / admittedAt);
+    if (rttMs > 0 && admittedAt > 0) this.roundTripFit.add(admittedAt, rttMs / admittedAt);
+  }
+
+  /**
+   * A request that waited in the queue ran `serviceMs` (from the completion that freed its server
+   * to its own: see ServiceStarts) under `inflightAtStart`. Its service time does not depend on
+   * the queue it found, so it measures contention without that bias, one noisy service time per
+   * sample where a round trip averages a queue's worth of them.
+   */
+  served(serviceMs: number, inflightAtStart: number): void {
+    if (serviceMs > 0 && inflightAtStart > 0) this.serviceFit.add(inflightAtStart, serviceMs);
   }
 
   /**
@@ -402,20 +426,22 @@ export class BurstCarry {
   }
 
   /**
-   * The slowdown per request in flight that round trips allow at most (the estimate plus
-   * PROOF_ERRORS standard errors), or undefined until the inflight has varied enough to tell.
+   * The slowdown per request in flight that completions allow at most, or undefined until the
+   * inflight has varied enough to tell: the lower of the two fits' estimates plus PROOF_ERRORS
+   * standard errors (as in `extra`). Where heavy-tailed or bimodal service makes round trips read
+   * contention that is not there, the service times' bound is the lower; elsewhere mostly the round
+   * trips', whose spread is far smaller.
    */
   slowdownBound(): number | undefined {
-    return this.contention.slowdownPerRequest(PROOF_ERRORS);
+    return lowest(this.roundTripFit.slowdownPerRequest(PROOF_ERRORS), this.serviceFit.slowdownPerRequest(PROOF_ERRORS));
   }
 
   /**
-   * Requests in flight beyond the busy servers that round trips prove harmless: their slowdown, by
-   * the contention estimate plus PROOF_ERRORS standard errors, below NEGLIGIBLE_SLOWDOWN (0 until
-   * the inflight has varied enough to tell).
+   * Requests in flight beyond the busy servers that completions prove harmless: their slowdown, by
+   * `slowdownBound`, below NEGLIGIBLE_SLOWDOWN (0 until the inflight has varied enough to tell).
    */
   private harmlessRequests(): number {
-    const kappa = this.contention.slowdownPerRequest(PROOF_ERRORS);
+    const kappa = this.slowdownBound();
     if (kappa === undefined) return 0;
     return kappa > 0 ? NEGLIGIBLE_SLOWDOWN / kappa : Infinity;
   }
@@ -452,15 +478,21 @@ function clearIdleWork(work: IdleWork): void {
   work.beyond = 0;
 }
 
+/** The lower of two estimates, either of which may be missing. */
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
 /** Requests `knee` busy servers work off in `waitMs`, at `baseRttMs` each. */
 function requestsIn(waitMs: number, baseRttMs: number, knee: number): number {
   return (waitMs * knee) / baseRttMs;
 }
 
 /**
- * Least-squares slope of round trip per request ahead (the service time) on the inflight found at
- * admission, relative to the mean service time: the slowdown per extra request in flight (0
- * without contention), weighed with exponential forgetting. The inflight swings with bursts and
+ * Least-squares slope of a service time (measured by a round trip per request ahead, or directly)
+ * on the inflight, relative to its mean: the slowdown per extra request in flight (0 without
+ * contention), weighed with exponential forgetting. The inflight swings with bursts and
  * their carried queues, which is what carrying changes; while it holds steady it varies too
  * little to tell.
  */

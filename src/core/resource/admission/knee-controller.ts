@@ -3,6 +3,7 @@ import { addRoundTrip, newCohort, readCohort, type Cohort } from './base-cohort.
 import { BurstCarry, type ServerView } from './burst-carry.js';
 import { LoadWindow, type WindowSummary } from './load-window.js';
 import { bestQueue } from './queue-trade.js';
+import { ServiceStarts } from './service-starts.js';
 import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
 
 export interface KneeOptions {
@@ -90,6 +91,8 @@ const PROBE_TIMEOUT_MS = 60_000;
 
 interface KneePermit extends Permit {
   readonly cohort: number;
+  /** The completion whose freed server this request starts on (0: at once, or no knee yet). */
+  readonly startingCompletion: number;
 }
 
 /**
@@ -128,6 +131,7 @@ export class KneeController implements AdmissionController {
   private peakInflight = 0;
   private readonly window: LoadWindow;
   private readonly carry = new BurstCarry();
+  private readonly starts = new ServiceStarts();
   /** What the carry needs to know of the server, refreshed before each use (no allocation per request). */
   private readonly server: ServerView = {
     knee: undefined,
@@ -216,6 +220,7 @@ export class KneeController implements AdmissionController {
       priority,
       inflight: this.count,
       cohort: this.joinCohort(nowMs),
+      startingCompletion: this.knee === undefined ? 0 : this.starts.startingCompletion(this.count, this.knee),
     };
     return permit;
   }
@@ -223,6 +228,7 @@ export class KneeController implements AdmissionController {
   release(permit: Permit, outcome: ReleaseOutcome): void {
     const now = outcome.nowMs;
     this.count = Math.max(0, this.count - 1);
+    this.starts.completed(now, this.count);
     this.inflightChanged(now);
     const rtt = Math.max(0, now - permit.startMs);
     if (outcome.dropped) this.carry.dropped(rtt, this.serverView());
@@ -233,6 +239,7 @@ export class KneeController implements AdmissionController {
     if (measured) {
       this.window.addSample(rtt);
       if (this.knee !== undefined && permit.inflight > this.knee && rtt > 0) this.carry.completed(rtt, permit.inflight);
+      this.measureService(permit as KneePermit, now);
     }
     const p = this.probe;
     if (p.phase === 'draining' && this.count <= p.limit) {
@@ -248,6 +255,14 @@ export class KneeController implements AdmissionController {
 
   tick(nowMs: number): void {
     this.maybeRoll(nowMs);
+  }
+
+  /** A request that waited in the queue: its service time, from the completion that freed its server. */
+  private measureService(permit: KneePermit, nowMs: number): void {
+    const n = permit.startingCompletion;
+    if (n === 0) return;
+    const startMs = this.starts.timeOf(n);
+    if (startMs !== undefined) this.carry.served(nowMs - startMs, this.starts.inflightAt(n));
   }
 
   /**

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
 import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
 import { simulate } from '../../../../bench/admission/engine/simulate.js';
+import { quantile } from '../../../../bench/admission/engine/summary.js';
 import { ObservabilityError } from '../../../../src/core/errors.js';
 import { KneeController } from '../../../../src/core/resource/admission/knee-controller.js';
 
@@ -113,12 +114,16 @@ test('just above capacity the queue is longer where round trips show no contenti
   assert.ok(freeOverload.busyShare >= 0.98, `busy ${freeOverload.busyShare}`);
   assert.ok(freeOverload.p99Ms! <= 2 * freeOverload.unloadedP99Ms, `p99 ${freeOverload.p99Ms}`);
   // With contention every queued request slows the service: the limit stays near the short queue's.
+  // The limits vary by a few requests from seed to seed (26 to 30 with contention), so the medians
+  // over ten seeds are compared.
   const slowed = nearCapacity(0.05);
-  const slowedRec = simulate(slowed, 3, (now) => new KneeController(now));
-  const [, slowedOverload] = phaseMetrics(slowed, slowedRec);
-  const freeLimit = medianLimit(freeRec.limitSamples, 30, 70);
-  const slowedLimit = medianLimit(slowedRec.limitSamples, 30, 70);
-  assert.ok(slowedLimit < freeLimit - 4, `limit ${slowedLimit} with contention, ${freeLimit} without`);
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const medianOfSeeds = (s: typeof free) =>
+    quantile(seeds.map((seed) => medianLimit(simulate(s, seed, (now) => new KneeController(now)).limitSamples, 30, 70)), 0.5)!;
+  const freeLimit = medianOfSeeds(free);
+  const slowedLimit = medianOfSeeds(slowed);
+  assert.ok(slowedLimit < freeLimit - 2, `limit ${slowedLimit} with contention, ${freeLimit} without`);
+  const [, slowedOverload] = phaseMetrics(slowed, simulate(slowed, 3, (now) => new KneeController(now)));
   assert.ok(slowedOverload.goodput >= 0.92, `goodput ${slowedOverload.goodput}`);
 });
 
