@@ -75,7 +75,7 @@ const PEAK_DECAY = 0.98;
 const IDLE_TARGET = 0.003;
 const MAX_QUEUE_SHARE = 0.5;
 /**
- * Upper bound of a queue lengthened where round trips bound the contention: one knee of requests
+ * Upper bound of a queue lengthened where completions bound the contention: one knee of requests
  * waits one mean service time, no more than the unloaded p99, so the p99 stays within twice it.
  */
 const PROVEN_QUEUE_SHARE = 1;
@@ -522,7 +522,7 @@ export class KneeController implements AdmissionController {
 
   /**
    * The knee plus the queue that keeps the servers from idling: the birth-death chain's, at most
-   * half a knee, as contention may make every queued request slow the service. Once round trips
+   * half a knee, as contention may make every queued request slow the service. Once completions
    * bound the contention, the queue is as long as pays (`bestQueue`), up to one knee: near
    * capacity the short queue runs dry often enough to idle a few percent of the servers.
    */

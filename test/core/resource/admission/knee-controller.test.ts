@@ -104,7 +104,7 @@ test('a steady overload keeps the workers busy: no probe every few seconds', () 
   assert.ok(overload.p99AfterConvergenceRatio! <= 1.3, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
 });
 
-test('just above capacity the queue is longer where round trips show no contention, and stays short where they do', () => {
+test('just above capacity the queue is longer where completions show no contention, and stays short where they do', () => {
   const nearCapacity = (contention: number) =>
     scenario({ contention, phases: [{ seconds: 10, load: 0.5 }, { seconds: 60, load: 1.05 }] });
   // Without contention a queue of half a knee runs dry often enough to idle 2.7 % of the workers.
