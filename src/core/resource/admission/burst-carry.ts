@@ -310,7 +310,7 @@ export class BurstCarry {
     } else if (
       this.allowance > 0 &&
       this.burstOpen &&
-      nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstMs + this.maxWaitMs(base, knee)
+      nowMs - this.burstStartMs > SUSTAINED_FACTOR * this.longestBurstSeenMs() + this.maxWaitMs(base, knee)
     ) {
       // Refusals without a break for longer than any burst so far: carrying buys only latency (and
       // once cleared, the check is not repeated on every refusal of a sustained overload).
@@ -321,6 +321,16 @@ export class BurstCarry {
     this.silenceSinceRefusal = false;
     this.inflightAtRefusal = this.inflight;
     this.lowestSinceRefusal = this.inflight;
+  }
+
+  /**
+   * Longest burst seen: until its servers went idle, and at least as long as it refused. Near
+   * capacity the queue dips below the knee for a moment while the refusals go on; read as the
+   * burst's end, that made bursts of seconds look 0.1 s long, and the first burst a carry was used
+   * in was then cleared as a sustained overload.
+   */
+  private longestBurstSeenMs(): number {
+    return Math.max(this.longestBurstMs, this.longestRefusingMs);
   }
 
   /** A request arrived (admitted or refused): notes whether arrivals had stopped long enough before it. */
