@@ -94,7 +94,7 @@ const PROVEN_OVERSHOOT_SHRINK = 0.9;
  * Factor applied to the allowance when a carried queue, not proven harmless, was still not worked
  * off as the next burst began.
  */
-const SPILL_SHRINK = 0.75;
+const SPILL_SHRINK = 0.9;
 /**
  * A burst's queue must drain by more than the servers and this share of the allowance during a
  * pause in refusals to show a spill or a new burst: with few servers and heavy-tailed service the

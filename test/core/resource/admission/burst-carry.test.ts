@@ -177,11 +177,11 @@ test('a pause in refusals while the queue stays full, or dips by less than a qua
   for (let t = end + 600; t < end + 700; t++) c.refused(t, server);
   assert.is(c.extra(server), carried);
   // A queue that drained by more than that and filled again before the next refusals did spill
-  // into a new burst: the allowance shrinks.
+  // into a new burst: the allowance shrinks by a tenth.
   c.inflightChanged(end + 800, 150, server);
   c.inflightChanged(end + 900, 300, server);
   for (let t = end + 1100; t < end + 1110; t++) c.refused(t, server);
-  assert.is(c.extra(server), carried * 0.75);
+  assert.is(c.extra(server), carried * 0.9);
 });
 
 test('a spill of a carried queue proven harmless costs only latency: the carry is kept', () => {
