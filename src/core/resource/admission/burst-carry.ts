@@ -92,7 +92,8 @@ const OVERSHOOT_SHRINK = 0.5;
 const PROVEN_OVERSHOOT_SHRINK = 0.9;
 /**
  * Factor applied to the allowance when a carried queue, not proven harmless, was still not worked
- * off as the next burst began.
+ * off as the next burst began. A tenth: whether carrying pays is the contention fits' to say, and a
+ * carry near the silence's length spills often (a quarter per spill wore such carries down).
  */
 const SPILL_SHRINK = 0.9;
 /**
@@ -326,7 +327,7 @@ export class BurstCarry {
   /**
    * Longest burst seen: until its servers went idle, and at least as long as it refused. Near
    * capacity the queue dips below the knee for a moment while the refusals go on; read as the
-   * burst's end, that made bursts of seconds look 0.1 s long, and the first burst a carry was used
+   * burst's end, that made bursts of two seconds look a quarter second long, and the first burst a carry was used
    * in was then cleared as a sustained overload.
    */
   private longestBurstSeenMs(): number {
