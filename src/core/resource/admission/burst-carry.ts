@@ -327,8 +327,8 @@ export class BurstCarry {
   /**
    * Longest burst seen: until its servers went idle, and at least as long as it refused. Near
    * capacity the queue dips below the knee for a moment while the refusals go on; read as the
-   * burst's end, that made bursts of two seconds look a quarter second long, and the first burst a carry was used
-   * in was then cleared as a sustained overload.
+   * burst's end, that made bursts of two seconds look a quarter second long, and the first burst
+   * a carry was used in was then cleared as a sustained overload.
    */
   private longestBurstSeenMs(): number {
     return Math.max(this.longestBurstMs, this.longestRefusingMs);
