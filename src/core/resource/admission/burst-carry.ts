@@ -278,8 +278,12 @@ export class BurstCarry {
     return until > from ? ((knee - this.inflight) * (until - from)) / baseRttMs : 0;
   }
 
-  /** A request was refused: a new burst starts after a quiet gap, and its predecessor is judged. */
-  refused(nowMs: number, server: ServerView): void {
+  /**
+   * A request was refused: a new burst starts after a quiet gap, and its predecessor is judged.
+   * Returns whether the allowance changed.
+   */
+  refused(nowMs: number, server: ServerView): boolean {
+    const before = this.allowance;
     const { knee, baseRttMs } = server;
     const base = baseRttMs ?? 0;
     this.arrived(nowMs, server);
@@ -322,6 +326,7 @@ export class BurstCarry {
     this.silenceSinceRefusal = false;
     this.inflightAtRefusal = this.inflight;
     this.lowestSinceRefusal = this.inflight;
+    return this.allowance !== before;
   }
 
   /**
@@ -349,10 +354,12 @@ export class BurstCarry {
 
   /**
    * A request missed its deadline: carried requests must wait less. A drop quicker than a base
-   * round trip says nothing about the deadline (a client gave up early) and is ignored.
+   * round trip says nothing about the deadline (a client gave up early) and is ignored. Returns
+   * whether the allowance changed.
    */
-  dropped(rttMs: number, server: ServerView): void {
-    if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return;
+  dropped(rttMs: number, server: ServerView): boolean {
+    if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return false;
+    const before = this.allowance;
     const { knee, baseRttMs } = server;
     // A wait bound longer than the deadline explains the drop, and the deadline now shortens it;
     // otherwise the request ran long (the service's tail) or the queue was slower than its bound
@@ -366,6 +373,7 @@ export class BurstCarry {
       this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : OVERSHOOT_SHRINK;
       this.dropsAnsweredInBurst = true;
     }
+    return this.allowance !== before;
   }
 
   /**

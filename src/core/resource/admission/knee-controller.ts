@@ -209,7 +209,7 @@ export class KneeController implements AdmissionController {
     this.maybeRoll(nowMs);
     if (this.count >= this.capFor(priority)) {
       this.window.addRejection();
-      this.carry.refused(nowMs, this.serverView());
+      if (this.carry.refused(nowMs, this.serverView())) this.carryChanged();
       return undefined;
     }
     this.count += 1;
@@ -231,7 +231,7 @@ export class KneeController implements AdmissionController {
     this.starts.completed(now, this.count);
     this.inflightChanged(now);
     const rtt = Math.max(0, now - permit.startMs);
-    if (outcome.dropped) this.carry.dropped(rtt, this.serverView());
+    if (outcome.dropped && this.carry.dropped(rtt, this.serverView())) this.carryChanged();
     // Every completion held a server; only clean ones measure the round trip (an error can be
     // fast, and a dropped request may have been reclaimed long after it ended).
     const measured = !outcome.failed && !outcome.dropped;
@@ -494,6 +494,21 @@ export class KneeController implements AdmissionController {
     const met = this.current - this.carried;
     const grown = met * (1 + this.o.headroom) + this.o.queueSlots;
     return this.clamp((this.startingUp ? Math.max(grown, 2 * met) : grown) + this.carried);
+  }
+
+  /**
+   * The carry's allowance changed (at a burst's first refusal, or by drops): the limit follows at
+   * once, keeping the part the refusals met. Left to the windows, it waited for one that recomputes
+   * the carry; those in a silence, or with a queue visible but not standing, hold the limit, and
+   * against short bursts of slow requests few windows end within a burst. A carry then stayed out
+   * of the limit for many bursts, and a shrink for drops did not reach it.
+   */
+  private carryChanged(): void {
+    if (this.knee === undefined || this.probe.phase !== 'off') return;
+    const met = this.current - this.carried;
+    const limit = this.clamp(Math.max(met, this.shortLimit() + this.carry.extra(this.serverView())));
+    this.carried = Math.max(0, limit - met);
+    this.current = limit;
   }
 
   /** Samples the base may count at most, so that it keeps following slow change. */
