@@ -355,11 +355,12 @@ export class BurstCarry {
   /**
    * A request missed its deadline: carried requests must wait less. A drop quicker than a base
    * round trip says nothing about the deadline (a client gave up early) and is ignored. Returns
-   * whether the allowance changed.
+   * whether the carry changed: its allowance, or the deadline that bounds its wait.
    */
   dropped(rttMs: number, server: ServerView): boolean {
     if (server.baseRttMs !== undefined && rttMs < server.baseRttMs) return false;
     const before = this.allowance;
+    const deadlineBefore = this.deadlineMs;
     const { knee, baseRttMs } = server;
     // A wait bound longer than the deadline explains the drop, and the deadline now shortens it;
     // otherwise the request ran long (the service's tail) or the queue was slower than its bound
@@ -373,7 +374,7 @@ export class BurstCarry {
       this.allowance *= this.allowance <= this.harmlessRequests() ? PROVEN_OVERSHOOT_SHRINK : OVERSHOOT_SHRINK;
       this.dropsAnsweredInBurst = true;
     }
-    return this.allowance !== before;
+    return this.allowance !== before || this.deadlineMs !== deadlineBefore;
   }
 
   /**

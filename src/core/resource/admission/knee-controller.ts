@@ -497,11 +497,12 @@ export class KneeController implements AdmissionController {
   }
 
   /**
-   * The carry's allowance changed (at a burst's first refusal, or by drops): the limit follows at
-   * once, keeping the part the refusals met. Left to the windows, it waited for one that recomputes
-   * the carry; those in a silence, or with a queue visible but not standing, hold the limit, and
-   * against short bursts of slow requests few windows end within a burst. A carry then stayed out
-   * of the limit for many bursts, and a shrink for drops did not reach it.
+   * The carry changed (its allowance at a burst's first refusal, its allowance or wait bound on a
+   * drop): the limit follows at once, keeping the part the refusals met. Left to the windows, it
+   * waited for one that recomputes the carry; those in a silence, or with a queue visible but not
+   * standing, hold the limit, and against short bursts of slow requests few windows end within a
+   * burst. A carry then stayed out of the limit for many bursts, and a deadline seen did not
+   * shorten the carried queue.
    */
   private carryChanged(): void {
     if (this.knee === undefined || this.probe.phase !== 'off') return;
