@@ -496,8 +496,8 @@ test('two-second bursts just above capacity with heavy-tailed service: the carry
 test('quarter-second bursts of slow requests: every seed carries them once a burst has shown the silence', () => {
   // 10x for a quarter second every 2.25 s, 100 ms service: a window lasts at least two round trips
   // (200 ms), so few end within a burst, and those in the silence hold the limit. The carry changes
-  // at a burst's first refusal (grown, or shrunk by a spill) and at drops (shrunk, or its wait
-  // bounded by the deadline); it reached the limit only when a window next recomputed it. Seed 4
+  // at a burst's first refusal (grown, shrunk by a spill, or cleared) and at drops (shrunk, or its
+  // wait bounded by the deadline); it reached the limit only when a window next recomputed it. Seed 4
   // kept its limit at 400 after the first drops had bounded the wait (some 75 drops a burst), then
   // a carry of 288 requests out of the limit for 15 s. Goodput by seed was 0.681, 0.387, 0.681,
   // 0.308, 0.380; the limit now follows the carry at once.
@@ -522,8 +522,8 @@ test('contention and bursts long against the carried queue: the slowdown is meas
   // A trial carry shows in the tail of a seed or two, so the latency is judged over twenty seeds.
   for (let seed = 1; seed <= 20; seed++) {
     const { ours, aimd, late } = run(s, seed);
-    // The fit's estimate dips now and then: a carry it lets through opens only over a burst
-    // and is closed again by the next window, so it shows in a sample or two, not in the goodput.
+    // The fit's estimate dips now and then: a carry it lets through opens only over a burst and is
+    // closed again by the next window, so it shows in a sample or two, not in the goodput.
     const carrying = late.filter((limit) => limit > 3 * 16).length;
     assert.ok(carrying <= 3, `seed ${seed}: ${carrying} of the last 30 s's ${late.length} limit samples above 3 x 16`);
     assert.ok(ours.goodput > aimd.goodput, `seed ${seed}: ours ${ours.goodput} vs AIMD ${aimd.goodput}`);
