@@ -141,11 +141,21 @@ test('a dropped request bounds the wait by 0.7 of its round trip', () => {
   const c = new BurstCarry();
   burst(c, bursts(c, 6, 500, 1500), 10);
   assert.is(c.extra(server), 400);
-  c.dropped(5, server);
+  assert.not.ok(c.dropped(5, server), 'no change to report');
   assert.is(c.extra(server), 400, 'a drop quicker than a base round trip is a client giving up, not a deadline');
-  c.dropped(200, server);
+  // The controller's limit follows the carry when a drop reports a change.
+  assert.ok(c.dropped(200, server), 'the deadline bounds the wait');
   // 0.7 of a 200 ms deadline is 140 ms of wait: 112 requests at 16 servers / 20 ms.
   assert.is(c.extra(server), 112);
+  assert.not.ok(c.dropped(300, server), 'a longer round trip leaves the bound as it is');
+});
+
+test('a refusal reports a change of the carry only where a burst begins after idle servers grew it', () => {
+  const c = new BurstCarry();
+  burst(c, 0, 500);
+  idle(c, 500, 1500);
+  assert.ok(c.refused(2000, server), 'the silence after the first burst grows the carry at the next one');
+  assert.not.ok(c.refused(2001, server), 'within a burst nothing changes');
 });
 
 test('the drops of one overshoot halve the carried queue once, where no round trips prove it harmless; a few are the tail of the service', () => {
