@@ -142,6 +142,16 @@ export class BurstCarry {
   /** Idle credit of the current stretch below the knee, counted once it has lasted long enough to be a silence. */
   private readonly silenceCredit: IdleWork = { within: 0, beyond: 0 };
   private refusedInBurst = 0;
+  /**
+   * Refusals since the last burst followed by idle servers. Near capacity a pause in refusals
+   * splits a burst (the queue dips below the knee for a moment while requests keep arriving); where
+   * arrivals then stopped, the whole burst is the regret's, as a carried queue kept full takes its
+   * share from all of it. Idle servers amid arrivals (a lull of a sustained overload just above
+   * capacity) count only the refusals since the pause.
+   */
+  private refusedSinceSilence = 0;
+  /** Whether the idle credit since the last refusal includes a gap without arrivals. */
+  private arrivalsStopped = false;
   /** Whether this burst's drops were answered already: the bound shortened, or the allowance shrunk. */
   private dropsAnsweredInBurst = false;
   /** Drops in this burst the wait bound does not explain. */
@@ -252,6 +262,7 @@ export class BurstCarry {
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
       const noArrivals = nowMs - Math.max(this.idleSinceMs, this.lastArrivalMs) >= this.silentGapMs(server);
       if (idleLong || noArrivals) {
+        if (noArrivals) this.arrivalsStopped = true;
         this.idleCredit.within += this.silenceCredit.within;
         this.idleCredit.beyond += this.silenceCredit.beyond;
         clearIdleWork(this.silenceCredit);
@@ -305,6 +316,8 @@ export class BurstCarry {
         if (baseRttMs !== undefined && baseRttMs > 0) this.grow(baseRttMs, knee);
         else this.allowance = 0;
       }
+      if (this.idleCredit.beyond > 0) this.refusedSinceSilence = 0;
+      this.arrivalsStopped = false;
       this.burstStartMs = nowMs;
       this.burstOpen = true;
       this.refusedInBurst = 0;
@@ -322,6 +335,7 @@ export class BurstCarry {
       this.allowance = 0;
     }
     this.refusedInBurst += 1;
+    this.refusedSinceSilence += 1;
     this.lastRefusalMs = nowMs;
     this.silenceSinceRefusal = false;
     this.inflightAtRefusal = this.inflight;
@@ -384,14 +398,15 @@ export class BurstCarry {
    * used where the whole regret does: a smaller probe would carry nothing for another burst.
    */
   private grow(baseRttMs: number, knee: number): void {
-    const regret = Math.min(this.idleCredit.within, this.refusedInBurst);
+    const refused = this.arrivalsStopped ? this.refusedSinceSilence : this.refusedInBurst;
+    const regret = Math.min(this.idleCredit.within, refused);
     const wanted = this.allowance + regret;
     const halfway = this.allowance + REGRET_GAIN * regret;
     const smallest = this.smallestUsed(baseRttMs, knee);
     const probed = halfway < smallest && wanted >= smallest ? smallest : halfway;
     // Whether the bound is too short is judged on the idle time within twice it: a carry that fills
     // the bound leaves no idle time within it, however long the silence after it.
-    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCredit.beyond, this.refusedInBurst);
+    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCredit.beyond, refused);
     if (this.waitTooShortForBursts(baseRttMs, knee, Math.max(probed, probedBeyond))) {
       this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
     }

@@ -360,6 +360,41 @@ test('a burst lasts at least as long as it refuses: a carry in use is not cleare
   assert.is(c.extra(server), 0, 'one that outlasts them is');
 });
 
+/** Bursts of 1 s of refusals, a 150 ms pause with a 60 ms dip below the knee amid arrivals, 100 ms more; the carry at each end. */
+function splitBursts(c: BurstCarry, afterEach: (from: number) => void): number[] {
+  const seen: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const from = i * 2500;
+    burst(c, from, 1000);
+    for (let t = from + 1000; t < from + 1150; t++) {
+      const dip = t - from >= 1060 && t - from < 1120;
+      c.inflightChanged(t, (dip ? 3 : 18) + (t % 2), server);
+    }
+    burst(c, from + 1150, 100);
+    seen.push(Math.round(c.extra(server)));
+    afterEach(from + 1250);
+  }
+  return seen;
+}
+
+test('a pause in refusals near capacity splits no burst for the regret once arrivals stop', () => {
+  // The pause is too short for a silence, and it began a new burst: the regret counted only the
+  // 100 refusals after it, 0, 0, 0, 158 at the four bursts' ends. A carried queue kept full takes
+  // its share from the whole burst, so where arrivals then stop the carry grows as for one burst.
+  const c = new BurstCarry();
+  assert.equal(splitBursts(c, (from) => idle(c, from, 1250)), [0, 200, 399, 400]);
+});
+
+test('idle servers amid arrivals count only the refusals since the pause', () => {
+  // A lull of a sustained overload just above capacity: requests keep arriving while servers idle.
+  // Counting its refusals since the last silence let a carry grow there and raised the p99.
+  const c = new BurstCarry();
+  const lull = (from: number) => {
+    for (let t = from; t < from + 1250; t++) c.inflightChanged(t, 1 + (t % 2), server);
+  };
+  assert.equal(splitBursts(c, lull), [0, 0, 0, 158]);
+});
+
 test('the carried queue opens over a burst: none between bursts, all of it when the longest burst stopped refusing', () => {
   const c = new BurstCarry();
   const end = bursts(c, 4, 500, 1500);
