@@ -304,6 +304,9 @@ export class BurstCarry {
     const spillDrain = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
     const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - spillDrain;
     if (quiet && drained) {
+      // Whether the carry was used in the burst that ended is judged against the bursts before it:
+      // that burst's length, taken in next, may raise the smallest carry used above the allowance.
+      const used = knee !== undefined && base > 0 && this.allowance > 0 && this.allowance >= this.smallestUsed(base, knee);
       if (this.refusedInBurst > 0) {
         this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);
       }
@@ -313,7 +316,7 @@ export class BurstCarry {
         // bounds the wait), so only a queue not proven harmless shrinks.
         if (this.allowance > this.harmlessRequests()) this.allowance *= SPILL_SHRINK;
       } else if (this.refusedInBurst > 0 && knee !== undefined) {
-        if (baseRttMs !== undefined && baseRttMs > 0) this.grow(baseRttMs, knee);
+        if (baseRttMs !== undefined && baseRttMs > 0) this.grow(baseRttMs, knee, used);
         else this.allowance = 0;
       }
       if (this.idleCredit.beyond > 0) this.refusedSinceSilence = 0;
@@ -395,35 +398,40 @@ export class BurstCarry {
    * Grows the allowance after a burst whose refusals were followed by idle servers: the regret is
    * carried at once as far as round trips prove a queue that long harmless (up to the fast
    * ceiling), and probed beyond by half of it per burst, or by as much as reaches the smallest carry
-   * used where the whole regret does: a smaller probe would carry nothing for another burst.
+   * used where the whole regret does: a smaller probe would carry nothing for another burst. `used`:
+   * whether the carry was used in the burst that ended.
    */
-  private grow(baseRttMs: number, knee: number): void {
+  private grow(baseRttMs: number, knee: number, used: boolean): void {
     const refused = this.arrivalsStopped ? this.refusedSinceSilence : this.refusedInBurst;
-    const regret = Math.min(this.idleCredit.within, refused);
-    const wanted = this.allowance + regret;
-    const halfway = this.allowance + REGRET_GAIN * regret;
     const smallest = this.smallestUsed(baseRttMs, knee);
-    const probed = halfway < smallest && wanted >= smallest ? smallest : halfway;
+    const within = this.growthFor(Math.min(this.idleCredit.within, refused), smallest);
     // Whether the bound is too short is judged on the idle time within twice it: a carry that fills
-    // the bound leaves no idle time within it, however long the silence after it.
-    const probedBeyond = this.allowance + REGRET_GAIN * Math.min(this.idleCredit.beyond, refused);
-    if (this.waitTooShortForBursts(baseRttMs, knee, Math.max(probed, probedBeyond))) {
-      this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
-    }
+    // the bound leaves no idle time within it, however long the silence after it. Once the bound
+    // doubles, that idle time is the regret within it, and the carry grows by it at once.
+    const beyond = this.growthFor(Math.min(this.idleCredit.beyond, refused), smallest);
+    const longer = used && this.waitTooShortForBursts(baseRttMs, knee, Math.max(within.probed, beyond.probed));
+    if (longer) this.provenWaitBases = Math.min(2 * this.provenWaitBases, MAX_PROBED_WAIT_BASES);
+    const { wanted, probed } = longer ? beyond : within;
     const proven = Math.min(this.harmlessRequests(), this.fastCeiling(baseRttMs, knee));
     this.allowance = Math.min(wanted, Math.max(proven, probed), this.requestsWithin(baseRttMs, knee));
   }
 
+  /** The allowance a regret wants, and the probe toward it (see `grow`). */
+  private growthFor(regret: number, smallest: number): { wanted: number; probed: number } {
+    const wanted = this.allowance + regret;
+    const halfway = this.allowance + REGRET_GAIN * regret;
+    return { wanted, probed: halfway < smallest && wanted >= smallest ? smallest : halfway };
+  }
+
   /**
-   * A carry in use whose growth (`probed`, with the regret counted within twice the wait bound) the
-   * bound stops, with a queue that long proven harmless and no deadline seen: the wait the clients
-   * accept is not known yet, and the bursts probe a longer one.
+   * Whether the bound stops the growth (`probed`, with the regret counted within twice the wait
+   * bound) of a carry, with a queue that long proven harmless and no deadline seen: the wait the
+   * clients accept is not known yet, and the bursts probe a longer one.
    */
   private waitTooShortForBursts(baseRttMs: number, knee: number, probed: number): boolean {
     if (this.deadlineMs < Infinity) return false;
     const bound = this.requestsWithin(baseRttMs, knee);
-    const used = this.allowance >= this.smallestUsed(baseRttMs, knee);
-    return used && probed > bound && bound <= this.harmlessRequests();
+    return probed > bound && bound <= this.harmlessRequests();
   }
 
   /**
