@@ -51,8 +51,8 @@ const PROVEN_DEADLINE_SHARE = 0.9;
 /**
  * Until a deadline is seen, the longest proven wait doubles each time it stops the growth of a
  * carry in use, or a carry in use fills it and idle servers follow within twice it (clients may
- * wait far longer than 50 service times), up to this many base round trips; the first drop then
- * shows the deadline.
+ * wait far longer than 50 service times), up to this many base round trips, and the carry grows
+ * into it at once; the first drop then shows the deadline.
  */
 const MAX_PROBED_WAIT_BASES = 1600;
 const NEGLIGIBLE_SLOWDOWN = 0.05;
@@ -306,7 +306,8 @@ export class BurstCarry {
     if (quiet && drained) {
       // Whether the carry was used in the burst that ended is judged against the bursts before it:
       // that burst's length, taken in next, may raise the smallest carry used above the allowance.
-      const used = knee !== undefined && base > 0 && this.allowance > 0 && this.allowance >= this.smallestUsed(base, knee);
+      const used =
+        knee !== undefined && base > 0 && this.allowance > 0 && this.allowance >= this.smallestUsed(base, knee);
       if (this.refusedInBurst > 0) {
         this.longestRefusingMs = Math.max(this.longestRefusingMs * BURST_MEMORY, this.lastRefusalMs - this.burstStartMs);
       }
