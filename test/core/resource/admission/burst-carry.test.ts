@@ -494,6 +494,14 @@ function overloadGoodput(s: ReturnType<typeof onOff>, seed: number): number {
   return phaseMetrics(s, simulate(s, seed, (now) => new KneeController(now)))[1].goodput;
 }
 
+/** Asserts the project's overload goodput of `s` is at least `least` for every seed from `first` to `last`. */
+function assertEverySeed(s: ReturnType<typeof onOff>, first: number, last: number, least: number): void {
+  for (let seed = first; seed <= last; seed++) {
+    const goodput = overloadGoodput(s, seed);
+    assert.ok(goodput >= least, `seed ${seed}: goodput ${goodput}`);
+  }
+}
+
 function run(s: ReturnType<typeof onOff>, seed = 5) {
   const rec = simulate(s, seed, (now) => new KneeController(now));
   const ours = phaseMetrics(s, rec)[1];
@@ -535,10 +543,7 @@ test('bimodal service without contention: every seed carries its bursts', () => 
     arrivals: { onOff: { onS: 0.25, offS: 0.5 } },
     phases: [{ seconds: 30, load: 0.5 }, { seconds: 60, load: 2 }],
   });
-  for (let seed = 11; seed <= 20; seed++) {
-    const goodput = overloadGoodput(s, seed);
-    assert.ok(goodput >= 0.5, `seed ${seed}: goodput ${goodput}`);
-  }
+  assertEverySeed(s, 11, 20, 0.5);
 });
 
 test('two-second bursts just above capacity with heavy-tailed service: the carry in use is kept', () => {
@@ -578,10 +583,7 @@ test('quarter-second bursts of slow requests: every seed carries them once a bur
     arrivals: { onOff: { onS: 0.25, offS: 2 } },
     phases: [{ seconds: 20, load: 0.5 }, { seconds: 40, load: 10 }],
   });
-  for (let seed = 1; seed <= 5; seed++) {
-    const goodput = overloadGoodput(s, seed);
-    assert.ok(goodput >= 0.65, `seed ${seed}: goodput ${goodput}`);
-  }
+  assertEverySeed(s, 1, 5, 0.65);
 });
 
 test('five one-second bursts of fast requests: the carry reaches the silence within them', () => {
@@ -599,10 +601,7 @@ test('five one-second bursts of fast requests: the carry reaches the silence wit
     arrivals: { onOff: { onS: 1, offS: 1 } },
     phases: [{ seconds: 20, load: 0.5 }, { seconds: 10, load: 20 }, { seconds: 20, load: 0.5 }],
   });
-  for (let seed = 1; seed <= 5; seed++) {
-    const goodput = overloadGoodput(s, seed);
-    assert.ok(goodput >= 0.6, `seed ${seed}: goodput ${goodput}`);
-  }
+  assertEverySeed(s, 1, 5, 0.6);
 });
 
 test('contention and bursts long against the carried queue: the slowdown is measured and nothing is carried', () => {
