@@ -56,7 +56,13 @@ const PROVEN_DEADLINE_SHARE = 0.9;
  */
 const MAX_PROBED_WAIT_BASES = 1600;
 const NEGLIGIBLE_SLOWDOWN = 0.05;
-const PROOF_ERRORS = 2;
+/**
+ * Standard errors added to the contention estimate for a proof of harmlessness (a one-sided bound
+ * at about 93 %). Where the service's spread makes round trips read contention that is not there,
+ * the proof comes bursts late; two delayed it further without a measured gain under contention,
+ * and one let a queue just above capacity under contention grow.
+ */
+const PROOF_ERRORS = 1.5;
 /**
  * Refusals less than this many base round trips apart belong to the same burst, and servers idle
  * for less than this are a dip of a queue near capacity, not a silence a burst could be carried into...
