@@ -491,7 +491,7 @@ export class KneeController implements AdmissionController {
   private grownLimit(): number {
     // The refusals met the limit without the carry's closed part: that rest grows, and the carry
     // still opens over each burst.
-    const met = this.current - this.carried;
+    const met = this.metLimit();
     const grown = met * (1 + this.o.headroom) + this.o.queueSlots;
     return this.clamp((this.startingUp ? Math.max(grown, 2 * met) : grown) + this.carried);
   }
@@ -506,10 +506,15 @@ export class KneeController implements AdmissionController {
    */
   private carryChanged(): void {
     if (this.knee === undefined || this.probe.phase !== 'off') return;
-    const met = this.current - this.carried;
+    const met = this.metLimit();
     const limit = this.clamp(Math.max(met, this.shortLimit() + this.carry.extra(this.serverView())));
     this.carried = Math.max(0, limit - met);
     this.current = limit;
+  }
+
+  /** The limit without the carried queue: the part refusals meet whatever share of the carry is open. */
+  private metLimit(): number {
+    return this.current - this.carried;
   }
 
   /** Samples the base may count at most, so that it keeps following slow change. */
