@@ -176,9 +176,12 @@ export class BurstCarry {
   private lastArrivalMs = -Infinity;
   private silenceSinceRefusal = false;
   private inflight = 0;
-  /** Inflight at the last refusal, and the lowest since: whether the queue drained in between. */
-  private inflightAtRefusal = 0;
-  private lowestSinceRefusal = 0;
+  /**
+   * Highest inflight since the last refusal, and the deepest drain from such a high since: whether
+   * the queue drained in between (a carry that opened after the last refusal filled above it).
+   */
+  private highestSinceRefusal = 0;
+  private drainSinceRefusal = 0;
   /** Round trip per request ahead against the inflight at admission: precise, but biased (see `completed`). */
   private readonly roundTripFit = new ContentionFit();
   /** Service time against the inflight it ran under: no bias from the queue found, noisier, only as right as the knee. */
@@ -285,7 +288,8 @@ export class BurstCarry {
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     if (inflight > this.inflight) this.arrived(nowMs, server);
     this.inflight = inflight;
-    this.lowestSinceRefusal = Math.min(this.lowestSinceRefusal, inflight);
+    this.highestSinceRefusal = Math.max(this.highestSinceRefusal, inflight);
+    this.drainSinceRefusal = Math.max(this.drainSinceRefusal, this.highestSinceRefusal - inflight);
   }
 
   /** Idle servers' work (in requests) since the last change, within `waitMs` of the last refusal. */
@@ -308,7 +312,7 @@ export class BurstCarry {
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
     const spillDrain = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
-    const drained = !this.burstOpen || this.lowestSinceRefusal < this.inflightAtRefusal - spillDrain;
+    const drained = !this.burstOpen || this.drainSinceRefusal > spillDrain;
     if (quiet && drained) {
       // Whether the carry was used in the burst that ended is judged against the bursts before it:
       // that burst's length, taken in next, may raise the smallest carry used above the allowance.
@@ -348,8 +352,8 @@ export class BurstCarry {
     this.refusedSinceSilence += 1;
     this.lastRefusalMs = nowMs;
     this.silenceSinceRefusal = false;
-    this.inflightAtRefusal = this.inflight;
-    this.lowestSinceRefusal = this.inflight;
+    this.highestSinceRefusal = this.inflight;
+    this.drainSinceRefusal = 0;
     return this.allowance !== before;
   }
 
