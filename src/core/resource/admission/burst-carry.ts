@@ -373,10 +373,16 @@ export class BurstCarry {
     this.lastArrivalMs = nowMs;
   }
 
-  /** The gap without arrivals that makes a silence: SILENCE_ARRIVALS requests' worth of the busy servers' work. */
+  /**
+   * The gap without arrivals that makes a silence: SILENCE_ARRIVALS requests' worth of the busy
+   * servers' work; before a knee is known, a base round trip (arrivals that overload even one
+   * server leave such a gap with probability e^-1 at most; with no silence at all, the bursts of a
+   * first overload ran together into one of seconds, remembered for some twenty bursts).
+   */
   private silentGapMs(server: ServerView): number {
     const { knee, baseRttMs } = server;
-    if (knee === undefined || baseRttMs === undefined || !(knee > 0)) return Infinity;
+    if (baseRttMs === undefined) return Infinity;
+    if (knee === undefined || !(knee > 0)) return baseRttMs;
     return (SILENCE_ARRIVALS * baseRttMs) / knee;
   }
 

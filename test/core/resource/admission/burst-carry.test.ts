@@ -6,19 +6,19 @@ import { simulate } from '../../../../bench/admission/engine/simulate.js';
 import { quantile } from '../../../../bench/admission/engine/summary.js';
 import { AimdController } from '../../../../bench/admission/controllers/aimd.js';
 import { Gradient2Controller } from '../../../../bench/admission/controllers/gradient2.js';
-import { BurstCarry } from '../../../../src/core/resource/admission/burst-carry.js';
+import { BurstCarry, type ServerView } from '../../../../src/core/resource/admission/burst-carry.js';
 import { KneeController } from '../../../../src/core/resource/admission/knee-controller.js';
 
 const server = { knee: 16, baseRttMs: 20 };
 
 /** A burst: refusals every millisecond for `ms`, the servers full. */
-function burst(c: BurstCarry, fromMs: number, ms: number, view = server): void {
+function burst(c: BurstCarry, fromMs: number, ms: number, view: ServerView = server): void {
   c.inflightChanged(fromMs, 20, view);
   for (let t = fromMs; t < fromMs + ms; t++) c.refused(t, view);
 }
 
 /** Idle servers (`inflight` of 16 busy) from `fromMs` for `ms`. */
-function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0, view = server): void {
+function idle(c: BurstCarry, fromMs: number, ms: number, inflight = 0, view: ServerView = server): void {
   c.inflightChanged(fromMs, inflight, view);
   c.inflightChanged(fromMs + ms, inflight, view);
 }
@@ -33,7 +33,7 @@ function bursts(c: BurstCarry, count: number, onMs = 1000, offMs = 1000, infligh
 }
 
 /** The carried queue at the start of each of `count` bursts of `onMs`, each followed by `offMs` of idle servers. */
-function carriedAtEachBurst(c: BurstCarry, count: number, onMs: number, offMs: number, view = server): number[] {
+function carriedAtEachBurst(c: BurstCarry, count: number, onMs: number, offMs: number, view: ServerView = server): number[] {
   const seen: number[] = [];
   for (let i = 0; i < count; i++) {
     burst(c, i * (onMs + offMs), onMs, view);
@@ -210,6 +210,24 @@ test('a carry that fills after the last refusal and drains into the next burst s
   burst(c, end + 4500, 1);
   // Half-way through a quarter-second burst, half the carry is open.
   assert.is(Math.round(10 * c.openShare(end + 4500 + 125)) / 10, 0.5);
+});
+
+test('before a knee is known, a base round trip without arrivals is a silence: bursts do not run together', () => {
+  // Half-second bursts a quarter second apart, 100 ms service: the gap is shorter than the five
+  // base round trips that make a pause quiet, and a silence was told only by the knee's work.
+  // Those refusals ran together into one burst of 3 s, and the carry then opened over six times
+  // the bursts' length for some twenty bursts.
+  const unknown = { knee: undefined, baseRttMs: 100 };
+  const slow = { knee: 8, baseRttMs: 100 };
+  const c = new BurstCarry();
+  for (let i = 0; i < 8; i++) {
+    const view = i < 4 ? unknown : slow;
+    burst(c, i * 750, 500, view);
+    idle(c, i * 750 + 500, 250, 0, view);
+  }
+  burst(c, 8 * 750, 1, slow);
+  // Half-way through a half-second burst, half the carry is open.
+  assert.is(Math.round(10 * c.openShare(8 * 750 + 250)) / 10, 0.5);
 });
 
 test('a spill of a carried queue proven harmless costs only latency: the carry is kept', () => {
