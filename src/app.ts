@@ -4,7 +4,7 @@
  */
 import { AnomalyEngine } from './core/anomaly/index.js';
 import { BusinessMetrics } from './core/business/index.js';
-import { systemClock } from './core/clock.js';
+import { monotonicClock, systemClock } from './core/clock.js';
 import { MetricsEngine } from './core/metrics/index.js';
 import { ProcReader } from './core/procfs/reader.js';
 import { ContinuousProfiler, HeapSampler } from './core/profiling/pprof/index.js';
@@ -106,22 +106,25 @@ export async function startService(config: Config): Promise<RunningService> {
   if (config.profilingContinuous) continuous.start();
   const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
+  // Admission times round trips and leases, and pressure takes rates per second: intervals, which
+  // a step of the wall clock must not bend.
+  const intervals = monotonicClock;
   const pressure = new PressureMonitor({
-    clock,
+    clock: intervals,
     reader,
     memoryThreshold: config.memoryThreshold,
     loadSheddingThreshold: config.loadSheddingThreshold,
   });
   const manager = new ResourceManager({
-    clock,
-    controller: admissionController(config, clock.nowMs()),
+    clock: intervals,
+    controller: admissionController(config, intervals.nowMs()),
     pressure,
     config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },
   });
   const poolSettings = { minThreads: config.minThreads, maxThreads: config.maxThreads, targetCpu: config.targetCpu };
   const pool = new PoolAdvisor(poolSettings, pressure.snapshot().cpu);
   const resources: ResourceDeps = { manager, pool, poolSettings };
-  every(PRESSURE_TICK_MS, () => pressure.tick(clock.nowMs()));
+  every(PRESSURE_TICK_MS, () => pressure.tick(intervals.nowMs()));
   every(ADMISSION_TICK_MS, () => manager.tick());
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 

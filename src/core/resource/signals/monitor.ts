@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../clock.js';
+import { monotonicClock, type Clock } from '../../clock.js';
 import { invalidArgument } from '../../errors.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuUtilization } from './cpu-utilization.js';
@@ -113,7 +113,7 @@ export class PressureMonitor implements PressureSource {
       eventLoopUtilizationThreshold,
       intervalMs: positive('intervalMs', options.intervalMs ?? 1000),
     };
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? monotonicClock;
     this.reader = options.reader ?? new ProcReader();
     this.heap = options.heap ?? v8HeapStats;
     this.ownsEventLoop = options.eventLoop === undefined;
