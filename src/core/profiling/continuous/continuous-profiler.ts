@@ -181,7 +181,10 @@ export class ContinuousProfiler {
     } catch {
       // Counted in captureAndStore; a failed capture must not end the schedule.
     }
-    if (this.isRunning && generation === this.generation) this.schedule(Math.max(0, cycleStart + this.config.intervalMs - this.clock.nowMs()));
+    // The rest of the interval, and never more than one: a wall clock stepped back during the
+    // capture would otherwise hold the schedule still for as long as the step.
+    const restMs = cycleStart + this.config.intervalMs - this.clock.nowMs();
+    if (this.isRunning && generation === this.generation) this.schedule(Math.min(this.config.intervalMs, Math.max(0, restMs)));
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {

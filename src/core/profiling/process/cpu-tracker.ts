@@ -31,7 +31,10 @@ export class CpuTracker {
   constructor(private readonly minIntervalMs: number) {}
 
   measure(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number): CpuMeasure {
-    if (this.latest && (this.latest.startTimeTicks !== current.startTimeTicks || current.ticks < this.latest.ticks)) {
+    // A reused pid, or a wall clock stepped back: the old baseline would measure nothing, or hold
+    // every reading on the since-start average until the clock caught up with it.
+    const last = this.latest;
+    if (last && (last.startTimeTicks !== current.startTimeTicks || current.ticks < last.ticks || current.atMs < last.atMs)) {
       this.latest = undefined;
       this.older = undefined;
     }

@@ -224,6 +224,20 @@ test('running on the real profiler: captures every interval, and stop leaves no 
   assert.is(profiler.stats().storedProfiles, storedAfterStop, 'nothing runs after stop');
 });
 
+test('a wall clock stepped back an hour during a capture does not hold the next capture back', async () => {
+  const clock = new FakeClock();
+  const stepBack: CpuCaptureFunction = async ({ durationMs }) => {
+    const startMs = clock.nowMs();
+    clock.advance(-3_600_000);
+    return encodeProfile(syntheticCpuProfile([{ stack: ['main', 'work'], values: [1, 10 * ms] }], startMs, durationMs));
+  };
+  const profiler = new ContinuousProfiler({ clock, capture: stepBack, config: { intervalMs: 200, captureDurationMs: 50 } });
+  profiler.start();
+  await delay(650);
+  await profiler.stop();
+  assert.ok(profiler.stats().completedCaptures >= 2, `${profiler.stats().completedCaptures} captures in 650 ms at 200 ms intervals`);
+});
+
 test('stop abandons a capture in flight and releases the V8 profiler at once', async () => {
   const profiler = new ContinuousProfiler({ config: { intervalMs: 60_000, captureDurationMs: 20_000 } });
   profiler.start();

@@ -92,6 +92,23 @@ test('a reused pid (new start time) starts over from its own start', () => {
   }
 });
 
+test('a wall clock stepped back an hour starts the interval over instead of stalling on the old baseline', () => {
+  const { root, clock, profiler } = setup();
+  try {
+    profiler.sample(4242);
+    clock.advance(-3_600_000);
+    profiler.sample(4242);
+    clock.advance(4000);
+    root.setStat(4242, { [UTIME]: 10300, [STIME]: 5200 }); // +500 ticks = 2 s of CPU in 4 s
+    const { cpu } = profiler.sample(4242);
+    assert.is(cpu.basis, 'interval');
+    assert.is(cpu.intervalMs, 4000);
+    close(cpu.percentOfCore, 50, 'percent of core');
+  } finally {
+    root.remove();
+  }
+});
+
 test('memory and I/O counters of the process', () => {
   const { root, profiler } = setup();
   try {
