@@ -35,19 +35,24 @@ test('first sample is the average since the process started, not inflated', () =
   }
 });
 
+/** Four seconds on, with 2 s of CPU more (500 ticks): the sample reads half a core over that interval. */
+function assertHalfCoreOverFourSeconds({ root, clock, profiler }: ReturnType<typeof setup>) {
+  clock.advance(4000);
+  root.setStat(4242, { [UTIME]: 10300, [STIME]: 5200 });
+  const { cpu } = profiler.sample(4242);
+  assert.is(cpu.basis, 'interval');
+  assert.is(cpu.intervalMs, 4000);
+  close(cpu.percentOfCore, 50, 'percent of core');
+  close(cpu.percentOfMachine, 25, 'percent of machine');
+}
+
 test('later samples use the tick delta over the elapsed time', () => {
-  const { root, clock, profiler } = setup();
+  const fixture = setup();
   try {
-    profiler.sample(4242);
-    clock.advance(4000);
-    root.setStat(4242, { [UTIME]: 10300, [STIME]: 5200 }); // +500 ticks = 2 s of CPU in 4 s
-    const { cpu } = profiler.sample(4242);
-    assert.is(cpu.basis, 'interval');
-    assert.is(cpu.intervalMs, 4000);
-    close(cpu.percentOfCore, 50, 'percent of core');
-    close(cpu.percentOfMachine, 25, 'percent of machine');
+    fixture.profiler.sample(4242);
+    assertHalfCoreOverFourSeconds(fixture);
   } finally {
-    root.remove();
+    fixture.root.remove();
   }
 });
 
@@ -93,19 +98,14 @@ test('a reused pid (new start time) starts over from its own start', () => {
 });
 
 test('a wall clock stepped back an hour starts the interval over instead of stalling on the old baseline', () => {
-  const { root, clock, profiler } = setup();
+  const fixture = setup();
   try {
-    profiler.sample(4242);
-    clock.advance(-3_600_000);
-    profiler.sample(4242);
-    clock.advance(4000);
-    root.setStat(4242, { [UTIME]: 10300, [STIME]: 5200 }); // +500 ticks = 2 s of CPU in 4 s
-    const { cpu } = profiler.sample(4242);
-    assert.is(cpu.basis, 'interval');
-    assert.is(cpu.intervalMs, 4000);
-    close(cpu.percentOfCore, 50, 'percent of core');
+    fixture.profiler.sample(4242);
+    fixture.clock.advance(-3_600_000);
+    fixture.profiler.sample(4242);
+    assertHalfCoreOverFourSeconds(fixture);
   } finally {
-    root.remove();
+    fixture.root.remove();
   }
 });
 
