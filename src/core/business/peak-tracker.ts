@@ -16,8 +16,8 @@ export class PeakTracker {
   observe(nowMs: number, value: number): void {
     const minute = Math.floor(nowMs / MINUTE_MS);
     const slot = minute % this.retentionMinutes;
-    if (this.stamps[slot] > minute) return;
-    if (this.stamps[slot] < minute) {
+    // A minute ahead of now in the slot means the wall clock stepped back: it is stale.
+    if (this.stamps[slot] !== minute) {
       this.stamps[slot] = minute;
       this.maxima[slot] = value;
     } else if (value > this.maxima[slot]) {

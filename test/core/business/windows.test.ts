@@ -35,6 +35,18 @@ test('the peak is the highest window rate seen, forgotten after a day', () => {
   assert.is(business.report().dataTransfer.peakDownloadRateBytesPerSec, 0);
 });
 
+test('after the wall clock steps back a day, new requests count in the window and the peak at once', () => {
+  const { business, clock } = setup();
+  business.ingest([event({ bytesOut: 60_000 })]);
+  clock.advance(-24 * 60 * MIN);
+  business.ingest([event({ bytesOut: 6000, latencyMs: 40 })]);
+  const r = business.report();
+  assert.is(r.dataTransfer.downloadRateBytesPerSec, 100, 'the new second only: the one a day ahead is not in the window');
+  assert.ok(r.requestPatterns.p50LatencyMs !== null && Math.abs(r.requestPatterns.p50LatencyMs - 40) <= 40 * LATENCY_RELATIVE_ERROR);
+  clock.advance(2 * MIN);
+  assert.is(business.report().dataTransfer.peakDownloadRateBytesPerSec, 100, 'the peak of the new minute, kept once the window moved on');
+});
+
 test('events older than the window count in totals only', () => {
   const { business, clock } = setup();
   business.ingest([event({ timeMs: clock.nowMs() - 2 * MIN, bytesOut: 999, latencyMs: 5 })]);
