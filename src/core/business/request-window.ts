@@ -36,14 +36,11 @@ export class RequestWindow {
   /** Counts an event into its second; events that already left the window are ignored here. */
   add(event: AcceptedEvent, latencyBin: number, nowMs: number): void {
     const second = Math.floor(event.timeMs / 1000);
-    const newest = Math.floor(nowMs / 1000);
-    if (second <= newest - this.seconds) return;
+    if (second <= Math.floor(nowMs / 1000) - this.seconds) return;
     const slot = second % this.seconds;
-    const stamp = this.stamps[slot];
-    // A later second in the slot: this event left the window, unless that second is ahead of now
-    // (the wall clock stepped back), when it is stale and would otherwise hold the slot until then.
-    if (stamp > second && stamp <= newest) return;
-    if (stamp !== second) this.reset(slot, second);
+    // Another second in the slot is one that left the window, or one ahead of now (the wall clock
+    // stepped back): stale either way.
+    if (this.stamps[slot] !== second) this.reset(slot, second);
     this.requests[slot] += 1;
     this.bytesIn[slot] += event.bytesIn;
     this.bytesOut[slot] += event.bytesOut;
