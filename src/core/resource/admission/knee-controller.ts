@@ -171,9 +171,11 @@ export class KneeController implements AdmissionController {
   /**
    * Until the limit has once met the demand (a window with arrivals, none refused) or a knee is
    * known, the initial limit is a guess, not a measurement: refusals without a queue double it per
-   * window (TCP's slow start).
+   * window, and each completion without a queue after refusals adds a slot (TCP's slow start).
    */
   private startingUp = true;
+  /** Whether a request was refused since the last completion: the limit, not the server, held it. */
+  private refusedSinceCompletion = false;
   /** The burst carry's part of `current`: it opens over each burst (see `BurstCarry.openShare`). */
   private carried = 0;
   /** The latest time seen: the limit is read at it. */
@@ -208,6 +210,7 @@ export class KneeController implements AdmissionController {
   tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
     this.maybeRoll(nowMs);
     if (this.count >= this.capFor(priority)) {
+      this.refusedSinceCompletion = true;
       this.window.addRejection();
       if (this.carry.refused(nowMs, this.serverView())) this.carryChanged();
       return undefined;
@@ -238,6 +241,7 @@ export class KneeController implements AdmissionController {
     this.window.addCompletion();
     if (measured) {
       this.window.addSample(rtt);
+      this.slowStart(rtt);
       if (this.knee !== undefined && permit.inflight > this.knee && rtt > 0) this.carry.completed(rtt, permit.inflight);
       this.measureService(permit as KneePermit, now);
     }
@@ -255,6 +259,20 @@ export class KneeController implements AdmissionController {
 
   tick(nowMs: number): void {
     this.maybeRoll(nowMs);
+  }
+
+  /**
+   * While starting up, a completion that found no queue (round trip under QUEUE_RATIO of the base)
+   * after refusals opens one more slot, as TCP's slow start does per acknowledgement: the limit
+   * doubles per round trip rather than per window, so a service started under load fills its
+   * servers within a few round trips.
+   */
+  private slowStart(rttMs: number): void {
+    const refused = this.refusedSinceCompletion;
+    this.refusedSinceCompletion = false;
+    if (!refused || !this.startingUp || this.knee !== undefined || this.probe.phase !== 'off') return;
+    if (this.baseRttMs === undefined || rttMs >= QUEUE_RATIO * this.baseRttMs) return;
+    this.current = this.clamp(this.current + 1);
   }
 
   /** A request that waited in the queue: its service time, from the completion that freed its server. */

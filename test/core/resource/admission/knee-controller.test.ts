@@ -78,6 +78,17 @@ test('start-up: the limit doubles until it first meets the demand, so a large se
   assert.ok(overload.p99Ms! <= 1.5 * overload.unloadedP99Ms, `p99 ${overload.p99Ms} vs unloaded ${overload.unloadedP99Ms}`);
 });
 
+test('start-up under load: the limit grows per completion, so 128 workers are busy most of the first two seconds', () => {
+  // Overloaded from the first request. The start-up cohort holds the limit at 20 for one round trip;
+  // doubling per window after it left the workers half idle over the first 2 s (busy 0.53). Like
+  // TCP's slow start per acknowledgement, each completion without a queue after refusals now opens
+  // a slot, and the limit doubles per round trip.
+  const s = scenario({ ...LARGE_SERVER, phases: [{ seconds: 2, load: 10 }, { seconds: 8, load: 10 }] });
+  const [first, rest] = phaseMetrics(s, simulate(s, 1, (now) => new KneeController(now)));
+  assert.ok(first.busyShare >= 0.62, `busy ${first.busyShare} over the first 2 s`);
+  assert.ok(rest.busyShare >= 0.999, `busy ${rest.busyShare} after`);
+});
+
 test('start-up: silence between bursts does not end the slow start, only a burst met in full does', () => {
   // Quarter-second bursts at half load every 4.25 s: the windows of the silences have no arrivals.
   // Read as "the demand was met", they ended the doubling, and refusals went on until the 6th burst.
