@@ -19,8 +19,8 @@ export interface ProcessStat {
 
 function field(rest: string[], index: number, name: string): number {
   const value = Number(rest[index - 3]);
-  if (rest[index - 3] === undefined || !Number.isFinite(value)) {
-    throw new Error(`/proc/<pid>/stat: field ${index} (${name}) is missing or not a number`);
+  if (rest[index - 3] === undefined || !Number.isSafeInteger(value)) {
+    throw new Error(`/proc/<pid>/stat: field ${index} (${name}) is missing or not an integer`);
   }
   return value;
 }

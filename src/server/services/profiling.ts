@@ -40,9 +40,9 @@ function profileOut(s: ProcessSample, ops: IoOperationStats | undefined): Messag
     cpu: {
       usagePercent: s.cpu.percentOfCore,
       usagePercentOfMachine: s.cpu.percentOfMachine,
-      totalTimeUs: u64(s.cpu.totalTimeUs),
-      userTimeUs: u64(s.cpu.userTimeUs),
-      systemTimeUs: u64(s.cpu.systemTimeUs),
+      totalTimeUs: s.cpu.totalTimeUs,
+      userTimeUs: s.cpu.userTimeUs,
+      systemTimeUs: s.cpu.systemTimeUs,
       availableCores: s.cpu.availableCores,
       basis: s.cpu.basis === 'interval' ? CpuMeasurementBasis.INTERVAL : CpuMeasurementBasis.SINCE_START,
       interval: duration(s.cpu.intervalMs),

@@ -12,7 +12,7 @@ export class FixtureRoot {
     cpSync(fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url)), this.path, { recursive: true });
   }
 
-  write(file: string, text: string): void {
+  write(file: string, text: string | Uint8Array): void {
     writeFileSync(join(this.path, file), text);
   }
 

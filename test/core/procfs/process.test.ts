@@ -30,6 +30,12 @@ test('stat: a comm ending in ")" does not shift the fields', () => {
   assert.equal([stat.utimeTicks, stat.stimeTicks, stat.numThreads, stat.startTimeTicks, stat.vsizeBytes, stat.rssPages], [11, 22, 3, 44, 55, 66]);
 });
 
+test('stat: a numeric field that is not a whole number is refused, naming it', () => {
+  // Tick counts become exact microseconds in integer arithmetic, so a fraction must not slip through.
+  assert.throws(() => parseProcessStat('7 (a) R 1 7 7 0 -1 0 0 0 0 0 11.5 22 0 0 20 0 3 0 44 55 66 0'), /field 14 \(utime\) is missing or not an integer/);
+  assert.throws(() => parseProcessStat('7 (a) R 1 7 7 0 -1 0 0 0 0 0 11 22 0 0 20 0 3 0 4e400 55 66 0'), /field 22 \(starttime\)/);
+});
+
 test('status: kB figures become bytes', () => {
   assert.equal(v2.processStatus(4242), {
     rssBytes: 262144 * 1024,

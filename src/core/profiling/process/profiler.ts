@@ -40,10 +40,13 @@ export interface ProcessCpu {
   basis: CpuBasis;
   /** Window the percentages cover, ms. */
   intervalMs: number;
-  /** utime + stime since the process started, microseconds. */
-  totalTimeUs: number;
-  userTimeUs: number;
-  systemTimeUs: number;
+  /**
+   * utime + stime since the process started, microseconds: exactly userTimeUs + systemTimeUs. Each
+   * is computed from clock ticks in integer arithmetic (bigint), so it is exact at any magnitude.
+   */
+  totalTimeUs: bigint;
+  userTimeUs: bigint;
+  systemTimeUs: bigint;
   clockTicksPerSecond: number;
   clockTicksSource: string;
 }
@@ -85,6 +88,14 @@ export interface SnapshotQuery {
 export interface CollectResult {
   taken: number;
   failed: { pid: number; reason: string }[];
+}
+
+/**
+ * Clock ticks to microseconds in integer arithmetic: exact whole ticks at the usual rates (100, 250,
+ * 1000 Hz), rounded down to the microsecond at a rate that does not divide a second evenly.
+ */
+export function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigint {
+  return (BigInt(ticks) * 1_000_000n) / BigInt(ticksPerSecond);
 }
 
 function positiveNumber(field: string, value: number, max?: number): number {
@@ -156,6 +167,8 @@ export class ProcessProfiler {
       hz,
     );
     const rssBytes = status.rssBytes ?? stat.rssPages * constants.pageSizeBytes;
+    const userTimeUs = ticksToMicroseconds(stat.utimeTicks, hz);
+    const systemTimeUs = ticksToMicroseconds(stat.stimeTicks, hz);
     return {
       pid,
       comm: stat.comm,
@@ -168,9 +181,9 @@ export class ProcessProfiler {
         availableCoresSource: cores.source,
         basis: measure.basis,
         intervalMs: measure.intervalMs,
-        totalTimeUs: (ticks / hz) * 1e6,
-        userTimeUs: (stat.utimeTicks / hz) * 1e6,
-        systemTimeUs: (stat.stimeTicks / hz) * 1e6,
+        totalTimeUs: userTimeUs + systemTimeUs,
+        userTimeUs,
+        systemTimeUs,
         clockTicksPerSecond: hz,
         clockTicksSource: constants.clockTicksSource,
       },

@@ -26,9 +26,9 @@ test('first sample is the average since the process started, not inflated', () =
     close(cpu.percentOfMachine, 5, 'percent of machine (2-core quota)');
     assert.is(cpu.availableCores, 2);
     assert.is(cpu.intervalMs, 600_000);
-    assert.is(cpu.totalTimeUs, 60_000_000);
-    assert.is(cpu.userTimeUs, 40_000_000);
-    assert.is(cpu.systemTimeUs, 20_000_000);
+    assert.is(cpu.totalTimeUs, 60_000_000n);
+    assert.is(cpu.userTimeUs, 40_000_000n);
+    assert.is(cpu.systemTimeUs, 20_000_000n);
     assert.is(cpu.clockTicksPerSecond, 250);
   } finally {
     root.remove();
@@ -106,6 +106,46 @@ test('a wall clock stepped back an hour starts the interval over instead of stal
     assertHalfCoreOverFourSeconds(fixture);
   } finally {
     fixture.root.remove();
+  }
+});
+
+test('CPU times are whole ticks in microseconds, and the total is exactly user + system', () => {
+  // 100 Hz (no auxv): 26009 ticks = 260.09 s and 70 ticks = 0.7 s. In floating point 26009 / 100 * 1e6
+  // is 260089999.99999997 and 414 / 100 * 1e6 is 4139999.9999999995, one microsecond short once truncated.
+  const { root, profiler } = setup('cgroup-v2-unlimited');
+  try {
+    for (const [utime, stime, user, system] of [
+      [26009, 70, 260_090_000n, 700_000n],
+      [344, 70, 3_440_000n, 700_000n],
+      [2 ** 40 + 1, 3, 10_995_116_277_770_000n, 30_000n], // beyond 2^53 microseconds
+    ] as const) {
+      root.setStat(4242, { [UTIME]: utime, [STIME]: stime });
+      const { cpu } = profiler.sample(4242);
+      assert.is(cpu.userTimeUs, user, `user time of ${utime} ticks`);
+      assert.is(cpu.systemTimeUs, system, `system time of ${stime} ticks`);
+      assert.is(cpu.totalTimeUs, user + system, `total of ${utime} + ${stime} ticks`);
+      assert.is(cpu.totalTimeUs % 10_000n, 0n, 'a whole number of 10 ms ticks');
+    }
+  } finally {
+    root.remove();
+  }
+});
+
+test('at a tick rate that does not divide a second, each time rounds down and the total is still their sum', () => {
+  const root = new FixtureRoot('cgroup-v2-unlimited');
+  try {
+    // AT_CLKTCK = 300: one tick is 3333.33 us.
+    const auxv = Buffer.alloc(32);
+    auxv.writeBigUInt64LE(17n, 0);
+    auxv.writeBigUInt64LE(300n, 8);
+    root.write('proc/self/auxv', auxv);
+    root.setStat(4242, { [UTIME]: 1, [STIME]: 2 });
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242] });
+    const { cpu } = profiler.sample(4242);
+    assert.is(cpu.clockTicksPerSecond, 300);
+    assert.equal([cpu.userTimeUs, cpu.systemTimeUs, cpu.totalTimeUs], [3333n, 6666n, 9999n]);
+  } finally {
+    root.remove();
   }
 });
 
