@@ -3,7 +3,8 @@
  * latency percentiles, snapshots, other watched processes, and the continuous-profiling store with
  * its retention cap.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
@@ -13,16 +14,40 @@ import { pprofTop, validPprof } from './support/rest-pprof.js';
 /** A pid that existed a moment ago and has exited. */
 const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
 
+/** `sh` starts a short sleep, then becomes a long sleep that never reaps it: the short one stays a zombie. */
+const zombieParent: ChildProcess = spawn('sh', ['-c', 'sleep 0.1 & exec sleep 1000'], { stdio: 'ignore' });
+process.on('exit', () => zombieParent.kill());
+
+/** The pid of the parent's child once the kernel shows it in state Z. */
+function zombieChild(parentPid: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
+    if (Number(ppid) === parentPid && state === 'Z') return Number(name);
+  }
+  return undefined;
+}
+
+let zombiePid: number;
 let server: RunningServer;
 let rest: Rest;
 
 test.before(async () => {
-  // The test runner itself is a second watched process; a process that has exited is a third.
-  server = await startRestServer({ RS3GW_PROFILING_PIDS: `${process.pid},${deadPid}`, RS3GW_PROFILING_MAX_SECONDS: '5' });
+  zombiePid = await eventually('a zombie child of sh', async () => zombieChild(zombieParent.pid!), 5000, 20);
+  // The test runner itself is a second watched process; a process that has exited is a third, and
+  // one that has exited but is not yet reaped (a zombie) a fourth.
+  server = await startRestServer({ RS3GW_PROFILING_PIDS: `${process.pid},${deadPid},${zombiePid}`, RS3GW_PROFILING_MAX_SECONDS: '5' });
   rest = new Rest(server.url);
 });
 
 test.after(async () => {
+  zombieParent.kill(); // its zombie is then reaped by init (or the nearest subreaper)
   await server.stop();
 });
 
@@ -121,6 +146,15 @@ test('another allowlisted process is measured, and a process that exited is repo
   assert.ok(int(other.cpu.total_time_us) > 0);
   assert.is(other.memory.heap_used_bytes, '0', 'V8 heap figures are for this service only');
   assertError(await rest.get(`${API}/profiling?pid=${deadPid}`), 404, 'not_found', 'pid');
+});
+
+test('a zombie (exited, not yet reaped by its parent) is reported as exited, not as an idle live process', async () => {
+  const list = await rest.getOk(`${API}/profiling/processes`);
+  const zombie = list.processes.find((p: Json) => p.pid === zombiePid);
+  assert.ok(zombie, `pid ${zombiePid} listed`);
+  assert.is(zombie.alive, false);
+  assert.is(zombie.error, `pid: process ${zombiePid} has exited (zombie, not yet reaped by its parent ${zombieParent.pid})`);
+  assertError(await rest.get(`${API}/profiling?pid=${zombiePid}`), 404, 'not_found', /^pid: process \d+ has exited \(zombie/);
 });
 
 test('snapshots of this service carry its V8 heap figures, as its measurements do', async () => {

@@ -48,6 +48,20 @@ export function parseProcessStat(text: string): ProcessStat {
   };
 }
 
+/**
+ * States of a process that has exited: Z zombie (exited, its parent has not reaped it yet), X dead,
+ * and x, dead on Linux 2.6.33 to 3.13. Such a process runs no more and its /proc figures are empty
+ * (no memory, no threads of its own); it is gone in all but its pid.
+ */
+const EXITED_STATES: Readonly<Record<string, string>> = { Z: 'zombie', X: 'dead', x: 'dead' };
+
+/** Why a process whose stat says it has exited is gone (`zombie, not reaped by its parent 1`), or undefined while it runs. */
+export function exitedState(stat: Pick<ProcessStat, 'state' | 'ppid'>): string | undefined {
+  const name = EXITED_STATES[stat.state];
+  if (name === undefined) return undefined;
+  return stat.state === 'Z' ? `${name}, not yet reaped by its parent ${stat.ppid}` : `state ${stat.state}, ${name}`;
+}
+
 export function readProcessStat(files: HostFiles, pid: number): ProcessStat {
   return parseProcessStat(readPidFile(files, pid, 'stat'));
 }

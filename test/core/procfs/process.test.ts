@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseProcessStat } from '../../../src/core/procfs/process-stat.js';
+import { exitedState, parseProcessStat } from '../../../src/core/procfs/process-stat.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
 import { errorOf } from '../../support/errors.js';
 
@@ -34,6 +34,16 @@ test('stat: a numeric field that is not a whole number is refused, naming it', (
   // Tick counts become exact microseconds in integer arithmetic, so a fraction must not slip through.
   assert.throws(() => parseProcessStat('7 (a) R 1 7 7 0 -1 0 0 0 0 0 11.5 22 0 0 20 0 3 0 44 55 66 0'), /field 14 \(utime\) is missing or not an integer/);
   assert.throws(() => parseProcessStat('7 (a) R 1 7 7 0 -1 0 0 0 0 0 11 22 0 0 20 0 3 0 4e400 55 66 0'), /field 22 \(starttime\)/);
+});
+
+test('stat: a zombie or dead process is recognised as exited; a running or sleeping one is not', () => {
+  const zombie = v2.processStat(4343);
+  assert.is(zombie.state, 'Z');
+  assert.is(exitedState(zombie), 'zombie, not yet reaped by its parent 4242');
+  assert.is(exitedState({ state: 'X', ppid: 1 }), 'state X, dead');
+  assert.is(exitedState({ state: 'x', ppid: 1 }), 'state x, dead');
+  for (const state of ['R', 'S', 'D', 'T', 't', 'I', 'P', 'W', 'K']) assert.is(exitedState({ state, ppid: 1 }), undefined, state);
+  assert.is(exitedState(v2.processStat(4242)), undefined);
 });
 
 test('status: kB figures become bytes', () => {

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../clock.js';
-import { invalidArgument, ObservabilityError, permissionDenied } from '../../errors.js';
+import { invalidArgument, notFound, ObservabilityError, permissionDenied } from '../../errors.js';
 import { validatePid } from '../../procfs/pid.js';
+import { exitedState } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuTracker, type CpuBasis } from './cpu-tracker.js';
@@ -150,10 +151,16 @@ export class ProcessProfiler {
     return [...this.watched.keys()];
   }
 
-  /** Current CPU, memory and I/O of `pid`; also advances the CPU baseline for later samples. */
+  /**
+   * Current CPU, memory and I/O of `pid`; also advances the CPU baseline for later samples. A pid that
+   * does not exist is notFound, and so is a process that has exited but is still listed in /proc
+   * (a zombie its parent has not reaped, or one in state X): it has nothing left to measure.
+   */
   sample(pid: number): ProcessSample {
     const { cpu } = this.watchedEntry(pid);
     const stat = this.reader.processStat(pid);
+    const exited = exitedState(stat);
+    if (exited !== undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
     const status = this.reader.processStatus(pid);
     const io = this.reader.processIo(pid);
     const constants = this.reader.systemConstants();

@@ -210,6 +210,27 @@ test('an allowlisted pid that has exited is notFound', () => {
   }
 });
 
+test('an allowlisted zombie (exited, not yet reaped) is notFound, not measured as an idle process', () => {
+  // proc/4343 in the fixture: state Z, no Vm* lines in status, 0 vsize and rss, as the kernel shows a zombie.
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4343] });
+    const error = errorOf(() => profiler.sample(4343));
+    assert.is(error.kind, 'not_found');
+    assert.is(error.field, 'pid');
+    assert.is(error.message, 'pid: process 4343 has exited (zombie, not yet reaped by its parent 4242)');
+    // Periodic snapshots list it as failed and keep nothing for it.
+    assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 4343, reason: error.message }] });
+    assert.is(profiler.snapshots(4343).length, 0);
+
+    // Reaped but still being torn down: state X.
+    root.write('proc/4343/stat', '4343 (worker) X 4242 4242 4242 0 -1 4227084 97 0 0 0 120 30 0 0 20 0 1 0 150000 0 0 18446744073709551615 0 0 0 0 0 0 0 6 0 1 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n');
+    assert.is(errorOf(() => profiler.sample(4343)).message, 'pid: process 4343 has exited (state X, dead)');
+  } finally {
+    root.remove();
+  }
+});
+
 test('by default the service profiles itself, from the real /proc', () => {
   const profiler = new ProcessProfiler();
   assert.equal(profiler.watchedPids(), [process.pid]);
