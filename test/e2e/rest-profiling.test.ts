@@ -5,8 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { IoDirection, ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { RunningServer } from '../support/server.js';
 import { API, Rest, assertError, assertNear, assertSnakeCase, durationMs, eventually, int, startRestServer, timeMs, type Json } from './support/rest-http.js';
 import { pprofTop, validPprof } from './support/rest-pprof.js';
@@ -127,6 +130,32 @@ test('a bad I/O operation is refused naming it, and its batch records nothing', 
   assertError(await post([read, { ...read, direction: 5 }]), 400, 'invalid_argument', 'operations[1].direction');
   assertError(await post([read, read, { ...read, latency: '-0.5s' }]), 400, 'invalid_argument', 'operations[2].latency');
   assert.is((await rest.getOk(`${API}/profiling`)).io.read_ops, '100', 'nothing recorded');
+});
+
+test('byte counts are uint64: exact past 2^53, the largest accepted, and totals saturate at 2^64 - 1', async () => {
+  const io = async () => (await rest.getOk(`${API}/profiling`)).io;
+  const post = (direction: string, bytes: string) => rest.postOk(`${API}/profiling/io`, { operations: [{ direction, bytes, latency: '1s' }] });
+  const before = await io();
+  assert.equal(await post('IO_DIRECTION_READ', '9007199254740992'), { accepted: 1 });
+  assert.is((await io()).read_bytes, String(BigInt(before.read_bytes) + 2n ** 53n));
+  // 2^53 - 1 bytes, then five writes of one byte: each one counts.
+  await post('IO_DIRECTION_WRITE', '9007199254740991');
+  for (let i = 0; i < 5; i++) await post('IO_DIRECTION_WRITE', '1');
+  const after = await io();
+  assert.is(after.write_bytes, String(BigInt(before.write_bytes) + 9_007_199_254_740_996n));
+  assert.is(after.write_ops, String(BigInt(before.write_ops) + 6n));
+
+  // The same over native gRPC, with the largest uint64: accepted, and the total stops there.
+  const grpc = createClient(ProfilingService, createGrpcTransport({ baseUrl: server.url }));
+  const max = 2n ** 64n - 1n;
+  const reply = await grpc.recordIo({ operations: [{ direction: IoDirection.WRITE, bytes: max, latency: { seconds: 1n } }] });
+  assert.is(reply.accepted, 1);
+  await post('IO_DIRECTION_WRITE', '1');
+  const saturated = await io();
+  assert.is(saturated.write_bytes, '18446744073709551615');
+  assert.is(saturated.write_ops, String(BigInt(before.write_ops) + 8n));
+  // One past uint64 is not a uint64: refused by the JSON reader before it reaches the engine.
+  assert.is((await rest.post(`${API}/profiling/io`, { operations: [{ direction: 'IO_DIRECTION_READ', bytes: '18446744073709551616', latency: '1s' }] })).status, 400);
 });
 
 test('another allowlisted process is measured, and a process that exited is reported as such', async () => {

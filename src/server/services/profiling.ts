@@ -59,8 +59,8 @@ function profileOut(s: ProcessSample, ops: IoOperationStats | undefined): Messag
       ...(ops && {
         readOps: u64(ops.read.operations),
         writeOps: u64(ops.write.operations),
-        readBytes: u64(ops.read.bytes),
-        writeBytes: u64(ops.write.bytes),
+        readBytes: ops.read.bytes,
+        writeBytes: ops.write.bytes,
         readLatencyUs: ops.read.avgLatencyUs ?? 0,
         writeLatencyUs: ops.write.avgLatencyUs ?? 0,
         readLatencyP50Us: ops.read.p50LatencyUs ?? 0,
@@ -148,7 +148,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
         const direction = enumName<'read' | 'write'>(IoDirectionSchema, op.direction, `operations[${i}].direction`);
         if (!direction) throw invalidArgument(`operations[${i}].direction`, 'required: read or write');
         const latencyMs = durationOrUndefined(op.latency, `operations[${i}].latency`) ?? 0;
-        return { direction, bytes: Number(op.bytes), latencyUs: latencyMs * 1000 };
+        return { direction, bytes: op.bytes, latencyUs: latencyMs * 1000 };
       });
       deps.processes.recordIo(operations);
       return { accepted: operations.length };

@@ -7,14 +7,25 @@ export type IoDirection = 'read' | 'write';
 /** One storage operation the gateway reports. */
 export interface IoOperation {
   direction: IoDirection;
-  bytes: number;
+  /**
+   * Bytes transferred: a uint64, 0 to 2^64 - 1. A number must be a safe integer (at most 2^53 - 1);
+   * larger counts are given as a bigint, as proto uint64 fields arrive.
+   */
+  bytes: number | bigint;
   latencyUs: number;
 }
+
+/** Largest byte count of an operation and largest byte total: the proto uint64 maximum, 2^64 - 1. */
+export const MAX_IO_BYTES = 2n ** 64n - 1n;
 
 /** Totals and latency distribution of one direction since the recorder was created. */
 export interface IoDirectionStats {
   operations: number;
-  bytes: number;
+  /**
+   * Bytes of the recorded operations, exact over the uint64 range. Should the total ever reach
+   * 2^64 - 1 (MAX_IO_BYTES), it stays there (saturates) rather than wrapping to a small figure.
+   */
+  bytes: bigint;
   /** Latency figures are absent until an operation has been recorded. */
   avgLatencyUs?: number;
   p50LatencyUs?: number;
@@ -35,15 +46,28 @@ export interface IoOperationStats {
 /** Largest batch one call may record; bigger batches are split by the caller. */
 export const MAX_IO_BATCH = 10_000;
 
+function validateBytes(bytes: unknown, field: string): void {
+  if (typeof bytes === 'bigint') {
+    if (bytes < 0n || bytes > MAX_IO_BYTES) {
+      throw invalidArgument(field, `must be an integer from 0 to ${MAX_IO_BYTES} (2^64 - 1), got ${bytes}`);
+    }
+    return;
+  }
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) {
+    throw invalidArgument(field, `must be an integer from 0 to ${MAX_IO_BYTES} (2^64 - 1)`);
+  }
+  if (!Number.isSafeInteger(bytes)) {
+    throw invalidArgument(field, `a number above ${Number.MAX_SAFE_INTEGER} (2^53 - 1) is not exact; give the count as a bigint`);
+  }
+}
+
 function validate(op: IoOperation, prefix: string): void {
   if (op === null || typeof op !== 'object') throw invalidArgument(prefix || 'operation', 'must be an object');
   const field = (name: string): string => (prefix ? `${prefix}.${name}` : name);
   if (op.direction !== 'read' && op.direction !== 'write') {
     throw invalidArgument(field('direction'), 'must be "read" or "write"');
   }
-  if (typeof op.bytes !== 'number' || !Number.isSafeInteger(op.bytes) || op.bytes < 0) {
-    throw invalidArgument(field('bytes'), 'must be a non-negative integer');
-  }
+  validateBytes(op.bytes, field('bytes'));
   if (typeof op.latencyUs !== 'number' || !Number.isFinite(op.latencyUs) || op.latencyUs < 0) {
     throw invalidArgument(field('latency_us'), 'must be a finite, non-negative number');
   }
@@ -51,7 +75,12 @@ function validate(op: IoOperation, prefix: string): void {
 
 class DirectionTotals {
   readonly latency = new LatencyHistogram();
-  bytes = 0;
+  bytes = 0n;
+
+  add(bytes: number | bigint): void {
+    const total = this.bytes + BigInt(bytes);
+    this.bytes = total > MAX_IO_BYTES ? MAX_IO_BYTES : total;
+  }
 
   stats(): IoDirectionStats {
     const { latency } = this;
@@ -90,7 +119,7 @@ export class IoOperationRecorder {
     batch.forEach((op, i) => validate(op, isBatch ? `operations[${i}]` : ''));
     for (const op of batch) {
       const totals = this.totals[op.direction];
-      totals.bytes += op.bytes;
+      totals.add(op.bytes);
       totals.latency.record(op.latencyUs);
     }
   }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IoOperationRecorder, MAX_IO_BATCH, type IoOperation } from '../../../../src/core/profiling/process/io-operations.js';
+import { IoOperationRecorder, MAX_IO_BATCH, MAX_IO_BYTES, type IoOperation } from '../../../../src/core/profiling/process/io-operations.js';
 import { LatencyHistogram, PERCENTILE_RELATIVE_ERROR } from '../../../../src/core/profiling/process/latency-histogram.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { errorOf } from '../../../support/errors.js';
@@ -15,13 +15,13 @@ test('counts, bytes and average latency per direction', () => {
   recorder.record({ direction: 'write', bytes: 0, latencyUs: 0 });
   const stats = recorder.stats();
   assert.is(stats.sinceMs, 42);
-  assert.equal([stats.read.operations, stats.read.bytes, stats.read.avgLatencyUs], [2, 3072, 200]);
-  assert.equal([stats.write.operations, stats.write.bytes, stats.write.avgLatencyUs, stats.write.maxLatencyUs], [2, 4096, 500, 1000]);
+  assert.equal([stats.read.operations, stats.read.bytes, stats.read.avgLatencyUs], [2, 3072n, 200]);
+  assert.equal([stats.write.operations, stats.write.bytes, stats.write.avgLatencyUs, stats.write.maxLatencyUs], [2, 4096n, 500, 1000]);
 });
 
 test('an empty recorder reports zero operations and no latency figures', () => {
   const stats = new IoOperationRecorder(new FakeClock()).stats();
-  assert.equal(stats.read, { operations: 0, bytes: 0 });
+  assert.equal(stats.read, { operations: 0, bytes: 0n });
 });
 
 test('percentiles are within the stated error bound', () => {
@@ -70,6 +70,49 @@ test('bad operations are rejected naming the element and field, and nothing is r
     assert.is(error.field, field);
   }
   assert.is(recorder.stats().read.operations, 0);
+});
+
+test('byte counts and totals are exact over the uint64 range, past 2^53', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  // 2^53 as a uint64 arrives as a bigint; 2^53 - 1 is still a safe number.
+  recorder.record({ direction: 'read', bytes: 2n ** 53n, latencyUs: 1 });
+  recorder.record({ direction: 'write', bytes: Number.MAX_SAFE_INTEGER, latencyUs: 1 });
+  for (let i = 0; i < 5; i++) recorder.record({ direction: 'write', bytes: 1, latencyUs: 1 });
+  recorder.record({ direction: 'write', bytes: 1n, latencyUs: 1 });
+  const stats = recorder.stats();
+  assert.is(stats.read.bytes, 9_007_199_254_740_992n);
+  assert.is(stats.write.bytes, 9_007_199_254_740_997n, 'no 1-byte write lost above 2^53');
+  assert.is(stats.write.operations, 7);
+});
+
+test('the largest uint64 is accepted, and a total that reaches it saturates instead of wrapping or dropping', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  assert.is(MAX_IO_BYTES, 18_446_744_073_709_551_615n);
+  recorder.record({ direction: 'read', bytes: 10n, latencyUs: 1 });
+  recorder.record({ direction: 'read', bytes: MAX_IO_BYTES, latencyUs: 1 });
+  recorder.record([{ direction: 'read', bytes: 1, latencyUs: 1 }, { direction: 'read', bytes: MAX_IO_BYTES, latencyUs: 1 }]);
+  const { read } = recorder.stats();
+  assert.is(read.bytes, MAX_IO_BYTES);
+  assert.is(read.operations, 4, 'the operations themselves are all counted');
+});
+
+test('byte counts outside uint64 are refused with a message naming the bound', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  const ok: IoOperation = { direction: 'write', bytes: 1, latencyUs: 1 };
+  const cases: [IoOperation['bytes'], string][] = [
+    [-1n, 'operations[1].bytes: must be an integer from 0 to 18446744073709551615 (2^64 - 1), got -1'],
+    [2n ** 64n, 'operations[1].bytes: must be an integer from 0 to 18446744073709551615 (2^64 - 1), got 18446744073709551616'],
+    [-5, 'operations[1].bytes: must be an integer from 0 to 18446744073709551615 (2^64 - 1)'],
+    [1.5, 'operations[1].bytes: must be an integer from 0 to 18446744073709551615 (2^64 - 1)'],
+    [2 ** 53, 'operations[1].bytes: a number above 9007199254740991 (2^53 - 1) is not exact; give the count as a bigint'],
+  ];
+  for (const [bytes, message] of cases) {
+    const error = errorOf(() => recorder.record([ok, { ...ok, bytes }]));
+    assert.is(error.kind, 'invalid_argument');
+    assert.is(error.field, 'operations[1].bytes');
+    assert.is(error.message, message);
+  }
+  assert.equal(recorder.stats().write, { operations: 0, bytes: 0n }, 'nothing recorded');
 });
 
 test('a batch larger than the cap is refused whole', () => {
