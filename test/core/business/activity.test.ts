@@ -143,4 +143,38 @@ test('the business Prometheus export holds the KPIs only', async () => {
   assert.ok((await metrics.exportPrometheus()).includes('user_gauge'), 'the metrics export has both');
 });
 
+test('at the cap, the users forgotten are those seen least recently by event time, not by arrival', () => {
+  const { business, clock } = setup();
+  const now = clock.nowMs();
+  business.ingest([event({ user: 'recent' })]);
+  business.ingest(Array.from({ length: 10_000 }, (_, i) => event({ user: `old${i}`, timeMs: now - 72 * HOUR })));
+  let u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay, u.trackedUsers, u.evictedUsers], [1, 1, 10_000, 1]);
+
+  // A newcomer older than every tracked user is the least recently seen: it is the one not kept.
+  business.ingest([event({ user: 'ancient', timeMs: now - 100 * HOUR })]);
+  u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.trackedUsers, u.evictedUsers], [1, 10_000, 2]);
+});
+
+test('a user seen again moves away from eviction; ties go against the user tracked first', () => {
+  const { business, clock } = setup({ limits: { maxTrackedUsers: 3 } });
+  const now = clock.nowMs();
+  business.ingest([
+    event({ user: 'a', timeMs: now - 3 * HOUR }),
+    event({ user: 'b', timeMs: now - 3 * HOUR }),
+    event({ user: 'c', timeMs: now - 2 * HOUR }),
+    // An event of `a` that arrives late but happened recently.
+    event({ user: 'a', timeMs: now - 1000 }),
+    // An older event of `c` does not make it older.
+    event({ user: 'c', timeMs: now - 5 * HOUR }),
+  ]);
+  business.ingest([event({ user: 'd', timeMs: now - 2 * HOUR })]);
+  let users = business.report().userActivity.topUsers.map((x) => x.user).sort();
+  assert.equal(users, ['a', 'c', 'd'], 'b was seen least recently');
+  business.ingest([event({ user: 'e', timeMs: now - 2 * HOUR })]);
+  users = business.report().userActivity.topUsers.map((x) => x.user).sort();
+  assert.equal(users, ['a', 'd', 'e'], 'c and d were seen at the same time; c was tracked first');
+});
+
 test.run();
