@@ -176,4 +176,15 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');
 });
 
+test('a bucket named __proto__ is in the JSON report like any other', async () => {
+  await rest.postOk(`${API}/business-metrics/events`, {
+    events: ['__proto__', '__proto__', 'constructor'].map((bucket) => ({ operation: 'S3_OPERATION_GET_OBJECT', bucket, user: 'carol', status_code: 200 })),
+  });
+  const byBucket = (await rest.getOk(`${API}/business-metrics`)).request_patterns.requests_by_bucket;
+  assert.ok(Object.prototype.hasOwnProperty.call(byBucket, '__proto__'), JSON.stringify(byBucket));
+  assert.is(byBucket['__proto__'], '2');
+  assert.is(byBucket.constructor, '1');
+  assert.is(Object.getPrototypeOf(byBucket), Object.prototype, 'the entry is a key, not a prototype');
+});
+
 test.run();

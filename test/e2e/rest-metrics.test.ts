@@ -249,6 +249,70 @@ test('a batch with one bad record records nothing', async () => {
   assert.is((await rest.getOk(`${API}/metrics/queue_depth`)).series[0].value, 4, 'gauge unchanged');
 });
 
+test('names that are properties of every JavaScript object register, record, read and scrape', async () => {
+  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__'];
+  for (const name of names) {
+    const r = await rest.postOk(`${API}/metrics`, { name, type: 'METRIC_TYPE_COUNTER', description: `Counter ${name}` });
+    assert.is(r.metric.name, `${name}_total`);
+    assert.is((await rest.postOk(`${API}/metrics/record`, { name, value: 3 })).series.value, 3);
+    assert.is((await rest.getOk(`${API}/metrics/${name}`)).series[0].value, 3);
+  }
+  const gauge = await rest.postOk(`${API}/metrics`, { name: 'isPrototypeOf', type: 'METRIC_TYPE_GAUGE', description: 'Gauge' });
+  assert.is(gauge.created, true);
+  const exported = (await rest.getOk(`${API}/metrics-export`)).metrics;
+  for (const name of names) assert.is(exported[`${name}_total`]?.value, 3, `${name}_total in the JSON export`);
+  for (const accept of ['text/plain', 'application/openmetrics-text; version=1.0.0']) {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { accept } })).text();
+    for (const name of names) assert.match(text, new RegExp(`^${name}_total 3$`, 'm'), `${name}_total in /metrics (${accept})`);
+  }
+});
+
+test('a histogram with the bound -1 counts every value in its bucket', async () => {
+  await rest.postOk(`${API}/metrics`, { name: 'skew', type: 'METRIC_TYPE_HISTOGRAM', description: 'Skew', buckets: [-1, 0, 0.5, 1] });
+  await rest.postOk(`${API}/metrics/batch`, { records: [-5, 0, 0.5, 0.5, 1, 2, 100].map((value) => ({ name: 'skew', value })) });
+  const h = (await rest.getOk(`${API}/metrics/skew`)).series[0];
+  assert.equal(
+    h.buckets.map((b: Json) => [b.upper_bound, b.cumulative_count]),
+    [
+      [-1, '1'],
+      [0, '2'],
+      [0.5, '4'],
+      [1, '5'],
+      ['Infinity', '7'],
+    ],
+  );
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  assert.equal(
+    [...text.matchAll(/^skew_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
+    [
+      ['-1', 1],
+      ['0', 2],
+      ['0.5', 4],
+      ['1', 5],
+      ['+Inf', 7],
+    ],
+  );
+});
+
+test('options of another metric type, overflowing records and the _created name are refused', async () => {
+  assertError(await register({ name: 'opt_gauge', type: 'METRIC_TYPE_GAUGE', description: 'd', buckets: [1] }), 400, 'invalid_argument', 'buckets');
+  assertError(await register({ name: 'opt_counter', type: 'METRIC_TYPE_COUNTER', description: 'd', quantiles: [0.5] }), 400, 'invalid_argument', 'quantiles');
+  assertError(await register({ name: 'opt_hist', type: 'METRIC_TYPE_HISTOGRAM', description: 'd', quantiles: [0.5] }), 400, 'invalid_argument', 'quantiles');
+  assert.is((await rest.get(`${API}/metrics/opt_gauge`)).status, 404);
+
+  await rest.postOk(`${API}/metrics`, { name: 'huge', type: 'METRIC_TYPE_COUNTER', description: 'd' });
+  await record({ name: 'huge', value: 1e308 });
+  assertError(await record({ name: 'huge', value: 1e308 }), 400, 'invalid_argument', 'value');
+  assert.is((await rest.getOk(`${API}/metrics/huge`)).series[0].value, 1e308);
+  const trend = await rest.getOk(`${API}/metrics/huge/trend`);
+  assert.is(trend.change, 0);
+
+  assertError(await register({ name: 'huge_created', type: 'METRIC_TYPE_GAUGE', description: 'd' }), 409, 'already_exists', 'name');
+
+  const summary = await rest.postOk(`${API}/metrics`, { name: 'plain_summary', type: 'METRIC_TYPE_SUMMARY', description: 'd' });
+  assert.equal(summary.metric.quantiles, [0.5, 0.9, 0.99]);
+});
+
 test('RS3GW_METRICS_MAX_SERIES and RS3GW_METRICS_MAX_METRICS are caps a user meets as 429', async () => {
   const capped = await startRestServer({ RS3GW_METRICS_MAX_SERIES: '2', RS3GW_METRICS_MAX_METRICS: '2' });
   try {

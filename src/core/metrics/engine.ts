@@ -3,7 +3,7 @@
  * the user-defined metrics of the MetricsService, the business KPI instruments, and a capped ring of
  * snapshots for trends. No transport code: the server calls these methods and maps the errors.
  */
-import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { collectDefaultMetrics, type Metric } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../errors.js';
 import { Expositions, fixNaN, type ScrapeResult } from './expositions.js';
@@ -13,8 +13,9 @@ import type { MetricKind, PromValue, Statistic } from './kind.js';
 import { KINDS, isMetricType } from './kinds.js';
 import { checkLabels, promClientSeriesHash, seriesKey } from './labels.js';
 import { canonicalName, checkDescription, checkLabelNames, checkMetricName, checkUnit, exposedNames } from './names.js';
+import { NameMapRegistry } from './registry.js';
 import { SnapshotRing } from './snapshots.js';
-import { DEFAULT_QUANTILES } from './summary.js';
+import { PROM_CLIENT_QUANTILES } from './summary.js';
 import { summarizeTrend, type TrendSummary } from './trend.js';
 import type {
   Labels,
@@ -113,7 +114,19 @@ interface Entry {
   metric: Metric;
   /** prom-client series hash -> our series key; the cardinality of a user metric and its collision guard. */
   series: Map<string, string>;
+  /** prom-client series hash -> the series' running figure (value or sum, `kind.running`) of a user metric. */
+  running: Map<string, number>;
 }
+
+/** What the records of one batch change before any is applied (a batch is checked as a whole). */
+interface Pending {
+  /** Series the batch creates, per metric: prom-client hash -> series key. */
+  series: Map<Entry, Map<string, string>>;
+  /** Running figures after the batch's records so far, per metric: prom-client hash -> figure. */
+  running: Map<Entry, Map<string, number>>;
+}
+
+const newPending = (): Pending => ({ series: new Map(), running: new Map() });
 
 interface PreparedRecord {
   entry: Entry;
@@ -122,6 +135,8 @@ interface PreparedRecord {
   value: number;
   hash: string;
   key: string;
+  /** The series' running figure once this record is applied. */
+  running: number;
 }
 
 export class MetricsEngine {
@@ -189,6 +204,10 @@ export class MetricsEngine {
     if (this.customMetrics >= this.limits.maxMetrics) {
       throw resourceExhausted('name', `at most ${this.limits.maxMetrics} custom metrics may be registered`);
     }
+    // An unlabelled metric has its one series from the start: it counts against the series cap now.
+    if (labelNames.length === 0 && this.customSeries >= this.limits.maxTotalSeries) {
+      throw resourceExhausted('name', `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
+    }
 
     const metric = kind.create(descriptor.name, descriptor.description, labelNames, options);
     const entry = this.addEntry(descriptor, kind, metric);
@@ -198,7 +217,7 @@ export class MetricsEngine {
   }
 
   record(request: RecordRequest): void {
-    const prepared = this.prepare(request, '', new Map());
+    const prepared = this.prepare(request, '', newPending());
     this.apply(prepared);
   }
 
@@ -211,7 +230,7 @@ export class MetricsEngine {
     if (records.length > this.limits.maxBatchSize) {
       throw invalidArgument('records', `at most ${this.limits.maxBatchSize} records per batch (got ${records.length})`);
     }
-    const pending = new Map<Entry, Map<string, string>>();
+    const pending = newPending();
     const prepared = records.map((record, i) => this.prepare(record, `records[${i}]`, pending));
     for (const p of prepared) this.apply(p);
     return { recorded: prepared.length };
@@ -312,7 +331,7 @@ export class MetricsEngine {
 
   /** Prometheus text of the user and KPI metrics, or of one origin only (no process or RPC metrics). */
   async exportPrometheus(origin?: MetricOrigin): Promise<string> {
-    const registry = new Registry();
+    const registry = new NameMapRegistry();
     for (const entry of this.sortedEntries()) {
       if (!origin || entry.descriptor.origin === origin) registry.registerMetric(entry.metric);
     }
@@ -321,7 +340,8 @@ export class MetricsEngine {
 
   /** The user and KPI metrics in the seed README's JSON shape, plus every series. */
   async exportJson(): Promise<JsonExport> {
-    const metrics: Record<string, JsonMetric> = {};
+    // No prototype: a metric named `__proto__` is an own key like any other.
+    const metrics: Record<string, JsonMetric> = Object.create(null) as Record<string, JsonMetric>;
     for (const entry of this.sortedEntries()) {
       const { descriptor, kind } = entry;
       const series = await this.read(entry);
@@ -349,7 +369,7 @@ export class MetricsEngine {
 
   private collectDefaultMetrics(): void {
     // Collected into a staging registry, then adopted, so each default metric is one object in both formats.
-    const staging = new Registry();
+    const staging = new NameMapRegistry();
     collectDefaultMetrics({ register: staging });
     for (const metric of staging.getMetricsAsArray()) {
       const { name, help, type } = metric as unknown as { name: string; help: string; type: MetricType };
@@ -368,7 +388,7 @@ export class MetricsEngine {
         description: instrument.help,
         labelNames: instrument.labelNames,
         ...(type === 'histogram' ? { buckets: instrument.buckets ?? [...DEFAULT_BUCKETS] } : {}),
-        ...(type === 'summary' ? { quantiles: instrument.quantiles ?? [...DEFAULT_QUANTILES] } : {}),
+        ...(type === 'summary' ? { quantiles: instrument.quantiles ?? [...PROM_CLIENT_QUANTILES] } : {}),
         unit: '',
         origin,
         createdMs: this.clock.nowMs(),
@@ -381,7 +401,7 @@ export class MetricsEngine {
   }
 
   private addEntry(descriptor: StoredDescriptor, kind: MetricKind, metric: Metric): Entry {
-    const entry: Entry = { descriptor, kind, metric, series: new Map() };
+    const entry: Entry = { descriptor, kind, metric, series: new Map(), running: new Map() };
     this.expositions.add(descriptor.type, descriptor.name, metric);
     this.entries.set(descriptor.name, entry);
     for (const exposed of exposedNames(descriptor.type, descriptor.name)) this.claims.set(exposed, descriptor.name);
@@ -411,7 +431,7 @@ export class MetricsEngine {
     throw notFound(field, `no metric named "${name}"`);
   }
 
-  private prepare(request: RecordRequest, at: string, pending: Map<Entry, Map<string, string>>): PreparedRecord {
+  private prepare(request: RecordRequest, at: string, pending: Pending): PreparedRecord {
     const field = (name: string) => (at ? `${at}.${name}` : name);
     if (request === null || typeof request !== 'object') throw invalidArgument(at || 'request', 'must be a record');
     const entry = this.resolve(request.name, field('name'));
@@ -428,7 +448,7 @@ export class MetricsEngine {
 
     const key = seriesKey(labels);
     const hash = promClientSeriesHash(labels);
-    let batchNew = pending.get(entry);
+    let batchNew = pending.series.get(entry);
     const known = entry.series.get(hash) ?? batchNew?.get(hash);
     if (known !== undefined && known !== key) {
       throw invalidArgument(
@@ -437,7 +457,7 @@ export class MetricsEngine {
       );
     }
     if (known === undefined) {
-      const batchNewTotal = [...pending.values()].reduce((n, m) => n + m.size, 0);
+      const batchNewTotal = [...pending.series.values()].reduce((n, m) => n + m.size, 0);
       if (entry.series.size + (batchNew?.size ?? 0) >= this.limits.maxSeriesPerMetric) {
         throw resourceExhausted(
           field('labels'),
@@ -447,14 +467,27 @@ export class MetricsEngine {
       if (this.customSeries + batchNewTotal >= this.limits.maxTotalSeries) {
         throw resourceExhausted(field('labels'), `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
       }
-      if (!batchNew) pending.set(entry, (batchNew = new Map()));
+      if (!batchNew) pending.series.set(entry, (batchNew = new Map()));
       batchNew.set(hash, key);
     }
-    return { entry, labels, op, value, hash, key };
+
+    // A finite value can still overflow a sum to ±Infinity, after which nothing about the series means anything.
+    let batchRunning = pending.running.get(entry);
+    const running = kind.next(batchRunning?.get(hash) ?? entry.running.get(hash) ?? 0, op, value);
+    if (!Number.isFinite(running)) {
+      throw invalidArgument(
+        field('value'),
+        `would take the ${kind.running} of ${descriptor.name}${descriptor.labelNames.length ? ` ${key}` : ''} beyond the largest finite number`,
+      );
+    }
+    if (!batchRunning) pending.running.set(entry, (batchRunning = new Map()));
+    batchRunning.set(hash, running);
+    return { entry, labels, op, value, hash, key, running };
   }
 
-  private apply({ entry, labels, op, value, hash, key }: PreparedRecord): void {
+  private apply({ entry, labels, op, value, hash, key, running }: PreparedRecord): void {
     entry.kind.apply(entry.metric, labels, op, value);
+    entry.running.set(hash, running);
     if (!entry.series.has(hash)) this.addSeries(entry, hash, key);
   }
 

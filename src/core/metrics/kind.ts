@@ -3,6 +3,7 @@
  * summary.ts each implement it on top of the matching prom-client class.
  */
 import type { Metric } from 'prom-client';
+import { invalidArgument } from '../errors.js';
 import { seriesKey, plainLabels } from './labels.js';
 import type { Labels, MetricDefinition, MetricType, RecordOp, ScalarSeries, Series } from './types.js';
 
@@ -35,12 +36,24 @@ export interface MetricKind {
   create(name: string, help: string, labelNames: string[], options: KindOptions): Metric;
   /** Type-specific value rules beyond "finite" (e.g. counters never decrease). */
   checkValue(op: RecordOp, value: number, field: string): void;
+  /** The running figure of a series that a record changes: `value` (counter, gauge) or `sum` (histogram, summary). */
+  readonly running: 'value' | 'sum';
+  /** That figure after a record; the engine refuses a record that would make it infinite. */
+  next(current: number, op: RecordOp, value: number): number;
   apply(metric: Metric, labels: Labels, op: RecordOp, value: number): void;
   /** Parses prom-client's value lines into one entry per series. */
   read(values: PromValue[]): Series[];
   pick(series: Series, statistic: Statistic): number;
   /** The single figure of the JSON export: unlabelled value or sum over series. */
   total(series: Series[]): number;
+}
+
+/** Refuses an option of the definition that the metric type does not have (a non-empty list). */
+export function refuseOption(def: MetricDefinition, option: 'buckets' | 'quantiles'): void {
+  const given = def[option];
+  if (given === undefined || (Array.isArray(given) && given.length === 0)) return;
+  const owner = option === 'buckets' ? 'histogram' : 'summary';
+  throw invalidArgument(option, `a ${def.type} has no ${option} (only a ${owner} has)`);
 }
 
 /** Groups value lines by their series labels (without the kind's own `le`/`quantile` label). */

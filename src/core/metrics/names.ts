@@ -75,19 +75,21 @@ export function familyName(type: MetricType, name: string): string {
 }
 
 /**
- * Every family and sample name a metric puts in either exposition format. Two metrics whose sets
- * intersect would produce an ambiguous exposition (e.g. a gauge `x_count` beside a histogram `x`).
+ * Every family and sample name a metric puts in either exposition format, or may put there: OpenMetrics
+ * reserves `<family>_created` for counters, histograms and summaries, and parsers refuse another
+ * family of that name. Two metrics whose sets intersect would produce an ambiguous exposition (e.g.
+ * a gauge `x_count` beside a histogram `x`, or a gauge `x_created` beside a counter `x`).
  */
 export function exposedNames(type: MetricType, name: string): string[] {
   const family = familyName(type, name);
   switch (type) {
     case 'counter':
-      return [family, family + COUNTER_SUFFIX];
+      return [family, family + COUNTER_SUFFIX, `${family}_created`];
     case 'gauge':
       return [name];
     case 'histogram':
-      return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
+      return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`, `${name}_created`];
     case 'summary':
-      return [name, `${name}_sum`, `${name}_count`];
+      return [name, `${name}_sum`, `${name}_count`, `${name}_created`];
   }
 }

@@ -1,14 +1,25 @@
 /**
- * Summaries: observations with client-side quantiles, recorded with `observe`. Quantiles come from
- * prom-client's t-digest over all observations since the metric was registered (no sliding window).
+ * Summaries: observations with client-side quantiles, recorded with `observe`.
+ *
+ * Quantiles are over a sliding window, as in Prometheus's Go client (MaxAge 10 min, AgeBuckets 5):
+ * prom-client's t-digests in a ring of SUMMARY_AGE_BUCKETS, one retired every
+ * SUMMARY_MAX_AGE_SECONDS / SUMMARY_AGE_BUCKETS (2 min), so the quantiles describe the observations
+ * of the last 8 to 10 minutes, and read 0 while the window holds none. `count` and `sum` cover every
+ * observation since the metric was registered (they are counters, as Prometheus expects).
  */
 import { Summary } from 'prom-client';
 import { invalidArgument } from '../errors.js';
-import { groupBySeries, sumOf, type MetricKind } from './kind.js';
+import { groupBySeries, refuseOption, sumOf, type MetricKind } from './kind.js';
 import type { SummarySeries } from './types.js';
 
-/** prom-client's default percentiles. */
-export const DEFAULT_QUANTILES = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999];
+/** The quantiles of a summary registered without any (metrics.proto: "0.5, 0.9, 0.99 when empty"). */
+export const DEFAULT_QUANTILES = [0.5, 0.9, 0.99];
+/** prom-client's default percentiles: those of a service summary created without any. */
+export const PROM_CLIENT_QUANTILES = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999];
+/** Observations older than this leave the quantiles (Go client's DefMaxAge). */
+export const SUMMARY_MAX_AGE_SECONDS = 600;
+/** Steps the window slides in (Go client's DefAgeBuckets). */
+export const SUMMARY_AGE_BUCKETS = 5;
 export const MAX_QUANTILES = 16;
 
 /** Quantiles in (0,1), returned sorted; duplicates are refused. */
@@ -29,10 +40,23 @@ export const summaryKind: MetricKind = {
   ops: ['observe'],
   defaultOp: 'observe',
   statistics: ['count', 'sum'],
-  options: (def) => ({ quantiles: checkQuantiles(def.quantiles) }),
+  options: (def) => {
+    refuseOption(def, 'buckets');
+    return { quantiles: checkQuantiles(def.quantiles) };
+  },
   create: (name, help, labelNames, options) =>
-    new Summary({ name, help, labelNames, percentiles: options.quantiles, registers: [] }),
+    new Summary({
+      name,
+      help,
+      labelNames,
+      percentiles: options.quantiles,
+      maxAgeSeconds: SUMMARY_MAX_AGE_SECONDS,
+      ageBuckets: SUMMARY_AGE_BUCKETS,
+      registers: [],
+    }),
   checkValue() {},
+  running: 'sum',
+  next: (current, _op, value) => current + value,
   apply(metric, labels, _op, value) {
     (metric as Summary).observe(labels, value);
   },

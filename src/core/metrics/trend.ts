@@ -29,11 +29,17 @@ export function summarizeTrend(points: SnapshotPoint[]): TrendSummary {
     percentChange: start === 0 ? null : (change / Math.abs(start)) * 100,
     min: Math.min(...values),
     max: Math.max(...values),
-    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    mean: meanOf(values),
     slopePerSecond: leastSquaresSlope(points, 1000),
     samples: points.length,
     points,
   };
+}
+
+/** The mean, also of values whose sum exceeds the largest double (each is finite, so their mean is). */
+function meanOf(values: readonly number[]): number {
+  const sum = values.reduce((a, b) => a + b, 0);
+  return Number.isFinite(sum) ? sum / values.length : values.reduce((a, b) => a + b / values.length, 0);
 }
 
 /** Slope of value against time, per `perMs` milliseconds; null without spread in time. */

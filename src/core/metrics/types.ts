@@ -16,9 +16,9 @@ export interface MetricDefinition {
   type: MetricType;
   description: string;
   labelNames?: string[];
-  /** Histogram upper bounds; empty or absent means prom-client's defaults. */
+  /** Histogram upper bounds (finite, strictly increasing); empty or absent means prom-client's defaults. Histograms only. */
   buckets?: number[];
-  /** Summary quantiles in (0,1); empty or absent means prom-client's defaults. */
+  /** Summary quantiles in (0,1); empty or absent means 0.5, 0.9, 0.99. Summaries only. */
   quantiles?: number[];
   /** Unit of the values (e.g. `bytes`). Kept in the descriptor; prom-client writes no `# UNIT` line. */
   unit?: string;

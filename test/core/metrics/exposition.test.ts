@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
+import type { HistogramSeries } from '../../../src/core/metrics/types.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { expectError } from '../../support/errors.js';
 import { parseExposition } from './exposition-format.js';
@@ -130,6 +131,25 @@ test('exportJson sums labelled series into value', async () => {
   e.record({ name: 'bytes', value: 5, labels: { dir: 'in' } });
   e.record({ name: 'bytes', value: 7, labels: { dir: 'out' } });
   assert.is((await e.exportJson()).metrics.bytes_total.value, 12);
+});
+
+test('OpenMetrics leaves out _sum and _count of a histogram with a negative bound; the text format keeps them', async () => {
+  const e = new MetricsEngine({ defaultMetrics: false });
+  e.register({ name: 'drift', type: 'histogram', description: 'd', buckets: [-1, 1], labelNames: ['k'] });
+  e.register({ name: 'size', type: 'histogram', description: 'd', buckets: [0, 1] });
+  for (const v of [-3, 0.5, 7]) e.record({ name: 'drift', value: v, labels: { k: 'a' } });
+  e.record({ name: 'size', value: 2 });
+  const om = parseExposition((await e.scrape(true)).body, true);
+  assert.not.ok(om.samples.some((s) => s.name === 'drift_sum' || s.name === 'drift_count'), 'no _sum/_count beside negative buckets');
+  assert.is(om.value('drift_bucket', { k: 'a', le: '+Inf' }), 3, 'the count is the +Inf bucket');
+  assert.is(om.value('drift_bucket', { k: 'a', le: '-1' }), 1);
+  assert.is(om.value('size_sum'), 2, 'histograms without negative bounds keep _sum');
+  assert.is(om.value('size_count'), 1);
+  const text = parseExposition((await e.scrape(false)).body, false);
+  assert.is(text.value('drift_sum', { k: 'a' }), 4.5);
+  assert.is(text.value('drift_count', { k: 'a' }), 3);
+  const [series] = (await e.get('drift')).series as HistogramSeries[];
+  assert.equal([series.count, series.sum], [3, 4.5], 'GetMetric keeps them');
 });
 
 test.run();

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { MetricsEngine, type MetricsLimits } from '../../../src/core/metrics/index.js';
 import type { HistogramSeries, ScalarSeries, SummarySeries } from '../../../src/core/metrics/types.js';
 import { expectError } from '../../support/errors.js';
+import { parseExposition } from './exposition-format.js';
 
 function setup(limits: Partial<MetricsLimits> = {}) {
   const e = new MetricsEngine({ defaultMetrics: false, limits });
@@ -195,6 +196,68 @@ test('service-maintained KPI metrics cannot be recorded by users', async () => {
   await expectError(() => e.record({ name: 'rs3gw_storage_bytes', value: 1 }), 'failed_precondition', 'name');
   assert.equal((await e.get('rs3gw_storage_bytes')).series, [{ labels: {}, value: 42 }]);
   assert.is((await e.get('rs3gw_storage_bytes')).descriptor.origin, 'kpi');
+});
+
+test('histogram buckets count exactly whatever the bounds, -1 included', async () => {
+  const e = new MetricsEngine({ defaultMetrics: false });
+  e.register({ name: 'delta', type: 'histogram', description: 'd', buckets: [-1, 0, 0.5, 1] });
+  for (const v of [-5, 0, 0.5, 0.5, 1, 2, 100]) e.record({ name: 'delta', value: v });
+  const [h] = (await e.get('delta')).series as HistogramSeries[];
+  assert.equal(
+    h.buckets.map((b) => [b.upperBound, b.cumulativeCount]),
+    [
+      [-1, 1],
+      [0, 2],
+      [0.5, 4],
+      [1, 5],
+    ],
+  );
+  assert.equal([h.count, h.sum], [7, 99]);
+  for (const openMetrics of [false, true]) {
+    const x = parseExposition((await e.scrape(openMetrics)).body, openMetrics);
+    const counts = ['-1', '0', '0.5', '1', '+Inf'].map((le) => x.value('delta_bucket', { le }));
+    assert.equal(counts, [1, 2, 4, 5, 7], `openMetrics=${openMetrics}`);
+  }
+
+  e.register({ name: 'above', type: 'histogram', description: 'd', buckets: [-1, 10], labelNames: ['k'] });
+  e.record({ name: 'above', value: 100, labels: { k: 'a' } });
+  const [a] = (await e.get('above')).series as HistogramSeries[];
+  assert.equal(a.buckets.map((b) => b.cumulativeCount), [0, 0], 'a value above every bound is in +Inf only');
+  assert.is(a.count, 1);
+});
+
+test('a record that would take a value or a sum beyond the largest finite number is refused', async () => {
+  const e = setup();
+  e.register({ name: 'big', type: 'counter', description: 'd' });
+  e.record({ name: 'big', value: 1e308 });
+  await expectError(() => e.record({ name: 'big', value: 1e308 }), 'invalid_argument', 'value', 'finite');
+  assert.is(await scalar(e, 'big'), 1e308, 'the counter is unchanged');
+  const trend = await e.trend('big', undefined, 60_000);
+  assert.ok(Number.isFinite(trend.change) && Number.isFinite(trend.mean), `${trend.change} ${trend.mean}`);
+
+  e.record({ name: 'temperature', value: -1.5e308 });
+  await expectError(() => e.record({ name: 'temperature', value: 1e308, op: 'dec' }), 'invalid_argument', 'value');
+  e.record({ name: 'temperature', value: 1e308, op: 'inc' });
+  assert.is(await scalar(e, 'temperature'), -1.5e308 + 1e308);
+  e.record({ name: 'temperature', value: 1.5e308 });
+  await expectError(() => e.record({ name: 'temperature', value: 1e308, op: 'inc' }), 'invalid_argument', 'value');
+  assert.is(await scalar(e, 'temperature'), 1.5e308);
+
+  e.record({ name: 'size_bytes', value: 1e308, labels: { bucket: 'b' } });
+  await expectError(() => e.record({ name: 'size_bytes', value: 1e308, labels: { bucket: 'b' } }), 'invalid_argument', 'value', 'sum');
+  e.record({ name: 'wait_ms', value: -1e308 });
+  await expectError(() => e.record({ name: 'wait_ms', value: -1e308 }), 'invalid_argument', 'value', 'sum');
+  const [h] = (await e.get('size_bytes')).series as HistogramSeries[];
+  const [s] = (await e.get('wait_ms')).series as SummarySeries[];
+  assert.equal([h.count, h.sum, s.count, s.sum], [1, 1e308, 1, -1e308]);
+
+  // Within a batch, the records before count: this one overflows only together.
+  await expectError(
+    () => e.recordBatch([{ name: 'hits', value: 1e308, labels: { method: 'GET' } }, { name: 'hits', value: 1e308, labels: { method: 'GET' } }]),
+    'invalid_argument',
+    'records[1].value',
+  );
+  assert.equal((await e.get('hits')).series, [], 'nothing of the refused batch');
 });
 
 test.run();

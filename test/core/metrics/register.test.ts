@@ -1,7 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
+import { Counter, Gauge } from 'prom-client';
+import { Expositions } from '../../../src/core/metrics/expositions.js';
+import type { SummarySeries } from '../../../src/core/metrics/types.js';
 import { expectError } from '../../support/errors.js';
+import { parseExposition } from './exposition-format.js';
 
 const engine = (limits = {}) => new MetricsEngine({ defaultMetrics: false, limits });
 
@@ -157,6 +161,112 @@ test('list filters by prefix and type, sorted by name, with series counts', asyn
 
 test('limits must be positive integers', async () => {
   await expectError(() => new MetricsEngine({ defaultMetrics: false, limits: { maxMetrics: 0 } }), 'invalid_argument', 'limits.maxMetrics');
+});
+
+test('names that are properties of every JavaScript object are ordinary metric names', async () => {
+  const names = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__'];
+  const types = ['counter', 'gauge', 'histogram', 'summary'] as const;
+  for (const type of types) {
+    const e = engine();
+    for (const name of names) {
+      const { descriptor, created } = e.register({ name, type, description: 'd' });
+      assert.ok(created, `${type} ${name}`);
+      e.record({ name, value: 2 });
+      const reading = await e.get(name);
+      assert.is(reading.descriptor.name, descriptor.name);
+      assert.is(reading.series.length, 1);
+    }
+    assert.is((await e.list()).length, names.length);
+    for (const openMetrics of [false, true]) {
+      const x = parseExposition((await e.scrape(openMetrics)).body, openMetrics);
+      for (const name of names) {
+        const sample = type === 'counter' ? `${name}_total` : type === 'gauge' ? name : `${name}_count`;
+        assert.is(x.value(sample), type === 'histogram' || type === 'summary' ? 1 : 2, `${type} ${sample} openMetrics=${openMetrics}`);
+      }
+    }
+    const exported = await e.exportJson();
+    assert.is(Object.keys(exported.metrics).length, names.length, `${type}: every metric in the JSON export`);
+    assert.ok(Object.prototype.hasOwnProperty.call(exported.metrics, type === 'counter' ? '__proto___total' : '__proto__'));
+    assert.ok(parseExposition(await e.exportPrometheus(), false).samples.length > 0);
+  }
+});
+
+test('a metric is in both expositions or in neither', async () => {
+  const x = new Expositions();
+  const counter = new Counter({ name: 'jobs_total', help: 'd', registers: [] });
+  x.add('counter', 'jobs_total', counter);
+  // Its OpenMetrics family is `jobs`: a gauge `jobs` fits the text registry but not the OpenMetrics one.
+  const gauge = new Gauge({ name: 'jobs', help: 'd', registers: [] });
+  assert.throws(() => x.add('gauge', 'jobs', gauge));
+  assert.not.ok((await x.scrape(false)).body.includes('# TYPE jobs gauge'), 'no gauge left behind in the text registry');
+  x.add('gauge', 'other', new Gauge({ name: 'other', help: 'd', registers: [] }));
+  assert.ok((await x.scrape(true)).body.includes('# TYPE other gauge'));
+});
+
+test('buckets belong to histograms and quantiles to summaries only', async () => {
+  const e = engine();
+  for (const type of ['counter', 'gauge', 'summary'] as const) {
+    await expectError(() => e.register({ name: `x_${type}`, type, description: 'd', buckets: [1] }), 'invalid_argument', 'buckets', type);
+  }
+  for (const type of ['counter', 'gauge', 'histogram'] as const) {
+    await expectError(() => e.register({ name: `y_${type}`, type, description: 'd', quantiles: [0.5] }), 'invalid_argument', 'quantiles', type);
+  }
+  assert.equal(await e.list(), [], 'nothing registered');
+  // Empty lists are what proto3 sends for "not set".
+  e.register({ name: 'g', type: 'gauge', description: 'd', buckets: [], quantiles: [] });
+});
+
+test('a summary registered without quantiles has 0.5, 0.9 and 0.99', async () => {
+  const e = engine();
+  assert.equal(e.register({ name: 's', type: 'summary', description: 'd' }).descriptor.quantiles, [0.5, 0.9, 0.99]);
+  e.record({ name: 's', value: 1 });
+  const [series] = (await e.get('s')).series as SummarySeries[];
+  assert.equal(series.quantiles.map((q) => q.quantile), [0.5, 0.9, 0.99]);
+});
+
+test('summary quantiles slide over the last 10 minutes; count and sum do not', async () => {
+  const realNow = Date.now;
+  let now = realNow();
+  Date.now = () => now;
+  try {
+    const e = engine();
+    e.register({ name: 'wait', type: 'summary', description: 'd', quantiles: [0.5] });
+    for (let i = 0; i < 100; i++) e.record({ name: 'wait', value: 1000 });
+    now += 11 * 60_000;
+    for (let i = 0; i < 100; i++) e.record({ name: 'wait', value: 1 });
+    const [series] = (await e.get('wait')).series as SummarySeries[];
+    assert.equal(series.quantiles, [{ quantile: 0.5, value: 1 }], 'the old observations left the window');
+    assert.equal([series.count, series.sum], [200, 100_100]);
+    now += 11 * 60_000;
+    const [idle] = (await e.get('wait')).series as SummarySeries[];
+    assert.equal(idle.quantiles, [{ quantile: 0.5, value: 0 }], 'an empty window reads 0');
+  } finally {
+    Date.now = realNow;
+  }
+});
+
+test('OpenMetrics _created names are claimed too', async () => {
+  const e = engine();
+  e.register({ name: 'cc', type: 'counter', description: 'd' });
+  await expectError(() => e.register({ name: 'cc_created', type: 'gauge', description: 'd' }), 'already_exists', 'name', 'cc_created');
+  e.register({ name: 'h_created', type: 'gauge', description: 'd' });
+  await expectError(() => e.register({ name: 'h', type: 'histogram', description: 'd' }), 'already_exists', 'name', 'h_created');
+  await expectError(() => e.register({ name: 'h', type: 'summary', description: 'd' }), 'already_exists', 'name');
+  await expectError(() => e.register({ name: 'h', type: 'counter', description: 'd' }), 'already_exists', 'name');
+  assert.equal((await e.list()).map((d) => d.name), ['cc_total', 'h_created']);
+});
+
+test('an unlabelled metric is refused when the total series cap is reached', async () => {
+  const e = engine({ maxTotalSeries: 2 });
+  e.register({ name: 'a', type: 'gauge', description: 'd' });
+  e.register({ name: 'b', type: 'counter', description: 'd' });
+  await expectError(() => e.register({ name: 'c', type: 'histogram', description: 'd' }), 'resource_exhausted', 'name', 'capped at 2 series');
+  assert.is(e.stats().customSeries, 2, 'the cap holds');
+  assert.equal((await e.list()).map((d) => d.name), ['a', 'b_total'], 'nothing of the refused metric');
+  // A labelled metric has no series until recorded, so it may still be declared.
+  e.register({ name: 'l', type: 'gauge', description: 'd', labelNames: ['k'] });
+  await expectError(() => e.record({ name: 'l', value: 1, labels: { k: 'x' } }), 'resource_exhausted', 'labels');
+  assert.ok(e.register({ name: 'a', type: 'gauge', description: 'd' }), 'an existing one may be registered again');
 });
 
 test.run();
