@@ -37,7 +37,9 @@ const (
 	MetricType_METRIC_TYPE_GAUGE MetricType = 2
 	// Distribution of observations in buckets.
 	MetricType_METRIC_TYPE_HISTOGRAM MetricType = 3
-	// Distribution of observations as quantiles over a sliding window.
+	// Distribution of observations as quantiles over a sliding window: the observations of the last 8 to
+	// 10 minutes (a 10-minute window sliding in 2-minute steps, as Prometheus's Go client); its count and
+	// sum cover every observation since registration.
 	MetricType_METRIC_TYPE_SUMMARY MetricType = 4
 )
 
@@ -288,7 +290,8 @@ func (S3Operation) EnumDescriptor() ([]byte, []int) {
 // RegisterMetricRequest defines a metric.
 type RegisterMetricRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+	// Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
+	// metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Counter, gauge, histogram or summary.
 	Type MetricType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`
@@ -296,9 +299,11 @@ type RegisterMetricRequest struct {
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Label names: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__".
 	LabelNames []string `protobuf:"bytes,4,rep,name=label_names,json=labelNames,proto3" json:"label_names,omitempty"`
-	// Histogram bucket upper bounds, strictly increasing; Prometheus defaults when empty.
+	// Histogram bucket upper bounds: finite, strictly increasing, negative ones allowed; Prometheus
+	// defaults when empty. Histograms only. With a negative bound, the OpenMetrics exposition leaves out
+	// the series' _sum and _count, as OpenMetrics requires (the +Inf bucket is the count).
 	Buckets []float64 `protobuf:"fixed64,5,rep,packed,name=buckets,proto3" json:"buckets,omitempty"`
-	// Summary quantiles in (0, 1); 0.5, 0.9, 0.99 when empty.
+	// Summary quantiles in (0, 1); 0.5, 0.9, 0.99 when empty. Summaries only.
 	Quantiles []float64 `protobuf:"fixed64,6,rep,packed,name=quantiles,proto3" json:"quantiles,omitempty"`
 	// Unit of the values, e.g. "bytes" or "seconds" (informative).
 	Unit          string `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"`
@@ -563,7 +568,8 @@ type RecordMetricRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Registered metric name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The value; must be finite (and >= 0 for a counter increment).
+	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
+	// (counter, gauge) or sum (histogram, summary) finite.
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Label values; exactly the metric's label names.
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -682,7 +688,8 @@ type MetricRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Registered metric name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The value; must be finite (and >= 0 for a counter increment).
+	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
+	// (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records.
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Label values; exactly the metric's label names.
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -965,7 +972,7 @@ type MetricSeries struct {
 	Sum float64 `protobuf:"fixed64,4,opt,name=sum,proto3" json:"sum,omitempty"`
 	// Histogram buckets, cumulative.
 	Buckets []*HistogramBucket `protobuf:"bytes,5,rep,name=buckets,proto3" json:"buckets,omitempty"`
-	// Summary quantiles.
+	// Summary quantiles, over the sliding window (see METRIC_TYPE_SUMMARY).
 	Quantiles     []*SummaryQuantile `protobuf:"bytes,6,rep,name=quantiles,proto3" json:"quantiles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1103,7 +1110,7 @@ type SummaryQuantile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The quantile, in (0, 1).
 	Quantile float64 `protobuf:"fixed64,1,opt,name=quantile,proto3" json:"quantile,omitempty"`
-	// Its estimated value.
+	// Its estimated value over the sliding window; 0 while the window holds no observation.
 	Value         float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2211,7 +2218,7 @@ type UserActivity struct {
 	ActiveUsersLastDay uint32 `protobuf:"varint,2,opt,name=active_users_last_day,json=activeUsersLastDay,proto3" json:"active_users_last_day,omitempty"`
 	// Heaviest users by requests.
 	TopUsers []*UserUsage `protobuf:"bytes,3,rep,name=top_users,json=topUsers,proto3" json:"top_users,omitempty"`
-	// Users tracked (capped; least recently seen are forgotten first).
+	// Users tracked (capped; least recently seen, by the time of their latest event, are forgotten first).
 	TrackedUsers  uint32 `protobuf:"varint,4,opt,name=tracked_users,json=trackedUsers,proto3" json:"tracked_users,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -24,7 +24,8 @@ export const file_rs3gw_observability_v1_metrics: GenFile = /*@__PURE__*/
  */
 export type RegisterMetricRequest = Message<"rs3gw.observability.v1.RegisterMetricRequest"> & {
   /**
-   * Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+   * Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
+   * metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`).
    *
    * @generated from field: string name = 1;
    */
@@ -52,14 +53,16 @@ export type RegisterMetricRequest = Message<"rs3gw.observability.v1.RegisterMetr
   labelNames: string[];
 
   /**
-   * Histogram bucket upper bounds, strictly increasing; Prometheus defaults when empty.
+   * Histogram bucket upper bounds: finite, strictly increasing, negative ones allowed; Prometheus
+   * defaults when empty. Histograms only. With a negative bound, the OpenMetrics exposition leaves out
+   * the series' _sum and _count, as OpenMetrics requires (the +Inf bucket is the count).
    *
    * @generated from field: repeated double buckets = 5;
    */
   buckets: number[];
 
   /**
-   * Summary quantiles in (0, 1); 0.5, 0.9, 0.99 when empty.
+   * Summary quantiles in (0, 1); 0.5, 0.9, 0.99 when empty. Summaries only.
    *
    * @generated from field: repeated double quantiles = 6;
    */
@@ -199,7 +202,8 @@ export type RecordMetricRequest = Message<"rs3gw.observability.v1.RecordMetricRe
   name: string;
 
   /**
-   * The value; must be finite (and >= 0 for a counter increment).
+   * The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
+   * (counter, gauge) or sum (histogram, summary) finite.
    *
    * @generated from field: double value = 2;
    */
@@ -262,7 +266,8 @@ export type MetricRecord = Message<"rs3gw.observability.v1.MetricRecord"> & {
   name: string;
 
   /**
-   * The value; must be finite (and >= 0 for a counter increment).
+   * The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
+   * (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records.
    *
    * @generated from field: double value = 2;
    */
@@ -430,7 +435,7 @@ export type MetricSeries = Message<"rs3gw.observability.v1.MetricSeries"> & {
   buckets: HistogramBucket[];
 
   /**
-   * Summary quantiles.
+   * Summary quantiles, over the sliding window (see METRIC_TYPE_SUMMARY).
    *
    * @generated from field: repeated rs3gw.observability.v1.SummaryQuantile quantiles = 6;
    */
@@ -486,7 +491,7 @@ export type SummaryQuantile = Message<"rs3gw.observability.v1.SummaryQuantile"> 
   quantile: number;
 
   /**
-   * Its estimated value.
+   * Its estimated value over the sliding window; 0 while the window holds no observation.
    *
    * @generated from field: double value = 2;
    */
@@ -1137,7 +1142,7 @@ export type UserActivity = Message<"rs3gw.observability.v1.UserActivity"> & {
   topUsers: UserUsage[];
 
   /**
-   * Users tracked (capped; least recently seen are forgotten first).
+   * Users tracked (capped; least recently seen, by the time of their latest event, are forgotten first).
    *
    * @generated from field: uint32 tracked_users = 4;
    */
@@ -1501,7 +1506,9 @@ export enum MetricType {
   HISTOGRAM = 3,
 
   /**
-   * Distribution of observations as quantiles over a sliding window.
+   * Distribution of observations as quantiles over a sliding window: the observations of the last 8 to
+   * 10 minutes (a 10-minute window sliding in 2-minute steps, as Prometheus's Go client); its count and
+   * sum cover every observation since registration.
    *
    * @generated from enum value: METRIC_TYPE_SUMMARY = 4;
    */
