@@ -1,6 +1,7 @@
 /**
  * The one path every call takes, whatever its protocol: a server span (parented on an incoming
- * `traceparent`), the call's duration and code for /metrics, and engine errors mapped to codes.
+ * `traceparent`), the request checked against the ranges of its well-known types (validate.ts),
+ * the call's duration and code for /metrics, and engine errors mapped to codes.
  */
 import { create, type DescMethod, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -8,6 +9,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 import type { CallContext, Protocol } from './context.js';
 import { abortError, codeName, toConnectError } from './errors.js';
 import type { ServerStreamHandler, ServiceBinding, UnaryHandler } from './handlers.js';
+import { validateRequest } from './validate.js';
 
 export interface FinishedCall {
   service: string;
@@ -47,7 +49,11 @@ export class CallPipeline {
    */
   async unary(binding: ServiceBinding, method: DescMethod, request: Message | (() => Promise<Message>), ctx: CallContext): Promise<Message> {
     const handler = binding.handler(method) as UnaryHandler;
-    const decode = async () => (typeof request === 'function' ? request() : request);
+    const decode = async () => {
+      const message = typeof request === 'function' ? await request() : request;
+      validateRequest(method.input, message);
+      return message;
+    };
     if (!binding.observed) {
       try {
         return create(method.output, await handler(await decode(), ctx));
@@ -78,6 +84,7 @@ export class CallPipeline {
     const call = binding.observed ? this.begin(binding, method, ctx) : undefined;
     let failure: ConnectError | undefined;
     try {
+      validateRequest(method.input, request);
       for await (const item of handler(request, streamCtx)) yield create(method.output, item);
       if (ctx.signal.aborted) throw abortError(ctx.signal);
     } catch (error) {

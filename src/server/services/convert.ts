@@ -2,6 +2,7 @@
 import type { DescEnum } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
+import { durationProblem, timestampProblem } from '../pipeline/well-known.js';
 
 /**
  * A proto enum value as the engines name it: ANOMALY_TYPE_LATENCY_SPIKE -> 'latency_spike'.
@@ -21,21 +22,22 @@ export function enumNumber(schema: DescEnum, name: string): number {
   return found.number;
 }
 
+/** A timestamp in ms; one outside 0001-01-01..9999-12-31 is refused (the pipeline does so first). */
 export function timestampOrUndefined(ts: Timestamp | undefined, field: string): number | undefined {
   if (ts === undefined) return undefined;
-  if (ts.nanos < 0 || ts.nanos > 999_999_999) throw invalidArgument(field, `nanos must lie in [0, 999999999], got ${ts.nanos}`);
-  const ms = timestampMs(ts);
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw invalidArgument(field, 'out of range');
-  return ms;
+  const problem = timestampProblem(ts);
+  if (problem) throw invalidArgument(field, problem);
+  return timestampMs(ts);
 }
 
-/** A duration in ms; negative durations are refused. */
+/** A duration in ms; negative durations are refused, as are those out of proto range (the pipeline does so first). */
 export function durationOrUndefined(d: Duration | undefined, field: string): number | undefined {
   if (d === undefined) return undefined;
+  const problem = durationProblem(d);
+  if (problem) throw invalidArgument(field, problem);
   // Exact, unlike durationMs() which rounds to whole milliseconds (I/O latencies are microseconds).
   const ms = Number(d.seconds) * 1000 + d.nanos / 1e6;
-  if (!Number.isFinite(ms)) throw invalidArgument(field, 'out of range');
-  if (ms < 0 || d.nanos < 0) throw invalidArgument(field, `must not be negative, got ${ms} ms`);
+  if (ms < 0) throw invalidArgument(field, `must not be negative, got ${ms} ms`);
   return ms;
 }
 

@@ -1,0 +1,76 @@
+/**
+ * The ranges of google.protobuf.Timestamp and Duration (those proto3 JSON can encode, as the
+ * types' own documentation states), and how client input is echoed in error messages.
+ */
+import type { Duration, Timestamp } from '@bufbuild/protobuf/wkt';
+
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since the epoch. */
+export const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
+export const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
+/** About 10,000 years either way. */
+export const MAX_DURATION_SECONDS = 315_576_000_000;
+const MAX_NANOS = 999_999_999;
+
+export const TIMESTAMP_RANGE = '0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z';
+export const TIMESTAMP_FORM = 'an RFC 3339 time such as 2025-12-31T00:00:00Z or 2025-12-31T01:00:00.5+01:00';
+export const DURATION_FORM = 'a duration string such as "1.5s" or "300s" (seconds with up to 9 decimals and the suffix s)';
+
+/** Why a Timestamp is outside what proto3 can represent, or undefined when it is within. */
+export function timestampProblem(ts: Pick<Timestamp, 'seconds' | 'nanos'>): string | undefined {
+  const seconds = Number(ts.seconds);
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
+    return `must be from ${TIMESTAMP_RANGE}, got seconds ${ts.seconds}`;
+  }
+  if (!Number.isInteger(ts.nanos) || ts.nanos < 0 || ts.nanos > MAX_NANOS) return `nanos must be from 0 to ${MAX_NANOS}, got ${ts.nanos}`;
+  return undefined;
+}
+
+/** Why a Duration is outside what proto3 can represent, or undefined when it is within. */
+export function durationProblem(d: Pick<Duration, 'seconds' | 'nanos'>): string | undefined {
+  const seconds = Number(d.seconds);
+  if (Math.abs(seconds) > MAX_DURATION_SECONDS) {
+    return `seconds must be from -${MAX_DURATION_SECONDS} to ${MAX_DURATION_SECONDS} (about 10,000 years), got ${d.seconds}`;
+  }
+  if (!Number.isInteger(d.nanos) || Math.abs(d.nanos) > MAX_NANOS) return `nanos must be from -${MAX_NANOS} to ${MAX_NANOS}, got ${d.nanos}`;
+  if ((seconds > 0 && d.nanos < 0) || (seconds < 0 && d.nanos > 0)) {
+    return `seconds and nanos must have the same sign, got seconds ${d.seconds} and nanos ${d.nanos}`;
+  }
+  return undefined;
+}
+
+/** Longest piece of client input an error message repeats. */
+export const MAX_ECHO_CHARS = 200;
+
+/** Client input as an error message shows it: at most MAX_ECHO_CHARS characters, then an ellipsis and the length. */
+export function clip(value: string, max = MAX_ECHO_CHARS): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/** A JSON value as an error message shows it, clipped. */
+export function showJson(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return clip(text);
+}
+
+/** Longest error message sent to a client; a message longer than this is cut. */
+const MAX_MESSAGE_CHARS = 1024;
+const LONG_QUOTED = new RegExp(`"([^"]{${MAX_ECHO_CHARS + 1},})"|'([^']{${MAX_ECHO_CHARS + 1},})'`, 'g');
+
+/**
+ * An error message with every long quoted value in it clipped, and the whole of it cut to a
+ * bounded length: messages repeat client input (an unknown id, a bad value), and a 4 MB id must
+ * not come back as a 4 MB body or grpc-message trailer.
+ */
+export function clipMessage(message: string): string {
+  if (message.length <= MAX_ECHO_CHARS) return message;
+  const clipped = message.replace(LONG_QUOTED, (_all, double: string | undefined, single: string | undefined) => {
+    const [quote, value] = double !== undefined ? ['"', double] : ["'", single!];
+    return `${quote}${value.slice(0, MAX_ECHO_CHARS)}…${quote} (${value.length} characters)`;
+  });
+  return clipped.length <= MAX_MESSAGE_CHARS ? clipped : `${clipped.slice(0, MAX_MESSAGE_CHARS)}… (${clipped.length} characters)`;
+}
