@@ -112,6 +112,34 @@ test('a malformed timestamp or duration in a JSON body is refused naming the fie
   );
 });
 
+test('a timestamp or duration parameter beyond its type\'s range is 400 naming the parameter', async () => {
+  for (const path of ['profiling/snapshots?since=', 'profiling/profiles?start_time=', 'profiling/merged?end_time=', 'anomalies?since=']) {
+    const parameter = path.split('?')[1]!.slice(0, -1);
+    for (const value of ['9223372036854775807', '99999999999999999999', '10000-01-01T00:00:00Z', '0000-12-31T23:59:59Z']) {
+      assertError(await rest.get(`${API}/${path}${value}`), 400, 'invalid_argument', parameter);
+    }
+  }
+  await rest.postOk(`${API}/metrics`, { name: 'range_gauge', type: 'METRIC_TYPE_GAUGE', description: 'd' });
+  for (const window of ['315576000001s', '99999999999999999999s', '99999999999999999999', '3652500001d']) {
+    assertError(await rest.get(`${API}/metrics/range_gauge/trend?window=${window}`), 400, 'invalid_argument', 'window');
+  }
+  assert.is((await rest.getOk(`${API}/metrics/range_gauge/trend?window=315576000000s`)).window, '315576000000s');
+  assert.is((await rest.getOk(`${API}/metrics/range_gauge/trend?window=90.5`)).window, '90.500s');
+});
+
+test('a timestamp parameter is RFC 3339: a bare number is refused, showing the form', async () => {
+  // `since=2030` could mean the year or 1970-01-01T00:33:50Z (Unix seconds): neither is guessed.
+  for (const value of ['2030', '1767139200', '1767139200.5']) {
+    const r = await rest.get(`${API}/anomalies?since=${value}`);
+    assertError(r, 400, 'invalid_argument', 'since');
+    assert.match(r.json.message, /RFC 3339 time such as 2025-12-31T00:00:00Z/);
+  }
+  assert.is((await rest.get(`${API}/anomalies?since=2025-12-31T00:00:00Z`)).status, 200);
+  assert.is((await rest.get(`${API}/anomalies?since=2025-12-31T01:00:00.5%2B01:00`)).status, 200);
+  // An unescaped + of an offset reaches the server as a space; it is read back as the +.
+  assert.is((await rest.get(`${API}/anomalies?since=2025-12-31T01:00:00+01:00`)).status, 200);
+});
+
 test('a body over RS3GW_MAX_MESSAGE_BYTES is 413', async () => {
   const big = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(4000) });
   assertError(await rest.post(`${API}/anomalies/samples`, big), 413, 'resource_exhausted', /^request body: larger than the limit of 1024 bytes/);

@@ -1,11 +1,12 @@
 /**
  * Reads URL query parameters into a request message by the message's own field names:
- * `limit=5`, `since=2025-12-31T00:00:00Z`, `window=3600s` (or `3600`), `labels.method=GET`,
+ * `limit=5`, `since=2025-12-31T00:00:00Z` (RFC 3339 only), `window=3600s` (or `3600`, `1h`), `labels.method=GET`,
  * `config.min_samples=10`, repeated parameters for repeated fields. Enum values are accepted in
  * proto form and in short forms (`latency_spike`, `LatencySpike`, `high`, `High`).
  */
 import {
   create,
+  fromJson,
   protoInt64,
   ScalarType,
   type DescEnum,
@@ -13,8 +14,9 @@ import {
   type DescMessage,
   type Message,
 } from '@bufbuild/protobuf';
-import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
+import { clip, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
 
 type Fields = Record<string, unknown>;
 
@@ -90,19 +92,44 @@ function parseScalar(type: ScalarType, raw: string, field: string): unknown {
   }
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Nanoseconds per unit of a duration parameter. */
+const DURATION_UNIT_NANOS: Record<string, bigint> = { ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };
+
+/**
+ * A timestamp parameter in its proto3 JSON form, RFC 3339 (a `+` of an offset that the query
+ * string turned into a space is taken back). A bare number is refused: `since=2030` could be
+ * the year or Unix seconds, and the two are 60 years apart.
+ */
+function parseTimestamp(raw: string, field: string): Timestamp {
+  const text = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
+  if (/^[+-]?\d+(\.\d*)?$/.test(text)) {
+    throw invalidArgument(field, `must be ${TIMESTAMP_FORM}, got '${clip(raw)}' (a bare number is not taken as a year or as Unix seconds)`);
+  }
+  try {
+    return fromJson(TimestampSchema, text);
+  } catch (error) {
+    const outOfRange = /must be from/.test((error as Error).message);
+    throw invalidArgument(field, outOfRange ? `must be from ${TIMESTAMP_RANGE}, got '${clip(raw)}'` : `must be ${TIMESTAMP_FORM}, got '${clip(raw)}'`);
+  }
+}
+
+/** A duration parameter: a number with an optional unit (ms, s, m, h, d; seconds by default), exact to the nanosecond. */
+function parseDuration(raw: string, field: string): Duration {
+  const m = /^(\d+)(?:\.(\d+))?(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got '${clip(raw)}'`);
+  const unit = DURATION_UNIT_NANOS[m[3] ?? 's']!;
+  const fraction = (m[2] ?? '').slice(0, 15);
+  const nanos = BigInt(m[1]!) * unit + (BigInt(fraction || '0') * unit) / 10n ** BigInt(fraction.length);
+  const seconds = nanos / 1_000_000_000n;
+  if (seconds > BigInt(MAX_DURATION_SECONDS)) {
+    throw invalidArgument(field, `must be at most ${MAX_DURATION_SECONDS}s (about 10,000 years), got '${clip(raw)}'`);
+  }
+  return create(DurationSchema, { seconds, nanos: Number(nanos % 1_000_000_000n) });
+}
 
 function parseMessageValue(schema: DescMessage, raw: string, field: string): Message {
-  if (schema.typeName === 'google.protobuf.Timestamp') {
-    const ms = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
-    if (!Number.isFinite(ms)) throw invalidArgument(field, `must be an RFC 3339 time such as 2025-12-31T00:00:00Z, got '${raw}'`);
-    return timestampFromMs(ms);
-  }
-  if (schema.typeName === 'google.protobuf.Duration') {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
-    if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got '${raw}'`);
-    return durationFromMs(Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 's']!);
-  }
+  if (schema.typeName === TimestampSchema.typeName) return parseTimestamp(raw, field);
+  if (schema.typeName === DurationSchema.typeName) return parseDuration(raw, field);
   throw invalidArgument(field, 'cannot be given as a query parameter');
 }
 
