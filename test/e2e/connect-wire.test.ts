@@ -129,11 +129,49 @@ get('Connect errors are JSON bodies with the code name and an HTTP status', asyn
   assert.match(typoBody.message, /"priorty" is unknown/);
   const unknownName = await post(acquire, '{"priority":"PRIORITY_LOW"}');
   assert.is(unknownName.status, 400);
-  assert.match(((await unknownName.json()) as { message: string }).message, /Priority .*"PRIORITY_LOW"/);
+  assert.match(((await unknownName.json()) as { message: string }).message, /^priority: .*"PRIORITY_LOW"/);
   const resources = (await (await post('/rs3gw.observability.v1.ResourceService/GetResources', '{}')).json()) as {
     admission?: { inflight?: number };
   };
   assert.is(resources.admission?.inflight ?? 0, 0, 'neither refused call took a permit');
+});
+
+get('Connect JSON decode errors name the field path and, for enums and well-known types, the expected form', async () => {
+  const post = async (path: string, body: string) => {
+    const r = await within(fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }), `POST ${path}`);
+    return { status: r.status, body: (await r.json()) as { code: string; message: string } };
+  };
+  const resource = '/rs3gw.observability.v1.ResourceService';
+  const cases: Array<[string, string, RegExp]> = [
+    [`${resource}/Acquire`, '{"priority":"critical"}', /^priority: must be one of PRIORITY_CRITICAL, PRIORITY_NORMAL, PRIORITY_SHEDDABLE .*got "critical"$/],
+    [`${ANOMALY}/ListAnomalies`, '{"type":"latency_spike"}', /^type: must be one of ANOMALY_TYPE_LATENCY_SPIKE, .*got "latency_spike"$/],
+    [`${resource}/Release`, '{"permit_id":"x","latency":{"seconds":1}}', /^latency: must be a duration string such as "1\.5s".*google\.protobuf\.Duration.*got \{"seconds":1\}$/],
+    [`${resource}/Release`, '{"permit_id":"x","permitId":"y"}', /^permit_id: set more than once \(as "permit_id" and "permitId"\)$/],
+    [`${ANOMALY}/RecordSamples`, '{"samples":[{"metric":"m","value":1},{"metric":"m","value":1,"time":"2025-13-01T00:00:00Z"}]}', /^samples\[1\]\.time: must be an RFC 3339 time/],
+    [`${ANOMALY}/RecordSample`, '{"metric":"m",', /^request body: not valid JSON/],
+  ];
+  for (const [path, body, message] of cases) {
+    const r = await post(path, body);
+    assert.is(r.status, 400, `${path} ${body}: ${JSON.stringify(r.body)}`);
+    assert.is(r.body.code, 'invalid_argument');
+    assert.match(r.body.message, message, `${path} ${body}`);
+  }
+  // The same through a Connect GET with a JSON message, and in a JSON server stream's request.
+  const get = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies?connect=v1&encoding=json&message=${encodeURIComponent('{"min_severity":"urgent"}')}`), 'GET ListAnomalies');
+  assert.is(get.status, 400);
+  assert.match(((await get.json()) as { message: string }).message, /^min_severity: must be one of ANOMALY_SEVERITY_LOW/);
+  const stream = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+json', 'connect-protocol-version': '1' },
+      body: Buffer.concat([Buffer.from([0, 0, 0, 0, 17]), Buffer.from('{"type":"spike!"}')]),
+    }),
+    'the Connect stream',
+  );
+  const end = frames(Buffer.from(await within(stream.arrayBuffer(), 'the Connect stream to end'))).at(-1)!;
+  const endMessage = JSON.parse(end.data.toString()) as { error?: { code?: string; message?: string } };
+  assert.is(endMessage.error?.code, 'invalid_argument', end.data.toString());
+  assert.match(endMessage.error?.message ?? '', /^type: must be one of ANOMALY_TYPE_LATENCY_SPIKE/);
 });
 
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */

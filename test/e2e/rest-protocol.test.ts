@@ -140,6 +140,22 @@ test('a timestamp parameter is RFC 3339: a bare number is refused, showing the f
   assert.is((await rest.get(`${API}/anomalies?since=2025-12-31T01:00:00+01:00`)).status, 200);
 });
 
+test('JSON body errors name the field and the expected form', async () => {
+  const latency = await rest.post(`${API}/resources/release`, { permit_id: 'x', latency: { seconds: 1 } });
+  assertError(latency, 400, 'invalid_argument', 'latency');
+  assert.match(latency.json.message, /"1\.5s"/);
+  assert.match(latency.json.message, /google\.protobuf\.Duration/);
+  const time = await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 1, time: 1767139200 });
+  assertError(time, 400, 'invalid_argument', 'time');
+  assert.match(time.json.message, /RFC 3339 time such as 2025-12-31T00:00:00Z/);
+  assertError(await rest.post(`${API}/resources/release`, '{"permit_id":"x","permitId":"y"}'), 400, 'invalid_argument', 'permit_id');
+  const events = await rest.post(`${API}/business-metrics/events`, { events: [{ operation: 'S3_OPERATION_GET_OBJECT', bucket: 'b', status_code: 200 }, { latency: '5 minutes' }] });
+  assertError(events, 400, 'invalid_argument', 'events[1].latency');
+  const priority = await rest.post(`${API}/resources/acquire`, { priority: 'critical' });
+  assertError(priority, 400, 'invalid_argument', 'priority');
+  assert.match(priority.json.message, /PRIORITY_CRITICAL/);
+});
+
 test('a body over RS3GW_MAX_MESSAGE_BYTES is 413', async () => {
   const big = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(4000) });
   assertError(await rest.post(`${API}/anomalies/samples`, big), 413, 'resource_exhausted', /^request body: larger than the limit of 1024 bytes/);
