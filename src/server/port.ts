@@ -17,9 +17,10 @@ import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
 import { pprofRoutes, type ProfileInvoker } from './http/pprof-routes.js';
 import { createHttp1Handler, type HttpRoute } from './http/router.js';
-import { ProfilingService, type GetProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { ProfilingService, type CaptureProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { ServiceBinding } from './pipeline/handlers.js';
 import { CallPipeline, type CallObserver } from './pipeline/invoke.js';
+import { clip } from './pipeline/well-known.js';
 import { writeError } from './rest/response.js';
 import { createRestHandler } from './rest/handler.js';
 import { RestRoutes } from './rest/routes.js';
@@ -33,13 +34,13 @@ export interface PortOptions {
   metrics: HttpRoute;
 }
 
-/** /debug/pprof answers through ProfilingService.GetProfile, like any REST call. */
+/** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
 function profileInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline): ProfileInvoker {
   const binding = bindings.find((b) => b.service.typeName === ProfilingService.typeName);
   if (!binding) throw new Error('the ProfilingService binding is required for /debug/pprof');
-  const method = ProfilingService.method.getProfile;
+  const method = ProfilingService.method.captureProfile;
   return async (request, req, signal) =>
-    (await pipeline.unary(binding, method, request, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as GetProfileResponse;
+    (await pipeline.unary(binding, method, request, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as CaptureProfileResponse;
 }
 
 export class ServicePort {
@@ -61,7 +62,7 @@ export class ServicePort {
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
       // without a word, so they are errors here as on the REST paths.
       jsonOptions: { ignoreUnknownFields: false },
-      fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${req.url}`),
+      fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${clip(req.url ?? '')}`),
     });
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));

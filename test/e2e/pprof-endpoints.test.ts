@@ -127,6 +127,24 @@ test('seconds beyond RS3GW_PROFILING_MAX_SECONDS is 400 naming seconds, the para
   assertError(await rest.get('/debug/pprof/flamegraph?seconds=6'), 400, 'invalid_argument', 'seconds');
 });
 
+test('/debug/pprof calls are counted as the CaptureProfile calls they are', async () => {
+  const counts = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const lines = text.split('\n').filter((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes('ProfilingService'));
+    const count = (method: string, code: string) =>
+      lines.filter((l) => l.includes(`method="${method}"`) && l.includes('protocol="rest"') && l.includes(`code="${code}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    return { ok: count('CaptureProfile', 'ok'), refused: count('CaptureProfile', 'invalid_argument'), getProfile: count('GetProfile', 'ok') + count('GetProfile', 'invalid_argument') };
+  };
+  const before = await counts();
+  assert.is((await fetch(`${server.url}/debug/pprof/heap`).then(async (r) => (await r.arrayBuffer(), r))).status, 200);
+  assertError(await rest.get('/debug/pprof/profile?seconds=6'), 400, 'invalid_argument', 'seconds');
+  const after = await counts();
+  assert.equal(
+    { ok: after.ok - before.ok, refused: after.refused - before.refused, getProfile: after.getProfile - before.getProfile },
+    { ok: 1, refused: 1, getProfile: 0 },
+  );
+});
+
 test('an unknown pprof path is 404', async () => {
   assertError(await rest.get('/debug/pprof/goroutine'), 404, 'not_found', /no pprof path \/debug\/pprof\/goroutine/);
 });

@@ -6,23 +6,19 @@
 import { create } from '@bufbuild/protobuf';
 import { ConnectError } from '@connectrpc/connect';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  GetProfileRequestSchema,
-  ProfileFormat,
-  ProfileType,
-  type GetProfileResponse,
-} from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { CaptureProfileRequestSchema, ProfileType, type CaptureProfileResponse } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
 import { decodeProfile, renderFlameGraphSvg } from '../../core/profiling/pprof/index.js';
 import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
+import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 import type { HttpRoute } from './router.js';
 
 export type ProfileInvoker = (
-  request: ReturnType<typeof create<typeof GetProfileRequestSchema>>,
+  request: ReturnType<typeof create<typeof CaptureProfileRequestSchema>>,
   req: IncomingMessage,
   signal: AbortSignal,
-) => Promise<GetProfileResponse>;
+) => Promise<CaptureProfileResponse>;
 
 const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><body>
 <h1>/debug/pprof/</h1>
@@ -58,11 +54,18 @@ function typeParam(params: Map<string, string>): ProfileType {
   throw invalidArgument('type', `must be cpu or heap, got '${raw}'`);
 }
 
+/** CaptureProfile's request; 0 seconds (absent) leaves `duration` unset: the default length. */
 function pprofRequest(type: ProfileType, seconds: number) {
-  return create(GetProfileRequestSchema, { format: ProfileFormat.PPROF, type, seconds });
+  return create(CaptureProfileRequestSchema, { type, duration: seconds > 0 ? { seconds: BigInt(seconds) } : undefined });
 }
 
-function writeProfile(res: ServerResponse, response: GetProfileResponse): void {
+/** The request's `duration` is this path's `seconds` parameter: errors name what the user gave. */
+function asSecondsParameter(error: ConnectError): ConnectError {
+  if (!error.rawMessage.startsWith('duration: ')) return error;
+  return new ConnectError(`seconds: ${error.rawMessage.slice('duration: '.length)}`, error.code, error.metadata, error.details as never, error.cause);
+}
+
+function writeProfile(res: ServerResponse, response: CaptureProfileResponse): void {
   const data = response.pprof?.data ?? new Uint8Array();
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
@@ -80,6 +83,10 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
     }
     const controller = new AbortController();
     res.once('close', () => controller.abort());
+    const call = (request: ReturnType<typeof pprofRequest>) =>
+      capture(request, req, controller.signal).catch((error: unknown) => {
+        throw asSecondsParameter(toConnectError(error));
+      });
     try {
       const path = url.pathname.replace(/\/+$/, '');
       switch (path) {
@@ -90,19 +97,19 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
           return;
         case '/debug/pprof/profile': {
           const p = parameters(url, ['seconds']);
-          writeProfile(res, await capture(pprofRequest(ProfileType.CPU, secondsParam(p)), req, controller.signal));
+          writeProfile(res, await call(pprofRequest(ProfileType.CPU, secondsParam(p))));
           return;
         }
         case '/debug/pprof/heap': {
           // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
           parameters(url, ['gc']);
-          writeProfile(res, await capture(pprofRequest(ProfileType.HEAP, 0), req, controller.signal));
+          writeProfile(res, await call(pprofRequest(ProfileType.HEAP, 0)));
           return;
         }
         case '/debug/pprof/flamegraph': {
           const p = parameters(url, ['seconds', 'type']);
           const type = typeParam(p);
-          const response = await capture(pprofRequest(type, secondsParam(p)), req, controller.signal);
+          const response = await call(pprofRequest(type, secondsParam(p)));
           const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
           const title = type === ProfileType.HEAP ? 'rs3gw-observability heap (in-use bytes)' : `rs3gw-observability CPU`;
           const svg = renderFlameGraphSvg(profile, { title });
@@ -111,7 +118,7 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
           return;
         }
         default:
-          writeError(res, 404, 'not_found', `no pprof path ${url.pathname}; see /debug/pprof/`);
+          writeError(res, 404, 'not_found', `no pprof path ${clip(url.pathname)}; see /debug/pprof/`);
       }
     } catch (error) {
       const e: ConnectError = toConnectError(error);
