@@ -2,7 +2,8 @@
  * The checks the shared call pipeline makes on every request, whatever its protocol: every
  * google.protobuf.Timestamp and Duration in a request lies in its documented range (binary
  * protobuf can carry any int64/int32; proto3 JSON cannot encode the rest, so one such value
- * stored would break every later JSON answer that shows it).
+ * stored would break every later JSON answer that shows it), and error messages that repeat
+ * client input stay short.
  */
 import { Code } from '@connectrpc/connect';
 import * as assert from 'uvu/assert';
@@ -126,6 +127,33 @@ test('a Duration that proto3 cannot represent is invalid_argument with an exact 
   const report = await rest.getOk(`${API}/health`);
   const p99 = report.profiling.io.read_latency_p99_us as number;
   assert.ok(p99 < 1e7, `read_latency_p99_us ${p99} µs: no out-of-range latency was recorded`);
+});
+
+test('an error message repeats at most a clipped piece of a long client value', async () => {
+  const long = 'x'.repeat(100_000);
+  for (const [name, options] of PROTOCOLS) {
+    const client = createObservabilityClient(server.url, options);
+    const error = await failure(client.metrics.getMetric({ name: long }), `${name}: GetMetric with a 100,000-character name`);
+    assert.is(error.code, Code.NotFound, error.message);
+    assert.ok(error.rawMessage.length < 1100, `${name}: message of ${error.rawMessage.length} characters`);
+    assert.match(error.rawMessage, /^name: no metric named "x{200}…" \(100000 characters\)/);
+  }
+  const r = await rest.get(`${API}/metrics/${'y'.repeat(10_000)}`);
+  assert.is(r.status, 404);
+  assert.ok(r.text.length < 1100, `REST body of ${r.text.length} bytes`);
+});
+
+test('GetStoredProfile refuses an id longer than any id the service issues, without repeating it', async () => {
+  const id = 'p'.repeat(4_000_000);
+  for (const [name, options] of PROTOCOLS) {
+    const client = createObservabilityClient(server.url, options);
+    await refused(client.profiling.getStoredProfile({ id }), `${name}: a 4,000,000-character id`, 'id: must be at most 128 characters (ids from ListStoredProfiles are far shorter), got 4000000');
+  }
+  const r = await rest.get(`${API}/profiling/profiles/${'p'.repeat(10_000)}`);
+  assert.is(r.status, 400, r.text.slice(0, 300));
+  assert.is(r.json.message, 'id: must be at most 128 characters (ids from ListStoredProfiles are far shorter), got 10000');
+  // An id of a plausible length is still looked up.
+  assert.is((await rest.get(`${API}/profiling/profiles/cpu-1-1`)).status, 404);
 });
 
 test.run();

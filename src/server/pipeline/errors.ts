@@ -1,6 +1,7 @@
 /** Maps engine errors onto Connect/gRPC codes, and codes onto HTTP statuses for REST. */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ObservabilityError, type ErrorKind } from '../../core/errors.js';
+import { clipMessage } from './well-known.js';
 
 const CODE_OF_KIND: Record<ErrorKind, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -20,11 +21,16 @@ export function abortError(signal: AbortSignal): ConnectError {
 /**
  * Turns anything a handler threw into a ConnectError; unexpected errors are logged, not leaked.
  * Whatever a handler throws once its call was aborted is the abort (canceled, deadline exceeded).
+ * Messages repeat client input (an unknown id, a bad value): long values in them are clipped here,
+ * the one place every error of every protocol passes.
  */
 export function toConnectError(error: unknown, signal?: AbortSignal): ConnectError {
   if (signal?.aborted && !(error instanceof ObservabilityError)) return abortError(signal);
-  if (error instanceof ConnectError) return error;
-  if (error instanceof ObservabilityError) return new ConnectError(error.message, CODE_OF_KIND[error.kind]);
+  if (error instanceof ConnectError) {
+    const message = clipMessage(error.rawMessage);
+    return message === error.rawMessage ? error : new ConnectError(message, error.code, error.metadata, error.details as never, error.cause);
+  }
+  if (error instanceof ObservabilityError) return new ConnectError(clipMessage(error.message), CODE_OF_KIND[error.kind]);
   console.error('internal error:', error);
   return new ConnectError('internal error', Code.Internal);
 }

@@ -9,6 +9,7 @@ import { headersOf } from '../http/headers.js';
 import type { CallContext } from '../pipeline/context.js';
 import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
+import { clip } from '../pipeline/well-known.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { writeError, writeMessage } from './response.js';
@@ -70,11 +71,11 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const found = routes.match(req.method ?? 'GET', url.pathname);
     if (!found) {
-      writeError(res, 404, 'not_found', `no REST path ${url.pathname}`);
+      writeError(res, 404, 'not_found', `no REST path ${clip(url.pathname)}`);
       return;
     }
     if ('allowed' in found) {
-      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${url.pathname}; use ${found.allowed.join(', ')}`, {
+      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${clip(url.pathname)}; use ${found.allowed.join(', ')}`, {
         allow: found.allowed.join(', '),
       });
       return;

@@ -22,6 +22,8 @@ import { duration, durationOrUndefined, enumName, limitOf, timestamp, timestampO
 
 const PPROF = 'application/octet-stream';
 const MAX_LIST = 10_000;
+/** Longest GetStoredProfile id accepted (as the proto says); stored ids are `cpu-<start ms>-<sequence>`, under 40 characters. */
+const MAX_PROFILE_ID_LENGTH = 128;
 
 export interface ProfilingDeps {
   processes: ProcessProfiler;
@@ -185,6 +187,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     },
     getStoredProfile(req) {
       if (req.id === '') throw invalidArgument('id', 'required');
+      if (req.id.length > MAX_PROFILE_ID_LENGTH) throw invalidArgument('id', `must be at most ${MAX_PROFILE_ID_LENGTH} characters (ids from ListStoredProfiles are far shorter), got ${req.id.length}`);
       const p = deps.continuous.get(req.id);
       return { info: infoOut(p), pprof: pprofBody(p.data), fileName: `cpu-${fileStamp(p.startMs)}.pb.gz` };
     },

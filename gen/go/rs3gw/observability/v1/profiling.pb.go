@@ -1709,7 +1709,7 @@ func (x *ListStoredProfilesResponse) GetProfiles() []*ProfileInfo {
 // GetStoredProfileRequest names a stored profile.
 type GetStoredProfileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Identifier from ListStoredProfiles.
+	// Identifier from ListStoredProfiles; at most 128 characters (longer is INVALID_ARGUMENT).
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -872,7 +872,7 @@ export const ListStoredProfilesResponseSchema: GenMessage<ListStoredProfilesResp
  */
 export type GetStoredProfileRequest = Message<"rs3gw.observability.v1.GetStoredProfileRequest"> & {
   /**
-   * Identifier from ListStoredProfiles.
+   * Identifier from ListStoredProfiles; at most 128 characters (longer is INVALID_ARGUMENT).
    *
    * @generated from field: string id = 1;
    */
