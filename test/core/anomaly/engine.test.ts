@@ -66,6 +66,42 @@ test('a sample is scored against the baseline before it joins it; time defaults 
   assert.is(e.record('api_latency_ms', 100).timeMs, clock.nowMs());
 });
 
+test('a perfectly flat series raises a critical anomaly when it moves; a constant one never does', () => {
+  const { engine: e } = engine();
+  const flat = (metric: string, n: number, v: number) => {
+    for (let i = 0; i < n; i++) assert.is(e.record(metric, v, timeAt(i)).anomaly, undefined, `${metric}[${i}]`);
+  };
+  // 100x spike on a flat gauge, an error count at 0 that jumps, a flat rate that collapses.
+  const cases: Array<[string, number, number, number, 'above' | 'below']> = [
+    ['flat_spike', 250, 10, 1000, 'above'],
+    ['upload_errors', 200, 0, 50, 'above'],
+    ['request_rate', 200, 100, 1, 'below'],
+  ];
+  for (const [metric, n, level, value, direction] of cases) {
+    flat(metric, n, level);
+    const a = e.record(metric, value, timeAt(n));
+    assert.is(a.warmingUp, false);
+    assert.ok(a.score > 0.99, `${metric}: score ${a.score}`);
+    assert.ok(a.anomaly, `${metric}: ${level} x ${n}, then ${value} raises an anomaly`);
+    assert.is(a.anomaly!.severity, 'critical', metric);
+    assert.is(a.anomaly!.direction, direction, metric);
+    assert.is(a.anomaly!.detector, 'ensemble/spike', metric);
+  }
+  // The same spike recurring on the flat gauge is reported again, and nothing else is (a day after
+  // a spike, its phase is not expected to spike again).
+  const again: Array<[number, string]> = [];
+  for (let i = 251; i < 2000; i++) {
+    const anomaly = e.record('flat_spike', i % 400 === 0 ? 1000 : 10, timeAt(i)).anomaly;
+    if (anomaly) again.push([i, anomaly.detector]);
+  }
+  assert.equal(again.slice(0, 2), [[400, 'ensemble/spike'], [800, 'ensemble/spike']]);
+  assert.ok(again.every(([i]) => i % 400 === 0), `alarms at ${again.map(([i]) => i)}`);
+  // Constant series stay silent whatever their level; rounding-size changes are not anomalies.
+  for (const level of [0, 18, -3e5, 1e300]) flat(`constant_${String(level).replace(/[^0-9a-z]/g, '_')}`, 5000, level);
+  flat('rounding', 200, 0.3);
+  assert.is(e.record('rounding', 0.1 + 0.2, timeAt(200)).anomaly, undefined);
+});
+
 test('warming up: no anomalies below min_samples', () => {
   const { engine: e } = engine();
   e.configure('cpu_usage', { minSamples: 50 });

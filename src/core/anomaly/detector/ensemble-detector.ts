@@ -130,8 +130,14 @@ export class EnsembleDetector implements Detector {
       const eL = x - level;
       this.seasonalError += a * ((eS < 0 ? -eS : eS) - this.seasonalError);
       this.localError += a * ((eL < 0 ? -eL : eL) - this.localError);
-      // Switch only on a window's worth of evidence; member memories restart in the new units.
-      const preferSeasonal = this.seasonalN >= s.windowSize && this.seasonalError < t.seasonPreference * this.localError;
+      // Switch only on a window's worth of evidence, and only where the local baseline errs by a
+      // material part of its own spread (on a flat series it errs by next to nothing, and the
+      // profile's spread would collapse to the resolution floor); member memories restart in the
+      // new units.
+      const preferSeasonal =
+        this.seasonalN >= s.windowSize &&
+        this.seasonalError < t.seasonPreference * this.localError &&
+        this.localError >= t.scaleFloor * this.local.spread.value(tiny);
       if (preferSeasonal !== this.useSeasonal) {
         this.useSeasonal = preferSeasonal;
         const ratio = (preferSeasonal ? this.seasonalSpread.value(tiny) : this.local.spread.value(tiny)) / scale;

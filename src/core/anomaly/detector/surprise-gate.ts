@@ -14,7 +14,16 @@
  * when the anomaly began) is learned as the geometric mean of the two: a one-off anomaly barely
  * desensitises the gate, so the next distinct event is still caught, while a pattern that keeps
  * recurring is learned within a few occurrences. Lasting changes are absorbed by the baselines.
+ *
+ * A gate that has learned nothing but zeros (a perfectly constant series: every residual is exactly
+ * 0 and the scale sits at the detector's resolution floor, ~1e-12 of the level) compares with
+ * `MIN_REFERENCE`, one scale unit, instead of its maximum of 0: any change larger than that
+ * resolution (an error count at 0 that jumps, a gauge stuck at 100 that drops) is beyond anything
+ * seen, while a constant series, whose statistics stay exactly 0, is never flagged, and rounding
+ * noise (~1e-16 of the level, 1e-4 scale units) stays far below it.
  */
+const MIN_REFERENCE = 1;
+
 export class SurpriseGate {
   private max = 0;
   /** What a statistic is compared with: the maximum, stretched by the allowance while young. */
@@ -44,9 +53,9 @@ export class SurpriseGate {
     this.matureAfter = horizon * correlation;
   }
 
-  /** Ratio of `stat` to the normal maximum, with the allowance while young (0 while there is none). */
+  /** Ratio of `stat` to the normal maximum, with the allowance while young (`MIN_REFERENCE` while it is 0). */
   ratio(stat: number): number {
-    return this.reference > 0 ? stat / this.reference : 0;
+    return stat / (this.reference > 0 ? this.reference : MIN_REFERENCE);
   }
 
   /** Learns `stat`; `anomalous` while the detector is alarming or resting. */
@@ -55,8 +64,10 @@ export class SurpriseGate {
     if (!anomalous) {
       this.cap = -1;
     } else {
-      if (this.cap < 0) this.cap = this.margin * this.reference;
-      if (this.cap > 0 && s > this.cap) s = Math.sqrt(s * this.cap);
+      if (this.cap < 0) this.cap = this.margin * (this.reference > 0 ? this.reference : MIN_REFERENCE);
+      // Against the resolution floor a statistic's size means nothing later (the next one is
+      // measured against a real scale): a gate that knows only zeros learns the threshold itself.
+      if (s > this.cap) s = this.reference > 0 ? Math.sqrt(s * this.cap) : this.cap;
     }
     const decayed = this.max * this.keep;
     this.max = s > decayed ? s : decayed;
