@@ -165,6 +165,11 @@ test('bad samples, filters and configurations are refused naming the field', asy
   assertError(await sample({ metric: 'm', value: 'NaN' }), 400, 'invalid_argument', 'value');
   assertError(await sample({ metric: 'm', value: 'Infinity' }), 400, 'invalid_argument', 'value');
   assertError(await sample({ metric: 'm', value: '-Infinity' }), 400, 'invalid_argument', 'value');
+  // Finite, but beyond what the detector's arithmetic holds (alternating +-1e308 used to turn the
+  // metric's expected value, bounds and deviation into NaN for good).
+  assertError(await sample({ metric: 'm', value: 1e308 }), 400, 'invalid_argument', 'value');
+  assertError(await sample({ metric: 'm', value: -1.5e100 }), 400, 'invalid_argument', 'value');
+  assertError(await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'm', value: 1e100 }, { metric: 'm', value: -1e308 }] }), 400, 'invalid_argument', 'samples[1].value');
   assertError(await sample({ metric: '', value: 1 }), 400, 'invalid_argument', 'metric');
   assertError(await sample({ metric: '9lives', value: 1 }), 400, 'invalid_argument', 'metric');
   assertError(await sample({ metric: 'has space', value: 1 }), 400, 'invalid_argument', 'metric');

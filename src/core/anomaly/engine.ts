@@ -35,6 +35,12 @@ export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
 });
 
 const DEFAULT_HISTORY_LIMIT = 100;
+/**
+ * Largest accepted |value|. The detector squares residuals (differences of values, up to a dozen
+ * scales) and sums squares; beyond ~1e154 a square overflows to Infinity and the metric's state
+ * turns to NaN for good. 1e100 leaves every such product and sum far from overflow.
+ */
+export const MAX_ABS_VALUE = 1e100;
 const MAX_METRIC_NAME = 200;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
@@ -246,6 +252,9 @@ export class AnomalyEngine {
   private validateSample(metric: unknown, value: unknown, timeMs: unknown, prefix: string, known: boolean): void {
     if (!known) validateMetricName(`${prefix}metric`, metric);
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`${prefix}value`, 'must be a finite number');
+    if (value > MAX_ABS_VALUE || value < -MAX_ABS_VALUE) {
+      throw invalidArgument(`${prefix}value`, `must lie in [-1e100, 1e100] (got ${value})`);
+    }
     if (timeMs !== undefined && (typeof timeMs !== 'number' || !Number.isFinite(timeMs))) {
       throw invalidArgument(`${prefix}time_ms`, 'must be a finite number');
     }

@@ -97,9 +97,26 @@ test('a perfectly flat series raises a critical anomaly when it moves; a constan
   assert.equal(again.slice(0, 2), [[400, 'ensemble/spike'], [800, 'ensemble/spike']]);
   assert.ok(again.every(([i]) => i % 400 === 0), `alarms at ${again.map(([i]) => i)}`);
   // Constant series stay silent whatever their level; rounding-size changes are not anomalies.
-  for (const level of [0, 18, -3e5, 1e300]) flat(`constant_${String(level).replace(/[^0-9a-z]/g, '_')}`, 5000, level);
+  for (const level of [0, 18, -3e5, 1e100]) flat(`constant_${String(level).replace(/[^0-9a-z]/g, '_')}`, 5000, level);
   flat('rounding', 200, 0.3);
   assert.is(e.record('rounding', 0.1 + 0.2, timeAt(200)).anomaly, undefined);
+});
+
+test('values beyond 1e100 in magnitude are refused; up to it a metric never turns to NaN', () => {
+  const { engine: e } = engine();
+  for (const v of [1e308, -1e308, Number.MAX_VALUE, 1.0000001e100, -2e100]) throwsError(() => e.record('huge', v), 'invalid_argument', 'value');
+  throwsError(() => e.recordBatch([{ metric: 'huge', value: 1 }, { metric: 'huge', value: 1.7e308 }]), 'invalid_argument', 'samples[1].value');
+  assert.is(e.metricCount, 0, 'nothing recorded');
+  // The largest accepted values, alternating, then ordinary ones: every output stays finite.
+  for (let i = 0; i < 600; i++) {
+    const v = i < 300 ? (i % 2 === 0 ? 1e100 : -1e100) : 5 + (i % 7);
+    const a = e.record('huge', v, timeAt(i));
+    for (const [k, x] of Object.entries({ score: a.score, expected: a.expected, lower: a.lower, upper: a.upper, deviationSigma: a.deviationSigma })) {
+      assert.ok(Number.isFinite(x), `sample ${i}: ${k} = ${x}`);
+    }
+  }
+  const [s] = e.statistics('huge');
+  assert.ok(Number.isFinite(s.mean) && Number.isFinite(s.stdDev), `mean ${s.mean}, std_dev ${s.stdDev}`);
 });
 
 test('warming up: no anomalies below min_samples', () => {

@@ -395,7 +395,8 @@ type Sample struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Metric name: [a-zA-Z_:][a-zA-Z0-9_:.-]*, at most 200 characters.
 	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
-	// The value; must be finite.
+	// The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
+	// detector's arithmetic).
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Time of the value; now when unset.
 	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
@@ -595,7 +596,8 @@ type RecordSampleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Metric name: [a-zA-Z_:][a-zA-Z0-9_:.-]*, at most 200 characters.
 	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
-	// The value; must be finite.
+	// The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
+	// detector's arithmetic).
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Time of the value; now when unset.
 	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`

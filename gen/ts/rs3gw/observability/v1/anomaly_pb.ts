@@ -148,7 +148,8 @@ export type Sample = Message<"rs3gw.observability.v1.Sample"> & {
   metric: string;
 
   /**
-   * The value; must be finite.
+   * The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
+   * detector's arithmetic).
    *
    * @generated from field: double value = 2;
    */
@@ -274,7 +275,8 @@ export type RecordSampleRequest = Message<"rs3gw.observability.v1.RecordSampleRe
   metric: string;
 
   /**
-   * The value; must be finite.
+   * The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
+   * detector's arithmetic).
    *
    * @generated from field: double value = 2;
    */
