@@ -400,4 +400,51 @@ test('a subscriber held up by backpressure again and again does not pile up list
   assert.not.match(server.output(), /MaxListenersExceededWarning/, `server log:\n${server.output()}`);
 });
 
+test('a filtered resume after the history expired is told only of the matching anomalies it lost', async () => {
+  // History of 5. Anomalies 1-4 on latency metrics, 5 on an error metric, 6-12 on latency metrics:
+  // 1-7 have left the history, of which 3-7 (as many as the history holds) can still be checked
+  // against a filter.
+  const server = await startServer({ RS3GW_ANOMALY_HISTORY_SIZE: '5' });
+  try {
+    const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+    const raise = async (metric: string) => {
+      await client.anomalies.configureMetric({ metric, config: { minSamples: 20 } });
+      const steady = Array.from({ length: 40 }, (_, i) => ({ metric, value: i % 2 === 0 ? 99 : 101 }));
+      const r = await client.anomalies.recordSamples({ samples: [...steady, { metric, value: 1000 }] });
+      const a = r.assessments.at(-1)!.anomaly;
+      assert.ok(a, `${metric} raised an anomaly`);
+      return Number(a.sequence);
+    };
+    const sequences: number[] = [];
+    for (let i = 0; i < 12; i++) sequences.push(await raise(i === 4 ? 'upload_errors_total' : `get_latency_${i}`));
+    assert.equal(sequences, Array.from({ length: 12 }, (_, i) => i + 1));
+    const watch = async (request: Parameters<typeof client.anomalies.watchAnomalies>[0]) => {
+      const abort = new AbortController();
+      const seen: string[] = [];
+      try {
+        for await (const m of client.anomalies.watchAnomalies(request, { signal: abort.signal })) {
+          if (m.event.case === 'anomaly') seen.push(`anomaly ${m.event.value.sequence}`);
+          else if (m.event.case === 'missed') seen.push(`missed ${m.event.value.count} ${m.event.value.reason}${m.event.value.countIsUpperBound ? ' (upper bound)' : ''}`);
+          else if (m.event.case === 'caughtUp') {
+            seen.push(`caught up ${m.event.value.lastSequence}`);
+            break;
+          }
+        }
+      } finally {
+        abort.abort();
+      }
+      return seen;
+    };
+    const ERRORS = 2; // ANOMALY_TYPE_ERROR_RATE_INCREASE
+    assert.equal(await watch({ resumeAfterSequence: 2n, type: ERRORS }), ['missed 1 history_expired', 'caught up 12'], 'anomaly 5, not all 5 lost');
+    assert.equal(await watch({ resumeAfterSequence: 5n, type: ERRORS }), ['caught up 12'], 'nothing matching was lost');
+    assert.equal(await watch({ resumeAfterSequence: 2n, metric: 'get_latency_11' }), ['anomaly 12', 'caught up 12']);
+    assert.equal(await watch({ resumeAfterSequence: 2n, metric: 'get_latency_3' }), ['missed 1 history_expired', 'caught up 12']);
+    assert.equal(await watch({ resumeAfterSequence: 0n, type: ERRORS }), ['missed 3 history_expired (upper bound)', 'caught up 12'], '1 and 2 unchecked');
+    assert.equal(await watch({ resumeAfterSequence: 0n }), ['missed 7 history_expired', ...[8, 9, 10, 11, 12].map((s) => `anomaly ${s}`), 'caught up 12']);
+  } finally {
+    await server.stop();
+  }
+});
+
 test.run();

@@ -1,14 +1,34 @@
-/** Bounded, sequence-ordered store of anomaly events; the oldest are dropped beyond capacity. */
-import type { AnomalyEvent } from './types.js';
+/**
+ * Bounded, sequence-ordered store of anomaly events; the oldest are dropped beyond capacity. What a
+ * filter needs of a dropped event (metric, type, severity) is kept a while longer in a ledger of the
+ * same capacity (a few bytes and a shared string per entry), so a filtered resume is told how many
+ * *matching* events it lost, not how many events of any kind.
+ */
+import { ANOMALY_TYPES, SEVERITIES, type AnomalyEvent, type AnomalyType, type Severity } from './types.js';
+
+const TYPE_INDEX: Record<string, number> = Object.fromEntries(ANOMALY_TYPES.map((t, i) => [t, i]));
+const SEVERITY_INDEX: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
+
+/** What a subscription filter reads of an event. */
+export type EventKeyMatcher = (metric: string, type: AnomalyType, severity: Severity) => boolean;
 
 export class EventHistory {
   private readonly ring: Array<AnomalyEvent | undefined>;
   /** Index of the oldest retained event. */
   private head = 0;
   private size = 0;
+  /** Ledger of dropped events: the newest `capacity` of them, oldest at `ledgerHead`. */
+  private readonly ledgerMetric: Array<string | undefined>;
+  private readonly ledgerType: Uint8Array;
+  private readonly ledgerSeverity: Uint8Array;
+  private ledgerHead = 0;
+  private ledgerSize = 0;
 
   constructor(readonly capacity: number) {
     this.ring = new Array(capacity);
+    this.ledgerMetric = new Array(capacity);
+    this.ledgerType = new Uint8Array(capacity);
+    this.ledgerSeverity = new Uint8Array(capacity);
   }
 
   get length(): number {
@@ -20,9 +40,45 @@ export class EventHistory {
       this.ring[(this.head + this.size) % this.capacity] = event;
       this.size++;
     } else {
+      this.remember(this.ring[this.head]!);
       this.ring[this.head] = event;
       this.head = (this.head + 1) % this.capacity;
     }
+  }
+
+  /**
+   * Dropped events with sequence in (`after`, `upTo`] (all below the oldest retained one): how many
+   * `match`, and whether some were dropped from the ledger too and so are counted unchecked.
+   */
+  countDropped(after: number, upTo: number, match: EventKeyMatcher): { count: number; upperBound: boolean } {
+    // Sequences are contiguous: the ledger holds sequences [oldestRetained - ledgerSize, oldestRetained).
+    const firstInLedger = (this.oldestSequence() ?? 1) - this.ledgerSize;
+    let count = 0;
+    let upperBound = false;
+    if (after + 1 < firstInLedger) {
+      count += Math.min(upTo, firstInLedger - 1) - after;
+      upperBound = true;
+    }
+    const from = Math.max(after + 1, firstInLedger);
+    for (let seq = from; seq <= upTo; seq++) {
+      const i = (this.ledgerHead + (seq - firstInLedger)) % this.capacity;
+      if (match(this.ledgerMetric[i]!, ANOMALY_TYPES[this.ledgerType[i]], SEVERITIES[this.ledgerSeverity[i]])) count++;
+    }
+    return { count, upperBound };
+  }
+
+  private remember(e: AnomalyEvent): void {
+    let i: number;
+    if (this.ledgerSize < this.capacity) {
+      i = (this.ledgerHead + this.ledgerSize) % this.capacity;
+      this.ledgerSize++;
+    } else {
+      i = this.ledgerHead;
+      this.ledgerHead = (this.ledgerHead + 1) % this.capacity;
+    }
+    this.ledgerMetric[i] = e.metric;
+    this.ledgerType[i] = TYPE_INDEX[e.anomalyType];
+    this.ledgerSeverity[i] = SEVERITY_INDEX[e.severity];
   }
 
   /** The i-th retained event, 0 = oldest. */

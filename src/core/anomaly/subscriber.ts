@@ -4,7 +4,7 @@
  * delivered as a `gap` item in the place where they would have been. A resume first replays retained
  * history lazily, one event per read, so a long replay costs no queue space.
  */
-import { SEVERITIES, type AnomalyEvent, type StreamItem, type Subscription, type SubscriptionFilter } from './types.js';
+import { SEVERITIES, type AnomalyEvent, type AnomalyType, type Severity, type StreamItem, type Subscription, type SubscriptionFilter } from './types.js';
 import type { EventHistory } from './event-history.js';
 
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
@@ -41,12 +41,13 @@ export class Subscriber implements Subscription {
   }
 
   matches(e: AnomalyEvent): boolean {
-    return (
-      (this.filter.metric === undefined || this.filter.metric === e.metric) &&
-      (this.filter.type === undefined || this.filter.type === e.anomalyType) &&
-      SEVERITY_RANK[e.severity] >= this.minRank
-    );
+    return this.matchesKey(e.metric, e.anomalyType, e.severity);
   }
+
+  private readonly matchesKey = (metric: string, type: AnomalyType, severity: Severity): boolean =>
+    (this.filter.metric === undefined || this.filter.metric === metric) &&
+    (this.filter.type === undefined || this.filter.type === type) &&
+    SEVERITY_RANK[severity] >= this.minRank;
 
   /** Called by the publisher for a matching event; O(1), never blocks. */
   offer(event: AnomalyEvent): void {
@@ -107,14 +108,18 @@ export class Subscriber implements Subscription {
     return item;
   }
 
-  /** Next replayed item: a gap for events gone from history, a matching event, or `caught_up`. */
+  /** Next replayed item: a gap for matching events gone from history, a matching event, or `caught_up`. */
   private nextReplayed(): StreamItem {
     const oldest = this.history.oldestSequence();
     const firstRetained = oldest === undefined ? this.replayUpTo + 1 : oldest;
     if (firstRetained > this.replayCursor + 1 && this.replayCursor < this.replayUpTo) {
-      const missed = Math.min(firstRetained - 1, this.replayUpTo) - this.replayCursor;
-      this.replayCursor += missed;
-      return { kind: 'gap', missed };
+      const upTo = Math.min(firstRetained - 1, this.replayUpTo);
+      const { count, upperBound } = this.history.countDropped(this.replayCursor, upTo, this.matchesKey);
+      this.replayCursor = upTo;
+      // No matching event was lost: nothing to report. Without a filter every event matches, so
+      // the count is exact however long ago they were dropped.
+      const filtered = this.filter.metric !== undefined || this.filter.type !== undefined || this.minRank > 0;
+      if (count > 0) return upperBound && filtered ? { kind: 'gap', missed: count, upperBound } : { kind: 'gap', missed: count };
     }
     for (let i = this.history.indexAfter(this.replayCursor); i < this.history.length; i++) {
       const e = this.history.at(i);

@@ -131,8 +131,12 @@ export interface SubscriptionFilter {
 
 export type StreamItem =
   | { kind: 'anomaly'; event: AnomalyEvent }
-  /** Events this subscriber will never see (its queue overflowed, or they left the history). */
-  | { kind: 'gap'; missed: number }
+  /**
+   * Matching events this subscriber will never see (its queue overflowed, or they left the history).
+   * `upperBound`: some had left the history too long ago to be checked against the filter and are
+   * counted whether they matched or not.
+   */
+  | { kind: 'gap'; missed: number; upperBound?: true }
   /** Sent once, first or after a resume replay: everything up to `lastSequence` has been delivered or counted. */
   | { kind: 'caught_up'; lastSequence: number };
 

@@ -158,7 +158,12 @@ function streamMessage(item: StreamItem, caughtUp: boolean) {
     case 'anomaly':
       return anomalyMessage(item.event);
     case 'gap':
-      return { event: { case: 'missed' as const, value: { count: u64(item.missed), reason: caughtUp ? 'queue_overflow' : 'history_expired' } } };
+      return {
+        event: {
+          case: 'missed' as const,
+          value: { count: u64(item.missed), reason: caughtUp ? 'queue_overflow' : 'history_expired', countIsUpperBound: item.upperBound === true },
+        },
+      };
     case 'caught_up':
       return { event: { case: 'caughtUp' as const, value: { lastSequence: u64(item.lastSequence) } } };
   }

@@ -117,6 +117,38 @@ test('resume past the retained history reports the lost events as a gap', async 
   assert.equal(await next(sub), { kind: 'caught_up', lastSequence: all[5] });
 });
 
+test('a filtered resume past the retained history counts only the matching lost events', async () => {
+  // History of 50: of 100 events, 1-50 have left it; the errors are events 20, 30 and 70.
+  const e = newEngine({ historyCapacity: 50 });
+  const all = Array.from({ length: 100 }, (_, i) => emit(e, [19, 29, 69].includes(i) ? 'upload_errors' : 'api_latency'));
+  assert.equal([all[0], all[99]], [1, 100]);
+  const errors = e.subscribe({ resumeAfterSequence: 10, type: 'error_rate_increase' });
+  assert.equal(await next(errors), { kind: 'gap', missed: 2 }, 'events 20 and 30, not all 40 lost events');
+  assert.is(await nextSequence(errors), 70);
+  assert.equal(await next(errors), { kind: 'caught_up', lastSequence: 100 });
+  // No matching event was lost: no gap at all.
+  const late = e.subscribe({ resumeAfterSequence: 30, type: 'error_rate_increase' });
+  assert.is(await nextSequence(late), 70);
+  assert.equal(await next(late), { kind: 'caught_up', lastSequence: 100 });
+  const metric = e.subscribe({ resumeAfterSequence: 10, metric: 'never_alarmed' });
+  assert.equal(await next(metric), { kind: 'caught_up', lastSequence: 100 });
+  const one = e.subscribe({ resumeAfterSequence: 10, metric: 'api_latency_40' });
+  assert.equal(await next(one), { kind: 'gap', missed: 1 }, 'the 41st event, on metric api_latency_40');
+  // Unfiltered: every lost event.
+  const every = e.subscribe({ resumeAfterSequence: 10 });
+  assert.equal(await next(every), { kind: 'gap', missed: 40 });
+  assert.is(await nextSequence(every), 51);
+  // Events dropped longer ago than the history size can no longer be checked: an upper bound.
+  const small = newEngine({ historyCapacity: 3 });
+  const ten = Array.from({ length: 10 }, (_, i) => emit(small, i === 5 ? 'upload_errors' : 'api_latency'));
+  // Retained 8-10; 5-7 checkable (6 is the error); 1-4 counted unchecked.
+  const older = small.subscribe({ resumeAfterSequence: 0, type: 'error_rate_increase' });
+  assert.equal(await next(older), { kind: 'gap', missed: 5, upperBound: true });
+  assert.equal(await next(older), { kind: 'caught_up', lastSequence: ten[9] });
+  const recent = small.subscribe({ resumeAfterSequence: 4, type: 'error_rate_increase' });
+  assert.equal(await next(recent), { kind: 'gap', missed: 1 }, 'exact from the ledger');
+});
+
 test('a long replay does not overflow a small queue', async () => {
   const e = newEngine();
   const all = Array.from({ length: 20 }, () => emit(e));

@@ -967,7 +967,8 @@ type WatchAnomaliesRequest struct {
 	Type AnomalyType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"type,omitempty"`
 	// Only this severity or worse.
 	MinSeverity AnomalySeverity `protobuf:"varint,3,opt,name=min_severity,json=minSeverity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"min_severity,omitempty"`
-	// Replay the matching anomalies after this sequence number from the history before going live.
+	// Replay the matching anomalies after this sequence number from the history before going live;
+	// matching ones that already left the history are counted in a MissedAnomalies message.
 	ResumeAfterSequence *uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3,oneof" json:"resume_after_sequence,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
@@ -1135,15 +1136,20 @@ func (*WatchAnomaliesResponse_Missed) isWatchAnomaliesResponse_Event() {}
 
 func (*WatchAnomaliesResponse_CaughtUp) isWatchAnomaliesResponse_Event() {}
 
-// MissedAnomalies tells a subscriber how many matching anomalies it did not receive.
+// MissedAnomalies tells a subscriber how many matching anomalies it did not receive. It is not sent
+// when none of the anomalies it could not receive matched its filter.
 type MissedAnomalies struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Number of anomalies missed.
+	// Number of matching anomalies missed; see count_is_upper_bound.
 	Count uint64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
 	// Why they were missed: "queue_overflow" (the subscriber read too slowly) or "history_expired".
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// True when count is an upper bound rather than exact: for "history_expired", the service checks
+	// expired anomalies against the filter for as many expired anomalies as the history holds
+	// (RS3GW_ANOMALY_HISTORY_SIZE); older ones are counted whether they matched or not.
+	CountIsUpperBound bool `protobuf:"varint,3,opt,name=count_is_upper_bound,json=countIsUpperBound,proto3" json:"count_is_upper_bound,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *MissedAnomalies) Reset() {
@@ -1188,6 +1194,13 @@ func (x *MissedAnomalies) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *MissedAnomalies) GetCountIsUpperBound() bool {
+	if x != nil {
+		return x.CountIsUpperBound
+	}
+	return false
 }
 
 // WatchCaughtUp marks the switch from replay to live events.
@@ -2030,10 +2043,11 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\aanomaly\x18\x01 \x01(\v2\x1f.rs3gw.observability.v1.AnomalyH\x00R\aanomaly\x12A\n" +
 	"\x06missed\x18\x02 \x01(\v2'.rs3gw.observability.v1.MissedAnomaliesH\x00R\x06missed\x12D\n" +
 	"\tcaught_up\x18\x03 \x01(\v2%.rs3gw.observability.v1.WatchCaughtUpH\x00R\bcaughtUpB\a\n" +
-	"\x05event\"?\n" +
+	"\x05event\"p\n" +
 	"\x0fMissedAnomalies\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x04R\x05count\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"4\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12/\n" +
+	"\x14count_is_upper_bound\x18\x03 \x01(\bR\x11countIsUpperBound\"4\n" +
 	"\rWatchCaughtUp\x12#\n" +
 	"\rlast_sequence\x18\x01 \x01(\x04R\flastSequence\"\x9a\x01\n" +
 	"\x12SeverityThresholds\x12\x1b\n" +
