@@ -132,7 +132,7 @@ export async function startService(config: Config): Promise<RunningService> {
     bindings: [
       profilingBinding(profiling),
       metricsBinding(metrics, business),
-      anomalyBinding(anomalies, config.anomalyHistorySize),
+      anomalyBinding(anomalies),
       resourceBinding(resources),
       healthReportBinding({
         clock,

@@ -27,7 +27,7 @@ const variant = process.argv[2];
 function standalone() {
   const metrics = new MetricsEngine({ clock: systemClock });
   const pipeline = new CallPipeline(trace.getTracer('bench'), rpcMetrics(metrics), new AbortController().signal);
-  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock }), 10_000), pipeline };
+  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock })), pipeline };
 }
 
 if (variant === 'front-door') {

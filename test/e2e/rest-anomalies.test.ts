@@ -3,8 +3,11 @@
  * REST mapping accepts, configuration, statistics and reset; the bad inputs; and the caps
  * RS3GW_ANOMALY_MAX_METRICS and RS3GW_ANOMALY_HISTORY_SIZE as a user meets them.
  */
+import { toBinary } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { GetStatisticsResponseSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import type { RunningServer } from '../support/server.js';
 import { API, Rest, assertError, assertSnakeCase, int, startRestServer, timeMs, type Json } from './support/rest-http.js';
 
@@ -124,6 +127,18 @@ test('ListAnomalies filters by type, severity and time in every accepted spellin
   assert.is((await list('?limit=1')).length, 1);
   assert.equal((await list('?limit=1'))[0].sequence, all[0].sequence, 'limit keeps the newest');
   assert.equal(await list(`?after_sequence=${seqs[0]}`), []);
+  // after_sequence pages forward: the oldest `limit` after it, so a poller skips nothing.
+  // (after_sequence=0 is unset: the newest.)
+  const oldest = seqs[seqs.length - 1];
+  assert.equal((await list(`?after_sequence=${oldest}&limit=1`)).map((a) => int(a.sequence)), [seqs[seqs.length - 2]]);
+  const paged: number[] = [oldest];
+  for (let cursor = oldest; ; ) {
+    const page = (await list(`?after_sequence=${cursor}&limit=1`)).map((a) => int(a.sequence));
+    if (page.length === 0) break;
+    paged.push(...page);
+    cursor = page[0];
+  }
+  assert.equal(paged, [...seqs].reverse(), 'every anomaly, once, in order');
   assert.equal((await list(`?after_sequence=${seqs[0] - 1}`)).map((a) => a.sequence), [all[0].sequence]);
   // since= compares with the sample time: both spikes were at T0 + 60 s.
   assert.ok((await list(`?since=${at(60)}`)).length >= 2);
@@ -142,7 +157,7 @@ test('statistics describe each baseline; reset forgets it; delete frees the metr
   assert.is(st.max, 1000);
   assert.is(st.last_value, 1000);
   assert.ok(int(st.anomaly_count) >= 1);
-  assert.is(st.last_update_time !== undefined, true);
+  assert.is(timeMs(st.last_update_time), T0 + 60_000, 'the time of the last sample (at(60)), not when it was received');
   assert.is(st.config.min_samples, 30);
   const every = await rest.getOk(`${API}/anomalies/statistics`);
   assert.equal(
@@ -190,7 +205,12 @@ test('bad samples, filters and configurations are refused naming the field', asy
   const configure = (config: Json) => rest.post(`${API}/anomalies/config`, { metric: 'cfg_test', config });
   assertError(await configure({ detector_parameters: { no_such_knob: 1 } }), 400, 'invalid_argument', 'config.detector_parameters.no_such_knob');
   assertError(await configure({ anomaly_type: 99 }), 400, 'invalid_argument', 'config.anomaly_type');
-  assertError(await configure({ severity_thresholds: { low_sigma: 9 } }), 400, 'invalid_argument', /severity_thresholds|low/);
+  // Errors name the request's own fields, not the engine's.
+  assertError(await configure({ severity_thresholds: { low_sigma: 9 } }), 400, 'invalid_argument', 'config.severity_thresholds.medium_sigma');
+  assert.match((await configure({ severity_thresholds: { low_sigma: 9 } })).json.message, /must be greater than low_sigma/);
+  assertError(await configure({ severity_thresholds: { low_sigma: -1 } }), 400, 'invalid_argument', 'config.severity_thresholds.low_sigma');
+  assertError(await configure({ detector_parameters: { clip: 'NaN' } }), 400, 'invalid_argument', 'config.detector_parameters.clip');
+  assertError(await configure({ detector_parameters: { variance_long_window: 3 } }), 400, 'invalid_argument', 'config.detector_parameters.variance_long_window');
   assertError(await rest.post(`${API}/anomalies/reset`, { metric: 'never_seen' }), 404, 'not_found', 'metric');
 });
 
@@ -261,10 +281,53 @@ test('RS3GW_ANOMALY_HISTORY_SIZE: the history never holds more than its size', a
     assert.is(int(list.last_sequence), raised.length, 'every anomaly got a sequence number');
     assert.is(list.anomalies.length, 3, 'only the history size is kept');
     assert.equal(list.anomalies.map((a: Json) => int(a.sequence)), [raised.length, raised.length - 1, raised.length - 2], 'the newest are kept');
-    assertError(await c.get(`${API}/anomalies?limit=4`), 400, 'invalid_argument', 'limit');
+    // limit follows the documented maximum (10,000), not the history size.
+    assert.is((await c.getOk(`${API}/anomalies?limit=4`)).anomalies.length, 3);
+    assert.is((await c.getOk(`${API}/anomalies?limit=10000`)).anomalies.length, 3);
+    assertError(await c.get(`${API}/anomalies?limit=10001`), 400, 'invalid_argument', 'limit');
     assert.is((await c.getOk(`${API}/anomalies?limit=3`)).anomalies.length, 3);
   } finally {
     await capped.stop();
+  }
+});
+
+test('GetStatistics pages through all metrics by name; a page stays well under 4 MiB', async () => {
+  const paged = await startRestServer();
+  try {
+    const c = new Rest(paged.url);
+    // 1,200 metrics with the longest names allowed: the largest statistics entries there are.
+    const names = Array.from({ length: 1200 }, (_, i) => `m${String(i).padStart(4, '0')}_${'x'.repeat(194)}`);
+    await c.postOk(`${API}/anomalies/samples/batch`, { samples: names.map((metric, i) => ({ metric, value: i })) });
+    const first = await c.getOk(`${API}/anomalies/statistics`);
+    assertSnakeCase(first);
+    assert.is(first.statistics.length, 500, 'default page size');
+    assert.equal(first.statistics.map((s: Json) => s.metric), names.slice(0, 500));
+    assert.type(first.next_page_token, 'string');
+    assert.ok(first.next_page_token.length > 0);
+    const all: string[] = [];
+    let token = '';
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10, 'paging ends');
+      const page = await c.getOk(`${API}/anomalies/statistics?page_size=450${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+      all.push(...page.statistics.map((s: Json) => s.metric));
+      token = page.next_page_token;
+      if (token === '') break;
+    }
+    assert.equal(all, names, 'every metric once, by name');
+    assert.is((await c.getOk(`${API}/anomalies/statistics?page_size=5000`)).statistics.length, 1000, 'page_size above 1,000 is lowered to it');
+    assert.is((await c.getOk(`${API}/anomalies/statistics?page_size=1200`)).next_page_token, (await c.getOk(`${API}/anomalies/statistics?page_size=1000`)).next_page_token);
+    assertError(await c.get(`${API}/anomalies/statistics?page_size=-1`), 400, 'invalid_argument', 'page_size');
+    assertError(await c.get(`${API}/anomalies/statistics?page_token=bogus`), 400, 'invalid_argument', 'page_token');
+    // The largest page, in binary Protobuf as gRPC sends it: far from the 4 MiB default limit.
+    const grpc = createObservabilityClient(paged.url, { protocol: 'grpc' });
+    const biggest = await grpc.anomalies.getStatistics({ pageSize: 1000 });
+    assert.is(biggest.statistics.length, 1000);
+    const bytes = toBinary(GetStatisticsResponseSchema, biggest).length;
+    assert.ok(bytes < 2 * 1024 * 1024, `${bytes} bytes for 1,000 metrics`);
+    // One metric by name ignores paging.
+    assert.is((await grpc.anomalies.getStatistics({ metric: names[7], pageSize: 1 })).statistics[0].metric, names[7]);
+  } finally {
+    await paged.stop();
   }
 });
 

@@ -157,7 +157,7 @@ test('GET /anomalies, /anomalies/statistics and /metrics on a new server', async
   assert.equal(a.anomalies, []);
   assert.is(a.last_sequence, '0');
   assertRecent(a.timestamp, 'timestamp');
-  assert.equal(await rest.getOk(`${API}/anomalies/statistics`), { statistics: [] });
+  assert.equal(await rest.getOk(`${API}/anomalies/statistics`), { statistics: [], next_page_token: '' });
   const m = await rest.getOk(`${API}/metrics`);
   assertSnakeCase(m);
   // The business KPIs are listed beside the custom metrics.

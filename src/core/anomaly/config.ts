@@ -91,19 +91,21 @@ function mergeSeverity(base: SeverityThresholds, patch: Partial<SeverityThreshol
     if (typeof patch !== 'object' || patch === null) throw invalidArgument(prefix, 'must be an object');
     for (const key of ['low', 'medium', 'high', 'critical'] as const) if (patch[key] !== undefined) s[key] = patch[key]!;
   }
-  real(`${prefix}.low`, s.low, 0, 1e6, true);
-  real(`${prefix}.medium`, s.medium, 0, 1e6, true);
-  real(`${prefix}.high`, s.high, 0, 1e6, true);
-  real(`${prefix}.critical`, s.critical, 0, 1e6, true);
-  if (s.medium <= s.low) throw invalidArgument(`${prefix}.medium`, 'must be greater than low');
-  if (s.high <= s.medium) throw invalidArgument(`${prefix}.high`, 'must be greater than medium');
-  if (s.critical <= s.high) throw invalidArgument(`${prefix}.critical`, 'must be greater than high');
+  // Errors name the API's fields (severity_thresholds.low_sigma), not the engine's.
+  real(`${prefix}.low_sigma`, s.low, 0, 1e6, true);
+  real(`${prefix}.medium_sigma`, s.medium, 0, 1e6, true);
+  real(`${prefix}.high_sigma`, s.high, 0, 1e6, true);
+  real(`${prefix}.critical_sigma`, s.critical, 0, 1e6, true);
+  if (s.medium <= s.low) throw invalidArgument(`${prefix}.medium_sigma`, `must be greater than low_sigma (${s.low}), got ${s.medium}`);
+  if (s.high <= s.medium) throw invalidArgument(`${prefix}.high_sigma`, `must be greater than medium_sigma (${s.medium}), got ${s.high}`);
+  if (s.critical <= s.high) throw invalidArgument(`${prefix}.critical_sigma`, `must be greater than high_sigma (${s.high}), got ${s.critical}`);
   return s;
 }
 
 /**
- * Applies `patch` on `base` and validates the result; errors name the field under `prefix`
- * (e.g. `config.min_samples`). Returns a new frozen config; `base` is untouched.
+ * Applies `patch` on `base` and validates the result; errors name the field as the API does under
+ * `prefix` (`config.min_samples`, `config.severity_thresholds.low_sigma`,
+ * `config.detector_parameters.clip`). Returns a new frozen config; `base` is untouched.
  */
 export function mergeMetricConfig(base: MetricConfig, patch: MetricConfigPatch, prefix = 'config'): MetricConfig {
   if (typeof patch !== 'object' || patch === null) throw invalidArgument(prefix, 'must be an object');
@@ -120,7 +122,7 @@ export function mergeMetricConfig(base: MetricConfig, patch: MetricConfigPatch, 
     windowSize: integer(`${prefix}.window_size`, patch.windowSize ?? base.windowSize, 2, MAX_SAMPLES),
     restSamples: integer(`${prefix}.rest_samples`, patch.restSamples ?? base.restSamples, 0, MAX_SAMPLES),
     severityThresholds: Object.freeze(mergeSeverity(base.severityThresholds, patch.severityThresholds, `${prefix}.severity_thresholds`)),
-    detector: Object.freeze(mergeTuning(base.detector, patch.detector, `${prefix}.detector`)),
+    detector: Object.freeze(mergeTuning(base.detector, patch.detector, `${prefix}.detector_parameters`)),
   };
   return Object.freeze(config);
 }

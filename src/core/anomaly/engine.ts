@@ -35,6 +35,8 @@ export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
 });
 
 const DEFAULT_HISTORY_LIMIT = 100;
+/** Largest `limit` of `history` (the API's documented maximum), or the history size if larger. */
+export const MAX_HISTORY_LIMIT = 10_000;
 /**
  * Largest accepted |value|. The detector squares residuals (differences of values, up to a dozen
  * scales) and sums squares; beyond ~1e154 a square overflows to Infinity and the metric's state
@@ -178,7 +180,22 @@ export class AnomalyEngine {
       if (state === undefined) throw notFound('metric', `unknown metric "${metric}"`);
       return [this.statisticsOf(metric, state)];
     }
-    return [...this.metrics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, s]) => this.statisticsOf(name, s));
+    return this.statisticsPage({ limit: this.metrics.size || 1 }).statistics;
+  }
+
+  /**
+   * Statistics of at most `limit` metrics, by name, starting after the name `after` (which need not
+   * exist any more); `nextAfter` is the last name returned when more follow.
+   */
+  statisticsPage(page: { limit: number; after?: string }): { statistics: MetricStatistics[]; nextAfter?: string } {
+    if (!Number.isInteger(page.limit) || page.limit < 1) throw invalidArgument('page_size', 'must be a positive integer');
+    const after = page.after;
+    const names: string[] = [];
+    for (const name of this.metrics.keys()) if (after === undefined || name > after) names.push(name);
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const chosen = names.length > page.limit ? names.slice(0, page.limit) : names;
+    const statistics = chosen.map((name) => this.statisticsOf(name, this.metrics.get(name)!));
+    return names.length > page.limit ? { statistics, nextAfter: chosen[chosen.length - 1] } : { statistics };
   }
 
   /** Forgets what `metric` learned (baseline, statistics); keeps its config. */
@@ -192,12 +209,17 @@ export class AnomalyEngine {
     this.metrics.delete(metric);
   }
 
-  /** Retained events, newest first. */
+  /**
+   * Retained events matching `filter`, newest first: the newest `limit` of them, or with
+   * `afterSequence` the oldest `limit` after it (so paging forward from the last sequence seen
+   * skips none).
+   */
   history(filter: HistoryFilter = {}): AnomalyEvent[] {
     if (typeof filter !== 'object' || filter === null) throw invalidArgument('filter', 'must be an object');
     const limit = filter.limit ?? DEFAULT_HISTORY_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.limits.historyCapacity) {
-      throw invalidArgument('limit', `must be an integer in [1, ${this.limits.historyCapacity}]`);
+    const maxLimit = Math.max(MAX_HISTORY_LIMIT, this.limits.historyCapacity);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+      throw invalidArgument('limit', `must be an integer in [1, ${maxLimit}]`);
     }
     if (filter.type !== undefined && !(ANOMALY_TYPES as readonly string[]).includes(filter.type)) {
       throw invalidArgument('type', `must be one of ${ANOMALY_TYPES.join(', ')}`);
@@ -209,16 +231,13 @@ export class AnomalyEngine {
     const after = filter.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
     const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
-    return this.events.newest(
-      limit,
-      (e) =>
-        (filter.type === undefined || e.anomalyType === filter.type) &&
-        (severity === undefined || e.severity === severity) &&
-        SEVERITY_RANK[e.severity] >= minRank &&
-        (filter.metric === undefined || e.metric === filter.metric) &&
-        (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs),
-      after,
-    );
+    const keep = (e: AnomalyEvent) =>
+      (filter.type === undefined || e.anomalyType === filter.type) &&
+      (severity === undefined || e.severity === severity) &&
+      SEVERITY_RANK[e.severity] >= minRank &&
+      (filter.metric === undefined || e.metric === filter.metric) &&
+      (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs);
+    return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
   }
 
   /**
@@ -285,7 +304,7 @@ export class AnomalyEngine {
     const now = this.clock.nowMs();
     const t = timeMs ?? now;
     const out = state.detector.update(value, t);
-    state.observe(value, now);
+    state.observe(value, t);
     const band = state.config.severityThresholds.low * out.sigma;
     const assessment: Assessment = {
       metric,
@@ -338,7 +357,7 @@ export class AnomalyEngine {
       lastValue: s.count > 0 ? s.lastValue : 0,
       anomalyCount: s.anomalyCount,
       config: s.config,
-      lastUpdateMs: s.lastUpdateMs,
+      lastSampleTimeMs: s.lastSampleTimeMs,
     };
   }
 }

@@ -103,14 +103,26 @@ export class EventHistory {
     return lo;
   }
 
-  /** Newest first, at most `limit` events passing `keep`, stopping at sequence <= `afterSequence`. */
-  newest(limit: number, keep: (e: AnomalyEvent) => boolean, afterSequence = 0): AnomalyEvent[] {
+  /** The newest `limit` events passing `keep`, newest first. */
+  newest(limit: number, keep: (e: AnomalyEvent) => boolean): AnomalyEvent[] {
     const out: AnomalyEvent[] = [];
     for (let i = this.size - 1; i >= 0 && out.length < limit; i--) {
       const e = this.at(i);
-      if (e.sequence <= afterSequence) break;
       if (keep(e)) out.push(e);
     }
     return out;
+  }
+
+  /**
+   * The oldest `limit` events with sequence > `afterSequence` passing `keep`, newest first: paging
+   * forward from `afterSequence` skips none.
+   */
+  oldestAfter(limit: number, keep: (e: AnomalyEvent) => boolean, afterSequence: number): AnomalyEvent[] {
+    const out: AnomalyEvent[] = [];
+    for (let i = this.indexAfter(afterSequence); i < this.size && out.length < limit; i++) {
+      const e = this.at(i);
+      if (keep(e)) out.push(e);
+    }
+    return out.reverse();
   }
 }

@@ -13,7 +13,8 @@ export class MetricState {
   max = Number.NEGATIVE_INFINITY;
   lastValue = Number.NaN;
   anomalyCount = 0;
-  lastUpdateMs = 0;
+  /** Time of the most recently recorded sample (its own time, or the clock's when it had none). */
+  lastSampleTimeMs = 0;
 
   constructor(public config: MetricConfig) {
     this.detector = MetricState.detectorFor(config);
@@ -28,7 +29,7 @@ export class MetricState {
     });
   }
 
-  observe(value: number, nowMs: number): void {
+  observe(value: number, sampleTimeMs: number): void {
     this.count++;
     const d = value - this.mean;
     this.mean += d / this.count;
@@ -36,7 +37,7 @@ export class MetricState {
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     this.lastValue = value;
-    this.lastUpdateMs = nowMs;
+    this.lastSampleTimeMs = sampleTimeMs;
   }
 
   /** Forgets everything learned; keeps the config. */
@@ -49,7 +50,7 @@ export class MetricState {
     this.max = Number.NEGATIVE_INFINITY;
     this.lastValue = Number.NaN;
     this.anomalyCount = 0;
-    this.lastUpdateMs = 0;
+    this.lastSampleTimeMs = 0;
   }
 
   stdDev(): number {

@@ -97,6 +97,7 @@ export interface RecordSample {
 export interface MetricStatistics {
   metric: string;
   count: number;
+  /** Mean and standard deviation of every sample since the metric was created or reset (Welford). */
   mean: number;
   stdDev: number;
   min: number;
@@ -104,8 +105,8 @@ export interface MetricStatistics {
   lastValue: number;
   anomalyCount: number;
   config: MetricConfig;
-  /** Engine clock at the last record (0 before any). */
-  lastUpdateMs: number;
+  /** Time of the most recently recorded sample: its own time, or the engine clock when it had none (0 before any). */
+  lastSampleTimeMs: number;
 }
 
 export interface HistoryFilter {
@@ -116,8 +117,9 @@ export interface HistoryFilter {
   metric?: string;
   /** Events whose sample time is at or after this. */
   sinceMs?: number;
+  /** Only events after this sequence; then the oldest `limit` of them are returned (still newest first). */
   afterSequence?: number;
-  /** Newest events returned, default 100. */
+  /** Events returned, default 100: the newest, or the oldest after `afterSequence`. */
   limit?: number;
 }
 

@@ -119,6 +119,28 @@ function severityIn(value: number, field: string): Severity | undefined {
   return enumName<Severity>(AnomalySeveritySchema, value, field);
 }
 
+/** GetStatistics page sizes: ~1 KB per metric at most (a 200-character name, 13 parameters). */
+const DEFAULT_STATISTICS_PAGE = 500;
+const MAX_STATISTICS_PAGE = 1_000;
+const PAGE_TOKEN_PREFIX = 'after:';
+
+/** The page token of GetStatistics: the last metric name of the previous page, opaque to clients. */
+function pageTokenOut(after: string | undefined): string {
+  return after === undefined ? '' : Buffer.from(PAGE_TOKEN_PREFIX + after).toString('base64url');
+}
+
+function pageTokenIn(token: string): string | undefined {
+  if (token === '') return undefined;
+  const text = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString() : '';
+  if (!text.startsWith(PAGE_TOKEN_PREFIX) || text.length === PAGE_TOKEN_PREFIX.length) {
+    throw invalidArgument('page_token', 'is not a token this service issued (use next_page_token as it was returned)');
+  }
+  return text.slice(PAGE_TOKEN_PREFIX.length);
+}
+
+/** Largest ListAnomaliesRequest.limit, as the contract documents it. */
+const MAX_LIST_LIMIT = 10_000;
+
 /** Most recent anomalies the health report lists. */
 const RECENT_IN_SUMMARY = 10;
 
@@ -169,7 +191,7 @@ function streamMessage(item: StreamItem, caughtUp: boolean) {
   }
 }
 
-export function anomalyBinding(engine: AnomalyEngine, historyCapacity: number): ServiceBinding {
+export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
   return bindService(AnomalyService, {
     recordSample(req) {
       const timeMs = timestampOrUndefined(req.time, 'time');
@@ -187,7 +209,8 @@ export function anomalyBinding(engine: AnomalyEngine, historyCapacity: number): 
         metric: req.metric || undefined,
         sinceMs: timestampOrUndefined(req.since, 'since'),
         afterSequence: req.afterSequence > 0n ? Number(req.afterSequence) : undefined,
-        limit: limitOf(req.limit, 'limit', { default: 100, max: historyCapacity }),
+        // The documented maximum, whatever the history size (a larger limit just returns all).
+        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
       });
       return { timestamp: timestamp(Date.now()), anomalies: events.map(anomalyOut), lastSequence: u64(engine.lastSequence) };
     },
@@ -215,8 +238,16 @@ export function anomalyBinding(engine: AnomalyEngine, historyCapacity: number): 
       return { config: configOut(engine.configure(req.metric, configPatchIn(req.config))) };
     },
     getStatistics(req) {
+      if (req.pageSize < 0) throw invalidArgument('page_size', `must not be negative, got ${req.pageSize}`);
+      const page = req.metric
+        ? { statistics: engine.statistics(req.metric) }
+        : engine.statisticsPage({
+            limit: req.pageSize === 0 ? DEFAULT_STATISTICS_PAGE : Math.min(req.pageSize, MAX_STATISTICS_PAGE),
+            after: pageTokenIn(req.pageToken),
+          });
       return {
-        statistics: engine.statistics(req.metric || undefined).map((s) => ({
+        nextPageToken: pageTokenOut(page.nextAfter),
+        statistics: page.statistics.map((s) => ({
           metric: s.metric,
           count: u64(s.count),
           mean: s.mean,
@@ -225,7 +256,7 @@ export function anomalyBinding(engine: AnomalyEngine, historyCapacity: number): 
           max: s.max,
           lastValue: s.lastValue,
           anomalyCount: u64(s.anomalyCount),
-          lastUpdateTime: s.lastUpdateMs > 0 ? timestamp(s.lastUpdateMs) : undefined,
+          lastUpdateTime: s.count > 0 ? timestamp(s.lastSampleTimeMs) : undefined,
           config: configOut(s.config),
         })),
       };

@@ -220,14 +220,14 @@ test('configure validates every field and names it; a bad patch changes nothing'
   throwsError(() => e.configure('m', { windowSize: 1 }), 'invalid_argument', 'config.window_size');
   throwsError(() => e.configure('m', { restSamples: -1 }), 'invalid_argument', 'config.rest_samples');
   throwsError(() => e.configure('m', { anomalyType: 'nope' as never }), 'invalid_argument', 'config.anomaly_type');
-  throwsError(() => e.configure('m', { severityThresholds: { low: 0 } }), 'invalid_argument', 'config.severity_thresholds.low');
-  throwsError(() => e.configure('m', { severityThresholds: { medium: 2 } }), 'invalid_argument', 'config.severity_thresholds.medium');
-  throwsError(() => e.configure('m', { severityThresholds: { critical: 4 } }), 'invalid_argument', 'config.severity_thresholds.critical');
-  throwsError(() => e.configure('m', { detector: { alarmMargin: 0.5 } }), 'invalid_argument', 'config.detector.alarm_margin');
-  throwsError(() => e.configure('m', { detector: { seasonSlots: 1_000_000 } }), 'invalid_argument', 'config.detector.season_slots');
-  throwsError(() => e.configure('m', { detector: { varianceLongWindow: 10 } }), 'invalid_argument', 'config.detector.variance_long_window');
-  throwsError(() => e.configure('m', { detector: { seasonAlpha: Number.NaN } }), 'invalid_argument', 'config.detector.season_alpha');
-  throwsError(() => e.configure('m', { detector: { bogus: 1 } as never }), 'invalid_argument', 'config.detector.bogus');
+  throwsError(() => e.configure('m', { severityThresholds: { low: 0 } }), 'invalid_argument', 'config.severity_thresholds.low_sigma');
+  throwsError(() => e.configure('m', { severityThresholds: { medium: 2 } }), 'invalid_argument', 'config.severity_thresholds.medium_sigma');
+  throwsError(() => e.configure('m', { severityThresholds: { critical: 4 } }), 'invalid_argument', 'config.severity_thresholds.critical_sigma');
+  throwsError(() => e.configure('m', { detector: { alarmMargin: 0.5 } }), 'invalid_argument', 'config.detector_parameters.alarm_margin');
+  throwsError(() => e.configure('m', { detector: { seasonSlots: 1_000_000 } }), 'invalid_argument', 'config.detector_parameters.season_slots');
+  throwsError(() => e.configure('m', { detector: { varianceLongWindow: 10 } }), 'invalid_argument', 'config.detector_parameters.variance_long_window');
+  throwsError(() => e.configure('m', { detector: { seasonAlpha: Number.NaN } }), 'invalid_argument', 'config.detector_parameters.season_alpha');
+  throwsError(() => e.configure('m', { detector: { bogus: 1 } as never }), 'invalid_argument', 'config.detector_parameters.bogus');
   throwsError(() => e.configure('m', { bogus: 1 } as never), 'invalid_argument', 'config.bogus');
   assert.equal(e.getConfig('m'), before);
   const after = e.configure('m', { severityThresholds: { critical: 9 }, detector: { seasonSlots: 0 } });
@@ -256,10 +256,29 @@ test('statistics per metric; unknown metric is not found', () => {
   assert.is(s.max, 9);
   assert.is(s.lastValue, 9);
   assert.is(s.anomalyCount, 0);
-  assert.is(s.lastUpdateMs, clock.nowMs() - 1000);
-  assert.is(e.statistics('n')[0].lastUpdateMs, clock.nowMs());
+  assert.is(s.lastSampleTimeMs, clock.nowMs() - 1000, 'a sample without a time is taken at the clock');
+  assert.is(e.statistics('n')[0].lastSampleTimeMs, clock.nowMs());
+  // The time of the most recent sample, not when the server received it.
+  e.record('n', 2, Date.UTC(2020, 5, 1));
+  assert.is(e.statistics('n')[0].lastSampleTimeMs, Date.UTC(2020, 5, 1));
   assert.is(s.config.anomalyType, 'other');
   throwsError(() => e.statistics('missing'), 'not_found', 'metric');
+});
+
+test('statistics page by name, continuing after the last name even when metrics come and go', () => {
+  const { engine: e } = engine();
+  for (const m of ['d', 'b', 'a', 'e', 'c']) e.record(m, 1);
+  const p1 = e.statisticsPage({ limit: 2 });
+  assert.equal([p1.statistics.map((s) => s.metric), p1.nextAfter], [['a', 'b'], 'b']);
+  e.delete('a');
+  e.record('bb', 1);
+  const p2 = e.statisticsPage({ limit: 2, after: p1.nextAfter });
+  assert.equal([p2.statistics.map((s) => s.metric), p2.nextAfter], [['bb', 'c'], 'c']);
+  const p3 = e.statisticsPage({ limit: 2, after: 'c' });
+  assert.equal([p3.statistics.map((s) => s.metric), p3.nextAfter], [['d', 'e'], undefined], 'the last page has no cursor');
+  assert.equal(e.statisticsPage({ limit: 2, after: 'zz' }).statistics, []);
+  throwsError(() => e.statisticsPage({ limit: 0 }), 'invalid_argument', 'page_size');
+  assert.equal(e.statistics().map((s) => s.metric), ['b', 'bb', 'c', 'd', 'e']);
 });
 
 test('reset forgets what was learned but keeps the config; delete removes the metric', () => {
@@ -299,6 +318,11 @@ test('history: newest first, filtered by type, severity, metric, time and sequen
   assert.equal(e.history({ metric: 'api_errors', limit: 10 }).map((x) => x.sequence), [2]);
   assert.equal(e.history({ sinceMs: 2000, limit: 10 }).map((x) => x.sequence), [4, 3, 2]);
   assert.equal(e.history({ afterSequence: 2, limit: 10 }).map((x) => x.sequence), [4, 3]);
+  // With after_sequence, the oldest `limit` after it (newest first): paging forward skips none.
+  assert.equal(e.history({ afterSequence: 0, limit: 2 }).map((x) => x.sequence), [2, 1]);
+  assert.equal(e.history({ afterSequence: 1, limit: 2 }).map((x) => x.sequence), [3, 2]);
+  assert.equal(e.history({ afterSequence: 3, limit: 2 }).map((x) => x.sequence), [4]);
+  assert.equal(e.history({ afterSequence: 1, limit: 1, type: 'latency_spike' }).map((x) => x.sequence), [4]);
   const cpu = e.history({ metric: 'cpu_busy', limit: 1 })[0];
   assert.not.equal(cpu.severity, 'critical');
   assert.equal(e.history({ severity: cpu.severity, limit: 10 }).map((x) => x.metric), ['cpu_busy']);
@@ -313,13 +337,15 @@ test('history is capped: the oldest events are dropped', () => {
   for (let k = 0; k < 8; k++) raise(e, `m${k}`, k);
   const all = e.history({ limit: 5 });
   assert.equal(all.map((x) => x.sequence), [8, 7, 6, 5, 4]);
-  throwsError(() => e.history({ limit: 6 }), 'invalid_argument', 'limit');
+  // The documented maximum of limit holds whatever the history size.
+  assert.equal(e.history({ limit: 10_000 }).map((x) => x.sequence), [8, 7, 6, 5, 4]);
+  throwsError(() => e.history({ limit: 10_001 }), 'invalid_argument', 'limit');
 });
 
 test('per-metric state is bounded by its config whatever the number of samples', () => {
   const { engine: e } = engine();
   e.configure('m', { detector: { seasonSlots: 10_080 } });
-  throwsError(() => e.configure('m', { detector: { seasonSlots: 10_081 } }), 'invalid_argument', 'config.detector.season_slots');
+  throwsError(() => e.configure('m', { detector: { seasonSlots: 10_081 } }), 'invalid_argument', 'config.detector_parameters.season_slots');
   throwsError(() => e.configure('m', { windowSize: 10_000_001 }), 'invalid_argument', 'config.window_size');
   // A million samples leave one metric with one summary and no growing buffers.
   const g = normal(3);

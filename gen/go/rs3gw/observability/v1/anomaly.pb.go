@@ -1514,11 +1514,17 @@ func (x *ConfigureMetricResponse) GetConfig() *MetricDetectionConfig {
 	return nil
 }
 
-// GetStatisticsRequest selects a metric.
+// GetStatisticsRequest selects a metric, or a page of all metrics (AIP-158 paging).
 type GetStatisticsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One metric; all metrics when empty.
-	Metric        string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
+	// One metric; all metrics, by name, a page at a time, when empty.
+	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
+	// Most metrics per page when metric is empty: default 500, larger values are lowered to 1,000
+	// (a page stays well under gRPC's default 4 MiB message limit); negative is refused.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous response, to get the page after it; empty for the first.
+	// The other fields must be the same as in that request.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1560,11 +1566,29 @@ func (x *GetStatisticsRequest) GetMetric() string {
 	return ""
 }
 
+func (x *GetStatisticsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetStatisticsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // GetStatisticsResponse holds statistics by metric.
 type GetStatisticsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One entry per metric, by name.
-	Statistics    []*MetricStatistics `protobuf:"bytes,1,rep,name=statistics,proto3" json:"statistics,omitempty"`
+	Statistics []*MetricStatistics `protobuf:"bytes,1,rep,name=statistics,proto3" json:"statistics,omitempty"`
+	// Token for the next page (as page_token); empty when this page is the last. A page continues after
+	// the last name of the previous one, so metrics created or deleted meanwhile neither shift nor
+	// repeat the others.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1606,16 +1630,24 @@ func (x *GetStatisticsResponse) GetStatistics() []*MetricStatistics {
 	return nil
 }
 
+func (x *GetStatisticsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // MetricStatistics describes one metric's baseline.
 type MetricStatistics struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The metric.
 	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
-	// Samples seen.
+	// Samples seen since the metric was created or last reset.
 	Count uint64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
-	// Mean of the baseline window.
+	// Mean of every sample since the metric was created or last reset (not only the baseline window;
+	// the detector's own expected value is in each SampleAssessment).
 	Mean float64 `protobuf:"fixed64,3,opt,name=mean,proto3" json:"mean,omitempty"`
-	// Standard deviation of the baseline window.
+	// Sample standard deviation of every sample since the metric was created or last reset.
 	StdDev float64 `protobuf:"fixed64,4,opt,name=std_dev,json=stdDev,proto3" json:"std_dev,omitempty"`
 	// Smallest value seen.
 	Min float64 `protobuf:"fixed64,5,opt,name=min,proto3" json:"min,omitempty"`
@@ -1625,7 +1657,8 @@ type MetricStatistics struct {
 	LastValue float64 `protobuf:"fixed64,7,opt,name=last_value,json=lastValue,proto3" json:"last_value,omitempty"`
 	// Anomalies raised.
 	AnomalyCount uint64 `protobuf:"varint,8,opt,name=anomaly_count,json=anomalyCount,proto3" json:"anomaly_count,omitempty"`
-	// Most recent sample time.
+	// Time of the most recently recorded sample: its own time, or the server's clock when it was sent
+	// without one. Unset before any sample.
 	LastUpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_update_time,json=lastUpdateTime,proto3" json:"last_update_time,omitempty"`
 	// The configuration in effect.
 	Config        *MetricDetectionConfig `protobuf:"bytes,10,opt,name=config,proto3" json:"config,omitempty"`
@@ -2075,13 +2108,17 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12E\n" +
 	"\x06config\x18\x02 \x01(\v2-.rs3gw.observability.v1.MetricDetectionConfigR\x06config\"`\n" +
 	"\x17ConfigureMetricResponse\x12E\n" +
-	"\x06config\x18\x01 \x01(\v2-.rs3gw.observability.v1.MetricDetectionConfigR\x06config\".\n" +
+	"\x06config\x18\x01 \x01(\v2-.rs3gw.observability.v1.MetricDetectionConfigR\x06config\"j\n" +
 	"\x14GetStatisticsRequest\x12\x16\n" +
-	"\x06metric\x18\x01 \x01(\tR\x06metric\"a\n" +
+	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x89\x01\n" +
 	"\x15GetStatisticsResponse\x12H\n" +
 	"\n" +
 	"statistics\x18\x01 \x03(\v2(.rs3gw.observability.v1.MetricStatisticsR\n" +
-	"statistics\"\xe2\x02\n" +
+	"statistics\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x02\n" +
 	"\x10MetricStatistics\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x04R\x05count\x12\x12\n" +

@@ -68,7 +68,7 @@ type AnomalyServiceClient interface {
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest]) (*connect.ServerStreamForClient[v1.WatchAnomaliesResponse], error)
 	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)
-	// GetStatistics returns the baseline statistics of one metric or of all metrics.
+	// GetStatistics returns the statistics of one metric, or of all metrics a page at a time.
 	GetStatistics(context.Context, *connect.Request[v1.GetStatisticsRequest]) (*connect.Response[v1.GetStatisticsResponse], error)
 	// ResetMetric forgets a metric's baseline, or the metric altogether.
 	ResetMetric(context.Context, *connect.Request[v1.ResetMetricRequest]) (*connect.Response[v1.ResetMetricResponse], error)
@@ -193,7 +193,7 @@ type AnomalyServiceHandler interface {
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest], *connect.ServerStream[v1.WatchAnomaliesResponse]) error
 	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)
-	// GetStatistics returns the baseline statistics of one metric or of all metrics.
+	// GetStatistics returns the statistics of one metric, or of all metrics a page at a time.
 	GetStatistics(context.Context, *connect.Request[v1.GetStatisticsRequest]) (*connect.Response[v1.GetStatisticsResponse], error)
 	// ResetMetric forgets a metric's baseline, or the metric altogether.
 	ResetMetric(context.Context, *connect.Request[v1.ResetMetricRequest]) (*connect.Response[v1.ResetMetricResponse], error)
