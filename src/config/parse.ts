@@ -35,6 +35,15 @@ export const parseFraction: Parser<number> = (raw, setting) => {
   return n;
 };
 
+/** A fraction above `min` and at most 1 (for thresholds the engines keep a margin below). */
+export function parseFractionAbove(min: number): Parser<number> {
+  return (raw, setting) => {
+    const n = parseNumber(raw, setting);
+    if (n <= min || n > 1) throw new ConfigError(setting, `must be above ${min} and at most 1, got ${raw}`);
+    return n;
+  };
+}
+
 /** A count: an integer >= 1. */
 export const parsePositiveInt: Parser<number> = (raw, setting) => {
   const v = raw.trim();

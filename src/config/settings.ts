@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import {
   parseBoolean,
   parseFraction,
+  parseFractionAbove,
   parseHost,
   parseNonNegativeNumber,
   parseOneOf,
@@ -66,7 +67,7 @@ export const SETTINGS = {
 
   minThreads: setting({ group: 'Resource management', env: 'RS3GW_MIN_THREADS', parse: parsePositiveInt, default: '4', help: 'Minimum worker-pool size' }),
   maxThreads: setting({ group: 'Resource management', env: 'RS3GW_MAX_THREADS', parse: parsePositiveInt, default: String(cores * 4), help: 'Maximum worker-pool size (default 4 x cores)' }),
-  targetCpu: setting({ group: 'Resource management', env: 'RS3GW_TARGET_CPU', parse: parseFraction, default: '0.75', help: 'Target CPU utilisation, 0..1' }),
+  targetCpu: setting({ group: 'Resource management', env: 'RS3GW_TARGET_CPU', parse: parseFractionAbove(0), default: '0.75', help: 'Target CPU utilisation, above 0 and at most 1' }),
   memoryThreshold: setting({ group: 'Resource management', env: 'RS3GW_MEMORY_THRESHOLD', parse: parseFraction, default: '0.85', help: 'Memory utilisation at which backpressure starts, 0..1' }),
   adjustmentInterval: setting({ group: 'Resource management', env: 'RS3GW_ADJUSTMENT_INTERVAL', parse: parsePositiveNumber, default: '30', help: 'Seconds between worker-pool size recommendations' }),
   adaptiveRateLimit: setting({ group: 'Resource management', env: 'RS3GW_ADAPTIVE_RATE_LIMIT', parse: parseBoolean, default: 'true', help: 'Adapt admission to load; false = fixed token bucket at RS3GW_INITIAL_RATE_LIMIT' }),

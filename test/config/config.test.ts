@@ -48,6 +48,11 @@ test('fractions must lie in [0, 1]', () => {
   rejects({ OTEL_TRACES_SAMPLER_ARG: '1.01' }, 'OTEL_TRACES_SAMPLER_ARG');
 });
 
+test('the target CPU must be above 0; low targets down to 0.01 are accepted', () => {
+  rejects({ RS3GW_TARGET_CPU: '0' }, 'RS3GW_TARGET_CPU');
+  assert.is(loadConfig({ RS3GW_TARGET_CPU: '0.01' }).targetCpu, 0.01);
+});
+
 test('counts must be positive integers', () => {
   for (const v of ['0', '-3', '2.5', '1e3', 'ten']) rejects({ RS3GW_PROFILING_MAX_SNAPSHOTS: v }, 'RS3GW_PROFILING_MAX_SNAPSHOTS');
   rejects({ RS3GW_MAX_THREADS: '0' }, 'RS3GW_MAX_THREADS');

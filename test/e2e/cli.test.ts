@@ -91,6 +91,7 @@ test('--version prints the package version and exits 0', async () => {
 
 const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string[]; names: string }> = [
   { kind: 'fraction above 1', env: { RS3GW_TARGET_CPU: '1.5' }, names: 'RS3GW_TARGET_CPU' },
+  { kind: 'target CPU of 0', env: { RS3GW_TARGET_CPU: '0' }, names: 'RS3GW_TARGET_CPU' },
   { kind: 'negative fraction', env: { RS3GW_MEMORY_THRESHOLD: '-0.1' }, names: 'RS3GW_MEMORY_THRESHOLD' },
   { kind: 'fraction that is no number', env: { RS3GW_LOAD_SHEDDING_THRESHOLD: 'high' }, names: 'RS3GW_LOAD_SHEDDING_THRESHOLD' },
   { kind: 'non-integer count', env: { RS3GW_MAX_PERMITS: '2.5' }, names: 'RS3GW_MAX_PERMITS' },
@@ -123,6 +124,18 @@ for (const c of INVALID) {
     assert.not.match(stdout, 'listening on');
   });
 }
+
+test('a low RS3GW_TARGET_CPU keeps the service running through its pool adjustments', async () => {
+  const server = await serve(['--port', '0'], { RS3GW_TARGET_CPU: '0.02', RS3GW_ADJUSTMENT_INTERVAL: '0.1' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+    const { status } = await within(client.resources.getResources({}), 'GetResources after ten adjustments');
+    assert.is(status?.pool?.targetCpu, 0.02);
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
 
 test('--host and --port choose the listening address', async () => {
   const port = await freePort();

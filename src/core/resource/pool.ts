@@ -6,7 +6,10 @@ import { invalidArgument } from '../errors.js';
  */
 export const THREADS_PER_CORE = 4;
 export const DEFAULT_TARGET_CPU = 0.75;
-/** CPU within this distance of the target holds the size, so measurement noise does not flap it. */
+/**
+ * CPU within this distance of the target holds the size, so measurement noise does not flap it; a
+ * target below twice this gets half the target instead, so the band never reaches 0.
+ */
 export const DEFAULT_TOLERANCE = 0.05;
 
 export interface PoolAdviceInput {
@@ -16,8 +19,9 @@ export interface PoolAdviceInput {
   minThreads?: number;
   /** RS3GW_MAX_THREADS, default THREADS_PER_CORE x availableCores (rounded up, at least minThreads). */
   maxThreads?: number;
-  /** RS3GW_TARGET_CPU, 0..1 of the available cores, default 0.75. */
+  /** RS3GW_TARGET_CPU, (0, 1] of the available cores, default 0.75. */
   targetCpu?: number;
+  /** Default: DEFAULT_TOLERANCE, or half the target when that is less. */
   tolerance?: number;
   /** Cores this process may use: the cgroup quota where there is one (CpuReading.availableCores). */
   availableCores: number;
@@ -64,7 +68,7 @@ export function advisePoolSize(input: PoolAdviceInput): PoolAdvice {
   const max = integer('maxThreads', input.maxThreads ?? Math.max(min, usefulCap), 1);
   if (min > max) throw invalidArgument('minThreads', `must not exceed maxThreads (${min} > ${max})`);
   const target = finite('targetCpu', input.targetCpu ?? DEFAULT_TARGET_CPU, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-  const tolerance = finite('tolerance', input.tolerance ?? DEFAULT_TOLERANCE, (v) => v >= 0 && v < target, `a number from 0 to below targetCpu`);
+  const tolerance = finite('tolerance', input.tolerance ?? Math.min(DEFAULT_TOLERANCE, target / 2), (v) => v >= 0 && v < target, `a number from 0 to below targetCpu`);
   const cpu = finite('cpuUtilization', input.cpuUtilization, (v) => v >= 0, 'a non-negative number');
   const pending = integer('pendingWork', input.pendingWork, 0);
 

@@ -62,6 +62,16 @@ test('the result always lies in [min, max] across a sweep of inputs', () => {
   }
 });
 
+test('a target below twice the tolerance gets a band of half the target, so it still advises', () => {
+  for (const targetCpu of [0.01, 0.05, 0.08]) {
+    assert.is(advisePoolSize({ ...base, targetCpu, cpuUtilization: targetCpu }).size, 8, `hold at ${targetCpu}`);
+    assert.ok(advisePoolSize({ ...base, targetCpu, cpuUtilization: 0.5 }).size < 8, `shrink at ${targetCpu}`);
+    assert.ok(advisePoolSize({ ...base, targetCpu, cpuUtilization: 0, pendingWork: 5 }).size > 8, `grow at ${targetCpu}`);
+  }
+  // 0.08 lies outside the band of 0.025 around 0.05: 8 x 0.05 / 0.08 = 5.
+  assert.is(advisePoolSize({ ...base, targetCpu: 0.05, cpuUtilization: 0.08 }).size, 5);
+});
+
 test('bad input names the field', () => {
   const cases: [Partial<PoolAdviceInput>, string][] = [
     [{ availableCores: 0 }, 'availableCores'],
