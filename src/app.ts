@@ -97,8 +97,9 @@ export async function startService(config: Config): Promise<RunningService> {
   const continuous = new ContinuousProfiler({
     clock,
     config: {
-      intervalMs: config.profilingContinuousInterval * 1000,
-      captureDurationMs: config.profilingContinuousDuration * 1000,
+      // The continuous profiler takes whole milliseconds.
+      intervalMs: Math.round(config.profilingContinuousInterval * 1000),
+      captureDurationMs: Math.round(config.profilingContinuousDuration * 1000),
       maxProfiles: config.profilingMaxProfiles,
       maxBytes: config.profilingMaxProfileBytes,
     },

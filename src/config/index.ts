@@ -2,7 +2,7 @@
  * Turns command-line flags, RS3GW_* and OTEL_* variables into one validated Config.
  * Flags win over variables, variables over defaults.
  */
-import { ConfigError } from './parse.js';
+import { ConfigError, MAX_TIMER_MS } from './parse.js';
 import { SETTINGS, type SettingKey, type SettingValues } from './settings.js';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry.js';
 
@@ -78,7 +78,8 @@ function checkConsistency(c: Config): void {
       `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
     );
   }
-  if (c.profilingContinuousDuration >= c.profilingContinuousInterval) {
+  // In whole milliseconds, as the continuous profiler takes them.
+  if (Math.round(c.profilingContinuousDuration * 1000) >= Math.round(c.profilingContinuousInterval * 1000)) {
     throw new ConfigError(
       'RS3GW_PROFILING_CONTINUOUS_DURATION',
       `must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL (${c.profilingContinuousDuration} >= ${c.profilingContinuousInterval})`,
@@ -111,7 +112,8 @@ export function helpText(): string {
     'Tracing (OpenTelemetry): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER,',
     '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES.',
     '',
-    'An invalid value stops start-up with a message naming the variable and exit code 2.',
+    'An invalid value stops start-up with a message naming the variable and exit code 2. Durations are',
+    `seconds, above 0 and at most ${MAX_TIMER_MS / 1000} (the longest Node.js timer) unless stated.`,
   );
   return lines.join('\n');
 }

@@ -44,21 +44,36 @@ export function parseFractionAbove(min: number): Parser<number> {
   };
 }
 
-/** A count: an integer >= 1. */
-export const parsePositiveInt: Parser<number> = (raw, setting) => {
-  const v = raw.trim();
-  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
-    throw new ConfigError(setting, `must be a positive integer, got '${raw}'`);
-  }
-  return Number(v);
-};
+/** A count: an integer >= 1, and at most `max` where what uses it has a limit. */
+export function parseCount(max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  const rule = max < Number.MAX_SAFE_INTEGER ? `a positive integer no larger than ${max}` : 'a positive integer';
+  return (raw, setting) => {
+    const v = raw.trim();
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ConfigError(setting, `must be ${rule}, got '${raw}'`);
+    return Number(v);
+  };
+}
 
-/** A positive number (seconds, prices). */
-export const parsePositiveNumber: Parser<number> = (raw, setting) => {
-  const n = parseNumber(raw, setting);
-  if (n <= 0) throw new ConfigError(setting, `must be greater than 0, got ${raw}`);
-  return n;
-};
+export const parsePositiveInt = parseCount();
+
+/** Node's timers take at most 2^31 - 1 ms; a longer delay overflows and fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration in seconds, above 0 (or at least `minMs`) and at most `maxMs` once in milliseconds,
+ * which is how the service uses it.
+ */
+export function parseSeconds(maxMs = MAX_TIMER_MS, minMs = 0): Parser<number> {
+  return (raw, setting) => {
+    const n = parseNumber(raw, setting);
+    const ms = n * 1000;
+    if (ms <= 0 || ms < minMs || ms > maxMs) {
+      const low = minMs > 0 ? `at least ${minMs / 1000}` : 'above 0';
+      throw new ConfigError(setting, `must be a number of seconds ${low} and at most ${maxMs / 1000}, got ${raw}`);
+    }
+    return n;
+  };
+}
 
 /** A number >= 0 (prices may be zero). */
 export const parseNonNegativeNumber: Parser<number> = (raw, setting) => {

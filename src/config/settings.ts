@@ -3,8 +3,12 @@
  * default and help. The README's configuration table and `--help` are both made from this list.
  */
 import { availableParallelism } from 'node:os';
+import { MAX_CONTINUOUS_INTERVAL_MS } from '../core/profiling/continuous/config.js';
+import { MAX_CPU_CAPTURE_MS } from '../core/profiling/v8/cpu-capture.js';
+import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/resource/manager-config.js';
 import {
   parseBoolean,
+  parseCount,
   parseFraction,
   parseFractionAbove,
   parseHost,
@@ -13,7 +17,7 @@ import {
   parsePidList,
   parsePort,
   parsePositiveInt,
-  parsePositiveNumber,
+  parseSeconds,
   parseString,
   type Parser,
 } from './parse.js';
@@ -33,26 +37,28 @@ function setting<T>(s: Setting<T>): Setting<T> {
 }
 
 const cores = availableParallelism();
+/** The resource manager's window holds at most MAX_WINDOW_BUCKETS buckets of its bucket width. */
+const RESOURCE_WINDOW_MAX_MS = MAX_WINDOW_BUCKETS * DEFAULT_RESOURCE_MANAGER_CONFIG.bucketMs;
 
 export const SETTINGS = {
   host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on' }),
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
   maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parsePositiveInt, default: String(4 * 1024 * 1024), help: 'Largest request message or REST body accepted, bytes' }),
-  shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parsePositiveNumber, default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
+  shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseString, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests)' }),
 
   profilingEnabled: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_ENABLED', parse: parseBoolean, default: 'true', help: 'Take periodic CPU/memory/I/O snapshots of the watched processes' }),
-  profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parsePositiveNumber, default: '60', help: 'Seconds between snapshots' }),
+  profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between snapshots' }),
   profilingMaxSnapshots: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SNAPSHOTS', parse: parsePositiveInt, default: '100', help: 'Snapshots kept per process' }),
   profilingPids: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_PIDS', parse: parsePidList, default: '', help: 'Other process ids the profiler may watch (comma-separated); the service itself always' }),
-  profilingMaxSeconds: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SECONDS', parse: parsePositiveInt, default: '300', help: 'Longest CPU profile a request may ask for, seconds' }),
+  profilingMaxSeconds: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SECONDS', parse: parseCount(MAX_CPU_CAPTURE_MS / 1000), default: '300', help: `Longest CPU profile a request may ask for, seconds (at most ${MAX_CPU_CAPTURE_MS / 1000})` }),
   profilingContinuous: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS', parse: parseBoolean, default: 'false', help: 'Capture a CPU profile in the background every RS3GW_PROFILING_CONTINUOUS_INTERVAL' }),
-  profilingContinuousInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_INTERVAL', parse: parsePositiveNumber, default: '60', help: 'Seconds between background CPU profiles' }),
-  profilingContinuousDuration: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_DURATION', parse: parsePositiveNumber, default: '10', help: 'Length of each background CPU profile, seconds' }),
+  profilingContinuousInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_INTERVAL', parse: parseSeconds(MAX_CONTINUOUS_INTERVAL_MS, 1), default: '60', help: `Seconds between background CPU profiles (0.001 to ${MAX_CONTINUOUS_INTERVAL_MS / 1000})` }),
+  profilingContinuousDuration: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_DURATION', parse: parseSeconds(MAX_CPU_CAPTURE_MS, 1), default: '10', help: `Length of each background CPU profile, seconds (0.001 to ${MAX_CPU_CAPTURE_MS / 1000})` }),
   profilingMaxProfiles: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILES', parse: parsePositiveInt, default: '100', help: 'Background profiles kept' }),
   profilingMaxProfileBytes: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILE_BYTES', parse: parsePositiveInt, default: String(64 * 1024 * 1024), help: 'Total size of the background profiles kept, bytes' }),
 
-  metricsSnapshotInterval: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_INTERVAL', parse: parsePositiveNumber, default: '60', help: 'Seconds between metric snapshots (the points of GetTrend)' }),
+  metricsSnapshotInterval: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between metric snapshots (the points of GetTrend)' }),
   metricsSnapshotRetention: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_RETENTION', parse: parsePositiveInt, default: '1440', help: 'Metric snapshots kept' }),
   metricsMaxMetrics: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_METRICS', parse: parsePositiveInt, default: '1000', help: 'Custom metrics that may be registered' }),
   metricsMaxSeries: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_SERIES', parse: parsePositiveInt, default: '1000', help: 'Label combinations per custom metric' }),
@@ -69,15 +75,15 @@ export const SETTINGS = {
   maxThreads: setting({ group: 'Resource management', env: 'RS3GW_MAX_THREADS', parse: parsePositiveInt, default: String(cores * 4), help: 'Maximum worker-pool size (default 4 x cores)' }),
   targetCpu: setting({ group: 'Resource management', env: 'RS3GW_TARGET_CPU', parse: parseFractionAbove(0), default: '0.75', help: 'Target CPU utilisation, above 0 and at most 1' }),
   memoryThreshold: setting({ group: 'Resource management', env: 'RS3GW_MEMORY_THRESHOLD', parse: parseFraction, default: '0.85', help: 'Memory utilisation at which backpressure starts, 0..1' }),
-  adjustmentInterval: setting({ group: 'Resource management', env: 'RS3GW_ADJUSTMENT_INTERVAL', parse: parsePositiveNumber, default: '30', help: 'Seconds between worker-pool size recommendations' }),
+  adjustmentInterval: setting({ group: 'Resource management', env: 'RS3GW_ADJUSTMENT_INTERVAL', parse: parseSeconds(), default: '30', help: 'Seconds between worker-pool size recommendations' }),
   adaptiveRateLimit: setting({ group: 'Resource management', env: 'RS3GW_ADAPTIVE_RATE_LIMIT', parse: parseBoolean, default: 'true', help: 'Adapt admission to load; false = fixed token bucket at RS3GW_INITIAL_RATE_LIMIT' }),
   initialRateLimit: setting({ group: 'Resource management', env: 'RS3GW_INITIAL_RATE_LIMIT', parse: parsePositiveInt, default: '1000', help: 'Initial token-bucket rate, requests per second' }),
   minRateLimit: setting({ group: 'Resource management', env: 'RS3GW_MIN_RATE_LIMIT', parse: parsePositiveInt, default: '100', help: 'Lowest token-bucket rate, requests per second' }),
   maxRateLimit: setting({ group: 'Resource management', env: 'RS3GW_MAX_RATE_LIMIT', parse: parsePositiveInt, default: '10000', help: 'Highest token-bucket rate, requests per second' }),
   loadSheddingThreshold: setting({ group: 'Resource management', env: 'RS3GW_LOAD_SHEDDING_THRESHOLD', parse: parseFraction, default: '0.95', help: 'CPU saturation at which load shedding starts, 0..1' }),
   admissionController: setting({ group: 'Resource management', env: 'RS3GW_ADMISSION_CONTROLLER', parse: parseOneOf(['adaptive', 'seed'] as const), default: 'adaptive', help: "Admission algorithm: 'adaptive' (the project's concurrency limit, no tuning needed) or 'seed' (rs3gw's adaptive token bucket)" }),
-  resourceWindow: setting({ group: 'Resource management', env: 'RS3GW_RESOURCE_WINDOW', parse: parsePositiveNumber, default: '60', help: 'Sliding window for success rate and latency, seconds' }),
-  permitLease: setting({ group: 'Resource management', env: 'RS3GW_PERMIT_LEASE', parse: parsePositiveNumber, default: '60', help: 'Seconds after which an unreleased permit is reclaimed as dropped' }),
+  resourceWindow: setting({ group: 'Resource management', env: 'RS3GW_RESOURCE_WINDOW', parse: parseSeconds(RESOURCE_WINDOW_MAX_MS), default: '60', help: `Sliding window for success rate and latency, seconds (at most ${RESOURCE_WINDOW_MAX_MS / 1000})` }),
+  permitLease: setting({ group: 'Resource management', env: 'RS3GW_PERMIT_LEASE', parse: parseSeconds(), default: '60', help: 'Seconds after which an unreleased permit is reclaimed as dropped' }),
   maxPermits: setting({ group: 'Resource management', env: 'RS3GW_MAX_PERMITS', parse: parsePositiveInt, default: '100000', help: 'Outstanding permits at most' }),
 } as const;
 

@@ -59,6 +59,32 @@ test('counts must be positive integers', () => {
   rejects({ RS3GW_INITIAL_RATE_LIMIT: '-1' }, 'RS3GW_INITIAL_RATE_LIMIT');
 });
 
+test('durations fit the timers and the engines that use them', () => {
+  // 2^31 - 1 ms is the longest Node.js timer; one millisecond more would fire every millisecond.
+  const timers = [
+    'RS3GW_SHUTDOWN_GRACE',
+    'RS3GW_PROFILING_INTERVAL',
+    'RS3GW_METRICS_SNAPSHOT_INTERVAL',
+    'RS3GW_ADJUSTMENT_INTERVAL',
+    'RS3GW_PERMIT_LEASE',
+  ];
+  for (const name of timers) {
+    rejects({ [name]: '2147483.648' }, name);
+    rejects({ [name]: '3000000' }, name);
+    rejects({ [name]: '0' }, name);
+    loadConfig({ [name]: '2147483.647' });
+  }
+  rejects({ RS3GW_PROFILING_MAX_SECONDS: '3601' }, 'RS3GW_PROFILING_MAX_SECONDS');
+  assert.is(loadConfig({ RS3GW_PROFILING_MAX_SECONDS: '3600' }).profilingMaxSeconds, 3600);
+  rejects({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400.001' }, 'RS3GW_PROFILING_CONTINUOUS_INTERVAL');
+  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '3600.001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0009', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  // Both round to 1 ms, which the profiler takes: the capture would not be shorter than the interval.
+  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0011', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '0.0014' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_RESOURCE_WINDOW: '3601' }, 'RS3GW_RESOURCE_WINDOW');
+  assert.is(loadConfig({ RS3GW_RESOURCE_WINDOW: '3600' }).resourceWindow, 3600);
+});
+
 test('booleans, ports, lists and choices are checked', () => {
   rejects({ RS3GW_PROFILING_ENABLED: 'maybe' }, 'RS3GW_PROFILING_ENABLED');
   rejects({ RS3GW_PORT: '70000' }, 'RS3GW_PORT');

@@ -97,6 +97,12 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'non-integer count', env: { RS3GW_MAX_PERMITS: '2.5' }, names: 'RS3GW_MAX_PERMITS' },
   { kind: 'zero count', env: { RS3GW_ANOMALY_HISTORY_SIZE: '0' }, names: 'RS3GW_ANOMALY_HISTORY_SIZE' },
   { kind: 'negative duration', env: { RS3GW_PROFILING_INTERVAL: '-5' }, names: 'RS3GW_PROFILING_INTERVAL' },
+  { kind: 'profiling interval beyond the longest timer', env: { RS3GW_PROFILING_INTERVAL: '2592000' }, names: 'RS3GW_PROFILING_INTERVAL' },
+  { kind: 'pool adjustment interval beyond the longest timer', env: { RS3GW_ADJUSTMENT_INTERVAL: '3000000' }, names: 'RS3GW_ADJUSTMENT_INTERVAL' },
+  { kind: 'shutdown grace beyond the longest timer', env: { RS3GW_SHUTDOWN_GRACE: '3000000' }, names: 'RS3GW_SHUTDOWN_GRACE' },
+  { kind: 'continuous-profile interval beyond a day', env: { RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '2592000' }, names: 'RS3GW_PROFILING_CONTINUOUS_INTERVAL' },
+  { kind: 'CPU profile limit beyond an hour', env: { RS3GW_PROFILING_MAX_SECONDS: '3000000' }, names: 'RS3GW_PROFILING_MAX_SECONDS' },
+  { kind: 'resource window beyond an hour', env: { RS3GW_RESOURCE_WINDOW: '3601' }, names: 'RS3GW_RESOURCE_WINDOW' },
   { kind: 'bad boolean', env: { RS3GW_PROFILING_ENABLED: 'maybe' }, names: 'RS3GW_PROFILING_ENABLED' },
   { kind: 'host with a space', env: { RS3GW_HOST: 'my host' }, names: 'RS3GW_HOST' },
   { kind: 'port out of range', env: { RS3GW_PORT: '70000' }, names: 'RS3GW_PORT' },
@@ -135,6 +141,20 @@ test('a low RS3GW_TARGET_CPU keeps the service running through its pool adjustme
   } finally {
     assert.is(await server.stop(), 0);
   }
+});
+
+test('durations at the top of their documented ranges start and drain', async () => {
+  const server = await serve(['--port', '0'], {
+    RS3GW_SHUTDOWN_GRACE: '2147483.647',
+    RS3GW_ADJUSTMENT_INTERVAL: '2147483.647',
+    RS3GW_PROFILING_MAX_SECONDS: '3600',
+    RS3GW_RESOURCE_WINDOW: '3600',
+    // Fractions of a millisecond, which the continuous profiler does not take.
+    RS3GW_PROFILING_CONTINUOUS: 'true',
+    RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86399.9995',
+    RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0015',
+  });
+  assert.is(await server.stop(), 0);
 });
 
 test('--host and --port choose the listening address', async () => {

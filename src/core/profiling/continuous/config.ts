@@ -26,6 +26,9 @@ export const DEFAULT_CONTINUOUS_PROFILING: Readonly<ContinuousProfilingConfig> =
   maxBytes: 64 * 1024 * 1024,
 });
 
+/** Longest interval between background captures: one a day. */
+export const MAX_CONTINUOUS_INTERVAL_MS = 24 * 3_600_000;
+
 function requireInteger(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw invalidArgument(field, `must be an integer in [${min}, ${max}], got ${value}`);
@@ -36,7 +39,7 @@ function requireInteger(field: string, value: number, min: number, max: number):
 export function resolveContinuousProfilingConfig(partial: Partial<ContinuousProfilingConfig> = {}): ContinuousProfilingConfig {
   const config = { ...DEFAULT_CONTINUOUS_PROFILING, ...partial };
   requireInteger('capture_duration_ms', config.captureDurationMs, 1, MAX_CPU_CAPTURE_MS);
-  requireInteger('interval_ms', config.intervalMs, 1, 24 * 3_600_000);
+  requireInteger('interval_ms', config.intervalMs, 1, MAX_CONTINUOUS_INTERVAL_MS);
   if (config.captureDurationMs >= config.intervalMs) {
     throw invalidArgument('capture_duration_ms', `must be shorter than interval_ms (${config.intervalMs}), got ${config.captureDurationMs}`);
   }
