@@ -97,13 +97,23 @@ export const parseHost: Parser<string> = (raw, setting) => {
   return v;
 };
 
-/** A comma-separated list of process ids. */
-export const parsePidList: Parser<number[]> = (raw, setting) =>
-  raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => parsePositiveInt(s, setting));
+/** A comma-separated list of distinct process ids, each at most `maxPid`, at most `maxCount` of them. */
+export function parsePidList(maxPid: number, maxCount: number): Parser<number[]> {
+  const parsePid = parseCount(maxPid);
+  return (raw, setting) => {
+    const pids = [
+      ...new Set(
+        raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+          .map((s) => parsePid(s, setting)),
+      ),
+    ];
+    if (pids.length > maxCount) throw new ConfigError(setting, `must list at most ${maxCount} process ids, got ${pids.length}`);
+    return pids;
+  };
+}
 
 export function parseOneOf<T extends string>(values: readonly T[]): Parser<T> {
   return (raw, setting) => {

@@ -3,13 +3,17 @@
  * default and help. The README's configuration table and `--help` are both made from this list.
  */
 import { availableParallelism } from 'node:os';
-import { MAX_CONTINUOUS_INTERVAL_MS } from '../core/profiling/continuous/config.js';
+import { DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS } from '../core/anomaly/index.js';
+import { PID_MAX } from '../core/procfs/pid.js';
+import { MAX_CONTINUOUS_BYTES, MAX_CONTINUOUS_INTERVAL_MS, MAX_CONTINUOUS_PROFILES } from '../core/profiling/continuous/config.js';
+import { MAX_SNAPSHOTS_PER_PID, MAX_WATCHED_PIDS } from '../core/profiling/process/profiler.js';
 import { MAX_CPU_CAPTURE_MS } from '../core/profiling/v8/cpu-capture.js';
 import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/resource/manager-config.js';
+import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource/signals/monitor.js';
+import { MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
 import {
   parseBoolean,
   parseCount,
-  parseFraction,
   parseFractionAbove,
   parseHost,
   parseNonNegativeNumber,
@@ -43,20 +47,20 @@ const RESOURCE_WINDOW_MAX_MS = MAX_WINDOW_BUCKETS * DEFAULT_RESOURCE_MANAGER_CON
 export const SETTINGS = {
   host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on' }),
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
-  maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parsePositiveInt, default: String(4 * 1024 * 1024), help: 'Largest request message or REST body accepted, bytes' }),
+  maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parseCount(MAX_MESSAGE_BYTES_LIMIT), default: String(4 * 1024 * 1024), help: `Largest request message or REST body accepted, bytes (at most ${MAX_MESSAGE_BYTES_LIMIT})` }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseString, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests)' }),
 
   profilingEnabled: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_ENABLED', parse: parseBoolean, default: 'true', help: 'Take periodic CPU/memory/I/O snapshots of the watched processes' }),
   profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between snapshots' }),
-  profilingMaxSnapshots: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SNAPSHOTS', parse: parsePositiveInt, default: '100', help: 'Snapshots kept per process' }),
-  profilingPids: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_PIDS', parse: parsePidList, default: '', help: 'Other process ids the profiler may watch (comma-separated); the service itself always' }),
+  profilingMaxSnapshots: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SNAPSHOTS', parse: parseCount(MAX_SNAPSHOTS_PER_PID), default: '100', help: `Snapshots kept per process (at most ${MAX_SNAPSHOTS_PER_PID})` }),
+  profilingPids: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_PIDS', parse: parsePidList(PID_MAX, MAX_WATCHED_PIDS - 1), default: '', help: `Other process ids the profiler may watch (comma-separated, at most ${MAX_WATCHED_PIDS - 1}, each at most ${PID_MAX}); the service itself always` }),
   profilingMaxSeconds: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SECONDS', parse: parseCount(MAX_CPU_CAPTURE_MS / 1000), default: '300', help: `Longest CPU profile a request may ask for, seconds (at most ${MAX_CPU_CAPTURE_MS / 1000})` }),
   profilingContinuous: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS', parse: parseBoolean, default: 'false', help: 'Capture a CPU profile in the background every RS3GW_PROFILING_CONTINUOUS_INTERVAL' }),
   profilingContinuousInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_INTERVAL', parse: parseSeconds(MAX_CONTINUOUS_INTERVAL_MS, 1), default: '60', help: `Seconds between background CPU profiles (0.001 to ${MAX_CONTINUOUS_INTERVAL_MS / 1000})` }),
   profilingContinuousDuration: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_DURATION', parse: parseSeconds(MAX_CPU_CAPTURE_MS, 1), default: '10', help: `Length of each background CPU profile, seconds (0.001 to ${MAX_CPU_CAPTURE_MS / 1000})` }),
-  profilingMaxProfiles: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILES', parse: parsePositiveInt, default: '100', help: 'Background profiles kept' }),
-  profilingMaxProfileBytes: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILE_BYTES', parse: parsePositiveInt, default: String(64 * 1024 * 1024), help: 'Total size of the background profiles kept, bytes' }),
+  profilingMaxProfiles: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILES', parse: parseCount(MAX_CONTINUOUS_PROFILES), default: '100', help: `Background profiles kept (at most ${MAX_CONTINUOUS_PROFILES})` }),
+  profilingMaxProfileBytes: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILE_BYTES', parse: parseCount(MAX_CONTINUOUS_BYTES), default: String(64 * 1024 * 1024), help: `Total size of the background profiles kept, bytes (at most ${MAX_CONTINUOUS_BYTES})` }),
 
   metricsSnapshotInterval: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between metric snapshots (the points of GetTrend)' }),
   metricsSnapshotRetention: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_RETENTION', parse: parsePositiveInt, default: '1440', help: 'Metric snapshots kept' }),
@@ -66,21 +70,21 @@ export const SETTINGS = {
   costTransferOutPerGib: setting({ group: 'Metrics', env: 'RS3GW_COST_TRANSFER_OUT_PER_GIB', parse: parseNonNegativeNumber, default: '0.09', help: 'USD per GiB transferred out' }),
   costPerThousandRequests: setting({ group: 'Metrics', env: 'RS3GW_COST_PER_1000_REQUESTS', parse: parseNonNegativeNumber, default: '0.0004', help: 'USD per 1,000 requests' }),
 
-  anomalyMaxMetrics: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_METRICS', parse: parsePositiveInt, default: '10000', help: 'Metrics the detector tracks' }),
-  anomalyHistorySize: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_HISTORY_SIZE', parse: parsePositiveInt, default: '10000', help: 'Anomalies kept in the history' }),
-  anomalySubscriberQueue: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_SUBSCRIBER_QUEUE', parse: parsePositiveInt, default: '1024', help: 'Events queued per WatchAnomalies subscriber before it is told it missed some' }),
-  anomalyMaxSubscribers: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_SUBSCRIBERS', parse: parsePositiveInt, default: '10000', help: 'Concurrent WatchAnomalies subscribers' }),
+  anomalyMaxMetrics: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_METRICS', parse: parseCount(MAX_ENGINE_LIMITS.maxMetrics), default: '10000', help: `Metrics the detector tracks (at most ${MAX_ENGINE_LIMITS.maxMetrics})` }),
+  anomalyHistorySize: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_HISTORY_SIZE', parse: parseCount(MAX_ENGINE_LIMITS.historyCapacity), default: '10000', help: `Anomalies kept in the history (at most ${MAX_ENGINE_LIMITS.historyCapacity})` }),
+  anomalySubscriberQueue: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_SUBSCRIBER_QUEUE', parse: parseCount(DEFAULT_ENGINE_LIMITS.maxQueueCapacity), default: '1024', help: `Events queued per WatchAnomalies subscriber before it is told it missed some (at most ${DEFAULT_ENGINE_LIMITS.maxQueueCapacity})` }),
+  anomalyMaxSubscribers: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_SUBSCRIBERS', parse: parseCount(MAX_ENGINE_LIMITS.maxSubscribers), default: '10000', help: `Concurrent WatchAnomalies subscribers (at most ${MAX_ENGINE_LIMITS.maxSubscribers})` }),
 
   minThreads: setting({ group: 'Resource management', env: 'RS3GW_MIN_THREADS', parse: parsePositiveInt, default: '4', help: 'Minimum worker-pool size' }),
   maxThreads: setting({ group: 'Resource management', env: 'RS3GW_MAX_THREADS', parse: parsePositiveInt, default: String(cores * 4), help: 'Maximum worker-pool size (default 4 x cores)' }),
   targetCpu: setting({ group: 'Resource management', env: 'RS3GW_TARGET_CPU', parse: parseFractionAbove(0), default: '0.75', help: 'Target CPU utilisation, above 0 and at most 1' }),
-  memoryThreshold: setting({ group: 'Resource management', env: 'RS3GW_MEMORY_THRESHOLD', parse: parseFraction, default: '0.85', help: 'Memory utilisation at which backpressure starts, 0..1' }),
+  memoryThreshold: setting({ group: 'Resource management', env: 'RS3GW_MEMORY_THRESHOLD', parse: parseFractionAbove(DEFAULT_MEMORY_MARGIN), default: '0.85', help: `Memory utilisation at which backpressure starts, above ${DEFAULT_MEMORY_MARGIN} (its hysteresis) and at most 1` }),
   adjustmentInterval: setting({ group: 'Resource management', env: 'RS3GW_ADJUSTMENT_INTERVAL', parse: parseSeconds(), default: '30', help: 'Seconds between worker-pool size recommendations' }),
   adaptiveRateLimit: setting({ group: 'Resource management', env: 'RS3GW_ADAPTIVE_RATE_LIMIT', parse: parseBoolean, default: 'true', help: 'Adapt admission to load; false = fixed token bucket at RS3GW_INITIAL_RATE_LIMIT' }),
   initialRateLimit: setting({ group: 'Resource management', env: 'RS3GW_INITIAL_RATE_LIMIT', parse: parsePositiveInt, default: '1000', help: 'Initial token-bucket rate, requests per second' }),
   minRateLimit: setting({ group: 'Resource management', env: 'RS3GW_MIN_RATE_LIMIT', parse: parsePositiveInt, default: '100', help: 'Lowest token-bucket rate, requests per second' }),
   maxRateLimit: setting({ group: 'Resource management', env: 'RS3GW_MAX_RATE_LIMIT', parse: parsePositiveInt, default: '10000', help: 'Highest token-bucket rate, requests per second' }),
-  loadSheddingThreshold: setting({ group: 'Resource management', env: 'RS3GW_LOAD_SHEDDING_THRESHOLD', parse: parseFraction, default: '0.95', help: 'CPU saturation at which load shedding starts, 0..1' }),
+  loadSheddingThreshold: setting({ group: 'Resource management', env: 'RS3GW_LOAD_SHEDDING_THRESHOLD', parse: parseFractionAbove(DEFAULT_OVERLOAD_MARGIN), default: '0.95', help: `CPU saturation at which load shedding starts, above ${DEFAULT_OVERLOAD_MARGIN} (its hysteresis) and at most 1` }),
   admissionController: setting({ group: 'Resource management', env: 'RS3GW_ADMISSION_CONTROLLER', parse: parseOneOf(['adaptive', 'seed'] as const), default: 'adaptive', help: "Admission algorithm: 'adaptive' (the project's concurrency limit, no tuning needed) or 'seed' (rs3gw's adaptive token bucket)" }),
   resourceWindow: setting({ group: 'Resource management', env: 'RS3GW_RESOURCE_WINDOW', parse: parseSeconds(RESOURCE_WINDOW_MAX_MS), default: '60', help: `Sliding window for success rate and latency, seconds (at most ${RESOURCE_WINDOW_MAX_MS / 1000})` }),
   permitLease: setting({ group: 'Resource management', env: 'RS3GW_PERMIT_LEASE', parse: parseSeconds(), default: '60', help: 'Seconds after which an unreleased permit is reclaimed as dropped' }),

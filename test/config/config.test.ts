@@ -85,6 +85,39 @@ test('durations fit the timers and the engines that use them', () => {
   assert.is(loadConfig({ RS3GW_RESOURCE_WINDOW: '3600' }).resourceWindow, 3600);
 });
 
+test('thresholds lie above the hysteresis their engines keep below them', () => {
+  for (const name of ['RS3GW_MEMORY_THRESHOLD', 'RS3GW_LOAD_SHEDDING_THRESHOLD']) {
+    for (const v of ['0', '0.03', '0.05']) rejects({ [name]: v }, name);
+  }
+  const c = loadConfig({ RS3GW_MEMORY_THRESHOLD: '0.051', RS3GW_LOAD_SHEDDING_THRESHOLD: '0.051' });
+  assert.is(c.memoryThreshold, 0.051);
+  assert.is(c.loadSheddingThreshold, 0.051);
+});
+
+test('counts and sizes stay within what their engines hold', () => {
+  const limits: Array<[string, string, string]> = [
+    ['RS3GW_MAX_MESSAGE_BYTES', '4294967295', '4294967296'],
+    ['RS3GW_PROFILING_MAX_SNAPSHOTS', '10000', '100000000'],
+    ['RS3GW_PROFILING_MAX_PROFILES', '100000', '100001'],
+    ['RS3GW_PROFILING_MAX_PROFILE_BYTES', '17179869184', '17179869185'],
+    ['RS3GW_ANOMALY_MAX_METRICS', '10000000', '10000001'],
+    ['RS3GW_ANOMALY_HISTORY_SIZE', '10000000', '10000001'],
+    ['RS3GW_ANOMALY_MAX_SUBSCRIBERS', '1000000', '1000001'],
+    ['RS3GW_ANOMALY_SUBSCRIBER_QUEUE', '65536', '65537'],
+  ];
+  for (const [name, largest, tooLarge] of limits) {
+    loadConfig({ [name]: largest });
+    rejects({ [name]: tooLarge }, name);
+  }
+});
+
+test('profiled pids are real process ids, at most 63 besides the service', () => {
+  rejects({ RS3GW_PROFILING_PIDS: '999999999' }, 'RS3GW_PROFILING_PIDS');
+  rejects({ RS3GW_PROFILING_PIDS: Array.from({ length: 64 }, (_, i) => i + 1).join(',') }, 'RS3GW_PROFILING_PIDS');
+  assert.equal(loadConfig({ RS3GW_PROFILING_PIDS: '4194304, 7,7' }).profilingPids, [4194304, 7]);
+  assert.is(loadConfig({ RS3GW_PROFILING_PIDS: Array.from({ length: 63 }, (_, i) => i + 1).join(',') }).profilingPids.length, 63);
+});
+
 test('booleans, ports, lists and choices are checked', () => {
   rejects({ RS3GW_PROFILING_ENABLED: 'maybe' }, 'RS3GW_PROFILING_ENABLED');
   rejects({ RS3GW_PORT: '70000' }, 'RS3GW_PORT');
@@ -121,9 +154,14 @@ test('OTLP export is on only when an endpoint or an exporter is configured', () 
   assert.equal(t.resourceAttributes, { 'deployment.environment': 'prod', team: 'storage' });
 });
 
-test('the README documents every setting', () => {
+test('the README documents every setting as --help does', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  for (const s of Object.values(SETTINGS)) assert.ok(readme.includes(`\`${s.env}\``), `README lacks ${s.env}`);
+  for (const s of Object.values(SETTINGS)) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${s.env}\` |`));
+    assert.ok(row, `README lacks ${s.env}`);
+    // The meaning column repeats --help, ranges included, so the two cannot drift apart.
+    assert.ok(row.endsWith(` ${s.help} |`), `README's ${s.env} says what --help says: ${row}`);
+  }
 });
 
 test.run();

@@ -114,6 +114,9 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'unknown choice', env: { RS3GW_ADMISSION_CONTROLLER: 'fastest' }, names: 'RS3GW_ADMISSION_CONTROLLER' },
   { kind: 'inconsistent pair', env: { RS3GW_MIN_THREADS: '64', RS3GW_MAX_THREADS: '8' }, names: 'RS3GW_MIN_THREADS' },
   { kind: 'bad pid list', env: { RS3GW_PROFILING_PIDS: '1,two' }, names: 'RS3GW_PROFILING_PIDS' },
+  { kind: 'pid beyond the kernel limit', env: { RS3GW_PROFILING_PIDS: '999999999' }, names: 'RS3GW_PROFILING_PIDS' },
+  { kind: 'memory threshold within its hysteresis', env: { RS3GW_MEMORY_THRESHOLD: '0.05' }, names: 'RS3GW_MEMORY_THRESHOLD' },
+  { kind: 'message limit beyond 32 bits', env: { RS3GW_MAX_MESSAGE_BYTES: '4294967296' }, names: 'RS3GW_MAX_MESSAGE_BYTES' },
   { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
   { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
 ];
@@ -143,8 +146,19 @@ test('a low RS3GW_TARGET_CPU keeps the service running through its pool adjustme
   }
 });
 
-test('durations at the top of their documented ranges start and drain', async () => {
+test('settings at the edges of their documented ranges start and drain', async () => {
   const server = await serve(['--port', '0'], {
+    RS3GW_MAX_MESSAGE_BYTES: '4294967295',
+    RS3GW_PROFILING_PIDS: Array.from({ length: 62 }, (_, i) => i + 1).concat(4194304).join(','),
+    RS3GW_PROFILING_MAX_SNAPSHOTS: '10000',
+    RS3GW_PROFILING_MAX_PROFILES: '100000',
+    RS3GW_PROFILING_MAX_PROFILE_BYTES: '17179869184',
+    RS3GW_ANOMALY_MAX_METRICS: '10000000',
+    RS3GW_ANOMALY_HISTORY_SIZE: '10000000',
+    RS3GW_ANOMALY_MAX_SUBSCRIBERS: '1000000',
+    RS3GW_ANOMALY_SUBSCRIBER_QUEUE: '65536',
+    RS3GW_MEMORY_THRESHOLD: '0.051',
+    RS3GW_LOAD_SHEDDING_THRESHOLD: '0.051',
     RS3GW_SHUTDOWN_GRACE: '2147483.647',
     RS3GW_ADJUSTMENT_INTERVAL: '2147483.647',
     RS3GW_PROFILING_MAX_SECONDS: '3600',

@@ -34,6 +34,16 @@ export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxQueueCapacity: 65_536,
 });
 
+/** Upper bounds on each limit, so a typo cannot make the engine hold unbounded state. */
+export const MAX_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
+  maxMetrics: 10_000_000,
+  historyCapacity: 10_000_000,
+  maxBatchSize: 1_000_000,
+  maxSubscribers: 1_000_000,
+  defaultQueueCapacity: 10_000_000,
+  maxQueueCapacity: 10_000_000,
+});
+
 const DEFAULT_HISTORY_LIMIT = 100;
 /** Largest `limit` of `history` (the API's documented maximum), or the history size if larger. */
 export const MAX_HISTORY_LIMIT = 10_000;
@@ -56,18 +66,10 @@ export interface AnomalyEngineOptions {
 
 function validateLimits(patch: Partial<EngineLimits> | undefined): EngineLimits {
   const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, ...patch };
-  const max: Record<keyof EngineLimits, number> = {
-    maxMetrics: 10_000_000,
-    historyCapacity: 10_000_000,
-    maxBatchSize: 1_000_000,
-    maxSubscribers: 1_000_000,
-    defaultQueueCapacity: 10_000_000,
-    maxQueueCapacity: 10_000_000,
-  };
-  for (const key of Object.keys(max) as Array<keyof EngineLimits>) {
+  for (const key of Object.keys(MAX_ENGINE_LIMITS) as Array<keyof EngineLimits>) {
     const v = limits[key];
-    if (!Number.isInteger(v) || v < 1 || v > max[key]) {
-      throw invalidArgument(`limits.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `must be an integer in [1, ${max[key]}]`);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_ENGINE_LIMITS[key]) {
+      throw invalidArgument(`limits.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `must be an integer in [1, ${MAX_ENGINE_LIMITS[key]}]`);
     }
   }
   if (limits.defaultQueueCapacity > limits.maxQueueCapacity) {

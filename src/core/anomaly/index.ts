@@ -1,5 +1,5 @@
 /** Anomaly engine (issues 2 and 3): what the server wires. */
-export { AnomalyEngine, DEFAULT_ENGINE_LIMITS, type AnomalyEngineOptions } from './engine.js';
+export { AnomalyEngine, DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS, type AnomalyEngineOptions } from './engine.js';
 export { DEFAULT_METRIC_CONFIG, DEFAULT_SEVERITY_THRESHOLDS, inferAnomalyType, mergeMetricConfig } from './config.js';
 export { createDetector } from './detector/factory.js';
 export { DEFAULT_DETECTOR_SETTINGS, DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';

@@ -2,7 +2,7 @@ import { invalidArgument, notFound, permissionDenied } from '../errors.js';
 import { errnoCode, type HostFiles } from './host-files.js';
 
 /** The kernel's PID_MAX_LIMIT on 64-bit systems: no pid is larger. */
-const PID_MAX = 4_194_304;
+export const PID_MAX = 4_194_304;
 
 /** Checks that `pid` is a positive integer pid, naming `field` in the error. */
 export function validatePid(pid: unknown, field = 'pid'): number {

@@ -28,6 +28,9 @@ export const DEFAULT_CONTINUOUS_PROFILING: Readonly<ContinuousProfilingConfig> =
 
 /** Longest interval between background captures: one a day. */
 export const MAX_CONTINUOUS_INTERVAL_MS = 24 * 3_600_000;
+/** Retention caps at most, so a typo cannot make the profiler hold unbounded history. */
+export const MAX_CONTINUOUS_PROFILES = 100_000;
+export const MAX_CONTINUOUS_BYTES = 16 * 1024 * 1024 * 1024;
 
 function requireInteger(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -44,7 +47,7 @@ export function resolveContinuousProfilingConfig(partial: Partial<ContinuousProf
     throw invalidArgument('capture_duration_ms', `must be shorter than interval_ms (${config.intervalMs}), got ${config.captureDurationMs}`);
   }
   requireInteger('sampling_interval_us', config.samplingIntervalUs, MIN_CPU_SAMPLING_INTERVAL_US, MAX_CPU_SAMPLING_INTERVAL_US);
-  requireInteger('max_profiles', config.maxProfiles, 1, 100_000);
-  requireInteger('max_bytes', config.maxBytes, 1, 16 * 1024 * 1024 * 1024);
+  requireInteger('max_profiles', config.maxProfiles, 1, MAX_CONTINUOUS_PROFILES);
+  requireInteger('max_bytes', config.maxBytes, 1, MAX_CONTINUOUS_BYTES);
   return config;
 }

@@ -46,6 +46,9 @@ export interface PressureDetail {
   lastError?: string;
 }
 
+/** Default hysteresis below the memory and load-shedding thresholds; each threshold must exceed it. */
+export const DEFAULT_MEMORY_MARGIN = 0.05;
+export const DEFAULT_OVERLOAD_MARGIN = 0.05;
 /** Overload never reads lower than this while it is on, so "on" is never reported as 0. */
 const OVERLOAD_FLOOR = 0.01;
 const PSI_SOME_LEAVE_POINTS = 10;
@@ -103,11 +106,11 @@ export class PressureMonitor implements PressureSource {
     const eventLoopUtilizationThreshold = fraction('eventLoopUtilizationThreshold', options.eventLoopUtilizationThreshold ?? 0.95);
     this.settings = {
       memoryThreshold,
-      memoryMargin: margin('memoryMargin', options.memoryMargin ?? 0.05, Math.min(memoryThreshold, heapThreshold)),
+      memoryMargin: margin('memoryMargin', options.memoryMargin ?? DEFAULT_MEMORY_MARGIN, Math.min(memoryThreshold, heapThreshold)),
       heapThreshold,
       psiMemoryFullThreshold: positive('psiMemoryFullThreshold', options.psiMemoryFullThreshold ?? 10, 100),
       loadSheddingThreshold,
-      overloadMargin: margin('overloadMargin', options.overloadMargin ?? 0.05, loadSheddingThreshold),
+      overloadMargin: margin('overloadMargin', options.overloadMargin ?? DEFAULT_OVERLOAD_MARGIN, loadSheddingThreshold),
       psiSomeThreshold: positive('psiSomeThreshold', options.psiSomeThreshold ?? 40, 100),
       eventLoopDelayThresholdMs: positive('eventLoopDelayThresholdMs', options.eventLoopDelayThresholdMs ?? 200),
       eventLoopUtilizationThreshold,
