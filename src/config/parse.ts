@@ -12,8 +12,6 @@ export class ConfigError extends Error {
 
 export type Parser<T> = (raw: string, setting: string) => T;
 
-export const parseString: Parser<string> = (raw) => raw;
-
 export const parseBoolean: Parser<boolean> = (raw, setting) => {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS } from '../core/anomaly/index.js';
 import { PID_MAX } from '../core/procfs/pid.js';
+import { ProcReader } from '../core/procfs/reader.js';
 import { MAX_CONTINUOUS_BYTES, MAX_CONTINUOUS_INTERVAL_MS, MAX_CONTINUOUS_PROFILES } from '../core/profiling/continuous/config.js';
 import { MAX_SNAPSHOTS_PER_PID, MAX_WATCHED_PIDS } from '../core/profiling/process/profiler.js';
 import { MAX_CPU_CAPTURE_MS } from '../core/profiling/v8/cpu-capture.js';
@@ -12,6 +13,7 @@ import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/res
 import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource/signals/monitor.js';
 import { MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
 import {
+  ConfigError,
   parseBoolean,
   parseCount,
   parseFractionAbove,
@@ -22,7 +24,6 @@ import {
   parsePort,
   parsePositiveInt,
   parseSeconds,
-  parseString,
   type Parser,
 } from './parse.js';
 
@@ -41,6 +42,21 @@ function setting<T>(s: Setting<T>): Setting<T> {
 }
 
 const cores = availableParallelism();
+
+/** A root under which the pressure monitor can take the first sample it takes at start-up. */
+const parseFsRoot: Parser<string> = (raw, setting) => {
+  const reader = new ProcReader({ root: raw });
+  try {
+    reader.availableCores();
+    reader.cpuTimes();
+    reader.memoryUsage();
+    reader.pressure();
+  } catch (error) {
+    throw new ConfigError(setting, `cannot read the CPU and memory figures under '${raw}': ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return raw;
+};
+
 /** The resource manager's window holds at most MAX_WINDOW_BUCKETS buckets of its bucket width. */
 const RESOURCE_WINDOW_MAX_MS = MAX_WINDOW_BUCKETS * DEFAULT_RESOURCE_MANAGER_CONFIG.bucketMs;
 
@@ -49,7 +65,7 @@ export const SETTINGS = {
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
   maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parseCount(MAX_MESSAGE_BYTES_LIMIT), default: String(4 * 1024 * 1024), help: `Largest request message or REST body accepted, bytes (at most ${MAX_MESSAGE_BYTES_LIMIT})` }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
-  fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseString, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests)' }),
+  fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo' }),
 
   profilingEnabled: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_ENABLED', parse: parseBoolean, default: 'true', help: 'Take periodic CPU/memory/I/O snapshots of the watched processes' }),
   profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between snapshots' }),

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, parseCommandLine, SETTINGS } from '../../src/config/index.js';
 
 function rejects(env: Record<string, string>, variable: string, flags = new Map<string, string>()): void {
@@ -116,6 +118,20 @@ test('profiled pids are real process ids, at most 63 besides the service', () =>
   rejects({ RS3GW_PROFILING_PIDS: Array.from({ length: 64 }, (_, i) => i + 1).join(',') }, 'RS3GW_PROFILING_PIDS');
   assert.equal(loadConfig({ RS3GW_PROFILING_PIDS: '4194304, 7,7' }).profilingPids, [4194304, 7]);
   assert.is(loadConfig({ RS3GW_PROFILING_PIDS: Array.from({ length: 63 }, (_, i) => i + 1).join(',') }).profilingPids.length, 63);
+});
+
+test('the filesystem root must hold the CPU and memory figures start-up reads', () => {
+  rejects({ RS3GW_FS_ROOT: '/nonexistent' }, 'RS3GW_FS_ROOT');
+  const root = mkdtempSync(join(tmpdir(), 'rs3gw-root-'));
+  try {
+    mkdirSync(join(root, 'proc'));
+    writeFileSync(join(root, 'proc', 'stat'), readFileSync('/proc/stat'));
+    rejects({ RS3GW_FS_ROOT: root }, 'RS3GW_FS_ROOT'); // no proc/meminfo
+    writeFileSync(join(root, 'proc', 'meminfo'), readFileSync('/proc/meminfo'));
+    assert.is(loadConfig({ RS3GW_FS_ROOT: root }).fsRoot, root);
+  } finally {
+    rmSync(root, { recursive: true });
+  }
 });
 
 test('booleans, ports, lists and choices are checked', () => {

@@ -114,6 +114,7 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'unknown choice', env: { RS3GW_ADMISSION_CONTROLLER: 'fastest' }, names: 'RS3GW_ADMISSION_CONTROLLER' },
   { kind: 'inconsistent pair', env: { RS3GW_MIN_THREADS: '64', RS3GW_MAX_THREADS: '8' }, names: 'RS3GW_MIN_THREADS' },
   { kind: 'bad pid list', env: { RS3GW_PROFILING_PIDS: '1,two' }, names: 'RS3GW_PROFILING_PIDS' },
+  { kind: 'filesystem root without /proc', env: { RS3GW_FS_ROOT: '/nonexistent' }, names: 'RS3GW_FS_ROOT' },
   { kind: 'pid beyond the kernel limit', env: { RS3GW_PROFILING_PIDS: '999999999' }, names: 'RS3GW_PROFILING_PIDS' },
   { kind: 'memory threshold within its hysteresis', env: { RS3GW_MEMORY_THRESHOLD: '0.05' }, names: 'RS3GW_MEMORY_THRESHOLD' },
   { kind: 'message limit beyond 32 bits', env: { RS3GW_MAX_MESSAGE_BYTES: '4294967296' }, names: 'RS3GW_MAX_MESSAGE_BYTES' },
