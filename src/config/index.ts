@@ -110,7 +110,7 @@ export function helpText(): string {
   lines.push(
     '',
     'Tracing (OpenTelemetry): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER,',
-    '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES.',
+    '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES; empty = unset.',
     '',
     'An invalid value stops start-up with a message naming the variable and exit code 2. Durations are',
     `seconds, above 0 and at most ${MAX_TIMER_MS / 1000} (the longest Node.js timer) unless stated.`,

@@ -30,35 +30,73 @@ export interface TelemetryConfig {
   samplerRatio: number;
 }
 
+/** OpenTelemetry's rule for its variables: empty (or blank) is the same as unset. */
+function otelVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+/**
+ * An OTLP endpoint: an http:// or https:// URL with a host, as the specification asks. The gRPC
+ * exporter also reads host:port (as https://host:port) and unix:// socket addresses.
+ */
+function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['protocol']): void {
+  const grpc = protocol === 'grpc';
+  let url: URL | undefined;
+  try {
+    url = new URL(grpc && !/^\w{1,8}:\/\//.test(value) ? `https://${value}` : value);
+  } catch {
+    url = undefined;
+  }
+  const web = (url?.protocol === 'http:' || url?.protocol === 'https:') && url.hostname !== '';
+  if (!web && !(grpc && url?.protocol === 'unix:')) {
+    const alternatives = grpc ? ' (or, for grpc, host:port or a unix:// socket)' : '';
+    throw new ConfigError(name, `must be an http:// or https:// URL with a host${alternatives}, got '${value}'`);
+  }
+}
+
+function decodeAttribute(text: string, pair: string): string {
+  try {
+    return decodeURIComponent(text.trim());
+  } catch {
+    throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `keys and values are percent-encoded, and '${pair}' is not`);
+  }
+}
+
 export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const exporterVar = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  const protocolName = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = otelVar(env, protocolName) ?? 'http/protobuf';
+  if (protocol !== 'grpc' && protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new ConfigError(protocolName, `must be grpc, http/protobuf or http/json, got '${protocol}'`);
+  }
+
+  // The traces endpoint wins over the general one, but a wrong value in either is reported.
+  let hasEndpoint = false;
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const value = otelVar(env, name);
+    if (value === undefined) continue;
+    checkEndpoint(name, value, protocol);
+    hasEndpoint = true;
+  }
+  const exporterVar = otelVar(env, 'OTEL_TRACES_EXPORTER')?.toLowerCase();
   let exporter: TelemetryConfig['exporter'];
-  if (exporterVar === '') exporter = endpoint ? 'otlp' : 'none';
+  if (exporterVar === undefined) exporter = hasEndpoint ? 'otlp' : 'none';
   else if (exporterVar === 'otlp' || exporterVar === 'console' || exporterVar === 'none') exporter = exporterVar;
   else throw new ConfigError('OTEL_TRACES_EXPORTER', `must be otlp, console or none, got '${env.OTEL_TRACES_EXPORTER}'`);
 
-  const protocolVar = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
-  if (protocolVar !== 'grpc' && protocolVar !== 'http/protobuf' && protocolVar !== 'http/json') {
-    throw new ConfigError('OTEL_EXPORTER_OTLP_PROTOCOL', `must be grpc, http/protobuf or http/json, got '${protocolVar}'`);
-  }
-
-  const samplerVar = (env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase() as SamplerName;
+  const samplerVar = (otelVar(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on') as SamplerName;
   if (!SAMPLERS.includes(samplerVar)) {
     throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}, got '${env.OTEL_TRACES_SAMPLER}'`);
   }
-  const samplerRatio =
-    env.OTEL_TRACES_SAMPLER_ARG !== undefined && env.OTEL_TRACES_SAMPLER_ARG !== ''
-      ? parseFraction(env.OTEL_TRACES_SAMPLER_ARG, 'OTEL_TRACES_SAMPLER_ARG')
-      : 1;
+  const samplerArg = otelVar(env, 'OTEL_TRACES_SAMPLER_ARG');
+  const samplerRatio = samplerArg !== undefined ? parseFraction(samplerArg, 'OTEL_TRACES_SAMPLER_ARG') : 1;
 
   const resourceAttributes: Record<string, string> = {};
   for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {
     if (pair.trim() === '') continue;
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `expected key=value pairs, got '${pair}'`);
-    resourceAttributes[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    resourceAttributes[decodeAttribute(pair.slice(0, eq), pair)] = decodeAttribute(pair.slice(eq + 1), pair);
   }
-  const serviceName = env.OTEL_SERVICE_NAME?.trim() || resourceAttributes['service.name'] || 'rs3gw-observability';
-  return { serviceName, resourceAttributes, exporter, protocol: protocolVar, sampler: samplerVar, samplerRatio };
+  const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
+  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio };
 }

@@ -170,6 +170,44 @@ test('OTLP export is on only when an endpoint or an exporter is configured', () 
   assert.equal(t.resourceAttributes, { 'deployment.environment': 'prod', team: 'storage' });
 });
 
+test('OTLP endpoints must be http(s) URLs; gRPC also takes host:port', () => {
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+    for (const v of ['not a url', 'ftp://x', '::::', 'collector:4318', 'http://']) rejects({ [name]: v }, name);
+    assert.is(loadConfig({ [name]: 'https://collector.example:4318/base' }).telemetry.exporter, 'otlp');
+  }
+  // The traces endpoint wins, but a wrong general one is still reported.
+  rejects({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  assert.is(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).telemetry.exporter, 'otlp');
+  assert.is(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }).telemetry.exporter, 'otlp');
+  rejects({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  rejects({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+});
+
+test('OTEL_* variables that are empty or blank count as unset, as OpenTelemetry specifies', () => {
+  const blank = {
+    OTEL_TRACES_SAMPLER: '',
+    OTEL_TRACES_SAMPLER_ARG: ' ',
+    OTEL_TRACES_EXPORTER: '',
+    OTEL_EXPORTER_OTLP_PROTOCOL: ' ',
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ' ',
+    OTEL_SERVICE_NAME: ' ',
+    OTEL_RESOURCE_ATTRIBUTES: ' ',
+  };
+  assert.equal(loadConfig(blank).telemetry, loadConfig({}).telemetry);
+  const t = loadConfig({ ...blank, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER_ARG: '' }).telemetry;
+  assert.is(t.protocol, 'grpc');
+  assert.is(t.exporter, 'none');
+});
+
+test('resource attributes must be percent-encoded correctly', () => {
+  rejects({ OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, 'OTEL_RESOURCE_ATTRIBUTES');
+  rejects({ OTEL_RESOURCE_ATTRIBUTES: 'ok=1,%E0%A4%A=x' }, 'OTEL_RESOURCE_ATTRIBUTES');
+  assert.equal(loadConfig({ OTEL_RESOURCE_ATTRIBUTES: 'team=storage%2Cops' }).telemetry.resourceAttributes, { team: 'storage,ops' });
+});
+
 test('the README documents every setting as --help does', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const s of Object.values(SETTINGS)) {

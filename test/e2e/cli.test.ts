@@ -119,6 +119,8 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'memory threshold within its hysteresis', env: { RS3GW_MEMORY_THRESHOLD: '0.05' }, names: 'RS3GW_MEMORY_THRESHOLD' },
   { kind: 'message limit beyond 32 bits', env: { RS3GW_MAX_MESSAGE_BYTES: '4294967296' }, names: 'RS3GW_MAX_MESSAGE_BYTES' },
   { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
+  { kind: 'malformed OTLP endpoint', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
+  { kind: 'badly percent-encoded resource attribute', env: { OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, names: 'OTEL_RESOURCE_ATTRIBUTES' },
   { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
 ];
 
