@@ -35,7 +35,6 @@ export interface RunningService {
 const MAX_BATCH = 10_000;
 /** The admission controllers want a tick at least every 100 ms. */
 const ADMISSION_TICK_MS = 100;
-const PRESSURE_TICK_MS = 1000;
 
 function admissionController(config: Config, nowMs: number): AdmissionController {
   return createAdmissionController(config.admissionController, nowMs, {
@@ -125,7 +124,8 @@ export async function startService(config: Config): Promise<RunningService> {
   const poolSettings = { minThreads: config.minThreads, maxThreads: config.maxThreads, targetCpu: config.targetCpu };
   const pool = new PoolAdvisor(poolSettings, pressure.snapshot().cpu);
   const resources: ResourceDeps = { manager, pool, poolSettings };
-  every(PRESSURE_TICK_MS, () => pressure.tick(intervals.nowMs()));
+  // The monitor's own timer keeps its last snapshot when a sample fails (a /proc file gone).
+  pressure.start();
   every(ADMISSION_TICK_MS, () => manager.tick());
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 

@@ -4,7 +4,8 @@
  * follows --host/--port and RS3GW_HOST/RS3GW_PORT (flags winning).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -146,6 +147,24 @@ test('a low RS3GW_TARGET_CPU keeps the service running through its pool adjustme
     assert.is(status?.pool?.targetCpu, 0.02);
   } finally {
     assert.is(await server.stop(), 0);
+  }
+});
+
+test('a /proc that becomes unreadable after start-up leaves the service running on its last pressure reading', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'rs3gw-fsroot-'));
+  cpSync(join(REPO_ROOT, 'test/fixtures/procfs/cgroup-v2-limited'), root, { recursive: true });
+  const server = await serve(['--port', '0'], { RS3GW_FS_ROOT: root });
+  try {
+    rmSync(join(root, 'proc/stat'));
+    rmSync(join(root, 'proc/meminfo'));
+    // The pressure monitor samples every second: two samples fail meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+    const { status } = await within(client.resources.getResources({}), 'GetResources after /proc went away');
+    assert.ok((status?.admission?.limit ?? 0) > 0, 'the admission limit is still reported');
+  } finally {
+    assert.is(await server.stop(), 0, 'exit code after SIGTERM');
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
