@@ -2,10 +2,11 @@
  * The checks the shared call pipeline makes on every request, whatever its protocol: every
  * google.protobuf.Timestamp and Duration in a request lies in its documented range (binary
  * protobuf can carry any int64/int32; proto3 JSON cannot encode the rest, so one such value
- * stored would break every later JSON answer that shows it), and error messages that repeat
- * client input stay short.
+ * stored would break every later JSON answer that shows it), bytes that do not parse are the
+ * client's error, and error messages that repeat client input stay short.
  */
 import { Code } from '@connectrpc/connect';
+import * as grpc from '@grpc/grpc-js';
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import { createObservabilityClient, type ClientOptions, type ObservabilityClient } from '../../clients/ts/client.js';
@@ -154,6 +155,34 @@ test('GetStoredProfile refuses an id longer than any id the service issues, with
   assert.is(r.json.message, 'id: must be at most 128 characters (ids from ListStoredProfiles are far shorter), got 10000');
   // An id of a plausible length is still looked up.
   assert.is((await rest.get(`${API}/profiling/profiles/cpu-1-1`)).status, 404);
+});
+
+test('bytes that do not parse as the request message are invalid_argument on native gRPC, unary and streaming', async () => {
+  // Field 1 (metric, a string) announced as 5 bytes long, with 1 byte following.
+  const truncated = Buffer.from([0x0a, 0x05, 0x61]);
+  const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+  const identity = (b: Buffer) => b;
+  try {
+    const unary = await new Promise<grpc.ServiceError>((resolve, reject) => {
+      client.makeUnaryRequest('/rs3gw.observability.v1.AnomalyService/RecordSample', identity, identity, truncated, (error) =>
+        error ? resolve(error) : reject(new Error('a truncated request was accepted')),
+      );
+    });
+    assert.is(unary.code, grpc.status.INVALID_ARGUMENT, unary.message);
+    assert.match(unary.details, /^request: not a valid rs3gw\.observability\.v1\.RecordSampleRequest/);
+    const stream = client.makeServerStreamRequest('/rs3gw.observability.v1.AnomalyService/WatchAnomalies', identity, identity, truncated);
+    const streamed = await within(
+      new Promise<grpc.ServiceError>((resolve) => {
+        stream.on('data', () => undefined);
+        stream.on('error', resolve);
+      }),
+      'the stream to end',
+    );
+    assert.is(streamed.code, grpc.status.INVALID_ARGUMENT, streamed.message);
+    assert.match(streamed.details, /^request: not a valid rs3gw\.observability\.v1\.WatchAnomaliesRequest/);
+  } finally {
+    client.close();
+  }
 });
 
 test.run();

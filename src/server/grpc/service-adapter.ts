@@ -35,11 +35,25 @@ function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
+/**
+ * Requests are decoded inside the call pipeline rather than by grpc-js, which answers bytes that do
+ * not parse with INTERNAL ("Error deserializing request"): they are the client's error.
+ */
+function lazyRequest(schema: DescMessage, bytes: Buffer): () => Promise<Message> {
+  return async () => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch (error) {
+      throw new ConnectError(`request: not a valid ${schema.typeName} (${(error as Error).message})`, Code.InvalidArgument);
+    }
+  };
+}
+
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
   return { code: error.code as number as grpc.status, details: error.rawMessage };
 }
 
-function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Message, Message> | grpc.ServerWritableStream<Message, Message>): CallContext {
+function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): CallContext {
   const controller = new AbortController();
   call.once('cancelled', () => {
     const deadline = call.getDeadline();
@@ -53,7 +67,7 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
 } {
-  const definition: Record<string, grpc.MethodDefinition<Message, Message>> = {};
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Message>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of binding.service.methods) {
     if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
@@ -64,16 +78,16 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
       path: `/${binding.service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: streaming,
-      requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestSerialize: (bytes: Buffer) => bytes,
+      requestDeserialize: (bytes: Buffer) => bytes,
       responseSerialize: streaming ? sharedSerializer(method.output) : serializer(method.output),
       responseDeserialize: deserializer(method.output),
       originalName: method.localName,
     };
     implementation[method.name] = streaming
-      ? (call: grpc.ServerWritableStream<Message, Message>) => void serveStream(binding, method, pipeline, call)
-      : (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
-          pipeline.unary(binding, method, call.request, callContext(method, call)).then(
+      ? (call: grpc.ServerWritableStream<Buffer, Message>) => void serveStream(binding, method, pipeline, call)
+      : (call: grpc.ServerUnaryCall<Buffer, Message>, callback: grpc.sendUnaryData<Message>) => {
+          pipeline.unary(binding, method, lazyRequest(method.input, call.request), callContext(method, call)).then(
             (response) => callback(null, response),
             (error: ConnectError) => callback(statusOf(error)),
           );
@@ -86,11 +100,11 @@ async function serveStream(
   binding: ServiceBinding,
   method: DescMethod,
   pipeline: CallPipeline,
-  call: grpc.ServerWritableStream<Message, Message>,
+  call: grpc.ServerWritableStream<Buffer, Message>,
 ): Promise<void> {
   const ctx = callContext(method, call);
   try {
-    for await (const message of pipeline.serverStream(binding, method, call.request, ctx)) {
+    for await (const message of pipeline.serverStream(binding, method, lazyRequest(method.input, call.request), ctx)) {
       if (call.cancelled) break;
       // The signal option removes the listener again, whichever comes first: nothing piles up per wait.
       if (!call.write(message)) await once(call, 'drain', { signal: ctx.signal }).catch(() => undefined);

@@ -35,6 +35,15 @@ const RPC_SYSTEM: Record<Protocol, string> = {
   rest: 'http_json',
 };
 
+/** A request, or a function that decodes it (and may refuse it). */
+export type RequestSource = Message | (() => Promise<Message>);
+
+async function decodeRequest(method: DescMethod, request: RequestSource): Promise<Message> {
+  const message = typeof request === 'function' ? await request() : request;
+  validateRequest(method.input, message);
+  return message;
+}
+
 export class CallPipeline {
   constructor(
     private readonly tracer: Tracer,
@@ -44,16 +53,12 @@ export class CallPipeline {
   ) {}
 
   /**
-   * `request` may be a function that decodes it (REST): a request refused while decoding is then
-   * traced and counted like any other failed call.
+   * `request` may be a function that decodes it (REST, native gRPC): a request refused while
+   * decoding is then traced and counted like any other failed call.
    */
-  async unary(binding: ServiceBinding, method: DescMethod, request: Message | (() => Promise<Message>), ctx: CallContext): Promise<Message> {
+  async unary(binding: ServiceBinding, method: DescMethod, request: RequestSource, ctx: CallContext): Promise<Message> {
     const handler = binding.handler(method) as UnaryHandler;
-    const decode = async () => {
-      const message = typeof request === 'function' ? await request() : request;
-      validateRequest(method.input, message);
-      return message;
-    };
+    const decode = () => decodeRequest(method, request);
     if (!binding.observed) {
       try {
         return create(method.output, await handler(await decode(), ctx));
@@ -78,14 +83,13 @@ export class CallPipeline {
    * Handlers end their stream when ctx.signal aborts, which is either the server shutting down
    * (the stream then ends cleanly) or the call's own end: a deadline or a cancel, reported as such.
    */
-  async *serverStream(binding: ServiceBinding, method: DescMethod, request: Message, ctx: CallContext): AsyncGenerator<Message> {
+  async *serverStream(binding: ServiceBinding, method: DescMethod, request: RequestSource, ctx: CallContext): AsyncGenerator<Message> {
     const handler = binding.handler(method) as ServerStreamHandler;
     const streamCtx: CallContext = { ...ctx, signal: AbortSignal.any([ctx.signal, this.shutdownSignal]) };
     const call = binding.observed ? this.begin(binding, method, ctx) : undefined;
     let failure: ConnectError | undefined;
     try {
-      validateRequest(method.input, request);
-      for await (const item of handler(request, streamCtx)) yield create(method.output, item);
+      for await (const item of handler(await decodeRequest(method, request), streamCtx)) yield create(method.output, item);
       if (ctx.signal.aborted) throw abortError(ctx.signal);
     } catch (error) {
       failure = toConnectError(error, ctx.signal);
