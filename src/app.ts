@@ -60,7 +60,7 @@ export async function startService(config: Config): Promise<RunningService> {
     clock,
     limits: { maxMetrics: config.metricsMaxMetrics, maxSeriesPerMetric: config.metricsMaxSeries, maxSnapshots: config.metricsSnapshotRetention, maxBatchSize: MAX_BATCH },
   });
-  metrics.start(Math.max(1000, Math.round(config.metricsSnapshotInterval * 1000)));
+  metrics.start(Math.round(config.metricsSnapshotInterval * 1000));
   const business = new BusinessMetrics({
     metrics,
     clock,

@@ -14,6 +14,7 @@ import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource
 import { MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
 import {
   ConfigError,
+  MAX_TIMER_MS,
   parseBoolean,
   parseCount,
   parseFractionAbove,
@@ -78,7 +79,7 @@ export const SETTINGS = {
   profilingMaxProfiles: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILES', parse: parseCount(MAX_CONTINUOUS_PROFILES), default: '100', help: `Background profiles kept (at most ${MAX_CONTINUOUS_PROFILES})` }),
   profilingMaxProfileBytes: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILE_BYTES', parse: parseCount(MAX_CONTINUOUS_BYTES), default: String(64 * 1024 * 1024), help: `Total size of the background profiles kept, bytes (at most ${MAX_CONTINUOUS_BYTES})` }),
 
-  metricsSnapshotInterval: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between metric snapshots (the points of GetTrend)' }),
+  metricsSnapshotInterval: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_INTERVAL', parse: parseSeconds(MAX_TIMER_MS, 1000), default: '60', help: 'Seconds between metric snapshots (the points of GetTrend), at least 1' }),
   metricsSnapshotRetention: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_RETENTION', parse: parsePositiveInt, default: '1440', help: 'Metric snapshots kept' }),
   metricsMaxMetrics: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_METRICS', parse: parsePositiveInt, default: '1000', help: 'Custom metrics that may be registered' }),
   metricsMaxSeries: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_SERIES', parse: parsePositiveInt, default: '1000', help: 'Label combinations per custom metric' }),
