@@ -176,7 +176,7 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');
 });
 
-test('a bucket named __proto__ is in the JSON report like any other', async () => {
+test('a bucket named __proto__ is in the JSON report like any other, on REST and Connect', async () => {
   await rest.postOk(`${API}/business-metrics/events`, {
     events: ['__proto__', '__proto__', 'constructor'].map((bucket) => ({ operation: 'S3_OPERATION_GET_OBJECT', bucket, user: 'carol', status_code: 200 })),
   });
@@ -185,6 +185,16 @@ test('a bucket named __proto__ is in the JSON report like any other', async () =
   assert.is(byBucket['__proto__'], '2');
   assert.is(byBucket.constructor, '1');
   assert.is(Object.getPrototypeOf(byBucket), Object.prototype, 'the entry is a key, not a prototype');
+  // The same over the Connect protocol's JSON, which connect-node writes itself.
+  const connect = await fetch(`${server.url}/rs3gw.observability.v1.MetricsService/GetBusinessMetrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.is(connect.status, 200);
+  const connectByBucket = ((await connect.json()) as { report: { requestPatterns: { requestsByBucket: Record<string, string> } } }).report.requestPatterns.requestsByBucket;
+  assert.ok(Object.prototype.hasOwnProperty.call(connectByBucket, '__proto__'), JSON.stringify(connectByBucket));
+  assert.is(connectByBucket['__proto__'], '2');
 });
 
 test.run();
