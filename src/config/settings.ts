@@ -69,7 +69,7 @@ export const SETTINGS = {
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo' }),
 
   profilingEnabled: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_ENABLED', parse: parseBoolean, default: 'true', help: 'Take periodic CPU/memory/I/O snapshots of the watched processes' }),
-  profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parseSeconds(), default: '60', help: 'Seconds between snapshots' }),
+  profilingInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_INTERVAL', parse: parseSeconds(MAX_TIMER_MS, 1000), default: '60', help: 'Seconds between snapshots, at least 1' }),
   profilingMaxSnapshots: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SNAPSHOTS', parse: parseCount(MAX_SNAPSHOTS_PER_PID), default: '100', help: `Snapshots kept per process (at most ${MAX_SNAPSHOTS_PER_PID})` }),
   profilingPids: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_PIDS', parse: parsePidList(PID_MAX, MAX_WATCHED_PIDS - 1), default: '', help: `Other process ids the profiler may watch (comma-separated, at most ${MAX_WATCHED_PIDS - 1}, each at most ${PID_MAX}); the service itself always` }),
   profilingMaxSeconds: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SECONDS', parse: parseCount(MAX_CPU_CAPTURE_MS / 1000), default: '300', help: `Longest CPU profile a request may ask for, seconds (at most ${MAX_CPU_CAPTURE_MS / 1000})` }),

@@ -79,6 +79,10 @@ test('durations fit the timers and the engines that use them', () => {
   // Snapshots are the points of GetTrend, at most one a second: a shorter interval is refused, not raised.
   rejects({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '0.5' }, 'RS3GW_METRICS_SNAPSHOT_INTERVAL');
   assert.is(loadConfig({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '1' }).metricsSnapshotInterval, 1);
+  // Process snapshots take CPU from clock ticks (10 ms at 100 Hz): under a second they say little
+  // and cost a /proc read per watched process each time.
+  rejects({ RS3GW_PROFILING_INTERVAL: '0.0001' }, 'RS3GW_PROFILING_INTERVAL');
+  assert.is(loadConfig({ RS3GW_PROFILING_INTERVAL: '1' }).profilingInterval, 1);
   rejects({ RS3GW_PROFILING_MAX_SECONDS: '3601' }, 'RS3GW_PROFILING_MAX_SECONDS');
   assert.is(loadConfig({ RS3GW_PROFILING_MAX_SECONDS: '3600' }).profilingMaxSeconds, 3600);
   rejects({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400.001' }, 'RS3GW_PROFILING_CONTINUOUS_INTERVAL');
