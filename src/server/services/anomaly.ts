@@ -194,11 +194,11 @@ function streamMessage(item: StreamItem, caughtUp: boolean) {
 export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
   return bindService(AnomalyService, {
     recordSample(req) {
-      const timeMs = timestampOrUndefined(req.time, 'time');
+      const timeMs = timestampOrUndefined(req.time);
       return { assessment: assessmentOut(engine.record(req.metric, req.value, timeMs)) };
     },
     recordSamples(req) {
-      const samples = req.samples.map((s, i) => ({ metric: s.metric, value: s.value, timeMs: timestampOrUndefined(s.time, `samples[${i}].time`) }));
+      const samples = req.samples.map((s) => ({ metric: s.metric, value: s.value, timeMs: timestampOrUndefined(s.time) }));
       return { assessments: engine.recordBatch(samples).map(assessmentOut) };
     },
     listAnomalies(req) {
@@ -207,7 +207,7 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         severity: severityIn(req.severity, 'severity'),
         minSeverity: severityIn(req.minSeverity, 'min_severity'),
         metric: req.metric || undefined,
-        sinceMs: timestampOrUndefined(req.since, 'since'),
+        sinceMs: timestampOrUndefined(req.since),
         afterSequence: req.afterSequence > 0n ? Number(req.afterSequence) : undefined,
         // The documented maximum, whatever the history size (a larger limit just returns all).
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),

@@ -2,7 +2,6 @@
 import type { DescEnum } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
-import { durationProblem, timestampProblem } from '../pipeline/well-known.js';
 
 /**
  * A proto enum value as the engines name it: ANOMALY_TYPE_LATENCY_SPIKE -> 'latency_spike'.
@@ -22,19 +21,17 @@ export function enumNumber(schema: DescEnum, name: string): number {
   return found.number;
 }
 
-/** A timestamp in ms; one outside 0001-01-01..9999-12-31 is refused (the pipeline does so first). */
-export function timestampOrUndefined(ts: Timestamp | undefined, field: string): number | undefined {
-  if (ts === undefined) return undefined;
-  const problem = timestampProblem(ts);
-  if (problem) throw invalidArgument(field, problem);
-  return timestampMs(ts);
+/** A timestamp in ms. Its range was checked by the call pipeline (validate.ts), for every request. */
+export function timestampOrUndefined(ts: Timestamp | undefined): number | undefined {
+  return ts === undefined ? undefined : timestampMs(ts);
 }
 
-/** A duration in ms; negative durations are refused, as are those out of proto range (the pipeline does so first). */
+/**
+ * A duration in ms; negative durations are refused. Its range, and one sign for seconds and nanos,
+ * were checked by the call pipeline (validate.ts), for every request.
+ */
 export function durationOrUndefined(d: Duration | undefined, field: string): number | undefined {
   if (d === undefined) return undefined;
-  const problem = durationProblem(d);
-  if (problem) throw invalidArgument(field, problem);
   // Exact, unlike durationMs() which rounds to whole milliseconds (I/O latencies are microseconds).
   const ms = Number(d.seconds) * 1000 + d.nanos / 1e6;
   if (ms < 0) throw invalidArgument(field, `must not be negative, got ${ms} ms`);

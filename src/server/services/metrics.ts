@@ -196,7 +196,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         const operation = enumName<Operation>(S3OperationSchema, e.operation, `${at}operation`);
         if (!operation) throw invalidArgument(`${at}operation`, 'required');
         return {
-          timeMs: timestampOrUndefined(e.time, `${at}time`),
+          timeMs: timestampOrUndefined(e.time),
           operation,
           bucket: e.bucket,
           user: e.user,

@@ -158,7 +158,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     listSnapshots(req) {
       const pid = req.pid === 0 ? self : req.pid;
       const snapshots = deps.processes.snapshots(pid, {
-        sinceMs: timestampOrUndefined(req.since, 'since'),
+        sinceMs: timestampOrUndefined(req.since),
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
       });
       return {
@@ -179,8 +179,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     listStoredProfiles(req) {
       if (profileTypeIn(req.type, 'type') === 'heap') return { profiles: [] }; // only CPU profiles are stored
       const profiles = deps.continuous.list({
-        startMs: timestampOrUndefined(req.startTime, 'start_time'),
-        endMs: timestampOrUndefined(req.endTime, 'end_time'),
+        startMs: timestampOrUndefined(req.startTime),
+        endMs: timestampOrUndefined(req.endTime),
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
       });
       return { profiles: profiles.map(infoOut) };
@@ -193,7 +193,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     },
     async mergeStoredProfiles(req) {
       if (profileTypeIn(req.type, 'type') === 'heap') throw invalidArgument('type', 'only CPU profiles are stored');
-      const merged = await deps.continuous.merge({ startMs: timestampOrUndefined(req.startTime, 'start_time'), endMs: timestampOrUndefined(req.endTime, 'end_time') });
+      const merged = await deps.continuous.merge({ startMs: timestampOrUndefined(req.startTime), endMs: timestampOrUndefined(req.endTime) });
       return {
         profileCount: merged.profileIds.length,
         info: { type: ProfileType.CPU, startTime: timestamp(merged.startMs), duration: duration(merged.endMs - merged.startMs), sizeBytes: u64(merged.data.length) },
