@@ -113,7 +113,8 @@ export function helpText(): string {
     '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES; empty = unset.',
     '',
     'An invalid value stops start-up with a message naming the variable and exit code 2. Durations are',
-    `seconds, above 0 and at most ${MAX_TIMER_MS / 1000} (the longest Node.js timer) unless stated.`,
+    `seconds, at least 0.001 (the timers' resolution) and at most ${MAX_TIMER_MS / 1000} (the longest`,
+    'Node.js timer) unless stated.',
   );
   return lines.join('\n');
 }

@@ -58,16 +58,16 @@ export const parsePositiveInt = parseCount();
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A duration in seconds, above 0 (or at least `minMs`) and at most `maxMs` once in milliseconds,
- * which is how the service uses it.
+ * A duration in seconds, at least `minMs` and at most `maxMs` once in milliseconds, which is how
+ * the service uses it. The default floor is 1 ms, the resolution of Node's timers: a shorter
+ * interval would run every millisecond, and a shorter lease would reclaim every permit at once.
  */
-export function parseSeconds(maxMs = MAX_TIMER_MS, minMs = 0): Parser<number> {
+export function parseSeconds(maxMs = MAX_TIMER_MS, minMs = 1): Parser<number> {
   return (raw, setting) => {
     const n = parseNumber(raw, setting);
     const ms = n * 1000;
-    if (ms <= 0 || ms < minMs || ms > maxMs) {
-      const low = minMs > 0 ? `at least ${minMs / 1000}` : 'above 0';
-      throw new ConfigError(setting, `must be a number of seconds ${low} and at most ${maxMs / 1000}, got ${raw}`);
+    if (ms < minMs || ms > maxMs) {
+      throw new ConfigError(setting, `must be a number of seconds at least ${minMs / 1000} and at most ${maxMs / 1000}, got ${raw}`);
     }
     return n;
   };

@@ -76,6 +76,12 @@ test('durations fit the timers and the engines that use them', () => {
     rejects({ [name]: '0' }, name);
     loadConfig({ [name]: '2147483.647' });
   }
+  // Timers resolve milliseconds: below one, an interval would run every millisecond and a lease
+  // would reclaim every permit as soon as it was granted.
+  for (const name of ['RS3GW_SHUTDOWN_GRACE', 'RS3GW_ADJUSTMENT_INTERVAL', 'RS3GW_PERMIT_LEASE', 'RS3GW_RESOURCE_WINDOW']) {
+    rejects({ [name]: '0.0009' }, name);
+    loadConfig({ [name]: '0.001' });
+  }
   // Snapshots are the points of GetTrend, at most one a second: a shorter interval is refused, not raised.
   rejects({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '0.5' }, 'RS3GW_METRICS_SNAPSHOT_INTERVAL');
   assert.is(loadConfig({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '1' }).metricsSnapshotInterval, 1);
