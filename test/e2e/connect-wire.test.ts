@@ -174,6 +174,33 @@ get('Connect JSON decode errors name the field path and, for enums and well-know
   assert.match(endMessage.error?.message ?? '', /^type: must be one of ANOMALY_TYPE_LATENCY_SPIKE/);
 });
 
+get('Connect calls refused while decoding their JSON are counted as refused calls of their method', async () => {
+  const refused = async (method: string) => {
+    const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes('protocol="connect"') && l.includes('code="invalid_argument"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const before = { samples: await refused('RecordSamples'), watch: await refused('WatchAnomalies') };
+  const posted = await within(
+    fetch(`${server.url}${ANOMALY}/RecordSamples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"samples":[{"metric":"m","valu":1}]}' }),
+    'POST RecordSamples',
+  );
+  assert.is(posted.status, 400);
+  assert.match(((await posted.json()) as { message: string }).message, /"valu" is unknown/);
+  const stream = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+json', 'connect-protocol-version': '1' },
+      body: Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from('{')]),
+    }),
+    'the Connect stream',
+  );
+  await within(stream.arrayBuffer(), 'the Connect stream to end');
+  assert.equal({ samples: await refused('RecordSamples'), watch: await refused('WatchAnomalies') }, { samples: before.samples + 1, watch: before.watch + 1 });
+});
+
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */
 function frames(body: Buffer): Array<{ flags: number; data: Buffer }> {
   const out: Array<{ flags: number; data: Buffer }> = [];

@@ -7,8 +7,28 @@ import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import type { CallContext, Protocol } from '../pipeline/context.js';
 import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
-import type { CallPipeline } from '../pipeline/invoke.js';
+import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Where the JSON check leaves its refusal for the call it belongs to (one slot per request). */
+const refusals = new AsyncLocalStorage<{ error?: unknown }>();
+
+/**
+ * Runs connect-node's handler with a slot for a JSON refusal, so that a request refused while
+ * decoding still reaches the call pipeline and is traced and counted like any refused call.
+ */
+export function withRefusalSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse): void => refusals.run({}, () => handler(req, res));
+}
+
+/** The request the pipeline gets: the decoded message, or the refusal of its JSON. */
+function requestOf(message: Message): RequestSource {
+  const refused = refusals.getStore()?.error;
+  if (refused === undefined) return message;
+  return () => Promise.reject(refused);
+}
 
 function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
   const protocol: Protocol = ctx.protocolName === 'grpc-web' ? 'grpc-web' : ctx.protocolName === 'grpc' ? 'grpc' : 'connect';
@@ -17,9 +37,11 @@ function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
 
 /**
  * connect-node decodes JSON requests itself and reports a bad one without saying where
- * (`cannot decode enum rs3gw.observability.v1.Priority from JSON: "critical"`). Its one hook
- * before that decoding is the text decoder of a method's JSON options: this one checks the text
- * as the REST side does, and refuses it naming the field path and the expected form.
+ * (`cannot decode enum rs3gw.observability.v1.Priority from JSON: "critical"`), before any handler
+ * runs. Its one hook before that decoding is the text decoder of a method's JSON options: this one
+ * checks the text as the REST side does; a refusal, naming the field path and the expected form,
+ * goes to the request's slot, and connect-node decodes an empty message so that the handler runs
+ * and hands the refusal to the pipeline.
  */
 function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): string } {
   const utf8 = new TextDecoder();
@@ -29,7 +51,10 @@ function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): stri
       try {
         messageFromJsonText(schema, text);
       } catch (error) {
-        throw toConnectError(error);
+        const slot = refusals.getStore();
+        if (!slot) throw toConnectError(error);
+        slot.error = error;
+        return '{}';
       }
       return text;
     },
@@ -42,8 +67,8 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
       for (const method of binding.service.methods) {
         const impl =
           method.methodKind === 'server_streaming'
-            ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, request, callContext(method, ctx))
-            : (request: Message, ctx: HandlerContext) => pipeline.unary(binding, method, request, callContext(method, ctx));
+            ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(request), callContext(method, ctx))
+            : (request: Message, ctx: HandlerContext) => pipeline.unary(binding, method, requestOf(request), callContext(method, ctx));
         // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
         // without a word, so they are errors here as on the REST paths.
         // textDecoder is not in the handler options' type, but connect-node hands the JSON options to
