@@ -112,13 +112,13 @@ test('flamegraph?type=heap is the heap as a self-contained SVG', async () => {
 });
 
 test('bad seconds, types and parameters are 400 naming the parameter', async () => {
-  for (const seconds of ['0', '-1', 'abc', '', 'NaN', 'Infinity']) {
+  for (const seconds of ['-1', 'abc', '1.5', 'NaN', 'Infinity']) {
     assertError(await rest.get(`/debug/pprof/profile?seconds=${seconds}`), 400, 'invalid_argument', 'seconds');
     assertError(await rest.get(`/debug/pprof/flamegraph?seconds=${seconds}`), 400, 'invalid_argument', 'seconds');
   }
   assertError(await rest.get('/debug/pprof/flamegraph?type=wall'), 400, 'invalid_argument', 'type');
   assertError(await rest.get('/debug/pprof/profile?duration=1'), 400, 'invalid_argument', 'duration');
-  assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served/);
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
 });
 
@@ -127,7 +127,7 @@ test('seconds beyond RS3GW_PROFILING_MAX_SECONDS is 400 naming seconds, the para
   assertError(await rest.get('/debug/pprof/flamegraph?seconds=6'), 400, 'invalid_argument', 'seconds');
 });
 
-test('/debug/pprof calls are counted as the CaptureProfile calls they are', async () => {
+test('/debug/pprof calls, refused ones included, are counted as the CaptureProfile calls they are', async () => {
   const counts = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const lines = text.split('\n').filter((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes('ProfilingService'));
@@ -138,10 +138,14 @@ test('/debug/pprof calls are counted as the CaptureProfile calls they are', asyn
   const before = await counts();
   assert.is((await fetch(`${server.url}/debug/pprof/heap`).then(async (r) => (await r.arrayBuffer(), r))).status, 200);
   assertError(await rest.get('/debug/pprof/profile?seconds=6'), 400, 'invalid_argument', 'seconds');
+  // Refused while reading the query: still a CaptureProfile call, refused.
+  assertError(await rest.get('/debug/pprof/profile?seconds=abc'), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get('/debug/pprof/flamegraph?type=wall'), 400, 'invalid_argument', 'type');
+  assertError(await rest.get('/debug/pprof/heap?debug=1'), 400, 'invalid_argument', 'debug');
   const after = await counts();
   assert.equal(
     { ok: after.ok - before.ok, refused: after.refused - before.refused, getProfile: after.getProfile - before.getProfile },
-    { ok: 1, refused: 1, getProfile: 0 },
+    { ok: 1, refused: 4, getProfile: 0 },
   );
 });
 

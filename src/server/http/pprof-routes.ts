@@ -14,8 +14,14 @@ import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 import type { HttpRoute } from './router.js';
 
+type CaptureProfileRequest = ReturnType<typeof create<typeof CaptureProfileRequestSchema>>;
+
+/**
+ * Runs CaptureProfile on the request that `readRequest` builds from the query: it runs inside the
+ * call, so a bad parameter is traced and counted like any refused call.
+ */
 export type ProfileInvoker = (
-  request: ReturnType<typeof create<typeof CaptureProfileRequestSchema>>,
+  readRequest: () => Promise<CaptureProfileRequest>,
   req: IncomingMessage,
   signal: AbortSignal,
 ) => Promise<CaptureProfileResponse>;
@@ -37,12 +43,12 @@ function parameters(url: URL, allowed: string[]): Map<string, string> {
   return out;
 }
 
-/** Whole seconds, as Go's handler takes them; 0 (absent) means the default. */
+/** Whole seconds, as Go's handler takes them; 0 or empty means the default length, as there. */
 function secondsParam(params: Map<string, string>): number {
-  const raw = params.get('seconds');
-  if (raw === undefined) return 0;
-  if (!/^\d+$/.test(raw) || Number(raw) === 0 || Number(raw) >= 2 ** 32) {
-    throw invalidArgument('seconds', `must be a positive whole number of seconds, got '${raw}'`);
+  const raw = params.get('seconds') ?? '';
+  if (raw === '') return 0;
+  if (!/^\d+$/.test(raw) || Number(raw) >= 2 ** 32) {
+    throw invalidArgument('seconds', `must be a whole number of seconds (0 for the default), got '${raw}'`);
   }
   return Number(raw);
 }
@@ -83,10 +89,19 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
     }
     const controller = new AbortController();
     res.once('close', () => controller.abort());
-    const call = (request: ReturnType<typeof pprofRequest>) =>
-      capture(request, req, controller.signal).catch((error: unknown) => {
-        throw asSecondsParameter(toConnectError(error));
+    const call = (readRequest: () => CaptureProfileRequest) => {
+      // Errors before the request is read name query parameters already; later ones name its fields.
+      let read = false;
+      const readOnce = async () => {
+        const request = readRequest();
+        read = true;
+        return request;
+      };
+      return capture(readOnce, req, controller.signal).catch((error: unknown) => {
+        const e = toConnectError(error);
+        throw read ? asSecondsParameter(e) : e;
       });
+    };
     try {
       const path = url.pathname.replace(/\/+$/, '');
       switch (path) {
@@ -95,23 +110,31 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
           res.end(INDEX);
           return;
-        case '/debug/pprof/profile': {
-          const p = parameters(url, ['seconds']);
-          writeProfile(res, await call(pprofRequest(ProfileType.CPU, secondsParam(p))));
+        case '/debug/pprof/profile':
+          writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds'])))));
           return;
-        }
         case '/debug/pprof/heap': {
-          // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
-          parameters(url, ['gc']);
-          writeProfile(res, await call(pprofRequest(ProfileType.HEAP, 0)));
+          writeProfile(
+            res,
+            await call(() => {
+              // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
+              if (url.searchParams.has('seconds')) {
+                throw invalidArgument('seconds', 'delta heap profiles are not served; /debug/pprof/heap is the live heap now');
+              }
+              parameters(url, ['gc']);
+              return pprofRequest(ProfileType.HEAP, 0);
+            }),
+          );
           return;
         }
         case '/debug/pprof/flamegraph': {
-          const p = parameters(url, ['seconds', 'type']);
-          const type = typeParam(p);
-          const response = await call(pprofRequest(type, secondsParam(p)));
+          const response = await call(() => {
+            const p = parameters(url, ['seconds', 'type']);
+            return pprofRequest(typeParam(p), secondsParam(p));
+          });
           const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
-          const title = type === ProfileType.HEAP ? 'rs3gw-observability heap (in-use bytes)' : `rs3gw-observability CPU`;
+          // The call has checked `type` by now.
+          const title = url.searchParams.get('type') === 'heap' ? 'rs3gw-observability heap (in-use bytes)' : `rs3gw-observability CPU`;
           const svg = renderFlameGraphSvg(profile, { title });
           res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'content-length': Buffer.byteLength(svg) });
           res.end(svg);
