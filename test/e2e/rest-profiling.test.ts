@@ -91,6 +91,28 @@ test('format=pprof&type=heap downloads the live heap, in every enum spelling', a
   assert.match(await pprofTop(body), /^Type: inuse_space$/m);
 });
 
+test('a CPU profile that names no length lasts RS3GW_PROFILING_MAX_SECONDS when that is below 30 s', async () => {
+  // The default of 30 s would exceed the maximum: it was refused although the client never asked for 30.
+  const short = await startRestServer({ RS3GW_PROFILING_MAX_SECONDS: '1' });
+  try {
+    const rest = await fetch(`${short.url}${API}/profiling?format=pprof&type=cpu`);
+    const body = new Uint8Array(await rest.arrayBuffer());
+    assert.is(rest.status, 200, Buffer.from(body).toString().slice(0, 300));
+    validPprof(body, 'REST');
+    assert.match(await pprofTop(body), /^Duration: 1(\.\d+)?s/m);
+
+    const debug = await fetch(`${short.url}/debug/pprof/profile`);
+    assert.is(debug.status, 200, await debug.clone().text());
+    validPprof(new Uint8Array(await debug.arrayBuffer()), '/debug/pprof/profile');
+
+    const grpc = createClient(ProfilingService, createGrpcTransport({ baseUrl: short.url }));
+    const captured = await grpc.captureProfile({});
+    assert.equal([captured.info?.duration?.seconds, captured.info?.duration?.nanos], [1n, 0]);
+  } finally {
+    await short.stop();
+  }
+});
+
 test('bad pprof requests are refused naming the parameter', async () => {
   assertError(await rest.get(`${API}/profiling?format=pprof&seconds=6`), 400, 'invalid_argument', 'seconds');
   assertError(await rest.get(`${API}/profiling?format=pprof&seconds=-1`), 400, 'invalid_argument', 'seconds');

@@ -1,7 +1,7 @@
 import { invalidArgument } from '../../errors.js';
 
 export interface CpuDurationLimits {
-  /** Used when the request gives no duration (Go's /debug/pprof/profile default). */
+  /** Used when the request gives no duration (Go's /debug/pprof/profile default), if within maxSeconds. */
   defaultSeconds?: number;
   /** The configured ceiling. */
   maxSeconds?: number;
@@ -12,11 +12,15 @@ export interface CpuDurationLimits {
 export const DEFAULT_CPU_PROFILE_SECONDS = 30;
 export const DEFAULT_MAX_CPU_PROFILE_SECONDS = 300;
 
-/** Turns a request's duration in seconds (undefined when unset) into a capture duration in ms, or raises invalidArgument. */
+/**
+ * Turns a request's duration in seconds (undefined when unset) into a capture duration in ms, or
+ * raises invalidArgument. An unset duration is the default cut to the maximum: the client asked for
+ * no particular length, so there is nothing to refuse.
+ */
 export function cpuProfileDurationMs(seconds: number | undefined, limits: CpuDurationLimits = {}): number {
   const maxSeconds = limits.maxSeconds ?? DEFAULT_MAX_CPU_PROFILE_SECONDS;
   const field = limits.field ?? 'seconds';
-  const chosen = seconds ?? limits.defaultSeconds ?? DEFAULT_CPU_PROFILE_SECONDS;
+  const chosen = seconds ?? Math.min(limits.defaultSeconds ?? DEFAULT_CPU_PROFILE_SECONDS, maxSeconds);
   if (!Number.isFinite(chosen) || chosen <= 0) {
     throw invalidArgument(field, `must be a finite number of seconds above 0, got ${chosen}`);
   }

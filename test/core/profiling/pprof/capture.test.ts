@@ -146,10 +146,12 @@ test('bad durations and sampling intervals are invalid arguments naming the fiel
   assert.is(err.field, 'sampling_interval_us');
 });
 
-test('request seconds default to 30, are capped by config and must be positive', () => {
+test('request seconds default to 30 or the maximum if lower, are capped by config and must be positive', () => {
   assert.is(cpuProfileDurationMs(undefined), 30_000);
   assert.is(cpuProfileDurationMs(2.5), 2_500);
   assert.is(cpuProfileDurationMs(undefined, { defaultSeconds: 10 }), 10_000);
+  assert.is(cpuProfileDurationMs(undefined, { maxSeconds: 2 }), 2_000, 'no length asked for: nothing to refuse');
+  assert.is(cpuProfileDurationMs(undefined, { defaultSeconds: 10, maxSeconds: 5, field: 'duration' }), 5_000);
   for (const [seconds, limits, message] of [
     [301, {}, /^seconds: must be at most 300/],
     [61, { maxSeconds: 60 }, /^seconds: must be at most 60/],

@@ -246,7 +246,8 @@ type GetProfileRequest struct {
 	Format ProfileFormat `protobuf:"varint,2,opt,name=format,proto3,enum=rs3gw.observability.v1.ProfileFormat" json:"format,omitempty"`
 	// Kind of pprof profile when format is PPROF; CPU by default.
 	Type ProfileType `protobuf:"varint,3,opt,name=type,proto3,enum=rs3gw.observability.v1.ProfileType" json:"type,omitempty"`
-	// Length of a CPU profile in seconds when format is PPROF (default 30, at most RS3GW_PROFILING_MAX_SECONDS).
+	// Length of a CPU profile in seconds when format is PPROF (default 30, or RS3GW_PROFILING_MAX_SECONDS
+	// when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS).
 	Seconds       uint32 `protobuf:"varint,4,opt,name=seconds,proto3" json:"seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1391,7 +1392,8 @@ type CaptureProfileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// CPU (default) or heap.
 	Type ProfileType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.ProfileType" json:"type,omitempty"`
-	// CPU profile length (default 30 s, at most RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
+	// CPU profile length (default 30 s, or RS3GW_PROFILING_MAX_SECONDS when that is shorter; at most
+	// RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
 	Duration      *durationpb.Duration `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -45,7 +45,8 @@ export type GetProfileRequest = Message<"rs3gw.observability.v1.GetProfileReques
   type: ProfileType;
 
   /**
-   * Length of a CPU profile in seconds when format is PPROF (default 30, at most RS3GW_PROFILING_MAX_SECONDS).
+   * Length of a CPU profile in seconds when format is PPROF (default 30, or RS3GW_PROFILING_MAX_SECONDS
+   * when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS).
    *
    * @generated from field: uint32 seconds = 4;
    */
@@ -704,7 +705,8 @@ export type CaptureProfileRequest = Message<"rs3gw.observability.v1.CaptureProfi
   type: ProfileType;
 
   /**
-   * CPU profile length (default 30 s, at most RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
+   * CPU profile length (default 30 s, or RS3GW_PROFILING_MAX_SECONDS when that is shorter; at most
+   * RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
    *
    * @generated from field: google.protobuf.Duration duration = 2;
    */
