@@ -3,6 +3,8 @@
  * method and code (REST calls included), the business KPIs and custom metrics; promtool accepts the
  * text format, and OpenMetrics is served when the scraper asks for it.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCommand, type RunningServer } from '../support/server.js';
@@ -62,6 +64,29 @@ test('Prometheus text with process and Node.js metrics', async () => {
   assert.ok(sample(text, 'process_resident_memory_bytes')! > 10 * 1024 * 1024, 'resident memory measured');
   assert.ok(sample(text, 'nodejs_heap_size_used_bytes')! > 0);
   assert.ok(sample(text, 'process_start_time_seconds')! > Date.now() / 1000 - 3600);
+});
+
+/** utime and stime of a process from /proc/<pid>/stat (fields 14 and 15), in microseconds. */
+function procCpuMicros(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { user: Number(fields[11]) * TICK_US, system: Number(fields[12]) * TICK_US };
+}
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+test('process CPU seconds are the CPU time since the process started, as /proc/<pid>/stat counts it', async () => {
+  // prom-client's own counters started at their registration, about half a second short.
+  const pid = server.process.pid!;
+  const before = procCpuMicros(pid);
+  const { text } = await scrape();
+  const after = procCpuMicros(pid);
+  // /proc truncates each of user and system to whole clock ticks; the scrape itself takes CPU.
+  const within = (name: string, low: number, high: number) => {
+    const micros = Math.round(sample(text, name)! * 1e6);
+    assert.ok(micros >= low && micros < high, `${name} ${micros} us, /proc/${pid}/stat ${low}..${high} us`);
+  };
+  within('process_cpu_user_seconds_total', before.user, after.user + TICK_US);
+  within('process_cpu_system_seconds_total', before.system, after.system + TICK_US);
+  within('process_cpu_seconds_total', before.user + before.system, after.user + after.system + 2 * TICK_US);
 });
 
 test('the RPC duration histogram counts REST calls by method and code', async () => {

@@ -13,6 +13,7 @@ import type { MetricKind, PromValue, Statistic } from './kind.js';
 import { KINDS, isMetricType } from './kinds.js';
 import { checkLabels, promClientSeriesHash, seriesKey } from './labels.js';
 import { canonicalName, checkDescription, checkLabelNames, checkMetricName, checkUnit, exposedNames } from './names.js';
+import { registerProcessCpu } from './process-cpu.js';
 import { NameMapRegistry } from './registry.js';
 import { SnapshotRing } from './snapshots.js';
 import { PROM_CLIENT_QUANTILES } from './summary.js';
@@ -61,6 +62,8 @@ export interface MetricsEngineOptions {
   limits?: Partial<MetricsLimits>;
   /** Collect prom-client's default process and Node.js metrics (no prefix). Default true. */
   defaultMetrics?: boolean;
+  /** The process's CPU time since it started, for process_cpu_*; default process.cpuUsage. */
+  cpuUsage?: () => NodeJS.CpuUsage;
 }
 
 export interface RegisterResult {
@@ -163,7 +166,7 @@ export class MetricsEngine {
     this.snapshots = new SnapshotRing(this.limits.maxSnapshots, this.limits.maxSnapshotValues);
     this.builtin = new InstrumentFactory((instrument) => this.adopt(instrument, undefined));
     this.kpi = new InstrumentFactory((instrument) => this.adopt(instrument, 'kpi'));
-    if (options.defaultMetrics ?? true) this.collectDefaultMetrics();
+    if (options.defaultMetrics ?? true) this.collectDefaultMetrics(options.cpuUsage);
   }
 
   /** `/metrics`: Prometheus text, or OpenMetrics when the scraper asked for it. */
@@ -367,10 +370,11 @@ export class MetricsEngine {
     };
   }
 
-  private collectDefaultMetrics(): void {
+  private collectDefaultMetrics(cpuUsage: (() => NodeJS.CpuUsage) | undefined): void {
     // Collected into a staging registry, then adopted, so each default metric is one object in both formats.
     const staging = new NameMapRegistry();
     collectDefaultMetrics({ register: staging });
+    registerProcessCpu(staging, cpuUsage);
     for (const metric of staging.getMetricsAsArray()) {
       const { name, help, type } = metric as unknown as { name: string; help: string; type: MetricType };
       this.adopt({ type, name, help, labelNames: [], metric: metric as unknown as Metric }, undefined);

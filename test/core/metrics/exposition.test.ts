@@ -62,6 +62,30 @@ test('default process metrics are collected, without prefix, in both formats', a
   assert.equal(await e.list(), [], 'process metrics are not user metrics');
 });
 
+test('process CPU counters are the CPU time since the process started, not since they were registered', async () => {
+  // process.cpuUsage() counts from process start, as /proc/<pid>/stat does.
+  let usage = { user: 1_500_000, system: 250_000 };
+  const e = new MetricsEngine({ cpuUsage: () => usage });
+  for (const [user, system] of [[1.5, 0.25], [2, 0.5]]) {
+    const t = parseExposition((await e.scrape(false)).body, false);
+    const o = parseExposition((await e.scrape(true)).body, true);
+    for (const x of [t, o]) {
+      assert.is(x.value('process_cpu_user_seconds_total'), user);
+      assert.is(x.value('process_cpu_system_seconds_total'), system);
+      assert.is(x.value('process_cpu_seconds_total'), user + system);
+    }
+    assert.equal(
+      ['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total'].map((n) => [t.families.get(n)?.type, t.families.get(n)?.help]),
+      [
+        ['counter', 'Total user CPU time spent in seconds.'],
+        ['counter', 'Total system CPU time spent in seconds.'],
+        ['counter', 'Total user and system CPU time spent in seconds.'],
+      ],
+    );
+    usage = { user: 2_000_000, system: 500_000 };
+  }
+});
+
 test('NaN gauge values are written as NaN, as OpenMetrics requires', async () => {
   const e = new MetricsEngine({ defaultMetrics: false });
   e.builtin.gauge({ name: 'lag_seconds', help: 'Lag' }).set(Number.NaN);
