@@ -144,6 +144,9 @@ test('ListAnomalies filters by type, severity and time in every accepted spellin
   assert.ok((await list(`?since=${at(60)}`)).length >= 2);
   assert.equal(await list(`?since=${at(61)}`), []);
   assert.equal(await list('?since=2026-01-01T00:01:00.001Z'), []);
+  // Exactly, not rounded to the millisecond: a tenth of one after the sample time leaves it out.
+  assert.equal(await list('?since=2026-01-01T00:01:00.0001Z'), []);
+  assert.ok((await list('?since=2026-01-01T00:00:59.999999999Z')).length >= 2);
 });
 
 test('statistics describe each baseline; reset forgets it; delete frees the metric', async () => {

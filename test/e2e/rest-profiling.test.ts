@@ -227,6 +227,48 @@ test('snapshots are kept per process, newest first, with the caps', async () => 
   assertError(await rest.get(`${API}/profiling/snapshots?limit=0x10`), 400, 'invalid_argument', 'limit');
 });
 
+test('stored profiles are filtered by their exact start time, not by the bounds rounded to the millisecond', async () => {
+  const continuous = await startRestServer({
+    RS3GW_PROFILING_CONTINUOUS: 'true',
+    RS3GW_PROFILING_CONTINUOUS_INTERVAL: '3600',
+    RS3GW_PROFILING_CONTINUOUS_DURATION: '0.1',
+  });
+  try {
+    const c = new Rest(continuous.url);
+    const [profile] = await eventually('the first background profile', async () => {
+      const l = await c.getOk(`${API}/profiling/profiles`);
+      return l.profiles.length > 0 ? l.profiles : undefined;
+    });
+    // Start times are whole milliseconds (e.g. 11:34:25.256Z); bounds may carry nanoseconds.
+    const start = new Date(timeMs(profile.start_time)).toISOString();
+    const plus = (digits: string) => encodeURIComponent(start.replace(/Z$/, `${digits}Z`));
+    const before = encodeURIComponent(new Date(timeMs(profile.start_time) - 1).toISOString().replace(/Z$/, '999999Z'));
+    const ids = async (q: string) => (await c.getOk(`${API}/profiling/profiles?${q}`)).profiles.map((p: Json) => p.id);
+    const merged = async (q: string) => (await c.get(`${API}/profiling/merged?${q}`)).status;
+
+    // start_time: "started at or after".
+    assert.equal(await ids(`start_time=${plus('')}`), [profile.id]);
+    assert.equal(await ids(`start_time=${before}`), [profile.id], 'a nanosecond earlier');
+    assert.equal(await ids(`start_time=${plus('1')}`), [], 'a tenth of a millisecond later');
+    assert.is(await merged(`start_time=${plus('1')}`), 400);
+    // end_time: "started before".
+    assert.equal(await ids(`end_time=${plus('')}`), []);
+    assert.equal(await ids(`end_time=${plus('000001')}`), [profile.id], 'a nanosecond later');
+    assert.is(await merged(`end_time=${plus('000001')}`), 200);
+    assert.equal(await ids(`end_time=${before}`), [], 'a nanosecond earlier');
+  } finally {
+    await continuous.stop();
+  }
+});
+
+test('snapshots are filtered by their exact time: since a tenth of a millisecond after one leaves it out', async () => {
+  const [newest] = (await rest.getOk(`${API}/profiling/snapshots?limit=1`)).snapshots;
+  const at = new Date(timeMs(newest.timestamp)).toISOString();
+  const since = async (t: string) => (await rest.getOk(`${API}/profiling/snapshots?since=${encodeURIComponent(t)}`)).snapshots.map((s: Json) => timeMs(s.timestamp));
+  assert.ok((await since(at)).includes(timeMs(newest.timestamp)), 'at its time');
+  assert.ok((await since(at.replace(/Z$/, '1Z'))).every((t: number) => t > timeMs(newest.timestamp)), 'after its time');
+});
+
 test('continuous profiling stores profiles under its cap; each downloads and they merge', async () => {
   const continuous = await startRestServer({
     RS3GW_PROFILING_CONTINUOUS: 'true',

@@ -327,7 +327,7 @@ export class MetricsEngine {
     if (!current) throw notFound('labels', `${descriptor.name} has no series ${key}`);
 
     const nowMs = this.clock.nowMs();
-    const points = this.snapshots.points(seriesId(entry, wanted), offset, nowMs - windowMs, nowMs);
+    const points = this.snapshots.points(seriesId(entry, wanted), offset, nowMs, windowMs);
     points.push({ timestampMs: nowMs, value: kind.pick(current, stat) });
     return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
   }

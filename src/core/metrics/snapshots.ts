@@ -54,13 +54,18 @@ export class SnapshotRing {
     }
   }
 
-  /** Stored values of one series statistic taken at times in [sinceMs, untilMs], oldest first. */
-  points(seriesId: string, offset: number, sinceMs: number, untilMs: number): SnapshotPoint[] {
+  /**
+   * Stored values of one series statistic taken at most windowMs before nowMs (and not after it),
+   * oldest first. Compared as ages: nowMs - windowMs would lose the window's sub-microsecond part
+   * at the magnitude of epoch milliseconds.
+   */
+  points(seriesId: string, offset: number, nowMs: number, windowMs: number): SnapshotPoint[] {
     const slot = this.slots.get(seriesId);
     if (slot === undefined) return [];
     const out: SnapshotPoint[] = [];
     for (const { atMs, values } of this.ring) {
-      if (atMs < sinceMs || atMs > untilMs) continue;
+      const ageMs = nowMs - atMs;
+      if (ageMs < 0 || ageMs > windowMs) continue;
       const value = values[slot + offset];
       if (value !== undefined && !Number.isNaN(value)) out.push({ timestampMs: atMs, value });
     }

@@ -26,7 +26,7 @@ import type {
 import { DEFAULT_DETECTOR_TUNING, SEVERITIES } from '../../core/anomaly/index.js';
 import { invalidArgument } from '../../core/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { enumName, enumNumber, limitOf, timestamp, timestampOrUndefined, u64 } from './convert.js';
+import { enumName, enumNumber, limitOf, timeBoundOrUndefined, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -207,7 +207,7 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         severity: severityIn(req.severity, 'severity'),
         minSeverity: severityIn(req.minSeverity, 'min_severity'),
         metric: req.metric || undefined,
-        sinceMs: timestampOrUndefined(req.since),
+        sinceMs: timeBoundOrUndefined(req.since),
         afterSequence: req.afterSequence > 0n ? Number(req.afterSequence) : undefined,
         // The documented maximum, whatever the history size (a larger limit just returns all).
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),

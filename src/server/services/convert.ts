@@ -27,6 +27,16 @@ export function timestampOrUndefined(ts: Timestamp | undefined): number | undefi
 }
 
 /**
+ * A time filter's bound (`since`, `start_time`, `end_time`) in ms: the first whole millisecond at or
+ * after it. The engines keep times in whole milliseconds, so for a kept time t, t >= bound exactly
+ * when t >= ts, and t < bound exactly when t < ts; a bound rounded to the nearest millisecond would
+ * let in, or leave out, times up to half a millisecond on the wrong side of it.
+ */
+export function timeBoundOrUndefined(ts: Timestamp | undefined): number | undefined {
+  return ts === undefined ? undefined : Number(ts.seconds) * 1000 + Math.ceil(ts.nanos / 1e6);
+}
+
+/**
  * A duration in ms; negative durations are refused. Its range, and one sign for seconds and nanos,
  * were checked by the call pipeline (validate.ts), for every request.
  */

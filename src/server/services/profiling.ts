@@ -18,7 +18,7 @@ import { captureCpuProfile, cpuProfileDurationMs } from '../../core/profiling/pp
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { duration, durationOrUndefined, enumName, limitOf, timestamp, timestampOrUndefined, u64 } from './convert.js';
+import { duration, durationOrUndefined, enumName, limitOf, timeBoundOrUndefined, timestamp, u64 } from './convert.js';
 
 const PPROF = 'application/octet-stream';
 const MAX_LIST = 10_000;
@@ -158,7 +158,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     listSnapshots(req) {
       const pid = req.pid === 0 ? self : req.pid;
       const snapshots = deps.processes.snapshots(pid, {
-        sinceMs: timestampOrUndefined(req.since),
+        sinceMs: timeBoundOrUndefined(req.since),
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
       });
       return {
@@ -179,8 +179,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     listStoredProfiles(req) {
       if (profileTypeIn(req.type, 'type') === 'heap') return { profiles: [] }; // only CPU profiles are stored
       const profiles = deps.continuous.list({
-        startMs: timestampOrUndefined(req.startTime),
-        endMs: timestampOrUndefined(req.endTime),
+        startMs: timeBoundOrUndefined(req.startTime),
+        endMs: timeBoundOrUndefined(req.endTime),
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
       });
       return { profiles: profiles.map(infoOut) };
@@ -193,7 +193,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     },
     async mergeStoredProfiles(req) {
       if (profileTypeIn(req.type, 'type') === 'heap') throw invalidArgument('type', 'only CPU profiles are stored');
-      const merged = await deps.continuous.merge({ startMs: timestampOrUndefined(req.startTime), endMs: timestampOrUndefined(req.endTime) });
+      const merged = await deps.continuous.merge({ startMs: timeBoundOrUndefined(req.startTime), endMs: timeBoundOrUndefined(req.endTime) });
       return {
         profileCount: merged.profileIds.length,
         info: { type: ProfileType.CPU, startTime: timestamp(merged.startMs), duration: duration(merged.endMs - merged.startMs), sizeBytes: u64(merged.data.length) },

@@ -49,6 +49,20 @@ test('a trend covers the snapshots in the window plus the current value', async 
   assert.is(all.percentChange, -60);
 });
 
+test('a window a nanosecond shorter than a snapshot\'s age leaves that snapshot out', async () => {
+  const { clock, e } = setup();
+  const t0 = clock.nowMs();
+  for (const v of [10, 20]) {
+    e.record({ name: 'queue', value: v, labels: { q: 'a' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  const times = async (windowMs: number) => (await e.trend('queue', { q: 'a' }, windowMs)).points.map((p) => p.timestampMs - t0);
+  // Now t0 + 2 min: the first snapshot is exactly 2 minutes old.
+  assert.equal(await times(2 * MIN), [0, MIN, 2 * MIN]);
+  assert.equal(await times(2 * MIN - 1e-6), [MIN, 2 * MIN]);
+});
+
 test('percent change is null from zero, slope null from one point', async () => {
   const { clock, e } = setup();
   e.record({ name: 'queue', value: 0, labels: { q: 'a' } });
