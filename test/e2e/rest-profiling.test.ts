@@ -88,7 +88,9 @@ test('format=pprof&type=heap downloads the live heap, in every enum spelling', a
     assert.equal(types, ['inuse_objects', 'inuse_space'], q);
   }
   const { body } = await download(`${API}/profiling?format=pprof&type=heap`);
-  assert.match(await pprofTop(body), /^Type: inuse_space$/m);
+  const top = await pprofTop(body);
+  assert.match(top, /^Type: inuse_space$/m);
+  assert.not.match(top, /^Duration:/m, 'live memory now: no duration (the service has been up for seconds)');
 });
 
 test('a CPU profile that names no length lasts RS3GW_PROFILING_MAX_SECONDS when that is below 30 s', async () => {

@@ -18,8 +18,6 @@ export interface V8HeapProfile {
 
 export interface HeapConversionOptions {
   timeNanos: number | bigint;
-  /** How long the sampler has been running when the snapshot was taken. */
-  durationNanos: number;
   samplingIntervalBytes: number;
   mapping?: MappingDescriptor;
 }
@@ -42,7 +40,8 @@ export function heapProfileToPprof(v8: V8HeapProfile, options: HeapConversionOpt
     periodType: { type: 'space', unit: 'bytes' },
     period: options.samplingIntervalBytes,
     timeNanos: options.timeNanos,
-    durationNanos: options.durationNanos,
+    // What is alive at one instant, not what happened over a period: no duration, as in Go's heap profiles.
+    durationNanos: 0,
     defaultSampleType: 'inuse_space',
     comments: [HEAP_PROFILE_COMMENT],
   });

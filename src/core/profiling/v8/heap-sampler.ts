@@ -26,7 +26,6 @@ export class HeapSampler {
   readonly samplingIntervalBytes: number;
   private readonly clock: Clock;
   private session: Session | undefined;
-  private startedAtMs = 0;
   private starting: Promise<void> | undefined;
 
   constructor(options: HeapSamplerOptions = {}) {
@@ -60,7 +59,6 @@ export class HeapSampler {
         await session.post('HeapProfiler.enable');
         await session.post('HeapProfiler.startSampling', { samplingInterval: this.samplingIntervalBytes });
         this.session = session;
-        this.startedAtMs = this.clock.nowMs();
       } catch (err) {
         session.disconnect();
         runningSampler = undefined;
@@ -96,7 +94,6 @@ export class HeapSampler {
     return encodeProfile(
       heapProfileToPprof(profile as unknown as V8HeapProfile, {
         timeNanos: BigInt(Math.round(nowMs)) * 1_000_000n,
-        durationNanos: Math.max(0, nowMs - this.startedAtMs) * 1_000_000,
         samplingIntervalBytes: this.samplingIntervalBytes,
       }),
     );

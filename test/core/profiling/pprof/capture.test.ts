@@ -17,6 +17,7 @@ import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { goToolPprof } from './go-pprof.js';
 import { periodType, readSamples, sampleTypes } from './profile-reader.js';
 import { errorOf, rejectionOf } from '../../../support/errors.js';
+import { FakeClock } from '../../../support/fake-clock.js';
 
 /** Spins the CPU for `ms` in one call, so its samples land in its own frame rather than an inlining caller. */
 function busyWorkForProfileTest(ms: number): number {
@@ -91,6 +92,21 @@ test('a heap profile after allocating opens in go tool pprof -top and -raw and n
   } finally {
     await sampler.stop();
     retained.length = 0;
+  }
+});
+
+test('a heap profile is taken now and has no duration, however long the sampler has run', async () => {
+  // Live memory at one instant, as Go's heap profiles; the sampler's uptime is no sampling period.
+  const clock = new FakeClock();
+  const sampler = new HeapSampler({ clock });
+  await sampler.start();
+  try {
+    clock.advance(52_000);
+    const profile = decodeProfile(await sampler.profile());
+    assert.is(int64Big(profile.timeNanos), BigInt(clock.nowMs()) * 1_000_000n);
+    assert.is(Number(profile.durationNanos), 0);
+  } finally {
+    await sampler.stop();
   }
 });
 
