@@ -83,6 +83,25 @@ test('a failed completion lowers the success rate', async () => {
   assert.is(s.success_rate, 0.5);
 });
 
+test('latency percentiles cover failed completions too, rather than reading 0 as if instant', async () => {
+  const fresh = await startAdmittingServer();
+  try {
+    const c = new Rest(fresh.url);
+    for (let i = 0; i < 4; i++) {
+      const a = await c.postOk(`${API}/resources/acquire`, critical);
+      assert.is(a.admitted, true);
+      await c.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_ERROR', latency: '0.250s' });
+    }
+    const s = await c.getOk(`${API}/resources`);
+    assert.is(s.window_completions, '4');
+    assert.is(s.success_rate, 0);
+    assertNear(s.p50_latency_ms, 250, 0.05, 'p50 of the four failures');
+    assertNear(s.p99_latency_ms, 250, 0.05, 'p99 of the four failures');
+  } finally {
+    await fresh.stop();
+  }
+});
+
 test('a released, an unknown or a missing permit cannot be released', async () => {
   const a = await rest.postOk(`${API}/resources/acquire`, critical);
   assert.is(a.admitted, true);
@@ -137,6 +156,7 @@ test('RS3GW_PERMIT_LEASE reclaims a forgotten permit as dropped', async () => {
     });
     assert.is(s.window_completions, '1');
     assert.is(s.success_rate, 0, 'a reclaimed permit counts as dropped');
+    assert.ok(s.p50_latency_ms >= 950, `its latency is the time it was held, at least the lease: ${s.p50_latency_ms}`);
     assertError(await c.post(`${API}/resources/release`, { permit_id: a.permit_id }), 404, 'not_found', 'permit_id');
   } finally {
     await leased.stop();

@@ -62,14 +62,16 @@ export class SlidingWindowStats {
     this.bucketAt(nowMs).rejected[priority] += 1;
   }
 
-  /** Latency is recorded for successful completions only: failures say little about speed. */
+  /**
+   * Every completion's latency counts, whatever its outcome: the percentiles describe the
+   * completions in the window, as GetResources says, and failed work held its permit as long.
+   */
   recordCompletion(nowMs: number, outcome: Outcome, latencyMs: number): void {
     const b = this.bucketAt(nowMs);
-    if (outcome === 'success') {
-      b.successes += 1;
-      b.latency.add(latencyMs);
-    } else if (outcome === 'error') b.errors += 1;
+    if (outcome === 'success') b.successes += 1;
+    else if (outcome === 'error') b.errors += 1;
     else b.dropped += 1;
+    b.latency.add(latencyMs);
   }
 
   totals(nowMs: number): WindowTotals {

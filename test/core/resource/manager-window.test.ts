@@ -30,15 +30,38 @@ test('success rate and latency percentiles over the window', () => {
   const clock = new FakeClock();
   const m = manager(clock);
   serve(m, clock, 98, 10);
-  serve(m, clock, 1, 500);
-  serve(m, clock, 1, 10, 'error');
+  serve(m, clock, 2, 500, 'error');
   const w = m.status().window;
   assert.is(w.completions, 100);
-  assert.is(w.errors, 1);
-  assert.is(w.successRate, 0.99);
+  assert.is(w.errors, 2);
+  assert.is(w.successRate, 0.98);
   assert.ok(Math.abs(w.p50LatencyMs! - 10) <= 0.5, `p50 ${w.p50LatencyMs}`);
-  // 99 successes: the p99 by nearest rank is the 99th, the slow one.
+  // Every completion counts, failures too: the p99 by nearest rank is the 99th of 100, a slow error.
   assert.ok(Math.abs(w.p99LatencyMs! - 500) / 500 < 0.05, `p99 ${w.p99LatencyMs}`);
+});
+
+test('completions that all failed or were dropped still have latency percentiles', () => {
+  const clock = new FakeClock();
+  const m = manager(clock);
+  serve(m, clock, 4, 250, 'error');
+  let w = m.status().window;
+  assert.is(w.completions, 4);
+  assert.ok(Math.abs(w.p50LatencyMs! - 250) / 250 < 0.05, `p50 ${w.p50LatencyMs}`);
+  assert.ok(Math.abs(w.p99LatencyMs! - 250) / 250 < 0.05, `p99 ${w.p99LatencyMs}`);
+
+  // A permit reclaimed after its lease counts the time it was held.
+  const leased = new ResourceManager({
+    clock,
+    controller: new KneeController(clock.nowMs(), { initialLimit: 1000 }),
+    pressure: new FixturePressure(),
+    config: { windowMs: 60_000, leaseMs: 5_000 },
+  });
+  assert.ok(leased.acquire().admitted);
+  clock.advance(5_000);
+  leased.tick();
+  w = leased.status().window;
+  assert.equal([w.completions, w.dropped], [1, 1]);
+  assert.ok(Math.abs(w.p50LatencyMs! - 5_000) / 5_000 < 0.05, `p50 ${w.p50LatencyMs}`);
 });
 
 test('the sliding window forgets data older than the window', () => {

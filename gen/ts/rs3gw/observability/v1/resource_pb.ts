@@ -121,14 +121,15 @@ export type ResourceStatus = Message<"rs3gw.observability.v1.ResourceStatus"> & 
   successRate: number;
 
   /**
-   * Median latency of completions in the window, milliseconds.
+   * Median latency of completions in the window, whatever their outcome (a permit reclaimed after its
+   * lease counts the time it was held), milliseconds; 0 when the window has no completion.
    *
    * @generated from field: double p50_latency_ms = 10;
    */
   p50LatencyMs: number;
 
   /**
-   * 99th percentile latency of completions in the window, milliseconds.
+   * 99th percentile latency of completions in the window, as p50_latency_ms, milliseconds.
    *
    * @generated from field: double p99_latency_ms = 11;
    */
