@@ -122,6 +122,17 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
 });
 
+test('seconds=0 and an empty seconds mean the default length, as in Go and on the REST path', async () => {
+  for (const seconds of ['0', '']) {
+    // A refusal would come at once; the capture itself runs for its default length, so stop waiting.
+    const outcome = await fetch(`${server.url}/debug/pprof/profile?seconds=${seconds}`, { signal: AbortSignal.timeout(500) }).then(
+      async (r) => `status ${r.status}: ${await r.text()}`,
+      (error: Error) => error.name,
+    );
+    assert.is(outcome, 'TimeoutError', `seconds=${seconds}`);
+  }
+});
+
 test('seconds beyond RS3GW_PROFILING_MAX_SECONDS is 400 naming seconds, the parameter the user gave', async () => {
   assertError(await rest.get('/debug/pprof/profile?seconds=6'), 400, 'invalid_argument', 'seconds');
   assertError(await rest.get('/debug/pprof/flamegraph?seconds=6'), 400, 'invalid_argument', 'seconds');
