@@ -6,6 +6,7 @@
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { request as httpRequest } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
@@ -71,6 +72,46 @@ for (const [name, transport] of [
     assert.is(small.assessments.length, FITS);
     const bomb = await failure(client.recordSamples(batch(`${metric}_bomb`, BOMB)), `${name} gzipped oversize RecordSamples`);
     assert.is(bomb.code, Code.ResourceExhausted, bomb.message);
+  });
+}
+
+/**
+ * Posts one enveloped message far larger than the socket buffers and resolves with the answer's
+ * body once the request is over too: a client keeps sending until the server reads it all or
+ * closes the connection (curl and the TS client wait for that before they report the answer).
+ */
+function postEnveloped(path: string, contentType: string, messageBytes: number): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, server.url);
+    const envelope = Buffer.alloc(5 + messageBytes);
+    envelope.writeUInt32BE(messageBytes, 1);
+    let answer: { status: number; body: Buffer } | undefined;
+    let requestOver = false;
+    const settle = () => answer && requestOver && resolve(answer);
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': contentType, 'connect-protocol-version': '1' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, body: Buffer.concat(chunks) };
+        settle();
+      });
+      res.on('error', reject);
+    });
+    req.on('error', () => {}); // the server may close while the rest of the body is still on its way
+    req.end(envelope, () => ((requestOver = true), settle()));
+    req.on('close', () => ((requestOver = true), settle()));
+  });
+}
+
+for (const [name, path, contentType, refusal] of [
+  ['gRPC-Web', '/rs3gw.observability.v1.AnomalyService/RecordSample', 'application/grpc-web+proto', /grpc-status: ?8/],
+  ['Connect streaming', '/rs3gw.observability.v1.AnomalyService/WatchAnomalies', 'application/connect+proto', /"code":"resource_exhausted"/],
+] as const) {
+  test(`${name}: a request of megabytes over the cap is refused at once, not after the idle timeout`, async () => {
+    // Left unread on a keep-alive connection, the body stalled the client until the 65 s idle timeout.
+    const answer = await within(postEnveloped(path, contentType, 8 << 20), `${name} answer to an 8 MiB request`, 10_000);
+    assert.is(answer.status, 200);
+    assert.match(answer.body.toString('latin1'), refusal);
   });
 }
 

@@ -2,6 +2,7 @@
  * The REST mapping itself, whatever the service: paths and methods, query parameters, JSON bodies,
  * the request size limit, and how the server ends while REST clients hold connections.
  */
+import { request as httpRequest } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -23,6 +24,30 @@ test('an unknown path is 404 with a JSON error', async () => {
   assertError(await rest.get(`${API}/nothing-here`), 404, 'not_found', /no REST path \/api\/observability\/nothing-here/);
   assertError(await rest.get(`${API}/metrics/uploads/trend/extra`), 404, 'not_found', /no REST path/);
   assertError(await rest.post(`${API}/anomalies/samples/batch/more`, {}), 404, 'not_found', /no REST path/);
+});
+
+/** A GET with the request target exactly as given (fetch would normalise it). */
+function rawGet(target: string): Promise<{ status: number; body: string }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: target, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a request target that starts with // is a path, not a host: 404, and the server lives on', async () => {
+  // `//` and `//%zz` made URL parsing throw outside any handler, which ended the process.
+  for (const target of ['//', '//%zz', '//[::1', '//example.com/metrics']) {
+    const answer = await rawGet(target);
+    assert.is(answer.status, 404, `${target}: ${answer.body}`);
+    assert.is((JSON.parse(answer.body) as { code: string }).code, 'not_found', target);
+  }
+  assert.is((await rawGet('/metrics')).status, 200);
 });
 
 test('a wrong method is 405 with the allowed methods in Allow', async () => {
