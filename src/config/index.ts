@@ -4,10 +4,11 @@
  */
 import { ConfigError, MAX_TIMER_MS } from './parse.js';
 import { SETTINGS, type SettingKey, type SettingValues } from './settings.js';
-import { readTelemetryConfig, type TelemetryConfig } from './telemetry.js';
+import { readTelemetryConfig, TELEMETRY_VARIABLES, type TelemetryConfig } from './telemetry.js';
 
 export { ConfigError } from './parse.js';
 export { SETTINGS } from './settings.js';
+export { TELEMETRY_VARIABLES } from './telemetry.js';
 
 export type Config = SettingValues & { telemetry: TelemetryConfig };
 
@@ -87,6 +88,10 @@ function checkConsistency(c: Config): void {
   }
 }
 
+function helpLine(name: string, help: string, defaultText: string): string {
+  return `  ${name.padEnd(40)} ${help}${defaultText !== '' ? ` [${defaultText}]` : ''}`;
+}
+
 /** The text of `rs3gw-obs --help`. */
 export function helpText(): string {
   const lines = [
@@ -105,12 +110,11 @@ export function helpText(): string {
     }
     const flag: string | undefined = s.flag;
     const name = flag ? `${s.env} (--${flag})` : s.env;
-    lines.push(`  ${name.padEnd(40)} ${s.help}${s.default !== '' ? ` [${s.default}]` : ''}`);
+    lines.push(helpLine(name, s.help, s.default));
   }
+  lines.push('', 'Tracing (standard OpenTelemetry variables; empty = unset):');
+  for (const v of TELEMETRY_VARIABLES) lines.push(helpLine(v.env, v.help, v.default));
   lines.push(
-    '',
-    'Tracing (OpenTelemetry): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER,',
-    '  OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES; empty = unset.',
     '',
     'An invalid value stops start-up with a message naming the variable and exit code 2. Durations are',
     `seconds, at least 0.001 (the timers' resolution) and at most ${MAX_TIMER_MS / 1000} (the longest`,

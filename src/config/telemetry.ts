@@ -18,6 +18,27 @@ const SAMPLERS: readonly SamplerName[] = [
   'parentbased_traceidratio',
 ];
 
+/** A variable as --help and the README's configuration table show it. */
+export interface TelemetryVariable {
+  env: string;
+  /** As --help shows it; empty means "unset". */
+  default: string;
+  help: string;
+}
+
+/** Every OTEL_* variable the service reads itself, in the order --help and the README list them. */
+export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
+  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', help: 'Collector base URL (http:// or https://; for grpc also host:port or unix://); setting it turns OTLP export on' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', help: 'URL for spans, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns OTLP export on' },
+  { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
+  { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'otlp, console (spans printed on stdout) or none' },
+  { env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', help: `${SAMPLERS.join(', ')}` },
+  { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1]' },
+  { env: 'OTEL_SERVICE_NAME', default: 'rs3gw-observability', help: 'service.name of the spans (wins over OTEL_RESOURCE_ATTRIBUTES)' },
+  { env: 'OTEL_RESOURCE_ATTRIBUTES', default: '', help: 'Resource attributes of the spans: key=value pairs separated by commas, percent-encoded' },
+];
+
 export interface TelemetryConfig {
   serviceName: string;
   /** OTEL_RESOURCE_ATTRIBUTES, parsed. */

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseCommandLine, SETTINGS } from '../../src/config/index.js';
+import { ConfigError, loadConfig, parseCommandLine, SETTINGS, TELEMETRY_VARIABLES } from '../../src/config/index.js';
 
 function rejects(env: Record<string, string>, variable: string, flags = new Map<string, string>()): void {
   try {
@@ -228,6 +228,10 @@ test('the README documents every setting as --help does', () => {
     assert.ok(row, `README lacks ${s.env}`);
     // The meaning column repeats --help, ranges included, so the two cannot drift apart.
     assert.ok(row.endsWith(` ${s.help} |`), `README's ${s.env} says what --help says: ${row}`);
+  }
+  for (const v of TELEMETRY_VARIABLES) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${v.env}\` |`));
+    assert.is(row, `| \`${v.env}\` | ${v.default || '(none)'} | ${v.help} |`, `README's ${v.env} row says what --help says`);
   }
 });
 

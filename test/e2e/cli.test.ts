@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
 import { SETTINGS } from '../../src/config/settings.js';
+import { TELEMETRY_VARIABLES } from '../../src/config/telemetry.js';
 import { CLI, REPO_ROOT, runCommand } from '../support/server.js';
 import { freePort, within } from './support/rpc-helpers.js';
 
@@ -59,7 +60,7 @@ function variablesInSource(dir = join(REPO_ROOT, 'src')): Set<string> {
   return found;
 }
 
-test('--help lists every RS3GW_* variable with its default, and exits 0', async () => {
+test('--help lists every RS3GW_* and OTEL_* variable with its default, and exits 0', async () => {
   const { code, stdout, stderr } = await cli(['--help']);
   assert.is(code, 0, stderr);
   assert.match(stdout, /^Usage: rs3gw-obs serve/);
@@ -71,7 +72,11 @@ test('--help lists every RS3GW_* variable with its default, and exits 0', async 
     if (flag) assert.ok(line!.includes(`--${flag}`), `${setting.env} shows --${flag}`);
   }
   for (const variable of variablesInSource()) assert.match(stdout, variable, `${variable} (read in src/) is documented in --help`);
-  for (const otel of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES']) assert.match(stdout, otel);
+  for (const v of TELEMETRY_VARIABLES) {
+    const line = stdout.split('\n').find((l) => l.trimStart().startsWith(`${v.env} `));
+    assert.ok(line?.includes(v.help), `${v.env} is listed with what it means: ${line}`);
+    if (v.default !== '') assert.ok(line!.includes(`[${v.default}]`), `${v.env} shows its default: ${line}`);
+  }
 });
 
 test('-h and the help command print the same help', async () => {
