@@ -1,5 +1,5 @@
 /** The standard OpenTelemetry variables we honour, validated like our own. */
-import { ConfigError, parseFraction } from './parse.js';
+import { ConfigError, parseFraction, parseOneOf } from './parse.js';
 
 export type SamplerName =
   | 'always_on'
@@ -18,6 +18,24 @@ const SAMPLERS: readonly SamplerName[] = [
   'parentbased_traceidratio',
 ];
 
+/** OTEL_LOG_LEVEL's values: how much of OpenTelemetry's own log reaches stderr. */
+export type LogLevelName = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+
+const LOG_LEVELS: readonly LogLevelName[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
+
+export interface TelemetryConfig {
+  serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES, parsed. */
+  resourceAttributes: Record<string, string>;
+  /** Export spans over OTLP: set when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set or OTEL_TRACES_EXPORTER=otlp. */
+  exporter: 'otlp' | 'console' | 'none';
+  /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf (default) or http/json. */
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  sampler: SamplerName;
+  samplerRatio: number;
+  logLevel: LogLevelName;
+}
+
 /** A variable as --help and the README's configuration table show it. */
 export interface TelemetryVariable {
   env: string;
@@ -33,23 +51,12 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'otlp, console (spans printed on stdout) or none' },
-  { env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', help: `${SAMPLERS.join(', ')}` },
+  { env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', help: SAMPLERS.join(', ') },
   { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1]' },
   { env: 'OTEL_SERVICE_NAME', default: 'rs3gw-observability', help: 'service.name of the spans (wins over OTEL_RESOURCE_ATTRIBUTES)' },
   { env: 'OTEL_RESOURCE_ATTRIBUTES', default: '', help: 'Resource attributes of the spans: key=value pairs separated by commas, percent-encoded' },
+  { env: 'OTEL_LOG_LEVEL', default: 'warn', help: `OpenTelemetry's own log on stderr, such as failed exports: ${LOG_LEVELS.join(', ')}` },
 ];
-
-export interface TelemetryConfig {
-  serviceName: string;
-  /** OTEL_RESOURCE_ATTRIBUTES, parsed. */
-  resourceAttributes: Record<string, string>;
-  /** Export spans over OTLP: set when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set or OTEL_TRACES_EXPORTER=otlp. */
-  exporter: 'otlp' | 'console' | 'none';
-  /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf (default) or http/json. */
-  protocol: 'grpc' | 'http/protobuf' | 'http/json';
-  sampler: SamplerName;
-  samplerRatio: number;
-}
 
 /** OpenTelemetry's rule for its variables: empty (or blank) is the same as unset. */
 function otelVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -119,5 +126,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     resourceAttributes[decodeAttribute(pair.slice(0, eq), pair)] = decodeAttribute(pair.slice(eq + 1), pair);
   }
   const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
-  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio };
+  const logLevelVar = otelVar(env, 'OTEL_LOG_LEVEL');
+  const logLevel = logLevelVar !== undefined ? parseOneOf(LOG_LEVELS)(logLevelVar, 'OTEL_LOG_LEVEL') : 'warn';
+  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio, logLevel };
 }

@@ -21,6 +21,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/telemetry.js';
+import { installDiagLogger } from './diag.js';
 
 export interface Tracing {
   tracer: Tracer;
@@ -56,6 +57,7 @@ function exporter(config: TelemetryConfig): SpanExporter | undefined {
 }
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
+  installDiagLogger(config.logLevel);
   const spanExporter = exporter(config);
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place.
   if (!spanExporter) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };

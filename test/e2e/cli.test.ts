@@ -127,6 +127,7 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
   { kind: 'malformed OTLP endpoint', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
   { kind: 'badly percent-encoded resource attribute', env: { OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, names: 'OTEL_RESOURCE_ATTRIBUTES' },
+  { kind: 'unknown OpenTelemetry log level', env: { OTEL_LOG_LEVEL: 'loud' }, names: 'OTEL_LOG_LEVEL' },
   { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
 ];
 

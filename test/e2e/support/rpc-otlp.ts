@@ -54,7 +54,8 @@ export class OtlpReceiver {
       req.on('end', () => {
         if (req.method !== 'POST' || req.url !== '/v1/traces' || !(req.headers['content-type'] ?? '').includes('application/json')) {
           this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
-          res.writeHead(400).end();
+          // As a collector answers: 404 for a path it does not serve, 400 for a body it cannot read.
+          res.writeHead(req.url === '/v1/traces' ? 400 : 404).end();
           return;
         }
         this.accept(JSON.parse(body) as OtlpTraces);
