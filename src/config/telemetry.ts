@@ -1,5 +1,5 @@
 /** The standard OpenTelemetry variables we honour, validated like our own. */
-import { ConfigError, parseFraction, parseOneOf } from './parse.js';
+import { ConfigError, MAX_TIMER_MS, parseCount, parseFraction, parseOneOf, type Parser } from './parse.js';
 
 export type SamplerName =
   | 'always_on'
@@ -34,6 +34,15 @@ export interface TelemetryConfig {
   sampler: SamplerName;
   samplerRatio: number;
   logLevel: LogLevelName;
+  /** OTEL_BSP_*: the batch span processor's settings, in milliseconds and spans. */
+  batch: BatchConfig;
+}
+
+export interface BatchConfig {
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
 }
 
 /** A variable as --help and the README's configuration table show it. */
@@ -55,12 +64,44 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1]' },
   { env: 'OTEL_SERVICE_NAME', default: 'rs3gw-observability', help: 'service.name of the spans (wins over OTEL_RESOURCE_ATTRIBUTES)' },
   { env: 'OTEL_RESOURCE_ATTRIBUTES', default: '', help: 'Resource attributes of the spans: key=value pairs separated by commas, percent-encoded' },
+  { env: 'OTEL_BSP_SCHEDULE_DELAY', default: '1000', help: "Milliseconds between exports of the spans buffered (OpenTelemetry's default is 5000)" },
+  { env: 'OTEL_BSP_EXPORT_TIMEOUT', default: '30000', help: 'Milliseconds an export may take, the last one at shutdown included (at least 1)' },
+  { env: 'OTEL_BSP_MAX_QUEUE_SIZE', default: '2048', help: 'Spans buffered at most; more are dropped, with a warning' },
+  { env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', default: '512', help: 'Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE' },
   { env: 'OTEL_LOG_LEVEL', default: 'warn', help: `OpenTelemetry's own log on stderr, such as failed exports: ${LOG_LEVELS.join(', ')}` },
 ];
 
 /** OpenTelemetry's rule for its variables: empty (or blank) is the same as unset. */
 function otelVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name]?.trim() || undefined;
+}
+
+/** A variable's parsed value, or `fallback` when it is unset. */
+function otelValue<T>(env: NodeJS.ProcessEnv, name: string, parse: Parser<T>, fallback: T): T {
+  const value = otelVar(env, name);
+  return value !== undefined ? parse(value, name) : fallback;
+}
+
+/** Milliseconds, 0 allowed (export as soon as a span ends), within Node's timers. */
+const parseDelayMillis: Parser<number> = (raw, setting) => {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) > MAX_TIMER_MS) throw new ConfigError(setting, `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got '${raw}'`);
+  return Number(v);
+};
+
+function readBatchConfig(env: NodeJS.ProcessEnv): BatchConfig {
+  const maxQueueSize = otelValue(env, 'OTEL_BSP_MAX_QUEUE_SIZE', parseCount(), 2048);
+  const maxExportBatchSize = otelValue(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parseCount(), 512);
+  if (maxExportBatchSize > maxQueueSize) {
+    throw new ConfigError('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', `must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${maxExportBatchSize} > ${maxQueueSize})`);
+  }
+  return {
+    scheduledDelayMillis: otelValue(env, 'OTEL_BSP_SCHEDULE_DELAY', parseDelayMillis, 1000),
+    // At least 1 ms: the final export at shutdown must end.
+    exportTimeoutMillis: otelValue(env, 'OTEL_BSP_EXPORT_TIMEOUT', parseCount(MAX_TIMER_MS), 30_000),
+    maxQueueSize,
+    maxExportBatchSize,
+  };
 }
 
 /**
@@ -115,8 +156,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   if (!SAMPLERS.includes(samplerVar)) {
     throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}, got '${env.OTEL_TRACES_SAMPLER}'`);
   }
-  const samplerArg = otelVar(env, 'OTEL_TRACES_SAMPLER_ARG');
-  const samplerRatio = samplerArg !== undefined ? parseFraction(samplerArg, 'OTEL_TRACES_SAMPLER_ARG') : 1;
+  const samplerRatio = otelValue(env, 'OTEL_TRACES_SAMPLER_ARG', parseFraction, 1);
 
   const resourceAttributes: Record<string, string> = {};
   for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {
@@ -126,7 +166,6 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     resourceAttributes[decodeAttribute(pair.slice(0, eq), pair)] = decodeAttribute(pair.slice(eq + 1), pair);
   }
   const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
-  const logLevelVar = otelVar(env, 'OTEL_LOG_LEVEL');
-  const logLevel = logLevelVar !== undefined ? parseOneOf(LOG_LEVELS)(logLevelVar, 'OTEL_LOG_LEVEL') : 'warn';
-  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio, logLevel };
+  const logLevel = otelValue(env, 'OTEL_LOG_LEVEL', parseOneOf(LOG_LEVELS), 'warn');
+  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio, logLevel, batch: readBatchConfig(env) };
 }

@@ -68,7 +68,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       [ATTR_SERVICE_VERSION]: serviceVersion,
     }),
     sampler: sampler(config),
-    spanProcessors: [new BatchSpanProcessor(spanExporter, { scheduledDelayMillis: 1000 })],
+    spanProcessors: [new BatchSpanProcessor(spanExporter, config.batch)],
   });
   provider.register({
     propagator: new CompositePropagator({

@@ -20,4 +20,20 @@ test('OTEL_LOG_LEVEL takes the specification\'s levels in any case, warn by defa
   for (const bad of ['trace', 'loud', '3']) rejects({ OTEL_LOG_LEVEL: bad }, 'OTEL_LOG_LEVEL');
 });
 
+test('OTEL_BSP_* set the batch span processor, in milliseconds and spans', () => {
+  assert.equal(loadConfig({}).telemetry.batch, { scheduledDelayMillis: 1000, exportTimeoutMillis: 30_000, maxQueueSize: 2048, maxExportBatchSize: 512 });
+  const t = loadConfig({ OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_EXPORT_TIMEOUT: '2147483647', OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10' }).telemetry;
+  assert.equal(t.batch, { scheduledDelayMillis: 0, exportTimeoutMillis: 2147483647, maxQueueSize: 10, maxExportBatchSize: 10 });
+  for (const bad of ['-1', '1.5', '1e3', 'soon', '2147483648']) rejects({ OTEL_BSP_SCHEDULE_DELAY: bad }, 'OTEL_BSP_SCHEDULE_DELAY');
+  // An export that may take no time at all, or forever, would fail every export or hang shutdown.
+  for (const bad of ['0', '-5', '2147483648', 'never']) rejects({ OTEL_BSP_EXPORT_TIMEOUT: bad }, 'OTEL_BSP_EXPORT_TIMEOUT');
+  for (const bad of ['0', '3.5', 'many']) {
+    rejects({ OTEL_BSP_MAX_QUEUE_SIZE: bad }, 'OTEL_BSP_MAX_QUEUE_SIZE');
+    rejects({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: bad }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  }
+  rejects({ OTEL_BSP_MAX_QUEUE_SIZE: '100' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  rejects({ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '101' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  assert.equal(loadConfig({ OTEL_BSP_SCHEDULE_DELAY: ' ' }).telemetry.batch.scheduledDelayMillis, 1000, 'blank is unset');
+});
+
 test.run();

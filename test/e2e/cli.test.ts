@@ -128,6 +128,9 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'malformed OTLP endpoint', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
   { kind: 'badly percent-encoded resource attribute', env: { OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, names: 'OTEL_RESOURCE_ATTRIBUTES' },
   { kind: 'unknown OpenTelemetry log level', env: { OTEL_LOG_LEVEL: 'loud' }, names: 'OTEL_LOG_LEVEL' },
+  { kind: 'fractional span export delay', env: { OTEL_BSP_SCHEDULE_DELAY: '0.5' }, names: 'OTEL_BSP_SCHEDULE_DELAY' },
+  { kind: 'zero span export timeout', env: { OTEL_BSP_EXPORT_TIMEOUT: '0' }, names: 'OTEL_BSP_EXPORT_TIMEOUT' },
+  { kind: 'span batch larger than the span queue', env: { OTEL_BSP_MAX_QUEUE_SIZE: '64', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128' }, names: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE' },
   { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
 ];
 

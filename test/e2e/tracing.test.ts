@@ -39,8 +39,8 @@ function callerContext(sampled = true) {
   return { traceId, parentSpanId, traceparent: `00-${traceId}-${parentSpanId}-${sampled ? '01' : '00'}` };
 }
 
-function clientWith(options: ClientOptions, traceparent: string) {
-  return createObservabilityClient(server.url, {
+function clientWith(options: ClientOptions, traceparent: string, url = server.url) {
+  return createObservabilityClient(url, {
     ...options,
     interceptors: [
       (next) => (req) => {
@@ -155,6 +155,21 @@ test('spans still buffered are flushed on SIGTERM', async () => {
   const span = receiver.spans.find(spanOf(caller.traceId));
   assert.ok(span, 'the span arrived before the process exited');
   assert.is(span!.parentSpanId, caller.parentSpanId);
+});
+
+test('OTEL_BSP_SCHEDULE_DELAY holds spans back that long; SIGTERM still flushes them', async () => {
+  const own = await startServer(tracingEnv({ OTEL_BSP_SCHEDULE_DELAY: '60000' }));
+  const caller = callerContext();
+  const client = clientWith({ protocol: 'grpc' }, caller.traceparent, own.url);
+  try {
+    await within(client.anomalies.recordSample({ metric: 'held_back', value: 1 }), 'RecordSample');
+    // Well past the service's default delay of one second.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.not.ok(receiver.spans.some(spanOf(caller.traceId)), 'no export before the delay');
+  } finally {
+    assert.is(await within(own.stop(), 'server exit'), 0, own.output());
+  }
+  assert.ok(receiver.spans.some(spanOf(caller.traceId)), 'flushed on SIGTERM');
 });
 
 test('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT alone turns export on, to that exact URL', async () => {
