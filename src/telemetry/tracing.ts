@@ -2,7 +2,7 @@
  * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with
  * W3C trace-context propagation and OTLP export when an endpoint or exporter is configured.
  */
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -21,11 +21,11 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/telemetry.js';
-import { installDiagLogger } from './diag.js';
+import { describeError, installDiagLogger } from './diag.js';
 
 export interface Tracing {
   tracer: Tracer;
-  /** Flushes pending spans and stops exporting. */
+  /** Flushes pending spans (bounded in time; a failure is logged) and stops exporting. */
   shutdown(): Promise<void>;
 }
 
@@ -56,6 +56,26 @@ function exporter(config: TelemetryConfig): SpanExporter | undefined {
   return new OtlpProtoExporter();
 }
 
+/**
+ * Exports the spans still buffered and stops the exporter, waiting at most the export timeout: a
+ * collector that is down or slow must neither fail the service's exit nor hold it up. A failure
+ * is logged, not thrown.
+ */
+async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  // The batch processor bounds each batch, but not the exporter's wait for exports still in flight.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the collector within OTEL_BSP_EXPORT_TIMEOUT (${timeoutMs} ms)`)), timeoutMs);
+  });
+  try {
+    await Promise.race([provider.shutdown(), deadline]);
+  } catch (error) {
+    diag.error(`spans not exported at shutdown: ${describeError(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
   installDiagLogger(config.logLevel);
   const spanExporter = exporter(config);
@@ -78,7 +98,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),
     async shutdown() {
-      await provider.shutdown();
+      await finalFlush(provider, config.batch.exportTimeoutMillis);
       trace.disable();
       propagation.disable();
       context.disable();

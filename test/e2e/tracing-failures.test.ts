@@ -1,16 +1,20 @@
 /**
  * Tracing when the collector misbehaves, as an operator meets it: an export the collector refuses
- * is reported on stderr (once a batch, at OTEL_LOG_LEVEL), and the service itself goes on serving.
+ * is reported on stderr (once a batch, at OTEL_LOG_LEVEL), the service itself goes on serving, and
+ * a collector that is down or slow at shutdown neither fails the exit (0) nor holds it up.
  */
+import { createServer, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { eventually } from './support/rest-http.js';
-import { within } from './support/rpc-helpers.js';
+import { freePort, within } from './support/rpc-helpers.js';
 import { OtlpReceiver } from './support/rpc-otlp.js';
 
 const EXPORT_FAILED = /^rs3gw-obs: OpenTelemetry error: span export failed: .*$/gm;
+/** What the service itself writes on stderr. */
+const SERVICE_LINES = /^rs3gw-obs: .*$/gm;
 
 let receiver: OtlpReceiver;
 
@@ -52,7 +56,7 @@ test('an export the collector refuses is one line on stderr per batch, not per s
     const client = createObservabilityClient(server.url, { protocol: 'grpc' });
     await within(client.anomalies.recordSample({ metric: 'export_refused', value: 1 }), 'a call after the failures');
   } finally {
-    await server.stop();
+    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
   }
 });
 
@@ -69,6 +73,76 @@ test('OTEL_LOG_LEVEL=error still reports failed exports; none silences them', as
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.is(await within(quiet.stop(), 'server exit'), 0, quiet.output());
   assert.not.match(quiet.output(), 'OpenTelemetry', quiet.output());
+});
+
+/** A collector that accepts connections and never answers. */
+async function silentCollector() {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get connections() {
+      return sockets.size;
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** One call, then SIGTERM at once; the exit code, the seconds it took, and what the service said on stderr. */
+async function callThenStop(env: Record<string, string>, beforeStop?: () => Promise<unknown>) {
+  const server = await startServer({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...env });
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  await within(client.anomalies.recordSample({ metric: 'unexported', value: 1 }), 'RecordSample');
+  await beforeStop?.();
+  const started = Date.now();
+  const code = await within(server.stop(), 'server exit');
+  return { code, seconds: (Date.now() - started) / 1000, lines: server.output().match(SERVICE_LINES) ?? [], output: server.output() };
+}
+
+test('a collector that is down at shutdown: the failed final export is one line on stderr, and the exit code stays 0', async () => {
+  const { code, lines, output } = await callThenStop({
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+    // The span waits in the buffer for the final export, which the exporter gives up retrying after 0.3 s.
+    OTEL_BSP_SCHEDULE_DELAY: '60000',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+  });
+  assert.is(code, 0, output);
+  assert.is(lines.length, 1, output);
+  assert.match(lines[0]!, /^rs3gw-obs: OpenTelemetry error: spans not exported at shutdown: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+});
+
+test('a collector that never answers holds the exit up no longer than OTEL_BSP_EXPORT_TIMEOUT', async () => {
+  const collector = await silentCollector();
+  try {
+    const { code, seconds, lines, output } = await callThenStop({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1000' });
+    assert.is(code, 0, output);
+    assert.ok(seconds < 4, `exited ${seconds.toFixed(1)} s after SIGTERM`);
+    assert.is(lines.length, 1, output);
+    assert.match(lines[0]!, 'spans not exported at shutdown: no answer from the collector within OTEL_BSP_EXPORT_TIMEOUT (1000 ms)');
+  } finally {
+    await collector.close();
+  }
+});
+
+test('an export still in flight at SIGTERM holds the exit up no longer than OTEL_BSP_EXPORT_TIMEOUT', async () => {
+  const collector = await silentCollector();
+  try {
+    // Each span is exported as soon as it ends; the exporter's own timeout (10 s) is far longer.
+    const inFlight = () => eventually('the export to reach the collector', async () => (collector.connections > 0 ? true : undefined), 10_000);
+    const { code, seconds, output } = await callThenStop({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_EXPORT_TIMEOUT: '1000' }, inFlight);
+    assert.is(code, 0, output);
+    assert.ok(seconds < 4, `exited ${seconds.toFixed(1)} s after SIGTERM`);
+  } finally {
+    await collector.close();
+  }
 });
 
 test.run();
