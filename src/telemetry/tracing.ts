@@ -22,10 +22,17 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/telemetry.js';
 import { describeError, installDiagLogger } from './diag.js';
+import { OpenSpans } from './open-spans.js';
+
+/**
+ * How long shutdown waits for the spans of calls cut off at the end of the grace: their handlers
+ * stop on the abort within a few turns of the event loop; one that does not is not waited for.
+ */
+const CUT_OFF_SPANS_WAIT_MS = 1000;
 
 export interface Tracing {
   tracer: Tracer;
-  /** Flushes pending spans (bounded in time; a failure is logged) and stops exporting. */
+  /** Waits for the spans still open, flushes them with the rest (bounded in time; a failure is logged) and stops exporting. */
   shutdown(): Promise<void>;
 }
 
@@ -81,6 +88,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   const spanExporter = exporter(config);
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place.
   if (!spanExporter) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
+  const openSpans = new OpenSpans();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
@@ -88,7 +96,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       [ATTR_SERVICE_VERSION]: serviceVersion,
     }),
     sampler: sampler(config),
-    spanProcessors: [new BatchSpanProcessor(spanExporter, config.batch)],
+    spanProcessors: [openSpans, new BatchSpanProcessor(spanExporter, config.batch)],
   });
   provider.register({
     propagator: new CompositePropagator({
@@ -98,6 +106,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),
     async shutdown() {
+      await openSpans.allEnded(CUT_OFF_SPANS_WAIT_MS);
       await finalFlush(provider, config.batch.exportTimeoutMillis);
       trace.disable();
       propagation.disable();

@@ -73,7 +73,7 @@ export class CallPipeline {
       call.end(undefined);
       return message;
     } catch (error) {
-      const connectError = toConnectError(error, ctx.signal);
+      const connectError = this.failure(error, ctx.signal);
       call.end(connectError);
       throw connectError;
     }
@@ -92,11 +92,22 @@ export class CallPipeline {
       for await (const item of handler(await decodeRequest(method, request), streamCtx)) yield create(method.output, item);
       if (ctx.signal.aborted) throw abortError(ctx.signal);
     } catch (error) {
-      failure = toConnectError(error, ctx.signal);
+      failure = this.failure(error, ctx.signal);
       throw failure;
     } finally {
       call?.end(failure);
     }
+  }
+
+  /**
+   * The error a call failed with. A call canceled while the server shuts down was, but for a rare
+   * client that gave up during the grace, cut off by the port when the grace ended: its span and
+   * metrics say so, as an error of the server's.
+   */
+  private failure(error: unknown, signal: AbortSignal): ConnectError {
+    const connectError = toConnectError(error, signal);
+    if (connectError.code !== Code.Canceled || !this.shutdownSignal.aborted) return connectError;
+    return new ConnectError('the server shut down before the call finished', Code.Unavailable);
   }
 
   private begin(binding: ServiceBinding, method: DescMethod, ctx: CallContext) {

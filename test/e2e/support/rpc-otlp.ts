@@ -13,7 +13,7 @@ const MAX_SPANS = 10_000;
 type AnyValue = { stringValue?: string; intValue?: number | string; boolValue?: boolean; doubleValue?: number };
 type KeyValue = { key: string; value: AnyValue };
 /** One span as OTLP/JSON encodes it (ids in hex). */
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValue[]; status?: { code?: number } };
+type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: KeyValue[]; status?: { code?: number; message?: string } };
 type OtlpTraces = { resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: OtlpSpan[] }> }> };
 
 export interface ReceivedSpan {
@@ -26,6 +26,7 @@ export interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>;
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
+  statusMessage: string;
   resource: Record<string, string | number | boolean>;
 }
 
@@ -112,6 +113,7 @@ export class OtlpReceiver {
             kind: span.kind,
             attributes: plain(span.attributes),
             statusCode: span.status?.code ?? 0,
+            statusMessage: span.status?.message ?? '',
             resource,
           });
         }
