@@ -7,9 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { Code } from '@connectrpc/connect';
+import { connect as connectHttp2 } from 'node:http2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
+import { CaptureProfileRequestSchema } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { REPO_ROOT, startServer, type RunningServer } from '../support/server.js';
 import { failure, within } from './support/rpc-helpers.js';
 import { OtlpReceiver, type ReceivedSpan } from './support/rpc-otlp.js';
@@ -17,6 +21,7 @@ import { OtlpReceiver, type ReceivedSpan } from './support/rpc-otlp.js';
 const SERVICE = 'rs3gw.observability.v1.AnomalyService';
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const SERVER_KIND = 2;
+const STATUS_UNSET = 0;
 const STATUS_ERROR = 2;
 
 let receiver: OtlpReceiver;
@@ -57,7 +62,8 @@ function spanOf(traceId: string) {
 
 test.before(async () => {
   receiver = await OtlpReceiver.start();
-  server = await startServer(tracingEnv());
+  // Export a tenth of a second after a span ends, so that each test waits no longer.
+  server = await startServer(tracingEnv({ OTEL_BSP_SCHEDULE_DELAY: '100' }));
 });
 
 test.after(async () => {
@@ -84,7 +90,13 @@ for (const [name, options, system] of PROTOCOLS) {
     assert.is(span.attributes['rpc.system'], system);
     assert.is(span.attributes['rpc.service'], SERVICE);
     assert.is(span.attributes['rpc.method'], 'RecordSample');
-    assert.is(span.attributes['rpc.grpc.status_code'], 0);
+    if (name === 'Connect') {
+      assert.not.ok('rpc.grpc.status_code' in span.attributes, 'Connect spans carry no gRPC status code');
+      assert.not.ok('rpc.connect_rpc.error_code' in span.attributes, 'nor an error code on success');
+    } else {
+      assert.is(span.attributes['rpc.grpc.status_code'], 0);
+    }
+    assert.is(span.statusCode, STATUS_UNSET);
     assert.is(span.resource['service.name'], 'rs3gw-obs-e2e');
     assert.is(span.resource['deployment.environment'], 'e2e');
     assert.is(span.resource['team'], 'storage gateway', 'percent-encoded values are decoded');
@@ -92,7 +104,7 @@ for (const [name, options, system] of PROTOCOLS) {
   });
 }
 
-test('REST: the server span continues the caller trace', async () => {
+test('REST: the server span continues the caller trace, with the HTTP server attributes beside the rpc.* ones', async () => {
   const caller = callerContext();
   const response = await within(
     fetch(`${server.url}/api/observability/anomalies/samples`, {
@@ -109,17 +121,113 @@ test('REST: the server span continues the caller trace', async () => {
   assert.is(span.attributes['rpc.system'], 'http_json');
   assert.is(span.attributes['rpc.service'], SERVICE);
   assert.is(span.attributes['rpc.method'], 'RecordSample');
+  assert.is(span.attributes['rpc.grpc.status_code'], 0);
+  assert.is(span.attributes['http.request.method'], 'POST');
+  assert.is(span.attributes['http.route'], '/api/observability/anomalies/samples');
+  assert.is(span.attributes['url.path'], '/api/observability/anomalies/samples');
+  assert.is(span.attributes['http.response.status_code'], 200);
   assert.is(span.resource['service.name'], 'rs3gw-obs-e2e');
 });
 
-test('a failed call is an error span with its gRPC status code', async () => {
+// The RPC semantic conventions: a server span's status is an error only for the codes that are the
+// server's failure (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
+for (const [name, options] of PROTOCOLS) {
+  test(`${name}: a call refused as the client's error keeps the span status unset, and records the code`, async () => {
+    const caller = callerContext();
+    const client = clientWith(options, caller.traceparent);
+    const error = await failure(client.anomalies.recordSample({ metric: 'traced_metric', value: Number.NaN }), 'RecordSample NaN');
+    assert.is(error.rawMessage, 'value: must be a finite number');
+    const span = await receiver.waitFor(spanOf(caller.traceId), 'span of the refused call');
+    assert.is(span.statusCode, STATUS_UNSET);
+    if (name === 'Connect') {
+      assert.is(span.attributes['rpc.connect_rpc.error_code'], 'invalid_argument');
+      assert.not.ok('rpc.grpc.status_code' in span.attributes);
+    } else {
+      assert.is(span.attributes['rpc.grpc.status_code'], 3);
+    }
+  });
+}
+
+test('REST: a refused call keeps the span status unset and records the HTTP status and route', async () => {
   const caller = callerContext();
-  const client = clientWith({ protocol: 'grpc' }, caller.traceparent);
-  const error = await failure(client.anomalies.recordSample({ metric: 'traced_metric', value: Number.NaN }), 'RecordSample NaN');
-  assert.is(error.rawMessage, 'value: must be a finite number');
-  const span = await receiver.waitFor(spanOf(caller.traceId), 'error span');
-  assert.is(span.statusCode, STATUS_ERROR);
-  assert.is(span.attributes['rpc.grpc.status_code'], 3);
+  const response = await within(fetch(`${server.url}/api/observability/metrics/no_such_metric`, { headers: { traceparent: caller.traceparent } }), 'REST GET metric');
+  assert.is(response.status, 404);
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'REST span');
+  assert.is(span.statusCode, STATUS_UNSET);
+  assert.is(span.attributes['rpc.method'], 'GetMetric');
+  assert.is(span.attributes['rpc.grpc.status_code'], 5);
+  assert.is(span.attributes['http.request.method'], 'GET');
+  assert.is(span.attributes['http.route'], '/api/observability/metrics/{name}');
+  assert.is(span.attributes['url.path'], '/api/observability/metrics/no_such_metric');
+  assert.is(span.attributes['http.response.status_code'], 404);
+});
+
+/**
+ * A 5 s CaptureProfile with a 300 ms deadline that only the server enforces (the header alone, no
+ * client timer: a client's own timer would cancel the call first), over native gRPC; the grpc-status.
+ */
+async function grpcPastDeadline(traceparent: string): Promise<string | undefined> {
+  const session = connectHttp2(server.url);
+  try {
+    const request = session.request({
+      ':method': 'POST',
+      ':path': '/rs3gw.observability.v1.ProfilingService/CaptureProfile',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-timeout': '300m',
+      traceparent,
+    });
+    const message = toBinary(CaptureProfileRequestSchema, create(CaptureProfileRequestSchema, { duration: { seconds: 5n } }));
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1);
+    frame.set(message, 5);
+    request.end(frame);
+    return await within(
+      new Promise<string | undefined>((resolve) => {
+        let status: string | undefined;
+        request.on('response', (headers) => (status = headers['grpc-status'] as string | undefined));
+        request.on('trailers', (trailers) => (status = trailers['grpc-status'] as string | undefined));
+        request.on('close', () => resolve(status));
+        request.resume();
+      }),
+      'gRPC CaptureProfile past its deadline',
+    );
+  } finally {
+    session.close();
+  }
+}
+
+test('a call that outlives its deadline is an error span (DEADLINE_EXCEEDED), on gRPC and Connect', async () => {
+  const grpcCaller = callerContext();
+  assert.is(await grpcPastDeadline(grpcCaller.traceparent), String(Code.DeadlineExceeded));
+  const grpcSpan = await receiver.waitFor(spanOf(grpcCaller.traceId), 'gRPC span');
+  assert.is(grpcSpan.statusCode, STATUS_ERROR);
+  assert.is(grpcSpan.attributes['rpc.grpc.status_code'], 4);
+
+  const connectCaller = callerContext();
+  const response = await within(
+    fetch(`${server.url}/rs3gw.observability.v1.ProfilingService/CaptureProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'connect-timeout-ms': '300', traceparent: connectCaller.traceparent },
+      body: JSON.stringify({ duration: '5s' }),
+    }),
+    'Connect CaptureProfile past its deadline',
+  );
+  assert.is(((await response.json()) as { code: string }).code, 'deadline_exceeded');
+  const connectSpan = await receiver.waitFor(spanOf(connectCaller.traceId), 'Connect span');
+  assert.is(connectSpan.statusCode, STATUS_ERROR);
+  assert.is(connectSpan.attributes['rpc.connect_rpc.error_code'], 'deadline_exceeded');
+});
+
+test('Connect: a call the client cancels records the code as the conventions spell it, status unset', async () => {
+  const caller = callerContext();
+  const client = clientWith({ protocol: 'connect' }, caller.traceparent);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 300);
+  await failure(client.profiling.captureProfile({ duration: { seconds: 5n } }, { signal: controller.signal }), 'CaptureProfile');
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'span of the canceled call');
+  assert.is(span.statusCode, STATUS_UNSET);
+  assert.is(span.attributes['rpc.connect_rpc.error_code'], 'cancelled');
 });
 
 test('a call without traceparent starts a trace of its own', async () => {

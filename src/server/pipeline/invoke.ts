@@ -28,6 +28,17 @@ const headerGetter: TextMapGetter<Headers> = {
   get: (carrier, key) => carrier.get(key) ?? undefined,
 };
 
+/**
+ * The codes that are the server's failure, for which the RPC semantic conventions give a server
+ * span an error status; every other code is the client's doing, and its span's status stays unset.
+ */
+const SERVER_ERRORS: ReadonlySet<Code> = new Set([Code.Unknown, Code.DeadlineExceeded, Code.Unimplemented, Code.Internal, Code.Unavailable, Code.DataLoss]);
+
+/** rpc.connect_rpc.error_code: the Connect code name, which the conventions spell "cancelled" where Connect says "canceled". */
+function connectErrorCode(code: Code): string {
+  return code === Code.Canceled ? 'cancelled' : codeName(code);
+}
+
 const RPC_SYSTEM: Record<Protocol, string> = {
   grpc: 'grpc',
   'grpc-web': 'grpc_web',
@@ -122,6 +133,7 @@ export class CallPipeline {
           'rpc.service': service,
           'rpc.method': method.name,
           'rs3gw.protocol': ctx.protocol,
+          ...ctx.spanAttributes?.start,
         },
       },
       parent,
@@ -131,8 +143,11 @@ export class CallPipeline {
       context: trace.setSpan(parent, span),
       end: (error: ConnectError | undefined) => {
         const code = error ? error.code : Code.Unknown;
-        span.setAttribute('rpc.grpc.status_code', error ? code : 0);
-        if (error) {
+        // Connect has an attribute of its own, set on errors only; REST keeps gRPC's, as its rpc.* attributes.
+        if (ctx.protocol !== 'connect') span.setAttribute('rpc.grpc.status_code', error ? code : 0);
+        else if (error) span.setAttribute('rpc.connect_rpc.error_code', connectErrorCode(code));
+        if (ctx.spanAttributes) span.setAttributes(ctx.spanAttributes.end(error));
+        if (error && SERVER_ERRORS.has(code)) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
           if (code === Code.Internal) span.recordException(error);
         }

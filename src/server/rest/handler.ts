@@ -4,22 +4,39 @@
  */
 import { create, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
-import type { CallContext } from '../pipeline/context.js';
+import type { CallContext, TransportAttributes } from '../pipeline/context.js';
 import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { clip } from '../pipeline/well-known.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { writeError, writeMessage } from './response.js';
-import type { RestRoutes, RouteMatch } from './routes.js';
+import type { RestRoutes, Route, RouteMatch } from './routes.js';
 
 /** Marks the RESOURCE_EXHAUSTED of an oversize body, which REST answers with 413. */
 class BodyTooLarge extends Error {}
 
 function bodyTooLarge(maxBytes: number): ConnectError {
   return new ConnectError(`request body: larger than the limit of ${maxBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted, undefined, undefined, new BodyTooLarge());
+}
+
+/** The HTTP status a failed call is answered with. */
+function statusOf(error: ConnectError): number {
+  return error.cause instanceof BodyTooLarge ? 413 : httpStatusOf(error.code);
+}
+
+/**
+ * The HTTP server attributes of a REST call's span, beside its rpc.* ones. A call whose connection
+ * closed (`signal` aborted) sent no response, and so has no status code.
+ */
+function httpAttributes(req: IncomingMessage, url: URL, route: Route, signal: AbortSignal): TransportAttributes {
+  return {
+    start: { [ATTR_HTTP_REQUEST_METHOD]: req.method, [ATTR_HTTP_ROUTE]: route.template, [ATTR_URL_PATH]: url.pathname },
+    end: (error) => (signal.aborted ? {} : { [ATTR_HTTP_RESPONSE_STATUS_CODE]: error ? statusOf(error) : 200 }),
+  };
 }
 
 /** A too-large body is still read (up to this much) so the client sees the 413 rather than a reset. */
@@ -83,13 +100,18 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     try {
-      const ctx: CallContext = { protocol: 'rest', method: found.route.method, requestHeaders: headersOf(req), signal: controller.signal };
+      const ctx: CallContext = {
+        protocol: 'rest',
+        method: found.route.method,
+        requestHeaders: headersOf(req),
+        signal: controller.signal,
+        spanAttributes: httpAttributes(req, url, found.route, controller.signal),
+      };
       const response = await pipeline.unary(found.route.binding, found.route.method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
       writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
     } catch (error) {
       const e = toConnectError(error);
-      if (e.cause instanceof BodyTooLarge) writeError(res, 413, codeName(e.code), e.rawMessage, { connection: 'close' });
-      else writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
+      writeError(res, statusOf(e), codeName(e.code), e.rawMessage, e.cause instanceof BodyTooLarge ? { connection: 'close' } : undefined);
     }
   };
 }
