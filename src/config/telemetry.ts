@@ -18,17 +18,29 @@ const SAMPLERS: readonly SamplerName[] = [
   'parentbased_traceidratio',
 ];
 
+export type ExporterName = 'otlp' | 'console';
+const EXPORTERS: readonly ExporterName[] = ['otlp', 'console'];
+
+export type PropagatorName = 'tracecontext' | 'baggage';
+const PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
+/** Propagators OpenTelemetry names that would each need a package of their own. */
+const UNSHIPPED_PROPAGATORS = ['b3', 'b3multi', 'jaeger', 'xray', 'ottrace'];
+
 /** OTEL_LOG_LEVEL's values: how much of OpenTelemetry's own log reaches stderr. */
 export type LogLevelName = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 
 const LOG_LEVELS: readonly LogLevelName[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 
 export interface TelemetryConfig {
+  /** OTEL_SDK_DISABLED=true: no spans recorded or exported, whatever else is set. */
+  disabled: boolean;
   serviceName: string;
   /** OTEL_RESOURCE_ATTRIBUTES, parsed. */
   resourceAttributes: Record<string, string>;
-  /** Export spans over OTLP: set when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set or OTEL_TRACES_EXPORTER=otlp. */
-  exporter: 'otlp' | 'console' | 'none';
+  /** OTEL_TRACES_EXPORTER, each exporter once; by default otlp when an OTLP endpoint is set, else none (empty). */
+  exporters: readonly ExporterName[];
+  /** OTEL_PROPAGATORS, each once; none (empty) ignores incoming trace context. */
+  propagators: readonly PropagatorName[];
   /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf (default) or http/json. */
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
   sampler: SamplerName;
@@ -59,7 +71,9 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', help: 'URL for spans, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns OTLP export on' },
   { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
-  { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'otlp, console (spans printed on stdout) or none' },
+  { env: 'OTEL_SDK_DISABLED', default: 'false', help: 'true turns tracing off: no spans are recorded or exported, whatever else is set' },
+  { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
+  { env: 'OTEL_PROPAGATORS', default: 'tracecontext,baggage', help: 'Comma-separated: tracecontext (W3C traceparent), baggage (W3C baggage); or none (incoming context ignored)' },
   { env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', help: SAMPLERS.join(', ') },
   { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1]' },
   { env: 'OTEL_SERVICE_NAME', default: 'rs3gw-observability', help: 'service.name of the spans (wins over OTEL_RESOURCE_ATTRIBUTES)' },
@@ -81,6 +95,31 @@ function otelValue<T>(env: NodeJS.ProcessEnv, name: string, parse: Parser<T>, fa
   const value = otelVar(env, name);
   return value !== undefined ? parse(value, name) : fallback;
 }
+
+/**
+ * A comma-separated list of names from `known`, each kept once in the order given, or `none` alone
+ * (the empty list). `unshipped` are names OpenTelemetry defines that this service does not include.
+ */
+function parseNames<T extends string>(known: readonly T[], unshipped: readonly string[] = []): Parser<T[]> {
+  return (raw, setting) => {
+    const names = [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== ''))];
+    if (names.length === 1 && names[0] === 'none') return [];
+    const expected = `a comma-separated list of ${known.join(', ')}, or none alone`;
+    if (names.length === 0) throw new ConfigError(setting, `must be ${expected}, got '${raw}'`);
+    for (const name of names) {
+      if (unshipped.includes(name)) throw new ConfigError(setting, `${name} is not included in this service; use ${known.join(', ')} or none`);
+      if (!known.includes(name as T)) throw new ConfigError(setting, `must be ${expected}, got '${raw}'`);
+    }
+    return names as T[];
+  };
+}
+
+/** OpenTelemetry's booleans: true or false, in any case. */
+const parseOtelBoolean: Parser<boolean> = (raw, setting) => {
+  const v = raw.trim().toLowerCase();
+  if (v !== 'true' && v !== 'false') throw new ConfigError(setting, `must be true or false, got '${raw}'`);
+  return v === 'true';
+};
 
 /** Milliseconds, 0 allowed (export as soon as a span ends), within Node's timers. */
 const parseDelayMillis: Parser<number> = (raw, setting) => {
@@ -146,11 +185,8 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     checkEndpoint(name, value, protocol);
     hasEndpoint = true;
   }
-  const exporterVar = otelVar(env, 'OTEL_TRACES_EXPORTER')?.toLowerCase();
-  let exporter: TelemetryConfig['exporter'];
-  if (exporterVar === undefined) exporter = hasEndpoint ? 'otlp' : 'none';
-  else if (exporterVar === 'otlp' || exporterVar === 'console' || exporterVar === 'none') exporter = exporterVar;
-  else throw new ConfigError('OTEL_TRACES_EXPORTER', `must be otlp, console or none, got '${env.OTEL_TRACES_EXPORTER}'`);
+  const exporters = otelValue(env, 'OTEL_TRACES_EXPORTER', parseNames(EXPORTERS), hasEndpoint ? ['otlp' as const] : []);
+  const propagators = otelValue(env, 'OTEL_PROPAGATORS', parseNames(PROPAGATORS, UNSHIPPED_PROPAGATORS), [...PROPAGATORS]);
 
   const samplerVar = (otelVar(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on') as SamplerName;
   if (!SAMPLERS.includes(samplerVar)) {
@@ -167,5 +203,16 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   }
   const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
   const logLevel = otelValue(env, 'OTEL_LOG_LEVEL', parseOneOf(LOG_LEVELS), 'warn');
-  return { serviceName, resourceAttributes, exporter, protocol, sampler: samplerVar, samplerRatio, logLevel, batch: readBatchConfig(env) };
+  return {
+    disabled: otelValue(env, 'OTEL_SDK_DISABLED', parseOtelBoolean, false),
+    serviceName,
+    resourceAttributes,
+    exporters,
+    propagators,
+    protocol,
+    sampler: samplerVar,
+    samplerRatio,
+    logLevel,
+    batch: readBatchConfig(env),
+  };
 }

@@ -1,8 +1,8 @@
 /**
- * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with
- * W3C trace-context propagation and OTLP export when an endpoint or exporter is configured.
+ * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with the
+ * propagators and exporters they name; none at all unless an exporter is configured.
  */
-import { context, diag, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -20,7 +20,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { TelemetryConfig } from '../config/telemetry.js';
+import type { ExporterName, TelemetryConfig } from '../config/telemetry.js';
 import { describeError, installDiagLogger } from './diag.js';
 import { OpenSpans } from './open-spans.js';
 
@@ -54,13 +54,20 @@ function sampler(config: TelemetryConfig): Sampler {
   }
 }
 
-function exporter(config: TelemetryConfig): SpanExporter | undefined {
-  if (config.exporter === 'none') return undefined;
-  if (config.exporter === 'console') return new ConsoleSpanExporter();
+function exporter(name: ExporterName, config: TelemetryConfig): SpanExporter {
+  if (name === 'console') return new ConsoleSpanExporter();
   // The exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS themselves.
   if (config.protocol === 'grpc') return new OtlpGrpcExporter();
   if (config.protocol === 'http/json') return new OtlpJsonExporter();
   return new OtlpProtoExporter();
+}
+
+/** OTEL_PROPAGATORS; none registers nothing, so incoming context is ignored and every call starts a trace. */
+function propagator(config: TelemetryConfig): TextMapPropagator | null {
+  if (config.propagators.length === 0) return null;
+  return new CompositePropagator({
+    propagators: config.propagators.map((name) => (name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator())),
+  });
 }
 
 /**
@@ -85,9 +92,9 @@ async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Prom
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
   installDiagLogger(config.logLevel);
-  const spanExporter = exporter(config);
-  // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place.
-  if (!spanExporter) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
+  // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place,
+  // and incoming context is read by no one (harmless: calls just carry no span).
+  if (config.disabled || config.exporters.length === 0) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
   const openSpans = new OpenSpans();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
@@ -96,13 +103,9 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       [ATTR_SERVICE_VERSION]: serviceVersion,
     }),
     sampler: sampler(config),
-    spanProcessors: [openSpans, new BatchSpanProcessor(spanExporter, config.batch)],
+    spanProcessors: [openSpans, ...config.exporters.map((name) => new BatchSpanProcessor(exporter(name, config), config.batch))],
   });
-  provider.register({
-    propagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  });
+  provider.register({ propagator: propagator(config) });
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),
     async shutdown() {

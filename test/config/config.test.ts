@@ -33,7 +33,7 @@ test('defaults are the seed documentation and the issue say', () => {
   assert.is(c.costStoragePerGibMonth, 0.023);
   assert.is(c.costTransferOutPerGib, 0.09);
   assert.is(c.costPerThousandRequests, 0.0004);
-  assert.is(c.telemetry.exporter, 'none');
+  assert.equal(c.telemetry.exporters, []);
 });
 
 test('flags win over variables, variables over defaults', () => {
@@ -176,8 +176,8 @@ test('the command line knows serve, --help and --version, and nothing else', () 
 });
 
 test('OTLP export is on only when an endpoint or an exporter is configured', () => {
-  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.exporter, 'otlp');
-  assert.is(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).telemetry.exporter, 'otlp');
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.exporters, ['otlp']);
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).telemetry.exporters, ['otlp']);
   const t = loadConfig({ OTEL_SERVICE_NAME: 'gw', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,team=storage' }).telemetry;
   assert.is(t.serviceName, 'gw');
   assert.equal(t.resourceAttributes, { 'deployment.environment': 'prod', team: 'storage' });
@@ -186,13 +186,13 @@ test('OTLP export is on only when an endpoint or an exporter is configured', () 
 test('OTLP endpoints must be http(s) URLs; gRPC also takes host:port', () => {
   for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
     for (const v of ['not a url', 'ftp://x', '::::', 'collector:4318', 'http://']) rejects({ [name]: v }, name);
-    assert.is(loadConfig({ [name]: 'https://collector.example:4318/base' }).telemetry.exporter, 'otlp');
+    assert.equal(loadConfig({ [name]: 'https://collector.example:4318/base' }).telemetry.exporters, ['otlp']);
   }
   // The traces endpoint wins, but a wrong general one is still reported.
   rejects({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
-  assert.is(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).telemetry.exporter, 'otlp');
-  assert.is(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }).telemetry.exporter, 'otlp');
+  assert.equal(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).telemetry.exporters, ['otlp']);
+  assert.equal(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }).telemetry.exporters, ['otlp']);
   rejects({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   rejects({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
 });
@@ -208,11 +208,18 @@ test('OTEL_* variables that are empty or blank count as unset, as OpenTelemetry 
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ' ',
     OTEL_SERVICE_NAME: ' ',
     OTEL_RESOURCE_ATTRIBUTES: ' ',
+    OTEL_SDK_DISABLED: '',
+    OTEL_PROPAGATORS: ' ',
+    OTEL_LOG_LEVEL: '',
+    OTEL_BSP_SCHEDULE_DELAY: ' ',
+    OTEL_BSP_EXPORT_TIMEOUT: '',
+    OTEL_BSP_MAX_QUEUE_SIZE: ' ',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '',
   };
   assert.equal(loadConfig(blank).telemetry, loadConfig({}).telemetry);
   const t = loadConfig({ ...blank, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER_ARG: '' }).telemetry;
   assert.is(t.protocol, 'grpc');
-  assert.is(t.exporter, 'none');
+  assert.equal(t.exporters, []);
 });
 
 test('resource attributes must be percent-encoded correctly', () => {

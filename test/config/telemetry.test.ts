@@ -36,4 +36,31 @@ test('OTEL_BSP_* set the batch span processor, in milliseconds and spans', () =>
   assert.equal(loadConfig({ OTEL_BSP_SCHEDULE_DELAY: ' ' }).telemetry.batch.scheduledDelayMillis, 1000, 'blank is unset');
 });
 
+test('OTEL_SDK_DISABLED is true or false, in any case; false by default', () => {
+  assert.is(loadConfig({}).telemetry.disabled, false);
+  assert.is(loadConfig({ OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.disabled, true);
+  assert.is(loadConfig({ OTEL_SDK_DISABLED: 'false' }).telemetry.disabled, false);
+  for (const bad of ['yes', '1', 'disabled']) rejects({ OTEL_SDK_DISABLED: bad }, 'OTEL_SDK_DISABLED');
+});
+
+test('OTEL_TRACES_EXPORTER is a comma-separated list, or none', () => {
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console' }).telemetry.exporters, ['otlp', 'console']);
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: ' Console , otlp,console ' }).telemetry.exporters, ['console', 'otlp'], 'each once, in the order given');
+  assert.equal(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).telemetry.exporters, []);
+  for (const bad of ['zipkin', 'otlp,zipkin', 'otlp,none', ',']) rejects({ OTEL_TRACES_EXPORTER: bad }, 'OTEL_TRACES_EXPORTER');
+});
+
+test('OTEL_PROPAGATORS takes tracecontext and baggage, or none; the others are refused by name', () => {
+  assert.equal(loadConfig({}).telemetry.propagators, ['tracecontext', 'baggage']);
+  assert.equal(loadConfig({ OTEL_PROPAGATORS: 'tracecontext' }).telemetry.propagators, ['tracecontext']);
+  assert.equal(loadConfig({ OTEL_PROPAGATORS: 'baggage, TraceContext' }).telemetry.propagators, ['baggage', 'tracecontext']);
+  assert.equal(loadConfig({ OTEL_PROPAGATORS: 'none' }).telemetry.propagators, []);
+  for (const bad of ['b3', 'tracecontext,b3multi', 'jaeger', 'w3c', 'tracecontext,none']) rejects({ OTEL_PROPAGATORS: bad }, 'OTEL_PROPAGATORS');
+  try {
+    loadConfig({ OTEL_PROPAGATORS: 'tracecontext,b3' });
+  } catch (error) {
+    assert.is((error as Error).message, 'OTEL_PROPAGATORS: b3 is not included in this service; use tracecontext, baggage or none');
+  }
+});
+
 test.run();

@@ -131,6 +131,9 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'fractional span export delay', env: { OTEL_BSP_SCHEDULE_DELAY: '0.5' }, names: 'OTEL_BSP_SCHEDULE_DELAY' },
   { kind: 'zero span export timeout', env: { OTEL_BSP_EXPORT_TIMEOUT: '0' }, names: 'OTEL_BSP_EXPORT_TIMEOUT' },
   { kind: 'span batch larger than the span queue', env: { OTEL_BSP_MAX_QUEUE_SIZE: '64', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128' }, names: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE' },
+  { kind: 'propagator this service does not include', env: { OTEL_PROPAGATORS: 'tracecontext,b3' }, names: 'OTEL_PROPAGATORS' },
+  { kind: 'unknown exporter in a list', env: { OTEL_TRACES_EXPORTER: 'otlp,zipkin' }, names: 'OTEL_TRACES_EXPORTER' },
+  { kind: 'OTEL_SDK_DISABLED that is no boolean', env: { OTEL_SDK_DISABLED: 'yes' }, names: 'OTEL_SDK_DISABLED' },
   { kind: 'bad OTEL sampler ratio', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, names: 'OTEL_TRACES_SAMPLER_ARG' },
 ];
 

@@ -317,4 +317,36 @@ test('OTEL_TRACES_SAMPLER=always_off sends no spans at all', async () => {
   assert.equal(receiver.rejected, [], 'every export was OTLP/JSON on /v1/traces');
 });
 
+test('OTEL_SDK_DISABLED=true records and exports nothing, and calls with trace context still succeed', async () => {
+  const own = await startServer(tracingEnv({ OTEL_SDK_DISABLED: 'true', OTEL_SERVICE_NAME: 'rs3gw-obs-disabled' }));
+  const caller = callerContext(true);
+  await within(clientWith({ protocol: 'grpc' }, caller.traceparent, own.url).anomalies.recordSample({ metric: 'never_traced', value: 1 }), 'gRPC RecordSample');
+  const response = await within(fetch(`${own.url}/api/observability/health`, { headers: { traceparent: caller.traceparent } }), 'REST health');
+  assert.is(response.status, 200);
+  assert.is(await within(own.stop(), 'server exit'), 0, own.output());
+  assert.not.ok(receiver.spans.some((s) => s.resource['service.name'] === 'rs3gw-obs-disabled' || s.traceId === caller.traceId), 'no spans');
+});
+
+test('OTEL_PROPAGATORS=none ignores an incoming traceparent: the call starts a trace of its own', async () => {
+  const own = await startServer(tracingEnv({ OTEL_PROPAGATORS: 'none', OTEL_SERVICE_NAME: 'rs3gw-obs-no-propagation', OTEL_BSP_SCHEDULE_DELAY: '100' }));
+  try {
+    const caller = callerContext(true);
+    await within(clientWith({ protocol: 'grpc' }, caller.traceparent, own.url).anomalies.recordSample({ metric: 'own_trace', value: 1 }), 'RecordSample');
+    const span = await receiver.waitFor((s) => s.resource['service.name'] === 'rs3gw-obs-no-propagation', 'span');
+    assert.is.not(span.traceId, caller.traceId);
+    assert.is(span.parentSpanId, '');
+  } finally {
+    assert.is(await within(own.stop(), 'server exit'), 0);
+  }
+});
+
+test('OTEL_TRACES_EXPORTER=otlp,console sends each span to the collector and prints it', async () => {
+  const own = await startServer(tracingEnv({ OTEL_TRACES_EXPORTER: 'otlp,console' }));
+  const caller = callerContext(true);
+  await within(clientWith({ protocol: 'grpc' }, caller.traceparent, own.url).anomalies.recordSample({ metric: 'two_exporters', value: 1 }), 'RecordSample');
+  assert.is(await within(own.stop(), 'server exit'), 0, own.output());
+  assert.ok(receiver.spans.some(spanOf(caller.traceId)), 'the collector has the span');
+  assert.match(own.output(), `traceId: '${caller.traceId}'`, 'the console exporter printed it');
+});
+
 test.run();
