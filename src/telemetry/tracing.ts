@@ -7,7 +7,7 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -97,11 +97,14 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   if (config.disabled || config.exporters.length === 0) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
   const openSpans = new OpenSpans();
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({
-      ...config.resourceAttributes,
-      [ATTR_SERVICE_NAME]: config.serviceName,
-      [ATTR_SERVICE_VERSION]: serviceVersion,
-    }),
+    // The SDK's own resource names it (telemetry.sdk.name, .language, .version); ours wins where both say.
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        ...config.resourceAttributes,
+        [ATTR_SERVICE_NAME]: config.serviceName,
+        [ATTR_SERVICE_VERSION]: serviceVersion,
+      }),
+    ),
     sampler: sampler(config),
     spanProcessors: [openSpans, ...config.exporters.map((name) => new BatchSpanProcessor(exporter(name, config), config.batch))],
   });

@@ -19,7 +19,10 @@ import { failure, within } from './support/rpc-helpers.js';
 import { OtlpReceiver, type ReceivedSpan } from './support/rpc-otlp.js';
 
 const SERVICE = 'rs3gw.observability.v1.AnomalyService';
-const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const versionOf = (dir: string) => (JSON.parse(readFileSync(join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = versionOf('.');
+/** The SDK names itself with the version of @opentelemetry/core. */
+const SDK_VERSION = versionOf('node_modules/@opentelemetry/core');
 const SERVER_KIND = 2;
 const STATUS_UNSET = 0;
 const STATUS_ERROR = 2;
@@ -101,6 +104,9 @@ for (const [name, options, system] of PROTOCOLS) {
     assert.is(span.resource['deployment.environment'], 'e2e');
     assert.is(span.resource['team'], 'storage gateway', 'percent-encoded values are decoded');
     assert.is(span.resource['service.version'], VERSION, 'service.version is the package version');
+    assert.is(span.resource['telemetry.sdk.name'], 'opentelemetry');
+    assert.is(span.resource['telemetry.sdk.language'], 'nodejs');
+    assert.is(span.resource['telemetry.sdk.version'], SDK_VERSION);
   });
 }
 
