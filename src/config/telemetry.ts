@@ -75,7 +75,7 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
   { env: 'OTEL_PROPAGATORS', default: 'tracecontext,baggage', help: 'Comma-separated: tracecontext (W3C traceparent), baggage (W3C baggage); or none (incoming context ignored)' },
   { env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', help: SAMPLERS.join(', ') },
-  { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1]' },
+  { env: 'OTEL_TRACES_SAMPLER_ARG', default: '1', help: 'Sampling ratio in [0, 1] of traceidratio and parentbased_traceidratio (the other samplers ignore it)' },
   { env: 'OTEL_SERVICE_NAME', default: 'rs3gw-observability', help: 'service.name of the spans (wins over OTEL_RESOURCE_ATTRIBUTES)' },
   { env: 'OTEL_RESOURCE_ATTRIBUTES', default: '', help: 'Resource attributes of the spans: key=value pairs separated by commas, percent-encoded' },
   { env: 'OTEL_BSP_SCHEDULE_DELAY', default: '1000', help: "Milliseconds between exports of the spans buffered (OpenTelemetry's default is 5000)" },
@@ -192,7 +192,9 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   if (!SAMPLERS.includes(samplerVar)) {
     throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}, got '${env.OTEL_TRACES_SAMPLER}'`);
   }
-  const samplerRatio = otelValue(env, 'OTEL_TRACES_SAMPLER_ARG', parseFraction, 1);
+  // Only the ratio samplers read an argument; the others ignore it, as OpenTelemetry specifies.
+  const takesRatio = samplerVar === 'traceidratio' || samplerVar === 'parentbased_traceidratio';
+  const samplerRatio = takesRatio ? otelValue(env, 'OTEL_TRACES_SAMPLER_ARG', parseFraction, 1) : 1;
 
   const resourceAttributes: Record<string, string> = {};
   for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {

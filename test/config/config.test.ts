@@ -47,7 +47,7 @@ test('flags win over variables, variables over defaults', () => {
 test('fractions must lie in [0, 1]', () => {
   for (const v of ['1.5', '-0.1', 'abc', 'NaN']) rejects({ RS3GW_TARGET_CPU: v }, 'RS3GW_TARGET_CPU');
   for (const name of ['RS3GW_MEMORY_THRESHOLD', 'RS3GW_LOAD_SHEDDING_THRESHOLD']) rejects({ [name]: '2' }, name);
-  rejects({ OTEL_TRACES_SAMPLER_ARG: '1.01' }, 'OTEL_TRACES_SAMPLER_ARG');
+  rejects({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.01' }, 'OTEL_TRACES_SAMPLER_ARG');
 });
 
 test('the target CPU must be above 0; low targets down to 0.01 are accepted', () => {

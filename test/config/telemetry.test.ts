@@ -63,4 +63,16 @@ test('OTEL_PROPAGATORS takes tracecontext and baggage, or none; the others are r
   }
 });
 
+test('OTEL_TRACES_SAMPLER_ARG is read, and checked, only by the samplers that take a ratio', () => {
+  for (const sampler of ['always_on', 'always_off', 'parentbased_always_on', 'parentbased_always_off']) {
+    assert.is(loadConfig({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: 'abc' }).telemetry.sampler, sampler);
+  }
+  assert.is(loadConfig({ OTEL_TRACES_SAMPLER_ARG: '7' }).telemetry.sampler, 'parentbased_always_on', 'the default sampler takes none either');
+  for (const sampler of ['traceidratio', 'parentbased_traceidratio']) {
+    assert.is(loadConfig({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: '0.25' }).telemetry.samplerRatio, 0.25);
+    assert.is(loadConfig({ OTEL_TRACES_SAMPLER: sampler }).telemetry.samplerRatio, 1);
+    for (const bad of ['abc', '1.5', '-0.1']) rejects({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: bad }, 'OTEL_TRACES_SAMPLER_ARG');
+  }
+});
+
 test.run();
