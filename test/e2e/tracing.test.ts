@@ -1,18 +1,22 @@
 /**
  * Tracing as an operator configures it with the standard OTEL_* variables: server spans reach an
  * OTLP/HTTP (JSON) collector, continue the caller's trace from `traceparent` on every protocol,
- * carry the rpc.* attributes and the configured resource, are flushed on SIGTERM, and obey the
- * sampler.
+ * carry the rpc.* attributes (REST also the HTTP ones) and a status as the RPC semantic conventions
+ * give it, the configured resource and the SDK's, are flushed on SIGTERM, and obey the sampler, the
+ * propagators, the exporters, the batch delay and OTEL_SDK_DISABLED; health and reflection calls
+ * stay untraced.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Code } from '@connectrpc/connect';
+import { Code, createClient } from '@connectrpc/connect';
 import { connect as connectHttp2 } from 'node:http2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
+import { createObservabilityClient, createTransport, type ClientOptions } from '../../clients/ts/client.js';
+import { Health } from '../../gen/ts/grpc/health/v1/health_pb.js';
+import { ServerReflection } from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import { CaptureProfileRequestSchema } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { REPO_ROOT, startServer, type RunningServer } from '../support/server.js';
 import { failure, within } from './support/rpc-helpers.js';
@@ -353,6 +357,26 @@ test('OTEL_TRACES_EXPORTER=otlp,console sends each span to the collector and pri
   assert.is(await within(own.stop(), 'server exit'), 0, own.output());
   assert.ok(receiver.spans.some(spanOf(caller.traceId)), 'the collector has the span');
   assert.match(own.output(), `traceId: '${caller.traceId}'`, 'the console exporter printed it');
+});
+
+test('health checks and reflection calls have no span, as the README says', async () => {
+  const probe = callerContext(true);
+  const traced = callerContext(true);
+  const transport = createTransport(server.url, {
+    protocol: 'grpc',
+    interceptors: [(next) => (req) => (req.header.set('traceparent', probe.traceparent), next(req))],
+  });
+  await within(createClient(Health, transport).check({ service: '' }), 'Health/Check');
+  const reflection = createClient(ServerReflection, transport).serverReflectionInfo(
+    (async function* () {
+      yield { messageRequest: { case: 'listServices' as const, value: '' } };
+    })(),
+  );
+  for await (const answer of reflection) assert.is(answer.messageResponse.case, 'listServicesResponse');
+  await within(clientWith({ protocol: 'grpc' }, traced.traceparent).anomalies.recordSample({ metric: 'after_probes', value: 1 }), 'a traced call');
+  // Spans are exported in order of ending: once the later call's span is here, the probes' would be.
+  await receiver.waitFor(spanOf(traced.traceId), 'the traced call');
+  assert.not.ok(receiver.spans.some(spanOf(probe.traceId)), 'no span for health or reflection');
 });
 
 test.run();
