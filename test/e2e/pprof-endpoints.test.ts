@@ -51,6 +51,11 @@ test('the index page links the profiles', async () => {
     assert.match(r.headers.get('content-type')!, /^text\/html/);
     const html = await r.text();
     for (const link of ['profile?seconds=', 'heap', 'flamegraph?seconds=']) assert.ok(html.includes(`href="${link}`), `${path} links ${link}`);
+    // HEAD, which every general-purpose server must take (RFC 9110), has the same headers and no body.
+    const head = await fetch(server.url + path, { method: 'HEAD' });
+    assert.is(head.status, 200, `HEAD ${path}`);
+    assert.is(head.headers.get('content-length'), String(Buffer.byteLength(html)));
+    assert.is(await head.text(), '');
   }
 });
 
@@ -170,6 +175,10 @@ test('a method other than GET is 405 with Allow, as on /metrics and the REST pat
     assert.is(r.status, 405, `POST ${path}: ${r.status}`);
     assert.match(r.headers.get('allow') ?? '', /GET/, `POST ${path}: Allow`);
   }
+  // HEAD of a profile would capture one only to send nothing.
+  const head = await fetch(`${server.url}/debug/pprof/profile?seconds=1`, { method: 'HEAD' });
+  assert.is(head.status, 405);
+  assert.is(head.headers.get('allow'), 'GET');
 });
 
 test.run();

@@ -83,8 +83,11 @@ function writeProfile(res: ServerResponse, response: CaptureProfileResponse): vo
 
 export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
   return async (req, res, url) => {
-    if (req.method !== 'GET') {
-      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${url.pathname}; use GET`, { allow: 'GET' });
+    const path = url.pathname.replace(/\/+$/, '');
+    // HEAD is for the index only: on a profile path it would run a capture to send nothing.
+    const allowed = path === '/debug/pprof' ? ['GET', 'HEAD'] : ['GET'];
+    if (!allowed.includes(req.method ?? '')) {
+      writeError(res, 405, 'unimplemented', `${req.method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
       return;
     }
     const controller = new AbortController();
@@ -103,12 +106,11 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
       });
     };
     try {
-      const path = url.pathname.replace(/\/+$/, '');
       switch (path) {
         case '/debug/pprof':
           parameters(url, []);
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-          res.end(INDEX);
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(INDEX) });
+          res.end(req.method === 'HEAD' ? undefined : INDEX);
           return;
         case '/debug/pprof/profile':
           writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds'])))));
