@@ -92,10 +92,14 @@ get('a Connect GET made by hand with a JSON message answers JSON', async () => {
   assert.equal(body.statistics.map((s) => [s.metric, s.count]), [['connect_get_rps', '1']]);
 });
 
-get('a Connect GET of a method with side effects is refused', async () => {
+get('a Connect GET of a method with side effects is refused, and every 405 carries Allow', async () => {
   const message = encodeURIComponent(JSON.stringify({ metric: 'connect_get_refused', value: 1 }));
   const response = await within(fetch(`${server.url}${ANOMALY}/RecordSample?connect=v1&encoding=json&message=${message}`), 'GET RecordSample');
   assert.is(response.status, 405);
+  assert.is(response.headers.get('allow'), 'POST', 'a 405 says what is allowed (RFC 9110)');
+  const put = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'PUT', body: '{}' }), 'PUT ListAnomalies');
+  assert.is(put.status, 405);
+  assert.is(put.headers.get('allow'), 'GET, POST', 'a side-effect-free method also takes GET');
   const stats = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=json&message=${encodeURIComponent('{"metric":"connect_get_refused"}')}`), 'GET GetStatistics');
   assert.equal(((await stats.json()) as { statistics?: unknown[] }).statistics ?? [], [], 'nothing was recorded');
 });

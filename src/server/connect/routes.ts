@@ -3,6 +3,7 @@
  * the same call pipeline as native gRPC and REST.
  */
 import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
+import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import type { CallContext, Protocol } from '../pipeline/context.js';
 import { toConnectError } from '../pipeline/errors.js';
@@ -21,6 +22,31 @@ const refusals = new AsyncLocalStorage<{ error?: unknown }>();
  */
 export function withRefusalSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => refusals.run({}, () => handler(req, res));
+}
+
+/**
+ * connect-node refuses a method it does not serve a path with (GET of a method with side effects,
+ * PUT, ...) with a bare 405; RFC 9110 requires the Allow header, which the REST paths send too.
+ */
+export function withAllowHeader(bindings: readonly ServiceBinding[], handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const allowByPath = new Map<string, string>();
+  for (const binding of bindings) {
+    for (const method of binding.service.methods) {
+      const get = method.methodKind === 'unary' && method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+      allowByPath.set(`/${binding.service.typeName}/${method.name}`, get ? 'GET, POST' : 'POST');
+    }
+  }
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const allow = allowByPath.get((req.url ?? '').split('?', 1)[0]!);
+    if (allow) {
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+        if (args[0] === 405) this.setHeader('allow', allow);
+        return writeHead.apply(this, args);
+      } as typeof writeHead;
+    }
+    handler(req, res);
+  };
 }
 
 /** The request the pipeline gets: the decoded message, or the refusal of its JSON. */
