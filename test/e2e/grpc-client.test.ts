@@ -74,6 +74,32 @@ for (const [version, generated] of [
     assert.is(missing!.case, 'errorResponse');
     if (missing!.case === 'errorResponse') assert.is(missing!.value.errorCode, 5, 'NOT_FOUND');
   });
+
+  reflection(`${version}: extension numbers of a known message are a list, empty when it has none; NOT_FOUND only for an unknown type`, async () => {
+    const client = createClient(generated.ServerReflection, createGrpcTransport({ baseUrl: server.url }));
+    const asked = ['rs3gw.observability.v1.RecordSampleRequest', 'google.protobuf.MethodOptions', 'rs3gw.observability.v1.NoSuchType'];
+    const replies: Array<reflectionV1.ServerReflectionResponse['messageResponse'] | reflectionV1alpha.ServerReflectionResponse['messageResponse']> = [];
+    const stream = client.serverReflectionInfo(
+      requests(...asked.map((value) => ({ messageRequest: { case: 'allExtensionNumbersOfType' as const, value } }))),
+      { timeoutMs: 20_000 },
+    );
+    await within(
+      (async () => {
+        for await (const reply of stream) replies.push(reply.messageResponse);
+      })(),
+      `reflection ${version}`,
+    );
+    const [none, annotated, unknown] = replies;
+    assert.is(none!.case, 'allExtensionNumbersResponse', JSON.stringify(none));
+    if (none!.case === 'allExtensionNumbersResponse') {
+      assert.is(none!.value.baseTypeName, asked[0]);
+      assert.equal(none!.value.extensionNumber, []);
+    }
+    assert.is(annotated!.case, 'allExtensionNumbersResponse', JSON.stringify(annotated));
+    if (annotated!.case === 'allExtensionNumbersResponse') assert.equal(annotated!.value.extensionNumber, [72295728], 'google.api.http');
+    assert.is(unknown!.case, 'errorResponse');
+    if (unknown!.case === 'errorResponse') assert.is(unknown!.value.errorCode, 5, 'NOT_FOUND');
+  });
 }
 
 reflection.run();

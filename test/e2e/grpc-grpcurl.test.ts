@@ -3,10 +3,17 @@
  * describes everything, unary calls answer JSON, WatchAnomalies streams live, and
  * grpc.health.v1 reports each service. grpcurl exits with 64 + the gRPC code when a call fails.
  */
+import type { DescriptorProto } from '@bufbuild/protobuf/wkt';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { file_grpc_health_v1_health } from '../../gen/ts/grpc/health/v1/health_pb.js';
+import { file_rs3gw_observability_v1_anomaly } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import { file_rs3gw_observability_v1_health_report } from '../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
+import { file_rs3gw_observability_v1_metrics } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
+import { file_rs3gw_observability_v1_profiling } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import { file_rs3gw_observability_v1_resource } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
 import { GRPCURL, runCommand, startServer, type RunningServer } from '../support/server.js';
 import { within } from './support/rpc-helpers.js';
 
@@ -90,6 +97,63 @@ test('describe of a message shows its fields, including imported types', async (
 
   const enumType = await grpcurl([server.address, 'describe', `${PKG}.AnomalyType`]);
   assert.match(enumType.stdout, 'ANOMALY_TYPE_LATENCY_SPIKE = 1;');
+});
+
+/** The map-entry messages protoc generates for the map fields of the served contracts, by full name. */
+function mapEntryTypes(): string[] {
+  const files = [
+    file_rs3gw_observability_v1_anomaly,
+    file_rs3gw_observability_v1_health_report,
+    file_rs3gw_observability_v1_metrics,
+    file_rs3gw_observability_v1_profiling,
+    file_rs3gw_observability_v1_resource,
+    file_grpc_health_v1_health,
+  ];
+  const out: string[] = [];
+  const visit = (scope: string, m: DescriptorProto) => {
+    const name = `${scope}.${m.name}`;
+    if (m.options?.mapEntry) out.push(name);
+    m.nestedType.forEach((nested) => visit(name, nested));
+  };
+  for (const file of files) file.proto.messageType.forEach((m) => visit(file.proto.package, m));
+  return out;
+}
+
+test('describe resolves every map field\'s entry type, and its fields', async () => {
+  const entries = mapEntryTypes();
+  assert.is(entries.length, 11, entries.join(', '));
+  for (const entry of entries) {
+    const { code, stdout, stderr } = await grpcurl([server.address, 'describe', entry]);
+    assert.is(code, 0, `${entry}: ${stderr}`);
+    assert.ok(stdout.startsWith(`${entry} is the entry type for a map field:`), stdout);
+  }
+  const field = await grpcurl([server.address, 'describe', `${PKG}.RecordMetricRequest.LabelsEntry.value`]);
+  assert.is(field.code, 0, field.stderr);
+  assert.match(field.stdout, 'string value = 2;');
+});
+
+test('describe resolves oneofs, and enum values in the scope protobuf gives them (their enum\'s parent)', async () => {
+  const oneof = await grpcurl([server.address, 'describe', `${PKG}.WatchAnomaliesResponse.event`]);
+  assert.is(oneof.code, 0, oneof.stderr);
+  assert.ok(oneof.stdout.startsWith(`${PKG}.WatchAnomaliesResponse.event is a one-of:`), oneof.stdout);
+  assert.match(oneof.stdout, `.${PKG}.WatchCaughtUp caught_up = 3;`);
+
+  // A top-level enum's values are package-level names; a nested enum's are its message's.
+  const value = await grpcurl([server.address, 'describe', `${PKG}.ANOMALY_SEVERITY_HIGH`]);
+  assert.is(value.code, 0, value.stderr);
+  assert.match(value.stdout, 'is an enum value:');
+  assert.match(value.stdout, 'ANOMALY_SEVERITY_HIGH = 3;');
+  const nested = await grpcurl([server.address, 'describe', 'grpc.health.v1.HealthCheckResponse.SERVING']);
+  assert.is(nested.code, 0, nested.stderr);
+  assert.match(nested.stdout, 'is an enum value:');
+  assert.match(nested.stdout, 'SERVING = 1;');
+
+  // Names under the enum itself are not declared by protobuf, and grpc-go's server does not resolve them either.
+  for (const name of [`${PKG}.AnomalySeverity.ANOMALY_SEVERITY_HIGH`, 'grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING']) {
+    const { code, stderr } = await grpcurl([server.address, 'describe', name]);
+    assert.is.not(code, 0, name);
+    assert.match(stderr, `Symbol not found: ${name}`);
+  }
 });
 
 test('RecordSample answers the assessment as JSON', async () => {

@@ -1,13 +1,27 @@
 /**
  * An index of the proto files the server exposes through reflection: files by name, the file that
  * declares each symbol, and extensions by extendee. Built once from the generated descriptors.
+ *
+ * Symbols are every name protobuf's scoping rules give a declaration, the names a reference server
+ * (grpc-go, through protoregistry) resolves: services and methods, messages (map entries included),
+ * fields, oneofs, enums, enum values and extensions. It walks the FileDescriptorProtos rather than
+ * the runtime descriptors, which leave out map entries.
  */
-import { toBinary, type DescEnum, type DescExtension, type DescFile, type DescMessage } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { toBinary, type DescFile } from '@bufbuild/protobuf';
+import {
+  FileDescriptorProtoSchema,
+  type DescriptorProto,
+  type EnumDescriptorProto,
+  type FieldDescriptorProto,
+} from '@bufbuild/protobuf/wkt';
+
+const qualify = (scope: string, name: string) => (scope === '' ? name : `${scope}.${name}`);
+const withoutLeadingDot = (name: string) => name.replace(/^\./, '');
 
 export class DescriptorIndex {
   private readonly files = new Map<string, DescFile>();
   private readonly symbols = new Map<string, DescFile>();
+  private readonly messages = new Set<string>();
   private readonly extensions = new Map<string, Map<number, DescFile>>();
   private readonly encoded = new Map<DescFile, Uint8Array>();
   readonly serviceNames: string[] = [];
@@ -23,30 +37,43 @@ export class DescriptorIndex {
   }
 
   private add(file: DescFile): void {
-    if (this.files.has(file.name + '.proto')) return;
-    this.files.set(file.name + '.proto', file);
+    if (this.files.has(file.proto.name)) return;
+    this.files.set(file.proto.name, file);
     for (const dependency of file.dependencies) this.add(dependency);
-    for (const service of file.services) {
-      this.symbols.set(service.typeName, file);
-      for (const method of service.methods) this.symbols.set(`${service.typeName}.${method.name}`, file);
-    }
-    const addEnum = (e: DescEnum) => this.symbols.set(e.typeName, file);
-    const addExtension = (x: DescExtension) => {
-      this.symbols.set(x.typeName, file);
-      const byNumber = this.extensions.get(x.extendee.typeName) ?? new Map<number, DescFile>();
+    const declare = (name: string) => this.symbols.set(name, file);
+    // An enum's values are its siblings, not its children: ANOMALY_SEVERITY_HIGH is
+    // rs3gw.observability.v1.ANOMALY_SEVERITY_HIGH, and HealthCheckResponse.ServingStatus's
+    // SERVING is grpc.health.v1.HealthCheckResponse.SERVING.
+    const addEnum = (scope: string, e: EnumDescriptorProto) => {
+      declare(qualify(scope, e.name));
+      for (const value of e.value) declare(qualify(scope, value.name));
+    };
+    const addExtension = (scope: string, x: FieldDescriptorProto) => {
+      declare(qualify(scope, x.name));
+      const extendee = withoutLeadingDot(x.extendee);
+      const byNumber = this.extensions.get(extendee) ?? new Map<number, DescFile>();
       byNumber.set(x.number, file);
-      this.extensions.set(x.extendee.typeName, byNumber);
+      this.extensions.set(extendee, byNumber);
     };
-    const addMessage = (m: DescMessage) => {
-      this.symbols.set(m.typeName, file);
-      for (const field of m.fields) this.symbols.set(`${m.typeName}.${field.name}`, file);
-      m.nestedMessages.forEach(addMessage);
-      m.nestedEnums.forEach(addEnum);
-      m.nestedExtensions.forEach(addExtension);
+    const addMessage = (scope: string, m: DescriptorProto) => {
+      const name = qualify(scope, m.name);
+      declare(name);
+      this.messages.add(name);
+      for (const field of m.field) declare(qualify(name, field.name));
+      for (const oneof of m.oneofDecl) declare(qualify(name, oneof.name));
+      for (const nested of m.nestedType) addMessage(name, nested);
+      for (const e of m.enumType) addEnum(name, e);
+      for (const x of m.extension) addExtension(name, x);
     };
-    file.messages.forEach(addMessage);
-    file.enums.forEach(addEnum);
-    file.extensions.forEach(addExtension);
+    const { proto } = file;
+    for (const service of proto.service) {
+      const name = qualify(proto.package, service.name);
+      declare(name);
+      for (const method of service.method) declare(qualify(name, method.name));
+    }
+    for (const m of proto.messageType) addMessage(proto.package, m);
+    for (const e of proto.enumType) addEnum(proto.package, e);
+    for (const x of proto.extension) addExtension(proto.package, x);
   }
 
   fileByName(name: string): DescFile | undefined {
@@ -54,16 +81,18 @@ export class DescriptorIndex {
   }
 
   fileContainingSymbol(symbol: string): DescFile | undefined {
-    return this.symbols.get(symbol.replace(/^\./, ''));
+    return this.symbols.get(withoutLeadingDot(symbol));
   }
 
   fileContainingExtension(extendee: string, number: number): DescFile | undefined {
-    return this.extensions.get(extendee.replace(/^\./, ''))?.get(number);
+    return this.extensions.get(withoutLeadingDot(extendee))?.get(number);
   }
 
+  /** The extension numbers of a known message (none is an empty list); undefined for an unknown type. */
   extensionNumbersOf(extendee: string): number[] | undefined {
-    const byNumber = this.extensions.get(extendee.replace(/^\./, ''));
-    return byNumber ? [...byNumber.keys()].sort((a, b) => a - b) : undefined;
+    const name = withoutLeadingDot(extendee);
+    if (!this.messages.has(name)) return undefined;
+    return [...(this.extensions.get(name)?.keys() ?? [])].sort((a, b) => a - b);
   }
 
   /** The file and every file it depends on, transitively, encoded as FileDescriptorProto. */
