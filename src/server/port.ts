@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
+import { withGrpcWebText } from './connect/grpc-web-text.js';
 import { connectRoutes, withAllowHeader, withRefusalSlot } from './connect/routes.js';
 import { FrontDoor } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
@@ -57,7 +58,7 @@ export class ServicePort {
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
     this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes });
     const connectAdapter = connectNodeAdapter({
-      routes: connectRoutes(bindings, pipeline),
+      routes: withGrpcWebText(connectRoutes(bindings, pipeline)),
       readMaxBytes: options.maxMessageBytes,
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
       // without a word, so they are errors here as on the REST paths.
