@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../clock.js';
-import { invalidArgument, notFound, ObservabilityError, permissionDenied } from '../../errors.js';
+import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
@@ -28,6 +28,8 @@ export interface ProcessProfilerOptions {
   minCpuIntervalMs?: number;
   /** This process's V8 heap, reported in its own samples and snapshots (e.g. v8.getHeapStatistics). */
   selfHeap?: () => { usedBytes: number; limitBytes: number };
+  /** Where failing periodic snapshots are reported; default stderr. */
+  log?: (message: string) => void;
 }
 
 export interface ProcessCpu {
@@ -126,6 +128,9 @@ export class ProcessProfiler {
   private readonly watched = new Map<number, { cpu: CpuTracker; history: Ring<ProcessSnapshot> }>();
   private readonly operations: IoOperationRecorder;
   private readonly selfHeap?: () => { usedBytes: number; limitBytes: number };
+  private readonly log: (message: string) => void;
+  /** The failure last reported for each pid whose periodic snapshots fail, so it is logged once. */
+  private readonly reportedFailures = new Map<number, string>();
   private timer?: NodeJS.Timeout;
 
   constructor(options: ProcessProfilerOptions = {}) {
@@ -144,6 +149,7 @@ export class ProcessProfiler {
     }
     this.operations = new IoOperationRecorder(this.clock);
     this.selfHeap = options.selfHeap;
+    this.log = options.log ?? ((message) => console.error(message));
   }
 
   /** The allowlisted pids, in configuration order. */
@@ -215,7 +221,11 @@ export class ProcessProfiler {
     return this.operations.stats();
   }
 
-  /** Takes one snapshot of every watched pid; pids that fail (e.g. exited) are listed, not thrown. */
+  /**
+   * Takes one snapshot of every watched pid. Pids that fail are listed, not thrown: an exited
+   * process, and also a read the system refuses (EMFILE when descriptors run out, a damaged /proc),
+   * since one pid's failure must not cost the others their snapshots, nor the service its life.
+   */
   collect(): CollectResult {
     const result: CollectResult = { taken: 0, failed: [] };
     const operations = this.operations.stats();
@@ -224,8 +234,7 @@ export class ProcessProfiler {
         history.push({ ...this.sample(pid), operations });
         result.taken += 1;
       } catch (error) {
-        if (!(error instanceof ObservabilityError)) throw error;
-        result.failed.push({ pid, reason: error.message });
+        result.failed.push({ pid, reason: error instanceof Error ? error.message : String(error) });
       }
     }
     return result;
@@ -245,8 +254,8 @@ export class ProcessProfiler {
   /** Takes a snapshot now and then every intervalSeconds until stop(); calling it again does nothing. */
   start(): void {
     if (this.timer) return;
-    this.collect();
-    this.timer = setInterval(() => this.collect(), this.intervalSeconds * 1000);
+    this.collectPeriodically();
+    this.timer = setInterval(() => this.collectPeriodically(), this.intervalSeconds * 1000);
     // Profiling alone must not keep the process alive.
     this.timer.unref();
   }
@@ -258,6 +267,25 @@ export class ProcessProfiler {
 
   get running(): boolean {
     return this.timer !== undefined;
+  }
+
+  /**
+   * A periodic snapshot: failures are logged when they start or change and when they end, not at
+   * every interval, since a failing pid usually goes on failing the same way.
+   */
+  private collectPeriodically(): void {
+    const { failed } = this.collect();
+    const failing = new Map(failed.map(({ pid, reason }) => [pid, reason]));
+    for (const [pid, reason] of failing) {
+      if (this.reportedFailures.get(pid) === reason) continue;
+      this.reportedFailures.set(pid, reason);
+      this.log(`rs3gw-obs: profiling: periodic snapshots of pid ${pid} fail and are skipped (logged once until this changes): ${reason}`);
+    }
+    for (const pid of this.reportedFailures.keys()) {
+      if (failing.has(pid)) continue;
+      this.reportedFailures.delete(pid);
+      this.log(`rs3gw-obs: profiling: periodic snapshots of pid ${pid} are taken again`);
+    }
   }
 
   private watchedEntry(pid: number): { cpu: CpuTracker; history: Ring<ProcessSnapshot> } {

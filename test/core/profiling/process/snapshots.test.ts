@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -66,6 +68,51 @@ test('a watched pid that exits is listed as failed and the others are still take
     assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 999, reason: 'pid: process 999 does not exist' }] });
     assert.is(profiler.snapshots(999).length, 0);
   } finally {
+    root.remove();
+  }
+});
+
+test('a watched pid whose /proc files cannot be read (not a not-found) is listed as failed, not thrown', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4343] });
+    root.removeFile('proc/4343/stat');
+    mkdirSync(join(root.path, 'proc/4343/stat')); // EISDIR, as EMFILE or EIO would be: no ObservabilityError
+    const { taken, failed } = profiler.collect();
+    assert.is(taken, 1);
+    assert.equal(failed.map((f) => f.pid), [4343]);
+    assert.match(failed[0]!.reason, 'EISDIR');
+  } finally {
+    root.remove();
+  }
+});
+
+test('periodic snapshots that fail are logged once per failure and once when they work again', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  const logged: string[] = [];
+  const profiler = new ProcessProfiler({ reader: new ProcReader({ root: root.path }), pids: [4242], intervalSeconds: 0.02, log: (m) => logged.push(m) });
+  /** Waits for the nth line, then five intervals more, in which nothing else may be logged. */
+  const settle = async (n: number) => {
+    for (let waited = 0; logged.length < n && waited < 2000; waited += 10) await sleep(10);
+    await sleep(100);
+    assert.is(logged.length, n, logged.join('\n'));
+  };
+  const stat = readFileSync(join(root.path, 'proc/4242/stat'));
+  try {
+    root.removeFile('proc/4242/stat');
+    mkdirSync(join(root.path, 'proc/4242/stat'));
+    profiler.start();
+    await settle(1);
+    assert.match(logged[0]!, /^rs3gw-obs: profiling: periodic snapshots of pid 4242 fail .*EISDIR/);
+    rmdirSync(join(root.path, 'proc/4242/stat'));
+    await settle(2); // a different failure is logged too
+    assert.match(logged[1]!, 'process 4242 does not exist');
+    root.write('proc/4242/stat', stat);
+    await settle(3);
+    assert.is(logged[2], 'rs3gw-obs: profiling: periodic snapshots of pid 4242 are taken again');
+    assert.ok(profiler.snapshots(4242).length >= 1);
+  } finally {
+    profiler.stop();
     root.remove();
   }
 });
