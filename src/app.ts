@@ -147,6 +147,7 @@ export async function startService(config: Config): Promise<RunningService> {
     tracer: tracing.tracer,
     observeCall: rpcMetrics(metrics),
     maxMessageBytes: config.maxMessageBytes,
+    connectionTimeouts: { firstBytesMs: config.firstBytesTimeout * 1000, headersMs: config.headersTimeout * 1000, requestMs: config.requestTimeout * 1000 },
     metrics: metricsEndpoint(metrics),
   });
   const address = await port.listen(config.host, config.port);

@@ -79,6 +79,10 @@ function checkConsistency(c: Config): void {
       `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
     );
   }
+  // In whole milliseconds, as Node's HTTP server takes them.
+  if (Math.round(c.headersTimeout * 1000) > Math.round(c.requestTimeout * 1000)) {
+    throw new ConfigError('RS3GW_HEADERS_TIMEOUT', `must not exceed RS3GW_REQUEST_TIMEOUT (${c.headersTimeout} > ${c.requestTimeout})`);
+  }
   // In whole milliseconds, as the continuous profiler takes them.
   if (Math.round(c.profilingContinuousDuration * 1000) >= Math.round(c.profilingContinuousInterval * 1000)) {
     throw new ConfigError(

@@ -65,6 +65,9 @@ export const SETTINGS = {
   host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on' }),
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
   maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parseCount(MAX_MESSAGE_BYTES_LIMIT), default: String(4 * 1024 * 1024), help: `Largest request message or REST body accepted, bytes (at most ${MAX_MESSAGE_BYTES_LIMIT})` }),
+  firstBytesTimeout: setting({ group: 'Server', env: 'RS3GW_FIRST_BYTES_TIMEOUT', parse: parseSeconds(), default: '10', help: 'Seconds a new connection may take to send its first bytes (for HTTP/2, the whole preface) before it is closed' }),
+  headersTimeout: setting({ group: 'Server', env: 'RS3GW_HEADERS_TIMEOUT', parse: parseSeconds(), default: '60', help: 'Seconds an HTTP/1.1 request may take to send its headers before it is answered 408 and its connection closed' }),
+  requestTimeout: setting({ group: 'Server', env: 'RS3GW_REQUEST_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/1.1 request may take to arrive whole, body included, before it is answered 408 and its connection closed; at least RS3GW_HEADERS_TIMEOUT' }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo' }),
 

@@ -1,25 +1,64 @@
 /**
- * One TCP port, two servers. A connection that opens with the HTTP/2 preface ("PRI * HTTP/2.0")
- * is handed to the grpc-js server; anything else is HTTP/1.1 for Connect, gRPC-Web, REST and
- * /metrics. Native gRPC thus runs on grpc-js alone and never pays for the Connect layer.
+ * One TCP port, two servers. A connection that opens with the HTTP/2 client preface
+ * ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", then a SETTINGS frame) is handed to the grpc-js server;
+ * anything else is HTTP/1.1 for Connect, gRPC-Web, REST and /metrics. Native gRPC thus runs on
+ * grpc-js alone and never pays for the Connect layer.
  */
 import type { ConnectionInjector } from '@grpc/grpc-js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0');
+const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const FRAME_HEADER_BYTES = 9;
+const SETTINGS_FRAME = 0x4;
+/** HTTP/2's initial SETTINGS_MAX_FRAME_SIZE: a longer first frame is refused by the server anyway. */
+const MAX_FIRST_FRAME_BYTES = 16_384;
+
+/**
+ * Whether `seen` opens an HTTP/2 connection: 'no' at the first byte that is not the preface,
+ * 'maybe' while the preface is incomplete. The front door waits for the whole of it, the SETTINGS
+ * frame included, so that a client that stops halfway is still the front door's to time out:
+ * grpc-js, once it has the connection, would wait for the rest forever.
+ */
+function http2Preface(seen: Buffer): 'yes' | 'no' | 'maybe' {
+  const n = Math.min(seen.length, MAGIC.length);
+  if (!seen.subarray(0, n).equals(MAGIC.subarray(0, n))) return 'no';
+  if (seen.length < MAGIC.length + FRAME_HEADER_BYTES) return 'maybe';
+  const length = seen.readUIntBE(MAGIC.length, 3);
+  // Anything but a SETTINGS frame of a size HTTP/2 allows is for the HTTP/2 session to refuse.
+  if (seen[MAGIC.length + 3] !== SETTINGS_FRAME || length > MAX_FIRST_FRAME_BYTES) return 'yes';
+  return seen.length < MAGIC.length + FRAME_HEADER_BYTES + length ? 'maybe' : 'yes';
+}
+
+/** Bounds on slow or silent clients, in milliseconds. */
+export interface ConnectionTimeouts {
+  /** A connection that has not shown its protocol by then (the whole HTTP/2 preface, or a first byte that is not one) is closed. */
+  firstBytesMs: number;
+  /** Node's headersTimeout and requestTimeout for HTTP/1.1: past them a request gets 408 and its connection closes. */
+  headersMs: number;
+  requestMs: number;
+}
 
 export class FrontDoor {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  /** HTTP/1.1 connections and their requests in progress (Node tracks neither for a server that never listened). */
+  /** HTTP/1.1 connections and their requests in progress, so that a drain closes each as soon as it is idle. */
   private readonly http1Requests = new Map<Socket, number>();
+  private readonly firstBytesMs: number;
   private draining = false;
 
   constructor(
     private readonly http1: HttpServer,
     private readonly grpc: ConnectionInjector,
+    timeouts: ConnectionTimeouts,
   ) {
+    this.firstBytesMs = timeouts.firstBytesMs;
+    // Whole milliseconds, as Node's connection checks take them.
+    http1.headersTimeout = Math.round(timeouts.headersMs);
+    http1.requestTimeout = Math.round(timeouts.requestMs);
+    // How often Node checks them (createServer's option, read when they are armed in listen()): half
+    // the shorter bound, so a request is cut by 1.5 times its bound; Node's 30 s for its defaults.
+    Object.assign(http1, { connectionsCheckingInterval: Math.max(1, Math.round(Math.min(http1.headersTimeout, http1.requestTimeout) / 2)) });
     this.server = createServer((socket) => this.accept(socket));
     http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
@@ -37,6 +76,9 @@ export class FrontDoor {
       this.server.once('error', reject);
       this.server.listen({ host, port }, () => {
         this.server.off('error', reject);
+        // An http.Server arms its headersTimeout and requestTimeout checks on 'listening'; this one
+        // never listens itself (the front door hands it its connections), so it is told here.
+        this.http1.emit('listening');
         resolve(this.server.address() as AddressInfo);
       });
     });
@@ -63,18 +105,23 @@ export class FrontDoor {
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    // Until a server has the connection, nothing else would ever close a silent one.
+    const firstBytes = setTimeout(() => socket.destroy(), this.firstBytesMs);
+    socket.once('close', () => {
+      clearTimeout(firstBytes);
+      this.sockets.delete(socket);
+    });
     socket.setNoDelay(true);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
-      const n = Math.min(seen.length, PREFACE.length);
-      const http2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (http2 && n < PREFACE.length) return; // not sure yet: wait for more bytes
+      const preface = http2Preface(seen);
+      if (preface === 'maybe') return; // not sure yet: wait for more bytes
+      clearTimeout(firstBytes);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(seen);
-      if (http2) {
+      if (preface === 'yes') {
         // The HTTP/2 session reads what is buffered, then takes over the socket's handle itself.
         this.grpc.injectConnection(socket);
       } else {

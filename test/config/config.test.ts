@@ -100,6 +100,19 @@ test('durations fit the timers and the engines that use them', () => {
   assert.is(loadConfig({ RS3GW_RESOURCE_WINDOW: '3600' }).resourceWindow, 3600);
 });
 
+test('connection timeouts are durations, and a request may take at least as long as its headers', () => {
+  const c = loadConfig({});
+  // Node's own bounds for headers and requests.
+  assert.equal([c.firstBytesTimeout, c.headersTimeout, c.requestTimeout], [10, 60, 300]);
+  for (const name of ['RS3GW_FIRST_BYTES_TIMEOUT', 'RS3GW_HEADERS_TIMEOUT', 'RS3GW_REQUEST_TIMEOUT']) {
+    for (const v of ['0', '0.0009', '2147483.648', 'soon']) rejects({ [name]: v }, name);
+  }
+  loadConfig({ RS3GW_FIRST_BYTES_TIMEOUT: '0.001', RS3GW_HEADERS_TIMEOUT: '0.001', RS3GW_REQUEST_TIMEOUT: '0.001' });
+  loadConfig({ RS3GW_FIRST_BYTES_TIMEOUT: '2147483.647', RS3GW_HEADERS_TIMEOUT: '2147483.647', RS3GW_REQUEST_TIMEOUT: '2147483.647' });
+  rejects({ RS3GW_HEADERS_TIMEOUT: '301' }, 'RS3GW_HEADERS_TIMEOUT');
+  rejects({ RS3GW_HEADERS_TIMEOUT: '2', RS3GW_REQUEST_TIMEOUT: '1.5' }, 'RS3GW_HEADERS_TIMEOUT');
+});
+
 test('thresholds lie above the hysteresis their engines keep below them', () => {
   for (const name of ['RS3GW_MEMORY_THRESHOLD', 'RS3GW_LOAD_SHEDDING_THRESHOLD']) {
     for (const v of ['0', '0.03', '0.05']) rejects({ [name]: v }, name);

@@ -1,0 +1,157 @@
+/**
+ * Slow and silent clients on the one port, over real sockets: a connection that sends nothing or
+ * stops within the HTTP/2 preface is closed after RS3GW_FIRST_BYTES_TIMEOUT, and an HTTP/1.1
+ * request that stops within its headers or body is answered 408 after RS3GW_HEADERS_TIMEOUT or
+ * RS3GW_REQUEST_TIMEOUT. Clients that are merely slow to be answered, or idle between requests,
+ * are left alone.
+ */
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { within } from './support/rpc-helpers.js';
+
+const FIRST_BYTES_MS = 300;
+const HEADERS_MS = 600;
+const REQUEST_MS = 1000;
+/** Node checks the HTTP/1.1 bounds every half of the shorter one: a request is cut by 1.5 times its bound. */
+const CHECK_MS = HEADERS_MS / 2;
+/** Past this, a connection counts as left open (without the bounds it would stay open for good). */
+const GIVE_UP_MS = 5000;
+
+const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** A SETTINGS frame with one setting (SETTINGS_MAX_CONCURRENT_STREAMS = 100), as a client's preface ends. */
+const SETTINGS = Buffer.from([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100]);
+
+let server: RunningServer;
+let port: number;
+
+test.before(async () => {
+  server = await startServer({
+    RS3GW_FIRST_BYTES_TIMEOUT: String(FIRST_BYTES_MS / 1000),
+    RS3GW_HEADERS_TIMEOUT: String(HEADERS_MS / 1000),
+    RS3GW_REQUEST_TIMEOUT: String(REQUEST_MS / 1000),
+  });
+  port = Number(new URL(server.url).port);
+});
+
+test.after(async () => {
+  assert.is(await server.stop(), 0, server.output());
+});
+
+interface Outcome {
+  /** Still open after GIVE_UP_MS. */
+  open: boolean;
+  /** From connecting to the server's close. */
+  afterMs: number;
+  received: Buffer;
+}
+
+function open(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Connects, sends `bytes`, and waits for the server to close the connection (at most GIVE_UP_MS). */
+async function sendAndWait(bytes: string | Buffer): Promise<Outcome> {
+  const started = Date.now();
+  const socket = await open();
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.on('error', () => {}); // a reset counts as closed
+  if (bytes.length > 0) socket.write(bytes);
+  const closed = await Promise.race([new Promise<true>((resolve) => socket.once('close', () => resolve(true))), sleep(GIVE_UP_MS, false)]);
+  socket.destroy();
+  return { open: !closed, afterMs: Date.now() - started, received: Buffer.concat(chunks) };
+}
+
+function assertClosedWithin(outcome: Outcome, fromMs: number, toMs: number, what: string): void {
+  assert.ok(!outcome.open, `${what}: still open after ${GIVE_UP_MS} ms`);
+  assert.ok(outcome.afterMs >= fromMs - 50 && outcome.afterMs <= toMs, `${what}: closed after ${outcome.afterMs} ms, expected ${fromMs} to ${toMs}`);
+}
+
+const REQUEST_408 = /^HTTP\/1\.1 408 Request Timeout\r\n/;
+
+test('a connection that sends nothing is closed after RS3GW_FIRST_BYTES_TIMEOUT', async () => {
+  const outcome = await sendAndWait('');
+  assertClosedWithin(outcome, FIRST_BYTES_MS, FIRST_BYTES_MS + 1000, 'a silent connection');
+  assert.is(outcome.received.length, 0);
+});
+
+test('a connection that stops within the HTTP/2 preface is closed after RS3GW_FIRST_BYTES_TIMEOUT', async () => {
+  const cases = {
+    'half the PRI line': MAGIC.subarray(0, 7),
+    'the PRI line without its SETTINGS frame': MAGIC,
+    'half the SETTINGS frame': Buffer.concat([MAGIC, SETTINGS.subarray(0, 11)]),
+  };
+  const outcomes = await Promise.all(Object.values(cases).map((bytes) => sendAndWait(bytes)));
+  Object.keys(cases).forEach((what, i) => assertClosedWithin(outcomes[i]!, FIRST_BYTES_MS, FIRST_BYTES_MS + 1000, what));
+});
+
+test('silent connections do not pile up: 200 at once are all closed, and the service still answers', async () => {
+  const outcomes = await Promise.all(Array.from({ length: 200 }, () => sendAndWait('')));
+  assert.is(outcomes.filter((o) => o.open).length, 0, 'connections left open');
+  const response = await within(fetch(`${server.url}/api/observability/health`), 'GET /health');
+  assert.is(response.status, 200);
+});
+
+test('an HTTP/1.1 request whose headers stop halfway is answered 408 after RS3GW_HEADERS_TIMEOUT', async () => {
+  const outcome = await sendAndWait('GET /api/observability/health HTTP/1.1\r\nHost: localhost\r\nAccept: appl');
+  assertClosedWithin(outcome, HEADERS_MS, HEADERS_MS + CHECK_MS + 1000, 'half a header');
+  assert.match(outcome.received.toString(), REQUEST_408);
+});
+
+test('an HTTP/1.1 request whose body stops halfway is answered 408 after RS3GW_REQUEST_TIMEOUT', async () => {
+  const body = '{"metric":"latency","value":1}';
+  const head = `POST /api/observability/anomalies/samples HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const outcome = await sendAndWait(head + body.slice(0, 10));
+  assertClosedWithin(outcome, REQUEST_MS, REQUEST_MS + CHECK_MS + 1000, 'half a body');
+  assert.match(outcome.received.toString(), REQUEST_408);
+});
+
+test('an answer that takes longer than RS3GW_REQUEST_TIMEOUT is not cut (the bounds are on what the client sends)', async () => {
+  const started = Date.now();
+  const response = await within(fetch(`${server.url}/debug/pprof/profile?seconds=2`), 'a 2 s CPU profile');
+  const profile = Buffer.from(await response.arrayBuffer());
+  assert.is(response.status, 200);
+  assert.ok(profile.length > 0);
+  assert.ok(Date.now() - started >= 2000, 'the capture took its 2 s');
+});
+
+test('a keep-alive connection idle for longer than every bound still takes its next request', async () => {
+  const socket = await open();
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  const responses = () => received.match(/HTTP\/1\.1 200 /g)?.length ?? 0;
+  const request = 'GET /api/observability/health HTTP/1.1\r\nHost: localhost\r\n\r\n';
+  try {
+    socket.write(request);
+    while (responses() < 1) await within(new Promise((resolve) => socket.once('data', resolve)), 'the first answer');
+    await sleep(REQUEST_MS + CHECK_MS + 200);
+    assert.ok(!socket.destroyed && socket.readyState === 'open', `the idle connection is open: ${received}`);
+    socket.write(request);
+    while (responses() < 2) await within(new Promise((resolve) => socket.once('data', resolve)), 'the second answer');
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('a connection with the whole HTTP/2 preface is grpc-js\'s: the first-bytes bound no longer applies, and gRPC works', async () => {
+  const socket = await open();
+  try {
+    socket.write(Buffer.concat([MAGIC, SETTINGS]));
+    await sleep(FIRST_BYTES_MS + 500);
+    assert.ok(!socket.destroyed && socket.readyState === 'open', 'the HTTP/2 connection is open');
+  } finally {
+    socket.destroy();
+  }
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const { status } = await within(client.resources.getResources({}), 'GetResources over gRPC');
+  assert.ok(status);
+});
+
+test.run();
