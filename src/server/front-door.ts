@@ -44,6 +44,8 @@ export class FrontDoor {
   private readonly sockets = new Set<Socket>();
   /** HTTP/1.1 connections and their requests in progress, so that a drain closes each as soon as it is idle. */
   private readonly http1Requests = new Map<Socket, number>();
+  /** Connections that have not yet shown which protocol they speak (some clients open one ahead of need). */
+  private readonly unclassified = new Set<Socket>();
   private readonly firstBytesMs: number;
   private draining = false;
 
@@ -89,10 +91,14 @@ export class FrontDoor {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** From now on HTTP/1.1 connections close as soon as they are idle; idle ones close at once. */
+  /**
+   * From now on HTTP/1.1 connections close as soon as they are idle; idle ones close at once, as do
+   * connections that have not yet shown their protocol, which can bring no call that may still run.
+   */
   closeIdleHttp1(): void {
     this.draining = true;
     for (const [socket, active] of this.http1Requests) if (active === 0) socket.destroy();
+    for (const socket of this.unclassified) socket.destroy();
   }
 
   get openConnections(): number {
@@ -105,11 +111,13 @@ export class FrontDoor {
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
+    this.unclassified.add(socket);
     // Until a server has the connection, nothing else would ever close a silent one.
     const firstBytes = setTimeout(() => socket.destroy(), this.firstBytesMs);
     socket.once('close', () => {
       clearTimeout(firstBytes);
       this.sockets.delete(socket);
+      this.unclassified.delete(socket);
     });
     socket.setNoDelay(true);
     let seen = Buffer.alloc(0);
@@ -118,6 +126,7 @@ export class FrontDoor {
       const preface = http2Preface(seen);
       if (preface === 'maybe') return; // not sure yet: wait for more bytes
       clearTimeout(firstBytes);
+      this.unclassified.delete(socket);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(seen);

@@ -3,6 +3,7 @@
  * the request size limit, and how the server ends while REST clients hold connections.
  */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -238,6 +239,24 @@ test('SIGTERM with idle keep-alive REST connections ends the server promptly', a
   assert.is(code, 0);
   // No call is running: waiting out the 10 s shutdown grace (RS3GW_SHUTDOWN_GRACE) serves nothing.
   assert.ok(ms < 3_000, `exit took ${ms} ms with only idle connections open`);
+});
+
+test('SIGTERM with a connection that has sent nothing yet ends the server promptly', async () => {
+  // fetch may open a connection ahead of need; it brings no call, so the drain has nothing to wait for.
+  const s = await startServer();
+  const url = new URL(s.url);
+  const silent = connect({ host: url.hostname, port: Number(url.port) });
+  await new Promise((resolve) => silent.once('connect', resolve));
+  silent.on('error', () => {});
+  try {
+    const started = Date.now();
+    const code = await s.stop();
+    const ms = Date.now() - started;
+    assert.is(code, 0);
+    assert.ok(ms < 3_000, `exit took ${ms} ms with one silent connection open`);
+  } finally {
+    silent.destroy();
+  }
 });
 
 test('SIGTERM as soon as the server says it is listening drains and exits 0', async () => {
