@@ -148,6 +148,7 @@ export async function startService(config: Config): Promise<RunningService> {
     observeCall: rpcMetrics(metrics),
     maxMessageBytes: config.maxMessageBytes,
     connectionTimeouts: { firstBytesMs: config.firstBytesTimeout * 1000, headersMs: config.headersTimeout * 1000, requestMs: config.requestTimeout * 1000 },
+    grpcIdleMs: config.grpcIdleTimeout * 1000,
     metrics: metricsEndpoint(metrics),
   });
   const address = await port.listen(config.host, config.port);

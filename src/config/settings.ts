@@ -68,6 +68,7 @@ export const SETTINGS = {
   firstBytesTimeout: setting({ group: 'Server', env: 'RS3GW_FIRST_BYTES_TIMEOUT', parse: parseSeconds(), default: '10', help: 'Seconds a new connection may take to send its first bytes (for HTTP/2, the whole preface) before it is closed' }),
   headersTimeout: setting({ group: 'Server', env: 'RS3GW_HEADERS_TIMEOUT', parse: parseSeconds(), default: '60', help: 'Seconds an HTTP/1.1 request may take to send its headers before it is answered 408 and its connection closed' }),
   requestTimeout: setting({ group: 'Server', env: 'RS3GW_REQUEST_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/1.1 request may take to arrive whole, body included, before it is answered 408 and its connection closed; at least RS3GW_HEADERS_TIMEOUT' }),
+  grpcIdleTimeout: setting({ group: 'Server', env: 'RS3GW_GRPC_IDLE_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/2 (gRPC) connection with no call in progress stays open; then it is closed with GOAWAY, and a client reconnects when it next calls' }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo' }),
 

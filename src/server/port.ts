@@ -34,6 +34,8 @@ export interface PortOptions {
   maxMessageBytes: number;
   metrics: HttpRoute;
   connectionTimeouts: ConnectionTimeouts;
+  /** How long an HTTP/2 connection with no call in progress stays open. */
+  grpcIdleMs: number;
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
@@ -57,7 +59,7 @@ export class ServicePort {
     this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName));
     const bindings = [...options.bindings, healthBinding(this.health)];
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
-    this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes });
+    this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes, idleMs: options.grpcIdleMs });
     const connectAdapter = connectNodeAdapter({
       routes: withGrpcWebText(connectRoutes(bindings, pipeline)),
       readMaxBytes: options.maxMessageBytes,

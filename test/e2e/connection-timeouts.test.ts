@@ -5,6 +5,7 @@
  * RS3GW_REQUEST_TIMEOUT. Clients that are merely slow to be answered, or idle between requests,
  * are left alone.
  */
+import { connect as http2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
@@ -16,6 +17,8 @@ import { within } from './support/rpc-helpers.js';
 const FIRST_BYTES_MS = 300;
 const HEADERS_MS = 600;
 const REQUEST_MS = 1000;
+/** Longer than the wait in the HTTP/2 preface test below, which must find its connection open. */
+const GRPC_IDLE_MS = 1500;
 /** Node checks the HTTP/1.1 bounds every half of the shorter one: a request is cut by 1.5 times its bound. */
 const CHECK_MS = HEADERS_MS / 2;
 /** Past this, a connection counts as left open (without the bounds it would stay open for good). */
@@ -33,6 +36,7 @@ test.before(async () => {
     RS3GW_FIRST_BYTES_TIMEOUT: String(FIRST_BYTES_MS / 1000),
     RS3GW_HEADERS_TIMEOUT: String(HEADERS_MS / 1000),
     RS3GW_REQUEST_TIMEOUT: String(REQUEST_MS / 1000),
+    RS3GW_GRPC_IDLE_TIMEOUT: String(GRPC_IDLE_MS / 1000),
   });
   port = Number(new URL(server.url).port);
 });
@@ -151,6 +155,26 @@ test('a connection with the whole HTTP/2 preface is grpc-js\'s: the first-bytes 
   }
   const client = createObservabilityClient(server.url, { protocol: 'grpc' });
   const { status } = await within(client.resources.getResources({}), 'GetResources over gRPC');
+  assert.ok(status);
+});
+
+test('an HTTP/2 connection with no call in progress is closed with GOAWAY after RS3GW_GRPC_IDLE_TIMEOUT', async () => {
+  const session = http2Connect(server.url);
+  try {
+    const started = Date.now();
+    await new Promise((resolve) => session.once('connect', resolve));
+    const goaway = await Promise.race([new Promise<true>((resolve) => session.once('goaway', () => resolve(true))), sleep(GRPC_IDLE_MS + GIVE_UP_MS, false)]);
+    const afterMs = Date.now() - started;
+    assert.ok(goaway, `no GOAWAY within ${GRPC_IDLE_MS + GIVE_UP_MS} ms`);
+    assert.ok(afterMs >= GRPC_IDLE_MS - 50, `GOAWAY after ${afterMs} ms, before the idle bound`);
+  } finally {
+    session.destroy();
+  }
+  // A client reconnects when it next calls.
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  await within(client.resources.getResources({}), 'GetResources over gRPC');
+  await sleep(GRPC_IDLE_MS + 500);
+  const { status } = await within(client.resources.getResources({}), 'GetResources over gRPC after the idle close');
   assert.ok(status);
 });
 

@@ -20,11 +20,14 @@ export function createGrpcSide(options: {
   pipeline: CallPipeline;
   index: DescriptorIndex;
   maxReceiveMessageBytes: number;
+  /** An HTTP/2 connection with no call for this long is closed (GOAWAY); grpc-js would keep it for ever. */
+  idleMs: number;
 }): GrpcSide {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_connection_idle_ms': Math.round(options.idleMs),
   });
   for (const binding of options.bindings) {
     const { definition, implementation } = grpcServiceOf(binding, options.pipeline);
