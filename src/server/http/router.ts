@@ -31,9 +31,10 @@ function drainUnreadBody(req: IncomingMessage & { _dump?: () => void }, res: Ser
   const socket = req.socket;
   res.once('finish', () => {
     if (req.complete || socket.destroyed) return;
-    const timer = setTimeout(() => socket.destroy(), UNREAD_BODY_DRAIN_MS).unref();
+    // The request emits no 'end' once destroyed, but the parser still marks it complete; the
+    // connection then carries on as any keep-alive connection.
+    const timer = setTimeout(() => req.complete || socket.destroy(), UNREAD_BODY_DRAIN_MS).unref();
     socket.once('close', () => clearTimeout(timer));
-    req.once('end', () => clearTimeout(timer));
     req._dump?.();
     socket.resume();
   });
