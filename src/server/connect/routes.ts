@@ -2,6 +2,8 @@
  * Serves the bindings over the Connect protocol and gRPC-Web (HTTP/1.1 side of the port), through
  * the same call pipeline as native gRPC and REST.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
 import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
@@ -10,8 +12,6 @@ import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Where the JSON check leaves its refusal for the call it belongs to (one slot per request). */
 const refusals = new AsyncLocalStorage<{ error?: unknown }>();
