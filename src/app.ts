@@ -16,6 +16,7 @@ import { PoolAdvisor } from './core/resource/pool-advisor.js';
 import { PressureMonitor } from './core/resource/signals/monitor.js';
 import { v8HeapStats } from './core/resource/signals/providers.js';
 import type { Config } from './config/index.js';
+import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
@@ -147,7 +148,12 @@ export async function startService(config: Config): Promise<RunningService> {
     tracer: tracing.tracer,
     observeCall: rpcMetrics(metrics),
     maxMessageBytes: config.maxMessageBytes,
-    connectionTimeouts: { firstBytesMs: config.firstBytesTimeout * 1000, headersMs: config.headersTimeout * 1000, requestMs: config.requestTimeout * 1000 },
+    connectionLimits: {
+      maxConnections: config.maxConnections === 'auto' ? connectionCapOfThisProcess() : config.maxConnections,
+      firstBytesMs: config.firstBytesTimeout * 1000,
+      headersMs: config.headersTimeout * 1000,
+      requestMs: config.requestTimeout * 1000,
+    },
     grpcIdleMs: config.grpcIdleTimeout * 1000,
     metrics: metricsEndpoint(metrics),
   });

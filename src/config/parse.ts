@@ -54,6 +54,12 @@ export function parseCount(max = Number.MAX_SAFE_INTEGER): Parser<number> {
 
 export const parsePositiveInt = parseCount();
 
+/** A count, or `auto` for a value the service works out when it starts. */
+export function parseCountOrAuto(max = Number.MAX_SAFE_INTEGER): Parser<number | 'auto'> {
+  const count = parseCount(max);
+  return (raw, setting) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : count(raw, setting));
+}
+
 /** Node's timers take at most 2^31 - 1 ms; a longer delay overflows and fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

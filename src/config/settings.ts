@@ -11,12 +11,14 @@ import { MAX_SNAPSHOTS_PER_PID, MAX_WATCHED_PIDS } from '../core/profiling/proce
 import { MAX_CPU_CAPTURE_MS } from '../core/profiling/v8/cpu-capture.js';
 import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/resource/manager-config.js';
 import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource/signals/monitor.js';
+import { MIN_CONNECTION_CAP, RESERVED_FILES } from '../server/connection-cap.js';
 import { MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
 import {
   ConfigError,
   MAX_TIMER_MS,
   parseBoolean,
   parseCount,
+  parseCountOrAuto,
   parseFractionAbove,
   parseHost,
   parseNonNegativeNumber,
@@ -65,6 +67,7 @@ export const SETTINGS = {
   host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on' }),
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
   maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parseCount(MAX_MESSAGE_BYTES_LIMIT), default: String(4 * 1024 * 1024), help: `Largest request message or REST body accepted, bytes (at most ${MAX_MESSAGE_BYTES_LIMIT})` }),
+  maxConnections: setting({ group: 'Server', env: 'RS3GW_MAX_CONNECTIONS', parse: parseCountOrAuto(), default: 'auto', help: `Open connections at most; more are closed as they arrive (auto: the process's open-files limit less ${RESERVED_FILES}, at least ${MIN_CONNECTION_CAP})` }),
   firstBytesTimeout: setting({ group: 'Server', env: 'RS3GW_FIRST_BYTES_TIMEOUT', parse: parseSeconds(), default: '10', help: 'Seconds a new connection may take to send its first bytes (for HTTP/2, the whole preface) before it is closed' }),
   headersTimeout: setting({ group: 'Server', env: 'RS3GW_HEADERS_TIMEOUT', parse: parseSeconds(), default: '60', help: 'Seconds an HTTP/1.1 request may take to send its headers before it is answered 408 and its connection closed' }),
   requestTimeout: setting({ group: 'Server', env: 'RS3GW_REQUEST_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/1.1 request may take to arrive whole, body included, before it is answered 408 and its connection closed; at least RS3GW_HEADERS_TIMEOUT' }),

@@ -13,6 +13,7 @@ const FRAME_HEADER_BYTES = 9;
 const SETTINGS_FRAME = 0x4;
 /** HTTP/2's initial SETTINGS_MAX_FRAME_SIZE: a longer first frame is refused by the server anyway. */
 const MAX_FIRST_FRAME_BYTES = 16_384;
+const DROP_REPORT_INTERVAL_MS = 60_000;
 
 /**
  * Whether `seen` opens an HTTP/2 connection: 'no' at the first byte that is not the preface,
@@ -30,8 +31,10 @@ function http2Preface(seen: Buffer): 'yes' | 'no' | 'maybe' {
   return seen.length < MAGIC.length + FRAME_HEADER_BYTES + length ? 'maybe' : 'yes';
 }
 
-/** Bounds on slow or silent clients, in milliseconds. */
-export interface ConnectionTimeouts {
+/** Bounds on connections: their number, and the time slow or silent clients may take, in milliseconds. */
+export interface ConnectionLimits {
+  /** Open connections at most (net.Server's maxConnections); undefined for no cap. */
+  maxConnections: number | undefined;
   /** A connection that has not shown its protocol by then (the whole HTTP/2 preface, or a first byte that is not one) is closed. */
   firstBytesMs: number;
   /** Node's headersTimeout and requestTimeout for HTTP/1.1: past them a request gets 408 and its connection closes. */
@@ -48,20 +51,27 @@ export class FrontDoor {
   private readonly unclassified = new Set<Socket>();
   private readonly firstBytesMs: number;
   private draining = false;
+  /** Connections refused at the cap since the last report, and when that report was. */
+  private dropped = 0;
+  private lastDropReportMs = -Infinity;
 
   constructor(
     private readonly http1: HttpServer,
     private readonly grpc: ConnectionInjector,
-    timeouts: ConnectionTimeouts,
+    limits: ConnectionLimits,
   ) {
-    this.firstBytesMs = timeouts.firstBytesMs;
+    this.firstBytesMs = limits.firstBytesMs;
     // Whole milliseconds, as Node's connection checks take them.
-    http1.headersTimeout = Math.round(timeouts.headersMs);
-    http1.requestTimeout = Math.round(timeouts.requestMs);
+    http1.headersTimeout = Math.round(limits.headersMs);
+    http1.requestTimeout = Math.round(limits.requestMs);
     // How often Node checks them (createServer's option, read when they are armed in listen()): half
     // the shorter bound, so a request is cut by 1.5 times its bound; Node's 30 s for its defaults.
     Object.assign(http1, { connectionsCheckingInterval: Math.max(1, Math.round(Math.min(http1.headersTimeout, http1.requestTimeout) / 2)) });
     this.server = createServer((socket) => this.accept(socket));
+    if (limits.maxConnections !== undefined) {
+      this.server.maxConnections = limits.maxConnections;
+      this.server.on('drop', () => this.reportDrop(limits.maxConnections!));
+    }
     http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
       this.http1Requests.set(socket, (this.http1Requests.get(socket) ?? 0) + 1);
@@ -107,6 +117,16 @@ export class FrontDoor {
 
   destroyAll(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** One line a minute at most while connections are refused: a flood must not flood the log too. */
+  private reportDrop(cap: number): void {
+    this.dropped += 1;
+    const now = Date.now();
+    if (now - this.lastDropReportMs < DROP_REPORT_INTERVAL_MS) return;
+    console.error(`rs3gw-observability: ${this.dropped} connection(s) refused: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`);
+    this.dropped = 0;
+    this.lastDropReportMs = now;
   }
 
   private accept(socket: Socket): void {

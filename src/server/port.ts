@@ -12,7 +12,7 @@ import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js'
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
 import { withGrpcWebText } from './connect/grpc-web-text.js';
 import { connectRoutes, withAllowHeader, withRefusalSlot } from './connect/routes.js';
-import { FrontDoor, type ConnectionTimeouts } from './front-door.js';
+import { FrontDoor, type ConnectionLimits } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
@@ -33,7 +33,7 @@ export interface PortOptions {
   observeCall: CallObserver;
   maxMessageBytes: number;
   metrics: HttpRoute;
-  connectionTimeouts: ConnectionTimeouts;
+  connectionLimits: ConnectionLimits;
   /** How long an HTTP/2 connection with no call in progress stays open. */
   grpcIdleMs: number;
 }
@@ -73,7 +73,7 @@ export class ServicePort {
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof, rest, connect }));
     this.http1.keepAliveTimeout = 65_000;
-    this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionTimeouts);
+    this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits);
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseCommandLine, SETTINGS, TELEMETRY_VARIABLES } from '../../src/config/index.js';
+import { connectionCapFromLimits, MIN_CONNECTION_CAP, RESERVED_FILES } from '../../src/server/connection-cap.js';
 
 function rejects(env: Record<string, string>, variable: string, flags = new Map<string, string>()): void {
   try {
@@ -111,6 +112,18 @@ test('connection timeouts are durations, and a request may take at least as long
   loadConfig({ RS3GW_FIRST_BYTES_TIMEOUT: '2147483.647', RS3GW_HEADERS_TIMEOUT: '2147483.647', RS3GW_REQUEST_TIMEOUT: '2147483.647' });
   rejects({ RS3GW_HEADERS_TIMEOUT: '301' }, 'RS3GW_HEADERS_TIMEOUT');
   rejects({ RS3GW_HEADERS_TIMEOUT: '2', RS3GW_REQUEST_TIMEOUT: '1.5' }, 'RS3GW_HEADERS_TIMEOUT');
+});
+
+test('RS3GW_MAX_CONNECTIONS is a positive count or auto, and auto leaves descriptors for the service', () => {
+  assert.is(loadConfig({}).maxConnections, 'auto');
+  assert.is(loadConfig({ RS3GW_MAX_CONNECTIONS: 'AUTO' }).maxConnections, 'auto');
+  assert.is(loadConfig({ RS3GW_MAX_CONNECTIONS: '500' }).maxConnections, 500);
+  for (const v of ['0', '-1', 'many', '1.5']) rejects({ RS3GW_MAX_CONNECTIONS: v }, 'RS3GW_MAX_CONNECTIONS');
+  const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 4096                 files\n`;
+  assert.is(connectionCapFromLimits(limits('1024')), 1024 - RESERVED_FILES);
+  assert.is(connectionCapFromLimits(limits('100')), MIN_CONNECTION_CAP, 'a tight limit still takes a few connections');
+  assert.is(connectionCapFromLimits(limits('unlimited')), undefined);
+  assert.is(connectionCapFromLimits('no such line'), undefined);
 });
 
 test('thresholds lie above the hysteresis their engines keep below them', () => {

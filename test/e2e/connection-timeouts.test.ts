@@ -178,4 +178,31 @@ test('an HTTP/2 connection with no call in progress is closed with GOAWAY after 
   assert.ok(status);
 });
 
+test('connections beyond RS3GW_MAX_CONNECTIONS are closed as they arrive, with one line on stderr; a freed place is taken again', async () => {
+  const capped = await startServer({ RS3GW_MAX_CONNECTIONS: '5' });
+  const url = new URL(capped.url);
+  const held: Socket[] = [];
+  const connectTo = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+      socket.once('error', reject);
+    });
+  try {
+    for (let i = 0; i < 5; i++) held.push(await connectTo());
+    const extra = await connectTo();
+    extra.on('error', () => {});
+    const closed = await Promise.race([new Promise<true>((resolve) => extra.once('close', () => resolve(true))), sleep(GIVE_UP_MS, false)]);
+    assert.ok(closed, 'the sixth connection is closed by the server');
+    assert.ok(held.every((s) => !s.destroyed), 'the five below the cap stay open');
+    held.pop()!.destroy();
+    await sleep(100);
+    const response = await within(fetch(`${capped.url}/api/observability/health`), 'GET /health with a place free');
+    assert.is(response.status, 200);
+    assert.match(capped.output(), /1 connection\(s\) refused: 5 open connections is the cap \(RS3GW_MAX_CONNECTIONS\)/);
+  } finally {
+    for (const s of held) s.destroy();
+    assert.is(await capped.stop(), 0, capped.output());
+  }
+});
+
 test.run();
