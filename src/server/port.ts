@@ -11,7 +11,8 @@ import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/h
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
 import { withGrpcWebText } from './connect/grpc-web-text.js';
-import { connectRoutes, withAllowHeader, withRefusalSlot } from './connect/routes.js';
+import { withBinaryRequests } from './connect/binary-requests.js';
+import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
 import { FrontDoor, type ConnectionLimits } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
@@ -61,14 +62,15 @@ export class ServicePort {
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
     this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes, idleMs: options.grpcIdleMs });
     const connectAdapter = connectNodeAdapter({
-      routes: withGrpcWebText(connectRoutes(bindings, pipeline)),
+      // Outermost first: gRPC-Web text is decoded to binary, whose message the pipeline decodes.
+      routes: withGrpcWebText(withBinaryRequests(connectRoutes(bindings, pipeline), requestSlot, options.maxMessageBytes)),
       readMaxBytes: options.maxMessageBytes,
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
       // without a word, so they are errors here as on the REST paths.
       jsonOptions: { ignoreUnknownFields: false },
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${clip(req.url ?? '')}`),
     });
-    const connect = withAllowHeader(bindings, withRefusalSlot(connectAdapter));
+    const connect = withAllowHeader(bindings, withRequestSlot(connectAdapter));
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof, rest, connect }));

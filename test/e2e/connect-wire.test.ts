@@ -205,6 +205,38 @@ get('Connect calls refused while decoding their JSON are counted as refused call
   assert.equal({ samples: await refused('RecordSamples'), watch: await refused('WatchAnomalies') }, { samples: before.samples + 1, watch: before.watch + 1 });
 });
 
+get('bytes that do not parse as the request message are invalid_argument on Connect, gRPC-Web and Connect streams, and counted', async () => {
+  const refused = async (method: string, protocol: string) => {
+    const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes(`protocol="${protocol}"`) && l.includes('code="invalid_argument"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const garbage = Buffer.from([0xff, 0xff, 0xff]);
+  const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, garbage.length]), garbage]);
+  const before = [await refused('RecordSample', 'connect'), await refused('RecordSample', 'grpc-web'), await refused('WatchAnomalies', 'connect')];
+
+  // connect-node answered these with internal (HTTP 500), before any handler ran.
+  const unary = await within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/proto' }, body: garbage }), 'Connect binary');
+  assert.is(unary.status, 400);
+  assert.match(((await unary.json()) as { message: string }).message, /^request: not a valid rs3gw\.observability\.v1\.RecordSampleRequest/);
+
+  const web = await within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto' }, body: envelope }), 'gRPC-Web');
+  const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80);
+  assert.match(trailer?.data.toString() ?? '', /grpc-status: ?3\r\n/);
+
+  const stream = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, { method: 'POST', headers: { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1' }, body: envelope }),
+    'the Connect stream',
+  );
+  const end = frames(Buffer.from(await within(stream.arrayBuffer(), 'the Connect stream to end'))).at(-1)!;
+  assert.is((JSON.parse(end.data.toString()) as { error?: { code?: string } }).error?.code, 'invalid_argument', end.data.toString());
+
+  const after = [await refused('RecordSample', 'connect'), await refused('RecordSample', 'grpc-web'), await refused('WatchAnomalies', 'connect')];
+  assert.equal(after, before.map((n) => n + 1));
+});
+
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */
 function frames(body: Buffer): Array<{ flags: number; data: Buffer }> {
   const out: Array<{ flags: number; data: Buffer }> = [];

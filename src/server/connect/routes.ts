@@ -7,21 +7,33 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
 import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { binaryRequest } from '../pipeline/binary-request.js';
 import type { CallContext, Protocol } from '../pipeline/context.js';
 import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
-
-/** Where the JSON check leaves its refusal for the call it belongs to (one slot per request). */
-const refusals = new AsyncLocalStorage<{ error?: unknown }>();
+import type { BinarySlot } from './binary-requests.js';
 
 /**
- * Runs connect-node's handler with a slot for a JSON refusal, so that a request refused while
+ * One slot per request, where what connect-node must not judge waits for the call: the refusal of
+ * its JSON (strictJsonText), or its binary message (binary-requests.ts).
+ */
+interface RequestSlot extends BinarySlot {
+  error?: unknown;
+}
+
+const slots = new AsyncLocalStorage<RequestSlot>();
+
+/** The slot of the request being handled, if any. */
+export const requestSlot = (): RequestSlot | undefined => slots.getStore();
+
+/**
+ * Runs connect-node's handler with a slot for the request, so that a request refused while
  * decoding still reaches the call pipeline and is traced and counted like any refused call.
  */
-export function withRefusalSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => refusals.run({}, () => handler(req, res));
+export function withRequestSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse): void => slots.run({}, () => handler(req, res));
 }
 
 /**
@@ -49,11 +61,15 @@ export function withAllowHeader(bindings: readonly ServiceBinding[], handler: (r
   };
 }
 
-/** The request the pipeline gets: the decoded message, or the refusal of its JSON. */
-function requestOf(message: Message): RequestSource {
-  const refused = refusals.getStore()?.error;
-  if (refused === undefined) return message;
-  return () => Promise.reject(refused);
+/** The request the pipeline gets: the refusal of its JSON, its binary message to decode, or the message connect decoded. */
+function requestOf(method: DescMethod, message: Message): RequestSource {
+  const slot = slots.getStore();
+  if (slot?.error !== undefined) {
+    const refused = slot.error;
+    return () => Promise.reject(refused);
+  }
+  if (slot?.binary) return binaryRequest(method.input, slot.binary);
+  return message;
 }
 
 function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
@@ -77,7 +93,7 @@ function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): stri
       try {
         messageFromJsonText(schema, text);
       } catch (error) {
-        const slot = refusals.getStore();
+        const slot = slots.getStore();
         if (!slot) throw toConnectError(error);
         slot.error = error;
         return '{}';
@@ -93,8 +109,8 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
       for (const method of binding.service.methods) {
         const impl =
           method.methodKind === 'server_streaming'
-            ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(request), callContext(method, ctx))
-            : (request: Message, ctx: HandlerContext) => pipeline.unary(binding, method, requestOf(request), callContext(method, ctx));
+            ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(method, request), callContext(method, ctx))
+            : (request: Message, ctx: HandlerContext) => pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
         // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
         // without a word, so they are errors here as on the REST paths.
         // textDecoder is not in the handler options' type, but connect-node hands the JSON options to

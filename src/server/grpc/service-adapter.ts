@@ -6,6 +6,7 @@ import { fromBinary, toBinary, type DescMessage, type DescMethod, type Message }
 import { Code, ConnectError } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
+import { binaryRequest } from '../pipeline/binary-request.js';
 import type { CallContext } from '../pipeline/context.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
@@ -33,20 +34,6 @@ function sharedSerializer(schema: DescMessage) {
 
 function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
-}
-
-/**
- * Requests are decoded inside the call pipeline rather than by grpc-js, which answers bytes that do
- * not parse with INTERNAL ("Error deserializing request"): they are the client's error.
- */
-function lazyRequest(schema: DescMessage, bytes: Buffer): () => Promise<Message> {
-  return async () => {
-    try {
-      return fromBinary(schema, bytes);
-    } catch (error) {
-      throw new ConnectError(`request: not a valid ${schema.typeName} (${(error as Error).message})`, Code.InvalidArgument);
-    }
-  };
 }
 
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
@@ -87,7 +74,7 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
     implementation[method.name] = streaming
       ? (call: grpc.ServerWritableStream<Buffer, Message>) => void serveStream(binding, method, pipeline, call)
       : (call: grpc.ServerUnaryCall<Buffer, Message>, callback: grpc.sendUnaryData<Message>) => {
-          pipeline.unary(binding, method, lazyRequest(method.input, call.request), callContext(method, call)).then(
+          pipeline.unary(binding, method, binaryRequest(method.input, call.request), callContext(method, call)).then(
             (response) => callback(null, response),
             (error: ConnectError) => callback(statusOf(error)),
           );
@@ -104,7 +91,7 @@ async function serveStream(
 ): Promise<void> {
   const ctx = callContext(method, call);
   try {
-    for await (const message of pipeline.serverStream(binding, method, lazyRequest(method.input, call.request), ctx)) {
+    for await (const message of pipeline.serverStream(binding, method, binaryRequest(method.input, call.request), ctx)) {
       if (call.cancelled) break;
       // The signal option removes the listener again, whichever comes first: nothing piles up per wait.
       if (!call.write(message)) await once(call, 'drain', { signal: ctx.signal }).catch(() => undefined);
