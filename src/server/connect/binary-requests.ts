@@ -81,13 +81,17 @@ async function readMessage(body: AsyncIterator<Uint8Array>, framing: Framing, ma
   const chunks: Uint8Array[] = [];
   let length = 0;
   const limit = framing === 'unary' ? maxMessageBytes : ENVELOPE_HEADER_BYTES + maxMessageBytes;
+  let headerChecked = framing === 'unary';
   for (;;) {
     const next = await body.next();
     if (next.done) break;
     chunks.push(next.value);
     length += next.value.byteLength;
     if (length > limit) return untouched(chunks, body);
-    if (framing === 'enveloped' && length >= ENVELOPE_HEADER_BYTES && !plainEnvelopeWithin(Buffer.concat(chunks), maxMessageBytes)) return untouched(chunks, body);
+    if (!headerChecked && length >= ENVELOPE_HEADER_BYTES) {
+      if (!plainEnvelopeWithin(Buffer.concat(chunks), maxMessageBytes)) return untouched(chunks, body);
+      headerChecked = true;
+    }
   }
   const all = Buffer.concat(chunks);
   if (framing === 'unary') return { kind: 'message', message: all };
