@@ -178,15 +178,17 @@ get('Connect JSON decode errors name the field path and, for enums and well-know
   assert.match(endMessage.error?.message ?? '', /^type: must be one of ANOMALY_TYPE_LATENCY_SPIKE/);
 });
 
+/** How many calls of `method` over `protocol` /metrics counts as refused with invalid_argument. */
+async function refused(method: string, protocol: string): Promise<number> {
+  const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes(`protocol="${protocol}"`) && l.includes('code="invalid_argument"'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 get('Connect calls refused while decoding their JSON are counted as refused calls of their method', async () => {
-  const refused = async (method: string) => {
-    const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes('protocol="connect"') && l.includes('code="invalid_argument"'));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
-  const before = { samples: await refused('RecordSamples'), watch: await refused('WatchAnomalies') };
+  const before = { samples: await refused('RecordSamples', 'connect'), watch: await refused('WatchAnomalies', 'connect') };
   const posted = await within(
     fetch(`${server.url}${ANOMALY}/RecordSamples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"samples":[{"metric":"m","valu":1}]}' }),
     'POST RecordSamples',
@@ -202,17 +204,10 @@ get('Connect calls refused while decoding their JSON are counted as refused call
     'the Connect stream',
   );
   await within(stream.arrayBuffer(), 'the Connect stream to end');
-  assert.equal({ samples: await refused('RecordSamples'), watch: await refused('WatchAnomalies') }, { samples: before.samples + 1, watch: before.watch + 1 });
+  assert.equal({ samples: await refused('RecordSamples', 'connect'), watch: await refused('WatchAnomalies', 'connect') }, { samples: before.samples + 1, watch: before.watch + 1 });
 });
 
 get('bytes that do not parse as the request message are invalid_argument on Connect, gRPC-Web and Connect streams, and counted', async () => {
-  const refused = async (method: string, protocol: string) => {
-    const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes(`protocol="${protocol}"`) && l.includes('code="invalid_argument"'));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
   const garbage = Buffer.from([0xff, 0xff, 0xff]);
   const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, garbage.length]), garbage]);
   const before = [await refused('RecordSample', 'connect'), await refused('RecordSample', 'grpc-web'), await refused('WatchAnomalies', 'connect')];
