@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
-import { withGrpcWebText } from './connect/grpc-web-text.js';
-import { withBinaryRequests } from './connect/binary-requests.js';
+import { binaryRequests } from './connect/binary-requests.js';
+import { grpcWebText } from './connect/grpc-web-text.js';
+import { withHandlerSteps } from './connect/handler-steps.js';
 import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
 import { FrontDoor, type ConnectionLimits } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
@@ -63,7 +64,7 @@ export class ServicePort {
     this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes, idleMs: options.grpcIdleMs });
     const connectAdapter = connectNodeAdapter({
       // Outermost first: gRPC-Web text is decoded to binary, whose message the pipeline decodes.
-      routes: withGrpcWebText(withBinaryRequests(connectRoutes(bindings, pipeline), requestSlot, options.maxMessageBytes)),
+      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [grpcWebText, binaryRequests(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
       // without a word, so they are errors here as on the REST paths.

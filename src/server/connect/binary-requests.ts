@@ -7,8 +7,8 @@
  * counted. A body it cannot take whole (compressed, over the size limit, not one envelope) goes to
  * connect untouched, which applies its own limits and errors.
  */
-import type { ConnectRouter } from '@connectrpc/connect';
-import { assertByteStreamRequest, type UniversalHandler, type UniversalServerRequest } from '@connectrpc/connect/protocol';
+import { assertByteStreamRequest, type UniversalServerRequest } from '@connectrpc/connect/protocol';
+import type { HandlerStep } from './handler-steps.js';
 
 /** Where a request message taken off the body waits for its call (see requestOf in routes.ts). */
 export interface BinarySlot {
@@ -32,23 +32,9 @@ function framingOf(req: UniversalServerRequest): Framing | undefined {
   return undefined;
 }
 
-/** Registers the routes, then puts the binary-body step in front of every handler they made. */
-export function withBinaryRequests(
-  routes: (router: ConnectRouter) => void,
-  slot: () => BinarySlot | undefined,
-  maxMessageBytes: number,
-): (router: ConnectRouter) => void {
-  return (router) => {
-    routes(router);
-    // connect-node reads router.handlers once the routes have run, to map request paths to them.
-    router.handlers.forEach((handler, i) => {
-      router.handlers[i] = takeBinaryMessage(handler, slot, maxMessageBytes);
-    });
-  };
-}
-
-function takeBinaryMessage(handler: UniversalHandler, slot: () => BinarySlot | undefined, maxMessageBytes: number): UniversalHandler {
-  const take = async (req: UniversalServerRequest) => {
+/** The binary-body step in front of a connect handler (handler-steps.ts). */
+export function binaryRequests(slot: () => BinarySlot | undefined, maxMessageBytes: number): HandlerStep {
+  return async (req, handler) => {
     const framing = framingOf(req);
     const target = slot();
     if (!framing || !target) return handler(req);
@@ -66,8 +52,6 @@ function takeBinaryMessage(handler: UniversalHandler, slot: () => BinarySlot | u
     header.delete('content-length'); // connect checks the body it reads against it
     return handler({ ...req, header, body: once(framing === 'unary' ? new Uint8Array(0) : EMPTY_ENVELOPE) });
   };
-  const { protocolNames, service, method, requestPath, allowedMethods, supportedContentType } = handler;
-  return Object.assign(take, { protocolNames, service, method, requestPath, allowedMethods, supportedContentType });
 }
 
 type Taken = { kind: 'message'; message: Uint8Array } | { kind: 'untouched'; body: AsyncIterable<Uint8Array> };

@@ -6,46 +6,28 @@
  * application/grpc-web+proto (connect then applies its limits to the decoded message), and each
  * response frame is encoded and sent as soon as connect yields it, so streams stay live.
  */
-import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
-import {
-  assertByteStreamRequest,
-  type UniversalHandler,
-  type UniversalServerRequest,
-  type UniversalServerResponse,
-} from '@connectrpc/connect/protocol';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { assertByteStreamRequest } from '@connectrpc/connect/protocol';
+import type { HandlerStep } from './handler-steps.js';
 
 const TEXT_TYPE = /^application\/grpc-web-text(?=$|\+)/i;
 const BINARY_TYPE = /^application\/grpc-web(?=$|\+)/i;
 
-/** Registers the routes, then puts the text-mode translation in front of every handler they made. */
-export function withGrpcWebText(routes: (router: ConnectRouter) => void): (router: ConnectRouter) => void {
-  return (router) => {
-    routes(router);
-    // connect-node reads router.handlers once the routes have run, to map request paths to them.
-    router.handlers.forEach((handler, i) => {
-      router.handlers[i] = acceptText(handler);
-    });
-  };
-}
-
-function acceptText(handler: UniversalHandler): UniversalHandler {
-  const translate = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
-    const type = req.header.get('content-type') ?? '';
-    if (!TEXT_TYPE.test(type)) return handler(req);
-    assertByteStreamRequest(req);
-    const header = new Headers(req.header);
-    header.set('content-type', type.replace(TEXT_TYPE, 'application/grpc-web'));
-    header.delete('content-length'); // the body connect reads is the decoded one
-    const res = await handler({ ...req, header, body: decodeBase64(req.body) });
-    if (!res.body) return res; // a refusal before the call (405), which has no body to encode
-    const resHeader = new Headers(res.header);
-    const resType = resHeader.get('content-type');
-    if (resType) resHeader.set('content-type', resType.replace(BINARY_TYPE, 'application/grpc-web-text'));
-    return { ...res, header: resHeader, body: encodeBase64(res.body) };
-  };
-  const { protocolNames, service, method, requestPath, allowedMethods, supportedContentType } = handler;
-  return Object.assign(translate, { protocolNames, service, method, requestPath, allowedMethods, supportedContentType });
-}
+/** The text-mode translation, a step in front of a connect handler (handler-steps.ts). */
+export const grpcWebText: HandlerStep = async (req, handler) => {
+  const type = req.header.get('content-type') ?? '';
+  if (!TEXT_TYPE.test(type)) return handler(req);
+  assertByteStreamRequest(req);
+  const header = new Headers(req.header);
+  header.set('content-type', type.replace(TEXT_TYPE, 'application/grpc-web'));
+  header.delete('content-length'); // the body connect reads is the decoded one
+  const res = await handler({ ...req, header, body: decodeBase64(req.body) });
+  if (!res.body) return res; // a refusal before the call (405), which has no body to encode
+  const resHeader = new Headers(res.header);
+  const resType = resHeader.get('content-type');
+  if (resType) resHeader.set('content-type', resType.replace(BINARY_TYPE, 'application/grpc-web-text'));
+  return { ...res, header: resHeader, body: encodeBase64(res.body) };
+};
 
 /** Each frame connect yields (a message, or the trailers) is encoded on its own, padded, and sent at once. */
 async function* encodeBase64(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
