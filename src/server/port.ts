@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
-import { binaryRequests } from './connect/binary-requests.js';
 import { grpcWebText } from './connect/grpc-web-text.js';
 import { withHandlerSteps } from './connect/handler-steps.js';
+import { REQUEST_COMPRESSIONS, requestMessages } from './connect/request-messages.js';
 import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
 import { FrontDoor, type ConnectionLimits } from './front-door.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
@@ -64,8 +64,9 @@ export class ServicePort {
     this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes, idleMs: options.grpcIdleMs });
     const connectAdapter = connectNodeAdapter({
       // Outermost first: gRPC-Web text is decoded to binary, whose message the pipeline decodes.
-      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [grpcWebText, binaryRequests(requestSlot, options.maxMessageBytes)]),
+      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
+      acceptCompression: [...REQUEST_COMPRESSIONS],
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
       // without a word, so they are errors here as on the REST paths.
       jsonOptions: { ignoreUnknownFields: false },

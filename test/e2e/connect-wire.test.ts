@@ -7,9 +7,13 @@
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
+import { GetStatisticsRequestSchema, GetStatisticsResponseSchema, RecordSampleRequestSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import { ListMetricsResponseSchema } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { within } from './support/rpc-helpers.js';
 
@@ -230,6 +234,84 @@ get('bytes that do not parse as the request message are invalid_argument on Conn
 
   const after = [await refused('RecordSample', 'connect'), await refused('RecordSample', 'grpc-web'), await refused('WatchAnomalies', 'connect')];
   assert.equal(after, before.map((n) => n + 1));
+});
+
+get('compressed messages and Connect GET messages that cannot be read are the client errors they are, traced and counted', async () => {
+  const post = (body: Buffer, headers: Record<string, string>) =>
+    within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers, body }), 'POST RecordSample');
+  const errorOf = async (r: Response) => ({ status: r.status, ...((await r.json()) as { code: string; message: string }) });
+  const before = { connect: await refused('RecordSample', 'connect'), web: await refused('RecordSample', 'grpc-web'), get: await refused('GetStatistics', 'connect') };
+
+  // connect-node answered the first two with internal (HTTP 500) before any handler ran.
+  const garbage = gzipSync(Buffer.from([0xff, 0xff, 0xff]));
+  assert.equal(await errorOf(await post(garbage, { 'content-type': 'application/proto', 'content-encoding': 'gzip' })), {
+    status: 400,
+    code: 'invalid_argument',
+    message: 'request: not a valid rs3gw.observability.v1.RecordSampleRequest (premature EOF)',
+  });
+  const notGzip = Buffer.from('not gzip at all');
+  assert.equal(await errorOf(await post(notGzip, { 'content-type': 'application/proto', 'content-encoding': 'gzip' })), {
+    status: 400,
+    code: 'invalid_argument',
+    message: 'request body: not valid gzip data',
+  });
+  const bomb = gzipSync(Buffer.alloc(5 * 1024 * 1024));
+  assert.equal(await errorOf(await post(bomb, { 'content-type': 'application/proto', 'content-encoding': 'gzip' })), {
+    status: 429,
+    code: 'resource_exhausted',
+    message: 'request body: larger than 4194304 bytes once decompressed',
+  });
+  const web = await post(Buffer.concat([Buffer.from([1, 0, 0, 0, garbage.length]), garbage]), { 'content-type': 'application/grpc-web+proto', 'grpc-encoding': 'gzip' });
+  const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80);
+  assert.match(trailer?.data.toString() ?? '', /grpc-status: ?3\r\n/);
+
+  const stats = `${server.url}${ANOMALY}/GetStatistics?connect=v1`;
+  const badBase64 = await errorOf(await within(fetch(`${stats}&encoding=proto&base64=1&message=%25%25`), 'GET with bad base64'));
+  assert.equal(badBase64, { status: 400, code: 'invalid_argument', message: 'message: must be base64url (the query parameter of a Connect GET with base64=1)' });
+  const badProto = await errorOf(await within(fetch(`${stats}&encoding=proto&base64=1&message=__8`), 'GET with bytes that do not parse'));
+  assert.is(badProto.status, 400);
+  assert.match(badProto.message, /^request: not a valid rs3gw\.observability\.v1\.GetStatisticsRequest/);
+
+  const after = { connect: await refused('RecordSample', 'connect'), web: await refused('RecordSample', 'grpc-web'), get: await refused('GetStatistics', 'connect') };
+  assert.equal(after, { connect: before.connect + 2, web: before.web + 1, get: before.get + 2 }, 'resource_exhausted is counted under its own code');
+});
+
+get('compressed requests and GET messages that read are served, and the answer keeps the encoding the client sent', async () => {
+  const sample = toBinary(RecordSampleRequestSchema, create(RecordSampleRequestSchema, { metric: 'connect_gzip_rps', value: 7 }));
+  const recorded = await within(
+    fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' }, body: gzipSync(sample) }),
+    'a gzipped RecordSample',
+  );
+  assert.is(recorded.status, 200);
+  const json = gzipSync(Buffer.from('{"metric":"connect_gzip_rps","value":9}'));
+  const recordedJson = await within(
+    fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: json }),
+    'a gzipped JSON RecordSample',
+  );
+  assert.is(recordedJson.status, 200);
+
+  const query = toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { metric: 'connect_gzip_rps' }));
+  const stats = await within(
+    fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=proto&base64=1&compression=gzip&message=${gzipSync(query).toString('base64url')}`),
+    'a GET with a gzipped message',
+  );
+  const statistics = fromBinary(GetStatisticsResponseSchema, new Uint8Array(await stats.arrayBuffer())).statistics;
+  assert.equal(statistics.map((s) => [s.metric, s.count]), [['connect_gzip_rps', 2n]]);
+
+  // A client that names no accepted encoding gets its answer in the one it sent (connect's rule),
+  // though the request reached connect decompressed. ListMetrics answers over a kilobyte, which
+  // connect compresses. Node's http client hands back the bytes as sent.
+  const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+    const req = httpRequest(`${server.url}/rs3gw.observability.v1.MetricsService/ListMetrics`, { method: 'POST', headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(gzipSync(new Uint8Array(0)));
+  });
+  assert.is(raw.encoding, 'gzip');
+  assert.ok(fromBinary(ListMetricsResponseSchema, gunzipSync(raw.body)).metrics.length > 0);
 });
 
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */

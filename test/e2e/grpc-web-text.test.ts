@@ -178,10 +178,14 @@ test('text mode errors arrive as a base64 trailer frame: an invalid argument, an
   assert.is(trailers(end)['grpc-status'], '3');
   assert.is(trailers(end)['grpc-message'], 'value: must be a finite number');
 
+  const labels = { method: 'RecordSample', protocol: 'grpc-web', code: 'invalid_argument' };
+  const refusedBefore = sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', labels);
   const garbled = await post('RecordSample', `${frame(RecordSampleRequestSchema, { metric: 'grpc_web_text_garbled', value: 1 }).toString('base64')}*!`);
   const [garbledEnd] = await textFrames(garbled);
   assert.is(trailers(garbledEnd)['grpc-status'], '3');
   assert.match(trailers(garbledEnd)['grpc-message']!, 'must be base64');
+  const refusedAfter = sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', labels);
+  assert.is(refusedAfter, refusedBefore + 1, 'the body that is not base64 is counted as a refused call');
 });
 
 test('WatchAnomalies in text mode: caught_up, then an anomaly raised meanwhile arrives while the stream is open', async () => {

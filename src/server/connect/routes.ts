@@ -13,16 +13,13 @@ import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
-import type { BinarySlot } from './binary-requests.js';
+import type { RequestSlot } from './request-messages.js';
 
 /**
  * One slot per request, where what connect-node must not judge waits for the call: the refusal of
- * its JSON (strictJsonText), or its binary message (binary-requests.ts).
+ * its JSON (strictJsonText), its binary message, or why its message could not be read
+ * (request-messages.ts).
  */
-interface RequestSlot extends BinarySlot {
-  error?: unknown;
-}
-
 const slots = new AsyncLocalStorage<RequestSlot>();
 
 /** The slot of the request being handled, if any. */

@@ -1,0 +1,236 @@
+/**
+ * connect-node reads a request's message itself, before any handler runs: it decompresses the
+ * body, base64-decodes a Connect GET's `message`, and decodes binary messages. What it cannot read
+ * it answers untraced, and often with `internal` (HTTP 500 on Connect), though the bytes were the
+ * client's. So this step sits in front of each connect handler and reads the message first:
+ * - a binary message is taken off the request, and connect is handed the same framing around an
+ *   empty message; the call pipeline decodes the real one (as for native gRPC) and refuses bytes
+ *   that do not parse with `invalid_argument`, traced and counted;
+ * - a compressed message (gzip or br, the encodings connect accepts) is decompressed here and handed
+ *   on uncompressed, a JSON one to connect's JSON decoding (whose refusals reach the pipeline the
+ *   same way, see strictJsonText in routes.ts);
+ * - what cannot be read (bad compressed data, bad base64, too large once decompressed) waits in the
+ *   request's slot as the call's error, and connect is handed an empty message, so that the
+ *   pipeline refuses the call.
+ * A body it cannot take whole (over the size limit, not one envelope, an unknown encoding) goes to
+ * connect untouched, which applies its own limits and errors.
+ */
+import { Code, ConnectError } from '@connectrpc/connect';
+import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
+import { assertByteStreamRequest, type Compression, type UniversalServerRequest } from '@connectrpc/connect/protocol';
+import type { HandlerStep } from './handler-steps.js';
+
+/** Where a request's message, or the reason it could not be read, waits for its call (see requestOf in routes.ts). */
+export interface RequestSlot {
+  binary?: Uint8Array;
+  error?: unknown;
+}
+
+/** The encodings connect-node's handlers accept by default, and so the ones this step reads. */
+export const REQUEST_COMPRESSIONS: readonly Compression[] = [compressionGzip, compressionBrotli];
+
+/** Connect unary: the body is the message. Connect streaming and gRPC-Web: 5-byte envelopes. */
+type Framing = 'unary' | 'enveloped';
+
+interface BodyKind {
+  framing: Framing;
+  binary: boolean;
+  /** The headers naming the request's encoding and the encodings the client accepts in return. */
+  encodingHeader: string;
+  acceptHeader: string;
+}
+
+const ENVELOPE_HEADER_BYTES = 5;
+const COMPRESSED_FLAG = 0b1;
+const EMPTY_JSON = new TextEncoder().encode('{}');
+
+function bodyKindOf(req: UniversalServerRequest): BodyKind | undefined {
+  if (req.method !== 'POST') return undefined;
+  const type = (req.header.get('content-type') ?? '').toLowerCase().split(';', 1)[0]!.trim();
+  switch (type) {
+    case 'application/proto':
+    case 'application/json':
+      return { framing: 'unary', binary: type === 'application/proto', encodingHeader: 'content-encoding', acceptHeader: 'accept-encoding' };
+    case 'application/connect+proto':
+    case 'application/connect+json':
+      return { framing: 'enveloped', binary: type.endsWith('proto'), encodingHeader: 'connect-content-encoding', acceptHeader: 'connect-accept-encoding' };
+    case 'application/grpc-web':
+    case 'application/grpc-web+proto':
+    case 'application/grpc-web+json':
+      return { framing: 'enveloped', binary: !type.endsWith('json'), encodingHeader: 'grpc-encoding', acceptHeader: 'grpc-accept-encoding' };
+    default:
+      return undefined;
+  }
+}
+
+/** The compression an encoding names: null for none, undefined for one connect must refuse itself. */
+function compressionNamed(name: string | null): Compression | null | undefined {
+  if (name === null || name === '' || name === 'identity') return null;
+  return REQUEST_COMPRESSIONS.find((c) => c.name === name);
+}
+
+/** The request-message step in front of a connect handler (handler-steps.ts). */
+export function requestMessages(slot: () => RequestSlot | undefined, maxMessageBytes: number): HandlerStep {
+  return async (req, handler) => {
+    const target = slot();
+    if (!target) return handler(req);
+    if (req.method === 'GET') return handler(await readGetMessage(req, target, maxMessageBytes));
+    const kind = bodyKindOf(req);
+    if (!kind) return handler(req);
+    const compression = compressionNamed(req.header.get(kind.encodingHeader));
+    // Plain JSON is connect's to read: its JSON decoding hands refusals to the pipeline.
+    if (compression === undefined || (!kind.binary && compression === null)) return handler(req);
+    assertByteStreamRequest(req);
+    let taken: Taken;
+    try {
+      taken = await readBody(req.body[Symbol.asyncIterator](), kind.framing, compression !== null, maxMessageBytes);
+    } catch (error) {
+      // A body that does not decode (text mode's bad base64) is the call's error; one that cannot
+      // be read (a broken connection) is connect's to answer.
+      if (!(error instanceof ConnectError && error.code === Code.InvalidArgument)) return handler({ ...req, body: failing(error) });
+      target.error = error;
+      taken = { kind: 'message', message: undefined, compressed: false };
+    }
+    if (taken.kind === 'untouched') return handler({ ...req, body: taken.body });
+    const message = taken.compressed && taken.message ? await decompressed(compression!, taken.message, 'request body', maxMessageBytes, target) : taken.message;
+    const header = new Headers(req.header);
+    header.delete('content-length'); // connect checks the body it reads against it
+    if (compression) handedOnUncompressed(header, kind.encodingHeader, kind.acceptHeader, compression);
+    const handed = handOn(message, kind.binary, target);
+    return handler({ ...req, header, body: once(kind.framing === 'unary' ? handed : envelope(handed)) });
+  };
+}
+
+/**
+ * What connect is handed in place of a message read here: nothing for a binary one (the pipeline
+ * decodes the bytes in the slot), the JSON itself, or an empty message when the slot holds an error.
+ */
+function handOn(message: Uint8Array | undefined, binary: boolean, target: RequestSlot): Uint8Array {
+  if (message === undefined) return binary ? new Uint8Array(0) : EMPTY_JSON;
+  if (!binary) return message;
+  target.binary = message;
+  return new Uint8Array(0);
+}
+
+/**
+ * The request is handed on uncompressed. A client that did not say which encodings it accepts
+ * gets its answer in the one it sent (connect's negotiation), so that is said for it.
+ */
+function handedOnUncompressed(header: Headers, encodingHeader: string, acceptHeader: string, compression: Compression): void {
+  header.delete(encodingHeader);
+  if (!header.get(acceptHeader)) header.set(acceptHeader, compression.name);
+}
+
+/**
+ * A Connect GET carries its message in the query: `message`, base64url-encoded when `base64=1`,
+ * compressed when `compression` names an encoding. It is read here when connect would have had to
+ * decode it (binary, base64 or compressed); connect then gets the query without it (a binary
+ * message) or with the plain JSON.
+ */
+async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, maxMessageBytes: number): Promise<UniversalServerRequest> {
+  const url = new URL(req.url);
+  const query = url.searchParams;
+  const encoding = query.get('encoding');
+  if (encoding !== 'proto' && encoding !== 'json') return req;
+  const binary = encoding === 'proto';
+  const compression = compressionNamed(query.get('compression'));
+  const base64 = query.get('base64') === '1';
+  if (compression === undefined || (!binary && !base64 && compression === null)) return req;
+  const text = query.get('message') ?? '';
+  let message: Uint8Array | undefined = base64 ? base64Bytes(text) : new TextEncoder().encode(text);
+  if (message === undefined) {
+    target.error = new ConnectError('message: must be base64url (the query parameter of a Connect GET with base64=1)', Code.InvalidArgument);
+  } else if (compression) {
+    message = await decompressed(compression, message, 'message', maxMessageBytes, target);
+  }
+  const handed = handOn(message, binary, target);
+  query.delete('base64');
+  query.delete('compression');
+  if (handed.byteLength === 0) query.delete('message');
+  else query.set('message', new TextDecoder().decode(handed));
+  const header = new Headers(req.header);
+  if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
+  return { ...req, url: url.toString(), header };
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Standard or URL-safe base64, padded or not; undefined when it is neither. */
+function base64Bytes(text: string): Uint8Array | undefined {
+  if (!BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+/**
+ * The message decompressed, or undefined with the reason in the slot: data that is not of the
+ * encoding named is `invalid_argument` (connect answers some of it `internal`), a message over the
+ * size limit once decompressed `resource_exhausted`.
+ */
+async function decompressed(compression: Compression, bytes: Uint8Array, field: string, maxMessageBytes: number, target: RequestSlot): Promise<Uint8Array | undefined> {
+  try {
+    return await compression.decompress(bytes, maxMessageBytes);
+  } catch (error) {
+    target.error =
+      error instanceof ConnectError && error.code === Code.ResourceExhausted
+        ? new ConnectError(`${field}: larger than ${maxMessageBytes} bytes once decompressed`, Code.ResourceExhausted)
+        : new ConnectError(`${field}: not valid ${compression.name} data`, Code.InvalidArgument);
+    return undefined;
+  }
+}
+
+type Taken = { kind: 'message'; message: Uint8Array | undefined; compressed: boolean } | { kind: 'untouched'; body: AsyncIterable<Uint8Array> };
+
+/**
+ * Reads the body as far as it needs to: the whole of it when it is one message within the limit
+ * (compressed only if an encoding was named), otherwise only until it knows it is not (an
+ * envelope's header says so at once), and then hands back what it read followed by the rest, unread.
+ */
+async function readBody(body: AsyncIterator<Uint8Array>, framing: Framing, encoded: boolean, maxMessageBytes: number): Promise<Taken> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const limit = framing === 'unary' ? maxMessageBytes : ENVELOPE_HEADER_BYTES + maxMessageBytes;
+  let flags: number | undefined;
+  for (;;) {
+    const next = await body.next();
+    if (next.done) break;
+    chunks.push(next.value);
+    length += next.value.byteLength;
+    if (length > limit) return untouched(chunks, body);
+    if (framing === 'enveloped' && flags === undefined && length >= ENVELOPE_HEADER_BYTES) {
+      const head = Buffer.concat(chunks);
+      flags = head[0]!;
+      const allowed = encoded ? COMPRESSED_FLAG : 0;
+      if ((flags & ~allowed) !== 0 || head.readUInt32BE(1) > maxMessageBytes) return untouched(chunks, body);
+    }
+  }
+  const all = Buffer.concat(chunks);
+  if (framing === 'unary') return { kind: 'message', message: all, compressed: encoded };
+  // Exactly one envelope, its message whole: anything else is connect's to judge.
+  if (all.length < ENVELOPE_HEADER_BYTES || all.readUInt32BE(1) !== all.length - ENVELOPE_HEADER_BYTES) return untouched(chunks, body);
+  return { kind: 'message', message: all.subarray(ENVELOPE_HEADER_BYTES), compressed: (flags! & COMPRESSED_FLAG) !== 0 };
+}
+
+/** One uncompressed envelope around `message`. */
+function envelope(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.byteLength);
+  new DataView(out.buffer).setUint32(1, message.byteLength);
+  out.set(message, ENVELOPE_HEADER_BYTES);
+  return out;
+}
+
+function untouched(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): Taken {
+  async function* body(): AsyncGenerator<Uint8Array> {
+    yield* read;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  }
+  return { kind: 'untouched', body: body() };
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** A body whose reading fails with `error`. */
+function failing(error: unknown): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) };
+}
