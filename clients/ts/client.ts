@@ -3,7 +3,8 @@
  * Connect protocol or gRPC-Web (HTTP/1.1). The service descriptors are the generated ones in gen/ts.
  */
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { constants as http2Constants, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
 import { AnomalyService } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { HealthReportService } from '../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
 import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
@@ -31,12 +32,34 @@ export interface ObservabilityClient {
   transport: Transport;
 }
 
+/**
+ * connect-node's HTTP/2 session manager, releasing each stream once its response is complete.
+ *
+ * connect-node 2.1 stops writing a request body when the response ends before it (a server may
+ * answer early, as ours does with RESOURCE_EXHAUSTED to a message over RS3GW_MAX_MESSAGE_BYTES),
+ * but it neither ends nor resets the HTTP/2 stream. The stream stays open on the client's side, the
+ * manager counts it as in use and keeps the connection ref()'d: the process never exits, and
+ * idleConnectionTimeoutMs does not apply, as the connection is not idle. Here such a stream is
+ * closed with RST_STREAM(NO_ERROR), as RFC 9113 §8.1 has it for a request whose answer is complete;
+ * the call's outcome is the server's answer, as before. Pass one as `sessionManager` to
+ * createGrpcTransport (or createConnectTransport/createGrpcWebTransport with httpVersion '2').
+ */
+export class ReleasingHttp2SessionManager extends Http2SessionManager {
+  override async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
+    const stream = await super.request(method, path, headers, options);
+    stream.once('end', () => {
+      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    });
+    return stream;
+  }
+}
+
 /** The server speaks gRPC on HTTP/2 cleartext connections and Connect/gRPC-Web on HTTP/1.1 ones. */
 export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
   const interceptors = options.interceptors ?? [];
   switch (options.protocol ?? 'grpc') {
     case 'grpc':
-      return createGrpcTransport({ baseUrl, interceptors });
+      return createGrpcTransport({ baseUrl, interceptors, sessionManager: new ReleasingHttp2SessionManager(baseUrl) });
     case 'grpc-web':
       return createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors });
     case 'connect':

@@ -6,12 +6,13 @@
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
 import { AnomalyService, type WatchAnomaliesResponse } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
-import { startServer, type RunningServer } from '../support/server.js';
+import { REPO_ROOT, startServer, type RunningServer } from '../support/server.js';
 import { failure, sampleValue, scrapeMetrics, StreamReader, within } from './support/rpc-helpers.js';
 
 const MAX_MESSAGE_BYTES = 4096;
@@ -74,6 +75,21 @@ for (const [name, transport] of [
     assert.is(bomb.code, Code.ResourceExhausted, bomb.message);
   });
 }
+
+test('gRPC: the TS client refused a request larger than the flow-control window lets its process exit', async () => {
+  // grpc-js answers at the message's length prefix and drains the rest; connect-node 2.1 stopped
+  // sending but never ended the stream, which kept the connection, and so the process, alive.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/support/oversize-then-exit.ts', server.url, String(1 << 20)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.equal(output.trim().split('\n'), ['oversize: ResourceExhausted', 'under the cap: OK'], output);
+  assert.is(code, 0, `the client process was still running 15 s after its calls (killed):\n${output}`);
+});
 
 /**
  * Posts one enveloped message far larger than the socket buffers and resolves with the answer's
