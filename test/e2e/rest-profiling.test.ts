@@ -79,6 +79,27 @@ test('format=pprof&type=cpu&seconds=1 downloads a CPU profile go tool pprof open
   assert.match(top, /^Duration: 1(\.\d+)?s/m);
 });
 
+test('a CPU capture queued behind another reports when its sampling started, as its profile does', async () => {
+  const capture = async () => {
+    const response = await fetch(`${server.url}/rs3gw.observability.v1.ProfilingService/CaptureProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"duration":"0.5s"}',
+    });
+    assert.is(response.status, 200);
+    const body = (await response.json()) as { info: { startTime: string }; pprof: { data: string }; fileName: string };
+    const profile = validPprof(new Uint8Array(Buffer.from(body.pprof.data, 'base64')), 'cpu profile');
+    return { startMs: timeMs(body.info.startTime), profileStartMs: Number(BigInt(profile.timeNanos) / 1_000_000n), fileName: body.fileName };
+  };
+  const [first, second] = await Promise.all([capture(), capture()]);
+  const [earlier, later] = first.startMs <= second.startMs ? [first, second] : [second, first];
+  assert.ok(later.startMs - earlier.startMs >= 450, `the second capture started once the first had sampled 0.5 s: ${later.startMs - earlier.startMs} ms apart`);
+  for (const c of [earlier, later]) {
+    assert.is(c.startMs, c.profileStartMs, 'start_time is the profile’s own start');
+    assert.is(c.fileName, `cpu-${new Date(c.startMs).toISOString().replace(/[:.]/g, '-')}.pb.gz`);
+  }
+});
+
 test('format=pprof&type=heap downloads the live heap, in every enum spelling', async () => {
   for (const q of ['format=pprof&type=heap', 'format=PPROF&type=Heap', 'format=PROFILE_FORMAT_PPROF&type=PROFILE_TYPE_HEAP']) {
     const { response, body } = await download(`${API}/profiling?${q}`);

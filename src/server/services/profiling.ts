@@ -14,7 +14,7 @@ import {
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
 import type { ContinuousProfiler, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
-import { captureCpuProfile, cpuProfileDurationMs } from '../../core/profiling/pprof/index.js';
+import { captureCpuProfile, cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
@@ -114,8 +114,10 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
 
   /** One pprof profile of this service: CPU for durationMs, or the heap now. */
   async function capture(type: 'cpu' | 'heap', durationMs: number, signal: AbortSignal) {
-    const startMs = Date.now();
+    const askedMs = Date.now();
     const data = type === 'heap' ? await deps.heapSampler.profile() : await captureCpuProfile({ durationMs, signal });
+    // A CPU capture may have waited behind another: it started when its profile says.
+    const startMs = type === 'heap' ? askedMs : profileTimes(data, askedMs).startMs;
     return {
       info: { type: type === 'heap' ? ProfileType.HEAP : ProfileType.CPU, startTime: timestamp(startMs), duration: duration(type === 'heap' ? 0 : durationMs), sizeBytes: u64(data.length) },
       pprof: pprofBody(data),

@@ -1,9 +1,8 @@
 import { type Clock, systemClock } from '../../clock.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
-import { decodeProfile, encodeProfile } from '../pprof/codec.js';
+import { encodeProfile } from '../pprof/codec.js';
 import { mergeProfiles } from '../pprof/merge.js';
-import { int64, int64Big } from '../pprof/numbers.js';
-import { assertValidProfile } from '../pprof/validate.js';
+import { profileTimes } from '../pprof/profile-times.js';
 import { captureCpuProfile } from '../v8/cpu-capture.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
 import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './profile-store.js';
@@ -231,16 +230,6 @@ export class ContinuousProfiler {
  * Start and length as recorded in the profile itself (a capture may have queued behind another),
  * checking on the way that it is a valid profile, so a later merge cannot trip over it.
  */
-function profileTimes(data: Uint8Array, requestedMs: number): { startMs: number; durationMs: number } {
-  const profile = decodeProfile(data, { field: 'capture' });
-  assertValidProfile(profile, 'capture');
-  const timeNanos = int64Big(profile.timeNanos);
-  return {
-    startMs: timeNanos > 0n ? Number(timeNanos / 1_000_000n) : requestedMs,
-    durationMs: int64(profile.durationNanos) / 1e6,
-  };
-}
-
 function infoOf(profile: StoredProfile): StoredProfileInfo {
   const { id, type, startMs, durationMs, sizeBytes } = profile;
   return { id, type, startMs, durationMs, sizeBytes };

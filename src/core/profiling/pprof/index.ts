@@ -7,6 +7,7 @@ export type { FunctionDescriptor, LabelDescriptor, LineDescriptor, MappingDescri
 export { decodeProfile, encodeProfile, MAX_DECODED_PROFILE_BYTES } from './codec.js';
 export type { DecodeOptions } from './codec.js';
 export { mergeProfiles } from './merge.js';
+export { profileTimes } from './profile-times.js';
 export { assertValidProfile, MAX_REPORTED_PROBLEMS, validateProfile } from './validate.js';
 
 export {
