@@ -242,6 +242,14 @@ test('the health report summarises the anomalies', async () => {
   assert.ok(a.metrics_tracked >= 2);
   const bySeverity = Object.fromEntries(a.last_hour_by_severity.map((s: Json) => [s.severity, int(s.count)]));
   assert.equal(Object.keys(bySeverity), ['ANOMALY_SEVERITY_LOW', 'ANOMALY_SEVERITY_MEDIUM', 'ANOMALY_SEVERITY_HIGH', 'ANOMALY_SEVERITY_CRITICAL']);
+  // Every anomaly so far was detected in this run, from samples dated months ago: they count as
+  // detected in the last hour, and the severe ones as recent, by when they were detected.
+  const all = await rest.getOk(`${API}/anomalies?limit=10000`);
+  assert.is(int(a.last_hour), all.anomalies.length);
+  const severe = all.anomalies.filter((x: Json) => ['ANOMALY_SEVERITY_HIGH', 'ANOMALY_SEVERITY_CRITICAL'].includes(x.severity)).length;
+  assert.ok(severe >= 1, 'the spike test raised a critical anomaly');
+  assert.is.not(h.status, 'HEALTH_STATUS_HEALTHY');
+  assert.ok(h.reasons.includes(`${severe} high or critical anomalies in the last 5 minutes`), JSON.stringify(h.reasons));
 });
 
 test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429; deleting one frees a slot', async () => {

@@ -230,6 +230,9 @@ export class AnomalyEngine {
     const minSeverity = validateSeverity('min_severity', filter.minSeverity);
     if (filter.metric !== undefined) validateMetricName('metric', filter.metric);
     if (filter.sinceMs !== undefined && !Number.isFinite(filter.sinceMs)) throw invalidArgument('since_ms', 'must be a finite number');
+    if (filter.detectedSinceMs !== undefined && !Number.isFinite(filter.detectedSinceMs)) {
+      throw invalidArgument('detected_since_ms', 'must be a finite number');
+    }
     const after = filter.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
     const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
@@ -238,7 +241,8 @@ export class AnomalyEngine {
       (severity === undefined || e.severity === severity) &&
       SEVERITY_RANK[e.severity] >= minRank &&
       (filter.metric === undefined || e.metric === filter.metric) &&
-      (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs);
+      (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs) &&
+      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs);
     return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
   }
 

@@ -117,6 +117,8 @@ export interface HistoryFilter {
   metric?: string;
   /** Events whose sample time is at or after this. */
   sinceMs?: number;
+  /** Events detected at or after this (a sample may be detected long after its time). */
+  detectedSinceMs?: number;
   /** Only events after this sequence; then the oldest `limit` of them are returned (still newest first). */
   afterSequence?: number;
   /** Events returned, default 100: the newest, or the oldest after `afterSequence`. */

@@ -146,7 +146,7 @@ const RECENT_IN_SUMMARY = 10;
 
 /** The health report's view of the anomaly history. */
 export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
-  const lastHour = engine.history({ sinceMs: nowMs - 3_600_000, limit: historyCapacity });
+  const lastHour = engine.history({ detectedSinceMs: nowMs - 3_600_000, limit: historyCapacity });
   return {
     totalDetected: u64(engine.lastSequence),
     lastHour: u64(lastHour.length),

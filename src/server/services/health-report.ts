@@ -27,7 +27,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
     getHealthReport() {
       const nowMs = deps.clock.nowMs();
       const status = deps.resources.manager.status();
-      const recent = deps.anomalies.history({ sinceMs: nowMs - RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
+      const recent = deps.anomalies.history({ detectedSinceMs: nowMs - RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
       const verdict = assessHealth({
         memoryPressure: status.pressure.memoryPressure,
         memoryUtilization: status.pressure.memory.utilization,
