@@ -160,6 +160,7 @@ test('SetStorageUsage sets absolute figures that the report and costs then use',
   const after = (await rest.getOk(`${API}/business-metrics`)).storage_utilization;
   assert.is(int(after.total_bytes), 6 * GIB);
   assert.is(after.objects, '1001');
+  assert.ok(after.growth_rate_bytes_per_day > 0, `5 GiB to 6 GiB moments ago is growth, got ${after.growth_rate_bytes_per_day}`);
 });
 
 test('bad events are refused naming the event and field, and a bad batch ingests nothing', async () => {

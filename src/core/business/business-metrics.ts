@@ -117,7 +117,7 @@ export class BusinessMetrics {
   private readonly window: RequestWindow;
   private readonly peakUpload = new PeakTracker(PEAK_RETENTION_MINUTES);
   private readonly peakDownload = new PeakTracker(PEAK_RETENTION_MINUTES);
-  private readonly storage = new StorageTracker();
+  private readonly storage: StorageTracker;
   private readonly users: UserTracker;
   private readonly byBucket: CappedCounts;
   private readonly byOperation = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
@@ -128,6 +128,7 @@ export class BusinessMetrics {
   constructor(options: BusinessMetricsOptions) {
     this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
+    this.storage = new StorageTracker(this.clock.nowMs());
     this.limits = checkLimits({ ...DEFAULT_BUSINESS_LIMITS, ...options.limits });
     this.prices = checkPrices(options.prices);
     this.window = new RequestWindow(this.limits.windowSeconds);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_GROWTH_POINTS, StorageTracker } from '../../../src/core/business/storage-tracker.js';
+import { MAX_GROWTH_STEPS, StorageTracker } from '../../../src/core/business/storage-tracker.js';
 import { expectError } from '../../support/errors.js';
 import { event, setup } from './setup.js';
 
@@ -56,22 +56,56 @@ test('growth rate is the linear trend of the last 24 h', () => {
     clock.advance(HOUR);
     business.ingest([event({ operation: 'put_object', bytesIn: 1000 })]);
   }
+  // A staircase of 1000 bytes an hour: the line through the level at every instant rises 24,000 a
+  // day, less a fraction of a percent for the steps' shape.
   const rate = business.report().storageUtilization.growthRateBytesPerDay;
-  assert.ok(Math.abs(rate - 24_000) < 1e-6, `rate ${rate}`);
+  assert.ok(Math.abs(rate - 24_000) < 0.01 * 24_000, `rate ${rate}`);
   clock.advance(25 * HOUR);
-  assert.is(business.report().storageUtilization.growthRateBytesPerDay, 0, 'points older than 24 h are forgotten');
+  assert.is(business.report().storageUtilization.growthRateBytesPerDay, 0, 'a level flat for the last 24 h does not grow');
 });
 
-test('growth history keeps one point per minute, at most a day of them', () => {
-  const storage = new StorageTracker();
-  let now = Date.UTC(2026, 0, 1);
-  for (let i = 0; i < 10; i++) storage.change(0, 1, 10, now + i * 1000);
-  assert.is(storage.historyLength, 1, 'one point for changes within a minute');
+const GIB = 1024 ** 3;
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 5);
+
+test('growth within the minute of the level it grew from counts (the level before a change is kept)', () => {
+  const storage = new StorageTracker(T0);
+  storage.set({ buckets: 1, objects: 100, totalBytes: 10 * GIB }, T0);
+  storage.change(0, 1, GIB, T0 + 20_000);
+  // The line through 10 GiB for 20 s and 11 GiB for 1 s: cov(t, level) / var(t) over [0, 21 s]
+  // is (20.5 / 21 - 0.5) / (21^2 / 12) = 0.012957 GiB/s.
+  const rate = storage.growthRatePerDay(T0 + 21_000) / (GIB * 86_400);
+  assert.ok(Math.abs(rate - 0.012957) < 1e-5, `${rate} GiB/s`);
+});
+
+test('deltas from a service just started are growth from nothing', () => {
+  const storage = new StorageTracker(T0);
+  storage.change(0, 10, 10 * 1024 * 1024, T0 + 20_000);
+  assert.ok(storage.growthRatePerDay(T0 + 21_000) > 0);
+});
+
+test('the first absolute figures set the base the deltas counted from; later ones are growth', () => {
+  const storage = new StorageTracker(T0);
+  storage.change(0, 1, 1000, T0 + HOUR);
+  const beforeBase = storage.growthRatePerDay(T0 + 2 * HOUR);
+  storage.set({ buckets: 1, objects: 1, totalBytes: 10 * GIB }, T0 + 2 * HOUR);
+  assert.ok(Math.abs(storage.growthRatePerDay(T0 + 2 * HOUR) - beforeBase) < 1e-6 * Math.abs(beforeBase), 'rebasing is no growth');
+  storage.set({ buckets: 1, objects: 1, totalBytes: 11 * GIB }, T0 + 3 * HOUR);
+  assert.ok(storage.growthRatePerDay(T0 + 4 * HOUR) > 1000 * beforeBase, 'a later absolute figure that rose is growth');
+});
+
+test('growth history keeps at most two steps per minute, a day of them', () => {
+  const storage = new StorageTracker(T0);
+  for (let i = 0; i < 10; i++) storage.change(0, 1, 10, T0 + i * 1000);
+  assert.is(storage.historyLength, 3, 'the start, and the first and last change of the minute');
+  assert.is(storage.current.totalBytes, 100);
+
+  let now = T0;
   for (let m = 0; m < 3 * 24 * 60; m++) storage.change(0, 1, 10, (now += 60_000));
-  assert.ok(storage.historyLength <= MAX_GROWTH_POINTS, `${storage.historyLength}`);
-  assert.is(storage.historyLength, 24 * 60);
+  assert.ok(storage.historyLength <= MAX_GROWTH_STEPS, `${storage.historyLength}`);
   const rate = storage.growthRatePerDay(now);
-  assert.ok(Math.abs(rate - 10 * 24 * 60) < 1e-6, `10 bytes a minute is ${rate} a day`);
+  assert.ok(Math.abs(rate - 10 * 24 * 60) < 0.01 * 10 * 24 * 60, `10 bytes a minute is ${rate} a day`);
+  for (let i = 0; i < 3 * 24 * 60 * 10; i++) storage.change(0, 1, 1, (now += 6_000));
+  assert.ok(storage.historyLength <= MAX_GROWTH_STEPS, `ten changes a minute for three days: ${storage.historyLength} steps`);
 });
 
 test.run();
