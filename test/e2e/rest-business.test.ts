@@ -138,6 +138,12 @@ test('sub-millisecond latencies keep their precision (S3 HEADs on a local disk t
     const q = (await c.getOk(`${API}/business-metrics`)).request_patterns;
     assertNear(q.p50_latency_ms, 0.3, 0.01, 'p50 of ten 0.3 ms requests');
     assertNear(q.p99_latency_ms, 0.3, 0.01, 'p99 of ten 0.3 ms requests');
+    // Requests whose latency was not measured are requests, not requests of no time.
+    const unmeasured = Array.from({ length: 11 }, () => ({ operation: 'S3_OPERATION_HEAD_OBJECT', bucket: 'b', status_code: 200 }));
+    await c.postOk(`${API}/business-metrics/events`, { events: unmeasured });
+    const after = (await c.getOk(`${API}/business-metrics`)).request_patterns;
+    assert.is(int(after.total_requests), 21);
+    assertNear(after.p50_latency_ms, 0.3, 0.01, 'p50 of the measured ones');
   } finally {
     await fresh.stop();
   }

@@ -166,6 +166,12 @@ test('recorded I/O shows as counts, bytes and latency percentiles', async () => 
   assertNear(io.write_latency_p99_us, 250, 0.01, 'write p99');
   const h = await rest.getOk(`${API}/health`);
   assert.is(h.profiling.io.read_ops, '100', 'the health report shows the same figures');
+  // Reads whose latency was not measured count as reads, not as reads of no time.
+  await rest.postOk(`${API}/profiling/io`, { operations: Array.from({ length: 50 }, () => ({ direction: 'IO_DIRECTION_READ', bytes: '1' })) });
+  const unmeasured = (await rest.getOk(`${API}/profiling`)).io;
+  assert.is(unmeasured.read_ops, '150');
+  assertNear(unmeasured.read_latency_us, 5050, 1e-9, 'mean of the measured read latencies');
+  assertNear(unmeasured.read_latency_p50_us, 5000, 0.01, 'read p50 of the measured ones');
 });
 
 test('a bad I/O operation is refused naming it, and its batch records nothing', async () => {
@@ -174,7 +180,7 @@ test('a bad I/O operation is refused naming it, and its batch records nothing', 
   assertError(await post([read, { bytes: '1' }]), 400, 'invalid_argument', 'operations[1].direction');
   assertError(await post([read, { ...read, direction: 5 }]), 400, 'invalid_argument', 'operations[1].direction');
   assertError(await post([read, read, { ...read, latency: '-0.5s' }]), 400, 'invalid_argument', 'operations[2].latency');
-  assert.is((await rest.getOk(`${API}/profiling`)).io.read_ops, '100', 'nothing recorded');
+  assert.is((await rest.getOk(`${API}/profiling`)).io.read_ops, '150', 'nothing recorded');
 });
 
 test('byte counts are uint64: exact past 2^53, the largest accepted, and totals saturate at 2^64 - 1', async () => {

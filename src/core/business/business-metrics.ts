@@ -223,7 +223,7 @@ export class BusinessMetrics {
     if (status >= 500) this.totals.serverErrors += 1;
     this.byOperation[operation] += 1;
     this.users.record(event.user, event.timeMs, bytesIn, bytesOut);
-    this.window.add(event, binOf(event.latencyMs), nowMs);
+    this.window.add(event, event.latencyMs === undefined ? undefined : binOf(event.latencyMs), nowMs);
     this.storage.change(event.storedBucketsDelta, event.storedObjectsDelta, event.storedBytesDelta, nowMs);
 
     const { requests, bucketRequests, transferBytes, latency } = this.instruments;
@@ -231,7 +231,7 @@ export class BusinessMetrics {
     if (event.bucket) bucketRequests.inc({ bucket: this.byBucket.add(event.bucket, 1) });
     if (bytesIn) transferBytes.inc({ direction: 'in' }, bytesIn);
     if (bytesOut) transferBytes.inc({ direction: 'out' }, bytesOut);
-    latency.observe({ operation }, event.latencyMs / 1000);
+    if (event.latencyMs !== undefined) latency.observe({ operation }, event.latencyMs / 1000);
   }
 
   private rates(nowMs: number): { upload: number; download: number } {

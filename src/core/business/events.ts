@@ -39,13 +39,14 @@ export interface RequestEvent {
   status: number;
   bytesIn: number;
   bytesOut: number;
-  latencyMs: number;
+  /** Absent when it was not measured: the request then counts in every figure but the latency ones. */
+  latencyMs?: number;
   storedBytesDelta?: number;
   storedObjectsDelta?: number;
 }
 
 /** An event after validation, with its time and storage deltas settled. */
-export type AcceptedEvent = Required<RequestEvent> & { storedBucketsDelta: number };
+export type AcceptedEvent = Required<Omit<RequestEvent, 'latencyMs'>> & Pick<RequestEvent, 'latencyMs'> & { storedBucketsDelta: number };
 
 export const ANONYMOUS_USER = 'anonymous';
 /** Events stamped later than this past the service clock are refused; less is clock skew and is clamped. */
@@ -95,7 +96,7 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
   const status = e.status!;
   const bytesIn = byteCount(e.bytesIn, field('bytes_in'));
   const bytesOut = byteCount(e.bytesOut, field('bytes_out'));
-  if (!isFiniteNumber(e.latencyMs) || e.latencyMs < 0) {
+  if (e.latencyMs !== undefined && (!isFiniteNumber(e.latencyMs) || e.latencyMs < 0)) {
     throw invalidArgument(field('latency'), 'must be a finite number of milliseconds >= 0');
   }
   for (const [value, name] of [

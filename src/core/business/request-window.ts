@@ -33,8 +33,11 @@ export class RequestWindow {
     this.latency = Array.from({ length: seconds }, () => new Uint32Array(BIN_COUNT));
   }
 
-  /** Counts an event into its second; events that already left the window are ignored here. */
-  add(event: AcceptedEvent, latencyBin: number, nowMs: number): void {
+  /**
+   * Counts an event into its second, and its latency's bin when it was measured; events that
+   * already left the window are ignored here.
+   */
+  add(event: AcceptedEvent, latencyBin: number | undefined, nowMs: number): void {
     const second = Math.floor(event.timeMs / 1000);
     if (second <= Math.floor(nowMs / 1000) - this.seconds) return;
     const slot = second % this.seconds;
@@ -46,7 +49,7 @@ export class RequestWindow {
     this.bytesOut[slot] += event.bytesOut;
     if (event.status >= 400 && event.status < 500) this.clientErrors[slot] += 1;
     if (event.status >= 500) this.serverErrors[slot] += 1;
-    this.latency[slot][latencyBin] += 1;
+    if (latencyBin !== undefined) this.latency[slot][latencyBin] += 1;
   }
 
   counts(nowMs: number): WindowCounts {
@@ -61,14 +64,16 @@ export class RequestWindow {
     return out;
   }
 
-  /** Latency quantiles (ms) over the window, null when it holds no request. */
+  /** Latency quantiles (ms) over the window, null when it holds no measured latency. */
   latencyQuantiles(nowMs: number, quantiles: readonly number[]): Array<number | null> {
     const merged = new Float64Array(BIN_COUNT);
     let total = 0;
     for (const slot of this.liveSlots(nowMs)) {
       const bins = this.latency[slot];
-      total += this.requests[slot];
-      for (let b = 0; b < BIN_COUNT; b++) merged[b] += bins[b];
+      for (let b = 0; b < BIN_COUNT; b++) {
+        merged[b] += bins[b];
+        total += bins[b];
+      }
     }
     return quantiles.map((q) => quantileOf(merged, total, q));
   }

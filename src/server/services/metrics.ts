@@ -203,7 +203,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
           status: e.statusCode,
           bytesIn: Number(e.bytesIn),
           bytesOut: Number(e.bytesOut),
-          latencyMs: durationOrUndefined(e.latency, `${at}latency`) ?? 0,
+          latencyMs: durationOrUndefined(e.latency, `${at}latency`),
           storedBytesDelta: int64Delta(e.storedBytesDelta, `${at}stored_bytes_delta`),
           storedObjectsDelta: int64Delta(e.storedObjectsDelta, `${at}stored_objects_delta`),
         };

@@ -151,8 +151,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       const operations = req.operations.map((op, i) => {
         const direction = enumName<'read' | 'write'>(IoDirectionSchema, op.direction, `operations[${i}].direction`);
         if (!direction) throw invalidArgument(`operations[${i}].direction`, 'required: read or write');
-        const latencyMs = durationOrUndefined(op.latency, `operations[${i}].latency`) ?? 0;
-        return { direction, bytes: op.bytes, latencyUs: latencyMs * 1000 };
+        const latencyMs = durationOrUndefined(op.latency, `operations[${i}].latency`);
+        return { direction, bytes: op.bytes, latencyUs: latencyMs === undefined ? undefined : latencyMs * 1000 };
       });
       deps.processes.recordIo(operations);
       return { accepted: operations.length };

@@ -72,6 +72,22 @@ test('latency percentiles over the window, within the stated error', () => {
   assert.is(business.report().requestPatterns.p99LatencyMs, null, 'the window forgot them');
 });
 
+test('requests without a measured latency count in every figure but the latency ones', async () => {
+  const { business, metrics } = setup();
+  business.ingest([
+    ...Array.from({ length: 10 }, () => event({ operation: 'head_object', latencyMs: 100 })),
+    ...Array.from({ length: 11 }, () => event({ operation: 'head_object', latencyMs: undefined })),
+  ]);
+  const r = business.report().requestPatterns;
+  assert.is(r.totalRequests, 21);
+  for (const got of [r.p50LatencyMs, r.p99LatencyMs]) {
+    assert.ok(got !== null && Math.abs(got - 100) <= 100 * LATENCY_RELATIVE_ERROR, `${got}: only measured latencies make the percentiles`);
+  }
+  const text = await metrics.exportPrometheus();
+  assert.match(text, /^rs3gw_request_duration_seconds_count\{operation="head_object"\} 10$/m);
+  assert.match(text, /^rs3gw_requests_total\{operation="head_object",status_class="2xx"\} 21$/m);
+});
+
 test('log histogram quantiles stay within 1% of the exact nearest-rank quantile', () => {
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

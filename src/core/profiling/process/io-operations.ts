@@ -12,7 +12,8 @@ export interface IoOperation {
    * larger counts are given as a bigint, as proto uint64 fields arrive.
    */
   bytes: number | bigint;
-  latencyUs: number;
+  /** How long it took; absent when it was not measured (it then counts in everything but latency). */
+  latencyUs?: number;
 }
 
 /** Largest byte count of an operation and largest byte total: the proto uint64 maximum, 2^64 - 1. */
@@ -26,7 +27,7 @@ export interface IoDirectionStats {
    * 2^64 - 1 (MAX_IO_BYTES), it stays there (saturates) rather than wrapping to a small figure.
    */
   bytes: bigint;
-  /** Latency figures are absent until an operation has been recorded. */
+  /** Latency figures are absent until an operation with a latency has been recorded. */
   avgLatencyUs?: number;
   p50LatencyUs?: number;
   p95LatencyUs?: number;
@@ -68,25 +69,28 @@ function validate(op: IoOperation, prefix: string): void {
     throw invalidArgument(field('direction'), 'must be "read" or "write"');
   }
   validateBytes(op.bytes, field('bytes'));
-  if (typeof op.latencyUs !== 'number' || !Number.isFinite(op.latencyUs) || op.latencyUs < 0) {
+  if (op.latencyUs !== undefined && (typeof op.latencyUs !== 'number' || !Number.isFinite(op.latencyUs) || op.latencyUs < 0)) {
     throw invalidArgument(field('latency_us'), 'must be a finite, non-negative number');
   }
 }
 
 class DirectionTotals {
   readonly latency = new LatencyHistogram();
+  operations = 0;
   bytes = 0n;
 
-  add(bytes: number | bigint): void {
-    const total = this.bytes + BigInt(bytes);
+  add(op: IoOperation): void {
+    this.operations += 1;
+    const total = this.bytes + BigInt(op.bytes);
     this.bytes = total > MAX_IO_BYTES ? MAX_IO_BYTES : total;
+    if (op.latencyUs !== undefined) this.latency.record(op.latencyUs);
   }
 
   stats(): IoDirectionStats {
-    const { latency } = this;
-    if (latency.count === 0) return { operations: 0, bytes: this.bytes };
+    const { latency, operations } = this;
+    if (latency.count === 0) return { operations, bytes: this.bytes };
     return {
-      operations: latency.count,
+      operations,
       bytes: this.bytes,
       avgLatencyUs: latency.sum / latency.count,
       p50LatencyUs: latency.percentile(0.5),
@@ -117,11 +121,7 @@ export class IoOperationRecorder {
       throw invalidArgument('operations', `at most ${MAX_IO_BATCH} operations per call, got ${batch.length}`);
     }
     batch.forEach((op, i) => validate(op, isBatch ? `operations[${i}]` : ''));
-    for (const op of batch) {
-      const totals = this.totals[op.direction];
-      totals.add(op.bytes);
-      totals.latency.record(op.latencyUs);
-    }
+    for (const op of batch) this.totals[op.direction].add(op);
   }
 
   stats(): IoOperationStats {

@@ -19,6 +19,19 @@ test('counts, bytes and average latency per direction', () => {
   assert.equal([stats.write.operations, stats.write.bytes, stats.write.avgLatencyUs, stats.write.maxLatencyUs], [2, 4096n, 500, 1000]);
 });
 
+test('operations without a measured latency count in operations and bytes, not in the latency figures', () => {
+  const recorder = new IoOperationRecorder(new FakeClock());
+  recorder.record([
+    ...Array.from({ length: 10 }, (): IoOperation => ({ direction: 'read', bytes: 100, latencyUs: 1000 })),
+    ...Array.from({ length: 11 }, (): IoOperation => ({ direction: 'read', bytes: 100 })),
+    { direction: 'write', bytes: 7 },
+  ]);
+  const { read, write } = recorder.stats();
+  assert.equal([read.operations, read.bytes, read.avgLatencyUs, read.maxLatencyUs], [21, 2100n, 1000, 1000]);
+  assert.ok(Math.abs(read.p50LatencyUs! - 1000) <= 1000 * PERCENTILE_RELATIVE_ERROR, `p50 ${read.p50LatencyUs}`);
+  assert.equal(write, { operations: 1, bytes: 7n }, 'no latency figures without a measured latency');
+});
+
 test('an empty recorder reports zero operations and no latency figures', () => {
   const stats = new IoOperationRecorder(new FakeClock()).stats();
   assert.equal(stats.read, { operations: 0, bytes: 0n });

@@ -2573,7 +2573,8 @@ type RequestEvent struct {
 	BytesIn uint64 `protobuf:"varint,6,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
 	// Response body bytes sent.
 	BytesOut uint64 `protobuf:"varint,7,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
-	// Time from request to response.
+	// Time from request to response; unset when not measured (the request then counts in every
+	// figure but the latency ones).
 	Latency *durationpb.Duration `protobuf:"bytes,8,opt,name=latency,proto3" json:"latency,omitempty"`
 	// Change in stored bytes; default +bytes_in for a successful put, copy or multipart upload, else 0.
 	StoredBytesDelta *int64 `protobuf:"varint,9,opt,name=stored_bytes_delta,json=storedBytesDelta,proto3,oneof" json:"stored_bytes_delta,omitempty"`

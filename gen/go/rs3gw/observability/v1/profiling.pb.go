@@ -1156,7 +1156,8 @@ type IoOperation struct {
 	Direction IoDirection `protobuf:"varint,1,opt,name=direction,proto3,enum=rs3gw.observability.v1.IoDirection" json:"direction,omitempty"`
 	// Bytes transferred.
 	Bytes uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	// How long the operation took.
+	// How long the operation took; unset when not measured (the operation then counts in every
+	// figure but the latency ones).
 	Latency       *durationpb.Duration `protobuf:"bytes,3,opt,name=latency,proto3" json:"latency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

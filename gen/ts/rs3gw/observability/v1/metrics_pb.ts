@@ -1366,7 +1366,8 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   bytesOut: bigint;
 
   /**
-   * Time from request to response.
+   * Time from request to response; unset when not measured (the request then counts in every
+   * figure but the latency ones).
    *
    * @generated from field: google.protobuf.Duration latency = 8;
    */

@@ -586,7 +586,8 @@ export type IoOperation = Message<"rs3gw.observability.v1.IoOperation"> & {
   bytes: bigint;
 
   /**
-   * How long the operation took.
+   * How long the operation took; unset when not measured (the operation then counts in every
+   * figure but the latency ones).
    *
    * @generated from field: google.protobuf.Duration latency = 3;
    */
