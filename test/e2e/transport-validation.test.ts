@@ -142,6 +142,25 @@ test('an error message repeats at most a clipped piece of a long client value', 
   const r = await rest.get(`${API}/metrics/${'y'.repeat(10_000)}`);
   assert.is(r.status, 404);
   assert.ok(r.text.length < 1100, `REST body of ${r.text.length} bytes`);
+  // Clipped once, in the same form, whichever way the value came in (REST errors pass the
+  // clipping twice; they showed the piece and two lengths).
+  assert.match(r.json.message, /^name: no metric named "y{200}…" \(10000 characters\)$/);
+  const value = await rest.post(`${API}/anomalies/samples`, { metric: 'm', value: 'v'.repeat(300) });
+  assert.match(value.json.message, /^value: must be a number .*, got "v{200}…" \(300 characters\)$/);
+  const key = await rest.post(`${API}/anomalies/samples`, { metric: 'm', ['k'.repeat(300)]: 1 });
+  assert.match(key.json.message, /^k{200}…: key "k{200}…" \(300 characters\) is unknown in rs3gw\.observability\.v1\.RecordSampleRequest$/);
+  const since = await rest.get(`${API}/anomalies?since=${'s'.repeat(300)}`);
+  assert.match(since.json.message, /^since: must be an RFC 3339 time .*, got 's{200}…' \(300 characters\)$/);
+});
+
+test('JSON nested too deep to show is refused naming the field, not answered internal', async () => {
+  const deep = `{"events":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+  const r = await within(fetch(`${server.url}${API}/business-metrics/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep }), 'POST deep JSON');
+  assert.is(r.status, 400);
+  assert.equal(await r.json(), {
+    code: 'invalid_argument',
+    message: 'events[0]: must be a JSON object for rs3gw.observability.v1.RequestEvent, got a list nested too deep to show',
+  });
 });
 
 test('GetStoredProfile refuses an id longer than any id the service issues, without repeating it', async () => {

@@ -1,6 +1,6 @@
 /** The HTTP/1.1 side of the port: /metrics, /debug/pprof, REST, and Connect/gRPC-Web for the rest. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clip } from '../pipeline/well-known.js';
+import { quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -49,7 +49,7 @@ export function createHttp1Handler(routes: {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = targetUrl(req.url ?? '/');
     if (!url) {
-      writeError(res, 400, 'invalid_argument', `request target: not a valid URL path, got '${clip(req.url ?? '')}'`);
+      writeError(res, 400, 'invalid_argument', `request target: not a valid URL path, got ${quote(req.url ?? '', "'")}`);
       return;
     }
     const path = url.pathname;

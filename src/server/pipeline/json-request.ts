@@ -6,7 +6,7 @@
  */
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
-import { clip, DURATION_FORM, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
+import { DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 type JsonObject = { [key: string]: JsonValue };
 
@@ -85,7 +85,8 @@ function locate(schema: DescMessage, json: JsonValue, path: string): { path: str
   for (const [key, value] of Object.entries(json)) {
     const f = findJsonField(schema, key);
     const here = path ? `${path}.${f?.name ?? key}` : (f?.name ?? key);
-    if (!f) return { path: here, reason: `key "${clip(key)}" is unknown in ${schema.typeName}` };
+    // The reason repeats the key, clipped; as the path, a long key is cut short.
+    if (!f) return { path: key.length > MAX_ECHO_CHARS ? `${path ? `${path}.` : ''}${key.slice(0, MAX_ECHO_CHARS)}…` : here, reason: `key ${quote(key)} is unknown in ${schema.typeName}` };
     const before = seen.get(f);
     if (before !== undefined) return { path: here, reason: `set more than once (as "${before}" and "${key}")` };
     seen.set(f, key);

@@ -46,13 +46,23 @@ export function clip(value: string, max = MAX_ECHO_CHARS): string {
   return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }
 
+/**
+ * Client input in quotes, clipped as clipMessage clips quoted values (`"abc…" (300 characters)`),
+ * so that a message passing through both shows it once.
+ */
+export function quote(value: string, mark: '"' | "'" = '"'): string {
+  return value.length <= MAX_ECHO_CHARS ? `${mark}${value}${mark}` : `${mark}${value.slice(0, MAX_ECHO_CHARS)}…${mark} (${value.length} characters)`;
+}
+
 /** A JSON value as an error message shows it, clipped. */
 export function showJson(value: unknown): string {
+  if (typeof value === 'string') return quote(JSON.stringify(value).slice(1, -1));
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    // Nesting too deep to write out (String() would recurse as deep and fail the same way).
+    text = Array.isArray(value) ? 'a list nested too deep to show' : typeof value === 'object' && value !== null ? 'an object nested too deep to show' : String(value);
   }
   return clip(text);
 }
@@ -68,9 +78,11 @@ const LONG_QUOTED = new RegExp(`"([^"]{${MAX_ECHO_CHARS + 1},})"|'([^']{${MAX_EC
  */
 export function clipMessage(message: string): string {
   if (message.length <= MAX_ECHO_CHARS) return message;
-  const clipped = message.replace(LONG_QUOTED, (_all, double: string | undefined, single: string | undefined) => {
-    const [quote, value] = double !== undefined ? ['"', double] : ["'", single!];
-    return `${quote}${value.slice(0, MAX_ECHO_CHARS)}…${quote} (${value.length} characters)`;
+  const clipped = message.replace(LONG_QUOTED, (all, double: string | undefined, single: string | undefined) => {
+    const [mark, value] = double !== undefined ? ['"', double] : ["'", single!];
+    // Already clipped (by quote(), or by an earlier pass): a message may be clipped twice on its way.
+    if (value.length === MAX_ECHO_CHARS + 1 && value.endsWith('…')) return all;
+    return `${mark}${value.slice(0, MAX_ECHO_CHARS)}…${mark} (${value.length} characters)`;
   });
   return clipped.length <= MAX_MESSAGE_CHARS ? clipped : `${clipped.slice(0, MAX_MESSAGE_CHARS)}… (${clipped.length} characters)`;
 }

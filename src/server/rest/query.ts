@@ -16,7 +16,7 @@ import {
 } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
-import { clip, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
+import { quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
 
 type Fields = Record<string, unknown>;
 
@@ -103,26 +103,26 @@ const DURATION_UNIT_NANOS: Record<string, bigint> = { ms: 1_000_000n, s: 1_000_0
 function parseTimestamp(raw: string, field: string): Timestamp {
   const text = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
   if (/^[+-]?\d+(\.\d*)?$/.test(text)) {
-    throw invalidArgument(field, `must be ${TIMESTAMP_FORM}, got '${clip(raw)}' (a bare number is not taken as a year or as Unix seconds)`);
+    throw invalidArgument(field, `must be ${TIMESTAMP_FORM}, got ${quote(raw, "'")} (a bare number is not taken as a year or as Unix seconds)`);
   }
   try {
     return fromJson(TimestampSchema, text);
   } catch (error) {
     const outOfRange = /must be from/.test((error as Error).message);
-    throw invalidArgument(field, outOfRange ? `must be from ${TIMESTAMP_RANGE}, got '${clip(raw)}'` : `must be ${TIMESTAMP_FORM}, got '${clip(raw)}'`);
+    throw invalidArgument(field, outOfRange ? `must be from ${TIMESTAMP_RANGE}, got ${quote(raw, "'")}` : `must be ${TIMESTAMP_FORM}, got ${quote(raw, "'")}`);
   }
 }
 
 /** A duration parameter: a number with an optional unit (ms, s, m, h, d; seconds by default), exact to the nanosecond. */
 function parseDuration(raw: string, field: string): Duration {
   const m = /^(\d+)(?:\.(\d+))?(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got '${clip(raw)}'`);
+  if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got ${quote(raw, "'")}`);
   const unit = DURATION_UNIT_NANOS[m[3] ?? 's']!;
   const fraction = (m[2] ?? '').slice(0, 15);
   const nanos = BigInt(m[1]!) * unit + (BigInt(fraction || '0') * unit) / 10n ** BigInt(fraction.length);
   const seconds = nanos / 1_000_000_000n;
   if (seconds > BigInt(MAX_DURATION_SECONDS)) {
-    throw invalidArgument(field, `must be at most ${MAX_DURATION_SECONDS}s (about 10,000 years), got '${clip(raw)}'`);
+    throw invalidArgument(field, `must be at most ${MAX_DURATION_SECONDS}s (about 10,000 years), got ${quote(raw, "'")}`);
   }
   return create(DurationSchema, { seconds, nanos: Number(nanos % 1_000_000_000n) });
 }
