@@ -48,8 +48,18 @@ for (const [name, options] of PROTOCOLS) {
     const client = createObservabilityClient(server.url, options);
     const metric = `size_${name.replace(/\W+/g, '_').toLowerCase()}`;
 
+    const protocol = options.protocol === 'grpc-web' ? 'grpc-web' : options.protocol;
+    const labels = { method: 'RecordSamples', protocol: protocol!, code: 'resource_exhausted' };
+    const refusedBefore = sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', labels);
     const error = await failure(client.anomalies.recordSamples(batch(metric, TOO_MANY)), `${name} oversize RecordSamples`);
     assert.is(error.code, Code.ResourceExhausted, error.message);
+    if (options.protocol !== 'grpc') {
+      // Refused in the call pipeline, so traced and counted, and in the service's words; native
+      // gRPC's refusal is grpc-js's own, made before any of the service's code runs.
+      assert.is(error.rawMessage, `request: larger than the limit of ${MAX_MESSAGE_BYTES} bytes (RS3GW_MAX_MESSAGE_BYTES)`);
+      const refusedAfter = sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', labels);
+      assert.is(refusedAfter, refusedBefore + 1);
+    }
     const unknown = await failure(client.anomalies.getStatistics({ metric }), 'GetStatistics');
     assert.is(unknown.code, Code.NotFound, `the oversize batch recorded nothing: ${unknown.message}`);
 

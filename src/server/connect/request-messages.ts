@@ -9,11 +9,11 @@
  * - a compressed message (gzip or br, the encodings connect accepts) is decompressed here and handed
  *   on uncompressed, a JSON one to connect's JSON decoding (whose refusals reach the pipeline the
  *   same way, see strictJsonText in routes.ts);
- * - what cannot be read (bad compressed data, bad base64, too large once decompressed) waits in the
+ * - what cannot be read (bad compressed data, bad base64, larger than the size limit) waits in the
  *   request's slot as the call's error, and connect is handed an empty message, so that the
- *   pipeline refuses the call.
- * A body it cannot take whole (over the size limit, not one envelope, an unknown encoding) goes to
- * connect untouched, which applies its own limits and errors.
+ *   pipeline refuses the call; the rest of a body too large is drained by the router.
+ * A body it cannot take whole (not one envelope, an unknown encoding) goes to connect untouched,
+ * which applies its own errors.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
@@ -78,21 +78,18 @@ export function requestMessages(slot: () => RequestSlot | undefined, maxMessageB
     const kind = bodyKindOf(req);
     if (!kind) return handler(req);
     const compression = compressionNamed(req.header.get(kind.encodingHeader));
-    // Plain JSON is connect's to read: its JSON decoding hands refusals to the pipeline.
-    if (compression === undefined || (!kind.binary && compression === null)) return handler(req);
+    if (compression === undefined) return handler(req);
+    const declared = Number(req.header.get('content-length') ?? NaN);
+    const oversize = kind.framing === 'unary' && declared > maxMessageBytes;
+    // Plain JSON known to be within the limit is connect's to read: its JSON decoding hands
+    // refusals to the pipeline. Without a length it is read here, to refuse it if it is too large.
+    if (!kind.binary && compression === null && !oversize && Number.isFinite(declared)) return handler(req);
     assertByteStreamRequest(req);
-    let taken: Taken;
-    try {
-      taken = await readBody(req.body[Symbol.asyncIterator](), kind.framing, compression !== null, maxMessageBytes);
-    } catch (error) {
-      // A body that does not decode (text mode's bad base64) is the call's error; one that cannot
-      // be read (a broken connection) is connect's to answer.
-      if (!(error instanceof ConnectError && error.code === Code.InvalidArgument)) return handler({ ...req, body: failing(error) });
-      target.error = error;
-      taken = { kind: 'message', message: undefined, compressed: false };
-    }
+    const taken = oversize ? refused(tooLarge(maxMessageBytes)) : await readBody(req.body[Symbol.asyncIterator](), kind.framing, compression !== null, maxMessageBytes);
     if (taken.kind === 'untouched') return handler({ ...req, body: taken.body });
-    const message = taken.compressed && taken.message ? await decompressed(compression!, taken.message, 'request body', maxMessageBytes, target) : taken.message;
+    let message: Uint8Array | undefined;
+    if (taken.kind === 'refused') target.error = taken.error;
+    else message = taken.compressed ? await decompressed(compression!, taken.message, 'request body', maxMessageBytes, target) : taken.message;
     const header = new Headers(req.header);
     header.delete('content-length'); // connect checks the body it reads against it
     if (compression) handedOnUncompressed(header, kind.encodingHeader, kind.acceptHeader, compression);
@@ -178,12 +175,24 @@ async function decompressed(compression: Compression, bytes: Uint8Array, field: 
   }
 }
 
-type Taken = { kind: 'message'; message: Uint8Array | undefined; compressed: boolean } | { kind: 'untouched'; body: AsyncIterable<Uint8Array> };
+type Taken =
+  | { kind: 'message'; message: Uint8Array; compressed: boolean }
+  | { kind: 'refused'; error: unknown }
+  | { kind: 'untouched'; body: AsyncIterable<Uint8Array> };
+
+const refused = (error: unknown): Taken => ({ kind: 'refused', error });
+
+/** As REST says it: the limit and the setting that raises it. */
+function tooLarge(maxMessageBytes: number): ConnectError {
+  return new ConnectError(`request: larger than the limit of ${maxMessageBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted);
+}
 
 /**
  * Reads the body as far as it needs to: the whole of it when it is one message within the limit
  * (compressed only if an encoding was named), otherwise only until it knows it is not (an
- * envelope's header says so at once), and then hands back what it read followed by the rest, unread.
+ * envelope's header says so at once). A body over the limit, or one that does not decode (text
+ * mode's bad base64), is refused, its rest left unread; any other is handed back, what was read
+ * followed by the rest. A body that cannot be read (a broken connection) is connect's to answer.
  */
 async function readBody(body: AsyncIterator<Uint8Array>, framing: Framing, encoded: boolean, maxMessageBytes: number): Promise<Taken> {
   const chunks: Uint8Array[] = [];
@@ -191,16 +200,23 @@ async function readBody(body: AsyncIterator<Uint8Array>, framing: Framing, encod
   const limit = framing === 'unary' ? maxMessageBytes : ENVELOPE_HEADER_BYTES + maxMessageBytes;
   let flags: number | undefined;
   for (;;) {
-    const next = await body.next();
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await body.next();
+    } catch (error) {
+      if (error instanceof ConnectError && error.code === Code.InvalidArgument) return refused(error);
+      return { kind: 'untouched', body: failing(error) };
+    }
     if (next.done) break;
     chunks.push(next.value);
     length += next.value.byteLength;
-    if (length > limit) return untouched(chunks, body);
+    if (length > limit) return refused(tooLarge(maxMessageBytes));
     if (framing === 'enveloped' && flags === undefined && length >= ENVELOPE_HEADER_BYTES) {
       const head = Buffer.concat(chunks);
       flags = head[0]!;
       const allowed = encoded ? COMPRESSED_FLAG : 0;
-      if ((flags & ~allowed) !== 0 || head.readUInt32BE(1) > maxMessageBytes) return untouched(chunks, body);
+      if ((flags & ~allowed) !== 0) return untouched(chunks, body);
+      if (head.readUInt32BE(1) > maxMessageBytes) return refused(tooLarge(maxMessageBytes));
     }
   }
   const all = Buffer.concat(chunks);
