@@ -70,6 +70,9 @@ export function createTransport(baseUrl: string, options: ClientOptions = {}): T
         useHttpGet: options.useHttpGet ?? false,
         interceptors,
       });
+    default:
+      // Callers from plain JavaScript, or a protocol read from a command line, get past the type.
+      throw new Error(`unknown protocol ${JSON.stringify(options.protocol)} (want "grpc", "grpc-web" or "connect")`);
   }
 }
 

@@ -7,6 +7,10 @@ import { createObservabilityClient, type Protocol } from './client.js';
 
 const baseUrl = process.argv[2] ?? 'http://127.0.0.1:9000';
 const protocol = (process.argv[3] ?? 'grpc') as Protocol;
+if (!['grpc', 'connect', 'grpc-web'].includes(protocol)) {
+  console.error(`unknown protocol "${protocol}" (want "grpc", "connect" or "grpc-web")`);
+  process.exit(2);
+}
 const client = createObservabilityClient(baseUrl, { protocol });
 const metric = `example_latency_ms_${process.pid}`;
 

@@ -9,6 +9,7 @@ import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createObservabilityClient, type ClientOptions } from '../../clients/ts/client.js';
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -103,3 +104,14 @@ for (const [version, generated] of [
 }
 
 reflection.run();
+
+const options = suite('TS client options');
+
+options('an unknown protocol is refused by name, not turned into a transport that fails later', () => {
+  assert.throws(
+    () => createObservabilityClient('http://127.0.0.1:9', { protocol: 'bogus' as ClientOptions['protocol'] }),
+    (error: Error) => error.message === 'unknown protocol "bogus" (want "grpc", "grpc-web" or "connect")',
+  );
+});
+
+options.run();
