@@ -15,7 +15,7 @@ import { ResourceManager } from './core/resource/manager.js';
 import { PoolAdvisor } from './core/resource/pool-advisor.js';
 import { PressureMonitor } from './core/resource/signals/monitor.js';
 import { v8HeapStats } from './core/resource/signals/providers.js';
-import type { Config } from './config/index.js';
+import { SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
 import { ServicePort } from './server/port.js';
@@ -80,6 +80,10 @@ export async function startService(config: Config): Promise<RunningService> {
       maxSubscribers: config.anomalyMaxSubscribers,
       defaultQueueCapacity: config.anomalySubscriberQueue,
       maxBatchSize: MAX_BATCH,
+      ...(config.anomalyMaxSeasonSlots !== 'auto' && { maxSeasonSlots: config.anomalyMaxSeasonSlots }),
+    },
+    limitSettings: {
+      maxSeasonSlots: SETTINGS.anomalyMaxSeasonSlots.env,
     },
   });
 

@@ -3,7 +3,7 @@
  * default and help. The README's configuration table and `--help` are both made from this list.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS } from '../core/anomaly/index.js';
+import { DEFAULT_DETECTOR_TUNING, DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS, MAX_SEASON_SLOTS } from '../core/anomaly/index.js';
 import { PID_MAX } from '../core/procfs/pid.js';
 import { ProcReader } from '../core/procfs/reader.js';
 import { MAX_CONTINUOUS_BYTES, MAX_CONTINUOUS_INTERVAL_MS, MAX_CONTINUOUS_PROFILES } from '../core/profiling/continuous/config.js';
@@ -98,6 +98,7 @@ export const SETTINGS = {
   anomalyHistorySize: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_HISTORY_SIZE', parse: parseCount(MAX_ENGINE_LIMITS.historyCapacity), default: '10000', help: `Anomalies kept in the history (at most ${MAX_ENGINE_LIMITS.historyCapacity})` }),
   anomalySubscriberQueue: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_SUBSCRIBER_QUEUE', parse: parseCount(DEFAULT_ENGINE_LIMITS.maxQueueCapacity), default: '1024', help: `Events queued per WatchAnomalies subscriber before it is told it missed some (at most ${DEFAULT_ENGINE_LIMITS.maxQueueCapacity})` }),
   anomalyMaxSubscribers: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_SUBSCRIBERS', parse: parseCount(MAX_ENGINE_LIMITS.maxSubscribers), default: '10000', help: `Concurrent WatchAnomalies subscribers (at most ${MAX_ENGINE_LIMITS.maxSubscribers})` }),
+  anomalyMaxSeasonSlots: setting({ group: 'Anomaly detection', env: 'RS3GW_ANOMALY_MAX_SEASON_SLOTS', parse: parseCountOrAuto(MAX_ENGINE_LIMITS.maxSeasonSlots), default: 'auto', help: `Seasonal-profile slots across all metrics, 17 bytes each; a metric holds its season_slots (${DEFAULT_DETECTOR_TUNING.seasonSlots} by default, at most ${MAX_SEASON_SLOTS}). auto: ${DEFAULT_DETECTOR_TUNING.seasonSlots} x RS3GW_ANOMALY_MAX_METRICS, so every metric can keep the default daily profile (at most ${MAX_ENGINE_LIMITS.maxSeasonSlots})` }),
 
   minThreads: setting({ group: 'Resource management', env: 'RS3GW_MIN_THREADS', parse: parsePositiveInt, default: '4', help: 'Minimum worker-pool size' }),
   maxThreads: setting({ group: 'Resource management', env: 'RS3GW_MAX_THREADS', parse: parsePositiveInt, default: String(cores * 4), help: 'Maximum worker-pool size (default 4 x cores)' }),

@@ -145,11 +145,18 @@ test('counts and sizes stay within what their engines hold', () => {
     ['RS3GW_ANOMALY_HISTORY_SIZE', '10000000', '10000001'],
     ['RS3GW_ANOMALY_MAX_SUBSCRIBERS', '1000000', '1000001'],
     ['RS3GW_ANOMALY_SUBSCRIBER_QUEUE', '65536', '65537'],
+    ['RS3GW_ANOMALY_MAX_SEASON_SLOTS', '2880000000', '2880000001'],
   ];
   for (const [name, largest, tooLarge] of limits) {
     loadConfig({ [name]: largest });
     rejects({ [name]: tooLarge }, name);
   }
+});
+
+test('RS3GW_ANOMALY_MAX_SEASON_SLOTS is a positive count or auto', () => {
+  assert.is(loadConfig({}).anomalyMaxSeasonSlots, 'auto');
+  assert.is(loadConfig({ RS3GW_ANOMALY_MAX_SEASON_SLOTS: '1' }).anomalyMaxSeasonSlots, 1);
+  for (const v of ['0', '-1', '1.5', 'many']) rejects({ RS3GW_ANOMALY_MAX_SEASON_SLOTS: v }, 'RS3GW_ANOMALY_MAX_SEASON_SLOTS');
 });
 
 test('profiled pids are real process ids, at most 63 besides the service', () => {

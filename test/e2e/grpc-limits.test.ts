@@ -1,8 +1,9 @@
 /**
  * The caps a client can run into, on every RPC protocol: RS3GW_MAX_MESSAGE_BYTES (a larger
  * request is RESOURCE_EXHAUSTED, records nothing and leaves the connection usable; compression
- * does not get around it) and RS3GW_ANOMALY_MAX_SUBSCRIBERS (a watcher beyond it is refused, and
- * watchers that leave, by cancelling or at their deadline, free their place).
+ * does not get around it), RS3GW_ANOMALY_MAX_SUBSCRIBERS (a watcher beyond it is refused, and
+ * watchers that leave, by cancelling or at their deadline, free their place) and
+ * RS3GW_ANOMALY_MAX_SEASON_SLOTS (seasonal profiles beyond it are refused; deleting frees them).
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
@@ -17,6 +18,8 @@ import { failure, sampleValue, scrapeMetrics, StreamReader, within } from './sup
 
 const MAX_MESSAGE_BYTES = 4096;
 const MAX_SUBSCRIBERS = 2;
+/** Room for one weekly profile (10,080 slots) beside the few default metrics the other tests make, not two. */
+const MAX_SEASON_SLOTS = 20_000;
 /** About 1.5 KB in binary and 2.2 KB in JSON: under the cap. */
 const FITS = 50;
 /** About 10 KB in binary, more in JSON: over the cap. */
@@ -27,7 +30,11 @@ const BOMB = 2000;
 let server: RunningServer;
 
 test.before(async () => {
-  server = await startServer({ RS3GW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES), RS3GW_ANOMALY_MAX_SUBSCRIBERS: String(MAX_SUBSCRIBERS) });
+  server = await startServer({
+    RS3GW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
+    RS3GW_ANOMALY_MAX_SUBSCRIBERS: String(MAX_SUBSCRIBERS),
+    RS3GW_ANOMALY_MAX_SEASON_SLOTS: String(MAX_SEASON_SLOTS),
+  });
 });
 
 test.after(async () => {
@@ -182,6 +189,24 @@ test('a WatchAnomalies subscriber beyond RS3GW_ANOMALY_MAX_SUBSCRIBERS is refuse
     }
     await watchersEnded(5 + 2 * round);
   }
+});
+
+test('seasonal profiles beyond RS3GW_ANOMALY_MAX_SEASON_SLOTS are RESOURCE_EXHAUSTED; deleting a metric frees its slots', async () => {
+  const weekly = { detectorParameters: { season_period_ms: 604_800_000, season_slots: 10_080 } };
+  const grpc = createObservabilityClient(server.url, { protocol: 'grpc' });
+  await within(grpc.anomalies.configureMetric({ metric: 'weekly_a', config: weekly }), 'the first weekly profile');
+  for (const [name, options] of PROTOCOLS) {
+    const client = createObservabilityClient(server.url, options);
+    const refused = await failure(client.anomalies.configureMetric({ metric: 'weekly_b', config: weekly }), `${name}: a second weekly profile`);
+    assert.is(refused.code, Code.ResourceExhausted, refused.message);
+    assert.match(refused.rawMessage, /^config\.detector_parameters\.season_slots: seasonal profile slots are limited to 20000 across all metrics/);
+    assert.match(refused.rawMessage, /raise RS3GW_ANOMALY_MAX_SEASON_SLOTS$/);
+  }
+  const unknown = await failure(grpc.anomalies.getStatistics({ metric: 'weekly_b' }), 'GetStatistics of the refused metric');
+  assert.is(unknown.code, Code.NotFound, `the refused metric was not created: ${unknown.message}`);
+  await within(grpc.anomalies.resetMetric({ metric: 'weekly_a', delete: true }), 'deleting the first');
+  const second = await within(grpc.anomalies.configureMetric({ metric: 'weekly_b', config: weekly }), 'the second weekly profile');
+  assert.is(second.config?.detectorParameters['season_slots'], 10_080);
 });
 
 /**

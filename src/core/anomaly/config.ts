@@ -34,8 +34,11 @@ export function inferAnomalyType(metric: string): AnomalyType {
 
 const MAX_SAMPLES = 10_000_000;
 const MAX_SEASON_MS = 366 * 86_400_000;
-/** A week of one-minute slots; bounds per-metric memory (~17 bytes per slot). */
-const MAX_SEASON_SLOTS = 10_080;
+/**
+ * A week of one-minute slots per metric (~17 bytes each); the engine's `maxSeasonSlots` bounds
+ * them across metrics.
+ */
+export const MAX_SEASON_SLOTS = 10_080;
 
 function integer(field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -51,7 +54,8 @@ function real(field: string, v: unknown, min: number, max: number, minExclusive:
   return v;
 }
 
-function snake(name: string): string {
+/** API (proto) name of an engine field: `seasonSlots` -> `season_slots`. */
+export function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 

@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../clock.js';
 import { invalidArgument, notFound, resourceExhausted } from '../errors.js';
-import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig } from './config.js';
+import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
+import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
 import type { DetectorOutput } from './detector/types.js';
 import { EventHistory } from './event-history.js';
 import { MetricState } from './metric-state.js';
@@ -25,6 +26,7 @@ import {
   type SubscriptionFilter,
 } from './types.js';
 
+/** `maxSeasonSlots` is its value at the default `maxMetrics`: not given, it follows `maxMetrics` (see `validateLimits`). */
 export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxMetrics: 10_000,
   historyCapacity: 10_000,
@@ -32,6 +34,7 @@ export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxSubscribers: 10_000,
   defaultQueueCapacity: 1_024,
   maxQueueCapacity: 65_536,
+  maxSeasonSlots: 10_000 * DEFAULT_DETECTOR_TUNING.seasonSlots,
 });
 
 /** Upper bounds on each limit, so a typo cannot make the engine hold unbounded state. */
@@ -42,6 +45,7 @@ export const MAX_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxSubscribers: 1_000_000,
   defaultQueueCapacity: 10_000_000,
   maxQueueCapacity: 10_000_000,
+  maxSeasonSlots: 10_000_000 * DEFAULT_DETECTOR_TUNING.seasonSlots,
 });
 
 const DEFAULT_HISTORY_LIMIT = 100;
@@ -62,14 +66,25 @@ export interface AnomalyEngineOptions {
   limits?: Partial<EngineLimits>;
   /** Overrides of the shipped metric defaults (anomalyType excluded: it follows each name). */
   defaults?: Omit<MetricConfigPatch, 'anomalyType'>;
+  /**
+   * What a user changes to raise each limit (the service passes its environment variables), so a
+   * refusal tells them; by default the limit's own name (`limits.max_metrics`).
+   */
+  limitSettings?: Partial<Record<keyof EngineLimits, string>>;
 }
 
-function validateLimits(patch: Partial<EngineLimits> | undefined): EngineLimits {
-  const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, ...patch };
+/**
+ * Without an explicit `maxSeasonSlots`, every metric up to `maxMetrics` may keep the default
+ * profile, so raising the metric cap alone never refuses metrics left at their defaults.
+ */
+function validateLimits(patch: Partial<EngineLimits> | undefined, defaultSlots: number): EngineLimits {
+  const maxMetrics = patch?.maxMetrics ?? DEFAULT_ENGINE_LIMITS.maxMetrics;
+  const maxSeasonSlots = Math.min(MAX_ENGINE_LIMITS.maxSeasonSlots, Math.max(1, maxMetrics * defaultSlots));
+  const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, maxSeasonSlots, ...patch };
   for (const key of Object.keys(MAX_ENGINE_LIMITS) as Array<keyof EngineLimits>) {
     const v = limits[key];
     if (!Number.isInteger(v) || v < 1 || v > MAX_ENGINE_LIMITS[key]) {
-      throw invalidArgument(`limits.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `must be an integer in [1, ${MAX_ENGINE_LIMITS[key]}]`);
+      throw invalidArgument(`limits.${snake(key)}`, `must be an integer in [1, ${MAX_ENGINE_LIMITS[key]}]`);
     }
   }
   if (limits.defaultQueueCapacity > limits.maxQueueCapacity) {
@@ -98,15 +113,19 @@ export class AnomalyEngine {
   private readonly metrics = new Map<string, MetricState>();
   private readonly events: EventHistory;
   private readonly subscribers = new Set<Subscriber>();
+  private readonly limitSettings: Partial<Record<keyof EngineLimits, string>>;
   private sequence = 0;
+  /** Seasonal slots of all metrics' configs (allocated with each detector). */
+  private seasonSlots = 0;
 
   constructor(options: AnomalyEngineOptions) {
     this.clock = options.clock;
-    this.limits = validateLimits(options.limits);
     if (options.defaults !== undefined && 'anomalyType' in options.defaults) {
       throw invalidArgument('defaults.anomaly_type', 'is inferred per metric; set it with configure()');
     }
     this.defaults = mergeMetricConfig(DEFAULT_METRIC_CONFIG, options.defaults ?? {}, 'defaults');
+    this.limits = validateLimits(options.limits, this.defaults.detector.seasonSlots);
+    this.limitSettings = { ...options.limitSettings };
     this.events = new EventHistory(this.limits.historyCapacity);
   }
 
@@ -123,11 +142,20 @@ export class AnomalyEngine {
     return this.subscribers.size;
   }
 
+  /** Seasonal-profile slots held by all metrics (at most `limits.maxSeasonSlots`). */
+  get seasonSlotCount(): number {
+    return this.seasonSlots;
+  }
+
   /** Scores one sample against its metric's baseline (before the sample joins it), then learns it. */
   record(metric: string, value: number, timeMs?: number): Assessment {
     const known = this.metrics.has(metric);
     this.validateSample(metric, value, timeMs, '', known);
-    if (!known && this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
+    if (!known) {
+      if (this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
+      const slots = this.defaults.detector.seasonSlots;
+      this.checkSeasonSlots('metric', slots, `a new metric takes the default ${slots}`);
+    }
     return this.apply(metric, value, timeMs);
   }
 
@@ -146,6 +174,8 @@ export class AnomalyEngine {
       if (!known) fresh.add(s.metric);
     }
     if (this.metrics.size + fresh.size > this.limits.maxMetrics) throw this.tooManyMetrics('samples');
+    const freshSlots = fresh.size * this.defaults.detector.seasonSlots;
+    this.checkSeasonSlots('samples', freshSlots, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
     return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));
   }
 
@@ -155,6 +185,10 @@ export class AnomalyEngine {
     const state = this.metrics.get(metric);
     if (state === undefined && this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
     const config = mergeMetricConfig(state?.config ?? this.configFor(metric), patch);
+    const slots = config.detector.seasonSlots;
+    const oldSlots = state?.config.detector.seasonSlots ?? 0;
+    if (slots > oldSlots) this.checkSeasonSlots('config.detector_parameters.season_slots', slots - oldSlots, `"${metric}" asks for ${slots}`, oldSlots);
+    this.seasonSlots += slots - oldSlots;
     if (state === undefined) {
       this.metrics.set(metric, new MetricState(config));
       return config;
@@ -207,7 +241,7 @@ export class AnomalyEngine {
 
   /** Removes `metric` and frees its state. Its past events stay in history. */
   delete(metric: string): void {
-    this.stateOf(metric);
+    this.seasonSlots -= this.stateOf(metric).config.detector.seasonSlots;
     this.metrics.delete(metric);
   }
 
@@ -289,6 +323,23 @@ export class AnomalyEngine {
     return resourceExhausted(field, `metric limit reached (${this.limits.maxMetrics} metrics); delete unused metrics or raise limits.max_metrics`);
   }
 
+  /**
+   * Refuses `more` slots beyond the budget; `asking` says who asks for how many in all, of which
+   * `releasing` are the asker's own, given back if it is granted.
+   */
+  private checkSeasonSlots(field: string, more: number, asking: string, releasing = 0): void {
+    if (this.seasonSlots + more <= this.limits.maxSeasonSlots) return;
+    throw resourceExhausted(
+      field,
+      `seasonal profile slots are limited to ${this.limits.maxSeasonSlots} across all metrics and ${this.seasonSlots - releasing} are held by others; ` +
+        `${asking}. Use fewer season_slots (0 turns the profile off), delete unused metrics, or raise ${this.settingOf('maxSeasonSlots')}`,
+    );
+  }
+
+  private settingOf(limit: keyof EngineLimits): string {
+    return this.limitSettings[limit] ?? `limits.${snake(limit)}`;
+  }
+
   private configFor(metric: string): MetricConfig {
     return Object.freeze({ ...this.defaults, anomalyType: inferAnomalyType(metric) });
   }
@@ -306,6 +357,7 @@ export class AnomalyEngine {
     if (state === undefined) {
       state = new MetricState(this.configFor(metric));
       this.metrics.set(metric, state);
+      this.seasonSlots += state.config.detector.seasonSlots;
     }
     const now = this.clock.nowMs();
     const t = timeMs ?? now;

@@ -160,4 +160,9 @@ export interface EngineLimits {
   /** Default and largest per-subscriber queue (events). */
   defaultQueueCapacity: number;
   maxQueueCapacity: number;
+  /**
+   * Seasonal-profile slots across all metrics (17 bytes each). The profile is the only per-metric
+   * state whose size a client chooses, so this and `maxMetrics` together bound the engine's memory.
+   */
+  maxSeasonSlots: number;
 }

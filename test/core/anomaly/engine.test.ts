@@ -10,7 +10,7 @@ function engine(opts: Partial<AnomalyEngineOptions> = {}): { engine: AnomalyEngi
   return { engine: new AnomalyEngine({ clock, ...opts }), clock };
 }
 
-function throwsError(fn: () => unknown, kind: string, field: string): void {
+function throwsError(fn: () => unknown, kind: string, field: string): ObservabilityError {
   try {
     fn();
   } catch (e) {
@@ -19,9 +19,10 @@ function throwsError(fn: () => unknown, kind: string, field: string): void {
     assert.is(err.kind, kind, err.message);
     assert.is(err.field, field, err.message);
     assert.ok(err.message.startsWith(`${field}: `), err.message);
-    return;
+    return err;
   }
   assert.unreachable(`expected ${kind} on ${field}`);
+  throw new Error('unreachable');
 }
 
 /** Feeds `n` samples alternating around `level`: a steady baseline that raises no anomaly. */
@@ -241,6 +242,47 @@ test('engine defaults and limits are validated', () => {
   throwsError(() => new AnomalyEngine({ clock: new FakeClock(), defaults: { minSamples: -3 } }), 'invalid_argument', 'defaults.min_samples');
   const e = new AnomalyEngine({ clock: new FakeClock(), defaults: { minSamples: 7 } });
   assert.is(e.getConfig('anything').minSamples, 7);
+});
+
+test('seasonal slots are capped across metrics: more is resource_exhausted naming the field and the setting', () => {
+  const { engine: e } = engine({ limits: { maxMetrics: 100, maxSeasonSlots: 1_000 }, limitSettings: { maxSeasonSlots: 'RS3GW_ANOMALY_MAX_SEASON_SLOTS' } });
+  const field = 'config.detector_parameters.season_slots';
+  e.configure('weekly', { detector: { seasonSlots: 600 } });
+  const refusal = throwsError(() => e.configure('other', { detector: { seasonSlots: 401 } }), 'resource_exhausted', field);
+  assert.match(refusal.message, /limited to 1000 across all metrics and 600 are held by others; "other" asks for 401\..*raise RS3GW_ANOMALY_MAX_SEASON_SLOTS$/);
+  assert.is(e.metricCount, 1, 'a refused metric is not created');
+  // Growing a metric's own profile counts only what it adds; shrinking one frees slots.
+  throwsError(() => e.configure('weekly', { detector: { seasonSlots: 1_001 } }), 'resource_exhausted', field);
+  assert.is(e.getConfig('weekly').detector.seasonSlots, 600, 'a refused patch changes nothing');
+  e.configure('weekly', { detector: { seasonSlots: 1_000 } });
+  e.configure('weekly', { detector: { seasonSlots: 100 } });
+  e.configure('other', { detector: { seasonSlots: 600 } });
+  assert.is(e.seasonSlotCount, 700);
+  // Metrics created by samples take the default profile (288 slots) from the same budget.
+  e.record('first_by_sample', 1);
+  assert.is(e.seasonSlotCount, 988);
+  throwsError(() => e.record('second_by_sample', 1), 'resource_exhausted', 'metric');
+  throwsError(() => e.recordBatch([{ metric: 'weekly', value: 1 }, { metric: 'new_in_batch', value: 1 }]), 'resource_exhausted', 'samples');
+  assert.is(e.statistics('weekly')[0].count, 0, 'a refused batch records nothing');
+  // Without a profile a metric holds no slots; resetting keeps them, deleting frees them.
+  e.configure('flat', { detector: { seasonSlots: 0 } });
+  e.reset('other');
+  assert.is(e.seasonSlotCount, 988);
+  e.delete('other');
+  assert.is(e.seasonSlotCount, 388);
+  e.record('second_by_sample', 1);
+  assert.is(e.seasonSlotCount, 676);
+});
+
+test('by default every metric up to maxMetrics can keep the default seasonal profile, and no more slots', () => {
+  assert.is(new AnomalyEngine({ clock: new FakeClock() }).limits.maxSeasonSlots, 10_000 * 288);
+  const { engine: e } = engine({ limits: { maxMetrics: 3 } });
+  assert.is(e.limits.maxSeasonSlots, 3 * 288);
+  for (const m of ['a', 'b', 'c']) e.record(m, 1);
+  e.configure('c', { detector: { seasonSlots: 0 } });
+  throwsError(() => e.configure('a', { detector: { seasonSlots: 289 + 288 } }), 'resource_exhausted', 'config.detector_parameters.season_slots');
+  e.configure('a', { detector: { seasonSlots: 288 + 288 } });
+  throwsError(() => new AnomalyEngine({ clock: new FakeClock(), limits: { maxSeasonSlots: 0 } }), 'invalid_argument', 'limits.max_season_slots');
 });
 
 test('statistics per metric; unknown metric is not found', () => {

@@ -1335,7 +1335,10 @@ type MetricDetectionConfig struct {
 	SeverityThresholds *SeverityThresholds `protobuf:"bytes,4,opt,name=severity_thresholds,json=severityThresholds,proto3" json:"severity_thresholds,omitempty"`
 	// Samples after an alarm during which the metric does not alarm again.
 	RestSamples *uint32 `protobuf:"varint,5,opt,name=rest_samples,json=restSamples,proto3,oneof" json:"rest_samples,omitempty"`
-	// Detector parameters by name (see the README for the names and ranges).
+	// Detector parameters by name (see the README for the names and ranges). season_slots (at most
+	// 10,080 per metric) also draws on a budget shared by all metrics (RS3GW_ANOMALY_MAX_SEASON_SLOTS;
+	// a metric created by a sample takes the default 288): beyond it ConfigureMetric is
+	// RESOURCE_EXHAUSTED, and so is a sample of a new metric.
 	DetectorParameters map[string]float64 `protobuf:"bytes,6,rep,name=detector_parameters,json=detectorParameters,proto3" json:"detector_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

@@ -689,7 +689,10 @@ export type MetricDetectionConfig = Message<"rs3gw.observability.v1.MetricDetect
   restSamples?: number | undefined;
 
   /**
-   * Detector parameters by name (see the README for the names and ranges).
+   * Detector parameters by name (see the README for the names and ranges). season_slots (at most
+   * 10,080 per metric) also draws on a budget shared by all metrics (RS3GW_ANOMALY_MAX_SEASON_SLOTS;
+   * a metric created by a sample takes the default 288): beyond it ConfigureMetric is
+   * RESOURCE_EXHAUSTED, and so is a sample of a new metric.
    *
    * @generated from field: map<string, double> detector_parameters = 6;
    */
