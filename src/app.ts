@@ -83,6 +83,8 @@ export async function startService(config: Config): Promise<RunningService> {
       ...(config.anomalyMaxSeasonSlots !== 'auto' && { maxSeasonSlots: config.anomalyMaxSeasonSlots }),
     },
     limitSettings: {
+      maxMetrics: SETTINGS.anomalyMaxMetrics.env,
+      maxSubscribers: SETTINGS.anomalyMaxSubscribers.env,
       maxSeasonSlots: SETTINGS.anomalyMaxSeasonSlots.env,
     },
   });

@@ -300,7 +300,7 @@ export class AnomalyEngine {
       throw invalidArgument('queue_capacity', `must be an integer in [1, ${this.limits.maxQueueCapacity}]`);
     }
     if (this.subscribers.size >= this.limits.maxSubscribers) {
-      throw resourceExhausted('subscribers', `at most ${this.limits.maxSubscribers} concurrent subscribers`);
+      throw resourceExhausted('subscribers', `at most ${this.limits.maxSubscribers} concurrent subscribers; raise ${this.settingOf('maxSubscribers')}`);
     }
     const sub = new Subscriber({ ...filter }, capacity, this.events, this.sequence, (s) => this.subscribers.delete(s));
     this.subscribers.add(sub);
@@ -320,7 +320,7 @@ export class AnomalyEngine {
   }
 
   private tooManyMetrics(field: string): Error {
-    return resourceExhausted(field, `metric limit reached (${this.limits.maxMetrics} metrics); delete unused metrics or raise limits.max_metrics`);
+    return resourceExhausted(field, `metric limit reached (${this.limits.maxMetrics} metrics); delete unused metrics or raise ${this.settingOf('maxMetrics')}`);
   }
 
   /**

@@ -285,6 +285,20 @@ test('by default every metric up to maxMetrics can keep the default seasonal pro
   throwsError(() => new AnomalyEngine({ clock: new FakeClock(), limits: { maxSeasonSlots: 0 } }), 'invalid_argument', 'limits.max_season_slots');
 });
 
+test('cap refusals name the setting that raises the cap', () => {
+  const limitSettings = { maxMetrics: 'RS3GW_ANOMALY_MAX_METRICS', maxSubscribers: 'RS3GW_ANOMALY_MAX_SUBSCRIBERS' };
+  const { engine: e } = engine({ limits: { maxMetrics: 1, maxSubscribers: 1 }, limitSettings });
+  e.record('a', 1);
+  assert.throws(() => e.record('b', 1), /^metric: metric limit reached \(1 metrics\); delete unused metrics or raise RS3GW_ANOMALY_MAX_METRICS$/);
+  assert.throws(() => e.configure('b', {}), /raise RS3GW_ANOMALY_MAX_METRICS$/);
+  e.subscribe();
+  assert.throws(() => e.subscribe(), /^subscribers: at most 1 concurrent subscribers; raise RS3GW_ANOMALY_MAX_SUBSCRIBERS$/);
+  // Without names (a library user), the refusal names the engine's limit.
+  const { engine: bare } = engine({ limits: { maxMetrics: 1 } });
+  bare.record('a', 1);
+  assert.throws(() => bare.record('b', 1), /raise limits\.max_metrics$/);
+});
+
 test('statistics per metric; unknown metric is not found', () => {
   const { engine: e, clock } = engine();
   [2, 4, 4, 4, 5, 5, 7, 9].forEach((v) => e.record('m', v));
