@@ -59,7 +59,14 @@ export async function startService(config: Config): Promise<RunningService> {
 
   const metrics = new MetricsEngine({
     clock,
-    limits: { maxMetrics: config.metricsMaxMetrics, maxSeriesPerMetric: config.metricsMaxSeries, maxSnapshots: config.metricsSnapshotRetention, maxBatchSize: MAX_BATCH },
+    limits: {
+      maxMetrics: config.metricsMaxMetrics,
+      maxSeriesPerMetric: config.metricsMaxSeries,
+      maxTotalCells: config.metricsMaxCells,
+      maxExpositionBytes: config.metricsMaxExpositionBytes,
+      maxSnapshots: config.metricsSnapshotRetention,
+      maxBatchSize: MAX_BATCH,
+    },
   });
   metrics.start(Math.round(config.metricsSnapshotInterval * 1000));
   const business = new BusinessMetrics({

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_DETECTOR_TUNING, DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS, MAX_SEASON_SLOTS } from '../core/anomaly/index.js';
+import { DEFAULT_METRICS_LIMITS, MAX_EXPOSITION_BYTES_LIMIT } from '../core/metrics/index.js';
 import { PID_MAX } from '../core/procfs/pid.js';
 import { ProcReader } from '../core/procfs/reader.js';
 import { MAX_CONTINUOUS_BYTES, MAX_CONTINUOUS_INTERVAL_MS, MAX_CONTINUOUS_PROFILES } from '../core/profiling/continuous/config.js';
@@ -90,6 +91,8 @@ export const SETTINGS = {
   metricsSnapshotRetention: setting({ group: 'Metrics', env: 'RS3GW_METRICS_SNAPSHOT_RETENTION', parse: parsePositiveInt, default: '1440', help: 'Metric snapshots kept' }),
   metricsMaxMetrics: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_METRICS', parse: parsePositiveInt, default: '1000', help: 'Custom metrics that may be registered' }),
   metricsMaxSeries: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_SERIES', parse: parsePositiveInt, default: '1000', help: 'Label combinations per custom metric' }),
+  metricsMaxCells: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_CELLS', parse: parsePositiveInt, default: String(DEFAULT_METRICS_LIMITS.maxTotalCells), help: '/metrics lines of all custom metrics together (a series takes 1 as a counter or gauge, buckets + 3 as a histogram, quantiles + 2 as a summary); bounds the work of a scrape, an export and a snapshot' }),
+  metricsMaxExpositionBytes: setting({ group: 'Metrics', env: 'RS3GW_METRICS_MAX_EXPOSITION_BYTES', parse: parseCount(MAX_EXPOSITION_BYTES_LIMIT), default: String(DEFAULT_METRICS_LIMITS.maxExpositionBytes), help: `Bytes the custom metrics may take in /metrics, counted as an upper bound when a metric or series is added (at most ${MAX_EXPOSITION_BYTES_LIMIT})` }),
   costStoragePerGibMonth: setting({ group: 'Metrics', env: 'RS3GW_COST_STORAGE_PER_GIB_MONTH', parse: parseNonNegativeNumber, default: '0.023', help: 'USD per GiB stored for a month' }),
   costTransferOutPerGib: setting({ group: 'Metrics', env: 'RS3GW_COST_TRANSFER_OUT_PER_GIB', parse: parseNonNegativeNumber, default: '0.09', help: 'USD per GiB transferred out' }),
   costPerThousandRequests: setting({ group: 'Metrics', env: 'RS3GW_COST_PER_1000_REQUESTS', parse: parseNonNegativeNumber, default: '0.0004', help: 'USD per 1,000 requests' }),

@@ -344,4 +344,37 @@ test('RS3GW_METRICS_MAX_SERIES and RS3GW_METRICS_MAX_METRICS are caps a user mee
   }
 });
 
+test('RS3GW_METRICS_MAX_CELLS and RS3GW_METRICS_MAX_EXPOSITION_BYTES bound the exposition; /metrics keeps answering', async () => {
+  // 3 histogram series of 2 buckets (5 lines each) and 3 gauge series fit in 18 lines; 16 KiB of labels fit the byte cap twice, not thrice.
+  const capped = await startRestServer({ RS3GW_METRICS_MAX_CELLS: '18', RS3GW_METRICS_MAX_EXPOSITION_BYTES: String(40 * 1024) });
+  try {
+    const c = new Rest(capped.url);
+    await c.postOk(`${API}/metrics`, { name: 'lat', type: 'METRIC_TYPE_HISTOGRAM', description: 'd', label_names: ['k'], buckets: [1, 2] });
+    for (const k of ['a', 'b', 'c']) await c.postOk(`${API}/metrics/record`, { name: 'lat', value: 1, labels: { k } });
+    const lines = await c.post(`${API}/metrics/record`, { name: 'lat', value: 1, labels: { k: 'd' } });
+    assertError(lines, 429, 'resource_exhausted', 'labels');
+    assert.match(lines.text, 'RS3GW_METRICS_MAX_CELLS');
+    assertError(
+      await c.post(`${API}/metrics`, { name: 'unlabelled', type: 'METRIC_TYPE_HISTOGRAM', description: 'd', buckets: [1, 2] }),
+      429,
+      'resource_exhausted',
+      'buckets',
+    );
+
+    const labelNames = Array.from({ length: 16 }, (_, i) => `l${i}`);
+    await c.postOk(`${API}/metrics`, { name: 'wide', type: 'METRIC_TYPE_GAUGE', description: 'd', label_names: labelNames });
+    const wide = (i: number) => ({ name: 'wide', value: 1, labels: Object.fromEntries(labelNames.map((l) => [l, String(i).repeat(1024)])) });
+    await c.postOk(`${API}/metrics/batch`, { records: [wide(1), wide(2)] });
+    const bytes = await c.post(`${API}/metrics/batch`, { records: [wide(1), wide(3)] });
+    assertError(bytes, 429, 'resource_exhausted', 'records[1].labels');
+    assert.match(bytes.text, 'RS3GW_METRICS_MAX_EXPOSITION_BYTES');
+
+    const scrape = await fetch(`${capped.url}/metrics`);
+    assert.is(scrape.status, 200);
+    assert.ok((await scrape.text()).includes('lat_bucket{k="c",le="+Inf"} 1'));
+  } finally {
+    await capped.stop();
+  }
+});
+
 test.run();

@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, type Metric } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../errors.js';
+import { headerBytes, seriesBytes, seriesCells } from './budget.js';
 import { Expositions, fixNaN, type ScrapeResult } from './expositions.js';
 import { DEFAULT_BUCKETS } from './histogram.js';
 import { InstrumentFactory, type Instrument } from './instruments.js';
@@ -37,6 +38,13 @@ export interface MetricsLimits {
   maxSeriesPerMetric: number;
   /** Series over all user metrics, so that many metrics at full cardinality cannot exhaust memory. */
   maxTotalSeries: number;
+  /**
+   * Exposition lines over all user metrics (a series is 1 for a counter or gauge, buckets + 3 for a
+   * histogram, quantiles + 2 for a summary): bounds the work of a scrape, an export and a snapshot.
+   */
+  maxTotalCells: number;
+  /** Upper bound of the exposition bytes of all user metrics (see budget.ts): bounds a scrape's size. */
+  maxExpositionBytes: number;
   /** Records in one `recordBatch` call. */
   maxBatchSize: number;
   /** Snapshots kept for trends (1,440 = one day at one per minute). */
@@ -49,10 +57,20 @@ export const DEFAULT_METRICS_LIMITS: MetricsLimits = {
   maxMetrics: 1_000,
   maxSeriesPerMetric: 1_000,
   maxTotalSeries: 100_000,
+  // About 2 s of scrape work on a slow core, in steps of one metric (see Expositions).
+  maxTotalCells: 1_000_000,
+  maxExpositionBytes: 64 * 1024 * 1024,
   maxBatchSize: 1_000,
   maxSnapshots: 1_440,
   maxSnapshotValues: 5_000_000,
 };
+
+/**
+ * The largest exposition budget a configuration may set: a scrape is one V8 string, of at most
+ * 2^29 - 24 characters, and must hold the service's own metrics besides (the budget counts bytes,
+ * never fewer than characters).
+ */
+export const MAX_EXPOSITION_BYTES_LIMIT = 256 * 1024 * 1024;
 
 /** Snapshots are the costliest periodic work; more often than this is never needed for trends. */
 export const MIN_SNAPSHOT_INTERVAL_MS = 1_000;
@@ -102,6 +120,10 @@ export interface EngineStats {
   customMetrics: number;
   kpiMetrics: number;
   customSeries: number;
+  /** Exposition lines of the custom metrics (`maxTotalCells`). */
+  customCells: number;
+  /** Upper bound of the exposition bytes of the custom metrics (`maxExpositionBytes`). */
+  customExpositionBytes: number;
   snapshots: number;
   snapshotValues: number;
   /** Message of the last failed periodic snapshot, if any. */
@@ -119,6 +141,10 @@ interface Entry {
   series: Map<string, string>;
   /** prom-client series hash -> the series' running figure (value or sum, `kind.running`) of a user metric. */
   running: Map<string, number>;
+  /** prom-client series hash -> records applied to the series of a user metric (a histogram's or summary's count). */
+  records: Map<string, number>;
+  /** Exposition lines of each series (budget.ts). */
+  cells: number;
 }
 
 /** What the records of one batch change before any is applied (a batch is checked as a whole). */
@@ -127,9 +153,17 @@ interface Pending {
   series: Map<Entry, Map<string, string>>;
   /** Running figures after the batch's records so far, per metric: prom-client hash -> figure. */
   running: Map<Entry, Map<string, number>>;
+  /** Exposition lines and bytes of the series the batch creates. */
+  cells: number;
+  bytes: number;
 }
 
-const newPending = (): Pending => ({ series: new Map(), running: new Map() });
+const newPending = (): Pending => ({ series: new Map(), running: new Map(), cells: 0, bytes: 0 });
+
+/** Series a snapshot reads between two yields to the event loop. */
+export const SNAPSHOT_CHUNK_SERIES = 5_000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface PreparedRecord {
   entry: Entry;
@@ -140,6 +174,8 @@ interface PreparedRecord {
   key: string;
   /** The series' running figure once this record is applied. */
   running: number;
+  /** Upper bound of the exposition bytes of the series, if this record creates it. */
+  newSeriesBytes: number;
 }
 
 export class MetricsEngine {
@@ -157,8 +193,11 @@ export class MetricsEngine {
   private readonly snapshots: SnapshotRing;
   private customMetrics = 0;
   private customSeries = 0;
+  private customCells = 0;
+  private customBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastSnapshotError: string | undefined;
+  private snapshotting = false;
 
   constructor(options: MetricsEngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -211,10 +250,16 @@ export class MetricsEngine {
     if (labelNames.length === 0 && this.customSeries >= this.limits.maxTotalSeries) {
       throw resourceExhausted('name', `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
     }
+    const header = headerBytes(descriptor.name, descriptor.description);
+    const cells = seriesCells(def.type, options);
+    const unlabelledBytes = labelNames.length === 0 ? seriesBytes(descriptor.name, {}, cells) : 0;
+    const sizedBy = def.type === 'histogram' ? 'buckets' : def.type === 'summary' ? 'quantiles' : 'name';
+    this.checkBudget(labelNames.length === 0 ? cells : 0, header + unlabelledBytes, labelNames.length === 0 ? sizedBy : 'description');
 
     const metric = kind.create(descriptor.name, descriptor.description, labelNames, options);
     const entry = this.addEntry(descriptor, kind, metric);
-    if (labelNames.length === 0) this.addSeries(entry, promClientSeriesHash({}), seriesKey({}));
+    this.customBytes += header;
+    if (labelNames.length === 0) this.addSeries(entry, promClientSeriesHash({}), seriesKey({}), unlabelledBytes);
     this.customMetrics += 1;
     return { descriptor: describe(entry, entry.series.size), created: true };
   }
@@ -265,17 +310,32 @@ export class MetricsEngine {
     return out;
   }
 
-  /** Stores the current value of every user and KPI series (count and sum for histograms/summaries). */
+  /**
+   * Stores the current value of every user and KPI series (count and sum for histograms/summaries).
+   * User series are taken from the engine's own running figures, not parsed out of prom-client's
+   * exposition lines (buckets and quantiles would multiply the work), and the event loop gets a turn
+   * every SNAPSHOT_CHUNK_SERIES series: a snapshot of many series never stalls the service.
+   */
   async snapshot(): Promise<void> {
     const atMs = this.clock.nowMs();
-    const readings: Array<[Entry, Series[]]> = [];
-    for (const entry of this.entries.values()) readings.push([entry, await this.read(entry)]);
     const slots: Array<[number, number]> = [];
-    for (const [entry, series] of readings) {
-      const { kind } = entry;
-      for (const s of series) {
-        const slot = this.snapshots.slotFor(seriesId(entry, s.labels), kind.statistics.length);
-        kind.statistics.forEach((statistic, i) => slots.push([slot + i, kind.pick(s, statistic)]));
+    let sinceYield = 0;
+    const take = async (entry: Entry, key: string, pick: (statistic: Statistic) => number) => {
+      const { statistics } = entry.kind;
+      const slot = this.snapshots.slotFor(seriesId(entry, key), statistics.length);
+      statistics.forEach((statistic, i) => slots.push([slot + i, pick(statistic)]));
+      if (++sinceYield >= SNAPSHOT_CHUNK_SERIES) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    };
+    for (const entry of [...this.entries.values()]) {
+      if (entry.descriptor.origin === 'custom') {
+        for (const [hash, key] of entry.series) {
+          await take(entry, key, (statistic) => (statistic === 'count' ? entry.records : entry.running).get(hash) ?? 0);
+        }
+      } else {
+        for (const s of await this.read(entry)) await take(entry, seriesKey(s.labels), (statistic) => entry.kind.pick(s, statistic));
       }
     }
     const values = this.snapshots.newValues();
@@ -290,10 +350,15 @@ export class MetricsEngine {
     }
     this.stop();
     this.timer = setInterval(() => {
-      this.snapshot().then(
-        () => (this.lastSnapshotError = undefined),
-        (err: unknown) => (this.lastSnapshotError = err instanceof Error ? err.message : String(err)),
-      );
+      // A snapshot yields while it runs; one still running when the next is due is not doubled.
+      if (this.snapshotting) return;
+      this.snapshotting = true;
+      this.snapshot()
+        .then(
+          () => (this.lastSnapshotError = undefined),
+          (err: unknown) => (this.lastSnapshotError = err instanceof Error ? err.message : String(err)),
+        )
+        .finally(() => (this.snapshotting = false));
     }, intervalMs);
     // The snapshot timer alone must not keep the process alive.
     this.timer.unref();
@@ -327,7 +392,7 @@ export class MetricsEngine {
     if (!current) throw notFound('labels', `${descriptor.name} has no series ${key}`);
 
     const nowMs = this.clock.nowMs();
-    const points = this.snapshots.points(seriesId(entry, wanted), offset, nowMs, windowMs);
+    const points = this.snapshots.points(seriesId(entry, key), offset, nowMs, windowMs);
     points.push({ timestampMs: nowMs, value: kind.pick(current, stat) });
     return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
   }
@@ -346,6 +411,8 @@ export class MetricsEngine {
     // No prototype: a metric named `__proto__` is an own key like any other.
     const metrics: Record<string, JsonMetric> = Object.create(null) as Record<string, JsonMetric>;
     for (const entry of this.sortedEntries()) {
+      // One metric at a time, so that other work runs between them (as in a scrape).
+      await yieldToEventLoop();
       const { descriptor, kind } = entry;
       const series = await this.read(entry);
       metrics[descriptor.name] = {
@@ -364,6 +431,8 @@ export class MetricsEngine {
       customMetrics: this.customMetrics,
       kpiMetrics: this.entries.size - this.customMetrics,
       customSeries: this.customSeries,
+      customCells: this.customCells,
+      customExpositionBytes: this.customBytes,
       snapshots: this.snapshots.count,
       snapshotValues: this.snapshots.valueCount,
       ...(this.lastSnapshotError ? { lastSnapshotError: this.lastSnapshotError } : {}),
@@ -405,7 +474,15 @@ export class MetricsEngine {
   }
 
   private addEntry(descriptor: StoredDescriptor, kind: MetricKind, metric: Metric): Entry {
-    const entry: Entry = { descriptor, kind, metric, series: new Map(), running: new Map() };
+    const entry: Entry = {
+      descriptor,
+      kind,
+      metric,
+      series: new Map(),
+      running: new Map(),
+      records: new Map(),
+      cells: seriesCells(descriptor.type, descriptor),
+    };
     this.expositions.add(descriptor.type, descriptor.name, metric);
     this.entries.set(descriptor.name, entry);
     for (const exposed of exposedNames(descriptor.type, descriptor.name)) this.claims.set(exposed, descriptor.name);
@@ -460,6 +537,7 @@ export class MetricsEngine {
         `label values collide with series ${known} (prom-client joins labels as name:value, so "," and ":" in values can clash)`,
       );
     }
+    let newSeriesBytes = 0;
     if (known === undefined) {
       const batchNewTotal = [...pending.series.values()].reduce((n, m) => n + m.size, 0);
       if (entry.series.size + (batchNew?.size ?? 0) >= this.limits.maxSeriesPerMetric) {
@@ -471,6 +549,10 @@ export class MetricsEngine {
       if (this.customSeries + batchNewTotal >= this.limits.maxTotalSeries) {
         throw resourceExhausted(field('labels'), `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
       }
+      newSeriesBytes = seriesBytes(descriptor.name, labels, entry.cells);
+      this.checkBudget(entry.cells, newSeriesBytes, field('labels'), pending);
+      pending.cells += entry.cells;
+      pending.bytes += newSeriesBytes;
       if (!batchNew) pending.series.set(entry, (batchNew = new Map()));
       batchNew.set(hash, key);
     }
@@ -486,18 +568,40 @@ export class MetricsEngine {
     }
     if (!batchRunning) pending.running.set(entry, (batchRunning = new Map()));
     batchRunning.set(hash, running);
-    return { entry, labels, op, value, hash, key, running };
+    return { entry, labels, op, value, hash, key, running, newSeriesBytes };
   }
 
-  private apply({ entry, labels, op, value, hash, key, running }: PreparedRecord): void {
+  /** Refuses `cells` lines and `bytes` more (beyond a batch's `pending` ones) past the exposition budget. */
+  private checkBudget(cells: number, bytes: number, field: string, pending?: Pending): void {
+    const { maxTotalCells, maxExpositionBytes } = this.limits;
+    if (this.customCells + (pending?.cells ?? 0) + cells > maxTotalCells) {
+      throw resourceExhausted(
+        field,
+        `the custom metrics' exposition is capped at ${maxTotalCells} lines (RS3GW_METRICS_MAX_CELLS; a series takes 1 line ` +
+          `as a counter or gauge, buckets + 3 as a histogram, quantiles + 2 as a summary); this needs ${cells} more beyond the ${this.customCells + (pending?.cells ?? 0)} taken`,
+      );
+    }
+    if (this.customBytes + (pending?.bytes ?? 0) + bytes > maxExpositionBytes) {
+      throw resourceExhausted(
+        field,
+        `the custom metrics' exposition is capped at ${maxExpositionBytes} bytes (RS3GW_METRICS_MAX_EXPOSITION_BYTES; every line ` +
+          `repeats the metric name and labels); this needs up to ${bytes} more beyond the ${this.customBytes + (pending?.bytes ?? 0)} taken`,
+      );
+    }
+  }
+
+  private apply({ entry, labels, op, value, hash, key, running, newSeriesBytes }: PreparedRecord): void {
     entry.kind.apply(entry.metric, labels, op, value);
     entry.running.set(hash, running);
-    if (!entry.series.has(hash)) this.addSeries(entry, hash, key);
+    entry.records.set(hash, (entry.records.get(hash) ?? 0) + 1);
+    if (!entry.series.has(hash)) this.addSeries(entry, hash, key, newSeriesBytes);
   }
 
-  private addSeries(entry: Entry, hash: string, key: string): void {
+  private addSeries(entry: Entry, hash: string, key: string, bytes: number): void {
     entry.series.set(hash, key);
     this.customSeries += 1;
+    this.customCells += entry.cells;
+    this.customBytes += bytes;
   }
 
   private async read(entry: Entry): Promise<Series[]> {
@@ -506,8 +610,9 @@ export class MetricsEngine {
   }
 }
 
-function seriesId(entry: Entry, labels: Labels): string {
-  return `${entry.descriptor.name}\u0000${seriesKey(labels)}`;
+/** Snapshot identity of a series: its metric and its `seriesKey`. */
+function seriesId(entry: Entry, key: string): string {
+  return `${entry.descriptor.name}\u0000${key}`;
 }
 
 function checkLabelFilter(labelNames: readonly string[], labels: Labels): Labels {

@@ -2,6 +2,7 @@
 export {
   MetricsEngine,
   DEFAULT_METRICS_LIMITS,
+  MAX_EXPOSITION_BYTES_LIMIT,
   MIN_SNAPSHOT_INTERVAL_MS,
   type MetricsLimits,
   type MetricsEngineOptions,

@@ -2,13 +2,17 @@
  * A prom-client `Registry` that files its metrics in a Map. prom-client's own registry files them in
  * a plain object, so a metric named after an `Object.prototype` property (`constructor`, `toString`,
  * `valueOf`, `__proto__`, ...) looks registered already and is refused, although it is a valid
- * Prometheus name. Only the methods that touch that object are replaced; exposition is prom-client's.
+ * Prometheus name. Only the methods that touch that object are replaced, and `metrics()`, which
+ * writes one metric at a time with a turn of the event loop between them (prom-client's writes them
+ * all in one go, a stall as long as the whole exposition takes); each metric's text is prom-client's.
  */
 import { Registry, type Metric, type PrometheusContentType, type RegistryContentType } from 'prom-client';
 
 type MetricObjects = ReturnType<Registry['getMetricsAsArray']>;
 
 const nameOf = (metric: Metric): string => (metric as unknown as { name: string }).name;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class NameMapRegistry<T extends RegistryContentType = PrometheusContentType> extends Registry<T> {
   private readonly byName = new Map<string, Metric>();
@@ -40,6 +44,23 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
   override getSingleMetricAsString(name: string): Promise<string> {
     const metric = this.byName.get(name);
     if (metric === undefined) return Promise.reject(new Error(`No metric named ${name}`));
+    return this.metricAsString(metric);
+  }
+
+  /** The same text as prom-client's `metrics()`, joined the same way. */
+  override async metrics(): Promise<string> {
+    const openMetrics = this.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
+    const parts: string[] = [];
+    for (const metric of this.getMetricsAsArray() as unknown as Array<Metric & { name: string; type: string }>) {
+      // prom-client's own step: OpenMetrics names a counter family without `_total`.
+      if (openMetrics && metric.type === 'counter') metric.name = metric.name.replace(/_total$/, '');
+      parts.push(await this.metricAsString(metric));
+      await yieldToEventLoop();
+    }
+    return openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
+  }
+
+  private metricAsString(metric: Metric): Promise<string> {
     return (this as unknown as { getMetricsAsString(m: Metric): Promise<string> }).getMetricsAsString(metric);
   }
 
