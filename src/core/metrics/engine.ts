@@ -57,9 +57,10 @@ export const DEFAULT_METRICS_LIMITS: MetricsLimits = {
   maxMetrics: 1_000,
   maxSeriesPerMetric: 1_000,
   maxTotalSeries: 100_000,
-  // About 2 s of scrape work on a slow core, in steps of one metric (see Expositions).
-  maxTotalCells: 1_000_000,
-  maxExpositionBytes: 64 * 1024 * 1024,
+  // Under a second of scrape work on a slow core, written in chunks (registry.ts), and at most
+  // 32 MiB of /metrics whatever the labels.
+  maxTotalCells: 500_000,
+  maxExpositionBytes: 32 * 1024 * 1024,
   maxBatchSize: 1_000,
   maxSnapshots: 1_440,
   maxSnapshotValues: 5_000_000,

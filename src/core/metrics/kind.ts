@@ -64,7 +64,14 @@ export function groupBySeries<S>(
   add: (series: S, value: PromValue) => void,
 ): S[] {
   const bySeries = new Map<string, S>();
+  let previous: { labels: PromValue['labels']; series: S } | undefined;
   for (const value of values) {
+    // A series' lines come one after another: comparing with the previous line's labels spares
+    // building the key of every bucket line (long label values made that cost series x buckets x bytes).
+    if (previous && sameSeries(previous.labels, value.labels, reservedLabel)) {
+      add(previous.series, value);
+      continue;
+    }
     const labels = plainLabels(value.labels, reservedLabel);
     const key = seriesKey(labels);
     let series = bySeries.get(key);
@@ -72,9 +79,22 @@ export function groupBySeries<S>(
       series = init(labels);
       bySeries.set(key, series);
     }
+    previous = { labels: value.labels, series };
     add(series, value);
   }
   return [...bySeries.values()];
+}
+
+/** Whether two value lines carry the same labels, `omit` aside. */
+function sameSeries(a: PromValue['labels'], b: PromValue['labels'], omit: string | undefined): boolean {
+  let count = 0;
+  for (const name in b) {
+    if (name === omit) continue;
+    if (a[name] !== b[name]) return false;
+    count += 1;
+  }
+  for (const name in a) if (name !== omit) count -= 1;
+  return count === 0;
 }
 
 export function sumOf<S>(series: S[], pick: (s: S) => number): number {

@@ -3,8 +3,8 @@
  * a plain object, so a metric named after an `Object.prototype` property (`constructor`, `toString`,
  * `valueOf`, `__proto__`, ...) looks registered already and is refused, although it is a valid
  * Prometheus name. Only the methods that touch that object are replaced, and `metrics()`, which
- * writes one metric at a time with a turn of the event loop between them (prom-client's writes them
- * all in one go, a stall as long as the whole exposition takes); each metric's text is prom-client's.
+ * writes a chunk of lines at a time with a turn of the event loop between chunks (prom-client's
+ * writes everything in one go, a stall as long as the whole exposition takes); the text is prom-client's.
  */
 import { Registry, type Metric, type PrometheusContentType, type RegistryContentType } from 'prom-client';
 
@@ -13,6 +13,21 @@ type MetricObjects = ReturnType<Registry['getMetricsAsArray']>;
 const nameOf = (metric: Metric): string => (metric as unknown as { name: string }).name;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Work written between two turns of the event loop, in characters of label values plus LINE_WORK
+ * per line (what a line costs besides its labels): a few milliseconds.
+ */
+const CHUNK_WORK = 512 * 1024;
+const LINE_WORK = 128;
+
+interface MetricData {
+  name: string;
+  type: string;
+  values?: Array<{ labels?: Record<string, unknown> }>;
+}
+
+type Readable = Metric & { name: string; type: string; getForPromString?: () => Promise<MetricData> };
 
 export class NameMapRegistry<T extends RegistryContentType = PrometheusContentType> extends Registry<T> {
   private readonly byName = new Map<string, Metric>();
@@ -51,11 +66,10 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
   override async metrics(): Promise<string> {
     const openMetrics = this.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
     const parts: string[] = [];
-    for (const metric of this.getMetricsAsArray() as unknown as Array<Metric & { name: string; type: string }>) {
+    for (const metric of this.getMetricsAsArray() as unknown as Readable[]) {
       // prom-client's own step: OpenMetrics names a counter family without `_total`.
       if (openMetrics && metric.type === 'counter') metric.name = metric.name.replace(/_total$/, '');
-      parts.push(await this.metricAsString(metric));
-      await yieldToEventLoop();
+      parts.push(await this.writeInChunks(metric));
     }
     return openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
   }
@@ -64,7 +78,32 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
     return (this as unknown as { getMetricsAsString(m: Metric): Promise<string> }).getMetricsAsString(metric);
   }
 
+  /** prom-client's text of one metric, whose lines can be many (buckets x series) and long (labels). */
+  private async writeInChunks(metric: Readable): Promise<string> {
+    const data = metric.getForPromString ? await metric.getForPromString() : ((await metric.get()) as unknown as MetricData);
+    const values = data.values ?? [];
+    const chunks: string[] = [];
+    let start = 0;
+    do {
+      let end = start;
+      for (let work = 0; end < values.length && work < CHUNK_WORK; end++) work += lineWork(values[end]);
+      const slice = { ...data, values: values.slice(start, end) };
+      const text = await this.metricAsString({ get: async () => slice } as unknown as Metric);
+      // Each chunk's text starts with the metric's `# HELP` and `# TYPE` lines (escaped: no raw newline).
+      chunks.push(start === 0 ? text : text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1));
+      start = end;
+      await yieldToEventLoop();
+    } while (start < values.length);
+    return chunks.join('\n');
+  }
+
   override resetMetrics(): void {
     for (const metric of this.byName.values()) metric.reset();
   }
+}
+
+function lineWork(value: { labels?: Record<string, unknown> }): number {
+  let work = LINE_WORK;
+  for (const label in value.labels) work += String(value.labels[label]).length;
+  return work;
 }

@@ -90,4 +90,25 @@ test("the registry's exposition is prom-client's, in both formats", async () => 
   }
 });
 
+test('a metric of many lines is written in chunks, with other work between them, as prom-client writes it', async () => {
+  for (const contentType of [Registry.PROMETHEUS_CONTENT_TYPE, Registry.OPENMETRICS_CONTENT_TYPE] as const) {
+    const registry = new NameMapRegistry<typeof contentType>();
+    registry.setContentType(contentType);
+    const sizes = new Histogram({ name: 'sizes', help: 'd', labelNames: ['k'], buckets: [1, 2], registers: [registry] });
+    // 5 lines per series, 4,000 series: several chunks.
+    for (let k = 0; k < 4000; k++) sizes.observe({ k: `series-${k}` }, k % 3);
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      turns += 1;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const ours = await registry.metrics();
+    done = true;
+    assert.ok(turns >= 3, `${turns} turns of the event loop during the exposition`);
+    assert.is(ours, await Registry.prototype.metrics.call(registry), contentType);
+  }
+});
+
 test.run();
