@@ -13,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
 import { GetStatisticsRequestSchema, GetStatisticsResponseSchema, RecordSampleRequestSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
-import { ListMetricsResponseSchema } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
+import { ExportFormat, ListMetricsResponseSchema, MetricType } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { within } from './support/rpc-helpers.js';
 
@@ -312,6 +312,24 @@ get('compressed requests and GET messages that read are served, and the answer k
   });
   assert.is(raw.encoding, 'gzip');
   assert.ok(fromBinary(ListMetricsResponseSchema, gunzipSync(raw.body)).metrics.length > 0);
+});
+
+get('a large HttpBody answer in Connect JSON is the same bytes as in binary (base64 by Node, not protobuf-es)', async () => {
+  const client = createObservabilityClient(server.url, { protocol: 'connect' });
+  await within(client.metrics.registerMetric({ name: 'connect_json_body_total', type: MetricType.COUNTER, description: 'wide', labelNames: ['path'] }), 'RegisterMetric');
+  const records = Array.from({ length: 400 }, (_, i) => ({ name: 'connect_json_body_total', labels: { path: `/${'p'.repeat(300)}/${i}` }, value: i + 1 }));
+  await within(client.metrics.batchRecordMetrics({ records }), 'BatchRecordMetrics');
+  const binary = await within(client.metrics.exportMetrics({ format: ExportFormat.PROMETHEUS }), 'ExportMetrics in binary');
+  const response = await within(
+    fetch(`${server.url}/rs3gw.observability.v1.MetricsService/ExportMetrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"format":"EXPORT_FORMAT_PROMETHEUS"}' }),
+    'ExportMetrics in JSON',
+  );
+  const json = (await response.json()) as { prometheus: { contentType: string; data: string } };
+  assert.ok(binary.prometheus!.data.byteLength > 128 * 1024, `a body of ${binary.prometheus!.data.byteLength} bytes is over the detour's threshold`);
+  assert.is(json.prometheus.contentType, binary.prometheus!.contentType);
+  const text = (b: Uint8Array | Buffer) => Buffer.from(b).toString().split('\n').filter((l) => l.startsWith('connect_json_body_total'));
+  assert.equal(text(Buffer.from(json.prometheus.data, 'base64')), text(binary.prometheus!.data));
+  assert.is(text(binary.prometheus!.data).length, 400);
 });
 
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */

@@ -13,17 +13,21 @@ import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
+import { answersInJson, bodyRestoringEncoder, detachBodies, type DetachedBodies } from './json-bodies.js';
 import type { RequestSlot } from './request-messages.js';
 
 /**
  * One slot per request, where what connect-node must not judge waits for the call: the refusal of
  * its JSON (strictJsonText), its binary message, or why its message could not be read
- * (request-messages.ts).
+ * (request-messages.ts); and the large bodies of its JSON answer (json-bodies.ts).
  */
-const slots = new AsyncLocalStorage<RequestSlot>();
+interface CallSlot extends RequestSlot {
+  bodies?: DetachedBodies;
+}
+const slots = new AsyncLocalStorage<CallSlot>();
 
 /** The slot of the request being handled, if any. */
-export const requestSlot = (): RequestSlot | undefined => slots.getStore();
+export const requestSlot = (): CallSlot | undefined => slots.getStore();
 
 /**
  * Runs connect-node's handler with a slot for the request, so that a request refused while
@@ -107,12 +111,22 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
         const impl =
           method.methodKind === 'server_streaming'
             ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(method, request), callContext(method, ctx))
-            : (request: Message, ctx: HandlerContext) => pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
+            : async (request: Message, ctx: HandlerContext) => {
+                const response = await pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
+                const slot = slots.getStore();
+                if (!slot || !answersInJson(ctx)) return response;
+                return detachBodies(method.output, response, (slot.bodies ??= new Map()));
+              };
         // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
         // without a word, so they are errors here as on the REST paths.
-        // textDecoder is not in the handler options' type, but connect-node hands the JSON options to
-        // its JSON serialization, which takes it (test/e2e/connect-wire.test.ts sees the messages).
-        const jsonOptions = { ignoreUnknownFields: false, textDecoder: strictJsonText(method.input) };
+        // textDecoder and textEncoder are not in the handler options' type, but connect-node hands the
+        // JSON options to its JSON serialization, which takes them (test/e2e/connect-wire.test.ts
+        // sees the messages and the bodies).
+        const jsonOptions = {
+          ignoreUnknownFields: false,
+          textDecoder: strictJsonText(method.input),
+          textEncoder: bodyRestoringEncoder(() => slots.getStore()?.bodies),
+        };
         router.rpc(method as never, impl as never, { jsonOptions });
       }
     }
