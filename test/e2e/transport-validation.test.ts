@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import { createObservabilityClient, type ClientOptions, type ObservabilityClient } from '../../clients/ts/client.js';
+import { MetricType } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { IoDirection } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { WatchAnomaliesResponse } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import type { RunningServer } from '../support/server.js';
@@ -128,6 +129,28 @@ test('a Duration that proto3 cannot represent is invalid_argument with an exact 
   const report = await rest.getOk(`${API}/health`);
   const p99 = report.profiling.io.read_latency_p99_us as number;
   assert.ok(p99 < 1e7, `read_latency_p99_us ${p99} µs: no out-of-range latency was recorded`);
+});
+
+test('a GetTrend window under 1 ms is refused in the API\'s terms, the same on every protocol', async () => {
+  const tooShort = 'window: must be a duration of at least 0.001s, got';
+  for (const [name, options] of PROTOCOLS) {
+    const client = createObservabilityClient(server.url, options);
+    const metric = `trend_window_${name.replace(/\W/g, '_')}`;
+    await within(client.metrics.registerMetric({ name: metric, type: MetricType.GAUGE, description: 'trend window' }), `${name}: RegisterMetric`);
+    const trend = (seconds: bigint, nanos: number) => client.metrics.getTrend({ name: metric, window: { seconds, nanos } });
+    await refused(trend(0n, 0), `${name}: window 0`, `${tooShort} 0s`);
+    await refused(trend(0n, 100_000), `${name}: window 0.0001s`, `${tooShort} 0.000100s`);
+    await refused(trend(-5n, 0), `${name}: window -5s`, `${tooShort} -5s`);
+    const shortest = await within(trend(0n, 1_000_000), `${name}: window 0.001s`);
+    assert.equal([shortest.window?.seconds, shortest.window?.nanos], [0n, 1_000_000], `${name}: the window used`);
+  }
+  await rest.postOk(`${API}/metrics`, { name: 'trend_window_rest', type: 'METRIC_TYPE_GAUGE', description: 'trend window' });
+  for (const [window, shown] of [['0', '0s'], ['0.0001s', '0.000100s']]) {
+    const r = await rest.get(`${API}/metrics/trend_window_rest/trend?window=${window}`);
+    assert.is(r.status, 400, r.text);
+    assert.is(r.json.message, `${tooShort} ${shown}`, `REST window=${window}`);
+  }
+  assert.is((await rest.getOk(`${API}/metrics/trend_window_rest/trend?window=0.001s`)).window, '0.001s');
 });
 
 test('an error message repeats at most a clipped piece of a long client value', async () => {

@@ -1,5 +1,5 @@
 /** MetricsService: custom metrics on the metrics engine, and the business KPIs. */
-import { create } from '@bufbuild/protobuf';
+import { create, toJson } from '@bufbuild/protobuf';
 import { HttpBodySchema } from '../../../gen/ts/google/api/httpbody_pb.js';
 import {
   ExportFormat,
@@ -12,6 +12,7 @@ import {
   type MetricSeriesSchema,
 } from '../../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { BusinessMetrics, BusinessReport, Operation, RequestEvent } from '../../core/business/index.js';
 import { invalidArgument } from '../../core/errors.js';
 import type { MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
@@ -20,6 +21,17 @@ import { duration, durationOrUndefined, enumName, enumNumber, timestamp, timesta
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const DEFAULT_TREND_WINDOW_MS = 3_600_000;
+
+/**
+ * The trend window in ms. Under 1 ms is refused here, in the API's terms (a Duration): the engine
+ * keeps times in whole milliseconds, so a shorter window would be echoed back as 0s.
+ */
+function trendWindowMs(window: Duration | undefined): number {
+  if (window === undefined) return DEFAULT_TREND_WINDOW_MS;
+  const ms = Number(window.seconds) * 1000 + window.nanos / 1e6;
+  if (ms < 1) throw invalidArgument('window', `must be a duration of at least 0.001s, got ${String(toJson(DurationSchema, window))}`);
+  return ms;
+}
 
 function descriptorOut(d: MetricDescriptor): MessageInitShape<typeof MetricDescriptorSchema> {
   return {
@@ -148,8 +160,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
       return { metrics: list.map(descriptorOut) };
     },
     async getTrend(req) {
-      const windowMs = durationOrUndefined(req.window, 'window') ?? DEFAULT_TREND_WINDOW_MS;
-      const t = await metrics.trend(req.name, req.labels, windowMs);
+      const t = await metrics.trend(req.name, req.labels, trendWindowMs(req.window));
       return {
         name: t.name,
         labels: t.labels,

@@ -575,7 +575,7 @@ export type GetTrendRequest = Message<"rs3gw.observability.v1.GetTrendRequest"> 
   labels: { [key: string]: string };
 
   /**
-   * How far back to look (default 1 h).
+   * How far back to look (default 1 h); at least 1 ms.
    *
    * @generated from field: google.protobuf.Duration window = 3;
    */
