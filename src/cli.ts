@@ -36,6 +36,10 @@ async function main(): Promise<number> {
   });
   const service = await startService(config);
   console.log(`rs3gw-observability listening on ${service.url} (gRPC, Connect, gRPC-Web, REST, /metrics)`);
+  if (!config.adaptiveRateLimit) {
+    // Said at start-up: RS3GW_ADAPTIVE_RATE_LIMIT=false alone also chooses the controller.
+    console.log(`rs3gw-observability: admission by the seed controller's token bucket, fixed at ${config.initialRateLimit} requests/s (RS3GW_ADAPTIVE_RATE_LIMIT=false)`);
+  }
   const signal = await signalled;
   console.log(`rs3gw-observability: ${signal}, draining`);
   try {

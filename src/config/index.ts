@@ -52,6 +52,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 
 export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, string> = new Map()): Config {
   const values = {} as Record<SettingKey, unknown>;
+  const explicit = new Set<SettingKey>();
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const s = SETTINGS[key];
     const flag: string | undefined = s.flag;
@@ -60,10 +61,29 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
     if (fromFlag !== undefined) values[key] = s.parse(fromFlag, `--${flag}`);
     else if (fromEnv !== undefined && fromEnv.trim() !== '') values[key] = s.parse(fromEnv, s.env);
     else values[key] = s.parse(s.default, s.env);
+    if (fromFlag !== undefined || (fromEnv !== undefined && fromEnv.trim() !== '')) explicit.add(key);
   }
   const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env) };
   checkConsistency(config);
+  resolveAdmissionController(config, explicit);
   return config;
+}
+
+/**
+ * A fixed rate (RS3GW_ADAPTIVE_RATE_LIMIT=false) is the seed controller's token bucket held at
+ * RS3GW_INITIAL_RATE_LIMIT. Alone it keeps that meaning, as in rs3gw, and the config says so by
+ * naming the seed controller (which GetResources then reports); with RS3GW_ADMISSION_CONTROLLER=adaptive
+ * set as well, one of the two would be silently ignored, so start-up refuses the pair.
+ */
+function resolveAdmissionController(c: Config, explicit: ReadonlySet<SettingKey>): void {
+  if (c.adaptiveRateLimit || c.admissionController === 'seed') return;
+  if (explicit.has('admissionController')) {
+    throw new ConfigError(
+      'RS3GW_ADMISSION_CONTROLLER',
+      "'adaptive' contradicts RS3GW_ADAPTIVE_RATE_LIMIT=false, which holds the seed controller's token bucket at RS3GW_INITIAL_RATE_LIMIT; unset one of them",
+    );
+  }
+  c.admissionController = 'seed';
 }
 
 function checkConsistency(c: Config): void {

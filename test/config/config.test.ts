@@ -197,6 +197,20 @@ test('settings that must agree with each other are checked together', () => {
   rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '60' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
 });
 
+test('a fixed rate is the seed controller: alone it selects it, against an explicit adaptive controller it is refused', () => {
+  assert.is(loadConfig({}).admissionController, 'adaptive');
+  assert.is(loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false' }).admissionController, 'seed', 'what runs is what the config names');
+  assert.is(loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_ADMISSION_CONTROLLER: ' ' }).admissionController, 'seed', 'blank is unset');
+  assert.is(loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_ADMISSION_CONTROLLER: 'seed' }).admissionController, 'seed');
+  assert.is(loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'true', RS3GW_ADMISSION_CONTROLLER: 'adaptive' }).admissionController, 'adaptive');
+  rejects({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_ADMISSION_CONTROLLER: 'adaptive' }, 'RS3GW_ADMISSION_CONTROLLER');
+  assert.throws(
+    () => loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'off', RS3GW_ADMISSION_CONTROLLER: 'adaptive' }),
+    (error: Error) => error.message.includes('RS3GW_ADAPTIVE_RATE_LIMIT=false'),
+    'the message names the other variable',
+  );
+});
+
 test('the command line knows serve, --help and --version, and nothing else', () => {
   assert.is(parseCommandLine([]).command, 'serve');
   assert.is(parseCommandLine(['serve']).command, 'serve');

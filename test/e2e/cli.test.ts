@@ -42,6 +42,8 @@ async function serve(args: string[], env: Record<string, string>) {
   });
   return {
     url,
+    /** What it printed so far, stdout and stderr. */
+    output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
       return within(exited, 'the server to exit');
@@ -119,6 +121,7 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'unknown command', args: ['start'], names: 'start' },
   { kind: 'unknown choice', env: { RS3GW_ADMISSION_CONTROLLER: 'fastest' }, names: 'RS3GW_ADMISSION_CONTROLLER' },
   { kind: 'inconsistent pair', env: { RS3GW_MIN_THREADS: '64', RS3GW_MAX_THREADS: '8' }, names: 'RS3GW_MIN_THREADS' },
+  { kind: 'adaptive controller with a fixed rate', env: { RS3GW_ADMISSION_CONTROLLER: 'adaptive', RS3GW_ADAPTIVE_RATE_LIMIT: 'false' }, names: 'RS3GW_ADMISSION_CONTROLLER' },
   { kind: 'bad pid list', env: { RS3GW_PROFILING_PIDS: '1,two' }, names: 'RS3GW_PROFILING_PIDS' },
   { kind: 'filesystem root without /proc', env: { RS3GW_FS_ROOT: '/nonexistent' }, names: 'RS3GW_FS_ROOT' },
   { kind: 'pid beyond the kernel limit', env: { RS3GW_PROFILING_PIDS: '999999999' }, names: 'RS3GW_PROFILING_PIDS' },
@@ -240,6 +243,25 @@ test('RS3GW_HOST and RS3GW_PORT choose it when no flag is given, and flags win o
     await within(client.profiling.listProcesses({}), 'ListProcesses on the flags');
   } finally {
     assert.is(await byFlag.stop(), 0);
+  }
+});
+
+test('a fixed rate alone runs the seed controller, says so at start-up, and GetResources names it as the setting does', async () => {
+  const contradiction = await cli(['serve', '--port', '0'], { RS3GW_ADMISSION_CONTROLLER: 'adaptive', RS3GW_ADAPTIVE_RATE_LIMIT: 'false' });
+  assert.match(contradiction.stderr, /RS3GW_ADMISSION_CONTROLLER: .*RS3GW_ADAPTIVE_RATE_LIMIT=false/);
+  for (const [env, controller] of [
+    [{}, 'adaptive'],
+    [{ RS3GW_ADMISSION_CONTROLLER: 'seed' }, 'seed'],
+    [{ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_INITIAL_RATE_LIMIT: '300' }, 'seed'],
+  ] as const) {
+    const server = await serve(['--port', '0'], env);
+    try {
+      const status = await within(createObservabilityClient(server.url).resources.getResources({}), 'GetResources');
+      assert.is(status.status?.admission?.controller, controller, JSON.stringify(env));
+      if ('RS3GW_ADAPTIVE_RATE_LIMIT' in env) assert.match(server.output(), "admission by the seed controller's token bucket, fixed at 300 requests/s");
+    } finally {
+      assert.is(await server.stop(), 0);
+    }
   }
 });
 

@@ -108,7 +108,7 @@ test('GET /resources reports the measured pressure signals and the admission sta
   assert.ok(s.memory_usage > 0 && s.memory_usage < 1, `memory_usage ${s.memory_usage}`);
   assert.is(s.active_requests, 0);
   assert.is(s.window, '60s', 'RS3GW_RESOURCE_WINDOW default');
-  assert.is(s.admission.controller, 'knee', 'the project controller is the default');
+  assert.is(s.admission.controller, 'adaptive', 'the project controller is the default, named as RS3GW_ADMISSION_CONTROLLER names it');
   assert.ok(s.admission.limit > 0);
   assert.equal(
     s.priorities.map((p: Json) => p.priority),

@@ -109,7 +109,7 @@ test('the controller limit refuses with a reason and a retry hint', () => {
   const r = manager.acquire();
   assert.is(r.admitted, false);
   const refusal = r as { reason: string; retryAfterMs?: number };
-  assert.match(refusal.reason, /concurrency limit reached \(2 in flight, knee\)/);
+  assert.match(refusal.reason, /concurrency limit reached \(2 in flight, adaptive\)/);
   assert.ok(refusal.retryAfterMs !== undefined && refusal.retryAfterMs >= 38 && refusal.retryAfterMs <= 42);
 });
 

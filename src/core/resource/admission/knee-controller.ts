@@ -118,7 +118,8 @@ type Probe =
  * a longer queue, opened over each burst, where round trips show no contention (`BurstCarry`).
  */
 export class KneeController implements AdmissionController {
-  readonly name = 'knee';
+  // The kind that selects it (RS3GW_ADMISSION_CONTROLLER), so status pages name it as the setting does.
+  readonly name = 'adaptive';
   readonly limitUnit = 'concurrency' as const;
   private readonly o: KneeOptions;
   private count = 0;

@@ -40,7 +40,7 @@ export interface AdmissionController {
   readonly limit: number;
   /** Requests admitted and not yet released. */
   readonly inflight: number;
-  /** Short algorithm name for status pages and the simulation's tables. */
+  /** Short algorithm name for status pages; the service's controllers use their factory kind ('adaptive', 'seed'). */
   readonly name: string;
   /** What `limit` counts. */
   readonly limitUnit: 'concurrency' | 'rps';

@@ -415,7 +415,7 @@ func (x *ResourceStatus) GetPool() *PoolRecommendation {
 // AdmissionStatus is the admission controller's state.
 type AdmissionStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Controller name (e.g. "project", "seed").
+	// Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed".
 	Controller string `protobuf:"bytes,1,opt,name=controller,proto3" json:"controller,omitempty"`
 	// Current concurrency limit.
 	Limit float64 `protobuf:"fixed64,2,opt,name=limit,proto3" json:"limit,omitempty"`

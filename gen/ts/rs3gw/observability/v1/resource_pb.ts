@@ -192,7 +192,7 @@ export const ResourceStatusSchema: GenMessage<ResourceStatus> = /*@__PURE__*/
  */
 export type AdmissionStatus = Message<"rs3gw.observability.v1.AdmissionStatus"> & {
   /**
-   * Controller name (e.g. "project", "seed").
+   * Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed".
    *
    * @generated from field: string controller = 1;
    */
