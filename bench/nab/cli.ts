@@ -8,7 +8,7 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NAB_PROFILES, readCorpus, readWindows } from './corpus.js';
+import { loadNabCorpus, NAB_PROFILES, runCorpusCli } from './corpus.js';
 import { detectorThroughput, engineThroughput, runSeries, writeResult } from './runner.js';
 import { probationRows, scoreCorpus } from './scorer.js';
 
@@ -27,7 +27,7 @@ function main(): void {
   const windowsFile = resolve(option(args, '--windows', join(repoRoot, '..', 'shared', 'nab', 'windows.json')));
   const outDir = resolve(option(args, '--out', join(tmpdir(), 'rs3gw-nab')));
 
-  const corpus = readCorpus(dataDir, readWindows(windowsFile));
+  const corpus = loadNabCorpus(dataDir, windowsFile);
   const results = corpus.map((s) => runSeries(s));
   for (const r of results) writeResult(outDir, r);
   const rows = corpus.reduce((n, s) => n + s.rows, 0);
@@ -66,4 +66,4 @@ function main(): void {
   console.log(`\nthroughput: detector ${Math.round(detectorRate).toLocaleString('en-US')} rows/s, AnomalyEngine.record ${Math.round(engineRate).toLocaleString('en-US')} rows/s (one core)`);
 }
 
-main();
+runCorpusCli(main);

@@ -1,5 +1,5 @@
 /** Loads a NAB-layout folder: `<dir>/<category>/<file>.csv` series plus a windows.json label file. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CostProfile, LabelledSeries } from './scorer.js';
 
@@ -68,4 +68,37 @@ export function readCorpus(dataDir: string, labels: WindowLabels): NabSeries[] {
     for (const file of readdirSync(dir).sort()) if (file.endsWith('.csv')) names.push(`${category}/${file}`);
   }
   return names.map((name) => readSeries(dataDir, name, labels));
+}
+
+/** A corpus path that does not exist; its message is the one line the CLIs print. */
+export class MissingCorpusError extends Error {}
+
+/**
+ * The corpus under `dataDir` labelled by `windowsFile`. It is not in the repository (the CLIs look
+ * in ../shared/nab beside it by default), so a clone elsewhere gets a MissingCorpusError naming the
+ * missing path and the flags that point at the corpus, rather than a stack trace.
+ */
+export function loadNabCorpus(dataDir: string, windowsFile: string): NabSeries[] {
+  for (const [path, flag] of [
+    [windowsFile, '--windows'],
+    [dataDir, '--data'],
+  ] as const) {
+    if (!existsSync(path)) {
+      throw new MissingCorpusError(
+        `NAB corpus: ${path} not found (${flag}): the corpus is not in this repository (by default it is read from ../shared/nab beside it); point --data at its data directory and --windows at its windows.json`,
+      );
+    }
+  }
+  return readCorpus(dataDir, readWindows(windowsFile));
+}
+
+/** Runs a corpus CLI's main, printing a MissingCorpusError as one line (exit code 1). */
+export function runCorpusCli(main: () => void): void {
+  try {
+    main();
+  } catch (error) {
+    if (!(error instanceof MissingCorpusError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NAB_PROFILES, readCorpus, readWindows, type NabSeries } from './corpus.js';
+import { loadNabCorpus, NAB_PROFILES, runCorpusCli, type NabSeries } from './corpus.js';
 import { runSeries } from './runner.js';
 import { scoreCorpus } from './scorer.js';
 import type { AnomalyEngineOptions } from '../../src/core/anomaly/index.js';
@@ -40,7 +40,7 @@ function main(): void {
   const args = process.argv.slice(2);
   const dataDir = resolve(option(args, '--data', join(repoRoot, '..', 'shared', 'nab', 'data')));
   const windowsFile = resolve(option(args, '--windows', join(repoRoot, '..', 'shared', 'nab', 'windows.json')));
-  const corpus = readCorpus(dataDir, readWindows(windowsFile));
+  const corpus = loadNabCorpus(dataDir, windowsFile);
   const profile = NAB_PROFILES.standard;
   const score = (series: NabSeries[], alarms: Map<string, Float64Array>): number =>
     scoreCorpus(series.map((s) => ({ series: s, scores: alarms.get(s.name)! })), 'standard', profile, 1).score;
@@ -59,4 +59,4 @@ function main(): void {
   }
 }
 
-main();
+runCorpusCli(main);
