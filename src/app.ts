@@ -15,7 +15,7 @@ import { ResourceManager } from './core/resource/manager.js';
 import { PoolAdvisor } from './core/resource/pool-advisor.js';
 import { PressureMonitor } from './core/resource/signals/monitor.js';
 import { v8HeapStats } from './core/resource/signals/providers.js';
-import { SETTINGS, type Config } from './config/index.js';
+import { ConfigError, SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
 import { ServicePort } from './server/port.js';
@@ -44,6 +44,22 @@ function admissionController(config: Config, nowMs: number): AdmissionController
     maxRps: config.maxRateLimit,
     adaptive: config.adaptiveRateLimit,
   });
+}
+
+/**
+ * Why listening failed, in terms of the setting to change. A host that does not resolve, or is no
+ * address of this machine, is an invalid value like any other (a ConfigError: exit 2). A port in
+ * use or not permitted is the machine's state at the time (exit 1, as for any start-up failure).
+ */
+function listenFailure(error: unknown, host: string, port: number): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (e.syscall === 'getaddrinfo') return new ConfigError('RS3GW_HOST (--host)', `'${host}' does not resolve to an address (${e.message})`);
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT') {
+    return new ConfigError('RS3GW_HOST (--host)', `'${host}' is not an address of this machine (${e.message})`);
+  }
+  if (e.code === 'EADDRINUSE') return new Error(`RS3GW_PORT (--port): port ${port} on ${host} is already in use (${e.message})`);
+  if (e.code === 'EACCES') return new Error(`RS3GW_PORT (--port): this process may not listen on port ${port} of ${host} (${e.message})`);
+  return error;
 }
 
 export async function startService(config: Config): Promise<RunningService> {
@@ -170,7 +186,9 @@ export async function startService(config: Config): Promise<RunningService> {
     grpcIdleMs: config.grpcIdleTimeout * 1000,
     metrics: metricsEndpoint(metrics),
   });
-  const address = await port.listen(config.host, config.port);
+  const address = await port.listen(config.host, config.port).catch((error: unknown) => {
+    throw listenFailure(error, config.host, config.port);
+  });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {

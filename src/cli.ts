@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `rs3gw-obs serve`: reads the configuration, starts the service on one port, and drains on
- * SIGTERM/SIGINT (streams end cleanly, traces flush, exit code 0). A bad setting exits with 2.
+ * SIGTERM/SIGINT (streams end cleanly, traces flush, exit code 0). A bad setting exits with 2, as
+ * does a host it cannot listen on; other start-up failures (a port in use) exit with 1.
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
 import { startService } from './app.js';
@@ -34,7 +35,17 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const service = await startService(config);
+  let service;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    // A value that parsed but cannot be used (an unresolvable host) is a bad setting too.
+    if (error instanceof ConfigError) {
+      console.error(`rs3gw-obs: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
   console.log(`rs3gw-observability listening on ${service.url} (gRPC, Connect, gRPC-Web, REST, /metrics)`);
   if (!config.adaptiveRateLimit) {
     // Said at start-up: RS3GW_ADAPTIVE_RATE_LIMIT=false alone also chooses the controller.

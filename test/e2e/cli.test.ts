@@ -113,6 +113,10 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'resource window beyond an hour', env: { RS3GW_RESOURCE_WINDOW: '3601' }, names: 'RS3GW_RESOURCE_WINDOW' },
   { kind: 'bad boolean', env: { RS3GW_PROFILING_ENABLED: 'maybe' }, names: 'RS3GW_PROFILING_ENABLED' },
   { kind: 'host with a space', env: { RS3GW_HOST: 'my host' }, names: 'RS3GW_HOST' },
+  { kind: 'host name that does not resolve', env: { RS3GW_HOST: 'notahost.invalid' }, names: 'RS3GW_HOST (--host)' },
+  { kind: 'dotted host that is no IPv4 address', env: { RS3GW_HOST: '999.1.1.1' }, names: 'RS3GW_HOST (--host)' },
+  { kind: '--host that does not resolve', args: ['--host', '999.1.1.1'], names: 'RS3GW_HOST (--host)' },
+  { kind: 'host address of another machine (TEST-NET-1)', env: { RS3GW_HOST: '192.0.2.1' }, names: 'RS3GW_HOST (--host)' },
   { kind: 'port out of range', env: { RS3GW_PORT: '70000' }, names: 'RS3GW_PORT' },
   { kind: 'port that is no number', env: { RS3GW_PORT: 'http' }, names: 'RS3GW_PORT' },
   { kind: 'bad --port', args: ['--port', '-1'], names: '--port' },
@@ -265,13 +269,14 @@ test('a fixed rate alone runs the seed controller, says so at start-up, and GetR
   }
 });
 
-test('a port already in use stops start-up with a message, not a hang', async () => {
+test('a port already in use stops start-up with exit code 1 and one line naming the setting, not a hang', async () => {
   const first = await serve(['--port', '0'], {});
   try {
     const port = new URL(first.url).port;
     const { code, stderr } = await cli(['serve', '--port', port]);
-    assert.ok(code !== 0 && code !== null, `exit code ${code}`);
-    assert.match(stderr, /EADDRINUSE|in use/i);
+    assert.is(code, 1, stderr);
+    assert.ok(stderr.startsWith(`rs3gw-obs: RS3GW_PORT (--port): port ${port} on 127.0.0.1 is already in use (listen EADDRINUSE`), stderr);
+    assert.is(stderr.trim().split('\n').length, 1, stderr);
   } finally {
     assert.is(await first.stop(), 0);
   }
