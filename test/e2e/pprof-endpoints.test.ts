@@ -50,7 +50,7 @@ test('the index page links the profiles', async () => {
     assert.is(r.status, 200, path);
     assert.match(r.headers.get('content-type')!, /^text\/html/);
     const html = await r.text();
-    for (const link of ['profile?seconds=', 'heap', 'flamegraph?seconds=']) assert.ok(html.includes(`href="${link}`), `${path} links ${link}`);
+    for (const link of ['profile?seconds=', 'heap', 'allocs', 'flamegraph?seconds=']) assert.ok(html.includes(`href="${link}`), `${path} links ${link}`);
     // HEAD, which every general-purpose server must take (RFC 9110), has the same headers and no body.
     const head = await fetch(server.url + path, { method: 'HEAD' });
     assert.is(head.status, 200, `HEAD ${path}`);
@@ -74,11 +74,11 @@ test('profile?seconds=1 under load is a CPU profile that shows the service at wo
   assertShowsService(top, serviceFunctions(profile), 'cpu');
 });
 
-test('heap is a live-heap profile that shows what the service keeps', async () => {
+test('heap, and allocs (where Parca and Pyroscope look), are a live-heap profile that shows what the service keeps', async () => {
   // Three thousand anomaly metrics: their detectors are the service's own retained memory.
   const samples: Json[] = Array.from({ length: 3000 }, (_, i) => ({ metric: `heap_${i}`, value: 1 }));
   await rest.postOk(`${API}/anomalies/samples/batch`, { samples });
-  for (const path of ['/debug/pprof/heap', '/debug/pprof/heap?gc=1']) {
+  for (const path of ['/debug/pprof/heap', '/debug/pprof/heap?gc=1', '/debug/pprof/allocs', '/debug/pprof/allocs?gc=1']) {
     const r = await fetch(server.url + path);
     assert.is(r.status, 200, path);
     assert.is(r.headers.get('content-type'), 'application/octet-stream');
@@ -123,7 +123,8 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
   }
   assertError(await rest.get('/debug/pprof/flamegraph?type=wall'), 400, 'invalid_argument', 'type');
   assertError(await rest.get('/debug/pprof/profile?duration=1'), 400, 'invalid_argument', 'duration');
-  assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served/);
+  assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served; \/debug\/pprof\/heap is/);
+  assertError(await rest.get('/debug/pprof/allocs?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served; \/debug\/pprof\/allocs is/);
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
 });
 

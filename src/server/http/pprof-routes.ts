@@ -31,6 +31,7 @@ const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><bo
 <ul>
 <li><a href="profile?seconds=30">profile</a>: CPU profile (pprof, <code>?seconds=N</code>, default 30)</li>
 <li><a href="heap">heap</a>: sampled live heap (pprof)</li>
+<li><a href="allocs">allocs</a>: the same live heap (V8's sampler keeps no freed allocations, so there is no alloc_space)</li>
 <li><a href="flamegraph?seconds=10">flamegraph</a>: CPU flame graph (SVG, <code>?seconds=N</code>; <code>?type=heap</code> for the heap)</li>
 </ul></body></html>`;
 
@@ -115,13 +116,17 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
         case '/debug/pprof/profile':
           writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds'])))));
           return;
+        // Go serves allocs as the heap profile with alloc_space as its default; V8's sampling heap
+        // profiler drops samples once their objects are collected, so only the live heap (inuse_*)
+        // exists. Served anyway: Parca and Pyroscope fetch memory from allocs by default.
+        case '/debug/pprof/allocs':
         case '/debug/pprof/heap': {
           writeProfile(
             res,
             await call(() => {
               // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
               if (url.searchParams.has('seconds')) {
-                throw invalidArgument('seconds', 'delta heap profiles are not served; /debug/pprof/heap is the live heap now');
+                throw invalidArgument('seconds', `delta heap profiles are not served; ${path} is the live heap now`);
               }
               parameters(url, ['gc']);
               return pprofRequest(ProfileType.HEAP, 0);
