@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'already_exists'
   | 'resource_exhausted'
   | 'failed_precondition'
+  | 'out_of_range'
   | 'permission_denied'
   | 'unavailable';
 
@@ -41,6 +42,10 @@ export function resourceExhausted(field: string | undefined, message: string): O
 
 export function failedPrecondition(field: string | undefined, message: string): ObservabilityError {
   return new ObservabilityError('failed_precondition', field, message);
+}
+
+export function outOfRange(field: string, message: string): ObservabilityError {
+  return new ObservabilityError('out_of_range', field, message);
 }
 
 export function permissionDenied(field: string | undefined, message: string): ObservabilityError {

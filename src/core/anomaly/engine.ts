@@ -3,7 +3,7 @@
  * resumable subscriptions (issue 3). Synchronous and transport-free; the server wires it to RPCs.
  */
 import type { Clock } from '../clock.js';
-import { invalidArgument, notFound, resourceExhausted } from '../errors.js';
+import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../errors.js';
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
 import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
 import type { DetectorOutput } from './detector/types.js';
@@ -294,6 +294,14 @@ export class AnomalyEngine {
     const resume = filter.resumeAfterSequence;
     if (resume !== undefined && (!Number.isInteger(resume) || resume < 0)) {
       throw invalidArgument('resume_after_sequence', 'must be a non-negative integer');
+    }
+    // A sequence this service never issued comes from before a restart (numbering starts again at
+    // 1): resuming after it would skip, without a word, what was raised since.
+    if (resume !== undefined && resume > this.lastSequence) {
+      throw outOfRange(
+        'resume_after_sequence',
+        `is beyond the last sequence issued, ${this.lastSequence}: the service restarted since (sequences start again at 1); resume after 0 for every anomaly retained`,
+      );
     }
     const capacity = opts.queueCapacity ?? this.limits.defaultQueueCapacity;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.limits.maxQueueCapacity) {

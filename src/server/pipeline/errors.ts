@@ -9,6 +9,7 @@ const CODE_OF_KIND: Record<ErrorKind, Code> = {
   already_exists: Code.AlreadyExists,
   resource_exhausted: Code.ResourceExhausted,
   failed_precondition: Code.FailedPrecondition,
+  out_of_range: Code.OutOfRange,
   permission_denied: Code.PermissionDenied,
   unavailable: Code.Unavailable,
 };

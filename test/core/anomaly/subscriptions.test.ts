@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../src/core/errors.js';
 import { AnomalyEngine, type EngineLimits, type StreamItem, type Subscription } from '../../../src/core/anomaly/index.js';
+import { expectError } from '../../support/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 function newEngine(limits: Partial<EngineLimits> = {}): AnomalyEngine {
@@ -205,6 +206,13 @@ test('1,000 concurrent subscribers each get every event', async () => {
   for (const sub of subs) for (const s of sequences) assert.is(await nextSequence(sub), s);
   for (const sub of subs) sub.close();
   assert.is(e.subscriberCount, 0);
+});
+
+test('a resume after a sequence never issued (from before a restart) is out_of_range, naming the last one', async () => {
+  const e = newEngine();
+  const all = Array.from({ length: 3 }, () => emit(e));
+  assert.ok(e.subscribe({ resumeAfterSequence: all[2] }), 'the last sequence itself is a valid resume point');
+  await expectError(() => e.subscribe({ resumeAfterSequence: all[2]! + 1 }), 'out_of_range', 'resume_after_sequence', `beyond the last sequence issued, ${all[2]}`);
 });
 
 test.run();

@@ -183,6 +183,19 @@ export function protocolSuite(title: string, options: ClientOptions): void {
     }
   });
 
+  test('a resume after a sequence the service never issued (one from before a restart) is OUT_OF_RANGE, not a silent skip', async () => {
+    const last = await within(client.anomalies.listAnomalies({ limit: 1 }), 'ListAnomalies');
+    const beyond = last.lastSequence + 1000n;
+    const error = await failure(
+      (async () => {
+        for await (const _ of client.anomalies.watchAnomalies({ resumeAfterSequence: beyond })) break;
+      })(),
+      'WatchAnomalies resumed beyond the last sequence',
+    );
+    assert.is(error.code, Code.OutOfRange, error.message);
+    assert.match(error.rawMessage, /^resume_after_sequence: is beyond the last sequence issued, \d+: the service restarted since/);
+  });
+
   test('a NaN or infinite value is INVALID_ARGUMENT naming value', async () => {
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
       const error = await failure(client.anomalies.recordSample({ metric: `e2e_${tag}_nan`, value }), `RecordSample ${value}`);

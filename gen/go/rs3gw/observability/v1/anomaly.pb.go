@@ -221,7 +221,8 @@ func (AnomalyDirection) EnumDescriptor() ([]byte, []int) {
 // Anomaly is one detected anomaly.
 type Anomaly struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Position in the service's anomaly sequence, strictly increasing from 1 (used to resume streams).
+	// Position in the service's anomaly sequence, strictly increasing from 1 since the service
+	// started (used to resume streams; it starts again at 1 after a restart).
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// The metric.
 	MetricName string `protobuf:"bytes,2,opt,name=metric_name,json=metricName,proto3" json:"metric_name,omitempty"`
@@ -797,9 +798,9 @@ func (x *RecordSamplesResponse) GetAssessments() []*SampleAssessment {
 // ListAnomaliesRequest filters the history.
 type ListAnomaliesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only this type (also accepted: latency_spike, LatencySpike).
+	// Only this type (in REST query parameters also: latency_spike, LatencySpike).
 	Type AnomalyType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"type,omitempty"`
-	// Only this severity (also accepted: high, High).
+	// Only this severity (in REST query parameters also: high, High).
 	Severity AnomalySeverity `protobuf:"varint,2,opt,name=severity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"severity,omitempty"`
 	// Only this severity or worse.
 	MinSeverity AnomalySeverity `protobuf:"varint,3,opt,name=min_severity,json=minSeverity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"min_severity,omitempty"`
@@ -968,7 +969,9 @@ type WatchAnomaliesRequest struct {
 	// Only this severity or worse.
 	MinSeverity AnomalySeverity `protobuf:"varint,3,opt,name=min_severity,json=minSeverity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"min_severity,omitempty"`
 	// Replay the matching anomalies after this sequence number from the history before going live;
-	// matching ones that already left the history are counted in a MissedAnomalies message.
+	// matching ones that already left the history are counted in a MissedAnomalies message. A
+	// sequence beyond the last one issued is OUT_OF_RANGE: it comes from before a restart, and
+	// resuming after it would skip what was raised since.
 	ResumeAfterSequence *uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3,oneof" json:"resume_after_sequence,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache

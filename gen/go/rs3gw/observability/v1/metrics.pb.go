@@ -295,7 +295,7 @@ type RegisterMetricRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Counter, gauge, histogram or summary.
 	Type MetricType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`
-	// Help text.
+	// Help text (required, at most 1024 characters).
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Label names: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__".
 	LabelNames []string `protobuf:"bytes,4,rep,name=label_names,json=labelNames,proto3" json:"label_names,omitempty"`

@@ -82,7 +82,8 @@ func (ProfileFormat) EnumDescriptor() ([]byte, []int) {
 type ProfileType int32
 
 const (
-	// Same as PROFILE_TYPE_CPU.
+	// Unset: CPU where profiles are taken or merged (GetProfile, CaptureProfile,
+	// MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles).
 	ProfileType_PROFILE_TYPE_UNSPECIFIED ProfileType = 0
 	// V8 CPU sampling: samples/count and cpu/nanoseconds.
 	ProfileType_PROFILE_TYPE_CPU ProfileType = 1
@@ -1393,8 +1394,8 @@ type CaptureProfileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// CPU (default) or heap.
 	Type ProfileType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.ProfileType" json:"type,omitempty"`
-	// CPU profile length (default 30 s, or RS3GW_PROFILING_MAX_SECONDS when that is shorter; at most
-	// RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
+	// CPU profile length, kept to the millisecond (unset or zero: 30 s, or RS3GW_PROFILING_MAX_SECONDS
+	// when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
 	Duration      *durationpb.Duration `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

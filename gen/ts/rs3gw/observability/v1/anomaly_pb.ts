@@ -22,7 +22,8 @@ export const file_rs3gw_observability_v1_anomaly: GenFile = /*@__PURE__*/
  */
 export type Anomaly = Message<"rs3gw.observability.v1.Anomaly"> & {
   /**
-   * Position in the service's anomaly sequence, strictly increasing from 1 (used to resume streams).
+   * Position in the service's anomaly sequence, strictly increasing from 1 since the service
+   * started (used to resume streams; it starts again at 1 after a restart).
    *
    * @generated from field: uint64 sequence = 1;
    */
@@ -367,14 +368,14 @@ export const RecordSamplesResponseSchema: GenMessage<RecordSamplesResponse> = /*
  */
 export type ListAnomaliesRequest = Message<"rs3gw.observability.v1.ListAnomaliesRequest"> & {
   /**
-   * Only this type (also accepted: latency_spike, LatencySpike).
+   * Only this type (in REST query parameters also: latency_spike, LatencySpike).
    *
    * @generated from field: rs3gw.observability.v1.AnomalyType type = 1;
    */
   type: AnomalyType;
 
   /**
-   * Only this severity (also accepted: high, High).
+   * Only this severity (in REST query parameters also: high, High).
    *
    * @generated from field: rs3gw.observability.v1.AnomalySeverity severity = 2;
    */
@@ -487,7 +488,9 @@ export type WatchAnomaliesRequest = Message<"rs3gw.observability.v1.WatchAnomali
 
   /**
    * Replay the matching anomalies after this sequence number from the history before going live;
-   * matching ones that already left the history are counted in a MissedAnomalies message.
+   * matching ones that already left the history are counted in a MissedAnomalies message. A
+   * sequence beyond the last one issued is OUT_OF_RANGE: it comes from before a restart, and
+   * resuming after it would skip what was raised since.
    *
    * @generated from field: optional uint64 resume_after_sequence = 4;
    */
@@ -1232,6 +1235,8 @@ export const AnomalyService: GenService<{
   },
   /**
    * WatchAnomalies streams anomalies as they are detected, after replaying missed ones on resume.
+   * When the service shuts down the stream ends with OK: reconnect, resuming after the last
+   * sequence seen (a resume the restarted service cannot honour is refused with OUT_OF_RANGE).
    *
    * @generated from rpc rs3gw.observability.v1.AnomalyService.WatchAnomalies
    */

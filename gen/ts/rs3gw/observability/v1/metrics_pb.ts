@@ -39,7 +39,7 @@ export type RegisterMetricRequest = Message<"rs3gw.observability.v1.RegisterMetr
   type: MetricType;
 
   /**
-   * Help text.
+   * Help text (required, at most 1024 characters).
    *
    * @generated from field: string description = 3;
    */

@@ -706,8 +706,8 @@ export type CaptureProfileRequest = Message<"rs3gw.observability.v1.CaptureProfi
   type: ProfileType;
 
   /**
-   * CPU profile length (default 30 s, or RS3GW_PROFILING_MAX_SECONDS when that is shorter; at most
-   * RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
+   * CPU profile length, kept to the millisecond (unset or zero: 30 s, or RS3GW_PROFILING_MAX_SECONDS
+   * when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS); ignored for heap.
    *
    * @generated from field: google.protobuf.Duration duration = 2;
    */
@@ -1042,7 +1042,8 @@ export const ProfileFormatSchema: GenEnum<ProfileFormat> = /*@__PURE__*/
  */
 export enum ProfileType {
   /**
-   * Same as PROFILE_TYPE_CPU.
+   * Unset: CPU where profiles are taken or merged (GetProfile, CaptureProfile,
+   * MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles).
    *
    * @generated from enum value: PROFILE_TYPE_UNSPECIFIED = 0;
    */
