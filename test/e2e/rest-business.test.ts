@@ -180,6 +180,10 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assertError(await post([{ ...ok, operation: 42 }]), 400, 'invalid_argument', 'events[0].operation');
   assertError(await post([{ ...ok, time: new Date(Date.now() + 3_600_000).toISOString() }]), 400, 'invalid_argument', 'events[0].time');
   assertError(await post([{ ...ok, bytes_out: -5 }]), 400, 'invalid_argument', /bytes_out/);
+  // Past 2^53 - 1 a count is not exact as a number: refused with the value as sent.
+  assertError(await post([{ ...ok, bytes_out: '9007199254740992' }]), 400, 'invalid_argument', /^events\[0\]\.bytes_out: must be within ±9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
+  const storage = await rest.post(`${API}/business-metrics/storage`, { buckets: '1', objects: '1', total_bytes: '18446744073709551615' });
+  assertError(storage, 400, 'invalid_argument', /^total_bytes: must be within ±9007199254740991 \(2\^53 - 1\), got 18446744073709551615$/);
   assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');
 });
 

@@ -125,7 +125,7 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
 }
 
 function byteCount(value: unknown, field: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, 'must be a whole number of bytes >= 0');
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, `must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${String(value)}`);
   return value as number;
 }
 

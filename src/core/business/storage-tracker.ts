@@ -53,7 +53,7 @@ export class StorageTracker {
   set(usage: StorageUsage, nowMs: number): void {
     const checked = (name: keyof StorageUsage, field: string) => {
       const value = (usage as Partial<StorageUsage> | undefined)?.[name];
-      if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, 'must be a whole number >= 0');
+      if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${String(value)}`);
       return value as number;
     };
     const next = {

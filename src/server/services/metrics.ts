@@ -117,10 +117,16 @@ export function businessReportOut(r: BusinessReport) {
   };
 }
 
-function int64Delta(value: bigint | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, 'out of range');
+/** A 64-bit field as a number: past 2^53 - 1 either way a number is not exact, so it is refused, with its exact value. */
+function exactNumber(value: bigint, field: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalidArgument(field, `must be within ±${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${value}`);
+  }
   return Number(value);
+}
+
+function int64Delta(value: bigint | undefined, field: string): number | undefined {
+  return value === undefined ? undefined : exactNumber(value, field);
 }
 
 export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics): ServiceBinding {
@@ -212,8 +218,8 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
           bucket: e.bucket,
           user: e.user,
           status: e.statusCode,
-          bytesIn: Number(e.bytesIn),
-          bytesOut: Number(e.bytesOut),
+          bytesIn: exactNumber(e.bytesIn, `${at}bytes_in`),
+          bytesOut: exactNumber(e.bytesOut, `${at}bytes_out`),
           latencyMs: durationOrUndefined(e.latency, `${at}latency`),
           storedBytesDelta: int64Delta(e.storedBytesDelta, `${at}stored_bytes_delta`),
           storedObjectsDelta: int64Delta(e.storedObjectsDelta, `${at}stored_objects_delta`),
@@ -222,7 +228,11 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
       return business.ingest(events);
     },
     setStorageUsage(req) {
-      const s = business.setStorageUsage({ buckets: Number(req.buckets), objects: Number(req.objects), totalBytes: Number(req.totalBytes) });
+      const s = business.setStorageUsage({
+        buckets: exactNumber(req.buckets, 'buckets'),
+        objects: exactNumber(req.objects, 'objects'),
+        totalBytes: exactNumber(req.totalBytes, 'total_bytes'),
+      });
       return {
         storageUtilization: {
           buckets: u64(s.buckets),

@@ -2569,9 +2569,9 @@ type RequestEvent struct {
 	User string `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`
 	// HTTP status code answered, 100..599.
 	StatusCode uint32 `protobuf:"varint,5,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
-	// Request body bytes received.
+	// Request body bytes received, at most 2^53 - 1.
 	BytesIn uint64 `protobuf:"varint,6,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
-	// Response body bytes sent.
+	// Response body bytes sent, at most 2^53 - 1.
 	BytesOut uint64 `protobuf:"varint,7,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
 	// Time from request to response; unset when not measured (the request then counts in every
 	// figure but the latency ones).
@@ -2733,7 +2733,7 @@ func (x *IngestRequestEventsResponse) GetAccepted() uint32 {
 // SetStorageUsageRequest sets absolute storage figures.
 type SetStorageUsageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Buckets.
+	// Buckets, at most 2^53 - 1 (as objects and total_bytes).
 	Buckets uint64 `protobuf:"varint,1,opt,name=buckets,proto3" json:"buckets,omitempty"`
 	// Objects.
 	Objects uint64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`

@@ -1352,14 +1352,14 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   statusCode: number;
 
   /**
-   * Request body bytes received.
+   * Request body bytes received, at most 2^53 - 1.
    *
    * @generated from field: uint64 bytes_in = 6;
    */
   bytesIn: bigint;
 
   /**
-   * Response body bytes sent.
+   * Response body bytes sent, at most 2^53 - 1.
    *
    * @generated from field: uint64 bytes_out = 7;
    */
@@ -1423,7 +1423,7 @@ export const IngestRequestEventsResponseSchema: GenMessage<IngestRequestEventsRe
  */
 export type SetStorageUsageRequest = Message<"rs3gw.observability.v1.SetStorageUsageRequest"> & {
   /**
-   * Buckets.
+   * Buckets, at most 2^53 - 1 (as objects and total_bytes).
    *
    * @generated from field: uint64 buckets = 1;
    */
