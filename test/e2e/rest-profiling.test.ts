@@ -142,6 +142,8 @@ test('bad pprof requests are refused naming the parameter', async () => {
   assertError(await rest.get(`${API}/profiling?format=pprof&type=wall`), 400, 'invalid_argument', 'type');
   assertError(await rest.get(`${API}/profiling?format=pprof&pid=${process.pid}`), 400, 'invalid_argument', 'pid');
   assertError(await rest.get(`${API}/profiling?format=pdf`), 400, 'invalid_argument', 'format');
+  const reversed = await rest.get(`${API}/profiling/profiles?start_time=2026-12-06T00:00:00Z&end_time=2026-12-05T00:00:00Z`);
+  assertError(reversed, 400, 'invalid_argument', /^end_time: must not be before start_time \(2026-12-06T00:00:00\.000Z\), got 2026-12-05T00:00:00\.000Z$/);
 });
 
 test('recorded I/O shows as counts, bytes and latency percentiles', async () => {

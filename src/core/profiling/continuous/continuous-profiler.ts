@@ -221,7 +221,7 @@ export class ContinuousProfiler {
     if (range.endMs !== undefined && !Number.isFinite(range.endMs)) {
       throw invalidArgument('end_time', `must be a finite time in ms since the epoch, got ${range.endMs}`);
     }
-    if (startMs > endMs) throw invalidArgument('end_time', `must not be before start_time (${startMs}), got ${endMs}`);
+    if (startMs > endMs) throw invalidArgument('end_time', `must not be before start_time (${describeTime(startMs)}), got ${describeTime(endMs)}`);
     return { startMs, endMs };
   }
 }
