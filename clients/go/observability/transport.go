@@ -1,19 +1,45 @@
 package observability
 
-import "net/http"
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"time"
+)
 
 // newHTTPClient builds an HTTP client that uses only the HTTP version the server routes the
 // protocol to. It sets no overall timeout: streams are long-lived, so callers bound calls with
 // their contexts.
+//
+// The transport is built afresh rather than cloned from http.DefaultTransport: a clone carries
+// DefaultTransport's HTTP/2 set-up (its TLS config offering ALPN "h2", and its TLSNextProto hook
+// handing negotiated h2 connections to DefaultTransport's own HTTP/2 connection pool) even when
+// the clone is restricted to HTTP/1.1. The other settings are DefaultTransport's.
 func newHTTPClient(p Protocol) *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
 	var protocols http.Protocols
 	if p == ProtocolGRPC {
-		// HTTP/2 only: prior-knowledge h2c for http:// URLs, TLS-negotiated HTTP/2 for https://.
+		// HTTP/2 only: prior-knowledge h2c for http:// URLs, TLS-negotiated HTTP/2 (ALPN "h2"
+		// only) for https://.
 		protocols.SetUnencryptedHTTP2(true)
 		protocols.SetHTTP2(true)
 	} else {
+		// HTTP/1.1 only. Over TLS, offer ALPN "http/1.1" and nothing else, so that a TLS front end
+		// that also speaks h2 does not pick it for a connection this client reads as HTTP/1.1.
+		// The empty, non-nil TLSNextProto keeps net/http from setting up HTTP/2 on the transport.
 		protocols.SetHTTP1(true)
+		transport.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		transport.TLSClientConfig = &tls.Config{NextProtos: []string{"http/1.1"}}
 	}
 	transport.Protocols = &protocols
 	return &http.Client{Transport: transport}
