@@ -52,3 +52,50 @@ func TestTLSFrontEndOfferingH2AndHTTP1(t *testing.T) {
 		})
 	}
 }
+
+// 32 goroutines sharing a Connect-protocol client keep reusing their connections: the client may
+// keep more than net/http's default of 2 idle connections per host, so connections returned to the
+// pool are not closed (and others opened) under concurrency.
+func TestConnectConcurrentCallsReuseConnections(t *testing.T) {
+	srv := newFakeServer(t, false)
+	c, err := New(srv.URL, WithProtocol(ProtocolConnect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const goroutines = 32
+	run := func(calls int) {
+		t.Helper()
+		errs := make(chan error, goroutines)
+		for range goroutines {
+			go func() {
+				for range calls {
+					if _, err := c.Resources.GetResources(ctx, connect.NewRequest(&v1.GetResourcesRequest{})); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range goroutines {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run(1) // warm up: about one connection per goroutine
+	warm := srv.listener.accepted.Load()
+	const calls = 50
+	run(calls)
+	// Once warm, the pool holds a connection for each caller; allow for the few dials net/http
+	// starts while a connection is on its way back to the pool. With 2 idle connections per host
+	// this is in the hundreds.
+	n := srv.listener.accepted.Load() - warm
+	if n > goroutines/2 {
+		t.Errorf("%d calls from %d goroutines opened %d more connections after warm-up (%d), want at most %d",
+			goroutines*calls, goroutines, n, warm, goroutines/2)
+	}
+}
