@@ -26,6 +26,9 @@ type Client struct {
 
 	protocol   Protocol
 	httpClient *http.Client
+	// conns tracks the connections of the client's own transport; nil with WithHTTPClient, whose
+	// connections are not the client's to close.
+	conns *connTracker
 }
 
 // New returns a client for the server at baseURL (e.g. "http://127.0.0.1:9000").
@@ -56,8 +59,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	clientOpts = append(clientOpts, cfg.clientOptions...)
 
 	httpClient := cfg.httpClient
+	var conns *connTracker
 	if httpClient == nil {
-		httpClient = newHTTPClient(cfg.protocol)
+		httpClient, conns = newHTTPClient(cfg.protocol)
 	}
 
 	return &Client{
@@ -68,11 +72,24 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		Health:     observabilityv1connect.NewHealthReportServiceClient(httpClient, baseURL, clientOpts...),
 		protocol:   cfg.protocol,
 		httpClient: httpClient,
+		conns:      conns,
 	}, nil
 }
 
 // Protocol returns the protocol the client speaks.
 func (c *Client) Protocol() Protocol { return c.protocol }
 
-// Close closes the client's idle connections. Open streams are ended by cancelling their contexts.
-func (c *Client) Close() { c.httpClient.CloseIdleConnections() }
+// Close closes every connection the client opened, idle or not: calls and streams still in flight
+// on them fail, and later calls fail without connecting. End streams by cancelling their contexts
+// first for a clean end. Close may be called more than once.
+//
+// With WithHTTPClient, the connections belong to that HTTP client, which may be shared (for
+// example http.DefaultClient, whose transport is process-wide): Close then does nothing, and
+// closing them (CloseIdleConnections, or closing the transport's connections) is up to its owner.
+func (c *Client) Close() {
+	if c.conns == nil {
+		return
+	}
+	c.conns.closeAll()
+	c.httpClient.CloseIdleConnections() // drops the transport's references to the closed connections
+}
