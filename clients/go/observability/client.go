@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -31,15 +32,12 @@ type Client struct {
 	conns *connTracker
 }
 
-// New returns a client for the server at baseURL (e.g. "http://127.0.0.1:9000").
+// New returns a client for the server at baseURL (e.g. "http://127.0.0.1:9000"): scheme http or
+// https, a host, optionally a path prefix (for a reverse proxy), no query and no fragment.
 // Without options it speaks the gRPC protocol.
 func New(baseURL string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("observability: base URL %q: %w", baseURL, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("observability: base URL %q: want http://host:port or https://host:port", baseURL)
+	if err := checkBaseURL(baseURL); err != nil {
+		return nil, err
 	}
 
 	cfg := config{protocol: ProtocolGRPC}
@@ -74,6 +72,31 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		httpClient: httpClient,
 		conns:      conns,
 	}, nil
+}
+
+// checkBaseURL refuses a base URL the generated clients cannot use: they append
+// "/package.Service/Method" to it as a string, so the method's path would land in a query or
+// fragment (and a missing scheme or host would fail only at the first call).
+func checkBaseURL(baseURL string) error {
+	const want = "want http://host[:port][/path] or https://host[:port][/path]"
+	if !strings.Contains(baseURL, "://") {
+		return fmt.Errorf("observability: base URL %q has no scheme; %s", baseURL, want)
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return fmt.Errorf("observability: base URL %q: %w", baseURL, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("observability: base URL %q: scheme %q is not http or https; %s", baseURL, u.Scheme, want)
+	case u.Hostname() == "":
+		return fmt.Errorf("observability: base URL %q has no host; %s", baseURL, want)
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Errorf("observability: base URL %q has a query (?...), to which the method's path would be appended; %s", baseURL, want)
+	case u.Fragment != "" || strings.Contains(baseURL, "#"):
+		return fmt.Errorf("observability: base URL %q has a fragment (#...), to which the method's path would be appended; %s", baseURL, want)
+	}
+	return nil
 }
 
 // Protocol returns the protocol the client speaks.

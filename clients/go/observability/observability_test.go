@@ -45,10 +45,33 @@ func TestAgainstRealServer(t *testing.T) {
 }
 
 func TestNewRejectsBadBaseURL(t *testing.T) {
-	for _, url := range []string{"127.0.0.1:9000", "ftp://127.0.0.1:9000", "http://"} {
-		if _, err := observability.New(url); err == nil {
-			t.Errorf("New(%q) succeeded, want an error", url)
+	for url, want := range map[string]string{
+		"127.0.0.1:9000":             "scheme",
+		"localhost:9000":             "scheme",
+		"ftp://127.0.0.1:9000":       "scheme",
+		"http://":                    "host",
+		"http:///path":               "host",
+		"http://:9000":               "host",
+		"http://127.0.0.1:9000?x=1":  "query",
+		"http://127.0.0.1:9000/?":    "query",
+		"http://127.0.0.1:9000#frag": "fragment",
+		"http://127.0.0.1:9000/#":    "fragment",
+		"http://127.0.0.1:9000/%zz":  "base URL",
+	} {
+		_, err := observability.New(url)
+		if err == nil {
+			t.Errorf("New(%q) succeeded, want an error naming the %s", url, want)
+		} else if !strings.Contains(err.Error(), want) {
+			t.Errorf("New(%q): %v, want an error naming the %s", url, err, want)
 		}
+	}
+	for _, url := range []string{"http://127.0.0.1:9000", "https://observability.example:443/", "http://[::1]:9000/prefix"} {
+		client, err := observability.New(url)
+		if err != nil {
+			t.Errorf("New(%q): %v, want success", url, err)
+			continue
+		}
+		client.Close()
 	}
 }
 
