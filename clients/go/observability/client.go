@@ -2,8 +2,12 @@
 // five service clients, speaking either the gRPC protocol or the Connect protocol.
 //
 // The server listens on one port and routes by HTTP version: HTTP/2 connections go to its native
-// gRPC server, HTTP/1.1 to Connect, gRPC-Web and REST. So the gRPC protocol is sent over HTTP/2
-// (cleartext h2c with prior knowledge for http:// URLs) and the Connect protocol over HTTP/1.1.
+// gRPC server, which speaks only gRPC; HTTP/1.1 goes to handlers that speak Connect, gRPC, gRPC-Web
+// and REST. So the Connect protocol must use HTTP/1.1, and the client sends it over HTTP/1.1 only.
+// The gRPC protocol works over either version; the client sends it over HTTP/2 only (cleartext h2c
+// with prior knowledge for http:// URLs, ALPN "h2" for https://), because HTTP/2 carries all of a
+// client's concurrent calls and streams on one connection, where HTTP/1.1 needs a connection per
+// call in progress, and because that is how gRPC servers and proxies expect gRPC.
 package observability
 
 import (

@@ -11,9 +11,11 @@ import (
 type Protocol string
 
 const (
-	// ProtocolGRPC is the gRPC protocol over HTTP/2 (h2c for http:// URLs).
+	// ProtocolGRPC is the gRPC protocol. New's client sends it over HTTP/2 (h2c for http:// URLs);
+	// the server also answers it over HTTP/1.1.
 	ProtocolGRPC Protocol = "grpc"
-	// ProtocolConnect is the Connect protocol over HTTP/1.1.
+	// ProtocolConnect is the Connect protocol, over HTTP/1.1 (the server's HTTP/2 side speaks only
+	// gRPC).
 	ProtocolConnect Protocol = "connect"
 )
 
@@ -40,8 +42,14 @@ func WithProtocol(p Protocol) Option {
 	return func(c *config) { c.protocol = p }
 }
 
-// WithHTTPClient replaces the HTTP client New builds for the protocol. It must speak HTTP/2 for
-// ProtocolGRPC and HTTP/1.1 for ProtocolConnect, since the server routes by HTTP version.
+// WithHTTPClient replaces the HTTP client New builds for the protocol. For ProtocolConnect it must
+// speak HTTP/1.1: the server hands HTTP/2 connections to its gRPC server, which answers Connect
+// calls 415 Unsupported Media Type. For ProtocolGRPC either version works (the server answers gRPC
+// on HTTP/1.1 too, unary calls and streams, one call per connection at a time), so for example
+// http.DefaultClient, which speaks HTTP/1.1 to http:// URLs, can be used.
+//
+// The client does not own h: Client.Close leaves its connections alone, and closing them is up to
+// the caller (h may be shared, as http.DefaultClient is across the process).
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) { c.httpClient = h }
 }
