@@ -74,9 +74,15 @@ export class FrontDoor {
     }
     http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
-      this.http1Requests.set(socket, (this.http1Requests.get(socket) ?? 0) + 1);
+      const open = this.http1Requests.get(socket);
+      if (open === undefined) return; // its connection has closed already
+      this.http1Requests.set(socket, open + 1);
       res.once('close', () => {
-        const left = (this.http1Requests.get(socket) ?? 1) - 1;
+        // A request cut off by its client closes after its socket, which has left the map: putting
+        // the socket back would keep it, its request and response in memory for good.
+        const count = this.http1Requests.get(socket);
+        if (count === undefined) return;
+        const left = count - 1;
         this.http1Requests.set(socket, left);
         if (this.draining && left === 0) socket.destroy();
       });
@@ -113,6 +119,11 @@ export class FrontDoor {
 
   get openConnections(): number {
     return this.sockets.size;
+  }
+
+  /** HTTP/1.1 connections whose requests the drain is following; each leaves when it closes. */
+  get followedHttp1Connections(): number {
+    return this.http1Requests.size;
   }
 
   destroyAll(): void {
