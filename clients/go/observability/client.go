@@ -63,7 +63,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	httpClient := cfg.httpClient
 	var conns *connTracker
 	if httpClient == nil {
-		httpClient, conns = newHTTPClient(cfg.protocol)
+		httpClient, conns = newHTTPClient(cfg.protocol, cfg.tlsConfig)
 	}
 
 	return &Client{

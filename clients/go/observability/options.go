@@ -1,6 +1,7 @@
 package observability
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 
@@ -34,6 +35,7 @@ type Option func(*config)
 type config struct {
 	protocol      Protocol
 	httpClient    *http.Client
+	tlsConfig     *tls.Config
 	clientOptions []connect.ClientOption
 }
 
@@ -52,6 +54,13 @@ func WithProtocol(p Protocol) Option {
 // the caller (h may be shared, as http.DefaultClient is across the process).
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) { c.httpClient = h }
+}
+
+// WithTLSConfig sets the TLS configuration of the HTTP client New builds, for https:// URLs: a
+// private CA (RootCAs), a client certificate, a server name. The client uses a copy, with the ALPN
+// protocols (NextProtos) its protocol needs. It has no effect with WithHTTPClient.
+func WithTLSConfig(t *tls.Config) Option {
+	return func(c *config) { c.tlsConfig = t }
 }
 
 // WithClientOptions adds connect-go options (interceptors, codecs, compression, read limits).

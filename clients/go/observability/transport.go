@@ -21,7 +21,7 @@ const maxIdleConnsPerHost = 64
 // DefaultTransport's HTTP/2 set-up (its TLS config offering ALPN "h2", and its TLSNextProto hook
 // handing negotiated h2 connections to DefaultTransport's own HTTP/2 connection pool) even when
 // the clone is restricted to HTTP/1.1. The other settings are DefaultTransport's.
-func newHTTPClient(p Protocol) (*http.Client, *connTracker) {
+func newHTTPClient(p Protocol, tlsConfig *tls.Config) (*http.Client, *connTracker) {
 	conns := &connTracker{
 		dial: (&net.Dialer{
 			Timeout:   30 * time.Second,
@@ -39,6 +39,7 @@ func newHTTPClient(p Protocol) (*http.Client, *connTracker) {
 		// ~166 sockets in TIME_WAIT per 3,200 calls. Keep up to maxIdleConnsPerHost instead.
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
+		TLSClientConfig:       tlsConfig.Clone(), // nil stays nil
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 	}
@@ -54,7 +55,10 @@ func newHTTPClient(p Protocol) (*http.Client, *connTracker) {
 		// The empty, non-nil TLSNextProto keeps net/http from setting up HTTP/2 on the transport.
 		protocols.SetHTTP1(true)
 		transport.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		transport.TLSClientConfig = &tls.Config{NextProtos: []string{"http/1.1"}}
+		if transport.TLSClientConfig == nil {
+			transport.TLSClientConfig = &tls.Config{}
+		}
+		transport.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
 	transport.Protocols = &protocols
 	return &http.Client{Transport: transport}, conns
