@@ -15,7 +15,7 @@ import { createObservabilityClient } from '../../clients/ts/client.js';
 import { GetStatisticsRequestSchema, GetStatisticsResponseSchema, RecordSampleRequestSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { ExportFormat, ListMetricsResponseSchema, MetricType } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { within } from './support/rpc-helpers.js';
+import { sampleValue, scrapeMetrics, within } from './support/rpc-helpers.js';
 
 const ANOMALY = '/rs3gw.observability.v1.AnomalyService';
 
@@ -184,11 +184,7 @@ get('Connect JSON decode errors name the field path and, for enums and well-know
 
 /** How many calls of `method` over `protocol` /metrics counts as refused with invalid_argument. */
 async function refused(method: string, protocol: string): Promise<number> {
-  const text = await (await within(fetch(`${server.url}/metrics`), '/metrics')).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('rs3gw_rpc_server_duration_seconds_count{') && l.includes(`method="${method}"`) && l.includes(`protocol="${protocol}"`) && l.includes('code="invalid_argument"'));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  return sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', { method, protocol, code: 'invalid_argument' });
 }
 
 get('Connect calls refused while decoding their JSON are counted as refused calls of their method', async () => {

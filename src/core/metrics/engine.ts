@@ -3,6 +3,7 @@
  * the user-defined metrics of the MetricsService, the business KPI instruments, and a capped ring of
  * snapshots for trends. No transport code: the server calls these methods and maps the errors.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { collectDefaultMetrics, type Metric } from 'prom-client';
 import { systemClock, type Clock } from '../clock.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../errors.js';
@@ -163,8 +164,6 @@ const newPending = (): Pending => ({ series: new Map(), running: new Map(), cell
 
 /** Series a snapshot reads between two yields to the event loop. */
 export const SNAPSHOT_CHUNK_SERIES = 5_000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface PreparedRecord {
   entry: Entry;

@@ -6,13 +6,12 @@
  * writes a chunk of lines at a time with a turn of the event loop between chunks (prom-client's
  * writes everything in one go, a stall as long as the whole exposition takes); the text is prom-client's.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Registry, type Metric, type PrometheusContentType, type RegistryContentType } from 'prom-client';
 
 type MetricObjects = ReturnType<Registry['getMetricsAsArray']>;
 
 const nameOf = (metric: Metric): string => (metric as unknown as { name: string }).name;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Work written between two turns of the event loop, in characters of label values plus LINE_WORK
