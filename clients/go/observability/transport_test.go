@@ -47,9 +47,9 @@ func TestTLSFrontEndOfferingH2AndHTTP1(t *testing.T) {
 	}
 }
 
-// 32 goroutines sharing a Connect-protocol client keep reusing their connections: the client may
-// keep more than net/http's default of 2 idle connections per host, so connections returned to the
-// pool are not closed (and others opened) under concurrency.
+// 32 goroutines sharing a Connect-protocol client keep their connections: the client may keep more
+// than net/http's default of 2 idle connections per host, so connections returned to the pool are
+// not closed (and others opened) under concurrency.
 func TestConnectConcurrentCallsReuseConnections(t *testing.T) {
 	srv := newFakeServer(t, false)
 	c, err := New(srv.URL, WithProtocol(ProtocolConnect))
@@ -61,7 +61,6 @@ func TestConnectConcurrentCallsReuseConnections(t *testing.T) {
 	defer cancel()
 	const goroutines = 32
 	run := func(calls int) {
-		t.Helper()
 		errs := make(chan error, goroutines)
 		for range goroutines {
 			go func() {
@@ -80,16 +79,16 @@ func TestConnectConcurrentCallsReuseConnections(t *testing.T) {
 			}
 		}
 	}
-	run(1) // warm up: about one connection per goroutine
-	warm := srv.listener.accepted.Load()
 	const calls = 50
 	run(calls)
-	// Once warm, the pool holds a connection for each caller; allow for the few dials net/http
-	// starts while a connection is on its way back to the pool. With 2 idle connections per host
-	// this is in the hundreds.
-	n := srv.listener.accepted.Load() - warm
-	if n > goroutines/2 {
-		t.Errorf("%d calls from %d goroutines opened %d more connections after warm-up (%d), want at most %d",
-			goroutines*calls, goroutines, n, warm, goroutines/2)
+	// Count the connections the client closed, not those it opened: on a loaded machine net/http
+	// dials a new connection whenever none is idle at the moment of a call (one may be on its way
+	// back to the pool), and keeps it. With 2 idle connections per host the pool closes every
+	// connection beyond those 2 as it comes back: 100 to 350 of them here.
+	opened := srv.listener.accepted.Load()
+	closed := opened - srv.listener.open.Load()
+	if closed > goroutines/2 {
+		t.Errorf("%d calls from %d goroutines: the client closed %d of the %d connections it opened, want at most %d",
+			goroutines*calls, goroutines, closed, opened, goroutines/2)
 	}
 }
