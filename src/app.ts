@@ -184,6 +184,7 @@ export async function startService(config: Config): Promise<RunningService> {
       requestMs: config.requestTimeout * 1000,
     },
     grpcIdleMs: config.grpcIdleTimeout * 1000,
+    maxStreamsPerConnection: config.maxStreamsPerConnection,
     metrics: metricsEndpoint(metrics),
   });
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {

@@ -13,7 +13,7 @@ import { MAX_CPU_CAPTURE_MS } from '../core/profiling/v8/cpu-capture.js';
 import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/resource/manager-config.js';
 import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource/signals/monitor.js';
 import { MIN_CONNECTION_CAP, RESERVED_FILES } from '../server/connection-cap.js';
-import { MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
+import { MAX_HTTP2_STREAMS, MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
 import {
   ConfigError,
   MAX_TIMER_MS,
@@ -71,8 +71,9 @@ export const SETTINGS = {
   maxConnections: setting({ group: 'Server', env: 'RS3GW_MAX_CONNECTIONS', parse: parseCountOrAuto(), default: 'auto', help: `Open connections at most; more are closed as they arrive (auto: the process's open-files limit less ${RESERVED_FILES}, at least ${MIN_CONNECTION_CAP})` }),
   firstBytesTimeout: setting({ group: 'Server', env: 'RS3GW_FIRST_BYTES_TIMEOUT', parse: parseSeconds(), default: '10', help: 'Seconds a new connection may take to send its first bytes (for HTTP/2, the whole preface) before it is closed' }),
   headersTimeout: setting({ group: 'Server', env: 'RS3GW_HEADERS_TIMEOUT', parse: parseSeconds(), default: '60', help: 'Seconds an HTTP/1.1 request may take to send its headers before it is answered 408 and its connection closed' }),
-  requestTimeout: setting({ group: 'Server', env: 'RS3GW_REQUEST_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/1.1 request may take to arrive whole, body included, before it is answered 408 and its connection closed; at least RS3GW_HEADERS_TIMEOUT' }),
+  requestTimeout: setting({ group: 'Server', env: 'RS3GW_REQUEST_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds a request may take to arrive whole, body included: an HTTP/1.1 one is then answered 408 and its connection closed, a gRPC one DEADLINE_EXCEEDED; at least RS3GW_HEADERS_TIMEOUT' }),
   grpcIdleTimeout: setting({ group: 'Server', env: 'RS3GW_GRPC_IDLE_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/2 (gRPC) connection with no call in progress stays open; then it is closed with GOAWAY, and a client reconnects when it next calls' }),
+  maxStreamsPerConnection: setting({ group: 'Server', env: 'RS3GW_MAX_STREAMS_PER_CONNECTION', parse: parseCount(MAX_HTTP2_STREAMS), default: '1000', help: 'Concurrent HTTP/2 (gRPC) calls per connection at most, advertised to clients as SETTINGS_MAX_CONCURRENT_STREAMS; more are refused (REFUSED_STREAM)' }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM/SIGINT before closing connections' }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: 'Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo' }),
 

@@ -38,6 +38,8 @@ export interface PortOptions {
   connectionLimits: ConnectionLimits;
   /** How long an HTTP/2 connection with no call in progress stays open. */
   grpcIdleMs: number;
+  /** Concurrent HTTP/2 streams per connection at most. */
+  maxStreamsPerConnection: number;
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
@@ -61,7 +63,15 @@ export class ServicePort {
     this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName));
     const bindings = [...options.bindings, healthBinding(this.health)];
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
-    this.grpc = createGrpcSide({ bindings, pipeline, index, maxReceiveMessageBytes: options.maxMessageBytes, idleMs: options.grpcIdleMs });
+    this.grpc = createGrpcSide({
+      bindings,
+      pipeline,
+      index,
+      maxReceiveMessageBytes: options.maxMessageBytes,
+      idleMs: options.grpcIdleMs,
+      requestMs: options.connectionLimits.requestMs,
+      maxStreamsPerConnection: options.maxStreamsPerConnection,
+    });
     const connectAdapter = connectNodeAdapter({
       // Outermost first: gRPC-Web text is decoded to binary, whose message the pipeline decodes.
       routes: withHandlerSteps(connectRoutes(bindings, pipeline), [grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),

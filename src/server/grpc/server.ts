@@ -8,6 +8,7 @@ import type { CallPipeline } from '../pipeline/invoke.js';
 import type { DescriptorIndex } from './descriptor-index.js';
 import { addReflection } from './reflection.js';
 import { grpcServiceOf } from './service-adapter.js';
+import { guardStreams } from './stream-guard.js';
 
 export interface GrpcSide {
   injector: grpc.ConnectionInjector;
@@ -22,13 +23,19 @@ export function createGrpcSide(options: {
   maxReceiveMessageBytes: number;
   /** An HTTP/2 connection with no call for this long is closed (GOAWAY); grpc-js would keep it for ever. */
   idleMs: number;
+  /** A request not in whole by then is answered DEADLINE_EXCEEDED; grpc-js would wait for ever. */
+  requestMs: number;
+  /** Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS); grpc-js sets no limit. */
+  maxStreamsPerConnection: number;
 }): GrpcSide {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_connection_idle_ms': Math.round(options.idleMs),
+    'grpc.max_concurrent_streams': options.maxStreamsPerConnection,
   });
+  guardStreams(server, { requestMs: options.requestMs });
   for (const binding of options.bindings) {
     const { definition, implementation } = grpcServiceOf(binding, options.pipeline);
     server.addService(definition, implementation);

@@ -11,6 +11,7 @@ import type { CallContext } from '../pipeline/context.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { headersFromMetadata } from './metadata.js';
+import { INVALID_TIMEOUT_HEADER, invalidTimeoutMessage } from './stream-guard.js';
 
 function serializer(schema: DescMessage) {
   return (message: Message) => Buffer.from(toBinary(schema, message));
@@ -38,6 +39,16 @@ function deserializer(schema: DescMessage) {
 
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
   return { code: error.code as number as grpc.status, details: error.rawMessage };
+}
+
+/**
+ * The call's request: its bytes decoded when the pipeline asks, or, when the stream guard found its
+ * grpc-timeout invalid, that refusal, so that it is traced and counted like any refused call.
+ */
+function requestOf(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): () => Promise<Message> {
+  const [invalidTimeout] = call.metadata.get(INVALID_TIMEOUT_HEADER);
+  if (invalidTimeout === undefined) return binaryRequest(method.input, call.request);
+  return () => Promise.reject(new ConnectError(invalidTimeoutMessage(String(invalidTimeout)), Code.InvalidArgument));
 }
 
 function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): CallContext {
@@ -74,7 +85,7 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
     implementation[method.name] = streaming
       ? (call: grpc.ServerWritableStream<Buffer, Message>) => void serveStream(binding, method, pipeline, call)
       : (call: grpc.ServerUnaryCall<Buffer, Message>, callback: grpc.sendUnaryData<Message>) => {
-          pipeline.unary(binding, method, binaryRequest(method.input, call.request), callContext(method, call)).then(
+          pipeline.unary(binding, method, requestOf(method, call), callContext(method, call)).then(
             (response) => callback(null, response),
             (error: ConnectError) => callback(statusOf(error)),
           );
@@ -91,7 +102,7 @@ async function serveStream(
 ): Promise<void> {
   const ctx = callContext(method, call);
   try {
-    for await (const message of pipeline.serverStream(binding, method, binaryRequest(method.input, call.request), ctx)) {
+    for await (const message of pipeline.serverStream(binding, method, requestOf(method, call), ctx)) {
       if (call.cancelled) break;
       // The signal option removes the listener again, whichever comes first: nothing piles up per wait.
       if (!call.write(message)) await once(call, 'drain', { signal: ctx.signal }).catch(() => undefined);

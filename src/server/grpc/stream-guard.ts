@@ -1,0 +1,125 @@
+/**
+ * Looks at every HTTP/2 stream before grpc-js does, for what grpc-js gets wrong or never bounds:
+ *
+ * - `grpc-timeout`: grpc-js finds 1 to 8 digits and a unit anywhere in the value ("-2S" and "x2Sy"
+ *   are 2 s) and answers INTERNAL to the rest, untraced. A value that is not the spec's form is
+ *   marked here for the call pipeline to refuse (INVALID_ARGUMENT naming the header, traced and
+ *   counted, as on gRPC-Web). grpc-js also wraps a deadline past 2^31 - 1 ms (24.8 days, Node's
+ *   longest timer) to one that has expired: such a deadline is cut to 24.8 days.
+ * - a request that never arrives whole: grpc-js waits for it for ever, holding its stream, and the
+ *   connection is not idle, so nothing closes it. After the request timeout it is answered
+ *   DEADLINE_EXCEEDED and reset, as HTTP/1.1 requests get 408.
+ * - a request that is not gRPC (REST or Connect over h2c): grpc-js answers 415 with no body; here
+ *   the body says which protocol the port speaks over HTTP/2.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { clip, quote } from '../pipeline/well-known.js';
+
+/** Set by the guard (any copy a client sends is removed): the grpc-timeout value the call refuses. */
+export const INVALID_TIMEOUT_HEADER = 'rs3gw-invalid-grpc-timeout';
+
+/** The gRPC spec's form: at most 8 digits, then the unit. */
+const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+/** The longest deadline grpc-js can keep, in its own terms: 2,147,483 s is under 2^31 - 1 ms. */
+const LONGEST_TIMEOUT = '2147483S';
+const LONGEST_TIMEOUT_MS = 2_147_483_647;
+const DEADLINE_EXCEEDED = 4;
+
+/** What the guard needs to know. */
+export interface StreamGuardOptions {
+  /** A request (headers, message and end of stream) not in whole by then is answered DEADLINE_EXCEEDED. */
+  requestMs: number;
+}
+
+/** The explanation in the refusal of an invalid grpc-timeout. */
+export function invalidTimeoutMessage(value: string): string {
+  return `grpc-timeout: ${quote(value)} is not a timeout: 1 to 8 digits and a unit (H, M, S, m, u or n)`;
+}
+
+/** grpc-message is percent-encoded (gRPC over HTTP/2): '%' and everything outside printable ASCII. */
+function grpcMessage(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+}
+
+function checkTimeout(headers: IncomingHttpHeaders): void {
+  const given = headers['grpc-timeout'];
+  if (given === undefined) return;
+  // Sent twice, it is two values where one is allowed.
+  const value = Array.isArray(given) ? given.join(', ') : given;
+  const match = TIMEOUT.exec(value);
+  if (match === null) {
+    delete headers['grpc-timeout'];
+    headers[INVALID_TIMEOUT_HEADER] = value;
+  } else if (Number(match[1]) * UNIT_MS[match[2]!]! > LONGEST_TIMEOUT_MS) {
+    headers['grpc-timeout'] = LONGEST_TIMEOUT;
+  }
+}
+
+function refuseNonGrpc(stream: ServerHttp2Stream, contentType: string | undefined): void {
+  const shown = contentType === undefined ? 'none' : quote(clip(contentType));
+  stream.respond({ ':status': 415, 'content-type': 'text/plain; charset=utf-8' });
+  stream.end(
+    `content-type: ${shown}: this port speaks only gRPC (application/grpc) over HTTP/2; ` +
+      'REST, /metrics, the Connect protocol and gRPC-Web are served over HTTP/1.1\n',
+  );
+}
+
+/** Answers a stream whose request has not arrived whole by then, unless grpc-js has answered it. */
+function boundRequestTime(stream: ServerHttp2Stream, requestMs: number): void {
+  const timer = setTimeout(() => {
+    if (stream.headersSent || stream.destroyed) return;
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(DEADLINE_EXCEEDED),
+        'grpc-message': grpcMessage(`request: not received whole within ${requestMs / 1000} s (RS3GW_REQUEST_TIMEOUT)`),
+      },
+      { endStream: true },
+    );
+    // The client may still be sending: RST_STREAM(NO_ERROR) tells it the answer is complete.
+    stream.close(constants.NGHTTP2_NO_ERROR);
+  }, requestMs);
+  const stop = () => clearTimeout(timer);
+  stream.once('end', stop);
+  stream.once('close', stop);
+}
+
+/** True when the stream is grpc-js's to serve; false when the guard has answered it. */
+function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: StreamGuardOptions): boolean {
+  const contentType = headers['content-type'];
+  if (contentType === undefined || !contentType.startsWith('application/grpc')) {
+    refuseNonGrpc(stream, contentType);
+    return false;
+  }
+  delete headers[INVALID_TIMEOUT_HEADER];
+  checkTimeout(headers);
+  boundRequestTime(stream, options.requestMs);
+  return true;
+}
+
+interface Http2ServerFactory {
+  createHttp2Server(credentials: grpc.ServerCredentials): Http2Server;
+}
+
+/**
+ * Puts the guard in front of every HTTP/2 server the grpc-js server makes (one per injector),
+ * before its connections arrive. grpc-js 1.14 makes them in a method of its own that the typings
+ * keep private; start-up fails loudly if it is gone.
+ */
+export function guardStreams(server: grpc.Server, options: StreamGuardOptions): void {
+  const factory = server as unknown as Http2ServerFactory;
+  const create = factory.createHttp2Server;
+  if (typeof create !== 'function') throw new Error('grpc-js has no createHttp2Server: src/server/grpc/stream-guard.ts needs updating');
+  factory.createHttp2Server = function (this: grpc.Server, credentials: grpc.ServerCredentials): Http2Server {
+    const http2Server = create.call(this, credentials);
+    const emit = http2Server.emit;
+    http2Server.emit = function (this: Http2Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'stream' && !guard(args[0] as ServerHttp2Stream, args[1] as IncomingHttpHeaders, options)) return true;
+      return emit.call(this, event, ...args);
+    } as Http2Server['emit'];
+    return http2Server;
+  };
+}
