@@ -101,9 +101,11 @@ export class ServicePort {
     await new Promise((resolve) => setImmediate(resolve)); // let Watch streams send NOT_SERVING
     this.shutdownController.abort();
     this.door.closeIdleHttp1();
+    // One grace for both sides, on the monotonic clock: a step of the wall clock during the drain
+    // must neither stretch it nor cut it short.
+    const deadline = performance.now() + graceMs;
     await this.grpc.shutdown(graceMs);
-    const deadline = Date.now() + graceMs;
-    while (this.door.openConnections > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.door.openConnections > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     this.door.destroyAll();
     await stopped;
   }

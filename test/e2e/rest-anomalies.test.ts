@@ -355,4 +355,16 @@ test('with RS3GW_ANOMALY_HISTORY_SIZE below 10 the health report still answers',
   }
 });
 
+test('a sample at the last representable instant keeps its millisecond, and answers that show it still encode', async () => {
+  // Rounded to the nearest millisecond it was 10000-01-01T00:00:00Z, past the range of a Timestamp:
+  // the call answered 500 after recording it, and every JSON answer showing it failed after.
+  const last = '9999-12-31T23:59:59.9999Z';
+  const r = await rest.postOk(`${API}/anomalies/samples`, { metric: 'edge_of_time', value: 1, time: last });
+  assert.is(r.assessment.time, '9999-12-31T23:59:59.999Z');
+  const s = await rest.getOk(`${API}/anomalies/statistics?metric=edge_of_time`);
+  assert.is(s.statistics[0].last_update_time, '9999-12-31T23:59:59.999Z');
+  assert.ok((await rest.getOk(`${API}/anomalies/statistics`)).statistics.length >= 1);
+  assert.equal(await rest.postOk(`${API}/anomalies/reset`, { metric: 'edge_of_time', delete: true }), {});
+});
+
 test.run();

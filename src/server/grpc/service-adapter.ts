@@ -37,6 +37,9 @@ function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
+/** How early grpc-js's deadline timer may fire against the deadline computed from its wall-clock time. */
+const DEADLINE_MARGIN_MS = 10;
+
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
   return { code: error.code as number as grpc.status, details: error.rawMessage };
 }
@@ -53,9 +56,14 @@ function requestOf(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Messag
 
 function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): CallContext {
   const controller = new AbortController();
+  // grpc-js keeps the deadline as a wall-clock time but fires it on a timer: the time left is read
+  // now and measured on the monotonic clock, so a step of the wall clock cannot turn a deadline
+  // into a cancel or a cancel into a deadline. The timer may fire a little before the instant
+  // computed here (libuv's cached loop time), hence the margin.
+  const deadline = call.getDeadline();
+  const expiresAt = deadline === Infinity ? Infinity : performance.now() + (new Date(deadline).getTime() - Date.now());
   call.once('cancelled', () => {
-    const deadline = call.getDeadline();
-    const expired = deadline !== Infinity && new Date(deadline).getTime() <= Date.now();
+    const expired = performance.now() >= expiresAt - DEADLINE_MARGIN_MS;
     controller.abort(expired ? new ConnectError('the deadline expired', Code.DeadlineExceeded) : new ConnectError('the client canceled the call', Code.Canceled));
   });
   return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal };

@@ -1,6 +1,6 @@
 /** Conversions between proto messages and the engines' plain values, shared by the handlers. */
 import type { DescEnum } from '@bufbuild/protobuf';
-import { durationFromMs, timestampFromMs, timestampMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { durationFromMs, timestampFromMs, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
 
 /**
@@ -21,9 +21,13 @@ export function enumNumber(schema: DescEnum, name: string): number {
   return found.number;
 }
 
-/** A timestamp in ms. Its range was checked by the call pipeline (validate.ts), for every request. */
+/**
+ * A timestamp in ms: the millisecond it falls in. Its range was checked by the call pipeline
+ * (validate.ts), for every request; rounding to the nearest millisecond would take
+ * 9999-12-31T23:59:59.9999Z past that range, and every JSON answer showing it would then fail.
+ */
 export function timestampOrUndefined(ts: Timestamp | undefined): number | undefined {
-  return ts === undefined ? undefined : timestampMs(ts);
+  return ts === undefined ? undefined : Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6);
 }
 
 /**
