@@ -467,12 +467,22 @@ func nextEvent(t *testing.T, ctx context.Context, events <-chan *v1.WatchAnomali
 func testResources(t *testing.T, c *observability.Client) {
 	ctx := callContext(t)
 	before := resourceStatus(t, ctx, c)
-	acquired, err := c.Resources.Acquire(ctx, connect.NewRequest(&v1.AcquireRequest{Priority: v1.Priority_PRIORITY_NORMAL}))
-	if err != nil {
-		t.Fatal(err)
+	// The server sheds on the host's pressure, and the machine running the tests is shared: it
+	// sheds only at full saturation here (RS3GW_LOAD_SHEDDING_THRESHOLD=1), critical work last, and
+	// may still shed for a moment after start-up or under a neighbour's burst.
+	var acquired *connect.Response[v1.AcquireResponse]
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var err error
+		acquired, err = c.Resources.Acquire(ctx, connect.NewRequest(&v1.AcquireRequest{Priority: v1.Priority_PRIORITY_CRITICAL}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acquired.Msg.GetAdmitted() || time.Now().After(deadline) {
+			break
+		}
 	}
 	if !acquired.Msg.GetAdmitted() || acquired.Msg.GetPermitId() == "" {
-		t.Fatalf("Acquire on an idle server = %v, want a permit", acquired.Msg)
+		t.Fatalf("Acquire of critical work for 10 s = %v, want a permit", acquired.Msg)
 	}
 	holding := resourceStatus(t, ctx, c)
 	if holding.GetAdmission().GetAdmittedTotal() <= before.GetAdmission().GetAdmittedTotal() {
@@ -496,7 +506,7 @@ func testResources(t *testing.T, c *observability.Client) {
 		t.Error("no worker-pool recommendation")
 	}
 
-	_, err = c.Resources.Release(ctx, connect.NewRequest(release))
+	_, err := c.Resources.Release(ctx, connect.NewRequest(release))
 	requireError(t, err, connect.CodeNotFound, "permit_id")
 }
 
