@@ -99,15 +99,17 @@ function checkConsistency(c: Config): void {
       `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
     );
   }
-  // In whole milliseconds, as Node's HTTP server takes them.
-  if (Math.round(c.headersTimeout * 1000) > Math.round(c.requestTimeout * 1000)) {
-    throw new ConfigError('RS3GW_HEADERS_TIMEOUT', `must not exceed RS3GW_REQUEST_TIMEOUT (${c.headersTimeout} > ${c.requestTimeout})`);
+  // In whole milliseconds, as Node's HTTP server takes them, and shown so: 1.0004 and 1.0001 are equal there.
+  const [headersMs, requestMs] = [Math.round(c.headersTimeout * 1000), Math.round(c.requestTimeout * 1000)];
+  if (headersMs > requestMs) {
+    throw new ConfigError('RS3GW_HEADERS_TIMEOUT', `must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (${headersMs} ms > ${requestMs} ms)`);
   }
   // In whole milliseconds, as the continuous profiler takes them.
-  if (Math.round(c.profilingContinuousDuration * 1000) >= Math.round(c.profilingContinuousInterval * 1000)) {
+  const [durationMs, intervalMs] = [Math.round(c.profilingContinuousDuration * 1000), Math.round(c.profilingContinuousInterval * 1000)];
+  if (durationMs >= intervalMs) {
     throw new ConfigError(
       'RS3GW_PROFILING_CONTINUOUS_DURATION',
-      `must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL (${c.profilingContinuousDuration} >= ${c.profilingContinuousInterval})`,
+      `must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL, in whole milliseconds (${durationMs} ms >= ${intervalMs} ms)`,
     );
   }
 }

@@ -97,6 +97,15 @@ test('durations fit the timers and the engines that use them', () => {
   rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0009', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
   // Both round to 1 ms, which the profiler takes: the capture would not be shorter than the interval.
   rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0011', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '0.0014' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  // The message shows what was compared, not the values as given (1.0001 >= 1.0004 would be false).
+  assert.throws(
+    () => loadConfig({ RS3GW_PROFILING_CONTINUOUS_DURATION: '1.0001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1.0004' }),
+    (e: Error) => e.message === 'RS3GW_PROFILING_CONTINUOUS_DURATION: must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL, in whole milliseconds (1000 ms >= 1000 ms)',
+  );
+  assert.throws(
+    () => loadConfig({ RS3GW_HEADERS_TIMEOUT: '1.0014', RS3GW_REQUEST_TIMEOUT: '1.0006' }),
+    (e: Error) => e.message === 'RS3GW_HEADERS_TIMEOUT: must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (1001 ms > 1000 ms)',
+  );
   rejects({ RS3GW_RESOURCE_WINDOW: '3601' }, 'RS3GW_RESOURCE_WINDOW');
   assert.is(loadConfig({ RS3GW_RESOURCE_WINDOW: '3600' }).resourceWindow, 3600);
 });

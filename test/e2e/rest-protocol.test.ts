@@ -166,6 +166,28 @@ test('a timestamp parameter is RFC 3339: a bare number is refused, showing the f
   assert.is((await rest.get(`${API}/anomalies?since=2025-12-31T01:00:00+01:00`)).status, 200);
 });
 
+test('a time the calendar does not have is refused, where Date.parse would move it to another day', async () => {
+  const impossible: Array<[string, RegExp]> = [
+    ['2025-02-30T00:00:00Z', /day 30 is not in February 2025, which has 28 days/],
+    ['2023-02-29T12:00:00Z', /day 29 is not in February 2023, which has 28 days/],
+    ['2025-04-31T00:00:00Z', /day 31 is not in April 2025, which has 30 days/],
+    ['2025-01-01T24:00:00Z', /24:00 is not a time of day/],
+  ];
+  for (const [time, reason] of impossible) {
+    const query = await rest.get(`${API}/anomalies?since=${time}`);
+    assertError(query, 400, 'invalid_argument', 'since');
+    assert.match(query.json.message, reason);
+    const body = await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'calendar', value: 1 }, { metric: 'calendar', value: 2, time }] });
+    assertError(body, 400, 'invalid_argument', 'samples[1].time');
+    assert.match(body.json.message, reason);
+  }
+  assert.is((await rest.get(`${API}/anomalies?since=2024-02-29T23:59:59Z`)).status, 200, 'a leap day');
+  // Lower case and leap seconds are refused by the form, which now says so.
+  const lower = await rest.get(`${API}/anomalies?since=2025-01-01t00:00:00z`);
+  assertError(lower, 400, 'invalid_argument', 'since');
+  assert.match(lower.json.message, /upper-case T and Z, seconds up to 59/);
+});
+
 test('JSON body errors name the field and the expected form', async () => {
   const latency = await rest.post(`${API}/resources/release`, { permit_id: 'x', latency: { seconds: 1 } });
   assertError(latency, 400, 'invalid_argument', 'latency');

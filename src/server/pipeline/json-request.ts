@@ -6,7 +6,7 @@
  */
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
-import { DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
+import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 type JsonObject = { [key: string]: JsonValue };
 
@@ -145,13 +145,68 @@ function decodeError(schema: DescMessage, json: JsonValue, error: unknown): Obse
   return invalidArgument(path, (error as Error).message.replace(/^cannot decode [^:]*: /, ''));
 }
 
+const TIMESTAMP = 'google.protobuf.Timestamp';
+const holdsTimestamp = new WeakMap<DescMessage, boolean>();
+
+/** The message type of a field's values, for message fields, lists and maps of messages. */
+function messageOf(f: DescField): DescMessage | undefined {
+  if (f.fieldKind === 'message') return f.message;
+  if (f.fieldKind === 'list' && f.listKind === 'message') return f.message;
+  if (f.fieldKind === 'map' && f.mapKind === 'message') return f.message;
+  return undefined;
+}
+
+/** Whether a message type holds a Timestamp anywhere below it: most requests need no second look. */
+function hasTimestamp(m: DescMessage, visiting = new Set<DescMessage>()): boolean {
+  const known = holdsTimestamp.get(m);
+  if (known !== undefined) return known;
+  if (visiting.has(m)) return false; // a recursive type: its other fields decide
+  visiting.add(m);
+  const holds = m.typeName === TIMESTAMP || m.fields.some((f) => {
+    const of = messageOf(f);
+    return of !== undefined && hasTimestamp(of, visiting);
+  });
+  holdsTimestamp.set(m, holds);
+  return holds;
+}
+
+/** The first Timestamp in decoded `json` whose date Date.parse moved (2025-02-30), as an error naming its path. */
+function calendarError(schema: DescMessage, json: JsonValue, path: string): ObservabilityError | undefined {
+  if (!isObject(json)) return undefined;
+  for (const [key, value] of Object.entries(json)) {
+    const f = findJsonField(schema, key);
+    const of = f && messageOf(f);
+    if (!of || value === null || !hasTimestamp(of)) continue;
+    const here = path ? `${path}.${f.name}` : f.name;
+    const items: Array<[string, JsonValue]> = Array.isArray(value)
+      ? value.map((v, i) => [`${here}[${i}]`, v])
+      : f.fieldKind === 'map' && isObject(value)
+        ? Object.entries(value).map(([k, v]) => [`${here}.${k}`, v])
+        : [[here, value]];
+    for (const [where, item] of items) {
+      if (of.typeName !== TIMESTAMP) {
+        const nestedError = calendarError(of, item, where);
+        if (nestedError) return nestedError;
+        continue;
+      }
+      const problem = typeof item === 'string' ? calendarProblem(item) : undefined;
+      if (problem) return invalidArgument(where, `${problem}, got ${showJson(item)}`);
+    }
+  }
+  return undefined;
+}
+
 /** Decodes a parsed JSON request strictly; throws invalid_argument naming the field path. */
 export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
+  let message: Message;
   try {
-    return fromJson(schema, json);
+    message = fromJson(schema, json);
   } catch (error) {
     throw decodeError(schema, json, error);
   }
+  const impossible = hasTimestamp(schema) ? calendarError(schema, json, '') : undefined;
+  if (impossible) throw impossible;
+  return message;
 }
 
 /** Decodes JSON request text strictly; throws invalid_argument for text that is not JSON, or naming the field. */

@@ -12,8 +12,34 @@ export const MAX_DURATION_SECONDS = 315_576_000_000;
 const MAX_NANOS = 999_999_999;
 
 export const TIMESTAMP_RANGE = '0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z';
-export const TIMESTAMP_FORM = 'an RFC 3339 time such as 2025-12-31T00:00:00Z or 2025-12-31T01:00:00.5+01:00';
+export const TIMESTAMP_FORM = 'an RFC 3339 time such as 2025-12-31T00:00:00Z or 2025-12-31T01:00:00.5+01:00 (upper-case T and Z, seconds up to 59)';
 export const DURATION_FORM = 'a duration string such as "1.5s" or "300s" (seconds with up to 9 decimals and the suffix s)';
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const RFC3339_FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):\d{2}(?:\.\d+)?(?:Z|([+-]\d{2}):(\d{2}))$/;
+
+/**
+ * Why an RFC 3339 time that protobuf-es decoded names no instant, or undefined. protobuf-es reads
+ * the date with Date.parse, which moves 2025-02-30 to March 2nd and T24:00 to the next day; RFC
+ * 3339 (section 5.7) allows neither.
+ */
+export function calendarProblem(text: string): string | undefined {
+  const m = RFC3339_FIELDS.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  if (month >= 1 && month <= 12) {
+    const days = DAYS_IN_MONTH[month - 1]! + (month === 2 && isLeapYear(year) ? 1 : 0);
+    if (day > days) return `day ${m[3]} is not in ${MONTHS[month - 1]} ${m[1]}, which has ${days} days`;
+  }
+  if (hour > 23 || minute > 59) return `${m[4]}:${m[5]} is not a time of day (00:00 to 23:59)`;
+  if (m[6] !== undefined && (Math.abs(Number(m[6])) > 23 || Number(m[7]) > 59)) return `the offset ${m[6]}:${m[7]} is out of range (at most ±23:59)`;
+  return undefined;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
 
 /** Why a Timestamp is outside what proto3 can represent, or undefined when it is within. */
 export function timestampProblem(ts: Pick<Timestamp, 'seconds' | 'nanos'>): string | undefined {

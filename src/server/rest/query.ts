@@ -16,7 +16,7 @@ import {
 } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
-import { quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
+import { calendarProblem, quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
 
 type Fields = Record<string, unknown>;
 
@@ -105,12 +105,16 @@ function parseTimestamp(raw: string, field: string): Timestamp {
   if (/^[+-]?\d+(\.\d*)?$/.test(text)) {
     throw invalidArgument(field, `must be ${TIMESTAMP_FORM}, got ${quote(raw, "'")} (a bare number is not taken as a year or as Unix seconds)`);
   }
+  let timestamp: Timestamp;
   try {
-    return fromJson(TimestampSchema, text);
+    timestamp = fromJson(TimestampSchema, text);
   } catch (error) {
     const outOfRange = /must be from/.test((error as Error).message);
     throw invalidArgument(field, outOfRange ? `must be from ${TIMESTAMP_RANGE}, got ${quote(raw, "'")}` : `must be ${TIMESTAMP_FORM}, got ${quote(raw, "'")}`);
   }
+  const problem = calendarProblem(text);
+  if (problem) throw invalidArgument(field, `${problem}, got ${quote(raw, "'")}`);
+  return timestamp;
 }
 
 /** A duration parameter: a number with an optional unit (ms, s, m, h, d; seconds by default), exact to the nanosecond. */
