@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCommand, type RunningServer } from '../support/server.js';
-import { API, Rest, startRestServer } from './support/rest-http.js';
+import { API, Rest, assertError, startRestServer } from './support/rest-http.js';
 
 let server: RunningServer;
 let rest: Rest;
@@ -155,6 +155,41 @@ test('OpenMetrics when the scraper asks for it', async () => {
   assert.match(prom.response.headers.get('content-type')!, /^application\/openmetrics-text/);
 });
 
+test('Accept is read as HTTP has it: q-values, q=0 as "not this", media types in any case', async () => {
+  const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+  const OPEN = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+  const cases: Array<[string, string]> = [
+    ['application/openmetrics-text;q=0,text/plain', TEXT],
+    ['text/plain;version=0.0.4;q=1,application/openmetrics-text;version=1.0.0;q=0.1', TEXT],
+    ['APPLICATION/OPENMETRICS-TEXT;version=1.0.0', OPEN],
+    ['application/openmetrics-text;Q=0.2, TEXT/PLAIN;q=0.1', OPEN],
+    // Named beats reached by a wildcard at the same q; a full tie is the Prometheus text format.
+    ['application/openmetrics-text, */*', OPEN],
+    ['text/plain, application/openmetrics-text', TEXT],
+    ['*/*', TEXT],
+    ['application/*;q=0.5', OPEN],
+    // Java's HttpURLConnection default, with its lone * and its q=.2.
+    ['text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2', TEXT],
+    // A quoted parameter may hold commas and semicolons.
+    ['text/plain;x="a,b;q=0";q=0.3, application/openmetrics-text;q=0.2', TEXT],
+  ];
+  for (const [accept, type] of cases) {
+    const { response } = await scrape(accept);
+    assert.is(response.status, 200, accept);
+    assert.is(response.headers.get('content-type'), type, accept);
+    assert.is(response.headers.get('vary'), 'accept', accept);
+  }
+});
+
+test('an Accept that takes neither format is 406, and a q that is not a number from 0 to 1 is 400, both naming accept', async () => {
+  for (const accept of ['application/json', 'text/plain;q=0', 'application/openmetrics-text;q=0, text/*;q=0']) {
+    assertError(await rest.get('/metrics', { accept }), 406, 'unimplemented', 'accept');
+  }
+  for (const accept of ['text/plain;q=2', 'text/plain;q=abc', 'application/openmetrics-text;q=-1']) {
+    assertError(await rest.get('/metrics', { accept }), 400, 'invalid_argument', 'accept');
+  }
+});
+
 test('HEAD answers the headers only; other methods are 405 with Allow', async () => {
   const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' });
   assert.is(head.status, 200);
@@ -163,6 +198,7 @@ test('HEAD answers the headers only; other methods are 405 with Allow', async ()
   const post = await fetch(`${server.url}/metrics`, { method: 'POST', body: '' });
   assert.is(post.status, 405);
   assert.is(post.headers.get('allow'), 'GET, HEAD');
+  assertError(await rest.request('POST', '/metrics', ''), 405, 'unimplemented', /POST is not allowed on \/metrics/);
 });
 
 test.run();
