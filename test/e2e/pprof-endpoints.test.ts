@@ -128,6 +128,17 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
 });
 
+test('a parameter given twice is 400 naming it, as on the REST paths, rather than one of its values taken', async () => {
+  // profile?seconds=1&seconds=3 ran a 3 s capture.
+  const started = Date.now();
+  assertError(await rest.get('/debug/pprof/profile?seconds=1&seconds=3'), 400, 'invalid_argument', /^seconds: given more than once$/);
+  assert.ok(Date.now() - started < 900, `refused at once, not after a capture: ${Date.now() - started} ms`);
+  assertError(await rest.get('/debug/pprof/flamegraph?seconds=1&seconds=1'), 400, 'invalid_argument', 'seconds');
+  assertError(await rest.get('/debug/pprof/flamegraph?type=heap&type=cpu'), 400, 'invalid_argument', 'type');
+  assertError(await rest.get('/debug/pprof/heap?gc=1&gc=0'), 400, 'invalid_argument', 'gc');
+  assertError(await rest.get(`${API}/profiling?seconds=1&seconds=3`), 400, 'invalid_argument', /^seconds: given more than once$/);
+});
+
 test('seconds=0 and an empty seconds mean the default length, as in Go and on the REST path', async () => {
   for (const seconds of ['0', '']) {
     // A refusal would come at once; the capture itself runs for its default length, so stop waiting.
