@@ -4,10 +4,12 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, type RunningServer } from '../support/server.js';
-import { API, Rest, assertError, startRestServer } from './support/rest-http.js';
+import { API, Rest, assertError, assertOk, startRestServer, type Reply } from './support/rest-http.js';
+import { sampleValue, scrapeMetrics } from './support/rpc-helpers.js';
 
 let server: RunningServer;
 let rest: Rest;
@@ -210,6 +212,66 @@ test('a body over RS3GW_MAX_MESSAGE_BYTES is 413', async () => {
   // Just under the limit is fine.
   const small = JSON.stringify({ metric: 'x', value: 1 });
   assert.is((await rest.post(`${API}/anomalies/samples`, small.padEnd(1000, ' '))).status, 200);
+});
+
+const SAMPLE = JSON.stringify({ metric: 'x', value: 1 });
+
+/** POSTs these bytes to RecordSample as JSON, with these headers. */
+async function postBytes(body: Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
+  const r = await fetch(`${server.url}${API}/anomalies/samples`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const text = await r.text();
+  return { status: r.status, headers: r.headers, text, json: JSON.parse(text) };
+}
+
+test('a JSON body may come gzip or br encoded, as on the Connect paths; another coding is 415 naming content-encoding', async () => {
+  for (const [coding, body] of [
+    ['gzip', gzipSync(SAMPLE)],
+    ['x-gzip', gzipSync(SAMPLE)],
+    ['GZIP', gzipSync(SAMPLE)],
+    ['br', brotliCompressSync(SAMPLE)],
+    ['identity', Buffer.from(SAMPLE)],
+  ] as const) {
+    assertOk(await postBytes(body, { 'content-encoding': coding }), `content-encoding: ${coding}`);
+  }
+  for (const coding of ['zstd', 'deflate', 'gzip, br']) {
+    const r = await postBytes(Buffer.from(SAMPLE), { 'content-encoding': coding });
+    assertError(r, 415, 'unimplemented', 'content-encoding');
+    assert.is(r.headers.get('accept-encoding'), 'gzip, br', coding);
+  }
+  assertError(await postBytes(Buffer.from(SAMPLE), { 'content-encoding': 'gzip' }), 400, 'invalid_argument', /^request body: not valid gzip data/);
+  // Within the limit of 1,024 bytes compressed, far over it once decompressed.
+  const bomb = gzipSync(JSON.stringify({ metric: 'x', value: 1, pad: ' '.repeat(100_000) }));
+  assert.ok(bomb.length < 1024);
+  assertError(await postBytes(bomb, { 'content-encoding': 'gzip' }), 413, 'resource_exhausted', /^request body: larger than the limit of 1024 bytes .* once decompressed$/);
+});
+
+test('a body whose Content-Type is not JSON is 415 naming content-type, counted as the call it is; the types clients send JSON with are read', async () => {
+  const count = async () => sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', { method: 'RecordSample', protocol: 'rest', code: 'unimplemented' });
+  const before = await count();
+  const refused = ['application/proto', 'application/x-protobuf', 'application/octet-stream', 'application/grpc', 'application/grpc-web+proto', 'multipart/form-data; boundary=x', 'application/json; charset=latin1'];
+  for (const type of refused) assertError(await rest.post(`${API}/anomalies/samples`, SAMPLE, { 'content-type': type }), 415, 'unimplemented', 'content-type');
+  assert.is((await count()) - before, refused.length, 'each refusal is a RecordSample call, counted');
+  // curl -d (the README's examples) sends the form type; fetch sends text/plain with a string.
+  for (const type of ['application/json', 'application/json; charset=UTF-8', 'APPLICATION/JSON;charset="utf-8"', 'application/x-www-form-urlencoded', 'text/plain;charset=UTF-8', 'application/merge-patch+json']) {
+    assertOk(await rest.post(`${API}/anomalies/samples`, SAMPLE, { 'content-type': type }), type);
+  }
+  const untyped = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const url = new URL(`${server.url}${API}/anomalies/samples`);
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(SAMPLE);
+  });
+  assert.is(untyped.status, 200, `no content-type: ${untyped.body}`);
+});
+
+test('a body that is not UTF-8 is 400 saying so, not a JSON parse error that shows its bytes', async () => {
+  const reply = await postBytes(gzipSync(SAMPLE));
+  assertError(reply, 400, 'invalid_argument', /^request body: not UTF-8 text, so not JSON/);
+  assert.not.match(reply.text, /\\u001f/);
 });
 
 /** Status of a POST, or the network error a client saw instead of an answer. */

@@ -4,28 +4,46 @@
  */
 import { create, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
+import type { Compression } from '@connectrpc/connect/protocol';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
 import type { CallContext, TransportAttributes } from '../pipeline/context.js';
 import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
-import { clip } from '../pipeline/well-known.js';
+import { clip, quote } from '../pipeline/well-known.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { writeError, writeMessage } from './response.js';
 import type { RestRoutes, Route, RouteMatch } from './routes.js';
 
-/** Marks the RESOURCE_EXHAUSTED of an oversize body, which REST answers with 413. */
-class BodyTooLarge extends Error {}
+/**
+ * The cause of an error that REST answers with a status of its own (413, 415) rather than its
+ * code's, and with these headers.
+ */
+class HttpStatus extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
 
-function bodyTooLarge(maxBytes: number): ConnectError {
-  return new ConnectError(`request body: larger than the limit of ${maxBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted, undefined, undefined, new BodyTooLarge());
+/** An oversize body; one not read whole (`unread`) closes its connection, which still carries the rest. */
+function bodyTooLarge(maxBytes: number, unread = true, after = ''): ConnectError {
+  const headers: Record<string, string> = unread ? { connection: 'close' } : {};
+  return new ConnectError(`request body: larger than the limit of ${maxBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)${after}`, Code.ResourceExhausted, undefined, undefined, new HttpStatus(413, headers));
+}
+
+function unsupportedMediaType(message: string, headers: Record<string, string> = {}): ConnectError {
+  return new ConnectError(message, Code.Unimplemented, undefined, undefined, new HttpStatus(415, headers));
 }
 
 /** The HTTP status a failed call is answered with. */
 function statusOf(error: ConnectError): number {
-  return error.cause instanceof BodyTooLarge ? 413 : httpStatusOf(error.code);
+  return error.cause instanceof HttpStatus ? error.cause.status : httpStatusOf(error.code);
 }
 
 /**
@@ -56,6 +74,62 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/**
+ * Media types whose body is read as JSON: JSON, and what clients send by default with a string
+ * body, so that `curl -d` (application/x-www-form-urlencoded) and fetch (text/plain) calls work.
+ */
+const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'];
+
+/** Refuses a body that says it is something other than UTF-8 JSON, rather than failing to parse it. */
+function checkContentType(header: string | undefined): void {
+  if (header === undefined || header.trim() === '') return;
+  const [essence = '', ...params] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (!JSON_BODY_TYPES.includes(essence) && !/^application\/[^/]+\+json$/.test(essence)) {
+    throw unsupportedMediaType(`content-type: ${quote(header, "'")} is not read here; a REST request body is JSON (application/json)`);
+  }
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw unsupportedMediaType(`content-type: charset ${quote(charset, "'")} is not read; a REST request body is UTF-8 JSON`);
+  }
+}
+
+/** The codings a REST body may come in, those of the Connect paths; x-gzip is gzip (RFC 9110 8.4.1.3). */
+const BODY_CODINGS = new Map<string, Compression | null>([
+  ['identity', null],
+  ['gzip', compressionGzip],
+  ['x-gzip', compressionGzip],
+  ['br', compressionBrotli],
+]);
+
+/** The body's coding; one this server cannot undo is 415, with the codings it can (RFC 9110 15.5.16). */
+function bodyCoding(header = ''): Compression | null {
+  const name = header.trim().toLowerCase();
+  if (name === '') return null;
+  const coding = BODY_CODINGS.get(name);
+  if (coding !== undefined) return coding;
+  throw unsupportedMediaType(`content-encoding: ${quote(header, "'")} is not accepted; a REST request body may be gzip, br or identity (one coding, not a list)`, {
+    'accept-encoding': 'gzip, br',
+  });
+}
+
+async function decompressed(coding: Compression, body: Buffer, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await coding.decompress(body, maxBytes);
+  } catch (error) {
+    if (error instanceof ConnectError && error.code === Code.ResourceExhausted) throw bodyTooLarge(maxBytes, false, ' once decompressed');
+    throw new ConnectError(`request body: not valid ${coding.name} data, as content-encoding says it is`, Code.InvalidArgument);
+  }
+}
+
+/** The body as JSON text; bytes that are not UTF-8 are named as such rather than shown back. */
+function jsonText(body: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new ConnectError('request body: not UTF-8 text, so not JSON (a compressed body needs its content-encoding header)', Code.InvalidArgument);
+  }
+}
+
 async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL, maxBytes: number): Promise<Message> {
   const { route, pathParams } = match;
   const schema = route.method.input;
@@ -63,10 +137,14 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   if (route.body === '') {
     message = messageFromQuery(schema, url.searchParams);
   } else {
-    const body = await readBody(req, maxBytes);
+    checkContentType(req.headers['content-type']);
+    const coding = bodyCoding(req.headers['content-encoding']);
+    const received = await readBody(req, maxBytes);
+    const body = coding ? await decompressed(coding, received, maxBytes) : received;
+    const text = jsonText(body);
     let json: JsonValue;
     try {
-      json = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as JsonValue);
+      json = text === '' ? {} : (JSON.parse(text) as JsonValue);
     } catch (error) {
       throw new ConnectError(`request body: not valid JSON (${(error as Error).message})`, Code.InvalidArgument);
     }
@@ -111,7 +189,7 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
       writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
     } catch (error) {
       const e = toConnectError(error);
-      writeError(res, statusOf(e), codeName(e.code), e.rawMessage, e.cause instanceof BodyTooLarge ? { connection: 'close' } : undefined);
+      writeError(res, statusOf(e), codeName(e.code), e.rawMessage, e.cause instanceof HttpStatus ? e.cause.headers : undefined);
     }
   };
 }
