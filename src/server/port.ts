@@ -5,7 +5,7 @@
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Tracer } from '@opentelemetry/api';
-import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
@@ -19,7 +19,7 @@ import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
 import { pprofRoutes, type ProfileInvoker } from './http/pprof-routes.js';
-import { createHttp1Handler, type HttpRoute } from './http/router.js';
+import { createHttp1Server, type HttpRoute } from './http/router.js';
 import { ProfilingService, type CaptureProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { ServiceBinding } from './pipeline/handlers.js';
 import { CallPipeline, type CallObserver } from './pipeline/invoke.js';
@@ -85,7 +85,7 @@ export class ServicePort {
     const connect = withAllowHeader(bindings, withRequestSlot(connectAdapter));
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
-    this.http1 = createHttpServer(createHttp1Handler({ metrics: options.metrics, pprof, rest, connect }));
+    this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect });
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits);
   }

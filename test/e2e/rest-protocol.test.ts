@@ -3,7 +3,7 @@
  * the request size limit, and how the server ends while REST clients hold connections.
  */
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -272,6 +272,95 @@ test('a body that is not UTF-8 is 400 saying so, not a JSON parse error that sho
   const reply = await postBytes(gzipSync(SAMPLE));
   assertError(reply, 400, 'invalid_argument', /^request body: not UTF-8 text, so not JSON/);
   assert.not.match(reply.text, /\\u001f/);
+});
+
+/** A raw HTTP/1.1 connection to the server: what it received, and whether the server closed it. */
+class RawConnection {
+  received = '';
+  closed = false;
+  private wake: () => void = () => {};
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.received += d.toString('latin1');
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static async open(): Promise<RawConnection> {
+    const url = new URL(server.url);
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return new RawConnection(socket);
+  }
+
+  /** Waits until what was received matches `pattern` (if given) or the connection closes, 2 s at most; returns what was received. */
+  async until(pattern?: RegExp): Promise<string> {
+    const deadline = Date.now() + 2_000;
+    while (!pattern?.test(this.received) && !this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.received;
+  }
+}
+
+/** Sends `request` on a new connection; what came back until the server closed it (or 2 s passed). */
+async function exchange(request: string): Promise<RawConnection> {
+  const c = await RawConnection.open();
+  c.socket.write(request);
+  await c.until();
+  c.socket.destroy();
+  return c;
+}
+
+test('two Host header lines are 400 naming host, as RFC 9112 requires', async () => {
+  const c = await exchange(`GET ${API}/resources HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n`);
+  assert.match(c.received, /^HTTP\/1\.1 400 /);
+  assert.match(c.received, /\{"code":"invalid_argument","message":"host: given more than once"\}$/);
+  assert.ok(c.closed, 'the connection is closed');
+});
+
+test('CONNECT is 501 with a JSON error: this is no proxy; not a connection closed without a word', async () => {
+  const c = await exchange('CONNECT localhost:1 HTTP/1.1\r\nHost: localhost:1\r\n\r\n');
+  assert.match(c.received, /^HTTP\/1\.1 501 Not Implemented\r\n/);
+  assert.match(c.received, /\r\ncontent-type: application\/json\r\n/);
+  assert.match(c.received, /"code":"unimplemented","message":"CONNECT localhost:1: this server is not a proxy/);
+});
+
+test('Expect: 100-continue: a request refused before its body is read is answered without inviting the body', async () => {
+  const head = (path: string, type: string, length: number) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+  const cases: Array<[string, string, number, RegExp]> = [
+    [`${API}/anomalies/samples`, 'application/json', 5_000, /^HTTP\/1\.1 413 /],
+    [`${API}/anomalies/samples`, 'application/json', 5_000_000_000, /^HTTP\/1\.1 413 /],
+    [`${API}/anomalies/samples`, 'application/proto', 10, /^HTTP\/1\.1 415 /],
+    [`${API}/health`, 'application/json', 10, /^HTTP\/1\.1 405 /],
+    // Connect's own refusal (429 today); what counts here is that it comes without an invitation.
+    ['/rs3gw.observability.v1.AnomalyService/RecordSample', 'application/json', 10_000, /^HTTP\/1\.1 4\d\d /],
+  ];
+  for (const [path, type, length, answer] of cases) {
+    const c = await exchange(head(path, type, length));
+    assert.match(c.received, answer, `${path}, ${type}, ${length} bytes: ${c.received.slice(0, 200)}`);
+    assert.ok(c.closed, `${path}, ${length} bytes: the connection, which still owes the body, is closed`);
+  }
+  // Within the limit: invited, read, answered, and the connection lives on.
+  for (const path of [`${API}/anomalies/samples`, '/rs3gw.observability.v1.AnomalyService/RecordSample']) {
+    const c = await RawConnection.open();
+    c.socket.write(head(path, 'application/json', SAMPLE.length));
+    assert.is(await c.until(/\r\n\r\n/), 'HTTP/1.1 100 Continue\r\n\r\n', path);
+    c.socket.write(SAMPLE);
+    const answer = await c.until(/"samples_seen"|"samplesSeen"/);
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/, path);
+    assert.not.ok(c.closed, `${path}: keep-alive`);
+    c.socket.destroy();
+  }
 });
 
 /** Status of a POST, or the network error a client saw instead of an answer. */

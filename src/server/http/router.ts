@@ -1,6 +1,7 @@
 /** The HTTP/1.1 side of the port: /metrics, /debug/pprof, REST, and Connect/gRPC-Web for the rest. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { quote } from '../pipeline/well-known.js';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { clip, quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -40,13 +41,20 @@ function drainUnreadBody(req: IncomingMessage & { _dump?: () => void }, res: Ser
   });
 }
 
-export function createHttp1Handler(routes: {
+export interface Http1Routes {
   metrics: HttpRoute;
   pprof: HttpRoute;
   rest: HttpRoute;
   connect: (req: IncomingMessage, res: ServerResponse) => void;
-}) {
+}
+
+function http1Handler(routes: Http1Routes) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // RFC 9112 3.2: two Host lines could route one request two ways (Node keeps the first).
+    if ((req.headersDistinct.host?.length ?? 0) > 1) {
+      writeError(res, 400, 'invalid_argument', 'host: given more than once', { connection: 'close' });
+      return;
+    }
     const url = targetUrl(req.url ?? '/');
     if (!url) {
       writeError(res, 400, 'invalid_argument', `request target: not a valid URL path, got ${quote(req.url ?? '', "'")}`);
@@ -68,4 +76,43 @@ export function createHttp1Handler(routes: {
       res.end(JSON.stringify({ code: 'internal', message: 'internal error' }));
     });
   };
+}
+
+/**
+ * A client that sent `Expect: 100-continue` holds its body back until it is invited. The invitation
+ * goes out when a handler starts to read the body, so a request refused before that (too large by
+ * its Content-Length, a wrong method or content type) is answered without the body being sent for
+ * nothing; Node then closes the connection, which has the unsent body still owed on it.
+ */
+function continueWhenRead(server: Server) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const read = req._read;
+    req._read = function (this: IncomingMessage, size: number) {
+      req._read = read;
+      if (!res.headersSent) res.writeContinue();
+      return read.call(this, size);
+    };
+    // The request then goes the way of every other, past the front door's bookkeeping too.
+    server.emit('request', req, res);
+  };
+}
+
+/**
+ * CONNECT asks for a tunnel, which only a proxy makes: it is answered 501 (RFC 9110 9.1) rather than
+ * with the bare close Node gives it when nothing listens for it.
+ */
+function refuseConnect(req: IncomingMessage, socket: Duplex): void {
+  const text = JSON.stringify({ code: 'unimplemented', message: `CONNECT ${clip(req.url ?? '')}: this server is not a proxy, and makes no tunnels` });
+  socket.end(
+    `HTTP/1.1 501 Not Implemented\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+    () => socket.destroy(),
+  );
+}
+
+/** The HTTP/1.1 server of the port (the front door hands it its connections). */
+export function createHttp1Server(routes: Http1Routes): Server {
+  const server = createServer(http1Handler(routes));
+  server.on('checkContinue', continueWhenRead(server));
+  server.on('connect', refuseConnect);
+  return server;
 }

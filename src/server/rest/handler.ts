@@ -62,7 +62,9 @@ const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_DRAINED_BYTES) throw bodyTooLarge(maxBytes);
+  // A client waiting for `100 Continue` (HTTP/1.1 has it) has sent nothing yet: it is refused before being invited.
+  const waiting = req.httpVersion === '1.1' && /100-continue/i.test(req.headers.expect ?? '');
+  if (declared > MAX_DRAINED_BYTES || (waiting && declared > maxBytes)) throw bodyTooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
