@@ -103,7 +103,7 @@ test('durations fit the timers and the engines that use them', () => {
     (e: Error) => e.message === 'RS3GW_PROFILING_CONTINUOUS_DURATION: must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL, in whole milliseconds (1000 ms >= 1000 ms)',
   );
   assert.throws(
-    () => loadConfig({ RS3GW_HEADERS_TIMEOUT: '1.0014', RS3GW_REQUEST_TIMEOUT: '1.0006' }),
+    () => loadConfig({ RS3GW_HEADERS_TIMEOUT: '1.0014', RS3GW_REQUEST_TIMEOUT: '1.0004' }),
     (e: Error) => e.message === 'RS3GW_HEADERS_TIMEOUT: must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (1001 ms > 1000 ms)',
   );
   rejects({ RS3GW_RESOURCE_WINDOW: '3601' }, 'RS3GW_RESOURCE_WINDOW');
