@@ -1,8 +1,8 @@
 /**
  * The HTTP/1.1 protocols on the wire, as a client without our TS client sees them: Connect's
  * side-effect-free calls as HTTP GET (seen through a recording proxy, and made by hand with
- * fetch), its JSON error bodies with HTTP statuses, and how a server stream that reaches its
- * deadline ends in Connect and gRPC-Web (native gRPC alongside, for reference).
+ * fetch), its JSON error bodies with HTTP statuses, gRPC over HTTP/1.1, and how a server stream
+ * that reaches its deadline ends in Connect and gRPC-Web (native gRPC alongside, for reference).
  */
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
@@ -326,6 +326,44 @@ get('a large HttpBody answer in Connect JSON is the same bytes as in binary (bas
   const text = (b: Uint8Array | Buffer) => Buffer.from(b).toString().split('\n').filter((l) => l.startsWith('connect_json_body_total'));
   assert.equal(text(Buffer.from(json.prometheus.data, 'base64')), text(binary.prometheus!.data));
   assert.is(text(binary.prometheus!.data).length, 400);
+});
+
+/** A gRPC call over HTTP/1.1, as a Go client on an HTTP/1.1 transport makes it: the answer's frames and trailers. */
+function grpcOverHttp1(method: string, body: Buffer): Promise<{ frames: Array<{ flags: number; data: Buffer }>; status?: string; message?: string }> {
+  const answer = new Promise<{ frames: Array<{ flags: number; data: Buffer }>; status?: string; message?: string }>((resolve, reject) => {
+    const req = httpRequest(`${server.url}${ANOMALY}/${method}`, { method: 'POST', headers: { 'content-type': 'application/grpc', te: 'trailers' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const message = res.trailers['grpc-message'];
+        resolve({ frames: frames(Buffer.concat(chunks)), status: res.trailers['grpc-status'], message: message === undefined ? undefined : decodeURIComponent(message) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return within(answer, `gRPC over HTTP/1.1 ${method}`);
+}
+
+get('gRPC over HTTP/1.1: bytes that do not parse and a message over the limit are refused as on gRPC-Web, and counted', async () => {
+  const counts = async () => {
+    const text = await scrapeMetrics(server.url);
+    const of = (code: string) => sampleValue(text, 'rs3gw_rpc_server_duration_seconds_count', { method: 'RecordSample', protocol: 'grpc', code });
+    return { invalid: of('invalid_argument'), exhausted: of('resource_exhausted'), ok: of('ok') };
+  };
+  const before = await counts();
+  // connect-node answered these internal "parse binary: premature EOF" and resource_exhausted naming
+  // its own readMaxBytes, before any handler ran: no span, no count.
+  const garbage = await grpcOverHttp1('RecordSample', Buffer.from([0, 0, 0, 0, 3, 0xff, 0xff, 0xff]));
+  assert.equal([garbage.status, garbage.message], ['3', 'request: not a valid rs3gw.observability.v1.RecordSampleRequest (premature EOF)']);
+  const oversize = await grpcOverHttp1('RecordSample', Buffer.from([0, 1, 0, 0, 0, 0x61, 0x62, 0x63])); // says 16 MiB
+  assert.equal([oversize.status, oversize.message], ['8', 'request: larger than the limit of 4194304 bytes (RS3GW_MAX_MESSAGE_BYTES)']);
+  const message = toBinary(RecordSampleRequestSchema, create(RecordSampleRequestSchema, { metric: 'grpc_http1_rps', value: 2 }));
+  const served = await grpcOverHttp1('RecordSample', Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
+  assert.equal([served.status, served.frames.length], ['0', 1]);
+  const after = await counts();
+  assert.equal(after, { invalid: before.invalid + 1, exhausted: before.exhausted + 1, ok: before.ok + 1 });
 });
 
 /** Splits an enveloped stream body (Connect streaming, gRPC-Web) into its frames. */

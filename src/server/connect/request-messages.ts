@@ -54,6 +54,11 @@ function bodyKindOf(req: UniversalServerRequest): BodyKind | undefined {
     case 'application/connect+proto':
     case 'application/connect+json':
       return { framing: 'enveloped', binary: type.endsWith('proto'), encodingHeader: 'connect-content-encoding', acceptHeader: 'connect-accept-encoding' };
+    // gRPC over HTTP/1.1, which connect-node serves (a Go client on an HTTP/1.1 transport sends
+    // it), is framed as gRPC-Web.
+    case 'application/grpc':
+    case 'application/grpc+proto':
+    case 'application/grpc+json':
     case 'application/grpc-web':
     case 'application/grpc-web+proto':
     case 'application/grpc-web+json':
