@@ -12,7 +12,12 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
-import { GetStatisticsRequestSchema, GetStatisticsResponseSchema, RecordSampleRequestSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
+import {
+  GetStatisticsRequestSchema,
+  GetStatisticsResponseSchema,
+  ListAnomaliesRequestSchema,
+  RecordSampleRequestSchema,
+} from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { ExportFormat, ListMetricsResponseSchema, MetricType } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { sampleValue, scrapeMetrics, within } from './support/rpc-helpers.js';
@@ -326,6 +331,27 @@ get('a large HttpBody answer in Connect JSON is the same bytes as in binary (bas
   const text = (b: Uint8Array | Buffer) => Buffer.from(b).toString().split('\n').filter((l) => l.startsWith('connect_json_body_total'));
   assert.equal(text(Buffer.from(json.prometheus.data, 'base64')), text(binary.prometheus!.data));
   assert.is(text(binary.prometheus!.data).length, 400);
+});
+
+get('a Connect GET with a percent-encoded binary message (no base64) is read as the bytes sent, compressed or not', async () => {
+  const percent = (bytes: Uint8Array) => Array.from(bytes, (b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  const list = (limit: number) => percent(toBinary(ListAnomaliesRequestSchema, create(ListAnomaliesRequestSchema, { limit })));
+  const listUrl = `${server.url}${ANOMALY}/ListAnomalies?connect=v1&encoding=proto&message=`;
+  // limit 200 is 30 c8 01: c8 01 is not UTF-8, and was read as U+FFFD (limit 3104751).
+  const listed = await within(fetch(listUrl + list(200)), 'GET ListAnomalies limit 200');
+  assert.is(listed.status, 200, await listed.clone().text());
+  const over = await within(fetch(listUrl + list(10_001)), 'GET ListAnomalies limit 10001');
+  assert.equal({ status: over.status, ...((await over.json()) as object) }, { status: 400, code: 'invalid_argument', message: 'limit: must be at most 10000, got 10001' });
+
+  const metric = 'connect_get_percent';
+  await within(createObservabilityClient(server.url, { protocol: 'connect' }).anomalies.recordSample({ metric, value: 1 }), 'RecordSample');
+  const statsUrl = `${server.url}${ANOMALY}/GetStatistics?connect=v1&compression=gzip`;
+  const binary = await within(fetch(`${statsUrl}&encoding=proto&message=${percent(gzipSync(toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { metric }))))}`), 'GET gzipped proto');
+  assert.is(binary.status, 200, await binary.clone().text());
+  assert.equal(fromBinary(GetStatisticsResponseSchema, new Uint8Array(await binary.arrayBuffer())).statistics.map((s) => [s.metric, s.count]), [[metric, 1n]]);
+  const json = await within(fetch(`${statsUrl}&encoding=json&message=${percent(gzipSync(JSON.stringify({ metric })))}`), 'GET gzipped JSON');
+  assert.is(json.status, 200, await json.clone().text());
+  assert.equal(((await json.json()) as { statistics: Array<{ metric: string }> }).statistics.map((s) => s.metric), [metric]);
 });
 
 /** A gRPC call over HTTP/1.1, as a Go client on an HTTP/1.1 transport makes it: the answer's frames and trailers. */

@@ -1,7 +1,7 @@
 /**
  * connect-node reads a request's message itself, before any handler runs: it decompresses the
- * body, base64-decodes a Connect GET's `message`, and decodes binary messages. What it cannot read
- * it answers untraced, and often with `internal` (HTTP 500 on Connect), though the bytes were the
+ * body, decodes a Connect GET's `message`, and decodes binary messages. What it cannot read it
+ * answers untraced, and often with `internal` (HTTP 500 on Connect), though the bytes were the
  * client's. So this step sits in front of each connect handler and reads the message first:
  * - a binary message is taken off the request, and connect is handed the same framing around an
  *   empty message; the call pipeline decodes the real one (as for native gRPC) and refuses bytes
@@ -125,9 +125,9 @@ function handedOnUncompressed(header: Headers, encodingHeader: string, acceptHea
 
 /**
  * A Connect GET carries its message in the query: `message`, base64url-encoded when `base64=1`,
- * compressed when `compression` names an encoding. It is read here when connect would have had to
- * decode it (binary, base64 or compressed); connect then gets the query without it (a binary
- * message) or with the plain JSON.
+ * percent-encoded otherwise, compressed when `compression` names an encoding. It is read here
+ * when connect would have had to decode it (binary, base64 or compressed); connect then gets the
+ * query without it (a binary message) or with the plain JSON.
  */
 async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, maxMessageBytes: number): Promise<UniversalServerRequest> {
   const url = new URL(req.url);
@@ -138,8 +138,7 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const compression = compressionNamed(query.get('compression'));
   const base64 = query.get('base64') === '1';
   if (compression === undefined || (!binary && !base64 && compression === null)) return req;
-  const text = query.get('message') ?? '';
-  let message: Uint8Array | undefined = base64 ? base64Bytes(text) : new TextEncoder().encode(text);
+  let message: Uint8Array | undefined = base64 ? base64Bytes(query.get('message') ?? '') : percentDecoded(url.search, 'message');
   if (message === undefined) {
     target.error = new ConnectError('message: must be base64url (the query parameter of a Connect GET with base64=1)', Code.InvalidArgument);
   } else if (compression) {
@@ -153,6 +152,22 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const header = new Headers(req.header);
   if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
   return { ...req, url: url.toString(), header };
+}
+
+/**
+ * The bytes of the first query parameter `name`, percent-decoded as bytes: URLSearchParams decodes
+ * them as UTF-8 text, which turns each byte of a binary message that is not UTF-8 into U+FFFD.
+ * A serialized URL's query is ASCII (the rest is percent-encoded), so latin1 maps its characters,
+ * and those of the %XX decoded, to single bytes.
+ */
+function percentDecoded(search: string, name: string): Uint8Array {
+  const decode = (text: string) =>
+    Buffer.from(text.replaceAll('+', ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  for (const pair of search.slice(1).split('&')) {
+    const eq = pair.indexOf('=');
+    if (decode(eq < 0 ? pair : pair.slice(0, eq)).toString() === name) return decode(eq < 0 ? '' : pair.slice(eq + 1));
+  }
+  return new Uint8Array(0);
 }
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
