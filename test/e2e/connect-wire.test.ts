@@ -1,8 +1,9 @@
 /**
  * The HTTP/1.1 protocols on the wire, as a client without our TS client sees them: Connect's
  * side-effect-free calls as HTTP GET (seen through a recording proxy, and made by hand with
- * fetch), its JSON error bodies with HTTP statuses, gRPC over HTTP/1.1, and how a server stream
- * that reaches its deadline ends in Connect and gRPC-Web (native gRPC alongside, for reference).
+ * fetch), its JSON error bodies with HTTP statuses, gRPC over HTTP/1.1, and deadlines: one beyond
+ * what a Node timer holds, and how a server stream that reaches its deadline ends in Connect and
+ * gRPC-Web (native gRPC alongside, for reference).
  */
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
@@ -17,10 +18,12 @@ import {
   GetStatisticsResponseSchema,
   ListAnomaliesRequestSchema,
   RecordSampleRequestSchema,
+  WatchAnomaliesRequestSchema,
+  WatchAnomaliesResponseSchema,
 } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { ExportFormat, ListMetricsResponseSchema, MetricType } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { sampleValue, scrapeMetrics, within } from './support/rpc-helpers.js';
+import { raiseAnomaly, sampleValue, scrapeMetrics, within } from './support/rpc-helpers.js';
 
 const ANOMALY = '/rs3gw.observability.v1.AnomalyService';
 
@@ -457,6 +460,81 @@ get('gRPC-Web: a WatchAnomalies stream that reaches its grpc-timeout ends with D
   const trailer = body.find((f) => (f.flags & 0x80) === 0x80);
   assert.ok(trailer, 'a trailer frame');
   assert.match(trailer!.data.toString(), /grpc-status: ?4\r\n/, `trailers: ${JSON.stringify(trailer!.data.toString())}`);
+});
+
+/** Reads an enveloped stream (Connect streaming, gRPC-Web, gRPC) frame by frame as it arrives, each read bounded. */
+class FrameStream {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private bytes: Buffer = Buffer.alloc(0);
+
+  constructor(response: Response) {
+    this.reader = response.body!.getReader();
+  }
+
+  async next(what: string): Promise<{ flags: number; data: Buffer }> {
+    while (this.bytes.length < 5 || this.bytes.length < 5 + this.bytes.readUInt32BE(1)) {
+      const { done, value } = await within(this.reader.read(), what);
+      if (done) throw new Error(`the stream ended before ${what}`);
+      this.bytes = Buffer.concat([this.bytes, value]);
+    }
+    const end = 5 + this.bytes.readUInt32BE(1);
+    const frame = { flags: this.bytes[0]!, data: this.bytes.subarray(5, end) };
+    this.bytes = this.bytes.subarray(end);
+    return frame;
+  }
+}
+
+// After the tests above, whose first WatchAnomalies message says no anomaly was raised yet.
+get('a deadline beyond 24.8 days (the longest Node timer) is served as 24.8 days, not as already expired', async () => {
+  const expired = async () => sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', { method: 'WatchAnomalies', code: 'deadline_exceeded' });
+  const before = await expired();
+  const client = createObservabilityClient(server.url, { protocol: 'connect' });
+  const connect = { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1' };
+  const cases: Array<Record<string, string>> = [
+    { ...connect, 'connect-timeout-ms': '2592000000' }, // 30 days
+    { ...connect, 'connect-timeout-ms': '9999999999' }, // the most the Connect protocol allows
+    { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': '720H' },
+    { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': '99999999H' },
+    { 'content-type': 'application/grpc', 'grpc-timeout': '2592000S' },
+  ];
+  for (const [i, headers] of cases.entries()) {
+    const what = JSON.stringify(headers);
+    const metric = `connect_long_deadline_${i}`;
+    const request = toBinary(WatchAnomaliesRequestSchema, create(WatchAnomaliesRequestSchema, { metric }));
+    const cancel = new AbortController();
+    const response = await within(
+      fetch(`${server.url}${ANOMALY}/WatchAnomalies`, { method: 'POST', headers, body: Buffer.concat([Buffer.from([0, 0, 0, 0, request.length]), request]), signal: cancel.signal }),
+      what,
+    );
+    try {
+      const stream = new FrameStream(response);
+      const first = await stream.next(`caught_up, ${what}`);
+      assert.is(first.flags, 0, `a message, not the end of the stream (${first.data.toString()}), ${what}`);
+      assert.is(fromBinary(WatchAnomaliesResponseSchema, first.data).event.case, 'caughtUp');
+      const raised = await raiseAnomaly(client, metric);
+      const second = await stream.next(`the anomaly, ${what}`);
+      assert.is(second.flags, 0, `the stream is still open (${second.data.toString()}), ${what}`);
+      const event = fromBinary(WatchAnomaliesResponseSchema, second.data).event;
+      assert.is(event.case === 'anomaly' ? event.value.sequence : undefined, raised.sequence, what);
+    } finally {
+      cancel.abort();
+    }
+  }
+  assert.is(await expired(), before, 'no call ended as deadline_exceeded');
+  assert.not.match(server.output(), 'TimeoutOverflowWarning');
+
+  // Malformed values are refused as before: 11 digits, and 9 digits of grpc-timeout.
+  const badConnect = await within(
+    fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/json', 'connect-timeout-ms': '99999999999' }, body: '{}' }),
+    'connect-timeout-ms of 11 digits',
+  );
+  assert.equal({ status: badConnect.status, ...((await badConnect.json()) as object) }, { status: 400, code: 'invalid_argument', message: 'protocol error: invalid connect timeout value: 99999999999' });
+  const badGrpc = await within(
+    fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': '123456789S' }, body: EMPTY_REQUEST }),
+    'grpc-timeout of 9 digits',
+  );
+  const trailer = frames(Buffer.from(await badGrpc.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80);
+  assert.match(trailer?.data.toString() ?? '', /grpc-status: ?3\r\n/);
 });
 
 get.run();
