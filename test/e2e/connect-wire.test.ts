@@ -357,6 +357,36 @@ get('a Connect GET with a percent-encoded binary message (no base64) is read as 
   assert.equal(((await json.json()) as { statistics: Array<{ metric: string }> }).statistics.map((s) => s.metric), [metric]);
 });
 
+get('a content type that no protocol takes is 415 with a Connect error naming the header and what it takes, and Accept-Post', async () => {
+  const post = async (method: string, headers: Record<string, string>) => {
+    const r = await within(fetch(`${server.url}${ANOMALY}/${method}`, { method: 'POST', headers, body: new Uint8Array(0) }), `POST ${method} ${JSON.stringify(headers)}`);
+    return { status: r.status, acceptPost: r.headers.get('accept-post'), type: r.headers.get('content-type'), body: (await r.json()) as { code: string; message: string } };
+  };
+  const unary = 'content-type: must be application/proto or application/json (Connect), application/grpc[+proto|+json] (gRPC) or application/grpc-web[-text][+proto|+json] (gRPC-Web)';
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['RecordSample', {}, `${unary}, got none`],
+    ['RecordSample', { 'content-type': 'text/plain' }, `${unary}, got "text/plain"`],
+    ['RecordSample', { 'content-type': 'application/connect+json' }, `${unary}, got "application/connect+json"`],
+    ['RecordSample', { 'content-type': 'application/json; charset=latin1' }, `${unary}, with no parameter but charset=utf-8 (JSON only), got "application/json; charset=latin1"`],
+    ['WatchAnomalies', { 'content-type': 'application/json' }, 'content-type: must be application/connect+proto or application/connect+json (Connect), application/grpc[+proto|+json] (gRPC) or application/grpc-web[-text][+proto|+json] (gRPC-Web), got "application/json"'],
+  ];
+  for (const [method, headers, message] of cases) {
+    const r = await post(method, headers);
+    assert.equal([r.status, r.type, r.body], [415, 'application/json', { code: 'unimplemented', message }], `${method} ${JSON.stringify(headers)}`);
+    assert.ok(r.acceptPost?.includes(method === 'RecordSample' ? 'application/proto' : 'application/connect+proto'), `Accept-Post: ${r.acceptPost}`);
+  }
+  // Accept-Post lists only what is served: none of its types is refused as such.
+  const { acceptPost } = await post('ListAnomalies', {});
+  for (const type of acceptPost!.split(', ')) {
+    const r = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(0) }), `POST ${type}`);
+    assert.is.not(r.status, 415, type);
+    await r.arrayBuffer();
+  }
+
+  const get = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies?connect=v1&encoding=xml&message=x`), 'GET with encoding=xml');
+  assert.equal({ status: get.status, ...((await get.json()) as object) }, { status: 415, code: 'unimplemented', message: 'encoding: must be proto or json (the query parameter of a Connect GET), got "xml"' });
+});
+
 /** A gRPC call over HTTP/1.1, as a Go client on an HTTP/1.1 transport makes it: the answer's frames and trailers. */
 function grpcOverHttp1(method: string, body: Buffer): Promise<{ frames: Array<{ flags: number; data: Buffer }>; status?: string; message?: string }> {
   const answer = new Promise<{ frames: Array<{ flags: number; data: Buffer }>; status?: string; message?: string }>((resolve, reject) => {

@@ -19,6 +19,11 @@ export function withHandlerSteps(routes: (router: ConnectRouter) => void, steps:
   };
 }
 
+/** A request or response body of the one chunk `bytes`. */
+export async function* bodyOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 /** `handler` behind `step`, keeping the properties connect-node routes by. */
 function inFront(handler: UniversalHandler, step: HandlerStep): UniversalHandler {
   const { protocolNames, service, method, requestPath, allowedMethods, supportedContentType } = handler;

@@ -18,7 +18,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import { assertByteStreamRequest, type Compression, type UniversalServerRequest } from '@connectrpc/connect/protocol';
-import type { HandlerStep } from './handler-steps.js';
+import { bodyOf, type HandlerStep } from './handler-steps.js';
 
 /** Where a request's message, or the reason it could not be read, waits for its call (see requestOf in routes.ts). */
 export interface RequestSlot {
@@ -99,7 +99,7 @@ export function requestMessages(slot: () => RequestSlot | undefined, maxMessageB
     header.delete('content-length'); // connect checks the body it reads against it
     if (compression) handedOnUncompressed(header, kind.encodingHeader, kind.acceptHeader, compression);
     const handed = handOn(message, kind.binary, target);
-    return handler({ ...req, header, body: once(kind.framing === 'unary' ? handed : envelope(handed)) });
+    return handler({ ...req, header, body: bodyOf(kind.framing === 'unary' ? handed : envelope(handed)) });
   };
 }
 
@@ -260,10 +260,6 @@ function untouched(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): Taken {
     for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
   }
   return { kind: 'untouched', body: body() };
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
 }
 
 /** A body whose reading fails with `error`. */
