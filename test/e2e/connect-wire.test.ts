@@ -553,18 +553,49 @@ get('a deadline beyond 24.8 days (the longest Node timer) is served as 24.8 days
   assert.is(await expired(), before, 'no call ended as deadline_exceeded');
   assert.not.match(server.output(), 'TimeoutOverflowWarning');
 
-  // Malformed values are refused as before: 11 digits, and 9 digits of grpc-timeout.
-  const badConnect = await within(
-    fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/json', 'connect-timeout-ms': '99999999999' }, body: '{}' }),
-    'connect-timeout-ms of 11 digits',
+});
+
+get('a malformed deadline is invalid_argument naming the header on Connect, gRPC-Web and gRPC over HTTP/1.1, traced and counted', async () => {
+  const refusedBy = async (protocol: string) => sampleValue(await scrapeMetrics(server.url), 'rs3gw_rpc_server_duration_seconds_count', { method: 'ListAnomalies', protocol, code: 'invalid_argument' });
+  const before = { connect: await refusedBy('connect'), web: await refusedBy('grpc-web'), grpc: await refusedBy('grpc') };
+  for (const value of ['99999999999', '-5', '1.5', 'abc']) {
+    const r = await within(
+      fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/json', 'connect-timeout-ms': value }, body: '{}' }),
+      `connect-timeout-ms: ${value}`,
+    );
+    assert.equal({ status: r.status, ...((await r.json()) as object) }, { status: 400, code: 'invalid_argument', message: `connect-timeout-ms: "${value}" is not a timeout: 1 to 10 digits (milliseconds)` });
+  }
+  const get = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies?connect=v1&encoding=json&message=%7B%7D`, { headers: { 'connect-timeout-ms': '1s' } }), 'a Connect GET');
+  assert.is(get.status, 400);
+  for (const value of ['123456789S', '-2S', '1', 'x2Sy']) {
+    const r = await within(
+      fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': value }, body: EMPTY_REQUEST }),
+      `grpc-timeout: ${value}`,
+    );
+    const trailer = frames(Buffer.from(await r.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80)?.data.toString() ?? '';
+    assert.match(trailer, /grpc-status: ?3\r\n/, value);
+    assert.match(decodeURIComponent(/grpc-message: ?(.*)\r\n/.exec(trailer)?.[1] ?? ''), `grpc-timeout: "${value}" is not a timeout: 1 to 8 digits and a unit`);
+  }
+  // Each protocol reads its own header only: a Connect call is not judged by a grpc-timeout.
+  const connectWithGrpcTimeout = await within(
+    fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/json', 'grpc-timeout': 'abc' }, body: '{}' }),
+    'Connect with a grpc-timeout',
   );
-  assert.equal({ status: badConnect.status, ...((await badConnect.json()) as object) }, { status: 400, code: 'invalid_argument', message: 'protocol error: invalid connect timeout value: 99999999999' });
-  const badGrpc = await within(
-    fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': '123456789S' }, body: EMPTY_REQUEST }),
-    'grpc-timeout of 9 digits',
+  assert.is(connectWithGrpcTimeout.status, 200);
+  const overHttp1 = await within(
+    new Promise<string | undefined>((resolve, reject) => {
+      const req = httpRequest(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'POST', headers: { 'content-type': 'application/grpc', 'grpc-timeout': 'x2Sy' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.trailers['grpc-status']));
+      });
+      req.on('error', reject);
+      req.end(EMPTY_REQUEST);
+    }),
+    'gRPC over HTTP/1.1 with grpc-timeout x2Sy',
   );
-  const trailer = frames(Buffer.from(await badGrpc.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80);
-  assert.match(trailer?.data.toString() ?? '', /grpc-status: ?3\r\n/);
+  assert.is(overHttp1, '3');
+  const after = { connect: await refusedBy('connect'), web: await refusedBy('grpc-web'), grpc: await refusedBy('grpc') };
+  assert.equal(after, { connect: before.connect + 5, web: before.web + 4, grpc: before.grpc + 1 });
 });
 
 get.run();

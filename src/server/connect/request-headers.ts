@@ -2,34 +2,68 @@
  * Steps in front of connect-node's handlers for the request headers it judges before any call
  * runs: the deadline (connect-timeout-ms, grpc-timeout) and the content type.
  */
+import { Code, ConnectError } from '@connectrpc/connect';
 import { MAX_TIMER_MS } from '../../config/parse.js';
+import { invalidTimeoutMessage } from '../grpc/stream-guard.js';
 import { quote } from '../pipeline/well-known.js';
 import { bodyOf, type HandlerStep } from './handler-steps.js';
+import type { RequestSlot } from './request-messages.js';
 
-/** The forms connect-node reads (and refuses otherwise): up to 10 digits of ms; gRPC's up to 8 digits and a unit. */
-const CONNECT_TIMEOUT = /^\d{1,10}$/;
+/** A deadline header's form: 10 digits of ms at most on Connect; 8 digits and a unit on gRPC and gRPC-Web. */
+interface DeadlineForm {
+  name: string;
+  /** The deadline the value says, in ms; undefined when it is not of the form. */
+  ms(value: string): number | undefined;
+  /** MAX_TIMER_MS in the header's terms. */
+  longest: string;
+  malformed(value: string): string;
+}
+
 const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const GRPC_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+const CONNECT_DEADLINE: DeadlineForm = {
+  name: 'connect-timeout-ms',
+  ms: (value) => (/^\d{1,10}$/.test(value) ? Number(value) : undefined),
+  longest: String(MAX_TIMER_MS),
+  malformed: (value) => `connect-timeout-ms: ${quote(value)} is not a timeout: 1 to 10 digits (milliseconds)`,
+};
+const GRPC_DEADLINE: DeadlineForm = {
+  name: 'grpc-timeout',
+  ms: (value) => {
+    const parts = GRPC_TIMEOUT.exec(value);
+    return parts ? Number(parts[1]) * GRPC_UNIT_MS[parts[2]!]! : undefined;
+  },
+  // In whole seconds: MAX_TIMER_MS in milliseconds has more than the 8 digits gRPC allows.
+  longest: `${Math.floor(MAX_TIMER_MS / 1000)}S`,
+  malformed: invalidTimeoutMessage, // worded as native gRPC words it
+};
 
 /**
- * connect-node times a deadline with one Node timer, so a deadline beyond MAX_TIMER_MS (24.8 days),
- * which both protocols can say (30 days: 2592000000 ms, 720H), ended the call at once as expired
- * (the timer fired after 1 ms, with a TimeoutOverflowWarning on stderr). It is capped here, the
- * header rewritten before connect reads it; a malformed value is left to connect to refuse.
+ * The deadline step, with the slot of each request (routes.ts). connect-node times a deadline with
+ * one Node timer, so a deadline beyond MAX_TIMER_MS (24.8 days), which both protocols can say (30
+ * days: 2592000000 ms, 720H), ended the call at once as expired (the timer fired after 1 ms, with
+ * a TimeoutOverflowWarning on stderr): it is capped here, the header rewritten before connect
+ * reads it. A malformed value connect refuses before any call runs, untraced and uncounted: it
+ * waits in the slot instead, the header removed, for the pipeline to refuse the call.
  */
-export const capDeadlines: HandlerStep = (req, handler) => {
-  const connect = req.header.get('connect-timeout-ms');
-  const grpc = req.header.get('grpc-timeout');
-  const grpcParts = grpc === null ? null : GRPC_TIMEOUT.exec(grpc);
-  const connectTooLong = connect !== null && CONNECT_TIMEOUT.test(connect) && Number(connect) > MAX_TIMER_MS;
-  const grpcTooLong = grpcParts !== null && Number(grpcParts[1]) * GRPC_UNIT_MS[grpcParts[2]!]! > MAX_TIMER_MS;
-  if (!connectTooLong && !grpcTooLong) return handler(req);
-  const header = new Headers(req.header);
-  if (connectTooLong) header.set('connect-timeout-ms', String(MAX_TIMER_MS));
-  // In whole seconds: MAX_TIMER_MS in milliseconds has more than the 8 digits gRPC allows.
-  if (grpcTooLong) header.set('grpc-timeout', `${Math.floor(MAX_TIMER_MS / 1000)}S`);
-  return handler({ ...req, header });
-};
+export function deadlines(slot: () => RequestSlot | undefined): HandlerStep {
+  return (req, handler) => {
+    const form = (req.header.get('content-type') ?? '').toLowerCase().startsWith('application/grpc') ? GRPC_DEADLINE : CONNECT_DEADLINE;
+    const value = req.header.get(form.name);
+    if (value === null) return handler(req);
+    const ms = form.ms(value);
+    const target = slot();
+    if (ms === undefined ? !target : ms <= MAX_TIMER_MS) return handler(req);
+    const header = new Headers(req.header);
+    if (ms !== undefined) {
+      header.set(form.name, form.longest);
+    } else {
+      target!.error = new ConnectError(form.malformed(value), Code.InvalidArgument);
+      header.delete(form.name);
+    }
+    return handler({ ...req, header });
+  };
+}
 
 /** The content types connect-node's handlers (and grpc-web-text.ts) take: for Accept-Post, and summed up for a message. */
 const GRPC_TYPES = ['application/grpc', 'application/grpc+proto', 'application/grpc+json'];
