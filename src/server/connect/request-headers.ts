@@ -4,7 +4,7 @@
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { MAX_TIMER_MS } from '../../config/parse.js';
-import { invalidTimeoutMessage } from '../grpc/stream-guard.js';
+import { grpcTimeoutMs, invalidTimeoutMessage, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
 import { quote } from '../pipeline/well-known.js';
 import { bodyOf, type HandlerStep } from './handler-steps.js';
 import type { RequestSlot } from './request-messages.js';
@@ -19,8 +19,6 @@ interface DeadlineForm {
   malformed(value: string): string;
 }
 
-const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
-const GRPC_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 const CONNECT_DEADLINE: DeadlineForm = {
   name: 'connect-timeout-ms',
   ms: (value) => (/^\d{1,10}$/.test(value) ? Number(value) : undefined),
@@ -29,12 +27,8 @@ const CONNECT_DEADLINE: DeadlineForm = {
 };
 const GRPC_DEADLINE: DeadlineForm = {
   name: 'grpc-timeout',
-  ms: (value) => {
-    const parts = GRPC_TIMEOUT.exec(value);
-    return parts ? Number(parts[1]) * GRPC_UNIT_MS[parts[2]!]! : undefined;
-  },
-  // In whole seconds: MAX_TIMER_MS in milliseconds has more than the 8 digits gRPC allows.
-  longest: `${Math.floor(MAX_TIMER_MS / 1000)}S`,
+  ms: grpcTimeoutMs,
+  longest: LONGEST_GRPC_TIMEOUT,
   malformed: invalidTimeoutMessage, // worded as native gRPC words it
 };
 

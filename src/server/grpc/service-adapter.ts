@@ -11,7 +11,8 @@ import type { CallContext } from '../pipeline/context.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { headersFromMetadata } from './metadata.js';
-import { INVALID_TIMEOUT_HEADER, invalidTimeoutMessage } from './stream-guard.js';
+import { invalidTimeoutMessage } from '../pipeline/grpc-timeout.js';
+import { INVALID_TIMEOUT_HEADER } from './stream-guard.js';
 
 function serializer(schema: DescMessage) {
   return (message: Message) => Buffer.from(toBinary(schema, message));

@@ -14,28 +14,19 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { MAX_TIMER_MS } from '../../config/parse.js';
+import { grpcTimeoutMs, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
 import { clip, quote } from '../pipeline/well-known.js';
 
 /** Set by the guard (any copy a client sends is removed): the grpc-timeout value the call refuses. */
 export const INVALID_TIMEOUT_HEADER = 'rs3gw-invalid-grpc-timeout';
 
-/** The gRPC spec's form: at most 8 digits, then the unit. */
-const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
-const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
-/** The longest deadline grpc-js can keep, in its own terms: 2,147,483 s is under 2^31 - 1 ms. */
-const LONGEST_TIMEOUT = '2147483S';
-const LONGEST_TIMEOUT_MS = 2_147_483_647;
 const DEADLINE_EXCEEDED = 4;
 
 /** What the guard needs to know. */
 export interface StreamGuardOptions {
   /** A request (headers, message and end of stream) not in whole by then is answered DEADLINE_EXCEEDED. */
   requestMs: number;
-}
-
-/** The explanation in the refusal of an invalid grpc-timeout. */
-export function invalidTimeoutMessage(value: string): string {
-  return `grpc-timeout: ${quote(value)} is not a timeout: 1 to 8 digits and a unit (H, M, S, m, u or n)`;
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2): '%' and everything outside printable ASCII. */
@@ -48,12 +39,12 @@ function checkTimeout(headers: IncomingHttpHeaders): void {
   if (given === undefined) return;
   // Sent twice, it is two values where one is allowed.
   const value = Array.isArray(given) ? given.join(', ') : given;
-  const match = TIMEOUT.exec(value);
-  if (match === null) {
+  const ms = grpcTimeoutMs(value);
+  if (ms === undefined) {
     delete headers['grpc-timeout'];
     headers[INVALID_TIMEOUT_HEADER] = value;
-  } else if (Number(match[1]) * UNIT_MS[match[2]!]! > LONGEST_TIMEOUT_MS) {
-    headers['grpc-timeout'] = LONGEST_TIMEOUT;
+  } else if (ms > MAX_TIMER_MS) {
+    headers['grpc-timeout'] = LONGEST_GRPC_TIMEOUT;
   }
 }
 
