@@ -73,8 +73,10 @@ export async function startService(config: Config): Promise<RunningService> {
     timers.push(timer);
   };
 
+  // Trend windows are intervals, which a step of the wall clock must not bend.
   const metrics = new MetricsEngine({
     clock,
+    intervals: monotonicClock,
     limits: {
       maxMetrics: config.metricsMaxMetrics,
       maxSeriesPerMetric: config.metricsMaxSeries,

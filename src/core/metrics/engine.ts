@@ -5,7 +5,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { collectDefaultMetrics, type Metric } from 'prom-client';
-import { systemClock, type Clock } from '../clock.js';
+import { monotonicClock, systemClock, type Clock } from '../clock.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../errors.js';
 import { headerBytes, seriesBytes, seriesCells } from './budget.js';
 import { Expositions, fixNaN, type ScrapeResult } from './expositions.js';
@@ -78,7 +78,13 @@ export const MAX_EXPOSITION_BYTES_LIMIT = 256 * 1024 * 1024;
 export const MIN_SNAPSHOT_INTERVAL_MS = 1_000;
 
 export interface MetricsEngineOptions {
+  /** The wall clock: creation times, export times and the times of trend points. */
   clock?: Clock;
+  /**
+   * Times snapshots for trend windows, which a step of the wall clock must not bend; default the
+   * monotonic clock.
+   */
+  intervals?: Clock;
   limits?: Partial<MetricsLimits>;
   /** Collect prom-client's default process and Node.js metrics (no prefix). Default true. */
   defaultMetrics?: boolean;
@@ -185,6 +191,7 @@ export class MetricsEngine {
   readonly kpi: InstrumentFactory;
 
   private readonly clock: Clock;
+  private readonly intervals: Clock;
   private readonly limits: MetricsLimits;
   private readonly expositions = new Expositions();
   private readonly entries = new Map<string, Entry>();
@@ -201,6 +208,7 @@ export class MetricsEngine {
 
   constructor(options: MetricsEngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.intervals = options.intervals ?? monotonicClock;
     this.limits = checkLimits({ ...DEFAULT_METRICS_LIMITS, ...options.limits });
     this.snapshots = new SnapshotRing(this.limits.maxSnapshots, this.limits.maxSnapshotValues);
     this.builtin = new InstrumentFactory((instrument) => this.adopt(instrument, undefined));
@@ -317,7 +325,6 @@ export class MetricsEngine {
    * every SNAPSHOT_CHUNK_SERIES series: a snapshot of many series never stalls the service.
    */
   async snapshot(): Promise<void> {
-    const atMs = this.clock.nowMs();
     const slots: Array<[number, number]> = [];
     let sinceYield = 0;
     const take = async (entry: Entry, key: string, pick: (statistic: Statistic) => number) => {
@@ -340,7 +347,9 @@ export class MetricsEngine {
     }
     const values = this.snapshots.newValues();
     for (const [slot, value] of slots) values[slot] = value;
-    this.snapshots.add(atMs, values);
+    // Timed when stored, not when begun: two snapshots that overlap (one by hand, one by the timer)
+    // then enter the ring in the order of their times.
+    this.snapshots.add(this.intervals.nowMs(), values);
   }
 
   /** Takes a snapshot every `intervalMs` until `stop()`; calling it again changes the interval. */
@@ -376,6 +385,9 @@ export class MetricsEngine {
   /**
    * Trend of one series over the last `windowMs`: the snapshots in the window plus the current value.
    * `statistic` is `value` for counters/gauges, `count` (default) or `sum` for histograms/summaries.
+   * Window and ages are measured on the interval clock; a point's time is the wall clock now less
+   * its age, so points keep the order and spacing they were taken with even across a wall-clock step
+   * (after one, a time differs by the step from what the wall clock read when the value was taken).
    */
   async trend(name: string, labels: Labels | undefined, windowMs: number, statistic?: Statistic): Promise<TrendResult> {
     const entry = this.resolve(name, 'name');
@@ -392,7 +404,8 @@ export class MetricsEngine {
     if (!current) throw notFound('labels', `${descriptor.name} has no series ${key}`);
 
     const nowMs = this.clock.nowMs();
-    const points = this.snapshots.points(seriesId(entry, key), offset, nowMs, windowMs);
+    const aged = this.snapshots.points(seriesId(entry, key), offset, this.intervals.nowMs(), windowMs);
+    const points = aged.map(({ ageMs, value }) => ({ timestampMs: nowMs - ageMs, value }));
     points.push({ timestampMs: nowMs, value: kind.pick(current, stat) });
     return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
   }

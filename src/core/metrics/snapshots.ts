@@ -10,7 +10,14 @@ export interface SnapshotPoint {
   value: number;
 }
 
+/** A stored value and how long ago its snapshot was taken. */
+export interface AgedValue {
+  ageMs: number;
+  value: number;
+}
+
 interface Snapshot {
+  /** On the interval clock: ages are differences of its readings, which no wall-clock step bends. */
   atMs: number;
   values: Float64Array;
 }
@@ -46,6 +53,7 @@ export class SnapshotRing {
     return new Float64Array(this.slotCount).fill(Number.NaN);
   }
 
+  /** `atMs` on a clock that never runs backwards, so the ring stays in the order taken. */
   add(atMs: number, values: Float64Array): void {
     this.ring.push({ atMs, values });
     this.storedValues += values.length;
@@ -55,19 +63,19 @@ export class SnapshotRing {
   }
 
   /**
-   * Stored values of one series statistic taken at most windowMs before nowMs (and not after it),
-   * oldest first. Compared as ages: nowMs - windowMs would lose the window's sub-microsecond part
-   * at the magnitude of epoch milliseconds.
+   * Stored values of one series statistic taken at most windowMs before nowMs (same clock as
+   * `add`), with their ages, oldest first. Compared as ages: nowMs - windowMs would lose the
+   * window's sub-microsecond part at the magnitude of epoch milliseconds.
    */
-  points(seriesId: string, offset: number, nowMs: number, windowMs: number): SnapshotPoint[] {
+  points(seriesId: string, offset: number, nowMs: number, windowMs: number): AgedValue[] {
     const slot = this.slots.get(seriesId);
     if (slot === undefined) return [];
-    const out: SnapshotPoint[] = [];
+    const out: AgedValue[] = [];
     for (const { atMs, values } of this.ring) {
       const ageMs = nowMs - atMs;
-      if (ageMs < 0 || ageMs > windowMs) continue;
+      if (ageMs > windowMs) continue;
       const value = values[slot + offset];
-      if (value !== undefined && !Number.isNaN(value)) out.push({ timestampMs: atMs, value });
+      if (value !== undefined && !Number.isNaN(value)) out.push({ ageMs, value });
     }
     return out;
   }

@@ -8,7 +8,7 @@ const MIN = 60_000;
 
 function setup(limits: Partial<MetricsLimits> = {}) {
   const clock = new FakeClock();
-  const e = new MetricsEngine({ clock, defaultMetrics: false, limits });
+  const e = new MetricsEngine({ clock, intervals: clock, defaultMetrics: false, limits });
   e.register({ name: 'queue', type: 'gauge', description: 'Queue depth', labelNames: ['q'] });
   return { clock, e };
 }
@@ -61,6 +61,55 @@ test('a window a nanosecond shorter than a snapshot\'s age leaves that snapshot 
   // Now t0 + 2 min: the first snapshot is exactly 2 minutes old.
   assert.equal(await times(2 * MIN), [0, MIN, 2 * MIN]);
   assert.equal(await times(2 * MIN - 1e-6), [MIN, 2 * MIN]);
+});
+
+/**
+ * An engine whose wall clock and monotonic clock are apart (only the wall clock steps), with
+ * `take` recording a value, snapshotting it and letting a minute pass on both clocks.
+ */
+function steppedSetup() {
+  const wall = new FakeClock();
+  const mono = new FakeClock(1_000_000);
+  const e = new MetricsEngine({ clock: wall, intervals: mono, defaultMetrics: false });
+  e.register({ name: 'queue', type: 'gauge', description: 'Queue depth' });
+  const take = async (...values: number[]) => {
+    for (const value of values) {
+      e.record({ name: 'queue', value });
+      await e.snapshot();
+      wall.advance(MIN);
+      mono.advance(MIN);
+    }
+  };
+  // Every point as [minutes before the wall clock's now, value].
+  const trend = async (windowMs: number) => {
+    const t = await e.trend('queue', {}, windowMs);
+    return { start: t.start, slope: t.slopePerSecond, points: t.points.map((p) => [(wall.nowMs() - p.timestampMs) / MIN, p.value]) };
+  };
+  return { wall, e, take, trend };
+}
+
+test('after the wall clock steps back, trend points stay in the order taken, as far apart as taken', async () => {
+  const { wall, e, take, trend } = steppedSetup();
+  await take(10, 20, 30);
+  wall.advance(-90_000);
+  await take(40, 50);
+  e.record({ name: 'queue', value: 60 });
+  assert.equal(await trend(60 * MIN), { start: 10, slope: 10 / 60, points: [[5, 10], [4, 20], [3, 30], [2, 40], [1, 50], [0, 60]] });
+});
+
+test('after the wall clock steps forward 2 h, a 1 h window still holds the last minutes', async () => {
+  const { wall, e, take, trend } = steppedSetup();
+  await take(10, 20, 30);
+  wall.advance(2 * 60 * MIN);
+  e.record({ name: 'queue', value: 40 });
+  assert.equal(await trend(60 * MIN), { start: 10, slope: 10 / 60, points: [[3, 10], [2, 20], [1, 30], [0, 40]] });
+});
+
+test('after the wall clock steps back by more than the window, the window holds what it did', async () => {
+  const { wall, take, trend } = steppedSetup();
+  await take(10, 20, 30);
+  wall.advance(-2 * 60 * MIN);
+  assert.equal((await trend(150_000)).points, [[2, 20], [1, 30], [0, 30]]);
 });
 
 test('percent change is null from zero, slope null from one point', async () => {

@@ -36,7 +36,7 @@ test('a snapshot of a few series is taken in one go', async () => {
 
 test("snapshots store each kind's statistics as read from the metric", async () => {
   const clock = new FakeClock();
-  const e = new MetricsEngine({ clock, defaultMetrics: false });
+  const e = new MetricsEngine({ clock, intervals: clock, defaultMetrics: false });
   e.register({ name: 'c', type: 'counter', description: 'd', labelNames: ['k'] });
   e.register({ name: 'g', type: 'gauge', description: 'd' });
   e.register({ name: 'h', type: 'histogram', description: 'd', labelNames: ['k'], buckets: [1] });

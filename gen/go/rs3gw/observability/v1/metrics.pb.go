@@ -1268,7 +1268,8 @@ type GetTrendRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Labels of the series; empty for an unlabelled metric.
 	Labels map[string]string `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// How far back to look (default 1 h); at least 1 ms.
+	// How far back to look (default 1 h); at least 1 ms. Measured as the age of each snapshot on a
+	// clock that a step of the wall clock does not move.
 	Window        *durationpb.Duration `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1350,7 +1351,7 @@ type GetTrendResponse struct {
 	MeanValue float64 `protobuf:"fixed64,10,opt,name=mean_value,json=meanValue,proto3" json:"mean_value,omitempty"`
 	// Least-squares slope, units per second.
 	SlopePerSecond float64 `protobuf:"fixed64,11,opt,name=slope_per_second,json=slopePerSecond,proto3" json:"slope_per_second,omitempty"`
-	// The points the trend was computed from.
+	// The points the trend was computed from, oldest first (in the order taken).
 	Points        []*TrendPoint `protobuf:"bytes,12,rep,name=points,proto3" json:"points,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1473,7 +1474,9 @@ func (x *GetTrendResponse) GetPoints() []*TrendPoint {
 // TrendPoint is one value at one time.
 type TrendPoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// When the value was taken.
+	// When the value was taken: the wall clock at the call less the value's age, which a step of the
+	// wall clock does not change. So points keep their order and spacing; after a wall-clock step,
+	// a time differs by the step from what the wall clock read when the value was taken.
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
 	// The value (histograms and summaries: the observation count).
 	Value         float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`

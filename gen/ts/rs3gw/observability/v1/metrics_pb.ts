@@ -575,7 +575,8 @@ export type GetTrendRequest = Message<"rs3gw.observability.v1.GetTrendRequest"> 
   labels: { [key: string]: string };
 
   /**
-   * How far back to look (default 1 h); at least 1 ms.
+   * How far back to look (default 1 h); at least 1 ms. Measured as the age of each snapshot on a
+   * clock that a step of the wall clock does not move.
    *
    * @generated from field: google.protobuf.Duration window = 3;
    */
@@ -673,7 +674,7 @@ export type GetTrendResponse = Message<"rs3gw.observability.v1.GetTrendResponse"
   slopePerSecond: number;
 
   /**
-   * The points the trend was computed from.
+   * The points the trend was computed from, oldest first (in the order taken).
    *
    * @generated from field: repeated rs3gw.observability.v1.TrendPoint points = 12;
    */
@@ -694,7 +695,9 @@ export const GetTrendResponseSchema: GenMessage<GetTrendResponse> = /*@__PURE__*
  */
 export type TrendPoint = Message<"rs3gw.observability.v1.TrendPoint"> & {
   /**
-   * When the value was taken.
+   * When the value was taken: the wall clock at the call less the value's age, which a step of the
+   * wall clock does not change. So points keep their order and spacing; after a wall-clock step,
+   * a time differs by the step from what the wall clock read when the value was taken.
    *
    * @generated from field: google.protobuf.Timestamp time = 1;
    */
