@@ -73,7 +73,7 @@ export async function startService(config: Config): Promise<RunningService> {
     timers.push(timer);
   };
 
-  // Trend windows are intervals, which a step of the wall clock must not bend.
+  // Trend windows and the storage growth day are intervals, which a step of the wall clock must not bend.
   const metrics = new MetricsEngine({
     clock,
     intervals: monotonicClock,
@@ -90,6 +90,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const business = new BusinessMetrics({
     metrics,
     clock,
+    intervals: monotonicClock,
     prices: {
       storageUsdPerGibMonth: config.costStoragePerGibMonth,
       transferOutUsdPerGib: config.costTransferOutPerGib,

@@ -182,9 +182,30 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assertError(await post([{ ...ok, bytes_out: -5 }]), 400, 'invalid_argument', /bytes_out/);
   // Past 2^53 - 1 a count is not exact as a number: refused with the value as sent.
   assertError(await post([{ ...ok, bytes_out: '9007199254740992' }]), 400, 'invalid_argument', /^events\[0\]\.bytes_out: must be within ±9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
-  const storage = await rest.post(`${API}/business-metrics/storage`, { buckets: '1', objects: '1', total_bytes: '18446744073709551615' });
-  assertError(storage, 400, 'invalid_argument', /^total_bytes: must be within ±9007199254740991 \(2\^53 - 1\), got 18446744073709551615$/);
+  const storage = await rest.post(`${API}/business-metrics/storage`, { buckets: '9007199254740992', objects: '1', total_bytes: '1' });
+  assertError(storage, 400, 'invalid_argument', /^buckets: must be within ±9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
   assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');
+});
+
+test('byte totals past 2^53 (8 PiB) count every byte, and stored bytes take any uint64', async () => {
+  const fresh = await startRestServer();
+  try {
+    const c = new Rest(fresh.url);
+    const put = (bytes: string) => ({ operation: 'S3_OPERATION_PUT_OBJECT', bucket: 'b', user: 'u', status_code: 200, bytes_in: bytes, bytes_out: bytes });
+    await c.postOk(`${API}/business-metrics/events`, { events: [put('9007199254740991')] });
+    await c.postOk(`${API}/business-metrics/events`, { events: Array.from({ length: 1001 }, () => put('1')) });
+    const b = await c.getOk(`${API}/business-metrics`);
+    const exact = '9007199254741992';
+    assert.equal([b.data_transfer.total_uploaded_bytes, b.data_transfer.total_downloaded_bytes, b.storage_utilization.total_bytes], [exact, exact, exact]);
+    assert.equal([b.user_activity.top_users[0].bytes_in, b.user_activity.top_users[0].bytes_out], [exact, exact]);
+    const max = '18446744073709551615';
+    const set = await c.postOk(`${API}/business-metrics/storage`, { buckets: '1', objects: '1', total_bytes: max });
+    assert.is(set.storage_utilization.total_bytes, max);
+    await c.postOk(`${API}/business-metrics/events`, { events: [put('1')] });
+    assert.is((await c.getOk(`${API}/business-metrics`)).storage_utilization.total_bytes, max, 'stays at 2^64 - 1 rather than wrap');
+  } finally {
+    await fresh.stop();
+  }
 });
 
 test('a bucket named __proto__ is in the JSON report like any other, on REST and Connect', async () => {

@@ -9,12 +9,16 @@
  * - errorRate: (4xx + 5xx) / requests within the window; clientErrorRate (4xx) and serverErrorRate (5xx)
  *   apart, since S3 clients cause many expected 4xx (404 on HEAD). All 0 without requests.
  * - requestsPerSec: requests within the window / windowSeconds.
- * - totals, by-operation and by-bucket counts: since start (buckets capped, overflow in `_other`).
+ * - totals, by-operation and by-bucket counts: since start (buckets capped, overflow in `_other`);
+ *   byte totals exact over uint64 (byte-totals.ts).
+ * - storage growth: over the last 24 h of the interval clock (monotonic in the service), so a step
+ *   of the wall clock does not bend it; every other window is of event times, on the wall clock.
  * - active users: tracked users seen in the last hour / day (tracked users capped, least recently seen dropped).
  */
-import { systemClock, type Clock } from '../clock.js';
+import { monotonicClock, systemClock, type Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { addBytes } from './byte-totals.js';
 import { CappedCounts } from './capped-counts.js';
 import { checkPrices, estimateCosts, type CostEstimate, type Prices } from './costs.js';
 import { OPERATIONS, acceptEvents, type AcceptedEvent, type Operation, type RequestEvent } from './events.js';
@@ -22,7 +26,7 @@ import { createKpiInstruments, statusClass, type KpiInstruments } from './kpi-in
 import { binOf } from './latency-histogram.js';
 import { PeakTracker } from './peak-tracker.js';
 import { RequestWindow } from './request-window.js';
-import { StorageTracker, type StorageUsage } from './storage-tracker.js';
+import { StorageTracker, type StorageUsage, type StorageUsageInput } from './storage-tracker.js';
 import { UserTracker, type UserUsage } from './user-tracker.js';
 
 export interface BusinessLimits {
@@ -62,7 +66,13 @@ const PEAK_RETENTION_MINUTES = 24 * 60;
 export interface BusinessMetricsOptions {
   /** The engine whose registries expose the KPI metrics. */
   metrics: MetricsEngine;
+  /** The wall clock: event times, the windows over them, the report's timestamp. */
   clock?: Clock;
+  /**
+   * Times the storage growth history, which a step of the wall clock must not bend; default the
+   * monotonic clock.
+   */
+  intervals?: Clock;
   prices?: Partial<Prices>;
   limits?: Partial<BusinessLimits>;
 }
@@ -75,8 +85,8 @@ export interface BusinessReport {
     downloadRateBytesPerSec: number;
     peakUploadRateBytesPerSec: number;
     peakDownloadRateBytesPerSec: number;
-    totalUploadedBytes: number;
-    totalDownloadedBytes: number;
+    totalUploadedBytes: bigint;
+    totalDownloadedBytes: bigint;
     rateWindowSeconds: number;
   };
   requestPatterns: {
@@ -112,6 +122,7 @@ export interface BusinessReport {
 
 export class BusinessMetrics {
   private readonly clock: Clock;
+  private readonly intervals: Clock;
   private readonly limits: BusinessLimits;
   private readonly prices: Prices;
   private readonly window: RequestWindow;
@@ -121,21 +132,25 @@ export class BusinessMetrics {
   private readonly users: UserTracker;
   private readonly byBucket: CappedCounts;
   private readonly byOperation = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
-  private readonly totals = { requests: 0, bytesIn: 0, bytesOut: 0, clientErrors: 0, serverErrors: 0 };
+  private readonly totals = { requests: 0, bytesIn: 0n, bytesOut: 0n, clientErrors: 0, serverErrors: 0 };
   private readonly instruments: KpiInstruments;
   private readonly metrics: MetricsEngine;
 
   constructor(options: BusinessMetricsOptions) {
     this.metrics = options.metrics;
     this.clock = options.clock ?? systemClock;
-    this.storage = new StorageTracker(this.clock.nowMs());
+    this.intervals = options.intervals ?? monotonicClock;
+    this.storage = new StorageTracker(this.intervals.nowMs());
     this.limits = checkLimits({ ...DEFAULT_BUSINESS_LIMITS, ...options.limits });
     this.prices = checkPrices(options.prices);
     this.window = new RequestWindow(this.limits.windowSeconds);
     this.users = new UserTracker(this.limits.maxTrackedUsers);
     this.byBucket = new CappedCounts(this.limits.maxTrackedBuckets);
     this.instruments = createKpiInstruments(options.metrics, {
-      storage: () => ({ ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(this.clock.nowMs()) }),
+      storage: () => {
+        const usage = this.storageUtilization();
+        return { ...usage, totalBytes: Number(usage.totalBytes) };
+      },
       transferRates: () => this.rates(this.clock.nowMs()),
       activeUsers: () => {
         const now = this.clock.nowMs();
@@ -149,7 +164,8 @@ export class BusinessMetrics {
   ingest(events: RequestEvent[]): { accepted: number } {
     const nowMs = this.clock.nowMs();
     const accepted = acceptEvents(events, nowMs, this.limits.maxEventsPerBatch);
-    for (const event of accepted) this.apply(event, nowMs);
+    const intervalMs = this.intervals.nowMs();
+    for (const event of accepted) this.apply(event, nowMs, intervalMs);
     const rates = this.rates(nowMs);
     this.peakUpload.observe(nowMs, rates.upload);
     this.peakDownload.observe(nowMs, rates.download);
@@ -157,10 +173,9 @@ export class BusinessMetrics {
   }
 
   /** Absolute storage figures from a gateway that knows them; request deltas then apply on top. */
-  setStorageUsage(usage: StorageUsage): BusinessReport['storageUtilization'] {
-    const nowMs = this.clock.nowMs();
-    this.storage.set(usage, nowMs);
-    return { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(nowMs) };
+  setStorageUsage(usage: StorageUsageInput): BusinessReport['storageUtilization'] {
+    this.storage.set(usage, this.intervals.nowMs());
+    return this.storageUtilization();
   }
 
   /** The KPI metrics alone, in Prometheus text. */
@@ -168,6 +183,7 @@ export class BusinessMetrics {
     return this.metrics.exportPrometheus('kpi');
   }
 
+  /** The KPIs at `nowMs` on the wall clock; storage growth is always as of now (interval clock). */
   report(nowMs: number = this.clock.nowMs()): BusinessReport {
     if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw invalidArgument('now_ms', 'must be a finite time');
     const seconds = this.limits.windowSeconds;
@@ -177,7 +193,7 @@ export class BusinessMetrics {
     const top = this.limits.topUsers;
     return {
       timestamp: new Date(nowMs).toISOString(),
-      storageUtilization: { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(nowMs) },
+      storageUtilization: this.storageUtilization(),
       dataTransfer: {
         uploadRateBytesPerSec: rates.upload,
         downloadRateBytesPerSec: rates.download,
@@ -214,17 +230,18 @@ export class BusinessMetrics {
     };
   }
 
-  private apply(event: AcceptedEvent, nowMs: number): void {
+  /** `nowMs` on the wall clock, `intervalMs` on the interval clock. */
+  private apply(event: AcceptedEvent, nowMs: number, intervalMs: number): void {
     const { operation, status, bytesIn, bytesOut } = event;
     this.totals.requests += 1;
-    this.totals.bytesIn += bytesIn;
-    this.totals.bytesOut += bytesOut;
+    this.totals.bytesIn = addBytes(this.totals.bytesIn, bytesIn);
+    this.totals.bytesOut = addBytes(this.totals.bytesOut, bytesOut);
     if (status >= 400 && status < 500) this.totals.clientErrors += 1;
     if (status >= 500) this.totals.serverErrors += 1;
     this.byOperation[operation] += 1;
     this.users.record(event.user, event.timeMs, bytesIn, bytesOut);
     this.window.add(event, event.latencyMs === undefined ? undefined : binOf(event.latencyMs), nowMs);
-    this.storage.change(event.storedBucketsDelta, event.storedObjectsDelta, event.storedBytesDelta, nowMs);
+    this.storage.change(event.storedBucketsDelta, event.storedObjectsDelta, event.storedBytesDelta, intervalMs);
 
     const { requests, bucketRequests, transferBytes, latency } = this.instruments;
     requests.inc({ operation, status_class: statusClass(status) });
@@ -234,6 +251,10 @@ export class BusinessMetrics {
     if (event.latencyMs !== undefined) latency.observe({ operation }, event.latencyMs / 1000);
   }
 
+  private storageUtilization(): BusinessReport['storageUtilization'] {
+    return { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(this.intervals.nowMs()) };
+  }
+
   private rates(nowMs: number): { upload: number; download: number } {
     const counts = this.window.counts(nowMs);
     return { upload: counts.bytesIn / this.limits.windowSeconds, download: counts.bytesOut / this.limits.windowSeconds };
@@ -241,8 +262,8 @@ export class BusinessMetrics {
 
   private costs(): CostEstimate {
     return estimateCosts(this.prices, {
-      storedBytes: this.storage.current.totalBytes,
-      bytesOut: this.totals.bytesOut,
+      storedBytes: Number(this.storage.current.totalBytes),
+      bytesOut: Number(this.totals.bytesOut),
       requests: this.totals.requests,
     });
   }

@@ -1,14 +1,26 @@
 /**
  * Stored buckets, objects and bytes, with a bounded history of the stored bytes for the growth
  * rate: the level as a step function of time, at most two steps a minute, over the last 24 h.
+ * Times are on the interval clock the owner passes (monotonic in the service): a step of the wall
+ * clock would otherwise overlap the history with itself, or stretch it, and bend the rate.
  */
 import { invalidArgument } from '../errors.js';
-import type { SnapshotPoint } from '../metrics/snapshots.js';
+import { addBytes, MAX_BYTE_TOTAL } from './byte-totals.js';
 
 export interface StorageUsage {
   buckets: number;
   objects: number;
-  totalBytes: number;
+  /** Exact over uint64 (see byte-totals.ts). */
+  totalBytes: bigint;
+}
+
+/** Absolute figures as a gateway gives them: total bytes as a safe integer or a bigint. */
+export type StorageUsageInput = Omit<StorageUsage, 'totalBytes'> & { totalBytes: number | bigint };
+
+/** From `atMs` on, the stored bytes were `bytes`, until the next step. */
+interface LevelStep {
+  atMs: number;
+  bytes: bigint;
 }
 
 const MINUTE_MS = 60_000;
@@ -21,14 +33,13 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 export const MAX_GROWTH_STEPS = 2 * (GROWTH_WINDOW_MS / MINUTE_MS) + 3;
 
 export class StorageTracker {
-  private usage: StorageUsage = { buckets: 0, objects: 0, totalBytes: 0 };
-  /** From each step's time on, total bytes were its value, until the next step. */
-  private readonly steps: SnapshotPoint[];
+  private usage: StorageUsage = { buckets: 0, objects: 0, totalBytes: 0n };
+  private readonly steps: LevelStep[];
   /** Whether a gateway has set absolute figures: until then the totals count from an unknown base. */
   private absolute = false;
 
   constructor(startMs: number) {
-    this.steps = [{ timestampMs: startMs, value: 0 }];
+    this.steps = [{ atMs: startMs, bytes: 0n }];
   }
 
   get current(): StorageUsage {
@@ -40,7 +51,7 @@ export class StorageTracker {
     this.usage = {
       buckets: Math.max(0, this.usage.buckets + buckets),
       objects: Math.max(0, this.usage.objects + objects),
-      totalBytes: Math.max(0, this.usage.totalBytes + bytes),
+      totalBytes: addBytes(this.usage.totalBytes, bytes),
     };
     if (bytes !== 0) this.step(nowMs);
   }
@@ -50,20 +61,21 @@ export class StorageTracker {
    * ones only tell the base the deltas so far counted from, so they move the whole history and are
    * no growth; later ones are the level then, and a change from the running total is growth.
    */
-  set(usage: StorageUsage, nowMs: number): void {
-    const checked = (name: keyof StorageUsage, field: string) => {
-      const value = (usage as Partial<StorageUsage> | undefined)?.[name];
+  set(usage: StorageUsageInput, nowMs: number): void {
+    const given = usage as Partial<StorageUsageInput> | undefined;
+    const count = (value: unknown, field: string) => {
       if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${String(value)}`);
       return value as number;
     };
-    const next = {
-      buckets: checked('buckets', 'buckets'),
-      objects: checked('objects', 'objects'),
-      totalBytes: checked('totalBytes', 'total_bytes'),
-    };
+    const bytes = given?.totalBytes;
+    if (typeof bytes === 'bigint' ? bytes < 0n || bytes > MAX_BYTE_TOTAL : !Number.isSafeInteger(bytes) || (bytes as number) < 0) {
+      throw invalidArgument('total_bytes', `must be a whole number from 0 to ${MAX_BYTE_TOTAL} (2^64 - 1; as a number, at most ${Number.MAX_SAFE_INTEGER}), got ${String(bytes)}`);
+    }
+    const next = { buckets: count(given?.buckets, 'buckets'), objects: count(given?.objects, 'objects'), totalBytes: BigInt(bytes as number | bigint) };
     if (!this.absolute) {
+      // Steps may go below zero here: they are the level relative to a base only now known.
       const base = next.totalBytes - this.usage.totalBytes;
-      for (const s of this.steps) s.value += base;
+      for (const s of this.steps) s.bytes += base;
       this.absolute = true;
     }
     this.usage = next;
@@ -76,21 +88,23 @@ export class StorageTracker {
    * steps, so that the time between changes weighs as it lasted.
    */
   growthRatePerDay(nowMs: number): number {
-    const from = Math.max(this.steps[0]!.timestampMs, nowMs - GROWTH_WINDOW_MS);
+    const from = Math.max(this.steps[0]!.atMs, nowMs - GROWTH_WINDOW_MS);
     if (!(nowMs > from)) return 0;
     // Moments of the level over [from, now], with time in days from `from` (small numbers: the
-    // cubes of epoch milliseconds would lose every digit that matters).
+    // cubes of epoch milliseconds would lose every digit that matters), and the level as a double
+    // relative to the first step's (a day's change is exact where the level itself may not be).
+    const base = this.steps[0]!.bytes;
     let s = 0;
     let st = 0;
     let stt = 0;
     let sv = 0;
     let svt = 0;
     for (let i = 0; i < this.steps.length; i++) {
-      const a = Math.max(this.steps[i]!.timestampMs, from);
-      const b = Math.min(this.steps[i + 1]?.timestampMs ?? nowMs, nowMs);
+      const a = Math.max(this.steps[i]!.atMs, from);
+      const b = Math.min(this.steps[i + 1]?.atMs ?? nowMs, nowMs);
       if (!(b > a)) continue;
       const [ta, tb] = [(a - from) / DAY_MS, (b - from) / DAY_MS];
-      const v = this.steps[i]!.value;
+      const v = Number(this.steps[i]!.bytes - base);
       const dt = tb - ta;
       const dtt = (tb * tb - ta * ta) / 2;
       s += dt;
@@ -116,12 +130,12 @@ export class StorageTracker {
   private step(nowMs: number): void {
     const minute = Math.floor(nowMs / MINUTE_MS);
     const n = this.steps.length;
-    const inMinute = (i: number) => i >= 1 && Math.floor(this.steps[i]!.timestampMs / MINUTE_MS) === minute;
-    const point = { timestampMs: nowMs, value: this.usage.totalBytes };
+    const inMinute = (i: number) => i >= 1 && Math.floor(this.steps[i]!.atMs / MINUTE_MS) === minute;
+    const point = { atMs: nowMs, bytes: this.usage.totalBytes };
     if (inMinute(n - 1) && inMinute(n - 2)) this.steps[n - 1] = point;
     else this.steps.push(point);
     // The step the window starts on is kept: it holds the level at the window's start.
-    while (this.steps.length > MAX_GROWTH_STEPS || (this.steps.length > 1 && this.steps[1]!.timestampMs <= nowMs - GROWTH_WINDOW_MS)) {
+    while (this.steps.length > MAX_GROWTH_STEPS || (this.steps.length > 1 && this.steps[1]!.atMs <= nowMs - GROWTH_WINDOW_MS)) {
       this.steps.shift();
     }
   }

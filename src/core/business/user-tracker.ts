@@ -4,14 +4,15 @@
  * tracked user with the oldest last-seen time, or is itself not tracked when its event is older than
  * every tracked user's last one. Ties go against the user tracked first. An indexed binary min-heap
  * on (last seen, tracking order) finds that user: O(log n) per event, memory bounded by `maxUsers`.
- * Counts are cumulative from when the user was (last) first tracked.
+ * Counts are cumulative from when the user was (last) first tracked; bytes exact over uint64.
  */
+import { addBytes } from './byte-totals.js';
 
 export interface UserUsage {
   user: string;
   requests: number;
-  bytesIn: number;
-  bytesOut: number;
+  bytesIn: bigint;
+  bytesOut: bigint;
   lastSeenMs: number;
 }
 
@@ -37,8 +38,8 @@ export class UserTracker {
     if (known) {
       const { usage } = known;
       usage.requests += 1;
-      usage.bytesIn += bytesIn;
-      usage.bytesOut += bytesOut;
+      usage.bytesIn = addBytes(usage.bytesIn, bytesIn);
+      usage.bytesOut = addBytes(usage.bytesOut, bytesOut);
       if (timeMs > usage.lastSeenMs) {
         usage.lastSeenMs = timeMs;
         this.siftDown(known.at);
@@ -53,7 +54,7 @@ export class UserTracker {
       this.removeRoot();
     }
     const tracked: Tracked = {
-      usage: { user, requests: 1, bytesIn, bytesOut, lastSeenMs: timeMs },
+      usage: { user, requests: 1, bytesIn: BigInt(bytesIn), bytesOut: BigInt(bytesOut), lastSeenMs: timeMs },
       order: this.nextOrder++,
       at: this.heap.length,
     };
@@ -69,10 +70,14 @@ export class UserTracker {
     return active;
   }
 
-  top(count: number, by: (u: UserUsage) => number): UserUsage[] {
+  /** The `count` users highest by `by`, ties by name. */
+  top<T extends number | bigint>(count: number, by: (u: UserUsage) => T): UserUsage[] {
     return [...this.users.values()]
       .map((t) => t.usage)
-      .sort((a, b) => by(b) - by(a) || (a.user < b.user ? -1 : 1))
+      .sort((a, b) => {
+        const [x, y] = [by(a), by(b)];
+        return x > y ? -1 : x < y ? 1 : a.user < b.user ? -1 : 1;
+      })
       .slice(0, count)
       .map((u) => ({ ...u }));
   }

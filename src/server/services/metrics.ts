@@ -76,7 +76,7 @@ export function businessReportOut(r: BusinessReport) {
     storageUtilization: {
       buckets: u64(s.buckets),
       objects: u64(s.objects),
-      totalBytes: u64(s.totalBytes),
+      totalBytes: s.totalBytes,
       growthRateBytesPerDay: s.growthRateBytesPerDay,
     },
     dataTransfer: {
@@ -84,8 +84,8 @@ export function businessReportOut(r: BusinessReport) {
       downloadRateBytesPerSec: t.downloadRateBytesPerSec,
       peakUploadRateBytesPerSec: t.peakUploadRateBytesPerSec,
       peakDownloadRateBytesPerSec: t.peakDownloadRateBytesPerSec,
-      totalUploadedBytes: u64(t.totalUploadedBytes),
-      totalDownloadedBytes: u64(t.totalDownloadedBytes),
+      totalUploadedBytes: t.totalUploadedBytes,
+      totalDownloadedBytes: t.totalDownloadedBytes,
       rateWindow: duration(t.rateWindowSeconds * 1000),
     },
     requestPatterns: {
@@ -108,8 +108,8 @@ export function businessReportOut(r: BusinessReport) {
       topUsers: u.topUsers.map((x) => ({
         user: x.user,
         requests: u64(x.requests),
-        bytesIn: u64(x.bytesIn),
-        bytesOut: u64(x.bytesOut),
+        bytesIn: x.bytesIn,
+        bytesOut: x.bytesOut,
         lastSeen: timestamp(x.lastSeenMs),
       })),
     },
@@ -231,13 +231,14 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
       const s = business.setStorageUsage({
         buckets: exactNumber(req.buckets, 'buckets'),
         objects: exactNumber(req.objects, 'objects'),
-        totalBytes: exactNumber(req.totalBytes, 'total_bytes'),
+        // Any uint64: the engine keeps stored bytes exact as a bigint.
+        totalBytes: req.totalBytes,
       });
       return {
         storageUtilization: {
           buckets: u64(s.buckets),
           objects: u64(s.objects),
-          totalBytes: u64(s.totalBytes),
+          totalBytes: s.totalBytes,
           growthRateBytesPerDay: s.growthRateBytesPerDay,
         },
       };

@@ -3,9 +3,10 @@ import { MetricsEngine } from '../../../src/core/metrics/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 export function setup(options: { limits?: Partial<BusinessLimits>; prices?: Partial<Prices> } = {}) {
+  // One fake clock as both wall and interval clock; tests of a wall-clock step pass a second one.
   const clock = new FakeClock();
-  const metrics = new MetricsEngine({ clock, defaultMetrics: false });
-  const business = new BusinessMetrics({ metrics, clock, ...options });
+  const metrics = new MetricsEngine({ clock, intervals: clock, defaultMetrics: false });
+  const business = new BusinessMetrics({ metrics, clock, intervals: clock, ...options });
   return { clock, metrics, business };
 }
 

@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BusinessMetrics } from '../../../src/core/business/index.js';
 import { MAX_GROWTH_STEPS, StorageTracker } from '../../../src/core/business/storage-tracker.js';
+import { MetricsEngine } from '../../../src/core/metrics/index.js';
 import { expectError } from '../../support/errors.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { event, setup } from './setup.js';
 
 const HOUR = 3_600_000;
@@ -17,15 +20,15 @@ test('default storage deltas follow the documented rules', () => {
     event({ operation: 'copy_object', bytesIn: 10 }),
     event({ operation: 'put_object', bytesIn: 5000, status: 500 }),
   ]);
-  assert.equal([usage().objects, usage().totalBytes], [3, 1110]);
+  assert.equal([usage().objects, usage().totalBytes], [3, 1110n]);
   business.ingest([event({ operation: 'delete_object', status: 204 })]);
-  assert.equal([usage().objects, usage().totalBytes], [3, 1110], 'a delete without stored_bytes_delta changes nothing');
+  assert.equal([usage().objects, usage().totalBytes], [3, 1110n], 'a delete without stored_bytes_delta changes nothing');
   business.ingest([event({ operation: 'delete_object', status: 204, storedBytesDelta: -100 })]);
-  assert.equal([usage().objects, usage().totalBytes], [2, 1010]);
+  assert.equal([usage().objects, usage().totalBytes], [2, 1010n]);
   business.ingest([event({ operation: 'put_object', bytesIn: 50, storedBytesDelta: 20, storedObjectsDelta: 0 })]);
-  assert.equal([usage().objects, usage().totalBytes], [2, 1030], 'explicit deltas win (overwrite)');
+  assert.equal([usage().objects, usage().totalBytes], [2, 1030n], 'explicit deltas win (overwrite)');
   business.ingest([event({ operation: 'delete_object', storedBytesDelta: -1e9, storedObjectsDelta: -50 })]);
-  assert.equal([usage().objects, usage().totalBytes], [0, 0], 'never below zero');
+  assert.equal([usage().objects, usage().totalBytes], [0, 0n], 'never below zero');
   business.ingest([event({ operation: 'delete_bucket', bucket: 'b', status: 204 })]);
   assert.is(usage().buckets, 0);
 });
@@ -35,14 +38,14 @@ test('setStorageUsage sets absolute figures that deltas then build on', async ()
   assert.equal(business.setStorageUsage({ buckets: 42, objects: 15234, totalBytes: 1073741824 }), {
     buckets: 42,
     objects: 15234,
-    totalBytes: 1073741824,
+    totalBytes: 1073741824n,
     growthRateBytesPerDay: 0,
   });
   business.ingest([event({ operation: 'put_object', bytesIn: 1024 })]);
   assert.equal(business.report().storageUtilization, {
     buckets: 42,
     objects: 15235,
-    totalBytes: 1073742848,
+    totalBytes: 1073742848n,
     growthRateBytesPerDay: 0,
   });
   await expectError(() => business.setStorageUsage({ buckets: -1, objects: 0, totalBytes: 0 }), 'invalid_argument', 'buckets');
@@ -62,6 +65,33 @@ test('growth rate is the linear trend of the last 24 h', () => {
   assert.ok(Math.abs(rate - 24_000) < 0.01 * 24_000, `rate ${rate}`);
   clock.advance(25 * HOUR);
   assert.is(business.report().storageUtilization.growthRateBytesPerDay, 0, 'a level flat for the last 24 h does not grow');
+});
+
+test('a step of the wall clock, back or forward, does not bend the growth rate', () => {
+  // GB a day, every 2 h for 12 h after a step, for each step.
+  const after = (stepMs: number) => {
+    // The wall clock and the monotonic one, apart: only the wall clock steps.
+    const wall = new FakeClock();
+    const mono = new FakeClock(1_000_000);
+    const business = new BusinessMetrics({ metrics: new MetricsEngine({ clock: wall, intervals: mono, defaultMetrics: false }), clock: wall, intervals: mono });
+    business.setStorageUsage({ buckets: 1, objects: 1, totalBytes: 1e12 });
+    // 1 GB written every 10 minutes, for a day before the step and half a day after: 144 GB a day.
+    const write = () => {
+      wall.advance(10 * 60_000);
+      mono.advance(10 * 60_000);
+      business.ingest([event({ operation: 'put_object', bytesIn: 1e9 })]);
+    };
+    for (let i = 0; i < 144; i++) write();
+    wall.advance(stepMs);
+    const rates: number[] = [];
+    for (let i = 1; i <= 72; i++) {
+      write();
+      if (i % 12 === 0) rates.push(Math.round(business.report().storageUtilization.growthRateBytesPerDay / 1e9));
+    }
+    return rates;
+  };
+  const steady = [144, 144, 144, 144, 144, 144];
+  assert.equal([after(-12 * HOUR), after(-6 * HOUR), after(12 * HOUR)], [steady, steady, steady]);
 });
 
 const GIB = 1024 ** 3;
@@ -97,7 +127,7 @@ test('growth history keeps at most two steps per minute, a day of them', () => {
   const storage = new StorageTracker(T0);
   for (let i = 0; i < 10; i++) storage.change(0, 1, 10, T0 + i * 1000);
   assert.is(storage.historyLength, 3, 'the start, and the first and last change of the minute');
-  assert.is(storage.current.totalBytes, 100);
+  assert.is(storage.current.totalBytes, 100n);
 
   let now = T0;
   for (let m = 0; m < 3 * 24 * 60; m++) storage.change(0, 1, 10, (now += 60_000));

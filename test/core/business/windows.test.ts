@@ -17,7 +17,7 @@ test('transfer rates cover the sliding window and forget older seconds', () => {
   clock.advance(1_000);
   t = business.report().dataTransfer;
   assert.equal([t.uploadRateBytesPerSec, t.downloadRateBytesPerSec], [0, 0]);
-  assert.equal([t.totalUploadedBytes, t.totalDownloadedBytes], [6000, 60_000], 'totals are kept');
+  assert.equal([t.totalUploadedBytes, t.totalDownloadedBytes], [6000n, 60_000n], 'totals are kept');
   assert.equal([t.peakUploadRateBytesPerSec, t.peakDownloadRateBytesPerSec], [100, 1000], 'peaks are kept');
 });
 
@@ -54,7 +54,7 @@ test('events older than the window count in totals only', () => {
   assert.is(r.dataTransfer.downloadRateBytesPerSec, 0);
   assert.is(r.requestPatterns.p50LatencyMs, null);
   assert.is(r.requestPatterns.totalRequests, 1);
-  assert.is(r.dataTransfer.totalDownloadedBytes, 999);
+  assert.is(r.dataTransfer.totalDownloadedBytes, 999n);
 });
 
 test('latency percentiles over the window, within the stated error', () => {

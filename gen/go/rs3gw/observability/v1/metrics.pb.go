@@ -1910,9 +1910,10 @@ type StorageUtilization struct {
 	Buckets uint64 `protobuf:"varint,1,opt,name=buckets,proto3" json:"buckets,omitempty"`
 	// Objects.
 	Objects uint64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
-	// Bytes stored.
+	// Bytes stored, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
 	TotalBytes uint64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	// Growth of total_bytes over the last day, bytes per day (least squares).
+	// Growth of total_bytes over the last day, bytes per day (least squares). The day is measured
+	// on a clock that a step of the wall clock does not move.
 	GrowthRateBytesPerDay float64 `protobuf:"fixed64,4,opt,name=growth_rate_bytes_per_day,json=growthRateBytesPerDay,proto3" json:"growth_rate_bytes_per_day,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -1987,9 +1988,10 @@ type DataTransfer struct {
 	PeakUploadRateBytesPerSec float64 `protobuf:"fixed64,3,opt,name=peak_upload_rate_bytes_per_sec,json=peakUploadRateBytesPerSec,proto3" json:"peak_upload_rate_bytes_per_sec,omitempty"`
 	// Highest download rate seen, bytes per second.
 	PeakDownloadRateBytesPerSec float64 `protobuf:"fixed64,4,opt,name=peak_download_rate_bytes_per_sec,json=peakDownloadRateBytesPerSec,proto3" json:"peak_download_rate_bytes_per_sec,omitempty"`
-	// Bytes uploaded since start.
+	// Bytes uploaded since start, exact over the whole uint64 range (stays at 2^64 - 1 should it
+	// reach it).
 	TotalUploadedBytes uint64 `protobuf:"varint,5,opt,name=total_uploaded_bytes,json=totalUploadedBytes,proto3" json:"total_uploaded_bytes,omitempty"`
-	// Bytes downloaded since start.
+	// Bytes downloaded since start, exact as total_uploaded_bytes.
 	TotalDownloadedBytes uint64 `protobuf:"varint,6,opt,name=total_downloaded_bytes,json=totalDownloadedBytes,proto3" json:"total_downloaded_bytes,omitempty"`
 	// Window the rates are measured over.
 	RateWindow    *durationpb.Duration `protobuf:"bytes,7,opt,name=rate_window,json=rateWindow,proto3" json:"rate_window,omitempty"`
@@ -2292,9 +2294,9 @@ type UserUsage struct {
 	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	// Requests.
 	Requests uint64 `protobuf:"varint,2,opt,name=requests,proto3" json:"requests,omitempty"`
-	// Bytes uploaded.
+	// Bytes uploaded, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
 	BytesIn uint64 `protobuf:"varint,3,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
-	// Bytes downloaded.
+	// Bytes downloaded, exact as bytes_in.
 	BytesOut uint64 `protobuf:"varint,4,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
 	// Last request.
 	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
@@ -2736,11 +2738,11 @@ func (x *IngestRequestEventsResponse) GetAccepted() uint32 {
 // SetStorageUsageRequest sets absolute storage figures.
 type SetStorageUsageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Buckets, at most 2^53 - 1 (as objects and total_bytes).
+	// Buckets, at most 2^53 - 1 (as objects).
 	Buckets uint64 `protobuf:"varint,1,opt,name=buckets,proto3" json:"buckets,omitempty"`
 	// Objects.
 	Objects uint64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
-	// Bytes stored.
+	// Bytes stored, any uint64.
 	TotalBytes    uint64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

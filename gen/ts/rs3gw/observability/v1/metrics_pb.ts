@@ -942,14 +942,15 @@ export type StorageUtilization = Message<"rs3gw.observability.v1.StorageUtilizat
   objects: bigint;
 
   /**
-   * Bytes stored.
+   * Bytes stored, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
    *
    * @generated from field: uint64 total_bytes = 3;
    */
   totalBytes: bigint;
 
   /**
-   * Growth of total_bytes over the last day, bytes per day (least squares).
+   * Growth of total_bytes over the last day, bytes per day (least squares). The day is measured
+   * on a clock that a step of the wall clock does not move.
    *
    * @generated from field: double growth_rate_bytes_per_day = 4;
    */
@@ -998,14 +999,15 @@ export type DataTransfer = Message<"rs3gw.observability.v1.DataTransfer"> & {
   peakDownloadRateBytesPerSec: number;
 
   /**
-   * Bytes uploaded since start.
+   * Bytes uploaded since start, exact over the whole uint64 range (stays at 2^64 - 1 should it
+   * reach it).
    *
    * @generated from field: uint64 total_uploaded_bytes = 5;
    */
   totalUploadedBytes: bigint;
 
   /**
-   * Bytes downloaded since start.
+   * Bytes downloaded since start, exact as total_uploaded_bytes.
    *
    * @generated from field: uint64 total_downloaded_bytes = 6;
    */
@@ -1180,14 +1182,14 @@ export type UserUsage = Message<"rs3gw.observability.v1.UserUsage"> & {
   requests: bigint;
 
   /**
-   * Bytes uploaded.
+   * Bytes uploaded, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
    *
    * @generated from field: uint64 bytes_in = 3;
    */
   bytesIn: bigint;
 
   /**
-   * Bytes downloaded.
+   * Bytes downloaded, exact as bytes_in.
    *
    * @generated from field: uint64 bytes_out = 4;
    */
@@ -1426,7 +1428,7 @@ export const IngestRequestEventsResponseSchema: GenMessage<IngestRequestEventsRe
  */
 export type SetStorageUsageRequest = Message<"rs3gw.observability.v1.SetStorageUsageRequest"> & {
   /**
-   * Buckets, at most 2^53 - 1 (as objects and total_bytes).
+   * Buckets, at most 2^53 - 1 (as objects).
    *
    * @generated from field: uint64 buckets = 1;
    */
@@ -1440,7 +1442,7 @@ export type SetStorageUsageRequest = Message<"rs3gw.observability.v1.SetStorageU
   objects: bigint;
 
   /**
-   * Bytes stored.
+   * Bytes stored, any uint64.
    *
    * @generated from field: uint64 total_bytes = 3;
    */

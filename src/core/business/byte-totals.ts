@@ -1,0 +1,12 @@
+/**
+ * Byte totals since start, as the proto's uint64 fields carry them. Bigints, because a double stops
+ * counting single bytes past 2^53 (8 PiB, days of uptime for a busy gateway). Should a total ever
+ * reach 2^64 - 1, it stays there (saturates) rather than wrapping to a small figure.
+ */
+export const MAX_BYTE_TOTAL = 2n ** 64n - 1n;
+
+/** `total + bytes`, kept within 0..2^64 - 1. */
+export function addBytes(total: bigint, bytes: number | bigint): bigint {
+  const sum = total + BigInt(bytes);
+  return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < 0n ? 0n : sum;
+}
