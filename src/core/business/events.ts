@@ -73,7 +73,8 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
 
   let timeMs = nowMs;
   if (e.timeMs !== undefined) {
-    if (!isFiniteNumber(e.timeMs) || e.timeMs < 0) throw invalidArgument(field('time'), 'must be a non-negative time');
+    if (!isFiniteNumber(e.timeMs)) throw invalidArgument(field('time'), 'must be a finite time');
+    if (e.timeMs < 0) throw invalidArgument(field('time'), 'must be at or after 1970-01-01T00:00:00Z');
     if (e.timeMs > nowMs + MAX_FUTURE_SKEW_MS) throw invalidArgument(field('time'), 'is more than 60 s in the future');
     timeMs = Math.min(e.timeMs, nowMs);
   }

@@ -2564,7 +2564,8 @@ func (x *IngestRequestEventsRequest) GetEvents() []*RequestEvent {
 // RequestEvent is one request the gateway served.
 type RequestEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// When the request completed; now when unset.
+	// When the request completed; now when unset. At or after 1970-01-01T00:00:00Z; up to 60 s past
+	// the service's clock is taken as now, more is refused.
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
 	// The S3 operation.
 	Operation S3Operation `protobuf:"varint,2,opt,name=operation,proto3,enum=rs3gw.observability.v1.S3Operation" json:"operation,omitempty"`

@@ -1322,7 +1322,8 @@ export const IngestRequestEventsRequestSchema: GenMessage<IngestRequestEventsReq
  */
 export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   /**
-   * When the request completed; now when unset.
+   * When the request completed; now when unset. At or after 1970-01-01T00:00:00Z; up to 60 s past
+   * the service's clock is taken as now, more is refused.
    *
    * @generated from field: google.protobuf.Timestamp time = 1;
    */
