@@ -7,6 +7,7 @@ import { create, type DescMethod, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { CallContext, Protocol } from './context.js';
+import { eitherSignal } from './either-signal.js';
 import { abortError, codeName, toConnectError } from './errors.js';
 import type { ServerStreamHandler, ServiceBinding, UnaryHandler } from './handlers.js';
 import { validateRequest } from './validate.js';
@@ -96,7 +97,8 @@ export class CallPipeline {
    */
   async *serverStream(binding: ServiceBinding, method: DescMethod, request: RequestSource, ctx: CallContext): AsyncGenerator<Message> {
     const handler = binding.handler(method) as ServerStreamHandler;
-    const streamCtx: CallContext = { ...ctx, signal: AbortSignal.any([ctx.signal, this.shutdownSignal]) };
+    const ending = eitherSignal(ctx.signal, this.shutdownSignal);
+    const streamCtx: CallContext = { ...ctx, signal: ending.signal };
     const call = binding.observed ? this.begin(binding, method, ctx) : undefined;
     let failure: ConnectError | undefined;
     try {
@@ -106,6 +108,7 @@ export class CallPipeline {
       failure = this.failure(error, ctx.signal);
       throw failure;
     } finally {
+      ending.dispose();
       call?.end(failure);
     }
   }
