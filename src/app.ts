@@ -63,7 +63,10 @@ function listenFailure(error: unknown, host: string, port: number): unknown {
 }
 
 export async function startService(config: Config): Promise<RunningService> {
+  // Timestamps users see come from the wall clock; intervals and rates, which a step of the wall
+  // clock must not bend, from the monotonic one.
   const clock = systemClock;
+  const intervals = monotonicClock;
   const tracing = startTracing(config.telemetry, SERVICE_VERSION);
   const reader = new ProcReader({ root: config.fsRoot });
   const timers: NodeJS.Timeout[] = [];
@@ -76,7 +79,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // Trend windows and the storage growth day are intervals, which a step of the wall clock must not bend.
   const metrics = new MetricsEngine({
     clock,
-    intervals: monotonicClock,
+    intervals,
     limits: {
       maxMetrics: config.metricsMaxMetrics,
       maxSeriesPerMetric: config.metricsMaxSeries,
@@ -90,7 +93,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const business = new BusinessMetrics({
     metrics,
     clock,
-    intervals: monotonicClock,
+    intervals,
     prices: {
       storageUsdPerGibMonth: config.costStoragePerGibMonth,
       transferOutUsdPerGib: config.costTransferOutPerGib,
@@ -117,6 +120,7 @@ export async function startService(config: Config): Promise<RunningService> {
 
   const processes = new ProcessProfiler({
     clock,
+    intervals,
     reader,
     pids: [process.pid, ...config.profilingPids.filter((pid) => pid !== process.pid)],
     intervalSeconds: config.profilingInterval,
@@ -139,9 +143,6 @@ export async function startService(config: Config): Promise<RunningService> {
   if (config.profilingContinuous) continuous.start();
   const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
-  // Admission times round trips and leases, and pressure takes rates per second: intervals, which
-  // a step of the wall clock must not bend.
-  const intervals = monotonicClock;
   const pressure = new PressureMonitor({
     clock: intervals,
     reader,

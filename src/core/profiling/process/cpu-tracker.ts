@@ -1,5 +1,6 @@
 /** CPU time of a process at one moment. */
 export interface CpuReadingPoint {
+  /** A monotonic clock's reading: a step of the wall clock must not stretch or shrink the interval. */
   atMs: number;
   /** utime + stime, clock ticks. */
   ticks: number;
@@ -31,10 +32,9 @@ export class CpuTracker {
   constructor(private readonly minIntervalMs: number) {}
 
   measure(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number): CpuMeasure {
-    // A reused pid, or a wall clock stepped back: the old baseline would measure nothing, or hold
-    // every reading on the since-start average until the clock caught up with it.
+    // A reused pid: the old baseline would measure nothing.
     const last = this.latest;
-    if (last && (last.startTimeTicks !== current.startTimeTicks || current.ticks < last.ticks || current.atMs < last.atMs)) {
+    if (last && (last.startTimeTicks !== current.startTimeTicks || current.ticks < last.ticks)) {
       this.latest = undefined;
       this.older = undefined;
     }

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../clock.js';
+import { monotonicClock, systemClock, type Clock } from '../../clock.js';
 import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState } from '../../procfs/process-stat.js';
@@ -17,7 +17,10 @@ export const MAX_SNAPSHOTS_PER_PID = 10_000;
 export const DEFAULT_MIN_CPU_INTERVAL_MS = 1000;
 
 export interface ProcessProfilerOptions {
+  /** Stamps samples and snapshots; default the wall clock. */
   clock?: Clock;
+  /** Times the CPU intervals, which a step of the wall clock must not bend; default monotonic. */
+  intervals?: Clock;
   reader?: ProcReader;
   /** Pids that may be profiled (RS3GW_PROFILING_PIDS); default: this service's own pid. */
   pids?: readonly number[];
@@ -123,6 +126,7 @@ export class ProcessProfiler {
   readonly intervalSeconds: number;
   readonly maxSnapshots: number;
   private readonly clock: Clock;
+  private readonly intervals: Clock;
   private readonly reader: ProcReader;
   /** One entry per allowlisted pid: its CPU baseline and its snapshot history. */
   private readonly watched = new Map<number, { cpu: CpuTracker; history: Ring<ProcessSnapshot> }>();
@@ -135,6 +139,7 @@ export class ProcessProfiler {
 
   constructor(options: ProcessProfilerOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.intervals = options.intervals ?? monotonicClock;
     this.reader = options.reader ?? new ProcReader();
     const pids = options.pids ?? [process.pid];
     if (pids.length === 0) throw invalidArgument('pids', 'must list at least one pid');
@@ -175,7 +180,7 @@ export class ProcessProfiler {
     const atMs = this.clock.nowMs();
     const ticks = stat.utimeTicks + stat.stimeTicks;
     const measure = cpu.measure(
-      { atMs, ticks, startTimeTicks: stat.startTimeTicks },
+      { atMs: this.intervals.nowMs(), ticks, startTimeTicks: stat.startTimeTicks },
       this.reader.uptime().uptimeSeconds,
       hz,
     );

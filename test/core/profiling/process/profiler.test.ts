@@ -3,13 +3,14 @@ import * as assert from 'uvu/assert';
 import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { FakeClock } from '../../../support/fake-clock.js';
+import { WallAndMonotonic } from '../../../support/wall-and-monotonic.js';
 import { FixtureRoot, STARTTIME, STIME, UTIME } from '../../procfs/fixture-root.js';
 import { errorOf } from '../../../support/errors.js';
 
 function setup(name = 'cgroup-v2-limited') {
   const root = new FixtureRoot(name);
-  const clock = new FakeClock();
-  const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242] });
+  const clock = new WallAndMonotonic();
+  const profiler = new ProcessProfiler({ clock: clock.wall, intervals: clock.monotonic, reader: new ProcReader({ root: root.path }), pids: [4242] });
   return { root, clock, profiler };
 }
 
@@ -97,17 +98,19 @@ test('a reused pid (new start time) starts over from its own start', () => {
   }
 });
 
-test('a wall clock stepped back an hour starts the interval over instead of stalling on the old baseline', () => {
-  const fixture = setup();
-  try {
-    fixture.profiler.sample(4242);
-    fixture.clock.advance(-3_600_000);
-    fixture.profiler.sample(4242);
-    assertHalfCoreOverFourSeconds(fixture);
-  } finally {
-    fixture.root.remove();
-  }
-});
+for (const stepMs of [3_600_000, -3_600_000]) {
+  test(`a wall clock stepped ${stepMs > 0 ? 'forward' : 'back'} an hour neither dilutes nor stalls the CPU figure; samples keep wall time`, () => {
+    const fixture = setup();
+    try {
+      fixture.profiler.sample(4242);
+      fixture.clock.wall.advance(stepMs);
+      assertHalfCoreOverFourSeconds(fixture);
+      assert.is(fixture.profiler.sample(4242).atMs, fixture.clock.wall.nowMs());
+    } finally {
+      fixture.root.remove();
+    }
+  });
+}
 
 test('CPU times are whole ticks in microseconds, and the total is exactly user + system', () => {
   // 100 Hz (no auxv): 26009 ticks = 260.09 s and 70 ticks = 0.7 s. In floating point 26009 / 100 * 1e6

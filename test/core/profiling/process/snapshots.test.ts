@@ -6,13 +6,15 @@ import * as assert from 'uvu/assert';
 import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { FakeClock } from '../../../support/fake-clock.js';
+import { WallAndMonotonic } from '../../../support/wall-and-monotonic.js';
 import { FixtureRoot, UTIME } from '../../procfs/fixture-root.js';
 
 test('retention: only the newest maxSnapshots are kept, newest first', () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
-    const clock = new FakeClock(1_000_000);
-    const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242], maxSnapshots: 5 });
+    const clock = new WallAndMonotonic(1_000_000);
+    const reader = new ProcReader({ root: root.path });
+    const profiler = new ProcessProfiler({ clock: clock.wall, intervals: clock.monotonic, reader, pids: [4242], maxSnapshots: 5 });
     for (let i = 0; i < 12; i++) {
       root.setStat(4242, { [UTIME]: 10000 + i * 250 });
       assert.equal(profiler.collect(), { taken: 1, failed: [] });
