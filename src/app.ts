@@ -132,6 +132,7 @@ export async function startService(config: Config): Promise<RunningService> {
   await heapSampler.start();
   const continuous = new ContinuousProfiler({
     clock,
+    intervals,
     config: {
       // The continuous profiler takes whole milliseconds.
       intervalMs: Math.round(config.profilingContinuousInterval * 1000),

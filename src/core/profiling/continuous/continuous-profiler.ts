@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../../clock.js';
+import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { mergeProfiles } from '../pprof/merge.js';
@@ -11,7 +11,10 @@ import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './prof
 export type CpuCaptureFunction = (request: { durationMs: number; samplingIntervalUs: number; signal: AbortSignal }) => Promise<Uint8Array>;
 
 export interface ContinuousProfilerOptions {
+  /** Stamps a profile whose own header has no time; default the wall clock. */
   clock?: Clock;
+  /** Times the rest of each interval, which a step of the wall clock must not bend; default monotonic. */
+  intervals?: Clock;
   /** Defaults to captureCpuProfile (this process's V8 profiler). */
   capture?: CpuCaptureFunction;
   config?: Partial<ContinuousProfilingConfig>;
@@ -57,6 +60,7 @@ export const MAX_LIST_LIMIT = 10_000;
 export class ContinuousProfiler {
   readonly config: ContinuousProfilingConfig;
   private readonly clock: Clock;
+  private readonly intervals: Clock;
   private readonly capture: CpuCaptureFunction;
   private readonly store: ProfileStore;
   private timer: NodeJS.Timeout | undefined;
@@ -72,6 +76,7 @@ export class ContinuousProfiler {
   constructor(options: ContinuousProfilerOptions = {}) {
     this.config = resolveContinuousProfilingConfig(options.config);
     this.clock = options.clock ?? systemClock;
+    this.intervals = options.intervals ?? monotonicClock;
     this.capture = options.capture ?? captureCpuProfile;
     this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
   }
@@ -174,16 +179,15 @@ export class ContinuousProfiler {
 
   private async cycle(): Promise<void> {
     const generation = this.generation;
-    const cycleStart = this.clock.nowMs();
+    const cycleStart = this.intervals.nowMs();
     try {
       await this.captureNow();
     } catch {
       // Counted in captureAndStore; a failed capture must not end the schedule.
     }
-    // The rest of the interval, and never more than one: a wall clock stepped back during the
-    // capture would otherwise hold the schedule still for as long as the step.
-    const restMs = cycleStart + this.config.intervalMs - this.clock.nowMs();
-    if (this.isRunning && generation === this.generation) this.schedule(Math.min(this.config.intervalMs, Math.max(0, restMs)));
+    // None left when the capture outlasted the interval (it queued behind an on-demand one).
+    const restMs = cycleStart + this.config.intervalMs - this.intervals.nowMs();
+    if (this.isRunning && generation === this.generation) this.schedule(Math.max(0, restMs));
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {

@@ -238,6 +238,28 @@ test('a wall clock stepped back an hour during a capture does not hold the next 
   assert.ok(profiler.stats().completedCaptures >= 2, `${profiler.stats().completedCaptures} captures in 650 ms at 200 ms intervals`);
 });
 
+test('a wall clock stepped forward an hour during each capture does not start the next one back to back', async () => {
+  // The timers are real, so the schedule runs on the real monotonic clock (the default); only the
+  // wall clock the profiler stamps with is fake, and each capture steps it an hour on.
+  const wall = new FakeClock();
+  const starts: number[] = [];
+  const stepForward: CpuCaptureFunction = async ({ durationMs, signal }) => {
+    starts.push(performance.now());
+    const startMs = wall.nowMs();
+    wall.advance(3_600_000);
+    await delay(durationMs, undefined, { signal });
+    return encodeProfile(syntheticCpuProfile([{ stack: ['main', 'work'], values: [1, 10 * ms] }], startMs, durationMs));
+  };
+  const profiler = new ContinuousProfiler({ clock: wall, capture: stepForward, config: { intervalMs: 300, captureDurationMs: 50 } });
+  profiler.start();
+  await delay(750);
+  await profiler.stop();
+  assert.ok(starts.length >= 2 && starts.length <= 3, `${starts.length} captures in 750 ms at 300 ms intervals`);
+  for (let i = 1; i < starts.length; i++) {
+    assert.ok(starts[i] - starts[i - 1] >= 295, `capture ${i + 1} started ${(starts[i] - starts[i - 1]).toFixed(0)} ms after the one before`);
+  }
+});
+
 test('stop abandons a capture in flight and releases the V8 profiler at once', async () => {
   const profiler = new ContinuousProfiler({ config: { intervalMs: 60_000, captureDurationMs: 20_000 } });
   profiler.start();
