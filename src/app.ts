@@ -152,6 +152,7 @@ export async function startService(config: Config): Promise<RunningService> {
   });
   const manager = new ResourceManager({
     clock: intervals,
+    wallClock: clock,
     controller: admissionController(config, intervals.nowMs()),
     pressure,
     config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },

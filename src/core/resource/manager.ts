@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { invalidArgument, notFound } from '../errors.js';
 import { isPriority, PRIORITIES, type AdmissionController, type Permit, type Priority } from './admission/types.js';
 import { LoadShedder, type ShedState } from './load-shedder.js';
@@ -12,7 +12,10 @@ export type AcquireResult =
   | { admitted: false; reason: string; retryAfterMs?: number };
 
 export interface ResourceManagerOptions {
+  /** Times round trips, leases, the window and pressure refreshes: monotonic, so a step of the wall clock does not bend them. */
   clock: Clock;
+  /** Stamps the status, which users compare with other times; default systemClock. */
+  wallClock?: Clock;
   controller: AdmissionController;
   pressure: PressureSource;
   config?: Partial<ResourceManagerConfig>;
@@ -20,6 +23,7 @@ export interface ResourceManagerOptions {
 
 /** Everything GetResources reports. */
 export interface ResourceStatus {
+  /** When the status was taken, by the wall clock. */
   atMs: number;
   controller: string;
   /** The controller's limit, in `limitUnit`. */
@@ -71,6 +75,7 @@ const SHED_RETRY_MS = 1000;
  */
 export class ResourceManager {
   private readonly clock: Clock;
+  private readonly wallClock: Clock;
   private readonly controller: AdmissionController;
   private readonly pressure: PressureSource;
   private readonly config: ResourceManagerConfig;
@@ -86,6 +91,7 @@ export class ResourceManager {
 
   constructor(options: ResourceManagerOptions) {
     this.clock = options.clock;
+    this.wallClock = options.wallClock ?? systemClock;
     this.controller = options.controller;
     this.pressure = options.pressure;
     this.config = resolveResourceManagerConfig(options.config);
@@ -167,7 +173,7 @@ export class ResourceManager {
     const w = this.stats.totals(now);
     const capacity = c.estimatedCapacity;
     return {
-      atMs: now,
+      atMs: this.wallClock.nowMs(),
       controller: c.name,
       limit: c.limit,
       limitUnit: c.limitUnit,

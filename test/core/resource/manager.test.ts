@@ -5,6 +5,7 @@ import { KneeController } from '../../../src/core/resource/admission/knee-contro
 import { SeedRuleController } from '../../../src/core/resource/admission/seed-rule.js';
 import { ResourceManager } from '../../../src/core/resource/manager.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { WallAndMonotonic } from '../../support/wall-and-monotonic.js';
 import { FixturePressure } from './manager-fixtures.js';
 
 function setup(config = {}, limit = 20) {
@@ -128,6 +129,28 @@ test('status reports the seed rule as a rate limit in requests per second', () =
   assert.is(s.limitUnit, 'rps');
   assert.is(s.rateLimitRps, 100);
   assert.is(s.inflight, 10);
+});
+
+test('the status is stamped by the wall clock across its steps, while leases and latencies keep to the monotonic one', () => {
+  const clocks = new WallAndMonotonic();
+  const manager = new ResourceManager({
+    clock: clocks.monotonic,
+    wallClock: clocks.wall,
+    controller: new KneeController(clocks.monotonic.nowMs(), { initialLimit: 20 }),
+    pressure: new FixturePressure(),
+    config: { leaseMs: 60_000 },
+  });
+  const id = admit(manager);
+  for (const stepMs of [2 * 3_600_000, -30 * 60_000]) {
+    clocks.wall.advance(stepMs);
+    clocks.advance(10);
+    manager.tick();
+    const s = manager.status();
+    assert.is(s.atMs, clocks.wall.nowMs(), `after a step of ${stepMs} ms`);
+    assert.is(s.inflight, 1, 'the lease did not run out with the step');
+  }
+  manager.release(id, 'success');
+  assert.ok(Math.abs(manager.status().window.p50LatencyMs! - 20) <= 0.5, `p50 ${manager.status().window.p50LatencyMs}`);
 });
 
 test('invalid configuration is refused by field', () => {
