@@ -103,6 +103,7 @@ export async function startService(config: Config): Promise<RunningService> {
   });
   const anomalies = new AnomalyEngine({
     clock,
+    intervals,
     limits: {
       maxMetrics: config.anomalyMaxMetrics,
       historyCapacity: config.anomalyHistorySize,

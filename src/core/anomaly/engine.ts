@@ -2,7 +2,7 @@
  * AnomalyEngine: per-metric streaming detection (issue 2) and the anomaly event log with live,
  * resumable subscriptions (issue 3). Synchronous and transport-free; the server wires it to RPCs.
  */
-import type { Clock } from '../clock.js';
+import { monotonicClock, type Clock } from '../clock.js';
 import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../errors.js';
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
 import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
@@ -62,7 +62,10 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 
 export interface AnomalyEngineOptions {
+  /** Stamps samples without a time and detections, as users see them. */
   clock: Clock;
+  /** Measures how long ago events were detected; default monotonicClock. */
+  intervals?: Clock;
   limits?: Partial<EngineLimits>;
   /** Overrides of the shipped metric defaults (anomalyType excluded: it follows each name). */
   defaults?: Omit<MetricConfigPatch, 'anomalyType'>;
@@ -109,6 +112,7 @@ function validateSeverity(field: string, v: unknown): Severity | undefined {
 export class AnomalyEngine {
   readonly limits: EngineLimits;
   private readonly clock: Clock;
+  private readonly intervals: Clock;
   private readonly defaults: MetricConfig;
   private readonly metrics = new Map<string, MetricState>();
   private readonly events: EventHistory;
@@ -120,6 +124,7 @@ export class AnomalyEngine {
 
   constructor(options: AnomalyEngineOptions) {
     this.clock = options.clock;
+    this.intervals = options.intervals ?? monotonicClock;
     if (options.defaults !== undefined && 'anomalyType' in options.defaults) {
       throw invalidArgument('defaults.anomaly_type', 'is inferred per metric; set it with configure()');
     }
@@ -267,6 +272,10 @@ export class AnomalyEngine {
     if (filter.detectedSinceMs !== undefined && !Number.isFinite(filter.detectedSinceMs)) {
       throw invalidArgument('detected_since_ms', 'must be a finite number');
     }
+    if (filter.detectedWithinMs !== undefined && !(filter.detectedWithinMs >= 0)) {
+      throw invalidArgument('detected_within_ms', 'must be a number >= 0');
+    }
+    const detectedFrom = filter.detectedWithinMs === undefined ? undefined : this.intervals.nowMs() - filter.detectedWithinMs;
     const after = filter.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
     const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
@@ -276,7 +285,8 @@ export class AnomalyEngine {
       SEVERITY_RANK[e.severity] >= minRank &&
       (filter.metric === undefined || e.metric === filter.metric) &&
       (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs) &&
-      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs);
+      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs) &&
+      (detectedFrom === undefined || e.detectedMonotonicMs >= detectedFrom);
     return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
   }
 
@@ -406,6 +416,7 @@ export class AnomalyEngine {
       direction: out.direction,
       timeMs,
       detectedAtMs: now,
+      detectedMonotonicMs: this.intervals.nowMs(),
     });
     this.events.append(event);
     for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);

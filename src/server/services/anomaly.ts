@@ -145,8 +145,8 @@ const MAX_LIST_LIMIT = 10_000;
 const RECENT_IN_SUMMARY = 10;
 
 /** The health report's view of the anomaly history. */
-export function anomalySummary(engine: AnomalyEngine, nowMs: number, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
-  const lastHour = engine.history({ detectedSinceMs: nowMs - 3_600_000, limit: historyCapacity });
+export function anomalySummary(engine: AnomalyEngine, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
+  const lastHour = engine.history({ detectedWithinMs: 3_600_000, limit: historyCapacity });
   return {
     totalDetected: u64(engine.lastSequence),
     lastHour: u64(lastHour.length),

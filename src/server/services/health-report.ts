@@ -27,7 +27,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
     getHealthReport() {
       const nowMs = deps.clock.nowMs();
       const status = deps.resources.manager.status();
-      const recent = deps.anomalies.history({ detectedSinceMs: nowMs - RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
+      const recent = deps.anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
       const verdict = assessHealth({
         memoryPressure: status.pressure.memoryPressure,
         memoryUtilization: status.pressure.memory.utilization,
@@ -41,7 +41,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
         timestamp: timestamp(nowMs),
         profiling: deps.measureSelf(),
         businessMetrics: businessReportOut(deps.business.report(nowMs)),
-        anomalies: anomalySummary(deps.anomalies, nowMs, deps.anomalyHistoryCapacity),
+        anomalies: anomalySummary(deps.anomalies, deps.anomalyHistoryCapacity),
         resources: resourceStatusOut(deps.resources, status),
         reasons: verdict.reasons,
       };

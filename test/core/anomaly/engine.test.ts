@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../src/core/errors.js';
 import { AnomalyEngine, inferAnomalyType, type AnomalyEngineOptions } from '../../../src/core/anomaly/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { WallAndMonotonic } from '../../support/wall-and-monotonic.js';
 import { normal, timeAt } from './signals.js';
 
 function engine(opts: Partial<AnomalyEngineOptions> = {}): { engine: AnomalyEngine; clock: FakeClock } {
@@ -386,6 +387,26 @@ test('history: newest first, filtered by type, severity, metric, time and sequen
   throwsError(() => e.history({ limit: 0 }), 'invalid_argument', 'limit');
   throwsError(() => e.history({ severity: 'huge' as never, limit: 1 }), 'invalid_argument', 'severity');
   throwsError(() => e.history({ type: 'nope' as never, limit: 1 }), 'invalid_argument', 'type');
+});
+
+test('history by time since detection is measured on the monotonic clock; the detection time shown is the wall clock', () => {
+  const clocks = new WallAndMonotonic();
+  const e = new AnomalyEngine({ clock: clocks.wall, intervals: clocks.monotonic });
+  const minutes = (n: number) => n * 60_000;
+  clocks.wall.advance(minutes(60)); // an hour fast when the anomaly is detected
+  raise(e, 'api_latency', 1000);
+  const [event] = e.history({ detectedWithinMs: minutes(5) });
+  assert.is(event.detectedAtMs, clocks.wall.nowMs());
+  clocks.wall.advance(-minutes(60)); // then corrected
+  clocks.advance(minutes(6));
+  assert.equal(e.history({ detectedWithinMs: minutes(5) }), [], 'six minutes ago is not in the last five');
+  assert.equal(e.history({ detectedWithinMs: minutes(60) }), [event]);
+  clocks.wall.advance(minutes(120)); // a step forward takes nothing out of the last hour
+  assert.equal(e.history({ detectedWithinMs: minutes(60) }), [event]);
+  clocks.advance(minutes(55));
+  assert.equal(e.history({ detectedWithinMs: minutes(60) }), []);
+  throwsError(() => e.history({ detectedWithinMs: -1 }), 'invalid_argument', 'detected_within_ms');
+  throwsError(() => e.history({ detectedWithinMs: Number.NaN }), 'invalid_argument', 'detected_within_ms');
 });
 
 test('history is capped: the oldest events are dropped', () => {

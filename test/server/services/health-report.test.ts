@@ -1,0 +1,111 @@
+import { create } from '@bufbuild/protobuf';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GetHealthReportRequestSchema, HealthReportService, HealthStatus } from '../../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
+import { AnomalyEngine } from '../../../src/core/anomaly/index.js';
+import { BusinessMetrics } from '../../../src/core/business/index.js';
+import { MetricsEngine } from '../../../src/core/metrics/index.js';
+import { ProcReader } from '../../../src/core/procfs/reader.js';
+import { ContinuousProfiler, HeapSampler } from '../../../src/core/profiling/pprof/index.js';
+import { ProcessProfiler } from '../../../src/core/profiling/process/profiler.js';
+import { KneeController } from '../../../src/core/resource/admission/knee-controller.js';
+import { ResourceManager } from '../../../src/core/resource/manager.js';
+import { PoolAdvisor } from '../../../src/core/resource/pool-advisor.js';
+import type { CallContext } from '../../../src/server/pipeline/context.js';
+import type { UnaryHandler } from '../../../src/server/pipeline/handlers.js';
+import { timestamp } from '../../../src/server/services/convert.js';
+import { healthReportBinding } from '../../../src/server/services/health-report.js';
+import { measureProcess } from '../../../src/server/services/profiling.js';
+import { timeAt } from '../../core/anomaly/signals.js';
+import { FixtureRoot } from '../../core/procfs/fixture-root.js';
+import { FixturePressure } from '../../core/resource/manager-fixtures.js';
+import { WallAndMonotonic } from '../../support/wall-and-monotonic.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** The health report over real engines on a fake wall and monotonic clock, /proc from a fixture. */
+function service(root: FixtureRoot) {
+  const clocks = new WallAndMonotonic();
+  const wall = clocks.wall;
+  const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic });
+  const reader = new ProcReader({ root: root.path });
+  const processes = new ProcessProfiler({ clock: wall, intervals: clocks.monotonic, reader, pids: [4242] });
+  const profiling = { processes, heapSampler: new HeapSampler({ clock: wall }), continuous: new ContinuousProfiler({ clock: wall }), maxProfileSeconds: 30 };
+  const pressure = new FixturePressure();
+  const manager = new ResourceManager({
+    clock: clocks.monotonic,
+    wallClock: wall,
+    controller: new KneeController(clocks.monotonic.nowMs()),
+    pressure,
+  });
+  const poolSettings = { minThreads: 1, maxThreads: 4, targetCpu: 0.7 };
+  const binding = healthReportBinding({
+    clock: wall,
+    measureSelf: () => measureProcess(profiling, 4242),
+    business: new BusinessMetrics({ metrics: new MetricsEngine({ clock: wall, defaultMetrics: false }), clock: wall }),
+    anomalies,
+    anomalyHistoryCapacity: 100,
+    resources: { manager, pool: new PoolAdvisor(poolSettings, pressure.snapshot().cpu), poolSettings },
+  });
+  const method = HealthReportService.method.getHealthReport;
+  const handler = binding.handler(method) as UnaryHandler;
+  const context: CallContext = { protocol: 'grpc', method, requestHeaders: new Headers(), signal: new AbortController().signal };
+  const report = async () => {
+    const r = (await handler(create(GetHealthReportRequestSchema), context)) as {
+      status: HealthStatus;
+      timestamp: unknown;
+      reasons: string[];
+      anomalies: { lastHour: bigint };
+      resources: { timestamp: unknown };
+    };
+    return { status: r.status, reasons: r.reasons, lastHour: r.anomalies.lastHour, timestamp: r.timestamp, resourcesTimestamp: r.resources.timestamp };
+  };
+  /** A critical latency spike after a steady baseline. */
+  const raiseCriticalAnomaly = () => {
+    for (let i = 0; i < 300; i++) anomalies.record('api_latency_ms', 100 + (i % 2 === 0 ? -1 : 1), timeAt(i));
+    const event = anomalies.record('api_latency_ms', 400, timeAt(300)).anomaly;
+    assert.is(event?.severity, 'critical');
+  };
+  return { clocks, report, raiseCriticalAnomaly };
+}
+
+const ANOMALY_REASON = '1 high or critical anomalies in the last 5 minutes';
+
+test('an anomaly detected while the wall clock ran an hour fast leaves the 5-minute window 5 minutes later, not 65', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, raiseCriticalAnomaly } = service(root);
+    clocks.wall.advance(HOUR);
+    raiseCriticalAnomaly();
+    assert.equal((await report()).reasons, [ANOMALY_REASON]);
+    clocks.wall.advance(-HOUR); // NTP corrects the clock
+    clocks.advance(6 * MINUTE);
+    const r = await report();
+    assert.is(r.status, HealthStatus.HEALTHY, r.reasons.join('; '));
+    assert.is(r.lastHour, 1n, 'still detected within the last hour');
+    assert.equal(r.resourcesTimestamp, r.timestamp, 'the resource status is stamped by the same wall clock');
+  } finally {
+    root.remove();
+  }
+});
+
+test('a wall clock stepped forward two hours does not empty the 5-minute and last-hour windows', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, raiseCriticalAnomaly } = service(root);
+    raiseCriticalAnomaly();
+    clocks.wall.advance(2 * HOUR);
+    clocks.advance(MINUTE);
+    const r = await report();
+    assert.is(r.status, HealthStatus.DEGRADED);
+    assert.equal(r.reasons, [ANOMALY_REASON]);
+    assert.is(r.lastHour, 1n);
+    assert.equal(r.timestamp, timestamp(clocks.wall.nowMs()));
+    assert.equal(r.resourcesTimestamp, r.timestamp);
+  } finally {
+    root.remove();
+  }
+});
+
+test.run();
