@@ -76,7 +76,6 @@ export async function startService(config: Config): Promise<RunningService> {
     timers.push(timer);
   };
 
-  // Trend windows and the storage growth day are intervals, which a step of the wall clock must not bend.
   const metrics = new MetricsEngine({
     clock,
     intervals,

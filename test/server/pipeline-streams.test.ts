@@ -9,7 +9,7 @@ import { trace } from '@opentelemetry/api';
 import { getEventListeners } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Health, HealthCheckRequestSchema } from '../../gen/ts/grpc/health/v1/health_pb.js';
+import { Health, HealthCheckRequestSchema, type HealthCheckResponse } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import { CallPipeline } from '../../src/server/pipeline/invoke.js';
 import { healthBinding, HealthStatuses } from '../../src/server/services/grpc-health.js';
 
@@ -46,7 +46,7 @@ test('a stream still ends cleanly when the server shuts down', async () => {
   const ctx = { protocol: 'grpc' as const, method: watch, requestHeaders: new Headers(), signal: new AbortController().signal };
   const seen: number[] = [];
   for await (const message of pipeline.serverStream(healthBinding(statuses), watch, create(HealthCheckRequestSchema, { service: 'svc' }), ctx)) {
-    seen.push((message as { status: number }).status);
+    seen.push((message as HealthCheckResponse).status);
     if (seen.length === 1) shutdown.abort();
   }
   assert.ok(seen.length >= 1, 'the first status came');
