@@ -240,6 +240,40 @@ get('bytes that do not parse as the request message are invalid_argument on Conn
   assert.equal(after, before.map((n) => n + 1));
 });
 
+get('a gRPC-Web or Connect-stream body that is not exactly one whole message frame is refused, naming what came, traced and counted', async () => {
+  const count = (method: string, protocol: string, code: string) =>
+    scrapeMetrics(server.url).then((text) => sampleValue(text, 'rs3gw_rpc_server_duration_seconds_count', { method, protocol, code }));
+  const message = Buffer.from([0x08, 0x01]);
+  const cases: Array<[string, Buffer, string, RegExp]> = [
+    ['empty', Buffer.alloc(0), 'unimplemented', /^request: no message frame; the method takes one request message$/],
+    ['half a header', Buffer.from([0, 0, 0]), 'invalid_argument', /^request: an incomplete message frame: 3 of its 5 header bytes$/],
+    ['half a message', Buffer.from([0, 0, 0, 0, 9, 1, 2]), 'invalid_argument', /^request: an incomplete message frame: its header says 9 bytes, 2 came$/],
+    ['two messages', Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), message, Buffer.from([0, 0, 0, 0, 2]), message]), 'unimplemented', /^request: 7 bytes after the message frame; the method takes one request message$/],
+    ['an unknown flag', Buffer.concat([Buffer.from([0x02, 0, 0, 0, 2]), message]), 'invalid_argument', /^request: message frame flags 0x02: a request frame may only be marked compressed \(0x01\)$/],
+    ['compressed, no encoding', Buffer.concat([Buffer.from([0x01, 0, 0, 0, 2]), message]), 'invalid_argument', /^request: the message frame is marked compressed \(0x01\), but the request names no encoding$/],
+  ];
+  for (const [what, body, code, reason] of cases) {
+    // connect-node refused these before any call began: no span, no count, and its own words.
+    const webBefore = await count('GetStatistics', 'grpc-web', code);
+    const web = await within(fetch(`${server.url}${ANOMALY}/GetStatistics`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto' }, body }), `gRPC-Web, ${what}`);
+    const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80)?.data.toString() ?? '';
+    assert.match(trailer, new RegExp(`grpc-status: ?${code === 'unimplemented' ? 12 : 3}\r\n`), `gRPC-Web, ${what}: ${trailer}`);
+    assert.match(decodeURIComponent(/grpc-message: ?(.*)\r\n/.exec(trailer)?.[1] ?? ''), reason, `gRPC-Web, ${what}`);
+    assert.is(await count('GetStatistics', 'grpc-web', code), webBefore + 1, `gRPC-Web, ${what}: counted`);
+
+    const streamBefore = await count('WatchAnomalies', 'connect', code);
+    const stream = await within(
+      fetch(`${server.url}${ANOMALY}/WatchAnomalies`, { method: 'POST', headers: { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1' }, body }),
+      `Connect stream, ${what}`,
+    );
+    const end = frames(Buffer.from(await within(stream.arrayBuffer(), 'the Connect stream to end'))).at(-1)!;
+    const error = (JSON.parse(end.data.toString()) as { error?: { code?: string; message?: string } }).error;
+    assert.is(error?.code, code, `Connect stream, ${what}`);
+    assert.match(error?.message ?? '', reason, `Connect stream, ${what}`);
+    assert.is(await count('WatchAnomalies', 'connect', code), streamBefore + 1, `Connect stream, ${what}: counted`);
+  }
+});
+
 get('compressed messages and Connect GET messages that cannot be read are the client errors they are, traced and counted', async () => {
   const post = (body: Buffer, headers: Record<string, string>) =>
     within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers, body }), 'POST RecordSample');

@@ -12,8 +12,10 @@
  * - what cannot be read (bad compressed data, bad base64, larger than the size limit) waits in the
  *   request's slot as the call's error, and connect is handed an empty message, so that the
  *   pipeline refuses the call; the rest of a body too large is drained by the router.
- * A body it cannot take whole (not one envelope, an unknown encoding) goes to connect untouched,
- * which applies its own errors.
+ * An enveloped body that is not exactly one whole message frame is refused too, traced and counted
+ * (connect-node refuses it before any call begins). A body that cannot be read (a broken
+ * connection) or in an encoding the service does not take goes to connect untouched, which applies
+ * its own errors.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
@@ -234,16 +236,38 @@ async function readBody(body: AsyncIterator<Uint8Array>, framing: Framing, encod
     if (framing === 'enveloped' && flags === undefined && length >= ENVELOPE_HEADER_BYTES) {
       const head = Buffer.concat(chunks);
       flags = head[0]!;
-      const allowed = encoded ? COMPRESSED_FLAG : 0;
-      if ((flags & ~allowed) !== 0) return untouched(chunks, body);
+      if ((flags & ~COMPRESSED_FLAG) !== 0) {
+        return refused(new ConnectError(`request: message frame flags 0x${flags.toString(16).padStart(2, '0')}: a request frame may only be marked compressed (0x01)`, Code.InvalidArgument));
+      }
+      if (flags === COMPRESSED_FLAG && !encoded) {
+        return refused(new ConnectError('request: the message frame is marked compressed (0x01), but the request names no encoding', Code.InvalidArgument));
+      }
       if (head.readUInt32BE(1) > maxMessageBytes) return refused(tooLarge(maxMessageBytes));
     }
   }
   const all = Buffer.concat(chunks);
   if (framing === 'unary') return { kind: 'message', message: all, compressed: encoded };
-  // Exactly one envelope, its message whole: anything else is connect's to judge.
-  if (all.length < ENVELOPE_HEADER_BYTES || all.readUInt32BE(1) !== all.length - ENVELOPE_HEADER_BYTES) return untouched(chunks, body);
+  const framingError = framingProblem(all);
+  if (framingError) return refused(framingError);
   return { kind: 'message', message: all.subarray(ENVELOPE_HEADER_BYTES), compressed: (flags! & COMPRESSED_FLAG) !== 0 };
+}
+
+/**
+ * Why an enveloped body is not exactly one whole message frame, with the codes connect-node gives
+ * (which it gave before any call began, so untraced and uncounted).
+ */
+function framingProblem(all: Buffer): ConnectError | undefined {
+  if (all.length === 0) return new ConnectError('request: no message frame; the method takes one request message', Code.Unimplemented);
+  if (all.length < ENVELOPE_HEADER_BYTES) {
+    return new ConnectError(`request: an incomplete message frame: ${all.length} of its ${ENVELOPE_HEADER_BYTES} header bytes`, Code.InvalidArgument);
+  }
+  const declared = all.readUInt32BE(1);
+  const came = all.length - ENVELOPE_HEADER_BYTES;
+  if (declared > came) return new ConnectError(`request: an incomplete message frame: its header says ${declared} bytes, ${came} came`, Code.InvalidArgument);
+  if (declared < came) {
+    return new ConnectError(`request: ${came - declared} bytes after the message frame; the method takes one request message`, Code.Unimplemented);
+  }
+  return undefined;
 }
 
 /** One uncompressed envelope around `message`. */
@@ -252,14 +276,6 @@ function envelope(message: Uint8Array): Uint8Array {
   new DataView(out.buffer).setUint32(1, message.byteLength);
   out.set(message, ENVELOPE_HEADER_BYTES);
   return out;
-}
-
-function untouched(read: Uint8Array[], rest: AsyncIterator<Uint8Array>): Taken {
-  async function* body(): AsyncGenerator<Uint8Array> {
-    yield* read;
-    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
-  }
-  return { kind: 'untouched', body: body() };
 }
 
 /** A body whose reading fails with `error`. */
