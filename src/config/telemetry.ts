@@ -71,6 +71,8 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', help: 'URL for spans, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns OTLP export on' },
   { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
+  { env: 'OTEL_EXPORTER_OTLP_HEADERS', default: '', help: 'Headers sent with every export (such as authorization): key=value pairs separated by commas, values percent-encoded' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: '', help: 'The same for spans, added to OTEL_EXPORTER_OTLP_HEADERS (a key in both takes this value)' },
   { env: 'OTEL_SDK_DISABLED', default: 'false', help: 'true turns tracing off: no spans are recorded or exported, whatever else is set' },
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
   { env: 'OTEL_PROPAGATORS', default: 'tracecontext,baggage', help: 'Comma-separated: tracecontext (W3C traceparent), baggage (W3C baggage); or none (incoming context ignored)' },
@@ -130,7 +132,9 @@ const parseDelayMillis: Parser<number> = (raw, setting) => {
 
 function readBatchConfig(env: NodeJS.ProcessEnv): BatchConfig {
   const maxQueueSize = otelValue(env, 'OTEL_BSP_MAX_QUEUE_SIZE', parseCount(), 2048);
-  const maxExportBatchSize = otelValue(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parseCount(), 512);
+  // A batch larger than the queue cannot fill: the default batch follows a smaller queue, as the
+  // SDK does; a batch size set larger than the queue is a mistake worth a word.
+  const maxExportBatchSize = otelValue(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parseCount(), Math.min(512, maxQueueSize));
   if (maxExportBatchSize > maxQueueSize) {
     throw new ConfigError('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', `must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${maxExportBatchSize} > ${maxQueueSize})`);
   }
@@ -162,6 +166,27 @@ function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['p
   }
 }
 
+/**
+ * OTEL_EXPORTER_OTLP_(TRACES_)HEADERS, which the exporters read themselves: they drop an entry
+ * they cannot read without a word, and an export that needed it (authorization) would then be
+ * refused by the collector with nothing saying why.
+ */
+function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
+  for (const entry of (otelVar(env, name) ?? '').split(',')) {
+    if (entry.trim() === '') continue;
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? '' : entry.slice(0, eq).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+      throw new ConfigError(name, `expected key=value pairs separated by commas, with a header name as the key, got '${entry.trim()}'`);
+    }
+    try {
+      decodeURIComponent(entry.slice(eq + 1));
+    } catch {
+      throw new ConfigError(name, `values are percent-encoded, and '${entry.trim()}' is not`);
+    }
+  }
+}
+
 function decodeAttribute(text: string, pair: string): string {
   try {
     return decodeURIComponent(text.trim());
@@ -172,10 +197,11 @@ function decodeAttribute(text: string, pair: string): string {
 
 export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   const protocolName = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const protocol = otelVar(env, protocolName) ?? 'http/protobuf';
+  const protocol = otelVar(env, protocolName)?.toLowerCase() ?? 'http/protobuf';
   if (protocol !== 'grpc' && protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    throw new ConfigError(protocolName, `must be grpc, http/protobuf or http/json, got '${protocol}'`);
+    throw new ConfigError(protocolName, `must be grpc, http/protobuf or http/json, got '${env[protocolName]}'`);
   }
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) checkHeaders(env, name);
 
   // The traces endpoint wins over the general one, but a wrong value in either is reported.
   let hasEndpoint = false;

@@ -1,6 +1,7 @@
 /**
  * OpenTelemetry's own log on stderr, one line a message, at OTEL_LOG_LEVEL: without a logger the
  * SDK says nothing, and a collector that is down or a wrong endpoint would lose every span unseen.
+ * The same message is written once a minute at most, with the count of its repeats.
  */
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
@@ -17,9 +18,34 @@ const LEVELS: Record<LogLevelName, DiagLogLevel> = {
   all: DiagLogLevel.ALL,
 };
 
+/** A message repeated within this long is counted, not written: a dead collector fails every export. */
+const REPEAT_INTERVAL_MS = 60_000;
+/** Distinct messages followed at most (the oldest is forgotten first). */
+const MAX_FOLLOWED_MESSAGES = 100;
+
+/** When each message was last written, and how often it came since. */
+const written = new Map<string, { atMs: number; since: number }>();
+
+/** The line to write for `text`, or undefined while it repeats within REPEAT_INTERVAL_MS. */
+function throttled(text: string): string | undefined {
+  const now = performance.now();
+  const last = written.get(text);
+  if (last && now - last.atMs < REPEAT_INTERVAL_MS) {
+    last.since += 1;
+    return undefined;
+  }
+  written.delete(text);
+  if (written.size >= MAX_FOLLOWED_MESSAGES) written.delete(written.keys().next().value!);
+  written.set(text, { atMs: now, since: 0 });
+  return last && last.since > 0 ? `${text} (and ${last.since} times more in the last ${Math.round((now - last.atMs) / 1000)} s)` : text;
+}
+
 function writer(level: string) {
   return (message: string, ...args: unknown[]) => {
-    process.stderr.write(`rs3gw-obs: OpenTelemetry ${level}: ${formatWithOptions({ breakLength: Infinity }, message, ...args)}\n`);
+    // An Error is its one-line description, not its stack.
+    const text = formatWithOptions({ breakLength: Infinity }, message, ...args.map((a) => (a instanceof Error ? describeError(a) : a)));
+    const line = throttled(text.replace(/\s*\n\s*/g, ' '));
+    if (line !== undefined) process.stderr.write(`rs3gw-obs: OpenTelemetry ${level}: ${line}\n`);
   };
 }
 
@@ -41,9 +67,27 @@ export function describeError(error: unknown): string {
   return typeof status === 'number' ? `${message} (HTTP ${status})` : message;
 }
 
+/** Export failures held back while the final flush runs, which reports them with its own outcome. */
+let heldFailures: string[] | undefined;
+
 export function installDiagLogger(level: LogLevelName): void {
   diag.setLogger(stderrLogger, { logLevel: LEVELS[level], suppressOverrideMessage: true });
   // The batch processor hands each failed export to this handler (once a batch, not once a span);
   // the default one prints the error as JSON, stack trace included.
-  setGlobalErrorHandler((error) => diag.error(`span export failed: ${describeError(error)}`));
+  setGlobalErrorHandler((error) => {
+    if (heldFailures) heldFailures.push(describeError(error));
+    else diag.error(`span export failed: ${describeError(error)}`);
+  });
+}
+
+/** From now on export failures are held, not logged; `release` returns them, each once. */
+export function holdExportFailures(): { release(): string[] } {
+  heldFailures = [];
+  return {
+    release() {
+      const failures = [...new Set(heldFailures)];
+      heldFailures = undefined;
+      return failures;
+    },
+  };
 }

@@ -21,7 +21,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { ExporterName, TelemetryConfig } from '../config/telemetry.js';
-import { describeError, installDiagLogger } from './diag.js';
+import { describeError, holdExportFailures, installDiagLogger } from './diag.js';
 import { OpenSpans } from './open-spans.js';
 
 /**
@@ -81,17 +81,26 @@ async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Prom
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from the collector within OTEL_BSP_EXPORT_TIMEOUT (${timeoutMs} ms)`)), timeoutMs);
   });
+  // An export still in flight fails on its own too: one line says what was lost, and why.
+  const failures = holdExportFailures();
+  const reasons: string[] = [];
   try {
     await Promise.race([provider.shutdown(), deadline]);
   } catch (error) {
-    diag.error(`spans not exported at shutdown: ${describeError(error)}`);
+    reasons.push(describeError(error));
   } finally {
     clearTimeout(timer);
+    reasons.unshift(...failures.release());
   }
+  if (reasons.length > 0) diag.error(`spans not exported at shutdown: ${reasons.join('; ')}`);
 }
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
   installDiagLogger(config.logLevel);
+  // The SDK reads OTEL_TRACES_SAMPLER itself, case-sensitively, before the sampler given here
+  // replaces its choice, and says it falls back to parentbased_always_on for ALWAYS_OFF: it is
+  // shown the value as validated.
+  if (process.env.OTEL_TRACES_SAMPLER !== undefined) process.env.OTEL_TRACES_SAMPLER = config.sampler;
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place,
   // and incoming context is read by no one (harmless: calls just carry no span).
   if (config.disabled || config.exporters.length === 0) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };

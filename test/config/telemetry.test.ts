@@ -31,7 +31,8 @@ test('OTEL_BSP_* set the batch span processor, in milliseconds and spans', () =>
     rejects({ OTEL_BSP_MAX_QUEUE_SIZE: bad }, 'OTEL_BSP_MAX_QUEUE_SIZE');
     rejects({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: bad }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
   }
-  rejects({ OTEL_BSP_MAX_QUEUE_SIZE: '100' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  // The default batch (512) follows a smaller queue, as the SDK does; a batch set larger is refused.
+  assert.is(loadConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '100' }).telemetry.batch.maxExportBatchSize, 100);
   rejects({ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '101' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
   assert.equal(loadConfig({ OTEL_BSP_SCHEDULE_DELAY: ' ' }).telemetry.batch.scheduledDelayMillis, 1000, 'blank is unset');
 });
@@ -72,6 +73,19 @@ test('OTEL_TRACES_SAMPLER_ARG is read, and checked, only by the samplers that ta
     assert.is(loadConfig({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: '0.25' }).telemetry.samplerRatio, 0.25);
     assert.is(loadConfig({ OTEL_TRACES_SAMPLER: sampler }).telemetry.samplerRatio, 1);
     for (const bad of ['abc', '1.5', '-0.1']) rejects({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: bad }, 'OTEL_TRACES_SAMPLER_ARG');
+  }
+});
+
+test('OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL takes its values in any case', () => {
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'GRPC' }).telemetry.protocol, 'grpc');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON' }).telemetry.protocol, 'http/json');
+  rejects({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+});
+
+test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a word are refused by name', () => {
+  loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret,x-tenant=a=b', OTEL_EXPORTER_OTLP_TRACES_HEADERS: ' ' });
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1']) rejects({ [name]: bad }, name);
   }
 });
 

@@ -169,7 +169,19 @@ test('REST: a refused call keeps the span status unset and records the HTTP stat
   assert.is(span.attributes['http.request.method'], 'GET');
   assert.is(span.attributes['http.route'], '/api/observability/metrics/{name}');
   assert.is(span.attributes['url.path'], '/api/observability/metrics/no_such_metric');
+  assert.is(span.attributes['url.scheme'], 'http');
+  assert.not.ok('url.query' in span.attributes, 'no query, no url.query');
   assert.is(span.attributes['http.response.status_code'], 404);
+});
+
+test('REST: a query string is the span\'s url.query, as the HTTP semantic conventions ask', async () => {
+  const caller = callerContext();
+  const response = await within(fetch(`${server.url}/api/observability/anomalies?limit=1&severity=high`, { headers: { traceparent: caller.traceparent } }), 'REST GET anomalies');
+  assert.is(response.status, 200);
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'REST span');
+  assert.is(span.attributes['url.scheme'], 'http');
+  assert.is(span.attributes['url.path'], '/api/observability/anomalies');
+  assert.is(span.attributes['url.query'], 'limit=1&severity=high');
 });
 
 /**

@@ -6,7 +6,7 @@ import { create, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import type { Compression } from '@connectrpc/connect/protocol';
-import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_QUERY, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
 import type { CallContext, TransportAttributes } from '../pipeline/context.js';
@@ -52,7 +52,14 @@ function statusOf(error: ConnectError): number {
  */
 function httpAttributes(req: IncomingMessage, url: URL, route: Route, signal: AbortSignal): TransportAttributes {
   return {
-    start: { [ATTR_HTTP_REQUEST_METHOD]: req.method, [ATTR_HTTP_ROUTE]: route.template, [ATTR_URL_PATH]: url.pathname },
+    start: {
+      [ATTR_HTTP_REQUEST_METHOD]: req.method,
+      [ATTR_HTTP_ROUTE]: route.template,
+      // The port speaks plain HTTP; TLS, where there is any, ends in front of it.
+      [ATTR_URL_SCHEME]: 'http',
+      [ATTR_URL_PATH]: url.pathname,
+      ...(url.search !== '' && { [ATTR_URL_QUERY]: url.search.slice(1) }),
+    },
     end: (error) => (signal.aborted ? {} : { [ATTR_HTTP_RESPONSE_STATUS_CODE]: error ? statusOf(error) : 200 }),
   };
 }
