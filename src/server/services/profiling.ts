@@ -39,6 +39,7 @@ function profileOut(s: ProcessSample, ops: IoOperationStats | undefined): Messag
     timestamp: timestamp(s.atMs),
     pid: s.pid,
     command: s.comm,
+    startedAfterBootUs: s.startedAfterBootUs,
     cpu: {
       usagePercent: s.cpu.percentOfCore,
       usagePercentOfMachine: s.cpu.percentOfMachine,

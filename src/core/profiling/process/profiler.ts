@@ -1,7 +1,7 @@
 import { monotonicClock, systemClock, type Clock } from '../../clock.js';
 import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
 import { validatePid } from '../../procfs/pid.js';
-import { exitedState } from '../../procfs/process-stat.js';
+import { exitedState, type ProcessStat } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuTracker, type CpuBasis } from './cpu-tracker.js';
@@ -71,6 +71,11 @@ export interface ProcessMemory {
 export interface ProcessSample {
   pid: number;
   comm: string;
+  /**
+   * When the process started, microseconds after boot (/proc/<pid>/stat starttime): with the pid it
+   * names one process, as a pid alone does not once the kernel hands it to another.
+   */
+  startedAfterBootUs: bigint;
   state: string;
   atMs: number;
   cpu: ProcessCpu;
@@ -118,9 +123,18 @@ function positiveInteger(field: string, value: number, max: number): number {
   return value;
 }
 
+/** What the profiler keeps for one allowlisted pid. */
+interface Watched {
+  cpu: CpuTracker;
+  /** Snapshots of one process: emptied when another process takes the pid. */
+  readonly history: Ring<ProcessSnapshot>;
+  /** Start time (stat starttime, ticks) of the process the history belongs to, once one was seen. */
+  startTimeTicks?: number;
+}
+
 /**
  * Profiles an allowlist of processes from /proc: CPU from tick deltas, memory and I/O counters, plus
- * the I/O operations the gateway records, with periodic snapshots kept per pid up to a cap.
+ * the I/O operations the gateway records, with periodic snapshots kept per process up to a cap.
  */
 export class ProcessProfiler {
   readonly intervalSeconds: number;
@@ -129,7 +143,7 @@ export class ProcessProfiler {
   private readonly intervals: Clock;
   private readonly reader: ProcReader;
   /** One entry per allowlisted pid: its CPU baseline and its snapshot history. */
-  private readonly watched = new Map<number, { cpu: CpuTracker; history: Ring<ProcessSnapshot> }>();
+  private readonly watched = new Map<number, Watched>();
   private readonly operations: IoOperationRecorder;
   private readonly selfHeap?: () => { usedBytes: number; limitBytes: number };
   private readonly log: (message: string) => void;
@@ -168,18 +182,19 @@ export class ProcessProfiler {
    * (a zombie its parent has not reaped, or one in state X): it has nothing left to measure.
    */
   sample(pid: number): ProcessSample {
-    const { cpu } = this.watchedEntry(pid);
+    const entry = this.watchedEntry(pid);
     const stat = this.reader.processStat(pid);
+    const constants = this.reader.systemConstants();
+    const hz = constants.clockTicksPerSecond;
+    this.follow(pid, entry, stat, hz);
     const exited = exitedState(stat);
     if (exited !== undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
     const status = this.reader.processStatus(pid);
     const io = this.reader.processIo(pid);
-    const constants = this.reader.systemConstants();
     const cores = this.reader.availableCores();
-    const hz = constants.clockTicksPerSecond;
     const atMs = this.clock.nowMs();
     const ticks = stat.utimeTicks + stat.stimeTicks;
-    const measure = cpu.measure(
+    const measure = entry.cpu.measure(
       { atMs: this.intervals.nowMs(), ticks, startTimeTicks: stat.startTimeTicks },
       this.reader.uptime().uptimeSeconds,
       hz,
@@ -190,6 +205,7 @@ export class ProcessProfiler {
     return {
       pid,
       comm: stat.comm,
+      startedAfterBootUs: ticksToMicroseconds(stat.startTimeTicks, hz),
       state: stat.state,
       atMs,
       cpu: {
@@ -293,7 +309,24 @@ export class ProcessProfiler {
     }
   }
 
-  private watchedEntry(pid: number): { cpu: CpuTracker; history: Ring<ProcessSnapshot> } {
+  /**
+   * Ties the pid's history to the process now behind it: when the start time differs, the kernel has
+   * given the pid to another process, whose figures must not continue the old one's history.
+   */
+  private follow(pid: number, entry: Watched, stat: ProcessStat, hz: number): void {
+    const before = entry.startTimeTicks;
+    entry.startTimeTicks = stat.startTimeTicks;
+    if (before === undefined || before === stat.startTimeTicks) return;
+    const dropped = entry.history.size;
+    entry.history.clear();
+    const seconds = (ticks: number) => `${(ticks / hz).toFixed(2)} s`;
+    this.log(
+      `rs3gw-obs: profiling: pid ${pid} is now a different process (${stat.comm}, started ${seconds(stat.startTimeTicks)} after boot; ` +
+        `the one watched before started ${seconds(before)} after boot): its ${dropped} snapshots are dropped`,
+    );
+  }
+
+  private watchedEntry(pid: number): Watched {
     const entry = this.watched.get(validatePid(pid));
     if (!entry) {
       throw permissionDenied('pid', `process ${pid} is not in the profiling allowlist; add it to RS3GW_PROFILING_PIDS`);

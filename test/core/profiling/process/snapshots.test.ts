@@ -7,7 +7,7 @@ import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { WallAndMonotonic } from '../../../support/wall-and-monotonic.js';
-import { FixtureRoot, UTIME } from '../../procfs/fixture-root.js';
+import { FixtureRoot, STARTTIME, UTIME } from '../../procfs/fixture-root.js';
 
 test('retention: only the newest maxSnapshots are kept, newest first', () => {
   const root = new FixtureRoot('cgroup-v2-limited');
@@ -115,6 +115,37 @@ test('periodic snapshots that fail are logged once per failure and once when the
     assert.ok(profiler.snapshots(4242).length >= 1);
   } finally {
     profiler.stop();
+    root.remove();
+  }
+});
+
+test('a pid the kernel hands to another process starts a new history: the old one is dropped and the change logged', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const clock = new FakeClock(0);
+    const logged: string[] = [];
+    const profiler = new ProcessProfiler({ clock, reader: new ProcReader({ root: root.path }), pids: [4242], log: (m) => logged.push(m) });
+    const stat = readFileSync(join(root.path, 'proc/4242/stat'), 'utf8');
+    for (let i = 0; i < 2; i++, clock.advance(1000)) profiler.collect();
+    // The process exits (one snapshot fails), then another one is given pid 4242, 900 s after boot.
+    root.removeFile('proc/4242/stat');
+    assert.is(profiler.collect().taken, 0);
+    clock.advance(1000);
+    root.write('proc/4242/stat', stat);
+    root.setStat(4242, { [STARTTIME]: 225000 });
+    profiler.collect();
+    const history = profiler.snapshots(4242);
+    assert.equal(history.map((s) => s.atMs), [3000], 'only the new process');
+    // Fixture clock ticks are 250 Hz: 225000 ticks = 900 s; the first process started at 400 s.
+    assert.is(history[0]!.startedAfterBootUs, 900_000_000n);
+    assert.equal(logged, [
+      'rs3gw-obs: profiling: pid 4242 is now a different process (rs3gw) (io 2, started 900.00 s after boot; the one watched before started 400.00 s after boot): its 2 snapshots are dropped',
+    ]);
+    clock.advance(1000);
+    profiler.collect();
+    assert.is(profiler.snapshots(4242).length, 2, "the new process's history grows as before");
+    assert.is(logged.length, 1);
+  } finally {
     root.remove();
   }
 });

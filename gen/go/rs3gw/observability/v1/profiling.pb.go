@@ -390,9 +390,13 @@ type ProcessProfile struct {
 	// Memory use.
 	Memory *MemoryUsage `protobuf:"bytes,5,opt,name=memory,proto3" json:"memory,omitempty"`
 	// I/O counters and recorded operation statistics.
-	Io            *IoUsage `protobuf:"bytes,6,opt,name=io,proto3" json:"io,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Io *IoUsage `protobuf:"bytes,6,opt,name=io,proto3" json:"io,omitempty"`
+	// When the process started, microseconds after the machine booted (starttime in
+	// /proc/<pid>/stat). Together with pid it names one process: when the kernel gives the pid to
+	// another process, this changes (and the snapshots of the previous process are dropped).
+	StartedAfterBootUs uint64 `protobuf:"varint,7,opt,name=started_after_boot_us,json=startedAfterBootUs,proto3" json:"started_after_boot_us,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ProcessProfile) Reset() {
@@ -465,6 +469,13 @@ func (x *ProcessProfile) GetIo() *IoUsage {
 		return x.Io
 	}
 	return nil
+}
+
+func (x *ProcessProfile) GetStartedAfterBootUs() uint64 {
+	if x != nil {
+		return x.StartedAfterBootUs
+	}
+	return 0
 }
 
 // CpuUsage is the CPU time a process used, from deltas of utime+stime.
@@ -1970,14 +1981,15 @@ const file_rs3gw_observability_v1_profiling_proto_rawDesc = "" +
 	"\x12GetProfileResponse\x12@\n" +
 	"\aprofile\x18\x01 \x01(\v2&.rs3gw.observability.v1.ProcessProfileR\aprofile\x12*\n" +
 	"\x05pprof\x18\x02 \x01(\v2\x14.google.api.HttpBodyR\x05pprof\x12\x1b\n" +
-	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\x98\x02\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\xcb\x02\n" +
 	"\x0eProcessProfile\x128\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\x05R\x03pid\x12\x18\n" +
 	"\acommand\x18\x03 \x01(\tR\acommand\x122\n" +
 	"\x03cpu\x18\x04 \x01(\v2 .rs3gw.observability.v1.CpuUsageR\x03cpu\x12;\n" +
 	"\x06memory\x18\x05 \x01(\v2#.rs3gw.observability.v1.MemoryUsageR\x06memory\x12/\n" +
-	"\x02io\x18\x06 \x01(\v2\x1f.rs3gw.observability.v1.IoUsageR\x02io\"\x91\x03\n" +
+	"\x02io\x18\x06 \x01(\v2\x1f.rs3gw.observability.v1.IoUsageR\x02io\x121\n" +
+	"\x15started_after_boot_us\x18\a \x01(\x04R\x12startedAfterBootUs\"\x91\x03\n" +
 	"\bCpuUsage\x12#\n" +
 	"\rusage_percent\x18\x01 \x01(\x01R\fusagePercent\x127\n" +
 	"\x18usage_percent_of_machine\x18\x02 \x01(\x01R\x15usagePercentOfMachine\x12\"\n" +
