@@ -118,11 +118,14 @@ export async function startService(config: Config): Promise<RunningService> {
     },
   });
 
+  // Our pid as the /proc read numbers it: process.pid names another process when that /proc is
+  // another pid namespace's.
+  const selfPid = reader.selfPid();
   const processes = new ProcessProfiler({
     clock,
     intervals,
     reader,
-    pids: [process.pid, ...config.profilingPids.filter((pid) => pid !== process.pid)],
+    pids: [selfPid, ...config.profilingPids.filter((pid) => pid !== selfPid)],
     intervalSeconds: config.profilingInterval,
     maxSnapshots: config.profilingMaxSnapshots,
     selfHeap: v8HeapStats,

@@ -11,6 +11,7 @@ import { readProcessIo, type ProcessIo } from './process-io.js';
 import { readProcessStat, type ProcessStat } from './process-stat.js';
 import { readProcessStatus, type ProcessStatus } from './process-status.js';
 import { readPressure, type Pressure } from './psi.js';
+import { readSelfPid } from './self-pid.js';
 import { readSystemConstants, type SystemConstants } from './system-constants.js';
 import { readUptime, type Uptime } from './uptime.js';
 
@@ -21,16 +22,27 @@ export interface ProcReaderOptions {
 
 /**
  * The /proc, /sys and cgroup readers behind one object, so engines take a single injected reader.
- * Every call reads the files afresh, except the system constants and the cgroup layout, which do not
- * change while the process runs (a process moved to another cgroup is the rare exception).
+ * Every call reads the files afresh, except the system constants, this service's pid and the cgroup
+ * layout, which do not change while the process runs (a process moved to another cgroup is the rare
+ * exception).
  */
 export class ProcReader {
   readonly files: HostFiles;
   private constants?: SystemConstants;
   private layout?: CgroupLayout;
+  private ownPid?: number;
 
   constructor(options: ProcReaderOptions = {}) {
     this.files = new HostFiles(options.root ?? '/');
+  }
+
+  /**
+   * This service's pid in the /proc being read (see readSelfPid); `process.pid` where that /proc has
+   * no `self` link. Read once: a process keeps its pid.
+   */
+  selfPid(): number {
+    this.ownPid ??= readSelfPid(this.files) ?? process.pid;
+    return this.ownPid;
   }
 
   processStat(pid: number): ProcessStat {

@@ -103,7 +103,7 @@ function profileTypeIn(type: ProfileType, field: string): 'cpu' | 'heap' {
 
 /** A measurement of one process (0 = this service), as GetProfile and the health report give it. */
 export function measureProcess(deps: ProfilingDeps, pid: number): MessageInitShape<typeof ProcessProfileSchema> {
-  const self = process.pid;
+  const self = deps.processes.selfPid;
   const target = pid === 0 ? self : pid;
   const sample = deps.processes.sample(target);
   const isSelf = target === self;
@@ -111,7 +111,7 @@ export function measureProcess(deps: ProfilingDeps, pid: number): MessageInitSha
 }
 
 export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
-  const self = process.pid;
+  const self = deps.processes.selfPid;
 
   /** One pprof profile of this service: CPU for durationMs, or the heap now. */
   async function capture(type: 'cpu' | 'heap', durationMs: number, signal: AbortSignal) {

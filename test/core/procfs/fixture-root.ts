@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,17 @@ export class FixtureRoot {
     const rest = text.slice(close + 1).trim().split(/\s+/);
     for (const [index, value] of Object.entries(fields)) rest[Number(index) - 3] = String(value);
     writeFileSync(file, `${text.slice(0, close + 1)} ${rest.join(' ')}\n`);
+  }
+
+  /**
+   * Makes `proc/self` what procfs has, a link to the reading process's pid (`proc/<pid>`), the files
+   * of the fixture's `proc/self` moving there: the tree is then a /proc in which we are `pid`.
+   */
+  linkSelf(pid: number): void {
+    const self = join(this.path, 'proc/self');
+    for (const name of readdirSync(self)) renameSync(join(self, name), join(this.path, `proc/${pid}/${name}`));
+    rmSync(self, { recursive: true });
+    symlinkSync(String(pid), self);
   }
 
   removeFile(file: string): void {

@@ -22,7 +22,7 @@ export interface ProcessProfilerOptions {
   /** Times the CPU intervals, which a step of the wall clock must not bend; default monotonic. */
   intervals?: Clock;
   reader?: ProcReader;
-  /** Pids that may be profiled (RS3GW_PROFILING_PIDS); default: this service's own pid. */
+  /** Pids that may be profiled (RS3GW_PROFILING_PIDS); default: this service's own pid (selfPid). */
   pids?: readonly number[];
   /** Seconds between periodic snapshots (RS3GW_PROFILING_INTERVAL), default 60. */
   intervalSeconds?: number;
@@ -139,6 +139,8 @@ interface Watched {
 export class ProcessProfiler {
   readonly intervalSeconds: number;
   readonly maxSnapshots: number;
+  /** This service's pid as the /proc read numbers it (ProcReader.selfPid), not always process.pid. */
+  readonly selfPid: number;
   private readonly clock: Clock;
   private readonly intervals: Clock;
   private readonly reader: ProcReader;
@@ -155,7 +157,8 @@ export class ProcessProfiler {
     this.clock = options.clock ?? systemClock;
     this.intervals = options.intervals ?? monotonicClock;
     this.reader = options.reader ?? new ProcReader();
-    const pids = options.pids ?? [process.pid];
+    this.selfPid = this.reader.selfPid();
+    const pids = options.pids ?? [this.selfPid];
     if (pids.length === 0) throw invalidArgument('pids', 'must list at least one pid');
     if (pids.length > MAX_WATCHED_PIDS) throw invalidArgument('pids', `at most ${MAX_WATCHED_PIDS} pids, got ${pids.length}`);
     pids.forEach((pid, i) => validatePid(pid, `pids[${i}]`));
@@ -227,7 +230,7 @@ export class ProcessProfiler {
         peakRssBytes: status.peakRssBytes ?? rssBytes,
         peakVirtualBytes: status.peakVirtualBytes,
         threads: status.threads ?? stat.numThreads,
-        ...(pid === process.pid && this.selfHeap && { heap: this.selfHeap() }),
+        ...(pid === this.selfPid && this.selfHeap && { heap: this.selfHeap() }),
       },
       io,
     };

@@ -234,8 +234,35 @@ test('an allowlisted zombie (exited, not yet reaped) is notFound, not measured a
   }
 });
 
+test("the service is the process /proc/self links to in the /proc read (another pid namespace's), not process.pid", () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    // Read from a namespace where we are pid 4242, as when a container reads the host's /proc.
+    root.linkSelf(4242);
+    const heap = { usedBytes: 7, limitBytes: 8 };
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), selfHeap: () => heap });
+    assert.equal(profiler.watchedPids(), [4242]);
+    assert.is(profiler.selfPid, 4242);
+    const sample = profiler.sample(4242);
+    assert.is(sample.comm, 'rs3gw) (io 2');
+    assert.equal(sample.memory.heap, heap, 'our own V8 heap goes with our own process figures');
+  } finally {
+    root.remove();
+  }
+});
+
+test('a /proc whose self is no link (a fixture tree) leaves the service at process.pid', () => {
+  const { root, profiler } = setup();
+  try {
+    assert.is(profiler.selfPid, process.pid);
+  } finally {
+    root.remove();
+  }
+});
+
 test('by default the service profiles itself, from the real /proc', () => {
   const profiler = new ProcessProfiler();
+  assert.is(profiler.selfPid, process.pid);
   assert.equal(profiler.watchedPids(), [process.pid]);
   const sample = profiler.sample(process.pid);
   assert.is(sample.cpu.basis, 'since_start');
