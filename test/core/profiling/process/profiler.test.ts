@@ -10,8 +10,9 @@ import { errorOf } from '../../../support/errors.js';
 function setup(name = 'cgroup-v2-limited') {
   const root = new FixtureRoot(name);
   const clock = new WallAndMonotonic();
-  const profiler = new ProcessProfiler({ clock: clock.wall, intervals: clock.monotonic, reader: new ProcReader({ root: root.path }), pids: [4242] });
-  return { root, clock, profiler };
+  const logged: string[] = [];
+  const profiler = new ProcessProfiler({ clock: clock.wall, intervals: clock.monotonic, reader: new ProcReader({ root: root.path }), pids: [4242], log: (m) => logged.push(m) });
+  return { root, clock, profiler, logged };
 }
 
 const close = (actual: number, expected: number, what: string) =>
@@ -85,7 +86,7 @@ test('a sample too soon after the last one does not divide by a tiny interval', 
 });
 
 test('a reused pid (new start time) starts over from its own start', () => {
-  const { root, clock, profiler } = setup();
+  const { root, clock, profiler, logged } = setup();
   try {
     profiler.sample(4242);
     clock.advance(5000);
@@ -93,6 +94,7 @@ test('a reused pid (new start time) starts over from its own start', () => {
     const { cpu } = profiler.sample(4242);
     assert.is(cpu.basis, 'since_start');
     close(cpu.percentOfCore, 1, 'percent of core over 100 s alive');
+    assert.is(logged.length, 1, 'the new process is logged once');
   } finally {
     root.remove();
   }
