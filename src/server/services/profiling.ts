@@ -194,9 +194,9 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       const p = deps.continuous.get(req.id);
       return { info: infoOut(p), pprof: pprofBody(p.data), fileName: `cpu-${fileStamp(p.startMs)}.pb.gz` };
     },
-    async mergeStoredProfiles(req) {
+    async mergeStoredProfiles(req, ctx) {
       if (profileTypeIn(req.type, 'type') === 'heap') throw invalidArgument('type', 'only CPU profiles are stored');
-      const merged = await deps.continuous.merge({ startMs: timeBoundOrUndefined(req.startTime), endMs: timeBoundOrUndefined(req.endTime) });
+      const merged = await deps.continuous.merge({ startMs: timeBoundOrUndefined(req.startTime), endMs: timeBoundOrUndefined(req.endTime) }, ctx.signal);
       return {
         profileCount: merged.profileIds.length,
         info: { type: ProfileType.CPU, startTime: timestamp(merged.startMs), duration: duration(merged.endMs - merged.startMs), sizeBytes: u64(merged.data.length) },

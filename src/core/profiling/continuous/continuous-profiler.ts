@@ -1,7 +1,8 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
 import { encodeProfile } from '../pprof/codec.js';
-import { mergeProfiles } from '../pprof/merge.js';
+import { ProfileMerger } from '../pprof/merge.js';
 import { profileTimes } from '../pprof/profile-times.js';
 import { captureCpuProfile } from '../v8/cpu-capture.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
@@ -136,8 +137,12 @@ export class ContinuousProfiler {
     return profile;
   }
 
-  /** One profile summing every stored profile that started in the range. */
-  merge(range: ProfileRange = {}): MergedProfile {
+  /**
+   * One profile summing every stored profile that started in the range. Each profile is decoded and
+   * folded in on its own turn of the event loop (under a ms each; a full store takes seconds), so the
+   * service keeps answering meanwhile; an abort of `signal` stops the merge between two profiles.
+   */
+  async merge(range: ProfileRange = {}, signal?: AbortSignal): Promise<MergedProfile> {
     const { startMs, endMs } = this.range(range);
     const profiles = this.store.inRange(startMs, endMs);
     if (profiles.length === 0) {
@@ -147,9 +152,15 @@ export class ContinuousProfiler {
         `no stored profiles started in [${describeTime(startMs)}, ${describeTime(endMs)}); continuous profiling is ${state}`,
       );
     }
-    const merged = mergeProfiles(profiles.map((p) => p.data));
+    const merger = new ProfileMerger();
+    for (const p of profiles) {
+      signal?.throwIfAborted();
+      merger.add(p.data);
+      await yieldToEventLoop();
+    }
+    signal?.throwIfAborted();
     return {
-      data: encodeProfile(merged),
+      data: encodeProfile(merger.result()),
       profileIds: profiles.map((p) => p.id),
       startMs: profiles[0].startMs,
       endMs: profiles.reduce((latest, p) => Math.max(latest, p.startMs + p.durationMs), -Infinity),

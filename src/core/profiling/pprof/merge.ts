@@ -1,7 +1,7 @@
 import type { Profile } from 'pprof-format';
 import { invalidArgument } from '../../errors.js';
 import { decodeProfile } from './codec.js';
-import { type LabelDescriptor, type LineDescriptor, ProfileBuilder, type ValueTypeName } from './builder.js';
+import { type LabelDescriptor, type LineDescriptor, ProfileBuilder, type ProfileHeader, type ValueTypeName } from './builder.js';
 import { int64, int64Big, uint64, uint64Key } from './numbers.js';
 import { assertValidProfile } from './validate.js';
 
@@ -20,49 +20,74 @@ function describe(types: ValueTypeName[]): string {
  * latest end, the period is the largest. Encoded profiles (gzipped or not) are decoded first.
  */
 export function mergeProfiles(list: (Profile | Uint8Array)[], field = 'profiles'): Profile {
-  if (list.length === 0) throw invalidArgument(field, 'must list at least one profile to merge');
-  const profiles = list.map((p, i) => (p instanceof Uint8Array ? decodeProfile(p, { field: `${field}[${i}]` }) : p));
-  profiles.forEach((p, i) => assertValidProfile(p, `${field}[${i}]`));
+  const merger = new ProfileMerger(field);
+  for (const p of list) merger.add(p);
+  return merger.result();
+}
 
-  const first = profiles[0];
-  const sampleTypes = first.sampleType.map((t) => valueTypeName(first, t));
-  if (sampleTypes.length === 0) throw invalidArgument(`${field}[0].sample_type`, 'is empty: there are no values to merge');
-  const periodType = valueTypeName(first, first.periodType);
-  let start: bigint | undefined;
-  let end = 0n;
-  let period = 0;
-  const comments = new Set<string>();
-  profiles.forEach((p, i) => {
+/**
+ * mergeProfiles one profile at a time: each is decoded, folded into the running result and
+ * dropped, so memory holds the result plus one profile, and a caller can yield or stop between adds.
+ */
+export class ProfileMerger {
+  /** Set by the first profile. ProfileBuilder reads its header when it builds, so time and period are widened in place. */
+  private state: { builder: ProfileBuilder; header: ProfileHeader } | undefined;
+  private start: bigint | undefined;
+  private end = 0n;
+  private readonly comments = new Set<string>();
+  private count = 0;
+
+  /** `field` names the request field in errors, as `field[i]`. */
+  constructor(private readonly field = 'profiles') {}
+
+  add(input: Profile | Uint8Array): void {
+    const name = `${this.field}[${this.count}]`;
+    const p = input instanceof Uint8Array ? decodeProfile(input, { field: name }) : input;
+    assertValidProfile(p, name);
     const types = p.sampleType.map((t) => valueTypeName(p, t));
-    if (describe(types) !== describe(sampleTypes)) {
-      throw invalidArgument(`${field}[${i}].sample_type`, `is [${describe(types)}], expected [${describe(sampleTypes)}] like ${field}[0]`);
+    const periodType = valueTypeName(p, p.periodType);
+    const { builder, header } = (this.state ??= this.begin(p, name, types, periodType));
+    if (describe(types) !== describe(header.sampleTypes)) {
+      throw invalidArgument(`${name}.sample_type`, `is [${describe(types)}], expected [${describe(header.sampleTypes)}] like ${this.field}[0]`);
     }
-    const pt = valueTypeName(p, p.periodType);
-    if (describe([pt]) !== describe([periodType])) {
-      throw invalidArgument(`${field}[${i}].period_type`, `is ${describe([pt])}, expected ${describe([periodType])} like ${field}[0]`);
+    if (describe([periodType]) !== describe([header.periodType])) {
+      throw invalidArgument(`${name}.period_type`, `is ${describe([periodType])}, expected ${describe([header.periodType])} like ${this.field}[0]`);
     }
     const time = int64Big(p.timeNanos);
-    if (time !== 0n && (start === undefined || time < start)) start = time;
+    if (time !== 0n && (this.start === undefined || time < this.start)) this.start = time;
     const pEnd = time + int64Big(p.durationNanos);
-    if (pEnd > end) end = pEnd;
-    period = Math.max(period, int64(p.period));
-    for (const c of p.comment) comments.add(p.stringTable.strings[uint64(c)]);
-  });
+    if (pEnd > this.end) this.end = pEnd;
+    header.period = Math.max(header.period, int64(p.period));
+    for (const c of p.comment) this.comments.add(p.stringTable.strings[uint64(c)]);
+    copySamples(p, builder);
+    this.count++;
+  }
 
-  const strings = first.stringTable.strings;
-  const builder = new ProfileBuilder({
-    sampleTypes,
-    periodType,
-    period,
-    timeNanos: start ?? 0n,
-    durationNanos: start === undefined ? 0 : Number(end - start),
-    defaultSampleType: uint64(first.defaultSampleType) ? strings[uint64(first.defaultSampleType)] : undefined,
-    dropFrames: uint64(first.dropFrames) ? strings[uint64(first.dropFrames)] : undefined,
-    keepFrames: uint64(first.keepFrames) ? strings[uint64(first.keepFrames)] : undefined,
-    comments: [...comments],
-  });
-  for (const p of profiles) copySamples(p, builder);
-  return builder.build();
+  result(): Profile {
+    if (!this.state) throw invalidArgument(this.field, 'must list at least one profile to merge');
+    const { builder, header } = this.state;
+    header.timeNanos = this.start ?? 0n;
+    header.durationNanos = this.start === undefined ? 0 : Number(this.end - this.start);
+    header.comments = [...this.comments];
+    return builder.build();
+  }
+
+  /** The first profile sets the kind and the names every later one must match. */
+  private begin(first: Profile, name: string, sampleTypes: ValueTypeName[], periodType: ValueTypeName): { builder: ProfileBuilder; header: ProfileHeader } {
+    if (sampleTypes.length === 0) throw invalidArgument(`${name}.sample_type`, 'is empty: there are no values to merge');
+    const strings = first.stringTable.strings;
+    const header: ProfileHeader = {
+      sampleTypes,
+      periodType,
+      period: 0,
+      timeNanos: 0n,
+      durationNanos: 0,
+      defaultSampleType: uint64(first.defaultSampleType) ? strings[uint64(first.defaultSampleType)] : undefined,
+      dropFrames: uint64(first.dropFrames) ? strings[uint64(first.dropFrames)] : undefined,
+      keepFrames: uint64(first.keepFrames) ? strings[uint64(first.keepFrames)] : undefined,
+    };
+    return { builder: new ProfileBuilder(header), header };
+  }
 }
 
 /** Re-interns one profile's samples (and what they reference) into the builder. */

@@ -5,6 +5,7 @@ import {
   captureCpuProfile,
   ContinuousProfiler,
   type CpuCaptureFunction,
+  type MergedProfile,
   DEFAULT_CONTINUOUS_PROFILING,
   decodeProfile,
   encodeProfile,
@@ -14,7 +15,7 @@ import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { foldedStacks } from './profile-reader.js';
 import { syntheticCpuProfile } from './sample-profiles.js';
-import { errorOf } from '../../../support/errors.js';
+import { errorOf, rejectionOf } from '../../../support/errors.js';
 
 const ms = 1_000_000;
 
@@ -125,7 +126,7 @@ test('listing filters by start time, newest first, up to the limit', async () =>
 
 test('a time range merges into one valid profile summing the stacks', async () => {
   const { t0, profiler } = await profilesAMinuteApart(4);
-  const merged = profiler.merge({ startMs: t0 + 60_000, endMs: t0 + 240_000 });
+  const merged = await profiler.merge({ startMs: t0 + 60_000, endMs: t0 + 240_000 });
   assert.is(merged.profileIds.length, 3);
   assert.is(merged.startMs, t0 + 60_000);
   assert.is(merged.endMs, t0 + 180_000 + 10_000);
@@ -140,9 +141,62 @@ test('merging an empty range fails with a clear message', async () => {
   const clock = new FakeClock();
   const profiler = new ContinuousProfiler({ clock, capture: fakeCapture(clock) });
   await profiler.captureNow();
-  const err = errorOf(() => profiler.merge({ startMs: clock.nowMs() + 1 }));
+  const err = await rejectionOf(profiler.merge({ startMs: clock.nowMs() + 1 }));
   assert.is(err.kind, 'failed_precondition');
   assert.match(err.message, /^no stored profiles started in \[2026-01-01T00:00:10\.001Z, end of time\); continuous profiling is not running$/);
+});
+
+/** A store of `count` profiles of the same 400 distinct ten-frame stacks, heavy enough that merging them all takes a while. */
+async function manyStoredProfiles(count: number): Promise<ContinuousProfiler> {
+  const clock = new FakeClock();
+  const stacks = Array.from({ length: 400 }, (_, i) => ({ stack: [...Array.from({ length: 9 }, (_, d) => `fn${(i * 7 + d) % 97}`), `leaf${i}`], values: [1, 10 * ms] }));
+  const data = encodeProfile(syntheticCpuProfile(stacks, clock.nowMs(), 10_000));
+  const profiler = new ContinuousProfiler({ clock, config: { maxProfiles: count }, capture: async () => data });
+  for (let i = 0; i < count; i++) await profiler.captureNow();
+  return profiler;
+}
+
+test('a merge of many profiles leaves the event loop free: a 5 ms timer keeps firing throughout', async () => {
+  const profiler = await manyStoredProfiles(300);
+  let ticks = 0;
+  let last = performance.now();
+  let longestGapMs = 0;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    longestGapMs = Math.max(longestGapMs, now - last);
+    last = now;
+    ticks++;
+  }, 5);
+  const started = performance.now();
+  let merged: MergedProfile;
+  try {
+    merged = await profiler.merge();
+  } finally {
+    clearInterval(probe);
+  }
+  const tookMs = performance.now() - started;
+  longestGapMs = Math.max(longestGapMs, performance.now() - last);
+  assert.is(merged.profileIds.length, 300);
+  assert.equal(foldedStacks(decodeProfile(merged.data)).get('fn0;fn1;fn2;fn3;fn4;fn5;fn6;fn7;fn8;leaf0'), [300, 3000 * ms]);
+  // Generous for a loaded machine: one profile's fold takes about a millisecond.
+  assert.ok(ticks >= 3 && longestGapMs < 250, `timer fired ${ticks} times during a ${tookMs.toFixed(0)} ms merge, longest gap ${longestGapMs.toFixed(0)} ms`);
+});
+
+test('an aborted merge stops between profiles and rejects with the reason', async () => {
+  const profiler = await manyStoredProfiles(300);
+  const gone = new Error('client went away');
+  assert.is(await rejectionOf(profiler.merge({}, AbortSignal.abort(gone))), gone);
+
+  const controller = new AbortController();
+  let abortedAt = 0;
+  setTimeout(() => {
+    abortedAt = performance.now();
+    controller.abort(gone);
+  }, 20);
+  const err = await rejectionOf(profiler.merge({}, controller.signal));
+  const stoppedAfterMs = performance.now() - abortedAt;
+  assert.is(err, gone);
+  assert.ok(abortedAt > 0 && stoppedAfterMs < 250, `stopped ${stoppedAfterMs.toFixed(0)} ms after the abort`);
 });
 
 test('concurrent capture requests share the capture in flight', async () => {
@@ -218,7 +272,7 @@ test('running on the real profiler: captures every interval, and stop leaves no 
   assert.ok(listed.length >= 2 && listed.length <= 3, `${listed.length} profiles in 650 ms at 250 ms intervals`);
   for (const info of listed) assert.equal(validateProfile(decodeProfile(profiler.get(info.id).data)), []);
   assert.ok(listed[0].startMs - listed[1].startMs >= 240, 'captures start an interval apart');
-  assert.equal(validateProfile(decodeProfile(profiler.merge().data)), []);
+  assert.equal(validateProfile(decodeProfile((await profiler.merge()).data)), []);
   const storedAfterStop = profiler.stats().storedProfiles;
   await delay(300);
   assert.is(profiler.stats().storedProfiles, storedAfterStop, 'nothing runs after stop');
