@@ -5,6 +5,7 @@ import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
 import { profileTimes } from '../pprof/profile-times.js';
 import { captureCpuProfile } from '../v8/cpu-capture.js';
+import { ExclusiveRunner } from '../v8/exclusive-runner.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
 import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './profile-store.js';
 
@@ -53,6 +54,8 @@ export interface ContinuousProfilerStats {
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 10_000;
+/** Merges queued behind the running one; more are refused (resource_exhausted). */
+export const MAX_WAITING_MERGES = 4;
 
 /**
  * Captures a short CPU profile every interval while running and keeps them under the retention
@@ -64,6 +67,7 @@ export class ContinuousProfiler {
   private readonly intervals: Clock;
   private readonly capture: CpuCaptureFunction;
   private readonly store: ProfileStore;
+  private readonly merges = new ExclusiveRunner(MAX_WAITING_MERGES, 'merges of stored profiles');
   private timer: NodeJS.Timeout | undefined;
   private inFlight: { controller: AbortController; promise: Promise<StoredProfileInfo> } | undefined;
   private isRunning = false;
@@ -142,7 +146,12 @@ export class ContinuousProfiler {
    * folded in on its own turn of the event loop (under a ms each; a full store takes seconds), so the
    * service keeps answering meanwhile; an abort of `signal` stops the merge between two profiles.
    */
-  async merge(range: ProfileRange = {}, signal?: AbortSignal): Promise<MergedProfile> {
+  merge(range: ProfileRange = {}, signal?: AbortSignal): Promise<MergedProfile> {
+    // One at a time: each holds its result, which can reach the decoded size of its range.
+    return this.merges.run(() => this.mergeNow(range, signal), signal);
+  }
+
+  private async mergeNow(range: ProfileRange, signal: AbortSignal | undefined): Promise<MergedProfile> {
     const { startMs, endMs } = this.range(range);
     const profiles = this.store.inRange(startMs, endMs);
     if (profiles.length === 0) {

@@ -23,7 +23,7 @@ export type { CpuDurationLimits } from '../v8/cpu-duration.js';
 export { DEFAULT_HEAP_SAMPLING_INTERVAL_BYTES, HeapSampler } from '../v8/heap-sampler.js';
 export type { HeapSamplerOptions } from '../v8/heap-sampler.js';
 
-export { ContinuousProfiler, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../continuous/continuous-profiler.js';
+export { ContinuousProfiler, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAITING_MERGES } from '../continuous/continuous-profiler.js';
 export type {
   ContinuousProfilerOptions,
   ContinuousProfilerStats,
