@@ -179,8 +179,12 @@ function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
       throw new ConfigError(name, `expected key=value pairs separated by commas, with a header name as the key, got '${entry.trim()}'`);
     }
+    const value = entry.slice(eq + 1).trim();
+    // The exporter drops an empty value, and cuts a value at a ';' (W3C baggage's properties).
+    if (value === '') throw new ConfigError(name, `'${entry.trim()}' has no value`);
+    if (value.includes(';')) throw new ConfigError(name, `values are percent-encoded (';' as %3B), and '${entry.trim()}' is not`);
     try {
-      decodeURIComponent(entry.slice(eq + 1));
+      decodeURIComponent(value);
     } catch {
       throw new ConfigError(name, `values are percent-encoded, and '${entry.trim()}' is not`);
     }

@@ -252,25 +252,28 @@ get('a gRPC-Web or Connect-stream body that is not exactly one whole message fra
     ['an unknown flag', Buffer.concat([Buffer.from([0x02, 0, 0, 0, 2]), message]), 'invalid_argument', /^request: message frame flags 0x02: a request frame may only be marked compressed \(0x01\)$/],
     ['compressed, no encoding', Buffer.concat([Buffer.from([0x01, 0, 0, 0, 2]), message]), 'invalid_argument', /^request: the message frame is marked compressed \(0x01\), but the request names no encoding$/],
   ];
+  // Binary and JSON alike (a JSON body with a Content-Length went to connect-node untouched).
   for (const [what, body, code, reason] of cases) {
-    // connect-node refused these before any call began: no span, no count, and its own words.
-    const webBefore = await count('GetStatistics', 'grpc-web', code);
-    const web = await within(fetch(`${server.url}${ANOMALY}/GetStatistics`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto' }, body }), `gRPC-Web, ${what}`);
-    const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80)?.data.toString() ?? '';
-    assert.match(trailer, new RegExp(`grpc-status: ?${code === 'unimplemented' ? 12 : 3}\r\n`), `gRPC-Web, ${what}: ${trailer}`);
-    assert.match(decodeURIComponent(/grpc-message: ?(.*)\r\n/.exec(trailer)?.[1] ?? ''), reason, `gRPC-Web, ${what}`);
-    assert.is(await count('GetStatistics', 'grpc-web', code), webBefore + 1, `gRPC-Web, ${what}: counted`);
+    for (const codec of ['proto', 'json']) {
+      // connect-node refused these before any call began: no span, no count, and its own words.
+      const webBefore = await count('GetStatistics', 'grpc-web', code);
+      const web = await within(fetch(`${server.url}${ANOMALY}/GetStatistics`, { method: 'POST', headers: { 'content-type': `application/grpc-web+${codec}` }, body }), `gRPC-Web ${codec}, ${what}`);
+      const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80)?.data.toString() ?? '';
+      assert.match(trailer, new RegExp(`grpc-status: ?${code === 'unimplemented' ? 12 : 3}\r\n`), `gRPC-Web ${codec}, ${what}: ${trailer}`);
+      assert.match(decodeURIComponent(/grpc-message: ?(.*)\r\n/.exec(trailer)?.[1] ?? ''), reason, `gRPC-Web ${codec}, ${what}`);
+      assert.is(await count('GetStatistics', 'grpc-web', code), webBefore + 1, `gRPC-Web ${codec}, ${what}: counted`);
 
-    const streamBefore = await count('WatchAnomalies', 'connect', code);
-    const stream = await within(
-      fetch(`${server.url}${ANOMALY}/WatchAnomalies`, { method: 'POST', headers: { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1' }, body }),
-      `Connect stream, ${what}`,
-    );
-    const end = frames(Buffer.from(await within(stream.arrayBuffer(), 'the Connect stream to end'))).at(-1)!;
-    const error = (JSON.parse(end.data.toString()) as { error?: { code?: string; message?: string } }).error;
-    assert.is(error?.code, code, `Connect stream, ${what}`);
-    assert.match(error?.message ?? '', reason, `Connect stream, ${what}`);
-    assert.is(await count('WatchAnomalies', 'connect', code), streamBefore + 1, `Connect stream, ${what}: counted`);
+      const streamBefore = await count('WatchAnomalies', 'connect', code);
+      const stream = await within(
+        fetch(`${server.url}${ANOMALY}/WatchAnomalies`, { method: 'POST', headers: { 'content-type': `application/connect+${codec}`, 'connect-protocol-version': '1' }, body }),
+        `Connect stream ${codec}, ${what}`,
+      );
+      const end = frames(Buffer.from(await within(stream.arrayBuffer(), 'the Connect stream to end'))).at(-1)!;
+      const error = (JSON.parse(end.data.toString()) as { error?: { code?: string; message?: string } }).error;
+      assert.is(error?.code, code, `Connect stream ${codec}, ${what}`);
+      assert.match(error?.message ?? '', reason, `Connect stream ${codec}, ${what}`);
+      assert.is(await count('WatchAnomalies', 'connect', code), streamBefore + 1, `Connect stream ${codec}, ${what}: counted`);
+    }
   }
 });
 

@@ -344,6 +344,9 @@ test('Expect: 100-continue: a request refused before its body is read is answere
     [`${API}/health`, 'application/json', 10, /^HTTP\/1\.1 405 /],
     // Connect's own refusal (429 today); what counts here is that it comes without an invitation.
     ['/rs3gw.observability.v1.AnomalyService/RecordSample', 'application/json', 10_000, /^HTTP\/1\.1 4\d\d /],
+    // One enveloped message: larger than the limit and its 5-byte envelope by the Content-Length.
+    ['/rs3gw.observability.v1.AnomalyService/RecordSample', 'application/grpc-web+proto', 10_000, /^HTTP\/1\.1 200 OK\r\n[^]*grpc-status: 8\r\n/],
+    ['/rs3gw.observability.v1.AnomalyService/WatchAnomalies', 'application/connect+proto', 10_000, /^HTTP\/1\.1 200 OK\r\n[^]*"code":"resource_exhausted"/],
   ];
   for (const [path, type, length, answer] of cases) {
     const c = await exchange(head(path, type, length));

@@ -87,10 +87,13 @@ export function requestMessages(slot: () => RequestSlot | undefined, maxMessageB
     const compression = compressionNamed(req.header.get(kind.encodingHeader));
     if (compression === undefined) return handler(req);
     const declared = Number(req.header.get('content-length') ?? NaN);
-    const oversize = kind.framing === 'unary' && declared > maxMessageBytes;
-    // Plain JSON known to be within the limit is connect's to read: its JSON decoding hands
-    // refusals to the pipeline. Without a length it is read here, to refuse it if it is too large.
-    if (!kind.binary && compression === null && !oversize && Number.isFinite(declared)) return handler(req);
+    // Larger than one message (and its envelope) can be: refused before a byte is read, so a client
+    // waiting for 100 Continue is not invited to upload it.
+    const oversize = declared > maxMessageBytes + (kind.framing === 'unary' ? 0 : ENVELOPE_HEADER_BYTES);
+    // Plain unary JSON known to be within the limit is connect's to read: its JSON decoding hands
+    // refusals to the pipeline. Without a length it is read here, to refuse it if it is too large;
+    // enveloped JSON is read here too, to check its framing.
+    if (kind.framing === 'unary' && !kind.binary && compression === null && !oversize && Number.isFinite(declared)) return handler(req);
     assertByteStreamRequest(req);
     const taken = oversize ? refused(tooLarge(maxMessageBytes)) : await readBody(req.body[Symbol.asyncIterator](), kind.framing, compression !== null, maxMessageBytes);
     if (taken.kind === 'untouched') return handler({ ...req, body: taken.body });

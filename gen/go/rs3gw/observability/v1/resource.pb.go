@@ -244,7 +244,8 @@ type ResourceStatus struct {
 	SuccessRate float64 `protobuf:"fixed64,9,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
 	// Median latency of completions in the window, whatever their outcome (a permit reclaimed after its
 	// lease counts the time it was held), milliseconds; 0 when the window has no completion. Estimated
-	// within 2.5 % over every latency Release accepts (bins 5 % wide, up to the longest Duration).
+	// within 2.5 % from 0.1 ms to the longest Duration (bins 5 % wide; shorter latencies fall in the
+	// first bin).
 	P50LatencyMs float64 `protobuf:"fixed64,10,opt,name=p50_latency_ms,json=p50LatencyMs,proto3" json:"p50_latency_ms,omitempty"`
 	// 99th percentile latency of completions in the window, as p50_latency_ms, milliseconds.
 	P99LatencyMs float64 `protobuf:"fixed64,11,opt,name=p99_latency_ms,json=p99LatencyMs,proto3" json:"p99_latency_ms,omitempty"`

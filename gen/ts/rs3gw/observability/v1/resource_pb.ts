@@ -123,7 +123,8 @@ export type ResourceStatus = Message<"rs3gw.observability.v1.ResourceStatus"> & 
   /**
    * Median latency of completions in the window, whatever their outcome (a permit reclaimed after its
    * lease counts the time it was held), milliseconds; 0 when the window has no completion. Estimated
-   * within 2.5 % over every latency Release accepts (bins 5 % wide, up to the longest Duration).
+   * within 2.5 % from 0.1 ms to the longest Duration (bins 5 % wide; shorter latencies fall in the
+   * first bin).
    *
    * @generated from field: double p50_latency_ms = 10;
    */
