@@ -8,6 +8,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CaptureProfileRequestSchema, ProfileType, ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
@@ -20,6 +21,8 @@ const GET_RESOURCES = '/rs3gw.observability.v1.ResourceService/GetResources';
 const CAPTURE_PROFILE = '/rs3gw.observability.v1.ProfilingService/CaptureProfile';
 /** An empty message in gRPC framing: not compressed, length 0. */
 const EMPTY_MESSAGE = Buffer.alloc(5);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let server: RunningServer;
 
@@ -159,6 +162,38 @@ test('a connection carries at most RS3GW_MAX_STREAMS_PER_CONNECTION calls at onc
     assert.is(late.length, 1, `answered after ${answers.map((a) => a.ms).join(', ')} ms`);
   } finally {
     s.close();
+  }
+});
+
+test('a header block that never ends does not hold its connection open past the idle GOAWAY', async () => {
+  const idle = await startServer({ RS3GW_GRPC_IDLE_TIMEOUT: '1', RS3GW_REQUEST_TIMEOUT: '2', RS3GW_HEADERS_TIMEOUT: '1' });
+  try {
+    const { port } = new URL(idle.url);
+    const socket = netConnect(Number(port), '127.0.0.1');
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now())));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
+      const head = Buffer.alloc(9);
+      head.writeUIntBE(payload.length, 0, 3);
+      head[3] = type;
+      head[4] = flags;
+      head.writeUInt32BE(stream, 5);
+      return Buffer.concat([head, payload]);
+    };
+    const started = performance.now();
+    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]));
+    // HEADERS (:method POST, :scheme http) without END_HEADERS; the CONTINUATION never comes.
+    socket.write(frame(0x1, 0, 1, Buffer.from([0x83, 0x86])));
+    const outcome = await Promise.race([closed, sleep(10_000).then(() => undefined)]);
+    socket.destroy();
+    assert.ok(outcome !== undefined, 'the connection was still open after 10 s');
+    // The idle GOAWAY after 1 s, then the request timeout of 2 s.
+    const seconds = (outcome - started) / 1000;
+    assert.ok(seconds >= 2.5 && seconds < 8, `closed after ${seconds.toFixed(1)} s`);
+  } finally {
+    await idle.stop();
   }
 });
 

@@ -9,11 +9,13 @@
  * - a request that never arrives whole: grpc-js waits for it for ever, holding its stream, and the
  *   connection is not idle, so nothing closes it. After the request timeout it is answered
  *   DEADLINE_EXCEEDED and reset, as HTTP/1.1 requests get 408.
+ * - a header block that never ends holds its connection past grpc-js's idle GOAWAY: the session is
+ *   destroyed a request timeout later.
  * - a request that is not gRPC (REST or Connect over h2c): grpc-js answers 415 with no body; here
  *   the body says which protocol the port speaks over HTTP/2.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { MAX_TIMER_MS } from '../../config/parse.js';
 import { grpcTimeoutMs, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
 import { clip, quote } from '../pipeline/well-known.js';
@@ -91,6 +93,27 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
   return true;
 }
 
+/**
+ * A session closed with no stream of its own open (grpc-js's idle GOAWAY) still waits for streams
+ * whose header block never ended: nghttp2 has opened them, Node has not, and nothing times them
+ * out. Such a session is destroyed once the request timeout has passed since it was closed.
+ */
+function boundClosing(session: ServerHttp2Session, requestMs: number): void {
+  let open = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    open += 1;
+    stream.once('close', () => (open -= 1));
+  });
+  const close = session.close.bind(session);
+  session.close = (callback?: () => void) => {
+    close(callback);
+    if (open > 0 || session.destroyed) return;
+    // Not a reason to stay alive at shutdown, which destroys what is left after its grace.
+    const timer = setTimeout(() => session.destroy(), requestMs).unref();
+    session.once('close', () => clearTimeout(timer));
+  };
+}
+
 interface Http2ServerFactory {
   createHttp2Server(credentials: grpc.ServerCredentials): Http2Server;
 }
@@ -106,6 +129,7 @@ export function guardStreams(server: grpc.Server, options: StreamGuardOptions): 
   if (typeof create !== 'function') throw new Error('grpc-js has no createHttp2Server: src/server/grpc/stream-guard.ts needs updating');
   factory.createHttp2Server = function (this: grpc.Server, credentials: grpc.ServerCredentials): Http2Server {
     const http2Server = create.call(this, credentials);
+    http2Server.on('session', (session: ServerHttp2Session) => boundClosing(session, options.requestMs));
     const emit = http2Server.emit;
     http2Server.emit = function (this: Http2Server, event: string | symbol, ...args: unknown[]): boolean {
       if (event === 'stream' && !guard(args[0] as ServerHttp2Stream, args[1] as IncomingHttpHeaders, options)) return true;
