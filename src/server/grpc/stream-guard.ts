@@ -27,7 +27,7 @@ const DEADLINE_EXCEEDED = 4;
 
 /** What the guard needs to know. */
 export interface StreamGuardOptions {
-  /** A request (headers, message and end of stream) not in whole by then is answered DEADLINE_EXCEEDED. */
+  /** A request whose message and end of stream are not in by then is answered DEADLINE_EXCEEDED; also how long a closed session waits for a header block. */
   requestMs: number;
 }
 
