@@ -147,10 +147,8 @@ export class BusinessMetrics {
     this.users = new UserTracker(this.limits.maxTrackedUsers);
     this.byBucket = new CappedCounts(this.limits.maxTrackedBuckets);
     this.instruments = createKpiInstruments(options.metrics, {
-      storage: () => {
-        const usage = this.storageUtilization();
-        return { ...usage, totalBytes: Number(usage.totalBytes) };
-      },
+      storage: () => ({ ...this.storage.current, totalBytes: Number(this.storage.current.totalBytes) }),
+      storageGrowthBytesPerDay: () => this.storage.growthRatePerDay(this.intervals.nowMs()),
       transferRates: () => this.rates(this.clock.nowMs()),
       activeUsers: () => {
         const now = this.clock.nowMs();

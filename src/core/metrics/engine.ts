@@ -606,7 +606,8 @@ export class MetricsEngine {
   private apply({ entry, labels, op, value, hash, key, running, newSeriesBytes }: PreparedRecord): void {
     entry.kind.apply(entry.metric, labels, op, value);
     entry.running.set(hash, running);
-    entry.records.set(hash, (entry.records.get(hash) ?? 0) + 1);
+    // Only a histogram's or summary's count is read from it; a counter's or gauge's value is running.
+    if (entry.kind.running === 'sum') entry.records.set(hash, (entry.records.get(hash) ?? 0) + 1);
     if (!entry.series.has(hash)) this.addSeries(entry, hash, key, newSeriesBytes);
   }
 

@@ -209,7 +209,7 @@ export class ResourceManager {
   private retryAfterMs(now: number): number | undefined {
     const c = this.controller;
     if (c.limitUnit === 'rps') return c.limit > 0 ? Math.ceil(1000 / c.limit) : undefined;
-    const p50 = this.stats.totals(now).p50LatencyMs;
+    const p50 = this.stats.medianLatencyMs(now);
     return p50 === undefined ? undefined : Math.ceil(p50);
   }
 

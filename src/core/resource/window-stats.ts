@@ -46,6 +46,9 @@ class Bucket {
  */
 export class SlidingWindowStats {
   private readonly buckets: Bucket[];
+  /** Bumped by every completion: the window's latencies change only then, or as buckets age out. */
+  private completionsSeen = 0;
+  private median: { completionsSeen: number; bucketStartMs: number; ms: number | undefined } | undefined;
 
   constructor(
     readonly windowMs: number,
@@ -72,6 +75,21 @@ export class SlidingWindowStats {
     else if (outcome === 'error') b.errors += 1;
     else b.dropped += 1;
     b.latency.add(latencyMs);
+    this.completionsSeen += 1;
+  }
+
+  /**
+   * The window's median latency, kept until a completion or the next bucket changes it: every
+   * refused request asks for it (its retry-after), most often under overload, and merging every
+   * bucket's histogram each time would cost the most exactly then.
+   */
+  medianLatencyMs(nowMs: number): number | undefined {
+    const bucketStartMs = this.startOf(nowMs);
+    const m = this.median;
+    if (m && m.completionsSeen === this.completionsSeen && m.bucketStartMs === bucketStartMs) return m.ms;
+    const ms = this.totals(nowMs).p50LatencyMs;
+    this.median = { completionsSeen: this.completionsSeen, bucketStartMs, ms };
+    return ms;
   }
 
   totals(nowMs: number): WindowTotals {

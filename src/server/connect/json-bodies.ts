@@ -22,6 +22,11 @@ function httpBodyFields(schema: DescMessage): DescField[] {
   return schema.fields.filter((f) => f.fieldKind === 'message' && f.message.typeName === 'google.api.HttpBody');
 }
 
+/** Whether answers of this type can carry a body worth detaching (most cannot: nothing to do). */
+export function carriesHttpBody(schema: DescMessage): boolean {
+  return httpBodyFields(schema).length > 0;
+}
+
 /** Whether connect-node will answer this call in JSON (a Connect JSON POST, or a GET with encoding=json). */
 export function answersInJson(ctx: HandlerContext): boolean {
   if (ctx.requestMethod === 'GET') return new URL(ctx.url).searchParams.get('encoding') === 'json';

@@ -13,7 +13,7 @@ import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
-import { answersInJson, bodyRestoringEncoder, detachBodies, type DetachedBodies } from './json-bodies.js';
+import { answersInJson, bodyRestoringEncoder, carriesHttpBody, detachBodies, type DetachedBodies } from './json-bodies.js';
 import type { RequestSlot } from './request-messages.js';
 
 /**
@@ -108,13 +108,14 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
   return (router) => {
     for (const binding of bindings) {
       for (const method of binding.service.methods) {
+        const carriesBody = carriesHttpBody(method.output);
         const impl =
           method.methodKind === 'server_streaming'
             ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(method, request), callContext(method, ctx))
             : async (request: Message, ctx: HandlerContext) => {
                 const response = await pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
                 const slot = slots.getStore();
-                if (!slot || !answersInJson(ctx)) return response;
+                if (!carriesBody || !slot || !answersInJson(ctx)) return response;
                 return detachBodies(method.output, response, (slot.bodies ??= new Map()));
               };
         // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost

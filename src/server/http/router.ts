@@ -48,10 +48,17 @@ export interface Http1Routes {
   connect: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
+/** Host lines in raw headers (name, value, name, ...): headersDistinct would build every header again. */
+function hostLines(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length && n < 2; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
+
 function http1Handler(routes: Http1Routes) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 9112 3.2: two Host lines could route one request two ways (Node keeps the first).
-    if ((req.headersDistinct.host?.length ?? 0) > 1) {
+    if (hostLines(req.rawHeaders) > 1) {
       writeError(res, 400, 'invalid_argument', 'host: given more than once', { connection: 'close' });
       return;
     }

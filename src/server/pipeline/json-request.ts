@@ -157,17 +157,21 @@ function messageOf(f: DescField): DescMessage | undefined {
 }
 
 /** Whether a message type holds a Timestamp anywhere below it: most requests need no second look. */
-function hasTimestamp(m: DescMessage, visiting = new Set<DescMessage>()): boolean {
-  const known = holdsTimestamp.get(m);
-  if (known !== undefined) return known;
-  if (visiting.has(m)) return false; // a recursive type: its other fields decide
-  visiting.add(m);
-  const holds = m.typeName === TIMESTAMP || m.fields.some((f) => {
-    const of = messageOf(f);
-    return of !== undefined && hasTimestamp(of, visiting);
-  });
-  holdsTimestamp.set(m, holds);
+function hasTimestamp(m: DescMessage): boolean {
+  let holds = holdsTimestamp.get(m);
+  if (holds === undefined) holdsTimestamp.set(m, (holds = reachesTimestamp(m, new Set())));
   return holds;
+}
+
+/** Depth first; a type met again on the way (a recursive type) adds nothing new. */
+function reachesTimestamp(m: DescMessage, visited: Set<DescMessage>): boolean {
+  if (m.typeName === TIMESTAMP) return true;
+  if (visited.has(m)) return false;
+  visited.add(m);
+  return m.fields.some((f) => {
+    const of = messageOf(f);
+    return of !== undefined && reachesTimestamp(of, visited);
+  });
 }
 
 /** The first Timestamp in decoded `json` whose date Date.parse moved (2025-02-30), as an error naming its path. */

@@ -130,10 +130,13 @@ async function decompressed(coding: Compression, body: Buffer, maxBytes: number)
   }
 }
 
+/** Stateless as used here (whole bodies, no streaming), so one serves every request. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The body as JSON text; bytes that are not UTF-8 are named as such rather than shown back. */
 function jsonText(body: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return STRICT_UTF8.decode(body);
   } catch {
     throw new ConnectError('request body: not UTF-8 text, so not JSON (a compressed body needs its content-encoding header)', Code.InvalidArgument);
   }

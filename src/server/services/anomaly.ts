@@ -23,12 +23,11 @@ import type {
   Severity,
   StreamItem,
 } from '../../core/anomaly/index.js';
-import { DEFAULT_DETECTOR_TUNING, SEVERITIES } from '../../core/anomaly/index.js';
+import { DEFAULT_DETECTOR_TUNING, SEVERITIES, snake } from '../../core/anomaly/index.js';
 import { invalidArgument } from '../../core/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { enumName, enumNumber, limitOf, timeBoundOrUndefined, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 type TuningKey = keyof typeof DEFAULT_DETECTOR_TUNING;
 const TUNING_KEYS = Object.keys(DEFAULT_DETECTOR_TUNING) as TuningKey[];

@@ -161,7 +161,8 @@ export class ContinuousProfiler {
         `no stored profiles started in [${describeTime(startMs)}, ${describeTime(endMs)}); continuous profiling is ${state}`,
       );
     }
-    const merger = new ProfileMerger();
+    // Each was checked as a valid profile when it was stored (profileTimes).
+    const merger = new ProfileMerger('profiles', { validated: true });
     for (const p of profiles) {
       signal?.throwIfAborted();
       merger.add(p.data);
@@ -250,10 +251,6 @@ export class ContinuousProfiler {
   }
 }
 
-/**
- * Start and length as recorded in the profile itself (a capture may have queued behind another),
- * checking on the way that it is a valid profile, so a later merge cannot trip over it.
- */
 function infoOf(profile: StoredProfile): StoredProfileInfo {
   const { id, type, startMs, durationMs, sizeBytes } = profile;
   return { id, type, startMs, durationMs, sizeBytes };

@@ -37,13 +37,19 @@ export class ProfileMerger {
   private readonly comments = new Set<string>();
   private count = 0;
 
-  /** `field` names the request field in errors, as `field[i]`. */
-  constructor(private readonly field = 'profiles') {}
+  /**
+   * `field` names the request field in errors, as `field[i]`. `validated`: every profile added was
+   * checked already (stored profiles are, when captured), so each merge need not check it again.
+   */
+  constructor(
+    private readonly field = 'profiles',
+    private readonly options: { validated?: boolean } = {},
+  ) {}
 
   add(input: Profile | Uint8Array): void {
     const name = `${this.field}[${this.count}]`;
     const p = input instanceof Uint8Array ? decodeProfile(input, { field: name }) : input;
-    assertValidProfile(p, name);
+    if (!this.options.validated) assertValidProfile(p, name);
     const types = p.sampleType.map((t) => valueTypeName(p, t));
     const periodType = valueTypeName(p, p.periodType);
     const { builder, header } = (this.state ??= this.begin(p, name, types, periodType));
