@@ -125,6 +125,10 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
   assertError(await rest.get('/debug/pprof/profile?duration=1'), 400, 'invalid_argument', 'duration');
   assertError(await rest.get('/debug/pprof/heap?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served; \/debug\/pprof\/heap is/);
   assertError(await rest.get('/debug/pprof/allocs?seconds=1'), 400, 'invalid_argument', /seconds: delta heap profiles are not served; \/debug\/pprof\/allocs is/);
+  // The heap flame graph is the live heap too: a length, even one above the maximum, was ignored with a 200.
+  for (const seconds of ['1', '61', '0', '']) {
+    assertError(await rest.get(`/debug/pprof/flamegraph?type=heap&seconds=${seconds}`), 400, 'invalid_argument', /^seconds: a heap flame graph is the live heap now/);
+  }
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
 });
 

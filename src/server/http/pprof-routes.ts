@@ -139,7 +139,12 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
         case '/debug/pprof/flamegraph': {
           const response = await call(() => {
             const p = parameters(url, ['seconds', 'type']);
-            return pprofRequest(typeParam(p), secondsParam(p));
+            const type = typeParam(p);
+            // A heap flame graph is the live heap now, as /debug/pprof/heap, which refuses seconds too.
+            if (type === ProfileType.HEAP && p.has('seconds')) {
+              throw invalidArgument('seconds', `a heap flame graph is the live heap now and takes no length; leave seconds out with type=heap`);
+            }
+            return pprofRequest(type, secondsParam(p));
           });
           const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
           // The call has checked `type` by now.
