@@ -130,6 +130,13 @@ export async function startService(config: Config): Promise<RunningService> {
     maxSnapshots: config.profilingMaxSnapshots,
     selfHeap: v8HeapStats,
   });
+  // A thread id names a thread of another process, which /proc would measure under the thread's id.
+  for (const pid of processes.watchedPids()) {
+    const owner = processes.threadOf(pid);
+    if (owner !== undefined) {
+      throw new ConfigError(SETTINGS.profilingPids.env, `${pid} is not a process but a thread of process ${owner}; list ${owner} instead`);
+    }
+  }
   if (config.profilingEnabled) processes.start();
   const heapSampler = new HeapSampler({ clock });
   await heapSampler.start();

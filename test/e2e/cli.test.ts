@@ -196,6 +196,8 @@ test('settings at the edges of their documented ranges start and drain', async (
   const server = await serve(['--port', '0'], {
     RS3GW_MAX_MESSAGE_BYTES: '4294967295',
     RS3GW_PROFILING_PIDS: Array.from({ length: 62 }, (_, i) => i + 1).concat(4194304).join(','),
+    // A /proc with none of these pids: on the test machine one of them may be a thread id, which stops start-up.
+    RS3GW_FS_ROOT: join(REPO_ROOT, 'test/fixtures/procfs/cgroup-v2-limited'),
     RS3GW_PROFILING_MAX_SNAPSHOTS: '10000',
     RS3GW_PROFILING_MAX_PROFILES: '100000',
     RS3GW_PROFILING_MAX_PROFILE_BYTES: '17179869184',

@@ -13,6 +13,11 @@ export interface ProcessStatus {
   /** VmPeak: peak virtual size. */
   peakVirtualBytes?: number;
   threads?: number;
+  /**
+   * The thread group (process) this id belongs to. /proc/<tid> of any thread also answers, with its
+   * process's figures: an id whose Tgid is not itself is a thread, not a process.
+   */
+  tgid?: number;
 }
 
 export function parseProcessStatus(text: string): ProcessStatus {
@@ -25,13 +30,17 @@ export function parseProcessStatus(text: string): ProcessStatus {
     const match = /^(\d+)\s*kB$/.exec(values.get(key) ?? '');
     return match ? Number(match[1]) * 1024 : undefined;
   };
-  const threads = values.get('Threads');
+  const count = (key: string): number | undefined => {
+    const value = values.get(key);
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+  };
   return {
     rssBytes: kib('VmRSS'),
     peakRssBytes: kib('VmHWM'),
     virtualBytes: kib('VmSize'),
     peakVirtualBytes: kib('VmPeak'),
-    threads: threads !== undefined && /^\d+$/.test(threads) ? Number(threads) : undefined,
+    threads: count('Threads'),
+    tgid: count('Tgid'),
   };
 }
 

@@ -46,14 +46,16 @@ test('stat: a zombie or dead process is recognised as exited; a running or sleep
   assert.is(exitedState(v2.processStat(4242)), undefined);
 });
 
-test('status: kB figures become bytes', () => {
+test('status: kB figures become bytes; Tgid names the process a thread belongs to', () => {
   assert.equal(v2.processStatus(4242), {
     rssBytes: 262144 * 1024,
     peakRssBytes: 393216 * 1024,
     virtualBytes: 1048576 * 1024,
     peakVirtualBytes: 1100000 * 1024,
     threads: 9,
+    tgid: 4242,
   });
+  assert.is(v2.processStatus(4250).tgid, 4242, '4250 is a thread of 4242');
 });
 
 test('io: all seven counters', () => {

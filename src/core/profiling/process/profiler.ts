@@ -109,6 +109,13 @@ export function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigi
   return (BigInt(ticks) * 1_000_000n) / BigInt(ticksPerSecond);
 }
 
+/** /proc/<tid> answers for any thread, with its process's figures: a thread id must not pass for a process. */
+function refuseThread(pid: number, tgid: number | undefined): void {
+  if (tgid !== undefined && tgid !== pid) {
+    throw notFound('pid', `${pid} is not a process but a thread of process ${tgid}; watch ${tgid} (RS3GW_PROFILING_PIDS takes process ids)`);
+  }
+}
+
 function positiveNumber(field: string, value: number, max?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (max !== undefined && value > max)) {
     throw invalidArgument(field, `must be a positive number${max !== undefined ? ` no larger than ${max}` : ''}`);
@@ -174,6 +181,21 @@ export class ProcessProfiler {
     this.log = options.log ?? ((message) => console.error(message));
   }
 
+  /**
+   * The process `pid` is a thread of, when it is a thread other than its process's first (a thread
+   * id, which /proc also answers for); undefined for a process, and for a pid that cannot be read
+   * now (one that does not exist yet is no thread either).
+   */
+  threadOf(pid: number): number | undefined {
+    let tgid: number | undefined;
+    try {
+      tgid = this.reader.processStatus(validatePid(pid)).tgid;
+    } catch {
+      return undefined;
+    }
+    return tgid !== undefined && tgid !== pid ? tgid : undefined;
+  }
+
   /** The allowlisted pids, in configuration order. */
   watchedPids(): number[] {
     return [...this.watched.keys()];
@@ -182,17 +204,20 @@ export class ProcessProfiler {
   /**
    * Current CPU, memory and I/O of `pid`; also advances the CPU baseline for later samples. A pid that
    * does not exist is notFound, and so is a process that has exited but is still listed in /proc
-   * (a zombie its parent has not reaped, or one in state X): it has nothing left to measure.
+   * (a zombie its parent has not reaped, or one in state X), which has nothing left to measure, and
+   * a thread id, no process.
    */
   sample(pid: number): ProcessSample {
     const entry = this.watchedEntry(pid);
     const stat = this.reader.processStat(pid);
+    const status = this.reader.processStatus(pid);
+    // Before follow(): a thread is no process, so it neither takes over nor ends the pid's history.
+    refuseThread(pid, status.tgid);
     const constants = this.reader.systemConstants();
     const hz = constants.clockTicksPerSecond;
     this.follow(pid, entry, stat, hz);
     const exited = exitedState(stat);
     if (exited !== undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
-    const status = this.reader.processStatus(pid);
     const io = this.reader.processIo(pid);
     const cores = this.reader.availableCores();
     const atMs = this.clock.nowMs();

@@ -236,6 +236,45 @@ test('an allowlisted zombie (exited, not yet reaped) is notFound, not measured a
   }
 });
 
+test('a thread id is not a process: refused naming the process it belongs to, with no figures under its id', () => {
+  // proc/4250 in the fixture: a thread of 4242, whose /proc entry shows 4242's figures.
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const logged: string[] = [];
+    const threads = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4250], log: (m) => logged.push(m) });
+    const error = errorOf(() => threads.sample(4250));
+    assert.is(error.kind, 'not_found');
+    assert.is(error.message, 'pid: 4250 is not a process but a thread of process 4242; watch 4242 (RS3GW_PROFILING_PIDS takes process ids)');
+    assert.equal(threads.collect(), { taken: 1, failed: [{ pid: 4250, reason: error.message }] });
+    assert.is(threads.snapshots(4250).length, 0);
+    assert.is(threads.threadOf(4250), 4242);
+    assert.is(threads.threadOf(4242), undefined, 'a process is its own first thread');
+    assert.is(threads.threadOf(999), undefined, 'a pid that does not exist is no thread');
+    assert.is(logged.length, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('a watched pid the kernel later gives to a thread of another process is refused, and its history is kept', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const logged: string[] = [];
+    // 4250 starts as a process of its own...
+    root.write('proc/4250/status', 'Name:\tworker\nTgid:\t4250\nPid:\t4250\nThreads:\t1\n');
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4250], log: (m) => logged.push(m) });
+    assert.equal(profiler.collect(), { taken: 1, failed: [] });
+    // ...exits, and the kernel hands its number to a new thread of 4242.
+    root.write('proc/4250/status', 'Name:\tlibuv-worker\nTgid:\t4242\nPid:\t4250\nThreads:\t9\n');
+    root.setStat(4250, { [STARTTIME]: 200000 });
+    assert.match(errorOf(() => profiler.sample(4250)).message, /^pid: 4250 is not a process but a thread of process 4242/);
+    assert.is(profiler.snapshots(4250).length, 1, 'the process watched before keeps its history');
+    assert.equal(logged, [], 'not reported as a different process taking the pid');
+  } finally {
+    root.remove();
+  }
+});
+
 test("the service is the process /proc/self links to in the /proc read (another pid namespace's), not process.pid", () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
