@@ -140,8 +140,9 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       return {
         processes: deps.processes.watchedPids().map((pid) => {
           try {
-            const s = deps.processes.sample(pid);
-            return { pid, command: s.comm, self: pid === self, alive: true };
+            // Not a measurement: the next GetProfile still measures from the one before it.
+            const { comm } = deps.processes.identify(pid);
+            return { pid, command: comm, self: pid === self, alive: true };
           } catch (error) {
             return { pid, self: pid === self, alive: false, error: (error as Error).message };
           }

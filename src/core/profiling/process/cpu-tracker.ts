@@ -31,14 +31,21 @@ export class CpuTracker {
 
   constructor(private readonly minIntervalMs: number) {}
 
-  measure(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number): CpuMeasure {
+  /**
+   * Measures `current` against the newest usable baseline, this tracker's or `also`'s, and keeps
+   * `current` as a baseline of this tracker only: `also`'s readers keep their own windows.
+   */
+  measure(current: CpuReadingPoint, uptimeSeconds: number, ticksPerSecond: number, also?: CpuTracker): CpuMeasure {
     // A reused pid: the old baseline would measure nothing.
-    const last = this.latest;
-    if (last && (last.startTimeTicks !== current.startTimeTicks || current.ticks < last.ticks)) {
+    if (this.latest && !continuedBy(this.latest, current)) {
       this.latest = undefined;
       this.older = undefined;
     }
-    const reference = [this.latest, this.older].find((b) => b && current.atMs - b.atMs >= this.minIntervalMs);
+    let reference: CpuReadingPoint | undefined;
+    for (const b of [this.latest, this.older, also?.latest, also?.older]) {
+      if (!b || !continuedBy(b, current) || current.atMs - b.atMs < this.minIntervalMs) continue;
+      if (!reference || b.atMs > reference.atMs) reference = b;
+    }
     const result = reference
       ? this.overInterval(reference, current, ticksPerSecond)
       : this.sinceStart(current, uptimeSeconds, ticksPerSecond);
@@ -60,4 +67,9 @@ export class CpuTracker {
     const percentOfCore = aliveSeconds > 0 ? (current.ticks / ticksPerSecond / aliveSeconds) * 100 : 0;
     return { percentOfCore, basis: 'since_start', intervalMs: Math.max(0, aliveSeconds * 1000) };
   }
+}
+
+/** The same process, its counter not gone back: a delta from `baseline` to `current` means something. */
+function continuedBy(baseline: CpuReadingPoint, current: CpuReadingPoint): boolean {
+  return baseline.startTimeTicks === current.startTimeTicks && current.ticks >= baseline.ticks;
 }

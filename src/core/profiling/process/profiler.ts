@@ -3,6 +3,7 @@ import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState, type ProcessStat } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
+import type { ProcessStatus } from '../../procfs/process-status.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuTracker, type CpuBasis } from './cpu-tracker.js';
 import { IoOperationRecorder, type IoOperation, type IoOperationStats } from './io-operations.js';
@@ -132,7 +133,10 @@ function positiveInteger(field: string, value: number, max: number): number {
 
 /** What the profiler keeps for one allowlisted pid. */
 interface Watched {
-  cpu: CpuTracker;
+  /** Baselines of the periodic snapshots alone, so each covers the time since the one before. */
+  readonly snapshotCpu: CpuTracker;
+  /** Baselines of on-demand measurements, which also measure from a more recent snapshot. */
+  readonly onDemandCpu: CpuTracker;
   /** Snapshots of one process: emptied when another process takes the pid. */
   readonly history: Ring<ProcessSnapshot>;
   /** Start time (stat starttime, ticks) of the process the history belongs to, once one was seen. */
@@ -174,7 +178,11 @@ export class ProcessProfiler {
     const minCpuIntervalMs = options.minCpuIntervalMs ?? DEFAULT_MIN_CPU_INTERVAL_MS;
     positiveNumber('minCpuIntervalMs', minCpuIntervalMs);
     for (const pid of pids) {
-      this.watched.set(pid, { cpu: new CpuTracker(minCpuIntervalMs), history: new Ring(this.maxSnapshots) });
+      this.watched.set(pid, {
+        snapshotCpu: new CpuTracker(minCpuIntervalMs),
+        onDemandCpu: new CpuTracker(minCpuIntervalMs),
+        history: new Ring(this.maxSnapshots),
+      });
     }
     this.operations = new IoOperationRecorder(this.clock);
     this.selfHeap = options.selfHeap;
@@ -202,31 +210,47 @@ export class ProcessProfiler {
   }
 
   /**
-   * Current CPU, memory and I/O of `pid`; also advances the CPU baseline for later samples. A pid that
-   * does not exist is notFound, and so is a process that has exited but is still listed in /proc
-   * (a zombie its parent has not reaped, or one in state X), which has nothing left to measure, and
-   * a thread id, no process.
+   * Current CPU, memory and I/O of `pid`, on demand: CPU since the latest earlier measurement of it
+   * (on-demand or snapshot) at least minCpuIntervalMs before. Periodic snapshots keep their own
+   * baselines, which this neither reads for them nor moves. A pid that does not exist is notFound,
+   * and so is a process that has exited but is still listed in /proc (a zombie its parent has not
+   * reaped, or one in state X), which has nothing left to measure, and a thread id, no process.
    */
   sample(pid: number): ProcessSample {
+    return this.measure(pid, 'on-demand');
+  }
+
+  /** The command of `pid` when it is a live process; throws as sample() does, measuring nothing. */
+  identify(pid: number): { comm: string } {
+    return { comm: this.inspect(pid).stat.comm };
+  }
+
+  private inspect(pid: number): { entry: Watched; stat: ProcessStat; status: ProcessStatus; hz: number } {
     const entry = this.watchedEntry(pid);
     const stat = this.reader.processStat(pid);
     const status = this.reader.processStatus(pid);
     // Before follow(): a thread is no process, so it neither takes over nor ends the pid's history.
     refuseThread(pid, status.tgid);
-    const constants = this.reader.systemConstants();
-    const hz = constants.clockTicksPerSecond;
+    const hz = this.reader.systemConstants().clockTicksPerSecond;
     this.follow(pid, entry, stat, hz);
     const exited = exitedState(stat);
     if (exited !== undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
+    return { entry, stat, status, hz };
+  }
+
+  private measure(pid: number, kind: 'snapshot' | 'on-demand'): ProcessSample {
+    const { entry, stat, status, hz } = this.inspect(pid);
+    const constants = this.reader.systemConstants();
     const io = this.reader.processIo(pid);
     const cores = this.reader.availableCores();
     const atMs = this.clock.nowMs();
     const ticks = stat.utimeTicks + stat.stimeTicks;
-    const measure = entry.cpu.measure(
-      { atMs: this.intervals.nowMs(), ticks, startTimeTicks: stat.startTimeTicks },
-      this.reader.uptime().uptimeSeconds,
-      hz,
-    );
+    const reading = { atMs: this.intervals.nowMs(), ticks, startTimeTicks: stat.startTimeTicks };
+    const uptimeSeconds = this.reader.uptime().uptimeSeconds;
+    const measure =
+      kind === 'snapshot'
+        ? entry.snapshotCpu.measure(reading, uptimeSeconds, hz)
+        : entry.onDemandCpu.measure(reading, uptimeSeconds, hz, entry.snapshotCpu);
     const rssBytes = status.rssBytes ?? stat.rssPages * constants.pageSizeBytes;
     const userTimeUs = ticksToMicroseconds(stat.utimeTicks, hz);
     const systemTimeUs = ticksToMicroseconds(stat.stimeTicks, hz);
@@ -280,7 +304,7 @@ export class ProcessProfiler {
     const operations = this.operations.stats();
     for (const [pid, { history }] of this.watched) {
       try {
-        history.push({ ...this.sample(pid), operations });
+        history.push({ ...this.measure(pid, 'snapshot'), operations });
         result.taken += 1;
       } catch (error) {
         result.failed.push({ pid, reason: error instanceof Error ? error.message : String(error) });

@@ -85,6 +85,38 @@ test('a sample too soon after the last one does not divide by a tiny interval', 
   }
 });
 
+test('on-demand measurements between snapshots leave each snapshot the whole time since the one before', () => {
+  // A client polling every 1.1 s used to move the one baseline: the snapshot covered the last 1.1 s.
+  const { root, clock, profiler } = setup();
+  try {
+    assert.equal(profiler.collect(), { taken: 1, failed: [] });
+    let utime = 10000;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1100);
+      utime += 25; // 0.1 s of CPU per step
+      root.setStat(4242, { [UTIME]: utime });
+      const polled = profiler.sample(4242).cpu;
+      assert.is(polled.basis, 'interval', `poll ${i + 1}`);
+    }
+    // In the last half second, a burst of 2.5 s of CPU (625 ticks) over several threads.
+    clock.advance(500);
+    root.setStat(4242, { [UTIME]: utime + 625 });
+    profiler.collect();
+    const [latest] = profiler.snapshots(4242, { limit: 1 });
+    assert.is(latest.cpu.basis, 'interval');
+    assert.is(latest.cpu.intervalMs, 6000, 'the time since the previous snapshot');
+    close(latest.cpu.percentOfCore, ((125 + 625) / 250 / 6) * 100, 'the CPU used since the previous snapshot, burst included');
+
+    // An on-demand measurement measures from the latest earlier one a second before, a snapshot too.
+    clock.advance(1500);
+    const afterSnapshot = profiler.sample(4242).cpu;
+    assert.is(afterSnapshot.intervalMs, 1500, 'from the snapshot, the latest measurement a second before');
+    close(afterSnapshot.percentOfCore, 0, 'no CPU since the snapshot');
+  } finally {
+    root.remove();
+  }
+});
+
 test('a reused pid (new start time) starts over from its own start', () => {
   const { root, clock, profiler, logged } = setup();
   try {

@@ -138,9 +138,13 @@ type CpuMeasurementBasis int32
 const (
 	// Not measured.
 	CpuMeasurementBasis_CPU_MEASUREMENT_BASIS_UNSPECIFIED CpuMeasurementBasis = 0
-	// Between this sample and the previous one of the same process.
+	// Since an earlier measurement of the same process, at least a second before (tick counters are
+	// too coarse for less): for a periodic snapshot, the latest earlier snapshot (the previous one
+	// when RS3GW_PROFILING_INTERVAL is a second or more), whatever clients measure in between; for an
+	// on-demand measurement (GetProfile, the health report), the latest earlier one, on-demand or
+	// snapshot.
 	CpuMeasurementBasis_CPU_MEASUREMENT_BASIS_INTERVAL CpuMeasurementBasis = 1
-	// Since the process started (the first sample of a process, which has no previous one).
+	// Since the process started: there is no such earlier measurement (the first of a process).
 	CpuMeasurementBasis_CPU_MEASUREMENT_BASIS_SINCE_START CpuMeasurementBasis = 2
 )
 
