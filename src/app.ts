@@ -22,7 +22,13 @@ import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
 import { metricsBinding } from './server/services/metrics.js';
-import { measureProcess, profilingBinding, type ProfilingDeps } from './server/services/profiling.js';
+import {
+  continuousProfilingMetrics,
+  continuousProfilingStatus,
+  measureProcess,
+  profilingBinding,
+  type ProfilingDeps,
+} from './server/services/profiling.js';
 import { resourceBinding, type ResourceDeps } from './server/services/resource.js';
 import { startTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
@@ -151,6 +157,7 @@ export async function startService(config: Config): Promise<RunningService> {
       maxBytes: config.profilingMaxProfileBytes,
     },
   });
+  continuousProfilingMetrics(metrics, continuous);
   if (config.profilingContinuous) continuous.start();
   const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
@@ -184,6 +191,7 @@ export async function startService(config: Config): Promise<RunningService> {
       healthReportBinding({
         clock,
         measureSelf: () => measureProcess(profiling, 0),
+        continuousProfiling: () => continuousProfilingStatus(continuous),
         business,
         anomalies,
         anomalyHistoryCapacity: config.anomalyHistorySize,

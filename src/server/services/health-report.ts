@@ -8,7 +8,7 @@ import { PRIORITIES } from '../../core/resource/admission/types.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { anomalySummary } from './anomaly.js';
 import { enumNumber, timestamp } from './convert.js';
-import type { measureProcess } from './profiling.js';
+import type { continuousProfilingStatus, measureProcess } from './profiling.js';
 import { businessReportOut } from './metrics.js';
 import { resourceStatusOut, type ResourceDeps } from './resource.js';
 
@@ -16,6 +16,8 @@ export interface HealthReportDeps {
   clock: Clock;
   /** This service's own measurement, as GetProfile reports it. */
   measureSelf: () => ReturnType<typeof measureProcess>;
+  /** Continuous profiling's state, so captures that fail or are skipped show here too. */
+  continuousProfiling: () => ReturnType<typeof continuousProfilingStatus>;
   business: BusinessMetrics;
   anomalies: AnomalyEngine;
   anomalyHistoryCapacity: number;
@@ -44,6 +46,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
         anomalies: anomalySummary(deps.anomalies, deps.anomalyHistoryCapacity),
         resources: resourceStatusOut(deps.resources, status),
         reasons: verdict.reasons,
+        continuousProfiling: deps.continuousProfiling(),
       };
     },
   });

@@ -9,10 +9,12 @@ import {
   ProfileType,
   ProfileTypeSchema,
   ProfilingService,
+  type ContinuousProfilingStatusSchema,
   type ProcessProfileSchema,
   type ProfileInfoSchema,
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
+import type { MetricsEngine } from '../../core/metrics/index.js';
 import type { ContinuousProfiler, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
 import { captureCpuProfile, cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
@@ -108,6 +110,36 @@ export function measureProcess(deps: ProfilingDeps, pid: number): MessageInitSha
   const sample = deps.processes.sample(target);
   const isSelf = target === self;
   return profileOut(sample, isSelf ? deps.processes.ioOperations() : undefined);
+}
+
+/** Continuous profiling's state, as the health report gives it. */
+export function continuousProfilingStatus(continuous: ContinuousProfiler): MessageInitShape<typeof ContinuousProfilingStatusSchema> {
+  const s = continuous.stats();
+  return {
+    running: s.running,
+    completedCaptures: u64(s.completedCaptures),
+    failedCaptures: u64(s.failedCaptures),
+    skippedCaptures: u64(s.skippedCaptures),
+    lastError: s.lastError ?? '',
+    storedProfiles: s.storedProfiles,
+    storedBytes: u64(s.storedBytes),
+  };
+}
+
+/** Continuous profiling's captures on /metrics, by outcome, read from the profiler at each scrape. */
+export function continuousProfilingMetrics(metrics: MetricsEngine, continuous: ContinuousProfiler): void {
+  metrics.builtin.counter({
+    name: 'rs3gw_profiling_continuous_captures_total',
+    help: 'Background CPU profile captures by outcome: completed, failed, or skipped (due while the one before waited for an on-demand capture and ran)',
+    labelNames: ['outcome'],
+    collect() {
+      const s = continuous.stats();
+      this.reset();
+      this.inc({ outcome: 'completed' }, s.completedCaptures);
+      this.inc({ outcome: 'failed' }, s.failedCaptures);
+      this.inc({ outcome: 'skipped' }, s.skippedCaptures);
+    },
+  });
 }
 
 export function profilingBinding(deps: ProfilingDeps): ServiceBinding {

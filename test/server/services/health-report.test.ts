@@ -15,7 +15,7 @@ import type { CallContext } from '../../../src/server/pipeline/context.js';
 import type { UnaryHandler } from '../../../src/server/pipeline/handlers.js';
 import { timestamp } from '../../../src/server/services/convert.js';
 import { healthReportBinding } from '../../../src/server/services/health-report.js';
-import { measureProcess } from '../../../src/server/services/profiling.js';
+import { continuousProfilingStatus, measureProcess } from '../../../src/server/services/profiling.js';
 import { timeAt } from '../../core/anomaly/signals.js';
 import { FixtureRoot } from '../../core/procfs/fixture-root.js';
 import { FixturePressure } from '../../core/resource/manager-fixtures.js';
@@ -31,7 +31,8 @@ function service(root: FixtureRoot) {
   const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic });
   const reader = new ProcReader({ root: root.path });
   const processes = new ProcessProfiler({ clock: wall, intervals: clocks.monotonic, reader, pids: [4242] });
-  const profiling = { processes, heapSampler: new HeapSampler({ clock: wall }), continuous: new ContinuousProfiler({ clock: wall }), maxProfileSeconds: 30 };
+  const continuous = new ContinuousProfiler({ clock: wall });
+  const profiling = { processes, heapSampler: new HeapSampler({ clock: wall }), continuous, maxProfileSeconds: 30 };
   const pressure = new FixturePressure();
   const manager = new ResourceManager({
     clock: clocks.monotonic,
@@ -43,6 +44,7 @@ function service(root: FixtureRoot) {
   const binding = healthReportBinding({
     clock: wall,
     measureSelf: () => measureProcess(profiling, 4242),
+    continuousProfiling: () => continuousProfilingStatus(continuous),
     business: new BusinessMetrics({ metrics: new MetricsEngine({ clock: wall, defaultMetrics: false }), clock: wall }),
     anomalies,
     anomalyHistoryCapacity: 100,

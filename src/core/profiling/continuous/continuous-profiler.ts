@@ -17,9 +17,14 @@ export interface ContinuousProfilerOptions {
   clock?: Clock;
   /** Times the rest of each interval, which a step of the wall clock must not bend; default monotonic. */
   intervals?: Clock;
-  /** Defaults to captureCpuProfile (this process's V8 profiler). */
+  /**
+   * Defaults to captureCpuProfile (this process's V8 profiler) as a background capture: it waits
+   * only for the capture running, ahead of queued on-demand ones, and takes none of their places.
+   */
   capture?: CpuCaptureFunction;
   config?: Partial<ContinuousProfilingConfig>;
+  /** Where failed and skipped captures are reported, at most once a minute; default stderr. */
+  log?: (message: string) => void;
 }
 
 /** A time range over profile start times, [startMs, endMs); open ends when omitted. */
@@ -49,6 +54,11 @@ export interface ContinuousProfilerStats {
   evictedProfiles: number;
   completedCaptures: number;
   failedCaptures: number;
+  /**
+   * Due times that got no capture: they passed while the capture before them waited for an
+   * on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) and ran.
+   */
+  skippedCaptures: number;
   lastError?: string;
 }
 
@@ -56,6 +66,8 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 10_000;
 /** Merges queued behind the running one; more are refused (resource_exhausted). */
 export const MAX_WAITING_MERGES = 4;
+/** Failed and skipped captures are logged at most this often, summed since the last line. */
+export const CAPTURE_PROBLEM_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Captures a short CPU profile every interval while running and keeps them under the retention
@@ -76,14 +88,21 @@ export class ContinuousProfiler {
   private sequence = 0;
   private completed = 0;
   private failed = 0;
+  private skipped = 0;
   private lastError: string | undefined;
+  private readonly log: (message: string) => void;
+  /** Failures and skips not logged yet, and when the last line was (monotonic ms). */
+  private unlogged = { failed: 0, skipped: 0 };
+  private loggedAtMs: number | undefined;
+  private logTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ContinuousProfilerOptions = {}) {
     this.config = resolveContinuousProfilingConfig(options.config);
     this.clock = options.clock ?? systemClock;
     this.intervals = options.intervals ?? monotonicClock;
-    this.capture = options.capture ?? captureCpuProfile;
+    this.capture = options.capture ?? ((request) => captureCpuProfile({ ...request, background: true }));
     this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
+    this.log = options.log ?? ((message) => console.error(message));
   }
 
   get running(): boolean {
@@ -105,9 +124,12 @@ export class ContinuousProfiler {
     clearTimeout(this.timer);
     this.timer = undefined;
     const inFlight = this.inFlight;
-    if (!inFlight) return;
-    inFlight.controller.abort(new Error('continuous profiling stopped'));
-    await inFlight.promise.catch(() => undefined);
+    if (inFlight) {
+      inFlight.controller.abort(new Error('continuous profiling stopped'));
+      await inFlight.promise.catch(() => undefined);
+    }
+    // What waits for the minute to end is said now, or never.
+    this.writeLog();
   }
 
   /** Captures one profile now and stores it; joins the capture already in flight, if any. */
@@ -148,7 +170,7 @@ export class ContinuousProfiler {
    */
   merge(range: ProfileRange = {}, signal?: AbortSignal): Promise<MergedProfile> {
     // One at a time: each holds its result, which can reach the decoded size of its range.
-    return this.merges.run(() => this.mergeNow(range, signal), signal);
+    return this.merges.run(() => this.mergeNow(range, signal), { signal });
   }
 
   private async mergeNow(range: ProfileRange, signal: AbortSignal | undefined): Promise<MergedProfile> {
@@ -185,6 +207,7 @@ export class ContinuousProfiler {
       evictedProfiles: this.store.evicted,
       completedCaptures: this.completed,
       failedCaptures: this.failed,
+      skippedCaptures: this.skipped,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -206,9 +229,41 @@ export class ContinuousProfiler {
     } catch {
       // Counted in captureAndStore; a failed capture must not end the schedule.
     }
-    // None left when the capture outlasted the interval (it queued behind an on-demand one).
-    const restMs = cycleStart + this.config.intervalMs - this.intervals.nowMs();
-    if (this.isRunning && generation === this.generation) this.schedule(Math.max(0, restMs));
+    if (!this.isRunning || generation !== this.generation) return;
+    const elapsedMs = this.intervals.nowMs() - cycleStart;
+    // A capture that waited for an on-demand one can outlast the interval: the next starts at once,
+    // for the latest due time passed; the ones before it got no capture.
+    const passed = Math.floor(elapsedMs / this.config.intervalMs);
+    if (passed > 1) this.noteProblem('skipped', passed - 1);
+    this.schedule(Math.max(0, this.config.intervalMs - elapsedMs));
+  }
+
+  /** Counts failed or skipped captures and logs them, at most once a minute. */
+  private noteProblem(kind: 'failed' | 'skipped', count: number): void {
+    if (kind === 'failed') this.failed += count;
+    else this.skipped += count;
+    this.unlogged[kind] += count;
+    const sinceLogMs = this.loggedAtMs === undefined ? Infinity : this.intervals.nowMs() - this.loggedAtMs;
+    if (sinceLogMs >= CAPTURE_PROBLEM_LOG_INTERVAL_MS) {
+      this.writeLog();
+    } else if (!this.logTimer) {
+      this.logTimer = setTimeout(() => this.writeLog(), CAPTURE_PROBLEM_LOG_INTERVAL_MS - sinceLogMs);
+      this.logTimer.unref();
+    }
+  }
+
+  private writeLog(): void {
+    clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    const { failed, skipped } = this.unlogged;
+    if (failed === 0 && skipped === 0) return;
+    const parts = [
+      ...(failed > 0 ? [`${failed} failed (the last: ${this.lastError})`] : []),
+      ...(skipped > 0 ? [`${skipped} skipped (due while the capture before waited for an on-demand one and ran)`] : []),
+    ];
+    this.log(`rs3gw-obs: continuous profiling: captures ${parts.join(', ')}; logged at most once a minute`);
+    this.unlogged = { failed: 0, skipped: 0 };
+    this.loggedAtMs = this.intervals.nowMs();
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {
@@ -220,8 +275,8 @@ export class ContinuousProfiler {
       header = profileTimes(data, requestedMs);
     } catch (err) {
       if (!signal.aborted) {
-        this.failed++;
         this.lastError = (err as Error).message;
+        this.noteProblem('failed', 1);
       }
       throw err;
     }

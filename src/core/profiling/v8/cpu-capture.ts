@@ -22,22 +22,27 @@ export interface CpuCaptureRequest {
   signal?: AbortSignal;
   /** Wall clock for the profile's time_nanos. */
   clock?: Clock;
+  /**
+   * The continuous profiler's capture: it waits only for the running capture, ahead of the queued
+   * ones, and takes none of their MAX_WAITING_CPU_CAPTURES places.
+   */
+  background?: boolean;
 }
 
 /** V8 can run several profilers, but one capture at a time keeps sampling rates and costs predictable. */
 const cpuCaptures = new ExclusiveRunner(MAX_WAITING_CPU_CAPTURES, 'CPU profile captures');
 
-/** CPU profile captures queued behind the running one. */
+/** CPU profile captures queued behind the running one (a background one waiting ahead not included). */
 export function waitingCpuCaptures(): number {
   return cpuCaptures.waiting;
 }
 
 /**
  * Samples this process's JS thread for `durationMs` and returns a gzipped pprof profile.
- * Concurrent calls wait their turn (at most MAX_WAITING_CPU_CAPTURES of them).
+ * Concurrent calls wait their turn (at most MAX_WAITING_CPU_CAPTURES of them, and a background one).
  */
 export async function captureCpuProfile(request: CpuCaptureRequest): Promise<Uint8Array> {
-  const { durationMs, signal, clock = systemClock } = request;
+  const { durationMs, signal, clock = systemClock, background = false } = request;
   const samplingIntervalUs = request.samplingIntervalUs ?? DEFAULT_CPU_SAMPLING_INTERVAL_US;
   if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MAX_CPU_CAPTURE_MS) {
     throw invalidArgument('duration_ms', `must be a number of milliseconds in (0, ${MAX_CPU_CAPTURE_MS}], got ${durationMs}`);
@@ -52,7 +57,7 @@ export async function captureCpuProfile(request: CpuCaptureRequest): Promise<Uin
       `must be an integer in [${MIN_CPU_SAMPLING_INTERVAL_US}, ${MAX_CPU_SAMPLING_INTERVAL_US}], got ${samplingIntervalUs}`,
     );
   }
-  return cpuCaptures.run(() => runCpuCapture(durationMs, samplingIntervalUs, clock, signal), signal);
+  return cpuCaptures.run(() => runCpuCapture(durationMs, samplingIntervalUs, clock, signal), { signal, ahead: background });
 }
 
 async function runCpuCapture(durationMs: number, samplingIntervalUs: number, clock: Clock, signal?: AbortSignal): Promise<Uint8Array> {

@@ -137,6 +137,19 @@ test(`at most ${MAX_WAITING_CPU_CAPTURES} captures wait behind the running one`,
   assert.is(waitingCpuCaptures(), 0);
 });
 
+test(`a background capture waits only for the running one, ahead of the queue, and takes none of its ${MAX_WAITING_CPU_CAPTURES} places`, async () => {
+  const startOf = async (capture: Promise<Uint8Array>) => int64Big(decodeProfile(await capture).timeNanos) / 1_000_000n;
+  const running = captureCpuProfile({ durationMs: 300 });
+  const background = captureCpuProfile({ durationMs: 30, background: true });
+  const queued = Array.from({ length: MAX_WAITING_CPU_CAPTURES }, () => captureCpuProfile({ durationMs: 30 }));
+  assert.is(waitingCpuCaptures(), MAX_WAITING_CPU_CAPTURES);
+  assert.is((await rejectionOf(captureCpuProfile({ durationMs: 30 }))).kind, 'resource_exhausted', 'one more on-demand capture is one too many');
+  const backgroundStart = await startOf(background);
+  const runningEnd = decodeProfile(await running);
+  assert.ok(backgroundStart + 1n >= (int64Big(runningEnd.timeNanos) + int64Big(runningEnd.durationNanos)) / 1_000_000n, 'after the running one');
+  for (const start of await Promise.all(queued.map(startOf))) assert.ok(start >= backgroundStart, 'before every queued one');
+});
+
 test('an aborted capture ends promptly and frees the profiler for the next one', async () => {
   const controller = new AbortController();
   const started = Date.now();

@@ -227,6 +227,7 @@ test('a failed capture is counted and reported, and stores nothing', async () =>
     capture: async () => {
       throw new Error('inspector unavailable');
     },
+    log: () => {},
   });
   const err = await profiler.captureNow().catch((e: Error) => e);
   assert.match((err as Error).message, /inspector unavailable/);
@@ -237,12 +238,13 @@ test('a failed capture is counted and reported, and stores nothing', async () =>
     evictedProfiles: 0,
     completedCaptures: 0,
     failedCaptures: 1,
+    skippedCaptures: 0,
     lastError: 'inspector unavailable',
   });
 });
 
 test('a capture that returns something other than a valid profile is a failure, not a stored profile', async () => {
-  const profiler = new ContinuousProfiler({ clock: new FakeClock(), capture: async () => new TextEncoder().encode('not a profile') });
+  const profiler = new ContinuousProfiler({ clock: new FakeClock(), capture: async () => new TextEncoder().encode('not a profile'), log: () => {} });
   const err = await profiler.captureNow().catch((e: Error) => e);
   assert.match((err as Error).message, /^capture: is not a pprof protobuf/);
   assert.is(profiler.stats().failedCaptures, 1);
@@ -262,6 +264,58 @@ test('stored start and duration come from the profile, even when the capture sta
   const info = await profiler.captureNow();
   assert.is(info.startMs, requested + 4_000);
   assert.is(info.durationMs, 10_000);
+});
+
+test('due times that pass while a capture waits for an on-demand one are skipped, counted and logged, and the schedule goes on', async () => {
+  const wall = new FakeClock();
+  const intervals = new FakeClock();
+  const logged: string[] = [];
+  let calls = 0;
+  const capture: CpuCaptureFunction = async ({ durationMs, samplingIntervalUs, signal }) => {
+    // The first capture waits 3.4 s for an on-demand one, then runs its 0.1 s.
+    if (++calls === 1) intervals.advance(3_400);
+    intervals.advance(durationMs);
+    return fakeCapture(wall)({ durationMs, samplingIntervalUs, signal });
+  };
+  const profiler = new ContinuousProfiler({ clock: wall, intervals, capture, log: (m) => logged.push(m), config: { intervalMs: 1_000, captureDurationMs: 100 } });
+  profiler.start();
+  await delay(300); // the first capture, then (late) the next at once; the one after is 0.9 s away
+  await profiler.stop();
+  // Due at 0 s (taken at 3.4 s), 1 s and 2 s (skipped), 3 s (taken at once, 3.5 s).
+  assert.equal({ ...profiler.stats(), storedBytes: 0 }, {
+    running: false,
+    storedProfiles: 2,
+    storedBytes: 0,
+    evictedProfiles: 0,
+    completedCaptures: 2,
+    failedCaptures: 0,
+    skippedCaptures: 2,
+  });
+  assert.equal(logged, ['rs3gw-obs: continuous profiling: captures 2 skipped (due while the capture before waited for an on-demand one and ran); logged at most once a minute']);
+});
+
+test('failed captures are logged at most once a minute, summed, and what is left is logged at stop', async () => {
+  const intervals = new FakeClock();
+  const logged: string[] = [];
+  const failing: CpuCaptureFunction = async () => {
+    throw new Error('inspector unavailable');
+  };
+  const profiler = new ContinuousProfiler({ clock: new FakeClock(), intervals, capture: failing, log: (m) => logged.push(m), config: { intervalMs: 20, captureDurationMs: 10 } });
+  profiler.start();
+  await delay(200);
+  assert.equal(logged, ['rs3gw-obs: continuous profiling: captures 1 failed (the last: inspector unavailable); logged at most once a minute']);
+  intervals.advance(60_000);
+  await delay(50);
+  assert.is(logged.length, 2, `a minute on, the next failure is logged at once with those since: ${logged.join('\n')}`);
+  await profiler.stop();
+  const { failedCaptures } = profiler.stats();
+  assert.ok(failedCaptures >= 5, `${failedCaptures} failed captures in 250 ms at 20 ms intervals`);
+  assert.ok(logged.length <= 3, `the rest at stop, in one line: ${logged.join('\n')}`);
+  const counts = logged.map((line) => {
+    assert.match(line, /^rs3gw-obs: continuous profiling: captures \d+ failed \(the last: inspector unavailable\); logged at most once a minute$/);
+    return Number(/captures (\d+) failed/.exec(line)![1]);
+  });
+  assert.is(counts.reduce((a, b) => a + b), failedCaptures, 'every failure is in one line or another');
 });
 
 test('bad config is refused naming the field', () => {
@@ -340,6 +394,7 @@ test('stop abandons a capture in flight and releases the V8 profiler at once', a
     evictedProfiles: 0,
     completedCaptures: 0,
     failedCaptures: 0,
+    skippedCaptures: 0,
   });
   const started = Date.now();
   const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));

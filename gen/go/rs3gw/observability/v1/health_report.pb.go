@@ -133,9 +133,11 @@ type GetHealthReportResponse struct {
 	// Resource status.
 	Resources *ResourceStatus `protobuf:"bytes,6,opt,name=resources,proto3" json:"resources,omitempty"`
 	// Why the status is not healthy.
-	Reasons       []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// Continuous profiling: whether it runs, and its completed, failed and skipped captures.
+	ContinuousProfiling *ContinuousProfilingStatus `protobuf:"bytes,8,opt,name=continuous_profiling,json=continuousProfiling,proto3" json:"continuous_profiling,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetHealthReportResponse) Reset() {
@@ -217,12 +219,19 @@ func (x *GetHealthReportResponse) GetReasons() []string {
 	return nil
 }
 
+func (x *GetHealthReportResponse) GetContinuousProfiling() *ContinuousProfilingStatus {
+	if x != nil {
+		return x.ContinuousProfiling
+	}
+	return nil
+}
+
 var File_rs3gw_observability_v1_health_report_proto protoreflect.FileDescriptor
 
 const file_rs3gw_observability_v1_health_report_proto_rawDesc = "" +
 	"\n" +
 	"*rs3gw/observability/v1/health_report.proto\x12\x16rs3gw.observability.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$rs3gw/observability/v1/anomaly.proto\x1a$rs3gw/observability/v1/metrics.proto\x1a&rs3gw/observability/v1/profiling.proto\x1a%rs3gw/observability/v1/resource.proto\"\x18\n" +
-	"\x16GetHealthReportRequest\"\xd7\x03\n" +
+	"\x16GetHealthReportRequest\"\xbd\x04\n" +
 	"\x17GetHealthReportResponse\x12<\n" +
 	"\x06status\x18\x01 \x01(\x0e2$.rs3gw.observability.v1.HealthStatusR\x06status\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12D\n" +
@@ -230,7 +239,8 @@ const file_rs3gw_observability_v1_health_report_proto_rawDesc = "" +
 	"\x10business_metrics\x18\x04 \x01(\v2-.rs3gw.observability.v1.BusinessMetricsReportR\x0fbusinessMetrics\x12D\n" +
 	"\tanomalies\x18\x05 \x01(\v2&.rs3gw.observability.v1.AnomalySummaryR\tanomalies\x12D\n" +
 	"\tresources\x18\x06 \x01(\v2&.rs3gw.observability.v1.ResourceStatusR\tresources\x12\x18\n" +
-	"\areasons\x18\a \x03(\tR\areasons*\x81\x01\n" +
+	"\areasons\x18\a \x03(\tR\areasons\x12d\n" +
+	"\x14continuous_profiling\x18\b \x01(\v21.rs3gw.observability.v1.ContinuousProfilingStatusR\x13continuousProfiling*\x81\x01\n" +
 	"\fHealthStatus\x12\x1d\n" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15HEALTH_STATUS_HEALTHY\x10\x01\x12\x1a\n" +
@@ -254,14 +264,15 @@ func file_rs3gw_observability_v1_health_report_proto_rawDescGZIP() []byte {
 var file_rs3gw_observability_v1_health_report_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_rs3gw_observability_v1_health_report_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_rs3gw_observability_v1_health_report_proto_goTypes = []any{
-	(HealthStatus)(0),               // 0: rs3gw.observability.v1.HealthStatus
-	(*GetHealthReportRequest)(nil),  // 1: rs3gw.observability.v1.GetHealthReportRequest
-	(*GetHealthReportResponse)(nil), // 2: rs3gw.observability.v1.GetHealthReportResponse
-	(*timestamppb.Timestamp)(nil),   // 3: google.protobuf.Timestamp
-	(*ProcessProfile)(nil),          // 4: rs3gw.observability.v1.ProcessProfile
-	(*BusinessMetricsReport)(nil),   // 5: rs3gw.observability.v1.BusinessMetricsReport
-	(*AnomalySummary)(nil),          // 6: rs3gw.observability.v1.AnomalySummary
-	(*ResourceStatus)(nil),          // 7: rs3gw.observability.v1.ResourceStatus
+	(HealthStatus)(0),                 // 0: rs3gw.observability.v1.HealthStatus
+	(*GetHealthReportRequest)(nil),    // 1: rs3gw.observability.v1.GetHealthReportRequest
+	(*GetHealthReportResponse)(nil),   // 2: rs3gw.observability.v1.GetHealthReportResponse
+	(*timestamppb.Timestamp)(nil),     // 3: google.protobuf.Timestamp
+	(*ProcessProfile)(nil),            // 4: rs3gw.observability.v1.ProcessProfile
+	(*BusinessMetricsReport)(nil),     // 5: rs3gw.observability.v1.BusinessMetricsReport
+	(*AnomalySummary)(nil),            // 6: rs3gw.observability.v1.AnomalySummary
+	(*ResourceStatus)(nil),            // 7: rs3gw.observability.v1.ResourceStatus
+	(*ContinuousProfilingStatus)(nil), // 8: rs3gw.observability.v1.ContinuousProfilingStatus
 }
 var file_rs3gw_observability_v1_health_report_proto_depIdxs = []int32{
 	0, // 0: rs3gw.observability.v1.GetHealthReportResponse.status:type_name -> rs3gw.observability.v1.HealthStatus
@@ -270,13 +281,14 @@ var file_rs3gw_observability_v1_health_report_proto_depIdxs = []int32{
 	5, // 3: rs3gw.observability.v1.GetHealthReportResponse.business_metrics:type_name -> rs3gw.observability.v1.BusinessMetricsReport
 	6, // 4: rs3gw.observability.v1.GetHealthReportResponse.anomalies:type_name -> rs3gw.observability.v1.AnomalySummary
 	7, // 5: rs3gw.observability.v1.GetHealthReportResponse.resources:type_name -> rs3gw.observability.v1.ResourceStatus
-	1, // 6: rs3gw.observability.v1.HealthReportService.GetHealthReport:input_type -> rs3gw.observability.v1.GetHealthReportRequest
-	2, // 7: rs3gw.observability.v1.HealthReportService.GetHealthReport:output_type -> rs3gw.observability.v1.GetHealthReportResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8, // 6: rs3gw.observability.v1.GetHealthReportResponse.continuous_profiling:type_name -> rs3gw.observability.v1.ContinuousProfilingStatus
+	1, // 7: rs3gw.observability.v1.HealthReportService.GetHealthReport:input_type -> rs3gw.observability.v1.GetHealthReportRequest
+	2, // 8: rs3gw.observability.v1.HealthReportService.GetHealthReport:output_type -> rs3gw.observability.v1.GetHealthReportResponse
+	8, // [8:9] is the sub-list for method output_type
+	7, // [7:8] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_rs3gw_observability_v1_health_report_proto_init() }

@@ -1524,6 +1524,107 @@ func (x *CaptureProfileResponse) GetFileName() string {
 	return ""
 }
 
+// ContinuousProfilingStatus is the state of continuous profiling (RS3GW_PROFILING_CONTINUOUS).
+type ContinuousProfilingStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether background CPU profiles are being captured.
+	Running bool `protobuf:"varint,1,opt,name=running,proto3" json:"running,omitempty"`
+	// Background captures stored since start-up.
+	CompletedCaptures uint64 `protobuf:"varint,2,opt,name=completed_captures,json=completedCaptures,proto3" json:"completed_captures,omitempty"`
+	// Background captures that failed, storing nothing.
+	FailedCaptures uint64 `protobuf:"varint,3,opt,name=failed_captures,json=failedCaptures,proto3" json:"failed_captures,omitempty"`
+	// Due times that got no capture: they passed while the capture before them waited for an
+	// on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) and ran.
+	SkippedCaptures uint64 `protobuf:"varint,4,opt,name=skipped_captures,json=skippedCaptures,proto3" json:"skipped_captures,omitempty"`
+	// The last failure's message; empty when none failed.
+	LastError string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// Profiles kept now.
+	StoredProfiles uint32 `protobuf:"varint,6,opt,name=stored_profiles,json=storedProfiles,proto3" json:"stored_profiles,omitempty"`
+	// Their total size, bytes.
+	StoredBytes   uint64 `protobuf:"varint,7,opt,name=stored_bytes,json=storedBytes,proto3" json:"stored_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContinuousProfilingStatus) Reset() {
+	*x = ContinuousProfilingStatus{}
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContinuousProfilingStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContinuousProfilingStatus) ProtoMessage() {}
+
+func (x *ContinuousProfilingStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContinuousProfilingStatus.ProtoReflect.Descriptor instead.
+func (*ContinuousProfilingStatus) Descriptor() ([]byte, []int) {
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ContinuousProfilingStatus) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *ContinuousProfilingStatus) GetCompletedCaptures() uint64 {
+	if x != nil {
+		return x.CompletedCaptures
+	}
+	return 0
+}
+
+func (x *ContinuousProfilingStatus) GetFailedCaptures() uint64 {
+	if x != nil {
+		return x.FailedCaptures
+	}
+	return 0
+}
+
+func (x *ContinuousProfilingStatus) GetSkippedCaptures() uint64 {
+	if x != nil {
+		return x.SkippedCaptures
+	}
+	return 0
+}
+
+func (x *ContinuousProfilingStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *ContinuousProfilingStatus) GetStoredProfiles() uint32 {
+	if x != nil {
+		return x.StoredProfiles
+	}
+	return 0
+}
+
+func (x *ContinuousProfilingStatus) GetStoredBytes() uint64 {
+	if x != nil {
+		return x.StoredBytes
+	}
+	return 0
+}
+
 // ProfileInfo describes a pprof profile.
 type ProfileInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1543,7 +1644,7 @@ type ProfileInfo struct {
 
 func (x *ProfileInfo) Reset() {
 	*x = ProfileInfo{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[17]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1656,7 @@ func (x *ProfileInfo) String() string {
 func (*ProfileInfo) ProtoMessage() {}
 
 func (x *ProfileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[17]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1669,7 @@ func (x *ProfileInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProfileInfo.ProtoReflect.Descriptor instead.
 func (*ProfileInfo) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{17}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProfileInfo) GetId() string {
@@ -1623,7 +1724,7 @@ type ListStoredProfilesRequest struct {
 
 func (x *ListStoredProfilesRequest) Reset() {
 	*x = ListStoredProfilesRequest{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[18]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1736,7 @@ func (x *ListStoredProfilesRequest) String() string {
 func (*ListStoredProfilesRequest) ProtoMessage() {}
 
 func (x *ListStoredProfilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[18]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1749,7 @@ func (x *ListStoredProfilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStoredProfilesRequest.ProtoReflect.Descriptor instead.
 func (*ListStoredProfilesRequest) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{18}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListStoredProfilesRequest) GetType() ProfileType {
@@ -1690,7 +1791,7 @@ type ListStoredProfilesResponse struct {
 
 func (x *ListStoredProfilesResponse) Reset() {
 	*x = ListStoredProfilesResponse{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[19]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1803,7 @@ func (x *ListStoredProfilesResponse) String() string {
 func (*ListStoredProfilesResponse) ProtoMessage() {}
 
 func (x *ListStoredProfilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[19]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1816,7 @@ func (x *ListStoredProfilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStoredProfilesResponse.ProtoReflect.Descriptor instead.
 func (*ListStoredProfilesResponse) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{19}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListStoredProfilesResponse) GetProfiles() []*ProfileInfo {
@@ -1736,7 +1837,7 @@ type GetStoredProfileRequest struct {
 
 func (x *GetStoredProfileRequest) Reset() {
 	*x = GetStoredProfileRequest{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[20]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1849,7 @@ func (x *GetStoredProfileRequest) String() string {
 func (*GetStoredProfileRequest) ProtoMessage() {}
 
 func (x *GetStoredProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[20]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1862,7 @@ func (x *GetStoredProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoredProfileRequest.ProtoReflect.Descriptor instead.
 func (*GetStoredProfileRequest) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{20}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetStoredProfileRequest) GetId() string {
@@ -1786,7 +1887,7 @@ type GetStoredProfileResponse struct {
 
 func (x *GetStoredProfileResponse) Reset() {
 	*x = GetStoredProfileResponse{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[21]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1899,7 @@ func (x *GetStoredProfileResponse) String() string {
 func (*GetStoredProfileResponse) ProtoMessage() {}
 
 func (x *GetStoredProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[21]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1912,7 @@ func (x *GetStoredProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStoredProfileResponse.ProtoReflect.Descriptor instead.
 func (*GetStoredProfileResponse) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{21}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetStoredProfileResponse) GetInfo() *ProfileInfo {
@@ -1850,7 +1951,7 @@ type MergeStoredProfilesRequest struct {
 
 func (x *MergeStoredProfilesRequest) Reset() {
 	*x = MergeStoredProfilesRequest{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[22]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +1963,7 @@ func (x *MergeStoredProfilesRequest) String() string {
 func (*MergeStoredProfilesRequest) ProtoMessage() {}
 
 func (x *MergeStoredProfilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[22]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +1976,7 @@ func (x *MergeStoredProfilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeStoredProfilesRequest.ProtoReflect.Descriptor instead.
 func (*MergeStoredProfilesRequest) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{22}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MergeStoredProfilesRequest) GetType() ProfileType {
@@ -1916,7 +2017,7 @@ type MergeStoredProfilesResponse struct {
 
 func (x *MergeStoredProfilesResponse) Reset() {
 	*x = MergeStoredProfilesResponse{}
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[23]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2029,7 @@ func (x *MergeStoredProfilesResponse) String() string {
 func (*MergeStoredProfilesResponse) ProtoMessage() {}
 
 func (x *MergeStoredProfilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[23]
+	mi := &file_rs3gw_observability_v1_profiling_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2042,7 @@ func (x *MergeStoredProfilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeStoredProfilesResponse.ProtoReflect.Descriptor instead.
 func (*MergeStoredProfilesResponse) Descriptor() ([]byte, []int) {
-	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{23}
+	return file_rs3gw_observability_v1_profiling_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MergeStoredProfilesResponse) GetProfileCount() uint32 {
@@ -2071,7 +2172,16 @@ const file_rs3gw_observability_v1_profiling_proto_rawDesc = "" +
 	"\x16CaptureProfileResponse\x127\n" +
 	"\x04info\x18\x01 \x01(\v2#.rs3gw.observability.v1.ProfileInfoR\x04info\x12*\n" +
 	"\x05pprof\x18\x02 \x01(\v2\x14.google.api.HttpBodyR\x05pprof\x12\x1b\n" +
-	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\xe7\x01\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\xa3\x02\n" +
+	"\x19ContinuousProfilingStatus\x12\x18\n" +
+	"\arunning\x18\x01 \x01(\bR\arunning\x12-\n" +
+	"\x12completed_captures\x18\x02 \x01(\x04R\x11completedCaptures\x12'\n" +
+	"\x0ffailed_captures\x18\x03 \x01(\x04R\x0efailedCaptures\x12)\n" +
+	"\x10skipped_captures\x18\x04 \x01(\x04R\x0fskippedCaptures\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\x12'\n" +
+	"\x0fstored_profiles\x18\x06 \x01(\rR\x0estoredProfiles\x12!\n" +
+	"\fstored_bytes\x18\a \x01(\x04R\vstoredBytes\"\xe7\x01\n" +
 	"\vProfileInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x127\n" +
 	"\x04type\x18\x02 \x01(\x0e2#.rs3gw.observability.v1.ProfileTypeR\x04type\x129\n" +
@@ -2145,7 +2255,7 @@ func file_rs3gw_observability_v1_profiling_proto_rawDescGZIP() []byte {
 }
 
 var file_rs3gw_observability_v1_profiling_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_rs3gw_observability_v1_profiling_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_rs3gw_observability_v1_profiling_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_rs3gw_observability_v1_profiling_proto_goTypes = []any{
 	(ProfileFormat)(0),                  // 0: rs3gw.observability.v1.ProfileFormat
 	(ProfileType)(0),                    // 1: rs3gw.observability.v1.ProfileType
@@ -2168,70 +2278,71 @@ var file_rs3gw_observability_v1_profiling_proto_goTypes = []any{
 	(*ListSnapshotsResponse)(nil),       // 18: rs3gw.observability.v1.ListSnapshotsResponse
 	(*CaptureProfileRequest)(nil),       // 19: rs3gw.observability.v1.CaptureProfileRequest
 	(*CaptureProfileResponse)(nil),      // 20: rs3gw.observability.v1.CaptureProfileResponse
-	(*ProfileInfo)(nil),                 // 21: rs3gw.observability.v1.ProfileInfo
-	(*ListStoredProfilesRequest)(nil),   // 22: rs3gw.observability.v1.ListStoredProfilesRequest
-	(*ListStoredProfilesResponse)(nil),  // 23: rs3gw.observability.v1.ListStoredProfilesResponse
-	(*GetStoredProfileRequest)(nil),     // 24: rs3gw.observability.v1.GetStoredProfileRequest
-	(*GetStoredProfileResponse)(nil),    // 25: rs3gw.observability.v1.GetStoredProfileResponse
-	(*MergeStoredProfilesRequest)(nil),  // 26: rs3gw.observability.v1.MergeStoredProfilesRequest
-	(*MergeStoredProfilesResponse)(nil), // 27: rs3gw.observability.v1.MergeStoredProfilesResponse
-	(*httpbody.HttpBody)(nil),           // 28: google.api.HttpBody
-	(*timestamppb.Timestamp)(nil),       // 29: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 30: google.protobuf.Duration
+	(*ContinuousProfilingStatus)(nil),   // 21: rs3gw.observability.v1.ContinuousProfilingStatus
+	(*ProfileInfo)(nil),                 // 22: rs3gw.observability.v1.ProfileInfo
+	(*ListStoredProfilesRequest)(nil),   // 23: rs3gw.observability.v1.ListStoredProfilesRequest
+	(*ListStoredProfilesResponse)(nil),  // 24: rs3gw.observability.v1.ListStoredProfilesResponse
+	(*GetStoredProfileRequest)(nil),     // 25: rs3gw.observability.v1.GetStoredProfileRequest
+	(*GetStoredProfileResponse)(nil),    // 26: rs3gw.observability.v1.GetStoredProfileResponse
+	(*MergeStoredProfilesRequest)(nil),  // 27: rs3gw.observability.v1.MergeStoredProfilesRequest
+	(*MergeStoredProfilesResponse)(nil), // 28: rs3gw.observability.v1.MergeStoredProfilesResponse
+	(*httpbody.HttpBody)(nil),           // 29: google.api.HttpBody
+	(*timestamppb.Timestamp)(nil),       // 30: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 31: google.protobuf.Duration
 }
 var file_rs3gw_observability_v1_profiling_proto_depIdxs = []int32{
 	0,  // 0: rs3gw.observability.v1.GetProfileRequest.format:type_name -> rs3gw.observability.v1.ProfileFormat
 	1,  // 1: rs3gw.observability.v1.GetProfileRequest.type:type_name -> rs3gw.observability.v1.ProfileType
 	6,  // 2: rs3gw.observability.v1.GetProfileResponse.profile:type_name -> rs3gw.observability.v1.ProcessProfile
-	28, // 3: rs3gw.observability.v1.GetProfileResponse.pprof:type_name -> google.api.HttpBody
-	29, // 4: rs3gw.observability.v1.ProcessProfile.timestamp:type_name -> google.protobuf.Timestamp
+	29, // 3: rs3gw.observability.v1.GetProfileResponse.pprof:type_name -> google.api.HttpBody
+	30, // 4: rs3gw.observability.v1.ProcessProfile.timestamp:type_name -> google.protobuf.Timestamp
 	7,  // 5: rs3gw.observability.v1.ProcessProfile.cpu:type_name -> rs3gw.observability.v1.CpuUsage
 	8,  // 6: rs3gw.observability.v1.ProcessProfile.memory:type_name -> rs3gw.observability.v1.MemoryUsage
 	9,  // 7: rs3gw.observability.v1.ProcessProfile.io:type_name -> rs3gw.observability.v1.IoUsage
 	2,  // 8: rs3gw.observability.v1.CpuUsage.basis:type_name -> rs3gw.observability.v1.CpuMeasurementBasis
-	30, // 9: rs3gw.observability.v1.CpuUsage.interval:type_name -> google.protobuf.Duration
+	31, // 9: rs3gw.observability.v1.CpuUsage.interval:type_name -> google.protobuf.Duration
 	10, // 10: rs3gw.observability.v1.IoUsage.process:type_name -> rs3gw.observability.v1.ProcessIoCounters
 	13, // 11: rs3gw.observability.v1.ListProcessesResponse.processes:type_name -> rs3gw.observability.v1.WatchedProcess
 	15, // 12: rs3gw.observability.v1.RecordIoRequest.operations:type_name -> rs3gw.observability.v1.IoOperation
 	3,  // 13: rs3gw.observability.v1.IoOperation.direction:type_name -> rs3gw.observability.v1.IoDirection
-	30, // 14: rs3gw.observability.v1.IoOperation.latency:type_name -> google.protobuf.Duration
-	29, // 15: rs3gw.observability.v1.ListSnapshotsRequest.since:type_name -> google.protobuf.Timestamp
+	31, // 14: rs3gw.observability.v1.IoOperation.latency:type_name -> google.protobuf.Duration
+	30, // 15: rs3gw.observability.v1.ListSnapshotsRequest.since:type_name -> google.protobuf.Timestamp
 	6,  // 16: rs3gw.observability.v1.ListSnapshotsResponse.snapshots:type_name -> rs3gw.observability.v1.ProcessProfile
-	30, // 17: rs3gw.observability.v1.ListSnapshotsResponse.interval:type_name -> google.protobuf.Duration
+	31, // 17: rs3gw.observability.v1.ListSnapshotsResponse.interval:type_name -> google.protobuf.Duration
 	1,  // 18: rs3gw.observability.v1.CaptureProfileRequest.type:type_name -> rs3gw.observability.v1.ProfileType
-	30, // 19: rs3gw.observability.v1.CaptureProfileRequest.duration:type_name -> google.protobuf.Duration
-	21, // 20: rs3gw.observability.v1.CaptureProfileResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
-	28, // 21: rs3gw.observability.v1.CaptureProfileResponse.pprof:type_name -> google.api.HttpBody
+	31, // 19: rs3gw.observability.v1.CaptureProfileRequest.duration:type_name -> google.protobuf.Duration
+	22, // 20: rs3gw.observability.v1.CaptureProfileResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
+	29, // 21: rs3gw.observability.v1.CaptureProfileResponse.pprof:type_name -> google.api.HttpBody
 	1,  // 22: rs3gw.observability.v1.ProfileInfo.type:type_name -> rs3gw.observability.v1.ProfileType
-	29, // 23: rs3gw.observability.v1.ProfileInfo.start_time:type_name -> google.protobuf.Timestamp
-	30, // 24: rs3gw.observability.v1.ProfileInfo.duration:type_name -> google.protobuf.Duration
+	30, // 23: rs3gw.observability.v1.ProfileInfo.start_time:type_name -> google.protobuf.Timestamp
+	31, // 24: rs3gw.observability.v1.ProfileInfo.duration:type_name -> google.protobuf.Duration
 	1,  // 25: rs3gw.observability.v1.ListStoredProfilesRequest.type:type_name -> rs3gw.observability.v1.ProfileType
-	29, // 26: rs3gw.observability.v1.ListStoredProfilesRequest.start_time:type_name -> google.protobuf.Timestamp
-	29, // 27: rs3gw.observability.v1.ListStoredProfilesRequest.end_time:type_name -> google.protobuf.Timestamp
-	21, // 28: rs3gw.observability.v1.ListStoredProfilesResponse.profiles:type_name -> rs3gw.observability.v1.ProfileInfo
-	21, // 29: rs3gw.observability.v1.GetStoredProfileResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
-	28, // 30: rs3gw.observability.v1.GetStoredProfileResponse.pprof:type_name -> google.api.HttpBody
+	30, // 26: rs3gw.observability.v1.ListStoredProfilesRequest.start_time:type_name -> google.protobuf.Timestamp
+	30, // 27: rs3gw.observability.v1.ListStoredProfilesRequest.end_time:type_name -> google.protobuf.Timestamp
+	22, // 28: rs3gw.observability.v1.ListStoredProfilesResponse.profiles:type_name -> rs3gw.observability.v1.ProfileInfo
+	22, // 29: rs3gw.observability.v1.GetStoredProfileResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
+	29, // 30: rs3gw.observability.v1.GetStoredProfileResponse.pprof:type_name -> google.api.HttpBody
 	1,  // 31: rs3gw.observability.v1.MergeStoredProfilesRequest.type:type_name -> rs3gw.observability.v1.ProfileType
-	29, // 32: rs3gw.observability.v1.MergeStoredProfilesRequest.start_time:type_name -> google.protobuf.Timestamp
-	29, // 33: rs3gw.observability.v1.MergeStoredProfilesRequest.end_time:type_name -> google.protobuf.Timestamp
-	21, // 34: rs3gw.observability.v1.MergeStoredProfilesResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
-	28, // 35: rs3gw.observability.v1.MergeStoredProfilesResponse.pprof:type_name -> google.api.HttpBody
+	30, // 32: rs3gw.observability.v1.MergeStoredProfilesRequest.start_time:type_name -> google.protobuf.Timestamp
+	30, // 33: rs3gw.observability.v1.MergeStoredProfilesRequest.end_time:type_name -> google.protobuf.Timestamp
+	22, // 34: rs3gw.observability.v1.MergeStoredProfilesResponse.info:type_name -> rs3gw.observability.v1.ProfileInfo
+	29, // 35: rs3gw.observability.v1.MergeStoredProfilesResponse.pprof:type_name -> google.api.HttpBody
 	4,  // 36: rs3gw.observability.v1.ProfilingService.GetProfile:input_type -> rs3gw.observability.v1.GetProfileRequest
 	11, // 37: rs3gw.observability.v1.ProfilingService.ListProcesses:input_type -> rs3gw.observability.v1.ListProcessesRequest
 	14, // 38: rs3gw.observability.v1.ProfilingService.RecordIo:input_type -> rs3gw.observability.v1.RecordIoRequest
 	17, // 39: rs3gw.observability.v1.ProfilingService.ListSnapshots:input_type -> rs3gw.observability.v1.ListSnapshotsRequest
 	19, // 40: rs3gw.observability.v1.ProfilingService.CaptureProfile:input_type -> rs3gw.observability.v1.CaptureProfileRequest
-	22, // 41: rs3gw.observability.v1.ProfilingService.ListStoredProfiles:input_type -> rs3gw.observability.v1.ListStoredProfilesRequest
-	24, // 42: rs3gw.observability.v1.ProfilingService.GetStoredProfile:input_type -> rs3gw.observability.v1.GetStoredProfileRequest
-	26, // 43: rs3gw.observability.v1.ProfilingService.MergeStoredProfiles:input_type -> rs3gw.observability.v1.MergeStoredProfilesRequest
+	23, // 41: rs3gw.observability.v1.ProfilingService.ListStoredProfiles:input_type -> rs3gw.observability.v1.ListStoredProfilesRequest
+	25, // 42: rs3gw.observability.v1.ProfilingService.GetStoredProfile:input_type -> rs3gw.observability.v1.GetStoredProfileRequest
+	27, // 43: rs3gw.observability.v1.ProfilingService.MergeStoredProfiles:input_type -> rs3gw.observability.v1.MergeStoredProfilesRequest
 	5,  // 44: rs3gw.observability.v1.ProfilingService.GetProfile:output_type -> rs3gw.observability.v1.GetProfileResponse
 	12, // 45: rs3gw.observability.v1.ProfilingService.ListProcesses:output_type -> rs3gw.observability.v1.ListProcessesResponse
 	16, // 46: rs3gw.observability.v1.ProfilingService.RecordIo:output_type -> rs3gw.observability.v1.RecordIoResponse
 	18, // 47: rs3gw.observability.v1.ProfilingService.ListSnapshots:output_type -> rs3gw.observability.v1.ListSnapshotsResponse
 	20, // 48: rs3gw.observability.v1.ProfilingService.CaptureProfile:output_type -> rs3gw.observability.v1.CaptureProfileResponse
-	23, // 49: rs3gw.observability.v1.ProfilingService.ListStoredProfiles:output_type -> rs3gw.observability.v1.ListStoredProfilesResponse
-	25, // 50: rs3gw.observability.v1.ProfilingService.GetStoredProfile:output_type -> rs3gw.observability.v1.GetStoredProfileResponse
-	27, // 51: rs3gw.observability.v1.ProfilingService.MergeStoredProfiles:output_type -> rs3gw.observability.v1.MergeStoredProfilesResponse
+	24, // 49: rs3gw.observability.v1.ProfilingService.ListStoredProfiles:output_type -> rs3gw.observability.v1.ListStoredProfilesResponse
+	26, // 50: rs3gw.observability.v1.ProfilingService.GetStoredProfile:output_type -> rs3gw.observability.v1.GetStoredProfileResponse
+	28, // 51: rs3gw.observability.v1.ProfilingService.MergeStoredProfiles:output_type -> rs3gw.observability.v1.MergeStoredProfilesResponse
 	44, // [44:52] is the sub-list for method output_type
 	36, // [36:44] is the sub-list for method input_type
 	36, // [36:36] is the sub-list for extension type_name
@@ -2250,7 +2361,7 @@ func file_rs3gw_observability_v1_profiling_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rs3gw_observability_v1_profiling_proto_rawDesc), len(file_rs3gw_observability_v1_profiling_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
