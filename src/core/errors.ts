@@ -18,6 +18,8 @@ export class ObservabilityError extends Error {
     /** Request field the error is about (proto field path such as `samples[3].value`), if any. */
     readonly field: string | undefined,
     message: string,
+    /** For resource_exhausted: when trying again can succeed, ms from now, where that is known. */
+    readonly retryAfterMs?: number,
   ) {
     super(field ? `${field}: ${message}` : message);
     this.name = 'ObservabilityError';
@@ -36,8 +38,8 @@ export function alreadyExists(field: string, message: string): ObservabilityErro
   return new ObservabilityError('already_exists', field, message);
 }
 
-export function resourceExhausted(field: string | undefined, message: string): ObservabilityError {
-  return new ObservabilityError('resource_exhausted', field, message);
+export function resourceExhausted(field: string | undefined, message: string, retryAfterMs?: number): ObservabilityError {
+  return new ObservabilityError('resource_exhausted', field, message, retryAfterMs);
 }
 
 export function failedPrecondition(field: string | undefined, message: string): ObservabilityError {

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CaptureProfileRequestSchema, ProfileType, type CaptureProfileResponse } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
 import { decodeProfile, renderFlameGraphSvg } from '../../core/profiling/pprof/index.js';
-import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
+import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 import type { HttpRoute } from './router.js';
@@ -159,7 +159,7 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
       }
     } catch (error) {
       const e: ConnectError = toConnectError(error);
-      writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage);
+      writeError(res, httpStatusOf(e.code), codeName(e.code), e.rawMessage, retryAfterHeader(e));
     }
   };
 }

@@ -31,7 +31,11 @@ export function toConnectError(error: unknown, signal?: AbortSignal): ConnectErr
     const message = clipMessage(error.rawMessage);
     return message === error.rawMessage ? error : new ConnectError(message, error.code, error.metadata, error.details as never, error.cause);
   }
-  if (error instanceof ObservabilityError) return new ConnectError(clipMessage(error.message), CODE_OF_KIND[error.kind]);
+  if (error instanceof ObservabilityError) {
+    // HTTP's Retry-After, whole seconds rounded up; Connect sends it as a header, REST and /debug/pprof write it.
+    const metadata = error.retryAfterMs === undefined ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
+    return new ConnectError(clipMessage(error.message), CODE_OF_KIND[error.kind], metadata);
+  }
   console.error('internal error:', error);
   return new ConnectError('internal error', Code.Internal);
 }
@@ -54,6 +58,12 @@ const HTTP_STATUS_OF_CODE: Partial<Record<Code, number>> = {
   [Code.DataLoss]: 500,
   [Code.Unauthenticated]: 401,
 };
+
+/** The Retry-After header an error carries (a refusal that knows when a place frees), if any. */
+export function retryAfterHeader(error: ConnectError): Record<string, string> {
+  const value = error.metadata.get('retry-after');
+  return value === null ? {} : { 'retry-after': value };
+}
 
 export function httpStatusOf(code: Code): number {
   return HTTP_STATUS_OF_CODE[code] ?? 500;

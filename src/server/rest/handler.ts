@@ -10,7 +10,7 @@ import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROU
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
 import type { CallContext, TransportAttributes } from '../pipeline/context.js';
-import { codeName, httpStatusOf, toConnectError } from '../pipeline/errors.js';
+import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { clip, quote } from '../pipeline/well-known.js';
 import { messageFromJsonBody } from './json-body.js';
@@ -201,7 +201,7 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
       writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
     } catch (error) {
       const e = toConnectError(error);
-      writeError(res, statusOf(e), codeName(e.code), e.rawMessage, e.cause instanceof HttpStatus ? e.cause.headers : undefined);
+      writeError(res, statusOf(e), codeName(e.code), e.rawMessage, { ...(e.cause instanceof HttpStatus && e.cause.headers), ...retryAfterHeader(e) });
     }
   };
 }

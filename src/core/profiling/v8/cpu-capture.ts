@@ -57,7 +57,7 @@ export async function captureCpuProfile(request: CpuCaptureRequest): Promise<Uin
       `must be an integer in [${MIN_CPU_SAMPLING_INTERVAL_US}, ${MAX_CPU_SAMPLING_INTERVAL_US}], got ${samplingIntervalUs}`,
     );
   }
-  return cpuCaptures.run(() => runCpuCapture(durationMs, samplingIntervalUs, clock, signal), { signal, ahead: background });
+  return cpuCaptures.run(() => runCpuCapture(durationMs, samplingIntervalUs, clock, signal), { signal, ahead: background, expectedMs: durationMs });
 }
 
 async function runCpuCapture(durationMs: number, samplingIntervalUs: number, clock: Clock, signal?: AbortSignal): Promise<Uint8Array> {

@@ -1,3 +1,4 @@
+import { type Clock, monotonicClock } from '../../clock.js';
 import { resourceExhausted } from '../../errors.js';
 
 export interface RunOptions {
@@ -9,10 +10,13 @@ export interface RunOptions {
    * At most one task waits ahead.
    */
   ahead?: boolean;
+  /** How long the task runs, when known: a refusal then says when a waiting place frees. */
+  expectedMs?: number;
 }
 
 interface Waiter {
   start(): void;
+  expectedMs: number | undefined;
 }
 
 /**
@@ -23,10 +27,13 @@ export class ExclusiveRunner {
   private busy = false;
   private readonly queue: Waiter[] = [];
   private aheadWaiter: Waiter | undefined;
+  /** When the running task should end (monotonic ms), if its length is known. */
+  private runningUntilMs: number | undefined;
 
   constructor(
     private readonly maxWaiting: number,
     private readonly what: string,
+    private readonly clock: Clock = monotonicClock,
   ) {}
 
   /** Tasks queued behind the running one (the one waiting ahead, if any, not included). */
@@ -35,23 +42,24 @@ export class ExclusiveRunner {
   }
 
   async run<T>(task: () => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const { signal, ahead = false } = options;
+    const { signal, ahead = false, expectedMs } = options;
     signal?.throwIfAborted();
     if (!this.busy) {
       this.busy = true;
+      this.started(expectedMs);
     } else if (ahead) {
       if (this.aheadWaiter) throw resourceExhausted(undefined, `one of the ${this.what} is already waiting ahead of the queue`);
       await this.wait(
         signal,
+        expectedMs,
         (w) => (this.aheadWaiter = w),
         () => (this.aheadWaiter = undefined),
       );
     } else {
-      if (this.queue.length >= this.maxWaiting) {
-        throw resourceExhausted(undefined, `${this.maxWaiting} ${this.what} are already waiting; try again later`);
-      }
+      if (this.queue.length >= this.maxWaiting) throw this.full();
       await this.wait(
         signal,
+        expectedMs,
         (w) => this.queue.push(w),
         (w) => this.queue.splice(this.queue.indexOf(w), 1),
       );
@@ -67,13 +75,14 @@ export class ExclusiveRunner {
    * Resolves once the runner is handed to this waiter (still busy: it never goes idle in between).
    * An abort can only come while the waiter is queued: start() removes the listener.
    */
-  private wait(signal: AbortSignal | undefined, enqueue: (w: Waiter) => void, dequeue: (w: Waiter) => void): Promise<void> {
+  private wait(signal: AbortSignal | undefined, expectedMs: number | undefined, enqueue: (w: Waiter) => void, dequeue: (w: Waiter) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         dequeue(waiter);
         reject(signal!.reason);
       };
       const waiter: Waiter = {
+        expectedMs,
         start() {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -87,7 +96,28 @@ export class ExclusiveRunner {
   private handOver(): void {
     const next = this.aheadWaiter ?? this.queue.shift();
     if (next === this.aheadWaiter) this.aheadWaiter = undefined;
-    if (next) next.start();
-    else this.busy = false;
+    if (next) {
+      this.started(next.expectedMs);
+      next.start();
+    } else {
+      this.busy = false;
+    }
+  }
+
+  private started(expectedMs: number | undefined): void {
+    this.runningUntilMs = expectedMs === undefined ? undefined : this.clock.nowMs() + expectedMs;
+  }
+
+  /**
+   * The refusal of a task the queue has no place for. The first place frees when the queue's head
+   * starts: once the running task and the one waiting ahead, if any, are done. When their lengths
+   * are known, that is how long to wait; otherwise nothing is promised.
+   */
+  private full(): Error {
+    const message = `${this.maxWaiting} ${this.what} are already waiting`;
+    const aheadMs = this.aheadWaiter ? this.aheadWaiter.expectedMs : 0;
+    if (this.runningUntilMs === undefined || aheadMs === undefined) return resourceExhausted(undefined, `${message}; try again later`);
+    const retryAfterMs = Math.max(0, this.runningUntilMs - this.clock.nowMs()) + aheadMs;
+    return resourceExhausted(undefined, `${message}; the first place frees in ${(retryAfterMs / 1000).toFixed(1)} s`, retryAfterMs);
   }
 }
