@@ -14,11 +14,25 @@ export interface CgroupCpu {
   /** CPUs the cgroup may run on (cpuset), where the cpuset controller is visible. */
   cpusetCpus?: number;
   cpusetSource?: string;
+  /**
+   * CFS bandwidth periods since the quota's cgroup was created, and those in which it ran out of
+   * quota and its tasks waited (`nr_periods`, `nr_throttled` of the `cpu.stat` beside the binding
+   * quota); absent without a quota or where the kernel does not count them.
+   */
+  throttling?: CpuThrottling;
+}
+
+export interface CpuThrottling {
+  periods: number;
+  throttledPeriods: number;
+  source: string;
 }
 
 interface Quota {
   cores: number;
   source: string;
+  /** The directory holding the quota, whose cpu.stat counts its throttling. */
+  level: string;
 }
 
 function lowerQuota(current: Quota | undefined, candidate: Quota): Quota {
@@ -40,7 +54,7 @@ function v2Quota(files: HostFiles, dir: CgroupDir): Quota | undefined {
     const path = `${level}/cpu.max`;
     const text = files.tryReadText(path);
     const cores = text === undefined ? undefined : parseCpuMax(text);
-    if (cores !== undefined) quota = lowerQuota(quota, { cores, source: cgroupSource(2, path) });
+    if (cores !== undefined) quota = lowerQuota(quota, { cores, source: cgroupSource(2, path), level });
   }
   return quota;
 }
@@ -52,7 +66,7 @@ function v1Quota(files: HostFiles, dir: CgroupDir): Quota | undefined {
     const periodUs = Number(files.tryReadText(`${level}/cpu.cfs_period_us`)?.trim());
     // A quota of -1 means none.
     if (quotaUs > 0 && periodUs > 0) {
-      quota = lowerQuota(quota, { cores: quotaUs / periodUs, source: cgroupSource(1, `${level}/cpu.cfs_quota_us`) });
+      quota = lowerQuota(quota, { cores: quotaUs / periodUs, source: cgroupSource(1, `${level}/cpu.cfs_quota_us`), level });
     }
   }
   return quota;
@@ -84,6 +98,17 @@ function cpuset(files: HostFiles, dir: CgroupDir | undefined): { cpus: number; s
   return undefined;
 }
 
+/** The binding quota's throttling counters (v1 and v2 name them alike in the cpu controller's cpu.stat). */
+function throttling(files: HostFiles, version: 1 | 2, quota: Quota | undefined): CpuThrottling | undefined {
+  if (!quota) return undefined;
+  const path = `${quota.level}/cpu.stat`;
+  const stat = parseFlatKeyed(files.tryReadText(path) ?? '');
+  const periods = stat.get('nr_periods');
+  const throttledPeriods = stat.get('nr_throttled');
+  if (periods === undefined || throttledPeriods === undefined) return undefined;
+  return { periods, throttledPeriods, source: cgroupSource(version, `${path} nr_throttled/nr_periods`) };
+}
+
 export function readCgroupCpu(files: HostFiles, layout: CgroupLayout): CgroupCpu {
   const quota = layout.cpu ? (layout.cpu.version === 2 ? v2Quota(files, layout.cpu) : v1Quota(files, layout.cpu)) : undefined;
   const used = usage(files, layout.cpuacct);
@@ -95,5 +120,6 @@ export function readCgroupCpu(files: HostFiles, layout: CgroupLayout): CgroupCpu
     quotaSource: quota?.source,
     cpusetCpus: set?.cpus,
     cpusetSource: set?.source,
+    throttling: layout.cpu ? throttling(files, layout.cpu.version, quota) : undefined,
   };
 }

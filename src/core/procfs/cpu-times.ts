@@ -38,10 +38,14 @@ export function readCpuTimes(files: HostFiles): CpuTimes {
   return parseCpuTimes(files.readText('/proc/stat'));
 }
 
-/** Busy fraction of the host's CPUs between two readings (0..1), or undefined if no ticks passed. */
+/**
+ * Busy fraction of the host's CPUs between two readings (0..1), or undefined if no ticks passed.
+ * Time at a positive nice value counts as idle: background jobs (batch work, a niced build) yield
+ * the CPU to anything at the default priority, so it is CPU the service can still have.
+ */
 export function busyFraction(previous: CpuTimes, current: CpuTimes): number | undefined {
   const total = current.totalTicks - previous.totalTicks;
   if (total <= 0) return undefined;
-  const idle = current.idleTicks - previous.idleTicks;
-  return Math.min(1, Math.max(0, (total - idle) / total));
+  const available = current.idleTicks - previous.idleTicks + (current.nice - previous.nice);
+  return Math.min(1, Math.max(0, (total - available) / total));
 }

@@ -37,6 +37,8 @@ test('v2: a quota on a parent cgroup limits us even when ours is "max"', () => {
   assert.is(cpu.quotaCores, 2);
   assert.is(cpu.quotaSource, 'cgroup2:/sys/fs/cgroup/system.slice/cpu.max');
   assert.is(cpu.usageUs, 5_000_000);
+  // Throttling is counted where the quota is set, not in the leaf (whose cpu.max is max).
+  assert.equal(cpu.throttling, { periods: 1000, throttledPeriods: 10, source: 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods' });
   assert.equal(v2.availableCores(), {
     cores: 2,
     source: 'cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
@@ -57,6 +59,7 @@ test('v2 without limits: "max" everywhere means host figures', () => {
     limitSource: '/proc/meminfo MemTotal',
   });
   assert.is(v2Open.cgroupCpu().quotaCores, undefined);
+  assert.is(v2Open.cgroupCpu().throttling, undefined, 'no quota, no throttling');
   assert.equal(v2Open.availableCores(), { cores: 4, source: '/sys/devices/system/cpu/online', limitedByCgroup: false, onlineCpus: 4 });
 });
 
@@ -81,6 +84,7 @@ test('v1: CFS quota/period gives fractional cores; cpuacct.usage ns becomes us',
   assert.is(cpu.quotaCores, 1.5);
   assert.is(cpu.usageUs, 12_000_000);
   assert.is(cpu.cpusetCpus, 4);
+  assert.equal(cpu.throttling, { periods: 500, throttledPeriods: 20, source: 'cgroup1:/sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpu.stat nr_throttled/nr_periods' });
   assert.equal(v1.availableCores(), {
     cores: 1.5,
     source: 'cgroup1:/sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpu.cfs_quota_us',

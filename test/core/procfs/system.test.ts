@@ -53,6 +53,9 @@ test('/proc/stat aggregate line and busy fraction between readings', () => {
   const later = { ...times, user: times.user + 300, idle: times.idle + 100, totalTicks: times.totalTicks + 400, idleTicks: times.idleTicks + 100 };
   assert.is(busyFraction(times, later), 0.75);
   assert.is(busyFraction(times, times), undefined);
+  // Niced time is CPU a default-priority task still gets: counted as idle.
+  const niced = { ...times, user: times.user + 100, nice: times.nice + 200, idle: times.idle + 100, totalTicks: times.totalTicks + 400, idleTicks: times.idleTicks + 100 };
+  assert.is(busyFraction(times, niced), 0.25);
 });
 
 test('uptime and online CPUs', () => {

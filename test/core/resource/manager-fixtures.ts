@@ -1,7 +1,7 @@
 import type { PressureSnapshot, PressureSource } from '../../../src/core/resource/signals/types.js';
 
 /** A pressure snapshot as the monitor would build it from /proc, with the two values shedding reads. */
-export function pressureSnapshot(overload: number, memoryPressure = false, atMs = 0): PressureSnapshot {
+export function pressureSnapshot(overload: number, memoryPressure = false, atMs = 0, resourceOverload = overload): PressureSnapshot {
   return {
     atMs,
     cpu: { utilization: overload, source: '/proc/stat', availableCores: 2 },
@@ -10,6 +10,7 @@ export function pressureSnapshot(overload: number, memoryPressure = false, atMs 
     eventLoop: { delayP99Ms: 2, utilization: 0.1 },
     memoryPressure,
     overload,
+    resourceOverload,
   };
 }
 

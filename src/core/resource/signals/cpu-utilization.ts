@@ -1,4 +1,5 @@
 import { busyFraction, type CpuTimes } from '../../procfs/cpu-times.js';
+import type { CgroupCpu, CpuThrottling } from '../../procfs/cgroup-cpu.js';
 import type { ProcReader } from '../../procfs/reader.js';
 import type { CpuReading } from './types.js';
 
@@ -8,17 +9,36 @@ type Previous =
 
 /**
  * CPU utilisation from counter deltas. Inside a cgroup with a CPU quota or cpuset, the cgroup's own
- * usage over (elapsed x allowed cores); otherwise the host's busy share from /proc/stat. The first
- * reading (and the first after the basis changes) has no interval yet and reports 0.
+ * usage over (elapsed x allowed cores); otherwise the host's busy share from /proc/stat, time at a
+ * positive nice value counted as idle. The first reading (and the first after the basis changes)
+ * has no interval yet and reports 0. With a quota whose throttling the kernel counts, also the
+ * share of its periods in which the cgroup ran out of quota since the previous reading.
  */
 export class CpuUtilization {
   private previous?: Previous;
   private last?: CpuReading;
+  private previousThrottling?: CpuThrottling;
 
   constructor(private readonly reader: ProcReader) {}
 
   read(nowMs: number): CpuReading {
     const cgroup = this.reader.cgroupCpu();
+    const reading = this.utilization(nowMs, cgroup);
+    const throttled = this.throttledPercent(cgroup.throttling);
+    return throttled === undefined ? reading : { ...reading, ...throttled };
+  }
+
+  /** Percent of the quota's periods throttled since the last reading (0 if none ran); undefined at the first. */
+  private throttledPercent(now: CpuThrottling | undefined): Pick<CpuReading, 'throttledPercent' | 'throttlingSource'> | undefined {
+    const before = this.previousThrottling?.source === now?.source ? this.previousThrottling : undefined;
+    this.previousThrottling = now;
+    if (!before || !now) return undefined;
+    const periods = now.periods - before.periods;
+    const throttled = Math.max(0, now.throttledPeriods - before.throttledPeriods);
+    return { throttledPercent: periods > 0 ? Math.min(100, (100 * throttled) / periods) : 0, throttlingSource: now.source };
+  }
+
+  private utilization(nowMs: number, cgroup: CgroupCpu): CpuReading {
     const cores = this.reader.availableCores(cgroup);
     if (cores.limitedByCgroup && cgroup.usageUs !== undefined) {
       const source = `${cgroup.usageSource} over ${cores.source}`;

@@ -20,16 +20,20 @@ export interface PressureMonitorOptions {
   heapThreshold?: number;
   /** PSI memory `full` avg10 (percent) that counts as memory pressure, default 10; off below half. */
   psiMemoryFullThreshold?: number;
-  /** CPU utilisation where overload starts (RS3GW_LOAD_SHEDDING_THRESHOLD), default 0.95. */
+  /**
+   * CPU utilisation where overload starts (RS3GW_LOAD_SHEDDING_THRESHOLD), default 0.95; read only
+   * where the kernel reports no PSI for CPU (which, where present, tells waiting from busy).
+   */
   loadSheddingThreshold?: number;
   /** Overload ends only when CPU is below the threshold minus this, default 0.05. */
   overloadMargin?: number;
-  /** PSI cpu/io `some` avg10 (percent) where overload starts, default 40; ends below it minus 10. */
+  /**
+   * PSI cpu/io `some` avg10 (percent), and the percent of CPU-quota periods throttled, where
+   * overload starts, default 40; ends below it minus 10.
+   */
   psiSomeThreshold?: number;
   /** Event-loop p99 delay (ms) where overload starts, default 200; ends below half of it. */
   eventLoopDelayThresholdMs?: number;
-  /** Event-loop utilisation where overload starts, default 0.95; ends below it minus 0.1. */
-  eventLoopUtilizationThreshold?: number;
   /** tick() samples at most this often, and start() samples this often; default 1000. */
   intervalMs?: number;
 }
@@ -38,7 +42,7 @@ export interface PressureMonitorOptions {
 export interface PressureDetail {
   /** Signals holding memory pressure on: `memory`, `psi_memory_full`, `heap`. */
   memoryPressureCauses: string[];
-  /** Signals holding overload on: `cpu`, `psi_cpu_some`, `psi_io_some`, `event_loop_delay`, `event_loop_utilization`. */
+  /** Signals holding overload on: `psi_cpu_some` (or `cpu` without PSI), `cpu_throttled`, `psi_io_some`, `event_loop_delay`. */
   overloadCauses: string[];
   /** Each overload signal's severity, 0 at its enter level .. 1 at its severe level. */
   overloadScores: Record<string, number>;
@@ -52,11 +56,12 @@ export const DEFAULT_OVERLOAD_MARGIN = 0.05;
 /** Overload never reads lower than this while it is on, so "on" is never reported as 0. */
 const OVERLOAD_FLOOR = 0.01;
 const PSI_SOME_LEAVE_POINTS = 10;
-const EVENT_LOOP_UTILIZATION_LEAVE = 0.1;
 
 interface OverloadSignal extends GateSignal {
   /** Level at which the signal alone means overload 1. */
   severe: number;
+  /** The service's own event loop: refusing does not relieve it, so it never counts for critical work. */
+  ownLoop?: boolean;
 }
 
 function fraction(field: string, value: number): number {
@@ -84,6 +89,12 @@ function positive(field: string, value: number, max = Number.POSITIVE_INFINITY):
  * Samples memory, CPU, PSI, the V8 heap and the event loop, and turns them into the two decisions the
  * resource manager acts on: memory pressure (on/off with hysteresis) and overload (0..1, with
  * hysteresis on whether it is on at all). snapshot() only returns the last sample.
+ *
+ * Overload is waiting, not being busy: tasks stalled for CPU or I/O (PSI `some`), the CPU quota used
+ * up (throttled periods), the event loop late. A busy CPU is overload only where the kernel has no
+ * PSI for CPU to tell the two apart, and then without time at a positive nice value (background jobs
+ * yield to the service). The event loop's utilisation is reported but is no overload signal: the
+ * service refusing a flood works as hard as admitting it, so shedding more cannot bring it down.
  */
 export class PressureMonitor implements PressureSource {
   private readonly clock: Clock;
@@ -103,7 +114,6 @@ export class PressureMonitor implements PressureSource {
     const memoryThreshold = fraction('memoryThreshold', options.memoryThreshold ?? 0.85);
     const heapThreshold = fraction('heapThreshold', options.heapThreshold ?? 0.9);
     const loadSheddingThreshold = fraction('loadSheddingThreshold', options.loadSheddingThreshold ?? 0.95);
-    const eventLoopUtilizationThreshold = fraction('eventLoopUtilizationThreshold', options.eventLoopUtilizationThreshold ?? 0.95);
     this.settings = {
       memoryThreshold,
       memoryMargin: margin('memoryMargin', options.memoryMargin ?? DEFAULT_MEMORY_MARGIN, Math.min(memoryThreshold, heapThreshold)),
@@ -113,7 +123,6 @@ export class PressureMonitor implements PressureSource {
       overloadMargin: margin('overloadMargin', options.overloadMargin ?? DEFAULT_OVERLOAD_MARGIN, loadSheddingThreshold),
       psiSomeThreshold: positive('psiSomeThreshold', options.psiSomeThreshold ?? 40, 100),
       eventLoopDelayThresholdMs: positive('eventLoopDelayThresholdMs', options.eventLoopDelayThresholdMs ?? 200),
-      eventLoopUtilizationThreshold,
       intervalMs: positive('intervalMs', options.intervalMs ?? 1000),
     };
     this.clock = options.clock ?? monotonicClock;
@@ -187,12 +196,14 @@ export class PressureMonitor implements PressureSource {
     const overloadSignals: OverloadSignal[] = [
       {
         name: 'cpu',
-        value: cpu.utilization,
+        // Busy CPU stands in for waiting only where PSI cannot say which it is.
+        value: psi?.cpuSomeAvg10 === undefined ? cpu.utilization : undefined,
         enter: s.loadSheddingThreshold,
         leave: s.loadSheddingThreshold - s.overloadMargin,
         severe: Math.max(1, s.loadSheddingThreshold + s.overloadMargin),
       },
       { name: 'psi_cpu_some', value: psi?.cpuSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
+      { name: 'cpu_throttled', value: cpu.throttledPercent, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
       { name: 'psi_io_some', value: psi?.ioSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
       {
         name: 'event_loop_delay',
@@ -200,22 +211,21 @@ export class PressureMonitor implements PressureSource {
         enter: s.eventLoopDelayThresholdMs,
         leave: s.eventLoopDelayThresholdMs / 2,
         severe: s.eventLoopDelayThresholdMs * 5,
-      },
-      {
-        name: 'event_loop_utilization',
-        value: eventLoop.utilization,
-        enter: s.eventLoopUtilizationThreshold,
-        leave: Math.max(0, s.eventLoopUtilizationThreshold - EVENT_LOOP_UTILIZATION_LEAVE),
-        severe: Math.max(1, s.eventLoopUtilizationThreshold + 0.01),
+        ownLoop: true,
       },
     ];
     const overloadCauses = this.overloadGate.update(overloadSignals);
     const overloadScores: Record<string, number> = {};
+    let resourceScore = 0;
     for (const signal of overloadSignals) {
       if (signal.value === undefined) continue;
-      overloadScores[signal.name] = Math.min(1, Math.max(0, (signal.value - signal.enter) / (signal.severe - signal.enter)));
+      const score = Math.min(1, Math.max(0, (signal.value - signal.enter) / (signal.severe - signal.enter)));
+      overloadScores[signal.name] = score;
+      if (!signal.ownLoop) resourceScore = Math.max(resourceScore, score);
     }
-    const overload = this.overloadGate.isOn ? Math.max(OVERLOAD_FLOOR, ...Object.values(overloadScores)) : 0;
+    const on = this.overloadGate.isOn;
+    const overload = on ? Math.max(OVERLOAD_FLOOR, ...Object.values(overloadScores)) : 0;
+    const resourceOverload = on ? resourceScore : 0;
 
     const snapshot: PressureSnapshot = {
       atMs,
@@ -225,6 +235,7 @@ export class PressureMonitor implements PressureSource {
       eventLoop,
       memoryPressure: this.memoryGate.isOn,
       overload,
+      resourceOverload,
     };
     if (psi) snapshot.psi = psi;
     return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];

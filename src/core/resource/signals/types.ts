@@ -14,6 +14,13 @@ export interface ResourceReading {
 export interface CpuReading extends ResourceReading {
   /** Cores this process may use: the cgroup quota (`cpu.max`, cfs quota/period) or the online CPUs. */
   availableCores: number;
+  /**
+   * Percent of the CPU quota's enforcement periods, since the previous reading, in which the cgroup
+   * used up its quota and its tasks waited for the next period; absent without a quota.
+   */
+  throttledPercent?: number;
+  /** Where the throttling counters came from (the `cpu.stat` beside the binding quota). */
+  throttlingSource?: string;
 }
 
 export interface MemoryReading extends ResourceReading {
@@ -56,6 +63,13 @@ export interface PressureSnapshot {
   memoryPressure: boolean;
   /** Overall saturation after hysteresis, 0 = none .. 1 = severe; drives shedding by priority. */
   overload: number;
+  /**
+   * The part of `overload` from the resources admitted work runs on (tasks waiting for CPU or I/O,
+   * the CPU quota used up, or busy CPU where the kernel reports no stall), leaving out the service's
+   * own event loop, whose load refusing does not relieve (a refusal costs what an admission does).
+   * Only this may shed critical work.
+   */
+  resourceOverload: number;
 }
 
 /** Anything that can report the current pressure snapshot (real monitor or a fixture-driven one). */

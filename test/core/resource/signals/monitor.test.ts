@@ -128,14 +128,22 @@ test('memory pressure also from PSI memory full and from a heap near its limit',
   }
 });
 
-test('overload: enters at the load-shedding threshold, scales to 1, leaves below threshold minus margin', () => {
+/** Removes PSI for CPU (cgroup and host), as on a kernel without it, keeping the others. */
+function withoutCpuPsi(root: FixtureRoot): void {
+  root.removeFile(`${LEAF}/cpu.pressure`);
+  root.removeFile('proc/pressure/cpu');
+}
+
+test('without PSI for CPU: overload enters at the load-shedding threshold, scales to 1, leaves below threshold minus margin', () => {
   const { root, monitor, burnCpu } = setup();
   try {
+    withoutCpuPsi(root);
     burnCpu(1_800_000); // 0.90
     assert.is(monitor.sample().overload, 0);
     burnCpu(1_960_000); // 0.98: (0.98 - 0.95) / (1 - 0.95)
     let snap = monitor.sample();
     assert.ok(Math.abs(snap.overload - 0.6) < 1e-9, `overload ${snap.overload}`);
+    assert.ok(Math.abs(snap.resourceOverload - 0.6) < 1e-9, `resource overload ${snap.resourceOverload}`);
     assert.equal(monitor.detail().overloadCauses, ['cpu']);
     burnCpu(2_200_000); // 1.1: capped at 1
     assert.is(monitor.sample().overload, 1);
@@ -144,6 +152,85 @@ test('overload: enters at the load-shedding threshold, scales to 1, leaves below
     assert.is(snap.overload, 0.01);
     burnCpu(1_780_000); // 0.89: off
     assert.is(monitor.sample().overload, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('with PSI, a CPU busy to the last cycle is no overload; tasks waiting for it are', () => {
+  const { root, monitor, burnCpu } = setup();
+  try {
+    burnCpu(2_000_000); // the whole 2-core quota, PSI cpu some 12.5 %
+    let snap = monitor.sample();
+    assert.is(snap.cpu.utilization, 1);
+    assert.is(snap.overload, 0);
+    root.write(`${LEAF}/cpu.pressure`, 'some avg10=70.00 avg60=50.00 avg300=20.00 total=1\nfull avg10=10.00 avg60=5.00 avg300=1.00 total=1\n');
+    burnCpu(2_000_000);
+    snap = monitor.sample();
+    assert.ok(Math.abs(snap.overload - 0.5) < 1e-12, `overload ${snap.overload}`); // (70 - 40) / (100 - 40)
+    assert.is(snap.resourceOverload, snap.overload);
+    assert.equal(monitor.detail().overloadCauses, ['psi_cpu_some']);
+  } finally {
+    root.remove();
+  }
+});
+
+test('without PSI, time at a positive nice value counts as idle: background jobs yield to the service', () => {
+  const { root, monitor, clock } = setup('cgroup-v2-unlimited');
+  try {
+    // 400 ticks pass: 390 of them niced (a nice-19 batch job on every core), 10 ours.
+    root.write('proc/stat', 'cpu  300010 390 100000 600000 0 0 10 0 0 0\n');
+    clock.advance(1000);
+    let snap = monitor.sample();
+    assert.is(snap.cpu.utilization, 10 / 400);
+    assert.is(snap.overload, 0);
+    // The same 390 ticks at the default priority: that is saturation.
+    root.write('proc/stat', 'cpu  300410 390 100000 600000 0 0 10 0 0 0\n');
+    clock.advance(1000);
+    snap = monitor.sample();
+    assert.is(snap.cpu.utilization, 1);
+    assert.is(snap.overload, 1);
+  } finally {
+    root.remove();
+  }
+});
+
+test('a CPU quota used up is overload: throttled periods over periods, from the cpu.stat beside the quota', () => {
+  const { root, monitor, burnCpu } = setup();
+  const stat = 'sys/fs/cgroup/system.slice/cpu.stat';
+  try {
+    root.write(stat, 'usage_usec 9000000\nnr_periods 1010\nnr_throttled 13\nthrottled_usec 60000\n');
+    burnCpu(1_000_000);
+    let snap = monitor.sample();
+    assert.is(snap.cpu.throttledPercent, 30); // 3 of 10 periods since the fixture's 10 of 1,000
+    assert.is(snap.cpu.throttlingSource, 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods');
+    assert.is(snap.overload, 0, 'below 40 % (PSI cpu some 12.5 %)');
+    root.write(stat, 'usage_usec 11000000\nnr_periods 1020\nnr_throttled 21\nthrottled_usec 90000\n');
+    burnCpu(2_000_000);
+    snap = monitor.sample();
+    assert.is(snap.cpu.throttledPercent, 80);
+    assert.ok(Math.abs(snap.overload - 2 / 3) < 1e-12, `overload ${snap.overload}`); // (80 - 40) / (100 - 40)
+    assert.is(snap.resourceOverload, snap.overload);
+    assert.equal(monitor.detail().overloadCauses, ['cpu_throttled']);
+    burnCpu(0); // no period ran: nothing was throttled
+    assert.is(monitor.sample().cpu.throttledPercent, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+test('the event loop busy serving is no overload; late, it is, but not a resource one', () => {
+  const { root, monitor, loop } = setup();
+  try {
+    loop.utilization = 1; // e.g. a flood of Acquires it refuses as fast as it would admit them
+    let snap = monitor.sample();
+    assert.is(snap.eventLoop.utilization, 1);
+    assert.is(snap.overload, 0);
+    loop.delayP99Ms = 1000;
+    snap = monitor.sample();
+    assert.is(snap.overload, 1);
+    assert.is(snap.resourceOverload, 0);
+    assert.equal(monitor.detail().overloadCauses, ['event_loop_delay']);
   } finally {
     root.remove();
   }
