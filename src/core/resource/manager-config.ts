@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import { PRIORITIES } from './admission/types.js';
-import { DEFAULT_MEMORY_PRESSURE_LEVEL, DEFAULT_SHED_THRESHOLDS, type ShedThresholds } from './load-shedder.js';
+import { DEFAULT_MEMORY_PRESSURE_LEVEL, DEFAULT_SHED_ESCALATION_MS, DEFAULT_SHED_THRESHOLDS, type ShedThresholds } from './load-shedder.js';
 
 export interface ResourceManagerConfig {
   /** A permit not released within this time is reclaimed as dropped. */
@@ -15,6 +15,8 @@ export interface ResourceManagerConfig {
   shedThresholds: ShedThresholds;
   /** Pressure level memory pressure alone stands for (0..1). */
   memoryPressureLevel: number;
+  /** How long a priority must have been shed before the next one up may be. */
+  shedEscalationMs: number;
 }
 
 export const DEFAULT_RESOURCE_MANAGER_CONFIG: ResourceManagerConfig = {
@@ -25,6 +27,7 @@ export const DEFAULT_RESOURCE_MANAGER_CONFIG: ResourceManagerConfig = {
   pressureRefreshMs: 1000,
   shedThresholds: DEFAULT_SHED_THRESHOLDS,
   memoryPressureLevel: DEFAULT_MEMORY_PRESSURE_LEVEL,
+  shedEscalationMs: DEFAULT_SHED_ESCALATION_MS,
 };
 
 /** Most buckets the sliding window may keep, whatever the configuration asks. */
@@ -39,6 +42,9 @@ export function resolveResourceManagerConfig(partial: Partial<ResourceManagerCon
   positive('window_ms', c.windowMs);
   positive('bucket_ms', c.bucketMs);
   positive('pressure_refresh_ms', c.pressureRefreshMs);
+  if (!(Number.isFinite(c.shedEscalationMs) && c.shedEscalationMs >= 0)) {
+    throw invalidArgument('shed_escalation_ms', 'must be a finite number >= 0');
+  }
   if (!Number.isInteger(c.maxOutstanding) || c.maxOutstanding < 1) {
     throw invalidArgument('max_outstanding', 'must be an integer >= 1');
   }

@@ -95,7 +95,7 @@ export class ResourceManager {
     this.controller = options.controller;
     this.pressure = options.pressure;
     this.config = resolveResourceManagerConfig(options.config);
-    this.shedder = new LoadShedder(this.config.shedThresholds, this.config.memoryPressureLevel);
+    this.shedder = new LoadShedder(this.config.shedThresholds, this.config.memoryPressureLevel, this.config.shedEscalationMs);
     this.stats = new SlidingWindowStats(this.config.windowMs, this.config.bucketMs);
     this.snapshotReadMs = this.clock.nowMs();
     this.snapshot = this.pressure.snapshot();
@@ -233,4 +233,5 @@ export class ResourceManager {
     this.snapshotReadMs = now;
     this.shedder.update(this.snapshot, now);
   }
+
 }
