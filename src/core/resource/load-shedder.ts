@@ -62,6 +62,11 @@ export class LoadShedder {
     return this.currentLevel;
   }
 
+  /** True while any priority is shed. */
+  get shedding(): boolean {
+    return this.state.sheddable.active;
+  }
+
   update(snapshot: PressureSnapshot, nowMs: number): void {
     const finite = (v: number) => (Number.isFinite(v) ? v : 0);
     const memory = snapshot.memoryPressure ? this.memoryPressureLevel : 0;

@@ -99,7 +99,7 @@ export class ResourceManager {
     this.stats = new SlidingWindowStats(this.config.windowMs, this.config.bucketMs);
     this.snapshotReadMs = this.clock.nowMs();
     this.snapshot = this.pressure.snapshot();
-    this.shedder.update(this.snapshot, this.snapshotReadMs);
+    this.updateShedding(this.snapshotReadMs);
   }
 
   /** The controller's current limit (cheap; `status()` has the full picture). */
@@ -231,7 +231,16 @@ export class ResourceManager {
     if (now - this.snapshotReadMs < this.config.pressureRefreshMs && now >= this.snapshotReadMs) return;
     this.snapshot = this.pressure.snapshot();
     this.snapshotReadMs = now;
-    this.shedder.update(this.snapshot, now);
+    this.updateShedding(now);
   }
 
+  /**
+   * Shed requests never reach the controller, which would read the calm they leave as spare
+   * capacity: its limit is held while shedding lasts.
+   */
+  private updateShedding(now: number): void {
+    const was = this.shedder.shedding;
+    this.shedder.update(this.snapshot, now);
+    if (this.shedder.shedding !== was) this.controller.holdLimit?.(this.shedder.shedding);
+  }
 }

@@ -110,6 +110,36 @@ test('memory pressure alone sheds sheddable traffic', () => {
   assert.equal(all(), [true, true, false]);
 });
 
+test('while shedding, the controller\'s limit does not grow past where it stood when shedding began', () => {
+  // Critical work at 8 in flight and 10 ms round trips, under a limit of 10: calm to the controller,
+  // which would open its limit to twice that peak. Sheddable work is being refused meanwhile.
+  const { manager, clock, at } = setup(10);
+  const burst = () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = manager.acquire('critical');
+      if (r.admitted) ids.push(r.permitId);
+    }
+    clock.advance(10);
+    for (const id of ids) manager.release(id, 'success');
+    manager.tick();
+  };
+  at(0.6);
+  assert.is(manager.acquire('sheddable').admitted, false);
+  const before = manager.limit;
+  for (let t = 0; t < 60_000; t += 10) {
+    if (t % 1000 === 0) at(0.6);
+    burst();
+  }
+  assert.ok(manager.limit <= before, `limit ${manager.limit} grew past ${before} while shedding`);
+  // Once shedding ends the limit may open again.
+  for (let t = 0; t < 60_000; t += 10) {
+    if (t % 1000 === 0) at(0);
+    burst();
+  }
+  assert.ok(manager.limit > before, `limit ${manager.limit} held after shedding ended`);
+});
+
 test('status reports shedding by priority with counts and the snapshot as given', () => {
   const { manager, hold, admits } = setup();
   hold(ESCALATION + 1000, 0.85);

@@ -181,6 +181,8 @@ export class KneeController implements AdmissionController {
   private carried = 0;
   /** The latest time seen: the limit is read at it. */
   private nowMs: number;
+  /** The highest `current` may go: where it stood when a hold began (`holdLimit`), else unbounded. */
+  private ceiling = Number.POSITIVE_INFINITY;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
@@ -260,6 +262,10 @@ export class KneeController implements AdmissionController {
 
   tick(nowMs: number): void {
     this.maybeRoll(nowMs);
+  }
+
+  holdLimit(held: boolean): void {
+    this.ceiling = held ? this.current : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -706,7 +712,7 @@ export class KneeController implements AdmissionController {
   }
 
   private clamp(limit: number): number {
-    return Math.min(this.o.maxLimit, Math.max(this.o.minLimit, limit));
+    return Math.min(this.o.maxLimit, Math.max(this.o.minLimit, Math.min(this.ceiling, limit)));
   }
 }
 

@@ -38,6 +38,8 @@ export class SeedRuleController implements AdmissionController {
   private readonly options: SeedRuleOptions;
   private readonly bucket: TokenBucket;
   private rps: number;
+  /** The highest `rps` may go: where it stood when a hold began (`holdLimit`), else unbounded. */
+  private ceiling = Number.POSITIVE_INFINITY;
   private inflightCount = 0;
   private windowStartMs: number;
   private completions = 0;
@@ -78,6 +80,10 @@ export class SeedRuleController implements AdmissionController {
     this.adjustIfDue(nowMs);
   }
 
+  holdLimit(held: boolean): void {
+    this.ceiling = held ? this.rps : Number.POSITIVE_INFINITY;
+  }
+
   private adjustIfDue(nowMs: number): void {
     const interval = this.options.adjustIntervalMs;
     if (nowMs - this.windowStartMs < interval) return;
@@ -98,7 +104,7 @@ export class SeedRuleController implements AdmissionController {
     else if (success > SUCCESS_GOOD && meanLatency < LATENCY_GOOD_MS) factor = 1.1;
     if (factor === 1) return;
     const { minRps, maxRps } = this.options;
-    this.rps = Math.min(maxRps, Math.max(minRps, this.rps * factor));
+    this.rps = Math.min(maxRps, Math.max(minRps, Math.min(this.ceiling, this.rps * factor)));
     this.bucket.reconfigure(this.rps, this.burstFor(this.rps), nowMs);
   }
 

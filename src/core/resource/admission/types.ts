@@ -36,6 +36,13 @@ export interface AdmissionController {
   release(permit: Permit, outcome: ReleaseOutcome): void;
   /** Periodic housekeeping; callers invoke it at least every 100 ms. */
   tick?(nowMs: number): void;
+  /**
+   * While held, the limit does not grow past where it stood when the hold began (it may still
+   * fall). The service holds it while load shedding refuses arrivals before the controller sees
+   * them: the calm they leave behind is not spare capacity, and a limit opened on it would let the
+   * whole load in at once when shedding ends.
+   */
+  holdLimit?(held: boolean): void;
   /** Current limit, for reporting: concurrent requests, or requests per second for rate limiters. */
   readonly limit: number;
   /** Requests admitted and not yet released. */

@@ -31,6 +31,21 @@ test('grows x1.1 after a window with success > 99 % and latency < 100 ms', () =>
   assert.is(Math.round(c.limit), 1100);
 });
 
+test('a held limit does not grow, though it may shrink; released, it grows again', () => {
+  const c = new SeedRuleController(0, { initialRps: 1000 });
+  c.holdLimit(true);
+  window(c, 0, 50, 20);
+  c.tick(5000);
+  assert.is(c.limit, 1000);
+  window(c, 5000, 100, 20, 10);
+  c.tick(10_000);
+  assert.is(Math.round(c.limit), 900);
+  c.holdLimit(false);
+  window(c, 10_000, 50, 20);
+  c.tick(15_000);
+  assert.is(Math.round(c.limit), 990);
+});
+
 test('shrinks x0.9 after a window with success < 95 %', () => {
   const c = new SeedRuleController(0, { initialRps: 1000 });
   window(c, 0, 100, 20, 10);
