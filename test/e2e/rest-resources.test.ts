@@ -2,9 +2,9 @@
  * Admission over REST: acquire a permit, release it with its outcome, and see the resource status
  * follow; unknown and reused permits, bad enums and durations; the permit cap and the lease.
  *
- * The machine running the tests is shared and often busy, and CPU saturation of the host is what
- * the service sheds on; RS3GW_LOAD_SHEDDING_THRESHOLD=1 keeps host CPU alone from shedding
- * critical work, so these tests see admission itself rather than the neighbours' load.
+ * The machine running the tests is shared and often busy; where the kernel has no PSI, busy host
+ * CPU is what the service sheds on, and RS3GW_LOAD_SHEDDING_THRESHOLD=1 keeps it from shedding, so
+ * these tests see admission itself rather than the neighbours' load.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,0 +1,125 @@
+/**
+ * Load shedding as a client sees it, on a real server whose /proc is a fixture tree the test
+ * drives (RS3GW_FS_ROOT): a host saturated by background jobs at a positive nice value sheds
+ * nothing; a host whose tasks wait for CPU sheds sheddable work and still admits critical work; a
+ * flood of Acquires the service refuses does not make it refuse critical ones.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, type RunningServer } from '../support/server.js';
+import { API, Rest, eventually, startRestServer, type Json } from './support/rest-http.js';
+
+function fixture(name: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'rs3gw-shed-'));
+  cpSync(join(REPO_ROOT, `test/fixtures/procfs/${name}`), root, { recursive: true });
+  return root;
+}
+
+const acquire = (rest: Rest, priority: string): Promise<Json> => rest.postOk(`${API}/resources/acquire`, { priority: `PRIORITY_${priority}` });
+
+/** Acquires one permit of each priority (releasing those admitted); returns which were admitted, and why not. */
+async function tryAll(rest: Rest): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of ['CRITICAL', 'NORMAL', 'SHEDDABLE']) {
+    const a = await acquire(rest, p);
+    out[p] = a.admitted ? 'admitted' : a.reason;
+    if (a.admitted) await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_SUCCESS' });
+  }
+  return out;
+}
+
+async function withServer(root: string, body: (rest: Rest, server: RunningServer) => Promise<void>): Promise<void> {
+  const server = await startRestServer({ RS3GW_FS_ROOT: root });
+  try {
+    await body(new Rest(server.url), server);
+  } finally {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('a host saturated by niced background jobs sheds nothing; the same load at default priority sheds sheddable work only', async () => {
+  // A kernel without PSI (the fixture has none): the CPU figure is /proc/stat's.
+  const root = fixture('cgroup-v2-unlimited');
+  // Every tick of 4 CPUs busy, at nice 19 or at nice 0, advancing 100 ticks per CPU every 100 ms.
+  let ticks = { user: 300000, nice: 0, idle: 600000 };
+  let busyAs: 'user' | 'nice' = 'nice';
+  const hog = setInterval(() => {
+    ticks = { ...ticks, [busyAs]: ticks[busyAs] + 400 };
+    writeFileSync(join(root, 'proc/stat'), `cpu  ${ticks.user} ${ticks.nice} 100000 ${ticks.idle} 0 0 10 0 0 0\n`);
+  }, 100);
+  try {
+    await withServer(root, async (rest) => {
+      await sleep(2500); // two samples of the saturated host
+      const niced = await rest.getOk(`${API}/resources`);
+      assert.ok(niced.cpu_usage < 0.05, `niced time counts as idle: cpu ${niced.cpu_usage}`);
+      assert.equal(await tryAll(rest), { CRITICAL: 'admitted', NORMAL: 'admitted', SHEDDABLE: 'admitted' });
+
+      busyAs = 'user';
+      const shed = await eventually('sheddable work to be shed', async () => {
+        const r = await tryAll(rest);
+        return r.SHEDDABLE === 'admitted' ? undefined : r;
+      });
+      assert.match(shed.SHEDDABLE, /^shedding sheddable traffic: pressure level 1\.00$/);
+      assert.equal([shed.CRITICAL, shed.NORMAL], ['admitted', 'admitted'], 'normal and critical wait their turn');
+    });
+  } finally {
+    clearInterval(hog);
+  }
+});
+
+test('a flood of refused sheddable Acquires leaves critical ones admitted', async () => {
+  const root = fixture('cgroup-v2-limited');
+  // Tasks of the container waiting for CPU 75 % of the time: sheddable work is shed.
+  writeFileSync(
+    join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/cpu.pressure'),
+    'some avg10=75.00 avg60=75.00 avg300=75.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+  );
+  await withServer(root, async (rest, server) => {
+    await eventually('sheddable work to be shed', async () => ((await acquire(rest, 'SHEDDABLE')).admitted ? undefined : true));
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const url = new URL(`${server.url}${API}/resources/acquire`);
+    const body = JSON.stringify({ priority: 'PRIORITY_SHEDDABLE' });
+    let flooding = true;
+    let refused = 0;
+    const one = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            refused += 1;
+            resolve();
+          });
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const flood = Array.from({ length: 64 }, async () => {
+      while (flooding) await one();
+    });
+    const critical: string[] = [];
+    let busiest = 0;
+    try {
+      for (let i = 0; i < 10; i++) {
+        await sleep(500);
+        const a = await acquire(rest, 'CRITICAL');
+        critical.push(a.admitted ? 'admitted' : a.reason);
+        if (a.admitted) await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_SUCCESS' });
+        busiest = Math.max(busiest, (await rest.getOk(`${API}/resources`)).pressure.event_loop.utilization);
+      }
+    } finally {
+      flooding = false;
+      await Promise.all(flood);
+      agent.destroy();
+    }
+    assert.ok(refused > 1000, `the flood: ${refused} refused Acquires`);
+    assert.equal(critical, Array(10).fill('admitted'), `event loop utilisation up to ${busiest}`);
+  });
+});
+
+test.run();
