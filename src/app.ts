@@ -166,6 +166,7 @@ export async function startService(config: Config): Promise<RunningService> {
     reader,
     memoryThreshold: config.memoryThreshold,
     loadSheddingThreshold: config.loadSheddingThreshold,
+    psiSomeThreshold: config.psiThreshold,
   });
   const manager = new ResourceManager({
     clock: intervals,

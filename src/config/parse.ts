@@ -42,6 +42,13 @@ export function parseFractionAbove(min: number): Parser<number> {
   };
 }
 
+/** A percentage above 0 and below 100 (a threshold some share of time can exceed). */
+export const parsePercentBelow100: Parser<number> = (raw, setting) => {
+  const n = parseNumber(raw, setting);
+  if (n <= 0 || n >= 100) throw new ConfigError(setting, `must be above 0 and below 100, got ${raw}`);
+  return n;
+};
+
 /** A count: an integer >= 1, and at most `max` where what uses it has a limit. */
 export function parseCount(max = Number.MAX_SAFE_INTEGER): Parser<number> {
   const rule = max < Number.MAX_SAFE_INTEGER ? `a positive integer no larger than ${max}` : 'a positive integer';

@@ -144,6 +144,12 @@ test('thresholds lie above the hysteresis their engines keep below them', () => 
   assert.is(c.loadSheddingThreshold, 0.051);
 });
 
+test('the PSI threshold is a percentage above 0 and below 100', () => {
+  for (const v of ['0', '100', '-5', 'forty']) rejects({ RS3GW_PSI_THRESHOLD: v }, 'RS3GW_PSI_THRESHOLD');
+  assert.is(loadConfig({}).psiThreshold, 40);
+  assert.is(loadConfig({ RS3GW_PSI_THRESHOLD: '99' }).psiThreshold, 99);
+});
+
 test('counts and sizes stay within what their engines hold', () => {
   const limits: Array<[string, string, string]> = [
     ['RS3GW_MAX_MESSAGE_BYTES', '4294967295', '4294967296'],

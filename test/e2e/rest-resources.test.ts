@@ -2,21 +2,25 @@
  * Admission over REST: acquire a permit, release it with its outcome, and see the resource status
  * follow; unknown and reused permits, bad enums and durations; the permit cap and the lease.
  *
- * The machine running the tests is shared and often busy; where the kernel has no PSI, busy host
- * CPU is what the service sheds on, and RS3GW_LOAD_SHEDDING_THRESHOLD=1 keeps it from shedding, so
- * these tests see admission itself rather than the neighbours' load.
+ * The machine running the tests is shared and often busy, and the service sheds on the host's
+ * pressure: RS3GW_LOAD_SHEDDING_THRESHOLD=1 (busy CPU, where the kernel has no PSI) and
+ * RS3GW_PSI_THRESHOLD=99 (tasks waiting) keep the neighbours' load from shedding, so these tests
+ * see admission itself.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
 import { API, Rest, assertError, assertNear, assertSnakeCase, durationMs, eventually, int, startRestServer, type Json } from './support/rest-http.js';
 
+/** Thresholds the neighbours' load does not reach (see above). */
+const CALM_HOST = { RS3GW_LOAD_SHEDDING_THRESHOLD: '1', RS3GW_PSI_THRESHOLD: '99' };
+
 let server: RunningServer;
 let rest: Rest;
 
 /** Starts a server and waits until it admits critical work (see the first test for why it may not at once). */
 async function startAdmittingServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const started = await startRestServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1', ...env });
+  const started = await startRestServer({ ...CALM_HOST, ...env });
   const c = new Rest(started.url);
   await eventually('the server to stop shedding critical work', async () => {
     const s = await c.getOk(`${API}/resources`);
@@ -38,7 +42,7 @@ const critical = { priority: 'PRIORITY_CRITICAL' };
 const priorityOf = (status: Json, p: string) => status.priorities.find((x: Json) => x.priority === p);
 
 test('a server that has just started admits critical work', async () => {
-  const fresh = await startRestServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1' });
+  const fresh = await startRestServer(CALM_HOST);
   try {
     const c = new Rest(fresh.url);
     const a = await c.postOk(`${API}/resources/acquire`, critical);

@@ -33,8 +33,12 @@ async function tryAll(rest: Rest): Promise<Record<string, string>> {
   return out;
 }
 
-async function withServer(root: string, body: (rest: Rest, server: RunningServer) => Promise<void>): Promise<void> {
-  const server = await startRestServer({ RS3GW_FS_ROOT: root });
+async function withServer(
+  root: string,
+  body: (rest: Rest, server: RunningServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const server = await startRestServer({ RS3GW_FS_ROOT: root, ...env });
   try {
     await body(new Rest(server.url), server);
   } finally {
@@ -73,13 +77,35 @@ test('a host saturated by niced background jobs sheds nothing; the same load at 
   }
 });
 
-test('a flood of refused sheddable Acquires leaves critical ones admitted', async () => {
+/** A container whose tasks wait for CPU `percent` of the time (PSI cpu some, every average). */
+function waitingForCpu(percent: number): string {
   const root = fixture('cgroup-v2-limited');
-  // Tasks of the container waiting for CPU 75 % of the time: sheddable work is shed.
+  const p = percent.toFixed(2);
   writeFileSync(
     join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/cpu.pressure'),
-    'some avg10=75.00 avg60=75.00 avg300=75.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+    `some avg10=${p} avg60=${p} avg300=${p} total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n`,
   );
+  return root;
+}
+
+test('RS3GW_PSI_THRESHOLD sets how long tasks may wait for CPU before shedding starts', async () => {
+  await withServer(
+    waitingForCpu(75),
+    async (rest) => {
+      await sleep(1500); // a periodic sample after start-up
+      const status = await rest.getOk(`${API}/resources`);
+      assert.equal(await tryAll(rest), { CRITICAL: 'admitted', NORMAL: 'admitted', SHEDDABLE: 'admitted' }, `overload ${status.pressure.overload}`);
+    },
+    { RS3GW_PSI_THRESHOLD: '80' },
+  );
+  await withServer(waitingForCpu(75), async (rest) => {
+    await eventually('sheddable work to be shed at the default threshold', async () => ((await acquire(rest, 'SHEDDABLE')).admitted ? undefined : true));
+  });
+});
+
+test('a flood of refused sheddable Acquires leaves critical ones admitted', async () => {
+  // Tasks of the container waiting for CPU 75 % of the time: sheddable work is shed.
+  const root = waitingForCpu(75);
   await withServer(root, async (rest, server) => {
     await eventually('sheddable work to be shed', async () => ((await acquire(rest, 'SHEDDABLE')).admitted ? undefined : true));
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });

@@ -468,7 +468,8 @@ func testResources(t *testing.T, c *observability.Client) {
 	ctx := callContext(t)
 	before := resourceStatus(t, ctx, c)
 	// The server sheds on the host's pressure, and the machine running the tests is shared: it
-	// sheds only at full saturation here (RS3GW_LOAD_SHEDDING_THRESHOLD=1), critical work last, and
+	// sheds only at full saturation here (RS3GW_LOAD_SHEDDING_THRESHOLD=1, RS3GW_PSI_THRESHOLD=99),
+	// critical work last, and
 	// may still shed for a moment after start-up or under a neighbour's burst.
 	var acquired *connect.Response[v1.AcquireResponse]
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {

@@ -46,7 +46,7 @@ func startServer(t *testing.T) *server {
 	s.cmd = exec.Command("node", cli, "serve", "--port", "0")
 	s.cmd.Dir = root
 	// Host CPU alone does not shed here: the machine running the tests is shared (see testResources).
-	s.cmd.Env = append(os.Environ(), "RS3GW_PROFILING_INTERVAL=1", "RS3GW_LOAD_SHEDDING_THRESHOLD=1")
+	s.cmd.Env = append(os.Environ(), "RS3GW_PROFILING_INTERVAL=1", "RS3GW_LOAD_SHEDDING_THRESHOLD=1", "RS3GW_PSI_THRESHOLD=99")
 	s.cmd.Stderr = &lockedWriter{s}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
