@@ -38,8 +38,14 @@ function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
-/** How early grpc-js's deadline timer may fire against the deadline computed from its wall-clock time. */
-const DEADLINE_MARGIN_MS = 10;
+/**
+ * How long before the deadline computed here a cancel still counts as the deadline: grpc-js's timer
+ * may fire a little early (libuv's cached loop time), and the client's own deadline timer, which
+ * ends the call with a reset, runs ahead of ours by the time the headers took to be read, which a
+ * busy event loop stretches. A tenth of the time given, within these bounds.
+ */
+const DEADLINE_MARGIN_MIN_MS = 10;
+const DEADLINE_MARGIN_MAX_MS = 1000;
 
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
   return { code: error.code as number as grpc.status, details: error.rawMessage };
@@ -59,12 +65,13 @@ function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Mess
   const controller = new AbortController();
   // grpc-js keeps the deadline as a wall-clock time but fires it on a timer: the time left is read
   // now and measured on the monotonic clock, so a step of the wall clock cannot turn a deadline
-  // into a cancel or a cancel into a deadline. The timer may fire a little before the instant
-  // computed here (libuv's cached loop time), hence the margin.
+  // into a cancel or a cancel into a deadline.
   const deadline = call.getDeadline();
-  const expiresAt = deadline === Infinity ? Infinity : performance.now() + (new Date(deadline).getTime() - Date.now());
+  const timeLeftMs = deadline === Infinity ? Infinity : new Date(deadline).getTime() - Date.now();
+  const expiresAt = performance.now() + timeLeftMs;
+  const marginMs = Math.min(DEADLINE_MARGIN_MAX_MS, Math.max(DEADLINE_MARGIN_MIN_MS, timeLeftMs / 10));
   call.once('cancelled', () => {
-    const expired = performance.now() >= expiresAt - DEADLINE_MARGIN_MS;
+    const expired = performance.now() >= expiresAt - marginMs;
     controller.abort(expired ? new ConnectError('the deadline expired', Code.DeadlineExceeded) : new ConnectError('the client canceled the call', Code.Canceled));
   });
   return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal };
