@@ -118,7 +118,7 @@ export const SETTINGS = {
   psiThreshold: setting({ group: 'Resource management', env: 'RS3GW_PSI_THRESHOLD', parse: parsePercentBelow100, default: '40', help: 'Percent of time tasks wait (PSI cpu and io some, 10 s average), or of CPU-quota periods throttled, at which load shedding starts; it stops 10 points below. Above 0 and below 100' }),
   admissionController: setting({ group: 'Resource management', env: 'RS3GW_ADMISSION_CONTROLLER', parse: parseOneOf(['adaptive', 'seed'] as const), default: 'adaptive', help: "Admission algorithm: 'adaptive' (the project's concurrency limit, no tuning needed) or 'seed' (rs3gw's adaptive token bucket; also when RS3GW_ADAPTIVE_RATE_LIMIT=false and this is unset); GetResources reports it as admission.controller" }),
   resourceWindow: setting({ group: 'Resource management', env: 'RS3GW_RESOURCE_WINDOW', parse: parseSeconds(RESOURCE_WINDOW_MAX_MS), default: '60', help: `Sliding window for success rate and latency, seconds (at most ${RESOURCE_WINDOW_MAX_MS / 1000})` }),
-  permitLease: setting({ group: 'Resource management', env: 'RS3GW_PERMIT_LEASE', parse: parseSeconds(), default: '60', help: 'Seconds after which an unreleased permit is reclaimed as dropped' }),
+  permitLease: setting({ group: 'Resource management', env: 'RS3GW_PERMIT_LEASE', parse: parseSeconds(), default: '60', help: 'Seconds after which an unreleased permit is reclaimed as dropped (its slot is freed sooner, when it is presumed lost)' }),
   maxPermits: setting({ group: 'Resource management', env: 'RS3GW_MAX_PERMITS', parse: parsePositiveInt, default: '100000', help: 'Outstanding permits at most' }),
 } as const;
 

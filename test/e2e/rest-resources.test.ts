@@ -167,4 +167,43 @@ test('RS3GW_PERMIT_LEASE reclaims a forgotten permit as dropped', async () => {
   }
 });
 
+test('a client that takes every permit and crashes locks others out for about a second, not for its lease', async () => {
+  const fresh = await startAdmittingServer();
+  try {
+    const c = new Rest(fresh.url);
+    // Work that takes a few milliseconds: what the service learns a permit is usually held for.
+    for (let i = 0; i < 10; i++) {
+      const a = await c.postOk(`${API}/resources/acquire`, critical);
+      assert.is(a.admitted, true);
+      await c.postOk(`${API}/resources/release`, { permit_id: a.permit_id });
+    }
+    const crashed: string[] = [];
+    for (let a = await c.postOk(`${API}/resources/acquire`, critical); a.admitted; a = await c.postOk(`${API}/resources/acquire`, critical)) {
+      crashed.push(a.permit_id);
+    }
+    const since = Date.now();
+    const admitted = await eventually('another request to be admitted', async () => {
+      const a = await c.postOk(`${API}/resources/acquire`, critical);
+      return a.admitted ? a : undefined;
+    }, 10_000);
+    const waitedMs = Date.now() - since;
+    assert.ok(waitedMs < 5_000, `admitted after ${waitedMs} ms, against a lease of 60 s`);
+
+    // The crashed client's permits are presumed lost in the order it took them.
+    const s = await eventually('every permit of the crashed client to be presumed lost', async () => {
+      const status = await c.getOk(`${API}/resources`);
+      return status.presumed_lost_permits === crashed.length ? status : undefined;
+    }, 5_000);
+    assert.is(s.active_requests, 1, 'only the work admitted since is in progress');
+    assert.is(s.pending_requests, 0);
+    // Within its lease, a presumed-lost permit still releases (once).
+    assert.equal(await c.postOk(`${API}/resources/release`, { permit_id: crashed[0] }), {});
+    assertError(await c.post(`${API}/resources/release`, { permit_id: crashed[0] }), 404, 'not_found', 'permit_id');
+    assert.is((await c.getOk(`${API}/resources`)).presumed_lost_permits, crashed.length - 1);
+    await c.postOk(`${API}/resources/release`, { permit_id: admitted.permit_id });
+  } finally {
+    await fresh.stop();
+  }
+});
+
 test.run();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { invalidArgument, notFound } from '../errors.js';
 import { isPriority, PRIORITIES, type AdmissionController, type Permit, type Priority } from './admission/types.js';
+import { HoldTimes } from './hold-times.js';
 import { LoadShedder, type ShedState } from './load-shedder.js';
 import { resolveResourceManagerConfig, type ResourceManagerConfig } from './manager-config.js';
 import type { PressureSnapshot, PressureSource } from './signals/types.js';
@@ -31,9 +32,18 @@ export interface ResourceStatus {
   limitUnit: 'concurrency' | 'rps';
   /** Requests per second the token bucket allows; only for rate-limiting controllers. */
   rateLimitRps?: number;
-  /** Permits outstanding (requests in flight). */
+  /** Permits held by work in progress: outstanding and not presumed lost. */
   inflight: number;
-  /** Requests in flight beyond what the server runs at once, i.e. queued (0 when unknown). */
+  /**
+   * Permits held far longer than work takes (PRESUMED_LOST_HOLD_P99 x the recent p99 hold time,
+   * at least PRESUMED_LOST_MIN_MS): their slots went back to the controller, but each can still be
+   * released until its lease runs out.
+   */
+  presumedLost: number;
+  /**
+   * Permits of work in progress beyond the controller's estimate of how many requests the server
+   * runs at once, i.e. work the server has queued (0 before the controller has an estimate).
+   */
   pending: number;
   maxOutstanding: number;
   window: {
@@ -51,7 +61,10 @@ export interface ResourceStatus {
   totals: {
     admitted: Record<Priority, number>;
     rejected: Record<Priority, number>;
-    /** Permits reclaimed after their lease ran out. */
+    /**
+     * Permits reclaimed after their lease ran out, or presumed lost and forgotten early to keep
+     * the outstanding permits within maxOutstanding.
+     */
     reclaimed: number;
   };
   shedding: { level: number; byPriority: Record<Priority, ShedState> };
@@ -67,6 +80,13 @@ interface Held {
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
 /** Retry hint when shedding or at the outstanding cap: about one pressure refresh. */
 const SHED_RETRY_MS = 1000;
+/**
+ * A permit held this many times the recent p99 hold time is presumed lost (a crashed or leaky
+ * client): beyond the tail of the work, well short of a lease.
+ */
+const PRESUMED_LOST_HOLD_P99 = 4;
+/** The shortest hold presumed lost, whatever the p99: fast work leaves its client a pause (a GC, a retry) first. */
+const PRESUMED_LOST_MIN_MS = 1000;
 
 /**
  * Admission for the service: load shedding by priority from the pressure monitor, then the
@@ -81,8 +101,18 @@ export class ResourceManager {
   private readonly config: ResourceManagerConfig;
   private readonly shedder: LoadShedder;
   private readonly stats: SlidingWindowStats;
-  /** Outstanding permits in acquisition order, so expired leases are found at the front. */
+  /**
+   * Permits of work in progress in acquisition order, so the longest held are found at the front;
+   * the controller counts each as in flight.
+   */
   private readonly held = new Map<string, Held>();
+  /**
+   * Permits presumed lost, in acquisition order, still releasable until their lease runs out; the
+   * controller has already been told each one ended.
+   */
+  private readonly lost = new Map<string, Held>();
+  /** How long clients held the permits they released: what "far longer than work takes" is measured against. */
+  private readonly holdTimes: HoldTimes;
   private readonly admittedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
   private readonly rejectedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
   private reclaimed = 0;
@@ -97,6 +127,7 @@ export class ResourceManager {
     this.config = resolveResourceManagerConfig(options.config);
     this.shedder = new LoadShedder(this.config.shedThresholds, this.config.memoryPressureLevel, this.config.shedEscalationMs);
     this.stats = new SlidingWindowStats(this.config.windowMs, this.config.bucketMs);
+    this.holdTimes = new HoldTimes(this.config.windowMs / 2, this.clock.nowMs());
     this.snapshotReadMs = this.clock.nowMs();
     this.snapshot = this.pressure.snapshot();
     this.updateShedding(this.snapshotReadMs);
@@ -107,7 +138,7 @@ export class ResourceManager {
     return this.controller.limit;
   }
 
-  /** Permits outstanding. */
+  /** Permits held by work in progress (not presumed lost). */
   get inflight(): number {
     return this.held.size;
   }
@@ -121,8 +152,10 @@ export class ResourceManager {
     if (this.shedder.sheds(priority)) {
       return this.refuse(now, priority, `shedding ${priority} traffic: pressure level ${this.shedder.level.toFixed(2)}`, SHED_RETRY_MS);
     }
-    if (this.held.size >= this.config.maxOutstanding) this.reclaimExpired(now);
-    if (this.held.size >= this.config.maxOutstanding) {
+    if (this.outstanding >= this.config.maxOutstanding) this.reclaimExpired(now);
+    // Presumed-lost permits give way to work: the oldest is forgotten (its late release is not_found).
+    if (this.outstanding >= this.config.maxOutstanding) this.forgetOldestLost(now);
+    if (this.outstanding >= this.config.maxOutstanding) {
       return this.refuse(now, priority, `too many outstanding permits (cap ${this.config.maxOutstanding})`, SHED_RETRY_MS);
     }
     const permit = this.controller.tryAcquire(now, priority);
@@ -150,18 +183,31 @@ export class ResourceManager {
       throw invalidArgument('latency_ms', 'must be a finite number >= 0');
     }
     const held = this.held.get(permitId);
-    if (held === undefined) {
-      throw notFound('permit_id', 'no outstanding permit with this id (unknown, already released, or reclaimed after its lease)');
+    const permit = held ?? this.lost.get(permitId);
+    if (permit === undefined) {
+      throw notFound('permit_id', 'no outstanding permit with this id (unknown, already released, or reclaimed)');
     }
     const now = this.clock.nowMs();
-    this.held.delete(permitId);
-    this.finish(held, now, outcome, latencyMs ?? Math.max(0, now - held.acquiredMs));
+    if (held !== undefined) {
+      this.held.delete(permitId);
+      this.controller.release(held.permit, { nowMs: now, dropped: outcome === 'dropped', failed: outcome === 'error' });
+    } else {
+      // Presumed lost: its slot went back to the controller already, but its work did complete.
+      this.lost.delete(permitId);
+    }
+    const heldMs = Math.max(0, now - permit.acquiredMs);
+    this.stats.recordCompletion(now, outcome, latencyMs ?? heldMs);
+    this.holdTimes.add(now, heldMs);
   }
 
-  /** Housekeeping; call about every 100 ms: reclaims expired leases, reads pressure, ticks the controller. */
+  /**
+   * Housekeeping; call about every 100 ms: reclaims expired leases, presumes lost the permits held
+   * far longer than work takes, reads pressure, ticks the controller.
+   */
   tick(): void {
     const now = this.clock.nowMs();
     this.reclaimExpired(now);
+    this.presumeLost(now);
     this.refreshPressure(now);
     this.controller.tick?.(now);
   }
@@ -179,6 +225,7 @@ export class ResourceManager {
       limitUnit: c.limitUnit,
       ...(c.limitUnit === 'rps' ? { rateLimitRps: c.limit } : {}),
       inflight: this.held.size,
+      presumedLost: this.lost.size,
       pending: capacity === undefined ? 0 : Math.max(0, Math.round(this.held.size - capacity)),
       maxOutstanding: this.config.maxOutstanding,
       window: {
@@ -213,17 +260,56 @@ export class ResourceManager {
     return p50 === undefined ? undefined : Math.ceil(p50);
   }
 
-  private finish(held: Held, now: number, outcome: Outcome, latencyMs: number): void {
-    this.controller.release(held.permit, { nowMs: now, dropped: outcome === 'dropped', failed: outcome === 'error' });
-    this.stats.recordCompletion(now, outcome, latencyMs);
+  /** Permits outstanding: of work in progress, and presumed lost but still releasable. */
+  private get outstanding(): number {
+    return this.held.size + this.lost.size;
   }
 
   private reclaimExpired(now: number): void {
     for (const [id, held] of this.held) {
       if (now - held.acquiredMs < this.config.leaseMs) break;
       this.held.delete(id);
-      this.reclaimed += 1;
-      this.finish(held, now, 'dropped', now - held.acquiredMs);
+      this.controller.release(held.permit, { nowMs: now, dropped: true });
+      this.reclaim(held, now);
+    }
+    for (const [id, lost] of this.lost) {
+      if (now - lost.acquiredMs < this.config.leaseMs) break;
+      this.lost.delete(id);
+      this.reclaim(lost, now);
+    }
+  }
+
+  /** A permit whose client never came back ends as dropped, after the time it was held. */
+  private reclaim(held: Held, now: number): void {
+    this.reclaimed += 1;
+    this.stats.recordCompletion(now, 'dropped', now - held.acquiredMs);
+  }
+
+  private forgetOldestLost(now: number): void {
+    const oldest = this.lost.entries().next();
+    if (oldest.done) return;
+    const [id, lost] = oldest.value;
+    this.lost.delete(id);
+    this.reclaim(lost, now);
+  }
+
+  /**
+   * A permit held PRESUMED_LOST_HOLD_P99 x the recent p99 hold time (at least PRESUMED_LOST_MIN_MS)
+   * is presumed lost: its client crashed or leaks permits, and waiting for its lease would keep
+   * its slot from everyone else. The controller is told it ended as an error that says nothing
+   * about load (it measured no round trip and saw no deadline), so the slot is free again; the
+   * permit stays releasable until its lease runs out. Before any release there is nothing to tell
+   * how long work takes, and only the lease applies.
+   */
+  private presumeLost(now: number): void {
+    const p99 = this.holdTimes.p99Ms(now);
+    if (p99 === undefined) return;
+    const afterMs = Math.max(PRESUMED_LOST_MIN_MS, PRESUMED_LOST_HOLD_P99 * p99);
+    for (const [id, held] of this.held) {
+      if (now - held.acquiredMs < afterMs) break;
+      this.held.delete(id);
+      this.lost.set(id, held);
+      this.controller.release(held.permit, { nowMs: now, dropped: false, failed: true });
     }
   }
 

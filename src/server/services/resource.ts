@@ -77,6 +77,7 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
       targetCpu: deps.poolSettings.targetCpu,
       reason: advice.reason,
     },
+    presumedLostPermits: s.presumedLost,
   };
 }
 

@@ -230,9 +230,12 @@ type ResourceStatus struct {
 	CpuUsage float64 `protobuf:"fixed64,2,opt,name=cpu_usage,json=cpuUsage,proto3" json:"cpu_usage,omitempty"`
 	// Memory utilisation as a fraction of the limit (cgroup limit where there is one).
 	MemoryUsage float64 `protobuf:"fixed64,3,opt,name=memory_usage,json=memoryUsage,proto3" json:"memory_usage,omitempty"`
-	// Permits held (work in progress).
+	// Permits held by work in progress: outstanding permits not presumed lost (see
+	// presumed_lost_permits).
 	ActiveRequests uint32 `protobuf:"varint,4,opt,name=active_requests,json=activeRequests,proto3" json:"active_requests,omitempty"`
-	// Work waiting for a permit.
+	// Work the server has queued: permits of work in progress (active_requests) beyond the admission
+	// controller's estimate of how many requests the server runs at once; 0 before it has an estimate
+	// (it makes one once the server has been overloaded). Work refused a permit is not counted.
 	PendingRequests uint32 `protobuf:"varint,5,opt,name=pending_requests,json=pendingRequests,proto3" json:"pending_requests,omitempty"`
 	// Requests per second the token bucket allows (0 when the controller has no rate limit).
 	CurrentRateLimit float64 `protobuf:"fixed64,6,opt,name=current_rate_limit,json=currentRateLimit,proto3" json:"current_rate_limit,omitempty"`
@@ -260,9 +263,17 @@ type ResourceStatus struct {
 	// The pressure signals, each with its source.
 	Pressure *PressureSignals `protobuf:"bytes,16,opt,name=pressure,proto3" json:"pressure,omitempty"`
 	// Worker-pool size advice.
-	Pool          *PoolRecommendation `protobuf:"bytes,17,opt,name=pool,proto3" json:"pool,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Pool *PoolRecommendation `protobuf:"bytes,17,opt,name=pool,proto3" json:"pool,omitempty"`
+	// Permits presumed lost: held four times as long as the p99 of how long clients held the permits
+	// they released over the last window or so (and at least 1 s), the sign of a client that crashed
+	// or does not release. Their slots went back to the admission controller, so they no longer keep
+	// other work out and count in neither active_requests nor pending_requests; each can still be
+	// released until its lease (RS3GW_PERMIT_LEASE) runs out. Not counted before any release, when
+	// nothing tells how long work takes. They occupy RS3GW_MAX_PERMITS with the others until then,
+	// but the oldest is forgotten (its late Release is NOT_FOUND) when new work needs the room.
+	PresumedLostPermits uint32 `protobuf:"varint,18,opt,name=presumed_lost_permits,json=presumedLostPermits,proto3" json:"presumed_lost_permits,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ResourceStatus) Reset() {
@@ -414,6 +425,13 @@ func (x *ResourceStatus) GetPool() *PoolRecommendation {
 	return nil
 }
 
+func (x *ResourceStatus) GetPresumedLostPermits() uint32 {
+	if x != nil {
+		return x.PresumedLostPermits
+	}
+	return 0
+}
+
 // AdmissionStatus is the admission controller's state.
 type AdmissionStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -421,7 +439,7 @@ type AdmissionStatus struct {
 	Controller string `protobuf:"bytes,1,opt,name=controller,proto3" json:"controller,omitempty"`
 	// Current concurrency limit.
 	Limit float64 `protobuf:"fixed64,2,opt,name=limit,proto3" json:"limit,omitempty"`
-	// Permits held.
+	// Permits held by work in progress, as active_requests.
 	Inflight uint32 `protobuf:"varint,3,opt,name=inflight,proto3" json:"inflight,omitempty"`
 	// Requests admitted since start.
 	AdmittedTotal uint64 `protobuf:"varint,4,opt,name=admitted_total,json=admittedTotal,proto3" json:"admitted_total,omitempty"`
@@ -1166,7 +1184,7 @@ type AcquireResponse struct {
 	RetryAfter *durationpb.Duration `protobuf:"bytes,4,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
 	// Concurrency limit at the time of the decision.
 	Limit float64 `protobuf:"fixed64,5,opt,name=limit,proto3" json:"limit,omitempty"`
-	// Permits held at the time of the decision.
+	// Permits held by work in progress at the time of the decision, as active_requests.
 	Inflight      uint32 `protobuf:"varint,6,opt,name=inflight,proto3" json:"inflight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1352,7 +1370,7 @@ const file_rs3gw_observability_v1_resource_proto_rawDesc = "" +
 	"%rs3gw/observability/v1/resource.proto\x12\x16rs3gw.observability.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n" +
 	"\x13GetResourcesRequest\"V\n" +
 	"\x14GetResourcesResponse\x12>\n" +
-	"\x06status\x18\x01 \x01(\v2&.rs3gw.observability.v1.ResourceStatusR\x06status\"\xd4\x06\n" +
+	"\x06status\x18\x01 \x01(\v2&.rs3gw.observability.v1.ResourceStatusR\x06status\"\x88\a\n" +
 	"\x0eResourceStatus\x128\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1b\n" +
 	"\tcpu_usage\x18\x02 \x01(\x01R\bcpuUsage\x12!\n" +
@@ -1373,7 +1391,8 @@ const file_rs3gw_observability_v1_resource_proto_rawDesc = "" +
 	"priorities\x18\x0f \x03(\v2&.rs3gw.observability.v1.PriorityStatusR\n" +
 	"priorities\x12C\n" +
 	"\bpressure\x18\x10 \x01(\v2'.rs3gw.observability.v1.PressureSignalsR\bpressure\x12>\n" +
-	"\x04pool\x18\x11 \x01(\v2*.rs3gw.observability.v1.PoolRecommendationR\x04pool\"\xb1\x01\n" +
+	"\x04pool\x18\x11 \x01(\v2*.rs3gw.observability.v1.PoolRecommendationR\x04pool\x122\n" +
+	"\x15presumed_lost_permits\x18\x12 \x01(\rR\x13presumedLostPermits\"\xb1\x01\n" +
 	"\x0fAdmissionStatus\x12\x1e\n" +
 	"\n" +
 	"controller\x18\x01 \x01(\tR\n" +

@@ -1,0 +1,50 @@
+import { LatencyHistogram } from './latency-histogram.js';
+
+/**
+ * How long clients held the permits they released, over the recent past: two histograms of
+ * `periodMs` each, the older dropped when the newer has covered its period. Only releases count
+ * (not permits reclaimed after their lease), so that lost permits cannot teach that work takes as
+ * long as a lease. A generation that saw no release is kept rather than rotated out, so the last
+ * known hold times survive a pause in traffic.
+ */
+export class HoldTimes {
+  private current = new LatencyHistogram();
+  private previous = new LatencyHistogram();
+  private currentStartMs: number;
+  private p99: { ms: number | undefined } | undefined;
+
+  constructor(
+    private readonly periodMs: number,
+    nowMs: number,
+  ) {
+    this.currentStartMs = nowMs;
+  }
+
+  add(nowMs: number, heldMs: number): void {
+    this.rotate(nowMs);
+    this.current.add(heldMs);
+    this.p99 = undefined;
+  }
+
+  /** 99th percentile of the hold times of the last one or two periods; undefined before any release. */
+  p99Ms(nowMs: number): number | undefined {
+    this.rotate(nowMs);
+    if (this.p99 === undefined) {
+      const both = new LatencyHistogram();
+      both.addAll(this.previous);
+      both.addAll(this.current);
+      this.p99 = { ms: both.quantile(0.99) };
+    }
+    return this.p99.ms;
+  }
+
+  private rotate(nowMs: number): void {
+    if (nowMs - this.currentStartMs < this.periodMs || this.current.count === 0) return;
+    const older = this.previous;
+    older.clear();
+    this.previous = this.current;
+    this.current = older;
+    this.currentStartMs = nowMs;
+    this.p99 = undefined;
+  }
+}

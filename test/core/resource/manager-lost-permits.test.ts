@@ -1,0 +1,192 @@
+/**
+ * Permits a client never releases (it crashed, or leaks them): held far longer than work takes,
+ * they are presumed lost and stop keeping other work out long before their lease runs out, while
+ * a late release still succeeds.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObservabilityError } from '../../../src/core/errors.js';
+import { KneeController } from '../../../src/core/resource/admission/knee-controller.js';
+import type { AdmissionController, Permit } from '../../../src/core/resource/admission/types.js';
+import { ResourceManager } from '../../../src/core/resource/manager.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { FixturePressure } from './manager-fixtures.js';
+
+const LEASE_MS = 60_000;
+
+function setup(limit: number, config = {}, controller?: AdmissionController) {
+  const clock = new FakeClock();
+  const manager = new ResourceManager({
+    clock,
+    controller: controller ?? new KneeController(clock.nowMs(), { initialLimit: limit }),
+    pressure: new FixturePressure(),
+    config: { leaseMs: LEASE_MS, ...config },
+  });
+  return { clock, manager };
+}
+
+function admit(manager: ResourceManager): string {
+  const r = manager.acquire();
+  assert.ok(r.admitted, `admitted: ${JSON.stringify(r)}`);
+  return (r as { permitId: string }).permitId;
+}
+
+/** Requests that each hold their permit `ms`, one after the other: what work usually takes. */
+function work(manager: ResourceManager, clock: FakeClock, n: number, ms: number): void {
+  for (let i = 0; i < n; i++) {
+    const id = admit(manager);
+    clock.advance(ms);
+    manager.release(id, 'success');
+  }
+}
+
+/** Advances in the service's 100 ms ticks. */
+function run(manager: ResourceManager, clock: FakeClock, ms: number): void {
+  for (let t = 0; t < ms; t += 100) {
+    clock.advance(100);
+    manager.tick();
+  }
+}
+
+const notFound = (e: unknown) => e instanceof ObservabilityError && e.kind === 'not_found' && e.field === 'permit_id';
+
+test('a client that takes every permit and crashes keeps others out for about a second, not for its lease', () => {
+  const { clock, manager } = setup(4);
+  work(manager, clock, 20, 50);
+  const crashed = Array.from({ length: 4 }, () => admit(manager));
+  assert.is(manager.acquire().admitted, false, 'the crashed client holds the whole limit');
+
+  run(manager, clock, 900);
+  assert.is(manager.acquire().admitted, false, 'held 0.9 s: not yet presumed lost');
+  run(manager, clock, 200);
+  const s = manager.status();
+  assert.is(s.presumedLost, 4);
+  assert.is(s.inflight, 0, 'presumed-lost permits are not work in progress');
+  assert.is(s.window.completions, 20, 'a presumed-lost permit is no completion');
+  const others = Array.from({ length: 4 }, () => admit(manager));
+  assert.is(manager.acquire().admitted, false, 'the limit applies again to the work in progress');
+  assert.is(manager.status().inflight, 4);
+  for (const id of others) manager.release(id, 'success');
+  assert.is(crashed.length, 4);
+});
+
+test('a presumed-lost permit still releases once, before its lease, without freeing a second slot', () => {
+  const { clock, manager } = setup(4);
+  work(manager, clock, 20, 50);
+  const slow = admit(manager);
+  run(manager, clock, 1100);
+  assert.is(manager.status().presumedLost, 1);
+  const busy = Array.from({ length: 4 }, () => admit(manager));
+  assert.is(manager.acquire().admitted, false);
+
+  clock.advance(30_000);
+  manager.release(slow, 'error');
+  let s = manager.status();
+  assert.is(s.presumedLost, 0);
+  assert.is(s.window.completions, 21, 'the late release is its completion');
+  assert.is(s.window.errors, 1);
+  assert.is(manager.acquire().admitted, false, 'its slot was given back already: the limit still holds');
+  assert.throws(() => manager.release(slow, 'success'), notFound);
+  for (const id of busy) manager.release(id, 'success');
+  s = manager.status();
+  assert.is(s.inflight, 0);
+  assert.is(s.totals.reclaimed, 0);
+});
+
+test('a presumed-lost permit never released ends at its lease, dropped once', () => {
+  const { clock, manager } = setup(4);
+  work(manager, clock, 20, 50);
+  const gone = admit(manager);
+  run(manager, clock, 2000);
+  assert.is(manager.status().presumedLost, 1);
+  run(manager, clock, LEASE_MS);
+  const s = manager.status();
+  assert.is(s.presumedLost, 0);
+  assert.is(s.totals.reclaimed, 1);
+  assert.equal([s.window.completions, s.window.dropped], [1, 1], 'the window has moved past the work before');
+  assert.throws(() => manager.release(gone, 'success'), notFound);
+  assert.ok(manager.acquire().admitted);
+});
+
+test('how long is too long follows how long work takes: 4 x the p99 of the hold times', () => {
+  const { clock, manager } = setup(4);
+  work(manager, clock, 20, 2000);
+  admit(manager);
+  run(manager, clock, 7500);
+  assert.is(manager.status().presumedLost, 0, 'held 7.5 s where work takes 2 s');
+  run(manager, clock, 600);
+  assert.is(manager.status().presumedLost, 1, 'held 8.1 s');
+});
+
+test('before any release nothing tells how long work takes, and only the lease applies', () => {
+  const { clock, manager } = setup(2);
+  admit(manager);
+  admit(manager);
+  run(manager, clock, LEASE_MS - 100);
+  assert.is(manager.status().presumedLost, 0);
+  assert.is(manager.acquire().admitted, false);
+  run(manager, clock, 100);
+  assert.is(manager.status().totals.reclaimed, 2);
+  assert.ok(manager.acquire().admitted);
+});
+
+test('a client that leaks every permit it gets stays within RS3GW_MAX_PERMITS and locks no one out for long', () => {
+  const cap = 50;
+  const { clock, manager } = setup(10, { maxOutstanding: cap });
+  work(manager, clock, 20, 50);
+  const leaked: string[] = [];
+  let lastOtherMs = clock.nowMs();
+  let longestWaitMs = 0;
+  for (let t = 0; t < 2 * LEASE_MS; t += 100) {
+    // Every tick another client asks for one permit (and releases it at once); the leaky client
+    // then takes every permit it can.
+    const other = manager.acquire();
+    if (other.admitted) {
+      manager.release(other.permitId, 'success');
+      longestWaitMs = Math.max(longestWaitMs, clock.nowMs() - lastOtherMs);
+      lastOtherMs = clock.nowMs();
+    }
+    for (let r = manager.acquire(); r.admitted; r = manager.acquire()) leaked.push(r.permitId);
+    const s = manager.status();
+    assert.ok(s.inflight + s.presumedLost <= cap, `outstanding ${s.inflight} + ${s.presumedLost} within the cap at ${t} ms`);
+    clock.advance(100);
+    manager.tick();
+  }
+  assert.ok(longestWaitMs <= 1200, `the other client waited at most ${longestWaitMs} ms for a permit`);
+  const s = manager.status();
+  assert.ok(leaked.length > 10 * cap, `the leaky client got ${leaked.length} permits`);
+  assert.ok(s.totals.reclaimed >= leaked.length - cap, `all but the last ${cap} were forgotten: ${s.totals.reclaimed} of ${leaked.length}`);
+  assert.throws(() => manager.release(leaked[0]!, 'success'), notFound);
+});
+
+/** A controller whose capacity estimate the test sets: the knee's comes only from a real overload. */
+class FixedCapacity implements AdmissionController {
+  inflight = 0;
+  readonly name = 'fixed';
+  readonly limitUnit = 'concurrency';
+  constructor(
+    readonly limit: number,
+    readonly estimatedCapacity: number,
+  ) {}
+  tryAcquire(nowMs: number): Permit | undefined {
+    if (this.inflight >= this.limit) return undefined;
+    this.inflight += 1;
+    return { startMs: nowMs, priority: 'normal', inflight: this.inflight };
+  }
+  release(): void {
+    this.inflight -= 1;
+  }
+}
+
+test('pending requests, which the pool advice grows on, leave presumed-lost permits out', () => {
+  const controller = new FixedCapacity(10, 2);
+  const { clock, manager } = setup(10, {}, controller);
+  work(manager, clock, 20, 50);
+  for (let i = 0; i < 6; i++) admit(manager);
+  assert.is(manager.status().pending, 4, 'six held, two running');
+  run(manager, clock, 1100);
+  const s = manager.status();
+  assert.equal([s.inflight, s.pending, s.presumedLost, controller.inflight], [0, 0, 6, 0]);
+});
+
+test.run();
