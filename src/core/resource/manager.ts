@@ -87,6 +87,11 @@ const SHED_RETRY_MS = 1000;
 const PRESUMED_LOST_HOLD_P99 = 4;
 /** The shortest hold presumed lost, whatever the p99: fast work leaves its client a pause (a GC, a retry) first. */
 const PRESUMED_LOST_MIN_MS = 1000;
+/**
+ * Most slots a retry hint spans: a hint far beyond the time work takes would leave the server idle
+ * once an overload ends.
+ */
+const MAX_RETRY_SLOTS = 10;
 
 /**
  * Admission for the service: load shedding by priority from the pressure monitor, then the
@@ -252,12 +257,18 @@ export class ResourceManager {
     return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
   }
 
-  /** A rate limiter frees a token in 1/rate; a concurrency limiter a slot in about a median latency. */
+  /**
+   * When a retry is likely to be admitted. A rate limiter frees a token every 1/rate, a concurrency
+   * limiter a slot in about a median latency; but over the last second or two the service refused
+   * r requests per admission, and a refused request that retries competes with them, so it waits
+   * about 1 + r of those, at most MAX_RETRY_SLOTS. Under an overload of a few seconds, clients
+   * that follow the hint retry once it is over instead of several times during it.
+   */
   private retryAfterMs(now: number): number | undefined {
     const c = this.controller;
-    if (c.limitUnit === 'rps') return c.limit > 0 ? Math.ceil(1000 / c.limit) : undefined;
-    const p50 = this.stats.medianLatencyMs(now);
-    return p50 === undefined ? undefined : Math.ceil(p50);
+    const slotMs = c.limitUnit === 'rps' ? (c.limit > 0 ? 1000 / c.limit : undefined) : this.stats.medianLatencyMs(now);
+    if (slotMs === undefined) return undefined;
+    return Math.ceil(slotMs * Math.min(MAX_RETRY_SLOTS, 1 + this.stats.recentRefusalsPerAdmission(now)));
   }
 
   /** Permits outstanding: of work in progress, and presumed lost but still releasable. */

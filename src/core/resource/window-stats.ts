@@ -92,6 +92,27 @@ export class SlidingWindowStats {
     return ms;
   }
 
+  /**
+   * Refusals per admission over the current bucket and the one before (the last one to two
+   * bucket widths): what a refused request competes with now, rather than over the whole window.
+   * Infinity when nothing was admitted but something refused, 0 when neither.
+   */
+  recentRefusalsPerAdmission(nowMs: number): number {
+    const start = this.startOf(nowMs);
+    let admitted = 0;
+    let rejected = 0;
+    for (const startMs of [start, start - this.bucketMs]) {
+      const b = this.buckets[this.indexOf(startMs)]!;
+      if (b.startMs !== startMs) continue;
+      for (const p of PRIORITIES) {
+        admitted += b.admitted[p];
+        rejected += b.rejected[p];
+      }
+    }
+    if (admitted === 0) return rejected === 0 ? 0 : Infinity;
+    return rejected / admitted;
+  }
+
   totals(nowMs: number): WindowTotals {
     const latency = new LatencyHistogram();
     const t = {
@@ -128,10 +149,13 @@ export class SlidingWindowStats {
     return Math.floor(nowMs / this.bucketMs) * this.bucketMs;
   }
 
+  private indexOf(startMs: number): number {
+    return ((Math.floor(startMs / this.bucketMs) % this.buckets.length) + this.buckets.length) % this.buckets.length;
+  }
+
   private bucketAt(nowMs: number): Bucket {
     const start = this.startOf(nowMs);
-    const index = ((Math.floor(start / this.bucketMs) % this.buckets.length) + this.buckets.length) % this.buckets.length;
-    const b = this.buckets[index];
+    const b = this.buckets[this.indexOf(start)];
     if (b.startMs !== start) b.reset(start);
     return b;
   }

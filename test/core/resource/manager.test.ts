@@ -114,6 +114,42 @@ test('the controller limit refuses with a reason and a retry hint', () => {
   assert.ok(refusal.retryAfterMs !== undefined && refusal.retryAfterMs >= 38 && refusal.retryAfterMs <= 42);
 });
 
+test('the retry hint grows with the refusals per admission of the last second or two, and is bounded', () => {
+  const { clock, manager } = setup({}, 2);
+  const a = admit(manager);
+  clock.advance(40);
+  manager.release(a, 'success');
+  const held = [admit(manager), admit(manager)];
+  const hint = () => (manager.acquire() as { retryAfterMs?: number }).retryAfterMs!;
+  const near = (ms: number, expected: number, what: string) => assert.ok(Math.abs(ms - expected) <= 0.05 * expected + 1, `${what}: ${ms} ms, expected ${expected}`);
+  near(hint(), 40, 'nothing refused yet: one median');
+  for (let i = 1; i < 6; i++) hint();
+  // 3 admitted, 6 refused: a load three times what is admitted.
+  near(hint(), 3 * 40, 'two refusals per admission: three medians');
+  for (let i = 0; i < 100; i++) hint();
+  near(hint(), 10 * 40, 'at most ten medians');
+
+  // Two seconds on, the overload has passed: the hint is one median again.
+  clock.advance(2000);
+  for (const id of held) manager.release(id, 'success', 40);
+  admit(manager);
+  admit(manager);
+  near(hint(), 40, 'after the overload');
+});
+
+test('a rate limit hints the time between tokens, times the same competition', () => {
+  const clock = new FakeClock();
+  const manager = new ResourceManager({
+    clock,
+    controller: new SeedRuleController(clock.nowMs(), { initialRps: 100 }),
+    pressure: new FixturePressure(),
+  });
+  while (manager.acquire().admitted);
+  // 10 admitted (a burst of 0.1 s), then 20 refused.
+  for (let i = 0; i < 19; i++) manager.acquire();
+  assert.is((manager.acquire() as { retryAfterMs?: number }).retryAfterMs, 30, 'two refusals per admission, 10 ms between tokens');
+});
+
 test('status reports the seed rule as a rate limit in requests per second', () => {
   const clock = new FakeClock();
   const manager = new ResourceManager({

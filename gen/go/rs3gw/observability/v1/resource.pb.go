@@ -1180,7 +1180,13 @@ type AcquireResponse struct {
 	PermitId string `protobuf:"bytes,2,opt,name=permit_id,json=permitId,proto3" json:"permit_id,omitempty"`
 	// Why the work was refused (when not admitted).
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	// When retrying may succeed (when not admitted).
+	// When a retry is likely to be admitted (when not admitted). Refused at the concurrency limit:
+	// the window's median latency (about the time a slot takes to free) times 1 + the refusals per
+	// admission over the last one to two seconds (the refused requests a retry competes with), at
+	// most 10 times the median; at a rate limit the same with the time between tokens; shedding or
+	// at RS3GW_MAX_PERMITS: 1 s. Unset before the window has a completion to time. Under an overload
+	// of a few seconds, clients that follow it retry after the overload rather than during it; under
+	// a sustained one no hint makes a retry likely.
 	RetryAfter *durationpb.Duration `protobuf:"bytes,4,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
 	// Concurrency limit at the time of the decision.
 	Limit float64 `protobuf:"fixed64,5,opt,name=limit,proto3" json:"limit,omitempty"`

@@ -658,7 +658,13 @@ export type AcquireResponse = Message<"rs3gw.observability.v1.AcquireResponse"> 
   reason: string;
 
   /**
-   * When retrying may succeed (when not admitted).
+   * When a retry is likely to be admitted (when not admitted). Refused at the concurrency limit:
+   * the window's median latency (about the time a slot takes to free) times 1 + the refusals per
+   * admission over the last one to two seconds (the refused requests a retry competes with), at
+   * most 10 times the median; at a rate limit the same with the time between tokens; shedding or
+   * at RS3GW_MAX_PERMITS: 1 s. Unset before the window has a completion to time. Under an overload
+   * of a few seconds, clients that follow it retry after the overload rather than during it; under
+   * a sustained one no hint makes a retry likely.
    *
    * @generated from field: google.protobuf.Duration retry_after = 4;
    */
