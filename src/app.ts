@@ -17,7 +17,7 @@ import { PressureMonitor } from './core/resource/signals/monitor.js';
 import { v8HeapStats } from './core/resource/signals/providers.js';
 import { ConfigError, SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
-import { metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
+import { connectionMetrics, metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
@@ -212,6 +212,7 @@ export async function startService(config: Config): Promise<RunningService> {
     maxStreamsPerConnection: config.maxStreamsPerConnection,
     metrics: metricsEndpoint(metrics),
   });
+  connectionMetrics(metrics, port);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {
     throw listenFailure(error, config.host, config.port);
   });

@@ -28,3 +28,44 @@ export function connectionCapOfThisProcess(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Refused connections, written as one line per interval at most: the first refusal at once, those
+ * that follow when the interval since the line before has passed (a timer, so a flood that stops
+ * is still counted in full), and any not yet written at flush().
+ */
+export class RefusalLog {
+  private pending = 0;
+  private total = 0;
+  private lastLineMs = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly write: (count: number) => void,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Refusals since start-up, for /metrics. */
+  get refused(): number {
+    return this.total;
+  }
+
+  add(): void {
+    this.pending += 1;
+    this.total += 1;
+    if (this.timer !== undefined) return;
+    const wait = this.lastLineMs + this.intervalMs - performance.now();
+    if (wait <= 0) return this.flush();
+    this.timer = setTimeout(() => this.flush(), wait);
+    this.timer.unref();
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending === 0) return;
+    this.write(this.pending);
+    this.pending = 0;
+    this.lastLineMs = performance.now();
+  }
+}

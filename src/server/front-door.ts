@@ -7,6 +7,7 @@
 import type { ConnectionInjector } from '@grpc/grpc-js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { RefusalLog } from './connection-cap.js';
 
 const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const FRAME_HEADER_BYTES = 9;
@@ -51,9 +52,8 @@ export class FrontDoor {
   private readonly unclassified = new Set<Socket>();
   private readonly firstBytesMs: number;
   private draining = false;
-  /** Connections refused at the cap since the last report, and when that report was. */
-  private dropped = 0;
-  private lastDropReportMs = -Infinity;
+  /** Connections refused at the cap: a flood must not flood the log too. */
+  private readonly refusals: RefusalLog;
 
   constructor(
     private readonly http1: HttpServer,
@@ -68,9 +68,14 @@ export class FrontDoor {
     // the shorter bound, so a request is cut by 1.5 times its bound; Node's 30 s for its defaults.
     Object.assign(http1, { connectionsCheckingInterval: Math.max(1, Math.round(Math.min(http1.headersTimeout, http1.requestTimeout) / 2)) });
     this.server = createServer((socket) => this.accept(socket));
-    if (limits.maxConnections !== undefined) {
-      this.server.maxConnections = limits.maxConnections;
-      this.server.on('drop', () => this.reportDrop(limits.maxConnections!));
+    const cap = limits.maxConnections;
+    this.refusals = new RefusalLog(
+      (count) => console.error(`rs3gw-obs: ${count} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
+      DROP_REPORT_INTERVAL_MS,
+    );
+    if (cap !== undefined) {
+      this.server.maxConnections = cap;
+      this.server.on('drop', () => this.refusals.add());
     }
     http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
@@ -102,9 +107,17 @@ export class FrontDoor {
     });
   }
 
-  /** Stops accepting connections; open ones are closed by their servers or by destroyAll. */
+  /**
+   * Stops accepting connections; open ones are closed by their servers or by destroyAll. Once all
+   * have closed, the refusals not yet logged are.
+   */
   stopAccepting(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        this.refusals.flush();
+        resolve();
+      }),
+    );
   }
 
   /**
@@ -121,6 +134,11 @@ export class FrontDoor {
     return this.sockets.size;
   }
 
+  /** Connections refused at the cap since start-up. */
+  get refusedConnections(): number {
+    return this.refusals.refused;
+  }
+
   /** HTTP/1.1 connections whose requests the drain is following; each leaves when it closes. */
   get followedHttp1Connections(): number {
     return this.http1Requests.size;
@@ -128,16 +146,6 @@ export class FrontDoor {
 
   destroyAll(): void {
     for (const socket of this.sockets) socket.destroy();
-  }
-
-  /** One line a minute at most while connections are refused: a flood must not flood the log too. */
-  private reportDrop(cap: number): void {
-    this.dropped += 1;
-    const now = Date.now();
-    if (now - this.lastDropReportMs < DROP_REPORT_INTERVAL_MS) return;
-    console.error(`rs3gw-observability: ${this.dropped} connection(s) refused: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`);
-    this.dropped = 0;
-    this.lastDropReportMs = now;
   }
 
   private accept(socket: Socket): void {

@@ -97,6 +97,11 @@ export class ServicePort {
     return this.door.listen(host, port);
   }
 
+  /** Connections open now, and refused at RS3GW_MAX_CONNECTIONS since start-up. */
+  connections(): { open: number; refused: number } {
+    return { open: this.door.openConnections, refused: this.door.refusedConnections };
+  }
+
   /** Health turns NOT_SERVING, streams end, running calls get graceMs to finish, then all closes. */
   async shutdown(graceMs: number): Promise<void> {
     const stopped = this.door.stopAccepting();

@@ -198,11 +198,41 @@ test('connections beyond RS3GW_MAX_CONNECTIONS are closed as they arrive, with o
     await sleep(100);
     const response = await within(fetch(`${capped.url}/api/observability/health`), 'GET /health with a place free');
     assert.is(response.status, 200);
-    assert.match(capped.output(), /1 connection\(s\) refused: 5 open connections is the cap \(RS3GW_MAX_CONNECTIONS\)/);
+    assert.match(capped.output(), /1 connection\(s\) refused since the line before: 5 open connections is the cap \(RS3GW_MAX_CONNECTIONS\)/);
   } finally {
     for (const s of held) s.destroy();
     assert.is(await capped.stop(), 0, capped.output());
   }
+});
+
+test('every refused connection is counted, on /metrics at once and in the log by shutdown at the latest', async () => {
+  const capped = await startServer({ RS3GW_MAX_CONNECTIONS: '2' });
+  const url = new URL(capped.url);
+  const held: Socket[] = [];
+  const connectTo = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+      socket.once('error', reject);
+    });
+  try {
+    for (let i = 0; i < 2; i++) held.push(await connectTo());
+    for (let i = 0; i < 50; i++) {
+      const extra = await connectTo();
+      extra.on('error', () => {});
+      await within(new Promise((resolve) => extra.once('close', resolve)), `refused connection ${i + 1} to close`);
+    }
+    for (const s of held.splice(0)) s.destroy();
+    await sleep(100);
+    const metrics = await (await within(fetch(`${capped.url}/metrics`), 'GET /metrics')).text();
+    assert.match(metrics, /^rs3gw_connections_refused_total 50$/m);
+    assert.match(metrics, /^rs3gw_connections_open [1-9]\d*$/m, 'the scrape\'s own connection at least');
+  } finally {
+    for (const s of held) s.destroy();
+    assert.is(await capped.stop(), 0, capped.output());
+  }
+  const logged = [...capped.output().matchAll(/rs3gw-obs: (\d+) connection\(s\) refused/g)].map((m) => Number(m[1]));
+  assert.is(logged.reduce((a, b) => a + b, 0), 50, capped.output());
+  assert.is(logged.length, 2, 'the first refusal at once, the other 49 at shutdown (within the minute)');
 });
 
 test.run();

@@ -60,3 +60,22 @@ export function rpcMetrics(metrics: MetricsEngine): CallObserver {
   return (call) =>
     histogram.observe({ service: call.service, method: call.method, protocol: call.protocol, code: call.code }, call.seconds);
 }
+
+/** The port's connections: open now, and refused at the cap (which the log reports once a minute at most). */
+export function connectionMetrics(metrics: MetricsEngine, port: { connections(): { open: number; refused: number } }): void {
+  metrics.builtin.gauge({
+    name: 'rs3gw_connections_open',
+    help: 'Connections open on the port, of every protocol',
+    collect() {
+      this.set(port.connections().open);
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_connections_refused_total',
+    help: 'Connections closed as they arrived because RS3GW_MAX_CONNECTIONS were open',
+    collect() {
+      this.reset();
+      this.inc(port.connections().refused);
+    },
+  });
+}
