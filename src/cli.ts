@@ -6,6 +6,7 @@
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
 import { startService } from './app.js';
+import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
 
 async function main(): Promise<number> {
@@ -46,6 +47,8 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+  // Before the listening line, which tells a supervisor that start-up is over.
+  console.log(`rs3gw-observability: ${describeTracing(config.telemetry)}`);
   console.log(`rs3gw-observability listening on ${service.url} (gRPC, Connect, gRPC-Web, REST, /metrics)`);
   if (!config.adaptiveRateLimit) {
     // Said at start-up: RS3GW_ADAPTIVE_RATE_LIMIT=false alone also chooses the controller.

@@ -43,6 +43,8 @@ export interface TelemetryConfig {
   propagators: readonly PropagatorName[];
   /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf (default) or http/json. */
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  /** Where the OTLP exporter sends spans, as it derives it from the endpoint variables; undefined when none is set. */
+  endpoint: string | undefined;
   sampler: SamplerName;
   samplerRatio: number;
   logLevel: LogLevelName;
@@ -191,6 +193,18 @@ function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
   }
 }
 
+/**
+ * The URL spans go to, as the exporters derive it: the traces endpoint as given; otherwise the
+ * general one, to which OTLP/HTTP adds the signal's path (v1/traces) and OTLP/gRPC nothing.
+ */
+function tracesEndpoint(env: NodeJS.ProcessEnv, protocol: TelemetryConfig['protocol']): string | undefined {
+  const traces = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (traces !== undefined) return traces;
+  const base = otelVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (base === undefined || protocol === 'grpc') return base;
+  return `${base.replace(/\/+$/, '')}/v1/traces`;
+}
+
 function decodeAttribute(text: string, pair: string): string {
   try {
     return decodeURIComponent(text.trim());
@@ -208,14 +222,12 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) checkHeaders(env, name);
 
   // The traces endpoint wins over the general one, but a wrong value in either is reported.
-  let hasEndpoint = false;
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const value = otelVar(env, name);
-    if (value === undefined) continue;
-    checkEndpoint(name, value, protocol);
-    hasEndpoint = true;
+    if (value !== undefined) checkEndpoint(name, value, protocol);
   }
-  const exporters = otelValue(env, 'OTEL_TRACES_EXPORTER', parseNames(EXPORTERS), hasEndpoint ? ['otlp' as const] : []);
+  const endpoint = tracesEndpoint(env, protocol);
+  const exporters = otelValue(env, 'OTEL_TRACES_EXPORTER', parseNames(EXPORTERS), endpoint !== undefined ? ['otlp' as const] : []);
   const propagators = otelValue(env, 'OTEL_PROPAGATORS', parseNames(PROPAGATORS, UNSHIPPED_PROPAGATORS), [...PROPAGATORS]);
 
   const samplerVar = (otelVar(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on') as SamplerName;
@@ -242,6 +254,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     exporters,
     propagators,
     protocol,
+    endpoint,
     sampler: samplerVar,
     samplerRatio,
     logLevel,

@@ -6,7 +6,7 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { formatWithOptions } from 'node:util';
-import type { LogLevelName } from '../config/telemetry.js';
+import type { LogLevelName, TelemetryConfig } from '../config/telemetry.js';
 
 const LEVELS: Record<LogLevelName, DiagLogLevel> = {
   none: DiagLogLevel.NONE,
@@ -67,16 +67,28 @@ export function describeError(error: unknown): string {
   return typeof status === 'number' ? `${message} (HTTP ${status})` : message;
 }
 
+/**
+ * A failed export in one line, with what to do when the endpoint answered something that is not
+ * HTTP (Node's parser errors are HPE_*): that is an OTLP/gRPC port, such as 4317, sent OTLP/HTTP.
+ */
+export function describeExportFailure(error: unknown, protocol: TelemetryConfig['protocol']): string {
+  const text = describeError(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (protocol === 'grpc' || typeof code !== 'string' || !code.startsWith('HPE_')) return text;
+  return `${text} (the endpoint did not answer HTTP; if it is OTLP/gRPC, such as port 4317, set OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`;
+}
+
 /** Export failures held back while the final flush runs, which reports them with its own outcome. */
 let heldFailures: string[] | undefined;
 
-export function installDiagLogger(level: LogLevelName): void {
+export function installDiagLogger(level: LogLevelName, protocol: TelemetryConfig['protocol']): void {
   diag.setLogger(stderrLogger, { logLevel: LEVELS[level], suppressOverrideMessage: true });
   // The batch processor hands each failed export to this handler (once a batch, not once a span);
   // the default one prints the error as JSON, stack trace included.
   setGlobalErrorHandler((error) => {
-    if (heldFailures) heldFailures.push(describeError(error));
-    else diag.error(`span export failed: ${describeError(error)}`);
+    const text = describeExportFailure(error, protocol);
+    if (heldFailures) heldFailures.push(text);
+    else diag.error(`span export failed: ${text}`);
   });
 }
 

@@ -95,8 +95,36 @@ async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Prom
   if (reasons.length > 0) diag.error(`spans not exported at shutdown: ${reasons.join('; ')}`);
 }
 
+/**
+ * Whether spans are recorded and where they go, for the start-up log: exporters, protocol and
+ * endpoint, without credentials (headers are never shown, nor a user and password in the URL).
+ */
+export function describeTracing(config: TelemetryConfig): string {
+  if (config.disabled) return 'tracing off (OTEL_SDK_DISABLED=true)';
+  if (config.exporters.length === 0) return 'tracing off: no exporter (set OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER)';
+  const to = config.exporters.map((name) => {
+    if (name === 'console') return 'console (stdout)';
+    // Without an endpoint the exporters use OpenTelemetry's default, on this machine.
+    const endpoint = config.endpoint ?? (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/traces');
+    return `OTLP ${config.protocol} to ${withoutCredentials(endpoint)}`;
+  });
+  return `tracing on: spans to ${to.join(' and ')}, sampler ${config.sampler}`;
+}
+
+function withoutCredentials(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    if (url.username === '' && url.password === '') return endpoint;
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    return endpoint; // host:port for grpc, which has no place for credentials
+  }
+}
+
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
-  installDiagLogger(config.logLevel);
+  installDiagLogger(config.logLevel, config.protocol);
   // The SDK reads OTEL_TRACES_SAMPLER itself, case-sensitively, before the sampler given here
   // replaces its choice, and says it falls back to parentbased_always_on for ALWAYS_OFF: it is
   // shown the value as validated.

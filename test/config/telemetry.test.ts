@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { describeTracing } from '../../src/telemetry/tracing.js';
 
 function rejects(env: Record<string, string>, variable: string): void {
   try {
@@ -87,6 +88,17 @@ test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1', 'a=', 'b=x;y']) rejects({ [name]: bad }, name);
   }
+});
+
+test('the spans\' endpoint is derived as the exporters do it, and start-up names it without credentials', () => {
+  const endpoint = (env: Record<string, string>) => loadConfig(env).telemetry.endpoint;
+  assert.is(endpoint({}), undefined);
+  assert.is(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' }), 'http://jaeger:4318/v1/traces', 'OTLP/HTTP adds the signal path');
+  assert.is(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), 'http://jaeger:4317', 'OTLP/gRPC does not');
+  assert.is(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b/x' }), 'http://b/x', 'the traces endpoint as given');
+  const said = describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:pw@collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret' }).telemetry);
+  assert.is(said, 'tracing on: spans to OTLP http/protobuf to https://collector:4318/v1/traces, sampler parentbased_always_on');
+  assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 and console (stdout), sampler parentbased_always_on');
 });
 
 test.run();

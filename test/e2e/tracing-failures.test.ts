@@ -3,6 +3,7 @@
  * is reported on stderr (once a batch, at OTEL_LOG_LEVEL), the service itself goes on serving, and
  * a collector that is down or slow at shutdown neither fails the exit (0) nor holds it up.
  */
+import { createServer as createHttp2Server } from 'node:http2';
 import { createServer, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -75,6 +76,35 @@ test('OTEL_LOG_LEVEL=error still reports failed exports; none silences them', as
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.is(await within(quiet.stop(), 'server exit'), 0, quiet.output());
   assert.not.match(quiet.output(), 'OpenTelemetry', quiet.output());
+});
+
+test('OTLP/HTTP sent to a port that speaks HTTP/2 only, as an OTLP/gRPC port (4317) does: the failure says to set OTEL_EXPORTER_OTLP_PROTOCOL=grpc; start-up says where spans go, no header value', async () => {
+  // What upstream's Jaeger example gives: OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4317 and the default protocol.
+  const grpcPort = createHttp2Server();
+  await new Promise<void>((resolve) => grpcPort.listen(0, '127.0.0.1', resolve));
+  const { port } = grpcPort.address() as { port: number };
+  const server = await startServer({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20s3cr3t' });
+  try {
+    assert.match(server.output(), `tracing on: spans to OTLP http/protobuf to http://127.0.0.1:${port}/v1/traces`);
+    assert.not.match(server.output(), 's3cr3t');
+    await tenCalls(server);
+    const lines = await eventually('an export failure on stderr', async () => (failureLines(server).length >= 1 ? failureLines(server) : undefined), 10_000);
+    assert.match(lines[0]!, /span export failed: Parse Error: .*\(the endpoint did not answer HTTP; if it is OTLP\/gRPC, such as port 4317, set OTEL_EXPORTER_OTLP_PROTOCOL=grpc\)$/, lines[0]);
+  } finally {
+    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    grpcPort.close();
+  }
+});
+
+test('start-up says when tracing is off, and why', async () => {
+  for (const [env, said] of [
+    [{}, 'tracing off: no exporter (set OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER)'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_SDK_DISABLED: 'true' }, 'tracing off (OTEL_SDK_DISABLED=true)'],
+  ] as const) {
+    const server = await startServer(env);
+    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    assert.match(server.output(), said);
+  }
 });
 
 test('a sampler named in another case is applied, without a warning that it was not', async () => {
