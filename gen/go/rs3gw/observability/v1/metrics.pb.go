@@ -291,7 +291,9 @@ func (S3Operation) EnumDescriptor() ([]byte, []int) {
 type RegisterMetricRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
-	// metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`).
+	// metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`). A counter's
+	// name is stored with `_total` added when it does not end so (`request_count` becomes
+	// `request_count_total`).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Counter, gauge, histogram or summary.
 	Type MetricType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`
@@ -448,7 +450,7 @@ func (x *RegisterMetricResponse) GetCreated() bool {
 // MetricDescriptor is a metric's definition.
 type MetricDescriptor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Metric name.
+	// Metric name, as stored: a counter's ends in `_total` (see RegisterMetricRequest.name).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Metric type.
 	Type MetricType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`

@@ -25,7 +25,9 @@ export const file_rs3gw_observability_v1_metrics: GenFile = /*@__PURE__*/
 export type RegisterMetricRequest = Message<"rs3gw.observability.v1.RegisterMetricRequest"> & {
   /**
    * Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
-   * metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`).
+   * metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`). A counter's
+   * name is stored with `_total` added when it does not end so (`request_count` becomes
+   * `request_count_total`).
    *
    * @generated from field: string name = 1;
    */
@@ -118,7 +120,7 @@ export const RegisterMetricResponseSchema: GenMessage<RegisterMetricResponse> = 
  */
 export type MetricDescriptor = Message<"rs3gw.observability.v1.MetricDescriptor"> & {
   /**
-   * Metric name.
+   * Metric name, as stored: a counter's ends in `_total` (see RegisterMetricRequest.name).
    *
    * @generated from field: string name = 1;
    */
@@ -1709,7 +1711,10 @@ export const S3OperationSchema: GenEnum<S3Operation> = /*@__PURE__*/
  */
 export const MetricsService: GenService<{
   /**
-   * RegisterMetric declares a metric. Registering the same definition again is a no-op.
+   * RegisterMetric declares a metric. Registering the same definition again is a no-op. A counter's
+   * name is given `_total` when it does not end so (the sample name Prometheus stores): registered
+   * as `request_count`, it is `request_count_total` in the response, lists, exports and /metrics;
+   * records, GetMetric and GetTrend take either name.
    *
    * @generated from rpc rs3gw.observability.v1.MetricsService.RegisterMetric
    */

@@ -66,7 +66,10 @@ const (
 
 // MetricsServiceClient is a client for the rs3gw.observability.v1.MetricsService service.
 type MetricsServiceClient interface {
-	// RegisterMetric declares a metric. Registering the same definition again is a no-op.
+	// RegisterMetric declares a metric. Registering the same definition again is a no-op. A counter's
+	// name is given `_total` when it does not end so (the sample name Prometheus stores): registered
+	// as `request_count`, it is `request_count_total` in the response, lists, exports and /metrics;
+	// records, GetMetric and GetTrend take either name.
 	RegisterMetric(context.Context, *connect.Request[v1.RegisterMetricRequest]) (*connect.Response[v1.RegisterMetricResponse], error)
 	// RecordMetric records one value.
 	RecordMetric(context.Context, *connect.Request[v1.RecordMetricRequest]) (*connect.Response[v1.RecordMetricResponse], error)
@@ -235,7 +238,10 @@ func (c *metricsServiceClient) SetStorageUsage(ctx context.Context, req *connect
 
 // MetricsServiceHandler is an implementation of the rs3gw.observability.v1.MetricsService service.
 type MetricsServiceHandler interface {
-	// RegisterMetric declares a metric. Registering the same definition again is a no-op.
+	// RegisterMetric declares a metric. Registering the same definition again is a no-op. A counter's
+	// name is given `_total` when it does not end so (the sample name Prometheus stores): registered
+	// as `request_count`, it is `request_count_total` in the response, lists, exports and /metrics;
+	// records, GetMetric and GetTrend take either name.
 	RegisterMetric(context.Context, *connect.Request[v1.RegisterMetricRequest]) (*connect.Response[v1.RegisterMetricResponse], error)
 	// RecordMetric records one value.
 	RecordMetric(context.Context, *connect.Request[v1.RecordMetricRequest]) (*connect.Response[v1.RecordMetricResponse], error)
