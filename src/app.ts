@@ -150,9 +150,12 @@ export async function startService(config: Config): Promise<RunningService> {
     clock,
     intervals,
     config: {
-      // The continuous profiler takes whole milliseconds.
-      intervalMs: Math.round(config.profilingContinuousInterval * 1000),
-      captureDurationMs: Math.round(config.profilingContinuousDuration * 1000),
+      // The continuous profiler takes whole milliseconds; off, it keeps its defaults, as the pair
+      // is then checked against nothing.
+      ...(config.profilingContinuous && {
+        intervalMs: Math.round(config.profilingContinuousInterval * 1000),
+        captureDurationMs: Math.round(config.profilingContinuousDuration * 1000),
+      }),
       maxProfiles: config.profilingMaxProfiles,
       maxBytes: config.profilingMaxProfileBytes,
     },

@@ -31,6 +31,7 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  for (const line of config.ignored) console.error(`rs3gw-obs: ${line}`);
   // Handlers first: a signal that arrives while the service starts still drains it.
   const signalled = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -10,7 +10,11 @@ export { ConfigError } from './parse.js';
 export { SETTINGS } from './settings.js';
 export { TELEMETRY_VARIABLES } from './telemetry.js';
 
-export type Config = SettingValues & { telemetry: TelemetryConfig };
+export type Config = SettingValues & {
+  telemetry: TelemetryConfig;
+  /** Settings given that this configuration does not use, one line each for the start-up log. */
+  ignored: readonly string[];
+};
 
 export interface CommandLine {
   command: 'serve' | 'help' | 'version';
@@ -63,11 +67,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
     else values[key] = s.parse(s.default, s.env);
     if (fromFlag !== undefined || (fromEnv !== undefined && fromEnv.trim() !== '')) explicit.add(key);
   }
-  const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env) };
-  checkConsistency(config);
+  const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env), ignored: [] as string[] };
+  checkConsistency(config, explicit);
   resolveAdmissionController(config, explicit);
+  if (config.admissionController !== 'seed') {
+    const unused = SEED_ONLY.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
+    if (unused.length > 0) {
+      const them = unused.length > 1 ? 'them' : 'it';
+      config.ignored.push(`${unused.join(', ')} ignored: the admission controller is '${config.admissionController}', and only the seed controller's token bucket reads ${them} (RS3GW_ADMISSION_CONTROLLER=seed)`);
+    }
+  }
   return config;
 }
+
+/** The seed controller's settings, which the adaptive controller does not read. */
+const SEED_ONLY: readonly SettingKey[] = ['initialRateLimit', 'minRateLimit', 'maxRateLimit'];
 
 /**
  * A fixed rate (RS3GW_ADAPTIVE_RATE_LIMIT=false) is the seed controller's token bucket held at
@@ -86,31 +100,52 @@ function resolveAdmissionController(c: Config, explicit: ReadonlySet<SettingKey>
   c.admissionController = 'seed';
 }
 
-function checkConsistency(c: Config): void {
-  if (c.minThreads > c.maxThreads) {
-    throw new ConfigError('RS3GW_MIN_THREADS', `must not exceed RS3GW_MAX_THREADS (${c.minThreads} > ${c.maxThreads})`);
+/**
+ * Refuses `low` above `high` (or, when `strict`, not below it), naming the variable the user set:
+ * the default of the other is no mistake of theirs, and is said to be a default. `show` gives a
+ * value as compared.
+ */
+function ordered(
+  c: Config,
+  explicit: ReadonlySet<SettingKey>,
+  [low, high]: [SettingKey, SettingKey],
+  compare: (low: number, high: number) => boolean,
+  { show = (key: SettingKey) => String(c[key]), how = '', strict = false }: { show?: (key: SettingKey) => string; how?: string; strict?: boolean } = {},
+): void {
+  if (compare(c[low] as number, c[high] as number)) return;
+  const [lowEnv, highEnv] = [SETTINGS[low].env, SETTINGS[high].env];
+  if (explicit.has(high) && !explicit.has(low)) {
+    throw new ConfigError(highEnv, `must be ${strict ? 'longer than' : 'at least'} ${lowEnv}${how}, which is ${show(low)} by default; got ${show(high)}`);
   }
-  if (c.minRateLimit > c.maxRateLimit) {
-    throw new ConfigError('RS3GW_MIN_RATE_LIMIT', `must not exceed RS3GW_MAX_RATE_LIMIT (${c.minRateLimit} > ${c.maxRateLimit})`);
+  const defaulted = explicit.has(low) && !explicit.has(high) ? `, ${highEnv}'s default` : '';
+  throw new ConfigError(lowEnv, `must ${strict ? 'be shorter than' : 'not exceed'} ${highEnv}${how} (${show(low)} ${strict ? '>=' : '>'} ${show(high)}${defaulted})`);
+}
+
+function checkConsistency(c: Config, explicit: ReadonlySet<SettingKey>): void {
+  // In whole milliseconds, as Node's HTTP server and the continuous profiler take them, and shown
+  // so: 1.0004 and 1.0001 are equal there.
+  const ms = (key: SettingKey) => `${Math.round((c[key] as number) * 1000)} ms`;
+  const inMs = (compare: (a: number, b: number) => boolean) => (a: number, b: number) => compare(Math.round(a * 1000), Math.round(b * 1000));
+  const atMost = (a: number, b: number) => a <= b;
+  ordered(c, explicit, ['minThreads', 'maxThreads'], atMost);
+  ordered(c, explicit, ['minRateLimit', 'maxRateLimit'], atMost);
+  // The initial rate within [min, max]: the bound at fault is the one given, if the rate was not.
+  if (explicit.has('initialRateLimit') || (!explicit.has('minRateLimit') && !explicit.has('maxRateLimit'))) {
+    if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
+      throw new ConfigError(
+        'RS3GW_INITIAL_RATE_LIMIT',
+        `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
+      );
+    }
+  } else {
+    ordered(c, explicit, ['minRateLimit', 'initialRateLimit'], atMost);
+    ordered(c, explicit, ['initialRateLimit', 'maxRateLimit'], atMost);
   }
-  if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
-    throw new ConfigError(
-      'RS3GW_INITIAL_RATE_LIMIT',
-      `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
-    );
-  }
-  // In whole milliseconds, as Node's HTTP server takes them, and shown so: 1.0004 and 1.0001 are equal there.
-  const [headersMs, requestMs] = [Math.round(c.headersTimeout * 1000), Math.round(c.requestTimeout * 1000)];
-  if (headersMs > requestMs) {
-    throw new ConfigError('RS3GW_HEADERS_TIMEOUT', `must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (${headersMs} ms > ${requestMs} ms)`);
-  }
-  // In whole milliseconds, as the continuous profiler takes them.
-  const [durationMs, intervalMs] = [Math.round(c.profilingContinuousDuration * 1000), Math.round(c.profilingContinuousInterval * 1000)];
-  if (durationMs >= intervalMs) {
-    throw new ConfigError(
-      'RS3GW_PROFILING_CONTINUOUS_DURATION',
-      `must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL, in whole milliseconds (${durationMs} ms >= ${intervalMs} ms)`,
-    );
+  const how = ', in whole milliseconds';
+  ordered(c, explicit, ['headersTimeout', 'requestTimeout'], inMs(atMost), { show: ms, how });
+  // Only continuous profiling reads the pair.
+  if (c.profilingContinuous) {
+    ordered(c, explicit, ['profilingContinuousDuration', 'profilingContinuousInterval'], inMs((a, b) => a < b), { show: ms, how, strict: true });
   }
 }
 
@@ -142,9 +177,9 @@ export function helpText(): string {
   for (const v of TELEMETRY_VARIABLES) lines.push(helpLine(v.env, v.help, v.default));
   lines.push(
     '',
-    'An invalid value stops start-up with a message naming the variable and exit code 2. Durations are',
-    `seconds, at least 0.001 (the timers' resolution) and at most ${MAX_TIMER_MS / 1000} (the longest`,
-    'Node.js timer) unless stated.',
+    'An invalid value stops start-up with a message naming the variable and exit code 2. Numbers are',
+    `decimal. Durations are seconds, at least 0.001 (the timers' resolution) and at most ${MAX_TIMER_MS / 1000}`,
+    '(the longest Node.js timer) unless stated.',
   );
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 /** Parsers for configuration values. Each throws a ConfigError naming the variable or flag. */
+import { isIPv6 } from 'node:net';
 
 export class ConfigError extends Error {
   constructor(
@@ -19,11 +20,11 @@ export const parseBoolean: Parser<boolean> = (raw, setting) => {
   throw new ConfigError(setting, `must be true or false, got '${raw}'`);
 };
 
+/** A decimal number: Number() alone would also read 0x10 as 16, 0b1 and 1e3. */
 function parseNumber(raw: string, setting: string): number {
   const v = raw.trim();
-  const n = v === '' ? NaN : Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(setting, `must be a number, got '${raw}'`);
-  return n;
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(v)) throw new ConfigError(setting, `must be a decimal number, got '${raw}'`);
+  return Number(v);
 }
 
 /** A fraction in [0, 1]. */
@@ -102,10 +103,14 @@ export const parsePort: Parser<number> = (raw, setting) => {
   return Number(v);
 };
 
+/** A host name or address; an IPv6 address may be in brackets, as URLs and the listening line show it. */
 export const parseHost: Parser<string> = (raw, setting) => {
   const v = raw.trim();
-  if (v === '' || /\s/.test(v)) throw new ConfigError(setting, `must be a host name or address, got '${raw}'`);
-  return v;
+  const bracketed = /^\[(.*)\]$/.exec(v)?.[1];
+  if (bracketed !== undefined && !isIPv6(bracketed)) throw new ConfigError(setting, `only an IPv6 address goes in brackets, got '${raw}'`);
+  const host = bracketed ?? v;
+  if (host === '' || /\s/.test(host)) throw new ConfigError(setting, `must be a host name or address, got '${raw}'`);
+  return host;
 };
 
 /** A comma-separated list of distinct process ids, each at most `maxPid`, at most `maxCount` of them. */

@@ -66,7 +66,7 @@ const parseFsRoot: Parser<string> = (raw, setting) => {
 const RESOURCE_WINDOW_MAX_MS = MAX_WINDOW_BUCKETS * DEFAULT_RESOURCE_MANAGER_CONFIG.bucketMs;
 
 export const SETTINGS = {
-  host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on' }),
+  host: setting({ group: 'Server', env: 'RS3GW_HOST', flag: 'host', parse: parseHost, default: '127.0.0.1', help: 'Address to listen on (an IPv6 address with or without brackets)' }),
   port: setting({ group: 'Server', env: 'RS3GW_PORT', flag: 'port', parse: parsePort, default: '9000', help: 'Port for gRPC, Connect, gRPC-Web, REST and /metrics (0 = any free port)' }),
   maxMessageBytes: setting({ group: 'Server', env: 'RS3GW_MAX_MESSAGE_BYTES', parse: parseCount(MAX_MESSAGE_BYTES_LIMIT), default: String(4 * 1024 * 1024), help: `Largest request message or REST body accepted, bytes (at most ${MAX_MESSAGE_BYTES_LIMIT})` }),
   maxConnections: setting({ group: 'Server', env: 'RS3GW_MAX_CONNECTIONS', parse: parseCountOrAuto(), default: 'auto', help: `Open connections at most; more are closed as they arrive (auto: the process's open-files limit less ${RESERVED_FILES}, at least ${MIN_CONNECTION_CAP})` }),
@@ -85,7 +85,7 @@ export const SETTINGS = {
   profilingMaxSeconds: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_SECONDS', parse: parseCount(MAX_CPU_CAPTURE_MS / 1000), default: '300', help: `Longest CPU profile a request may ask for, seconds (at most ${MAX_CPU_CAPTURE_MS / 1000}); one that names no length gets the shorter of 30 and this` }),
   profilingContinuous: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS', parse: parseBoolean, default: 'false', help: 'Capture a CPU profile in the background every RS3GW_PROFILING_CONTINUOUS_INTERVAL' }),
   profilingContinuousInterval: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_INTERVAL', parse: parseSeconds(MAX_CONTINUOUS_INTERVAL_MS), default: '60', help: `Seconds between background CPU profiles (0.001 to ${MAX_CONTINUOUS_INTERVAL_MS / 1000})` }),
-  profilingContinuousDuration: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_DURATION', parse: parseSeconds(MAX_CPU_CAPTURE_MS), default: '10', help: `Length of each background CPU profile, seconds (0.001 to ${MAX_CPU_CAPTURE_MS / 1000})` }),
+  profilingContinuousDuration: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_CONTINUOUS_DURATION', parse: parseSeconds(MAX_CPU_CAPTURE_MS), default: '10', help: `Length of each background CPU profile, seconds (0.001 to ${MAX_CPU_CAPTURE_MS / 1000}); shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL when continuous profiling is on` }),
   profilingMaxProfiles: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILES', parse: parseCount(MAX_CONTINUOUS_PROFILES), default: '100', help: `Background profiles kept (at most ${MAX_CONTINUOUS_PROFILES})` }),
   profilingMaxProfileBytes: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_MAX_PROFILE_BYTES', parse: parseCount(MAX_CONTINUOUS_BYTES), default: String(64 * 1024 * 1024), help: `Total size of the background profiles kept, bytes (at most ${MAX_CONTINUOUS_BYTES})` }),
 

@@ -93,13 +93,13 @@ test('durations fit the timers and the engines that use them', () => {
   rejects({ RS3GW_PROFILING_MAX_SECONDS: '3601' }, 'RS3GW_PROFILING_MAX_SECONDS');
   assert.is(loadConfig({ RS3GW_PROFILING_MAX_SECONDS: '3600' }).profilingMaxSeconds, 3600);
   rejects({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400.001' }, 'RS3GW_PROFILING_CONTINUOUS_INTERVAL');
-  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '3600.001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
-  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0009', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '3600.001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '86400' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0009', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
   // Both round to 1 ms, which the profiler takes: the capture would not be shorter than the interval.
-  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0011', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '0.0014' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '0.0011', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '0.0014' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
   // The message shows what was compared, not the values as given (1.0001 >= 1.0004 would be false).
   assert.throws(
-    () => loadConfig({ RS3GW_PROFILING_CONTINUOUS_DURATION: '1.0001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1.0004' }),
+    () => loadConfig({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '1.0001', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '1.0004' }),
     (e: Error) => e.message === 'RS3GW_PROFILING_CONTINUOUS_DURATION: must be shorter than RS3GW_PROFILING_CONTINUOUS_INTERVAL, in whole milliseconds (1000 ms >= 1000 ms)',
   );
   assert.throws(
@@ -209,7 +209,50 @@ test('settings that must agree with each other are checked together', () => {
   rejects({ RS3GW_MIN_THREADS: '8', RS3GW_MAX_THREADS: '4' }, 'RS3GW_MIN_THREADS');
   rejects({ RS3GW_MIN_RATE_LIMIT: '500', RS3GW_MAX_RATE_LIMIT: '400', RS3GW_INITIAL_RATE_LIMIT: '450' }, 'RS3GW_MIN_RATE_LIMIT');
   rejects({ RS3GW_INITIAL_RATE_LIMIT: '50' }, 'RS3GW_INITIAL_RATE_LIMIT');
-  rejects({ RS3GW_PROFILING_CONTINUOUS_DURATION: '60' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+  rejects({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '60' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
+});
+
+test('of two settings that must agree, the message names the one set, saying the other is its default', () => {
+  const message = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return 'accepted';
+  };
+  assert.is(message({ RS3GW_REQUEST_TIMEOUT: '30' }), 'RS3GW_REQUEST_TIMEOUT: must be at least RS3GW_HEADERS_TIMEOUT, in whole milliseconds, which is 60000 ms by default; got 30000 ms');
+  assert.is(message({ RS3GW_HEADERS_TIMEOUT: '400' }), "RS3GW_HEADERS_TIMEOUT: must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (400000 ms > 300000 ms, RS3GW_REQUEST_TIMEOUT's default)");
+  assert.is(message({ RS3GW_MAX_THREADS: '2' }), 'RS3GW_MAX_THREADS: must be at least RS3GW_MIN_THREADS, which is 4 by default; got 2');
+  assert.is(message({ RS3GW_MAX_RATE_LIMIT: '50' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_MIN_RATE_LIMIT, which is 100 by default; got 50');
+  assert.is(message({ RS3GW_MAX_RATE_LIMIT: '500' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_INITIAL_RATE_LIMIT, which is 1000 by default; got 500');
+  assert.is(message({ RS3GW_MIN_RATE_LIMIT: '2000' }), "RS3GW_MIN_RATE_LIMIT: must not exceed RS3GW_INITIAL_RATE_LIMIT (2000 > 1000, RS3GW_INITIAL_RATE_LIMIT's default)");
+  assert.is(
+    message({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }),
+    'RS3GW_PROFILING_CONTINUOUS_INTERVAL: must be longer than RS3GW_PROFILING_CONTINUOUS_DURATION, in whole milliseconds, which is 10000 ms by default; got 5000 ms',
+  );
+  // Continuous profiling is off by default, and then nothing reads the pair.
+  assert.is(loadConfig({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }).profilingContinuousInterval, 5);
+});
+
+test('the seed controller\'s rate settings, set under another controller, are reported as ignored', () => {
+  assert.equal(loadConfig({}).ignored, []);
+  assert.equal(loadConfig({ RS3GW_INITIAL_RATE_LIMIT: '1500', RS3GW_MAX_RATE_LIMIT: '20000' }).ignored, [
+    "RS3GW_INITIAL_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT ignored: the admission controller is 'adaptive', and only the seed controller's token bucket reads them (RS3GW_ADMISSION_CONTROLLER=seed)",
+  ]);
+  assert.equal(loadConfig({ RS3GW_INITIAL_RATE_LIMIT: '1500', RS3GW_ADMISSION_CONTROLLER: 'seed' }).ignored, []);
+  assert.equal(loadConfig({ RS3GW_INITIAL_RATE_LIMIT: '1500', RS3GW_ADAPTIVE_RATE_LIMIT: 'false' }).ignored, [], 'a fixed rate selects the seed controller');
+});
+
+test('RS3GW_HOST takes an IPv6 address in brackets, as the listening line shows it; numbers are decimal only', () => {
+  assert.is(loadConfig({ RS3GW_HOST: '[::1]' }).host, '::1');
+  assert.is(loadConfig({}, new Map([['host', '[::1]']])).host, '::1');
+  rejects({ RS3GW_HOST: '[localhost]' }, 'RS3GW_HOST');
+  for (const bad of ['0x10', '1e3', '0b1', '0o7', 'Infinity', '1_000']) rejects({ RS3GW_SHUTDOWN_GRACE: bad }, 'RS3GW_SHUTDOWN_GRACE');
+  for (const bad of ['0x1', '.5e0']) rejects({ RS3GW_TARGET_CPU: bad }, 'RS3GW_TARGET_CPU');
+  assert.is(loadConfig({ RS3GW_SHUTDOWN_GRACE: '16' }).shutdownGraceSeconds, 16);
+  assert.is(loadConfig({ RS3GW_SHUTDOWN_GRACE: '0.5' }).shutdownGraceSeconds, 0.5);
+  assert.is(loadConfig({ RS3GW_TARGET_CPU: '.5' }).targetCpu, 0.5);
 });
 
 test('a fixed rate is the seed controller: alone it selects it, against an explicit adaptive controller it is refused', () => {

@@ -271,6 +271,25 @@ test('a fixed rate alone runs the seed controller, says so at start-up, and GetR
   }
 });
 
+test('RS3GW_HOST in brackets, as the listening line prints an IPv6 address, listens there', async () => {
+  const server = await serve(['--port', '0'], { RS3GW_HOST: '[::1]' });
+  try {
+    assert.match(server.url, /^http:\/\/\[::1\]:\d+$/);
+    await within(createObservabilityClient(server.url, { protocol: 'grpc' }).profiling.listProcesses({}), 'ListProcesses on [::1]');
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
+test('seed-controller rate settings under the adaptive controller start the service with one line on stderr saying they are ignored', async () => {
+  const server = await serve(['--port', '0'], { RS3GW_INITIAL_RATE_LIMIT: '1500' });
+  try {
+    assert.match(server.output(), /^rs3gw-obs: RS3GW_INITIAL_RATE_LIMIT ignored: the admission controller is 'adaptive', and only the seed controller's token bucket reads it \(RS3GW_ADMISSION_CONTROLLER=seed\)$/m);
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
 test('a port already in use stops start-up with exit code 1 and one line naming the setting, not a hang', async () => {
   const first = await serve(['--port', '0'], {});
   try {
