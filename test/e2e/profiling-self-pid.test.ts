@@ -3,6 +3,9 @@
  * RS3GW_FS_ROOT, `unshare -p` without a /proc of its own) is, in that /proc, the pid /proc/self
  * links to, not process.pid: it measures and lists itself under that pid, with its own V8 heap.
  */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FixtureRoot } from '../core/procfs/fixture-root.js';
@@ -27,6 +30,23 @@ test('the service measures and lists itself as the pid /proc/self names in the /
   } finally {
     assert.is(await server.stop(), 0, 'exit code after SIGTERM');
     root.remove();
+  }
+});
+
+test('with only proc/stat and proc/meminfo under RS3GW_FS_ROOT, the health report leaves profiling out and says why, and reports the rest', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'rs3gw-minimal-root-'));
+  mkdirSync(join(root, 'proc'));
+  for (const file of ['stat', 'meminfo']) writeFileSync(join(root, 'proc', file), readFileSync(`/proc/${file}`));
+  const server = await startRestServer({ RS3GW_FS_ROOT: root });
+  try {
+    const report = await new Rest(server.url).getOk(`${API}/health`);
+    assert.is(report.profiling, undefined, 'no profiling part');
+    assert.equal(report.unavailable, [`profiling: pid: process ${server.process.pid} does not exist`]);
+    assert.is(report.status, 'HEALTH_STATUS_HEALTHY');
+    assert.ok(report.resources.cpu_usage >= 0 && report.business_metrics.request_patterns && report.anomalies.metrics_tracked !== undefined, JSON.stringify(report));
+  } finally {
+    assert.is(await server.stop(), 0, 'exit code after SIGTERM');
+    rmSync(root, { recursive: true });
   }
 });
 

@@ -38,15 +38,27 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
         successRate: status.window.successRate,
         recentAnomalySeverities: recent.map((e) => e.severity),
       });
+      // A part that cannot be read (the service's own /proc/<pid>, say) is left out, saying why,
+      // rather than failing the whole report.
+      const unavailable: string[] = [];
+      const part = <T>(field: string, read: () => T): T | undefined => {
+        try {
+          return read();
+        } catch (error) {
+          unavailable.push(`${field}: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        }
+      };
       return {
         status: enumNumber(HealthStatusSchema, verdict.status),
         timestamp: timestamp(nowMs),
-        profiling: deps.measureSelf(),
-        businessMetrics: businessReportOut(deps.business.report(nowMs)),
-        anomalies: anomalySummary(deps.anomalies, deps.anomalyHistoryCapacity),
-        resources: resourceStatusOut(deps.resources, status),
+        profiling: part('profiling', deps.measureSelf),
+        businessMetrics: part('business_metrics', () => businessReportOut(deps.business.report(nowMs))),
+        anomalies: part('anomalies', () => anomalySummary(deps.anomalies, deps.anomalyHistoryCapacity)),
+        resources: part('resources', () => resourceStatusOut(deps.resources, status)),
         reasons: verdict.reasons,
-        continuousProfiling: deps.continuousProfiling(),
+        continuousProfiling: part('continuous_profiling', deps.continuousProfiling),
+        unavailable,
       };
     },
   });

@@ -136,8 +136,12 @@ type GetHealthReportResponse struct {
 	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// Continuous profiling: whether it runs, and its completed, failed and skipped captures.
 	ContinuousProfiling *ContinuousProfilingStatus `protobuf:"bytes,8,opt,name=continuous_profiling,json=continuousProfiling,proto3" json:"continuous_profiling,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Parts of the report that could not be read, each as `field: why` (such as
+	// `profiling: pid: process 4242 does not exist` when the service's own /proc/<pid> cannot be
+	// read under RS3GW_FS_ROOT). Those fields are left unset; the rest is reported as usual.
+	Unavailable   []string `protobuf:"bytes,9,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetHealthReportResponse) Reset() {
@@ -226,12 +230,19 @@ func (x *GetHealthReportResponse) GetContinuousProfiling() *ContinuousProfilingS
 	return nil
 }
 
+func (x *GetHealthReportResponse) GetUnavailable() []string {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
 var File_rs3gw_observability_v1_health_report_proto protoreflect.FileDescriptor
 
 const file_rs3gw_observability_v1_health_report_proto_rawDesc = "" +
 	"\n" +
 	"*rs3gw/observability/v1/health_report.proto\x12\x16rs3gw.observability.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$rs3gw/observability/v1/anomaly.proto\x1a$rs3gw/observability/v1/metrics.proto\x1a&rs3gw/observability/v1/profiling.proto\x1a%rs3gw/observability/v1/resource.proto\"\x18\n" +
-	"\x16GetHealthReportRequest\"\xbd\x04\n" +
+	"\x16GetHealthReportRequest\"\xdf\x04\n" +
 	"\x17GetHealthReportResponse\x12<\n" +
 	"\x06status\x18\x01 \x01(\x0e2$.rs3gw.observability.v1.HealthStatusR\x06status\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12D\n" +
@@ -240,7 +251,8 @@ const file_rs3gw_observability_v1_health_report_proto_rawDesc = "" +
 	"\tanomalies\x18\x05 \x01(\v2&.rs3gw.observability.v1.AnomalySummaryR\tanomalies\x12D\n" +
 	"\tresources\x18\x06 \x01(\v2&.rs3gw.observability.v1.ResourceStatusR\tresources\x12\x18\n" +
 	"\areasons\x18\a \x03(\tR\areasons\x12d\n" +
-	"\x14continuous_profiling\x18\b \x01(\v21.rs3gw.observability.v1.ContinuousProfilingStatusR\x13continuousProfiling*\x81\x01\n" +
+	"\x14continuous_profiling\x18\b \x01(\v21.rs3gw.observability.v1.ContinuousProfilingStatusR\x13continuousProfiling\x12 \n" +
+	"\vunavailable\x18\t \x03(\tR\vunavailable*\x81\x01\n" +
 	"\fHealthStatus\x12\x1d\n" +
 	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15HEALTH_STATUS_HEALTHY\x10\x01\x12\x1a\n" +
