@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `rs3gw-obs serve`: reads the configuration, starts the service on one port, and drains on
- * SIGTERM/SIGINT (streams end cleanly, traces flush, exit code 0). A bad setting exits with 2, as
+ * SIGTERM/SIGINT/SIGHUP (streams end cleanly, traces flush, exit code 0). A bad setting exits with 2, as
  * does a host it cannot listen on; other start-up failures (a port in use) exit with 1.
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
@@ -34,8 +34,8 @@ async function main(): Promise<number> {
   for (const line of config.ignored) console.error(`rs3gw-obs: ${line}`);
   // Handlers first: a signal that arrives while the service starts still drains it.
   const signalled = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    // SIGHUP too: by default it kills at once, without the drain (a closed terminal, a supervisor).
+    for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => resolve(name));
   });
   let service;
   try {

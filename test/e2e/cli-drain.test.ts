@@ -1,5 +1,5 @@
 /**
- * Stopping the service as an orchestrator does, with SIGTERM or SIGINT: health watchers are told
+ * Stopping the service as an orchestrator does, with SIGTERM, SIGINT or SIGHUP: health watchers are told
  * NOT_SERVING, open WatchAnomalies streams end cleanly (no error status), a call in progress
  * finishes, and the process exits 0, promptly.
  */
@@ -15,13 +15,13 @@ import { StreamReader, within } from './support/rpc-helpers.js';
 
 const SERVICES = ['', 'rs3gw.observability.v1.AnomalyService', 'rs3gw.observability.v1.MetricsService'];
 
-function signal(server: RunningServer, name: 'SIGTERM' | 'SIGINT', ms?: number): Promise<number | null> {
+function signal(server: RunningServer, name: 'SIGTERM' | 'SIGINT' | 'SIGHUP', ms?: number): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
   server.process.kill(name);
   return within(exited, `the server to exit after ${name}`, ms);
 }
 
-for (const name of ['SIGTERM', 'SIGINT'] as const) {
+for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   test(`${name} ends WatchAnomalies streams cleanly (gRPC, Connect, gRPC-Web), tells health watchers NOT_SERVING, and exits 0`, async () => {
     const server = await startServer();
     try {
