@@ -6,8 +6,14 @@
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
 import { startService } from './app.js';
+import { logInternalError } from './server/internal-error.js';
 import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
+
+/** One line on stderr, with the prefix every line there has (a value quoted in it may hold a newline). */
+function warn(text: string): void {
+  console.error(`rs3gw-obs: ${text.replace(/\s*\n\s*/g, ' ')}`);
+}
 
 async function main(): Promise<number> {
   let command;
@@ -25,13 +31,13 @@ async function main(): Promise<number> {
     config = loadConfig(process.env, command.flags);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`rs3gw-obs: ${error.message}`);
+      warn(error.message);
       return 2;
     }
     throw error;
   }
 
-  for (const line of config.ignored) console.error(`rs3gw-obs: ${line}`);
+  for (const line of config.ignored) warn(line);
   // Handlers first: a signal that arrives while the service starts still drains it.
   const signalled = new Promise<string>((resolve) => {
     // SIGHUP too: by default it kills at once, without the drain (a closed terminal, a supervisor).
@@ -43,7 +49,7 @@ async function main(): Promise<number> {
   } catch (error) {
     // A value that parsed but cannot be used (an unresolvable host) is a bad setting too.
     if (error instanceof ConfigError) {
-      console.error(`rs3gw-obs: ${error.message}`);
+      warn(error.message);
       return 2;
     }
     throw error;
@@ -61,7 +67,7 @@ async function main(): Promise<number> {
     await service.stop();
     return 0;
   } catch (error) {
-    console.error('rs3gw-obs: shutdown failed:', error);
+    logInternalError('shutdown failed', error);
     return 1;
   }
 }
@@ -69,7 +75,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error('rs3gw-obs:', error instanceof Error ? error.message : error);
+    // Start-up failures that are the machine's state (a port in use) say so in one line.
+    warn(error instanceof Error ? error.message : String(error));
     process.exit(1);
   },
 );

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { clip, quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
+import { logInternalError } from '../internal-error.js';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -78,7 +79,7 @@ function http1Handler(routes: Http1Routes) {
       return;
     }
     Promise.resolve(route(req, res, url)).catch((error: unknown) => {
-      console.error(`${req.method} ${path} failed:`, error);
+      logInternalError(`${req.method} ${path}`, error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: 'internal', message: 'internal error' }));
     });

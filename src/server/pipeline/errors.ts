@@ -2,6 +2,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ObservabilityError, type ErrorKind } from '../../core/errors.js';
 import { clipMessage } from './well-known.js';
+import { logInternalError } from '../internal-error.js';
 
 const CODE_OF_KIND: Record<ErrorKind, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -36,7 +37,7 @@ export function toConnectError(error: unknown, signal?: AbortSignal): ConnectErr
     const metadata = error.retryAfterMs === undefined ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
     return new ConnectError(clipMessage(error.message), CODE_OF_KIND[error.kind], metadata);
   }
-  console.error('internal error:', error);
+  logInternalError('a call failed', error);
   return new ConnectError('internal error', Code.Internal);
 }
 
