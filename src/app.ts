@@ -18,6 +18,10 @@ import { v8HeapStats } from './core/resource/signals/providers.js';
 import { ConfigError, SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { connectionMetrics, metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
+import { admissionMetrics } from './server/ops/admission-metrics.js';
+import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
+import { healthMetrics } from './server/ops/health-metrics.js';
+import { RefusalCountingController } from './server/ops/refusal-counter.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
@@ -171,10 +175,11 @@ export async function startService(config: Config): Promise<RunningService> {
     loadSheddingThreshold: config.loadSheddingThreshold,
     psiSomeThreshold: config.psiThreshold,
   });
+  const controller = new RefusalCountingController(admissionController(config, intervals.nowMs()));
   const manager = new ResourceManager({
     clock: intervals,
     wallClock: clock,
-    controller: admissionController(config, intervals.nowMs()),
+    controller,
     pressure,
     config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },
   });
@@ -216,6 +221,9 @@ export async function startService(config: Config): Promise<RunningService> {
     metrics: metricsEndpoint(metrics),
   });
   connectionMetrics(metrics, port);
+  admissionMetrics(metrics, manager, controller);
+  healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
+  anomalyMetrics(metrics, anomalies);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {
     throw listenFailure(error, config.host, config.port);
   });

@@ -93,6 +93,11 @@ export class ServicePort {
     this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits);
   }
 
+  /** grpc.health.v1 Watch streams open. */
+  get healthWatchers(): number {
+    return this.health.watcherCount;
+  }
+
   listen(host: string, port: number): Promise<AddressInfo> {
     return this.door.listen(host, port);
   }

@@ -119,6 +119,10 @@ export class AnomalyEngine {
   private readonly subscribers = new Set<Subscriber>();
   private readonly limitSettings: Partial<Record<keyof EngineLimits, string>>;
   private sequence = 0;
+  /** Anomalies raised since start-up, by severity (the history keeps only the latest). */
+  private readonly detected: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  /** Events lost to queue overflow by subscribers that have since closed. */
+  private closedSubscribersDropped = 0;
   /** Seasonal slots of all metrics' configs (allocated with each detector). */
   private seasonSlots = 0;
 
@@ -145,6 +149,18 @@ export class AnomalyEngine {
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  /** Anomalies raised since start-up, by severity; resetting or deleting a metric takes none back. */
+  detectedBySeverity(): Record<Severity, number> {
+    return { ...this.detected };
+  }
+
+  /** Events subscribers, open or closed since, lost to a full queue since start-up. */
+  get droppedForSubscribers(): number {
+    let dropped = this.closedSubscribersDropped;
+    for (const sub of this.subscribers) dropped += sub.dropped;
+    return dropped;
   }
 
   /** Seasonal-profile slots held by all metrics (at most `limits.maxSeasonSlots`). */
@@ -320,7 +336,10 @@ export class AnomalyEngine {
     if (this.subscribers.size >= this.limits.maxSubscribers) {
       throw resourceExhausted('subscribers', `at most ${this.limits.maxSubscribers} concurrent subscribers; raise ${this.settingOf('maxSubscribers')}`);
     }
-    const sub = new Subscriber({ ...filter }, capacity, this.events, this.sequence, (s) => this.subscribers.delete(s));
+    const sub = new Subscriber({ ...filter }, capacity, this.events, this.sequence, (s) => {
+      this.subscribers.delete(s);
+      this.closedSubscribersDropped += s.dropped;
+    });
     this.subscribers.add(sub);
     return sub;
   }
@@ -418,6 +437,7 @@ export class AnomalyEngine {
       detectedAtMs: now,
       detectedMonotonicMs: this.intervals.nowMs(),
     });
+    this.detected[event.severity] += 1;
     this.events.append(event);
     for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);
     return event;

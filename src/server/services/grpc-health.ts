@@ -31,6 +31,11 @@ export class HealthStatuses {
     for (const notify of this.watchers) notify();
   }
 
+  /** Open Watch streams (each listens for changes). */
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
   onChange(notify: () => void): () => void {
     this.watchers.add(notify);
     return () => this.watchers.delete(notify);

@@ -90,6 +90,35 @@ test('a stalled subscriber blocks neither ingest nor other subscribers, and lear
   assert.is(await nextSequence(reader), after);
 });
 
+test('the engine counts what subscribers missed, closed ones included, and the anomalies raised by severity', async () => {
+  const e = newEngine();
+  // Its own metric names: emit()'s numbering is shared with the tests below.
+  let n = 0;
+  const raise = () => {
+    const metric = `counted_latency_${n++}`;
+    e.configure(metric, { minSamples: 20 });
+    for (let i = 0; i < 40; i++) e.record(metric, i % 2 === 0 ? 99 : 101);
+    assert.ok(e.record(metric, 1000).anomaly, 'spike raised an anomaly');
+  };
+  const stalled = await live(e, {}, { queueCapacity: 4 });
+  const other = await live(e, {}, { queueCapacity: 8 });
+  for (let k = 0; k < 10; k++) raise();
+  assert.is(e.droppedForSubscribers, 6 + 2);
+  stalled.close();
+  assert.is(e.droppedForSubscribers, 8, 'a subscriber that leaves takes its count with it no more');
+  for (let k = 0; k < 3; k++) raise();
+  assert.is(e.droppedForSubscribers, 8 + 3);
+  other.close();
+  assert.is(e.droppedForSubscribers, 11);
+  const detected = e.detectedBySeverity();
+  assert.is(Object.values(detected).reduce((n, c) => n + c, 0), 13);
+  assert.equal(Object.keys(detected), ['low', 'medium', 'high', 'critical'], 'every severity, 0 included');
+  const bySeverity = e.history({ limit: 100 }).reduce<Record<string, number>>((n, a) => ({ ...n, [a.severity]: (n[a.severity] ?? 0) + 1 }), {});
+  for (const [severity, count] of Object.entries(bySeverity)) assert.is(detected[severity as keyof typeof detected], count, severity);
+  e.reset(e.history({ limit: 1 })[0]!.metric);
+  assert.equal(e.detectedBySeverity(), detected, 'a reset takes no anomaly back');
+});
+
 test('resume replays exactly what was missed, then says caught_up, then goes live', async () => {
   const e = newEngine();
   const first = await live(e);

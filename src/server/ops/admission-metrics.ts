@@ -1,0 +1,94 @@
+/**
+ * Admission on /metrics: the limit, permits in flight, what was admitted and refused (and why),
+ * shedding and the pressure behind it. Everything is read from the manager when scraped.
+ */
+import type { MetricsEngine } from '../../core/metrics/index.js';
+import { PRIORITIES } from '../../core/resource/admission/types.js';
+import type { ResourceManager } from '../../core/resource/manager.js';
+import type { RefusalCountingController } from './refusal-counter.js';
+
+export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManager, controller: RefusalCountingController): void {
+  // The controller is chosen at start-up, so one of the two limit families is ever exposed.
+  if (controller.limitUnit === 'rps') {
+    metrics.builtin.gauge({
+      name: 'rs3gw_admission_rate_limit_requests_per_second',
+      help: 'Requests per second the admission controller (seed) admits now',
+      collect() {
+        this.set(manager.limit);
+      },
+    });
+  } else {
+    metrics.builtin.gauge({
+      name: 'rs3gw_admission_concurrency_limit',
+      help: 'Requests in flight the admission controller (adaptive) admits at most now; critical ones may go a little beyond it',
+      collect() {
+        this.set(manager.limit);
+      },
+    });
+  }
+  metrics.builtin.gauge({
+    name: 'rs3gw_admission_permits_in_flight',
+    help: 'Permits acquired and neither released nor reclaimed yet',
+    collect() {
+      this.set(manager.inflight);
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_admission_admitted_total',
+    help: 'Acquires admitted, by priority',
+    labelNames: ['priority'],
+    collect() {
+      const { admitted } = manager.status().totals;
+      this.reset();
+      for (const priority of PRIORITIES) this.inc({ priority }, admitted[priority]);
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_admission_refused_total',
+    help: 'Acquires refused, by priority and reason: shedding (pressure), controller_limit (the admission limit), outstanding_cap (RS3GW_MAX_PERMITS)',
+    labelNames: ['priority', 'reason'],
+    collect() {
+      const s = manager.status();
+      this.reset();
+      for (const priority of PRIORITIES) {
+        const shed = s.shedding.byPriority[priority].shed;
+        const limited = controller.refused[priority];
+        this.inc({ priority, reason: 'shedding' }, shed);
+        this.inc({ priority, reason: 'controller_limit' }, limited);
+        // The manager refuses for these three reasons only, so the cap's share is the rest.
+        this.inc({ priority, reason: 'outstanding_cap' }, Math.max(0, s.totals.rejected[priority] - shed - limited));
+      }
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_admission_permits_reclaimed_total',
+    help: 'Permits reclaimed as dropped because they were not released within RS3GW_PERMIT_LEASE',
+    collect() {
+      this.reset();
+      this.inc(manager.status().totals.reclaimed);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_admission_shedding',
+    help: 'Whether Acquires of this priority are refused for pressure now (1) or not (0)',
+    labelNames: ['priority'],
+    collect() {
+      const { byPriority } = manager.status().shedding;
+      for (const priority of PRIORITIES) this.set({ priority }, byPriority[priority].active ? 1 : 0);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_admission_pressure_level',
+    help: 'Pressure level load shedding acts on, 0 (none) to 1 (severe): the overload level, raised to a fixed level under memory pressure; sheddable work is shed first, critical last',
+    collect() {
+      this.set(manager.status().shedding.level);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_memory_pressure',
+    help: 'Whether the service is under memory pressure (1) or not (0), as RS3GW_MEMORY_THRESHOLD and its hysteresis decide',
+    collect() {
+      this.set(manager.status().pressure.memoryPressure ? 1 : 0);
+    },
+  });
+}
