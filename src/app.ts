@@ -18,6 +18,7 @@ import { v8HeapStats } from './core/resource/signals/providers.js';
 import { ConfigError, SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { connectionMetrics, metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
+import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
@@ -188,7 +189,11 @@ export async function startService(config: Config): Promise<RunningService> {
   const resources: ResourceDeps = { manager, pool, poolSettings };
   // The monitor's own timer keeps its last snapshot when a sample fails (a /proc file gone).
   pressure.start();
-  every(ADMISSION_TICK_MS, () => manager.tick());
+  const admissionLog = new AdmissionLog({ clock: intervals });
+  every(ADMISSION_TICK_MS, () => {
+    manager.tick();
+    admissionLog.observe(manager.status(), pressure.detail());
+  });
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 
   const port = new ServicePort({

@@ -1,0 +1,128 @@
+/**
+ * Load shedding and memory pressure on stderr, which otherwise refuse clients without a word: a
+ * line when shedding of a priority starts or stops and when memory pressure turns on or off, with
+ * the pressure level and the signals behind it. Each priority's shedding, and memory pressure, has
+ * a credit of two lines, so an episode's start and stop are written as they happen, refilled at one
+ * a minute: a flapping signal writes a line a minute, which counts the changes since the last one
+ * and gives the state then.
+ */
+import type { Clock } from '../../core/clock.js';
+import { PRIORITIES, type Priority } from '../../core/resource/admission/types.js';
+import type { ResourceStatus } from '../../core/resource/manager.js';
+import type { PressureDetail } from '../../core/resource/signals/monitor.js';
+import type { PressureSnapshot } from '../../core/resource/signals/types.js';
+
+/** Lines about one priority's shedding, or about memory pressure, come this often at most in the long run... */
+export const ADMISSION_LOG_INTERVAL_MS = 60_000;
+/** ...after a burst of this many. */
+const BURST_LINES = 2;
+const PREFIX = 'rs3gw-obs: admission:';
+
+type Subject = Priority | 'memory pressure';
+
+interface Track {
+  on: boolean;
+  loggedAtMs?: number;
+  /** Lines that may be written now (fractions accrue over time). */
+  credit: number;
+  /** Changes since the last line. */
+  changes: number;
+}
+
+export interface AdmissionLogOptions {
+  /** Spaces the lines; monotonic in the service, so a step of the wall clock neither floods nor mutes them. */
+  clock: Clock;
+  /** Where lines go; default stderr. */
+  log?: (line: string) => void;
+}
+
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** A pressure signal as GetResources gives it, by the name the pressure monitor gives its causes. */
+function signal(name: string, p: PressureSnapshot): string {
+  switch (name) {
+    case 'cpu':
+      return `cpu ${percent(p.cpu.utilization)} of ${p.cpu.availableCores} cores (${p.cpu.source})`;
+    case 'memory':
+      return `memory ${percent(p.memory.utilization)} of ${mib(p.memory.limitBytes)} (${p.memory.source})`;
+    case 'heap':
+      return `V8 heap ${percent(p.heap.utilization)} of ${mib(p.heap.limitBytes)}`;
+    case 'psi_cpu_some':
+      return `PSI cpu some ${p.psi?.cpuSomeAvg10}% (avg10, ${p.psi?.source})`;
+    case 'psi_io_some':
+      return `PSI io some ${p.psi?.ioSomeAvg10}% (avg10, ${p.psi?.source})`;
+    case 'psi_memory_full':
+      return `PSI memory full ${p.psi?.memoryFullAvg10}% (avg10, ${p.psi?.source})`;
+    case 'event_loop_delay':
+      return `event-loop delay p99 ${p.eventLoop.delayP99Ms.toFixed(0)} ms`;
+    case 'cpu_throttled':
+      return `CPU quota throttled in ${p.cpu.throttledPercent}% of periods (${p.cpu.throttlingSource})`;
+    default:
+      return name;
+  }
+}
+
+/** The level shedding acts on and what raises it: overload and memory pressure, each with its signals. */
+function why(status: ResourceStatus, detail: PressureDetail): string {
+  const p = status.pressure;
+  const parts = [`pressure level ${status.shedding.level.toFixed(2)}`];
+  if (p.overload > 0) parts.push(`overload ${p.overload.toFixed(2)} from ${detail.overloadCauses.map((c) => signal(c, p)).join(', ') || 'no signal now'}`);
+  if (p.memoryPressure) parts.push(`memory pressure from ${detail.memoryPressureCauses.map((c) => signal(c, p)).join(', ') || 'no signal now'}`);
+  return parts.join('; ');
+}
+
+export class AdmissionLog {
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  /** In the order they turn on as pressure rises. */
+  private readonly tracks = new Map<Subject, Track>(
+    ['memory pressure' as const, ...[...PRIORITIES].reverse()].map((subject) => [subject, { on: false, credit: BURST_LINES, changes: 0 }]),
+  );
+
+  constructor(options: AdmissionLogOptions) {
+    this.clock = options.clock;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Compares the manager's status with the last one; call on every housekeeping tick. */
+  observe(status: ResourceStatus, detail: PressureDetail): void {
+    const now = this.clock.nowMs();
+    const due: Array<[Subject, Track]> = [];
+    for (const [subject, track] of this.tracks) {
+      const on = subject === 'memory pressure' ? status.pressure.memoryPressure : status.shedding.byPriority[subject].active;
+      if (on !== track.on) {
+        track.on = on;
+        track.changes += 1;
+      }
+      if (track.changes > 0 && this.credit(track, now) >= 1) due.push([subject, track]);
+    }
+    // Lines written together read as it happened: what stopped as pressure fell, then what started as it rose.
+    const stopped = due.filter(([, t]) => !t.on).reverse();
+    for (const [subject, track] of [...stopped, ...due.filter(([, t]) => t.on)]) {
+      this.log(this.line(subject, track, status, detail, now));
+      track.credit = this.credit(track, now) - 1;
+      track.loggedAtMs = now;
+      track.changes = 0;
+    }
+  }
+
+  private credit(track: Track, now: number): number {
+    return track.loggedAtMs === undefined ? track.credit : Math.min(BURST_LINES, track.credit + (now - track.loggedAtMs) / ADMISSION_LOG_INTERVAL_MS);
+  }
+
+  private line(subject: Subject, track: Track, status: ResourceStatus, detail: PressureDetail, now: number): string {
+    // After several changes, the state now rather than one change among them.
+    const change = track.changes > 1 || subject === 'memory pressure' ? (track.on ? 'on' : 'off') : track.on ? 'started' : 'stopped';
+    const repeats =
+      track.changes > 1 ? ` (${track.changes} changes in the last ${Math.round((now - track.loggedAtMs!) / 1000)} s, logged about once a minute)` : '';
+    const what = subject === 'memory pressure' ? 'memory pressure' : `shedding ${subject} requests`;
+    const reading =
+      subject === 'memory pressure'
+        ? track.on
+          ? detail.memoryPressureCauses.map((c) => signal(c, status.pressure)).join(', ') || signal('memory', status.pressure)
+          : `${signal('memory', status.pressure)}, ${signal('heap', status.pressure)}`
+        : why(status, detail);
+    return `${PREFIX} ${what} ${change}${repeats}: ${reading}`;
+  }
+}
