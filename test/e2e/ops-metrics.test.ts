@@ -89,7 +89,7 @@ test('Acquires, Releases and refusals at the permit cap are counted by priority 
       'rs3gw_admission_refused_total{priority="sheddable",reason="outstanding_cap"} 1',
       'rs3gw_admission_refused_total{priority="sheddable",reason="shedding"} 0',
     ]);
-    assert.is(m.get('rs3gw_admission_permits_in_flight'), 1);
+    assert.is(m.get('rs3gw_admission_permits_in_flight')! + m.get('rs3gw_admission_permits_presumed_lost')!, 1, 'the normal permit, held');
     const status: Json = await rest.getOk(`${API}/resources`);
     assert.is(m.get('rs3gw_admission_concurrency_limit'), status.admission.limit, 'the limit GetResources reports');
     assert.not.ok(m.has('rs3gw_admission_rate_limit_requests_per_second'), 'the adaptive controller has no rate');
@@ -106,6 +106,11 @@ test('Acquires, Releases and refusals at the permit cap are counted by priority 
       'rs3gw_health_status{status="unhealthy"} 0',
     ]);
     assert.not.match(server.output(), 'rs3gw-obs: admission:', 'nothing to say while nothing is shed');
+    // Held far longer than the critical one took (at least 1 s), the normal permit is presumed lost.
+    await eventually('the held permit to be presumed lost', async () => {
+      const s = await scrape(rest);
+      return s.get('rs3gw_admission_permits_presumed_lost') === 1 && s.get('rs3gw_admission_permits_in_flight') === 0 ? true : undefined;
+    });
   } finally {
     await server.stop();
     root.remove();
@@ -146,6 +151,7 @@ test('memory pressure and a saturated CPU shed, turn the service unhealthy, are 
     assert.is(during.get('rs3gw_admission_pressure_level'), 1);
     assert.is(during.get('rs3gw_memory_pressure'), 0);
     assert.is(during.get('rs3gw_health_status{status="unhealthy"}'), 1, 'shedding critical work');
+    assert.is((await rest.getOk(`${API}/health`)).status, 'HEALTH_STATUS_UNHEALTHY', 'as the health report says');
     assert.is(during.get('rs3gw_admission_refused_total{priority="critical",reason="shedding"}'), 1);
     assert.is(during.get('rs3gw_admission_refused_total{priority="sheddable",reason="shedding"}'), 1);
     assert.is(during.get('rs3gw_admission_admitted_total{priority="normal"}'), 1);
@@ -160,6 +166,7 @@ test('memory pressure and a saturated CPU shed, turn the service unhealthy, are 
     });
     assert.is(after.get('rs3gw_admission_shedding{priority="critical"}'), 0);
     assert.is(after.get('rs3gw_health_status{status="healthy"}'), 1);
+    assert.is((await rest.getOk(`${API}/health`)).status, 'HEALTH_STATUS_HEALTHY');
     await eventually('the last line', async () => (server.output().includes('shedding sheddable requests stopped') ? true : undefined));
     const lines = server.output().split('\n').filter((l) => l.startsWith('rs3gw-obs: admission:'));
     assert.equal(

@@ -28,9 +28,16 @@ export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManage
   }
   metrics.builtin.gauge({
     name: 'rs3gw_admission_permits_in_flight',
-    help: 'Permits acquired and neither released nor reclaimed yet',
+    help: 'Permits of work in progress: acquired, not released, reclaimed or presumed lost',
     collect() {
       this.set(manager.inflight);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_admission_permits_presumed_lost',
+    help: 'Permits held far longer than work takes: their slots went back to the controller, but each can still be released until its lease runs out',
+    collect() {
+      this.set(manager.status().presumedLost);
     },
   });
   metrics.builtin.counter({
@@ -62,7 +69,7 @@ export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManage
   });
   metrics.builtin.counter({
     name: 'rs3gw_admission_permits_reclaimed_total',
-    help: 'Permits reclaimed as dropped because they were not released within RS3GW_PERMIT_LEASE',
+    help: 'Permits reclaimed as dropped: not released within RS3GW_PERMIT_LEASE, or presumed lost and forgotten to make room under RS3GW_MAX_PERMITS',
     collect() {
       this.reset();
       this.inc(manager.status().totals.reclaimed);
