@@ -22,7 +22,6 @@ import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
-import { RefusalCountingController } from './server/ops/refusal-counter.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
@@ -176,11 +175,10 @@ export async function startService(config: Config): Promise<RunningService> {
     loadSheddingThreshold: config.loadSheddingThreshold,
     psiSomeThreshold: config.psiThreshold,
   });
-  const controller = new RefusalCountingController(admissionController(config, intervals.nowMs()));
   const manager = new ResourceManager({
     clock: intervals,
     wallClock: clock,
-    controller,
+    controller: admissionController(config, intervals.nowMs()),
     pressure,
     config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },
   });
@@ -226,7 +224,7 @@ export async function startService(config: Config): Promise<RunningService> {
     metrics: metricsEndpoint(metrics),
   });
   connectionMetrics(metrics, port);
-  admissionMetrics(metrics, manager, controller);
+  admissionMetrics(metrics, manager);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
   anomalyMetrics(metrics, anomalies);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {

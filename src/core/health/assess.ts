@@ -3,6 +3,8 @@
  * something needs attention; unhealthy: it is refusing critical work or has no memory headroom.
  */
 import type { Severity } from '../anomaly/index.js';
+import { PRIORITIES, type Priority } from '../resource/admission/types.js';
+import type { ResourceStatus } from '../resource/manager.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -15,6 +17,18 @@ export interface HealthInputs {
   successRate?: number;
   /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
   recentAnomalySeverities: readonly Severity[];
+}
+
+/** The inputs from the resource manager's status and the recent anomalies' severities. */
+export function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonly Severity[]): HealthInputs {
+  return {
+    memoryPressure: status.pressure.memoryPressure,
+    memoryUtilization: status.pressure.memory.utilization,
+    overload: status.pressure.overload,
+    shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
+    successRate: status.window.successRate,
+    recentAnomalySeverities,
+  };
 }
 
 /** Anomalies this recent count towards the verdict. */

@@ -61,6 +61,8 @@ export interface ResourceStatus {
   totals: {
     admitted: Record<Priority, number>;
     rejected: Record<Priority, number>;
+    /** The same refusals by why: pressure, the controller's limit, or RS3GW_MAX_PERMITS. */
+    rejectedByReason: Record<RefusalReason, Record<Priority, number>>;
     /**
      * Permits reclaimed after their lease ran out, or presumed lost and forgotten early to keep
      * the outstanding permits within maxOutstanding.
@@ -70,6 +72,10 @@ export interface ResourceStatus {
   shedding: { level: number; byPriority: Record<Priority, ShedState> };
   pressure: PressureSnapshot;
 }
+
+/** Why an Acquire was refused. */
+export type RefusalReason = 'shedding' | 'controller_limit' | 'outstanding_cap';
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['shedding', 'controller_limit', 'outstanding_cap'];
 
 interface Held {
   permit: Permit;
@@ -119,7 +125,11 @@ export class ResourceManager {
   /** How long clients held the permits they released: what "far longer than work takes" is measured against. */
   private readonly holdTimes: HoldTimes;
   private readonly admittedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
-  private readonly rejectedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  private readonly rejectedTotal: Record<RefusalReason, Record<Priority, number>> = {
+    shedding: { critical: 0, normal: 0, sheddable: 0 },
+    controller_limit: { critical: 0, normal: 0, sheddable: 0 },
+    outstanding_cap: { critical: 0, normal: 0, sheddable: 0 },
+  };
   private reclaimed = 0;
   private snapshot: PressureSnapshot;
   private snapshotReadMs: number;
@@ -155,13 +165,13 @@ export class ResourceManager {
     const now = this.clock.nowMs();
     this.refreshPressure(now);
     if (this.shedder.sheds(priority)) {
-      return this.refuse(now, priority, `shedding ${priority} traffic: pressure level ${this.shedder.level.toFixed(2)}`, SHED_RETRY_MS);
+      return this.refuse(now, priority, 'shedding', `shedding ${priority} traffic: pressure level ${this.shedder.level.toFixed(2)}`, SHED_RETRY_MS);
     }
     if (this.outstanding >= this.config.maxOutstanding) this.reclaimExpired(now);
     // Presumed-lost permits give way to work: the oldest is forgotten (its late release is not_found).
     if (this.outstanding >= this.config.maxOutstanding) this.forgetOldestLost(now);
     if (this.outstanding >= this.config.maxOutstanding) {
-      return this.refuse(now, priority, `too many outstanding permits (cap ${this.config.maxOutstanding})`, SHED_RETRY_MS);
+      return this.refuse(now, priority, 'outstanding_cap', `too many outstanding permits (cap ${this.config.maxOutstanding})`, SHED_RETRY_MS);
     }
     const permit = this.controller.tryAcquire(now, priority);
     if (permit === undefined) {
@@ -170,7 +180,7 @@ export class ResourceManager {
         c.limitUnit === 'rps'
           ? `rate limit reached (${c.limit.toFixed(0)} requests/s, ${c.name})`
           : `concurrency limit reached (${Math.floor(c.limit)} in flight, ${c.name})`;
-      return this.refuse(now, priority, reason, this.retryAfterMs(now));
+      return this.refuse(now, priority, 'controller_limit', reason, this.retryAfterMs(now));
     }
     const id = randomBytes(16).toString('base64url');
     this.held.set(id, { permit, priority, acquiredMs: now });
@@ -245,14 +255,19 @@ export class ResourceManager {
         admitted: w.admitted,
         rejected: w.rejected,
       },
-      totals: { admitted: { ...this.admittedTotal }, rejected: { ...this.rejectedTotal }, reclaimed: this.reclaimed },
+      totals: {
+        admitted: { ...this.admittedTotal },
+        rejected: Object.fromEntries(PRIORITIES.map((p) => [p, REFUSAL_REASONS.reduce((n, r) => n + this.rejectedTotal[r][p], 0)])) as Record<Priority, number>,
+        rejectedByReason: Object.fromEntries(REFUSAL_REASONS.map((r) => [r, { ...this.rejectedTotal[r] }])) as Record<RefusalReason, Record<Priority, number>>,
+        reclaimed: this.reclaimed,
+      },
       shedding: { level: this.shedder.level, byPriority: this.shedder.states() },
       pressure: this.snapshot,
     };
   }
 
-  private refuse(now: number, priority: Priority, reason: string, retryAfterMs: number | undefined): AcquireResult {
-    this.rejectedTotal[priority] += 1;
+  private refuse(now: number, priority: Priority, why: RefusalReason, reason: string, retryAfterMs: number | undefined): AcquireResult {
+    this.rejectedTotal[why][priority] += 1;
     this.stats.recordRejection(now, priority);
     return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
   }

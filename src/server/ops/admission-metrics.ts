@@ -4,12 +4,11 @@
  */
 import type { MetricsEngine } from '../../core/metrics/index.js';
 import { PRIORITIES } from '../../core/resource/admission/types.js';
-import type { ResourceManager } from '../../core/resource/manager.js';
-import type { RefusalCountingController } from './refusal-counter.js';
+import { REFUSAL_REASONS, type ResourceManager } from '../../core/resource/manager.js';
 
-export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManager, controller: RefusalCountingController): void {
+export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManager): void {
   // The controller is chosen at start-up, so one of the two limit families is ever exposed.
-  if (controller.limitUnit === 'rps') {
+  if (manager.status().limitUnit === 'rps') {
     metrics.builtin.gauge({
       name: 'rs3gw_admission_rate_limit_requests_per_second',
       help: 'Requests per second the admission controller (seed) admits now',
@@ -55,15 +54,10 @@ export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManage
     help: 'Acquires refused, by priority and reason: shedding (pressure), controller_limit (the admission limit), outstanding_cap (RS3GW_MAX_PERMITS)',
     labelNames: ['priority', 'reason'],
     collect() {
-      const s = manager.status();
+      const { rejectedByReason } = manager.status().totals;
       this.reset();
-      for (const priority of PRIORITIES) {
-        const shed = s.shedding.byPriority[priority].shed;
-        const limited = controller.refused[priority];
-        this.inc({ priority, reason: 'shedding' }, shed);
-        this.inc({ priority, reason: 'controller_limit' }, limited);
-        // The manager refuses for these three reasons only, so the cap's share is the rest.
-        this.inc({ priority, reason: 'outstanding_cap' }, Math.max(0, s.totals.rejected[priority] - shed - limited));
+      for (const reason of REFUSAL_REASONS) {
+        for (const priority of PRIORITIES) this.inc({ priority, reason }, rejectedByReason[reason][priority]);
       }
     },
   });

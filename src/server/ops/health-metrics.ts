@@ -4,26 +4,17 @@
  * and the grpc.health.v1 Watch streams open.
  */
 import type { AnomalyEngine } from '../../core/anomaly/index.js';
-import { assessHealth, RECENT_ANOMALY_MS, type HealthStatus } from '../../core/health/assess.js';
+import { assessHealth, healthInputsOf, RECENT_ANOMALY_MS, type HealthStatus } from '../../core/health/assess.js';
 import type { MetricsEngine } from '../../core/metrics/index.js';
-import { PRIORITIES, type Priority } from '../../core/resource/admission/types.js';
 import type { ResourceManager } from '../../core/resource/manager.js';
 
 const STATUSES: readonly HealthStatus[] = ['healthy', 'degraded', 'unhealthy'];
 
 /** The verdict from the same inputs as the health report's. */
 function currentStatus(manager: ResourceManager, anomalies: AnomalyEngine): HealthStatus {
-  const status = manager.status();
   // Only high and critical anomalies count towards the verdict: no need to read the others.
   const severe = anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, minSeverity: 'high', limit: anomalies.limits.historyCapacity });
-  return assessHealth({
-    memoryPressure: status.pressure.memoryPressure,
-    memoryUtilization: status.pressure.memory.utilization,
-    overload: status.pressure.overload,
-    shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
-    successRate: status.window.successRate,
-    recentAnomalySeverities: severe.map((e) => e.severity),
-  }).status;
+  return assessHealth(healthInputsOf(manager.status(), severe.map((e) => e.severity))).status;
 }
 
 export function healthMetrics(metrics: MetricsEngine, manager: ResourceManager, anomalies: AnomalyEngine, healthWatchers: () => number): void {

@@ -3,8 +3,7 @@ import { HealthReportService, HealthStatusSchema } from '../../../gen/ts/rs3gw/o
 import type { AnomalyEngine } from '../../core/anomaly/index.js';
 import type { BusinessMetrics } from '../../core/business/index.js';
 import type { Clock } from '../../core/clock.js';
-import { assessHealth, RECENT_ANOMALY_MS } from '../../core/health/assess.js';
-import { PRIORITIES } from '../../core/resource/admission/types.js';
+import { assessHealth, healthInputsOf, RECENT_ANOMALY_MS } from '../../core/health/assess.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { anomalySummary } from './anomaly.js';
 import { enumNumber, timestamp } from './convert.js';
@@ -30,14 +29,7 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
       const nowMs = deps.clock.nowMs();
       const status = deps.resources.manager.status();
       const recent = deps.anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
-      const verdict = assessHealth({
-        memoryPressure: status.pressure.memoryPressure,
-        memoryUtilization: status.pressure.memory.utilization,
-        overload: status.pressure.overload,
-        shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<(typeof PRIORITIES)[number], boolean>,
-        successRate: status.window.successRate,
-        recentAnomalySeverities: recent.map((e) => e.severity),
-      });
+      const verdict = assessHealth(healthInputsOf(status, recent.map((e) => e.severity)));
       // A part that cannot be read (the service's own /proc/<pid>, say) is left out, saying why,
       // rather than failing the whole report.
       const unavailable: string[] = [];
