@@ -183,6 +183,8 @@ export class KneeController implements AdmissionController {
   private nowMs: number;
   /** The highest `current` may go: where it stood when a hold began (`holdLimit`), else unbounded. */
   private ceiling = Number.POSITIVE_INFINITY;
+  /** The highest the reported limit may go while a hold lasts: where it stood when the hold began. */
+  private limitCeiling = Number.POSITIVE_INFINITY;
 
   constructor(nowMs: number, options: Partial<KneeOptions> = {}) {
     this.o = checkKneeOptions({ ...KNEE_DEFAULTS, ...options });
@@ -197,8 +199,8 @@ export class KneeController implements AdmissionController {
 
   get limit(): number {
     const p = this.probe;
-    if (p.phase === 'draining' || p.phase === 'admitting') return p.limit;
-    return this.current - this.carried * (1 - this.carry.openShare(this.nowMs));
+    if (p.phase === 'draining' || p.phase === 'admitting') return Math.min(this.limitCeiling, p.limit);
+    return Math.min(this.limitCeiling, this.current - this.carried * (1 - this.carry.openShare(this.nowMs)));
   }
 
   get inflight(): number {
@@ -265,6 +267,9 @@ export class KneeController implements AdmissionController {
   }
 
   holdLimit(held: boolean): void {
+    // The limit reported is `current` less the part of the burst carry not yet open, which opens
+    // with time: holding `current` alone would let the reported limit climb as the carry opens.
+    this.limitCeiling = held ? this.limit : Number.POSITIVE_INFINITY;
     this.ceiling = held ? this.current : Number.POSITIVE_INFINITY;
   }
 

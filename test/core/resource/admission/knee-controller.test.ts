@@ -250,6 +250,37 @@ test('heavy-tailed service without contention is not read as contention: bursts 
   assert.ok(highest >= 5 * c!.estimatedCapacity!, `highest limit ${highest}, knee ${c!.estimatedCapacity}`);
 });
 
+test('a hold keeps the reported limit from rising while the burst carry opens', () => {
+  // Quarter-second bursts at 5x: once the knee is set, each burst's carry opens over it, and the
+  // reported limit climbs by 150-220 within half a second of some ticks (seeds 1-3). The manager
+  // holds the limit while it sheds; the hold must cover what is reported, not only its base.
+  const s = scenario({ service: { lognormal: { meanMs: 100, sigma: 0.5 } }, arrivals: { onOff: { onS: 0.25, offS: 4 } }, phases: [{ seconds: 60, load: 5 }] });
+  for (const seed of [1, 2, 3]) {
+    const free = simulate(s, seed, (now) => new KneeController(now)).limitSamples;
+    let [holdTick, rise] = [0, 0];
+    for (let t = 100; t + 50 < free.length; t++) {
+      const r = Math.max(...free.subarray(t, t + 50)) - free[t];
+      if (r > rise) [holdTick, rise] = [t, r];
+    }
+    assert.ok(rise > 100, `seed ${seed}: the carry opens by ${rise}`);
+    let heldAt: number | undefined;
+    const held = simulate(s, seed, (now) => {
+      const c = new KneeController(now);
+      const tick = c.tick.bind(c);
+      c.tick = (nowMs: number) => {
+        tick(nowMs);
+        if (heldAt === undefined && nowMs >= holdTick * 100) {
+          c.holdLimit(true);
+          heldAt = c.limit;
+        }
+      };
+      return c;
+    }).limitSamples;
+    const highest = Math.max(...held.subarray(holdTick + 1));
+    assert.ok(highest <= heldAt! + 1e-9, `seed ${seed}: held at ${heldAt}, rose to ${highest}`);
+  }
+});
+
 test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
   const c = new KneeController(0, { initialLimit: 20 });
   const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;
