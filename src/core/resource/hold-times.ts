@@ -11,7 +11,7 @@ export class HoldTimes {
   private current = new LatencyHistogram();
   private previous = new LatencyHistogram();
   private currentStartMs: number;
-  private p99: { ms: number | undefined } | undefined;
+  private tail: { ms: number | undefined } | undefined;
 
   constructor(
     private readonly periodMs: number,
@@ -23,19 +23,22 @@ export class HoldTimes {
   add(nowMs: number, heldMs: number): void {
     this.rotate(nowMs);
     this.current.add(heldMs);
-    this.p99 = undefined;
+    this.tail = undefined;
   }
 
-  /** 99th percentile of the hold times of the last one or two periods; undefined before any release. */
-  p99Ms(nowMs: number): number | undefined {
+  /**
+   * 99.9th percentile of the hold times of the last one or two periods (a tail rarer than 1 % of
+   * work still counts as work); undefined before any release.
+   */
+  tailMs(nowMs: number): number | undefined {
     this.rotate(nowMs);
-    if (this.p99 === undefined) {
+    if (this.tail === undefined) {
       const both = new LatencyHistogram();
       both.addAll(this.previous);
       both.addAll(this.current);
-      this.p99 = { ms: both.quantile(0.99) };
+      this.tail = { ms: both.quantile(0.999) };
     }
-    return this.p99.ms;
+    return this.tail.ms;
   }
 
   private rotate(nowMs: number): void {
@@ -45,6 +48,6 @@ export class HoldTimes {
     this.previous = this.current;
     this.current = older;
     this.currentStartMs = nowMs;
-    this.p99 = undefined;
+    this.tail = undefined;
   }
 }

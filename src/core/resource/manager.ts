@@ -35,9 +35,9 @@ export interface ResourceStatus {
   /** Permits held by work in progress: outstanding and not presumed lost. */
   inflight: number;
   /**
-   * Permits held far longer than work takes (PRESUMED_LOST_HOLD_P99 x the recent p99 hold time,
-   * at least PRESUMED_LOST_MIN_MS): their slots went back to the controller, but each can still be
-   * released until its lease runs out.
+   * Permits held far longer than work takes while other work went on past them, or while nothing
+   * at all was released (see `presumeLost`): their slots went back to the controller, but each can
+   * still be released until its lease runs out.
    */
   presumedLost: number;
   /**
@@ -81,6 +81,9 @@ interface Held {
   permit: Permit;
   priority: Priority;
   acquiredMs: number;
+  /** Releases counted when it was acquired, and the work in progress ahead of it then. */
+  releasesBefore: number;
+  ahead: number;
 }
 
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
@@ -90,9 +93,21 @@ const SHED_RETRY_MS = 1000;
  * A permit held this many times the recent p99 hold time is presumed lost (a crashed or leaky
  * client): beyond the tail of the work, well short of a lease.
  */
-const PRESUMED_LOST_HOLD_P99 = 4;
-/** The shortest hold presumed lost, whatever the p99: fast work leaves its client a pause (a GC, a retry) first. */
+const PRESUMED_LOST_HOLD_TAIL = 4;
+/** The shortest hold presumed lost, whatever the tail: fast work leaves its client a pause (a GC, a retry) first. */
 const PRESUMED_LOST_MIN_MS = 1000;
+/**
+ * Work that started after a permit and has finished, in units of the work in progress, that shows
+ * the server went on past it: a slow server serves in about the order work came, so work is seldom
+ * overtaken by twice what is in progress, while a lost permit is overtaken by everything.
+ */
+const OVERTAKEN_BY_IN_PROGRESS = 2;
+/**
+ * With no release at all for this long (or the hold time's bound, if longer), permits are presumed
+ * lost without being overtaken: clients holding every slot have crashed, or the server has stalled
+ * for longer than a pause; a stall sends it more work, so this waits out pauses first.
+ */
+const STALL_MIN_MS = 5000;
 /**
  * Most slots a retry hint spans: a hint far beyond the time work takes would leave the server idle
  * once an overload ends.
@@ -122,6 +137,9 @@ export class ResourceManager {
    * controller has already been told each one ended.
    */
   private readonly lost = new Map<string, Held>();
+  /** Permits released by their clients since start-up, and when the last one was. */
+  private releases = 0;
+  private lastReleaseMs: number | undefined;
   /** How long clients held the permits they released: what "far longer than work takes" is measured against. */
   private readonly holdTimes: HoldTimes;
   private readonly admittedTotal: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
@@ -183,7 +201,7 @@ export class ResourceManager {
       return this.refuse(now, priority, 'controller_limit', reason, this.retryAfterMs(now));
     }
     const id = randomBytes(16).toString('base64url');
-    this.held.set(id, { permit, priority, acquiredMs: now });
+    this.held.set(id, { permit, priority, acquiredMs: now, releasesBefore: this.releases, ahead: this.held.size });
     this.admittedTotal[priority] += 1;
     this.stats.recordAdmission(now, priority);
     return { admitted: true, permitId: id };
@@ -211,6 +229,8 @@ export class ResourceManager {
       this.lost.delete(permitId);
     }
     const heldMs = Math.max(0, now - permit.acquiredMs);
+    this.releases += 1;
+    this.lastReleaseMs = now;
     this.stats.recordCompletion(now, outcome, latencyMs ?? heldMs);
     this.holdTimes.add(now, heldMs);
   }
@@ -320,19 +340,26 @@ export class ResourceManager {
   }
 
   /**
-   * A permit held PRESUMED_LOST_HOLD_P99 x the recent p99 hold time (at least PRESUMED_LOST_MIN_MS)
-   * is presumed lost: its client crashed or leaks permits, and waiting for its lease would keep
-   * its slot from everyone else. The controller is told it ended as an error that says nothing
-   * about load (it measured no round trip and saw no deadline), so the slot is free again; the
-   * permit stays releasable until its lease runs out. Before any release there is nothing to tell
-   * how long work takes, and only the lease applies.
+   * A permit is presumed lost, its client crashed or leaking permits, when it has been held
+   * PRESUMED_LOST_HOLD_TAIL x the recent p99.9 hold time (at least PRESUMED_LOST_MIN_MS) and either
+   * work that started after it has finished, OVERTAKEN_BY_IN_PROGRESS times the work in progress,
+   * or nothing at all was released for STALL_MIN_MS (or that bound, if longer). Age alone is no
+   * sign: when the server slows down, all its work is held long, and giving those slots away would
+   * pile more work on it. Waiting for the lease would keep a lost permit's slot from everyone. The
+   * controller is told it ended as an error that says nothing about load (no round trip measured,
+   * no deadline seen), so the slot is free again; the permit stays releasable until its lease runs
+   * out. Before any release nothing tells how long work takes, and only the lease applies.
    */
   private presumeLost(now: number): void {
-    const p99 = this.holdTimes.p99Ms(now);
-    if (p99 === undefined) return;
-    const afterMs = Math.max(PRESUMED_LOST_MIN_MS, PRESUMED_LOST_HOLD_P99 * p99);
+    const tail = this.holdTimes.tailMs(now);
+    if (tail === undefined) return;
+    const afterMs = Math.max(PRESUMED_LOST_MIN_MS, PRESUMED_LOST_HOLD_TAIL * tail);
+    const stalled = this.lastReleaseMs !== undefined && now - this.lastReleaseMs >= Math.max(STALL_MIN_MS, afterMs);
+    const overtakenBy = OVERTAKEN_BY_IN_PROGRESS * Math.max(1, this.held.size);
     for (const [id, held] of this.held) {
       if (now - held.acquiredMs < afterMs) break;
+      const finishedAfter = this.releases - held.releasesBefore - held.ahead;
+      if (!stalled && finishedAfter < overtakenBy) continue;
       this.held.delete(id);
       this.lost.set(id, held);
       this.controller.release(held.permit, { nowMs: now, dropped: false, failed: true });

@@ -264,9 +264,11 @@ type ResourceStatus struct {
 	Pressure *PressureSignals `protobuf:"bytes,16,opt,name=pressure,proto3" json:"pressure,omitempty"`
 	// Worker-pool size advice.
 	Pool *PoolRecommendation `protobuf:"bytes,17,opt,name=pool,proto3" json:"pool,omitempty"`
-	// Permits presumed lost: held four times as long as the p99 of how long clients held the permits
-	// they released over the last window or so (and at least 1 s), the sign of a client that crashed
-	// or does not release. Their slots went back to the admission controller, so they no longer keep
+	// Permits presumed lost: held four times as long as the p99.9 of how long clients held the
+	// permits they released over the last window or so (and at least 1 s) while work that started
+	// after them finished (twice the work in progress), or while nothing at all was released for 5 s
+	// (or that bound, if longer): the sign of a client that crashed or does not release. Work a slow
+	// server still does, in about the order it came, is not presumed lost. Their slots went back to the admission controller, so they no longer keep
 	// other work out and count in neither active_requests nor pending_requests; each can still be
 	// released until its lease (RS3GW_PERMIT_LEASE) runs out. Not counted before any release, when
 	// nothing tells how long work takes. They occupy RS3GW_MAX_PERMITS with the others until then,
