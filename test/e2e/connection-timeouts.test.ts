@@ -178,15 +178,20 @@ test('an HTTP/2 connection with no call in progress is closed with GOAWAY after 
   assert.ok(status);
 });
 
-test('connections beyond RS3GW_MAX_CONNECTIONS are closed as they arrive, with one line on stderr; a freed place is taken again', async () => {
-  const capped = await startServer({ RS3GW_MAX_CONNECTIONS: '5' });
-  const url = new URL(capped.url);
-  const held: Socket[] = [];
-  const connectTo = () =>
+/** Opens plain TCP connections to the server at `serverUrl`, resolving once each is connected. */
+function tcpConnector(serverUrl: string): () => Promise<Socket> {
+  const url = new URL(serverUrl);
+  return () =>
     new Promise<Socket>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
       socket.once('error', reject);
     });
+}
+
+test('connections beyond RS3GW_MAX_CONNECTIONS are closed as they arrive, with one line on stderr; a freed place is taken again', async () => {
+  const capped = await startServer({ RS3GW_MAX_CONNECTIONS: '5' });
+  const connectTo = tcpConnector(capped.url);
+  const held: Socket[] = [];
   try {
     for (let i = 0; i < 5; i++) held.push(await connectTo());
     const extra = await connectTo();
@@ -207,13 +212,8 @@ test('connections beyond RS3GW_MAX_CONNECTIONS are closed as they arrive, with o
 
 test('every refused connection is counted, on /metrics at once and in the log by shutdown at the latest', async () => {
   const capped = await startServer({ RS3GW_MAX_CONNECTIONS: '2' });
-  const url = new URL(capped.url);
+  const connectTo = tcpConnector(capped.url);
   const held: Socket[] = [];
-  const connectTo = () =>
-    new Promise<Socket>((resolve, reject) => {
-      const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
-      socket.once('error', reject);
-    });
   try {
     for (let i = 0; i < 2; i++) held.push(await connectTo());
     for (let i = 0; i < 50; i++) {
