@@ -14,7 +14,7 @@
 //          it can (up to 3,000 Acquire calls) and exits without releasing any. Reported: how long
 //          the load client was refused everything after the crash, its refusals over the 10 s
 //          after, and what GetResources said 5 s after the crash.
-// RS3GW_LOAD_SHEDDING_THRESHOLD=1: host CPU (a shared machine) does not shed; admission alone decides.
+// RS3GW_LOAD_SHEDDING_THRESHOLD=1 and RS3GW_PSI_THRESHOLD=99: the host's load (a shared machine) does not shed; admission alone decides.
 import { parseArgs } from 'node:util';
 import { createObservabilityClient, type ObservabilityClient } from '../../clients/ts/client.js';
 import { Priority, RequestOutcome } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
@@ -72,7 +72,7 @@ interface Phase {
 }
 const newPhase = (): Phase => ({ requests: 0, admitted: 0, acquireCalls: 0, retries: 0, retriesAdmitted: 0, good: 0, hints: [], admissions: [], refusalTimes: [] });
 
-const server = await startServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1' });
+const server = await startServer({ RS3GW_LOAD_SHEDDING_THRESHOLD: '1', RS3GW_PSI_THRESHOLD: '99' });
 const clients: ObservabilityClient[] = Array.from({ length: 4 }, () => createObservabilityClient(server.url));
 let next = 0;
 const client = () => clients[next++ % clients.length]!.resources;

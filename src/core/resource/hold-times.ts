@@ -10,6 +10,8 @@ import { LatencyHistogram } from './latency-histogram.js';
 export class HoldTimes {
   private current = new LatencyHistogram();
   private previous = new LatencyHistogram();
+  /** The two merged, reused: the tail is read on every housekeeping tick after a release. */
+  private readonly merged = new LatencyHistogram();
   private currentStartMs: number;
   private tail: { ms: number | undefined } | undefined;
 
@@ -33,7 +35,8 @@ export class HoldTimes {
   tailMs(nowMs: number): number | undefined {
     this.rotate(nowMs);
     if (this.tail === undefined) {
-      const both = new LatencyHistogram();
+      const both = this.merged;
+      both.clear();
       both.addAll(this.previous);
       both.addAll(this.current);
       this.tail = { ms: both.quantile(0.999) };

@@ -90,8 +90,8 @@ const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
 /** Retry hint when shedding or at the outstanding cap: about one pressure refresh. */
 const SHED_RETRY_MS = 1000;
 /**
- * A permit held this many times the recent p99 hold time is presumed lost (a crashed or leaky
- * client): beyond the tail of the work, well short of a lease.
+ * A permit held this many times the recent p99.9 hold time may be presumed lost (a crashed or
+ * leaky client): beyond the tail of the work, well short of a lease.
  */
 const PRESUMED_LOST_HOLD_TAIL = 4;
 /** The shortest hold presumed lost, whatever the tail: fast work leaves its client a pause (a GC, a retry) first. */
@@ -103,8 +103,8 @@ const PRESUMED_LOST_MIN_MS = 1000;
  */
 const OVERTAKEN_BY_IN_PROGRESS = 2;
 /**
- * With no release at all for this long (or the hold time's bound, if longer), permits are presumed
- * lost without being overtaken: clients holding every slot have crashed, or the server has stalled
+ * With no release at all for this long since a permit was taken (or the hold time's bound, if
+ * longer), it is presumed lost without being overtaken: clients holding every slot have crashed, or the server has stalled
  * for longer than a pause; a stall sends it more work, so this waits out pauses first.
  */
 const STALL_MIN_MS = 5000;
@@ -288,7 +288,7 @@ export class ResourceManager {
 
   private refuse(now: number, priority: Priority, why: RefusalReason, reason: string, retryAfterMs: number | undefined): AcquireResult {
     this.rejectedTotal[why][priority] += 1;
-    this.stats.recordRejection(now, priority);
+    this.stats.recordRejection(now, priority, why === 'controller_limit');
     return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
   }
 
@@ -341,23 +341,27 @@ export class ResourceManager {
 
   /**
    * A permit is presumed lost, its client crashed or leaking permits, when it has been held
-   * PRESUMED_LOST_HOLD_TAIL x the recent p99.9 hold time (at least PRESUMED_LOST_MIN_MS) and either
-   * work that started after it has finished, OVERTAKEN_BY_IN_PROGRESS times the work in progress,
-   * or nothing at all was released for STALL_MIN_MS (or that bound, if longer). Age alone is no
-   * sign: when the server slows down, all its work is held long, and giving those slots away would
-   * pile more work on it. Waiting for the lease would keep a lost permit's slot from everyone. The
-   * controller is told it ended as an error that says nothing about load (no round trip measured,
-   * no deadline seen), so the slot is free again; the permit stays releasable until its lease runs
-   * out. Before any release nothing tells how long work takes, and only the lease applies.
+   * PRESUMED_LOST_HOLD_TAIL x the recent p99.9 hold time (at least PRESUMED_LOST_MIN_MS) and
+   * either work that started after it has finished, OVERTAKEN_BY_IN_PROGRESS times the work in
+   * progress, or nothing at all was released since it was taken, for STALL_MIN_MS (or that bound,
+   * if longer). Age alone is no sign: when the server slows down, all its work is held long, and
+   * giving those slots away would pile more work on it. Waiting for the lease would keep a lost
+   * permit's slot from everyone. The controller is told it ended as an error, so the slot is free
+   * again: the adaptive controller learns nothing about load from it (no round trip, no deadline),
+   * the seed rule counts a failure, as it does for a lease reclaimed. The permit stays releasable
+   * until its lease runs out. Before any release nothing tells how long work takes, and only the
+   * lease applies.
    */
   private presumeLost(now: number): void {
     const tail = this.holdTimes.tailMs(now);
     if (tail === undefined) return;
     const afterMs = Math.max(PRESUMED_LOST_MIN_MS, PRESUMED_LOST_HOLD_TAIL * tail);
-    const stalled = this.lastReleaseMs !== undefined && now - this.lastReleaseMs >= Math.max(STALL_MIN_MS, afterMs);
+    const stallMs = Math.max(STALL_MIN_MS, afterMs);
     const overtakenBy = OVERTAKEN_BY_IN_PROGRESS * Math.max(1, this.held.size);
     for (const [id, held] of this.held) {
       if (now - held.acquiredMs < afterMs) break;
+      // A quiet spell before the permit was taken is no stall of its work.
+      const stalled = now - Math.max(this.lastReleaseMs ?? held.acquiredMs, held.acquiredMs) >= stallMs;
       const finishedAfter = this.releases - held.releasesBefore - held.ahead;
       if (!stalled && finishedAfter < overtakenBy) continue;
       this.held.delete(id);

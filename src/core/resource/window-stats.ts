@@ -25,6 +25,8 @@ class Bucket {
   dropped = 0;
   readonly admitted: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
   readonly rejected: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
+  /** Of the refusals, those at the admission controller's limit (not shed, not at the permit cap). */
+  atLimit = 0;
   readonly latency = new LatencyHistogram();
 
   reset(startMs: number): void {
@@ -32,6 +34,7 @@ class Bucket {
     this.successes = 0;
     this.errors = 0;
     this.dropped = 0;
+    this.atLimit = 0;
     for (const p of PRIORITIES) {
       this.admitted[p] = 0;
       this.rejected[p] = 0;
@@ -61,8 +64,11 @@ export class SlidingWindowStats {
     this.bucketAt(nowMs).admitted[priority] += 1;
   }
 
-  recordRejection(nowMs: number, priority: Priority): void {
-    this.bucketAt(nowMs).rejected[priority] += 1;
+  /** `atLimit`: refused at the admission controller's limit, as opposed to shed or at the permit cap. */
+  recordRejection(nowMs: number, priority: Priority, atLimit: boolean): void {
+    const b = this.bucketAt(nowMs);
+    b.rejected[priority] += 1;
+    if (atLimit) b.atLimit += 1;
   }
 
   /**
@@ -93,9 +99,10 @@ export class SlidingWindowStats {
   }
 
   /**
-   * Refusals per admission over the current bucket and the one before (the last one to two
-   * bucket widths): what a refused request competes with now, rather than over the whole window.
-   * Infinity when nothing was admitted but something refused, 0 when neither.
+   * Refusals at the controller's limit per admission over the current bucket and the one before
+   * (the last one to two bucket widths): what a request refused there competes with for a slot
+   * now, rather than over the whole window (shed requests compete for none). Infinity when nothing
+   * was admitted but something refused, 0 when neither.
    */
   recentRefusalsPerAdmission(nowMs: number): number {
     const start = this.startOf(nowMs);
@@ -104,10 +111,8 @@ export class SlidingWindowStats {
     for (const startMs of [start, start - this.bucketMs]) {
       const b = this.buckets[this.indexOf(startMs)]!;
       if (b.startMs !== startMs) continue;
-      for (const p of PRIORITIES) {
-        admitted += b.admitted[p];
-        rejected += b.rejected[p];
-      }
+      rejected += b.atLimit;
+      for (const p of PRIORITIES) admitted += b.admitted[p];
     }
     if (admitted === 0) return rejected === 0 ? 0 : Infinity;
     return rejected / admitted;

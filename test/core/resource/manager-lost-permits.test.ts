@@ -159,6 +159,18 @@ test('permits other work has gone past are presumed lost within seconds, while t
   assert.is(crashed.length, 2);
 });
 
+test('a quiet spell before work arrives is no stall of that work', () => {
+  const { clock, manager } = setup(4, {}, new FixedCapacity(4, 4));
+  work(manager, clock, 20, 50);
+  run(manager, clock, 10_000);
+  // A burst on a cold server: four requests of 1.5 s, live work.
+  const burst = Array.from({ length: 4 }, () => admit(manager));
+  run(manager, clock, 1100);
+  assert.is(manager.status().presumedLost, 0, 'nothing released since they were taken, but only for 1.1 s');
+  assert.is(manager.acquire().admitted, false, 'the limit still holds more work back');
+  for (const id of burst) manager.release(id, 'success');
+});
+
 test('a tail rarer than one request in a hundred is work, not a lost permit', () => {
   const { clock, manager } = setup(8);
   // One request in 200 holds its permit 3 s, the rest 50 ms.

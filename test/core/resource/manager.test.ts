@@ -6,7 +6,7 @@ import { SeedRuleController } from '../../../src/core/resource/admission/seed-ru
 import { ResourceManager } from '../../../src/core/resource/manager.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { WallAndMonotonic } from '../../support/wall-and-monotonic.js';
-import { FixturePressure } from './manager-fixtures.js';
+import { FixturePressure, pressureSnapshot } from './manager-fixtures.js';
 
 function setup(config = {}, limit = 20) {
   const clock = new FakeClock();
@@ -200,6 +200,25 @@ test('invalid configuration is refused by field', () => {
     make({ shedThresholds: { critical: { enter: 0.5, exit: 0.9 }, normal: { enter: 0.8, exit: 0.7 }, sheddable: { enter: 0.5, exit: 0.4 } } }),
     isKind('invalid_argument', 'shed_thresholds.critical'),
   );
+});
+
+test('the retry hint counts refusals at the limit, not requests shed, which compete for no slot', () => {
+  const hint = (shedFlood: boolean): number | undefined => {
+    const clock = new FakeClock();
+    // Memory pressure sheds sheddable work only.
+    const manager = new ResourceManager({ clock, controller: new KneeController(clock.nowMs(), { initialLimit: 4 }), pressure: new FixturePressure(pressureSnapshot(0, true)) });
+    for (let i = 0; i < 20; i++) {
+      const r = manager.acquire('normal');
+      clock.advance(50);
+      if (r.admitted) manager.release(r.permitId, 'success');
+    }
+    for (let i = 0; i < 4; i++) assert.ok(manager.acquire('normal').admitted);
+    if (shedFlood) for (let i = 0; i < 100; i++) assert.is(manager.acquire('sheddable').admitted, false);
+    const refused = manager.acquire('normal');
+    assert.is(refused.admitted, false);
+    return refused.admitted ? undefined : refused.retryAfterMs;
+  };
+  assert.is(hint(true), hint(false));
 });
 
 test.run();

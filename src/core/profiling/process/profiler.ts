@@ -110,10 +110,16 @@ export function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigi
   return (BigInt(ticks) * 1_000_000n) / BigInt(ticksPerSecond);
 }
 
+/** The process whose thread `pid` is, from its status's Tgid, when it is not that process's first thread. */
+function processOfThread(pid: number, tgid: number | undefined): number | undefined {
+  return tgid !== undefined && tgid !== pid ? tgid : undefined;
+}
+
 /** /proc/<tid> answers for any thread, with its process's figures: a thread id must not pass for a process. */
 function refuseThread(pid: number, tgid: number | undefined): void {
-  if (tgid !== undefined && tgid !== pid) {
-    throw notFound('pid', `${pid} is not a process but a thread of process ${tgid}; watch ${tgid} (RS3GW_PROFILING_PIDS takes process ids)`);
+  const owner = processOfThread(pid, tgid);
+  if (owner !== undefined) {
+    throw notFound('pid', `${pid} is not a process but a thread of process ${owner}; watch ${owner} (RS3GW_PROFILING_PIDS takes process ids)`);
   }
 }
 
@@ -201,7 +207,7 @@ export class ProcessProfiler {
     } catch {
       return undefined;
     }
-    return tgid !== undefined && tgid !== pid ? tgid : undefined;
+    return processOfThread(pid, tgid);
   }
 
   /** The allowlisted pids, in configuration order. */

@@ -269,7 +269,8 @@ export class KneeController implements AdmissionController {
   holdLimit(held: boolean): void {
     // The limit reported is `current` less the part of the burst carry not yet open, which opens
     // with time: holding `current` alone would let the reported limit climb as the carry opens.
-    this.limitCeiling = held ? this.limit : Number.POSITIVE_INFINITY;
+    // A probe lowers the limit for a moment; the hold keeps the limit outside probes.
+    this.limitCeiling = held ? this.current - this.carried * (1 - this.carry.openShare(this.nowMs)) : Number.POSITIVE_INFINITY;
     this.ceiling = held ? this.current : Number.POSITIVE_INFINITY;
   }
 

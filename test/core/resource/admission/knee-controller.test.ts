@@ -281,6 +281,49 @@ test('a hold keeps the reported limit from rising while the burst carry opens', 
   }
 });
 
+test('a hold that begins while a probe lowers the limit keeps the limit outside probes, not the probe\'s', () => {
+  // 8 servers of 20 ms at 3x; the service time changes at 30 s, which the controller probes. A
+  // probe lowers the limit below the knee for a moment; a hold begun then once kept it there.
+  const held = (duringProbe: boolean): { at: number; limits: number[] } => {
+    let now = 0;
+    const c = new KneeController(now);
+    let serviceMs = 20;
+    const running: Array<{ permit: NonNullable<ReturnType<KneeController['tryAcquire']>>; end: number }> = [];
+    const queue: Array<NonNullable<ReturnType<KneeController['tryAcquire']>>> = [];
+    let nextArrival = 0;
+    let at: number | undefined;
+    const limits: number[] = [];
+    for (; now < 60_000; now++) {
+      if (now === 30_000) serviceMs = 30;
+      for (let i = running.length - 1; i >= 0; i--) {
+        if (running[i].end > now) continue;
+        c.release(running[i].permit, { nowMs: now, dropped: false });
+        running.splice(i, 1);
+      }
+      while (running.length < 8 && queue.length > 0) running.push({ permit: queue.shift()!, end: now + serviceMs });
+      for (; nextArrival <= now; nextArrival += 1 / 1.2) {
+        const permit = c.tryAcquire(now, 'normal');
+        if (permit && running.length < 8) running.push({ permit, end: now + serviceMs });
+        else if (permit) queue.push(permit);
+      }
+      if (now % 100 === 0) c.tick(now);
+      const knee = c.estimatedCapacity;
+      const probing = knee !== undefined && c.limit < knee;
+      if (at === undefined && knee !== undefined && now > 30_000 && probing === duringProbe) {
+        at = now;
+        c.holdLimit(true);
+      }
+      if (at !== undefined && now > at + 5000 && now % 1000 === 0) limits.push(c.limit);
+    }
+    return { at: at!, limits };
+  };
+  const outside = held(false);
+  const during = held(true);
+  assert.ok(during.at !== undefined && outside.at !== undefined, 'a probe was seen');
+  const low = Math.min(...during.limits);
+  assert.ok(low >= 0.95 * Math.min(...outside.limits), `held from a probe at ${during.at} ms: ${low}, from outside one: ${Math.min(...outside.limits)}`);
+});
+
 test('priorities: sheddable leaves a reserve under the limit, critical may exceed it', () => {
   const c = new KneeController(0, { initialLimit: 20 });
   const admitted = (priority: 'critical' | 'normal' | 'sheddable') => c.tryAcquire(0, priority) !== undefined;

@@ -266,13 +266,14 @@ type ResourceStatus struct {
 	Pool *PoolRecommendation `protobuf:"bytes,17,opt,name=pool,proto3" json:"pool,omitempty"`
 	// Permits presumed lost: held four times as long as the p99.9 of how long clients held the
 	// permits they released over the last window or so (and at least 1 s) while work that started
-	// after them finished (twice the work in progress), or while nothing at all was released for 5 s
-	// (or that bound, if longer): the sign of a client that crashed or does not release. Work a slow
-	// server still does, in about the order it came, is not presumed lost. Their slots went back to the admission controller, so they no longer keep
-	// other work out and count in neither active_requests nor pending_requests; each can still be
-	// released until its lease (RS3GW_PERMIT_LEASE) runs out. Not counted before any release, when
-	// nothing tells how long work takes. They occupy RS3GW_MAX_PERMITS with the others until then,
-	// but the oldest is forgotten (its late Release is NOT_FOUND) when new work needs the room.
+	// after them finished (twice the work in progress), or while nothing at all was released since
+	// they were taken, for 5 s (or that bound, if longer): the sign of a client that crashed or does
+	// not release. Work a slow server still does, in about the order it came, is not presumed lost.
+	// Their slots went back to the admission controller, so they no longer keep other work out and
+	// count in neither active_requests nor pending_requests; each can still be released until its
+	// lease (RS3GW_PERMIT_LEASE) runs out. Not counted before any release, when nothing tells how
+	// long work takes. They occupy RS3GW_MAX_PERMITS with the others until then, but the oldest is
+	// forgotten (its late Release is NOT_FOUND) when new work needs the room.
 	PresumedLostPermits uint32 `protobuf:"varint,18,opt,name=presumed_lost_permits,json=presumedLostPermits,proto3" json:"presumed_lost_permits,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
@@ -1183,8 +1184,9 @@ type AcquireResponse struct {
 	// Why the work was refused (when not admitted).
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// When a retry is likely to be admitted (when not admitted). Refused at the concurrency limit:
-	// the window's median latency (about the time a slot takes to free) times 1 + the refusals per
-	// admission over the last one to two seconds (the refused requests a retry competes with), at
+	// the window's median latency (about the time a slot takes to free) times 1 + the refusals at
+	// the limit per admission over the last one to two seconds (the refused requests a retry
+	// competes with for a slot, not those shed), at
 	// most 10 times the median; at a rate limit the same with the time between tokens; shedding or
 	// at RS3GW_MAX_PERMITS: 1 s. Unset before the window has a completion to time. Under an overload
 	// of a few seconds, clients that follow it retry after the overload rather than during it; under
