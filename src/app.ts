@@ -61,14 +61,19 @@ function admissionController(config: Config, nowMs: number): AdmissionController
  * address of this machine, is an invalid value like any other (a ConfigError: exit 2). A port in
  * use or not permitted is the machine's state at the time (exit 1, as for any start-up failure).
  */
+/** A start-up failure that is the machine's state (a port in use), not a bug: one line says it. */
+export class MachineStateError extends Error {
+  override name = 'MachineStateError';
+}
+
 function listenFailure(error: unknown, host: string, port: number): unknown {
   const e = error as NodeJS.ErrnoException;
   if (e.syscall === 'getaddrinfo') return new ConfigError('RS3GW_HOST (--host)', `'${host}' does not resolve to an address (${e.message})`);
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT') {
     return new ConfigError('RS3GW_HOST (--host)', `'${host}' is not an address of this machine (${e.message})`);
   }
-  if (e.code === 'EADDRINUSE') return new Error(`RS3GW_PORT (--port): port ${port} on ${host} is already in use (${e.message})`);
-  if (e.code === 'EACCES') return new Error(`RS3GW_PORT (--port): this process may not listen on port ${port} of ${host} (${e.message})`);
+  if (e.code === 'EADDRINUSE') return new MachineStateError(`RS3GW_PORT (--port): port ${port} on ${host} is already in use (${e.message})`);
+  if (e.code === 'EACCES') return new MachineStateError(`RS3GW_PORT (--port): this process may not listen on port ${port} of ${host} (${e.message})`);
   return error;
 }
 

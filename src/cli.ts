@@ -5,7 +5,7 @@
  * does a host it cannot listen on; other start-up failures (a port in use) exit with 1.
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
-import { startService } from './app.js';
+import { MachineStateError, startService } from './app.js';
 import { logInternalError } from './server/internal-error.js';
 import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
@@ -75,8 +75,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // Start-up failures that are the machine's state (a port in use) say so in one line.
-    warn(error instanceof Error ? error.message : String(error));
+    // Start-up failures that are the machine's state (a port in use) say so in one line; anything
+    // else is a bug, whose stack finds it.
+    if (error instanceof MachineStateError) warn(error.message);
+    else logInternalError('start-up failed', error);
     process.exit(1);
   },
 );

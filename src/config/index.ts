@@ -68,8 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
     if (fromFlag !== undefined || (fromEnv !== undefined && fromEnv.trim() !== '')) explicit.add(key);
   }
   const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env), ignored: [] as string[] };
-  checkConsistency(config, explicit);
   resolveAdmissionController(config, explicit);
+  checkConsistency(config, explicit);
   if (config.admissionController !== 'seed') {
     const unused = SEED_ONLY.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
     if (unused.length > 0) {
@@ -128,19 +128,8 @@ function checkConsistency(c: Config, explicit: ReadonlySet<SettingKey>): void {
   const inMs = (compare: (a: number, b: number) => boolean) => (a: number, b: number) => compare(Math.round(a * 1000), Math.round(b * 1000));
   const atMost = (a: number, b: number) => a <= b;
   ordered(c, explicit, ['minThreads', 'maxThreads'], atMost);
-  ordered(c, explicit, ['minRateLimit', 'maxRateLimit'], atMost);
-  // The initial rate within [min, max]: the bound at fault is the one given, if the rate was not.
-  if (explicit.has('initialRateLimit') || (!explicit.has('minRateLimit') && !explicit.has('maxRateLimit'))) {
-    if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
-      throw new ConfigError(
-        'RS3GW_INITIAL_RATE_LIMIT',
-        `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
-      );
-    }
-  } else {
-    ordered(c, explicit, ['minRateLimit', 'initialRateLimit'], atMost);
-    ordered(c, explicit, ['initialRateLimit', 'maxRateLimit'], atMost);
-  }
+  // The token bucket's rates matter only to the seed controller (others log them as ignored).
+  if (c.admissionController === 'seed') checkRates(c, explicit);
   const how = ', in whole milliseconds';
   ordered(c, explicit, ['headersTimeout', 'requestTimeout'], inMs(atMost), { show: ms, how });
   // Only continuous profiling reads the pair.
@@ -182,4 +171,21 @@ export function helpText(): string {
     '(the longest Node.js timer) unless stated.',
   );
   return lines.join('\n');
+}
+
+/** The seed controller's rates: min <= initial <= max, the bound at fault the one given if the rate was not. */
+function checkRates(c: Config, explicit: ReadonlySet<SettingKey>): void {
+  const atMost = (a: number, b: number) => a <= b;
+  ordered(c, explicit, ['minRateLimit', 'maxRateLimit'], atMost);
+  if (explicit.has('initialRateLimit') || (!explicit.has('minRateLimit') && !explicit.has('maxRateLimit'))) {
+    if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
+      throw new ConfigError(
+        'RS3GW_INITIAL_RATE_LIMIT',
+        `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
+      );
+    }
+  } else {
+    ordered(c, explicit, ['minRateLimit', 'initialRateLimit'], atMost);
+    ordered(c, explicit, ['initialRateLimit', 'maxRateLimit'], atMost);
+  }
 }

@@ -179,16 +179,17 @@ function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
     const eq = entry.indexOf('=');
     const key = eq < 0 ? '' : entry.slice(0, eq).trim();
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
-      throw new ConfigError(name, `expected key=value pairs separated by commas, with a header name as the key, got '${entry.trim()}'`);
+      throw new ConfigError(name, `expected key=value pairs separated by commas, with a header name as the key, got an entry ${eq < 0 ? 'without =' : `whose key is '${key}'`} (values are not shown: they may be secrets)`);
     }
     const value = entry.slice(eq + 1).trim();
     // The exporter drops an empty value, and cuts a value at a ';' (W3C baggage's properties).
-    if (value === '') throw new ConfigError(name, `'${entry.trim()}' has no value`);
-    if (value.includes(';')) throw new ConfigError(name, `values are percent-encoded (';' as %3B), and '${entry.trim()}' is not`);
+    // Only the key is named: the value may be a secret (an authorization header).
+    if (value === '') throw new ConfigError(name, `the value of '${key}' is empty`);
+    if (value.includes(';')) throw new ConfigError(name, `values are percent-encoded (';' as %3B), and the value of '${key}' is not`);
     try {
       decodeURIComponent(value);
     } catch {
-      throw new ConfigError(name, `values are percent-encoded, and '${entry.trim()}' is not`);
+      throw new ConfigError(name, `values are percent-encoded, and the value of '${key}' is not`);
     }
   }
 }

@@ -111,15 +111,18 @@ export function describeTracing(config: TelemetryConfig): string {
   return `tracing on: spans to ${to.join(' and ')}, sampler ${config.sampler}`;
 }
 
+/**
+ * The endpoint's scheme, host, port and path: a user and password, and a query string (where some
+ * vendors put an API key), are left out. A gRPC endpoint may come without a scheme.
+ */
 function withoutCredentials(endpoint: string): string {
+  const schemeless = !/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
   try {
-    const url = new URL(endpoint);
-    if (url.username === '' && url.password === '') return endpoint;
-    url.username = '';
-    url.password = '';
-    return url.href;
+    const url = new URL(schemeless ? `https://${endpoint}` : endpoint);
+    const shown = `${url.host}${url.pathname === '/' && !endpoint.endsWith('/') ? '' : url.pathname}${url.search === '' ? '' : '?…'}`;
+    return schemeless ? shown : `${url.protocol}//${shown}`;
   } catch {
-    return endpoint; // host:port for grpc, which has no place for credentials
+    return '(an endpoint that is no URL)';
   }
 }
 

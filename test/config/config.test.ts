@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, parseCommandLine, SETTINGS, TELEMETRY_VARIABLES } from '../../src/config/index.js';
 import { connectionCapFromLimits, MIN_CONNECTION_CAP, RESERVED_FILES } from '../../src/server/connection-cap.js';
 
+/** The token bucket's rates are checked for the seed controller, the one that reads them. */
+const SEED = { RS3GW_ADMISSION_CONTROLLER: 'seed' };
+
 function rejects(env: Record<string, string>, variable: string, flags = new Map<string, string>()): void {
   try {
     loadConfig(env, flags);
@@ -207,8 +210,8 @@ test('booleans, ports, lists and choices are checked', () => {
 
 test('settings that must agree with each other are checked together', () => {
   rejects({ RS3GW_MIN_THREADS: '8', RS3GW_MAX_THREADS: '4' }, 'RS3GW_MIN_THREADS');
-  rejects({ RS3GW_MIN_RATE_LIMIT: '500', RS3GW_MAX_RATE_LIMIT: '400', RS3GW_INITIAL_RATE_LIMIT: '450' }, 'RS3GW_MIN_RATE_LIMIT');
-  rejects({ RS3GW_INITIAL_RATE_LIMIT: '50' }, 'RS3GW_INITIAL_RATE_LIMIT');
+  rejects({ ...SEED, RS3GW_MIN_RATE_LIMIT: '500', RS3GW_MAX_RATE_LIMIT: '400', RS3GW_INITIAL_RATE_LIMIT: '450' }, 'RS3GW_MIN_RATE_LIMIT');
+  rejects({ ...SEED, RS3GW_INITIAL_RATE_LIMIT: '50' }, 'RS3GW_INITIAL_RATE_LIMIT');
   rejects({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_DURATION: '60' }, 'RS3GW_PROFILING_CONTINUOUS_DURATION');
 });
 
@@ -224,9 +227,9 @@ test('of two settings that must agree, the message names the one set, saying the
   assert.is(message({ RS3GW_REQUEST_TIMEOUT: '30' }), 'RS3GW_REQUEST_TIMEOUT: must be at least RS3GW_HEADERS_TIMEOUT, in whole milliseconds, which is 60000 ms by default; got 30000 ms');
   assert.is(message({ RS3GW_HEADERS_TIMEOUT: '400' }), "RS3GW_HEADERS_TIMEOUT: must not exceed RS3GW_REQUEST_TIMEOUT, in whole milliseconds (400000 ms > 300000 ms, RS3GW_REQUEST_TIMEOUT's default)");
   assert.is(message({ RS3GW_MAX_THREADS: '2' }), 'RS3GW_MAX_THREADS: must be at least RS3GW_MIN_THREADS, which is 4 by default; got 2');
-  assert.is(message({ RS3GW_MAX_RATE_LIMIT: '50' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_MIN_RATE_LIMIT, which is 100 by default; got 50');
-  assert.is(message({ RS3GW_MAX_RATE_LIMIT: '500' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_INITIAL_RATE_LIMIT, which is 1000 by default; got 500');
-  assert.is(message({ RS3GW_MIN_RATE_LIMIT: '2000' }), "RS3GW_MIN_RATE_LIMIT: must not exceed RS3GW_INITIAL_RATE_LIMIT (2000 > 1000, RS3GW_INITIAL_RATE_LIMIT's default)");
+  assert.is(message({ ...SEED, RS3GW_MAX_RATE_LIMIT: '50' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_MIN_RATE_LIMIT, which is 100 by default; got 50');
+  assert.is(message({ ...SEED, RS3GW_MAX_RATE_LIMIT: '500' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_INITIAL_RATE_LIMIT, which is 1000 by default; got 500');
+  assert.is(message({ ...SEED, RS3GW_MIN_RATE_LIMIT: '2000' }), "RS3GW_MIN_RATE_LIMIT: must not exceed RS3GW_INITIAL_RATE_LIMIT (2000 > 1000, RS3GW_INITIAL_RATE_LIMIT's default)");
   assert.is(
     message({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }),
     'RS3GW_PROFILING_CONTINUOUS_INTERVAL: must be longer than RS3GW_PROFILING_CONTINUOUS_DURATION, in whole milliseconds, which is 10000 ms by default; got 5000 ms',
@@ -237,6 +240,8 @@ test('of two settings that must agree, the message names the one set, saying the
 
 test('the seed controller\'s rate settings, set under another controller, are reported as ignored', () => {
   assert.equal(loadConfig({}).ignored, []);
+  // Under the adaptive controller the token bucket's rates are not read, so they need not agree.
+  assert.equal(loadConfig({ RS3GW_MAX_RATE_LIMIT: '50' }).ignored.length, 1);
   assert.equal(loadConfig({ RS3GW_INITIAL_RATE_LIMIT: '1500', RS3GW_MAX_RATE_LIMIT: '20000' }).ignored, [
     "RS3GW_INITIAL_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT ignored: the admission controller is 'adaptive', and only the seed controller's token bucket reads them (RS3GW_ADMISSION_CONTROLLER=seed)",
   ]);

@@ -88,6 +88,14 @@ test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1', 'a=', 'b=x;y']) rejects({ [name]: bad }, name);
   }
+  // The message names the header, never its value: it may be a token.
+  for (const bad of ['authorization=Bearer%ZZs3cret', 'authorization:Bearer s3cret', 'authorization=Bearer s3cret;x']) {
+    try {
+      loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: bad });
+    } catch (error) {
+      assert.not.match((error as Error).message, /s3cret/, (error as Error).message);
+    }
+  }
 });
 
 test('the spans\' endpoint is derived as the exporters do it, and start-up names it without credentials', () => {
@@ -98,6 +106,9 @@ test('the spans\' endpoint is derived as the exporters do it, and start-up names
   assert.is(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b/x' }), 'http://b/x', 'the traces endpoint as given');
   const said = describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:pw@collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret' }).telemetry);
   assert.is(said, 'tracing on: spans to OTLP http/protobuf to https://collector:4318/v1/traces, sampler parentbased_always_on');
+  const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  assert.is(describeTracing(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'alice:s3cret@collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to collector:4317, sampler parentbased_always_on', 'a gRPC endpoint without a scheme');
+  assert.not.match(describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces?api-key=s3cret' }).telemetry), /s3cret/, 'a key in the query');
   assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 and console (stdout), sampler parentbased_always_on');
 });
 

@@ -2,7 +2,7 @@
  * The overall health verdict from the engines' state. Degraded: the service is still serving but
  * something needs attention; unhealthy: it is refusing critical work or has no memory headroom.
  */
-import type { Severity } from '../anomaly/index.js';
+import type { AnomalyEngine, Severity } from '../anomaly/index.js';
 import { PRIORITIES, type Priority } from '../resource/admission/types.js';
 import type { ResourceStatus } from '../resource/manager.js';
 
@@ -19,8 +19,15 @@ export interface HealthInputs {
   recentAnomalySeverities: readonly Severity[];
 }
 
+/** The verdict now, from the resource manager's status and the anomaly engine's recent history. */
+export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine): { status: HealthStatus; reasons: string[] } {
+  // Only high and critical anomalies count: no need to read the others.
+  const severe = anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, minSeverity: 'high', limit: anomalies.limits.historyCapacity });
+  return assessHealth(healthInputsOf(status, severe.map((e) => e.severity)));
+}
+
 /** The inputs from the resource manager's status and the recent anomalies' severities. */
-export function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonly Severity[]): HealthInputs {
+function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonly Severity[]): HealthInputs {
   return {
     memoryPressure: status.pressure.memoryPressure,
     memoryUtilization: status.pressure.memory.utilization,

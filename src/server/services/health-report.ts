@@ -3,7 +3,8 @@ import { HealthReportService, HealthStatusSchema } from '../../../gen/ts/rs3gw/o
 import type { AnomalyEngine } from '../../core/anomaly/index.js';
 import type { BusinessMetrics } from '../../core/business/index.js';
 import type { Clock } from '../../core/clock.js';
-import { assessHealth, healthInputsOf, RECENT_ANOMALY_MS } from '../../core/health/assess.js';
+import { ObservabilityError } from '../../core/errors.js';
+import { currentHealth } from '../../core/health/assess.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { anomalySummary } from './anomaly.js';
 import { enumNumber, timestamp } from './convert.js';
@@ -28,16 +29,18 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
     getHealthReport() {
       const nowMs = deps.clock.nowMs();
       const status = deps.resources.manager.status();
-      const recent = deps.anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, limit: deps.anomalyHistoryCapacity });
-      const verdict = assessHealth(healthInputsOf(status, recent.map((e) => e.severity)));
+      const verdict = currentHealth(status, deps.anomalies);
       // A part that cannot be read (the service's own /proc/<pid>, say) is left out, saying why,
       // rather than failing the whole report.
       const unavailable: string[] = [];
+      // Only what the engines report as unreadable (ObservabilityError); anything else is a bug,
+      // which fails the call and is logged as an internal error.
       const part = <T>(field: string, read: () => T): T | undefined => {
         try {
           return read();
         } catch (error) {
-          unavailable.push(`${field}: ${error instanceof Error ? error.message : String(error)}`);
+          if (!(error instanceof ObservabilityError)) throw error;
+          unavailable.push(`${field}: ${error.message}`);
           return undefined;
         }
       };

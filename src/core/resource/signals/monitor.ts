@@ -192,7 +192,8 @@ export class PressureMonitor implements PressureSource {
       { name: 'heap', value: heap.utilization, enter: s.heapThreshold, leave: s.heapThreshold - s.memoryMargin },
     ]);
 
-    const psiSomeLeave = Math.max(0, s.psiSomeThreshold - PSI_SOME_LEAVE_POINTS);
+    // Half the threshold where 10 points below would be 0 or less, which a share of time never falls under.
+    const psiSomeLeave = Math.max(s.psiSomeThreshold / 2, s.psiSomeThreshold - PSI_SOME_LEAVE_POINTS);
     const overloadSignals: OverloadSignal[] = [
       {
         name: 'cpu',

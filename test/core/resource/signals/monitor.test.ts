@@ -175,6 +175,25 @@ test('with PSI, a CPU busy to the last cycle is no overload; tasks waiting for i
   }
 });
 
+test('a PSI threshold of 10 or less still lets go: at half of it', () => {
+  const { root, monitor, burnCpu } = setup('cgroup-v2-limited', { psiSomeThreshold: 8 });
+  const psi = (some: number) => root.write(`${LEAF}/cpu.pressure`, `some avg10=${some.toFixed(2)} avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n`);
+  root.write(`${LEAF}/io.pressure`, 'some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n');
+  try {
+    psi(9);
+    burnCpu(1_000_000);
+    assert.ok(monitor.sample().overload > 0, 'on at 9 %');
+    psi(4.5);
+    burnCpu(1_000_000);
+    assert.ok(monitor.sample().overload > 0, 'held at 4.5 %, half the threshold');
+    psi(0);
+    burnCpu(1_000_000);
+    assert.is(monitor.sample().overload, 0, 'off once tasks wait no more');
+  } finally {
+    root.remove();
+  }
+});
+
 test('without PSI, time at a positive nice value counts as idle: background jobs yield to the service', () => {
   const { root, monitor, clock } = setup('cgroup-v2-unlimited');
   try {
