@@ -195,7 +195,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const admissionLog = new AdmissionLog({ clock: intervals });
   every(ADMISSION_TICK_MS, () => {
     manager.tick();
-    admissionLog.observe(manager.status(), pressure.detail());
+    admissionLog.observe(manager.sheddingStatus(), pressure.detail());
   });
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 

@@ -77,6 +77,9 @@ export interface ResourceStatus {
 export type RefusalReason = 'shedding' | 'controller_limit' | 'outstanding_cap';
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['shedding', 'controller_limit', 'outstanding_cap'];
 
+/** What shedding is doing and the pressure behind it: the part of the status that is cheap to read often. */
+export type SheddingStatus = Pick<ResourceStatus, 'shedding' | 'pressure'>;
+
 interface Held {
   permit: Permit;
   priority: Priority;
@@ -247,9 +250,15 @@ export class ResourceManager {
     this.controller.tick?.(now);
   }
 
+  /** Shedding and pressure only, without the window's percentiles (for a caller on every tick). */
+  sheddingStatus(): SheddingStatus {
+    this.refreshPressure(this.clock.nowMs());
+    return { shedding: { level: this.shedder.level, byPriority: this.shedder.states() }, pressure: this.snapshot };
+  }
+
   status(): ResourceStatus {
     const now = this.clock.nowMs();
-    this.refreshPressure(now);
+    const shedding = this.sheddingStatus();
     const c = this.controller;
     const w = this.stats.totals(now);
     const capacity = c.estimatedCapacity;
@@ -281,8 +290,7 @@ export class ResourceManager {
         rejectedByReason: Object.fromEntries(REFUSAL_REASONS.map((r) => [r, { ...this.rejectedTotal[r] }])) as Record<RefusalReason, Record<Priority, number>>,
         reclaimed: this.reclaimed,
       },
-      shedding: { level: this.shedder.level, byPriority: this.shedder.states() },
-      pressure: this.snapshot,
+      ...shedding,
     };
   }
 

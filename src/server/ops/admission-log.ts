@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { PRIORITIES, type Priority } from '../../core/resource/admission/types.js';
-import type { ResourceStatus } from '../../core/resource/manager.js';
+import type { SheddingStatus } from '../../core/resource/manager.js';
 import type { PressureDetail } from '../../core/resource/signals/monitor.js';
 import type { PressureSnapshot } from '../../core/resource/signals/types.js';
 
@@ -64,7 +64,7 @@ function signal(name: string, p: PressureSnapshot): string {
 }
 
 /** The level shedding acts on and what raises it: overload and memory pressure, each with its signals. */
-function why(status: ResourceStatus, detail: PressureDetail): string {
+function why(status: SheddingStatus, detail: PressureDetail): string {
   const p = status.pressure;
   const parts = [`pressure level ${status.shedding.level.toFixed(2)}`];
   if (p.overload > 0) parts.push(`overload ${p.overload.toFixed(2)} from ${detail.overloadCauses.map((c) => signal(c, p)).join(', ') || 'no signal now'}`);
@@ -86,7 +86,7 @@ export class AdmissionLog {
   }
 
   /** Compares the manager's status with the last one; call on every housekeeping tick. */
-  observe(status: ResourceStatus, detail: PressureDetail): void {
+  observe(status: SheddingStatus, detail: PressureDetail): void {
     const now = this.clock.nowMs();
     const due: Array<[Subject, Track]> = [];
     for (const [subject, track] of this.tracks) {
@@ -111,7 +111,7 @@ export class AdmissionLog {
     return track.loggedAtMs === undefined ? track.credit : Math.min(BURST_LINES, track.credit + (now - track.loggedAtMs) / ADMISSION_LOG_INTERVAL_MS);
   }
 
-  private line(subject: Subject, track: Track, status: ResourceStatus, detail: PressureDetail, now: number): string {
+  private line(subject: Subject, track: Track, status: SheddingStatus, detail: PressureDetail, now: number): string {
     // After several changes, the state now rather than one change among them.
     const change = track.changes > 1 || subject === 'memory pressure' ? (track.on ? 'on' : 'off') : track.on ? 'started' : 'stopped';
     const repeats =
