@@ -7,7 +7,7 @@
 import type { ConnectionInjector } from '@grpc/grpc-js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { RefusalLog } from './connection-cap.js';
+import { CountedLog } from '../core/counted-log.js';
 
 const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const FRAME_HEADER_BYTES = 9;
@@ -53,7 +53,7 @@ export class FrontDoor {
   private readonly firstBytesMs: number;
   private draining = false;
   /** Connections refused at the cap: a flood must not flood the log too. */
-  private readonly refusals: RefusalLog;
+  private readonly refusals: CountedLog<'refused'>;
 
   constructor(
     private readonly http1: HttpServer,
@@ -69,13 +69,14 @@ export class FrontDoor {
     Object.assign(http1, { connectionsCheckingInterval: Math.max(1, Math.round(Math.min(http1.headersTimeout, http1.requestTimeout) / 2)) });
     this.server = createServer((socket) => this.accept(socket));
     const cap = limits.maxConnections;
-    this.refusals = new RefusalLog(
-      (count) => console.error(`rs3gw-obs: ${count} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
+    this.refusals = new CountedLog(
+      ['refused'],
+      ({ refused }) => console.error(`rs3gw-obs: ${refused} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
       DROP_REPORT_INTERVAL_MS,
     );
     if (cap !== undefined) {
       this.server.maxConnections = cap;
-      this.server.on('drop', () => this.refusals.add());
+      this.server.on('drop', () => this.refusals.add('refused'));
     }
     http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
@@ -136,7 +137,7 @@ export class FrontDoor {
 
   /** Connections refused at the cap since start-up. */
   get refusedConnections(): number {
-    return this.refusals.refused;
+    return this.refusals.totals.refused;
   }
 
   /** HTTP/1.1 connections whose requests the drain is following; each leaves when it closes. */

@@ -6,6 +6,7 @@
  */
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
+import { messageOf, reachesType } from './message-reach.js';
 import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 type JsonObject = { [key: string]: JsonValue };
@@ -148,30 +149,11 @@ function decodeError(schema: DescMessage, json: JsonValue, error: unknown): Obse
 const TIMESTAMP = 'google.protobuf.Timestamp';
 const holdsTimestamp = new WeakMap<DescMessage, boolean>();
 
-/** The message type of a field's values, for message fields, lists and maps of messages. */
-function messageOf(f: DescField): DescMessage | undefined {
-  if (f.fieldKind === 'message') return f.message;
-  if (f.fieldKind === 'list' && f.listKind === 'message') return f.message;
-  if (f.fieldKind === 'map' && f.mapKind === 'message') return f.message;
-  return undefined;
-}
-
 /** Whether a message type holds a Timestamp anywhere below it: most requests need no second look. */
 function hasTimestamp(m: DescMessage): boolean {
   let holds = holdsTimestamp.get(m);
-  if (holds === undefined) holdsTimestamp.set(m, (holds = reachesTimestamp(m, new Set())));
+  if (holds === undefined) holdsTimestamp.set(m, (holds = reachesType(m, (d) => d.typeName === TIMESTAMP)));
   return holds;
-}
-
-/** Depth first; a type met again on the way (a recursive type) adds nothing new. */
-function reachesTimestamp(m: DescMessage, visited: Set<DescMessage>): boolean {
-  if (m.typeName === TIMESTAMP) return true;
-  if (visited.has(m)) return false;
-  visited.add(m);
-  return m.fields.some((f) => {
-    const of = messageOf(f);
-    return of !== undefined && reachesTimestamp(of, visited);
-  });
 }
 
 /** The first Timestamp in decoded `json` whose date Date.parse moved (2025-02-30), as an error naming its path. */

@@ -9,6 +9,7 @@ import type { DescField, DescMessage, Message } from '@bufbuild/protobuf';
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
 import type { Duration, Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
+import { messageOf, reachesType } from './message-reach.js';
 import { durationProblem, timestampProblem } from './well-known.js';
 
 const TIMESTAMP = 'google.protobuf.Timestamp';
@@ -17,26 +18,8 @@ const DURATION = 'google.protobuf.Duration';
 /** The message fields of each type through which a Timestamp or Duration can be reached. */
 const plans = new Map<DescMessage, readonly DescField[]>();
 
-function messageOf(f: DescField): DescMessage | undefined {
-  if (f.fieldKind === 'message') return f.message;
-  if (f.fieldKind === 'list' && f.listKind === 'message') return f.message;
-  if (f.fieldKind === 'map' && f.mapKind === 'message') return f.message;
-  return undefined;
-}
-
 function isChecked(desc: DescMessage): boolean {
   return desc.typeName === TIMESTAMP || desc.typeName === DURATION;
-}
-
-/** Whether a Timestamp or Duration can be reached from `desc` (Struct, Any and wrappers hold none). */
-function reachesChecked(desc: DescMessage, seen: Set<DescMessage>): boolean {
-  if (isChecked(desc)) return true;
-  if (desc.typeName.startsWith('google.protobuf.') || seen.has(desc)) return false;
-  seen.add(desc);
-  return desc.fields.some((f) => {
-    const m = messageOf(f);
-    return m !== undefined && reachesChecked(m, seen);
-  });
 }
 
 function planOf(desc: DescMessage): readonly DescField[] {
@@ -44,7 +27,7 @@ function planOf(desc: DescMessage): readonly DescField[] {
   if (!plan) {
     plan = desc.fields.filter((f) => {
       const m = messageOf(f);
-      return m !== undefined && reachesChecked(m, new Set());
+      return m !== undefined && reachesType(m, isChecked);
     });
     plans.set(desc, plan);
   }

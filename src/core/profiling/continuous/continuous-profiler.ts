@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Clock, monotonicClock, systemClock } from '../../clock.js';
+import { CountedLog } from '../../counted-log.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
@@ -87,14 +88,10 @@ export class ContinuousProfiler {
   private generation = 0;
   private sequence = 0;
   private completed = 0;
-  private failed = 0;
-  private skipped = 0;
   private lastError: string | undefined;
   private readonly log: (message: string) => void;
-  /** Failures and skips not logged yet, and when the last line was (monotonic ms). */
-  private unlogged = { failed: 0, skipped: 0 };
-  private loggedAtMs: number | undefined;
-  private logTimer: NodeJS.Timeout | undefined;
+  /** Failed and skipped captures, logged at most once a minute. */
+  private readonly problems: CountedLog<'failed' | 'skipped'>;
 
   constructor(options: ContinuousProfilerOptions = {}) {
     this.config = resolveContinuousProfilingConfig(options.config);
@@ -103,6 +100,7 @@ export class ContinuousProfiler {
     this.capture = options.capture ?? ((request) => captureCpuProfile({ ...request, background: true }));
     this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
     this.log = options.log ?? ((message) => console.error(message));
+    this.problems = new CountedLog(['failed', 'skipped'], (counts) => this.writeLog(counts), CAPTURE_PROBLEM_LOG_INTERVAL_MS, this.intervals);
   }
 
   get running(): boolean {
@@ -129,7 +127,7 @@ export class ContinuousProfiler {
       await inFlight.promise.catch(() => undefined);
     }
     // What waits for the minute to end is said now, or never.
-    this.writeLog();
+    this.problems.flush();
   }
 
   /** Captures one profile now and stores it; joins the capture already in flight, if any. */
@@ -206,8 +204,8 @@ export class ContinuousProfiler {
       storedBytes: this.store.totalBytes,
       evictedProfiles: this.store.evicted,
       completedCaptures: this.completed,
-      failedCaptures: this.failed,
-      skippedCaptures: this.skipped,
+      failedCaptures: this.problems.totals.failed,
+      skippedCaptures: this.problems.totals.skipped,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -234,36 +232,16 @@ export class ContinuousProfiler {
     // A capture that waited for an on-demand one can outlast the interval: the next starts at once,
     // for the latest due time passed; the ones before it got no capture.
     const passed = Math.floor(elapsedMs / this.config.intervalMs);
-    if (passed > 1) this.noteProblem('skipped', passed - 1);
+    if (passed > 1) this.problems.add('skipped', passed - 1);
     this.schedule(Math.max(0, this.config.intervalMs - elapsedMs));
   }
 
-  /** Counts failed or skipped captures and logs them, at most once a minute. */
-  private noteProblem(kind: 'failed' | 'skipped', count: number): void {
-    if (kind === 'failed') this.failed += count;
-    else this.skipped += count;
-    this.unlogged[kind] += count;
-    const sinceLogMs = this.loggedAtMs === undefined ? Infinity : this.intervals.nowMs() - this.loggedAtMs;
-    if (sinceLogMs >= CAPTURE_PROBLEM_LOG_INTERVAL_MS) {
-      this.writeLog();
-    } else if (!this.logTimer) {
-      this.logTimer = setTimeout(() => this.writeLog(), CAPTURE_PROBLEM_LOG_INTERVAL_MS - sinceLogMs);
-      this.logTimer.unref();
-    }
-  }
-
-  private writeLog(): void {
-    clearTimeout(this.logTimer);
-    this.logTimer = undefined;
-    const { failed, skipped } = this.unlogged;
-    if (failed === 0 && skipped === 0) return;
+  private writeLog({ failed, skipped }: Record<'failed' | 'skipped', number>): void {
     const parts = [
       ...(failed > 0 ? [`${failed} failed (the last: ${this.lastError})`] : []),
       ...(skipped > 0 ? [`${skipped} skipped (due while the capture before waited for an on-demand one and ran)`] : []),
     ];
     this.log(`rs3gw-obs: continuous profiling: captures ${parts.join(', ')}; logged at most once a minute`);
-    this.unlogged = { failed: 0, skipped: 0 };
-    this.loggedAtMs = this.intervals.nowMs();
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {
@@ -276,7 +254,7 @@ export class ContinuousProfiler {
     } catch (err) {
       if (!signal.aborted) {
         this.lastError = (err as Error).message;
-        this.noteProblem('failed', 1);
+        this.problems.add('failed');
       }
       throw err;
     }
