@@ -6,14 +6,10 @@
  */
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/index.js';
 import { MachineStateError, startService } from './app.js';
+import { logLine } from './core/log-line.js';
 import { logInternalError } from './server/internal-error.js';
 import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
-
-/** One line on stderr, with the prefix every line there has (a value quoted in it may hold a newline). */
-function warn(text: string): void {
-  console.error(`rs3gw-obs: ${text.replace(/\s*\n\s*/g, ' ')}`);
-}
 
 async function main(): Promise<number> {
   let command;
@@ -31,13 +27,13 @@ async function main(): Promise<number> {
     config = loadConfig(process.env, command.flags);
   } catch (error) {
     if (error instanceof ConfigError) {
-      warn(error.message);
+      logLine(error.message);
       return 2;
     }
     throw error;
   }
 
-  for (const line of config.ignored) warn(line);
+  for (const line of config.ignored) logLine(line);
   // Handlers first: a signal that arrives while the service starts still drains it.
   const signalled = new Promise<string>((resolve) => {
     // SIGHUP too: by default it kills at once, without the drain (a closed terminal, a supervisor).
@@ -49,7 +45,7 @@ async function main(): Promise<number> {
   } catch (error) {
     // A value that parsed but cannot be used (an unresolvable host) is a bad setting too.
     if (error instanceof ConfigError) {
-      warn(error.message);
+      logLine(error.message);
       return 2;
     }
     throw error;
@@ -77,7 +73,7 @@ main().then(
   (error: unknown) => {
     // Start-up failures that are the machine's state (a port in use) say so in one line; anything
     // else is a bug, whose stack finds it.
-    if (error instanceof MachineStateError) warn(error.message);
+    if (error instanceof MachineStateError) logLine(error.message);
     else logInternalError('start-up failed', error);
     process.exit(1);
   },

@@ -8,6 +8,7 @@ import type { ConnectionInjector } from '@grpc/grpc-js';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CountedLog } from '../core/counted-log.js';
+import { logLine } from '../core/log-line.js';
 
 const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const FRAME_HEADER_BYTES = 9;
@@ -71,7 +72,7 @@ export class FrontDoor {
     const cap = limits.maxConnections;
     this.refusals = new CountedLog(
       ['refused'],
-      ({ refused }) => console.error(`rs3gw-obs: ${refused} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
+      ({ refused }) => logLine(`${refused} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
       DROP_REPORT_INTERVAL_MS,
     );
     if (cap !== undefined) {

@@ -7,6 +7,7 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { formatWithOptions } from 'node:util';
 import type { LogLevelName, TelemetryConfig } from '../config/telemetry.js';
+import { logLine } from '../core/log-line.js';
 
 const LEVELS: Record<LogLevelName, DiagLogLevel> = {
   none: DiagLogLevel.NONE,
@@ -45,7 +46,7 @@ function writer(level: string) {
     // An Error is its one-line description, not its stack.
     const text = formatWithOptions({ breakLength: Infinity }, message, ...args.map((a) => (a instanceof Error ? describeError(a) : a)));
     const line = throttled(text.replace(/\s*\n\s*/g, ' '));
-    if (line !== undefined) process.stderr.write(`rs3gw-obs: OpenTelemetry ${level}: ${line}\n`);
+    if (line !== undefined) logLine(`OpenTelemetry ${level}: ${line}`);
   };
 }
 

@@ -7,13 +7,16 @@ import * as assert from 'uvu/assert';
 import { logInternalError } from '../../src/server/internal-error.js';
 
 function written(run: () => void): string[] {
-  const original = console.error;
+  const original = process.stderr.write;
   const lines: string[] = [];
-  console.error = (...args: unknown[]) => lines.push(...args.map(String).join(' ').split('\n'));
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).replace(/\n$/, '').split('\n'));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     run();
   } finally {
-    console.error = original;
+    process.stderr.write = original;
   }
   return lines;
 }

@@ -7,6 +7,7 @@
  * and gives the state then.
  */
 import type { Clock } from '../../core/clock.js';
+import { logLine } from '../../core/log-line.js';
 import { PRIORITIES, type Priority } from '../../core/resource/admission/types.js';
 import type { SheddingStatus } from '../../core/resource/manager.js';
 import type { PressureDetail } from '../../core/resource/signals/monitor.js';
@@ -16,7 +17,6 @@ import type { PressureSnapshot } from '../../core/resource/signals/types.js';
 export const ADMISSION_LOG_INTERVAL_MS = 60_000;
 /** ...after a burst of this many. */
 const BURST_LINES = 2;
-const PREFIX = 'rs3gw-obs: admission:';
 
 type Subject = Priority | 'memory pressure';
 
@@ -82,7 +82,7 @@ export class AdmissionLog {
 
   constructor(options: AdmissionLogOptions) {
     this.clock = options.clock;
-    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.log = options.log ?? logLine;
   }
 
   /** Compares the manager's status with the last one; call on every housekeeping tick. */
@@ -123,6 +123,6 @@ export class AdmissionLog {
           ? detail.memoryPressureCauses.map((c) => signal(c, status.pressure)).join(', ') || signal('memory', status.pressure)
           : `${signal('memory', status.pressure)}, ${signal('heap', status.pressure)}`
         : why(status, detail);
-    return `${PREFIX} ${what} ${change}${repeats}: ${reading}`;
+    return `admission: ${what} ${change}${repeats}: ${reading}`;
   }
 }

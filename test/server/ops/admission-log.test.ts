@@ -50,9 +50,9 @@ test('shedding of each priority starting and stopping is one line each, with the
   // Priorities escalate one after the other, seconds apart: a line each as it starts.
   s.run(30_000);
   assert.equal(s.lines, [
-    'rs3gw-obs: admission: shedding sheddable requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
-    'rs3gw-obs: admission: shedding normal requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
-    'rs3gw-obs: admission: shedding critical requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
+    'admission: shedding sheddable requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
+    'admission: shedding normal requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
+    'admission: shedding critical requests started: pressure level 1.00; overload 1.00 from cpu 100.0% of 2 cores (/proc/stat)',
   ]);
   assert.is(s.manager.acquire('critical').admitted, false, 'what the lines say is what Acquire does');
   s.lines.length = 0;
@@ -60,13 +60,13 @@ test('shedding of each priority starting and stopping is one line each, with the
   assert.equal(s.lines, [], 'nothing more while shedding goes on');
   s.set(0.7);
   s.run(1500);
-  assert.equal(s.lines, ['rs3gw-obs: admission: shedding critical requests stopped: pressure level 0.70; overload 0.70 from cpu 70.0% of 2 cores (/proc/stat)']);
+  assert.equal(s.lines, ['admission: shedding critical requests stopped: pressure level 0.70; overload 0.70 from cpu 70.0% of 2 cores (/proc/stat)']);
   s.lines.length = 0;
   s.set(0);
   s.run(1500);
   assert.equal(s.lines, [
-    'rs3gw-obs: admission: shedding normal requests stopped: pressure level 0.00',
-    'rs3gw-obs: admission: shedding sheddable requests stopped: pressure level 0.00',
+    'admission: shedding normal requests stopped: pressure level 0.00',
+    'admission: shedding sheddable requests stopped: pressure level 0.00',
   ]);
 });
 
@@ -75,15 +75,15 @@ test('memory pressure turning on and off is a line each, naming the signal, and 
   s.set(0, true);
   s.run(1500);
   assert.equal(s.lines, [
-    'rs3gw-obs: admission: memory pressure on: memory 90.0% of 9537 MiB (/proc/meminfo)',
-    'rs3gw-obs: admission: shedding sheddable requests started: pressure level 0.60; memory pressure from memory 90.0% of 9537 MiB (/proc/meminfo)',
+    'admission: memory pressure on: memory 90.0% of 9537 MiB (/proc/meminfo)',
+    'admission: shedding sheddable requests started: pressure level 0.60; memory pressure from memory 90.0% of 9537 MiB (/proc/meminfo)',
   ]);
   s.lines.length = 0;
   s.set(0);
   s.run(1500);
   assert.equal(s.lines, [
-    'rs3gw-obs: admission: shedding sheddable requests stopped: pressure level 0.00',
-    'rs3gw-obs: admission: memory pressure off: memory 40.0% of 9537 MiB (/proc/meminfo), V8 heap 30.0% of 95 MiB',
+    'admission: shedding sheddable requests stopped: pressure level 0.00',
+    'admission: memory pressure off: memory 40.0% of 9537 MiB (/proc/meminfo), V8 heap 30.0% of 95 MiB',
   ]);
 });
 
@@ -95,8 +95,8 @@ test('each signal behind the level is named with its reading and where it was re
   s.set(1, true, { overloadCauses: ['psi_cpu_some', 'cpu_throttled', 'psi_io_some', 'event_loop_delay'], memoryPressureCauses: ['psi_memory_full', 'heap'] }, { cpu, psi, eventLoop });
   s.run(1500);
   assert.equal(s.lines, [
-    'rs3gw-obs: admission: memory pressure on: PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
-    'rs3gw-obs: admission: shedding sheddable requests started: pressure level 1.00; ' +
+    'admission: memory pressure on: PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
+    'admission: shedding sheddable requests started: pressure level 1.00; ' +
       'overload 1.00 from PSI cpu some 90% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), CPU quota throttled in 80% of periods (cgroup2:/sys/fs/cgroup/cpu.stat), ' +
       'PSI io some 70% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), event-loop delay p99 812 ms; ' +
       'memory pressure from PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
@@ -115,8 +115,8 @@ test('a flapping signal writes about one line a minute per priority, and the sta
   // The first start and stop as they happen, then one a minute.
   assert.ok(sheddable.length <= 7, `${sheddable.length} lines in 5 minutes:\n${sheddable.join('\n')}`);
   assert.ok(sheddable.length >= 6, `one a minute still tells it goes on:\n${sheddable.join('\n')}`);
-  assert.match(sheddable[0]!, /^rs3gw-obs: admission: shedding sheddable requests started: pressure level 1\.00/);
-  assert.match(sheddable[1]!, /^rs3gw-obs: admission: shedding sheddable requests stopped: pressure level 0\.00$/);
+  assert.match(sheddable[0]!, /^admission: shedding sheddable requests started: pressure level 1\.00/);
+  assert.match(sheddable[1]!, /^admission: shedding sheddable requests stopped: pressure level 0\.00$/);
   // Each later line counts the changes since the one before it.
   for (const line of sheddable.slice(2)) assert.match(line, /\((\d+) changes in the last (5\d|60) s, logged about once a minute\)/);
   const counted = sheddable.slice(2).reduce((n, l) => n + Number(/\((\d+) changes/.exec(l)![1]), 2);

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { CountedLog } from '../../counted-log.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
+import { logLine } from '../../log-line.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
 import { profileTimes } from '../pprof/profile-times.js';
@@ -99,7 +100,7 @@ export class ContinuousProfiler {
     this.intervals = options.intervals ?? monotonicClock;
     this.capture = options.capture ?? ((request) => captureCpuProfile({ ...request, background: true }));
     this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
-    this.log = options.log ?? ((message) => console.error(message));
+    this.log = options.log ?? logLine;
     this.problems = new CountedLog(['failed', 'skipped'], (counts) => this.writeLog(counts), CAPTURE_PROBLEM_LOG_INTERVAL_MS, this.intervals);
   }
 
@@ -241,7 +242,7 @@ export class ContinuousProfiler {
       ...(failed > 0 ? [`${failed} failed (the last: ${this.lastError})`] : []),
       ...(skipped > 0 ? [`${skipped} skipped (due while the capture before waited for an on-demand one and ran)`] : []),
     ];
-    this.log(`rs3gw-obs: continuous profiling: captures ${parts.join(', ')}; logged at most once a minute`);
+    this.log(`continuous profiling: captures ${parts.join(', ')}; logged at most once a minute`);
   }
 
   private async captureAndStore(signal: AbortSignal): Promise<StoredProfileInfo> {

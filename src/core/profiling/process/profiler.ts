@@ -1,5 +1,6 @@
 import { monotonicClock, systemClock, type Clock } from '../../clock.js';
 import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
+import { logLine } from '../../log-line.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState, type ProcessStat } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
@@ -192,7 +193,7 @@ export class ProcessProfiler {
     }
     this.operations = new IoOperationRecorder(this.clock);
     this.selfHeap = options.selfHeap;
-    this.log = options.log ?? ((message) => console.error(message));
+    this.log = options.log ?? logLine;
   }
 
   /**
@@ -358,12 +359,12 @@ export class ProcessProfiler {
     for (const [pid, reason] of failing) {
       if (this.reportedFailures.get(pid) === reason) continue;
       this.reportedFailures.set(pid, reason);
-      this.log(`rs3gw-obs: profiling: periodic snapshots of pid ${pid} fail and are skipped (logged once until this changes): ${reason}`);
+      this.log(`profiling: periodic snapshots of pid ${pid} fail and are skipped (logged once until this changes): ${reason}`);
     }
     for (const pid of this.reportedFailures.keys()) {
       if (failing.has(pid)) continue;
       this.reportedFailures.delete(pid);
-      this.log(`rs3gw-obs: profiling: periodic snapshots of pid ${pid} are taken again`);
+      this.log(`profiling: periodic snapshots of pid ${pid} are taken again`);
     }
   }
 
@@ -379,7 +380,7 @@ export class ProcessProfiler {
     entry.history.clear();
     const seconds = (ticks: number) => `${(ticks / hz).toFixed(2)} s`;
     this.log(
-      `rs3gw-obs: profiling: pid ${pid} is now a different process (${stat.comm}, started ${seconds(stat.startTimeTicks)} after boot; ` +
+      `profiling: pid ${pid} is now a different process (${stat.comm}, started ${seconds(stat.startTimeTicks)} after boot; ` +
         `the one watched before started ${seconds(before)} after boot): its ${dropped} snapshots are dropped`,
     );
   }

@@ -291,7 +291,7 @@ test('due times that pass while a capture waits for an on-demand one are skipped
     failedCaptures: 0,
     skippedCaptures: 2,
   });
-  assert.equal(logged, ['rs3gw-obs: continuous profiling: captures 2 skipped (due while the capture before waited for an on-demand one and ran); logged at most once a minute']);
+  assert.equal(logged, ['continuous profiling: captures 2 skipped (due while the capture before waited for an on-demand one and ran); logged at most once a minute']);
 });
 
 test('failed captures are logged at most once a minute, summed, and what is left is logged at stop', async () => {
@@ -303,7 +303,7 @@ test('failed captures are logged at most once a minute, summed, and what is left
   const profiler = new ContinuousProfiler({ clock: new FakeClock(), intervals, capture: failing, log: (m) => logged.push(m), config: { intervalMs: 20, captureDurationMs: 10 } });
   profiler.start();
   await delay(200);
-  assert.equal(logged, ['rs3gw-obs: continuous profiling: captures 1 failed (the last: inspector unavailable); logged at most once a minute']);
+  assert.equal(logged, ['continuous profiling: captures 1 failed (the last: inspector unavailable); logged at most once a minute']);
   intervals.advance(60_000);
   await delay(50);
   assert.is(logged.length, 2, `a minute on, the next failure is logged at once with those since: ${logged.join('\n')}`);
@@ -312,7 +312,7 @@ test('failed captures are logged at most once a minute, summed, and what is left
   assert.ok(failedCaptures >= 5, `${failedCaptures} failed captures in 250 ms at 20 ms intervals`);
   assert.ok(logged.length <= 3, `the rest at stop, in one line: ${logged.join('\n')}`);
   const counts = logged.map((line) => {
-    assert.match(line, /^rs3gw-obs: continuous profiling: captures \d+ failed \(the last: inspector unavailable\); logged at most once a minute$/);
+    assert.match(line, /^continuous profiling: captures \d+ failed \(the last: inspector unavailable\); logged at most once a minute$/);
     return Number(/captures (\d+) failed/.exec(line)![1]);
   });
   assert.is(counts.reduce((a, b) => a + b), failedCaptures, 'every failure is in one line or another');

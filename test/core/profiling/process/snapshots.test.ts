@@ -105,13 +105,13 @@ test('periodic snapshots that fail are logged once per failure and once when the
     mkdirSync(join(root.path, 'proc/4242/stat'));
     profiler.start();
     await settle(1);
-    assert.match(logged[0]!, /^rs3gw-obs: profiling: periodic snapshots of pid 4242 fail .*EISDIR/);
+    assert.match(logged[0]!, /^profiling: periodic snapshots of pid 4242 fail .*EISDIR/);
     rmdirSync(join(root.path, 'proc/4242/stat'));
     await settle(2); // a different failure is logged too
     assert.match(logged[1]!, 'process 4242 does not exist');
     root.write('proc/4242/stat', stat);
     await settle(3);
-    assert.is(logged[2], 'rs3gw-obs: profiling: periodic snapshots of pid 4242 are taken again');
+    assert.is(logged[2], 'profiling: periodic snapshots of pid 4242 are taken again');
     assert.ok(profiler.snapshots(4242).length >= 1);
   } finally {
     profiler.stop();
@@ -139,7 +139,7 @@ test('a pid the kernel hands to another process starts a new history: the old on
     // Fixture clock ticks are 250 Hz: 225000 ticks = 900 s; the first process started at 400 s.
     assert.is(history[0]!.startedAfterBootUs, 900_000_000n);
     assert.equal(logged, [
-      'rs3gw-obs: profiling: pid 4242 is now a different process (rs3gw) (io 2, started 900.00 s after boot; the one watched before started 400.00 s after boot): its 2 snapshots are dropped',
+      'profiling: pid 4242 is now a different process (rs3gw) (io 2, started 900.00 s after boot; the one watched before started 400.00 s after boot): its 2 snapshots are dropped',
     ]);
     clock.advance(1000);
     profiler.collect();
