@@ -1,7 +1,7 @@
 /**
  * A CPU capture refused because the queue is full says when a place frees: Retry-After, from the
  * remaining time of the capture running (the queued ones' lengths are known), on the pprof and
- * REST paths and over Connect; a client that waits that long gets a place.
+ * REST paths, over Connect and over native gRPC; a client that waits that long gets a place.
  */
 import { Code } from '@connectrpc/connect';
 import { test } from 'uvu';
@@ -36,11 +36,14 @@ test('a refused capture carries Retry-After, and once that has passed a capture 
       assert.ok(Math.abs(retryAfter - Math.ceil(Number(frees[1]))) <= 1, `${path}: Retry-After ${retryAfter}, ${body.message}`);
     }
 
-    const { profiling } = createObservabilityClient(server.url, { protocol: 'connect' });
-    const refused = await failure(profiling.captureProfile({ duration: { seconds: 1n } }), 'CaptureProfile over Connect');
-    assert.is(refused.code, Code.ResourceExhausted);
-    const retryAfter = Number(refused.metadata.get('retry-after'));
-    assert.ok(retryAfter >= 1 && retryAfter <= 3, `Connect: Retry-After ${refused.metadata.get('retry-after')}`);
+    // Connect sends it as a header, native gRPC (grpc-js) as a trailer.
+    for (const protocol of ['connect', 'grpc'] as const) {
+      const { profiling } = createObservabilityClient(server.url, { protocol });
+      const refused = await failure(profiling.captureProfile({ duration: { seconds: 1n } }), `CaptureProfile over ${protocol}`);
+      assert.is(refused.code, Code.ResourceExhausted);
+      const retryAfter = Number(refused.metadata.get('retry-after'));
+      assert.ok(retryAfter >= 1 && retryAfter <= 3, `${protocol}: Retry-After ${refused.metadata.get('retry-after')}`);
+    }
 
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // Let in: it queues, so no answer comes at once (a refusal would).

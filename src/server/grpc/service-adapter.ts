@@ -47,8 +47,14 @@ function deserializer(schema: DescMessage) {
 const DEADLINE_MARGIN_MIN_MS = 10;
 const DEADLINE_MARGIN_MAX_MS = 1000;
 
+/** The call's status; a refusal that knows when a place frees says so in a retry-after trailer, as Connect does in a header. */
 function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
-  return { code: error.code as number as grpc.status, details: error.rawMessage };
+  const status = { code: error.code as number as grpc.status, details: error.rawMessage };
+  const retryAfter = error.metadata.get('retry-after');
+  if (retryAfter === null) return status;
+  const metadata = new grpc.Metadata();
+  metadata.set('retry-after', retryAfter);
+  return { ...status, metadata };
 }
 
 /**
