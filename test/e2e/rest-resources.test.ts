@@ -39,6 +39,7 @@ test.after(async () => {
 });
 
 const critical = { priority: 'PRIORITY_CRITICAL' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const priorityOf = (status: Json, p: string) => status.priorities.find((x: Json) => x.priority === p);
 
 test('a server that has just started admits critical work', async () => {
@@ -69,6 +70,8 @@ test('an admitted permit shows as work in progress until it is released', async 
   assert.is(during.admission.admitted_total, '1');
   assert.is(priorityOf(during, 'PRIORITY_CRITICAL').admitted_total, '1');
 
+  // The work takes what it reports: a latency counts at most as long as the permit was held.
+  await sleep(120);
   assert.equal(await rest.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_SUCCESS', latency: '0.120s' }), {});
   const after = await rest.getOk(`${API}/resources`);
   assert.is(after.active_requests, 0);
@@ -94,6 +97,7 @@ test('latency percentiles cover failed completions too, rather than reading 0 as
     for (let i = 0; i < 4; i++) {
       const a = await c.postOk(`${API}/resources/acquire`, critical);
       assert.is(a.admitted, true);
+      await sleep(250);
       await c.postOk(`${API}/resources/release`, { permit_id: a.permit_id, outcome: 'REQUEST_OUTCOME_ERROR', latency: '0.250s' });
     }
     const s = await c.getOk(`${API}/resources`);
@@ -101,6 +105,27 @@ test('latency percentiles cover failed completions too, rather than reading 0 as
     assert.is(s.success_rate, 0);
     assertNear(s.p50_latency_ms, 250, 0.05, 'p50 of the four failures');
     assertNear(s.p99_latency_ms, 250, 0.05, 'p99 of the four failures');
+  } finally {
+    await fresh.stop();
+  }
+});
+
+test('a Release that claims more time than its permit was held moves no percentile, and refusals stay answerable', async () => {
+  const fresh = await startAdmittingServer({ RS3GW_MAX_PERMITS: '1' });
+  try {
+    const c = new Rest(fresh.url);
+    const a = await c.postOk(`${API}/resources/acquire`, critical);
+    assert.is(a.admitted, true);
+    // The longest Duration there is: ten thousand years.
+    await c.postOk(`${API}/resources/release`, { permit_id: a.permit_id, latency: '315576000000s' });
+    const s = await c.getOk(`${API}/resources`);
+    assert.ok(s.p50_latency_ms < 1000, `p50 ${s.p50_latency_ms} ms`);
+    assert.is((await c.postOk(`${API}/resources/acquire`, critical)).admitted, true);
+    for (let i = 0; i < 3; i++) {
+      const refused = await c.postOk(`${API}/resources/acquire`, critical);
+      assert.is(refused.admitted, false);
+      assert.ok(durationMs(refused.retry_after) < 10_000, `retry_after ${refused.retry_after}`);
+    }
   } finally {
     await fresh.stop();
   }

@@ -210,7 +210,11 @@ export class ResourceManager {
     return { admitted: true, permitId: id };
   }
 
-  /** Ends a request. `latencyMs` defaults to the time since the permit was acquired. */
+  /**
+   * Ends a request. `latencyMs` defaults to the time since the permit was acquired, and counts at
+   * most as that: the work ran between Acquire and Release, and one caller's figure must not set
+   * the window's median, hence the retry hint every refused caller gets.
+   */
   release(permitId: string, outcome: Outcome, latencyMs?: number): void {
     if (!OUTCOMES.includes(outcome)) {
       throw invalidArgument('outcome', `must be one of ${OUTCOMES.join(', ')}, got '${String(outcome)}'`);
@@ -234,7 +238,7 @@ export class ResourceManager {
     const heldMs = Math.max(0, now - permit.acquiredMs);
     this.releases += 1;
     this.lastReleaseMs = now;
-    this.stats.recordCompletion(now, outcome, latencyMs ?? heldMs);
+    this.stats.recordCompletion(now, outcome, Math.min(latencyMs ?? heldMs, heldMs));
     this.holdTimes.add(now, heldMs);
   }
 

@@ -38,6 +38,15 @@ test('acquire then release: inflight follows, the window counts the completion',
   assert.is(s.totals.admitted.normal, 1);
 });
 
+test('a latency longer than the permit was held counts as the time held: one caller cannot set the median', () => {
+  const { clock, manager } = setup();
+  const id = admit(manager);
+  clock.advance(30);
+  manager.release(id, 'success', 315_576_000_000_000);
+  const p50 = manager.status().window.p50LatencyMs!;
+  assert.ok(Math.abs(p50 - 30) / 30 < 0.05, `p50 ${p50}`);
+});
+
 test('permit ids are random 128-bit tokens', () => {
   const { manager } = setup();
   const ids = new Set(Array.from({ length: 15 }, () => admit(manager)));

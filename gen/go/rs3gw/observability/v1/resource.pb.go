@@ -1279,7 +1279,8 @@ type ReleaseRequest struct {
 	PermitId string `protobuf:"bytes,1,opt,name=permit_id,json=permitId,proto3" json:"permit_id,omitempty"`
 	// How the work ended; success when unspecified.
 	Outcome RequestOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=rs3gw.observability.v1.RequestOutcome" json:"outcome,omitempty"`
-	// How long the work took; measured from Acquire when unset.
+	// How long the work took; measured from Acquire when unset. It counts at most as the time since
+	// Acquire, as the service measured it (the work ran in between).
 	Latency       *durationpb.Duration `protobuf:"bytes,3,opt,name=latency,proto3" json:"latency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -717,7 +717,8 @@ export type ReleaseRequest = Message<"rs3gw.observability.v1.ReleaseRequest"> & 
   outcome: RequestOutcome;
 
   /**
-   * How long the work took; measured from Acquire when unset.
+   * How long the work took; measured from Acquire when unset. It counts at most as the time since
+   * Acquire, as the service measured it (the work ran in between).
    *
    * @generated from field: google.protobuf.Duration latency = 3;
    */
