@@ -438,6 +438,7 @@ export class AnomalyEngine {
       detectedMonotonicMs: this.intervals.nowMs(),
     });
     this.detected[event.severity] += 1;
+    // History first: a replaying subscriber ignores the offer and reads the event from there.
     this.events.append(event);
     for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);
     return event;

@@ -91,6 +91,11 @@ export class EventHistory {
     return this.size > 0 ? this.at(0).sequence : undefined;
   }
 
+  /** Sequence of the newest retained event, or undefined when empty. */
+  newestSequence(): number | undefined {
+    return this.size > 0 ? this.at(this.size - 1).sequence : undefined;
+  }
+
   /** Position of the first retained event with sequence > `after` (binary search; sequences increase). */
   indexAfter(after: number): number {
     let lo = 0;

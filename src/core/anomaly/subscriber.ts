@@ -2,7 +2,11 @@
  * One live subscriber: a bounded queue filled synchronously by the publisher (never awaited), read
  * through an async iterator. When the queue is full new events are dropped and counted; the count is
  * delivered as a `gap` item in the place where they would have been. A resume first replays retained
- * history lazily, one event per read, so a long replay costs no queue space.
+ * history lazily, one event per read, so a long replay costs no queue space. The replay's end moves:
+ * each read goes up to the newest event the history holds, and the subscriber goes live only once it
+ * has read them all. Events raised meanwhile are read from the history rather than queued (the
+ * engine appends an event to the history before offering it), so a replay longer than the queue
+ * loses none the history still holds.
  */
 import { SEVERITIES, type AnomalyEvent, type AnomalyType, type Severity, type StreamItem, type Subscription, type SubscriptionFilter } from './types.js';
 import type { EventHistory } from './event-history.js';
@@ -18,9 +22,8 @@ export class Subscriber implements Subscription {
   private readonly waiters: Array<(r: IteratorResult<StreamItem>) => void> = [];
   private closed = false;
   private readonly minRank: number;
-  /** Resume state: last sequence replayed, and the engine's last sequence when the replay began. */
+  /** Last sequence replayed (or counted as lost) while `replaying`. */
   private replayCursor: number;
-  private readonly replayUpTo: number;
   private replaying: boolean;
   /** Events this subscriber lost to queue overflow, in total. */
   dropped = 0;
@@ -37,7 +40,6 @@ export class Subscriber implements Subscription {
     // client it is live, resumed or not.
     this.replaying = true;
     this.replayCursor = filter.resumeAfterSequence ?? lastSequence;
-    this.replayUpTo = lastSequence;
   }
 
   matches(e: AnomalyEvent): boolean {
@@ -52,7 +54,10 @@ export class Subscriber implements Subscription {
   /** Called by the publisher for a matching event; O(1), never blocks. */
   offer(event: AnomalyEvent): void {
     if (this.closed) return;
-    if (!this.replaying && this.waiters.length > 0) {
+    // The event is in the history already: the replay reads it there (or counts it as lost if it
+    // leaves first), so queueing it too would duplicate it, or overflow a queue it never needed.
+    if (this.replaying) return;
+    if (this.waiters.length > 0) {
       this.waiters.shift()!({ value: { kind: 'anomaly', event }, done: false });
       return;
     }
@@ -108,12 +113,15 @@ export class Subscriber implements Subscription {
     return item;
   }
 
-  /** Next replayed item: a gap for matching events gone from history, a matching event, or `caught_up`. */
+  /**
+   * Next replayed item: a gap for matching events gone from history, a matching event, or, once
+   * every event the history holds has been read, `caught_up` (and the subscriber is live).
+   */
   private nextReplayed(): StreamItem {
-    const oldest = this.history.oldestSequence();
-    const firstRetained = oldest === undefined ? this.replayUpTo + 1 : oldest;
-    if (firstRetained > this.replayCursor + 1 && this.replayCursor < this.replayUpTo) {
-      const upTo = Math.min(firstRetained - 1, this.replayUpTo);
+    const newest = this.history.newestSequence() ?? this.replayCursor;
+    const firstRetained = this.history.oldestSequence() ?? newest + 1;
+    if (firstRetained > this.replayCursor + 1 && this.replayCursor < newest) {
+      const upTo = Math.min(firstRetained - 1, newest);
       const { count, upperBound } = this.history.countDropped(this.replayCursor, upTo, this.matchesKey);
       this.replayCursor = upTo;
       // No matching event was lost: nothing to report. Without a filter every event matches, so
@@ -123,11 +131,10 @@ export class Subscriber implements Subscription {
     }
     for (let i = this.history.indexAfter(this.replayCursor); i < this.history.length; i++) {
       const e = this.history.at(i);
-      if (e.sequence > this.replayUpTo) break;
       this.replayCursor = e.sequence;
       if (this.matches(e)) return { kind: 'anomaly', event: e };
     }
     this.replaying = false;
-    return { kind: 'caught_up', lastSequence: this.replayUpTo };
+    return { kind: 'caught_up', lastSequence: newest };
   }
 }

@@ -145,7 +145,11 @@ export type StreamItem =
    * counted whether they matched or not.
    */
   | { kind: 'gap'; missed: number; upperBound?: true }
-  /** Sent once, first or after a resume replay: everything up to `lastSequence` has been delivered or counted. */
+  /**
+   * Sent once, when the replay (empty without a resume) has read every event the history held,
+   * events raised during it included: everything up to `lastSequence`, the newest then, has been
+   * delivered or counted; later events come live.
+   */
   | { kind: 'caught_up'; lastSequence: number };
 
 export interface Subscription extends AsyncIterable<StreamItem> {

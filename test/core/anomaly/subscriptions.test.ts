@@ -187,6 +187,30 @@ test('a long replay does not overflow a small queue', async () => {
   assert.equal(await next(sub), { kind: 'caught_up', lastSequence: all[19] });
 });
 
+test('a resume whose replay outlasts its queue gets every event raised meanwhile, none missed', async () => {
+  const e = newEngine();
+  const before = Array.from({ length: 20 }, () => emit(e));
+  const sub = e.subscribe({ resumeAfterSequence: 0 }, { queueCapacity: 4 });
+  const received: number[] = [];
+  for (let k = 0; k < 5; k++) received.push(await nextSequence(sub));
+  // Three times the queue's capacity raised while it replays, and more between its reads.
+  const during = Array.from({ length: 12 }, () => emit(e));
+  for (let k = 0; k < 20; k++) {
+    received.push(await nextSequence(sub));
+    if (k % 4 === 0) during.push(emit(e));
+  }
+  let item = await next(sub);
+  while (item.kind === 'anomaly') {
+    received.push(item.event.sequence);
+    item = await next(sub);
+  }
+  assert.equal(received, [...before, ...during], 'every event, in order, no gap');
+  assert.equal(item, { kind: 'caught_up', lastSequence: during[during.length - 1] });
+  const live = emit(e);
+  assert.is(await nextSequence(sub), live);
+  assert.is(e.droppedForSubscribers, 0);
+});
+
 test('the number of subscribers is capped; closing frees a slot and ends iteration', async () => {
   const e = newEngine({ maxSubscribers: 2 });
   const a = await live(e);

@@ -1206,10 +1206,13 @@ func (x *MissedAnomalies) GetCountIsUpperBound() bool {
 	return false
 }
 
-// WatchCaughtUp marks the switch from replay to live events.
+// WatchCaughtUp marks the switch from replay to live events. The replay goes on until it has read
+// every anomaly the history holds, those raised while it ran included, so none is lost to the
+// subscriber's queue meanwhile.
 type WatchCaughtUp struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Highest sequence number assigned when the subscriber went live.
+	// Highest sequence number assigned when the subscriber went live: every matching anomaly up to
+	// it was sent or counted as missed; later ones arrive live.
 	LastSequence  uint64 `protobuf:"varint,1,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -588,13 +588,16 @@ export const MissedAnomaliesSchema: GenMessage<MissedAnomalies> = /*@__PURE__*/
   messageDesc(file_rs3gw_observability_v1_anomaly, 11);
 
 /**
- * WatchCaughtUp marks the switch from replay to live events.
+ * WatchCaughtUp marks the switch from replay to live events. The replay goes on until it has read
+ * every anomaly the history holds, those raised while it ran included, so none is lost to the
+ * subscriber's queue meanwhile.
  *
  * @generated from message rs3gw.observability.v1.WatchCaughtUp
  */
 export type WatchCaughtUp = Message<"rs3gw.observability.v1.WatchCaughtUp"> & {
   /**
-   * Highest sequence number assigned when the subscriber went live.
+   * Highest sequence number assigned when the subscriber went live: every matching anomaly up to
+   * it was sent or counted as missed; later ones arrive live.
    *
    * @generated from field: uint64 last_sequence = 1;
    */
