@@ -128,7 +128,6 @@ test('ListAnomalies filters by type, severity and time in every accepted spellin
   assert.equal((await list('?limit=1'))[0].sequence, all[0].sequence, 'limit keeps the newest');
   assert.equal(await list(`?after_sequence=${seqs[0]}`), []);
   // after_sequence pages forward: the oldest `limit` after it, so a poller skips nothing.
-  // (after_sequence=0 is unset: the newest.)
   const oldest = seqs[seqs.length - 1];
   assert.equal((await list(`?after_sequence=${oldest}&limit=1`)).map((a) => int(a.sequence)), [seqs[seqs.length - 2]]);
   const paged: number[] = [oldest];
@@ -140,6 +139,22 @@ test('ListAnomalies filters by type, severity and time in every accepted spellin
   }
   assert.equal(paged, [...seqs].reverse(), 'every anomaly, once, in order');
   assert.equal((await list(`?after_sequence=${seqs[0] - 1}`)).map((a) => a.sequence), [all[0].sequence]);
+  // after_sequence=0 given is set (unset lists the newest): a pager starting from 0 gets the oldest
+  // page first and reads the whole history, over REST and gRPC alike.
+  assert.equal((await list('?after_sequence=0&limit=1')).map((a) => int(a.sequence)), [oldest], 'the oldest page first');
+  const fromZero: number[] = [];
+  for (let cursor = 0; ; ) {
+    const page = (await list(`?after_sequence=${cursor}&limit=1`)).map((a) => int(a.sequence));
+    if (page.length === 0) break;
+    fromZero.push(...page);
+    cursor = page[0];
+  }
+  assert.equal(fromZero, [...seqs].reverse(), 'every anomaly from 0, once, in order');
+  const grpc = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const first = await grpc.anomalies.listAnomalies({ afterSequence: 0n, limit: 1 });
+  assert.equal(first.anomalies.map((a) => Number(a.sequence)), [oldest], 'gRPC: after_sequence 0 is the oldest page');
+  const newest = await grpc.anomalies.listAnomalies({ limit: 1 });
+  assert.equal(newest.anomalies.map((a) => Number(a.sequence)), [seqs[0]], 'gRPC: unset is the newest');
   // since= compares with the sample time: both spikes were at T0 + 60 s.
   assert.ok((await list(`?since=${at(60)}`)).length >= 2);
   assert.equal(await list(`?since=${at(61)}`), []);

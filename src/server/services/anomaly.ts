@@ -207,7 +207,7 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         minSeverity: severityIn(req.minSeverity, 'min_severity'),
         metric: req.metric || undefined,
         sinceMs: timeBoundOrUndefined(req.since),
-        afterSequence: req.afterSequence > 0n ? Number(req.afterSequence) : undefined,
+        afterSequence: req.afterSequence !== undefined ? Number(req.afterSequence) : undefined,
         // The documented maximum, whatever the history size (a larger limit just returns all).
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
       });

@@ -810,8 +810,11 @@ type ListAnomaliesRequest struct {
 	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
 	// Most anomalies to return (default 100, at most 10,000).
 	Limit uint32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
-	// Only anomalies with a greater sequence number.
-	AfterSequence uint64 `protobuf:"varint,7,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// Pages forward through the history. Set (0 included): the oldest `limit` matching anomalies with
+	// a greater sequence number, listed newest first; the next page is after the first one listed,
+	// and an empty list means none followed. After 0, the first page is the oldest the history holds.
+	// Unset: the newest `limit` matching anomalies, newest first.
+	AfterSequence *uint64 `protobuf:"varint,7,opt,name=after_sequence,json=afterSequence,proto3,oneof" json:"after_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -889,13 +892,14 @@ func (x *ListAnomaliesRequest) GetLimit() uint32 {
 }
 
 func (x *ListAnomaliesRequest) GetAfterSequence() uint64 {
-	if x != nil {
-		return x.AfterSequence
+	if x != nil && x.AfterSequence != nil {
+		return *x.AfterSequence
 	}
 	return 0
 }
 
-// ListAnomaliesResponse holds matching anomalies, newest first.
+// ListAnomaliesResponse holds matching anomalies, newest first (with after_sequence, the oldest
+// page after it, still newest first).
 type ListAnomaliesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// When the list was taken.
@@ -2062,15 +2066,16 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x14RecordSamplesRequest\x128\n" +
 	"\asamples\x18\x01 \x03(\v2\x1e.rs3gw.observability.v1.SampleR\asamples\"c\n" +
 	"\x15RecordSamplesResponse\x12J\n" +
-	"\vassessments\x18\x01 \x03(\v2(.rs3gw.observability.v1.SampleAssessmentR\vassessments\"\xe7\x02\n" +
+	"\vassessments\x18\x01 \x03(\v2(.rs3gw.observability.v1.SampleAssessmentR\vassessments\"\xff\x02\n" +
 	"\x14ListAnomaliesRequest\x127\n" +
 	"\x04type\x18\x01 \x01(\x0e2#.rs3gw.observability.v1.AnomalyTypeR\x04type\x12C\n" +
 	"\bseverity\x18\x02 \x01(\x0e2'.rs3gw.observability.v1.AnomalySeverityR\bseverity\x12J\n" +
 	"\fmin_severity\x18\x03 \x01(\x0e2'.rs3gw.observability.v1.AnomalySeverityR\vminSeverity\x12\x16\n" +
 	"\x06metric\x18\x04 \x01(\tR\x06metric\x120\n" +
 	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05limit\x18\x06 \x01(\rR\x05limit\x12%\n" +
-	"\x0eafter_sequence\x18\a \x01(\x04R\rafterSequence\"\xb5\x01\n" +
+	"\x05limit\x18\x06 \x01(\rR\x05limit\x12*\n" +
+	"\x0eafter_sequence\x18\a \x01(\x04H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
+	"\x0f_after_sequence\"\xb5\x01\n" +
 	"\x15ListAnomaliesResponse\x128\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12=\n" +
 	"\tanomalies\x18\x02 \x03(\v2\x1f.rs3gw.observability.v1.AnomalyR\tanomalies\x12#\n" +
@@ -2290,6 +2295,7 @@ func file_rs3gw_observability_v1_anomaly_proto_init() {
 	if File_rs3gw_observability_v1_anomaly_proto != nil {
 		return
 	}
+	file_rs3gw_observability_v1_anomaly_proto_msgTypes[7].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_anomaly_proto_msgTypes[9].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_anomaly_proto_msgTypes[10].OneofWrappers = []any{
 		(*WatchAnomaliesResponse_Anomaly)(nil),

@@ -62,7 +62,8 @@ type AnomalyServiceClient interface {
 	RecordSample(context.Context, *connect.Request[v1.RecordSampleRequest]) (*connect.Response[v1.RecordSampleResponse], error)
 	// RecordSamples scores a batch of values in order; a batch with one bad sample records nothing.
 	RecordSamples(context.Context, *connect.Request[v1.RecordSamplesRequest]) (*connect.Response[v1.RecordSamplesResponse], error)
-	// ListAnomalies returns anomalies from the history, newest first.
+	// ListAnomalies returns anomalies from the history, newest first: the newest ones, or with
+	// after_sequence the oldest ones after it (to page forward).
 	ListAnomalies(context.Context, *connect.Request[v1.ListAnomaliesRequest]) (*connect.Response[v1.ListAnomaliesResponse], error)
 	// WatchAnomalies streams anomalies as they are detected, after replaying missed ones on resume.
 	// When the service shuts down the stream ends with OK: reconnect, resuming after the last
@@ -189,7 +190,8 @@ type AnomalyServiceHandler interface {
 	RecordSample(context.Context, *connect.Request[v1.RecordSampleRequest]) (*connect.Response[v1.RecordSampleResponse], error)
 	// RecordSamples scores a batch of values in order; a batch with one bad sample records nothing.
 	RecordSamples(context.Context, *connect.Request[v1.RecordSamplesRequest]) (*connect.Response[v1.RecordSamplesResponse], error)
-	// ListAnomalies returns anomalies from the history, newest first.
+	// ListAnomalies returns anomalies from the history, newest first: the newest ones, or with
+	// after_sequence the oldest ones after it (to page forward).
 	ListAnomalies(context.Context, *connect.Request[v1.ListAnomaliesRequest]) (*connect.Response[v1.ListAnomaliesResponse], error)
 	// WatchAnomalies streams anomalies as they are detected, after replaying missed ones on resume.
 	// When the service shuts down the stream ends with OK: reconnect, resuming after the last
