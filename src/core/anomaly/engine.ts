@@ -2,6 +2,7 @@
  * AnomalyEngine: per-metric streaming detection (issue 2) and the anomaly event log with live,
  * resumable subscriptions (issue 3). Synchronous and transport-free; the server wires it to RPCs.
  */
+import { randomUUID } from 'node:crypto';
 import { monotonicClock, type Clock } from '../clock.js';
 import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../errors.js';
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
@@ -111,6 +112,11 @@ function validateSeverity(field: string, v: unknown): Severity | undefined {
 
 export class AnomalyEngine {
   readonly limits: EngineLimits;
+  /**
+   * Identifies this run: sequences start again at 1 with a new engine, so a sequence means nothing
+   * without it (a resume after 250 of an earlier run would skip this run's first 250).
+   */
+  readonly instanceId: string = randomUUID();
   private readonly clock: Clock;
   private readonly intervals: Clock;
   private readonly defaults: MetricConfig;
@@ -320,6 +326,17 @@ export class AnomalyEngine {
     const resume = filter.resumeAfterSequence;
     if (resume !== undefined && (!Number.isInteger(resume) || resume < 0)) {
       throw invalidArgument('resume_after_sequence', 'must be a non-negative integer');
+    }
+    if (filter.resumeInstanceId !== undefined && typeof filter.resumeInstanceId !== 'string') {
+      throw invalidArgument('resume_instance_id', 'must be a string');
+    }
+    // Sequences of another run: once this run has issued as many, the sequence check below cannot
+    // tell them apart, and the resume would skip what this run raised up to it.
+    if (resume !== undefined && filter.resumeInstanceId !== undefined && filter.resumeInstanceId !== this.instanceId) {
+      throw outOfRange(
+        'resume_instance_id',
+        `is not this run of the service (${this.instanceId}): the service restarted, so the anomalies before the restart are gone; subscribe without resume_after_sequence and resume_instance_id`,
+      );
     }
     // A sequence this service never issued comes from before a restart (numbering starts again at
     // 1): resuming after it would skip, without a word, what was raised since.

@@ -135,6 +135,8 @@ export interface SubscriptionFilter {
   minSeverity?: Severity;
   /** Replay retained events after this sequence before going live. */
   resumeAfterSequence?: number;
+  /** The run `resumeAfterSequence` is from (`AnomalyEngine.instanceId`); a resume from another run is refused. */
+  resumeInstanceId?: string;
 }
 
 export type StreamItem =

@@ -174,7 +174,7 @@ function anomalyMessage(event: AnomalyEvent): WatchAnomaliesResponse {
   return message;
 }
 
-function streamMessage(item: StreamItem, caughtUp: boolean) {
+function streamMessage(item: StreamItem, caughtUp: boolean, instanceId: string) {
   switch (item.kind) {
     case 'anomaly':
       return anomalyMessage(item.event);
@@ -186,7 +186,7 @@ function streamMessage(item: StreamItem, caughtUp: boolean) {
         },
       };
     case 'caught_up':
-      return { event: { case: 'caughtUp' as const, value: { lastSequence: u64(item.lastSequence) } } };
+      return { event: { case: 'caughtUp' as const, value: { lastSequence: u64(item.lastSequence), instanceId } } };
   }
 }
 
@@ -211,7 +211,7 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         // The documented maximum, whatever the history size (a larger limit just returns all).
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
       });
-      return { timestamp: timestamp(Date.now()), anomalies: events.map(anomalyOut), lastSequence: u64(engine.lastSequence) };
+      return { timestamp: timestamp(Date.now()), anomalies: events.map(anomalyOut), lastSequence: u64(engine.lastSequence), instanceId: engine.instanceId };
     },
     async *watchAnomalies(req, ctx) {
       const subscription = engine.subscribe({
@@ -219,13 +219,14 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         type: enumName<AnomalyType>(AnomalyTypeSchema, req.type, 'type'),
         minSeverity: severityIn(req.minSeverity, 'min_severity'),
         resumeAfterSequence: req.resumeAfterSequence !== undefined ? Number(req.resumeAfterSequence) : undefined,
+        resumeInstanceId: req.resumeInstanceId || undefined,
       });
       const close = () => subscription.close();
       ctx.signal.addEventListener('abort', close, { once: true });
       let caughtUp = false;
       try {
         for await (const item of subscription) {
-          yield streamMessage(item, caughtUp);
+          yield streamMessage(item, caughtUp, engine.instanceId);
           if (item.kind === 'caught_up') caughtUp = true;
         }
       } finally {

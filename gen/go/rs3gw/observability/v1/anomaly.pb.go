@@ -907,7 +907,9 @@ type ListAnomaliesResponse struct {
 	// The anomalies.
 	Anomalies []*Anomaly `protobuf:"bytes,2,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
 	// Highest sequence number assigned so far (0 when none).
-	LastSequence  uint64 `protobuf:"varint,3,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	LastSequence uint64 `protobuf:"varint,3,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	// Identifies this run of the service; sequences restart at 1 with a new run.
+	InstanceId    string `protobuf:"bytes,4,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -963,6 +965,13 @@ func (x *ListAnomaliesResponse) GetLastSequence() uint64 {
 	return 0
 }
 
+func (x *ListAnomaliesResponse) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
 // WatchAnomaliesRequest filters the stream and optionally resumes it.
 type WatchAnomaliesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -975,10 +984,16 @@ type WatchAnomaliesRequest struct {
 	// Replay the matching anomalies after this sequence number from the history before going live;
 	// matching ones that already left the history are counted in a MissedAnomalies message. A
 	// sequence beyond the last one issued is OUT_OF_RANGE: it comes from before a restart, and
-	// resuming after it would skip what was raised since.
+	// resuming after it would skip what was raised since. Send resume_instance_id too: once the new
+	// run has issued as many sequences, only that tells a restart.
 	ResumeAfterSequence *uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3,oneof" json:"resume_after_sequence,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// With resume_after_sequence: the instance_id of the run that sequence is from (as in
+	// WatchCaughtUp or ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted
+	// and the anomalies before the restart are gone (subscribe again without the resume fields).
+	// Empty: not checked.
+	ResumeInstanceId string `protobuf:"bytes,5,opt,name=resume_instance_id,json=resumeInstanceId,proto3" json:"resume_instance_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WatchAnomaliesRequest) Reset() {
@@ -1037,6 +1052,13 @@ func (x *WatchAnomaliesRequest) GetResumeAfterSequence() uint64 {
 		return *x.ResumeAfterSequence
 	}
 	return 0
+}
+
+func (x *WatchAnomaliesRequest) GetResumeInstanceId() string {
+	if x != nil {
+		return x.ResumeInstanceId
+	}
+	return ""
 }
 
 // WatchAnomaliesResponse is one stream message.
@@ -1217,7 +1239,9 @@ type WatchCaughtUp struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Highest sequence number assigned when the subscriber went live: every matching anomaly up to
 	// it was sent or counted as missed; later ones arrive live.
-	LastSequence  uint64 `protobuf:"varint,1,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	LastSequence uint64 `protobuf:"varint,1,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	// Identifies this run of the service; sequences restart at 1 with a new run. Resume with it.
+	InstanceId    string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1257,6 +1281,13 @@ func (x *WatchCaughtUp) GetLastSequence() uint64 {
 		return x.LastSequence
 	}
 	return 0
+}
+
+func (x *WatchCaughtUp) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
 }
 
 // SeverityThresholds are the deviations, in sigma, at which each severity starts.
@@ -2075,16 +2106,19 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
 	"\x05limit\x18\x06 \x01(\rR\x05limit\x12*\n" +
 	"\x0eafter_sequence\x18\a \x01(\x04H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
-	"\x0f_after_sequence\"\xb5\x01\n" +
+	"\x0f_after_sequence\"\xd6\x01\n" +
 	"\x15ListAnomaliesResponse\x128\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12=\n" +
 	"\tanomalies\x18\x02 \x03(\v2\x1f.rs3gw.observability.v1.AnomalyR\tanomalies\x12#\n" +
-	"\rlast_sequence\x18\x03 \x01(\x04R\flastSequence\"\x87\x02\n" +
+	"\rlast_sequence\x18\x03 \x01(\x04R\flastSequence\x12\x1f\n" +
+	"\vinstance_id\x18\x04 \x01(\tR\n" +
+	"instanceId\"\xb5\x02\n" +
 	"\x15WatchAnomaliesRequest\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x127\n" +
 	"\x04type\x18\x02 \x01(\x0e2#.rs3gw.observability.v1.AnomalyTypeR\x04type\x12J\n" +
 	"\fmin_severity\x18\x03 \x01(\x0e2'.rs3gw.observability.v1.AnomalySeverityR\vminSeverity\x127\n" +
-	"\x15resume_after_sequence\x18\x04 \x01(\x04H\x00R\x13resumeAfterSequence\x88\x01\x01B\x18\n" +
+	"\x15resume_after_sequence\x18\x04 \x01(\x04H\x00R\x13resumeAfterSequence\x88\x01\x01\x12,\n" +
+	"\x12resume_instance_id\x18\x05 \x01(\tR\x10resumeInstanceIdB\x18\n" +
 	"\x16_resume_after_sequence\"\xe7\x01\n" +
 	"\x16WatchAnomaliesResponse\x12;\n" +
 	"\aanomaly\x18\x01 \x01(\v2\x1f.rs3gw.observability.v1.AnomalyH\x00R\aanomaly\x12A\n" +
@@ -2094,9 +2128,11 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x0fMissedAnomalies\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x04R\x05count\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12/\n" +
-	"\x14count_is_upper_bound\x18\x03 \x01(\bR\x11countIsUpperBound\"4\n" +
+	"\x14count_is_upper_bound\x18\x03 \x01(\bR\x11countIsUpperBound\"U\n" +
 	"\rWatchCaughtUp\x12#\n" +
-	"\rlast_sequence\x18\x01 \x01(\x04R\flastSequence\"\x9a\x01\n" +
+	"\rlast_sequence\x18\x01 \x01(\x04R\flastSequence\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\"\x9a\x01\n" +
 	"\x12SeverityThresholds\x12\x1b\n" +
 	"\tlow_sigma\x18\x01 \x01(\x01R\blowSigma\x12!\n" +
 	"\fmedium_sigma\x18\x02 \x01(\x01R\vmediumSigma\x12\x1d\n" +

@@ -67,7 +67,8 @@ type AnomalyServiceClient interface {
 	ListAnomalies(context.Context, *connect.Request[v1.ListAnomaliesRequest]) (*connect.Response[v1.ListAnomaliesResponse], error)
 	// WatchAnomalies streams anomalies as they are detected, after replaying missed ones on resume.
 	// When the service shuts down the stream ends with OK: reconnect, resuming after the last
-	// sequence seen (a resume the restarted service cannot honour is refused with OUT_OF_RANGE).
+	// sequence seen with the instance_id of its run (a resume from an earlier run is refused with
+	// OUT_OF_RANGE).
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest]) (*connect.ServerStreamForClient[v1.WatchAnomaliesResponse], error)
 	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)
@@ -195,7 +196,8 @@ type AnomalyServiceHandler interface {
 	ListAnomalies(context.Context, *connect.Request[v1.ListAnomaliesRequest]) (*connect.Response[v1.ListAnomaliesResponse], error)
 	// WatchAnomalies streams anomalies as they are detected, after replaying missed ones on resume.
 	// When the service shuts down the stream ends with OK: reconnect, resuming after the last
-	// sequence seen (a resume the restarted service cannot honour is refused with OUT_OF_RANGE).
+	// sequence seen with the instance_id of its run (a resume from an earlier run is refused with
+	// OUT_OF_RANGE).
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest], *connect.ServerStream[v1.WatchAnomaliesResponse]) error
 	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)

@@ -1,0 +1,82 @@
+/**
+ * WatchAnomalies resumed across a restart of the real service: sequences start again at 1, so only
+ * the run's instance id tells a resume from the previous run once the new run has issued as many.
+ */
+import { Code, ConnectError } from '@connectrpc/connect';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient, type ObservabilityClient } from '../../clients/ts/client.js';
+import { startServer } from '../support/server.js';
+
+/** Raises `n` anomalies, one per fresh metric (a steady baseline, then a spike). */
+async function raise(client: ObservabilityClient, prefix: string, n: number): Promise<void> {
+  for (let k = 0; k < n; k++) {
+    const metric = `${prefix}_latency_${k}`;
+    await client.anomalies.configureMetric({ metric, config: { minSamples: 20 } });
+    const samples = Array.from({ length: 40 }, (_, i) => ({ metric, value: i % 2 === 0 ? 99 : 101 }));
+    const { assessments } = await client.anomalies.recordSamples({ samples: [...samples, { metric, value: 1000 }] });
+    assert.ok(assessments[40]!.anomaly, `${metric}: the spike raised an anomaly`);
+  }
+}
+
+/** What a WatchAnomalies stream sends up to caught_up: anomaly sequences, then the caught_up fields. */
+async function watch(client: ObservabilityClient, request: { resumeAfterSequence?: bigint; resumeInstanceId?: string }) {
+  const abort = new AbortController();
+  const sequences: number[] = [];
+  try {
+    for await (const m of client.anomalies.watchAnomalies(request, { signal: abort.signal })) {
+      if (m.event.case === 'anomaly') sequences.push(Number(m.event.value.sequence));
+      else if (m.event.case === 'missed') throw new Error(`missed ${m.event.value.count} (${m.event.value.reason})`);
+      else if (m.event.case === 'caughtUp') return { sequences, lastSequence: Number(m.event.value.lastSequence), instanceId: m.event.value.instanceId };
+    }
+    throw new Error('stream ended before caught_up');
+  } finally {
+    abort.abort();
+  }
+}
+
+test('a resume with the previous run instance id is OUT_OF_RANGE even once the new run has issued more sequences', async () => {
+  const first = await startServer();
+  let firstRun: { lastSequence: number; instanceId: string };
+  try {
+    const client = createObservabilityClient(first.url, { protocol: 'grpc' });
+    await raise(client, 'first', 3);
+    const listed = await client.anomalies.listAnomalies({ limit: 1 });
+    const caughtUp = await watch(client, {});
+    assert.is(Number(listed.lastSequence), 3);
+    assert.match(listed.instanceId, /^[0-9a-f-]{36}$/, 'ListAnomalies names the run');
+    assert.is(caughtUp.instanceId, listed.instanceId, 'caught_up names the same run');
+    firstRun = { lastSequence: caughtUp.lastSequence, instanceId: caughtUp.instanceId };
+  } finally {
+    await first.stop();
+  }
+
+  const second = await startServer();
+  try {
+    const client = createObservabilityClient(second.url, { protocol: 'grpc' });
+    // More than the first run issued: resume_after_sequence alone can no longer tell.
+    await raise(client, 'second', 5);
+    const listed = await client.anomalies.listAnomalies({ limit: 1 });
+    assert.is(Number(listed.lastSequence), 5);
+    assert.is.not(listed.instanceId, firstRun.instanceId, 'a new run, a new id');
+
+    const error = await watch(client, { resumeAfterSequence: BigInt(firstRun.lastSequence), resumeInstanceId: firstRun.instanceId }).then(
+      (got) => {
+        throw new Error(`the resume from the previous run was accepted: ${JSON.stringify(got)}`);
+      },
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.is(error.code, Code.OutOfRange, error.message);
+    assert.match(error.rawMessage, /^resume_instance_id: is not this run of the service \(.+\): the service restarted, so the anomalies before the restart are gone; subscribe without resume_after_sequence and resume_instance_id$/);
+
+    // This run's own id resumes as usual.
+    assert.equal(await watch(client, { resumeAfterSequence: 3n, resumeInstanceId: listed.instanceId }), { sequences: [4, 5], lastSequence: 5, instanceId: listed.instanceId });
+    // Without the id, as before: the sequence alone is taken as this run's (what a client that
+    // does not send the id gets).
+    assert.equal(await watch(client, { resumeAfterSequence: 3n }), { sequences: [4, 5], lastSequence: 5, instanceId: listed.instanceId });
+  } finally {
+    await second.stop();
+  }
+});
+
+test.run();
