@@ -267,11 +267,31 @@ test('the health report summarises the anomalies', async () => {
   assert.ok(h.reasons.includes(`${severe} high or critical anomalies in the last 5 minutes`), JSON.stringify(h.reasons));
 });
 
-test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429; deleting one frees a slot', async () => {
+/** The anomaly detector's metric limit as /metrics and the health report show it. */
+async function metricLimitSeen(c: Rest): Promise<Json> {
+  const r = await c.get('/metrics');
+  assert.is(r.status, 200);
+  const value = (name: string) => {
+    const line = r.text.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `${name} is on /metrics`);
+    return Number(line.slice(name.length + 1));
+  };
+  const health = (await c.getOk(`${API}/health`)).anomalies;
+  return {
+    tracked: value('rs3gw_anomaly_metrics_tracked'),
+    limit: value('rs3gw_anomaly_metrics_limit'),
+    refused: value('rs3gw_anomaly_samples_refused_at_metric_limit_total'),
+    health: [health.metrics_tracked, health.metrics_limit, health.metrics_at_limit ?? false],
+  };
+}
+
+test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429 and counted on /metrics; deleting one frees a slot', async () => {
   const capped = await startRestServer({ RS3GW_ANOMALY_MAX_METRICS: '3' });
   try {
     const c = new Rest(capped.url);
+    assert.equal(await metricLimitSeen(c), { tracked: 0, limit: 3, refused: 0, health: [0, 3, false] });
     for (const m of ['m1', 'm2', 'm3']) await c.postOk(`${API}/anomalies/samples`, { metric: m, value: 1 });
+    assert.equal(await metricLimitSeen(c), { tracked: 3, limit: 3, refused: 0, health: [3, 3, true] }, 'full, nothing refused yet');
     assertError(await c.post(`${API}/anomalies/samples`, { metric: 'm4', value: 1 }), 429, 'resource_exhausted', 'metric');
     assertError(await c.post(`${API}/anomalies/config`, { metric: 'm4', config: {} }), 429, 'resource_exhausted', 'metric');
     assertError(
@@ -280,12 +300,16 @@ test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429; 
       'resource_exhausted',
       'samples',
     );
+    // One sample, then a batch of two refused whole; a configuration is not a sample.
+    assert.equal(await metricLimitSeen(c), { tracked: 3, limit: 3, refused: 3, health: [3, 3, true] });
     assert.is((await c.getOk(`${API}/anomalies/statistics?metric=m1`)).statistics[0].count, '1', 'the refused batch applied nothing');
     await c.postOk(`${API}/anomalies/samples`, { metric: 'm1', value: 2 });
     assert.equal((await c.getOk(`${API}/anomalies/statistics`)).statistics.map((s: Json) => s.metric), ['m1', 'm2', 'm3']);
     await c.postOk(`${API}/anomalies/reset`, { metric: 'm2', delete: true });
     await c.postOk(`${API}/anomalies/samples`, { metric: 'm4', value: 1 });
     assert.equal((await c.getOk(`${API}/anomalies/statistics`)).statistics.map((s: Json) => s.metric), ['m1', 'm3', 'm4']);
+    await c.postOk(`${API}/anomalies/reset`, { metric: 'm4', delete: true });
+    assert.equal(await metricLimitSeen(c), { tracked: 2, limit: 3, refused: 3, health: [2, 3, false] });
   } finally {
     await capped.stop();
   }

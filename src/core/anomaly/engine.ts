@@ -131,6 +131,8 @@ export class AnomalyEngine {
   private closedSubscribersDropped = 0;
   /** Seasonal slots of all metrics' configs (allocated with each detector). */
   private seasonSlots = 0;
+  /** Samples refused because `limits.maxMetrics` metrics were tracked (a refused batch, all of it). */
+  private refusedAtMetricLimit = 0;
 
   constructor(options: AnomalyEngineOptions) {
     this.clock = options.clock;
@@ -169,6 +171,11 @@ export class AnomalyEngine {
     return dropped;
   }
 
+  /** Samples refused since start-up because the metric limit was reached (a refused batch counts all its samples). */
+  get samplesRefusedAtMetricLimit(): number {
+    return this.refusedAtMetricLimit;
+  }
+
   /** Seasonal-profile slots held by all metrics (at most `limits.maxSeasonSlots`). */
   get seasonSlotCount(): number {
     return this.seasonSlots;
@@ -179,7 +186,10 @@ export class AnomalyEngine {
     const known = this.metrics.has(metric);
     this.validateSample(metric, value, timeMs, '', known);
     if (!known) {
-      if (this.metrics.size >= this.limits.maxMetrics) throw this.tooManyMetrics('metric');
+      if (this.metrics.size >= this.limits.maxMetrics) {
+        this.refusedAtMetricLimit++;
+        throw this.tooManyMetrics('metric');
+      }
       const slots = this.defaults.detector.seasonSlots;
       this.checkSeasonSlots('metric', slots, `a new metric takes the default ${slots}`);
     }
@@ -200,7 +210,10 @@ export class AnomalyEngine {
       this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known);
       if (!known) fresh.add(s.metric);
     }
-    if (this.metrics.size + fresh.size > this.limits.maxMetrics) throw this.tooManyMetrics('samples');
+    if (this.metrics.size + fresh.size > this.limits.maxMetrics) {
+      this.refusedAtMetricLimit += samples.length;
+      throw this.tooManyMetrics('samples');
+    }
     const freshSlots = fresh.size * this.defaults.detector.seasonSlots;
     this.checkSeasonSlots('samples', freshSlots, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
     return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));

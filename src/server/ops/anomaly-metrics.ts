@@ -1,6 +1,8 @@
 /**
- * Anomalies on /metrics: detected by severity, WatchAnomalies streams open, and the events slow
- * subscribers missed; read from the engine when scraped.
+ * Anomalies on /metrics: detected by severity, WatchAnomalies streams open, the events slow
+ * subscribers missed, and metrics tracked against their limit with the samples it refused (a full
+ * detector refuses new metrics, which only their senders would otherwise see); read from the
+ * engine when scraped.
  */
 import { SEVERITIES, type AnomalyEngine } from '../../core/anomaly/index.js';
 import type { MetricsEngine } from '../../core/metrics/index.js';
@@ -21,6 +23,28 @@ export function anomalyMetrics(metrics: MetricsEngine, anomalies: AnomalyEngine)
     help: 'WatchAnomalies streams open (at most RS3GW_ANOMALY_MAX_SUBSCRIBERS)',
     collect() {
       this.set(anomalies.subscriberCount);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_anomaly_metrics_tracked',
+    help: 'Metrics the anomaly detector tracks (at most rs3gw_anomaly_metrics_limit)',
+    collect() {
+      this.set(anomalies.metricCount);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_anomaly_metrics_limit',
+    help: 'Metrics the anomaly detector tracks at most (RS3GW_ANOMALY_MAX_METRICS); samples of new metrics beyond it are refused',
+    collect() {
+      this.set(anomalies.limits.maxMetrics);
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_anomaly_samples_refused_at_metric_limit_total',
+    help: 'Samples refused because the anomaly detector tracked RS3GW_ANOMALY_MAX_METRICS metrics and they named a new one (a refused batch counts all its samples)',
+    collect() {
+      this.reset();
+      this.inc(anomalies.samplesRefusedAtMetricLimit);
     },
   });
   metrics.builtin.counter({

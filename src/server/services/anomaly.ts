@@ -154,6 +154,8 @@ export function anomalySummary(engine: AnomalyEngine, historyCapacity: number): 
       count: u64(lastHour.filter((e) => e.severity === s).length),
     })),
     metricsTracked: engine.metricCount,
+    metricsLimit: engine.limits.maxMetrics,
+    metricsAtLimit: engine.metricCount >= engine.limits.maxMetrics,
     recent: engine.history({ limit: Math.min(RECENT_IN_SUMMARY, historyCapacity) }).map(anomalyOut),
   };
 }

@@ -1914,9 +1914,14 @@ type AnomalySummary struct {
 	// Metrics with a baseline.
 	MetricsTracked uint32 `protobuf:"varint,4,opt,name=metrics_tracked,json=metricsTracked,proto3" json:"metrics_tracked,omitempty"`
 	// The most recent anomalies, newest first (at most 10).
-	Recent        []*Anomaly `protobuf:"bytes,5,rep,name=recent,proto3" json:"recent,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Recent []*Anomaly `protobuf:"bytes,5,rep,name=recent,proto3" json:"recent,omitempty"`
+	// Metrics tracked at most (RS3GW_ANOMALY_MAX_METRICS).
+	MetricsLimit uint32 `protobuf:"varint,6,opt,name=metrics_limit,json=metricsLimit,proto3" json:"metrics_limit,omitempty"`
+	// True when metrics_tracked has reached metrics_limit: samples of new metrics are refused
+	// (RESOURCE_EXHAUSTED) until a metric is deleted or the limit raised.
+	MetricsAtLimit bool `protobuf:"varint,7,opt,name=metrics_at_limit,json=metricsAtLimit,proto3" json:"metrics_at_limit,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AnomalySummary) Reset() {
@@ -1982,6 +1987,20 @@ func (x *AnomalySummary) GetRecent() []*Anomaly {
 		return x.Recent
 	}
 	return nil
+}
+
+func (x *AnomalySummary) GetMetricsLimit() uint32 {
+	if x != nil {
+		return x.MetricsLimit
+	}
+	return 0
+}
+
+func (x *AnomalySummary) GetMetricsAtLimit() bool {
+	if x != nil {
+		return x.MetricsAtLimit
+	}
+	return false
 }
 
 // SeverityCount is a count of anomalies of one severity.
@@ -2185,13 +2204,15 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x12ResetMetricRequest\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x16\n" +
 	"\x06delete\x18\x02 \x01(\bR\x06delete\"\x15\n" +
-	"\x13ResetMetricResponse\"\x90\x02\n" +
+	"\x13ResetMetricResponse\"\xdf\x02\n" +
 	"\x0eAnomalySummary\x12%\n" +
 	"\x0etotal_detected\x18\x01 \x01(\x04R\rtotalDetected\x12\x1b\n" +
 	"\tlast_hour\x18\x02 \x01(\x04R\blastHour\x12X\n" +
 	"\x15last_hour_by_severity\x18\x03 \x03(\v2%.rs3gw.observability.v1.SeverityCountR\x12lastHourBySeverity\x12'\n" +
 	"\x0fmetrics_tracked\x18\x04 \x01(\rR\x0emetricsTracked\x127\n" +
-	"\x06recent\x18\x05 \x03(\v2\x1f.rs3gw.observability.v1.AnomalyR\x06recent\"j\n" +
+	"\x06recent\x18\x05 \x03(\v2\x1f.rs3gw.observability.v1.AnomalyR\x06recent\x12#\n" +
+	"\rmetrics_limit\x18\x06 \x01(\rR\fmetricsLimit\x12(\n" +
+	"\x10metrics_at_limit\x18\a \x01(\bR\x0emetricsAtLimit\"j\n" +
 	"\rSeverityCount\x12C\n" +
 	"\bseverity\x18\x01 \x01(\x0e2'.rs3gw.observability.v1.AnomalySeverityR\bseverity\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x04R\x05count*\xb6\x02\n" +
