@@ -96,6 +96,28 @@ test('bodies that are not JSON objects of the request message are 400', async ()
   assertError(await rest.post(samples, '"x"'), 400, 'invalid_argument', /^request body: /);
 });
 
+test('a key given twice in one JSON object is refused naming it, at any depth, as on the Connect paths; nothing is recorded', async () => {
+  const duplicate = /^request body: duplicate object key "metric": a key may appear once/;
+  // JSON.parse alone keeps the last value: this recorded a sample for dup_b.
+  assertError(await rest.post(`${API}/anomalies/samples`, '{"metric":"dup_a","metric":"dup_b","value":1}'), 400, 'invalid_argument', duplicate);
+  // The body an HTML form with enctype=text/plain builds, name={"metric":"a and value=","metric":"victim",...}.
+  assertError(await rest.post(`${API}/anomalies/samples`, '{"metric":"a=","metric":"dup_b","value":1}', { 'content-type': 'text/plain' }), 400, 'invalid_argument', duplicate);
+  assertError(
+    await rest.post(`${API}/metrics/record`, '{"name":"m","value":1,"labels":{"env":"a","env":"b"}}'),
+    400,
+    'invalid_argument',
+    /^request body: duplicate object key "env"/,
+  );
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=dup_b`), 404, 'not_found', 'metric');
+  const connect = await fetch(`${server.url}/rs3gw.observability.v1.AnomalyService/RecordSample`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"metric":"dup_a","metric":"dup_b","value":1}',
+  });
+  assert.is(connect.status, 400);
+  assert.match(((await connect.json()) as { message: string }).message, duplicate);
+});
+
 test('an unknown JSON field is refused naming it', async () => {
   assertError(await rest.post(`${API}/anomalies/samples`, { metric: 'x', value: 1, valu: 2 }), 400, 'invalid_argument', /"valu"/);
   assertError(

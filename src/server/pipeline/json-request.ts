@@ -4,7 +4,8 @@
  * but not where; on failure the JSON is decoded field by field to name the field path
  * (`events[2].operation`) and, for enums and well-known types, the form that was expected.
  */
-import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
+import { fromJson, fromJsonString, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
+import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { messageOf, reachesType } from './message-reach.js';
 import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
@@ -195,13 +196,31 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
   return message;
 }
 
-/** Decodes JSON request text strictly; throws invalid_argument for text that is not JSON, or naming the field. */
-export function messageFromJsonText(schema: DescMessage, text: string): Message {
+/**
+ * JSON request text parsed, for REST bodies and Connect JSON alike. JSON.parse keeps the last of
+ * two equal keys in an object, so `{"metric":"a","metric":"b"}` would be read as b without a word;
+ * protobuf-es's reader (connect-node's) refuses it. Its check is not exported on its own, so the
+ * text, known to be JSON by then, is read through it as the one, ignored, field of an Empty: one
+ * detector for every protocol, at any depth.
+ */
+export function parseJsonText(text: string): JsonValue {
   let json: JsonValue;
   try {
     json = JSON.parse(text) as JsonValue;
   } catch (error) {
     throw invalidArgument('request body', `not valid JSON (${(error as Error).message})`);
   }
-  return messageFromJson(schema, json);
+  try {
+    fromJsonString(EmptySchema, `{"":${text}}`, { ignoreUnknownFields: true });
+  } catch (error) {
+    const words = (error as Error).message.replace(/^cannot decode [^:]*: /, '');
+    const key = /^duplicate object key "(.*)"$/s.exec(words)?.[1];
+    throw invalidArgument('request body', key === undefined ? words : `duplicate object key ${quote(key)}: a key may appear once in a JSON object`);
+  }
+  return json;
+}
+
+/** Decodes JSON request text strictly; throws invalid_argument for text that is not JSON, or naming the field. */
+export function messageFromJsonText(schema: DescMessage, text: string): Message {
+  return messageFromJson(schema, parseJsonText(text));
 }

@@ -13,6 +13,7 @@ import type { CallContext, TransportAttributes } from '../pipeline/context.js';
 import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { clip, quote } from '../pipeline/well-known.js';
+import { parseJsonText } from '../pipeline/json-request.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { writeError, writeMessage } from './response.js';
@@ -154,12 +155,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     const received = await readBody(req, maxBytes);
     const body = coding ? await decompressed(coding, received, maxBytes) : received;
     const text = jsonText(body);
-    let json: JsonValue;
-    try {
-      json = text === '' ? {} : (JSON.parse(text) as JsonValue);
-    } catch (error) {
-      throw new ConnectError(`request body: not valid JSON (${(error as Error).message})`, Code.InvalidArgument);
-    }
+    const json: JsonValue = text === '' ? {} : parseJsonText(text);
     message = messageFromJsonBody(schema, route.body === '*' ? json : { [route.body]: json });
     if ([...url.searchParams.keys()].length > 0) {
       throw new ConnectError(`query parameters are not accepted with a request body: ${[...url.searchParams.keys()].join(', ')}`, Code.InvalidArgument);
