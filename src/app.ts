@@ -226,6 +226,7 @@ export async function startService(config: Config): Promise<RunningService> {
     },
     grpcIdleMs: config.grpcIdleTimeout * 1000,
     maxStreamsPerConnection: config.maxStreamsPerConnection,
+    allowedOrigins: config.allowedOrigins,
     metrics: metricsEndpoint(metrics),
   });
   connectionMetrics(metrics, port);

@@ -139,3 +139,35 @@ export function parseOneOf<T extends string>(values: readonly T[]): Parser<T> {
     return found;
   };
 }
+
+/**
+ * A comma-separated list of web origins as browsers send them in `Origin` (scheme://host[:port],
+ * http or https, no path), or `*` for any, each in the form browsers serialise it (lower-case host,
+ * no default port) so that the check compares strings. Empty entries are skipped.
+ */
+export const parseOriginList: Parser<string[]> = (raw, setting) => {
+  const origins = new Set<string>();
+  for (const entry of raw.split(',').map((s) => s.trim())) {
+    if (entry === '') continue;
+    if (entry === '*') {
+      origins.add('*');
+      continue;
+    }
+    const bad = (why: string) => new ConfigError(setting, `'${entry}' is not an origin: ${why}; write scheme://host[:port], e.g. https://dash.example:3000, or * for any`);
+    const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/i.exec(entry);
+    if (!m) throw bad('no scheme://');
+    if (!/^https?$/i.test(m[1]!)) throw bad(`the scheme must be http or https, not ${m[1]}`);
+    // Origin headers carry no path, not even '/': an entry with one would never match.
+    if (m[3] !== '') throw bad(`an origin has no path, query or fragment ('${m[3]}')`);
+    if (m[2]!.includes('@')) throw bad('an origin has no user name or password');
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw bad('the host or port cannot be read');
+    }
+    if (url.hostname === '') throw bad('no host');
+    origins.add(url.origin);
+  }
+  return [...origins];
+};

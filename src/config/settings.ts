@@ -24,6 +24,7 @@ import {
   parseHost,
   parseNonNegativeNumber,
   parseOneOf,
+  parseOriginList,
   parsePercentBelow100,
   parsePidList,
   parsePort,
@@ -76,6 +77,7 @@ export const SETTINGS = {
   grpcIdleTimeout: setting({ group: 'Server', env: 'RS3GW_GRPC_IDLE_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/2 (gRPC) connection with no call in progress stays open; then it is closed with GOAWAY, and a client reconnects when it next calls' }),
   maxStreamsPerConnection: setting({ group: 'Server', env: 'RS3GW_MAX_STREAMS_PER_CONNECTION', parse: parseCount(MAX_HTTP2_STREAMS), default: '1000', help: 'Concurrent HTTP/2 (gRPC) calls per connection at most, advertised to clients as SETTINGS_MAX_CONCURRENT_STREAMS; more are refused (REFUSED_STREAM)' }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM, SIGINT or SIGHUP before closing connections' }),
+  allowedOrigins: setting({ group: 'Server', env: 'RS3GW_ALLOWED_ORIGINS', parse: parseOriginList, default: '', help: "Web page origins (scheme://host[:port], comma-separated; * for any) whose pages may change state through REST, beside the service's own; a browser request from any other is refused 403 (README: Browser access)" }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: "Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo, and measuring the service itself (GetProfile, the health report's profiling) its proc/<pid> too" }),
 
   profilingEnabled: setting({ group: 'Profiling', env: 'RS3GW_PROFILING_ENABLED', parse: parseBoolean, default: 'true', help: 'Take periodic CPU/memory/I/O snapshots of the watched processes' }),

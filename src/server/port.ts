@@ -20,6 +20,7 @@ import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
 import { pprofRoutes, type ProfileInvoker } from './http/pprof-routes.js';
+import { OriginPolicy } from './http/origin.js';
 import { createHttp1Server, type HttpRoute } from './http/router.js';
 import { ProfilingService, type CaptureProfileResponse } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { ServiceBinding } from './pipeline/handlers.js';
@@ -41,6 +42,8 @@ export interface PortOptions {
   grpcIdleMs: number;
   /** Concurrent HTTP/2 streams per connection at most. */
   maxStreamsPerConnection: number;
+  /** Web origins whose pages may change state, beside the service's own (RS3GW_ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
@@ -88,7 +91,7 @@ export class ServicePort {
     const connect = withAllowHeader(bindings, withRequestSlot(connectAdapter));
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
-    this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect });
+    this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits);
   }

@@ -208,6 +208,34 @@ test('booleans, ports, lists and choices are checked', () => {
   rejects({}, '--port', new Map([['port', 'x']]));
 });
 
+test('RS3GW_ALLOWED_ORIGINS takes origins as browsers send them, or *, and refuses anything else naming the entry', () => {
+  assert.equal(loadConfig({}).allowedOrigins, []);
+  assert.equal(loadConfig({ RS3GW_ALLOWED_ORIGINS: ' HTTPS://Dash.Example:443, http://localhost:3000,,http://[::1]:8080, https://dash.example ' }).allowedOrigins, [
+    'https://dash.example',
+    'http://localhost:3000',
+    'http://[::1]:8080',
+  ]);
+  assert.equal(loadConfig({ RS3GW_ALLOWED_ORIGINS: '*' }).allowedOrigins, ['*']);
+  for (const [entry, why] of [
+    ['https://dash.example/', 'no path'],
+    ['https://dash.example/app', 'no path'],
+    ['https://dash.example?x=1', 'no path'],
+    ['dash.example', 'scheme'],
+    ['ftp://dash.example', 'http or https'],
+    ['https://user:pw@dash.example', 'user name'],
+    ['https://dash.example:99999', 'port'],
+    ['null', 'scheme'],
+  ]) {
+    rejects({ RS3GW_ALLOWED_ORIGINS: `https://ok.example,${entry}` }, 'RS3GW_ALLOWED_ORIGINS');
+    try {
+      loadConfig({ RS3GW_ALLOWED_ORIGINS: `https://ok.example,${entry}` });
+    } catch (error) {
+      assert.match((error as Error).message, `'${entry}' is not an origin`);
+      assert.match((error as Error).message, why);
+    }
+  }
+});
+
 test('settings that must agree with each other are checked together', () => {
   rejects({ RS3GW_MIN_THREADS: '8', RS3GW_MAX_THREADS: '4' }, 'RS3GW_MIN_THREADS');
   rejects({ ...SEED, RS3GW_MIN_RATE_LIMIT: '500', RS3GW_MAX_RATE_LIMIT: '400', RS3GW_INITIAL_RATE_LIMIT: '450' }, 'RS3GW_MIN_RATE_LIMIT');

@@ -38,13 +38,15 @@ export function metricsEndpoint(metrics: MetricsEngine): HttpRoute {
       writeError(res, 405, 'unimplemented', `${req.method} is not allowed on /metrics; use GET or HEAD`, { allow: 'GET, HEAD' });
       return;
     }
+    // Appended, not set: a listed page's request already varies by origin (http/origin.ts).
+    res.appendHeader('vary', 'accept');
     const negotiated = negotiate(req.headers.accept);
     if ('status' in negotiated) {
-      writeError(res, negotiated.status, negotiated.status === 406 ? 'unimplemented' : 'invalid_argument', negotiated.message, { vary: 'accept' });
+      writeError(res, negotiated.status, negotiated.status === 406 ? 'unimplemented' : 'invalid_argument', negotiated.message);
       return;
     }
     const { contentType, body } = await metrics.scrape(negotiated.openMetrics);
-    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), vary: 'accept' });
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { clip, quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 import { logInternalError } from '../internal-error.js';
+import type { OriginPolicy } from './origin.js';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -56,7 +57,7 @@ function hostLines(raw: string[]): number {
   return n;
 }
 
-function http1Handler(routes: Http1Routes) {
+function http1Handler(routes: Http1Routes, origins: OriginPolicy) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 9112 3.2: two Host lines could route one request two ways (Node keeps the first).
     if (hostLines(req.rawHeaders) > 1) {
@@ -78,6 +79,9 @@ function http1Handler(routes: Http1Routes) {
       routes.connect(req, res);
       return;
     }
+    // Not on the Connect paths: they take only types a browser must ask about first (a preflight,
+    // which this service does not answer), and proxies that answer it for gRPC-Web forward Origin.
+    if (origins.refuses(req, res)) return;
     Promise.resolve(route(req, res, url)).catch((error: unknown) => {
       logInternalError(`${req.method} ${path}`, error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -118,8 +122,8 @@ function refuseConnect(req: IncomingMessage, socket: Duplex): void {
 }
 
 /** The HTTP/1.1 server of the port (the front door hands it its connections). */
-export function createHttp1Server(routes: Http1Routes): Server {
-  const server = createServer(http1Handler(routes));
+export function createHttp1Server(routes: Http1Routes, origins: OriginPolicy): Server {
+  const server = createServer(http1Handler(routes, origins));
   server.on('checkContinue', continueWhenRead(server));
   server.on('connect', refuseConnect);
   return server;
