@@ -140,6 +140,7 @@ test('GET /business-metrics without traffic: zero figures, emitted, and the defa
   assert.is(b.data_transfer.rate_window, '60s');
   assert.is(b.request_patterns.total_requests, '0');
   assert.is(b.request_patterns.p99_latency_ms, 0);
+  assert.equal([b.user_activity.evicted_users, b.user_activity.max_tracked_users, b.user_activity.active_users_last_hour_estimated], ['0', 10_000, false]);
   assert.is(Object.keys(b.request_patterns.requests_by_operation).length, 10, 'every operation listed');
   assert.equal(b.user_activity.top_users, []);
   assert.equal(b.cost_estimate, {

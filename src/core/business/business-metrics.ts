@@ -13,7 +13,11 @@
  *   byte totals exact over uint64 (byte-totals.ts).
  * - storage growth: over the last 24 h of the interval clock (monotonic in the service), so a step
  *   of the wall clock does not bend it; every other window is of event times, on the wall clock.
- * - active users: tracked users seen in the last hour / day (tracked users capped, least recently seen dropped).
+ * - users: a table of at most maxTrackedUsers users by Space-Saving (user-tracker.ts) for top users.
+ *   Active users are counted exactly from the table while it holds every user seen in the window
+ *   (no user seen since the window's start was replaced), else estimated by HyperLogLog
+ *   (active-user-sketches.ts, relative standard error 1.6%), never below the exact count of the
+ *   table's users seen in the window.
  */
 import { monotonicClock, systemClock, type Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
@@ -23,6 +27,7 @@ import { CappedCounts } from './capped-counts.js';
 import { checkPrices, estimateCosts, type CostEstimate, type Prices } from './costs.js';
 import { OPERATIONS, acceptEvents, type AcceptedEvent, type Operation, type RequestEvent } from './events.js';
 import { createKpiInstruments, statusClass, type KpiInstruments } from './kpi-instruments.js';
+import { ActiveUserSketches } from './active-user-sketches.js';
 import { binOf } from './latency-histogram.js';
 import { PeakTracker } from './peak-tracker.js';
 import { RequestWindow } from './request-window.js';
@@ -34,7 +39,7 @@ export interface BusinessLimits {
   windowSeconds: number;
   /** Buckets counted by name (report and `rs3gw_bucket_requests_total`); more go to `_other`. */
   maxTrackedBuckets: number;
-  /** Users tracked for activity and top lists. */
+  /** Users in the table behind the top users and the exact active counts. */
   maxTrackedUsers: number;
   /** Length of each top-users list (1..100). */
   topUsers: number;
@@ -59,6 +64,8 @@ const LIMIT_RANGES: Record<keyof BusinessLimits, [number, number]> = {
 };
 
 const HOUR_MS = 3_600_000;
+/** The proto's active-user fields are uint32. */
+const UINT32_MAX = 0xffff_ffff;
 const DAY_MS = 24 * HOUR_MS;
 /** Peaks are remembered for one day. */
 const PEAK_RETENTION_MINUTES = 24 * 60;
@@ -109,13 +116,16 @@ export interface BusinessReport {
   userActivity: {
     activeUsersLastHour: number;
     activeUsersLastDay: number;
+    /** Whether the figure above is a HyperLogLog estimate rather than an exact count. */
+    activeUsersLastHourEstimated: boolean;
+    activeUsersLastDayEstimated: boolean;
     trackedUsers: number;
-    /** Users forgotten because the tracked set was full. */
+    /** The table's cap (maxTrackedUsers). */
+    maxTrackedUsers: number;
+    /** Users replaced since start because the table was full. */
     evictedUsers: number;
     /** Heaviest users by requests. */
     topUsers: UserUsage[];
-    /** Heaviest users by bytes in + bytes out. */
-    topUsersByBytes: UserUsage[];
   };
   costEstimate: CostEstimate;
 }
@@ -130,6 +140,7 @@ export class BusinessMetrics {
   private readonly peakDownload = new PeakTracker(PEAK_RETENTION_MINUTES);
   private readonly storage: StorageTracker;
   private readonly users: UserTracker;
+  private readonly userSketches = new ActiveUserSketches();
   private readonly byBucket: CappedCounts;
   private readonly byOperation = Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
   private readonly totals = { requests: 0, bytesIn: 0n, bytesOut: 0n, clientErrors: 0, serverErrors: 0 };
@@ -152,10 +163,11 @@ export class BusinessMetrics {
       transferRates: () => this.rates(this.clock.nowMs()),
       activeUsers: () => {
         const now = this.clock.nowMs();
-        return { hour: this.users.activeSince(now - HOUR_MS), day: this.users.activeSince(now - DAY_MS) };
+        return { hour: this.activeUsers(now, HOUR_MS).count, day: this.activeUsers(now, DAY_MS).count };
       },
+      users: () => ({ tracked: this.users.tracked, evicted: this.users.evicted }),
       costs: () => this.costs(),
-    });
+    }, this.limits.maxTrackedUsers);
   }
 
   /** Validates every event first (nothing is applied if one is bad), then counts them all. */
@@ -188,7 +200,8 @@ export class BusinessMetrics {
     const counts = this.window.counts(nowMs);
     const [p50, p95, p99] = this.window.latencyQuantiles(nowMs, [0.5, 0.95, 0.99]);
     const rates = this.rates(nowMs);
-    const top = this.limits.topUsers;
+    const hour = this.activeUsers(nowMs, HOUR_MS);
+    const day = this.activeUsers(nowMs, DAY_MS);
     return {
       timestamp: new Date(nowMs).toISOString(),
       storageUtilization: this.storageUtilization(),
@@ -217,12 +230,14 @@ export class BusinessMetrics {
         windowSeconds: seconds,
       },
       userActivity: {
-        activeUsersLastHour: this.users.activeSince(nowMs - HOUR_MS),
-        activeUsersLastDay: this.users.activeSince(nowMs - DAY_MS),
+        activeUsersLastHour: hour.count,
+        activeUsersLastDay: day.count,
+        activeUsersLastHourEstimated: hour.estimated,
+        activeUsersLastDayEstimated: day.estimated,
         trackedUsers: this.users.tracked,
+        maxTrackedUsers: this.users.maxUsers,
         evictedUsers: this.users.evicted,
-        topUsers: this.users.top(top, (u) => u.requests),
-        topUsersByBytes: this.users.top(top, (u) => u.bytesIn + u.bytesOut),
+        topUsers: this.users.top(this.limits.topUsers),
       },
       costEstimate: this.costs(),
     };
@@ -238,6 +253,7 @@ export class BusinessMetrics {
     if (status >= 500) this.totals.serverErrors += 1;
     this.byOperation[operation] += 1;
     this.users.record(event.user, event.timeMs, bytesIn, bytesOut);
+    this.userSketches.add(event.user, event.timeMs, nowMs);
     this.window.add(event, event.latencyMs === undefined ? undefined : binOf(event.latencyMs), nowMs);
     this.storage.change(event.storedBucketsDelta, event.storedObjectsDelta, event.storedBytesDelta, intervalMs);
 
@@ -251,6 +267,15 @@ export class BusinessMetrics {
 
   private storageUtilization(): BusinessReport['storageUtilization'] {
     return { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(this.intervals.nowMs()) };
+  }
+
+  /** Distinct users seen in the last `spanMs`: exact while the table lost none of them, else estimated. */
+  private activeUsers(nowMs: number, spanMs: number): { count: number; estimated: boolean } {
+    const since = nowMs - spanMs;
+    const exact = this.users.activeSince(since);
+    if (this.users.completeSince(since)) return { count: exact, estimated: false };
+    const estimate = Math.min(Math.round(this.userSketches.estimateSince(since, nowMs)), UINT32_MAX);
+    return { count: Math.max(exact, estimate), estimated: true };
   }
 
   private rates(nowMs: number): { upload: number; download: number } {

@@ -15,6 +15,7 @@ export interface KpiGauges {
   storageGrowthBytesPerDay(): number;
   transferRates(): { upload: number; download: number };
   activeUsers(): { hour: number; day: number };
+  users(): { tracked: number; evicted: number };
   costs(): { storageUsdPerMonth: number; transferOutUsd: number; requestsUsd: number };
 }
 
@@ -25,7 +26,8 @@ export interface KpiInstruments {
   latency: Histogram<'operation'>;
 }
 
-export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges): KpiInstruments {
+export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, maxTrackedUsers: number): KpiInstruments {
+  const cap = maxTrackedUsers.toLocaleString('en-US');
   const kpi = metrics.kpi;
   const gauge = (name: string, help: string, read: () => number) =>
     kpi.gauge({
@@ -51,12 +53,22 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges):
   });
   kpi.gauge({
     name: 'rs3gw_active_users',
-    help: 'Users seen within the window',
+    help: `Distinct users seen within the window: exact while the user table (${cap} users) lost none of them, else a HyperLogLog estimate (relative standard error 1.6%)`,
     labelNames: ['window'],
     collect() {
       const active = gauges.activeUsers();
       this.set({ window: '1h' }, active.hour);
       this.set({ window: '24h' }, active.day);
+    },
+  });
+  gauge('rs3gw_tracked_users', `Users in the user table behind top users (at most ${cap})`, () => gauges.users().tracked);
+  kpi.counter({
+    name: 'rs3gw_evicted_users_total',
+    help: 'Users replaced in the full user table (Space-Saving: the one with the fewest requests goes)',
+    collect() {
+      // A counter read at collection: reset, then set to the running total the tracker keeps.
+      this.reset();
+      this.inc(gauges.users().evicted);
     },
   });
   kpi.gauge({

@@ -1,16 +1,22 @@
 /**
- * Per-user activity, for at most `maxUsers` users. At the cap, the user seen least recently (by the
- * time of their latest event, not by when the events arrived) is forgotten: a newcomer replaces the
- * tracked user with the oldest last-seen time, or is itself not tracked when its event is older than
- * every tracked user's last one. Ties go against the user tracked first. An indexed binary min-heap
- * on (last seen, tracking order) finds that user: O(log n) per event, memory bounded by `maxUsers`.
- * Counts are cumulative from when the user was (last) first tracked; bytes exact over uint64.
+ * Per-user activity in a table of at most `maxUsers` users, kept by the Space-Saving algorithm
+ * (Metwally, Agrawal, El Abbadi, "Efficient computation of frequent and top-k elements in data
+ * streams", 2005): on a full table a new user replaces the user with the fewest requests and
+ * inherits that count, which becomes its error bound. Counts are then never below the true ones,
+ * overstate them by at most the error bound, and any user with more than N / maxUsers of the N
+ * requests so far is in the table: a flood of one-off users cannot push out a heavy one. Among users
+ * with the fewest requests, the one seen least recently (by event time) goes, ties against the user
+ * tracked first. An indexed binary min-heap finds it: O(log n) per event, memory bounded by `maxUsers`.
+ * Bytes and last-seen are the user's own since they entered the table (exact over uint64).
  */
 import { addBytes } from './byte-totals.js';
 
 export interface UserUsage {
   user: string;
+  /** At least the user's true count, at most `requestsError` above it. */
   requests: number;
+  /** Requests inherited when the user replaced another: 0 = `requests` is exact. */
+  requestsError: number;
   bytesIn: bigint;
   bytesOut: bigint;
   lastSeenMs: number;
@@ -18,7 +24,7 @@ export interface UserUsage {
 
 interface Tracked {
   usage: UserUsage;
-  /** When the user was first tracked, in tracking order: the tie-break between equal times. */
+  /** When the user was tracked, in tracking order: the last tie-break. */
   order: number;
   /** Position in the heap. */
   at: number;
@@ -26,12 +32,14 @@ interface Tracked {
 
 export class UserTracker {
   private readonly users = new Map<string, Tracked>();
-  /** Min-heap of the tracked users by (lastSeenMs, order). */
+  /** Min-heap of the tracked users by (requests, lastSeenMs, order). */
   private readonly heap: Tracked[] = [];
   private nextOrder = 0;
   private evictedCount = 0;
+  /** Latest last-seen time of a user replaced: a window starting after it lost nobody. */
+  private latestEvictedMs = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly maxUsers: number) {}
+  constructor(readonly maxUsers: number) {}
 
   record(user: string, timeMs: number, bytesIn: number, bytesOut: number): void {
     const known = this.users.get(user);
@@ -40,21 +48,20 @@ export class UserTracker {
       usage.requests += 1;
       usage.bytesIn = addBytes(usage.bytesIn, bytesIn);
       usage.bytesOut = addBytes(usage.bytesOut, bytesOut);
-      if (timeMs > usage.lastSeenMs) {
-        usage.lastSeenMs = timeMs;
-        this.siftDown(known.at);
-      }
+      if (timeMs > usage.lastSeenMs) usage.lastSeenMs = timeMs;
+      this.siftDown(known.at);
       return;
     }
+    let inherited = 0;
     if (this.users.size >= this.maxUsers) {
-      const oldest = this.heap[0];
+      const root = this.heap[0]!;
+      inherited = root.usage.requests;
       this.evictedCount += 1;
-      // The newcomer is the least recently seen of all: it is the one not kept.
-      if (timeMs < oldest.usage.lastSeenMs) return;
+      if (root.usage.lastSeenMs > this.latestEvictedMs) this.latestEvictedMs = root.usage.lastSeenMs;
       this.removeRoot();
     }
     const tracked: Tracked = {
-      usage: { user, requests: 1, bytesIn: BigInt(bytesIn), bytesOut: BigInt(bytesOut), lastSeenMs: timeMs },
+      usage: { user, requests: inherited + 1, requestsError: inherited, bytesIn: BigInt(bytesIn), bytesOut: BigInt(bytesOut), lastSeenMs: timeMs },
       order: this.nextOrder++,
       at: this.heap.length,
     };
@@ -70,14 +77,16 @@ export class UserTracker {
     return active;
   }
 
-  /** The `count` users highest by `by`, ties by name. */
-  top<T extends number | bigint>(count: number, by: (u: UserUsage) => T): UserUsage[] {
+  /** Whether every user seen at or after `sinceMs` is in the table (none of them was replaced). */
+  completeSince(sinceMs: number): boolean {
+    return this.latestEvictedMs < sinceMs;
+  }
+
+  /** The `count` users with the most requests; ties by the smaller error bound, then by name. */
+  top(count: number): UserUsage[] {
     return [...this.users.values()]
       .map((t) => t.usage)
-      .sort((a, b) => {
-        const [x, y] = [by(a), by(b)];
-        return x > y ? -1 : x < y ? 1 : a.user < b.user ? -1 : 1;
-      })
+      .sort((a, b) => b.requests - a.requests || a.requestsError - b.requestsError || (a.user < b.user ? -1 : 1))
       .slice(0, count)
       .map((u) => ({ ...u }));
   }
@@ -86,12 +95,13 @@ export class UserTracker {
     return this.users.size;
   }
 
+  /** Users replaced since start because the table was full. */
   get evicted(): number {
     return this.evictedCount;
   }
 
   private removeRoot(): void {
-    const root = this.heap[0];
+    const root = this.heap[0]!;
     this.users.delete(root.usage.user);
     const last = this.heap.pop()!;
     if (last !== root) {
@@ -102,17 +112,21 @@ export class UserTracker {
   }
 
   private before(a: Tracked, b: Tracked): boolean {
-    return a.usage.lastSeenMs < b.usage.lastSeenMs || (a.usage.lastSeenMs === b.usage.lastSeenMs && a.order < b.order);
+    const x = a.usage;
+    const y = b.usage;
+    if (x.requests !== y.requests) return x.requests < y.requests;
+    if (x.lastSeenMs !== y.lastSeenMs) return x.lastSeenMs < y.lastSeenMs;
+    return a.order < b.order;
   }
 
   private siftUp(i: number): void {
     const heap = this.heap;
-    const item = heap[i];
+    const item = heap[i]!;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(item, heap[parent])) break;
-      heap[i] = heap[parent];
-      heap[i].at = i;
+      if (!this.before(item, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      heap[i]!.at = i;
       i = parent;
     }
     heap[i] = item;
@@ -121,16 +135,16 @@ export class UserTracker {
 
   private siftDown(i: number): void {
     const heap = this.heap;
-    const item = heap[i];
+    const item = heap[i]!;
     const n = heap.length;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && this.before(heap[right], heap[left]) ? right : left;
-      if (!this.before(heap[child], item)) break;
-      heap[i] = heap[child];
-      heap[i].at = i;
+      const child = right < n && this.before(heap[right]!, heap[left]!) ? right : left;
+      if (!this.before(heap[child]!, item)) break;
+      heap[i] = heap[child]!;
+      heap[i]!.at = i;
       i = child;
     }
     heap[i] = item;

@@ -66,19 +66,23 @@ function recordIn(r: Pick<MetricRecord, 'name' | 'value' | 'labels' | 'operation
   return { name: r.name, value: r.value, labels: r.labels, op: op as RecordOp | undefined };
 }
 
+/** Storage figures, as the report and SetStorageUsage give them. */
+function storageOut(s: BusinessReport['storageUtilization']) {
+  return {
+    buckets: u64(s.buckets),
+    objects: u64(s.objects),
+    totalBytes: s.totalBytes,
+    growthRateBytesPerDay: s.growthRateBytesPerDay,
+  };
+}
+
 export function businessReportOut(r: BusinessReport) {
-  const s = r.storageUtilization;
   const t = r.dataTransfer;
   const q = r.requestPatterns;
   const u = r.userActivity;
   return {
     timestamp: timestamp(Date.parse(r.timestamp)),
-    storageUtilization: {
-      buckets: u64(s.buckets),
-      objects: u64(s.objects),
-      totalBytes: s.totalBytes,
-      growthRateBytesPerDay: s.growthRateBytesPerDay,
-    },
+    storageUtilization: storageOut(r.storageUtilization),
     dataTransfer: {
       uploadRateBytesPerSec: t.uploadRateBytesPerSec,
       downloadRateBytesPerSec: t.downloadRateBytesPerSec,
@@ -104,10 +108,15 @@ export function businessReportOut(r: BusinessReport) {
     userActivity: {
       activeUsersLastHour: u.activeUsersLastHour,
       activeUsersLastDay: u.activeUsersLastDay,
+      activeUsersLastHourEstimated: u.activeUsersLastHourEstimated,
+      activeUsersLastDayEstimated: u.activeUsersLastDayEstimated,
       trackedUsers: u.trackedUsers,
+      maxTrackedUsers: u.maxTrackedUsers,
+      evictedUsers: u64(u.evictedUsers),
       topUsers: u.topUsers.map((x) => ({
         user: x.user,
         requests: u64(x.requests),
+        requestsErrorBound: u64(x.requestsError),
         bytesIn: x.bytesIn,
         bytesOut: x.bytesOut,
         lastSeen: timestamp(x.lastSeenMs),
@@ -234,14 +243,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         // Any uint64: the engine keeps stored bytes exact as a bigint.
         totalBytes: req.totalBytes,
       });
-      return {
-        storageUtilization: {
-          buckets: u64(s.buckets),
-          objects: u64(s.objects),
-          totalBytes: s.totalBytes,
-          growthRateBytesPerDay: s.growthRateBytesPerDay,
-        },
-      };
+      return { storageUtilization: storageOut(s) };
     },
   });
 }

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseExposition } from '../metrics/exposition-format.js';
+import { ActiveUserSketches, SKETCH_SLOTS } from '../../../src/core/business/active-user-sketches.js';
+import { HLL_REGISTERS, HLL_RELATIVE_STANDARD_ERROR } from '../../../src/core/business/hyperloglog.js';
 import { event, setup } from './setup.js';
 
 const HOUR = 3_600_000;
@@ -41,7 +43,7 @@ test('active users in the last hour and day', () => {
   assert.equal([u.activeUsersLastHour, u.activeUsersLastDay], [0, 3]);
 });
 
-test('top users by requests and by bytes', () => {
+test('top users by requests', () => {
   const { business } = setup({ limits: { topUsers: 2 } });
   business.ingest([
     event({ user: 'many' }),
@@ -56,10 +58,10 @@ test('top users by requests and by bytes', () => {
     ['many', 3],
     ['mid', 2],
   ]);
-  assert.equal(u.topUsersByBytes.map((x) => x.user), ['big', 'mid']);
+  assert.equal(u.topUsers.map((x) => x.requestsError), [0, 0], 'exact while the table has room');
 });
 
-test('tracked users are capped, forgetting the least recently seen', () => {
+test('tracked users are capped: a new user replaces the one with the fewest requests and inherits its count', () => {
   const { business, clock } = setup({ limits: { maxTrackedUsers: 3 } });
   for (const user of ['u1', 'u2', 'u3']) {
     business.ingest([event({ user })]);
@@ -68,10 +70,16 @@ test('tracked users are capped, forgetting the least recently seen', () => {
   business.ingest([event({ user: 'u1' })]);
   business.ingest([event({ user: 'u4' })]);
   const u = business.report().userActivity;
-  assert.is(u.trackedUsers, 3);
-  assert.is(u.evictedUsers, 1);
-  assert.equal(u.topUsers.map((x) => x.user).sort(), ['u1', 'u3', 'u4'], 'u2 was seen least recently');
-  assert.is(u.topUsers[0].user, 'u1');
+  assert.equal([u.trackedUsers, u.maxTrackedUsers, u.evictedUsers], [3, 3, 1]);
+  assert.equal(
+    u.topUsers.map((x) => [x.user, x.requests, x.requestsError]),
+    [
+      ['u1', 2, 0],
+      ['u4', 2, 1],
+      ['u3', 1, 0],
+    ],
+    'u2 had the fewest requests and was seen least recently; u4 inherits its 1 as the error bound',
+  );
 });
 
 test('costs compute from the documented prices', () => {
@@ -143,38 +151,87 @@ test('the business Prometheus export holds the KPIs only', async () => {
   assert.ok((await metrics.exportPrometheus()).includes('user_gauge'), 'the metrics export has both');
 });
 
-test('at the cap, the users forgotten are those seen least recently by event time, not by arrival', () => {
-  const { business, clock } = setup();
-  const now = clock.nowMs();
-  business.ingest([event({ user: 'recent' })]);
-  business.ingest(Array.from({ length: 10_000 }, (_, i) => event({ user: `old${i}`, timeMs: now - 72 * HOUR })));
-  let u = business.report().userActivity;
-  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay, u.trackedUsers, u.evictedUsers], [1, 1, 10_000, 1]);
-
-  // A newcomer older than every tracked user is the least recently seen: it is the one not kept.
-  business.ingest([event({ user: 'ancient', timeMs: now - 100 * HOUR })]);
-  u = business.report().userActivity;
-  assert.equal([u.activeUsersLastHour, u.trackedUsers, u.evictedUsers], [1, 10_000, 2]);
-});
-
-test('a user seen again moves away from eviction; ties go against the user tracked first', () => {
+test('among the users with the fewest requests, the one seen least recently goes; ties against the user tracked first', () => {
   const { business, clock } = setup({ limits: { maxTrackedUsers: 3 } });
   const now = clock.nowMs();
   business.ingest([
     event({ user: 'a', timeMs: now - 3 * HOUR }),
     event({ user: 'b', timeMs: now - 3 * HOUR }),
     event({ user: 'c', timeMs: now - 2 * HOUR }),
-    // An event of `a` that arrives late but happened recently.
-    event({ user: 'a', timeMs: now - 1000 }),
-    // An older event of `c` does not make it older.
-    event({ user: 'c', timeMs: now - 5 * HOUR }),
   ]);
-  business.ingest([event({ user: 'd', timeMs: now - 2 * HOUR })]);
+  business.ingest([event({ user: 'd', timeMs: now - 1000 })]);
   let users = business.report().userActivity.topUsers.map((x) => x.user).sort();
-  assert.equal(users, ['a', 'c', 'd'], 'b was seen least recently');
-  business.ingest([event({ user: 'e', timeMs: now - 2 * HOUR })]);
+  assert.equal(users, ['b', 'c', 'd'], 'a and b were seen at the same time; a was tracked first');
+  // d holds 2 requests (1 inherited from a); b and c get to 3, b without being seen more recently.
+  business.ingest([event({ user: 'b', timeMs: now - 5 * HOUR }), event({ user: 'b', timeMs: now - 5 * HOUR }), event({ user: 'c' }), event({ user: 'c' })]);
+  business.ingest([event({ user: 'e' })]);
   users = business.report().userActivity.topUsers.map((x) => x.user).sort();
-  assert.equal(users, ['a', 'd', 'e'], 'c and d were seen at the same time; c was tracked first');
+  assert.equal(users, ['b', 'c', 'e'], 'd had the fewest requests, though seen more recently than b');
+});
+
+test('a heavy user stays in top users through a flood of one-off users (Space-Saving)', () => {
+  const { business } = setup();
+  business.ingest(Array.from({ length: 2_350 }, () => event({ user: 'heavy' })));
+  business.ingest(Array.from({ length: 5 }, () => event({ user: 'medium' })));
+  // A credential-stuffing scan: 30,000 access keys, one refused request each.
+  for (let batch = 0; batch < 3; batch++) {
+    business.ingest(Array.from({ length: 10_000 }, (_, i) => event({ user: `AKIASCAN${batch}-${i}`, status: 403, operation: 'list_objects' })));
+  }
+  let u = business.report().userActivity;
+  assert.equal([u.trackedUsers, u.evictedUsers], [10_000, 20_002]);
+  assert.equal([u.topUsers[0]!.user, u.topUsers[0]!.requests, u.topUsers[0]!.requestsError], ['heavy', 2_350, 0]);
+  // The guarantee: every user with more than N / capacity requests (here 3.2) is in the table, so
+  // `medium` (5) is too, with its exact count; the scan's keys show their error bounds.
+  assert.equal([u.topUsers[1]!.user, u.topUsers[1]!.requests, u.topUsers[1]!.requestsError], ['medium', 5, 0]);
+  for (const x of u.topUsers.slice(2)) assert.is(x.requests - x.requestsError, 1, `${x.user}: ${x.requests} - ${x.requestsError}`);
+  business.ingest([event({ user: 'heavy' })]);
+  u = business.report().userActivity;
+  assert.equal([u.topUsers[0]!.user, u.topUsers[0]!.requests], ['heavy', 2_351], 'its count goes on rather than restarting at 1');
+});
+
+test('active users stay exact while the table lost no user of the window, then are estimated within the stated error', () => {
+  const { business, clock } = setup({ limits: { maxTrackedUsers: 1_000 } });
+  const now = clock.nowMs();
+  // 900 users two hours ago, then 50,000 in the last hour.
+  business.ingest(Array.from({ length: 900 }, (_, i) => event({ user: `old${i}`, timeMs: now - 2 * HOUR })));
+  let u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay, u.activeUsersLastHourEstimated, u.activeUsersLastDayEstimated], [0, 900, false, false]);
+  for (let batch = 0; batch < 5; batch++) {
+    business.ingest(Array.from({ length: 10_000 }, (_, i) => event({ user: `u${batch}-${i}`, timeMs: now - 30 * 60_000 })));
+  }
+  u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHourEstimated, u.activeUsersLastDayEstimated, u.trackedUsers], [true, true, 1_000]);
+  // Relative standard error 1.625%; 3 of it bounds 99.7% of estimates.
+  const within = (got: number, want: number) => Math.abs(got / want - 1) <= 3 * HLL_RELATIVE_STANDARD_ERROR;
+  assert.ok(within(u.activeUsersLastHour, 50_000), `last hour: ${u.activeUsersLastHour}`);
+  assert.ok(within(u.activeUsersLastDay, 50_900), `last day: ${u.activeUsersLastDay}`);
+  // A day and a slot later nobody seen in the window was replaced: exact again.
+  clock.advance(24 * HOUR + 5 * 60_000);
+  business.ingest([event({ user: 'fresh' })]);
+  u = business.report().userActivity;
+  assert.equal([u.activeUsersLastHour, u.activeUsersLastDay, u.activeUsersLastHourEstimated, u.activeUsersLastDayEstimated], [1, 1, false, false]);
+});
+
+test('the active-user sketches are bounded: one per five-minute slot of a day, 4 KiB each', () => {
+  const sketches = new ActiveUserSketches();
+  const now = Date.UTC(2026, 0, 2);
+  for (let minute = 0; minute < 3 * 24 * 60; minute += 1) sketches.add(`u${minute}`, now - minute * 60_000, now);
+  assert.is(sketches.allocated, SKETCH_SLOTS);
+  assert.is(SKETCH_SLOTS, 289);
+  assert.is(HLL_REGISTERS, 4096);
+  // Only the day counts: 24 h and the start of the slot it begins in.
+  const day = sketches.estimateSince(now - 24 * HOUR, now);
+  assert.ok(Math.abs(day / (24 * 60 + 1) - 1) < 0.05, `${day}`);
+});
+
+test('users replaced and tracked are on /metrics; the active-user help states the cap and the error', async () => {
+  const { business, metrics } = setup({ limits: { maxTrackedUsers: 2 } });
+  business.ingest([event({ user: 'a' }), event({ user: 'b' }), event({ user: 'c' }), event({ user: 'd' })]);
+  const text = (await metrics.scrape(false)).body;
+  const x = parseExposition(text, false);
+  assert.is(x.value('rs3gw_tracked_users'), 2);
+  assert.is(x.value('rs3gw_evicted_users_total'), 2);
+  assert.match(text, /# HELP rs3gw_active_users .*\(2 users\).*HyperLogLog.*1\.6%/);
 });
 
 test.run();

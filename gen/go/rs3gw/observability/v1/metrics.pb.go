@@ -2101,7 +2101,8 @@ type RequestPatterns struct {
 	RequestsPerSec float64 `protobuf:"fixed64,8,opt,name=requests_per_sec,json=requestsPerSec,proto3" json:"requests_per_sec,omitempty"`
 	// Requests since start by operation (lower-case S3 operation name).
 	RequestsByOperation map[string]uint64 `protobuf:"bytes,9,rep,name=requests_by_operation,json=requestsByOperation,proto3" json:"requests_by_operation,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	// Requests since start by bucket; beyond the bucket cap, under "_other".
+	// Requests since start by bucket: the first 1,000 buckets seen by name, any further ones
+	// together under "_other".
 	RequestsByBucket map[string]uint64 `protobuf:"bytes,10,rep,name=requests_by_bucket,json=requestsByBucket,proto3" json:"requests_by_bucket,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// Window the latency, rate and error figures cover.
 	Window        *durationpb.Duration `protobuf:"bytes,11,opt,name=window,proto3" json:"window,omitempty"`
@@ -2216,19 +2217,35 @@ func (x *RequestPatterns) GetWindow() *durationpb.Duration {
 	return nil
 }
 
-// UserActivity describes who uses the gateway.
+// UserActivity describes who uses the gateway. Users are kept in a table of at most
+// max_tracked_users (10,000); when it is full, a new user replaces the one with the fewest requests
+// and inherits its count (the Space-Saving algorithm, Metwally et al. 2005), so a flood of one-off
+// users cannot push out a heavy one: any user with more than N / max_tracked_users of the N requests
+// since start is in the table.
 type UserActivity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Distinct users seen in the last hour.
+	// Distinct users seen in the last hour: exact (active_users_last_hour_estimated false) while the
+	// table lost none of them; else a HyperLogLog estimate, relative standard error 1.6% (99.7% of
+	// estimates within 4.9%), over five-minute slots (it reaches back to the start of the slot an
+	// hour ago), never below the table's own count.
 	ActiveUsersLastHour uint32 `protobuf:"varint,1,opt,name=active_users_last_hour,json=activeUsersLastHour,proto3" json:"active_users_last_hour,omitempty"`
-	// Distinct users seen in the last day.
+	// Distinct users seen in the last day, exact or estimated as active_users_last_hour.
 	ActiveUsersLastDay uint32 `protobuf:"varint,2,opt,name=active_users_last_day,json=activeUsersLastDay,proto3" json:"active_users_last_day,omitempty"`
-	// Heaviest users by requests.
+	// Heaviest users by requests, at most 10, most requests first.
 	TopUsers []*UserUsage `protobuf:"bytes,3,rep,name=top_users,json=topUsers,proto3" json:"top_users,omitempty"`
-	// Users tracked (capped; least recently seen, by the time of their latest event, are forgotten first).
-	TrackedUsers  uint32 `protobuf:"varint,4,opt,name=tracked_users,json=trackedUsers,proto3" json:"tracked_users,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Users in the table, at most max_tracked_users.
+	TrackedUsers uint32 `protobuf:"varint,4,opt,name=tracked_users,json=trackedUsers,proto3" json:"tracked_users,omitempty"`
+	// Whether active_users_last_hour is an estimate (a user seen in the last hour was replaced in
+	// the table) rather than an exact count.
+	ActiveUsersLastHourEstimated bool `protobuf:"varint,5,opt,name=active_users_last_hour_estimated,json=activeUsersLastHourEstimated,proto3" json:"active_users_last_hour_estimated,omitempty"`
+	// Whether active_users_last_day is an estimate, as active_users_last_hour_estimated.
+	ActiveUsersLastDayEstimated bool `protobuf:"varint,6,opt,name=active_users_last_day_estimated,json=activeUsersLastDayEstimated,proto3" json:"active_users_last_day_estimated,omitempty"`
+	// Users replaced in the full table since start (a replaced user who returns enters again).
+	EvictedUsers uint64 `protobuf:"varint,7,opt,name=evicted_users,json=evictedUsers,proto3" json:"evicted_users,omitempty"`
+	// The table's capacity.
+	MaxTrackedUsers uint32 `protobuf:"varint,8,opt,name=max_tracked_users,json=maxTrackedUsers,proto3" json:"max_tracked_users,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UserActivity) Reset() {
@@ -2289,21 +2306,52 @@ func (x *UserActivity) GetTrackedUsers() uint32 {
 	return 0
 }
 
-// UserUsage is one user's use since they were first tracked.
+func (x *UserActivity) GetActiveUsersLastHourEstimated() bool {
+	if x != nil {
+		return x.ActiveUsersLastHourEstimated
+	}
+	return false
+}
+
+func (x *UserActivity) GetActiveUsersLastDayEstimated() bool {
+	if x != nil {
+		return x.ActiveUsersLastDayEstimated
+	}
+	return false
+}
+
+func (x *UserActivity) GetEvictedUsers() uint64 {
+	if x != nil {
+		return x.EvictedUsers
+	}
+	return 0
+}
+
+func (x *UserActivity) GetMaxTrackedUsers() uint32 {
+	if x != nil {
+		return x.MaxTrackedUsers
+	}
+	return 0
+}
+
+// UserUsage is one user's use since they last entered the user table.
 type UserUsage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// User name or access key id.
 	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	// Requests.
+	// Requests: never below the user's true count since start, at most requests_error_bound above it.
 	Requests uint64 `protobuf:"varint,2,opt,name=requests,proto3" json:"requests,omitempty"`
 	// Bytes uploaded, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
 	BytesIn uint64 `protobuf:"varint,3,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
 	// Bytes downloaded, exact as bytes_in.
 	BytesOut uint64 `protobuf:"varint,4,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
 	// Last request.
-	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// Requests the user inherited on entering a full table in place of another (Space-Saving's
+	// error bound): requests minus this is a lower bound of the true count; 0 = requests is exact.
+	RequestsErrorBound uint64 `protobuf:"varint,6,opt,name=requests_error_bound,json=requestsErrorBound,proto3" json:"requests_error_bound,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *UserUsage) Reset() {
@@ -2369,6 +2417,13 @@ func (x *UserUsage) GetLastSeen() *timestamppb.Timestamp {
 		return x.LastSeen
 	}
 	return nil
+}
+
+func (x *UserUsage) GetRequestsErrorBound() uint64 {
+	if x != nil {
+		return x.RequestsErrorBound
+	}
+	return 0
 }
 
 // CostEstimate prices storage, transfer and requests.
@@ -3025,18 +3080,23 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aC\n" +
 	"\x15RequestsByBucketEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xdb\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xba\x03\n" +
 	"\fUserActivity\x123\n" +
 	"\x16active_users_last_hour\x18\x01 \x01(\rR\x13activeUsersLastHour\x121\n" +
 	"\x15active_users_last_day\x18\x02 \x01(\rR\x12activeUsersLastDay\x12>\n" +
 	"\ttop_users\x18\x03 \x03(\v2!.rs3gw.observability.v1.UserUsageR\btopUsers\x12#\n" +
-	"\rtracked_users\x18\x04 \x01(\rR\ftrackedUsers\"\xac\x01\n" +
+	"\rtracked_users\x18\x04 \x01(\rR\ftrackedUsers\x12F\n" +
+	" active_users_last_hour_estimated\x18\x05 \x01(\bR\x1cactiveUsersLastHourEstimated\x12D\n" +
+	"\x1factive_users_last_day_estimated\x18\x06 \x01(\bR\x1bactiveUsersLastDayEstimated\x12#\n" +
+	"\revicted_users\x18\a \x01(\x04R\fevictedUsers\x12*\n" +
+	"\x11max_tracked_users\x18\b \x01(\rR\x0fmaxTrackedUsers\"\xde\x01\n" +
 	"\tUserUsage\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
 	"\brequests\x18\x02 \x01(\x04R\brequests\x12\x19\n" +
 	"\bbytes_in\x18\x03 \x01(\x04R\abytesIn\x12\x1b\n" +
 	"\tbytes_out\x18\x04 \x01(\x04R\bbytesOut\x127\n" +
-	"\tlast_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\xe7\x01\n" +
+	"\tlast_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x120\n" +
+	"\x14requests_error_bound\x18\x06 \x01(\x04R\x12requestsErrorBound\"\xe7\x01\n" +
 	"\fCostEstimate\x121\n" +
 	"\x15storage_usd_per_month\x18\x01 \x01(\x01R\x12storageUsdPerMonth\x12(\n" +
 	"\x10transfer_out_usd\x18\x02 \x01(\x01R\x0etransferOutUsd\x12!\n" +
