@@ -1,8 +1,8 @@
 /**
  * Business KPIs beyond the user table's 10,000 users, and with no data, over REST against the real
  * server: a heavy user survives a flood of one-off users in top_users, active users stay right
- * (within the stated HyperLogLog error) for 120,000 distinct users, and the users replaced are on
- * the report and on /metrics.
+ * (within the stated HyperLogLog error) for 120,000 distinct users, the users replaced are on the
+ * report and on /metrics, and latency percentiles of an empty window are absent rather than 0.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +35,18 @@ const sample = (text: string, name: string, labels = '') => {
   return line === undefined ? undefined : Number(line.split(' ').pop());
 };
 
+test('latency percentiles are absent, not 0, when the window holds no request', async () => {
+  // Requests two minutes old: counted, but outside the 60 s window.
+  const old = new Date(Date.now() - 120_000).toISOString();
+  await ingest(Array.from({ length: 5 }, () => ({ ...get('probe'), time: old })));
+  let q = (await report()).request_patterns;
+  assert.is(q.total_requests, '5');
+  for (const p of ['p50', 'p95', 'p99']) assert.not.ok(`${p}_latency_ms` in q, `${p}: ${JSON.stringify(q)}`);
+  await ingest([get('probe')]);
+  q = (await report()).request_patterns;
+  assert.ok(q.p50_latency_ms > 4.9 && q.p50_latency_ms < 5.1, `p50 ${q.p50_latency_ms}`);
+});
+
 test('a heavy user stays first in top_users through a flood of 20,000 one-off users, its count going on', async () => {
   await ingest(Array.from({ length: 2_350 }, () => get('heavy')));
   // A credential-stuffing scan: one refused request for each of 20,000 access keys.
@@ -50,8 +62,8 @@ test('a heavy user stays first in top_users through a flood of 20,000 one-off us
 
 test('120,000 distinct users: active users within the stated error, flagged as estimates, on the report and /metrics', async () => {
   await ingest(Array.from({ length: 100_000 }, (_, i) => get(`user${i}`)));
-  // heavy, the scan's 20,000 and these 100,000.
-  const distinct = 120_001;
+  // probe, heavy, the scan's 20,000 and these 100,000.
+  const distinct = 120_002;
   const u = (await report()).user_activity;
   for (const [figure, estimated] of [
     [u.active_users_last_hour, u.active_users_last_hour_estimated],

@@ -155,7 +155,9 @@ test('SetStorageUsage sets absolute figures that the report and costs then use',
   assert.is(r.storage_utilization.buckets, '3');
   assert.is(r.storage_utilization.objects, '1000');
   assert.is(int(r.storage_utilization.total_bytes), 5 * GIB);
-  assert.type(r.storage_utilization.growth_rate_bytes_per_day, 'number');
+  // A server up for seconds has no growth rate per day, only the span it has seen so far.
+  assert.not.ok('growth_rate_bytes_per_day' in r.storage_utilization, JSON.stringify(r.storage_utilization));
+  assert.match(r.storage_utilization.growth_rate_window, /^\d+(\.\d+)?s$/);
   const b = await rest.getOk(`${API}/business-metrics`);
   assert.is(int(b.storage_utilization.total_bytes), 5 * GIB);
   assertNear(b.cost_estimate.storage_usd_per_month, 5 * PRICES.storage, 1e-12, '5 GiB stored for a month');
@@ -166,7 +168,13 @@ test('SetStorageUsage sets absolute figures that the report and costs then use',
   const after = (await rest.getOk(`${API}/business-metrics`)).storage_utilization;
   assert.is(int(after.total_bytes), 6 * GIB);
   assert.is(after.objects, '1001');
-  assert.ok(after.growth_rate_bytes_per_day > 0, `5 GiB to 6 GiB moments ago is growth, got ${after.growth_rate_bytes_per_day}`);
+  // Extrapolated from seconds to a day, this 1 GiB read as terabytes a day.
+  assert.not.ok('growth_rate_bytes_per_day' in after, `no rate per day from seconds of history: ${JSON.stringify(after)}`);
+  const windowS = parseFloat(after.growth_rate_window);
+  assert.ok(windowS > 0 && windowS < 600, `the span seen since start: ${after.growth_rate_window}`);
+  const text = await (await fetch(`${server.url}${API}/business-metrics?format=prometheus`)).text();
+  assert.match(text, /^# TYPE rs3gw_storage_growth_bytes_per_day gauge$/m);
+  assert.not.match(text, /^rs3gw_storage_growth_bytes_per_day /m, 'no sample rather than a made-up rate');
 });
 
 test('bad events are refused naming the event and field, and a bad batch ingests nothing', async () => {

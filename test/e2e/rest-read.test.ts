@@ -139,7 +139,8 @@ test('GET /business-metrics without traffic: zero figures, emitted, and the defa
   assert.is(b.storage_utilization.total_bytes, '0');
   assert.is(b.data_transfer.rate_window, '60s');
   assert.is(b.request_patterns.total_requests, '0');
-  assert.is(b.request_patterns.p99_latency_ms, 0);
+  for (const p of ['p50', 'p95', 'p99']) assert.not.ok(`${p}_latency_ms` in b.request_patterns, `${p}: no request, no latency (not 0)`);
+  assert.not.ok('growth_rate_bytes_per_day' in b.storage_utilization, 'no growth rate before an hour of history');
   assert.equal([b.user_activity.evicted_users, b.user_activity.max_tracked_users, b.user_activity.active_users_last_hour_estimated], ['0', 10_000, false]);
   assert.is(Object.keys(b.request_patterns.requests_by_operation).length, 10, 'every operation listed');
   assert.equal(b.user_activity.top_users, []);

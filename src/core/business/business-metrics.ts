@@ -13,6 +13,8 @@
  *   byte totals exact over uint64 (byte-totals.ts).
  * - storage growth: over the last 24 h of the interval clock (monotonic in the service), so a step
  *   of the wall clock does not bend it; every other window is of event times, on the wall clock.
+ *   Null until the history covers GROWTH_MIN_SPAN_MS (1 h): a per-day rate from seconds of history
+ *   would extrapolate one upload into terabytes a day.
  * - users: a table of at most maxTrackedUsers users by Space-Saving (user-tracker.ts) for top users.
  *   Active users are counted exactly from the table while it holds every user seen in the window
  *   (no user seen since the window's start was replaced), else estimated by HyperLogLog
@@ -31,7 +33,7 @@ import { ActiveUserSketches } from './active-user-sketches.js';
 import { binOf } from './latency-histogram.js';
 import { PeakTracker } from './peak-tracker.js';
 import { RequestWindow } from './request-window.js';
-import { StorageTracker, type StorageUsage, type StorageUsageInput } from './storage-tracker.js';
+import { StorageTracker, type StorageGrowth, type StorageUsage, type StorageUsageInput } from './storage-tracker.js';
 import { UserTracker, type UserUsage } from './user-tracker.js';
 
 export interface BusinessLimits {
@@ -86,7 +88,7 @@ export interface BusinessMetricsOptions {
 
 export interface BusinessReport {
   timestamp: string;
-  storageUtilization: StorageUsage & { growthRateBytesPerDay: number };
+  storageUtilization: StorageUsage & StorageGrowth;
   dataTransfer: {
     uploadRateBytesPerSec: number;
     downloadRateBytesPerSec: number;
@@ -159,7 +161,7 @@ export class BusinessMetrics {
     this.byBucket = new CappedCounts(this.limits.maxTrackedBuckets);
     this.instruments = createKpiInstruments(options.metrics, {
       storage: () => ({ ...this.storage.current, totalBytes: Number(this.storage.current.totalBytes) }),
-      storageGrowthBytesPerDay: () => this.storage.growthRatePerDay(this.intervals.nowMs()),
+      storageGrowthBytesPerDay: () => this.storage.growth(this.intervals.nowMs()).growthRateBytesPerDay,
       transferRates: () => this.rates(this.clock.nowMs()),
       activeUsers: () => {
         const now = this.clock.nowMs();
@@ -266,7 +268,7 @@ export class BusinessMetrics {
   }
 
   private storageUtilization(): BusinessReport['storageUtilization'] {
-    return { ...this.storage.current, growthRateBytesPerDay: this.storage.growthRatePerDay(this.intervals.nowMs()) };
+    return { ...this.storage.current, ...this.storage.growth(this.intervals.nowMs()) };
   }
 
   /** Distinct users seen in the last `spanMs`: exact while the table lost none of them, else estimated. */

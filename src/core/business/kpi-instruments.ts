@@ -11,8 +11,8 @@ export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 
 export interface KpiGauges {
   storage(): { buckets: number; objects: number; totalBytes: number };
-  /** Apart from storage(): the fit over a day of levels costs more than reading the level. */
-  storageGrowthBytesPerDay(): number;
+  /** Apart from storage(): the fit over a day of levels costs more than reading the level. Null: no rate yet. */
+  storageGrowthBytesPerDay(): number | null;
   transferRates(): { upload: number; download: number };
   activeUsers(): { hour: number; day: number };
   users(): { tracked: number; evicted: number };
@@ -40,7 +40,16 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
   gauge('rs3gw_storage_bytes', 'Total storage used in bytes', () => gauges.storage().totalBytes);
   gauge('rs3gw_storage_objects', 'Objects stored', () => gauges.storage().objects);
   gauge('rs3gw_storage_buckets', 'Buckets', () => gauges.storage().buckets);
-  gauge('rs3gw_storage_growth_bytes_per_day', 'Growth of stored bytes per day (linear fit over 24 h)', () => gauges.storageGrowthBytesPerDay());
+  kpi.gauge({
+    name: 'rs3gw_storage_growth_bytes_per_day',
+    help: 'Growth of stored bytes per day (linear fit over the last 24 h or since start); absent until that covers 1 h',
+    collect() {
+      const rate = gauges.storageGrowthBytesPerDay();
+      // No sample rather than 0 while there is no rate: 0 would read as "flat".
+      if (rate === null) this.remove();
+      else this.set(rate);
+    },
+  });
   kpi.gauge({
     name: 'rs3gw_transfer_rate_bytes_per_second',
     help: 'Transfer rate over the sliding window, by direction (in = upload, out = download)',

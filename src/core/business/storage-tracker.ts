@@ -17,6 +17,13 @@ export interface StorageUsage {
 /** Absolute figures as a gateway gives them: total bytes as a safe integer or a bigint. */
 export type StorageUsageInput = Omit<StorageUsage, 'totalBytes'> & { totalBytes: number | bigint };
 
+export interface StorageGrowth {
+  /** Bytes per day, least squares over `growthWindowMs`; null while that is under GROWTH_MIN_SPAN_MS. */
+  growthRateBytesPerDay: number | null;
+  /** Span of history the fit covers: since start, up to GROWTH_WINDOW_MS. */
+  growthWindowMs: number;
+}
+
 /** From `atMs` on, the stored bytes were `bytes`, until the next step. */
 interface LevelStep {
   atMs: number;
@@ -25,6 +32,8 @@ interface LevelStep {
 
 const MINUTE_MS = 60_000;
 export const GROWTH_WINDOW_MS = 24 * 60 * MINUTE_MS;
+/** Shortest history a rate per day is fitted over. */
+export const GROWTH_MIN_SPAN_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 /**
  * Two steps per minute of the window (the minute's first change and its last), plus the step the
@@ -80,6 +89,17 @@ export class StorageTracker {
     }
     this.usage = next;
     this.step(nowMs);
+  }
+
+  /**
+   * The growth rate and the span of history it is fitted over: the last 24 h, or since the
+   * service started. Under GROWTH_MIN_SPAN_MS the rate is null: a line through seconds of history
+   * scaled to a day turns one upload into terabytes a day.
+   */
+  growth(nowMs: number): StorageGrowth {
+    const from = Math.max(this.steps[0]!.atMs, nowMs - GROWTH_WINDOW_MS);
+    const growthWindowMs = Math.max(0, nowMs - from);
+    return { growthRateBytesPerDay: growthWindowMs >= GROWTH_MIN_SPAN_MS ? this.growthRatePerDay(nowMs) : null, growthWindowMs };
   }
 
   /**

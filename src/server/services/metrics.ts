@@ -66,13 +66,14 @@ function recordIn(r: Pick<MetricRecord, 'name' | 'value' | 'labels' | 'operation
   return { name: r.name, value: r.value, labels: r.labels, op: op as RecordOp | undefined };
 }
 
-/** Storage figures, as the report and SetStorageUsage give them. */
+/** Storage figures; the growth rate stays unset (absent in JSON) until the engine has one. */
 function storageOut(s: BusinessReport['storageUtilization']) {
   return {
     buckets: u64(s.buckets),
     objects: u64(s.objects),
     totalBytes: s.totalBytes,
-    growthRateBytesPerDay: s.growthRateBytesPerDay,
+    growthRateBytesPerDay: s.growthRateBytesPerDay ?? undefined,
+    growthRateWindow: duration(s.growthWindowMs),
   };
 }
 
@@ -93,9 +94,10 @@ export function businessReportOut(r: BusinessReport) {
       rateWindow: duration(t.rateWindowSeconds * 1000),
     },
     requestPatterns: {
-      p50LatencyMs: q.p50LatencyMs ?? 0,
-      p95LatencyMs: q.p95LatencyMs ?? 0,
-      p99LatencyMs: q.p99LatencyMs ?? 0,
+      // Unset (absent in JSON) without a request in the window: no data is not 0 ms.
+      p50LatencyMs: q.p50LatencyMs ?? undefined,
+      p95LatencyMs: q.p95LatencyMs ?? undefined,
+      p99LatencyMs: q.p99LatencyMs ?? undefined,
       errorRate: q.errorRate,
       clientErrorRate: q.clientErrorRate,
       serverErrorRate: q.serverErrorRate,

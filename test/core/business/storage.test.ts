@@ -8,6 +8,7 @@ import { FakeClock } from '../../support/fake-clock.js';
 import { event, setup } from './setup.js';
 
 const HOUR = 3_600_000;
+const GIB = 1024 ** 3;
 
 test('default storage deltas follow the documented rules', () => {
   const { business } = setup();
@@ -39,14 +40,16 @@ test('setStorageUsage sets absolute figures that deltas then build on', async ()
     buckets: 42,
     objects: 15234,
     totalBytes: 1073741824n,
-    growthRateBytesPerDay: 0,
+    growthRateBytesPerDay: null,
+    growthWindowMs: 0,
   });
   business.ingest([event({ operation: 'put_object', bytesIn: 1024 })]);
   assert.equal(business.report().storageUtilization, {
     buckets: 42,
     objects: 15235,
     totalBytes: 1073742848n,
-    growthRateBytesPerDay: 0,
+    growthRateBytesPerDay: null,
+    growthWindowMs: 0,
   });
   await expectError(() => business.setStorageUsage({ buckets: -1, objects: 0, totalBytes: 0 }), 'invalid_argument', 'buckets');
   await expectError(() => business.setStorageUsage({ buckets: 1, objects: 0, totalBytes: 1.5 }), 'invalid_argument', 'total_bytes');
@@ -61,10 +64,32 @@ test('growth rate is the linear trend of the last 24 h', () => {
   }
   // A staircase of 1000 bytes an hour: the line through the level at every instant rises 24,000 a
   // day, less a fraction of a percent for the steps' shape.
-  const rate = business.report().storageUtilization.growthRateBytesPerDay;
+  const rate = business.report().storageUtilization.growthRateBytesPerDay!;
   assert.ok(Math.abs(rate - 24_000) < 0.01 * 24_000, `rate ${rate}`);
+  assert.is(business.report().storageUtilization.growthWindowMs, 24 * HOUR);
   clock.advance(25 * HOUR);
   assert.is(business.report().storageUtilization.growthRateBytesPerDay, 0, 'a level flat for the last 24 h does not grow');
+  assert.is(business.report().storageUtilization.growthWindowMs, 24 * HOUR, 'the fit covers a day at most');
+});
+
+test('no growth rate until the history covers an hour: one upload after a start is no rate per day', () => {
+  const { business, clock } = setup();
+  business.setStorageUsage({ buckets: 10, objects: 1_000_000, totalBytes: 2 ** 40 });
+  clock.advance(10_000);
+  business.ingest([event({ operation: 'put_object', bytesIn: GIB })]);
+  clock.advance(1_000);
+  let s = business.report().storageUtilization;
+  // Extrapolated to a day, this was 3.1e12 bytes a day.
+  assert.equal([s.growthRateBytesPerDay, s.growthWindowMs], [null, 11_000]);
+  clock.advance(HOUR - 11_001);
+  assert.is(business.report().storageUtilization.growthRateBytesPerDay, null, 'a millisecond short of an hour');
+  clock.advance(1);
+  s = business.report().storageUtilization;
+  assert.is(s.growthWindowMs, HOUR);
+  // The line through an hour holding 1 TiB for 10 s then 1 TiB + 1 GiB: 6 f (1 - f) GiB an hour,
+  // f = 10 s / 1 h, about 0.4 GiB a day.
+  const expected = 6 * (10 / 3600) * (1 - 10 / 3600) * GIB * 24;
+  assert.ok(Math.abs(s.growthRateBytesPerDay! - expected) < 0.01 * expected, `${s.growthRateBytesPerDay} bytes a day`);
 });
 
 test('a step of the wall clock, back or forward, does not bend the growth rate', () => {
@@ -86,7 +111,7 @@ test('a step of the wall clock, back or forward, does not bend the growth rate',
     const rates: number[] = [];
     for (let i = 1; i <= 72; i++) {
       write();
-      if (i % 12 === 0) rates.push(Math.round(business.report().storageUtilization.growthRateBytesPerDay / 1e9));
+      if (i % 12 === 0) rates.push(Math.round(business.report().storageUtilization.growthRateBytesPerDay! / 1e9));
     }
     return rates;
   };
@@ -94,7 +119,6 @@ test('a step of the wall clock, back or forward, does not bend the growth rate',
   assert.equal([after(-12 * HOUR), after(-6 * HOUR), after(12 * HOUR)], [steady, steady, steady]);
 });
 
-const GIB = 1024 ** 3;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 5);
 
 test('growth within the minute of the level it grew from counts (the level before a change is kept)', () => {

@@ -155,9 +155,14 @@ func printBusinessMetrics(ctx context.Context, client *observability.Client) err
 		return err
 	}
 	r := res.Msg.GetReport()
-	fmt.Printf("business: %d requests, error rate %.2f, p99 %.1f ms, %d objects / %d bytes stored, $%.6f\n",
+	// Optional: nil when the window holds no request (no data, not 0 ms).
+	p99 := "none in the window"
+	if p := r.GetRequestPatterns().P99LatencyMs; p != nil {
+		p99 = fmt.Sprintf("%.1f ms", *p)
+	}
+	fmt.Printf("business: %d requests, error rate %.2f, p99 %s, %d objects / %d bytes stored, $%.6f\n",
 		r.GetRequestPatterns().GetTotalRequests(), r.GetRequestPatterns().GetErrorRate(),
-		r.GetRequestPatterns().GetP99LatencyMs(), r.GetStorageUtilization().GetObjects(),
+		p99, r.GetStorageUtilization().GetObjects(),
 		r.GetStorageUtilization().GetTotalBytes(), r.GetCostEstimate().GetTotalUsd())
 	return nil
 }

@@ -1914,11 +1914,15 @@ type StorageUtilization struct {
 	Objects uint64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
 	// Bytes stored, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
 	TotalBytes uint64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	// Growth of total_bytes over the last day, bytes per day (least squares). The day is measured
-	// on a clock that a step of the wall clock does not move.
-	GrowthRateBytesPerDay float64 `protobuf:"fixed64,4,opt,name=growth_rate_bytes_per_day,json=growthRateBytesPerDay,proto3" json:"growth_rate_bytes_per_day,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Growth of total_bytes, bytes per day: the slope of the least-squares line through total_bytes
+	// over growth_rate_window. Absent until growth_rate_window reaches one hour (after a start, a
+	// rate per day fitted over seconds would turn one upload into terabytes a day).
+	GrowthRateBytesPerDay *float64 `protobuf:"fixed64,4,opt,name=growth_rate_bytes_per_day,json=growthRateBytesPerDay,proto3,oneof" json:"growth_rate_bytes_per_day,omitempty"`
+	// Span of history the growth rate is fitted over: the last day, or since the service started
+	// when that is shorter. Measured on a clock that a step of the wall clock does not move.
+	GrowthRateWindow *durationpb.Duration `protobuf:"bytes,5,opt,name=growth_rate_window,json=growthRateWindow,proto3" json:"growth_rate_window,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StorageUtilization) Reset() {
@@ -1973,10 +1977,17 @@ func (x *StorageUtilization) GetTotalBytes() uint64 {
 }
 
 func (x *StorageUtilization) GetGrowthRateBytesPerDay() float64 {
-	if x != nil {
-		return x.GrowthRateBytesPerDay
+	if x != nil && x.GrowthRateBytesPerDay != nil {
+		return *x.GrowthRateBytesPerDay
 	}
 	return 0
+}
+
+func (x *StorageUtilization) GetGrowthRateWindow() *durationpb.Duration {
+	if x != nil {
+		return x.GrowthRateWindow
+	}
+	return nil
 }
 
 // DataTransfer is the bytes the gateway moved.
@@ -2083,12 +2094,13 @@ func (x *DataTransfer) GetRateWindow() *durationpb.Duration {
 // RequestPatterns describes the requests.
 type RequestPatterns struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Median latency over the latency window, milliseconds.
-	P50LatencyMs float64 `protobuf:"fixed64,1,opt,name=p50_latency_ms,json=p50LatencyMs,proto3" json:"p50_latency_ms,omitempty"`
-	// 95th percentile latency, milliseconds.
-	P95LatencyMs float64 `protobuf:"fixed64,2,opt,name=p95_latency_ms,json=p95LatencyMs,proto3" json:"p95_latency_ms,omitempty"`
-	// 99th percentile latency, milliseconds.
-	P99LatencyMs float64 `protobuf:"fixed64,3,opt,name=p99_latency_ms,json=p99LatencyMs,proto3" json:"p99_latency_ms,omitempty"`
+	// Median latency over the window, milliseconds, within 1%. Absent when the window holds no
+	// request with a latency (no data, rather than 0).
+	P50LatencyMs *float64 `protobuf:"fixed64,1,opt,name=p50_latency_ms,json=p50LatencyMs,proto3,oneof" json:"p50_latency_ms,omitempty"`
+	// 95th percentile latency over the window, milliseconds; absent as p50_latency_ms.
+	P95LatencyMs *float64 `protobuf:"fixed64,2,opt,name=p95_latency_ms,json=p95LatencyMs,proto3,oneof" json:"p95_latency_ms,omitempty"`
+	// 99th percentile latency over the window, milliseconds; absent as p50_latency_ms.
+	P99LatencyMs *float64 `protobuf:"fixed64,3,opt,name=p99_latency_ms,json=p99LatencyMs,proto3,oneof" json:"p99_latency_ms,omitempty"`
 	// Fraction of requests in the window that failed (4xx and 5xx).
 	ErrorRate float64 `protobuf:"fixed64,4,opt,name=error_rate,json=errorRate,proto3" json:"error_rate,omitempty"`
 	// Fraction of requests in the window answered 4xx.
@@ -2141,22 +2153,22 @@ func (*RequestPatterns) Descriptor() ([]byte, []int) {
 }
 
 func (x *RequestPatterns) GetP50LatencyMs() float64 {
-	if x != nil {
-		return x.P50LatencyMs
+	if x != nil && x.P50LatencyMs != nil {
+		return *x.P50LatencyMs
 	}
 	return 0
 }
 
 func (x *RequestPatterns) GetP95LatencyMs() float64 {
-	if x != nil {
-		return x.P95LatencyMs
+	if x != nil && x.P95LatencyMs != nil {
+		return *x.P95LatencyMs
 	}
 	return 0
 }
 
 func (x *RequestPatterns) GetP99LatencyMs() float64 {
-	if x != nil {
-		return x.P99LatencyMs
+	if x != nil && x.P99LatencyMs != nil {
+		return *x.P99LatencyMs
 	}
 	return 0
 }
@@ -3045,13 +3057,15 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\rdata_transfer\x18\x03 \x01(\v2$.rs3gw.observability.v1.DataTransferR\fdataTransfer\x12R\n" +
 	"\x10request_patterns\x18\x04 \x01(\v2'.rs3gw.observability.v1.RequestPatternsR\x0frequestPatterns\x12I\n" +
 	"\ruser_activity\x18\x05 \x01(\v2$.rs3gw.observability.v1.UserActivityR\fuserActivity\x12I\n" +
-	"\rcost_estimate\x18\x06 \x01(\v2$.rs3gw.observability.v1.CostEstimateR\fcostEstimate\"\xa3\x01\n" +
+	"\rcost_estimate\x18\x06 \x01(\v2$.rs3gw.observability.v1.CostEstimateR\fcostEstimate\"\x8f\x02\n" +
 	"\x12StorageUtilization\x12\x18\n" +
 	"\abuckets\x18\x01 \x01(\x04R\abuckets\x12\x18\n" +
 	"\aobjects\x18\x02 \x01(\x04R\aobjects\x12\x1f\n" +
 	"\vtotal_bytes\x18\x03 \x01(\x04R\n" +
-	"totalBytes\x128\n" +
-	"\x19growth_rate_bytes_per_day\x18\x04 \x01(\x01R\x15growthRateBytesPerDay\"\xb4\x03\n" +
+	"totalBytes\x12=\n" +
+	"\x19growth_rate_bytes_per_day\x18\x04 \x01(\x01H\x00R\x15growthRateBytesPerDay\x88\x01\x01\x12G\n" +
+	"\x12growth_rate_window\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x10growthRateWindowB\x1c\n" +
+	"\x1a_growth_rate_bytes_per_day\"\xb4\x03\n" +
 	"\fDataTransfer\x128\n" +
 	"\x19upload_rate_bytes_per_sec\x18\x01 \x01(\x01R\x15uploadRateBytesPerSec\x12<\n" +
 	"\x1bdownload_rate_bytes_per_sec\x18\x02 \x01(\x01R\x17downloadRateBytesPerSec\x12A\n" +
@@ -3060,11 +3074,11 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x14total_uploaded_bytes\x18\x05 \x01(\x04R\x12totalUploadedBytes\x124\n" +
 	"\x16total_downloaded_bytes\x18\x06 \x01(\x04R\x14totalDownloadedBytes\x12:\n" +
 	"\vrate_window\x18\a \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"rateWindow\"\xee\x05\n" +
-	"\x0fRequestPatterns\x12$\n" +
-	"\x0ep50_latency_ms\x18\x01 \x01(\x01R\fp50LatencyMs\x12$\n" +
-	"\x0ep95_latency_ms\x18\x02 \x01(\x01R\fp95LatencyMs\x12$\n" +
-	"\x0ep99_latency_ms\x18\x03 \x01(\x01R\fp99LatencyMs\x12\x1d\n" +
+	"rateWindow\"\xb6\x06\n" +
+	"\x0fRequestPatterns\x12)\n" +
+	"\x0ep50_latency_ms\x18\x01 \x01(\x01H\x00R\fp50LatencyMs\x88\x01\x01\x12)\n" +
+	"\x0ep95_latency_ms\x18\x02 \x01(\x01H\x01R\fp95LatencyMs\x88\x01\x01\x12)\n" +
+	"\x0ep99_latency_ms\x18\x03 \x01(\x01H\x02R\fp99LatencyMs\x88\x01\x01\x12\x1d\n" +
 	"\n" +
 	"error_rate\x18\x04 \x01(\x01R\terrorRate\x12*\n" +
 	"\x11client_error_rate\x18\x05 \x01(\x01R\x0fclientErrorRate\x12*\n" +
@@ -3080,7 +3094,10 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\x1aC\n" +
 	"\x15RequestsByBucketEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xba\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01B\x11\n" +
+	"\x0f_p50_latency_msB\x11\n" +
+	"\x0f_p95_latency_msB\x11\n" +
+	"\x0f_p99_latency_ms\"\xba\x03\n" +
 	"\fUserActivity\x123\n" +
 	"\x16active_users_last_hour\x18\x01 \x01(\rR\x13activeUsersLastHour\x121\n" +
 	"\x15active_users_last_day\x18\x02 \x01(\rR\x12activeUsersLastDay\x12>\n" +
@@ -3284,44 +3301,45 @@ var file_rs3gw_observability_v1_metrics_proto_depIdxs = []int32{
 	30, // 36: rs3gw.observability.v1.BusinessMetricsReport.request_patterns:type_name -> rs3gw.observability.v1.RequestPatterns
 	31, // 37: rs3gw.observability.v1.BusinessMetricsReport.user_activity:type_name -> rs3gw.observability.v1.UserActivity
 	33, // 38: rs3gw.observability.v1.BusinessMetricsReport.cost_estimate:type_name -> rs3gw.observability.v1.CostEstimate
-	50, // 39: rs3gw.observability.v1.DataTransfer.rate_window:type_name -> google.protobuf.Duration
-	47, // 40: rs3gw.observability.v1.RequestPatterns.requests_by_operation:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByOperationEntry
-	48, // 41: rs3gw.observability.v1.RequestPatterns.requests_by_bucket:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByBucketEntry
-	50, // 42: rs3gw.observability.v1.RequestPatterns.window:type_name -> google.protobuf.Duration
-	32, // 43: rs3gw.observability.v1.UserActivity.top_users:type_name -> rs3gw.observability.v1.UserUsage
-	49, // 44: rs3gw.observability.v1.UserUsage.last_seen:type_name -> google.protobuf.Timestamp
-	34, // 45: rs3gw.observability.v1.CostEstimate.prices:type_name -> rs3gw.observability.v1.CostPrices
-	36, // 46: rs3gw.observability.v1.IngestRequestEventsRequest.events:type_name -> rs3gw.observability.v1.RequestEvent
-	49, // 47: rs3gw.observability.v1.RequestEvent.time:type_name -> google.protobuf.Timestamp
-	3,  // 48: rs3gw.observability.v1.RequestEvent.operation:type_name -> rs3gw.observability.v1.S3Operation
-	50, // 49: rs3gw.observability.v1.RequestEvent.latency:type_name -> google.protobuf.Duration
-	28, // 50: rs3gw.observability.v1.SetStorageUsageResponse.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
-	24, // 51: rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry.value:type_name -> rs3gw.observability.v1.ExportedMetric
-	4,  // 52: rs3gw.observability.v1.MetricsService.RegisterMetric:input_type -> rs3gw.observability.v1.RegisterMetricRequest
-	7,  // 53: rs3gw.observability.v1.MetricsService.RecordMetric:input_type -> rs3gw.observability.v1.RecordMetricRequest
-	10, // 54: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:input_type -> rs3gw.observability.v1.BatchRecordMetricsRequest
-	12, // 55: rs3gw.observability.v1.MetricsService.GetMetric:input_type -> rs3gw.observability.v1.GetMetricRequest
-	17, // 56: rs3gw.observability.v1.MetricsService.ListMetrics:input_type -> rs3gw.observability.v1.ListMetricsRequest
-	19, // 57: rs3gw.observability.v1.MetricsService.GetTrend:input_type -> rs3gw.observability.v1.GetTrendRequest
-	22, // 58: rs3gw.observability.v1.MetricsService.ExportMetrics:input_type -> rs3gw.observability.v1.ExportMetricsRequest
-	25, // 59: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:input_type -> rs3gw.observability.v1.GetBusinessMetricsRequest
-	35, // 60: rs3gw.observability.v1.MetricsService.IngestRequestEvents:input_type -> rs3gw.observability.v1.IngestRequestEventsRequest
-	38, // 61: rs3gw.observability.v1.MetricsService.SetStorageUsage:input_type -> rs3gw.observability.v1.SetStorageUsageRequest
-	5,  // 62: rs3gw.observability.v1.MetricsService.RegisterMetric:output_type -> rs3gw.observability.v1.RegisterMetricResponse
-	8,  // 63: rs3gw.observability.v1.MetricsService.RecordMetric:output_type -> rs3gw.observability.v1.RecordMetricResponse
-	11, // 64: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:output_type -> rs3gw.observability.v1.BatchRecordMetricsResponse
-	13, // 65: rs3gw.observability.v1.MetricsService.GetMetric:output_type -> rs3gw.observability.v1.GetMetricResponse
-	18, // 66: rs3gw.observability.v1.MetricsService.ListMetrics:output_type -> rs3gw.observability.v1.ListMetricsResponse
-	20, // 67: rs3gw.observability.v1.MetricsService.GetTrend:output_type -> rs3gw.observability.v1.GetTrendResponse
-	23, // 68: rs3gw.observability.v1.MetricsService.ExportMetrics:output_type -> rs3gw.observability.v1.ExportMetricsResponse
-	26, // 69: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:output_type -> rs3gw.observability.v1.GetBusinessMetricsResponse
-	37, // 70: rs3gw.observability.v1.MetricsService.IngestRequestEvents:output_type -> rs3gw.observability.v1.IngestRequestEventsResponse
-	39, // 71: rs3gw.observability.v1.MetricsService.SetStorageUsage:output_type -> rs3gw.observability.v1.SetStorageUsageResponse
-	62, // [62:72] is the sub-list for method output_type
-	52, // [52:62] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	50, // 39: rs3gw.observability.v1.StorageUtilization.growth_rate_window:type_name -> google.protobuf.Duration
+	50, // 40: rs3gw.observability.v1.DataTransfer.rate_window:type_name -> google.protobuf.Duration
+	47, // 41: rs3gw.observability.v1.RequestPatterns.requests_by_operation:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByOperationEntry
+	48, // 42: rs3gw.observability.v1.RequestPatterns.requests_by_bucket:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByBucketEntry
+	50, // 43: rs3gw.observability.v1.RequestPatterns.window:type_name -> google.protobuf.Duration
+	32, // 44: rs3gw.observability.v1.UserActivity.top_users:type_name -> rs3gw.observability.v1.UserUsage
+	49, // 45: rs3gw.observability.v1.UserUsage.last_seen:type_name -> google.protobuf.Timestamp
+	34, // 46: rs3gw.observability.v1.CostEstimate.prices:type_name -> rs3gw.observability.v1.CostPrices
+	36, // 47: rs3gw.observability.v1.IngestRequestEventsRequest.events:type_name -> rs3gw.observability.v1.RequestEvent
+	49, // 48: rs3gw.observability.v1.RequestEvent.time:type_name -> google.protobuf.Timestamp
+	3,  // 49: rs3gw.observability.v1.RequestEvent.operation:type_name -> rs3gw.observability.v1.S3Operation
+	50, // 50: rs3gw.observability.v1.RequestEvent.latency:type_name -> google.protobuf.Duration
+	28, // 51: rs3gw.observability.v1.SetStorageUsageResponse.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
+	24, // 52: rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry.value:type_name -> rs3gw.observability.v1.ExportedMetric
+	4,  // 53: rs3gw.observability.v1.MetricsService.RegisterMetric:input_type -> rs3gw.observability.v1.RegisterMetricRequest
+	7,  // 54: rs3gw.observability.v1.MetricsService.RecordMetric:input_type -> rs3gw.observability.v1.RecordMetricRequest
+	10, // 55: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:input_type -> rs3gw.observability.v1.BatchRecordMetricsRequest
+	12, // 56: rs3gw.observability.v1.MetricsService.GetMetric:input_type -> rs3gw.observability.v1.GetMetricRequest
+	17, // 57: rs3gw.observability.v1.MetricsService.ListMetrics:input_type -> rs3gw.observability.v1.ListMetricsRequest
+	19, // 58: rs3gw.observability.v1.MetricsService.GetTrend:input_type -> rs3gw.observability.v1.GetTrendRequest
+	22, // 59: rs3gw.observability.v1.MetricsService.ExportMetrics:input_type -> rs3gw.observability.v1.ExportMetricsRequest
+	25, // 60: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:input_type -> rs3gw.observability.v1.GetBusinessMetricsRequest
+	35, // 61: rs3gw.observability.v1.MetricsService.IngestRequestEvents:input_type -> rs3gw.observability.v1.IngestRequestEventsRequest
+	38, // 62: rs3gw.observability.v1.MetricsService.SetStorageUsage:input_type -> rs3gw.observability.v1.SetStorageUsageRequest
+	5,  // 63: rs3gw.observability.v1.MetricsService.RegisterMetric:output_type -> rs3gw.observability.v1.RegisterMetricResponse
+	8,  // 64: rs3gw.observability.v1.MetricsService.RecordMetric:output_type -> rs3gw.observability.v1.RecordMetricResponse
+	11, // 65: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:output_type -> rs3gw.observability.v1.BatchRecordMetricsResponse
+	13, // 66: rs3gw.observability.v1.MetricsService.GetMetric:output_type -> rs3gw.observability.v1.GetMetricResponse
+	18, // 67: rs3gw.observability.v1.MetricsService.ListMetrics:output_type -> rs3gw.observability.v1.ListMetricsResponse
+	20, // 68: rs3gw.observability.v1.MetricsService.GetTrend:output_type -> rs3gw.observability.v1.GetTrendResponse
+	23, // 69: rs3gw.observability.v1.MetricsService.ExportMetrics:output_type -> rs3gw.observability.v1.ExportMetricsResponse
+	26, // 70: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:output_type -> rs3gw.observability.v1.GetBusinessMetricsResponse
+	37, // 71: rs3gw.observability.v1.MetricsService.IngestRequestEvents:output_type -> rs3gw.observability.v1.IngestRequestEventsResponse
+	39, // 72: rs3gw.observability.v1.MetricsService.SetStorageUsage:output_type -> rs3gw.observability.v1.SetStorageUsageResponse
+	63, // [63:73] is the sub-list for method output_type
+	53, // [53:63] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_rs3gw_observability_v1_metrics_proto_init() }
@@ -3330,6 +3348,8 @@ func file_rs3gw_observability_v1_metrics_proto_init() {
 		return
 	}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[16].OneofWrappers = []any{}
+	file_rs3gw_observability_v1_metrics_proto_msgTypes[24].OneofWrappers = []any{}
+	file_rs3gw_observability_v1_metrics_proto_msgTypes[26].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[32].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
