@@ -506,7 +506,9 @@ get('Connect: a WatchAnomalies stream that reaches its connect-timeout-ms ends w
   );
   assert.is(response.status, 200);
   const body = frames(Buffer.from(await within(response.arrayBuffer(), 'the Connect stream to end')));
-  assert.equal(JSON.parse(body[0]!.data.toString()), { caughtUp: {} }, 'first message');
+  const first = JSON.parse(body[0]!.data.toString()) as { caughtUp?: { instanceId?: string } };
+  assert.equal(Object.keys(first), ['caughtUp'], 'first message');
+  assert.match(first.caughtUp!.instanceId ?? '', /^[0-9a-f-]{36}$/, 'caught_up names the run');
   const end = body.at(-1)!;
   assert.is(end.flags & 2, 2, 'the last frame is the end-of-stream message');
   const endMessage = JSON.parse(end.data.toString()) as { error?: { code?: string } };
