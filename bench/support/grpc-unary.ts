@@ -12,8 +12,9 @@ export interface UnaryCaller<I extends DescMessage, O extends DescMessage> {
 export function unaryCaller<I extends DescMessage, O extends DescMessage>(
   address: string,
   method: DescMethod & { input: I; output: O },
+  options: grpc.ClientOptions = {},
 ): UnaryCaller<I, O> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), options);
   const path = `/${method.parent.typeName}/${method.name}`;
   const serialize = (m: MessageShape<I>) => Buffer.from(toBinary(method.input, m));
   const deserialize = (b: Buffer) => fromBinary(method.output, b);

@@ -194,7 +194,7 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
         spanAttributes: httpAttributes(req, url, found.route, controller.signal),
       };
       const response = await pipeline.unary(found.route.binding, found.route.method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
-      writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
+      await writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
     } catch (error) {
       const e = toConnectError(error);
       writeError(res, statusOf(e), codeName(e.code), e.rawMessage, { ...(e.cause instanceof HttpStatus && e.cause.headers), ...retryAfterHeader(e) });

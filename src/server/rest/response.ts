@@ -3,12 +3,23 @@
  * `file_name` sibling, if any, as the download name); anything else is proto3 JSON with proto
  * field names and default values included, of the rule's `response_body` field or the whole message.
  */
-import { toJson, type DescMessage, type Message } from '@bufbuild/protobuf';
+import { ScalarType, toJson, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
 import type { ServerResponse } from 'node:http';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { HttpBody } from '../../../gen/ts/google/api/httpbody_pb.js';
 import { findField } from './query.js';
 
 const JSON_OPTIONS = { useProtoFieldName: true, alwaysEmitImplicit: true } as const;
+
+/**
+ * JSON characters written between two turns of the event loop: about a millisecond of toJson and
+ * JSON.stringify, so a large answer (an ExportMetrics of 100,000 series is 10 MB) does not hold up
+ * other calls for the whole of it.
+ */
+export const JSON_CHUNK_CHARS = 128 * 1024;
+
+/** A list or map of at least this many messages is written an element at a time. */
+const SPLIT_ELEMENTS = 32;
 
 function httpBodyOf(schema: DescMessage, message: Record<string, unknown>): HttpBody | undefined {
   for (const f of schema.fields) {
@@ -20,7 +31,7 @@ function httpBodyOf(schema: DescMessage, message: Record<string, unknown>): Http
   return undefined;
 }
 
-export function writeMessage(res: ServerResponse, schema: DescMessage, message: Message, responseBody: string, headOnly: boolean): void {
+export async function writeMessage(res: ServerResponse, schema: DescMessage, message: Message, responseBody: string, headOnly: boolean): Promise<void> {
   const fields = message as unknown as Record<string, unknown>;
   const raw = httpBodyOf(schema, fields);
   if (raw) {
@@ -34,18 +45,115 @@ export function writeMessage(res: ServerResponse, schema: DescMessage, message: 
     res.end(headOnly ? undefined : raw.data);
     return;
   }
-  let json: unknown;
+  let chunks: string[];
   if (responseBody !== '') {
     const f = findField(schema, responseBody);
     if (!f || f.fieldKind !== 'message') throw new Error(`response_body '${responseBody}' is not a message field of ${schema.typeName}`);
     const value = fields[f.localName] as Message | undefined;
-    json = value ? toJson(f.message, value, JSON_OPTIONS) : {};
+    chunks = value ? await jsonChunks(f.message, value) : ['{}'];
   } else {
-    json = toJson(schema, message, JSON_OPTIONS);
+    chunks = await jsonChunks(schema, message);
   }
-  const text = JSON.stringify(json);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(headOnly ? undefined : text);
+  let length = 0;
+  for (const chunk of chunks) length += Buffer.byteLength(chunk);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
+  if (!headOnly) for (const chunk of chunks) res.write(chunk);
+  res.end();
+}
+
+/** `JSON.stringify(toJson(schema, message, JSON_OPTIONS))`: the text jsonChunks writes, joined. */
+export async function jsonText(schema: DescMessage, message: Message): Promise<string> {
+  return (await jsonChunks(schema, message)).join('');
+}
+
+/**
+ * The text of `JSON.stringify(toJson(schema, message, JSON_OPTIONS))` in chunks of about
+ * JSON_CHUNK_CHARS, with a turn of the event loop after each: large lists and maps of messages are
+ * written an element at a time, everything else in one toJson as before. Kept as chunks, never one
+ * string: joining or measuring a 10 MB string of 100,000 pieces is itself a stall.
+ */
+async function jsonChunks(schema: DescMessage, message: Message): Promise<string[]> {
+  const chunks: string[] = [];
+  let pieces: string[] = [];
+  let pending = 0;
+  /** Adds text; a chunk's worth is joined and stored, and the event loop gets a turn. */
+  const put = async (text: string): Promise<void> => {
+    pieces.push(text);
+    pending += text.length;
+    if (pending >= JSON_CHUNK_CHARS) {
+      chunks.push(pieces.join(''));
+      pieces = [];
+      pending = 0;
+      await yieldToEventLoop();
+    }
+  };
+
+  const writeMessageJson = async (desc: DescMessage, value: Message): Promise<void> => {
+    const fields = value as unknown as Record<string, unknown>;
+    const split = desc.typeName.startsWith('google.protobuf.') ? [] : desc.fields.filter((f) => splits(f, fields[f.localName]));
+    if (split.length === 0) return put(JSON.stringify(toJson(desc, value, JSON_OPTIONS)));
+    // The message with the split fields emptied gives every other field, in toJson's order.
+    const shell = Object.assign(Object.create(Object.getPrototypeOf(value) as object) as object, value) as Record<string, unknown>;
+    for (const f of split) shell[f.localName] = f.fieldKind === 'map' ? {} : [];
+    const json = toJson(desc, shell as unknown as Message, JSON_OPTIONS) as Record<string, unknown>;
+    let separator = '{';
+    for (const key of Object.keys(json)) {
+      const f = split.find((s) => s.name === key);
+      await put(`${separator}${JSON.stringify(key)}:`);
+      separator = ',';
+      if (f === undefined) await put(JSON.stringify(json[key]));
+      else await writeContainer(f, fields[f.localName]);
+    }
+    await put(separator === '{' ? '{}' : '}');
+  };
+
+  const writeContainer = async (f: DescField, value: unknown): Promise<void> => {
+    const element = (f as { message: DescMessage }).message;
+    if (f.fieldKind === 'list') {
+      const items = value as Message[];
+      await put('[');
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) await put(',');
+        await writeMessageJson(element, items[i]!);
+      }
+      return put(']');
+    }
+    // toJson writes a map's entries in Object.keys order (string keys as they are), as done here.
+    const record = value as Record<string, Message>;
+    let separator = '{';
+    for (const key of Object.keys(record)) {
+      await put(`${separator}${JSON.stringify(key)}:`);
+      separator = ',';
+      await writeMessageJson(element, record[key]!);
+    }
+    return put(separator === '{' ? '{}' : '}');
+  };
+
+  await writeMessageJson(schema, message);
+  if (pieces.length > 0) chunks.push(pieces.join(''));
+  return chunks;
+}
+
+/** Whether a field is a list or string-keyed map of messages worth writing an element at a time. */
+function splits(f: DescField, value: unknown): boolean {
+  let element: DescMessage;
+  let size: number;
+  if (f.fieldKind === 'list' && f.listKind === 'message') {
+    element = f.message;
+    size = (value as unknown[]).length;
+  } else if (f.fieldKind === 'map' && f.mapKind === 'message' && f.mapKey === ScalarType.STRING) {
+    element = f.message;
+    size = Object.keys(value as object).length;
+  } else {
+    return false;
+  }
+  // Well-known types have JSON forms of their own; a message holding lists may hold large ones.
+  if (element.typeName.startsWith('google.protobuf.')) return false;
+  return size >= SPLIT_ELEMENTS || holdsMessages(element);
+}
+
+function holdsMessages(desc: DescMessage): boolean {
+  return desc.fields.some((f) => (f.fieldKind === 'list' && f.listKind === 'message') || (f.fieldKind === 'map' && f.mapKind === 'message'));
 }
 
 /** Errors in the Connect protocol's JSON shape: {"code": "invalid_argument", "message": "..."}. */

@@ -1,5 +1,6 @@
 /** MetricsService: custom metrics on the metrics engine, and the business KPIs. */
 import { create, toJson } from '@bufbuild/protobuf';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { HttpBodySchema } from '../../../gen/ts/google/api/httpbody_pb.js';
 import {
   ExportFormat,
@@ -7,15 +8,18 @@ import {
   MetricTypeSchema,
   RecordOperationSchema,
   S3OperationSchema,
+  ExportedMetricSchema,
+  MetricSeriesSchema,
+  type ExportedMetric,
   type MetricDescriptorSchema,
   type MetricRecord,
-  type MetricSeriesSchema,
+  type MetricSeries,
 } from '../../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { BusinessMetrics, BusinessReport, Operation, RequestEvent } from '../../core/business/index.js';
 import { invalidArgument } from '../../core/errors.js';
-import type { MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
+import type { JsonExport, MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { duration, durationOrUndefined, enumName, enumNumber, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
@@ -59,6 +63,31 @@ function seriesOut(s: Series): MessageInitShape<typeof MetricSeriesSchema> {
   }
   if ('quantiles' in s) return { labels: s.labels, count: u64(s.count), sum: s.sum, quantiles: s.quantiles };
   return { labels: s.labels, value: s.value };
+}
+
+/** Series converted to messages between two turns of the event loop: a few milliseconds' work. */
+const EXPORT_CHUNK_SERIES = 5_000;
+
+/**
+ * The export's metrics as messages, built a chunk of series at a time: converting 100,000 series
+ * in one go held up other calls for tens of milliseconds (the REST answer is written in chunks too).
+ */
+async function exportedMetricsOut(json: JsonExport): Promise<Record<string, ExportedMetric>> {
+  let sinceYield = 0;
+  const entries: Array<[string, ExportedMetric]> = [];
+  for (const [name, m] of Object.entries(json.metrics)) {
+    const series: MetricSeries[] = [];
+    for (const s of m.series) {
+      series.push(create(MetricSeriesSchema, seriesOut(s)));
+      if (++sinceYield >= EXPORT_CHUNK_SERIES) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    entries.push([name, create(ExportedMetricSchema, { type: enumNumber(MetricTypeSchema, m.type), value: m.value, description: m.description, series })]);
+  }
+  // fromEntries: a metric named `__proto__` is an own key like any other.
+  return Object.fromEntries(entries);
 }
 
 function recordIn(r: Pick<MetricRecord, 'name' | 'value' | 'labels' | 'operation'>, prefix: string): RecordRequest {
@@ -200,15 +229,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data: Buffer.from(text) }) };
       }
       const json = await metrics.exportJson();
-      return {
-        timestamp: timestamp(Date.parse(json.timestamp)),
-        metrics: Object.fromEntries(
-          Object.entries(json.metrics).map(([name, m]) => [
-            name,
-            { type: enumNumber(MetricTypeSchema, m.type), value: m.value, description: m.description, series: m.series.map(seriesOut) },
-          ]),
-        ),
-      };
+      return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json) };
     },
     async getBusinessMetrics(req) {
       checkFormat(req.format);
