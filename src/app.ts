@@ -22,6 +22,7 @@ import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
+import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
@@ -97,9 +98,11 @@ export async function startService(config: Config): Promise<RunningService> {
     limits: {
       maxMetrics: config.metricsMaxMetrics,
       maxSeriesPerMetric: config.metricsMaxSeries,
+      maxTotalSeries: config.metricsMaxTotalSeries,
       maxTotalCells: config.metricsMaxCells,
       maxExpositionBytes: config.metricsMaxExpositionBytes,
       maxSnapshots: config.metricsSnapshotRetention,
+      maxSnapshotValues: config.metricsSnapshotMaxValues,
       maxBatchSize: MAX_BATCH,
     },
   });
@@ -231,6 +234,7 @@ export async function startService(config: Config): Promise<RunningService> {
   });
   connectionMetrics(metrics, port);
   admissionMetrics(metrics, manager);
+  snapshotMetrics(metrics);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
   anomalyMetrics(metrics, anomalies);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {

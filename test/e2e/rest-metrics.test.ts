@@ -1,11 +1,16 @@
 /**
  * Custom metrics over REST: register, record, batch, get, list, trend and export, the bad inputs a
  * user can send, and the caps (RS3GW_METRICS_MAX_SERIES, RS3GW_METRICS_MAX_METRICS,
- * RS3GW_METRICS_SNAPSHOT_RETENTION) as a user meets them.
+ * RS3GW_METRICS_MAX_TOTAL_SERIES, RS3GW_METRICS_SNAPSHOT_RETENTION, RS3GW_METRICS_SNAPSHOT_MAX_VALUES)
+ * as a user meets them.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { toJson } from '@bufbuild/protobuf';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { ExportMetricsResponseSchema } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import type { RunningServer } from '../support/server.js';
+import { scrapeMetrics } from './support/rpc-helpers.js';
 import { API, Rest, assertError, assertSnakeCase, durationMs, eventually, startRestServer, timeMs, type Json } from './support/rest-http.js';
 
 let server: RunningServer;
@@ -148,6 +153,10 @@ test('RS3GW_METRICS_SNAPSHOT_RETENTION caps the points a trend can show', async 
   }, 20_000, 500);
   // Three snapshots plus the current value.
   assert.ok(t.points.length <= 4, `points: ${t.points.length}`);
+  // The trend says the hour it was asked for is not what it covers.
+  assert.is(t.window, '3600s');
+  assert.is(t.history_truncated, true);
+  assert.ok(durationMs(t.covered) <= 4_000, `covered ${t.covered}`);
 });
 
 test('a JSON export carries every custom metric with its series', async () => {
@@ -342,6 +351,103 @@ test('RS3GW_METRICS_MAX_SERIES and RS3GW_METRICS_MAX_METRICS are caps a user mee
   } finally {
     await capped.stop();
   }
+});
+
+test('RS3GW_METRICS_MAX_TOTAL_SERIES caps the series of all custom metrics together; the refusal names it, and raising it admits more', async () => {
+  const fill = async (c: Rest) => {
+    await c.postOk(`${API}/metrics`, { name: 'a', type: 'METRIC_TYPE_GAUGE', description: 'd', label_names: ['k'] });
+    await c.postOk(`${API}/metrics`, { name: 'b', type: 'METRIC_TYPE_GAUGE', description: 'd', label_names: ['k'] });
+    await c.postOk(`${API}/metrics/batch`, { records: ['1', '2'].map((k) => ({ name: 'a', value: 1, labels: { k } })) });
+    await c.postOk(`${API}/metrics/record`, { name: 'b', value: 1, labels: { k: '1' } });
+  };
+  const capped = await startRestServer({ RS3GW_METRICS_MAX_TOTAL_SERIES: '3' });
+  try {
+    const c = new Rest(capped.url);
+    await fill(c);
+    // Each metric is far below RS3GW_METRICS_MAX_SERIES (1,000); together they hold 3.
+    const refused = await c.post(`${API}/metrics/record`, { name: 'b', value: 1, labels: { k: '2' } });
+    assertError(refused, 429, 'resource_exhausted', 'labels');
+    assert.match(refused.text, 'RS3GW_METRICS_MAX_TOTAL_SERIES');
+    const batch = await c.post(`${API}/metrics/batch`, { records: [{ name: 'a', value: 2, labels: { k: '1' } }, { name: 'a', value: 1, labels: { k: '3' } }] });
+    assertError(batch, 429, 'resource_exhausted', 'records[1].labels');
+    assert.match(batch.text, 'RS3GW_METRICS_MAX_TOTAL_SERIES');
+    // An unlabelled metric has its series from the start: refused at registration.
+    const unlabelled = await c.post(`${API}/metrics`, { name: 'u', type: 'METRIC_TYPE_GAUGE', description: 'd' });
+    assertError(unlabelled, 429, 'resource_exhausted', 'name');
+    assert.match(unlabelled.text, 'RS3GW_METRICS_MAX_TOTAL_SERIES');
+  } finally {
+    await capped.stop();
+  }
+  const raised = await startRestServer({ RS3GW_METRICS_MAX_TOTAL_SERIES: '5' });
+  try {
+    const c = new Rest(raised.url);
+    await fill(c);
+    await c.postOk(`${API}/metrics/record`, { name: 'b', value: 1, labels: { k: '2' } });
+    await c.postOk(`${API}/metrics`, { name: 'u', type: 'METRIC_TYPE_GAUGE', description: 'd' });
+    assertError(await c.post(`${API}/metrics/record`, { name: 'a', value: 1, labels: { k: '3' } }), 429, 'resource_exhausted', 'labels');
+  } finally {
+    await raised.stop();
+  }
+});
+
+test('a trend whose window reaches past the snapshots RS3GW_METRICS_SNAPSHOT_MAX_VALUES holds says how far it reaches', async () => {
+  // A budget of one value keeps only the newest snapshot, whatever RS3GW_METRICS_SNAPSHOT_RETENTION (1,440 by default) allows.
+  const small = await startRestServer({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '1', RS3GW_METRICS_SNAPSHOT_MAX_VALUES: '1' });
+  try {
+    const c = new Rest(small.url);
+    await c.postOk(`${API}/metrics`, { name: 'free_bytes', type: 'METRIC_TYPE_GAUGE', description: 'd' });
+    await c.postOk(`${API}/metrics/record`, { name: 'free_bytes', value: 100 });
+    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await scrapeMetrics(small.url))?.[1]);
+    // Wait until the 100 was snapshotted and that snapshot dropped for a later one.
+    const started = Date.now();
+    await eventually('a later snapshot', async () => (Date.now() - started > 2_500 ? true : undefined), 10_000, 250);
+    await c.postOk(`${API}/metrics/record`, { name: 'free_bytes', value: 200 });
+    const t = await eventually('the 200 in a snapshot', async () => {
+      const trend = await c.getOk(`${API}/metrics/free_bytes/trend?window=24h`);
+      return trend.points.length === 2 && trend.start_value === 200 ? trend : undefined;
+    });
+    assert.is(t.window, '86400s', 'the window asked for');
+    assert.is(t.history_truncated, true);
+    assert.ok(durationMs(t.covered) > 0 && durationMs(t.covered) < 3_000, `covered ${t.covered}`);
+    assert.is(t.min_value, 200, 'the 100 is no longer held');
+    assert.is(await gauge('rs3gw_metrics_snapshots'), 1, 'one snapshot held');
+    assert.ok((await gauge('rs3gw_metrics_snapshot_values')) >= 1);
+  } finally {
+    await small.stop();
+  }
+  // With the default budget the same history is held, and the trend says it is whole.
+  const whole = await startRestServer({ RS3GW_METRICS_SNAPSHOT_INTERVAL: '1' });
+  try {
+    const c = new Rest(whole.url);
+    await c.postOk(`${API}/metrics`, { name: 'free_bytes', type: 'METRIC_TYPE_GAUGE', description: 'd' });
+    await c.postOk(`${API}/metrics/record`, { name: 'free_bytes', value: 100 });
+    await eventually('two snapshots', async () => ((await c.getOk(`${API}/metrics/free_bytes/trend`)).points.length >= 3 ? true : undefined));
+    await c.postOk(`${API}/metrics/record`, { name: 'free_bytes', value: 200 });
+    const t = await c.getOk(`${API}/metrics/free_bytes/trend?window=24h`);
+    assert.is(t.start_value, 100);
+    assert.is(t.history_truncated, false);
+    assert.ok(durationMs(t.covered) >= 1_000 && durationMs(t.covered) < 86_400_000, `covered ${t.covered}`);
+  } finally {
+    await whole.stop();
+  }
+});
+
+test('the JSON export over REST, written in chunks, is the one-shot proto3 JSON of the same message (Connect binary)', async () => {
+  const c = new Rest(server.url);
+  // Enough series that the answer is written in many chunks, with names and labels JSON escapes.
+  await c.postOk(`${API}/metrics`, { name: 'export_seconds', type: 'METRIC_TYPE_HISTOGRAM', description: 'q"uote\\ ünï \u2028', label_names: ['k'], buckets: [1, 2] });
+  for (let b = 0; b < 4; b++) {
+    const records = Array.from({ length: 250 }, (_, i) => ({ name: 'export_seconds', value: i % 3, labels: { k: `${b * 250 + i}-"é\n${'v'.repeat(400)}` } }));
+    await c.postOk(`${API}/metrics/batch`, { records });
+  }
+  const client = createObservabilityClient(server.url, { protocol: 'connect' });
+  const rest = await (await fetch(`${server.url}${API}/metrics-export?format=json`)).text();
+  const binary = await client.metrics.exportMetrics({});
+  assert.ok(rest.length > 4 * 128 * 1024, `${rest.length} characters`);
+  // The two calls were taken at different times; everything else must be the same, byte for byte.
+  const oneShot = JSON.stringify(toJson(ExportMetricsResponseSchema, binary, { useProtoFieldName: true, alwaysEmitImplicit: true }));
+  const withoutTime = (text: string) => text.replace(/^\{"timestamp":"[^"]*"/, '{"timestamp":""');
+  assert.ok(withoutTime(rest) === withoutTime(oneShot), 'REST and one-shot JSON differ');
 });
 
 test('RS3GW_METRICS_MAX_CELLS and RS3GW_METRICS_MAX_EXPOSITION_BYTES bound the exposition; /metrics keeps answering', async () => {

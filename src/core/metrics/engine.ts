@@ -50,7 +50,10 @@ export interface MetricsLimits {
   maxBatchSize: number;
   /** Snapshots kept for trends (1,440 = one day at one per minute). */
   maxSnapshots: number;
-  /** Values kept over all snapshots (8 bytes each); oldest snapshots are dropped first. */
+  /**
+   * Values kept over all snapshots (8 bytes each; a snapshot holds one per counter or gauge series,
+   * two per histogram or summary series); beyond it the oldest snapshots are dropped, and trends say so.
+   */
   maxSnapshotValues: number;
 }
 
@@ -107,7 +110,12 @@ export interface TrendResult extends TrendSummary {
   name: string;
   labels: Labels;
   statistic: Statistic;
+  /** The window asked for. */
   windowMs: number;
+  /** How far back the points reach: the age of the oldest (0 with only the current value). */
+  coveredMs: number;
+  /** Snapshots of the series within the window were dropped (snapshot retention or value budget). */
+  historyTruncated: boolean;
 }
 
 export interface JsonMetric {
@@ -252,11 +260,11 @@ export class MetricsEngine {
     }
     this.checkUnclaimed(def.type, descriptor.name);
     if (this.customMetrics >= this.limits.maxMetrics) {
-      throw resourceExhausted('name', `at most ${this.limits.maxMetrics} custom metrics may be registered`);
+      throw resourceExhausted('name', `at most ${this.limits.maxMetrics} custom metrics may be registered (RS3GW_METRICS_MAX_METRICS)`);
     }
     // An unlabelled metric has its one series from the start: it counts against the series cap now.
     if (labelNames.length === 0 && this.customSeries >= this.limits.maxTotalSeries) {
-      throw resourceExhausted('name', `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
+      throw resourceExhausted('name', totalSeriesRefusal(this.limits.maxTotalSeries));
     }
     const header = headerBytes(descriptor.name, descriptor.description);
     const cells = seriesCells(def.type, options);
@@ -404,10 +412,20 @@ export class MetricsEngine {
     if (!current) throw notFound('labels', `${descriptor.name} has no series ${key}`);
 
     const nowMs = this.clock.nowMs();
-    const aged = this.snapshots.points(seriesId(entry, key), offset, this.intervals.nowMs(), windowMs);
+    const intervalNowMs = this.intervals.nowMs();
+    const id = seriesId(entry, key);
+    const aged = this.snapshots.points(id, offset, intervalNowMs, windowMs);
     const points = aged.map(({ ageMs, value }) => ({ timestampMs: nowMs - ageMs, value }));
     points.push({ timestampMs: nowMs, value: kind.pick(current, stat) });
-    return { name: descriptor.name, labels: wanted, statistic: stat, windowMs, ...summarizeTrend(points) };
+    return {
+      name: descriptor.name,
+      labels: wanted,
+      statistic: stat,
+      windowMs,
+      coveredMs: aged[0]?.ageMs ?? 0,
+      historyTruncated: this.snapshots.truncated(id, intervalNowMs, windowMs),
+      ...summarizeTrend(points),
+    };
   }
 
   /** Prometheus text of the user and KPI metrics, or of one origin only (no process or RPC metrics). */
@@ -556,11 +574,11 @@ export class MetricsEngine {
       if (entry.series.size + (batchNew?.size ?? 0) >= this.limits.maxSeriesPerMetric) {
         throw resourceExhausted(
           field('labels'),
-          `${descriptor.name} already has ${this.limits.maxSeriesPerMetric} series (label cardinality cap)`,
+          `${descriptor.name} already has ${this.limits.maxSeriesPerMetric} series (label cardinality cap, RS3GW_METRICS_MAX_SERIES)`,
         );
       }
       if (this.customSeries + batchNewTotal >= this.limits.maxTotalSeries) {
-        throw resourceExhausted(field('labels'), `all custom metrics together are capped at ${this.limits.maxTotalSeries} series`);
+        throw resourceExhausted(field('labels'), totalSeriesRefusal(this.limits.maxTotalSeries));
       }
       newSeriesBytes = seriesBytes(descriptor.name, labels, entry.cells);
       this.checkBudget(entry.cells, newSeriesBytes, field('labels'), pending);
@@ -622,6 +640,10 @@ export class MetricsEngine {
     const { values } = await entry.metric.get();
     return entry.kind.read(values as PromValue[]);
   }
+}
+
+function totalSeriesRefusal(max: number): string {
+  return `all custom metrics together are capped at ${max} series (RS3GW_METRICS_MAX_TOTAL_SERIES)`;
 }
 
 /** Snapshot identity of a series: its metric and its `seriesKey`. */

@@ -27,6 +27,8 @@ export class SnapshotRing {
   private slotCount = 0;
   private readonly ring: Snapshot[] = [];
   private storedValues = 0;
+  /** When the newest dropped snapshot was taken, and how many values it had (the slots it covered). */
+  private lastDropped: { atMs: number; length: number } | undefined;
 
   /**
    * @param maxSnapshots snapshots kept (oldest dropped first)
@@ -58,7 +60,9 @@ export class SnapshotRing {
     this.ring.push({ atMs, values });
     this.storedValues += values.length;
     while (this.ring.length > 1 && (this.ring.length > this.maxSnapshots || this.storedValues > this.maxValues)) {
-      this.storedValues -= this.ring.shift()!.values.length;
+      const dropped = this.ring.shift()!;
+      this.storedValues -= dropped.values.length;
+      this.lastDropped = { atMs: dropped.atMs, length: dropped.values.length };
     }
   }
 
@@ -78,6 +82,17 @@ export class SnapshotRing {
       if (value !== undefined && !Number.isNaN(value)) out.push({ ageMs, value });
     }
     return out;
+  }
+
+  /**
+   * Whether a snapshot holding the series, taken at most windowMs before nowMs, was dropped (to
+   * stay within maxSnapshots or maxValues): the series' history in the window is then incomplete.
+   * The newest dropped snapshot is enough: every older one was dropped before it.
+   */
+  truncated(seriesId: string, nowMs: number, windowMs: number): boolean {
+    const slot = this.slots.get(seriesId);
+    const dropped = this.lastDropped;
+    return slot !== undefined && dropped !== undefined && slot < dropped.length && nowMs - dropped.atMs <= windowMs;
   }
 
   get count(): number {

@@ -220,6 +220,8 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         meanValue: t.mean,
         slopePerSecond: t.slopePerSecond ?? 0,
         points: t.points.map((p) => ({ time: timestamp(p.timestampMs), value: p.value })),
+        covered: duration(t.coveredMs),
+        historyTruncated: t.historyTruncated,
       };
     },
     async exportMetrics(req) {

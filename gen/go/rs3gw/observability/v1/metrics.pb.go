@@ -1335,7 +1335,7 @@ type GetTrendResponse struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Series labels.
 	Labels map[string]string `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// The window used.
+	// The window asked for (1 h by default). The points may reach less far back: see covered.
 	Window *durationpb.Duration `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
 	// First value in the window.
 	StartValue float64 `protobuf:"fixed64,4,opt,name=start_value,json=startValue,proto3" json:"start_value,omitempty"`
@@ -1354,9 +1354,17 @@ type GetTrendResponse struct {
 	// Least-squares slope, units per second.
 	SlopePerSecond float64 `protobuf:"fixed64,11,opt,name=slope_per_second,json=slopePerSecond,proto3" json:"slope_per_second,omitempty"`
 	// The points the trend was computed from, oldest first (in the order taken).
-	Points        []*TrendPoint `protobuf:"bytes,12,rep,name=points,proto3" json:"points,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Points []*TrendPoint `protobuf:"bytes,12,rep,name=points,proto3" json:"points,omitempty"`
+	// How far back the points reach: the age of the oldest snapshot used (0s when only the current value
+	// is known). Shorter than window when no older snapshot of the series is held, because the service
+	// or the series is younger than window, or because older ones were dropped (history_truncated).
+	Covered *durationpb.Duration `protobuf:"bytes,13,opt,name=covered,proto3" json:"covered,omitempty"`
+	// True when snapshots of the series that fell within window were dropped, to stay within
+	// RS3GW_METRICS_SNAPSHOT_RETENTION snapshots or RS3GW_METRICS_SNAPSHOT_MAX_VALUES values: the
+	// start, min, max, mean and slope are then of covered only, not of the whole window.
+	HistoryTruncated bool `protobuf:"varint,14,opt,name=history_truncated,json=historyTruncated,proto3" json:"history_truncated,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetTrendResponse) Reset() {
@@ -1471,6 +1479,20 @@ func (x *GetTrendResponse) GetPoints() []*TrendPoint {
 		return x.Points
 	}
 	return nil
+}
+
+func (x *GetTrendResponse) GetCovered() *durationpb.Duration {
+	if x != nil {
+		return x.Covered
+	}
+	return nil
+}
+
+func (x *GetTrendResponse) GetHistoryTruncated() bool {
+	if x != nil {
+		return x.HistoryTruncated
+	}
+	return false
 }
 
 // TrendPoint is one value at one time.
@@ -3003,7 +3025,7 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x06window\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06window\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x05\n" +
 	"\x10GetTrendResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12L\n" +
 	"\x06labels\x18\x02 \x03(\v24.rs3gw.observability.v1.GetTrendResponse.LabelsEntryR\x06labels\x121\n" +
@@ -3019,7 +3041,9 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"mean_value\x18\n" +
 	" \x01(\x01R\tmeanValue\x12(\n" +
 	"\x10slope_per_second\x18\v \x01(\x01R\x0eslopePerSecond\x12:\n" +
-	"\x06points\x18\f \x03(\v2\".rs3gw.observability.v1.TrendPointR\x06points\x1a9\n" +
+	"\x06points\x18\f \x03(\v2\".rs3gw.observability.v1.TrendPointR\x06points\x123\n" +
+	"\acovered\x18\r \x01(\v2\x19.google.protobuf.DurationR\acovered\x12+\n" +
+	"\x11history_truncated\x18\x0e \x01(\bR\x10historyTruncated\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x11\n" +
@@ -3285,61 +3309,62 @@ var file_rs3gw_observability_v1_metrics_proto_depIdxs = []int32{
 	45, // 20: rs3gw.observability.v1.GetTrendResponse.labels:type_name -> rs3gw.observability.v1.GetTrendResponse.LabelsEntry
 	50, // 21: rs3gw.observability.v1.GetTrendResponse.window:type_name -> google.protobuf.Duration
 	21, // 22: rs3gw.observability.v1.GetTrendResponse.points:type_name -> rs3gw.observability.v1.TrendPoint
-	49, // 23: rs3gw.observability.v1.TrendPoint.time:type_name -> google.protobuf.Timestamp
-	2,  // 24: rs3gw.observability.v1.ExportMetricsRequest.format:type_name -> rs3gw.observability.v1.ExportFormat
-	49, // 25: rs3gw.observability.v1.ExportMetricsResponse.timestamp:type_name -> google.protobuf.Timestamp
-	46, // 26: rs3gw.observability.v1.ExportMetricsResponse.metrics:type_name -> rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry
-	51, // 27: rs3gw.observability.v1.ExportMetricsResponse.prometheus:type_name -> google.api.HttpBody
-	0,  // 28: rs3gw.observability.v1.ExportedMetric.type:type_name -> rs3gw.observability.v1.MetricType
-	14, // 29: rs3gw.observability.v1.ExportedMetric.series:type_name -> rs3gw.observability.v1.MetricSeries
-	2,  // 30: rs3gw.observability.v1.GetBusinessMetricsRequest.format:type_name -> rs3gw.observability.v1.ExportFormat
-	27, // 31: rs3gw.observability.v1.GetBusinessMetricsResponse.report:type_name -> rs3gw.observability.v1.BusinessMetricsReport
-	51, // 32: rs3gw.observability.v1.GetBusinessMetricsResponse.prometheus:type_name -> google.api.HttpBody
-	49, // 33: rs3gw.observability.v1.BusinessMetricsReport.timestamp:type_name -> google.protobuf.Timestamp
-	28, // 34: rs3gw.observability.v1.BusinessMetricsReport.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
-	29, // 35: rs3gw.observability.v1.BusinessMetricsReport.data_transfer:type_name -> rs3gw.observability.v1.DataTransfer
-	30, // 36: rs3gw.observability.v1.BusinessMetricsReport.request_patterns:type_name -> rs3gw.observability.v1.RequestPatterns
-	31, // 37: rs3gw.observability.v1.BusinessMetricsReport.user_activity:type_name -> rs3gw.observability.v1.UserActivity
-	33, // 38: rs3gw.observability.v1.BusinessMetricsReport.cost_estimate:type_name -> rs3gw.observability.v1.CostEstimate
-	50, // 39: rs3gw.observability.v1.StorageUtilization.growth_rate_window:type_name -> google.protobuf.Duration
-	50, // 40: rs3gw.observability.v1.DataTransfer.rate_window:type_name -> google.protobuf.Duration
-	47, // 41: rs3gw.observability.v1.RequestPatterns.requests_by_operation:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByOperationEntry
-	48, // 42: rs3gw.observability.v1.RequestPatterns.requests_by_bucket:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByBucketEntry
-	50, // 43: rs3gw.observability.v1.RequestPatterns.window:type_name -> google.protobuf.Duration
-	32, // 44: rs3gw.observability.v1.UserActivity.top_users:type_name -> rs3gw.observability.v1.UserUsage
-	49, // 45: rs3gw.observability.v1.UserUsage.last_seen:type_name -> google.protobuf.Timestamp
-	34, // 46: rs3gw.observability.v1.CostEstimate.prices:type_name -> rs3gw.observability.v1.CostPrices
-	36, // 47: rs3gw.observability.v1.IngestRequestEventsRequest.events:type_name -> rs3gw.observability.v1.RequestEvent
-	49, // 48: rs3gw.observability.v1.RequestEvent.time:type_name -> google.protobuf.Timestamp
-	3,  // 49: rs3gw.observability.v1.RequestEvent.operation:type_name -> rs3gw.observability.v1.S3Operation
-	50, // 50: rs3gw.observability.v1.RequestEvent.latency:type_name -> google.protobuf.Duration
-	28, // 51: rs3gw.observability.v1.SetStorageUsageResponse.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
-	24, // 52: rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry.value:type_name -> rs3gw.observability.v1.ExportedMetric
-	4,  // 53: rs3gw.observability.v1.MetricsService.RegisterMetric:input_type -> rs3gw.observability.v1.RegisterMetricRequest
-	7,  // 54: rs3gw.observability.v1.MetricsService.RecordMetric:input_type -> rs3gw.observability.v1.RecordMetricRequest
-	10, // 55: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:input_type -> rs3gw.observability.v1.BatchRecordMetricsRequest
-	12, // 56: rs3gw.observability.v1.MetricsService.GetMetric:input_type -> rs3gw.observability.v1.GetMetricRequest
-	17, // 57: rs3gw.observability.v1.MetricsService.ListMetrics:input_type -> rs3gw.observability.v1.ListMetricsRequest
-	19, // 58: rs3gw.observability.v1.MetricsService.GetTrend:input_type -> rs3gw.observability.v1.GetTrendRequest
-	22, // 59: rs3gw.observability.v1.MetricsService.ExportMetrics:input_type -> rs3gw.observability.v1.ExportMetricsRequest
-	25, // 60: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:input_type -> rs3gw.observability.v1.GetBusinessMetricsRequest
-	35, // 61: rs3gw.observability.v1.MetricsService.IngestRequestEvents:input_type -> rs3gw.observability.v1.IngestRequestEventsRequest
-	38, // 62: rs3gw.observability.v1.MetricsService.SetStorageUsage:input_type -> rs3gw.observability.v1.SetStorageUsageRequest
-	5,  // 63: rs3gw.observability.v1.MetricsService.RegisterMetric:output_type -> rs3gw.observability.v1.RegisterMetricResponse
-	8,  // 64: rs3gw.observability.v1.MetricsService.RecordMetric:output_type -> rs3gw.observability.v1.RecordMetricResponse
-	11, // 65: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:output_type -> rs3gw.observability.v1.BatchRecordMetricsResponse
-	13, // 66: rs3gw.observability.v1.MetricsService.GetMetric:output_type -> rs3gw.observability.v1.GetMetricResponse
-	18, // 67: rs3gw.observability.v1.MetricsService.ListMetrics:output_type -> rs3gw.observability.v1.ListMetricsResponse
-	20, // 68: rs3gw.observability.v1.MetricsService.GetTrend:output_type -> rs3gw.observability.v1.GetTrendResponse
-	23, // 69: rs3gw.observability.v1.MetricsService.ExportMetrics:output_type -> rs3gw.observability.v1.ExportMetricsResponse
-	26, // 70: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:output_type -> rs3gw.observability.v1.GetBusinessMetricsResponse
-	37, // 71: rs3gw.observability.v1.MetricsService.IngestRequestEvents:output_type -> rs3gw.observability.v1.IngestRequestEventsResponse
-	39, // 72: rs3gw.observability.v1.MetricsService.SetStorageUsage:output_type -> rs3gw.observability.v1.SetStorageUsageResponse
-	63, // [63:73] is the sub-list for method output_type
-	53, // [53:63] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	50, // 23: rs3gw.observability.v1.GetTrendResponse.covered:type_name -> google.protobuf.Duration
+	49, // 24: rs3gw.observability.v1.TrendPoint.time:type_name -> google.protobuf.Timestamp
+	2,  // 25: rs3gw.observability.v1.ExportMetricsRequest.format:type_name -> rs3gw.observability.v1.ExportFormat
+	49, // 26: rs3gw.observability.v1.ExportMetricsResponse.timestamp:type_name -> google.protobuf.Timestamp
+	46, // 27: rs3gw.observability.v1.ExportMetricsResponse.metrics:type_name -> rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry
+	51, // 28: rs3gw.observability.v1.ExportMetricsResponse.prometheus:type_name -> google.api.HttpBody
+	0,  // 29: rs3gw.observability.v1.ExportedMetric.type:type_name -> rs3gw.observability.v1.MetricType
+	14, // 30: rs3gw.observability.v1.ExportedMetric.series:type_name -> rs3gw.observability.v1.MetricSeries
+	2,  // 31: rs3gw.observability.v1.GetBusinessMetricsRequest.format:type_name -> rs3gw.observability.v1.ExportFormat
+	27, // 32: rs3gw.observability.v1.GetBusinessMetricsResponse.report:type_name -> rs3gw.observability.v1.BusinessMetricsReport
+	51, // 33: rs3gw.observability.v1.GetBusinessMetricsResponse.prometheus:type_name -> google.api.HttpBody
+	49, // 34: rs3gw.observability.v1.BusinessMetricsReport.timestamp:type_name -> google.protobuf.Timestamp
+	28, // 35: rs3gw.observability.v1.BusinessMetricsReport.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
+	29, // 36: rs3gw.observability.v1.BusinessMetricsReport.data_transfer:type_name -> rs3gw.observability.v1.DataTransfer
+	30, // 37: rs3gw.observability.v1.BusinessMetricsReport.request_patterns:type_name -> rs3gw.observability.v1.RequestPatterns
+	31, // 38: rs3gw.observability.v1.BusinessMetricsReport.user_activity:type_name -> rs3gw.observability.v1.UserActivity
+	33, // 39: rs3gw.observability.v1.BusinessMetricsReport.cost_estimate:type_name -> rs3gw.observability.v1.CostEstimate
+	50, // 40: rs3gw.observability.v1.StorageUtilization.growth_rate_window:type_name -> google.protobuf.Duration
+	50, // 41: rs3gw.observability.v1.DataTransfer.rate_window:type_name -> google.protobuf.Duration
+	47, // 42: rs3gw.observability.v1.RequestPatterns.requests_by_operation:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByOperationEntry
+	48, // 43: rs3gw.observability.v1.RequestPatterns.requests_by_bucket:type_name -> rs3gw.observability.v1.RequestPatterns.RequestsByBucketEntry
+	50, // 44: rs3gw.observability.v1.RequestPatterns.window:type_name -> google.protobuf.Duration
+	32, // 45: rs3gw.observability.v1.UserActivity.top_users:type_name -> rs3gw.observability.v1.UserUsage
+	49, // 46: rs3gw.observability.v1.UserUsage.last_seen:type_name -> google.protobuf.Timestamp
+	34, // 47: rs3gw.observability.v1.CostEstimate.prices:type_name -> rs3gw.observability.v1.CostPrices
+	36, // 48: rs3gw.observability.v1.IngestRequestEventsRequest.events:type_name -> rs3gw.observability.v1.RequestEvent
+	49, // 49: rs3gw.observability.v1.RequestEvent.time:type_name -> google.protobuf.Timestamp
+	3,  // 50: rs3gw.observability.v1.RequestEvent.operation:type_name -> rs3gw.observability.v1.S3Operation
+	50, // 51: rs3gw.observability.v1.RequestEvent.latency:type_name -> google.protobuf.Duration
+	28, // 52: rs3gw.observability.v1.SetStorageUsageResponse.storage_utilization:type_name -> rs3gw.observability.v1.StorageUtilization
+	24, // 53: rs3gw.observability.v1.ExportMetricsResponse.MetricsEntry.value:type_name -> rs3gw.observability.v1.ExportedMetric
+	4,  // 54: rs3gw.observability.v1.MetricsService.RegisterMetric:input_type -> rs3gw.observability.v1.RegisterMetricRequest
+	7,  // 55: rs3gw.observability.v1.MetricsService.RecordMetric:input_type -> rs3gw.observability.v1.RecordMetricRequest
+	10, // 56: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:input_type -> rs3gw.observability.v1.BatchRecordMetricsRequest
+	12, // 57: rs3gw.observability.v1.MetricsService.GetMetric:input_type -> rs3gw.observability.v1.GetMetricRequest
+	17, // 58: rs3gw.observability.v1.MetricsService.ListMetrics:input_type -> rs3gw.observability.v1.ListMetricsRequest
+	19, // 59: rs3gw.observability.v1.MetricsService.GetTrend:input_type -> rs3gw.observability.v1.GetTrendRequest
+	22, // 60: rs3gw.observability.v1.MetricsService.ExportMetrics:input_type -> rs3gw.observability.v1.ExportMetricsRequest
+	25, // 61: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:input_type -> rs3gw.observability.v1.GetBusinessMetricsRequest
+	35, // 62: rs3gw.observability.v1.MetricsService.IngestRequestEvents:input_type -> rs3gw.observability.v1.IngestRequestEventsRequest
+	38, // 63: rs3gw.observability.v1.MetricsService.SetStorageUsage:input_type -> rs3gw.observability.v1.SetStorageUsageRequest
+	5,  // 64: rs3gw.observability.v1.MetricsService.RegisterMetric:output_type -> rs3gw.observability.v1.RegisterMetricResponse
+	8,  // 65: rs3gw.observability.v1.MetricsService.RecordMetric:output_type -> rs3gw.observability.v1.RecordMetricResponse
+	11, // 66: rs3gw.observability.v1.MetricsService.BatchRecordMetrics:output_type -> rs3gw.observability.v1.BatchRecordMetricsResponse
+	13, // 67: rs3gw.observability.v1.MetricsService.GetMetric:output_type -> rs3gw.observability.v1.GetMetricResponse
+	18, // 68: rs3gw.observability.v1.MetricsService.ListMetrics:output_type -> rs3gw.observability.v1.ListMetricsResponse
+	20, // 69: rs3gw.observability.v1.MetricsService.GetTrend:output_type -> rs3gw.observability.v1.GetTrendResponse
+	23, // 70: rs3gw.observability.v1.MetricsService.ExportMetrics:output_type -> rs3gw.observability.v1.ExportMetricsResponse
+	26, // 71: rs3gw.observability.v1.MetricsService.GetBusinessMetrics:output_type -> rs3gw.observability.v1.GetBusinessMetricsResponse
+	37, // 72: rs3gw.observability.v1.MetricsService.IngestRequestEvents:output_type -> rs3gw.observability.v1.IngestRequestEventsResponse
+	39, // 73: rs3gw.observability.v1.MetricsService.SetStorageUsage:output_type -> rs3gw.observability.v1.SetStorageUsageResponse
+	64, // [64:74] is the sub-list for method output_type
+	54, // [54:64] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_rs3gw_observability_v1_metrics_proto_init() }
