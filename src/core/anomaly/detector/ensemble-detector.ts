@@ -115,10 +115,7 @@ export class EnsembleDetector implements Detector {
     this.varShort += (this.varShortAlpha > early ? this.varShortAlpha : early) * (rc2 - this.varShort);
     this.varLong += (this.varLongAlpha > early ? this.varLongAlpha : early) * (rc2 - this.varLong);
     const variance = this.varShort / (this.varLong > tiny * tiny ? this.varLong : tiny * tiny);
-    const constantRun = this.flat.runLength;
     const stuck = this.flat.update(x);
-    // The first change after at least a window of identical values (the new value starts a run).
-    const leavesConstant = constantRun >= s.windowSize && this.flat.runLength === 1;
 
     // Learn.
     if (n > 1) this.local.update(x, tiny);
@@ -204,12 +201,7 @@ export class EnsembleDetector implements Detector {
     out.level = level;
     out.expected = expected;
     out.sigma = scale * MAD_TO_SIGMA;
-    // A metric constant over its whole window has no spread: its scale is the resolution floor, or
-    // a floor the residual of an earlier change left in the mean absolute residual (decaying over a
-    // few windows). Measured against that leftover, each change's sigma was its ratio to the
-    // previous change (at 100, then 100.001: 7.9e6 sigma; 100.5: 1.2e6; 200: 4.8e5). Against the
-    // resolution floor it grows with the change, and any change beyond the resolution is critical.
-    out.deviationSigma = r / (leavesConstant ? tiny * MAD_TO_SIGMA : out.sigma);
+    out.deviationSigma = r / out.sigma;
     out.member = member;
     out.baseline = seasonal ? 'seasonal' : 'local';
     out.direction = directionOf(member, member === 'level_shift' ? this.shiftMean : r);

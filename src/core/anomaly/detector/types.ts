@@ -19,10 +19,7 @@ export interface DetectorOutput {
   expected: number;
   /** Baseline spread as a Gaussian-equivalent standard deviation. */
   sigma: number;
-  /**
-   * (value - expected) / sigma; for the first change after a window of identical values, against
-   * the resolution floor instead (the metric had no spread), so it grows with the change.
-   */
+  /** (value - expected) / sigma. */
   deviationSigma: number;
   /** Strongest member for this point; the one that fired when `alarm`. */
   member: DetectorMember;
