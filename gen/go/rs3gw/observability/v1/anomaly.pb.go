@@ -230,7 +230,9 @@ type Anomaly struct {
 	CurrentValue float64 `protobuf:"fixed64,3,opt,name=current_value,json=currentValue,proto3" json:"current_value,omitempty"`
 	// Mean of the metric's baseline before this value.
 	BaselineMean float64 `protobuf:"fixed64,4,opt,name=baseline_mean,json=baselineMean,proto3" json:"baseline_mean,omitempty"`
-	// Distance from the expected value in robust standard deviations.
+	// Distance from the expected value in robust standard deviations. A metric with next to no
+	// spread (constant, or nearly) is measured against a resolution floor or what its last change
+	// left in its spread, so any change gives an enormous value that does not grade its size.
 	DeviationSigma float64 `protobuf:"fixed64,5,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
 	// What the anomaly means.
 	AnomalyType AnomalyType `protobuf:"varint,6,opt,name=anomaly_type,json=anomalyType,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"anomaly_type,omitempty"`
@@ -473,7 +475,8 @@ type SampleAssessment struct {
 	LowerBound float64 `protobuf:"fixed64,6,opt,name=lower_bound,json=lowerBound,proto3" json:"lower_bound,omitempty"`
 	// Upper edge of the normal band.
 	UpperBound float64 `protobuf:"fixed64,7,opt,name=upper_bound,json=upperBound,proto3" json:"upper_bound,omitempty"`
-	// Distance from the expected value in robust standard deviations.
+	// Distance from the expected value in robust standard deviations (see Anomaly.deviation_sigma
+	// for a metric with next to no spread).
 	DeviationSigma float64 `protobuf:"fixed64,8,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
 	// True while the metric has fewer samples than its min_samples.
 	WarmingUp bool `protobuf:"varint,9,opt,name=warming_up,json=warmingUp,proto3" json:"warming_up,omitempty"`

@@ -51,7 +51,9 @@ export type Anomaly = Message<"rs3gw.observability.v1.Anomaly"> & {
   baselineMean: number;
 
   /**
-   * Distance from the expected value in robust standard deviations.
+   * Distance from the expected value in robust standard deviations. A metric with next to no
+   * spread (constant, or nearly) is measured against a resolution floor or what its last change
+   * left in its spread, so any change gives an enormous value that does not grade its size.
    *
    * @generated from field: double deviation_sigma = 5;
    */
@@ -227,7 +229,8 @@ export type SampleAssessment = Message<"rs3gw.observability.v1.SampleAssessment"
   upperBound: number;
 
   /**
-   * Distance from the expected value in robust standard deviations.
+   * Distance from the expected value in robust standard deviations (see Anomaly.deviation_sigma
+   * for a metric with next to no spread).
    *
    * @generated from field: double deviation_sigma = 8;
    */
