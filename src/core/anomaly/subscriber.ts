@@ -6,14 +6,15 @@
  * each read goes up to the newest event the history holds, and the subscriber goes live only once it
  * has read them all. Events raised meanwhile are read from the history rather than queued (the
  * engine appends an event to the history before offering it), so a replay longer than the queue
- * loses none the history still holds.
+ * loses none the history still holds. A replay that reads slower than anomalies come, and so finds
+ * its place gone from the history, goes on with the newest a queue would hold, as a live subscriber
+ * of its speed does, and is told it read too slowly (`queue_overflow`).
  */
 import { SEVERITIES, type AnomalyEvent, type AnomalyType, type Severity, type StreamItem, type Subscription, type SubscriptionFilter } from './types.js';
 import type { EventHistory } from './event-history.js';
 
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 
-type Gap = { kind: 'gap'; missed: number };
 
 export class Subscriber implements Subscription {
   private readonly items: StreamItem[] = [];
@@ -24,6 +25,8 @@ export class Subscriber implements Subscription {
   private readonly minRank: number;
   /** Last sequence replayed (or counted as lost) while `replaying`. */
   private replayCursor: number;
+  /** Whether the replay has been read from: a place gone from the history after that was outrun. */
+  private replayStarted = false;
   private replaying: boolean;
   /** Events this subscriber lost to queue overflow, in total. */
   dropped = 0;
@@ -64,8 +67,8 @@ export class Subscriber implements Subscription {
     if (this.queuedEvents >= this.capacity) {
       this.dropped++;
       const tail = this.items.length > this.head ? this.items[this.items.length - 1] : undefined;
-      if (tail !== undefined && tail.kind === 'gap') (tail as Gap).missed++;
-      else this.items.push({ kind: 'gap', missed: 1 });
+      if (tail !== undefined && tail.kind === 'gap') tail.missed++;
+      else this.items.push({ kind: 'gap', missed: 1, reason: 'queue_overflow' });
       return;
     }
     this.items.push({ kind: 'anomaly', event });
@@ -113,6 +116,17 @@ export class Subscriber implements Subscription {
     return item;
   }
 
+  /** Matching events the history holds after `after`, up to `upTo`. */
+  private countHeld(after: number, upTo: number): number {
+    let count = 0;
+    for (let i = this.history.indexAfter(after); i < this.history.length; i++) {
+      const e = this.history.at(i);
+      if (e.sequence > upTo) break;
+      if (this.matches(e)) count++;
+    }
+    return count;
+  }
+
   /**
    * Next replayed item: a gap for matching events gone from history, a matching event, or, once
    * every event the history holds has been read, `caught_up` (and the subscriber is live).
@@ -120,14 +134,29 @@ export class Subscriber implements Subscription {
   private nextReplayed(): StreamItem {
     const newest = this.history.newestSequence() ?? this.replayCursor;
     const firstRetained = this.history.oldestSequence() ?? newest + 1;
+    const firstRead = !this.replayStarted;
+    this.replayStarted = true;
     if (firstRetained > this.replayCursor + 1 && this.replayCursor < newest) {
-      const upTo = Math.min(firstRetained - 1, newest);
-      const { count, upperBound } = this.history.countDropped(this.replayCursor, upTo, this.matchesKey);
+      let upTo = Math.min(firstRetained - 1, newest);
+      const dropped = this.history.countDropped(this.replayCursor, upTo, this.matchesKey);
+      let missed = dropped.count;
+      // Gone before the replay began: the resume asked for more than the history holds. Gone
+      // since: the subscriber reads slower than anomalies come, and from the oldest end of the
+      // history its next read would find its place gone again, every time. Like a live subscriber
+      // whose queue is full, it goes on with the newest a queue holds, the rest read too slowly.
+      const reason = firstRead ? 'history_expired' : 'queue_overflow';
+      if (!firstRead && newest - this.capacity > upTo) {
+        missed += this.countHeld(upTo, newest - this.capacity);
+        upTo = newest - this.capacity;
+      }
       this.replayCursor = upTo;
+      if (reason === 'queue_overflow') this.dropped += missed;
       // No matching event was lost: nothing to report. Without a filter every event matches, so
       // the count is exact however long ago they were dropped.
       const filtered = this.filter.metric !== undefined || this.filter.type !== undefined || this.minRank > 0;
-      if (count > 0) return upperBound && filtered ? { kind: 'gap', missed: count, upperBound } : { kind: 'gap', missed: count };
+      if (missed > 0) {
+        return dropped.upperBound && filtered ? { kind: 'gap', missed, reason, upperBound: true } : { kind: 'gap', missed, reason };
+      }
     }
     for (let i = this.history.indexAfter(this.replayCursor); i < this.history.length; i++) {
       const e = this.history.at(i);

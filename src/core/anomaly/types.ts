@@ -139,14 +139,18 @@ export interface SubscriptionFilter {
   resumeInstanceId?: string;
 }
 
+/** Why a subscriber missed events (see the `gap` stream item). */
+export type GapReason = 'queue_overflow' | 'history_expired';
+
 export type StreamItem =
   | { kind: 'anomaly'; event: AnomalyEvent }
   /**
-   * Matching events this subscriber will never see (its queue overflowed, or they left the history).
-   * `upperBound`: some had left the history too long ago to be checked against the filter and are
-   * counted whether they matched or not.
+   * Matching events this subscriber will never see: `queue_overflow` when it read too slowly (its
+   * queue was full, or its replay kept losing its place in the history), `history_expired` when
+   * they had left the history before the replay came to them. `upperBound`: some had left the
+   * history too long ago to be checked against the filter and are counted whether they matched or not.
    */
-  | { kind: 'gap'; missed: number; upperBound?: true }
+  | { kind: 'gap'; missed: number; reason: GapReason; upperBound?: true }
   /**
    * Sent once, when the replay (empty without a resume) has read every event the history held,
    * events raised during it included: everything up to `lastSequence`, the newest then, has been

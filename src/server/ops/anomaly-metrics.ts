@@ -49,7 +49,7 @@ export function anomalyMetrics(metrics: MetricsEngine, anomalies: AnomalyEngine)
   });
   metrics.builtin.counter({
     name: 'rs3gw_anomaly_watch_missed_events_total',
-    help: 'Anomalies WatchAnomalies subscribers missed because their queue (RS3GW_ANOMALY_SUBSCRIBER_QUEUE) was full; each was told how many',
+    help: 'Anomalies WatchAnomalies subscribers missed because they read too slowly (their queue, RS3GW_ANOMALY_SUBSCRIBER_QUEUE, was full, or their replay was outrun); each was told how many',
     collect() {
       this.reset();
       this.inc(anomalies.droppedForSubscribers);

@@ -176,7 +176,7 @@ function anomalyMessage(event: AnomalyEvent): WatchAnomaliesResponse {
   return message;
 }
 
-function streamMessage(item: StreamItem, caughtUp: boolean, instanceId: string) {
+function streamMessage(item: StreamItem, instanceId: string) {
   switch (item.kind) {
     case 'anomaly':
       return anomalyMessage(item.event);
@@ -184,7 +184,7 @@ function streamMessage(item: StreamItem, caughtUp: boolean, instanceId: string) 
       return {
         event: {
           case: 'missed' as const,
-          value: { count: u64(item.missed), reason: caughtUp ? 'queue_overflow' : 'history_expired', countIsUpperBound: item.upperBound === true },
+          value: { count: u64(item.missed), reason: item.reason, countIsUpperBound: item.upperBound === true },
         },
       };
     case 'caught_up':
@@ -225,12 +225,8 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
       });
       const close = () => subscription.close();
       ctx.signal.addEventListener('abort', close, { once: true });
-      let caughtUp = false;
       try {
-        for await (const item of subscription) {
-          yield streamMessage(item, caughtUp, engine.instanceId);
-          if (item.kind === 'caught_up') caughtUp = true;
-        }
+        for await (const item of subscription) yield streamMessage(item, engine.instanceId);
       } finally {
         ctx.signal.removeEventListener('abort', close);
         subscription.close();

@@ -84,7 +84,7 @@ test('a stalled subscriber blocks neither ingest nor other subscribers, and lear
   }
   // When it reads again: its 4 queued events, then the gap for the 6 dropped, then live events.
   for (let k = 0; k < 4; k++) assert.is(await nextSequence(stalled), sequences[k]);
-  assert.equal(await next(stalled), { kind: 'gap', missed: 6 });
+  assert.equal(await next(stalled), { kind: 'gap', missed: 6, reason: 'queue_overflow' });
   const after = emit(e);
   assert.is(await nextSequence(stalled), after);
   assert.is(await nextSequence(reader), after);
@@ -142,7 +142,7 @@ test('resume past the retained history reports the lost events as a gap', async 
   const e = newEngine({ historyCapacity: 3 });
   const all = Array.from({ length: 6 }, () => emit(e));
   const sub = e.subscribe({ resumeAfterSequence: 1 });
-  assert.equal(await next(sub), { kind: 'gap', missed: 2 });
+  assert.equal(await next(sub), { kind: 'gap', missed: 2, reason: 'history_expired' });
   for (const s of all.slice(3)) assert.is(await nextSequence(sub), s);
   assert.equal(await next(sub), { kind: 'caught_up', lastSequence: all[5] });
 });
@@ -153,7 +153,7 @@ test('a filtered resume past the retained history counts only the matching lost 
   const all = Array.from({ length: 100 }, (_, i) => emit(e, [19, 29, 69].includes(i) ? 'upload_errors' : 'api_latency'));
   assert.equal([all[0], all[99]], [1, 100]);
   const errors = e.subscribe({ resumeAfterSequence: 10, type: 'error_rate_increase' });
-  assert.equal(await next(errors), { kind: 'gap', missed: 2 }, 'events 20 and 30, not all 40 lost events');
+  assert.equal(await next(errors), { kind: 'gap', missed: 2, reason: 'history_expired' }, 'events 20 and 30, not all 40 lost events');
   assert.is(await nextSequence(errors), 70);
   assert.equal(await next(errors), { kind: 'caught_up', lastSequence: 100 });
   // No matching event was lost: no gap at all.
@@ -163,20 +163,20 @@ test('a filtered resume past the retained history counts only the matching lost 
   const metric = e.subscribe({ resumeAfterSequence: 10, metric: 'never_alarmed' });
   assert.equal(await next(metric), { kind: 'caught_up', lastSequence: 100 });
   const one = e.subscribe({ resumeAfterSequence: 10, metric: 'api_latency_40' });
-  assert.equal(await next(one), { kind: 'gap', missed: 1 }, 'the 41st event, on metric api_latency_40');
+  assert.equal(await next(one), { kind: 'gap', missed: 1, reason: 'history_expired' }, 'the 41st event, on metric api_latency_40');
   // Unfiltered: every lost event.
   const every = e.subscribe({ resumeAfterSequence: 10 });
-  assert.equal(await next(every), { kind: 'gap', missed: 40 });
+  assert.equal(await next(every), { kind: 'gap', missed: 40, reason: 'history_expired' });
   assert.is(await nextSequence(every), 51);
   // Events dropped longer ago than the history size can no longer be checked: an upper bound.
   const small = newEngine({ historyCapacity: 3 });
   const ten = Array.from({ length: 10 }, (_, i) => emit(small, i === 5 ? 'upload_errors' : 'api_latency'));
   // Retained 8-10; 5-7 checkable (6 is the error); 1-4 counted unchecked.
   const older = small.subscribe({ resumeAfterSequence: 0, type: 'error_rate_increase' });
-  assert.equal(await next(older), { kind: 'gap', missed: 5, upperBound: true });
+  assert.equal(await next(older), { kind: 'gap', missed: 5, reason: 'history_expired', upperBound: true });
   assert.equal(await next(older), { kind: 'caught_up', lastSequence: ten[9] });
   const recent = small.subscribe({ resumeAfterSequence: 4, type: 'error_rate_increase' });
-  assert.equal(await next(recent), { kind: 'gap', missed: 1 }, 'exact from the ledger');
+  assert.equal(await next(recent), { kind: 'gap', missed: 1, reason: 'history_expired' }, 'exact from the ledger');
 });
 
 test('a long replay does not overflow a small queue', async () => {
@@ -209,6 +209,37 @@ test('a resume whose replay outlasts its queue gets every event raised meanwhile
   const live = emit(e);
   assert.is(await nextSequence(sub), live);
   assert.is(e.droppedForSubscribers, 0);
+});
+
+test('a resume slower than anomalies come fares as a live subscriber of its speed: it gets events, not only gaps', async () => {
+  // History of 50, queue of 4; two anomalies raised before each read: it can never catch up.
+  const run = async (resume: boolean) => {
+    const e = newEngine({ historyCapacity: 50 });
+    for (let i = 0; i < 30; i++) emit(e);
+    const sub = resume ? e.subscribe({ resumeAfterSequence: 0 }, { queueCapacity: 4 }) : await live(e, {}, { queueCapacity: 4 });
+    const got = { anomalies: 0, missed: 0, reasons: new Set<string>() };
+    for (let read = 0; read < 400; read++) {
+      emit(e);
+      emit(e);
+      const item = await next(sub);
+      if (item.kind === 'anomaly') got.anomalies++;
+      if (item.kind === 'gap') {
+        got.missed += item.missed;
+        got.reasons.add(item.reason);
+      }
+    }
+    sub.close();
+    return { ...got, raised: e.lastSequence, queued: e.droppedForSubscribers };
+  };
+  const resumed = await run(true);
+  const livened = await run(false);
+  assert.ok(resumed.anomalies >= 0.9 * livened.anomalies, `resumed got ${resumed.anomalies} anomalies, a live subscriber ${livened.anomalies}`);
+  assert.ok(resumed.reasons.has('queue_overflow'), 'read too slowly, and told so');
+  // Nothing lost without a word: what it got, what it was told it missed, and what it has yet to
+  // read (in the history still, at most all of it) add up.
+  const unread = resumed.raised - resumed.anomalies - resumed.missed;
+  assert.ok(unread >= 0 && unread <= 50, `unread ${unread}`);
+  assert.ok(resumed.queued > 0, 'counted on /metrics as read too slowly');
 });
 
 test('the number of subscribers is capped; closing frees a slot and ends iteration', async () => {

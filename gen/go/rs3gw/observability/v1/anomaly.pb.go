@@ -1174,7 +1174,9 @@ type MissedAnomalies struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of matching anomalies missed; see count_is_upper_bound.
 	Count uint64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
-	// Why they were missed: "queue_overflow" (the subscriber read too slowly) or "history_expired".
+	// Why they were missed: "queue_overflow" (the subscriber read too slowly: its queue was full, or
+	// its replay was outrun by new anomalies and went on with the newest) or "history_expired" (they
+	// had left the history before the replay began).
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// True when count is an upper bound rather than exact: for "history_expired", the service checks
 	// expired anomalies against the filter for as many expired anomalies as the history holds

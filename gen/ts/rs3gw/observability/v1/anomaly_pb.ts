@@ -589,7 +589,9 @@ export type MissedAnomalies = Message<"rs3gw.observability.v1.MissedAnomalies"> 
   count: bigint;
 
   /**
-   * Why they were missed: "queue_overflow" (the subscriber read too slowly) or "history_expired".
+   * Why they were missed: "queue_overflow" (the subscriber read too slowly: its queue was full, or
+   * its replay was outrun by new anomalies and went on with the newest) or "history_expired" (they
+   * had left the history before the replay began).
    *
    * @generated from field: string reason = 2;
    */
