@@ -167,6 +167,8 @@ export const parseOriginList: Parser<string[]> = (raw, setting) => {
       throw bad('the host or port cannot be read');
     }
     if (url.hostname === '') throw bad('no host');
+    // URL takes '*' as a host character: such an entry would be kept and never match.
+    if (url.hostname.includes('*')) throw bad('wildcards are not supported; list each origin, or * alone for any');
     origins.add(url.origin);
   }
   return [...origins];

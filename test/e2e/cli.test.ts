@@ -133,6 +133,7 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'message limit beyond 32 bits', env: { RS3GW_MAX_MESSAGE_BYTES: '4294967296' }, names: 'RS3GW_MAX_MESSAGE_BYTES' },
   { kind: 'allowed origin with a path', env: { RS3GW_ALLOWED_ORIGINS: 'https://dash.example:3000,https://evil.example/' }, names: 'RS3GW_ALLOWED_ORIGINS' },
   { kind: 'allowed origin without a scheme', env: { RS3GW_ALLOWED_ORIGINS: 'dash.example' }, names: 'RS3GW_ALLOWED_ORIGINS' },
+  { kind: 'allowed origin with a wildcard host', env: { RS3GW_ALLOWED_ORIGINS: 'https://*.example.com' }, names: 'RS3GW_ALLOWED_ORIGINS' },
   { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
   { kind: 'malformed OTLP endpoint', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
   { kind: 'badly percent-encoded resource attribute', env: { OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, names: 'OTEL_RESOURCE_ATTRIBUTES' },

@@ -8,7 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
-import { API, Rest, assertError, assertOk, startRestServer } from './support/rest-http.js';
+import { get } from 'node:http';
+import { API, Rest, assertError, assertOk, startRestServer, type Json, type Reply } from './support/rest-http.js';
 
 const DASHBOARD = 'https://dash.example:3000';
 const EVIL = 'https://evil.example';
@@ -33,6 +34,31 @@ function pagePost(path: string, body: unknown, headers: Record<string, string>) 
 
 async function seed(metric: string): Promise<void> {
   await rest.postOk(`${API}/anomalies/samples`, { metric, value: 1 });
+}
+
+/**
+ * A GET with exactly these headers: fetch (undici) sets sec-fetch-mode itself, so a browser's
+ * navigation or <img> request is written with node:http.
+ */
+function browserGet(path: string, headers: Record<string, string>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    get(server.url + path, { headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let json: Json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const replyHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') replyHeaders.set(name, value);
+        resolve({ status: res.statusCode ?? 0, headers: replyHeaders, text, json });
+      });
+    }).on('error', reject);
+  });
 }
 
 const stillThere = async (metric: string) => (await rest.get(`${API}/anomalies/statistics?metric=${metric}`)).status === 200;
@@ -72,7 +98,7 @@ test("Origin: null (a sandboxed or file:// page), another port of the service's 
   assertError(await pagePost(`${API}/anomalies/reset`, { metric: 'victim2', delete: true }, { origin: server.url.replace('http:', 'https:') }), 403, 'permission_denied', 'origin');
   for (const site of ['cross-site', 'same-site']) {
     const r = await pagePost(`${API}/anomalies/reset`, { metric: 'victim2', delete: true }, { 'sec-fetch-site': site });
-    assertError(r, 403, 'permission_denied', new RegExp(`^sec-fetch-site: a ${site} page may not change`));
+    assertError(r, 403, 'permission_denied', new RegExp(`^sec-fetch-site: a ${site} page may not make this service do work`));
   }
   assert.ok(await stillThere('victim2'), 'the metric is still there');
 });
@@ -107,16 +133,36 @@ test('a listed origin is served, with Access-Control-Allow-Origin so its page ca
   assert.match(scrape.headers.get('vary') ?? '', /origin.*accept/i);
 });
 
-test('requests without Origin (curl, SDKs) and GET or HEAD from any page are unaffected', async () => {
+test('requests without Origin (curl, SDKs), GET or HEAD naming a foreign page without Fetch Metadata, and links a user follows are served', async () => {
   await seed('plain');
-  assertOk(await rest.post(`${API}/anomalies/reset`, { metric: 'plain' }), 'no Origin');
-  const read = await rest.get(`${API}/anomalies/statistics?metric=plain`, { origin: EVIL, 'sec-fetch-site': 'cross-site' });
-  assertOk(read, 'GET from a foreign page');
+  const plain = await rest.post(`${API}/anomalies/reset`, { metric: 'plain' });
+  assertOk(plain, 'no Origin');
+  assert.match(plain.headers.get('vary') ?? '', /origin/i, 'with origins listed, every answer varies by Origin');
+  const followed = await browserGet(`${API}/anomalies/statistics?metric=plain`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+  assertOk(followed, 'a link from another site');
+  assert.is(followed.headers.get('access-control-allow-origin'), null);
+  const read = await rest.get(`${API}/anomalies/statistics?metric=plain`, { origin: EVIL });
+  assertOk(read, 'GET naming a foreign page, from a browser without Fetch Metadata');
   assert.is(read.headers.get('access-control-allow-origin'), null, 'but the page may not read it');
   const metrics = await fetch(`${server.url}/metrics`, { headers: { origin: EVIL } });
   assert.is(metrics.status, 200);
   const head = await fetch(`${server.url}${API}/health`, { method: 'HEAD', headers: { origin: EVIL } });
   assert.is(head.status, 200);
+});
+
+test("a foreign page's GET is refused too, but for a followed link: an <img> cannot start a CPU profile", async () => {
+  const image = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+  const refused = await browserGet('/debug/pprof/profile?seconds=1', image);
+  assertError(refused, 403, 'permission_denied', 'sec-fetch-site');
+  assert.match(refused.json.message, /RS3GW_ALLOWED_ORIGINS/);
+  // A page's fetch, which names it in Origin; another port of the host is same-site, and foreign.
+  assertError(await browserGet(`${API}/health`, { origin: EVIL, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 403, 'permission_denied', 'sec-fetch-site');
+  assertError(await browserGet('/metrics', { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }), 403, 'permission_denied', 'sec-fetch-site');
+  // An iframe is no followed link either.
+  assertError(await browserGet(`${API}/health`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }), 403, 'permission_denied', 'sec-fetch-site');
+  // The listed dashboard's fetch, and the service's own pages, are served.
+  assertOk(await browserGet(`${API}/health`, { origin: DASHBOARD, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 'listed');
+  assertOk(await browserGet(`${API}/health`, { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 'same origin');
 });
 
 test('the Connect paths need no check: a body a page can send without a preflight is 415 there already', async () => {
