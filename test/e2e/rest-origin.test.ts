@@ -116,6 +116,7 @@ test('a listed origin is served, with Access-Control-Allow-Origin so its page ca
   const r = await pagePost(`${API}/anomalies/reset`, { metric: 'dash' }, { origin: DASHBOARD, 'sec-fetch-site': 'cross-site' });
   assertOk(r, 'listed origin');
   assert.is(r.headers.get('access-control-allow-origin'), DASHBOARD);
+  assert.is(r.headers.get('access-control-expose-headers'), 'retry-after', 'the page may read a refusal\'s Retry-After');
   assert.match(r.headers.get('vary') ?? '', /origin/i);
   // Listed as HTTPS://Other.Example:443: the browser sends it as https://other.example.
   assertOk(await pagePost(`${API}/anomalies/reset`, { metric: 'dash' }, { origin: 'https://other.example' }), 'listed in another spelling');

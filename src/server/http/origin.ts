@@ -59,6 +59,8 @@ export class OriginPolicy {
     if (origin !== undefined && origin === own) return false;
     if (sent !== undefined && (this.any || (origin !== undefined && this.listed.has(origin)))) {
       res.setHeader('access-control-allow-origin', sent);
+      // A refused capture's Retry-After is the one header beyond the safelisted ones it needs.
+      res.setHeader('access-control-expose-headers', 'retry-after');
       return false;
     }
     // Fetch Metadata (the resource isolation policy of web.dev/fetch-metadata): a browser says
