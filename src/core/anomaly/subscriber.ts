@@ -116,6 +116,23 @@ export class Subscriber implements Subscription {
     return item;
   }
 
+  /**
+   * Where an outrun replay goes on from: the sequence before the newest `capacity` matching events
+   * the history holds, as a full queue would keep them, but no further back than the newer half of
+   * the history, so that its next reads find their place still there even with a queue as large as
+   * the history.
+   */
+  private queueStart(): number {
+    const half = Math.floor(this.history.length / 2);
+    let kept = 0;
+    let from = this.history.length;
+    while (from > half && kept < this.capacity) {
+      from--;
+      if (this.matches(this.history.at(from))) kept++;
+    }
+    return this.history.at(from).sequence - 1;
+  }
+
   /** Matching events the history holds after `after`, up to `upTo`. */
   private countHeld(after: number, upTo: number): number {
     let count = 0;
@@ -145,9 +162,12 @@ export class Subscriber implements Subscription {
       // history its next read would find its place gone again, every time. Like a live subscriber
       // whose queue is full, it goes on with the newest a queue holds, the rest read too slowly.
       const reason = firstRead ? 'history_expired' : 'queue_overflow';
-      if (!firstRead && newest - this.capacity > upTo) {
-        missed += this.countHeld(upTo, newest - this.capacity);
-        upTo = newest - this.capacity;
+      if (!firstRead) {
+        const goOnAfter = this.queueStart();
+        if (goOnAfter > upTo) {
+          missed += this.countHeld(upTo, goOnAfter);
+          upTo = goOnAfter;
+        }
       }
       this.replayCursor = upTo;
       if (reason === 'queue_overflow') this.dropped += missed;

@@ -211,35 +211,47 @@ test('a resume whose replay outlasts its queue gets every event raised meanwhile
   assert.is(e.droppedForSubscribers, 0);
 });
 
-test('a resume slower than anomalies come fares as a live subscriber of its speed: it gets events, not only gaps', async () => {
-  // History of 50, queue of 4; two anomalies raised before each read: it can never catch up.
-  const run = async (resume: boolean) => {
-    const e = newEngine({ historyCapacity: 50 });
-    for (let i = 0; i < 30; i++) emit(e);
-    const sub = resume ? e.subscribe({ resumeAfterSequence: 0 }, { queueCapacity: 4 }) : await live(e, {}, { queueCapacity: 4 });
-    const got = { anomalies: 0, missed: 0, reasons: new Set<string>() };
-    for (let read = 0; read < 400; read++) {
-      emit(e);
-      emit(e);
-      const item = await next(sub);
-      if (item.kind === 'anomaly') got.anomalies++;
-      if (item.kind === 'gap') {
-        got.missed += item.missed;
-        got.reasons.add(item.reason);
-      }
+/**
+ * A subscriber reading once for every two matching anomalies raised (every third is on an error
+ * metric), from a resume after 0 or live; what it got and was told it missed.
+ */
+async function slowReader(resume: boolean, historyCapacity: number, queueCapacity: number, filter: { type?: 'error_rate_increase' } = {}) {
+  const e = newEngine({ historyCapacity });
+  const raise = (i: number) => emit(e, i % 3 === 0 ? 'upload_errors' : 'api_latency');
+  let raised = 0;
+  for (let i = 0; i < 30; i++) raise(raised++);
+  const sub = resume ? e.subscribe({ ...filter, resumeAfterSequence: 0 }, { queueCapacity }) : await live(e, filter, { queueCapacity });
+  const got = { anomalies: 0, missed: 0, reasons: new Set<string>() };
+  const perRead = filter.type === undefined ? 2 : 6;
+  for (let read = 0; read < 400; read++) {
+    for (let k = 0; k < perRead; k++) raise(raised++);
+    const item = await next(sub);
+    if (item.kind === 'anomaly') got.anomalies++;
+    if (item.kind === 'gap') {
+      got.missed += item.missed;
+      got.reasons.add(item.reason);
     }
-    sub.close();
-    return { ...got, raised: e.lastSequence, queued: e.droppedForSubscribers };
-  };
-  const resumed = await run(true);
-  const livened = await run(false);
-  assert.ok(resumed.anomalies >= 0.9 * livened.anomalies, `resumed got ${resumed.anomalies} anomalies, a live subscriber ${livened.anomalies}`);
-  assert.ok(resumed.reasons.has('queue_overflow'), 'read too slowly, and told so');
-  // Nothing lost without a word: what it got, what it was told it missed, and what it has yet to
-  // read (in the history still, at most all of it) add up.
-  const unread = resumed.raised - resumed.anomalies - resumed.missed;
-  assert.ok(unread >= 0 && unread <= 50, `unread ${unread}`);
-  assert.ok(resumed.queued > 0, 'counted on /metrics as read too slowly');
+  }
+  sub.close();
+  const matching = filter.type === undefined ? raised : Math.ceil(raised / 3);
+  return { ...got, matching, countedOnMetrics: e.droppedForSubscribers };
+}
+
+test('a resume slower than anomalies come fares as a live subscriber of its speed: it gets events, not only gaps', async () => {
+  // History of 50: two anomalies raised before each read, so it can never catch up. Queues
+  // smaller than the history, as large, and larger; and a filter that matches a third of them.
+  for (const [queue, filter] of [[4, {}], [49, {}], [64, {}], [4, { type: 'error_rate_increase' as const }]] as const) {
+    const what = `queue ${queue}${filter.type ? ', filtered' : ''}`;
+    const resumed = await slowReader(true, 50, queue, filter);
+    const livened = await slowReader(false, 50, queue, filter);
+    assert.ok(resumed.anomalies >= 0.9 * livened.anomalies, `${what}: resumed got ${resumed.anomalies} anomalies, a live subscriber ${livened.anomalies}`);
+    assert.ok(resumed.reasons.has('queue_overflow'), `${what}: read too slowly, and told so`);
+    // Nothing lost without a word: what it got, what it was told it missed, and what it has yet
+    // to read (in the history still, at most all of it) add up.
+    const unread = resumed.matching - resumed.anomalies - resumed.missed;
+    assert.ok(unread >= 0 && unread <= 50, `${what}: unread ${unread}`);
+    assert.ok(resumed.countedOnMetrics > 0, `${what}: counted on /metrics as read too slowly`);
+  }
 });
 
 test('the number of subscribers is capped; closing frees a slot and ends iteration', async () => {

@@ -1178,8 +1178,8 @@ type MissedAnomalies struct {
 	// its replay was outrun by new anomalies and went on with the newest) or "history_expired" (they
 	// had left the history before the replay began).
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	// True when count is an upper bound rather than exact: for "history_expired", the service checks
-	// expired anomalies against the filter for as many expired anomalies as the history holds
+	// True when count is an upper bound rather than exact, for either reason: the service checks
+	// anomalies that left the history against the filter for as many as the history holds
 	// (RS3GW_ANOMALY_HISTORY_SIZE); older ones are counted whether they matched or not.
 	CountIsUpperBound bool `protobuf:"varint,3,opt,name=count_is_upper_bound,json=countIsUpperBound,proto3" json:"count_is_upper_bound,omitempty"`
 	unknownFields     protoimpl.UnknownFields

@@ -598,8 +598,8 @@ export type MissedAnomalies = Message<"rs3gw.observability.v1.MissedAnomalies"> 
   reason: string;
 
   /**
-   * True when count is an upper bound rather than exact: for "history_expired", the service checks
-   * expired anomalies against the filter for as many expired anomalies as the history holds
+   * True when count is an upper bound rather than exact, for either reason: the service checks
+   * anomalies that left the history against the filter for as many as the history holds
    * (RS3GW_ANOMALY_HISTORY_SIZE); older ones are counted whether they matched or not.
    *
    * @generated from field: bool count_is_upper_bound = 3;
