@@ -2,8 +2,8 @@
  * Fixed-size latency histogram with log-spaced bins (5 % wide, so a quantile is within 2.5 %) from
  * 0.1 ms up to the longest google.protobuf.Duration (about 315,576,000,001 s), which bounds any
  * lease, so any hold time (and a Release's latency counts at most as that): a permit held for days,
- * or reclaimed after a lease of weeks, reads as what it was, not as the top of a shorter scale. A bucket of the sliding window costs the same memory
- * whatever it records.
+ * or reclaimed after a lease of weeks, reads as what it was, not as the top of a shorter scale. A
+ * bucket of the sliding window costs the same memory whatever it records.
  */
 const MIN_MS = 0.1;
 const GROWTH = 1.05;
