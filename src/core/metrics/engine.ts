@@ -224,9 +224,9 @@ export class MetricsEngine {
     if (options.defaultMetrics ?? true) this.collectDefaultMetrics(options.cpuUsage);
   }
 
-  /** `/metrics`: Prometheus text, or OpenMetrics when the scraper asked for it. */
-  scrape(openMetrics: boolean): Promise<ScrapeResult> {
-    return this.expositions.scrape(openMetrics);
+  /** `/metrics`: Prometheus text, or OpenMetrics when the scraper asked for it; stops once `signal` aborts. */
+  scrape(openMetrics: boolean, signal?: AbortSignal): Promise<ScrapeResult> {
+    return this.expositions.scrape(openMetrics, signal);
   }
 
   register(definition: MetricDefinition): RegisterResult {
@@ -428,22 +428,26 @@ export class MetricsEngine {
     };
   }
 
-  /** Prometheus text of the user and KPI metrics, or of one origin only (no process or RPC metrics). */
-  async exportPrometheus(origin?: MetricOrigin): Promise<string> {
+  /** Prometheus text of the user and KPI metrics, or of one origin only (no process or RPC metrics); stops once `signal` aborts. */
+  async exportPrometheus(origin?: MetricOrigin, signal?: AbortSignal): Promise<string> {
     const registry = new NameMapRegistry();
     for (const entry of this.sortedEntries()) {
       if (!origin || entry.descriptor.origin === origin) registry.registerMetric(entry.metric);
     }
-    return fixNaN(await registry.metrics());
+    return fixNaN(await registry.metrics(signal));
   }
 
-  /** The user and KPI metrics in the seed README's JSON shape, plus every series. */
-  async exportJson(): Promise<JsonExport> {
+  /**
+   * The user and KPI metrics in the seed README's JSON shape, plus every series. Stops (throwing
+   * the signal's reason) at the next metric once `signal` aborts: no one is left to read it.
+   */
+  async exportJson(signal?: AbortSignal): Promise<JsonExport> {
     // No prototype: a metric named `__proto__` is an own key like any other.
     const metrics: Record<string, JsonMetric> = Object.create(null) as Record<string, JsonMetric>;
     for (const entry of this.sortedEntries()) {
       // One metric at a time, so that other work runs between them (as in a scrape).
       await yieldToEventLoop();
+      signal?.throwIfAborted();
       const { descriptor, kind } = entry;
       const series = await this.read(entry);
       metrics[descriptor.name] = {

@@ -26,7 +26,7 @@ export interface ScrapeResult {
 }
 
 export class Expositions {
-  readonly prometheus: Registry = new NameMapRegistry();
+  readonly prometheus: NameMapRegistry = new NameMapRegistry();
   readonly openMetrics = openMetricsRegistry();
 
   add(type: MetricType, name: string, metric: Metric): void {
@@ -46,9 +46,10 @@ export class Expositions {
     }
   }
 
-  async scrape(openMetrics: boolean): Promise<ScrapeResult> {
+  /** Stops (throwing the signal's reason) once `signal` aborts. */
+  async scrape(openMetrics: boolean, signal?: AbortSignal): Promise<ScrapeResult> {
     const registry = openMetrics ? this.openMetrics : this.prometheus;
-    return { contentType: registry.contentType, body: fixNaN(await registry.metrics()) };
+    return { contentType: registry.contentType, body: fixNaN(await registry.metrics(signal)) };
   }
 }
 
@@ -61,7 +62,7 @@ export function fixNaN(body: string): string {
 }
 
 /** prom-client's typings omit the constructor's content-type argument; `setContentType` is typed. */
-function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+function openMetricsRegistry(): NameMapRegistry<OpenMetricsContentType> {
   const registry = new NameMapRegistry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   return registry;

@@ -61,14 +61,17 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
     return this.metricAsString(metric);
   }
 
-  /** The same text as prom-client's `metrics()`, joined the same way. */
-  override async metrics(): Promise<string> {
+  /**
+   * The same text as prom-client's `metrics()`, joined the same way. Stops (throwing the signal's
+   * reason) at the next chunk once `signal` aborts: no one is left to read it.
+   */
+  override async metrics(signal?: AbortSignal): Promise<string> {
     const openMetrics = this.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
     const parts: string[] = [];
     for (const metric of this.getMetricsAsArray() as unknown as Readable[]) {
       // prom-client's own step: OpenMetrics names a counter family without `_total`.
       if (openMetrics && metric.type === 'counter') metric.name = metric.name.replace(/_total$/, '');
-      parts.push(await this.writeInChunks(metric));
+      parts.push(await this.writeInChunks(metric, signal));
     }
     return openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
   }
@@ -78,7 +81,7 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
   }
 
   /** prom-client's text of one metric, whose lines can be many (buckets x series) and long (labels). */
-  private async writeInChunks(metric: Readable): Promise<string> {
+  private async writeInChunks(metric: Readable, signal: AbortSignal | undefined): Promise<string> {
     const data = metric.getForPromString ? await metric.getForPromString() : ((await metric.get()) as unknown as MetricData);
     const values = data.values ?? [];
     const chunks: string[] = [];
@@ -92,6 +95,7 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
       chunks.push(start === 0 ? text : text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1));
       start = end;
       await yieldToEventLoop();
+      signal?.throwIfAborted();
     } while (start < values.length);
     return chunks.join('\n');
   }

@@ -45,7 +45,17 @@ export function metricsEndpoint(metrics: MetricsEngine): HttpRoute {
       writeError(res, negotiated.status, negotiated.status === 406 ? 'unimplemented' : 'invalid_argument', negotiated.message);
       return;
     }
-    const { contentType, body } = await metrics.scrape(negotiated.openMetrics);
+    // A scraper that gave up (its timeout) leaves a scrape of many series unfinished, not run for no one.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    let scraped;
+    try {
+      scraped = await metrics.scrape(negotiated.openMetrics, gone.signal);
+    } catch (error) {
+      if (gone.signal.aborted) return;
+      throw error;
+    }
+    const { contentType, body } = scraped;
     res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   };

@@ -45,15 +45,18 @@ export async function writeMessage(res: ServerResponse, schema: DescMessage, mes
     res.end(headOnly ? undefined : raw.data);
     return;
   }
-  let chunks: string[];
+  let chunks: string[] | undefined;
+  // The client may close the connection while the text is made: it is then left unmade.
+  const gone = () => res.destroyed;
   if (responseBody !== '') {
     const f = findField(schema, responseBody);
     if (!f || f.fieldKind !== 'message') throw new Error(`response_body '${responseBody}' is not a message field of ${schema.typeName}`);
     const value = fields[f.localName] as Message | undefined;
-    chunks = value ? await jsonChunks(f.message, value) : ['{}'];
+    chunks = value ? await jsonChunks(f.message, value, gone) : ['{}'];
   } else {
-    chunks = await jsonChunks(schema, message);
+    chunks = await jsonChunks(schema, message, gone);
   }
+  if (chunks === undefined) return;
   let length = 0;
   for (const chunk of chunks) length += Buffer.byteLength(chunk);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
@@ -63,16 +66,20 @@ export async function writeMessage(res: ServerResponse, schema: DescMessage, mes
 
 /** `JSON.stringify(toJson(schema, message, JSON_OPTIONS))`: the text jsonChunks writes, joined. */
 export async function jsonText(schema: DescMessage, message: Message): Promise<string> {
-  return (await jsonChunks(schema, message)).join('');
+  return (await jsonChunks(schema, message, () => false))!.join('');
 }
+
+/** Thrown out of the nested writers of jsonChunks when the client is gone. */
+const GONE = Symbol('client gone');
 
 /**
  * The text of `JSON.stringify(toJson(schema, message, JSON_OPTIONS))` in chunks of about
  * JSON_CHUNK_CHARS, with a turn of the event loop after each: large lists and maps of messages are
  * written an element at a time, everything else in one toJson as before. Kept as chunks, never one
- * string: joining or measuring a 10 MB string of 100,000 pieces is itself a stall.
+ * string: joining or measuring a 10 MB string of 100,000 pieces is itself a stall. Undefined, at
+ * the next chunk, once `gone()` says no one is left to read it.
  */
-async function jsonChunks(schema: DescMessage, message: Message): Promise<string[]> {
+async function jsonChunks(schema: DescMessage, message: Message, gone: () => boolean): Promise<string[] | undefined> {
   const chunks: string[] = [];
   let pieces: string[] = [];
   let pending = 0;
@@ -85,6 +92,7 @@ async function jsonChunks(schema: DescMessage, message: Message): Promise<string
       pieces = [];
       pending = 0;
       await yieldToEventLoop();
+      if (gone()) throw GONE;
     }
   };
 
@@ -129,7 +137,12 @@ async function jsonChunks(schema: DescMessage, message: Message): Promise<string
     return put(separator === '{' ? '{}' : '}');
   };
 
-  await writeMessageJson(schema, message);
+  try {
+    await writeMessageJson(schema, message);
+  } catch (error) {
+    if (error === GONE) return undefined;
+    throw error;
+  }
   if (pieces.length > 0) chunks.push(pieces.join(''));
   return chunks;
 }

@@ -20,6 +20,7 @@ import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { BusinessMetrics, BusinessReport, Operation, RequestEvent } from '../../core/business/index.js';
 import { invalidArgument } from '../../core/errors.js';
 import type { JsonExport, MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
+import { abortError } from '../pipeline/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { duration, durationOrUndefined, enumName, enumNumber, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
@@ -71,8 +72,9 @@ const EXPORT_CHUNK_SERIES = 5_000;
 /**
  * The export's metrics as messages, built a chunk of series at a time: converting 100,000 series
  * in one go held up other calls for tens of milliseconds (the REST answer is written in chunks too).
+ * A call whose client went away (or whose deadline passed) stops at the next chunk, not at the end.
  */
-async function exportedMetricsOut(json: JsonExport): Promise<Record<string, ExportedMetric>> {
+async function exportedMetricsOut(json: JsonExport, signal: AbortSignal): Promise<Record<string, ExportedMetric>> {
   let sinceYield = 0;
   const entries: Array<[string, ExportedMetric]> = [];
   for (const [name, m] of Object.entries(json.metrics)) {
@@ -82,6 +84,7 @@ async function exportedMetricsOut(json: JsonExport): Promise<Record<string, Expo
       if (++sinceYield >= EXPORT_CHUNK_SERIES) {
         sinceYield = 0;
         await yieldToEventLoop();
+        if (signal.aborted) throw abortError(signal);
       }
     }
     entries.push([name, create(ExportedMetricSchema, { type: enumNumber(MetricTypeSchema, m.type), value: m.value, description: m.description, series })]);
@@ -224,14 +227,14 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         historyTruncated: t.historyTruncated,
       };
     },
-    async exportMetrics(req) {
+    async exportMetrics(req, ctx) {
       checkFormat(req.format);
       if (req.format === ExportFormat.PROMETHEUS) {
-        const text = await metrics.exportPrometheus();
+        const text = await metrics.exportPrometheus(undefined, ctx.signal);
         return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data: Buffer.from(text) }) };
       }
-      const json = await metrics.exportJson();
-      return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json) };
+      const json = await metrics.exportJson(ctx.signal);
+      return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json, ctx.signal) };
     },
     async getBusinessMetrics(req) {
       checkFormat(req.format);
