@@ -17,6 +17,7 @@
  * connection) or in an encoding the service does not take goes to connect untouched, which applies
  * its own errors.
  */
+import type { Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import { assertByteStreamRequest, type Compression, type UniversalServerRequest } from '@connectrpc/connect/protocol';
@@ -26,6 +27,8 @@ import { bodyOf, type HandlerStep } from './handler-steps.js';
 export interface RequestSlot {
   binary?: Uint8Array;
   error?: unknown;
+  /** A JSON request already decoded (strictly): connect-node is handed `{}` to decode instead. */
+  decoded?: Message;
 }
 
 /** The encodings connect-node's handlers accept by default, and so the ones this step reads. */

@@ -62,7 +62,7 @@ export function withAllowHeader(bindings: readonly ServiceBinding[], handler: (r
   };
 }
 
-/** The request the pipeline gets: the refusal of its JSON, its binary message to decode, or the message connect decoded. */
+/** The request the pipeline gets: the refusal of its JSON, its binary message to decode, its JSON message decoded, or the message connect decoded. */
 function requestOf(method: DescMethod, message: Message): RequestSource {
   const slot = slots.getStore();
   if (slot?.error !== undefined) {
@@ -70,7 +70,7 @@ function requestOf(method: DescMethod, message: Message): RequestSource {
     return () => Promise.reject(refused);
   }
   if (slot?.binary) return binaryRequest(method.input, slot.binary);
-  return message;
+  return slot?.decoded ?? message;
 }
 
 function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
@@ -82,24 +82,31 @@ function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
  * connect-node decodes JSON requests itself and reports a bad one without saying where
  * (`cannot decode enum rs3gw.observability.v1.Priority from JSON: "critical"`), before any handler
  * runs. Its one hook before that decoding is the text decoder of a method's JSON options: this one
- * checks the text as the REST side does; a refusal, naming the field path and the expected form,
- * goes to the request's slot, and connect-node decodes an empty message so that the handler runs
- * and hands the refusal to the pipeline.
+ * decodes the text as the REST side does, and puts the message, or its refusal (naming the field
+ * path and the expected form), in the request's slot; connect-node then decodes an empty message,
+ * so that a large body is parsed once, and the handler runs and hands either to the pipeline.
  */
 function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): string } {
   const utf8 = new TextDecoder();
   return {
     decode(input?: Uint8Array): string {
       const text = utf8.decode(input);
-      try {
-        messageFromJsonText(schema, text);
-      } catch (error) {
-        const slot = slots.getStore();
-        if (!slot) throw toConnectError(error);
-        slot.error = error;
-        return '{}';
+      const slot = slots.getStore();
+      // Without a slot (none is expected) connect-node decodes the text itself, once checked.
+      if (!slot) {
+        try {
+          messageFromJsonText(schema, text);
+        } catch (error) {
+          throw toConnectError(error);
+        }
+        return text;
       }
-      return text;
+      try {
+        slot.decoded = messageFromJsonText(schema, text);
+      } catch (error) {
+        slot.error = error;
+      }
+      return '{}';
     },
   };
 }
