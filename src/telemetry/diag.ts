@@ -45,7 +45,8 @@ function writer(level: string) {
   return (message: string, ...args: unknown[]) => {
     // An Error is its one-line description, not its stack.
     const text = formatWithOptions({ breakLength: Infinity }, message, ...args.map((a) => (a instanceof Error ? describeError(a) : a)));
-    const line = throttled(text.replace(/\s*\n\s*/g, ' '));
+    // logLine flattens what it writes; the throttle keys on the text, which needs no flattening.
+    const line = throttled(text);
     if (line !== undefined) logLine(`OpenTelemetry ${level}: ${line}`);
   };
 }

@@ -139,7 +139,12 @@ test('requests without Origin (curl, SDKs), GET or HEAD naming a foreign page wi
   const plain = await rest.post(`${API}/anomalies/reset`, { metric: 'plain' });
   assertOk(plain, 'no Origin');
   assert.match(plain.headers.get('vary') ?? '', /origin/i, 'with origins listed, every answer varies by Origin');
-  const followed = await browserGet(`${API}/anomalies/statistics?metric=plain`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+  const followed = await browserGet(`${API}/anomalies/statistics?metric=plain`, {
+    'sec-fetch-site': 'cross-site',
+    'sec-fetch-mode': 'navigate',
+    'sec-fetch-dest': 'document',
+    'sec-fetch-user': '?1',
+  });
   assertOk(followed, 'a link from another site');
   assert.is(followed.headers.get('access-control-allow-origin'), null);
   const read = await rest.get(`${API}/anomalies/statistics?metric=plain`, { origin: EVIL });
@@ -159,14 +164,18 @@ test("a foreign page's GET is refused too, but for a followed link: an <img> can
   // A page's fetch, which names it in Origin; another port of the host is same-site, and foreign.
   assertError(await browserGet(`${API}/health`, { origin: EVIL, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 403, 'permission_denied', 'sec-fetch-site');
   assertError(await browserGet('/metrics', { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }), 403, 'permission_denied', 'sec-fetch-site');
-  // An iframe is no followed link either.
+  // An iframe is no followed link either, nor a navigation the page made itself (location = ...).
   assertError(await browserGet(`${API}/health`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }), 403, 'permission_denied', 'sec-fetch-site');
+  assertError(await browserGet(`${API}/health`, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }), 403, 'permission_denied', 'sec-fetch-site');
+  // The Connect GET of a method without side effects is one an <img> can make too.
+  const connectGet = '/rs3gw.observability.v1.ProfilingService/CaptureProfile?encoding=json&message=%7B%22duration%22%3A%221s%22%7D';
+  assertError(await browserGet(connectGet, image), 403, 'permission_denied', 'sec-fetch-site');
   // The listed dashboard's fetch, and the service's own pages, are served.
   assertOk(await browserGet(`${API}/health`, { origin: DASHBOARD, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 'listed');
   assertOk(await browserGet(`${API}/health`, { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }), 'same origin');
 });
 
-test('the Connect paths need no check: a body a page can send without a preflight is 415 there already', async () => {
+test("the Connect paths' POSTs need no check: a body a page can send without a preflight is 415 there already", async () => {
   await seed('connect_victim');
   for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
     const r = await fetch(`${server.url}/rs3gw.observability.v1.AnomalyService/ResetMetric`, {

@@ -27,9 +27,17 @@ function originOf(text: string): string | undefined {
 /** GET and HEAD change nothing here; every other method may. */
 const changesState = (method: string | undefined) => method !== 'GET' && method !== 'HEAD';
 
-/** A link the user followed (or typed): a top-level navigation, which a page cannot make unseen. */
-function isNavigation(req: IncomingMessage): boolean {
-  return !changesState(req.method) && req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document';
+/**
+ * A link the user followed: a top-level navigation the user started (Sec-Fetch-User), not one a
+ * page made itself (`location = ...`, a meta refresh). A typed URL or a bookmark is `none`.
+ */
+function isFollowedLink(req: IncomingMessage): boolean {
+  return (
+    !changesState(req.method) &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    req.headers['sec-fetch-dest'] === 'document' &&
+    req.headers['sec-fetch-user'] === '?1'
+  );
 }
 
 export class OriginPolicy {
@@ -69,7 +77,7 @@ export class OriginPolicy {
     // minutes, and its queue behind it): only a link the user follows is served. same-site is
     // foreign too: another port of the same host is same-site.
     const site = req.headers['sec-fetch-site'];
-    if ((site === 'cross-site' || site === 'same-site') && !isNavigation(req)) {
+    if ((site === 'cross-site' || site === 'same-site') && !isFollowedLink(req)) {
       writeError(
         res,
         403,

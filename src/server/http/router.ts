@@ -75,12 +75,14 @@ function http1Handler(routes: Http1Routes, origins: OriginPolicy) {
     else if (path === '/debug/pprof' || path.startsWith('/debug/pprof/')) route = routes.pprof;
     else if (path.startsWith('/api/observability/')) route = routes.rest;
     if (!route) {
+      // On the Connect paths a POST takes only types a browser must ask about first (a preflight,
+      // which this service does not answer; proxies that answer it for gRPC-Web forward Origin),
+      // but a Connect GET (CaptureProfile, ExportMetrics...) is one an <img> can make.
+      if ((req.method === 'GET' || req.method === 'HEAD') && origins.refuses(req, res)) return;
       drainUnreadBody(req, res);
       routes.connect(req, res);
       return;
     }
-    // Not on the Connect paths: they take only types a browser must ask about first (a preflight,
-    // which this service does not answer), and proxies that answer it for gRPC-Web forward Origin.
     if (origins.refuses(req, res)) return;
     Promise.resolve(route(req, res, url)).catch((error: unknown) => {
       logInternalError(`${req.method} ${path}`, error);
