@@ -2,7 +2,7 @@
  * A typed client for the five rs3gw-observability services, over native gRPC (HTTP/2), the
  * Connect protocol or gRPC-Web (HTTP/1.1). The service descriptors are the generated ones in gen/ts.
  */
-import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { constants as http2Constants, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
 import { AnomalyService } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
@@ -54,9 +54,50 @@ export class ReleasingHttp2SessionManager extends Http2SessionManager {
   }
 }
 
+/**
+ * Reports a connection that broke mid-call as `unavailable`, the code reconnect logic keys on.
+ *
+ * When the server dies mid-call (killed, not drained), connect-node reports the broken connection
+ * as `canceled` over gRPC (the HTTP/2 stream was reset with CANCEL) and as `aborted` over Connect
+ * and gRPC-Web (the HTTP/1.1 response ended early). Our server never answers `aborted`, and answers
+ * `canceled` only to a call the client cancelled; so either code on a call whose signal is not
+ * aborted (the caller neither cancelled it nor let its deadline pass) can only be the broken
+ * connection. The message is kept, and the original error is the new one's cause.
+ */
+export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
+  const translate = (error: unknown): unknown => {
+    if (req.signal.aborted || !(error instanceof ConnectError)) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted) return error;
+    const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
+    unavailable.details = error.details;
+    return unavailable;
+  };
+  let res;
+  try {
+    res = await next(req);
+  } catch (error) {
+    throw translate(error);
+  }
+  if (!res.stream) return res;
+  // A server stream's errors surface while its messages are read.
+  const messages = res.message;
+  return {
+    ...res,
+    message: (async function* () {
+      try {
+        yield* messages;
+      } catch (error) {
+        throw translate(error);
+      }
+    })(),
+  };
+};
+
 /** The server speaks gRPC on HTTP/2 cleartext connections and Connect/gRPC-Web on HTTP/1.1 ones. */
 export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
-  const interceptors = options.interceptors ?? [];
+  // Last, so that it sits nearest the wire and the caller's interceptors (a retry, say) see
+  // `unavailable` too.
+  const interceptors = [...(options.interceptors ?? []), brokenConnectionAsUnavailable];
   switch (options.protocol ?? 'grpc') {
     case 'grpc':
       return createGrpcTransport({ baseUrl, interceptors, sessionManager: new ReleasingHttp2SessionManager(baseUrl) });

@@ -1,0 +1,81 @@
+/**
+ * The shipped TS client over each protocol, against a server that is SIGKILLed mid-call: a
+ * WatchAnomalies stream and an in-flight CaptureProfile fail `unavailable` (connect-node alone says
+ * `canceled` over gRPC, `aborted` over Connect and gRPC-Web), while a call the caller cancels
+ * still fails `canceled`.
+ */
+import { Code } from '@connectrpc/connect';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient, type Protocol } from '../../clients/ts/client.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { failure, within } from './support/rpc-helpers.js';
+
+const test = suite('TS client: a server killed mid-call');
+const servers: RunningServer[] = [];
+
+test.after(async () => {
+  for (const server of servers) {
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
+  }
+});
+
+async function start(): Promise<RunningServer> {
+  const server = await startServer();
+  servers.push(server);
+  return server;
+}
+
+/**
+ * Opens WatchAnomalies and waits for its caught_up, so that the stream is live on the server; then
+ * reads the rest in `drained` (in an object: an async function would adopt the promise).
+ */
+async function liveStream(client: ReturnType<typeof createObservabilityClient>, signal?: AbortSignal): Promise<{ drained: Promise<void> }> {
+  const messages = client.anomalies.watchAnomalies({}, { signal })[Symbol.asyncIterator]();
+  for (;;) {
+    const first = await within(messages.next(), 'WatchAnomalies caught_up');
+    if (first.done) throw new Error('the stream ended before caught_up');
+    if (first.value.event.case === 'caughtUp') break;
+  }
+  const drained = (async () => {
+    for (let m = await messages.next(); !m.done; m = await messages.next());
+  })();
+  return { drained };
+}
+
+for (const protocol of ['grpc', 'connect', 'grpc-web'] as Protocol[]) {
+  test(`${protocol}: a stream and a unary call in flight fail unavailable when the server is SIGKILLed`, async () => {
+    const server = await start();
+    const client = createObservabilityClient(server.url, { protocol });
+    // The failures are awaited from the start, so that no rejection goes unhandled meanwhile.
+    const streamFailure = failure((await liveStream(client)).drained, 'WatchAnomalies after SIGKILL');
+    const captureFailure = failure(client.profiling.captureProfile({ duration: { seconds: 10n } }), 'CaptureProfile after SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 700)); // the capture reaches the server
+    const exited = new Promise((resolve) => server.process.once('exit', resolve));
+    server.process.kill('SIGKILL');
+    await exited;
+
+    const streamError = await streamFailure;
+    assert.is(Code[streamError.code], Code[Code.Unavailable], streamError.message);
+    assert.ok(streamError.cause, 'the original error is the cause');
+    const captureError = await captureFailure;
+    assert.is(Code[captureError.code], Code[Code.Unavailable], captureError.message);
+  });
+
+  test(`${protocol}: a call the caller cancels still fails canceled`, async () => {
+    const server = servers.find((s) => s.process.exitCode === null && s.process.signalCode === null) ?? (await start());
+    const client = createObservabilityClient(server.url, { protocol });
+    const cancelStream = new AbortController();
+    const stream = await liveStream(client, cancelStream.signal);
+    cancelStream.abort();
+    const streamError = await failure(stream.drained, 'WatchAnomalies cancelled');
+    assert.is(Code[streamError.code], Code[Code.Canceled], streamError.message);
+
+    const cancelCapture = new AbortController();
+    setTimeout(() => cancelCapture.abort(), 500);
+    const captureError = await failure(client.profiling.captureProfile({ duration: { seconds: 10n } }, { signal: cancelCapture.signal }), 'CaptureProfile cancelled');
+    assert.is(Code[captureError.code], Code[Code.Canceled], captureError.message);
+  });
+}
+
+test.run();
