@@ -59,6 +59,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("observability: unknown protocol %q", cfg.protocol)
 	}
 	clientOpts = append(clientOpts, cfg.clientOptions...)
+	// Last, so that it is the innermost interceptor and the caller's (a retry, say) see
+	// CodeUnavailable too.
+	clientOpts = append(clientOpts, connect.WithInterceptors(brokenConnectionAsUnavailable{}))
 
 	httpClient := cfg.httpClient
 	var conns *connTracker
