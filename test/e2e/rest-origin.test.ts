@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
 import { get } from 'node:http';
-import { API, Rest, assertError, assertOk, startRestServer, type Json, type Reply } from './support/rest-http.js';
+import { API, Rest, assertError, assertOk, replyOf, startRestServer, type Reply } from './support/rest-http.js';
 
 const DASHBOARD = 'https://dash.example:3000';
 const EVIL = 'https://evil.example';
@@ -47,15 +47,9 @@ function browserGet(path: string, headers: Record<string, string>): Promise<Repl
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
-        let json: Json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
         const replyHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') replyHeaders.set(name, value);
-        resolve({ status: res.statusCode ?? 0, headers: replyHeaders, text, json });
+        resolve(replyOf(res.statusCode ?? 0, replyHeaders, text));
       });
     }).on('error', reject);
   });

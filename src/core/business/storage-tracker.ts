@@ -91,14 +91,18 @@ export class StorageTracker {
     this.step(nowMs);
   }
 
+  /** Where the growth fit starts: a day back, or when the service started if that is later. */
+  private fitStart(nowMs: number): number {
+    return Math.max(this.steps[0]!.atMs, nowMs - GROWTH_WINDOW_MS);
+  }
+
   /**
    * The growth rate and the span of history it is fitted over: the last 24 h, or since the
    * service started. Under GROWTH_MIN_SPAN_MS the rate is null: a line through seconds of history
    * scaled to a day turns one upload into terabytes a day.
    */
   growth(nowMs: number): StorageGrowth {
-    const from = Math.max(this.steps[0]!.atMs, nowMs - GROWTH_WINDOW_MS);
-    const growthWindowMs = Math.max(0, nowMs - from);
+    const growthWindowMs = Math.max(0, nowMs - this.fitStart(nowMs));
     return { growthRateBytesPerDay: growthWindowMs >= GROWTH_MIN_SPAN_MS ? this.growthRatePerDay(nowMs) : null, growthWindowMs };
   }
 
@@ -108,7 +112,7 @@ export class StorageTracker {
    * steps, so that the time between changes weighs as it lasted.
    */
   growthRatePerDay(nowMs: number): number {
-    const from = Math.max(this.steps[0]!.atMs, nowMs - GROWTH_WINDOW_MS);
+    const from = this.fitStart(nowMs);
     if (!(nowMs > from)) return 0;
     // Moments of the level over [from, now], with time in days from `from` (small numbers: the
     // cubes of epoch milliseconds would lose every digit that matters), and the level as a double

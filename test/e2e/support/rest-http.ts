@@ -27,15 +27,19 @@ export interface Reply {
   json: Json;
 }
 
-async function reply(response: Response): Promise<Reply> {
-  const text = await response.text();
+/** A reply from its parts: the body parsed as JSON where it is JSON. */
+export function replyOf(status: number, headers: Headers, text: string): Reply {
   let json: Json;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json };
+  return { status, headers, text, json };
+}
+
+async function reply(response: Response): Promise<Reply> {
+  return replyOf(response.status, response.headers, await response.text());
 }
 
 export class Rest {
