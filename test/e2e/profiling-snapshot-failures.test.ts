@@ -1,6 +1,8 @@
 /**
- * A periodic process snapshot that fails for a reason other than a missing process (descriptors
- * exhausted, a damaged /proc) is logged once and skipped: the service keeps running and answering.
+ * A kernel file the system refuses to read (EISDIR here, as EMFILE when descriptors run out, or EIO
+ * on a damaged /proc) is no bug of ours: a periodic snapshot that hits one is logged once and
+ * skipped, a call that needs it answers `unavailable` naming the file, and the health report leaves
+ * the part out, naming it, instead of failing.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT, startServer } from '../support/server.js';
+import { FixtureRoot } from '../core/procfs/fixture-root.js';
+import { API, assertError, Rest, startRestServer } from './support/rest-http.js';
 import { within } from './support/rpc-helpers.js';
 
 test('a snapshot whose /proc/<pid>/stat cannot be read is logged once and the service keeps answering', async () => {
@@ -27,10 +31,35 @@ test('a snapshot whose /proc/<pid>/stat cannot be read is logged once and the se
     assert.is(snapshots.length, 1, 'the snapshot taken at start-up, and none since');
     const lines = server.output().split('\n').filter((line) => line.includes('snapshots of pid 4242'));
     assert.is(lines.length, 1, `logged once, not at every interval:\n${lines.join('\n')}`);
-    assert.match(lines[0]!, /^rs3gw-obs: profiling: periodic snapshots of pid 4242 fail and are skipped \(logged once until this changes\): EISDIR/);
+    assert.match(lines[0]!, /^rs3gw-obs: profiling: periodic snapshots of pid 4242 fail and are skipped \(logged once until this changes\): cannot read \/proc\/4242\/stat: EISDIR$/);
   } finally {
     assert.is(await server.stop(), 0, 'exit code after SIGTERM');
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a cgroup file that cannot be read leaves profiling out of the health report, naming the file, and GetProfile answers unavailable', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  root.linkSelf(4242);
+  const server = await startRestServer({ RS3GW_FS_ROOT: root.path });
+  const cpuStat = 'sys/fs/cgroup/system.slice/rs3gw.service/cpu.stat';
+  try {
+    const rest = new Rest(server.url);
+    assert.equal((await rest.getOk(`${API}/health`)).unavailable, [], 'every part readable at first');
+    root.removeFile(cpuStat);
+    mkdirSync(join(root.path, cpuStat));
+    const report = await rest.getOk(`${API}/health`);
+    assert.is(report.profiling, undefined, 'no profiling part');
+    assert.equal(report.unavailable, [`profiling: cannot read /${cpuStat}: EISDIR`]);
+    assert.ok(report.resources && report.business_metrics && report.anomalies, 'the other parts are reported');
+    assertError(await rest.get(`${API}/profiling`), 503, 'unavailable', /^cannot read \/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\/cpu\.stat: EISDIR$/);
+    assert.not.match(server.output(), /internal error/, 'nothing logged as a bug');
+    rmSync(join(root.path, cpuStat), { recursive: true });
+    root.write(cpuStat, 'usage_usec 5000000\nuser_usec 4000000\nsystem_usec 1000000\n');
+    assert.equal((await rest.getOk(`${API}/health`)).unavailable, [], 'the part is back once the file reads again');
+  } finally {
+    assert.is(await server.stop(), 0, 'exit code after SIGTERM');
+    root.remove();
   }
 });
 

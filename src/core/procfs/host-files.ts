@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ObservabilityError } from '../errors.js';
 
 /**
  * Error codes that mean "this optional kernel file is not there": missing files, kernels built
@@ -16,6 +17,22 @@ export function errnoCode(error: unknown): string | undefined {
 }
 
 /**
+ * A kernel file that could not be read: absent, hidden, or refused by the system (EIO, EISDIR, or
+ * EMFILE when descriptors run out). It is `unavailable`, not a bug of ours, so a report leaves the
+ * part that needed it out, naming it, and a call that needed it says which file failed and why. The
+ * errno code stays on `code` for callers that tell a vanished process from an unreadable one.
+ */
+export class HostFileError extends ObservabilityError {
+  readonly code: string | undefined;
+
+  constructor(path: string, cause: unknown) {
+    const code = errnoCode(cause);
+    super('unavailable', undefined, `cannot read ${path}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
+    this.code = code;
+  }
+}
+
+/**
  * Reads kernel files below an injected root (default `/`), so the readers can be pointed at fixture
  * trees. Paths are given as the kernel names them (`/proc/meminfo`), and sources reported to users
  * use those names, not the root-prefixed ones.
@@ -28,14 +45,22 @@ export class HostFiles {
   }
 
   readText(path: string): string {
-    return readFileSync(this.resolve(path), 'utf8');
+    try {
+      return readFileSync(this.resolve(path), 'utf8');
+    } catch (error) {
+      throw new HostFileError(path, error);
+    }
   }
 
   readBytes(path: string): Buffer {
-    return readFileSync(this.resolve(path));
+    try {
+      return readFileSync(this.resolve(path));
+    } catch (error) {
+      throw new HostFileError(path, error);
+    }
   }
 
-  /** Text of an optional file, or undefined when it is absent or unreadable. */
+  /** Text of an optional file, or undefined when it is absent or hidden from us. */
   tryReadText(path: string): string | undefined {
     try {
       return this.readText(path);
