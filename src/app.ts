@@ -54,6 +54,7 @@ function admissionController(config: Config, nowMs: number): AdmissionController
     minRps: config.minRateLimit,
     maxRps: config.maxRateLimit,
     adaptive: config.adaptiveRateLimit,
+    adjustIntervalMs: config.adjustmentInterval * 1000,
   });
 }
 

@@ -232,4 +232,22 @@ test('a client that takes every permit and crashes locks others out for seconds,
   }
 });
 
+test('the seed controller changes its rate every RS3GW_ADJUSTMENT_INTERVAL', async () => {
+  // Half a second, against the 5 s the controller takes when no interval reaches it.
+  const seed = await startAdmittingServer({ RS3GW_ADMISSION_CONTROLLER: 'seed', RS3GW_ADJUSTMENT_INTERVAL: '0.5' });
+  try {
+    const c = new Rest(seed.url);
+    assert.is((await c.getOk(`${API}/resources`)).current_rate_limit, 1000, 'RS3GW_INITIAL_RATE_LIMIT');
+    const raised = await eventually('the rate to rise after fast successes', async () => {
+      const permit = await c.postOk(`${API}/resources/acquire`, {});
+      await c.postOk(`${API}/resources/release`, { permit_id: permit.permit_id, outcome: 'REQUEST_OUTCOME_SUCCESS' });
+      const rate = (await c.getOk(`${API}/resources`)).current_rate_limit;
+      return rate > 1000 ? rate : undefined;
+    }, 3000, 100);
+    assert.is(raised, 1100, 'x1.1 after an interval of successes under 100 ms');
+  } finally {
+    await seed.stop();
+  }
+});
+
 test.run();
