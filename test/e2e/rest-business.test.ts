@@ -175,6 +175,18 @@ test('SetStorageUsage sets absolute figures that the report and costs then use',
   const text = await (await fetch(`${server.url}${API}/business-metrics?format=prometheus`)).text();
   assert.match(text, /^# TYPE rs3gw_storage_growth_bytes_per_day gauge$/m);
   assert.not.match(text, /^rs3gw_storage_growth_bytes_per_day /m, 'no sample rather than a made-up rate');
+  const exported = (await rest.getOk(`${API}/metrics-export?format=json`)).metrics;
+  const growth = exported.rs3gw_storage_growth_bytes_per_day;
+  assert.equal(growth.series, []);
+  assert.not.ok('value' in growth, `no value rather than a made-up 0 in the JSON export: ${JSON.stringify(growth)}`);
+  // Windows and cost components are views of one figure: a sum over them would mean nothing.
+  for (const name of ['rs3gw_active_users', 'rs3gw_estimated_cost_usd']) {
+    assert.ok(exported[name].series.length > 1, name);
+    assert.not.ok('value' in exported[name], `no sum over ${name}'s series: ${JSON.stringify(exported[name])}`);
+  }
+  const rates = exported.rs3gw_transfer_rate_bytes_per_second;
+  assert.is(rates.value, rates.series.reduce((sum: number, s: Json) => sum + s.value, 0), 'rates in and out add up to the total rate');
+  assert.is(exported.rs3gw_storage_bytes.value, 6 * GIB);
 });
 
 test('bad events are refused naming the event and field, and a bad batch ingests nothing', async () => {

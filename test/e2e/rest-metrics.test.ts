@@ -166,6 +166,12 @@ test('a JSON export carries every custom metric with its series', async () => {
   assert.is(e.metrics.uploads_total.value, 6, 'sum over the series');
   assert.is(e.metrics.uploads_total.description, 'Uploads by method');
   assert.is(e.metrics.put_seconds.value, 4, 'histogram: observation count');
+  await rest.postOk(`${API}/metrics`, { name: 'idle_gauge_bytes', type: 'METRIC_TYPE_GAUGE', description: 'Nothing set yet', label_names: ['disk'] });
+  await rest.postOk(`${API}/metrics`, { name: 'idle_total', type: 'METRIC_TYPE_COUNTER', description: 'Nothing counted yet', label_names: ['disk'] });
+  const idle = (await rest.getOk(`${API}/metrics-export?format=json`)).metrics;
+  assert.equal(idle.idle_gauge_bytes.series, []);
+  assert.not.ok('value' in idle.idle_gauge_bytes, `a gauge without data has no value, not 0: ${JSON.stringify(idle.idle_gauge_bytes)}`);
+  assert.is(idle.idle_total.value, 0, 'a counter that counted nothing is at 0');
   const prom = await fetch(`${server.url}${API}/metrics-export?format=PROMETHEUS`);
   assert.is(prom.status, 200);
   assert.match(prom.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);

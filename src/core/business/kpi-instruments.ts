@@ -69,7 +69,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
       this.set({ window: '1h' }, active.hour);
       this.set({ window: '24h' }, active.day);
     },
-  });
+  }, { seriesAddUp: false });
   gauge('rs3gw_tracked_users', `Users in the user table behind top users (at most ${cap})`, () => gauges.users().tracked);
   kpi.counter({
     name: 'rs3gw_evicted_users_total',
@@ -90,7 +90,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
       this.set({ component: 'transfer_out' }, costs.transferOutUsd);
       this.set({ component: 'requests' }, costs.requestsUsd);
     },
-  });
+  }, { seriesAddUp: false });
 
   return {
     requests: kpi.counter({

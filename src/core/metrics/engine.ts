@@ -120,8 +120,11 @@ export interface TrendResult extends TrendSummary {
 
 export interface JsonMetric {
   type: MetricType;
-  /** Counter/gauge: the unlabelled value or the sum over series; histogram/summary: observation count. */
-  value: number;
+  /**
+   * Counter/gauge: the unlabelled value or the sum over series; histogram/summary: observation count.
+   * Absent for a gauge without series (no data) and for one whose series do not add up.
+   */
+  value?: number;
   description: string;
   unit?: string;
   series: Series[];
@@ -198,6 +201,8 @@ export class MetricsEngine {
   /** Service-maintained KPIs: in `/metrics`, and also listed, read, snapshotted and exported like user metrics. */
   readonly kpi: InstrumentFactory;
 
+  /** KPI gauges whose series are views of one figure (seriesAddUp false): no total in the JSON export. */
+  private readonly viewsNotParts = new Set<string>();
   private readonly clock: Clock;
   private readonly intervals: Clock;
   private readonly limits: MetricsLimits;
@@ -450,9 +455,10 @@ export class MetricsEngine {
       signal?.throwIfAborted();
       const { descriptor, kind } = entry;
       const series = await this.read(entry);
+      const noTotal = this.viewsNotParts.has(descriptor.name) || (descriptor.type === 'gauge' && series.length === 0);
       metrics[descriptor.name] = {
         type: descriptor.type,
-        value: kind.total(series),
+        ...(noTotal ? {} : { value: kind.total(series) }),
         description: descriptor.description,
         ...(descriptor.unit ? { unit: descriptor.unit } : {}),
         series,
@@ -502,6 +508,7 @@ export class MetricsEngine {
         createdMs: this.clock.nowMs(),
       };
       this.addEntry(descriptor, KINDS[type], metric);
+      if (instrument.seriesAddUp === false) this.viewsNotParts.add(name);
     } else {
       this.expositions.add(type, name, metric);
       for (const exposed of exposedNames(type, name)) this.claims.set(exposed, name);

@@ -26,6 +26,11 @@ export interface Instrument {
   metric: Metric;
   buckets?: number[];
   quantiles?: number[];
+  /**
+   * false where the series are views of one figure (windows, components of a cost) rather than
+   * parts of a whole: their sum means nothing, so the JSON export gives the metric no total.
+   */
+  seriesAddUp?: boolean;
 }
 
 /** prom-client configurations without `registers`: the engine decides where instruments go. */
@@ -43,10 +48,10 @@ export class InstrumentFactory {
     return counter;
   }
 
-  gauge<T extends string>(config: InstrumentConfig<GaugeConfiguration<T>>): Gauge<T> {
+  gauge<T extends string>(config: InstrumentConfig<GaugeConfiguration<T>>, options: { seriesAddUp?: boolean } = {}): Gauge<T> {
     const labelNames = this.check('gauge', config);
     const gauge = new Gauge<T>({ ...config, registers: [] });
-    this.adopt({ type: 'gauge', name: config.name, help: config.help, labelNames, metric: gauge });
+    this.adopt({ type: 'gauge', name: config.name, help: config.help, labelNames, metric: gauge, seriesAddUp: options.seriesAddUp });
     return gauge;
   }
 

@@ -1668,7 +1668,11 @@ type ExportedMetric struct {
 	// Metric type.
 	Type MetricType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`
 	// Value of an unlabelled counter or gauge, or the sum over series; observation count otherwise.
-	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Absent for a gauge without series (a figure without data, such as
+	// rs3gw_storage_growth_bytes_per_day in its first hour), and for a gauge whose series are views of
+	// one figure rather than parts of a whole (rs3gw_active_users by window, rs3gw_estimated_cost_usd
+	// by component), where a sum would mean nothing.
+	Value *float64 `protobuf:"fixed64,2,opt,name=value,proto3,oneof" json:"value,omitempty"`
 	// Help text.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Every series.
@@ -1715,8 +1719,8 @@ func (x *ExportedMetric) GetType() MetricType {
 }
 
 func (x *ExportedMetric) GetValue() float64 {
-	if x != nil {
-		return x.Value
+	if x != nil && x.Value != nil {
+		return *x.Value
 	}
 	return 0
 }
@@ -3062,12 +3066,13 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"prometheus\x1ab\n" +
 	"\fMetricsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
-	"\x05value\x18\x02 \x01(\v2&.rs3gw.observability.v1.ExportedMetricR\x05value:\x028\x01\"\xbe\x01\n" +
+	"\x05value\x18\x02 \x01(\v2&.rs3gw.observability.v1.ExportedMetricR\x05value:\x028\x01\"\xcd\x01\n" +
 	"\x0eExportedMetric\x126\n" +
-	"\x04type\x18\x01 \x01(\x0e2\".rs3gw.observability.v1.MetricTypeR\x04type\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\x12 \n" +
+	"\x04type\x18\x01 \x01(\x0e2\".rs3gw.observability.v1.MetricTypeR\x04type\x12\x19\n" +
+	"\x05value\x18\x02 \x01(\x01H\x00R\x05value\x88\x01\x01\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12<\n" +
-	"\x06series\x18\x04 \x03(\v2$.rs3gw.observability.v1.MetricSeriesR\x06series\"Y\n" +
+	"\x06series\x18\x04 \x03(\v2$.rs3gw.observability.v1.MetricSeriesR\x06seriesB\b\n" +
+	"\x06_value\"Y\n" +
 	"\x19GetBusinessMetricsRequest\x12<\n" +
 	"\x06format\x18\x01 \x01(\x0e2$.rs3gw.observability.v1.ExportFormatR\x06format\"\x99\x01\n" +
 	"\x1aGetBusinessMetricsResponse\x12E\n" +
@@ -3373,6 +3378,7 @@ func file_rs3gw_observability_v1_metrics_proto_init() {
 		return
 	}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[16].OneofWrappers = []any{}
+	file_rs3gw_observability_v1_metrics_proto_msgTypes[20].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[24].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[26].OneofWrappers = []any{}
 	file_rs3gw_observability_v1_metrics_proto_msgTypes[32].OneofWrappers = []any{}
