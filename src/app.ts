@@ -5,6 +5,7 @@
 import { AnomalyEngine } from './core/anomaly/index.js';
 import { BusinessMetrics } from './core/business/index.js';
 import { monotonicClock, systemClock } from './core/clock.js';
+import { logLine } from './core/log-line.js';
 import { MetricsEngine } from './core/metrics/index.js';
 import { ProcReader } from './core/procfs/reader.js';
 import { ContinuousProfiler, HeapSampler } from './core/profiling/pprof/index.js';
@@ -184,6 +185,10 @@ export async function startService(config: Config): Promise<RunningService> {
     loadSheddingThreshold: config.loadSheddingThreshold,
     psiSomeThreshold: config.psiThreshold,
   });
+  if (config.explicit.has('loadSheddingThreshold') && pressure.snapshot().psi?.cpuSomeAvg10 !== undefined) {
+    // Said once, as for the seed controller's settings: a threshold that silently does nothing misleads.
+    logLine(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (/proc/pressure/cpu), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
+  }
   const manager = new ResourceManager({
     clock: intervals,
     wallClock: clock,

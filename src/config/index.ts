@@ -14,6 +14,8 @@ export type Config = SettingValues & {
   telemetry: TelemetryConfig;
   /** Settings given that this configuration does not use, one line each for the start-up log. */
   ignored: readonly string[];
+  /** Settings given by flag or variable rather than left at their defaults. */
+  explicit: ReadonlySet<SettingKey>;
 };
 
 export interface CommandLine {
@@ -67,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
     else values[key] = s.parse(s.default, s.env);
     if (fromFlag !== undefined || (fromEnv !== undefined && fromEnv.trim() !== '')) explicit.add(key);
   }
-  const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env), ignored: [] as string[] };
+  const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env), ignored: [] as string[], explicit };
   resolveAdmissionController(config, explicit);
   checkConsistency(config, explicit);
   if (config.admissionController !== 'seed') {
