@@ -9,6 +9,7 @@ import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } fro
 import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
 import type { DetectorOutput } from './detector/types.js';
 import { EventHistory } from './event-history.js';
+import { eventAnomalyType } from './event-type.js';
 import { MetricState } from './metric-state.js';
 import { Subscriber } from './subscriber.js';
 import {
@@ -457,7 +458,7 @@ export class AnomalyEngine {
       deviationSigma: out.deviationSigma,
       score: out.score,
       severity: severityOf(Math.abs(out.deviationSigma), state.config),
-      anomalyType: state.config.anomalyType,
+      anomalyType: eventAnomalyType(state.config.anomalyType, out.direction),
       expected: out.expected,
       lower: a.lower,
       upper: a.upper,

@@ -59,12 +59,14 @@ export interface AnomalyEvent {
   deviationSigma: number;
   score: number;
   severity: Severity;
+  /** The metric's type when the anomaly goes the way that type describes, else `other` (see `eventAnomalyType`). */
   anomalyType: AnomalyType;
   expected: number;
   lower: number;
   upper: number;
   /** Ensemble member that fired, e.g. `ensemble/spike` or `ensemble/level_shift@seasonal`. */
   detector: string;
+  /** Side of the expected value the alarming sample is on (a level shift: its average), or `flat` for a stuck value. */
   direction: Direction;
   /** Sample time. */
   timeMs: number;

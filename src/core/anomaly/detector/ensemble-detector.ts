@@ -215,8 +215,12 @@ function ewmaCorrelation(a: number): number {
   return (2 - a) / a;
 }
 
+/**
+ * Which side of the expected value the alarm is on: the sign of the level-shift average for a level
+ * shift, else of the point's residual (a variance change, like a spike, is on the side of the point
+ * that raised it); a flat line is `flat`.
+ */
 function directionOf(member: DetectorMember, signed: number): Direction {
   if (member === 'flatline') return 'flat';
-  if (member === 'variance_change') return 'above';
   return signed < 0 ? 'below' : 'above';
 }

@@ -23,27 +23,32 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AnomalyType says what an anomaly means for the service.
+// AnomalyType says what an anomaly means for the service. A metric has a type (configured, or
+// inferred from its name); an anomaly has its metric's type when it goes the way that type
+// describes (latency, error rate, CPU, memory: above the expected band; throughput: below it;
+// storage growth and request rate: either way), else ANOMALY_TYPE_OTHER.
 type AnomalyType int32
 
 const (
 	// Unknown; in filters, any type.
 	AnomalyType_ANOMALY_TYPE_UNSPECIFIED AnomalyType = 0
-	// Unusual latency increase.
+	// Unusual latency increase: a latency metric above its expected band.
 	AnomalyType_ANOMALY_TYPE_LATENCY_SPIKE AnomalyType = 1
-	// Rising error rate.
+	// Rising error rate: an error metric above its expected band.
 	AnomalyType_ANOMALY_TYPE_ERROR_RATE_INCREASE AnomalyType = 2
-	// Decreasing throughput.
+	// Decreasing throughput: a throughput metric below its expected band.
 	AnomalyType_ANOMALY_TYPE_THROUGHPUT_DROP AnomalyType = 3
-	// CPU usage spike.
+	// CPU usage spike: a CPU metric above its expected band.
 	AnomalyType_ANOMALY_TYPE_CPU_SPIKE AnomalyType = 4
-	// Memory usage spike.
+	// Memory usage spike: a memory metric above its expected band.
 	AnomalyType_ANOMALY_TYPE_MEMORY_SPIKE AnomalyType = 5
-	// Unusual storage growth.
+	// Unusual storage growth, either way.
 	AnomalyType_ANOMALY_TYPE_STORAGE_GROWTH_ANOMALY AnomalyType = 6
-	// Abnormal request pattern.
+	// Abnormal request pattern, either way.
 	AnomalyType_ANOMALY_TYPE_REQUEST_RATE_ANOMALY AnomalyType = 7
-	// A metric of no known kind.
+	// A metric of no known kind, or an anomaly going the way its metric's type does not describe
+	// (a latency, error, CPU or memory metric falling or stuck, a throughput metric rising or stuck);
+	// its direction says which way it went.
 	AnomalyType_ANOMALY_TYPE_OTHER AnomalyType = 8
 )
 
@@ -234,7 +239,9 @@ type Anomaly struct {
 	// spread (constant, or nearly) is measured against a resolution floor or what its last change
 	// left in its spread, so any change gives an enormous value that does not grade its size.
 	DeviationSigma float64 `protobuf:"fixed64,5,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
-	// What the anomaly means.
+	// What the anomaly means: its metric's type when the anomaly goes the way that type describes
+	// (a latency metric above its band, a throughput metric below it, a storage or request rate
+	// metric either way), else ANOMALY_TYPE_OTHER, with `direction` saying which way it went.
 	AnomalyType AnomalyType `protobuf:"varint,6,opt,name=anomaly_type,json=anomalyType,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"anomaly_type,omitempty"`
 	// How severe it is.
 	Severity AnomalySeverity `protobuf:"varint,7,opt,name=severity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"severity,omitempty"`
@@ -252,7 +259,8 @@ type Anomaly struct {
 	UpperBound float64 `protobuf:"fixed64,13,opt,name=upper_bound,json=upperBound,proto3" json:"upper_bound,omitempty"`
 	// The detector (ensemble member) that fired.
 	Detector string `protobuf:"bytes,14,opt,name=detector,proto3" json:"detector,omitempty"`
-	// Above, below, or flat.
+	// Above or below: the side of the expected value the anomalous value is on (for a level shift,
+	// the side of the recent average), whichever detector fired; flat: the value is stuck.
 	Direction     AnomalyDirection `protobuf:"varint,15,opt,name=direction,proto3,enum=rs3gw.observability.v1.AnomalyDirection" json:"direction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -801,7 +809,8 @@ func (x *RecordSamplesResponse) GetAssessments() []*SampleAssessment {
 // ListAnomaliesRequest filters the history.
 type ListAnomaliesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only this type (in REST query parameters also: latency_spike, LatencySpike).
+	// Only anomalies of this type, the anomaly's own (see Anomaly.anomaly_type), not its metric's
+	// (in REST query parameters also: latency_spike, LatencySpike).
 	Type AnomalyType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"type,omitempty"`
 	// Only this severity (in REST query parameters also: high, High).
 	Severity AnomalySeverity `protobuf:"varint,2,opt,name=severity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"severity,omitempty"`
@@ -980,7 +989,7 @@ type WatchAnomaliesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only this metric.
 	Metric string `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
-	// Only this type.
+	// Only anomalies of this type, the anomaly's own (see Anomaly.anomaly_type), not its metric's.
 	Type AnomalyType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"type,omitempty"`
 	// Only this severity or worse.
 	MinSeverity AnomalySeverity `protobuf:"varint,3,opt,name=min_severity,json=minSeverity,proto3,enum=rs3gw.observability.v1.AnomalySeverity" json:"min_severity,omitempty"`
@@ -1371,7 +1380,8 @@ func (x *SeverityThresholds) GetCriticalSigma() float64 {
 // MetricDetectionConfig is how one metric is judged. In ConfigureMetric, unset fields keep their value.
 type MetricDetectionConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// What an anomaly of this metric means; inferred from the name when unspecified.
+	// What an anomaly of this metric means when it goes the way the type describes (other anomalies
+	// of the metric are ANOMALY_TYPE_OTHER); inferred from the name when unspecified.
 	AnomalyType AnomalyType `protobuf:"varint,1,opt,name=anomaly_type,json=anomalyType,proto3,enum=rs3gw.observability.v1.AnomalyType" json:"anomaly_type,omitempty"`
 	// Samples before the metric can raise anomalies.
 	MinSamples *uint32 `protobuf:"varint,2,opt,name=min_samples,json=minSamples,proto3,oneof" json:"min_samples,omitempty"`

@@ -60,7 +60,9 @@ export type Anomaly = Message<"rs3gw.observability.v1.Anomaly"> & {
   deviationSigma: number;
 
   /**
-   * What the anomaly means.
+   * What the anomaly means: its metric's type when the anomaly goes the way that type describes
+   * (a latency metric above its band, a throughput metric below it, a storage or request rate
+   * metric either way), else ANOMALY_TYPE_OTHER, with `direction` saying which way it went.
    *
    * @generated from field: rs3gw.observability.v1.AnomalyType anomaly_type = 6;
    */
@@ -123,7 +125,8 @@ export type Anomaly = Message<"rs3gw.observability.v1.Anomaly"> & {
   detector: string;
 
   /**
-   * Above, below, or flat.
+   * Above or below: the side of the expected value the anomalous value is on (for a level shift,
+   * the side of the recent average), whichever detector fired; flat: the value is stuck.
    *
    * @generated from field: rs3gw.observability.v1.AnomalyDirection direction = 15;
    */
@@ -371,7 +374,8 @@ export const RecordSamplesResponseSchema: GenMessage<RecordSamplesResponse> = /*
  */
 export type ListAnomaliesRequest = Message<"rs3gw.observability.v1.ListAnomaliesRequest"> & {
   /**
-   * Only this type (in REST query parameters also: latency_spike, LatencySpike).
+   * Only anomalies of this type, the anomaly's own (see Anomaly.anomaly_type), not its metric's
+   * (in REST query parameters also: latency_spike, LatencySpike).
    *
    * @generated from field: rs3gw.observability.v1.AnomalyType type = 1;
    */
@@ -487,7 +491,7 @@ export type WatchAnomaliesRequest = Message<"rs3gw.observability.v1.WatchAnomali
   metric: string;
 
   /**
-   * Only this type.
+   * Only anomalies of this type, the anomaly's own (see Anomaly.anomaly_type), not its metric's.
    *
    * @generated from field: rs3gw.observability.v1.AnomalyType type = 2;
    */
@@ -694,7 +698,8 @@ export const SeverityThresholdsSchema: GenMessage<SeverityThresholds> = /*@__PUR
  */
 export type MetricDetectionConfig = Message<"rs3gw.observability.v1.MetricDetectionConfig"> & {
   /**
-   * What an anomaly of this metric means; inferred from the name when unspecified.
+   * What an anomaly of this metric means when it goes the way the type describes (other anomalies
+   * of the metric are ANOMALY_TYPE_OTHER); inferred from the name when unspecified.
    *
    * @generated from field: rs3gw.observability.v1.AnomalyType anomaly_type = 1;
    */
@@ -1084,7 +1089,10 @@ export const SeverityCountSchema: GenMessage<SeverityCount> = /*@__PURE__*/
   messageDesc(file_rs3gw_observability_v1_anomaly, 23);
 
 /**
- * AnomalyType says what an anomaly means for the service.
+ * AnomalyType says what an anomaly means for the service. A metric has a type (configured, or
+ * inferred from its name); an anomaly has its metric's type when it goes the way that type
+ * describes (latency, error rate, CPU, memory: above the expected band; throughput: below it;
+ * storage growth and request rate: either way), else ANOMALY_TYPE_OTHER.
  *
  * @generated from enum rs3gw.observability.v1.AnomalyType
  */
@@ -1097,56 +1105,58 @@ export enum AnomalyType {
   UNSPECIFIED = 0,
 
   /**
-   * Unusual latency increase.
+   * Unusual latency increase: a latency metric above its expected band.
    *
    * @generated from enum value: ANOMALY_TYPE_LATENCY_SPIKE = 1;
    */
   LATENCY_SPIKE = 1,
 
   /**
-   * Rising error rate.
+   * Rising error rate: an error metric above its expected band.
    *
    * @generated from enum value: ANOMALY_TYPE_ERROR_RATE_INCREASE = 2;
    */
   ERROR_RATE_INCREASE = 2,
 
   /**
-   * Decreasing throughput.
+   * Decreasing throughput: a throughput metric below its expected band.
    *
    * @generated from enum value: ANOMALY_TYPE_THROUGHPUT_DROP = 3;
    */
   THROUGHPUT_DROP = 3,
 
   /**
-   * CPU usage spike.
+   * CPU usage spike: a CPU metric above its expected band.
    *
    * @generated from enum value: ANOMALY_TYPE_CPU_SPIKE = 4;
    */
   CPU_SPIKE = 4,
 
   /**
-   * Memory usage spike.
+   * Memory usage spike: a memory metric above its expected band.
    *
    * @generated from enum value: ANOMALY_TYPE_MEMORY_SPIKE = 5;
    */
   MEMORY_SPIKE = 5,
 
   /**
-   * Unusual storage growth.
+   * Unusual storage growth, either way.
    *
    * @generated from enum value: ANOMALY_TYPE_STORAGE_GROWTH_ANOMALY = 6;
    */
   STORAGE_GROWTH_ANOMALY = 6,
 
   /**
-   * Abnormal request pattern.
+   * Abnormal request pattern, either way.
    *
    * @generated from enum value: ANOMALY_TYPE_REQUEST_RATE_ANOMALY = 7;
    */
   REQUEST_RATE_ANOMALY = 7,
 
   /**
-   * A metric of no known kind.
+   * A metric of no known kind, or an anomaly going the way its metric's type does not describe
+   * (a latency, error, CPU or memory metric falling or stuck, a throughput metric rising or stuck);
+   * its direction says which way it went.
    *
    * @generated from enum value: ANOMALY_TYPE_OTHER = 8;
    */
