@@ -225,6 +225,7 @@ export async function startService(config: Config): Promise<RunningService> {
       }),
     ],
     tracer: tracing.tracer,
+    clientAttributeMaxChars: config.telemetry.clientAttributeMaxChars,
     observeCall: rpcMetrics(metrics),
     maxMessageBytes: config.maxMessageBytes,
     connectionLimits: {

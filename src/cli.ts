@@ -11,7 +11,42 @@ import { logInternalError } from './server/internal-error.js';
 import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
 
+/**
+ * Node's process warnings (a deprecation a dependency sets off, such as grpc-js giving TLS an IP
+ * address as the server name) are written as Node writes them, `(node:PID) [DEP0123] ...` and a
+ * second line on how to trace it: they go through logLine instead, one line with the prefix.
+ */
+function routeProcessWarnings(): void {
+  // Node's own printer is the 'warning' listener it installs (none with --no-warnings).
+  const printed = process.listenerCount('warning') > 0;
+  process.removeAllListeners('warning');
+  if (!printed) return;
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.name === 'DeprecationWarning' && process.noDeprecation) return;
+    logLine(`node warning: ${warning.code ? `[${warning.code}] ` : ''}${warning.name}: ${warning.message}`);
+  });
+}
+
+/**
+ * A stdout closed under the service (`rs3gw-obs serve | head -1`, a log shipper gone) fails its
+ * writes with EPIPE, emitted as an 'error' event that, unheard, would kill the process: what goes
+ * there (start-up and shutdown lines, the console exporter's spans) is for people, and the service
+ * goes on without it, after one line on stderr saying so. A stderr closed likewise is ignored:
+ * there is nowhere left to say it.
+ */
+function tolerateClosedOutput(): void {
+  let said = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (said) return;
+    said = true;
+    logLine(`stdout: ${error.code ?? error.message}: what the service writes there (start-up lines, console spans) is lost from now on; the service goes on`);
+  });
+  process.stderr.on('error', () => undefined);
+}
+
 async function main(): Promise<number> {
+  routeProcessWarnings();
+  tolerateClosedOutput();
   let command;
   let config;
   try {

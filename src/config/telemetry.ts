@@ -45,6 +45,18 @@ export interface TelemetryConfig {
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
   /** Where the OTLP exporter sends spans, as it derives it from the endpoint variables; undefined when none is set. */
   endpoint: string | undefined;
+  /**
+   * Whether OTLP/gRPC export uses TLS, as the exporter decides it: plaintext to an http://
+   * endpoint (and the default, http://localhost:4317), TLS to https://, and to host:port or
+   * unix:// TLS unless OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true. Meaningless for OTLP/HTTP.
+   */
+  grpcTls: boolean;
+  /**
+   * Longest value of a span attribute the service takes from a client's request (url.path,
+   * url.query): 1024 characters, unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT is set, which the
+   * SDK then applies to every attribute (Infinity here).
+   */
+  clientAttributeMaxChars: number;
   sampler: SamplerName;
   samplerRatio: number;
   logLevel: LogLevelName;
@@ -75,6 +87,8 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
   { env: 'OTEL_EXPORTER_OTLP_HEADERS', default: '', help: 'Headers sent with every export (such as authorization): key=value pairs separated by commas, values percent-encoded' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: '', help: 'The same for spans, added to OTEL_EXPORTER_OTLP_HEADERS (a key in both takes this value)' },
+  { env: 'OTEL_EXPORTER_OTLP_INSECURE', default: 'false', help: 'true sends OTLP/gRPC to a host:port or unix:// endpoint in plaintext; otherwise it uses TLS (an http:// endpoint is plaintext and https:// TLS, whatever this says)' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_INSECURE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_INSECURE)' },
   { env: 'OTEL_SDK_DISABLED', default: 'false', help: 'true turns tracing off: no spans are recorded or exported, whatever else is set' },
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
   { env: 'OTEL_PROPAGATORS', default: 'tracecontext,baggage', help: 'Comma-separated: tracecontext (W3C traceparent), baggage (W3C baggage); or none (incoming context ignored)' },
@@ -84,8 +98,10 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_RESOURCE_ATTRIBUTES', default: '', help: 'Resource attributes of the spans: key=value pairs separated by commas, percent-encoded' },
   { env: 'OTEL_BSP_SCHEDULE_DELAY', default: '1000', help: "Milliseconds between exports of the spans buffered (OpenTelemetry's default is 5000)" },
   { env: 'OTEL_BSP_EXPORT_TIMEOUT', default: '30000', help: 'Milliseconds an export may take, the last one at shutdown included (at least 1)' },
-  { env: 'OTEL_BSP_MAX_QUEUE_SIZE', default: '2048', help: 'Spans buffered at most; more are dropped, with a warning' },
+  { env: 'OTEL_BSP_MAX_QUEUE_SIZE', default: '2048', help: 'Spans buffered at most; more are dropped, and stderr says how many (at once, then once a minute, and in all at shutdown)' },
   { env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', default: '512', help: 'Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE' },
+  { env: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', default: '', help: 'Characters of a span attribute value kept at most, for every attribute (unset: no bound, but url.path and url.query, which clients choose, are cut at 1024)' },
+  { env: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', default: '', help: 'The same (wins over OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)' },
   { env: 'OTEL_LOG_LEVEL', default: 'warn', help: `OpenTelemetry's own log on stderr, such as failed exports: ${LOG_LEVELS.join(', ')}` },
 ];
 
@@ -131,6 +147,36 @@ const parseDelayMillis: Parser<number> = (raw, setting) => {
   if (!/^\d+$/.test(v) || Number(v) > MAX_TIMER_MS) throw new ConfigError(setting, `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got '${raw}'`);
   return Number(v);
 };
+
+/** OTEL_EXPORTER_OTLP_TRACES_INSECURE, else OTEL_EXPORTER_OTLP_INSECURE: the exporter takes only true as true, the service refuses what is neither. */
+function readInsecure(env: NodeJS.ProcessEnv): boolean {
+  const name = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_INSECURE') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_INSECURE' : 'OTEL_EXPORTER_OTLP_INSECURE';
+  // The general one is checked too: a typo there is a mistake worth a word even when it is overridden.
+  if (name === 'OTEL_EXPORTER_OTLP_TRACES_INSECURE') otelValue(env, 'OTEL_EXPORTER_OTLP_INSECURE', parseOtelBoolean, false);
+  return otelValue(env, name, parseOtelBoolean, false);
+}
+
+/** The exporter's choice of TLS for OTLP/gRPC (see TelemetryConfig.grpcTls); it looks at the endpoint as written. */
+function grpcUsesTls(endpoint: string | undefined, insecure: boolean): boolean {
+  if (endpoint === undefined || endpoint.startsWith('http://')) return false;
+  if (endpoint.startsWith('https://')) return true;
+  return !insecure;
+}
+
+/** The bound the service puts on attributes from client input unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT sets one for all. */
+const CLIENT_ATTRIBUTE_MAX_CHARS = 1024;
+
+function readClientAttributeMaxChars(env: NodeJS.ProcessEnv): number {
+  let set = false;
+  for (const name of ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT']) {
+    // The SDK reads them itself, and ignores a value that is no number: it is refused here rather than ignored.
+    if (otelVar(env, name) !== undefined) {
+      otelValue(env, name, parseCount(), 0);
+      set = true;
+    }
+  }
+  return set ? Infinity : CLIENT_ATTRIBUTE_MAX_CHARS;
+}
 
 function readBatchConfig(env: NodeJS.ProcessEnv): BatchConfig {
   const maxQueueSize = otelValue(env, 'OTEL_BSP_MAX_QUEUE_SIZE', parseCount(), 2048);
@@ -256,6 +302,8 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     propagators,
     protocol,
     endpoint,
+    grpcTls: grpcUsesTls(endpoint, readInsecure(env)),
+    clientAttributeMaxChars: readClientAttributeMaxChars(env),
     sampler: samplerVar,
     samplerRatio,
     logLevel,

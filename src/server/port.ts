@@ -34,6 +34,8 @@ import { healthBinding, HealthStatuses } from './services/grpc-health.js';
 export interface PortOptions {
   bindings: readonly ServiceBinding[];
   tracer: Tracer;
+  /** Longest span attribute taken from a client's request (REST url.path, url.query); 1024 unless given. */
+  clientAttributeMaxChars?: number;
   observeCall: CallObserver;
   maxMessageBytes: number;
   metrics: HttpRoute;
@@ -89,7 +91,7 @@ export class ServicePort {
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${clip(req.url ?? '')}`),
     });
     const connect = withAllowHeader(bindings, withRequestSlot(connectAdapter));
-    const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes);
+    const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes, options.clientAttributeMaxChars);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));
     this.http1.keepAliveTimeout = 65_000;

@@ -5,6 +5,8 @@
  */
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { formatWithOptions } from 'node:util';
 import type { LogLevelName, TelemetryConfig } from '../config/telemetry.js';
 import { logLine } from '../core/log-line.js';
@@ -24,26 +26,46 @@ const REPEAT_INTERVAL_MS = 60_000;
 /** Distinct messages followed at most (the oldest is forgotten first). */
 const MAX_FOLLOWED_MESSAGES = 100;
 
-/** When each message was last written, and how often it came since. */
+/** When each message was last written, and how often it came since, by repeatKey. */
 const written = new Map<string, { atMs: number; since: number }>();
+
+/**
+ * Timestamps some messages carry, which make every repeat of the same failure look new: grpc-js
+ * puts one in its connection errors ("Protocol error (2026-12-06T23:13:04.860Z)").
+ */
+const TIMESTAMP = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+
+/** What makes two messages the same one for the repeat limit: their text, timestamps left out. */
+export function repeatKey(text: string): string {
+  return text.replace(TIMESTAMP, '…');
+}
 
 /** The line to write for `text`, or undefined while it repeats within REPEAT_INTERVAL_MS. */
 function throttled(text: string): string | undefined {
   const now = performance.now();
-  const last = written.get(text);
+  const key = repeatKey(text);
+  const last = written.get(key);
   if (last && now - last.atMs < REPEAT_INTERVAL_MS) {
     last.since += 1;
     return undefined;
   }
-  written.delete(text);
+  written.delete(key);
   if (written.size >= MAX_FOLLOWED_MESSAGES) written.delete(written.keys().next().value!);
-  written.set(text, { atMs: now, since: 0 });
+  written.set(key, { atMs: now, since: 0 });
   return last && last.since > 0 ? `${text} (and ${last.since} times more in the last ${Math.round((now - last.atMs) / 1000)} s)` : text;
 }
+
+/**
+ * The SDK's own word on spans dropped at a full queue, which comes only when a later span finds
+ * room, so that a burst followed by quiet or by shutdown went unsaid: the service counts the
+ * drops itself and says so (tracing.ts), and this message would repeat it.
+ */
+const SDK_DROP_MESSAGES = /^(Dropped \d+ spans because maxQueueSize reached|maxQueueSize reached, dropping spans)$/;
 
 function writer(level: string) {
   return (message: string, ...args: unknown[]) => {
     // An Error is its one-line description, not its stack.
+    if (SDK_DROP_MESSAGES.test(message)) return;
     const text = formatWithOptions({ breakLength: Infinity }, message, ...args.map((a) => (a instanceof Error ? describeError(a) : a)));
     // logLine flattens what it writes; the throttle keys on the text, which needs no flattening.
     const line = throttled(text);
@@ -70,10 +92,84 @@ export function describeError(error: unknown): string {
 }
 
 /**
+ * What the OTLP/HTTP exporter last met on the wire, seen through Node's HTTP client diagnostics
+ * channels: the exporter retries a refused connection or a 429/502/503/504 until its own timeout,
+ * and what it hands over at the end ("Export failed with retryable status", or the batch
+ * processor's bare "Timeout" when OTEL_BSP_EXPORT_TIMEOUT runs out first) no longer says why.
+ * Undefined after an answer in 2xx.
+ */
+let lastWireFailure: { error: unknown; status?: number; atMs: number } | undefined;
+
+/** The exporters name themselves in User-Agent; the service makes no other HTTP requests, but this keeps it certain. */
+function fromExporter(request: ClientRequest): boolean {
+  return String(request.getHeader('user-agent') ?? '').includes('OTel-OTLP-Exporter-JavaScript');
+}
+
+let watching = false;
+
+function watchExporterRequests(): void {
+  if (watching) return;
+  watching = true;
+  subscribe('http.client.request.error', (message) => {
+    const { request, error } = message as { request: ClientRequest; error: unknown };
+    if (fromExporter(request)) lastWireFailure = { error, atMs: performance.now() };
+  });
+  subscribe('http.client.response.finish', (message) => {
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    if (!fromExporter(request)) return;
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) lastWireFailure = undefined;
+    else lastWireFailure = { error: new Error(response.statusMessage || `HTTP ${status}`), status, atMs: performance.now() };
+  });
+}
+
+/** What the exporter met on the wire within the last `ms`, in one line; undefined if nothing failed. */
+function recentWireFailure(ms: number, protocol: TelemetryConfig['protocol']): string | undefined {
+  if (!lastWireFailure || performance.now() - lastWireFailure.atMs > ms) return undefined;
+  const { error, status } = lastWireFailure;
+  return status !== undefined ? `${describeError(error)} (HTTP ${status})` : describeExportFailure(error, protocol);
+}
+
+/** Settings a failure's description names. */
+interface ExportSettings {
+  protocol: TelemetryConfig['protocol'];
+  exportTimeoutMillis: number;
+}
+
+let settings: ExportSettings = { protocol: 'http/protobuf', exportTimeoutMillis: 30_000 };
+
+/**
+ * An export that got no answer within OTEL_BSP_EXPORT_TIMEOUT, and what the exporter was
+ * meeting meanwhile when that is known (a refused connection, a 503 it was retrying): the cause
+ * first, rather than a timeout that is only its consequence.
+ */
+export function describeTimeout(): string {
+  const limit = `OTEL_BSP_EXPORT_TIMEOUT (${settings.exportTimeoutMillis} ms)`;
+  const cause = recentWireFailure(settings.exportTimeoutMillis, settings.protocol);
+  return cause !== undefined ? `${cause}; the exporter was still retrying when ${limit} ran out` : `no answer from the collector within ${limit}`;
+}
+
+/** The batch processor's own error when OTEL_BSP_EXPORT_TIMEOUT runs out, which says no more. */
+function isBatchTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'Error' && error.message === 'Timeout';
+}
+
+/** The delegate's error for an export still refused with 429, 502, 503 or 504 after its retries, without the status. */
+function isRetryableRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === 'OTLPExporterError' && error.message === 'Export failed with retryable status';
+}
+
+/**
  * A failed export in one line, with what to do when the endpoint answered something that is not
  * HTTP (Node's parser errors are HPE_*): that is an OTLP/gRPC port, such as 4317, sent OTLP/HTTP.
  */
-export function describeExportFailure(error: unknown, protocol: TelemetryConfig['protocol']): string {
+export function describeExportFailure(error: unknown, protocol: TelemetryConfig['protocol'] = settings.protocol): string {
+  if (isBatchTimeout(error)) return describeTimeout();
+  if (isRetryableRefusal(error)) {
+    // The exporter gave up within its own timeout (OTEL_EXPORTER_OTLP_TIMEOUT): the refusal it met is recent.
+    const cause = lastWireFailure?.status !== undefined ? `${describeError(lastWireFailure.error)} (HTTP ${lastWireFailure.status})` : 'the collector refused the export with a status meaning "retry later"';
+    return `${cause}, still after the exporter's retries`;
+  }
   const text = describeError(error);
   const code = (error as { code?: unknown } | undefined)?.code;
   if (protocol === 'grpc' || typeof code !== 'string' || !code.startsWith('HPE_')) return text;
@@ -83,12 +179,14 @@ export function describeExportFailure(error: unknown, protocol: TelemetryConfig[
 /** Export failures held back while the final flush runs, which reports them with its own outcome. */
 let heldFailures: string[] | undefined;
 
-export function installDiagLogger(level: LogLevelName, protocol: TelemetryConfig['protocol']): void {
+export function installDiagLogger(level: LogLevelName, exportSettings: ExportSettings): void {
+  settings = exportSettings;
   diag.setLogger(stderrLogger, { logLevel: LEVELS[level], suppressOverrideMessage: true });
+  if (exportSettings.protocol !== 'grpc') watchExporterRequests();
   // The batch processor hands each failed export to this handler (once a batch, not once a span);
   // the default one prints the error as JSON, stack trace included.
   setGlobalErrorHandler((error) => {
-    const text = describeExportFailure(error, protocol);
+    const text = describeExportFailure(error);
     if (heldFailures) heldFailures.push(text);
     else diag.error(`span export failed: ${text}`);
   });

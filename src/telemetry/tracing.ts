@@ -2,7 +2,7 @@
  * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with the
  * propagators and exporters they name; none at all unless an exporter is configured.
  */
-import { context, diag, propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, propagation, trace, type Attributes, type Meter, type MeterProvider, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -15,13 +15,16 @@ import {
   ConsoleSpanExporter,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type BufferConfig,
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { ExporterName, TelemetryConfig } from '../config/telemetry.js';
-import { describeError, holdExportFailures, installDiagLogger } from './diag.js';
+import type { BatchConfig, ExporterName, TelemetryConfig } from '../config/telemetry.js';
+import { CountedLog } from '../core/counted-log.js';
+import { logLine } from '../core/log-line.js';
+import { describeExportFailure, describeTimeout, holdExportFailures, installDiagLogger } from './diag.js';
 import { OpenSpans } from './open-spans.js';
 
 /**
@@ -34,6 +37,77 @@ export interface Tracing {
   tracer: Tracer;
   /** Waits for the spans still open, flushes them with the rest (bounded in time; a failure is logged) and stops exporting. */
   shutdown(): Promise<void>;
+}
+
+/** A count of spans dropped is written once a minute at most, as OpenTelemetry's repeated messages are. */
+const DROPPED_LINE_INTERVAL_MS = 60_000;
+
+/**
+ * Counts the spans the batch processors drop because their queue (OTEL_BSP_MAX_QUEUE_SIZE) is
+ * full, and says so on stderr: at the first drop, then once a minute at most with the count since
+ * the line before, and at shutdown the count since start-up. The SDK itself says so only when a
+ * later span finds room in the queue, so that a burst followed by quiet, or by shutdown, lost
+ * spans without a word.
+ *
+ * It learns of each drop through the processors' self-observability meter (the
+ * otel.sdk.processor.span.processed counter, with error.type queue_full), their one public
+ * account of it.
+ */
+class DroppedSpans implements MeterProvider {
+  private readonly log: CountedLog<'dropped'>;
+  private readonly meter: Meter;
+  /** Drops written so far. */
+  private told = 0;
+
+  constructor(private readonly maxQueueSize: number) {
+    this.log = new CountedLog(
+      ['dropped'],
+      ({ dropped }) => {
+        this.told += dropped;
+        logLine(`tracing: ${this.spans(dropped)} dropped, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize}); ${this.total} since start-up`);
+      },
+      DROPPED_LINE_INTERVAL_MS,
+    );
+    const noop = createNoopMeter();
+    const meter: Meter = Object.create(noop) as Meter;
+    meter.createCounter = <A extends Attributes>(name: string, options?: Parameters<Meter['createCounter']>[1]) => {
+      const counter = noop.createCounter<A>(name, options);
+      return Object.assign(Object.create(counter) as typeof counter, {
+        add: (value: number, attributes?: A) => {
+          if (attributes?.['error.type'] === 'queue_full') this.log.add('dropped', value);
+        },
+      });
+    };
+    this.meter = meter;
+  }
+
+  get total(): number {
+    return this.log.totals.dropped;
+  }
+
+  getMeter(): Meter {
+    return this.meter;
+  }
+
+  /**
+   * At shutdown, one line ending in the count since start-up: the drops not yet written, or
+   * else the total alone.
+   */
+  finalCount(): void {
+    if (this.total === 0) return;
+    if (this.total > this.told) this.log.flush();
+    else logLine(`tracing: ${this.spans(this.total)} dropped since start-up, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
+  }
+
+  private spans(n: number): string {
+    return n === 1 ? '1 span' : `${n} spans`;
+  }
+}
+
+/** The SDK's batch processor, telling `dropped` of every span it drops at a full queue. */
+function batchProcessor(exporter: SpanExporter, batch: BatchConfig, dropped: DroppedSpans): BatchSpanProcessor {
+  // selfObsMeterProvider reaches the processor (the shim passes its config on) though BufferConfig does not name it.
+  return new BatchSpanProcessor(exporter, { ...batch, selfObsMeterProvider: dropped } as BufferConfig);
 }
 
 function sampler(config: TelemetryConfig): Sampler {
@@ -77,22 +151,25 @@ function propagator(config: TelemetryConfig): TextMapPropagator | null {
  */
 async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  const TIMED_OUT = Symbol('timed out');
   // The batch processor bounds each batch, but not the exporter's wait for exports still in flight.
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the collector within OTEL_BSP_EXPORT_TIMEOUT (${timeoutMs} ms)`)), timeoutMs);
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
   // An export still in flight fails on its own too: one line says what was lost, and why.
   const failures = holdExportFailures();
   const reasons: string[] = [];
   try {
-    await Promise.race([provider.shutdown(), deadline]);
+    // When the collector gave no answer, what the exporter met meanwhile (a refused connection) is the cause to name.
+    if ((await Promise.race([provider.shutdown(), deadline])) === TIMED_OUT) reasons.push(describeTimeout());
   } catch (error) {
-    reasons.push(describeError(error));
+    reasons.push(describeExportFailure(error));
   } finally {
     clearTimeout(timer);
     reasons.unshift(...failures.release());
   }
-  if (reasons.length > 0) diag.error(`spans not exported at shutdown: ${reasons.join('; ')}`);
+  // A batch that timed out and the deadline say the same: once.
+  if (reasons.length > 0) diag.error(`spans not exported at shutdown: ${[...new Set(reasons)].join('; ')}`);
 }
 
 /**
@@ -106,7 +183,12 @@ export function describeTracing(config: TelemetryConfig): string {
     if (name === 'console') return 'console (stdout)';
     // Without an endpoint the exporters use OpenTelemetry's default, on this machine.
     const endpoint = config.endpoint ?? (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/traces');
-    return `OTLP ${config.protocol} to ${withoutCredentials(endpoint)}`;
+    const shown = `OTLP ${config.protocol} to ${withoutCredentials(endpoint)}`;
+    if (config.protocol !== 'grpc') return shown;
+    // gRPC to host:port or unix:// is TLS unless OTEL_EXPORTER_OTLP_(TRACES_)INSECURE=true: a
+    // plaintext collector then refuses every export with a bare "Protocol error".
+    if (!config.grpcTls) return `${shown} in plaintext`;
+    return endpoint.startsWith('https://') ? `${shown} over TLS` : `${shown} over TLS (plaintext with OTEL_EXPORTER_OTLP_INSECURE=true or an http:// endpoint)`;
   });
   return `tracing on: spans to ${to.join(' and ')}, sampler ${config.sampler}`;
 }
@@ -127,7 +209,7 @@ function withoutCredentials(endpoint: string): string {
 }
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
-  installDiagLogger(config.logLevel, config.protocol);
+  installDiagLogger(config.logLevel, { protocol: config.protocol, exportTimeoutMillis: config.batch.exportTimeoutMillis });
   // The SDK reads OTEL_TRACES_SAMPLER itself, case-sensitively, before the sampler given here
   // replaces its choice, and says it falls back to parentbased_always_on for ALWAYS_OFF: it is
   // shown the value as validated.
@@ -136,6 +218,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   // and incoming context is read by no one (harmless: calls just carry no span).
   if (config.disabled || config.exporters.length === 0) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
   const openSpans = new OpenSpans();
+  const dropped = new DroppedSpans(config.batch.maxQueueSize);
   const provider = new NodeTracerProvider({
     // The SDK's own resource names it (telemetry.sdk.name, .language, .version); ours wins where both say.
     resource: defaultResource().merge(
@@ -146,7 +229,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       }),
     ),
     sampler: sampler(config),
-    spanProcessors: [openSpans, ...config.exporters.map((name) => new BatchSpanProcessor(exporter(name, config), config.batch))],
+    spanProcessors: [openSpans, ...config.exporters.map((name) => batchProcessor(exporter(name, config), config.batch, dropped))],
   });
   provider.register({ propagator: propagator(config) });
   return {
@@ -154,6 +237,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
     async shutdown() {
       await openSpans.allEnded(CUT_OFF_SPANS_WAIT_MS);
       await finalFlush(provider, config.batch.exportTimeoutMillis);
+      dropped.finalCount();
       trace.disable();
       propagation.disable();
       context.disable();

@@ -107,9 +107,34 @@ test('the spans\' endpoint is derived as the exporters do it, and start-up names
   const said = describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:pw@collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret' }).telemetry);
   assert.is(said, 'tracing on: spans to OTLP http/protobuf to https://collector:4318/v1/traces, sampler parentbased_always_on');
   const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
-  assert.is(describeTracing(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'alice:s3cret@collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to collector:4317, sampler parentbased_always_on', 'a gRPC endpoint without a scheme');
+  assert.is(describeTracing(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'alice:s3cret@collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to collector:4317 over TLS (plaintext with OTEL_EXPORTER_OTLP_INSECURE=true or an http:// endpoint), sampler parentbased_always_on', 'a gRPC endpoint without a scheme');
   assert.not.match(describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces?api-key=s3cret' }).telemetry), /s3cret/, 'a key in the query');
-  assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 and console (stdout), sampler parentbased_always_on');
+  assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 in plaintext and console (stdout), sampler parentbased_always_on');
+});
+
+test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true or false', () => {
+  const tls = (env: Record<string, string>) => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', ...env }).telemetry.grpcTls;
+  assert.is(tls({}), false, 'the default endpoint, http://localhost:4317');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }), false, 'http:// is plaintext');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'false' }), false, 'http:// wins over INSECURE');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }), true, 'https:// wins over INSECURE');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }), true, 'host:port is TLS by default');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }), true, 'unix:// too');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'TRUE' }), false);
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', OTEL_EXPORTER_OTLP_TRACES_INSECURE: 'false' }), true, 'the traces variable wins');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', OTEL_EXPORTER_OTLP_TRACES_INSECURE: ' ' }), false, 'blank counts as unset');
+  assert.is(describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to https://collector:4317 over TLS, sampler parentbased_always_on', 'https:// is TLS whatever INSECURE says: no hint');
+  for (const name of ['OTEL_EXPORTER_OTLP_INSECURE', 'OTEL_EXPORTER_OTLP_TRACES_INSECURE']) {
+    assert.throws(() => loadConfig({ [name]: 'yes' }), (e: Error) => e instanceof ConfigError && e.message.includes(name), `${name}=yes is refused, not read as false`);
+  }
+});
+
+test('attributes from client input are bounded at 1024 characters unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT sets a bound for all', () => {
+  const bound = (env: Record<string, string>) => loadConfig(env).telemetry.clientAttributeMaxChars;
+  assert.is(bound({}), 1024);
+  assert.is(bound({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '4096' }), Infinity, 'the SDK applies the variable itself');
+  assert.is(bound({ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64' }), Infinity);
+  assert.throws(() => loadConfig({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: 'lots' }), (e: Error) => e instanceof ConfigError && e.message.includes('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'));
 });
 
 test.run();

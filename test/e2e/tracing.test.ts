@@ -184,6 +184,69 @@ test('REST: a query string is the span\'s url.query, as the HTTP semantic conven
   assert.is(span.attributes['url.query'], 'limit=1&severity=high');
 });
 
+// The HTTP semantic conventions: a 4xx leaves a server span's status unset, whatever gRPC code
+// REST gives the refusal (415 is UNIMPLEMENTED, which on gRPC would be the server's failure).
+test('REST: a body REST does not read (415, content type or coding) is the client\'s mistake: span status unset, the codes recorded', async () => {
+  for (const [headers, what] of [
+    [{ 'content-type': 'application/xml' }, 'content-type application/xml'],
+    [{ 'content-type': 'application/json', 'content-encoding': 'zstd' }, 'content-encoding zstd'],
+  ] as const) {
+    const caller = callerContext();
+    const response = await within(
+      fetch(`${server.url}/api/observability/anomalies/samples`, { method: 'POST', headers: { ...headers, traceparent: caller.traceparent }, body: '<x/>' }),
+      `REST POST with ${what}`,
+    );
+    assert.is(response.status, 415, what);
+    const span = await receiver.waitFor(spanOf(caller.traceId), `span of the ${what} call`);
+    assert.is(span.attributes['http.response.status_code'], 415, what);
+    assert.is(span.attributes['rpc.grpc.status_code'], Code.Unimplemented, what);
+    assert.is(span.statusCode, STATUS_UNSET, `${what}: status unset, not ERROR (${span.statusMessage})`);
+  }
+});
+
+test('gRPC-Web: a body with no message frame is the client\'s mistake though UNIMPLEMENTED: span status unset', async () => {
+  const caller = callerContext();
+  const response = await within(
+    fetch(`${server.url}/${SERVICE}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto', traceparent: caller.traceparent }, body: new Uint8Array(0) }),
+    'gRPC-Web call without a frame',
+  );
+  await response.arrayBuffer();
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'span of the call without a frame');
+  assert.is(span.attributes['rpc.grpc.status_code'], Code.Unimplemented);
+  assert.is(span.statusCode, STATUS_UNSET, span.statusMessage);
+});
+
+test('REST: url.path and url.query, which the client chooses, are cut to 1024 characters in the span', async () => {
+  const caller = callerContext();
+  // Together within Node's 16 KiB for the request line and headers.
+  const name = 'm'.repeat(5000);
+  const query = `limit=1&x=${'q'.repeat(9000)}`;
+  const response = await within(fetch(`${server.url}/api/observability/metrics/${name}?${query}`, { headers: { traceparent: caller.traceparent } }), 'REST GET with a long path and query');
+  await response.arrayBuffer();
+  const span = await receiver.waitFor(spanOf(caller.traceId), 'span of the long call');
+  const path = String(span.attributes['url.path']);
+  const got = String(span.attributes['url.query']);
+  assert.is(path.length, 1024, 'url.path cut to 1024 characters');
+  assert.ok(path.startsWith('/api/observability/metrics/mmm') && path.endsWith('…'), 'the start kept, the cut marked');
+  assert.is(got.length, 1024, 'url.query cut to 1024 characters');
+  assert.ok(got.startsWith('limit=1&x=qqq') && got.endsWith('…'), 'the start kept, the cut marked');
+  assert.is(span.attributes['http.route'], '/api/observability/metrics/{name}', 'the route is not the client\'s');
+});
+
+test('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, when set, is the bound instead, for every attribute', async () => {
+  const own = await startServer(tracingEnv({ OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '2000' }));
+  try {
+    const caller = callerContext();
+    const response = await within(fetch(`${own.url}/api/observability/anomalies?x=${'q'.repeat(12_000)}`, { headers: { traceparent: caller.traceparent } }), 'REST GET with a long query');
+    await response.arrayBuffer();
+    const span = await receiver.waitFor(spanOf(caller.traceId), 'span of the long call');
+    assert.is(String(span.attributes['url.query']).length, 2000);
+    assert.is(span.attributes['url.path'], '/api/observability/anomalies');
+  } finally {
+    assert.is(await within(own.stop(), 'server exit'), 0, own.output());
+  }
+});
+
 /**
  * A 5 s CaptureProfile with a 300 ms deadline that only the server enforces (the header alone, no
  * client timer: a client's own timer would cancel the call first), over native gRPC; the grpc-status.

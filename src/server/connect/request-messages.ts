@@ -22,6 +22,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import { assertByteStreamRequest, type Compression, type UniversalServerRequest } from '@connectrpc/connect/protocol';
 import { bodyOf, type HandlerStep } from './handler-steps.js';
+import { ClientFault } from '../pipeline/errors.js';
 
 /** Where a request's message, or the reason it could not be read, waits for its call (see requestOf in routes.ts). */
 export interface RequestSlot {
@@ -263,7 +264,8 @@ async function readBody(body: AsyncIterator<Uint8Array>, framing: Framing, encod
  * (which it gave before any call began, so untraced and uncounted).
  */
 function framingProblem(all: Buffer): ConnectError | undefined {
-  if (all.length === 0) return new ConnectError('request: no message frame; the method takes one request message', Code.Unimplemented);
+  // UNIMPLEMENTED, as connect-node says, but the client's mistake: its span's status stays unset.
+  if (all.length === 0) return new ConnectError('request: no message frame; the method takes one request message', Code.Unimplemented, undefined, undefined, new ClientFault());
   if (all.length < ENVELOPE_HEADER_BYTES) {
     return new ConnectError(`request: an incomplete message frame: ${all.length} of its ${ENVELOPE_HEADER_BYTES} header bytes`, Code.InvalidArgument);
   }
@@ -271,7 +273,7 @@ function framingProblem(all: Buffer): ConnectError | undefined {
   const came = all.length - ENVELOPE_HEADER_BYTES;
   if (declared > came) return new ConnectError(`request: an incomplete message frame: its header says ${declared} bytes, ${came} came`, Code.InvalidArgument);
   if (declared < came) {
-    return new ConnectError(`request: ${came - declared} bytes after the message frame; the method takes one request message`, Code.Unimplemented);
+    return new ConnectError(`request: ${came - declared} bytes after the message frame; the method takes one request message`, Code.Unimplemented, undefined, undefined, new ClientFault());
   }
   return undefined;
 }

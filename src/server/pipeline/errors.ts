@@ -41,6 +41,19 @@ export function toConnectError(error: unknown, signal?: AbortSignal): ConnectErr
   return new ConnectError('internal error', Code.Internal);
 }
 
+/**
+ * The cause of a refusal that is the client's mistake though its code is one the server's own
+ * failures have too (UNIMPLEMENTED for a content type or coding REST does not read, or a stream
+ * body that is not one whole message): the call's span leaves its status unset, as for any other
+ * mistake of the client's.
+ */
+export class ClientFault extends Error {}
+
+/** Whether a call that failed with `error` failed for the client's mistake, whatever its code says. */
+export function isClientFault(error: ConnectError): boolean {
+  return error.cause instanceof ClientFault;
+}
+
 const HTTP_STATUS_OF_CODE: Partial<Record<Code, number>> = {
   [Code.Canceled]: 499,
   [Code.Unknown]: 500,

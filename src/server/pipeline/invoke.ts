@@ -8,7 +8,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import type { CallContext, Protocol } from './context.js';
 import { eitherSignal } from './either-signal.js';
-import { abortError, codeName, toConnectError } from './errors.js';
+import { abortError, codeName, isClientFault, toConnectError } from './errors.js';
 import type { ServerStreamHandler, ServiceBinding, UnaryHandler } from './handlers.js';
 import { validateRequest } from './validate.js';
 
@@ -32,6 +32,8 @@ const headerGetter: TextMapGetter<Headers> = {
 /**
  * The codes that are the server's failure, for which the RPC semantic conventions give a server
  * span an error status; every other code is the client's doing, and its span's status stays unset.
+ * So does a refusal whose cause is a ClientFault (a REST 415, a stream body that is not one
+ * message), though its code is UNIMPLEMENTED.
  */
 const SERVER_ERRORS: ReadonlySet<Code> = new Set([Code.Unknown, Code.DeadlineExceeded, Code.Unimplemented, Code.Internal, Code.Unavailable, Code.DataLoss]);
 
@@ -150,7 +152,7 @@ export class CallPipeline {
         if (ctx.protocol !== 'connect') span.setAttribute('rpc.grpc.status_code', error ? code : 0);
         else if (error) span.setAttribute('rpc.connect_rpc.error_code', connectErrorCode(code));
         if (ctx.spanAttributes) span.setAttributes(ctx.spanAttributes.end(error));
-        if (error && SERVER_ERRORS.has(code)) {
+        if (error && SERVER_ERRORS.has(code) && !isClientFault(error)) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
           if (code === Code.Internal) span.recordException(error);
         }

@@ -10,7 +10,7 @@ import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROU
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersOf } from '../http/headers.js';
 import type { CallContext, TransportAttributes } from '../pipeline/context.js';
-import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
+import { ClientFault, codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { clip, quote } from '../pipeline/well-known.js';
 import { parseJsonText } from '../pipeline/json-request.js';
@@ -21,9 +21,10 @@ import type { RestRoutes, Route, RouteMatch } from './routes.js';
 
 /**
  * The cause of an error that REST answers with a status of its own (413, 415) rather than its
- * code's, and with these headers.
+ * code's, and with these headers. Each is a 4xx, the client's mistake: the span's status stays
+ * unset, as the HTTP semantic conventions ask of a server span, whatever the code.
  */
-class HttpStatus extends Error {
+class HttpStatus extends ClientFault {
   constructor(
     readonly status: number,
     readonly headers: Record<string, string>,
@@ -47,19 +48,25 @@ function statusOf(error: ConnectError): number {
   return error.cause instanceof HttpStatus ? error.cause.status : httpStatusOf(error.code);
 }
 
+/** A value the client chose, cut to `max` characters (the last one an ellipsis) as a span attribute. */
+function bounded(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, Math.max(0, max - 1))}…`;
+}
+
 /**
  * The HTTP server attributes of a REST call's span, beside its rpc.* ones. A call whose connection
- * closed (`signal` aborted) sent no response, and so has no status code.
+ * closed (`signal` aborted) sent no response, and so has no status code. The path and query are
+ * the client's, of any length the request line allows: they are cut to `maxChars`.
  */
-function httpAttributes(req: IncomingMessage, url: URL, route: Route, signal: AbortSignal): TransportAttributes {
+function httpAttributes(req: IncomingMessage, url: URL, route: Route, signal: AbortSignal, maxChars: number): TransportAttributes {
   return {
     start: {
       [ATTR_HTTP_REQUEST_METHOD]: req.method,
       [ATTR_HTTP_ROUTE]: route.template,
       // The port speaks plain HTTP; TLS, where there is any, ends in front of it.
       [ATTR_URL_SCHEME]: 'http',
-      [ATTR_URL_PATH]: url.pathname,
-      ...(url.search !== '' && { [ATTR_URL_QUERY]: url.search.slice(1) }),
+      [ATTR_URL_PATH]: bounded(url.pathname, maxChars),
+      ...(url.search !== '' && { [ATTR_URL_QUERY]: bounded(url.search.slice(1), maxChars) }),
     },
     end: (error) => (signal.aborted ? {} : { [ATTR_HTTP_RESPONSE_STATUS_CODE]: error ? statusOf(error) : 200 }),
   };
@@ -170,7 +177,11 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   return create(schema, message);
 }
 
-export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number) {
+/**
+ * `clientAttributeMaxChars` bounds the span attributes taken from the request (url.path,
+ * url.query); Infinity leaves them to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.
+ */
+export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number, clientAttributeMaxChars = 1024) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const found = routes.match(req.method ?? 'GET', url.pathname);
     if (!found) {
@@ -191,7 +202,7 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
         method: found.route.method,
         requestHeaders: headersOf(req),
         signal: controller.signal,
-        spanAttributes: httpAttributes(req, url, found.route, controller.signal),
+        spanAttributes: httpAttributes(req, url, found.route, controller.signal, clientAttributeMaxChars),
       };
       const response = await pipeline.unary(found.route.binding, found.route.method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
       await writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');

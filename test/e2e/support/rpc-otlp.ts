@@ -45,6 +45,12 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   /** Requests that were not POST /v1/traces with a JSON body. */
   readonly rejected: string[] = [];
+  /** Milliseconds each export waits before its answer (a slow collector). */
+  delayMs = 0;
+  /** An HTTP status every export is refused with (503, 429...), instead of taking its spans. */
+  refuseWith: number | undefined;
+  /** Exports answered so far, refused ones included. */
+  exports = 0;
   private readonly server: Server;
   private readonly waiters = new Set<() => void>();
 
@@ -52,7 +58,13 @@ export class OtlpReceiver {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
-      req.on('end', () => {
+      req.on('end', async () => {
+        if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+        this.exports++;
+        if (this.refuseWith !== undefined) {
+          res.writeHead(this.refuseWith, { 'content-type': 'text/plain' }).end('refused');
+          return;
+        }
         if (req.method !== 'POST' || req.url !== '/v1/traces' || !(req.headers['content-type'] ?? '').includes('application/json')) {
           this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
           // As a collector answers: 404 for a path it does not serve, 400 for a body it cannot read.
