@@ -264,8 +264,31 @@ test('a batch with one bad record records nothing', async () => {
   assert.is((await rest.getOk(`${API}/metrics/queue_depth`)).series[0].value, 4, 'gauge unchanged');
 });
 
+test('names Prometheus writes itself are refused: a gauge "up" never reaches /metrics to turn healthy targets to up == 0', async () => {
+  const reserved: Array<[string, string, RegExp]> = [
+    ['up', 'METRIC_TYPE_GAUGE', /^name: "up" is reserved: Prometheus writes "up" itself/],
+    ['up', 'METRIC_TYPE_COUNTER', /^name: "up" is reserved/],
+    ['scrape_duration_seconds', 'METRIC_TYPE_GAUGE', /^name: "scrape_duration_seconds" is reserved: Prometheus writes the scrape_\* series/],
+    ['scrape_samples_scraped', 'METRIC_TYPE_SUMMARY', /^name: .* is reserved/],
+    ['scrape_series_added', 'METRIC_TYPE_HISTOGRAM', /^name: .* is reserved/],
+    ['ALERTS', 'METRIC_TYPE_GAUGE', /^name: "ALERTS" is reserved: Prometheus writes "ALERTS" itself/],
+    ['ALERTS_FOR_STATE', 'METRIC_TYPE_GAUGE', /^name: "ALERTS_FOR_STATE" is reserved/],
+    ['__rv_internal', 'METRIC_TYPE_GAUGE', /^name: "__rv_internal" is reserved: names beginning "__" are reserved by Prometheus/],
+  ];
+  for (const [name, type, why] of reserved) {
+    assertError(await register({ name, type, description: 'client metric' }), 400, 'invalid_argument', why);
+    assert.is((await rest.get(`${API}/metrics/${name}`)).status, 404, `${name} not registered`);
+  }
+  for (const accept of ['text/plain', 'application/openmetrics-text; version=1.0.0']) {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { accept } })).text();
+    assert.not.match(text, /^(up|scrape_\w+|ALERTS(_FOR_STATE)?|__\w+)[ {]/m, `no Prometheus-owned name in /metrics (${accept})`);
+    assert.not.match(text, /^# (TYPE|HELP) (up|scrape_\w+|ALERTS(_FOR_STATE)?|__\w+) /m, `no Prometheus-owned family (${accept})`);
+  }
+});
+
 test('names that are properties of every JavaScript object register, record, read and scrape', async () => {
-  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__'];
+  // (`__proto__` and `__defineGetter__` begin with `__`, which Prometheus reserves: refused above.)
+  const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
   for (const name of names) {
     const r = await rest.postOk(`${API}/metrics`, { name, type: 'METRIC_TYPE_COUNTER', description: `Counter ${name}` });
     assert.is(r.metric.name, `${name}_total`);

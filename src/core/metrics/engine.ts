@@ -14,7 +14,7 @@ import { InstrumentFactory, type Instrument } from './instruments.js';
 import type { MetricKind, PromValue, Statistic } from './kind.js';
 import { KINDS, isMetricType } from './kinds.js';
 import { checkLabels, promClientSeriesHash, seriesKey } from './labels.js';
-import { canonicalName, checkDescription, checkLabelNames, checkMetricName, checkUnit, exposedNames } from './names.js';
+import { canonicalName, checkDescription, checkLabelNames, checkUnit, checkUserMetricName, exposedNames } from './names.js';
 import { registerProcessCpu } from './process-cpu.js';
 import { NameMapRegistry } from './registry.js';
 import { SnapshotRing } from './snapshots.js';
@@ -238,7 +238,7 @@ export class MetricsEngine {
     const def = (definition ?? {}) as Partial<MetricDefinition>;
     if (!isMetricType(def.type)) throw invalidArgument('type', 'must be one of counter, gauge, histogram, summary');
     const kind = KINDS[def.type];
-    checkMetricName(def.name);
+    checkUserMetricName(def.name);
     checkDescription(def.description);
     const unit = def.unit ?? '';
     checkUnit(unit);

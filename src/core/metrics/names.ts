@@ -30,6 +30,31 @@ export function checkMetricName(name: unknown, field = 'name'): asserts name is 
   }
 }
 
+/**
+ * Names Prometheus itself writes into the series space of every target it scrapes: `up` and the
+ * `scrape_*` series of each scrape (scrape_duration_seconds, scrape_samples_scraped, ...), `ALERTS`
+ * and `ALERTS_FOR_STATE` of its alerting rules; and every name beginning `__`, which Prometheus
+ * reserves for itself. A metric of such a name would overwrite or mix with Prometheus's own series:
+ * a never-recorded gauge `up` makes every healthy target read `up == 0`. User registrations only;
+ * the service's own instruments are not checked (none uses these names).
+ */
+export function reservedByPrometheus(name: string): string | undefined {
+  if (name.startsWith('__')) return 'names beginning "__" are reserved by Prometheus';
+  if (name === 'up') return 'Prometheus writes "up" itself for every target it scrapes (1 if the scrape succeeded, else 0)';
+  if (name.startsWith('scrape_')) {
+    return 'Prometheus writes the scrape_* series itself for every scrape (scrape_duration_seconds, scrape_samples_scraped, ...)';
+  }
+  if (name === 'ALERTS' || name === 'ALERTS_FOR_STATE') return `Prometheus writes "${name}" itself for its alerting rules`;
+  return undefined;
+}
+
+/** A name a user may register: a Prometheus metric name that Prometheus does not write itself. */
+export function checkUserMetricName(name: unknown, field = 'name'): asserts name is string {
+  checkMetricName(name, field);
+  const why = reservedByPrometheus(name);
+  if (why !== undefined) throw invalidArgument(field, `"${name}" is reserved: ${why}, and a metric of that name would collide with it`);
+}
+
 export function checkDescription(description: unknown, field = 'description'): asserts description is string {
   if (typeof description !== 'string' || description.trim().length === 0) {
     throw invalidArgument(field, 'must not be empty');
