@@ -5,9 +5,14 @@
  */
 import type { Counter, Histogram } from 'prom-client';
 import type { MetricsEngine } from '../metrics/engine.js';
+import { OPERATIONS } from './events.js';
 
 /** Millisecond bounds from a fast cache hit to a slow multi-GB transfer. */
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The classes of the status codes an event may carry (100..599, events.ts). */
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+export const DIRECTIONS = ['in', 'out'] as const;
 
 export interface KpiGauges {
   storage(): { buckets: number; objects: number; totalBytes: number };
@@ -92,7 +97,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
     },
   }, { seriesAddUp: false });
 
-  return {
+  const instruments: KpiInstruments = {
     requests: kpi.counter({
       name: 'rs3gw_requests_total',
       help: 'Gateway requests by operation and status class',
@@ -115,6 +120,25 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
       buckets: LATENCY_BUCKETS_SECONDS,
     }),
   };
+  presetSeries(instruments);
+  return instruments;
+}
+
+/**
+ * Every series whose labels take a fixed set of values exists at 0 from the start, as the admission
+ * counters do: a series created at its first event makes Prometheus's rate() and increase() miss that
+ * first burst (they need a previous sample, and a counter appearing at 5 reads as no increase).
+ * operation x status_class of rs3gw_requests_total (10 x 5 = 50 series), direction of
+ * rs3gw_transfer_bytes_total (2) and operation of rs3gw_request_duration_seconds (10 series of 14
+ * buckets, +Inf, _sum and _count: 170 lines). rs3gw_bucket_requests_total cannot be: its bucket is
+ * open-ended. Only the Prometheus series are preset; the business report's state is not touched.
+ */
+function presetSeries({ requests, transferBytes, latency }: KpiInstruments): void {
+  for (const operation of OPERATIONS) {
+    for (const status_class of STATUS_CLASSES) requests.inc({ operation, status_class }, 0);
+    latency.zero({ operation });
+  }
+  for (const direction of DIRECTIONS) transferBytes.inc({ direction }, 0);
 }
 
 export function statusClass(status: number): string {
