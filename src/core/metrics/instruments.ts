@@ -7,7 +7,6 @@ import {
   Counter,
   Gauge,
   Histogram,
-  Summary,
   type CounterConfiguration,
   type GaugeConfiguration,
   type HistogramConfiguration,
@@ -15,6 +14,7 @@ import {
   type SummaryConfiguration,
 } from 'prom-client';
 import { checkDescription, checkLabelNames, checkMetricName } from './names.js';
+import { WindowedSummary } from './summary.js';
 import type { MetricType } from './types.js';
 
 /** What a factory hands to the engine for each instrument it creates. */
@@ -63,9 +63,9 @@ export class InstrumentFactory {
     return histogram;
   }
 
-  summary<T extends string>(config: InstrumentConfig<SummaryConfiguration<T>>): Summary<T> {
+  summary<T extends string>(config: InstrumentConfig<SummaryConfiguration<T>>): WindowedSummary<T> {
     const labelNames = this.check('summary', config);
-    const summary = new Summary<T>({ ...config, registers: [] });
+    const summary = new WindowedSummary<T>({ ...config, registers: [] });
     const quantiles = config.percentiles ? [...config.percentiles] : undefined;
     this.adopt({ type: 'summary', name: config.name, help: config.help, labelNames, metric: summary, quantiles });
     return summary;

@@ -4,13 +4,42 @@
  * Quantiles are over a sliding window, as in Prometheus's Go client (MaxAge 10 min, AgeBuckets 5):
  * prom-client's t-digests in a ring of SUMMARY_AGE_BUCKETS, one retired every
  * SUMMARY_MAX_AGE_SECONDS / SUMMARY_AGE_BUCKETS (2 min), so the quantiles describe the observations
- * of the last 8 to 10 minutes, and read 0 while the window holds none. `count` and `sum` cover every
+ * of the last 8 to 10 minutes. While the window holds none (and before the first observation) the
+ * quantiles are NaN in the expositions, as the Go client exposes them, and 0 in the JSON and proto
+ * answers (metrics.proto: "0 while the window holds no observation"). `count` and `sum` cover every
  * observation since the metric was registered (they are counters, as Prometheus expects).
  */
-import { Summary } from 'prom-client';
+import { Summary, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { invalidArgument } from '../errors.js';
 import { groupBySeries, refuseOption, sumOf, type MetricKind } from './kind.js';
-import type { SummarySeries } from './types.js';
+import { seriesKey } from './labels.js';
+import type { Labels, SummarySeries } from './types.js';
+
+/** What prom-client keeps per series of a summary: its labels and the window of observations. */
+interface SummarySeriesState {
+  labels: Labels;
+  td: { size(): number };
+}
+
+/**
+ * prom-client's Summary, whose quantiles of an empty window are NaN rather than 0: prom-client
+ * writes `value || 0` for a quantile, so a p99 panel dropped to 0 whenever the metric was idle for
+ * the window's length, and a summary never observed read 0 too. Count and sum are prom-client's.
+ */
+export class WindowedSummary<T extends string = string> extends Summary<T> {
+  override async get(): Promise<MetricObjectWithValues<MetricValue<T>>> {
+    const states = Object.values((this as unknown as { hashMap: Record<string, SummarySeriesState> }).hashMap);
+    // Read before prom-client's get(), in the same turn: a window only empties as time passes.
+    const empty = new Set(states.filter((s) => s.td.size() === 0).map((s) => seriesKey(s.labels)));
+    const data = await super.get();
+    if (empty.size === 0) return data;
+    const values = data.values.map((v) => {
+      const { quantile, ...labels } = v.labels as Record<string, string | number>;
+      return quantile !== undefined && empty.has(seriesKey(labels as Labels)) ? { ...v, value: Number.NaN } : v;
+    });
+    return { ...data, values };
+  }
+}
 
 /** The quantiles of a summary registered without any (metrics.proto: "0.5, 0.9, 0.99 when empty"). */
 export const DEFAULT_QUANTILES = [0.5, 0.9, 0.99];
@@ -45,7 +74,7 @@ export const summaryKind: MetricKind = {
     return { quantiles: checkQuantiles(def.quantiles) };
   },
   create: (name, help, labelNames, options) =>
-    new Summary({
+    new WindowedSummary({
       name,
       help,
       labelNames,
@@ -67,7 +96,8 @@ export const summaryKind: MetricKind = {
       (labels) => ({ labels, count: 0, sum: 0, quantiles: [] }),
       (series, v) => {
         const quantile = v.labels.quantile;
-        if (quantile !== undefined) series.quantiles.push({ quantile: Number(quantile), value: v.value });
+        // An empty window's NaN (see WindowedSummary) is 0 here, as metrics.proto's SummaryQuantile says.
+        if (quantile !== undefined) series.quantiles.push({ quantile: Number(quantile), value: Number.isNaN(v.value) ? 0 : v.value });
         else if (v.metricName?.endsWith('_sum')) series.sum = v.value;
         else if (v.metricName?.endsWith('_count')) series.count = v.value;
       },
