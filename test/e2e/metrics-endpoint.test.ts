@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCommand, type RunningServer } from '../support/server.js';
+import { parseExposition } from '../core/metrics/exposition-format.js';
 import { API, Rest, assertError, startRestServer } from './support/rest-http.js';
 
 let server: RunningServer;
@@ -153,6 +154,38 @@ test('OpenMetrics when the scraper asks for it', async () => {
   // A Prometheus server's usual Accept header, which prefers OpenMetrics.
   const prom = await scrape('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
   assert.match(prom.response.headers.get('content-type')!, /^application\/openmetrics-text/);
+});
+
+test('promtool, which reads the text format only, reads the OpenMetrics exposition with lint findings only', async () => {
+  const { text } = await scrape('application/openmetrics-text; version=1.0.0');
+  const run = await runCommand('promtool', ['check', 'metrics'], { input: text });
+  const findings = (run.stdout + run.stderr).split('\n').filter((l) => l.trim() !== '');
+  assert.ok(run.code === 0 || run.code === 3, `promtool exit ${run.code}: ${findings.join('\n')}`);
+  // OpenMetrics puts a counter's HELP on its family name, which the text format does not expect.
+  for (const f of findings) assert.match(f, /^(nodejs_\w+_total non-counter metrics should not have "_total" suffix|\w+_total no help text)$/, `promtool: ${f}`);
+});
+
+test('HELP is escaped as each format requires: \\ and \\n in both, and " as \\" in OpenMetrics', async () => {
+  const help = 'Help with \\ backslash and\nnewline and "quotes"';
+  await rest.postOk(`${API}/metrics`, { name: 'rv_weird', type: 'METRIC_TYPE_COUNTER', description: help, label_names: ['v'] });
+  await rest.postOk(`${API}/metrics/record`, { name: 'rv_weird', value: 2, labels: { v: 'quote " back \\ nl \n end' } });
+  await rest.postOk(`${API}/metrics`, { name: 'rv_quoted_gauge', type: 'METRIC_TYPE_GAUGE', description: '"all" "quoted"' });
+
+  const om = await scrape('application/openmetrics-text; version=1.0.0');
+  assert.ok(om.text.includes('\n# HELP rv_weird Help with \\\\ backslash and\\nnewline and \\"quotes\\"\n# TYPE rv_weird counter\n'), 'OpenMetrics HELP');
+  assert.ok(om.text.includes('\n# HELP rv_quoted_gauge \\"all\\" \\"quoted\\"\n'), 'OpenMetrics HELP');
+  assert.ok(om.text.includes('\nrv_weird_total{v="quote \\" back \\\\ nl \\n end"} 2\n'), 'label values as before');
+  // No OpenMetrics HELP line holds a " that is not escaped.
+  for (const line of om.text.split('\n').filter((l) => l.startsWith('# HELP '))) assert.not.match(line.replace(/\\./g, ''), /"/, line);
+  const x = parseExposition(om.text, true);
+  assert.is(x.families.get('rv_weird')?.help, help);
+  assert.is(x.families.get('rv_quoted_gauge')?.help, '"all" "quoted"');
+
+  const text = await scrape();
+  assert.ok(text.text.includes('\n# HELP rv_weird_total Help with \\\\ backslash and\\nnewline and "quotes"\n'), 'text HELP: " is itself');
+  assert.is(parseExposition(text.text, false).families.get('rv_weird_total')?.help, help);
+  const run = await runCommand('promtool', ['check', 'metrics'], { input: text.text });
+  assert.ok(run.code === 0 || run.code === 3, `promtool exit ${run.code}: ${run.stdout}${run.stderr}`);
 });
 
 test('Accept is read as HTTP has it: q-values, q=0 as "not this", media types in any case', async () => {

@@ -82,6 +82,7 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
 
   /** prom-client's text of one metric, whose lines can be many (buckets x series) and long (labels). */
   private async writeInChunks(metric: Readable, signal: AbortSignal | undefined): Promise<string> {
+    const openMetrics = this.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
     const data = metric.getForPromString ? await metric.getForPromString() : ((await metric.get()) as unknown as MetricData);
     const values = data.values ?? [];
     const chunks: string[] = [];
@@ -92,7 +93,7 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
       const slice = { ...data, values: values.slice(start, end) };
       const text = await this.metricAsString({ get: async () => slice } as unknown as Metric);
       // Each chunk's text starts with the metric's `# HELP` and `# TYPE` lines (escaped: no raw newline).
-      chunks.push(start === 0 ? text : text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1));
+      chunks.push(start > 0 ? text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1) : openMetrics ? escapeHelpQuotes(text) : text);
       start = end;
       await yieldToEventLoop();
       signal?.throwIfAborted();
@@ -103,6 +104,17 @@ export class NameMapRegistry<T extends RegistryContentType = PrometheusContentTy
   override resetMetrics(): void {
     for (const metric of this.byName.values()) metric.reset();
   }
+}
+
+/**
+ * OpenMetrics escapes `"` in HELP as `\"` (besides `\\` and `\n`, which prom-client escapes); the
+ * Prometheus text format does not. `text` starts with the `# HELP` line, whose name holds no `"`,
+ * and whose help, escaped already, no raw newline: only that line changes.
+ */
+function escapeHelpQuotes(text: string): string {
+  const end = text.indexOf('\n');
+  const help = end < 0 ? text : text.slice(0, end);
+  return help.includes('"') ? help.replace(/"/g, '\\"') + (end < 0 ? '' : text.slice(end)) : text;
 }
 
 function lineWork(value: { labels?: Record<string, unknown> }): number {

@@ -52,7 +52,7 @@ export function parseExposition(body: string, openMetrics: boolean): Exposition 
     if (line.startsWith('# HELP ')) {
       const [, name, ...help] = line.split(' ').slice(1);
       if (!new RegExp(`^${NAME}$`).test(name)) throw new Error(`${where}: bad metric name`);
-      helps.set(name, help.join(' '));
+      helps.set(name, unescapeHelp(help.join(' '), openMetrics, where));
       return;
     }
     if (line.startsWith('# TYPE ')) {
@@ -95,4 +95,17 @@ export function parseExposition(body: string, openMetrics: boolean): Exposition 
       return samples.find((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want)?.value;
     },
   };
+}
+
+/**
+ * HELP text: the Prometheus text format escapes `\\` and `\n` (a `"` is itself); OpenMetrics
+ * escapes `\\`, `\n` and `\"`, and a raw `"` is malformed. Returns the text unescaped.
+ */
+function unescapeHelp(text: string, openMetrics: boolean, where: string): string {
+  const escape = openMetrics ? /\\([\\n"])|(\\)|(")/g : /\\([\\n])|(\\)|(\0)/g;
+  return text.replace(escape, (_, escaped: string | undefined, lone: string | undefined, quote: string | undefined) => {
+    if (lone !== undefined) throw new Error(`${where}: a backslash in HELP must escape \\, n${openMetrics ? ' or "' : ''}`);
+    if (quote !== undefined) throw new Error(`${where}: a " in OpenMetrics HELP must be escaped as \\"`);
+    return escaped === 'n' ? '\n' : escaped!;
+  });
 }

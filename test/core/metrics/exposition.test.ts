@@ -38,6 +38,10 @@ test('/metrics in Prometheus text and OpenMetrics parse, with the right content 
   }
   assert.is(t.families.get('request_count_total')?.type, 'counter');
   assert.is(o.families.get('request_count')?.type, 'counter', 'OpenMetrics family drops _total');
+  // HELP is escaped as each format requires (the parser refuses a raw " in OpenMetrics HELP).
+  for (const x of [t, o]) assert.is(x.families.get('item_size')?.help, 'Item size "quoted"\nsecond line');
+  assert.match(text.body, /^# HELP item_size Item size "quoted"\\nsecond line$/m);
+  assert.match(om.body, /^# HELP item_size Item size \\"quoted\\"\\nsecond line$/m);
 });
 
 test('the text exposition keeps _total after OpenMetrics scrapes', async () => {
