@@ -185,9 +185,10 @@ export async function startService(config: Config): Promise<RunningService> {
     loadSheddingThreshold: config.loadSheddingThreshold,
     psiSomeThreshold: config.psiThreshold,
   });
-  if (config.explicit.has('loadSheddingThreshold') && pressure.snapshot().psi?.cpuSomeAvg10 !== undefined) {
+  const psi = pressure.snapshot().psi;
+  if (config.explicit.has('loadSheddingThreshold') && psi?.cpuSomeAvg10 !== undefined) {
     // Said once, as for the seed controller's settings: a threshold that silently does nothing misleads.
-    logLine(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (/proc/pressure/cpu), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
+    logLine(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (${psi.source}), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
   }
   const manager = new ResourceManager({
     clock: intervals,

@@ -14,16 +14,20 @@ import { SERVICE_VERSION } from './version.js';
 /**
  * Node's process warnings (a deprecation a dependency sets off, such as grpc-js giving TLS an IP
  * address as the server name) are written as Node writes them, `(node:PID) [DEP0123] ...` and a
- * second line on how to trace it: they go through logLine instead, one line with the prefix.
+ * second line on how to trace it: they go through logLine instead, one line with the prefix. Only
+ * Node's own printer is replaced, and only where it prints to stderr as it does by default: other
+ * listeners (a preloaded agent's) stay, `--no-warnings` installs no printer, and where the operator
+ * asked for stack traces or a file (`--trace-warnings`, `--redirect-warnings`) Node's printer stays.
  */
 function routeProcessWarnings(): void {
-  // Node's own printer is the 'warning' listener it installs (none with --no-warnings).
-  const printed = process.listenerCount('warning') > 0;
-  process.removeAllListeners('warning');
-  if (!printed) return;
-  process.on('warning', (warning: Error & { code?: string }) => {
-    if (warning.name === 'DeprecationWarning' && process.noDeprecation) return;
-    logLine(`node warning: ${warning.code ? `[${warning.code}] ` : ''}${warning.name}: ${warning.message}`);
+  const nodeFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (/--trace-warnings|--redirect-warnings/.test(nodeFlags)) return;
+  const nodePrinter = process.listeners('warning').find((listener) => listener.name === 'onWarning');
+  if (!nodePrinter) return;
+  process.removeListener('warning', nodePrinter);
+  process.on('warning', (warning: Error & { code?: string; detail?: string }) => {
+    const code = warning.code ? `[${warning.code}] ` : '';
+    logLine(`node warning: ${code}${warning.name}: ${warning.message}${warning.detail ? ` (${warning.detail})` : ''}`);
   });
 }
 

@@ -87,7 +87,7 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
   { env: 'OTEL_EXPORTER_OTLP_HEADERS', default: '', help: 'Headers sent with every export (such as authorization): key=value pairs separated by commas, values percent-encoded' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: '', help: 'The same for spans, added to OTEL_EXPORTER_OTLP_HEADERS (a key in both takes this value)' },
-  { env: 'OTEL_EXPORTER_OTLP_INSECURE', default: 'false', help: 'true sends OTLP/gRPC to a host:port or unix:// endpoint in plaintext; otherwise it uses TLS (an http:// endpoint is plaintext and https:// TLS, whatever this says)' },
+  { env: 'OTEL_EXPORTER_OTLP_INSECURE', default: 'false', help: 'true sends OTLP/gRPC to a host:port or unix:// endpoint in plaintext; otherwise it uses TLS (an http:// endpoint is plaintext and https:// TLS, whatever this says). Read, and checked, for OTLP/gRPC only' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_INSECURE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_INSECURE)' },
   { env: 'OTEL_SDK_DISABLED', default: 'false', help: 'true turns tracing off: no spans are recorded or exported, whatever else is set' },
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
@@ -302,7 +302,8 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     propagators,
     protocol,
     endpoint,
-    grpcTls: grpcUsesTls(endpoint, readInsecure(env)),
+    // Only OTLP/gRPC reads the insecure flag: for OTLP/HTTP it is not read, so not checked either.
+    grpcTls: protocol === 'grpc' ? grpcUsesTls(endpoint, readInsecure(env)) : false,
     clientAttributeMaxChars: readClientAttributeMaxChars(env),
     sampler: samplerVar,
     samplerRatio,

@@ -34,8 +34,8 @@ import { healthBinding, HealthStatuses } from './services/grpc-health.js';
 export interface PortOptions {
   bindings: readonly ServiceBinding[];
   tracer: Tracer;
-  /** Longest span attribute taken from a client's request (REST url.path, url.query); 1024 unless given. */
-  clientAttributeMaxChars?: number;
+  /** Longest span attribute taken from a client's request (REST url.path, url.query); Infinity leaves them to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT. */
+  clientAttributeMaxChars: number;
   observeCall: CallObserver;
   maxMessageBytes: number;
   metrics: HttpRoute;

@@ -36,7 +36,7 @@ const written = new Map<string, { atMs: number; since: number }>();
 const TIMESTAMP = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
 
 /** What makes two messages the same one for the repeat limit: their text, timestamps left out. */
-export function repeatKey(text: string): string {
+function repeatKey(text: string): string {
   return text.replace(TIMESTAMP, '…');
 }
 
@@ -87,8 +87,7 @@ export function describeError(error: unknown): string {
   // Node reports a refused connection to every address of a name (localhost: ::1 and 127.0.0.1) as one AggregateError without a message.
   if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(describeError).join('; ');
   const status = error.name === 'OTLPExporterError' ? (error as Error & { code?: unknown }).code : undefined;
-  const message = error.message || error.name;
-  return typeof status === 'number' ? `${message} (HTTP ${status})` : message;
+  return typeof status === 'number' ? describeRefusal(status, error.message) : error.message || error.name;
 }
 
 /**
@@ -98,7 +97,12 @@ export function describeError(error: unknown): string {
  * processor's bare "Timeout" when OTEL_BSP_EXPORT_TIMEOUT runs out first) no longer says why.
  * Undefined after an answer in 2xx.
  */
-let lastWireFailure: { error: unknown; status?: number; atMs: number } | undefined;
+let lastWireFailure: { text: string; refusal: boolean; atMs: number } | undefined;
+
+/** A collector's answer outside 2xx, in one line: its reason phrase (which HTTP/1.1 lets it leave empty) and status. */
+function describeRefusal(status: number, reason: string | undefined): string {
+  return reason ? `${reason} (HTTP ${status})` : `HTTP ${status}`;
+}
 
 /** The exporters name themselves in User-Agent; the service makes no other HTTP requests, but this keeps it certain. */
 function fromExporter(request: ClientRequest): boolean {
@@ -112,22 +116,20 @@ function watchExporterRequests(): void {
   watching = true;
   subscribe('http.client.request.error', (message) => {
     const { request, error } = message as { request: ClientRequest; error: unknown };
-    if (fromExporter(request)) lastWireFailure = { error, atMs: performance.now() };
+    if (fromExporter(request)) lastWireFailure = { text: describeExportFailure(error), refusal: false, atMs: performance.now() };
   });
   subscribe('http.client.response.finish', (message) => {
     const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
     if (!fromExporter(request)) return;
     const status = response.statusCode ?? 0;
     if (status >= 200 && status < 300) lastWireFailure = undefined;
-    else lastWireFailure = { error: new Error(response.statusMessage || `HTTP ${status}`), status, atMs: performance.now() };
+    else lastWireFailure = { text: describeRefusal(status, response.statusMessage), refusal: true, atMs: performance.now() };
   });
 }
 
 /** What the exporter met on the wire within the last `ms`, in one line; undefined if nothing failed. */
-function recentWireFailure(ms: number, protocol: TelemetryConfig['protocol']): string | undefined {
-  if (!lastWireFailure || performance.now() - lastWireFailure.atMs > ms) return undefined;
-  const { error, status } = lastWireFailure;
-  return status !== undefined ? `${describeError(error)} (HTTP ${status})` : describeExportFailure(error, protocol);
+function recentWireFailure(ms: number): string | undefined {
+  return lastWireFailure && performance.now() - lastWireFailure.atMs <= ms ? lastWireFailure.text : undefined;
 }
 
 /** Settings a failure's description names. */
@@ -145,7 +147,7 @@ let settings: ExportSettings = { protocol: 'http/protobuf', exportTimeoutMillis:
  */
 export function describeTimeout(): string {
   const limit = `OTEL_BSP_EXPORT_TIMEOUT (${settings.exportTimeoutMillis} ms)`;
-  const cause = recentWireFailure(settings.exportTimeoutMillis, settings.protocol);
+  const cause = recentWireFailure(settings.exportTimeoutMillis);
   return cause !== undefined ? `${cause}; the exporter was still retrying when ${limit} ran out` : `no answer from the collector within ${limit}`;
 }
 
@@ -167,7 +169,7 @@ export function describeExportFailure(error: unknown, protocol: TelemetryConfig[
   if (isBatchTimeout(error)) return describeTimeout();
   if (isRetryableRefusal(error)) {
     // The exporter gave up within its own timeout (OTEL_EXPORTER_OTLP_TIMEOUT): the refusal it met is recent.
-    const cause = lastWireFailure?.status !== undefined ? `${describeError(lastWireFailure.error)} (HTTP ${lastWireFailure.status})` : 'the collector refused the export with a status meaning "retry later"';
+    const cause = lastWireFailure?.refusal ? lastWireFailure.text : 'the collector refused the export with a status meaning "retry later"';
     return `${cause}, still after the exporter's retries`;
   }
   const text = describeError(error);

@@ -112,7 +112,7 @@ test('the spans\' endpoint is derived as the exporters do it, and start-up names
   assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 in plaintext and console (stdout), sampler parentbased_always_on');
 });
 
-test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true or false', () => {
+test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true or false where OTLP/gRPC reads it', () => {
   const tls = (env: Record<string, string>) => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', ...env }).telemetry.grpcTls;
   assert.is(tls({}), false, 'the default endpoint, http://localhost:4317');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }), false, 'http:// is plaintext');
@@ -125,7 +125,9 @@ test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRA
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', OTEL_EXPORTER_OTLP_TRACES_INSECURE: ' ' }), false, 'blank counts as unset');
   assert.is(describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to https://collector:4317 over TLS, sampler parentbased_always_on', 'https:// is TLS whatever INSECURE says: no hint');
   for (const name of ['OTEL_EXPORTER_OTLP_INSECURE', 'OTEL_EXPORTER_OTLP_TRACES_INSECURE']) {
-    assert.throws(() => loadConfig({ [name]: 'yes' }), (e: Error) => e instanceof ConfigError && e.message.includes(name), `${name}=yes is refused, not read as false`);
+    assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', [name]: 'yes' }), (e: Error) => e instanceof ConfigError && e.message.includes(name), `${name}=yes is refused, not read as false`);
+    // OTLP/HTTP does not read it (as the exporter does not): a value there stops nothing.
+    assert.is(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', [name]: '1' }).telemetry.grpcTls, false, `${name}=1 with OTLP/HTTP`);
   }
 });
 

@@ -293,13 +293,13 @@ test('seed-controller rate settings under the adaptive controller start the serv
   }
 });
 
-test('RS3GW_LOAD_SHEDDING_THRESHOLD on a kernel with PSI for CPU starts the service with one line saying it is ignored; without PSI it is used, silently', async () => {
+test('RS3GW_LOAD_SHEDDING_THRESHOLD on a kernel with PSI for CPU starts the service with one line saying it is ignored, naming where PSI was read; without PSI, no such line', async () => {
   for (const [fixture, hasPsi] of [['cgroup-v2-limited', true], ['cgroup-v2-unlimited', false]] as const) {
     const root = mkdtempSync(join(tmpdir(), 'rs3gw-fsroot-'));
     cpSync(join(REPO_ROOT, 'test/fixtures/procfs', fixture), root, { recursive: true });
     const server = await serve(['--port', '0'], { RS3GW_FS_ROOT: root, RS3GW_LOAD_SHEDDING_THRESHOLD: '0.5' });
     try {
-      const line = /^rs3gw-obs: RS3GW_LOAD_SHEDDING_THRESHOLD ignored: the kernel reports PSI for CPU \(\/proc\/pressure\/cpu\), so load shedding starts on the time tasks wait for CPU \(RS3GW_PSI_THRESHOLD\), not on busy CPU$/m;
+      const line = /^rs3gw-obs: RS3GW_LOAD_SHEDDING_THRESHOLD ignored: the kernel reports PSI for CPU \(cgroup2:\/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\), so load shedding starts on the time tasks wait for CPU \(RS3GW_PSI_THRESHOLD\), not on busy CPU$/m;
       if (hasPsi) assert.match(server.output(), line, fixture);
       else assert.not.match(server.output(), /RS3GW_LOAD_SHEDDING_THRESHOLD/, fixture);
     } finally {

@@ -7,9 +7,12 @@
  * stdout closed under the service does not end it.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
@@ -115,7 +118,7 @@ test('OTLP/gRPC to host:port: the start-up line says TLS, and with OTEL_EXPORTER
   }
 });
 
-test('a gRPC export failure that grpc-js stamps with the time is still written once a minute, not at every retry', async () => {
+test('a gRPC export failure that grpc-js stamps with the time is written once, not at every retry (the repeat limit holds it for a minute)', async () => {
   // An HTTP/1.1 server as the gRPC endpoint: every connection fails with "Protocol error (<time>)".
   const http1 = createHttpServer((_req, res) => res.end());
   await new Promise<void>((resolve) => http1.listen(0, '127.0.0.1', resolve));
@@ -173,6 +176,24 @@ test('an export still refused with 503 or 429 after the exporter\'s retries name
   }
 });
 
+test('a refusal without a reason phrase (HTTP/1.1 allows it) is named by its status, once', async () => {
+  const collector = createNetServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.on('data', () => socket.write('HTTP/1.1 503 \r\ncontent-length: 0\r\n\r\n'));
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+  const server = await startServer({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_EXPORTER_OTLP_TIMEOUT: '1500' });
+  try {
+    await calls(server, 1, 'refused_without_reason');
+    const line = await eventually('the failure of an export refused with 503', async () => stderrOf(server).find((l) => l.includes('span export failed')), 10_000);
+    assert.is(line, "rs3gw-obs: OpenTelemetry error: span export failed: HTTP 503, still after the exporter's retries");
+  } finally {
+    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    collector.close();
+  }
+});
+
 test('Node\'s own process warnings are one line with the prefix, as every stderr line', async () => {
   // grpc-js over TLS to an IP address sets it as the TLS server name, which Node deprecates
   // (DEP0123), once connected: to a collector that accepts the connection and says nothing.
@@ -191,6 +212,38 @@ test('Node\'s own process warnings are one line with the prefix, as every stderr
     assert.ok(PREFIXED.test(line) || stdoutStarts.test(line), `a line neither the service's stdout nor prefixed: ${line}`);
   }
   assert.match(server.output(), /^rs3gw-obs: node warning: \[DEP0123\] DeprecationWarning: Setting the TLS ServerName to an IP address/m);
+});
+
+test('Node\'s warning options still hold: other listeners stay, --no-warnings prints none, --redirect-warnings writes its file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rs3gw-warnings-'));
+  const heard = join(dir, 'heard.txt');
+  // A preloaded agent's listener, and a warning raised once the service runs (its printer replaced).
+  const preload = join(dir, 'agent.cjs');
+  writeFileSync(preload, `process.on('warning', (w) => require('node:fs').appendFileSync(${JSON.stringify(heard)}, w.message + '\\n'));
+setTimeout(() => process.emitWarning('late test warning', { code: 'RS3GW_TEST', detail: 'with its detail' }), 1500).unref();
+`);
+  const run = async (flags: string): Promise<string> => {
+    rmSync(heard, { force: true });
+    const server = await startServer({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${flags} --require ${preload}` });
+    try {
+      await eventually('the preloaded listener to hear the warning', async () => (existsSync(heard) ? true : undefined), 10_000);
+      await sleep(200);
+    } finally {
+      assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    }
+    assert.is(readFileSync(heard, 'utf8'), 'late test warning\n', `the agent's listener stays (${flags || 'no flags'})`);
+    assert.not.match(server.output(), /\(node:\d+\)/, `no raw Node warning line:\n${server.output()}`);
+    return server.output();
+  };
+  try {
+    assert.match(await run(''), /^rs3gw-obs: node warning: \[RS3GW_TEST\] Warning: late test warning \(with its detail\)$/m);
+    assert.not.match(await run('--no-warnings'), /late test warning/, '--no-warnings: none printed');
+    const redirected = join(dir, 'warnings.log');
+    assert.not.match(await run(`--redirect-warnings=${redirected}`), /late test warning/, '--redirect-warnings: not on stderr');
+    assert.match(readFileSync(redirected, 'utf8'), /\[RS3GW_TEST\] Warning: late test warning/, 'but in its file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a stdout closed under the service (| head -1) does not end it, console exporter included; stderr says so once', async () => {

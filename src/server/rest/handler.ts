@@ -181,7 +181,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
  * `clientAttributeMaxChars` bounds the span attributes taken from the request (url.path,
  * url.query); Infinity leaves them to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.
  */
-export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number, clientAttributeMaxChars = 1024) {
+export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number, clientAttributeMaxChars: number) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const found = routes.match(req.method ?? 'GET', url.pathname);
     if (!found) {
