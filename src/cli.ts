@@ -12,26 +12,6 @@ import { describeTracing } from './telemetry/tracing.js';
 import { SERVICE_VERSION } from './version.js';
 
 /**
- * Node's process warnings (a deprecation a dependency sets off, such as grpc-js giving TLS an IP
- * address as the server name) are written as Node writes them, `(node:PID) [DEP0123] ...` and a
- * second line on how to trace it: they go through logLine instead, one line with the prefix. Only
- * Node's own printer is replaced, and only where it prints to stderr as it does by default: other
- * listeners (a preloaded agent's) stay, `--no-warnings` installs no printer, and where the operator
- * asked for stack traces or a file (`--trace-warnings`, `--redirect-warnings`) Node's printer stays.
- */
-function routeProcessWarnings(): void {
-  const nodeFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (/--trace-warnings|--redirect-warnings/.test(nodeFlags)) return;
-  const nodePrinter = process.listeners('warning').find((listener) => listener.name === 'onWarning');
-  if (!nodePrinter) return;
-  process.removeListener('warning', nodePrinter);
-  process.on('warning', (warning: Error & { code?: string; detail?: string }) => {
-    const code = warning.code ? `[${warning.code}] ` : '';
-    logLine(`node warning: ${code}${warning.name}: ${warning.message}${warning.detail ? ` (${warning.detail})` : ''}`);
-  });
-}
-
-/**
  * A stdout closed under the service (`rs3gw-obs serve | head -1`, a log shipper gone) fails its
  * writes with EPIPE, emitted as an 'error' event that, unheard, would kill the process: what goes
  * there (start-up and shutdown lines, the console exporter's spans) is for people, and the service
@@ -49,7 +29,6 @@ function tolerateClosedOutput(): void {
 }
 
 async function main(): Promise<number> {
-  routeProcessWarnings();
   tolerateClosedOutput();
   let command;
   let config;

@@ -66,7 +66,7 @@ test('a first burst of 5 server errors is an increase of 5 from the 0 scraped be
   assert.is(x.value('rs3gw_bucket_requests_total', { bucket: 'b' }), 5);
 });
 
-test('GetBusinessMetrics lists only what happened: no bucket, user or byte from the preset', async () => {
+test('GetBusinessMetrics in JSON lists only what happened: no bucket, user or byte from the preset', async () => {
   const report = await rest.getOk(`${API}/business-metrics`);
   const patterns = report.request_patterns;
   assert.is(Number(patterns.total_requests), 5);

@@ -3,7 +3,7 @@
  * full export queue are counted and said, the start-up line says whether OTLP/gRPC uses TLS, the
  * same gRPC failure is written once a minute though grpc-js stamps each with the time, the
  * shutdown line names the cause the exporter met rather than the timeout it led to, a refusal to
- * retry later names its HTTP status, Node's own warnings keep the one-line prefixed form, and a
+ * retry later names its HTTP status, Node's own warnings are left to Node and its flags, and a
  * stdout closed under the service does not end it.
  */
 import { spawn } from 'node:child_process';
@@ -194,27 +194,7 @@ test('a refusal without a reason phrase (HTTP/1.1 allows it) is named by its sta
   }
 });
 
-test('Node\'s own process warnings are one line with the prefix, as every stderr line', async () => {
-  // grpc-js over TLS to an IP address sets it as the TLS server name, which Node deprecates
-  // (DEP0123), once connected: to a collector that accepts the connection and says nothing.
-  const silent = createNetServer((socket) => socket.on('error', () => undefined));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const server = await startServer({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${(silent.address() as { port: number }).port}`, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_BSP_EXPORT_TIMEOUT: '1000' });
-  try {
-    await calls(server, 1, 'tls_to_ip');
-    await eventually('the DEP0123 warning', async () => (server.output().includes('DEP0123') ? true : undefined), 10_000);
-  } finally {
-    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
-    silent.close();
-  }
-  const stdoutStarts = /^rs3gw-observability[: ]/;
-  for (const line of server.output().split('\n').filter((l) => l !== '')) {
-    assert.ok(PREFIXED.test(line) || stdoutStarts.test(line), `a line neither the service's stdout nor prefixed: ${line}`);
-  }
-  assert.match(server.output(), /^rs3gw-obs: node warning: \[DEP0123\] DeprecationWarning: Setting the TLS ServerName to an IP address/m);
-});
-
-test('Node\'s warning options still hold: other listeners stay, --no-warnings prints none, --redirect-warnings writes its file', async () => {
+test('Node\'s warnings are left to Node: another module\'s listener stays, and --no-warnings, --disable-warning and --redirect-warnings hold', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rs3gw-warnings-'));
   const heard = join(dir, 'heard.txt');
   // A preloaded agent's listener, and a warning raised once the service runs (its printer replaced).
@@ -232,12 +212,12 @@ setTimeout(() => process.emitWarning('late test warning', { code: 'RS3GW_TEST', 
       assert.is(await within(server.stop(), 'server exit'), 0, server.output());
     }
     assert.is(readFileSync(heard, 'utf8'), 'late test warning\n', `the agent's listener stays (${flags || 'no flags'})`);
-    assert.not.match(server.output(), /\(node:\d+\)/, `no raw Node warning line:\n${server.output()}`);
     return server.output();
   };
   try {
-    assert.match(await run(''), /^rs3gw-obs: node warning: \[RS3GW_TEST\] Warning: late test warning \(with its detail\)$/m);
+    assert.match(await run(''), /^\(node:\d+\) \[RS3GW_TEST\] Warning: late test warning\nwith its detail$/m, 'as Node prints it');
     assert.not.match(await run('--no-warnings'), /late test warning/, '--no-warnings: none printed');
+    assert.not.match(await run('--disable-warning=RS3GW_TEST'), /late test warning/, '--disable-warning: that one not printed');
     const redirected = join(dir, 'warnings.log');
     assert.not.match(await run(`--redirect-warnings=${redirected}`), /late test warning/, '--redirect-warnings: not on stderr');
     assert.match(readFileSync(redirected, 'utf8'), /\[RS3GW_TEST\] Warning: late test warning/, 'but in its file');

@@ -11,8 +11,8 @@ import { OPERATIONS } from './events.js';
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The classes of the status codes an event may carry (100..599, events.ts). */
-export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-export const DIRECTIONS = ['in', 'out'] as const;
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const DIRECTIONS = ['in', 'out'] as const;
 
 export interface KpiGauges {
   storage(): { buckets: number; objects: number; totalBytes: number };

@@ -238,7 +238,7 @@ export class MetricsEngine {
     const def = (definition ?? {}) as Partial<MetricDefinition>;
     if (!isMetricType(def.type)) throw invalidArgument('type', 'must be one of counter, gauge, histogram, summary');
     const kind = KINDS[def.type];
-    checkUserMetricName(def.name);
+    checkUserMetricName(def.name, def.type);
     checkDescription(def.description);
     const unit = def.unit ?? '';
     checkUnit(unit);

@@ -11,10 +11,8 @@ import {
   type GaugeConfiguration,
   type HistogramConfiguration,
   type Metric,
-  type SummaryConfiguration,
 } from 'prom-client';
 import { checkDescription, checkLabelNames, checkMetricName } from './names.js';
-import { WindowedSummary } from './summary.js';
 import type { MetricType } from './types.js';
 
 /** What a factory hands to the engine for each instrument it creates. */
@@ -61,14 +59,6 @@ export class InstrumentFactory {
     const buckets = config.buckets ? [...config.buckets] : undefined;
     this.adopt({ type: 'histogram', name: config.name, help: config.help, labelNames, metric: histogram, buckets });
     return histogram;
-  }
-
-  summary<T extends string>(config: InstrumentConfig<SummaryConfiguration<T>>): WindowedSummary<T> {
-    const labelNames = this.check('summary', config);
-    const summary = new WindowedSummary<T>({ ...config, registers: [] });
-    const quantiles = config.percentiles ? [...config.percentiles] : undefined;
-    this.adopt({ type: 'summary', name: config.name, help: config.help, labelNames, metric: summary, quantiles });
-    return summary;
   }
 
   /** Raises the engine's errors (instead of prom-client's plain Error) for bad names. */

@@ -48,11 +48,19 @@ export function reservedByPrometheus(name: string): string | undefined {
   return undefined;
 }
 
-/** A name a user may register: a Prometheus metric name that Prometheus does not write itself. */
-export function checkUserMetricName(name: unknown, field = 'name'): asserts name is string {
+/**
+ * A name a user may register: a Prometheus metric name none of whose exposed names (a counter's
+ * family without `_total` too: a counter `up_total` is the OpenMetrics family `up`) is one that
+ * Prometheus writes itself.
+ */
+export function checkUserMetricName(name: unknown, type: MetricType, field = 'name'): asserts name is string {
   checkMetricName(name, field);
-  const why = reservedByPrometheus(name);
-  if (why !== undefined) throw invalidArgument(field, `"${name}" is reserved: ${why}, and a metric of that name would collide with it`);
+  for (const exposed of exposedNames(type, canonicalName(type, name))) {
+    const why = reservedByPrometheus(exposed);
+    if (why === undefined) continue;
+    const as = exposed === name ? '' : `a ${type} named so is exposed as "${exposed}", and `;
+    throw invalidArgument(field, `"${name}" is reserved: ${as}${why}`);
+  }
 }
 
 export function checkDescription(description: unknown, field = 'description'): asserts description is string {

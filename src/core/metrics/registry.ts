@@ -1,7 +1,7 @@
 /**
  * A prom-client `Registry` that files its metrics in a Map. prom-client's own registry files them in
  * a plain object, so a metric named after an `Object.prototype` property (`constructor`, `toString`,
- * `valueOf`, `__proto__`, ...) looks registered already and is refused, although it is a valid
+ * `valueOf`, `hasOwnProperty`, ...) looks registered already and is refused, although it is a valid
  * Prometheus name. Only the methods that touch that object are replaced, and `metrics()`, which
  * writes a chunk of lines at a time with a turn of the event loop between chunks (prom-client's
  * writes everything in one go, a stall as long as the whole exposition takes); the text is prom-client's.
