@@ -273,10 +273,11 @@ test('names Prometheus writes itself are refused: a gauge "up" never reaches /me
     ['scrape_series_added', 'METRIC_TYPE_HISTOGRAM', /^name: .* is reserved/],
     ['ALERTS', 'METRIC_TYPE_GAUGE', /^name: "ALERTS" is reserved: Prometheus writes "ALERTS" itself/],
     ['ALERTS_FOR_STATE', 'METRIC_TYPE_GAUGE', /^name: "ALERTS_FOR_STATE" is reserved/],
-    ['__rv_internal', 'METRIC_TYPE_GAUGE', /^name: "__rv_internal" is reserved: names beginning "__" are reserved by Prometheus$/],
+    ['__rv_internal', 'METRIC_TYPE_GAUGE', /^name: "__rv_internal" is reserved: Prometheus keeps names beginning "__" for its internal use$/],
     // A counter's OpenMetrics family is its name without _total: `up_total` would be the family `up`.
     ['up_total', 'METRIC_TYPE_COUNTER', /^name: "up_total" is reserved: a counter named so is exposed as "up", and Prometheus writes "up" itself/],
     ['ALERTS_total', 'METRIC_TYPE_COUNTER', /^name: "ALERTS_total" is reserved: a counter named so is exposed as "ALERTS"/],
+    ['scrape', 'METRIC_TYPE_HISTOGRAM', /^name: "scrape" is reserved: a histogram named so is exposed as "scrape_bucket"/],
   ];
   for (const [name, type, why] of reserved) {
     assertError(await register({ name, type, description: 'client metric' }), 400, 'invalid_argument', why);

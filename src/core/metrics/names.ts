@@ -39,7 +39,7 @@ export function checkMetricName(name: unknown, field = 'name'): asserts name is 
  * the service's own instruments are not checked (none uses these names).
  */
 export function reservedByPrometheus(name: string): string | undefined {
-  if (name.startsWith('__')) return 'names beginning "__" are reserved by Prometheus';
+  if (name.startsWith('__')) return 'Prometheus keeps names beginning "__" for its internal use';
   if (name === 'up') return 'Prometheus writes "up" itself for every target it scrapes (1 if the scrape succeeded, else 0)';
   if (name.startsWith('scrape_')) {
     return 'Prometheus writes the scrape_* series itself for every scrape (scrape_duration_seconds, scrape_samples_scraped, ...)';
