@@ -24,6 +24,7 @@ import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
 import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
+import { tracingMetrics } from './server/ops/tracing-metrics.js';
 import { ServicePort } from './server/port.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
@@ -245,6 +246,7 @@ export async function startService(config: Config): Promise<RunningService> {
   snapshotMetrics(metrics);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
   anomalyMetrics(metrics, anomalies);
+  tracingMetrics(metrics, tracing.droppedSpans);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {
     throw listenFailure(error, config.host, config.port);
   });

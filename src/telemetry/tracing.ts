@@ -37,6 +37,8 @@ export interface Tracing {
   tracer: Tracer;
   /** Waits for the spans still open, flushes them with the rest (bounded in time; a failure is logged) and stops exporting. */
   shutdown(): Promise<void>;
+  /** Spans dropped since start-up because an export queue (OTEL_BSP_MAX_QUEUE_SIZE) was full. */
+  droppedSpans(): number;
 }
 
 /** A count of spans dropped is written once a minute at most, as OpenTelemetry's repeated messages are. */
@@ -216,7 +218,9 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   if (process.env.OTEL_TRACES_SAMPLER !== undefined) process.env.OTEL_TRACES_SAMPLER = config.sampler;
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place,
   // and incoming context is read by no one (harmless: calls just carry no span).
-  if (config.disabled || config.exporters.length === 0) return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {} };
+  if (config.disabled || config.exporters.length === 0) {
+    return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {}, droppedSpans: () => 0 };
+  }
   const openSpans = new OpenSpans();
   const dropped = new DroppedSpans(config.batch.maxQueueSize);
   const provider = new NodeTracerProvider({
@@ -234,6 +238,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   provider.register({ propagator: propagator(config) });
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),
+    droppedSpans: () => dropped.total,
     async shutdown() {
       await openSpans.allEnded(CUT_OFF_SPANS_WAIT_MS);
       await finalFlush(provider, config.batch.exportTimeoutMillis);

@@ -44,8 +44,9 @@ async function calls(server: RunningServer, n: number, metric = 'operator'): Pro
   await within(Promise.all(Array.from({ length: n }, (_, i) => client.anomalies.recordSample({ metric, value: i }))), `${n} RecordSample calls`);
 }
 
-test('spans dropped at a full export queue are said on stderr at once, and counted in all at shutdown', async () => {
+test('spans dropped at a full export queue are said on stderr at once, counted in all at shutdown, and on /metrics', async () => {
   receiver.delayMs = 1500;
+  let scraped = '';
   const before = receiver.spans.length;
   const server = await startServer({
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -60,6 +61,7 @@ test('spans dropped at a full export queue are said on stderr at once, and count
     const first = await eventually('a line saying spans were dropped', async () => stderrOf(server).find((l) => /tracing: \d+ spans? dropped/.test(l)), 5000);
     assert.match(first, /^rs3gw-obs: tracing: \d+ spans? dropped, the export queue being full \(OTEL_BSP_MAX_QUEUE_SIZE=20\); \d+ since start-up$/, first);
     await sleep(2000);
+    scraped = await (await fetch(`${server.url}/metrics`)).text();
   } finally {
     assert.is(await within(server.stop(), 'server exit'), 0, server.output());
     receiver.delayMs = 0;
@@ -74,6 +76,7 @@ test('spans dropped at a full export queue are said on stderr at once, and count
   const counted = lines.reduce((sum, l) => sum + Number(/tracing: (\d+) spans? dropped,/.exec(l)?.[1] ?? 0), 0);
   assert.is(counted, total, lines.join('\n'));
   assert.not.match(server.output(), 'maxQueueSize reached');
+  assert.match(scraped, new RegExp(`^rs3gw_tracing_spans_dropped_total ${total}$`, 'm'), 'and /metrics counts them');
 });
 
 /** A plaintext (h2c) OTLP/gRPC collector that accepts every export. */
