@@ -17,14 +17,10 @@ import (
 // A server SIGKILLed mid-call fails a live WatchAnomalies stream and an in-flight CaptureProfile
 // with CodeUnavailable (connect-go alone says CodeInternal, "incomplete envelope: unexpected EOF").
 func TestServerKilledMidCallIsUnavailable(t *testing.T) {
-	for _, protocol := range []observability.Protocol{observability.ProtocolGRPC, observability.ProtocolConnect} {
+	for _, protocol := range protocols {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := startServer(t)
-			client, err := observability.New(srv.url, observability.WithProtocol(protocol))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := newClient(t, srv.url, protocol)
 			ctx := callContext(t)
 			stream := liveStream(t, ctx, client)
 			defer stream.Close()
@@ -51,13 +47,9 @@ func TestServerKilledMidCallIsUnavailable(t *testing.T) {
 // A call the caller cancels still fails with CodeCanceled.
 func TestCallerCancelIsCanceled(t *testing.T) {
 	srv := startServer(t)
-	for _, protocol := range []observability.Protocol{observability.ProtocolGRPC, observability.ProtocolConnect} {
+	for _, protocol := range protocols {
 		t.Run(string(protocol), func(t *testing.T) {
-			client, err := observability.New(srv.url, observability.WithProtocol(protocol))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := newClient(t, srv.url, protocol)
 			ctx, cancel := context.WithCancel(callContext(t))
 			stream := liveStream(t, ctx, client)
 			defer stream.Close()
@@ -70,7 +62,7 @@ func TestCallerCancelIsCanceled(t *testing.T) {
 
 			ctx, cancel = context.WithCancel(callContext(t))
 			time.AfterFunc(500*time.Millisecond, cancel)
-			_, err = client.Profiling.CaptureProfile(ctx, connect.NewRequest(&v1.CaptureProfileRequest{Duration: durationpb.New(10 * time.Second)}))
+			_, err := client.Profiling.CaptureProfile(ctx, connect.NewRequest(&v1.CaptureProfileRequest{Duration: durationpb.New(10 * time.Second)}))
 			if code := connect.CodeOf(err); code != connect.CodeCanceled {
 				t.Errorf("CaptureProfile cancelled by the caller: %v (code %v), want canceled", err, code)
 			}

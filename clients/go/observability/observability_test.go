@@ -17,18 +17,28 @@ import (
 	v1 "github.com/rs3gw/rs3gw-observability/gen/go/rs3gw/observability/v1"
 )
 
+// protocols are the two the client speaks; the tests against the real server run over both.
+var protocols = []observability.Protocol{observability.ProtocolGRPC, observability.ProtocolConnect}
+
+// newClient is a client of url over protocol, closed when the (sub)test ends.
+func newClient(t *testing.T, url string, protocol observability.Protocol) *observability.Client {
+	t.Helper()
+	client, err := observability.New(url, observability.WithProtocol(protocol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
 // TestAgainstRealServer starts the built server once and calls every service over both protocols.
 // The protocols run one after the other on the same server, so each uses its own metric, bucket and
 // user names, and checks on shared counters compare before and after.
 func TestAgainstRealServer(t *testing.T) {
 	srv := startServer(t)
-	for _, protocol := range []observability.Protocol{observability.ProtocolGRPC, observability.ProtocolConnect} {
+	for _, protocol := range protocols {
 		t.Run(string(protocol), func(t *testing.T) {
-			client, err := observability.New(srv.url, observability.WithProtocol(protocol))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := newClient(t, srv.url, protocol)
 			if client.Protocol() != protocol {
 				t.Fatalf("Protocol() = %q, want %q", client.Protocol(), protocol)
 			}

@@ -502,7 +502,7 @@ export class MetricsEngine {
         description: instrument.help,
         labelNames: instrument.labelNames,
         ...(type === 'histogram' ? { buckets: instrument.buckets ?? [...DEFAULT_BUCKETS] } : {}),
-        ...(type === 'summary' ? { quantiles: instrument.quantiles ?? [...PROM_CLIENT_QUANTILES] } : {}),
+        ...(type === 'summary' ? { quantiles: [...PROM_CLIENT_QUANTILES] } : {}),
         unit: '',
         origin,
         createdMs: this.clock.nowMs(),

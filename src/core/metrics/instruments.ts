@@ -23,7 +23,6 @@ export interface Instrument {
   labelNames: string[];
   metric: Metric;
   buckets?: number[];
-  quantiles?: number[];
   /**
    * false where the series are views of one figure (windows, components of a cost) rather than
    * parts of a whole: their sum means nothing, so the JSON export gives the metric no total.

@@ -38,7 +38,7 @@ export function checkMetricName(name: unknown, field = 'name'): asserts name is 
  * a never-recorded gauge `up` makes every healthy target read `up == 0`. User registrations only;
  * the service's own instruments are not checked (none uses these names).
  */
-export function reservedByPrometheus(name: string): string | undefined {
+function reservedByPrometheus(name: string): string | undefined {
   if (name.startsWith('__')) return 'Prometheus keeps names beginning "__" for its internal use';
   if (name === 'up') return 'Prometheus writes "up" itself for every target it scrapes (1 if the scrape succeeded, else 0)';
   if (name.startsWith('scrape_')) {
