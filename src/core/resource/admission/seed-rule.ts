@@ -53,8 +53,9 @@ export class SeedRuleController implements AdmissionController {
     this.windowStartMs = nowMs;
   }
 
+  /** The rate, to a thousandth of a request per second: 1000 x 1.1 reports 1100, not 1100.0000000000002. */
   get limit(): number {
-    return this.rps;
+    return Math.round(this.rps * 1000) / 1000;
   }
 
   get inflight(): number {
