@@ -1,5 +1,6 @@
+import { posix } from 'node:path';
 import { cgroupLevels, cgroupSource, type CgroupDir, type CgroupLayout } from './cgroup-layout.js';
-import { countCpuList } from './cpu-list.js';
+import { parseCpuList } from './cpu-list.js';
 import { parseFlatKeyed } from './flat-keyed.js';
 import type { HostFiles } from './host-files.js';
 
@@ -11,15 +12,30 @@ export interface CgroupCpu {
   /** Cores' worth of CPU time the quota allows (quota / period); the lowest over ancestors. */
   quotaCores?: number;
   quotaSource?: string;
+  /**
+   * CPU time used under the quota: by the cgroup that holds it (an ancestor's quota is shared with
+   * everything below it), microseconds.
+   */
+  quotaUsage?: CpuUsage;
   /** CPUs the cgroup may run on (cpuset), where the cpuset controller is visible. */
   cpusetCpus?: number;
   cpusetSource?: string;
+  /**
+   * CPU time spent on the cpuset's CPUs (v1: `cpuacct.usage_percpu` summed over them, so a cpuset
+   * without a cpuacct cgroup of its own does not count other CPUs' work), microseconds.
+   */
+  cpusetUsage?: CpuUsage;
   /**
    * CFS bandwidth periods since the quota's cgroup was created, and those in which it ran out of
    * quota and its tasks waited (`nr_periods`, `nr_throttled` of the `cpu.stat` beside the binding
    * quota); absent without a quota or where the kernel does not count them.
    */
   throttling?: CpuThrottling;
+}
+
+export interface CpuUsage {
+  usageUs: number;
+  source: string;
 }
 
 export interface CpuThrottling {
@@ -72,27 +88,53 @@ function v1Quota(files: HostFiles, dir: CgroupDir): Quota | undefined {
   return quota;
 }
 
-function usage(files: HostFiles, dir: CgroupDir | undefined): { usageUs: number; source: string } | undefined {
-  if (!dir) return undefined;
-  if (dir.version === 2) {
-    const path = `${dir.dir}/cpu.stat`;
+function usage(files: HostFiles, dir: CgroupDir | undefined): CpuUsage | undefined {
+  return dir ? usageAt(files, dir.version, dir.dir) : undefined;
+}
+
+function usageAt(files: HostFiles, version: 1 | 2, level: string): CpuUsage | undefined {
+  if (version === 2) {
+    const path = `${level}/cpu.stat`;
     const usec = parseFlatKeyed(files.tryReadText(path) ?? '').get('usage_usec');
     return usec === undefined ? undefined : { usageUs: usec, source: cgroupSource(2, `${path} usage_usec`) };
   }
-  const path = `${dir.dir}/cpuacct.usage`;
+  const path = `${level}/cpuacct.usage`;
   const text = files.tryReadText(path)?.trim();
-  return text !== undefined && /^\d+$/.test(text)
-    ? { usageUs: Number(text) / 1000, source: cgroupSource(1, path) }
-    : undefined;
+  return text !== undefined && /^\d+$/.test(text) ? { usageUs: Number(text) / 1000, source: cgroupSource(1, path) } : undefined;
 }
 
-function cpuset(files: HostFiles, dir: CgroupDir | undefined): { cpus: number; source: string } | undefined {
+/**
+ * Usage of the cgroup holding the quota. In v1 the quota sits in the cpu hierarchy and the counters
+ * in cpuacct, which may be mounted apart: the same path below the cpuacct mount.
+ */
+function quotaUsage(files: HostFiles, layout: CgroupLayout, quota: Quota | undefined): CpuUsage | undefined {
+  if (!quota || !layout.cpu) return undefined;
+  if (layout.cpu.version === 2) return usageAt(files, 2, quota.level);
+  const cpuacct = layout.cpuacct;
+  if (!cpuacct || cpuacct.version !== 1) return undefined;
+  const relative = posix.relative(layout.cpu.mountPoint, quota.level);
+  return usageAt(files, 1, relative === '' ? cpuacct.mountPoint : posix.join(cpuacct.mountPoint, relative));
+}
+
+/** v1: `cpuacct.usage_percpu` (nanoseconds, one per possible CPU) summed over the given CPUs. */
+function usageOnCpus(files: HostFiles, dir: CgroupDir | undefined, cpus: number[]): CpuUsage | undefined {
+  if (!dir) return undefined;
+  if (dir.version === 2) return usage(files, dir); // v2 keeps no per-CPU counters; the cgroup's own
+  const path = `${dir.dir}/cpuacct.usage_percpu`;
+  const perCpu = files.tryReadText(path)?.trim().split(/\s+/).map(Number);
+  if (!perCpu || perCpu.some((v) => !Number.isFinite(v))) return undefined;
+  let ns = 0;
+  for (const cpu of cpus) ns += perCpu[cpu] ?? 0;
+  return { usageUs: ns / 1000, source: cgroupSource(1, `${path} of CPUs ${cpus.join(',')}`) };
+}
+
+function cpuset(files: HostFiles, dir: CgroupDir | undefined): { cpus: number[]; source: string } | undefined {
   if (!dir) return undefined;
   const names = dir.version === 2 ? ['cpuset.cpus.effective'] : ['cpuset.effective_cpus', 'cpuset.cpus'];
   for (const name of names) {
     const path = `${dir.dir}/${name}`;
     const text = files.tryReadText(path);
-    const cpus = text === undefined ? undefined : countCpuList(text);
+    const cpus = text === undefined ? undefined : parseCpuList(text);
     if (cpus !== undefined) return { cpus, source: cgroupSource(dir.version, path) };
   }
   return undefined;
@@ -118,8 +160,10 @@ export function readCgroupCpu(files: HostFiles, layout: CgroupLayout): CgroupCpu
     usageSource: used?.source,
     quotaCores: quota?.cores,
     quotaSource: quota?.source,
-    cpusetCpus: set?.cpus,
+    quotaUsage: quotaUsage(files, layout, quota) ?? used,
+    cpusetCpus: set?.cpus.length,
     cpusetSource: set?.source,
+    cpusetUsage: set ? usageOnCpus(files, layout.cpuacct, set.cpus) ?? used : undefined,
     throttling: layout.cpu ? throttling(files, layout.cpu.version, quota) : undefined,
   };
 }

@@ -1,19 +1,27 @@
 import type { HostFiles } from './host-files.js';
 
-/** Counts the CPUs in a kernel cpu list such as `0-3,8,10-11`; undefined if it is not one. */
-export function countCpuList(text: string): number | undefined {
+/** Largest CPU number taken from a list; the kernel's own limit (NR_CPUS) is 8192. */
+const MAX_CPU = 8191;
+
+/** The CPUs of a kernel cpu list such as `0-3,8,10-11`, in order; undefined if it is not one. */
+export function parseCpuList(text: string): number[] | undefined {
   const list = text.trim();
   if (list === '') return undefined;
-  let count = 0;
+  const cpus: number[] = [];
   for (const part of list.split(',')) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!match) return undefined;
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
-    if (last < first) return undefined;
-    count += last - first + 1;
+    if (last < first || last > MAX_CPU) return undefined;
+    for (let cpu = first; cpu <= last; cpu++) cpus.push(cpu);
   }
-  return count;
+  return cpus;
+}
+
+/** Counts the CPUs in a kernel cpu list; undefined if it is not one. */
+export function countCpuList(text: string): number | undefined {
+  return parseCpuList(text)?.length;
 }
 
 export interface OnlineCpus {

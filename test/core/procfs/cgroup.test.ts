@@ -39,11 +39,13 @@ test('v2: a quota on a parent cgroup limits us even when ours is "max"', () => {
   assert.is(cpu.usageUs, 5_000_000);
   // Throttling is counted where the quota is set, not in the leaf (whose cpu.max is max).
   assert.equal(cpu.throttling, { periods: 1000, throttledPeriods: 10, source: 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods' });
+  // The quota is shared by everything in system.slice, so its usage is system.slice's, not ours.
   assert.equal(v2.availableCores(), {
     cores: 2,
     source: 'cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
     limitedByCgroup: true,
     onlineCpus: 8,
+    usage: { usageUs: 9_000_000, source: 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat usage_usec' },
   });
 });
 
@@ -90,6 +92,7 @@ test('v1: CFS quota/period gives fractional cores; cpuacct.usage ns becomes us',
     source: 'cgroup1:/sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpu.cfs_quota_us',
     limitedByCgroup: true,
     onlineCpus: 8,
+    usage: { usageUs: 12_000_000, source: 'cgroup1:/sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpuacct.usage' },
   });
 });
 
@@ -111,6 +114,111 @@ test('hybrid: v1 controllers for limits, the unified hierarchy alongside', () =>
     assert.is(layout.cpuset?.version, 2);
     assert.is(reader.cgroupMemory()?.limitBytes, 768 * MiB);
     assert.is(reader.availableCores().cores, 1.5);
+  } finally {
+    root.remove();
+  }
+});
+
+/**
+ * A v1 tree laid out as on a hybrid host where each controller has its own mount: the service in
+ * revp/a/svc, a memory limit and a CPU quota set on revp only, shared with a sibling revp/hog.
+ */
+function parentLimitedV1(): FixtureRoot {
+  const root = new FixtureRoot('cgroup-v1-limited');
+  root.write('proc/self/cgroup', '4:memory:/revp/a/svc\n2:cpuacct:/revp/a/svc\n1:cpu:/revp/a/svc\n3:cpuset:/\n0::/\n');
+  root.write('proc/self/mountinfo', [
+    '32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu',
+    '33 31 0:30 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct',
+    '34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset',
+    '35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+    '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+  ].join('\n'));
+  const unlimited = '9223372036854771712\n';
+  for (const level of ['', '/revp', '/revp/a', '/revp/a/svc']) {
+    root.write(`sys/fs/cgroup/memory${level}/memory.limit_in_bytes`, level === '/revp' ? `${768 * MiB}\n` : unlimited);
+    root.write(`sys/fs/cgroup/cpu${level}/cpu.cfs_quota_us`, level === '/revp' ? '150000\n' : '-1\n');
+    root.write(`sys/fs/cgroup/cpu${level}/cpu.cfs_period_us`, '100000\n');
+  }
+  // Ours: 34 MiB, 2 of it inactive page cache; revp's: 722 MiB (the hog's), 10 MiB inactive.
+  root.write('sys/fs/cgroup/memory/revp/a/svc/memory.usage_in_bytes', `${34 * MiB}\n`);
+  root.write('sys/fs/cgroup/memory/revp/a/svc/memory.stat', `total_inactive_file ${2 * MiB}\nhierarchical_memory_limit ${768 * MiB}\n`);
+  root.write('sys/fs/cgroup/memory/revp/memory.usage_in_bytes', `${732 * MiB}\n`);
+  root.write('sys/fs/cgroup/memory/revp/memory.stat', `total_inactive_file ${10 * MiB}\nhierarchical_memory_limit ${768 * MiB}\n`);
+  root.write('sys/fs/cgroup/cpuacct/revp/a/svc/cpuacct.usage', '1000000000\n');
+  root.write('sys/fs/cgroup/cpuacct/revp/cpuacct.usage', '90000000000\n');
+  root.write('sys/fs/cgroup/cpu/revp/cpu.stat', 'nr_periods 100\nnr_throttled 90\nthrottled_time 5000000\n');
+  root.write('sys/fs/cgroup/cpuset/cpuset.effective_cpus', '0-7\n');
+  return root;
+}
+
+test('v1: a memory limit on a parent is compared with the parent\'s usage, which counts its other members', () => {
+  const root = parentLimitedV1();
+  try {
+    const reader = new ProcReader({ root: root.path });
+    assert.equal(reader.memoryUsage(), {
+      usedBytes: 722 * MiB,
+      limitBytes: 768 * MiB,
+      scope: 'cgroup',
+      source: 'cgroup1:/sys/fs/cgroup/memory/revp/memory.usage_in_bytes',
+      limitSource: 'cgroup1:/sys/fs/cgroup/memory/revp/memory.limit_in_bytes',
+    });
+    // A lower limit of our own that we are further from does not hide the parent's.
+    root.write('sys/fs/cgroup/memory/revp/a/svc/memory.limit_in_bytes', `${512 * MiB}\n`);
+    assert.is(reader.memoryUsage().limitBytes, 768 * MiB);
+    // Once ours is the nearer one, it binds, with our own usage.
+    root.write('sys/fs/cgroup/memory/revp/a/svc/memory.limit_in_bytes', `${33 * MiB}\n`);
+    assert.equal([reader.memoryUsage().usedBytes, reader.memoryUsage().limitBytes], [32 * MiB, 33 * MiB]);
+  } finally {
+    root.remove();
+  }
+});
+
+test('v2: a memory.max on a parent is compared with the parent\'s memory.current', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    root.write('sys/fs/cgroup/system.slice/memory.max', `${2 * GiB}\n`);
+    root.write('sys/fs/cgroup/system.slice/memory.current', `${1946 * MiB}\n`);
+    root.write('sys/fs/cgroup/system.slice/memory.stat', 'inactive_file 0\n');
+    const usage = new ProcReader({ root: root.path }).memoryUsage();
+    assert.is(usage.limitSource, 'cgroup2:/sys/fs/cgroup/system.slice/memory.max');
+    assert.is(usage.source, 'cgroup2:/sys/fs/cgroup/system.slice/memory.current');
+    assert.is(usage.usedBytes, 1946 * MiB);
+  } finally {
+    root.remove();
+  }
+});
+
+test('v1: a CPU quota on a parent is compared with the parent\'s usage, from cpuacct mounted apart', () => {
+  const root = parentLimitedV1();
+  try {
+    const cores = new ProcReader({ root: root.path }).availableCores();
+    assert.is(cores.cores, 1.5);
+    assert.is(cores.source, 'cgroup1:/sys/fs/cgroup/cpu/revp/cpu.cfs_quota_us');
+    assert.equal(cores.usage, { usageUs: 90_000_000, source: 'cgroup1:/sys/fs/cgroup/cpuacct/revp/cpuacct.usage' });
+  } finally {
+    root.remove();
+  }
+});
+
+test('v1: a cpuset without a cpuacct cgroup counts the work on its own CPUs only', () => {
+  const root = new FixtureRoot('cgroup-v1-limited');
+  try {
+    root.write('proc/self/cgroup', '3:cpuset:/pinned\n2:cpuacct:/\n1:cpu:/\n');
+    root.write('proc/self/mountinfo', [
+      '32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu',
+      '33 31 0:30 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct',
+      '34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset',
+    ].join('\n'));
+    root.write('sys/fs/cgroup/cpuset/pinned/cpuset.effective_cpus', '0,2\n');
+    // The host's counters: CPUs 1 and 3 busy with work that cannot run on ours.
+    root.write('sys/fs/cgroup/cpuacct/cpuacct.usage', '41000000000\n');
+    root.write('sys/fs/cgroup/cpuacct/cpuacct.usage_percpu', '300000000 20000000000 200000000 20500000000 \n');
+    const cores = new ProcReader({ root: root.path }).availableCores();
+    assert.is(cores.cores, 2);
+    assert.equal(cores.usage, {
+      usageUs: 500_000,
+      source: 'cgroup1:/sys/fs/cgroup/cpuacct/cpuacct.usage_percpu of CPUs 0,2',
+    });
   } finally {
     root.remove();
   }

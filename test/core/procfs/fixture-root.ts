@@ -1,6 +1,6 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A writable copy of a /proc fixture tree, so a test can change what the "kernel" reports between samples. */
@@ -12,8 +12,16 @@ export class FixtureRoot {
     cpSync(fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url)), this.path, { recursive: true });
   }
 
+  /** Writes a file of the tree, making its directories where they are missing. */
   write(file: string, text: string | Uint8Array): void {
+    mkdirSync(dirname(join(this.path, file)), { recursive: true });
     writeFileSync(join(this.path, file), text);
+  }
+
+  /** Rewrites a file of the tree through `change`. */
+  edit(file: string, change: (text: string) => string): void {
+    const path = join(this.path, file);
+    writeFileSync(path, change(readFileSync(path, 'utf8')));
   }
 
   /** Rewrites numbered fields (as in proc(5): 14 = utime, 22 = starttime) of /proc/<pid>/stat. */

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parsePsi } from '../../../src/core/procfs/psi.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
+import { FixtureRoot } from './fixture-root.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/procfs/${name}`, import.meta.url));
 
@@ -21,6 +22,27 @@ test('host /proc/pressure; a cpu file without a "full" line (before 5.13) is fin
   assert.is(pressure.cpu?.some.avg10, 30);
   assert.is(pressure.cpu?.full, undefined);
   assert.is(pressure.memory?.full?.avg10, 2);
+});
+
+test("the host's root cgroup is the host: its pressure files are named /proc/pressure, not the cgroup's", () => {
+  // As on a hybrid host running the service in a v1 container: the v2 cgroup is the root (0::/).
+  const root = new FixtureRoot('cgroup-v1-limited');
+  try {
+    root.write('proc/self/cgroup', '12:memory:/docker/abc123\n0::/\n');
+    root.write('proc/self/mountinfo', [
+      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+    ].join('\n'));
+    for (const resource of ['cpu', 'memory', 'io']) {
+      root.write(`sys/fs/cgroup/unified/${resource}.pressure`, 'some avg10=30.00 avg60=0.00 avg300=0.00 total=1\n');
+    }
+    assert.is(new ProcReader({ root: root.path }).pressure().source, '/proc/pressure');
+    // A container's namespaced root is a cgroup of its own (it has cgroup.type): its files are its own.
+    root.write('sys/fs/cgroup/unified/cgroup.type', 'domain\n');
+    assert.is(new ProcReader({ root: root.path }).pressure().source, 'cgroup2:/sys/fs/cgroup/unified');
+  } finally {
+    root.remove();
+  }
 });
 
 test('no PSI at all is reported as absent, not as an error', () => {

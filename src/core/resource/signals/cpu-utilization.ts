@@ -4,13 +4,13 @@ import type { ProcReader } from '../../procfs/reader.js';
 import type { CpuReading } from './types.js';
 
 type Previous =
-  | { basis: 'cgroup'; atMs: number; usageUs: number }
+  | { basis: 'cgroup'; atMs: number; usageUs: number; source: string }
   | { basis: 'host'; times: CpuTimes };
 
 /**
- * CPU utilisation from counter deltas. Inside a cgroup with a CPU quota or cpuset, the cgroup's own
- * usage over (elapsed x allowed cores); otherwise the host's busy share from /proc/stat, time at a
- * positive nice value counted as idle. The first reading (and the first after the basis changes)
+ * CPU utilisation from counter deltas. Inside a cgroup with a CPU quota or cpuset, the usage under
+ * that limit (the quota's cgroup, the cpuset's CPUs) over (elapsed x allowed cores); otherwise the
+ * host's busy share from /proc/stat, time at a positive nice value counted as idle. The first reading (and the first after the basis changes)
  * has no interval yet and reports 0. With a quota whose throttling the kernel counts, also the
  * share of its periods in which the cgroup ran out of quota since the previous reading.
  */
@@ -40,13 +40,15 @@ export class CpuUtilization {
 
   private utilization(nowMs: number, cgroup: CgroupCpu): CpuReading {
     const cores = this.reader.availableCores(cgroup);
-    if (cores.limitedByCgroup && cgroup.usageUs !== undefined) {
-      const source = `${cgroup.usageSource} over ${cores.source}`;
-      const before = this.previous?.basis === 'cgroup' ? this.previous : undefined;
+    const used = cores.usage;
+    if (cores.limitedByCgroup && used !== undefined) {
+      const source = `${used.source} over ${cores.source}`;
+      // Counters of another cgroup (the limit moved) cannot be subtracted from these.
+      const before = this.previous?.basis === 'cgroup' && this.previous.source === used.source ? this.previous : undefined;
       if (before && nowMs <= before.atMs && this.last) return this.last;
-      this.previous = { basis: 'cgroup', atMs: nowMs, usageUs: cgroup.usageUs };
+      this.previous = { basis: 'cgroup', atMs: nowMs, usageUs: used.usageUs, source: used.source };
       const utilization = before
-        ? Math.max(0, cgroup.usageUs - before.usageUs) / ((nowMs - before.atMs) * 1000 * cores.cores)
+        ? Math.max(0, used.usageUs - before.usageUs) / ((nowMs - before.atMs) * 1000 * cores.cores)
         : 0;
       return this.remember({ utilization, availableCores: cores.cores, source: before ? source : `${source} (first sample: no interval yet)` });
     }

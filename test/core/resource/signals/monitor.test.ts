@@ -11,6 +11,8 @@ import { FixtureRoot } from '../../procfs/fixture-root.js';
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const LEAF = 'sys/fs/cgroup/system.slice/rs3gw.service';
+/** The fixture's CPU quota (2 cores) is set on the parent, system.slice. */
+const QUOTA_LEVEL = 'sys/fs/cgroup/system.slice';
 
 /**
  * The heap and event-loop figures are runtime readings the monitor takes through injected providers;
@@ -31,10 +33,14 @@ function setup(name = 'cgroup-v2-limited', options: PressureMonitorOptions = {})
   /** Sets the cgroup working set (memory.current minus the fixture's 256 MiB inactive_file). */
   const setWorkingSet = (bytes: number) => root.write(`${LEAF}/memory.current`, `${Math.round(bytes) + 256 * MiB}\n`);
   let usageUs = 5_000_000;
-  /** Adds CPU time to the cgroup and moves the clock one second. */
+  /**
+   * Adds CPU time to the cgroup (and so to system.slice, whose quota it shares) and moves the clock
+   * one second; the other counters of system.slice's cpu.stat are kept.
+   */
   const burnCpu = (cpuUs: number) => {
     usageUs += cpuUs;
     root.write(`${LEAF}/cpu.stat`, `usage_usec ${usageUs}\n`);
+    root.edit(`${QUOTA_LEVEL}/cpu.stat`, (text) => text.replace(/^usage_usec \d+$/m, () => `usage_usec ${usageUs + 4_000_000}`));
     clock.advance(1000);
   };
   return { root, clock, heap, loop, monitor, setWorkingSet, burnCpu };
@@ -78,7 +84,7 @@ test('CPU utilisation is the cgroup usage delta over elapsed time x quota cores'
     assert.ok(Math.abs(snap.cpu.utilization - 0.6) < 1e-12);
     assert.is(
       snap.cpu.source,
-      'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/cpu.stat usage_usec over cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
+      'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat usage_usec over cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
     );
   } finally {
     root.remove();
