@@ -15,8 +15,9 @@ export interface CpuReading extends ResourceReading {
   /** Cores this process may use: the cgroup quota (`cpu.max`, cfs quota/period) or the online CPUs. */
   availableCores: number;
   /**
-   * Percent of the CPU quota's enforcement periods, since the previous reading, in which the cgroup
-   * used up its quota and its tasks waited for the next period; absent without a quota.
+   * Percent of the CPU quota's enforcement periods, over the last 10 s (since the first reading while
+   * there are fewer than 10 s of readings), in which the cgroup used up its quota and its tasks waited
+   * for the next period; absent without a quota, and at the first reading of its counters.
    */
   throttledPercent?: number;
   /** Where the throttling counters came from (the `cpu.stat` beside the binding quota). */

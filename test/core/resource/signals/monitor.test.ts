@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../../src/core/errors.js';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
+import { DEFAULT_MEMORY_PRESSURE_LEVEL, DEFAULT_SHED_THRESHOLDS, LoadShedder } from '../../../../src/core/resource/load-shedder.js';
 import { PressureMonitor, type PressureMonitorOptions } from '../../../../src/core/resource/signals/monitor.js';
 import type { HeapStats } from '../../../../src/core/resource/signals/providers.js';
 import type { EventLoopReading } from '../../../../src/core/resource/signals/types.js';
@@ -220,25 +221,98 @@ test('without PSI, time at a positive nice value counts as idle: background jobs
   }
 });
 
-test('a CPU quota used up is overload: throttled periods over periods, from the cpu.stat beside the quota', () => {
-  const { root, monitor, burnCpu } = setup();
+test('a CPU quota used up is overload: throttled periods over periods of the last 10 s, from the cpu.stat beside the quota', () => {
+  const { root, clock, monitor, burnCpu } = setup();
   const stat = 'sys/fs/cgroup/system.slice/cpu.stat';
   try {
     root.write(stat, 'usage_usec 9000000\nnr_periods 1010\nnr_throttled 13\nthrottled_usec 60000\n');
     burnCpu(1_000_000);
     let snap = monitor.sample();
-    assert.is(snap.cpu.throttledPercent, 30); // 3 of 10 periods since the fixture's 10 of 1,000
+    assert.is(snap.cpu.throttledPercent, 30); // 3 of 10 periods since the fixture's 10 of 1,000 (less than 10 s of history)
     assert.is(snap.cpu.throttlingSource, 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods');
     assert.is(snap.overload, 0, 'below 40 % (PSI cpu some 12.5 %)');
     root.write(stat, 'usage_usec 11000000\nnr_periods 1020\nnr_throttled 21\nthrottled_usec 90000\n');
+    clock.advance(9000);
     burnCpu(2_000_000);
     snap = monitor.sample();
-    assert.is(snap.cpu.throttledPercent, 80);
+    assert.is(snap.cpu.throttledPercent, 80); // 8 of 10 since the reading 10 s ago, not 11 of 20 since the first
     assert.ok(Math.abs(snap.overload - 2 / 3) < 1e-12, `overload ${snap.overload}`); // (80 - 40) / (100 - 40)
     assert.is(snap.resourceOverload, snap.overload);
     assert.equal(monitor.detail().overloadCauses, ['cpu_throttled']);
-    burnCpu(0); // no period ran: nothing was throttled
+    clock.advance(9000);
+    burnCpu(0); // no period ran in the last 10 s: nothing was throttled
     assert.is(monitor.sample().cpu.throttledPercent, 0);
+  } finally {
+    root.remove();
+  }
+});
+
+/**
+ * The reviewer's machine: cgroup v1, a 1.5-CPU quota (cfs 150000/100000), sampled once a second.
+ * `throttle(throttled, periods)` adds one second's worth to the quota's cpu.stat and samples.
+ */
+function v1Quota() {
+  const env = setup('cgroup-v1-limited');
+  const stat = 'sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpu.stat';
+  // Only the throttling moves here: PSI cpu some calm (the fixture's 30 % would hold an overload on).
+  env.root.write('proc/pressure/cpu', 'some avg10=5.00 avg60=5.00 avg300=5.00 total=1234567\n');
+  let periods = 500; // the fixture's counters
+  let throttledPeriods = 20;
+  const shedder = new LoadShedder(DEFAULT_SHED_THRESHOLDS, DEFAULT_MEMORY_PRESSURE_LEVEL);
+  const throttle = (throttled: number, ran: number) => {
+    periods += ran;
+    throttledPeriods += throttled;
+    env.root.write(stat, `nr_periods ${periods}\nnr_throttled ${throttledPeriods}\nthrottled_time 0\n`);
+    env.clock.advance(1000);
+    const snap = env.monitor.sample();
+    shedder.update(snap, snap.atMs);
+    return snap;
+  };
+  return { ...env, throttle, shedder };
+}
+
+test('a steadily saturated quota does not flap critical shedding: the throttled share is taken over 10 s', () => {
+  const { root, throttle, shedder } = v1Quota();
+  try {
+    // Per second the kernel counts about ten 100 ms periods, all or nearly all throttled, give or take one.
+    const seconds: [number, number][] = [[10, 10], [8, 10], [11, 10], [9, 11]];
+    const levels: number[] = [];
+    let criticalChanges = 0;
+    let critical = false;
+    for (let i = 0; i < 60; i++) {
+      const [throttled, ran] = seconds[i % seconds.length]!;
+      const snap = throttle(throttled, ran);
+      if (i >= 10) levels.push(snap.resourceOverload); // once there are 10 s of history
+      const now = shedder.states().critical.active;
+      if (now !== critical) criticalChanges++;
+      critical = now;
+    }
+    const low = Math.min(...levels);
+    const high = Math.max(...levels);
+    // 38 of 41 periods throttled, about 92.7 %: level (92.7 - 40) / 60, about 0.88.
+    assert.ok(low >= 0.86 && high <= 0.9, `level between ${low} and ${high}`);
+    assert.ok(criticalChanges <= 1, `critical shedding changed ${criticalChanges} times in 60 s`);
+    assert.is(shedder.states().normal.active, true, 'the saturated quota is still overload');
+  } finally {
+    root.remove();
+  }
+});
+
+test('a step in throttling shows within 10 s, and so does its end', () => {
+  const { root, throttle } = v1Quota();
+  try {
+    for (let i = 0; i < 20; i++) assert.is(throttle(0, 10).resourceOverload, 0);
+    // The quota becomes saturated: the share climbs 10 points a second as the window fills.
+    const up = Array.from({ length: 12 }, () => throttle(10, 10));
+    assert.equal(up.map((s) => s.cpu.throttledPercent), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100]);
+    assert.is(up.findIndex((s) => s.overload > 0) + 1, 4, 'overload from 40 % after 4 s');
+    assert.is(up.findIndex((s) => s.resourceOverload >= 0.97) + 1, 10, 'the critical level after 10 s');
+    // And it ends: below the critical exit at once, no overload within 10 s.
+    const down = Array.from({ length: 12 }, () => throttle(0, 10));
+    assert.equal(down.map((s) => s.cpu.throttledPercent), [90, 80, 70, 60, 50, 40, 30, 20, 10, 0, 0, 0]);
+    assert.ok(down[0]!.resourceOverload < 0.85, `level ${down[0]!.resourceOverload} a second after`);
+    assert.is(down.findIndex((s) => s.overload === 0) + 1, 8, 'overload gone below 30 %, after 8 s');
+    assert.equal(down.slice(7).map((s) => s.overload), [0, 0, 0, 0, 0]);
   } finally {
     root.remove();
   }
