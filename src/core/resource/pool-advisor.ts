@@ -2,7 +2,7 @@
  * Keeps the worker-pool recommendation between adjustments: each update starts from the size
  * recommended last time, so advice moves step by step as the seed's auto-scaler does.
  */
-import { advisePoolSize, type PoolAdvice } from './pool.js';
+import { advisePoolSize, startPoolSize, type PoolAdvice } from './pool.js';
 import type { CpuReading } from './signals/types.js';
 
 export interface PoolSettings {
@@ -18,10 +18,10 @@ export class PoolAdvisor {
     private readonly settings: PoolSettings,
     cpu: CpuReading,
   ) {
-    const start = Math.min(settings.maxThreads, Math.max(settings.minThreads, Math.round(cpu.availableCores)));
-    this.advice = { size: start, reason: `start at ${start}: one per available core within [${settings.minThreads}, ${settings.maxThreads}]`, lower: settings.minThreads, upper: settings.maxThreads };
+    this.advice = startPoolSize({ availableCores: cpu.availableCores, minThreads: settings.minThreads, maxThreads: settings.maxThreads });
   }
 
+  /** The last advice; its `upper` is the cap applied (RS3GW_MAX_THREADS cut to the CPU quota), which GetResources reports as max_threads. */
   get current(): PoolAdvice {
     return this.advice;
   }

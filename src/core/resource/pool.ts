@@ -54,6 +54,42 @@ function finite(field: string, value: number, check: (v: number) => boolean, rul
 
 const pct = (fraction: number): string => `${Math.round(fraction * 100)}%`;
 
+interface PoolBounds {
+  cores: number;
+  min: number;
+  /** The cap applied: maxThreads cut to THREADS_PER_CORE x cores, but never below minThreads. */
+  upper: number;
+  /** What decided `upper`, for reasons: `max 8`, `cap 6 = 4 x 1.5 cores`, `minThreads 4 over cap 2 = 4 x 0.5 cores`. */
+  capNote: string;
+}
+
+function poolBounds(input: Pick<PoolAdviceInput, 'availableCores' | 'minThreads' | 'maxThreads'>): PoolBounds {
+  const cores = finite('availableCores', input.availableCores, (v) => v > 0, 'a positive number');
+  const min = integer('minThreads', input.minThreads ?? 1, 1);
+  const usefulCap = Math.max(1, Math.ceil(cores * THREADS_PER_CORE));
+  const max = integer('maxThreads', input.maxThreads ?? Math.max(min, usefulCap), 1);
+  if (min > max) throw invalidArgument('minThreads', `must not exceed maxThreads (${min} > ${max})`);
+  // The configured minimum wins over the useful cap: it is an explicit operator decision.
+  const upper = Math.max(min, Math.min(max, usefulCap));
+  const cap = `cap ${usefulCap} = ${THREADS_PER_CORE} x ${cores} cores`;
+  const capNote = usefulCap >= max ? `max ${upper}` : upper === usefulCap ? cap : `minThreads ${upper} over ${cap}`;
+  return { cores, min, upper, capNote };
+}
+
+/**
+ * The size a pool starts at, before any measurement of its load: one thread per available core
+ * (rounded), kept in the same [minThreads, cap] as advisePoolSize keeps its advice, with the reason
+ * saying which of the three decided it.
+ */
+export function startPoolSize(input: Pick<PoolAdviceInput, 'availableCores' | 'minThreads' | 'maxThreads'>): PoolAdvice {
+  const { cores, min, upper, capNote } = poolBounds(input);
+  const perCore = Math.round(cores);
+  const advice = (size: number, reason: string): PoolAdvice => ({ size, reason: `start at ${size}: ${reason}`, lower: min, upper });
+  if (perCore < min) return advice(min, `minThreads (${cores} available cores)`);
+  if (perCore > upper) return advice(upper, `${capNote} (${cores} available cores)`);
+  return advice(perCore, `one per available core within [${min}, ${capNote}]`);
+}
+
 /**
  * Recommends a worker-pool size. Grows when CPU is below target and work is waiting, by no more than
  * the work waiting, the CPU headroom (size x target / cpu) or doubling; shrinks when CPU is above
@@ -61,22 +97,13 @@ const pct = (fraction: number): string => `${Math.round(fraction * 100)}%`;
  * THREADS_PER_CORE x the cores the quota gives, since more runnable threads than that only contend.
  */
 export function advisePoolSize(input: PoolAdviceInput): PoolAdvice {
-  const cores = finite('availableCores', input.availableCores, (v) => v > 0, 'a positive number');
+  const { min, upper, capNote } = poolBounds(input);
   const current = integer('currentSize', input.currentSize, 0);
-  const min = integer('minThreads', input.minThreads ?? 1, 1);
-  const usefulCap = Math.max(1, Math.ceil(cores * THREADS_PER_CORE));
-  const max = integer('maxThreads', input.maxThreads ?? Math.max(min, usefulCap), 1);
-  if (min > max) throw invalidArgument('minThreads', `must not exceed maxThreads (${min} > ${max})`);
   const target = finite('targetCpu', input.targetCpu ?? DEFAULT_TARGET_CPU, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
   const tolerance = finite('tolerance', input.tolerance ?? Math.min(DEFAULT_TOLERANCE, target / 2), (v) => v >= 0 && v < target, `a number from 0 to below targetCpu`);
   const cpu = finite('cpuUtilization', input.cpuUtilization, (v) => v >= 0, 'a non-negative number');
   const pending = integer('pendingWork', input.pendingWork, 0);
 
-  // The configured minimum wins over the useful cap: it is an explicit operator decision.
-  const upper = Math.max(min, Math.min(max, usefulCap));
-  const capNote = upper === usefulCap && usefulCap < max
-    ? `cap ${upper} = ${THREADS_PER_CORE} x ${cores} cores`
-    : `max ${upper}`;
   const advice = (size: number, reason: string): PoolAdvice => ({ size, reason, lower: min, upper });
   const load = `cpu ${pct(cpu)} vs target ${pct(target)}`;
 

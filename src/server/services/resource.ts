@@ -72,7 +72,8 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
     pool: {
       recommendedThreads: advice.size,
       minThreads: deps.poolSettings.minThreads,
-      maxThreads: deps.poolSettings.maxThreads,
+      // The cap applied to the advice, not RS3GW_MAX_THREADS: under a 0.5-CPU quota 4, not 4 x the host's cores.
+      maxThreads: advice.upper,
       availableCores: p.cpu.availableCores,
       targetCpu: deps.poolSettings.targetCpu,
       reason: advice.reason,
