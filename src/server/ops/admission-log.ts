@@ -57,7 +57,7 @@ function signal(name: string, p: PressureSnapshot): string {
     case 'event_loop_delay':
       return `event-loop delay p99 ${p.eventLoop.delayP99Ms.toFixed(0)} ms`;
     case 'cpu_throttled':
-      return `CPU quota throttled in ${p.cpu.throttledPercent}% of periods (${p.cpu.throttlingSource})`;
+      return `CPU quota throttled in ${p.cpu.throttledPercent?.toFixed(1)}% of periods over 10 s (${p.cpu.throttlingSource})`;
     default:
       return name;
   }

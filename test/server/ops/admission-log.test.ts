@@ -89,7 +89,7 @@ test('memory pressure turning on and off is a line each, naming the signal, and 
 
 test('each signal behind the level is named with its reading and where it was read', () => {
   const s = setup();
-  const cpu = { utilization: 0.6, availableCores: 2, source: 'cgroup2:cpu.stat over cpu.max', throttledPercent: 80, throttlingSource: 'cgroup2:/sys/fs/cgroup/cpu.stat' };
+  const cpu = { utilization: 0.6, availableCores: 2, source: 'cgroup2:cpu.stat over cpu.max', throttledPercent: 92.68292682926829, throttlingSource: 'cgroup2:/sys/fs/cgroup/cpu.stat' };
   const psi = { cpuSomeAvg10: 90, ioSomeAvg10: 70, memoryFullAvg10: 30, source: 'cgroup2:/sys/fs/cgroup/cpu.pressure' };
   const eventLoop = { delayP99Ms: 812.4, utilization: 1 };
   s.set(1, true, { overloadCauses: ['psi_cpu_some', 'cpu_throttled', 'psi_io_some', 'event_loop_delay'], memoryPressureCauses: ['psi_memory_full', 'heap'] }, { cpu, psi, eventLoop });
@@ -97,7 +97,7 @@ test('each signal behind the level is named with its reading and where it was re
   assert.equal(s.lines, [
     'admission: memory pressure on: PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
     'admission: shedding sheddable requests started: pressure level 1.00; ' +
-      'overload 1.00 from PSI cpu some 90% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), CPU quota throttled in 80% of periods (cgroup2:/sys/fs/cgroup/cpu.stat), ' +
+      'overload 1.00 from PSI cpu some 90% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), CPU quota throttled in 92.7% of periods over 10 s (cgroup2:/sys/fs/cgroup/cpu.stat), ' +
       'PSI io some 70% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), event-loop delay p99 812 ms; ' +
       'memory pressure from PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
   ]);

@@ -31,10 +31,11 @@ type Previous =
 /**
  * CPU utilisation from counter deltas. Inside a cgroup with a CPU quota or cpuset, the usage under
  * that limit (the quota's cgroup, the cpuset's CPUs) over (elapsed x allowed cores); otherwise the
- * host's busy share from /proc/stat, time at a positive nice value counted as idle. The first reading (and the first after the basis changes)
- * has no interval yet and reports 0. With a quota whose throttling the kernel counts, also the
- * share of its periods in which the cgroup ran out of quota over the last 10 s (THROTTLING_WINDOW_MS),
- * or since the first reading while there are fewer than 10 s of them.
+ * host's busy share from /proc/stat, time at a positive nice value counted as idle. The first
+ * reading (and the first after the basis changes) has no interval yet and reports 0. With a quota
+ * whose throttling the kernel counts, also the share of its periods in which the cgroup ran out of
+ * quota over the last 10 s (THROTTLING_WINDOW_MS), or since the first reading while there are fewer
+ * than 10 s of them.
  */
 export class CpuUtilization {
   private previous?: Previous;

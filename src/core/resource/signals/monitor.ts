@@ -28,8 +28,8 @@ export interface PressureMonitorOptions {
   /** Overload ends only when CPU is below the threshold minus this, default 0.05. */
   overloadMargin?: number;
   /**
-   * PSI cpu/io `some` avg10 (percent), and the percent of CPU-quota periods throttled, where
-   * overload starts, default 40; ends below it minus 10.
+   * PSI cpu/io `some` avg10 (percent), and the percent of CPU-quota periods throttled over the last
+   * 10 s, where overload starts, default 40; ends below it minus 10.
    */
   psiSomeThreshold?: number;
   /** Event-loop p99 delay (ms) where overload starts, default 200; ends below half of it. */
