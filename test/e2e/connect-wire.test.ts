@@ -300,8 +300,15 @@ get('compressed messages and Connect GET messages that cannot be read are the cl
   assert.equal(await errorOf(await post(bomb, { 'content-type': 'application/proto', 'content-encoding': 'gzip' })), {
     status: 429,
     code: 'resource_exhausted',
-    message: 'request body: larger than 4194304 bytes once decompressed',
+    message: 'request body: larger than the limit of 4194304 bytes (RS3GW_MAX_MESSAGE_BYTES) once decompressed',
   });
+  // gRPC-Web says it in its trailers, naming the setting as well.
+  const bombFrame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), bomb]);
+  bombFrame.writeUInt32BE(bomb.length, 1);
+  const webBomb = await post(bombFrame, { 'content-type': 'application/grpc-web+proto', 'grpc-encoding': 'gzip' });
+  const webBombTrailer = frames(Buffer.from(await webBomb.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80)?.data.toString() ?? '';
+  assert.match(webBombTrailer, /grpc-status: ?8\r\n/);
+  assert.match(decodeURIComponent(webBombTrailer), /larger than the limit of 4194304 bytes \(RS3GW_MAX_MESSAGE_BYTES\) once decompressed/);
   const web = await post(Buffer.concat([Buffer.from([1, 0, 0, 0, garbage.length]), garbage]), { 'content-type': 'application/grpc-web+proto', 'grpc-encoding': 'gzip' });
   const trailer = frames(Buffer.from(await web.arrayBuffer())).find((f) => (f.flags & 0x80) === 0x80);
   assert.match(trailer?.data.toString() ?? '', /grpc-status: ?3\r\n/);
@@ -635,6 +642,66 @@ get('a malformed deadline is invalid_argument naming the header on Connect, gRPC
   assert.is(overHttp1, '3');
   const after = { connect: await refusedBy('connect'), web: await refusedBy('grpc-web'), grpc: await refusedBy('grpc') };
   assert.equal(after, { connect: before.connect + 5, web: before.web + 4, grpc: before.grpc + 1 });
+});
+
+get('content-coding names are case-insensitive (RFC 9110): GZIP is gzip on Connect, gRPC-Web and gRPC over HTTP/1.1', async () => {
+  const sample = toBinary(RecordSampleRequestSchema, create(RecordSampleRequestSchema, { metric: 'connect_upper_gzip', value: 1 }));
+  const gzipped = gzipSync(sample);
+  const enveloped = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), gzipped]);
+  enveloped.writeUInt32BE(gzipped.length, 1);
+  // connect-node refused the first with 501 and the others with unimplemented (grpc-status 12).
+  const unary = await within(
+    fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': 'application/proto', 'content-encoding': 'GZIP' }, body: gzipped }),
+    'Connect with Content-Encoding: GZIP',
+  );
+  assert.is(unary.status, 200, await unary.clone().text());
+  for (const type of ['application/grpc-web+proto', 'application/grpc']) {
+    const status = await within(
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = httpRequest(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers: { 'content-type': type, 'grpc-encoding': 'Gzip' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const trailer = frames(Buffer.concat(chunks)).find((f) => (f.flags & 0x80) === 0x80)?.data.toString();
+            resolve(res.trailers['grpc-status'] ?? /grpc-status: ?(\d+)/.exec(trailer ?? '')?.[1]);
+          });
+        });
+        req.on('error', reject);
+        req.end(enveloped);
+      }),
+      `${type} with grpc-encoding: Gzip`,
+    );
+    assert.is(status, '0', type);
+  }
+  // A stream: its request message compressed, named in upper case.
+  const client = createObservabilityClient(server.url, { protocol: 'connect' });
+  const metric = 'connect_upper_gzip_stream';
+  const watch = gzipSync(toBinary(WatchAnomaliesRequestSchema, create(WatchAnomaliesRequestSchema, { metric })));
+  const watchFrame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), watch]);
+  watchFrame.writeUInt32BE(watch.length, 1);
+  const cancel = new AbortController();
+  const response = await within(
+    fetch(`${server.url}${ANOMALY}/WatchAnomalies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/connect+proto', 'connect-protocol-version': '1', 'connect-content-encoding': 'GZIP', 'connect-accept-encoding': 'GZIP' },
+      body: watchFrame,
+      signal: cancel.signal,
+    }),
+    'a Connect stream with connect-content-encoding: GZIP',
+  );
+  try {
+    assert.is(response.status, 200);
+    const stream = new FrameStream(response);
+    const first = await stream.next('caught_up');
+    assert.is(first.flags, 0, `a message, not the end of the stream (${first.data.toString()})`);
+    assert.is(fromBinary(WatchAnomaliesResponseSchema, first.data).event.case, 'caughtUp');
+    const raised = await raiseAnomaly(client, metric);
+    const second = await stream.next('the anomaly');
+    const event = fromBinary(WatchAnomaliesResponseSchema, second.flags & 1 ? gunzipSync(second.data) : second.data).event;
+    assert.is(event.case === 'anomaly' ? event.value.sequence : undefined, raised.sequence);
+  } finally {
+    cancel.abort();
+  }
 });
 
 get.run();

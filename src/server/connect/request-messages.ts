@@ -74,10 +74,29 @@ function bodyKindOf(req: UniversalServerRequest): BodyKind | undefined {
   }
 }
 
-/** The compression an encoding names: null for none, undefined for one connect must refuse itself. */
+/**
+ * The compression an encoding names: null for none, undefined for one connect must refuse itself.
+ * Content-coding names are case-insensitive (RFC 9110 8.4.1): GZIP is gzip.
+ */
 function compressionNamed(name: string | null): Compression | null | undefined {
-  if (name === null || name === '' || name === 'identity') return null;
-  return REQUEST_COMPRESSIONS.find((c) => c.name === name);
+  const lower = name?.trim().toLowerCase();
+  if (lower === undefined || lower === '' || lower === 'identity') return null;
+  return REQUEST_COMPRESSIONS.find((c) => c.name === lower);
+}
+
+/**
+ * The request with its encoding headers in lower case, as connect-node compares them (it refused
+ * `Content-Encoding: GZIP` with 501, and answered `Accept-Encoding: GZIP` uncompressed).
+ */
+function encodingsInLowerCase(req: UniversalServerRequest, names: readonly string[]): UniversalServerRequest {
+  let header: Headers | undefined;
+  for (const name of names) {
+    const value = req.header.get(name);
+    if (value === null || value === value.toLowerCase()) continue;
+    header ??= new Headers(req.header);
+    header.set(name, value.toLowerCase());
+  }
+  return header ? { ...req, header } : req;
 }
 
 /** The request-message step in front of a connect handler (handler-steps.ts). */
@@ -85,9 +104,10 @@ export function requestMessages(slot: () => RequestSlot | undefined, maxMessageB
   return async (req, handler) => {
     const target = slot();
     if (!target) return handler(req);
-    if (req.method === 'GET') return handler(await readGetMessage(req, target, maxMessageBytes));
+    if (req.method === 'GET') return handler(await readGetMessage(encodingsInLowerCase(req, ['accept-encoding']), target, maxMessageBytes));
     const kind = bodyKindOf(req);
     if (!kind) return handler(req);
+    req = encodingsInLowerCase(req, [kind.encodingHeader, kind.acceptHeader]);
     const compression = compressionNamed(req.header.get(kind.encodingHeader));
     if (compression === undefined) return handler(req);
     const declared = Number(req.header.get('content-length') ?? NaN);
@@ -198,7 +218,7 @@ async function decompressed(compression: Compression, bytes: Uint8Array, field: 
   } catch (error) {
     target.error =
       error instanceof ConnectError && error.code === Code.ResourceExhausted
-        ? new ConnectError(`${field}: larger than ${maxMessageBytes} bytes once decompressed`, Code.ResourceExhausted)
+        ? new ConnectError(`${field}: larger than the limit of ${maxMessageBytes} bytes (RS3GW_MAX_MESSAGE_BYTES) once decompressed`, Code.ResourceExhausted)
         : new ConnectError(`${field}: not valid ${compression.name} data`, Code.InvalidArgument);
     return undefined;
   }

@@ -13,6 +13,7 @@ import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
 import { messageFromJsonText } from '../pipeline/json-request.js';
+import { directStreamSink } from './direct-stream.js';
 import { answersInJson, bodyRestoringEncoder, carriesHttpBody, detachBodies, type DetachedBodies } from './json-bodies.js';
 import type { RequestSlot } from './request-messages.js';
 
@@ -23,6 +24,8 @@ import type { RequestSlot } from './request-messages.js';
  */
 interface CallSlot extends RequestSlot {
   bodies?: DetachedBodies;
+  /** The response, which a server stream writes its messages to once its headers are out (direct-stream.ts). */
+  res?: ServerResponse;
 }
 const slots = new AsyncLocalStorage<CallSlot>();
 
@@ -34,7 +37,7 @@ export const requestSlot = (): CallSlot | undefined => slots.getStore();
  * decoding still reaches the call pipeline and is traced and counted like any refused call.
  */
 export function withRequestSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => slots.run({}, () => handler(req, res));
+  return (req: IncomingMessage, res: ServerResponse): void => slots.run({ res }, () => handler(req, res));
 }
 
 /**
@@ -118,7 +121,11 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
         const carriesBody = carriesHttpBody(method.output);
         const impl =
           method.methodKind === 'server_streaming'
-            ? (request: Message, ctx: HandlerContext) => pipeline.serverStream(binding, method, requestOf(method, request), callContext(method, ctx))
+            ? (request: Message, ctx: HandlerContext) =>
+                pipeline.serverStream(binding, method, requestOf(method, request), {
+                  ...callContext(method, ctx),
+                  sink: directStreamSink(slots.getStore()?.res, method.output, ctx),
+                })
             : async (request: Message, ctx: HandlerContext) => {
                 const response = await pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
                 const slot = slots.getStore();

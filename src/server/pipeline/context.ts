@@ -1,4 +1,4 @@
-import type { DescMethod } from '@bufbuild/protobuf';
+import type { DescMethod, Message } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
 import type { Attributes } from '@opentelemetry/api';
 
@@ -14,6 +14,20 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Span attributes only the transport knows (REST: the HTTP request, and the status it answers). */
   readonly spanAttributes?: TransportAttributes;
+  /** Where a server stream's messages may be written straight to the client (HTTP/1.1 streams, connect/direct-stream.ts). */
+  readonly sink?: StreamSink;
+}
+
+/**
+ * A server stream's response, written to directly once its headers are out: each message is framed
+ * once however many streams carry it, and a response that is not draining holds the stream's next
+ * read rather than taking more (the stream's source then counts what it misses).
+ */
+export interface StreamSink {
+  /** Writes the message; false when it must take the transport's own way (yield it) instead. */
+  write(message: Message): boolean;
+  /** Undefined while the response takes more; else resolves once it drains, closes, or the call ends. */
+  backlog(signal: AbortSignal): Promise<void> | undefined;
 }
 
 export interface TransportAttributes {

@@ -104,7 +104,18 @@ export class CallPipeline {
     const call = binding.observed ? this.begin(binding, method, ctx) : undefined;
     let failure: ConnectError | undefined;
     try {
-      for await (const item of handler(await decodeRequest(method, request), streamCtx)) yield create(method.output, item);
+      const sink = ctx.sink;
+      for await (const item of handler(await decodeRequest(method, request), streamCtx)) {
+        const message = create(method.output, item);
+        // Written straight to the response when it can be: the message then costs a write, not a
+        // pass through the transport's chain of async stages for every stream that carries it.
+        if (!sink?.write(message)) {
+          yield message;
+          continue;
+        }
+        const backlog = sink.backlog(ending.signal);
+        if (backlog) await backlog;
+      }
       if (ctx.signal.aborted) throw abortError(ctx.signal);
     } catch (error) {
       failure = this.failure(error, ctx.signal);
