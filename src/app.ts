@@ -26,6 +26,7 @@ import { healthMetrics } from './server/ops/health-metrics.js';
 import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
 import { tracingMetrics } from './server/ops/tracing-metrics.js';
 import { ServicePort } from './server/port.js';
+import { UnsentBudget } from './server/unsent-budget.js';
 import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
 import { metricsBinding } from './server/services/metrics.js';
@@ -210,10 +211,12 @@ export async function startService(config: Config): Promise<RunningService> {
   });
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 
-  const port = new ServicePort({
+  // Measured on the port, which the budget's users (the /metrics route, ExportMetrics) are given to.
+  const unsent = new UnsentBudget(config.maxUnsentBytes, () => port.unsentBytes());
+  const port: ServicePort = new ServicePort({
     bindings: [
       profilingBinding(profiling),
-      metricsBinding(metrics, business),
+      metricsBinding(metrics, business, unsent),
       anomalyBinding(anomalies),
       resourceBinding(resources),
       healthReportBinding({
@@ -236,12 +239,13 @@ export async function startService(config: Config): Promise<RunningService> {
       headersMs: config.headersTimeout * 1000,
       requestMs: config.requestTimeout * 1000,
     },
+    sendTimeoutMs: config.sendTimeout * 1000,
     grpcIdleMs: config.grpcIdleTimeout * 1000,
     maxStreamsPerConnection: config.maxStreamsPerConnection,
     allowedOrigins: config.allowedOrigins,
-    metrics: metricsEndpoint(metrics),
+    metrics: metricsEndpoint(metrics, unsent),
   });
-  connectionMetrics(metrics, port);
+  connectionMetrics(metrics, port, unsent);
   admissionMetrics(metrics, manager);
   snapshotMetrics(metrics);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);

@@ -9,6 +9,8 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CountedLog } from '../core/counted-log.js';
 import { logLine } from '../core/log-line.js';
+import { Http1Turns, MAX_WAITING_REQUESTS } from './http1-turns.js';
+import { socketProbe, type SendTimeout } from './send-timeout.js';
 
 const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const FRAME_HEADER_BYTES = 9;
@@ -44,6 +46,9 @@ export interface ConnectionLimits {
   requestMs: number;
 }
 
+/** What the front door reports in the log and /metrics: connections closed for what their clients did. */
+export type ConnectionCut = 'refused' | 'pipelined' | 'send_timeout';
+
 export class FrontDoor {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -53,13 +58,16 @@ export class FrontDoor {
   private readonly unclassified = new Set<Socket>();
   private readonly firstBytesMs: number;
   private draining = false;
-  /** Connections refused at the cap: a flood must not flood the log too. */
-  private readonly refusals: CountedLog<'refused'>;
+  /** Connections refused at the cap, or closed for too many pipelined requests or a stuck answer: a flood must not flood the log too. */
+  private readonly refusals: CountedLog<ConnectionCut>;
+  private readonly turns: Http1Turns;
 
   constructor(
     private readonly http1: HttpServer,
     private readonly grpc: ConnectionInjector,
     limits: ConnectionLimits,
+    /** Watches every connection's unsent bytes (RS3GW_SEND_TIMEOUT); HTTP/2 streams are watched by the stream guard. */
+    private readonly sendTimeout: SendTimeout,
   ) {
     this.firstBytesMs = limits.firstBytesMs;
     // Whole milliseconds, as Node's connection checks take them.
@@ -70,29 +78,51 @@ export class FrontDoor {
     Object.assign(http1, { connectionsCheckingInterval: Math.max(1, Math.round(Math.min(http1.headersTimeout, http1.requestTimeout) / 2)) });
     this.server = createServer((socket) => this.accept(socket));
     const cap = limits.maxConnections;
+    const sendSeconds = sendTimeout.timeoutMs / 1000;
     this.refusals = new CountedLog(
-      ['refused'],
-      ({ refused }) => logLine(`${refused} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`),
+      ['refused', 'pipelined', 'send_timeout'],
+      ({ refused, pipelined, send_timeout }) => {
+        if (refused > 0) logLine(`${refused} connection(s) refused since the line before: ${cap} open connections is the cap (RS3GW_MAX_CONNECTIONS)`);
+        if (pipelined > 0) logLine(`${pipelined} HTTP/1.1 connection(s) closed since the line before: more than ${MAX_WAITING_REQUESTS} pipelined requests waited on each`);
+        if (send_timeout > 0) logLine(`${send_timeout} connection(s) or HTTP/2 stream(s) given up since the line before: their client took none of the answer's bytes for ${sendSeconds} s (RS3GW_SEND_TIMEOUT)`);
+      },
       DROP_REPORT_INTERVAL_MS,
     );
     if (cap !== undefined) {
       this.server.maxConnections = cap;
       this.server.on('drop', () => this.refusals.add('refused'));
     }
-    http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const socket = req.socket;
-      const open = this.http1Requests.get(socket);
-      if (open === undefined) return; // its connection has closed already
-      this.http1Requests.set(socket, open + 1);
-      res.once('close', () => {
-        // A request cut off by its client closes after its socket, which has left the map: putting
-        // the socket back would keep it, its request and response in memory for good.
-        const count = this.http1Requests.get(socket);
-        if (count === undefined) return;
-        const left = count - 1;
-        this.http1Requests.set(socket, left);
-        if (this.draining && left === 0) socket.destroy();
-      });
+    const emit = http1.emit as (this: HttpServer, event: string | symbol, ...args: unknown[]) => boolean;
+    this.turns = new Http1Turns(
+      (req, res) => emit.call(http1, 'request', req, res),
+      () => this.refusals.add('pipelined'),
+    );
+    // Every request, the ones Node's 'checkContinue' path emits too, goes through the turns of its
+    // connection before any handler sees it; it is followed by the drain from its arrival.
+    const door = this;
+    http1.emit = function (this: HttpServer, event: string | symbol, ...args: unknown[]): boolean {
+      if (event !== 'request') return emit.call(this, event, ...args);
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      door.follow(req, res);
+      door.turns.arrive(req, res);
+      return true;
+    } as HttpServer['emit'];
+  }
+
+  /** Counts a request in its connection's until its response closes, so that a drain closes the connection once idle. */
+  private follow(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    const open = this.http1Requests.get(socket);
+    if (open === undefined) return; // its connection has closed already
+    this.http1Requests.set(socket, open + 1);
+    res.once('close', () => {
+      // A request cut off by its client closes after its socket, which has left the map: putting
+      // the socket back would keep it, its request and response in memory for good.
+      const count = this.http1Requests.get(socket);
+      if (count === undefined) return;
+      const left = count - 1;
+      this.http1Requests.set(socket, left);
+      if (this.draining && left === 0) socket.destroy();
     });
   }
 
@@ -136,9 +166,27 @@ export class FrontDoor {
     return this.sockets.size;
   }
 
-  /** Connections refused at the cap since start-up. */
-  get refusedConnections(): number {
-    return this.refusals.totals.refused;
+  /** Connections refused at the cap, or closed for what their clients did, since start-up (HTTP/2 streams reset for a stuck answer among the send_timeout). */
+  get closedConnections(): Readonly<Record<ConnectionCut, number>> {
+    return this.refusals.totals;
+  }
+
+  /** Counts a connection or HTTP/2 stream given up for a stuck answer (SendTimeout's report). */
+  countSendTimeout(): void {
+    this.refusals.add('send_timeout');
+  }
+
+  /**
+   * Bytes written to connections that the kernel has not yet taken: an HTTP/1.1 socket's writable
+   * buffer (its one answer at a time), and libuv's queue of every socket (HTTP/2 frames included).
+   */
+  unsentBytes(): number {
+    let bytes = 0;
+    for (const socket of this.sockets) {
+      // A write in progress stays whole in the writable buffer while libuv's queue holds its rest.
+      bytes += Math.max(socket.writableLength, (socket as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0);
+    }
+    return bytes;
   }
 
   /** HTTP/1.1 connections whose requests the drain is following; each leaves when it closes. */
@@ -155,10 +203,12 @@ export class FrontDoor {
     this.unclassified.add(socket);
     // Until a server has the connection, nothing else would ever close a silent one.
     const firstBytes = setTimeout(() => socket.destroy(), this.firstBytesMs);
+    this.sendTimeout.watch(socket, socketProbe(socket));
     socket.once('close', () => {
       clearTimeout(firstBytes);
       this.sockets.delete(socket);
       this.unclassified.delete(socket);
+      this.sendTimeout.unwatch(socket);
     });
     socket.setNoDelay(true);
     let seen = Buffer.alloc(0);

@@ -15,7 +15,8 @@ import { withHandlerSteps } from './connect/handler-steps.js';
 import { deadlines, explainUnsupportedContentType } from './connect/request-headers.js';
 import { REQUEST_COMPRESSIONS, requestMessages } from './connect/request-messages.js';
 import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
-import { FrontDoor, type ConnectionLimits } from './front-door.js';
+import { FrontDoor, type ConnectionCut, type ConnectionLimits } from './front-door.js';
+import { SendTimeout } from './send-timeout.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
 import { createGrpcSide, type GrpcSide } from './grpc/server.js';
 import { headersOf } from './http/headers.js';
@@ -40,6 +41,8 @@ export interface PortOptions {
   maxMessageBytes: number;
   metrics: HttpRoute;
   connectionLimits: ConnectionLimits;
+  /** A connection or HTTP/2 stream whose client takes none of its waiting answer for this long is given up. */
+  sendTimeoutMs: number;
   /** How long an HTTP/2 connection with no call in progress stays open. */
   grpcIdleMs: number;
   /** Concurrent HTTP/2 streams per connection at most. */
@@ -66,6 +69,7 @@ export class ServicePort {
 
   constructor(options: PortOptions) {
     const pipeline = new CallPipeline(options.tracer, options.observeCall, this.shutdownController.signal);
+    const sendTimeout = new SendTimeout(options.sendTimeoutMs, () => this.door.countSendTimeout());
     this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName));
     const bindings = [...options.bindings, healthBinding(this.health)];
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
@@ -77,6 +81,7 @@ export class ServicePort {
       idleMs: options.grpcIdleMs,
       requestMs: options.connectionLimits.requestMs,
       maxStreamsPerConnection: options.maxStreamsPerConnection,
+      sendTimeout,
     });
     const connectAdapter = connectNodeAdapter({
       // Outermost first: a 415 is explained naming the content type as sent (before text mode
@@ -95,7 +100,7 @@ export class ServicePort {
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));
     this.http1.keepAliveTimeout = 65_000;
-    this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits);
+    this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits, sendTimeout);
   }
 
   /** grpc.health.v1 Watch streams open. */
@@ -107,9 +112,14 @@ export class ServicePort {
     return this.door.listen(host, port);
   }
 
-  /** Connections open now, and refused at RS3GW_MAX_CONNECTIONS since start-up. */
-  connections(): { open: number; refused: number } {
-    return { open: this.door.openConnections, refused: this.door.refusedConnections };
+  /** Connections open now, and refused or closed for what their clients did since start-up. */
+  connections(): { open: number; closed: Readonly<Record<ConnectionCut, number>> } {
+    return { open: this.door.openConnections, closed: this.door.closedConnections };
+  }
+
+  /** Bytes of answers handed to connections and streams that their clients have not yet taken. */
+  unsentBytes(): number {
+    return this.door.unsentBytes() + this.grpc.streams.unsentBytes();
   }
 
   /** Health turns NOT_SERVING, streams end, running calls get graceMs to finish, then all closes. */

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrontDoor } from '../../src/server/front-door.js';
+import { SendTimeout } from '../../src/server/send-timeout.js';
 
 const LIMITS = { maxConnections: undefined, firstBytesMs: 10_000, headersMs: 60_000, requestMs: 300_000 };
 
@@ -19,7 +20,7 @@ async function frontDoor(onRequest: (res: ServerResponse) => void) {
     req.resume();
     onRequest(res);
   });
-  const door = new FrontDoor(http1, new grpc.Server().createConnectionInjector(grpc.ServerCredentials.createInsecure()), LIMITS);
+  const door = new FrontDoor(http1, new grpc.Server().createConnectionInjector(grpc.ServerCredentials.createInsecure()), LIMITS, new SendTimeout(30_000, () => {}));
   const { port } = await door.listen('127.0.0.1', 0);
   return { door, port, closed: () => once(http1, 'close') };
 }

@@ -8,10 +8,12 @@ import type { CallPipeline } from '../pipeline/invoke.js';
 import type { DescriptorIndex } from './descriptor-index.js';
 import { addReflection } from './reflection.js';
 import { grpcServiceOf } from './service-adapter.js';
-import { guardStreams } from './stream-guard.js';
+import type { SendTimeout } from '../send-timeout.js';
+import { guardStreams, type GuardedStreams } from './stream-guard.js';
 
 export interface GrpcSide {
   injector: grpc.ConnectionInjector;
+  streams: GuardedStreams;
   /** Stops accepting calls and waits up to graceMs for running ones, then closes connections. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -27,6 +29,8 @@ export function createGrpcSide(options: {
   requestMs: number;
   /** Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS); grpc-js sets no limit. */
   maxStreamsPerConnection: number;
+  /** Resets a stream whose answer its client takes none of for this long. */
+  sendTimeout: SendTimeout;
 }): GrpcSide {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
@@ -35,7 +39,7 @@ export function createGrpcSide(options: {
     'grpc.max_connection_idle_ms': Math.round(options.idleMs),
     'grpc.max_concurrent_streams': options.maxStreamsPerConnection,
   });
-  guardStreams(server, { requestMs: options.requestMs });
+  const streams = guardStreams(server, { requestMs: options.requestMs, sendTimeout: options.sendTimeout });
   for (const binding of options.bindings) {
     const { definition, implementation } = grpcServiceOf(binding, options.pipeline);
     server.addService(definition, implementation);
@@ -44,6 +48,7 @@ export function createGrpcSide(options: {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
     injector,
+    streams,
     shutdown: (graceMs) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -13,22 +13,45 @@
  *   destroyed a request timeout later.
  * - a request that is not gRPC (REST or Connect over h2c): grpc-js answers 415 with no body; here
  *   the body says which protocol the port speaks over HTTP/2.
+ * - a `grpc-encoding` grpc-js cannot decompress (zstd, br...): grpc-js answers UNIMPLEMENTED without
+ *   the `grpc-accept-encoding` the spec (doc/compression.md) requires; here it is sent, with a
+ *   message naming the header.
+ * - an answer the client takes none of (a stream whose flow-control window stays 0): grpc-js keeps
+ *   it for ever, and a 33 MB ExportMetrics on each of 60 streams took 3.4 GB. The stream is reset
+ *   after RS3GW_SEND_TIMEOUT (send-timeout.ts), and what streams hold counts in the unsent budget.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { MAX_TIMER_MS } from '../../config/parse.js';
 import { grpcTimeoutMs, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
 import { clip, quote } from '../pipeline/well-known.js';
+import type { SendProbe, SendTimeout } from '../send-timeout.js';
 
 /** Set by the guard (any copy a client sends is removed): the grpc-timeout value the call refuses. */
 export const INVALID_TIMEOUT_HEADER = 'rs3gw-invalid-grpc-timeout';
 
 const DEADLINE_EXCEEDED = 4;
+const UNIMPLEMENTED = 12;
+/** What grpc-js decompresses (its compression filter), in the form of its own grpc-accept-encoding. */
+const ACCEPTED_ENCODINGS = ['identity', 'deflate', 'gzip'];
+/**
+ * An answer is written to the stream in pieces of this size, so that the send timeout sees the
+ * client take them one by one: Node reports a write done only once all of it is sent.
+ */
+const SLICE_BYTES = 64 * 1024;
 
 /** What the guard needs to know. */
 export interface StreamGuardOptions {
   /** A request whose message and end of stream are not in by then is answered DEADLINE_EXCEEDED; also how long a closed session waits for a header block. */
   requestMs: number;
+  /** Watches each stream's unsent bytes (RS3GW_SEND_TIMEOUT). */
+  sendTimeout: SendTimeout;
+}
+
+/** The streams grpc-js serves, for the bytes they hold (the unsent budget). */
+export interface GuardedStreams {
+  /** Bytes written to streams and not yet sent to their connections. */
+  unsentBytes(): number;
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2): '%' and everything outside printable ASCII. */
@@ -59,6 +82,56 @@ function refuseNonGrpc(stream: ServerHttp2Stream, contentType: string | undefine
   );
 }
 
+/** Answers an encoding grpc-js does not know UNIMPLEMENTED, with what it accepts; true if so. */
+function refuseEncoding(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean {
+  const header = headers['grpc-encoding'];
+  if (header === undefined) return false;
+  const given = Array.isArray(header) ? header.join(', ') : header;
+  if (ACCEPTED_ENCODINGS.includes(given)) return false;
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-accept-encoding': ACCEPTED_ENCODINGS.join(','),
+      'grpc-status': String(UNIMPLEMENTED),
+      'grpc-message': grpcMessage(`grpc-encoding: ${quote(clip(given))} is not supported; this server accepts ${ACCEPTED_ENCODINGS.join(', ')}`),
+    },
+    { endStream: true },
+  );
+  // The client may still be sending its message: RST_STREAM(NO_ERROR) tells it the answer is complete.
+  stream.close(constants.NGHTTP2_NO_ERROR);
+  return true;
+}
+
+/**
+ * Writes larger than SLICE_BYTES go out in slices, one write each (Node would join buffered writes
+ * into one writev, done only when all of it is sent), so that the stream's buffer shrinks as the
+ * client takes them; the probe reports that.
+ */
+function sendProbe(stream: ServerHttp2Stream): SendProbe {
+  const write = stream.write as (this: ServerHttp2Stream, ...args: unknown[]) => boolean;
+  stream.write = function (this: ServerHttp2Stream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (!Buffer.isBuffer(chunk) || chunk.length <= SLICE_BYTES) return write.call(this, chunk, ...rest);
+    (this as unknown as { _writev: unknown })._writev = null;
+    let at = 0;
+    for (; at + SLICE_BYTES < chunk.length; at += SLICE_BYTES) write.call(this, chunk.subarray(at, at + SLICE_BYTES));
+    return write.call(this, chunk.subarray(at), ...rest);
+  } as ServerHttp2Stream['write'];
+  let taken = 0;
+  let last = 0;
+  return {
+    waiting: () => stream.bufferSize,
+    taken: () => {
+      const now = stream.bufferSize;
+      if (now < last) taken += 1;
+      last = now;
+      return taken;
+    },
+    // CANCEL: the server gives the answer up; its queued bytes are freed with the stream.
+    cut: () => stream.close(constants.NGHTTP2_CANCEL),
+  };
+}
+
 /** Answers a stream whose request has not arrived whole by then, unless grpc-js has answered it. */
 function boundRequestTime(stream: ServerHttp2Stream, requestMs: number): void {
   const timer = setTimeout(() => {
@@ -87,6 +160,7 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
     refuseNonGrpc(stream, contentType);
     return false;
   }
+  if (refuseEncoding(stream, headers)) return false;
   delete headers[INVALID_TIMEOUT_HEADER];
   checkTimeout(headers);
   boundRequestTime(stream, options.requestMs);
@@ -123,7 +197,16 @@ interface Http2ServerFactory {
  * before its connections arrive. grpc-js 1.14 makes them in a method of its own that the typings
  * keep private; start-up fails loudly if it is gone.
  */
-export function guardStreams(server: grpc.Server, options: StreamGuardOptions): void {
+export function guardStreams(server: grpc.Server, options: StreamGuardOptions): GuardedStreams {
+  const streams = new Set<ServerHttp2Stream>();
+  const watch = (stream: ServerHttp2Stream) => {
+    streams.add(stream);
+    options.sendTimeout.watch(stream, sendProbe(stream));
+    stream.once('close', () => {
+      streams.delete(stream);
+      options.sendTimeout.unwatch(stream);
+    });
+  };
   const factory = server as unknown as Http2ServerFactory;
   const create = factory.createHttp2Server;
   if (typeof create !== 'function') throw new Error('grpc-js has no createHttp2Server: src/server/grpc/stream-guard.ts needs updating');
@@ -132,9 +215,19 @@ export function guardStreams(server: grpc.Server, options: StreamGuardOptions): 
     http2Server.on('session', (session: ServerHttp2Session) => boundClosing(session, options.requestMs));
     const emit = http2Server.emit;
     http2Server.emit = function (this: Http2Server, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'stream' && !guard(args[0] as ServerHttp2Stream, args[1] as IncomingHttpHeaders, options)) return true;
+      if (event === 'stream') {
+        if (!guard(args[0] as ServerHttp2Stream, args[1] as IncomingHttpHeaders, options)) return true;
+        watch(args[0] as ServerHttp2Stream);
+      }
       return emit.call(this, event, ...args);
     } as Http2Server['emit'];
     return http2Server;
+  };
+  return {
+    unsentBytes() {
+      let bytes = 0;
+      for (const stream of streams) bytes += stream.bufferSize;
+      return bytes;
+    },
   };
 }

@@ -1,6 +1,9 @@
 /** GET /metrics: every metric of the service, in OpenMetrics when the scraper asks for it. */
 import type { MetricsEngine } from '../../core/metrics/index.js';
+import { ObservabilityError } from '../../core/errors.js';
 import type { CallObserver } from '../pipeline/invoke.js';
+import type { ConnectionCut } from '../front-door.js';
+import type { UnsentBudget } from '../unsent-budget.js';
 import { quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
 import { mediaRanges, preference } from './accept.js';
@@ -32,7 +35,13 @@ function negotiate(accept: string | undefined): Negotiated {
   };
 }
 
-export function metricsEndpoint(metrics: MetricsEngine): HttpRoute {
+/** The budget's refusal as a 503 (the Connect code of UNAVAILABLE), or rethrown. */
+function refuse(res: Parameters<HttpRoute>[1], error: unknown): void {
+  if (!(error instanceof ObservabilityError) || error.kind !== 'unavailable') throw error;
+  writeError(res, 503, 'unavailable', error.message, { 'retry-after': '1' });
+}
+
+export function metricsEndpoint(metrics: MetricsEngine, unsent: UnsentBudget): HttpRoute {
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       writeError(res, 405, 'unimplemented', `${req.method} is not allowed on /metrics; use GET or HEAD`, { allow: 'GET, HEAD' });
@@ -48,6 +57,12 @@ export function metricsEndpoint(metrics: MetricsEngine): HttpRoute {
     // A scraper that gave up (its timeout) leaves a scrape of many series unfinished, not run for no one.
     const gone = new AbortController();
     res.once('close', () => gone.abort());
+    // Refused before rendering when the last scrape would not fit in the unsent budget now.
+    try {
+      unsent.check('scrape', '/metrics');
+    } catch (error) {
+      return refuse(res, error);
+    }
     let scraped;
     try {
       scraped = await metrics.scrape(negotiated.openMetrics, gone.signal);
@@ -56,7 +71,13 @@ export function metricsEndpoint(metrics: MetricsEngine): HttpRoute {
       throw error;
     }
     const { contentType, body } = scraped;
-    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    const bytes = Buffer.byteLength(body);
+    try {
+      if (req.method !== 'HEAD') unsent.admit('scrape', '/metrics', bytes);
+    } catch (error) {
+      return refuse(res, error);
+    }
+    res.writeHead(200, { 'content-type': contentType, 'content-length': bytes });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 }
@@ -74,7 +95,11 @@ export function rpcMetrics(metrics: MetricsEngine): CallObserver {
 }
 
 /** The port's connections: open now, and refused at the cap (which the log reports once a minute at most). */
-export function connectionMetrics(metrics: MetricsEngine, port: { connections(): { open: number; refused: number } }): void {
+export function connectionMetrics(
+  metrics: MetricsEngine,
+  port: { connections(): { open: number; closed: Readonly<Record<ConnectionCut, number>> } },
+  unsent: UnsentBudget,
+): void {
   metrics.builtin.gauge({
     name: 'rs3gw_connections_open',
     help: 'Connections open on the port, of every protocol',
@@ -87,7 +112,33 @@ export function connectionMetrics(metrics: MetricsEngine, port: { connections():
     help: 'Connections closed as they arrived because RS3GW_MAX_CONNECTIONS were open',
     collect() {
       this.reset();
-      this.inc(port.connections().refused);
+      this.inc(port.connections().closed.refused);
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_connections_closed_total',
+    help: 'Connections closed for what their client did: pipelined (more than 1024 HTTP/1.1 requests waiting), send_timeout (none of a waiting answer taken for RS3GW_SEND_TIMEOUT; HTTP/2 streams reset for it included)',
+    labelNames: ['reason'],
+    collect() {
+      this.reset();
+      const { closed } = port.connections();
+      this.inc({ reason: 'pipelined' }, closed.pipelined);
+      this.inc({ reason: 'send_timeout' }, closed.send_timeout);
+    },
+  });
+  metrics.builtin.gauge({
+    name: 'rs3gw_unsent_response_bytes',
+    help: 'Bytes of answers handed to connections that clients have not yet taken (at most RS3GW_MAX_UNSENT_BYTES before /metrics and ExportMetrics are refused)',
+    collect() {
+      this.set(unsent.held());
+    },
+  });
+  metrics.builtin.counter({
+    name: 'rs3gw_unsent_refusals_total',
+    help: '/metrics scrapes and ExportMetrics calls refused because their answer would pass RS3GW_MAX_UNSENT_BYTES',
+    collect() {
+      this.reset();
+      this.inc(unsent.refused);
     },
   });
 }

@@ -172,7 +172,13 @@ function int64Delta(value: bigint | undefined, field: string): number | undefine
   return value === undefined ? undefined : exactNumber(value, field);
 }
 
-export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics): ServiceBinding {
+/** What ExportMetrics asks before rendering (server/unsent-budget.ts): refusal is an error it throws. */
+export interface RenderBudget {
+  check(kind: string, what: string): void;
+  admit(kind: string, what: string, bytes: number): void;
+}
+
+export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget): ServiceBinding {
   return bindService(MetricsService, {
     registerMetric(req) {
       const type = enumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
@@ -229,9 +235,13 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
     },
     async exportMetrics(req, ctx) {
       checkFormat(req.format);
+      // Refused rather than rendered when the answer would pass the unsent budget (RS3GW_MAX_UNSENT_BYTES):
+      // a JSON export is estimated by the last text one, which is shorter.
+      unsent.check('export', 'ExportMetrics');
       if (req.format === ExportFormat.PROMETHEUS) {
-        const text = await metrics.exportPrometheus(undefined, ctx.signal);
-        return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data: Buffer.from(text) }) };
+        const data = Buffer.from(await metrics.exportPrometheus(undefined, ctx.signal));
+        unsent.admit('export', 'ExportMetrics', data.length);
+        return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
       }
       const json = await metrics.exportJson(ctx.signal);
       return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json, ctx.signal) };

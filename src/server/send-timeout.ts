@@ -1,0 +1,100 @@
+/**
+ * RS3GW_SEND_TIMEOUT: a response whose bytes wait and of which the client takes none for that long
+ * is given up, its memory freed. Only bytes that wait count: a stream with nothing to send (a
+ * WatchAnomalies waiting for an event, a CPU profile being captured) is never cut, however long it
+ * stays open, and a slow reader that keeps taking some bytes is never cut either.
+ *
+ * One timer sweeps every watched writer, rather than one timer per write: a write's progress is not
+ * an event Node reports (a 33 MB write calls back only when all of it is in the kernel).
+ */
+
+/** What the sweep asks of a writer (an HTTP/1.1 or HTTP/2 socket, an HTTP/2 stream). */
+export interface SendProbe {
+  /** Bytes waiting to be taken by the client now; 0 when there is nothing to send. */
+  waiting(): number;
+  /** A count that grows whenever the client takes some of them (any unit: only changes matter). */
+  taken(): number;
+  /** Gives the response up: closes the connection, or resets the stream. */
+  cut(): void;
+}
+
+interface Watch {
+  probe: SendProbe;
+  taken: number;
+  /** When the client last took bytes, or when bytes started waiting; undefined while nothing waits. */
+  sinceMs: number | undefined;
+}
+
+export class SendTimeout {
+  private readonly watches = new Map<object, Watch>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Writers given up since start-up. */
+  cuts = 0;
+
+  constructor(
+    readonly timeoutMs: number,
+    /** Told of each writer given up (for the log and the count). */
+    private readonly onCut: (key: object) => void,
+  ) {}
+
+  /** Watches `key` until unwatch(key) (its close). */
+  watch(key: object, probe: SendProbe): void {
+    this.watches.set(key, { probe, taken: probe.taken(), sinceMs: undefined });
+    // A tenth of the timeout, at most a second: a stuck response is cut within 1.1 times the timeout.
+    this.timer ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.timeoutMs / 10))).unref();
+  }
+
+  unwatch(key: object): void {
+    this.watches.delete(key);
+    if (this.watches.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [key, watch] of this.watches) {
+      const taken = watch.probe.taken();
+      if (watch.probe.waiting() === 0) {
+        watch.sinceMs = undefined;
+      } else if (watch.sinceMs === undefined || taken !== watch.taken) {
+        watch.sinceMs = now;
+      } else if (now - watch.sinceMs >= this.timeoutMs) {
+        this.unwatch(key);
+        this.cuts += 1;
+        this.onCut(key);
+        watch.probe.cut();
+      }
+      watch.taken = taken;
+    }
+  }
+}
+
+/** A net.Socket's libuv handle: how much of its writes the kernel has not yet taken. */
+interface SocketHandle {
+  writeQueueSize?: number;
+}
+
+/**
+ * The probe of a socket: bytes wait in its writable buffer (HTTP/1.1 writes) or in libuv's queue
+ * (all writes, HTTP/2 frames included). libuv's queue shrinks as the kernel takes a write piece by
+ * piece; the writable buffer only when a whole write is done. Either shrinking is progress.
+ */
+export function socketProbe(socket: import('node:net').Socket): SendProbe {
+  let taken = 0;
+  let lastQueue = 0;
+  let lastBuffer = 0;
+  return {
+    waiting: () => Math.max(socket.writableLength, (socket as unknown as { _handle?: SocketHandle })._handle?.writeQueueSize ?? 0),
+    taken: () => {
+      const queue = (socket as unknown as { _handle?: SocketHandle })._handle?.writeQueueSize ?? 0;
+      const buffer = socket.writableLength;
+      if (queue < lastQueue || buffer < lastBuffer) taken += 1;
+      lastQueue = queue;
+      lastBuffer = buffer;
+      return taken;
+    },
+    cut: () => socket.destroy(),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The bytes of responses handed to connections but not yet taken by their clients, across the
+ * whole port, and their cap (RS3GW_MAX_UNSENT_BYTES). One response per HTTP/1.1 connection and
+ * the send timeout bound what one client holds, but not what many hold together: a /metrics of
+ * 32 MiB left unread on each of a few hundred connections would still exhaust the heap. So the
+ * large renders (/metrics, ExportMetrics) ask here first, and are refused rather than rendered
+ * when the cap would be passed; small answers are counted but never refused.
+ */
+import { ObservabilityError } from '../core/errors.js';
+
+export const UNSENT_SETTING = 'RS3GW_MAX_UNSENT_BYTES';
+
+export class UnsentBudget {
+  /** Bytes admitted this turn of the event loop: rendered, but perhaps not yet handed to a connection (and so not yet measured). */
+  private admitted = 0;
+  /** The size of the last render of each kind: the estimate a render is refused on before it is made. */
+  private readonly lastRender = new Map<string, number>();
+  /** Renders refused since start-up. */
+  refused = 0;
+
+  constructor(
+    readonly maxBytes: number,
+    /** Bytes handed to connections and not yet taken by the kernel, measured now (see FrontDoor.unsentBytes). */
+    private readonly measure: () => number,
+  ) {}
+
+  /** Bytes held now, the renders of this turn included. */
+  held(): number {
+    return this.measure() + this.admitted;
+  }
+
+  /** The refusal for a render of `bytes` (undefined when it fits). */
+  private refusal(what: string, bytes: number): ObservabilityError | undefined {
+    const held = this.held();
+    if (held + bytes <= this.maxBytes) return undefined;
+    this.refused += 1;
+    return new ObservabilityError(
+      'unavailable',
+      undefined,
+      `${what}: its ${bytes} bytes would take the responses not yet taken by clients past ${UNSENT_SETTING} (${this.maxBytes} bytes; ${held} held now); try again when clients have read them`,
+    );
+  }
+
+  /** Before rendering `kind`: refused when its last render would not fit now. */
+  check(kind: string, what: string): void {
+    const error = this.refusal(what, this.lastRender.get(kind) ?? 0);
+    if (error) throw error;
+  }
+
+  /**
+   * After rendering `bytes` of `kind`: refused when they do not fit, else counted until the next
+   * turn of the event loop, by which time the transport has them and they are measured there. Two
+   * renders finishing in the same turn thus cannot both take the last of the room.
+   */
+  admit(kind: string, what: string, bytes: number): void {
+    this.lastRender.set(kind, bytes);
+    const error = this.refusal(what, bytes);
+    if (error) throw error;
+    this.admitted += bytes;
+    setImmediate(() => (this.admitted -= bytes));
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Clients that ask and do not read, over real sockets: pipelined HTTP/1.1 requests are served one
+ * at a time (one rendered answer per connection, not one per request); an answer the client takes
+ * none of is given up after RS3GW_SEND_TIMEOUT (the HTTP/1.1 connection closed, the HTTP/2 stream
+ * reset), while a stream with nothing to send is left open; a render that would pass
+ * RS3GW_MAX_UNSENT_BYTES is refused; an unknown grpc-encoding is answered with grpc-accept-encoding.
+ */
+import { readFileSync } from 'node:fs';
+import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startServer, type RunningServer } from '../support/server.js';
+
+const SEND_TIMEOUT_MS = 1000;
+/** The sweep runs every tenth of the timeout: a stuck answer is cut within 1.1 times it, plus a margin. */
+const CUT_BY_MS = SEND_TIMEOUT_MS * 1.1 + 1500;
+/** One series of the inflating histogram: 16 labels of 1 KB, on each of its ~66 lines: about 1 MB of /metrics. */
+const SERIES = 20;
+const EXPORT = '/rs3gw.observability.v1.MetricsService/ExportMetrics';
+const WATCH = '/rs3gw.observability.v1.AnomalyService/WatchAnomalies';
+
+let server: RunningServer;
+let port: number;
+
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+  return Number(kb) / 1024;
+}
+
+async function post(path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.is(res.status, 200, `${path}: ${await res.text()}`);
+}
+
+/** /metrics of about SERIES MB, so that an answer outlasts the kernel's socket buffers. */
+async function inflateMetrics(): Promise<void> {
+  const labels = Array.from({ length: 16 }, (_, i) => `l${i}`);
+  await post('/api/observability/metrics', { name: 'big_h', type: 'METRIC_TYPE_HISTOGRAM', description: 'x', label_names: labels, buckets: Array.from({ length: 64 }, (_, i) => i + 1) });
+  for (let s = 0; s < SERIES; s++) {
+    await post('/api/observability/metrics/record', { name: 'big_h', value: 1, labels: Object.fromEntries(labels.map((l) => [l, `${s}`.padStart(4, '0') + 'v'.repeat(1020)])) });
+  }
+}
+
+/** A socket that reads nothing: paused before it is connected, it never takes a byte from the kernel. */
+function unreadSocket(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => resolve(socket));
+    socket.pause();
+    socket.once('error', reject);
+  });
+}
+
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(true);
+  return Promise.race([new Promise<boolean>((resolve) => socket.once('close', () => resolve(true))), sleep(ms, false)]);
+}
+
+function sendTimeouts(metrics: string): number {
+  return Number(/rs3gw_connections_closed_total\{reason="send_timeout"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+}
+
+function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+function h2(settings: Record<string, number> = {}): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(server.url, { settings }, () => resolve(session));
+    session.once('error', reject);
+  });
+}
+
+function grpcCall(session: ClientHttp2Session, path: string, message: Uint8Array, headers: Record<string, string> = {}): ClientHttp2Stream {
+  const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+  stream.on('error', () => {});
+  stream.end(grpcFrame(message));
+  return stream;
+}
+
+test.before(async () => {
+  server = await startServer({ RS3GW_SEND_TIMEOUT: String(SEND_TIMEOUT_MS / 1000), RS3GW_MAX_UNSENT_BYTES: String(64 * 1024 * 1024) });
+  port = Number(new URL(server.url).port);
+  await inflateMetrics();
+});
+
+test.after(async () => {
+  assert.is(await server.stop(), 0, server.output());
+  // Written once a minute at most, and at shutdown what was not yet written.
+  assert.match(server.output(), /their client took none of the answer's bytes for 1 s \(RS3GW_SEND_TIMEOUT\)/);
+});
+
+test('pipelined requests are served one at a time: 1,000 unread GET /metrics hold one answer, and all come once read', async () => {
+  const before = rssMb(server.process.pid!);
+  const socket = await unreadSocket();
+  socket.pause();
+  socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(1000));
+  let peak = before;
+  for (let i = 0; i < 25; i++) {
+    await sleep(100);
+    peak = Math.max(peak, rssMb(server.process.pid!));
+  }
+  // Every answer rendered at once would be 1,000 x ~6 MB; one at a time is one.
+  assert.ok(peak - before < 150, `RSS grew from ${before.toFixed(0)} to ${peak.toFixed(0)} MB`);
+  const other = await fetch(`${server.url}/api/observability/health`);
+  assert.is(other.status, 200, 'another client is answered meanwhile');
+  socket.destroy();
+});
+
+test('2,000 pipelined GET /metrics on a socket that reads nothing: RSS stays bounded and the service answers others', async () => {
+  const pid = server.process.pid!;
+  const before = rssMb(pid);
+  const socket = await unreadSocket();
+  socket.pause();
+  socket.on('error', () => {});
+  socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(2000));
+  let peak = before;
+  for (let i = 0; i < 25; i++) {
+    await sleep(100);
+    peak = Math.max(peak, rssMb(pid));
+  }
+  assert.ok(peak - before < 150, `RSS grew from ${before.toFixed(0)} to ${peak.toFixed(0)} MB`);
+  const started = Date.now();
+  const other = await fetch(`${server.url}/api/observability/health`);
+  assert.is(other.status, 200);
+  assert.ok(Date.now() - started < 2000, `another client waited ${Date.now() - started} ms`);
+  socket.destroy();
+});
+
+test('cheap pipelining still works: 1,000 pipelined GET /health all answered, in order, within seconds', async () => {
+  const socket = await new Promise<Socket>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+  });
+  const started = Date.now();
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => (received += d));
+  socket.write('GET /api/observability/health HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(1000));
+  while ((received.match(/HTTP\/1\.1 200 /g) ?? []).length < 1000 && Date.now() - started < 10_000) await sleep(20);
+  assert.is((received.match(/HTTP\/1\.1 200 /g) ?? []).length, 1000);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  socket.destroy();
+});
+
+test('an HTTP/1.1 answer the client stops reading is given up after RS3GW_SEND_TIMEOUT, an idle gRPC stream is not', async () => {
+  const session = await h2();
+  const watch = grpcCall(session, WATCH, new Uint8Array());
+  let watchClosed = false;
+  watch.on('close', () => (watchClosed = true));
+  const socket = await unreadSocket();
+  const started = Date.now();
+  socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  // A paused socket sees no close until it reads: the server's count says when it was cut.
+  let cuts = 0;
+  while (cuts === 0 && Date.now() - started < CUT_BY_MS + 2000) {
+    await sleep(100);
+    cuts = sendTimeouts(await (await fetch(`${server.url}/metrics`)).text());
+  }
+  const after = Date.now() - started;
+  assert.is(cuts, 1, `the stalled reader was not cut within ${after} ms`);
+  assert.ok(after >= SEND_TIMEOUT_MS, `cut after ${after} ms, before the send timeout`);
+  // Read now: what the kernel had taken, then the close; not the whole answer.
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('error', () => {});
+  socket.resume();
+  assert.ok(await closedWithin(socket, 3000), 'the cut connection is closed');
+  const head = Buffer.concat(chunks).toString('latin1', 0, 4096);
+  const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+  assert.ok(Buffer.concat(chunks).length < length, `the whole answer (${length} bytes) was sent`);
+  await sleep(SEND_TIMEOUT_MS);
+  assert.not.ok(watchClosed, 'an idle WatchAnomalies stream (nothing to send) was cut');
+  assert.not.ok(session.destroyed, 'its connection was closed');
+  session.destroy();
+});
+
+test('an HTTP/2 stream whose window stays 0 is reset after RS3GW_SEND_TIMEOUT; its connection serves other calls', async () => {
+  const session = await h2({ initialWindowSize: 0 });
+  const started = Date.now();
+  const stream = grpcCall(session, EXPORT, Uint8Array.of(0x08, 0x02)); // format: PROMETHEUS
+  const rstCode = await Promise.race([new Promise<number>((resolve) => stream.once('close', () => resolve(stream.rstCode ?? -1))), sleep(CUT_BY_MS + 3000, -2)]);
+  assert.is(rstCode, constants.NGHTTP2_CANCEL, `the stuck stream ended with ${rstCode} after ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started >= SEND_TIMEOUT_MS - 100);
+  // The connection itself is fine: a small call on it is answered (its window 0 holds no headers back).
+  const health = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+  health.end(grpcFrame(new Uint8Array()));
+  const headers = await new Promise<Record<string, unknown>>((resolve) => health.once('response', resolve));
+  assert.is(headers[':status'], 200);
+  session.destroy();
+});
+
+test('an unknown grpc-encoding is UNIMPLEMENTED with grpc-accept-encoding', async () => {
+  const session = await h2();
+  for (const encoding of ['zstd', 'bogus', 'br']) {
+    const stream = grpcCall(session, EXPORT, Uint8Array.of(0x08, 0x02), { 'grpc-encoding': encoding });
+    const headers = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', resolve));
+    assert.is(headers['grpc-status'], '12', encoding);
+    assert.is(headers['grpc-accept-encoding'], 'identity,deflate,gzip', encoding);
+    assert.match(decodeURIComponent(String(headers['grpc-message'])), /grpc-encoding: "?'?\w+/);
+  }
+  session.destroy();
+});
+
+test('a render that would pass RS3GW_MAX_UNSENT_BYTES is refused: 503 on /metrics, UNAVAILABLE on ExportMetrics', async () => {
+  const small = await startServer({ RS3GW_MAX_UNSENT_BYTES: String(512 * 1024) });
+  const saved = server;
+  server = small;
+  try {
+    await inflateMetrics();
+    const res = await fetch(`${small.url}/metrics`);
+    const text = await res.text();
+    assert.is(res.status, 503, text);
+    assert.match(text, /"code":"unavailable"/);
+    assert.match(text, /RS3GW_MAX_UNSENT_BYTES \(524288 bytes/);
+    const session = http2Connect(small.url);
+    const stream = grpcCall(session, EXPORT, Uint8Array.of(0x08, 0x02));
+    const trailers = await new Promise<Record<string, unknown>>((resolve) => {
+      stream.once('response', (h) => h['grpc-status'] !== undefined && resolve(h));
+      stream.once('trailers', resolve);
+      stream.resume();
+    });
+    assert.is(trailers['grpc-status'], '14');
+    assert.match(decodeURIComponent(String(trailers['grpc-message'])), /RS3GW_MAX_UNSENT_BYTES/);
+    session.destroy();
+    // Small answers are never refused.
+    assert.is((await fetch(`${small.url}/api/observability/health`)).status, 200);
+  } finally {
+    server = saved;
+    assert.is(await small.stop(), 0, small.output());
+  }
+});
+
+test.run();
