@@ -212,7 +212,7 @@ export async function startService(config: Config): Promise<RunningService> {
   every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
 
   // Measured on the port, which the budget's users (the /metrics route, ExportMetrics) are given to.
-  const unsent = new UnsentBudget(config.maxUnsentBytes, () => port.unsentBytes());
+  const unsent = new UnsentBudget(config.maxUnsentBytes, () => port.unsentBytes(), config.metricsMaxExpositionBytes);
   const port: ServicePort = new ServicePort({
     bindings: [
       profilingBinding(profiling),

@@ -10,10 +10,20 @@ import { ObservabilityError } from '../core/errors.js';
 
 export const UNSENT_SETTING = 'RS3GW_MAX_UNSENT_BYTES';
 
+/** A render the budget let start: its estimate is held until it is admitted or released. */
+export interface RenderTicket {
+  /** The render is made: refused when its `bytes` do not fit, else counted. */
+  admit(bytes: number): void;
+  /** The render ended without an answer to count (failed, abandoned, HEAD); harmless after admit. */
+  release(): void;
+}
+
 export class UnsentBudget {
   /** Bytes admitted this turn of the event loop: rendered, but perhaps not yet handed to a connection (and so not yet measured). */
   private admitted = 0;
-  /** The size of the last render of each kind: the estimate a render is refused on before it is made. */
+  /** Estimates of the renders in progress: a burst of them cannot all start on room only one has. */
+  private rendering = 0;
+  /** The size of the last render of each kind: the estimate a render is checked on before it is made. */
   private readonly lastRender = new Map<string, number>();
   /** Renders refused since start-up. */
   refused = 0;
@@ -22,17 +32,23 @@ export class UnsentBudget {
     readonly maxBytes: number,
     /** Bytes handed to connections and not yet taken by the kernel, measured now (see FrontDoor.unsentBytes). */
     private readonly measure: () => number,
+    /** The estimate of a kind not rendered yet: the largest it may be (the custom metrics' exposition budget). */
+    private readonly firstEstimateBytes: number,
   ) {}
 
-  /** Bytes held now, the renders of this turn included. */
+  /** Bytes held now, the renders in progress and those of this turn included. */
   held(): number {
-    return this.measure() + this.admitted;
+    return this.measure() + this.admitted + this.rendering;
   }
 
-  /** The refusal for a render of `bytes` (undefined when it fits). */
+  /**
+   * The refusal for a render of `bytes` (undefined when it fits). A render with nothing else held
+   * always fits: the cap bounds what clients hold together, and must not stop the only scrape of a
+   * /metrics grown past it.
+   */
   private refusal(what: string, bytes: number): ObservabilityError | undefined {
     const held = this.held();
-    if (held + bytes <= this.maxBytes) return undefined;
+    if (held === 0 || held + bytes <= this.maxBytes) return undefined;
     this.refused += 1;
     return new ObservabilityError(
       'unavailable',
@@ -41,10 +57,27 @@ export class UnsentBudget {
     );
   }
 
-  /** Before rendering `kind`: refused when its last render would not fit now. */
-  check(kind: string, what: string): void {
-    const error = this.refusal(what, this.lastRender.get(kind) ?? 0);
+  /**
+   * Before rendering `kind`: refused when its estimate (the last render's size) does not fit now,
+   * else the estimate is held until the ticket is admitted or released.
+   */
+  check(kind: string, what: string): RenderTicket {
+    const estimate = this.lastRender.get(kind) ?? this.firstEstimateBytes;
+    const error = this.refusal(what, estimate);
     if (error) throw error;
+    this.rendering += estimate;
+    let held = true;
+    const release = (): void => {
+      if (held) this.rendering -= estimate;
+      held = false;
+    };
+    return {
+      release,
+      admit: (bytes) => {
+        release();
+        this.admit(kind, what, bytes);
+      },
+    };
   }
 
   /**
@@ -52,7 +85,7 @@ export class UnsentBudget {
    * turn of the event loop, by which time the transport has them and they are measured there. Two
    * renders finishing in the same turn thus cannot both take the last of the room.
    */
-  admit(kind: string, what: string, bytes: number): void {
+  private admit(kind: string, what: string, bytes: number): void {
     this.lastRender.set(kind, bytes);
     const error = this.refusal(what, bytes);
     if (error) throw error;

@@ -152,13 +152,15 @@ test('an HTTP/1.1 answer the client stops reading is given up after RS3GW_SEND_T
   let watchClosed = false;
   watch.on('close', () => (watchClosed = true));
   const socket = await unreadSocket();
+  // The earlier tests' unread sockets were cut too, as their answers outlasted the send timeout.
+  const earlier = sendTimeouts(await (await fetch(`${server.url}/metrics`)).text());
   const started = Date.now();
   socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
   // A paused socket sees no close until it reads: the server's count says when it was cut.
   let cuts = 0;
   while (cuts === 0 && Date.now() - started < CUT_BY_MS + 2000) {
     await sleep(100);
-    cuts = sendTimeouts(await (await fetch(`${server.url}/metrics`)).text());
+    cuts = sendTimeouts(await (await fetch(`${server.url}/metrics`)).text()) - earlier;
   }
   const after = Date.now() - started;
   assert.is(cuts, 1, `the stalled reader was not cut within ${after} ms`);
@@ -208,9 +210,18 @@ test('an unknown grpc-encoding is UNIMPLEMENTED with grpc-accept-encoding', asyn
 test('a render that would pass RS3GW_MAX_UNSENT_BYTES is refused: 503 on /metrics, UNAVAILABLE on ExportMetrics', async () => {
   const small = await startServer({ RS3GW_MAX_UNSENT_BYTES: String(512 * 1024) });
   const saved = server;
+  const savedPort = port;
   server = small;
+  port = Number(new URL(small.url).port);
+  const holder = await unreadSocket();
+  holder.on('error', () => {});
   try {
     await inflateMetrics();
+    // Alone, a scrape larger than the cap goes ahead: nothing else is held.
+    assert.is((await fetch(`${small.url}/metrics`)).status, 200, 'a lone scrape');
+    // A client that does not read now holds one such answer; the next render would pass the cap.
+    holder.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await sleep(500);
     const res = await fetch(`${small.url}/metrics`);
     const text = await res.text();
     assert.is(res.status, 503, text);
@@ -229,7 +240,9 @@ test('a render that would pass RS3GW_MAX_UNSENT_BYTES is refused: 503 on /metric
     // Small answers are never refused.
     assert.is((await fetch(`${small.url}/api/observability/health`)).status, 200);
   } finally {
+    holder.destroy();
     server = saved;
+    port = savedPort;
     assert.is(await small.stop(), 0, small.output());
   }
 });

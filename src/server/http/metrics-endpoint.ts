@@ -58,8 +58,9 @@ export function metricsEndpoint(metrics: MetricsEngine, unsent: UnsentBudget): H
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     // Refused before rendering when the last scrape would not fit in the unsent budget now.
+    let ticket;
     try {
-      unsent.check('scrape', '/metrics');
+      ticket = unsent.check('scrape', '/metrics');
     } catch (error) {
       return refuse(res, error);
     }
@@ -67,13 +68,15 @@ export function metricsEndpoint(metrics: MetricsEngine, unsent: UnsentBudget): H
     try {
       scraped = await metrics.scrape(negotiated.openMetrics, gone.signal);
     } catch (error) {
+      ticket.release();
       if (gone.signal.aborted) return;
       throw error;
     }
     const { contentType, body } = scraped;
     const bytes = Buffer.byteLength(body);
     try {
-      if (req.method !== 'HEAD') unsent.admit('scrape', '/metrics', bytes);
+      if (req.method === 'HEAD') ticket.release();
+      else ticket.admit(bytes);
     } catch (error) {
       return refuse(res, error);
     }

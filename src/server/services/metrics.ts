@@ -174,8 +174,7 @@ function int64Delta(value: bigint | undefined, field: string): number | undefine
 
 /** What ExportMetrics asks before rendering (server/unsent-budget.ts): refusal is an error it throws. */
 export interface RenderBudget {
-  check(kind: string, what: string): void;
-  admit(kind: string, what: string, bytes: number): void;
+  check(kind: string, what: string): { admit(bytes: number): void; release(): void };
 }
 
 export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget): ServiceBinding {
@@ -237,14 +236,18 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
       checkFormat(req.format);
       // Refused rather than rendered when the answer would pass the unsent budget (RS3GW_MAX_UNSENT_BYTES):
       // a JSON export is estimated by the last text one, which is shorter.
-      unsent.check('export', 'ExportMetrics');
-      if (req.format === ExportFormat.PROMETHEUS) {
-        const data = Buffer.from(await metrics.exportPrometheus(undefined, ctx.signal));
-        unsent.admit('export', 'ExportMetrics', data.length);
-        return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
+      const ticket = unsent.check('export', 'ExportMetrics');
+      try {
+        if (req.format === ExportFormat.PROMETHEUS) {
+          const data = Buffer.from(await metrics.exportPrometheus(undefined, ctx.signal));
+          ticket.admit(data.length);
+          return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
+        }
+        const json = await metrics.exportJson(ctx.signal);
+        return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json, ctx.signal) };
+      } finally {
+        ticket.release();
       }
-      const json = await metrics.exportJson(ctx.signal);
-      return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json, ctx.signal) };
     },
     async getBusinessMetrics(req) {
       checkFormat(req.format);
