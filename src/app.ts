@@ -250,7 +250,7 @@ export async function startService(config: Config): Promise<RunningService> {
   snapshotMetrics(metrics);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
   anomalyMetrics(metrics, anomalies);
-  tracingMetrics(metrics, tracing.droppedSpans);
+  tracingMetrics(metrics, tracing);
   const address = await port.listen(config.host, config.port).catch((error: unknown) => {
     throw listenFailure(error, config.host, config.port);
   });

@@ -3,7 +3,7 @@
  * propagators and exporters they name; none at all unless an exporter is configured.
  */
 import { context, createNoopMeter, diag, propagation, trace, type Attributes, type Meter, type MeterProvider, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -39,6 +39,8 @@ export interface Tracing {
   shutdown(): Promise<void>;
   /** Spans dropped since start-up because an export queue (OTEL_BSP_MAX_QUEUE_SIZE) was full. */
   droppedSpans(): number;
+  /** Spans lost since start-up in exports that failed (the batch processor does not retry a batch). */
+  failedSpans(): number;
 }
 
 /** A count of spans dropped is written once a minute at most, as OpenTelemetry's repeated messages are. */
@@ -106,6 +108,33 @@ class DroppedSpans implements MeterProvider {
   }
 }
 
+/**
+ * Counts the spans of exports that failed: a collector down, silent past the exporter's timeout, or
+ * still refusing after its retries. The batch processor does not try a failed batch again, so its
+ * spans are lost, and the SDK says so once per batch on stderr, without the number of spans.
+ */
+class FailedExports {
+  total = 0;
+
+  /** `exporter`, telling this count of each export that did not succeed. */
+  counting(exporter: SpanExporter): SpanExporter {
+    return {
+      export: (spans, done) =>
+        exporter.export(spans, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) this.total += spans.length;
+          done(result);
+        }),
+      shutdown: () => exporter.shutdown(),
+      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+    };
+  }
+
+  /** The count since start-up, as the shutdown lines say it; undefined when no span was lost so. */
+  summary(): string | undefined {
+    return this.total === 0 ? undefined : `${this.total === 1 ? '1 span' : `${this.total} spans`} lost since start-up in exports that failed`;
+  }
+}
+
 /** The SDK's batch processor, telling `dropped` of every span it drops at a full queue. */
 function batchProcessor(exporter: SpanExporter, batch: BatchConfig, dropped: DroppedSpans): BatchSpanProcessor {
   // selfObsMeterProvider reaches the processor (the shim passes its config on) though BufferConfig does not name it.
@@ -149,9 +178,9 @@ function propagator(config: TelemetryConfig): TextMapPropagator | null {
 /**
  * Exports the spans still buffered and stops the exporter, waiting at most the export timeout: a
  * collector that is down or slow must neither fail the service's exit nor hold it up. A failure
- * is logged, not thrown.
+ * is logged, not thrown, with the count of spans lost in failed exports; true when it was logged.
  */
-async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Promise<void> {
+async function finalFlush(provider: NodeTracerProvider, timeoutMs: number, failed: FailedExports): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const TIMED_OUT = Symbol('timed out');
   // The batch processor bounds each batch, but not the exporter's wait for exports still in flight.
@@ -171,7 +200,10 @@ async function finalFlush(provider: NodeTracerProvider, timeoutMs: number): Prom
     reasons.unshift(...failures.release());
   }
   // A batch that timed out and the deadline say the same: once.
-  if (reasons.length > 0) diag.error(`spans not exported at shutdown: ${[...new Set(reasons)].join('; ')}`);
+  if (reasons.length === 0) return false;
+  const lost = failed.summary();
+  diag.error(`spans not exported at shutdown: ${[...new Set(reasons)].join('; ')}${lost === undefined ? '' : ` (${lost})`}`);
+  return true;
 }
 
 /**
@@ -219,10 +251,11 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place,
   // and incoming context is read by no one (harmless: calls just carry no span).
   if (config.disabled || config.exporters.length === 0) {
-    return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {}, droppedSpans: () => 0 };
+    return { tracer: trace.getTracer('rs3gw-observability', serviceVersion), shutdown: async () => {}, droppedSpans: () => 0, failedSpans: () => 0 };
   }
   const openSpans = new OpenSpans();
   const dropped = new DroppedSpans(config.batch.maxQueueSize);
+  const failed = new FailedExports();
   const provider = new NodeTracerProvider({
     // The SDK's own resource names it (telemetry.sdk.name, .language, .version); ours wins where both say.
     resource: defaultResource().merge(
@@ -233,16 +266,19 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       }),
     ),
     sampler: sampler(config),
-    spanProcessors: [openSpans, ...config.exporters.map((name) => batchProcessor(exporter(name, config), config.batch, dropped))],
+    spanProcessors: [openSpans, ...config.exporters.map((name) => batchProcessor(failed.counting(exporter(name, config)), config.batch, dropped))],
   });
   provider.register({ propagator: propagator(config) });
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),
     droppedSpans: () => dropped.total,
+    failedSpans: () => failed.total,
     async shutdown() {
       await openSpans.allEnded(CUT_OFF_SPANS_WAIT_MS);
-      await finalFlush(provider, config.batch.exportTimeoutMillis);
+      const reported = await finalFlush(provider, config.batch.exportTimeoutMillis, failed);
       dropped.finalCount();
+      const lost = failed.summary();
+      if (!reported && lost !== undefined) logLine(`tracing: ${lost}`);
       trace.disable();
       propagation.disable();
       context.disable();

@@ -63,6 +63,28 @@ test('an export the collector refuses is one line on stderr, not one per span or
   }
 });
 
+test('spans lost in failed exports are counted on /metrics and at shutdown, not only the failures', async () => {
+  const server = await startServer(REFUSED());
+  const failedSpans = async (): Promise<number> => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^rs3gw_tracing_spans_export_failed_total (\d+)$/m.exec(text)?.[1]);
+  };
+  let output = '';
+  try {
+    assert.is(await failedSpans(), 0);
+    await tenCalls(server);
+    await tenCalls(server);
+    // Twenty calls, twenty spans, four batches refused: stderr said so once, the count says how much.
+    const lost = await eventually('the lost spans counted', async () => ((await failedSpans()) >= 20 ? failedSpans() : undefined), 10_000);
+    assert.is(lost, 20);
+    assert.is(failureLines(server).length, 1);
+  } finally {
+    assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    output = server.output();
+  }
+  assert.match(output, /^rs3gw-obs: tracing: 20 spans lost since start-up in exports that failed$/m);
+});
+
 test('OTEL_LOG_LEVEL=error still reports failed exports; none silences them', async () => {
   const loud = await startServer(REFUSED('ERROR'));
   try {
@@ -160,7 +182,7 @@ test('a collector that is down at shutdown: the failed final export is one line 
   });
   assert.is(code, 0, output);
   assert.is(lines.length, 1, output);
-  assert.match(lines[0]!, /^rs3gw-obs: OpenTelemetry error: spans not exported at shutdown: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  assert.match(lines[0]!, /^rs3gw-obs: OpenTelemetry error: spans not exported at shutdown: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(1 span lost since start-up in exports that failed\)$/);
 });
 
 test('a collector that never answers holds the exit up no longer than OTEL_BSP_EXPORT_TIMEOUT', async () => {
