@@ -188,7 +188,7 @@ export async function startService(config: Config): Promise<RunningService> {
     psiSomeThreshold: config.psiThreshold,
   });
   const psi = pressure.snapshot().psi;
-  if (config.explicit.has('loadSheddingThreshold') && psi?.cpuSomeAvg10 !== undefined) {
+  if (config.explicit.has('loadSheddingThreshold') && psi?.cpuSomeAvg10 !== undefined && !psi.notActedOn) {
     // Said once, as for the seed controller's settings: a threshold that silently does nothing misleads.
     logLine(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (${psi.source}), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
   }

@@ -1,4 +1,4 @@
-import type { CgroupDir } from './cgroup-layout.js';
+import type { CgroupDir, CgroupLayout } from './cgroup-layout.js';
 import { cgroupSource } from './cgroup-layout.js';
 import type { HostFiles } from './host-files.js';
 
@@ -26,6 +26,12 @@ export interface Pressure {
   absent: PsiResourceName[];
   /** e.g. `/proc/pressure` or `cgroup2:/sys/fs/cgroup/app` (the cgroup's own *.pressure files). */
   source: string;
+  /**
+   * Why these figures are not this process's own, when they are not: host-wide PSI read from a
+   * container (v1 controllers place the process below their root while its cgroup2 is the host's
+   * root, as on hybrid hosts) counts every tenant's stalls.
+   */
+  sharedWith?: string;
 }
 
 function parseLine(text: string): PsiLine | undefined {
@@ -67,7 +73,8 @@ function isHostRoot(files: HostFiles, dir: CgroupDir): boolean {
  * Reads PSI. A v2 cgroup's own `*.pressure` files describe stalls of this container's tasks, so they
  * are preferred to the host-wide `/proc/pressure`. Missing files are normal on older kernels.
  */
-export function readPressure(files: HostFiles, unified: CgroupDir | undefined): Pressure {
+export function readPressure(files: HostFiles, layout: CgroupLayout): Pressure {
+  const unified = layout.unified;
   const useCgroup = unified !== undefined && files.exists(`${unified.dir}/cpu.pressure`) && !isHostRoot(files, unified);
   const pathOf = (resource: PsiResourceName): string =>
     useCgroup ? `${unified.dir}/${resource}.pressure` : `/proc/pressure/${resource}`;
@@ -81,5 +88,15 @@ export function readPressure(files: HostFiles, unified: CgroupDir | undefined): 
     if (parsed) pressure[resource] = parsed;
     else pressure.absent.push(resource);
   }
+  const container = unified && !useCgroup ? v1Container(layout) : undefined;
+  if (container) pressure.sharedWith = `host-wide, other tenants' stalls included: this process is in the v1 cgroup ${container} and its cgroup2 is the host's root`;
   return pressure;
+}
+
+/** A v1 cgroup below its hierarchy's root that holds this process, if any: a container's. */
+function v1Container(layout: CgroupLayout): string | undefined {
+  for (const dir of [layout.memory, layout.cpu, layout.cpuacct, layout.cpuset]) {
+    if (dir?.version === 1 && dir.dir !== dir.mountPoint) return dir.dir;
+  }
+  return undefined;
 }

@@ -102,6 +102,6 @@ export class ProcReader {
   }
 
   pressure(): Pressure {
-    return readPressure(this.files, this.cgroupLayout().unified);
+    return readPressure(this.files, this.cgroupLayout());
   }
 }

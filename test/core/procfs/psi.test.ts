@@ -36,10 +36,14 @@ test("the host's root cgroup is the host: its pressure files are named /proc/pre
     for (const resource of ['cpu', 'memory', 'io']) {
       root.write(`sys/fs/cgroup/unified/${resource}.pressure`, 'some avg10=30.00 avg60=0.00 avg300=0.00 total=1\n');
     }
-    assert.is(new ProcReader({ root: root.path }).pressure().source, '/proc/pressure');
+    const host = new ProcReader({ root: root.path }).pressure();
+    assert.is(host.source, '/proc/pressure');
+    // Read from a v1 container (memory in /docker/abc123), the host's figures are other tenants' too.
+    assert.match(host.sharedWith ?? '', /^host-wide, other tenants' stalls included: this process is in the v1 cgroup \/sys\/fs\/cgroup\/memory\/docker\/abc123 /);
     // A container's namespaced root is a cgroup of its own (it has cgroup.type): its files are its own.
     root.write('sys/fs/cgroup/unified/cgroup.type', 'domain\n');
-    assert.is(new ProcReader({ root: root.path }).pressure().source, 'cgroup2:/sys/fs/cgroup/unified');
+    const own = new ProcReader({ root: root.path }).pressure();
+    assert.equal([own.source, own.sharedWith], ['cgroup2:/sys/fs/cgroup/unified', undefined]);
   } finally {
     root.remove();
   }

@@ -182,7 +182,9 @@ export class PressureMonitor implements PressureSource {
     const s = this.settings;
     const cpu = this.cpu.read(atMs);
     const memory = this.readMemory();
-    const psi = this.readPsi();
+    const reported = this.readPsi();
+    // Other tenants' stalls are no reason to refuse this service's work.
+    const psi = reported?.notActedOn ? undefined : reported;
     const heap = this.readHeap();
     const eventLoop = this.eventLoop.sample();
 
@@ -238,7 +240,7 @@ export class PressureMonitor implements PressureSource {
       overload,
       resourceOverload,
     };
-    if (psi) snapshot.psi = psi;
+    if (reported) snapshot.psi = reported;
     return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];
   }
 
@@ -261,7 +263,9 @@ export class PressureMonitor implements PressureSource {
       memoryFullAvg10: pressure.memory?.full?.avg10,
       ioSomeAvg10: pressure.io?.some.avg10,
       ioFullAvg10: pressure.io?.full?.avg10,
-      source: pressure.source,
+      ...(pressure.sharedWith === undefined
+        ? { source: pressure.source }
+        : { source: `${pressure.source} (${pressure.sharedWith}: reported, not acted on)`, notActedOn: true }),
     };
   }
 

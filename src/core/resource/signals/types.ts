@@ -38,6 +38,11 @@ export interface PsiReading {
   ioSomeAvg10?: number;
   ioFullAvg10?: number;
   source: string;
+  /**
+   * True when the figures are reported but are no signal: host-wide PSI read from a container
+   * counts other tenants' stalls (the source says why); busy CPU stands in as without PSI.
+   */
+  notActedOn?: boolean;
 }
 
 export interface HeapReading extends ResourceReading {

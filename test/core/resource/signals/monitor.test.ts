@@ -201,6 +201,49 @@ test('a PSI threshold of 10 or less still lets go: at half of it', () => {
   }
 });
 
+test("host-wide PSI read from a v1 container is reported, not acted on: other tenants' stalls refuse nothing", () => {
+  // As on a hybrid host: the memory controller places us in a container, our cgroup2 is the host's root.
+  const root = new FixtureRoot('cgroup-v2-unlimited');
+  try {
+    root.write('proc/self/cgroup', '4:memory:/process_api/abc\n0::/\n');
+    root.write('proc/self/mountinfo', [
+      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
+      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
+    ].join('\n'));
+    root.write('sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes', `${100 * MiB}\n`);
+    const stalled = 'some avg10=90.00 avg60=80.00 avg300=50.00 total=1\nfull avg10=40.00 avg60=30.00 avg300=10.00 total=1\n';
+    for (const resource of ['cpu', 'memory', 'io']) {
+      root.write(`proc/pressure/${resource}`, stalled);
+      root.write(`sys/fs/cgroup/unified/${resource}.pressure`, stalled);
+    }
+    const clock = new FakeClock();
+    const monitor = new PressureMonitor({
+      clock,
+      reader: new ProcReader({ root: root.path }),
+      heap: () => ({ usedBytes: 100 * MiB, limitBytes: 4 * GiB, source: 'test heap' }),
+      eventLoop: { sample: () => ({ delayP99Ms: 1, utilization: 0.2 }) },
+    });
+    // Niced batch work of other tenants: the host stalls, this service does not wait.
+    root.write('proc/stat', 'cpu  300010 390 100000 600000 0 0 10 0 0 0\n');
+    clock.advance(1000);
+    let snap = monitor.sample();
+    assert.is(snap.psi?.cpuSomeAvg10, 90);
+    assert.is(snap.psi?.notActedOn, true);
+    assert.match(snap.psi!.source, /^\/proc\/pressure \(host-wide, other tenants' stalls included: this process is in the v1 cgroup \/sys\/fs\/cgroup\/memory\/process_api\/abc .*: reported, not acted on\)$/);
+    assert.is(snap.overload, 0);
+    assert.is(snap.memoryPressure, false, 'PSI memory full 40 % of the host is not ours');
+    // Busy CPU stands in, as without PSI: work at the default priority saturating the CPUs is overload.
+    root.write('proc/stat', 'cpu  300410 390 100000 600000 0 0 10 0 0 0\n');
+    clock.advance(1000);
+    snap = monitor.sample();
+    assert.is(snap.overload, 1);
+    assert.equal(monitor.detail().overloadCauses, ['cpu']);
+    monitor.close();
+  } finally {
+    root.remove();
+  }
+});
+
 test('without PSI, time at a positive nice value counts as idle: background jobs yield to the service', () => {
   const { root, monitor, clock } = setup('cgroup-v2-unlimited');
   try {
