@@ -91,7 +91,9 @@ export class Http1Turns {
         turns.busy = false;
         const pair = turns.waiting.shift();
         if (pair) this.start(socket, turns, pair[0], pair[1]);
-        else this.release(socket, turns);
+        // Read again once none waits: the request just started, the last one parsed, may still be
+        // receiving its body (or waiting to be invited to send it), which only a read brings.
+        if (turns.waiting.length === 0) this.release(socket, turns);
       };
       // The answer is in the socket; the next is rendered once the client has taken enough of it.
       if (socket.writableNeedDrain) socket.once('drain', go);

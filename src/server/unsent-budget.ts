@@ -36,9 +36,14 @@ export class UnsentBudget {
     private readonly firstEstimateBytes: number,
   ) {}
 
-  /** Bytes held now, the renders in progress and those of this turn included. */
+  /** Bytes of answers not yet taken by clients: those in connections and those of this turn. */
+  unsent(): number {
+    return this.measure() + this.admitted;
+  }
+
+  /** What a render is judged against: the unsent bytes and the estimates of renders in progress. */
   held(): number {
-    return this.measure() + this.admitted + this.rendering;
+    return this.unsent() + this.rendering;
   }
 
   /**

@@ -17,6 +17,8 @@ test('renders in progress hold their estimate: a burst of first scrapes cannot a
   const first = budget.check('scrape', '/metrics');
   const second = budget.check('scrape', '/metrics');
   assert.is(budget.held(), 200);
+  // What clients have not taken (the gauge) leaves the estimates out: nothing is unsent yet.
+  assert.is(budget.unsent(), 0);
   assert.match(refusedBy(() => budget.check('scrape', '/metrics')), /RS3GW_MAX_UNSENT_BYTES \(250 bytes; 200 held now\)/);
   first.release();
   second.release();

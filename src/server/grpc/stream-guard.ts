@@ -13,9 +13,6 @@
  *   destroyed a request timeout later.
  * - a request that is not gRPC (REST or Connect over h2c): grpc-js answers 415 with no body; here
  *   the body says which protocol the port speaks over HTTP/2.
- * - a `grpc-encoding` grpc-js cannot decompress (zstd, br...): grpc-js answers UNIMPLEMENTED without
- *   the `grpc-accept-encoding` the spec (doc/compression.md) requires; here it is sent, with a
- *   message naming the header.
  * - an answer the client takes none of (a stream whose flow-control window stays 0): grpc-js keeps
  *   it for ever, and a 33 MB ExportMetrics on each of 60 streams took 3.4 GB. The stream is reset
  *   after RS3GW_SEND_TIMEOUT (send-timeout.ts), and what streams hold counts in the unsent budget.
@@ -31,9 +28,6 @@ import type { SendProbe, SendTimeout } from '../send-timeout.js';
 export const INVALID_TIMEOUT_HEADER = 'rs3gw-invalid-grpc-timeout';
 
 const DEADLINE_EXCEEDED = 4;
-const UNIMPLEMENTED = 12;
-/** What grpc-js decompresses (its compression filter), in the form of its own grpc-accept-encoding. */
-const ACCEPTED_ENCODINGS = ['identity', 'deflate', 'gzip'];
 /**
  * An answer is written to the stream in pieces of this size, so that the send timeout sees the
  * client take them one by one: Node reports a write done only once all of it is sent.
@@ -80,27 +74,6 @@ function refuseNonGrpc(stream: ServerHttp2Stream, contentType: string | undefine
     `content-type: ${shown}: this port speaks only gRPC (application/grpc) over HTTP/2; ` +
       'REST, /metrics, the Connect protocol and gRPC-Web are served over HTTP/1.1\n',
   );
-}
-
-/** Answers an encoding grpc-js does not know UNIMPLEMENTED, with what it accepts; true if so. */
-function refuseEncoding(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean {
-  const header = headers['grpc-encoding'];
-  if (header === undefined) return false;
-  const given = Array.isArray(header) ? header.join(', ') : header;
-  if (ACCEPTED_ENCODINGS.includes(given)) return false;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-accept-encoding': ACCEPTED_ENCODINGS.join(','),
-      'grpc-status': String(UNIMPLEMENTED),
-      'grpc-message': grpcMessage(`grpc-encoding: ${quote(clip(given))} is not supported; this server accepts ${ACCEPTED_ENCODINGS.join(', ')}`),
-    },
-    { endStream: true },
-  );
-  // The client may still be sending its message: RST_STREAM(NO_ERROR) tells it the answer is complete.
-  stream.close(constants.NGHTTP2_NO_ERROR);
-  return true;
 }
 
 /**
@@ -160,7 +133,6 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
     refuseNonGrpc(stream, contentType);
     return false;
   }
-  if (refuseEncoding(stream, headers)) return false;
   delete headers[INVALID_TIMEOUT_HEADER];
   checkTimeout(headers);
   boundRequestTime(stream, options.requestMs);

@@ -133,7 +133,8 @@ export function connectionMetrics(
     name: 'rs3gw_unsent_response_bytes',
     help: 'Bytes of answers handed to connections that clients have not yet taken (at most RS3GW_MAX_UNSENT_BYTES before /metrics and ExportMetrics are refused)',
     collect() {
-      this.set(unsent.held());
+      // Not held(): that counts this very scrape's estimate, a floor the size of /metrics.
+      this.set(unsent.unsent());
     },
   });
   metrics.builtin.counter({
