@@ -115,23 +115,37 @@ class DroppedSpans implements MeterProvider {
  */
 class FailedExports {
   total = 0;
+  /** Spans of exports not answered yet: lost too when the final flush gives up on them. */
+  private inFlight = 0;
 
   /** `exporter`, telling this count of each export that did not succeed. */
   counting(exporter: SpanExporter): SpanExporter {
     return {
-      export: (spans, done) =>
+      export: (spans, done) => {
+        this.inFlight += spans.length;
         exporter.export(spans, (result) => {
+          this.inFlight -= spans.length;
           if (result.code !== ExportResultCode.SUCCESS) this.total += spans.length;
           done(result);
-        }),
+        });
+      },
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
     };
   }
 
-  /** The count since start-up, as the shutdown lines say it; undefined when no span was lost so. */
+  /**
+   * At exit, what was lost so, as the shutdown lines say it: the spans of failed exports, and of
+   * exports still unanswered (spans the processor had not yet handed over are not known here);
+   * undefined when there are none.
+   */
   summary(): string | undefined {
-    return this.total === 0 ? undefined : `${this.total === 1 ? '1 span' : `${this.total} spans`} lost since start-up in exports that failed`;
+    const spans = (n: number) => (n === 1 ? '1 span' : `${n} spans`);
+    const parts = [
+      ...(this.total > 0 ? [`${spans(this.total)} lost since start-up in exports that failed`] : []),
+      ...(this.inFlight > 0 ? [`${spans(this.inFlight)} in exports unanswered at exit`] : []),
+    ];
+    return parts.length === 0 ? undefined : parts.join(', ');
   }
 }
 

@@ -92,11 +92,12 @@ test(`${2 * STALLED_PER_PROTOCOL} stalled HTTP/1.1 subscribers (Connect, gRPC-We
     }
     const stalled = await ingest(client, 'stalled');
 
-    const bound = 3 * median(alone.ms) + 5;
+    // Loose enough for a busy machine (the old code took 33-35 ms where this allows 20-25 idle).
+    const bound = 4 * median(alone.ms) + 5;
     console.log(
       `  raising an anomaly: median ${median(alone.ms).toFixed(1)} ms alone, ${median(stalled.ms).toFixed(1)} ms with ${sockets.length} stalled HTTP/1.1 subscribers (bound ${bound.toFixed(1)} ms)`,
     );
-    assert.ok(median(stalled.ms) < bound, `median ${median(stalled.ms).toFixed(1)} ms with stalled subscribers, over ${bound.toFixed(1)} ms (3 x ${median(alone.ms).toFixed(1)} ms + 5 ms)`);
+    assert.ok(median(stalled.ms) < bound, `median ${median(stalled.ms).toFixed(1)} ms with stalled subscribers, over ${bound.toFixed(1)} ms (4 x ${median(alone.ms).toFixed(1)} ms + 5 ms)`);
 
     // The healthy subscriber got every anomaly raised, in order, none missed.
     const raised = [...alone.sequences, ...stalled.sequences];

@@ -27,9 +27,9 @@ export interface Pressure {
   /** e.g. `/proc/pressure` or `cgroup2:/sys/fs/cgroup/app` (the cgroup's own *.pressure files). */
   source: string;
   /**
-   * Why these figures are not this process's own, when they are not: host-wide PSI read from a
-   * container (v1 controllers place the process below their root while its cgroup2 is the host's
-   * root, as on hybrid hosts) counts every tenant's stalls.
+   * Why these figures are not this process's own, when they are not: host-wide PSI read by a
+   * process that v1 controllers place below their root (a container, a v1 host's service unit),
+   * its cgroup2 being the host's root or absent, counts every tenant's stalls.
    */
   sharedWith?: string;
 }
@@ -88,8 +88,11 @@ export function readPressure(files: HostFiles, layout: CgroupLayout): Pressure {
     if (parsed) pressure[resource] = parsed;
     else pressure.absent.push(resource);
   }
-  const container = unified && !useCgroup ? v1Container(layout) : undefined;
-  if (container) pressure.sharedWith = `host-wide, other tenants' stalls included: this process is in the v1 cgroup ${container} and its cgroup2 is the host's root`;
+  const container = useCgroup ? undefined : v1Container(layout);
+  if (container) {
+    const why = unified ? "its cgroup2 is the host's root" : 'there is no cgroup2 to read its own from';
+    pressure.sharedWith = `host-wide, other tenants' stalls included: this process is in the v1 cgroup ${container} and ${why}`;
+  }
   return pressure;
 }
 

@@ -427,7 +427,9 @@ test('cgroup v1: memory against the v1 limit, CPU from cpuacct over 1.5 cores', 
     root.write('sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpuacct.usage', `${12_000_000_000 + 750_000_000}\n`);
     clock.advance(1000);
     assert.is(monitor.sample().cpu.utilization, 0.5); // 0.75 s over 1 s x 1.5 cores
-    assert.is(first.psi?.source, '/proc/pressure');
+    // A v1 container without a cgroup2 of its own reads only the host's PSI: reported, no signal.
+    assert.match(first.psi!.source, /^\/proc\/pressure \(host-wide, .* in the v1 cgroup \/sys\/fs\/cgroup\/memory\/docker\/abc123 and there is no cgroup2 to read its own from: reported, not acted on\)$/);
+    assert.is(first.psi?.notActedOn, true);
   } finally {
     root.remove();
   }
