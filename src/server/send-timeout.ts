@@ -18,6 +18,18 @@ export interface SendProbe {
   cut(): void;
 }
 
+/**
+ * Writers watched as a set, for writers too many and short-lived to watch one by one (HTTP/2
+ * streams, one per call): a member is watched only once bytes wait in it, so a unary call's stream
+ * costs nothing here (registering each one cost a call some 10 us of CPU).
+ */
+export interface WatchedSet<K extends object> {
+  members(): Iterable<K>;
+  /** Bytes waiting in `member` now. */
+  waiting(member: K): number;
+  probe(member: K): SendProbe;
+}
+
 interface Watch {
   probe: SendProbe;
   taken: number;
@@ -27,6 +39,7 @@ interface Watch {
 
 export class SendTimeout {
   private readonly watches = new Map<object, Watch>();
+  private readonly sets: WatchedSet<object>[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** Writers given up since start-up. */
   cuts = 0;
@@ -40,20 +53,35 @@ export class SendTimeout {
   /** Watches `key` until unwatch(key) (its close). */
   watch(key: object, probe: SendProbe): void {
     this.watches.set(key, { probe, taken: probe.taken(), sinceMs: undefined });
-    // A tenth of the timeout, at most a second: a stuck response is cut within 1.1 times the timeout.
-    this.timer ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.timeoutMs / 10))).unref();
+    this.startSweeping();
+  }
+
+  /** Watches the members of `set` in which bytes wait, each until unwatch(member) (its close). */
+  watchSet<K extends object>(set: WatchedSet<K>): void {
+    this.sets.push(set as WatchedSet<object>);
+    this.startSweeping();
   }
 
   unwatch(key: object): void {
     this.watches.delete(key);
-    if (this.watches.size === 0 && this.timer !== undefined) {
+    if (this.watches.size === 0 && this.sets.length === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
   }
 
+  private startSweeping(): void {
+    // A tenth of the timeout, at most a second: a stuck response is cut within 1.1 times the timeout.
+    this.timer ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.timeoutMs / 10))).unref();
+  }
+
   private sweep(): void {
     const now = performance.now();
+    for (const set of this.sets) {
+      for (const member of set.members()) {
+        if (!this.watches.has(member) && set.waiting(member) > 0) this.watches.set(member, { probe: set.probe(member), taken: -1, sinceMs: undefined });
+      }
+    }
     for (const [key, watch] of this.watches) {
       const taken = watch.probe.taken();
       if (watch.probe.waiting() === 0) {
