@@ -21,7 +21,7 @@ export interface SendProbe {
 /**
  * Writers watched as a set, for writers too many and short-lived to watch one by one (HTTP/2
  * streams, one per call): a member is watched only once bytes wait in it, so a unary call's stream
- * costs nothing here (registering each one cost a call some 10 us of CPU).
+ * costs nothing here.
  */
 export interface WatchedSet<K extends object> {
   members(): Iterable<K>;
