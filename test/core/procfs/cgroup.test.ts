@@ -99,12 +99,11 @@ test('v1: CFS quota/period gives fractional cores; cpuacct.usage ns becomes us',
 test('hybrid: v1 controllers for limits, the unified hierarchy alongside', () => {
   const root = new FixtureRoot('cgroup-v1-limited');
   try {
-    root.write('proc/self/cgroup', '12:memory:/docker/abc123\n11:cpu,cpuacct:/docker/abc123\n0::/docker/abc123\n');
-    root.write('proc/self/mountinfo', [
-      '33 25 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct',
-      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
-      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
-    ].join('\n'));
+    root.placeInCgroups(['12:memory:/docker/abc123', '11:cpu,cpuacct:/docker/abc123', '0::/docker/abc123'], {
+      '/sys/fs/cgroup/cpu,cpuacct': 'cpu,cpuacct',
+      '/sys/fs/cgroup/memory': 'memory',
+      '/sys/fs/cgroup/unified': 'cgroup2',
+    });
     const reader = new ProcReader({ root: root.path });
     const layout = reader.cgroupLayout();
     assert.is(layout.mode, 'hybrid');
@@ -125,14 +124,13 @@ test('hybrid: v1 controllers for limits, the unified hierarchy alongside', () =>
  */
 function parentLimitedV1(): FixtureRoot {
   const root = new FixtureRoot('cgroup-v1-limited');
-  root.write('proc/self/cgroup', '4:memory:/revp/a/svc\n2:cpuacct:/revp/a/svc\n1:cpu:/revp/a/svc\n3:cpuset:/\n0::/\n');
-  root.write('proc/self/mountinfo', [
-    '32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu',
-    '33 31 0:30 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct',
-    '34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset',
-    '35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
-    '41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
-  ].join('\n'));
+  root.placeInCgroups(['4:memory:/revp/a/svc', '2:cpuacct:/revp/a/svc', '1:cpu:/revp/a/svc', '3:cpuset:/', '0::/'], {
+    '/sys/fs/cgroup/cpu': 'cpu',
+    '/sys/fs/cgroup/cpuacct': 'cpuacct',
+    '/sys/fs/cgroup/cpuset': 'cpuset',
+    '/sys/fs/cgroup/memory': 'memory',
+    '/sys/fs/cgroup/unified': 'cgroup2',
+  });
   const unlimited = '9223372036854771712\n';
   for (const level of ['', '/revp', '/revp/a', '/revp/a/svc']) {
     root.write(`sys/fs/cgroup/memory${level}/memory.limit_in_bytes`, level === '/revp' ? `${768 * MiB}\n` : unlimited);
@@ -203,12 +201,11 @@ test('v1: a CPU quota on a parent is compared with the parent\'s usage, from cpu
 test('v1: a cpuset without a cpuacct cgroup counts the work on its own CPUs only', () => {
   const root = new FixtureRoot('cgroup-v1-limited');
   try {
-    root.write('proc/self/cgroup', '3:cpuset:/pinned\n2:cpuacct:/\n1:cpu:/\n');
-    root.write('proc/self/mountinfo', [
-      '32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu',
-      '33 31 0:30 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct',
-      '34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset',
-    ].join('\n'));
+    root.placeInCgroups(['3:cpuset:/pinned', '2:cpuacct:/', '1:cpu:/'], {
+      '/sys/fs/cgroup/cpu': 'cpu',
+      '/sys/fs/cgroup/cpuacct': 'cpuacct',
+      '/sys/fs/cgroup/cpuset': 'cpuset',
+    });
     root.write('sys/fs/cgroup/cpuset/pinned/cpuset.effective_cpus', '0,2\n');
     // The host's counters: CPUs 1 and 3 busy with work that cannot run on ours.
     root.write('sys/fs/cgroup/cpuacct/cpuacct.usage', '41000000000\n');

@@ -18,6 +18,21 @@ export class FixtureRoot {
     writeFileSync(join(this.path, file), text);
   }
 
+  /**
+   * Places the reading process in cgroups: its /proc/self/cgroup lines (`4:memory:/docker/abc`,
+   * `0::/`), and a mountinfo holding one hierarchy per entry, by mount point: the v1 controllers
+   * mounted there, or `cgroup2` for the unified hierarchy.
+   */
+  placeInCgroups(lines: string[], mounts: Record<string, string>): void {
+    this.write('proc/self/cgroup', `${lines.join('\n')}\n`);
+    this.write(
+      'proc/self/mountinfo',
+      Object.entries(mounts)
+        .map(([at, what], i) => `${40 + i} 25 0:${40 + i} / ${at} rw - ${what === 'cgroup2' ? 'cgroup2 cgroup2 rw' : `cgroup cgroup rw,${what}`}`)
+        .join('\n'),
+    );
+  }
+
   /** Rewrites a file of the tree through `change`. */
   edit(file: string, change: (text: string) => string): void {
     const path = join(this.path, file);

@@ -28,11 +28,7 @@ test("the host's root cgroup is the host: its pressure files are named /proc/pre
   // As on a hybrid host running the service in a v1 container: the v2 cgroup is the root (0::/).
   const root = new FixtureRoot('cgroup-v1-limited');
   try {
-    root.write('proc/self/cgroup', '12:memory:/docker/abc123\n0::/\n');
-    root.write('proc/self/mountinfo', [
-      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
-      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
-    ].join('\n'));
+    root.placeInCgroups(['12:memory:/docker/abc123', '0::/'], { '/sys/fs/cgroup/memory': 'memory', '/sys/fs/cgroup/unified': 'cgroup2' });
     for (const resource of ['cpu', 'memory', 'io']) {
       root.write(`sys/fs/cgroup/unified/${resource}.pressure`, 'some avg10=30.00 avg60=0.00 avg300=0.00 total=1\n');
     }

@@ -205,11 +205,7 @@ test("host-wide PSI read from a v1 container is reported, not acted on: other te
   // As on a hybrid host: the memory controller places us in a container, our cgroup2 is the host's root.
   const root = new FixtureRoot('cgroup-v2-unlimited');
   try {
-    root.write('proc/self/cgroup', '4:memory:/process_api/abc\n0::/\n');
-    root.write('proc/self/mountinfo', [
-      '35 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory',
-      '41 25 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw',
-    ].join('\n'));
+    root.placeInCgroups(['4:memory:/process_api/abc', '0::/'], { '/sys/fs/cgroup/memory': 'memory', '/sys/fs/cgroup/unified': 'cgroup2' });
     root.write('sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes', `${100 * MiB}\n`);
     const stalled = 'some avg10=90.00 avg60=80.00 avg300=50.00 total=1\nfull avg10=40.00 avg60=30.00 avg300=10.00 total=1\n';
     for (const resource of ['cpu', 'memory', 'io']) {
