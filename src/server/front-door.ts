@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { CountedLog } from '../core/counted-log.js';
 import { logLine } from '../core/log-line.js';
 import { Http1Turns, MAX_WAITING_REQUESTS } from './http1-turns.js';
-import { socketProbe, type SendTimeout } from './send-timeout.js';
+import { socketProbe, socketUnsentBytes, type SendTimeout } from './send-timeout.js';
 
 const MAGIC = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const FRAME_HEADER_BYTES = 9;
@@ -182,10 +182,7 @@ export class FrontDoor {
    */
   unsentBytes(): number {
     let bytes = 0;
-    for (const socket of this.sockets) {
-      // A write in progress stays whole in the writable buffer while libuv's queue holds its rest.
-      bytes += Math.max(socket.writableLength, (socket as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0);
-    }
+    for (const socket of this.sockets) bytes += socketUnsentBytes(socket);
     return bytes;
   }
 

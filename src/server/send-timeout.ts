@@ -99,9 +99,17 @@ export class SendTimeout {
   }
 }
 
-/** A net.Socket's libuv handle: how much of its writes the kernel has not yet taken. */
-interface SocketHandle {
-  writeQueueSize?: number;
+/** How much of a net.Socket's writes libuv still holds, the kernel not having taken them. */
+function libuvQueue(socket: import('node:net').Socket): number {
+  return (socket as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0;
+}
+
+/**
+ * Bytes written to a socket that the kernel has not yet taken: a write in progress stays whole in
+ * the writable buffer while libuv's queue holds its rest, so the larger of the two.
+ */
+export function socketUnsentBytes(socket: import('node:net').Socket): number {
+  return Math.max(socket.writableLength, libuvQueue(socket));
 }
 
 /**
@@ -114,9 +122,9 @@ export function socketProbe(socket: import('node:net').Socket): SendProbe {
   let lastQueue = 0;
   let lastBuffer = 0;
   return {
-    waiting: () => Math.max(socket.writableLength, (socket as unknown as { _handle?: SocketHandle })._handle?.writeQueueSize ?? 0),
+    waiting: () => socketUnsentBytes(socket),
     taken: () => {
-      const queue = (socket as unknown as { _handle?: SocketHandle })._handle?.writeQueueSize ?? 0;
+      const queue = libuvQueue(socket);
       const buffer = socket.writableLength;
       if (queue < lastQueue || buffer < lastBuffer) taken += 1;
       lastQueue = queue;

@@ -43,6 +43,8 @@ export interface Tracing {
   failedSpans(): number;
 }
 
+const spanCount = (n: number): string => (n === 1 ? '1 span' : `${n} spans`);
+
 /** A count of spans dropped is written once a minute at most, as OpenTelemetry's repeated messages are. */
 const DROPPED_LINE_INTERVAL_MS = 60_000;
 
@@ -68,7 +70,7 @@ class DroppedSpans implements MeterProvider {
       ['dropped'],
       ({ dropped }) => {
         this.told += dropped;
-        logLine(`tracing: ${this.spans(dropped)} dropped, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize}); ${this.total} since start-up`);
+        logLine(`tracing: ${spanCount(dropped)} dropped, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize}); ${this.total} since start-up`);
       },
       DROPPED_LINE_INTERVAL_MS,
     );
@@ -100,12 +102,9 @@ class DroppedSpans implements MeterProvider {
   finalCount(): void {
     if (this.total === 0) return;
     if (this.total > this.told) this.log.flush();
-    else logLine(`tracing: ${this.spans(this.total)} dropped since start-up, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
+    else logLine(`tracing: ${spanCount(this.total)} dropped since start-up, the export queue being full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
   }
 
-  private spans(n: number): string {
-    return n === 1 ? '1 span' : `${n} spans`;
-  }
 }
 
 /**
@@ -140,10 +139,9 @@ class FailedExports {
    * undefined when there are none.
    */
   summary(): string | undefined {
-    const spans = (n: number) => (n === 1 ? '1 span' : `${n} spans`);
     const parts = [
-      ...(this.total > 0 ? [`${spans(this.total)} lost since start-up in exports that failed`] : []),
-      ...(this.inFlight > 0 ? [`${spans(this.inFlight)} in exports unanswered at exit`] : []),
+      ...(this.total > 0 ? [`${spanCount(this.total)} lost since start-up in exports that failed`] : []),
+      ...(this.inFlight > 0 ? [`${spanCount(this.inFlight)} in exports unanswered at exit`] : []),
     ];
     return parts.length === 0 ? undefined : parts.join(', ');
   }

@@ -8,6 +8,11 @@ export interface CgroupDir {
   dir: string;
   /** Mount point of the hierarchy: the highest directory whose limits still apply to us. */
   mountPoint: string;
+  /**
+   * True for the host's own root cgroup (v2): its files are the host's figures by another name.
+   * Every other v2 cgroup, a container's namespaced root included, has a `cgroup.type` file.
+   */
+  hostRoot?: true;
 }
 
 export interface CgroupLayout {
@@ -106,6 +111,7 @@ export function detectCgroupLayout(files: HostFiles): CgroupLayout {
   const unifiedLine = lines.find((l) => l.hierarchyId === '0' && l.controllers.length === 0);
   const unifiedMount = mounts.find((m) => m.fsType === 'cgroup2');
   const unified = unifiedLine && unifiedMount ? locate(files, 2, unifiedMount, unifiedLine.path) : undefined;
+  if (unified && unified.dir === unified.mountPoint && !files.exists(`${unified.dir}/cgroup.type`)) unified.hostRoot = true;
 
   const memory = v1('memory');
   const cpu = v1('cpu');

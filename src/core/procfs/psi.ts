@@ -1,4 +1,4 @@
-import type { CgroupDir, CgroupLayout } from './cgroup-layout.js';
+import type { CgroupLayout } from './cgroup-layout.js';
 import { cgroupSource } from './cgroup-layout.js';
 import type { HostFiles } from './host-files.js';
 
@@ -62,20 +62,12 @@ export function parsePsi(text: string): PsiResource | undefined {
 const RESOURCES: PsiResourceName[] = ['cpu', 'memory', 'io'];
 
 /**
- * The host's own root cgroup: its pressure files are `/proc/pressure` by another name. Every other
- * v2 cgroup, a container's namespaced root included, has a `cgroup.type` file.
- */
-function isHostRoot(files: HostFiles, dir: CgroupDir): boolean {
-  return dir.dir === dir.mountPoint && !files.exists(`${dir.dir}/cgroup.type`);
-}
-
-/**
  * Reads PSI. A v2 cgroup's own `*.pressure` files describe stalls of this container's tasks, so they
  * are preferred to the host-wide `/proc/pressure`. Missing files are normal on older kernels.
  */
 export function readPressure(files: HostFiles, layout: CgroupLayout): Pressure {
   const unified = layout.unified;
-  const useCgroup = unified !== undefined && files.exists(`${unified.dir}/cpu.pressure`) && !isHostRoot(files, unified);
+  const useCgroup = unified !== undefined && !unified.hostRoot && files.exists(`${unified.dir}/cpu.pressure`);
   const pathOf = (resource: PsiResourceName): string =>
     useCgroup ? `${unified.dir}/${resource}.pressure` : `/proc/pressure/${resource}`;
   const pressure: Pressure = {
