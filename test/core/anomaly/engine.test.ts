@@ -100,8 +100,22 @@ test('a perfectly flat series raises a critical anomaly when it moves; a constan
   assert.ok(again.every(([i]) => i % 400 === 0), `alarms at ${again.map(([i]) => i)}`);
   // Constant series stay silent whatever their level; rounding-size changes are not anomalies.
   for (const level of [0, 18, -3e5, 1e100]) flat(`constant_${String(level).replace(/[^0-9a-z]/g, '_')}`, 5000, level);
-  flat('rounding', 200, 0.3);
-  assert.is(e.record('rounding', 0.1 + 0.2, timeAt(200)).anomaly, undefined);
+  // A change within the resolution (1e-12 of the level), kept, flipped back and forth, is no anomaly
+  // either: neither the first such sample nor those after it.
+  const roundings: Array<[string, number, number]> = [
+    ['rounding', 0.3, 0.1 + 0.2],
+    ['rounding_gib', 7, 7.000000000000001],
+    ['rounding_petabyte', 1e15, 1e15 + 1],
+  ];
+  for (const [metric, level, changed] of roundings) {
+    flat(metric, 200, level);
+    const raised: number[] = [];
+    for (let i = 200; i < 1200; i++) {
+      const value = i < 600 || (i >= 900 && i % 3 === 0) ? changed : level;
+      if (e.record(metric, value, timeAt(i)).anomaly) raised.push(i);
+    }
+    assert.equal(raised, [], `${metric}: ${level}, then ${changed}`);
+  }
 });
 
 test('values beyond 1e100 in magnitude are refused; up to it a metric never turns to NaN', () => {

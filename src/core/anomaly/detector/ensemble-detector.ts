@@ -101,7 +101,10 @@ export class EnsembleDetector implements Detector {
     const seasonal = seasonReady && this.useSeasonal;
     const expected = seasonal ? seasonalExpected : level;
     const scale = seasonal ? this.seasonalSpread.value(tiny) : this.local.spread.value(tiny);
-    const r = x - expected;
+    // A residual within that floor is rounding (0.1 + 0.2 against 0.3, one byte of a petabyte), not a
+    // change: read as 0 it leaves every statistic of a constant series at 0, so no gate learns it.
+    const raw = x - expected;
+    const r = (raw < 0 ? -raw : raw) <= tiny ? 0 : raw;
 
     // Member statistics, all measured before the point joins the baseline.
     const absR = r < 0 ? -r : r;
@@ -115,7 +118,7 @@ export class EnsembleDetector implements Detector {
     this.varShort += (this.varShortAlpha > early ? this.varShortAlpha : early) * (rc2 - this.varShort);
     this.varLong += (this.varLongAlpha > early ? this.varLongAlpha : early) * (rc2 - this.varLong);
     const variance = this.varShort / (this.varLong > tiny * tiny ? this.varLong : tiny * tiny);
-    const stuck = this.flat.update(x);
+    const stuck = this.flat.update(x, tiny);
 
     // Learn.
     if (n > 1) this.local.update(x, tiny);

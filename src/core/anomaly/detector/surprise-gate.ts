@@ -19,8 +19,8 @@
  * 0 and the scale sits at the detector's resolution floor, ~1e-12 of the level) compares with
  * `MIN_REFERENCE`, one scale unit, instead of its maximum of 0: any change larger than that
  * resolution (an error count at 0 that jumps, a gauge stuck at 100 that drops) is beyond anything
- * seen, while a constant series, whose statistics stay exactly 0, is never flagged, and rounding
- * noise (~1e-16 of the level, 1e-4 scale units) stays far below it.
+ * seen, while a constant series, whose statistics stay exactly 0, is never flagged, nor is rounding
+ * noise (the detector reads a residual within its resolution as 0, so no gate learns it).
  */
 const MIN_REFERENCE = 1;
 
