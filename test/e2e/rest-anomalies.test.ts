@@ -204,6 +204,20 @@ test('bad samples, filters and configurations are refused naming the field', asy
   assertError(await sample({ metric: 'm', value: 1e308 }), 400, 'invalid_argument', 'value');
   assertError(await sample({ metric: 'm', value: -1.5e100 }), 400, 'invalid_argument', 'value');
   assertError(await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'm', value: 1e100 }, { metric: 'm', value: -1e308 }] }), 400, 'invalid_argument', 'samples[1].value');
+  // JSON.stringify writes NaN as null: a null value is refused, not recorded as 0, on REST and on
+  // Connect JSON, in a sample, in a batch and in a custom metric's record.
+  assertError(await sample({ metric: 'm', value: null }), 400, 'invalid_argument', 'value');
+  assert.match((await sample({ metric: 'm', value: null })).json.message, /must be a number, got null/);
+  assertError(await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'm', value: 1 }, { metric: 'm', value: null }] }), 400, 'invalid_argument', 'samples[1].value');
+  assertError(await rest.post(`${API}/metrics/record`, { name: 'm', value: null }), 400, 'invalid_argument', 'value');
+  const connectJson = await fetch(`${server.url}/rs3gw.observability.v1.AnomalyService/RecordSample`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metric: 'm', value: 0 / 0 }),
+  });
+  assert.is(connectJson.status, 400);
+  assert.match(((await connectJson.json()) as { message: string }).message, /^value: must be a number, got null/);
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=m`), 404, 'not_found', 'metric');
   assertError(await sample({ metric: '', value: 1 }), 400, 'invalid_argument', 'metric');
   assertError(await sample({ metric: '9lives', value: 1 }), 400, 'invalid_argument', 'metric');
   assertError(await sample({ metric: 'has space', value: 1 }), 400, 'invalid_argument', 'metric');

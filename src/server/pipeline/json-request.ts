@@ -7,16 +7,13 @@
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { firstDuplicateKey } from './json-duplicate-keys.js';
-import { messageOf, reachesType } from './message-reach.js';
+import { nullNumberError } from './json-null-numbers.js';
+import { findJsonField, messageOf, reachesType } from './message-reach.js';
 import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 type JsonObject = { [key: string]: JsonValue };
 
 const isObject = (v: JsonValue): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-export function findJsonField(schema: DescMessage, key: string): DescField | undefined {
-  return schema.fields.find((f) => f.name === key || f.jsonName === key);
-}
 
 function decodes(schema: DescMessage, json: JsonValue): boolean {
   try {
@@ -191,7 +188,7 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
   } catch (error) {
     throw decodeError(schema, json, error);
   }
-  const impossible = hasTimestamp(schema) ? calendarError(schema, json, '') : undefined;
+  const impossible = (hasTimestamp(schema) ? calendarError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
   return message;
 }

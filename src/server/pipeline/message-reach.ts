@@ -1,6 +1,11 @@
 /** Walking message types: which fields hold messages, and which types can reach a given type. */
 import type { DescField, DescMessage } from '@bufbuild/protobuf';
 
+/** The field a JSON key names: its proto name or its JSON name. */
+export function findJsonField(schema: DescMessage, key: string): DescField | undefined {
+  return schema.fields.find((f) => f.name === key || f.jsonName === key);
+}
+
 /** The message type of a field's values, for message fields, lists and maps of messages. */
 export function messageOf(f: DescField): DescMessage | undefined {
   if (f.fieldKind === 'message') return f.message;
