@@ -16,8 +16,10 @@ function describe(types: ValueTypeName[]): string {
 
 /**
  * Merges profiles of one kind (same sample types and period type) into one: samples with the same
- * stack and labels are summed, time_nanos is the earliest start and duration_nanos spans to the
- * latest end, the period is the largest. Encoded profiles (gzipped or not) are decoded first.
+ * stack and labels are summed, time_nanos is the earliest start and duration_nanos the sum of
+ * the durations (as `go tool pprof` merges: a merge of 10 s captures a minute apart covers 10 s
+ * each, so pprof's "Total samples = x (y%)" reads the share of captured time, not of the gaps),
+ * the period is the largest. Encoded profiles (gzipped or not) are decoded first.
  */
 export function mergeProfiles(list: (Profile | Uint8Array)[], field = 'profiles'): Profile {
   const merger = new ProfileMerger(field);
@@ -33,7 +35,7 @@ export class ProfileMerger {
   /** Set by the first profile. ProfileBuilder reads its header when it builds, so time and period are widened in place. */
   private state: { builder: ProfileBuilder; header: ProfileHeader } | undefined;
   private start: bigint | undefined;
-  private end = 0n;
+  private durationNanos = 0n;
   private readonly comments = new Set<string>();
   private count = 0;
 
@@ -61,8 +63,7 @@ export class ProfileMerger {
     }
     const time = int64Big(p.timeNanos);
     if (time !== 0n && (this.start === undefined || time < this.start)) this.start = time;
-    const pEnd = time + int64Big(p.durationNanos);
-    if (pEnd > this.end) this.end = pEnd;
+    this.durationNanos += int64Big(p.durationNanos);
     header.period = Math.max(header.period, int64(p.period));
     for (const c of p.comment) this.comments.add(p.stringTable.strings[uint64(c)]);
     copySamples(p, builder);
@@ -73,7 +74,7 @@ export class ProfileMerger {
     if (!this.state) throw invalidArgument(this.field, 'must list at least one profile to merge');
     const { builder, header } = this.state;
     header.timeNanos = this.start ?? 0n;
-    header.durationNanos = this.start === undefined ? 0 : Number(this.end - this.start);
+    header.durationNanos = Number(this.durationNanos);
     header.comments = [...this.comments];
     return builder.build();
   }

@@ -2005,7 +2005,9 @@ type MergeStoredProfilesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of profiles merged.
 	ProfileCount uint32 `protobuf:"varint,1,opt,name=profile_count,json=profileCount,proto3" json:"profile_count,omitempty"`
-	// The merged profile's type, start and span.
+	// The merged profile's type, start and span (from the first start to the last end); the pprof's
+	// own duration_nanos is the time sampled, the sum of the profiles' durations, as go tool pprof
+	// merges, so that its utilisation is of the captured time.
 	Info *ProfileInfo `protobuf:"bytes,2,opt,name=info,proto3" json:"info,omitempty"`
 	// The gzipped pprof profile.
 	Pprof *httpbody.HttpBody `protobuf:"bytes,3,opt,name=pprof,proto3" json:"pprof,omitempty"`

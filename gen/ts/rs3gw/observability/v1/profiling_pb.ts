@@ -1046,7 +1046,9 @@ export type MergeStoredProfilesResponse = Message<"rs3gw.observability.v1.MergeS
   profileCount: number;
 
   /**
-   * The merged profile's type, start and span.
+   * The merged profile's type, start and span (from the first start to the last end); the pprof's
+   * own duration_nanos is the time sampled, the sum of the profiles' durations, as go tool pprof
+   * merges, so that its utilisation is of the captured time.
    *
    * @generated from field: rs3gw.observability.v1.ProfileInfo info = 2;
    */
