@@ -149,10 +149,10 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
   async function capture(type: 'cpu' | 'heap', durationMs: number, signal: AbortSignal) {
     const askedMs = Date.now();
     const data = type === 'heap' ? await deps.heapSampler.profile() : await captureCpuProfile({ durationMs, signal });
-    // A CPU capture may have waited behind another: it started when its profile says.
-    const startMs = type === 'heap' ? askedMs : profileTimes(data, askedMs).startMs;
+    // A CPU capture may have waited behind another: it started, and ran for, what its profile says.
+    const { startMs, durationMs: ranMs } = type === 'heap' ? { startMs: askedMs, durationMs: 0 } : profileTimes(data, askedMs);
     return {
-      info: { type: type === 'heap' ? ProfileType.HEAP : ProfileType.CPU, startTime: timestamp(startMs), duration: duration(type === 'heap' ? 0 : durationMs), sizeBytes: u64(data.length) },
+      info: { type: type === 'heap' ? ProfileType.HEAP : ProfileType.CPU, startTime: timestamp(startMs), duration: duration(ranMs), sizeBytes: u64(data.length) },
       pprof: pprofBody(data),
       fileName: `${type}-${fileStamp(startMs)}.pb.gz`,
     };
