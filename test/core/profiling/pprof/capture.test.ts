@@ -49,8 +49,8 @@ test('a CPU capture of a busy function opens in go tool pprof -top and -raw and 
 
   const profile = decodeProfile(bytes);
   assert.equal(validateProfile(profile), []);
-  assert.equal(sampleTypes(profile), ['samples/count', 'cpu/nanoseconds']);
-  assert.is(periodType(profile), 'cpu/nanoseconds');
+  assert.equal(sampleTypes(profile), ['samples/count', 'wall/nanoseconds']);
+  assert.is(periodType(profile), 'wall/nanoseconds');
   assert.is(Number(profile.period), 10_000_000, 'default 10 ms sampling interval, in ns');
   const startMs = Number(int64Big(profile.timeNanos) / 1_000_000n);
   assert.ok(startMs >= before && startMs <= after, 'time_nanos is the wall-clock start');
@@ -60,10 +60,10 @@ test('a CPU capture of a busy function opens in go tool pprof -top and -raw and 
   assert.ok(cpuNanosIn(profile, 'busyWorkForProfileTest') / total > 0.25, 'the busy function holds a large share of the samples');
 
   const top = await goToolPprof(bytes, '-top');
-  assert.match(top, /Type: cpu/);
+  assert.match(top, /Type: wall/);
   assert.match(top, /busyWorkForProfileTest/);
   const raw = await goToolPprof(bytes, '-raw');
-  assert.match(raw, /samples\/count cpu\/nanoseconds\[dflt\]/);
+  assert.match(raw, /samples\/count wall\/nanoseconds\[dflt\]/);
   assert.match(raw, /busyWorkForProfileTest .*capture\.test\.ts/);
 });
 
@@ -121,7 +121,7 @@ test('two concurrent captures both yield valid profiles, one after the other', a
   assert.ok(int64Big(pb.timeNanos) + 1_000_000n >= endA, 'the captures did not overlap');
   const merged = encodeProfile(mergeProfiles([pa, pb]));
   assert.equal(validateProfile(decodeProfile(merged)), []);
-  assert.match(await goToolPprof(merged, '-top'), /Type: cpu/);
+  assert.match(await goToolPprof(merged, '-top'), /Type: wall/);
 });
 
 test(`at most ${MAX_WAITING_CPU_CAPTURES} captures wait behind the running one`, async () => {

@@ -71,9 +71,9 @@ test('frame widths are proportional to their values', () => {
   assertWellFormedXml(svg);
 });
 
-test('the default sample type is the profile default (cpu), and another can be chosen', () => {
+test('the default sample type is the profile default (wall), and another can be chosen', () => {
   const byDefault = renderFlameGraphSvg(profile, { title: 'CPU' });
-  assert.match(byDefault, /cpu \(nanoseconds\) · total 100\.00 ms/);
+  assert.match(byDefault, /wall \(nanoseconds\) · total 100\.00 ms/);
   assert.match(frameNamed(byDefault, 'handle').tooltip, /^handle \(\/app\/handle\.js:2\)\n30\.00 ms \(30\.00%\)$/);
   const bySamples = renderFlameGraphSvg(profile, { title: 'CPU', sampleTypeIndex: 0 });
   assert.match(bySamples, /samples \(count\) · total 10 count/);
@@ -143,7 +143,7 @@ test('frames too narrow to see and frames over the cap are not drawn', () => {
 test('an empty profile gives a valid SVG that says so', () => {
   const svg = renderFlameGraphSvg(syntheticCpuProfile([]), { title: 'Idle service' });
   assert.ok(svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"'));
-  assert.match(svg, /No samples in this profile \(cpu \(nanoseconds\)\)/);
+  assert.match(svg, /No samples in this profile \(wall \(nanoseconds\)\)/);
   assert.is(frames(svg).length, 0);
   assertWellFormedXml(svg);
 });

@@ -21,7 +21,7 @@ test('samples with identical stacks are summed, other stacks kept, and the resul
   // Inputs as gzipped bytes or decoded, each through the wire, so their string tables and ids differ.
   const merged = decodeProfile(encodeProfile(mergeProfiles([encodeProfile(a), decodeProfile(encodeProfile(b))])));
   assert.equal(validateProfile(merged), []);
-  assert.equal(sampleTypes(merged), ['samples/count', 'cpu/nanoseconds']);
+  assert.equal(sampleTypes(merged), ['samples/count', 'wall/nanoseconds']);
   const folded = foldedStacks(merged);
   assert.equal(folded.get('main;handle'), [5, 50]);
   assert.equal(folded.get('main;parse'), [1, 10]);
@@ -56,7 +56,7 @@ test('profiles of different kinds are refused, naming the odd one out', () => {
     assert.unreachable('should have thrown');
   } catch (err) {
     assert.is((err as ObservabilityError).kind, 'invalid_argument');
-    assert.match((err as Error).message, /^profiles\[1\]\.sample_type: is \[inuse_objects\/count, inuse_space\/bytes\], expected \[samples\/count, cpu\/nanoseconds\]/);
+    assert.match((err as Error).message, /^profiles\[1\]\.sample_type: is \[inuse_objects\/count, inuse_space\/bytes\], expected \[samples\/count, wall\/nanoseconds\]/);
   }
 });
 

@@ -15,13 +15,13 @@ export function syntheticCpuProfile(samples: SyntheticSample[], timeMs = Date.UT
   const builder = new ProfileBuilder({
     sampleTypes: [
       { type: 'samples', unit: 'count' },
-      { type: 'cpu', unit: 'nanoseconds' },
+      { type: 'wall', unit: 'nanoseconds' },
     ],
-    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    periodType: { type: 'wall', unit: 'nanoseconds' },
     period: 10_000_000,
     timeNanos: BigInt(timeMs) * 1_000_000n,
     durationNanos: durationMs * 1_000_000,
-    defaultSampleType: 'cpu',
+    defaultSampleType: 'wall',
   });
   const mappingId = builder.mappingId({
     filename: '/usr/bin/node',

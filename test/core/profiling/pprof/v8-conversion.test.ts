@@ -12,13 +12,13 @@ const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../.
 const clock = new FakeClock();
 const startNanos = BigInt(clock.nowMs()) * 1_000_000n;
 
-test('a V8 CPU profile becomes pprof with samples/count and cpu/nanoseconds and the capture times', () => {
+test('a V8 CPU profile becomes pprof with samples/count and wall/nanoseconds and the capture times', () => {
   const profile = decodeProfile(
     encodeProfile(cpuProfileToPprof(fixture('v8-cpu-profile.json') as V8CpuProfile, { timeNanos: startNanos, samplingIntervalUs: 1000 })),
   );
   assert.equal(validateProfile(profile), []);
-  assert.equal(sampleTypes(profile), ['samples/count', 'cpu/nanoseconds']);
-  assert.equal(periodType(profile), 'cpu/nanoseconds');
+  assert.equal(sampleTypes(profile), ['samples/count', 'wall/nanoseconds']);
+  assert.equal(periodType(profile), 'wall/nanoseconds');
   assert.is(Number(profile.period), 1_000_000);
   assert.is(int64Big(profile.timeNanos), startNanos);
   assert.is(Number(profile.durationNanos), 8_100_000);

@@ -85,7 +85,8 @@ const (
 	// Unset: CPU where profiles are taken or merged (GetProfile, CaptureProfile,
 	// MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles).
 	ProfileType_PROFILE_TYPE_UNSPECIFIED ProfileType = 0
-	// V8 CPU sampling: samples/count and cpu/nanoseconds.
+	// V8 CPU sampling: samples/count and wall/nanoseconds (the JS thread's wall time by what it
+	// ran; V8 samples on a timer, so time spent waiting for a CPU core counts too).
 	ProfileType_PROFILE_TYPE_CPU ProfileType = 1
 	// V8 sampling heap profiler: inuse_objects/count and inuse_space/bytes.
 	ProfileType_PROFILE_TYPE_HEAP ProfileType = 2

@@ -1125,7 +1125,8 @@ export enum ProfileType {
   UNSPECIFIED = 0,
 
   /**
-   * V8 CPU sampling: samples/count and cpu/nanoseconds.
+   * V8 CPU sampling: samples/count and wall/nanoseconds (the JS thread's wall time by what it
+   * ran; V8 samples on a timer, so time spent waiting for a CPU core counts too).
    *
    * @generated from enum value: PROFILE_TYPE_CPU = 1;
    */
