@@ -37,20 +37,46 @@ function zombieChild(parentPid: number): number | undefined {
   return undefined;
 }
 
+/**
+ * A process whose first thread has exited (pthread_exit) while a second one keeps a core busy: the
+ * kernel lists its first thread as Z, yet the process runs.
+ */
+const leaderGone: ChildProcess = spawn(
+  'python3',
+  ['-c', 'import ctypes, threading, time\nthreading.Thread(target=lambda: [0 for _ in iter(int, 1)]).start()\ntime.sleep(0.05)\nctypes.CDLL(None).pthread_exit(None)'],
+  { stdio: 'ignore' },
+);
+process.on('exit', () => leaderGone.kill('SIGKILL'));
+
+/** The state letter in /proc/<pid>/stat. */
+function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/)[0];
+  } catch {
+    return undefined;
+  }
+}
+
 let zombiePid: number;
 let server: RunningServer;
 let rest: Rest;
 
 test.before(async () => {
   zombiePid = await eventually('a zombie child of sh', async () => zombieChild(zombieParent.pid!), 5000, 20);
-  // The test runner itself is a second watched process; a process that has exited is a third, and
-  // one that has exited but is not yet reaped (a zombie) a fourth.
-  server = await startRestServer({ RS3GW_PROFILING_PIDS: `${process.pid},${deadPid},${zombiePid}`, RS3GW_PROFILING_MAX_SECONDS: '5' });
+  await eventually('python3 with its first thread exited', async () => stateOf(leaderGone.pid!) === 'Z' || undefined, 5000, 20);
+  // The test runner itself is a second watched process; a process that has exited is a third, one
+  // that has exited but is not yet reaped (a zombie) a fourth, and one whose first thread exited a fifth.
+  server = await startRestServer({
+    RS3GW_PROFILING_PIDS: `${process.pid},${deadPid},${zombiePid},${leaderGone.pid}`,
+    RS3GW_PROFILING_MAX_SECONDS: '5',
+  });
   rest = new Rest(server.url);
 });
 
 test.after(async () => {
   zombieParent.kill(); // its zombie is then reaped by init (or the nearest subreaper)
+  leaderGone.kill('SIGKILL');
   await server.stop();
 });
 
@@ -241,6 +267,19 @@ test('a zombie (exited, not yet reaped by its parent) is reported as exited, not
   assert.is(zombie.alive, false);
   assert.is(zombie.error, `pid: process ${zombiePid} has exited (zombie, not yet reaped by its parent ${zombieParent.pid})`);
   assertError(await rest.get(`${API}/profiling?pid=${zombiePid}`), 404, 'not_found', /^pid: process \d+ has exited \(zombie/);
+});
+
+test('a process whose first thread exited while another runs is measured as running, not as exited', async () => {
+  const pid = leaderGone.pid!;
+  assert.is(stateOf(pid), 'Z', 'the kernel lists its first thread as a zombie');
+  const listed = (await rest.getOk(`${API}/profiling/processes`)).processes.find((p: Json) => p.pid === pid);
+  assert.is(listed.alive, true, JSON.stringify(listed));
+  const first = await rest.getOk(`${API}/profiling?pid=${pid}`);
+  assert.ok(int(first.memory.rss_bytes) > 1 << 20, `the running thread's memory: rss ${first.memory.rss_bytes}`);
+  assert.is(first.cpu.threads, 2);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const later = await rest.getOk(`${API}/profiling?pid=${pid}`);
+  assert.ok(int(later.cpu.total_time_us) > int(first.cpu.total_time_us), 'its CPU time grows');
 });
 
 test('snapshots of this service carry its V8 heap figures, as its measurements do', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ObservabilityError } from '../errors.js';
 
@@ -67,6 +67,16 @@ export class HostFiles {
     } catch (error) {
       if (ABSENT_CODES.has(errnoCode(error) ?? '')) return undefined;
       throw error;
+    }
+  }
+
+  /** Names in a directory, or undefined when it is absent or hidden from us. */
+  tryList(path: string): string[] | undefined {
+    try {
+      return readdirSync(this.resolve(path));
+    } catch (error) {
+      if (ABSENT_CODES.has(errnoCode(error) ?? '')) return undefined;
+      throw new HostFileError(path, error);
     }
   }
 

@@ -5,6 +5,7 @@ import { readCgroupMemory, type CgroupMemory } from './cgroup-memory.js';
 import { readOnlineCpus, type OnlineCpus } from './cpu-list.js';
 import { readCpuTimes, type CpuTimes } from './cpu-times.js';
 import { HostFiles } from './host-files.js';
+import { readLiveThread } from './live-thread.js';
 import { readMeminfo, type Meminfo } from './meminfo.js';
 import { memoryUsage, type MemoryUsage } from './memory-usage.js';
 import { readProcessIo, type ProcessIo } from './process-io.js';
@@ -51,6 +52,11 @@ export class ProcReader {
 
   processStatus(pid: number): ProcessStatus {
     return readProcessStatus(this.files, pid);
+  }
+
+  /** A running thread of a process whose first thread has exited (see readLiveThread). */
+  liveThread(pid: number): { stat: ProcessStat; status: ProcessStatus } | undefined {
+    return readLiveThread(this.files, pid);
   }
 
   processIo(pid: number): ProcessIo {

@@ -241,8 +241,13 @@ export class ProcessProfiler {
     const hz = this.reader.systemConstants().clockTicksPerSecond;
     this.follow(pid, entry, stat, hz);
     const exited = exitedState(stat);
-    if (exited !== undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
-    return { entry, stat, status, hz };
+    if (exited === undefined) return { entry, stat, status, hz };
+    // A first thread that exited while others run leaves a running process: its group CPU times
+    // are the first thread's stat, its state and memory a running thread's (see live-thread.ts).
+    const live = stat.numThreads > 1 ? this.reader.liveThread(pid) : undefined;
+    if (live === undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
+    const { state, rssPages, vsizeBytes } = live.stat;
+    return { entry, stat: { ...stat, state, rssPages, vsizeBytes }, status: { ...live.status, tgid: status.tgid }, hz };
   }
 
   private measure(pid: number, kind: 'snapshot' | 'on-demand'): ProcessSample {
