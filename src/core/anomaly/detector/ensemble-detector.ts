@@ -15,6 +15,7 @@
 import { FlatlineTracker } from './flatline-tracker.js';
 import { RobustBaseline } from './robust-baseline.js';
 import { RobustScale } from './robust-scale.js';
+import { SeasonMemory } from './season-memory.js';
 import { SeasonalProfile } from './seasonal-profile.js';
 import { SurpriseGate } from './surprise-gate.js';
 import type { Detector, DetectorMember, DetectorOutput, DetectorSettings, Direction } from './types.js';
@@ -42,6 +43,8 @@ export class EnsembleDetector implements Detector {
   private readonly spikeGate: SurpriseGate;
   private readonly shiftGate: SurpriseGate;
   private readonly varianceGate: SurpriseGate;
+  private readonly gateMemory: SeasonMemory;
+  private appliedMemory: number;
   private readonly out: DetectorOutput;
   private readonly errorAlpha: number;
   private readonly shiftAlpha: number;
@@ -72,6 +75,8 @@ export class EnsembleDetector implements Detector {
     this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, 1);
     this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.shiftAlpha));
     this.varianceGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.varShortAlpha));
+    this.gateMemory = new SeasonMemory(t.surpriseMemory, t.seasonPeriodMs, t.alarmMargin);
+    this.appliedMemory = t.surpriseMemory;
     this.out = {
       score: 0,
       alarm: false,
@@ -191,6 +196,14 @@ export class EnsembleDetector implements Detector {
       }
     }
 
+    const memory = this.gateMemory.update(timeMs);
+    // Only a change of more than 1% is passed on: the interval's running mean moves a little every sample.
+    if (memory > this.appliedMemory * 1.01 || memory < this.appliedMemory * 0.99) {
+      this.appliedMemory = memory;
+      this.spikeGate.remember(memory);
+      this.shiftGate.remember(memory);
+      this.varianceGate.remember(memory);
+    }
     if (n > GATE_LEARNING_START * s.minSamples) {
       const anomalous = alarm || this.restLeft > 0;
       this.spikeGate.learn(spike, anomalous);

@@ -30,7 +30,7 @@ export class SurpriseGate {
   private reference = 0;
   /** The alarm threshold when the current anomaly began (-1 outside anomalies). */
   private cap = -1;
-  private readonly keep: number;
+  private keep: number;
   /** Values learned after which the gate is mature (no allowance), and ln(1 + horizon). */
   private readonly matureAfter: number;
   private readonly logHorizon: number;
@@ -51,6 +51,14 @@ export class SurpriseGate {
     const horizon = maximumHorizon(memory / correlation);
     this.logHorizon = Math.log1p(horizon);
     this.matureAfter = horizon * correlation;
+  }
+
+  /**
+   * Sets the samples over which the maximum decays (the detector lengthens it to span seasons, see
+   * season-memory.ts); the young-gate allowance keeps the horizon of the constructor's memory.
+   */
+  remember(memory: number): void {
+    this.keep = 1 - 1 / memory;
   }
 
   /** Ratio of `stat` to the normal maximum, with the allowance while young (`MIN_REFERENCE` while it is 0). */

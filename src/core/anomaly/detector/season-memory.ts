@@ -1,0 +1,46 @@
+/**
+ * How many samples the gates remember, so that a pattern recurring once a season (a nightly batch
+ * job) is learned whatever the sampling rate. Each recurrence moves a gate's threshold halfway, in
+ * log, towards the statistic it raised (the geometric mean, surprise-gate.ts); between recurrences,
+ * S samples apart, the threshold decays by S / M in log for a memory of M samples. The distance
+ * settles at 2 S / M, so the recurrence stops alarming only where 2 S / M < ln(margin); it is held
+ * to half of that, leaving the other half for the recurrence's own variation from one season to
+ * the next: M = 4 S / ln(margin), 29 seasons at the shipped margin of 1.15. The shipped memory of
+ * 20,000 samples covers that at one sample every 5 minutes (69 days) but not at one every 15 s
+ * (3.5 days), where the same nightly job alarmed every night. S comes from the typical interval
+ * between sample times, a geometric mean, so an occasional gap barely moves it.
+ */
+/** Weight of each interval in the running mean of log intervals. */
+const INTERVAL_ALPHA = 1 / 100;
+
+export class SeasonMemory {
+  private readonly seasons: number;
+  private lastMs = Number.NaN;
+  private logInterval = 0;
+  private intervals = 0;
+  private memory: number;
+
+  constructor(
+    private readonly minimum: number,
+    private readonly seasonPeriodMs: number,
+    margin: number,
+  ) {
+    this.seasons = 4 / Math.log(margin);
+    this.memory = minimum;
+  }
+
+  /** The gates' memory in samples after a sample at `timeMs`: at least `minimum`. */
+  update(timeMs: number): number {
+    const dt = timeMs - this.lastMs;
+    this.lastMs = timeMs;
+    // Equal or earlier times (retries, clock steps) say nothing about the sampling rate.
+    if (!(dt > 0)) return this.memory;
+    this.intervals++;
+    const a = INTERVAL_ALPHA > 1 / this.intervals ? INTERVAL_ALPHA : 1 / this.intervals;
+    this.logInterval += a * (Math.log(dt) - this.logInterval);
+    const perSeason = this.seasonPeriodMs / Math.exp(this.logInterval);
+    const spanning = this.seasons * perSeason;
+    this.memory = spanning > this.minimum ? spanning : this.minimum;
+    return this.memory;
+  }
+}
