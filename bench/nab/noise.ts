@@ -98,6 +98,16 @@ export const NOISE_FAMILIES: NoiseFamily[] = [
     },
   },
   {
+    // Sparse counts: an error counter that reads 1 about once every 33 samples, 0 otherwise. The
+    // spike scenario's "50x the level" is then 50 errors at once.
+    name: 'poisson(0.03)',
+    level: 1,
+    series: (seed) => {
+      const r = prng(seed);
+      return () => poisson(r, 0.03);
+    },
+  },
+  {
     name: 'student-t(3)',
     level: 100,
     series: (seed) => {

@@ -103,6 +103,32 @@ test('a nightly batch job is learned within days whatever the sampling rate: at 
   assert.ok(nights.size <= 10, `alarmed on ${nights.size} of 21 nights: ${[...nights]}`);
 });
 
+test('a sparse error counter: a quiet stretch does not make its next single error look larger', () => {
+  // An error every 30 samples for ten days, then none for 600 samples, then one. The scale's floor
+  // decayed through the quiet stretch: the error read 44,593 sigma (the ones before, 108) and
+  // alarmed as a spike at score 0.998.
+  const d = createDetector(DEFAULT_DETECTOR_SETTINGS);
+  const sigmas = new Map<number, number>();
+  const spikes: number[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const out = d.update(i < 3000 ? (i % 30 === 0 ? 1 : 0) : i === 3600 ? 1 : 0, timeAt(i));
+    if (i === 2970 || i === 3600) sigmas.set(i, out.deviationSigma);
+    if (out.alarm && out.member === 'spike' && i >= 3000) spikes.push(i);
+  }
+  assert.ok(sigmas.get(3600)! < 2 * sigmas.get(2970)!, `${sigmas.get(3600)} sigma after the quiet stretch, ${sigmas.get(2970)} before it`);
+  assert.equal(spikes, [], 'no spike alarm');
+});
+
+test('a counter whose first error came during warm-up still reports 50 errors at once', () => {
+  // The first error of a counter at 0 measures 10^12 scale units against the resolution floor;
+  // learned whole as a normal maximum, it hid the incident at row 300.
+  const values = series(400, (i) => (i === 300 ? 50 : i === 70 || i === 160 || i === 230 ? 1 : 0));
+  const alarms = alarmsOf(values);
+  const incident = alarms.find((a) => a.row === 300);
+  assert.ok(incident, `50 errors reported; alarms at ${alarms.map((a) => a.row)}`);
+  assert.is(incident!.out.direction, 'above');
+});
+
 test('slow drift is followed: it raises no more alarms than the same noise without drift', () => {
   let flat = 0;
   let drifting = 0;

@@ -68,9 +68,9 @@ export class EnsembleDetector implements Detector {
     this.shiftAlpha = 1 / t.shiftWindow;
     this.varShortAlpha = 1 / t.varianceShortWindow;
     this.varLongAlpha = 1 / t.varianceLongWindow;
-    this.local = new RobustBaseline(1 / t.levelWindow, this.errorAlpha, t.clip, t.scaleFloor);
+    this.local = new RobustBaseline(1 / t.levelWindow, this.errorAlpha, t.clip, t.scaleFloor, 1 / t.surpriseMemory);
     this.seasonal = t.seasonSlots > 0 ? new SeasonalProfile(t.seasonPeriodMs, t.seasonSlots, t.seasonAlpha) : null;
-    this.seasonalSpread = new RobustScale(this.errorAlpha, t.clip, t.scaleFloor);
+    this.seasonalSpread = new RobustScale(this.errorAlpha, t.clip, t.scaleFloor, 1 / t.surpriseMemory);
     this.flat = new FlatlineTracker(t.flatMinRun);
     this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, 1);
     this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.shiftAlpha));
@@ -206,9 +206,10 @@ export class EnsembleDetector implements Detector {
     }
     if (n > GATE_LEARNING_START * s.minSamples) {
       const anomalous = alarm || this.restLeft > 0;
-      this.spikeGate.learn(spike, anomalous);
-      this.shiftGate.learn(shift, anomalous);
-      this.varianceGate.learn(variance, anomalous);
+      const atFloor = scale <= tiny;
+      this.spikeGate.learn(spike, anomalous, atFloor);
+      this.shiftGate.learn(shift, anomalous, atFloor);
+      this.varianceGate.learn(variance, anomalous, atFloor);
     }
 
     const out = this.out;

@@ -15,8 +15,9 @@ export class RobustBaseline {
     scaleAlpha: number,
     clip: number,
     scaleFloor: number,
+    floorAlpha: number,
   ) {
-    this.spread = new RobustScale(scaleAlpha, clip, scaleFloor);
+    this.spread = new RobustScale(scaleAlpha, clip, scaleFloor, floorAlpha);
   }
 
   update(x: number, tiny: number): void {

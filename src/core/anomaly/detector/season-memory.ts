@@ -8,15 +8,18 @@
  * the next: M = 4 S / ln(margin), 29 seasons at the shipped margin of 1.15. The shipped memory of
  * 20,000 samples covers that at one sample every 5 minutes (69 days) but not at one every 15 s
  * (3.5 days), where the same nightly job alarmed every night. S comes from the typical interval
- * between sample times, a geometric mean, so an occasional gap barely moves it.
+ * between sample times, a running mean of intervals each clipped to within 4x of it, so an
+ * occasional gap barely moves it.
  */
-/** Weight of each interval in the running mean of log intervals. */
+/** Weight of each interval in the running mean. */
 const INTERVAL_ALPHA = 1 / 100;
+/** An interval counts as at most this many times the typical one (and at least its inverse). */
+const INTERVAL_CLIP = 4;
 
 export class SeasonMemory {
   private readonly seasons: number;
   private lastMs = Number.NaN;
-  private logInterval = 0;
+  private intervalMs = 0;
   private intervals = 0;
   private memory: number;
 
@@ -37,8 +40,10 @@ export class SeasonMemory {
     if (!(dt > 0)) return this.memory;
     this.intervals++;
     const a = INTERVAL_ALPHA > 1 / this.intervals ? INTERVAL_ALPHA : 1 / this.intervals;
-    this.logInterval += a * (Math.log(dt) - this.logInterval);
-    const perSeason = this.seasonPeriodMs / Math.exp(this.logInterval);
+    const typical = this.intervalMs;
+    const clipped = this.intervals === 1 ? dt : dt > INTERVAL_CLIP * typical ? INTERVAL_CLIP * typical : dt < typical / INTERVAL_CLIP ? typical / INTERVAL_CLIP : dt;
+    this.intervalMs += a * (clipped - this.intervalMs);
+    const perSeason = this.seasonPeriodMs / this.intervalMs;
     const spanning = this.seasons * perSeason;
     this.memory = spanning > this.minimum ? spanning : this.minimum;
     return this.memory;

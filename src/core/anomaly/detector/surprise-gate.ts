@@ -66,15 +66,21 @@ export class SurpriseGate {
     return stat / (this.reference > 0 ? this.reference : MIN_REFERENCE);
   }
 
-  /** Learns `stat`; `anomalous` while the detector is alarming or resting. */
-  learn(stat: number, anomalous: boolean): void {
+  /**
+   * Learns `stat`; `anomalous` while the detector is alarming or resting; `atFloor` when the scale
+   * it was measured against sat at the detector's resolution floor (the series had been constant).
+   */
+  learn(stat: number, anomalous: boolean, atFloor: boolean): void {
     let s = stat;
     if (!anomalous) {
       this.cap = -1;
+      // Against the resolution floor a statistic's size means nothing later (the next one is
+      // measured against a real scale): a gate that knows only zeros learns at most the threshold,
+      // also where the change could not alarm (in warm-up). Learned whole, the first error of a
+      // counter at 0 (10^12 scale units) hid every later incident, 50 errors at once included.
+      if (atFloor && this.reference === 0 && s > this.margin * MIN_REFERENCE) s = this.margin * MIN_REFERENCE;
     } else {
       if (this.cap < 0) this.cap = this.margin * (this.reference > 0 ? this.reference : MIN_REFERENCE);
-      // Against the resolution floor a statistic's size means nothing later (the next one is
-      // measured against a real scale): a gate that knows only zeros learns the threshold itself.
       if (s > this.cap) s = this.reference > 0 ? Math.sqrt(s * this.cap) : this.cap;
     }
     const decayed = this.max * this.keep;
