@@ -67,7 +67,9 @@ test('a resume with the previous run instance id is OUT_OF_RANGE even once the n
       (e: unknown) => ConnectError.from(e),
     );
     assert.is(error.code, Code.OutOfRange, error.message);
-    assert.match(error.rawMessage, /^resume_instance_id: is not this run of the service \(.+\): the service restarted, so the anomalies before the restart are gone; subscribe without resume_after_sequence and resume_instance_id$/);
+    assert.match(error.rawMessage, /^resume_instance_id: is not this run of the service \(.+\): the service restarted, so the anomalies before the restart are gone; resume after 0 without resume_instance_id for every anomaly this run retained$/);
+    // The advice loses none of what the new run raised before the client came back.
+    assert.equal(await watch(client, { resumeAfterSequence: 0n }), { sequences: [1, 2, 3, 4, 5], lastSequence: 5, instanceId: listed.instanceId });
 
     // This run's own id resumes as usual.
     assert.equal(await watch(client, { resumeAfterSequence: 3n, resumeInstanceId: listed.instanceId }), { sequences: [4, 5], lastSequence: 5, instanceId: listed.instanceId });

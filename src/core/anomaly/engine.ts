@@ -349,7 +349,7 @@ export class AnomalyEngine {
     if (resume !== undefined && filter.resumeInstanceId !== undefined && filter.resumeInstanceId !== this.instanceId) {
       throw outOfRange(
         'resume_instance_id',
-        `is not this run of the service (${this.instanceId}): the service restarted, so the anomalies before the restart are gone; subscribe without resume_after_sequence and resume_instance_id`,
+        `is not this run of the service (${this.instanceId}): the service restarted, so the anomalies before the restart are gone; resume after 0 without resume_instance_id for every anomaly this run retained`,
       );
     }
     // A sequence this service never issued comes from before a restart (numbering starts again at

@@ -1001,7 +1001,8 @@ type WatchAnomaliesRequest struct {
 	ResumeAfterSequence *uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3,oneof" json:"resume_after_sequence,omitempty"`
 	// With resume_after_sequence: the instance_id of the run that sequence is from (as in
 	// WatchCaughtUp or ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted
-	// and the anomalies before the restart are gone (subscribe again without the resume fields).
+	// and the anomalies before the restart are gone (resume after 0 without this field for every
+	// anomaly the new run retained; subscribing without resume_after_sequence would skip those).
 	// Empty: not checked.
 	ResumeInstanceId string `protobuf:"bytes,5,opt,name=resume_instance_id,json=resumeInstanceId,proto3" json:"resume_instance_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields

@@ -518,7 +518,8 @@ export type WatchAnomaliesRequest = Message<"rs3gw.observability.v1.WatchAnomali
   /**
    * With resume_after_sequence: the instance_id of the run that sequence is from (as in
    * WatchCaughtUp or ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted
-   * and the anomalies before the restart are gone (subscribe again without the resume fields).
+   * and the anomalies before the restart are gone (resume after 0 without this field for every
+   * anomaly the new run retained; subscribing without resume_after_sequence would skip those).
    * Empty: not checked.
    *
    * @generated from field: string resume_instance_id = 5;
