@@ -16,18 +16,26 @@ import (
 // made on the client's side, not read from the server: a real internal answer from the server
 // carries a status and is a wire error (connect.IsWireError), and is left alone. So is any error
 // once the caller's context is done (its cancel or deadline is the cause then).
+//
+// Over gRPC, a stream the server reset with CANCEL (it gives up an answer the client has not read
+// for RS3GW_SEND_TIMEOUT) comes as CodeCanceled, "stream error: ...; CANCEL; received from peer",
+// while the caller's context is not done: the caller did not cancel, so it is a broken call too.
 type brokenConnectionAsUnavailable struct{}
 
 var _ connect.Interceptor = brokenConnectionAsUnavailable{}
 
 // translate returns err as CodeUnavailable if it is a broken connection, else err itself. The
-// error under it (io.ErrUnexpectedEOF) stays in the chain, for errors.Is.
+// error under it (io.ErrUnexpectedEOF, the stream reset) stays in the chain, for errors.Is.
 func (brokenConnectionAsUnavailable) translate(ctx context.Context, err error) error {
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
 	var connectErr *connect.Error
-	if !errors.As(err, &connectErr) || connectErr.Code() != connect.CodeInternal || connect.IsWireError(err) || !errors.Is(err, io.ErrUnexpectedEOF) {
+	if !errors.As(err, &connectErr) || connect.IsWireError(err) {
+		return err
+	}
+	brokenBody := connectErr.Code() == connect.CodeInternal && errors.Is(err, io.ErrUnexpectedEOF)
+	if !brokenBody && connectErr.Code() != connect.CodeCanceled {
 		return err
 	}
 	// The same message under the new code: "unavailable: protocol error: incomplete envelope:

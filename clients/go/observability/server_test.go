@@ -30,8 +30,9 @@ type server struct {
 	output bytes.Buffer // stdout and stderr, for failure messages
 }
 
-// startServer runs `node dist/src/cli.js serve --port 0` and waits for its listening line.
-func startServer(t *testing.T) *server {
+// startServer runs `node dist/src/cli.js serve --port 0` and waits for its listening line; env
+// adds NAME=value settings.
+func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
@@ -46,7 +47,7 @@ func startServer(t *testing.T) *server {
 	s.cmd = exec.Command("node", cli, "serve", "--port", "0")
 	s.cmd.Dir = root
 	// Host CPU alone does not shed here: the machine running the tests is shared (see testResources).
-	s.cmd.Env = append(os.Environ(), "RS3GW_PROFILING_INTERVAL=1", "RS3GW_LOAD_SHEDDING_THRESHOLD=1", "RS3GW_PSI_THRESHOLD=99")
+	s.cmd.Env = append(append(os.Environ(), "RS3GW_PROFILING_INTERVAL=1", "RS3GW_LOAD_SHEDDING_THRESHOLD=1", "RS3GW_PSI_THRESHOLD=99"), env...)
 	s.cmd.Stderr = &lockedWriter{s}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
