@@ -2,14 +2,18 @@
  * A typed client for the five rs3gw-observability services, over native gRPC (HTTP/2), the
  * Connect protocol or gRPC-Web (HTTP/1.1). The service descriptors are the generated ones in gen/ts.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { constants as http2Constants, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AnomalyService } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { HealthReportService } from '../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
 import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
+import { Http2SessionPool } from './http2-sessions.js';
+
+export { Http2SessionPool, ReleasingHttp2SessionManager } from './http2-sessions.js';
 
 export type Protocol = 'grpc' | 'connect' | 'grpc-web';
 
@@ -30,28 +34,13 @@ export interface ObservabilityClient {
   resources: Client<typeof ResourceService>;
   health: Client<typeof HealthReportService>;
   transport: Transport;
-}
-
-/**
- * connect-node's HTTP/2 session manager, releasing each stream once its response is complete.
- *
- * connect-node 2.1 stops writing a request body when the response ends before it (a server may
- * answer early, as ours does with RESOURCE_EXHAUSTED to a message over RS3GW_MAX_MESSAGE_BYTES),
- * but it neither ends nor resets the HTTP/2 stream. The stream stays open on the client's side, the
- * manager counts it as in use and keeps the connection ref()'d: the process never exits, and
- * idleConnectionTimeoutMs does not apply, as the connection is not idle. Here such a stream is
- * closed with RST_STREAM(NO_ERROR), as RFC 9113 §8.1 has it for a request whose answer is complete;
- * the call's outcome is the server's answer, as before. Pass one as `sessionManager` to
- * createGrpcTransport (or createConnectTransport/createGrpcWebTransport with httpVersion '2').
- */
-export class ReleasingHttp2SessionManager extends Http2SessionManager {
-  override async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
-    const stream = await super.request(method, path, headers, options);
-    stream.once('end', () => {
-      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
-    });
-    return stream;
-  }
+  /**
+   * Closes the client's connections: calls in progress fail (`unavailable`, as a broken
+   * connection), later calls fail `canceled` ("the client is closed"). Cancel streams first for a
+   * clean end. Without it, a client's connections stay open until they have been idle for the
+   * server's or connect-node's idle timeout.
+   */
+  close(): void;
 }
 
 /**
@@ -95,30 +84,47 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
 
 /** The server speaks gRPC on HTTP/2 cleartext connections and Connect/gRPC-Web on HTTP/1.1 ones. */
 export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
-  // Last, so that it sits nearest the wire and the caller's interceptors (a retry, say) see
-  // `unavailable` too.
-  const interceptors = [...(options.interceptors ?? []), brokenConnectionAsUnavailable];
-  switch (options.protocol ?? 'grpc') {
-    case 'grpc':
-      return createGrpcTransport({ baseUrl, interceptors, sessionManager: new ReleasingHttp2SessionManager(baseUrl) });
-    case 'grpc-web':
-      return createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors });
-    case 'connect':
-      return createConnectTransport({
-        baseUrl,
-        httpVersion: '1.1',
-        useBinaryFormat: !options.json,
-        useHttpGet: options.useHttpGet ?? false,
-        interceptors,
-      });
-    default:
-      // Callers from plain JavaScript, or a protocol read from a command line, get past the type.
-      throw new Error(`unknown protocol ${JSON.stringify(options.protocol)} (want "grpc", "grpc-web" or "connect")`);
+  return closableTransport(baseUrl, options).transport;
+}
+
+/** A transport and what closes its connections. */
+function closableTransport(baseUrl: string, options: ClientOptions): { transport: Transport; close(): void } {
+  let closed = false;
+  const refuseWhenClosed: Interceptor = (next) => (req) => {
+    if (closed) throw new ConnectError('the client is closed', Code.Canceled);
+    return next(req);
+  };
+  // Last, so that they sit nearest the wire and the caller's interceptors (a retry, say) see
+  // `unavailable` and the closed client too.
+  const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable];
+  const protocol = options.protocol ?? 'grpc';
+  if (protocol === 'grpc') {
+    const sessions = new Http2SessionPool(baseUrl);
+    const transport = createGrpcTransport({ baseUrl, interceptors, sessionManager: sessions });
+    return { transport, close: () => ((closed = true), sessions.close()) };
   }
+  if (protocol !== 'grpc-web' && protocol !== 'connect') {
+    // Callers from plain JavaScript, or a protocol read from a command line, get past the type.
+    throw new Error(`unknown protocol ${JSON.stringify(options.protocol)} (want "grpc", "grpc-web" or "connect")`);
+  }
+  // An agent of the client's own, not Node's global one, so that close() ends its connections only.
+  const agent = new URL(baseUrl).protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const transport =
+    protocol === 'grpc-web'
+      ? createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors, nodeOptions: { agent } })
+      : createConnectTransport({
+          baseUrl,
+          httpVersion: '1.1',
+          useBinaryFormat: !options.json,
+          useHttpGet: options.useHttpGet ?? false,
+          interceptors,
+          nodeOptions: { agent },
+        });
+  return { transport, close: () => ((closed = true), agent.destroy()) };
 }
 
 export function createObservabilityClient(baseUrl: string, options: ClientOptions = {}): ObservabilityClient {
-  const transport = createTransport(baseUrl, options);
+  const { transport, close } = closableTransport(baseUrl, options);
   return {
     profiling: createClient(ProfilingService, transport),
     metrics: createClient(MetricsService, transport),
@@ -126,5 +132,6 @@ export function createObservabilityClient(baseUrl: string, options: ClientOption
     resources: createClient(ResourceService, transport),
     health: createClient(HealthReportService, transport),
     transport,
+    close,
   };
 }

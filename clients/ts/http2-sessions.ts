@@ -1,0 +1,90 @@
+/**
+ * HTTP/2 sessions for the gRPC transport: streams released once their response is complete, and as
+ * many connections as the server's stream limit asks for.
+ */
+import { Http2SessionManager, type GrpcTransportOptions } from '@connectrpc/connect-node';
+import { constants as http2Constants, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
+
+/** What a transport's `sessionManager` must be (connect-node does not export the interface by name). */
+type SessionManager = NonNullable<GrpcTransportOptions['sessionManager']>;
+
+/**
+ * connect-node's HTTP/2 session manager, releasing each stream once its response is complete.
+ *
+ * connect-node 2.1 stops writing a request body when the response ends before it (a server may
+ * answer early, as ours does with RESOURCE_EXHAUSTED to a message over RS3GW_MAX_MESSAGE_BYTES),
+ * but it neither ends nor resets the HTTP/2 stream. The stream stays open on the client's side, the
+ * manager counts it as in use and keeps the connection ref()'d: the process never exits, and
+ * idleConnectionTimeoutMs does not apply, as the connection is not idle. Here such a stream is
+ * closed with RST_STREAM(NO_ERROR), as RFC 9113 §8.1 has it for a request whose answer is complete;
+ * the call's outcome is the server's answer, as before. Pass one as `sessionManager` to
+ * createGrpcTransport (or createConnectTransport/createGrpcWebTransport with httpVersion '2').
+ */
+export class ReleasingHttp2SessionManager extends Http2SessionManager {
+  override async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
+    const stream = await super.request(method, path, headers, options);
+    stream.once('end', () => {
+      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    });
+    return stream;
+  }
+}
+
+interface Session {
+  manager: ReleasingHttp2SessionManager;
+  /** Streams opened on it and not yet closed. */
+  open: number;
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, once known. */
+  limit: number;
+}
+
+/**
+ * Sessions to one server, a new one opened when every session holds as many streams as the server
+ * allows on one connection (RS3GW_MAX_STREAMS_PER_CONNECTION, 1,000 by default). One session, as
+ * connect-node keeps, queues the streams beyond the limit, and every call after them, until a
+ * stream ends: a client holding 1,000 WatchAnomalies streams could make no other call. grpc-go
+ * opens another connection too.
+ */
+export class Http2SessionPool implements SessionManager {
+  readonly authority: string;
+  private readonly sessions: Session[] = [];
+  private readonly owners = new WeakMap<ClientHttp2Stream, Session>();
+  private closed = false;
+
+  constructor(private readonly baseUrl: string) {
+    this.authority = new URL(baseUrl).origin;
+  }
+
+  async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
+    if (this.closed) throw new Error('the client is closed');
+    const session = this.sessions.find((s) => s.open < s.limit) ?? this.open();
+    session.open++;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = await session.manager.request(method, path, headers, options);
+    } catch (error) {
+      session.open--;
+      throw error;
+    }
+    session.limit = stream.session?.remoteSettings.maxConcurrentStreams ?? session.limit;
+    this.owners.set(stream, session);
+    stream.once('close', () => session.open--);
+    return stream;
+  }
+
+  notifyResponseByteRead(stream: ClientHttp2Stream): void {
+    this.owners.get(stream)?.manager.notifyResponseByteRead(stream);
+  }
+
+  /** Closes every session; calls in progress fail, later ones are refused. */
+  close(): void {
+    this.closed = true;
+    for (const s of this.sessions.splice(0)) s.manager.abort();
+  }
+
+  private open(): Session {
+    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: Infinity };
+    this.sessions.push(session);
+    return session;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The shipped TS client's connections: close() ends them on every protocol (later calls fail
+ * `canceled`), and over gRPC a client holding as many streams as the server allows on one
+ * connection opens another for its next calls instead of queueing them behind the streams.
+ */
+import { get } from 'node:http';
+import { Code } from '@connectrpc/connect';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createObservabilityClient, type ObservabilityClient, type Protocol } from '../../clients/ts/client.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { eventually } from './support/rest-http.js';
+import { failure, within } from './support/rpc-helpers.js';
+
+const test = suite('TS client: close and the stream limit');
+const MAX_STREAMS = 3;
+let server: RunningServer;
+
+test.before(async () => {
+  server = await startServer({ RS3GW_MAX_STREAMS_PER_CONNECTION: String(MAX_STREAMS) });
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+/**
+ * The server's open connections, the scrape's own included, read over a connection of its own that
+ * closes after it (fetch's pool keeps connections, and may open a second one, counted too).
+ */
+async function openConnections(): Promise<number> {
+  const text = await within(
+    new Promise<string>((resolve, reject) => {
+      get(`${server.url}/metrics`, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    }),
+    'GET /metrics',
+  );
+  const match = /^rs3gw_connections_open (\d+)$/m.exec(text);
+  if (!match) throw new Error('no rs3gw_connections_open on /metrics');
+  return Number(match[1]);
+}
+
+/** Opens WatchAnomalies and waits for its caught_up; the stream stays open until `signal` aborts. */
+async function liveStream(client: ObservabilityClient, signal: AbortSignal): Promise<void> {
+  const messages = client.anomalies.watchAnomalies({}, { signal })[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await within(messages.next(), 'WatchAnomalies caught_up');
+    if (next.done) throw new Error('the stream ended before caught_up');
+    if (next.value.event.case === 'caughtUp') break;
+  }
+  void (async () => {
+    try {
+      for (;;) if ((await messages.next()).done) return;
+    } catch {
+      // Ended by the signal.
+    }
+  })();
+}
+
+test('close() ends the client connections on every protocol; later calls fail canceled', async () => {
+  const before = await openConnections();
+  const protocols: Protocol[] = ['grpc', 'connect', 'grpc-web'];
+  const clients = protocols.flatMap((protocol) => [1, 2].map(() => createObservabilityClient(server.url, { protocol })));
+  await Promise.all(clients.map((c) => within(c.health.getHealthReport({}), 'GetHealthReport')));
+  assert.ok((await openConnections()) >= before + clients.length, 'a connection per client');
+  for (const c of clients) c.close();
+  await eventually('the closed clients\' connections gone', async () => ((await openConnections()) <= before ? true : undefined), 10_000);
+  for (const [i, c] of clients.entries()) {
+    const error = await failure(c.health.getHealthReport({}), `GetHealthReport after close (${protocols[Math.floor(i / 2)]})`);
+    assert.is(error.code, Code.Canceled, error.message);
+    assert.match(error.rawMessage, /the client is closed/);
+  }
+});
+
+test('a stream in progress when its client is closed fails unavailable, as on a broken connection', async () => {
+  for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
+    const client = createObservabilityClient(server.url, { protocol });
+    const messages = client.anomalies.watchAnomalies({})[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await within(messages.next(), `WatchAnomalies caught_up over ${protocol}`);
+      if (next.done) throw new Error('the stream ended before caught_up');
+      if (next.value.event.case === 'caughtUp') break;
+    }
+    client.close();
+    const error = await failure(messages.next(), `the stream after close over ${protocol}`);
+    assert.is(error.code, Code.Unavailable, `${protocol}: ${error.message}`);
+  }
+});
+
+test(`gRPC: with ${MAX_STREAMS} streams open, the server's limit per connection, a call still goes through`, async () => {
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const streams = new AbortController();
+  try {
+    // One stream beyond the limit too: it is live, on a second connection.
+    for (let i = 0; i <= MAX_STREAMS; i++) await liveStream(client, streams.signal);
+    const health = await within(client.health.getHealthReport({}), 'GetHealthReport beside the streams', 5_000);
+    assert.ok(health.status !== undefined);
+  } finally {
+    streams.abort();
+    client.close();
+  }
+});
+
+test.run();
