@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 
 	"connectrpc.com/connect"
 )
@@ -20,21 +21,28 @@ import (
 // Over gRPC, a stream the server reset with CANCEL (it gives up an answer the client has not read
 // for RS3GW_SEND_TIMEOUT) comes as CodeCanceled, "stream error: ...; CANCEL; received from peer",
 // while the caller's context is not done: the caller did not cancel, so it is a broken call too.
+// So is a call in flight on a connection Client.Close closed (CodeInternal, "use of closed network
+// connection"). A call made after Close is CodeCanceled, "the client is closed": the caller ended
+// the client, and a reconnect loop keyed on CodeUnavailable must not spin on it.
 type brokenConnectionAsUnavailable struct{}
 
 var _ connect.Interceptor = brokenConnectionAsUnavailable{}
 
 // translate returns err as CodeUnavailable if it is a broken connection, else err itself. The
-// error under it (io.ErrUnexpectedEOF, the stream reset) stays in the chain, for errors.Is.
+// error under it (io.ErrUnexpectedEOF, net.ErrClosed, the stream reset) stays in the chain, for
+// errors.Is.
 func (brokenConnectionAsUnavailable) translate(ctx context.Context, err error) error {
 	if err == nil || ctx.Err() != nil {
 		return err
+	}
+	if errors.Is(err, errClientClosed) {
+		return connect.NewError(connect.CodeCanceled, errClientClosed)
 	}
 	var connectErr *connect.Error
 	if !errors.As(err, &connectErr) || connect.IsWireError(err) {
 		return err
 	}
-	brokenBody := connectErr.Code() == connect.CodeInternal && errors.Is(err, io.ErrUnexpectedEOF)
+	brokenBody := connectErr.Code() == connect.CodeInternal && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed))
 	if !brokenBody && connectErr.Code() != connect.CodeCanceled {
 		return err
 	}

@@ -110,8 +110,9 @@ func checkBaseURL(baseURL string) error {
 func (c *Client) Protocol() Protocol { return c.protocol }
 
 // Close closes every connection the client opened, idle or not: calls and streams still in flight
-// on them fail, and later calls fail without connecting. End streams by cancelling their contexts
-// first for a clean end. Close may be called more than once.
+// on them fail with CodeUnavailable, and later calls fail without connecting, with CodeCanceled
+// ("the client is closed"). End streams by cancelling their contexts first for a clean end. Close
+// may be called more than once.
 //
 // With WithHTTPClient, the connections belong to that HTTP client, which may be shared (for
 // example http.DefaultClient, whose transport is process-wide): Close then does nothing, and

@@ -2,6 +2,7 @@ package observability
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"runtime"
 	"sync/atomic"
@@ -71,8 +72,9 @@ func TestCallAfterCloseFails(t *testing.T) {
 	}
 	c.Close()
 	c.Close() // idempotent
-	if _, err := c.Resources.GetResources(t.Context(), connect.NewRequest(&v1.GetResourcesRequest{})); err == nil {
-		t.Error("GetResources after Close succeeded, want an error")
+	_, err = c.Resources.GetResources(t.Context(), connect.NewRequest(&v1.GetResourcesRequest{}))
+	if code := connect.CodeOf(err); code != connect.CodeCanceled || !errors.Is(err, errClientClosed) {
+		t.Errorf("GetResources after Close: %v (code %v), want canceled: the client is closed", err, code)
 	}
 	if n := srv.listener.accepted.Load(); n != 0 {
 		t.Errorf("%d connections opened after Close, want 0", n)
@@ -98,5 +100,33 @@ func TestCloseLeavesUserHTTPClientAlone(t *testing.T) {
 	c.Close()
 	if n := transport.closeIdle.Load(); n != 0 {
 		t.Errorf("Close called the user's transport's CloseIdleConnections %d times, want 0", n)
+	}
+}
+
+// A stream in flight when the client is closed fails CodeUnavailable, as on a broken connection
+// (connect-go alone says CodeInternal, "use of closed network connection").
+func TestStreamCutByCloseIsUnavailable(t *testing.T) {
+	for _, protocol := range []Protocol{ProtocolGRPC, ProtocolConnect} {
+		t.Run(string(protocol), func(t *testing.T) {
+			srv := newFakeServer(t, false)
+			c, err := New(srv.URL, WithProtocol(protocol))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream, err := c.Anomalies.WatchAnomalies(t.Context(), connect.NewRequest(&v1.WatchAnomaliesRequest{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !stream.Receive() {
+				t.Fatalf("no caught_up: %v", stream.Err())
+			}
+			c.Close()
+			for stream.Receive() {
+			}
+			if code := connect.CodeOf(stream.Err()); code != connect.CodeUnavailable {
+				t.Errorf("the stream after Close: %v (code %v), want unavailable", stream.Err(), code)
+			}
+			_ = stream.Close()
+		})
 	}
 }
