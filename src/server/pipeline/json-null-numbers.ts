@@ -7,11 +7,8 @@
 import { FeatureSet_FieldPresence } from '@bufbuild/protobuf/wkt';
 import { ScalarType, type DescField, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
+import { fieldItems, isJsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
-
-type JsonObject = { [key: string]: JsonValue };
-
-const isObject = (v: JsonValue): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function isBareNumber(f: DescField): boolean {
   return (
@@ -32,7 +29,7 @@ function hasBareNumber(m: DescMessage): boolean {
 
 /** The first number field without presence that `json` (already decoded as `schema`) sets to null. */
 export function nullNumberError(schema: DescMessage, json: JsonValue, path = ''): ObservabilityError | undefined {
-  if (!isObject(json) || !hasBareNumber(schema)) return undefined;
+  if (!isJsonObject(json) || !hasBareNumber(schema)) return undefined;
   for (const [key, value] of Object.entries(json)) {
     const f = findJsonField(schema, key);
     if (!f) continue;
@@ -43,12 +40,7 @@ export function nullNumberError(schema: DescMessage, json: JsonValue, path = '')
     }
     const of = messageOf(f);
     if (!of) continue;
-    const items: Array<[string, JsonValue]> = Array.isArray(value)
-      ? value.map((v, i) => [`${here}[${i}]`, v])
-      : f.fieldKind === 'map' && isObject(value)
-        ? Object.entries(value).map(([k, v]) => [`${here}.${k}`, v])
-        : [[here, value]];
-    for (const [where, item] of items) {
+    for (const [where, item] of fieldItems(f, value, here)) {
       const nested = nullNumberError(of, item, where);
       if (nested) return nested;
     }

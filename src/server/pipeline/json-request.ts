@@ -8,12 +8,10 @@ import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, 
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { firstDuplicateKey } from './json-duplicate-keys.js';
 import { nullNumberError } from './json-null-numbers.js';
+import { fieldItems, isJsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
 import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
-type JsonObject = { [key: string]: JsonValue };
-
-const isObject = (v: JsonValue): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function decodes(schema: DescMessage, json: JsonValue): boolean {
   try {
@@ -78,7 +76,7 @@ const nested = (m: DescMessage) => !m.typeName.startsWith('google.protobuf.');
 /** Path and reason of the first part of `json` that does not decode as `schema`. */
 function locate(schema: DescMessage, json: JsonValue, path: string): { path: string; reason?: string } {
   const where = path || 'request body';
-  if (!isObject(json)) return { path: where, reason: `must be a JSON object for ${schema.typeName}, got ${showJson(json)}` };
+  if (!isJsonObject(json)) return { path: where, reason: `must be a JSON object for ${schema.typeName}, got ${showJson(json)}` };
   const seen = new Map<DescField, string>();
   const oneofs = new Map<string, string>();
   for (const [key, value] of Object.entries(json)) {
@@ -109,7 +107,7 @@ function locate(schema: DescMessage, json: JsonValue, path: string): { path: str
       }
     }
     if (f.fieldKind === 'map') {
-      if (!isObject(value)) return { path: here, reason: `must be a JSON object (a map), got ${showJson(value)}` };
+      if (!isJsonObject(value)) return { path: here, reason: `must be a JSON object (a map), got ${showJson(value)}` };
       for (const [k, v] of Object.entries(value)) {
         if (decodes(schema, { [key]: { [k]: v } })) continue;
         const entry = `${here}.${k}`;
@@ -156,18 +154,12 @@ function hasTimestamp(m: DescMessage): boolean {
 
 /** The first Timestamp in decoded `json` whose date Date.parse moved (2025-02-30), as an error naming its path. */
 function calendarError(schema: DescMessage, json: JsonValue, path: string): ObservabilityError | undefined {
-  if (!isObject(json)) return undefined;
+  if (!isJsonObject(json)) return undefined;
   for (const [key, value] of Object.entries(json)) {
     const f = findJsonField(schema, key);
     const of = f && messageOf(f);
     if (!of || value === null || !hasTimestamp(of)) continue;
-    const here = path ? `${path}.${f.name}` : f.name;
-    const items: Array<[string, JsonValue]> = Array.isArray(value)
-      ? value.map((v, i) => [`${here}[${i}]`, v])
-      : f.fieldKind === 'map' && isObject(value)
-        ? Object.entries(value).map(([k, v]) => [`${here}.${k}`, v])
-        : [[here, value]];
-    for (const [where, item] of items) {
+    for (const [where, item] of fieldItems(f, value, path ? `${path}.${f.name}` : f.name)) {
       if (of.typeName !== TIMESTAMP) {
         const nestedError = calendarError(of, item, where);
         if (nestedError) return nestedError;
