@@ -24,14 +24,18 @@ import (
 // So is a call in flight on a connection Client.Close closed (CodeInternal, "use of closed network
 // connection"). A call made after Close is CodeCanceled, "the client is closed": the caller ended
 // the client, and a reconnect loop keyed on CodeUnavailable must not spin on it.
-type brokenConnectionAsUnavailable struct{}
+type brokenConnectionAsUnavailable struct {
+	// conns are the client's own connections (nil with WithHTTPClient): a closed connection is a
+	// broken call only when Client.Close closed it, not when the caller closed its own stream.
+	conns *connTracker
+}
 
 var _ connect.Interceptor = brokenConnectionAsUnavailable{}
 
 // translate returns err as CodeUnavailable if it is a broken connection, else err itself. The
 // error under it (io.ErrUnexpectedEOF, net.ErrClosed, the stream reset) stays in the chain, for
 // errors.Is.
-func (brokenConnectionAsUnavailable) translate(ctx context.Context, err error) error {
+func (b brokenConnectionAsUnavailable) translate(ctx context.Context, err error) error {
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -42,7 +46,7 @@ func (brokenConnectionAsUnavailable) translate(ctx context.Context, err error) e
 	if !errors.As(err, &connectErr) || connect.IsWireError(err) {
 		return err
 	}
-	brokenBody := connectErr.Code() == connect.CodeInternal && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed))
+	brokenBody := connectErr.Code() == connect.CodeInternal && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) && b.conns.isClosed())
 	if !brokenBody && connectErr.Code() != connect.CodeCanceled {
 		return err
 	}

@@ -58,16 +58,15 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("observability: unknown protocol %q", cfg.protocol)
 	}
-	clientOpts = append(clientOpts, cfg.clientOptions...)
-	// Last, so that it is the innermost interceptor and the caller's (a retry, say) see
-	// CodeUnavailable too.
-	clientOpts = append(clientOpts, connect.WithInterceptors(brokenConnectionAsUnavailable{}))
-
 	httpClient := cfg.httpClient
 	var conns *connTracker
 	if httpClient == nil {
 		httpClient, conns = newHTTPClient(cfg.protocol, cfg.tlsConfig)
 	}
+	clientOpts = append(clientOpts, cfg.clientOptions...)
+	// Last, so that it is the innermost interceptor and the caller's (a retry, say) see
+	// CodeUnavailable too.
+	clientOpts = append(clientOpts, connect.WithInterceptors(brokenConnectionAsUnavailable{conns: conns}))
 
 	return &Client{
 		Profiling:  observabilityv1connect.NewProfilingServiceClient(httpClient, baseURL, clientOpts...),

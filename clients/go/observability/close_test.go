@@ -130,3 +130,36 @@ func TestStreamCutByCloseIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// A stream the caller closes itself while another goroutine waits in Receive is not reported as a
+// broken connection: a resume loop keyed on CodeUnavailable must not resume it.
+func TestStreamClosedByCallerIsNotUnavailable(t *testing.T) {
+	for _, protocol := range []Protocol{ProtocolGRPC, ProtocolConnect} {
+		t.Run(string(protocol), func(t *testing.T) {
+			srv := newFakeServer(t, false)
+			c, err := New(srv.URL, WithProtocol(protocol))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			stream, err := c.Anomalies.WatchAnomalies(t.Context(), connect.NewRequest(&v1.WatchAnomaliesRequest{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !stream.Receive() {
+				t.Fatalf("no caught_up: %v", stream.Err())
+			}
+			ended := make(chan error, 1)
+			go func() {
+				for stream.Receive() {
+				}
+				ended <- stream.Err()
+			}()
+			time.Sleep(50 * time.Millisecond) // the reader waits in Receive
+			_ = stream.Close()
+			if err := <-ended; connect.CodeOf(err) == connect.CodeUnavailable {
+				t.Errorf("a stream its caller closed: %v, want anything but unavailable", err)
+			}
+		})
+	}
+}

@@ -114,6 +114,17 @@ func (t *connTracker) closeAll() {
 	}
 }
 
+// isClosed reports whether closeAll has run. Nil (a user's HTTP client, which Close leaves alone)
+// is never closed.
+func (t *connTracker) isClosed() bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
 // count returns the number of tracked connections not yet closed.
 func (t *connTracker) count() int {
 	t.mu.Lock()
