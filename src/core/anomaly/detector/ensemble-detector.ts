@@ -43,7 +43,7 @@ export class EnsembleDetector implements Detector {
   private readonly spikeGate: SurpriseGate;
   private readonly shiftGate: SurpriseGate;
   private readonly varianceGate: SurpriseGate;
-  private readonly gateMemory: SeasonMemory;
+  private readonly gateMemory: SeasonMemory | null;
   private appliedMemory: number;
   private readonly out: DetectorOutput;
   private readonly errorAlpha: number;
@@ -75,7 +75,7 @@ export class EnsembleDetector implements Detector {
     this.spikeGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, 1);
     this.shiftGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.shiftAlpha));
     this.varianceGate = new SurpriseGate(t.surpriseMemory, t.alarmMargin, ewmaCorrelation(this.varShortAlpha));
-    this.gateMemory = new SeasonMemory(t.surpriseMemory, t.seasonPeriodMs, t.alarmMargin);
+    this.gateMemory = t.seasonSlots > 0 ? new SeasonMemory(t.surpriseMemory, t.seasonPeriodMs, t.alarmMargin) : null;
     this.appliedMemory = t.surpriseMemory;
     this.out = {
       score: 0,
@@ -196,13 +196,15 @@ export class EnsembleDetector implements Detector {
       }
     }
 
-    const memory = this.gateMemory.update(timeMs);
+    const memory = this.gateMemory === null ? this.appliedMemory : this.gateMemory.update(timeMs);
     // Only a change of more than 1% is passed on: the interval's running mean moves a little every sample.
     if (memory > this.appliedMemory * 1.01 || memory < this.appliedMemory * 0.99) {
       this.appliedMemory = memory;
       this.spikeGate.remember(memory);
       this.shiftGate.remember(memory);
       this.varianceGate.remember(memory);
+      this.local.spread.remember(memory);
+      this.seasonalSpread.remember(memory);
     }
     if (n > GATE_LEARNING_START * s.minSamples) {
       const anomalous = alarm || this.restLeft > 0;

@@ -22,8 +22,13 @@ export class RobustScale {
     private readonly clip: number,
     private readonly floorFraction: number,
     /** Weight of the slow mean absolute residual (1 / the gates' memory). */
-    private readonly slowAlpha: number,
+    private slowAlpha: number,
   ) {}
+
+  /** Follows the gates' memory, in samples, when the detector lengthens it. */
+  remember(memory: number): void {
+    this.slowAlpha = 1 / memory;
+  }
 
   /** Current scale (mean-absolute-deviation units), never below `tiny`. */
   value(tiny: number): number {
