@@ -210,6 +210,8 @@ test('bad samples, filters and configurations are refused naming the field', asy
   assert.match((await sample({ metric: 'm', value: null })).json.message, /must be a number, got null/);
   assertError(await rest.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'm', value: 1 }, { metric: 'm', value: null }] }), 400, 'invalid_argument', 'samples[1].value');
   assertError(await rest.post(`${API}/metrics/record`, { name: 'm', value: null }), 400, 'invalid_argument', 'value');
+  // Integers too: a byte count computed as NaN is no 0 bytes stored.
+  assertError(await rest.post(`${API}/business-metrics/storage`, { buckets: 1, objects: 1, total_bytes: null }), 400, 'invalid_argument', 'total_bytes');
   const connectJson = await fetch(`${server.url}/rs3gw.observability.v1.AnomalyService/RecordSample`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
