@@ -132,7 +132,7 @@ export class ServicePort {
     // One grace for both sides, on the monotonic clock: a step of the wall clock during the drain
     // must neither stretch it nor cut it short.
     const deadline = performance.now() + graceMs;
-    await this.grpc.shutdown(graceMs);
+    await this.grpc.shutdown(graceMs, () => this.door.openConnections);
     while (this.door.openConnections > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     this.door.destroyAll();
     await stopped;

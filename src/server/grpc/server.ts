@@ -11,11 +11,17 @@ import { grpcServiceOf } from './service-adapter.js';
 import type { SendTimeout } from '../send-timeout.js';
 import { guardStreams, type GuardedStreams } from './stream-guard.js';
 
+/** How often a drain checks whether every connection has closed. */
+const SHUTDOWN_CHECK_MS = 20;
+
 export interface GrpcSide {
   injector: grpc.ConnectionInjector;
   streams: GuardedStreams;
-  /** Stops accepting calls and waits up to graceMs for running ones, then closes connections. */
-  shutdown(graceMs: number): Promise<void>;
+  /**
+   * Stops accepting calls and waits up to graceMs for running ones, then closes connections; done
+   * early once `openConnections()` (every connection of the port) is 0.
+   */
+  shutdown(graceMs: number, openConnections: () => number): Promise<void>;
 }
 
 export function createGrpcSide(options: {
@@ -49,17 +55,27 @@ export function createGrpcSide(options: {
   return {
     injector,
     streams,
-    shutdown: (graceMs) =>
+    shutdown: (graceMs, openConnections) =>
       new Promise<void>((resolve) => {
+        const finish = (): void => {
+          clearTimeout(timer);
+          clearInterval(watch);
+          resolve();
+        };
         const timer = setTimeout(() => {
           server.forceShutdown();
-          resolve();
+          finish();
         }, graceMs);
+        // grpc-js's tryShutdown never calls back for a connection its client destroyed just as the
+        // drain began (it closes the session, and Node's Http2Session.close() on a destroyed one
+        // registers no callback): the drain then took the whole grace with nothing left to wait for.
+        const watch = setInterval(() => {
+          if (openConnections() > 0) return;
+          server.forceShutdown();
+          finish();
+        }, SHUTDOWN_CHECK_MS);
         injector.drain(graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+        server.tryShutdown(finish);
       }),
   };
 }
