@@ -56,7 +56,7 @@ export interface ObservabilityClient {
 export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
   const translate = (error: unknown): unknown => {
     if (req.signal.aborted || !(error instanceof ConnectError)) return error;
-    if (error.code !== Code.Canceled && error.code !== Code.Aborted) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error)) return error;
     const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
     unavailable.details = error.details;
     return unavailable;
@@ -82,9 +82,22 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
   };
 };
 
-/** The server speaks gRPC on HTTP/2 cleartext connections and Connect/gRPC-Web on HTTP/1.1 ones. */
-export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport {
-  return closableTransport(baseUrl, options).transport;
+/**
+ * A stream the server refused before processing it (HTTP/2 REFUSED_STREAM: more than it takes on
+ * one connection, sent before its SETTINGS said so), which connect-node reports as `internal`: it
+ * is safe to retry, so `unavailable`.
+ */
+function refusedStream(error: ConnectError): boolean {
+  return error.code === Code.Internal && error.rawMessage.includes('NGHTTP2_REFUSED_STREAM');
+}
+
+/**
+ * The server speaks gRPC on HTTP/2 cleartext connections and Connect/gRPC-Web on HTTP/1.1 ones.
+ * The transport has connections of its own; `close()` ends them, as ObservabilityClient's does.
+ */
+export function createTransport(baseUrl: string, options: ClientOptions = {}): Transport & { close(): void } {
+  const { transport, close } = closableTransport(baseUrl, options);
+  return Object.assign(transport, { close });
 }
 
 /** A transport and what closes its connections. */

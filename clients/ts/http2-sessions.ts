@@ -3,7 +3,14 @@
  * many connections as the server's stream limit asks for.
  */
 import { Http2SessionManager, type GrpcTransportOptions } from '@connectrpc/connect-node';
-import { constants as http2Constants, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
+import {
+  constants as http2Constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type ClientSessionRequestOptions,
+  type OutgoingHttpHeaders,
+  type Settings,
+} from 'node:http2';
 
 /** What a transport's `sessionManager` must be (connect-node does not export the interface by name). */
 type SessionManager = NonNullable<GrpcTransportOptions['sessionManager']>;
@@ -32,11 +39,18 @@ export class ReleasingHttp2SessionManager extends Http2SessionManager {
 
 interface Session {
   manager: ReleasingHttp2SessionManager;
-  /** Streams opened on it and not yet closed. */
+  /** Streams asked for on it and not yet closed. */
   open: number;
-  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, once known. */
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, ASSUMED_STREAM_LIMIT until it is known. */
   limit: number;
 }
+
+/**
+ * Streams a session is given before the server's SETTINGS say how many it takes: the least RFC
+ * 9113 asks a server to allow, and what Node reports until then. A burst beyond the real limit in
+ * that first moment may still be refused (REFUSED_STREAM, which the client reports as unavailable).
+ */
+const ASSUMED_STREAM_LIMIT = 100;
 
 /**
  * Sessions to one server, a new one opened when every session holds as many streams as the server
@@ -49,6 +63,8 @@ export class Http2SessionPool implements SessionManager {
   readonly authority: string;
   private readonly sessions: Session[] = [];
   private readonly owners = new WeakMap<ClientHttp2Stream, Session>();
+  /** Connections whose SETTINGS are followed (a manager reconnects with a new one after an error). */
+  private readonly followed = new WeakSet<ClientHttp2Session>();
   private closed = false;
 
   constructor(private readonly baseUrl: string) {
@@ -66,7 +82,7 @@ export class Http2SessionPool implements SessionManager {
       session.open--;
       throw error;
     }
-    session.limit = stream.session?.remoteSettings.maxConcurrentStreams ?? session.limit;
+    this.follow(session, stream.session as ClientHttp2Session | undefined);
     this.owners.set(stream, session);
     stream.once('close', () => session.open--);
     return stream;
@@ -82,8 +98,19 @@ export class Http2SessionPool implements SessionManager {
     for (const s of this.sessions.splice(0)) s.manager.abort();
   }
 
+  /** Keeps the session's limit to its connection's SETTINGS, now and whenever the server sends them. */
+  private follow(session: Session, connection: ClientHttp2Session | undefined): void {
+    if (!connection || this.followed.has(connection)) return;
+    this.followed.add(connection);
+    const take = (settings: Settings) => {
+      if (settings.maxConcurrentStreams !== undefined) session.limit = settings.maxConcurrentStreams;
+    };
+    take(connection.remoteSettings);
+    connection.on('remoteSettings', take);
+  }
+
   private open(): Session {
-    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: Infinity };
+    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: ASSUMED_STREAM_LIMIT };
     this.sessions.push(session);
     return session;
   }

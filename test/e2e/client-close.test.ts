@@ -4,7 +4,7 @@
  * connection opens another for its next calls instead of queueing them behind the streams.
  */
 import { get } from 'node:http';
-import { Code } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createObservabilityClient, type ObservabilityClient, type Protocol } from '../../clients/ts/client.js';
@@ -100,6 +100,30 @@ test(`gRPC: with ${MAX_STREAMS} streams open, the server's limit per connection,
     for (let i = 0; i <= MAX_STREAMS; i++) await liveStream(client, streams.signal);
     const health = await within(client.health.getHealthReport({}), 'GetHealthReport beside the streams', 5_000);
     assert.ok(health.status !== undefined);
+  } finally {
+    streams.abort();
+    client.close();
+  }
+});
+
+test(`gRPC: a burst of streams on a fresh client beyond the server's ${MAX_STREAMS} per connection: each is live or unavailable, and a call still goes through`, async () => {
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const streams = new AbortController();
+  try {
+    // All asked for at once, before the server's SETTINGS can have said how many one connection
+    // takes: those beyond it are refused (REFUSED_STREAM, safe to retry), not left hanging.
+    const outcomes = await Promise.all(
+      Array.from({ length: 2 * MAX_STREAMS + 1 }, () =>
+        liveStream(client, streams.signal).then(
+          () => 'live',
+          // within() names what it waited for, the call's error being its cause.
+          (e: unknown) => Code[ConnectError.from((e as Error).cause ?? e).code],
+        ),
+      ),
+    );
+    assert.ok(outcomes.every((o) => o === 'live' || o === 'Unavailable'), outcomes.join(', '));
+    assert.ok(outcomes.filter((o) => o === 'live').length >= MAX_STREAMS, outcomes.join(', '));
+    await within(client.health.getHealthReport({}), 'GetHealthReport after the burst', 5_000);
   } finally {
     streams.abort();
     client.close();
