@@ -43,6 +43,8 @@ interface Session {
   open: number;
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, ASSUMED_STREAM_LIMIT until it is known. */
   limit: number;
+  /** The connection the limit is from. */
+  connection?: ClientHttp2Session;
 }
 
 /**
@@ -98,15 +100,25 @@ export class Http2SessionPool implements SessionManager {
     for (const s of this.sessions.splice(0)) s.manager.abort();
   }
 
-  /** Keeps the session's limit to its connection's SETTINGS, now and whenever the server sends them. */
+  /**
+   * Keeps the session's limit to its connection's SETTINGS, now and whenever the server sends them;
+   * when the connection closes (the manager opens a new one, to a server that may allow fewer
+   * streams), back to ASSUMED_STREAM_LIMIT until the new one's are known.
+   */
   private follow(session: Session, connection: ClientHttp2Session | undefined): void {
     if (!connection || this.followed.has(connection)) return;
     this.followed.add(connection);
+    session.connection = connection;
     const take = (settings: Settings) => {
-      if (settings.maxConcurrentStreams !== undefined) session.limit = settings.maxConcurrentStreams;
+      if (settings.maxConcurrentStreams !== undefined && session.connection === connection) session.limit = settings.maxConcurrentStreams;
     };
     take(connection.remoteSettings);
     connection.on('remoteSettings', take);
+    connection.once('close', () => {
+      if (session.connection !== connection) return;
+      session.connection = undefined;
+      session.limit = ASSUMED_STREAM_LIMIT;
+    });
   }
 
   private open(): Session {

@@ -130,4 +130,32 @@ test(`gRPC: a burst of streams on a fresh client beyond the server's ${MAX_STREA
   }
 });
 
+test('gRPC: after its server restarts with a lower stream limit, a client spreads a burst again instead of queueing it', async () => {
+  // The pool kept the old connection's limit (250) for the new one (150): 200 streams went onto one
+  // connection and 50 waited for ever.
+  const first = await startServer({ RS3GW_MAX_STREAMS_PER_CONNECTION: '250' });
+  const port = new URL(first.url).port;
+  const client = createObservabilityClient(first.url, { protocol: 'grpc' });
+  const streams = new AbortController();
+  let second: RunningServer | undefined;
+  try {
+    await within(client.health.getHealthReport({}), 'GetHealthReport before the restart');
+    await first.stop();
+    second = await startServer({ RS3GW_MAX_STREAMS_PER_CONNECTION: '150' }, ['--port', port]);
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        liveStream(client, streams.signal).then(
+          () => 'live',
+          (e: unknown) => Code[ConnectError.from((e as Error).cause ?? e).code],
+        ),
+      ),
+    );
+    assert.is(outcomes.filter((o) => o === 'live').length, 200, [...new Set(outcomes)].join(', '));
+  } finally {
+    streams.abort();
+    client.close();
+    await second?.stop();
+  }
+});
+
 test.run();
