@@ -108,18 +108,7 @@ func TestCloseLeavesUserHTTPClientAlone(t *testing.T) {
 func TestStreamCutByCloseIsUnavailable(t *testing.T) {
 	for _, protocol := range []Protocol{ProtocolGRPC, ProtocolConnect} {
 		t.Run(string(protocol), func(t *testing.T) {
-			srv := newFakeServer(t, false)
-			c, err := New(srv.URL, WithProtocol(protocol))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stream, err := c.Anomalies.WatchAnomalies(t.Context(), connect.NewRequest(&v1.WatchAnomaliesRequest{}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !stream.Receive() {
-				t.Fatalf("no caught_up: %v", stream.Err())
-			}
+			c, stream := fakeLiveStream(t, protocol)
 			c.Close()
 			for stream.Receive() {
 			}
@@ -136,19 +125,8 @@ func TestStreamCutByCloseIsUnavailable(t *testing.T) {
 func TestStreamClosedByCallerIsNotUnavailable(t *testing.T) {
 	for _, protocol := range []Protocol{ProtocolGRPC, ProtocolConnect} {
 		t.Run(string(protocol), func(t *testing.T) {
-			srv := newFakeServer(t, false)
-			c, err := New(srv.URL, WithProtocol(protocol))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, stream := fakeLiveStream(t, protocol)
 			defer c.Close()
-			stream, err := c.Anomalies.WatchAnomalies(t.Context(), connect.NewRequest(&v1.WatchAnomaliesRequest{}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !stream.Receive() {
-				t.Fatalf("no caught_up: %v", stream.Err())
-			}
 			ended := make(chan error, 1)
 			go func() {
 				for stream.Receive() {
@@ -162,4 +140,23 @@ func TestStreamClosedByCallerIsNotUnavailable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeLiveStream is a client of a new fake server over protocol, and a WatchAnomalies stream of it
+// past its caught_up.
+func fakeLiveStream(t *testing.T, protocol Protocol) (*Client, *connect.ServerStreamForClient[v1.WatchAnomaliesResponse]) {
+	t.Helper()
+	srv := newFakeServer(t, false)
+	c, err := New(srv.URL, WithProtocol(protocol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Anomalies.WatchAnomalies(t.Context(), connect.NewRequest(&v1.WatchAnomaliesRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() {
+		t.Fatalf("no caught_up: %v", stream.Err())
+	}
+	return c, stream
 }
