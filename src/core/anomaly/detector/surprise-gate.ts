@@ -72,12 +72,12 @@ export class SurpriseGate {
    */
   learn(stat: number, anomalous: boolean, atFloor: boolean): void {
     let s = stat;
+    // Against the resolution floor a statistic's size means nothing later (the next one is measured
+    // against a real scale): a gate that knows only zeros learns at most the threshold, in an
+    // anomaly and also where the change could not alarm (in warm-up). Learned whole, the first error
+    // of a counter at 0 (10^12 scale units) hid every later incident, 50 errors at once included.
     if (!anomalous) {
       this.cap = -1;
-      // Against the resolution floor a statistic's size means nothing later (the next one is
-      // measured against a real scale): a gate that knows only zeros learns at most the threshold,
-      // also where the change could not alarm (in warm-up). Learned whole, the first error of a
-      // counter at 0 (10^12 scale units) hid every later incident, 50 errors at once included.
       if (atFloor && this.reference === 0 && s > this.margin * MIN_REFERENCE) s = this.margin * MIN_REFERENCE;
     } else {
       if (this.cap < 0) this.cap = this.margin * (this.reference > 0 ? this.reference : MIN_REFERENCE);
