@@ -10,3 +10,12 @@ export function addBytes(total: bigint, bytes: number | bigint): bigint {
   const sum = total + BigInt(bytes);
   return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < 0n ? 0n : sum;
 }
+
+/**
+ * `level + bytes` for a level relative to a base not known yet, which may be below zero; kept
+ * within -(2^64 - 1)..2^64 - 1, so that it stays as bounded as a total.
+ */
+export function addRelativeBytes(level: bigint, bytes: number | bigint): bigint {
+  const sum = level + BigInt(bytes);
+  return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < -MAX_BYTE_TOTAL ? -MAX_BYTE_TOTAL : sum;
+}

@@ -1,11 +1,13 @@
 /**
  * Stored buckets, objects and bytes, with a bounded history of the stored bytes for the growth
  * rate: the level as a step function of time, at most two steps a minute, over the last 24 h.
+ * Until a gateway sets absolute figures the history is relative to a base not yet known, and may go
+ * below zero where total_bytes stops at 0 (a delete of bytes stored before the start).
  * Times are on the interval clock the owner passes (monotonic in the service): a step of the wall
  * clock would otherwise overlap the history with itself, or stretch it, and bend the rate.
  */
 import { invalidArgument } from '../errors.js';
-import { addBytes, MAX_BYTE_TOTAL } from './byte-totals.js';
+import { addBytes, addRelativeBytes, MAX_BYTE_TOTAL } from './byte-totals.js';
 
 export interface StorageUsage {
   buckets: number;
@@ -46,6 +48,11 @@ export class StorageTracker {
   private readonly steps: LevelStep[];
   /** Whether a gateway has set absolute figures: until then the totals count from an unknown base. */
   private absolute = false;
+  /**
+   * The level the history follows: total_bytes once absolute, before that the sum of the deltas,
+   * which does not stop at 0, so that the first absolute figures re-base every step alike.
+   */
+  private historyBytes = 0n;
 
   constructor(startMs: number) {
     this.steps = [{ atMs: startMs, bytes: 0n }];
@@ -55,13 +62,17 @@ export class StorageTracker {
     return { ...this.usage };
   }
 
-  /** Applies request deltas; figures never go below zero (a gateway may report deletes of unseen data). */
+  /**
+   * Applies request deltas; the figures never go below zero (a gateway may report deletes of
+   * unseen data), the history before absolute figures does (see historyBytes).
+   */
   change(buckets: number, objects: number, bytes: number, nowMs: number): void {
     this.usage = {
       buckets: Math.max(0, this.usage.buckets + buckets),
       objects: Math.max(0, this.usage.objects + objects),
       totalBytes: addBytes(this.usage.totalBytes, bytes),
     };
+    this.historyBytes = this.absolute ? this.usage.totalBytes : addRelativeBytes(this.historyBytes, bytes);
     if (bytes !== 0) this.step(nowMs);
   }
 
@@ -82,12 +93,13 @@ export class StorageTracker {
     }
     const next = { buckets: count(given?.buckets, 'buckets'), objects: count(given?.objects, 'objects'), totalBytes: BigInt(bytes as number | bigint) };
     if (!this.absolute) {
-      // Steps may go below zero here: they are the level relative to a base only now known.
-      const base = next.totalBytes - this.usage.totalBytes;
+      // The steps so far are the level relative to this base: shifted by it, each is the level then.
+      const base = next.totalBytes - this.historyBytes;
       for (const s of this.steps) s.bytes += base;
       this.absolute = true;
     }
     this.usage = next;
+    this.historyBytes = next.totalBytes;
     this.step(nowMs);
   }
 
@@ -155,7 +167,7 @@ export class StorageTracker {
     const minute = Math.floor(nowMs / MINUTE_MS);
     const n = this.steps.length;
     const inMinute = (i: number) => i >= 1 && Math.floor(this.steps[i]!.atMs / MINUTE_MS) === minute;
-    const point = { atMs: nowMs, bytes: this.usage.totalBytes };
+    const point = { atMs: nowMs, bytes: this.historyBytes };
     if (inMinute(n - 1) && inMinute(n - 2)) this.steps[n - 1] = point;
     else this.steps.push(point);
     // The step the window starts on is kept: it holds the level at the window's start.

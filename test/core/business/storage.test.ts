@@ -147,6 +147,25 @@ test('the first absolute figures set the base the deltas counted from; later one
   assert.ok(storage.growthRatePerDay(T0 + 4 * HOUR) > 1000 * beforeBase, 'a later absolute figure that rose is growth');
 });
 
+test('after a restart, a delete clamped at 0 before SetStorageUsage still counts in the growth rate', () => {
+  const { business, clock } = setup();
+  const MIN = 60_000;
+  // 100 GiB stored before the restart: the service starts from nothing.
+  clock.advance(20 * MIN);
+  business.ingest([event({ operation: 'delete_object', status: 204, storedBytesDelta: -10 * GIB })]);
+  assert.is(business.report().storageUtilization.totalBytes, 0n, 'the level stops at 0, as documented');
+  clock.advance(20 * MIN);
+  business.ingest([event({ operation: 'put_object', bytesIn: 10 * GIB })]);
+  clock.advance(MIN);
+  business.setStorageUsage({ buckets: 1, objects: 1000, totalBytes: 100 * GIB });
+  clock.advance(79 * MIN);
+  // The line through 100 GiB for 20 min, 90 GiB for 20 min and 100 GiB for 80 min: cov(t, level) /
+  // var(t) = 50 GiB min / 1200 min^2, 60 GiB a day (the clamped history, 90 GiB until 40 min then
+  // 100 GiB, gave 160).
+  const rate = business.report().storageUtilization.growthRateBytesPerDay! / GIB;
+  assert.ok(Math.abs(rate - 60) < 1e-6, `${rate} GiB a day`);
+});
+
 test('growth history keeps at most two steps per minute, a day of them', () => {
   const storage = new StorageTracker(T0);
   for (let i = 0; i < 10; i++) storage.change(0, 1, 10, T0 + i * 1000);
