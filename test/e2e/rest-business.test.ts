@@ -149,6 +149,22 @@ test('sub-millisecond latencies keep their precision (S3 HEADs on a local disk t
   }
 });
 
+test("a request's bytes are spread over its latency: a one-hour upload's rate is its minute in the window", async () => {
+  const fresh = await startRestServer();
+  try {
+    const c = new Rest(fresh.url);
+    const upload = { operation: 'S3_OPERATION_MULTIPART_UPLOAD', bucket: 'b', status_code: 200, bytes_in: String(100 * GIB), latency: '3600s' };
+    await c.postOk(`${API}/business-metrics/events`, { events: [upload] });
+    const t = (await c.getOk(`${API}/business-metrics`)).data_transfer;
+    // All of it in the second it completed read 100 GiB / 60 s, 60 times too much. The window moves
+    // on while the report is asked for: a second of it is under 2%.
+    assertNear(t.upload_rate_bytes_per_sec, (100 * GIB) / 3600, 0.02, 'upload rate');
+    assertNear(t.peak_upload_rate_bytes_per_sec, (100 * GIB) / 3600, 0.02, 'peak upload rate');
+  } finally {
+    await fresh.stop();
+  }
+});
+
 test('SetStorageUsage sets absolute figures that the report and costs then use', async () => {
   const r = await rest.postOk(`${API}/business-metrics/storage`, { buckets: '3', objects: '1000', total_bytes: String(5 * GIB) });
   assertSnakeCase(r);

@@ -2,13 +2,16 @@
  * Business KPIs of the gateway, fed by request events: storage utilisation, data transfer, request
  * patterns, user activity and a cost estimate; also exposed as Prometheus metrics (kpi-instruments.ts).
  *
- * Definitions (window = the last `windowSeconds`, default 60, in one-second slots):
- * - upload/download rate: bytes in/out within the window / windowSeconds. Peak: the highest such rate
- *   evaluated after each ingest, remembered per minute for 24 h.
+ * Definitions (window = (now - `windowSeconds`, now], default 60 s, in one-second slots; the second it
+ * starts in counts by the part of it inside: request-window.ts):
+ * - upload/download rate: bytes in/out within the window / windowSeconds, a request's bytes spread
+ *   evenly over its latency (a one-hour upload counts the minute of it the window holds). Peak: the
+ *   highest such rate evaluated after each ingest, remembered per minute for 24 h.
  * - p50/p95/p99 latency: over the window, within 1% (see latency-histogram.ts); null without requests.
  * - errorRate: (4xx + 5xx) / requests within the window; clientErrorRate (4xx) and serverErrorRate (5xx)
  *   apart, since S3 clients cause many expected 4xx (404 on HEAD). All 0 without requests.
- * - requestsPerSec: requests within the window / windowSeconds.
+ * - requestsPerSec: requests completed within the window / windowSeconds (a request is one event,
+ *   counted when it completed).
  * - totals, by-operation and by-bucket counts: since start (buckets capped, overflow in `_other`);
  *   byte totals exact over uint64 (byte-totals.ts).
  * - storage growth: over the last 24 h of the interval clock (monotonic in the service), so a step

@@ -25,14 +25,18 @@ export function binValue(bin: number): number {
   return (lower * 2 * GAMMA) / (GAMMA + 1);
 }
 
-/** Nearest-rank quantile of bin counts holding `total` values; null when empty. */
+/**
+ * Nearest-rank quantile of bin counts holding `total` values; null when empty. Counts may be
+ * weighted (fractional): the first bin where the running count reaches q of the total and is above
+ * 0 (q = 0 is the smallest value). For whole counts that is rank max(1, ceil(q * total)).
+ */
 export function quantileOf(counts: ArrayLike<number>, total: number, q: number): number | null {
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * total));
+  if (!(total > 0)) return null;
+  const rank = q * total;
   let seen = 0;
   for (let bin = 0; bin < counts.length; bin++) {
     seen += counts[bin];
-    if (seen >= rank) return binValue(bin);
+    if (seen > 0 && seen >= rank) return binValue(bin);
   }
   return binValue(counts.length - 1);
 }

@@ -5,6 +5,11 @@ import { BIN_COUNT, binOf, quantileOf } from '../../../src/core/business/latency
 import { event, setup } from './setup.js';
 
 const MIN = 60_000;
+const GIB = 2 ** 30;
+
+function assertNear(got: number, want: number, relative: number, what: string): void {
+  assert.ok(Math.abs(got - want) <= relative * Math.abs(want), `${what}: ${got}, want ${want}`);
+}
 
 test('transfer rates cover the sliding window and forget older seconds', () => {
   const { business, clock } = setup();
@@ -45,6 +50,81 @@ test('after the wall clock steps back a day, new requests count in the window an
   assert.ok(r.requestPatterns.p50LatencyMs !== null && Math.abs(r.requestPatterns.p50LatencyMs - 40) <= 40 * LATENCY_RELATIVE_ERROR);
   clock.advance(2 * MIN);
   assert.is(business.report().dataTransfer.peakDownloadRateBytesPerSec, 100, 'the peak of the new minute, kept once the window moved on');
+});
+
+test('the 60 s window holds 60 s: one upload a second for a minute reads its rate, in every figure', () => {
+  const { business, clock } = setup();
+  const now = clock.nowMs();
+  // One 1e6-byte upload a second at now - 59.5 s ... now - 0.5 s; the first one failed, slowly.
+  business.ingest(
+    Array.from({ length: 60 }, (_, k) =>
+      event({ operation: 'put_object', timeMs: now - 59_500 + k * 1000, bytesIn: 1e6, ...(k === 0 ? { status: 503, latencyMs: 500 } : {}) }),
+    ),
+  );
+  let r = business.report();
+  // Whole-second slots held 59 of them, and read 983,333 B/s and 0.9833 requests a second.
+  assertNear(r.dataTransfer.uploadRateBytesPerSec, 1e6, 1e-9, 'upload rate');
+  assertNear(r.requestPatterns.requestsPerSec, 1, 1e-9, 'requests per second');
+  assertNear(r.requestPatterns.errorRate, 1 / 60, 1e-9, 'the failed one is in the window of the error rate');
+  assertNear(r.requestPatterns.p99LatencyMs!, 500, LATENCY_RELATIVE_ERROR, 'and in the window of the latency percentiles: p99');
+  // (now - 60 s, now]: 59.001 s ago is in it, 60 s ago is not.
+  business.ingest([event({ timeMs: now - 60_000, bytesOut: 7, latencyMs: undefined }), event({ timeMs: now - 59_001, bytesOut: 11, latencyMs: undefined })]);
+  r = business.report();
+  assertNear(r.dataTransfer.downloadRateBytesPerSec * 60, 11, 1e-9, 'bytes out in the window');
+});
+
+test('a steady stream reads its rate whatever the phase of now within the second', () => {
+  const { business, clock } = setup();
+  const start = clock.nowMs();
+  // Ten 1000-byte downloads a second, one every 100 ms, up to `ms` after the start.
+  let next = 0;
+  const runUntil = (ms: number) => {
+    for (; next <= ms; next += 100) {
+      clock.set(start + next);
+      business.ingest([event({ bytesOut: 1000, latencyMs: undefined })]);
+    }
+    clock.set(start + ms);
+  };
+  for (let phase = 0; phase < 1000; phase += 37) {
+    runUntil(120_000 + phase);
+    const r = business.report();
+    // Whole-second slots read up to 1/60 (1.7%) low; the oldest second's ten downloads count as if
+    // spread evenly over it, at most one off of the 600.
+    assertNear(r.dataTransfer.downloadRateBytesPerSec, 10_000, 0.002, `download rate at +${phase} ms`);
+    assertNear(r.requestPatterns.requestsPerSec, 10, 0.002, `requests per second at +${phase} ms`);
+  }
+});
+
+test("a request's bytes are spread over its latency: a one-hour upload counts the minute of it in the window", () => {
+  const { business, clock } = setup();
+  business.ingest([event({ operation: 'multipart_upload', bytesIn: 100 * GIB, latencyMs: 3_600_000 })]);
+  let t = business.report().dataTransfer;
+  // All of it in the second it completed read 100 GiB / 60 s, 1,789,569,707 B/s, as rate and peak.
+  assertNear(t.uploadRateBytesPerSec, (100 * GIB) / 3600, 1e-9, 'upload rate');
+  assertNear(t.peakUploadRateBytesPerSec, (100 * GIB) / 3600, 1e-9, 'peak upload rate');
+  assert.is(business.report().requestPatterns.requestsPerSec, 1 / 60, 'the request counts once, when it completed');
+  clock.advance(30_000);
+  t = business.report().dataTransfer;
+  assertNear(t.uploadRateBytesPerSec, (100 * GIB) / 3600 / 2, 1e-9, 'half a minute later the window holds half a minute of it');
+  // A two-minute download completing at a half second: 60 of its 120 seconds in the window.
+  clock.advance(500);
+  business.ingest([event({ bytesOut: 120e6, latencyMs: 120_000 })]);
+  assertNear(business.report().dataTransfer.downloadRateBytesPerSec, 1e6, 1e-9, 'download rate');
+  assertNear(business.report().dataTransfer.peakDownloadRateBytesPerSec, 1e6, 1e-9, 'peak download rate');
+  // A latency under a microsecond, which epoch milliseconds would round away: all of it counts.
+  business.ingest([event({ bytesOut: 60e6, latencyMs: 0.0001 })]);
+  assertNear(business.report().dataTransfer.downloadRateBytesPerSec, 2e6, 1e-9, 'download rate with a 100 ns request');
+});
+
+test('a latency of centuries costs one add per second of the window, and counts its share', () => {
+  const { business } = setup();
+  const centuriesMs = 300 * 365 * 24 * 3_600_000;
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) business.ingest([event({ bytesOut: 1e15, latencyMs: centuriesMs })]);
+  const tookMs = performance.now() - started;
+  // Of each, the 60 s in the window; a loop over its 9.5e9 seconds would not end for hours.
+  assertNear(business.report().dataTransfer.downloadRateBytesPerSec, (1000 * 1e15) / (centuriesMs / 1000), 1e-9, 'download rate');
+  assert.ok(tookMs < 5000, `1000 events took ${tookMs.toFixed(0)} ms`);
 });
 
 test('events older than the window count in totals only', () => {
