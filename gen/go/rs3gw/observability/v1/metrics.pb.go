@@ -2019,20 +2019,25 @@ func (x *StorageUtilization) GetGrowthRateWindow() *durationpb.Duration {
 // DataTransfer is the bytes the gateway moved.
 type DataTransfer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Bytes uploaded per second over the rate window.
+	// Bytes uploaded per second over the rate window: the bytes_in within it divided by its length.
+	// A request's bytes are spread evenly over its latency, so of a one-hour upload the window holds
+	// the part moved within it, not all of it at the completion (a request without a latency counts
+	// at its completion); what was moved before the window is in none.
 	UploadRateBytesPerSec float64 `protobuf:"fixed64,1,opt,name=upload_rate_bytes_per_sec,json=uploadRateBytesPerSec,proto3" json:"upload_rate_bytes_per_sec,omitempty"`
-	// Bytes downloaded per second over the rate window.
+	// Bytes downloaded per second over the rate window, as upload_rate_bytes_per_sec (bytes_out).
 	DownloadRateBytesPerSec float64 `protobuf:"fixed64,2,opt,name=download_rate_bytes_per_sec,json=downloadRateBytesPerSec,proto3" json:"download_rate_bytes_per_sec,omitempty"`
-	// Highest upload rate seen, bytes per second.
+	// Highest upload rate in the last 24 hours, bytes per second: the highest upload_rate_bytes_per_sec
+	// after each ingest, kept by the minute for a day.
 	PeakUploadRateBytesPerSec float64 `protobuf:"fixed64,3,opt,name=peak_upload_rate_bytes_per_sec,json=peakUploadRateBytesPerSec,proto3" json:"peak_upload_rate_bytes_per_sec,omitempty"`
-	// Highest download rate seen, bytes per second.
+	// Highest download rate in the last 24 hours, bytes per second, as peak_upload_rate_bytes_per_sec.
 	PeakDownloadRateBytesPerSec float64 `protobuf:"fixed64,4,opt,name=peak_download_rate_bytes_per_sec,json=peakDownloadRateBytesPerSec,proto3" json:"peak_download_rate_bytes_per_sec,omitempty"`
 	// Bytes uploaded since start, exact over the whole uint64 range (stays at 2^64 - 1 should it
 	// reach it).
 	TotalUploadedBytes uint64 `protobuf:"varint,5,opt,name=total_uploaded_bytes,json=totalUploadedBytes,proto3" json:"total_uploaded_bytes,omitempty"`
 	// Bytes downloaded since start, exact as total_uploaded_bytes.
 	TotalDownloadedBytes uint64 `protobuf:"varint,6,opt,name=total_downloaded_bytes,json=totalDownloadedBytes,proto3" json:"total_downloaded_bytes,omitempty"`
-	// Window the rates are measured over.
+	// Window the rates are measured over: (now - rate_window, now], in one-second slots; the second
+	// it starts in counts by the part of it inside (as if its bytes were spread evenly over it).
 	RateWindow    *durationpb.Duration `protobuf:"bytes,7,opt,name=rate_window,json=rateWindow,proto3" json:"rate_window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2120,8 +2125,9 @@ func (x *DataTransfer) GetRateWindow() *durationpb.Duration {
 // RequestPatterns describes the requests.
 type RequestPatterns struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Median latency over the window, milliseconds, within 1%. Absent when the window holds no
-	// request with a latency (no data, rather than 0).
+	// Median latency over the window, milliseconds, within 1% for latencies from 0.01 ms to 1e7 ms
+	// (2.8 h): shorter ones read 0, longer ones about 1e7 ms. Absent when the window holds no request
+	// with a latency (no data, rather than 0).
 	P50LatencyMs *float64 `protobuf:"fixed64,1,opt,name=p50_latency_ms,json=p50LatencyMs,proto3,oneof" json:"p50_latency_ms,omitempty"`
 	// 95th percentile latency over the window, milliseconds; absent as p50_latency_ms.
 	P95LatencyMs *float64 `protobuf:"fixed64,2,opt,name=p95_latency_ms,json=p95LatencyMs,proto3,oneof" json:"p95_latency_ms,omitempty"`
@@ -2135,14 +2141,16 @@ type RequestPatterns struct {
 	ServerErrorRate float64 `protobuf:"fixed64,6,opt,name=server_error_rate,json=serverErrorRate,proto3" json:"server_error_rate,omitempty"`
 	// Requests since start.
 	TotalRequests uint64 `protobuf:"varint,7,opt,name=total_requests,json=totalRequests,proto3" json:"total_requests,omitempty"`
-	// Requests per second over the window.
+	// Requests per second over the window: the requests that completed within it divided by its
+	// length (a request counts once, at its completion, however long it took).
 	RequestsPerSec float64 `protobuf:"fixed64,8,opt,name=requests_per_sec,json=requestsPerSec,proto3" json:"requests_per_sec,omitempty"`
 	// Requests since start by operation (lower-case S3 operation name).
 	RequestsByOperation map[string]uint64 `protobuf:"bytes,9,rep,name=requests_by_operation,json=requestsByOperation,proto3" json:"requests_by_operation,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// Requests since start by bucket: the first 1,000 buckets seen by name, any further ones
 	// together under "_other".
 	RequestsByBucket map[string]uint64 `protobuf:"bytes,10,rep,name=requests_by_bucket,json=requestsByBucket,proto3" json:"requests_by_bucket,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	// Window the latency, rate and error figures cover.
+	// Window the latency, rate and error figures cover: (now - window, now], as
+	// DataTransfer.rate_window (the second it starts in counts by the part of it inside).
 	Window        *durationpb.Duration `protobuf:"bytes,11,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2677,9 +2685,13 @@ type RequestEvent struct {
 	// Time from request to response; unset when not measured (the request then counts in every
 	// figure but the latency ones).
 	Latency *durationpb.Duration `protobuf:"bytes,8,opt,name=latency,proto3" json:"latency,omitempty"`
-	// Change in stored bytes; default +bytes_in for a successful put, copy or multipart upload, else 0.
+	// Change in stored bytes; default +bytes_in for a successful (2xx) put, copy or multipart upload,
+	// else 0.
 	StoredBytesDelta *int64 `protobuf:"varint,9,opt,name=stored_bytes_delta,json=storedBytesDelta,proto3,oneof" json:"stored_bytes_delta,omitempty"`
-	// Change in stored objects; default +1 for a successful put, copy or multipart upload, else 0.
+	// Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload, -1
+	// for a successful delete_object that carries stored_bytes_delta (without it, 0: S3 answers 204
+	// for deleting a key that does not exist), else 0. The bucket count has no field: a successful
+	// create_bucket adds 1 and a successful delete_bucket takes 1 away.
 	StoredObjectsDelta *int64 `protobuf:"varint,10,opt,name=stored_objects_delta,json=storedObjectsDelta,proto3,oneof" json:"stored_objects_delta,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

@@ -1004,28 +1004,32 @@ export const StorageUtilizationSchema: GenMessage<StorageUtilization> = /*@__PUR
  */
 export type DataTransfer = Message<"rs3gw.observability.v1.DataTransfer"> & {
   /**
-   * Bytes uploaded per second over the rate window.
+   * Bytes uploaded per second over the rate window: the bytes_in within it divided by its length.
+   * A request's bytes are spread evenly over its latency, so of a one-hour upload the window holds
+   * the part moved within it, not all of it at the completion (a request without a latency counts
+   * at its completion); what was moved before the window is in none.
    *
    * @generated from field: double upload_rate_bytes_per_sec = 1;
    */
   uploadRateBytesPerSec: number;
 
   /**
-   * Bytes downloaded per second over the rate window.
+   * Bytes downloaded per second over the rate window, as upload_rate_bytes_per_sec (bytes_out).
    *
    * @generated from field: double download_rate_bytes_per_sec = 2;
    */
   downloadRateBytesPerSec: number;
 
   /**
-   * Highest upload rate seen, bytes per second.
+   * Highest upload rate in the last 24 hours, bytes per second: the highest upload_rate_bytes_per_sec
+   * after each ingest, kept by the minute for a day.
    *
    * @generated from field: double peak_upload_rate_bytes_per_sec = 3;
    */
   peakUploadRateBytesPerSec: number;
 
   /**
-   * Highest download rate seen, bytes per second.
+   * Highest download rate in the last 24 hours, bytes per second, as peak_upload_rate_bytes_per_sec.
    *
    * @generated from field: double peak_download_rate_bytes_per_sec = 4;
    */
@@ -1047,7 +1051,8 @@ export type DataTransfer = Message<"rs3gw.observability.v1.DataTransfer"> & {
   totalDownloadedBytes: bigint;
 
   /**
-   * Window the rates are measured over.
+   * Window the rates are measured over: (now - rate_window, now], in one-second slots; the second
+   * it starts in counts by the part of it inside (as if its bytes were spread evenly over it).
    *
    * @generated from field: google.protobuf.Duration rate_window = 7;
    */
@@ -1068,8 +1073,9 @@ export const DataTransferSchema: GenMessage<DataTransfer> = /*@__PURE__*/
  */
 export type RequestPatterns = Message<"rs3gw.observability.v1.RequestPatterns"> & {
   /**
-   * Median latency over the window, milliseconds, within 1%. Absent when the window holds no
-   * request with a latency (no data, rather than 0).
+   * Median latency over the window, milliseconds, within 1% for latencies from 0.01 ms to 1e7 ms
+   * (2.8 h): shorter ones read 0, longer ones about 1e7 ms. Absent when the window holds no request
+   * with a latency (no data, rather than 0).
    *
    * @generated from field: optional double p50_latency_ms = 1;
    */
@@ -1118,7 +1124,8 @@ export type RequestPatterns = Message<"rs3gw.observability.v1.RequestPatterns"> 
   totalRequests: bigint;
 
   /**
-   * Requests per second over the window.
+   * Requests per second over the window: the requests that completed within it divided by its
+   * length (a request counts once, at its completion, however long it took).
    *
    * @generated from field: double requests_per_sec = 8;
    */
@@ -1140,7 +1147,8 @@ export type RequestPatterns = Message<"rs3gw.observability.v1.RequestPatterns"> 
   requestsByBucket: { [key: string]: bigint };
 
   /**
-   * Window the latency, rate and error figures cover.
+   * Window the latency, rate and error figures cover: (now - window, now], as
+   * DataTransfer.rate_window (the second it starts in counts by the part of it inside).
    *
    * @generated from field: google.protobuf.Duration window = 11;
    */
@@ -1459,14 +1467,18 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   latency?: Duration | undefined;
 
   /**
-   * Change in stored bytes; default +bytes_in for a successful put, copy or multipart upload, else 0.
+   * Change in stored bytes; default +bytes_in for a successful (2xx) put, copy or multipart upload,
+   * else 0.
    *
    * @generated from field: optional int64 stored_bytes_delta = 9;
    */
   storedBytesDelta?: bigint | undefined;
 
   /**
-   * Change in stored objects; default +1 for a successful put, copy or multipart upload, else 0.
+   * Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload, -1
+   * for a successful delete_object that carries stored_bytes_delta (without it, 0: S3 answers 204
+   * for deleting a key that does not exist), else 0. The bucket count has no field: a successful
+   * create_bucket adds 1 and a successful delete_bucket takes 1 away.
    *
    * @generated from field: optional int64 stored_objects_delta = 10;
    */
