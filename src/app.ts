@@ -19,6 +19,7 @@ import { v8HeapStats } from './core/resource/signals/providers.js';
 import { ConfigError, SETTINGS, type Config } from './config/index.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { connectionMetrics, metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
+import { isLoopback } from './server/loopback.js';
 import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
@@ -159,6 +160,10 @@ export async function startService(config: Config): Promise<RunningService> {
       throw new ConfigError(SETTINGS.profilingPids.env, `${pid} is not a process but a thread of process ${owner}; list ${owner} instead`);
     }
   }
+  // Said, not fatal: an operator may restart this service while a target is briefly down.
+  for (const { pid, reason } of processes.absentAtStart()) {
+    logLine(`profiling: pid ${pid} will not be served: it names no running process now (${reason}), and a process that takes it later is not the one meant`);
+  }
   if (config.profilingEnabled) processes.start();
   const heapSampler = new HeapSampler({ clock });
   await heapSampler.start();
@@ -255,6 +260,14 @@ export async function startService(config: Config): Promise<RunningService> {
     throw listenFailure(error, config.host, config.port);
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  if (!isLoopback(address.address)) {
+    // Said once at start-up: nothing in the service itself keeps others from what it serves.
+    const where = address.address === '0.0.0.0' || address.address === '::' ? 'on any address of this machine' : `on ${host}`;
+    logLine(
+      `${SETTINGS.host.env} (--host) is ${host}, not a loopback address: the service has no authentication, and anyone who can reach port ${address.port} ${where} ` +
+        `can read its profiles, pprof captures, metrics and the watched processes' figures; listen on 127.0.0.1 or put an authenticating proxy in front`,
+    );
+  }
 
   return {
     url: `http://${host}:${address.port}`,

@@ -274,6 +274,21 @@ test('a fixed rate alone runs the seed controller, says so at start-up, and GetR
   }
 });
 
+test('listening on an address that is not loopback says on stderr, once, that anyone who can reach it can read everything; the default says nothing', async () => {
+  const open = await serve(['--host', '0.0.0.0', '--port', '0'], {});
+  assert.is(await open.stop(), 0);
+  const lines = open.output().split('\n').filter((l) => l.includes('loopback'));
+  const port = new URL(open.url).port;
+  assert.equal(lines, [
+    `rs3gw-obs: RS3GW_HOST (--host) is 0.0.0.0, not a loopback address: the service has no authentication, and anyone who can reach port ${port} on any address of this machine can read its profiles, pprof captures, metrics and the watched processes' figures; listen on 127.0.0.1 or put an authenticating proxy in front`,
+  ]);
+  for (const [args, env] of [[[], {}], [['--host', 'localhost'], {}], [[], { RS3GW_HOST: '127.0.0.5' }], [[], { RS3GW_HOST: '::1' }]] as const) {
+    const local = await serve([...args, '--port', '0'], env);
+    assert.is(await local.stop(), 0);
+    assert.not.match(local.output(), /loopback|authentication/, `${args.join(' ')} ${JSON.stringify(env)}`);
+  }
+});
+
 test('RS3GW_HOST in brackets, as the listening line prints an IPv6 address, listens there', async () => {
   const server = await serve(['--port', '0'], { RS3GW_HOST: '[::1]' });
   try {

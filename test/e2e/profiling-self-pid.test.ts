@@ -41,7 +41,8 @@ test('with only proc/stat and proc/meminfo under RS3GW_FS_ROOT, the health repor
   try {
     const report = await new Rest(server.url).getOk(`${API}/health`);
     assert.is(report.profiling, undefined, 'no profiling part');
-    assert.equal(report.unavailable, [`profiling: pid: process ${server.process.pid} does not exist`]);
+    const pid = server.process.pid;
+    assert.equal(report.unavailable, [`profiling: pid: ${pid} is not served: at start-up it named no running process (process ${pid} does not exist), and a process that takes the pid later is not the one the allowlist meant`]);
     assert.is(report.status, 'HEALTH_STATUS_HEALTHY');
     assert.ok(report.resources.cpu_usage >= 0 && report.business_metrics.request_patterns && report.anomalies.metrics_tracked !== undefined, JSON.stringify(report));
   } finally {

@@ -1,5 +1,5 @@
 import { monotonicClock, systemClock, type Clock } from '../../clock.js';
-import { invalidArgument, notFound, permissionDenied } from '../../errors.js';
+import { invalidArgument, notFound, ObservabilityError, permissionDenied } from '../../errors.js';
 import { logLine } from '../../log-line.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState, type ProcessStat } from '../../procfs/process-stat.js';
@@ -111,6 +111,11 @@ export function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigi
   return (BigInt(ticks) * 1_000_000n) / BigInt(ticksPerSecond);
 }
 
+/** A start time as the log and errors give it: `400.00 s after boot`. */
+function afterBoot(startTimeTicks: number, ticksPerSecond: number): string {
+  return `${(startTimeTicks / ticksPerSecond).toFixed(2)} s after boot`;
+}
+
 /** The process whose thread `pid` is, from its status's Tgid, when it is not that process's first thread. */
 function processOfThread(pid: number, tgid: number | undefined): number | undefined {
   return tgid !== undefined && tgid !== pid ? tgid : undefined;
@@ -138,16 +143,30 @@ function positiveInteger(field: string, value: number, max: number): number {
   return value;
 }
 
+/** An error's text without the field it names (`pid: `), to quote it inside another message. */
+function reasonOf(error: unknown): string {
+  if (error instanceof ObservabilityError && error.field !== undefined) return error.message.slice(error.field.length + 2);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The process an allowlisted pid names: the one running under it when the profiler was created,
+ * by its start time (stat starttime, ticks), or why there was none (`absent`). A pid alone names
+ * no process for good: the kernel gives it to another once its process exits.
+ */
+type Pin = { readonly startTimeTicks: number } | { readonly absent: string };
+
 /** What the profiler keeps for one allowlisted pid. */
 interface Watched {
+  readonly pin: Pin;
   /** Baselines of the periodic snapshots alone, so each covers the time since the one before. */
   readonly snapshotCpu: CpuTracker;
   /** Baselines of on-demand measurements, which also measure from a more recent snapshot. */
   readonly onDemandCpu: CpuTracker;
-  /** Snapshots of one process: emptied when another process takes the pid. */
+  /** Snapshots of the pinned process alone: kept once it has exited, as the record of its end. */
   readonly history: Ring<ProcessSnapshot>;
-  /** Start time (stat starttime, ticks) of the process the history belongs to, once one was seen. */
-  startTimeTicks?: number;
+  /** Whether the log said that the pinned process exited and another took the pid (said once). */
+  reuseLogged: boolean;
 }
 
 /**
@@ -186,14 +205,35 @@ export class ProcessProfiler {
     positiveNumber('minCpuIntervalMs', minCpuIntervalMs);
     for (const pid of pids) {
       this.watched.set(pid, {
+        pin: this.pin(pid),
         snapshotCpu: new CpuTracker(minCpuIntervalMs),
         onDemandCpu: new CpuTracker(minCpuIntervalMs),
         history: new Ring(this.maxSnapshots),
+        reuseLogged: false,
       });
     }
     this.operations = new IoOperationRecorder(this.clock);
     this.selfHeap = options.selfHeap;
     this.log = options.log ?? logLine;
+  }
+
+  /** Pins `pid` to the process running under it now; none (and why) when it names no running process. */
+  private pin(pid: number): Pin {
+    try {
+      const { stat, status } = this.read(pid);
+      this.measurable(pid, stat, status);
+      return { startTimeTicks: stat.startTimeTicks };
+    } catch (error) {
+      return { absent: reasonOf(error) };
+    }
+  }
+
+  /**
+   * The allowlisted pids that named no running process when the profiler was created, and why:
+   * they are never served, since a process that takes one later is not the one the list meant.
+   */
+  absentAtStart(): { pid: number; reason: string }[] {
+    return [...this.watched].flatMap(([pid, { pin }]) => ('absent' in pin ? [{ pid, reason: pin.absent }] : []));
   }
 
   /**
@@ -221,7 +261,9 @@ export class ProcessProfiler {
    * (on-demand or snapshot) at least minCpuIntervalMs before. Periodic snapshots keep their own
    * baselines, which this neither reads for them nor moves. A pid that does not exist is notFound,
    * and so is a process that has exited but is still listed in /proc (a zombie its parent has not
-   * reaped, or one in state X), which has nothing left to measure, and a thread id, no process.
+   * reaped, or one in state X), which has nothing left to measure, and a thread id, no process;
+   * so is a pid that named no running process at start-up, or whose process has since exited and
+   * the kernel gave the pid to another (which the allowlist did not name).
    */
   sample(pid: number): ProcessSample {
     return this.measure(pid, 'on-demand');
@@ -233,21 +275,37 @@ export class ProcessProfiler {
   }
 
   private inspect(pid: number): { entry: Watched; stat: ProcessStat; status: ProcessStatus; hz: number } {
-    const entry = this.watchedEntry(pid);
+    const { entry, startTimeTicks } = this.pinned(pid);
+    const { stat, status } = this.read(pid);
+    const hz = this.reader.systemConstants().clockTicksPerSecond;
+    // Before the exited state: a process that took the pid is refused whatever its state, and
+    // nothing of it (comm, figures, parent) is said.
+    if (stat.startTimeTicks !== startTimeTicks) {
+      const started = afterBoot(startTimeTicks, hz);
+      this.logReuse(pid, entry, started);
+      throw notFound('pid', `${pid} is not served: the allowlisted process (started ${started}) has exited and the pid now belongs to another process, which is not allowlisted`);
+    }
+    return { entry, ...this.measurable(pid, stat, status), hz };
+  }
+
+  /** The stat and status of `pid`; a thread is refused, being no process (it neither is nor ends the pinned one). */
+  private read(pid: number): { stat: ProcessStat; status: ProcessStatus } {
     const stat = this.reader.processStat(pid);
     const status = this.reader.processStatus(pid);
-    // Before follow(): a thread is no process, so it neither takes over nor ends the pid's history.
     refuseThread(pid, status.tgid);
-    const hz = this.reader.systemConstants().clockTicksPerSecond;
-    this.follow(pid, entry, stat, hz);
+    return { stat, status };
+  }
+
+  /** What there is to measure of a process; notFound when it has exited. */
+  private measurable(pid: number, stat: ProcessStat, status: ProcessStatus): { stat: ProcessStat; status: ProcessStatus } {
     const exited = exitedState(stat);
-    if (exited === undefined) return { entry, stat, status, hz };
+    if (exited === undefined) return { stat, status };
     // A first thread that exited while others run leaves a running process: its group CPU times
     // are the first thread's stat, its state and memory a running thread's (see live-thread.ts).
     const live = stat.numThreads > 1 ? this.reader.liveThread(pid) : undefined;
     if (live === undefined) throw notFound('pid', `process ${pid} has exited (${exited})`);
     const { state, rssPages, vsizeBytes } = live.stat;
-    return { entry, stat: { ...stat, state, rssPages, vsizeBytes }, status: { ...live.status, tgid: status.tgid }, hz };
+    return { stat: { ...stat, state, rssPages, vsizeBytes }, status: { ...live.status, tgid: status.tgid } };
   }
 
   private measure(pid: number, kind: 'snapshot' | 'on-demand'): ProcessSample {
@@ -325,9 +383,9 @@ export class ProcessProfiler {
     return result;
   }
 
-  /** Snapshots of `pid`, newest first. */
+  /** Snapshots of `pid`, newest first: of the pinned process, which they outlive. */
   snapshots(pid: number, query: SnapshotQuery = {}): ProcessSnapshot[] {
-    const { history } = this.watchedEntry(pid);
+    const { history } = this.pinned(pid).entry;
     const limit = query.limit === undefined ? this.maxSnapshots : positiveInteger('limit', query.limit, MAX_SNAPSHOTS_PER_PID);
     if (query.sinceMs !== undefined && (typeof query.sinceMs !== 'number' || !Number.isFinite(query.sinceMs))) {
       throw invalidArgument('since_ms', 'must be a finite number of epoch milliseconds');
@@ -373,21 +431,23 @@ export class ProcessProfiler {
     }
   }
 
-  /**
-   * Ties the pid's history to the process now behind it: when the start time differs, the kernel has
-   * given the pid to another process, whose figures must not continue the old one's history.
-   */
-  private follow(pid: number, entry: Watched, stat: ProcessStat, hz: number): void {
-    const before = entry.startTimeTicks;
-    entry.startTimeTicks = stat.startTimeTicks;
-    if (before === undefined || before === stat.startTimeTicks) return;
-    const dropped = entry.history.size;
-    entry.history.clear();
-    const seconds = (ticks: number) => `${(ticks / hz).toFixed(2)} s`;
+  /** Says once that the pinned process of `pid` exited and another took the pid (of which nothing is said). */
+  private logReuse(pid: number, entry: Watched, started: string): void {
+    if (entry.reuseLogged) return;
+    entry.reuseLogged = true;
     this.log(
-      `profiling: pid ${pid} is now a different process (${stat.comm}, started ${seconds(stat.startTimeTicks)} after boot; ` +
-        `the one watched before started ${seconds(before)} after boot): its ${dropped} snapshots are dropped`,
+      `profiling: pid ${pid}: the watched process (started ${started}) has exited and the pid was reused ` +
+        `by another process, which is not served; the snapshots of the watched process (${entry.history.size}) are kept`,
     );
+  }
+
+  /** The entry of an allowlisted pid and the start time it is pinned to; notFound when it named no running process at start-up. */
+  private pinned(pid: number): { entry: Watched; startTimeTicks: number } {
+    const entry = this.watchedEntry(pid);
+    if ('absent' in entry.pin) {
+      throw notFound('pid', `${pid} is not served: at start-up it named no running process (${entry.pin.absent}), and a process that takes the pid later is not the one the allowlist meant`);
+    }
+    return { entry, startTimeTicks: entry.pin.startTimeTicks };
   }
 
   private watchedEntry(pid: number): Watched {

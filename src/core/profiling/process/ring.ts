@@ -15,11 +15,6 @@ export class Ring<T> {
     this.next = (this.next + 1) % this.capacity;
   }
 
-  clear(): void {
-    this.items.length = 0;
-    this.next = 0;
-  }
-
   newestFirst(): T[] {
     const ordered: T[] = [];
     for (let i = 1; i <= this.items.length; i++) {

@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ProcessProfiler } from '../../../../src/core/profiling/process/profiler.js';
@@ -117,16 +119,54 @@ test('on-demand measurements between snapshots leave each snapshot the whole tim
   }
 });
 
-test('a reused pid (new start time) starts over from its own start', () => {
+test('a pinned pid whose start time changes is refused not found, saying nothing of the new process, and its history is kept', () => {
   const { root, clock, profiler, logged } = setup();
   try {
-    profiler.sample(4242);
+    assert.equal(profiler.collect(), { taken: 1, failed: [] });
     clock.advance(5000);
-    root.setStat(4242, { [UTIME]: 250, [STIME]: 0, [STARTTIME]: 225000 }); // started at 900 s, 1 s of CPU
-    const { cpu } = profiler.sample(4242);
-    assert.is(cpu.basis, 'since_start');
-    close(cpu.percentOfCore, 1, 'percent of core over 100 s alive');
-    assert.is(logged.length, 1, 'the new process is logged once');
+    // Another process, started 900 s after boot, is given pid 4242.
+    root.edit('proc/4242/stat', (text) => text.replace('(rs3gw) (io 2)', '(intruder)'));
+    root.setStat(4242, { [UTIME]: 250, [STIME]: 0, [STARTTIME]: 225000 });
+    const reused = 'pid: 4242 is not served: the allowlisted process (started 400.00 s after boot) has exited and the pid now belongs to another process, which is not allowlisted';
+    for (const call of [() => profiler.sample(4242), () => profiler.identify(4242)]) {
+      const error = errorOf(call);
+      assert.is(error.kind, 'not_found');
+      assert.is(error.field, 'pid');
+      assert.is(error.message, reused);
+    }
+    assert.equal(profiler.collect(), { taken: 0, failed: [{ pid: 4242, reason: reused }] });
+    const history = profiler.snapshots(4242);
+    assert.is(history.length, 1, 'the watched process keeps its history');
+    assert.is(history[0]!.startedAfterBootUs, 400_000_000n);
+    assert.is(history[0]!.comm, 'rs3gw) (io 2');
+    assert.equal(logged, [
+      'profiling: pid 4242: the watched process (started 400.00 s after boot) has exited and the pid was reused by another process, which is not served; the snapshots of the watched process (1) are kept',
+    ]);
+    assert.not.match(logged.join('\n'), 'intruder');
+  } finally {
+    root.remove();
+  }
+});
+
+test('a listed pid that names no process at start-up is refused not found, and still refused once a process takes it', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    root.linkSelf(4242); // the service itself, pinned to itself and served
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 5000] });
+    const absent = 'pid: 5000 is not served: at start-up it named no running process (process 5000 does not exist), and a process that takes the pid later is not the one the allowlist meant';
+    assert.equal(profiler.absentAtStart(), [{ pid: 5000, reason: 'process 5000 does not exist' }]);
+    assert.is(errorOf(() => profiler.sample(5000)).message, absent);
+    // A process starts and is given pid 5000.
+    root.write('proc/5000/stat', '5000 (intruder) S 1 5000 5000 0 -1 4194560 5000 0 10 0 10000 5000 0 0 20 0 9 0 300000 1073741824 65536 18446744073709551615 1 1 0 0 0 0 0 4096 17663 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n');
+    root.write('proc/5000/status', 'Name:\tintruder\nTgid:\t5000\nPid:\t5000\nThreads:\t9\n');
+    for (const call of [() => profiler.sample(5000), () => profiler.identify(5000), () => profiler.snapshots(5000)]) {
+      const error = errorOf(call);
+      assert.is(error.kind, 'not_found');
+      assert.is(error.message, absent);
+    }
+    assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 5000, reason: absent }] });
+    assert.is(profiler.sample(4242).comm, 'rs3gw) (io 2', 'the service itself is served');
+    assert.is(profiler.snapshots(4242).length, 1);
   } finally {
     root.remove();
   }
@@ -238,10 +278,11 @@ test('a pid outside the allowlist is permissionDenied naming RS3GW_PROFILING_PID
 test('an allowlisted pid that has exited is notFound', () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
-    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 999] });
-    const error = errorOf(() => profiler.sample(999));
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242] });
+    rmSync(join(root.path, 'proc/4242'), { recursive: true });
+    const error = errorOf(() => profiler.sample(4242));
     assert.is(error.kind, 'not_found');
-    assert.is(error.message, 'pid: process 999 does not exist');
+    assert.is(error.message, 'pid: process 4242 does not exist');
   } finally {
     root.remove();
   }
@@ -251,7 +292,11 @@ test('an allowlisted zombie (exited, not yet reaped) is notFound, not measured a
   // proc/4343 in the fixture: state Z, no Vm* lines in status, 0 vsize and rss, as the kernel shows a zombie.
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
+    // Running when the profiler starts, so that the pid is pinned to it.
+    const zombie = readFileSync(join(root.path, 'proc/4343/stat'), 'utf8');
+    root.write('proc/4343/stat', zombie.replace(' Z ', ' S '));
     const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4343] });
+    root.write('proc/4343/stat', zombie);
     const error = errorOf(() => profiler.sample(4343));
     assert.is(error.kind, 'not_found');
     assert.is(error.field, 'pid');
@@ -276,9 +321,12 @@ test('a thread id is not a process: refused naming the process it belongs to, wi
     const threads = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4250], log: (m) => logged.push(m) });
     const error = errorOf(() => threads.sample(4250));
     assert.is(error.kind, 'not_found');
-    assert.is(error.message, 'pid: 4250 is not a process but a thread of process 4242; watch 4242 (RS3GW_PROFILING_PIDS takes process ids)');
+    assert.is(
+      error.message,
+      'pid: 4250 is not served: at start-up it named no running process (4250 is not a process but a thread of process 4242; watch 4242 (RS3GW_PROFILING_PIDS takes process ids)), and a process that takes the pid later is not the one the allowlist meant',
+    );
     assert.equal(threads.collect(), { taken: 1, failed: [{ pid: 4250, reason: error.message }] });
-    assert.is(threads.snapshots(4250).length, 0);
+    assert.is(errorOf(() => threads.snapshots(4250)).message, error.message, 'it has no history, nor ever will');
     assert.is(threads.threadOf(4250), 4242);
     assert.is(threads.threadOf(4242), undefined, 'a process is its own first thread');
     assert.is(threads.threadOf(999), undefined, 'a pid that does not exist is no thread');

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
@@ -63,26 +63,35 @@ test('snapshots carry the recorded I/O operations at the time they were taken', 
   }
 });
 
-test('a watched pid that exits is listed as failed and the others are still taken', () => {
+/** A fixture with a second running process, pid 5000 (a copy of 4242), for it to fail. */
+function withSecondProcess(): FixtureRoot {
   const root = new FixtureRoot('cgroup-v2-limited');
+  cpSync(join(root.path, 'proc/4242'), join(root.path, 'proc/5000'), { recursive: true });
+  root.edit('proc/5000/status', (text) => text.replace(/^(Tgid|Pid):\t4242$/gm, '$1:\t5000'));
+  return root;
+}
+
+test('a watched pid that exits is listed as failed and the others are still taken', () => {
+  const root = withSecondProcess();
   try {
-    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 999] });
-    assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 999, reason: 'pid: process 999 does not exist' }] });
-    assert.is(profiler.snapshots(999).length, 0);
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 5000] });
+    rmSync(join(root.path, 'proc/5000'), { recursive: true });
+    assert.equal(profiler.collect(), { taken: 1, failed: [{ pid: 5000, reason: 'pid: process 5000 does not exist' }] });
+    assert.is(profiler.snapshots(5000).length, 0);
   } finally {
     root.remove();
   }
 });
 
 test('a watched pid whose /proc files cannot be read (not a not-found) is listed as failed, not thrown', () => {
-  const root = new FixtureRoot('cgroup-v2-limited');
+  const root = withSecondProcess();
   try {
-    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 4343] });
-    root.removeFile('proc/4343/stat');
-    mkdirSync(join(root.path, 'proc/4343/stat')); // EISDIR, as EMFILE or EIO would be: no ObservabilityError
+    const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242, 5000] });
+    root.removeFile('proc/5000/stat');
+    mkdirSync(join(root.path, 'proc/5000/stat')); // EISDIR, as EMFILE or EIO would be: no ObservabilityError
     const { taken, failed } = profiler.collect();
     assert.is(taken, 1);
-    assert.equal(failed.map((f) => f.pid), [4343]);
+    assert.equal(failed.map((f) => f.pid), [5000]);
     assert.match(failed[0]!.reason, 'EISDIR');
   } finally {
     root.remove();
@@ -119,7 +128,7 @@ test('periodic snapshots that fail are logged once per failure and once when the
   }
 });
 
-test('a pid the kernel hands to another process starts a new history: the old one is dropped and the change logged', () => {
+test('a pid the kernel hands to another process is not served: the watched process keeps its history, and the log says so once', () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
     const clock = new FakeClock(0);
@@ -131,20 +140,21 @@ test('a pid the kernel hands to another process starts a new history: the old on
     root.removeFile('proc/4242/stat');
     assert.is(profiler.collect().taken, 0);
     clock.advance(1000);
-    root.write('proc/4242/stat', stat);
+    root.write('proc/4242/stat', stat.replace('(rs3gw) (io 2)', '(intruder)'));
     root.setStat(4242, { [STARTTIME]: 225000 });
-    profiler.collect();
+    for (let i = 0; i < 2; i++, clock.advance(1000)) {
+      assert.equal(profiler.collect(), {
+        taken: 0,
+        failed: [{ pid: 4242, reason: 'pid: 4242 is not served: the allowlisted process (started 400.00 s after boot) has exited and the pid now belongs to another process, which is not allowlisted' }],
+      });
+    }
     const history = profiler.snapshots(4242);
-    assert.equal(history.map((s) => s.atMs), [3000], 'only the new process');
-    // Fixture clock ticks are 250 Hz: 225000 ticks = 900 s; the first process started at 400 s.
-    assert.is(history[0]!.startedAfterBootUs, 900_000_000n);
+    assert.equal(history.map((s) => s.atMs), [1000, 0], "the watched process's snapshots, none of the new one's");
+    // Fixture clock ticks are 250 Hz: the watched process started at 100000 ticks = 400 s.
+    assert.ok(history.every((s) => s.startedAfterBootUs === 400_000_000n && s.comm === 'rs3gw) (io 2'));
     assert.equal(logged, [
-      'profiling: pid 4242 is now a different process (rs3gw) (io 2, started 900.00 s after boot; the one watched before started 400.00 s after boot): its 2 snapshots are dropped',
+      'profiling: pid 4242: the watched process (started 400.00 s after boot) has exited and the pid was reused by another process, which is not served; the snapshots of the watched process (2) are kept',
     ]);
-    clock.advance(1000);
-    profiler.collect();
-    assert.is(profiler.snapshots(4242).length, 2, "the new process's history grows as before");
-    assert.is(logged.length, 1);
   } finally {
     root.remove();
   }

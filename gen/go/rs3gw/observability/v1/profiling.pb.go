@@ -397,8 +397,9 @@ type ProcessProfile struct {
 	// I/O counters and recorded operation statistics.
 	Io *IoUsage `protobuf:"bytes,6,opt,name=io,proto3" json:"io,omitempty"`
 	// When the process started, microseconds after the machine booted (starttime in
-	// /proc/<pid>/stat). Together with pid it names one process: when the kernel gives the pid to
-	// another process, this changes (and the snapshots of the previous process are dropped).
+	// /proc/<pid>/stat). Together with pid it names one process: a listed pid is pinned at start-up
+	// to the process running under it, and once the kernel gives the pid to another process the pid
+	// is not served (its snapshots, of the pinned process, are kept).
 	StartedAfterBootUs uint64 `protobuf:"varint,7,opt,name=started_after_boot_us,json=startedAfterBootUs,proto3" json:"started_after_boot_us,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

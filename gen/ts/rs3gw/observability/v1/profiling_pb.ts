@@ -145,8 +145,9 @@ export type ProcessProfile = Message<"rs3gw.observability.v1.ProcessProfile"> & 
 
   /**
    * When the process started, microseconds after the machine booted (starttime in
-   * /proc/<pid>/stat). Together with pid it names one process: when the kernel gives the pid to
-   * another process, this changes (and the snapshots of the previous process are dropped).
+   * /proc/<pid>/stat). Together with pid it names one process: a listed pid is pinned at start-up
+   * to the process running under it, and once the kernel gives the pid to another process the pid
+   * is not served (its snapshots, of the pinned process, are kept).
    *
    * @generated from field: uint64 started_after_boot_us = 7;
    */
