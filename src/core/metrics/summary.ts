@@ -13,6 +13,8 @@ import { Summary, type MetricObjectWithValues, type MetricValue } from 'prom-cli
 import { invalidArgument } from '../errors.js';
 import { groupBySeries, refuseOption, sumOf, type MetricKind } from './kind.js';
 import { seriesKey } from './labels.js';
+// Gives each summary's ring of age buckets distinct digests (prom-client 15 shares one).
+import './summary-ring.js';
 import type { Labels, SummarySeries } from './types.js';
 
 /** What prom-client keeps per series of a summary: its labels and the window of observations. */

@@ -42,16 +42,29 @@ function meanOf(values: readonly number[]): number {
   return Number.isFinite(sum) ? sum / values.length : values.reduce((a, b) => a + b / values.length, 0);
 }
 
-/** Slope of value against time, per `perMs` milliseconds; null without spread in time. */
+/**
+ * Slope of value against time, per `perMs` milliseconds; null without spread in time. Values near
+ * the largest double overflow the sums (a constant 1.7e308 read NaN): those are fitted scaled down
+ * by the largest magnitude, which changes the slope by that factor alone.
+ */
 export function leastSquaresSlope(points: readonly SnapshotPoint[], perMs: number): number | null {
   if (points.length < 2) return null;
+  const slope = slopeOfScaled(points, 1);
+  if (slope === null || Number.isFinite(slope)) return slope === null ? null : slope * perMs;
+  let largest = 0;
+  for (const p of points) largest = Math.max(largest, Math.abs(p.value));
+  return (slopeOfScaled(points, largest) as number) * largest * perMs;
+}
+
+/** Least-squares slope per millisecond of value / `scale` against time; null without spread in time. */
+function slopeOfScaled(points: readonly SnapshotPoint[], scale: number): number | null {
   // Times relative to the first point keep the sums small enough for exact doubles.
   const t0 = points[0].timestampMs;
   let sumT = 0;
   let sumV = 0;
   for (const p of points) {
     sumT += p.timestampMs - t0;
-    sumV += p.value;
+    sumV += p.value / scale;
   }
   const meanT = sumT / points.length;
   const meanV = sumV / points.length;
@@ -59,8 +72,8 @@ export function leastSquaresSlope(points: readonly SnapshotPoint[], perMs: numbe
   let variance = 0;
   for (const p of points) {
     const dt = p.timestampMs - t0 - meanT;
-    covariance += dt * (p.value - meanV);
+    covariance += dt * (p.value / scale - meanV);
     variance += dt * dt;
   }
-  return variance === 0 ? null : (covariance / variance) * perMs;
+  return variance === 0 ? null : covariance / variance;
 }

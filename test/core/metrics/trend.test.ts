@@ -128,6 +128,24 @@ test('percent change is null from zero, slope null from one point', async () => 
   assert.is(t.slopePerSecond, 5);
 });
 
+test('a series near the largest double has a number for a slope, not NaN', async () => {
+  const { clock, e } = setup();
+  for (const v of [1.7e308, 1.7e308, 1.7e308]) {
+    e.record({ name: 'queue', value: v, labels: { q: 'huge' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  assert.is((await e.trend('queue', { q: 'huge' }, 60 * MIN)).slopePerSecond, 0, 'a constant series is flat');
+  for (const v of [-1.7e308, 0, 1.7e308]) {
+    e.record({ name: 'queue', value: v, labels: { q: 'swing' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  // Points -1, 0, 1 and the current 1 (x 1.7e308) a minute apart: least squares gives 0.7 a minute.
+  const slope = (await e.trend('queue', { q: 'swing' }, 60 * MIN)).slopePerSecond!;
+  assert.ok(Math.abs(slope / ((0.7 * 1.7e308) / 60) - 1) < 1e-12, `0.7 x 1.7e308 a minute, got ${slope}`);
+});
+
 test('a series born after a snapshot has no point in it', async () => {
   const { clock, e } = setup();
   e.record({ name: 'queue', value: 1, labels: { q: 'a' } });
