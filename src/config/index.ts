@@ -2,6 +2,7 @@
  * Turns command-line flags, RS3GW_* and OTEL_* variables into one validated Config.
  * Flags win over variables, variables over defaults.
  */
+import { nearMisses } from './near-misses.js';
 import { ConfigError, MAX_TIMER_MS } from './parse.js';
 import { SETTINGS, type SettingKey, type SettingValues } from './settings.js';
 import { readTelemetryConfig, TELEMETRY_VARIABLES, type TelemetryConfig } from './telemetry.js';
@@ -70,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
     if (fromFlag !== undefined || (fromEnv !== undefined && fromEnv.trim() !== '')) explicit.add(key);
   }
   const config = { ...(values as SettingValues), telemetry: readTelemetryConfig(env), ignored: [] as string[], explicit };
+  config.ignored.push(...nearMisses(env, 'RS3GW_', Object.values(SETTINGS).map((s) => s.env)));
   resolveAdmissionController(config, explicit);
   checkConsistency(config, explicit);
   if (config.admissionController !== 'seed') {

@@ -266,6 +266,24 @@ test('of two settings that must agree, the message names the one set, saying the
   assert.is(loadConfig({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }).profilingContinuousInterval, 5);
 });
 
+test('a variable a typo away from a setting is reported as ignored, naming the setting; the gateway\'s own are left alone', () => {
+  const env = {
+    RS3GW_PROFILNG_PIDS: '4242', // a letter dropped
+    RS3GW_PROFILING_INTERVLA: '5', // two swapped
+    rs3gw_port: '9', // wrong case
+    RS3GW_STORAGE_ROOT: '/srv/data', // rs3gw's own: nothing like ours
+    RS3GW_PORT: '8080',
+  };
+  const config = loadConfig(env);
+  assert.equal(config.ignored, [
+    'RS3GW_PROFILING_INTERVLA ignored: it is no setting of this service; did you mean RS3GW_PROFILING_INTERVAL? (see --help)',
+    'RS3GW_PROFILNG_PIDS ignored: it is no setting of this service; did you mean RS3GW_PROFILING_PIDS? (see --help)',
+    'rs3gw_port ignored: it is no setting of this service; did you mean RS3GW_PORT? (see --help)',
+  ]);
+  assert.equal(config.profilingPids, [], 'the misspelt variable is not read');
+  assert.is(config.port, 8080);
+});
+
 test('the seed controller\'s rate settings, set under another controller, are reported as ignored', () => {
   assert.equal(loadConfig({}).ignored, []);
   // Under the adaptive controller the token bucket's rates are not read, so they need not agree.

@@ -308,6 +308,15 @@ test('seed-controller rate settings under the adaptive controller start the serv
   }
 });
 
+test('a misspelt setting starts the service with one line naming the setting it looks like', async () => {
+  const server = await serve(['--port', '0'], { RS3GW_PROFILNG_PIDS: '4242' });
+  try {
+    assert.match(server.output(), /^rs3gw-obs: RS3GW_PROFILNG_PIDS ignored: it is no setting of this service; did you mean RS3GW_PROFILING_PIDS\? \(see --help\)$/m);
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
 test('RS3GW_LOAD_SHEDDING_THRESHOLD on a kernel with PSI for CPU starts the service with one line saying it is ignored, naming where PSI was read; without PSI, no such line', async () => {
   for (const [fixture, hasPsi] of [['cgroup-v2-limited', true], ['cgroup-v2-unlimited', false]] as const) {
     const root = mkdtempSync(join(tmpdir(), 'rs3gw-fsroot-'));
