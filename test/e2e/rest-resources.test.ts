@@ -232,6 +232,21 @@ test('a client that takes every permit and crashes locks others out for seconds,
   }
 });
 
+test('under --max-old-space-size=40 the heap signal is the old generation against its 40 MiB, not against the 88 MiB heap_size_limit', async () => {
+  // V8's heap_size_limit adds the young generation's 48 MiB reservation to the flag; the process
+  // dies when the old generation is full, so the signal must reach 1 there.
+  const small = await startRestServer({ ...CALM_HOST, NODE_OPTIONS: '--max-old-space-size=40' });
+  try {
+    const { heap } = (await new Rest(small.url).getOk(`${API}/resources`)).pressure;
+    assert.is(int(heap.limit_bytes), 40 * 2 ** 20);
+    const used = int(heap.used_bytes);
+    assert.ok(used > 0 && used < 40 * 2 ** 20, `old generation used ${used}`);
+    assertNear(heap.utilization, used / (40 * 2 ** 20), 1e-9, 'utilisation against the old generation');
+  } finally {
+    await small.stop();
+  }
+});
+
 test('the seed controller changes its rate every RS3GW_ADJUSTMENT_INTERVAL', async () => {
   // Half a second, against the 5 s the controller takes when no interval reaches it.
   const seed = await startAdmittingServer({ RS3GW_ADMISSION_CONTROLLER: 'seed', RS3GW_ADJUSTMENT_INTERVAL: '0.5' });

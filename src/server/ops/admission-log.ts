@@ -47,7 +47,7 @@ function signal(name: string, p: PressureSnapshot): string {
     case 'memory':
       return `memory ${percent(p.memory.utilization)} of ${mib(p.memory.limitBytes)} (${p.memory.source})`;
     case 'heap':
-      return `V8 heap ${percent(p.heap.utilization)} of ${mib(p.heap.limitBytes)}`;
+      return `V8 old generation ${percent(p.heap.utilization)} of ${mib(p.heap.limitBytes)}`;
     case 'psi_cpu_some':
       return `PSI cpu some ${p.psi?.cpuSomeAvg10}% (avg10, ${p.psi?.source})`;
     case 'psi_io_some':

@@ -83,7 +83,7 @@ test('memory pressure turning on and off is a line each, naming the signal, and 
   s.run(1500);
   assert.equal(s.lines, [
     'admission: shedding sheddable requests stopped: pressure level 0.00',
-    'admission: memory pressure off: memory 40.0% of 9537 MiB (/proc/meminfo), V8 heap 30.0% of 95 MiB',
+    'admission: memory pressure off: memory 40.0% of 9537 MiB (/proc/meminfo), V8 old generation 30.0% of 95 MiB',
   ]);
 });
 
@@ -95,11 +95,11 @@ test('each signal behind the level is named with its reading and where it was re
   s.set(1, true, { overloadCauses: ['psi_cpu_some', 'cpu_throttled', 'psi_io_some', 'event_loop_delay'], memoryPressureCauses: ['psi_memory_full', 'heap'] }, { cpu, psi, eventLoop });
   s.run(1500);
   assert.equal(s.lines, [
-    'admission: memory pressure on: PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
+    'admission: memory pressure on: PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 old generation 30.0% of 95 MiB',
     'admission: shedding sheddable requests started: pressure level 1.00; ' +
       'overload 1.00 from PSI cpu some 90% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), CPU quota throttled in 92.7% of periods over 10 s (cgroup2:/sys/fs/cgroup/cpu.stat), ' +
       'PSI io some 70% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), event-loop delay p99 812 ms; ' +
-      'memory pressure from PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 heap 30.0% of 95 MiB',
+      'memory pressure from PSI memory full 30% (avg10, cgroup2:/sys/fs/cgroup/cpu.pressure), V8 old generation 30.0% of 95 MiB',
   ]);
 });
 

@@ -3,12 +3,13 @@ import { invalidArgument } from '../../errors.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuUtilization } from './cpu-utilization.js';
 import { HysteresisGate, type GateSignal } from './hysteresis.js';
-import { NodeEventLoopMonitor, v8HeapStats, type EventLoopProvider, type HeapStatsProvider } from './providers.js';
+import { NodeEventLoopMonitor, v8OldGeneration, type EventLoopProvider, type HeapStatsProvider } from './providers.js';
 import type { HeapReading, MemoryReading, PressureSnapshot, PressureSource, PsiReading } from './types.js';
 
 export interface PressureMonitorOptions {
   clock?: Clock;
   reader?: ProcReader;
+  /** Default: the V8 old generation against its own limit (v8OldGeneration). */
   heap?: HeapStatsProvider;
   /** Default: a NodeEventLoopMonitor, closed by close(). */
   eventLoop?: EventLoopProvider;
@@ -16,7 +17,7 @@ export interface PressureMonitorOptions {
   memoryThreshold?: number;
   /** Memory pressure turns off only below threshold minus this, default 0.05 (also used for the heap). */
   memoryMargin?: number;
-  /** V8 heap used over its limit that counts as memory pressure, default 0.9. */
+  /** V8 old generation used over its limit that counts as memory pressure, default 0.9. */
   heapThreshold?: number;
   /** PSI memory `full` avg10 (percent) that counts as memory pressure, default 10; off below half. */
   psiMemoryFullThreshold?: number;
@@ -127,7 +128,7 @@ export class PressureMonitor implements PressureSource {
     };
     this.clock = options.clock ?? monotonicClock;
     this.reader = options.reader ?? new ProcReader();
-    this.heap = options.heap ?? v8HeapStats;
+    this.heap = options.heap ?? v8OldGeneration();
     this.ownsEventLoop = options.eventLoop === undefined;
     this.eventLoop = options.eventLoop ?? new NodeEventLoopMonitor();
     this.cpu = new CpuUtilization(this.reader);

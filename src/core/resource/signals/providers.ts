@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, type HeapInfo, type HeapSpaceInfo } from 'node:v8';
 import type { EventLoopReading } from './types.js';
+import { oldSpaceFlagMiB, youngGenerationBytes } from './v8-old-generation.js';
 
 export interface HeapStats {
   usedBytes: number;
@@ -11,11 +12,47 @@ export interface HeapStats {
 /** Reads the V8 heap; injected into the monitor so tests can choose the figures. */
 export type HeapStatsProvider = () => HeapStats;
 
-/** The real heap: used size against the limit V8 will not grow past (--max-old-space-size). */
+/** The whole V8 heap as V8 reports it: used size against heap_size_limit, young generation included. */
 export const v8HeapStats: HeapStatsProvider = () => {
   const stats = getHeapStatistics();
   return { usedBytes: stats.used_heap_size, limitBytes: stats.heap_size_limit, source: 'v8.getHeapStatistics()' };
 };
+
+/** What the old-generation reading reads: V8's statistics and the flags the process started with. */
+export interface V8HeapSource {
+  heapStatistics(): Pick<HeapInfo, 'used_heap_size' | 'heap_size_limit'>;
+  heapSpaceStatistics(): Array<Pick<HeapSpaceInfo, 'space_name' | 'space_used_size'>>;
+  execArgv: readonly string[];
+  nodeOptions?: string;
+}
+
+const thisProcess: V8HeapSource = {
+  heapStatistics: getHeapStatistics,
+  heapSpaceStatistics: getHeapSpaceStatistics,
+  execArgv: process.execArgv,
+  nodeOptions: process.env.NODE_OPTIONS,
+};
+
+const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
+
+/**
+ * The V8 old generation against its own limit: the process dies when it is full, while the young
+ * generation's reservation in heap_size_limit (up to 48 MiB) is never all in use, so the whole heap
+ * against heap_size_limit stays far from 1 on a small heap (at most 0.46 before the crash with
+ * --max-old-space-size=40). The young reservation is worked out once: neither it nor the flags change.
+ */
+export function v8OldGeneration(v8: V8HeapSource = thisProcess): HeapStatsProvider {
+  const oldSpaceMiB = oldSpaceFlagMiB(v8.execArgv, v8.nodeOptions);
+  const young = youngGenerationBytes(v8.heapStatistics().heap_size_limit, oldSpaceMiB);
+  const limit = oldSpaceMiB === undefined ? `heap_size_limit less V8's ${Math.round(young / 2 ** 20)} MiB young generation` : `--max-old-space-size=${oldSpaceMiB}`;
+  const source = `v8 old generation (heap less new spaces), limit ${limit}`;
+  return () => {
+    const stats = v8.heapStatistics();
+    let youngUsed = 0;
+    for (const space of v8.heapSpaceStatistics()) if (YOUNG_SPACES.has(space.space_name)) youngUsed += space.space_used_size;
+    return { usedBytes: stats.used_heap_size - youngUsed, limitBytes: stats.heap_size_limit - young, source };
+  };
+}
 
 /** Shortest window an event-loop reading is taken over, ms. */
 const MIN_WINDOW_MS = 100;

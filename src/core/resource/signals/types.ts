@@ -45,6 +45,10 @@ export interface PsiReading {
   notActedOn?: boolean;
 }
 
+/**
+ * The V8 old generation, whose filling up ends the process: its used bytes against its own limit,
+ * heap_size_limit less the young generation's reservation (which is never all in use).
+ */
 export interface HeapReading extends ResourceReading {
   usedBytes: number;
   limitBytes: number;

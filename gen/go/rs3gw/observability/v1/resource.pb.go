@@ -599,7 +599,7 @@ type PressureSignals struct {
 	Memory *MemorySignal `protobuf:"bytes,2,opt,name=memory,proto3" json:"memory,omitempty"`
 	// Linux pressure stall information.
 	Psi *PsiSignal `protobuf:"bytes,3,opt,name=psi,proto3" json:"psi,omitempty"`
-	// V8 heap.
+	// V8 heap: its old generation.
 	Heap *HeapSignal `protobuf:"bytes,4,opt,name=heap,proto3" json:"heap,omitempty"`
 	// Node.js event loop.
 	EventLoop *EventLoopSignal `protobuf:"bytes,5,opt,name=event_loop,json=eventLoop,proto3" json:"event_loop,omitempty"`
@@ -918,14 +918,15 @@ func (x *PsiSignal) GetSource() string {
 	return ""
 }
 
-// HeapSignal is the V8 heap.
+// HeapSignal is the V8 old generation: the process dies when it is full, whatever room is left in
+// the young generation, so the young generation is left out of both figures.
 type HeapSignal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Fraction of the heap limit in use.
+	// Fraction of the old generation's limit in use.
 	Utilization float64 `protobuf:"fixed64,1,opt,name=utilization,proto3" json:"utilization,omitempty"`
-	// Bytes in use.
+	// Old-generation bytes in use.
 	UsedBytes uint64 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
-	// Heap size limit, bytes.
+	// The old generation's limit (--max-old-space-size where set), bytes.
 	LimitBytes    uint64 `protobuf:"varint,3,opt,name=limit_bytes,json=limitBytes,proto3" json:"limit_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -325,7 +325,7 @@ export type PressureSignals = Message<"rs3gw.observability.v1.PressureSignals"> 
   psi?: PsiSignal | undefined;
 
   /**
-   * V8 heap.
+   * V8 heap: its old generation.
    *
    * @generated from field: rs3gw.observability.v1.HeapSignal heap = 4;
    */
@@ -494,27 +494,28 @@ export const PsiSignalSchema: GenMessage<PsiSignal> = /*@__PURE__*/
   messageDesc(file_rs3gw_observability_v1_resource, 8);
 
 /**
- * HeapSignal is the V8 heap.
+ * HeapSignal is the V8 old generation: the process dies when it is full, whatever room is left in
+ * the young generation, so the young generation is left out of both figures.
  *
  * @generated from message rs3gw.observability.v1.HeapSignal
  */
 export type HeapSignal = Message<"rs3gw.observability.v1.HeapSignal"> & {
   /**
-   * Fraction of the heap limit in use.
+   * Fraction of the old generation's limit in use.
    *
    * @generated from field: double utilization = 1;
    */
   utilization: number;
 
   /**
-   * Bytes in use.
+   * Old-generation bytes in use.
    *
    * @generated from field: uint64 used_bytes = 2;
    */
   usedBytes: bigint;
 
   /**
-   * Heap size limit, bytes.
+   * The old generation's limit (--max-old-space-size where set), bytes.
    *
    * @generated from field: uint64 limit_bytes = 3;
    */
