@@ -17,6 +17,7 @@ import { PoolAdvisor } from './core/resource/pool-advisor.js';
 import { PressureMonitor } from './core/resource/signals/monitor.js';
 import { v8HeapStats } from './core/resource/signals/providers.js';
 import { ConfigError, SETTINGS, type Config } from './config/index.js';
+import { thresholdsUnusedOnThisHost } from './config/unused-on-this-host.js';
 import { connectionCapOfThisProcess } from './server/connection-cap.js';
 import { connectionMetrics, metricsEndpoint, rpcMetrics } from './server/http/metrics-endpoint.js';
 import { isLoopback } from './server/loopback.js';
@@ -192,11 +193,8 @@ export async function startService(config: Config): Promise<RunningService> {
     loadSheddingThreshold: config.loadSheddingThreshold,
     psiSomeThreshold: config.psiThreshold,
   });
-  const psi = pressure.snapshot().psi;
-  if (config.explicit.has('loadSheddingThreshold') && psi?.cpuSomeAvg10 !== undefined && !psi.notActedOn) {
-    // Said once, as for the seed controller's settings: a threshold that silently does nothing misleads.
-    logLine(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (${psi.source}), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
-  }
+  const pressureHost = { psi: pressure.snapshot().psi, cpuQuotaThrottling: reader.cgroupCpu().throttling !== undefined };
+  for (const line of thresholdsUnusedOnThisHost(config.explicit, pressureHost)) logLine(line);
   const manager = new ResourceManager({
     clock: intervals,
     wallClock: clock,

@@ -4,7 +4,7 @@
  * follows --host/--port and RS3GW_HOST/RS3GW_PORT (flags winning).
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -326,6 +326,36 @@ test('RS3GW_LOAD_SHEDDING_THRESHOLD on a kernel with PSI for CPU starts the serv
       const line = /^rs3gw-obs: RS3GW_LOAD_SHEDDING_THRESHOLD ignored: the kernel reports PSI for CPU \(cgroup2:\/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\), so load shedding starts on the time tasks wait for CPU \(RS3GW_PSI_THRESHOLD\), not on busy CPU$/m;
       if (hasPsi) assert.match(server.output(), line, fixture);
       else assert.not.match(server.output(), /RS3GW_LOAD_SHEDDING_THRESHOLD/, fixture);
+    } finally {
+      assert.is(await server.stop(), 0);
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+});
+
+test('RS3GW_PSI_THRESHOLD where no PSI is acted on and no CPU quota is throttled starts the service with one line saying it is ignored and that busy CPU sheds instead; unset, or with a quota, no such line', async () => {
+  const notOwnPsi =
+    "the only PSI is not this process's own \\(/proc/pressure \\(host-wide, other tenants' stalls included: this process is in the v1 cgroup /sys/fs/cgroup/memory/docker/abc123 and there is no cgroup2 to read its own from: reported, not acted on\\)\\)";
+  const line = (why: string) =>
+    new RegExp(`^rs3gw-obs: RS3GW_PSI_THRESHOLD ignored: ${why}, and there is no CPU quota whose throttled periods it would count, so load shedding starts on busy CPU \\(RS3GW_LOAD_SHEDDING_THRESHOLD\\), not on the time tasks wait$`, 'm');
+  const cases: Array<{ fixture: string; quota: boolean; env: Record<string, string>; expected?: RegExp }> = [
+    // A v1 container reads the host's PSI, which is reported, not acted on; without its CFS quota nothing else reads the threshold.
+    { fixture: 'cgroup-v1-limited', quota: false, env: { RS3GW_PSI_THRESHOLD: '10' }, expected: line(notOwnPsi) },
+    { fixture: 'cgroup-v1-limited', quota: false, env: {}, expected: undefined },
+    // With the quota, the threshold applies to its throttled periods.
+    { fixture: 'cgroup-v1-limited', quota: true, env: { RS3GW_PSI_THRESHOLD: '10' }, expected: undefined },
+    // A kernel without PSI, and no quota.
+    { fixture: 'cgroup-v2-unlimited', quota: false, env: { RS3GW_PSI_THRESHOLD: '10' }, expected: line('the kernel reports no PSI for CPU or I/O') },
+  ];
+  for (const c of cases) {
+    const root = mkdtempSync(join(tmpdir(), 'rs3gw-fsroot-'));
+    cpSync(join(REPO_ROOT, 'test/fixtures/procfs', c.fixture), root, { recursive: true });
+    if (c.fixture === 'cgroup-v1-limited' && !c.quota) writeFileSync(join(root, 'sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpu.cfs_quota_us'), '-1\n');
+    const server = await serve(['--port', '0'], { RS3GW_FS_ROOT: root, ...c.env });
+    const what = `${c.fixture}${c.quota ? '' : ' without a CPU quota'}, ${JSON.stringify(c.env)}`;
+    try {
+      if (c.expected) assert.match(server.output(), c.expected, what);
+      else assert.not.match(server.output(), /RS3GW_PSI_THRESHOLD ignored/, what);
     } finally {
       assert.is(await server.stop(), 0);
       rmSync(root, { recursive: true, force: true });
