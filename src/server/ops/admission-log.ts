@@ -2,9 +2,10 @@
  * Load shedding and memory pressure on stderr, which otherwise refuse clients without a word: a
  * line when shedding of a priority starts or stops and when memory pressure turns on or off, with
  * the pressure level and the signals behind it. Each priority's shedding, and memory pressure, has
- * a credit of two lines, so an episode's start and stop are written as they happen, refilled at one
- * a minute: a flapping signal writes a line a minute, which counts the changes since the last one
- * and gives the state then.
+ * a credit of six lines, refilled at one a minute (full after six quiet minutes): while credit is
+ * left each start and stop is written as it happens, so three episodes in a row are, however close
+ * together; a flapping signal uses it up and then writes a line a minute, which counts the changes
+ * since the last one and gives the state then.
  */
 import type { Clock } from '../../core/clock.js';
 import { logLine } from '../../core/log-line.js';
@@ -15,8 +16,8 @@ import type { PressureSnapshot } from '../../core/resource/signals/types.js';
 
 /** Lines about one priority's shedding, or about memory pressure, come this often at most in the long run... */
 export const ADMISSION_LOG_INTERVAL_MS = 60_000;
-/** ...after a burst of this many. */
-const BURST_LINES = 2;
+/** ...after a burst of this many: three episodes' starts and stops, so a second episode soon after a first is not held back. */
+const BURST_LINES = 6;
 
 type Subject = Priority | 'memory pressure';
 

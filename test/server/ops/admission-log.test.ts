@@ -1,7 +1,8 @@
 /**
  * The stderr lines about load shedding and memory pressure, in process with a fake clock: a line
- * when each starts and stops, with the level and the signals, and no more than one a minute per
- * priority when a signal flaps, the changes in between summed up once the minute is over.
+ * when each starts and stops, with the level and the signals, three episodes in a row as they
+ * happen, and no more than six and then one a minute per priority when a signal flaps, the changes
+ * in between summed up once the minute is over.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -103,7 +104,24 @@ test('each signal behind the level is named with its reading and where it was re
   ]);
 });
 
-test('a flapping signal writes about one line a minute per priority, and the state once that minute is over', () => {
+test('three episodes within a minute are each written as they start and stop, not held back', () => {
+  const s = setup();
+  // Sheddable work shed for 5 s every 20 s: below the level (0.8) at which normal work is shed.
+  for (let episode = 0; episode < 3; episode++) {
+    s.set(0.6);
+    s.run(1500);
+    assert.equal(s.lines, ['admission: shedding sheddable requests started: pressure level 0.60; overload 0.60 from cpu 60.0% of 2 cores (/proc/stat)'], `episode ${episode + 1} start`);
+    s.lines.length = 0;
+    s.run(3500);
+    s.set(0);
+    s.run(1500);
+    assert.equal(s.lines, ['admission: shedding sheddable requests stopped: pressure level 0.00'], `episode ${episode + 1} stop`);
+    s.lines.length = 0;
+    s.run(13_500);
+  }
+});
+
+test('a flapping signal writes six lines as it happens, then about one a minute per priority, and the state once that minute is over', () => {
   const s = setup();
   // Overload flips every 2 s for 5 minutes: sheddable work is shed and admitted again 150 times.
   for (let i = 0; i < 150; i++) {
@@ -112,14 +130,15 @@ test('a flapping signal writes about one line a minute per priority, and the sta
   }
   assert.not.ok(s.lines.some((l) => /shedding (normal|critical)/.test(l)), 'the others never shed for long enough to escalate');
   const sheddable = s.lines.filter((l) => l.includes('shedding sheddable'));
-  // The first start and stop as they happen, then one a minute.
-  assert.ok(sheddable.length <= 7, `${sheddable.length} lines in 5 minutes:\n${sheddable.join('\n')}`);
-  assert.ok(sheddable.length >= 6, `one a minute still tells it goes on:\n${sheddable.join('\n')}`);
-  assert.match(sheddable[0]!, /^admission: shedding sheddable requests started: pressure level 1\.00/);
-  assert.match(sheddable[1]!, /^admission: shedding sheddable requests stopped: pressure level 0\.00$/);
+  // Three starts and stops as they happen, then one a minute: at most six plus one a minute.
+  assert.ok(sheddable.length <= 6 + 5, `${sheddable.length} lines in 5 minutes:\n${sheddable.join('\n')}`);
+  assert.ok(sheddable.length >= 6 + 4, `one a minute still tells it goes on:\n${sheddable.join('\n')}`);
+  for (const [i, line] of sheddable.slice(0, 6).entries()) {
+    assert.match(line, i % 2 === 0 ? /^admission: shedding sheddable requests started: pressure level 1\.00/ : /^admission: shedding sheddable requests stopped: pressure level 0\.00$/);
+  }
   // Each later line counts the changes since the one before it.
-  for (const line of sheddable.slice(2)) assert.match(line, /\((\d+) changes in the last (5\d|60) s, logged about once a minute\)/);
-  const counted = sheddable.slice(2).reduce((n, l) => n + Number(/\((\d+) changes/.exec(l)![1]), 2);
+  for (const line of sheddable.slice(6)) assert.match(line, /\((\d+) changes in the last (5\d|60) s, logged about once a minute\)/);
+  const counted = sheddable.slice(6).reduce((n, l) => n + Number(/\((\d+) changes/.exec(l)![1]), 6);
   s.lines.length = 0;
   // The flapping ends with shedding off; the line saying so comes once the minute is over.
   s.run(ADMISSION_LOG_INTERVAL_MS);
