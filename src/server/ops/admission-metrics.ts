@@ -19,7 +19,7 @@ export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManage
   } else {
     metrics.builtin.gauge({
       name: 'rs3gw_admission_concurrency_limit',
-      help: 'Requests in flight the admission controller (adaptive) admits at most now; critical ones may go a little beyond it',
+      help: 'Requests in flight the admission controller (adaptive) admits at most now; critical ones may go 50 % beyond it',
       collect() {
         this.set(manager.limit);
       },

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
@@ -25,6 +26,22 @@ test('under 5x overload critical traffic keeps its goodput while sheddable absor
   assert.ok(sheddable.rejectionRate! >= 0.95, `sheddable rejected ${sheddable.rejectionRate}`);
   assert.ok(normal.servedRate! > sheddable.servedRate! + 0.1, 'normal keeps more than sheddable');
   assert.ok(overload.goodput >= 0.92, `total goodput ${overload.goodput}`);
+});
+
+test('each priority meets its own cap, and the README gives the figures: sheddable 15 % short of the limit, critical 50 % beyond it', () => {
+  const inflightAtRefusal = (priority: 'critical' | 'normal' | 'sheddable') => {
+    const c = createAdmissionController('adaptive', 0);
+    while (c.tryAcquire(0, priority));
+    return { inflight: c.inflight, limit: c.limit };
+  };
+  const limit = 20;
+  assert.equal(inflightAtRefusal('normal'), { inflight: limit, limit }, 'the initial limit, as normal work meets it');
+  const critical = inflightAtRefusal('critical').inflight;
+  const sheddable = inflightAtRefusal('sheddable').inflight;
+  assert.equal([critical, sheddable], [30, 17]);
+  const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  assert.ok(readme.includes(`critical work may go ${(100 * (critical - limit)) / limit} % beyond it`), 'README: how far critical work goes beyond the limit');
+  assert.ok(readme.includes(`sheddable work is refused while ${Math.round((100 * (limit - sheddable)) / limit)} % of the limit is still free`), 'README: the reserve sheddable work leaves');
 });
 
 test.run();
