@@ -7,6 +7,7 @@
  */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FixtureRoot, STARTTIME } from '../core/procfs/fixture-root.js';
@@ -31,7 +32,7 @@ const escape = (text: string) => new RegExp(`^${text.replace(/[()[\].]/g, '\\$&'
 
 test('a listed pid that names no process at start-up is said on stderr and refused, also once a process takes it; the service itself is served', async () => {
   const root = fixture(false);
-  const server = await startRestServer({ RS3GW_FS_ROOT: root.path, RS3GW_PROFILING_PIDS: '5000' });
+  const server = await startRestServer({ RS3GW_FS_ROOT: root.path, RS3GW_PROFILING_PIDS: '5000', RS3GW_PROFILING_INTERVAL: '1' });
   try {
     const rest = new Rest(server.url);
     const warning = await eventually('the start-up warning', async () => server.output().split('\n').find((l) => l.includes('pid 5000')));
@@ -52,7 +53,13 @@ test('a listed pid that names no process at start-up is said on stderr and refus
       ], `${when} a process takes pid 5000`);
     }
     assert.is((await rest.getOk(`${API}/profiling?pid=0`)).pid, 4242, 'the service measures itself');
-    assert.is((await rest.getOk(`${API}/profiling/snapshots?pid=4242`)).snapshots.length, 1);
+    await delay(1500);
+    assert.equal(
+      server.output().split('\n').filter((l) => l.includes('pid 5000')),
+      [warning],
+      'one line, not another for each periodic snapshot (taken every second here)',
+    );
+    assert.ok((await rest.getOk(`${API}/profiling/snapshots?pid=4242`)).snapshots.length >= 1, 'the service is snapshotted');
     assert.not.match(server.output(), 'intruder');
   } finally {
     assert.is(await server.stop(), 0, 'exit code after SIGTERM');
@@ -62,7 +69,7 @@ test('a listed pid that names no process at start-up is said on stderr and refus
 
 test('a watched process that exits and whose pid another process takes is not served, listed as not alive with why, and keeps its snapshots', async () => {
   const root = fixture(true);
-  const server = await startRestServer({ RS3GW_FS_ROOT: root.path, RS3GW_PROFILING_PIDS: '5000' });
+  const server = await startRestServer({ RS3GW_FS_ROOT: root.path, RS3GW_PROFILING_PIDS: '5000', RS3GW_PROFILING_INTERVAL: '1' });
   try {
     const rest = new Rest(server.url);
     assert.is((await rest.getOk(`${API}/profiling?pid=5000`)).command, 'rs3gw) (io 2');
@@ -78,7 +85,8 @@ test('a watched process that exits and whose pid another process takes is not se
     assert.is(snapshots[0].command, 'rs3gw) (io 2');
     assert.is(snapshots[0].started_after_boot_us, '400000000');
     await eventually('the line saying the pid was reused', async () => server.output().includes('reused') || undefined);
-    const logged = server.output().split('\n').filter((l) => l.includes('reused'));
+    await delay(1500);
+    const logged = server.output().split('\n').filter((l) => l.includes('pid 5000'));
     assert.equal(logged, [
       'rs3gw-obs: profiling: pid 5000: the watched process (started 400.00 s after boot) has exited and the pid was reused by another process, which is not served; the snapshots of the watched process (1) are kept',
     ]);

@@ -418,7 +418,8 @@ export class ProcessProfiler {
    */
   private collectPeriodically(): void {
     const { failed } = this.collect();
-    const failing = new Map(failed.map(({ pid, reason }) => [pid, reason]));
+    // A pid that will not be served again was said once, at start-up or when its reuse was seen.
+    const failing = new Map(failed.filter(({ pid }) => !this.retired(pid)).map(({ pid, reason }) => [pid, reason]));
     for (const [pid, reason] of failing) {
       if (this.reportedFailures.get(pid) === reason) continue;
       this.reportedFailures.set(pid, reason);
@@ -429,6 +430,12 @@ export class ProcessProfiler {
       this.reportedFailures.delete(pid);
       this.log(`profiling: periodic snapshots of pid ${pid} are taken again`);
     }
+  }
+
+  /** Whether `pid` is never served again: it named no running process at start-up, or its process exited and the pid was reused. */
+  private retired(pid: number): boolean {
+    const entry = this.watched.get(pid);
+    return entry !== undefined && ('absent' in entry.pin || entry.reuseLogged);
   }
 
   /** Says once that the pinned process of `pid` exited and another took the pid (of which nothing is said). */
