@@ -1,37 +1,43 @@
 /**
- * Variables that look like a misspelt setting. A typo (a letter dropped from a name) would otherwise be
- * ignored without a word and the default used, so start-up names it. Only near misses are named:
+ * Variables that look like a misspelt setting. A typo (a letter dropped from a name) would otherwise
+ * be ignored without a word and the default used, so start-up names it. Only near misses are named:
  * the gateway shares the RS3GW_ prefix, and its own variables (far from any of ours) are its business.
  */
 
-/** At most this many edits (insert, delete, substitute, swap two neighbours) from a setting's name. */
-const MAX_EDITS = 2;
+/** Edits (insert, delete, substitute, swap two neighbours) allowed in the name after the prefix. */
+function allowedEdits(suffix: string): number {
+  // One in a short name: two would read a gateway variable named ROOT or POOL as HOST or PORT.
+  return suffix.length <= 5 ? 1 : 2;
+}
 
-/** One line per variable with the prefix that is no setting but within MAX_EDITS of one. */
+/** One line per variable with the prefix that is no setting but a few edits from one (after the prefix). */
 export function nearMisses(env: NodeJS.ProcessEnv, prefix: string, known: readonly string[]): string[] {
   const settings = new Set(known);
   const lines: string[] = [];
   for (const name of Object.keys(env).sort()) {
-    if (!name.toUpperCase().startsWith(prefix) || settings.has(name)) continue;
-    const closest = nearest(name, known);
+    // Upper-cased: a variable in the wrong case is a near miss too (the names are case-sensitive).
+    const upper = name.toUpperCase();
+    if (!upper.startsWith(prefix) || settings.has(name)) continue;
+    const closest = nearest(upper.slice(prefix.length), prefix, known);
     if (closest !== undefined) lines.push(`${name} ignored: it is no setting of this service; did you mean ${closest}? (see --help)`);
   }
   return lines;
 }
 
-function nearest(name: string, known: readonly string[]): string | undefined {
+function nearest(suffix: string, prefix: string, known: readonly string[]): string | undefined {
   let best: { name: string; edits: number } | undefined;
   for (const candidate of known) {
-    // Upper-cased: a variable in the wrong case is a near miss too (the names are case-sensitive).
-    const edits = editDistance(name.toUpperCase(), candidate);
-    if (edits <= MAX_EDITS && (best === undefined || edits < best.edits)) best = { name: candidate, edits };
+    const wanted = candidate.slice(prefix.length);
+    const allowed = allowedEdits(wanted);
+    const edits = editDistance(suffix, wanted, allowed);
+    if (edits <= allowed && (best === undefined || edits < best.edits)) best = { name: candidate, edits };
   }
   return best?.name;
 }
 
-/** Optimal string alignment distance: edits with neighbours swapped as one. */
-export function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > MAX_EDITS) return MAX_EDITS + 1;
+/** Optimal string alignment distance (neighbours swapped count as one edit); more than `max` reads max + 1. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
   const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {

@@ -272,6 +272,9 @@ test('a variable a typo away from a setting is reported as ignored, naming the s
     RS3GW_PROFILING_INTERVLA: '5', // two swapped
     rs3gw_port: '9', // wrong case
     RS3GW_STORAGE_ROOT: '/srv/data', // rs3gw's own: nothing like ours
+    RS3GW_ROOT: '/srv', // two letters from RS3GW_HOST, but a short name allows one
+    RS3GW_CERT: 'x.pem', // two from RS3GW_PORT
+    RS3GW_POOL: '4',
     RS3GW_PORT: '8080',
   };
   const config = loadConfig(env);

@@ -7,8 +7,7 @@ export const MAX_BYTE_TOTAL = 2n ** 64n - 1n;
 
 /** `total + bytes`, kept within 0..2^64 - 1. */
 export function addBytes(total: bigint, bytes: number | bigint): bigint {
-  const sum = total + BigInt(bytes);
-  return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < 0n ? 0n : sum;
+  return clampedSum(total, bytes, 0n);
 }
 
 /**
@@ -16,6 +15,10 @@ export function addBytes(total: bigint, bytes: number | bigint): bigint {
  * within -(2^64 - 1)..2^64 - 1, so that it stays as bounded as a total.
  */
 export function addRelativeBytes(level: bigint, bytes: number | bigint): bigint {
+  return clampedSum(level, bytes, -MAX_BYTE_TOTAL);
+}
+
+function clampedSum(level: bigint, bytes: number | bigint, floor: bigint): bigint {
   const sum = level + BigInt(bytes);
-  return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < -MAX_BYTE_TOTAL ? -MAX_BYTE_TOTAL : sum;
+  return sum > MAX_BYTE_TOTAL ? MAX_BYTE_TOTAL : sum < floor ? floor : sum;
 }

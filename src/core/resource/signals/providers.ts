@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, type HeapInfo, type HeapSpaceInfo } from 'node:v8';
 import type { EventLoopReading } from './types.js';
-import { oldSpaceFlagMiB, youngGenerationBytes } from './v8-old-generation.js';
+import { v8FlagMiB, youngGenerationBytes } from './v8-old-generation.js';
 
 export interface HeapStats {
   usedBytes: number;
@@ -37,13 +37,14 @@ const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
 
 /**
  * The V8 old generation against its own limit: the process dies when it is full, while the young
- * generation's reservation in heap_size_limit (up to 48 MiB) is never all in use, so the whole heap
+ * generation's reservation in heap_size_limit (48 MiB by default) is never all in use, so the whole heap
  * against heap_size_limit stays far from 1 on a small heap (at most 0.46 before the crash with
  * --max-old-space-size=40). The young reservation is worked out once: neither it nor the flags change.
  */
 export function v8OldGeneration(v8: V8HeapSource = thisProcess): HeapStatsProvider {
-  const oldSpaceMiB = oldSpaceFlagMiB(v8.execArgv, v8.nodeOptions);
-  const young = youngGenerationBytes(v8.heapStatistics().heap_size_limit, oldSpaceMiB);
+  const oldSpaceMiB = v8FlagMiB('max-old-space-size', v8.execArgv, v8.nodeOptions);
+  const semiSpaceMiB = v8FlagMiB('max-semi-space-size', v8.execArgv, v8.nodeOptions);
+  const young = youngGenerationBytes(v8.heapStatistics().heap_size_limit, oldSpaceMiB, semiSpaceMiB);
   const limit = oldSpaceMiB === undefined ? `heap_size_limit less V8's ${Math.round(young / 2 ** 20)} MiB young generation` : `--max-old-space-size=${oldSpaceMiB}`;
   const source = `v8 old generation (heap less new spaces), limit ${limit}`;
   return () => {

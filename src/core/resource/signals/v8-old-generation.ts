@@ -15,17 +15,16 @@ const LOW_MEMORY_SEMI_SPACE_RATIO = 256;
 /** The young generation reserves two semi-spaces and a large-object space of the same size. */
 const SEMI_SPACES_PER_YOUNG_GENERATION = 3;
 
-const OLD_SPACE_FLAG = /^--max[-_]old[-_]space[-_]size=(\d+)$/;
-
 /**
- * `--max-old-space-size` (MiB) as V8 received it: NODE_OPTIONS first, then the command line, the
- * last one winning; undefined when absent or 0 (V8's "not set"). Node takes quotes in NODE_OPTIONS
- * (`--max-old-space-size="40"`) and refuses a value that is no whole number.
+ * A V8 size flag (MiB) as V8 received it: NODE_OPTIONS first, then the command line, the last one
+ * winning, spelt with `-` or `_`; undefined when absent or 0 (V8's "not set"). Node takes quotes in
+ * NODE_OPTIONS (`--max-old-space-size="40"`) and refuses a value that is no whole number.
  */
-export function oldSpaceFlagMiB(execArgv: readonly string[], nodeOptions = ''): number | undefined {
+export function v8FlagMiB(flag: 'max-old-space-size' | 'max-semi-space-size', execArgv: readonly string[], nodeOptions = ''): number | undefined {
+  const pattern = new RegExp(`^--${flag.replaceAll('-', '[-_]')}=(\\d+)$`);
   let mib: number | undefined;
   for (const arg of [...nodeOptions.replaceAll('"', '').split(/\s+/), ...execArgv]) {
-    const m = OLD_SPACE_FLAG.exec(arg);
+    const m = pattern.exec(arg);
     if (m) mib = Number(m[1]);
   }
   return mib === 0 ? undefined : mib;
@@ -40,20 +39,17 @@ function semiSpaceFor(oldGenerationBytes: number): number {
 
 /**
  * Bytes of `heapSizeLimit` reserved for the young generation. With --max-old-space-size the rest is
- * exactly that flag. Without it V8 sized the heap itself from the memory Node reports (the cgroup's
- * limit where lower than the machine's): an old generation O gets a semi-space of O/128 (O/256 up
- * to 256 MiB), within 1..16 MiB and rounded up to a power of two, and heap_size_limit is O plus
- * three of them; so the young generation is the largest three semi-spaces whose old generation
- * (the rest of the limit) would be given at least that semi-space. Neither the ratio 3/131 alone
- * (no low-memory ratio, no rounding: 5.9 MiB where V8 reserves 3 in a 259 MiB heap, 9 for 12 in
- * 396 MiB) nor a fixed 48 MiB fits. Only the machine's memory could not be varied here, so this is
- * V8 11.3's rule (Node 20, 64-bit, no pointer compression) checked where it could be: 4144 MiB on
- * this 24 GiB machine is 4096 + 48, and heaps sized from --max-heap-size (split by the same rule)
- * get 1 MiB semi-spaces at 100 to 259 MiB, 4 at 300 and 500, 8 at 1000, 16 at 2000. --max-heap-size
- * of 263 to 268 MiB splits before rounding and gets 12 MiB where this reads 6.
+ * exactly that flag. Without it V8 sized the heap itself (from the memory Node reports): an old
+ * generation O gets a semi-space of O/128 (O/256 up to 256 MiB), within 1..16 MiB and rounded up to
+ * a power of two, and the limit is O plus three of them; so the young generation is the largest
+ * three semi-spaces whose old generation (the rest of the limit) would be given that much. This is
+ * V8 11.3's rule (Node 20, 64-bit), checked against the heaps the test lists; --max-heap-size of
+ * 263 to 268 MiB, which V8 splits before rounding, reads 6 MiB where V8 reserves 12.
  */
-export function youngGenerationBytes(heapSizeLimit: number, oldSpaceMiB?: number): number {
+export function youngGenerationBytes(heapSizeLimit: number, oldSpaceMiB?: number, semiSpaceMiB?: number): number {
   if (oldSpaceMiB !== undefined) return Math.max(0, heapSizeLimit - oldSpaceMiB * MiB);
+  // --max-semi-space-size alone: three of it, rounded up to a power of two (5 reserves 3 x 8 MiB).
+  if (semiSpaceMiB !== undefined) return SEMI_SPACES_PER_YOUNG_GENERATION * 2 ** Math.ceil(Math.log2(semiSpaceMiB)) * MiB;
   for (let semi = MAX_SEMI_SPACE; semi > MIN_SEMI_SPACE; semi /= 2) {
     if (semiSpaceFor(heapSizeLimit - SEMI_SPACES_PER_YOUNG_GENERATION * semi) >= semi) return SEMI_SPACES_PER_YOUNG_GENERATION * semi;
   }

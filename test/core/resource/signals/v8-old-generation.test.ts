@@ -10,21 +10,21 @@ import * as assert from 'uvu/assert';
 import { ProcReader } from '../../../../src/core/procfs/reader.js';
 import { PressureMonitor } from '../../../../src/core/resource/signals/monitor.js';
 import { v8OldGeneration, type V8HeapSource } from '../../../../src/core/resource/signals/providers.js';
-import { oldSpaceFlagMiB, youngGenerationBytes } from '../../../../src/core/resource/signals/v8-old-generation.js';
+import { v8FlagMiB, youngGenerationBytes } from '../../../../src/core/resource/signals/v8-old-generation.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { FixtureRoot } from '../../procfs/fixture-root.js';
 
 const MiB = 2 ** 20;
 
 test('--max-old-space-size: NODE_OPTIONS, then the command line, the last one winning; 0 is not set', () => {
-  assert.is(oldSpaceFlagMiB([], undefined), undefined);
-  assert.is(oldSpaceFlagMiB(['--max-semi-space-size=4', '--inspect'], '--enable-source-maps'), undefined);
-  assert.is(oldSpaceFlagMiB(['--max-old-space-size=40'], undefined), 40);
-  assert.is(oldSpaceFlagMiB([], '--max_old_space_size=256'), 256);
-  assert.is(oldSpaceFlagMiB([], '--max-old-space-size="80" --trace-warnings'), 80);
-  assert.is(oldSpaceFlagMiB([], '--max-old-space-size=60 --max_old_space_size=70'), 70);
-  assert.is(oldSpaceFlagMiB(['--max-old-space-size=40'], '--max-old-space-size=60'), 40, 'the command line comes after NODE_OPTIONS');
-  assert.is(oldSpaceFlagMiB(['--max-old-space-size=0'], '--max-old-space-size=60'), undefined, "0 is V8's default");
+  assert.is(v8FlagMiB('max-old-space-size', [], undefined), undefined);
+  assert.is(v8FlagMiB('max-old-space-size', ['--max-semi-space-size=4', '--inspect'], '--enable-source-maps'), undefined);
+  assert.is(v8FlagMiB('max-old-space-size', ['--max-old-space-size=40'], undefined), 40);
+  assert.is(v8FlagMiB('max-old-space-size', [], '--max_old_space_size=256'), 256);
+  assert.is(v8FlagMiB('max-old-space-size', [], '--max-old-space-size="80" --trace-warnings'), 80);
+  assert.is(v8FlagMiB('max-old-space-size', [], '--max-old-space-size=60 --max_old_space_size=70'), 70);
+  assert.is(v8FlagMiB('max-old-space-size', ['--max-old-space-size=40'], '--max-old-space-size=60'), 40, 'the command line comes after NODE_OPTIONS');
+  assert.is(v8FlagMiB('max-old-space-size', ['--max-old-space-size=0'], '--max-old-space-size=60'), undefined, "0 is V8's default");
 });
 
 test('the young reservation: heap_size_limit less --max-old-space-size where set, else V8 own rule (measured on Node 20)', () => {
@@ -32,6 +32,10 @@ test('the young reservation: heap_size_limit less --max-old-space-size where set
   assert.is(youngGenerationBytes(88 * MiB, 40), 48 * MiB);
   assert.is(youngGenerationBytes(52 * MiB, 40), 12 * MiB);
   assert.is(youngGenerationBytes(1072 * MiB, 1024), 48 * MiB);
+  // --max-semi-space-size alone (node --max-semi-space-size=64: 4288 MiB; =5: 4120, rounded up to 8).
+  assert.is(v8FlagMiB('max-semi-space-size', ['--max-semi-space-size=64'], undefined), 64);
+  assert.is(youngGenerationBytes(4288 * MiB, undefined, 64), 192 * MiB);
+  assert.is(youngGenerationBytes(4120 * MiB, undefined, 5), 24 * MiB);
   // Limits V8 derived itself (from memory, or --max-heap-size), with the semi-space V8 gave each.
   const measured: Array<[limitMiB: number, semiMiB: number]> = [
     [100, 1],

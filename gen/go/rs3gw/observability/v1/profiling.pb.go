@@ -611,9 +611,11 @@ type MemoryUsage struct {
 	VirtualBytes uint64 `protobuf:"varint,2,opt,name=virtual_bytes,json=virtualBytes,proto3" json:"virtual_bytes,omitempty"`
 	// Peak resident set size, bytes (VmHWM).
 	PeakRssBytes uint64 `protobuf:"varint,3,opt,name=peak_rss_bytes,json=peakRssBytes,proto3" json:"peak_rss_bytes,omitempty"`
-	// V8 heap in use, bytes; only for this service.
+	// V8 heap in use, bytes, young generation included; only for this service.
 	HeapUsedBytes uint64 `protobuf:"varint,4,opt,name=heap_used_bytes,json=heapUsedBytes,proto3" json:"heap_used_bytes,omitempty"`
-	// V8 heap size limit, bytes; only for this service.
+	// V8 heap size limit (heap_size_limit: the old generation's limit plus the young generation's
+	// reservation), bytes; only for this service. Memory pressure reads the old generation against its
+	// own limit instead (GetResources' pressure.heap).
 	HeapLimitBytes uint64 `protobuf:"varint,5,opt,name=heap_limit_bytes,json=heapLimitBytes,proto3" json:"heap_limit_bytes,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

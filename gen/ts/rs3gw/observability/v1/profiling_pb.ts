@@ -266,14 +266,16 @@ export type MemoryUsage = Message<"rs3gw.observability.v1.MemoryUsage"> & {
   peakRssBytes: bigint;
 
   /**
-   * V8 heap in use, bytes; only for this service.
+   * V8 heap in use, bytes, young generation included; only for this service.
    *
    * @generated from field: uint64 heap_used_bytes = 4;
    */
   heapUsedBytes: bigint;
 
   /**
-   * V8 heap size limit, bytes; only for this service.
+   * V8 heap size limit (heap_size_limit: the old generation's limit plus the young generation's
+   * reservation), bytes; only for this service. Memory pressure reads the old generation against its
+   * own limit instead (GetResources' pressure.heap).
    *
    * @generated from field: uint64 heap_limit_bytes = 5;
    */
