@@ -258,32 +258,39 @@ test('a summary registered without quantiles has 0.5, 0.9 and 0.99', async () =>
   assert.equal(series.quantiles.map((q) => q.quantile), [0.5, 0.9, 0.99]);
 });
 
-test('summary quantiles slide over the last 10 minutes; count and sum do not', async () => {
+/**
+ * Runs `body` with Date.now under its control (prom-client's summary windows read Date.now), giving
+ * it a function that moves the time on; the real clock is put back after.
+ */
+async function withMovableNow(body: (advanceMs: (ms: number) => void) => Promise<void>): Promise<void> {
   const realNow = Date.now;
   let now = realNow();
   Date.now = () => now;
   try {
+    await body((ms) => (now += ms));
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+test('summary quantiles slide over the last 10 minutes; count and sum do not', async () => {
+  await withMovableNow(async (advance) => {
     const e = engine();
     e.register({ name: 'wait', type: 'summary', description: 'd', quantiles: [0.5] });
     for (let i = 0; i < 100; i++) e.record({ name: 'wait', value: 1000 });
-    now += 11 * 60_000;
+    advance(11 * 60_000);
     for (let i = 0; i < 100; i++) e.record({ name: 'wait', value: 1 });
     const [series] = (await e.get('wait')).series as SummarySeries[];
     assert.equal(series.quantiles, [{ quantile: 0.5, value: 1 }], 'the old observations left the window');
     assert.equal([series.count, series.sum], [200, 100_100]);
-    now += 11 * 60_000;
+    advance(11 * 60_000);
     const [idle] = (await e.get('wait')).series as SummarySeries[];
     assert.equal(idle.quantiles, [{ quantile: 0.5, value: 0 }], 'an empty window reads 0');
-  } finally {
-    Date.now = realNow;
-  }
+  });
 });
 
 test('in its first 10 minutes a summary weighs every observation in its window alike', async () => {
-  const realNow = Date.now;
-  let now = realNow();
-  Date.now = () => now;
-  try {
+  await withMovableNow(async (advance) => {
     const e = engine();
     e.register({ name: 'lag', type: 'summary', description: 'd', quantiles: [0.25, 0.5, 0.75], labelNames: ['k'] });
     e.register({ name: 'plain', type: 'summary', description: 'd', quantiles: [0.5] });
@@ -291,7 +298,7 @@ test('in its first 10 minutes a summary weighs every observation in its window a
       e.record({ name: 'lag', labels: { k: 'a' }, value: i / 1000 });
       e.record({ name: 'plain', value: i / 1000 });
     }
-    now += 4.5 * 60_000;
+    advance(4.5 * 60_000);
     for (let i = 0; i < 1000; i++) {
       e.record({ name: 'lag', labels: { k: 'a' }, value: 1 + i / 1000 });
       e.record({ name: 'plain', value: 1 + i / 1000 });
@@ -303,9 +310,7 @@ test('in its first 10 minutes a summary weighs every observation in its window a
     assert.equal([near(0.25), near(0.5), near(0.75)], [0.5, 1, 1.5]);
     const [plain] = (await e.get('plain')).series as SummarySeries[];
     assert.is(Math.round(plain.quantiles[0]!.value * 100) / 100, 1, 'the series made at registration too');
-  } finally {
-    Date.now = realNow;
-  }
+  });
 });
 
 test('OpenMetrics _created names are claimed too', async () => {
