@@ -2,6 +2,7 @@
  * The composition root: builds the engines from the configuration, binds the five services onto
  * them, and serves everything on one port. `stop()` drains and releases every timer and sampler.
  */
+import { availableParallelism } from 'node:os';
 import { AnomalyEngine } from './core/anomaly/index.js';
 import { BusinessMetrics } from './core/business/index.js';
 import { monotonicClock, systemClock } from './core/clock.js';
@@ -203,16 +204,21 @@ export async function startService(config: Config): Promise<RunningService> {
     config: { leaseMs: config.permitLease * 1000, maxOutstanding: config.maxPermits, windowMs: config.resourceWindow * 1000 },
   });
   const poolSettings = { minThreads: config.minThreads, maxThreads: config.maxThreads, targetCpu: config.targetCpu };
-  const pool = new PoolAdvisor(poolSettings, pressure.snapshot().cpu);
+  // Where CPU could not be read at start, the advice starts from the CPUs Node sees, until it can.
+  const pool = new PoolAdvisor(poolSettings, pressure.snapshot().cpu ?? { utilization: 0, availableCores: availableParallelism(), source: 'os.availableParallelism()' });
   const resources: ResourceDeps = { manager, pool, poolSettings };
-  // The monitor's own timer keeps its last snapshot when a sample fails (a /proc file gone).
+  // The monitor's own timer leaves a reading it cannot take (a /proc file gone) out of its sample.
   pressure.start();
   const admissionLog = new AdmissionLog({ clock: intervals });
   every(ADMISSION_TICK_MS, () => {
     manager.tick();
     admissionLog.observe(manager.sheddingStatus(), pressure.detail());
   });
-  every(config.adjustmentInterval * 1000, () => pool.update(pressure.snapshot().cpu, manager.status().pending));
+  every(config.adjustmentInterval * 1000, () => {
+    // While CPU cannot be read the advice stays as it is rather than moving on no figure.
+    const cpu = pressure.snapshot().cpu;
+    if (cpu) pool.update(cpu, manager.status().pending);
+  });
 
   // Measured on the port, which the budget's users (the /metrics route, ExportMetrics) are given to.
   const unsent = new UnsentBudget(config.maxUnsentBytes, () => port.unsentBytes(), config.metricsMaxExpositionBytes);

@@ -4,7 +4,7 @@
  * nothing; a host whose tasks wait for CPU sheds sheddable work and still admits critical work; a
  * flood of Acquires the service refuses does not make it refuse critical ones.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +145,43 @@ test('a flood of refused sheddable Acquires leaves critical ones admitted', asyn
     }
     assert.ok(refused > 1000, `the flood: ${refused} refused Acquires`);
     assert.equal(critical, Array(10).fill('admitted'), `event loop utilisation up to ${busiest}`);
+  });
+});
+
+test('a kernel file that turns unreadable leaves the other readings deciding: memory back to 50 % is seen, the CPU reading is named unavailable and logged once', async () => {
+  const root = fixture('cgroup-v2-limited');
+  const GiB = 1024 ** 3;
+  const MiB = 1024 ** 2;
+  /** Memory in use as a share of the fixture's memory.high (1.5 GiB; 256 MiB of memory.current is inactive_file). */
+  const setMemory = (share: number) =>
+    writeFileSync(join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/memory.current'), `${Math.round(share * 1.5 * GiB) + 256 * MiB}\n`);
+  setMemory(0.99);
+  await withServer(root, async (rest, server) => {
+    await eventually('no memory headroom', async () => {
+      const h = await rest.getOk(`${API}/health`);
+      return h.status === 'HEALTH_STATUS_UNHEALTHY' && h.reasons.includes('memory 99.0% of its limit') ? true : undefined;
+    });
+    assert.is((await acquire(rest, 'SHEDDABLE')).admitted, false);
+
+    // The CPU quota's counters become unreadable (EISDIR), then memory falls to 50 %.
+    const cpuStat = join(root, 'sys/fs/cgroup/system.slice/cpu.stat');
+    rmSync(cpuStat);
+    mkdirSync(cpuStat);
+    setMemory(0.5);
+    const h = await eventually('the verdict to follow memory', async () => {
+      const r = await rest.getOk(`${API}/health`);
+      return r.status === 'HEALTH_STATUS_UNHEALTHY' ? undefined : r;
+    });
+    assert.is(h.status, 'HEALTH_STATUS_HEALTHY', h.reasons.join('; '));
+    assert.ok(
+      h.unavailable.includes('resources.pressure.cpu: cannot read /sys/fs/cgroup/system.slice/cpu.stat: EISDIR'),
+      h.unavailable.join('; '),
+    );
+    assert.is(h.resources.pressure.cpu, undefined);
+    assert.ok(Math.abs(h.resources.pressure.memory.utilization - 0.5) < 1e-6);
+    assert.is((await acquire(rest, 'SHEDDABLE')).admitted, true);
+    await sleep(2500); // more samples, all failing the same way: still one line
+    assert.is(server.output().match(/pressure: the cpu reading fails/g)?.length, 1, server.output());
   });
 });
 

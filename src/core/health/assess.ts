@@ -10,7 +10,8 @@ export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface HealthInputs {
   memoryPressure: boolean;
-  memoryUtilization: number;
+  /** Undefined when the last sample could not read memory: unknown, so it decides nothing. */
+  memoryUtilization?: number;
   overload: number;
   shedding: Record<'critical' | 'normal' | 'sheddable', boolean>;
   /** Success rate over the resource window; undefined without completions. */
@@ -30,7 +31,7 @@ export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine):
 function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonly Severity[]): HealthInputs {
   return {
     memoryPressure: status.pressure.memoryPressure,
-    memoryUtilization: status.pressure.memory.utilization,
+    memoryUtilization: status.pressure.memory?.utilization,
     overload: status.pressure.overload,
     shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
     successRate: status.window.successRate,
@@ -47,7 +48,7 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   const unhealthy: string[] = [];
   const degraded: string[] = [];
   if (h.shedding.critical) unhealthy.push('shedding critical requests');
-  if (h.memoryUtilization >= NO_MEMORY_HEADROOM) unhealthy.push(`memory ${(h.memoryUtilization * 100).toFixed(1)}% of its limit`);
+  if (h.memoryUtilization !== undefined && h.memoryUtilization >= NO_MEMORY_HEADROOM) unhealthy.push(`memory ${(h.memoryUtilization * 100).toFixed(1)}% of its limit`);
   if (h.memoryPressure) degraded.push('under memory pressure');
   if (h.overload > 0) degraded.push(`overloaded (level ${h.overload.toFixed(2)})`);
   if (!h.shedding.critical && (h.shedding.normal || h.shedding.sheddable)) {

@@ -44,11 +44,11 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 function signal(name: string, p: PressureSnapshot): string {
   switch (name) {
     case 'cpu':
-      return `cpu ${percent(p.cpu.utilization)} of ${p.cpu.availableCores} cores (${p.cpu.source})`;
+      return p.cpu ? `cpu ${percent(p.cpu.utilization)} of ${p.cpu.availableCores} cores (${p.cpu.source})` : `cpu unavailable (${p.unavailable?.cpu})`;
     case 'memory':
-      return `memory ${percent(p.memory.utilization)} of ${mib(p.memory.limitBytes)} (${p.memory.source})`;
+      return p.memory ? `memory ${percent(p.memory.utilization)} of ${mib(p.memory.limitBytes)} (${p.memory.source})` : `memory unavailable (${p.unavailable?.memory})`;
     case 'heap':
-      return `V8 old generation ${percent(p.heap.utilization)} of ${mib(p.heap.limitBytes)}`;
+      return p.heap ? `V8 old generation ${percent(p.heap.utilization)} of ${mib(p.heap.limitBytes)}` : `V8 old generation unavailable (${p.unavailable?.heap})`;
     case 'psi_cpu_some':
       return `PSI cpu some ${p.psi?.cpuSomeAvg10}% (avg10, ${p.psi?.source})`;
     case 'psi_io_some':
@@ -58,7 +58,7 @@ function signal(name: string, p: PressureSnapshot): string {
     case 'event_loop_delay':
       return `event-loop delay p99 ${p.eventLoop.delayP99Ms.toFixed(0)} ms`;
     case 'cpu_throttled':
-      return `CPU quota throttled in ${p.cpu.throttledPercent?.toFixed(1)}% of periods over 10 s (${p.cpu.throttlingSource})`;
+      return `CPU quota throttled in ${p.cpu?.throttledPercent?.toFixed(1)}% of periods over 10 s (${p.cpu?.throttlingSource})`;
     default:
       return name;
   }

@@ -32,7 +32,8 @@ export function healthReportBinding(deps: HealthReportDeps): ServiceBinding {
       const verdict = currentHealth(status, deps.anomalies);
       // A part that cannot be read (the service's own /proc/<pid>, say) is left out, saying why,
       // rather than failing the whole report.
-      const unavailable: string[] = [];
+      // So are the pressure readings the last sample failed to take, which then decide nothing.
+      const unavailable: string[] = Object.entries(status.pressure.unavailable ?? {}).map(([name, why]) => `resources.pressure.${name}: ${why}`);
       // Only what the engines report as unreadable (ObservabilityError); anything else is a bug,
       // which fails the call and is logged as an internal error.
       const part = <T>(field: string, read: () => T): T | undefined => {

@@ -26,8 +26,9 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
   const advice = deps.pool.current;
   return {
     timestamp: timestamp(s.atMs),
-    cpuUsage: p.cpu.utilization,
-    memoryUsage: p.memory.utilization,
+    // 0 while unreadable, as the proto's scalars have no absent; `pressure` leaves the reading out.
+    cpuUsage: p.cpu?.utilization ?? 0,
+    memoryUsage: p.memory?.utilization ?? 0,
     activeRequests: s.inflight,
     pendingRequests: s.pending,
     currentRateLimit: s.rateLimitRps ?? 0,
@@ -52,8 +53,8 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
       rejectedTotal: u64(s.totals.rejected[k]),
     })),
     pressure: {
-      cpu: { utilization: p.cpu.utilization, availableCores: p.cpu.availableCores, source: p.cpu.source },
-      memory: { utilization: p.memory.utilization, usedBytes: u64(p.memory.usedBytes), limitBytes: u64(p.memory.limitBytes), source: p.memory.source },
+      cpu: p.cpu && { utilization: p.cpu.utilization, availableCores: p.cpu.availableCores, source: p.cpu.source },
+      memory: p.memory && { utilization: p.memory.utilization, usedBytes: u64(p.memory.usedBytes), limitBytes: u64(p.memory.limitBytes), source: p.memory.source },
       psi: p.psi
         ? {
             available: true,
@@ -65,7 +66,7 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
             source: p.psi.source,
           }
         : { available: false },
-      heap: { utilization: p.heap.utilization, usedBytes: u64(p.heap.usedBytes), limitBytes: u64(p.heap.limitBytes) },
+      heap: p.heap && { utilization: p.heap.utilization, usedBytes: u64(p.heap.usedBytes), limitBytes: u64(p.heap.limitBytes) },
       eventLoop: { delayP99Ms: p.eventLoop.delayP99Ms, utilization: p.eventLoop.utilization },
       overload: p.overload,
     },
@@ -74,7 +75,7 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
       minThreads: deps.poolSettings.minThreads,
       // The cap applied to the advice, not RS3GW_MAX_THREADS: under a 0.5-CPU quota 4, not 4 x the host's cores.
       maxThreads: advice.upper,
-      availableCores: p.cpu.availableCores,
+      availableCores: p.cpu?.availableCores ?? 0,
       targetCpu: deps.poolSettings.targetCpu,
       reason: advice.reason,
     },

@@ -157,7 +157,7 @@ test('status reports shedding by priority with counts and the snapshot as given'
   assert.equal(s.totals.rejected, { critical: 0, normal: 1, sheddable: 2 });
   assert.equal(s.window.rejected, { critical: 0, normal: 1, sheddable: 2 });
   assert.is(s.pressure.overload, 0.85);
-  assert.is(s.pressure.cpu.source, '/proc/stat');
+  assert.is(s.pressure.cpu!.source, '/proc/stat');
 });
 
 test.run();

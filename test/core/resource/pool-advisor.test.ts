@@ -36,7 +36,7 @@ test('GetResources reports the cap applied as max_threads: 4 under a 0.5-CPU quo
   snapshot.cpu = cpu(0.5);
   const pressure = new FixturePressure(snapshot);
   const manager = new ResourceManager({ clock, wallClock: clock, controller: new KneeController(clock.nowMs()), pressure });
-  const pool = new PoolAdvisor(hostDefaults, pressure.snapshot().cpu);
+  const pool = new PoolAdvisor(hostDefaults, pressure.snapshot().cpu!);
   const out = resourceStatusOut({ manager, pool, poolSettings: hostDefaults }).pool;
   assert.equal(
     { recommended: out?.recommendedThreads, min: out?.minThreads, max: out?.maxThreads, cores: out?.availableCores, reason: out?.reason },

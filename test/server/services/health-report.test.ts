@@ -18,7 +18,7 @@ import { healthReportBinding } from '../../../src/server/services/health-report.
 import { continuousProfilingStatus, measureProcess } from '../../../src/server/services/profiling.js';
 import { timeAt } from '../../core/anomaly/signals.js';
 import { FixtureRoot } from '../../core/procfs/fixture-root.js';
-import { FixturePressure } from '../../core/resource/manager-fixtures.js';
+import { FixturePressure, pressureSnapshot } from '../../core/resource/manager-fixtures.js';
 import { WallAndMonotonic } from '../../support/wall-and-monotonic.js';
 
 const MINUTE = 60_000;
@@ -48,7 +48,7 @@ function service(root: FixtureRoot) {
     business: new BusinessMetrics({ metrics: new MetricsEngine({ clock: wall, defaultMetrics: false }), clock: wall }),
     anomalies,
     anomalyHistoryCapacity: 100,
-    resources: { manager, pool: new PoolAdvisor(poolSettings, pressure.snapshot().cpu), poolSettings },
+    resources: { manager, pool: new PoolAdvisor(poolSettings, pressure.snapshot().cpu!), poolSettings },
   });
   const method = HealthReportService.method.getHealthReport;
   const handler = binding.handler(method) as UnaryHandler;
@@ -60,8 +60,16 @@ function service(root: FixtureRoot) {
       reasons: string[];
       anomalies: { lastHour: bigint };
       resources: { timestamp: unknown };
+      unavailable: string[];
     };
-    return { status: r.status, reasons: r.reasons, lastHour: r.anomalies.lastHour, timestamp: r.timestamp, resourcesTimestamp: r.resources.timestamp };
+    return {
+      status: r.status,
+      reasons: r.reasons,
+      lastHour: r.anomalies.lastHour,
+      timestamp: r.timestamp,
+      resourcesTimestamp: r.resources.timestamp,
+      unavailable: r.unavailable,
+    };
   };
   /** A critical latency spike after a steady baseline. */
   const raiseCriticalAnomaly = () => {
@@ -69,7 +77,7 @@ function service(root: FixtureRoot) {
     const event = anomalies.record('api_latency_ms', 400, timeAt(300)).anomaly;
     assert.is(event?.severity, 'critical');
   };
-  return { clocks, report, raiseCriticalAnomaly };
+  return { clocks, report, raiseCriticalAnomaly, pressure };
 }
 
 const ANOMALY_REASON = '1 high or critical anomalies in the last 5 minutes';
@@ -105,6 +113,21 @@ test('a wall clock stepped forward two hours does not empty the 5-minute and las
     assert.is(r.lastHour, 1n);
     assert.equal(r.timestamp, timestamp(clocks.wall.nowMs()));
     assert.equal(r.resourcesTimestamp, r.timestamp);
+  } finally {
+    root.remove();
+  }
+});
+
+test('a pressure reading the monitor could not take is named in unavailable, with why, and decides nothing', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, pressure } = service(root);
+    const { memory: _memory, ...rest } = pressureSnapshot(0);
+    pressure.current = { ...rest, atMs: clocks.monotonic.nowMs(), unavailable: { memory: 'cannot read /sys/fs/cgroup/memory.stat: EISDIR' } };
+    clocks.advance(2000);
+    const r = await report();
+    assert.equal(r.unavailable, ['resources.pressure.memory: cannot read /sys/fs/cgroup/memory.stat: EISDIR']);
+    assert.is(r.status, HealthStatus.HEALTHY);
   } finally {
     root.remove();
   }

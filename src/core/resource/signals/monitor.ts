@@ -1,10 +1,11 @@
 import { monotonicClock, type Clock } from '../../clock.js';
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, ObservabilityError } from '../../errors.js';
+import { logLine } from '../../log-line.js';
 import { ProcReader } from '../../procfs/reader.js';
 import { CpuUtilization } from './cpu-utilization.js';
 import { HysteresisGate, type GateSignal } from './hysteresis.js';
 import { NodeEventLoopMonitor, v8OldGeneration, type EventLoopProvider, type HeapStatsProvider } from './providers.js';
-import type { HeapReading, MemoryReading, PressureSnapshot, PressureSource, PsiReading } from './types.js';
+import type { HeapReading, MemoryReading, PressureReadingName, PressureSnapshot, PressureSource, PsiReading } from './types.js';
 
 export interface PressureMonitorOptions {
   clock?: Clock;
@@ -37,6 +38,8 @@ export interface PressureMonitorOptions {
   eventLoopDelayThresholdMs?: number;
   /** tick() samples at most this often, and start() samples this often; default 1000. */
   intervalMs?: number;
+  /** Where a reading that starts (or stops) failing is reported, once per failure; default stderr. */
+  log?: (message: string) => void;
 }
 
 /** Why the last snapshot says what it says. */
@@ -106,7 +109,10 @@ export class PressureMonitor implements PressureSource {
   private readonly cpu: CpuUtilization;
   private readonly memoryGate = new HysteresisGate();
   private readonly overloadGate = new HysteresisGate();
-  private readonly settings: Required<Omit<PressureMonitorOptions, 'clock' | 'reader' | 'heap' | 'eventLoop'>>;
+  private readonly settings: Required<Omit<PressureMonitorOptions, 'clock' | 'reader' | 'heap' | 'eventLoop' | 'log'>>;
+  private readonly log: (message: string) => void;
+  /** The failure last logged for each reading that fails, so it is logged once until it changes or ends. */
+  private readonly reportedFailures = new Map<PressureReadingName, string>();
   private last: PressureSnapshot;
   private lastDetail: PressureDetail;
   private timer?: NodeJS.Timeout;
@@ -132,6 +138,7 @@ export class PressureMonitor implements PressureSource {
     this.ownsEventLoop = options.eventLoop === undefined;
     this.eventLoop = options.eventLoop ?? new NodeEventLoopMonitor();
     this.cpu = new CpuUtilization(this.reader);
+    this.log = options.log ?? logLine;
     // Sampling once here means snapshot() always has something true to return.
     [this.last, this.lastDetail] = this.measure(this.clock.nowMs());
   }
@@ -155,14 +162,20 @@ export class PressureMonitor implements PressureSource {
     return nowMs - this.last.atMs >= this.settings.intervalMs ? this.sample(nowMs) : this.last;
   }
 
-  /** Samples every intervalMs until stop(). A failed periodic sample keeps the previous snapshot. */
+  /**
+   * Samples every intervalMs until stop(). A reading that cannot be taken (a kernel file unreadable)
+   * is left out of that sample (see PressureSnapshot.unavailable); only an unexpected error fails a
+   * whole sample, which keeps the previous snapshot and is logged once.
+   */
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       try {
         this.sample();
       } catch (error) {
-        this.lastDetail = { ...this.lastDetail, lastError: error instanceof Error ? error.message : String(error) };
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== this.lastDetail.lastError) this.log(`pressure: a periodic sample failed and the previous one is kept (logged once until this changes): ${message}`);
+        this.lastDetail = { ...this.lastDetail, lastError: message };
       }
     }, this.settings.intervalMs);
     this.timer.unref();
@@ -181,18 +194,31 @@ export class PressureMonitor implements PressureSource {
 
   private measure(atMs: number): [PressureSnapshot, PressureDetail] {
     const s = this.settings;
-    const cpu = this.cpu.read(atMs);
-    const memory = this.readMemory();
-    const reported = this.readPsi();
+    // Each reading on its own: one unreadable file leaves the others current, and the failed one
+    // unknown (undefined), so it holds no decision with the value it had before.
+    const unavailable: Partial<Record<PressureReadingName, string>> = {};
+    const read = <T>(name: PressureReadingName, take: () => T): T | undefined => {
+      try {
+        return take();
+      } catch (error) {
+        if (!(error instanceof ObservabilityError)) throw error;
+        unavailable[name] = error.message;
+        return undefined;
+      }
+    };
+    const cpu = read('cpu', () => this.cpu.read(atMs));
+    const memory = read('memory', () => this.readMemory());
+    const reported = read('psi', () => this.readPsi());
     // Other tenants' stalls are no reason to refuse this service's work.
     const psi = reported?.notActedOn ? undefined : reported;
-    const heap = this.readHeap();
+    const heap = read('heap', () => this.readHeap());
     const eventLoop = this.eventLoop.sample();
+    this.reportFailures(unavailable);
 
     const memoryPressureCauses = this.memoryGate.update([
-      { name: 'memory', value: memory.utilization, enter: s.memoryThreshold, leave: s.memoryThreshold - s.memoryMargin },
+      { name: 'memory', value: memory?.utilization, enter: s.memoryThreshold, leave: s.memoryThreshold - s.memoryMargin },
       { name: 'psi_memory_full', value: psi?.memoryFullAvg10, enter: s.psiMemoryFullThreshold, leave: s.psiMemoryFullThreshold / 2 },
-      { name: 'heap', value: heap.utilization, enter: s.heapThreshold, leave: s.heapThreshold - s.memoryMargin },
+      { name: 'heap', value: heap?.utilization, enter: s.heapThreshold, leave: s.heapThreshold - s.memoryMargin },
     ]);
 
     // Half the threshold where 10 points below would be 0 or less, which a share of time never falls under.
@@ -200,14 +226,15 @@ export class PressureMonitor implements PressureSource {
     const overloadSignals: OverloadSignal[] = [
       {
         name: 'cpu',
-        // Busy CPU stands in for waiting only where PSI cannot say which it is.
-        value: psi?.cpuSomeAvg10 === undefined ? cpu.utilization : undefined,
+        // Busy CPU stands in for waiting only where PSI cannot say which it is (not where PSI
+        // could not be read this time: that says nothing about whether the kernel has it).
+        value: psi?.cpuSomeAvg10 === undefined && unavailable.psi === undefined ? cpu?.utilization : undefined,
         enter: s.loadSheddingThreshold,
         leave: s.loadSheddingThreshold - s.overloadMargin,
         severe: Math.max(1, s.loadSheddingThreshold + s.overloadMargin),
       },
       { name: 'psi_cpu_some', value: psi?.cpuSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
-      { name: 'cpu_throttled', value: cpu.throttledPercent, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
+      { name: 'cpu_throttled', value: cpu?.throttledPercent, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
       { name: 'psi_io_some', value: psi?.ioSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
       {
         name: 'event_loop_delay',
@@ -233,16 +260,31 @@ export class PressureMonitor implements PressureSource {
 
     const snapshot: PressureSnapshot = {
       atMs,
-      cpu,
-      memory,
-      heap,
       eventLoop,
       memoryPressure: this.memoryGate.isOn,
       overload,
       resourceOverload,
     };
+    if (cpu) snapshot.cpu = cpu;
+    if (memory) snapshot.memory = memory;
     if (reported) snapshot.psi = reported;
+    if (heap) snapshot.heap = heap;
+    if (Object.keys(unavailable).length > 0) snapshot.unavailable = unavailable;
     return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];
+  }
+
+  /** Logs a reading that starts failing, or fails differently, and one that can be read again: once each. */
+  private reportFailures(unavailable: Partial<Record<PressureReadingName, string>>): void {
+    for (const [name, why] of Object.entries(unavailable) as [PressureReadingName, string][]) {
+      if (this.reportedFailures.get(name) === why) continue;
+      this.reportedFailures.set(name, why);
+      this.log(`pressure: the ${name} reading fails and is left out of memory pressure, overload and health until it is read again (logged once until this changes): ${why}`);
+    }
+    for (const name of this.reportedFailures.keys()) {
+      if (unavailable[name] !== undefined) continue;
+      this.reportedFailures.delete(name);
+      this.log(`pressure: the ${name} reading is taken again`);
+    }
   }
 
   private readMemory(): MemoryReading {

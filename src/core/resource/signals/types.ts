@@ -61,14 +61,25 @@ export interface EventLoopReading {
   utilization: number;
 }
 
+/** The readings a sample takes separately, so one that fails leaves the others current. */
+export type PressureReadingName = 'cpu' | 'memory' | 'psi' | 'heap';
+
 export interface PressureSnapshot {
   atMs: number;
-  cpu: CpuReading;
-  memory: MemoryReading;
-  /** Absent where the kernel has no /proc/pressure. */
+  /** Absent when this sample could not read it (named in `unavailable`). */
+  cpu?: CpuReading;
+  /** Absent when this sample could not read it (named in `unavailable`). */
+  memory?: MemoryReading;
+  /** Absent where the kernel has no /proc/pressure, or when this sample could not read it (named in `unavailable`). */
   psi?: PsiReading;
-  heap: HeapReading;
+  /** Absent when this sample could not read it (named in `unavailable`). */
+  heap?: HeapReading;
   eventLoop: EventLoopReading;
+  /**
+   * The readings this sample failed to take, each with why (`cannot read <file>: EISDIR`). A failed
+   * reading is unknown: it holds no decision below with an old value, the others decide alone.
+   */
+  unavailable?: Partial<Record<PressureReadingName, string>>;
   /** Memory pressure after hysteresis (enter above the threshold, leave below it minus a margin). */
   memoryPressure: boolean;
   /** Overall saturation after hysteresis, 0 = none .. 1 = severe; drives shedding by priority. */

@@ -51,16 +51,16 @@ test('container figures: memory against memory.high, CPU quota, cgroup PSI; firs
   const { root, monitor } = setup();
   try {
     const snap = monitor.snapshot();
-    assert.is(snap.memory.usedBytes, 1 * GiB);
-    assert.is(snap.memory.limitBytes, 1.5 * GiB);
-    assert.ok(Math.abs(snap.memory.utilization - 2 / 3) < 1e-12);
+    assert.is(snap.memory!.usedBytes, 1 * GiB);
+    assert.is(snap.memory!.limitBytes, 1.5 * GiB);
+    assert.ok(Math.abs(snap.memory!.utilization - 2 / 3) < 1e-12);
     assert.is(
-      snap.memory.source,
+      snap.memory!.source,
       'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/memory.current over cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service/memory.high',
     );
-    assert.is(snap.cpu.availableCores, 2);
-    assert.is(snap.cpu.utilization, 0);
-    assert.match(snap.cpu.source, /first sample: no interval yet/);
+    assert.is(snap.cpu!.availableCores, 2);
+    assert.is(snap.cpu!.utilization, 0);
+    assert.match(snap.cpu!.source, /first sample: no interval yet/);
     assert.equal(snap.psi, {
       cpuSomeAvg10: 12.5,
       memorySomeAvg10: 3,
@@ -69,7 +69,7 @@ test('container figures: memory against memory.high, CPU quota, cgroup PSI; firs
       ioFullAvg10: 10,
       source: 'cgroup2:/sys/fs/cgroup/system.slice/rs3gw.service',
     });
-    assert.is(snap.heap.source, 'test heap');
+    assert.is(snap.heap!.source, 'test heap');
     assert.is(snap.memoryPressure, false);
     assert.is(snap.overload, 0);
   } finally {
@@ -82,9 +82,9 @@ test('CPU utilisation is the cgroup usage delta over elapsed time x quota cores'
   try {
     burnCpu(1_200_000); // 1.2 s of CPU in 1 s on a 2-core quota
     const snap = monitor.sample();
-    assert.ok(Math.abs(snap.cpu.utilization - 0.6) < 1e-12);
+    assert.ok(Math.abs(snap.cpu!.utilization - 0.6) < 1e-12);
     assert.is(
-      snap.cpu.source,
+      snap.cpu!.source,
       'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat usage_usec over cgroup2:/sys/fs/cgroup/system.slice/cpu.max',
     );
   } finally {
@@ -128,7 +128,7 @@ test('memory pressure also from PSI memory full and from a heap near its limit',
     heap.usedBytes = 0.92 * heap.limitBytes;
     const snap = monitor.sample();
     assert.is(snap.memoryPressure, true);
-    assert.ok(Math.abs(snap.heap.utilization - 0.92) < 1e-12);
+    assert.ok(Math.abs(snap.heap!.utilization - 0.92) < 1e-12);
     assert.equal(monitor.detail().memoryPressureCauses, ['heap']);
   } finally {
     root.remove();
@@ -169,7 +169,7 @@ test('with PSI, a CPU busy to the last cycle is no overload; tasks waiting for i
   try {
     burnCpu(2_000_000); // the whole 2-core quota, PSI cpu some 12.5 %
     let snap = monitor.sample();
-    assert.is(snap.cpu.utilization, 1);
+    assert.is(snap.cpu!.utilization, 1);
     assert.is(snap.overload, 0);
     root.write(`${LEAF}/cpu.pressure`, 'some avg10=70.00 avg60=50.00 avg300=20.00 total=1\nfull avg10=10.00 avg60=5.00 avg300=1.00 total=1\n');
     burnCpu(2_000_000);
@@ -247,13 +247,13 @@ test('without PSI, time at a positive nice value counts as idle: background jobs
     root.write('proc/stat', 'cpu  300010 390 100000 600000 0 0 10 0 0 0\n');
     clock.advance(1000);
     let snap = monitor.sample();
-    assert.is(snap.cpu.utilization, 10 / 400);
+    assert.is(snap.cpu!.utilization, 10 / 400);
     assert.is(snap.overload, 0);
     // The same 390 ticks at the default priority: that is saturation.
     root.write('proc/stat', 'cpu  300410 390 100000 600000 0 0 10 0 0 0\n');
     clock.advance(1000);
     snap = monitor.sample();
-    assert.is(snap.cpu.utilization, 1);
+    assert.is(snap.cpu!.utilization, 1);
     assert.is(snap.overload, 1);
   } finally {
     root.remove();
@@ -267,20 +267,20 @@ test('a CPU quota used up is overload: throttled periods over periods of the las
     root.write(stat, 'usage_usec 9000000\nnr_periods 1010\nnr_throttled 13\nthrottled_usec 60000\n');
     burnCpu(1_000_000);
     let snap = monitor.sample();
-    assert.is(snap.cpu.throttledPercent, 30); // 3 of 10 periods since the fixture's 10 of 1,000 (less than 10 s of history)
-    assert.is(snap.cpu.throttlingSource, 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods');
+    assert.is(snap.cpu!.throttledPercent, 30); // 3 of 10 periods since the fixture's 10 of 1,000 (less than 10 s of history)
+    assert.is(snap.cpu!.throttlingSource, 'cgroup2:/sys/fs/cgroup/system.slice/cpu.stat nr_throttled/nr_periods');
     assert.is(snap.overload, 0, 'below 40 % (PSI cpu some 12.5 %)');
     root.write(stat, 'usage_usec 11000000\nnr_periods 1020\nnr_throttled 21\nthrottled_usec 90000\n');
     clock.advance(9000);
     burnCpu(2_000_000);
     snap = monitor.sample();
-    assert.is(snap.cpu.throttledPercent, 80); // 8 of 10 since the reading 10 s ago, not 11 of 20 since the first
+    assert.is(snap.cpu!.throttledPercent, 80); // 8 of 10 since the reading 10 s ago, not 11 of 20 since the first
     assert.ok(Math.abs(snap.overload - 2 / 3) < 1e-12, `overload ${snap.overload}`); // (80 - 40) / (100 - 40)
     assert.is(snap.resourceOverload, snap.overload);
     assert.equal(monitor.detail().overloadCauses, ['cpu_throttled']);
     clock.advance(9000);
     burnCpu(0); // no period ran in the last 10 s: nothing was throttled
-    assert.is(monitor.sample().cpu.throttledPercent, 0);
+    assert.is(monitor.sample().cpu!.throttledPercent, 0);
   } finally {
     root.remove();
   }
@@ -343,12 +343,12 @@ test('a step in throttling shows within 10 s, and so does its end', () => {
     for (let i = 0; i < 20; i++) assert.is(throttle(0, 10).resourceOverload, 0);
     // The quota becomes saturated: the share climbs 10 points a second as the window fills.
     const up = Array.from({ length: 12 }, () => throttle(10, 10));
-    assert.equal(up.map((s) => s.cpu.throttledPercent), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100]);
+    assert.equal(up.map((s) => s.cpu!.throttledPercent), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100]);
     assert.is(up.findIndex((s) => s.overload > 0) + 1, 4, 'overload from 40 % after 4 s');
     assert.is(up.findIndex((s) => s.resourceOverload >= 0.97) + 1, 10, 'the critical level after 10 s');
     // And it ends: below the critical exit at once, no overload within 10 s.
     const down = Array.from({ length: 12 }, () => throttle(0, 10));
-    assert.equal(down.map((s) => s.cpu.throttledPercent), [90, 80, 70, 60, 50, 40, 30, 20, 10, 0, 0, 0]);
+    assert.equal(down.map((s) => s.cpu!.throttledPercent), [90, 80, 70, 60, 50, 40, 30, 20, 10, 0, 0, 0]);
     assert.ok(down[0]!.resourceOverload < 0.85, `level ${down[0]!.resourceOverload} a second after`);
     assert.is(down.findIndex((s) => s.overload === 0) + 1, 8, 'overload gone below 30 %, after 8 s');
     assert.equal(down.slice(7).map((s) => s.overload), [0, 0, 0, 0, 0]);
@@ -400,15 +400,15 @@ test('no cgroup limit and no PSI: host /proc/meminfo and /proc/stat, psi absent'
   try {
     let snap = monitor.snapshot();
     assert.is(snap.psi, undefined);
-    assert.is(snap.memory.utilization, 0.75);
-    assert.is(snap.memory.source, '/proc/meminfo over /proc/meminfo MemTotal');
-    assert.is(snap.cpu.availableCores, 4);
+    assert.is(snap.memory!.utilization, 0.75);
+    assert.is(snap.memory!.source, '/proc/meminfo over /proc/meminfo MemTotal');
+    assert.is(snap.cpu!.availableCores, 4);
     // 300 busy + 100 idle ticks since the last reading.
     root.write('proc/stat', 'cpu  300300 0 100000 600100 0 0 10 0 0 0\n');
     clock.advance(1000);
     snap = monitor.sample();
-    assert.is(snap.cpu.utilization, 0.75);
-    assert.is(snap.cpu.source, '/proc/stat');
+    assert.is(snap.cpu!.utilization, 0.75);
+    assert.is(snap.cpu!.source, '/proc/stat');
   } finally {
     root.remove();
   }
@@ -418,11 +418,11 @@ test('cgroup v1: memory against the v1 limit, CPU from cpuacct over 1.5 cores', 
   const { root, monitor, clock } = setup('cgroup-v1-limited');
   try {
     const first = monitor.snapshot();
-    assert.ok(Math.abs(first.memory.utilization - 500 / 768) < 1e-12);
-    assert.is(first.cpu.availableCores, 1.5);
+    assert.ok(Math.abs(first.memory!.utilization - 500 / 768) < 1e-12);
+    assert.is(first.cpu!.availableCores, 1.5);
     root.write('sys/fs/cgroup/cpu,cpuacct/docker/abc123/cpuacct.usage', `${12_000_000_000 + 750_000_000}\n`);
     clock.advance(1000);
-    assert.is(monitor.sample().cpu.utilization, 0.5); // 0.75 s over 1 s x 1.5 cores
+    assert.is(monitor.sample().cpu!.utilization, 0.5); // 0.75 s over 1 s x 1.5 cores
     // A v1 container without a cgroup2 of its own reads only the host's PSI: reported, no signal.
     assert.match(first.psi!.source, /^\/proc\/pressure \(host-wide, .* in the v1 cgroup \/sys\/fs\/cgroup\/memory\/docker\/abc123 and there is no cgroup2 to read its own from: reported, not acted on\)$/);
     assert.is(first.psi?.notActedOn, true);
@@ -473,11 +473,11 @@ test('the real machine, real heap and event loop: a sane snapshot', async () => 
   try {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const snap = monitor.sample();
-    assert.ok(snap.memory.utilization > 0 && snap.memory.utilization < 1);
-    assert.ok(snap.heap.usedBytes > 0 && snap.heap.usedBytes < snap.heap.limitBytes);
-    assert.match(snap.heap.source, /^v8 old generation /);
+    assert.ok(snap.memory!.utilization > 0 && snap.memory!.utilization < 1);
+    assert.ok(snap.heap!.usedBytes > 0 && snap.heap!.usedBytes < snap.heap!.limitBytes);
+    assert.match(snap.heap!.source, /^v8 old generation /);
     assert.ok(snap.eventLoop.delayP99Ms >= 0 && snap.eventLoop.utilization >= 0 && snap.eventLoop.utilization <= 1);
-    assert.ok(snap.cpu.availableCores > 0);
+    assert.ok(snap.cpu!.availableCores > 0);
   } finally {
     monitor.close();
   }

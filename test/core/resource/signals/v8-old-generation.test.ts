@@ -109,8 +109,8 @@ test('a 40 MiB old generation 92 % full is memory pressure, though the heap is o
   });
   try {
     const snap = monitor.sample();
-    assert.ok(Math.abs(snap.heap.utilization - 36.8 / 40) < 1e-12, `old generation ${snap.heap.utilization}`);
-    assert.is(snap.heap.limitBytes, 40 * MiB);
+    assert.ok(Math.abs(snap.heap!.utilization - 36.8 / 40) < 1e-12, `old generation ${snap.heap!.utilization}`);
+    assert.is(snap.heap!.limitBytes, 40 * MiB);
     assert.is(snap.memoryPressure, true);
     assert.equal(monitor.detail().memoryPressureCauses, ['heap']);
   } finally {
