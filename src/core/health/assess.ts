@@ -1,6 +1,7 @@
 /**
  * The overall health verdict from the engines' state. Degraded: the service is still serving but
- * something needs attention; unhealthy: it is refusing critical work or has no memory headroom.
+ * something needs attention; unhealthy: it is refusing critical work or has no memory headroom
+ * (the machine's or cgroup's memory, or the V8 old generation against its own limit).
  */
 import type { AnomalyEngine, Severity } from '../anomaly/index.js';
 import { PRIORITIES, type Priority } from '../resource/admission/types.js';
@@ -12,6 +13,8 @@ export interface HealthInputs {
   memoryPressure: boolean;
   /** Undefined when the last sample could not read memory: unknown, so it decides nothing. */
   memoryUtilization?: number;
+  /** The V8 old generation's share of its own limit; undefined when it could not be read. */
+  heapUtilization?: number;
   overload: number;
   shedding: Record<'critical' | 'normal' | 'sheddable', boolean>;
   /** Success rate over the resource window; undefined without completions. */
@@ -32,6 +35,7 @@ function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonl
   return {
     memoryPressure: status.pressure.memoryPressure,
     memoryUtilization: status.pressure.memory?.utilization,
+    heapUtilization: status.pressure.heap?.utilization,
     overload: status.pressure.overload,
     shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
     successRate: status.window.successRate,
@@ -49,6 +53,10 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   const degraded: string[] = [];
   if (h.shedding.critical) unhealthy.push('shedding critical requests');
   if (h.memoryUtilization !== undefined && h.memoryUtilization >= NO_MEMORY_HEADROOM) unhealthy.push(`memory ${(h.memoryUtilization * 100).toFixed(1)}% of its limit`);
+  // The heap filling up ends the process (FATAL ERROR: heap limit) whatever the machine has free.
+  if (h.heapUtilization !== undefined && h.heapUtilization >= NO_MEMORY_HEADROOM) {
+    unhealthy.push(`V8 old generation ${(h.heapUtilization * 100).toFixed(1)}% of its limit`);
+  }
   if (h.memoryPressure) degraded.push('under memory pressure');
   if (h.overload > 0) degraded.push(`overloaded (level ${h.overload.toFixed(2)})`);
   if (!h.shedding.critical && (h.shedding.normal || h.shedding.sheddable)) {

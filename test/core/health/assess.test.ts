@@ -118,4 +118,22 @@ test('an unreadable memory file leaves PSI deciding: overload sheds, memory is u
   }
 });
 
+test('a V8 old generation at 98 % of its limit is no memory headroom: UNHEALTHY, naming the heap', () => {
+  const t = setup();
+  try {
+    t.heap.usedBytes = Math.round(0.956 * t.heap.limitBytes);
+    let { status, health } = t.next();
+    assert.is(status.pressure.memoryPressure, true);
+    assert.equal(health, { status: 'degraded', reasons: ['under memory pressure', 'shedding sheddable requests'] });
+    t.heap.usedBytes = Math.round(0.987 * t.heap.limitBytes);
+    ({ status, health } = t.next());
+    assert.is(health.status, 'unhealthy');
+    assert.equal(health.reasons, ['V8 old generation 98.7% of its limit', 'under memory pressure', 'shedding sheddable requests']);
+    // The cgroup's memory is far from its limit: the heap alone says so.
+    assert.ok(status.pressure.memory!.utilization < 0.9);
+  } finally {
+    t.root.remove();
+  }
+});
+
 test.run();
