@@ -19,6 +19,8 @@ export interface HealthInputs {
   shedding: Record<'critical' | 'normal' | 'sheddable', boolean>;
   /** Success rate over the resource window; undefined without completions. */
   successRate?: number;
+  /** Completions in the resource window, which the success rate is taken over. */
+  windowCompletions: number;
   /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
   recentAnomalySeverities: readonly Severity[];
 }
@@ -39,6 +41,7 @@ function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonl
     overload: status.pressure.overload,
     shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
     successRate: status.window.successRate,
+    windowCompletions: status.window.completions,
     recentAnomalySeverities,
   };
 }
@@ -46,6 +49,12 @@ function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonl
 /** Anomalies this recent count towards the verdict. */
 export const RECENT_ANOMALY_MS = 5 * 60_000;
 const LOW_SUCCESS_RATE = 0.95;
+/**
+ * The success rate counts only over at least this many completions in the window: with 20, one
+ * failure (or one permit reclaimed at its lease) leaves it at 95 % or above, so no single request
+ * makes the service DEGRADED for a window; it takes a failure rate, two failures in 20 or more.
+ */
+export const MIN_COMPLETIONS_FOR_SUCCESS_RATE = 20;
 const NO_MEMORY_HEADROOM = 0.98;
 
 export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: string[] } {
@@ -62,7 +71,7 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   if (!h.shedding.critical && (h.shedding.normal || h.shedding.sheddable)) {
     degraded.push(`shedding ${h.shedding.normal ? 'normal and sheddable' : 'sheddable'} requests`);
   }
-  if (h.successRate !== undefined && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
+  if (h.successRate !== undefined && h.windowCompletions >= MIN_COMPLETIONS_FOR_SUCCESS_RATE && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
   const severe = h.recentAnomalySeverities.filter((s) => s === 'high' || s === 'critical').length;
   if (severe > 0) degraded.push(`${severe} high or critical anomalies in the last 5 minutes`);
   if (unhealthy.length > 0) return { status: 'unhealthy', reasons: [...unhealthy, ...degraded] };

@@ -136,4 +136,30 @@ test('a V8 old generation at 98 % of its limit is no memory headroom: UNHEALTHY,
   }
 });
 
+test('the success rate counts from 20 completions in the window: one error alone leaves the verdict HEALTHY, two in 21 do not', () => {
+  const t = setup();
+  try {
+    const complete = (outcome: 'success' | 'error') => {
+      const permit = t.manager.acquire('normal');
+      assert.ok(permit.admitted);
+      if (permit.admitted) t.manager.release(permit.permitId, outcome, 5);
+    };
+    complete('error');
+    let { status, health } = t.next();
+    assert.is(status.window.completions, 1);
+    assert.is(status.window.successRate, 0);
+    assert.equal(health, { status: 'healthy', reasons: [] });
+    // 19 more, all successful: one error in 20 is 95 %, not under.
+    for (let i = 0; i < 19; i++) complete('success');
+    ({ status, health } = t.next());
+    assert.is(status.window.completions, 20);
+    assert.equal(health, { status: 'healthy', reasons: [] });
+    complete('error');
+    ({ status, health } = t.next());
+    assert.equal(health, { status: 'degraded', reasons: [`success rate ${((19 / 21) * 100).toFixed(1)}%`] });
+  } finally {
+    t.root.remove();
+  }
+});
+
 test.run();
