@@ -182,6 +182,16 @@ test('a kernel file that turns unreadable leaves the other readings deciding: me
     assert.is((await acquire(rest, 'SHEDDABLE')).admitted, true);
     await sleep(2500); // more samples, all failing the same way: still one line
     assert.is(server.output().match(/pressure: the cpu reading fails/g)?.length, 1, server.output());
+
+    // PSI unread is not a kernel without PSI: GetResources says why it is missing.
+    const cpuPressure = join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/cpu.pressure');
+    rmSync(cpuPressure);
+    mkdirSync(cpuPressure);
+    const psi = await eventually('PSI named unreadable', async () => {
+      const r = await rest.getOk(`${API}/resources`);
+      return r.pressure.psi.available === false ? r.pressure.psi : undefined;
+    });
+    assert.match(psi.source, /^unreadable in the last sample: cannot read \/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\/cpu\.pressure: EISDIR$/);
   });
 });
 

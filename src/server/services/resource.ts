@@ -65,7 +65,8 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
             ioFullAvg10: p.psi.ioFullAvg10 ?? 0,
             source: p.psi.source,
           }
-        : { available: false },
+        : // Unread this time is not the same as a kernel without PSI: the source says which.
+          { available: false, source: p.unavailable?.psi === undefined ? '' : `unreadable in the last sample: ${p.unavailable.psi}` },
       heap: p.heap && { utilization: p.heap.utilization, usedBytes: u64(p.heap.usedBytes), limitBytes: u64(p.heap.limitBytes) },
       eventLoop: { delayP99Ms: p.eventLoop.delayP99Ms, utilization: p.eventLoop.utilization },
       overload: p.overload,

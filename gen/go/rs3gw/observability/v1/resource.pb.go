@@ -821,7 +821,8 @@ func (x *MemorySignal) GetSource() string {
 // PsiSignal is pressure stall information, percent of time stalled over 10 s.
 type PsiSignal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// False when the kernel has no /proc/pressure.
+	// False when the kernel has no /proc/pressure, or when the last sample could not read it (source
+	// then says why, and the health report names it unavailable).
 	Available bool `protobuf:"varint,1,opt,name=available,proto3" json:"available,omitempty"`
 	// Some tasks stalled on CPU.
 	CpuSomeAvg10 float64 `protobuf:"fixed64,2,opt,name=cpu_some_avg10,json=cpuSomeAvg10,proto3" json:"cpu_some_avg10,omitempty"`
@@ -833,7 +834,7 @@ type PsiSignal struct {
 	IoSomeAvg10 float64 `protobuf:"fixed64,5,opt,name=io_some_avg10,json=ioSomeAvg10,proto3" json:"io_some_avg10,omitempty"`
 	// All tasks stalled on I/O.
 	IoFullAvg10 float64 `protobuf:"fixed64,6,opt,name=io_full_avg10,json=ioFullAvg10,proto3" json:"io_full_avg10,omitempty"`
-	// Where the figures came from.
+	// Where the figures came from; empty without PSI; why not, when it could not be read.
 	Source        string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -437,7 +437,8 @@ export const MemorySignalSchema: GenMessage<MemorySignal> = /*@__PURE__*/
  */
 export type PsiSignal = Message<"rs3gw.observability.v1.PsiSignal"> & {
   /**
-   * False when the kernel has no /proc/pressure.
+   * False when the kernel has no /proc/pressure, or when the last sample could not read it (source
+   * then says why, and the health report names it unavailable).
    *
    * @generated from field: bool available = 1;
    */
@@ -479,7 +480,7 @@ export type PsiSignal = Message<"rs3gw.observability.v1.PsiSignal"> & {
   ioFullAvg10: number;
 
   /**
-   * Where the figures came from.
+   * Where the figures came from; empty without PSI; why not, when it could not be read.
    *
    * @generated from field: string source = 7;
    */
