@@ -21,6 +21,9 @@ export interface HealthInputs {
   successRate?: number;
   /** Completions in the resource window, which the success rate is taken over. */
   windowCompletions: number;
+  /** Critical requests refused at the controller's limit or the permit cap in the resource window. */
+  criticalRefusedAtCapacity: number;
+  windowMs: number;
   /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
   recentAnomalySeverities: readonly Severity[];
 }
@@ -42,6 +45,8 @@ function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonl
     shedding: Object.fromEntries(PRIORITIES.map((p) => [p, status.shedding.byPriority[p].active])) as Record<Priority, boolean>,
     successRate: status.window.successRate,
     windowCompletions: status.window.completions,
+    criticalRefusedAtCapacity: status.window.criticalRefusedAtCapacity,
+    windowMs: status.window.windowMs,
     recentAnomalySeverities,
   };
 }
@@ -65,6 +70,11 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   // The heap filling up ends the process (FATAL ERROR: heap limit) whatever the machine has free.
   if (h.heapUtilization !== undefined && h.heapUtilization >= NO_MEMORY_HEADROOM) {
     unhealthy.push(`V8 old generation ${(h.heapUtilization * 100).toFixed(1)}% of its limit`);
+  }
+  // Critical work refused for want of capacity is lost as surely as shed work (which has its own reasons).
+  if (h.criticalRefusedAtCapacity > 0) {
+    const n = h.criticalRefusedAtCapacity;
+    degraded.push(`${n} critical request${n === 1 ? '' : 's'} refused at the concurrency limit or permit cap in the last ${Math.round(h.windowMs / 1000)} s`);
   }
   if (h.memoryPressure) degraded.push('under memory pressure');
   if (h.overload > 0) degraded.push(`overloaded (level ${h.overload.toFixed(2)})`);

@@ -57,6 +57,8 @@ export interface ResourceStatus {
     p99LatencyMs?: number;
     admitted: Record<Priority, number>;
     rejected: Record<Priority, number>;
+    /** Critical requests refused at the controller's limit or RS3GW_MAX_PERMITS (not shed). */
+    criticalRefusedAtCapacity: number;
   };
   totals: {
     admitted: Record<Priority, number>;
@@ -287,6 +289,7 @@ export class ResourceManager {
         ...(w.p99LatencyMs !== undefined ? { p99LatencyMs: w.p99LatencyMs } : {}),
         admitted: w.admitted,
         rejected: w.rejected,
+        criticalRefusedAtCapacity: w.criticalRefusedAtCapacity,
       },
       totals: {
         admitted: { ...this.admittedTotal },
@@ -300,7 +303,7 @@ export class ResourceManager {
 
   private refuse(now: number, priority: Priority, why: RefusalReason, reason: string, retryAfterMs: number | undefined): AcquireResult {
     this.rejectedTotal[why][priority] += 1;
-    this.stats.recordRejection(now, priority, why === 'controller_limit');
+    this.stats.recordRejection(now, priority, why === 'shedding' ? 'shed' : why === 'controller_limit' ? 'limit' : 'cap');
     return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
   }
 

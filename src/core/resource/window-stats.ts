@@ -16,6 +16,8 @@ export interface WindowTotals {
   p99LatencyMs: number | undefined;
   admitted: Record<Priority, number>;
   rejected: Record<Priority, number>;
+  /** Critical requests refused at the controller's limit or the permit cap: not shed, yet lost. */
+  criticalRefusedAtCapacity: number;
 }
 
 class Bucket {
@@ -27,6 +29,7 @@ class Bucket {
   readonly rejected: Record<Priority, number> = { critical: 0, normal: 0, sheddable: 0 };
   /** Of the refusals, those at the admission controller's limit (not shed, not at the permit cap). */
   atLimit = 0;
+  criticalRefusedAtCapacity = 0;
   readonly latency = new LatencyHistogram();
 
   reset(startMs: number): void {
@@ -35,6 +38,7 @@ class Bucket {
     this.errors = 0;
     this.dropped = 0;
     this.atLimit = 0;
+    this.criticalRefusedAtCapacity = 0;
     for (const p of PRIORITIES) {
       this.admitted[p] = 0;
       this.rejected[p] = 0;
@@ -64,11 +68,12 @@ export class SlidingWindowStats {
     this.bucketAt(nowMs).admitted[priority] += 1;
   }
 
-  /** `atLimit`: refused at the admission controller's limit, as opposed to shed or at the permit cap. */
-  recordRejection(nowMs: number, priority: Priority, atLimit: boolean): void {
+  /** Why: shed under pressure, at the admission controller's limit, or at the permit cap. */
+  recordRejection(nowMs: number, priority: Priority, why: 'shed' | 'limit' | 'cap'): void {
     const b = this.bucketAt(nowMs);
     b.rejected[priority] += 1;
-    if (atLimit) b.atLimit += 1;
+    if (why === 'limit') b.atLimit += 1;
+    if (why !== 'shed' && priority === 'critical') b.criticalRefusedAtCapacity += 1;
   }
 
   /**
@@ -128,6 +133,7 @@ export class SlidingWindowStats {
       dropped: 0,
       admitted: { critical: 0, normal: 0, sheddable: 0 },
       rejected: { critical: 0, normal: 0, sheddable: 0 },
+      criticalRefusedAtCapacity: 0,
     };
     const oldest = this.startOf(nowMs) - (this.buckets.length - 1) * this.bucketMs;
     for (const b of this.buckets) {
@@ -135,6 +141,7 @@ export class SlidingWindowStats {
       t.successes += b.successes;
       t.errors += b.errors;
       t.dropped += b.dropped;
+      t.criticalRefusedAtCapacity += b.criticalRefusedAtCapacity;
       for (const p of PRIORITIES) {
         t.admitted[p] += b.admitted[p];
         t.rejected[p] += b.rejected[p];

@@ -162,4 +162,23 @@ test('the success rate counts from 20 completions in the window: one error alone
   }
 });
 
+test('critical requests refused at the concurrency limit make the verdict DEGRADED, saying how many; refused normal work adds no reason', () => {
+  const t = setup();
+  try {
+    // Critical work may go 50 % beyond the initial limit of 20: the 31st is refused at the limit.
+    for (let i = 0; i < 30; i++) assert.ok(t.manager.acquire('critical').admitted);
+    assert.equal(t.next().health, { status: 'healthy', reasons: [] });
+    assert.is(t.manager.acquire('critical').admitted, false);
+    assert.is(t.manager.acquire('critical').admitted, false);
+    const { status, health } = t.next();
+    assert.is(status.totals.rejectedByReason.controller_limit.critical, 2);
+    assert.equal(health, { status: 'degraded', reasons: ['2 critical requests refused at the concurrency limit or permit cap in the last 60 s'] });
+    // Refused normal work at the limit is the limit doing its job: no reason of its own.
+    assert.is(t.manager.acquire('normal').admitted, false);
+    assert.equal(t.next().health.reasons, ['2 critical requests refused at the concurrency limit or permit cap in the last 60 s']);
+  } finally {
+    t.root.remove();
+  }
+});
+
 test.run();
