@@ -1,6 +1,7 @@
 import { monotonicClock, systemClock, type Clock } from '../../clock.js';
 import { invalidArgument, notFound, ObservabilityError, permissionDenied } from '../../errors.js';
 import { logLine } from '../../log-line.js';
+import { RecurringFailures } from '../../recurring-failures.js';
 import { validatePid } from '../../procfs/pid.js';
 import { exitedState, type ProcessStat } from '../../procfs/process-stat.js';
 import type { ProcessIo } from '../../procfs/process-io.js';
@@ -186,8 +187,8 @@ export class ProcessProfiler {
   private readonly operations: IoOperationRecorder;
   private readonly selfHeap?: () => { usedBytes: number; limitBytes: number };
   private readonly log: (message: string) => void;
-  /** The failure last reported for each pid whose periodic snapshots fail, so it is logged once. */
-  private readonly reportedFailures = new Map<number, string>();
+  /** Pids whose periodic snapshots fail, logged once until the failure changes or ends. */
+  private readonly snapshotFailures: RecurringFailures<number>;
   private timer?: NodeJS.Timeout;
 
   constructor(options: ProcessProfilerOptions = {}) {
@@ -215,6 +216,10 @@ export class ProcessProfiler {
     this.operations = new IoOperationRecorder(this.clock);
     this.selfHeap = options.selfHeap;
     this.log = options.log ?? logLine;
+    this.snapshotFailures = new RecurringFailures(this.log, {
+      failing: (pid, why) => `profiling: periodic snapshots of pid ${pid} fail and are skipped (logged once until this changes): ${why}`,
+      recovered: (pid) => `profiling: periodic snapshots of pid ${pid} are taken again`,
+    });
   }
 
   /** Pins `pid` to the process running under it now; none (and why) when it names no running process. */
@@ -419,17 +424,7 @@ export class ProcessProfiler {
   private collectPeriodically(): void {
     const { failed } = this.collect();
     // A pid that will not be served again was said once, at start-up or when its reuse was seen.
-    const failing = new Map(failed.filter(({ pid }) => !this.retired(pid)).map(({ pid, reason }) => [pid, reason]));
-    for (const [pid, reason] of failing) {
-      if (this.reportedFailures.get(pid) === reason) continue;
-      this.reportedFailures.set(pid, reason);
-      this.log(`profiling: periodic snapshots of pid ${pid} fail and are skipped (logged once until this changes): ${reason}`);
-    }
-    for (const pid of this.reportedFailures.keys()) {
-      if (failing.has(pid)) continue;
-      this.reportedFailures.delete(pid);
-      this.log(`profiling: periodic snapshots of pid ${pid} are taken again`);
-    }
+    this.snapshotFailures.update(new Map(failed.filter(({ pid }) => !this.retired(pid)).map(({ pid, reason }) => [pid, reason])));
   }
 
   /** Whether `pid` is never served again: it named no running process at start-up, or its process exited and the pid was reused. */

@@ -2,6 +2,7 @@ import { monotonicClock, type Clock } from '../../clock.js';
 import { invalidArgument, ObservabilityError } from '../../errors.js';
 import { logLine } from '../../log-line.js';
 import { ProcReader } from '../../procfs/reader.js';
+import { RecurringFailures } from '../../recurring-failures.js';
 import { CpuUtilization } from './cpu-utilization.js';
 import { HysteresisGate, type GateSignal } from './hysteresis.js';
 import { NodeEventLoopMonitor, v8OldGeneration, type EventLoopProvider, type HeapStatsProvider } from './providers.js';
@@ -111,8 +112,8 @@ export class PressureMonitor implements PressureSource {
   private readonly overloadGate = new HysteresisGate();
   private readonly settings: Required<Omit<PressureMonitorOptions, 'clock' | 'reader' | 'heap' | 'eventLoop' | 'log'>>;
   private readonly log: (message: string) => void;
-  /** The failure last logged for each reading that fails, so it is logged once until it changes or ends. */
-  private readonly reportedFailures = new Map<PressureReadingName, string>();
+  /** Readings that fail, logged once until the failure changes or ends. */
+  private readonly readingFailures: RecurringFailures<PressureReadingName>;
   private last: PressureSnapshot;
   private lastDetail: PressureDetail;
   private timer?: NodeJS.Timeout;
@@ -139,6 +140,11 @@ export class PressureMonitor implements PressureSource {
     this.eventLoop = options.eventLoop ?? new NodeEventLoopMonitor();
     this.cpu = new CpuUtilization(this.reader);
     this.log = options.log ?? logLine;
+    this.readingFailures = new RecurringFailures(this.log, {
+      failing: (name, why) =>
+        `pressure: the ${name} reading fails and is left out of memory pressure, overload and health until it is read again (logged once until this changes): ${why}`,
+      recovered: (name) => `pressure: the ${name} reading is taken again`,
+    });
     // Sampling once here means snapshot() always has something true to return.
     [this.last, this.lastDetail] = this.measure(this.clock.nowMs());
   }
@@ -213,7 +219,7 @@ export class PressureMonitor implements PressureSource {
     const psi = reported?.notActedOn ? undefined : reported;
     const heap = read('heap', () => this.readHeap());
     const eventLoop = this.eventLoop.sample();
-    this.reportFailures(unavailable);
+    this.readingFailures.update(new Map(Object.entries(unavailable) as [PressureReadingName, string][]));
 
     const memoryPressureCauses = this.memoryGate.update([
       { name: 'memory', value: memory?.utilization, enter: s.memoryThreshold, leave: s.memoryThreshold - s.memoryMargin },
@@ -271,20 +277,6 @@ export class PressureMonitor implements PressureSource {
     if (heap) snapshot.heap = heap;
     if (Object.keys(unavailable).length > 0) snapshot.unavailable = unavailable;
     return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];
-  }
-
-  /** Logs a reading that starts failing, or fails differently, and one that can be read again: once each. */
-  private reportFailures(unavailable: Partial<Record<PressureReadingName, string>>): void {
-    for (const [name, why] of Object.entries(unavailable) as [PressureReadingName, string][]) {
-      if (this.reportedFailures.get(name) === why) continue;
-      this.reportedFailures.set(name, why);
-      this.log(`pressure: the ${name} reading fails and is left out of memory pressure, overload and health until it is read again (logged once until this changes): ${why}`);
-    }
-    for (const name of this.reportedFailures.keys()) {
-      if (unavailable[name] !== undefined) continue;
-      this.reportedFailures.delete(name);
-      this.log(`pressure: the ${name} reading is taken again`);
-    }
   }
 
   private readMemory(): MemoryReading {
