@@ -163,6 +163,12 @@ export class KneeController implements AdmissionController {
   private suspectBusySum = 0;
   private suspectRttSum = 0;
   private suspectWindows = 0;
+  /**
+   * A cohort gathered without lowering the limit, once a first overload's knee was read with the
+   * base measured while calm (its probe ended in a silence, admitting nothing): requests admitted
+   * with servers free, which start at once, re-measure the base as a probe's cohort would.
+   */
+  private recheck: Cohort | undefined;
   /** The knee as the last probe left it: drift from it calls for a new probe. */
   private kneeAtProbe: number | undefined;
   /** Variance of the windows' log busy-server estimates around the knee. */
@@ -181,6 +187,8 @@ export class KneeController implements AdmissionController {
   private carried = 0;
   /** The latest time seen: the limit is read at it. */
   private nowMs: number;
+  /** The latest arrival (admitted or refused). */
+  private lastArrivalMs = Number.NEGATIVE_INFINITY;
   /** The highest `current` may go: where it stood when a hold began (`holdLimit`), else unbounded. */
   private ceiling = Number.POSITIVE_INFINITY;
   /** The highest the reported limit may go while a hold lasts: where it stood when the hold began. */
@@ -214,6 +222,7 @@ export class KneeController implements AdmissionController {
 
   tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
     this.maybeRoll(nowMs);
+    this.lastArrivalMs = Math.max(this.lastArrivalMs, nowMs);
     if (this.count >= this.capFor(priority)) {
       this.refusedSinceCompletion = true;
       this.window.addRejection();
@@ -258,6 +267,11 @@ export class KneeController implements AdmissionController {
       c.done += 1;
       if (measured) addRoundTrip(c, rtt);
       if (p.phase === 'awaiting' && c.done >= c.admitted) this.finishProbe(c, now);
+    } else if (this.recheck !== undefined && (permit as KneePermit).cohort === this.recheck.id) {
+      const c = this.recheck;
+      c.done += 1;
+      if (measured) addRoundTrip(c, rtt);
+      if (c.done >= c.size) this.finishRecheck(c);
     }
     this.maybeRoll(now);
   }
@@ -320,13 +334,35 @@ export class KneeController implements AdmissionController {
 
   private joinCohort(nowMs: number): number {
     const p = this.probe;
-    if (p.phase !== 'admitting') return 0;
+    if (p.phase !== 'admitting') return this.joinRecheck();
     p.cohort.admitted += 1;
     if (p.cohort.admitted >= p.cohort.size) {
       this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
       this.probe = { phase: 'awaiting', cohort: p.cohort };
     }
     return p.cohort.id;
+  }
+
+  /** A request admitted a probe's depth below the knee starts at once: it may join the recheck. */
+  private joinRecheck(): number {
+    const c = this.recheck;
+    if (c === undefined || c.admitted >= c.size || this.count > this.probeLimit(this.knee!)) return 0;
+    c.admitted += 1;
+    return c.id;
+  }
+
+  /**
+   * A recheck's cohort is back: it is read against the calm base as a probe's cohort would be, and
+   * the knee (a throughput times the base) scales with the base.
+   */
+  private finishRecheck(c: Cohort): void {
+    this.recheck = undefined;
+    if (c.rttCount === 0 || this.knee === undefined || this.baseRttMs === undefined) return;
+    const previous = this.baseRttMs;
+    const { base, samples } = readCohort(c, { base: previous, samples: this.baseSamples, cv2: this.cv2 });
+    this.setBase(base, samples);
+    this.knee *= base / previous;
+    this.current = this.kneeLimit();
   }
 
   private maybeRoll(nowMs: number): void {
@@ -621,6 +657,8 @@ export class KneeController implements AdmissionController {
 
   private startProbe(limit: number, nowMs: number): void {
     const cohort = newCohort(++this.probeIds, nowMs, this.targetSamples());
+    // A probe re-measures the base itself.
+    this.recheck = undefined;
     this.lastProbeMs = nowMs;
     this.probe = this.count <= limit ? { phase: 'admitting', limit, cohort } : { phase: 'draining', limit, cohort };
   }
@@ -646,6 +684,7 @@ export class KneeController implements AdmissionController {
       this.settling = false;
       if (this.knee === undefined && previous !== undefined && suspectBusy !== undefined) {
         this.readFirstOverload(suspectBusy, suspects, previous);
+        if (this.knee !== undefined) this.recheck = newCohort(++this.probeIds, nowMs, c.size);
         this.current = this.kneeLimit();
       }
       return;
@@ -707,7 +746,13 @@ export class KneeController implements AdmissionController {
     const p = this.probe;
     if (p.phase === 'off') return;
     const age = nowMs - p.cohort.startedMs;
-    if (p.phase !== 'awaiting' && age > 2 * this.o.maxWindowMs) {
+    if (p.phase === 'admitting' && this.firstOverloadInSilence(p.cohort, nowMs)) {
+      this.finishProbe(p.cohort, nowMs);
+      // The window open now began under the probe and is skipped, as after any probe; the carry
+      // tracks the inflight against the knee from now on.
+      this.settling = true;
+      this.inflightChanged(nowMs);
+    } else if (p.phase !== 'awaiting' && age > 2 * this.o.maxWindowMs) {
       // Low traffic or slow service: hold the limit down no longer and use the cohort admitted so far.
       if (p.phase === 'admitting') this.lastProbeAdmitMs = nowMs - p.cohort.admittingFromMs;
       if (p.cohort.done >= p.cohort.admitted) this.finishProbe(p.cohort, nowMs);
@@ -715,6 +760,16 @@ export class KneeController implements AdmissionController {
     } else if (age > PROBE_TIMEOUT_MS) {
       this.probe = { phase: 'off' };
     }
+  }
+
+  /**
+   * Whether a first overload's probe admits into a silence: nothing admitted yet, and no arrival
+   * for a base round trip. Its cohort would wait for the next burst, and with it the knee that the
+   * silence's regret is measured against.
+   */
+  private firstOverloadInSilence(c: Cohort, nowMs: number): boolean {
+    if (this.knee !== undefined || this.baseRttMs === undefined || c.admitted > 0) return false;
+    return nowMs - this.lastArrivalMs >= this.baseRttMs;
   }
 
   private clamp(limit: number): number {

@@ -210,12 +210,46 @@ test('bursts shorter than a window: the knee counts the servers, not the silence
 test('a window that only saw a straggler after a burst does not set the knee', () => {
   // Quarter-second bursts every 2.25 s at 10x, lognormal service with sigma 1: the second after a
   // burst holds one slow round trip and nothing else in flight. Read as an overloaded window it set
-  // the knee at 0.08 of 16 servers, where it stayed, and cut the limit to 3 for seconds.
+  // the knee at 0.08 of 16 servers, where it stayed, and cut the limit to 3 for seconds. The knee
+  // rests on the loaded completions of the first overload's bursts, a few dozen heavy-tailed round
+  // trips, so it is checked on ten seeds within what that noise leaves: 0.65-1.24 of the servers
+  // (0.74-1.31 while the first overload's probe waited for the next burst).
   const s = quarterSecondBursts({ lognormal: { meanMs: 100, sigma: 1 } }, 2, 10);
-  for (const seed of [1, 2, 3]) {
+  for (let seed = 1; seed <= 10; seed++) {
     const { knee, rec } = runKnee(s, seed);
-    assert.ok(kneeNearServers(knee, 0.75), `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
+    assert.ok(kneeNearServers(knee, 0.6), `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
     assert.ok(medianLimit(rec.limitSamples, 40, 60) >= WORKERS, `seed ${seed}: limit ${medianLimit(rec.limitSamples, 40, 60)}`);
+  }
+});
+
+test('service twice as fast as bursts begin an overload: the knee counts the servers, not the calm base', () => {
+  // Half-second bursts at 20x every 2.5 s, the service time halved from the overload's start. The
+  // first overload's probe ends in the silence after a burst, so the knee is first read with the
+  // base measured while calm, twice the service time now; requests admitted with servers free then
+  // re-measure it without lowering the limit. Without that the knee read 25-31 of 16 servers (18-30
+  // while the probe waited for the next burst), and the queue reported (inflight beyond the knee)
+  // with it. (Under doubled service the knee reads half, so few requests a burst find servers free
+  // by it: the re-measure then ends within a 30 s overload on one seed of ten.)
+  const s = scenario({
+    service: { lognormal: { meanMs: 100, sigma: 0.5 } },
+    contention: 0.02,
+    deadlineMs: 2000,
+    arrivals: { onOff: { onS: 0.5, offS: 2 } },
+    phases: [{ seconds: 20, load: 0.5 }, { seconds: 30, load: 20 }, { seconds: 20, load: 0.5 }],
+    capacityEvents: [{ atS: 20, seconds: 30, serviceMultiplier: 0.5 }],
+  });
+  for (let seed = 1; seed <= 10; seed++) {
+    let knee: number | undefined;
+    simulate(s, seed, (now) => {
+      const c = new KneeController(now);
+      const tick = c.tick.bind(c);
+      c.tick = (nowMs: number) => {
+        tick(nowMs);
+        if (nowMs < 50_000) knee = c.estimatedCapacity;
+      };
+      return c;
+    });
+    assert.ok(knee !== undefined && knee >= 0.7 * WORKERS && knee <= 1.35 * WORKERS, `seed ${seed}: knee ${knee} of ${WORKERS} servers`);
   }
 });
 
@@ -256,9 +290,21 @@ test('a hold keeps the reported limit from rising while the burst carry opens', 
   // holds the limit while it sheds; the hold must cover what is reported, not only its base.
   const s = scenario({ service: { lognormal: { meanMs: 100, sigma: 0.5 } }, arrivals: { onOff: { onS: 0.25, offS: 4 } }, phases: [{ seconds: 60, load: 5 }] });
   for (const seed of [1, 2, 3]) {
-    const free = simulate(s, seed, (now) => new KneeController(now)).limitSamples;
+    // Ticks at which the knee is known: before it, the largest rise is from the first overload's
+    // probe, and a hold begun in a probe keeps the limit outside it (the test below).
+    const kneeKnown: boolean[] = [];
+    const free = simulate(s, seed, (now) => {
+      const c = new KneeController(now);
+      const tick = c.tick.bind(c);
+      c.tick = (nowMs: number) => {
+        tick(nowMs);
+        kneeKnown.push(c.estimatedCapacity !== undefined);
+      };
+      return c;
+    }).limitSamples;
     let [holdTick, rise] = [0, 0];
     for (let t = 100; t + 50 < free.length; t++) {
+      if (!kneeKnown[t]) continue;
       const r = Math.max(...free.subarray(t, t + 50)) - free[t];
       if (r > rise) [holdTick, rise] = [t, r];
     }
