@@ -219,6 +219,11 @@ test('bad samples, filters and configurations are refused naming the field', asy
   });
   assert.is(connectJson.status, 400);
   assert.match(((await connectJson.json()) as { message: string }).message, /^value: must be a number, got null/);
+  // A number beyond a double's range, which JSON.parse reads as Infinity, is named as such (it
+  // said "got null", how JSON writes Infinity, though no null was sent).
+  const tooLarge = await fetch(`${server.url}${API}/anomalies/samples`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"metric":"m","value":-1e400}' });
+  assert.is(tooLarge.status, 400);
+  assert.match(((await tooLarge.json()) as { message: string }).message, /^value: must be a number .*, got a number beyond the range of a double \(read as -Infinity\)$/);
   assertError(await rest.get(`${API}/anomalies/statistics?metric=m`), 404, 'not_found', 'metric');
   assertError(await sample({ metric: '', value: 1 }), 400, 'invalid_argument', 'metric');
   assertError(await sample({ metric: '9lives', value: 1 }), 400, 'invalid_argument', 'metric');

@@ -83,6 +83,8 @@ export function quote(value: string, mark: '"' | "'" = '"'): string {
 /** A JSON value as an error message shows it, clipped. */
 export function showJson(value: unknown): string {
   if (typeof value === 'string') return quote(JSON.stringify(value).slice(1, -1));
+  // JSON.parse reads a number beyond a double's range (1e400) as Infinity, which JSON writes as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return `a number beyond the range of a double (read as ${value})`;
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
