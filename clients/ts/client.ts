@@ -51,12 +51,14 @@ export interface ObservabilityClient {
  * and gRPC-Web (the HTTP/1.1 response ended early). Our server never answers `aborted`, and answers
  * `canceled` only to a call the client cancelled; so either code on a call whose signal is not
  * aborted (the caller neither cancelled it nor let its deadline pass) can only be the broken
- * connection. The message is kept, and the original error is the new one's cause.
+ * connection. So is a request written to a connection the server had just closed (EPIPE, which
+ * connect-node reports as `internal`). The message is kept, and the original error is the new one's
+ * cause.
  */
 export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
   const translate = (error: unknown): unknown => {
     if (req.signal.aborted || !(error instanceof ConnectError)) return error;
-    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error)) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error)) return error;
     const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
     unavailable.details = error.details;
     return unavailable;
@@ -89,6 +91,19 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
  */
 function refusedStream(error: ConnectError): boolean {
   return error.code === Code.Internal && error.rawMessage.includes('NGHTTP2_REFUSED_STREAM');
+}
+
+/**
+ * A request written to a connection the server had closed (EPIPE: a kept-alive HTTP/1.1 connection
+ * that a draining or stopped server ended just before the call), which connect-node reports as
+ * `internal`: the server never read it, so it is safe to retry, `unavailable`.
+ */
+function closedSocket(error: ConnectError): boolean {
+  if (error.code !== Code.Internal) return false;
+  for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
 }
 
 /**
