@@ -115,8 +115,36 @@ export function createTransport(baseUrl: string, options: ClientOptions = {}): T
   return Object.assign(transport, { close });
 }
 
+/**
+ * Refuses a base URL the generated clients cannot use, as the Go client's New does: they append
+ * "/package.Service/Method" to it as a string, so the method's path would land in a query or
+ * fragment, and a missing scheme or host failed only at the first call, with a misleading code.
+ */
+function checkBaseUrl(baseUrl: string): void {
+  const want = 'want http://host[:port][/path] or https://host[:port][/path]';
+  if (!baseUrl.includes('://')) throw new Error(`base URL ${JSON.stringify(baseUrl)} has no scheme; ${want}`);
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`base URL ${JSON.stringify(baseUrl)} is not a URL; ${want}`);
+  }
+  const problem =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? `uses scheme ${JSON.stringify(url.protocol.slice(0, -1))}, not http or https`
+      : url.hostname === ''
+        ? 'has no host'
+        : baseUrl.includes('?')
+          ? 'has a query (?...), to which the method\'s path would be appended'
+          : baseUrl.includes('#')
+            ? 'has a fragment (#...), to which the method\'s path would be appended'
+            : undefined;
+  if (problem !== undefined) throw new Error(`base URL ${JSON.stringify(baseUrl)} ${problem}; ${want}`);
+}
+
 /** A transport and what closes its connections. */
 function closableTransport(baseUrl: string, options: ClientOptions): { transport: Transport; close(): void } {
+  checkBaseUrl(baseUrl);
   let closed = false;
   const refuseWhenClosed: Interceptor = (next) => (req) => {
     if (closed) throw new ConnectError('the client is closed', Code.Canceled);

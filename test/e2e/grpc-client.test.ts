@@ -114,4 +114,30 @@ options('an unknown protocol is refused by name, not turned into a transport tha
   );
 });
 
+options('a base URL the methods cannot be appended to is refused at creation, naming the problem', () => {
+  // Before, each was accepted and its first call failed: unimplemented or not_found with a query
+  // (the method's path went into it), to "/" with a fragment, internal or unknown with ftp, a bare
+  // TypeError without a scheme. The Go client's New refuses the same ones.
+  const want = 'want http://host[:port][/path] or https://host[:port][/path]';
+  const refused: Array<[string, string]> = [
+    ['127.0.0.1:9', 'has no scheme'],
+    ['ftp://127.0.0.1:9', 'uses scheme "ftp", not http or https'],
+    ['http://127.0.0.1:9/?x=1', "has a query (?...), to which the method's path would be appended"],
+    ['http://127.0.0.1:9/#f', "has a fragment (#...), to which the method's path would be appended"],
+    ['http://', 'is not a URL'],
+  ];
+  for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
+    for (const [url, problem] of refused) {
+      assert.throws(
+        () => createObservabilityClient(url, { protocol }),
+        (error: Error) => error.message === `base URL ${JSON.stringify(url)} ${problem}; ${want}`,
+        `${protocol} ${url}`,
+      );
+    }
+  }
+  // A path prefix (behind a proxy) and https stay accepted.
+  createObservabilityClient('http://127.0.0.1:9/observability', { protocol: 'connect' }).close();
+  createObservabilityClient('https://127.0.0.1:9', { protocol: 'grpc-web' }).close();
+});
+
 options.run();
