@@ -177,25 +177,26 @@ test('bad pprof requests are refused naming the parameter', async () => {
 });
 
 test('recorded I/O shows as counts, bytes and latency percentiles', async () => {
-  // Reads of 0.1 .. 10 ms in 0.1 ms steps, writes of exactly 250 us.
+  // Reads of 0.1 .. 10 ms in 0.1 ms steps, writes of exactly 123.4 us.
   const operations: Json[] = [];
   for (let i = 1; i <= 100; i++) operations.push({ direction: 'IO_DIRECTION_READ', bytes: '4096', latency: `${(i / 10_000).toFixed(4)}s` });
-  for (let i = 0; i < 10; i++) operations.push({ direction: 'IO_DIRECTION_WRITE', bytes: '1000', latency: '0.000250s' });
-  assert.equal(await rest.postOk(`${API}/profiling/io`, { operations }), { accepted: 110 });
+  for (let i = 0; i < 20; i++) operations.push({ direction: 'IO_DIRECTION_WRITE', bytes: '1000', latency: '0.0001234s' });
+  assert.equal(await rest.postOk(`${API}/profiling/io`, { operations }), { accepted: 120 });
   const io = (await rest.getOk(`${API}/profiling`)).io;
   assertSnakeCase(io);
   assert.is(io.read_ops, '100');
-  assert.is(io.write_ops, '10');
+  assert.is(io.write_ops, '20');
   assert.is(int(io.read_bytes), 409_600);
-  assert.is(int(io.write_bytes), 10_000);
+  assert.is(int(io.write_bytes), 20_000);
   assertNear(io.read_latency_us, 5050, 1e-9, 'mean read latency');
   // Nearest-rank percentiles within the documented 1%.
   assertNear(io.read_latency_p50_us, 5000, 0.01, 'read p50');
   assertNear(io.read_latency_p95_us, 9500, 0.01, 'read p95');
   assertNear(io.read_latency_p99_us, 9900, 0.01, 'read p99');
-  assertNear(io.write_latency_us, 250, 1e-9, 'mean write latency');
-  assertNear(io.write_latency_p50_us, 250, 0.01, 'write p50');
-  assertNear(io.write_latency_p99_us, 250, 0.01, 'write p99');
+  // In whole nanoseconds, as the Duration was sent (through milliseconds it read 123.40000000000005).
+  assert.is(io.write_latency_us, 123.4, 'mean write latency');
+  assertNear(io.write_latency_p50_us, 123.4, 0.01, 'write p50');
+  assertNear(io.write_latency_p99_us, 123.4, 0.01, 'write p99');
   const h = await rest.getOk(`${API}/health`);
   assert.is(h.profiling.io.read_ops, '100', 'the health report shows the same figures');
   // Reads whose latency was not measured count as reads, not as reads of no time.

@@ -52,6 +52,12 @@ export function durationOrUndefined(d: Duration | undefined, field: string): num
   return ms;
 }
 
+/**
+ * Microseconds to whole nanoseconds, the finest a Duration carries: a latency sent as 0.0001234s
+ * goes through milliseconds and read 123.39999999999999 µs.
+ */
+export const wholeNs = (us: number): number => Math.round(us * 1000) / 1000;
+
 export const timestamp = (ms: number): Timestamp => timestampFromMs(Math.round(ms));
 export const duration = (ms: number): Duration => durationFromMs(Math.round(ms));
 

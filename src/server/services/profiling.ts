@@ -20,7 +20,7 @@ import { captureCpuProfile, cpuProfileDurationMs, profileTimes } from '../../cor
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { duration, durationOrUndefined, enumName, limitOf, timeBoundOrUndefined, timestamp, u64 } from './convert.js';
+import { duration, durationOrUndefined, enumName, limitOf, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
 
 const PPROF = 'application/octet-stream';
 const MAX_LIST = 10_000;
@@ -66,14 +66,14 @@ function profileOut(s: ProcessSample, ops: IoOperationStats | undefined): Messag
         writeOps: u64(ops.write.operations),
         readBytes: ops.read.bytes,
         writeBytes: ops.write.bytes,
-        readLatencyUs: ops.read.avgLatencyUs ?? 0,
-        writeLatencyUs: ops.write.avgLatencyUs ?? 0,
-        readLatencyP50Us: ops.read.p50LatencyUs ?? 0,
-        readLatencyP95Us: ops.read.p95LatencyUs ?? 0,
-        readLatencyP99Us: ops.read.p99LatencyUs ?? 0,
-        writeLatencyP50Us: ops.write.p50LatencyUs ?? 0,
-        writeLatencyP95Us: ops.write.p95LatencyUs ?? 0,
-        writeLatencyP99Us: ops.write.p99LatencyUs ?? 0,
+        readLatencyUs: wholeNs(ops.read.avgLatencyUs ?? 0),
+        writeLatencyUs: wholeNs(ops.write.avgLatencyUs ?? 0),
+        readLatencyP50Us: wholeNs(ops.read.p50LatencyUs ?? 0),
+        readLatencyP95Us: wholeNs(ops.read.p95LatencyUs ?? 0),
+        readLatencyP99Us: wholeNs(ops.read.p99LatencyUs ?? 0),
+        writeLatencyP50Us: wholeNs(ops.write.p50LatencyUs ?? 0),
+        writeLatencyP95Us: wholeNs(ops.write.p95LatencyUs ?? 0),
+        writeLatencyP99Us: wholeNs(ops.write.p99LatencyUs ?? 0),
       }),
       process: io.available
         ? {
