@@ -303,7 +303,7 @@ export class ResourceManager {
 
   private refuse(now: number, priority: Priority, why: RefusalReason, reason: string, retryAfterMs: number | undefined): AcquireResult {
     this.rejectedTotal[why][priority] += 1;
-    this.stats.recordRejection(now, priority, why === 'shedding' ? 'shed' : why === 'controller_limit' ? 'limit' : 'cap');
+    this.stats.recordRejection(now, priority, why);
     return retryAfterMs === undefined ? { admitted: false, reason } : { admitted: false, reason, retryAfterMs };
   }
 

@@ -1,5 +1,6 @@
 import { PRIORITIES, type Priority } from './admission/types.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import type { RefusalReason } from './manager.js';
 
 export type Outcome = 'success' | 'error' | 'dropped';
 
@@ -68,12 +69,11 @@ export class SlidingWindowStats {
     this.bucketAt(nowMs).admitted[priority] += 1;
   }
 
-  /** Why: shed under pressure, at the admission controller's limit, or at the permit cap. */
-  recordRejection(nowMs: number, priority: Priority, why: 'shed' | 'limit' | 'cap'): void {
+  recordRejection(nowMs: number, priority: Priority, why: RefusalReason): void {
     const b = this.bucketAt(nowMs);
     b.rejected[priority] += 1;
-    if (why === 'limit') b.atLimit += 1;
-    if (why !== 'shed' && priority === 'critical') b.criticalRefusedAtCapacity += 1;
+    if (why === 'controller_limit') b.atLimit += 1;
+    if (why !== 'shedding' && priority === 'critical') b.criticalRefusedAtCapacity += 1;
   }
 
   /**
