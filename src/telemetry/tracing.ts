@@ -290,7 +290,9 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
       const reported = await finalFlush(provider, config.batch.exportTimeoutMillis, failed);
       dropped.finalCount();
       const lost = failed.summary();
-      if (!reported && lost !== undefined) logLine(`tracing: ${lost}`);
+      // The count ends the final flush's failure line when there is one; OTEL_LOG_LEVEL=none
+      // silences that line, not the count.
+      if (lost !== undefined && (!reported || config.logLevel === 'none')) logLine(`tracing: ${lost}`);
       trace.disable();
       propagation.disable();
       context.disable();

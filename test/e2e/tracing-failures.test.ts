@@ -100,6 +100,16 @@ test('OTEL_LOG_LEVEL=error still reports failed exports; none silences them', as
   assert.not.match(quiet.output(), 'OpenTelemetry', quiet.output());
 });
 
+test('OTEL_LOG_LEVEL=none silences the failure of the last export at shutdown, not the count of the spans lost', async () => {
+  const server = await startServer(REFUSED('none'));
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  // Three spans, fewer than a batch: they wait for the final flush, whose export is refused.
+  for (let i = 0; i < 3; i++) await within(client.anomalies.recordSample({ metric: 'export_refused', value: i }), `RecordSample ${i}`);
+  assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+  assert.not.match(server.output(), 'OpenTelemetry', server.output());
+  assert.match(server.output(), /^rs3gw-obs: tracing: 3 spans lost since start-up in exports that failed$/m, server.output());
+});
+
 test('OTLP/HTTP sent to a port that speaks HTTP/2 only, as an OTLP/gRPC port (4317) does: the failure says to set OTEL_EXPORTER_OTLP_PROTOCOL=grpc; start-up says where spans go, no header value', async () => {
   // What upstream's Jaeger example gives: OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4317 and the default protocol.
   const grpcPort = createHttp2Server();
