@@ -183,9 +183,10 @@ function checkRates(c: Config, explicit: ReadonlySet<SettingKey>): void {
   ordered(c, explicit, ['minRateLimit', 'maxRateLimit'], atMost);
   if (explicit.has('initialRateLimit') || (!explicit.has('minRateLimit') && !explicit.has('maxRateLimit'))) {
     if (c.initialRateLimit < c.minRateLimit || c.initialRateLimit > c.maxRateLimit) {
+      const bound = (key: SettingKey) => `${c[key]}${explicit.has(key) ? '' : ' (default)'}`;
       throw new ConfigError(
         'RS3GW_INITIAL_RATE_LIMIT',
-        `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${c.minRateLimit}, ${c.maxRateLimit}], got ${c.initialRateLimit}`,
+        `must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [${bound('minRateLimit')}, ${bound('maxRateLimit')}], got ${c.initialRateLimit}`,
       );
     }
   } else {

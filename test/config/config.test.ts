@@ -258,6 +258,11 @@ test('of two settings that must agree, the message names the one set, saying the
   assert.is(message({ ...SEED, RS3GW_MAX_RATE_LIMIT: '50' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_MIN_RATE_LIMIT, which is 100 by default; got 50');
   assert.is(message({ ...SEED, RS3GW_MAX_RATE_LIMIT: '500' }), 'RS3GW_MAX_RATE_LIMIT: must be at least RS3GW_INITIAL_RATE_LIMIT, which is 1000 by default; got 500');
   assert.is(message({ ...SEED, RS3GW_MIN_RATE_LIMIT: '2000' }), "RS3GW_MIN_RATE_LIMIT: must not exceed RS3GW_INITIAL_RATE_LIMIT (2000 > 1000, RS3GW_INITIAL_RATE_LIMIT's default)");
+  assert.is(message({ ...SEED, RS3GW_INITIAL_RATE_LIMIT: '50' }), 'RS3GW_INITIAL_RATE_LIMIT: must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [100 (default), 10000 (default)], got 50');
+  assert.is(
+    message({ ...SEED, RS3GW_INITIAL_RATE_LIMIT: '50', RS3GW_MIN_RATE_LIMIT: '200', RS3GW_MAX_RATE_LIMIT: '300' }),
+    'RS3GW_INITIAL_RATE_LIMIT: must lie within [RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT] = [200, 300], got 50',
+  );
   assert.is(
     message({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }),
     'RS3GW_PROFILING_CONTINUOUS_INTERVAL: must be longer than RS3GW_PROFILING_CONTINUOUS_DURATION, in whole milliseconds, which is 10000 ms by default; got 5000 ms',
