@@ -94,6 +94,12 @@ interface Held {
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
 /** Retry hint when shedding or at the outstanding cap: about one pressure refresh. */
 const SHED_RETRY_MS = 1000;
+/** Where a priority is refused against the limit: sheddable traffic below it, critical above it. */
+const CAP_BESIDE_LIMIT: Record<Priority, string> = {
+  sheddable: ' less a reserve for higher priorities',
+  normal: '',
+  critical: " plus critical traffic's extra",
+};
 /**
  * A permit held this many times the recent p99.9 hold time may be presumed lost (a crashed or
  * leaky client): beyond the tail of the work, well short of a lease.
@@ -202,7 +208,7 @@ export class ResourceManager {
       const reason =
         c.limitUnit === 'rps'
           ? `rate limit reached (${c.limit.toFixed(0)} requests/s, ${c.name})`
-          : `concurrency limit reached (${Math.floor(c.limit)} in flight, ${c.name})`;
+          : `concurrency limit reached (${c.inflight} in flight, limit ${Math.floor(c.limit)}${CAP_BESIDE_LIMIT[priority]}, ${c.name})`;
       return this.refuse(now, priority, 'controller_limit', reason, this.retryAfterMs(now));
     }
     const id = randomBytes(16).toString('base64url');

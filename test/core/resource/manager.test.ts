@@ -114,13 +114,18 @@ test('the controller limit refuses with a reason and a retry hint', () => {
   const a = admit(manager);
   clock.advance(40);
   manager.release(a, 'success');
-  admit(manager);
+  const a2 = admit(manager);
   admit(manager);
   const r = manager.acquire();
   assert.is(r.admitted, false);
   const refusal = r as { reason: string; retryAfterMs?: number };
-  assert.match(refusal.reason, /concurrency limit reached \(2 in flight, adaptive\)/);
+  assert.is(refusal.reason, 'concurrency limit reached (2 in flight, limit 2, adaptive)');
   assert.ok(refusal.retryAfterMs !== undefined && refusal.retryAfterMs >= 38 && refusal.retryAfterMs <= 42);
+  // Sheddable traffic is refused below the limit, and the reason says so rather than call it full.
+  manager.release(a2, 'success');
+  const shed = manager.acquire('sheddable') as { admitted: boolean; reason: string };
+  assert.is(shed.admitted, false);
+  assert.is(shed.reason, 'concurrency limit reached (1 in flight, limit 2 less a reserve for higher priorities, adaptive)');
 });
 
 test('the retry hint grows with the refusals per admission of the last second or two, and is bounded', () => {
