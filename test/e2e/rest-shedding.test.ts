@@ -148,6 +148,33 @@ test('a flood of refused sheddable Acquires leaves critical ones admitted', asyn
   });
 });
 
+test('a CPU quota throttled in most of its periods sheds sheddable work, and GetResources shows the throttling that caused it', async () => {
+  const root = fixture('cgroup-v2-limited');
+  const cpuStat = join(root, 'sys/fs/cgroup/system.slice/cpu.stat');
+  // Nine periods of ten throttled, ten periods (of the fixture's quota) every 100 ms.
+  let periods = 1000;
+  let throttled = 10;
+  const quota = setInterval(() => {
+    periods += 10;
+    throttled += 9;
+    writeFileSync(cpuStat, `usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\nnr_periods ${periods}\nnr_throttled ${throttled}\nthrottled_usec 50000\n`);
+  }, 100);
+  try {
+    await withServer(root, async (rest) => {
+      const shed = await eventually('sheddable work to be shed', async () => {
+        const r = await tryAll(rest);
+        return r.SHEDDABLE === 'admitted' ? undefined : r;
+      });
+      assert.match(shed.SHEDDABLE, /^shedding sheddable traffic: pressure level /);
+      const { cpu } = (await rest.getOk(`${API}/resources`)).pressure;
+      assert.ok(Math.abs(cpu.throttled_percent - 90) < 5, `throttled ${cpu.throttled_percent}`);
+      assert.match(cpu.throttling_source, /^cgroup2:.*\/system\.slice\/cpu\.stat nr_throttled\/nr_periods$/);
+    });
+  } finally {
+    clearInterval(quota);
+  }
+});
+
 test('a kernel file that turns unreadable leaves the other readings deciding: memory back to 50 % is seen, the CPU reading is named unavailable and logged once', async () => {
   const root = fixture('cgroup-v2-limited');
   const GiB = 1024 ** 3;

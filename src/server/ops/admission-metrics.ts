@@ -87,7 +87,7 @@ export function admissionMetrics(metrics: MetricsEngine, manager: ResourceManage
   });
   metrics.builtin.gauge({
     name: 'rs3gw_memory_pressure',
-    help: 'Whether the service is under memory pressure (1) or not (0), as RS3GW_MEMORY_THRESHOLD and its hysteresis decide',
+    help: 'Whether the service is under memory pressure (1) or not (0), from memory use (RS3GW_MEMORY_THRESHOLD), the V8 old generation (90 % full) or PSI memory full (10 %, avg10), each with hysteresis',
     collect() {
       this.set(manager.status().pressure.memoryPressure ? 1 : 0);
     },

@@ -53,7 +53,13 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
       rejectedTotal: u64(s.totals.rejected[k]),
     })),
     pressure: {
-      cpu: p.cpu && { utilization: p.cpu.utilization, availableCores: p.cpu.availableCores, source: p.cpu.source },
+      cpu: p.cpu && {
+        utilization: p.cpu.utilization,
+        availableCores: p.cpu.availableCores,
+        source: p.cpu.source,
+        throttledPercent: p.cpu.throttledPercent,
+        throttlingSource: p.cpu.throttlingSource ?? '',
+      },
       memory: p.memory && { utilization: p.memory.utilization, usedBytes: u64(p.memory.usedBytes), limitBytes: u64(p.memory.limitBytes), source: p.memory.source },
       psi: p.psi
         ? {

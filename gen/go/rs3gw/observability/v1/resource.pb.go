@@ -440,7 +440,7 @@ type AdmissionStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed".
 	Controller string `protobuf:"bytes,1,opt,name=controller,proto3" json:"controller,omitempty"`
-	// Current concurrency limit.
+	// Current limit: requests in flight under "adaptive", requests per second under "seed".
 	Limit float64 `protobuf:"fixed64,2,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Permits held by work in progress, as active_requests.
 	Inflight uint32 `protobuf:"varint,3,opt,name=inflight,proto3" json:"inflight,omitempty"`
@@ -689,9 +689,15 @@ type CpuSignal struct {
 	// Cores available (cgroup quota or online CPUs).
 	AvailableCores float64 `protobuf:"fixed64,2,opt,name=available_cores,json=availableCores,proto3" json:"available_cores,omitempty"`
 	// Where the figures came from.
-	Source        string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// Percent of the CPU quota's periods in which the cgroup was throttled, over the last 10 s
+	// (nr_throttled / nr_periods of its cpu.stat); an overload signal like PSI's. Absent without a
+	// quota, or until a second reading of the counters.
+	ThrottledPercent *float64 `protobuf:"fixed64,4,opt,name=throttled_percent,json=throttledPercent,proto3,oneof" json:"throttled_percent,omitempty"`
+	// Where the throttling counts came from (empty when throttled_percent is absent).
+	ThrottlingSource string `protobuf:"bytes,5,opt,name=throttling_source,json=throttlingSource,proto3" json:"throttling_source,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CpuSignal) Reset() {
@@ -741,6 +747,20 @@ func (x *CpuSignal) GetAvailableCores() float64 {
 func (x *CpuSignal) GetSource() string {
 	if x != nil {
 		return x.Source
+	}
+	return ""
+}
+
+func (x *CpuSignal) GetThrottledPercent() float64 {
+	if x != nil && x.ThrottledPercent != nil {
+		return *x.ThrottledPercent
+	}
+	return 0
+}
+
+func (x *CpuSignal) GetThrottlingSource() string {
+	if x != nil {
+		return x.ThrottlingSource
 	}
 	return ""
 }
@@ -1046,7 +1066,8 @@ type PoolRecommendation struct {
 	RecommendedThreads uint32 `protobuf:"varint,1,opt,name=recommended_threads,json=recommendedThreads,proto3" json:"recommended_threads,omitempty"`
 	// Lower bound (RS3GW_MIN_THREADS).
 	MinThreads uint32 `protobuf:"varint,2,opt,name=min_threads,json=minThreads,proto3" json:"min_threads,omitempty"`
-	// Upper bound (RS3GW_MAX_THREADS).
+	// Upper bound as applied: RS3GW_MAX_THREADS cut to 4 threads per core the CPU quota allows,
+	// but not below min_threads.
 	MaxThreads uint32 `protobuf:"varint,3,opt,name=max_threads,json=maxThreads,proto3" json:"max_threads,omitempty"`
 	// Cores the recommendation is sized for.
 	AvailableCores float64 `protobuf:"fixed64,4,opt,name=available_cores,json=availableCores,proto3" json:"available_cores,omitempty"`
@@ -1426,11 +1447,14 @@ const file_rs3gw_observability_v1_resource_proto_rawDesc = "" +
 	"\x04heap\x18\x04 \x01(\v2\".rs3gw.observability.v1.HeapSignalR\x04heap\x12F\n" +
 	"\n" +
 	"event_loop\x18\x05 \x01(\v2'.rs3gw.observability.v1.EventLoopSignalR\teventLoop\x12\x1a\n" +
-	"\boverload\x18\x06 \x01(\x01R\boverload\"n\n" +
+	"\boverload\x18\x06 \x01(\x01R\boverload\"\xe3\x01\n" +
 	"\tCpuSignal\x12 \n" +
 	"\vutilization\x18\x01 \x01(\x01R\vutilization\x12'\n" +
 	"\x0favailable_cores\x18\x02 \x01(\x01R\x0eavailableCores\x12\x16\n" +
-	"\x06source\x18\x03 \x01(\tR\x06source\"\x88\x01\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x120\n" +
+	"\x11throttled_percent\x18\x04 \x01(\x01H\x00R\x10throttledPercent\x88\x01\x01\x12+\n" +
+	"\x11throttling_source\x18\x05 \x01(\tR\x10throttlingSourceB\x14\n" +
+	"\x12_throttled_percent\"\x88\x01\n" +
 	"\fMemorySignal\x12 \n" +
 	"\vutilization\x18\x01 \x01(\x01R\vutilization\x12\x1d\n" +
 	"\n" +
@@ -1569,6 +1593,7 @@ func file_rs3gw_observability_v1_resource_proto_init() {
 	if File_rs3gw_observability_v1_resource_proto != nil {
 		return
 	}
+	file_rs3gw_observability_v1_resource_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
