@@ -164,7 +164,10 @@ export class BurstCarry {
   private unexplainedDrops = 0;
   private lastRefusalMs = -Infinity;
   private burstStartMs = -Infinity;
-  /** A burst is open from its first refusal until the servers next go idle. */
+  /**
+   * A burst is open from its first refusal until the servers next go idle: a silence, or a dip
+   * below the knee after which refusals resume only after a quiet gap.
+   */
   private burstOpen = false;
   private longestBurstMs = 0;
   /** Longest time from a burst's first refusal to its last (decaying). */
@@ -182,6 +185,11 @@ export class BurstCarry {
    */
   private highestSinceRefusal = 0;
   private drainSinceRefusal = 0;
+  /**
+   * When the inflight first fell below the knee since the last refusal: the queue drained there,
+   * for a moment near capacity, or for good in a silence (which closes the burst itself).
+   */
+  private dipSinceRefusalMs = Infinity;
   /** Round trip per request ahead against the inflight at admission: precise, but biased (see `completed`). */
   private readonly roundTripFit = new ContentionFit();
   /** Service time against the inflight it ran under: no bias from the queue found, noisier, only as right as the knee. */
@@ -257,8 +265,8 @@ export class BurstCarry {
 
   /**
    * Counts idle servers (below the knee for longer than the gap between bursts) within the wait
-   * bound after the last refusal. The servers going idle ends a burst: it lasted from its first
-   * refusal until its queue was worked off.
+   * bound after the last refusal. The servers idle for a silence end a burst: it lasted from its
+   * first refusal until its queue was worked off.
    */
   inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
@@ -267,7 +275,7 @@ export class BurstCarry {
       this.silenceCredit.within += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
       this.silenceCredit.beyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
-      // enough to be one, or without arrivals for long enough, all of it does.
+      // enough to be one, or without arrivals for long enough, all of it does, and the burst is over.
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
       const noArrivals = nowMs - Math.max(this.idleSinceMs, this.lastArrivalMs) >= this.silentGapMs(server);
       if (idleLong || noArrivals) {
@@ -275,16 +283,16 @@ export class BurstCarry {
         this.idleCredit.within += this.silenceCredit.within;
         this.idleCredit.beyond += this.silenceCredit.beyond;
         clearIdleWork(this.silenceCredit);
+        if (this.burstOpen) this.closeBurst(this.idleSinceMs);
       }
-    }
-    if (this.burstOpen && knee !== undefined && inflight < knee) {
-      this.burstOpen = false;
-      this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, nowMs - this.burstStartMs);
     }
     if (knee === undefined || inflight >= knee) {
       this.idleSinceMs = Infinity;
       clearIdleWork(this.silenceCredit);
-    } else if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
+    } else {
+      if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
+      if (this.dipSinceRefusalMs === Infinity) this.dipSinceRefusalMs = nowMs;
+    }
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     if (inflight > this.inflight) this.arrived(nowMs, server);
     this.inflight = inflight;
@@ -309,6 +317,9 @@ export class BurstCarry {
     const base = baseRttMs ?? 0;
     this.arrived(nowMs, server);
     const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base || this.silenceSinceRefusal;
+    // Refusals resuming at once after a dip below the knee continue the burst, its carry still
+    // opening over it; after a quiet gap they begin a new one, the last having ended at the dip.
+    if (quiet && this.burstOpen && this.dipSinceRefusalMs < Infinity) this.closeBurst(this.dipSinceRefusalMs);
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
     const spillDrain = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
@@ -354,7 +365,14 @@ export class BurstCarry {
     this.silenceSinceRefusal = false;
     this.highestSinceRefusal = this.inflight;
     this.drainSinceRefusal = 0;
+    this.dipSinceRefusalMs = Infinity;
     return this.allowance !== before;
+  }
+
+  /** The burst ended at `endMs`, when its servers went idle. */
+  private closeBurst(endMs: number): void {
+    this.burstOpen = false;
+    this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, endMs - this.burstStartMs);
   }
 
   /**

@@ -419,6 +419,23 @@ test('a burst lasts at least as long as it refuses: a carry in use is not cleare
   assert.is(c.extra(server), 0, 'one that outlasts them is');
 });
 
+test('a dip below the knee amid a burst does not close its carried queue', () => {
+  // Near capacity with heavy-tailed service the queue dips below the knee for a moment while the
+  // burst goes on. Read as the burst's end, the dip closed the carry for the rest of the burst (its
+  // refusals, too close together to begin a new one, never reopened it), and the burst was refused
+  // as if nothing were carried.
+  const c = new BurstCarry();
+  const end = bursts(c, 4, 500, 1500);
+  assert.ok(c.extra(server) > 0);
+  burst(c, end, 100);
+  c.inflightChanged(end + 100, 15, server);
+  c.inflightChanged(end + 101, 15, server);
+  burst(c, end + 102, 100);
+  assert.ok(Math.abs(c.openShare(end + 250) - 250 / 499) < 1e-9, 'still opening over the burst');
+  idle(c, end + 500, 1500);
+  assert.is(c.openShare(end + 600), 0, 'a silence ends it');
+});
+
 /** Bursts of 1 s of refusals, a 150 ms pause with a 60 ms dip below the knee amid arrivals, 100 ms more; the carry at each end. */
 function splitBursts(c: BurstCarry, afterEach: (from: number) => void): number[] {
   const seen: number[] = [];
