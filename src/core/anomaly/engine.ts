@@ -134,6 +134,8 @@ export class AnomalyEngine {
   private seasonSlots = 0;
   /** Samples refused because `limits.maxMetrics` metrics were tracked (a refused batch, all of it). */
   private refusedAtMetricLimit = 0;
+  /** When samples were last refused at the metric limit (`intervals` clock). */
+  private lastRefusalAtMetricLimitMs: number | undefined;
 
   constructor(options: AnomalyEngineOptions) {
     this.clock = options.clock;
@@ -177,6 +179,12 @@ export class AnomalyEngine {
     return this.refusedAtMetricLimit;
   }
 
+  /** Milliseconds since samples were last refused at the metric limit; undefined if never. */
+  get msSinceRefusalAtMetricLimit(): number | undefined {
+    const last = this.lastRefusalAtMetricLimitMs;
+    return last === undefined ? undefined : this.intervals.nowMs() - last;
+  }
+
   /** Seasonal-profile slots held by all metrics (at most `limits.maxSeasonSlots`). */
   get seasonSlotCount(): number {
     return this.seasonSlots;
@@ -187,10 +195,7 @@ export class AnomalyEngine {
     const known = this.metrics.has(metric);
     this.validateSample(metric, value, timeMs, '', known);
     if (!known) {
-      if (this.metrics.size >= this.limits.maxMetrics) {
-        this.refusedAtMetricLimit++;
-        throw this.tooManyMetrics('metric');
-      }
+      if (this.metrics.size >= this.limits.maxMetrics) throw this.refusedAtLimit('metric', 1);
       const slots = this.defaults.detector.seasonSlots;
       this.checkSeasonSlots('metric', slots, `a new metric takes the default ${slots}`);
     }
@@ -211,10 +216,7 @@ export class AnomalyEngine {
       this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known);
       if (!known) fresh.add(s.metric);
     }
-    if (this.metrics.size + fresh.size > this.limits.maxMetrics) {
-      this.refusedAtMetricLimit += samples.length;
-      throw this.tooManyMetrics('samples');
-    }
+    if (this.metrics.size + fresh.size > this.limits.maxMetrics) throw this.refusedAtLimit('samples', samples.length);
     const freshSlots = fresh.size * this.defaults.detector.seasonSlots;
     this.checkSeasonSlots('samples', freshSlots, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
     return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));
@@ -387,6 +389,13 @@ export class AnomalyEngine {
     }
   }
 
+  /** Counts `samples` refused for naming new metrics beyond the limit, and the error that refuses them. */
+  private refusedAtLimit(field: string, samples: number): Error {
+    this.refusedAtMetricLimit += samples;
+    this.lastRefusalAtMetricLimitMs = this.intervals.nowMs();
+    return this.tooManyMetrics(field);
+  }
+
   private tooManyMetrics(field: string): Error {
     return resourceExhausted(field, `metric limit reached (${this.limits.maxMetrics} metrics); delete unused metrics or raise ${this.settingOf('maxMetrics')}`);
   }
@@ -404,7 +413,8 @@ export class AnomalyEngine {
     );
   }
 
-  private settingOf(limit: keyof EngineLimits): string {
+  /** What an operator sets to raise `limit`: the variable the service names, or the limit's own name. */
+  settingOf(limit: keyof EngineLimits): string {
     return this.limitSettings[limit] ?? `limits.${snake(limit)}`;
   }
 

@@ -26,13 +26,23 @@ export interface HealthInputs {
   windowMs: number;
   /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
   recentAnomalySeverities: readonly Severity[];
+  /**
+   * Set when the anomaly detector refused samples of new metrics at its metric limit in the last
+   * RECENT_ANOMALY_MS: those metrics go unwatched.
+   */
+  anomalyMetricLimit?: { limit: number; setting: string };
 }
 
 /** The verdict now, from the resource manager's status and the anomaly engine's recent history. */
 export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine): { status: HealthStatus; reasons: string[] } {
   // Only high and critical anomalies count: no need to read the others.
   const severe = anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, minSeverity: 'high', limit: anomalies.limits.historyCapacity });
-  return assessHealth(healthInputsOf(status, severe.map((e) => e.severity)));
+  const sinceRefusal = anomalies.msSinceRefusalAtMetricLimit;
+  const anomalyMetricLimit =
+    sinceRefusal !== undefined && sinceRefusal < RECENT_ANOMALY_MS
+      ? { limit: anomalies.limits.maxMetrics, setting: anomalies.settingOf('maxMetrics') }
+      : undefined;
+  return assessHealth({ ...healthInputsOf(status, severe.map((e) => e.severity)), anomalyMetricLimit });
 }
 
 /** The inputs from the resource manager's status and the recent anomalies' severities. */
@@ -84,6 +94,10 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   if (h.successRate !== undefined && h.windowCompletions >= MIN_COMPLETIONS_FOR_SUCCESS_RATE && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
   const severe = h.recentAnomalySeverities.filter((s) => s === 'high' || s === 'critical').length;
   if (severe > 0) degraded.push(`${severe} high or critical anomalies in the last 5 minutes`);
+  if (h.anomalyMetricLimit !== undefined) {
+    const { limit, setting } = h.anomalyMetricLimit;
+    degraded.push(`samples of new metrics refused in the last 5 minutes: the anomaly detector tracks its limit of ${limit} metrics (${setting})`);
+  }
   if (unhealthy.length > 0) return { status: 'unhealthy', reasons: [...unhealthy, ...degraded] };
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };
   return { status: 'healthy', reasons: [] };

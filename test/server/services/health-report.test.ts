@@ -25,10 +25,10 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** The health report over real engines on a fake wall and monotonic clock, /proc from a fixture. */
-function service(root: FixtureRoot) {
+function service(root: FixtureRoot, maxMetrics?: number) {
   const clocks = new WallAndMonotonic();
   const wall = clocks.wall;
-  const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic });
+  const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic, limits: maxMetrics === undefined ? {} : { maxMetrics } });
   const reader = new ProcReader({ root: root.path });
   const processes = new ProcessProfiler({ clock: wall, intervals: clocks.monotonic, reader, pids: [4242] });
   const continuous = new ContinuousProfiler({ clock: wall });
@@ -77,7 +77,7 @@ function service(root: FixtureRoot) {
     const event = anomalies.record('api_latency_ms', 400, timeAt(300)).anomaly;
     assert.is(event?.severity, 'critical');
   };
-  return { clocks, report, raiseCriticalAnomaly, pressure };
+  return { clocks, report, raiseCriticalAnomaly, pressure, anomalies };
 }
 
 const ANOMALY_REASON = '1 high or critical anomalies in the last 5 minutes';
@@ -95,6 +95,26 @@ test('an anomaly detected while the wall clock ran an hour fast leaves the 5-min
     assert.is(r.status, HealthStatus.HEALTHY, r.reasons.join('; '));
     assert.is(r.lastHour, 1n, 'still detected within the last hour');
     assert.equal(r.resourcesTimestamp, r.timestamp, 'the resource status is stamped by the same wall clock');
+  } finally {
+    root.remove();
+  }
+});
+
+test('samples of new metrics refused at the anomaly detector\'s metric limit degrade the verdict for 5 minutes, on the monotonic clock', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, anomalies } = service(root, 1);
+    anomalies.record('watched', 1);
+    assert.is((await report()).status, HealthStatus.HEALTHY, 'full is not refusing');
+    assert.throws(() => anomalies.record('unwatched', 1), /metric limit reached/);
+    const refusing = await report();
+    assert.is(refusing.status, HealthStatus.DEGRADED);
+    assert.equal(refusing.reasons, ['samples of new metrics refused in the last 5 minutes: the anomaly detector tracks its limit of 1 metrics (limits.max_metrics)']);
+    clocks.wall.advance(-HOUR); // a wall-clock step moves nothing
+    clocks.advance(4 * MINUTE);
+    assert.is((await report()).status, HealthStatus.DEGRADED);
+    clocks.advance(MINUTE);
+    assert.is((await report()).status, HealthStatus.HEALTHY);
   } finally {
     root.remove();
   }
