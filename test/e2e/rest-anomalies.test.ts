@@ -314,7 +314,7 @@ test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429 a
     assert.equal(await metricLimitSeen(c), { tracked: 0, limit: 3, refused: 0, health: [0, 3, false] });
     for (const m of ['m1', 'm2', 'm3']) await c.postOk(`${API}/anomalies/samples`, { metric: m, value: 1 });
     assert.equal(await metricLimitSeen(c), { tracked: 3, limit: 3, refused: 0, health: [3, 3, true] }, 'full, nothing refused yet');
-    const REFUSING = 'samples of new metrics refused in the last 5 minutes: the anomaly detector tracks its limit of 3 metrics (RS3GW_ANOMALY_MAX_METRICS)';
+    const REFUSING = "samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of 3 metrics (RS3GW_ANOMALY_MAX_METRICS)";
     assert.not.ok((await c.getOk(`${API}/health`)).reasons.includes(REFUSING), 'full is not yet refusing');
     assertError(await c.post(`${API}/anomalies/samples`, { metric: 'm4', value: 1 }), 429, 'resource_exhausted', 'metric');
     assertError(await c.post(`${API}/anomalies/config`, { metric: 'm4', config: {} }), 429, 'resource_exhausted', 'metric');

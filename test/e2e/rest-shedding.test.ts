@@ -4,7 +4,7 @@
  * nothing; a host whose tasks wait for CPU sheds sheddable work and still admits critical work; a
  * flood of Acquires the service refuses does not make it refuse critical ones.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,7 +157,9 @@ test('a CPU quota throttled in most of its periods sheds sheddable work, and Get
   const quota = setInterval(() => {
     periods += 10;
     throttled += 9;
-    writeFileSync(cpuStat, `usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\nnr_periods ${periods}\nnr_throttled ${throttled}\nthrottled_usec 50000\n`);
+    // Written aside and renamed into place: a sample never reads a half-written file.
+    writeFileSync(`${cpuStat}.next`, `usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\nnr_periods ${periods}\nnr_throttled ${throttled}\nthrottled_usec 50000\n`);
+    renameSync(`${cpuStat}.next`, cpuStat);
   }, 100);
   try {
     await withServer(root, async (rest) => {

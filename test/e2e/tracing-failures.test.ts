@@ -101,7 +101,8 @@ test('OTEL_LOG_LEVEL=error still reports failed exports; none silences them', as
 });
 
 test('OTEL_LOG_LEVEL=none silences the failure of the last export at shutdown, not the count of the spans lost', async () => {
-  const server = await startServer(REFUSED('none'));
+  // A minute between scheduled exports: the three spans wait for the final flush, however slowly the calls run.
+  const server = await startServer({ ...REFUSED('none'), OTEL_BSP_SCHEDULE_DELAY: '60000' });
   const client = createObservabilityClient(server.url, { protocol: 'grpc' });
   // Three spans, fewer than a batch: they wait for the final flush, whose export is refused.
   for (let i = 0; i < 3; i++) await within(client.anomalies.recordSample({ metric: 'export_refused', value: i }), `RecordSample ${i}`);

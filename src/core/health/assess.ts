@@ -96,7 +96,7 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   if (severe > 0) degraded.push(`${severe} high or critical anomalies in the last 5 minutes`);
   if (h.anomalyMetricLimit !== undefined) {
     const { limit, setting } = h.anomalyMetricLimit;
-    degraded.push(`samples of new metrics refused in the last 5 minutes: the anomaly detector tracks its limit of ${limit} metrics (${setting})`);
+    degraded.push(`samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of ${limit} metrics (${setting})`);
   }
   if (unhealthy.length > 0) return { status: 'unhealthy', reasons: [...unhealthy, ...degraded] };
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };

@@ -109,7 +109,7 @@ test('samples of new metrics refused at the anomaly detector\'s metric limit deg
     assert.throws(() => anomalies.record('unwatched', 1), /metric limit reached/);
     const refusing = await report();
     assert.is(refusing.status, HealthStatus.DEGRADED);
-    assert.equal(refusing.reasons, ['samples of new metrics refused in the last 5 minutes: the anomaly detector tracks its limit of 1 metrics (limits.max_metrics)']);
+    assert.equal(refusing.reasons, ["samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of 1 metrics (limits.max_metrics)"]);
     clocks.wall.advance(-HOUR); // a wall-clock step moves nothing
     clocks.advance(4 * MINUTE);
     assert.is((await report()).status, HealthStatus.DEGRADED);

@@ -31,7 +31,7 @@ const (
 	HealthStatus_HEALTH_STATUS_UNSPECIFIED HealthStatus = 0
 	// Nothing needs attention.
 	HealthStatus_HEALTH_STATUS_HEALTHY HealthStatus = 1
-	// Serving, but under pressure or with recent severe anomalies.
+	// Serving, but something needs attention (under pressure, say): the reasons say what.
 	HealthStatus_HEALTH_STATUS_DEGRADED HealthStatus = 2
 	// Shedding critical work or out of memory headroom.
 	HealthStatus_HEALTH_STATUS_UNHEALTHY HealthStatus = 3

@@ -690,9 +690,10 @@ type CpuSignal struct {
 	AvailableCores float64 `protobuf:"fixed64,2,opt,name=available_cores,json=availableCores,proto3" json:"available_cores,omitempty"`
 	// Where the figures came from.
 	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
-	// Percent of the CPU quota's periods in which the cgroup was throttled, over the last 10 s
-	// (nr_throttled / nr_periods of its cpu.stat); an overload signal like PSI's. Absent without a
-	// quota, or until a second reading of the counters.
+	// Percent of the CPU quota's periods in which the cgroup was throttled, over the last 10 s (since
+	// the first reading while there is less history): nr_throttled / nr_periods of its cpu.stat, an
+	// overload signal like PSI's. Absent without a quota, and until a second reading of the counters
+	// (again after they reset or move to another cgroup).
 	ThrottledPercent *float64 `protobuf:"fixed64,4,opt,name=throttled_percent,json=throttledPercent,proto3,oneof" json:"throttled_percent,omitempty"`
 	// Where the throttling counts came from (empty when throttled_percent is absent).
 	ThrottlingSource string `protobuf:"bytes,5,opt,name=throttling_source,json=throttlingSource,proto3" json:"throttling_source,omitempty"`

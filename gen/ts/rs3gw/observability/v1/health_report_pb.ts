@@ -138,7 +138,7 @@ export enum HealthStatus {
   HEALTHY = 1,
 
   /**
-   * Serving, but under pressure or with recent severe anomalies.
+   * Serving, but something needs attention (under pressure, say): the reasons say what.
    *
    * @generated from enum value: HEALTH_STATUS_DEGRADED = 2;
    */

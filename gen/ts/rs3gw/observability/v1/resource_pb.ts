@@ -381,9 +381,10 @@ export type CpuSignal = Message<"rs3gw.observability.v1.CpuSignal"> & {
   source: string;
 
   /**
-   * Percent of the CPU quota's periods in which the cgroup was throttled, over the last 10 s
-   * (nr_throttled / nr_periods of its cpu.stat); an overload signal like PSI's. Absent without a
-   * quota, or until a second reading of the counters.
+   * Percent of the CPU quota's periods in which the cgroup was throttled, over the last 10 s (since
+   * the first reading while there is less history): nr_throttled / nr_periods of its cpu.stat, an
+   * overload signal like PSI's. Absent without a quota, and until a second reading of the counters
+   * (again after they reset or move to another cgroup).
    *
    * @generated from field: optional double throttled_percent = 4;
    */
