@@ -186,8 +186,8 @@ export class BurstCarry {
   private highestSinceRefusal = 0;
   private drainSinceRefusal = 0;
   /**
-   * When the inflight first fell below the knee since the last refusal: the queue drained there,
-   * for a moment near capacity, or for good in a silence (which closes the burst itself).
+   * The first time since the last refusal that the inflight was seen below the knee: the queue
+   * drained there, for a moment near capacity, or for good in a silence.
    */
   private dipSinceRefusalMs = Infinity;
   /** Round trip per request ahead against the inflight at admission: precise, but biased (see `completed`). */
@@ -275,7 +275,7 @@ export class BurstCarry {
       this.silenceCredit.within += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
       this.silenceCredit.beyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
-      // enough to be one, or without arrivals for long enough, all of it does, and the burst is over.
+      // enough to be one, or without arrivals for long enough, all of it does.
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;
       const noArrivals = nowMs - Math.max(this.idleSinceMs, this.lastArrivalMs) >= this.silentGapMs(server);
       if (idleLong || noArrivals) {
@@ -283,8 +283,11 @@ export class BurstCarry {
         this.idleCredit.within += this.silenceCredit.within;
         this.idleCredit.beyond += this.silenceCredit.beyond;
         clearIdleWork(this.silenceCredit);
-        if (this.burstOpen) this.closeBurst(this.idleSinceMs);
       }
+      // The burst is over once its servers have been idle for a silence since its last refusal (a
+      // refusal below the knee, of sheddable work or in a probe, does not end it at once).
+      const idleFrom = Math.max(this.idleSinceMs, this.lastRefusalMs);
+      if (this.burstOpen && (noArrivals || nowMs - idleFrom >= BURST_GAP_BASES * baseRttMs)) this.closeBurst(nowMs);
     }
     if (knee === undefined || inflight >= knee) {
       this.idleSinceMs = Infinity;
@@ -292,6 +295,10 @@ export class BurstCarry {
     } else {
       if (this.idleSinceMs === Infinity) this.idleSinceMs = nowMs;
       if (this.dipSinceRefusalMs === Infinity) this.dipSinceRefusalMs = nowMs;
+    }
+    // Refusals that did not resume at once after a dip ended the burst there, as a refusal now would.
+    if (this.burstOpen && this.dipSinceRefusalMs < Infinity && nowMs - this.lastRefusalMs > BURST_GAP_BASES * (baseRttMs ?? 0)) {
+      this.closeBurst(nowMs);
     }
     this.lastChangeMs = Math.max(this.lastChangeMs, nowMs);
     if (inflight > this.inflight) this.arrived(nowMs, server);
@@ -319,7 +326,7 @@ export class BurstCarry {
     const quiet = nowMs - this.lastRefusalMs > BURST_GAP_BASES * base || this.silenceSinceRefusal;
     // Refusals resuming at once after a dip below the knee continue the burst, its carry still
     // opening over it; after a quiet gap they begin a new one, the last having ended at the dip.
-    if (quiet && this.burstOpen && this.dipSinceRefusalMs < Infinity) this.closeBurst(this.dipSinceRefusalMs);
+    if (quiet && this.burstOpen && this.dipSinceRefusalMs < Infinity) this.closeBurst(nowMs);
     // A pause in refusals while the queue stayed full is the same burst: the limit rose and the
     // queue grew into it. A new burst, or a spill, shows the queue drained in between.
     const spillDrain = Math.max(knee ?? 0, SPILL_DRAIN_SHARE * this.allowance);
@@ -365,14 +372,14 @@ export class BurstCarry {
     this.silenceSinceRefusal = false;
     this.highestSinceRefusal = this.inflight;
     this.drainSinceRefusal = 0;
-    this.dipSinceRefusalMs = Infinity;
+    this.dipSinceRefusalMs = knee !== undefined && this.inflight < knee ? nowMs : Infinity;
     return this.allowance !== before;
   }
 
-  /** The burst ended at `endMs`, when its servers went idle. */
-  private closeBurst(endMs: number): void {
+  /** The burst ended at its first dip below the knee since its last refusal (now, if the knee moved to show one). */
+  private closeBurst(nowMs: number): void {
     this.burstOpen = false;
-    this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, endMs - this.burstStartMs);
+    this.longestBurstMs = Math.max(this.longestBurstMs * BURST_MEMORY, Math.min(this.dipSinceRefusalMs, nowMs) - this.burstStartMs);
   }
 
   /**

@@ -433,7 +433,30 @@ test('a dip below the knee amid a burst does not close its carried queue', () =>
   burst(c, end + 102, 100);
   assert.ok(Math.abs(c.openShare(end + 250) - 250 / 499) < 1e-9, 'still opening over the burst');
   idle(c, end + 500, 1500);
-  assert.is(c.openShare(end + 600), 0, 'a silence ends it');
+  assert.is(c.openShare(end + 2000), 0, 'a silence ends it');
+});
+
+test('a refusal below the knee, of sheddable work, does not end its burst at once', () => {
+  // Sheddable work is refused below the limit, and below the knee while the carry is still closed.
+  const c = new BurstCarry();
+  const end = bursts(c, 4, 500, 1500);
+  c.inflightChanged(end, 15, server);
+  c.refused(end, server);
+  c.inflightChanged(end + 1, 16, server);
+  burst(c, end + 2, 300);
+  assert.ok(Math.abs(c.openShare(end + 250) - 250 / 499) < 1e-9, `open share ${c.openShare(end + 250)}`);
+});
+
+test('a burst whose refusals stop while its queue dips amid arrivals is over: its carry does not stay open', () => {
+  const c = new BurstCarry();
+  const end = bursts(c, 4, 500, 1500);
+  burst(c, end, 100);
+  // Ten seconds at about capacity: no refusal, and a 2 ms dip below the knee every 50 ms.
+  for (let t = end + 100; t < end + 10_000; t += 50) {
+    c.inflightChanged(t, 14, server);
+    c.inflightChanged(t + 2, 20, server);
+  }
+  assert.is(c.openShare(end + 10_000), 0);
 });
 
 /** Bursts of 1 s of refusals, a 150 ms pause with a 60 ms dip below the knee amid arrivals, 100 ms more; the carry at each end. */
