@@ -166,7 +166,7 @@ export class BurstCarry {
   private burstStartMs = -Infinity;
   /**
    * A burst is open from its first refusal until the servers next go idle: a silence, or a dip
-   * below the knee after which refusals resume only after a quiet gap.
+   * below the knee followed by five base round trips without a refusal.
    */
   private burstOpen = false;
   private longestBurstMs = 0;
@@ -383,10 +383,8 @@ export class BurstCarry {
   }
 
   /**
-   * Longest burst seen: until its servers went idle, and at least as long as it refused. Near
-   * capacity the queue dips below the knee for a moment while the refusals go on; read as the
-   * burst's end, that made bursts of two seconds look a quarter second long, and the first burst
-   * a carry was used in was then cleared as a sustained overload.
+   * Longest burst seen: until its servers went idle, and at least as long as it refused (a burst
+   * that spills into the next never goes idle, and only its refusals measure it).
    */
   private longestBurstSeenMs(): number {
     return Math.max(this.longestBurstMs, this.longestRefusingMs);
