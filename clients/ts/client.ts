@@ -129,17 +129,13 @@ function checkBaseUrl(baseUrl: string): void {
   } catch {
     throw new Error(`base URL ${JSON.stringify(baseUrl)} is not a URL; ${want}`);
   }
-  const problem =
-    url.protocol !== 'http:' && url.protocol !== 'https:'
-      ? `uses scheme ${JSON.stringify(url.protocol.slice(0, -1))}, not http or https`
-      : url.hostname === ''
-        ? 'has no host'
-        : baseUrl.includes('?')
-          ? 'has a query (?...), to which the method\'s path would be appended'
-          : baseUrl.includes('#')
-            ? 'has a fragment (#...), to which the method\'s path would be appended'
-            : undefined;
-  if (problem !== undefined) throw new Error(`base URL ${JSON.stringify(baseUrl)} ${problem}; ${want}`);
+  const refuse = (problem: string): never => {
+    throw new Error(`base URL ${JSON.stringify(baseUrl)} ${problem}; ${want}`);
+  };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') refuse(`uses scheme ${JSON.stringify(url.protocol.slice(0, -1))}, not http or https`);
+  if (url.hostname === '') refuse('has no host');
+  if (baseUrl.includes('?')) refuse("has a query (?...), to which the method's path would be appended");
+  if (baseUrl.includes('#')) refuse("has a fragment (#...), to which the method's path would be appended");
 }
 
 /** A transport and what closes its connections. */

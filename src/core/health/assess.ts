@@ -35,18 +35,14 @@ export interface HealthInputs {
 
 /** The verdict now, from the resource manager's status and the anomaly engine's recent history. */
 export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine): { status: HealthStatus; reasons: string[] } {
+  return assessHealth(healthInputsOf(status, anomalies));
+}
+
+/** The inputs from the resource manager's status and the anomaly engine's recent history. */
+function healthInputsOf(status: ResourceStatus, anomalies: AnomalyEngine): HealthInputs {
   // Only high and critical anomalies count: no need to read the others.
   const severe = anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, minSeverity: 'high', limit: anomalies.limits.historyCapacity });
   const sinceRefusal = anomalies.msSinceRefusalAtMetricLimit;
-  const anomalyMetricLimit =
-    sinceRefusal !== undefined && sinceRefusal < RECENT_ANOMALY_MS
-      ? { limit: anomalies.limits.maxMetrics, setting: anomalies.settingOf('maxMetrics') }
-      : undefined;
-  return assessHealth({ ...healthInputsOf(status, severe.map((e) => e.severity)), anomalyMetricLimit });
-}
-
-/** The inputs from the resource manager's status and the recent anomalies' severities. */
-function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonly Severity[]): HealthInputs {
   return {
     memoryPressure: status.pressure.memoryPressure,
     memoryUtilization: status.pressure.memory?.utilization,
@@ -57,7 +53,11 @@ function healthInputsOf(status: ResourceStatus, recentAnomalySeverities: readonl
     windowCompletions: status.window.completions,
     criticalRefusedAtCapacity: status.window.criticalRefusedAtCapacity,
     windowMs: status.window.windowMs,
-    recentAnomalySeverities,
+    recentAnomalySeverities: severe.map((e) => e.severity),
+    anomalyMetricLimit:
+      sinceRefusal !== undefined && sinceRefusal < RECENT_ANOMALY_MS
+        ? { limit: anomalies.limits.maxMetrics, setting: anomalies.settingOf('maxMetrics') }
+        : undefined,
   };
 }
 
