@@ -12,8 +12,10 @@ import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.j
 import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
 import { Http2SessionPool } from './http2-sessions.js';
+import { refusedStream, retryRefusedStreams } from './refused-stream-retry.js';
 
 export { Http2SessionPool, ReleasingHttp2SessionManager } from './http2-sessions.js';
+export { retryRefusedStreams } from './refused-stream-retry.js';
 
 export type Protocol = 'grpc' | 'connect' | 'grpc-web';
 
@@ -85,15 +87,6 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
 };
 
 /**
- * A stream the server refused before processing it (HTTP/2 REFUSED_STREAM: more than it takes on
- * one connection, sent before its SETTINGS said so), which connect-node reports as `internal`: it
- * is safe to retry, so `unavailable`.
- */
-function refusedStream(error: ConnectError): boolean {
-  return error.code === Code.Internal && error.rawMessage.includes('NGHTTP2_REFUSED_STREAM');
-}
-
-/**
  * A request written to a connection the server had closed (EPIPE: a kept-alive HTTP/1.1 connection
  * that a draining or stopped server ended just before the call), which connect-node reports as
  * `internal`: the server never read it, so it is safe to retry, `unavailable`.
@@ -147,8 +140,9 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
     return next(req);
   };
   // Last, so that they sit nearest the wire and the caller's interceptors (a retry, say) see
-  // `unavailable` and the closed client too.
-  const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable];
+  // `unavailable` and the closed client too; a call the server refused unprocessed is retried
+  // before anything else sees it, and reported `unavailable` only when the retries run out.
+  const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable, retryRefusedStreams];
   const protocol = options.protocol ?? 'grpc';
   if (protocol === 'grpc') {
     const sessions = new Http2SessionPool(baseUrl);

@@ -41,16 +41,18 @@ interface Session {
   manager: ReleasingHttp2SessionManager;
   /** Streams asked for on it and not yet closed. */
   open: number;
-  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, ASSUMED_STREAM_LIMIT until it is known. */
+  /** The server's SETTINGS_MAX_CONCURRENT_STREAMS, or until it is known the pool's assumption (`assumedLimit`). */
   limit: number;
   /** The connection the limit is from. */
   connection?: ClientHttp2Session;
 }
 
 /**
- * Streams a session is given before the server's SETTINGS say how many it takes: the least RFC
- * 9113 asks a server to allow, and what Node reports until then. A burst beyond the real limit in
- * that first moment may still be refused (REFUSED_STREAM, which the client reports as unavailable).
+ * Streams a session is given before the server's SETTINGS say how many it takes, at most: the
+ * least RFC 9113 asks a server to allow, and what Node reports until then (fewer where another
+ * connection to the server was told fewer). The streams of a burst beyond the real limit in that
+ * first moment are refused (REFUSED_STREAM), which the client retries (refused-stream-retry.ts),
+ * or, sent after the SETTINGS came, wait for streams to end.
  */
 const ASSUMED_STREAM_LIMIT = 100;
 
@@ -67,6 +69,8 @@ export class Http2SessionPool implements SessionManager {
   private readonly owners = new WeakMap<ClientHttp2Stream, Session>();
   /** Connections whose SETTINGS are followed (a manager reconnects with a new one after an error). */
   private readonly followed = new WeakSet<ClientHttp2Session>();
+  /** The limit the server's SETTINGS gave last, on any connection. */
+  private lastLimit = ASSUMED_STREAM_LIMIT;
   private closed = false;
 
   constructor(private readonly baseUrl: string) {
@@ -103,26 +107,40 @@ export class Http2SessionPool implements SessionManager {
   /**
    * Keeps the session's limit to its connection's SETTINGS, now and whenever the server sends them;
    * when the connection closes (the manager opens a new one, to a server that may allow fewer
-   * streams), back to ASSUMED_STREAM_LIMIT until the new one's are known.
+   * streams), back to the assumed limit until the new one's are known.
    */
   private follow(session: Session, connection: ClientHttp2Session | undefined): void {
     if (!connection || this.followed.has(connection)) return;
     this.followed.add(connection);
     session.connection = connection;
     const take = (settings: Settings) => {
-      if (settings.maxConcurrentStreams !== undefined && session.connection === connection) session.limit = settings.maxConcurrentStreams;
+      if (settings.maxConcurrentStreams === undefined || session.connection !== connection) return;
+      session.limit = settings.maxConcurrentStreams;
+      this.lastLimit = settings.maxConcurrentStreams;
     };
-    take(connection.remoteSettings);
+    // The SETTINGS may have come before the connection was seen here (then their event is missed),
+    // or not yet: Node then reports ASSUMED_STREAM_LIMIT, which says nothing, and the assumption
+    // stands until they come.
+    if (connection.remoteSettings.maxConcurrentStreams !== ASSUMED_STREAM_LIMIT) take(connection.remoteSettings);
     connection.on('remoteSettings', take);
     connection.once('close', () => {
       if (session.connection !== connection) return;
       session.connection = undefined;
-      session.limit = ASSUMED_STREAM_LIMIT;
+      session.limit = this.assumedLimit();
     });
   }
 
+  /**
+   * Streams a connection is given before its SETTINGS come: ASSUMED_STREAM_LIMIT, or fewer where
+   * the server's last SETTINGS said fewer (a burst would otherwise be refused connection by
+   * connection, each taking only as many as the last).
+   */
+  private assumedLimit(): number {
+    return Math.min(ASSUMED_STREAM_LIMIT, this.lastLimit);
+  }
+
   private open(): Session {
-    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: ASSUMED_STREAM_LIMIT };
+    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: this.assumedLimit() };
     this.sessions.push(session);
     return session;
   }
