@@ -4,6 +4,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AnomalyService } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
@@ -27,6 +28,12 @@ export interface ClientOptions {
   /** Connect protocol only: JSON instead of binary Protobuf. */
   json?: boolean;
   interceptors?: Interceptor[];
+  /**
+   * https:// base URLs only: TLS options as Node's tls.connect takes them, such as a private CA
+   * (`ca`), a client certificate (`cert`, `key`) or the server name to verify (`servername`).
+   * Without them the system's CAs verify the server.
+   */
+  tls?: TlsOptions;
 }
 
 export interface ObservabilityClient {
@@ -134,6 +141,10 @@ function checkBaseUrl(baseUrl: string): void {
 /** A transport and what closes its connections. */
 function closableTransport(baseUrl: string, options: ClientOptions): { transport: Transport; close(): void } {
   checkBaseUrl(baseUrl);
+  const https = new URL(baseUrl).protocol === 'https:';
+  if (options.tls !== undefined && !https) {
+    throw new Error(`tls options given for base URL ${JSON.stringify(baseUrl)}, which is not https://`);
+  }
   let closed = false;
   const refuseWhenClosed: Interceptor = (next) => (req) => {
     if (closed) throw new ConnectError('the client is closed', Code.Canceled);
@@ -145,7 +156,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable, retryRefusedStreams];
   const protocol = options.protocol ?? 'grpc';
   if (protocol === 'grpc') {
-    const sessions = new Http2SessionPool(baseUrl);
+    const sessions = new Http2SessionPool(baseUrl, options.tls);
     const transport = createGrpcTransport({ baseUrl, interceptors, sessionManager: sessions });
     return { transport, close: () => ((closed = true), sessions.close()) };
   }
@@ -154,7 +165,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
     throw new Error(`unknown protocol ${JSON.stringify(options.protocol)} (want "grpc", "grpc-web" or "connect")`);
   }
   // An agent of the client's own, not Node's global one, so that close() ends its connections only.
-  const agent = new URL(baseUrl).protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = https ? new HttpsAgent({ ...options.tls, keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const transport =
     protocol === 'grpc-web'
       ? createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors, nodeOptions: { agent } })

@@ -6,6 +6,7 @@ import { Http2SessionManager, type GrpcTransportOptions } from '@connectrpc/conn
 import {
   constants as http2Constants,
   type ClientHttp2Session,
+  type SecureClientSessionOptions,
   type ClientHttp2Stream,
   type ClientSessionRequestOptions,
   type OutgoingHttpHeaders,
@@ -73,7 +74,11 @@ export class Http2SessionPool implements SessionManager {
   private lastLimit = ASSUMED_STREAM_LIMIT;
   private closed = false;
 
-  constructor(private readonly baseUrl: string) {
+  /** `tls`: options for https:// connections (a private CA, a client certificate). */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly tls?: SecureClientSessionOptions,
+  ) {
     this.authority = new URL(baseUrl).origin;
   }
 
@@ -140,7 +145,7 @@ export class Http2SessionPool implements SessionManager {
   }
 
   private open(): Session {
-    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl), open: 0, limit: this.assumedLimit() };
+    const session: Session = { manager: new ReleasingHttp2SessionManager(this.baseUrl, undefined, this.tls), open: 0, limit: this.assumedLimit() };
     this.sessions.push(session);
     return session;
   }
