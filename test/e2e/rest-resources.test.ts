@@ -50,6 +50,8 @@ test('a server that has just started admits critical work', async () => {
     const pressure = (await c.getOk(`${API}/resources`)).pressure;
     // An idle service that just started is not overloaded; its own start-up is no reason to shed.
     assert.is(a.admitted, true, `refused: ${a.reason}; event loop ${JSON.stringify(pressure.event_loop)}, overload ${pressure.overload}`);
+    // Without --max-old-space-size, V8 sized the heap itself: the limit is derived, and says so.
+    assert.match(pressure.heap.source, /limit heap_size_limit less V8's \d+ MiB young generation$/, pressure.heap.source);
   } finally {
     await fresh.stop();
   }
@@ -239,6 +241,7 @@ test('under --max-old-space-size=40 the heap signal is the old generation agains
   try {
     const { heap } = (await new Rest(small.url).getOk(`${API}/resources`)).pressure;
     assert.is(int(heap.limit_bytes), 40 * 2 ** 20);
+    assert.match(heap.source, /limit --max-old-space-size=40$/, 'the source names the flag as the limit');
     const used = int(heap.used_bytes);
     assert.ok(used > 0 && used < 40 * 2 ** 20, `old generation used ${used}`);
     assertNear(heap.utilization, used / (40 * 2 ** 20), 1e-9, 'utilisation against the old generation');

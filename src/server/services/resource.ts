@@ -73,7 +73,7 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
           }
         : // Unread this time is not the same as a kernel without PSI: the source says which.
           { available: false, source: p.unavailable?.psi === undefined ? '' : `unreadable in the last sample: ${p.unavailable.psi}` },
-      heap: p.heap && { utilization: p.heap.utilization, usedBytes: u64(p.heap.usedBytes), limitBytes: u64(p.heap.limitBytes) },
+      heap: p.heap && { utilization: p.heap.utilization, usedBytes: u64(p.heap.usedBytes), limitBytes: u64(p.heap.limitBytes), source: p.heap.source },
       eventLoop: { delayP99Ms: p.eventLoop.delayP99Ms, utilization: p.eventLoop.utilization },
       overload: p.overload,
     },

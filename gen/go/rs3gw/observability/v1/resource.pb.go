@@ -949,7 +949,10 @@ type HeapSignal struct {
 	// Old-generation bytes in use.
 	UsedBytes uint64 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
 	// The old generation's limit (--max-old-space-size where set), bytes.
-	LimitBytes    uint64 `protobuf:"varint,3,opt,name=limit_bytes,json=limitBytes,proto3" json:"limit_bytes,omitempty"`
+	LimitBytes uint64 `protobuf:"varint,3,opt,name=limit_bytes,json=limitBytes,proto3" json:"limit_bytes,omitempty"`
+	// Where the figures come from, and whether the limit is the --max-old-space-size flag or
+	// heap_size_limit less the young generation V8 reserved (it sized the heap itself).
+	Source        string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1003,6 +1006,13 @@ func (x *HeapSignal) GetLimitBytes() uint64 {
 		return x.LimitBytes
 	}
 	return 0
+}
+
+func (x *HeapSignal) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
 }
 
 // EventLoopSignal is the service's own saturation.
@@ -1470,14 +1480,15 @@ const file_rs3gw_observability_v1_resource_proto_rawDesc = "" +
 	"\x11memory_full_avg10\x18\x04 \x01(\x01R\x0fmemoryFullAvg10\x12\"\n" +
 	"\rio_some_avg10\x18\x05 \x01(\x01R\vioSomeAvg10\x12\"\n" +
 	"\rio_full_avg10\x18\x06 \x01(\x01R\vioFullAvg10\x12\x16\n" +
-	"\x06source\x18\a \x01(\tR\x06source\"n\n" +
+	"\x06source\x18\a \x01(\tR\x06source\"\x86\x01\n" +
 	"\n" +
 	"HeapSignal\x12 \n" +
 	"\vutilization\x18\x01 \x01(\x01R\vutilization\x12\x1d\n" +
 	"\n" +
 	"used_bytes\x18\x02 \x01(\x04R\tusedBytes\x12\x1f\n" +
 	"\vlimit_bytes\x18\x03 \x01(\x04R\n" +
-	"limitBytes\"U\n" +
+	"limitBytes\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\"U\n" +
 	"\x0fEventLoopSignal\x12 \n" +
 	"\fdelay_p99_ms\x18\x01 \x01(\x01R\n" +
 	"delayP99Ms\x12 \n" +
