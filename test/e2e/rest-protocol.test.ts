@@ -228,6 +228,25 @@ test('JSON body errors name the field and the expected form', async () => {
   assert.match(priority.json.message, /PRIORITY_CRITICAL/);
 });
 
+test('a duration with more after its s is refused, on REST and Connect alike, where protobuf-es would read its start', async () => {
+  for (const latency of ['1sx', '0.5seconds', '2s; DROP', '1s s', '1.1234567891s']) {
+    const io = { operations: [{ direction: 'IO_DIRECTION_READ', bytes: 1 }, { direction: 'IO_DIRECTION_READ', bytes: 1, latency }] };
+    const body = await rest.post(`${API}/profiling/io`, io);
+    assertError(body, 400, 'invalid_argument', 'operations[1].latency');
+    assert.match(body.json.message, /google\.protobuf\.Duration/, latency);
+    const connect = await fetch(`${server.url}/rs3gw.observability.v1.ProfilingService/RecordIo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(io),
+    });
+    assert.is(connect.status, 400, latency);
+    const error = (await connect.json()) as { code: string; message: string };
+    assert.is(error.code, 'invalid_argument', latency);
+    assert.match(error.message, /^operations\[1\]\.latency: /, latency);
+  }
+  assert.equal((await rest.post(`${API}/profiling/io`, { operations: [{ direction: 'IO_DIRECTION_READ', bytes: 1, latency: '0.000123456s' }] })).json, { accepted: 1 });
+});
+
 test('a body over RS3GW_MAX_MESSAGE_BYTES is 413', async () => {
   const big = JSON.stringify({ metric: 'x', value: 1, pad: 'a'.repeat(4000) });
   assertError(await rest.post(`${API}/anomalies/samples`, big), 413, 'resource_exhausted', /^request body: larger than the limit of 1024 bytes/);

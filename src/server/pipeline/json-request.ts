@@ -10,7 +10,7 @@ import { firstDuplicateKey } from './json-duplicate-keys.js';
 import { nullNumberError } from './json-null-numbers.js';
 import { fieldItems, isJsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
-import { calendarProblem, DURATION_FORM, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
+import { calendarProblem, DURATION_FORM, isDurationText, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 
 function decodes(schema: DescMessage, json: JsonValue): boolean {
@@ -143,29 +143,35 @@ function decodeError(schema: DescMessage, json: JsonValue, error: unknown): Obse
 }
 
 const TIMESTAMP = 'google.protobuf.Timestamp';
-const holdsTimestamp = new WeakMap<DescMessage, boolean>();
+const DURATION = 'google.protobuf.Duration';
+const holdsTimeText = new WeakMap<DescMessage, boolean>();
 
-/** Whether a message type holds a Timestamp anywhere below it: most requests need no second look. */
-function hasTimestamp(m: DescMessage): boolean {
-  let holds = holdsTimestamp.get(m);
-  if (holds === undefined) holdsTimestamp.set(m, (holds = reachesType(m, (d) => d.typeName === TIMESTAMP)));
+/** Whether a message type holds a Timestamp or Duration anywhere below it: most requests need no second look. */
+function hasTimeText(m: DescMessage): boolean {
+  let holds = holdsTimeText.get(m);
+  if (holds === undefined) holdsTimeText.set(m, (holds = reachesType(m, (d) => d.typeName === TIMESTAMP || d.typeName === DURATION)));
   return holds;
 }
 
-/** The first Timestamp in decoded `json` whose date Date.parse moved (2025-02-30), as an error naming its path. */
-function calendarError(schema: DescMessage, json: JsonValue, path: string): ObservabilityError | undefined {
+/**
+ * The first Timestamp or Duration in decoded `json` that protobuf-es read leniently, as an error
+ * naming its path: a date Date.parse moved (2025-02-30), or a duration with more after its "s"
+ * ("1sx"), of which protobuf-es reads only the start.
+ */
+function timeTextError(schema: DescMessage, json: JsonValue, path: string): ObservabilityError | undefined {
   if (!isJsonObject(json)) return undefined;
   for (const [key, value] of Object.entries(json)) {
     const f = findJsonField(schema, key);
     const of = f && messageOf(f);
-    if (!of || value === null || !hasTimestamp(of)) continue;
+    if (!of || value === null || !hasTimeText(of)) continue;
     for (const [where, item] of fieldItems(f, value, path ? `${path}.${f.name}` : f.name)) {
-      if (of.typeName !== TIMESTAMP) {
-        const nestedError = calendarError(of, item, where);
+      if (typeof item !== 'string') {
+        const nestedError = of.typeName === TIMESTAMP || of.typeName === DURATION ? undefined : timeTextError(of, item, where);
         if (nestedError) return nestedError;
         continue;
       }
-      const problem = typeof item === 'string' ? calendarProblem(item) : undefined;
+      if (of.typeName === DURATION && !isDurationText(item)) return invalidArgument(where, `${messageExpectation(of)}, got ${showJson(item)}`);
+      const problem = of.typeName === TIMESTAMP ? calendarProblem(item) : undefined;
       if (problem) return invalidArgument(where, `${problem}, got ${showJson(item)}`);
     }
   }
@@ -180,7 +186,7 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
   } catch (error) {
     throw decodeError(schema, json, error);
   }
-  const impossible = (hasTimestamp(schema) ? calendarError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
+  const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
   return message;
 }

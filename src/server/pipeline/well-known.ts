@@ -41,6 +41,16 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+const DURATION_TEXT = /^-?\d+(?:\.\d{1,9})?s$/;
+
+/**
+ * Whether a Duration's JSON text is proto3's form whole: protobuf-es reads only a prefix of it, so
+ * "1sx" and "0.5seconds" would pass as 1s and 0.5s.
+ */
+export function isDurationText(text: string): boolean {
+  return DURATION_TEXT.test(text);
+}
+
 /** Why a Timestamp is outside what proto3 can represent, or undefined when it is within. */
 export function timestampProblem(ts: Pick<Timestamp, 'seconds' | 'nanos'>): string | undefined {
   const seconds = Number(ts.seconds);
