@@ -214,6 +214,15 @@ test('bad query values on the read paths are refused naming the parameter', asyn
   assertError(await rest.get(`${API}/metrics-export?format=xml`), 400, 'invalid_argument', 'format');
   assertError(await rest.get(`${API}/health?verbose=1`), 400, 'invalid_argument', 'verbose');
   assertError(await rest.get(`${API}/resources?x=1`), 400, 'invalid_argument', 'x');
+  // A parameter's name is the client's input too: an error repeats at most 200 characters of it.
+  const long = 'k'.repeat(600);
+  assertError(await rest.get(`${API}/health?${long}=1`), 400, 'invalid_argument', /^k{200}… \(600 characters\): unknown query parameter$/);
+  assertError(await rest.get(`/debug/pprof/heap?${long}=1`), 400, 'invalid_argument', /^k{200}… \(600 characters\): unknown query parameter/);
+  // A field the path gives is refused in the query, not dropped without a word.
+  for (const query of ['name=other', 'name=']) {
+    assertError(await rest.get(`${API}/metrics/req_total?${query}`), 400, 'invalid_argument', /^name: is given in the path \("req_total"\), not as a query parameter too$/);
+  }
+  assertError(await rest.get(`${API}/profiling/profiles/p1?id=p2`), 400, 'invalid_argument', 'id');
 });
 
 test.run();

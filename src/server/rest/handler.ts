@@ -8,6 +8,7 @@ import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
 import type { Compression } from '@connectrpc/connect/protocol';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_QUERY, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { invalidArgument } from '../../core/errors.js';
 import { headersOf } from '../http/headers.js';
 import type { CallContext, TransportAttributes } from '../pipeline/context.js';
 import { ClientFault, codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
@@ -172,6 +173,10 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   for (const [name, value] of pathParams) {
     const f = findField(schema, name);
     if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
+    // The path gives the field; the same field in the query would be dropped without a word.
+    for (const key of url.searchParams.keys()) {
+      if (findField(schema, key.split('.')[0]!) === f) throw invalidArgument(f.name, `is given in the path (${quote(value)}), not as a query parameter too`);
+    }
     fields[f.localName] = value;
   }
   return create(schema, message);

@@ -16,7 +16,7 @@ import {
 } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
-import { calendarProblem, quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
+import { calendarProblem, clip, quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
 
 type Fields = Record<string, unknown>;
 
@@ -146,7 +146,8 @@ function fieldValue(f: DescField & { fieldKind: 'scalar' | 'enum' | 'message' },
 /** Sets one `a.b.c=value` parameter on a message. */
 function setParameter(message: Fields, schema: DescMessage, parts: string[], raw: string, prefix: string): void {
   const name = parts[0]!;
-  const path = prefix ? `${prefix}.${name}` : name;
+  // The client's own words, echoed in errors: clipped as any other input.
+  const path = clip(prefix ? `${prefix}.${name}` : name);
   const f = findField(schema, name);
   if (!f) throw invalidArgument(path, 'unknown query parameter');
   const rest = parts.slice(1);
@@ -154,7 +155,7 @@ function setParameter(message: Fields, schema: DescMessage, parts: string[], raw
     case 'map': {
       if (rest.length !== 1) throw invalidArgument(path, `give map entries as ${path}.KEY=VALUE`);
       if (f.mapKey !== ScalarType.STRING) throw invalidArgument(path, 'cannot be given as a query parameter');
-      const entryPath = `${path}.${rest[0]}`;
+      const entryPath = clip(`${path}.${rest[0]}`);
       const value =
         f.mapKind === 'scalar' ? parseScalar(f.scalar, raw, entryPath) : f.mapKind === 'enum' ? parseEnumValue(f.enum, raw, entryPath) : parseMessageValue(f.message, raw, entryPath);
       (message[f.localName] as Fields)[rest[0]!] = value;
@@ -186,7 +187,7 @@ export function messageFromQuery(schema: DescMessage, query: URLSearchParams): M
   const seen = new Set<string>();
   for (const [key, raw] of query) {
     const f = findField(schema, key.split('.')[0]!);
-    if (seen.has(key) && f?.fieldKind !== 'list') throw invalidArgument(key, 'given more than once');
+    if (seen.has(key) && f?.fieldKind !== 'list') throw invalidArgument(clip(key), 'given more than once');
     seen.add(key);
     setParameter(message, schema, key.split('.'), raw, '');
   }
