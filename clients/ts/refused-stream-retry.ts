@@ -36,7 +36,6 @@ export const retryRefusedStreams: Interceptor = (next) => async (req) => {
     try {
       return await next(messages === undefined ? req : { ...(req as StreamRequest), message: replay(messages) });
     } catch (error) {
-      if (refusedStream(error)) console.error("ATTEMPT", attempt, (error as any).code, (error as any).rawMessage);
       if (!refusedStream(error) || attempt >= MAX_ATTEMPTS || req.signal.aborted) throw error;
     }
     await pause(FIRST_BACKOFF_MS * 2 ** (attempt - 1), req.signal);
