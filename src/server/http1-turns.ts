@@ -48,6 +48,9 @@ export class Http1Turns {
       turns = { busy: false, waiting: [], resume: undefined };
       this.turns.set(socket, turns);
     }
+    // The parser goes on with the rest of a read after the socket is destroyed: the requests behind
+    // an overflow are dropped with it, and the close is counted once.
+    if (socket.destroyed) return;
     if (!turns.busy) return this.start(socket, turns, req, res);
     turns.waiting.push([req, res]);
     if (turns.waiting.length > MAX_WAITING_REQUESTS) {

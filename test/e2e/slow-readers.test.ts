@@ -131,6 +131,24 @@ test('2,000 pipelined GET /metrics on a socket that reads nothing: RSS stays bou
   socket.destroy();
 });
 
+test('a connection sending more than 1,024 waiting requests in one read is closed, and the close counted once', async () => {
+  const counted = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/rs3gw_connections_closed_total\{reason="pipelined"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  const before = await counted();
+  const socket = await unreadSocket();
+  socket.pause();
+  socket.on('error', () => {});
+  // Short requests, over twice the bound in one read (64 KiB): the parser reads on past the first overflow.
+  socket.write('GET /a HTTP/1.1\r\nHost:x\r\n\r\n'.repeat(20_000));
+  for (let waited = 0; (await counted()) === before && waited < 5000; waited += 100) await sleep(100);
+  // The parser's later overflows would come within the same read.
+  await sleep(300);
+  assert.is((await counted()) - before, 1, 'one connection closed, counted once');
+  socket.destroy();
+});
+
 /** Statuses of the answers read on `socket` within `ms`. */
 async function statusesWithin(socket: Socket, ms: number): Promise<string[]> {
   let received = '';
