@@ -85,7 +85,7 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', help: 'URL for spans, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns OTLP export on' },
   { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
-  { env: 'OTEL_EXPORTER_OTLP_HEADERS', default: '', help: 'Headers sent with every export (such as authorization): key=value pairs separated by commas, values percent-encoded' },
+  { env: 'OTEL_EXPORTER_OTLP_HEADERS', default: '', help: 'Headers sent with every export (such as authorization): key=value pairs separated by commas, values percent-encoded (printable ASCII once decoded)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: '', help: 'The same for spans, added to OTEL_EXPORTER_OTLP_HEADERS (a key in both takes this value)' },
   { env: 'OTEL_EXPORTER_OTLP_INSECURE', default: 'false', help: 'true sends OTLP/gRPC to a host:port or unix:// endpoint in plaintext; otherwise it uses TLS (an http:// endpoint is plaintext and https:// TLS, whatever this says). Read, and checked, for OTLP/gRPC only' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_INSECURE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_INSECURE)' },
@@ -232,10 +232,16 @@ function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
     // Only the key is named: the value may be a secret (an authorization header).
     if (value === '') throw new ConfigError(name, `the value of '${key}' is empty`);
     if (value.includes(';')) throw new ConfigError(name, `values are percent-encoded (';' as %3B), and the value of '${key}' is not`);
+    let decoded: string;
     try {
-      decodeURIComponent(value);
+      decoded = decodeURIComponent(value);
     } catch {
       throw new ConfigError(name, `values are percent-encoded, and the value of '${key}' is not`);
+    }
+    // gRPC metadata takes printable ASCII only (grpc-js threw at start-up, its message showing the
+    // value), and Node's HTTP refuses what is beyond Latin-1 on every export.
+    if (!/^[\x20-\x7e]*$/.test(decoded)) {
+      throw new ConfigError(name, `the value of '${key}', percent-decoded, must be printable ASCII, as header values are; it is not (values are not shown: they may be secrets)`);
     }
   }
 }

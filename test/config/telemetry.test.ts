@@ -87,9 +87,12 @@ test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a
   loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret,x-tenant=a=b', OTEL_EXPORTER_OTLP_TRACES_HEADERS: ' ' });
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1', 'a=', 'b=x;y']) rejects({ [name]: bad }, name);
+    // Decoded, a value must be what a header carries: grpc-js threw at start-up showing it, and
+    // OTLP/HTTP failed every export.
+    for (const bad of ['authorization=Bearer%20s%C3%A9cret', 'authorization=Bearer%20%E2%82%AC', 'authorization=a%0Ab', 'x=%09']) rejects({ [name]: bad }, name);
   }
   // The message names the header, never its value: it may be a token.
-  for (const bad of ['authorization=Bearer%ZZs3cret', 'authorization:Bearer s3cret', 'authorization=Bearer s3cret;x']) {
+  for (const bad of ['authorization=Bearer%ZZs3cret', 'authorization:Bearer s3cret', 'authorization=Bearer s3cret;x', 'authorization=s3cret%C3%A9']) {
     try {
       loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: bad });
     } catch (error) {
