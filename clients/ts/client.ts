@@ -61,13 +61,14 @@ export interface ObservabilityClient {
  * `canceled` only to a call the client cancelled; so either code on a call whose signal is not
  * aborted (the caller neither cancelled it nor let its deadline pass) can only be the broken
  * connection. So is a request written to a connection the server had just closed (EPIPE, which
- * connect-node reports as `internal`). The message is kept, and the original error is the new one's
- * cause.
+ * connect-node reports as `internal`), and a call on an HTTP/2 connection the server closed with an
+ * error code (its shutdown grace ended). The message is kept, and the original error is the new
+ * one's cause.
  */
 export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
   const translate = (error: unknown): unknown => {
     if (req.signal.aborted || !(error instanceof ConnectError)) return error;
-    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error)) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error) && !closedSession(error)) return error;
     const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
     unavailable.details = error.details;
     return unavailable;
@@ -92,6 +93,15 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
     })(),
   };
 };
+
+/**
+ * A call on an HTTP/2 connection the server closed with an error code (GOAWAY: CANCEL as its
+ * shutdown grace ends and it cuts off the calls still running), which connect-node reports as
+ * `internal` ("Session closed with error code 8"): the connection broke under the call.
+ */
+function closedSession(error: ConnectError): boolean {
+  return error.code === Code.Internal && /^Session closed with error code \d+$/.test(error.rawMessage);
+}
 
 /**
  * A request written to a connection the server had closed (EPIPE: a kept-alive HTTP/1.1 connection

@@ -20,8 +20,8 @@ test.after(async () => {
   }
 });
 
-async function start(): Promise<RunningServer> {
-  const server = await startServer();
+async function start(env: Record<string, string> = {}): Promise<RunningServer> {
+  const server = await startServer(env);
   servers.push(server);
   return server;
 }
@@ -60,6 +60,21 @@ for (const protocol of ['grpc', 'connect', 'grpc-web'] as Protocol[]) {
     assert.ok(streamError.cause, 'the original error is the cause');
     const captureError = await captureFailure;
     assert.is(Code[captureError.code], Code[Code.Unavailable], captureError.message);
+  });
+
+  test(`${protocol}: a call still running when the shutdown grace ends fails unavailable`, async () => {
+    // Over gRPC the server's GOAWAY closed the session with CANCEL, which connect-node reports as
+    // internal ("Session closed with error code 8"), where Connect and gRPC-Web said unavailable.
+    const server = await start({ RS3GW_SHUTDOWN_GRACE: '1' });
+    const client = createObservabilityClient(server.url, { protocol });
+    const captureFailure = failure(client.profiling.captureProfile({ duration: { seconds: 10n } }), 'CaptureProfile cut at the end of the grace');
+    await new Promise((resolve) => setTimeout(resolve, 700)); // the capture reaches the server
+    const exited = new Promise((resolve) => server.process.once('exit', resolve));
+    server.process.kill('SIGTERM');
+    const error = await captureFailure;
+    assert.is(Code[error.code], Code[Code.Unavailable], error.message);
+    client.close();
+    await exited;
   });
 
   if (protocol !== 'grpc') {
