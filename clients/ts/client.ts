@@ -143,7 +143,10 @@ function checkBaseUrl(baseUrl: string): void {
     throw new Error(`base URL ${JSON.stringify(baseUrl)} ${problem}; ${want}`);
   };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') refuse(`uses scheme ${JSON.stringify(url.protocol.slice(0, -1))}, not http or https`);
-  if (url.hostname === '') refuse('has no host');
+  // WHATWG URLs skip slashes after http:, so "http:///x" would name a host "x" (Go's has none).
+  if (url.hostname === '' || /^[^:]*:\/\/[/\\]/.test(baseUrl)) refuse('has no host');
+  if (url.port === '0') refuse('has port "0", which is not from 1 to 65535');
+  if (/%(?![0-9A-Fa-f]{2})/.test(baseUrl)) refuse("has a % that is no escape (two hex digits after it)");
   if (baseUrl.includes('?')) refuse("has a query (?...), to which the method's path would be appended");
   if (baseUrl.includes('#')) refuse("has a fragment (#...), to which the method's path would be appended");
 }

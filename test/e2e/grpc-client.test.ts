@@ -125,6 +125,12 @@ options('a base URL the methods cannot be appended to is refused at creation, na
     ['http://127.0.0.1:9/?x=1', "has a query (?...), to which the method's path would be appended"],
     ['http://127.0.0.1:9/#f', "has a fragment (#...), to which the method's path would be appended"],
     ['http://', 'is not a URL'],
+    // Node's URL reads the first path segment as the host; Go's New refuses these.
+    ['http:///path', 'has no host'],
+    ['http:///127.0.0.1:9', 'has no host'],
+    ['http://127.0.0.1:9/%zz', 'has a % that is no escape (two hex digits after it)'],
+    ['http://127.0.0.1:0', 'has port "0", which is not from 1 to 65535'],
+    ['http://127.0.0.1:99999', 'is not a URL'],
   ];
   for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
     for (const [url, problem] of refused) {

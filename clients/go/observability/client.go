@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -97,12 +98,23 @@ func checkBaseURL(baseURL string) error {
 		return fmt.Errorf("observability: base URL %q: scheme %q is not http or https; %s", baseURL, u.Scheme, want)
 	case u.Hostname() == "":
 		return fmt.Errorf("observability: base URL %q has no host; %s", baseURL, want)
+	case !validPort(u.Port()):
+		return fmt.Errorf("observability: base URL %q: port %q is not from 1 to 65535; %s", baseURL, u.Port(), want)
 	case u.RawQuery != "" || u.ForceQuery:
 		return fmt.Errorf("observability: base URL %q has a query (?...), to which the method's path would be appended; %s", baseURL, want)
 	case u.Fragment != "" || strings.Contains(baseURL, "#"):
 		return fmt.Errorf("observability: base URL %q has a fragment (#...), to which the method's path would be appended; %s", baseURL, want)
 	}
 	return nil
+}
+
+// validPort reports whether a URL's port (empty for the scheme's default) is one a dial can use.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // Protocol returns the protocol the client speaks.

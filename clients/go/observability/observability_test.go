@@ -67,6 +67,8 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 		"http://127.0.0.1:9000#frag": "fragment",
 		"http://127.0.0.1:9000/#":    "fragment",
 		"http://127.0.0.1:9000/%zz":  "base URL",
+		"http://127.0.0.1:99999":     "port",
+		"http://127.0.0.1:0":         "port",
 	} {
 		_, err := observability.New(url)
 		if err == nil {
