@@ -6,10 +6,10 @@ import { Http2SessionManager, type GrpcTransportOptions } from '@connectrpc/conn
 import {
   constants as http2Constants,
   type ClientHttp2Session,
-  type SecureClientSessionOptions,
   type ClientHttp2Stream,
   type ClientSessionRequestOptions,
   type OutgoingHttpHeaders,
+  type SecureClientSessionOptions,
   type Settings,
 } from 'node:http2';
 
