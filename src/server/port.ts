@@ -14,6 +14,7 @@ import { grpcWebText } from './connect/grpc-web-text.js';
 import { withHandlerSteps } from './connect/handler-steps.js';
 import { deadlines, explainUnsupportedContentType } from './connect/request-headers.js';
 import { REQUEST_COMPRESSIONS, requestMessages } from './connect/request-messages.js';
+import { refuseWrongMethod } from './connect/request-method.js';
 import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
 import { FrontDoor, type ConnectionCut, type ConnectionLimits } from './front-door.js';
 import { SendTimeout } from './send-timeout.js';
@@ -84,10 +85,10 @@ export class ServicePort {
       sendTimeout,
     });
     const connectAdapter = connectNodeAdapter({
-      // Outermost first: a 415 is explained naming the content type as sent (before text mode
-      // renames it), deadlines are capped, gRPC-Web text is decoded to binary, whose message the
-      // pipeline decodes.
-      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
+      // Outermost first: a GET of a stream is refused, a 415 is explained naming the content type
+      // as sent (before text mode renames it), deadlines are capped, gRPC-Web text is decoded to
+      // binary, whose message the pipeline decodes.
+      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [refuseWrongMethod, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
       acceptCompression: [...REQUEST_COMPRESSIONS],
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost

@@ -116,6 +116,28 @@ get('a Connect GET of a method with side effects is refused, and every 405 carri
   assert.equal(((await stats.json()) as { statistics?: unknown[] }).statistics ?? [], [], 'nothing was recorded');
 });
 
+get('a Connect GET of a side-effect-free server stream is 405 saying GET serves unary methods, and to POST it', async () => {
+  // It was 415 "encoding: must be proto or json ..., got \"json\"", refusing the encoding it named.
+  for (const encoding of ['json', 'proto']) {
+    const r = await within(fetch(`${server.url}${ANOMALY}/WatchAnomalies?connect=v1&encoding=${encoding}&message=%7B%7D`), `GET WatchAnomalies ${encoding}`);
+    assert.equal(
+      { status: r.status, allow: r.headers.get('allow'), type: r.headers.get('content-type'), body: await r.json() },
+      {
+        status: 405,
+        allow: 'POST',
+        type: 'application/json',
+        body: {
+          code: 'unimplemented',
+          message:
+            `GET is not allowed on ${ANOMALY}/WatchAnomalies: a Connect GET serves unary methods only, and WatchAnomalies is a server stream; ` +
+            'POST it (application/connect+json or application/connect+proto)',
+        },
+      },
+      encoding,
+    );
+  }
+});
+
 get('Connect errors are JSON bodies with the code name and an HTTP status', async () => {
   const post = (path: string, body: string) =>
     within(fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }), `POST ${path}`);
