@@ -346,6 +346,39 @@ get('compressed messages and Connect GET messages that cannot be read are the cl
   assert.equal(after, { connect: before.connect + 2, web: before.web + 1, get: before.get + 2 }, 'resource_exhausted is counted under its own code');
 });
 
+get('a Connect GET message over RS3GW_MAX_MESSAGE_BYTES is refused as a POST body is: resource_exhausted naming the setting, counted', async () => {
+  const small = await startServer({ RS3GW_MAX_MESSAGE_BYTES: '1000' });
+  try {
+    const exhausted = async () =>
+      sampleValue(await scrapeMetrics(small.url), 'rs3gw_rpc_server_duration_seconds_count', { method: 'GetStatistics', protocol: 'connect', code: 'resource_exhausted' });
+    const before = await exhausted();
+    const json = JSON.stringify({ metric: 'a'.repeat(1500) });
+    const proto = Buffer.from(toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { metric: 'a'.repeat(1500) })));
+    const stats = `${small.url}${ANOMALY}/GetStatistics?connect=v1`;
+    // connect-node refused the JSON ones with "message size 1513 is larger than configured
+    // readMaxBytes 1000", uncounted, and read the binary ones whatever their size.
+    const queries = [
+      `encoding=json&message=${encodeURIComponent(json)}`,
+      `encoding=json&base64=1&message=${Buffer.from(json).toString('base64url')}`,
+      `encoding=proto&base64=1&message=${proto.toString('base64url')}`,
+      `encoding=proto&message=${encodeURIComponent(proto.toString('latin1'))}`,
+    ];
+    for (const query of queries) {
+      const r = await within(fetch(`${stats}&${query}`), `GET ${query.slice(0, 30)}`);
+      assert.equal(
+        { status: r.status, ...((await r.json()) as object) },
+        { status: 429, code: 'resource_exhausted', message: 'message: larger than the limit of 1000 bytes (RS3GW_MAX_MESSAGE_BYTES)' },
+        query.slice(0, 30),
+      );
+    }
+    const served = await within(fetch(`${stats}&encoding=json&message=${encodeURIComponent('{}')}`), 'GET within the limit');
+    assert.is(served.status, 200, await served.clone().text());
+    assert.is(await exhausted(), before + queries.length, 'each refusal is counted as a call of its method');
+  } finally {
+    await small.stop();
+  }
+});
+
 get('compressed requests and GET messages that read are served, and the answer keeps the encoding the client sent', async () => {
   const sample = toBinary(RecordSampleRequestSchema, create(RecordSampleRequestSchema, { metric: 'connect_gzip_rps', value: 7 }));
   const recorded = await within(

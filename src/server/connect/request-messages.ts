@@ -154,26 +154,19 @@ function handedOnUncompressed(header: Headers, encodingHeader: string, acceptHea
 
 /**
  * A Connect GET carries its message in the query: `message`, base64url-encoded when `base64=1`,
- * percent-encoded otherwise, compressed when `compression` names an encoding. It is read here
- * when connect would have had to decode it (binary, base64 or compressed); connect then gets the
- * query without it (a binary message) or with the plain JSON.
+ * percent-encoded otherwise, compressed when `compression` names an encoding. It is read here, so
+ * that it is held to the size limit as a POST's body is (connect refused a larger one in its own
+ * words, before any call ran); connect then gets the query without it (a binary message) or with
+ * the plain JSON.
  */
 async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, maxMessageBytes: number): Promise<UniversalServerRequest> {
   const url = new URL(req.url);
   const query = url.searchParams;
   const encoding = query.get('encoding');
   if (encoding !== 'proto' && encoding !== 'json') return req;
-  const binary = encoding === 'proto';
   const compression = compressionNamed(query.get('compression'));
-  const base64 = query.get('base64') === '1';
-  if (compression === undefined || (!binary && !base64 && compression === null)) return req;
-  let message: Uint8Array | undefined = base64 ? base64Bytes(query.get('message') ?? '') : percentDecoded(url.search, 'message');
-  if (message === undefined) {
-    target.error = new ConnectError('message: must be base64url (the query parameter of a Connect GET with base64=1)', Code.InvalidArgument);
-  } else if (compression) {
-    message = await decompressed(compression, message, 'message', maxMessageBytes, target);
-  }
-  const handed = handOn(message, binary, target);
+  if (compression === undefined) return req;
+  const handed = handOn(await getMessage(url, compression, target, maxMessageBytes), encoding === 'proto', target);
   query.delete('base64');
   query.delete('compression');
   if (handed.byteLength === 0) query.delete('message');
@@ -181,6 +174,21 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const header = new Headers(req.header);
   if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
   return { ...req, url: url.toString(), header };
+}
+
+/** A GET's message as bytes, or undefined with the reason it cannot be read in the slot. */
+async function getMessage(url: URL, compression: Compression | null, target: RequestSlot, maxMessageBytes: number): Promise<Uint8Array | undefined> {
+  const query = url.searchParams;
+  const message = query.get('base64') === '1' ? base64Bytes(query.get('message') ?? '') : percentDecoded(url.search, 'message');
+  if (message === undefined) {
+    target.error = new ConnectError('message: must be base64url (the query parameter of a Connect GET with base64=1)', Code.InvalidArgument);
+    return undefined;
+  }
+  if (message.byteLength > maxMessageBytes) {
+    target.error = tooLarge(maxMessageBytes, 'message');
+    return undefined;
+  }
+  return compression ? decompressed(compression, message, 'message', maxMessageBytes, target) : message;
 }
 
 /**
@@ -231,9 +239,9 @@ type Taken =
 
 const refused = (error: unknown): Taken => ({ kind: 'refused', error });
 
-/** As REST says it: the limit and the setting that raises it. */
-function tooLarge(maxMessageBytes: number): ConnectError {
-  return new ConnectError(`request: larger than the limit of ${maxMessageBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted);
+/** As REST says it: the limit and the setting that raises it; `what` is the request, or a GET's `message`. */
+function tooLarge(maxMessageBytes: number, what = 'request'): ConnectError {
+  return new ConnectError(`${what}: larger than the limit of ${maxMessageBytes} bytes (RS3GW_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted);
 }
 
 /**
