@@ -15,7 +15,7 @@ import { withHandlerSteps } from './connect/handler-steps.js';
 import { deadlines, explainUnsupportedContentType } from './connect/request-headers.js';
 import { REQUEST_COMPRESSIONS, requestMessages } from './connect/request-messages.js';
 import { refuseWrongMethod } from './connect/request-method.js';
-import { connectRoutes, requestSlot, withAllowHeader, withRequestSlot } from './connect/routes.js';
+import { connectRoutes, requestSlot, withRequestSlot } from './connect/routes.js';
 import { FrontDoor, type ConnectionCut, type ConnectionLimits } from './front-door.js';
 import { SendTimeout } from './send-timeout.js';
 import { DescriptorIndex } from './grpc/descriptor-index.js';
@@ -85,9 +85,9 @@ export class ServicePort {
       sendTimeout,
     });
     const connectAdapter = connectNodeAdapter({
-      // Outermost first: a GET of a stream is refused, a 415 is explained naming the content type
-      // as sent (before text mode renames it), deadlines are capped, gRPC-Web text is decoded to
-      // binary, whose message the pipeline decodes.
+      // Outermost first: a wrong method is refused with a body saying what is allowed, a 415 is
+      // explained naming the content type as sent (before text mode renames it), deadlines are
+      // capped, gRPC-Web text is decoded to binary, whose message the pipeline decodes.
       routes: withHandlerSteps(connectRoutes(bindings, pipeline), [refuseWrongMethod, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
       acceptCompression: [...REQUEST_COMPRESSIONS],
@@ -96,7 +96,7 @@ export class ServicePort {
       jsonOptions: { ignoreUnknownFields: false },
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${clip(req.url ?? '')}`),
     });
-    const connect = withAllowHeader(bindings, withRequestSlot(connectAdapter));
+    const connect = withRequestSlot(connectAdapter);
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes, options.clientAttributeMaxChars);
     const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
     this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));

@@ -104,16 +104,52 @@ get('a Connect GET made by hand with a JSON message answers JSON', async () => {
   assert.equal(body.statistics.map((s) => [s.metric, s.count]), [['connect_get_rps', '1']]);
 });
 
-get('a Connect GET of a method with side effects is refused, and every 405 carries Allow', async () => {
+get('a Connect GET of a method with side effects is refused, and every 405 carries Allow and a Connect error body saying what is allowed', async () => {
+  const answer = async (r: Response) => ({ status: r.status, allow: r.headers.get('allow'), type: r.headers.get('content-type'), body: await r.json() });
   const message = encodeURIComponent(JSON.stringify({ metric: 'connect_get_refused', value: 1 }));
+  // These were 405 with an empty body.
   const response = await within(fetch(`${server.url}${ANOMALY}/RecordSample?connect=v1&encoding=json&message=${message}`), 'GET RecordSample');
-  assert.is(response.status, 405);
-  assert.is(response.headers.get('allow'), 'POST', 'a 405 says what is allowed (RFC 9110)');
+  assert.equal(await answer(response), {
+    status: 405,
+    allow: 'POST',
+    type: 'application/json',
+    body: {
+      code: 'unimplemented',
+      message: `GET is not allowed on ${ANOMALY}/RecordSample; use POST (a Connect GET serves side-effect-free methods only; RecordSample is not marked NO_SIDE_EFFECTS)`,
+    },
+  });
+  const putRecord = await within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'PUT', body: '{}' }), 'PUT RecordSample');
+  assert.equal(await answer(putRecord), {
+    status: 405,
+    allow: 'POST',
+    type: 'application/json',
+    body: { code: 'unimplemented', message: `PUT is not allowed on ${ANOMALY}/RecordSample; use POST` },
+  });
   const put = await within(fetch(`${server.url}${ANOMALY}/ListAnomalies`, { method: 'PUT', body: '{}' }), 'PUT ListAnomalies');
-  assert.is(put.status, 405);
-  assert.is(put.headers.get('allow'), 'GET, POST', 'a side-effect-free method also takes GET');
+  assert.equal(await answer(put), {
+    status: 405,
+    allow: 'GET, POST',
+    type: 'application/json',
+    body: { code: 'unimplemented', message: `PUT is not allowed on ${ANOMALY}/ListAnomalies; use GET or POST` },
+  });
   const stats = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=json&message=${encodeURIComponent('{"metric":"connect_get_refused"}')}`), 'GET GetStatistics');
   assert.equal(((await stats.json()) as { statistics?: unknown[] }).statistics ?? [], [], 'nothing was recorded');
+});
+
+get('a Connect JSON GET without its message is refused naming the message query parameter, not a request body', async () => {
+  const before = await refused('GetStatistics', 'connect');
+  const stats = `${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=json`;
+  const form = 'a Connect GET with encoding=json carries its request as JSON in this query parameter, percent-encoded or base64url with base64=1 ({} for an empty request)';
+  // These said "request body: not valid JSON (Unexpected end of JSON input)".
+  for (const [query, given] of [['', 'missing'], ['&message=', 'empty'], ['&base64=1&message=', 'empty'], ['&base64=1', 'missing']] as const) {
+    const r = await within(fetch(`${stats}${query}`), `GET ${query}`);
+    assert.equal({ status: r.status, ...((await r.json()) as object) }, { status: 400, code: 'invalid_argument', message: `message: ${given}: ${form}` }, query);
+  }
+  assert.is(await refused('GetStatistics', 'connect'), before + 4, 'each is counted as a refused call');
+  // An empty binary message is the empty request message, which is served.
+  const binary = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=proto&message=`), 'GET proto with an empty message');
+  assert.is(binary.status, 200);
+  await binary.arrayBuffer();
 });
 
 get('a Connect GET of a side-effect-free server stream is 405 saying GET serves unary methods, and to POST it', async () => {

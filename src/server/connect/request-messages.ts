@@ -166,7 +166,11 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   if (encoding !== 'proto' && encoding !== 'json') return req;
   const compression = compressionNamed(query.get('compression'));
   if (compression === undefined) return req;
-  const handed = handOn(await getMessage(url, compression, target, maxMessageBytes), encoding === 'proto', target);
+  const binary = encoding === 'proto';
+  // Empty bytes are an empty binary message, but no JSON: connect's JSON reader would then
+  // refuse a request body, which a GET has none of.
+  const message = binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
+  const handed = handOn(message, binary, target);
   query.delete('base64');
   query.delete('compression');
   if (handed.byteLength === 0) query.delete('message');
@@ -174,6 +178,16 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const header = new Headers(req.header);
   if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
   return { ...req, url: url.toString(), header };
+}
+
+/** A JSON GET without a message: refused naming the query parameter. */
+function noJsonMessage(query: URLSearchParams, target: RequestSlot): undefined {
+  const given = query.has('message') ? 'empty' : 'missing';
+  target.error = new ConnectError(
+    `message: ${given}: a Connect GET with encoding=json carries its request as JSON in this query parameter, percent-encoded or base64url with base64=1 ({} for an empty request)`,
+    Code.InvalidArgument,
+  );
+  return undefined;
 }
 
 /** A GET's message as bytes, or undefined with the reason it cannot be read in the slot. */

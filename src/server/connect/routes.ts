@@ -5,7 +5,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
-import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { binaryRequest } from '../pipeline/binary-request.js';
 import type { CallContext, Protocol } from '../pipeline/context.js';
@@ -38,31 +37,6 @@ export const requestSlot = (): CallSlot | undefined => slots.getStore();
  */
 export function withRequestSlot(handler: (req: IncomingMessage, res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => slots.run({ res }, () => handler(req, res));
-}
-
-/**
- * connect-node refuses a method it does not serve a path with (GET of a method with side effects,
- * PUT, ...) with a bare 405; RFC 9110 requires the Allow header, which the REST paths send too.
- */
-export function withAllowHeader(bindings: readonly ServiceBinding[], handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  const allowByPath = new Map<string, string>();
-  for (const binding of bindings) {
-    for (const method of binding.service.methods) {
-      const get = method.methodKind === 'unary' && method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
-      allowByPath.set(`/${binding.service.typeName}/${method.name}`, get ? 'GET, POST' : 'POST');
-    }
-  }
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const allow = allowByPath.get((req.url ?? '').split('?', 1)[0]!);
-    if (allow) {
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
-        if (args[0] === 405) this.setHeader('allow', allow);
-        return writeHead.apply(this, args);
-      } as typeof writeHead;
-    }
-    handler(req, res);
-  };
 }
 
 /** The request the pipeline gets: the refusal of its JSON, its binary message to decode, its JSON message decoded, or the message connect decoded. */
