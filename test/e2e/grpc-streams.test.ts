@@ -2,7 +2,7 @@
  * What a native gRPC client can send that grpc-js alone gets wrong or never bounds: deadlines past
  * 24.8 days (grpc-js wraps them to expired ones), grpc-timeout values not of the spec's form,
  * requests that never arrive whole (a stream held for ever), more streams than a connection should
- * carry, and requests that are not gRPC at all over h2c.
+ * carry, requests that are not gRPC at all over h2c, and gRPC in JSON over h2c.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -217,6 +217,40 @@ test('a request that is not gRPC over h2c is 415 saying what the port speaks ove
       assert.is(answer.status, 415);
       assert.is(answer.type, 'text/plain; charset=utf-8');
       assert.match(answer.body, /^content-type: .*: this port speaks only gRPC \(application\/grpc\) over HTTP\/2; REST, \/metrics, the Connect protocol and gRPC-Web are served over HTTP\/1.1\n$/);
+    }
+  } finally {
+    s.close();
+  }
+});
+
+test('a gRPC call in JSON (application/grpc+json) over h2c is refused UNIMPLEMENTED naming content-type, not read as protobuf', async () => {
+  const json = Buffer.from(JSON.stringify({ metric: 'm', value: 1 }));
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, json.length]), json]);
+  const s = await session();
+  try {
+    // grpc-js read the JSON as protobuf: INVALID_ARGUMENT "request: not a valid ... (premature EOF)".
+    for (const type of ['application/grpc+json', 'application/grpc+json; charset=utf-8', 'application/grpc+cbor']) {
+      const stream = s.request({ ':method': 'POST', ':path': '/rs3gw.observability.v1.AnomalyService/RecordSample', 'content-type': type, te: 'trailers' });
+      let contentType: unknown;
+      stream.on('response', (h) => (contentType = h['content-type']));
+      stream.end(frame);
+      const answer = await answerOf(stream, Date.now(), `an answer to ${type}`);
+      assert.equal(
+        { status: answer.status, contentType, message: answer.message },
+        {
+          status: '12',
+          contentType: 'application/grpc',
+          message:
+            `content-type: "${type}" is not served over HTTP/2, which takes application/grpc and application/grpc+proto; ` +
+            'gRPC in JSON (application/grpc+json) is served over HTTP/1.1, as is the Connect protocol in JSON (application/json)',
+        },
+        type,
+      );
+    }
+    // Protobuf is served, with or without its codec named.
+    for (const type of ['application/grpc', 'application/grpc+proto']) {
+      const answer = await call(s, { 'content-type': type });
+      assert.is(answer.status, '0', `${type}: ${answer.message}`);
     }
   } finally {
     s.close();

@@ -12,7 +12,8 @@
  * - a header block that never ends holds its connection past grpc-js's idle GOAWAY: the session is
  *   destroyed a request timeout later.
  * - a request that is not gRPC (REST or Connect over h2c): grpc-js answers 415 with no body; here
- *   the body says which protocol the port speaks over HTTP/2.
+ *   the body says which protocol the port speaks over HTTP/2. A gRPC call in another codec than
+ *   protobuf (application/grpc+json), which grpc-js would read as protobuf, is refused UNIMPLEMENTED.
  * - an answer the client takes none of (a stream whose flow-control window stays 0): grpc-js keeps
  *   it for ever, and a 33 MB ExportMetrics on each of 60 streams took 3.4 GB. The stream is reset
  *   after RS3GW_SEND_TIMEOUT (send-timeout.ts), and what streams hold counts in the unsent budget.
@@ -28,6 +29,7 @@ import type { SendProbe, SendTimeout } from '../send-timeout.js';
 export const INVALID_TIMEOUT_HEADER = 'rs3gw-invalid-grpc-timeout';
 
 const DEADLINE_EXCEEDED = 4;
+const UNIMPLEMENTED = 12;
 /**
  * An answer is written to the stream in pieces of this size, so that the send timeout sees the
  * client take them one by one: Node reports a write done only once all of it is sent.
@@ -74,6 +76,31 @@ function refuseNonGrpc(stream: ServerHttp2Stream, contentType: string | undefine
     `content-type: ${shown}: this port speaks only gRPC (application/grpc) over HTTP/2; ` +
       'REST, /metrics, the Connect protocol and gRPC-Web are served over HTTP/1.1\n',
   );
+}
+
+/** The gRPC content types grpc-js reads: it reads any other codec's messages as protobuf too. */
+const PROTO_TYPES = new Set(['application/grpc', 'application/grpc+proto']);
+
+/**
+ * A gRPC call in a codec grpc-js does not have (application/grpc+json, ...): grpc-js read its JSON
+ * as protobuf and answered INVALID_ARGUMENT "premature EOF", in application/grpc+proto. It is
+ * refused UNIMPLEMENTED before any call, saying what HTTP/2 takes and where JSON is served.
+ */
+function refuseCodec(stream: ServerHttp2Stream, contentType: string): void {
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(UNIMPLEMENTED),
+      'grpc-message': grpcMessage(
+        `content-type: ${quote(clip(contentType))} is not served over HTTP/2, which takes application/grpc and application/grpc+proto; ` +
+          'gRPC in JSON (application/grpc+json) is served over HTTP/1.1, as is the Connect protocol in JSON (application/json)',
+      ),
+    },
+    { endStream: true },
+  );
+  // The client may still be sending: RST_STREAM(NO_ERROR) tells it the answer is complete.
+  stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
 /** Server stream prototypes whose write already slices large writes. */
@@ -142,6 +169,10 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
   const contentType = headers['content-type'];
   if (contentType === undefined || !contentType.startsWith('application/grpc')) {
     refuseNonGrpc(stream, contentType);
+    return false;
+  }
+  if (contentType.startsWith('application/grpc+') && !PROTO_TYPES.has(contentType.split(';', 1)[0]!.trim())) {
+    refuseCodec(stream, contentType);
     return false;
   }
   delete headers[INVALID_TIMEOUT_HEADER];
