@@ -145,7 +145,15 @@ get('a Connect JSON GET without its message is refused naming the message query 
     const r = await within(fetch(`${stats}${query}`), `GET ${query}`);
     assert.equal({ status: r.status, ...((await r.json()) as object) }, { status: 400, code: 'invalid_argument', message: `message: ${given}: ${form}` }, query);
   }
-  assert.is(await refused('GetStatistics', 'connect'), before + 4, 'each is counted as a refused call');
+  // A message that is there but no JSON, or holds a key twice, is named too, as the body of a POST is.
+  const bad = await within(fetch(`${stats}&message=%7Bx`), 'GET with a message that is no JSON');
+  const badError = (await bad.json()) as { code: string; message: string };
+  assert.is(bad.status, 400);
+  assert.is(badError.code, 'invalid_argument');
+  assert.match(badError.message, /^message: not valid JSON \(/);
+  const twice = (await (await within(fetch(`${stats}&message=${encodeURIComponent('{"metric":"a","metric":"b"}')}`), 'GET with a key twice')).json()) as { message: string };
+  assert.match(twice.message, /^message: duplicate object key "metric"/);
+  assert.is(await refused('GetStatistics', 'connect'), before + 6, 'each is counted as a refused call');
   // An empty binary message is the empty request message, which is served.
   const binary = await within(fetch(`${server.url}${ANOMALY}/GetStatistics?connect=v1&encoding=proto&message=`), 'GET proto with an empty message');
   assert.is(binary.status, 200);

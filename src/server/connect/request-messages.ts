@@ -30,6 +30,8 @@ export interface RequestSlot {
   error?: unknown;
   /** A JSON request already decoded (strictly): connect-node is handed `{}` to decode instead. */
   decoded?: Message;
+  /** Where the JSON text came from, for its errors: a Connect GET's `message` parameter, else the request body. */
+  jsonSource?: string;
 }
 
 /** The encodings connect-node's handlers accept by default, and so the ones this step reads. */
@@ -170,6 +172,7 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   // Empty bytes are an empty binary message, but no JSON: connect's JSON reader would then
   // refuse a request body, which a GET has none of.
   const message = binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
+  if (!binary) target.jsonSource = 'message';
   const handed = handOn(message, binary, target);
   query.delete('base64');
   query.delete('compression');

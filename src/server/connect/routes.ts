@@ -79,7 +79,7 @@ function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): stri
         return text;
       }
       try {
-        slot.decoded = messageFromJsonText(schema, text);
+        slot.decoded = messageFromJsonText(schema, text, slot.jsonSource);
       } catch (error) {
         slot.error = error;
       }

@@ -197,19 +197,22 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
  * protobuf-es's reader (connect-node's) refuses it, and so is it refused here, at any depth, for
  * every protocol: one JSON.parse and one scan of the text (json-duplicate-keys.ts).
  */
-export function parseJsonText(text: string): JsonValue {
+export function parseJsonText(text: string, source = 'request body'): JsonValue {
   let json: JsonValue;
   try {
     json = JSON.parse(text) as JsonValue;
   } catch (error) {
-    throw invalidArgument('request body', `not valid JSON (${(error as Error).message})`);
+    throw invalidArgument(source, `not valid JSON (${(error as Error).message})`);
   }
   const key = firstDuplicateKey(text);
-  if (key !== undefined) throw invalidArgument('request body', `duplicate object key ${quote(key)}: a key may appear once in a JSON object`);
+  if (key !== undefined) throw invalidArgument(source, `duplicate object key ${quote(key)}: a key may appear once in a JSON object`);
   return json;
 }
 
-/** Decodes JSON request text strictly; throws invalid_argument for text that is not JSON, or naming the field. */
-export function messageFromJsonText(schema: DescMessage, text: string): Message {
-  return messageFromJson(schema, parseJsonText(text));
+/**
+ * Decodes JSON request text strictly; throws invalid_argument for text that is not JSON (naming
+ * `source`: the request body, or a Connect GET's `message` parameter), or naming the field.
+ */
+export function messageFromJsonText(schema: DescMessage, text: string, source?: string): Message {
+  return messageFromJson(schema, parseJsonText(text, source));
 }
