@@ -164,7 +164,8 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   // Said, not fatal: an operator may restart this service while a target is briefly down.
   for (const { pid, reason } of processes.absentAtStart()) {
-    logLine(`profiling: pid ${pid} will not be served: it names no running process now (${reason}), and a process that takes it later is not the one meant`);
+    if (pid === processes.selfPid) logLine(`profiling: this service (pid ${pid}) will not be profiled: its /proc/${pid} cannot be read (${reason})`);
+    else logLine(`profiling: pid ${pid} will not be served: it names no running process now (${reason}), and a process that takes it later is not the one meant`);
   }
   if (config.profilingEnabled) processes.start();
   const heapSampler = new HeapSampler({ clock });

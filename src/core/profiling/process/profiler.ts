@@ -159,8 +159,7 @@ type Pin = { readonly startTimeTicks: number } | { readonly absent: string };
 
 /** What the profiler keeps for one allowlisted pid. */
 interface Watched {
-  /** Set at start-up; the service's own pid is pinned again when its /proc could not be read then. */
-  pin: Pin;
+  readonly pin: Pin;
   /** Baselines of the periodic snapshots alone, so each covers the time since the one before. */
   readonly snapshotCpu: CpuTracker;
   /** Baselines of on-demand measurements, which also measure from a more recent snapshot. */
@@ -236,11 +235,10 @@ export class ProcessProfiler {
 
   /**
    * The allowlisted pids that named no running process when the profiler was created, and why:
-   * they are never served, since a process that takes one later is not the one the list meant
-   * (the service's own pid aside, which is read again: see `pinned`).
+   * they are never served, since a process that takes one later is not the one the list meant.
    */
   absentAtStart(): { pid: number; reason: string }[] {
-    return [...this.watched].flatMap(([pid, { pin }]) => ('absent' in pin && pid !== this.selfPid ? [{ pid, reason: pin.absent }] : []));
+    return [...this.watched].flatMap(([pid, { pin }]) => ('absent' in pin ? [{ pid, reason: pin.absent }] : []));
   }
 
   /**
@@ -432,7 +430,7 @@ export class ProcessProfiler {
   /** Whether `pid` is never served again: it named no running process at start-up, or its process exited and the pid was reused. */
   private retired(pid: number): boolean {
     const entry = this.watched.get(pid);
-    return entry !== undefined && (('absent' in entry.pin && pid !== this.selfPid) || entry.reuseLogged);
+    return entry !== undefined && ('absent' in entry.pin || entry.reuseLogged);
   }
 
   /** Says once that the pinned process of `pid` exited and another took the pid (of which nothing is said). */
@@ -448,11 +446,10 @@ export class ProcessProfiler {
   /** The entry of an allowlisted pid and the start time it is pinned to; notFound when it named no running process at start-up. */
   private pinned(pid: number): { entry: Watched; startTimeTicks: number } {
     const entry = this.watchedEntry(pid);
-    // The service's own pid names it for as long as it runs: a /proc that could not be read at
-    // start-up (an RS3GW_FS_ROOT without it yet) is read again.
+    // Its own pid names the service for as long as it runs; but a /proc that appears later under
+    // RS3GW_FS_ROOT may be another pid namespace's, where the pid is another process.
     if ('absent' in entry.pin && pid === this.selfPid) {
-      entry.pin = this.pin(pid);
-      if ('absent' in entry.pin) throw notFound('pid', `${pid} is this service, and its /proc/${pid} cannot be read (${entry.pin.absent})`);
+      throw notFound('pid', `${pid} is this service, and its /proc/${pid} could not be read at start-up (${entry.pin.absent}); it is not profiled until the service restarts with it readable`);
     }
     if ('absent' in entry.pin) {
       throw notFound('pid', `${pid} is not served: at start-up it named no running process (${entry.pin.absent}), and a process that takes the pid later is not the one the allowlist meant`);
