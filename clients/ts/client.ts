@@ -164,13 +164,14 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
     return next(req);
   };
   // Last, so that they sit nearest the wire and the caller's interceptors (a retry, say) see
-  // `unavailable` and the closed client too; a call the server refused unprocessed is retried
-  // before anything else sees it, and reported `unavailable` only when the retries run out.
-  const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable, retryRefusedStreams];
+  // `unavailable` and the closed client too.
+  const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable];
   const protocol = options.protocol ?? 'grpc';
   if (protocol === 'grpc') {
     const sessions = new Http2SessionPool(baseUrl, options.tls);
-    const transport = createGrpcTransport({ baseUrl, interceptors, sessionManager: sessions });
+    // Over HTTP/2 only, where a stream can be refused: a call the server refused unprocessed is
+    // retried before anything else sees it, and reported `unavailable` only when the retries run out.
+    const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors, retryRefusedStreams], sessionManager: sessions });
     return { transport, close: () => ((closed = true), sessions.close()) };
   }
   if (protocol !== 'grpc-web' && protocol !== 'connect') {

@@ -2,6 +2,7 @@
  * HTTP/2 sessions for the gRPC transport: streams released once their response is complete, and as
  * many connections as the server's stream limit asks for.
  */
+import { Code, ConnectError } from '@connectrpc/connect';
 import { Http2SessionManager, type GrpcTransportOptions } from '@connectrpc/connect-node';
 import {
   constants as http2Constants,
@@ -83,7 +84,9 @@ export class Http2SessionPool implements SessionManager {
   }
 
   async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
-    if (this.closed) throw new Error('the client is closed');
+    // Reached after close() only by a call in progress (a refused one being retried): later calls
+    // are refused before this, `canceled`; one in progress fails `unavailable`, as its connection would.
+    if (this.closed) throw new ConnectError('the client is closed', Code.Unavailable);
     const session = this.sessions.find((s) => s.open < s.limit) ?? this.open();
     session.open++;
     let stream: ClientHttp2Stream;

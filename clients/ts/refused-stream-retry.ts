@@ -13,14 +13,21 @@ const MAX_ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 5;
 
 /**
+ * connect-node's own words for an HTTP/2 stream reset with REFUSED_STREAM, `internal` where the
+ * stream errs and `unavailable` where it only closes. Only these: a server's or a proxy's error
+ * message that merely mentions REFUSED_STREAM says nothing of whether the call was processed.
+ */
+const REFUSED_MESSAGES: ReadonlyMap<Code, string> = new Map([
+  [Code.Internal, 'Stream closed with error code NGHTTP2_REFUSED_STREAM'],
+  [Code.Unavailable, 'http/2 stream closed with error code REFUSED_STREAM (0x7)'],
+]);
+
+/**
  * A stream refused before the server processed it (HTTP/2 REFUSED_STREAM: more than it takes on
- * one connection, sent before its SETTINGS said so). connect-node reports it as `internal` where
- * the stream errs ("... NGHTTP2_REFUSED_STREAM"), and as `unavailable` where it only closes
- * ("... REFUSED_STREAM (0x7)").
+ * one connection, sent before its SETTINGS said so), as connect-node reports it.
  */
 export function refusedStream(error: unknown): boolean {
-  if (!(error instanceof ConnectError) || (error.code !== Code.Internal && error.code !== Code.Unavailable)) return false;
-  return error.rawMessage.includes('REFUSED_STREAM');
+  return error instanceof ConnectError && REFUSED_MESSAGES.get(error.code) === error.rawMessage;
 }
 
 /**

@@ -4,10 +4,12 @@
  * connection opens another for its next calls instead of queueing them behind the streams.
  */
 import { get } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createObservabilityClient, type ObservabilityClient, type Protocol } from '../../clients/ts/client.js';
+import { createObservabilityClient, Http2SessionPool, type ObservabilityClient, type Protocol } from '../../clients/ts/client.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { eventually } from './support/rest-http.js';
 import { failure, within } from './support/rpc-helpers.js';
@@ -151,6 +153,48 @@ test(`gRPC: a burst of unary calls on a fresh client beyond the server's ${MAX_S
   } finally {
     process.stderr.write = write;
     client.close();
+  }
+});
+
+test('gRPC: calls being retried when their client is closed fail unavailable, as calls in progress do', async () => {
+  // The retries met the closed session pool, whose plain error came through as internal.
+  const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+  const calls = Array.from({ length: 10 * MAX_STREAMS }, () =>
+    client.health.getHealthReport({}).then(
+      () => 'ok',
+      (e: unknown) => Code[ConnectError.from(e).code],
+    ),
+  );
+  // The first answers come with the refusals of the rest, whose retries then wait a few ms.
+  await within(Promise.race(calls), 'the first answer of the burst');
+  client.close();
+  const outcomes = await within(Promise.all(calls), 'the burst after close');
+  assert.ok(outcomes.every((o) => o === 'ok' || o === 'Unavailable'), outcomes.join(', '));
+  // Whether a retry was pending at close() is up to timing; what such a retry meets is not.
+  const pool = new Http2SessionPool(server.url);
+  pool.close();
+  const refused = await failure(pool.request('POST', '/x', {}, {}), 'a stream asked of a closed pool');
+  assert.is(refused.code, Code.Unavailable, refused.message);
+});
+
+test('a server\'s error that only mentions REFUSED_STREAM is not retried: the call may have been processed', async () => {
+  // A proxy's or server's message is no HTTP/2 refusal: a RecordSample was sent five times.
+  const h2 = createHttp2Server();
+  let handled = 0;
+  h2.on('stream', (stream) => {
+    handled++;
+    stream.on('error', () => {});
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'upstream REFUSED_STREAM, sample stored' }, { endStream: true });
+  });
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  const client = createObservabilityClient(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`, { protocol: 'grpc' });
+  try {
+    const error = await failure(client.anomalies.recordSample({ metric: 'm', value: 1 }), 'RecordSample answered unavailable');
+    assert.is(error.code, Code.Unavailable, error.message);
+    assert.is(handled, 1, 'sent once');
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => h2.close(() => resolve()));
   }
 });
 

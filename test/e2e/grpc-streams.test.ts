@@ -247,8 +247,8 @@ test('a gRPC call in JSON (application/grpc+json) over h2c is refused UNIMPLEMEN
         type,
       );
     }
-    // Protobuf is served, with or without its codec named.
-    for (const type of ['application/grpc', 'application/grpc+proto']) {
+    // Protobuf is served, with or without its codec named, in any case (media types are case-insensitive).
+    for (const type of ['application/grpc', 'application/grpc+proto', 'application/grpc+PROTO']) {
       const answer = await call(s, { 'content-type': type });
       assert.is(answer.status, '0', `${type}: ${answer.message}`);
     }

@@ -171,7 +171,9 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
     refuseNonGrpc(stream, contentType);
     return false;
   }
-  if (contentType.startsWith('application/grpc+') && !PROTO_TYPES.has(contentType.split(';', 1)[0]!.trim())) {
+  // Media types are case-insensitive (RFC 9110 §8.3.1); grpc-js serves application/grpc+PROTO.
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  if (mediaType.startsWith('application/grpc+') && !PROTO_TYPES.has(mediaType)) {
     refuseCodec(stream, contentType);
     return false;
   }
