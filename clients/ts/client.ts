@@ -61,14 +61,15 @@ export interface ObservabilityClient {
  * `canceled` only to a call the client cancelled; so either code on a call whose signal is not
  * aborted (the caller neither cancelled it nor let its deadline pass) can only be the broken
  * connection. So is a request written to a connection the server had just closed (EPIPE, which
- * connect-node reports as `internal`), and a call on an HTTP/2 connection the server closed with an
- * error code (its shutdown grace ended). The message is kept, and the original error is the new
- * one's cause.
+ * connect-node reports as `internal`), a call on an HTTP/2 connection the server closed with an
+ * error code (its shutdown grace ended), and a connection whose TLS set-up failed (an untrusted
+ * certificate), which gRPC's clients, the Go client among them, report as `unavailable` as they do
+ * a refused connection. The message is kept, and the original error is the new one's cause.
  */
 export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
   const translate = (error: unknown): unknown => {
     if (req.signal.aborted || !(error instanceof ConnectError)) return error;
-    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error) && !closedSession(error)) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error) && !closedSession(error) && !tlsFailure(error)) return error;
     const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
     unavailable.details = error.details;
     return unavailable;
@@ -101,6 +102,29 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
  */
 function closedSession(error: ConnectError): boolean {
   return error.code === Code.Internal && /^Session closed with error code \d+$/.test(error.rawMessage);
+}
+
+/** OpenSSL's certificate verification failures, as Node names them (tls: X509 certificate error codes). */
+const X509_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE', 'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID', 'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE',
+  'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * A connection whose TLS set-up failed: the server's certificate not trusted or not for this host,
+ * or the handshake refused, which connect-node reports as `internal`.
+ */
+function tlsFailure(error: ConnectError): boolean {
+  if (error.code !== Code.Internal) return false;
+  for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && (X509_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) return true;
+  }
+  return false;
 }
 
 /**

@@ -54,13 +54,26 @@ test('with the private CA in its tls option, the client calls the service over T
   }
 });
 
-test('without it, the server certificate is not trusted: the call fails internal, naming the TLS error', async () => {
+test('without it, the server certificate is not trusted: the call fails unavailable, as a refused connection and the Go client do, naming the TLS error', async () => {
   for (const protocol of PROTOCOLS) {
     const client = createObservabilityClient(frontUrl, { protocol });
     try {
       const error = await failure(client.health.getHealthReport({}), `GetHealthReport over ${protocol} with an untrusted certificate`);
-      assert.is(error.code, Code.Internal, `${protocol}: ${errorChain(error)}`);
+      assert.is(error.code, Code.Unavailable, `${protocol}: ${errorChain(error)}`);
       assert.match(error.rawMessage, /self[- ]signed certificate/i, `${protocol}: ${errorChain(error)}`);
+    } finally {
+      client.close();
+    }
+  }
+});
+
+test('a certificate not for the name verified fails unavailable too, naming the mismatch', async () => {
+  for (const protocol of PROTOCOLS) {
+    const client = createObservabilityClient(frontUrl, { protocol, tls: { ca, servername: 'other.example' } });
+    try {
+      const error = await failure(client.health.getHealthReport({}), `GetHealthReport over ${protocol} verifying another name`);
+      assert.is(error.code, Code.Unavailable, `${protocol}: ${errorChain(error)}`);
+      assert.match(error.rawMessage, /other\.example/, `${protocol}: ${errorChain(error)}`);
     } finally {
       client.close();
     }
