@@ -119,12 +119,7 @@ const X509_ERRORS = new Set([
  * or the handshake refused, which connect-node reports as `internal`.
  */
 function tlsFailure(error: ConnectError): boolean {
-  if (error.code !== Code.Internal) return false;
-  for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && (X509_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) return true;
-  }
-  return false;
+  return error.code === Code.Internal && causedBy(error, (code) => X509_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'));
 }
 
 /**
@@ -133,9 +128,14 @@ function tlsFailure(error: ConnectError): boolean {
  * `internal`: the server never read it, so it is safe to retry, `unavailable`.
  */
 function closedSocket(error: ConnectError): boolean {
-  if (error.code !== Code.Internal) return false;
+  return error.code === Code.Internal && causedBy(error, (code) => code === 'EPIPE');
+}
+
+/** Whether a Node error code among the error's causes (at most 8 deep) is one `matches` takes. */
+function causedBy(error: Error, matches: (code: string) => boolean): boolean {
   for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && matches(code)) return true;
   }
   return false;
 }

@@ -24,6 +24,14 @@ export async function* bodyOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
+/** A Connect error's JSON body (`{code, message}`), with its content type and length set on `header`. */
+export function connectErrorBody(header: Headers, code: string, message: string): AsyncGenerator<Uint8Array> {
+  const body = new TextEncoder().encode(JSON.stringify({ code, message }));
+  header.set('content-type', 'application/json');
+  header.set('content-length', String(body.byteLength));
+  return bodyOf(body);
+}
+
 /** `handler` behind `step`, keeping the properties connect-node routes by. */
 function inFront(handler: UniversalHandler, step: HandlerStep): UniversalHandler {
   const { protocolNames, service, method, requestPath, allowedMethods, supportedContentType } = handler;

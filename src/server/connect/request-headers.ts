@@ -6,7 +6,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { MAX_TIMER_MS } from '../../config/parse.js';
 import { grpcTimeoutMs, invalidTimeoutMessage, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
 import { quote } from '../pipeline/well-known.js';
-import { bodyOf, type HandlerStep } from './handler-steps.js';
+import { connectErrorBody, type HandlerStep } from './handler-steps.js';
 import type { RequestSlot } from './request-messages.js';
 
 /** A deadline header's form: 10 digits of ms at most on Connect; 8 digits and a unit on gRPC and gRPC-Web. */
@@ -90,8 +90,5 @@ export const explainUnsupportedContentType: HandlerStep = async (req, handler) =
     message = `content-type: must be ${accepted.summary}${parameters}, ${type === null ? 'got none' : `got ${quote(type)}`}`;
     header.set('accept-post', accepted.types);
   }
-  const body = new TextEncoder().encode(JSON.stringify({ code: 'unimplemented', message }));
-  header.set('content-type', 'application/json');
-  header.set('content-length', String(body.byteLength));
-  return { ...res, header, body: bodyOf(body) };
+  return { ...res, header, body: connectErrorBody(header, 'unimplemented', message) };
 };
