@@ -337,27 +337,31 @@ export class ResourceManager {
       if (now - held.acquiredMs < this.config.leaseMs) break;
       this.held.delete(id);
       this.controller.release(held.permit, { nowMs: now, dropped: true });
-      this.reclaim(held, now);
+      this.reclaim(now);
     }
     for (const [id, lost] of this.lost) {
       if (now - lost.acquiredMs < this.config.leaseMs) break;
       this.lost.delete(id);
-      this.reclaim(lost, now);
+      this.reclaim(now);
     }
   }
 
-  /** A permit whose client never came back ends as dropped, after the time it was held. */
-  private reclaim(held: Held, now: number): void {
+  /**
+   * A permit whose client never came back ends as dropped, without a latency: the time it was held
+   * is the lease, not how long work takes, and would set the window's median (the retry hint every
+   * refused caller gets) to minutes.
+   */
+  private reclaim(now: number): void {
     this.reclaimed += 1;
-    this.stats.recordCompletion(now, 'dropped', now - held.acquiredMs);
+    this.stats.recordCompletion(now, 'dropped', undefined);
   }
 
   private forgetOldestLost(now: number): void {
     const oldest = this.lost.entries().next();
     if (oldest.done) return;
-    const [id, lost] = oldest.value;
+    const [id] = oldest.value;
     this.lost.delete(id);
-    this.reclaim(lost, now);
+    this.reclaim(now);
   }
 
   /**

@@ -79,13 +79,14 @@ export class SlidingWindowStats {
   /**
    * Every completion's latency counts, whatever its outcome: the percentiles describe the
    * completions in the window, as GetResources says, and failed work held its permit as long.
+   * A reclaimed permit has none (undefined): no work was seen to end.
    */
-  recordCompletion(nowMs: number, outcome: Outcome, latencyMs: number): void {
+  recordCompletion(nowMs: number, outcome: Outcome, latencyMs: number | undefined): void {
     const b = this.bucketAt(nowMs);
     if (outcome === 'success') b.successes += 1;
     else if (outcome === 'error') b.errors += 1;
     else b.dropped += 1;
-    b.latency.add(latencyMs);
+    if (latencyMs !== undefined) b.latency.add(latencyMs);
     this.completionsSeen += 1;
   }
 

@@ -202,6 +202,24 @@ test('before any release nothing tells how long work takes, and only the lease a
   assert.ok(manager.acquire().admitted);
 });
 
+test('a permit reclaimed at its lease sets neither the latency figures nor the retry hint', () => {
+  const { clock, manager } = setup(2);
+  // Clients that crash at start-up: nothing released, only the lease frees their slots.
+  admit(manager);
+  admit(manager);
+  run(manager, clock, LEASE_MS);
+  assert.is(manager.status().totals.reclaimed, 2);
+  work(manager, clock, 5, 10);
+  const s = manager.status();
+  assert.equal([s.window.dropped, s.window.p50LatencyMs], [2, 10], 'the reclaimed count as dropped, without a latency');
+  admit(manager);
+  admit(manager);
+  const refused = manager.acquire();
+  assert.is(refused.admitted, false);
+  const hint = (refused as { retryAfterMs?: number }).retryAfterMs;
+  assert.ok(hint !== undefined && hint <= 100, `retry after ${hint} ms where work takes 10 ms`);
+});
+
 test('a client that leaks every permit it gets stays within RS3GW_MAX_PERMITS and locks no one out for long', () => {
   const cap = 50;
   const { clock, manager } = setup(10, { maxOutstanding: cap });
