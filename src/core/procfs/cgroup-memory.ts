@@ -23,7 +23,16 @@ export interface CgroupMemory {
 
 function readNumber(files: HostFiles, path: string): number | undefined {
   const text = files.tryReadText(path)?.trim();
-  return text !== undefined && /^-?\d+$/.test(text) ? Number(text) : undefined;
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * A limit a running process can be under: a limit of 0 (which no kernel reports for a cgroup with
+ * a task in it) would put every figure at 0 % or infinity, so it is read as none.
+ */
+function readLimit(files: HostFiles, path: string): number | undefined {
+  const bytes = readNumber(files, path);
+  return bytes !== undefined && bytes > 0 ? bytes : undefined;
 }
 
 interface Limit {
@@ -47,13 +56,13 @@ function lower(current: Limit | undefined, candidate: Limit | undefined): Limit 
 function levelLimit(files: HostFiles, version: 1 | 2, level: string): Limit | undefined {
   if (version === 1) {
     const path = `${level}/memory.limit_in_bytes`;
-    const bytes = readNumber(files, path);
+    const bytes = readLimit(files, path);
     return bytes !== undefined && bytes < V1_UNLIMITED_BYTES ? { bytes, source: cgroupSource(1, path) } : undefined;
   }
   let limit: Limit | undefined;
   for (const name of ['memory.max', 'memory.high']) {
     const path = `${level}/${name}`;
-    const bytes = readNumber(files, path); // "max" (no limit) does not parse as a number
+    const bytes = readLimit(files, path); // "max" (no limit) does not parse as a number
     if (bytes !== undefined) limit = lower(limit, { bytes, source: cgroupSource(2, path) });
   }
   return limit;

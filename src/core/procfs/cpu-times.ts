@@ -1,4 +1,4 @@
-import type { HostFiles } from './host-files.js';
+import { malformedHostFile, type HostFiles } from './host-files.js';
 
 /** The aggregate `cpu` line of `/proc/stat`, in clock ticks summed over all CPUs. */
 export interface CpuTimes {
@@ -18,14 +18,14 @@ export interface CpuTimes {
 
 export function parseCpuTimes(text: string): CpuTimes {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
-  if (!line) throw new Error('/proc/stat: no aggregate cpu line');
+  if (!line) throw malformedHostFile('/proc/stat', 'no aggregate cpu line');
   const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
     .slice(4)
     .trim()
     .split(/\s+/)
     .map(Number);
   if ([user, nice, system, idle].some((v) => v === undefined || !Number.isFinite(v))) {
-    throw new Error('/proc/stat: malformed cpu line');
+    throw malformedHostFile('/proc/stat', 'malformed cpu line');
   }
   return {
     user, nice, system, idle, iowait, irq, softirq, steal,

@@ -33,6 +33,15 @@ export class HostFileError extends ObservabilityError {
 }
 
 /**
+ * A kernel file that was read but is not in the kernel's format (a truncated read, a foreign tree
+ * under RS3GW_FS_ROOT): unavailable as an unreadable one is, so the reading that needed it is left
+ * out and named, not the whole report or sample failed.
+ */
+export function malformedHostFile(path: string, what: string): ObservabilityError {
+  return new ObservabilityError('unavailable', undefined, `${path}: ${what}`);
+}
+
+/**
  * Reads kernel files below an injected root (default `/`), so the readers can be pointed at fixture
  * trees. Paths are given as the kernel names them (`/proc/meminfo`), and sources reported to users
  * use those names, not the root-prefixed ones.

@@ -1,4 +1,4 @@
-import type { HostFiles } from './host-files.js';
+import { malformedHostFile, type HostFiles } from './host-files.js';
 
 /** Host memory from `/proc/meminfo`, in bytes. */
 export interface Meminfo {
@@ -17,7 +17,7 @@ export function parseMeminfo(text: string): Meminfo {
     if (match) fields.set(match[1], Number(match[2]) * (line.includes('kB') ? 1024 : 1));
   }
   const total = fields.get('MemTotal');
-  if (total === undefined) throw new Error('/proc/meminfo: no MemTotal line');
+  if (total === undefined) throw malformedHostFile('/proc/meminfo', 'no MemTotal line');
   const free = fields.get('MemFree') ?? 0;
   const available =
     fields.get('MemAvailable') ?? free + (fields.get('Buffers') ?? 0) + (fields.get('Cached') ?? 0);

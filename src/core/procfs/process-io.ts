@@ -1,5 +1,5 @@
 import { ObservabilityError } from '../errors.js';
-import type { HostFiles } from './host-files.js';
+import { malformedHostFile, type HostFiles } from './host-files.js';
 import { readPidFile } from './pid.js';
 
 /** Counters from `/proc/<pid>/io`. `*Bytes` are storage-layer bytes; rchar/wchar include page-cache hits. */
@@ -36,7 +36,7 @@ export function parseProcessIo(text: string): ProcessIoCounters {
     if (match && key) counters[key] = Number(match[2]);
   }
   for (const [name, key] of Object.entries(KEYS)) {
-    if (counters[key] === undefined) throw new Error(`/proc/<pid>/io: no ${name} line`);
+    if (counters[key] === undefined) throw malformedHostFile('/proc/<pid>/io', `no ${name} line`);
   }
   return counters as ProcessIoCounters;
 }

@@ -1,4 +1,4 @@
-import type { HostFiles } from './host-files.js';
+import { malformedHostFile, type HostFiles } from './host-files.js';
 import { readPidFile } from './pid.js';
 
 /** The fields of `/proc/<pid>/stat` the profiler uses. Times are in clock ticks, rss in pages. */
@@ -20,7 +20,7 @@ export interface ProcessStat {
 function field(rest: string[], index: number, name: string): number {
   const value = Number(rest[index - 3]);
   if (rest[index - 3] === undefined || !Number.isSafeInteger(value)) {
-    throw new Error(`/proc/<pid>/stat: field ${index} (${name}) is missing or not an integer`);
+    throw malformedHostFile('/proc/<pid>/stat', `field ${index} (${name}) is missing or not an integer`);
   }
   return value;
 }
@@ -32,7 +32,7 @@ function field(rest: string[], index: number, name: string): number {
 export function parseProcessStat(text: string): ProcessStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) throw new Error('/proc/<pid>/stat: no (comm) field');
+  if (open < 0 || close < open) throw malformedHostFile('/proc/<pid>/stat', 'no (comm) field');
   const rest = text.slice(close + 1).trim().split(/\s+/);
   return {
     pid: Number(text.slice(0, open).trim()),

@@ -34,11 +34,14 @@ export interface Pressure {
   sharedWith?: string;
 }
 
+/** The kernel writes averages as `12.34` and totals as integers; anything else (`-5`, `0x50`, ``) is no figure. */
+const PSI_VALUE = /^\d+(?:\.\d+)?$/;
+
 function parseLine(text: string): PsiLine | undefined {
   const values = new Map<string, number>();
   for (const pair of text.trim().split(/\s+/).slice(1)) {
     const [key, value] = pair.split('=');
-    if (key && value !== undefined && Number.isFinite(Number(value))) values.set(key, Number(value));
+    if (key && value !== undefined && PSI_VALUE.test(value)) values.set(key, Number(value));
   }
   const avg10 = values.get('avg10');
   const avg60 = values.get('avg60');

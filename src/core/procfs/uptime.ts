@@ -1,4 +1,4 @@
-import type { HostFiles } from './host-files.js';
+import { malformedHostFile, type HostFiles } from './host-files.js';
 
 /** `/proc/uptime`: seconds since boot and idle seconds summed over CPUs. */
 export interface Uptime {
@@ -8,7 +8,7 @@ export interface Uptime {
 
 export function parseUptime(text: string): Uptime {
   const [uptime, idle] = text.trim().split(/\s+/).map(Number);
-  if (!Number.isFinite(uptime) || !Number.isFinite(idle)) throw new Error('/proc/uptime: malformed');
+  if (!Number.isFinite(uptime) || !Number.isFinite(idle)) throw malformedHostFile('/proc/uptime', 'malformed');
   return { uptimeSeconds: uptime, idleSeconds: idle };
 }
 

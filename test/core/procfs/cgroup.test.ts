@@ -186,6 +186,19 @@ test('v2: a memory.max on a parent is compared with the parent\'s memory.current
   }
 });
 
+test('v2: a memory limit of 0 or a negative one is no limit: host figures, not 0 % of it', () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    root.write('sys/fs/cgroup/system.slice/rs3gw.service/memory.max', '0\n');
+    root.write('sys/fs/cgroup/system.slice/rs3gw.service/memory.high', '-1\n');
+    const usage = new ProcReader({ root: root.path }).memoryUsage();
+    assert.is(usage.scope, 'host');
+    assert.is(usage.limitSource, '/proc/meminfo MemTotal');
+  } finally {
+    root.remove();
+  }
+});
+
 test('v1: a CPU quota on a parent is compared with the parent\'s usage, from cpuacct mounted apart', () => {
   const root = parentLimitedV1();
   try {

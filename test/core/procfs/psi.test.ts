@@ -54,6 +54,11 @@ test('no PSI at all is reported as absent, not as an error', () => {
 test('malformed lines are not taken as readings', () => {
   assert.is(parsePsi('some avg10=abc\n'), undefined);
   assert.is(parsePsi(''), undefined);
+  // Number() reads these as 0, 80 and -50: a broken file would have shed traffic or hidden a stall.
+  for (const avg10 of ['', '0x50', '-50', '1e2', ' ']) {
+    assert.is(parsePsi(`some avg10=${avg10} avg60=0.00 avg300=0.00 total=0\n`), undefined, `avg10=${avg10}`);
+  }
+  assert.equal(parsePsi('some avg10=12.50 avg60=3.00 avg300=1.00 total=123456\n')?.some, { avg10: 12.5, avg60: 3, avg300: 1, totalUs: 123456 });
 });
 
 test.run();

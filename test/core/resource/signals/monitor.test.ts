@@ -414,6 +414,27 @@ test('no cgroup limit and no PSI: host /proc/meminfo and /proc/stat, psi absent'
   }
 });
 
+test('a kernel file not in its format is one reading unavailable, named, not a failed sample: the others stay current', () => {
+  const { root, monitor, clock } = setup('cgroup-v2-unlimited');
+  try {
+    root.write('proc/stat', 'cpu x\n');
+    root.edit('proc/meminfo', (text) => text.replace(/MemAvailable:\s+\d+/, 'MemAvailable: 1048576'));
+    clock.advance(1000);
+    let snap = monitor.sample();
+    assert.is(snap.cpu, undefined);
+    assert.equal(snap.unavailable, { cpu: '/proc/stat: malformed cpu line' });
+    assert.is(snap.memory!.usedBytes, 7 * GiB, 'memory read in the same sample');
+
+    root.write('proc/meminfo', 'MemFree: 1 kB\n');
+    clock.advance(1000);
+    snap = monitor.sample();
+    assert.is(snap.memory, undefined);
+    assert.equal(snap.unavailable, { cpu: '/proc/stat: malformed cpu line', memory: '/proc/meminfo: no MemTotal line' });
+  } finally {
+    root.remove();
+  }
+});
+
 test('cgroup v1: memory against the v1 limit, CPU from cpuacct over 1.5 cores', () => {
   const { root, monitor, clock } = setup('cgroup-v1-limited');
   try {
