@@ -1,5 +1,6 @@
 /** Parsers for configuration values. Each throws a ConfigError naming the variable or flag. */
 import { isIPv6 } from 'node:net';
+import { MAX_PRICE_USD } from '../core/business/costs.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -88,9 +89,10 @@ export function parseSeconds(maxMs = MAX_TIMER_MS, minMs = 1): Parser<number> {
 }
 
 /** A number >= 0 (prices may be zero). */
-export const parseNonNegativeNumber: Parser<number> = (raw, setting) => {
+/** A price in USD, up to MAX_PRICE_USD (see costs.ts): 1e309 digits would read as Infinity. */
+export const parsePrice: Parser<number> = (raw, setting) => {
   const n = parseNumber(raw, setting);
-  if (n < 0) throw new ConfigError(setting, `must be 0 or more, got ${raw}`);
+  if (!(n >= 0 && n <= MAX_PRICE_USD)) throw new ConfigError(setting, `must be a price from 0 to ${MAX_PRICE_USD} (USD), got ${raw}`);
   return n;
 };
 

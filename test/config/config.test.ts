@@ -59,6 +59,14 @@ test('the target CPU must be above 0; low targets down to 0.01 are accepted', ()
   assert.is(loadConfig({ RS3GW_TARGET_CPU: '0.01' }).targetCpu, 0.01);
 });
 
+test('prices are decimal USD from 0 to 1000000: digits past a double read as Infinity stopped start-up as a bug', () => {
+  const huge = `1${'0'.repeat(309)}`;
+  for (const name of ['RS3GW_COST_STORAGE_PER_GIB_MONTH', 'RS3GW_COST_TRANSFER_OUT_PER_GIB', 'RS3GW_COST_PER_1000_REQUESTS']) {
+    for (const v of [huge, '1000000.01', '-0.01', '1e3']) rejects({ [name]: v }, name);
+  }
+  assert.is(loadConfig({ RS3GW_COST_PER_1000_REQUESTS: '1000000' }).costPerThousandRequests, 1_000_000);
+});
+
 test('counts must be positive integers', () => {
   for (const v of ['0', '-3', '2.5', '1e3', 'ten']) rejects({ RS3GW_PROFILING_MAX_SNAPSHOTS: v }, 'RS3GW_PROFILING_MAX_SNAPSHOTS');
   rejects({ RS3GW_MAX_THREADS: '0' }, 'RS3GW_MAX_THREADS');

@@ -29,11 +29,17 @@ export interface CostEstimate {
 
 const GIB = 2 ** 30;
 
+/**
+ * Highest price taken per unit (GiB-month, GiB out, 1,000 requests): far above any real one, and
+ * low enough that an estimate over the largest totals (2^64 bytes or requests) stays finite.
+ */
+export const MAX_PRICE_USD = 1_000_000;
+
 export function checkPrices(prices: Partial<Prices> = {}): Prices {
   const merged = { ...DEFAULT_PRICES, ...prices };
   for (const [name, value] of Object.entries(merged)) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw invalidArgument(`prices.${name}`, 'must be a finite number >= 0');
+    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_PRICE_USD)) {
+      throw invalidArgument(`prices.${name}`, `must be a number from 0 to ${MAX_PRICE_USD}`);
     }
   }
   return merged;
