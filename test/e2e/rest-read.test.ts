@@ -223,6 +223,11 @@ test('bad query values on the read paths are refused naming the parameter', asyn
     assertError(await rest.get(`${API}/metrics/req_total?${query}`), 400, 'invalid_argument', /^name: is given in the path \("req_total"\), not as a query parameter too$/);
   }
   assertError(await rest.get(`${API}/profiling/profiles/p1?id=p2`), 400, 'invalid_argument', 'id');
+  // An empty text parameter is no filter on nothing: it listed every metric's anomalies.
+  for (const path of ['anomalies?metric=', 'anomalies/statistics?metric=', 'anomalies/statistics?page_token=']) {
+    const field = path.slice(path.indexOf('?') + 1, -1);
+    assertError(await rest.get(`${API}/${path}`), 400, 'invalid_argument', new RegExp(`^${field}: is given empty; leave the parameter out to set none$`));
+  }
 });
 
 test.run();

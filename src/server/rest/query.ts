@@ -46,6 +46,8 @@ const UNSIGNED = /^\+?\d+$/;
 function parseScalar(type: ScalarType, raw: string, field: string): unknown {
   switch (type) {
     case ScalarType.STRING:
+      // `metric=` would filter on nothing and list everything: unset is leaving the parameter out.
+      if (raw === '') throw invalidArgument(field, 'is given empty; leave the parameter out to set none');
       return raw;
     case ScalarType.BOOL:
       if (raw === 'true' || raw === '1') return true;
