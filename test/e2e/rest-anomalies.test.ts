@@ -244,6 +244,8 @@ test('bad samples, filters and configurations are refused naming the field', asy
 
   const configure = (config: Json) => rest.post(`${API}/anomalies/config`, { metric: 'cfg_test', config });
   assertError(await configure({ detector_parameters: { no_such_knob: 1 } }), 400, 'invalid_argument', 'config.detector_parameters.no_such_knob');
+  // Parameters are named as GetStatistics lists them: another spelling of one is no second name for it.
+  assertError(await configure({ detector_parameters: { season_slots: 7, seasonSlots: 9 } }), 400, 'invalid_argument', 'config.detector_parameters.seasonSlots');
   assertError(await configure({ anomaly_type: 99 }), 400, 'invalid_argument', 'config.anomaly_type');
   // Errors name the request's own fields, not the engine's.
   assertError(await configure({ severity_thresholds: { low_sigma: 9 } }), 400, 'invalid_argument', 'config.severity_thresholds.medium_sigma');

@@ -104,8 +104,10 @@ function configPatchIn(c: MetricDetectionConfig | undefined): MetricConfigPatch 
   }
   const detector: Partial<Record<TuningKey, number>> = {};
   for (const [name, value] of Object.entries(c.detectorParameters)) {
+    // Map keys are the names as written (snake_case): taking `seasonSlots` too let two spellings of
+    // one parameter in a request resolve silently to the later one.
     const key = camel(name) as TuningKey;
-    if (!TUNING_KEYS.includes(key)) {
+    if (!TUNING_KEYS.includes(key) || snake(key) !== name) {
       throw invalidArgument(`config.detector_parameters.${name}`, `unknown parameter; known: ${TUNING_KEYS.map(snake).join(', ')}`);
     }
     detector[key] = value;
