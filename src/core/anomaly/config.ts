@@ -16,18 +16,30 @@ export const DEFAULT_METRIC_CONFIG: Readonly<MetricConfig> = Object.freeze({
   detector: DEFAULT_DETECTOR_SETTINGS.tuning,
 });
 
+/**
+ * Tried in order on the name as `_`-separated lower-case words with `_` at both ends. Long stems
+ * match anywhere in a word; short or common ones (`mem`, `rate`, `fail`, `heap`) only as whole
+ * words or a word's start, so that `active_members`, `cheap_items`, `generated_reports` and
+ * `failover_count` are not memory, request-rate or error metrics.
+ */
 const TYPE_RULES: Array<[RegExp, AnomalyType]> = [
-  [/latency|duration|rtt/, 'latency_spike'],
-  [/error|fail/, 'error_rate_increase'],
-  [/throughput|bandwidth|bytes_per/, 'throughput_drop'],
+  [/latenc|duration|_rtt_/, 'latency_spike'],
+  [/error|failure|failed|_errs?_|_fails?_/, 'error_rate_increase'],
+  [/throughput|bandwidth|_bytes_per_/, 'throughput_drop'],
   [/cpu/, 'cpu_spike'],
-  [/mem|heap|rss/, 'memory_spike'],
-  [/storage|disk|bytes_stored/, 'storage_growth_anomaly'],
-  [/request|rps|qps|rate/, 'request_rate_anomaly'],
+  [/memory|_mem_|_memstats_|_heap|_rss_/, 'memory_spike'],
+  [/storage|disk|_bytes_stored_/, 'storage_growth_anomaly'],
+  [/request|_reqs?_|_rps_|_qps_|_rates?_/, 'request_rate_anomaly'],
 ];
 
+/** `httpRequestDuration`, `http.request-duration` -> `_http_request_duration_`. */
+function nameWords(metric: string): string {
+  const words = metric.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return `_${words.join('_')}_`;
+}
+
 export function inferAnomalyType(metric: string): AnomalyType {
-  const name = metric.toLowerCase();
+  const name = nameWords(metric);
   for (const [pattern, type] of TYPE_RULES) if (pattern.test(name)) return type;
   return 'other';
 }

@@ -220,6 +220,18 @@ test('anomaly types are inferred from names and can be overridden', () => {
     ['http_requests', 'request_rate_anomaly'],
     ['qps', 'request_rate_anomaly'],
     ['temperature', 'other'],
+    ['requestLatencyMs', 'latency_spike'],
+    ['nodejs_heap_size_used_bytes', 'memory_spike'],
+    ['go_memstats_alloc_bytes', 'memory_spike'],
+    ['cache_hit_rate', 'request_rate_anomaly'],
+    ['error_rate', 'error_rate_increase'],
+    ['login_failed', 'error_rate_increase'],
+    // Words that only contain a stem: no memory, request-rate or error metrics.
+    ['inf_active_members', 'other'],
+    ['cheap_items', 'other'],
+    ['generated_reports', 'other'],
+    ['moderate_load', 'other'],
+    ['failover_count', 'other'],
   ];
   for (const [name, type] of cases) assert.is(inferAnomalyType(name), type, name);
   const { engine: e } = engine();
