@@ -146,6 +146,18 @@ test('warming up: no anomalies below min_samples', () => {
   assert.is(e.record('cpu_usage', 1, timeAt(50)).warmingUp, false);
 });
 
+test('a change of how a metric learns starts its warm-up again; a new type or thresholds keep what was learned', () => {
+  const { engine: e } = engine();
+  warm(e, 'm', 300);
+  e.configure('m', { anomalyType: 'cpu_spike', severityThresholds: { low: 2, medium: 3, high: 4, critical: 6 } });
+  assert.is(e.record('m', 100, timeAt(300)).warmingUp, false, 'type and thresholds: learned state kept');
+  e.configure('m', { restSamples: 50 });
+  const after = e.record('m', 200, timeAt(301));
+  assert.ok(after.warmingUp, 'rest_samples changed: warming up again');
+  assert.is(after.anomaly, undefined);
+  assert.is(after.samplesSeen, 302, 'samples_seen counts all');
+});
+
 test('severity follows the deviation and the configured thresholds', () => {
   const { engine: e } = engine();
   e.configure('disk_used', { severityThresholds: { low: 10, medium: 1000, high: 2000, critical: 3000 } });

@@ -486,7 +486,8 @@ type SampleAssessment struct {
 	// Distance from the expected value in robust standard deviations (see Anomaly.deviation_sigma
 	// for a metric with next to no spread).
 	DeviationSigma float64 `protobuf:"fixed64,8,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
-	// True while the metric has fewer samples than its min_samples.
+	// True while the metric's detector has fewer samples than its min_samples: since the metric's
+	// first sample, or since ConfigureMetric last changed how it learns (samples_seen counts all).
 	WarmingUp bool `protobuf:"varint,9,opt,name=warming_up,json=warmingUp,proto3" json:"warming_up,omitempty"`
 	// Samples of this metric seen so far, this one included.
 	SamplesSeen uint64 `protobuf:"varint,10,opt,name=samples_seen,json=samplesSeen,proto3" json:"samples_seen,omitempty"`

@@ -240,7 +240,8 @@ export type SampleAssessment = Message<"rs3gw.observability.v1.SampleAssessment"
   deviationSigma: number;
 
   /**
-   * True while the metric has fewer samples than its min_samples.
+   * True while the metric's detector has fewer samples than its min_samples: since the metric's
+   * first sample, or since ConfigureMetric last changed how it learns (samples_seen counts all).
    *
    * @generated from field: bool warming_up = 9;
    */
@@ -1311,7 +1312,9 @@ export const AnomalyService: GenService<{
     output: typeof WatchAnomaliesResponseSchema;
   },
   /**
-   * ConfigureMetric changes how one metric is judged; fields left unset keep their value.
+   * ConfigureMetric changes how one metric is judged; fields left unset keep their value. A change
+   * of min_samples, window_size, rest_samples or a detector parameter starts the metric's learning
+   * again (a new warm-up of min_samples samples); the type and severity thresholds apply at once.
    *
    * @generated from rpc rs3gw.observability.v1.AnomalyService.ConfigureMetric
    */

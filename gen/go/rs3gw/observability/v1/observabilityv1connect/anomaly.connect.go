@@ -70,7 +70,9 @@ type AnomalyServiceClient interface {
 	// sequence seen with the instance_id of its run (a resume from an earlier run is refused with
 	// OUT_OF_RANGE).
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest]) (*connect.ServerStreamForClient[v1.WatchAnomaliesResponse], error)
-	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
+	// ConfigureMetric changes how one metric is judged; fields left unset keep their value. A change
+	// of min_samples, window_size, rest_samples or a detector parameter starts the metric's learning
+	// again (a new warm-up of min_samples samples); the type and severity thresholds apply at once.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)
 	// GetStatistics returns the statistics of one metric, or of all metrics a page at a time.
 	GetStatistics(context.Context, *connect.Request[v1.GetStatisticsRequest]) (*connect.Response[v1.GetStatisticsResponse], error)
@@ -199,7 +201,9 @@ type AnomalyServiceHandler interface {
 	// sequence seen with the instance_id of its run (a resume from an earlier run is refused with
 	// OUT_OF_RANGE).
 	WatchAnomalies(context.Context, *connect.Request[v1.WatchAnomaliesRequest], *connect.ServerStream[v1.WatchAnomaliesResponse]) error
-	// ConfigureMetric changes how one metric is judged; fields left unset keep their value.
+	// ConfigureMetric changes how one metric is judged; fields left unset keep their value. A change
+	// of min_samples, window_size, rest_samples or a detector parameter starts the metric's learning
+	// again (a new warm-up of min_samples samples); the type and severity thresholds apply at once.
 	ConfigureMetric(context.Context, *connect.Request[v1.ConfigureMetricRequest]) (*connect.Response[v1.ConfigureMetricResponse], error)
 	// GetStatistics returns the statistics of one metric, or of all metrics a page at a time.
 	GetStatistics(context.Context, *connect.Request[v1.GetStatisticsRequest]) (*connect.Response[v1.GetStatisticsResponse], error)
