@@ -12,24 +12,24 @@ const SEVERITY_INDEX: Record<string, number> = Object.fromEntries(SEVERITIES.map
 /** What a subscription filter reads of an event. */
 export type EventKeyMatcher = (metric: string, type: AnomalyType, severity: Severity) => boolean;
 
+/**
+ * Storage grows with the events up to the capacity rather than being taken at start-up: a history
+ * of 10 million (RS3GW_ANOMALY_HISTORY_SIZE) held some 160 MB before its first anomaly. Until full,
+ * the oldest entry is at index 0 (head and ledgerHead move only once full), so entries are appended.
+ */
 export class EventHistory {
-  private readonly ring: Array<AnomalyEvent | undefined>;
+  private readonly ring: AnomalyEvent[] = [];
   /** Index of the oldest retained event. */
   private head = 0;
   private size = 0;
   /** Ledger of dropped events: the newest `capacity` of them, oldest at `ledgerHead`. */
-  private readonly ledgerMetric: Array<string | undefined>;
-  private readonly ledgerType: Uint8Array;
-  private readonly ledgerSeverity: Uint8Array;
+  private readonly ledgerMetric: string[] = [];
+  private ledgerType = new Uint8Array(0);
+  private ledgerSeverity = new Uint8Array(0);
   private ledgerHead = 0;
   private ledgerSize = 0;
 
-  constructor(readonly capacity: number) {
-    this.ring = new Array(capacity);
-    this.ledgerMetric = new Array(capacity);
-    this.ledgerType = new Uint8Array(capacity);
-    this.ledgerSeverity = new Uint8Array(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   get length(): number {
     return this.size;
@@ -37,7 +37,7 @@ export class EventHistory {
 
   append(event: AnomalyEvent): void {
     if (this.size < this.capacity) {
-      this.ring[(this.head + this.size) % this.capacity] = event;
+      this.ring.push(event);
       this.size++;
     } else {
       this.remember(this.ring[this.head]!);
@@ -70,8 +70,8 @@ export class EventHistory {
   private remember(e: AnomalyEvent): void {
     let i: number;
     if (this.ledgerSize < this.capacity) {
-      i = (this.ledgerHead + this.ledgerSize) % this.capacity;
-      this.ledgerSize++;
+      i = this.ledgerSize++;
+      if (i === this.ledgerType.length) this.growLedger();
     } else {
       i = this.ledgerHead;
       this.ledgerHead = (this.ledgerHead + 1) % this.capacity;
@@ -79,6 +79,17 @@ export class EventHistory {
     this.ledgerMetric[i] = e.metric;
     this.ledgerType[i] = TYPE_INDEX[e.anomalyType];
     this.ledgerSeverity[i] = SEVERITY_INDEX[e.severity];
+  }
+
+  /** Doubles the ledger's typed arrays, up to the capacity. */
+  private growLedger(): void {
+    const length = Math.min(this.capacity, Math.max(64, 2 * this.ledgerType.length));
+    const type = new Uint8Array(length);
+    const severity = new Uint8Array(length);
+    type.set(this.ledgerType);
+    severity.set(this.ledgerSeverity);
+    this.ledgerType = type;
+    this.ledgerSeverity = severity;
   }
 
   /** The i-th retained event, 0 = oldest. */

@@ -64,6 +64,14 @@ test('a metric holds at most 4 KB plus 17 bytes per seasonal slot, whatever its 
   assert.ok(longer <= METRIC_BYTES + DEFAULT_DETECTOR_TUNING.seasonSlots * SLOT_BYTES, `after 10,000 samples: ${longer}`);
 });
 
+test('the anomaly history holds what it has raised, not its capacity', () => {
+  const before = used();
+  const engines = Array.from({ length: 4 }, () => new AnomalyEngine({ clock: new FakeClock(), limits: { historyCapacity: 10_000_000 } }));
+  const bytes = (used() - before) / engines.length;
+  console.log(`bytes per engine with a history of 10,000,000 and no anomaly: ${bytes.toFixed(0)}`);
+  assert.ok(bytes < 100_000, `${bytes} bytes`);
+});
+
 test('at the default limits the engine holds at most 10,000 x 4 KB + 2,880,000 slots x 17 bytes, filled the worst way', () => {
   const e = new AnomalyEngine({ clock: new FakeClock() });
   const { maxMetrics, maxSeasonSlots } = e.limits;
