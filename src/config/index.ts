@@ -80,12 +80,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
       const them = unused.length > 1 ? 'them' : 'it';
       config.ignored.push(`${unused.join(', ')} ignored: the admission controller is '${config.admissionController}', and only the seed controller's token bucket reads ${them} (RS3GW_ADMISSION_CONTROLLER=seed)`);
     }
+  } else if (!config.adaptiveRateLimit) {
+    const unused = ADAPTIVE_BOUNDS.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
+    if (unused.length > 0) {
+      config.ignored.push(`${unused.join(', ')} ignored: RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit`);
+    }
   }
   return config;
 }
 
 /** The seed controller's settings, which the adaptive controller does not read. */
 const SEED_ONLY: readonly SettingKey[] = ['initialRateLimit', 'minRateLimit', 'maxRateLimit'];
+/** The bounds of the seed controller's adaptation, which a fixed rate does not read. */
+const ADAPTIVE_BOUNDS: readonly SettingKey[] = ['minRateLimit', 'maxRateLimit'];
 
 /**
  * A fixed rate (RS3GW_ADAPTIVE_RATE_LIMIT=false) is the seed controller's token bucket held at
@@ -133,7 +140,7 @@ function checkConsistency(c: Config, explicit: ReadonlySet<SettingKey>): void {
   const atMost = (a: number, b: number) => a <= b;
   ordered(c, explicit, ['minThreads', 'maxThreads'], atMost);
   // The token bucket's rates matter only to the seed controller (others log them as ignored).
-  if (c.admissionController === 'seed') checkRates(c, explicit);
+  if (c.admissionController === 'seed' && c.adaptiveRateLimit) checkRates(c, explicit);
   const how = ', in whole milliseconds';
   ordered(c, explicit, ['headersTimeout', 'requestTimeout'], inMs(atMost), { show: ms, how });
   // Only continuous profiling reads the pair.

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseCommandLine, SETTINGS, TELEMETRY_VARIABLES } from '../../src/config/index.js';
+import { SeedRuleController } from '../../src/core/resource/admission/seed-rule.js';
 import { connectionCapFromLimits, MIN_CONNECTION_CAP, RESERVED_FILES } from '../../src/server/connection-cap.js';
 
 /** The token bucket's rates are checked for the seed controller, the one that reads them. */
@@ -334,6 +335,12 @@ test('a fixed rate is the seed controller: alone it selects it, against an expli
     (error: Error) => error.message.includes('RS3GW_ADAPTIVE_RATE_LIMIT=false'),
     'the message names the other variable',
   );
+  // A fixed rate never adapts: the bounds of the adaptation neither bind it nor are read.
+  const fixed = loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_INITIAL_RATE_LIMIT: '50' });
+  assert.equal([fixed.initialRateLimit, fixed.ignored], [50, []]);
+  const bounded = loadConfig({ RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_INITIAL_RATE_LIMIT: '50', RS3GW_MAX_RATE_LIMIT: '40' });
+  assert.equal(bounded.ignored, ['RS3GW_MAX_RATE_LIMIT ignored: RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit']);
+  assert.is(new SeedRuleController(0, { adaptive: false, initialRps: 50 }).limit, 50);
 });
 
 test('the command line knows serve, --help and --version, and nothing else', () => {

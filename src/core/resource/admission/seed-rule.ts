@@ -123,7 +123,8 @@ function checkSeedRuleOptions(o: SeedRuleOptions): SeedRuleOptions {
     }
   }
   if (o.minRps > o.maxRps) throw invalidArgument('minRps', `must not exceed maxRps (${o.maxRps})`);
-  if (o.initialRps < o.minRps || o.initialRps > o.maxRps) {
+  // A fixed rate never moves, so the bounds of the adaptation do not bind it.
+  if (o.adaptive && (o.initialRps < o.minRps || o.initialRps > o.maxRps)) {
     throw invalidArgument('initialRps', `must lie within [minRps, maxRps] = [${o.minRps}, ${o.maxRps}]`);
   }
   return o;
