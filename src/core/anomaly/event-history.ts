@@ -14,7 +14,7 @@ export type EventKeyMatcher = (metric: string, type: AnomalyType, severity: Seve
 
 /**
  * Storage grows with the events up to the capacity rather than being taken at start-up: a history
- * of 10 million (RS3GW_ANOMALY_HISTORY_SIZE) held some 160 MB before its first anomaly. Until full,
+ * of 10 million (RS3GW_ANOMALY_HISTORY_SIZE) held 180 MB before its first anomaly. Until full,
  * the oldest entry is at index 0 (head and ledgerHead move only once full), so entries are appended.
  */
 export class EventHistory {
