@@ -123,6 +123,7 @@ export function continuousProfilingStatus(continuous: ContinuousProfiler): Messa
     lastError: s.lastError ?? '',
     storedProfiles: s.storedProfiles,
     storedBytes: u64(s.storedBytes),
+    oversizedCaptures: u64(s.oversizedCaptures),
   };
 }
 
@@ -130,7 +131,7 @@ export function continuousProfilingStatus(continuous: ContinuousProfiler): Messa
 export function continuousProfilingMetrics(metrics: MetricsEngine, continuous: ContinuousProfiler): void {
   metrics.builtin.counter({
     name: 'rs3gw_profiling_continuous_captures_total',
-    help: 'Background CPU profile captures by outcome: completed, failed, or skipped (due while the one before waited for an on-demand capture and ran)',
+    help: 'Background CPU profile captures by outcome: completed, failed, skipped (due while the one before waited for an on-demand capture and ran), or oversized (not stored: larger alone than RS3GW_PROFILING_MAX_PROFILE_BYTES)',
     labelNames: ['outcome'],
     collect() {
       const s = continuous.stats();
@@ -138,6 +139,7 @@ export function continuousProfilingMetrics(metrics: MetricsEngine, continuous: C
       this.inc({ outcome: 'completed' }, s.completedCaptures);
       this.inc({ outcome: 'failed' }, s.failedCaptures);
       this.inc({ outcome: 'skipped' }, s.skippedCaptures);
+      this.inc({ outcome: 'oversized' }, s.oversizedCaptures);
     },
   });
 }

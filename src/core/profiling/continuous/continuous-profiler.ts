@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { CountedLog } from '../../counted-log.js';
-import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
+import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../../errors.js';
 import { logLine } from '../../log-line.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
@@ -25,7 +25,10 @@ export interface ContinuousProfilerOptions {
    */
   capture?: CpuCaptureFunction;
   config?: Partial<ContinuousProfilingConfig>;
-  /** Where failed and skipped captures are reported, at most once a minute; default stderr. */
+  /**
+   * Where failed and skipped captures are reported, at most once a minute, and the first profile too
+   * large to store; default stderr.
+   */
   log?: (message: string) => void;
 }
 
@@ -61,6 +64,8 @@ export interface ContinuousProfilerStats {
    * on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) and ran.
    */
   skippedCaptures: number;
+  /** Captures not stored: each profile alone was larger than the byte cap (RS3GW_PROFILING_MAX_PROFILE_BYTES). */
+  oversizedCaptures: number;
   lastError?: string;
 }
 
@@ -89,6 +94,7 @@ export class ContinuousProfiler {
   private generation = 0;
   private sequence = 0;
   private completed = 0;
+  private oversized = 0;
   private lastError: string | undefined;
   private readonly log: (message: string) => void;
   /** Failed and skipped captures, logged at most once a minute. */
@@ -131,7 +137,10 @@ export class ContinuousProfiler {
     this.problems.flush();
   }
 
-  /** Captures one profile now and stores it; joins the capture already in flight, if any. */
+  /**
+   * Captures one profile now and stores it; joins the capture already in flight, if any. Rejects
+   * with resource_exhausted when the profile alone is larger than the byte cap.
+   */
   captureNow(): Promise<StoredProfileInfo> {
     if (this.inFlight) return this.inFlight.promise;
     const controller = new AbortController();
@@ -207,6 +216,7 @@ export class ContinuousProfiler {
       completedCaptures: this.completed,
       failedCaptures: this.problems.totals.failed,
       skippedCaptures: this.problems.totals.skipped,
+      oversizedCaptures: this.oversized,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -266,9 +276,21 @@ export class ContinuousProfiler {
       sizeBytes: data.byteLength,
       data,
     };
-    this.store.add(profile);
+    if (!this.store.add(profile)) this.refuseOversized(profile.sizeBytes);
     this.completed++;
     return infoOf(profile);
+  }
+
+  /**
+   * A profile over the byte cap on its own is not stored; logged once only, as every capture after
+   * it is likely as large until the cap is raised, and counted in the stats for as long.
+   */
+  private refuseOversized(sizeBytes: number): never {
+    const why = `a profile of ${sizeBytes} bytes is larger than RS3GW_PROFILING_MAX_PROFILE_BYTES (${this.config.maxBytes}) on its own`;
+    if (++this.oversized === 1) {
+      this.log(`continuous profiling: ${why}, so it was not stored (the stored profiles were kept); raise the setting to keep such profiles. Those not stored are counted as oversized_captures in the health report; logged once`);
+    }
+    throw resourceExhausted(undefined, `${why}; not stored`);
   }
 
   private range(range: ProfileRange): { startMs: number; endMs: number } {

@@ -36,8 +36,12 @@ export class ProfileStore {
     return this.evictedCount;
   }
 
-  /** Adds a profile and evicts the oldest until both caps hold (a profile over maxBytes alone is evicted too). */
-  add(profile: StoredProfile): void {
+  /**
+   * Adds a profile and evicts the oldest until both caps hold. A profile larger than maxBytes on its
+   * own is refused (false), and the stored ones stay: storing it would evict them all, then itself.
+   */
+  add(profile: StoredProfile): boolean {
+    if (profile.sizeBytes > this.maxBytes) return false;
     this.profiles.push(profile);
     this.bytes += profile.sizeBytes;
     while (this.profiles.length > this.maxProfiles || this.bytes > this.maxBytes) {
@@ -45,6 +49,7 @@ export class ProfileStore {
       this.bytes -= oldest.sizeBytes;
       this.evictedCount++;
     }
+    return true;
   }
 
   get(id: string): StoredProfile | undefined {

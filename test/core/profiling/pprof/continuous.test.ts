@@ -93,6 +93,41 @@ test('the byte cap holds: the oldest profiles are evicted until the total fits',
   assert.is(profiler.stats().evictedProfiles, 4);
 });
 
+test('a profile larger than the byte cap on its own is not stored: the stored ones stay, and it is counted and logged once', async () => {
+  const clock = new FakeClock();
+  const small = (await fakeCapture(new FakeClock())({ durationMs: 10_000, samplingIntervalUs: 10_000, signal: new AbortController().signal })).byteLength;
+  const maxBytes = small * 3;
+  // A profile of many distinct stacks, larger than the whole cap.
+  const stacks = Array.from({ length: 200 }, (_, i) => ({ stack: ['main', `handler${i}`], values: [1, 10 * ms] }));
+  const big = encodeProfile(syntheticCpuProfile(stacks, clock.nowMs(), 10_000));
+  assert.ok(big.byteLength > maxBytes, `the big profile (${big.byteLength} bytes) is over the cap (${maxBytes})`);
+  let calls = 0;
+  const capture: CpuCaptureFunction = async (request) => (++calls <= 2 ? fakeCapture(clock)(request) : big);
+  const logged: string[] = [];
+  const profiler = new ContinuousProfiler({ clock, capture, log: (m) => logged.push(m), config: { maxBytes } });
+  const kept = [(await profiler.captureNow()).id, (await profiler.captureNow()).id];
+  for (let i = 0; i < 3; i++) {
+    const err = await rejectionOf(profiler.captureNow());
+    assert.is(err.kind, 'resource_exhausted');
+    assert.is(err.message, `a profile of ${big.byteLength} bytes is larger than RS3GW_PROFILING_MAX_PROFILE_BYTES (${maxBytes}) on its own; not stored`);
+  }
+  // Before, the big profile evicted both stored ones, then itself: the store went 2 -> 0.
+  assert.equal(profiler.list().map((p) => p.id), [...kept].reverse());
+  assert.equal(profiler.stats(), {
+    running: false,
+    storedProfiles: 2,
+    storedBytes: 2 * small,
+    evictedProfiles: 0,
+    completedCaptures: 2,
+    failedCaptures: 0,
+    skippedCaptures: 0,
+    oversizedCaptures: 3,
+  });
+  assert.equal(logged, [
+    `continuous profiling: a profile of ${big.byteLength} bytes is larger than RS3GW_PROFILING_MAX_PROFILE_BYTES (${maxBytes}) on its own, so it was not stored (the stored profiles were kept); raise the setting to keep such profiles. Those not stored are counted as oversized_captures in the health report; logged once`,
+  ]);
+});
+
 /** A profiler holding `count` profiles captured a minute apart from t0. */
 async function profilesAMinuteApart(count: number) {
   const clock = new FakeClock();
@@ -240,6 +275,7 @@ test('a failed capture is counted and reported, and stores nothing', async () =>
     completedCaptures: 0,
     failedCaptures: 1,
     skippedCaptures: 0,
+    oversizedCaptures: 0,
     lastError: 'inspector unavailable',
   });
 });
@@ -291,6 +327,7 @@ test('due times that pass while a capture waits for an on-demand one are skipped
     completedCaptures: 2,
     failedCaptures: 0,
     skippedCaptures: 2,
+    oversizedCaptures: 0,
   });
   assert.equal(logged, ['continuous profiling: captures 2 skipped (due while the capture before waited for an on-demand one and ran); logged at most once a minute']);
 });
@@ -396,6 +433,7 @@ test('stop abandons a capture in flight and releases the V8 profiler at once', a
     completedCaptures: 0,
     failedCaptures: 0,
     skippedCaptures: 0,
+    oversizedCaptures: 0,
   });
   const started = Date.now();
   const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));

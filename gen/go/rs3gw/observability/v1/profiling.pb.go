@@ -1545,9 +1545,12 @@ type ContinuousProfilingStatus struct {
 	// Profiles kept now.
 	StoredProfiles uint32 `protobuf:"varint,6,opt,name=stored_profiles,json=storedProfiles,proto3" json:"stored_profiles,omitempty"`
 	// Their total size, bytes.
-	StoredBytes   uint64 `protobuf:"varint,7,opt,name=stored_bytes,json=storedBytes,proto3" json:"stored_bytes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StoredBytes uint64 `protobuf:"varint,7,opt,name=stored_bytes,json=storedBytes,proto3" json:"stored_bytes,omitempty"`
+	// Background captures not stored: each profile alone was larger than
+	// RS3GW_PROFILING_MAX_PROFILE_BYTES (the first is logged on stderr). Not in completed_captures.
+	OversizedCaptures uint64 `protobuf:"varint,8,opt,name=oversized_captures,json=oversizedCaptures,proto3" json:"oversized_captures,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ContinuousProfilingStatus) Reset() {
@@ -1625,6 +1628,13 @@ func (x *ContinuousProfilingStatus) GetStoredProfiles() uint32 {
 func (x *ContinuousProfilingStatus) GetStoredBytes() uint64 {
 	if x != nil {
 		return x.StoredBytes
+	}
+	return 0
+}
+
+func (x *ContinuousProfilingStatus) GetOversizedCaptures() uint64 {
+	if x != nil {
+		return x.OversizedCaptures
 	}
 	return 0
 }
@@ -2178,7 +2188,7 @@ const file_rs3gw_observability_v1_profiling_proto_rawDesc = "" +
 	"\x16CaptureProfileResponse\x127\n" +
 	"\x04info\x18\x01 \x01(\v2#.rs3gw.observability.v1.ProfileInfoR\x04info\x12*\n" +
 	"\x05pprof\x18\x02 \x01(\v2\x14.google.api.HttpBodyR\x05pprof\x12\x1b\n" +
-	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\xa3\x02\n" +
+	"\tfile_name\x18\x03 \x01(\tR\bfileName\"\xd2\x02\n" +
 	"\x19ContinuousProfilingStatus\x12\x18\n" +
 	"\arunning\x18\x01 \x01(\bR\arunning\x12-\n" +
 	"\x12completed_captures\x18\x02 \x01(\x04R\x11completedCaptures\x12'\n" +
@@ -2187,7 +2197,8 @@ const file_rs3gw_observability_v1_profiling_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\x05 \x01(\tR\tlastError\x12'\n" +
 	"\x0fstored_profiles\x18\x06 \x01(\rR\x0estoredProfiles\x12!\n" +
-	"\fstored_bytes\x18\a \x01(\x04R\vstoredBytes\"\xe7\x01\n" +
+	"\fstored_bytes\x18\a \x01(\x04R\vstoredBytes\x12-\n" +
+	"\x12oversized_captures\x18\b \x01(\x04R\x11oversizedCaptures\"\xe7\x01\n" +
 	"\vProfileInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x127\n" +
 	"\x04type\x18\x02 \x01(\x0e2#.rs3gw.observability.v1.ProfileTypeR\x04type\x129\n" +
