@@ -10,6 +10,7 @@ import { invalidArgument } from '../errors.js';
 import { addBytes, addRelativeBytes, MAX_BYTE_TOTAL } from './byte-totals.js';
 
 export interface StorageUsage {
+  /** Counts stay within 0..2^53 - 1, where a double counts exactly (see addCount). */
   buckets: number;
   objects: number;
   /** Exact over uint64 (see byte-totals.ts). */
@@ -43,6 +44,14 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  */
 export const MAX_GROWTH_STEPS = 2 * (GROWTH_WINDOW_MS / MINUTE_MS) + 3;
 
+/**
+ * `count + delta` within 0..Number.MAX_SAFE_INTEGER: past 2^53 - 1 a double stops counting by one
+ * (a put left 2^54 unchanged), so a count stays there (saturates), as byte totals do at 2^64 - 1.
+ */
+function addCount(count: number, delta: number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, count + delta));
+}
+
 export class StorageTracker {
   private usage: StorageUsage = { buckets: 0, objects: 0, totalBytes: 0n };
   private readonly steps: LevelStep[];
@@ -68,8 +77,8 @@ export class StorageTracker {
    */
   change(buckets: number, objects: number, bytes: number, nowMs: number): void {
     this.usage = {
-      buckets: Math.max(0, this.usage.buckets + buckets),
-      objects: Math.max(0, this.usage.objects + objects),
+      buckets: addCount(this.usage.buckets, buckets),
+      objects: addCount(this.usage.objects, objects),
       totalBytes: addBytes(this.usage.totalBytes, bytes),
     };
     this.historyBytes = this.absolute ? this.usage.totalBytes : addRelativeBytes(this.historyBytes, bytes);

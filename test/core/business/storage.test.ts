@@ -55,6 +55,24 @@ test('setStorageUsage sets absolute figures that deltas then build on', async ()
   await expectError(() => business.setStorageUsage({ buckets: 1, objects: 0, totalBytes: 1.5 }), 'invalid_argument', 'total_bytes');
 });
 
+test('object and bucket counts stay at 2^53 - 1, the most SetStorageUsage takes, rather than stop counting exactly', () => {
+  const { business } = setup();
+  const max = Number.MAX_SAFE_INTEGER;
+  const usage = () => business.report().storageUtilization;
+  business.setStorageUsage({ buckets: max, objects: max - 1, totalBytes: 0 });
+  business.ingest([event({ operation: 'put_object', bytesIn: 1 })]);
+  assert.is(usage().objects, max);
+  // Before, deltas went on past 2^53 - 1, where a double skips: a put then left 2^54 unchanged.
+  business.ingest([event({ operation: 'put_object', bytesIn: 1, storedObjectsDelta: max }), event({ operation: 'put_object', bytesIn: 1 })]);
+  assert.is(usage().objects, max);
+  business.ingest([event({ operation: 'delete_object', storedBytesDelta: -1, storedObjectsDelta: -1 })]);
+  assert.is(usage().objects, max - 1, 'a delete from the top counts exactly');
+  business.ingest([event({ operation: 'create_bucket', bucket: 'b' })]);
+  assert.is(usage().buckets, max);
+  business.ingest([event({ operation: 'delete_bucket', bucket: 'b', status: 204 })]);
+  assert.is(usage().buckets, max - 1);
+});
+
 test('growth rate is the linear trend of the last 24 h', () => {
   const { business, clock } = setup();
   business.setStorageUsage({ buckets: 1, objects: 0, totalBytes: 0 });

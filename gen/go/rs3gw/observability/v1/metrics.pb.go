@@ -1934,9 +1934,9 @@ func (x *BusinessMetricsReport) GetCostEstimate() *CostEstimate {
 // StorageUtilization is what the gateway stores.
 type StorageUtilization struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Buckets.
+	// Buckets (stays at 2^53 - 1 should it reach it, the most SetStorageUsage takes).
 	Buckets uint64 `protobuf:"varint,1,opt,name=buckets,proto3" json:"buckets,omitempty"`
-	// Objects.
+	// Objects (stays at 2^53 - 1 should it reach it, as buckets).
 	Objects uint64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
 	// Bytes stored, exact over the whole uint64 range (stays at 2^64 - 1 should it reach it).
 	TotalBytes uint64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`

@@ -952,14 +952,14 @@ export const BusinessMetricsReportSchema: GenMessage<BusinessMetricsReport> = /*
  */
 export type StorageUtilization = Message<"rs3gw.observability.v1.StorageUtilization"> & {
   /**
-   * Buckets.
+   * Buckets (stays at 2^53 - 1 should it reach it, the most SetStorageUsage takes).
    *
    * @generated from field: uint64 buckets = 1;
    */
   buckets: bigint;
 
   /**
-   * Objects.
+   * Objects (stays at 2^53 - 1 should it reach it, as buckets).
    *
    * @generated from field: uint64 objects = 2;
    */
