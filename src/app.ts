@@ -253,6 +253,7 @@ export async function startService(config: Config): Promise<RunningService> {
     grpcIdleMs: config.grpcIdleTimeout * 1000,
     maxStreamsPerConnection: config.maxStreamsPerConnection,
     allowedOrigins: config.allowedOrigins,
+    maxProfileSeconds: config.profilingMaxSeconds,
     metrics: metricsEndpoint(metrics, unsent),
   });
   connectionMetrics(metrics, port, unsent);

@@ -50,6 +50,8 @@ export interface PortOptions {
   maxStreamsPerConnection: number;
   /** Web origins whose pages may change state, beside the service's own (RS3GW_ALLOWED_ORIGINS). */
   allowedOrigins: readonly string[];
+  /** Longest CPU profile a request may ask for (RS3GW_PROFILING_MAX_SECONDS), which /debug/pprof refuses beyond. */
+  maxProfileSeconds: number;
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
@@ -98,7 +100,7 @@ export class ServicePort {
     });
     const connect = withRequestSlot(connectAdapter);
     const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes, options.clientAttributeMaxChars);
-    const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline));
+    const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline), options.maxProfileSeconds);
     this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits, sendTimeout);

@@ -159,6 +159,19 @@ test('seconds beyond RS3GW_PROFILING_MAX_SECONDS is 400 naming seconds, the para
   assertError(await rest.get('/debug/pprof/flamegraph?seconds=6'), 400, 'invalid_argument', 'seconds');
 });
 
+test('a length beyond RS3GW_PROFILING_MAX_SECONDS is refused naming the setting, the maximum and the length as given', async () => {
+  for (const path of ['profile', 'flamegraph']) {
+    // From 2^32 on it said "must be a whole number of seconds", which it is.
+    for (const seconds of ['6', '4294967295', '4294967296', '99999999999999999999']) {
+      const r = await rest.get(`/debug/pprof/${path}?seconds=${seconds}`);
+      assertError(r, 400, 'invalid_argument', new RegExp(`^seconds: must be at most 5 \\(RS3GW_PROFILING_MAX_SECONDS\\), got ${seconds}$`));
+    }
+  }
+  // Said "got 5.000100000000001", the length after a trip through milliseconds.
+  const r = await rest.post('/rs3gw.observability.v1.ProfilingService/CaptureProfile', { duration: '5.0001s' });
+  assertError(r, 400, 'invalid_argument', /^duration: must be at most 5 \(RS3GW_PROFILING_MAX_SECONDS\), got 5\.0001$/);
+});
+
 test('/debug/pprof calls, refused ones included, are counted as the CaptureProfile calls they are', async () => {
   const counts = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();

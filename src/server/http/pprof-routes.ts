@@ -8,7 +8,7 @@ import { ConnectError } from '@connectrpc/connect';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CaptureProfileRequestSchema, ProfileType, type CaptureProfileResponse } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
-import { decodeProfile, renderFlameGraphSvg } from '../../core/profiling/pprof/index.js';
+import { decodeProfile, renderFlameGraphSvg, secondsOverMaximum } from '../../core/profiling/pprof/index.js';
 import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
@@ -46,13 +46,17 @@ function parameters(url: URL, allowed: string[]): Map<string, string> {
   return out;
 }
 
-/** Whole seconds, as Go's handler takes them; 0 or empty means the default length, as there. */
-function secondsParam(params: Map<string, string>): number {
+/**
+ * Whole seconds, as Go's handler takes them; 0 or empty means the default length, as there.
+ * CaptureProfile refuses a length above the maximum; one of 2^32 and up, above any maximum, is
+ * refused here in the same words, as given: past 2^53 it would reach CaptureProfile rounded, and past
+ * a Duration's range not at all.
+ */
+function secondsParam(params: Map<string, string>, maxSeconds: number): number {
   const raw = params.get('seconds') ?? '';
   if (raw === '') return 0;
-  if (!/^\d+$/.test(raw) || Number(raw) >= 2 ** 32) {
-    throw invalidArgument('seconds', `must be a whole number of seconds (0 for the default), got '${raw}'`);
-  }
+  if (!/^\d+$/.test(raw)) throw invalidArgument('seconds', `must be a whole number of seconds (0 for the default), got '${raw}'`);
+  if (Number(raw) >= 2 ** 32) throw secondsOverMaximum('seconds', maxSeconds, clip(raw));
   return Number(raw);
 }
 
@@ -84,7 +88,8 @@ function writeProfile(res: ServerResponse, response: CaptureProfileResponse): vo
   res.end(data);
 }
 
-export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
+/** `maxSeconds` is the longest CPU profile a request may ask for (RS3GW_PROFILING_MAX_SECONDS). */
+export function pprofRoutes(capture: ProfileInvoker, maxSeconds: number): HttpRoute {
   return async (req, res, url) => {
     const path = url.pathname.replace(/\/+$/, '');
     // HEAD is for the index only: on a profile path it would run a capture to send nothing.
@@ -116,7 +121,7 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
           res.end(req.method === 'HEAD' ? undefined : INDEX);
           return;
         case '/debug/pprof/profile':
-          writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds'])))));
+          writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds']), maxSeconds))));
           return;
         // Go serves allocs as the heap profile with alloc_space as its default; V8's sampling heap
         // profiler drops samples once their objects are collected, so only the live heap (inuse_*)
@@ -144,7 +149,7 @@ export function pprofRoutes(capture: ProfileInvoker): HttpRoute {
             if (type === ProfileType.HEAP && p.has('seconds')) {
               throw invalidArgument('seconds', `a heap flame graph is the live heap now and takes no length; leave seconds out with type=heap`);
             }
-            return pprofRequest(type, secondsParam(p));
+            return pprofRequest(type, secondsParam(p, maxSeconds));
           });
           const profile = decodeProfile(response.pprof?.data ?? new Uint8Array());
           // The call has checked `type` by now.

@@ -18,7 +18,7 @@ export {
   waitingCpuCaptures,
 } from '../v8/cpu-capture.js';
 export type { CpuCaptureRequest } from '../v8/cpu-capture.js';
-export { cpuProfileDurationMs, DEFAULT_CPU_PROFILE_SECONDS, DEFAULT_MAX_CPU_PROFILE_SECONDS } from '../v8/cpu-duration.js';
+export { cpuProfileDurationMs, DEFAULT_CPU_PROFILE_SECONDS, DEFAULT_MAX_CPU_PROFILE_SECONDS, secondsOverMaximum } from '../v8/cpu-duration.js';
 export type { CpuDurationLimits } from '../v8/cpu-duration.js';
 export { DEFAULT_HEAP_SAMPLING_INTERVAL_BYTES, HeapSampler } from '../v8/heap-sampler.js';
 export type { HeapSamplerOptions } from '../v8/heap-sampler.js';

@@ -1,9 +1,9 @@
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, type ObservabilityError } from '../../errors.js';
 
 export interface CpuDurationLimits {
   /** Used when the request gives no duration (Go's /debug/pprof/profile default), if within maxSeconds. */
   defaultSeconds?: number;
-  /** The configured ceiling. */
+  /** The configured ceiling (RS3GW_PROFILING_MAX_SECONDS). */
   maxSeconds?: number;
   /** Request field named in errors (`seconds` in GetProfile, `duration` in CaptureProfile). */
   field?: string;
@@ -22,8 +22,21 @@ export function cpuProfileDurationMs(seconds: number | undefined, limits: CpuDur
   const field = limits.field ?? 'seconds';
   const chosen = seconds ?? Math.min(limits.defaultSeconds ?? DEFAULT_CPU_PROFILE_SECONDS, maxSeconds);
   if (!Number.isFinite(chosen) || chosen <= 0) {
-    throw invalidArgument(field, `must be a finite number of seconds above 0, got ${chosen}`);
+    throw invalidArgument(field, `must be a finite number of seconds above 0, got ${secondsText(chosen)}`);
   }
-  if (chosen > maxSeconds) throw invalidArgument(field, `must be at most ${maxSeconds} (the configured maximum), got ${chosen}`);
+  if (chosen > maxSeconds) throw secondsOverMaximum(field, maxSeconds, secondsText(chosen));
   return Math.max(1, Math.round(chosen * 1000));
+}
+
+/** The refusal of a length above the maximum; `given` is the length as the request gave it. */
+export function secondsOverMaximum(field: string, maxSeconds: number, given: string): ObservabilityError {
+  return invalidArgument(field, `must be at most ${maxSeconds} (RS3GW_PROFILING_MAX_SECONDS), got ${given}`);
+}
+
+/**
+ * Seconds to the nanosecond a Duration carries: a length that came through milliseconds
+ * ("2.0001s" is 2000.1 ms) reads 2.0001, not 2.0000999999999998.
+ */
+function secondsText(seconds: number): string {
+  return String(Number(seconds.toFixed(9)));
 }

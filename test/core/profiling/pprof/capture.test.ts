@@ -195,6 +195,13 @@ test('request seconds default to 30 or the maximum if lower, are capped by confi
   }
 });
 
+test('a length above the maximum is refused naming RS3GW_PROFILING_MAX_SECONDS and the length as given', () => {
+  assert.is(errorOf(() => cpuProfileDurationMs(301)).message, 'seconds: must be at most 300 (RS3GW_PROFILING_MAX_SECONDS), got 301');
+  // CaptureProfile's "2.0001s" arrives as 2000.1 ms / 1000, which is 2.0000999999999998.
+  assert.is(errorOf(() => cpuProfileDurationMs(2000.1 / 1000, { maxSeconds: 2, field: 'duration' })).message, 'duration: must be at most 2 (RS3GW_PROFILING_MAX_SECONDS), got 2.0001');
+  assert.is(errorOf(() => cpuProfileDurationMs(-0.0001 * 3)).message, 'seconds: must be a finite number of seconds above 0, got -0.0003');
+});
+
 test('the heap sampler must be running to give a profile, and only one runs per process', async () => {
   const first = new HeapSampler();
   const notRunning = await rejectionOf(first.profile());
