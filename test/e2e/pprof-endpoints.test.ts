@@ -194,6 +194,16 @@ test('/debug/pprof calls, refused ones included, are counted as the CaptureProfi
   );
 });
 
+test('heap?seconds= (empty) is the live heap, as Go serves it; a length is still refused', async () => {
+  for (const path of ['heap', 'allocs']) {
+    // Refused as a delta profile before; Go's handler takes a delta only for a seconds not empty.
+    const r = await fetch(`${server.url}/debug/pprof/${path}?seconds=`);
+    assert.is(r.status, 200, `${path}?seconds=: ${r.status}`);
+    validPprof(new Uint8Array(await r.arrayBuffer()), `${path}?seconds=`);
+    assertError(await rest.get(`/debug/pprof/${path}?seconds=0`), 400, 'invalid_argument', /^seconds: delta heap profiles are not served/);
+  }
+});
+
 test('an unknown pprof path is 404', async () => {
   assertError(await rest.get('/debug/pprof/goroutine'), 404, 'not_found', /no pprof path \/debug\/pprof\/goroutine/);
 });

@@ -132,10 +132,11 @@ export function pprofRoutes(capture: ProfileInvoker, maxSeconds: number): HttpRo
             res,
             await call(() => {
               // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
-              if (url.searchParams.has('seconds')) {
+              const p = parameters(url, ['gc', 'seconds']);
+              // Go serves a delta profile for a seconds that is not empty; an empty one is the plain heap there.
+              if ((p.get('seconds') ?? '') !== '') {
                 throw invalidArgument('seconds', `delta heap profiles are not served; ${path} is the live heap now`);
               }
-              parameters(url, ['gc']);
               return pprofRequest(ProfileType.HEAP, 0);
             }),
           );
