@@ -308,6 +308,17 @@ test('seed-controller rate settings under the adaptive controller start the serv
   }
 });
 
+test('a fixed rate under the bounds of the adaptation it never reads starts the service, saying the bounds are ignored', async () => {
+  const server = await serve(['--port', '0'], { RS3GW_ADAPTIVE_RATE_LIMIT: 'false', RS3GW_INITIAL_RATE_LIMIT: '50', RS3GW_MIN_RATE_LIMIT: '200', RS3GW_MAX_RATE_LIMIT: '40' });
+  try {
+    assert.match(server.output(), /^rs3gw-obs: RS3GW_MIN_RATE_LIMIT, RS3GW_MAX_RATE_LIMIT ignored: RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit$/m);
+    const resources = await createObservabilityClient(server.url, { protocol: 'connect' }).resources.getResources({});
+    assert.equal([resources.status?.admission?.controller, resources.status?.admission?.limit], ['seed', 50]);
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
 test('a misspelt setting starts the service with one line naming the setting it looks like', async () => {
   const server = await serve(['--port', '0'], { RS3GW_PROFILNG_PIDS: '4242' });
   try {

@@ -122,9 +122,10 @@ function checkSeedRuleOptions(o: SeedRuleOptions): SeedRuleOptions {
       throw invalidArgument(key, 'must be a finite number > 0');
     }
   }
+  // A fixed rate never moves: the bounds of the adaptation are not read, nor checked.
+  if (!o.adaptive) return o;
   if (o.minRps > o.maxRps) throw invalidArgument('minRps', `must not exceed maxRps (${o.maxRps})`);
-  // A fixed rate never moves, so the bounds of the adaptation do not bind it.
-  if (o.adaptive && (o.initialRps < o.minRps || o.initialRps > o.maxRps)) {
+  if (o.initialRps < o.minRps || o.initialRps > o.maxRps) {
     throw invalidArgument('initialRps', `must lie within [minRps, maxRps] = [${o.minRps}, ${o.maxRps}]`);
   }
   return o;
