@@ -59,6 +59,12 @@ test('a counter counts what is recorded, per label set, and is read by either na
   assert.equal(byMethod, { PUT: 5, POST: 1 });
   const filtered = await rest.getOk(`${API}/metrics/uploads_total?labels.method=POST`);
   assert.equal(filtered.series.map((s: Json) => s.labels), [{ method: 'POST' }]);
+  // An empty label value is a value: `labels.method=` selects its series (an empty text field is refused).
+  await rest.postOk(`${API}/metrics`, { name: 'deletes_total', type: 'METRIC_TYPE_COUNTER', description: 'Deletes by method', label_names: ['method'] });
+  await rest.postOk(`${API}/metrics/record`, { name: 'deletes_total', value: 4, labels: { method: '' } });
+  await rest.postOk(`${API}/metrics/record`, { name: 'deletes_total', value: 1, labels: { method: 'DELETE' } });
+  const empty = await rest.getOk(`${API}/metrics/deletes_total?labels.method=`);
+  assert.equal(empty.series.map((s: Json) => [s.labels.method ?? '', s.value]), [['', 4]]);
 });
 
 test('gauges set, add and subtract; histograms bucket; summaries estimate quantiles', async () => {

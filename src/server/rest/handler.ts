@@ -154,6 +154,15 @@ function jsonText(body: Uint8Array): string {
 async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL, maxBytes: number): Promise<Message> {
   const { route, pathParams } = match;
   const schema = route.method.input;
+  // The path gives these fields; the same field in the query would be dropped without a word.
+  // Checked before the query is read, so that this, not the query value, is what is refused.
+  for (const [name, value] of pathParams) {
+    const f = findField(schema, name);
+    if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
+    for (const key of url.searchParams.keys()) {
+      if (findField(schema, key.split('.')[0]!) === f) throw invalidArgument(f.name, `is given in the path (${quote(value)}), not as a query parameter too`);
+    }
+  }
   let message: Message;
   if (route.body === '') {
     message = messageFromQuery(schema, url.searchParams);
@@ -170,15 +179,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     }
   }
   const fields = message as unknown as Record<string, unknown>;
-  for (const [name, value] of pathParams) {
-    const f = findField(schema, name);
-    if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
-    // The path gives the field; the same field in the query would be dropped without a word.
-    for (const key of url.searchParams.keys()) {
-      if (findField(schema, key.split('.')[0]!) === f) throw invalidArgument(f.name, `is given in the path (${quote(value)}), not as a query parameter too`);
-    }
-    fields[f.localName] = value;
-  }
+  for (const [name, value] of pathParams) fields[findField(schema, name)!.localName] = value;
   return create(schema, message);
 }
 

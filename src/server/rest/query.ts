@@ -46,8 +46,6 @@ const UNSIGNED = /^\+?\d+$/;
 function parseScalar(type: ScalarType, raw: string, field: string): unknown {
   switch (type) {
     case ScalarType.STRING:
-      // `metric=` would filter on nothing and list everything: unset is leaving the parameter out.
-      if (raw === '') throw invalidArgument(field, 'is given empty; leave the parameter out to set none');
       return raw;
     case ScalarType.BOOL:
       if (raw === 'true' || raw === '1') return true;
@@ -180,6 +178,11 @@ function setParameter(message: Fields, schema: DescMessage, parts: string[], raw
       break;
   }
   if (rest.length > 0) throw invalidArgument(path, 'has no sub-fields');
+  // `metric=` would filter on nothing and list everything: unset is leaving the parameter out. (A
+  // map's value may be empty: `labels.disk=` selects the series whose disk label is empty.)
+  if (raw === '' && f.fieldKind === 'scalar' && f.scalar === ScalarType.STRING) {
+    throw invalidArgument(path, 'is given empty; leave the parameter out to set none');
+  }
   if (f.oneof) message[f.oneof.localName] = { case: f.localName, value: fieldValue(f as never, raw, path) };
   else message[f.localName] = fieldValue(f as never, raw, path);
 }
