@@ -88,7 +88,6 @@ export function parseSeconds(maxMs = MAX_TIMER_MS, minMs = 1): Parser<number> {
   };
 }
 
-/** A number >= 0 (prices may be zero). */
 /** A price in USD, up to MAX_PRICE_USD (see costs.ts): 1e309 digits would read as Infinity. */
 export const parsePrice: Parser<number> = (raw, setting) => {
   const n = parseNumber(raw, setting);

@@ -78,8 +78,8 @@ export class SlidingWindowStats {
 
   /**
    * Every completion's latency counts, whatever its outcome: the percentiles describe the
-   * completions in the window, as GetResources says, and failed work held its permit as long.
-   * A reclaimed permit has none (undefined): no work was seen to end.
+   * completions in the window, as GetResources says, and failed work held its permit as long. A
+   * permit reclaimed at its lease has none (undefined): no end of its work was seen.
    */
   recordCompletion(nowMs: number, outcome: Outcome, latencyMs: number | undefined): void {
     const b = this.bucketAt(nowMs);

@@ -34,8 +34,9 @@ export function secondsOverMaximum(field: string, maxSeconds: number, given: str
 }
 
 /**
- * Seconds to the nanosecond a Duration carries: a length that came through milliseconds
- * ("2.0001s" is 2000.1 ms) reads 2.0001, not 2.0000999999999998.
+ * Seconds rounded to the nanosecond a Duration carries: a length that came through milliseconds
+ * ("2.0001s" is 2000.1 ms) reads 2.0001, not 2.0000999999999998 (beyond about 9,000,000 s a double
+ * holds fewer digits than that, and the last ones may differ from the request's).
  */
 function secondsText(seconds: number): string {
   return String(Number(seconds.toFixed(9)));

@@ -245,8 +245,9 @@ type ResourceStatus struct {
 	ShouldShedLoad bool `protobuf:"varint,8,opt,name=should_shed_load,json=shouldShedLoad,proto3" json:"should_shed_load,omitempty"`
 	// Fraction of completions in the window that succeeded.
 	SuccessRate float64 `protobuf:"fixed64,9,opt,name=success_rate,json=successRate,proto3" json:"success_rate,omitempty"`
-	// Median latency of completions in the window, whatever their outcome (a permit reclaimed after its
-	// lease counts the time it was held), milliseconds; 0 when the window has no completion. Estimated
+	// Median latency of completions in the window, whatever their outcome, milliseconds; 0 when the
+	// window has no completion with a latency (a permit reclaimed after its lease counts as a dropped
+	// completion without one: the lease is not how long work takes). Estimated
 	// within 2.5 % from 0.1 ms to the longest Duration (bins 5 % wide; shorter latencies fall in the
 	// first bin).
 	P50LatencyMs float64 `protobuf:"fixed64,10,opt,name=p50_latency_ms,json=p50LatencyMs,proto3" json:"p50_latency_ms,omitempty"`

@@ -124,8 +124,9 @@ export type ResourceStatus = Message<"rs3gw.observability.v1.ResourceStatus"> & 
   successRate: number;
 
   /**
-   * Median latency of completions in the window, whatever their outcome (a permit reclaimed after its
-   * lease counts the time it was held), milliseconds; 0 when the window has no completion. Estimated
+   * Median latency of completions in the window, whatever their outcome, milliseconds; 0 when the
+   * window has no completion with a latency (a permit reclaimed after its lease counts as a dropped
+   * completion without one: the lease is not how long work takes). Estimated
    * within 2.5 % from 0.1 ms to the longest Duration (bins 5 % wide; shorter latencies fall in the
    * first bin).
    *
