@@ -18,23 +18,25 @@ export const DEFAULT_METRIC_CONFIG: Readonly<MetricConfig> = Object.freeze({
 
 /**
  * Tried in order on the name as `_`-separated lower-case words with `_` at both ends. Long stems
- * match anywhere in a word; short or common ones (`mem`, `rate`, `fail`, `heap`) only as whole
- * words or a word's start, so that `active_members`, `cheap_items`, `generated_reports` and
- * `failover_count` are not memory, request-rate or error metrics.
+ * match anywhere in a word; short or common ones only at a word's start or end (`mem`, `rss`,
+ * `rtt`, `heap`) or as whole words (`rate`, `rps`, `err`), so that `active_members`, `cheap_items`,
+ * `generated_reports` and `failover_count` are not memory, request-rate or error metrics, while
+ * `maxrss`, `shmem_bytes`, `offheap_bytes` and `tcp_srtt_ms` are.
  */
 const TYPE_RULES: Array<[RegExp, AnomalyType]> = [
-  [/latenc|duration|_rtt_/, 'latency_spike'],
-  [/error|failure|failed|_errs?_|_fails?_/, 'error_rate_increase'],
+  [/latenc|duration|_rtt|rtt_/, 'latency_spike'],
+  [/error|fail(?!over)|_errs?_/, 'error_rate_increase'],
   [/throughput|bandwidth|_bytes_per_/, 'throughput_drop'],
   [/cpu/, 'cpu_spike'],
-  [/memory|_mem_|_memstats_|_heap|_rss_/, 'memory_spike'],
+  [/memory|_mem(?!ber)|mem_|(?<![a-z])heap|offheap|onheap|_rss|rss_/, 'memory_spike'],
   [/storage|disk|_bytes_stored_/, 'storage_growth_anomaly'],
   [/request|_reqs?_|_rps_|_qps_|_rates?_/, 'request_rate_anomaly'],
 ];
 
-/** `httpRequestDuration`, `http.request-duration` -> `_http_request_duration_`. */
+/** `httpRequestDuration`, `JVMHeapUsed`, `http.request-duration` -> `_http_request_duration_`, `_jvm_heap_used_`. */
 function nameWords(metric: string): string {
-  const words = metric.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const split = metric.replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').replace(/([a-z0-9])([A-Z])/g, '$1_$2');
+  const words = split.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   return `_${words.join('_')}_`;
 }
 
