@@ -187,7 +187,7 @@ test('RS3GW_PERMIT_LEASE reclaims a forgotten permit as dropped', async () => {
     });
     assert.is(s.window_completions, '1');
     assert.is(s.success_rate, 0, 'a reclaimed permit counts as dropped');
-    assert.ok(s.p50_latency_ms >= 950, `its latency is the time it was held, at least the lease: ${s.p50_latency_ms}`);
+    assert.is(s.p50_latency_ms, 0, 'without a latency: the lease is not how long work takes');
     assertError(await c.post(`${API}/resources/release`, { permit_id: a.permit_id }), 404, 'not_found', 'permit_id');
   } finally {
     await leased.stop();
