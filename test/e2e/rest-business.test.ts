@@ -217,9 +217,11 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assertError(await post([{ ...ok, time: new Date(Date.now() + 3_600_000).toISOString() }]), 400, 'invalid_argument', 'events[0].time');
   assertError(await post([{ ...ok, bytes_out: -5 }]), 400, 'invalid_argument', /bytes_out/);
   // Past 2^53 - 1 a count is not exact as a number: refused with the value as sent.
-  assertError(await post([{ ...ok, bytes_out: '9007199254740992' }]), 400, 'invalid_argument', /^events\[0\]\.bytes_out: must be within ±9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
+  assertError(await post([{ ...ok, bytes_out: '9007199254740992' }]), 400, 'invalid_argument', /^events\[0\]\.bytes_out: must be at most 9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
   const storage = await rest.post(`${API}/business-metrics/storage`, { buckets: '9007199254740992', objects: '1', total_bytes: '1' });
-  assertError(storage, 400, 'invalid_argument', /^buckets: must be within ±9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
+  assertError(storage, 400, 'invalid_argument', /^buckets: must be at most 9007199254740991 \(2\^53 - 1\), got 9007199254740992$/);
+  // A delta may be negative: its range is said both ways.
+  assertError(await post([{ ...ok, stored_objects_delta: '-9007199254740992' }]), 400, 'invalid_argument', /^events\[0\]\.stored_objects_delta: must be within ±9007199254740991 \(2\^53 - 1\), got -9007199254740992$/);
   // 1969-12-31T23:59:59Z is a valid Timestamp; the refusal names the limit it is under.
   assertError(await post([{ ...ok, time: '1969-12-31T23:59:59Z' }]), 400, 'invalid_argument', /^events\[0\]\.time: must be at or after 1970-01-01T00:00:00Z$/);
   assert.is((await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests, before, 'nothing ingested');

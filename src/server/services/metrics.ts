@@ -160,16 +160,20 @@ export function businessReportOut(r: BusinessReport) {
   };
 }
 
-/** A 64-bit field as a number: past 2^53 - 1 either way a number is not exact, so it is refused, with its exact value. */
-function exactNumber(value: bigint, field: string): number {
+/**
+ * A 64-bit field as a number: past 2^53 - 1 either way a number is not exact, so it is refused, with
+ * its exact value (an unsigned field, which cannot be negative, is told only its maximum).
+ */
+function exactNumber(value: bigint, field: string, signed = false): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw invalidArgument(field, `must be within ±${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${value}`);
+    const range = signed ? `within ±${Number.MAX_SAFE_INTEGER}` : `at most ${Number.MAX_SAFE_INTEGER}`;
+    throw invalidArgument(field, `must be ${range} (2^53 - 1), got ${value}`);
   }
   return Number(value);
 }
 
 function int64Delta(value: bigint | undefined, field: string): number | undefined {
-  return value === undefined ? undefined : exactNumber(value, field);
+  return value === undefined ? undefined : exactNumber(value, field, true);
 }
 
 /** What ExportMetrics asks before rendering (server/unsent-budget.ts): refusal is an error it throws. */
