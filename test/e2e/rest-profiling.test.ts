@@ -170,6 +170,10 @@ test('bad pprof requests are refused naming the parameter', async () => {
   assertError(await rest.get(`${API}/profiling?format=pprof&seconds=6`), 400, 'invalid_argument', 'seconds');
   assertError(await rest.get(`${API}/profiling?format=pprof&seconds=-1`), 400, 'invalid_argument', 'seconds');
   assertError(await rest.get(`${API}/profiling?format=pprof&type=wall`), 400, 'invalid_argument', 'type');
+  // A field the asked profile does not read is refused, not dropped.
+  assertError(await rest.get(`${API}/profiling?format=pprof&type=heap&seconds=5`), 400, 'invalid_argument', /^seconds: a heap profile is the heap now and takes no length/);
+  assertError(await rest.get(`${API}/profiling?format=json&seconds=5`), 400, 'invalid_argument', /^seconds: applies to a CPU pprof profile only/);
+  assertError(await rest.get(`${API}/profiling?type=heap`), 400, 'invalid_argument', /^type: applies to a pprof profile only/);
   assertError(await rest.get(`${API}/profiling?format=pprof&pid=${process.pid}`), 400, 'invalid_argument', 'pid');
   assertError(await rest.get(`${API}/profiling?format=pdf`), 400, 'invalid_argument', 'format');
   const reversed = await rest.get(`${API}/profiling/profiles?start_time=2026-12-06T00:00:00Z&end_time=2026-12-05T00:00:00Z`);

@@ -163,9 +163,17 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
   return bindService(ProfilingService, {
     async getProfile(req, ctx) {
       enumName(ProfileFormatSchema, req.format, 'format');
-      if (req.format !== ProfileFormat.PPROF) return { profile: measureProcess(deps, req.pid) };
+      // Fields the asked format does not read are refused, not dropped: the caller meant something.
+      if (req.format !== ProfileFormat.PPROF) {
+        if (req.type !== ProfileType.UNSPECIFIED) throw invalidArgument('type', 'applies to a pprof profile only (format pprof)');
+        if (req.seconds !== 0) throw invalidArgument('seconds', 'applies to a CPU pprof profile only (format pprof, type cpu)');
+        return { profile: measureProcess(deps, req.pid) };
+      }
       if (req.pid !== 0 && req.pid !== self) throw invalidArgument('pid', 'pprof profiles are only available for this service (pid 0)');
       const type = profileTypeIn(req.type, 'type');
+      if (type === 'heap' && req.seconds !== 0) {
+        throw invalidArgument('seconds', 'a heap profile is the heap now and takes no length (format pprof, type cpu takes one)');
+      }
       const durationMs = type === 'cpu' ? cpuProfileDurationMs(req.seconds === 0 ? undefined : req.seconds, { maxSeconds: deps.maxProfileSeconds }) : 0;
       const { pprof, fileName } = await capture(type, durationMs, ctx.signal);
       return { pprof, fileName };

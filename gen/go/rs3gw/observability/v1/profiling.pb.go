@@ -250,10 +250,11 @@ type GetProfileRequest struct {
 	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
 	// JSON measurement (default) or a pprof profile of this service.
 	Format ProfileFormat `protobuf:"varint,2,opt,name=format,proto3,enum=rs3gw.observability.v1.ProfileFormat" json:"format,omitempty"`
-	// Kind of pprof profile when format is PPROF; CPU by default.
+	// Kind of pprof profile when format is PPROF; CPU by default. Refused with format JSON.
 	Type ProfileType `protobuf:"varint,3,opt,name=type,proto3,enum=rs3gw.observability.v1.ProfileType" json:"type,omitempty"`
 	// Length of a CPU profile in seconds when format is PPROF (default 30, or RS3GW_PROFILING_MAX_SECONDS
-	// when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS).
+	// when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS). Refused for a heap profile and with
+	// format JSON, which take no length.
 	Seconds       uint32 `protobuf:"varint,4,opt,name=seconds,proto3" json:"seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

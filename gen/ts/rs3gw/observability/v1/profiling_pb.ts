@@ -38,7 +38,7 @@ export type GetProfileRequest = Message<"rs3gw.observability.v1.GetProfileReques
   format: ProfileFormat;
 
   /**
-   * Kind of pprof profile when format is PPROF; CPU by default.
+   * Kind of pprof profile when format is PPROF; CPU by default. Refused with format JSON.
    *
    * @generated from field: rs3gw.observability.v1.ProfileType type = 3;
    */
@@ -46,7 +46,8 @@ export type GetProfileRequest = Message<"rs3gw.observability.v1.GetProfileReques
 
   /**
    * Length of a CPU profile in seconds when format is PPROF (default 30, or RS3GW_PROFILING_MAX_SECONDS
-   * when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS).
+   * when that is shorter; at most RS3GW_PROFILING_MAX_SECONDS). Refused for a heap profile and with
+   * format JSON, which take no length.
    *
    * @generated from field: uint32 seconds = 4;
    */
