@@ -4,7 +4,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AnomalyService } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
@@ -119,7 +119,8 @@ const X509_ERRORS = new Set([
  * or the handshake refused, which connect-node reports as `internal`.
  */
 function tlsFailure(error: ConnectError): boolean {
-  return error.code === Code.Internal && causedBy(error, (code) => X509_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'));
+  // EPROTO: the other end spoke no TLS (an https:// URL for a cleartext port).
+  return error.code === Code.Internal && causedBy(error, (code) => X509_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code === 'EPROTO');
 }
 
 /**
@@ -157,6 +158,11 @@ export function createTransport(baseUrl: string, options: ClientOptions = {}): T
 function checkBaseUrl(baseUrl: string): void {
   const want = 'want http://host[:port][/path] or https://host[:port][/path]';
   if (!baseUrl.includes('://')) throw new Error(`base URL ${JSON.stringify(baseUrl)} has no scheme; ${want}`);
+  // WHATWG URLs forgive what the appended method path does not (trailing spaces end up in the
+  // request's URL, a backslash reads as a slash); Go's url.Parse refuses both.
+  if (/[\s\\]/.test(baseUrl)) {
+    throw new Error(`base URL ${JSON.stringify(baseUrl)} has white space or a backslash; ${want}`);
+  }
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -181,6 +187,15 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   const https = new URL(baseUrl).protocol === 'https:';
   if (options.tls !== undefined && !https) {
     throw new Error(`tls options given for base URL ${JSON.stringify(baseUrl)}, which is not https://`);
+  }
+  // A certificate or key that does not parse, or a TLS version that does not exist, is the caller's
+  // mistake: said here once, not at every call with a code (sometimes `unavailable`) that invites retries.
+  if (options.tls !== undefined) {
+    try {
+      createSecureContext(options.tls);
+    } catch (error) {
+      throw new Error(`tls options: ${(error as Error).message}`);
+    }
   }
   let closed = false;
   const refuseWhenClosed: Interceptor = (next) => (req) => {

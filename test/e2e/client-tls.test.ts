@@ -87,6 +87,29 @@ test('tls options with an http:// base URL are refused, naming the URL', () => {
   );
 });
 
+test('an https:// URL for a port that speaks no TLS fails unavailable on every protocol, as the Go client says it', async () => {
+  // Connect and gRPC-Web said internal ("write EPROTO ... wrong version number").
+  const cleartext = server.url.replace(/^http:/, 'https:');
+  for (const protocol of PROTOCOLS) {
+    const client = createObservabilityClient(cleartext, { protocol });
+    try {
+      const error = await failure(client.health.getHealthReport({}), `GetHealthReport over ${protocol} to a cleartext port`);
+      assert.is(error.code, Code.Unavailable, `${protocol}: ${errorChain(error)}`);
+    } finally {
+      client.close();
+    }
+  }
+});
+
+test('tls options that cannot make a TLS context are refused at creation, naming the problem', () => {
+  // They failed each call instead, internal, unknown or unavailable (an invitation to retry) by protocol.
+  for (const tls of [{ cert: 'x', key: 'y' }, { minVersion: 'TLSv9' as never }]) {
+    for (const protocol of PROTOCOLS) {
+      assert.throws(() => createObservabilityClient(frontUrl, { protocol, tls }), (e: Error) => e.message.startsWith('tls options: '), `${protocol}: ${JSON.stringify(tls)}`);
+    }
+  }
+});
+
 /** The messages of an error and its causes. */
 function errorChain(error: unknown): string {
   const parts: string[] = [];

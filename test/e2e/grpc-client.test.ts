@@ -131,6 +131,10 @@ options('a base URL the methods cannot be appended to is refused at creation, na
     ['http://127.0.0.1:9/%zz', 'has a % that is no escape (two hex digits after it)'],
     ['http://127.0.0.1:0', 'has port "0", which is not from 1 to 65535'],
     ['http://127.0.0.1:99999', 'is not a URL'],
+    // Node's URL forgives these, the appended method path does not: every call failed.
+    ['http://127.0.0.1:9 ', 'has white space or a backslash'],
+    [' http://127.0.0.1:9', 'has white space or a backslash'],
+    ['http://127.0.0.1\\:9', 'has white space or a backslash'],
   ];
   for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
     for (const [url, problem] of refused) {
