@@ -46,7 +46,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 
 	cfg := config{protocol: ProtocolGRPC}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("observability: option %d is nil", i)
+		}
 		opt(&cfg)
 	}
 

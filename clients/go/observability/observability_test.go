@@ -87,6 +87,14 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 	}
 }
 
+func TestNewRejectsNilOption(t *testing.T) {
+	// It panicked with a nil pointer dereference.
+	_, err := observability.New("http://127.0.0.1:9000", observability.WithProtocol(observability.ProtocolConnect), nil)
+	if err == nil || !strings.Contains(err.Error(), "option 1 is nil") {
+		t.Fatalf("New with a nil option: %v, want an error naming option 1", err)
+	}
+}
+
 func TestParseProtocol(t *testing.T) {
 	for name, want := range map[string]observability.Protocol{"grpc": observability.ProtocolGRPC, "connect": observability.ProtocolConnect} {
 		if got, err := observability.ParseProtocol(name); err != nil || got != want {
