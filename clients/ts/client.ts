@@ -12,6 +12,7 @@ import { HealthReportService } from '../../gen/ts/rs3gw/observability/v1/health_
 import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
+import { clampLongTimeouts, LONGEST_GRPC_TIMEOUT_MS, LONGEST_TIMER_MS } from './long-timeouts.js';
 import { Http2SessionPool } from './http2-sessions.js';
 import { refusedStream, retryRefusedStreams } from './refused-stream-retry.js';
 
@@ -211,7 +212,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
     // Over HTTP/2 only, where a stream can be refused: a call the server refused unprocessed is
     // retried before anything else sees it, and reported `unavailable` only when the retries run out.
     const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors, retryRefusedStreams], sessionManager: sessions });
-    return { transport, close: () => ((closed = true), sessions.close()) };
+    return { transport: clampLongTimeouts(transport, LONGEST_GRPC_TIMEOUT_MS), close: () => ((closed = true), sessions.close()) };
   }
   if (protocol !== 'grpc-web' && protocol !== 'connect') {
     // Callers from plain JavaScript, or a protocol read from a command line, get past the type.
@@ -230,7 +231,8 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
           interceptors,
           nodeOptions: { agent },
         });
-  return { transport, close: () => ((closed = true), agent.destroy()) };
+  const longestMs = protocol === 'grpc-web' ? LONGEST_GRPC_TIMEOUT_MS : LONGEST_TIMER_MS;
+  return { transport: clampLongTimeouts(transport, longestMs), close: () => ((closed = true), agent.destroy()) };
 }
 
 export function createObservabilityClient(baseUrl: string, options: ClientOptions = {}): ObservabilityClient {

@@ -151,3 +151,38 @@ options('a base URL the methods cannot be appended to is refused at creation, na
 });
 
 options.run();
+
+const timeouts = suite('TS client timeouts');
+let timeoutServer: RunningServer;
+timeouts.before(async () => {
+  timeoutServer = await startServer();
+});
+timeouts.after(async () => {
+  await timeoutServer.stop();
+});
+
+timeouts('a timeout longer than the protocol or a Node.js timer carries is the longest it carries, not a deadline passed at once nor a refused header', async () => {
+  // connect-node's setTimeout overflowed and fired after 1 ms: deadline_exceeded at once.
+  for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
+    const client = createObservabilityClient(timeoutServer.url, { protocol });
+    try {
+      // 1e8 ms: more than the 8 digits of a gRPC timeout header in milliseconds, which the server refused.
+      for (const timeoutMs of [1e8, 2 ** 31, 1e12, Infinity]) {
+        const report = await within(client.health.getHealthReport({}, { timeoutMs }), `GetHealthReport over ${protocol} with timeoutMs ${timeoutMs}`);
+        assert.ok(report.status !== undefined);
+      }
+      const watching = new AbortController();
+      const stream = client.anomalies.watchAnomalies({}, { timeoutMs: 2 ** 40, signal: watching.signal });
+      const messages = stream[Symbol.asyncIterator]();
+      const first = await within(messages.next(), `WatchAnomalies over ${protocol} with a long timeout`);
+      assert.is(first.value?.event.case, 'caughtUp');
+      // Ended by its caller and read to its end, where connect-node clears its deadline timer.
+      watching.abort();
+      await messages.next().catch(() => undefined);
+    } finally {
+      client.close();
+    }
+  }
+});
+
+timeouts.run();
