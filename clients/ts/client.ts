@@ -207,6 +207,10 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   // `unavailable` and the closed client too.
   const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable];
   const protocol = options.protocol ?? 'grpc';
+  // Options of the Connect protocol, given for another, would be dropped without a word.
+  for (const name of ['json', 'useHttpGet'] as const) {
+    if (options[name] !== undefined && protocol !== 'connect') throw new Error(`option ${name} is for the Connect protocol only, not ${JSON.stringify(protocol)}`);
+  }
   if (protocol === 'grpc') {
     const sessions = new Http2SessionPool(baseUrl, options.tls);
     // Over HTTP/2 only, where a stream can be refused: a call the server refused unprocessed is

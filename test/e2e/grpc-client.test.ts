@@ -114,6 +114,20 @@ options('an unknown protocol is refused by name, not turned into a transport tha
   );
 });
 
+options('Connect-only options given for another protocol are refused at creation, not dropped', () => {
+  for (const protocol of ['grpc', 'grpc-web', undefined] as const) {
+    for (const extra of [{ json: true }, { useHttpGet: true }]) {
+      const name = Object.keys(extra)[0];
+      assert.throws(
+        () => createObservabilityClient('http://127.0.0.1:9', { protocol, ...extra }),
+        (error: Error) => error.message === `option ${name} is for the Connect protocol only, not "${protocol ?? 'grpc'}"`,
+        `${name} with ${protocol}`,
+      );
+    }
+  }
+  createObservabilityClient('http://127.0.0.1:9', { protocol: 'connect', json: true, useHttpGet: true }).close();
+});
+
 options('a base URL the methods cannot be appended to is refused at creation, naming the problem', () => {
   // Before, each was accepted and its first call failed: unimplemented or not_found with a query
   // (the method's path went into it), to "/" with a fragment, internal or unknown with ftp, a bare
