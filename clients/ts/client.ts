@@ -207,6 +207,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   // `unavailable` and the closed client too.
   const interceptors = [...(options.interceptors ?? []), refuseWhenClosed, brokenConnectionAsUnavailable];
   const protocol = options.protocol ?? 'grpc';
+  const longestTimeoutMs = protocol === 'connect' ? LONGEST_TIMER_MS : LONGEST_GRPC_TIMEOUT_MS;
   // Options of the Connect protocol, given for another, would be dropped without a word.
   for (const name of ['json', 'useHttpGet'] as const) {
     if (options[name] !== undefined && protocol !== 'connect') throw new Error(`option ${name} is for the Connect protocol only, not ${JSON.stringify(protocol)}`);
@@ -216,7 +217,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
     // Over HTTP/2 only, where a stream can be refused: a call the server refused unprocessed is
     // retried before anything else sees it, and reported `unavailable` only when the retries run out.
     const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors, retryRefusedStreams], sessionManager: sessions });
-    return { transport: clampLongTimeouts(transport, LONGEST_GRPC_TIMEOUT_MS), close: () => ((closed = true), sessions.close()) };
+    return { transport: clampLongTimeouts(transport, longestTimeoutMs), close: () => ((closed = true), sessions.close()) };
   }
   if (protocol !== 'grpc-web' && protocol !== 'connect') {
     // Callers from plain JavaScript, or a protocol read from a command line, get past the type.
@@ -235,8 +236,7 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
           interceptors,
           nodeOptions: { agent },
         });
-  const longestMs = protocol === 'grpc-web' ? LONGEST_GRPC_TIMEOUT_MS : LONGEST_TIMER_MS;
-  return { transport: clampLongTimeouts(transport, longestMs), close: () => ((closed = true), agent.destroy()) };
+  return { transport: clampLongTimeouts(transport, longestTimeoutMs), close: () => ((closed = true), agent.destroy()) };
 }
 
 export function createObservabilityClient(baseUrl: string, options: ClientOptions = {}): ObservabilityClient {

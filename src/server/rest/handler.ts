@@ -156,13 +156,14 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   const schema = route.method.input;
   // The path gives these fields; the same field in the query would be dropped without a word.
   // Checked before the query is read, so that this, not the query value, is what is refused.
-  for (const [name, value] of pathParams) {
+  const pathFields = [...pathParams].map(([name, value]) => {
     const f = findField(schema, name);
     if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
     for (const key of url.searchParams.keys()) {
       if (findField(schema, key.split('.')[0]!) === f) throw invalidArgument(f.name, `is given in the path (${quote(value)}), not as a query parameter too`);
     }
-  }
+    return { f, value };
+  });
   let message: Message;
   if (route.body === '') {
     message = messageFromQuery(schema, url.searchParams);
@@ -179,7 +180,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     }
   }
   const fields = message as unknown as Record<string, unknown>;
-  for (const [name, value] of pathParams) fields[findField(schema, name)!.localName] = value;
+  for (const { f, value } of pathFields) fields[f.localName] = value;
   return create(schema, message);
 }
 
