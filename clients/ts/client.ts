@@ -12,6 +12,7 @@ import { HealthReportService } from '../../gen/ts/rs3gw/observability/v1/health_
 import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.js';
 import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
+import { baseUrlCredentials } from './base-url-credentials.js';
 import { clampLongTimeouts, LONGEST_GRPC_TIMEOUT_MS, LONGEST_TIMER_MS } from './long-timeouts.js';
 import { Http2SessionPool } from './http2-sessions.js';
 import { refusedStream, retryRefusedStreams } from './refused-stream-retry.js';
@@ -178,6 +179,13 @@ function checkBaseUrl(baseUrl: string): void {
   if (url.hostname === '' || /^[^:]*:\/\/[/\\]/.test(baseUrl)) refuse('has no host');
   if (url.port === '0') refuse('has port "0", which is not from 1 to 65535');
   if (/%(?![0-9A-Fa-f]{2})/.test(baseUrl)) refuse("has a % that is no escape (two hex digits after it)");
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    // Node's http.request would throw it at every call over Connect and gRPC-Web.
+    refuse('has credentials whose escapes are not UTF-8 (user:password before the host)');
+  }
   if (baseUrl.includes('?')) refuse("has a query (?...), to which the method's path would be appended");
   if (baseUrl.includes('#')) refuse("has a fragment (#...), to which the method's path would be appended");
 }
@@ -214,9 +222,11 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   }
   if (protocol === 'grpc') {
     const sessions = new Http2SessionPool(baseUrl, options.tls);
+    const credentials = baseUrlCredentials(baseUrl);
     // Over HTTP/2 only, where a stream can be refused: a call the server refused unprocessed is
     // retried before anything else sees it, and reported `unavailable` only when the retries run out.
-    const transport = createGrpcTransport({ baseUrl, interceptors: [...interceptors, retryRefusedStreams], sessionManager: sessions });
+    const grpcInterceptors = [...interceptors, ...(credentials ? [credentials] : []), retryRefusedStreams];
+    const transport = createGrpcTransport({ baseUrl, interceptors: grpcInterceptors, sessionManager: sessions });
     return { transport: clampLongTimeouts(transport, longestTimeoutMs), close: () => ((closed = true), sessions.close()) };
   }
   if (protocol !== 'grpc-web' && protocol !== 'connect') {
