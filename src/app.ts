@@ -254,6 +254,7 @@ export async function startService(config: Config): Promise<RunningService> {
     maxStreamsPerConnection: config.maxStreamsPerConnection,
     allowedOrigins: config.allowedOrigins,
     maxProfileSeconds: config.profilingMaxSeconds,
+    healthWatchers: { max: config.healthMaxWatchers, setting: SETTINGS.healthMaxWatchers.env },
     metrics: metricsEndpoint(metrics, unsent),
   });
   connectionMetrics(metrics, port, unsent);

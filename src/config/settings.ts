@@ -14,6 +14,7 @@ import { DEFAULT_RESOURCE_MANAGER_CONFIG, MAX_WINDOW_BUCKETS } from '../core/res
 import { DEFAULT_MEMORY_MARGIN, DEFAULT_OVERLOAD_MARGIN } from '../core/resource/signals/monitor.js';
 import { MIN_CONNECTION_CAP, RESERVED_FILES } from '../server/connection-cap.js';
 import { MAX_HTTP2_STREAMS, MAX_MESSAGE_BYTES_LIMIT } from '../server/limits.js';
+import { DEFAULT_HEALTH_WATCHERS, MAX_HEALTH_WATCHERS } from '../server/services/grpc-health.js';
 import {
   ConfigError,
   MAX_TIMER_MS,
@@ -78,6 +79,7 @@ export const SETTINGS = {
   maxUnsentBytes: setting({ group: 'Server', env: 'RS3GW_MAX_UNSENT_BYTES', parse: parseCount(), default: String(256 * 1024 * 1024), help: 'Bytes of answers rendered but not yet taken by clients, across all connections, at most: a /metrics scrape or ExportMetrics that would pass it is refused (503, UNAVAILABLE)' }),
   grpcIdleTimeout: setting({ group: 'Server', env: 'RS3GW_GRPC_IDLE_TIMEOUT', parse: parseSeconds(), default: '300', help: 'Seconds an HTTP/2 (gRPC) connection with no call in progress stays open; then it is closed with GOAWAY, and a client reconnects when it next calls' }),
   maxStreamsPerConnection: setting({ group: 'Server', env: 'RS3GW_MAX_STREAMS_PER_CONNECTION', parse: parseCount(MAX_HTTP2_STREAMS), default: '1000', help: 'Concurrent HTTP/2 (gRPC) calls per connection at most, advertised to clients as SETTINGS_MAX_CONCURRENT_STREAMS; more are refused (REFUSED_STREAM)' }),
+  healthMaxWatchers: setting({ group: 'Server', env: 'RS3GW_HEALTH_MAX_WATCHERS', parse: parseCount(MAX_HEALTH_WATCHERS), default: String(DEFAULT_HEALTH_WATCHERS), help: `Concurrent grpc.health.v1 Health/Watch streams (at most ${MAX_HEALTH_WATCHERS}); more are refused RESOURCE_EXHAUSTED, which a gRPC client checking health takes as the server not serving` }),
   shutdownGraceSeconds: setting({ group: 'Server', env: 'RS3GW_SHUTDOWN_GRACE', parse: parseSeconds(), default: '10', help: 'Seconds to let calls finish on SIGTERM, SIGINT or SIGHUP before closing connections' }),
   allowedOrigins: setting({ group: 'Server', env: 'RS3GW_ALLOWED_ORIGINS', parse: parseOriginList, default: '', help: "Web page origins (scheme://host[:port], comma-separated; * for any) whose pages may call the service (REST, /metrics, /debug/pprof, Connect GETs) and read its answers, beside the service's own; other pages' state-changing or cross-site requests are refused 403 (README: Browser access)" }),
   fsRoot: setting({ group: 'Server', env: 'RS3GW_FS_ROOT', parse: parseFsRoot, default: '/', help: "Root under which /proc and /sys/fs/cgroup are read (for containers and tests); needs proc/stat and proc/meminfo, and measuring the service itself (GetProfile, the health report's profiling) its proc/<pid> too" }),

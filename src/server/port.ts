@@ -31,7 +31,7 @@ import { clip } from './pipeline/well-known.js';
 import { writeError } from './rest/response.js';
 import { createRestHandler } from './rest/handler.js';
 import { RestRoutes } from './rest/routes.js';
-import { healthBinding, HealthStatuses } from './services/grpc-health.js';
+import { healthBinding, HealthStatuses, type WatcherLimit } from './services/grpc-health.js';
 
 export interface PortOptions {
   bindings: readonly ServiceBinding[];
@@ -52,6 +52,8 @@ export interface PortOptions {
   allowedOrigins: readonly string[];
   /** Longest CPU profile a request may ask for (RS3GW_PROFILING_MAX_SECONDS), which /debug/pprof refuses beyond. */
   maxProfileSeconds: number;
+  /** Concurrent grpc.health.v1 Watch streams at most, and the setting that raises it. */
+  healthWatchers: WatcherLimit;
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
@@ -73,7 +75,7 @@ export class ServicePort {
   constructor(options: PortOptions) {
     const pipeline = new CallPipeline(options.tracer, options.observeCall, this.shutdownController.signal);
     const sendTimeout = new SendTimeout(options.sendTimeoutMs, () => this.door.countSendTimeout());
-    this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName));
+    this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName), options.healthWatchers);
     const bindings = [...options.bindings, healthBinding(this.health)];
     const index = new DescriptorIndex([...bindings.map((b) => b.service.file), reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection]);
     this.grpc = createGrpcSide({

@@ -58,16 +58,35 @@ function statusOf(error: ConnectError): Partial<grpc.StatusObject> {
 }
 
 /**
+ * A request's bytes, in a box grpc-js keeps for the call's life: a stream outlives its request,
+ * and grpc-js would otherwise hold the bytes (up to RS3GW_MAX_MESSAGE_BYTES) until it ends. The
+ * box is emptied when the request is decoded.
+ */
+interface RequestBytes {
+  bytes: Buffer | undefined;
+}
+
+type Call = grpc.ServerUnaryCall<RequestBytes, Message> | grpc.ServerWritableStream<RequestBytes, Message>;
+
+/**
  * The call's request: its bytes decoded when the pipeline asks, or, when the stream guard found its
  * grpc-timeout invalid, that refusal, so that it is traced and counted like any refused call.
  */
-function requestOf(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): () => Promise<Message> {
+function requestOf(method: DescMethod, call: Call): () => Promise<Message> {
+  const box = call.request;
   const [invalidTimeout] = call.metadata.get(INVALID_TIMEOUT_HEADER);
-  if (invalidTimeout === undefined) return binaryRequest(method.input, call.request);
-  return () => Promise.reject(new ConnectError(invalidTimeoutMessage(String(invalidTimeout)), Code.InvalidArgument));
+  if (invalidTimeout !== undefined) {
+    box.bytes = undefined;
+    return () => Promise.reject(new ConnectError(invalidTimeoutMessage(String(invalidTimeout)), Code.InvalidArgument));
+  }
+  return () => {
+    const bytes = box.bytes ?? Buffer.alloc(0);
+    box.bytes = undefined;
+    return binaryRequest(method.input, bytes)();
+  };
 }
 
-function callContext(method: DescMethod, call: grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>): CallContext {
+function callContext(method: DescMethod, call: Call): CallContext {
   const controller = new AbortController();
   // grpc-js keeps the deadline as a wall-clock time but fires it on a timer: the time left is read
   // now and measured on the monotonic clock, so a step of the wall clock cannot turn a deadline
@@ -87,7 +106,7 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
 } {
-  const definition: Record<string, grpc.MethodDefinition<Buffer, Message>> = {};
+  const definition: Record<string, grpc.MethodDefinition<RequestBytes, Message>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of binding.service.methods) {
     if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
@@ -98,15 +117,15 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
       path: `/${binding.service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: streaming,
-      requestSerialize: (bytes: Buffer) => bytes,
-      requestDeserialize: (bytes: Buffer) => bytes,
+      requestSerialize: (request: RequestBytes) => request.bytes ?? Buffer.alloc(0),
+      requestDeserialize: (bytes: Buffer): RequestBytes => ({ bytes }),
       responseSerialize: streaming ? sharedSerializer(method.output) : serializer(method.output),
       responseDeserialize: deserializer(method.output),
       originalName: method.localName,
     };
     implementation[method.name] = streaming
-      ? (call: grpc.ServerWritableStream<Buffer, Message>) => void serveStream(binding, method, pipeline, call)
-      : (call: grpc.ServerUnaryCall<Buffer, Message>, callback: grpc.sendUnaryData<Message>) => {
+      ? (call: grpc.ServerWritableStream<RequestBytes, Message>) => void serveStream(binding, method, pipeline, call)
+      : (call: grpc.ServerUnaryCall<RequestBytes, Message>, callback: grpc.sendUnaryData<Message>) => {
           pipeline.unary(binding, method, requestOf(method, call), callContext(method, call)).then(
             (response) => callback(null, response),
             (error: ConnectError) => callback(statusOf(error)),
@@ -120,7 +139,7 @@ async function serveStream(
   binding: ServiceBinding,
   method: DescMethod,
   pipeline: CallPipeline,
-  call: grpc.ServerWritableStream<Buffer, Message>,
+  call: grpc.ServerWritableStream<RequestBytes, Message>,
 ): Promise<void> {
   const ctx = callContext(method, call);
   try {

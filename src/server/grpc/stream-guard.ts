@@ -17,8 +17,11 @@
  * - an answer the client takes none of (a stream whose flow-control window stays 0): grpc-js keeps
  *   it for ever, and a 33 MB ExportMetrics on each of 60 streams took 3.4 GB. The stream is reset
  *   after RS3GW_SEND_TIMEOUT (send-timeout.ts), and what streams hold counts in the unsent budget.
+ * - a request held after it is read: grpc-js's decoder keeps the pieces of the last message it read
+ *   until the next one starts, which for a server stream (one request) is its whole life.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { StreamDecoder } from '@grpc/grpc-js/build/src/stream-decoder.js';
 import { constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { MAX_TIMER_MS } from '../../config/parse.js';
 import { grpcTimeoutMs, LONGEST_GRPC_TIMEOUT } from '../pipeline/grpc-timeout.js';
@@ -204,6 +207,31 @@ function boundClosing(session: ServerHttp2Session, requestMs: number): void {
   };
 }
 
+let decodersReleasing = false;
+
+/**
+ * grpc-js's StreamDecoder keeps the pieces of a message it has read whole (and the chunk its flag
+ * byte came in) until the next message starts: a Watch stream sent 4 MB held them as long as it
+ * was open. They are let go as soon as the message is made. Patched once, on the prototype.
+ */
+function releaseReadMessages(): void {
+  type Decoder = { readState: number; readPartialMessage: Buffer[]; readCompressFlag: Buffer; write(data: Buffer): Buffer[] };
+  const proto = StreamDecoder.prototype as unknown as Decoder;
+  if (typeof proto.write !== 'function') throw new Error('grpc-js has no StreamDecoder.write: src/server/grpc/stream-guard.ts needs updating');
+  if (decodersReleasing) return;
+  decodersReleasing = true;
+  const write = proto.write;
+  proto.write = function (this: Decoder, data: Buffer): Buffer[] {
+    const messages = write.call(this, data);
+    // NO_DATA (0): between messages, nothing of the last one is needed.
+    if (this.readState === 0 && this.readPartialMessage.length > 0) {
+      this.readPartialMessage = [];
+      this.readCompressFlag = Buffer.alloc(1);
+    }
+    return messages;
+  };
+}
+
 interface Http2ServerFactory {
   createHttp2Server(credentials: grpc.ServerCredentials): Http2Server;
 }
@@ -214,6 +242,7 @@ interface Http2ServerFactory {
  * keep private; start-up fails loudly if it is gone.
  */
 export function guardStreams(server: grpc.Server, options: StreamGuardOptions): GuardedStreams {
+  releaseReadMessages();
   const streams = new Set<ServerHttp2Stream>();
   options.sendTimeout.watchSet({ members: () => streams, waiting: (stream) => stream.bufferSize, probe: sendProbe });
   const watch = (stream: ServerHttp2Stream) => {

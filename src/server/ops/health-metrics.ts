@@ -22,7 +22,7 @@ export function healthMetrics(metrics: MetricsEngine, manager: ResourceManager, 
   });
   metrics.builtin.gauge({
     name: 'rs3gw_health_watch_subscribers',
-    help: 'grpc.health.v1 Health/Watch streams open',
+    help: 'grpc.health.v1 Health/Watch streams open (at most RS3GW_HEALTH_MAX_WATCHERS)',
     collect() {
       this.set(healthWatchers());
     },

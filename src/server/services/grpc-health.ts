@@ -4,16 +4,37 @@
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Health, HealthCheckResponse_ServingStatus as Status } from '../../../gen/ts/grpc/health/v1/health_pb.js';
+import { invalidArgument, resourceExhausted } from '../../core/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
+import { quote } from '../pipeline/well-known.js';
 
 /** Caps List and Watch fan-out, as grpc-go does. */
 const MAX_LISTED_SERVICES = 100;
+
+/** RS3GW_HEALTH_MAX_WATCHERS: its default and the highest accepted. */
+export const DEFAULT_HEALTH_WATCHERS = 10_000;
+export const MAX_HEALTH_WATCHERS = 1_000_000;
+
+/**
+ * Longer than any fully-qualified service name: a Watch keeps its name for the stream's life, and
+ * a request may carry up to RS3GW_MAX_MESSAGE_BYTES of one.
+ */
+export const MAX_SERVICE_NAME_CHARS = 1024;
+
+export interface WatcherLimit {
+  max: number;
+  /** The setting that raises it, which a refusal names. */
+  setting: string;
+}
 
 export class HealthStatuses {
   private readonly statuses = new Map<string, Status>();
   private readonly watchers = new Set<() => void>();
 
-  constructor(services: readonly string[]) {
+  constructor(
+    services: readonly string[],
+    private readonly watcherLimit: WatcherLimit = { max: DEFAULT_HEALTH_WATCHERS, setting: 'RS3GW_HEALTH_MAX_WATCHERS' },
+  ) {
     this.statuses.set('', Status.SERVING);
     for (const s of services) this.statuses.set(s, Status.SERVING);
   }
@@ -36,9 +57,42 @@ export class HealthStatuses {
     return this.watchers.size;
   }
 
+  /** Refused (RESOURCE_EXHAUSTED) when the watchers are at their cap. */
   onChange(notify: () => void): () => void {
+    const { max, setting } = this.watcherLimit;
+    if (this.watchers.size >= max) throw resourceExhausted(undefined, `at most ${max} Health/Watch streams at once; raise ${setting}`);
     this.watchers.add(notify);
     return () => this.watchers.delete(notify);
+  }
+}
+
+/** The request's service name, refused when longer than any real one (it would be unknown anyway). */
+function serviceName(service: string): string {
+  if (service.length > MAX_SERVICE_NAME_CHARS) {
+    throw invalidArgument('service', `${service.length} characters, more than the ${MAX_SERVICE_NAME_CHARS} a service name may have`);
+  }
+  return service;
+}
+
+async function* watchStatus(statuses: HealthStatuses, service: string, signal: AbortSignal) {
+  let last: Status | undefined;
+  let wake = () => {};
+  const unsubscribe = statuses.onChange(() => wake());
+  signal.addEventListener('abort', () => wake(), { once: true });
+  try {
+    while (!signal.aborted) {
+      const status = statuses.get(service) ?? Status.SERVICE_UNKNOWN;
+      if (status !== last) {
+        last = status;
+        yield { status };
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (signal.aborted) resolve();
+      });
+    }
+  } finally {
+    unsubscribe();
   }
 }
 
@@ -47,30 +101,15 @@ export function healthBinding(statuses: HealthStatuses): ServiceBinding {
     Health,
     {
       check(request) {
-        const status = statuses.get(request.service);
-        if (status === undefined) throw new ConnectError(`service: unknown service '${request.service}'`, Code.NotFound);
+        const service = serviceName(request.service);
+        const status = statuses.get(service);
+        if (status === undefined) throw new ConnectError(`service: unknown service ${quote(service, "'")}`, Code.NotFound);
         return { status };
       },
-      async *watch(request, ctx) {
-        let last: Status | undefined;
-        let wake = () => {};
-        const unsubscribe = statuses.onChange(() => wake());
-        ctx.signal.addEventListener('abort', () => wake(), { once: true });
-        try {
-          while (!ctx.signal.aborted) {
-            const status = statuses.get(request.service) ?? Status.SERVICE_UNKNOWN;
-            if (status !== last) {
-              last = status;
-              yield { status };
-            }
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              if (ctx.signal.aborted) resolve();
-            });
-          }
-        } finally {
-          unsubscribe();
-        }
+      // Not a generator itself: the stream keeps the checked name, not the request (whose unknown
+      // fields may hold up to RS3GW_MAX_MESSAGE_BYTES).
+      watch(request, ctx) {
+        return watchStatus(statuses, serviceName(request.service), ctx.signal);
       },
       list() {
         const entries = statuses.entries();
