@@ -76,7 +76,13 @@ function reflectionService(
     implementation: {
       [method.name]: (call: grpc.ServerDuplexStream<Request, Response>) => {
         call.on('data', (request: Request) => {
-          call.write(create(v1.ServerReflectionResponseSchema, { ...answer(index, request), originalRequest: request }));
+          // Outside the call pipeline, so nothing else bounds it: answers a client does not take
+          // stop its requests being read (grpc-js reads one when asked), or they would queue
+          // without end.
+          if (!call.write(create(v1.ServerReflectionResponseSchema, { ...answer(index, request), originalRequest: request }))) {
+            call.pause();
+            call.once('drain', () => call.resume());
+          }
         });
         call.on('end', () => call.end());
       },
