@@ -21,7 +21,7 @@ const CLOSE_ARRAY = 0x5d;
 const LINEAR_KEYS = 16;
 
 /** Whether the quote at `at` is escaped: an odd number of backslashes before it. */
-function escaped(text: string, at: number): boolean {
+export function escaped(text: string, at: number): boolean {
   let i = at - 1;
   while (text.charCodeAt(i) === BACKSLASH) i--;
   return (at - 1 - i) % 2 === 1;

@@ -6,6 +6,7 @@
  */
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { firstDuplicateKey } from './json-duplicate-keys.js';
 import { nullNumberError } from './json-null-numbers.js';
 import { fieldItems, isJsonObject } from './json-walk.js';
@@ -195,9 +196,14 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
  * JSON request text parsed, for REST bodies and Connect JSON alike. JSON.parse keeps the last of
  * two equal keys in an object, so `{"metric":"a","metric":"b"}` would be read as b without a word;
  * protobuf-es's reader (connect-node's) refuses it, and so is it refused here, at any depth, for
- * every protocol: one JSON.parse and one scan of the text (json-duplicate-keys.ts).
+ * every protocol: one JSON.parse and one scan of the text (json-duplicate-keys.ts). Text nested
+ * deeper than any request needs is refused before it is parsed (json-depth.ts).
  */
 export function parseJsonText(text: string, source = 'request body'): JsonValue {
+  // Before JSON.parse, which would hold the event loop for seconds on a million levels.
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw invalidArgument(source, `JSON nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays; no request of this service needs more than a few`);
+  }
   let json: JsonValue;
   try {
     json = JSON.parse(text) as JsonValue;

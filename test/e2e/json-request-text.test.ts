@@ -1,0 +1,137 @@
+/**
+ * JSON request text as a client sends it by hand, on every path that reads JSON: Connect (POST and
+ * GET's `message`), gRPC-Web in JSON, and REST bodies. What one path refuses, every path refuses,
+ * with invalid_argument naming what is wrong, and nothing a client sends holds the service up.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningServer } from '../support/server.js';
+import { API, startRestServer } from './support/rest-http.js';
+import { within } from './support/rpc-helpers.js';
+
+const SERVICE = '/rs3gw.observability.v1';
+
+/** A refusal as any protocol reports it: the Connect code name and the message. */
+interface Answer {
+  code: string;
+  message: string;
+}
+
+const GRPC_CODES = ['ok', 'canceled', 'unknown', 'invalid_argument', 'deadline_exceeded', 'not_found', 'already_exists', 'permission_denied', 'resource_exhausted', 'failed_precondition', 'aborted', 'out_of_range', 'unimplemented', 'internal', 'unavailable', 'data_loss', 'unauthenticated'];
+
+const test = suite('JSON request text on every path that reads it');
+let server: RunningServer;
+
+test.before(async () => {
+  server = await startRestServer();
+});
+
+test.after(async () => {
+  await server?.stop();
+});
+
+const bytes = (body: string | Uint8Array) => (typeof body === 'string' ? Buffer.from(body) : body);
+
+/** Connect unary JSON: the error body, or `ok` with the answer as text. */
+async function connectJson(method: string, body: string | Uint8Array): Promise<Answer> {
+  const r = await within(fetch(`${server.url}${SERVICE}.${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes(body) }), `Connect ${method}`);
+  const text = await r.text();
+  if (r.status === 200) return { code: 'ok', message: text };
+  const error = JSON.parse(text) as Answer;
+  return { code: error.code, message: error.message };
+}
+
+/** A Connect GET with the JSON message percent-encoded in the query. */
+async function connectGet(method: string, json: string): Promise<Answer> {
+  const r = await within(fetch(`${server.url}${SERVICE}.${method}?connect=v1&encoding=json&message=${encodeURIComponent(json)}`), `Connect GET ${method}`);
+  const text = await r.text();
+  if (r.status === 200) return { code: 'ok', message: text };
+  const error = JSON.parse(text) as Answer;
+  return { code: error.code, message: error.message };
+}
+
+/** gRPC-Web in JSON: one message frame; the status from the headers (trailers-only) or the trailer frame. */
+async function grpcWebJson(method: string, body: string | Uint8Array): Promise<Answer> {
+  const message = bytes(body);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  const r = await within(
+    fetch(`${server.url}${SERVICE}.${method}`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+json', 'x-grpc-web': '1' }, body: frame }),
+    `gRPC-Web ${method}`,
+  );
+  const all = Buffer.from(await r.arrayBuffer());
+  const trailers = new Map<string, string>();
+  for (const [k, v] of r.headers) trailers.set(k, v);
+  for (let at = 0; at + 5 <= all.length; ) {
+    const length = all.readUInt32BE(at + 1);
+    if (all[at]! & 0x80) {
+      for (const line of all.subarray(at + 5, at + 5 + length).toString().split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+    }
+    at += 5 + length;
+  }
+  const status = Number(trailers.get('grpc-status'));
+  return { code: GRPC_CODES[status] ?? `grpc-status ${trailers.get('grpc-status')}`, message: decodeURIComponent(trailers.get('grpc-message') ?? '') };
+}
+
+/** A REST POST of the body as it is. */
+async function restPost(path: string, body: string | Uint8Array): Promise<Answer> {
+  const r = await within(fetch(`${server.url}${API}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes(body) }), `REST ${path}`);
+  const text = await r.text();
+  if (r.status === 200) return { code: 'ok', message: text };
+  const error = JSON.parse(text) as Answer;
+  return { code: error.code, message: error.message };
+}
+
+/** RecordSamples with `body` on each path that takes a JSON body. */
+async function recordSamplesEverywhere(body: string | Uint8Array): Promise<Record<string, Answer>> {
+  return {
+    connect: await connectJson('AnomalyService/RecordSamples', body),
+    grpcWeb: await grpcWebJson('AnomalyService/RecordSamples', body),
+    rest: await restPost('/anomalies/samples/batch', body),
+  };
+}
+
+const deep = (levels: number) => `{"samples":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+
+test('JSON nested deeper than 64 levels is invalid_argument before it is parsed, on every path; 64 levels are read as usual', async () => {
+  const tooDeep = 'request body: JSON nested deeper than 64 levels of objects and arrays; no request of this service needs more than a few';
+  const refused = { code: 'invalid_argument', message: tooDeep };
+  assert.equal(await recordSamplesEverywhere(deep(65)), { connect: refused, grpcWeb: refused, rest: refused });
+  // A million levels (2 MB, within the size limit): V8's JSON.parse took over a second on each.
+  assert.equal(await recordSamplesEverywhere(deep(1_000_000)), { connect: refused, grpcWeb: refused, rest: refused });
+  // Brackets inside strings are not nesting.
+  const inStrings = await connectJson('AnomalyService/RecordSamples', `{"samples":[{"metric":"${'['.repeat(100)}","value":1}]}`);
+  assert.is(inStrings.code, 'invalid_argument');
+  assert.match(inStrings.message, /^samples\[0\]\.metric: /);
+  // 64 levels are JSON like any other: the error is about the field.
+  const at64 = await recordSamplesEverywhere(deep(64));
+  for (const answer of Object.values(at64)) assert.match(answer.message, /^samples\[0\]: /, answer.message);
+  const get = await connectGet('AnomalyService/ListAnomalies', `{"metric":${'['.repeat(65)}${']'.repeat(65)}}`);
+  assert.equal(get, { code: 'invalid_argument', message: tooDeep.replace('request body', 'message') });
+});
+
+test('deeply nested bodies sent at once do not hold up other calls', async () => {
+  const body = deep(1_000_000);
+  const health = async () => {
+    const started = performance.now();
+    const r = await within(fetch(`${server.url}${API}/health`), 'GET /health');
+    await r.arrayBuffer();
+    return performance.now() - started;
+  };
+  await health();
+  let done = false;
+  const sent = Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? connectJson('AnomalyService/RecordSamples', body) : restPost('/anomalies/samples/batch', body)))).finally(
+    () => (done = true),
+  );
+  let slowest = 0;
+  while (!done) slowest = Math.max(slowest, await health());
+  for (const answer of await sent) assert.is(answer.code, 'invalid_argument', answer.message);
+  // Parsed, each body held the event loop for a second or more; scanned, for milliseconds.
+  assert.ok(slowest < 1000, `GET /health took ${Math.round(slowest)} ms while eight deep bodies were read`);
+});
+
+test.run();
