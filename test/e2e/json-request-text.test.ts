@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
-import { API, startRestServer } from './support/rest-http.js';
+import { API, Rest, startRestServer } from './support/rest-http.js';
 import { within } from './support/rpc-helpers.js';
 
 const SERVICE = '/rs3gw.observability.v1';
@@ -132,6 +132,30 @@ test('deeply nested bodies sent at once do not hold up other calls', async () =>
   for (const answer of await sent) assert.is(answer.code, 'invalid_argument', answer.message);
   // Parsed, each body held the event loop for a second or more; scanned, for milliseconds.
   assert.ok(slowest < 1000, `GET /health took ${Math.round(slowest)} ms while eight deep bodies were read`);
+});
+
+test('bytes that are not UTF-8 are invalid_argument on every JSON path, not stored as U+FFFD', async () => {
+  const rest = new Rest(server.url);
+  await rest.postOk(`${API}/metrics`, { name: 'utf8_checked', type: 'METRIC_TYPE_GAUGE', description: 'UTF-8 check', label_names: ['disk'] });
+  const record = (value: string) => Buffer.concat([Buffer.from('{"name":"utf8_checked","value":1,"labels":{"disk":"'), Buffer.from(value, 'latin1'), Buffer.from('"}}')]);
+  const notUtf8 = { code: 'invalid_argument', message: 'request body: not UTF-8 text, so not JSON' };
+  assert.equal(await connectJson('MetricsService/RecordMetric', record('inv\xffalid')), notUtf8);
+  assert.equal(await grpcWebJson('MetricsService/RecordMetric', record('inv\xffalid')), notUtf8);
+  // A lone continuation byte, and the start of a two-byte sequence cut short.
+  assert.equal(await connectJson('MetricsService/RecordMetric', record('a\x80b')), notUtf8);
+  assert.equal(await grpcWebJson('MetricsService/RecordMetric', record('a\xc3(b')), notUtf8);
+  // REST said so already.
+  const restAnswer = await restPost('/metrics/record', record('inv\xffalid'));
+  assert.equal(restAnswer.code, 'invalid_argument');
+  assert.match(restAnswer.message, /^request body: not UTF-8 text, so not JSON/);
+  // A Connect GET's message, percent-encoded bytes that are not UTF-8.
+  const get = await within(fetch(`${server.url}${SERVICE}.MetricsService/GetMetric?connect=v1&encoding=json&message=%7B%22name%22%3A%22utf8_%FF%22%7D`), 'Connect GET');
+  assert.equal({ status: get.status, ...((await get.json()) as object) }, { status: 400, code: 'invalid_argument', message: 'message: not UTF-8 text, so not JSON' });
+  // Nothing was recorded, and UTF-8 text is recorded as sent.
+  assert.equal((await rest.getOk(`${API}/metrics/utf8_checked`)).series ?? [], []);
+  assert.is((await connectJson('MetricsService/RecordMetric', record('sd\xc3\xa9'))).code, 'ok');
+  const series = (await rest.getOk(`${API}/metrics/utf8_checked`)).series as Array<{ labels: Record<string, string> }>;
+  assert.equal(series.map((s) => s.labels), [{ disk: 'sdé' }]);
 });
 
 test.run();

@@ -17,6 +17,7 @@
  * connection) or in an encoding the service does not take goes to connect untouched, which applies
  * its own errors.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Message } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionBrotli, compressionGzip } from '@connectrpc/connect-node';
@@ -171,8 +172,13 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const binary = encoding === 'proto';
   // Empty bytes are an empty binary message, but no JSON: connect's JSON reader would then
   // refuse a request body, which a GET has none of.
-  const message = binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
+  let message = binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
   if (!binary) target.jsonSource = 'message';
+  // Decoded as text below, which would turn bytes that are not UTF-8 into U+FFFD: refused here.
+  if (!binary && message !== undefined && !isUtf8(message)) {
+    target.error = new ConnectError('message: not UTF-8 text, so not JSON', Code.InvalidArgument);
+    message = undefined;
+  }
   const handed = handOn(message, binary, target);
   query.delete('base64');
   query.delete('compression');

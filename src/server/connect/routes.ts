@@ -11,7 +11,7 @@ import type { CallContext, Protocol } from '../pipeline/context.js';
 import { toConnectError } from '../pipeline/errors.js';
 import type { ServiceBinding } from '../pipeline/handlers.js';
 import type { CallPipeline, RequestSource } from '../pipeline/invoke.js';
-import { messageFromJsonText } from '../pipeline/json-request.js';
+import { jsonText, messageFromJsonText } from '../pipeline/json-request.js';
 import { directStreamSink } from './direct-stream.js';
 import { answersInJson, bodyRestoringEncoder, carriesHttpBody, detachBodies, type DetachedBodies } from './json-bodies.js';
 import type { RequestSlot } from './request-messages.js';
@@ -59,27 +59,27 @@ function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
  * connect-node decodes JSON requests itself and reports a bad one without saying where
  * (`cannot decode enum rs3gw.observability.v1.Priority from JSON: "critical"`), before any handler
  * runs. Its one hook before that decoding is the text decoder of a method's JSON options: this one
- * decodes the text as the REST side does, and puts the message, or its refusal (naming the field
+ * decodes the text as the REST side does (bytes that are not UTF-8 are refused, not read as U+FFFD
+ * and stored so), and puts the message, or its refusal (naming the field
  * path and the expected form), in the request's slot; connect-node then decodes an empty message,
  * so that a large body is parsed once, and the handler runs and hands either to the pipeline.
  */
 function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): string } {
-  const utf8 = new TextDecoder();
   return {
     decode(input?: Uint8Array): string {
-      const text = utf8.decode(input);
       const slot = slots.getStore();
       // Without a slot (none is expected) connect-node decodes the text itself, once checked.
       if (!slot) {
         try {
+          const text = jsonText(input ?? new Uint8Array(0));
           messageFromJsonText(schema, text);
+          return text;
         } catch (error) {
           throw toConnectError(error);
         }
-        return text;
       }
       try {
-        slot.decoded = messageFromJsonText(schema, text, slot.jsonSource);
+        slot.decoded = messageFromJsonText(schema, jsonText(input ?? new Uint8Array(0), slot.jsonSource), slot.jsonSource);
       } catch (error) {
         slot.error = error;
       }

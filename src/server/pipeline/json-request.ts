@@ -215,6 +215,21 @@ export function parseJsonText(text: string, source = 'request body'): JsonValue 
   return json;
 }
 
+/** Stateless as used here (whole messages, no streaming), so one serves every request. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON request bytes as text. Bytes that are not UTF-8 are refused (naming `source`), as binary
+ * protobuf refuses them in a string: a lenient decoder would store each as U+FFFD without a word.
+ */
+export function jsonText(bytes: Uint8Array, source = 'request body'): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw invalidArgument(source, 'not UTF-8 text, so not JSON');
+  }
+}
+
 /**
  * Decodes JSON request text strictly; throws invalid_argument for text that is not JSON (naming
  * `source`: the request body, or a Connect GET's `message` parameter), or naming the field.
