@@ -5,6 +5,7 @@
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Tracer } from '@opentelemetry/api';
+import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HealthCheckResponse_ServingStatus } from '../../gen/ts/grpc/health/v1/health_pb.js';
@@ -73,6 +74,9 @@ export class ServicePort {
   private readonly http1;
 
   constructor(options: PortOptions) {
+    // Every open stream listens for shutdown, and up to RS3GW_ANOMALY_MAX_SUBSCRIBERS may be open:
+    // Node's warning of a listener leak from the 11th would be a false alarm.
+    setMaxListeners(0, this.shutdownController.signal);
     const pipeline = new CallPipeline(options.tracer, options.observeCall, this.shutdownController.signal);
     const sendTimeout = new SendTimeout(options.sendTimeoutMs, () => this.door.countSendTimeout());
     this.health = new HealthStatuses(options.bindings.map((b) => b.service.typeName), options.healthWatchers);

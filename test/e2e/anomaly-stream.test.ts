@@ -23,6 +23,7 @@ import {
   type WatchAnomaliesResponse,
 } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { startServer } from '../support/server.js';
+import { raiseAnomaly, StreamReader } from './support/rpc-helpers.js';
 
 const QUEUE = 8;
 const WATCH_PATH = '/rs3gw.observability.v1.AnomalyService/WatchAnomalies';
@@ -445,6 +446,29 @@ test('a filtered resume after the history expired is told only of the matching a
   } finally {
     await server.stop();
   }
+});
+
+test('twenty streams open at once, on each protocol, print no listener-leak warning', async () => {
+  // Each stream listens for the server's shutdown; Node warned of a leak (with a stack, on stderr)
+  // from the 11th, while up to RS3GW_ANOMALY_MAX_SUBSCRIBERS streams are allowed.
+  const server = await startServer();
+  const readers: Array<StreamReader<WatchAnomaliesResponse>> = [];
+  try {
+    for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
+      const client = createObservabilityClient(server.url, { protocol });
+      for (let i = 0; i < 20; i++) readers.push(new StreamReader((signal) => client.anomalies.watchAnomalies({}, { signal })));
+    }
+    for (const [i, reader] of readers.entries()) assert.is((await reader.next(`stream ${i} to catch up`)).event.case, 'caughtUp');
+    const raised = await raiseAnomaly(createObservabilityClient(server.url, { protocol: 'grpc' }), 'stream_many_latency');
+    for (const [i, reader] of readers.entries()) {
+      const event = (await reader.next(`stream ${i}: the anomaly`)).event;
+      assert.is(event.case === 'anomaly' && event.value.sequence, raised.sequence, `stream ${i}`);
+    }
+  } finally {
+    for (const reader of readers) reader.close();
+    await server.stop();
+  }
+  assert.not.match(server.output(), /MaxListenersExceededWarning|memory leak/, `server log:\n${server.output()}`);
 });
 
 test.run();
