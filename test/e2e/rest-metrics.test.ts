@@ -231,6 +231,17 @@ test('labels must be exactly the registered ones', async () => {
   assertError(await rest.get(`${API}/metrics/disk_used_gib/trend?labels.disk=sdz`), 404, 'not_found', 'labels');
 });
 
+test('a label named like a property of every JavaScript object in the query is a label like any other: refused when unknown', async () => {
+  // `labels.__proto__=a` was dropped without a word: 200 with every series (`labels.constructor=a` was refused).
+  for (const key of ['__proto__', 'constructor', 'toString']) {
+    for (const path of [`${API}/metrics/uploads?labels.${key}=a`, `${API}/metrics/uploads/trend?labels.method=PUT&labels.${key}=a`]) {
+      const r = await rest.get(path);
+      assertError(r, 400, 'invalid_argument', 'labels');
+      assert.match(r.json.message, `unknown label "${key}"`, path);
+    }
+  }
+});
+
 test('unknown metrics are 404 on every path that names one', async () => {
   assertError(await record({ name: 'no_such_metric', value: 1 }), 404, 'not_found', 'name');
   assertError(await rest.get(`${API}/metrics/no_such_metric`), 404, 'not_found', 'name');

@@ -158,7 +158,9 @@ function setParameter(message: Fields, schema: DescMessage, parts: string[], raw
       const entryPath = clip(`${path}.${rest[0]}`);
       const value =
         f.mapKind === 'scalar' ? parseScalar(f.scalar, raw, entryPath) : f.mapKind === 'enum' ? parseEnumValue(f.enum, raw, entryPath) : parseMessageValue(f.message, raw, entryPath);
-      (message[f.localName] as Fields)[rest[0]!] = value;
+      // Defined, not assigned: assigned, `labels.__proto__=a` would set the map's prototype and
+      // be dropped without a word, where any other key is an entry (and checked as one).
+      Object.defineProperty(message[f.localName] as Fields, rest[0]!, { value, enumerable: true, writable: true, configurable: true });
       return;
     }
     case 'list': {
