@@ -158,4 +158,39 @@ test('bytes that are not UTF-8 are invalid_argument on every JSON path, not stor
   assert.equal(series.map((s) => s.labels), [{ disk: 'sdé' }]);
 });
 
+test('an integer given as a string must be decimal digits (a leading minus allowed), on every JSON path', async () => {
+  const u32 = 'must be an unsigned 32-bit integer (a JSON number or a decimal string)';
+  const i32 = 'must be a 32-bit integer (a JSON number or a decimal string)';
+  const u64 = 'must be an unsigned 64-bit integer (a JSON number or a decimal string)';
+  const i64 = 'must be a 64-bit integer (a JSON number or a decimal string)';
+  // protobuf-es read every one of these as a number: "0x10" as 16, "0b11" as 3, and so on.
+  const cases: Array<[method: string, rest: string | undefined, body: object, message: string]> = [
+    ['AnomalyService/ListAnomalies', undefined, { limit: '0x10' }, `limit: ${u32}, got "0x10"`],
+    ['AnomalyService/ListAnomalies', undefined, { limit: '+1' }, `limit: ${u32}, got "+1"`],
+    ['AnomalyService/ListAnomalies', undefined, { limit: '1e3' }, `limit: ${u32}, got "1e3"`],
+    ['AnomalyService/ListAnomalies', undefined, { limit: '1.0' }, `limit: ${u32}, got "1.0"`],
+    ['AnomalyService/ListAnomalies', undefined, { afterSequence: ' 5' }, `after_sequence: ${u64}, got " 5"`],
+    ['AnomalyService/ListAnomalies', undefined, { after_sequence: '5 ' }, `after_sequence: ${u64}, got "5 "`],
+    ['AnomalyService/ListAnomalies', undefined, { after_sequence: '\n7' }, `after_sequence: ${u64}, got "\\n7"`],
+    ['AnomalyService/GetStatistics', undefined, { page_size: '0o7' }, `page_size: ${i32}, got "0o7"`],
+    ['AnomalyService/ConfigureMetric', '/anomalies/config', { metric: 'int_text_latency', config: { min_samples: '0b11' } }, `config.min_samples: ${u32}, got "0b11"`],
+    ['MetricsService/IngestRequestEvents', '/business-metrics/events', { events: [{ operation: 'S3_OPERATION_GET_OBJECT', bytes_in: '1' }, { operation: 'S3_OPERATION_GET_OBJECT', bytes_in: '0x10' }] }, `events[1].bytes_in: ${u64}, got "0x10"`],
+    ['MetricsService/IngestRequestEvents', '/business-metrics/events', { events: [{ operation: 'S3_OPERATION_PUT_OBJECT', stored_bytes_delta: '+5' }] }, `events[0].stored_bytes_delta: ${i64}, got "+5"`],
+    ['MetricsService/SetStorageUsage', '/business-metrics/storage', { objects: '1_000' }, `objects: ${u64}, got "1_000"`],
+  ];
+  for (const [method, restPath, body, message] of cases) {
+    const text = JSON.stringify(body);
+    const refused = { code: 'invalid_argument', message };
+    assert.equal(await connectJson(method, text), refused, `Connect ${method} ${text}`);
+    assert.equal(await grpcWebJson(method, text), refused, `gRPC-Web ${method} ${text}`);
+    if (restPath) assert.equal(await restPost(restPath, text), refused, `REST ${restPath} ${text}`);
+  }
+  assert.equal(await connectGet('AnomalyService/ListAnomalies', '{"limit":"0x10"}'), { code: 'invalid_argument', message: `limit: ${u32}, got "0x10"` });
+  // Decimal strings, negative ones and leading zeros included, and numbers are read as ever.
+  assert.is((await connectJson('AnomalyService/ListAnomalies', '{"limit":"007","after_sequence":"0"}')).code, 'ok');
+  assert.is((await connectJson('AnomalyService/GetStatistics', '{"page_size":"10"}')).code, 'ok');
+  assert.is((await restPost('/business-metrics/events', '{"events":[{"operation":"S3_OPERATION_PUT_OBJECT","bucket":"b","status_code":"200","bytes_in":"42","stored_bytes_delta":"-5"}]}')).code, 'ok');
+  assert.is((await grpcWebJson('AnomalyService/ListAnomalies', '{"limit":5,"after_sequence":1e1}')).code, 'ok');
+});
+
 test.run();

@@ -8,6 +8,7 @@ import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, 
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { firstDuplicateKey } from './json-duplicate-keys.js';
+import { nonDecimalInteger } from './json-integer-text.js';
 import { nullNumberError } from './json-null-numbers.js';
 import { fieldItems, isJsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
@@ -32,16 +33,16 @@ const SCALAR_FORM: Record<ScalarType, string> = {
   [ScalarType.FLOAT]: 'must be a number within the float range',
   [ScalarType.INT64]: 'must be a 64-bit integer (a JSON number or a decimal string)',
   [ScalarType.UINT64]: 'must be an unsigned 64-bit integer (a JSON number or a decimal string)',
-  [ScalarType.INT32]: 'must be a 32-bit integer',
+  [ScalarType.INT32]: 'must be a 32-bit integer (a JSON number or a decimal string)',
   [ScalarType.FIXED64]: 'must be an unsigned 64-bit integer (a JSON number or a decimal string)',
-  [ScalarType.FIXED32]: 'must be an unsigned 32-bit integer',
+  [ScalarType.FIXED32]: 'must be an unsigned 32-bit integer (a JSON number or a decimal string)',
   [ScalarType.BOOL]: 'must be true or false',
   [ScalarType.STRING]: 'must be a string',
   [ScalarType.BYTES]: 'must be base64 text',
-  [ScalarType.UINT32]: 'must be an unsigned 32-bit integer',
-  [ScalarType.SFIXED32]: 'must be a 32-bit integer',
+  [ScalarType.UINT32]: 'must be an unsigned 32-bit integer (a JSON number or a decimal string)',
+  [ScalarType.SFIXED32]: 'must be a 32-bit integer (a JSON number or a decimal string)',
   [ScalarType.SFIXED64]: 'must be a 64-bit integer (a JSON number or a decimal string)',
-  [ScalarType.SINT32]: 'must be a 32-bit integer',
+  [ScalarType.SINT32]: 'must be a 32-bit integer (a JSON number or a decimal string)',
   [ScalarType.SINT64]: 'must be a 64-bit integer (a JSON number or a decimal string)',
 };
 
@@ -189,6 +190,8 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
   }
   const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
+  const integer = nonDecimalInteger(schema, json);
+  if (integer) throw invalidArgument(integer.path, `${valueExpectation(integer.field)}, got ${showJson(integer.text)}`);
   return message;
 }
 

@@ -1,0 +1,63 @@
+/**
+ * Integers given as JSON strings that are not decimal. Proto3 JSON gives an integer as a number or
+ * a string of decimal digits (64-bit ones are written as strings); protobuf-es reads the string
+ * with Number() or BigInt(), which take "0x10" as 16, "0b11" as 3, "0o7", "+1", and around a 64-bit
+ * one white space (" 5"), and in a 32-bit field "1e3" and "1.0" too, where a 64-bit field refuses
+ * them. A typo or another language's literal would then be read as some other number without a
+ * word; each is refused here, naming the field, for every integer type alike.
+ */
+import { ScalarType, type DescField, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
+import { fieldItems, isJsonObject } from './json-walk.js';
+import { findJsonField, messageOf, reachesType } from './message-reach.js';
+
+const INTEGERS: ReadonlySet<ScalarType> = new Set([
+  ScalarType.INT32,
+  ScalarType.UINT32,
+  ScalarType.SINT32,
+  ScalarType.FIXED32,
+  ScalarType.SFIXED32,
+  ScalarType.INT64,
+  ScalarType.UINT64,
+  ScalarType.SINT64,
+  ScalarType.FIXED64,
+  ScalarType.SFIXED64,
+]);
+
+/** Decimal digits with an optional leading minus, as proto3 JSON writes an integer as a string. */
+const DECIMAL = /^-?[0-9]+$/;
+
+/** Whether a field's values (a single value, a list's items or a map's values) are integers. */
+function holdsIntegers(f: DescField): boolean {
+  const scalar = f.fieldKind === 'scalar' || (f.fieldKind === 'list' && f.listKind === 'scalar') || (f.fieldKind === 'map' && f.mapKind === 'scalar');
+  return scalar && INTEGERS.has((f as { scalar: ScalarType }).scalar);
+}
+
+const reachesIntegers = new WeakMap<DescMessage, boolean>();
+
+/** Whether a message type has an integer field anywhere below it: most requests need no second look. */
+function hasIntegers(m: DescMessage): boolean {
+  let holds = reachesIntegers.get(m);
+  if (holds === undefined) reachesIntegers.set(m, (holds = reachesType(m, (d) => d.fields.some(holdsIntegers))));
+  return holds;
+}
+
+/** Where an integer string that is not decimal is in `json` (already decoded as `schema`): its path, field and text. */
+export function nonDecimalInteger(schema: DescMessage, json: JsonValue, path = ''): { path: string; field: DescField; text: string } | undefined {
+  if (!isJsonObject(json) || !hasIntegers(schema)) return undefined;
+  for (const [key, value] of Object.entries(json)) {
+    const f = findJsonField(schema, key);
+    if (!f || value === null) continue;
+    const here = path ? `${path}.${f.name}` : f.name;
+    if (holdsIntegers(f)) {
+      for (const [where, item] of fieldItems(f, value, here)) if (typeof item === 'string' && !DECIMAL.test(item)) return { path: where, field: f, text: item };
+      continue;
+    }
+    const of = messageOf(f);
+    if (!of) continue;
+    for (const [where, item] of fieldItems(f, value, here)) {
+      const nested = nonDecimalInteger(of, item, where);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
