@@ -81,4 +81,43 @@ test('a resume with the previous run instance id is OUT_OF_RANGE even once the n
   }
 });
 
+test('a resume_instance_id not in the form the service issues, or without resume_after_sequence, is invalid_argument naming it, on every protocol', async () => {
+  const server = await startServer();
+  try {
+    const protocols = [{ protocol: 'grpc' }, { protocol: 'connect' }, { protocol: 'connect', json: true }, { protocol: 'grpc-web' }] as const;
+    for (const options of protocols) {
+      const client = createObservabilityClient(server.url, options);
+      const what = JSON.stringify(options);
+      const { instanceId } = await client.anomalies.listAnomalies({ limit: 1 });
+      const refused = async (request: { resumeAfterSequence?: bigint; resumeInstanceId?: string }) =>
+        watch(client, request).then(
+          (got) => {
+            throw new Error(`${what}: ${JSON.stringify(request, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))} was accepted: ${JSON.stringify(got)}`);
+          },
+          (e: unknown) => ConnectError.from(e),
+        );
+      // Not an id any run issued: the client's mistake, not a restart (it was OUT_OF_RANGE, "the service restarted").
+      for (const forged of ['forged', instanceId.toUpperCase(), instanceId.slice(0, 35), `${instanceId} `]) {
+        const error = await refused({ resumeAfterSequence: 0n, resumeInstanceId: forged });
+        assert.is(error.code, Code.InvalidArgument, `${what} ${forged}: ${error.message}`);
+        assert.is(error.rawMessage, 'resume_instance_id: must be an instance_id as the service issues it, a lower-case UUID (from WatchCaughtUp or ListAnomaliesResponse)', what);
+      }
+      // Alone it was ignored without a word, the stream going live.
+      const alone = await refused({ resumeInstanceId: instanceId });
+      assert.is(alone.code, Code.InvalidArgument, `${what}: ${alone.message}`);
+      assert.is(
+        alone.rawMessage,
+        'resume_instance_id: is given without resume_after_sequence: it names the run that sequence is from; send both to resume, or neither to watch live',
+        what,
+      );
+      // A well-formed id of another run is still OUT_OF_RANGE, and this run's resumes.
+      const other = await refused({ resumeAfterSequence: 0n, resumeInstanceId: '00000000-0000-4000-8000-000000000000' });
+      assert.is(other.code, Code.OutOfRange, `${what}: ${other.message}`);
+      assert.equal(await watch(client, { resumeAfterSequence: 0n, resumeInstanceId: instanceId }), { sequences: [], lastSequence: 0, instanceId });
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
 test.run();

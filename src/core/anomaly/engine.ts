@@ -105,6 +105,9 @@ function validateMetricName(field: string, metric: unknown): string {
   return metric;
 }
 
+/** The form of `AnomalyEngine.instanceId`: randomUUID()'s, lower-case. */
+const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function validateSeverity(field: string, v: unknown): Severity | undefined {
   if (v === undefined) return undefined;
   if (!(SEVERITIES as readonly unknown[]).includes(v)) throw invalidArgument(field, `must be one of ${SEVERITIES.join(', ')}`);
@@ -343,8 +346,17 @@ export class AnomalyEngine {
     if (resume !== undefined && (!Number.isInteger(resume) || resume < 0)) {
       throw invalidArgument('resume_after_sequence', 'must be a non-negative integer');
     }
-    if (filter.resumeInstanceId !== undefined && typeof filter.resumeInstanceId !== 'string') {
-      throw invalidArgument('resume_instance_id', 'must be a string');
+    if (filter.resumeInstanceId !== undefined) {
+      if (typeof filter.resumeInstanceId !== 'string') throw invalidArgument('resume_instance_id', 'must be a string');
+      // It says which run resume_after_sequence is from: alone it says nothing, and dropping it
+      // would leave the client believing its resume was checked.
+      if (resume === undefined) {
+        throw invalidArgument('resume_instance_id', 'is given without resume_after_sequence: it names the run that sequence is from; send both to resume, or neither to watch live');
+      }
+      // Not an id any run issued (a typo, a truncated copy): the client's mistake, not a restart.
+      if (!INSTANCE_ID.test(filter.resumeInstanceId)) {
+        throw invalidArgument('resume_instance_id', 'must be an instance_id as the service issues it, a lower-case UUID (from WatchCaughtUp or ListAnomaliesResponse)');
+      }
     }
     // Sequences of another run: once this run has issued as many, the sequence check below cannot
     // tell them apart, and the resume would skip what this run raised up to it.

@@ -1004,7 +1004,8 @@ type WatchAnomaliesRequest struct {
 	// WatchCaughtUp or ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted
 	// and the anomalies before the restart are gone (resume after 0 without this field for every
 	// anomaly the new run retained; subscribing without resume_after_sequence would skip those).
-	// Empty: not checked.
+	// Empty: not checked. Not in the form the service issues (a lower-case UUID), or given without
+	// resume_after_sequence: INVALID_ARGUMENT.
 	ResumeInstanceId string `protobuf:"bytes,5,opt,name=resume_instance_id,json=resumeInstanceId,proto3" json:"resume_instance_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache

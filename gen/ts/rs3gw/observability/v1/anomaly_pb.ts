@@ -521,7 +521,8 @@ export type WatchAnomaliesRequest = Message<"rs3gw.observability.v1.WatchAnomali
    * WatchCaughtUp or ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted
    * and the anomalies before the restart are gone (resume after 0 without this field for every
    * anomaly the new run retained; subscribing without resume_after_sequence would skip those).
-   * Empty: not checked.
+   * Empty: not checked. Not in the form the service issues (a lower-case UUID), or given without
+   * resume_after_sequence: INVALID_ARGUMENT.
    *
    * @generated from field: string resume_instance_id = 5;
    */
