@@ -87,6 +87,24 @@ test('a path variable is URL-decoded', async () => {
   assertError(await rest.get(`${API}/metrics/no%20such`), 404, 'not_found', 'name');
 });
 
+test('a path variable that does not percent-decode is 400 invalid_argument naming its field, not 404 no REST path', async () => {
+  const form = 'must be percent-encoded UTF-8 in the path (each % followed by two hex digits, the bytes they spell UTF-8)';
+  const cases: Array<[string, string, string]> = [
+    [`${API}/profiling/profiles/%ZZ`, 'id', '%ZZ'],
+    [`${API}/profiling/profiles/%C3%28`, 'id', '%C3%28'],
+    [`${API}/profiling/profiles/cpu-1%`, 'id', 'cpu-1%'],
+    [`${API}/metrics/%FF`, 'name', '%FF'],
+    [`${API}/metrics/up%E2%82/trend`, 'name', 'up%E2%82'],
+  ];
+  for (const [path, field, raw] of cases) {
+    const r = await rest.get(path);
+    assertError(r, 400, 'invalid_argument', field);
+    assert.is(r.json.message, `${field}: ${form}, got "${raw}"`, path);
+  }
+  // A method the path does not allow is still 405.
+  assert.is((await rest.request('DELETE', `${API}/profiling/profiles/%ZZ`)).status, 405);
+});
+
 test('bodies that are not JSON objects of the request message are 400', async () => {
   const samples = `${API}/anomalies/samples`;
   assertError(await rest.post(samples, '{"metric": "x",'), 400, 'invalid_argument', /^request body: not valid JSON/);

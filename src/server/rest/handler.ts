@@ -152,8 +152,13 @@ function jsonText(body: Uint8Array): string {
 }
 
 async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL, maxBytes: number): Promise<Message> {
-  const { route, pathParams } = match;
+  const { route, pathParams, undecodable } = match;
   const schema = route.method.input;
+  const [undecoded] = undecodable;
+  if (undecoded) {
+    const [name, raw] = undecoded;
+    throw invalidArgument(findField(schema, name)?.name ?? name, `must be percent-encoded UTF-8 in the path (each % followed by two hex digits, the bytes they spell UTF-8), got ${quote(raw)}`);
+  }
   // The path gives these fields; the same field in the query would be dropped without a word.
   // Checked before the query is read, so that this, not the query value, is what is refused.
   const pathFields = [...pathParams].map(([name, value]) => {

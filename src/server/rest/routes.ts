@@ -24,6 +24,11 @@ export interface Route {
 export interface RouteMatch {
   route: Route;
   pathParams: Map<string, string>;
+  /**
+   * Path variables whose text does not percent-decode (`%ZZ`, or escapes that are not UTF-8), as
+   * sent: the path is this route's, and the variable the client's error to name.
+   */
+  undecodable: Map<string, string>;
 }
 
 function parseTemplate(template: string): Segment[] {
@@ -85,9 +90,9 @@ export class RestRoutes {
     const parts = path.split('/').slice(1);
     const allowed: string[] = [];
     for (const route of this.routes) {
-      const pathParams = matchSegments(route.segments, parts);
-      if (!pathParams) continue;
-      if (route.verb === verb || (verb === 'HEAD' && route.verb === 'GET')) return { route, pathParams };
+      const matched = matchSegments(route.segments, parts);
+      if (!matched) continue;
+      if (route.verb === verb || (verb === 'HEAD' && route.verb === 'GET')) return { route, ...matched };
       allowed.push(route.verb);
     }
     return allowed.length > 0 ? { allowed } : undefined;
@@ -98,9 +103,10 @@ function specificity(route: Route): number {
   return route.segments.reduce((n, s, i) => n + ('literal' in s ? 2 ** (16 - i) : 0), 0);
 }
 
-function matchSegments(segments: Segment[], parts: string[]): Map<string, string> | undefined {
+function matchSegments(segments: Segment[], parts: string[]): Pick<RouteMatch, 'pathParams' | 'undecodable'> | undefined {
   if (segments.length !== parts.length) return undefined;
   const params = new Map<string, string>();
+  const undecodable = new Map<string, string>();
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
     const part = parts[i]!;
@@ -108,14 +114,12 @@ function matchSegments(segments: Segment[], parts: string[]): Map<string, string
       if (s.literal !== part) return undefined;
     } else {
       if (part === '') return undefined;
-      let value: string;
       try {
-        value = decodeURIComponent(part);
+        params.set(s.variable, decodeURIComponent(part));
       } catch {
-        return undefined;
+        undecodable.set(s.variable, part);
       }
-      params.set(s.variable, value);
     }
   }
-  return params;
+  return { pathParams: params, undecodable };
 }
