@@ -43,8 +43,10 @@ export interface TelemetryConfig {
   propagators: readonly PropagatorName[];
   /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf (default) or http/json. */
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
-  /** Where the OTLP exporter sends spans, as it derives it from the endpoint variables; undefined when none is set. */
+  /** Where the OTLP exporter sends spans (it is given this URL); undefined when no endpoint variable is set. */
   endpoint: string | undefined;
+  /** OTEL_EXPORTER_OTLP_HEADERS with OTEL_EXPORTER_OTLP_TRACES_HEADERS over it, decoded, by lower-case name. */
+  headers: Record<string, string>;
   /**
    * Whether OTLP/gRPC export uses TLS, as the exporter decides it: plaintext to an http://
    * endpoint (and the default, http://localhost:4317), TLS to https://, and to host:port or
@@ -215,16 +217,18 @@ function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['p
 }
 
 /**
- * OTEL_EXPORTER_OTLP_(TRACES_)HEADERS, which the exporters read themselves: they drop an entry
+ * OTEL_EXPORTER_OTLP_(TRACES_)HEADERS, decoded: the exporters, left to read them, drop an entry
  * they cannot read without a word, and an export that needed it (authorization) would then be
  * refused by the collector with nothing saying why.
  */
-function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
+function readHeaders(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
+  const headers: Record<string, string> = {};
   for (const entry of (otelVar(env, name) ?? '').split(',')) {
     if (entry.trim() === '') continue;
     const eq = entry.indexOf('=');
     const key = eq < 0 ? '' : entry.slice(0, eq).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+    // A header name's characters, less '%', which the exporters would decode.
+    if (!/^[!#$&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
       throw new ConfigError(name, `expected key=value pairs separated by commas, with a header name as the key, got an entry ${eq < 0 ? 'without =' : `whose key is '${key}'`} (values are not shown: they may be secrets)`);
     }
     const value = entry.slice(eq + 1).trim();
@@ -243,7 +247,10 @@ function checkHeaders(env: NodeJS.ProcessEnv, name: string): void {
     if (!/^[\x20-\x7e]*$/.test(decoded)) {
       throw new ConfigError(name, `the value of '${key}', percent-decoded, must be printable ASCII, as header values are; it is not (values are not shown: they may be secrets)`);
     }
+    // Header names are case-insensitive (and gRPC metadata keys lower-case): one value a name.
+    headers[key.toLowerCase()] = decoded;
   }
+  return headers;
 }
 
 /**
@@ -272,7 +279,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   if (protocol !== 'grpc' && protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new ConfigError(protocolName, `must be grpc, http/protobuf or http/json, got '${env[protocolName]}'`);
   }
-  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) checkHeaders(env, name);
+  const headers = { ...readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...readHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') };
 
   // The traces endpoint wins over the general one, but a wrong value in either is reported.
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
@@ -308,6 +315,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     propagators,
     protocol,
     endpoint,
+    headers,
     // Only OTLP/gRPC reads the insecure flag: for OTLP/HTTP it is not read, so not checked either.
     grpcTls: protocol === 'grpc' ? grpcUsesTls(endpoint, readInsecure(env)) : false,
     clientAttributeMaxChars: readClientAttributeMaxChars(env),

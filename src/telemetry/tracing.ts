@@ -2,6 +2,7 @@
  * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with the
  * propagators and exporters they name; none at all unless an exporter is configured.
  */
+import { Metadata } from '@grpc/grpc-js';
 import { context, createNoopMeter, diag, propagation, trace, type Attributes, type Meter, type MeterProvider, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -25,6 +26,7 @@ import type { BatchConfig, ExporterName, TelemetryConfig } from '../config/telem
 import { CountedLog } from '../core/counted-log.js';
 import { logLine } from '../core/log-line.js';
 import { describeExportFailure, describeTimeout, holdExportFailures, installDiagLogger } from './diag.js';
+import { withoutVariables } from './env.js';
 import { OpenSpans } from './open-spans.js';
 
 /**
@@ -171,12 +173,31 @@ function sampler(config: TelemetryConfig): Sampler {
   }
 }
 
+/** Where OTLP spans go: the endpoint configured, else OpenTelemetry's default, on this machine. */
+function otlpUrl(config: TelemetryConfig): string {
+  return config.endpoint ?? (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/traces');
+}
+
+/** The variables an OTLP exporter would read for what it is given here. */
+const GIVEN_TO_EXPORTER = /^OTEL_EXPORTER_OTLP_(TRACES_)?(ENDPOINT|HEADERS)$/;
+
 function exporter(name: ExporterName, config: TelemetryConfig): SpanExporter {
   if (name === 'console') return new ConsoleSpanExporter();
-  // The exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS themselves.
-  if (config.protocol === 'grpc') return new OtlpGrpcExporter();
-  if (config.protocol === 'http/json') return new OtlpJsonExporter();
-  return new OtlpProtoExporter();
+  // The URL the start-up line names and the headers as validated: left to read the variables, the
+  // exporter fell back to localhost for an endpoint with a blank after it, and kept a second '/'.
+  const url = otlpUrl(config);
+  return withoutVariables(
+    (variable) => GIVEN_TO_EXPORTER.test(variable),
+    () => {
+      if (config.protocol === 'grpc') {
+        const metadata = new Metadata();
+        for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
+        return new OtlpGrpcExporter({ url, metadata });
+      }
+      const options = { url, headers: { ...config.headers } };
+      return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtoExporter(options);
+    },
+  );
 }
 
 /** OTEL_PROPAGATORS; none registers nothing, so incoming context is ignored and every call starts a trace. */
@@ -227,8 +248,7 @@ export function describeTracing(config: TelemetryConfig): string {
   if (config.exporters.length === 0) return 'tracing off: no exporter (set OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER)';
   const to = config.exporters.map((name) => {
     if (name === 'console') return 'console (stdout)';
-    // Without an endpoint the exporters use OpenTelemetry's default, on this machine.
-    const endpoint = config.endpoint ?? (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/traces');
+    const endpoint = otlpUrl(config);
     const shown = `OTLP ${config.protocol} to ${withoutCredentials(endpoint)}`;
     if (config.protocol !== 'grpc') return shown;
     // gRPC to host:port or unix:// is TLS unless OTEL_EXPORTER_OTLP_(TRACES_)INSECURE=true: a

@@ -85,8 +85,11 @@ test('OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL takes its values in any case', () => 
 
 test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a word are refused by name', () => {
   loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret,x-tenant=a=b', OTEL_EXPORTER_OTLP_TRACES_HEADERS: ' ' });
+  // What the exporters are given: decoded, the traces variable's over the other's, names in any case.
+  const headers = loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20a, x-tenant = a=b', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'AUTHORIZATION=Bearer%20b' }).telemetry.headers;
+  assert.equal(headers, { authorization: 'Bearer b', 'x-tenant': 'a=b' });
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
-    for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1', 'a=', 'b=x;y']) rejects({ [name]: bad }, name);
+    for (const bad of ['authorization=Bearer%ZZsecret', 'authorization:Bearer secret', '=value', 'bad key=1', 'a=', 'b=x;y', 'x%2Dy=1']) rejects({ [name]: bad }, name);
     // Decoded, a value must be what a header carries: grpc-js threw at start-up showing it, and
     // OTLP/HTTP failed every export.
     for (const bad of ['authorization=Bearer%20s%C3%A9cret', 'authorization=Bearer%20%E2%82%AC', 'authorization=a%0Ab', 'x=%09']) rejects({ [name]: bad }, name);
