@@ -20,7 +20,7 @@ import {
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { NodeTracerProvider, type NodeTracerConfig } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { BatchConfig, ExporterName, TelemetryConfig } from '../config/telemetry.js';
 import { CountedLog } from '../core/counted-log.js';
@@ -276,10 +276,6 @@ function withoutCredentials(endpoint: string): string {
 
 export function startTracing(config: TelemetryConfig, serviceVersion: string): Tracing {
   installDiagLogger(config.logLevel, { protocol: config.protocol, exportTimeoutMillis: config.batch.exportTimeoutMillis });
-  // The SDK reads OTEL_TRACES_SAMPLER itself, case-sensitively, before the sampler given here
-  // replaces its choice, and says it falls back to parentbased_always_on for ALWAYS_OFF: it is
-  // shown the value as validated.
-  if (process.env.OTEL_TRACES_SAMPLER !== undefined) process.env.OTEL_TRACES_SAMPLER = config.sampler;
   // Spans nobody exports are pure cost: without an exporter the API's no-op tracer stays in place,
   // and incoming context is read by no one (harmless: calls just carry no span).
   if (config.disabled || config.exporters.length === 0) {
@@ -288,7 +284,7 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
   const openSpans = new OpenSpans();
   const dropped = new DroppedSpans(config.batch.maxQueueSize);
   const failed = new FailedExports();
-  const provider = new NodeTracerProvider({
+  const options: NodeTracerConfig = {
     // The SDK's own resource names it (telemetry.sdk.name, .language, .version); ours wins where both say.
     resource: defaultResource().merge(
       resourceFromAttributes({
@@ -299,7 +295,11 @@ export function startTracing(config: TelemetryConfig, serviceVersion: string): T
     ),
     sampler: sampler(config),
     spanProcessors: [openSpans, ...config.exporters.map((name) => batchProcessor(failed.counting(exporter(name, config)), config.batch, dropped))],
-  });
+  };
+  // The provider builds a sampler of its own from OTEL_TRACES_SAMPLER(_ARG) before the one given
+  // here replaces it, and says what it makes of them (a fallback for ALWAYS_OFF, "ARG is blank"
+  // where the README says the ratio defaults to 1): it is not shown them.
+  const provider = withoutVariables((variable) => variable === 'OTEL_TRACES_SAMPLER' || variable === 'OTEL_TRACES_SAMPLER_ARG', () => new NodeTracerProvider(options));
   provider.register({ propagator: propagator(config) });
   return {
     tracer: trace.getTracer('rs3gw-observability', serviceVersion),

@@ -152,6 +152,24 @@ test('a sampler named in another case is applied, without a warning that it was 
   assert.not.match(server.output(), /traceId/, 'always_off: no span printed');
 });
 
+test('a ratio sampler without OTEL_TRACES_SAMPLER_ARG, or with it blank, samples every trace without a word', async () => {
+  for (const env of [
+    { OTEL_TRACES_SAMPLER: 'traceidratio' } as Record<string, string>,
+    { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ' ' },
+  ]) {
+    const server = await startServer({ OTEL_TRACES_EXPORTER: 'console', OTEL_BSP_SCHEDULE_DELAY: '50', ...env });
+    try {
+      const client = createObservabilityClient(server.url, { protocol: 'grpc' });
+      await within(client.anomalies.recordSample({ metric: 'ratio_default', value: 1 }), 'RecordSample');
+      await eventually('the span on stdout', async () => (server.output().includes('traceId') ? true : undefined), 10_000);
+    } finally {
+      assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    }
+    // The README says the ratio defaults to 1 and blank is unset: nothing to tell.
+    assert.not.match(server.output(), /OpenTelemetry|SAMPLER_ARG/, `${JSON.stringify(env)}:\n${server.output()}`);
+  }
+});
+
 /** A collector that accepts connections and never answers. */
 async function silentCollector() {
   const sockets = new Set<Socket>();
