@@ -83,7 +83,7 @@ export interface TelemetryVariable {
 
 /** Every OTEL_* variable the service reads itself, in the order --help and the README list them. */
 export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
-  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', help: 'Collector base URL (http:// or https://; for grpc also host:port or unix://); setting it turns OTLP export on' },
+  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '', help: 'Collector base URL (http:// or https://; for grpc also host:port or unix://), to which OTLP/HTTP appends v1/traces (so no query or fragment); setting it turns OTLP export on' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '', help: 'URL for spans, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns OTLP export on' },
   { env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', help: 'http/protobuf (port 4318), http/json or grpc (port 4317)' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_PROTOCOL)' },
@@ -213,6 +213,11 @@ function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['p
   if (!web && !(grpc && url?.protocol === 'unix:')) {
     const alternatives = grpc ? ' (or, for grpc, host:port or a unix:// socket)' : '';
     throw new ConfigError(name, `must be an http:// or https:// URL with a host${alternatives}, got '${value}'`);
+  }
+  // OTLP/HTTP appends the signal's path to the general endpoint, which would land in a query or
+  // fragment. Not shown: a query may hold a key.
+  if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && !grpc && /[?#]/.test(value)) {
+    throw new ConfigError(name, 'must have no query (?) or fragment (#) with OTLP/HTTP, which appends v1/traces to it; give the whole URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which is used as given');
   }
 }
 

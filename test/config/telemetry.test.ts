@@ -118,6 +118,15 @@ test('the spans\' endpoint is derived as the exporters do it, and start-up names
   assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 in plaintext and console (stdout), sampler parentbased_always_on');
 });
 
+test('OTLP/HTTP refuses a query or fragment in OTEL_EXPORTER_OTLP_ENDPOINT, where v1/traces would land; the traces endpoint may have one', () => {
+  for (const bad of ['http://collector:4318/base?key=s3cret', 'http://collector:4318/?', 'https://collector:4318#s3cret']) {
+    for (const protocol of ['http/protobuf', 'http/json']) rejects({ OTEL_EXPORTER_OTLP_ENDPOINT: bad, OTEL_EXPORTER_OTLP_PROTOCOL: protocol }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad }), (e: Error) => !e.message.includes('s3cret'), 'the query is not shown');
+  }
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces?key=s3cret' }).telemetry.endpoint, 'http://collector:4318/v1/traces?key=s3cret');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://u:p@collector:4318/base/' }).telemetry.endpoint, 'http://u:p@collector:4318/base/v1/traces');
+});
+
 test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true or false where OTLP/gRPC reads it', () => {
   const tls = (env: Record<string, string>) => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', ...env }).telemetry.grpcTls;
   assert.is(tls({}), false, 'the default endpoint, http://localhost:4317');

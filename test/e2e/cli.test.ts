@@ -136,6 +136,7 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'allowed origin with a wildcard host', env: { RS3GW_ALLOWED_ORIGINS: 'https://*.example.com' }, names: 'RS3GW_ALLOWED_ORIGINS' },
   { kind: 'bad OTEL sampler', env: { OTEL_TRACES_SAMPLER: 'sometimes' }, names: 'OTEL_TRACES_SAMPLER' },
   { kind: 'malformed OTLP endpoint', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
+  { kind: 'OTLP/HTTP base endpoint with a query', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/base?key=secret' }, names: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
   { kind: 'badly percent-encoded resource attribute', env: { OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' }, names: 'OTEL_RESOURCE_ATTRIBUTES' },
   { kind: 'log level OpenTelemetry does not define', env: { OTEL_LOG_LEVEL: 'loud' }, names: 'OTEL_LOG_LEVEL' },
   { kind: 'fractional span export delay', env: { OTEL_BSP_SCHEDULE_DELAY: '0.5' }, names: 'OTEL_BSP_SCHEDULE_DELAY' },

@@ -92,4 +92,18 @@ test('OTLP/HTTP: an endpoint with a blank or a second slash after it goes where 
   }
 });
 
+test('OTLP/HTTP: a base endpoint with a user and a path gets /path/v1/traces with Basic authorization; a traces endpoint with a query is used as given', async () => {
+  const withUser = collector.base.replace('http://', 'http://alice:s3cret@');
+  const base = await exportWith({ OTEL_EXPORTER_OTLP_ENDPOINT: `${withUser}/base/`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  assert.match(base.output, `tracing on: spans to OTLP http/json to ${collector.base}/base/v1/traces, sampler`);
+  assert.is(`${base.request.method} ${base.request.url}`, 'POST /base/v1/traces');
+  assert.is(base.request.headers.authorization, `Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
+  assert.not.match(base.output, 's3cret');
+
+  const traces = await exportWith({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.base}/otlp/traces?key=s3cret`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  assert.match(traces.output, `tracing on: spans to OTLP http/json to ${collector.base}/otlp/traces?…, sampler`);
+  assert.is(`${traces.request.method} ${traces.request.url}`, 'POST /otlp/traces?key=s3cret');
+  assert.not.match(traces.output, 's3cret');
+});
+
 test.run();
