@@ -1,4 +1,7 @@
 /** The standard OpenTelemetry variables we honour, validated like our own. */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, MAX_TIMER_MS, parseCount, parseFraction, parseOneOf, type Parser } from './parse.js';
 
 export type SamplerName =
@@ -53,6 +56,15 @@ export interface TelemetryConfig {
    * unix:// TLS unless OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true. Meaningless for OTLP/HTTP.
    */
   grpcTls: boolean;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT: milliseconds the OTLP exporter spends on one export, its retries included. */
+  otlpTimeoutMillis: number;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION. */
+  compression: 'gzip' | 'none';
+  /**
+   * The PEM files of OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY,
+   * read and checked at start-up when spans go to OTLP (else none), for OTLP over TLS.
+   */
+  otlpTls: OtlpTlsFiles;
   /**
    * Longest value of a span attribute the service takes from a client's request (url.path,
    * url.query): 1024 characters, unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT is set, which the
@@ -64,6 +76,14 @@ export interface TelemetryConfig {
   logLevel: LogLevelName;
   /** OTEL_BSP_*: the batch span processor's settings, in milliseconds and spans. */
   batch: BatchConfig;
+}
+
+export interface OtlpTlsFiles {
+  /** Certificates trusted for the collector, instead of Node's. */
+  ca?: Buffer;
+  /** The client certificate (chain) and its key, for mutual TLS: both or neither. */
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 export interface BatchConfig {
@@ -91,6 +111,16 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: '', help: 'The same for spans, added to OTEL_EXPORTER_OTLP_HEADERS (a key in both takes this value)' },
   { env: 'OTEL_EXPORTER_OTLP_INSECURE', default: 'false', help: 'true sends OTLP/gRPC to a host:port or unix:// endpoint in plaintext; otherwise it uses TLS (an http:// endpoint is plaintext and https:// TLS, whatever this says). Read, and checked, for OTLP/gRPC only' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_INSECURE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_INSECURE)' },
+  { env: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', help: `Milliseconds the OTLP exporter spends on one export, its retries included (at most ${MAX_TIMER_MS}); OTEL_BSP_EXPORT_TIMEOUT may end it sooner` },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_TIMEOUT)' },
+  { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', help: 'gzip or none: whether the OTLP exporter compresses what it sends' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_COMPRESSION)' },
+  { env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', default: '', help: "PEM file of the certificates OTLP over TLS trusts for the collector, instead of Node's; read at start-up when spans go to OTLP, as the client files are (a relative path is from the working directory)" },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CERTIFICATE)' },
+  { env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', default: '', help: 'PEM file of the certificate (chain) OTLP over TLS presents to the collector (mutual TLS), with the key of OTEL_EXPORTER_OTLP_CLIENT_KEY' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)' },
+  { env: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', default: '', help: 'PEM file of the private key (unencrypted) of that client certificate' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CLIENT_KEY)' },
   { env: 'OTEL_SDK_DISABLED', default: 'false', help: 'true turns tracing off: no spans are recorded or exported, whatever else is set' },
   { env: 'OTEL_TRACES_EXPORTER', default: 'otlp with an endpoint, else none', help: 'Comma-separated: otlp, console (spans printed on stdout); or none' },
   { env: 'OTEL_PROPAGATORS', default: 'tracecontext,baggage', help: 'Comma-separated: tracecontext (W3C traceparent), baggage (W3C baggage); or none (incoming context ignored)' },
@@ -156,6 +186,78 @@ function readInsecure(env: NodeJS.ProcessEnv): boolean {
   // The general one is checked too: a typo there is a mistake worth a word even when it is overridden.
   if (name === 'OTEL_EXPORTER_OTLP_TRACES_INSECURE') otelValue(env, 'OTEL_EXPORTER_OTLP_INSECURE', parseOtelBoolean, false);
   return otelValue(env, name, parseOtelBoolean, false);
+}
+
+/**
+ * The name of OTEL_EXPORTER_OTLP_TRACES_<what> when it is set, else of OTEL_EXPORTER_OTLP_<what>,
+ * after `parse` has checked both: a mistake in the general one is worth a word even when the
+ * traces one overrides it.
+ */
+function exporterValue<T>(env: NodeJS.ProcessEnv, what: string, parse: Parser<T>, fallback: T): T {
+  const general = otelValue(env, `OTEL_EXPORTER_OTLP_${what}`, parse, fallback);
+  return otelValue(env, `OTEL_EXPORTER_OTLP_TRACES_${what}`, parse, general);
+}
+
+/** The variable in force of OTEL_EXPORTER_OTLP_TRACES_<what> and OTEL_EXPORTER_OTLP_<what>, undefined if neither is set. */
+function exporterVariable(env: NodeJS.ProcessEnv, what: string): string | undefined {
+  return [`OTEL_EXPORTER_OTLP_TRACES_${what}`, `OTEL_EXPORTER_OTLP_${what}`].find((name) => otelVar(env, name) !== undefined);
+}
+
+const parseCompression: Parser<'gzip' | 'none'> = (raw, setting) => {
+  const v = raw.trim().toLowerCase();
+  if (v !== 'gzip' && v !== 'none') throw new ConfigError(setting, `must be gzip or none, got '${raw}'`);
+  return v;
+};
+
+/** A PEM file a variable names, read whole; the exporter read it from the working directory too. */
+function readPemFile(env: NodeJS.ProcessEnv, name: string): Buffer {
+  const path = otelVar(env, name)!;
+  try {
+    return readFileSync(resolve(process.cwd(), path));
+  } catch (error) {
+    throw new ConfigError(name, `cannot read '${path}': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The certificate files OTLP over TLS uses, checked as Node's TLS would take them: left to the
+ * exporter, a file missing or not PEM was a warning (or no word at all) at start-up, and every
+ * export to the collector then failed its handshake.
+ */
+function readOtlpTls(env: NodeJS.ProcessEnv): OtlpTlsFiles {
+  const files: OtlpTlsFiles = {};
+  const caName = exporterVariable(env, 'CERTIFICATE');
+  if (caName !== undefined) {
+    files.ca = readPemFile(env, caName);
+    try {
+      new X509Certificate(files.ca);
+    } catch (error) {
+      throw new ConfigError(caName, `'${otelVar(env, caName)}' holds no PEM certificate (${(error as Error).message})`);
+    }
+  }
+  const certName = exporterVariable(env, 'CLIENT_CERTIFICATE');
+  const keyName = exporterVariable(env, 'CLIENT_KEY');
+  if (certName === undefined && keyName === undefined) return files;
+  // One without the other fails every TLS handshake (the gRPC exporter dropped both).
+  if (certName === undefined) throw new ConfigError(keyName!, 'is a client key, and needs OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE (or its TRACES_ form) beside it');
+  if (keyName === undefined) throw new ConfigError(certName, 'is a client certificate, and needs OTEL_EXPORTER_OTLP_CLIENT_KEY (or its TRACES_ form) beside it');
+  files.cert = readPemFile(env, certName);
+  files.key = readPemFile(env, keyName);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(files.cert);
+  } catch (error) {
+    throw new ConfigError(certName, `'${otelVar(env, certName)}' holds no PEM certificate (${(error as Error).message})`);
+  }
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(files.key);
+  } catch {
+    // The key file is not quoted: what a parser says of it might show some of it.
+    throw new ConfigError(keyName, `'${otelVar(env, keyName)}' holds no unencrypted PEM private key`);
+  }
+  if (!certificate.checkPrivateKey(key)) throw new ConfigError(keyName, `is not the key of the certificate in ${certName}`);
+  return files;
 }
 
 /** The exporter's choice of TLS for OTLP/gRPC (see TelemetryConfig.grpcTls); it looks at the endpoint as written. */
@@ -312,8 +414,9 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   }
   const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
   const logLevel = otelValue(env, 'OTEL_LOG_LEVEL', parseOneOf(LOG_LEVELS), 'warn');
+  const disabled = otelValue(env, 'OTEL_SDK_DISABLED', parseOtelBoolean, false);
   return {
-    disabled: otelValue(env, 'OTEL_SDK_DISABLED', parseOtelBoolean, false),
+    disabled,
     serviceName,
     resourceAttributes,
     exporters,
@@ -323,6 +426,10 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     headers,
     // Only OTLP/gRPC reads the insecure flag: for OTLP/HTTP it is not read, so not checked either.
     grpcTls: protocol === 'grpc' ? grpcUsesTls(endpoint, readInsecure(env)) : false,
+    otlpTimeoutMillis: exporterValue(env, 'TIMEOUT', parseCount(MAX_TIMER_MS), 10_000),
+    compression: exporterValue(env, 'COMPRESSION', parseCompression, 'none'),
+    // Files are read only for an exporter that will use them.
+    otlpTls: !disabled && exporters.includes('otlp') ? readOtlpTls(env) : {},
     clientAttributeMaxChars: readClientAttributeMaxChars(env),
     sampler: samplerVar,
     samplerRatio,

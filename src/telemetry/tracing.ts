@@ -2,7 +2,7 @@
  * OpenTelemetry tracing: a tracer provider configured from the validated OTEL_* settings, with the
  * propagators and exporters they name; none at all unless an exporter is configured.
  */
-import { Metadata } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Metadata } from '@grpc/grpc-js';
 import { context, createNoopMeter, diag, propagation, trace, type Attributes, type Meter, type MeterProvider, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -178,23 +178,29 @@ function otlpUrl(config: TelemetryConfig): string {
   return config.endpoint ?? (config.protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/traces');
 }
 
-/** The variables an OTLP exporter would read for what it is given here. */
-const GIVEN_TO_EXPORTER = /^OTEL_EXPORTER_OTLP_(TRACES_)?(ENDPOINT|HEADERS)$/;
+type HttpExporterOptions = NonNullable<ConstructorParameters<typeof OtlpProtoExporter>[0]>;
+type GrpcExporterOptions = NonNullable<ConstructorParameters<typeof OtlpGrpcExporter>[0]>;
 
 function exporter(name: ExporterName, config: TelemetryConfig): SpanExporter {
   if (name === 'console') return new ConsoleSpanExporter();
-  // The URL the start-up line names and the headers as validated: left to read the variables, the
-  // exporter fell back to localhost for an endpoint with a blank after it, and kept a second '/'.
+  // Everything the exporter would read from OTEL_EXPORTER_OTLP_* is given, as validated, and it
+  // does not see those variables: read raw, an endpoint with a blank after it sent spans to
+  // localhost, a second '/' stayed in the path, and a bad timeout or certificate file was a warning.
   const url = otlpUrl(config);
+  const { ca, cert, key } = config.otlpTls;
   return withoutVariables(
-    (variable) => GIVEN_TO_EXPORTER.test(variable),
+    (variable) => variable.startsWith('OTEL_EXPORTER_OTLP_'),
     () => {
+      const shared = { url, timeoutMillis: config.otlpTimeoutMillis, compression: config.compression as HttpExporterOptions['compression'] };
       if (config.protocol === 'grpc') {
         const metadata = new Metadata();
-        for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
-        return new OtlpGrpcExporter({ url, metadata });
+        for (const [name, value] of Object.entries(config.headers)) metadata.set(name, value);
+        // Given, the credentials are what config.grpcTls says, whatever the URL's scheme looks like.
+        const credentials = config.grpcTls ? grpcCredentials.createSsl(ca ?? null, key ?? null, cert ?? null) : grpcCredentials.createInsecure();
+        return new OtlpGrpcExporter({ ...shared, compression: shared.compression as GrpcExporterOptions['compression'], metadata, credentials });
       }
-      const options = { url, headers: { ...config.headers } };
+      // Kept alive, as the exporter's own agent is; the exporter leaves ca, cert and key out for http://.
+      const options: HttpExporterOptions = { ...shared, headers: { ...config.headers }, httpAgentOptions: { keepAlive: true, ca, cert, key } };
       return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtoExporter(options);
     },
   );

@@ -1,4 +1,6 @@
 /** The standard OTEL_* variables, validated like the service's own: a bad value names its variable. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
@@ -144,6 +146,51 @@ test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRA
     // OTLP/HTTP does not read it (as the exporter does not): a value there stops nothing.
     assert.is(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', [name]: '1' }).telemetry.grpcTls, false, `${name}=1 with OTLP/HTTP`);
   }
+});
+
+const TLS_FIXTURES = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
+
+test('OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT and _COMPRESSION, which the exporter only warned about, are refused by name', () => {
+  assert.is(loadConfig({}).telemetry.otlpTimeoutMillis, 10_000);
+  assert.is(loadConfig({}).telemetry.compression, 'none');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).telemetry.otlpTimeoutMillis, 2500);
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '700' }).telemetry.otlpTimeoutMillis, 700, 'the traces variable wins');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: ' ' }).telemetry.otlpTimeoutMillis, 2500, 'blank is unset');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP' }).telemetry.compression, 'gzip');
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' }).telemetry.compression, 'none');
+  for (const name of ['OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT']) {
+    for (const bad of ['abc', '-5', '0', '1.5', '1e3', '2147483648']) rejects({ [name]: bad }, name);
+  }
+  for (const name of ['OTEL_EXPORTER_OTLP_COMPRESSION', 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION']) {
+    for (const bad of ['zstd', 'gzip,none', 'deflate']) rejects({ [name]: bad }, name);
+  }
+  // A mistake in the general variable is refused even where the traces one overrides it.
+  rejects({ OTEL_EXPORTER_OTLP_TIMEOUT: 'abc', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '700' }, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+});
+
+test('the certificate files of OTLP over TLS are read and checked at start-up when spans go to OTLP', () => {
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318' };
+  const cert = `${TLS_FIXTURES}server-cert.pem`;
+  const key = `${TLS_FIXTURES}server-key.pem`;
+  assert.equal(loadConfig(otlp).telemetry.otlpTls, {});
+  const files = loadConfig({ ...otlp, OTEL_EXPORTER_OTLP_CERTIFICATE: cert, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: cert, OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: key }).telemetry.otlpTls;
+  assert.equal(files, { ca: readFileSync(cert), cert: readFileSync(cert), key: readFileSync(key) });
+  assert.equal(loadConfig({ ...otlp, OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent', OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: cert }).telemetry.otlpTls.ca, readFileSync(cert), 'the traces variable wins');
+  for (const what of ['CERTIFICATE', 'TRACES_CERTIFICATE']) {
+    const name = `OTEL_EXPORTER_OTLP_${what}`;
+    rejects({ ...otlp, [name]: '/nonexistent' }, name);
+    rejects({ ...otlp, [name]: key }, name);
+    rejects({ ...otlp, [name]: TLS_FIXTURES }, name);
+  }
+  rejects({ ...otlp, OTEL_EXPORTER_OTLP_CLIENT_KEY: key }, 'OTEL_EXPORTER_OTLP_CLIENT_KEY');
+  rejects({ ...otlp, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: cert }, 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE');
+  rejects({ ...otlp, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: key, OTEL_EXPORTER_OTLP_CLIENT_KEY: key }, 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE');
+  rejects({ ...otlp, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: cert, OTEL_EXPORTER_OTLP_CLIENT_KEY: cert }, 'OTEL_EXPORTER_OTLP_CLIENT_KEY');
+  rejects({ ...otlp, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: cert, OTEL_EXPORTER_OTLP_CLIENT_KEY: '/nonexistent' }, 'OTEL_EXPORTER_OTLP_CLIENT_KEY');
+  // Not read where no OTLP exporter would use them.
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
+  assert.equal(loadConfig({ ...otlp, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
+  assert.equal(loadConfig({ ...otlp, OTEL_TRACES_EXPORTER: 'console', OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
 });
 
 test('attributes from client input are bounded at 1024 characters unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT sets a bound for all', () => {
