@@ -260,7 +260,7 @@ function readOtlpTls(env: NodeJS.ProcessEnv): OtlpTlsFiles {
   return files;
 }
 
-/** The exporter's choice of TLS for OTLP/gRPC (see TelemetryConfig.grpcTls); it looks at the endpoint as written. */
+/** The exporter's choice of TLS for OTLP/gRPC (see TelemetryConfig.grpcTls), from the endpoint with its scheme in lower case. */
 function grpcUsesTls(endpoint: string | undefined, insecure: boolean): boolean {
   if (endpoint === undefined || endpoint.startsWith('http://')) return false;
   if (endpoint.startsWith('https://')) return true;
@@ -361,13 +361,21 @@ function readHeaders(env: NodeJS.ProcessEnv, name: string): Record<string, strin
 }
 
 /**
- * The URL spans go to, as the exporters derive it: the traces endpoint as given; otherwise the
- * general one, to which OTLP/HTTP adds the signal's path (v1/traces) and OTLP/gRPC nothing.
+ * Schemes are case-insensitive, but the gRPC exporter chose plaintext for http:// alone (HTTP://
+ * went over TLS): the exporter is given the scheme in lower case, and TLS is decided on it.
+ */
+function lowerCaseScheme(endpoint: string | undefined): string | undefined {
+  return endpoint?.replace(/^[a-z][a-z0-9+.-]*:\/\//i, (scheme) => scheme.toLowerCase());
+}
+
+/**
+ * The URL the OTLP exporter is given, and start-up names: the traces endpoint as given; otherwise
+ * the general one, to which OTLP/HTTP adds the signal's path (v1/traces) and OTLP/gRPC nothing.
  */
 function tracesEndpoint(env: NodeJS.ProcessEnv, protocol: TelemetryConfig['protocol']): string | undefined {
-  const traces = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const traces = lowerCaseScheme(otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
   if (traces !== undefined) return traces;
-  const base = otelVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const base = lowerCaseScheme(otelVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
   if (base === undefined || protocol === 'grpc') return base;
   return `${base.replace(/\/+$/, '')}/v1/traces`;
 }

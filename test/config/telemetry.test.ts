@@ -135,6 +135,10 @@ test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRA
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }), false, 'http:// is plaintext');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'false' }), false, 'http:// wins over INSECURE');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }), true, 'https:// wins over INSECURE');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'HTTP://collector:4317' }), false, 'a scheme in any case');
+  assert.is(tls({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'Https://collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true' }), true);
+  assert.is(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'HTTP://collector:4317' }).telemetry.endpoint, 'http://collector:4317', 'the exporter is given it in lower case');
+  assert.is(describeTracing(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'HTTP://collector:4317' }).telemetry), 'tracing on: spans to OTLP grpc to http://collector:4317 in plaintext, sampler parentbased_always_on');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }), true, 'host:port is TLS by default');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }), true, 'unix:// too');
   assert.is(tls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'TRUE' }), false);

@@ -121,6 +121,23 @@ test('OTLP/gRPC to host:port: the start-up line says TLS, and with OTEL_EXPORTER
   }
 });
 
+test('OTLP/gRPC to an HTTP:// endpoint (schemes are case-insensitive) is plaintext, as start-up says, and a plaintext collector receives it', async () => {
+  const collector = await plaintextGrpcCollector();
+  try {
+    const server = await startServer({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `HTTP://127.0.0.1:${collector.port}`, OTEL_BSP_SCHEDULE_DELAY: '50' });
+    try {
+      assert.match(server.output(), `tracing on: spans to OTLP grpc to http://127.0.0.1:${collector.port} in plaintext, sampler`);
+      await calls(server, 1);
+      await eventually('an export to reach the plaintext collector', async () => (collector.exports() > 0 ? true : undefined), 10_000);
+    } finally {
+      assert.is(await within(server.stop(), 'server exit'), 0, server.output());
+    }
+    assert.not.match(server.output(), 'OpenTelemetry', server.output());
+  } finally {
+    collector.server.close();
+  }
+});
+
 test('a gRPC export failure that grpc-js stamps with the time is written once, not at every retry (the repeat limit holds it for a minute)', async () => {
   // An HTTP/1.1 server as the gRPC endpoint: every connection fails with "Protocol error (<time>)".
   const http1 = createHttpServer((_req, res) => res.end());
