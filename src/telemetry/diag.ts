@@ -178,8 +178,13 @@ export function describeExportFailure(error: unknown, protocol: TelemetryConfig[
   return `${text} (the endpoint did not answer HTTP; if it is OTLP/gRPC, such as port 4317, set OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`;
 }
 
-/** Export failures held back while the final flush runs, which reports them with its own outcome. */
-let heldFailures: string[] | undefined;
+/**
+ * Export failures held back while the final flush runs, which reports them with its own outcome.
+ * A batch timeout is kept as such and described at release, as the flush's own timeout is: what
+ * the exporter met in between (a hang-up) made the two read differently, and both were written.
+ */
+const BATCH_TIMEOUT = Symbol('batch timeout');
+let heldFailures: Array<string | typeof BATCH_TIMEOUT> | undefined;
 
 export function installDiagLogger(level: LogLevelName, exportSettings: ExportSettings): void {
   settings = exportSettings;
@@ -188,18 +193,17 @@ export function installDiagLogger(level: LogLevelName, exportSettings: ExportSet
   // The batch processor hands each failed export to this handler (once a batch, not once a span);
   // the default one prints the error as JSON, stack trace included.
   setGlobalErrorHandler((error) => {
-    const text = describeExportFailure(error);
-    if (heldFailures) heldFailures.push(text);
-    else diag.error(`span export failed: ${text}`);
+    if (heldFailures) heldFailures.push(isBatchTimeout(error) ? BATCH_TIMEOUT : describeExportFailure(error));
+    else diag.error(`span export failed: ${describeExportFailure(error)}`);
   });
 }
 
-/** From now on export failures are held, not logged; `release` returns them, each once. */
+/** From now on export failures are held, not logged; `release` returns them, each once, a timeout as describeTimeout() says it then. */
 export function holdExportFailures(): { release(): string[] } {
   heldFailures = [];
   return {
     release() {
-      const failures = [...new Set(heldFailures)];
+      const failures = [...new Set(heldFailures?.map((failure) => (failure === BATCH_TIMEOUT ? describeTimeout() : failure)))];
       heldFailures = undefined;
       return failures;
     },

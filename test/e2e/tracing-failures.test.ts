@@ -227,6 +227,32 @@ test('a collector that never answers holds the exit up no longer than OTEL_BSP_E
   }
 });
 
+test('an export that times out, then meets a hang-up while the final flush waits, is one cause in the shutdown line, not two', async () => {
+  // Each connection is hung up 2.5 s after it opens: after the export's own 2 s timeout, before
+  // the final flush's, which starts a second after it.
+  const sockets = new Set<Socket>();
+  const collector = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    setTimeout(() => socket.destroy(), 2500).unref();
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  try {
+    const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    const inFlight = async () => {
+      await eventually('the export to reach the collector', async () => (sockets.size > 0 ? true : undefined), 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    };
+    const { code, lines, output } = await callThenStop({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_EXPORT_TIMEOUT: '2000' }, inFlight);
+    assert.is(code, 0, output);
+    assert.is(lines.length, 1, output);
+    assert.match(lines[0]!, /^rs3gw-obs: OpenTelemetry error: spans not exported at shutdown: socket hang up; the exporter was still retrying when OTEL_BSP_EXPORT_TIMEOUT \(2000 ms\) ran out \(1 span in exports unanswered at exit\)$/, lines[0]);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    collector.close();
+  }
+});
+
 test('an export still in flight at SIGTERM holds the exit up no longer than OTEL_BSP_EXPORT_TIMEOUT', async () => {
   const collector = await silentCollector();
   try {
