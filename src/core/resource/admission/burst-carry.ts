@@ -135,6 +135,11 @@ export interface ServerView {
   knee: number | undefined;
   /** Round trip without queueing, if known. */
   baseRttMs: number | undefined;
+  /**
+   * Whether a probe holds the limit at or below the knee: servers it leaves idle are its own doing,
+   * which no carried queue could have filled.
+   */
+  probing: boolean;
 }
 
 export class BurstCarry {
@@ -271,9 +276,11 @@ export class BurstCarry {
   inflightChanged(nowMs: number, inflight: number, server: ServerView): void {
     const { knee, baseRttMs } = server;
     if (knee !== undefined && baseRttMs !== undefined && baseRttMs > 0 && this.inflight < knee) {
-      const waitMs = this.maxWaitMs(baseRttMs, knee);
-      this.silenceCredit.within += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
-      this.silenceCredit.beyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
+      if (!server.probing) {
+        const waitMs = this.maxWaitMs(baseRttMs, knee);
+        this.silenceCredit.within += this.idleSinceChange(nowMs, waitMs, knee, baseRttMs);
+        this.silenceCredit.beyond += this.idleSinceChange(nowMs, 2 * waitMs, knee, baseRttMs);
+      }
       // Only a silence counts, not the brief dips of a queue running near capacity; once idle long
       // enough to be one, or without arrivals for long enough, all of it does.
       const idleLong = nowMs - this.idleSinceMs >= BURST_GAP_BASES * baseRttMs;

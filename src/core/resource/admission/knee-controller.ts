@@ -137,6 +137,7 @@ export class KneeController implements AdmissionController {
   private readonly server: ServerView = {
     knee: undefined,
     baseRttMs: undefined,
+    probing: false,
   };
   private probe: Probe = { phase: 'off' };
   private probeIds = 0;
@@ -605,6 +606,7 @@ export class KneeController implements AdmissionController {
   private serverView(): ServerView {
     this.server.knee = this.knee;
     this.server.baseRttMs = this.baseRttMs;
+    this.server.probing = this.probe.phase === 'draining' || this.probe.phase === 'admitting';
     return this.server;
   }
 

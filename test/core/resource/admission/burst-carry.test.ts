@@ -9,7 +9,7 @@ import { Gradient2Controller } from '../../../../bench/admission/controllers/gra
 import { BurstCarry, type ServerView } from '../../../../src/core/resource/admission/burst-carry.js';
 import { KneeController } from '../../../../src/core/resource/admission/knee-controller.js';
 
-const server = { knee: 16, baseRttMs: 20 };
+const server = { knee: 16, baseRttMs: 20, probing: false };
 
 /** A burst: refusals every millisecond for `ms`, the servers full. */
 function burst(c: BurstCarry, fromMs: number, ms: number, view: ServerView = server): void {
@@ -72,7 +72,7 @@ test('a first probe too small to be used is rounded up to the smallest carry use
 });
 
 test('a fast service may carry a quarter second against bursts too long for 25 round trips of wait', () => {
-  const fast = { knee: 16, baseRttMs: 5 };
+  const fast = { knee: 16, baseRttMs: 5, probing: false };
   const seen = carriedAtEachBurst(new BurstCarry(), 4, 1000, 1000, fast);
   // 25 round trips of 5 ms would be 125 ms, 400 requests at 16 servers: below the smallest carry
   // used against a one-second burst (15 %, 480), never used. Once such a burst has been seen, the
@@ -85,7 +85,7 @@ test('a fast service may carry a quarter second against bursts too long for 25 r
 });
 
 test('a fast service waits as long as the smallest carry used against bursts of two seconds and a half, never over 0.4 s', () => {
-  const fast = { knee: 16, baseRttMs: 5 };
+  const fast = { knee: 16, baseRttMs: 5, probing: false };
   // Against a 2 s burst the smallest carry used is 15 %, 300 ms: a quarter second of wait would
   // never be used. The wait is that 300 ms (960 requests at 16 servers and 5 ms); 2.5 s bursts get
   // 375 ms (1200 requests).
@@ -129,6 +129,27 @@ test('long bursts are not carried: the wait would be a small share of the burst,
   const short = new BurstCarry();
   burst(short, bursts(short, 6, 2000, 2000), 10);
   assert.is(short.extra(server), 400);
+});
+
+test("servers a probe leaves idle are the probe's doing, no regret: nothing is carried", () => {
+  // A probe holds the limit at or below the knee while it measures the base: requests are refused
+  // and servers idle, which no carried queue could have filled (the probe's limit holds it out).
+  const probing = { ...server, probing: true };
+  const c = new BurstCarry();
+  for (let i = 0; i < 4; i++) {
+    burst(c, i * 2000, 500, probing);
+    idle(c, i * 2000 + 500, 1500, 8, probing);
+  }
+  burst(c, 8000, 500, server);
+  assert.is(c.extra(server), 0);
+  // The same refusals and idle servers outside a probe are a burst's regret.
+  const control = new BurstCarry();
+  for (let i = 0; i < 4; i++) {
+    burst(control, i * 2000, 500);
+    idle(control, i * 2000 + 500, 1500, 8);
+  }
+  burst(control, 8000, 500);
+  assert.ok(control.extra(server) > 0, `carried ${control.extra(server)}`);
 });
 
 test('busy servers after a burst are no regret: nothing is carried', () => {
@@ -217,8 +238,8 @@ test('before a knee is known, a base round trip without arrivals is a silence: b
   // base round trips that make a pause quiet, and a silence was told only by the knee's work.
   // Those refusals ran together into one burst of 3 s, and the carry then opened over six times
   // the bursts' length for some twenty bursts.
-  const unknown = { knee: undefined, baseRttMs: 100 };
-  const slow = { knee: 8, baseRttMs: 100 };
+  const unknown = { knee: undefined, baseRttMs: 100, probing: false };
+  const slow = { knee: 8, baseRttMs: 100, probing: false };
   const c = new BurstCarry();
   for (let i = 0; i < 8; i++) {
     const view = i < 4 ? unknown : slow;
@@ -371,7 +392,7 @@ test('a carry bounded by the smallest carry used still probes a longer wait as t
   // Fast service: 25 base round trips (125 ms) are too short against two-second bursts, so the
   // standard wait is the smallest carry used, 15 % of the longest burst: the bound and the smallest
   // carry used are one. Each burst a little longer than the last raises both once it has ended.
-  const fast = { knee: 16, baseRttMs: 5 };
+  const fast = { knee: 16, baseRttMs: 5, probing: false };
   const c = new BurstCarry();
   proveNoContention(c);
   const seen: number[] = [];
