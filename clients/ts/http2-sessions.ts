@@ -59,11 +59,25 @@ interface Session {
 const ASSUMED_STREAM_LIMIT = 100;
 
 /**
+ * Sessions a pool holds at most. Beyond them a call waits, on the session with the fewest streams
+ * waiting, for one of its streams to end (as on connect-node's one session), rather than opening a
+ * connection per call to a server that allows few streams on each.
+ */
+const MAX_SESSIONS = 100;
+
+/**
  * Sessions to one server, a new one opened when every session holds as many streams as the server
  * allows on one connection (RS3GW_MAX_STREAMS_PER_CONNECTION, 1,000 by default). One session, as
  * connect-node keeps, queues the streams beyond the limit, and every call after them, until a
  * stream ends: a client holding 1,000 WatchAnomalies streams could make no other call. grpc-go
  * opens another connection too.
+ *
+ * Bounded: a session whose connection has closed (GOAWAY, an idle timeout, an error) with none of
+ * its streams open is dropped; at most MAX_SESSIONS are held; and while the server's last SETTINGS
+ * allow no streams (SETTINGS_MAX_CONCURRENT_STREAMS 0, which RFC 9113 §5.1.2 treats as a limit
+ * reached, for a short while) no connection is opened for more, since the server would say the same
+ * on it: calls wait, as on a full connection, for the server to allow streams again, or for their
+ * deadline.
  */
 export class Http2SessionPool implements SessionManager {
   readonly authority: string;
@@ -87,19 +101,28 @@ export class Http2SessionPool implements SessionManager {
     // Reached after close() only by a call in progress (a refused one being retried): later calls
     // are refused before this, `canceled`; one in progress fails `unavailable`, as its connection would.
     if (this.closed) throw new ConnectError('the client is closed', Code.Unavailable);
-    const session = this.sessions.find((s) => s.open < s.limit) ?? this.open();
+    const session = this.sessions.find((s) => s.open < s.limit) ?? (this.mayOpen() ? this.open() : this.leastLoaded());
     session.open++;
     let stream: ClientHttp2Stream;
     try {
       stream = await session.manager.request(method, path, headers, options);
     } catch (error) {
       session.open--;
+      this.dropIfDone(session);
       throw error;
     }
     this.follow(session, stream.session as ClientHttp2Session | undefined);
     this.owners.set(stream, session);
-    stream.once('close', () => session.open--);
+    stream.once('close', () => {
+      session.open--;
+      this.dropIfDone(session);
+    });
     return stream;
+  }
+
+  /** Sessions held now (each one connection, or none while it reconnects). */
+  get size(): number {
+    return this.sessions.length;
   }
 
   notifyResponseByteRead(stream: ClientHttp2Stream): void {
@@ -135,7 +158,35 @@ export class Http2SessionPool implements SessionManager {
       if (session.connection !== connection) return;
       session.connection = undefined;
       session.limit = this.assumedLimit();
+      this.dropIfDone(session);
     });
+  }
+
+  /**
+   * Drops a session with no stream open whose connection is gone: kept, it would be reused (and
+   * reconnect) only while no other has room, and the pool would never shrink below its peak.
+   */
+  private dropIfDone(session: Session): void {
+    if (session.open > 0) return;
+    const state = session.manager.state();
+    if (state !== 'closed' && state !== 'error') return;
+    const at = this.sessions.indexOf(session);
+    if (at >= 0) this.sessions.splice(at, 1);
+  }
+
+  /**
+   * Whether a call no session has room for gets a new one: not beyond MAX_SESSIONS, nor while the
+   * server's last SETTINGS allowed no streams (a new connection would be told the same), unless
+   * there is no session at all.
+   */
+  private mayOpen(): boolean {
+    if (this.sessions.length === 0) return true;
+    return this.sessions.length < MAX_SESSIONS && this.assumedLimit() > 0;
+  }
+
+  /** The session whose queue a call waits in when no session has room and none may be opened. */
+  private leastLoaded(): Session {
+    return this.sessions.reduce((a, b) => (b.open - b.limit < a.open - a.limit ? b : a));
   }
 
   /**
