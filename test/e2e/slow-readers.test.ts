@@ -5,12 +5,14 @@
  * reset), while a stream with nothing to send is left open; a render that would pass
  * RS3GW_MAX_UNSENT_BYTES is refused; an unknown grpc-encoding does not refuse uncompressed messages.
  */
+import { create, toBinary } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
 import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ServerReflectionRequestSchema } from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 const SEND_TIMEOUT_MS = 1000;
@@ -20,6 +22,7 @@ const CUT_BY_MS = SEND_TIMEOUT_MS * 1.1 + 1500;
 const SERIES = 20;
 const EXPORT = '/rs3gw.observability.v1.MetricsService/ExportMetrics';
 const WATCH = '/rs3gw.observability.v1.AnomalyService/WatchAnomalies';
+const REFLECTION = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
 
 let server: RunningServer;
 let port: number;
@@ -237,6 +240,52 @@ test('an HTTP/2 stream whose window stays 0 is reset after RS3GW_SEND_TIMEOUT; i
   health.end(grpcFrame(new Uint8Array()));
   const headers = await new Promise<Record<string, unknown>>((resolve) => health.once('response', resolve));
   assert.is(headers[':status'], 200);
+  session.destroy();
+});
+
+test('an HTTP/2 stream its client reads slowly but steadily is not cut, however long; once it reads nothing, it is', async () => {
+  // Reflection answers of one size, one written as the last is taken: the stream's waiting bytes
+  // were the same at every sweep, and such a reader was cut after RS3GW_SEND_TIMEOUT.
+  const session = await h2();
+  const stream = session.request({ ':method': 'POST', ':path': REFLECTION, 'content-type': 'application/grpc', te: 'trailers' });
+  let closedAt: number | undefined;
+  stream.once('close', () => (closedAt = Date.now()));
+  stream.on('error', () => {});
+  const symbol = toBinary(ServerReflectionRequestSchema, create(ServerReflectionRequestSchema, { messageRequest: { case: 'fileContainingSymbol', value: 'rs3gw.observability.v1.MetricsService' } }));
+  stream.write(Buffer.concat(Array.from({ length: 2000 }, () => grpcFrame(symbol))));
+  // About 26 KB every 250 ms: a few answers a second, the window refilled only as they are read.
+  let read = 0;
+  let readThisTick = 0;
+  let lastReadAt = 0;
+  stream.on('data', (d: Buffer) => {
+    lastReadAt = Date.now();
+    read += d.length;
+    readThisTick += d.length;
+    if (readThisTick >= 26_000) stream.pause();
+  });
+  stream.pause();
+  const pace = setInterval(() => {
+    readThisTick = 0;
+    stream.resume();
+  }, 250);
+  const started = Date.now();
+  const marks: number[] = [];
+  try {
+    while (Date.now() - started < 4 * SEND_TIMEOUT_MS + 500 && closedAt === undefined) {
+      await sleep(SEND_TIMEOUT_MS / 2);
+      marks.push(read);
+    }
+    assert.is(closedAt, undefined, `the stream, read ${read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
+    // Steady: bytes taken in every half of the timeout.
+    for (let i = 1; i < marks.length; i++) assert.ok(marks[i]! > marks[i - 1]!, `nothing read between ${marks.join(', ')}`);
+  } finally {
+    clearInterval(pace);
+  }
+  // Now it takes nothing: cut, as any answer not read, a send timeout after it last took bytes.
+  stream.pause();
+  const rstCode = await Promise.race([new Promise<number>((resolve) => (closedAt !== undefined ? resolve(stream.rstCode ?? -1) : stream.once('close', () => resolve(stream.rstCode ?? -1)))), sleep(CUT_BY_MS + 3000, -2)]);
+  assert.is(rstCode, constants.NGHTTP2_CANCEL, `the stalled stream ended with ${rstCode} ${Date.now() - lastReadAt} ms after its last read`);
+  assert.ok(Date.now() - lastReadAt >= SEND_TIMEOUT_MS - 100, `cut ${Date.now() - lastReadAt} ms after its last read`);
   session.destroy();
 });
 

@@ -106,21 +106,27 @@ function refuseCodec(stream: ServerHttp2Stream, contentType: string): void {
   stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
-/** Server stream prototypes whose write already slices large writes. */
-const slicing = new WeakSet<object>();
+/** Server stream prototypes whose write already counts and slices writes. */
+const patched = new WeakSet<object>();
+
+/** Bytes ever written to a server stream (set by the patched write; absent before its first write). */
+const WRITTEN = Symbol('rs3gw.written');
+type Counted = ServerHttp2Stream & { [WRITTEN]?: number };
 
 /**
- * Writes larger than SLICE_BYTES go out in slices, one write each (Node would join buffered writes
- * into one writev, done only when all of it is sent), so that the stream's buffer shrinks as the
- * client takes them; the probe reports that. Patched once on the server streams' prototype, not
- * on each stream, so that a unary call's stream costs nothing for it.
+ * Counts the bytes written to each stream, for the probe, and writes larger than SLICE_BYTES go
+ * out in slices, one write each (Node would join buffered writes into one writev, done only when
+ * all of it is sent), so that the client is seen taking them one by one. Patched once on the
+ * server streams' prototype, not on each stream, so that a unary call's stream costs a counter.
  */
-function sliceLargeWrites(stream: ServerHttp2Stream): void {
+function patchWrites(stream: ServerHttp2Stream): void {
   const proto = Object.getPrototypeOf(stream) as ServerHttp2Stream;
-  if (slicing.has(proto)) return;
-  slicing.add(proto);
+  if (patched.has(proto)) return;
+  patched.add(proto);
   const write = proto.write as (this: ServerHttp2Stream, ...args: unknown[]) => boolean;
-  proto.write = function (this: ServerHttp2Stream, chunk: unknown, ...rest: unknown[]): boolean {
+  proto.write = function (this: Counted, chunk: unknown, ...rest: unknown[]): boolean {
+    const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : ((chunk as Uint8Array | undefined)?.byteLength ?? 0);
+    this[WRITTEN] = (this[WRITTEN] ?? 0) + bytes;
     if (!Buffer.isBuffer(chunk) || chunk.length <= SLICE_BYTES) return write.call(this, chunk, ...rest);
     (this as unknown as { _writev: unknown })._writev = null;
     let at = 0;
@@ -129,18 +135,17 @@ function sliceLargeWrites(stream: ServerHttp2Stream): void {
   } as ServerHttp2Stream['write'];
 }
 
-/** What the send timeout reads of a stream: its buffered bytes, which shrink as the client takes slices. */
-function sendProbe(stream: ServerHttp2Stream): SendProbe {
-  let taken = 0;
-  let last = 0;
+/**
+ * What the send timeout reads of a stream. Taken: the bytes written less those still held
+ * (writableLength drops as each write is sent, as the client's window lets it go), so it grows with
+ * every write sent and with nothing else (grpc-js writes with write(); its end() carries no bytes).
+ * Whether the held bytes shrank between sweeps said too little: answers of one size, each written
+ * as the last was taken, held as much at every sweep, and a steady reader was cut.
+ */
+function sendProbe(stream: Counted): SendProbe {
   return {
     waiting: () => stream.bufferSize,
-    taken: () => {
-      const now = stream.bufferSize;
-      if (now < last) taken += 1;
-      last = now;
-      return taken;
-    },
+    taken: () => (stream[WRITTEN] ?? 0) - stream.writableLength,
     // CANCEL: the server gives the answer up; its queued bytes are freed with the stream.
     cut: () => stream.close(constants.NGHTTP2_CANCEL),
   };
@@ -247,7 +252,7 @@ export function guardStreams(server: grpc.Server, options: StreamGuardOptions): 
   options.sendTimeout.watchSet({ members: () => streams, waiting: (stream) => stream.bufferSize, probe: sendProbe });
   const watch = (stream: ServerHttp2Stream) => {
     streams.add(stream);
-    sliceLargeWrites(stream);
+    patchWrites(stream);
     stream.once('close', () => {
       streams.delete(stream);
       options.sendTimeout.unwatch(stream);
