@@ -46,7 +46,17 @@ function requestOf(method: DescMethod, message: Message): RequestSource {
     const refused = slot.error;
     return () => Promise.reject(refused);
   }
-  if (slot?.binary) return binaryRequest(method.input, slot.binary);
+  if (slot?.binary) {
+    // The slot, and the pipeline's source, last as long as the call: a stream would keep the
+    // request's bytes (up to RS3GW_MAX_MESSAGE_BYTES) to its end. They are let go once decoded.
+    let bytes: Uint8Array | undefined = slot.binary;
+    slot.binary = undefined;
+    return () => {
+      const decode = binaryRequest(method.input, bytes ?? new Uint8Array(0));
+      bytes = undefined;
+      return decode();
+    };
+  }
   return slot?.decoded ?? message;
 }
 
