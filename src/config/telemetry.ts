@@ -115,7 +115,7 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_TIMEOUT)' },
   { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', help: 'gzip or none: whether the OTLP exporter compresses what it sends' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_COMPRESSION)' },
-  { env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', default: '', help: "PEM file of the certificates OTLP over TLS trusts for the collector, instead of Node's; read at start-up when spans go to OTLP, as the client files are (a relative path is from the working directory)" },
+  { env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', default: '', help: "PEM file of the certificates OTLP over TLS trusts for the collector, instead of Node's; read at start-up when spans go to OTLP over TLS (https://, or gRPC without INSECURE), as the client files are (a relative path is from the working directory)" },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CERTIFICATE)' },
   { env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', default: '', help: 'PEM file of the certificate (chain) OTLP over TLS presents to the collector (mutual TLS), with the key of OTEL_EXPORTER_OTLP_CLIENT_KEY' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)' },
@@ -180,16 +180,8 @@ const parseDelayMillis: Parser<number> = (raw, setting) => {
   return Number(v);
 };
 
-/** OTEL_EXPORTER_OTLP_TRACES_INSECURE, else OTEL_EXPORTER_OTLP_INSECURE: the exporter takes only true as true, the service refuses what is neither. */
-function readInsecure(env: NodeJS.ProcessEnv): boolean {
-  const name = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_INSECURE') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_INSECURE' : 'OTEL_EXPORTER_OTLP_INSECURE';
-  // The general one is checked too: a typo there is a mistake worth a word even when it is overridden.
-  if (name === 'OTEL_EXPORTER_OTLP_TRACES_INSECURE') otelValue(env, 'OTEL_EXPORTER_OTLP_INSECURE', parseOtelBoolean, false);
-  return otelValue(env, name, parseOtelBoolean, false);
-}
-
 /**
- * The name of OTEL_EXPORTER_OTLP_TRACES_<what> when it is set, else of OTEL_EXPORTER_OTLP_<what>,
+ * The value of OTEL_EXPORTER_OTLP_TRACES_<what> when it is set, else of OTEL_EXPORTER_OTLP_<what>,
  * after `parse` has checked both: a mistake in the general one is worth a word even when the
  * traces one overrides it.
  */
@@ -303,7 +295,7 @@ function readBatchConfig(env: NodeJS.ProcessEnv): BatchConfig {
  * An OTLP endpoint: an http:// or https:// URL with a host, as the specification asks. The gRPC
  * exporter also reads host:port (as https://host:port) and unix:// socket addresses.
  */
-function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['protocol']): void {
+function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['protocol'], tracesEndpointSet: boolean): void {
   const grpc = protocol === 'grpc';
   let url: URL | undefined;
   try {
@@ -317,8 +309,8 @@ function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['p
     throw new ConfigError(name, `must be an http:// or https:// URL with a host${alternatives}, got '${value}'`);
   }
   // OTLP/HTTP appends the signal's path to the general endpoint, which would land in a query or
-  // fragment. Not shown: a query may hold a key.
-  if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && !grpc && /[?#]/.test(value)) {
+  // fragment (unless the traces endpoint is set, and used instead). Not shown: a query may hold a key.
+  if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && !grpc && !tracesEndpointSet && /[?#]/.test(value)) {
     throw new ConfigError(name, 'must have no query (?) or fragment (#) with OTLP/HTTP, which appends v1/traces to it; give the whole URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which is used as given');
   }
 }
@@ -399,7 +391,7 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   // The traces endpoint wins over the general one, but a wrong value in either is reported.
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const value = otelVar(env, name);
-    if (value !== undefined) checkEndpoint(name, value, protocol);
+    if (value !== undefined) checkEndpoint(name, value, protocol, otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined);
   }
   const endpoint = tracesEndpoint(env, protocol);
   const exporters = otelValue(env, 'OTEL_TRACES_EXPORTER', parseNames(EXPORTERS), endpoint !== undefined ? ['otlp' as const] : []);
@@ -423,6 +415,9 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
   const serviceName = otelVar(env, 'OTEL_SERVICE_NAME') || resourceAttributes['service.name'] || 'rs3gw-observability';
   const logLevel = otelValue(env, 'OTEL_LOG_LEVEL', parseOneOf(LOG_LEVELS), 'warn');
   const disabled = otelValue(env, 'OTEL_SDK_DISABLED', parseOtelBoolean, false);
+  // Only OTLP/gRPC reads the insecure flag: for OTLP/HTTP it is not read, so not checked either.
+  const grpcTls = protocol === 'grpc' ? grpcUsesTls(endpoint, exporterValue(env, 'INSECURE', parseOtelBoolean, false)) : false;
+  const usesTls = protocol === 'grpc' ? grpcTls : endpoint?.startsWith('https://') === true;
   return {
     disabled,
     serviceName,
@@ -432,12 +427,12 @@ export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
     protocol,
     endpoint,
     headers,
-    // Only OTLP/gRPC reads the insecure flag: for OTLP/HTTP it is not read, so not checked either.
-    grpcTls: protocol === 'grpc' ? grpcUsesTls(endpoint, readInsecure(env)) : false,
+    grpcTls,
     otlpTimeoutMillis: exporterValue(env, 'TIMEOUT', parseCount(MAX_TIMER_MS), 10_000),
     compression: exporterValue(env, 'COMPRESSION', parseCompression, 'none'),
-    // Files are read only for an exporter that will use them.
-    otlpTls: !disabled && exporters.includes('otlp') ? readOtlpTls(env) : {},
+    // Files are read only for an exporter that will use them, over TLS: environments often set them
+    // for every service, whatever its collector.
+    otlpTls: !disabled && exporters.includes('otlp') && usesTls ? readOtlpTls(env) : {},
     clientAttributeMaxChars: readClientAttributeMaxChars(env),
     sampler: samplerVar,
     samplerRatio,

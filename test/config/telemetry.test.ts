@@ -120,13 +120,16 @@ test('the spans\' endpoint is derived as the exporters do it, and start-up names
   assert.is(describeTracing(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).telemetry), 'tracing on: spans to OTLP grpc to http://localhost:4317 in plaintext and console (stdout), sampler parentbased_always_on');
 });
 
-test('OTLP/HTTP refuses a query or fragment in OTEL_EXPORTER_OTLP_ENDPOINT, where v1/traces would land; the traces endpoint may have one', () => {
+test('OTLP/HTTP refuses a query or fragment in OTEL_EXPORTER_OTLP_ENDPOINT, where v1/traces would land, unless the traces endpoint is used; the traces endpoint may have one', () => {
   for (const bad of ['http://collector:4318/base?key=s3cret', 'http://collector:4318/?', 'https://collector:4318#s3cret']) {
     for (const protocol of ['http/protobuf', 'http/json']) rejects({ OTEL_EXPORTER_OTLP_ENDPOINT: bad, OTEL_EXPORTER_OTLP_PROTOCOL: protocol }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
     assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad }), (e: Error) => !e.message.includes('s3cret'), 'the query is not shown');
   }
   assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces?key=s3cret' }).telemetry.endpoint, 'http://collector:4318/v1/traces?key=s3cret');
   assert.is(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://u:p@collector:4318/base/' }).telemetry.endpoint, 'http://u:p@collector:4318/base/v1/traces');
+  // Where the traces endpoint is set, spans do not use the general one, which other signals may.
+  const both = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector/otlp?tenant=a', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces' };
+  assert.is(loadConfig(both).telemetry.endpoint, 'https://collector/v1/traces');
 });
 
 test('OTLP/gRPC uses TLS as the exporter decides it, and OTEL_EXPORTER_OTLP_(TRACES_)INSECURE is true or false where OTLP/gRPC reads it', () => {
@@ -195,6 +198,12 @@ test('the certificate files of OTLP over TLS are read and checked at start-up wh
   assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
   assert.equal(loadConfig({ ...otlp, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
   assert.equal(loadConfig({ ...otlp, OTEL_TRACES_EXPORTER: 'console', OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent' }).telemetry.otlpTls, {});
+  // Nor where the exporter speaks no TLS: environments often set them for every service.
+  const missing = { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: cert };
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', ...missing }).telemetry.otlpTls, {});
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', ...missing }).telemetry.otlpTls, {});
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', ...missing }).telemetry.otlpTls, {});
+  rejects({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', ...missing }, 'OTEL_EXPORTER_OTLP_CERTIFICATE');
 });
 
 test('attributes from client input are bounded at 1024 characters unless OTEL_(SPAN_)ATTRIBUTE_VALUE_LENGTH_LIMIT sets a bound for all', () => {
