@@ -132,12 +132,14 @@ test('a service name longer than 1,024 characters is INVALID_ARGUMENT naming ser
   for (const path of [WATCH, CHECK]) {
     const answer = (await first(call(session, path, healthRequest('s'.repeat(1025))))) as { code: number; message: string };
     assert.is(answer.code, Code.InvalidArgument, `${path}: ${JSON.stringify(answer)}`);
-    assert.match(answer.message, /^service: 1025 characters, more than the 1024 a service name may have$/);
+    assert.is(answer.message, 'service: more than the 1024 characters a service name may have');
   }
-  const unknown = 'x'.repeat(1024);
-  assert.equal(await first(call(session, WATCH, healthRequest(unknown))), { status: SERVICE_UNKNOWN });
-  const notFound = (await first(call(session, CHECK, healthRequest(unknown)))) as { code: number; message: string };
-  assert.is(notFound.code, Code.NotFound);
+  // Characters, not UTF-16 units: 1,024 emoji are 2,048 of those.
+  for (const unknown of ['x'.repeat(1024), '\u{1F600}'.repeat(1024)]) {
+    assert.equal(await first(call(session, WATCH, healthRequest(unknown))), { status: SERVICE_UNKNOWN });
+    const notFound = (await first(call(session, CHECK, healthRequest(unknown)))) as { code: number; message: string };
+    assert.is(notFound.code, Code.NotFound);
+  }
   session.destroy();
   // Connect says the same.
   const health = createClient(Health, createConnectTransport({ baseUrl: server.url, httpVersion: '1.1' }));
@@ -146,7 +148,7 @@ test('a service name longer than 1,024 characters is INVALID_ARGUMENT naming ser
     (e: unknown) => ConnectError.from(e),
   );
   assert.is(error?.code, Code.InvalidArgument);
-  assert.match(error!.rawMessage, /^service: 4000000 characters/);
+  assert.is(error!.rawMessage, 'service: more than the 1024 characters a service name may have');
 });
 
 test(`${HEAVY_STREAMS} Watch streams sent 4 MB each (as a name, or as unknown fields) keep none of it`, async () => {

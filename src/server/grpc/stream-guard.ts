@@ -222,8 +222,14 @@ let decodersReleasing = false;
 function releaseReadMessages(): void {
   type Decoder = { readState: number; readPartialMessage: Buffer[]; readCompressFlag: Buffer; write(data: Buffer): Buffer[] };
   const proto = StreamDecoder.prototype as unknown as Decoder;
-  if (typeof proto.write !== 'function') throw new Error('grpc-js has no StreamDecoder.write: src/server/grpc/stream-guard.ts needs updating');
   if (decodersReleasing) return;
+  // The fields the patch relies on, checked on a decoder that has read one message: a grpc-js that
+  // renamed them would leave the patch a silent no-op, or make every write throw.
+  const probe = new StreamDecoder(-1) as unknown as Decoder;
+  const read = typeof proto.write === 'function' ? probe.write(Buffer.from([0, 0, 0, 0, 1, 7])) : [];
+  if (read.length !== 1 || probe.readState !== 0 || !Array.isArray(probe.readPartialMessage) || !Buffer.isBuffer(probe.readCompressFlag)) {
+    throw new Error("grpc-js's StreamDecoder is not as src/server/grpc/stream-guard.ts expects (write, readState, readPartialMessage, readCompressFlag): it needs updating");
+  }
   decodersReleasing = true;
   const write = proto.write;
   proto.write = function (this: Decoder, data: Buffer): Buffer[] {

@@ -68,8 +68,11 @@ export class HealthStatuses {
 
 /** The request's service name, refused when longer than any real one (it would be unknown anyway). */
 function serviceName(service: string): string {
+  // Characters, not UTF-16 units (an emoji is two); counted only as far as the bound.
   if (service.length > MAX_SERVICE_NAME_CHARS) {
-    throw invalidArgument('service', `${service.length} characters, more than the ${MAX_SERVICE_NAME_CHARS} a service name may have`);
+    let chars = 0;
+    for (const _ of service) if (++chars > MAX_SERVICE_NAME_CHARS) break;
+    if (chars > MAX_SERVICE_NAME_CHARS) throw invalidArgument('service', `more than the ${MAX_SERVICE_NAME_CHARS} characters a service name may have`);
   }
   return service;
 }
