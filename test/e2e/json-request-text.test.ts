@@ -158,17 +158,17 @@ test('bytes that are not UTF-8 are invalid_argument on every JSON path, not stor
   assert.equal(series.map((s) => s.labels), [{ disk: 'sdé' }]);
 });
 
-test('an integer given as a string must be decimal digits (a leading minus allowed), on every JSON path', async () => {
-  const u32 = 'must be an unsigned 32-bit integer (a JSON number or a decimal string)';
-  const i32 = 'must be a 32-bit integer (a JSON number or a decimal string)';
+test('an integer given as a string must be a number in quotes, on every JSON path', async () => {
+  const u32 = 'must be an unsigned 32-bit integer (a JSON number, or one in quotes)';
+  const i32 = 'must be a 32-bit integer (a JSON number, or one in quotes)';
   const u64 = 'must be an unsigned 64-bit integer (a JSON number or a decimal string)';
   const i64 = 'must be a 64-bit integer (a JSON number or a decimal string)';
   // protobuf-es read every one of these as a number: "0x10" as 16, "0b11" as 3, and so on.
   const cases: Array<[method: string, rest: string | undefined, body: object, message: string]> = [
     ['AnomalyService/ListAnomalies', undefined, { limit: '0x10' }, `limit: ${u32}, got "0x10"`],
     ['AnomalyService/ListAnomalies', undefined, { limit: '+1' }, `limit: ${u32}, got "+1"`],
-    ['AnomalyService/ListAnomalies', undefined, { limit: '1e3' }, `limit: ${u32}, got "1e3"`],
-    ['AnomalyService/ListAnomalies', undefined, { limit: '1.0' }, `limit: ${u32}, got "1.0"`],
+    ['AnomalyService/ListAnomalies', undefined, { limit: '1e' }, `limit: ${u32}, got "1e"`],
+    ['AnomalyService/ListAnomalies', undefined, { limit: '.5' }, `limit: ${u32}, got ".5"`],
     ['AnomalyService/ListAnomalies', undefined, { afterSequence: ' 5' }, `after_sequence: ${u64}, got " 5"`],
     ['AnomalyService/ListAnomalies', undefined, { after_sequence: '5 ' }, `after_sequence: ${u64}, got "5 "`],
     ['AnomalyService/ListAnomalies', undefined, { after_sequence: '\n7' }, `after_sequence: ${u64}, got "\\n7"`],
@@ -188,6 +188,10 @@ test('an integer given as a string must be decimal digits (a leading minus allow
   assert.equal(await connectGet('AnomalyService/ListAnomalies', '{"limit":"0x10"}'), { code: 'invalid_argument', message: `limit: ${u32}, got "0x10"` });
   // Decimal strings, negative ones and leading zeros included, and numbers are read as ever.
   assert.is((await connectJson('AnomalyService/ListAnomalies', '{"limit":"007","after_sequence":"0"}')).code, 'ok');
+  // Exponent notation and an integral fraction are allowed in quotes as without (proto3 JSON; Go's
+  // protojson takes them): a 32-bit field reads them.
+  assert.is((await connectJson('AnomalyService/ListAnomalies', '{"limit":"1e2"}')).code, 'ok');
+  assert.is((await restPost('/anomalies/config', '{"metric":"int_text_fraction","config":{"min_samples":"2.0"}}')).code, 'ok');
   assert.is((await connectJson('AnomalyService/GetStatistics', '{"page_size":"10"}')).code, 'ok');
   assert.is((await restPost('/business-metrics/events', '{"events":[{"operation":"S3_OPERATION_PUT_OBJECT","bucket":"b","status_code":"200","bytes_in":"42","stored_bytes_delta":"-5"}]}')).code, 'ok');
   assert.is((await grpcWebJson('AnomalyService/ListAnomalies', '{"limit":5,"after_sequence":1e1}')).code, 'ok');

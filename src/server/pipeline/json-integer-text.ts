@@ -1,10 +1,11 @@
 /**
- * Integers given as JSON strings that are not decimal. Proto3 JSON gives an integer as a number or
- * a string of decimal digits (64-bit ones are written as strings); protobuf-es reads the string
- * with Number() or BigInt(), which take "0x10" as 16, "0b11" as 3, "0o7", "+1", and around a 64-bit
- * one white space (" 5"), and in a 32-bit field "1e3" and "1.0" too, where a 64-bit field refuses
- * them. A typo or another language's literal would then be read as some other number without a
- * word; each is refused here, naming the field, for every integer type alike.
+ * Integers given as JSON strings that are not numbers. Proto3 JSON gives an integer as a number or
+ * as a number in quotes (64-bit ones are written as decimal strings; exponent notation is allowed
+ * quoted or not, and Go's protojson takes it); protobuf-es reads the string with Number() or
+ * BigInt(), which also take "0x10" as 16, "0b11" as 3, "0o7", "+1", and around a 64-bit one white
+ * space (" 5"). A typo or another language's literal would then be read as some other number
+ * without a word; each is refused here, naming the field. (protobuf-es itself refuses a quoted
+ * fraction or exponent in a 64-bit field, "1e3" included, which a 32-bit field takes.)
  */
 import { ScalarType, type DescField, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
 import { fieldItems, isJsonObject } from './json-walk.js';
@@ -23,8 +24,8 @@ const INTEGERS: ReadonlySet<ScalarType> = new Set([
   ScalarType.SFIXED64,
 ]);
 
-/** Decimal digits with an optional leading minus, as proto3 JSON writes an integer as a string. */
-const DECIMAL = /^-?[0-9]+$/;
+/** A JSON number's form (leading zeros allowed, as protobuf-es reads "007"). */
+const NUMBER_TEXT = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
 /** Whether a field's values (a single value, a list's items or a map's values) are integers. */
 function holdsIntegers(f: DescField): boolean {
@@ -41,7 +42,7 @@ function hasIntegers(m: DescMessage): boolean {
   return holds;
 }
 
-/** Where an integer string that is not decimal is in `json` (already decoded as `schema`): its path, field and text. */
+/** Where an integer string that is not a number is in `json` (already decoded as `schema`): its path, field and text. */
 export function nonDecimalInteger(schema: DescMessage, json: JsonValue, path = ''): { path: string; field: DescField; text: string } | undefined {
   if (!isJsonObject(json) || !hasIntegers(schema)) return undefined;
   for (const [key, value] of Object.entries(json)) {
@@ -49,7 +50,7 @@ export function nonDecimalInteger(schema: DescMessage, json: JsonValue, path = '
     if (!f || value === null) continue;
     const here = path ? `${path}.${f.name}` : f.name;
     if (holdsIntegers(f)) {
-      for (const [where, item] of fieldItems(f, value, here)) if (typeof item === 'string' && !DECIMAL.test(item)) return { path: where, field: f, text: item };
+      for (const [where, item] of fieldItems(f, value, here)) if (typeof item === 'string' && !NUMBER_TEXT.test(item)) return { path: where, field: f, text: item };
       continue;
     }
     const of = messageOf(f);
