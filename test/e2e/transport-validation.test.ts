@@ -176,7 +176,7 @@ test('an error message repeats at most a clipped piece of a long client value', 
   assert.match(since.json.message, /^since: must be an RFC 3339 time .*, got 's{200}…' \(300 characters\)$/);
 });
 
-test('JSON nested too deep to show is refused as nested too deep, not answered internal', async () => {
+test('JSON nested thousands deep is refused as nested too deep, not answered internal', async () => {
   const deep = `{"events":${'['.repeat(5000)}${']'.repeat(5000)}}`;
   const r = await within(fetch(`${server.url}${API}/business-metrics/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep }), 'POST deep JSON');
   assert.is(r.status, 400);

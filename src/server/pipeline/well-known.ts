@@ -95,14 +95,8 @@ export function showJson(value: unknown): string {
   if (typeof value === 'string') return quote(JSON.stringify(value).slice(1, -1));
   // JSON.parse reads a number beyond a double's range (1e400) as Infinity, which JSON writes as null.
   if (typeof value === 'number' && !Number.isFinite(value)) return `a number beyond the range of a double (read as ${value})`;
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    // Nesting too deep to write out (String() would recurse as deep and fail the same way).
-    text = Array.isArray(value) ? 'a list nested too deep to show' : typeof value === 'object' && value !== null ? 'an object nested too deep to show' : String(value);
-  }
-  return clip(text);
+  // Request JSON nests at most MAX_JSON_DEPTH deep (json-depth.ts), which JSON.stringify writes out.
+  return clip(JSON.stringify(value) ?? String(value));
 }
 
 /** Longest error message sent to a client; a message longer than this is cut. */
