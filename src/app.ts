@@ -221,7 +221,7 @@ export async function startService(config: Config): Promise<RunningService> {
     if (cpu) pool.update(cpu, manager.status().pending);
   });
 
-  // Measured on the port, which the budget's users (the /metrics route, ExportMetrics) are given to.
+  // Measured on the port, which judges every answer by it, as do the /metrics route and ExportMetrics before rendering.
   const unsent = new UnsentBudget(config.maxUnsentBytes, () => port.unsentBytes(), config.metricsMaxExpositionBytes);
   const port: ServicePort = new ServicePort({
     bindings: [
@@ -256,6 +256,7 @@ export async function startService(config: Config): Promise<RunningService> {
     maxProfileSeconds: config.profilingMaxSeconds,
     healthWatchers: { max: config.healthMaxWatchers, setting: SETTINGS.healthMaxWatchers.env },
     metrics: metricsEndpoint(metrics, unsent),
+    unsent,
   });
   connectionMetrics(metrics, port, unsent);
   admissionMetrics(metrics, manager);

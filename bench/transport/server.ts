@@ -27,7 +27,9 @@ const variant = process.argv[2];
 function standalone() {
   const metrics = new MetricsEngine({ clock: systemClock });
   const pipeline = new CallPipeline(trace.getTracer('bench'), rpcMetrics(metrics), new AbortController().signal);
-  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock })), pipeline };
+  // Nothing is refused: the bench measures the transports, not the unsent budget.
+  const unsent = { answer: () => {} };
+  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock })), pipeline, unsent };
 }
 
 if (variant === 'front-door') {
@@ -35,17 +37,17 @@ if (variant === 'front-door') {
   console.log(`ready ${new URL(service.url).port}`);
 } else if (variant === 'grpc-js' || variant === 'grpc-js-heap') {
   if (variant === 'grpc-js-heap') await new (await import('../../src/core/profiling/pprof/index.js')).HeapSampler().start();
-  const { binding, pipeline } = standalone();
+  const { binding, pipeline, unsent } = standalone();
   const server = new grpc.Server();
-  const { definition, implementation } = grpcServiceOf(binding, pipeline);
+  const { definition, implementation } = grpcServiceOf(binding, pipeline, unsent);
   server.addService(definition, implementation);
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) throw error;
     console.log(`ready ${port}`);
   });
 } else if (variant === 'connect-h2') {
-  const { binding, pipeline } = standalone();
-  const server = createServer(connectNodeAdapter({ routes: connectRoutes([binding], pipeline) }));
+  const { binding, pipeline, unsent } = standalone();
+  const server = createServer(connectNodeAdapter({ routes: connectRoutes([binding], pipeline, unsent) }));
   server.listen(0, '127.0.0.1', () => console.log(`ready ${(server.address() as AddressInfo).port}`));
 } else {
   throw new Error(`unknown variant ${variant}`);

@@ -33,6 +33,7 @@ import { writeError } from './rest/response.js';
 import { createRestHandler } from './rest/handler.js';
 import { RestRoutes } from './rest/routes.js';
 import { healthBinding, HealthStatuses, type WatcherLimit } from './services/grpc-health.js';
+import type { AnswerBudget } from './unsent-budget.js';
 
 export interface PortOptions {
   bindings: readonly ServiceBinding[];
@@ -55,15 +56,24 @@ export interface PortOptions {
   maxProfileSeconds: number;
   /** Concurrent grpc.health.v1 Watch streams at most, and the setting that raises it. */
   healthWatchers: WatcherLimit;
+  /** Judges every answer, on every protocol, before it is handed to its connection (RS3GW_MAX_UNSENT_BYTES). */
+  unsent: AnswerBudget;
 }
 
 /** /debug/pprof answers through ProfilingService.CaptureProfile, like any REST call (and is counted and traced as it). */
-function profileInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline): ProfileInvoker {
+function profileInvoker(bindings: readonly ServiceBinding[], pipeline: CallPipeline, unsent: AnswerBudget): ProfileInvoker {
   const binding = bindings.find((b) => b.service.typeName === ProfilingService.typeName);
   if (!binding) throw new Error('the ProfilingService binding is required for /debug/pprof');
   const method = ProfilingService.method.captureProfile;
   return async (readRequest, req, signal) =>
-    (await pipeline.unary(binding, method, readRequest, { protocol: 'rest', method, requestHeaders: headersOf(req), signal })) as CaptureProfileResponse;
+    (await pipeline.unary(binding, method, readRequest, {
+      protocol: 'rest',
+      method,
+      requestHeaders: headersOf(req),
+      signal,
+      // What /debug/pprof sends is the profile's bytes.
+      render: (response) => unsent.answer(method.name, (response as CaptureProfileResponse).pprof?.data.length ?? 0),
+    })) as CaptureProfileResponse;
 }
 
 export class ServicePort {
@@ -91,12 +101,13 @@ export class ServicePort {
       requestMs: options.connectionLimits.requestMs,
       maxStreamsPerConnection: options.maxStreamsPerConnection,
       sendTimeout,
+      unsent: options.unsent,
     });
     const connectAdapter = connectNodeAdapter({
       // Outermost first: a wrong method is refused with a body saying what is allowed, a 415 is
       // explained naming the content type as sent (before text mode renames it), deadlines are
       // capped, gRPC-Web text is decoded to binary, whose message the pipeline decodes.
-      routes: withHandlerSteps(connectRoutes(bindings, pipeline), [refuseWrongMethod, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
+      routes: withHandlerSteps(connectRoutes(bindings, pipeline, options.unsent), [refuseWrongMethod, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
       acceptCompression: [...REQUEST_COMPRESSIONS],
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost
@@ -105,8 +116,8 @@ export class ServicePort {
       fallback: (req, res) => writeError(res as ServerResponse, 404, 'not_found', `no route for ${req.method} ${clip(req.url ?? '')}`),
     });
     const connect = withRequestSlot(connectAdapter);
-    const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes, options.clientAttributeMaxChars);
-    const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline), options.maxProfileSeconds);
+    const rest = createRestHandler(new RestRoutes(options.bindings), pipeline, options.maxMessageBytes, options.clientAttributeMaxChars, options.unsent);
+    const pprof = pprofRoutes(profileInvoker(options.bindings, pipeline, options.unsent), options.maxProfileSeconds);
     this.http1 = createHttp1Server({ metrics: options.metrics, pprof, rest, connect }, new OriginPolicy(options.allowedOrigins));
     this.http1.keepAliveTimeout = 65_000;
     this.door = new FrontDoor(this.http1, this.grpc.injector, options.connectionLimits, sendTimeout);

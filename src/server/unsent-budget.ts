@@ -2,23 +2,38 @@
  * The bytes of responses handed to connections but not yet taken by their clients, across the
  * whole port, and their cap (RS3GW_MAX_UNSENT_BYTES). One response per HTTP/1.1 connection and
  * the send timeout bound what one client holds, but not what many hold together: a /metrics of
- * 32 MiB left unread on each of a few hundred connections would still exhaust the heap. So the
- * large renders (/metrics, ExportMetrics) ask here first, and are refused rather than rendered
- * when the cap would be passed; small answers are counted but never refused.
+ * 32 MiB left unread on each of a few hundred connections would still exhaust the heap, as would
+ * thousands of pages of GetStatistics on HTTP/2 streams whose window stays 0. So every answer of
+ * REFUSABLE_ANSWER_BYTES or more, of any method on any protocol, is judged here before it is handed
+ * to its connection, and refused when the cap would be passed; the large renders (/metrics,
+ * ExportMetrics) ask first too, and are refused rather than rendered. Smaller answers are never
+ * refused: a health check must not fail because others hold large answers, and what they hold is
+ * bounded by the connections and the streams each carries.
  */
 import { ObservabilityError } from '../core/errors.js';
 
 export const UNSENT_SETTING = 'RS3GW_MAX_UNSENT_BYTES';
 
+/** Answers smaller than this are left to the transport's own measure, never refused. */
+export const REFUSABLE_ANSWER_BYTES = 16 * 1024;
+
+/** What a transport asks before handing over an answer (a unary response, a stream message). */
+export interface AnswerBudget {
+  /** Refuses (throws) an answer of `bytes` of `what` (a method name) that does not fit, else counts it. */
+  answer(what: string, bytes: number): void;
+}
+
 /** A render the budget let start: its estimate is held until it is admitted or released. */
 export interface RenderTicket {
   /** The render is made: refused when its `bytes` do not fit, else counted. */
   admit(bytes: number): void;
+  /** The render is made, to be judged where it is handed over (answer): its size is the next one's estimate. */
+  made(bytes: number): void;
   /** The render ended without an answer to count (failed, abandoned, HEAD); harmless after admit. */
   release(): void;
 }
 
-export class UnsentBudget {
+export class UnsentBudget implements AnswerBudget {
   /** Bytes admitted this turn of the event loop: rendered, but perhaps not yet handed to a connection (and so not yet measured). */
   private admitted = 0;
   /** Estimates of the renders in progress: a burst of them cannot all start on room only one has. */
@@ -80,18 +95,26 @@ export class UnsentBudget {
       release,
       admit: (bytes) => {
         release();
-        this.admit(kind, what, bytes);
+        this.lastRender.set(kind, bytes);
+        this.take(what, bytes);
+      },
+      made: (bytes) => {
+        release();
+        this.lastRender.set(kind, bytes);
       },
     };
   }
 
+  answer(what: string, bytes: number): void {
+    if (bytes >= REFUSABLE_ANSWER_BYTES) this.take(what, bytes);
+  }
+
   /**
-   * After rendering `bytes` of `kind`: refused when they do not fit, else counted until the next
+   * `bytes` about to be handed over: refused when they do not fit, else counted until the next
    * turn of the event loop, by which time the transport has them and they are measured there. Two
-   * renders finishing in the same turn thus cannot both take the last of the room.
+   * answers finishing in the same turn thus cannot both take the last of the room.
    */
-  private admit(kind: string, what: string, bytes: number): void {
-    this.lastRender.set(kind, bytes);
+  private take(what: string, bytes: number): void {
     const error = this.refusal(what, bytes);
     if (error) throw error;
     this.admitted += bytes;

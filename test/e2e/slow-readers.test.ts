@@ -2,8 +2,10 @@
  * Clients that ask and do not read, over real sockets: pipelined HTTP/1.1 requests are served one
  * at a time (one rendered answer per connection, not one per request); an answer the client takes
  * none of is given up after RS3GW_SEND_TIMEOUT (the HTTP/1.1 connection closed, the HTTP/2 stream
- * reset), while a stream with nothing to send is left open; a render that would pass
- * RS3GW_MAX_UNSENT_BYTES is refused; an unknown grpc-encoding does not refuse uncompressed messages.
+ * reset), while a stream with nothing to send, or whose client reads slowly but steadily, is left
+ * open; a render that would pass
+ * RS3GW_MAX_UNSENT_BYTES is refused, as is any answer of 16 KiB or more of any method on any protocol
+ * that would pass it; an unknown grpc-encoding does not refuse uncompressed messages.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServerReflectionRequestSchema } from '../../gen/ts/grpc/reflection/v1/reflection_pb.js';
+import { createObservabilityClient } from '../../clients/ts/client.js';
+import { GetStatisticsRequestSchema } from '../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 const SEND_TIMEOUT_MS = 1000;
@@ -23,6 +27,7 @@ const SERIES = 20;
 const EXPORT = '/rs3gw.observability.v1.MetricsService/ExportMetrics';
 const WATCH = '/rs3gw.observability.v1.AnomalyService/WatchAnomalies';
 const REFLECTION = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
+const STATISTICS = '/rs3gw.observability.v1.AnomalyService/GetStatistics';
 
 let server: RunningServer;
 let port: number;
@@ -339,6 +344,163 @@ test('a render that would pass RS3GW_MAX_UNSENT_BYTES is refused: 503 on /metric
     holder.destroy();
     server = saved;
     port = savedPort;
+    assert.is(await small.stop(), 0, small.output());
+  }
+});
+
+/** `count` anomaly metrics, so that a page of GetStatistics is about 130 bytes a metric. */
+async function anomalyMetrics(url: string, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 1000) {
+    const samples = Array.from({ length: Math.min(1000, count - from) }, (_, i) => ({ metric: `unsent_budget_metric_${from + i}`, value: 1 }));
+    const res = await fetch(`${url}/api/observability/anomalies/samples/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ samples }) });
+    assert.is(res.status, 200, await res.text());
+  }
+}
+
+/**
+ * A gRPC call's status as soon as it has one: 'answered' when its headers came without one (its
+ * message waits behind them), 'reset' when the stream was reset before any headers.
+ */
+function grpcOutcome(stream: ClientHttp2Stream): Promise<{ status: string; message: string }> {
+  return new Promise((resolve) => {
+    const done = (h: Record<string, unknown>) => resolve({ status: String(h['grpc-status']), message: decodeURIComponent(String(h['grpc-message'] ?? '')) });
+    stream.once('response', (h) => (h['grpc-status'] !== undefined ? done(h) : resolve({ status: 'answered', message: '' })));
+    stream.once('close', () => resolve({ status: 'reset', message: `${stream.rstCode}` }));
+  });
+}
+
+test('every answer of 16 KiB or more, of any method on any protocol, is refused past RS3GW_MAX_UNSENT_BYTES; smaller ones go on', async () => {
+  const small = await startServer({ RS3GW_MAX_UNSENT_BYTES: String(512 * 1024) });
+  const saved = server;
+  const savedPort = port;
+  server = small;
+  port = Number(new URL(small.url).port);
+  let holder: Socket | undefined;
+  const grpcWeb = createObservabilityClient(small.url, { protocol: 'grpc-web' });
+  let session: ClientHttp2Session | undefined;
+  try {
+    await inflateMetrics();
+    // A page of 500 metrics is about 60 KB.
+    await anomalyMetrics(small.url, 500);
+    const page = `${small.url}/api/observability/anomalies/statistics?page_size=1000`;
+    const first = await fetch(page);
+    assert.is(first.status, 200, 'nothing held: the page goes');
+    await first.arrayBuffer();
+    holder = await unreadSocket();
+    holder.on('error', () => {});
+    holder.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    // Held once the scrape is made and handed to the socket, which the first refusal shows.
+    let rest = await fetch(page);
+    for (let waited = 0; rest.status === 200 && waited < 10_000; waited += 100) {
+      await rest.arrayBuffer();
+      await sleep(100);
+      rest = await fetch(page);
+    }
+    const refusal = /^GetStatistics: its \d+ bytes would take the responses not yet taken by clients past RS3GW_MAX_UNSENT_BYTES \(524288 bytes; \d+ held now\); try again when clients have read them$/;
+    // REST
+    const restBody = (await rest.json()) as { code: string; message: string };
+    assert.is(rest.status, 503, JSON.stringify(restBody).slice(0, 300));
+    assert.is(restBody.code, 'unavailable');
+    assert.match(restBody.message, refusal);
+    // Connect, JSON and binary
+    const connectJson = await fetch(`${small.url}${STATISTICS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"page_size":1000}' });
+    const connectBody = (await connectJson.json()) as { code: string; message: string };
+    assert.is(connectJson.status, 503, JSON.stringify(connectBody).slice(0, 300));
+    assert.is(connectBody.code, 'unavailable');
+    assert.match(connectBody.message, refusal);
+    const request = toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { pageSize: 1000 }));
+    const connectProto = await fetch(`${small.url}${STATISTICS}`, { method: 'POST', headers: { 'content-type': 'application/proto' }, body: request });
+    assert.is(connectProto.status, 503);
+    assert.match(((await connectProto.json()) as { message: string }).message, refusal);
+    // gRPC-Web, through the generated client
+    const error = await grpcWeb.anomalies.getStatistics({ pageSize: 1000 }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; rawMessage: string },
+    );
+    assert.is(error?.code, 14, 'gRPC-Web: UNAVAILABLE');
+    assert.match(error!.rawMessage, refusal);
+    // Native gRPC
+    session = await h2();
+    const grpc = await grpcOutcome(grpcCall(session, STATISTICS, request));
+    assert.is(grpc.status, '14');
+    assert.match(grpc.message, refusal);
+    // Smaller answers go on: one metric's statistics, a health check.
+    const one = await fetch(`${small.url}/api/observability/anomalies/statistics?metric=unsent_budget_metric_1`);
+    assert.is(one.status, 200, (await one.text()).slice(0, 300));
+    assert.is((await grpcWeb.anomalies.getStatistics({ metric: 'unsent_budget_metric_1' })).statistics.length, 1);
+    assert.is((await fetch(`${small.url}/api/observability/health`)).status, 200);
+    // The refusals are calls like any other: counted by code (scraped once the holder lets go).
+    holder.destroy();
+    await sleep(200);
+    const metrics = await (await fetch(`${small.url}/metrics`)).text();
+    const refused = [...metrics.matchAll(/^rs3gw_rpc_server_duration_seconds_count\{[^}]*method="GetStatistics"[^}]*code="unavailable"[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    assert.is(refused, 5, 'refused GetStatistics calls counted as unavailable');
+  } finally {
+    session?.destroy();
+    grpcWeb.close();
+    holder?.destroy();
+    server = saved;
+    port = savedPort;
+    assert.is(await small.stop(), 0, small.output());
+  }
+});
+
+test('GetStatistics pages left unread on HTTP/2 streams whose window stays 0 are refused once RS3GW_MAX_UNSENT_BYTES is spent; a reader is not', async () => {
+  const capBytes = 1024 * 1024;
+  const small = await startServer({ RS3GW_MAX_UNSENT_BYTES: String(capBytes) });
+  const sessions: ClientHttp2Session[] = [];
+  try {
+    // Pages of 500 metrics, about 240 KB each.
+    await anomalyMetrics(small.url, 500);
+    const request = toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { pageSize: 1000 }));
+    const reader = await new Promise<ClientHttp2Session>((resolve, reject) => {
+      const s = http2Connect(small.url, () => resolve(s));
+      s.once('error', reject);
+    });
+    sessions.push(reader);
+    const readPage = async () => {
+      const stream = grpcCall(reader, STATISTICS, request);
+      let bytes = 0;
+      stream.on('data', (d: Buffer) => (bytes += d.length));
+      const status = await new Promise<Record<string, unknown>>((resolve) => {
+        stream.once('response', (h) => h['grpc-status'] !== undefined && resolve(h));
+        stream.once('trailers', resolve);
+      });
+      return { status: String(status['grpc-status']), bytes };
+    };
+    // A client that reads what it asks for is not refused, however many pages it asks for.
+    const read: { status: string; bytes: number }[] = [];
+    for (let i = 0; i < 50; i++) read.push(await readPage());
+    assert.equal([...new Set(read.map((r) => r.status))], ['0'], 'every page read');
+    const pageBytes = read[0]!.bytes;
+    assert.ok(pageBytes > 200_000, `pages of ${pageBytes} bytes`);
+    // Three connections, 100 calls each, none read: 300 pages would be 70 MB.
+    const outcomes: Promise<{ status: string; message: string }>[] = [];
+    for (let c = 0; c < 3; c++) {
+      const session = await new Promise<ClientHttp2Session>((resolve, reject) => {
+        const s = http2Connect(small.url, { settings: { initialWindowSize: 0 } }, () => resolve(s));
+        s.once('error', reject);
+      });
+      sessions.push(session);
+      for (let i = 0; i < 100; i++) outcomes.push(grpcOutcome(grpcCall(session, STATISTICS, request)));
+    }
+    const settled = await Promise.all(outcomes);
+    const answered = settled.filter((o) => o.status === 'answered').length;
+    const refusals = settled.filter((o) => o.status === '14').map((o) => o.message);
+    assert.is(answered + refusals.length, 300, JSON.stringify(settled.find((o) => o.status !== 'answered' && o.status !== '14')));
+    for (const message of refusals) assert.match(message, /^GetStatistics: its \d+ bytes would take the responses not yet taken by clients past RS3GW_MAX_UNSENT_BYTES \(1048576 bytes; \d+ held now\)/);
+    // What is held is the cap at most, and one page past it (the first, which nothing else held).
+    assert.ok(answered * pageBytes <= capBytes + pageBytes, `${answered} pages of ${pageBytes} bytes answered`);
+    const mostHeld = Math.max(...refusals.map((m) => Number(/(\d+) held now/.exec(m)![1])));
+    assert.ok(mostHeld <= capBytes + pageBytes, `${mostHeld} bytes held`);
+    // Small answers go on while the budget is spent.
+    assert.is((await fetch(`${small.url}/api/observability/health`)).status, 200);
+    // Once the unread streams are gone, the reader's pages go again.
+    for (const s of sessions.splice(1)) s.destroy();
+    await sleep(200);
+    assert.is((await readPage()).status, '0', 'read again');
+  } finally {
+    for (const s of sessions) s.destroy();
     assert.is(await small.stop(), 0, small.output());
   }
 });

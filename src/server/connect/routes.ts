@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
+import { toBinary, type DescMessage, type DescMethod, type Message } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { binaryRequest } from '../pipeline/binary-request.js';
 import type { CallContext, Protocol } from '../pipeline/context.js';
@@ -15,6 +15,7 @@ import { jsonText, messageFromJsonText } from '../pipeline/json-request.js';
 import { directStreamSink } from './direct-stream.js';
 import { answersInJson, bodyRestoringEncoder, carriesHttpBody, detachBodies, type DetachedBodies } from './json-bodies.js';
 import type { RequestSlot } from './request-messages.js';
+import type { AnswerBudget } from '../unsent-budget.js';
 
 /**
  * One slot per request, where what connect-node must not judge waits for the call: the refusal of
@@ -60,9 +61,32 @@ function requestOf(method: DescMethod, message: Message): RequestSource {
   return slot?.decoded ?? message;
 }
 
-function callContext(method: DescMethod, ctx: HandlerContext): CallContext {
+/** Protobuf sizes of answers, kept per message: one fanned out to many streams is measured once. */
+const protobufSizes = new WeakMap<Message, number>();
+
+/**
+ * An answer's protobuf size, by which a Connect or gRPC-Web answer is judged against the unsent
+ * budget: connect-node encodes it (perhaps as JSON, perhaps compressed) only once the call has
+ * returned, too late for a refusal to be the call's.
+ */
+function protobufSize(schema: DescMessage, message: Message): number {
+  let size = protobufSizes.get(message);
+  if (size === undefined) {
+    size = toBinary(schema, message).byteLength;
+    protobufSizes.set(message, size);
+  }
+  return size;
+}
+
+function callContext(method: DescMethod, ctx: HandlerContext, unsent: AnswerBudget): CallContext {
   const protocol: Protocol = ctx.protocolName === 'grpc-web' ? 'grpc-web' : ctx.protocolName === 'grpc' ? 'grpc' : 'connect';
-  return { protocol, method, requestHeaders: ctx.requestHeader, signal: ctx.signal };
+  return {
+    protocol,
+    method,
+    requestHeaders: ctx.requestHeader,
+    signal: ctx.signal,
+    render: (message) => unsent.answer(method.name, protobufSize(method.output, message)),
+  };
 }
 
 /**
@@ -98,7 +122,7 @@ function strictJsonText(schema: DescMessage): { decode(input?: Uint8Array): stri
   };
 }
 
-export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: CallPipeline): (router: ConnectRouter) => void {
+export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: CallPipeline, unsent: AnswerBudget): (router: ConnectRouter) => void {
   return (router) => {
     for (const binding of bindings) {
       for (const method of binding.service.methods) {
@@ -107,11 +131,11 @@ export function connectRoutes(bindings: readonly ServiceBinding[], pipeline: Cal
           method.methodKind === 'server_streaming'
             ? (request: Message, ctx: HandlerContext) =>
                 pipeline.serverStream(binding, method, requestOf(method, request), {
-                  ...callContext(method, ctx),
+                  ...callContext(method, ctx, unsent),
                   sink: directStreamSink(slots.getStore()?.res, method.output, ctx),
                 })
             : async (request: Message, ctx: HandlerContext) => {
-                const response = await pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx));
+                const response = await pipeline.unary(binding, method, requestOf(method, request), callContext(method, ctx, unsent));
                 const slot = slots.getStore();
                 if (!carriesBody || !slot || !answersInJson(ctx)) return response;
                 return detachBodies(method.output, response, (slot.bodies ??= new Map()));

@@ -10,6 +10,7 @@ import { addReflection } from './reflection.js';
 import { grpcServiceOf } from './service-adapter.js';
 import type { SendTimeout } from '../send-timeout.js';
 import { guardStreams, type GuardedStreams } from './stream-guard.js';
+import type { AnswerBudget } from '../unsent-budget.js';
 
 /** How often a drain checks whether every connection has closed. */
 const SHUTDOWN_CHECK_MS = 20;
@@ -37,6 +38,8 @@ export function createGrpcSide(options: {
   maxStreamsPerConnection: number;
   /** Resets a stream whose answer its client takes none of for this long. */
   sendTimeout: SendTimeout;
+  /** Judges every answer before it is written (RS3GW_MAX_UNSENT_BYTES). */
+  unsent: AnswerBudget;
 }): GrpcSide {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
@@ -47,7 +50,7 @@ export function createGrpcSide(options: {
   });
   const streams = guardStreams(server, { requestMs: options.requestMs, sendTimeout: options.sendTimeout });
   for (const binding of options.bindings) {
-    const { definition, implementation } = grpcServiceOf(binding, options.pipeline);
+    const { definition, implementation } = grpcServiceOf(binding, options.pipeline, options.unsent);
     server.addService(definition, implementation);
   }
   addReflection(server, options.index);

@@ -13,16 +13,14 @@ import type { CallPipeline } from '../pipeline/invoke.js';
 import { headersFromMetadata } from './metadata.js';
 import { invalidTimeoutMessage } from '../pipeline/grpc-timeout.js';
 import { INVALID_TIMEOUT_HEADER } from './stream-guard.js';
-
-function serializer(schema: DescMessage) {
-  return (message: Message) => Buffer.from(toBinary(schema, message));
-}
+import type { AnswerBudget } from '../unsent-budget.js';
 
 /**
- * For server streams: a message object written to many streams (an anomaly fanned out to every
- * subscriber) is encoded once.
+ * Encodes each answer once: when it is judged against the unsent budget (CallContext.render), and
+ * again, from here, when grpc-js writes it; a message written to many streams (an anomaly fanned
+ * out to every subscriber) is encoded once for all.
  */
-function sharedSerializer(schema: DescMessage) {
+function cachedSerializer(schema: DescMessage) {
   const encoded = new WeakMap<Message, Buffer>();
   return (message: Message) => {
     let bytes = encoded.get(message);
@@ -86,7 +84,7 @@ function requestOf(method: DescMethod, call: Call): () => Promise<Message> {
   };
 }
 
-function callContext(method: DescMethod, call: Call): CallContext {
+function callContext(method: DescMethod, call: Call, render: (message: Message) => void): CallContext {
   const controller = new AbortController();
   // grpc-js keeps the deadline as a wall-clock time but fires it on a timer: the time left is read
   // now and measured on the monotonic clock, so a step of the wall clock cannot turn a deadline
@@ -99,10 +97,10 @@ function callContext(method: DescMethod, call: Call): CallContext {
     const expired = performance.now() >= expiresAt - marginMs;
     controller.abort(expired ? new ConnectError('the deadline expired', Code.DeadlineExceeded) : new ConnectError('the client canceled the call', Code.Canceled));
   });
-  return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal };
+  return { protocol: 'grpc', method, requestHeaders: headersFromMetadata(call.metadata), signal: controller.signal, render };
 }
 
-export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): {
+export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline, unsent: AnswerBudget): {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
 } {
@@ -113,20 +111,22 @@ export function grpcServiceOf(binding: ServiceBinding, pipeline: CallPipeline): 
       throw new Error(`${method.name}: only unary and server-streaming methods are supported`);
     }
     const streaming = method.methodKind === 'server_streaming';
+    const serialize = cachedSerializer(method.output);
+    const render = (message: Message) => unsent.answer(method.name, serialize(message).length);
     definition[method.name] = {
       path: `/${binding.service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: streaming,
       requestSerialize: (request: RequestBytes) => request.bytes ?? Buffer.alloc(0),
       requestDeserialize: (bytes: Buffer): RequestBytes => ({ bytes }),
-      responseSerialize: streaming ? sharedSerializer(method.output) : serializer(method.output),
+      responseSerialize: serialize,
       responseDeserialize: deserializer(method.output),
       originalName: method.localName,
     };
     implementation[method.name] = streaming
-      ? (call: grpc.ServerWritableStream<RequestBytes, Message>) => void serveStream(binding, method, pipeline, call)
+      ? (call: grpc.ServerWritableStream<RequestBytes, Message>) => void serveStream(binding, method, pipeline, call, callContext(method, call, render))
       : (call: grpc.ServerUnaryCall<RequestBytes, Message>, callback: grpc.sendUnaryData<Message>) => {
-          pipeline.unary(binding, method, requestOf(method, call), callContext(method, call)).then(
+          pipeline.unary(binding, method, requestOf(method, call), callContext(method, call, render)).then(
             (response) => callback(null, response),
             (error: ConnectError) => callback(statusOf(error)),
           );
@@ -140,8 +140,8 @@ async function serveStream(
   method: DescMethod,
   pipeline: CallPipeline,
   call: grpc.ServerWritableStream<RequestBytes, Message>,
+  ctx: CallContext,
 ): Promise<void> {
-  const ctx = callContext(method, call);
   try {
     for await (const message of pipeline.serverStream(binding, method, requestOf(method, call), ctx)) {
       if (call.cancelled) break;

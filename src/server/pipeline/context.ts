@@ -16,6 +16,12 @@ export interface CallContext {
   readonly spanAttributes?: TransportAttributes;
   /** Where a server stream's messages may be written straight to the client (HTTP/1.1 streams, connect/direct-stream.ts). */
   readonly sink?: StreamSink;
+  /**
+   * Renders an answer (the unary response, each stream message) for the transport before the call
+   * counts it sent; a refusal it throws (RS3GW_MAX_UNSENT_BYTES, server/unsent-budget.ts) is the
+   * call's, traced and counted as such.
+   */
+  readonly render?: (message: Message) => void | Promise<void>;
 }
 
 /**

@@ -75,7 +75,9 @@ export class CallPipeline {
     const decode = () => decodeRequest(method, request);
     if (!binding.observed) {
       try {
-        return create(method.output, await handler(await decode(), ctx));
+        const message = create(method.output, await handler(await decode(), ctx));
+        await ctx.render?.(message);
+        return message;
       } catch (error) {
         throw toConnectError(error, ctx.signal);
       }
@@ -84,6 +86,7 @@ export class CallPipeline {
     try {
       const response = await context.with(call.context, async () => handler(await decode(), ctx));
       const message = create(method.output, response);
+      await context.with(call.context, async () => ctx.render?.(message));
       call.end(undefined);
       return message;
     } catch (error) {
@@ -107,6 +110,9 @@ export class CallPipeline {
       const sink = ctx.sink;
       for await (const item of handler(await decodeRequest(method, request), streamCtx)) {
         const message = create(method.output, item);
+        // Awaited only when it is async: a message fanned out to many streams costs no extra turn each.
+        const rendering = ctx.render?.(message);
+        if (rendering) await rendering;
         // Written straight to the response when it can be: the message then costs a write, not a
         // pass through the transport's chain of async stages for every stream that carries it.
         if (!sink?.write(message)) {

@@ -17,8 +17,9 @@ import { clip, quote } from '../pipeline/well-known.js';
 import { parseJsonText } from '../pipeline/json-request.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
-import { writeError, writeMessage } from './response.js';
+import { renderMessage, writeError, writeRendered, type RenderedAnswer } from './response.js';
 import type { RestRoutes, Route, RouteMatch } from './routes.js';
+import type { AnswerBudget } from '../unsent-budget.js';
 
 /**
  * The cause of an error that REST answers with a status of its own (413, 415) rather than its
@@ -193,7 +194,7 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
  * `clientAttributeMaxChars` bounds the span attributes taken from the request (url.path,
  * url.query); Infinity leaves them to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.
  */
-export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number, clientAttributeMaxChars: number) {
+export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, maxBodyBytes: number, clientAttributeMaxChars: number, unsent: AnswerBudget) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const found = routes.match(req.method ?? 'GET', url.pathname);
     if (!found) {
@@ -208,16 +209,24 @@ export function createRestHandler(routes: RestRoutes, pipeline: CallPipeline, ma
     }
     const controller = new AbortController();
     res.once('close', () => controller.abort());
+    const { method, responseBody } = found.route;
+    const headOnly = req.method === 'HEAD';
+    let answer: RenderedAnswer | undefined;
     try {
       const ctx: CallContext = {
         protocol: 'rest',
-        method: found.route.method,
+        method,
         requestHeaders: headersOf(req),
         signal: controller.signal,
         spanAttributes: httpAttributes(req, url, found.route, controller.signal, clientAttributeMaxChars),
+        render: async (message) => {
+          // The client may close the connection while the text is made: it is then left unmade.
+          answer = await renderMessage(method.output, message, responseBody, () => res.destroyed);
+          if (answer && !headOnly) unsent.answer(method.name, answer.bytes);
+        },
       };
-      const response = await pipeline.unary(found.route.binding, found.route.method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
-      await writeMessage(res, found.route.method.output, response, found.route.responseBody, req.method === 'HEAD');
+      await pipeline.unary(found.route.binding, method, () => requestMessage(found, req, url, maxBodyBytes), ctx);
+      if (answer) writeRendered(res, answer, headOnly);
     } catch (error) {
       const e = toConnectError(error);
       writeError(res, statusOf(e), codeName(e.code), e.rawMessage, { ...(e.cause instanceof HttpStatus && e.cause.headers), ...retryAfterHeader(e) });

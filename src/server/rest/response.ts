@@ -31,7 +31,16 @@ function httpBodyOf(schema: DescMessage, message: Record<string, unknown>): Http
   return undefined;
 }
 
-export async function writeMessage(res: ServerResponse, schema: DescMessage, message: Message, responseBody: string, headOnly: boolean): Promise<void> {
+/** A REST answer made and not yet written: rendered first, so that its size can be judged (RS3GW_MAX_UNSENT_BYTES). */
+export interface RenderedAnswer {
+  headers: Record<string, string | number>;
+  /** An HttpBody's bytes, or the JSON text in chunks (never joined: see jsonChunks). */
+  body: readonly (string | Uint8Array)[];
+  bytes: number;
+}
+
+/** The answer `message` is written as; undefined once `gone()` says no one is left to read it. */
+export async function renderMessage(schema: DescMessage, message: Message, responseBody: string, gone: () => boolean): Promise<RenderedAnswer | undefined> {
   const fields = message as unknown as Record<string, unknown>;
   const raw = httpBodyOf(schema, fields);
   if (raw) {
@@ -41,13 +50,9 @@ export async function writeMessage(res: ServerResponse, schema: DescMessage, mes
     };
     const fileName = fields['fileName'];
     if (typeof fileName === 'string' && fileName !== '') headers['content-disposition'] = `attachment; filename="${fileName.replace(/["\\\r\n]/g, '_')}"`;
-    res.writeHead(200, headers);
-    res.end(headOnly ? undefined : raw.data);
-    return;
+    return { headers, body: [raw.data], bytes: raw.data.length };
   }
   let chunks: string[] | undefined;
-  // The client may close the connection while the text is made: it is then left unmade.
-  const gone = () => res.destroyed;
   if (responseBody !== '') {
     const f = findField(schema, responseBody);
     if (!f || f.fieldKind !== 'message') throw new Error(`response_body '${responseBody}' is not a message field of ${schema.typeName}`);
@@ -56,11 +61,15 @@ export async function writeMessage(res: ServerResponse, schema: DescMessage, mes
   } else {
     chunks = await jsonChunks(schema, message, gone);
   }
-  if (chunks === undefined) return;
+  if (chunks === undefined) return undefined;
   let length = 0;
   for (const chunk of chunks) length += Buffer.byteLength(chunk);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
-  if (!headOnly) for (const chunk of chunks) res.write(chunk);
+  return { headers: { 'content-type': 'application/json', 'content-length': length }, body: chunks, bytes: length };
+}
+
+export function writeRendered(res: ServerResponse, answer: RenderedAnswer, headOnly: boolean): void {
+  res.writeHead(200, answer.headers);
+  if (!headOnly) for (const chunk of answer.body) res.write(chunk);
   res.end();
 }
 

@@ -178,7 +178,7 @@ function int64Delta(value: bigint | undefined, field: string): number | undefine
 
 /** What ExportMetrics asks before rendering (server/unsent-budget.ts): refusal is an error it throws. */
 export interface RenderBudget {
-  check(kind: string, what: string): { admit(bytes: number): void; release(): void };
+  check(kind: string, what: string): { made(bytes: number): void; release(): void };
 }
 
 export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget): ServiceBinding {
@@ -239,12 +239,13 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
     async exportMetrics(req, ctx) {
       checkFormat(req.format);
       // Refused rather than rendered when the answer would pass the unsent budget (RS3GW_MAX_UNSENT_BYTES):
-      // a JSON export is estimated by the last text one, which is shorter.
+      // a JSON export is estimated by the last text one, which is shorter. Once made, the answer is
+      // judged by its size where the transport hands it over, as every answer is.
       const ticket = unsent.check('export', 'ExportMetrics');
       try {
         if (req.format === ExportFormat.PROMETHEUS) {
           const data = Buffer.from(await metrics.exportPrometheus(undefined, ctx.signal));
-          ticket.admit(data.length);
+          ticket.made(data.length);
           return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
         }
         const json = await metrics.exportJson(ctx.signal);
