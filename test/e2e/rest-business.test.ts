@@ -212,6 +212,8 @@ test('bad events are refused naming the event and field, and a bad batch ingests
   assertError(await post([ok, { ...ok, status_code: 700 }]), 400, 'invalid_argument', 'events[1].status_code');
   assertError(await post([ok, { ...ok, latency: '-1s' }]), 400, 'invalid_argument', 'events[1].latency');
   assertError(await post([ok, ok, { ...ok, bucket: '' }]), 400, 'invalid_argument', 'events[2].bucket');
+  // The name requests_by_bucket counts the buckets past the cap under: a bucket of that name would be merged with them.
+  assertError(await post([ok, { ...ok, bucket: '_other' }]), 400, 'invalid_argument', /^events\[1\]\.bucket: "_other" is reserved: requests_by_bucket and rs3gw_bucket_requests_total count the buckets past the first ones seen under it$/);
   assertError(await post([{ ...ok, operation: undefined }]), 400, 'invalid_argument', 'events[0].operation');
   assertError(await post([{ ...ok, operation: 42 }]), 400, 'invalid_argument', 'events[0].operation');
   assertError(await post([{ ...ok, time: new Date(Date.now() + 3_600_000).toISOString() }]), 400, 'invalid_argument', 'events[0].time');

@@ -11,6 +11,7 @@
  * - anything else, and every failed request: no change.
  */
 import { invalidArgument } from '../errors.js';
+import { OTHER } from './capped-counts.js';
 
 export const OPERATIONS = [
   'get_object',
@@ -87,6 +88,11 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
     throw invalidArgument(field('bucket'), `must be a name of at most ${MAX_BUCKET_NAME_LENGTH} characters`);
   }
   if (bucket === '' && operation !== 'other') throw invalidArgument(field('bucket'), `must not be empty for ${operation}`);
+  // Counted under it, a bucket of that name would be merged with the buckets past the cap. An S3
+  // bucket name begins with a letter or digit, so refusing it costs a real bucket nothing.
+  if (bucket === OTHER) {
+    throw invalidArgument(field('bucket'), `"${OTHER}" is reserved: requests_by_bucket and rs3gw_bucket_requests_total count the buckets past the first ones seen under it`);
+  }
   const user = e.user ?? '';
   if (typeof user !== 'string' || user.length > MAX_USER_NAME_LENGTH) {
     throw invalidArgument(field('user'), `must be a name of at most ${MAX_USER_NAME_LENGTH} characters`);

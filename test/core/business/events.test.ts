@@ -15,6 +15,8 @@ test('bad events are refused with the field path, and the batch changes nothing'
     [{ status: 200.5 }, 'events[2].status_code'],
     [{ bucket: '' }, 'events[2].bucket'],
     [{ bucket: 'b'.repeat(256) }, 'events[2].bucket'],
+    // The name the buckets past the cap are counted under.
+    [{ bucket: '_other' }, 'events[2].bucket'],
     [{ operation: 'rename_object' as never }, 'events[2].operation'],
     [{ storedBytesDelta: 0.5 }, 'events[2].stored_bytes_delta'],
     [{ storedObjectsDelta: Number.NaN }, 'events[2].stored_objects_delta'],

@@ -2672,7 +2672,9 @@ type RequestEvent struct {
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
 	// The S3 operation.
 	Operation S3Operation `protobuf:"varint,2,opt,name=operation,proto3,enum=rs3gw.observability.v1.S3Operation" json:"operation,omitempty"`
-	// Bucket name (required for object and bucket operations).
+	// Bucket name (required for object and bucket operations). "_other" is refused: it is the name
+	// requests_by_bucket counts the buckets past the first 1,000 under (an S3 bucket name begins with
+	// a letter or digit).
 	Bucket string `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
 	// User name or access key id.
 	User string `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`

@@ -1424,7 +1424,9 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   operation: S3Operation;
 
   /**
-   * Bucket name (required for object and bucket operations).
+   * Bucket name (required for object and bucket operations). "_other" is refused: it is the name
+   * requests_by_bucket counts the buckets past the first 1,000 under (an S3 bucket name begins with
+   * a letter or digit).
    *
    * @generated from field: string bucket = 3;
    */
