@@ -406,6 +406,15 @@ test('GetStatistics pages through all metrics by name; a page stays well under 4
     assert.ok(bytes < 2 * 1024 * 1024, `${bytes} bytes for 1,000 metrics`);
     // One metric by name ignores paging.
     assert.is((await grpc.anomalies.getStatistics({ metric: names[7], pageSize: 1 })).statistics[0].metric, names[7]);
+    // A page token with one metric would be dropped without a word: refused, naming both.
+    const pairing = /^page_token: pages through all metrics, and is not taken with metric \(one metric has no pages\): send one or the other$/;
+    const refused = await grpc.anomalies.getStatistics({ metric: names[7], pageToken: first.next_page_token }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; rawMessage: string },
+    );
+    assert.is(refused?.code, 3, 'INVALID_ARGUMENT');
+    assert.match(refused!.rawMessage, pairing);
+    assertError(await c.get(`${API}/anomalies/statistics?metric=${names[7]}&page_token=${encodeURIComponent(first.next_page_token)}`), 400, 'invalid_argument', pairing);
   } finally {
     await paged.stop();
   }

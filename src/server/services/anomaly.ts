@@ -239,6 +239,10 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
     },
     getStatistics(req) {
       if (req.pageSize < 0) throw invalidArgument('page_size', `must not be negative, got ${req.pageSize}`);
+      // One metric is one answer, with no next page: a token with it would be dropped without a word.
+      if (req.metric && req.pageToken) {
+        throw invalidArgument('page_token', 'pages through all metrics, and is not taken with metric (one metric has no pages): send one or the other');
+      }
       const page = req.metric
         ? { statistics: engine.statistics(req.metric) }
         : engine.statisticsPage({

@@ -1585,7 +1585,7 @@ type GetStatisticsRequest struct {
 	// (a page stays well under gRPC's default 4 MiB message limit); negative is refused.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous response, to get the page after it; empty for the first.
-	// The other fields must be the same as in that request.
+	// The other fields must be the same as in that request. Refused with metric, which has no pages.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

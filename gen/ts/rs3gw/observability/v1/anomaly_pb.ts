@@ -826,7 +826,7 @@ export type GetStatisticsRequest = Message<"rs3gw.observability.v1.GetStatistics
 
   /**
    * The next_page_token of the previous response, to get the page after it; empty for the first.
-   * The other fields must be the same as in that request.
+   * The other fields must be the same as in that request. Refused with metric, which has no pages.
    *
    * @generated from field: string page_token = 3;
    */
