@@ -38,6 +38,8 @@ const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><bo
 function parameters(url: URL, allowed: string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
+    // `?=1`: an empty name echoed would read as no name at all.
+    if (key === '') throw invalidArgument('query', `a parameter with an empty name; this path takes ${allowed.join(', ') || 'none'}`);
     if (!allowed.includes(key)) throw invalidArgument(clip(key), `unknown query parameter; this path takes ${allowed.join(', ') || 'none'}`);
     // Go's handler would take the first value, a URL library the last: neither is guessed, as on the REST paths.
     if (out.has(key)) throw invalidArgument(key, 'given more than once');

@@ -193,7 +193,11 @@ export function messageFromQuery(schema: DescMessage, query: URLSearchParams): M
   const message = create(schema) as unknown as Fields;
   const seen = new Set<string>();
   for (const [key, raw] of query) {
-    const f = findField(schema, key.split('.')[0]!);
+    const [name] = key.split('.');
+    // `?=1` or `?.a=1`: a name to echo would be empty, so the error says what is missing.
+    if (key === '') throw invalidArgument('query', 'a parameter with an empty name');
+    if (name === '') throw invalidArgument('query', `a parameter name that begins with a dot, ${quote(key)}`);
+    const f = findField(schema, name!);
     if (seen.has(key) && f?.fieldKind !== 'list') throw invalidArgument(clip(key), 'given more than once');
     seen.add(key);
     setParameter(message, schema, key.split('.'), raw, '');
