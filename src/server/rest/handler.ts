@@ -173,6 +173,12 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   let message: Message;
   if (route.body === '') {
     message = messageFromQuery(schema, url.searchParams);
+    // A body here would be dropped without a word, as a query beside a body would be (below).
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      if ((await readBody(req, maxBytes)).length > 0) {
+        throw new ConnectError(`request body: not accepted on a ${req.method}, which takes its fields from the path and query`, Code.InvalidArgument);
+      }
+    }
   } else {
     checkContentType(req.headers['content-type']);
     const coding = bodyCoding(req.headers['content-encoding']);
