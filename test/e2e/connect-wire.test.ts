@@ -160,6 +160,29 @@ get('a Connect JSON GET without its message is refused naming the message query 
   await binary.arrayBuffer();
 });
 
+get('a Connect GET with one of its query parameters twice is refused naming it, where connect-node read the first', async () => {
+  const before = await refused('GetStatistics', 'connect');
+  const stats = `${server.url}${ANOMALY}/GetStatistics?`;
+  const one = encodeURIComponent('{"metric":"connect_get_twice_a"}');
+  const other = encodeURIComponent('{"metric":"connect_get_twice_b"}');
+  const cases = [
+    ['message', `connect=v1&encoding=json&message=${one}&message=${other}`],
+    ['encoding', `connect=v1&encoding=json&encoding=json&message=${one}`],
+    ['base64', `connect=v1&encoding=json&base64=0&base64=1&message=${one}`],
+    ['compression', `connect=v1&encoding=json&compression=identity&compression=gzip&message=${one}`],
+    ['connect', `connect=v1&connect=v2&encoding=json&message=${one}`],
+  ] as const;
+  for (const [name, query] of cases) {
+    const r = await within(fetch(`${stats}${query}`), `GET with ${name} twice`);
+    assert.equal(
+      { status: r.status, ...((await r.json()) as object) },
+      { status: 400, code: 'invalid_argument', message: `${name}: given more than once; a Connect GET takes each of message, encoding, base64, compression, connect once` },
+      name,
+    );
+  }
+  assert.is(await refused('GetStatistics', 'connect'), before + cases.length, 'each is counted as a refused call');
+});
+
 get('a Connect GET of a side-effect-free server stream is 405 saying GET serves unary methods, and to POST it', async () => {
   // It was 415 "encoding: must be proto or json ..., got \"json\"", refusing the encoding it named.
   for (const encoding of ['json', 'proto']) {

@@ -170,9 +170,15 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const compression = compressionNamed(query.get('compression'));
   if (compression === undefined) return req;
   const binary = encoding === 'proto';
+  // connect-node reads the first of each and drops the others without a word.
+  const repeated = GET_PARAMETERS.find((name) => query.getAll(name).length > 1);
+  if (repeated !== undefined) {
+    target.error = new ConnectError(`${repeated}: given more than once; a Connect GET takes each of ${GET_PARAMETERS.join(', ')} once`, Code.InvalidArgument);
+  }
   // Empty bytes are an empty binary message, but no JSON: connect's JSON reader would then
   // refuse a request body, which a GET has none of.
-  let message = binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
+  let message =
+    target.error !== undefined ? undefined : binary || query.get('message') ? await getMessage(url, compression, target, maxMessageBytes) : noJsonMessage(query, target);
   if (!binary) target.jsonSource = 'message';
   // Decoded as text below, which would turn bytes that are not UTF-8 into U+FFFD: refused here.
   if (!binary && message !== undefined && !isUtf8(message)) {
@@ -188,6 +194,9 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
   return { ...req, url: url.toString(), header };
 }
+
+/** The query parameters of a Connect GET (the Connect protocol's own). */
+const GET_PARAMETERS = ['message', 'encoding', 'base64', 'compression', 'connect'] as const;
 
 /** A JSON GET without a message: refused naming the query parameter. */
 function noJsonMessage(query: URLSearchParams, target: RequestSlot): undefined {
