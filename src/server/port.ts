@@ -84,8 +84,8 @@ export class ServicePort {
   private readonly http1;
 
   constructor(options: PortOptions) {
-    // Every open stream listens for shutdown, and up to RS3GW_ANOMALY_MAX_SUBSCRIBERS may be open:
-    // Node's warning of a listener leak from the 11th would be a false alarm.
+    // Every open stream (WatchAnomalies, health Watch) and call listens for shutdown, and thousands
+    // may be open at once: Node's warning of a listener leak from the 11th would be a false alarm.
     setMaxListeners(0, this.shutdownController.signal);
     const pipeline = new CallPipeline(options.tracer, options.observeCall, this.shutdownController.signal);
     const sendTimeout = new SendTimeout(options.sendTimeoutMs, () => this.door.countSendTimeout());

@@ -225,11 +225,11 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * JSON request bytes as text. Bytes that are not UTF-8 are refused (naming `source`), as binary
  * protobuf refuses them in a string: a lenient decoder would store each as U+FFFD without a word.
  */
-export function jsonText(bytes: Uint8Array, source = 'request body'): string {
+export function jsonText(bytes: Uint8Array, source = 'request body', hint = ''): string {
   try {
     return STRICT_UTF8.decode(bytes);
   } catch {
-    throw invalidArgument(source, 'not UTF-8 text, so not JSON');
+    throw invalidArgument(source, `not UTF-8 text, so not JSON${hint}`);
   }
 }
 

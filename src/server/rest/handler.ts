@@ -14,7 +14,7 @@ import type { CallContext, TransportAttributes } from '../pipeline/context.js';
 import { ClientFault, codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import type { CallPipeline } from '../pipeline/invoke.js';
 import { clip, quote } from '../pipeline/well-known.js';
-import { parseJsonText } from '../pipeline/json-request.js';
+import { jsonText, parseJsonText } from '../pipeline/json-request.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
 import { renderMessage, writeError, writeRendered, type RenderedAnswer } from './response.js';
@@ -140,18 +140,6 @@ async function decompressed(coding: Compression, body: Buffer, maxBytes: number)
   }
 }
 
-/** Stateless as used here (whole bodies, no streaming), so one serves every request. */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The body as JSON text; bytes that are not UTF-8 are named as such rather than shown back. */
-function jsonText(body: Uint8Array): string {
-  try {
-    return STRICT_UTF8.decode(body);
-  } catch {
-    throw new ConnectError('request body: not UTF-8 text, so not JSON (a compressed body needs its content-encoding header)', Code.InvalidArgument);
-  }
-}
-
 async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL, maxBytes: number): Promise<Message> {
   const { route, pathParams, undecodable } = match;
   const schema = route.method.input;
@@ -184,7 +172,8 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     const coding = bodyCoding(req.headers['content-encoding']);
     const received = await readBody(req, maxBytes);
     const body = coding ? await decompressed(coding, received, maxBytes) : received;
-    const text = jsonText(body);
+    // A compressed body sent without its content-encoding header is the likely mistake.
+    const text = jsonText(body, 'request body', ' (a compressed body needs its content-encoding header)');
     const json: JsonValue = text === '' ? {} : parseJsonText(text);
     message = messageFromJsonBody(schema, route.body === '*' ? json : { [route.body]: json });
     if ([...url.searchParams.keys()].length > 0) {
