@@ -7,15 +7,13 @@
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Health } from '../../gen/ts/grpc/health/v1/health_pb.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { heldBufferMb, startProbedServer, varint } from './support/held-buffers.js';
 import { scrapeMetrics } from './support/rpc-helpers.js';
 
 const WATCH = '/grpc.health.v1.Health/Watch';
@@ -27,31 +25,6 @@ const HEAVY_STREAMS = 60;
 
 const SERVING = 1;
 const SERVICE_UNKNOWN = 3;
-
-/**
- * A preloaded probe: on SIGUSR2 the service collects its garbage and prints the bytes its
- * ArrayBuffers (every Buffer) hold, which is then what is kept, not what awaits collection.
- */
-const PROBE = `process.on('SIGUSR2', () => {
-  globalThis.gc();
-  // Freed buffers are swept on another thread: counted once the sweep is done.
-  setTimeout(() => { globalThis.gc(); process.stderr.write('probe arrayBuffers=' + process.memoryUsage().arrayBuffers + '\\n'); }, 200);
-});`;
-
-async function heldBufferMb(server: RunningServer): Promise<number> {
-  const seen = server.output().split('probe arrayBuffers=').length;
-  server.process.kill('SIGUSR2');
-  for (let i = 0; i < 100 && server.output().split('probe arrayBuffers=').length === seen; i++) await sleep(20);
-  const all = [...server.output().matchAll(/probe arrayBuffers=(\d+)/g)];
-  return Number(all.at(-1)![1]) / 1e6;
-}
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
-  out.push(n);
-  return out;
-}
 
 /** A HealthCheckRequest: `service`, and optionally an unknown field 2 of `padding` bytes. */
 function healthRequest(service: string, padding = 0): Buffer {
@@ -152,10 +125,7 @@ test('a service name longer than 1,024 characters is INVALID_ARGUMENT naming ser
 });
 
 test(`${HEAVY_STREAMS} Watch streams sent 4 MB each (as a name, or as unknown fields) keep none of it`, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs3gw-health-'));
-  const probe = join(dir, 'probe.cjs');
-  writeFileSync(probe, PROBE);
-  const big = await startServer({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --require ${probe}` });
+  const big = await startProbedServer();
   try {
     const session = await h2(big.url);
     const before = await heldBufferMb(big);
@@ -174,7 +144,6 @@ test(`${HEAVY_STREAMS} Watch streams sent 4 MB each (as a name, or as unknown fi
     session.destroy();
   } finally {
     assert.is(await big.stop(), 0, big.output());
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -3,45 +3,17 @@
  * to RS3GW_MAX_MESSAGE_BYTES of them, and the subscribers a service allows (10,000) would otherwise
  * hold that much each for as long as they stay. Checked on native gRPC, gRPC-Web and Connect.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer, type RunningServer } from '../support/server.js';
+import { heldBufferMb, startProbedServer, varint } from './support/held-buffers.js';
 import { within } from './support/rpc-helpers.js';
 
 const WATCH = '/rs3gw.observability.v1.AnomalyService/WatchAnomalies';
 /** Under RS3GW_MAX_MESSAGE_BYTES (4 MiB) with its framing. */
 const BIG = 4_000_000;
 const STREAMS_PER_PROTOCOL = 20;
-
-/**
- * A preloaded probe: on SIGUSR2 the service collects its garbage and prints the bytes its
- * ArrayBuffers (every Buffer) hold, which is then what is kept, not what awaits collection.
- */
-const PROBE = `process.on('SIGUSR2', () => {
-  globalThis.gc();
-  setTimeout(() => { globalThis.gc(); process.stderr.write('probe arrayBuffers=' + process.memoryUsage().arrayBuffers + '\\n'); }, 200);
-});`;
-
-async function heldBufferMb(server: RunningServer): Promise<number> {
-  const seen = server.output().split('probe arrayBuffers=').length;
-  server.process.kill('SIGUSR2');
-  for (let i = 0; i < 100 && server.output().split('probe arrayBuffers=').length === seen; i++) await sleep(20);
-  const all = [...server.output().matchAll(/probe arrayBuffers=(\d+)/g)];
-  return Number(all.at(-1)![1]) / 1e6;
-}
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
-  out.push(n);
-  return out;
-}
 
 /** A framed WatchAnomaliesRequest of nothing but an unknown field 100 of BIG bytes. */
 function paddedRequest(): Buffer {
@@ -63,10 +35,7 @@ function answered(source: { once(event: 'data' | 'close', listener: () => void):
 }
 
 test(`${3 * STREAMS_PER_PROTOCOL} WatchAnomalies streams sent 4 MB of unknown fields each keep none of it`, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs3gw-watch-memory-'));
-  const probe = join(dir, 'probe.cjs');
-  writeFileSync(probe, PROBE);
-  const server = await startServer({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --require ${probe}` });
+  const server = await startProbedServer();
   let session: ClientHttp2Session | undefined;
   const http1: ClientRequest[] = [];
   try {
@@ -102,7 +71,6 @@ test(`${3 * STREAMS_PER_PROTOCOL} WatchAnomalies streams sent 4 MB of unknown fi
     session?.destroy();
     for (const req of http1) req.destroy();
     assert.is(await server.stop(), 0, server.output());
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
