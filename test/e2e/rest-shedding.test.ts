@@ -55,7 +55,11 @@ test('a host saturated by niced background jobs sheds nothing; the same load at 
   let busyAs: 'user' | 'nice' = 'nice';
   const hog = setInterval(() => {
     ticks = { ...ticks, [busyAs]: ticks[busyAs] + 400 };
-    writeFileSync(join(root, 'proc/stat'), `cpu  ${ticks.user} ${ticks.nice} 100000 ${ticks.idle} 0 0 10 0 0 0\n`);
+    // Whole or not at all, as the kernel's file reads: written in place, the service could read it
+    // empty between the truncation and the write (and refuse to start on it).
+    const stat = join(root, 'proc/stat');
+    writeFileSync(`${stat}.next`, `cpu  ${ticks.user} ${ticks.nice} 100000 ${ticks.idle} 0 0 10 0 0 0\n`);
+    renameSync(`${stat}.next`, stat);
   }, 100);
   try {
     await withServer(root, async (rest) => {
@@ -182,8 +186,12 @@ test('a kernel file that turns unreadable leaves the other readings deciding: me
   const GiB = 1024 ** 3;
   const MiB = 1024 ** 2;
   /** Memory in use as a share of the fixture's memory.high (1.5 GiB; 256 MiB of memory.current is inactive_file). */
-  const setMemory = (share: number) =>
-    writeFileSync(join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/memory.current'), `${Math.round(share * 1.5 * GiB) + 256 * MiB}\n`);
+  const current = join(root, 'sys/fs/cgroup/system.slice/rs3gw.service/memory.current');
+  // Replaced whole, as the kernel's reads are: written in place it could be read empty.
+  const setMemory = (share: number) => {
+    writeFileSync(`${current}.next`, `${Math.round(share * 1.5 * GiB) + 256 * MiB}\n`);
+    renameSync(`${current}.next`, current);
+  };
   setMemory(0.99);
   await withServer(root, async (rest, server) => {
     await eventually('no memory headroom', async () => {
