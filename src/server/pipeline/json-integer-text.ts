@@ -8,8 +8,7 @@
  * fraction or exponent in a 64-bit field, "1e3" included, which a 32-bit field takes.)
  */
 import { ScalarType, type DescField, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
-import { fieldItems, isJsonObject } from './json-walk.js';
-import { findJsonField, messageOf, reachesType } from './message-reach.js';
+import { fieldItems, firstInJson, type FieldCheck } from './json-walk.js';
 
 const INTEGERS: ReadonlySet<ScalarType> = new Set([
   ScalarType.INT32,
@@ -33,32 +32,16 @@ function holdsIntegers(f: DescField): boolean {
   return scalar && INTEGERS.has((f as { scalar: ScalarType }).scalar);
 }
 
-const reachesIntegers = new WeakMap<DescMessage, boolean>();
-
-/** Whether a message type has an integer field anywhere below it: most requests need no second look. */
-function hasIntegers(m: DescMessage): boolean {
-  let holds = reachesIntegers.get(m);
-  if (holds === undefined) reachesIntegers.set(m, (holds = reachesType(m, (d) => d.fields.some(holdsIntegers))));
-  return holds;
-}
+const nonNumberText: FieldCheck<{ path: string; field: DescField; text: string }> = {
+  holds: holdsIntegers,
+  find(f, value, path) {
+    if (value === null) return undefined;
+    for (const [where, item] of fieldItems(f, value, path)) if (typeof item === 'string' && !NUMBER_TEXT.test(item)) return { path: where, field: f, text: item };
+    return undefined;
+  },
+};
 
 /** Where an integer string that is not a number is in `json` (already decoded as `schema`): its path, field and text. */
-export function nonDecimalInteger(schema: DescMessage, json: JsonValue, path = ''): { path: string; field: DescField; text: string } | undefined {
-  if (!isJsonObject(json) || !hasIntegers(schema)) return undefined;
-  for (const [key, value] of Object.entries(json)) {
-    const f = findJsonField(schema, key);
-    if (!f || value === null) continue;
-    const here = path ? `${path}.${f.name}` : f.name;
-    if (holdsIntegers(f)) {
-      for (const [where, item] of fieldItems(f, value, here)) if (typeof item === 'string' && !NUMBER_TEXT.test(item)) return { path: where, field: f, text: item };
-      continue;
-    }
-    const of = messageOf(f);
-    if (!of) continue;
-    for (const [where, item] of fieldItems(f, value, here)) {
-      const nested = nonDecimalInteger(of, item, where);
-      if (nested) return nested;
-    }
-  }
-  return undefined;
+export function integerTextNotNumber(schema: DescMessage, json: JsonValue): { path: string; field: DescField; text: string } | undefined {
+  return firstInJson(nonNumberText, schema, json);
 }

@@ -8,8 +8,7 @@
 import { FeatureSet_FieldPresence } from '@bufbuild/protobuf/wkt';
 import { ScalarType, type DescField, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
-import { fieldItems, isJsonObject } from './json-walk.js';
-import { findJsonField, messageOf, reachesType } from './message-reach.js';
+import { firstInJson, type FieldCheck } from './json-walk.js';
 
 const NOT_NUMBERS: ReadonlySet<ScalarType> = new Set([ScalarType.BOOL, ScalarType.STRING, ScalarType.BYTES]);
 
@@ -17,32 +16,13 @@ function isBareNumber(f: DescField): boolean {
   return f.fieldKind === 'scalar' && !NOT_NUMBERS.has(f.scalar) && f.presence === FeatureSet_FieldPresence.IMPLICIT;
 }
 
-const holdsBareNumber = new WeakMap<DescMessage, boolean>();
-
-/** Whether a message type has such a field anywhere below it: most requests need no second look. */
-function hasBareNumber(m: DescMessage): boolean {
-  let holds = holdsBareNumber.get(m);
-  if (holds === undefined) holdsBareNumber.set(m, (holds = reachesType(m, (d) => d.fields.some(isBareNumber))));
-  return holds;
-}
+const nullNumber: FieldCheck<ObservabilityError> = {
+  holds: isBareNumber,
+  find: (_f, value, path) =>
+    value === null ? invalidArgument(path, 'must be a number, got null (JSON writes NaN and Infinity as null; leave the field out for 0)') : undefined,
+};
 
 /** The first number field without presence that `json` (already decoded as `schema`) sets to null. */
-export function nullNumberError(schema: DescMessage, json: JsonValue, path = ''): ObservabilityError | undefined {
-  if (!isJsonObject(json) || !hasBareNumber(schema)) return undefined;
-  for (const [key, value] of Object.entries(json)) {
-    const f = findJsonField(schema, key);
-    if (!f) continue;
-    const here = path ? `${path}.${f.name}` : f.name;
-    if (value === null) {
-      if (isBareNumber(f)) return invalidArgument(here, 'must be a number, got null (JSON writes NaN and Infinity as null; leave the field out for 0)');
-      continue;
-    }
-    const of = messageOf(f);
-    if (!of) continue;
-    for (const [where, item] of fieldItems(f, value, here)) {
-      const nested = nullNumberError(of, item, where);
-      if (nested) return nested;
-    }
-  }
-  return undefined;
+export function nullNumberError(schema: DescMessage, json: JsonValue): ObservabilityError | undefined {
+  return firstInJson(nullNumber, schema, json);
 }

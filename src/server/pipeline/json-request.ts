@@ -8,7 +8,7 @@ import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, 
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { firstDuplicateKey } from './json-duplicate-keys.js';
-import { nonDecimalInteger } from './json-integer-text.js';
+import { integerTextNotNumber } from './json-integer-text.js';
 import { nullNumberError } from './json-null-numbers.js';
 import { fieldItems, isJsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
@@ -190,7 +190,7 @@ export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
   }
   const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
-  const integer = nonDecimalInteger(schema, json);
+  const integer = integerTextNotNumber(schema, json);
   if (integer) throw invalidArgument(integer.path, `${valueExpectation(integer.field)}, got ${showJson(integer.text)}`);
   return message;
 }
