@@ -111,7 +111,8 @@ type AnomalySeverity int32
 const (
 	// Unknown; in filters, any severity.
 	AnomalySeverity_ANOMALY_SEVERITY_UNSPECIFIED AnomalySeverity = 0
-	// At least the low threshold (2 sigma by default).
+	// At least the low threshold (2 sigma by default), or below it: an alarm raised on other grounds
+	// than the size of the deviation (a flat line, a change of variance).
 	AnomalySeverity_ANOMALY_SEVERITY_LOW AnomalySeverity = 1
 	// At least the medium threshold (3 sigma by default).
 	AnomalySeverity_ANOMALY_SEVERITY_MEDIUM AnomalySeverity = 2

@@ -1186,7 +1186,8 @@ export enum AnomalySeverity {
   UNSPECIFIED = 0,
 
   /**
-   * At least the low threshold (2 sigma by default).
+   * At least the low threshold (2 sigma by default), or below it: an alarm raised on other grounds
+   * than the size of the deviation (a flat line, a change of variance).
    *
    * @generated from enum value: ANOMALY_SEVERITY_LOW = 1;
    */
