@@ -366,6 +366,15 @@ test('RS3GW_ANOMALY_HISTORY_SIZE: the history never holds more than its size', a
     assert.is((await c.getOk(`${API}/anomalies?limit=10000`)).anomalies.length, 3);
     assertError(await c.get(`${API}/anomalies?limit=10001`), 400, 'invalid_argument', 'limit');
     assert.is((await c.getOk(`${API}/anomalies?limit=3`)).anomalies.length, 3);
+    // The health report counts every anomaly detected, not the three the history still holds.
+    const severities = r.assessments.filter((a: Json) => a.anomaly).map((a: Json) => a.anomaly.severity);
+    const severe = severities.filter((s: string) => ['ANOMALY_SEVERITY_HIGH', 'ANOMALY_SEVERITY_CRITICAL'].includes(s)).length;
+    assert.ok(severe >= 4, `severe anomalies raised: ${severe}`);
+    const h = await c.getOk(`${API}/health`);
+    assert.is(int(h.anomalies.last_hour), raised.length);
+    const bySeverity = Object.fromEntries(h.anomalies.last_hour_by_severity.map((s: Json) => [s.severity, int(s.count)]));
+    assert.is(bySeverity.ANOMALY_SEVERITY_CRITICAL, severities.filter((s: string) => s === 'ANOMALY_SEVERITY_CRITICAL').length);
+    assert.ok(h.reasons.includes(`${severe} high or critical anomalies in the last 5 minutes`), JSON.stringify(h.reasons));
   } finally {
     await capped.stop();
   }

@@ -8,6 +8,7 @@ import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../err
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
 import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
 import type { DetectorOutput } from './detector/types.js';
+import { DETECTION_COUNT_SPAN_MS, DetectionCounts } from './detection-counts.js';
 import { EventHistory } from './event-history.js';
 import { eventAnomalyType } from './event-type.js';
 import { MetricState } from './metric-state.js';
@@ -131,6 +132,8 @@ export class AnomalyEngine {
   private sequence = 0;
   /** Anomalies raised since start-up, by severity (the history keeps only the latest). */
   private readonly detected: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  /** Anomalies raised in the last hour, by severity and second (`intervals` clock). */
+  private readonly recentlyDetected = new DetectionCounts();
   /** Events lost to queue overflow by subscribers that have since closed. */
   private closedSubscribersDropped = 0;
   /** Seasonal slots of all metrics' configs (allocated with each detector). */
@@ -168,6 +171,18 @@ export class AnomalyEngine {
   /** Anomalies raised since start-up, by severity; resetting or deleting a metric takes none back. */
   detectedBySeverity(): Record<Severity, number> {
     return { ...this.detected };
+  }
+
+  /**
+   * Anomalies detected at most `withinMs` (up to an hour) ago on the monotonic clock, by severity,
+   * however few of them the history still holds; to the second (an anomaly counts for the whole
+   * second it was detected in, so it leaves the window up to a second late).
+   */
+  detectedWithin(withinMs: number): Record<Severity, number> {
+    if (!(withinMs >= 0 && withinMs <= DETECTION_COUNT_SPAN_MS)) {
+      throw invalidArgument('within_ms', `must be a number in [0, ${DETECTION_COUNT_SPAN_MS}]`);
+    }
+    return this.recentlyDetected.within(withinMs, this.intervals.nowMs());
   }
 
   /** Events subscribers, open or closed since, lost to a full queue since start-up. */
@@ -491,6 +506,7 @@ export class AnomalyEngine {
       detectedMonotonicMs: this.intervals.nowMs(),
     });
     this.detected[event.severity] += 1;
+    this.recentlyDetected.add(event.severity, event.detectedMonotonicMs);
     // History first: a replaying subscriber ignores the offer and reads the event from there.
     this.events.append(event);
     for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);

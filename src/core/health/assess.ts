@@ -3,7 +3,7 @@
  * something needs attention; unhealthy: it is refusing critical work or has no memory headroom
  * (the machine's or cgroup's memory, or the V8 old generation against its own limit).
  */
-import type { AnomalyEngine, Severity } from '../anomaly/index.js';
+import type { AnomalyEngine } from '../anomaly/index.js';
 import { PRIORITIES, type Priority } from '../resource/admission/types.js';
 import type { ResourceStatus } from '../resource/manager.js';
 
@@ -24,8 +24,8 @@ export interface HealthInputs {
   /** Critical requests refused at the controller's limit or the permit cap in the resource window. */
   criticalRefusedAtCapacity: number;
   windowMs: number;
-  /** Severities of the anomalies detected in the last RECENT_ANOMALY_MS. */
-  recentAnomalySeverities: readonly Severity[];
+  /** High and critical anomalies detected in the last RECENT_ANOMALY_MS. */
+  recentSevereAnomalies: number;
   /**
    * Set when the anomaly detector refused samples of new metrics at its metric limit in the last
    * RECENT_ANOMALY_MS: those metrics go unwatched.
@@ -33,15 +33,14 @@ export interface HealthInputs {
   anomalyMetricLimit?: { limit: number; setting: string };
 }
 
-/** The verdict now, from the resource manager's status and the anomaly engine's recent history. */
+/** The verdict now, from the resource manager's status and the anomaly engine's recent detections. */
 export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine): { status: HealthStatus; reasons: string[] } {
   return assessHealth(healthInputsOf(status, anomalies));
 }
 
-/** The inputs from the resource manager's status and the anomaly engine's recent history. */
+/** The inputs from the resource manager's status and the anomaly engine's recent detections. */
 function healthInputsOf(status: ResourceStatus, anomalies: AnomalyEngine): HealthInputs {
-  // Only high and critical anomalies count: no need to read the others.
-  const severe = anomalies.history({ detectedWithinMs: RECENT_ANOMALY_MS, minSeverity: 'high', limit: anomalies.limits.historyCapacity });
+  const recent = anomalies.detectedWithin(RECENT_ANOMALY_MS);
   const sinceRefusal = anomalies.msSinceRefusalAtMetricLimit;
   return {
     memoryPressure: status.pressure.memoryPressure,
@@ -53,7 +52,7 @@ function healthInputsOf(status: ResourceStatus, anomalies: AnomalyEngine): Healt
     windowCompletions: status.window.completions,
     criticalRefusedAtCapacity: status.window.criticalRefusedAtCapacity,
     windowMs: status.window.windowMs,
-    recentAnomalySeverities: severe.map((e) => e.severity),
+    recentSevereAnomalies: recent.high + recent.critical,
     anomalyMetricLimit:
       sinceRefusal !== undefined && sinceRefusal < RECENT_ANOMALY_MS
         ? { limit: anomalies.limits.maxMetrics, setting: anomalies.settingOf('maxMetrics') }
@@ -92,8 +91,7 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
     degraded.push(`shedding ${h.shedding.normal ? 'normal and sheddable' : 'sheddable'} requests`);
   }
   if (h.successRate !== undefined && h.windowCompletions >= MIN_COMPLETIONS_FOR_SUCCESS_RATE && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
-  const severe = h.recentAnomalySeverities.filter((s) => s === 'high' || s === 'critical').length;
-  if (severe > 0) degraded.push(`${severe} high or critical anomalies in the last 5 minutes`);
+  if (h.recentSevereAnomalies > 0) degraded.push(`${h.recentSevereAnomalies} high or critical anomalies in the last 5 minutes`);
   if (h.anomalyMetricLimit !== undefined) {
     const { limit, setting } = h.anomalyMetricLimit;
     degraded.push(`samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of ${limit} metrics (${setting})`);

@@ -147,14 +147,11 @@ const RECENT_IN_SUMMARY = 10;
 
 /** The health report's view of the anomaly history. */
 export function anomalySummary(engine: AnomalyEngine, historyCapacity: number): MessageInitShape<typeof AnomalySummarySchema> {
-  const lastHour = engine.history({ detectedWithinMs: 3_600_000, limit: historyCapacity });
+  const lastHour = engine.detectedWithin(3_600_000);
   return {
     totalDetected: u64(engine.lastSequence),
-    lastHour: u64(lastHour.length),
-    lastHourBySeverity: SEVERITIES.map((s) => ({
-      severity: enumNumber(AnomalySeveritySchema, s),
-      count: u64(lastHour.filter((e) => e.severity === s).length),
-    })),
+    lastHour: u64(SEVERITIES.reduce((sum, s) => sum + lastHour[s], 0)),
+    lastHourBySeverity: SEVERITIES.map((s) => ({ severity: enumNumber(AnomalySeveritySchema, s), count: u64(lastHour[s]) })),
     metricsTracked: engine.metricCount,
     metricsLimit: engine.limits.maxMetrics,
     metricsAtLimit: engine.metricCount >= engine.limits.maxMetrics,

@@ -455,6 +455,20 @@ test('history by time since detection is measured on the monotonic clock; the de
   throwsError(() => e.history({ detectedWithinMs: Number.NaN }), 'invalid_argument', 'detected_within_ms');
 });
 
+test('detections in a window are counted on the monotonic clock by severity, beyond the history, for up to an hour', () => {
+  const clocks = new WallAndMonotonic();
+  const e = new AnomalyEngine({ clock: clocks.wall, intervals: clocks.monotonic, limits: { historyCapacity: 2 } });
+  for (let k = 0; k < 5; k++) raise(e, `m${k}`, k);
+  assert.is(e.history({ limit: 10 }).length, 2);
+  assert.equal(e.detectedWithin(5 * 60_000), { low: 0, medium: 0, high: 0, critical: 5 });
+  clocks.wall.advance(-3_600_000); // a wall-clock step moves nothing
+  clocks.advance(6 * 60_000);
+  assert.equal(e.detectedWithin(5 * 60_000), { low: 0, medium: 0, high: 0, critical: 0 });
+  assert.equal(e.detectedWithin(3_600_000), { low: 0, medium: 0, high: 0, critical: 5 });
+  throwsError(() => e.detectedWithin(3_600_001), 'invalid_argument', 'within_ms');
+  throwsError(() => e.detectedWithin(Number.NaN), 'invalid_argument', 'within_ms');
+});
+
 test('history is capped: the oldest events are dropped', () => {
   const { engine: e } = engine({ limits: { historyCapacity: 5 } });
   for (let k = 0; k < 8; k++) raise(e, `m${k}`, k);

@@ -1,8 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AnomalySeverity } from '../../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 import { GetHealthReportRequestSchema, HealthReportService, HealthStatus } from '../../../gen/ts/rs3gw/observability/v1/health_report_pb.js';
-import { AnomalyEngine } from '../../../src/core/anomaly/index.js';
+import { AnomalyEngine, type EngineLimits } from '../../../src/core/anomaly/index.js';
 import { BusinessMetrics } from '../../../src/core/business/index.js';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
@@ -25,10 +26,10 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** The health report over real engines on a fake wall and monotonic clock, /proc from a fixture. */
-function service(root: FixtureRoot, maxMetrics?: number) {
+function service(root: FixtureRoot, limits: Partial<EngineLimits> = {}) {
   const clocks = new WallAndMonotonic();
   const wall = clocks.wall;
-  const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic, limits: maxMetrics === undefined ? {} : { maxMetrics } });
+  const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic, limits });
   const reader = new ProcReader({ root: root.path });
   const processes = new ProcessProfiler({ clock: wall, intervals: clocks.monotonic, reader, pids: [4242] });
   const continuous = new ContinuousProfiler({ clock: wall });
@@ -47,7 +48,7 @@ function service(root: FixtureRoot, maxMetrics?: number) {
     continuousProfiling: () => continuousProfilingStatus(continuous),
     business: new BusinessMetrics({ metrics: new MetricsEngine({ clock: wall, defaultMetrics: false }), clock: wall }),
     anomalies,
-    anomalyHistoryCapacity: 100,
+    anomalyHistoryCapacity: anomalies.limits.historyCapacity,
     resources: { manager, pool: new PoolAdvisor(poolSettings, pressure.snapshot().cpu!), poolSettings },
   });
   const method = HealthReportService.method.getHealthReport;
@@ -58,7 +59,7 @@ function service(root: FixtureRoot, maxMetrics?: number) {
       status: HealthStatus;
       timestamp: unknown;
       reasons: string[];
-      anomalies: { lastHour: bigint };
+      anomalies: { lastHour: bigint; lastHourBySeverity: Array<{ severity: AnomalySeverity; count: bigint }> };
       resources: { timestamp: unknown };
       unavailable: string[];
     };
@@ -66,15 +67,16 @@ function service(root: FixtureRoot, maxMetrics?: number) {
       status: r.status,
       reasons: r.reasons,
       lastHour: r.anomalies.lastHour,
+      lastHourBySeverity: Object.fromEntries(r.anomalies.lastHourBySeverity.map((c) => [AnomalySeverity[c.severity], c.count])),
       timestamp: r.timestamp,
       resourcesTimestamp: r.resources.timestamp,
       unavailable: r.unavailable,
     };
   };
   /** A critical latency spike after a steady baseline. */
-  const raiseCriticalAnomaly = () => {
-    for (let i = 0; i < 300; i++) anomalies.record('api_latency_ms', 100 + (i % 2 === 0 ? -1 : 1), timeAt(i));
-    const event = anomalies.record('api_latency_ms', 400, timeAt(300)).anomaly;
+  const raiseCriticalAnomaly = (metric = 'api_latency_ms') => {
+    for (let i = 0; i < 300; i++) anomalies.record(metric, 100 + (i % 2 === 0 ? -1 : 1), timeAt(i));
+    const event = anomalies.record(metric, 400, timeAt(300)).anomaly;
     assert.is(event?.severity, 'critical');
   };
   return { clocks, report, raiseCriticalAnomaly, pressure, anomalies };
@@ -103,7 +105,7 @@ test('an anomaly detected while the wall clock ran an hour fast leaves the 5-min
 test('samples of new metrics refused at the anomaly detector\'s metric limit degrade the verdict for 5 minutes, on the monotonic clock', async () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
-    const { clocks, report, anomalies } = service(root, 1);
+    const { clocks, report, anomalies } = service(root, { maxMetrics: 1 });
     anomalies.record('watched', 1);
     assert.is((await report()).status, HealthStatus.HEALTHY, 'full is not refusing');
     assert.throws(() => anomalies.record('unwatched', 1), /metric limit reached/);
@@ -115,6 +117,26 @@ test('samples of new metrics refused at the anomaly detector\'s metric limit deg
     assert.is((await report()).status, HealthStatus.DEGRADED);
     clocks.advance(MINUTE);
     assert.is((await report()).status, HealthStatus.HEALTHY);
+  } finally {
+    root.remove();
+  }
+});
+
+test('the last hour and the 5-minute verdict count every anomaly detected in them, beyond the history\'s size', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, raiseCriticalAnomaly } = service(root, { historyCapacity: 20 });
+    for (let m = 0; m < 54; m++) raiseCriticalAnomaly(`svc${m}_latency_ms`);
+    let r = await report();
+    assert.is(r.lastHour, 54n, 'not the 20 the history holds');
+    assert.equal(r.lastHourBySeverity, { LOW: 0n, MEDIUM: 0n, HIGH: 0n, CRITICAL: 54n });
+    assert.equal(r.reasons, ['54 high or critical anomalies in the last 5 minutes']);
+    clocks.advance(5 * MINUTE + 1_000);
+    r = await report();
+    assert.is(r.status, HealthStatus.HEALTHY, r.reasons.join('; '));
+    assert.is(r.lastHour, 54n);
+    clocks.advance(55 * MINUTE);
+    assert.is((await report()).lastHour, 0n, 'an hour later');
   } finally {
     root.remove();
   }

@@ -1926,9 +1926,10 @@ type AnomalySummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Anomalies detected since start.
 	TotalDetected uint64 `protobuf:"varint,1,opt,name=total_detected,json=totalDetected,proto3" json:"total_detected,omitempty"`
-	// Anomalies detected in the last hour.
+	// Anomalies detected in the last hour, every one of them however few RS3GW_ANOMALY_HISTORY_SIZE
+	// keeps; counted by the second they were detected in, so one leaves the hour up to a second late.
 	LastHour uint64 `protobuf:"varint,2,opt,name=last_hour,json=lastHour,proto3" json:"last_hour,omitempty"`
-	// Anomalies of each severity in the last hour.
+	// Anomalies of each severity in the last hour, counted as last_hour.
 	LastHourBySeverity []*SeverityCount `protobuf:"bytes,3,rep,name=last_hour_by_severity,json=lastHourBySeverity,proto3" json:"last_hour_by_severity,omitempty"`
 	// Metrics with a baseline.
 	MetricsTracked uint32 `protobuf:"varint,4,opt,name=metrics_tracked,json=metricsTracked,proto3" json:"metrics_tracked,omitempty"`

@@ -1013,14 +1013,15 @@ export type AnomalySummary = Message<"rs3gw.observability.v1.AnomalySummary"> & 
   totalDetected: bigint;
 
   /**
-   * Anomalies detected in the last hour.
+   * Anomalies detected in the last hour, every one of them however few RS3GW_ANOMALY_HISTORY_SIZE
+   * keeps; counted by the second they were detected in, so one leaves the hour up to a second late.
    *
    * @generated from field: uint64 last_hour = 2;
    */
   lastHour: bigint;
 
   /**
-   * Anomalies of each severity in the last hour.
+   * Anomalies of each severity in the last hour, counted as last_hour.
    *
    * @generated from field: repeated rs3gw.observability.v1.SeverityCount last_hour_by_severity = 3;
    */
