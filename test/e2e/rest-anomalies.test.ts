@@ -345,6 +345,30 @@ test('RS3GW_ANOMALY_MAX_METRICS: the metric beyond the cap is refused with 429 a
   }
 });
 
+test('RS3GW_ANOMALY_MAX_SEASON_SLOTS: a new metric refused for want of slots is counted on /metrics and seen in the health report', async () => {
+  const capped = await startRestServer({ RS3GW_ANOMALY_MAX_METRICS: '5' });
+  try {
+    const c = new Rest(capped.url);
+    await c.postOk(`${API}/anomalies/config`, { metric: 'weekly', config: { detector_parameters: { season_slots: 1440 } } });
+    // One metric of five, but the slots (288 x 5 by default) are all held: a new metric is refused.
+    assert.equal(await metricLimitSeen(c), { tracked: 1, limit: 5, refused: 0, health: [1, 5, true] });
+    const refused = await c.post(`${API}/anomalies/samples`, { metric: 'fresh', value: 1 });
+    assertError(refused, 429, 'resource_exhausted', 'metric');
+    assert.match(refused.text, /seasonal profile slots are limited to 1440 .*a new metric takes the default 288/);
+    assertError(await c.post(`${API}/anomalies/samples/batch`, { samples: [{ metric: 'weekly', value: 1 }, { metric: 'fresh', value: 1 }] }), 429, 'resource_exhausted', 'samples');
+    assert.equal(await metricLimitSeen(c), { tracked: 1, limit: 5, refused: 3, health: [1, 5, true] });
+    const h = await c.getOk(`${API}/health`);
+    assert.is(h.status, 'HEALTH_STATUS_DEGRADED', h.reasons.join('; '));
+    assert.equal(h.reasons, ["samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of 1440 seasonal profile slots (RS3GW_ANOMALY_MAX_SEASON_SLOTS)"]);
+    // Fewer slots for the weekly metric leave room for a new one.
+    await c.postOk(`${API}/anomalies/config`, { metric: 'weekly', config: { detector_parameters: { season_slots: 288 } } });
+    assert.equal(await metricLimitSeen(c), { tracked: 1, limit: 5, refused: 3, health: [1, 5, false] });
+    await c.postOk(`${API}/anomalies/samples`, { metric: 'fresh', value: 1 });
+  } finally {
+    await capped.stop();
+  }
+});
+
 test('RS3GW_ANOMALY_HISTORY_SIZE: the history never holds more than its size', async () => {
   const capped = await startRestServer({ RS3GW_ANOMALY_HISTORY_SIZE: '3' });
   try {

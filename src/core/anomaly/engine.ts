@@ -64,6 +64,9 @@ const MAX_METRIC_NAME = 200;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/;
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 
+/** The limits that refuse samples of new metrics. */
+export type NewMetricLimit = 'maxMetrics' | 'maxSeasonSlots';
+
 export interface AnomalyEngineOptions {
   /** Stamps samples without a time and detections, as users see them. */
   clock: Clock;
@@ -138,10 +141,10 @@ export class AnomalyEngine {
   private closedSubscribersDropped = 0;
   /** Seasonal slots of all metrics' configs (allocated with each detector). */
   private seasonSlots = 0;
-  /** Samples refused because `limits.maxMetrics` metrics were tracked (a refused batch, all of it). */
+  /** Samples refused for naming new metrics at `maxMetrics` or `maxSeasonSlots` (a refused batch, all of it). */
   private refusedAtMetricLimit = 0;
-  /** When samples were last refused at the metric limit (`intervals` clock). */
-  private lastRefusalAtMetricLimitMs: number | undefined;
+  /** When samples of new metrics were last refused at each limit (`intervals` clock). */
+  private readonly lastNewMetricRefusalMs: Partial<Record<NewMetricLimit, number>> = {};
 
   constructor(options: AnomalyEngineOptions) {
     this.clock = options.clock;
@@ -192,15 +195,23 @@ export class AnomalyEngine {
     return dropped;
   }
 
-  /** Samples refused since start-up because the metric limit was reached (a refused batch counts all its samples). */
+  /**
+   * Samples refused since start-up for naming new metrics when the metric limit was reached or the
+   * seasonal-slot budget could not hold their default profiles (a refused batch counts all its samples).
+   */
   get samplesRefusedAtMetricLimit(): number {
     return this.refusedAtMetricLimit;
   }
 
-  /** Milliseconds since samples were last refused at the metric limit; undefined if never. */
-  get msSinceRefusalAtMetricLimit(): number | undefined {
-    const last = this.lastRefusalAtMetricLimitMs;
+  /** Milliseconds since samples of new metrics were last refused at `limit`; undefined if never. */
+  msSinceNewMetricRefused(limit: NewMetricLimit): number | undefined {
+    const last = this.lastNewMetricRefusalMs[limit];
     return last === undefined ? undefined : this.intervals.nowMs() - last;
+  }
+
+  /** Whether a sample of a new metric would be refused now, at the metric limit or for want of its default seasonal slots. */
+  get newMetricsRefused(): boolean {
+    return this.refusingNewMetrics(1) !== undefined;
   }
 
   /** Seasonal-profile slots held by all metrics (at most `limits.maxSeasonSlots`). */
@@ -212,11 +223,7 @@ export class AnomalyEngine {
   record(metric: string, value: number, timeMs?: number): Assessment {
     const known = this.metrics.has(metric);
     this.validateSample(metric, value, timeMs, '', known);
-    if (!known) {
-      if (this.metrics.size >= this.limits.maxMetrics) throw this.refusedAtLimit('metric', 1);
-      const slots = this.defaults.detector.seasonSlots;
-      this.checkSeasonSlots('metric', slots, `a new metric takes the default ${slots}`);
-    }
+    if (!known) this.admitNewMetrics('metric', 1, 1, `a new metric takes the default ${this.defaults.detector.seasonSlots}`);
     return this.apply(metric, value, timeMs);
   }
 
@@ -234,9 +241,8 @@ export class AnomalyEngine {
       this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known);
       if (!known) fresh.add(s.metric);
     }
-    if (this.metrics.size + fresh.size > this.limits.maxMetrics) throw this.refusedAtLimit('samples', samples.length);
     const freshSlots = fresh.size * this.defaults.detector.seasonSlots;
-    this.checkSeasonSlots('samples', freshSlots, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
+    this.admitNewMetrics('samples', fresh.size, samples.length, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
     return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));
   }
 
@@ -248,7 +254,9 @@ export class AnomalyEngine {
     const config = mergeMetricConfig(state?.config ?? this.configFor(metric), patch);
     const slots = config.detector.seasonSlots;
     const oldSlots = state?.config.detector.seasonSlots ?? 0;
-    if (slots > oldSlots) this.checkSeasonSlots('config.detector_parameters.season_slots', slots - oldSlots, `"${metric}" asks for ${slots}`, oldSlots);
+    if (slots > oldSlots && this.seasonSlots + slots - oldSlots > this.limits.maxSeasonSlots) {
+      throw this.seasonSlotsRefusal('config.detector_parameters.season_slots', `"${metric}" asks for ${slots}`, oldSlots);
+    }
     this.seasonSlots += slots - oldSlots;
     if (state === undefined) {
       this.metrics.set(metric, new MetricState(config));
@@ -417,11 +425,24 @@ export class AnomalyEngine {
     }
   }
 
-  /** Counts `samples` refused for naming new metrics beyond the limit, and the error that refuses them. */
-  private refusedAtLimit(field: string, samples: number): Error {
+  /** The limit `fresh` more metrics, each with the default seasonal profile, would go beyond; undefined if none. */
+  private refusingNewMetrics(fresh: number): NewMetricLimit | undefined {
+    if (this.metrics.size + fresh > this.limits.maxMetrics) return 'maxMetrics';
+    if (this.seasonSlots + fresh * this.defaults.detector.seasonSlots > this.limits.maxSeasonSlots) return 'maxSeasonSlots';
+    return undefined;
+  }
+
+  /**
+   * Refuses `samples` that name `fresh` new metrics beyond either limit, counting them as refused at
+   * it: either way those metrics go unwatched, which operators must see, not only the senders.
+   * `asking` says how many slots the new metrics take.
+   */
+  private admitNewMetrics(field: string, fresh: number, samples: number, asking: string): void {
+    const limit = this.refusingNewMetrics(fresh);
+    if (limit === undefined) return;
     this.refusedAtMetricLimit += samples;
-    this.lastRefusalAtMetricLimitMs = this.intervals.nowMs();
-    return this.tooManyMetrics(field);
+    this.lastNewMetricRefusalMs[limit] = this.intervals.nowMs();
+    throw limit === 'maxMetrics' ? this.tooManyMetrics(field) : this.seasonSlotsRefusal(field, asking);
   }
 
   private tooManyMetrics(field: string): Error {
@@ -429,12 +450,11 @@ export class AnomalyEngine {
   }
 
   /**
-   * Refuses `more` slots beyond the budget; `asking` says who asks for how many in all, of which
+   * The error refusing slots beyond the budget; `asking` says who asks for how many in all, of which
    * `releasing` are the asker's own, given back if it is granted.
    */
-  private checkSeasonSlots(field: string, more: number, asking: string, releasing = 0): void {
-    if (this.seasonSlots + more <= this.limits.maxSeasonSlots) return;
-    throw resourceExhausted(
+  private seasonSlotsRefusal(field: string, asking: string, releasing = 0): Error {
+    return resourceExhausted(
       field,
       `seasonal profile slots are limited to ${this.limits.maxSeasonSlots} across all metrics and ${this.seasonSlots - releasing} are held by others; ` +
         `${asking}. Use fewer season_slots (0 turns the profile off), delete unused metrics, or raise ${this.settingOf('maxSeasonSlots')}`,

@@ -1,5 +1,5 @@
 /** Anomaly engine (issues 2 and 3): what the server wires. */
-export { AnomalyEngine, DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS, type AnomalyEngineOptions } from './engine.js';
+export { AnomalyEngine, DEFAULT_ENGINE_LIMITS, MAX_ENGINE_LIMITS, type AnomalyEngineOptions, type NewMetricLimit } from './engine.js';
 export { DEFAULT_METRIC_CONFIG, DEFAULT_SEVERITY_THRESHOLDS, MAX_SEASON_SLOTS, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
 export { eventAnomalyType } from './event-type.js';
 export { createDetector } from './detector/factory.js';

@@ -3,7 +3,7 @@
  * something needs attention; unhealthy: it is refusing critical work or has no memory headroom
  * (the machine's or cgroup's memory, or the V8 old generation against its own limit).
  */
-import type { AnomalyEngine } from '../anomaly/index.js';
+import type { AnomalyEngine, NewMetricLimit } from '../anomaly/index.js';
 import { PRIORITIES, type Priority } from '../resource/admission/types.js';
 import type { ResourceStatus } from '../resource/manager.js';
 
@@ -27,10 +27,10 @@ export interface HealthInputs {
   /** High and critical anomalies detected in the last RECENT_ANOMALY_MS. */
   recentSevereAnomalies: number;
   /**
-   * Set when the anomaly detector refused samples of new metrics at its metric limit in the last
-   * RECENT_ANOMALY_MS: those metrics go unwatched.
+   * The anomaly detector's limits at which it refused samples of new metrics in the last
+   * RECENT_ANOMALY_MS (those metrics go unwatched): `limit` as the reason says it ("3 metrics").
    */
-  anomalyMetricLimit?: { limit: number; setting: string };
+  newMetricsRefusedAt: Array<{ limit: string; setting: string }>;
 }
 
 /** The verdict now, from the resource manager's status and the anomaly engine's recent detections. */
@@ -41,7 +41,6 @@ export function currentHealth(status: ResourceStatus, anomalies: AnomalyEngine):
 /** The inputs from the resource manager's status and the anomaly engine's recent detections. */
 function healthInputsOf(status: ResourceStatus, anomalies: AnomalyEngine): HealthInputs {
   const recent = anomalies.detectedWithin(RECENT_ANOMALY_MS);
-  const sinceRefusal = anomalies.msSinceRefusalAtMetricLimit;
   return {
     memoryPressure: status.pressure.memoryPressure,
     memoryUtilization: status.pressure.memory?.utilization,
@@ -53,12 +52,15 @@ function healthInputsOf(status: ResourceStatus, anomalies: AnomalyEngine): Healt
     criticalRefusedAtCapacity: status.window.criticalRefusedAtCapacity,
     windowMs: status.window.windowMs,
     recentSevereAnomalies: recent.high + recent.critical,
-    anomalyMetricLimit:
-      sinceRefusal !== undefined && sinceRefusal < RECENT_ANOMALY_MS
-        ? { limit: anomalies.limits.maxMetrics, setting: anomalies.settingOf('maxMetrics') }
-        : undefined,
+    newMetricsRefusedAt: NEW_METRIC_LIMITS.filter((limit) => {
+      const since = anomalies.msSinceNewMetricRefused(limit);
+      return since !== undefined && since < RECENT_ANOMALY_MS;
+    }).map((limit) => ({ limit: `${anomalies.limits[limit]} ${LIMIT_UNITS[limit]}`, setting: anomalies.settingOf(limit) })),
   };
 }
+
+const NEW_METRIC_LIMITS: readonly NewMetricLimit[] = ['maxMetrics', 'maxSeasonSlots'];
+const LIMIT_UNITS: Record<NewMetricLimit, string> = { maxMetrics: 'metrics', maxSeasonSlots: 'seasonal profile slots' };
 
 /** Anomalies this recent count towards the verdict. */
 export const RECENT_ANOMALY_MS = 5 * 60_000;
@@ -92,9 +94,8 @@ export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: 
   }
   if (h.successRate !== undefined && h.windowCompletions >= MIN_COMPLETIONS_FOR_SUCCESS_RATE && h.successRate < LOW_SUCCESS_RATE) degraded.push(`success rate ${(h.successRate * 100).toFixed(1)}%`);
   if (h.recentSevereAnomalies > 0) degraded.push(`${h.recentSevereAnomalies} high or critical anomalies in the last 5 minutes`);
-  if (h.anomalyMetricLimit !== undefined) {
-    const { limit, setting } = h.anomalyMetricLimit;
-    degraded.push(`samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of ${limit} metrics (${setting})`);
+  for (const { limit, setting } of h.newMetricsRefusedAt) {
+    degraded.push(`samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of ${limit} (${setting})`);
   }
   if (unhealthy.length > 0) return { status: 'unhealthy', reasons: [...unhealthy, ...degraded] };
   if (degraded.length > 0) return { status: 'degraded', reasons: degraded };

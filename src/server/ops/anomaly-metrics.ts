@@ -41,7 +41,7 @@ export function anomalyMetrics(metrics: MetricsEngine, anomalies: AnomalyEngine)
   });
   metrics.builtin.counter({
     name: 'rs3gw_anomaly_samples_refused_at_metric_limit_total',
-    help: 'Samples refused because the anomaly detector tracked RS3GW_ANOMALY_MAX_METRICS metrics and they named a new one (a refused batch counts all its samples)',
+    help: 'Samples refused because they named a new metric when the anomaly detector tracked RS3GW_ANOMALY_MAX_METRICS metrics or RS3GW_ANOMALY_MAX_SEASON_SLOTS had too few slots left for its default seasonal profile (a refused batch counts all its samples)',
     collect() {
       this.reset();
       this.inc(anomalies.samplesRefusedAtMetricLimit);

@@ -154,7 +154,7 @@ export function anomalySummary(engine: AnomalyEngine, historyCapacity: number): 
     lastHourBySeverity: SEVERITIES.map((s) => ({ severity: enumNumber(AnomalySeveritySchema, s), count: u64(lastHour[s]) })),
     metricsTracked: engine.metricCount,
     metricsLimit: engine.limits.maxMetrics,
-    metricsAtLimit: engine.metricCount >= engine.limits.maxMetrics,
+    metricsAtLimit: engine.newMetricsRefused,
     recent: engine.history({ limit: Math.min(RECENT_IN_SUMMARY, historyCapacity) }).map(anomalyOut),
   };
 }

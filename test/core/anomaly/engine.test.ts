@@ -321,6 +321,28 @@ test('seasonal slots are capped across metrics: more is resource_exhausted namin
   assert.is(e.seasonSlotCount, 676);
 });
 
+test('samples of new metrics refused for seasonal slots are counted as refused at the metric limit, which says it is reached', () => {
+  const clock = new FakeClock();
+  const e = new AnomalyEngine({ clock, intervals: clock, limits: { maxMetrics: 5 } });
+  e.configure('weekly', { detector: { seasonSlots: 5 * 288 } });
+  assert.is(e.metricCount, 1);
+  assert.is(e.newMetricsRefused, true, 'one metric of five, but no slots left for a new one');
+  assert.equal([e.samplesRefusedAtMetricLimit, e.msSinceNewMetricRefused('maxSeasonSlots')], [0, undefined]);
+  throwsError(() => e.record('fresh', 1), 'resource_exhausted', 'metric');
+  throwsError(() => e.recordBatch([{ metric: 'weekly', value: 1 }, { metric: 'fresh', value: 1 }]), 'resource_exhausted', 'samples');
+  // A configuration is no sample: refused, not counted.
+  throwsError(() => e.configure('other', { detector: { seasonSlots: 1 } }), 'resource_exhausted', 'config.detector_parameters.season_slots');
+  assert.is(e.samplesRefusedAtMetricLimit, 3);
+  clock.advance(1_000);
+  assert.equal([e.msSinceNewMetricRefused('maxSeasonSlots'), e.msSinceNewMetricRefused('maxMetrics')], [1_000, undefined]);
+  // Known metrics are still taken, and a new one once slots are free.
+  e.record('weekly', 1);
+  e.configure('weekly', { detector: { seasonSlots: 4 * 288 } });
+  assert.is(e.newMetricsRefused, false);
+  e.record('fresh', 1);
+  assert.is(e.newMetricsRefused, true, 'the slots are held again');
+});
+
 test('by default every metric up to maxMetrics can keep the default seasonal profile, and no more slots', () => {
   assert.is(new AnomalyEngine({ clock: new FakeClock() }).limits.maxSeasonSlots, 10_000 * 288);
   const { engine: e } = engine({ limits: { maxMetrics: 3 } });

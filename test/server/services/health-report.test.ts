@@ -122,6 +122,23 @@ test('samples of new metrics refused at the anomaly detector\'s metric limit deg
   }
 });
 
+test('samples of new metrics refused for want of seasonal slots degrade the verdict for 5 minutes, naming that limit', async () => {
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const { clocks, report, anomalies } = service(root, { maxMetrics: 5 });
+    anomalies.configure('weekly', { detector: { seasonSlots: 5 * 288 } });
+    assert.is((await report()).status, HealthStatus.HEALTHY, 'full is not refusing');
+    assert.throws(() => anomalies.record('unwatched', 1), /seasonal profile slots are limited to 1440/);
+    const refusing = await report();
+    assert.is(refusing.status, HealthStatus.DEGRADED);
+    assert.equal(refusing.reasons, ["samples of new metrics refused in the last 5 minutes at the anomaly detector's limit of 1440 seasonal profile slots (limits.max_season_slots)"]);
+    clocks.advance(5 * MINUTE);
+    assert.is((await report()).status, HealthStatus.HEALTHY);
+  } finally {
+    root.remove();
+  }
+});
+
 test('the last hour and the 5-minute verdict count every anomaly detected in them, beyond the history\'s size', async () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {

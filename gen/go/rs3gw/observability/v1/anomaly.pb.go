@@ -1937,8 +1937,10 @@ type AnomalySummary struct {
 	Recent []*Anomaly `protobuf:"bytes,5,rep,name=recent,proto3" json:"recent,omitempty"`
 	// Metrics tracked at most (RS3GW_ANOMALY_MAX_METRICS).
 	MetricsLimit uint32 `protobuf:"varint,6,opt,name=metrics_limit,json=metricsLimit,proto3" json:"metrics_limit,omitempty"`
-	// True when metrics_tracked has reached metrics_limit: samples of new metrics are refused
-	// (RESOURCE_EXHAUSTED) until a metric is deleted or the limit raised.
+	// True when samples of new metrics are refused (RESOURCE_EXHAUSTED): metrics_tracked has reached
+	// metrics_limit, or the seasonal-profile slots left (RS3GW_ANOMALY_MAX_SEASON_SLOTS) are fewer
+	// than a new metric's default profile takes; until a metric is deleted or given fewer
+	// season_slots, or the limit raised.
 	MetricsAtLimit bool `protobuf:"varint,7,opt,name=metrics_at_limit,json=metricsAtLimit,proto3" json:"metrics_at_limit,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -1049,8 +1049,10 @@ export type AnomalySummary = Message<"rs3gw.observability.v1.AnomalySummary"> & 
   metricsLimit: number;
 
   /**
-   * True when metrics_tracked has reached metrics_limit: samples of new metrics are refused
-   * (RESOURCE_EXHAUSTED) until a metric is deleted or the limit raised.
+   * True when samples of new metrics are refused (RESOURCE_EXHAUSTED): metrics_tracked has reached
+   * metrics_limit, or the seasonal-profile slots left (RS3GW_ANOMALY_MAX_SEASON_SLOTS) are fewer
+   * than a new metric's default profile takes; until a metric is deleted or given fewer
+   * season_slots, or the limit raised.
    *
    * @generated from field: bool metrics_at_limit = 7;
    */
