@@ -349,10 +349,9 @@ export class AnomalyEngine {
       SEVERITY_RANK[e.severity] >= minRank &&
       (filter.metric === undefined || e.metric === filter.metric) &&
       (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs) &&
-      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs);
-    // Only a window on the monotonic clock follows the history's order; sample and wall-clock times do not.
-    const from = detectedFrom === undefined ? 0 : this.events.indexDetectedFrom(detectedFrom);
-    return filter.afterSequence === undefined ? this.events.newest(limit, keep, from) : this.events.oldestAfter(limit, keep, after, from);
+      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs) &&
+      (detectedFrom === undefined || e.detectedMonotonicMs >= detectedFrom);
+    return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
   }
 
   /**

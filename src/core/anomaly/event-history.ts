@@ -119,26 +119,10 @@ export class EventHistory {
     return lo;
   }
 
-  /**
-   * Position of the first retained event detected at or after `fromMs` on the engine's monotonic
-   * clock (binary search: events are appended as they are detected, so those times never decrease).
-   * A time window then reads its own events, not the whole history before them.
-   */
-  indexDetectedFrom(fromMs: number): number {
-    let lo = 0;
-    let hi = this.size;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.at(mid).detectedMonotonicMs >= fromMs) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
-  /** The newest `limit` events at position `from` or later passing `keep`, newest first. */
-  newest(limit: number, keep: (e: AnomalyEvent) => boolean, from = 0): AnomalyEvent[] {
+  /** The newest `limit` events passing `keep`, newest first. */
+  newest(limit: number, keep: (e: AnomalyEvent) => boolean): AnomalyEvent[] {
     const out: AnomalyEvent[] = [];
-    for (let i = this.size - 1; i >= from && out.length < limit; i--) {
+    for (let i = this.size - 1; i >= 0 && out.length < limit; i--) {
       const e = this.at(i);
       if (keep(e)) out.push(e);
     }
@@ -146,12 +130,12 @@ export class EventHistory {
   }
 
   /**
-   * The oldest `limit` events with sequence > `afterSequence`, at position `from` or later, passing
-   * `keep`, newest first: paging forward from `afterSequence` skips none.
+   * The oldest `limit` events with sequence > `afterSequence` passing `keep`, newest first: paging
+   * forward from `afterSequence` skips none.
    */
-  oldestAfter(limit: number, keep: (e: AnomalyEvent) => boolean, afterSequence: number, from = 0): AnomalyEvent[] {
+  oldestAfter(limit: number, keep: (e: AnomalyEvent) => boolean, afterSequence: number): AnomalyEvent[] {
     const out: AnomalyEvent[] = [];
-    for (let i = Math.max(from, this.indexAfter(afterSequence)); i < this.size && out.length < limit; i++) {
+    for (let i = this.indexAfter(afterSequence); i < this.size && out.length < limit; i++) {
       const e = this.at(i);
       if (keep(e)) out.push(e);
     }
