@@ -336,10 +336,6 @@ export class AnomalyEngine {
     if (filter.detectedSinceMs !== undefined && !Number.isFinite(filter.detectedSinceMs)) {
       throw invalidArgument('detected_since_ms', 'must be a finite number');
     }
-    if (filter.detectedWithinMs !== undefined && !(filter.detectedWithinMs >= 0)) {
-      throw invalidArgument('detected_within_ms', 'must be a number >= 0');
-    }
-    const detectedFrom = filter.detectedWithinMs === undefined ? undefined : this.intervals.nowMs() - filter.detectedWithinMs;
     const after = filter.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
     const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
@@ -349,8 +345,7 @@ export class AnomalyEngine {
       SEVERITY_RANK[e.severity] >= minRank &&
       (filter.metric === undefined || e.metric === filter.metric) &&
       (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs) &&
-      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs) &&
-      (detectedFrom === undefined || e.detectedMonotonicMs >= detectedFrom);
+      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs);
     return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
   }
 
@@ -523,10 +518,10 @@ export class AnomalyEngine {
       direction: out.direction,
       timeMs,
       detectedAtMs: now,
-      detectedMonotonicMs: this.intervals.nowMs(),
     });
     this.detected[event.severity] += 1;
-    this.recentlyDetected.add(event.severity, event.detectedMonotonicMs);
+    // On the monotonic clock: "the last five minutes" whatever steps the wall clock took.
+    this.recentlyDetected.add(event.severity, this.intervals.nowMs());
     // History first: a replaying subscriber ignores the offer and reads the event from there.
     this.events.append(event);
     for (const sub of this.subscribers) if (sub.matches(event)) sub.offer(event);

@@ -72,8 +72,6 @@ export interface AnomalyEvent {
   timeMs: number;
   /** Engine clock when the anomaly was detected. */
   detectedAtMs: number;
-  /** The engine's monotonic clock then: how long ago it was detected, which a step of the wall clock must not bend. */
-  detectedMonotonicMs: number;
 }
 
 export interface Assessment {
@@ -123,8 +121,6 @@ export interface HistoryFilter {
   sinceMs?: number;
   /** Events detected at or after this (a sample may be detected long after its time). */
   detectedSinceMs?: number;
-  /** Events detected at most this long ago, by the monotonic clock: "the last five minutes" whatever the wall clock did. */
-  detectedWithinMs?: number;
   /** Only events after this sequence; then the oldest `limit` of them are returned (still newest first). */
   afterSequence?: number;
   /** Events returned, default 100: the newest, or the oldest after `afterSequence`. */

@@ -24,7 +24,6 @@ function event(sequence: number): AnomalyEvent {
     direction: 'above',
     timeMs: sequence,
     detectedAtMs: sequence,
-    detectedMonotonicMs: sequence,
   };
 }
 
