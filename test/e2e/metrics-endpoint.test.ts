@@ -188,6 +188,38 @@ test('HELP is escaped as each format requires: \\ and \\n in both, and " as \\" 
   assert.ok(run.code === 0 || run.code === 3, `promtool exit ${run.code}: ${run.stdout}${run.stderr}`);
 });
 
+test('negative values leave OpenMetrics valid: no _sum (and _count) once a histogram recorded one, no _sum or quantiles for a summary', async () => {
+  const OM = 'application/openmetrics-text; version=1.0.0';
+  const define = (name: string, type: string, extra: object) => rest.postOk(`${API}/metrics`, { name, type, description: 'd', ...extra });
+  const record = (name: string, value: number) => rest.postOk(`${API}/metrics/record`, { name, value });
+  await define('rv_temp_delta', 'METRIC_TYPE_HISTOGRAM', { buckets: [1, 5] });
+  await define('rv_sneg', 'METRIC_TYPE_SUMMARY', { quantiles: [0.5] });
+  await define('rv_spos', 'METRIC_TYPE_SUMMARY', { quantiles: [0.5] });
+  await record('rv_temp_delta', 4);
+  await record('rv_spos', 2);
+  const before = parseExposition((await scrape(OM)).text, true);
+  assert.is(before.value('rv_temp_delta_sum'), 4, 'a histogram without negative records keeps its _sum');
+
+  // The sum falls to 2 (no counter then), then below zero; the quantile is negative.
+  await record('rv_temp_delta', -2);
+  await record('rv_sneg', -3);
+  const fallen = parseExposition((await scrape(OM)).text, true);
+  assert.is(fallen.value('rv_temp_delta_sum'), undefined, 'no _sum once a negative value was recorded');
+  assert.is(fallen.value('rv_temp_delta_count'), undefined, 'no _count without _sum');
+  assert.is(fallen.value('rv_temp_delta_bucket', { le: '1' }), 1);
+  assert.is(fallen.value('rv_temp_delta_bucket', { le: '+Inf' }), 2, 'the count is the +Inf bucket');
+  await record('rv_temp_delta', -5);
+  const om = parseExposition((await scrape(OM)).text, true);
+  assert.is(om.value('rv_temp_delta_bucket', { le: '+Inf' }), 3);
+  assert.not.ok(om.samples.some((s) => s.name === 'rv_sneg' || s.name === 'rv_sneg_sum'), 'no quantiles or _sum of the summary');
+  assert.is(om.value('rv_sneg_count'), 1, 'the summary keeps its _count');
+  assert.equal([om.value('rv_spos', { quantile: '0.5' }), om.value('rv_spos_sum')], [2, 2], 'a summary without negative records keeps them');
+
+  const text = parseExposition((await scrape()).text, false);
+  assert.equal([text.value('rv_temp_delta_sum'), text.value('rv_temp_delta_count')], [-3, 3], 'the text format keeps them');
+  assert.equal([text.value('rv_sneg', { quantile: '0.5' }), text.value('rv_sneg_sum')], [-3, -3]);
+});
+
 test('Accept is read as HTTP has it: q-values, q=0 as "not this", media types in any case', async () => {
   const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
   const OPEN = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

@@ -634,6 +634,7 @@ export class MetricsEngine {
 
   private apply({ entry, labels, op, value, hash, key, running, newSeriesBytes }: PreparedRecord): void {
     entry.kind.apply(entry.metric, labels, op, value);
+    if (value < 0 && entry.kind.running === 'sum') this.expositions.recordedNegative(entry.descriptor.name);
     entry.running.set(hash, running);
     // Only a histogram's or summary's count is read from it; a counter's or gauge's value is running.
     if (entry.kind.running === 'sum') entry.records.set(hash, (entry.records.get(hash) ?? 0) + 1);

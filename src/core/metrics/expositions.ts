@@ -7,15 +7,20 @@
  * the Prometheus text output afterwards. The OpenMetrics registry therefore gets a read-only view of
  * each counter that carries the family name itself; the text registry gets the counter.
  *
- * Histograms with a negative bucket bound: OpenMetrics forbids `_sum` then (the sum of values that may
- * be negative is not a counter), and allows `_count` only beside a `_sum`, so the OpenMetrics registry
- * gets a view without both (the count is the `+Inf` bucket); the text format, which has no such
- * rule, keeps them.
+ * Negative values: OpenMetrics has a histogram's or summary's `_sum` be a counter (never negative,
+ * never falling), which a sum of values that may be negative is not, and forbids negative summary
+ * quantiles. So the OpenMetrics registry gets a view of each histogram and summary that, once the
+ * metric may hold a negative value (a histogram with a negative bucket bound from the start, any
+ * histogram or summary from its first negative record on, for good so that the lines do not come and
+ * go), leaves out a histogram's `_sum` and `_count` (OpenMetrics allows `_count` only beside a
+ * `_sum`; the count is the `+Inf` bucket) and a summary's `_sum` and quantiles (its `_count`
+ * remains). The text format, which has no such rules, keeps them all.
  *
  * Both registries file metrics by name in a Map (registry.ts), and a metric is added to both or to
  * neither.
  */
 import { Registry, type Counter, type Metric, type OpenMetricsContentType } from 'prom-client';
+import type { PromValue } from './kind.js';
 import { familyName } from './names.js';
 import { NameMapRegistry } from './registry.js';
 import type { MetricType } from './types.js';
@@ -28,13 +33,15 @@ export interface ScrapeResult {
 export class Expositions {
   readonly prometheus: NameMapRegistry = new NameMapRegistry();
   readonly openMetrics = openMetricsRegistry();
+  /** Histograms and summaries that have recorded a negative value. */
+  private readonly signed = new Set<string>();
 
   add(type: MetricType, name: string, metric: Metric): void {
     const view =
       type === 'counter'
         ? openMetricsCounterView(name, metric as Counter)
-        : type === 'histogram' && hasNegativeBound(metric)
-          ? openMetricsSumlessView(metric)
+        : type === 'histogram' || type === 'summary'
+          ? openMetricsDistributionView(type, metric, hasNegativeBound(metric) ? () => true : () => this.signed.has(name))
           : metric;
     const wasKnown = this.prometheus.getSingleMetric(name) === metric;
     this.prometheus.registerMetric(metric);
@@ -44,6 +51,11 @@ export class Expositions {
       if (!wasKnown) this.prometheus.removeSingleMetric(name);
       throw err;
     }
+  }
+
+  /** Tells that the histogram or summary `name` has recorded a negative value (see the header). */
+  recordedNegative(name: string): void {
+    this.signed.add(name);
   }
 
   /** Stops (throwing the signal's reason) once `signal` aborts. */
@@ -86,19 +98,26 @@ function hasNegativeBound(metric: Metric): boolean {
   return Array.isArray(bounds) && bounds.some((bound) => bound < 0);
 }
 
-/** A histogram without its `_sum` and `_count` lines, for OpenMetrics when a bound is negative. */
-function openMetricsSumlessView(histogram: Metric): Metric {
-  const { name, help } = histogram as unknown as { name: string; help: string };
-  const omitted = new Set([`${name}_sum`, `${name}_count`]);
+/**
+ * A histogram's or summary's OpenMetrics view: while `signed()` holds, without the lines that would
+ * be invalid for negative values (see the header).
+ */
+function openMetricsDistributionView(type: 'histogram' | 'summary', metric: Metric, signed: () => boolean): Metric {
+  const { name, help } = metric as unknown as { name: string; help: string };
+  const sum = `${name}_sum`;
+  const count = `${name}_count`;
+  const omitted = (v: PromValue) =>
+    v.metricName === sum || (type === 'histogram' ? v.metricName === count : v.labels.quantile !== undefined);
   const view = {
     name,
     help,
-    type: 'histogram',
+    type,
     get: async () => {
-      const data = await histogram.get();
-      return { ...data, values: data.values.filter((v) => !omitted.has((v as { metricName?: string }).metricName ?? '')) };
+      const data = await metric.get();
+      // Asked after reading, so values that hold a negative record are never let through whole.
+      return signed() ? { ...data, values: data.values.filter((v) => !omitted(v as PromValue)) } : data;
     },
-    reset: () => histogram.reset(),
+    reset: () => metric.reset(),
   };
   return view as unknown as Metric;
 }

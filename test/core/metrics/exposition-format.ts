@@ -1,7 +1,7 @@
 /**
  * A strict reader of Prometheus text 0.0.4 / OpenMetrics 1.0 expositions for tests: it throws on any
  * malformed line, a sample outside its declared family, a repeated series, or (OpenMetrics) a missing
- * `# EOF`. Returns the samples so tests can look values up.
+ * `# EOF` or a negative counter-like sample or quantile. Returns the samples so tests can look values up.
  */
 export interface Sample {
   name: string;
@@ -80,6 +80,12 @@ export function parseExposition(body: string, openMetrics: boolean): Exposition 
     for (const lm of (labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
       if (lm[1] in labels) throw new Error(`${where}: label ${lm[1]} repeated`);
       labels[lm[1]] = lm[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    if (openMetrics && value < 0) {
+      // OpenMetrics: counter-like samples (a counter's, a histogram's, a summary's _sum and _count)
+      // and summary quantiles must not be negative.
+      const suffix = name.slice(family.name.length);
+      if (suffix !== '' || family.type === 'summary') throw new Error(`${where}: a negative ${suffix || 'quantile'} is not allowed in OpenMetrics`);
     }
     const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
     if (seen.has(id)) throw new Error(`${where}: series repeated`);

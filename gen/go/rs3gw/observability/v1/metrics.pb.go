@@ -571,7 +571,9 @@ type RecordMetricRequest struct {
 	// Registered metric name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
-	// (counter, gauge) or sum (histogram, summary) finite.
+	// (counter, gauge) or sum (histogram, summary) finite. From a histogram's or summary's first
+	// negative value on, its OpenMetrics exposition leaves out _sum (and a histogram's _count, a
+	// summary's quantiles), which OpenMetrics forbids negative or falling.
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Label values; exactly the metric's label names.
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -691,7 +693,9 @@ type MetricRecord struct {
 	// Registered metric name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
-	// (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records.
+	// (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records. From
+	// a histogram's or summary's first negative value on, its OpenMetrics exposition leaves out _sum
+	// (and a histogram's _count, a summary's quantiles), which OpenMetrics forbids negative or falling.
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	// Label values; exactly the metric's label names.
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`

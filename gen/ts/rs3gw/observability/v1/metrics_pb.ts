@@ -205,7 +205,9 @@ export type RecordMetricRequest = Message<"rs3gw.observability.v1.RecordMetricRe
 
   /**
    * The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
-   * (counter, gauge) or sum (histogram, summary) finite.
+   * (counter, gauge) or sum (histogram, summary) finite. From a histogram's or summary's first
+   * negative value on, its OpenMetrics exposition leaves out _sum (and a histogram's _count, a
+   * summary's quantiles), which OpenMetrics forbids negative or falling.
    *
    * @generated from field: double value = 2;
    */
@@ -269,7 +271,9 @@ export type MetricRecord = Message<"rs3gw.observability.v1.MetricRecord"> & {
 
   /**
    * The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
-   * (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records.
+   * (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records. From
+   * a histogram's or summary's first negative value on, its OpenMetrics exposition leaves out _sum
+   * (and a histogram's _count, a summary's quantiles), which OpenMetrics forbids negative or falling.
    *
    * @generated from field: double value = 2;
    */
