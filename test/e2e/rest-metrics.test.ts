@@ -150,6 +150,20 @@ test('a trend follows a series through the periodic snapshots', async () => {
   assert.is((await rest.getOk(`${API}/metrics/disk_used_gib/trend?labels.disk=sda`)).window, '3600s', 'default window 1 h');
 });
 
+test('a trend across more than the double range answers numbers, the largest double, and saturated', async () => {
+  await rest.postOk(`${API}/metrics`, { name: 'temp', type: 'METRIC_TYPE_GAUGE', description: 'Temperature' });
+  await rest.postOk(`${API}/metrics/record`, { name: 'temp', value: -1.7e308 });
+  await eventually('a snapshot of the series', async () => ((await rest.getOk(`${API}/metrics/temp/trend`)).points.length >= 2 ? true : undefined));
+  await rest.postOk(`${API}/metrics/record`, { name: 'temp', value: 1.7e308 });
+  const t = await rest.getOk(`${API}/metrics/temp/trend`);
+  assert.equal([t.start_value, t.end_value], [-1.7e308, 1.7e308]);
+  assert.is(t.change, Number.MAX_VALUE, 'not "Infinity"');
+  assert.is(t.change_percent, 200);
+  assert.is(typeof t.slope_per_second, 'number');
+  assert.ok(t.slope_per_second > 0, `slope ${t.slope_per_second}`);
+  assert.is(t.saturated, true);
+});
+
 test('RS3GW_METRICS_SNAPSHOT_RETENTION caps the points a trend can show', async () => {
   // Three snapshots are kept; with one per second, wait until more than three were taken.
   const before = Date.now();

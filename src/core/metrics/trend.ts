@@ -12,6 +12,11 @@ export interface TrendSummary {
   mean: number;
   /** Least-squares slope in units per second; null with fewer than two distinct timestamps. */
   slopePerSecond: number | null;
+  /**
+   * change, percentChange or slopePerSecond is beyond the largest double, and reads as the largest
+   * double of its sign: the answers hold numbers only, as the values do (records stay finite).
+   */
+  saturated: boolean;
   samples: number;
   points: SnapshotPoint[];
 }
@@ -22,18 +27,34 @@ export function summarizeTrend(points: SnapshotPoint[]): TrendSummary {
   const start = values[0];
   const end = values[values.length - 1];
   const change = end - start;
+  const percentChange = start === 0 ? null : percentOf(change, start, end);
+  const slopePerSecond = leastSquaresSlope(points, 1000);
   return {
     start,
     end,
-    change,
-    percentChange: start === 0 ? null : (change / Math.abs(start)) * 100,
+    change: saturate(change),
+    percentChange: percentChange === null ? null : saturate(percentChange),
     min: Math.min(...values),
     max: Math.max(...values),
     mean: meanOf(values),
-    slopePerSecond: leastSquaresSlope(points, 1000),
+    slopePerSecond: slopePerSecond === null ? null : saturate(slopePerSecond),
+    saturated: [change, percentChange, slopePerSecond].some((figure) => figure !== null && !Number.isFinite(figure)),
     samples: points.length,
     points,
   };
+}
+
+/**
+ * change / |start| in percent. A change beyond the largest double (from -1.7e308 to 1.7e308: 200 %)
+ * is taken as end / |start| - sign(start), where the two have opposite signs and nothing cancels.
+ */
+function percentOf(change: number, start: number, end: number): number {
+  return (Number.isFinite(change) ? change / Math.abs(start) : end / Math.abs(start) - Math.sign(start)) * 100;
+}
+
+/** ±Infinity as the largest double of its sign. */
+function saturate(figure: number): number {
+  return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, figure));
 }
 
 /** The mean, also of values whose sum exceeds the largest double (each is finite, so their mean is). */

@@ -231,6 +231,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         maxValue: t.max,
         meanValue: t.mean,
         slopePerSecond: t.slopePerSecond ?? 0,
+        saturated: t.saturated,
         points: t.points.map((p) => ({ time: timestamp(p.timestampMs), value: p.value })),
         covered: duration(t.coveredMs),
         historyTruncated: t.historyTruncated,

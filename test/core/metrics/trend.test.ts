@@ -146,6 +146,25 @@ test('a series near the largest double has a number for a slope, not NaN', async
   assert.ok(Math.abs(slope / ((0.7 * 1.7e308) / 60) - 1) < 1e-12, `0.7 x 1.7e308 a minute, got ${slope}`);
 });
 
+test('a change, percent or slope beyond the largest double reads as the largest double of its sign, and saturated says so', async () => {
+  const { clock, e } = setup();
+  const moves: Record<string, [number, number]> = { up: [-1.7e308, 1.7e308], down: [1.7e308, -1.7e308], tiny: [5e-324, 1], plain: [10, 20] };
+  for (const [q, [from]] of Object.entries(moves)) e.record({ name: 'queue', value: from, labels: { q } });
+  await e.snapshot();
+  clock.advance(500);
+  for (const [q, [, to]] of Object.entries(moves)) e.record({ name: 'queue', value: to, labels: { q } });
+  const figures = async (q: string) => {
+    const t = await e.trend('queue', { q }, MIN);
+    return [t.change, t.percentChange, t.slopePerSecond, t.saturated];
+  };
+  const MAX = Number.MAX_VALUE;
+  // 3.4e308 in half a second; the percent (200) is still a double.
+  assert.equal(await figures('up'), [MAX, 200, MAX, true]);
+  assert.equal(await figures('down'), [-MAX, -200, -MAX, true]);
+  assert.equal(await figures('tiny'), [1, MAX, 2, true], 'a percent of the smallest double');
+  assert.equal(await figures('plain'), [10, 100, 20, false]);
+});
+
 test('a series born after a snapshot has no point in it', async () => {
   const { clock, e } = setup();
   e.record({ name: 'queue', value: 1, labels: { q: 'a' } });

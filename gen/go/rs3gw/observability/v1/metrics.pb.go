@@ -1345,9 +1345,10 @@ type GetTrendResponse struct {
 	StartValue float64 `protobuf:"fixed64,4,opt,name=start_value,json=startValue,proto3" json:"start_value,omitempty"`
 	// Current value.
 	EndValue float64 `protobuf:"fixed64,5,opt,name=end_value,json=endValue,proto3" json:"end_value,omitempty"`
-	// end_value - start_value.
+	// end_value - start_value; the largest double of its sign when beyond it (see saturated).
 	Change float64 `protobuf:"fixed64,6,opt,name=change,proto3" json:"change,omitempty"`
-	// Change relative to start_value, percent; absent when start_value is 0.
+	// Change relative to start_value, percent; absent when start_value is 0. The largest double of its
+	// sign when beyond it (see saturated).
 	ChangePercent *float64 `protobuf:"fixed64,7,opt,name=change_percent,json=changePercent,proto3,oneof" json:"change_percent,omitempty"`
 	// Smallest value in the window.
 	MinValue float64 `protobuf:"fixed64,8,opt,name=min_value,json=minValue,proto3" json:"min_value,omitempty"`
@@ -1355,7 +1356,8 @@ type GetTrendResponse struct {
 	MaxValue float64 `protobuf:"fixed64,9,opt,name=max_value,json=maxValue,proto3" json:"max_value,omitempty"`
 	// Mean value in the window.
 	MeanValue float64 `protobuf:"fixed64,10,opt,name=mean_value,json=meanValue,proto3" json:"mean_value,omitempty"`
-	// Least-squares slope, units per second.
+	// Least-squares slope, units per second; the largest double of its sign when beyond it (see
+	// saturated).
 	SlopePerSecond float64 `protobuf:"fixed64,11,opt,name=slope_per_second,json=slopePerSecond,proto3" json:"slope_per_second,omitempty"`
 	// The points the trend was computed from, oldest first (in the order taken).
 	Points []*TrendPoint `protobuf:"bytes,12,rep,name=points,proto3" json:"points,omitempty"`
@@ -1367,8 +1369,12 @@ type GetTrendResponse struct {
 	// RS3GW_METRICS_SNAPSHOT_RETENTION snapshots or RS3GW_METRICS_SNAPSHOT_MAX_VALUES values: the
 	// start, min, max, mean and slope are then of covered only, not of the whole window.
 	HistoryTruncated bool `protobuf:"varint,14,opt,name=history_truncated,json=historyTruncated,proto3" json:"history_truncated,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// True when change, change_percent or slope_per_second is beyond the largest double (values that
+	// span more than the double range, or a start near 0): that figure is then +-1.7976931348623157e308
+	// and the true one larger in magnitude. They are never infinite, so JSON holds numbers there.
+	Saturated     bool `protobuf:"varint,15,opt,name=saturated,proto3" json:"saturated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetTrendResponse) Reset() {
@@ -1495,6 +1501,13 @@ func (x *GetTrendResponse) GetCovered() *durationpb.Duration {
 func (x *GetTrendResponse) GetHistoryTruncated() bool {
 	if x != nil {
 		return x.HistoryTruncated
+	}
+	return false
+}
+
+func (x *GetTrendResponse) GetSaturated() bool {
+	if x != nil {
+		return x.Saturated
 	}
 	return false
 }
@@ -3047,7 +3060,7 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x06window\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06window\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x05\n" +
 	"\x10GetTrendResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12L\n" +
 	"\x06labels\x18\x02 \x03(\v24.rs3gw.observability.v1.GetTrendResponse.LabelsEntryR\x06labels\x121\n" +
@@ -3065,7 +3078,8 @@ const file_rs3gw_observability_v1_metrics_proto_rawDesc = "" +
 	"\x10slope_per_second\x18\v \x01(\x01R\x0eslopePerSecond\x12:\n" +
 	"\x06points\x18\f \x03(\v2\".rs3gw.observability.v1.TrendPointR\x06points\x123\n" +
 	"\acovered\x18\r \x01(\v2\x19.google.protobuf.DurationR\acovered\x12+\n" +
-	"\x11history_truncated\x18\x0e \x01(\bR\x10historyTruncated\x1a9\n" +
+	"\x11history_truncated\x18\x0e \x01(\bR\x10historyTruncated\x12\x1c\n" +
+	"\tsaturated\x18\x0f \x01(\bR\tsaturated\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x11\n" +
