@@ -2400,7 +2400,7 @@ func (x *UserActivity) GetMaxTrackedUsers() uint32 {
 // UserUsage is one user's use since they last entered the user table.
 type UserUsage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// User name or access key id.
+	// User name or access key id; "anonymous" for requests sent without one.
 	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
 	// Requests: never below the user's true count since start, at most requests_error_bound above it.
 	Requests uint64 `protobuf:"varint,2,opt,name=requests,proto3" json:"requests,omitempty"`
@@ -2693,7 +2693,8 @@ type RequestEvent struct {
 	// requests_by_bucket counts the buckets past the first 1,000 under (an S3 bucket name begins with
 	// a letter or digit).
 	Bucket string `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	// User name or access key id.
+	// User name or access key id. Empty for an unauthenticated request: such requests count among the
+	// users as one user named "anonymous", together with any user given that name.
 	User string `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`
 	// HTTP status code answered, 100..599.
 	StatusCode uint32 `protobuf:"varint,5,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`

@@ -1262,7 +1262,7 @@ export const UserActivitySchema: GenMessage<UserActivity> = /*@__PURE__*/
  */
 export type UserUsage = Message<"rs3gw.observability.v1.UserUsage"> & {
   /**
-   * User name or access key id.
+   * User name or access key id; "anonymous" for requests sent without one.
    *
    * @generated from field: string user = 1;
    */
@@ -1448,7 +1448,8 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
   bucket: string;
 
   /**
-   * User name or access key id.
+   * User name or access key id. Empty for an unauthenticated request: such requests count among the
+   * users as one user named "anonymous", together with any user given that name.
    *
    * @generated from field: string user = 4;
    */
