@@ -235,6 +235,19 @@ test('bad values and names are refused with 400 naming the field', async () => {
   );
 });
 
+test('a missing enum is refused with the names a JSON body takes, and the first of them is then taken', async () => {
+  const missing = await register({ name: 'enum_named', description: 'd' });
+  assertError(missing, 400, 'invalid_argument', 'type');
+  assert.is(missing.json.message, 'type: required: METRIC_TYPE_COUNTER, METRIC_TYPE_GAUGE, METRIC_TYPE_HISTOGRAM or METRIC_TYPE_SUMMARY');
+  const named = /required: (\w+),/.exec(missing.json.message)![1];
+  assert.is((await rest.postOk(`${API}/metrics`, { name: 'enum_named', description: 'd', type: named })).metric.type, named);
+  const io = await rest.post(`${API}/profiling/io`, { operations: [{ bytes: '1' }] });
+  assertError(io, 400, 'invalid_argument', 'operations[0].direction');
+  assert.match(io.json.message, /required: IO_DIRECTION_READ or IO_DIRECTION_WRITE$/);
+  const event = await rest.post(`${API}/business-metrics/events`, { events: [{ bucket: 'b', status_code: 200 }] });
+  assertError(event, 400, 'invalid_argument', /operation: required: S3_OPERATION_\w+, /);
+});
+
 test('labels must be exactly the registered ones', async () => {
   assertError(await record({ name: 'uploads', value: 1 }), 400, 'invalid_argument', 'labels');
   assertError(await record({ name: 'uploads', value: 1, labels: { verb: 'PUT' } }), 400, 'invalid_argument', 'labels');

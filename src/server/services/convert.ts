@@ -14,6 +14,17 @@ export function enumName<T extends string>(schema: DescEnum, value: number, fiel
   return found.localName.toLowerCase() as T;
 }
 
+/**
+ * enumName for a field that must be set: UNSPECIFIED is refused with the values' proto names, the
+ * form every protocol's JSON takes (a REST query takes the short ones too).
+ */
+export function requiredEnumName<T extends string>(schema: DescEnum, value: number, field: string): T {
+  const name = enumName<T>(schema, value, field);
+  if (name !== undefined) return name;
+  const names = schema.values.filter((v) => v.number !== 0).map((v) => v.name);
+  throw invalidArgument(field, `required: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+}
+
 /** The proto enum number of an engine name: 'latency_spike' -> ANOMALY_TYPE_LATENCY_SPIKE. */
 export function enumNumber(schema: DescEnum, name: string): number {
   const found = schema.values.find((v) => v.localName.toLowerCase() === name);

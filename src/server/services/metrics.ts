@@ -22,7 +22,7 @@ import { invalidArgument } from '../../core/errors.js';
 import type { JsonExport, MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
 import { abortError } from '../pipeline/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { duration, durationOrUndefined, enumName, enumNumber, timestamp, timestampOrUndefined, u64 } from './convert.js';
+import { duration, durationOrUndefined, enumName, enumNumber, requiredEnumName, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const DEFAULT_TREND_WINDOW_MS = 3_600_000;
@@ -184,8 +184,7 @@ export interface RenderBudget {
 export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget): ServiceBinding {
   return bindService(MetricsService, {
     registerMetric(req) {
-      const type = enumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
-      if (!type) throw invalidArgument('type', 'required: counter, gauge, histogram or summary');
+      const type = requiredEnumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
       const { descriptor, created } = metrics.register({
         name: req.name,
         type,
@@ -266,8 +265,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
     ingestRequestEvents(req) {
       const events: RequestEvent[] = req.events.map((e, i) => {
         const at = `events[${i}].`;
-        const operation = enumName<Operation>(S3OperationSchema, e.operation, `${at}operation`);
-        if (!operation) throw invalidArgument(`${at}operation`, 'required');
+        const operation = requiredEnumName<Operation>(S3OperationSchema, e.operation, `${at}operation`);
         return {
           timeMs: timestampOrUndefined(e.time),
           operation,

@@ -20,7 +20,7 @@ import { captureCpuProfile, cpuProfileDurationMs, profileTimes } from '../../cor
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { duration, durationOrUndefined, enumName, limitOf, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
+import { duration, durationOrUndefined, enumName, limitOf, requiredEnumName, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
 
 const PPROF = 'application/octet-stream';
 const MAX_LIST = 10_000;
@@ -193,8 +193,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     },
     recordIo(req) {
       const operations = req.operations.map((op, i) => {
-        const direction = enumName<'read' | 'write'>(IoDirectionSchema, op.direction, `operations[${i}].direction`);
-        if (!direction) throw invalidArgument(`operations[${i}].direction`, 'required: read or write');
+        const direction = requiredEnumName<'read' | 'write'>(IoDirectionSchema, op.direction, `operations[${i}].direction`);
         const latencyMs = durationOrUndefined(op.latency, `operations[${i}].latency`);
         return { direction, bytes: op.bytes, latencyUs: latencyMs === undefined ? undefined : latencyMs * 1000 };
       });
