@@ -1,8 +1,9 @@
 /**
  * Load shedding as a client sees it, on a real server whose /proc is a fixture tree the test
  * drives (RS3GW_FS_ROOT): a host saturated by background jobs at a positive nice value sheds
- * nothing; a host whose tasks wait for CPU sheds sheddable work and still admits critical work; a
- * flood of Acquires the service refuses does not make it refuse critical ones.
+ * nothing, nor do the host's stalls seen from a v1 container; a host whose tasks wait for CPU sheds
+ * sheddable work and still admits critical work; a flood of Acquires the service refuses does not
+ * make it refuse critical ones.
  */
 import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -79,6 +80,18 @@ test('a host saturated by niced background jobs sheds nothing; the same load at 
   } finally {
     clearInterval(hog);
   }
+});
+
+test("in a Docker container on a cgroup v1 or hybrid host, the host's stalls (PSI cpu some 55 %, memory full 20 %) are reported, not acted on: no memory pressure, nothing shed", async () => {
+  // Docker's v1 layout with --cgroupns=host: the container's own subtree is mounted at /sys/fs/cgroup/<controller>.
+  await withServer(fixture('cgroup-v1-docker'), async (rest, server) => {
+    await sleep(1500); // a periodic sample after start-up
+    const status = await rest.getOk(`${API}/resources`);
+    assert.match(status.pressure.psi.source, /^\/proc\/pressure \(host-wide, .* in the v1 cgroup \/docker\/abc .*: reported, not acted on\)$/);
+    assert.equal([status.is_under_memory_pressure, status.should_shed_load, status.pressure.overload], [false, false, 0]);
+    assert.equal(await tryAll(rest), { CRITICAL: 'admitted', NORMAL: 'admitted', SHEDDABLE: 'admitted' });
+    assert.not.match(server.output(), /admission: (memory pressure|shedding)/);
+  });
 });
 
 /** A container whose tasks wait for CPU `percent` of the time (PSI cpu some, every average). */

@@ -9,6 +9,11 @@ export interface CgroupDir {
   /** Mount point of the hierarchy: the highest directory whose limits still apply to us. */
   mountPoint: string;
   /**
+   * The path `/proc/self/cgroup` gives, e.g. `/docker/abc`: `/` is the hierarchy's root. `dir` cannot
+   * tell, as a container may have its own subtree mounted at the mount point.
+   */
+  cgroupPath: string;
+  /**
    * True for the host's own root cgroup (v2): its files are the host's figures by another name.
    * Every other v2 cgroup, a container's namespaced root included, has a `cgroup.type` file.
    */
@@ -85,7 +90,7 @@ function locate(files: HostFiles, version: 1 | 2, mount: Mount, cgroupPath: stri
   const relative = posix.relative(mount.root, cgroupPath);
   const underRoot = relative === '' || (!relative.startsWith('..') && !posix.isAbsolute(relative));
   const dir = underRoot ? posix.join(mount.mountPoint, relative) : mount.mountPoint;
-  return { version, dir: files.exists(dir) ? dir : mount.mountPoint, mountPoint: mount.mountPoint };
+  return { version, dir: files.exists(dir) ? dir : mount.mountPoint, mountPoint: mount.mountPoint, cgroupPath };
 }
 
 /**

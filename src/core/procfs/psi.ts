@@ -91,10 +91,13 @@ export function readPressure(files: HostFiles, layout: CgroupLayout): Pressure {
   return pressure;
 }
 
-/** A v1 cgroup below its hierarchy's root that holds this process, if any: a container's. */
+/**
+ * A v1 cgroup below its hierarchy's root that holds this process, if any: a container's. Told by the
+ * kernel's path, not the directory: Docker mounts a container's own subtree at the mount point.
+ */
 function v1Container(layout: CgroupLayout): string | undefined {
   for (const dir of [layout.memory, layout.cpu, layout.cpuacct, layout.cpuset]) {
-    if (dir?.version === 1 && dir.dir !== dir.mountPoint) return dir.dir;
+    if (dir?.version === 1 && dir.cgroupPath !== '/') return dir.cgroupPath;
   }
   return undefined;
 }

@@ -15,7 +15,7 @@ const MiB = 1024 ** 2;
 test('v2: layout from /proc/self/cgroup and mountinfo', () => {
   const layout = v2.cgroupLayout();
   assert.is(layout.mode, 'v2');
-  assert.equal(layout.memory, { version: 2, dir: '/sys/fs/cgroup/system.slice/rs3gw.service', mountPoint: '/sys/fs/cgroup' });
+  assert.equal(layout.memory, { version: 2, dir: '/sys/fs/cgroup/system.slice/rs3gw.service', mountPoint: '/sys/fs/cgroup', cgroupPath: '/system.slice/rs3gw.service' });
 });
 
 test('v2: working set over memory.high when it is below memory.max', () => {

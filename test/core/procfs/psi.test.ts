@@ -35,7 +35,7 @@ test("the host's root cgroup is the host: its pressure files are named /proc/pre
     const host = new ProcReader({ root: root.path }).pressure();
     assert.is(host.source, '/proc/pressure');
     // Read from a v1 container (memory in /docker/abc123), the host's figures are other tenants' too.
-    assert.match(host.sharedWith ?? '', /^host-wide, other tenants' stalls included: this process is in the v1 cgroup \/sys\/fs\/cgroup\/memory\/docker\/abc123 /);
+    assert.match(host.sharedWith ?? '', /^host-wide, other tenants' stalls included: this process is in the v1 cgroup \/docker\/abc123 /);
     // A container's namespaced root is a cgroup of its own (it has cgroup.type): its files are its own.
     root.write('sys/fs/cgroup/unified/cgroup.type', 'domain\n');
     const own = new ProcReader({ root: root.path }).pressure();
@@ -43,6 +43,13 @@ test("the host's root cgroup is the host: its pressure files are named /proc/pre
   } finally {
     root.remove();
   }
+});
+
+test("a Docker container on a cgroup v1 or hybrid host, its own subtree mounted where the host's root would be, is told by its cgroup path: the host's PSI is other tenants' too", () => {
+  const pressure = new ProcReader({ root: fixture('cgroup-v1-docker') }).pressure();
+  assert.is(pressure.source, '/proc/pressure');
+  assert.is(pressure.cpu?.some.avg10, 55);
+  assert.is(pressure.sharedWith, "host-wide, other tenants' stalls included: this process is in the v1 cgroup /docker/abc and its cgroup2 is the host's root");
 });
 
 test('no PSI at all is reported as absent, not as an error', () => {
