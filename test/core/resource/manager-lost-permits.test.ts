@@ -94,6 +94,23 @@ test('a presumed-lost permit still releases once, before its lease, without free
   assert.is(s.totals.reclaimed, 0);
 });
 
+test("a presumed-lost permit's late release teaches nothing: a client that then takes every permit and crashes keeps others out for a stall, not a lease", () => {
+  const { clock, manager } = setup(4);
+  const late = admit(manager);
+  // 200 requests of 10 ms go past it: it is presumed lost.
+  for (let i = 0; i < 200; i++) {
+    work(manager, clock, 1, 10);
+    run(manager, clock, 100);
+  }
+  assert.is(manager.status().presumedLost, 1);
+  manager.release(late, 'success'); // 22 s after its Acquire
+  while (manager.acquire().admitted);
+  const crashedMs = clock.nowMs();
+  while (!manager.acquire().admitted && clock.nowMs() - crashedMs <= LEASE_MS) run(manager, clock, 100);
+  const waitedMs = clock.nowMs() - crashedMs;
+  assert.ok(waitedMs <= 5200, `the next request was admitted ${waitedMs} ms after the crash`);
+});
+
 test('a presumed-lost permit never released ends at its lease, dropped once', () => {
   const { clock, manager } = setup(4);
   work(manager, clock, 20, 50);
