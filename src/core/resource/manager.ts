@@ -144,10 +144,12 @@ export class ResourceManager {
    */
   private readonly held = new Map<string, Held>();
   /**
-   * Permits presumed lost, in acquisition order, still releasable until their lease runs out; the
-   * controller has already been told each one ended.
+   * Permits presumed lost, in acquisition order (that of their leases running out), still
+   * releasable until their lease runs out; the controller has already been told each one ended.
    */
   private readonly lost = new Map<string, Held>();
+  /** When the newest permit presumed lost was acquired, or later once it is gone: a bound for `addLost`. */
+  private lostNewestMs = -Infinity;
   /** Permits released by their clients since start-up, and when the last one was. */
   private releases = 0;
   private lastReleaseMs: number | undefined;
@@ -388,6 +390,7 @@ export class ResourceManager {
     const afterMs = Math.max(PRESUMED_LOST_MIN_MS, PRESUMED_LOST_HOLD_TAIL * tail);
     const stallMs = Math.max(STALL_MIN_MS, afterMs);
     const overtakenBy = OVERTAKEN_BY_IN_PROGRESS * Math.max(1, this.held.size);
+    const presumed: Array<[string, Held]> = [];
     for (const [id, held] of this.held) {
       if (now - held.acquiredMs < afterMs) break;
       // A quiet spell before the permit was taken is no stall of its work.
@@ -395,9 +398,25 @@ export class ResourceManager {
       const finishedAfter = this.releases - held.releasesBefore - held.ahead;
       if (!stalled && finishedAfter < overtakenBy) continue;
       this.held.delete(id);
-      this.lost.set(id, held);
+      presumed.push([id, held]);
       this.controller.release(held.permit, { nowMs: now, dropped: false, failed: true });
     }
+    this.addLost(presumed);
+  }
+
+  /**
+   * Adds permits just presumed lost (in acquisition order) to `lost`, keeping it in that order, on
+   * which reclaimExpired and forgetOldestLost rely. A permit passed over while younger ones were
+   * presumed (not yet overtaken by as much) comes after them, and only then is `lost` rebuilt.
+   */
+  private addLost(presumed: Array<[string, Held]>): void {
+    if (presumed.length === 0) return;
+    const inOrder = this.lost.size === 0 || presumed[0][1].acquiredMs >= this.lostNewestMs;
+    const entries = inOrder ? presumed : [...this.lost, ...presumed].sort((a, b) => a[1].acquiredMs - b[1].acquiredMs);
+    if (!inOrder) this.lost.clear();
+    for (const [id, held] of entries) this.lost.set(id, held);
+    const newestMs = presumed[presumed.length - 1][1].acquiredMs;
+    this.lostNewestMs = inOrder ? newestMs : Math.max(this.lostNewestMs, newestMs);
   }
 
   private refreshPressure(now: number): void {

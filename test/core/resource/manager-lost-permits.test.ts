@@ -126,6 +126,28 @@ test('a presumed-lost permit never released ends at its lease, dropped once', ()
   assert.ok(manager.acquire().admitted);
 });
 
+test('a permit presumed lost after a younger one still ends at its own lease', () => {
+  const { clock, manager } = setup(20);
+  work(manager, clock, 1, 10);
+  for (let i = 0; i < 10; i++) admit(manager); // a client takes ten permits and crashes
+  run(manager, clock, 4000);
+  const older = admit(manager); // another crashes, ten permits ahead of it
+  const olderMs = clock.nowMs();
+  run(manager, clock, 1500);
+  assert.is(manager.status().presumedLost, 10, 'the ten, after a stall; not yet the one behind them');
+  const younger = admit(manager); // a third crashes, with one permit ahead
+  for (let i = 0; i < 40; i++) {
+    work(manager, clock, 1, 10);
+    run(manager, clock, 100);
+  }
+  assert.is(manager.status().presumedLost, 12, 'both overtaken, the younger first');
+  run(manager, clock, olderMs + LEASE_MS - clock.nowMs());
+  const s = manager.status();
+  assert.equal([s.presumedLost, s.totals.reclaimed], [1, 11], 'the older permit is reclaimed at its lease');
+  assert.throws(() => manager.release(older, 'success'), notFound);
+  manager.release(younger, 'success');
+});
+
 test('how long is too long follows how long work takes: 4 x the p99.9 of the hold times', () => {
   const { clock, manager } = setup(4);
   work(manager, clock, 20, 2000);
