@@ -250,6 +250,25 @@ test('under --max-old-space-size=40 the heap signal is the old generation agains
   }
 });
 
+test('under the seed controller, sheddable Acquires that drain the bucket leave critical and normal work admitted', async () => {
+  const seed = await startAdmittingServer({ RS3GW_ADMISSION_CONTROLLER: 'seed', RS3GW_INITIAL_RATE_LIMIT: '100' });
+  try {
+    const c = new Rest(seed.url);
+    const acquire = (priority: string): Promise<Json> => c.postOk(`${API}/resources/acquire`, { priority: `PRIORITY_${priority}` });
+    let sheddable = 0;
+    let refused: Json;
+    while ((refused = await acquire('SHEDDABLE')).admitted) sheddable += 1;
+    assert.match(refused.reason, /^rate limit reached \(100 requests\/s less a reserve for higher priorities, seed\)$/);
+    assert.ok(sheddable >= 8, `${sheddable} sheddable admitted of a burst of 10`);
+    const critical = await acquire('CRITICAL');
+    assert.is(critical.admitted, true, critical.reason);
+    assert.is(critical.limit, 100, 'the limit is the rate, requests per second');
+    assert.is((await acquire('NORMAL')).admitted, true);
+  } finally {
+    await seed.stop();
+  }
+});
+
 test('the seed controller changes its rate every RS3GW_ADJUSTMENT_INTERVAL', async () => {
   // Half a second, against the 5 s the controller takes when no interval reaches it.
   const seed = await startAdmittingServer({ RS3GW_ADMISSION_CONTROLLER: 'seed', RS3GW_ADJUSTMENT_INTERVAL: '0.5' });

@@ -94,7 +94,7 @@ interface Held {
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
 /** Retry hint when shedding or at the outstanding cap: about one pressure refresh. */
 const SHED_RETRY_MS = 1000;
-/** Where a priority is refused against the limit: sheddable traffic below it, critical above it. */
+/** Where a priority is refused against the limit (or rate): sheddable traffic below it, critical above it. */
 const CAP_BESIDE_LIMIT: Record<Priority, string> = {
   sheddable: ' less a reserve for higher priorities',
   normal: '',
@@ -212,7 +212,7 @@ export class ResourceManager {
       const c = this.controller;
       const reason =
         c.limitUnit === 'rps'
-          ? `rate limit reached (${c.limit.toFixed(0)} requests/s, ${c.name})`
+          ? `rate limit reached (${c.limit.toFixed(0)} requests/s${CAP_BESIDE_LIMIT[priority]}, ${c.name})`
           : `concurrency limit reached (${c.inflight} in flight, limit ${Math.floor(c.limit)}${CAP_BESIDE_LIMIT[priority]}, ${c.name})`;
       return this.refuse(now, priority, 'controller_limit', reason, this.retryAfterMs(now));
     }

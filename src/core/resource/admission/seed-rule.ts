@@ -1,4 +1,5 @@
 import { invalidArgument } from '../../errors.js';
+import { KNEE_DEFAULTS } from './knee-controller.js';
 import { TokenBucket } from './token-bucket.js';
 import type { AdmissionController, Permit, Priority, ReleaseOutcome } from './types.js';
 
@@ -32,6 +33,10 @@ const SUCCESS_GOOD = 0.99;
 const LATENCY_HIGH_MS = 1000;
 const LATENCY_GOOD_MS = 100;
 
+/**
+ * The rule's bucket, which priorities meet as the adaptive controller's limit (see `reserveFor`):
+ * traffic of normal priority alone, as the rule knows it, meets the bucket unchanged.
+ */
 export class SeedRuleController implements AdmissionController {
   readonly name = 'seed';
   readonly limitUnit = 'rps' as const;
@@ -64,7 +69,7 @@ export class SeedRuleController implements AdmissionController {
 
   tryAcquire(nowMs: number, priority: Priority = 'normal'): Permit | undefined {
     this.adjustIfDue(nowMs);
-    if (!this.bucket.tryTake(nowMs)) return undefined;
+    if (!this.bucket.tryTake(nowMs, this.reserveFor(priority))) return undefined;
     this.inflightCount += 1;
     return { startMs: nowMs, priority, inflight: this.inflightCount };
   }
@@ -107,6 +112,19 @@ export class SeedRuleController implements AdmissionController {
     const { minRps, maxRps } = this.options;
     this.rps = Math.min(maxRps, Math.max(minRps, Math.min(this.ceiling, this.rps * factor)));
     this.bucket.reconfigure(this.rps, this.burstFor(this.rps), nowMs);
+  }
+
+  /**
+   * Tokens a priority leaves in the bucket, as the adaptive controller's caps beside its limit, with
+   * the burst for the limit: sheddable traffic leaves a share (at least one token, while the bucket
+   * holds more than one), critical traffic may borrow a share (at least two), so that under overload
+   * the lower priorities give way. Normal traffic, alone or unmarked, meets the rule's bucket as is.
+   */
+  private reserveFor(priority: Priority): number {
+    const burst = this.bucket.burst;
+    if (priority === 'sheddable') return Math.min(burst - 1, Math.max(1, Math.round(KNEE_DEFAULTS.sheddableReserve * burst)));
+    if (priority === 'critical') return -Math.max(2, Math.round(KNEE_DEFAULTS.criticalExtra * burst));
+    return 0;
   }
 
   private burstFor(rps: number): number {

@@ -32,10 +32,14 @@ export class TokenBucket {
     return this.tokens;
   }
 
-  /** Takes one token if there is one. */
-  tryTake(nowMs: number): boolean {
+  /**
+   * Takes one token if there is one beyond `reserve`: a positive reserve keeps tokens back for other
+   * takers, a negative one borrows tokens not yet accrued (those after wait the debt out, so the
+   * rate holds over time).
+   */
+  tryTake(nowMs: number, reserve = 0): boolean {
     this.refill(nowMs);
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1 + reserve) return false;
     this.tokens -= 1;
     return true;
   }

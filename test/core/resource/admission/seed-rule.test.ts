@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../../src/core/errors.js';
 import { createAdmissionController } from '../../../../src/core/resource/admission/factory.js';
 import { SeedRuleController } from '../../../../src/core/resource/admission/seed-rule.js';
-import type { AdmissionController } from '../../../../src/core/resource/admission/types.js';
+import type { AdmissionController, Priority } from '../../../../src/core/resource/admission/types.js';
 
 /** Completes `n` requests admitted at `start`, each taking `latency` ms; `failures` of them dropped. */
 function window(c: AdmissionController, start: number, n: number, latency: number, failures = 0): void {
@@ -22,6 +22,25 @@ test('starts at the initial rate with a burst of 0.1 s of it', () => {
   let admitted = 0;
   while (c.tryAcquire(0)) admitted++;
   assert.is(admitted, 100);
+});
+
+test('priorities meet the bucket as the adaptive limit: sheddable work leaves tokens for the rest, critical work may borrow some', () => {
+  const c = new SeedRuleController(0, { initialRps: 100, adaptive: false });
+  const admitted = (priority: Priority, nowMs: number): number => {
+    let n = 0;
+    while (c.tryAcquire(nowMs, priority)) n++;
+    return n;
+  };
+  assert.is(admitted('sheddable', 0), 8, 'of a burst of 10, 2 are left');
+  assert.is(admitted('normal', 0), 2);
+  assert.is(admitted('critical', 0), 5, 'half the burst borrowed');
+  assert.is(admitted('normal', 50), 0, 'the debt is paid back first');
+  assert.is(admitted('normal', 60), 1);
+  // Over a second of critical work alone, the rate holds: the burst, what it borrowed, the rate.
+  const fresh = new SeedRuleController(0, { initialRps: 100, adaptive: false });
+  let critical = 0;
+  for (let t = 0; t <= 1000; t += 10) while (fresh.tryAcquire(t, 'critical')) critical++;
+  assert.is(critical, 10 + 5 + 100);
 });
 
 test('grows x1.1 after a window with success > 99 % and latency < 100 ms', () => {

@@ -37,6 +37,18 @@ test('reconfigure keeps saved tokens up to the new capacity', () => {
   assert.is(takeAll(b, 100), 1);
 });
 
+test('a taker may leave a reserve, or borrow tokens the refill then pays back', () => {
+  const b = new TokenBucket(100, 10, 0);
+  let kept = 0;
+  while (b.tryTake(0, 2)) kept++;
+  assert.is(kept, 8, 'two tokens left for others');
+  let borrowed = 0;
+  while (b.tryTake(0, -3)) borrowed++;
+  assert.is(borrowed, 5, 'the two left, and three not yet accrued');
+  assert.not.ok(b.tryTake(30), '30 ms at 100/s pays back the three: no token yet');
+  assert.ok(b.tryTake(40));
+});
+
 test('rejects a rate or capacity that cannot work, naming the field', () => {
   assert.throws(() => new TokenBucket(0, 10, 0), (e: unknown) => e instanceof ObservabilityError && /rate_per_sec/.test(e.message));
   assert.throws(() => new TokenBucket(10, 0.5, 0), (e: unknown) => e instanceof ObservabilityError && /capacity/.test(e.message));

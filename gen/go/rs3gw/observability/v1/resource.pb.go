@@ -1227,7 +1227,8 @@ type AcquireResponse struct {
 	// of a few seconds, clients that follow it retry after the overload rather than during it; under
 	// a sustained one no hint makes a retry likely.
 	RetryAfter *durationpb.Duration `protobuf:"bytes,4,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
-	// Concurrency limit at the time of the decision.
+	// The controller's limit at the time of the decision: requests in flight under "adaptive",
+	// requests per second under "seed" (as AdmissionStatus.limit).
 	Limit float64 `protobuf:"fixed64,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Permits held by work in progress at the time of the decision, as active_requests.
 	Inflight      uint32 `protobuf:"varint,6,opt,name=inflight,proto3" json:"inflight,omitempty"`

@@ -704,7 +704,8 @@ export type AcquireResponse = Message<"rs3gw.observability.v1.AcquireResponse"> 
   retryAfter?: Duration | undefined;
 
   /**
-   * Concurrency limit at the time of the decision.
+   * The controller's limit at the time of the decision: requests in flight under "adaptive",
+   * requests per second under "seed" (as AdmissionStatus.limit).
    *
    * @generated from field: double limit = 5;
    */
