@@ -43,7 +43,7 @@ export class CpuTracker {
     }
     let reference: CpuReadingPoint | undefined;
     for (const b of [this.latest, this.older, also?.latest, also?.older]) {
-      if (!b || !continuedBy(b, current) || current.atMs - b.atMs < this.minIntervalMs) continue;
+      if (!b || !continuedBy(b, current) || !this.spacedEnough(b, current)) continue;
       if (!reference || b.atMs > reference.atMs) reference = b;
     }
     const result = reference
@@ -54,6 +54,12 @@ export class CpuTracker {
       this.latest = current;
     }
     return result;
+  }
+
+  /** A zero window measures nothing, whatever the minimum (0 for readings already spaced by a timer). */
+  private spacedEnough(baseline: CpuReadingPoint, current: CpuReadingPoint): boolean {
+    const elapsedMs = current.atMs - baseline.atMs;
+    return elapsedMs > 0 && elapsedMs >= this.minIntervalMs;
   }
 
   private overInterval(from: CpuReadingPoint, to: CpuReadingPoint, ticksPerSecond: number): CpuMeasure {

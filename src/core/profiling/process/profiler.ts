@@ -204,10 +204,13 @@ export class ProcessProfiler {
     this.maxSnapshots = positiveInteger('maxSnapshots', options.maxSnapshots ?? DEFAULT_MAX_SNAPSHOTS, MAX_SNAPSHOTS_PER_PID);
     const minCpuIntervalMs = options.minCpuIntervalMs ?? DEFAULT_MIN_CPU_INTERVAL_MS;
     positiveNumber('minCpuIntervalMs', minCpuIntervalMs);
+    // Snapshots an interval of at least the minimum apart each measure from the one before: the
+    // timer fires on the event loop's cached clock, so two readings can be 999.x ms apart.
+    const snapshotMinMs = this.intervalSeconds * 1000 >= minCpuIntervalMs ? 0 : minCpuIntervalMs;
     for (const pid of pids) {
       this.watched.set(pid, {
         pin: this.pin(pid),
-        snapshotCpu: new CpuTracker(minCpuIntervalMs),
+        snapshotCpu: new CpuTracker(snapshotMinMs),
         onDemandCpu: new CpuTracker(minCpuIntervalMs),
         history: new Ring(this.maxSnapshots),
         reuseLogged: false,

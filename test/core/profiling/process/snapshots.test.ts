@@ -30,6 +30,32 @@ test('retention: only the newest maxSnapshots are kept, newest first', () => {
   }
 });
 
+test('at a 1 s interval each snapshot measures from the one before, also when the timer fires a little early', () => {
+  // The timer runs on the event loop's cached clock: readings 999.x ms apart were refused as a
+  // baseline, and the next snapshot measured over 2 s, overlapping the one before.
+  const root = new FixtureRoot('cgroup-v2-limited');
+  try {
+    const clock = new WallAndMonotonic(1_000_000);
+    const profiler = new ProcessProfiler({ clock: clock.wall, intervals: clock.monotonic, reader: new ProcReader({ root: root.path }), pids: [4242], intervalSeconds: 1 });
+    const gapsMs = [999.4, 1000.2, 999.8, 999.9];
+    profiler.collect();
+    for (const [i, gap] of gapsMs.entries()) {
+      clock.advance(gap);
+      root.setStat(4242, { [UTIME]: 10000 + (i + 1) * 125 }); // half a second of CPU per snapshot
+      profiler.collect();
+    }
+    const later = profiler.snapshots(4242).reverse().slice(1);
+    assert.equal(later.map((s) => s.cpu.basis), gapsMs.map(() => 'interval'));
+    for (const [i, s] of later.entries()) {
+      const gap = gapsMs[i]!;
+      assert.ok(Math.abs(s.cpu.intervalMs - gap) < 1e-6, `snapshot ${i + 1}: window ${s.cpu.intervalMs} ms, the time since the one before is ${gap} ms`);
+      assert.ok(Math.abs(s.cpu.percentOfCore - 50_000 / gap) < 1e-6, `snapshot ${i + 1}: ${s.cpu.percentOfCore}%, half a second of CPU in ${gap} ms`);
+    }
+  } finally {
+    root.remove();
+  }
+});
+
 test('sinceMs and limit select from the retained snapshots', () => {
   const root = new FixtureRoot('cgroup-v2-limited');
   try {
