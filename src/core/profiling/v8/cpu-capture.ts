@@ -68,8 +68,10 @@ async function runCpuCapture(durationMs: number, samplingIntervalUs: number, clo
     await session.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
     const timeNanos = BigInt(Math.round(clock.nowMs())) * 1_000_000n;
     await session.post('Profiler.start');
+    // The profile runs from its first sample, taken as Profiler.start returns; timers count whole
+    // milliseconds and may fire up to 1 ms early, so one more keeps it at least the length asked.
     // Reject with the caller's reason, as an abort while queued does, rather than a generic AbortError.
-    await delay(durationMs, undefined, { signal }).catch((err: unknown) => {
+    await delay(durationMs + 1, undefined, { signal }).catch((err: unknown) => {
       throw signal?.aborted ? signal.reason : err;
     });
     const { profile } = await session.post('Profiler.stop');

@@ -12,7 +12,7 @@ export interface V8CpuProfile {
 }
 
 export interface CpuConversionOptions {
-  /** Wall-clock time the capture started, in ns since the epoch. */
+  /** Wall-clock time the capture was started (V8's startTime), in ns since the epoch. */
   timeNanos: number | bigint;
   samplingIntervalUs: number;
   mapping?: MappingDescriptor;
@@ -30,9 +30,14 @@ export const CPU_PROFILE_COMMENT =
  * sample lasts until the next one (the last until the profile's end), as Chrome DevTools counts it.
  * That is wall time, not CPU time: V8's sampler thread interrupts the JS thread on a timer, and a
  * thread kept off the CPU by others is sampled when it next runs, its wait counted with what it
- * ran then (as Google's pprof-nodejs, which calls this profile `wall`).
+ * ran then (as Google's pprof-nodejs, which calls this profile `wall`). The profile starts at the
+ * first sample: before it V8 was recording the compiled code (tens to hundreds of ms in which
+ * nothing was sampled), so time and duration say when sampling ran, and the totals match them.
  */
 export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOptions): Profile {
+  const samples = v8.samples ?? [];
+  const timestamps = sampleTimes(v8);
+  const firstSample = Math.min(timestamps[0] ?? v8.startTime, v8.endTime);
   const builder = new ProfileBuilder({
     sampleTypes: [
       { type: 'samples', unit: 'count' },
@@ -40,8 +45,8 @@ export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOption
     ],
     periodType: { type: 'wall', unit: 'nanoseconds' },
     period: options.samplingIntervalUs * 1000,
-    timeNanos: options.timeNanos,
-    durationNanos: Math.max(0, v8.endTime - v8.startTime) * 1000,
+    timeNanos: BigInt(options.timeNanos) + BigInt(Math.round(Math.max(0, firstSample - v8.startTime) * 1000)),
+    durationNanos: Math.max(0, v8.endTime - firstSample) * 1000,
     defaultSampleType: 'wall',
     comments: [CPU_PROFILE_COMMENT],
   });
@@ -74,14 +79,6 @@ export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOption
     return stack;
   };
 
-  const samples = v8.samples ?? [];
-  const deltas = v8.timeDeltas ?? [];
-  const timestamps: number[] = [];
-  let t = v8.startTime;
-  for (let i = 0; i < samples.length; i++) {
-    t += deltas[i] ?? 0;
-    timestamps.push(t);
-  }
   const totals = new Map<number, { count: number; micros: number }>();
   for (let i = 0; i < samples.length; i++) {
     const next = i + 1 < samples.length ? timestamps[i + 1] : v8.endTime;
@@ -96,4 +93,11 @@ export function cpuProfileToPprof(v8: V8CpuProfile, options: CpuConversionOption
     builder.addSample(stackOf(nodeId), [total.count, Math.round(total.micros * 1000)]);
   }
   return builder.build();
+}
+
+/** When each sample was taken, µs on V8's clock: timeDeltas are from the one before (the first from startTime). */
+function sampleTimes(v8: V8CpuProfile): number[] {
+  const deltas = v8.timeDeltas ?? [];
+  let t = v8.startTime;
+  return (v8.samples ?? []).map((_, i) => (t += deltas[i] ?? 0));
 }

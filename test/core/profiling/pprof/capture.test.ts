@@ -67,6 +67,15 @@ test('a CPU capture of a busy function opens in go tool pprof -top and -raw and 
   assert.match(raw, /busyWorkForProfileTest .*capture\.test\.ts/);
 });
 
+test('a capture samples at least the length asked, timed from its first sample', async () => {
+  // Timed from V8's startTime, a profile held the start's unsampled time; from its first sample, a
+  // timer firing a fraction of a millisecond early made it that much shorter than asked.
+  for (let i = 0; i < 30; i++) {
+    const durationMs = Number(decodeProfile(await captureCpuProfile({ durationMs: 10 })).durationNanos) / 1e6;
+    assert.ok(durationMs >= 10, `capture ${i + 1}: ${durationMs} ms of 10`);
+  }
+});
+
 test('a heap profile after allocating opens in go tool pprof -top and -raw and names the allocating function', async () => {
   const sampler = new HeapSampler({ samplingIntervalBytes: 16 * 1024 });
   await sampler.start();
