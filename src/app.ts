@@ -9,7 +9,7 @@ import { monotonicClock, systemClock } from './core/clock.js';
 import { logLine } from './core/log-line.js';
 import { MetricsEngine } from './core/metrics/index.js';
 import { ProcReader } from './core/procfs/reader.js';
-import { ContinuousProfiler, HeapSampler } from './core/profiling/pprof/index.js';
+import { ContinuousProfiler, type HeapSampler } from './core/profiling/pprof/index.js';
 import { ProcessProfiler } from './core/profiling/process/profiler.js';
 import { createAdmissionController } from './core/resource/admission/factory.js';
 import type { AdmissionController } from './core/resource/admission/types.js';
@@ -85,7 +85,8 @@ function listenFailure(error: unknown, host: string, port: number): unknown {
   return error;
 }
 
-export async function startService(config: Config): Promise<RunningService> {
+/** `heapSampler` is running: the cli starts it before loading the service, to see its allocations. */
+export async function startService(config: Config, heapSampler: HeapSampler): Promise<RunningService> {
   // Timestamps users see come from the wall clock; intervals and rates, which a step of the wall
   // clock must not bend, from the monotonic one.
   const clock = systemClock;
@@ -168,8 +169,6 @@ export async function startService(config: Config): Promise<RunningService> {
     else logLine(`profiling: pid ${pid} will not be served: it names no running process now (${reason}), and a process that takes it later is not the one meant`);
   }
   if (config.profilingEnabled) processes.start();
-  const heapSampler = new HeapSampler({ clock });
-  await heapSampler.start();
   const continuous = new ContinuousProfiler({
     clock,
     intervals,

@@ -16,6 +16,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { AnomalyEngine } from '../../src/core/anomaly/index.js';
 import { systemClock } from '../../src/core/clock.js';
 import { MetricsEngine } from '../../src/core/metrics/index.js';
+import { HeapSampler } from '../../src/core/profiling/pprof/index.js';
 import { connectRoutes } from '../../src/server/connect/routes.js';
 import { grpcServiceOf } from '../../src/server/grpc/service-adapter.js';
 import { rpcMetrics } from '../../src/server/http/metrics-endpoint.js';
@@ -33,10 +34,13 @@ function standalone() {
 }
 
 if (variant === 'front-door') {
-  const service = await startService(loadConfig({ ...process.env, RS3GW_PORT: '0', RS3GW_PROFILING_ENABLED: 'false' }));
+  // Its heap sampler runs, as the cli runs it.
+  const heapSampler = new HeapSampler();
+  await heapSampler.start();
+  const service = await startService(loadConfig({ ...process.env, RS3GW_PORT: '0', RS3GW_PROFILING_ENABLED: 'false' }), heapSampler);
   console.log(`ready ${new URL(service.url).port}`);
 } else if (variant === 'grpc-js' || variant === 'grpc-js-heap') {
-  if (variant === 'grpc-js-heap') await new (await import('../../src/core/profiling/pprof/index.js')).HeapSampler().start();
+  if (variant === 'grpc-js-heap') await new HeapSampler().start();
   const { binding, pipeline, unsent } = standalone();
   const server = new grpc.Server();
   const { definition, implementation } = grpcServiceOf(binding, pipeline, unsent);

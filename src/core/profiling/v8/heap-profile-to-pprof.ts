@@ -25,7 +25,9 @@ export interface HeapConversionOptions {
 export const HEAP_PROFILE_COMMENT =
   'inuse_space is V8\'s unbiased estimate of live bytes. inuse_objects counts sampled live ' +
   'allocations unscaled: the inspector reports each sample\'s scaled bytes but not the object ' +
-  'size, so the number of objects a sample stands for is unknown.';
+  'size, so the number of objects a sample stands for is unknown. Memory allocated before the ' +
+  'sampler started (as the service starts, before its modules load: Node\'s own start, about 4 MB) ' +
+  'is not in it.';
 
 /**
  * Converts a V8 sampling heap profile (allocations still alive when it was taken) to pprof with
