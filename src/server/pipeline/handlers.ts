@@ -28,13 +28,15 @@ export interface ServiceBinding {
   readonly service: DescService;
   /** Whether calls are traced and counted (health checks are not, to keep traces readable). */
   readonly observed: boolean;
+  /** Methods whose HTTP GET is not served for HEAD: it would run their work (a CPU capture) to send nothing. */
+  readonly noHead: ReadonlySet<DescMethod>;
   handler(method: DescMethod): UnaryHandler | ServerStreamHandler;
 }
 
 export function bindService<S extends GenServiceMethods>(
   service: GenService<S>,
   handlers: ServiceHandlers<S>,
-  options: { observed?: boolean } = {},
+  options: { observed?: boolean; noHead?: readonly DescMethod[] } = {},
 ): ServiceBinding {
   const byName = handlers as unknown as Record<string, UnaryHandler | ServerStreamHandler>;
   for (const method of service.methods) {
@@ -45,6 +47,7 @@ export function bindService<S extends GenServiceMethods>(
   return {
     service,
     observed: options.observed ?? true,
+    noHead: new Set(options.noHead),
     handler: (method) => byName[method.localName]!,
   };
 }

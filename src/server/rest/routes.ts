@@ -11,6 +11,8 @@ type Segment = { literal: string } | { variable: string };
 
 export interface Route {
   verb: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Whether HEAD is served as this GET without the body (not when it would run a capture for nothing). */
+  head: boolean;
   template: string;
   segments: Segment[];
   binding: ServiceBinding;
@@ -71,6 +73,7 @@ export class RestRoutes {
           if (!verb) continue;
           this.routes.push({
             verb: verb[0],
+            head: verb[0] === 'GET' && !binding.noHead.has(method),
             template: verb[1],
             segments: parseTemplate(verb[1]),
             binding,
@@ -92,7 +95,7 @@ export class RestRoutes {
     for (const route of this.routes) {
       const matched = matchSegments(route.segments, parts);
       if (!matched) continue;
-      if (route.verb === verb || (verb === 'HEAD' && route.verb === 'GET')) return { route, ...matched };
+      if (route.verb === verb || (verb === 'HEAD' && route.head)) return { route, ...matched };
       allowed.push(route.verb);
     }
     return allowed.length > 0 ? { allowed } : undefined;

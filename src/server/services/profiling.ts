@@ -246,5 +246,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
         fileName: `cpu-merged-${fileStamp(merged.startMs)}.pb.gz`,
       };
     },
+  }, {
+    // A REST HEAD of a pprof profile would run the capture, holding the capture slot for its length.
+    noHead: [ProfilingService.method.getProfile],
   });
 }
