@@ -166,13 +166,17 @@ test('a CPU profile that names no length lasts RS3GW_PROFILING_MAX_SECONDS when 
   }
 });
 
-test('HEAD of a profile is 405 with Allow: GET, as on /debug/pprof, rather than a capture that sends nothing', async () => {
+test('HEAD of a profile or a merge is 405 with Allow: GET, as on /debug/pprof, rather than work that sends nothing', async () => {
   // It answered 200 after the whole capture (30 s without seconds), holding the one capture slot.
   for (const q of ['format=PROFILE_FORMAT_PPROF&seconds=5', 'format=pprof&type=cpu', 'format=pprof&type=heap', 'format=json']) {
     const r = await fetch(`${server.url}${API}/profiling?${q}`, { method: 'HEAD' });
     assert.is(r.status, 405, q);
     assert.is(r.headers.get('allow'), 'GET', q);
   }
+  // A merge of stored profiles likewise: seconds of work on the merge's slot, for headers only.
+  const merge = await fetch(`${server.url}${API}/profiling/merged`, { method: 'HEAD' });
+  assert.is(merge.status, 405);
+  assert.is(merge.headers.get('allow'), 'GET');
   // The other GET paths still answer HEAD with the headers of GET.
   const head = await fetch(`${server.url}${API}/profiling/processes`, { method: 'HEAD' });
   assert.is(head.status, 200);

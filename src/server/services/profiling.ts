@@ -247,7 +247,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       };
     },
   }, {
-    // A REST HEAD of a pprof profile would run the capture, holding the capture slot for its length.
-    noHead: [ProfilingService.method.getProfile],
+    // A REST HEAD of a pprof profile would run the capture, holding the capture slot for its length;
+    // of a merge, the merge (seconds of work on its slot): both for headers only.
+    noHead: [ProfilingService.method.getProfile, ProfilingService.method.mergeStoredProfiles],
   });
 }
