@@ -3,8 +3,9 @@ import { LatencyHistogram } from './latency-histogram.js';
 /**
  * How long clients held the permits they released, over the recent past: two histograms of
  * `periodMs` each, the older dropped when the newer has covered its period. Only releases of
- * permits not presumed lost count (not permits reclaimed after their lease, nor late releases of
- * lost ones), so that lost permits cannot teach that work takes as long as a lease. A generation
+ * permits released count (not permits reclaimed after their lease), and a late release of a
+ * permit presumed lost counts only as the hold it was presumed lost at (manager.ts), so that lost
+ * permits cannot teach that work takes as long as a lease. A generation
  * that saw no release is kept rather than rotated out, so the last known hold times survive a
  * pause in traffic.
  */

@@ -89,6 +89,8 @@ interface Held {
   /** Releases counted when it was acquired, and the work in progress ahead of it then. */
   releasesBefore: number;
   ahead: number;
+  /** Once presumed lost: the hold after which it was, the most its late release teaches (see release). */
+  presumedAfterMs?: number;
 }
 
 const OUTCOMES: readonly Outcome[] = ['success', 'error', 'dropped'];
@@ -247,10 +249,13 @@ export class ResourceManager {
       this.controller.release(held.permit, { nowMs: now, dropped: outcome === 'dropped', failed: outcome === 'error' });
       this.holdTimes.add(now, heldMs);
     } else {
-      // Presumed lost: its slot went back to the controller already, but its work did complete.
-      // Its hold time is no lesson: among a few hundred releases the p99.9 is the longest, so one
-      // such sample would hold the next lost permits for about a lease.
+      // Presumed lost: its slot went back to the controller already, but its work did complete, so
+      // work can take at least the bound it was presumed lost at, and that much is learned: work
+      // that is long and real raises the bound fourfold per late release until it is no longer
+      // presumed lost. Not its whole hold: among a few hundred releases the p99.9 is the longest,
+      // and a single late one (22 s) would hold the next lost permits for about a lease.
       this.lost.delete(permitId);
+      this.holdTimes.add(now, Math.min(heldMs, permit.presumedAfterMs ?? heldMs));
     }
     this.releases += 1;
     this.lastReleaseMs = now;
@@ -398,6 +403,7 @@ export class ResourceManager {
       const finishedAfter = this.releases - held.releasesBefore - held.ahead;
       if (!stalled && finishedAfter < overtakenBy) continue;
       this.held.delete(id);
+      held.presumedAfterMs = afterMs;
       presumed.push([id, held]);
       this.controller.release(held.permit, { nowMs: now, dropped: false, failed: true });
     }

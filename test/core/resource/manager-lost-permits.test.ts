@@ -94,7 +94,7 @@ test('a presumed-lost permit still releases once, before its lease, without free
   assert.is(s.totals.reclaimed, 0);
 });
 
-test("a presumed-lost permit's late release teaches nothing: a client that then takes every permit and crashes keeps others out for a stall, not a lease", () => {
+test("a presumed-lost permit's late release teaches only the hold it was presumed lost at: a client that then takes every permit and crashes keeps others out for a stall, not a lease", () => {
   const { clock, manager } = setup(4);
   const late = admit(manager);
   // 200 requests of 10 ms go past it: it is presumed lost.
@@ -109,6 +109,26 @@ test("a presumed-lost permit's late release teaches nothing: a client that then 
   while (!manager.acquire().admitted && clock.nowMs() - crashedMs <= LEASE_MS) run(manager, clock, 100);
   const waitedMs = clock.nowMs() - crashedMs;
   assert.ok(waitedMs <= 5200, `the next request was admitted ${waitedMs} ms after the crash`);
+});
+
+test('long work that is real, 3 s requests among 10 ms ones, is presumed lost once or twice, not every time: its late releases raise the bound', () => {
+  const { clock, manager } = setup(50);
+  const long: Array<{ id: string; endMs: number }> = [];
+  let presumedAtRelease = 0;
+  let longReleased = 0;
+  for (let t = 0; t < 120_000; t += 100) {
+    if (t % 2000 === 0) long.push({ id: admit(manager), endMs: clock.nowMs() + 3000 });
+    while (long.length > 0 && long[0].endMs <= clock.nowMs()) {
+      const lostBefore = manager.status().presumedLost;
+      manager.release(long.shift()!.id, 'success');
+      if (manager.status().presumedLost < lostBefore) presumedAtRelease += 1;
+      longReleased += 1;
+    }
+    work(manager, clock, 10, 10); // 10 ms each, one after the other: 100 ms
+    manager.tick();
+  }
+  assert.ok(longReleased >= 55, `${longReleased} long requests released`);
+  assert.ok(presumedAtRelease <= 2, `${presumedAtRelease} of ${longReleased} long requests were presumed lost`);
 });
 
 test('a presumed-lost permit never released ends at its lease, dropped once', () => {
