@@ -108,15 +108,18 @@ function openMetricsDistributionView(type: 'histogram' | 'summary', metric: Metr
   const count = `${name}_count`;
   const omitted = (v: PromValue) =>
     v.metricName === sum || (type === 'histogram' ? v.metricName === count : v.labels.quantile !== undefined);
+  // Asked after reading, so values that hold a negative record are never let through whole.
+  const filtered = <T extends { values: unknown[] }>(data: T): T =>
+    signed() ? { ...data, values: data.values.filter((v) => !omitted(v as PromValue)) } : data;
+  // prom-client's histograms hand the registry their labels shared by all of a series' lines
+  // (getForPromString), which it formats once per series: kept, and filtered the same way.
+  const forPromString = (metric as { getForPromString?: () => Promise<{ values: unknown[] }> }).getForPromString?.bind(metric);
   const view = {
     name,
     help,
     type,
-    get: async () => {
-      const data = await metric.get();
-      // Asked after reading, so values that hold a negative record are never let through whole.
-      return signed() ? { ...data, values: data.values.filter((v) => !omitted(v as PromValue)) } : data;
-    },
+    get: async () => filtered(await metric.get()),
+    ...(forPromString ? { getForPromString: async () => filtered(await forPromString()) } : {}),
     reset: () => metric.reset(),
   };
   return view as unknown as Metric;
