@@ -26,7 +26,7 @@ export const HEAP_PROFILE_COMMENT =
   'inuse_space is V8\'s unbiased estimate of live bytes. inuse_objects counts sampled live ' +
   'allocations unscaled: the inspector reports each sample\'s scaled bytes but not the object ' +
   'size, so the number of objects a sample stands for is unknown. Memory allocated before the ' +
-  'sampler started (as the service starts, before its modules load: Node\'s own start, about 4 MB) ' +
+  'sampler started (as the service starts, before its modules load: Node\'s own start) ' +
   'is not in it.';
 
 /**

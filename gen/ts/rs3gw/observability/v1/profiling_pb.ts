@@ -1172,10 +1172,11 @@ export enum CpuMeasurementBasis {
   UNSPECIFIED = 0,
 
   /**
-   * Since an earlier measurement of the same process, at least a second before (tick counters are
-   * too coarse for less): for a periodic snapshot, the latest earlier snapshot (the previous one
-   * when RS3GW_PROFILING_INTERVAL is a second or more), whatever clients measure in between; for an
-   * on-demand measurement (GetProfile, the health report), the latest earlier one, on-demand or
+   * Since an earlier measurement of the same process: for a periodic snapshot, the previous snapshot
+   * when RS3GW_PROFILING_INTERVAL is a second or more (about that interval before, a timer's
+   * jitter either way), else the latest snapshot at least a second before (tick counters are too
+   * coarse for less), whatever clients measure in between; for an on-demand measurement
+   * (GetProfile, the health report), the latest earlier one at least a second before, on-demand or
    * snapshot.
    *
    * @generated from enum value: CPU_MEASUREMENT_BASIS_INTERVAL = 1;
