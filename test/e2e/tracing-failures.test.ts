@@ -10,12 +10,10 @@ import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { eventually } from './support/rest-http.js';
-import { freePort, within } from './support/rpc-helpers.js';
+import { freePort, serviceLines, within } from './support/rpc-helpers.js';
 import { OtlpReceiver } from './support/rpc-otlp.js';
 
 const EXPORT_FAILED = /^rs3gw-obs: OpenTelemetry error: span export failed: .*$/gm;
-/** What the service itself writes on stderr. */
-const SERVICE_LINES = /^rs3gw-obs: .*$/gm;
 
 let receiver: OtlpReceiver;
 
@@ -199,7 +197,7 @@ async function callThenStop(env: Record<string, string>, beforeStop?: () => Prom
   await beforeStop?.();
   const started = Date.now();
   const code = await within(server.stop(), 'server exit');
-  return { code, seconds: (Date.now() - started) / 1000, lines: server.output().match(SERVICE_LINES) ?? [], output: server.output() };
+  return { code, seconds: (Date.now() - started) / 1000, lines: serviceLines(server.output()), output: server.output() };
 }
 
 test('a collector that is down at shutdown: the failed final export is one line on stderr, and the exit code stays 0', async () => {

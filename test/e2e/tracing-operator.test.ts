@@ -18,12 +18,10 @@ import * as assert from 'uvu/assert';
 import { createObservabilityClient } from '../../clients/ts/client.js';
 import { CLI, REPO_ROOT, startServer, type RunningServer } from '../support/server.js';
 import { eventually } from './support/rest-http.js';
-import { freePort, within } from './support/rpc-helpers.js';
+import { freePort, serviceLines, within } from './support/rpc-helpers.js';
 import { OtlpReceiver } from './support/rpc-otlp.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Every line the service writes on stderr has this form. */
-const PREFIXED = /^rs3gw-obs: /;
 
 let receiver: OtlpReceiver;
 
@@ -36,7 +34,7 @@ test.after(async () => {
 });
 
 function stderrOf(server: RunningServer): string[] {
-  return server.output().split('\n').filter((line) => PREFIXED.test(line));
+  return serviceLines(server.output());
 }
 
 async function calls(server: RunningServer, n: number, metric = 'operator'): Promise<void> {

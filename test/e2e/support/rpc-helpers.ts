@@ -131,3 +131,11 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The lines the service itself wrote on stderr, but for the admission log: it reports the host's
+ * load, and a busy machine (CI's) can start shedding while a test runs.
+ */
+export function serviceLines(output: string): string[] {
+  return output.split('\n').filter((line) => line.startsWith('rs3gw-obs: ') && !line.startsWith('rs3gw-obs: admission: '));
+}
