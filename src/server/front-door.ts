@@ -49,6 +49,9 @@ export interface ConnectionLimits {
 /** What the front door reports in the log and /metrics: connections closed for what their clients did. */
 export type ConnectionCut = 'refused' | 'pipelined' | 'send_timeout';
 
+/** Silence after which TCP keepalive starts probing a connection (see accept). */
+const KEEPALIVE_IDLE_MS = 60_000;
+
 export class FrontDoor {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -208,6 +211,10 @@ export class FrontDoor {
       this.sendTimeout.unwatch(socket);
     });
     socket.setNoDelay(true);
+    // A peer gone without a word (its host died, a NAT forgot it) while a stream with nothing to
+    // send is open would hold the connection, its descriptor and its subscription slot for good:
+    // TCP keepalive probes it after a minute of silence, and the kernel closes what goes unanswered.
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);

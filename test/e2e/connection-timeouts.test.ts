@@ -5,6 +5,7 @@
  * RS3GW_REQUEST_TIMEOUT. Clients that are merely slow to be answered, or idle between requests,
  * are left alone.
  */
+import { readFileSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -139,6 +140,25 @@ test('a keep-alive connection idle for longer than every bound still takes its n
     assert.ok(!socket.destroyed && socket.readyState === 'open', `the idle connection is open: ${received}`);
     socket.write(request);
     while (responses() < 2) await within(new Promise((resolve) => socket.once('data', resolve)), 'the second answer');
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('an accepted connection has TCP keepalive on, probing after a minute of silence: a peer gone without a word is found', async () => {
+  const socket = await open();
+  try {
+    socket.write('GET /api/observability/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve));
+    // The service's end of this connection in /proc/net/tcp: local port `port`, remote the client's.
+    const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+    const ends = `:${hex(port)} 0100007F:${hex(socket.localPort!)}`;
+    const line = readFileSync('/proc/net/tcp', 'utf8').split('\n').find((l) => l.includes(ends));
+    assert.ok(line, `no line for ${ends} in /proc/net/tcp`);
+    // Columns: sl local rem st tx:rx tr:when ... ; tr 02 is the keepalive timer, when in 1/100 s.
+    const [tr, when] = line!.trim().split(/\s+/)[5]!.split(':');
+    assert.is(tr, '02', `timer ${tr}: no keepalive timer on an idle connection`);
+    assert.ok(parseInt(when!, 16) > 30 * 100 && parseInt(when!, 16) <= 60 * 100, `keepalive due in ${parseInt(when!, 16) / 100} s`);
   } finally {
     socket.destroy();
   }

@@ -294,6 +294,36 @@ test('an HTTP/2 stream its client reads slowly but steadily is not cut, however 
   session.destroy();
 });
 
+test('one large gRPC answer its client reads slower than 64 KiB per send timeout, but steadily, is not cut', async () => {
+  // Node reports a stream write done only once all of it is sent: answers went out in 64 KiB
+  // writes, so a client taking 48 KB a second showed no progress for 1.3 s, past the 1 s timeout.
+  const session = await h2();
+  const stream = grpcCall(session, EXPORT, Uint8Array.of(0x08, 0x02)); // format: PROMETHEUS, about 20 MB
+  let closedAt: number | undefined;
+  stream.once('close', () => (closedAt = Date.now()));
+  let read = 0;
+  let readThisTick = 0;
+  stream.on('data', (d: Buffer) => {
+    read += d.length;
+    readThisTick += d.length;
+    if (readThisTick >= 12_000) stream.pause();
+  });
+  stream.pause();
+  const pace = setInterval(() => {
+    readThisTick = 0;
+    stream.resume();
+  }, 250);
+  const started = Date.now();
+  try {
+    while (Date.now() - started < 4 * SEND_TIMEOUT_MS + 500 && closedAt === undefined) await sleep(SEND_TIMEOUT_MS / 2);
+    assert.is(closedAt, undefined, `the stream, read ${read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
+    assert.ok(read > 3 * 64 * 1024, `read ${read} bytes`);
+  } finally {
+    clearInterval(pace);
+    session.destroy();
+  }
+});
+
 test('an unknown grpc-encoding with uncompressed messages is served, as the gRPC spec has it', async () => {
   const session = await h2();
   for (const encoding of ['zstd', 'bogus', 'br']) {

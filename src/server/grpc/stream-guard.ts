@@ -35,9 +35,10 @@ const DEADLINE_EXCEEDED = 4;
 const UNIMPLEMENTED = 12;
 /**
  * An answer is written to the stream in pieces of this size, so that the send timeout sees the
- * client take them one by one: Node reports a write done only once all of it is sent.
+ * client take them one by one: Node reports a write done only once all of it is sent. One HTTP/2
+ * frame's worth (16 KiB by default): a client reading 16 KB per RS3GW_SEND_TIMEOUT is not cut.
  */
-const SLICE_BYTES = 64 * 1024;
+const SLICE_BYTES = 16 * 1024;
 
 /** What the guard needs to know. */
 export interface StreamGuardOptions {
