@@ -13,6 +13,7 @@ import { MetricsService } from '../../gen/ts/rs3gw/observability/v1/metrics_pb.j
 import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
 import { baseUrlCredentials } from './base-url-credentials.js';
+import { cancelStreamsOnReturn } from './cancel-streams-on-return.js';
 import { clampLongTimeouts, LONGEST_GRPC_TIMEOUT_MS, LONGEST_TIMER_MS } from './long-timeouts.js';
 import { Http2SessionPool } from './http2-sessions.js';
 import { refusedStream, retryRefusedStreams } from './refused-stream-retry.js';
@@ -252,11 +253,11 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
 export function createObservabilityClient(baseUrl: string, options: ClientOptions = {}): ObservabilityClient {
   const { transport, close } = closableTransport(baseUrl, options);
   return {
-    profiling: createClient(ProfilingService, transport),
-    metrics: createClient(MetricsService, transport),
-    anomalies: createClient(AnomalyService, transport),
-    resources: createClient(ResourceService, transport),
-    health: createClient(HealthReportService, transport),
+    profiling: cancelStreamsOnReturn(ProfilingService, createClient(ProfilingService, transport)),
+    metrics: cancelStreamsOnReturn(MetricsService, createClient(MetricsService, transport)),
+    anomalies: cancelStreamsOnReturn(AnomalyService, createClient(AnomalyService, transport)),
+    resources: cancelStreamsOnReturn(ResourceService, createClient(ResourceService, transport)),
+    health: cancelStreamsOnReturn(HealthReportService, createClient(HealthReportService, transport)),
     transport,
     close,
   };
