@@ -67,12 +67,12 @@ export interface ObservabilityClient {
  * connect-node reports as `internal`), a call on an HTTP/2 connection the server closed with an
  * error code (its shutdown grace ended), and a connection whose TLS set-up failed (an untrusted
  * certificate), which gRPC's clients, the Go client among them, report as `unavailable` as they do
- * a refused connection. The message is kept, and the original error is the new one's cause.
+ * a refused connection, and a stream Node reset on a connection it no longer trusts (calmedStream). The message is kept, and the original error is the new one's cause.
  */
 export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) => {
   const translate = (error: unknown): unknown => {
     if (req.signal.aborted || !(error instanceof ConnectError)) return error;
-    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error) && !closedSession(error) && !tlsFailure(error)) return error;
+    if (error.code !== Code.Canceled && error.code !== Code.Aborted && !refusedStream(error) && !closedSocket(error) && !closedSession(error) && !tlsFailure(error) && !calmedStream(error)) return error;
     const unavailable = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
     unavailable.details = error.details;
     return unavailable;
@@ -105,6 +105,15 @@ export const brokenConnectionAsUnavailable: Interceptor = (next) => async (req) 
  */
 function closedSession(error: ConnectError): boolean {
   return error.code === Code.Internal && /^Session closed with error code \d+$/.test(error.rawMessage);
+}
+
+/**
+ * A stream reset with ENHANCE_YOUR_CALM, which Node does on a connection whose session memory an
+ * early-answered request body used up (ReleasingHttp2SessionManager retires the connection): the
+ * connection broke under the call, which connect-node reports as `internal`.
+ */
+function calmedStream(error: ConnectError): boolean {
+  return error.code === Code.Internal && error.rawMessage === 'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM';
 }
 
 /** OpenSSL's certificate verification failures, as Node names them (tls: X509 certificate error codes). */

@@ -18,7 +18,8 @@ import {
 type SessionManager = NonNullable<GrpcTransportOptions['sessionManager']>;
 
 /**
- * connect-node's HTTP/2 session manager, releasing each stream once its response is complete.
+ * connect-node's HTTP/2 session manager, releasing each stream once its response is complete, and
+ * leaving a connection a server's early answer has damaged.
  *
  * connect-node 2.1 stops writing a request body when the response ends before it (a server may
  * answer early, as ours does with RESOURCE_EXHAUSTED to a message over RS3GW_MAX_MESSAGE_BYTES),
@@ -26,16 +27,51 @@ type SessionManager = NonNullable<GrpcTransportOptions['sessionManager']>;
  * manager counts it as in use and keeps the connection ref()'d: the process never exits, and
  * idleConnectionTimeoutMs does not apply, as the connection is not idle. Here such a stream is
  * closed with RST_STREAM(NO_ERROR), as RFC 9113 §8.1 has it for a request whose answer is complete;
- * the call's outcome is the server's answer, as before. Pass one as `sessionManager` to
- * createGrpcTransport (or createConnectTransport/createGrpcWebTransport with httpVersion '2').
+ * the call's outcome is the server's answer, as before.
+ *
+ * Node's HTTP/2 session counts the unsent rest of such a body against its maxSessionMemory (10 MB)
+ * for good, whatever becomes of the stream: after about 10 MB of them it resets every new stream
+ * with ENHANCE_YOUR_CALM as its response comes, and the connection is useless. So the connection
+ * is retired: closed gracefully (its streams run to their end), later calls go to a new one, and
+ * abort() ends it too. Pass one as `sessionManager` to createGrpcTransport (or
+ * createConnectTransport/createGrpcWebTransport with httpVersion '2').
  */
 export class ReleasingHttp2SessionManager extends Http2SessionManager {
+  /** Retired connections whose streams still run: connect-node's manager no longer knows them. */
+  private readonly retired = new Set<ClientHttp2Session>();
+
   override async request(method: string, path: string, headers: OutgoingHttpHeaders, options: Omit<ClientSessionRequestOptions, 'signal'>): Promise<ClientHttp2Stream> {
     const stream = await super.request(method, path, headers, options);
+    const connection = stream.session as ClientHttp2Session | undefined;
     stream.once('end', () => {
-      if (!stream.writableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      if (stream.writableEnded || stream.closed) return;
+      stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      this.retire(connection);
+    });
+    // A connection damaged some other way (or by early answers before this one was retired).
+    stream.once('close', () => {
+      if (stream.rstCode === http2Constants.NGHTTP2_ENHANCE_YOUR_CALM) this.retire(connection);
     });
     return stream;
+  }
+
+  override abort(reason?: Error): void {
+    super.abort(reason);
+    const error = reason ?? new ConnectError('connection aborted', Code.Canceled);
+    for (const connection of this.retired) {
+      // As connect-node's abort does: destroy() emits the error, which no one else listens for now.
+      connection.once('error', () => {});
+      connection.destroy(error, http2Constants.NGHTTP2_CANCEL);
+    }
+    this.retired.clear();
+  }
+
+  /** Closes the connection for new streams; connect-node's manager opens another for the next call. */
+  private retire(connection: ClientHttp2Session | undefined): void {
+    if (!connection || connection.closed || connection.destroyed) return;
+    this.retired.add(connection);
+    connection.once('close', () => this.retired.delete(connection));
+    connection.close();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The caps a client can run into, on every RPC protocol: RS3GW_MAX_MESSAGE_BYTES (a larger
- * request is RESOURCE_EXHAUSTED, records nothing and leaves the connection usable; compression
+ * request is RESOURCE_EXHAUSTED, records nothing and leaves the client usable; compression
  * does not get around it), RS3GW_ANOMALY_MAX_SUBSCRIBERS (a watcher beyond it is refused, and
  * watchers that leave, by cancelling or at their deadline, free their place) and
  * RS3GW_ANOMALY_MAX_SEASON_SLOTS (seasonal profiles beyond it are refused; deleting frees them).
@@ -70,7 +70,7 @@ for (const [name, options] of PROTOCOLS) {
     const unknown = await failure(client.anomalies.getStatistics({ metric }), 'GetStatistics');
     assert.is(unknown.code, Code.NotFound, `the oversize batch recorded nothing: ${unknown.message}`);
 
-    // The same client (and, for gRPC, the same HTTP/2 connection) still works, under the cap.
+    // The same client still works, under the cap (over gRPC on a new HTTP/2 connection: see client-oversize-requests).
     const fits = await within(client.anomalies.recordSamples(batch(metric, FITS)), `${name} RecordSamples under the cap`);
     assert.is(fits.assessments.length, FITS);
     const after = await within(client.anomalies.getStatistics({ metric }), 'GetStatistics');
