@@ -142,6 +142,13 @@ export class Http2SessionPool implements SessionManager {
     let stream: ClientHttp2Stream;
     try {
       stream = await session.manager.request(method, path, headers, options);
+      // close() came while the manager was getting the stream: connect-node's manager connects
+      // again when the connection it was about to use is destroyed, which close() cannot see.
+      if (this.closed) {
+        stream.on('error', () => {}); // handed to no one: abort() destroys it with the connection
+        session.manager.abort();
+        throw new ConnectError('the client is closed', Code.Unavailable);
+      }
     } catch (error) {
       session.open--;
       this.dropIfDone(session);

@@ -94,6 +94,21 @@ test('a stream in progress when its client is closed fails unavailable, as on a 
   }
 });
 
+test('a unary call in progress when its client is closed fails unavailable, and leaves no connection', async () => {
+  for (const protocol of ['grpc', 'connect', 'grpc-web'] as const) {
+    const before = await openConnections();
+    const client = createObservabilityClient(server.url, { protocol });
+    await within(client.anomalies.listAnomalies({}), `ListAnomalies over ${protocol}`);
+    const call = client.anomalies.listAnomalies({}).then(
+      () => 'OK',
+      (e: unknown) => Code[ConnectError.from(e).code],
+    );
+    client.close();
+    assert.is(await within(call, `ListAnomalies in progress at close over ${protocol}`), 'Unavailable', protocol);
+    await eventually(`no connection left by the closed client over ${protocol}`, async () => ((await openConnections()) <= before ? true : undefined), 10_000);
+  }
+});
+
 test(`gRPC: with ${MAX_STREAMS} streams open, the server's limit per connection, a call still goes through`, async () => {
   const client = createObservabilityClient(server.url, { protocol: 'grpc' });
   const streams = new AbortController();
