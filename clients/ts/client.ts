@@ -14,6 +14,7 @@ import { ProfilingService } from '../../gen/ts/rs3gw/observability/v1/profiling_
 import { ResourceService } from '../../gen/ts/rs3gw/observability/v1/resource_pb.js';
 import { baseUrlCredentials } from './base-url-credentials.js';
 import { cancelStreamsOnReturn } from './cancel-streams-on-return.js';
+import { checkCa } from './check-ca.js';
 import { clampLongTimeouts, LONGEST_GRPC_TIMEOUT_MS, LONGEST_TIMER_MS } from './long-timeouts.js';
 import { Http2SessionPool } from './http2-sessions.js';
 import { refusedStream, retryRefusedStreams } from './refused-stream-retry.js';
@@ -207,11 +208,12 @@ function closableTransport(baseUrl: string, options: ClientOptions): { transport
   if (options.tls !== undefined && !https) {
     throw new Error(`tls options given for base URL ${JSON.stringify(baseUrl)}, which is not https://`);
   }
-  // A certificate or key that does not parse, or a TLS version that does not exist, is the caller's
+  // A certificate, key or CA that does not parse, or a TLS version that does not exist, is the caller's
   // mistake: said here once, not at every call with a code (sometimes `unavailable`) that invites retries.
   if (options.tls !== undefined) {
     try {
       createSecureContext(options.tls);
+      checkCa(options.tls.ca);
     } catch (error) {
       throw new Error(`tls options: ${(error as Error).message}`);
     }

@@ -103,7 +103,9 @@ test('an https:// URL for a port that speaks no TLS fails unavailable on every p
 
 test('tls options that cannot make a TLS context are refused at creation, naming the problem', () => {
   // They failed each call instead, internal, unknown or unavailable (an invitation to retry) by protocol.
-  for (const tls of [{ cert: 'x', key: 'y' }, { minVersion: 'TLSv9' as never }]) {
+  // A CA that is no certificate Node skipped without a word, and every call failed unavailable.
+  const broken = ca.toString('latin1').replace(/\n[A-Za-z0-9+/]{20}/, '\n' + 'A'.repeat(20));
+  for (const tls of [{ cert: 'x', key: 'y' }, { minVersion: 'TLSv9' as never }, { ca: 'garbage' }, { ca: [ca, Buffer.from('garbage')] }, { ca: broken }]) {
     for (const protocol of PROTOCOLS) {
       assert.throws(() => createObservabilityClient(frontUrl, { protocol, tls }), (e: Error) => e.message.startsWith('tls options: '), `${protocol}: ${JSON.stringify(tls)}`);
     }
