@@ -90,6 +90,31 @@ function grpcCall(session: ClientHttp2Session, path: string, message: Uint8Array
   return stream;
 }
 
+/**
+ * Reads `stream` at a pace: up to `bytesPerTick` every 250 ms, the window refilled only as they are
+ * read. `read` counts the bytes taken, `lastReadAt` when; `stop` ends the pacing (paused).
+ */
+function pacedReader(stream: ClientHttp2Stream, bytesPerTick: number) {
+  const reader = { read: 0, lastReadAt: 0, stop: () => {} };
+  let readThisTick = 0;
+  stream.on('data', (d: Buffer) => {
+    reader.lastReadAt = Date.now();
+    reader.read += d.length;
+    readThisTick += d.length;
+    if (readThisTick >= bytesPerTick) stream.pause();
+  });
+  stream.pause();
+  const pace = setInterval(() => {
+    readThisTick = 0;
+    stream.resume();
+  }, 250);
+  reader.stop = () => {
+    clearInterval(pace);
+    stream.pause();
+  };
+  return reader;
+}
+
 test.before(async () => {
   server = await startServer({ RS3GW_SEND_TIMEOUT: String(SEND_TIMEOUT_MS / 1000), RS3GW_MAX_UNSENT_BYTES: String(64 * 1024 * 1024) });
   port = Number(new URL(server.url).port);
@@ -258,36 +283,23 @@ test('an HTTP/2 stream its client reads slowly but steadily is not cut, however 
   stream.on('error', () => {});
   const symbol = toBinary(ServerReflectionRequestSchema, create(ServerReflectionRequestSchema, { messageRequest: { case: 'fileContainingSymbol', value: 'rs3gw.observability.v1.MetricsService' } }));
   stream.write(Buffer.concat(Array.from({ length: 2000 }, () => grpcFrame(symbol))));
-  // About 26 KB every 250 ms: a few answers a second, the window refilled only as they are read.
-  let read = 0;
-  let readThisTick = 0;
-  let lastReadAt = 0;
-  stream.on('data', (d: Buffer) => {
-    lastReadAt = Date.now();
-    read += d.length;
-    readThisTick += d.length;
-    if (readThisTick >= 26_000) stream.pause();
-  });
-  stream.pause();
-  const pace = setInterval(() => {
-    readThisTick = 0;
-    stream.resume();
-  }, 250);
+  // About 26 KB every 250 ms: a few answers a second.
+  const reader = pacedReader(stream, 26_000);
   const started = Date.now();
   const marks: number[] = [];
   try {
     while (Date.now() - started < 4 * SEND_TIMEOUT_MS + 500 && closedAt === undefined) {
       await sleep(SEND_TIMEOUT_MS / 2);
-      marks.push(read);
+      marks.push(reader.read);
     }
-    assert.is(closedAt, undefined, `the stream, read ${read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
+    assert.is(closedAt, undefined, `the stream, read ${reader.read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
     // Steady: bytes taken in every half of the timeout.
     for (let i = 1; i < marks.length; i++) assert.ok(marks[i]! > marks[i - 1]!, `nothing read between ${marks.join(', ')}`);
   } finally {
-    clearInterval(pace);
+    // Now it takes nothing: cut, as any answer not read, a send timeout after it last took bytes.
+    reader.stop();
   }
-  // Now it takes nothing: cut, as any answer not read, a send timeout after it last took bytes.
-  stream.pause();
+  const { lastReadAt } = reader;
   const rstCode = await Promise.race([new Promise<number>((resolve) => (closedAt !== undefined ? resolve(stream.rstCode ?? -1) : stream.once('close', () => resolve(stream.rstCode ?? -1)))), sleep(CUT_BY_MS + 3000, -2)]);
   assert.is(rstCode, constants.NGHTTP2_CANCEL, `the stalled stream ended with ${rstCode} ${Date.now() - lastReadAt} ms after its last read`);
   assert.ok(Date.now() - lastReadAt >= SEND_TIMEOUT_MS - 100, `cut ${Date.now() - lastReadAt} ms after its last read`);
@@ -301,25 +313,14 @@ test('one large gRPC answer its client reads slower than 64 KiB per send timeout
   const stream = grpcCall(session, EXPORT, Uint8Array.of(0x08, 0x02)); // format: PROMETHEUS, about 20 MB
   let closedAt: number | undefined;
   stream.once('close', () => (closedAt = Date.now()));
-  let read = 0;
-  let readThisTick = 0;
-  stream.on('data', (d: Buffer) => {
-    read += d.length;
-    readThisTick += d.length;
-    if (readThisTick >= 12_000) stream.pause();
-  });
-  stream.pause();
-  const pace = setInterval(() => {
-    readThisTick = 0;
-    stream.resume();
-  }, 250);
+  const reader = pacedReader(stream, 12_000);
   const started = Date.now();
   try {
     while (Date.now() - started < 4 * SEND_TIMEOUT_MS + 500 && closedAt === undefined) await sleep(SEND_TIMEOUT_MS / 2);
-    assert.is(closedAt, undefined, `the stream, read ${read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
-    assert.ok(read > 3 * 64 * 1024, `read ${read} bytes`);
+    assert.is(closedAt, undefined, `the stream, read ${reader.read} bytes in ${Date.now() - started} ms, was closed after ${(closedAt ?? 0) - started} ms`);
+    assert.ok(reader.read > 3 * 64 * 1024, `read ${reader.read} bytes`);
   } finally {
-    clearInterval(pace);
+    reader.stop();
     session.destroy();
   }
 });
