@@ -366,6 +366,49 @@ get('a gRPC-Web or Connect-stream body that is not exactly one whole message fra
   }
 });
 
+get('native gRPC refuses a request frame marked compressed without an encoding, or with unknown flags, as HTTP/1.1 does', async () => {
+  const session = http2Connect(server.url);
+  const call = (frame: Buffer, headers: Record<string, string>, method = 'RecordSample') =>
+    within(
+      new Promise<{ status: string; message: string }>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': `${ANOMALY}/${method}`, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+        let head: Record<string, unknown> = {};
+        req.on('response', (h) => (head = h));
+        req.on('trailers', (t) => (head = { ...head, ...t }));
+        req.on('close', () => resolve({ status: String(head['grpc-status']), message: decodeURIComponent(String(head['grpc-message'] ?? '')) }));
+        req.on('error', reject);
+        req.resume();
+        req.end(frame);
+      }),
+      'the gRPC call',
+    );
+  const sample = (metric: string) => Buffer.from(toBinary(RecordSampleRequestSchema, create(RecordSampleRequestSchema, { metric, value: 1 })));
+  const frame = (flags: number, payload: Buffer) => {
+    const head = Buffer.from([flags, 0, 0, 0, 0]);
+    head.writeUInt32BE(payload.length, 1);
+    return Buffer.concat([head, payload]);
+  };
+  const compressedOnly = 'request: the message frame is marked compressed (0x01), but the request names no encoding';
+  try {
+    const cases: Array<[string, number, Record<string, string>, string]> = [
+      ['compressed, no encoding', 1, {}, compressedOnly],
+      ['compressed, identity', 1, { 'grpc-encoding': 'identity' }, compressedOnly],
+      ['an unknown flag', 2, {}, 'request: message frame flags 0x02: a request frame may only be marked compressed (0x01)'],
+    ];
+    for (const [what, flags, headers, message] of cases) {
+      const metric = `frame_flags_${what.replace(/\W+/g, '_')}`;
+      assert.equal(await call(frame(flags, sample(metric)), headers), { status: '3', message }, what);
+      const stats = await call(frame(0, Buffer.from(toBinary(GetStatisticsRequestSchema, create(GetStatisticsRequestSchema, { metric })))), {}, 'GetStatistics');
+      assert.is(stats.status, '5', `${what}: nothing was recorded (${stats.message})`);
+    }
+    // What the spec allows still works: a plain frame, and a gzip one that names gzip.
+    assert.equal(await call(frame(0, sample('frame_flags_plain')), {}), { status: '0', message: 'OK' });
+    assert.equal(await call(frame(1, gzipSync(sample('frame_flags_gzip'))), { 'grpc-encoding': 'gzip' }), { status: '0', message: 'OK' });
+  } finally {
+    session.close();
+  }
+});
+
 get('compressed messages and Connect GET messages that cannot be read are the client errors they are, traced and counted', async () => {
   const post = (body: Buffer, headers: Record<string, string>) =>
     within(fetch(`${server.url}${ANOMALY}/RecordSample`, { method: 'POST', headers, body }), 'POST RecordSample');

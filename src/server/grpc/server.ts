@@ -9,6 +9,7 @@ import type { DescriptorIndex } from './descriptor-index.js';
 import { addReflection } from './reflection.js';
 import { grpcServiceOf } from './service-adapter.js';
 import type { SendTimeout } from '../send-timeout.js';
+import { refuseBadFrameFlags } from './frame-flags.js';
 import { guardStreams, type GuardedStreams } from './stream-guard.js';
 import type { AnswerBudget } from '../unsent-budget.js';
 
@@ -48,6 +49,7 @@ export function createGrpcSide(options: {
     'grpc.max_connection_idle_ms': Math.round(options.idleMs),
     'grpc.max_concurrent_streams': options.maxStreamsPerConnection,
   });
+  refuseBadFrameFlags();
   const streams = guardStreams(server, { requestMs: options.requestMs, sendTimeout: options.sendTimeout });
   for (const binding of options.bindings) {
     const { definition, implementation } = grpcServiceOf(binding, options.pipeline, options.unsent);
