@@ -5,7 +5,9 @@ import { percentile } from '../engine/metrics.js';
  * Envoy's adaptive-concurrency gradient controller. Every 100 ms window:
  * gradient = clamp(1.25 minRTT / p50(sample rtts), 0.5, 2), limit = floor(L g + sqrt(L g)) in [3, 1000].
  * minRTT is the p50 of 50 requests measured with the limit pinned to 3: at start, every 60 s, and
- * at once after 5 consecutive windows at the minimum.
+ * at once after 5 consecutive windows at the minimum. As in Envoy (min_rtt_epoch_), requests sent
+ * before the latest minRTT measurement began are no samples: those queued under the old limit
+ * would otherwise be measured as the minRTT.
  */
 export class EnvoyGradientController extends ConcurrencyLimitController {
   readonly name = 'envoy';
@@ -25,10 +27,13 @@ export class EnvoyGradientController extends ConcurrencyLimitController {
   private windowEndMs: number;
   private consecutiveAtMin = 0;
   private samples: number[] = [];
+  /** When the latest minRTT measurement began: requests sent before it are not sampled. */
+  private epochMs: number;
 
   constructor(nowMs: number) {
     super();
     this.windowEndMs = nowMs + EnvoyGradientController.WINDOW_MS;
+    this.epochMs = nowMs;
   }
 
   get limit(): number {
@@ -36,7 +41,7 @@ export class EnvoyGradientController extends ConcurrencyLimitController {
   }
 
   tick(nowMs: number): void {
-    if (!this.sampling && nowMs >= this.nextMinRttAtMs) this.enterMinRttSampling();
+    if (!this.sampling && nowMs >= this.nextMinRttAtMs) this.enterMinRttSampling(nowMs);
     if (this.sampling || nowMs < this.windowEndMs) return;
     this.windowEndMs = nowMs + EnvoyGradientController.WINDOW_MS;
     if (this.samples.length === 0) return;
@@ -48,10 +53,11 @@ export class EnvoyGradientController extends ConcurrencyLimitController {
     const next = Math.floor(scaled + Math.sqrt(scaled));
     this.current = Math.max(EnvoyGradientController.MIN, Math.min(EnvoyGradientController.MAX, next));
     this.consecutiveAtMin = this.current === EnvoyGradientController.MIN ? this.consecutiveAtMin + 1 : 0;
-    if (this.consecutiveAtMin >= 5) this.enterMinRttSampling();
+    if (this.consecutiveAtMin >= 5) this.enterMinRttSampling(nowMs);
   }
 
   protected onSample(s: Sample): void {
+    if (s.nowMs - s.rttMs < this.epochMs) return;
     if (this.samples.length < EnvoyGradientController.MAX_SAMPLES) this.samples.push(s.rttMs);
     if (this.sampling && this.samples.length >= EnvoyGradientController.MIN_RTT_REQUESTS) {
       this.minRttMs = percentile(Float64Array.from(this.samples).sort(), 0.5)!;
@@ -63,8 +69,9 @@ export class EnvoyGradientController extends ConcurrencyLimitController {
     }
   }
 
-  private enterMinRttSampling(): void {
+  private enterMinRttSampling(nowMs: number): void {
     this.sampling = true;
+    this.epochMs = nowMs;
     this.consecutiveAtMin = 0;
     this.deferredLimit = this.current;
     this.current = EnvoyGradientController.MIN;

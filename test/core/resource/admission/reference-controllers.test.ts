@@ -130,6 +130,40 @@ test('Envoy re-measures minRTT after five windows at the minimum', () => {
   assert.is(c.limit, 5, 'with minRTT 40 a 40 ms sample grows the limit again');
 });
 
+test('Envoy measures minRTT only on requests sent since the measurement began, not those queued before', () => {
+  const c = new EnvoyGradientController(0);
+  let t = 0;
+  for (let i = 0; i < 50; i++) {
+    const [p] = admit(c, t, 1);
+    c.release(p, { nowMs: t + 10, dropped: false });
+    t += 10;
+  }
+  // Grow the limit, then fill it: 60 requests in flight when the 60 s re-measure pins it to 3.
+  for (let w = 0; w < 20; w++) {
+    for (const p of admit(c, t, c.limit)) c.release(p, { nowMs: t + 10, dropped: false });
+    t += 100;
+    c.tick(t);
+  }
+  assert.ok(c.limit >= 60, `limit grew to ${c.limit}`);
+  const queued = admit(c, t, 60);
+  t = 61_000;
+  c.tick(t);
+  assert.is(c.limit, 3, 'pinned for the re-measure');
+  // The queued requests finish slowly, as a queue does: none of them is a minRTT sample.
+  queued.forEach((p, i) => c.release(p, { nowMs: t + 100 * (i + 1), dropped: false }));
+  t += 6_000;
+  assert.is(c.limit, 3, 'still measuring: the requests sent before it do not count');
+  for (let i = 0; i < 50; i++) {
+    const [p] = admit(c, t, 1);
+    c.release(p, { nowMs: t + 12, dropped: false });
+    t += 12;
+  }
+  const permits = admit(c, t, c.limit);
+  for (const p of permits) c.release(p, { nowMs: t + 12, dropped: false });
+  c.tick(t + 100);
+  assert.ok(c.limit > 60, `minRTT is 12 ms, not the queue's seconds: a 12 ms sample keeps the limit up (${c.limit})`);
+});
+
 test('Envoy keeps a bounded sample buffer even if ticks stop', () => {
   const c = new EnvoyGradientController(0);
   let t = 0;
