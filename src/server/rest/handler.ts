@@ -17,6 +17,7 @@ import { clip, quote } from '../pipeline/well-known.js';
 import { jsonText, parseJsonText } from '../pipeline/json-request.js';
 import { messageFromJsonBody } from './json-body.js';
 import { findField, messageFromQuery } from './query.js';
+import { ESCAPES, queryParameters } from './query-text.js';
 import { renderMessage, writeError, writeRendered, type RenderedAnswer } from './response.js';
 import type { RestRoutes, Route, RouteMatch } from './routes.js';
 import type { AnswerBudget } from '../unsent-budget.js';
@@ -146,21 +147,22 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
   const [undecoded] = undecodable;
   if (undecoded) {
     const [name, raw] = undecoded;
-    throw invalidArgument(findField(schema, name)?.name ?? name, `must be percent-encoded UTF-8 in the path (each % followed by two hex digits, the bytes they spell UTF-8), got ${quote(raw)}`);
+    throw invalidArgument(findField(schema, name)?.name ?? name, `must be percent-encoded UTF-8 in the path ${ESCAPES}, got ${quote(raw)}`);
   }
+  const query = queryParameters(url.search);
   // The path gives these fields; the same field in the query would be dropped without a word.
-  // Checked before the query is read, so that this, not the query value, is what is refused.
+  // Checked before the query's values are read, so that this, not such a value, is what is refused.
   const pathFields = [...pathParams].map(([name, value]) => {
     const f = findField(schema, name);
     if (!f || f.fieldKind !== 'scalar') throw new Error(`path variable ${name} is not a scalar field of ${schema.typeName}`);
-    for (const key of url.searchParams.keys()) {
+    for (const [key] of query) {
       if (findField(schema, key.split('.')[0]!) === f) throw invalidArgument(f.name, `is given in the path (${quote(value)}), not as a query parameter too`);
     }
     return { f, value };
   });
   let message: Message;
   if (route.body === '') {
-    message = messageFromQuery(schema, url.searchParams);
+    message = messageFromQuery(schema, query);
     // A body here would be dropped without a word, as a query beside a body would be (below).
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
       if ((await readBody(req, maxBytes)).length > 0) {
@@ -176,8 +178,8 @@ async function requestMessage(match: RouteMatch, req: IncomingMessage, url: URL,
     const text = jsonText(body, 'request body', ' (a compressed body needs its content-encoding header)');
     const json: JsonValue = text === '' ? {} : parseJsonText(text);
     message = messageFromJsonBody(schema, route.body === '*' ? json : { [route.body]: json });
-    if ([...url.searchParams.keys()].length > 0) {
-      throw new ConnectError(`query parameters are not accepted with a request body: ${[...url.searchParams.keys()].join(', ')}`, Code.InvalidArgument);
+    if (query.length > 0) {
+      throw new ConnectError(`query parameters are not accepted with a request body: ${query.map(([key]) => key).join(', ')}`, Code.InvalidArgument);
     }
   }
   const fields = message as unknown as Record<string, unknown>;

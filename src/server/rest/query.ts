@@ -2,7 +2,9 @@
  * Reads URL query parameters into a request message by the message's own field names:
  * `limit=5`, `since=2025-12-31T00:00:00Z` (RFC 3339 only), `window=3600s` (or `3600`, `1h`), `labels.method=GET`,
  * `config.min_samples=10`, repeated parameters for repeated fields. Enum values are accepted in
- * proto form and in short forms (`latency_spike`, `LatencySpike`, `high`, `High`).
+ * proto form, in short forms (`latency_spike`, `LatencySpike`, `high`, `High`) and as numbers.
+ * An integer or enum number is read as proto3 JSON reads one in quotes, so that a value means the
+ * same in a query as in a JSON body.
  */
 import {
   create,
@@ -28,8 +30,36 @@ function normaliseEnumName(s: string): string {
   return s.replace(/[^a-zA-Z0-9]/g, '').toLowerCase();
 }
 
-/** An enum value from its proto name, its name without the enum's prefix, or that name in another case. */
+/** An integer's text as proto3 JSON takes it in quotes (pipeline/json-integer-text.ts): a JSON number, leading zeros allowed. */
+const NUMBER_TEXT = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+/** A 64-bit integer in quotes, which proto3 JSON (protobuf-es) takes as decimal digits only. */
+const DIGITS = /^-?[0-9]+$/;
+
+/** A 32-bit integer from its text, as JSON reads one in quotes (`1e2` and `2.0` too); undefined when it is none from min to max. */
+function int32Text(raw: string, min: number, max: number): number | undefined {
+  if (!NUMBER_TEXT.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** A 64-bit integer from its text, decimal digits; undefined when `parse` finds it out of range (or negative). */
+function int64Text(raw: string, parse: (text: string) => bigint | string): bigint | string | undefined {
+  if (!DIGITS.test(raw)) return undefined;
+  try {
+    return parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An enum value from its proto name, its name without the enum's prefix, that name in another
+ * case, or its number. A number is taken as JSON takes it, whether the enum defines it or not: the
+ * service refuses one it does not define, with the same message for a query as for JSON.
+ */
 export function parseEnumValue(desc: DescEnum, raw: string, field: string): number {
+  const number = int32Text(raw, -(2 ** 31), 2 ** 31 - 1);
+  if (number !== undefined) return number;
   const wanted = normaliseEnumName(raw);
   for (const value of desc.values) {
     if (value.name === raw || normaliseEnumName(value.localName) === wanted || normaliseEnumName(value.name) === wanted) {
@@ -39,9 +69,6 @@ export function parseEnumValue(desc: DescEnum, raw: string, field: string): numb
   const choices = desc.values.filter((v) => v.number !== 0).map((v) => v.localName.toLowerCase());
   throw invalidArgument(field, `unknown value '${raw}'; expected one of ${choices.join(', ')}`);
 }
-
-const INTEGER = /^[+-]?\d+$/;
-const UNSIGNED = /^\+?\d+$/;
 
 function parseScalar(type: ScalarType, raw: string, field: string): unknown {
   switch (type) {
@@ -57,36 +84,33 @@ function parseScalar(type: ScalarType, raw: string, field: string): unknown {
       if (!Number.isFinite(n)) throw invalidArgument(field, `must be a finite number, got '${raw}'`);
       return n;
     }
+    // The JSON errors' words, without their '(a JSON number, or one in quotes)', which a query is not.
     case ScalarType.INT32:
     case ScalarType.SINT32:
     case ScalarType.SFIXED32: {
-      const n = Number(raw);
-      if (!INTEGER.test(raw) || n < -(2 ** 31) || n >= 2 ** 31) throw invalidArgument(field, `must be a 32-bit integer, got '${raw}'`);
+      const n = int32Text(raw, -(2 ** 31), 2 ** 31 - 1);
+      if (n === undefined) throw invalidArgument(field, `must be a 32-bit integer, got ${quote(raw, "'")}`);
       return n;
     }
     case ScalarType.UINT32:
     case ScalarType.FIXED32: {
-      const n = Number(raw);
-      if (!UNSIGNED.test(raw) || n >= 2 ** 32) throw invalidArgument(field, `must be an unsigned 32-bit integer, got '${raw}'`);
+      const n = int32Text(raw, 0, 2 ** 32 - 1);
+      if (n === undefined) throw invalidArgument(field, `must be an unsigned 32-bit integer, got ${quote(raw, "'")}`);
       return n;
     }
     case ScalarType.INT64:
     case ScalarType.SINT64:
-    case ScalarType.SFIXED64:
-      if (!INTEGER.test(raw)) throw invalidArgument(field, `must be an integer, got '${raw}'`);
-      try {
-        return protoInt64.parse(raw);
-      } catch {
-        throw invalidArgument(field, `must be a 64-bit integer, got '${raw}'`);
-      }
+    case ScalarType.SFIXED64: {
+      const n = int64Text(raw, (text) => protoInt64.parse(text));
+      if (n === undefined) throw invalidArgument(field, `must be a 64-bit integer, got ${quote(raw, "'")}`);
+      return n;
+    }
     case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-      if (!UNSIGNED.test(raw)) throw invalidArgument(field, `must be an unsigned integer, got '${raw}'`);
-      try {
-        return protoInt64.uParse(raw);
-      } catch {
-        throw invalidArgument(field, `must be an unsigned 64-bit integer, got '${raw}'`);
-      }
+    case ScalarType.FIXED64: {
+      const n = int64Text(raw, (text) => protoInt64.uParse(text));
+      if (n === undefined) throw invalidArgument(field, `must be an unsigned 64-bit integer, got ${quote(raw, "'")}`);
+      return n;
+    }
     case ScalarType.BYTES:
       return new Uint8Array(Buffer.from(raw, 'base64'));
   }
@@ -117,9 +141,12 @@ function parseTimestamp(raw: string, field: string): Timestamp {
   return timestamp;
 }
 
-/** A duration parameter: a number with an optional unit (ms, s, m, h, d; seconds by default), exact to the nanosecond. */
+/**
+ * A duration parameter: a number with an optional unit (ms, s, m, h, d; seconds by default), exact
+ * to the nanosecond. White space around it is refused, as within it (`5 s`) and in JSON (`" 5s"`).
+ */
 function parseDuration(raw: string, field: string): Duration {
-  const m = /^(\d+)(?:\.(\d+))?(ms|s|m|h|d)?$/.exec(raw.trim());
+  const m = /^(\d+)(?:\.(\d+))?(ms|s|m|h|d)?$/.exec(raw);
   if (!m) throw invalidArgument(field, `must be a duration such as 30s, 5m or 3600, got ${quote(raw, "'")}`);
   const unit = DURATION_UNIT_NANOS[m[3] ?? 's']!;
   const fraction = (m[2] ?? '').slice(0, 15);
@@ -189,7 +216,8 @@ function setParameter(message: Fields, schema: DescMessage, parts: string[], raw
   else message[f.localName] = fieldValue(f as never, raw, path);
 }
 
-export function messageFromQuery(schema: DescMessage, query: URLSearchParams): Message {
+/** The request message of `query`, the parameters queryParameters (query-text.ts) decoded. */
+export function messageFromQuery(schema: DescMessage, query: Iterable<[string, string]>): Message {
   const message = create(schema) as unknown as Fields;
   const seen = new Set<string>();
   for (const [key, raw] of query) {
