@@ -124,7 +124,11 @@ test('an enum parameter takes the value\'s number as JSON does, with the same re
     assertError(viaJson, 400, 'invalid_argument', Object.keys(json)[0] === 'minSeverity' ? 'min_severity' : Object.keys(json)[0]!);
     assertError(r, 400, 'invalid_argument', path.split(/[?=]/)[1]!);
     assert.is(r.json.message, viaJson.json.message, path);
+    // The refusal lists the names a JSON body takes.
+    assert.match(r.json.message, /; expected one of [A-Z]+_[A-Z_]+(, [A-Z]+_[A-Z_]+)+$/, path);
   }
+  const format = await connectJson('MetricsService/ExportMetrics', { format: 7 });
+  assert.is(format.json.message, 'format: unknown value 7; expected one of EXPORT_FORMAT_JSON, EXPORT_FORMAT_PROMETHEUS');
   const high = await rest.getOk(`${API}/anomalies?severity=high&min_severity=medium`);
   const numbered = await rest.getOk(`${API}/anomalies?severity=3&min_severity=2`);
   assert.equal(numbered.anomalies, high.anomalies);

@@ -10,8 +10,13 @@ import { invalidArgument } from '../../core/errors.js';
 export function enumName<T extends string>(schema: DescEnum, value: number, field: string): T | undefined {
   if (value === 0) return undefined;
   const found = schema.values.find((v) => v.number === value);
-  if (!found) throw invalidArgument(field, `unknown value ${value}`);
+  if (!found) throw invalidArgument(field, `unknown value ${value}; expected one of ${valueNames(schema).join(', ')}`);
   return found.localName.toLowerCase() as T;
+}
+
+/** The enum's proto value names but UNSPECIFIED: the form every protocol's JSON takes. */
+function valueNames(schema: DescEnum): string[] {
+  return schema.values.filter((v) => v.number !== 0).map((v) => v.name);
 }
 
 /**
@@ -21,7 +26,7 @@ export function enumName<T extends string>(schema: DescEnum, value: number, fiel
 export function requiredEnumName<T extends string>(schema: DescEnum, value: number, field: string): T {
   const name = enumName<T>(schema, value, field);
   if (name !== undefined) return name;
-  const names = schema.values.filter((v) => v.number !== 0).map((v) => v.name);
+  const names = valueNames(schema);
   throw invalidArgument(field, `required: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
 }
 

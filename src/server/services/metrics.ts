@@ -295,7 +295,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
 
 function checkFormat(format: ExportFormat): void {
   if (format !== ExportFormat.UNSPECIFIED && format !== ExportFormat.JSON && format !== ExportFormat.PROMETHEUS) {
-    throw invalidArgument('format', `unknown value ${format}`);
+    throw invalidArgument('format', `unknown value ${format}; expected one of EXPORT_FORMAT_JSON, EXPORT_FORMAT_PROMETHEUS`);
   }
 }
 
