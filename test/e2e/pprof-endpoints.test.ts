@@ -165,6 +165,9 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
     assertError(await rest.get(`/debug/pprof/flamegraph?type=heap&seconds=${seconds}`), 400, 'invalid_argument', /^seconds: a heap flame graph is the live heap now/);
   }
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
+  // An escape that is not UTF-8 is named as such, as on the REST paths, not echoed as U+FFFD.
+  assertError(await rest.get('/debug/pprof/profile?seconds=%FF'), 400, 'invalid_argument', /^seconds: must be percent-encoded UTF-8 in the query .*, got "%FF"$/);
+  assertError(await rest.get('/debug/pprof/profile?%FF=1'), 400, 'invalid_argument', /^query: a parameter name must be percent-encoded UTF-8 .*, got "%FF"$/);
 });
 
 test('a parameter given twice is 400 naming it, as on the REST paths, rather than one of its values taken', async () => {

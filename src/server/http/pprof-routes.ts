@@ -12,6 +12,7 @@ import { decodeProfile, renderFlameGraphSvg, secondsOverMaximum } from '../../co
 import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
+import { queryParameters } from '../rest/query-text.js';
 import type { HttpRoute } from './router.js';
 
 type CaptureProfileRequest = ReturnType<typeof create<typeof CaptureProfileRequestSchema>>;
@@ -37,7 +38,8 @@ const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><bo
 
 function parameters(url: URL, allowed: string[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [key, value] of url.searchParams) {
+  // Strictly decoded: URLSearchParams would read `%FF` as U+FFFD and echo that.
+  for (const [key, value] of queryParameters(url.search)) {
     // `?=1`: an empty name echoed would read as no name at all.
     if (key === '') throw invalidArgument('query', `a parameter with an empty name; this path takes ${allowed.join(', ') || 'none'}`);
     if (!allowed.includes(key)) throw invalidArgument(clip(key), `unknown query parameter; this path takes ${allowed.join(', ') || 'none'}`);
