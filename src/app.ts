@@ -80,6 +80,11 @@ function listenFailure(error: unknown, host: string, port: number): unknown {
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT') {
     return new ConfigError('RS3GW_HOST (--host)', `'${host}' is not an address of this machine (${e.message})`);
   }
+  if (e.code === 'EINVAL') {
+    // fe80::/10 needs its interface (fe80::1%eth0): the kernel cannot tell which link is meant.
+    const hint = /^\[?fe[89ab]/i.test(host) && !host.includes('%') ? ': a link-local IPv6 address needs its interface, as in fe80::1%eth0' : '';
+    return new ConfigError('RS3GW_HOST (--host)', `cannot listen on '${host}'${hint} (${e.message})`);
+  }
   if (e.code === 'EADDRINUSE') return new MachineStateError(`RS3GW_PORT (--port): port ${port} on ${host} is already in use (${e.message})`);
   if (e.code === 'EACCES') return new MachineStateError(`RS3GW_PORT (--port): this process may not listen on port ${port} of ${host} (${e.message})`);
   return error;

@@ -56,7 +56,20 @@ async function main(heapSampler: HeapSampler): Promise<number> {
   // Handlers first: a signal that arrives while the service starts still drains it.
   const signalled = new Promise<string>((resolve) => {
     // SIGHUP too: by default it kills at once, without the drain (a closed terminal, a supervisor).
-    for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => resolve(name));
+    // Kept for the whole drain: a second signal must not fall back to the default action and cut
+    // the drain short, and one comes unasked (Ctrl-C reaches npm and the service, npm passes it on
+    // again; systemd's control-group kill does the same). RS3GW_SHUTDOWN_GRACE bounds the drain.
+    let received: string | undefined;
+    for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      process.on(name, () => {
+        if (received === undefined) {
+          received = name;
+          resolve(name);
+        } else {
+          logLine(`${name} while draining after ${received}: the drain goes on (at most RS3GW_SHUTDOWN_GRACE); SIGKILL stops at once`);
+        }
+      });
+    }
   });
   let service;
   try {

@@ -1,5 +1,5 @@
 /** Parsers for configuration values. Each throws a ConfigError naming the variable or flag. */
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { MAX_PRICE_USD } from '../core/business/costs.js';
 
 export class ConfigError extends Error {
@@ -111,8 +111,18 @@ export const parseHost: Parser<string> = (raw, setting) => {
   if (bracketed !== undefined && !isIPv6(bracketed)) throw new ConfigError(setting, `only an IPv6 address goes in brackets, got '${raw}'`);
   const host = bracketed ?? v;
   if (host === '' || /\s/.test(host)) throw new ConfigError(setting, `must be a host name or address, got '${raw}'`);
+  // The kernel lets a socket bind these, but no connection can reach it there.
+  if (isMulticastOrBroadcast(host)) throw new ConfigError(setting, `'${raw}' is a multicast or broadcast address, which takes no connections`);
   return host;
 };
+
+function isMulticastOrBroadcast(host: string): boolean {
+  if (isIPv4(host)) {
+    const first = Number(host.split('.', 1)[0]);
+    return (first >= 224 && first <= 239) || host === '255.255.255.255';
+  }
+  return isIPv6(host) && /^ff/i.test(host);
+}
 
 /** A comma-separated list of distinct process ids, each at most `maxPid`, at most `maxCount` of them. */
 export function parsePidList(maxPid: number, maxCount: number): Parser<number[]> {

@@ -1,6 +1,6 @@
 /** The standard OpenTelemetry variables we honour, validated like our own. */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, MAX_TIMER_MS, parseCount, parseFraction, parseOneOf, type Parser } from './parse.js';
 
@@ -201,11 +201,26 @@ const parseCompression: Parser<'gzip' | 'none'> = (raw, setting) => {
   return v;
 };
 
+/** Larger than any certificate chain or key a collector's TLS needs. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
 /** A PEM file a variable names, read whole; the exporter read it from the working directory too. */
 function readPemFile(env: NodeJS.ProcessEnv, name: string): Buffer {
   const path = otelVar(env, name)!;
+  const file = resolve(process.cwd(), path);
+  let size: number;
   try {
-    return readFileSync(resolve(process.cwd(), path));
+    const stats = statSync(file);
+    // A device or FIFO never ends (/dev/zero filled memory, a FIFO held start-up for good).
+    if (!stats.isFile()) throw new ConfigError(name, `'${path}' is not a regular file`);
+    size = stats.size;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(name, `cannot read '${path}': ${(error as Error).message}`);
+  }
+  if (size > MAX_PEM_BYTES) throw new ConfigError(name, `'${path}' holds ${size} bytes, more than the ${MAX_PEM_BYTES} a PEM certificate or key file takes here`);
+  try {
+    return readFileSync(file);
   } catch (error) {
     throw new ConfigError(name, `cannot read '${path}': ${(error as Error).message}`);
   }
@@ -304,7 +319,9 @@ function checkEndpoint(name: string, value: string, protocol: TelemetryConfig['p
     url = undefined;
   }
   const web = (url?.protocol === 'http:' || url?.protocol === 'https:') && url.hostname !== '';
-  if (!web && !(grpc && url?.protocol === 'unix:')) {
+  // unix:// names a socket by its path: without one every export failed 'connect ECONNREFUSED //'.
+  const socket = url?.protocol === 'unix:' && url.pathname.replace(/^\/+/, '') !== '';
+  if (!web && !(grpc && socket)) {
     const alternatives = grpc ? ' (or, for grpc, host:port or a unix:// socket)' : '';
     throw new ConfigError(name, `must be an http:// or https:// URL with a host${alternatives}, got '${value}'`);
   }
@@ -381,11 +398,15 @@ function decodeAttribute(text: string, pair: string): string {
 }
 
 export function readTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
-  const protocolName = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const protocol = otelVar(env, protocolName)?.toLowerCase() ?? 'http/protobuf';
-  if (protocol !== 'grpc' && protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    throw new ConfigError(protocolName, `must be grpc, http/protobuf or http/json, got '${env[protocolName]}'`);
+  // The traces protocol wins over the general one, but a wrong value in either is reported.
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = otelVar(env, name)?.toLowerCase();
+    if (value !== undefined && value !== 'grpc' && value !== 'http/protobuf' && value !== 'http/json') {
+      throw new ConfigError(name, `must be grpc, http/protobuf or http/json, got '${env[name]}'`);
+    }
   }
+  const protocolName = otelVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = (otelVar(env, protocolName)?.toLowerCase() ?? 'http/protobuf') as TelemetryConfig['protocol'];
   const headers = { ...readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...readHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') };
 
   // The traces endpoint wins over the general one, but a wrong value in either is reported.

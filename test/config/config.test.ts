@@ -317,6 +317,8 @@ test('RS3GW_HOST takes an IPv6 address in brackets, as the listening line shows 
   assert.is(loadConfig({ RS3GW_HOST: '[::1]' }).host, '::1');
   assert.is(loadConfig({}, new Map([['host', '[::1]']])).host, '::1');
   rejects({ RS3GW_HOST: '[localhost]' }, 'RS3GW_HOST');
+  // The kernel binds these, but no connection reaches a multicast or broadcast address.
+  for (const host of ['224.0.0.1', '239.255.255.250', '255.255.255.255', 'ff02::1', '[ff02::1]']) rejects({ RS3GW_HOST: host }, 'RS3GW_HOST');
   for (const bad of ['0x10', '1e3', '0b1', '0o7', 'Infinity', '1_000']) rejects({ RS3GW_SHUTDOWN_GRACE: bad }, 'RS3GW_SHUTDOWN_GRACE');
   for (const bad of ['0x1', '.5e0']) rejects({ RS3GW_TARGET_CPU: bad }, 'RS3GW_TARGET_CPU');
   assert.is(loadConfig({ RS3GW_SHUTDOWN_GRACE: '16' }).shutdownGraceSeconds, 16);
@@ -373,6 +375,8 @@ test('OTLP endpoints must be http(s) URLs; gRPC also takes host:port', () => {
   const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
   assert.equal(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).telemetry.exporters, ['otlp']);
   assert.equal(loadConfig({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'unix:///run/otel.sock' }).telemetry.exporters, ['otlp']);
+  // A socket needs its path: every export to 'unix://' failed 'connect ECONNREFUSED //'.
+  for (const v of ['unix://', 'unix:///']) rejects({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: v }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   rejects({ ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   rejects({ ...grpc, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
 });

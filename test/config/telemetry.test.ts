@@ -83,6 +83,8 @@ test('OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL takes its values in any case', () => 
   assert.is(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'GRPC' }).telemetry.protocol, 'grpc');
   assert.is(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON' }).telemetry.protocol, 'http/json');
   rejects({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  // The traces variable wins, but a wrong general one is still reported, as for the endpoint.
+  rejects({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'bogus' }, 'OTEL_EXPORTER_OTLP_PROTOCOL');
 });
 
 test('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS that the exporter would drop without a word are refused by name', () => {
@@ -188,6 +190,8 @@ test('the certificate files of OTLP over TLS are read and checked at start-up wh
     rejects({ ...otlp, [name]: '/nonexistent' }, name);
     rejects({ ...otlp, [name]: key }, name);
     rejects({ ...otlp, [name]: TLS_FIXTURES }, name);
+    // A device or FIFO is refused before it is read: /dev/zero filled memory, a FIFO held start-up.
+    rejects({ ...otlp, [name]: '/dev/zero' }, name);
   }
   rejects({ ...otlp, OTEL_EXPORTER_OTLP_CLIENT_KEY: key }, 'OTEL_EXPORTER_OTLP_CLIENT_KEY');
   rejects({ ...otlp, OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: cert }, 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE');

@@ -82,6 +82,31 @@ test('calls in progress or queued at SIGTERM still complete, over gRPC and Conne
   }
 });
 
+test('a second signal during the drain (Ctrl-C reaching npm and the service, systemd killing the group) does not cut it short', async () => {
+  for (const [first, second] of [
+    ['SIGINT', 'SIGINT'],
+    ['SIGTERM', 'SIGTERM'],
+    ['SIGTERM', 'SIGINT'],
+  ] as const) {
+    const server = await startServer();
+    try {
+      const client = createObservabilityClient(server.url, { protocol: 'connect' });
+      const capture = client.profiling.captureProfile({ duration: { seconds: 1n } });
+      await within(client.profiling.listProcesses({}), 'a call sent after the capture');
+      const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
+      server.process.kill(first);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      server.process.kill(second);
+      const profile = await within(capture, `the capture after ${first} then ${second}`);
+      assert.ok((profile.info?.sizeBytes ?? 0n) > 0n, 'a profile');
+      assert.is(await within(exited, 'the server to exit'), 0, `${first} then ${second}: exit 0, not killed by the second\n${server.output()}`);
+      assert.match(server.output(), `${second} while draining after ${first}: the drain goes on`);
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
 test('SIGTERM sent as soon as the ready line is printed drains and exits 0', async () => {
   // A supervisor may stop the service the moment it reports ready; try a few times, it is a race.
   for (let attempt = 1; attempt <= 3; attempt++) {

@@ -117,6 +117,9 @@ const INVALID: Array<{ kind: string; env?: Record<string, string>; args?: string
   { kind: 'dotted host that is no IPv4 address', env: { RS3GW_HOST: '999.1.1.1' }, names: 'RS3GW_HOST (--host)' },
   { kind: '--host that does not resolve', args: ['--host', '999.1.1.1'], names: 'RS3GW_HOST (--host)' },
   { kind: 'host address of another machine (TEST-NET-1)', env: { RS3GW_HOST: '192.0.2.1' }, names: 'RS3GW_HOST (--host)' },
+  // listen() fails EINVAL: the kernel cannot tell which link is meant (a stack trace and exit 1 before).
+  { kind: 'link-local IPv6 host without its interface', env: { RS3GW_HOST: 'fe80::1' }, names: 'RS3GW_HOST (--host)' },
+  { kind: 'multicast host', env: { RS3GW_HOST: '224.0.0.1' }, names: 'RS3GW_HOST' },
   { kind: 'port out of range', env: { RS3GW_PORT: '70000' }, names: 'RS3GW_PORT' },
   { kind: 'port that is no number', env: { RS3GW_PORT: 'http' }, names: 'RS3GW_PORT' },
   { kind: 'bad --port', args: ['--port', '-1'], names: '--port' },
