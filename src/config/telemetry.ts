@@ -115,7 +115,7 @@ export const TELEMETRY_VARIABLES: readonly TelemetryVariable[] = [
   { env: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_TIMEOUT)' },
   { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', help: 'gzip or none: whether the OTLP exporter compresses what it sends' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_COMPRESSION)' },
-  { env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', default: '', help: "PEM file of the certificates OTLP over TLS trusts for the collector, instead of Node's; read at start-up when spans go to OTLP over TLS (https://, or gRPC without INSECURE), as the client files are (a relative path is from the working directory)" },
+  { env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', default: '', help: "PEM file of the certificates OTLP over TLS trusts for the collector, instead of Node's; read at start-up when spans go to OTLP over TLS (https://, or gRPC without INSECURE), as the client files are (a relative path is from the working directory; a regular file of at most 1 MiB)" },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CERTIFICATE)' },
   { env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', default: '', help: 'PEM file of the certificate (chain) OTLP over TLS presents to the collector (mutual TLS), with the key of OTEL_EXPORTER_OTLP_CLIENT_KEY' },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', default: '', help: 'The same for spans (wins over OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)' },
