@@ -42,7 +42,7 @@ function main(argv: string[]): void {
   let sweepRuns: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--scenario') files.push(argv[++i] ?? '');
+    if (arg === '--scenario') files.push(file(argv[++i]));
     else if (arg === '--controllers') names = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--table') table = true;
     else if (arg === '--summary') summary = true;
@@ -55,6 +55,9 @@ function main(argv: string[]): void {
       console.log(USAGE);
       return;
     } else throw new Error(`unknown argument '${arg}'\n${USAGE}`);
+  }
+  if (Number(table) + Number(summary) + Number(gates) > 1) {
+    throw new Error(`--table, --summary and --gates are alternatives: give at most one\n${USAGE}`);
   }
   const unknown = names.filter((n) => !(n in CONTROLLERS));
   if (unknown.length > 0 || names.length === 0) {
@@ -76,6 +79,12 @@ function main(argv: string[]): void {
     const described = scenarios.filter((s) => s.description !== undefined);
     if (described.length > 0) console.log(['', ...described.map((s) => `- \`${s.name}\`: ${s.description}`)].join('\n'));
   } else if (!table) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+}
+
+/** The value of --scenario; a missing one (or the next option in its place) is a usage error. */
+function file(value: string | undefined): string {
+  if (value === undefined || value === '' || value.startsWith('--')) throw new Error(`--scenario needs a FILE\n${USAGE}`);
+  return value;
 }
 
 function count(value: string | undefined, flag: string, max: number): number {

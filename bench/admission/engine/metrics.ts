@@ -1,11 +1,10 @@
 import type { Priority } from '../../../src/core/resource/admission/types.js';
-import { BUCKET_MS, TICK_MS, type RunRecord } from './simulate.js';
+import { TICK_MS, WINDOW_MS, type RunRecord } from './simulate.js';
 import { capacityRps, phaseBoundsMs, serviceMultiplierAt, type Scenario } from './scenario.js';
 
 /** Completions within this many ms count towards SLO goodput. */
 export const SLO_MS = 250;
-/** Rolling window for convergence and recovery, and the step between candidate windows. */
-export const WINDOW_MS = 5000;
+/** Step between candidate windows of convergence and recovery (WINDOW_MS long). */
 export const WINDOW_STEP_MS = 100;
 /** Convergence needs p99 within this factor of the unloaded p99 and at least this goodput. */
 export const P99_FACTOR = 2;
@@ -72,26 +71,29 @@ function offeredPerMs(s: Scenario, phase: number): number {
   return (s.phases[phase].load * capacityRps(s)) / 1000;
 }
 
-/** First index i with arr[i] >= x (arr ascending). */
-function lowerBound(arr: Float64Array, x: number): number {
+/** First index i with arr[i] >= x, or with arr[i] > x when `strict` (arr ascending). */
+function lowerBound(arr: Float64Array, x: number, strict = false): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (arr[mid] < x) lo = mid + 1;
+    if (arr[mid] < x || (strict && arr[mid] === x)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** Entries of an ascending array in [a, b). */
+function countIn(arr: Float64Array, a: number, b: number): number {
+  return lowerBound(arr, b) - lowerBound(arr, a);
+}
+
 /**
  * Answers, for windows of one run: how many successes, and is the p99 of completions within the
- * threshold (timed-out completions count as over it).
+ * threshold (timed-out completions count as over it). Counts are exact wherever a window starts.
  */
 class WindowProbe {
   private readonly withinPrefix: Uint32Array;
-  private readonly rejectionPrefix: Float64Array;
-  private readonly timeoutPrefix: Float64Array;
   constructor(
     private readonly rec: RunRecord,
     threshold: number,
@@ -100,32 +102,28 @@ class WindowProbe {
     for (let i = 0; i < rec.successCount; i++) {
       this.withinPrefix[i + 1] = this.withinPrefix[i] + (rec.successLatencyMs[i] <= threshold ? 1 : 0);
     }
-    this.rejectionPrefix = prefixSums(rec.rejections);
-    this.timeoutPrefix = prefixSums(rec.timeouts);
   }
-  /** Successes completed in [a, b), and whether the p99 of all completions then is within the threshold. */
+  /**
+   * Successes completed in [a, b), and whether the p99 of all completions then is within the
+   * threshold. A window without completions passes only if the server held no request during it:
+   * one still holding work it does not finish (a jammed queue) has not recovered.
+   */
   successes(a: number, b: number): { count: number; p99Within: boolean } {
     const i = lowerBound(this.rec.successAtMs, a);
     const j = lowerBound(this.rec.successAtMs, b);
     const count = j - i;
     const within = this.withinPrefix[j] - this.withinPrefix[i];
-    const completed = count + this.bucketSum(this.timeoutPrefix, a, b);
-    return { count, p99Within: completed === 0 || within >= Math.ceil(0.99 * completed) };
+    const completed = count + countIn(this.rec.timeoutAtMs, a, b);
+    return { count, p99Within: completed === 0 ? this.heldNothing(a, b) : within >= Math.ceil(0.99 * completed) };
   }
   rejections(a: number, b: number): number {
-    return this.bucketSum(this.rejectionPrefix, a, b);
+    return countIn(this.rec.rejectionAtMs, a, b);
   }
-  private bucketSum(prefix: Float64Array, a: number, b: number): number {
-    const i = Math.floor(a / BUCKET_MS);
-    const j = Math.min(prefix.length - 1, Math.ceil(b / BUCKET_MS));
-    return prefix[j] - prefix[i];
+  /** Whether [a, b) lies inside one recorded idle span. */
+  private heldNothing(a: number, b: number): boolean {
+    const k = lowerBound(this.rec.idleFromMs, a, true) - 1; // the last span starting at or before a
+    return k >= 0 && this.rec.idleToMs[k] >= b;
   }
-}
-
-function prefixSums(counts: Uint32Array): Float64Array {
-  const prefix = new Float64Array(counts.length + 1);
-  for (let i = 0; i < counts.length; i++) prefix[i + 1] = prefix[i] + counts[i];
-  return prefix;
 }
 
 function sortedSlice(values: Float64Array): Float64Array {

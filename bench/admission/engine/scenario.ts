@@ -45,6 +45,7 @@ const MAX_PHASES = 1000;
 const MAX_EVENTS = 1000;
 const MAX_WORKERS = 100_000;
 const MAX_TOTAL_SECONDS = 86_400;
+const MIN_ON_OFF_S = 0.001;
 /** Expected arrivals per seed; bounds the memory of a run (an unprotected server queues them all). */
 export const MAX_ARRIVALS_PER_SEED = 20_000_000;
 
@@ -112,11 +113,11 @@ function parseArrivals(v: unknown): ArrivalSpec {
   if (typeof v === 'string') throw invalidArgument('arrivals', `must be "poisson" or {"onOff": ...}, got "${v}"`);
   const o = object(v, 'arrivals', ['onOff']);
   const on = object(o.onOff, 'arrivals.onOff', ['onS', 'offS']);
-  return {
-    kind: 'onOff',
-    onS: number(on.onS, 'arrivals.onOff.onS', 0, { exclusiveMin: true }),
-    offS: number(on.offS, 'arrivals.onOff.offS', 0),
-  };
+  const onS = number(on.onS, 'arrivals.onOff.onS', MIN_ON_OFF_S);
+  const offS = number(on.offS, 'arrivals.onOff.offS', 0);
+  // Periods shorter than a millisecond model nothing a server sees; offS 0 means never off.
+  if (offS > 0 && offS < MIN_ON_OFF_S) throw invalidArgument('arrivals.onOff.offS', `must be 0 or >= ${MIN_ON_OFF_S}`);
+  return { kind: 'onOff', onS, offS };
 }
 
 function parsePriorities(v: unknown): Record<Priority, number> {

@@ -8,17 +8,29 @@ import { phaseBoundsMs, serviceMultiplierAt, type Scenario, type ServiceSpec } f
 export type ControllerFactory = (nowMs: number) => AdmissionController;
 
 export const TICK_MS = 100;
-/** Bucket width of the time series the metrics are computed from. */
-export const BUCKET_MS = 100;
+/**
+ * Length of the rolling windows of convergence and recovery. Only idle spans at least this long are
+ * recorded: a shorter one holds no whole window, which keeps their number below the run's length / 5 s.
+ */
+export const WINDOW_MS = 5000;
 
 const PRIORITY_INDEX: Record<Priority, number> = { critical: 0, normal: 1, sheddable: 2 };
 
 /** Everything one run records; metrics are derived from it afterwards. */
 export interface RunRecord {
   endMs: number;
-  /** Rejections and timed-out completions per 100 ms bucket. */
-  rejections: Uint32Array;
-  timeouts: Uint32Array;
+  /**
+   * Exact times of rejections and of timed-out completions, ascending, so that a window counts
+   * exactly what falls in it wherever it starts (at most one entry per arrival, like successes).
+   */
+  rejectionAtMs: Float64Array;
+  timeoutAtMs: Float64Array;
+  /**
+   * Spans [from, to) of at least WINDOW_MS in which the server held no request (none queued or
+   * executing), ascending: a window without completions has recovered only inside one of them.
+   */
+  idleFromMs: Float64Array;
+  idleToMs: Float64Array;
   /** Successful completions as (completion time, latency) pairs, in completion order. */
   successAtMs: Float64Array;
   successLatencyMs: Float64Array;
@@ -106,11 +118,12 @@ function drawPriority(shares: Record<Priority, number>, rng: Rng): Priority {
 export function simulate(scenario: Scenario, seed: number, makeController: ControllerFactory): RunRecord {
   const bounds = phaseBoundsMs(scenario);
   const endMs = bounds[bounds.length - 1];
-  const buckets = Math.ceil(endMs / BUCKET_MS);
   const rec: RunRecord = {
     endMs,
-    rejections: new Uint32Array(buckets),
-    timeouts: new Uint32Array(buckets),
+    rejectionAtMs: new Float64Array(0),
+    timeoutAtMs: new Float64Array(0),
+    idleFromMs: new Float64Array(0),
+    idleToMs: new Float64Array(0),
     successAtMs: new Float64Array(0),
     successLatencyMs: new Float64Array(0),
     successCount: 0,
@@ -123,6 +136,18 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
   const unloaded = scenario.phases.map(() => new GrowableF64());
   const successAt = new GrowableF64();
   const successLatency = new GrowableF64();
+  const rejectionAt = new GrowableF64();
+  const timeoutAt = new GrowableF64();
+  const idleFrom = new GrowableF64();
+  const idleTo = new GrowableF64();
+  /** Since when the server has held no request (it starts empty). */
+  let idleSinceMs = 0;
+  const endIdleSpan = (now: number): void => {
+    if (now - idleSinceMs >= WINDOW_MS) {
+      idleFrom.push(idleSinceMs);
+      idleTo.push(now);
+    }
+  };
 
   const controller = makeController(0);
   const arrivals = new ArrivalProcess(scenario, new Rng(seed, STREAM_ARRIVALS));
@@ -170,7 +195,6 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
     const { timeMs: now, payload: ev } = events.pop()!;
     accrueBusy(now);
     while (phase < scenario.phases.length - 1 && now >= bounds[phase + 1]) phase++;
-    const bucket = Math.floor(now / BUCKET_MS);
     if (ev.kind === 'tick') {
       controller.tick?.(now);
       rec.limitSamples[tickIndex++] = controller.limit;
@@ -183,13 +207,14 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
       unloaded[phase].push(serviceMs * serviceMultiplierAt(scenario, now) * (1 + contention / workers));
       const permit = controller.tryAcquire(now, priority);
       if (permit === undefined) {
-        rec.rejections[bucket]++;
+        rejectionAt.push(now);
         rec.priorityCounts[phase].rejections[p]++;
         if (rejectCostMs > 0) {
           if (busy < workers) startRejectWork(now);
           else pendingRejectWork++;
         }
       } else {
+        if (inflight === 0) endIdleSpan(now);
         inflight++;
         const job: Job = { arrivalMs: now, serviceMs, permit, priority, phase };
         if (busy < workers) startJob(job, now);
@@ -202,12 +227,13 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
       if (job !== REJECT_WORK) {
         serving--;
         inflight--;
+        if (inflight === 0) idleSinceMs = now;
         const latency = now - job.arrivalMs;
         const dropped = latency > deadlineMs;
         controller.release(job.permit!, { nowMs: now, dropped });
         if (dropped) {
           rec.timeoutsByPhase[phase]++;
-          rec.timeouts[bucket]++;
+          timeoutAt.push(now);
         } else {
           rec.priorityCounts[job.phase].successes[PRIORITY_INDEX[job.priority]]++;
           successAt.push(now);
@@ -224,6 +250,11 @@ export function simulate(scenario: Scenario, seed: number, makeController: Contr
     }
   }
   accrueBusy(endMs);
+  if (inflight === 0) endIdleSpan(endMs);
+  rec.rejectionAtMs = rejectionAt.view();
+  rec.timeoutAtMs = timeoutAt.view();
+  rec.idleFromMs = idleFrom.view();
+  rec.idleToMs = idleTo.view();
   rec.successAtMs = successAt.view();
   rec.successLatencyMs = successLatency.view();
   rec.successCount = successAt.length;

@@ -19,11 +19,27 @@ const COLUMNS = [
   'reject', 'excess rej', 'timeout', 'conv s', 'recov s', 'limit CV', 'busy %',
 ];
 
-/** Markdown table of every overload phase (medians over seeds), then the gate verdicts. */
+/** What the tables say of a scenario they would otherwise leave out without a word. */
+const NO_OVERLOAD =
+  "no overload phase; the tables show overload phases only, the JSON output (without --table, --summary or --gates) has every phase's metrics.";
+
+const overloadPhases = (result: ScenarioResult) => Object.values(result.controllers)[0].phases.filter((p) => p.overload);
+
+/** Notes, below a table of overload phases, naming the scenarios that have none. */
+function noOverloadNotes(results: ScenarioResult[]): string[] {
+  const names = results.filter((r) => overloadPhases(r).length === 0).map((r) => `- \`${r.scenario}\`: ${NO_OVERLOAD}`);
+  return names.length > 0 ? ['', ...names] : [];
+}
+
+/**
+ * Markdown table of every overload phase (medians over seeds), then the gate verdicts; for a
+ * scenario without an overload phase, its heading and a line saying so.
+ */
 export function renderTable(result: ScenarioResult): string {
   const lines: string[] = [];
   const names = Object.keys(result.controllers);
-  const phases = result.controllers[names[0]].phases.filter((p) => p.overload);
+  const phases = overloadPhases(result);
+  if (phases.length === 0) lines.push(`### ${result.scenario}`, '', `The scenario has ${NO_OVERLOAD}`, '');
   for (const phase of phases) {
     lines.push(
       `### ${result.scenario}: phase ${phase.index} (load ${phase.load}, ${phase.seconds} s, ideal rejection ${phase.idealRejection.toFixed(3)}, unloaded p99 ${med(phase.unloadedP99Ms, 1)} ms)`,
@@ -91,6 +107,7 @@ export function renderSummary(results: ScenarioResult[]): string {
       );
     }
   }
+  lines.push(...noOverloadNotes(results));
   return lines.join('\n');
 }
 
@@ -115,6 +132,6 @@ export function renderGates(results: ScenarioResult[]): string {
       );
     }
   }
-  lines.push('', '\\* no reference controller meets this gate either.');
+  lines.push('', '\\* no reference controller meets this gate either.', ...noOverloadNotes(results));
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NoLimitController } from '../../../../bench/admission/controllers/none.js';
 import { capacityBetween, percentile, phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
 import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
-import type { RunRecord } from '../../../../bench/admission/engine/simulate.js';
+import { simulate, type RunRecord } from '../../../../bench/admission/engine/simulate.js';
 import { quantile, stat } from '../../../../bench/admission/engine/summary.js';
 
 const close = (a: number | null, b: number, msg?: string) => assert.ok(a !== null && Math.abs(a - b) < 1e-9, msg ?? `${a} vs ${b}`);
@@ -33,14 +34,14 @@ function record(): RunRecord {
     successAt.push(20_050 + 200 * k);
     latency.push(50);
   }
-  const rejections = new Uint32Array(300);
-  rejections[200] = 3; // three refusals in the first 100 ms after the overload
   const limitSamples = Float64Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? 10 : 20));
   const unloaded = Float64Array.from({ length: 100 }, (_, i) => i + 1); // p99 = 99 ms
   return {
     endMs: 30_000,
-    rejections,
-    timeouts: new Uint32Array(300),
+    rejectionAtMs: Float64Array.of(20_000, 20_040, 20_099), // three refusals in the first 100 ms after the overload
+    timeoutAtMs: new Float64Array(0),
+    idleFromMs: new Float64Array(0),
+    idleToMs: new Float64Array(0),
     successAtMs: Float64Array.from(successAt),
     successLatencyMs: Float64Array.from(latency),
     successCount: successAt.length,
@@ -101,10 +102,69 @@ test('phase metrics on a hand-computed run', () => {
 
 test('a window whose completions all timed out has not recovered', () => {
   const rec = record();
-  rec.rejections[200] = 0;
-  for (let b = 200; b < 300; b++) rec.timeouts[b] = 1;
+  rec.rejectionAtMs = new Float64Array(0);
+  rec.timeoutAtMs = Float64Array.from({ length: 100 }, (_, k) => 20_050 + 100 * k);
   const [, overload] = phaseMetrics(scenario, rec);
   assert.is(overload.recoveryS, null);
+});
+
+test('a window without completions has recovered only if the server held no request in it', () => {
+  const rec = record();
+  rec.rejectionAtMs = new Float64Array(0);
+  const kept = rec.successAtMs.findIndex((t) => t >= 20_000);
+  rec.successAtMs = rec.successAtMs.slice(0, kept);
+  rec.successLatencyMs = rec.successLatencyMs.slice(0, kept);
+  rec.successCount = kept;
+  assert.is(phaseMetrics(scenario, rec)[1].recoveryS, null, 'silent, but holding requests it never finished');
+  rec.idleFromMs = Float64Array.of(20_300);
+  rec.idleToMs = Float64Array.of(30_000);
+  close(phaseMetrics(scenario, rec)[1].recoveryS, 0.3, 'empty from 20.3 s to the end');
+});
+
+test('a server jammed by admitting everything under contention has not recovered', () => {
+  // Sixteen workers slowed 5 % per request in flight: the 10x overload leaves a queue that the calm
+  // phase never drains, and its requests take so long that a 5 s window can pass without any
+  // completion. Such a window counted as recovered (at 9.8 s) while nothing succeeded to the end.
+  const jam = parseScenario({
+    name: 'jam',
+    seeds: [1],
+    workers: 16,
+    service: { lognormal: { meanMs: 20, sigma: 0.5 } },
+    contention: 0.05,
+    phases: [
+      { seconds: 5, load: 0.5 },
+      { seconds: 40, load: 10 },
+      { seconds: 20, load: 0.5 },
+    ],
+  });
+  const [, overload, calm] = phaseMetrics(jam, simulate(jam, 1, () => new NoLimitController()));
+  assert.is(calm.goodput, 0);
+  assert.is(overload.recoveryS, null);
+});
+
+test('windows count exactly what falls in them when phases end off the 100 ms grid', () => {
+  // Overload from 9.95 s to 20.05 s. A timeout at 9.92 s and a refusal at 20.04 s fall before the
+  // first windows; counted by 100 ms buckets they moved convergence and recovery to 0.1 s.
+  const offGrid = {
+    ...scenario,
+    phases: [
+      { seconds: 9.95, load: 0.5 },
+      { seconds: 10.1, load: 2 },
+      { seconds: 9.95, load: 0.5 },
+    ],
+  };
+  const successAtMs = Float64Array.from({ length: 200 }, (_, k) => 10_000 + 100 * k);
+  const rec: RunRecord = {
+    ...record(),
+    rejectionAtMs: Float64Array.of(20_040),
+    timeoutAtMs: Float64Array.of(9_920),
+    successAtMs,
+    successLatencyMs: successAtMs.map(() => 50),
+    successCount: successAtMs.length,
+  };
+  const [, overload] = phaseMetrics(offGrid, rec);
+  close(overload.convergenceS, 0);
+  close(overload.recoveryS, 0);
 });
 
 test.run();

@@ -65,6 +65,12 @@ test('bad values are errors that name the field', () => {
   rejects(nameless, /^name:/);
 });
 
+test('on/off periods shorter than a millisecond are refused; no off period means never off', () => {
+  rejects({ ...minimal(), arrivals: { onOff: { onS: 1e-9, offS: 1 } } }, /^arrivals\.onOff\.onS: must be >= 0\.001/);
+  rejects({ ...minimal(), arrivals: { onOff: { onS: 1, offS: 1e-9 } } }, /^arrivals\.onOff\.offS: must be 0 or >= 0\.001/);
+  assert.equal(parseScenario({ ...minimal(), arrivals: { onOff: { onS: 0.001, offS: 0 } } }).arrivals, { kind: 'onOff', onS: 0.001, offS: 0 });
+});
+
 test('a scenario too large to simulate is refused, which bounds the memory of a run', () => {
   // 4 workers at 0.01 ms: 400,000 requests/s; at load 10 for 10 s that is 40 million arrivals.
   rejects(
