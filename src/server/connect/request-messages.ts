@@ -13,7 +13,8 @@
  *   request's slot as the call's error, and connect is handed an empty message, so that the
  *   pipeline refuses the call; the rest of a body too large is drained by the router.
  * An enveloped body that is not exactly one whole message frame is refused too, traced and counted
- * (connect-node refuses it before any call begins). A body that cannot be read (a broken
+ * (connect-node refuses it before any call begins), and so is a Connect GET with a body (which
+ * connect-node ignores). A body that cannot be read (a broken
  * connection) or in an encoding the service does not take goes to connect untouched, which applies
  * its own errors.
  */
@@ -172,7 +173,9 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const binary = encoding === 'proto';
   // connect-node reads the first of each and drops the others without a word.
   const repeated = GET_PARAMETERS.find((name) => query.getAll(name).length > 1);
-  if (repeated !== undefined) {
+  if (await hasBody(req)) {
+    target.error = new ConnectError('request body: not accepted on a Connect GET, which carries its request in the message query parameter', Code.InvalidArgument);
+  } else if (repeated !== undefined) {
     target.error = new ConnectError(`${repeated}: given more than once; a Connect GET takes each of ${GET_PARAMETERS.join(', ')} once`, Code.InvalidArgument);
   }
   // Empty bytes are an empty binary message, but no JSON: connect's JSON reader would then
@@ -193,6 +196,26 @@ async function readGetMessage(req: UniversalServerRequest, target: RequestSlot, 
   const header = new Headers(req.header);
   if (compression) handedOnUncompressed(header, 'content-encoding', 'accept-encoding', compression);
   return { ...req, url: url.toString(), header };
+}
+
+/**
+ * Whether a GET came with a body. The Connect protocol's GET has none, and connect-node drops one
+ * without a word, so a request sent as a GET with its fields in the body would run with the query's
+ * instead; REST refuses a GET body too. Only the first bytes are read: the router drains the rest.
+ */
+async function hasBody(req: UniversalServerRequest): Promise<boolean> {
+  assertByteStreamRequest(req);
+  const chunks = req.body[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await chunks.next();
+    } catch {
+      return false; // a body that cannot be read (a broken connection): the call is aborted anyway
+    }
+    if (next.done) return false;
+    if (next.value.byteLength > 0) return true;
+  }
 }
 
 /** The query parameters of a Connect GET (the Connect protocol's own). */
