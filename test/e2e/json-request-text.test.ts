@@ -198,6 +198,20 @@ test('an integer given as a string must be a number in quotes, on every JSON pat
   assert.is((await grpcWebJson('AnomalyService/ListAnomalies', '{"limit":5,"after_sequence":1e1}')).code, 'ok');
 });
 
+test('a Connect GET whose message is JSON but no object names the message parameter, not a request body it has none of', async () => {
+  for (const json of ['5', 'null', '"x"', '[]']) {
+    assert.equal(await connectGet('AnomalyService/ListAnomalies', json), {
+      code: 'invalid_argument',
+      message: `message: must be a JSON object for rs3gw.observability.v1.ListAnomaliesRequest, got ${json}`,
+    });
+  }
+  // A POST's body is the request body still.
+  assert.equal(await connectJson('AnomalyService/ListAnomalies', '5'), {
+    code: 'invalid_argument',
+    message: 'request body: must be a JSON object for rs3gw.observability.v1.ListAnomaliesRequest, got 5',
+  });
+});
+
 /** A Connect GET sent over HTTP/1.1 with a body, which fetch will not send. */
 function connectGetWithBody(query: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -75,9 +75,12 @@ function valueExpectation(f: DescField): string | undefined {
 
 const nested = (m: DescMessage) => !m.typeName.startsWith('google.protobuf.');
 
-/** Path and reason of the first part of `json` that does not decode as `schema`. */
-function locate(schema: DescMessage, json: JsonValue, path: string): { path: string; reason?: string } {
-  const where = path || 'request body';
+/**
+ * Path and reason of the first part of `json` that does not decode as `schema`; `path` is empty for
+ * the whole request, which is named `source` (the request body, or a Connect GET's `message`).
+ */
+function locate(schema: DescMessage, json: JsonValue, path: string, source: string): { path: string; reason?: string } {
+  const where = path || source;
   if (!isJsonObject(json)) return { path: where, reason: `must be a JSON object for ${schema.typeName}, got ${showJson(json)}` };
   const seen = new Map<DescField, string>();
   const oneofs = new Map<string, string>();
@@ -96,7 +99,7 @@ function locate(schema: DescMessage, json: JsonValue, path: string): { path: str
     }
     if (decodes(schema, { [key]: value })) continue;
     if (f.fieldKind === 'message') {
-      if (nested(f.message)) return locate(f.message, value, here);
+      if (nested(f.message)) return locate(f.message, value, here, source);
       return { path: here, reason: `${valueExpectation(f)}, got ${showJson(value)}` };
     }
     if (f.fieldKind === 'list') {
@@ -104,7 +107,7 @@ function locate(schema: DescMessage, json: JsonValue, path: string): { path: str
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
         if (decodes(schema, { [key]: [item] })) continue;
-        if (f.listKind === 'message' && nested(f.message)) return locate(f.message, item, `${here}[${i}]`);
+        if (f.listKind === 'message' && nested(f.message)) return locate(f.message, item, `${here}[${i}]`, source);
         return { path: `${here}[${i}]`, reason: `${valueExpectation(f)}, got ${showJson(item)}` };
       }
     }
@@ -114,7 +117,7 @@ function locate(schema: DescMessage, json: JsonValue, path: string): { path: str
         if (decodes(schema, { [key]: { [k]: v } })) continue;
         const entry = `${here}.${k}`;
         if (!decodes(schema, { [key]: { [k]: valueSample(f) } })) return { path: entry, reason: `the key ${showJson(k)} is not a valid ${ScalarType[f.mapKey].toLowerCase()} map key` };
-        if (f.mapKind === 'message' && nested(f.message)) return locate(f.message, v, entry);
+        if (f.mapKind === 'message' && nested(f.message)) return locate(f.message, v, entry, source);
         return { path: entry, reason: `${valueExpectation(f)}, got ${showJson(v)}` };
       }
     }
@@ -137,8 +140,8 @@ function valueSample(f: DescField & { fieldKind: 'map' }): JsonValue {
 }
 
 /** The error for JSON that does not decode as `schema`: invalid_argument naming the field path. */
-function decodeError(schema: DescMessage, json: JsonValue, error: unknown): ObservabilityError {
-  const { path, reason } = locate(schema, json, '');
+function decodeError(schema: DescMessage, json: JsonValue, error: unknown, source: string): ObservabilityError {
+  const { path, reason } = locate(schema, json, '', source);
   if (reason) return invalidArgument(path, reason);
   // Not found field by field (should not happen): protobuf-es's own words, without the type prefix.
   return invalidArgument(path, (error as Error).message.replace(/^cannot decode [^:]*: /, ''));
@@ -180,13 +183,16 @@ function timeTextError(schema: DescMessage, json: JsonValue, path: string): Obse
   return undefined;
 }
 
-/** Decodes a parsed JSON request strictly; throws invalid_argument naming the field path. */
-export function messageFromJson(schema: DescMessage, json: JsonValue): Message {
+/**
+ * Decodes a parsed JSON request strictly; throws invalid_argument naming the field path, or
+ * `source` for the request as a whole.
+ */
+export function messageFromJson(schema: DescMessage, json: JsonValue, source = 'request body'): Message {
   let message: Message;
   try {
     message = fromJson(schema, json);
   } catch (error) {
-    throw decodeError(schema, json, error);
+    throw decodeError(schema, json, error, source);
   }
   const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
@@ -238,5 +244,5 @@ export function jsonText(bytes: Uint8Array, source = 'request body', hint = ''):
  * `source`: the request body, or a Connect GET's `message` parameter), or naming the field.
  */
 export function messageFromJsonText(schema: DescMessage, text: string, source?: string): Message {
-  return messageFromJson(schema, parseJsonText(text, source));
+  return messageFromJson(schema, parseJsonText(text, source), source);
 }
