@@ -198,6 +198,54 @@ test('an integer given as a string must be a number in quotes, on every JSON pat
   assert.is((await grpcWebJson('AnomalyService/ListAnomalies', '{"limit":5,"after_sequence":1e1}')).code, 'ok');
 });
 
+test('an unquoted integer in a 64-bit field is read from its digits, not rounded to a double, on every JSON path', async () => {
+  const u64 = 'must be an unsigned 64-bit integer (a JSON number or a decimal string)';
+  const storedBytes = async (answer: Answer, what: string) => {
+    assert.is(answer.code, 'ok', `${what}: ${answer.message}`);
+    const business = await within(fetch(`${server.url}${API}/business-metrics`), 'GET business-metrics');
+    return ((await business.json()) as { storage_utilization: { total_bytes: string } }).storage_utilization.total_bytes;
+  };
+  const paths = {
+    connect: (body: string) => connectJson('MetricsService/SetStorageUsage', body),
+    grpcWeb: (body: string) => grpcWebJson('MetricsService/SetStorageUsage', body),
+    rest: (body: string) => restPost('/business-metrics/storage', body),
+  };
+  for (const [name, send] of Object.entries(paths)) {
+    // Stored as 12345678901234567168 before (the double nearest), 200 OK.
+    assert.is(await storedBytes(await send('{"total_bytes":12345678901234567891}'), name), '12345678901234567891', name);
+    // The largest uint64 was refused as 18446744073709552000, digits the client never sent.
+    assert.is(await storedBytes(await send('{"total_bytes":18446744073709551615}'), name), '18446744073709551615', name);
+    assert.is(await storedBytes(await send('{"total_bytes":9007199254740993,"objects":3}'), name), '9007199254740993', name);
+    // Beyond the range, or not an integer though a double reads it as one: refused in the client's own digits.
+    assert.equal(await send('{"total_bytes":18446744073709551616}'), { code: 'invalid_argument', message: `total_bytes: ${u64}, got 18446744073709551616` }, name);
+    assert.equal(await send('{"total_bytes":-12345678901234567891}'), { code: 'invalid_argument', message: `total_bytes: ${u64}, got -12345678901234567891` }, name);
+    assert.equal(await send('{"total_bytes":1.0000000000000001}'), { code: 'invalid_argument', message: `total_bytes: ${u64}, got 1.0000000000000001` }, name);
+    // Exponent notation is an integer as any other (proto3 JSON).
+    assert.is(await storedBytes(await send('{"total_bytes":1.2345678901234567891e19}'), name), '12345678901234567891', name);
+  }
+  // Nested in a list: RecordIo's bytes were accepted as 9007199254740992.
+  const io = async () => {
+    const r = await within(fetch(`${server.url}${API}/profiling`), 'GET profiling');
+    return BigInt(((await r.json()) as { io: { write_bytes: string } }).io.write_bytes);
+  };
+  const before = await io();
+  const record = '{"operations":[{"direction":"IO_DIRECTION_WRITE","bytes":1},{"direction":"IO_DIRECTION_WRITE","bytes":9007199254740993}]}';
+  assert.is((await connectJson('ProfilingService/RecordIo', record)).code, 'ok');
+  assert.is((await restPost('/profiling/io', record)).code, 'ok');
+  assert.is(await io(), before + 2n * 9007199254740994n);
+  // A 32-bit field names the digits sent (it said 12345678901234567000); a double keeps a large number as a number.
+  const u32 = { code: 'invalid_argument', message: 'limit: must be an unsigned 32-bit integer (a JSON number, or one in quotes), got 12345678901234567891' };
+  assert.equal(await connectJson('AnomalyService/ListAnomalies', '{"limit":12345678901234567891}'), u32);
+  assert.equal(await connectGet('AnomalyService/ListAnomalies', '{"limit":12345678901234567891}'), u32);
+  assert.equal((await recordSamplesEverywhere('{"samples":[{"metric":"big_double","value":12345678901234567891}]}')).rest.code, 'ok');
+  // A Connect GET: the largest uint64 as after_sequence, which was read as 2^64 and refused.
+  assert.is((await connectGet('AnomalyService/ListAnomalies', '{"after_sequence":18446744073709551615}')).code, 'ok');
+  assert.equal(await connectGet('AnomalyService/ListAnomalies', '{"after_sequence":18446744073709551616}'), {
+    code: 'invalid_argument',
+    message: `after_sequence: ${u64}, got 18446744073709551616`,
+  });
+});
+
 test('a Connect GET whose message is JSON but no object names the message parameter, not a request body it has none of', async () => {
   for (const json of ['5', 'null', '"x"', '[]']) {
     assert.equal(await connectGet('AnomalyService/ListAnomalies', json), {

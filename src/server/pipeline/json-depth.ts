@@ -4,7 +4,7 @@
  * request of the contracts nests more than a few levels (a list of messages in a message), so a
  * bound far above that costs no client anything and is checked in one pass of the text.
  */
-import { escaped } from './json-duplicate-keys.js';
+import { escaped } from './json-text-scan.js';
 
 /** The deepest nesting of objects and arrays a request's JSON may have. */
 export const MAX_JSON_DEPTH = 64;

@@ -27,7 +27,7 @@ const INTEGERS: ReadonlySet<ScalarType> = new Set([
 const NUMBER_TEXT = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
 /** Whether a field's values (a single value, a list's items or a map's values) are integers. */
-function holdsIntegers(f: DescField): boolean {
+export function holdsIntegers(f: DescField): boolean {
   const scalar = f.fieldKind === 'scalar' || (f.fieldKind === 'list' && f.listKind === 'scalar') || (f.fieldKind === 'map' && f.mapKind === 'scalar');
   return scalar && INTEGERS.has((f as { scalar: ScalarType }).scalar);
 }

@@ -7,12 +7,13 @@
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
-import { firstDuplicateKey } from './json-duplicate-keys.js';
 import { integerTextNotNumber } from './json-integer-text.js';
+import { noteNumberTexts, numberText, readNumberTexts } from './json-number-text.js';
 import { nullNumberError } from './json-null-numbers.js';
-import { fieldItems, isJsonObject } from './json-walk.js';
+import { scanJsonText } from './json-text-scan.js';
+import { fieldItems, isJsonObject, type JsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
-import { calendarProblem, DURATION_FORM, isDurationText, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
+import { calendarProblem, clip, DURATION_FORM, isDurationText, MAX_ECHO_CHARS, quote, showJson, TIMESTAMP_FORM, TIMESTAMP_RANGE } from './well-known.js';
 
 
 function decodes(schema: DescMessage, json: JsonValue): boolean {
@@ -75,12 +76,22 @@ function valueExpectation(f: DescField): string | undefined {
 
 const nested = (m: DescMessage) => !m.typeName.startsWith('google.protobuf.');
 
-/**
- * Path and reason of the first part of `json` that does not decode as `schema`; `path` is empty for
- * the whole request, which is named `source` (the request body, or a Connect GET's `message`).
- */
-function locate(schema: DescMessage, json: JsonValue, path: string, source: string): { path: string; reason?: string } {
-  const where = path || source;
+/** The request being decoded: `source` names it (the request body, or a Connect GET's `message`). */
+interface Request {
+  json: JsonValue;
+  source: string;
+}
+
+/** A value of `request` as the client wrote it: a number a double may not hold in its own digits (json-number-text.ts). */
+function shown(request: Request, value: JsonValue, holder: JsonObject | JsonValue[], key: string | number): string {
+  // A number in an integer field was handed on as its digits (a string).
+  const text = typeof value === 'number' || typeof value === 'string' ? numberText(request.json, holder, key) : undefined;
+  return text !== undefined ? clip(text) : showJson(value);
+}
+
+/** Path and reason of the first part of `json` that does not decode as `schema`; `path` is empty for the whole request. */
+function locate(schema: DescMessage, json: JsonValue, path: string, request: Request): { path: string; reason?: string } {
+  const where = path || request.source;
   if (!isJsonObject(json)) return { path: where, reason: `must be a JSON object for ${schema.typeName}, got ${showJson(json)}` };
   const seen = new Map<DescField, string>();
   const oneofs = new Map<string, string>();
@@ -99,29 +110,29 @@ function locate(schema: DescMessage, json: JsonValue, path: string, source: stri
     }
     if (decodes(schema, { [key]: value })) continue;
     if (f.fieldKind === 'message') {
-      if (nested(f.message)) return locate(f.message, value, here, source);
-      return { path: here, reason: `${valueExpectation(f)}, got ${showJson(value)}` };
+      if (nested(f.message)) return locate(f.message, value, here, request);
+      return { path: here, reason: `${valueExpectation(f)}, got ${shown(request, value, json, key)}` };
     }
     if (f.fieldKind === 'list') {
-      if (!Array.isArray(value)) return { path: here, reason: `must be a JSON array, got ${showJson(value)}` };
+      if (!Array.isArray(value)) return { path: here, reason: `must be a JSON array, got ${shown(request, value, json, key)}` };
       for (let i = 0; i < value.length; i++) {
         const item = value[i]!;
         if (decodes(schema, { [key]: [item] })) continue;
-        if (f.listKind === 'message' && nested(f.message)) return locate(f.message, item, `${here}[${i}]`, source);
-        return { path: `${here}[${i}]`, reason: `${valueExpectation(f)}, got ${showJson(item)}` };
+        if (f.listKind === 'message' && nested(f.message)) return locate(f.message, item, `${here}[${i}]`, request);
+        return { path: `${here}[${i}]`, reason: `${valueExpectation(f)}, got ${shown(request, item, value, i)}` };
       }
     }
     if (f.fieldKind === 'map') {
-      if (!isJsonObject(value)) return { path: here, reason: `must be a JSON object (a map), got ${showJson(value)}` };
+      if (!isJsonObject(value)) return { path: here, reason: `must be a JSON object (a map), got ${shown(request, value, json, key)}` };
       for (const [k, v] of Object.entries(value)) {
         if (decodes(schema, { [key]: { [k]: v } })) continue;
         const entry = `${here}.${k}`;
         if (!decodes(schema, { [key]: { [k]: valueSample(f) } })) return { path: entry, reason: `the key ${showJson(k)} is not a valid ${ScalarType[f.mapKey].toLowerCase()} map key` };
-        if (f.mapKind === 'message' && nested(f.message)) return locate(f.message, v, entry, source);
-        return { path: entry, reason: `${valueExpectation(f)}, got ${showJson(v)}` };
+        if (f.mapKind === 'message' && nested(f.message)) return locate(f.message, v, entry, request);
+        return { path: entry, reason: `${valueExpectation(f)}, got ${shown(request, v, value, k)}` };
       }
     }
-    if (f.fieldKind === 'scalar' || f.fieldKind === 'enum') return { path: here, reason: `${valueExpectation(f)}, got ${showJson(value)}` };
+    if (f.fieldKind === 'scalar' || f.fieldKind === 'enum') return { path: here, reason: `${valueExpectation(f)}, got ${shown(request, value, json, key)}` };
     return { path: here };
   }
   return { path: where };
@@ -141,7 +152,7 @@ function valueSample(f: DescField & { fieldKind: 'map' }): JsonValue {
 
 /** The error for JSON that does not decode as `schema`: invalid_argument naming the field path. */
 function decodeError(schema: DescMessage, json: JsonValue, error: unknown, source: string): ObservabilityError {
-  const { path, reason } = locate(schema, json, '', source);
+  const { path, reason } = locate(schema, json, '', { json, source });
   if (reason) return invalidArgument(path, reason);
   // Not found field by field (should not happen): protobuf-es's own words, without the type prefix.
   return invalidArgument(path, (error as Error).message.replace(/^cannot decode [^:]*: /, ''));
@@ -188,12 +199,14 @@ function timeTextError(schema: DescMessage, json: JsonValue, path: string): Obse
  * `source` for the request as a whole.
  */
 export function messageFromJson(schema: DescMessage, json: JsonValue, source = 'request body'): Message {
+  const notInteger = readNumberTexts(schema, json);
   let message: Message;
   try {
     message = fromJson(schema, json);
   } catch (error) {
     throw decodeError(schema, json, error, source);
   }
+  if (notInteger) throw invalidArgument(notInteger.path, `${valueExpectation(notInteger.field)}, got ${clip(notInteger.text)}`);
   const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
   const integer = integerTextNotNumber(schema, json);
@@ -205,8 +218,10 @@ export function messageFromJson(schema: DescMessage, json: JsonValue, source = '
  * JSON request text parsed, for REST bodies and Connect JSON alike. JSON.parse keeps the last of
  * two equal keys in an object, so `{"metric":"a","metric":"b"}` would be read as b without a word;
  * protobuf-es's reader (connect-node's) refuses it, and so is it refused here, at any depth, for
- * every protocol: one JSON.parse and one scan of the text (json-duplicate-keys.ts). Text nested
- * deeper than any request needs is refused before it is parsed (json-depth.ts).
+ * every protocol: one JSON.parse and one scan of the text (json-text-scan.ts), which also notes the
+ * numbers a double may not hold, for integer fields to be read from their digits
+ * (json-number-text.ts). Text nested deeper than any request needs is refused before it is parsed
+ * (json-depth.ts).
  */
 export function parseJsonText(text: string, source = 'request body'): JsonValue {
   // Before JSON.parse, which would hold the event loop for seconds on a million levels.
@@ -219,8 +234,9 @@ export function parseJsonText(text: string, source = 'request body'): JsonValue 
   } catch (error) {
     throw invalidArgument(source, `not valid JSON (${(error as Error).message})`);
   }
-  const key = firstDuplicateKey(text);
-  if (key !== undefined) throw invalidArgument(source, `duplicate object key ${quote(key)}: a key may appear once in a JSON object`);
+  const { duplicateKey, inexactIntegers } = scanJsonText(text);
+  if (duplicateKey !== undefined) throw invalidArgument(source, `duplicate object key ${quote(duplicateKey)}: a key may appear once in a JSON object`);
+  if (inexactIntegers.length > 0) noteNumberTexts(json, inexactIntegers);
   return json;
 }
 

@@ -1,13 +1,14 @@
 /**
- * The duplicate-key scan of JSON request text: it finds what protobuf-es's fromJsonString refuses
- * (the check parseJsonText ran before, through a second parse), and a body is parsed once.
+ * The scan of JSON request text: it finds the duplicate keys protobuf-es's fromJsonString refuses
+ * (the check parseJsonText ran before, through a second parse), and a body is parsed once; and it
+ * notes, with where each is, the numbers JSON.parse may read as an integer other than the one written.
  */
 import { fromJsonString } from '@bufbuild/protobuf';
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObservabilityError } from '../../../src/core/errors.js';
-import { firstDuplicateKey } from '../../../src/server/pipeline/json-duplicate-keys.js';
+import { scanJsonText } from '../../../src/server/pipeline/json-text-scan.js';
 import { parseJsonText } from '../../../src/server/pipeline/json-request.js';
 
 /** protobuf-es's answer: the duplicate key its reader names, or undefined. */
@@ -56,7 +57,7 @@ const cases: Array<[string, string | undefined]> = [
 test('finds the duplicate key protobuf-es finds, and none where it finds none', () => {
   for (const [text, expected] of cases) {
     JSON.parse(text); // each case is JSON
-    assert.is(firstDuplicateKey(text), expected, text);
+    assert.is(scanJsonText(text).duplicateKey, expected, text);
     assert.is(protobufEs(text), expected, `protobuf-es on ${text}`);
   }
 });
@@ -64,12 +65,12 @@ test('finds the duplicate key protobuf-es finds, and none where it finds none', 
 test('an object of many keys (past the linear scan) still finds its duplicate, whichever comes twice', () => {
   const names = Array.from({ length: 100 }, (_, i) => `k${i}`);
   const body = (extra: string) => `{${[...names, extra].map((k, i) => `"${k}":${i}`).join(',')}}`;
-  assert.is(firstDuplicateKey(body('k0')), 'k0');
-  assert.is(firstDuplicateKey(body('k99')), 'k99');
-  assert.is(firstDuplicateKey(body('k\\u0035')), 'k5');
-  assert.is(firstDuplicateKey(body('k100')), undefined);
+  assert.is(scanJsonText(body('k0')).duplicateKey, 'k0');
+  assert.is(scanJsonText(body('k99')).duplicateKey, 'k99');
+  assert.is(scanJsonText(body('k\\u0035')).duplicateKey, 'k5');
+  assert.is(scanJsonText(body('k100')).duplicateKey, undefined);
   // Sibling objects each begin empty, also after a large one.
-  assert.is(firstDuplicateKey(`[${body('k100')},${body('k101')},{"k0":1}]`), undefined);
+  assert.is(scanJsonText(`[${body('k100')},${body('k101')},{"k0":1}]`).duplicateKey, undefined);
 });
 
 test('random JSON: the same answer as protobuf-es', () => {
@@ -88,9 +89,29 @@ test('random JSON: the same answer as protobuf-es', () => {
     const text = value(0);
     const expected = protobufEs(text);
     if (expected !== undefined) duplicates++;
-    assert.is(firstDuplicateKey(text), expected, text);
+    assert.is(scanJsonText(text).duplicateKey, expected, text);
   }
   assert.ok(duplicates > 100, `${duplicates} texts with a duplicate`);
+});
+
+test('notes each number JSON.parse may read as another integer, with the keys and indices down to it', () => {
+  const noted = (text: string) => scanJsonText(text).inexactIntegers;
+  assert.equal(noted('{"a":9007199254740993}'), [{ path: ['a'], text: '9007199254740993' }]);
+  assert.equal(noted('{"a":[1,"x,",{"b":-12345678901234567891}],"c":{"d":[[0,18446744073709551615]]}}'), [
+    { path: ['a', 2, 'b'], text: '-12345678901234567891' },
+    { path: ['c', 'd', 0, 1], text: '18446744073709551615' },
+  ]);
+  // Rounded to an integer: a fraction of more digits than a double holds, an exponent.
+  assert.equal(noted('{"a":1.0000000000000001,"b":1e-400,"c":2E3,"\\"":[1.5e1]}'), [
+    { path: ['a'], text: '1.0000000000000001' },
+    { path: ['b'], text: '1e-400' },
+    { path: ['c'], text: '2E3' },
+    { path: ['"', 0], text: '1.5e1' },
+  ]);
+  // Read as written, or read as a fraction (a double takes it as such; an integer field refuses it).
+  assert.equal(noted('{"a":9007199254740991,"b":-9007199254740991,"c":0.30000000000000004,"d":1.5,"e":1e-7,"f":"12345678901234567891","g":1e400}'), []);
+  // At the top, where no field holds it.
+  assert.equal(noted('12345678901234567891'), []);
 });
 
 test('parseJsonText: the same error as before, naming the key, clipped when long', () => {
