@@ -2,8 +2,8 @@
  * What reading a large JSON request body costs beyond JSON.parse:
  *   npx tsx bench/pipeline/json-text.ts [--reps 15]
  * For 4 MiB bodies of three shapes (the batch of records a BatchRecordMetrics sends, one long
- * string, one long string of escapes), prints the median time of parseJsonText (JSON.parse, the
- * duplicate-key scan and the nesting-depth scan) against plain JSON.parse of the same text, measured in the same run, one
+ * string, one long string of escapes), prints the median time of parseJsonText (JSON.parse and the
+ * text scan: duplicate keys, nesting depth, numbers a double would change) against plain JSON.parse of the same text, measured in the same run, one
  * after the other in each repetition; and, for comparison, the way it was read before the scan (a
  * second parse through protobuf-es's fromJsonString, for its duplicate-key check).
  */

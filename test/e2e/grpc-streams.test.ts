@@ -200,7 +200,15 @@ test('a header block that never ends does not hold its connection open past the 
 test('a request that is not gRPC over h2c is 415 saying what the port speaks over HTTP/2', async () => {
   const s = await session();
   try {
-    for (const headers of [{ ':method': 'GET', ':path': '/metrics' }, { ':method': 'POST', ':path': GET_RESOURCES, 'content-type': 'application/json' }]) {
+    const grpcWeb = (type: string) => ({ ':method': 'POST', ':path': GET_RESOURCES, 'content-type': type });
+    // gRPC-Web too: grpc-js took application/grpc-web* by its prefix and answered it as gRPC.
+    for (const headers of [
+      { ':method': 'GET', ':path': '/metrics' },
+      { ':method': 'POST', ':path': GET_RESOURCES, 'content-type': 'application/json' },
+      grpcWeb('application/grpc-web+proto'),
+      grpcWeb('application/grpc-web'),
+      grpcWeb('application/grpc-web-text'),
+    ]) {
       const stream = s.request(headers);
       if (headers[':method'] === 'POST') stream.end('{}');
       const answer = await new Promise<{ status: number; type: string; body: string }>((resolve) => {
@@ -239,7 +247,8 @@ test('a gRPC call in JSON (application/grpc+json) over h2c is refused UNIMPLEMEN
         { status: answer.status, contentType, message: answer.message },
         {
           status: '12',
-          contentType: 'application/grpc',
+          // The codec asked for: a client checks it before it reads grpc-status.
+          contentType: type.split(';')[0],
           message:
             `content-type: "${type}" is not served over HTTP/2, which takes application/grpc and application/grpc+proto; ` +
             'gRPC in JSON (application/grpc+json) is served over HTTP/1.1, as is the Connect protocol in JSON (application/json)',

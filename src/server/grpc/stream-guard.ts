@@ -90,11 +90,13 @@ const PROTO_TYPES = new Set(['application/grpc', 'application/grpc+proto']);
  * as protobuf and answered INVALID_ARGUMENT "premature EOF", in application/grpc+proto. It is
  * refused UNIMPLEMENTED before any call, saying what HTTP/2 takes and where JSON is served.
  */
-function refuseCodec(stream: ServerHttp2Stream, contentType: string): void {
+function refuseCodec(stream: ServerHttp2Stream, contentType: string, mediaType: string): void {
   stream.respond(
     {
       ':status': 200,
-      'content-type': 'application/grpc',
+      // In the codec asked for: a client checks the answer's codec before reading grpc-status
+      // (connect-go read 'application/grpc' as "internal: invalid content-type").
+      'content-type': mediaType,
       'grpc-status': String(UNIMPLEMENTED),
       'grpc-message': grpcMessage(
         `content-type: ${quote(clip(contentType))} is not served over HTTP/2, which takes application/grpc and application/grpc+proto; ` +
@@ -176,14 +178,15 @@ function boundRequestTime(stream: ServerHttp2Stream, requestMs: number): void {
 /** True when the stream is grpc-js's to serve; false when the guard has answered it. */
 function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: StreamGuardOptions): boolean {
   const contentType = headers['content-type'];
-  if (contentType === undefined || !contentType.startsWith('application/grpc')) {
+  // Media types are case-insensitive (RFC 9110 §8.3.1); grpc-js serves application/grpc+PROTO.
+  const mediaType = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+  // grpc-js took application/grpc-web too (by its prefix) and answered it as gRPC.
+  if (contentType === undefined || (mediaType !== 'application/grpc' && !mediaType!.startsWith('application/grpc+'))) {
     refuseNonGrpc(stream, contentType);
     return false;
   }
-  // Media types are case-insensitive (RFC 9110 §8.3.1); grpc-js serves application/grpc+PROTO.
-  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType.startsWith('application/grpc+') && !PROTO_TYPES.has(mediaType)) {
-    refuseCodec(stream, contentType);
+  if (!PROTO_TYPES.has(mediaType!)) {
+    refuseCodec(stream, contentType, mediaType!);
     return false;
   }
   delete headers[INVALID_TIMEOUT_HEADER];
