@@ -53,6 +53,15 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		opt(&cfg)
 	}
 
+	// A TLS configuration that would not be used is refused, not dropped: the calls would go out
+	// in plaintext, or without the client certificate, with no word.
+	if cfg.tlsConfig != nil && cfg.httpClient != nil {
+		return nil, fmt.Errorf("observability: WithTLSConfig configures the HTTP client New builds, and WithHTTPClient replaces it; set the TLS configuration on your own client's transport")
+	}
+	if cfg.tlsConfig != nil && strings.HasPrefix(strings.ToLower(baseURL), "http://") {
+		return nil, fmt.Errorf("observability: WithTLSConfig is for https:// URLs, and base URL %q is http://", baseURL)
+	}
+
 	var clientOpts []connect.ClientOption
 	switch cfg.protocol {
 	case ProtocolGRPC:

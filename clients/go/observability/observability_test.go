@@ -2,8 +2,10 @@ package observability_test
 
 import (
 	"context"
+	"crypto/tls"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +95,30 @@ func TestNewRejectsNilOption(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "option 1 is nil") {
 		t.Fatalf("New with a nil option: %v, want an error naming option 1", err)
 	}
+}
+
+func TestNewRejectsUnusedTLSConfig(t *testing.T) {
+	// Both were accepted, and the calls went out in plaintext (or without the client certificate).
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	cases := map[string]struct {
+		url  string
+		opts []observability.Option
+		want string
+	}{
+		"http URL":        {"http://127.0.0.1:9000", []observability.Option{observability.WithTLSConfig(tlsConfig)}, "is for https:// URLs"},
+		"HTTP URL":        {"HTTP://127.0.0.1:9000", []observability.Option{observability.WithTLSConfig(tlsConfig)}, "is for https:// URLs"},
+		"own HTTP client": {"https://127.0.0.1:9000", []observability.Option{observability.WithTLSConfig(tlsConfig), observability.WithHTTPClient(http.DefaultClient)}, "WithHTTPClient replaces it"},
+	}
+	for name, c := range cases {
+		if _, err := observability.New(c.url, c.opts...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: New = %v, want an error saying %q", name, err, c.want)
+		}
+	}
+	client, err := observability.New("https://127.0.0.1:9000", observability.WithTLSConfig(tlsConfig))
+	if err != nil {
+		t.Fatalf("https URL with WithTLSConfig: %v", err)
+	}
+	client.Close()
 }
 
 func TestParseProtocol(t *testing.T) {

@@ -58,7 +58,8 @@ func WithHTTPClient(h *http.Client) Option {
 
 // WithTLSConfig sets the TLS configuration of the HTTP client New builds, for https:// URLs: a
 // private CA (RootCAs), a client certificate, a server name. The client uses a copy, with the ALPN
-// protocols (NextProtos) its protocol needs. It has no effect with WithHTTPClient.
+// protocols (NextProtos) its protocol needs. New refuses it with an http:// URL or beside
+// WithHTTPClient, where it would not be used.
 func WithTLSConfig(t *tls.Config) Option {
 	return func(c *config) { c.tlsConfig = t }
 }
