@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: builds (tsc, which type-checks everything and produces the server the end-to-end
-// tests start), runs every uvu test file (from source, through tsx) in its own process, runs the Go client's tests against the real server, and ends with `N passed, N failed`.
+// `npm test`: set-up steps (the tools, the contract checks, the build with tsc, which type-checks
+// everything and produces the server the end-to-end tests start), then every uvu test file (from
+// source, through tsx) in its own process and the Go client's tests against the real server. It
+// ends with `N passed, N failed`, which counts tests only; a failed set-up step, or a run in which
+// no test ran, fails the run (exit 1) and the line before the count says so.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -8,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filter = process.argv[2]; // optional substring: run only matching test files
-let passed = 0;
+let passed = 0; // tests
 let failed = 0;
 const failures = [];
+const failedSteps = [];
 
 function run(cmd, args, options = {}) {
   return new Promise((resolve) => {
@@ -25,6 +29,12 @@ function run(cmd, args, options = {}) {
       if (options.echo) process.stderr.write(d);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15 * 60_000);
+    // A command that cannot be started (not on PATH) is a failed run of it, with the reason.
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      const reason = error.code === 'ENOENT' ? `${cmd}: not found on PATH` : `${cmd}: ${error.message}`;
+      resolve({ code: 1, signal: null, output: `${output}${reason}\n` });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? 1, signal, output });
@@ -42,42 +52,47 @@ function testFiles(dir) {
   return out;
 }
 
-function record(name, ok, detail) {
-  if (ok) passed++;
-  else {
-    failed++;
-    failures.push(name);
-    if (detail) console.log(detail);
+// A set-up step is not a test: it is not counted in `N passed, N failed`, but its failure fails the run.
+function step(name, ok, detail) {
+  console.log(`${ok ? '✔' : '✘'} ${name}`);
+  if (ok) return;
+  failedSteps.push(name);
+  if (detail) console.log(detail);
+}
+
+function finish() {
+  if (failures.length) console.log(`failed: ${failures.join(', ')}`);
+  if (failedSteps.length) console.log(`set-up failed: ${failedSteps.join(', ')}`);
+  if (passed + failed === 0) {
+    const where = filter ? `the filter '${filter}' matches no test file under test/ and not clients/go` : 'no test file found';
+    console.log(`no test ran (${where}): the run fails`);
   }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && failedSteps.length === 0 && passed + failed > 0 ? 0 : 1);
 }
 
 console.log('# tools (pinned Go tools, promtool)');
 const tools = await run('bash', ['scripts/test-tools.sh']);
-record('tools', tools.code === 0, tools.output);
+step('tools', tools.code === 0, tools.output);
 
 console.log('# contracts (buf lint, buf breaking, generated code up to date)');
 const lint = await run('npx', ['buf', 'lint']);
-record('buf lint', lint.code === 0, lint.output);
-console.log(`${lint.code === 0 ? '✔' : '✘'} buf lint`);
-const previous = await run('git', ['rev-parse', '--verify', '-q', 'HEAD~1:proto']);
-if (previous.code === 0) {
-  const breaking = await run('npx', ['buf', 'breaking', '--against', '.git#ref=HEAD~1']);
-  record('buf breaking', breaking.code === 0, breaking.output);
-  console.log(`${breaking.code === 0 ? '✔' : '✘'} buf breaking (FILE) against the previous commit`);
+step('buf lint', lint.code === 0, lint.output);
+const skipBreaking = await breakingSkipReason();
+if (skipBreaking) {
+  console.log(`- buf breaking: skipped: ${skipBreaking}`);
 } else {
-  console.log('- buf breaking: the previous commit has no contracts to compare with');
+  const breaking = await run('npx', ['buf', 'breaking', '--against', '.git#ref=HEAD~1']);
+  step('buf breaking (FILE) against the previous commit', breaking.code === 0, breaking.output);
 }
-const stale = await run('bash', ['-c', 'snapshot=$(mktemp -d) && cp -r gen "$snapshot/" && bash scripts/generate.sh >/dev/null && diff -r "$snapshot/gen" gen; status=$?; rm -rf "$snapshot"; exit $status']);
-record('generated code up to date', stale.code === 0, `gen/ differs from a fresh \`npm run generate\`:\n${stale.output}`);
-console.log(`${stale.code === 0 ? '✔' : '✘'} gen/ matches a fresh generation`);
+// Generates into a temporary directory and compares: gen/ itself is left as it is.
+const stale = await run('bash', ['scripts/generate.sh', '--check']);
+step('gen/ matches a fresh generation', stale.code === 0, stale.output);
 
 console.log('# build (tsc)');
 const build = await run('npx', ['tsc', '-p', 'tsconfig.json']);
-record('build', build.code === 0, build.output);
-if (build.code !== 0) {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(1);
-}
+step('build', build.code === 0, build.output);
+if (build.code !== 0) finish(); // the end-to-end tests need the build
 
 for (const file of testFiles(join(root, 'test'))) {
   const name = relative(root, file);
@@ -89,7 +104,9 @@ for (const file of testFiles(join(root, 'test'))) {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (!Number.isFinite(total)) {
     console.log(`✘ ${name}: crashed (exit ${result.code}${result.signal ? `, ${result.signal}` : ''}) ${seconds}s`);
-    record(name, false, result.output);
+    console.log(result.output);
+    failed++; // counted as one failed test
+    failures.push(name);
     continue;
   }
   passed += ok;
@@ -122,17 +139,28 @@ if (!filter || 'clients/go'.includes(filter)) {
   console.log(`${goFailed ? '✘' : '✔'} clients/go: ${goPassed}/${goPassed + goFailed}`);
   if (goFailed) {
     failures.push('clients/go');
+    // Each event's output, and as they are the lines that are not events (go's own errors, or why go could not start).
     console.log(
       go.output
         .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l).Output ?? '')
+        .map((l) => (l.startsWith('{') ? (JSON.parse(l).Output ?? '') : l && `${l}\n`))
         .join(''),
     );
   }
 }
 
-if (failures.length) console.log(`failed: ${failures.join(', ')}`);
-if (passed + failed === 0) failed = 1; // a run that executes no test is a failure
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
+
+// Why buf breaking cannot compare with the previous commit, or '' when it can.
+async function breakingSkipReason() {
+  if ((await run('git', ['rev-parse', '--verify', '-q', 'HEAD~1:proto'])).code === 0) return '';
+  const shallow = await run('git', ['rev-parse', '--is-shallow-repository']);
+  if (shallow.code !== 0) return `no git history to compare with (${shallow.output.trim().split('\n')[0]})`;
+  if ((await run('git', ['rev-parse', '--verify', '-q', 'HEAD~1^{commit}'])).code === 0) {
+    return 'the previous commit has no contracts to compare with';
+  }
+  if (shallow.output.trim() === 'true') {
+    return 'this clone is shallow and does not hold the previous commit (`git fetch --deepen=1` fetches it)';
+  }
+  return 'this is the first commit';
+}
