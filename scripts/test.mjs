@@ -2,8 +2,9 @@
 // `npm test`: set-up steps (the tools, the contract checks, the build with tsc, which type-checks
 // everything and produces the server the end-to-end tests start), then every uvu test file (from
 // source, through tsx) in its own process and the Go client's tests against the real server. It
-// ends with `N passed, N failed`, which counts tests only; a failed set-up step, or a run in which
-// no test ran, fails the run (exit 1) and the line before the count says so.
+// ends with `N passed, N failed`: passed counts tests; failed counts failed tests, and also each
+// failed set-up step and a run in which no test ran, so that the line never reads `0 failed` on a
+// run that fails (exit 1); the line before the count says what failed.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -52,7 +53,7 @@ function testFiles(dir) {
   return out;
 }
 
-// A set-up step is not a test: it is not counted in `N passed, N failed`, but its failure fails the run.
+// A set-up step is not a test: it counts in `N failed` when it fails, never in `N passed`.
 function step(name, ok, detail) {
   console.log(`${ok ? '✔' : '✘'} ${name}`);
   if (ok) return;
@@ -67,8 +68,10 @@ function finish() {
     const where = filter ? `the filter '${filter}' matches no test file under test/ and not clients/go` : 'no test file found';
     console.log(`no test ran (${where}): the run fails`);
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && failedSteps.length === 0 && passed + failed > 0 ? 0 : 1);
+  const noTest = passed + failed === 0 ? 1 : 0;
+  const failedCount = failed + failedSteps.length + noTest;
+  console.log(`${passed} passed, ${failedCount} failed`);
+  process.exit(failedCount === 0 ? 0 : 1);
 }
 
 console.log('# tools (pinned Go tools, promtool)');
