@@ -86,9 +86,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
       config.ignored.push(`${unused.join(', ')} ignored: RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit`);
     }
   }
+  if (!config.profilingContinuous) {
+    const unused = CONTINUOUS_ONLY.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
+    if (unused.length > 0) {
+      const them = unused.length > 1 ? 'them' : 'it';
+      config.ignored.push(`${unused.join(', ')} ignored: RS3GW_PROFILING_CONTINUOUS is false, and only background profiling reads ${them}`);
+    }
+  }
   return config;
 }
 
+/** Background profiling's timing, which nothing reads while it is off. */
+const CONTINUOUS_ONLY: readonly SettingKey[] = ['profilingContinuousInterval', 'profilingContinuousDuration'];
 /** The seed controller's settings, which the adaptive controller does not read. */
 const SEED_ONLY: readonly SettingKey[] = ['initialRateLimit', 'minRateLimit', 'maxRateLimit'];
 /** The bounds of the seed controller's adaptation, which a fixed rate does not read. */

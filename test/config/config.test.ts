@@ -277,8 +277,15 @@ test('of two settings that must agree, the message names the one set, saying the
     message({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }),
     'RS3GW_PROFILING_CONTINUOUS_INTERVAL: must be longer than RS3GW_PROFILING_CONTINUOUS_DURATION, in whole milliseconds, which is 10000 ms by default; got 5000 ms',
   );
-  // Continuous profiling is off by default, and then nothing reads the pair.
-  assert.is(loadConfig({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' }).profilingContinuousInterval, 5);
+  // Continuous profiling is off by default, and then nothing reads the pair: start-up says so.
+  const off = loadConfig({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5' });
+  assert.is(off.profilingContinuousInterval, 5);
+  assert.equal(off.ignored, ['RS3GW_PROFILING_CONTINUOUS_INTERVAL ignored: RS3GW_PROFILING_CONTINUOUS is false, and only background profiling reads it']);
+  assert.equal(
+    loadConfig({ RS3GW_PROFILING_CONTINUOUS_INTERVAL: '5', RS3GW_PROFILING_CONTINUOUS_DURATION: '1' }).ignored,
+    ['RS3GW_PROFILING_CONTINUOUS_INTERVAL, RS3GW_PROFILING_CONTINUOUS_DURATION ignored: RS3GW_PROFILING_CONTINUOUS is false, and only background profiling reads them'],
+  );
+  assert.equal(loadConfig({ RS3GW_PROFILING_CONTINUOUS: 'true', RS3GW_PROFILING_CONTINUOUS_INTERVAL: '60' }).ignored, []);
 });
 
 test('a variable a typo away from a setting is reported as ignored, naming the setting; the gateway\'s own are left alone', () => {
