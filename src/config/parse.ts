@@ -117,6 +117,9 @@ export const parseHost: Parser<string> = (raw, setting) => {
 };
 
 function isMulticastOrBroadcast(host: string): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:224.0.0.1) is the IPv4 address it maps.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1];
+  if (mapped !== undefined) return isMulticastOrBroadcast(mapped);
   if (isIPv4(host)) {
     const first = Number(host.split('.', 1)[0]);
     return (first >= 224 && first <= 239) || host === '255.255.255.255';

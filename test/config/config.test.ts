@@ -325,7 +325,8 @@ test('RS3GW_HOST takes an IPv6 address in brackets, as the listening line shows 
   assert.is(loadConfig({}, new Map([['host', '[::1]']])).host, '::1');
   rejects({ RS3GW_HOST: '[localhost]' }, 'RS3GW_HOST');
   // The kernel binds these, but no connection reaches a multicast or broadcast address.
-  for (const host of ['224.0.0.1', '239.255.255.250', '255.255.255.255', 'ff02::1', '[ff02::1]']) rejects({ RS3GW_HOST: host }, 'RS3GW_HOST');
+  for (const host of ['224.0.0.1', '239.255.255.250', '255.255.255.255', 'ff02::1', '[ff02::1]', '::ffff:224.0.0.1', '[::FFFF:255.255.255.255]']) rejects({ RS3GW_HOST: host }, 'RS3GW_HOST');
+  assert.is(loadConfig({ RS3GW_HOST: '::ffff:127.0.0.1' }).host, '::ffff:127.0.0.1');
   for (const bad of ['0x10', '1e3', '0b1', '0o7', 'Infinity', '1_000']) rejects({ RS3GW_SHUTDOWN_GRACE: bad }, 'RS3GW_SHUTDOWN_GRACE');
   for (const bad of ['0x1', '.5e0']) rejects({ RS3GW_TARGET_CPU: bad }, 'RS3GW_TARGET_CPU');
   assert.is(loadConfig({ RS3GW_SHUTDOWN_GRACE: '16' }).shutdownGraceSeconds, 16);

@@ -257,7 +257,7 @@ test('a gRPC call in JSON (application/grpc+json) over h2c is refused UNIMPLEMEN
       );
     }
     // Protobuf is served, with or without its codec named, in any case (media types are case-insensitive).
-    for (const type of ['application/grpc', 'application/grpc+proto', 'application/grpc+PROTO']) {
+    for (const type of ['application/grpc', 'application/grpc+proto', 'application/grpc+PROTO', 'Application/gRPC', 'APPLICATION/GRPC+PROTO', 'application/grpc; charset=utf-8']) {
       const answer = await call(s, { 'content-type': type });
       assert.is(answer.status, '0', `${type}: ${answer.message}`);
     }

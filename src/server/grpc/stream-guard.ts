@@ -189,6 +189,8 @@ function guard(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options:
     refuseCodec(stream, contentType, mediaType!);
     return false;
   }
+  // grpc-js compares the prefix case-sensitively and answers 415 with no word to Application/gRPC.
+  headers['content-type'] = mediaType;
   delete headers[INVALID_TIMEOUT_HEADER];
   checkTimeout(headers);
   boundRequestTime(stream, options.requestMs);
