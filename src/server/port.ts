@@ -13,7 +13,7 @@ import * as reflectionV1 from '../../gen/ts/grpc/reflection/v1/reflection_pb.js'
 import * as reflectionV1alpha from '../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js';
 import { grpcWebText } from './connect/grpc-web-text.js';
 import { withHandlerSteps } from './connect/handler-steps.js';
-import { deadlines, explainUnsupportedContentType } from './connect/request-headers.js';
+import { deadlines, explainUnsupportedContentType, ignoreGetContentType } from './connect/request-headers.js';
 import { REQUEST_COMPRESSIONS, requestMessages } from './connect/request-messages.js';
 import { refuseWrongMethod } from './connect/request-method.js';
 import { connectRoutes, requestSlot, withRequestSlot } from './connect/routes.js';
@@ -107,7 +107,7 @@ export class ServicePort {
       // Outermost first: a wrong method is refused with a body saying what is allowed, a 415 is
       // explained naming the content type as sent (before text mode renames it), deadlines are
       // capped, gRPC-Web text is decoded to binary, whose message the pipeline decodes.
-      routes: withHandlerSteps(connectRoutes(bindings, pipeline, options.unsent), [refuseWrongMethod, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
+      routes: withHandlerSteps(connectRoutes(bindings, pipeline, options.unsent), [refuseWrongMethod, ignoreGetContentType, explainUnsupportedContentType, deadlines(requestSlot), grpcWebText, requestMessages(requestSlot, options.maxMessageBytes)]),
       readMaxBytes: options.maxMessageBytes,
       acceptCompression: [...REQUEST_COMPRESSIONS],
       // Connect ignores unknown JSON fields and enum names by default; a typo would then be lost

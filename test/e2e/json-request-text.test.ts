@@ -284,6 +284,16 @@ test('a Connect GET with a body is refused naming the body, as REST refuses one'
   // An empty body is no body.
   assert.is((await connectGetWithBody('encoding=json&message=%7B%7D', '')).status, 200);
   assert.is((await connectGetWithBody('encoding=json&message=%7B%7D', '', { 'transfer-encoding': 'chunked' })).status, 200);
+  // curl -d's form content-type (or any other): the body is what is refused, not the content-type.
+  assert.equal(await connectGetWithBody('encoding=json&message=%7B%7D', '{"limit":-1}', { 'content-type': 'application/x-www-form-urlencoded' }), refusal);
+});
+
+test('a Connect GET is served whatever content-type it sends: its query says the codec, as connect-go has it', async () => {
+  // connect-node matched it against the POST types: 415 'encoding: must be proto or json ..., got "json"'.
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/connect+json']) {
+    const r = await connectGetWithBody('encoding=json&message=%7B%7D', '', { 'content-type': type });
+    assert.is(r.status, 200, `${type}: ${r.body}`);
+  }
 });
 
 test.run();

@@ -59,6 +59,19 @@ export function deadlines(slot: () => RequestSlot | undefined): HandlerStep {
   };
 }
 
+/**
+ * A Connect GET carries its request in the query, in the codec its `encoding` parameter names, and
+ * no body, so its content-type says nothing (connect-go ignores it). connect-node matched it
+ * against the POST types and answered 415 blaming `encoding` to a GET sent with a form or text
+ * content-type (curl -d's default); the header is dropped before it looks.
+ */
+export const ignoreGetContentType: HandlerStep = (req, handler) => {
+  if (req.method !== 'GET' || !req.header.has('content-type')) return handler(req);
+  const header = new Headers(req.header);
+  header.delete('content-type');
+  return handler({ ...req, header });
+};
+
 /** The content types connect-node's handlers (and grpc-web-text.ts) take: for Accept-Post, and summed up for a message. */
 const GRPC_TYPES = ['application/grpc', 'application/grpc+proto', 'application/grpc+json'];
 const GRPC_WEB_TYPES = ['', '+proto', '+json'].flatMap((codec) => [`application/grpc-web${codec}`, `application/grpc-web-text${codec}`]);
