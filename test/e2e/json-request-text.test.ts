@@ -3,11 +3,10 @@
  * GET's `message`), gRPC-Web in JSON, and REST bodies. What one path refuses, every path refuses,
  * with invalid_argument naming what is wrong, and nothing a client sends holds the service up.
  */
-import { request as httpRequest } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningServer } from '../support/server.js';
-import { API, Rest, startRestServer } from './support/rest-http.js';
+import { API, Rest, sendWithBody, startRestServer } from './support/rest-http.js';
 import { within } from './support/rpc-helpers.js';
 
 const SERVICE = '/rs3gw.observability.v1';
@@ -262,17 +261,7 @@ test('a Connect GET whose message is JSON but no object names the message parame
 
 /** A Connect GET sent over HTTP/1.1 with a body, which fetch will not send. */
 function connectGetWithBody(query: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const framing = headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest(`${server.url}${SERVICE}.AnomalyService/ListAnomalies?${query}`, { method: 'GET', headers: { 'content-type': 'application/json', ...framing, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return sendWithBody(server.url, 'GET', `${SERVICE}.AnomalyService/ListAnomalies?${query}`, body, headers);
 }
 
 test('a Connect GET with a body is refused naming the body, as REST refuses one', async () => {

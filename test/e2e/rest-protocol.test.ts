@@ -8,7 +8,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, type RunningServer } from '../support/server.js';
-import { API, Rest, assertError, assertOk, startRestServer, type Reply } from './support/rest-http.js';
+import { API, Rest, assertError, assertOk, sendWithBody, startRestServer, type Reply } from './support/rest-http.js';
 import { sampleValue, scrapeMetrics } from './support/rpc-helpers.js';
 
 let server: RunningServer;
@@ -80,30 +80,15 @@ test('unknown and repeated query parameters are refused naming them', async () =
   assertError(await rest.post(`${API}/anomalies/samples?metric=x`, { metric: 'x', value: 1 }), 400, 'invalid_argument', /query parameters are not accepted with a request body: metric/);
 });
 
-/** A request sent with node:http, which (unlike fetch) sends a GET's body. */
-function sendWithBody(method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    // Without a length Node sends a GET's body unframed; chunked when the caller says so.
-    const framing = headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json', ...framing, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 test('a GET with a body is refused, as a body with a query is: its fields come from the path and query', async () => {
   const refusal = '{"code":"invalid_argument","message":"request body: not accepted on a GET, which takes its fields from the path and query"}';
-  assert.equal(await sendWithBody('GET', `${API}/anomalies?limit=1`, '{"limit":5}'), { status: 400, body: refusal });
+  assert.equal(await sendWithBody(server.url, 'GET', `${API}/anomalies?limit=1`, '{"limit":5}'), { status: 400, body: refusal });
   // However it is sent: chunked too.
-  assert.equal(await sendWithBody('GET', `${API}/anomalies`, '{"limit":5}', { 'transfer-encoding': 'chunked' }), { status: 400, body: refusal });
+  assert.equal(await sendWithBody(server.url, 'GET', `${API}/anomalies`, '{"limit":5}', { 'transfer-encoding': 'chunked' }), { status: 400, body: refusal });
   // An empty body is no body.
-  assert.is((await sendWithBody('GET', `${API}/anomalies?limit=1`, '', { 'content-length': '0' })).status, 200);
-  assert.is((await sendWithBody('GET', `${API}/anomalies?limit=1`, '', { 'transfer-encoding': 'chunked' })).status, 200);
+  assert.is((await sendWithBody(server.url, 'GET', `${API}/anomalies?limit=1`, '', { 'content-length': '0' })).status, 200);
+  assert.is((await sendWithBody(server.url, 'GET', `${API}/anomalies?limit=1`, '', { 'transfer-encoding': 'chunked' })).status, 200);
 });
 
 test('a path variable is URL-decoded', async () => {

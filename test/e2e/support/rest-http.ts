@@ -2,6 +2,7 @@
  * Plain-fetch helpers for the REST end-to-end tests: calls as a curl user would make them, and the
  * checks every REST answer shares (proto JSON with snake_case names, the Connect error shape).
  */
+import { request as httpRequest } from 'node:http';
 import * as assert from 'uvu/assert';
 import { startServer, type RunningServer } from '../../support/server.js';
 
@@ -164,4 +165,23 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * A request sent with node:http, which (unlike fetch) sends a GET's body: with a content-length,
+ * or chunked when `headers` say so; JSON's content type unless `headers` give another.
+ */
+export function sendWithBody(baseUrl: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // Without a length Node sends a GET's body unframed; chunked when the caller says so.
+    const framing = headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(`${baseUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...framing, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -18,6 +18,16 @@ function admit(c: AdmissionController, at: number, n: number): Permit[] {
   return permits;
 }
 
+/** Envoy's minRTT measurement from `t`: 50 requests one after another, each taking `rttMs`; returns the time after. */
+function measureMinRtt(c: EnvoyGradientController, t: number, rttMs: number): number {
+  for (let i = 0; i < EnvoyGradientController.MIN_RTT_REQUESTS; i++) {
+    const [p] = admit(c, t, 1);
+    c.release(p!, { nowMs: t + rttMs, dropped: false });
+    t += rttMs;
+  }
+  return t;
+}
+
 test('none admits everything and reports an infinite limit', () => {
   const c = new NoLimitController();
   admit(c, 0, 10_000);
@@ -105,12 +115,7 @@ test('Envoy starts pinned at 3 until 50 samples measure minRTT, then applies the
 
 test('Envoy re-measures minRTT after five windows at the minimum', () => {
   const c = new EnvoyGradientController(0);
-  let t = 0;
-  for (let i = 0; i < 50; i++) {
-    const [p] = admit(c, t, 1);
-    c.release(p, { nowMs: t + 10, dropped: false });
-    t += 10;
-  }
+  let t = measureMinRtt(c, 0, 10);
   for (let w = 0; w < 5; w++) {
     const [p] = admit(c, t, 1);
     c.release(p, { nowMs: t + 1000, dropped: false }); // far slower than minRTT: gradient 0.5
@@ -119,11 +124,7 @@ test('Envoy re-measures minRTT after five windows at the minimum', () => {
   }
   assert.is(c.limit, 3);
   // Sampling again: 50 fresh samples at 40 ms set minRTT to 40.
-  for (let i = 0; i < 50; i++) {
-    const [p] = admit(c, t, 1);
-    c.release(p, { nowMs: t + 40, dropped: false });
-    t += 40;
-  }
+  t = measureMinRtt(c, t, 40);
   const permits = admit(c, t, 3);
   for (const p of permits) c.release(p, { nowMs: t + 40, dropped: false });
   c.tick(t + 100);
@@ -132,12 +133,7 @@ test('Envoy re-measures minRTT after five windows at the minimum', () => {
 
 test('Envoy measures minRTT only on requests sent since the measurement began, not those queued before', () => {
   const c = new EnvoyGradientController(0);
-  let t = 0;
-  for (let i = 0; i < 50; i++) {
-    const [p] = admit(c, t, 1);
-    c.release(p, { nowMs: t + 10, dropped: false });
-    t += 10;
-  }
+  let t = measureMinRtt(c, 0, 10);
   // Grow the limit, then fill it: 60 requests in flight when the 60 s re-measure pins it to 3.
   for (let w = 0; w < 20; w++) {
     for (const p of admit(c, t, c.limit)) c.release(p, { nowMs: t + 10, dropped: false });
@@ -153,11 +149,7 @@ test('Envoy measures minRTT only on requests sent since the measurement began, n
   queued.forEach((p, i) => c.release(p, { nowMs: t + 100 * (i + 1), dropped: false }));
   t += 6_000;
   assert.is(c.limit, 3, 'still measuring: the requests sent before it do not count');
-  for (let i = 0; i < 50; i++) {
-    const [p] = admit(c, t, 1);
-    c.release(p, { nowMs: t + 12, dropped: false });
-    t += 12;
-  }
+  t = measureMinRtt(c, t, 12);
   const permits = admit(c, t, c.limit);
   for (const p of permits) c.release(p, { nowMs: t + 12, dropped: false });
   c.tick(t + 100);
