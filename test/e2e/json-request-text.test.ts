@@ -245,6 +245,38 @@ test('an unquoted integer in a 64-bit field is read from its digits, not rounded
   });
 });
 
+test('a fraction a double rounds to an integer is refused in an integer or enum field, quoted or not, in the client\'s text, on every JSON path', async () => {
+  const u32 = 'must be an unsigned 32-bit integer (a JSON number, or one in quotes)';
+  const severity = 'must be one of ANOMALY_SEVERITY_LOW, ANOMALY_SEVERITY_MEDIUM, ANOMALY_SEVERITY_HIGH, ANOMALY_SEVERITY_CRITICAL (rs3gw.observability.v1.AnomalySeverity)';
+  const operation = /^events\[1\]\.operation: must be one of S3_OPERATION_[A-Z_]+(, S3_OPERATION_[A-Z_]+)+ \(rs3gw\.observability\.v1\.S3Operation\), got 3\.0000000000000001$/;
+  const cases: Array<[method: string, rest: string | undefined, body: string, message: string | RegExp]> = [
+    // Quoted, these were read as 1 (200 OK) and as 4294967295 ('limit: must be at most 10000, got
+    // 4294967295', digits never sent), where the same numbers unquoted were refused.
+    ['AnomalyService/ListAnomalies', undefined, '{"limit":"1.0000000000000001"}', `limit: ${u32}, got "1.0000000000000001"`],
+    ['AnomalyService/ListAnomalies', undefined, '{"limit":1.0000000000000001}', `limit: ${u32}, got 1.0000000000000001`],
+    ['AnomalyService/ListAnomalies', undefined, '{"limit":"4294967294.99999999999"}', `limit: ${u32}, got "4294967294.99999999999"`],
+    ['AnomalyService/ListAnomalies', undefined, '{"limit":4294967294.99999999999}', `limit: ${u32}, got 4294967294.99999999999`],
+    ['AnomalyService/ConfigureMetric', '/anomalies/config', '{"metric":"int_text_fraction_rounded","config":{"min_samples":"2.00000000000000001e0"}}', `config.min_samples: ${u32}, got "2.00000000000000001e0"`],
+    // An enum's number: 2.5 was refused, 2.0000000000000001 taken as 2.
+    ['AnomalyService/ListAnomalies', undefined, '{"severity":2.0000000000000001}', `severity: ${severity}, got 2.0000000000000001`],
+    ['AnomalyService/ListAnomalies', undefined, '{"severity":2.5}', `severity: ${severity}, got 2.5`],
+    ['MetricsService/IngestRequestEvents', '/business-metrics/events', '{"events":[{"operation":"S3_OPERATION_GET_OBJECT"},{"operation":3.0000000000000001}]}', operation],
+  ];
+  for (const [method, restPath, body, message] of cases) {
+    const answers = [await connectJson(method, body), await grpcWebJson(method, body), ...(restPath ? [await restPost(restPath, body)] : [])];
+    for (const answer of answers) {
+      assert.is(answer.code, 'invalid_argument', `${method} ${body}: ${answer.message}`);
+      if (typeof message === 'string') assert.is(answer.message, message, `${method} ${body}`);
+      else assert.match(answer.message, message, `${method} ${body}`);
+    }
+  }
+  assert.equal(await connectGet('AnomalyService/ListAnomalies', '{"limit":"1.0000000000000001"}'), { code: 'invalid_argument', message: `limit: ${u32}, got "1.0000000000000001"` });
+  // Exactly an integer, it is one, quoted or not, in an integer field or as an enum's number.
+  for (const body of ['{"limit":"2.50e1"}', '{"limit":2.50e1}', '{"limit":"10.000000000000000000"}', '{"severity":2e0}', '{"severity":2.0000000000000000000}']) {
+    assert.is((await connectJson('AnomalyService/ListAnomalies', body)).code, 'ok', body);
+  }
+});
+
 test('a Connect GET whose message is JSON but no object names the message parameter, not a request body it has none of', async () => {
   for (const json of ['5', 'null', '"x"', '[]']) {
     assert.equal(await connectGet('AnomalyService/ListAnomalies', json), {

@@ -79,6 +79,10 @@ test('an integer parameter follows JSON\'s rule for an integer in quotes, and it
     ['-1', '-1'],
     ['1.5', '1.5'],
     ['4294967296', '4294967296'],
+    // Fractions a double rounds to an integer: read as 1 and as 4294967295 (200 OK, or the service's
+    // 'must be at most 10000, got 4294967295'), where JSON refuses them.
+    ['1.0000000000000001', '1.0000000000000001'],
+    ['4294967294.99999999999', '4294967294.99999999999'],
   ]) {
     const r = await rest.get(`${API}/anomalies?limit=${query}`);
     assertError(r, 400, 'invalid_argument', 'limit');
@@ -89,7 +93,7 @@ test('an integer parameter follows JSON\'s rule for an integer in quotes, and it
     assert.is(json.json.message, `limit: ${u32} (a JSON number, or one in quotes), got "${text}"`);
   }
   // Forms JSON takes in quotes, the query takes too.
-  for (const text of ['10', '007', '1e1', '10.0']) {
+  for (const text of ['10', '007', '1e1', '10.0', '2.50e1', '10.000000000000000000']) {
     assert.is((await rest.get(`${API}/anomalies?limit=${text}`)).status, 200, text);
     assert.is((await connectJson('AnomalyService/ListAnomalies', { limit: text })).status, 200, text);
   }
@@ -132,8 +136,10 @@ test('an enum parameter takes the value\'s number as JSON does, with the same re
   const high = await rest.getOk(`${API}/anomalies?severity=high&min_severity=medium`);
   const numbered = await rest.getOk(`${API}/anomalies?severity=3&min_severity=2`);
   assert.equal(numbered.anomalies, high.anomalies);
-  // Neither a number nor a name: refused listing the names.
-  for (const type of ['1.5', '3000000000', 'bogus']) {
+  assert.equal((await rest.getOk(`${API}/anomalies?severity=3.0&min_severity=2e0`)).anomalies, high.anomalies);
+  // Neither a number nor a name: refused listing the names. (1.0000000000000001 was taken as 1, a
+  // counter, where JSON refuses it.)
+  for (const type of ['1.5', '1.0000000000000001', '3000000000', 'bogus']) {
     const r = await rest.get(`${API}/metrics?type=${type}`);
     assertError(r, 400, 'invalid_argument', 'type');
     assert.is(r.json.message, `type: unknown value '${type}'; expected one of counter, gauge, histogram, summary`);

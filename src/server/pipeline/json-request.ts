@@ -7,7 +7,7 @@
 import { fromJson, ScalarType, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from '@bufbuild/protobuf';
 import { invalidArgument, type ObservabilityError } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
-import { integerTextNotNumber } from './json-integer-text.js';
+import { integerTextNotInteger } from './json-integer-text.js';
 import { noteNumberTexts, numberText, readNumberTexts } from './json-number-text.js';
 import { nullNumberError } from './json-null-numbers.js';
 import { scanJsonText } from './json-text-scan.js';
@@ -84,8 +84,8 @@ interface Request {
 
 /** A value of `request` as the client wrote it: a number a double may not hold in its own digits (json-number-text.ts). */
 function shown(request: Request, value: JsonValue, holder: JsonObject | JsonValue[], key: string | number): string {
-  // A number in an integer field was handed on as its digits (a string).
-  const text = typeof value === 'number' || typeof value === 'string' ? numberText(request.json, holder, key) : undefined;
+  // A number in an integer field was handed on as its digits (a string); one beyond a double's range is shown as read.
+  const text = (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' ? numberText(request.json, holder, key) : undefined;
   return text !== undefined ? clip(text) : showJson(value);
 }
 
@@ -209,7 +209,7 @@ export function messageFromJson(schema: DescMessage, json: JsonValue, source = '
   if (notInteger) throw invalidArgument(notInteger.path, `${valueExpectation(notInteger.field)}, got ${clip(notInteger.text)}`);
   const impossible = (hasTimeText(schema) ? timeTextError(schema, json, '') : undefined) ?? nullNumberError(schema, json);
   if (impossible) throw impossible;
-  const integer = integerTextNotNumber(schema, json);
+  const integer = integerTextNotInteger(schema, json);
   if (integer) throw invalidArgument(integer.path, `${valueExpectation(integer.field)}, got ${showJson(integer.text)}`);
   return message;
 }
@@ -218,10 +218,10 @@ export function messageFromJson(schema: DescMessage, json: JsonValue, source = '
  * JSON request text parsed, for REST bodies and Connect JSON alike. JSON.parse keeps the last of
  * two equal keys in an object, so `{"metric":"a","metric":"b"}` would be read as b without a word;
  * protobuf-es's reader (connect-node's) refuses it, and so is it refused here, at any depth, for
- * every protocol: one JSON.parse and one scan of the text (json-text-scan.ts), which also notes the
- * numbers a double may not hold, for integer fields to be read from their digits
- * (json-number-text.ts). Text nested deeper than any request needs is refused before it is parsed
- * (json-depth.ts).
+ * every protocol: one JSON.parse and one scan of the text (json-text-scan.ts), which also counts
+ * the numbers a double may not hold; when there are some, the text is kept with the parsed value,
+ * for integer fields to be read from their digits (json-number-text.ts). Text nested deeper than
+ * any request needs is refused before it is parsed (json-depth.ts).
  */
 export function parseJsonText(text: string, source = 'request body'): JsonValue {
   // Before JSON.parse, which would hold the event loop for seconds on a million levels.
@@ -234,9 +234,9 @@ export function parseJsonText(text: string, source = 'request body'): JsonValue 
   } catch (error) {
     throw invalidArgument(source, `not valid JSON (${(error as Error).message})`);
   }
-  const { duplicateKey, inexactIntegers } = scanJsonText(text);
+  const { duplicateKey, inexactNumbers } = scanJsonText(text);
   if (duplicateKey !== undefined) throw invalidArgument(source, `duplicate object key ${quote(duplicateKey)}: a key may appear once in a JSON object`);
-  if (inexactIntegers.length > 0) noteNumberTexts(json, inexactIntegers);
+  if (inexactNumbers > 0) noteNumberTexts(json, text);
   return json;
 }
 

@@ -5,10 +5,11 @@
  *   is the check protobuf-es makes in fromJsonString (`checkDuplicateKeys` in its from-json.js, not
  *   exported). Keys are compared as JSON.parse reads them, so `"a"` and `"\u0061"` are the same key;
  *   `__proto__` is a key like any other.
- * - the number tokens a double may not hold exactly where an integer is read: integers beyond 2^53
- *   (JSON.parse reads 9007199254740993 as ...992), and fractions or exponents that a double rounds
- *   to an integer (1.0000000000000001 as 1), each with its text and where it is. An integer field is
- *   then read from the digits the client sent (json-number-text.ts).
+ * - how many number tokens a double may not hold as written: more than 15 digits (JSON.parse reads
+ *   9007199254740993 as ...992, and 1.0000000000000001 as 1) or an exponent (1e-400 as 0). Only a
+ *   count, so that a body of numbers costs no more than one of anything else: when there are some
+ *   and the message type has an integer field, that field is read from the text again
+ *   (json-number-text.ts).
  *
  * Only for text JSON.parse accepted: it assumes well-formed JSON (no validation here).
  */
@@ -41,38 +42,37 @@ export function escaped(text: string, at: number): boolean {
   return (at - 1 - i) % 2 === 1;
 }
 
-/** A number token as the client wrote it, and where it is: the keys and array indices down to it. */
-export interface NumberToken {
-  path: Array<string | number>;
-  text: string;
-}
-
 export interface JsonTextScan {
   duplicateKey?: string;
-  /** Number tokens read as an integer that may not be the one written (none when a duplicate key was found). */
-  inexactIntegers: NumberToken[];
+  /** Number tokens a double may not hold as written (0 when a duplicate key was found). */
+  inexactNumbers: number;
 }
 
 /**
- * Whether JSON.parse may have read `token` as an integer other than the one written: an integer
- * beyond 2^53, or a fraction or exponent (`plain` false) read as an integer (1.0000000000000001 as
- * 1, 1e-400 as 0). A fraction read as one (0.30000000000000004) is left to the field: a double takes
- * it, an integer field refuses it. A number beyond a double's range (Infinity) is refused as such.
+ * Where the number token at `start` ends, negated when a double may not hold it as written (more
+ * than 15 digits, or an exponent). Reads the characters only: a body of numbers allocates nothing.
  */
-function readInexactly(token: string, plain: boolean): boolean {
-  const value = Number(token);
-  return Number.isInteger(value) && (!Number.isSafeInteger(value) || !plain);
+export function numberTokenEnd(text: string, start: number): number {
+  let digits = 0;
+  let exponent = false;
+  let i = start;
+  for (; i < text.length; i++) {
+    const d = text.charCodeAt(i);
+    if (d >= DIGIT_0 && d <= DIGIT_9) digits++;
+    else if (d === LOWER_E || d === UPPER_E) exponent = true;
+    else if (d !== DOT && d !== MINUS && d !== PLUS) break;
+  }
+  // Most numbers are short: a double holds those of up to 15 digits without an exponent as written.
+  return digits > EXACT_DIGITS || exponent ? -i : i;
 }
 
 export function scanJsonText(text: string): JsonTextScan {
   // The keys of every open object, innermost last; `starts` holds where each open object's keys
   // begin in `keys`, or -1 for an open array. An object past LINEAR_KEYS keys gets a Set too.
-  // `at` holds, for each open object or array, the key or index of the value being read.
   const keys: string[] = [];
   const starts: number[] = [];
   const sets: Array<Set<string> | undefined> = [];
-  const at: Array<string | number> = [];
-  const inexactIntegers: NumberToken[] = [];
+  let inexactNumbers = 0;
   let expectKey = false;
   const length = text.length;
   for (let i = 0; i < length; i++) {
@@ -91,52 +91,33 @@ export function scanJsonText(text: string): JsonTextScan {
       const start = starts[depth]!;
       const set = sets[depth];
       if (set !== undefined) {
-        if (set.has(key)) return { duplicateKey: key, inexactIntegers: [] };
+        if (set.has(key)) return { duplicateKey: key, inexactNumbers: 0 };
         set.add(key);
       } else {
-        for (let k = start; k < keys.length; k++) if (keys[k] === key) return { duplicateKey: key, inexactIntegers: [] };
+        for (let k = start; k < keys.length; k++) if (keys[k] === key) return { duplicateKey: key, inexactNumbers: 0 };
         if (keys.length - start >= LINEAR_KEYS) sets[depth] = new Set(keys.slice(start)).add(key);
       }
       keys.push(key);
-      at[depth] = key;
     } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
-      const open = i;
-      let digits = 0;
-      let fraction = false;
-      let exponent = false;
-      for (; i < length; i++) {
-        const d = text.charCodeAt(i);
-        if (d >= DIGIT_0 && d <= DIGIT_9) digits++;
-        else if (d === DOT) fraction = true;
-        else if (d === LOWER_E || d === UPPER_E) exponent = true;
-        else if (d !== MINUS && d !== PLUS) break;
-      }
-      // Most numbers are short: a double holds those of up to 15 digits without an exponent as written.
-      if ((digits > EXACT_DIGITS || exponent) && at.length > 0) {
-        const token = text.slice(open, i);
-        if (readInexactly(token, !fraction && !exponent)) inexactIntegers.push({ path: at.slice(), text: token });
-      }
-      i--;
+      const end = numberTokenEnd(text, i);
+      if (end < 0) inexactNumbers++;
+      i = Math.abs(end) - 1;
     } else if (c === OPEN_OBJECT) {
       starts.push(keys.length);
       sets.push(undefined);
-      at.push('');
       expectKey = true;
     } else if (c === OPEN_ARRAY) {
       starts.push(-1);
       sets.push(undefined);
-      at.push(0);
       expectKey = false;
     } else if (c === COMMA) {
       const depth = starts.length - 1;
       expectKey = starts[depth] !== -1;
-      if (!expectKey) at[depth] = (at[depth] as number) + 1;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       const start = starts.pop()!;
       sets.pop();
-      at.pop();
       if (start !== -1) keys.length = start;
     }
   }
-  return { inexactIntegers };
+  return { inexactNumbers };
 }

@@ -18,6 +18,7 @@ import {
 } from '@bufbuild/protobuf';
 import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { invalidArgument } from '../../core/errors.js';
+import { exactInteger } from '../pipeline/json-integer-text.js';
 import { calendarProblem, clip, quote, MAX_DURATION_SECONDS, TIMESTAMP_FORM, TIMESTAMP_RANGE } from '../pipeline/well-known.js';
 
 type Fields = Record<string, unknown>;
@@ -30,16 +31,18 @@ function normaliseEnumName(s: string): string {
   return s.replace(/[^a-zA-Z0-9]/g, '').toLowerCase();
 }
 
-/** An integer's text as proto3 JSON takes it in quotes (pipeline/json-integer-text.ts): a JSON number, leading zeros allowed. */
-const NUMBER_TEXT = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 /** A 64-bit integer in quotes, which proto3 JSON (protobuf-es) takes as decimal digits only. */
 const DIGITS = /^-?[0-9]+$/;
 
-/** A 32-bit integer from its text, as JSON reads one in quotes (`1e2` and `2.0` too); undefined when it is none from min to max. */
+/**
+ * A 32-bit integer from its text, as JSON reads one in quotes (`1e2` and `2.0` too); undefined when
+ * it is none from min to max. Exactly an integer: a double would read `1.0000000000000001` as 1.
+ */
 function int32Text(raw: string, min: number, max: number): number | undefined {
-  if (!NUMBER_TEXT.test(raw)) return undefined;
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  // As proto3 JSON takes it in quotes (pipeline/json-integer-text.ts): a JSON number, leading zeros allowed.
+  const exact = exactInteger(raw);
+  const n = Number(exact);
+  return exact !== undefined && n >= min && n <= max ? n : undefined;
 }
 
 /** A 64-bit integer from its text, decimal digits; undefined when `parse` finds it out of range (or negative). */
