@@ -1,6 +1,7 @@
 /**
- * WatchAnomalies resumed across a restart of the real service: sequences start again at 1, so only
- * the run's instance id tells a resume from the previous run once the new run has issued as many.
+ * WatchAnomalies resumed, and ListAnomalies paged, across a restart of the real service: sequences
+ * start again at 1, so only the run's instance id tells a position from the previous run once the
+ * new run has issued as many. And a page after anomalies that left the bounded history says so.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { test } from 'uvu';
@@ -71,6 +72,25 @@ test('a resume with the previous run instance id is OUT_OF_RANGE even once the n
     // The advice loses none of what the new run raised before the client came back.
     assert.equal(await watch(client, { resumeAfterSequence: 0n }), { sequences: [1, 2, 3, 4, 5], lastSequence: 5, instanceId: listed.instanceId });
 
+    // ListAnomalies paged on from the previous run: an empty page ("none followed") while 5 had.
+    const pageError = await client.anomalies.listAnomalies({ afterSequence: BigInt(firstRun.lastSequence), afterInstanceId: firstRun.instanceId }).then(
+      (got) => {
+        throw new Error(`the page after the previous run's sequence was served: ${got.anomalies.length} anomalies`);
+      },
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.is(pageError.code, Code.OutOfRange, pageError.message);
+    assert.match(pageError.rawMessage, /^after_instance_id: is not this run of the service \(.+\): the service restarted, so the anomalies before the restart are gone; page after 0 without after_instance_id for every anomaly this run retained$/);
+    // A sequence this run never issued: it listed nothing, and after 2 skipped 1 and 2 unseen.
+    const beyond = await client.anomalies.listAnomalies({ afterSequence: 99n }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.is(beyond?.code, Code.OutOfRange, String(beyond?.message));
+    assert.match(beyond!.rawMessage, /^after_sequence: is beyond the last sequence issued, 5: the service restarted since \(sequences start again at 1\); page after 0 for every anomaly retained$/);
+    const page = await client.anomalies.listAnomalies({ afterSequence: 3n, afterInstanceId: listed.instanceId });
+    assert.equal(page.anomalies.map((a) => Number(a.sequence)), [5, 4], "this run's own id pages on as usual");
+
     // This run's own id resumes as usual.
     assert.equal(await watch(client, { resumeAfterSequence: 3n, resumeInstanceId: listed.instanceId }), { sequences: [4, 5], lastSequence: 5, instanceId: listed.instanceId });
     // Without the id, as before: the sequence alone is taken as this run's (what a client that
@@ -117,6 +137,40 @@ test('a resume_instance_id not in the form the service issues, or without resume
     }
   } finally {
     await server.stop();
+  }
+});
+
+test('ListAnomalies says which anomalies left the bounded history before a page reached them, whatever the filter', async () => {
+  const server = await startServer({ RS3GW_ANOMALY_HISTORY_SIZE: '3' });
+  try {
+    const client = createObservabilityClient(server.url, { protocol: 'connect' });
+    await raise(client, 'evicted', 2);
+    const first = await client.anomalies.listAnomalies({ afterSequence: 0n, metric: 'evicted_latency_0' });
+    assert.equal(first.anomalies.map((a) => Number(a.sequence)), [1]);
+    assert.is(first.oldestSequence, 1n);
+    // Four more: the history holds 4 to 6, so 2 and 3 left it before the next page.
+    await raise(client, 'later', 4);
+    const next = await client.anomalies.listAnomalies({ afterSequence: 1n });
+    assert.equal(next.anomalies.map((a) => Number(a.sequence)), [6, 5, 4]);
+    assert.is(next.oldestSequence, 4n, 'after 1, the pager can tell that 2 and 3 are gone');
+    // REST says the same, and an empty history 0.
+    const rest = (await (await fetch(`${server.url}/api/observability/anomalies?after_sequence=1&metric=evicted_latency_1`)).json()) as { anomalies?: unknown[]; oldest_sequence: string };
+    assert.equal([rest.anomalies ?? [], rest.oldest_sequence], [[], '4']);
+    // A page after the previous run's position, over REST: OUT_OF_RANGE is 400.
+    const beyond = await fetch(`${server.url}/api/observability/anomalies?after_sequence=99`);
+    assert.is(beyond.status, 400);
+    assert.match(((await beyond.json()) as { message: string }).message, /^after_sequence: is beyond the last sequence issued, 6/);
+    const alone = await fetch(`${server.url}/api/observability/anomalies?after_instance_id=${first.instanceId}`);
+    assert.equal([alone.status, ((await alone.json()) as { message: string }).message], [400, 'after_instance_id: is given without after_sequence: it names the run that sequence is from; send both to page on, or neither for the newest']);
+  } finally {
+    await server.stop();
+  }
+  const empty = await startServer();
+  try {
+    const listed = await createObservabilityClient(empty.url, { protocol: 'grpc' }).anomalies.listAnomalies({ afterSequence: 0n });
+    assert.equal([listed.anomalies.length, listed.oldestSequence, listed.lastSequence], [0, 0n, 0n]);
+  } finally {
+    await empty.stop();
   }
 });
 

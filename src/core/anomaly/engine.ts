@@ -163,6 +163,11 @@ export class AnomalyEngine {
     return this.sequence;
   }
 
+  /** Sequence of the oldest event the history still holds (0 when it holds none): those before it left it. */
+  get oldestRetainedSequence(): number {
+    return this.events.oldestSequence() ?? 0;
+  }
+
   get metricCount(): number {
     return this.metrics.size;
   }
@@ -333,20 +338,49 @@ export class AnomalyEngine {
     const minSeverity = validateSeverity('min_severity', filter.minSeverity);
     if (filter.metric !== undefined) validateMetricName('metric', filter.metric);
     if (filter.sinceMs !== undefined && !Number.isFinite(filter.sinceMs)) throw invalidArgument('since_ms', 'must be a finite number');
-    if (filter.detectedSinceMs !== undefined && !Number.isFinite(filter.detectedSinceMs)) {
-      throw invalidArgument('detected_since_ms', 'must be a finite number');
-    }
     const after = filter.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) throw invalidArgument('after_sequence', 'must be a non-negative integer');
+    this.checkRunPosition(filter.afterSequence, filter.afterInstanceId, { sequence: 'after_sequence', instance: 'after_instance_id', restart: 'page after 0', both: 'send both to page on, or neither for the newest' });
     const minRank = minSeverity === undefined ? 0 : SEVERITY_RANK[minSeverity];
     const keep = (e: AnomalyEvent) =>
       (filter.type === undefined || e.anomalyType === filter.type) &&
       (severity === undefined || e.severity === severity) &&
       SEVERITY_RANK[e.severity] >= minRank &&
       (filter.metric === undefined || e.metric === filter.metric) &&
-      (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs) &&
-      (filter.detectedSinceMs === undefined || e.detectedAtMs >= filter.detectedSinceMs);
+      (filter.sinceMs === undefined || e.timeMs >= filter.sinceMs);
     return filter.afterSequence === undefined ? this.events.newest(limit, keep) : this.events.oldestAfter(limit, keep, after);
+  }
+
+  /**
+   * A position in the sequence a client carries from an earlier answer (a resume or a page): the
+   * sequence, and the run it is from. A sequence this run never issued, or another run's id, means
+   * the service restarted (numbering starts again at 1): going on after it would skip, without a
+   * word, what this run raised since, so it is OUT_OF_RANGE. The id alone says nothing, and one
+   * not in the form the service issues is the client's mistake: INVALID_ARGUMENT.
+   */
+  private checkRunPosition(sequence: number | undefined, instanceId: string | undefined, names: { sequence: string; instance: string; restart: string; both: string }): void {
+    if (instanceId !== undefined) {
+      if (typeof instanceId !== 'string') throw invalidArgument(names.instance, 'must be a string');
+      if (sequence === undefined) {
+        throw invalidArgument(names.instance, `is given without ${names.sequence}: it names the run that sequence is from; ${names.both}`);
+      }
+      if (!INSTANCE_ID.test(instanceId)) {
+        throw invalidArgument(names.instance, 'must be an instance_id as the service issues it, a lower-case UUID (from WatchCaughtUp or ListAnomaliesResponse)');
+      }
+      // Once this run has issued as many sequences, only the id tells a restart.
+      if (instanceId !== this.instanceId) {
+        throw outOfRange(
+          names.instance,
+          `is not this run of the service (${this.instanceId}): the service restarted, so the anomalies before the restart are gone; ${names.restart} without ${names.instance} for every anomaly this run retained`,
+        );
+      }
+    }
+    if (sequence !== undefined && sequence > this.lastSequence) {
+      throw outOfRange(
+        names.sequence,
+        `is beyond the last sequence issued, ${this.lastSequence}: the service restarted since (sequences start again at 1); ${names.restart} for every anomaly retained`,
+      );
+    }
   }
 
   /**
@@ -364,34 +398,7 @@ export class AnomalyEngine {
     if (resume !== undefined && (!Number.isInteger(resume) || resume < 0)) {
       throw invalidArgument('resume_after_sequence', 'must be a non-negative integer');
     }
-    if (filter.resumeInstanceId !== undefined) {
-      if (typeof filter.resumeInstanceId !== 'string') throw invalidArgument('resume_instance_id', 'must be a string');
-      // It says which run resume_after_sequence is from: alone it says nothing, and dropping it
-      // would leave the client believing its resume was checked.
-      if (resume === undefined) {
-        throw invalidArgument('resume_instance_id', 'is given without resume_after_sequence: it names the run that sequence is from; send both to resume, or neither to watch live');
-      }
-      // Not an id any run issued (a typo, a truncated copy): the client's mistake, not a restart.
-      if (!INSTANCE_ID.test(filter.resumeInstanceId)) {
-        throw invalidArgument('resume_instance_id', 'must be an instance_id as the service issues it, a lower-case UUID (from WatchCaughtUp or ListAnomaliesResponse)');
-      }
-    }
-    // Sequences of another run: once this run has issued as many, the sequence check below cannot
-    // tell them apart, and the resume would skip what this run raised up to it.
-    if (resume !== undefined && filter.resumeInstanceId !== undefined && filter.resumeInstanceId !== this.instanceId) {
-      throw outOfRange(
-        'resume_instance_id',
-        `is not this run of the service (${this.instanceId}): the service restarted, so the anomalies before the restart are gone; resume after 0 without resume_instance_id for every anomaly this run retained`,
-      );
-    }
-    // A sequence this service never issued comes from before a restart (numbering starts again at
-    // 1): resuming after it would skip, without a word, what was raised since.
-    if (resume !== undefined && resume > this.lastSequence) {
-      throw outOfRange(
-        'resume_after_sequence',
-        `is beyond the last sequence issued, ${this.lastSequence}: the service restarted since (sequences start again at 1); resume after 0 for every anomaly retained`,
-      );
-    }
+    this.checkRunPosition(resume, filter.resumeInstanceId, { sequence: 'resume_after_sequence', instance: 'resume_instance_id', restart: 'resume after 0', both: 'send both to resume, or neither to watch live' });
     const capacity = opts.queueCapacity ?? this.limits.defaultQueueCapacity;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.limits.maxQueueCapacity) {
       throw invalidArgument('queue_capacity', `must be an integer in [1, ${this.limits.maxQueueCapacity}]`);

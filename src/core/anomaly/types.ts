@@ -119,10 +119,10 @@ export interface HistoryFilter {
   metric?: string;
   /** Events whose sample time is at or after this. */
   sinceMs?: number;
-  /** Events detected at or after this (a sample may be detected long after its time). */
-  detectedSinceMs?: number;
   /** Only events after this sequence; then the oldest `limit` of them are returned (still newest first). */
   afterSequence?: number;
+  /** The run `afterSequence` is from (`AnomalyEngine.instanceId`); a page after another run's sequence is refused. */
+  afterInstanceId?: string;
   /** Events returned, default 100: the newest, or the oldest after `afterSequence`. */
   limit?: number;
 }

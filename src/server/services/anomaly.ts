@@ -209,10 +209,17 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         metric: req.metric || undefined,
         sinceMs: timeBoundOrUndefined(req.since),
         afterSequence: req.afterSequence !== undefined ? Number(req.afterSequence) : undefined,
+        afterInstanceId: req.afterInstanceId || undefined,
         // The documented maximum, whatever the history size (a larger limit just returns all).
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
       });
-      return { timestamp: timestamp(Date.now()), anomalies: events.map(anomalyOut), lastSequence: u64(engine.lastSequence), instanceId: engine.instanceId };
+      return {
+        timestamp: timestamp(Date.now()),
+        anomalies: events.map(anomalyOut),
+        lastSequence: u64(engine.lastSequence),
+        instanceId: engine.instanceId,
+        oldestSequence: u64(engine.oldestRetainedSequence),
+      };
     },
     async *watchAnomalies(req, ctx) {
       const subscription = engine.subscribe({

@@ -827,10 +827,20 @@ type ListAnomaliesRequest struct {
 	// Pages forward through the history. Set (0 included): the oldest `limit` matching anomalies with
 	// a greater sequence number, listed newest first; the next page is after the first one listed,
 	// and an empty list means none followed. After 0, the first page is the oldest the history holds.
+	// Anomalies that left the bounded history before a page reached them are not listed: see
+	// ListAnomaliesResponse.oldest_sequence. A sequence beyond the last one issued is OUT_OF_RANGE:
+	// it comes from before a restart, and paging on after it would skip what was raised since; send
+	// after_instance_id too, as only that tells a restart once the new run has issued as many.
 	// Unset: the newest `limit` matching anomalies, newest first.
 	AfterSequence *uint64 `protobuf:"varint,7,opt,name=after_sequence,json=afterSequence,proto3,oneof" json:"after_sequence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// With after_sequence: the instance_id of the run that sequence is from (as in an earlier
+	// ListAnomaliesResponse). Not this run's: OUT_OF_RANGE, as the service restarted and the anomalies
+	// before the restart are gone (page after 0 without this field for every anomaly the new run
+	// retained). Empty: not checked. Not in the form the service issues (a lower-case UUID), or given
+	// without after_sequence: INVALID_ARGUMENT.
+	AfterInstanceId string `protobuf:"bytes,8,opt,name=after_instance_id,json=afterInstanceId,proto3" json:"after_instance_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListAnomaliesRequest) Reset() {
@@ -912,6 +922,13 @@ func (x *ListAnomaliesRequest) GetAfterSequence() uint64 {
 	return 0
 }
 
+func (x *ListAnomaliesRequest) GetAfterInstanceId() string {
+	if x != nil {
+		return x.AfterInstanceId
+	}
+	return ""
+}
+
 // ListAnomaliesResponse holds matching anomalies, newest first (with after_sequence, the oldest
 // page after it, still newest first).
 type ListAnomaliesResponse struct {
@@ -923,9 +940,13 @@ type ListAnomaliesResponse struct {
 	// Highest sequence number assigned so far (0 when none).
 	LastSequence uint64 `protobuf:"varint,3,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
 	// Identifies this run of the service; sequences restart at 1 with a new run.
-	InstanceId    string `protobuf:"bytes,4,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	InstanceId string `protobuf:"bytes,4,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// Sequence number of the oldest anomaly the bounded history still holds (0 when it holds none).
+	// A pager whose after_sequence + 1 is below it missed the anomalies between, whatever the filter:
+	// they left the history (RS3GW_ANOMALY_HISTORY_SIZE) before a page reached them.
+	OldestSequence uint64 `protobuf:"varint,5,opt,name=oldest_sequence,json=oldestSequence,proto3" json:"oldest_sequence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListAnomaliesResponse) Reset() {
@@ -984,6 +1005,13 @@ func (x *ListAnomaliesResponse) GetInstanceId() string {
 		return x.InstanceId
 	}
 	return ""
+}
+
+func (x *ListAnomaliesResponse) GetOldestSequence() uint64 {
+	if x != nil {
+		return x.OldestSequence
+	}
+	return 0
 }
 
 // WatchAnomaliesRequest filters the stream and optionally resumes it.
@@ -2138,7 +2166,7 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x14RecordSamplesRequest\x128\n" +
 	"\asamples\x18\x01 \x03(\v2\x1e.rs3gw.observability.v1.SampleR\asamples\"c\n" +
 	"\x15RecordSamplesResponse\x12J\n" +
-	"\vassessments\x18\x01 \x03(\v2(.rs3gw.observability.v1.SampleAssessmentR\vassessments\"\xff\x02\n" +
+	"\vassessments\x18\x01 \x03(\v2(.rs3gw.observability.v1.SampleAssessmentR\vassessments\"\xab\x03\n" +
 	"\x14ListAnomaliesRequest\x127\n" +
 	"\x04type\x18\x01 \x01(\x0e2#.rs3gw.observability.v1.AnomalyTypeR\x04type\x12C\n" +
 	"\bseverity\x18\x02 \x01(\x0e2'.rs3gw.observability.v1.AnomalySeverityR\bseverity\x12J\n" +
@@ -2146,14 +2174,16 @@ const file_rs3gw_observability_v1_anomaly_proto_rawDesc = "" +
 	"\x06metric\x18\x04 \x01(\tR\x06metric\x120\n" +
 	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
 	"\x05limit\x18\x06 \x01(\rR\x05limit\x12*\n" +
-	"\x0eafter_sequence\x18\a \x01(\x04H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
-	"\x0f_after_sequence\"\xd6\x01\n" +
+	"\x0eafter_sequence\x18\a \x01(\x04H\x00R\rafterSequence\x88\x01\x01\x12*\n" +
+	"\x11after_instance_id\x18\b \x01(\tR\x0fafterInstanceIdB\x11\n" +
+	"\x0f_after_sequence\"\xff\x01\n" +
 	"\x15ListAnomaliesResponse\x128\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12=\n" +
 	"\tanomalies\x18\x02 \x03(\v2\x1f.rs3gw.observability.v1.AnomalyR\tanomalies\x12#\n" +
 	"\rlast_sequence\x18\x03 \x01(\x04R\flastSequence\x12\x1f\n" +
 	"\vinstance_id\x18\x04 \x01(\tR\n" +
-	"instanceId\"\xb5\x02\n" +
+	"instanceId\x12'\n" +
+	"\x0foldest_sequence\x18\x05 \x01(\x04R\x0eoldestSequence\"\xb5\x02\n" +
 	"\x15WatchAnomaliesRequest\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x127\n" +
 	"\x04type\x18\x02 \x01(\x0e2#.rs3gw.observability.v1.AnomalyTypeR\x04type\x12J\n" +
