@@ -60,6 +60,9 @@ const arrived =
       };
     })));
 watching.abort();
+// The metric is this run's own (its pid in the name): delete it, so runs do not pile up metrics
+// against RS3GW_ANOMALY_MAX_METRICS.
+await client.anomalies.resetMetric({ metric, delete: true });
 client.close();
 if (!arrived) {
   console.error(spike === undefined ? 'the spike raised no anomaly' : `the spike's anomaly #${spike} did not arrive on the stream within 10 s`);

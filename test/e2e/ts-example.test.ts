@@ -26,4 +26,12 @@ for (const protocol of ['grpc', 'connect', 'grpc-web']) {
   });
 }
 
+test('the example leaves no metric behind: runs do not pile up against RS3GW_ANOMALY_MAX_METRICS', async () => {
+  const tracked = async () => Number(/^rs3gw_anomaly_metrics_tracked (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+  const before = await tracked();
+  assert.ok(Number.isInteger(before), `rs3gw_anomaly_metrics_tracked on /metrics: ${before}`);
+  for (let i = 0; i < 2; i++) assert.is((await runCommand(process.execPath, [`${REPO_ROOT}dist/clients/ts/example.js`, server.url, 'connect'], { timeoutMs: 30_000 })).code, 0);
+  assert.is(await tracked(), before);
+});
+
 test.run();
