@@ -16,12 +16,12 @@ export function thresholdsUnusedOnThisHost(explicit: ReadonlySet<SettingKey>, ho
   const lines: string[] = [];
   const psi = host.psi?.notActedOn ? undefined : host.psi;
   if (explicit.has('loadSheddingThreshold') && psi?.cpuSomeAvg10 !== undefined) {
-    lines.push(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (${psi.source}), so load shedding starts on the time tasks wait for CPU (${SETTINGS.psiThreshold.env}), not on busy CPU`);
+    lines.push(`${SETTINGS.loadSheddingThreshold.env} ignored: the kernel reports PSI for CPU (${psi.source}), so the time tasks wait for CPU (${SETTINGS.psiThreshold.env}) drives load shedding, not busy CPU`);
   }
   const waitingRead = psi?.cpuSomeAvg10 !== undefined || psi?.ioSomeAvg10 !== undefined || host.cpuQuotaThrottling;
   if (explicit.has('psiThreshold') && !waitingRead) {
     const why = host.psi?.notActedOn ? `the only PSI is not this process's own (${host.psi.source})` : 'the kernel reports no PSI for CPU or I/O';
-    lines.push(`${SETTINGS.psiThreshold.env} ignored: ${why}, and there is no CPU quota whose throttled periods it would count, so load shedding starts on busy CPU (${SETTINGS.loadSheddingThreshold.env}), not on the time tasks wait`);
+    lines.push(`${SETTINGS.psiThreshold.env} ignored: ${why}, and there is no CPU quota whose throttled periods it would count, so busy CPU (${SETTINGS.loadSheddingThreshold.env}) drives load shedding, not the time tasks wait`);
   }
   return lines;
 }

@@ -343,7 +343,7 @@ test('RS3GW_LOAD_SHEDDING_THRESHOLD on a kernel with PSI for CPU starts the serv
     cpSync(join(REPO_ROOT, 'test/fixtures/procfs', fixture), root, { recursive: true });
     const server = await serve(['--port', '0'], { RS3GW_FS_ROOT: root, RS3GW_LOAD_SHEDDING_THRESHOLD: '0.5' });
     try {
-      const line = /^rs3gw-obs: RS3GW_LOAD_SHEDDING_THRESHOLD ignored: the kernel reports PSI for CPU \(cgroup2:\/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\), so load shedding starts on the time tasks wait for CPU \(RS3GW_PSI_THRESHOLD\), not on busy CPU$/m;
+      const line = /^rs3gw-obs: RS3GW_LOAD_SHEDDING_THRESHOLD ignored: the kernel reports PSI for CPU \(cgroup2:\/sys\/fs\/cgroup\/system\.slice\/rs3gw\.service\), so the time tasks wait for CPU \(RS3GW_PSI_THRESHOLD\) drives load shedding, not busy CPU$/m;
       if (hasPsi) assert.match(server.output(), line, fixture);
       else assert.not.match(server.output(), /RS3GW_LOAD_SHEDDING_THRESHOLD/, fixture);
     } finally {
@@ -357,7 +357,7 @@ test('RS3GW_PSI_THRESHOLD where no PSI is acted on and no CPU quota is throttled
   const notOwnPsi =
     "the only PSI is not this process's own \\(/proc/pressure \\(host-wide, other tenants' stalls included: this process is in the v1 cgroup /docker/abc123 and there is no cgroup2 to read its own from: reported, not acted on\\)\\)";
   const line = (why: string) =>
-    new RegExp(`^rs3gw-obs: RS3GW_PSI_THRESHOLD ignored: ${why}, and there is no CPU quota whose throttled periods it would count, so load shedding starts on busy CPU \\(RS3GW_LOAD_SHEDDING_THRESHOLD\\), not on the time tasks wait$`, 'm');
+    new RegExp(`^rs3gw-obs: RS3GW_PSI_THRESHOLD ignored: ${why}, and there is no CPU quota whose throttled periods it would count, so busy CPU \\(RS3GW_LOAD_SHEDDING_THRESHOLD\\) drives load shedding, not the time tasks wait$`, 'm');
   const cases: Array<{ fixture: string; quota: boolean; env: Record<string, string>; expected?: RegExp }> = [
     // A v1 container reads the host's PSI, which is reported, not acted on; without its CFS quota nothing else reads the threshold.
     { fixture: 'cgroup-v1-limited', quota: false, env: { RS3GW_PSI_THRESHOLD: '10' }, expected: line(notOwnPsi) },

@@ -33,8 +33,16 @@ export const DEFAULT_RESOURCE_MANAGER_CONFIG: ResourceManagerConfig = {
 /** Most buckets the sliding window may keep, whatever the configuration asks. */
 export const MAX_WINDOW_BUCKETS = 3600;
 
+/** Buckets a window shorter than MIN_WINDOW_BUCKETS default buckets is cut into, so that it slides rather than empties at once. */
+const MIN_WINDOW_BUCKETS = 10;
+
 export function resolveResourceManagerConfig(partial: Partial<ResourceManagerConfig> = {}): ResourceManagerConfig {
   const c: ResourceManagerConfig = { ...DEFAULT_RESOURCE_MANAGER_CONFIG, ...partial };
+  // A window of one bucket held only the current one: every figure fell to nothing at each bucket's
+  // start. Unless a width is given, a short window gets narrower buckets.
+  if (partial.bucketMs === undefined && Number.isFinite(c.windowMs) && c.windowMs > 0) {
+    c.bucketMs = Math.min(DEFAULT_RESOURCE_MANAGER_CONFIG.bucketMs, c.windowMs / MIN_WINDOW_BUCKETS);
+  }
   const positive = (field: string, v: number): void => {
     if (!Number.isFinite(v) || v <= 0) throw invalidArgument(field, 'must be a finite number > 0');
   };

@@ -13,12 +13,22 @@ export interface PoolSettings {
 
 export class PoolAdvisor {
   private advice: PoolAdvice;
+  private cores: number;
 
   constructor(
     private readonly settings: PoolSettings,
     cpu: CpuReading,
   ) {
     this.advice = startPoolSize({ availableCores: cpu.availableCores, minThreads: settings.minThreads, maxThreads: settings.maxThreads });
+    this.cores = cpu.availableCores;
+  }
+
+  /**
+   * The cores the last advice was sized for: reported beside it, rather than the cores now, which a
+   * changed quota moves before the next adjustment resizes the advice (0.5 cores beside a cap of 8).
+   */
+  get sizedForCores(): number {
+    return this.cores;
   }
 
   /** The last advice; its `upper` is the cap applied (RS3GW_MAX_THREADS cut to the CPU quota), which GetResources reports as max_threads. */
@@ -36,6 +46,7 @@ export class PoolAdvisor {
       cpuUtilization: Math.max(0, cpu.utilization),
       pendingWork: Math.max(0, Math.round(pendingWork)),
     });
+    this.cores = cpu.availableCores;
     return this.advice;
   }
 }

@@ -122,7 +122,8 @@ export class AdmissionLog {
       subject === 'memory pressure'
         ? track.on
           ? detail.memoryPressureCauses.map((c) => signal(c, status.pressure)).join(', ') || signal('memory', status.pressure)
-          : `${signal('memory', status.pressure)}, ${signal('heap', status.pressure)}`
+          : // Every signal that can turn it on, so that the one that did is seen falling.
+            [signal('memory', status.pressure), signal('heap', status.pressure), ...(status.pressure.psi?.memoryFullAvg10 !== undefined ? [signal('psi_memory_full', status.pressure)] : [])].join(', ')
         : why(status, detail);
     return `admission: ${what} ${change}${repeats}: ${reading}`;
   }

@@ -82,7 +82,7 @@ export function resourceStatusOut(deps: ResourceDeps, s: ResourceManagerStatus =
       minThreads: deps.poolSettings.minThreads,
       // The cap applied to the advice, not RS3GW_MAX_THREADS: under a 0.5-CPU quota 4, not 4 x the host's cores.
       maxThreads: advice.upper,
-      availableCores: p.cpu?.availableCores ?? 0,
+      availableCores: deps.pool.sizedForCores,
       targetCpu: deps.poolSettings.targetCpu,
       reason: advice.reason,
     },

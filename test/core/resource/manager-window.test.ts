@@ -31,6 +31,25 @@ function serve(m: ResourceManager, clock: FakeClock, n: number, latency: number,
   }
 }
 
+test('a window of a second or so slides: it does not empty at each second, as one 1 s bucket did', () => {
+  const clock = new FakeClock();
+  const m = new ResourceManager({
+    clock,
+    controller: new KneeController(clock.nowMs(), { initialLimit: 1000 }),
+    pressure: new FixturePressure(),
+    config: { windowMs: 1000 },
+  });
+  // A steady 100 completions a second, each 10 ms; read every 50 ms for three seconds.
+  const seen: number[] = [];
+  for (let step = 0; step < 60; step++) {
+    serve(m, clock, 5, 10);
+    seen.push(m.status().window.completions);
+  }
+  const settled = seen.slice(20);
+  assert.ok(Math.min(...settled) >= 90, `completions in the last second never fell far: ${settled.join(' ')}`);
+  assert.ok(Math.max(...settled) <= 100, `and never counted more than a second's: ${settled.join(' ')}`);
+});
+
 test('success rate and latency percentiles over the window', () => {
   const clock = new FakeClock();
   const m = manager(clock);

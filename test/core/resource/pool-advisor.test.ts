@@ -46,6 +46,14 @@ test('GetResources reports the cap applied as max_threads: 4 under a 0.5-CPU quo
   snapshot.cpu = cpu(4);
   const roomy = new PoolAdvisor(hostDefaults, cpu(4));
   assert.is(resourceStatusOut({ manager, pool: roomy, poolSettings: hostDefaults }).pool?.maxThreads, 8);
+  // The quota cut to 0.5 cores before the next adjustment: the advice still reads as sized for 4
+  // (it read 0.5 cores beside a cap of 8), until the adjustment resizes it.
+  snapshot.cpu = cpu(0.5);
+  const stale = resourceStatusOut({ manager, pool: roomy, poolSettings: hostDefaults }).pool;
+  assert.equal([stale?.availableCores, stale?.maxThreads], [4, 8]);
+  roomy.update(cpu(0.5), 0);
+  const resized = resourceStatusOut({ manager, pool: roomy, poolSettings: hostDefaults }).pool;
+  assert.equal([resized?.availableCores, resized?.maxThreads], [0.5, 4]);
 });
 
 test.run();

@@ -104,6 +104,18 @@ test('each signal behind the level is named with its reading and where it was re
   ]);
 });
 
+test('memory pressure that PSI turned on names PSI again when it turns off, so the fall is seen', () => {
+  const s = setup();
+  const psi = { memoryFullAvg10: 15, source: 'cgroup2:/sys/fs/cgroup/memory.pressure' };
+  s.set(0, true, { memoryPressureCauses: ['psi_memory_full'] }, { psi });
+  s.run(1500);
+  assert.equal(s.lines[0], 'admission: memory pressure on: PSI memory full 15% (avg10, cgroup2:/sys/fs/cgroup/memory.pressure)');
+  s.lines.length = 0;
+  s.set(0, false, {}, { psi: { ...psi, memoryFullAvg10: 4 } });
+  s.run(1500);
+  assert.equal(s.lines.at(-1), 'admission: memory pressure off: memory 40.0% of 9537 MiB (/proc/meminfo), V8 old generation 30.0% of 95 MiB, PSI memory full 4% (avg10, cgroup2:/sys/fs/cgroup/memory.pressure)');
+});
+
 test('three episodes within a minute are each written as they start and stop, not held back', () => {
   const s = setup();
   // Sheddable work shed for 5 s every 20 s: below the level (0.8) at which normal work is shed.

@@ -237,7 +237,9 @@ export class PressureMonitor implements PressureSource {
         value: psi?.cpuSomeAvg10 === undefined && unavailable.psi === undefined ? cpu?.utilization : undefined,
         enter: s.loadSheddingThreshold,
         leave: s.loadSheddingThreshold - s.overloadMargin,
-        severe: Math.max(1, s.loadSheddingThreshold + s.overloadMargin),
+        // Full at 100 % busy, whatever the threshold: a top of threshold + margin past 100 % left a
+        // threshold of 0.975 or more unable to shed anything. At 1, busy CPU is no signal.
+        severe: s.loadSheddingThreshold < 1 ? 1 : Number.POSITIVE_INFINITY,
       },
       { name: 'psi_cpu_some', value: psi?.cpuSomeAvg10, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },
       { name: 'cpu_throttled', value: cpu?.throttledPercent, enter: s.psiSomeThreshold, leave: psiSomeLeave, severe: 100 },

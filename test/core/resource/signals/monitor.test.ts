@@ -164,6 +164,24 @@ test('without PSI for CPU: overload enters at the load-shedding threshold, scale
   }
 });
 
+test('without PSI for CPU, a threshold near 1 still reaches the top at 100 % busy; at 1, busy CPU sheds nothing', () => {
+  for (const [threshold, busyUs, expected] of [
+    [0.98, 2_000_000, 1], // 100 % of 2 cores: the top (it was 0.4, under sheddable work's 0.5)
+    [0.98, 1_980_000, 0.5], // 99 %: halfway from 0.98 to 1
+    [1, 2_000_000, 0.01], // at the threshold: the overload state at its floor, nothing shed
+  ] as const) {
+    const { root, monitor, burnCpu } = setup('cgroup-v2-limited', { loadSheddingThreshold: threshold });
+    try {
+      withoutCpuPsi(root);
+      burnCpu(busyUs);
+      const overload = monitor.sample().overload;
+      assert.ok(Math.abs(overload - expected) < 1e-9, `threshold ${threshold}, ${busyUs / 20_000} % busy: overload ${overload}, expected ${expected}`);
+    } finally {
+      root.remove();
+    }
+  }
+});
+
 test('with PSI, a CPU busy to the last cycle is no overload; tasks waiting for it are', () => {
   const { root, monitor, burnCpu } = setup();
   try {
