@@ -5,15 +5,10 @@
  * bound far above that costs no client anything and is checked in one pass of the text.
  */
 import { escaped } from './json-text-scan.js';
+import { QUOTE, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY } from './json-chars.js';
 
 /** The deepest nesting of objects and arrays a request's JSON may have. */
 export const MAX_JSON_DEPTH = 64;
-
-const QUOTE = 0x22;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 
 /**
  * Whether `text` holds more than `max` opening brackets, strings included: if not, it cannot nest

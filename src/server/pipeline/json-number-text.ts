@@ -18,6 +18,7 @@ import { exactInteger, holdsIntegers, MAX_INTEGER_DIGITS } from './json-integer-
 import { escaped, numberTokenEnd } from './json-text-scan.js';
 import { isJsonObject, type JsonObject } from './json-walk.js';
 import { findJsonField, messageOf, reachesType } from './message-reach.js';
+import { QUOTE, COMMA, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, MINUS, PLUS, DOT, DIGIT_0, DIGIT_9 } from './json-chars.js';
 
 type Container = JsonObject | JsonValue[];
 
@@ -33,18 +34,6 @@ const own = (holder: Container, key: string | number): JsonValue | undefined => 
 export function noteNumberTexts(json: JsonValue, text: string): void {
   if (isContainer(json)) noted.set(json, text);
 }
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 
 const isNumberStart = (c: number) => c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9);
 

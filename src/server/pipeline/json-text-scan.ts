@@ -13,21 +13,7 @@
  *
  * Only for text JSON.parse accepted: it assumes well-formed JSON (no validation here).
  */
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const LOWER_E = 0x65;
-const UPPER_E = 0x45;
+import { QUOTE, BACKSLASH, COMMA, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, MINUS, PLUS, DOT, DIGIT_0, DIGIT_9, LOWER_E, UPPER_E } from './json-chars.js';
 
 /** Keys an object holds before they are looked up in a Set: most objects have a few, and a scan of a few beats a Set each. */
 const LINEAR_KEYS = 16;
