@@ -97,8 +97,18 @@ function sameSeries(a: PromValue['labels'], b: PromValue['labels'], omit: string
   return count === 0;
 }
 
+/**
+ * The sum over series, as a finite number: series each finite can add up past the largest double
+ * (two counters at 1e308), which JSON would carry as the string "Infinity". Such a sum is taken
+ * scaled down by the largest magnitude, and what is still beyond the range reads as the largest
+ * double of its sign.
+ */
 export function sumOf<S>(series: S[], pick: (s: S) => number): number {
-  return series.reduce((total, s) => total + pick(s), 0);
+  const total = series.reduce((sum, s) => sum + pick(s), 0);
+  if (Number.isFinite(total)) return total;
+  const largest = series.reduce((max, s) => Math.max(max, Math.abs(pick(s))), 0);
+  const scaled = series.reduce((sum, s) => sum + pick(s) / largest, 0) * largest;
+  return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, scaled));
 }
 
 /** How counters and gauges read: one value per series, summed for a total. */

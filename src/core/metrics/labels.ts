@@ -1,5 +1,6 @@
 /** Label sets of recorded values: exact matching against the registered names, and series identity. */
 import { invalidArgument } from '../errors.js';
+import { longerThan } from './names.js';
 import type { Labels } from './types.js';
 
 /** Long label values would let a capped number of series still take unbounded memory. */
@@ -16,7 +17,7 @@ export function checkLabels(labelNames: readonly string[], labels: unknown, fiel
       throw invalidArgument(field, `unknown label "${name}" (registered labels: ${known})`);
     }
     if (typeof value !== 'string') throw invalidArgument(field, `label "${name}" must be a string`);
-    if (value.length > MAX_LABEL_VALUE_LENGTH) {
+    if (longerThan(value, MAX_LABEL_VALUE_LENGTH)) {
       throw invalidArgument(field, `label "${name}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
     }
   }

@@ -16,6 +16,27 @@ const UNIT = /^[a-zA-Z0-9_]*$/;
 
 export const MAX_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 1024;
+
+/**
+ * Whether `text` holds more than `max` characters (code points), as a client counts them: a
+ * character beyond the Basic Multilingual Plane (an emoji) is two UTF-16 units, and `length`
+ * refused such text at half its limit. Counts no further than needed.
+ */
+export function longerThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  if (text.length > 2 * max) return true;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++count > max) return true;
+  }
+  return false;
+}
 export const MAX_UNIT_LENGTH = 64;
 /** A label set has at most this many names (each adds a dimension to the series cap). */
 export const MAX_LABEL_NAMES = 16;
@@ -67,7 +88,7 @@ export function checkDescription(description: unknown, field = 'description'): a
   if (typeof description !== 'string' || description.trim().length === 0) {
     throw invalidArgument(field, 'must not be empty');
   }
-  if (description.length > MAX_DESCRIPTION_LENGTH) {
+  if (longerThan(description, MAX_DESCRIPTION_LENGTH)) {
     throw invalidArgument(field, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
   }
 }

@@ -57,10 +57,22 @@ function saturate(figure: number): number {
   return Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, figure));
 }
 
-/** The mean, also of values whose sum exceeds the largest double (each is finite, so their mean is). */
+/**
+ * The mean, also of values whose sum exceeds the largest double (each is finite, so their mean is):
+ * then taken scaled down by the largest magnitude (summing each value over the count piled up
+ * rounding, and a constant 1.7e308 read below itself). Within the values' range either way.
+ */
 function meanOf(values: readonly number[]): number {
   const sum = values.reduce((a, b) => a + b, 0);
-  return Number.isFinite(sum) ? sum / values.length : values.reduce((a, b) => a + b / values.length, 0);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const largest = Math.max(Math.abs(min), Math.abs(max));
+  const mean = Number.isFinite(sum) ? sum / values.length : (values.reduce((a, b) => a + b / largest, 0) / values.length) * largest;
+  return Math.min(max, Math.max(min, mean));
 }
 
 /**

@@ -27,6 +27,29 @@ test('counters increase by non-negative amounts only', async () => {
   assert.is(await scalar(e, 'hits'), 3.5, 'refused records change nothing');
 });
 
+test('a total over series that adds up past the largest double is a number in the export, not Infinity', async () => {
+  const e = setup();
+  e.record({ name: 'hits', value: 1e308, labels: { method: 'GET' } });
+  e.record({ name: 'hits', value: 1e308, labels: { method: 'PUT' } });
+  const hits = (await e.exportJson()).metrics['hits_total'];
+  assert.is(hits?.value, Number.MAX_VALUE, 'beyond the range: the largest double');
+  const g = new MetricsEngine({ defaultMetrics: false });
+  g.register({ name: 'level', type: 'gauge', description: 'Level', labelNames: ['k'] });
+  for (const [k, v] of [['a', 1e308], ['b', 1e308], ['c', -1.5e308]] as const) g.record({ name: 'level', value: v, labels: { k } });
+  // The plain sum overflows on the way (1e308 + 1e308) although the total, 0.5e308, is in range.
+  assert.ok(Math.abs((await g.exportJson()).metrics['level']!.value! / 0.5e308 - 1) < 1e-12);
+});
+
+test('a label value may hold 1,024 characters, counted as characters: emoji (two UTF-16 units each) too', async () => {
+  const e = setup();
+  e.record({ name: 'hits', value: 1, labels: { method: '😀'.repeat(1024) } });
+  assert.is(await scalar(e, 'hits', { method: '😀'.repeat(1024) }), 1, 'it was refused at 512 emoji');
+  await expectError(() => e.record({ name: 'hits', value: 1, labels: { method: '😀'.repeat(1025) } }), 'invalid_argument', 'labels', 'longer than 1024 characters');
+  await expectError(() => e.record({ name: 'hits', value: 1, labels: { method: 'x'.repeat(1025) } }), 'invalid_argument', 'labels', 'longer than 1024 characters');
+  e.register({ name: 'smiles', type: 'gauge', description: '😀'.repeat(1024) });
+  await expectError(() => e.register({ name: 'frowns', type: 'gauge', description: '😀'.repeat(1025) }), 'invalid_argument', 'description', 'at most 1024 characters');
+});
+
 test('gauges set (default), inc and dec', async () => {
   const e = setup();
   e.record({ name: 'temperature', value: 20 });

@@ -135,7 +135,17 @@ test('a series near the largest double has a number for a slope, not NaN', async
     await e.snapshot();
     clock.advance(MIN);
   }
-  assert.is((await e.trend('queue', { q: 'huge' }, 60 * MIN)).slopePerSecond, 0, 'a constant series is flat');
+  const flat = await e.trend('queue', { q: 'huge' }, 60 * MIN);
+  assert.is(flat.slopePerSecond, 0, 'a constant series is flat');
+  assert.equal([flat.min, flat.mean, flat.max], [1.7e308, 1.7e308, 1.7e308]);
+  // Ten points: summing each value over the count read 1.6999999999999995e308, below the minimum.
+  for (let i = 0; i < 9; i++) {
+    e.record({ name: 'queue', value: 1.7e308, labels: { q: 'ten' } });
+    await e.snapshot();
+    clock.advance(MIN);
+  }
+  const ten = await e.trend('queue', { q: 'ten' }, 60 * MIN);
+  assert.equal([ten.min, ten.mean, ten.max], [1.7e308, 1.7e308, 1.7e308], `mean of a constant series: ${ten.mean}`);
   for (const v of [-1.7e308, 0, 1.7e308]) {
     e.record({ name: 'queue', value: v, labels: { q: 'swing' } });
     await e.snapshot();

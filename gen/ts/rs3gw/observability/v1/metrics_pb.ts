@@ -823,8 +823,9 @@ export type ExportedMetric = Message<"rs3gw.observability.v1.ExportedMetric"> & 
   type: MetricType;
 
   /**
-   * Value of an unlabelled counter or gauge, or the sum over series; observation count otherwise.
-   * Absent for a gauge without series (a figure without data, such as
+   * Value of an unlabelled counter or gauge, or the sum over series (one beyond the double range,
+   * which series each finite can reach, reads as the largest double of its sign); observation
+   * count otherwise. Absent for a gauge without series (a figure without data, such as
    * rs3gw_storage_growth_bytes_per_day in its first hour), and for a gauge whose series are views of
    * one figure rather than parts of a whole (rs3gw_active_users by window, rs3gw_estimated_cost_usd
    * by component), where a sum would mean nothing.
