@@ -50,7 +50,7 @@ test(`a client can queue ${MAX_WAITING_CPU_CAPTURES} captures while the backgrou
     assert.ok(Number(report.continuousProfiling?.completedCaptures) >= 2);
     const lines = server.output().split('\n').filter((l) => l.includes('continuous profiling'));
     assert.equal(lines.length, 1, `logged once: ${lines.join('\n')}`);
-    assert.match(lines[0], /^rs3gw-obs: continuous profiling: captures \d+ skipped \(due while the capture before waited for an on-demand one and ran\)/);
+    assert.match(lines[0], /^rs3gw-obs: continuous profiling: captures \d+ skipped \(due while the capture before still waited or ran: behind an on-demand capture, or longer than the interval\)/);
   } finally {
     assert.is(await server.stop(), 0, `exit code after SIGTERM:\n${server.output()}`);
   }

@@ -50,7 +50,9 @@ test('the index page links the profiles', async () => {
     assert.is(r.status, 200, path);
     assert.match(r.headers.get('content-type')!, /^text\/html/);
     const html = await r.text();
-    for (const link of ['profile?seconds=', 'heap', 'allocs', 'flamegraph?seconds=']) assert.ok(html.includes(`href="${link}`), `${path} links ${link}`);
+    for (const link of ['profile', 'heap', 'allocs', 'flamegraph?seconds=5']) assert.ok(html.includes(`href="${link}"`), `${path} links ${link}`);
+    // Lengths the server serves under RS3GW_PROFILING_MAX_SECONDS=5: it linked profile?seconds=30 and flamegraph?seconds=10, both refused.
+    assert.ok(html.includes('default 5, at most 5'), `${path}: the default length as served`);
     // HEAD, which every general-purpose server must take (RFC 9110), has the same headers and no body.
     const head = await fetch(server.url + path, { method: 'HEAD' });
     assert.is(head.status, 200, `HEAD ${path}`);
@@ -165,6 +167,9 @@ test('bad seconds, types and parameters are 400 naming the parameter', async () 
     assertError(await rest.get(`/debug/pprof/flamegraph?type=heap&seconds=${seconds}`), 400, 'invalid_argument', /^seconds: a heap flame graph is the live heap now/);
   }
   assertError(await rest.get('/debug/pprof/?debug=1'), 400, 'invalid_argument', 'debug');
+  // Go's debug=0 is the binary profile, as without it; text output (debug=1) is not served.
+  assertError(await rest.get('/debug/pprof/heap?debug=1'), 400, 'invalid_argument', /^debug: text profiles are not served, got '1'/);
+  assertError(await rest.get('/debug/pprof/profile?seconds=1&debug=2'), 400, 'invalid_argument', /^debug: text profiles are not served/);
   // An escape that is not UTF-8 is named as such, as on the REST paths, not echoed as U+FFFD.
   assertError(await rest.get('/debug/pprof/profile?seconds=%FF'), 400, 'invalid_argument', /^seconds: must be percent-encoded UTF-8 in the query .*, got "%FF"$/);
   assertError(await rest.get('/debug/pprof/profile?%FF=1'), 400, 'invalid_argument', /^query: a parameter name must be percent-encoded UTF-8 .*, got "%FF"$/);
@@ -189,6 +194,15 @@ test('seconds=0 and an empty seconds mean the default length, as in Go and on th
       (error: Error) => error.name,
     );
     assert.is(outcome, 'TimeoutError', `seconds=${seconds}`);
+  }
+});
+
+test("Go's debug=0 is taken: the binary profile, as without it", async () => {
+  for (const path of ['/debug/pprof/heap?debug=0', '/debug/pprof/allocs?debug=', '/debug/pprof/profile?seconds=1&debug=0']) {
+    const r = await fetch(server.url + path);
+    assert.is(r.status, 200, `${path}: ${r.status === 200 ? '' : await r.text()}`);
+    assert.is(r.headers.get('content-type'), 'application/octet-stream', path);
+    await r.arrayBuffer();
   }
 });
 

@@ -138,6 +138,14 @@ test('format=pprof&type=heap downloads the live heap, in every enum spelling', a
   const top = await pprofTop(body);
   assert.match(top, /^Type: inuse_space$/m);
   assert.not.match(top, /^Duration:/m, 'live memory now: no duration (the service has been up for seconds)');
+  // CaptureProfile's duration is ignored for a heap profile, as the proto says: not checked either.
+  const heap = await fetch(`${server.url}/rs3gw.observability.v1.ProfilingService/CaptureProfile`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'PROFILE_TYPE_HEAP', duration: '-1s' }),
+  });
+  assert.is(heap.status, 200, await heap.clone().text());
+  assert.ok((((await heap.json()) as Json).pprof?.data ?? '').length > 0, 'a heap profile');
 });
 
 test('a CPU profile that names no length lasts RS3GW_PROFILING_MAX_SECONDS when that is below 30 s', async () => {

@@ -8,7 +8,7 @@ import { ConnectError } from '@connectrpc/connect';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CaptureProfileRequestSchema, ProfileType, type CaptureProfileResponse } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import { invalidArgument } from '../../core/errors.js';
-import { decodeProfile, renderFlameGraphSvg, secondsOverMaximum } from '../../core/profiling/pprof/index.js';
+import { decodeProfile, DEFAULT_CPU_PROFILE_SECONDS, renderFlameGraphSvg, secondsOverMaximum } from '../../core/profiling/pprof/index.js';
 import { codeName, httpStatusOf, retryAfterHeader, toConnectError } from '../pipeline/errors.js';
 import { clip } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
@@ -27,14 +27,31 @@ export type ProfileInvoker = (
   signal: AbortSignal,
 ) => Promise<CaptureProfileResponse>;
 
-const INDEX = `<!doctype html><html><head><title>/debug/pprof/</title></head><body>
+/** Seconds the index's flame-graph link asks for, or the longest allowed when that is shorter. */
+const FLAME_GRAPH_LINK_SECONDS = 10;
+
+/** The index, with links the server serves: lengths within RS3GW_PROFILING_MAX_SECONDS (a link to 30 s was refused under a maximum of 5). */
+function indexPage(maxSeconds: number): string {
+  const profileSeconds = Math.min(DEFAULT_CPU_PROFILE_SECONDS, maxSeconds);
+  const flameSeconds = Math.min(FLAME_GRAPH_LINK_SECONDS, maxSeconds);
+  return `<!doctype html><html><head><title>/debug/pprof/</title></head><body>
 <h1>/debug/pprof/</h1>
 <ul>
-<li><a href="profile?seconds=30">profile</a>: CPU profile (pprof, <code>?seconds=N</code>, default 30)</li>
+<li><a href="profile">profile</a>: CPU profile (pprof, <code>?seconds=N</code>, default ${profileSeconds}, at most ${maxSeconds})</li>
 <li><a href="heap">heap</a>: sampled live heap (pprof)</li>
 <li><a href="allocs">allocs</a>: the same live heap (V8's sampler keeps no freed allocations, so there is no alloc_space)</li>
-<li><a href="flamegraph?seconds=10">flamegraph</a>: CPU flame graph (SVG, <code>?seconds=N</code>; <code>?type=heap</code> for the heap)</li>
+<li><a href="flamegraph?seconds=${flameSeconds}">flamegraph</a>: CPU flame graph (SVG, <code>?seconds=N</code>; <code>?type=heap</code> for the heap)</li>
 </ul></body></html>`;
+}
+
+/**
+ * Go's `debug` parameter: 0 (or empty) is the binary profile, as without it; a text rendering
+ * (debug=1, 2) is not served. Accepted where Go takes it, so that tools sending debug=0 work.
+ */
+function checkDebug(params: Map<string, string>): void {
+  const debug = params.get('debug') ?? '';
+  if (debug !== '' && debug !== '0') throw invalidArgument('debug', `text profiles are not served, got '${clip(debug)}'; leave debug out, or give 0, for the binary pprof profile`);
+}
 
 function parameters(url: URL, allowed: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -119,13 +136,22 @@ export function pprofRoutes(capture: ProfileInvoker, maxSeconds: number): HttpRo
     };
     try {
       switch (path) {
-        case '/debug/pprof':
+        case '/debug/pprof': {
           parameters(url, []);
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(INDEX) });
-          res.end(req.method === 'HEAD' ? undefined : INDEX);
+          const index = indexPage(maxSeconds);
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(index) });
+          res.end(req.method === 'HEAD' ? undefined : index);
           return;
+        }
         case '/debug/pprof/profile':
-          writeProfile(res, await call(() => pprofRequest(ProfileType.CPU, secondsParam(parameters(url, ['seconds']), maxSeconds))));
+          writeProfile(
+            res,
+            await call(() => {
+              const p = parameters(url, ['seconds', 'debug']);
+              checkDebug(p);
+              return pprofRequest(ProfileType.CPU, secondsParam(p, maxSeconds));
+            }),
+          );
           return;
         // Go serves allocs as the heap profile with alloc_space as its default; V8's sampling heap
         // profiler drops samples once their objects are collected, so only the live heap (inuse_*)
@@ -136,7 +162,8 @@ export function pprofRoutes(capture: ProfileInvoker, maxSeconds: number): HttpRo
             res,
             await call(() => {
               // `gc` is what Go's handler takes to force a collection first; V8's sampler reports live objects anyway.
-              const p = parameters(url, ['gc', 'seconds']);
+              const p = parameters(url, ['gc', 'seconds', 'debug']);
+              checkDebug(p);
               // Go serves a delta profile for a seconds that is not empty; an empty one is the plain heap there.
               if ((p.get('seconds') ?? '') !== '') {
                 throw invalidArgument('seconds', `delta heap profiles are not served; ${path} is the live heap now`);

@@ -131,7 +131,7 @@ export function continuousProfilingStatus(continuous: ContinuousProfiler): Messa
 export function continuousProfilingMetrics(metrics: MetricsEngine, continuous: ContinuousProfiler): void {
   metrics.builtin.counter({
     name: 'rs3gw_profiling_continuous_captures_total',
-    help: 'Background CPU profile captures by outcome: completed, failed, skipped (due while the one before waited for an on-demand capture and ran), or oversized (not stored: larger alone than RS3GW_PROFILING_MAX_PROFILE_BYTES)',
+    help: 'Background CPU profile captures by outcome: completed, failed, skipped (due while the one before still waited or ran: behind an on-demand capture, or longer than the interval), or oversized (not stored: larger alone than RS3GW_PROFILING_MAX_PROFILE_BYTES)',
     labelNames: ['outcome'],
     collect() {
       const s = continuous.stats();
@@ -214,7 +214,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
     },
     async captureProfile(req, ctx) {
       const type = profileTypeIn(req.type, 'type');
-      const requested = durationOrUndefined(req.duration, 'duration');
+      // Ignored for a heap profile, as the proto says, so not checked either (-1s was refused).
+      const requested = type === 'cpu' ? durationOrUndefined(req.duration, 'duration') : undefined;
       const durationMs =
         type === 'cpu'
           ? cpuProfileDurationMs(requested === undefined || requested === 0 ? undefined : requested / 1000, { maxSeconds: deps.maxProfileSeconds, field: 'duration' })

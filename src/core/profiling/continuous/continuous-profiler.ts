@@ -240,8 +240,9 @@ export class ContinuousProfiler {
     }
     if (!this.isRunning || generation !== this.generation) return;
     const elapsedMs = this.intervals.nowMs() - cycleStart;
-    // A capture that waited for an on-demand one can outlast the interval: the next starts at once,
-    // for the latest due time passed; the ones before it got no capture.
+    // A capture that waited for an on-demand one, or whose own setup and encoding took long (a
+    // millisecond interval under load), can outlast the interval: the next starts at once, for the
+    // latest due time passed; the ones before it got no capture.
     const passed = Math.floor(elapsedMs / this.config.intervalMs);
     if (passed > 1) this.problems.add('skipped', passed - 1);
     this.schedule(Math.max(0, this.config.intervalMs - elapsedMs));
@@ -250,7 +251,7 @@ export class ContinuousProfiler {
   private writeLog({ failed, skipped }: Record<'failed' | 'skipped', number>): void {
     const parts = [
       ...(failed > 0 ? [`${failed} failed (the last: ${this.lastError})`] : []),
-      ...(skipped > 0 ? [`${skipped} skipped (due while the capture before waited for an on-demand one and ran)`] : []),
+      ...(skipped > 0 ? [`${skipped} skipped (due while the capture before still waited or ran: behind an on-demand capture, or longer than the interval)`] : []),
     ];
     this.log(`continuous profiling: captures ${parts.join(', ')}; logged at most once a minute`);
   }

@@ -1539,8 +1539,9 @@ type ContinuousProfilingStatus struct {
 	CompletedCaptures uint64 `protobuf:"varint,2,opt,name=completed_captures,json=completedCaptures,proto3" json:"completed_captures,omitempty"`
 	// Background captures that failed, storing nothing.
 	FailedCaptures uint64 `protobuf:"varint,3,opt,name=failed_captures,json=failedCaptures,proto3" json:"failed_captures,omitempty"`
-	// Due times that got no capture: they passed while the capture before them waited for an
-	// on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) and ran.
+	// Due times that got no capture: they passed while the capture before them still waited for an
+	// on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) or ran (its setup and encoding included,
+	// which can outlast an interval of milliseconds).
 	SkippedCaptures uint64 `protobuf:"varint,4,opt,name=skipped_captures,json=skippedCaptures,proto3" json:"skipped_captures,omitempty"`
 	// The last failure's message; empty when none failed.
 	LastError string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`

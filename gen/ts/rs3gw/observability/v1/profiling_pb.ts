@@ -797,8 +797,9 @@ export type ContinuousProfilingStatus = Message<"rs3gw.observability.v1.Continuo
   failedCaptures: bigint;
 
   /**
-   * Due times that got no capture: they passed while the capture before them waited for an
-   * on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) and ran.
+   * Due times that got no capture: they passed while the capture before them still waited for an
+   * on-demand one (at most RS3GW_PROFILING_MAX_SECONDS) or ran (its setup and encoding included,
+   * which can outlast an interval of milliseconds).
    *
    * @generated from field: uint64 skipped_captures = 4;
    */
