@@ -74,26 +74,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ReadonlyMap<string, st
   config.ignored.push(...nearMisses(env, 'RS3GW_', Object.values(SETTINGS).map((s) => s.env)));
   resolveAdmissionController(config, explicit);
   checkConsistency(config, explicit);
+  const ignore = ignoredLine(config.ignored, explicit);
   if (config.admissionController !== 'seed') {
-    const unused = SEED_ONLY.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
-    if (unused.length > 0) {
-      const them = unused.length > 1 ? 'them' : 'it';
-      config.ignored.push(`${unused.join(', ')} ignored: the admission controller is '${config.admissionController}', and only the seed controller's token bucket reads ${them} (RS3GW_ADMISSION_CONTROLLER=seed)`);
-    }
+    ignore(SEED_ONLY, (them) => `the admission controller is '${config.admissionController}', and only the seed controller's token bucket reads ${them} (RS3GW_ADMISSION_CONTROLLER=seed)`);
   } else if (!config.adaptiveRateLimit) {
-    const unused = ADAPTIVE_BOUNDS.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
-    if (unused.length > 0) {
-      config.ignored.push(`${unused.join(', ')} ignored: RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit`);
-    }
+    ignore(ADAPTIVE_BOUNDS, () => 'RS3GW_ADAPTIVE_RATE_LIMIT=false holds the rate at RS3GW_INITIAL_RATE_LIMIT, which the bounds of its adaptation do not limit');
   }
   if (!config.profilingContinuous) {
-    const unused = CONTINUOUS_ONLY.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
-    if (unused.length > 0) {
-      const them = unused.length > 1 ? 'them' : 'it';
-      config.ignored.push(`${unused.join(', ')} ignored: RS3GW_PROFILING_CONTINUOUS is false, and only background profiling reads ${them}`);
-    }
+    ignore(CONTINUOUS_ONLY, (them) => `RS3GW_PROFILING_CONTINUOUS is false, and only background profiling reads ${them}`);
   }
   return config;
+}
+
+/**
+ * Adds one line for the settings among `keys` set explicitly that nothing will read, saying why
+ * (`why` gets 'it' or 'them'); none when none of them was set.
+ */
+function ignoredLine(lines: string[], explicit: ReadonlySet<SettingKey>) {
+  return (keys: readonly SettingKey[], why: (them: string) => string): void => {
+    const unused = keys.filter((key) => explicit.has(key)).map((key) => SETTINGS[key].env);
+    if (unused.length > 0) lines.push(`${unused.join(', ')} ignored: ${why(unused.length > 1 ? 'them' : 'it')}`);
+  };
 }
 
 /** Background profiling's timing, which nothing reads while it is off. */
