@@ -36,7 +36,7 @@ function nearest(suffix: string, prefix: string, known: readonly string[]): stri
 }
 
 /** Optimal string alignment distance (neighbours swapped count as one edit); more than `max` reads max + 1. */
-export function editDistance(a: string, b: string, max: number): number {
+function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) rows[0]![j] = j;

@@ -12,7 +12,7 @@
  */
 import { ObservabilityError } from '../core/errors.js';
 
-export const UNSENT_SETTING = 'RS3GW_MAX_UNSENT_BYTES';
+const UNSENT_SETTING = 'RS3GW_MAX_UNSENT_BYTES';
 
 /** Answers smaller than this are left to the transport's own measure, never refused. */
 export const REFUSABLE_ANSWER_BYTES = 16 * 1024;

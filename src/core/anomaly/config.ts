@@ -4,7 +4,7 @@ import { DEFAULT_DETECTOR_SETTINGS } from './detector/defaults.js';
 import type { DetectorTuning } from './detector/types.js';
 import { ANOMALY_TYPES, type AnomalyType, type MetricConfig, type MetricConfigPatch, type SeverityThresholds } from './types.js';
 
-export const DEFAULT_SEVERITY_THRESHOLDS: Readonly<SeverityThresholds> = Object.freeze({ low: 2, medium: 3, high: 4, critical: 5 });
+const DEFAULT_SEVERITY_THRESHOLDS: Readonly<SeverityThresholds> = Object.freeze({ low: 2, medium: 3, high: 4, critical: 5 });
 
 /** Defaults for every metric; `anomalyType` is replaced by the type inferred from the name. */
 export const DEFAULT_METRIC_CONFIG: Readonly<MetricConfig> = Object.freeze({

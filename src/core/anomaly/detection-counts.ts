@@ -8,7 +8,7 @@ import { SEVERITIES, type Severity } from './types.js';
 /** The longest window counted. */
 export const DETECTION_COUNT_SPAN_MS = 3_600_000;
 /** Granularity of the windows: an anomaly counts for its whole second of detection. */
-export const DETECTION_COUNT_BUCKET_MS = 1_000;
+const DETECTION_COUNT_BUCKET_MS = 1_000;
 /** The span's seconds, and the second its oldest edge falls in. */
 const BUCKETS = DETECTION_COUNT_SPAN_MS / DETECTION_COUNT_BUCKET_MS + 1;
 const SEVERITY_INDEX: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));

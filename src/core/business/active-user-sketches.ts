@@ -7,7 +7,7 @@
  */
 import { HyperLogLog, murmur3 } from './hyperloglog.js';
 
-export const SKETCH_SLOT_MS = 5 * 60_000;
+const SKETCH_SLOT_MS = 5 * 60_000;
 /** A day of slots plus the current one. */
 export const SKETCH_SLOTS = (24 * 60 * 60_000) / SKETCH_SLOT_MS + 1;
 

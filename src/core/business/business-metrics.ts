@@ -52,7 +52,7 @@ export interface BusinessLimits {
   maxEventsPerBatch: number;
 }
 
-export const DEFAULT_BUSINESS_LIMITS: BusinessLimits = {
+const DEFAULT_BUSINESS_LIMITS: BusinessLimits = {
   windowSeconds: 60,
   maxTrackedBuckets: 1_000,
   maxTrackedUsers: 10_000,

@@ -13,7 +13,7 @@ export interface Prices {
   requestsUsdPerThousand: number;
 }
 
-export const DEFAULT_PRICES: Prices = {
+const DEFAULT_PRICES: Prices = {
   storageUsdPerGibMonth: 0.023,
   transferOutUsdPerGib: 0.09,
   requestsUsdPerThousand: 0.0004,

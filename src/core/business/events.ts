@@ -49,11 +49,11 @@ export interface RequestEvent {
 /** An event after validation, with its time and storage deltas settled. */
 export type AcceptedEvent = Required<Omit<RequestEvent, 'latencyMs'>> & Pick<RequestEvent, 'latencyMs'> & { storedBucketsDelta: number };
 
-export const ANONYMOUS_USER = 'anonymous';
+const ANONYMOUS_USER = 'anonymous';
 /** Events stamped later than this past the service clock are refused; less is clock skew and is clamped. */
-export const MAX_FUTURE_SKEW_MS = 60_000;
-export const MAX_BUCKET_NAME_LENGTH = 255;
-export const MAX_USER_NAME_LENGTH = 256;
+const MAX_FUTURE_SKEW_MS = 60_000;
+const MAX_BUCKET_NAME_LENGTH = 255;
+const MAX_USER_NAME_LENGTH = 256;
 
 const WRITES: ReadonlySet<Operation> = new Set(['put_object', 'copy_object', 'multipart_upload']);
 

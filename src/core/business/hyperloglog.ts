@@ -8,7 +8,7 @@
  */
 
 /** Index bits: 4,096 registers, 4 KiB a sketch, relative standard error 1.04 / 64 = 1.625%. */
-export const HLL_PRECISION = 12;
+const HLL_PRECISION = 12;
 export const HLL_REGISTERS = 1 << HLL_PRECISION;
 export const HLL_RELATIVE_STANDARD_ERROR = 1.04 / Math.sqrt(HLL_REGISTERS);
 /** Hash bits left for the rank: ranks are 0 (empty) .. Q + 1. */

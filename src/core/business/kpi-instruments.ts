@@ -8,7 +8,7 @@ import type { MetricsEngine } from '../metrics/engine.js';
 import { OPERATIONS } from './events.js';
 
 /** Millisecond bounds from a fast cache hit to a slow multi-GB transfer. */
-export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The classes of the status codes an event may carry (100..599, events.ts). */
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;

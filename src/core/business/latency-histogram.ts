@@ -19,7 +19,7 @@ export function binOf(latencyMs: number): number {
 }
 
 /** The value that represents a bin: within RELATIVE_ERROR of every value the bin holds. */
-export function binValue(bin: number): number {
+function binValue(bin: number): number {
   if (bin === 0) return 0;
   const lower = MIN_MS * GAMMA ** (bin - 1);
   return (lower * 2 * GAMMA) / (GAMMA + 1);

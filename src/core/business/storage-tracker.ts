@@ -34,9 +34,9 @@ interface LevelStep {
 }
 
 const MINUTE_MS = 60_000;
-export const GROWTH_WINDOW_MS = 24 * 60 * MINUTE_MS;
+const GROWTH_WINDOW_MS = 24 * 60 * MINUTE_MS;
 /** Shortest history a rate per day is fitted over. */
-export const GROWTH_MIN_SPAN_MS = 60 * MINUTE_MS;
+const GROWTH_MIN_SPAN_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 /**
  * Two steps per minute of the window (the minute's first change and its last), plus the step the

@@ -63,17 +63,17 @@ const NEW_METRIC_LIMITS: readonly NewMetricLimit[] = ['maxMetrics', 'maxSeasonSl
 const LIMIT_UNITS: Record<NewMetricLimit, string> = { maxMetrics: 'metrics', maxSeasonSlots: 'seasonal profile slots' };
 
 /** Anomalies this recent count towards the verdict. */
-export const RECENT_ANOMALY_MS = 5 * 60_000;
+const RECENT_ANOMALY_MS = 5 * 60_000;
 const LOW_SUCCESS_RATE = 0.95;
 /**
  * The success rate counts only over at least this many completions in the window: with 20, one
  * failure (or one permit reclaimed at its lease) leaves it at 95 % or above, so no single request
  * makes the service DEGRADED for a window; it takes a failure rate, two failures in 20 or more.
  */
-export const MIN_COMPLETIONS_FOR_SUCCESS_RATE = 20;
+const MIN_COMPLETIONS_FOR_SUCCESS_RATE = 20;
 const NO_MEMORY_HEADROOM = 0.98;
 
-export function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: string[] } {
+function assessHealth(h: HealthInputs): { status: HealthStatus; reasons: string[] } {
   const unhealthy: string[] = [];
   const degraded: string[] = [];
   if (h.shedding.critical) unhealthy.push('shedding critical requests');

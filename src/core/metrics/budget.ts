@@ -11,7 +11,7 @@ import type { Labels, MetricType } from './types.js';
  * suffix, braces, `le="<bound>"` (a bound and a value each print in at most 24 characters), the
  * separating space and the newline.
  */
-export const LINE_OVERHEAD_BYTES = 72;
+const LINE_OVERHEAD_BYTES = 72;
 /** `# HELP ` and `# TYPE ` lines around the name, the longest type word and the newlines. */
 const HEADER_OVERHEAD_BYTES = 32;
 

@@ -78,7 +78,7 @@ export const DEFAULT_METRICS_LIMITS: MetricsLimits = {
 export const MAX_EXPOSITION_BYTES_LIMIT = 256 * 1024 * 1024;
 
 /** Snapshots are the costliest periodic work; more often than this is never needed for trends. */
-export const MIN_SNAPSHOT_INTERVAL_MS = 1_000;
+const MIN_SNAPSHOT_INTERVAL_MS = 1_000;
 
 export interface MetricsEngineOptions {
   /** The wall clock: creation times, export times and the times of trend points. */
@@ -137,7 +137,6 @@ export interface JsonExport {
 
 export interface EngineStats {
   customMetrics: number;
-  kpiMetrics: number;
   customSeries: number;
   /** Exposition lines of the custom metrics (`maxTotalCells`). */
   customCells: number;
@@ -470,7 +469,6 @@ export class MetricsEngine {
   stats(): EngineStats {
     return {
       customMetrics: this.customMetrics,
-      kpiMetrics: this.entries.size - this.customMetrics,
       customSeries: this.customSeries,
       customCells: this.customCells,
       customExpositionBytes: this.customBytes,

@@ -15,9 +15,9 @@ import type { HistogramSeries, Labels } from './types.js';
 /** prom-client's default upper bounds (seconds-scale request durations). */
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Every bucket is stored per series, so the count multiplies the series cap. */
-export const MAX_BUCKETS = 64;
+const MAX_BUCKETS = 64;
 
-export function checkBuckets(buckets: unknown, field = 'buckets'): number[] {
+function checkBuckets(buckets: unknown, field = 'buckets'): number[] {
   if (buckets === undefined || (Array.isArray(buckets) && buckets.length === 0)) return [...DEFAULT_BUCKETS];
   if (!Array.isArray(buckets)) throw invalidArgument(field, 'must be a list of upper bounds');
   if (buckets.length > MAX_BUCKETS) throw invalidArgument(field, `at most ${MAX_BUCKETS} buckets`);
@@ -40,7 +40,7 @@ interface BucketSeries {
 }
 
 /** A histogram over fixed, strictly increasing, finite upper bounds. */
-export class BucketHistogram {
+class BucketHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, BucketSeries>();
@@ -96,7 +96,7 @@ export class BucketHistogram {
 }
 
 /** Index of the first bound >= value (binary search); `bounds.length` when the value is above them all. */
-export function bucketIndex(bounds: readonly number[], value: number): number {
+function bucketIndex(bounds: readonly number[], value: number): number {
   let lo = 0;
   let hi = bounds.length;
   while (lo < hi) {

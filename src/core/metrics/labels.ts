@@ -4,7 +4,7 @@ import { longerThan } from './names.js';
 import type { Labels } from './types.js';
 
 /** Long label values would let a capped number of series still take unbounded memory. */
-export const MAX_LABEL_VALUE_LENGTH = 1024;
+const MAX_LABEL_VALUE_LENGTH = 1024;
 
 /** Checks that `labels` names exactly the registered label names, with string values. Returns a copy. */
 export function checkLabels(labelNames: readonly string[], labels: unknown, field: string): Labels {

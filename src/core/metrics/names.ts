@@ -14,8 +14,8 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const UNIT = /^[a-zA-Z0-9_]*$/;
 
-export const MAX_NAME_LENGTH = 200;
-export const MAX_DESCRIPTION_LENGTH = 1024;
+const MAX_NAME_LENGTH = 200;
+const MAX_DESCRIPTION_LENGTH = 1024;
 
 /**
  * Whether `text` holds more than `max` characters (code points), as a client counts them: a
@@ -37,9 +37,9 @@ export function longerThan(text: string, max: number): boolean {
   }
   return false;
 }
-export const MAX_UNIT_LENGTH = 64;
+const MAX_UNIT_LENGTH = 64;
 /** A label set has at most this many names (each adds a dimension to the series cap). */
-export const MAX_LABEL_NAMES = 16;
+const MAX_LABEL_NAMES = 16;
 
 const COUNTER_SUFFIX = '_total';
 

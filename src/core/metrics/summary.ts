@@ -28,7 +28,7 @@ interface SummarySeriesState {
  * writes `value || 0` for a quantile, so a p99 panel dropped to 0 whenever the metric was idle for
  * the window's length, and a summary never observed read 0 too. Count and sum are prom-client's.
  */
-export class WindowedSummary<T extends string = string> extends Summary<T> {
+class WindowedSummary<T extends string = string> extends Summary<T> {
   override async get(): Promise<MetricObjectWithValues<MetricValue<T>>> {
     const states = Object.values((this as unknown as { hashMap: Record<string, SummarySeriesState> }).hashMap);
     // Read before prom-client's get(), in the same turn: a window only empties as time passes.
@@ -44,17 +44,17 @@ export class WindowedSummary<T extends string = string> extends Summary<T> {
 }
 
 /** The quantiles of a summary registered without any (metrics.proto: "0.5, 0.9, 0.99 when empty"). */
-export const DEFAULT_QUANTILES = [0.5, 0.9, 0.99];
+const DEFAULT_QUANTILES = [0.5, 0.9, 0.99];
 /** prom-client's default percentiles: those of a service summary created without any. */
 export const PROM_CLIENT_QUANTILES = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999];
 /** Observations older than this leave the quantiles (Go client's DefMaxAge). */
-export const SUMMARY_MAX_AGE_SECONDS = 600;
+const SUMMARY_MAX_AGE_SECONDS = 600;
 /** Steps the window slides in (Go client's DefAgeBuckets). */
-export const SUMMARY_AGE_BUCKETS = 5;
-export const MAX_QUANTILES = 16;
+const SUMMARY_AGE_BUCKETS = 5;
+const MAX_QUANTILES = 16;
 
 /** Quantiles in (0,1), returned sorted; duplicates are refused. */
-export function checkQuantiles(quantiles: unknown, field = 'quantiles'): number[] {
+function checkQuantiles(quantiles: unknown, field = 'quantiles'): number[] {
   if (quantiles === undefined || (Array.isArray(quantiles) && quantiles.length === 0)) return [...DEFAULT_QUANTILES];
   if (!Array.isArray(quantiles)) throw invalidArgument(field, 'must be a list of quantiles');
   if (quantiles.length > MAX_QUANTILES) throw invalidArgument(field, `at most ${MAX_QUANTILES} quantiles`);

@@ -80,7 +80,7 @@ function meanOf(values: readonly number[]): number {
  * the largest double overflow the sums (a constant 1.7e308 read NaN): those are fitted scaled down
  * by the largest magnitude, which changes the slope by that factor alone.
  */
-export function leastSquaresSlope(points: readonly SnapshotPoint[], perMs: number): number | null {
+function leastSquaresSlope(points: readonly SnapshotPoint[], perMs: number): number | null {
   if (points.length < 2) return null;
   const slope = slopeOfScaled(points, 1);
   if (slope === null || Number.isFinite(slope)) return slope === null ? null : slope * perMs;

@@ -56,7 +56,7 @@ function lowerQuota(current: Quota | undefined, candidate: Quota): Quota {
 }
 
 /** `cpu.max` is `$MAX $PERIOD`, MAX being `max` when there is no quota. */
-export function parseCpuMax(text: string): number | undefined {
+function parseCpuMax(text: string): number | undefined {
   const [max, period] = text.trim().split(/\s+/);
   const quota = Number(max);
   const periodUs = Number(period);

@@ -46,7 +46,7 @@ interface Mount {
 }
 
 /** Parses `/proc/self/cgroup` (`id:controllers:path` lines; v2 is `0::path`). */
-export function parseProcCgroup(text: string): CgroupLine[] {
+function parseProcCgroup(text: string): CgroupLine[] {
   const lines: CgroupLine[] = [];
   for (const line of text.split('\n')) {
     const first = line.indexOf(':');

@@ -16,7 +16,7 @@ export interface CpuTimes {
   idleTicks: number;
 }
 
-export function parseCpuTimes(text: string): CpuTimes {
+function parseCpuTimes(text: string): CpuTimes {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) throw malformedHostFile('/proc/stat', 'no aggregate cpu line');
   const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = line

@@ -22,7 +22,7 @@ export function errnoCode(error: unknown): string | undefined {
  * part that needed it out, naming it, and a call that needed it says which file failed and why. The
  * errno code stays on `code` for callers that tell a vanished process from an unreadable one.
  */
-export class HostFileError extends ObservabilityError {
+class HostFileError extends ObservabilityError {
   readonly code: string | undefined;
 
   constructor(path: string, cause: unknown) {

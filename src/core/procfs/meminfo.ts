@@ -5,7 +5,6 @@ export interface Meminfo {
   totalBytes: number;
   /** MemAvailable, or MemFree + Buffers + Cached on kernels older than 3.14. */
   availableBytes: number;
-  freeBytes: number;
   /** Every `Key: N kB` line, in bytes, for callers that need more. */
   fields: Map<string, number>;
 }
@@ -21,7 +20,7 @@ export function parseMeminfo(text: string): Meminfo {
   const free = fields.get('MemFree') ?? 0;
   const available =
     fields.get('MemAvailable') ?? free + (fields.get('Buffers') ?? 0) + (fields.get('Cached') ?? 0);
-  return { totalBytes: total, availableBytes: available, freeBytes: free, fields };
+  return { totalBytes: total, availableBytes: available, fields };
 }
 
 export function readMeminfo(files: HostFiles): Meminfo {

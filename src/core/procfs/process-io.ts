@@ -28,7 +28,7 @@ const KEYS: Record<string, keyof ProcessIoCounters> = {
   cancelled_write_bytes: 'cancelledWriteBytes',
 };
 
-export function parseProcessIo(text: string): ProcessIoCounters {
+function parseProcessIo(text: string): ProcessIoCounters {
   const counters: Partial<ProcessIoCounters> = {};
   for (const line of text.split('\n')) {
     const match = /^(\w+):\s*(\d+)$/.exec(line.trim());

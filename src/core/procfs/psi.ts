@@ -2,12 +2,11 @@ import type { CgroupLayout } from './cgroup-layout.js';
 import { cgroupSource } from './cgroup-layout.js';
 import type { HostFiles } from './host-files.js';
 
-/** One `some`/`full` line: percent of time stalled over 10/60/300 s, and total stall microseconds. */
+/** One `some`/`full` line: percent of time stalled over 10/60/300 s. */
 export interface PsiLine {
   avg10: number;
   avg60: number;
   avg300: number;
-  totalUs: number;
 }
 
 export interface PsiResource {
@@ -46,9 +45,9 @@ function parseLine(text: string): PsiLine | undefined {
   const avg10 = values.get('avg10');
   const avg60 = values.get('avg60');
   const avg300 = values.get('avg300');
-  const total = values.get('total');
-  if (avg10 === undefined || avg60 === undefined || avg300 === undefined || total === undefined) return undefined;
-  return { avg10, avg60, avg300, totalUs: total };
+  // The kernel always writes total=; a line without it is not a PSI line, though the figure goes unused.
+  if (avg10 === undefined || avg60 === undefined || avg300 === undefined || !values.has('total')) return undefined;
+  return { avg10, avg60, avg300 };
 }
 
 /** Parses a PSI file; undefined if it has no valid `some` line. */

@@ -5,19 +5,18 @@ const AT_PAGESZ = 6n;
 const AT_CLKTCK = 17n;
 
 /** What Linux uses on nearly every architecture; only a fallback when auxv cannot be read. */
-export const DEFAULT_CLOCK_TICKS = 100;
-export const DEFAULT_PAGE_SIZE = 4096;
+const DEFAULT_CLOCK_TICKS = 100;
+const DEFAULT_PAGE_SIZE = 4096;
 
 /** Kernel constants needed to turn /proc figures into seconds and bytes, with where each came from. */
 export interface SystemConstants {
   clockTicksPerSecond: number;
   clockTicksSource: string;
   pageSizeBytes: number;
-  pageSizeSource: string;
 }
 
 /** Reads AT_CLKTCK and AT_PAGESZ from an auxv buffer of 64-bit little-endian key/value pairs. */
-export function parseAuxv(buffer: Buffer): { clockTicks?: number; pageSize?: number } {
+function parseAuxv(buffer: Buffer): { clockTicks?: number; pageSize?: number } {
   const found: { clockTicks?: number; pageSize?: number } = {};
   for (let offset = 0; offset + 16 <= buffer.length; offset += 16) {
     const key = buffer.readBigUInt64LE(offset);
@@ -43,6 +42,5 @@ export function readSystemConstants(files: HostFiles): SystemConstants {
     clockTicksPerSecond: found.clockTicks ?? DEFAULT_CLOCK_TICKS,
     clockTicksSource: found.clockTicks ? '/proc/self/auxv AT_CLKTCK' : `default ${DEFAULT_CLOCK_TICKS} (/proc/self/auxv ${why})`,
     pageSizeBytes: found.pageSize ?? DEFAULT_PAGE_SIZE,
-    pageSizeSource: found.pageSize ? '/proc/self/auxv AT_PAGESZ' : `default ${DEFAULT_PAGE_SIZE} (/proc/self/auxv ${why})`,
   };
 }

@@ -1,15 +1,14 @@
 import { malformedHostFile, type HostFiles } from './host-files.js';
 
-/** `/proc/uptime`: seconds since boot and idle seconds summed over CPUs. */
+/** `/proc/uptime`: seconds since boot. */
 export interface Uptime {
   uptimeSeconds: number;
-  idleSeconds: number;
 }
 
-export function parseUptime(text: string): Uptime {
+function parseUptime(text: string): Uptime {
   const [uptime, idle] = text.trim().split(/\s+/).map(Number);
   if (!Number.isFinite(uptime) || !Number.isFinite(idle)) throw malformedHostFile('/proc/uptime', 'malformed');
-  return { uptimeSeconds: uptime, idleSeconds: idle };
+  return { uptimeSeconds: uptime };
 }
 
 export function readUptime(files: HostFiles): Uptime {

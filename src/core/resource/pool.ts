@@ -4,13 +4,13 @@ import { invalidArgument } from '../errors.js';
  * Threads per available core worth having at most: pool workers mostly wait on storage I/O, so a few
  * per core keep the cores busy, and beyond that extra threads only queue for CPU under the quota.
  */
-export const THREADS_PER_CORE = 4;
-export const DEFAULT_TARGET_CPU = 0.75;
+const THREADS_PER_CORE = 4;
+const DEFAULT_TARGET_CPU = 0.75;
 /**
  * CPU within this distance of the target holds the size, so measurement noise does not flap it; a
  * target below twice this gets half the target instead, so the band never reaches 0.
  */
-export const DEFAULT_TOLERANCE = 0.05;
+const DEFAULT_TOLERANCE = 0.05;
 
 export interface PoolAdviceInput {
   /** Threads in the pool now. */

@@ -112,7 +112,7 @@ class Cursor {
  * How many digits the integer a number token (text from `start` to `end`) is exactly has, or -1 when
  * it is no integer: 2.50e1 has 2, 1.0000000000000001 and 1e-400 none. Reads the characters only.
  */
-export function integerDigits(text: string, start: number, end: number): number {
+function integerDigits(text: string, start: number, end: number): number {
   let i = text.charCodeAt(start) === MINUS ? start + 1 : start;
   // From the first digit that is not 0 on: how many, and how many zeros end them.
   let significant = 0;

@@ -5,8 +5,8 @@
 import type { Duration, Timestamp } from '@bufbuild/protobuf/wkt';
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since the epoch. */
-export const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
-export const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
 /** About 10,000 years either way. */
 export const MAX_DURATION_SECONDS = 315_576_000_000;
 const MAX_NANOS = 999_999_999;

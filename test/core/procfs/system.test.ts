@@ -16,7 +16,6 @@ test('clock ticks and page size come from auxv', () => {
     clockTicksPerSecond: 250,
     clockTicksSource: '/proc/self/auxv AT_CLKTCK',
     pageSizeBytes: 4096,
-    pageSizeSource: '/proc/self/auxv AT_PAGESZ',
   });
   assert.is(v1.systemConstants().pageSizeBytes, 65536);
 });
@@ -59,7 +58,7 @@ test('/proc/stat aggregate line and busy fraction between readings', () => {
 });
 
 test('uptime and online CPUs', () => {
-  assert.equal(v2.uptime(), { uptimeSeconds: 1000, idleSeconds: 7600 });
+  assert.equal(v2.uptime(), { uptimeSeconds: 1000 });
   assert.equal(v2.onlineCpus(), { count: 8, source: '/sys/devices/system/cpu/online' });
   assert.is(countCpuList('0-3,8,10-11\n'), 7);
   assert.is(countCpuList('garbage'), undefined);

@@ -23,13 +23,13 @@ function setup() {
   const manager = new ResourceManager({ clock, wallClock: clock, controller, pressure });
   const lines: string[] = [];
   const log = new AdmissionLog({ clock, log: (line) => lines.push(line) });
-  let detail: PressureDetail = { overloadCauses: [], memoryPressureCauses: [], overloadScores: {} };
+  let detail: PressureDetail = { overloadCauses: [], memoryPressureCauses: [] };
   return {
     lines,
     /** Sets what the monitor reports; the manager reads it at its next refresh (a second later). */
     set(overload: number, memoryPressure = false, causes: Partial<PressureDetail> = {}, snapshot: Partial<PressureSnapshot> = {}) {
       pressure.current = { ...pressureSnapshot(overload, memoryPressure), ...snapshot };
-      detail = { overloadCauses: overload > 0 ? ['cpu'] : [], memoryPressureCauses: memoryPressure ? ['memory'] : [], overloadScores: {}, ...causes };
+      detail = { overloadCauses: overload > 0 ? ['cpu'] : [], memoryPressureCauses: memoryPressure ? ['memory'] : [], ...causes };
     },
     /** Housekeeping ticks every 100 ms for `ms`, as in the service. */
     run(ms: number) {

@@ -69,12 +69,12 @@ export interface ContinuousProfilerStats {
   lastError?: string;
 }
 
-export const DEFAULT_LIST_LIMIT = 100;
-export const MAX_LIST_LIMIT = 10_000;
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 10_000;
 /** Merges queued behind the running one; more are refused (resource_exhausted). */
 export const MAX_WAITING_MERGES = 4;
 /** Failed and skipped captures are logged at most this often, summed since the last line. */
-export const CAPTURE_PROBLEM_LOG_INTERVAL_MS = 60_000;
+const CAPTURE_PROBLEM_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Captures a short CPU profile every interval while running and keeps them under the retention

@@ -15,10 +15,10 @@ export interface FlameGraphOptions {
   maxFrames?: number;
 }
 
-export const DEFAULT_FLAME_GRAPH_WIDTH = 1200;
-export const DEFAULT_MAX_FLAME_GRAPH_FRAMES = 20_000;
+const DEFAULT_FLAME_GRAPH_WIDTH = 1200;
+const DEFAULT_MAX_FLAME_GRAPH_FRAMES = 20_000;
 /** Frames narrower than this are invisible anyway; flamegraph.pl uses the same cut-off. */
-export const MIN_FRAME_WIDTH_PX = 0.1;
+const MIN_FRAME_WIDTH_PX = 0.1;
 
 const FRAME_HEIGHT = 16;
 const FONT_SIZE = 12;

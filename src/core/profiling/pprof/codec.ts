@@ -3,7 +3,7 @@ import { Profile } from 'pprof-format';
 import { invalidArgument } from '../../errors.js';
 
 /** Largest decompressed profile accepted; a bigger one is a zip bomb or not a profile we made. */
-export const MAX_DECODED_PROFILE_BYTES = 256 * 1024 * 1024;
+const MAX_DECODED_PROFILE_BYTES = 256 * 1024 * 1024;
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;

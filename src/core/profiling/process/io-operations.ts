@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { invalidArgument } from '../../errors.js';
-import { LatencyHistogram, PERCENTILE_RELATIVE_ERROR } from './latency-histogram.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 export type IoDirection = 'read' | 'write';
 
@@ -32,7 +32,6 @@ export interface IoDirectionStats {
   p50LatencyUs?: number;
   p95LatencyUs?: number;
   p99LatencyUs?: number;
-  maxLatencyUs?: number;
 }
 
 export interface IoOperationStats {
@@ -40,8 +39,6 @@ export interface IoOperationStats {
   write: IoDirectionStats;
   /** When recording started (epoch ms). */
   sinceMs: number;
-  /** Bound on the relative error of the percentile figures (for latencies of 1 us or more). */
-  percentileRelativeError: number;
 }
 
 /** Largest batch one call may record; bigger batches are split by the caller. */
@@ -96,7 +93,6 @@ class DirectionTotals {
       p50LatencyUs: latency.percentile(0.5),
       p95LatencyUs: latency.percentile(0.95),
       p99LatencyUs: latency.percentile(0.99),
-      maxLatencyUs: latency.max,
     };
   }
 }
@@ -129,7 +125,6 @@ export class IoOperationRecorder {
       read: this.totals.read.stats(),
       write: this.totals.write.stats(),
       sinceMs: this.sinceMs,
-      percentileRelativeError: PERCENTILE_RELATIVE_ERROR,
     };
   }
 }

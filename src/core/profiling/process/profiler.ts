@@ -11,13 +11,13 @@ import { CpuTracker, type CpuBasis } from './cpu-tracker.js';
 import { IoOperationRecorder, type IoOperation, type IoOperationStats } from './io-operations.js';
 import { Ring } from './ring.js';
 
-export const DEFAULT_PROFILING_INTERVAL_SECONDS = 60;
-export const DEFAULT_MAX_SNAPSHOTS = 100;
+const DEFAULT_PROFILING_INTERVAL_SECONDS = 60;
+const DEFAULT_MAX_SNAPSHOTS = 100;
 /** Upper bounds on configuration, so a typo cannot make the profiler hold unbounded history. */
 export const MAX_WATCHED_PIDS = 64;
 export const MAX_SNAPSHOTS_PER_PID = 10_000;
 /** Shortest window a CPU delta is taken over; tick counters are too coarse for less. */
-export const DEFAULT_MIN_CPU_INTERVAL_MS = 1000;
+const DEFAULT_MIN_CPU_INTERVAL_MS = 1000;
 
 export interface ProcessProfilerOptions {
   /** Stamps samples and snapshots; default the wall clock. */
@@ -44,8 +44,6 @@ export interface ProcessCpu {
   /** Percent of the cores this machine or container gives us (percentOfCore / availableCores). */
   percentOfMachine: number;
   availableCores: number;
-  /** The cgroup quota/cpuset file or `/sys/devices/system/cpu/online`. */
-  availableCoresSource: string;
   basis: CpuBasis;
   /** Window the percentages cover, ms. */
   intervalMs: number;
@@ -108,7 +106,7 @@ export interface CollectResult {
  * Clock ticks to microseconds in integer arithmetic: exact whole ticks at the usual rates (100, 250,
  * 1000 Hz), rounded down to the microsecond at a rate that does not divide a second evenly.
  */
-export function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigint {
+function ticksToMicroseconds(ticks: number, ticksPerSecond: number): bigint {
   return (BigInt(ticks) * 1_000_000n) / BigInt(ticksPerSecond);
 }
 
@@ -342,7 +340,6 @@ export class ProcessProfiler {
         percentOfCore: measure.percentOfCore,
         percentOfMachine: measure.percentOfCore / cores.cores,
         availableCores: cores.cores,
-        availableCoresSource: cores.source,
         basis: measure.basis,
         intervalMs: measure.intervalMs,
         totalTimeUs: userTimeUs + systemTimeUs,

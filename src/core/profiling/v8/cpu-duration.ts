@@ -10,7 +10,7 @@ export interface CpuDurationLimits {
 }
 
 export const DEFAULT_CPU_PROFILE_SECONDS = 30;
-export const DEFAULT_MAX_CPU_PROFILE_SECONDS = 300;
+const DEFAULT_MAX_CPU_PROFILE_SECONDS = 300;
 
 /**
  * Turns a request's duration in seconds (undefined when unset) into a capture duration in ms, or

@@ -18,7 +18,7 @@ export interface CpuConversionOptions {
   mapping?: MappingDescriptor;
 }
 
-export const CPU_PROFILE_COMMENT =
+const CPU_PROFILE_COMMENT =
   "Values are the JS thread's wall time by what it ran: V8 samples on a timer, so time the thread " +
   'waited for a CPU core counts with the code it was running (ProfilingService.GetProfile gives the CPU it got). ' +
   '(idle) is time the JS thread waited for work, (program) native code outside JS, ' +

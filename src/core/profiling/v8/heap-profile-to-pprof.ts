@@ -22,7 +22,7 @@ export interface HeapConversionOptions {
   mapping?: MappingDescriptor;
 }
 
-export const HEAP_PROFILE_COMMENT =
+const HEAP_PROFILE_COMMENT =
   'inuse_space is V8\'s unbiased estimate of live bytes. inuse_objects counts sampled live ' +
   'allocations unscaled: the inspector reports each sample\'s scaled bytes but not the object ' +
   'size, so the number of objects a sample stands for is unknown. Memory allocated before the ' +

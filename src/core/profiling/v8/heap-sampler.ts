@@ -5,9 +5,9 @@ import { encodeProfile } from '../pprof/codec.js';
 import { heapProfileToPprof, type V8HeapProfile } from './heap-profile-to-pprof.js';
 
 /** 512 KiB, Go's MemProfileRate: cheap enough to leave on for the life of the service. */
-export const DEFAULT_HEAP_SAMPLING_INTERVAL_BYTES = 512 * 1024;
-export const MIN_HEAP_SAMPLING_INTERVAL_BYTES = 1024;
-export const MAX_HEAP_SAMPLING_INTERVAL_BYTES = 64 * 1024 * 1024;
+const DEFAULT_HEAP_SAMPLING_INTERVAL_BYTES = 512 * 1024;
+const MIN_HEAP_SAMPLING_INTERVAL_BYTES = 1024;
+const MAX_HEAP_SAMPLING_INTERVAL_BYTES = 64 * 1024 * 1024;
 
 export interface HeapSamplerOptions {
   /** Average bytes allocated between samples (V8 draws the gaps from a Poisson process). */

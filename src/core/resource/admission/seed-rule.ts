@@ -19,7 +19,7 @@ export interface SeedRuleOptions {
   burstSeconds: number;
 }
 
-export const SEED_RULE_DEFAULTS: SeedRuleOptions = {
+const SEED_RULE_DEFAULTS: SeedRuleOptions = {
   initialRps: 1000,
   minRps: 100,
   maxRps: 10000,

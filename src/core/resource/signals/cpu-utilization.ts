@@ -9,7 +9,7 @@ import type { CpuReading } from './types.js';
  * varies by one or two from sample to sample, which on a saturated quota alone moves the share by
  * some 20 points.
  */
-export const THROTTLING_WINDOW_MS = 10_000;
+const THROTTLING_WINDOW_MS = 10_000;
 /** A new reading is kept for the window only this long after the newest kept one. */
 const THROTTLING_SPACING_MS = THROTTLING_WINDOW_MS / 20;
 /**

@@ -49,8 +49,6 @@ export interface PressureDetail {
   memoryPressureCauses: string[];
   /** Signals holding overload on: `psi_cpu_some` (or `cpu` without PSI), `cpu_throttled`, `psi_io_some`, `event_loop_delay`. */
   overloadCauses: string[];
-  /** Each overload signal's severity, 0 at its enter level .. 1 at its severe level. */
-  overloadScores: Record<string, number>;
   /** The last error from a periodic sample started by start(), if the last one failed. */
   lastError?: string;
 }
@@ -254,16 +252,17 @@ export class PressureMonitor implements PressureSource {
       },
     ];
     const overloadCauses = this.overloadGate.update(overloadSignals);
-    const overloadScores: Record<string, number> = {};
+    // Each signal's severity runs from 0 at its enter level to 1 at its severe level.
+    let overloadScore = 0;
     let resourceScore = 0;
     for (const signal of overloadSignals) {
       if (signal.value === undefined) continue;
       const score = Math.min(1, Math.max(0, (signal.value - signal.enter) / (signal.severe - signal.enter)));
-      overloadScores[signal.name] = score;
+      overloadScore = Math.max(overloadScore, score);
       if (!signal.ownLoop) resourceScore = Math.max(resourceScore, score);
     }
     const on = this.overloadGate.isOn;
-    const overload = on ? Math.max(OVERLOAD_FLOOR, ...Object.values(overloadScores)) : 0;
+    const overload = on ? Math.max(OVERLOAD_FLOOR, overloadScore) : 0;
     const resourceOverload = on ? resourceScore : 0;
 
     const snapshot: PressureSnapshot = {
@@ -278,7 +277,7 @@ export class PressureMonitor implements PressureSource {
     if (reported) snapshot.psi = reported;
     if (heap) snapshot.heap = heap;
     if (Object.keys(unavailable).length > 0) snapshot.unavailable = unavailable;
-    return [snapshot, { memoryPressureCauses, overloadCauses, overloadScores }];
+    return [snapshot, { memoryPressureCauses, overloadCauses }];
   }
 
   private readMemory(): MemoryReading {
