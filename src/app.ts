@@ -26,6 +26,7 @@ import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
+import { profilingRetentionMetrics } from './server/ops/profiling-metrics.js';
 import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
 import { tracingMetrics } from './server/ops/tracing-metrics.js';
 import { ServicePort } from './server/port.js';
@@ -189,6 +190,7 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
     },
   });
   continuousProfilingMetrics(metrics, continuous);
+  profilingRetentionMetrics(metrics, continuous);
   if (config.profilingContinuous) continuous.start();
   const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
