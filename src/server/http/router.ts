@@ -1,5 +1,6 @@
 /** The HTTP/1.1 side of the port: /metrics, /debug/pprof, REST, and Connect/gRPC-Web for the rest. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { clip, quote } from '../pipeline/well-known.js';
 import { writeError } from '../rest/response.js';
@@ -24,6 +25,14 @@ function targetUrl(target: string): URL | undefined {
 const UNREAD_BODY_DRAIN_MS = 10_000;
 
 /**
+ * The drain timer of each connection, one per connection, with one 'close' listener to clear it: a
+ * timer and listener per refused request piled up on a keep-alive connection (each holding its
+ * request) until it closed. One is enough: a request's body is parsed to its end before the next
+ * request starts, so a new drain on a connection finds the earlier request complete.
+ */
+const drainTimers = new WeakMap<Socket, NodeJS.Timeout>();
+
+/**
  * connect-node stops reading a request it refuses (a body over the size limit), destroys it and
  * answers at once; the rest of the body would then sit unread on the keep-alive connection and
  * stall the client until the idle timeout. Closing the connection is no better: with bytes unread
@@ -36,8 +45,10 @@ function drainUnreadBody(req: IncomingMessage & { _dump?: () => void }, res: Ser
     if (req.complete || socket.destroyed) return;
     // The request emits no 'end' once destroyed, but the parser still marks it complete; the
     // connection then carries on as any keep-alive connection.
-    const timer = setTimeout(() => req.complete || socket.destroy(), UNREAD_BODY_DRAIN_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
+    const earlier = drainTimers.get(socket);
+    if (earlier) clearTimeout(earlier);
+    else socket.once('close', () => clearTimeout(drainTimers.get(socket)));
+    drainTimers.set(socket, setTimeout(() => req.complete || socket.destroy(), UNREAD_BODY_DRAIN_MS).unref());
     req._dump?.();
     socket.resume();
   });
