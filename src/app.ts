@@ -9,7 +9,7 @@ import { monotonicClock, systemClock } from './core/clock.js';
 import { logLine } from './core/log-line.js';
 import { MetricsEngine } from './core/metrics/index.js';
 import { ProcReader } from './core/procfs/reader.js';
-import { ContinuousProfiler, type HeapSampler } from './core/profiling/pprof/index.js';
+import { ContinuousProfiler, CpuCaptures, type HeapSampler } from './core/profiling/pprof/index.js';
 import { ProcessProfiler } from './core/profiling/process/profiler.js';
 import { createAdmissionController } from './core/resource/admission/factory.js';
 import type { AdmissionController } from './core/resource/admission/types.js';
@@ -175,9 +175,12 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
     else logLine(`profiling: pid ${pid} will not be served: it names no running process now (${reason}), and a process that takes it later is not the one meant`);
   }
   if (config.profilingEnabled) processes.start();
+  // One V8 CPU capture at a time, on-demand or background: both queue on these.
+  const cpuCaptures = new CpuCaptures({ clock, intervals });
   const continuous = new ContinuousProfiler({
     clock,
     intervals,
+    cpuCaptures,
     config: {
       // The continuous profiler takes whole milliseconds; off, it keeps its defaults, as the pair
       // is then checked against nothing.
@@ -192,7 +195,7 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
   continuousProfilingMetrics(metrics, continuous);
   profilingRetentionMetrics(metrics, continuous);
   if (config.profilingContinuous) continuous.start();
-  const profiling: ProfilingDeps = { processes, heapSampler, continuous, maxProfileSeconds: config.profilingMaxSeconds };
+  const profiling: ProfilingDeps = { clock, processes, heapSampler, cpuCaptures, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 
   const pressure = new PressureMonitor({
     clock: intervals,
@@ -232,8 +235,8 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
   const port: ServicePort = new ServicePort({
     bindings: [
       profilingBinding(profiling),
-      metricsBinding(metrics, business, unsent),
-      anomalyBinding(anomalies),
+      metricsBinding(metrics, business, unsent, clock),
+      anomalyBinding(anomalies, clock),
       resourceBinding(resources),
       healthReportBinding({
         clock,

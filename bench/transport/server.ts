@@ -30,7 +30,7 @@ function standalone() {
   const pipeline = new CallPipeline(trace.getTracer('bench'), rpcMetrics(metrics), new AbortController().signal);
   // Nothing is refused: the bench measures the transports, not the unsent budget.
   const unsent = { answer: () => {} };
-  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock })), pipeline, unsent };
+  return { binding: anomalyBinding(new AnomalyEngine({ clock: systemClock }), systemClock), pipeline, unsent };
 }
 
 if (variant === 'front-door') {

@@ -24,6 +24,7 @@ import type {
   StreamItem,
 } from '../../core/anomaly/index.js';
 import { DEFAULT_DETECTOR_TUNING, SEVERITIES, snake } from '../../core/anomaly/index.js';
+import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { enumName, enumNumber, limitOf, timeBoundOrUndefined, timestamp, timestampOrUndefined, u64 } from './convert.js';
@@ -191,7 +192,8 @@ function streamMessage(item: StreamItem, instanceId: string) {
   }
 }
 
-export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
+/** `clock` is the wall clock, which stamps ListAnomalies' answer. */
+export function anomalyBinding(engine: AnomalyEngine, clock: Clock): ServiceBinding {
   return bindService(AnomalyService, {
     recordSample(req) {
       const timeMs = timestampOrUndefined(req.time);
@@ -214,7 +216,7 @@ export function anomalyBinding(engine: AnomalyEngine): ServiceBinding {
         limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
       });
       return {
-        timestamp: timestamp(Date.now()),
+        timestamp: timestamp(clock.nowMs()),
         anomalies: events.map(anomalyOut),
         lastSequence: u64(engine.lastSequence),
         instanceId: engine.instanceId,

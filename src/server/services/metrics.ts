@@ -18,6 +18,7 @@ import {
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { BusinessMetrics, BusinessReport, Operation, RequestEvent } from '../../core/business/index.js';
+import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
 import type { JsonExport, MetricDescriptor, MetricsEngine, MetricType as EngineMetricType, RecordOp, RecordRequest, Series } from '../../core/metrics/index.js';
 import { abortError } from '../pipeline/errors.js';
@@ -181,7 +182,8 @@ export interface RenderBudget {
   check(kind: string, what: string): { made(bytes: number): void; release(): void };
 }
 
-export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget): ServiceBinding {
+/** `clock` is the wall clock, which stamps a Prometheus export (a JSON one carries the engine's stamp). */
+export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics, unsent: RenderBudget, clock: Clock): ServiceBinding {
   return bindService(MetricsService, {
     registerMetric(req) {
       const type = requiredEnumName<EngineMetricType>(MetricTypeSchema, req.type, 'type');
@@ -246,7 +248,7 @@ export function metricsBinding(metrics: MetricsEngine, business: BusinessMetrics
         if (req.format === ExportFormat.PROMETHEUS) {
           const data = Buffer.from(await metrics.exportPrometheus(undefined, ctx.signal));
           ticket.made(data.length);
-          return { timestamp: timestamp(Date.now()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
+          return { timestamp: timestamp(clock.nowMs()), prometheus: create(HttpBodySchema, { contentType: PROMETHEUS_TEXT, data }) };
         }
         const json = await metrics.exportJson(ctx.signal);
         return { timestamp: timestamp(Date.parse(json.timestamp)), metrics: await exportedMetricsOut(json, ctx.signal) };

@@ -13,10 +13,11 @@ import {
   type ProcessProfileSchema,
   type ProfileInfoSchema,
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
+import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
 import type { MetricsEngine } from '../../core/metrics/index.js';
-import type { ContinuousProfiler, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
-import { captureCpuProfile, cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
+import type { ContinuousProfiler, CpuCaptures, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
+import { cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
@@ -28,8 +29,12 @@ const MAX_LIST = 10_000;
 const MAX_PROFILE_ID_LENGTH = 128;
 
 export interface ProfilingDeps {
+  /** Wall clock: when a profile was asked for, where the profile does not say when it started. */
+  clock: Clock;
   processes: ProcessProfiler;
   heapSampler: HeapSampler;
+  /** The process's CPU captures, shared with the continuous profiler so they queue together. */
+  cpuCaptures: CpuCaptures;
   continuous: ContinuousProfiler;
   maxProfileSeconds: number;
 }
@@ -149,8 +154,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
 
   /** One pprof profile of this service: CPU for durationMs, or the heap now. */
   async function capture(type: 'cpu' | 'heap', durationMs: number, signal: AbortSignal) {
-    const askedMs = Date.now();
-    const data = type === 'heap' ? await deps.heapSampler.profile() : await captureCpuProfile({ durationMs, signal });
+    const askedMs = deps.clock.nowMs();
+    const data = type === 'heap' ? await deps.heapSampler.profile() : await deps.cpuCaptures.capture({ durationMs, signal });
     // A CPU capture may have waited behind another: it started, and ran for, what its profile says.
     const { startMs, durationMs: ranMs } = type === 'heap' ? { startMs: askedMs, durationMs: 0 } : profileTimes(data, askedMs);
     return {

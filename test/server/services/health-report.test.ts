@@ -7,7 +7,7 @@ import { AnomalyEngine, type EngineLimits } from '../../../src/core/anomaly/inde
 import { BusinessMetrics } from '../../../src/core/business/index.js';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
 import { ProcReader } from '../../../src/core/procfs/reader.js';
-import { ContinuousProfiler, HeapSampler } from '../../../src/core/profiling/pprof/index.js';
+import { ContinuousProfiler, CpuCaptures, HeapSampler } from '../../../src/core/profiling/pprof/index.js';
 import { ProcessProfiler } from '../../../src/core/profiling/process/profiler.js';
 import { KneeController } from '../../../src/core/resource/admission/knee-controller.js';
 import { ResourceManager } from '../../../src/core/resource/manager.js';
@@ -32,8 +32,9 @@ function service(root: FixtureRoot, limits: Partial<EngineLimits> = {}) {
   const anomalies = new AnomalyEngine({ clock: wall, intervals: clocks.monotonic, limits });
   const reader = new ProcReader({ root: root.path });
   const processes = new ProcessProfiler({ clock: wall, intervals: clocks.monotonic, reader, pids: [4242] });
-  const continuous = new ContinuousProfiler({ clock: wall });
-  const profiling = { processes, heapSampler: new HeapSampler({ clock: wall }), continuous, maxProfileSeconds: 30 };
+  const cpuCaptures = new CpuCaptures({ clock: wall, intervals: clocks.monotonic });
+  const continuous = new ContinuousProfiler({ clock: wall, intervals: clocks.monotonic, cpuCaptures });
+  const profiling = { clock: wall, processes, heapSampler: new HeapSampler({ clock: wall }), cpuCaptures, continuous, maxProfileSeconds: 30 };
   const pressure = new FixturePressure();
   const manager = new ResourceManager({
     clock: clocks.monotonic,

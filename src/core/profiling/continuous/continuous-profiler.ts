@@ -6,7 +6,7 @@ import { logLine } from '../../log-line.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
 import { profileTimes } from '../pprof/profile-times.js';
-import { captureCpuProfile } from '../v8/cpu-capture.js';
+import { CpuCaptures } from '../v8/cpu-capture.js';
 import { ExclusiveRunner } from '../v8/exclusive-runner.js';
 import { type ContinuousProfilingConfig, resolveContinuousProfilingConfig } from './config.js';
 import { ProfileStore, type StoredProfile, type StoredProfileInfo } from './profile-store.js';
@@ -20,10 +20,12 @@ export interface ContinuousProfilerOptions {
   /** Times the rest of each interval, which a step of the wall clock must not bend; default monotonic. */
   intervals?: Clock;
   /**
-   * Defaults to captureCpuProfile (this process's V8 profiler) as a background capture: it waits
-   * only for the capture running, ahead of queued on-demand ones, and takes none of their places.
+   * Defaults to a background capture of `cpuCaptures` (this process's V8 profiler): it waits only
+   * for the capture running, ahead of queued on-demand ones, and takes none of their places.
    */
   capture?: CpuCaptureFunction;
+  /** The captures on-demand ones queue on too; default its own, on `clock` and `intervals`. */
+  cpuCaptures?: CpuCaptures;
   config?: Partial<ContinuousProfilingConfig>;
   /**
    * Where failed and skipped captures are reported, at most once a minute, and the first profile too
@@ -104,7 +106,8 @@ export class ContinuousProfiler {
     this.config = resolveContinuousProfilingConfig(options.config);
     this.clock = options.clock ?? systemClock;
     this.intervals = options.intervals ?? monotonicClock;
-    this.capture = options.capture ?? ((request) => captureCpuProfile({ ...request, background: true }));
+    const cpuCaptures = options.cpuCaptures ?? new CpuCaptures({ clock: this.clock, intervals: this.intervals });
+    this.capture = options.capture ?? ((request) => cpuCaptures.capture({ ...request, background: true }));
     this.store = new ProfileStore(this.config.maxProfiles, this.config.maxBytes);
     this.log = options.log ?? logLine;
     this.problems = new CountedLog(['failed', 'skipped'], (counts) => this.writeLog(counts), CAPTURE_PROBLEM_LOG_INTERVAL_MS, this.intervals);

@@ -8,11 +8,7 @@ export { mergeProfiles } from './merge.js';
 export { profileTimes } from './profile-times.js';
 export { assertValidProfile, MAX_REPORTED_PROBLEMS, validateProfile } from './validate.js';
 
-export {
-  captureCpuProfile,
-  MAX_WAITING_CPU_CAPTURES,
-  waitingCpuCaptures,
-} from '../v8/cpu-capture.js';
+export { CpuCaptures, MAX_WAITING_CPU_CAPTURES } from '../v8/cpu-capture.js';
 export { cpuProfileDurationMs, DEFAULT_CPU_PROFILE_SECONDS, secondsOverMaximum } from '../v8/cpu-duration.js';
 export { HeapSampler } from '../v8/heap-sampler.js';
 

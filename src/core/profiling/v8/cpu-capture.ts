@@ -1,6 +1,6 @@
 import { Session } from 'node:inspector/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Clock, systemClock } from '../../clock.js';
+import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { invalidArgument } from '../../errors.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { cpuProfileToPprof, type V8CpuProfile } from './cpu-profile-to-pprof.js';
@@ -20,8 +20,6 @@ export interface CpuCaptureRequest {
   samplingIntervalUs?: number;
   /** Aborting stops the capture (or leaves the queue) and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Wall clock for the profile's time_nanos. */
-  clock?: Clock;
   /**
    * The continuous profiler's capture: it waits only for the running capture, ahead of the queued
    * ones, and takes none of their MAX_WAITING_CPU_CAPTURES places.
@@ -29,35 +27,54 @@ export interface CpuCaptureRequest {
   background?: boolean;
 }
 
-/** V8 can run several profilers, but one capture at a time keeps sampling rates and costs predictable. */
-const cpuCaptures = new ExclusiveRunner(MAX_WAITING_CPU_CAPTURES, 'CPU profile captures');
-
-/** CPU profile captures queued behind the running one (a background one waiting ahead not included). */
-export function waitingCpuCaptures(): number {
-  return cpuCaptures.waiting;
+export interface CpuCapturesOptions {
+  /** Wall clock for each profile's time_nanos; default the system clock. */
+  clock?: Clock;
+  /** Times the running capture, for the retry-after of a refused one; default monotonic. */
+  intervals?: Clock;
 }
 
 /**
- * Samples this process's JS thread for `durationMs` and returns a gzipped pprof profile.
- * Concurrent calls wait their turn (at most MAX_WAITING_CPU_CAPTURES of them, and a background one).
+ * This process's V8 CPU profile captures, one at a time. V8 can run several profilers, but one
+ * capture at a time keeps sampling rates and costs predictable: the service makes one of these and
+ * hands it to both the on-demand captures and the continuous profiler, so they queue together.
  */
-export async function captureCpuProfile(request: CpuCaptureRequest): Promise<Uint8Array> {
-  const { durationMs, signal, clock = systemClock, background = false } = request;
-  const samplingIntervalUs = request.samplingIntervalUs ?? DEFAULT_CPU_SAMPLING_INTERVAL_US;
-  if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MAX_CPU_CAPTURE_MS) {
-    throw invalidArgument('duration_ms', `must be a number of milliseconds in (0, ${MAX_CPU_CAPTURE_MS}], got ${durationMs}`);
+export class CpuCaptures {
+  private readonly clock: Clock;
+  private readonly runner: ExclusiveRunner;
+
+  constructor(options: CpuCapturesOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.runner = new ExclusiveRunner(MAX_WAITING_CPU_CAPTURES, 'CPU profile captures', options.intervals ?? monotonicClock);
   }
-  if (
-    !Number.isInteger(samplingIntervalUs) ||
-    samplingIntervalUs < MIN_CPU_SAMPLING_INTERVAL_US ||
-    samplingIntervalUs > MAX_CPU_SAMPLING_INTERVAL_US
-  ) {
-    throw invalidArgument(
-      'sampling_interval_us',
-      `must be an integer in [${MIN_CPU_SAMPLING_INTERVAL_US}, ${MAX_CPU_SAMPLING_INTERVAL_US}], got ${samplingIntervalUs}`,
-    );
+
+  /** Captures queued behind the running one (a background one waiting ahead not included). */
+  get waiting(): number {
+    return this.runner.waiting;
   }
-  return cpuCaptures.run(() => runCpuCapture(durationMs, samplingIntervalUs, clock, signal), { signal, ahead: background, expectedMs: durationMs });
+
+  /**
+   * Samples this process's JS thread for `durationMs` and returns a gzipped pprof profile.
+   * Concurrent calls wait their turn (at most MAX_WAITING_CPU_CAPTURES of them, and a background one).
+   */
+  async capture(request: CpuCaptureRequest): Promise<Uint8Array> {
+    const { durationMs, signal, background = false } = request;
+    const samplingIntervalUs = request.samplingIntervalUs ?? DEFAULT_CPU_SAMPLING_INTERVAL_US;
+    if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MAX_CPU_CAPTURE_MS) {
+      throw invalidArgument('duration_ms', `must be a number of milliseconds in (0, ${MAX_CPU_CAPTURE_MS}], got ${durationMs}`);
+    }
+    if (
+      !Number.isInteger(samplingIntervalUs) ||
+      samplingIntervalUs < MIN_CPU_SAMPLING_INTERVAL_US ||
+      samplingIntervalUs > MAX_CPU_SAMPLING_INTERVAL_US
+    ) {
+      throw invalidArgument(
+        'sampling_interval_us',
+        `must be an integer in [${MIN_CPU_SAMPLING_INTERVAL_US}, ${MAX_CPU_SAMPLING_INTERVAL_US}], got ${samplingIntervalUs}`,
+      );
+    }
+    return this.runner.run(() => runCpuCapture(durationMs, samplingIntervalUs, this.clock, signal), { signal, ahead: background, expectedMs: durationMs });
+  }
 }
 
 async function runCpuCapture(durationMs: number, samplingIntervalUs: number, clock: Clock, signal?: AbortSignal): Promise<Uint8Array> {

@@ -3,15 +3,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ObservabilityError } from '../../../../src/core/errors.js';
 import {
-  captureCpuProfile,
   cpuProfileDurationMs,
+  CpuCaptures,
   decodeProfile,
   encodeProfile,
   HeapSampler,
   MAX_WAITING_CPU_CAPTURES,
   mergeProfiles,
   validateProfile,
-  waitingCpuCaptures,
 } from '../../../../src/core/profiling/pprof/index.js';
 import { int64Big } from '../../../../src/core/profiling/pprof/numbers.js';
 import { goToolPprof } from './go-pprof.js';
@@ -27,6 +26,9 @@ function busyWorkForProfileTest(ms: number): number {
   return x;
 }
 
+/** The captures of this process, as the service has one. */
+const cpu = new CpuCaptures();
+
 const retained: { index: number; label: string; payload: number[] }[] = [];
 /** Allocates objects and keeps them alive, so they are in use when the heap profile is taken. */
 function allocateRetainedForProfileTest(count: number): void {
@@ -41,7 +43,7 @@ function cpuNanosIn(profile: ReturnType<typeof decodeProfile>, functionName: str
 
 test('a CPU capture of a busy function opens in go tool pprof -top and -raw and names the function', async () => {
   const before = Date.now();
-  const capture = captureCpuProfile({ durationMs: 1500 });
+  const capture = cpu.capture({ durationMs: 1500 });
   await delay(100);
   busyWorkForProfileTest(900);
   const bytes = await capture;
@@ -71,7 +73,7 @@ test('a capture samples at least the length asked, timed from its first sample',
   // Timed from V8's startTime, a profile held the start's unsampled time; from its first sample, a
   // timer firing a fraction of a millisecond early made it that much shorter than asked.
   for (let i = 0; i < 30; i++) {
-    const durationMs = Number(decodeProfile(await captureCpuProfile({ durationMs: 10 })).durationNanos) / 1e6;
+    const durationMs = Number(decodeProfile(await cpu.capture({ durationMs: 10 })).durationNanos) / 1e6;
     assert.ok(durationMs >= 10, `capture ${i + 1}: ${durationMs} ms of 10`);
   }
 });
@@ -120,7 +122,7 @@ test('a heap profile is taken now and has no duration, however long the sampler 
 });
 
 test('two concurrent captures both yield valid profiles, one after the other', async () => {
-  const [a, b] = await Promise.all([captureCpuProfile({ durationMs: 300 }), captureCpuProfile({ durationMs: 300 })]);
+  const [a, b] = await Promise.all([cpu.capture({ durationMs: 300 }), cpu.capture({ durationMs: 300 })]);
   const pa = decodeProfile(a);
   const pb = decodeProfile(b);
   assert.equal(validateProfile(pa), []);
@@ -135,7 +137,7 @@ test('two concurrent captures both yield valid profiles, one after the other', a
 
 test(`at most ${MAX_WAITING_CPU_CAPTURES} captures wait behind the running one`, async () => {
   const results = await Promise.allSettled(
-    Array.from({ length: MAX_WAITING_CPU_CAPTURES + 2 }, () => captureCpuProfile({ durationMs: 30 })),
+    Array.from({ length: MAX_WAITING_CPU_CAPTURES + 2 }, () => cpu.capture({ durationMs: 30 })),
   );
   const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
   assert.is(rejected.length, 1);
@@ -143,16 +145,16 @@ test(`at most ${MAX_WAITING_CPU_CAPTURES} captures wait behind the running one`,
   for (const r of results) {
     if (r.status === 'fulfilled') assert.equal(validateProfile(decodeProfile(r.value)), []);
   }
-  assert.is(waitingCpuCaptures(), 0);
+  assert.is(cpu.waiting, 0);
 });
 
 test(`a background capture waits only for the running one, ahead of the queue, and takes none of its ${MAX_WAITING_CPU_CAPTURES} places`, async () => {
   const startOf = async (capture: Promise<Uint8Array>) => int64Big(decodeProfile(await capture).timeNanos) / 1_000_000n;
-  const running = captureCpuProfile({ durationMs: 300 });
-  const background = captureCpuProfile({ durationMs: 30, background: true });
-  const queued = Array.from({ length: MAX_WAITING_CPU_CAPTURES }, () => captureCpuProfile({ durationMs: 30 }));
-  assert.is(waitingCpuCaptures(), MAX_WAITING_CPU_CAPTURES);
-  assert.is((await rejectionOf(captureCpuProfile({ durationMs: 30 }))).kind, 'resource_exhausted', 'one more on-demand capture is one too many');
+  const running = cpu.capture({ durationMs: 300 });
+  const background = cpu.capture({ durationMs: 30, background: true });
+  const queued = Array.from({ length: MAX_WAITING_CPU_CAPTURES }, () => cpu.capture({ durationMs: 30 }));
+  assert.is(cpu.waiting, MAX_WAITING_CPU_CAPTURES);
+  assert.is((await rejectionOf(cpu.capture({ durationMs: 30 }))).kind, 'resource_exhausted', 'one more on-demand capture is one too many');
   const backgroundStart = await startOf(background);
   const runningEnd = decodeProfile(await running);
   assert.ok(backgroundStart + 1n >= (int64Big(runningEnd.timeNanos) + int64Big(runningEnd.durationNanos)) / 1_000_000n, 'after the running one');
@@ -162,24 +164,24 @@ test(`a background capture waits only for the running one, ahead of the queue, a
 test('an aborted capture ends promptly and frees the profiler for the next one', async () => {
   const controller = new AbortController();
   const started = Date.now();
-  const running = captureCpuProfile({ durationMs: 30_000, signal: controller.signal });
-  const queued = captureCpuProfile({ durationMs: 30_000, signal: controller.signal });
+  const running = cpu.capture({ durationMs: 30_000, signal: controller.signal });
+  const queued = cpu.capture({ durationMs: 30_000, signal: controller.signal });
   await delay(100);
   controller.abort(new Error('client went away'));
   assert.match((await rejectionOf<Error>(running)).message, /client went away/);
   assert.match((await rejectionOf<Error>(queued)).message, /client went away/);
   assert.ok(Date.now() - started < 5_000, 'did not wait for the full duration');
-  const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));
+  const next = decodeProfile(await cpu.capture({ durationMs: 50 }));
   assert.equal(validateProfile(next), []);
 });
 
 test('bad durations and sampling intervals are invalid arguments naming the field', async () => {
   for (const durationMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 3_600_001]) {
-    const err = await rejectionOf(captureCpuProfile({ durationMs }));
+    const err = await rejectionOf(cpu.capture({ durationMs }));
     assert.is(err.kind, 'invalid_argument');
     assert.is(err.field, 'duration_ms');
   }
-  const err = await rejectionOf(captureCpuProfile({ durationMs: 10, samplingIntervalUs: 5 }));
+  const err = await rejectionOf(cpu.capture({ durationMs: 10, samplingIntervalUs: 5 }));
   assert.is(err.kind, 'invalid_argument');
   assert.is(err.field, 'sampling_interval_us');
 });

@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  captureCpuProfile,
   ContinuousProfiler,
+  CpuCaptures,
   type CpuCaptureFunction,
   type MergedProfile,
   DEFAULT_CONTINUOUS_PROFILING,
@@ -423,7 +423,8 @@ test('a wall clock stepped forward an hour during each capture does not start th
 });
 
 test('stop abandons a capture in flight and releases the V8 profiler at once', async () => {
-  const profiler = new ContinuousProfiler({ config: { intervalMs: 60_000, captureDurationMs: 20_000 } });
+  const cpuCaptures = new CpuCaptures();
+  const profiler = new ContinuousProfiler({ cpuCaptures, config: { intervalMs: 60_000, captureDurationMs: 20_000 } });
   profiler.start();
   await delay(200);
   const stopping = Date.now();
@@ -440,7 +441,7 @@ test('stop abandons a capture in flight and releases the V8 profiler at once', a
     oversizedCaptures: 0,
   });
   const started = Date.now();
-  const next = decodeProfile(await captureCpuProfile({ durationMs: 50 }));
+  const next = decodeProfile(await cpuCaptures.capture({ durationMs: 50 }));
   assert.ok(Date.now() - started < 2_000, 'the next capture did not queue behind the abandoned one');
   assert.equal(validateProfile(next), []);
 });
