@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicClock, type Clock } from '../clock.js';
 import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../errors.js';
+import { pageLimit, type PageLimits } from '../page-limit.js';
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
 import { DEFAULT_DETECTOR_TUNING } from './detector/defaults.js';
 import type { DetectorOutput } from './detector/types.js';
@@ -51,9 +52,8 @@ export const MAX_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxSeasonSlots: 10_000_000 * DEFAULT_DETECTOR_TUNING.seasonSlots,
 });
 
-const DEFAULT_HISTORY_LIMIT = 100;
-/** Largest `limit` of `history` (the API's documented maximum), or the history size if larger. */
-export const MAX_HISTORY_LIMIT = 10_000;
+/** `history`'s page: 100 events unless asked, at most 10,000 (ListAnomalies documents both) whatever the history size. */
+const HISTORY_PAGE: PageLimits = { default: 100, max: 10_000 };
 /**
  * Largest accepted |value|. The detector squares residuals (differences of values, up to a dozen
  * scales) and sums squares; beyond ~1e154 a square overflows to Infinity and the metric's state
@@ -326,11 +326,7 @@ export class AnomalyEngine {
    */
   history(filter: HistoryFilter = {}): AnomalyEvent[] {
     if (typeof filter !== 'object' || filter === null) throw invalidArgument('filter', 'must be an object');
-    const limit = filter.limit ?? DEFAULT_HISTORY_LIMIT;
-    const maxLimit = Math.max(MAX_HISTORY_LIMIT, this.limits.historyCapacity);
-    if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
-      throw invalidArgument('limit', `must be an integer in [1, ${maxLimit}]`);
-    }
+    const limit = pageLimit(filter.limit, 'limit', HISTORY_PAGE);
     if (filter.type !== undefined && !(ANOMALY_TYPES as readonly string[]).includes(filter.type)) {
       throw invalidArgument('type', `must be one of ${ANOMALY_TYPES.join(', ')}`);
     }

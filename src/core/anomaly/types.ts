@@ -123,7 +123,7 @@ export interface HistoryFilter {
   afterSequence?: number;
   /** The run `afterSequence` is from (`AnomalyEngine.instanceId`); a page after another run's sequence is refused. */
   afterInstanceId?: string;
-  /** Events returned, default 100: the newest, or the oldest after `afterSequence`. */
+  /** Events returned, default 100, at most 10,000: the newest, or the oldest after `afterSequence`. */
   limit?: number;
 }
 

@@ -60,7 +60,7 @@ function int64Text(raw: string, parse: (text: string) => bigint | string): bigin
  * case, or its number. A number is taken as JSON takes it, whether the enum defines it or not: the
  * service refuses one it does not define, with the same message for a query as for JSON.
  */
-export function parseEnumValue(desc: DescEnum, raw: string, field: string): number {
+function parseEnumValue(desc: DescEnum, raw: string, field: string): number {
   const number = int32Text(raw, -(2 ** 31), 2 ** 31 - 1);
   if (number !== undefined) return number;
   const wanted = normaliseEnumName(raw);

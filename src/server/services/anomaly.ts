@@ -27,13 +27,13 @@ import { DEFAULT_DETECTOR_TUNING, SEVERITIES, snake } from '../../core/anomaly/i
 import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { enumName, enumNumber, limitOf, timeBoundOrUndefined, timestamp, timestampOrUndefined, u64 } from './convert.js';
+import { enumName, enumNumber, timeBoundOrUndefined, timestamp, timestampOrUndefined, u64 } from './convert.js';
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 type TuningKey = keyof typeof DEFAULT_DETECTOR_TUNING;
 const TUNING_KEYS = Object.keys(DEFAULT_DETECTOR_TUNING) as TuningKey[];
 
-export function anomalyOut(e: AnomalyEvent): MessageInitShape<typeof AnomalySchema> {
+function anomalyOut(e: AnomalyEvent): MessageInitShape<typeof AnomalySchema> {
   return {
     sequence: u64(e.sequence),
     metricName: e.metric,
@@ -140,9 +140,6 @@ function pageTokenIn(token: string): string | undefined {
   return text.slice(PAGE_TOKEN_PREFIX.length);
 }
 
-/** Largest ListAnomaliesRequest.limit, as the contract documents it. */
-const MAX_LIST_LIMIT = 10_000;
-
 /** Most recent anomalies the health report lists. */
 const RECENT_IN_SUMMARY = 10;
 
@@ -212,8 +209,8 @@ export function anomalyBinding(engine: AnomalyEngine, clock: Clock): ServiceBind
         sinceMs: timeBoundOrUndefined(req.since),
         afterSequence: req.afterSequence !== undefined ? Number(req.afterSequence) : undefined,
         afterInstanceId: req.afterInstanceId || undefined,
-        // The documented maximum, whatever the history size (a larger limit just returns all).
-        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST_LIMIT }),
+        // Unset (0): the engine's default.
+        limit: req.limit || undefined,
       });
       return {
         timestamp: timestamp(clock.nowMs()),

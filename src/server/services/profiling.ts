@@ -19,12 +19,16 @@ import type { MetricsEngine } from '../../core/metrics/index.js';
 import type { ContinuousProfiler, CpuCaptures, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
 import { cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
-import type { ProcessProfiler, ProcessSample } from '../../core/profiling/process/profiler.js';
+import { MAX_SNAPSHOTS_PER_PID, type ProcessProfiler, type ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
 import { duration, durationOrUndefined, enumName, limitOf, requiredEnumName, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
 
 const PPROF = 'application/octet-stream';
-const MAX_LIST = 10_000;
+/**
+ * ListSnapshots' default page, as the proto says; the profiler's own default is every snapshot
+ * retained (up to its MAX_SNAPSHOTS_PER_PID, the page's maximum).
+ */
+const DEFAULT_SNAPSHOTS_LISTED = 100;
 /** Longest GetStoredProfile id accepted (as the proto says); stored ids are `cpu-<start ms>-<sequence>`, under 40 characters. */
 const MAX_PROFILE_ID_LENGTH = 128;
 
@@ -209,7 +213,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       const pid = req.pid === 0 ? self : req.pid;
       const snapshots = deps.processes.snapshots(pid, {
         sinceMs: timeBoundOrUndefined(req.since),
-        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
+        limit: limitOf(req.limit, 'limit', { default: DEFAULT_SNAPSHOTS_LISTED, max: MAX_SNAPSHOTS_PER_PID }),
       });
       return {
         snapshots: snapshots.map((s) => profileOut(s, pid === self ? s.operations : undefined)),
@@ -232,7 +236,8 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       const profiles = deps.continuous.list({
         startMs: timeBoundOrUndefined(req.startTime),
         endMs: timeBoundOrUndefined(req.endTime),
-        limit: limitOf(req.limit, 'limit', { default: 100, max: MAX_LIST }),
+        // Unset (0): the profiler's default.
+        limit: req.limit || undefined,
       });
       return { profiles: profiles.map(infoOut) };
     },

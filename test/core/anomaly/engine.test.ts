@@ -481,6 +481,16 @@ test('history is capped: the oldest events are dropped', () => {
   throwsError(() => e.history({ limit: 10_001 }), 'invalid_argument', 'limit');
 });
 
+test('history pages hold 100 events unless asked, and at most 10,000 however large the history, in the words ListAnomalies answers with', () => {
+  const { engine: e } = engine({ limits: { historyCapacity: 20_000 } });
+  for (let k = 0; k < 101; k++) raise(e, `m${k}`, k);
+  assert.is(e.history().length, 100);
+  // The server passes ListAnomalies' limit through: the engine's refusal is what clients read.
+  assert.is(throwsError(() => e.history({ limit: 10_001 }), 'invalid_argument', 'limit').message, 'limit: must be at most 10000, got 10001');
+  assert.is(throwsError(() => e.history({ limit: 20_000 }), 'invalid_argument', 'limit').message, 'limit: must be at most 10000, got 20000');
+  assert.is(throwsError(() => e.history({ limit: 0 }), 'invalid_argument', 'limit').message, 'limit: must be an integer in [1, 10000], got 0');
+});
+
 test('per-metric state is bounded by its config whatever the number of samples', () => {
   const { engine: e } = engine();
   e.configure('m', { detector: { seasonSlots: 10_080 } });

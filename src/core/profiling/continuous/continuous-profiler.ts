@@ -3,6 +3,7 @@ import { type Clock, monotonicClock, systemClock } from '../../clock.js';
 import { CountedLog } from '../../counted-log.js';
 import { failedPrecondition, invalidArgument, notFound, resourceExhausted } from '../../errors.js';
 import { logLine } from '../../log-line.js';
+import { pageLimit } from '../../page-limit.js';
 import { encodeProfile } from '../pprof/codec.js';
 import { ProfileMerger } from '../pprof/merge.js';
 import { profileTimes } from '../pprof/profile-times.js';
@@ -157,10 +158,7 @@ export class ContinuousProfiler {
   /** Profiles that started in the range, most recent first. */
   list(query: ProfileListQuery = {}): StoredProfileInfo[] {
     const { startMs, endMs } = this.range(query);
-    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-      throw invalidArgument('limit', `must be an integer in [1, ${MAX_LIST_LIMIT}], got ${limit}`);
-    }
+    const limit = pageLimit(query.limit, 'limit', { default: DEFAULT_LIST_LIMIT, max: MAX_LIST_LIMIT });
     return this.store
       .inRange(startMs, endMs)
       .reverse()
