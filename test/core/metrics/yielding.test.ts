@@ -2,7 +2,7 @@ import { Counter, Histogram, Registry, Summary } from 'prom-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MetricsEngine } from '../../../src/core/metrics/index.js';
-import { SNAPSHOT_CHUNK_SERIES } from '../../../src/core/metrics/engine.js';
+import { CHUNK_SERIES } from '../../../src/core/metrics/engine.js';
 import { NameMapRegistry } from '../../../src/core/metrics/registry.js';
 import type { HistogramSeries, ScalarSeries, SummarySeries } from '../../../src/core/metrics/types.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -16,9 +16,9 @@ async function otherWorkRunsDuring(work: () => Promise<unknown>): Promise<boolea
 }
 
 test('a snapshot of many series lets other work run while it is taken', async () => {
-  const e = new MetricsEngine({ defaultMetrics: false, limits: { maxSeriesPerMetric: 3 * SNAPSHOT_CHUNK_SERIES } });
+  const e = new MetricsEngine({ defaultMetrics: false, limits: { maxSeriesPerMetric: 3 * CHUNK_SERIES } });
   e.register({ name: 'many', type: 'gauge', description: 'd', labelNames: ['k'] });
-  const series = 2 * SNAPSHOT_CHUNK_SERIES + 1;
+  const series = 2 * CHUNK_SERIES + 1;
   for (let start = 0; start < series; start += 1000) {
     const records = [];
     for (let k = start; k < Math.min(series, start + 1000); k++) records.push({ name: 'many', value: k, labels: { k: String(k) } });
@@ -65,14 +65,60 @@ test("snapshots store each kind's statistics as read from the metric", async () 
   assert.is(h.count, 3);
 });
 
-test('a scrape and the exports let other work run between metrics', async () => {
-  const e = new MetricsEngine({ defaultMetrics: false });
-  e.register({ name: 'a', type: 'gauge', description: 'd' });
-  e.register({ name: 'b', type: 'gauge', description: 'd' });
+/** Runs `work` while counting turns of the event loop (immediates that ran before it finished). */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const tick = (): void => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  done = true;
+  return turns;
+}
+
+function manySeries(): MetricsEngine {
+  const e = new MetricsEngine({ defaultMetrics: false, limits: { maxSeriesPerMetric: 3 * CHUNK_SERIES } });
+  e.register({ name: 'many', type: 'gauge', description: 'd', labelNames: ['k'] });
+  for (let start = 0; start < 2 * CHUNK_SERIES + 1; start += 1000) {
+    const records = [];
+    for (let k = start; k < Math.min(2 * CHUNK_SERIES + 1, start + 1000); k++) records.push({ name: 'many', value: k, labels: { k: String(k) } });
+    e.recordBatch(records);
+  }
+  // The JSON export reads a metric's series at once (at most RS3GW_METRICS_MAX_SERIES)
+  // and turns between metrics.
+  e.register({ name: 'more', type: 'gauge', description: 'd' });
+  return e;
+}
+
+test('a scrape and the exports of many series let other work run while they are written', async () => {
+  const e = manySeries();
   assert.ok(await otherWorkRunsDuring(() => e.scrape(false)), 'Prometheus text');
   assert.ok(await otherWorkRunsDuring(() => e.scrape(true)), 'OpenMetrics');
   assert.ok(await otherWorkRunsDuring(() => e.exportPrometheus()), 'ExportMetrics, Prometheus');
   assert.ok(await otherWorkRunsDuring(() => e.exportJson()), 'ExportMetrics, JSON');
+});
+
+test('a scrape and the exports of many small metrics take a few turns, not one a metric', async () => {
+  // A turn a metric made each wait behind every other caller's chunk once per metric: 10-20 s for a
+  // scrape of a thousand metrics beside a few other scrapes and exports.
+  const e = new MetricsEngine({ defaultMetrics: false });
+  for (let i = 0; i < 1000; i++) {
+    e.register({ name: `small_${i}`, type: 'gauge', description: 'd' });
+    e.record({ name: `small_${i}`, value: i });
+  }
+  for (const [what, work] of [
+    ['Prometheus text', () => e.scrape(false)],
+    ['OpenMetrics', () => e.scrape(true)],
+    ['ExportMetrics, Prometheus', () => e.exportPrometheus()],
+    ['ExportMetrics, JSON', () => e.exportJson()],
+  ] as const) {
+    const turns = await turnsDuring(work);
+    assert.ok(turns <= 10, `${what}: ${turns} turns for 1,000 metrics of one series`);
+  }
 });
 
 test("the registry's exposition is prom-client's, in both formats, but for \" escaped in OpenMetrics HELP", async () => {
