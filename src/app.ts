@@ -25,6 +25,7 @@ import { isLoopback } from './server/loopback.js';
 import { AdmissionLog } from './server/ops/admission-log.js';
 import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
+import { customBudgetMetrics } from './server/ops/custom-budget-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
 import { profilingRetentionMetrics } from './server/ops/profiling-metrics.js';
 import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
@@ -106,20 +107,17 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
     timers.push(timer);
   };
 
-  const metrics = new MetricsEngine({
-    clock,
-    intervals,
-    limits: {
-      maxMetrics: config.metricsMaxMetrics,
-      maxSeriesPerMetric: config.metricsMaxSeries,
-      maxTotalSeries: config.metricsMaxTotalSeries,
-      maxTotalCells: config.metricsMaxCells,
-      maxExpositionBytes: config.metricsMaxExpositionBytes,
-      maxSnapshots: config.metricsSnapshotRetention,
-      maxSnapshotValues: config.metricsSnapshotMaxValues,
-      maxBatchSize: MAX_BATCH,
-    },
-  });
+  const metricsLimits = {
+    maxMetrics: config.metricsMaxMetrics,
+    maxSeriesPerMetric: config.metricsMaxSeries,
+    maxTotalSeries: config.metricsMaxTotalSeries,
+    maxTotalCells: config.metricsMaxCells,
+    maxExpositionBytes: config.metricsMaxExpositionBytes,
+    maxSnapshots: config.metricsSnapshotRetention,
+    maxSnapshotValues: config.metricsSnapshotMaxValues,
+    maxBatchSize: MAX_BATCH,
+  };
+  const metrics = new MetricsEngine({ clock, intervals, limits: metricsLimits });
   metrics.start(Math.round(config.metricsSnapshotInterval * 1000));
   const business = new BusinessMetrics({
     metrics,
@@ -270,6 +268,7 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
   connectionMetrics(metrics, port, unsent);
   admissionMetrics(metrics, manager);
   snapshotMetrics(metrics);
+  customBudgetMetrics(metrics, metricsLimits);
   healthMetrics(metrics, manager, anomalies, () => port.healthWatchers);
   anomalyMetrics(metrics, anomalies);
   tracingMetrics(metrics, tracing);

@@ -554,7 +554,18 @@ test('RS3GW_METRICS_MAX_CELLS and RS3GW_METRICS_MAX_EXPOSITION_BYTES bound the e
 
     const scrape = await fetch(`${capped.url}/metrics`);
     assert.is(scrape.status, 200);
-    assert.ok((await scrape.text()).includes('lat_bucket{k="c",le="+Inf"} 1'));
+    const text = await scrape.text();
+    assert.ok(text.includes('lat_bucket{k="c",le="+Inf"} 1'));
+    // An operator sees how close the custom metrics are to each cap before a refusal reaches a caller.
+    const budget = (family: string) =>
+      Object.fromEntries([...text.matchAll(new RegExp(`^${family}\\{budget="(\\w+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], Number(m[2])]));
+    const used = budget('rs3gw_metrics_custom_budget_used');
+    assert.equal(budget('rs3gw_metrics_custom_budget_limit'), { metrics: 1000, series: 100000, lines: 18, bytes: 40 * 1024 });
+    assert.equal({ ...used, bytes: 0 }, { metrics: 2, series: 5, lines: 3 * 5 + 2, bytes: 0 });
+    const custom = text.split('\n').filter((line) => /^(# (HELP|TYPE) )?(lat|wide)[_{ ]/.test(line));
+    assert.is(custom.length, 2 + 3 * 5 + 2 + 2, 'the HELP, TYPE and sample lines of lat and wide');
+    assert.ok(used.bytes >= Buffer.byteLength(custom.join('\n') + '\n'), `${used.bytes} bytes counted`);
+    assert.ok(used.bytes > 32 * 1024 && used.bytes <= 40 * 1024, `${used.bytes} bytes counted: two series of 16 KiB of labels, under the cap`);
   } finally {
     await capped.stop();
   }
