@@ -5,8 +5,6 @@ export interface Meminfo {
   totalBytes: number;
   /** MemAvailable, or MemFree + Buffers + Cached on kernels older than 3.14. */
   availableBytes: number;
-  /** Every `Key: N kB` line, in bytes, for callers that need more. */
-  fields: Map<string, number>;
 }
 
 export function parseMeminfo(text: string): Meminfo {
@@ -20,7 +18,7 @@ export function parseMeminfo(text: string): Meminfo {
   const free = fields.get('MemFree') ?? 0;
   const available =
     fields.get('MemAvailable') ?? free + (fields.get('Buffers') ?? 0) + (fields.get('Cached') ?? 0);
-  return { totalBytes: total, availableBytes: available, fields };
+  return { totalBytes: total, availableBytes: available };
 }
 
 export function readMeminfo(files: HostFiles): Meminfo {

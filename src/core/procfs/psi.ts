@@ -2,11 +2,9 @@ import type { CgroupLayout } from './cgroup-layout.js';
 import { cgroupSource } from './cgroup-layout.js';
 import type { HostFiles } from './host-files.js';
 
-/** One `some`/`full` line: percent of time stalled over 10/60/300 s. */
+/** One `some`/`full` line: percent of time stalled over the last 10 s, the span pressure acts on. */
 export interface PsiLine {
   avg10: number;
-  avg60: number;
-  avg300: number;
 }
 
 export interface PsiResource {
@@ -43,11 +41,9 @@ function parseLine(text: string): PsiLine | undefined {
     if (key && value !== undefined && PSI_VALUE.test(value)) values.set(key, Number(value));
   }
   const avg10 = values.get('avg10');
-  const avg60 = values.get('avg60');
-  const avg300 = values.get('avg300');
-  // The kernel always writes total=; a line without it is not a PSI line, though the figure goes unused.
-  if (avg10 === undefined || avg60 === undefined || avg300 === undefined || !values.has('total')) return undefined;
-  return { avg10, avg60, avg300 };
+  // The kernel always writes avg60=, avg300= and total=; a line without them is not a PSI line, though their figures go unused.
+  if (avg10 === undefined || !values.has('avg60') || !values.has('avg300') || !values.has('total')) return undefined;
+  return { avg10 };
 }
 
 /** Parses a PSI file; undefined if it has no valid `some` line. */

@@ -8,10 +8,9 @@ const AT_CLKTCK = 17n;
 const DEFAULT_CLOCK_TICKS = 100;
 const DEFAULT_PAGE_SIZE = 4096;
 
-/** Kernel constants needed to turn /proc figures into seconds and bytes, with where each came from. */
+/** Kernel constants needed to turn /proc figures into seconds and bytes. */
 export interface SystemConstants {
   clockTicksPerSecond: number;
-  clockTicksSource: string;
   pageSizeBytes: number;
 }
 
@@ -31,16 +30,13 @@ function parseAuxv(buffer: Buffer): { clockTicks?: number; pageSize?: number } {
 /** Clock ticks per second and page size from `/proc/self/auxv`, falling back to 100 / 4096. */
 export function readSystemConstants(files: HostFiles): SystemConstants {
   let found: { clockTicks?: number; pageSize?: number } = {};
-  let why = 'unreadable';
   try {
     found = parseAuxv(files.readBytes('/proc/self/auxv'));
-    why = 'has no such entry';
   } catch {
     // Unreadable auxv (e.g. a hardened /proc) is what the fallback is for.
   }
   return {
     clockTicksPerSecond: found.clockTicks ?? DEFAULT_CLOCK_TICKS,
-    clockTicksSource: found.clockTicks ? '/proc/self/auxv AT_CLKTCK' : `default ${DEFAULT_CLOCK_TICKS} (/proc/self/auxv ${why})`,
     pageSizeBytes: found.pageSize ?? DEFAULT_PAGE_SIZE,
   };
 }

@@ -14,22 +14,19 @@ const bare = new ProcReader({ root: fixture('cgroup-v2-unlimited') });
 test('clock ticks and page size come from auxv', () => {
   assert.equal(v2.systemConstants(), {
     clockTicksPerSecond: 250,
-    clockTicksSource: '/proc/self/auxv AT_CLKTCK',
     pageSizeBytes: 4096,
   });
   assert.is(v1.systemConstants().pageSizeBytes, 65536);
 });
 
-test('without auxv the defaults are used and say so', () => {
+test('without auxv the defaults are used', () => {
   const constants = bare.systemConstants();
   assert.is(constants.clockTicksPerSecond, 100);
   assert.is(constants.pageSizeBytes, 4096);
-  assert.match(constants.clockTicksSource, /^default 100 \(\/proc\/self\/auxv unreadable\)$/);
 });
 
 test('the real auxv gives the real page size', () => {
   const constants = new ProcReader().systemConstants();
-  assert.is(constants.clockTicksSource, '/proc/self/auxv AT_CLKTCK');
   assert.ok([4096, 16384, 65536].includes(constants.pageSizeBytes));
 });
 
@@ -37,7 +34,6 @@ test('meminfo: bytes, with MemAvailable', () => {
   const meminfo = v2.meminfo();
   assert.is(meminfo.totalBytes, 16 * 1024 ** 3);
   assert.is(meminfo.availableBytes, 12 * 1024 ** 3);
-  assert.is(meminfo.fields.get('HugePages_Total'), 0);
 });
 
 test('meminfo: old kernels without MemAvailable use free + buffers + cached', () => {

@@ -1,4 +1,3 @@
-import type { Clock } from '../../clock.js';
 import { invalidArgument } from '../../errors.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
@@ -37,8 +36,6 @@ export interface IoDirectionStats {
 export interface IoOperationStats {
   read: IoDirectionStats;
   write: IoDirectionStats;
-  /** When recording started (epoch ms). */
-  sinceMs: number;
 }
 
 /** Largest batch one call may record; bigger batches are split by the caller. */
@@ -100,11 +97,6 @@ class DirectionTotals {
 /** Counts, bytes and latency percentiles of the I/O operations the gateway reports, in bounded memory. */
 export class IoOperationRecorder {
   private readonly totals: Record<IoDirection, DirectionTotals> = { read: new DirectionTotals(), write: new DirectionTotals() };
-  private readonly sinceMs: number;
-
-  constructor(clock: Clock) {
-    this.sinceMs = clock.nowMs();
-  }
 
   /**
    * Records one operation or a batch. A batch is validated whole before anything is recorded, and
@@ -124,7 +116,6 @@ export class IoOperationRecorder {
     return {
       read: this.totals.read.stats(),
       write: this.totals.write.stats(),
-      sinceMs: this.sinceMs,
     };
   }
 }

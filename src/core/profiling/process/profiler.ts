@@ -54,8 +54,6 @@ export interface ProcessCpu {
   totalTimeUs: bigint;
   userTimeUs: bigint;
   systemTimeUs: bigint;
-  clockTicksPerSecond: number;
-  clockTicksSource: string;
 }
 
 export interface ProcessMemory {
@@ -214,7 +212,7 @@ export class ProcessProfiler {
         reuseLogged: false,
       });
     }
-    this.operations = new IoOperationRecorder(this.clock);
+    this.operations = new IoOperationRecorder();
     this.selfHeap = options.selfHeap;
     this.log = options.log ?? logLine;
     this.snapshotFailures = new RecurringFailures(this.log, {
@@ -345,8 +343,6 @@ export class ProcessProfiler {
         totalTimeUs: userTimeUs + systemTimeUs,
         userTimeUs,
         systemTimeUs,
-        clockTicksPerSecond: hz,
-        clockTicksSource: constants.clockTicksSource,
       },
       memory: {
         rssBytes,

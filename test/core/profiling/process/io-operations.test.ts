@@ -2,11 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IoOperationRecorder, MAX_IO_BATCH, MAX_IO_BYTES, type IoOperation } from '../../../../src/core/profiling/process/io-operations.js';
 import { LatencyHistogram, PERCENTILE_RELATIVE_ERROR } from '../../../../src/core/profiling/process/latency-histogram.js';
-import { FakeClock } from '../../../support/fake-clock.js';
 import { errorOf } from '../../../support/errors.js';
 
 test('counts, bytes and average latency per direction', () => {
-  const recorder = new IoOperationRecorder(new FakeClock(42));
+  const recorder = new IoOperationRecorder();
   recorder.record([
     { direction: 'read', bytes: 1024, latencyUs: 100 },
     { direction: 'read', bytes: 2048, latencyUs: 300 },
@@ -14,13 +13,12 @@ test('counts, bytes and average latency per direction', () => {
   ]);
   recorder.record({ direction: 'write', bytes: 0, latencyUs: 0 });
   const stats = recorder.stats();
-  assert.is(stats.sinceMs, 42);
   assert.equal([stats.read.operations, stats.read.bytes, stats.read.avgLatencyUs], [2, 3072n, 200]);
   assert.equal([stats.write.operations, stats.write.bytes, stats.write.avgLatencyUs], [2, 4096n, 500]);
 });
 
 test('operations without a measured latency count in operations and bytes, not in the latency figures', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   recorder.record([
     ...Array.from({ length: 10 }, (): IoOperation => ({ direction: 'read', bytes: 100, latencyUs: 1000 })),
     ...Array.from({ length: 11 }, (): IoOperation => ({ direction: 'read', bytes: 100 })),
@@ -33,12 +31,12 @@ test('operations without a measured latency count in operations and bytes, not i
 });
 
 test('an empty recorder reports zero operations and no latency figures', () => {
-  const stats = new IoOperationRecorder(new FakeClock()).stats();
+  const stats = new IoOperationRecorder().stats();
   assert.equal(stats.read, { operations: 0, bytes: 0n });
 });
 
 test('percentiles are within the stated error bound', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   // A skewed spread: 1..100000 us, with a long tail.
   const latencies = Array.from({ length: 20000 }, (_, i) => 1 + ((i * 7919) % 20000) ** 2 / 4000);
   for (let i = 0; i < latencies.length; i += 1000) {
@@ -66,7 +64,7 @@ test('the histogram never grows, whatever is recorded', () => {
 });
 
 test('bad operations are rejected naming the element and field, and nothing is recorded', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   const ok: IoOperation = { direction: 'read', bytes: 1, latencyUs: 1 };
   const cases: [unknown, string][] = [
     [[ok, ok, { ...ok, latencyUs: -1 }], 'operations[2].latency_us'],
@@ -85,7 +83,7 @@ test('bad operations are rejected naming the element and field, and nothing is r
 });
 
 test('byte counts and totals are exact over the uint64 range, past 2^53', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   // 2^53 as a uint64 arrives as a bigint; 2^53 - 1 is still a safe number.
   recorder.record({ direction: 'read', bytes: 2n ** 53n, latencyUs: 1 });
   recorder.record({ direction: 'write', bytes: Number.MAX_SAFE_INTEGER, latencyUs: 1 });
@@ -98,7 +96,7 @@ test('byte counts and totals are exact over the uint64 range, past 2^53', () => 
 });
 
 test('the largest uint64 is accepted, and a total that reaches it saturates instead of wrapping or dropping', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   assert.is(MAX_IO_BYTES, 18_446_744_073_709_551_615n);
   recorder.record({ direction: 'read', bytes: 10n, latencyUs: 1 });
   recorder.record({ direction: 'read', bytes: MAX_IO_BYTES, latencyUs: 1 });
@@ -109,7 +107,7 @@ test('the largest uint64 is accepted, and a total that reaches it saturates inst
 });
 
 test('byte counts outside uint64 are refused with a message naming the bound', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   const ok: IoOperation = { direction: 'write', bytes: 1, latencyUs: 1 };
   const cases: [IoOperation['bytes'], string][] = [
     [-1n, 'operations[1].bytes: must be an integer from 0 to 18446744073709551615 (2^64 - 1), got -1'],
@@ -128,7 +126,7 @@ test('byte counts outside uint64 are refused with a message naming the bound', (
 });
 
 test('a batch larger than the cap is refused whole', () => {
-  const recorder = new IoOperationRecorder(new FakeClock());
+  const recorder = new IoOperationRecorder();
   const batch = Array.from({ length: MAX_IO_BATCH + 1 }, () => ({ direction: 'write' as const, bytes: 1, latencyUs: 1 }));
   assert.is(errorOf(() => recorder.record(batch)).field, 'operations');
   recorder.record(batch.slice(0, MAX_IO_BATCH));

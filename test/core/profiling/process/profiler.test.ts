@@ -33,7 +33,6 @@ test('first sample is the average since the process started, not inflated', () =
     assert.is(cpu.totalTimeUs, 60_000_000n);
     assert.is(cpu.userTimeUs, 40_000_000n);
     assert.is(cpu.systemTimeUs, 20_000_000n);
-    assert.is(cpu.clockTicksPerSecond, 250);
   } finally {
     root.remove();
   }
@@ -219,7 +218,6 @@ test('at a tick rate that does not divide a second, each time rounds down and th
     root.setStat(4242, { [UTIME]: 1, [STIME]: 2 });
     const profiler = new ProcessProfiler({ clock: new FakeClock(), reader: new ProcReader({ root: root.path }), pids: [4242] });
     const { cpu } = profiler.sample(4242);
-    assert.is(cpu.clockTicksPerSecond, 300);
     assert.equal([cpu.userTimeUs, cpu.systemTimeUs, cpu.totalTimeUs], [3333n, 6666n, 9999n]);
   } finally {
     root.remove();
@@ -245,12 +243,10 @@ test('memory and I/O counters of the process', () => {
   }
 });
 
-test('no auxv: 100 Hz default is used and reported; missing io is reported with a reason', () => {
+test('no auxv: 100 Hz default is used; missing io is reported with a reason', () => {
   const { root, profiler } = setup('cgroup-v2-unlimited');
   try {
     const sample = profiler.sample(4242);
-    assert.is(sample.cpu.clockTicksPerSecond, 100);
-    assert.match(sample.cpu.clockTicksSource, /^default 100/);
     // 3000 ticks = 30 s over 300 s alive; no quota, so the machine is the 4 online CPUs.
     close(sample.cpu.percentOfCore, 10, 'percent of core');
     close(sample.cpu.percentOfMachine, 2.5, 'percent of machine');
