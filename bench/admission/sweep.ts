@@ -33,7 +33,7 @@ const BURST_OFF_S = [0.25, 0.5, 1, 2, 4];
 /** The random stream of the on/off draws (the main draws use stream 0). */
 const BURST_STREAM = 1;
 
-export interface SweepOptions {
+interface SweepOptions {
   /** On/off arrivals instead of Poisson. */
   bursts?: boolean;
   /**

@@ -6,7 +6,7 @@
  */
 import type { ObservabilityClient } from '../../clients/ts/client.js';
 
-export const SPIKE_EVERY = 20;
+const SPIKE_EVERY = 20;
 /** Samples of each metric before its first spike (min_samples is 20). */
 const WARM_UP = 40;
 /** Samples of each metric sent by setUp, spikes included: past the detector's early false alarms,
@@ -14,7 +14,7 @@ const WARM_UP = 40;
 const TRAIN = 200;
 const MAX_BATCH = 10_000;
 
-export interface BatchResult {
+interface BatchResult {
   events: number;
   lastSequence: number;
 }

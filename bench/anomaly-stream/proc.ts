@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-export interface Memory {
+interface Memory {
   rssMiB: number;
   peakRssMiB: number;
 }

@@ -20,7 +20,7 @@ export interface NabSeries extends LabelledSeries {
   values: Float64Array;
 }
 
-export type WindowLabels = Record<string, Array<[string, string]>>;
+type WindowLabels = Record<string, Array<[string, string]>>;
 
 export function readWindows(path: string): WindowLabels {
   return JSON.parse(readFileSync(path, 'utf8')) as WindowLabels;
@@ -34,7 +34,7 @@ function stripFraction(ts: string): string {
   return ts.replace(/\.0+$/, '');
 }
 
-export function readSeries(dataDir: string, name: string, labels: WindowLabels): NabSeries {
+function readSeries(dataDir: string, name: string, labels: WindowLabels): NabSeries {
   const [category, file] = name.split('/');
   const lines = readFileSync(join(dataDir, name), 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
   const rows = lines.length - 1;
@@ -71,7 +71,7 @@ export function readCorpus(dataDir: string, labels: WindowLabels): NabSeries[] {
 }
 
 /** A corpus path that does not exist; its message is the one line the CLIs print. */
-export class MissingCorpusError extends Error {}
+class MissingCorpusError extends Error {}
 
 /**
  * The corpus under `dataDir` labelled by `windowsFile`. It is not in the repository (the CLIs look

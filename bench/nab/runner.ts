@@ -8,7 +8,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { AnomalyEngine, DEFAULT_DETECTOR_SETTINGS, createDetector, type AnomalyEngineOptions } from '../../src/core/anomaly/index.js';
 import type { NabSeries } from './corpus.js';
 
-export interface SeriesResult {
+interface SeriesResult {
   series: NabSeries;
   /** Assessment.score per row. */
   scores: Float64Array;

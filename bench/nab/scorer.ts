@@ -18,13 +18,13 @@ export interface LabelledSeries {
 }
 
 /** A scored row: detector score, sweep weight, and the corpus-unique window id (null outside windows). */
-export interface ScoredRow {
+interface ScoredRow {
   score: number;
   weight: number;
   windowId: string | null;
 }
 
-export interface ThresholdScore {
+interface ThresholdScore {
   threshold: number;
   raw: number;
 }
@@ -33,7 +33,7 @@ export function probationRows(rows: number): number {
   return Math.min(Math.floor(0.15 * rows), 0.15 * 5000);
 }
 
-export function scaledSigmoid(pos: number): number {
+function scaledSigmoid(pos: number): number {
   return pos > 3 ? -1 : 2 / (1 + Math.exp(5 * pos)) - 1;
 }
 
@@ -72,7 +72,7 @@ export function rowWeights(series: LabelledSeries, profile: CostProfile): Array<
 }
 
 /** The scored rows (probation removed) of one series, given its detector scores. */
-export function scoredRows(series: LabelledSeries, scores: ArrayLike<number>, profile: CostProfile): ScoredRow[] {
+function scoredRows(series: LabelledSeries, scores: ArrayLike<number>, profile: CostProfile): ScoredRow[] {
   if (scores.length !== series.rows) {
     throw new Error(`${series.name}: ${scores.length} scores for ${series.rows} rows`);
   }
@@ -92,7 +92,7 @@ export function scoredRows(series: LabelledSeries, scores: ArrayLike<number>, pr
 }
 
 /** Exhaustive threshold sweep (optimizer.py): best raw score, ties going to the highest threshold. */
-export function optimiseThreshold(rows: ScoredRow[], profile: CostProfile): ThresholdScore {
+function optimiseThreshold(rows: ScoredRow[], profile: CostProfile): ThresholdScore {
   const sorted = [...rows].sort((a, b) => b.score - a.score);
   const parts = new Map<string, number>();
   for (const r of sorted) if (r.windowId !== null) parts.set(r.windowId, -profile.fnWeight);
@@ -123,7 +123,7 @@ export function optimiseThreshold(rows: ScoredRow[], profile: CostProfile): Thre
 }
 
 /** Raw score at a fixed threshold: a row is a detection iff score >= threshold. */
-export function scoreAtThreshold(rows: ScoredRow[], profile: CostProfile, threshold: number): number {
+function scoreAtThreshold(rows: ScoredRow[], profile: CostProfile, threshold: number): number {
   const parts = new Map<string, number>();
   let fpSum = 0;
   for (const r of rows) {
@@ -138,13 +138,13 @@ export function scoreAtThreshold(rows: ScoredRow[], profile: CostProfile, thresh
 }
 
 /** NAB normalisation: 100 for a perfect detector, 0 for the null detector (detects nothing). */
-export function normalise(raw: number, windows: number, profile: CostProfile): number {
+function normalise(raw: number, windows: number, profile: CostProfile): number {
   const perfect = windows * profile.tpWeight;
   const nullScore = -profile.fnWeight * windows;
   return (100 * (raw - nullScore)) / (perfect - nullScore);
 }
 
-export interface ProfileResult {
+interface ProfileResult {
   profile: string;
   threshold: number;
   raw: number;

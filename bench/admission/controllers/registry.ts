@@ -21,4 +21,3 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
 };
 
 export const CONTROLLER_NAMES = Object.keys(CONTROLLERS);
-export const REFERENCE_NAMES = CONTROLLER_NAMES.filter((n) => n !== 'project');

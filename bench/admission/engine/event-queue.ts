@@ -1,5 +1,5 @@
 /** A binary min-heap of events ordered by (time, insertion sequence), so ties resolve deterministically. */
-export interface QueuedEvent<T> {
+interface QueuedEvent<T> {
   timeMs: number;
   seq: number;
   payload: T;

@@ -3,14 +3,14 @@ import { TICK_MS, WINDOW_MS, type RunRecord } from './simulate.js';
 import { capacityRps, phaseBoundsMs, serviceMultiplierAt, type Scenario } from './scenario.js';
 
 /** Completions within this many ms count towards SLO goodput. */
-export const SLO_MS = 250;
+const SLO_MS = 250;
 /** Step between candidate windows of convergence and recovery (WINDOW_MS long). */
-export const WINDOW_STEP_MS = 100;
+const WINDOW_STEP_MS = 100;
 /** Convergence needs p99 within this factor of the unloaded p99 and at least this goodput. */
-export const P99_FACTOR = 2;
-export const CONVERGED_GOODPUT = 0.9;
+const P99_FACTOR = 2;
+const CONVERGED_GOODPUT = 0.9;
 /** The limit's coefficient of variation is taken over this much of the end of each phase. */
-export const LIMIT_CV_MS = 30_000;
+const LIMIT_CV_MS = 30_000;
 
 /** One phase of one run. Times that never happened are null. */
 export interface PhaseMetrics {

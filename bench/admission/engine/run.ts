@@ -4,7 +4,7 @@ import { simulate, type ControllerFactory } from './simulate.js';
 import { summarisePhases, type PhaseSummary } from './summary.js';
 
 /** Thresholds the project's controller must meet in every overload phase (spec "Gates"). */
-export const GATES = {
+const GATES = {
   minGoodput: 0.93,
   maxP99Ratio: 2,
   maxExcessRejection: 0.05,

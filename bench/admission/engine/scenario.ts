@@ -12,14 +12,14 @@ export type ServiceSpec =
   | { kind: 'lognormal'; meanMs: number; sigma: number }
   | { kind: 'bimodal'; p: number; fastMs: number; slowMs: number };
 
-export type ArrivalSpec = { kind: 'poisson' } | { kind: 'onOff'; onS: number; offS: number };
+type ArrivalSpec = { kind: 'poisson' } | { kind: 'onOff'; onS: number; offS: number };
 
 export interface Phase {
   seconds: number;
   load: number;
 }
 
-export interface CapacityEvent {
+interface CapacityEvent {
   atS: number;
   seconds: number;
   serviceMultiplier: number;
@@ -47,7 +47,7 @@ const MAX_WORKERS = 100_000;
 const MAX_TOTAL_SECONDS = 86_400;
 const MIN_ON_OFF_S = 0.001;
 /** Expected arrivals per seed; bounds the memory of a run (an unprotected server queues them all). */
-export const MAX_ARRIVALS_PER_SEED = 20_000_000;
+const MAX_ARRIVALS_PER_SEED = 20_000_000;
 
 type Json = Record<string, unknown>;
 

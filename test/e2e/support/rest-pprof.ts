@@ -50,7 +50,7 @@ export function serviceFunctions(profile: Profile): string[] {
   return [...names];
 }
 
-export interface SvgFacts {
+interface SvgFacts {
   /** Number of <title> elements (one tooltip per frame). */
   titles: number;
   root: string;

@@ -9,7 +9,7 @@ import type { ObservabilityClient } from '../../../clients/ts/client.js';
 import type { Anomaly } from '../../../gen/ts/rs3gw/observability/v1/anomaly_pb.js';
 
 /** Generous: the machine is shared, and these bounds catch a hang, not slowness. */
-export const WAIT_MS = 20_000;
+const WAIT_MS = 20_000;
 
 class TimedOut extends Error {}
 
@@ -62,7 +62,7 @@ export async function raiseAnomaly(client: ObservabilityClient, metric: string):
 }
 
 /** JSON.stringify replacer for messages with 64-bit fields. */
-export function jsonSafe(_key: string, value: unknown): unknown {
+function jsonSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../support/server.js';
 
 /** Debian's libfaketime, installed by scripts/test-tools.sh. */
-export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 export interface SteppableServer extends RunningServer {
   /** Sets the server's wall clock to the real one plus `offset` (libfaketime's form: "+0", "-1h", "+2h"). */
