@@ -27,7 +27,7 @@ import { admissionMetrics } from './server/ops/admission-metrics.js';
 import { anomalyMetrics } from './server/ops/anomaly-metrics.js';
 import { customBudgetMetrics } from './server/ops/custom-budget-metrics.js';
 import { healthMetrics } from './server/ops/health-metrics.js';
-import { profilingRetentionMetrics } from './server/ops/profiling-metrics.js';
+import { continuousProfilingMetrics } from './server/ops/profiling-metrics.js';
 import { snapshotMetrics } from './server/ops/snapshot-metrics.js';
 import { tracingMetrics } from './server/ops/tracing-metrics.js';
 import { ServicePort } from './server/port.js';
@@ -36,7 +36,6 @@ import { anomalyBinding } from './server/services/anomaly.js';
 import { healthReportBinding } from './server/services/health-report.js';
 import { metricsBinding } from './server/services/metrics.js';
 import {
-  continuousProfilingMetrics,
   continuousProfilingStatus,
   measureProcess,
   profilingBinding,
@@ -191,7 +190,6 @@ export async function startService(config: Config, heapSampler: HeapSampler): Pr
     },
   });
   continuousProfilingMetrics(metrics, continuous);
-  profilingRetentionMetrics(metrics, continuous);
   if (config.profilingContinuous) continuous.start();
   const profiling: ProfilingDeps = { clock, processes, heapSampler, cpuCaptures, continuous, maxProfileSeconds: config.profilingMaxSeconds };
 

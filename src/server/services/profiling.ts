@@ -15,7 +15,6 @@ import {
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
-import type { MetricsEngine } from '../../core/metrics/index.js';
 import type { ContinuousProfiler, CpuCaptures, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
 import { cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
@@ -134,23 +133,6 @@ export function continuousProfilingStatus(continuous: ContinuousProfiler): Messa
     storedBytes: u64(s.storedBytes),
     oversizedCaptures: u64(s.oversizedCaptures),
   };
-}
-
-/** Continuous profiling's captures on /metrics, by outcome, read from the profiler at each scrape. */
-export function continuousProfilingMetrics(metrics: MetricsEngine, continuous: ContinuousProfiler): void {
-  metrics.builtin.counter({
-    name: 'rs3gw_profiling_continuous_captures_total',
-    help: 'Background CPU profile captures by outcome: completed, failed, skipped (due while the one before still waited or ran: behind an on-demand capture, or longer than the interval), or oversized (not stored: larger alone than RS3GW_PROFILING_MAX_PROFILE_BYTES)',
-    labelNames: ['outcome'],
-    collect() {
-      const s = continuous.stats();
-      this.reset();
-      this.inc({ outcome: 'completed' }, s.completedCaptures);
-      this.inc({ outcome: 'failed' }, s.failedCaptures);
-      this.inc({ outcome: 'skipped' }, s.skippedCaptures);
-      this.inc({ outcome: 'oversized' }, s.oversizedCaptures);
-    },
-  });
 }
 
 export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
