@@ -236,9 +236,10 @@ type Anomaly struct {
 	CurrentValue float64 `protobuf:"fixed64,3,opt,name=current_value,json=currentValue,proto3" json:"current_value,omitempty"`
 	// Mean of the metric's baseline before this value.
 	BaselineMean float64 `protobuf:"fixed64,4,opt,name=baseline_mean,json=baselineMean,proto3" json:"baseline_mean,omitempty"`
-	// Distance from the expected value in robust standard deviations. A metric with next to no
-	// spread (constant, or nearly) is measured against a resolution floor or what its last change
-	// left in its spread, so any change gives an enormous value that does not grade its size.
+	// Signed distance from the expected value in robust standard deviations: negative below it. A
+	// metric with next to no spread (constant, or nearly) is measured against a resolution floor or
+	// what its last change left in its spread, so any change gives an enormous value that does not
+	// grade its size.
 	DeviationSigma float64 `protobuf:"fixed64,5,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
 	// What the anomaly means: its metric's type when the anomaly goes the way that type describes
 	// (a latency metric above its band, a throughput metric below it, a storage or request rate
@@ -484,8 +485,8 @@ type SampleAssessment struct {
 	LowerBound float64 `protobuf:"fixed64,6,opt,name=lower_bound,json=lowerBound,proto3" json:"lower_bound,omitempty"`
 	// Upper edge of the normal band.
 	UpperBound float64 `protobuf:"fixed64,7,opt,name=upper_bound,json=upperBound,proto3" json:"upper_bound,omitempty"`
-	// Distance from the expected value in robust standard deviations (see Anomaly.deviation_sigma
-	// for a metric with next to no spread).
+	// Signed distance from the expected value in robust standard deviations, negative below it (see
+	// Anomaly.deviation_sigma for a metric with next to no spread).
 	DeviationSigma float64 `protobuf:"fixed64,8,opt,name=deviation_sigma,json=deviationSigma,proto3" json:"deviation_sigma,omitempty"`
 	// True while the metric's detector has fewer samples than its min_samples: since the metric's
 	// first sample, or since ConfigureMetric last changed how it learns (samples_seen counts all).
@@ -1736,13 +1737,14 @@ type MetricStatistics struct {
 	// Samples seen since the metric was created or last reset.
 	Count uint64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 	// Mean of every sample since the metric was created or last reset (not only the baseline window;
-	// the detector's own expected value is in each SampleAssessment).
+	// the detector's own expected value is in each SampleAssessment); 0 when none (last_update_time
+	// is then unset).
 	Mean float64 `protobuf:"fixed64,3,opt,name=mean,proto3" json:"mean,omitempty"`
 	// Sample standard deviation of every sample since the metric was created or last reset.
 	StdDev float64 `protobuf:"fixed64,4,opt,name=std_dev,json=stdDev,proto3" json:"std_dev,omitempty"`
-	// Smallest value seen.
+	// Smallest value seen; 0 when none.
 	Min float64 `protobuf:"fixed64,5,opt,name=min,proto3" json:"min,omitempty"`
-	// Largest value seen.
+	// Largest value seen; 0 when none.
 	Max float64 `protobuf:"fixed64,6,opt,name=max,proto3" json:"max,omitempty"`
 	// Most recent value.
 	LastValue float64 `protobuf:"fixed64,7,opt,name=last_value,json=lastValue,proto3" json:"last_value,omitempty"`

@@ -293,7 +293,8 @@ type RegisterMetricRequest struct {
 	// Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
 	// metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`). A counter's
 	// name is stored with `_total` added when it does not end so (`request_count` becomes
-	// `request_count_total`).
+	// `request_count_total`). The name of a built-in metric (one of the rs3gw_* families ListMetrics
+	// lists) is refused with ALREADY_EXISTS ("is a built-in metric").
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Counter, gauge, histogram or summary.
 	Type MetricType `protobuf:"varint,2,opt,name=type,proto3,enum=rs3gw.observability.v1.MetricType" json:"type,omitempty"`
@@ -464,7 +465,8 @@ type MetricDescriptor struct {
 	Quantiles []float64 `protobuf:"fixed64,6,rep,packed,name=quantiles,proto3" json:"quantiles,omitempty"`
 	// Unit of the values.
 	Unit string `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"`
-	// Number of series (label combinations) recorded.
+	// Number of series (label combinations) held: an unlabelled metric has its one series from
+	// registration on, so it reports 1 before any value is recorded.
 	SeriesCount uint32 `protobuf:"varint,8,opt,name=series_count,json=seriesCount,proto3" json:"series_count,omitempty"`
 	// When the metric was registered.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -568,7 +570,8 @@ func (x *MetricDescriptor) GetCreateTime() *timestamppb.Timestamp {
 // RecordMetricRequest records one value.
 type RecordMetricRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Registered metric name.
+	// Registered metric name. A built-in metric (one of the rs3gw_* families ListMetrics lists) is
+	// refused with FAILED_PRECONDITION: the service maintains it.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
 	// (counter, gauge) or sum (histogram, summary) finite. From a histogram's or summary's first
@@ -690,7 +693,8 @@ func (x *RecordMetricResponse) GetSeries() *MetricSeries {
 // MetricRecord is one value in a batch.
 type MetricRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Registered metric name.
+	// Registered metric name. A built-in metric (one of the rs3gw_* families ListMetrics lists) is
+	// refused with FAILED_PRECONDITION: the service maintains it.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The value; must be finite (and >= 0 for a counter increment), and must leave the series' value
 	// (counter, gauge) or sum (histogram, summary) finite, counting the batch's earlier records. From
@@ -1362,8 +1366,11 @@ type GetTrendResponse struct {
 	// The points the trend was computed from, oldest first (in the order taken).
 	Points []*TrendPoint `protobuf:"bytes,12,rep,name=points,proto3" json:"points,omitempty"`
 	// How far back the points reach: the age of the oldest snapshot used (0s when only the current value
-	// is known). Shorter than window when no older snapshot of the series is held, because the service
-	// or the series is younger than window, or because older ones were dropped (history_truncated).
+	// is known). Shorter than window on nearly every call: snapshots are taken every
+	// RS3GW_METRICS_SNAPSHOT_INTERVAL, so the oldest one inside the window can be up to one interval
+	// younger than window. Shorter still when no older snapshot of the series is held, because the
+	// service or the series is younger than window, or because older ones were dropped
+	// (history_truncated).
 	Covered *durationpb.Duration `protobuf:"bytes,13,opt,name=covered,proto3" json:"covered,omitempty"`
 	// True when snapshots of the series that fell within window were dropped, to stay within
 	// RS3GW_METRICS_SNAPSHOT_RETENTION snapshots or RS3GW_METRICS_SNAPSHOT_MAX_VALUES values: the

@@ -83,7 +83,8 @@ type ProfileType int32
 
 const (
 	// Unset: CPU where profiles are taken or merged (GetProfile, CaptureProfile,
-	// MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles).
+	// MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles). Only
+	// CPU profiles are stored: MergeStoredProfiles refuses HEAP, ListStoredProfiles finds none.
 	ProfileType_PROFILE_TYPE_UNSPECIFIED ProfileType = 0
 	// V8 CPU sampling: samples/count and wall/nanoseconds (the JS thread's wall time by what it
 	// ran; V8 samples on a timer, so time spent waiting for a CPU core counts too).
@@ -699,21 +700,21 @@ type IoUsage struct {
 	ReadBytes uint64 `protobuf:"varint,3,opt,name=read_bytes,json=readBytes,proto3" json:"read_bytes,omitempty"`
 	// Bytes of the recorded write operations.
 	WriteBytes uint64 `protobuf:"varint,4,opt,name=write_bytes,json=writeBytes,proto3" json:"write_bytes,omitempty"`
-	// Mean latency of the recorded reads, microseconds.
+	// Mean latency of the recorded reads, microseconds; 0 when no recorded read has a latency.
 	ReadLatencyUs float64 `protobuf:"fixed64,5,opt,name=read_latency_us,json=readLatencyUs,proto3" json:"read_latency_us,omitempty"`
-	// Mean latency of the recorded writes, microseconds.
+	// Mean latency of the recorded writes, microseconds; 0 when no recorded write has a latency.
 	WriteLatencyUs float64 `protobuf:"fixed64,6,opt,name=write_latency_us,json=writeLatencyUs,proto3" json:"write_latency_us,omitempty"`
-	// Median read latency, microseconds.
+	// Median read latency, microseconds; 0 when no recorded read has a latency.
 	ReadLatencyP50Us float64 `protobuf:"fixed64,7,opt,name=read_latency_p50_us,json=readLatencyP50Us,proto3" json:"read_latency_p50_us,omitempty"`
-	// 95th percentile read latency, microseconds.
+	// 95th percentile read latency, microseconds; 0 when no recorded read has a latency.
 	ReadLatencyP95Us float64 `protobuf:"fixed64,8,opt,name=read_latency_p95_us,json=readLatencyP95Us,proto3" json:"read_latency_p95_us,omitempty"`
-	// 99th percentile read latency, microseconds.
+	// 99th percentile read latency, microseconds; 0 when no recorded read has a latency.
 	ReadLatencyP99Us float64 `protobuf:"fixed64,9,opt,name=read_latency_p99_us,json=readLatencyP99Us,proto3" json:"read_latency_p99_us,omitempty"`
-	// Median write latency, microseconds.
+	// Median write latency, microseconds; 0 when no recorded write has a latency.
 	WriteLatencyP50Us float64 `protobuf:"fixed64,10,opt,name=write_latency_p50_us,json=writeLatencyP50Us,proto3" json:"write_latency_p50_us,omitempty"`
-	// 95th percentile write latency, microseconds.
+	// 95th percentile write latency, microseconds; 0 when no recorded write has a latency.
 	WriteLatencyP95Us float64 `protobuf:"fixed64,11,opt,name=write_latency_p95_us,json=writeLatencyP95Us,proto3" json:"write_latency_p95_us,omitempty"`
-	// 99th percentile write latency, microseconds.
+	// 99th percentile write latency, microseconds; 0 when no recorded write has a latency.
 	WriteLatencyP99Us float64 `protobuf:"fixed64,12,opt,name=write_latency_p99_us,json=writeLatencyP99Us,proto3" json:"write_latency_p99_us,omitempty"`
 	// The kernel's I/O counters of the process (/proc/<pid>/io).
 	Process       *ProcessIoCounters `protobuf:"bytes,13,opt,name=process,proto3" json:"process,omitempty"`
@@ -1956,7 +1957,8 @@ func (x *GetStoredProfileResponse) GetFileName() string {
 // MergeStoredProfilesRequest selects the profiles to merge.
 type MergeStoredProfilesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Type of the profiles to merge; CPU when unspecified.
+	// Type of the profiles to merge; CPU when unspecified. HEAP is refused (INVALID_ARGUMENT): only
+	// CPU profiles are stored.
 	Type ProfileType `protobuf:"varint,1,opt,name=type,proto3,enum=rs3gw.observability.v1.ProfileType" json:"type,omitempty"`
 	// Only profiles that started at or after this time.
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`

@@ -439,9 +439,12 @@ func (x *ResourceStatus) GetPresumedLostPermits() uint32 {
 // AdmissionStatus is the admission controller's state.
 type AdmissionStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed".
+	// Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed" ("seed" also
+	// when RS3GW_ADAPTIVE_RATE_LIMIT=false holds the seed controller's token bucket at a fixed rate).
 	Controller string `protobuf:"bytes,1,opt,name=controller,proto3" json:"controller,omitempty"`
-	// Current limit: requests in flight under "adaptive", requests per second under "seed".
+	// Current limit, in a unit that depends on controller: under "adaptive", requests in flight at
+	// once (a concurrency limit); under "seed", requests per second (the token bucket's rate, as
+	// current_rate_limit).
 	Limit float64 `protobuf:"fixed64,2,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Permits held by work in progress, as active_requests.
 	Inflight uint32 `protobuf:"varint,3,opt,name=inflight,proto3" json:"inflight,omitempty"`
@@ -846,15 +849,15 @@ type PsiSignal struct {
 	// False when the kernel has no /proc/pressure, or when the last sample could not read it (source
 	// then says why, and the health report names it unavailable).
 	Available bool `protobuf:"varint,1,opt,name=available,proto3" json:"available,omitempty"`
-	// Some tasks stalled on CPU.
+	// Some tasks stalled on CPU: percent of the time, 10 s average (0 to 100).
 	CpuSomeAvg10 float64 `protobuf:"fixed64,2,opt,name=cpu_some_avg10,json=cpuSomeAvg10,proto3" json:"cpu_some_avg10,omitempty"`
-	// Some tasks stalled on memory.
+	// Some tasks stalled on memory: percent of the time, 10 s average (0 to 100).
 	MemorySomeAvg10 float64 `protobuf:"fixed64,3,opt,name=memory_some_avg10,json=memorySomeAvg10,proto3" json:"memory_some_avg10,omitempty"`
-	// All tasks stalled on memory.
+	// All tasks stalled on memory: percent of the time, 10 s average (0 to 100).
 	MemoryFullAvg10 float64 `protobuf:"fixed64,4,opt,name=memory_full_avg10,json=memoryFullAvg10,proto3" json:"memory_full_avg10,omitempty"`
-	// Some tasks stalled on I/O.
+	// Some tasks stalled on I/O: percent of the time, 10 s average (0 to 100).
 	IoSomeAvg10 float64 `protobuf:"fixed64,5,opt,name=io_some_avg10,json=ioSomeAvg10,proto3" json:"io_some_avg10,omitempty"`
-	// All tasks stalled on I/O.
+	// All tasks stalled on I/O: percent of the time, 10 s average (0 to 100).
 	IoFullAvg10 float64 `protobuf:"fixed64,6,opt,name=io_full_avg10,json=ioFullAvg10,proto3" json:"io_full_avg10,omitempty"`
 	// Where the figures came from; empty without PSI; why not, when it could not be read.
 	Source        string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
@@ -1083,7 +1086,8 @@ type PoolRecommendation struct {
 	MaxThreads uint32 `protobuf:"varint,3,opt,name=max_threads,json=maxThreads,proto3" json:"max_threads,omitempty"`
 	// Cores the recommendation is sized for.
 	AvailableCores float64 `protobuf:"fixed64,4,opt,name=available_cores,json=availableCores,proto3" json:"available_cores,omitempty"`
-	// Target CPU utilisation (RS3GW_TARGET_CPU).
+	// Target CPU utilisation (RS3GW_TARGET_CPU), as a fraction of the available cores, 0..1 (above 0,
+	// at most 1).
 	TargetCpu float64 `protobuf:"fixed64,5,opt,name=target_cpu,json=targetCpu,proto3" json:"target_cpu,omitempty"`
 	// Why this size.
 	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1227,8 +1231,9 @@ type AcquireResponse struct {
 	// of a few seconds, clients that follow it retry after the overload rather than during it; under
 	// a sustained one no hint makes a retry likely.
 	RetryAfter *durationpb.Duration `protobuf:"bytes,4,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
-	// The controller's limit at the time of the decision: requests in flight under "adaptive",
-	// requests per second under "seed" (as AdmissionStatus.limit).
+	// The controller's limit at the time of the decision, in a unit that depends on the controller
+	// (AdmissionStatus.controller): under "adaptive", requests in flight at once; under "seed",
+	// requests per second.
 	Limit float64 `protobuf:"fixed64,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Permits held by work in progress at the time of the decision, as active_requests.
 	Inflight      uint32 `protobuf:"varint,6,opt,name=inflight,proto3" json:"inflight,omitempty"`

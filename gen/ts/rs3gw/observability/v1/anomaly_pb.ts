@@ -51,9 +51,10 @@ export type Anomaly = Message<"rs3gw.observability.v1.Anomaly"> & {
   baselineMean: number;
 
   /**
-   * Distance from the expected value in robust standard deviations. A metric with next to no
-   * spread (constant, or nearly) is measured against a resolution floor or what its last change
-   * left in its spread, so any change gives an enormous value that does not grade its size.
+   * Signed distance from the expected value in robust standard deviations: negative below it. A
+   * metric with next to no spread (constant, or nearly) is measured against a resolution floor or
+   * what its last change left in its spread, so any change gives an enormous value that does not
+   * grade its size.
    *
    * @generated from field: double deviation_sigma = 5;
    */
@@ -232,8 +233,8 @@ export type SampleAssessment = Message<"rs3gw.observability.v1.SampleAssessment"
   upperBound: number;
 
   /**
-   * Distance from the expected value in robust standard deviations (see Anomaly.deviation_sigma
-   * for a metric with next to no spread).
+   * Signed distance from the expected value in robust standard deviations, negative below it (see
+   * Anomaly.deviation_sigma for a metric with next to no spread).
    *
    * @generated from field: double deviation_sigma = 8;
    */
@@ -916,7 +917,8 @@ export type MetricStatistics = Message<"rs3gw.observability.v1.MetricStatistics"
 
   /**
    * Mean of every sample since the metric was created or last reset (not only the baseline window;
-   * the detector's own expected value is in each SampleAssessment).
+   * the detector's own expected value is in each SampleAssessment); 0 when none (last_update_time
+   * is then unset).
    *
    * @generated from field: double mean = 3;
    */
@@ -930,14 +932,14 @@ export type MetricStatistics = Message<"rs3gw.observability.v1.MetricStatistics"
   stdDev: number;
 
   /**
-   * Smallest value seen.
+   * Smallest value seen; 0 when none.
    *
    * @generated from field: double min = 5;
    */
   min: number;
 
   /**
-   * Largest value seen.
+   * Largest value seen; 0 when none.
    *
    * @generated from field: double max = 6;
    */

@@ -27,7 +27,8 @@ export type RegisterMetricRequest = Message<"rs3gw.observability.v1.RegisterMetr
    * Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. Refused when a name it exposes is another
    * metric's (e.g. `x_count` beside a histogram `x`, `x_created` beside a counter `x`). A counter's
    * name is stored with `_total` added when it does not end so (`request_count` becomes
-   * `request_count_total`).
+   * `request_count_total`). The name of a built-in metric (one of the rs3gw_* families ListMetrics
+   * lists) is refused with ALREADY_EXISTS ("is a built-in metric").
    *
    * @generated from field: string name = 1;
    */
@@ -169,7 +170,8 @@ export type MetricDescriptor = Message<"rs3gw.observability.v1.MetricDescriptor"
   unit: string;
 
   /**
-   * Number of series (label combinations) recorded.
+   * Number of series (label combinations) held: an unlabelled metric has its one series from
+   * registration on, so it reports 1 before any value is recorded.
    *
    * @generated from field: uint32 series_count = 8;
    */
@@ -197,7 +199,8 @@ export const MetricDescriptorSchema: GenMessage<MetricDescriptor> = /*@__PURE__*
  */
 export type RecordMetricRequest = Message<"rs3gw.observability.v1.RecordMetricRequest"> & {
   /**
-   * Registered metric name.
+   * Registered metric name. A built-in metric (one of the rs3gw_* families ListMetrics lists) is
+   * refused with FAILED_PRECONDITION: the service maintains it.
    *
    * @generated from field: string name = 1;
    */
@@ -263,7 +266,8 @@ export const RecordMetricResponseSchema: GenMessage<RecordMetricResponse> = /*@_
  */
 export type MetricRecord = Message<"rs3gw.observability.v1.MetricRecord"> & {
   /**
-   * Registered metric name.
+   * Registered metric name. A built-in metric (one of the rs3gw_* families ListMetrics lists) is
+   * refused with FAILED_PRECONDITION: the service maintains it.
    *
    * @generated from field: string name = 1;
    */
@@ -690,8 +694,11 @@ export type GetTrendResponse = Message<"rs3gw.observability.v1.GetTrendResponse"
 
   /**
    * How far back the points reach: the age of the oldest snapshot used (0s when only the current value
-   * is known). Shorter than window when no older snapshot of the series is held, because the service
-   * or the series is younger than window, or because older ones were dropped (history_truncated).
+   * is known). Shorter than window on nearly every call: snapshots are taken every
+   * RS3GW_METRICS_SNAPSHOT_INTERVAL, so the oldest one inside the window can be up to one interval
+   * younger than window. Shorter still when no older snapshot of the series is held, because the
+   * service or the series is younger than window, or because older ones were dropped
+   * (history_truncated).
    *
    * @generated from field: google.protobuf.Duration covered = 13;
    */
@@ -1862,7 +1869,9 @@ export const MetricsService: GenService<{
     output: typeof GetMetricResponseSchema;
   },
   /**
-   * ListMetrics lists the registered metrics.
+   * ListMetrics lists the registered metrics and the built-in business KPI families (rs3gw_*),
+   * which the service maintains: RecordMetric and BatchRecordMetrics refuse them
+   * (FAILED_PRECONDITION) and RegisterMetric refuses their names (ALREADY_EXISTS).
    *
    * @generated from rpc rs3gw.observability.v1.MetricsService.ListMetrics
    */

@@ -325,56 +325,56 @@ export type IoUsage = Message<"rs3gw.observability.v1.IoUsage"> & {
   writeBytes: bigint;
 
   /**
-   * Mean latency of the recorded reads, microseconds.
+   * Mean latency of the recorded reads, microseconds; 0 when no recorded read has a latency.
    *
    * @generated from field: double read_latency_us = 5;
    */
   readLatencyUs: number;
 
   /**
-   * Mean latency of the recorded writes, microseconds.
+   * Mean latency of the recorded writes, microseconds; 0 when no recorded write has a latency.
    *
    * @generated from field: double write_latency_us = 6;
    */
   writeLatencyUs: number;
 
   /**
-   * Median read latency, microseconds.
+   * Median read latency, microseconds; 0 when no recorded read has a latency.
    *
    * @generated from field: double read_latency_p50_us = 7;
    */
   readLatencyP50Us: number;
 
   /**
-   * 95th percentile read latency, microseconds.
+   * 95th percentile read latency, microseconds; 0 when no recorded read has a latency.
    *
    * @generated from field: double read_latency_p95_us = 8;
    */
   readLatencyP95Us: number;
 
   /**
-   * 99th percentile read latency, microseconds.
+   * 99th percentile read latency, microseconds; 0 when no recorded read has a latency.
    *
    * @generated from field: double read_latency_p99_us = 9;
    */
   readLatencyP99Us: number;
 
   /**
-   * Median write latency, microseconds.
+   * Median write latency, microseconds; 0 when no recorded write has a latency.
    *
    * @generated from field: double write_latency_p50_us = 10;
    */
   writeLatencyP50Us: number;
 
   /**
-   * 95th percentile write latency, microseconds.
+   * 95th percentile write latency, microseconds; 0 when no recorded write has a latency.
    *
    * @generated from field: double write_latency_p95_us = 11;
    */
   writeLatencyP95Us: number;
 
   /**
-   * 99th percentile write latency, microseconds.
+   * 99th percentile write latency, microseconds; 0 when no recorded write has a latency.
    *
    * @generated from field: double write_latency_p99_us = 12;
    */
@@ -1017,7 +1017,8 @@ export const GetStoredProfileResponseSchema: GenMessage<GetStoredProfileResponse
  */
 export type MergeStoredProfilesRequest = Message<"rs3gw.observability.v1.MergeStoredProfilesRequest"> & {
   /**
-   * Type of the profiles to merge; CPU when unspecified.
+   * Type of the profiles to merge; CPU when unspecified. HEAP is refused (INVALID_ARGUMENT): only
+   * CPU profiles are stored.
    *
    * @generated from field: rs3gw.observability.v1.ProfileType type = 1;
    */
@@ -1131,7 +1132,8 @@ export const ProfileFormatSchema: GenEnum<ProfileFormat> = /*@__PURE__*/
 export enum ProfileType {
   /**
    * Unset: CPU where profiles are taken or merged (GetProfile, CaptureProfile,
-   * MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles).
+   * MergeStoredProfiles); every type where stored profiles are listed (ListStoredProfiles). Only
+   * CPU profiles are stored: MergeStoredProfiles refuses HEAP, ListStoredProfiles finds none.
    *
    * @generated from enum value: PROFILE_TYPE_UNSPECIFIED = 0;
    */
@@ -1290,7 +1292,10 @@ export const ProfilingService: GenService<{
     output: typeof CaptureProfileResponseSchema;
   },
   /**
-   * ListStoredProfiles lists the profiles kept by continuous profiling, newest first.
+   * ListStoredProfiles lists the profiles kept by continuous profiling, newest first: at most
+   * 10,000 a call, while RS3GW_PROFILING_MAX_PROFILES (up to 100,000) may be kept; older ones are
+   * reached by moving end_time back to the start_time of the oldest listed. Empty while
+   * RS3GW_PROFILING_CONTINUOUS is off (the default): nothing is stored then.
    *
    * @generated from rpc rs3gw.observability.v1.ProfilingService.ListStoredProfiles
    */
@@ -1311,6 +1316,9 @@ export const ProfilingService: GenService<{
   },
   /**
    * MergeStoredProfiles merges the stored profiles of a time range into one gzipped pprof profile.
+   * It needs continuous profiling (RS3GW_PROFILING_CONTINUOUS, off by default): with no stored
+   * profile in the range, as always when it is off, it is FAILED_PRECONDITION. Only CPU profiles
+   * are stored, so type HEAP is INVALID_ARGUMENT.
    *
    * @generated from rpc rs3gw.observability.v1.ProfilingService.MergeStoredProfiles
    */

@@ -214,14 +214,17 @@ export const ResourceStatusSchema: GenMessage<ResourceStatus> = /*@__PURE__*/
  */
 export type AdmissionStatus = Message<"rs3gw.observability.v1.AdmissionStatus"> & {
   /**
-   * Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed".
+   * Controller name, as RS3GW_ADMISSION_CONTROLLER names it: "adaptive" or "seed" ("seed" also
+   * when RS3GW_ADAPTIVE_RATE_LIMIT=false holds the seed controller's token bucket at a fixed rate).
    *
    * @generated from field: string controller = 1;
    */
   controller: string;
 
   /**
-   * Current limit: requests in flight under "adaptive", requests per second under "seed".
+   * Current limit, in a unit that depends on controller: under "adaptive", requests in flight at
+   * once (a concurrency limit); under "seed", requests per second (the token bucket's rate, as
+   * current_rate_limit).
    *
    * @generated from field: double limit = 2;
    */
@@ -463,35 +466,35 @@ export type PsiSignal = Message<"rs3gw.observability.v1.PsiSignal"> & {
   available: boolean;
 
   /**
-   * Some tasks stalled on CPU.
+   * Some tasks stalled on CPU: percent of the time, 10 s average (0 to 100).
    *
    * @generated from field: double cpu_some_avg10 = 2;
    */
   cpuSomeAvg10: number;
 
   /**
-   * Some tasks stalled on memory.
+   * Some tasks stalled on memory: percent of the time, 10 s average (0 to 100).
    *
    * @generated from field: double memory_some_avg10 = 3;
    */
   memorySomeAvg10: number;
 
   /**
-   * All tasks stalled on memory.
+   * All tasks stalled on memory: percent of the time, 10 s average (0 to 100).
    *
    * @generated from field: double memory_full_avg10 = 4;
    */
   memoryFullAvg10: number;
 
   /**
-   * Some tasks stalled on I/O.
+   * Some tasks stalled on I/O: percent of the time, 10 s average (0 to 100).
    *
    * @generated from field: double io_some_avg10 = 5;
    */
   ioSomeAvg10: number;
 
   /**
-   * All tasks stalled on I/O.
+   * All tasks stalled on I/O: percent of the time, 10 s average (0 to 100).
    *
    * @generated from field: double io_full_avg10 = 6;
    */
@@ -620,7 +623,8 @@ export type PoolRecommendation = Message<"rs3gw.observability.v1.PoolRecommendat
   availableCores: number;
 
   /**
-   * Target CPU utilisation (RS3GW_TARGET_CPU).
+   * Target CPU utilisation (RS3GW_TARGET_CPU), as a fraction of the available cores, 0..1 (above 0,
+   * at most 1).
    *
    * @generated from field: double target_cpu = 5;
    */
@@ -704,8 +708,9 @@ export type AcquireResponse = Message<"rs3gw.observability.v1.AcquireResponse"> 
   retryAfter?: Duration | undefined;
 
   /**
-   * The controller's limit at the time of the decision: requests in flight under "adaptive",
-   * requests per second under "seed" (as AdmissionStatus.limit).
+   * The controller's limit at the time of the decision, in a unit that depends on the controller
+   * (AdmissionStatus.controller): under "adaptive", requests in flight at once; under "seed",
+   * requests per second.
    *
    * @generated from field: double limit = 5;
    */

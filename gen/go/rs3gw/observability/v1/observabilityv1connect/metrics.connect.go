@@ -77,7 +77,9 @@ type MetricsServiceClient interface {
 	BatchRecordMetrics(context.Context, *connect.Request[v1.BatchRecordMetricsRequest]) (*connect.Response[v1.BatchRecordMetricsResponse], error)
 	// GetMetric returns a metric's definition and the current value of each of its series.
 	GetMetric(context.Context, *connect.Request[v1.GetMetricRequest]) (*connect.Response[v1.GetMetricResponse], error)
-	// ListMetrics lists the registered metrics.
+	// ListMetrics lists the registered metrics and the built-in business KPI families (rs3gw_*),
+	// which the service maintains: RecordMetric and BatchRecordMetrics refuse them
+	// (FAILED_PRECONDITION) and RegisterMetric refuses their names (ALREADY_EXISTS).
 	ListMetrics(context.Context, *connect.Request[v1.ListMetricsRequest]) (*connect.Response[v1.ListMetricsResponse], error)
 	// GetTrend describes how one series changed over a recent window.
 	GetTrend(context.Context, *connect.Request[v1.GetTrendRequest]) (*connect.Response[v1.GetTrendResponse], error)
@@ -249,7 +251,9 @@ type MetricsServiceHandler interface {
 	BatchRecordMetrics(context.Context, *connect.Request[v1.BatchRecordMetricsRequest]) (*connect.Response[v1.BatchRecordMetricsResponse], error)
 	// GetMetric returns a metric's definition and the current value of each of its series.
 	GetMetric(context.Context, *connect.Request[v1.GetMetricRequest]) (*connect.Response[v1.GetMetricResponse], error)
-	// ListMetrics lists the registered metrics.
+	// ListMetrics lists the registered metrics and the built-in business KPI families (rs3gw_*),
+	// which the service maintains: RecordMetric and BatchRecordMetrics refuse them
+	// (FAILED_PRECONDITION) and RegisterMetric refuses their names (ALREADY_EXISTS).
 	ListMetrics(context.Context, *connect.Request[v1.ListMetricsRequest]) (*connect.Response[v1.ListMetricsResponse], error)
 	// GetTrend describes how one series changed over a recent window.
 	GetTrend(context.Context, *connect.Request[v1.GetTrendRequest]) (*connect.Response[v1.GetTrendResponse], error)

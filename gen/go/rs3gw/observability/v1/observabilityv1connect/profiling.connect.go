@@ -71,11 +71,17 @@ type ProfilingServiceClient interface {
 	ListSnapshots(context.Context, *connect.Request[v1.ListSnapshotsRequest]) (*connect.Response[v1.ListSnapshotsResponse], error)
 	// CaptureProfile samples this service's CPU for a duration, or takes its heap profile, as gzipped pprof.
 	CaptureProfile(context.Context, *connect.Request[v1.CaptureProfileRequest]) (*connect.Response[v1.CaptureProfileResponse], error)
-	// ListStoredProfiles lists the profiles kept by continuous profiling, newest first.
+	// ListStoredProfiles lists the profiles kept by continuous profiling, newest first: at most
+	// 10,000 a call, while RS3GW_PROFILING_MAX_PROFILES (up to 100,000) may be kept; older ones are
+	// reached by moving end_time back to the start_time of the oldest listed. Empty while
+	// RS3GW_PROFILING_CONTINUOUS is off (the default): nothing is stored then.
 	ListStoredProfiles(context.Context, *connect.Request[v1.ListStoredProfilesRequest]) (*connect.Response[v1.ListStoredProfilesResponse], error)
 	// GetStoredProfile returns one stored profile as gzipped pprof.
 	GetStoredProfile(context.Context, *connect.Request[v1.GetStoredProfileRequest]) (*connect.Response[v1.GetStoredProfileResponse], error)
 	// MergeStoredProfiles merges the stored profiles of a time range into one gzipped pprof profile.
+	// It needs continuous profiling (RS3GW_PROFILING_CONTINUOUS, off by default): with no stored
+	// profile in the range, as always when it is off, it is FAILED_PRECONDITION. Only CPU profiles
+	// are stored, so type HEAP is INVALID_ARGUMENT.
 	MergeStoredProfiles(context.Context, *connect.Request[v1.MergeStoredProfilesRequest]) (*connect.Response[v1.MergeStoredProfilesResponse], error)
 }
 
@@ -213,11 +219,17 @@ type ProfilingServiceHandler interface {
 	ListSnapshots(context.Context, *connect.Request[v1.ListSnapshotsRequest]) (*connect.Response[v1.ListSnapshotsResponse], error)
 	// CaptureProfile samples this service's CPU for a duration, or takes its heap profile, as gzipped pprof.
 	CaptureProfile(context.Context, *connect.Request[v1.CaptureProfileRequest]) (*connect.Response[v1.CaptureProfileResponse], error)
-	// ListStoredProfiles lists the profiles kept by continuous profiling, newest first.
+	// ListStoredProfiles lists the profiles kept by continuous profiling, newest first: at most
+	// 10,000 a call, while RS3GW_PROFILING_MAX_PROFILES (up to 100,000) may be kept; older ones are
+	// reached by moving end_time back to the start_time of the oldest listed. Empty while
+	// RS3GW_PROFILING_CONTINUOUS is off (the default): nothing is stored then.
 	ListStoredProfiles(context.Context, *connect.Request[v1.ListStoredProfilesRequest]) (*connect.Response[v1.ListStoredProfilesResponse], error)
 	// GetStoredProfile returns one stored profile as gzipped pprof.
 	GetStoredProfile(context.Context, *connect.Request[v1.GetStoredProfileRequest]) (*connect.Response[v1.GetStoredProfileResponse], error)
 	// MergeStoredProfiles merges the stored profiles of a time range into one gzipped pprof profile.
+	// It needs continuous profiling (RS3GW_PROFILING_CONTINUOUS, off by default): with no stored
+	// profile in the range, as always when it is off, it is FAILED_PRECONDITION. Only CPU profiles
+	// are stored, so type HEAP is INVALID_ARGUMENT.
 	MergeStoredProfiles(context.Context, *connect.Request[v1.MergeStoredProfilesRequest]) (*connect.Response[v1.MergeStoredProfilesResponse], error)
 }
 
