@@ -466,16 +466,30 @@ test('with RS3GW_ANOMALY_HISTORY_SIZE below 10 the health report still answers',
   }
 });
 
-test('a sample at the last representable instant keeps its millisecond, and answers that show it still encode', async () => {
-  // Rounded to the nearest millisecond it was 10000-01-01T00:00:00Z, past the range of a Timestamp:
-  // the call answered 500 after recording it, and every JSON answer showing it failed after.
-  const last = '9999-12-31T23:59:59.9999Z';
-  const r = await rest.postOk(`${API}/anomalies/samples`, { metric: 'edge_of_time', value: 1, time: last });
-  assert.is(r.assessment.time, '9999-12-31T23:59:59.999Z');
-  const s = await rest.getOk(`${API}/anomalies/statistics?metric=edge_of_time`);
-  assert.is(s.statistics[0].last_update_time, '9999-12-31T23:59:59.999Z');
-  assert.ok((await rest.getOk(`${API}/anomalies/statistics`)).statistics.length >= 1);
-  assert.equal(await rest.postOk(`${API}/anomalies/reset`, { metric: 'edge_of_time', delete: true }), {});
+test('a sample dated more than 60 s ahead of the server is refused, as request events are; less is taken as now', async () => {
+  // It was accepted and stood as the metric's last_update_time until 2099 (or 9999-12-31).
+  for (const time of ['2099-01-01T00:00:00Z', '9999-12-31T23:59:59.9999Z', new Date(Date.now() + 3_600_000).toISOString()]) {
+    const r = await rest.post(`${API}/anomalies/samples`, { metric: 'future_single', value: 1, time });
+    assertError(r, 400, 'invalid_argument', 'time');
+    assert.is(r.json.message, 'time: is more than 60 s in the future', time);
+  }
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=future_single`), 404, 'not_found', 'metric');
+
+  // A client clock running a little fast: the sample counts, dated now.
+  const sent = Date.now();
+  const skewed = await rest.postOk(`${API}/anomalies/samples`, { metric: 'future_skewed', value: 1, time: new Date(sent + 30_000).toISOString() });
+  const kept = timeMs(skewed.assessment.time);
+  assert.ok(kept >= sent - 1_000 && kept <= Date.now() + 1_000, `taken as now: ${skewed.assessment.time}`);
+  const stats = (await rest.getOk(`${API}/anomalies/statistics?metric=future_skewed`)).statistics[0];
+  assert.is(timeMs(stats.last_update_time), kept);
+
+  // A batch is all or nothing: one sample dated ahead refuses it, naming the sample, and its
+  // metric, new, is not created.
+  const batch = [...steady('future_batch', 3), { metric: 'future_batch', value: 1, time: '2099-01-01T00:00:00Z' }];
+  const b = await rest.post(`${API}/anomalies/samples/batch`, { samples: batch });
+  assertError(b, 400, 'invalid_argument', 'samples[3].time');
+  assert.is(b.json.message, 'samples[3].time: is more than 60 s in the future');
+  assertError(await rest.get(`${API}/anomalies/statistics?metric=future_batch`), 404, 'not_found', 'metric');
 });
 
 test.run();

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { monotonicClock, type Clock } from '../clock.js';
+import { notInFuture } from '../client-time.js';
 import { invalidArgument, notFound, outOfRange, resourceExhausted } from '../errors.js';
 import { pageLimit, type PageLimits } from '../page-limit.js';
 import { DEFAULT_METRIC_CONFIG, inferAnomalyType, mergeMetricConfig, snake } from './config.js';
@@ -227,9 +228,9 @@ export class AnomalyEngine {
   /** Scores one sample against its metric's baseline (before the sample joins it), then learns it. */
   record(metric: string, value: number, timeMs?: number): Assessment {
     const known = this.metrics.has(metric);
-    this.validateSample(metric, value, timeMs, '', known);
+    const t = this.validateSample(metric, value, timeMs, '', known);
     if (!known) this.admitNewMetrics('metric', 1, 1, `a new metric takes the default ${this.defaults.detector.seasonSlots}`);
-    return this.apply(metric, value, timeMs);
+    return this.apply(metric, value, t);
   }
 
   /** Validates every sample first, so a bad batch changes nothing; then records them in order. */
@@ -239,16 +240,17 @@ export class AnomalyEngine {
       throw invalidArgument('samples', `at most ${this.limits.maxBatchSize} samples per batch (got ${samples.length})`);
     }
     const fresh = new Set<string>();
+    const times: (number | undefined)[] = [];
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
       if (typeof s !== 'object' || s === null) throw invalidArgument(`samples[${i}]`, 'must be an object');
       const known = this.metrics.has(s.metric);
-      this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known);
+      times.push(this.validateSample(s.metric, s.value, s.timeMs, `samples[${i}].`, known));
       if (!known) fresh.add(s.metric);
     }
     const freshSlots = fresh.size * this.defaults.detector.seasonSlots;
     this.admitNewMetrics('samples', fresh.size, samples.length, `${fresh.size} new metrics take ${freshSlots} (the default each)`);
-    return samples.map((s) => this.apply(s.metric, s.value, s.timeMs));
+    return samples.map((s, i) => this.apply(s.metric, s.value, times[i]));
   }
 
   /** Creates or updates a metric's config; detector changes restart its learning. */
@@ -410,8 +412,11 @@ export class AnomalyEngine {
     return sub;
   }
 
-  /** Names of known metrics were validated when they were created. */
-  private validateSample(metric: unknown, value: unknown, timeMs: unknown, prefix: string, known: boolean): void {
+  /**
+   * Names of known metrics were validated when they were created. Returns the sample's time as it
+   * is kept: a time a little ahead of the clock (skew) taken as now; unset stays unset (now at apply).
+   */
+  private validateSample(metric: unknown, value: unknown, timeMs: unknown, prefix: string, known: boolean): number | undefined {
     if (!known) validateMetricName(`${prefix}metric`, metric);
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(`${prefix}value`, 'must be a finite number');
     if (value > MAX_ABS_VALUE || value < -MAX_ABS_VALUE) {
@@ -420,6 +425,7 @@ export class AnomalyEngine {
     if (timeMs !== undefined && (typeof timeMs !== 'number' || !Number.isFinite(timeMs))) {
       throw invalidArgument(`${prefix}time_ms`, 'must be a finite number');
     }
+    return timeMs === undefined ? undefined : notInFuture(timeMs, this.clock.nowMs(), `${prefix}time`);
   }
 
   /** The limit `fresh` more metrics, each with the default seasonal profile, would go beyond; undefined if none. */

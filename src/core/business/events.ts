@@ -10,6 +10,7 @@
  * - successful create_bucket / delete_bucket: buckets +1 / -1.
  * - anything else, and every failed request: no change.
  */
+import { notInFuture } from '../client-time.js';
 import { invalidArgument } from '../errors.js';
 import { OTHER } from './capped-counts.js';
 
@@ -50,8 +51,6 @@ export interface RequestEvent {
 export type AcceptedEvent = Required<Omit<RequestEvent, 'latencyMs'>> & Pick<RequestEvent, 'latencyMs'> & { storedBucketsDelta: number };
 
 const ANONYMOUS_USER = 'anonymous';
-/** Events stamped later than this past the service clock are refused; less is clock skew and is clamped. */
-const MAX_FUTURE_SKEW_MS = 60_000;
 const MAX_BUCKET_NAME_LENGTH = 255;
 const MAX_USER_NAME_LENGTH = 256;
 
@@ -76,8 +75,7 @@ function acceptEvent(raw: unknown, nowMs: number, at: string): AcceptedEvent {
   if (e.timeMs !== undefined) {
     if (!isFiniteNumber(e.timeMs)) throw invalidArgument(field('time'), 'must be a finite time');
     if (e.timeMs < 0) throw invalidArgument(field('time'), 'must be at or after 1970-01-01T00:00:00Z');
-    if (e.timeMs > nowMs + MAX_FUTURE_SKEW_MS) throw invalidArgument(field('time'), 'is more than 60 s in the future');
-    timeMs = Math.min(e.timeMs, nowMs);
+    timeMs = notInFuture(e.timeMs, nowMs, field('time'));
   }
   if (!OPERATIONS.includes(e.operation as Operation)) {
     throw invalidArgument(field('operation'), `must be one of ${OPERATIONS.join(', ')}`);

@@ -492,7 +492,8 @@ test('history pages hold 100 events unless asked, and at most 10,000 however lar
 });
 
 test('per-metric state is bounded by its config whatever the number of samples', () => {
-  const { engine: e } = engine();
+  const { engine: e, clock } = engine();
+  clock.set(timeAt(1_000_000)); // the samples span 9.5 years up to now: a sample dated later is refused
   e.configure('m', { detector: { seasonSlots: 10_080 } });
   throwsError(() => e.configure('m', { detector: { seasonSlots: 10_081 } }), 'invalid_argument', 'config.detector_parameters.season_slots');
   throwsError(() => e.configure('m', { windowSize: 10_000_001 }), 'invalid_argument', 'config.window_size');

@@ -38,13 +38,13 @@ const LARGEST_WINDOWS: Partial<DetectorTuning> = {
   flatMinRun: 10_000_000,
 };
 
-/** Bytes per metric of `count` metrics with `slots` seasonal slots and every window at its largest, each fed `samples` samples a minute apart. */
+/** Bytes per metric of `count` metrics with `slots` seasonal slots and every window at its largest, each fed `samples` samples a minute apart (dated before the clock: later ones are refused). */
 function perMetric(count: number, slots: number, samples: number): number {
   const e = new AnomalyEngine({ clock: new FakeClock(), limits: { maxMetrics: count, maxSeasonSlots: Math.max(1, count * slots) } });
   const before = used();
   for (let i = 0; i < count; i++) {
     e.configure(name(i), { windowSize: 10_000_000, minSamples: 10_000_000, restSamples: 10_000_000, detector: { ...LARGEST_WINDOWS, seasonSlots: slots } });
-    for (let k = 0; k < samples; k++) e.record(name(i), k % 7, Date.UTC(2026, 0, 1) + k * 60_000);
+    for (let k = 0; k < samples; k++) e.record(name(i), k % 7, Date.UTC(2025, 0, 1) + k * 60_000);
   }
   const bytes = (used() - before) / count;
   assert.is(e.metricCount, count);

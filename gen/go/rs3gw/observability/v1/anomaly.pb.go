@@ -411,7 +411,8 @@ type Sample struct {
 	// The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
 	// detector's arithmetic).
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
-	// Time of the value; now when unset.
+	// Time of the value; now when unset. Up to 60 s past the service's clock is taken as now, more
+	// is refused (as RequestEvent.time).
 	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -614,7 +615,8 @@ type RecordSampleRequest struct {
 	// The value: finite, at most 1e100 in magnitude (larger ones are refused; they would overflow the
 	// detector's arithmetic).
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
-	// Time of the value; now when unset.
+	// Time of the value; now when unset. Up to 60 s past the service's clock is taken as now, more
+	// is refused (as RequestEvent.time).
 	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -163,7 +163,8 @@ export type Sample = Message<"rs3gw.observability.v1.Sample"> & {
   value: number;
 
   /**
-   * Time of the value; now when unset.
+   * Time of the value; now when unset. Up to 60 s past the service's clock is taken as now, more
+   * is refused (as RequestEvent.time).
    *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
@@ -292,7 +293,8 @@ export type RecordSampleRequest = Message<"rs3gw.observability.v1.RecordSampleRe
   value: number;
 
   /**
-   * Time of the value; now when unset.
+   * Time of the value; now when unset. Up to 60 s past the service's clock is taken as now, more
+   * is refused (as RequestEvent.time).
    *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
