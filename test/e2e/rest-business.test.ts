@@ -15,8 +15,11 @@ const PRICES = { storage: 0.023, transferOut: 0.09, perThousand: 0.0004 };
 
 let server: RunningServer;
 let rest: Rest;
+/** Before the server started: its storage has been held since no earlier. */
+let startedMs: number;
 
 test.before(async () => {
+  startedMs = Date.now();
   server = await startRestServer();
   rest = new Rest(server.url);
 });
@@ -98,7 +101,37 @@ test('costs match the documented default prices on the known ingest', async () =
   assertNear(c.storage_usd_per_month, PRICES.storage, 1e-12, '1 GiB stored for a month');
   assertNear(c.transfer_out_usd, PRICES.transferOut, 1e-12, '1 GiB out');
   assertNear(c.requests_usd, (100 / 1000) * PRICES.perThousand, 1e-12, '100 requests');
-  assertNear(c.total_usd, PRICES.storage + PRICES.transferOut + 0.1 * PRICES.perThousand, 1e-12, 'total');
+  // Spending since start: the 1 GiB has been stored for seconds, not a month.
+  assertSpentSince(c.total_usd, PRICES.transferOut + 0.1 * PRICES.perThousand, 1, startedMs);
+});
+
+const MONTH_MS = 30 * 24 * 3_600_000;
+
+/**
+ * `total` is the usage charges plus at most `gib` GiB stored since `sinceMs` (a month = 30 days);
+ * a month of storage at the current size added to them is far above.
+ */
+function assertSpentSince(total: number, usage: number, gib: number, sinceMs: number): void {
+  const storedAtMost = (gib * PRICES.storage * (Date.now() - sinceMs)) / MONTH_MS;
+  assert.ok(total >= usage - 1e-12 && total <= usage + storedAtMost + 1e-12, `total_usd ${total}: usage ${usage} plus at most ${storedAtMost} of storage`);
+}
+
+test('total_usd is spending since start, not a month of storage added to usage so far', async () => {
+  const fresh = await startRestServer();
+  try {
+    const c = new Rest(fresh.url);
+    const sinceMs = Date.now();
+    await c.postOk(`${API}/business-metrics/storage`, { buckets: '1', objects: '1', total_bytes: String(1024 * GIB) });
+    await c.postOk(`${API}/business-metrics/events`, {
+      events: [{ operation: 'S3_OPERATION_GET_OBJECT', bucket: 'b', status_code: 200, bytes_out: String(GIB) }],
+    });
+    const cost = (await c.getOk(`${API}/business-metrics`)).cost_estimate;
+    assertNear(cost.storage_usd_per_month, 1024 * PRICES.storage, 1e-12, 'a month of 1 TiB');
+    // The sum of the three fields read 23.642 here.
+    assertSpentSince(cost.total_usd, PRICES.transferOut + PRICES.perThousand / 1000, 1024, sinceMs);
+  } finally {
+    await fresh.stop();
+  }
 });
 
 test('format=prometheus gives the same KPIs as Prometheus text', async () => {

@@ -23,6 +23,8 @@
  *   (no user seen since the window's start was replaced), else estimated by HyperLogLog
  *   (active-user-sketches.ts, relative standard error 1.6%), never below the exact count of the
  *   table's users seen in the window.
+ * - costs: storage for a month at the current size; transfer and requests since start; the total is
+ *   spending since start, storage counted as held over the interval clock (costs.ts).
  */
 import { monotonicClock, systemClock, type Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
@@ -198,7 +200,7 @@ export class BusinessMetrics {
     return this.metrics.exportPrometheus('kpi');
   }
 
-  /** The KPIs at `nowMs` on the wall clock; storage growth is always as of now (interval clock). */
+  /** The KPIs at `nowMs` on the wall clock; storage growth and costs are always as of now (interval clock). */
   report(nowMs: number = this.clock.nowMs()): BusinessReport {
     if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw invalidArgument('now_ms', 'must be a finite time');
     const seconds = this.limits.windowSeconds;
@@ -291,6 +293,7 @@ export class BusinessMetrics {
   private costs(): CostEstimate {
     return estimateCosts(this.prices, {
       storedBytes: Number(this.storage.current.totalBytes),
+      storedGibMonths: this.storage.gibMonthsHeld(this.intervals.nowMs()),
       bytesOut: Number(this.totals.bytesOut),
       requests: this.totals.requests,
     });

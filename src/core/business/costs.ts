@@ -1,9 +1,11 @@
 /**
- * Cost estimate from configurable unit prices (USD). GiB = 2^30 bytes.
- * - storageUsdPerMonth: current stored bytes kept for one month.
+ * Cost estimate from configurable unit prices (USD). GiB = 2^30 bytes, a month 30 days.
+ * - storageUsdPerMonth: current stored bytes kept for one month (a rate, not spending).
  * - transferOutUsd: bytes sent to clients since the service started.
  * - requestsUsd: requests since the service started.
- * - totalUsd: the sum of the three (one month of storage at today's size plus the usage charges so far).
+ * - totalUsd: spending since the service started: the storage accrued (GiB-months held since start,
+ *   storage-accrual.ts) plus transferOutUsd and requestsUsd. Not the sum of the three above: a
+ *   monthly rate added to amounts so far is neither a monthly bill nor spending so far.
  */
 import { invalidArgument } from '../errors.js';
 
@@ -45,7 +47,15 @@ export function checkPrices(prices: Partial<Prices> = {}): Prices {
   return merged;
 }
 
-export function estimateCosts(prices: Prices, usage: { storedBytes: number; bytesOut: number; requests: number }): CostEstimate {
+export interface Usage {
+  storedBytes: number;
+  /** Storage held since start, in GiB-months. */
+  storedGibMonths: number;
+  bytesOut: number;
+  requests: number;
+}
+
+export function estimateCosts(prices: Prices, usage: Usage): CostEstimate {
   const storageUsdPerMonth = (usage.storedBytes / GIB) * prices.storageUsdPerGibMonth;
   const transferOutUsd = (usage.bytesOut / GIB) * prices.transferOutUsdPerGib;
   const requestsUsd = (usage.requests / 1000) * prices.requestsUsdPerThousand;
@@ -53,7 +63,7 @@ export function estimateCosts(prices: Prices, usage: { storedBytes: number; byte
     storageUsdPerMonth,
     transferOutUsd,
     requestsUsd,
-    totalUsd: storageUsdPerMonth + transferOutUsd + requestsUsd,
+    totalUsd: usage.storedGibMonths * prices.storageUsdPerGibMonth + transferOutUsd + requestsUsd,
     prices: { ...prices },
   };
 }

@@ -8,6 +8,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import { addBytes, addRelativeBytes, MAX_BYTE_TOTAL } from './byte-totals.js';
+import { StorageAccrual } from './storage-accrual.js';
 
 export interface StorageUsage {
   /** Counts stay within 0..2^53 - 1, where a double counts exactly (see addCount). */
@@ -62,13 +63,24 @@ export class StorageTracker {
    * which does not stop at 0, so that the first absolute figures re-base every step alike.
    */
   private historyBytes = 0n;
+  /** total_bytes as held over time, for the storage cost so far. */
+  private readonly accrual: StorageAccrual;
 
   constructor(startMs: number) {
     this.steps = [{ atMs: startMs, bytes: 0n }];
+    this.accrual = new StorageAccrual(startMs);
   }
 
   get current(): StorageUsage {
     return { ...this.usage };
+  }
+
+  /**
+   * GiB-months of total_bytes held from start to `nowMs`: each figure for as long as it stood (before
+   * the first absolute figures, the sum of the deltas, as total_bytes read then).
+   */
+  gibMonthsHeld(nowMs: number): number {
+    return this.accrual.gibMonths(nowMs);
   }
 
   /**
@@ -81,6 +93,7 @@ export class StorageTracker {
       objects: addCount(this.usage.objects, objects),
       totalBytes: addBytes(this.usage.totalBytes, bytes),
     };
+    this.accrual.hold(this.usage.totalBytes, nowMs);
     this.historyBytes = this.absolute ? this.usage.totalBytes : addRelativeBytes(this.historyBytes, bytes);
     if (bytes !== 0) this.step(nowMs);
   }
@@ -108,6 +121,7 @@ export class StorageTracker {
       this.absolute = true;
     }
     this.usage = next;
+    this.accrual.hold(next.totalBytes, nowMs);
     this.historyBytes = next.totalBytes;
     this.step(nowMs);
   }

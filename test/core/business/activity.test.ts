@@ -91,7 +91,30 @@ test('costs compute from the documented prices', () => {
   assert.ok(near(c.storageUsdPerMonth, 2.3), `${c.storageUsdPerMonth}`);
   assert.ok(near(c.transferOutUsd, 0.9), `${c.transferOutUsd}`);
   assert.ok(near(c.requestsUsd, 0.004096), `${c.requestsUsd}`);
-  assert.ok(near(c.totalUsd, 3.204096), `${c.totalUsd}`);
+  // No time has passed on the clock: nothing stored has cost anything yet.
+  assert.ok(near(c.totalUsd, 0.904096), `${c.totalUsd}`);
+});
+
+test('total_usd is spending since start: storage as held over time, plus transfer and requests', () => {
+  const { business, clock } = setup();
+  const MONTH_MS = 30 * 24 * 3_600_000;
+  const TIB = 1024 * GIB;
+  business.setStorageUsage({ buckets: 1, objects: 1, totalBytes: TIB });
+  clock.advance(60_000);
+  business.ingest([event({ bytesOut: GIB })]);
+  const minute = business.report().costEstimate;
+  const usage = 0.09 + 0.0000004;
+  // The sum of the three fields read 23.642: a month of 1 TiB though a minute had passed.
+  assert.ok(Math.abs(minute.storageUsdPerMonth - 1024 * 0.023) < 1e-9, `${minute.storageUsdPerMonth}`);
+  assert.ok(Math.abs(minute.totalUsd - (1024 * 0.023 * 60_000) / MONTH_MS - usage) < 1e-12, `${minute.totalUsd}`);
+  // Half a month at 1 TiB, then 3 TiB (a 2 TiB upload) for half a month: 1 TiB-month and a half
+  // at 3 TiB, as held, not a month at the size now.
+  clock.advance(MONTH_MS / 2 - 60_000);
+  business.ingest([event({ operation: 'put_object', bytesIn: 2 * TIB, bytesOut: 0 })]);
+  clock.advance(MONTH_MS / 2);
+  const month = business.report().costEstimate;
+  assert.ok(Math.abs(month.storageUsdPerMonth - 3 * 1024 * 0.023) < 1e-9, `${month.storageUsdPerMonth}`);
+  assert.ok(Math.abs(month.totalUsd - (0.5 * 1024 + 0.5 * 3072) * 0.023 - usage - 0.0000004) < 1e-9, `${month.totalUsd}`);
 });
 
 test('prices are configurable', () => {

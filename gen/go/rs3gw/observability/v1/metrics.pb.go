@@ -2500,13 +2500,17 @@ func (x *UserUsage) GetRequestsErrorBound() uint64 {
 // CostEstimate prices storage, transfer and requests.
 type CostEstimate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Cost of storing the current total_bytes for a month, USD.
+	// Cost of storing the current total_bytes for a month (30 days), USD: a rate, not spending.
 	StorageUsdPerMonth float64 `protobuf:"fixed64,1,opt,name=storage_usd_per_month,json=storageUsdPerMonth,proto3" json:"storage_usd_per_month,omitempty"`
 	// Cost of the bytes downloaded since start, USD.
 	TransferOutUsd float64 `protobuf:"fixed64,2,opt,name=transfer_out_usd,json=transferOutUsd,proto3" json:"transfer_out_usd,omitempty"`
 	// Cost of the requests since start, USD.
 	RequestsUsd float64 `protobuf:"fixed64,3,opt,name=requests_usd,json=requestsUsd,proto3" json:"requests_usd,omitempty"`
-	// Sum of the three, USD.
+	// Spending since start, USD: storage as held, total_bytes integrated over the time since start
+	// (each figure for as long as it stood, on the service's monotonic clock) in GiB-months
+	// (GiB = 2^30 bytes, a month = 30 days) times storage_usd_per_gib_month, plus transfer_out_usd
+	// and requests_usd. Not the sum of the three fields above: storage_usd_per_month is a monthly
+	// rate at the current size.
 	TotalUsd float64 `protobuf:"fixed64,4,opt,name=total_usd,json=totalUsd,proto3" json:"total_usd,omitempty"`
 	// The prices used.
 	Prices        *CostPrices `protobuf:"bytes,5,opt,name=prices,proto3" json:"prices,omitempty"`

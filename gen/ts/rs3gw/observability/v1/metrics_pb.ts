@@ -1327,7 +1327,7 @@ export const UserUsageSchema: GenMessage<UserUsage> = /*@__PURE__*/
  */
 export type CostEstimate = Message<"rs3gw.observability.v1.CostEstimate"> & {
   /**
-   * Cost of storing the current total_bytes for a month, USD.
+   * Cost of storing the current total_bytes for a month (30 days), USD: a rate, not spending.
    *
    * @generated from field: double storage_usd_per_month = 1;
    */
@@ -1348,7 +1348,11 @@ export type CostEstimate = Message<"rs3gw.observability.v1.CostEstimate"> & {
   requestsUsd: number;
 
   /**
-   * Sum of the three, USD.
+   * Spending since start, USD: storage as held, total_bytes integrated over the time since start
+   * (each figure for as long as it stood, on the service's monotonic clock) in GiB-months
+   * (GiB = 2^30 bytes, a month = 30 days) times storage_usd_per_gib_month, plus transfer_out_usd
+   * and requests_usd. Not the sum of the three fields above: storage_usd_per_month is a monthly
+   * rate at the current size.
    *
    * @generated from field: double total_usd = 4;
    */
