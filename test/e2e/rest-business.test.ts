@@ -238,6 +238,27 @@ test('SetStorageUsage sets absolute figures that the report and costs then use',
   assert.is(exported.rs3gw_storage_bytes.value, 6 * GIB);
 });
 
+test('every KPI metric says its unit in ListMetrics and GetMetric', async () => {
+  const listed = (await rest.getOk(`${API}/metrics?prefix=rs3gw_`)).metrics as Json[];
+  // MetricDescriptor.unit is "Unit of the values": it was empty for every one of them.
+  assert.equal(Object.fromEntries(listed.map((m) => [m.name, m.unit])), {
+    rs3gw_active_users: 'users',
+    rs3gw_bucket_requests_total: 'requests',
+    rs3gw_estimated_cost_usd: 'usd',
+    rs3gw_evicted_users_total: 'users',
+    rs3gw_request_duration_seconds: 'seconds',
+    rs3gw_requests_total: 'requests',
+    rs3gw_storage_buckets: 'buckets',
+    rs3gw_storage_bytes: 'bytes',
+    rs3gw_storage_growth_bytes_per_day: 'bytes_per_day',
+    rs3gw_storage_objects: 'objects',
+    rs3gw_tracked_users: 'users',
+    rs3gw_transfer_bytes_total: 'bytes',
+    rs3gw_transfer_rate_bytes_per_second: 'bytes_per_second',
+  });
+  assert.is((await rest.getOk(`${API}/metrics/rs3gw_estimated_cost_usd`)).metric.unit, 'usd');
+});
+
 test('bad events are refused naming the event and field, and a bad batch ingests nothing', async () => {
   const before = (await rest.getOk(`${API}/business-metrics`)).request_patterns.total_requests;
   const ok = { operation: 'S3_OPERATION_GET_OBJECT', bucket: 'photos', status_code: 200, latency: '0.005s' };

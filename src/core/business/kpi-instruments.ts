@@ -34,20 +34,22 @@ export interface KpiInstruments {
 export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, maxTrackedUsers: number): KpiInstruments {
   const cap = maxTrackedUsers.toLocaleString('en-US');
   const kpi = metrics.kpi;
-  const gauge = (name: string, help: string, read: () => number) =>
+  const gauge = (name: string, help: string, unit: string, read: () => number) =>
     kpi.gauge({
       name,
       help,
+      unit,
       collect() {
         this.set(read());
       },
     });
-  gauge('rs3gw_storage_bytes', 'Total storage used in bytes', () => gauges.storage().totalBytes);
-  gauge('rs3gw_storage_objects', 'Objects stored', () => gauges.storage().objects);
-  gauge('rs3gw_storage_buckets', 'Buckets', () => gauges.storage().buckets);
+  gauge('rs3gw_storage_bytes', 'Total storage used in bytes', 'bytes', () => gauges.storage().totalBytes);
+  gauge('rs3gw_storage_objects', 'Objects stored', 'objects', () => gauges.storage().objects);
+  gauge('rs3gw_storage_buckets', 'Buckets', 'buckets', () => gauges.storage().buckets);
   kpi.gauge({
     name: 'rs3gw_storage_growth_bytes_per_day',
     help: 'Growth of stored bytes per day (linear fit over the last 24 h or since start); absent until that covers 1 h',
+    unit: 'bytes_per_day',
     collect() {
       const rate = gauges.storageGrowthBytesPerDay();
       // No sample rather than 0 while there is no rate: 0 would read as "flat".
@@ -58,6 +60,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
   kpi.gauge({
     name: 'rs3gw_transfer_rate_bytes_per_second',
     help: 'Transfer rate over the sliding window, by direction (in = upload, out = download)',
+    unit: 'bytes_per_second',
     labelNames: ['direction'],
     collect() {
       const rates = gauges.transferRates();
@@ -68,6 +71,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
   kpi.gauge({
     name: 'rs3gw_active_users',
     help: `Distinct users seen within the window: exact while the user table (${cap} users) lost none of them, else a HyperLogLog estimate (relative standard error 1.6%)`,
+    unit: 'users',
     labelNames: ['window'],
     collect() {
       const active = gauges.activeUsers();
@@ -75,10 +79,11 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
       this.set({ window: '24h' }, active.day);
     },
   }, { seriesAddUp: false });
-  gauge('rs3gw_tracked_users', `Users in the user table behind top users (at most ${cap})`, () => gauges.users().tracked);
+  gauge('rs3gw_tracked_users', `Users in the user table behind top users (at most ${cap})`, 'users', () => gauges.users().tracked);
   kpi.counter({
     name: 'rs3gw_evicted_users_total',
     help: 'Users replaced in the full user table (Space-Saving: the one with the fewest requests goes)',
+    unit: 'users',
     collect() {
       // A counter read at collection: reset, then set to the running total the tracker keeps.
       this.reset();
@@ -88,6 +93,7 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
   kpi.gauge({
     name: 'rs3gw_estimated_cost_usd',
     help: 'Estimated cost by component: storage_month (one month at current size), transfer_out and requests (since start)',
+    unit: 'usd',
     labelNames: ['component'],
     collect() {
       const costs = gauges.costs();
@@ -101,21 +107,25 @@ export function createKpiInstruments(metrics: MetricsEngine, gauges: KpiGauges, 
     requests: kpi.counter({
       name: 'rs3gw_requests_total',
       help: 'Gateway requests by operation and status class',
+      unit: 'requests',
       labelNames: ['operation', 'status_class'],
     }),
     bucketRequests: kpi.counter({
       name: 'rs3gw_bucket_requests_total',
       help: 'Gateway requests by bucket (capped; further buckets count as _other)',
+      unit: 'requests',
       labelNames: ['bucket'],
     }),
     transferBytes: kpi.counter({
       name: 'rs3gw_transfer_bytes_total',
       help: 'Bytes transferred, by direction (in = upload, out = download)',
+      unit: 'bytes',
       labelNames: ['direction'],
     }),
     latency: kpi.histogram({
       name: 'rs3gw_request_duration_seconds',
       help: 'Gateway request latency in seconds (Prometheus base unit)',
+      unit: 'seconds',
       labelNames: ['operation'],
       buckets: LATENCY_BUCKETS_SECONDS,
     }),

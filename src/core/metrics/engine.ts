@@ -510,7 +510,7 @@ export class MetricsEngine {
         labelNames: instrument.labelNames,
         ...(type === 'histogram' ? { buckets: instrument.buckets ?? [...DEFAULT_BUCKETS] } : {}),
         ...(type === 'summary' ? { quantiles: [...PROM_CLIENT_QUANTILES] } : {}),
-        unit: '',
+        unit: instrument.unit ?? '',
         origin,
         createdMs: this.clock.nowMs(),
       };

@@ -12,7 +12,7 @@ import {
   type HistogramConfiguration,
   type Metric,
 } from 'prom-client';
-import { checkDescription, checkLabelNames, checkMetricName } from './names.js';
+import { checkDescription, checkLabelNames, checkMetricName, checkUnit } from './names.js';
 import type { MetricType } from './types.js';
 
 /** What a factory hands to the engine for each instrument it creates. */
@@ -23,6 +23,8 @@ export interface Instrument {
   labelNames: string[];
   metric: Metric;
   buckets?: number[];
+  /** Unit of the values (MetricDescriptor.unit); empty when not given. */
+  unit?: string;
   /**
    * false where the series are views of one figure (windows, components of a cost) rather than
    * parts of a whole: their sum means nothing, so the JSON export gives the metric no total.
@@ -30,8 +32,11 @@ export interface Instrument {
   seriesAddUp?: boolean;
 }
 
-/** prom-client configurations without `registers`: the engine decides where instruments go. */
-export type InstrumentConfig<C> = Omit<C, 'registers'>;
+/**
+ * prom-client configurations without `registers` (the engine decides where instruments go), with
+ * the unit the catalogue lists (prom-client has none).
+ */
+export type InstrumentConfig<C> = Omit<C, 'registers'> & { unit?: string };
 
 const RESERVED_LABEL: Partial<Record<MetricType, string>> = { histogram: 'le', summary: 'quantile' };
 
@@ -40,30 +45,34 @@ export class InstrumentFactory {
 
   counter<T extends string>(config: InstrumentConfig<CounterConfiguration<T>>): Counter<T> {
     const labelNames = this.check('counter', config);
-    const counter = new Counter<T>({ ...config, registers: [] });
-    this.adopt({ type: 'counter', name: config.name, help: config.help, labelNames, metric: counter });
+    const { unit, ...rest } = config;
+    const counter = new Counter<T>({ ...rest, registers: [] });
+    this.adopt({ type: 'counter', name: config.name, help: config.help, labelNames, metric: counter, unit });
     return counter;
   }
 
   gauge<T extends string>(config: InstrumentConfig<GaugeConfiguration<T>>, options: { seriesAddUp?: boolean } = {}): Gauge<T> {
     const labelNames = this.check('gauge', config);
-    const gauge = new Gauge<T>({ ...config, registers: [] });
-    this.adopt({ type: 'gauge', name: config.name, help: config.help, labelNames, metric: gauge, seriesAddUp: options.seriesAddUp });
+    const { unit, ...rest } = config;
+    const gauge = new Gauge<T>({ ...rest, registers: [] });
+    this.adopt({ type: 'gauge', name: config.name, help: config.help, labelNames, metric: gauge, unit, seriesAddUp: options.seriesAddUp });
     return gauge;
   }
 
   histogram<T extends string>(config: InstrumentConfig<HistogramConfiguration<T>>): Histogram<T> {
     const labelNames = this.check('histogram', config);
-    const histogram = new Histogram<T>({ ...config, registers: [] });
+    const { unit, ...rest } = config;
+    const histogram = new Histogram<T>({ ...rest, registers: [] });
     const buckets = config.buckets ? [...config.buckets] : undefined;
-    this.adopt({ type: 'histogram', name: config.name, help: config.help, labelNames, metric: histogram, buckets });
+    this.adopt({ type: 'histogram', name: config.name, help: config.help, labelNames, metric: histogram, buckets, unit });
     return histogram;
   }
 
   /** Raises the engine's errors (instead of prom-client's plain Error) for bad names. */
-  private check(type: MetricType, config: { name: string; help: string; labelNames?: readonly string[] }): string[] {
+  private check(type: MetricType, config: { name: string; help: string; labelNames?: readonly string[]; unit?: string }): string[] {
     checkMetricName(config.name);
     checkDescription(config.help, 'help');
+    if (config.unit !== undefined) checkUnit(config.unit);
     return checkLabelNames(config.labelNames ? [...config.labelNames] : undefined, RESERVED_LABEL[type]);
   }
 }

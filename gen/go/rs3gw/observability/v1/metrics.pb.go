@@ -463,7 +463,7 @@ type MetricDescriptor struct {
 	Buckets []float64 `protobuf:"fixed64,5,rep,packed,name=buckets,proto3" json:"buckets,omitempty"`
 	// Summary quantiles.
 	Quantiles []float64 `protobuf:"fixed64,6,rep,packed,name=quantiles,proto3" json:"quantiles,omitempty"`
-	// Unit of the values.
+	// Unit of the values; the built-in rs3gw_* metrics give theirs too (e.g. "bytes", "seconds", "usd").
 	Unit string `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"`
 	// Number of series (label combinations) held: an unlabelled metric has its one series from
 	// registration on, so it reports 1 before any value is recorded.
@@ -2718,12 +2718,17 @@ type RequestEvent struct {
 	// figure but the latency ones).
 	Latency *durationpb.Duration `protobuf:"bytes,8,opt,name=latency,proto3" json:"latency,omitempty"`
 	// Change in stored bytes; default +bytes_in for a successful (2xx) put, copy or multipart upload,
-	// else 0.
+	// else 0. The defaults assume every such write creates a new key and carries its body: an
+	// overwrite counts its bytes again without taking the old object's away, and a server-side copy
+	// (CopyObject, bytes_in about 0) adds about 0 bytes. A gateway that overwrites or copies should
+	// send stored_bytes_delta and stored_objects_delta (an overwrite of 1 MiB by 1 MiB: 0 and 0; a
+	// copy of 1 MiB: 1048576 and 1), or call SetStorageUsage periodically.
 	StoredBytesDelta *int64 `protobuf:"varint,9,opt,name=stored_bytes_delta,json=storedBytesDelta,proto3,oneof" json:"stored_bytes_delta,omitempty"`
-	// Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload, -1
-	// for a successful delete_object that carries stored_bytes_delta (without it, 0: S3 answers 204
-	// for deleting a key that does not exist), else 0. The bucket count has no field: a successful
-	// create_bucket adds 1 and a successful delete_bucket takes 1 away.
+	// Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload (as if
+	// each created a new key: see stored_bytes_delta), -1 for a successful delete_object that carries
+	// stored_bytes_delta (without it, 0: S3 answers 204 for deleting a key that does not exist), else
+	// 0. The bucket count has no field: a successful create_bucket adds 1 and a successful
+	// delete_bucket takes 1 away.
 	StoredObjectsDelta *int64 `protobuf:"varint,10,opt,name=stored_objects_delta,json=storedObjectsDelta,proto3,oneof" json:"stored_objects_delta,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache

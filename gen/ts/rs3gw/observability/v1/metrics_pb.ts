@@ -163,7 +163,7 @@ export type MetricDescriptor = Message<"rs3gw.observability.v1.MetricDescriptor"
   quantiles: number[];
 
   /**
-   * Unit of the values.
+   * Unit of the values; the built-in rs3gw_* metrics give theirs too (e.g. "bytes", "seconds", "usd").
    *
    * @generated from field: string unit = 7;
    */
@@ -1498,17 +1498,22 @@ export type RequestEvent = Message<"rs3gw.observability.v1.RequestEvent"> & {
 
   /**
    * Change in stored bytes; default +bytes_in for a successful (2xx) put, copy or multipart upload,
-   * else 0.
+   * else 0. The defaults assume every such write creates a new key and carries its body: an
+   * overwrite counts its bytes again without taking the old object's away, and a server-side copy
+   * (CopyObject, bytes_in about 0) adds about 0 bytes. A gateway that overwrites or copies should
+   * send stored_bytes_delta and stored_objects_delta (an overwrite of 1 MiB by 1 MiB: 0 and 0; a
+   * copy of 1 MiB: 1048576 and 1), or call SetStorageUsage periodically.
    *
    * @generated from field: optional int64 stored_bytes_delta = 9;
    */
   storedBytesDelta?: bigint | undefined;
 
   /**
-   * Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload, -1
-   * for a successful delete_object that carries stored_bytes_delta (without it, 0: S3 answers 204
-   * for deleting a key that does not exist), else 0. The bucket count has no field: a successful
-   * create_bucket adds 1 and a successful delete_bucket takes 1 away.
+   * Change in stored objects; default +1 for a successful (2xx) put, copy or multipart upload (as if
+   * each created a new key: see stored_bytes_delta), -1 for a successful delete_object that carries
+   * stored_bytes_delta (without it, 0: S3 answers 204 for deleting a key that does not exist), else
+   * 0. The bucket count has no field: a successful create_bucket adds 1 and a successful
+   * delete_bucket takes 1 away.
    *
    * @generated from field: optional int64 stored_objects_delta = 10;
    */
