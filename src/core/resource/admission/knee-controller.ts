@@ -251,9 +251,11 @@ export class KneeController implements AdmissionController {
     const rtt = Math.max(0, now - permit.startMs);
     if (outcome.dropped && this.carry.dropped(rtt, this.serverView())) this.carryChanged();
     // Every completion held a server; only clean ones measure the round trip (an error can be
-    // fast, and a dropped request may have been reclaimed long after it ended).
+    // fast, and a dropped request may have been reclaimed long after it ended). A drop still shows
+    // the queue it waited in (`delayMs`).
     const measured = !outcome.failed && !outcome.dropped;
     this.window.addCompletion();
+    if (outcome.dropped && !outcome.failed) this.window.addDrop(rtt);
     if (measured) {
       this.window.addSample(rtt);
       this.slowStart(rtt);
@@ -375,7 +377,8 @@ export class KneeController implements AdmissionController {
       elapsed >= Math.max(this.o.minWindowMs, 2 * (this.baseRttMs ?? 0));
     if (!full && elapsed < this.o.maxWindowMs) return;
     const w = this.window.roll(nowMs);
-    if (w.samples > 0) this.learn(w, nowMs);
+    // A window of nothing but drops is learnt too: its queue is past the deadline.
+    if (w.samples > 0 || w.drops > 0) this.learn(w, nowMs);
     if ((w.admissions > 0 && w.rejections === 0) || this.knee !== undefined) this.startingUp = false;
     // Loaded: all servers busy, at the knee, or before one is known at the limit.
     this.window.loadedFrom(this.knee ?? Math.max(1, Math.floor(this.limit) - 1));
@@ -392,10 +395,11 @@ export class KneeController implements AdmissionController {
       return;
     }
     if (this.baseRttMs === undefined) {
-      this.setBase(w.meanRttMs, w.samples);
+      if (w.samples > 0) this.setBase(w.meanRttMs, w.samples);
       return;
     }
-    const ratio = w.meanRttMs / this.baseRttMs;
+    const { delayMs, delayed } = this.delay(w);
+    const ratio = delayMs / this.baseRttMs;
     // Busy servers by Little's law: throughput x base round trip. Unlike inflight / ratio it does
     // not lag while a queue builds or drains.
     const busyOverWindow = (w.completions / Math.max(w.endMs - w.startMs, 1e-9)) * this.baseRttMs;
@@ -404,12 +408,12 @@ export class KneeController implements AdmissionController {
     // heavy-tailed round trips), or refusals go on behind a shorter one. It is overload (CoDel's
     // "bad queue", not a burst) once it meets the limit or lasts several windows.
     const queueInWindow =
-      (this.knee !== undefined && w.minInflight >= this.knee) || this.showsQueue(ratio, STANDING_RATIO, w.samples);
+      (this.knee !== undefined && w.minInflight >= this.knee) || this.showsQueue(ratio, STANDING_RATIO, delayed);
     // Only windows that show no queue by themselves are pooled (and a window without refusals
     // among them ends the run).
     // A window without arrivals is the silence after a burst, in which its queue is worked off.
     const silent = w.admissions === 0 && w.rejections === 0;
-    const queued = queueInWindow || this.refusingBehindQueue(w, silent);
+    const queued = queueInWindow || this.refusingBehindQueue(w, silent, delayMs, delayed);
     this.queuedWindows = queued ? this.queuedWindows + 1 : 0;
     const standing = queued && (w.rejections > 0 || this.queuedWindows >= STANDING_WINDOWS);
     if (!standing) {
@@ -420,7 +424,7 @@ export class KneeController implements AdmissionController {
       return;
     }
     this.calmWindows = 0;
-    const loaded = this.busyUnderLoad(w, busyOverWindow);
+    const loaded = this.busyUnderLoad(w, busyOverWindow, delayed);
     if (loaded === undefined) {
       this.current = this.kneeLimit();
       return;
@@ -458,7 +462,7 @@ export class KneeController implements AdmissionController {
       // The window in which a first overload began still shows the calm before it: not an estimate.
       if (this.knee !== undefined || this.suspicious > 1) {
         this.suspectBusySum += busy * kneeWeight;
-        this.suspectRttSum += w.meanRttMs * kneeWeight;
+        this.suspectRttSum += delayMs * kneeWeight;
         this.suspectWindows += kneeWeight;
       }
       if (this.suspicious >= 2) {
@@ -494,7 +498,7 @@ export class KneeController implements AdmissionController {
    * would hold, refusing, as long as the demand lasts. Short bursts with silences between them
    * refuse in one window each, and their queue shows in the round trips of the silence after it.
    */
-  private refusingBehindQueue(w: WindowSummary, silent: boolean): boolean {
+  private refusingBehindQueue(w: WindowSummary, silent: boolean, delayMs: number, delayed: number): boolean {
     const r = this.refusing;
     if (w.rejections === 0 && !(silent && r.windows > 0)) {
       r.windows = 0;
@@ -502,12 +506,25 @@ export class KneeController implements AdmissionController {
       r.rttSum = 0;
       return false;
     }
-    r.samples += w.samples;
-    r.rttSum += w.meanRttMs * w.samples;
+    r.samples += delayed;
+    r.rttSum += delayMs * delayed;
     if (silent) return false;
     r.windows += 1;
     if (r.windows < STANDING_WINDOWS) return false;
     return this.showsQueue(r.rttSum / r.samples / this.baseRttMs!, QUEUE_RATIO, r.samples);
+  }
+
+  /**
+   * The window's mean round trip as a queue shows it, and the completions behind it. Drops measure
+   * no round trip (the base and the spread leave them out), but where most completions are drops a
+   * queue stands past the deadline, and the few clean round trips, or none at all, would not show
+   * it: the window would never count as overloaded and the limit would stand for good. There they
+   * count with their round trips. A few drops are the service's tail, which the spread of round
+   * trips does not cover: one of 1 s among fifty of 20 ms would read as a queue.
+   */
+  private delay(w: WindowSummary): { delayMs: number; delayed: number } {
+    if (w.drops > w.samples) return { delayMs: w.delayMs, delayed: w.samples + w.drops };
+    return { delayMs: w.meanRttMs, delayed: w.samples };
   }
 
   /**
@@ -516,8 +533,12 @@ export class KneeController implements AdmissionController {
    * than a burst would read as fewer servers); then over the time loaded only. A window never
    * loaded (a straggler's slow round trip after the burst) says nothing about the knee.
    */
-  private busyUnderLoad(w: WindowSummary, busyOverWindow: number): { busy: number; samples: number } | undefined {
-    if (w.minInflight > 0) return { busy: busyOverWindow, samples: w.samples };
+  private busyUnderLoad(
+    w: WindowSummary,
+    busyOverWindow: number,
+    delayed: number,
+  ): { busy: number; samples: number } | undefined {
+    if (w.minInflight > 0) return { busy: busyOverWindow, samples: delayed };
     if (w.loadedCompletions === 0 || !(w.loadedMs > 0)) return undefined;
     return { busy: (w.loadedCompletions / w.loadedMs) * this.baseRttMs!, samples: w.loadedCompletions };
   }

@@ -9,7 +9,15 @@ export interface WindowSummary {
   samples: number;
   /** Every release, failures included: each held a server. */
   completions: number;
+  /** Completions past their deadline: not samples (see `addDrop`). */
+  drops: number;
   meanRttMs: number;
+  /**
+   * Mean round trip of the samples and the drops together: the drops are a queue's longest round
+   * trips, and a window of nothing but drops has a queue past the deadline (a drop's round trip
+   * may be longer than its request took, a reclaimed permit, which overstates only such a queue).
+   */
+  delayMs: number;
   /** Squared coefficient of variation of the round trips (variance / mean²). */
   rttCv2: number;
   meanInflight: number;
@@ -33,6 +41,8 @@ export class LoadWindow {
   private rttSquares = 0;
   private samples = 0;
   private completions = 0;
+  private drops = 0;
+  private dropRttSum = 0;
   private rejections = 0;
   private admissions = 0;
   private loadedMs = 0;
@@ -85,6 +95,12 @@ export class LoadWindow {
     this.samples += 1;
   }
 
+  /** A completion past its deadline: its round trip shows the queue, not the service (`delayMs`). */
+  addDrop(rttMs: number): void {
+    this.drops += 1;
+    this.dropRttSum += rttMs;
+  }
+
   addRejection(): void {
     this.rejections += 1;
   }
@@ -104,7 +120,9 @@ export class LoadWindow {
       endMs: nowMs,
       samples: this.samples,
       completions: this.completions,
+      drops: this.drops,
       meanRttMs: mean,
+      delayMs: this.samples + this.drops > 0 ? (this.rttSum + this.dropRttSum) / (this.samples + this.drops) : 0,
       rttCv2: mean > 0 ? variance / (mean * mean) : 0,
       meanInflight: span > 0 ? this.inflightArea / span : this.inflight,
       minInflight: this.minInflight,
@@ -122,6 +140,8 @@ export class LoadWindow {
     this.rttSquares = 0;
     this.samples = 0;
     this.completions = 0;
+    this.drops = 0;
+    this.dropRttSum = 0;
     this.rejections = 0;
     this.admissions = 0;
     this.loadedMs = 0;

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import { phaseMetrics } from '../../../../bench/admission/engine/metrics.js';
-import { parseScenario } from '../../../../bench/admission/engine/scenario.js';
+import { loadScenario, parseScenario } from '../../../../bench/admission/engine/scenario.js';
 import { simulate } from '../../../../bench/admission/engine/simulate.js';
 import { quantile } from '../../../../bench/admission/engine/summary.js';
 import { ObservabilityError } from '../../../../src/core/errors.js';
@@ -159,6 +160,22 @@ test('few workers and heavy-tailed service: the probes stay below the knee', () 
   const [, overload] = phaseMetrics(s, simulate(s, 5, (now) => new KneeController(now)));
   assert.ok(overload.busyShare >= 0.99, `busy ${overload.busyShare}`);
   assert.ok(overload.p99AfterConvergenceRatio! <= 2, `p99 ratio ${overload.p99AfterConvergenceRatio}`);
+});
+
+test('a queue past the deadline, where every completion is a drop, is read as overload: the limit comes down', () => {
+  // Two workers of heavy-tailed service: the overload's first window still showed calm round trips
+  // and opened the limit to twice its peak (30-40), a queue of 1.4 s against the 1 s deadline.
+  // Drops measure no round trip, so no window was learnt and the limit stood for the whole
+  // overload (seeds 3 and 5: goodput 0.126 and 0.100, every completion a drop).
+  const s = loadScenario(join(process.cwd(), 'bench/admission/scenarios/extra/x-2-workers-tight-deadline.json'));
+  for (const seed of [3, 5]) {
+    const rec = simulate(s, seed, (now) => new KneeController(now));
+    const [, overload] = phaseMetrics(s, rec);
+    assert.ok(overload.goodput > 0.7, `seed ${seed}: goodput ${overload.goodput}`);
+    assert.ok(overload.timeoutRate < 0.1, `seed ${seed}: timeouts ${overload.timeoutRate}`);
+    const limit = medianLimit(rec.limitSamples, 40, 60);
+    assert.ok(limit <= 10, `seed ${seed}: limit ${limit}`);
+  }
 });
 
 test('a base measured low does not keep the limit refusing: the probe re-measures it and the limit grows', () => {

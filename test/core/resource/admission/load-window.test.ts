@@ -32,4 +32,20 @@ test('the counts restart with each window, and nothing is loaded before a thresh
   assert.is(second.loadedCompletions, 0);
 });
 
+test('drops count in the delay the queue shows, not in the round trips of the service', () => {
+  const w = new LoadWindow(0, 2);
+  w.addCompletion();
+  w.addSample(100);
+  w.addCompletion();
+  w.addDrop(1300);
+  const summary = w.roll(1000);
+  assert.is(summary.samples, 1);
+  assert.is(summary.drops, 1);
+  assert.is(summary.meanRttMs, 100);
+  assert.is(summary.delayMs, 700);
+  const next = w.roll(2000);
+  assert.is(next.drops, 0);
+  assert.is(next.delayMs, 0);
+});
+
 test.run();
