@@ -157,8 +157,9 @@ export class ContinuousProfiler {
 
   /** Profiles that started in the range, most recent first. */
   list(query: ProfileListQuery = {}): StoredProfileInfo[] {
-    const { startMs, endMs } = this.range(query);
+    // The limit first, as the service checked it before the range: a call wrong in both names it.
     const limit = pageLimit(query.limit, 'limit', { default: DEFAULT_LIST_LIMIT, max: MAX_LIST_LIMIT });
+    const { startMs, endMs } = this.range(query);
     return this.store
       .inRange(startMs, endMs)
       .reverse()

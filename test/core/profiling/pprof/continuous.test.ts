@@ -159,6 +159,8 @@ test('listing filters by start time, newest first, up to the limit', async () =>
   assert.is(errorOf(() => profiler.list({ startMs: Number.NaN })).field, 'start_time');
   // The server passes ListStoredProfiles' limit through: this refusal is what clients read.
   assert.is(errorOf(() => profiler.list({ limit: 10_001 })).message, 'limit: must be at most 10000, got 10001');
+  // A call wrong in both is refused for its limit, as the service did before the engine decided it.
+  assert.is(errorOf(() => profiler.list({ limit: 20_000, startMs: t0 + 1, endMs: t0 })).field, 'limit');
 });
 
 test('a time range merges into one valid profile summing the stacks', async () => {
