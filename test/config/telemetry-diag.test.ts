@@ -8,6 +8,7 @@ import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core'
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { installDiagLogger } from '../../src/telemetry/diag.js';
+import { stderrOf } from '../support/stderr.js';
 
 const FOLLOWED = 100;
 
@@ -19,18 +20,7 @@ test.after(() => {
 
 /** The stderr lines written while `log` runs. */
 function written(log: () => void): string[] {
-  const original = process.stderr.write;
-  let out = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    log();
-  } finally {
-    process.stderr.write = original;
-  }
-  return out.split('\n').filter(Boolean);
+  return stderrOf(log).split('\n').filter(Boolean);
 }
 
 const warn = (i: number) => diag.warn(`collector number ${i} unreachable`);

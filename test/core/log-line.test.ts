@@ -6,20 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { logLine } from '../../src/core/log-line.js';
+import { stderrOf } from '../support/stderr.js';
 
 function written(text: string): string {
-  const original = process.stderr.write;
-  let out = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    logLine(text);
-  } finally {
-    process.stderr.write = original;
-  }
-  return out;
+  return stderrOf(() => logLine(text));
 }
 
 test('one line with the prefix, line breaks of every kind made a space', () => {

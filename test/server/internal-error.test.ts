@@ -5,20 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { logInternalError } from '../../src/server/internal-error.js';
+import { stderrOf } from '../support/stderr.js';
 
 function written(run: () => void): string[] {
-  const original = process.stderr.write;
-  const lines: string[] = [];
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).replace(/\n$/, '').split('\n'));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    run();
-  } finally {
-    process.stderr.write = original;
-  }
-  return lines;
+  return stderrOf(run).replace(/\n$/, '').split('\n');
 }
 
 test('an Error: the prefix and its message on one line, then its frames', () => {
