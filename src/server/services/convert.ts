@@ -80,9 +80,3 @@ export const duration = (ms: number): Duration => durationFromMs(Math.round(ms))
 /** Engine counts are JS numbers; proto uint64 fields are bigint. */
 export const u64 = (n: number): bigint => BigInt(Math.max(0, Math.trunc(n)));
 
-/** A limit parameter: 0 means the default, above the maximum is refused. */
-export function limitOf(value: number, field: string, defaults: { default: number; max: number }): number {
-  if (value === 0) return Math.min(defaults.default, defaults.max);
-  if (value > defaults.max) throw invalidArgument(field, `must be at most ${defaults.max}, got ${value}`);
-  return value;
-}

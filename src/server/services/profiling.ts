@@ -15,12 +15,13 @@ import {
 } from '../../../gen/ts/rs3gw/observability/v1/profiling_pb.js';
 import type { Clock } from '../../core/clock.js';
 import { invalidArgument } from '../../core/errors.js';
+import { pageLimit } from '../../core/page-limit.js';
 import type { ContinuousProfiler, CpuCaptures, HeapSampler, StoredProfileInfo } from '../../core/profiling/pprof/index.js';
 import { cpuProfileDurationMs, profileTimes } from '../../core/profiling/pprof/index.js';
 import type { IoOperationStats } from '../../core/profiling/process/io-operations.js';
 import { MAX_SNAPSHOTS_PER_PID, type ProcessProfiler, type ProcessSample } from '../../core/profiling/process/profiler.js';
 import { bindService, type ServiceBinding } from '../pipeline/handlers.js';
-import { duration, durationOrUndefined, enumName, limitOf, requiredEnumName, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
+import { duration, durationOrUndefined, enumName, requiredEnumName, timeBoundOrUndefined, timestamp, u64, wholeNs } from './convert.js';
 
 const PPROF = 'application/octet-stream';
 /**
@@ -195,7 +196,7 @@ export function profilingBinding(deps: ProfilingDeps): ServiceBinding {
       const pid = req.pid === 0 ? self : req.pid;
       const snapshots = deps.processes.snapshots(pid, {
         sinceMs: timeBoundOrUndefined(req.since),
-        limit: limitOf(req.limit, 'limit', { default: DEFAULT_SNAPSHOTS_LISTED, max: MAX_SNAPSHOTS_PER_PID }),
+        limit: pageLimit(req.limit || undefined, 'limit', { default: DEFAULT_SNAPSHOTS_LISTED, max: MAX_SNAPSHOTS_PER_PID }),
       });
       return {
         snapshots: snapshots.map((s) => profileOut(s, pid === self ? s.operations : undefined)),
