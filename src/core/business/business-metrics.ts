@@ -293,7 +293,7 @@ export class BusinessMetrics {
   private costs(): CostEstimate {
     return estimateCosts(this.prices, {
       storedBytes: Number(this.storage.current.totalBytes),
-      storedGibMonths: this.storage.gibMonthsHeld(this.intervals.nowMs()),
+      storedByteMonths: this.storage.byteMonthsHeld(this.intervals.nowMs()),
       bytesOut: Number(this.totals.bytesOut),
       requests: this.totals.requests,
     });

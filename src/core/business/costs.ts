@@ -49,8 +49,8 @@ export function checkPrices(prices: Partial<Prices> = {}): Prices {
 
 export interface Usage {
   storedBytes: number;
-  /** Storage held since start, in GiB-months. */
-  storedGibMonths: number;
+  /** Storage held since start, in byte-months. */
+  storedByteMonths: number;
   bytesOut: number;
   requests: number;
 }
@@ -63,7 +63,7 @@ export function estimateCosts(prices: Prices, usage: Usage): CostEstimate {
     storageUsdPerMonth,
     transferOutUsd,
     requestsUsd,
-    totalUsd: usage.storedGibMonths * prices.storageUsdPerGibMonth + transferOutUsd + requestsUsd,
+    totalUsd: (usage.storedByteMonths / GIB) * prices.storageUsdPerGibMonth + transferOutUsd + requestsUsd,
     prices: { ...prices },
   };
 }

@@ -1,10 +1,9 @@
 /**
- * Storage held over time, in GiB-months: the stored bytes integrated over the interval clock since
+ * Storage held over time, in byte-months: the stored bytes integrated over the interval clock since
  * start, so that a storage bill so far counts each size for as long as it was held. A month is 30
- * days (2,592,000 s), GiB 2^30 bytes.
+ * days (2,592,000 s).
  */
-const GIB = 2 ** 30;
-export const MONTH_MS = 30 * 24 * 3_600_000;
+const MONTH_MS = 30 * 24 * 3_600_000;
 
 export class StorageAccrual {
   /** Bytes x milliseconds up to `sinceMs` (a double: 2^64 bytes held for years stays finite). */
@@ -23,9 +22,9 @@ export class StorageAccrual {
     this.bytes = bytes;
   }
 
-  /** GiB-months held from start to `nowMs`. */
-  gibMonths(nowMs: number): number {
-    return this.byteMsAt(nowMs) / GIB / MONTH_MS;
+  /** Byte-months held from start to `nowMs`. */
+  byteMonths(nowMs: number): number {
+    return this.byteMsAt(nowMs) / MONTH_MS;
   }
 
   private byteMsAt(nowMs: number): number {

@@ -76,11 +76,11 @@ export class StorageTracker {
   }
 
   /**
-   * GiB-months of total_bytes held from start to `nowMs`: each figure for as long as it stood (before
+   * Byte-months of total_bytes held from start to `nowMs`: each figure for as long as it stood (before
    * the first absolute figures, the sum of the deltas, as total_bytes read then).
    */
-  gibMonthsHeld(nowMs: number): number {
-    return this.accrual.gibMonths(nowMs);
+  byteMonthsHeld(nowMs: number): number {
+    return this.accrual.byteMonths(nowMs);
   }
 
   /**
